@@ -103,6 +103,16 @@ int hm_hash_equal(const hm_hash *a, const hm_hash *b);
 /* 1 when every byte of h is zero (the "no previous change set" hash). */
 int hm_hash_is_zero(const hm_hash *h);
 
+/* ---- Node identity ---- */
+
+#define HM_NODE_ID_BYTES 16
+
+/* A node's id: 16 bytes (the first half of BLAKE2b-256 of its Ed25519 public key once keys
+ * exist). Printed as 32 lowercase hex digits. Defined here because every layer names origins. */
+typedef struct hm_node_id {
+	uint8_t b[HM_NODE_ID_BYTES];
+} hm_node_id;
+
 /* ---- Randomness and hex ---- */
 
 /* Fill buf with len bytes from the system CSPRNG. */
