@@ -1,0 +1,87 @@
+/* test_util.c - helpers for the crypto/ unit tests. */
+#include "test_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const hm_pwhash_params test_fast_params = {HM_PWHASH_OPSLIMIT_MIN, HM_PWHASH_MEMLIMIT_MIN};
+
+void test_seed(uint8_t seed[HM_SEED_BYTES], uint8_t tag)
+{
+	for (int i = 0; i < HM_SEED_BYTES; i++)
+		seed[i] = (uint8_t)(tag + i);
+}
+
+void test_identity(hm_identity *ident, uint8_t tag)
+{
+	uint8_t seed[HM_SEED_BYTES];
+
+	test_seed(seed, tag);
+	assert_int_equal(hm_identity_init_seed(ident, seed), HM_OK);
+}
+
+static void mkdir_p(const char *dir)
+{
+	char buf[1024];
+	size_t n = strlen(dir);
+
+	assert_true(n < sizeof(buf));
+	memcpy(buf, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char c = buf[i];
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			fail_msg("mkdir %s: %s", buf, strerror(errno));
+		buf[i] = c;
+	}
+}
+
+void test_tmp_path(char *out, size_t cap, const char *name)
+{
+	const char *dir = getenv("HAMLET_TEST_TMP");
+	char fallback[64];
+
+	if (!dir || !*dir) {
+		snprintf(fallback, sizeof(fallback), "/tmp/hamlet-test-crypto-%ld", (long)getpid());
+		dir = fallback;
+	}
+	mkdir_p(dir);
+	assert_true(snprintf(out, cap, "%s/%s", dir, name) < (int)cap);
+	if (unlink(out) != 0 && errno != ENOENT)
+		rmdir(out);
+}
+
+void test_data_path(char *out, size_t cap, const char *name)
+{
+	const char *dir = getenv("HAMLET_TEST_DATA");
+
+	if (!dir || !*dir)
+		dir = HM_TEST_DATA_FALLBACK;
+	assert_true(snprintf(out, cap, "%s/crypto/%s", dir, name) < (int)cap);
+}
+
+uint8_t *test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	if (!f)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0 && n < (1 << 20));
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
