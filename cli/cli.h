@@ -1,0 +1,50 @@
+/*
+ * cli.h - internals of the `hamlet` command. Only cli/ talks to the terminal: it reads argv and
+ * the environment, prints results to stdout and errors to stderr as "hamlet: COMMAND: reason".
+ * Exit codes: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef HM_CLI_H
+#define HM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "sync.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct cli {
+	const char *dir;  /* node directory */
+	const char *cmd;  /* the command being run, for messages */
+	hm_node_opts opts;
+	int verbosity;    /* 0 warnings and errors, 1 info, 2 debug */
+	int64_t clock_offset_ms;
+} cli;
+
+typedef struct command {
+	const char *name;
+	int (*run)(cli *c, int argc, char **argv);
+	const char *summary;
+	const char *usage; /* full --help text */
+} command;
+
+extern const command hm_commands[];
+
+/* Report an error as "hamlet: CMD: message" and return the exit code. */
+int cli_fail(cli *c, int code, const char *fmt, ...) HM_PRINTF(3, 4);
+/* Open the node of c->dir or report why not. */
+int cli_open(cli *c, hm_node **out);
+/* Parse the common "--help" / "--json" flags and others with getopt_long; see cmds.c. */
+bool cli_is_tty(FILE *f);
+
+/* out.c: formatting */
+void out_json_str(FILE *f, const char *s, size_t n);
+void out_json_cstr(FILE *f, const char *s);
+void out_value(FILE *f, const hm_value *v, bool json);
+void out_hlc(FILE *f, hm_hlc h);
+void out_hex(FILE *f, const void *p, size_t n);
+void out_node_id(FILE *f, const hm_node_id *id);
+void out_stamp_json(FILE *f, const hm_stamp *s);
+void out_record(FILE *f, const hm_record *r, bool json);
+
+#endif

@@ -1,0 +1,905 @@
+/*
+ * cmds.c - the commands of `hamlet`. Each parses its own arguments (parse_args), opens the node,
+ * calls node/ or sync/, and prints text or, with --json, one JSON document.
+ */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- argument parsing shared by every command ---- */
+
+typedef struct opt {
+	const char *name;  /* long name without "--" */
+	char short_name;   /* 0 for none */
+	const char **val;  /* set for options that take a value */
+	bool *flag;        /* set for flags */
+} opt;
+
+#define ARGS_HELP (-1)
+
+/* Parse argv[1..] into options and positionals. Returns EXIT_OK, EXIT_USAGE (reported) or
+ * ARGS_HELP (usage printed to stdout). */
+static int parse_args(cli *c, const command *cmd, int argc, char **argv, const opt *opts,
+		      char **pos, int min_pos, int max_pos, int *npos)
+{
+	*npos = 0;
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		const opt *o = NULL;
+		const char *inline_val = NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(cmd->usage, stdout);
+			return ARGS_HELP;
+		}
+		if (!strcmp(a, "--")) {
+			while (++i < argc && *npos < max_pos)
+				pos[(*npos)++] = argv[i];
+			if (i < argc)
+				goto too_many;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0') {
+			if (*npos >= max_pos)
+				goto too_many;
+			pos[(*npos)++] = a;
+			continue;
+		}
+		for (const opt *p = opts; p && p->name; p++) {
+			size_t n = strlen(p->name);
+			if (a[1] == '-' && !strncmp(a + 2, p->name, n) &&
+			    (a[2 + n] == '\0' || (a[2 + n] == '=' && p->val))) {
+				o = p;
+				inline_val = a[2 + n] == '=' ? a + 3 + n : NULL;
+				break;
+			}
+			if (a[1] != '-' && p->short_name && a[1] == p->short_name && a[2] == '\0') {
+				o = p;
+				break;
+			}
+		}
+		if (!o)
+			return cli_fail(c, EXIT_USAGE, "unknown option '%s' (see `hamlet %s --help`)", a,
+					cmd->name);
+		if (o->flag) {
+			*o->flag = true;
+			continue;
+		}
+		if (!inline_val && i + 1 >= argc)
+			return cli_fail(c, EXIT_USAGE, "option '%s' needs a value", a);
+		*o->val = inline_val ? inline_val : argv[++i];
+	}
+	if (*npos < min_pos)
+		return cli_fail(c, EXIT_USAGE, "missing arguments; usage:\n%s", cmd->usage);
+	return EXIT_OK;
+too_many:
+	return cli_fail(c, EXIT_USAGE, "too many arguments; usage:\n%s", cmd->usage);
+}
+
+#define PARSE(opts, min, max)                                                                      \
+	do {                                                                                       \
+		int prc_ = parse_args(c, self, argc, argv, opts, pos, min, max, &npos);             \
+		if (prc_)                                                                          \
+			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
+	} while (0)
+
+static const command *find_cmd(const char *name)
+{
+	for (const command *c = hm_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int node_error(cli *c, hm_node *n, hm_err err)
+{
+	const char *why = hm_node_errmsg(n);
+	return cli_fail(c, EXIT_FAIL, "%s", *why ? why : hm_strerror(err));
+}
+
+/* ---- init ---- */
+
+static int cmd_init(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("init");
+	const char *role_s = NULL, *region = NULL, *name = NULL;
+	bool json = false;
+	opt opts[] = {{"role", 0, &role_s, NULL}, {"region", 0, &region, NULL},
+		      {"name", 0, &name, NULL},   {"json", 0, NULL, &json},
+		      {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos;
+	hm_role role;
+	hm_node_id id;
+	hm_err err;
+
+	PARSE(opts, 0, 0);
+	if (!role_s || !region || !name)
+		return cli_fail(c, EXIT_USAGE, "--role, --region and --name are all required");
+	if (hm_role_parse(role_s, &role))
+		return cli_fail(c, EXIT_USAGE, "--role must be county, township or village, not '%s'",
+				role_s);
+	if (!hm_region_valid(region))
+		return cli_fail(c, EXIT_USAGE,
+				"--region '%s' is not a region path like county/township/village "
+				"(1-3 parts of a-z, 0-9, _ and -)",
+				region);
+	if ((int)role != hm_region_depth(region))
+		return cli_fail(c, EXIT_USAGE, "a %s node's region has %d part(s); '%s' has %d",
+				hm_role_name(role), (int)role, region, hm_region_depth(region));
+	err = hm_node_create(c->dir, role, region, name, &c->opts, &id);
+	if (err) /* hm_node_create has said why through our logger */
+		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
+	if (json) {
+		fputs("{\"node_id\":\"", stdout);
+		out_node_id(stdout, &id);
+		printf("\",\"role\":\"%s\",\"region\":", hm_role_name(role));
+		out_json_cstr(stdout, region);
+		fputs("}\n", stdout);
+	} else {
+		out_node_id(stdout, &id);
+		fputc('\n', stdout);
+	}
+	return EXIT_OK;
+}
+
+/* ---- put / del ---- */
+
+static int print_changeset(const hm_changeset_info *info, bool json, const char *what)
+{
+	if (json) {
+		fputs("{\"origin\":\"", stdout);
+		out_node_id(stdout, &info->origin);
+		printf("\",\"seq\":%" PRIu64 ",\"id\":\"", info->seq);
+		out_hex(stdout, info->id.b, HM_HASH_BYTES);
+		printf("\",\"hlc\":%" PRIu64 ",\"ops\":%zu,\"bytes\":%zu}\n", info->hlc, info->nops,
+		       info->bytes);
+	} else {
+		printf("%s in change set %" PRIu64 " (", what, info->seq);
+		out_hex(stdout, info->id.b, 8);
+		printf(")\n");
+	}
+	return EXIT_OK;
+}
+
+static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const char *id, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	const hm_collection_def *cd = hm_schema_collection(coll);
+	const hm_field_def *f;
+	hm_value v;
+	const char *why;
+	hm_err err;
+
+	if (!eq || eq == arg)
+		return cli_fail(c, EXIT_USAGE, "'%s' is not FIELD=VALUE or FIELD+=N", arg);
+	if (eq[-1] == '+' || (eq[-1] == '-' && eq - 1 > arg)) {
+		bool minus = eq[-1] == '-';
+		char *end;
+		long long delta;
+		eq[-1] = '\0';
+		delta = strtoll(eq + 1, &end, 10);
+		if (!eq[1] || *end)
+			return cli_fail(c, EXIT_USAGE, "'%s%c=%s': N must be a whole number", arg,
+					minus ? '-' : '+', eq + 1);
+		err = hm_write_add(w, coll, id, arg, minus ? -delta : delta);
+	} else {
+		*eq = '\0';
+		if (!(f = hm_schema_field(cd, arg)))
+			return cli_fail(c, EXIT_FAIL, "collection '%s' has no field '%s'", coll, arg);
+		if (f->merge == HM_MERGE_COUNTER)
+			return cli_fail(c, EXIT_FAIL,
+					"%s.%s is a counter: change it with %s+=N or %s-=N", coll,
+					arg, arg, arg);
+		if (eq[1] == '\0' && !f->required)
+			v.kind = HM_V_NIL; /* FIELD= clears an optional field */
+		else if ((err = hm_value_parse(f, eq + 1, &v, &why)))
+			return cli_fail(c, EXIT_FAIL, "%s.%s must be %s, not '%s'", coll, arg, why,
+					eq + 1);
+		err = hm_write_set(w, coll, id, arg, &v);
+	}
+	return err ? node_error(c, n, err) : EXIT_OK;
+}
+
+static int cmd_put(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("put");
+	bool json = false;
+	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[2 + HM_FIELDS_MAX];
+	int npos, rc;
+	hm_node *n = NULL;
+	hm_write *w = NULL;
+	hm_changeset_info info;
+	hm_err err;
+	char what[256];
+
+	PARSE(opts, 3, 2 + HM_FIELDS_MAX);
+	if (!hm_schema_collection(pos[0]))
+		return cli_fail(c, EXIT_FAIL, "unknown collection '%s' (see `hamlet put --help`)",
+				pos[0]);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_write_begin(n, &w))) {
+		rc = node_error(c, n, err);
+		goto out;
+	}
+	for (int i = 2; i < npos; i++)
+		if ((rc = put_field(c, n, w, pos[0], pos[1], pos[i])))
+			goto out;
+	err = hm_write_commit(w, &info);
+	w = NULL; /* consumed */
+	if (err) {
+		rc = node_error(c, n, err);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "wrote %s/%s", pos[0], pos[1]);
+	rc = print_changeset(&info, json, what);
+out:
+	hm_write_abort(w);
+	hm_node_close(n);
+	return rc;
+}
+
+static int cmd_del(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("del");
+	bool json = false;
+	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[2];
+	int npos, rc;
+	hm_node *n = NULL;
+	hm_write *w = NULL;
+	hm_changeset_info info;
+	hm_err err;
+	char what[256];
+
+	PARSE(opts, 2, 2);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_write_begin(n, &w)) || (err = hm_write_del(w, pos[0], pos[1]))) {
+		rc = node_error(c, n, err);
+		goto out;
+	}
+	err = hm_write_commit(w, &info);
+	w = NULL;
+	if (err) {
+		rc = node_error(c, n, err);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "deleted %s/%s", pos[0], pos[1]);
+	rc = print_changeset(&info, json, what);
+out:
+	hm_write_abort(w);
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- get / list ---- */
+
+static int cmd_get(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("get");
+	bool json = false;
+	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[2];
+	int npos, rc;
+	hm_node *n;
+	hm_record *r;
+	hm_err err;
+
+	PARSE(opts, 2, 2);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
+		rc = node_error(c, n, err);
+	} else {
+		out_record(stdout, r, json);
+		if (json)
+			fputc('\n', stdout);
+		hm_record_free(r);
+	}
+	hm_node_close(n);
+	return rc;
+}
+
+typedef struct list_ctx {
+	bool json;
+	size_t count;
+	const char *where_field;
+	hm_value where;
+	bool has_where;
+} list_ctx;
+
+static int list_one(void *arg, const hm_record *r)
+{
+	list_ctx *l = arg;
+	if (l->has_where) {
+		const hm_field *f = hm_record_field(r, l->where_field);
+		hm_value nil = {HM_V_NIL};
+		if (!hm_value_equal(f ? &f->value : &nil, &l->where))
+			return 0;
+	}
+	if (l->json)
+		fputs(l->count ? ",\n " : "", stdout);
+	out_record(stdout, r, l->json);
+	l->count++;
+	return 0;
+}
+
+static int cmd_list(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("list");
+	const char *where = NULL;
+	list_ctx l = {0};
+	opt opts[] = {{"json", 0, NULL, &l.json}, {"where", 'w', &where, NULL}, {NULL, 0, NULL, NULL}};
+	char *pos[1], *wcopy = NULL;
+	int npos, rc;
+	hm_node *n;
+	const hm_collection_def *cd;
+	hm_err err;
+
+	PARSE(opts, 1, 1);
+	if (!(cd = hm_schema_collection(pos[0])))
+		return cli_fail(c, EXIT_FAIL, "unknown collection '%s'", pos[0]);
+	if (where) {
+		const hm_field_def *f;
+		const char *why;
+		char *eq;
+		if (!(wcopy = strdup(where)) || !(eq = strchr(wcopy, '='))) {
+			free(wcopy);
+			return cli_fail(c, EXIT_USAGE, "--where takes FIELD=VALUE");
+		}
+		*eq = '\0';
+		if (!(f = hm_schema_field(cd, wcopy))) {
+			rc = cli_fail(c, EXIT_FAIL, "collection '%s' has no field '%s'", pos[0], wcopy);
+			free(wcopy);
+			return rc;
+		}
+		if (hm_value_parse(f, eq + 1, &l.where, &why)) {
+			rc = cli_fail(c, EXIT_FAIL, "--where %s must be %s", wcopy, why);
+			free(wcopy);
+			return rc;
+		}
+		l.where_field = wcopy;
+		l.has_where = true;
+	}
+	if ((rc = cli_open(c, &n))) {
+		free(wcopy);
+		return rc;
+	}
+	if (l.json)
+		fputs("[", stdout);
+	err = hm_node_list(n, pos[0], list_one, &l);
+	if (l.json)
+		fputs("]\n", stdout);
+	rc = err ? node_error(c, n, err) : EXIT_OK;
+	if (!err && !l.json && cli_is_tty(stdout))
+		printf("(%zu record%s)\n", l.count, l.count == 1 ? "" : "s");
+	hm_node_close(n);
+	free(wcopy);
+	return rc;
+}
+
+/* ---- export / import ---- */
+
+static int cmd_export(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("export");
+	const char *out = NULL, *since_s = NULL;
+	bool json = false, force = false;
+	opt opts[] = {{"output", 'o', &out, NULL},
+		      {"since", 0, &since_s, NULL},
+		      {"force", 'f', NULL, &force},
+		      {"json", 0, NULL, &json},
+		      {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_vv since = {0};
+	hm_node *n;
+	hm_bundle_stats st;
+	hm_err err;
+
+	PARSE(opts, 0, 0);
+	if (!out)
+		return cli_fail(c, EXIT_USAGE, "-o FILE is required");
+	if (since_s && hm_vv_parse(since_s, &since))
+		return cli_fail(c, EXIT_USAGE,
+				"--since must be a version vector ORIGIN:SEQ,... as printed by "
+				"`hamlet status`");
+	if ((rc = cli_open(c, &n))) {
+		hm_vv_release(&since);
+		return rc;
+	}
+	err = hm_bundle_export(n, since_s ? &since : NULL, out, force, &st);
+	if (err) {
+		rc = cli_fail(c, EXIT_FAIL, "%s", hm_bundle_errmsg());
+	} else if (json) {
+		printf("{\"file\":");
+		out_json_cstr(stdout, out);
+		printf(",\"changesets\":%zu,\"bytes\":%zu}\n", st.changesets, st.bytes);
+	} else {
+		printf("exported %zu change set%s (%zu bytes) to %s\n", st.changesets,
+		       st.changesets == 1 ? "" : "s", st.bytes, out);
+	}
+	hm_vv_release(&since);
+	hm_node_close(n);
+	return rc;
+}
+
+static void import_progress(void *ctx, size_t done, size_t total)
+{
+	(void)ctx;
+	if (total)
+		fprintf(stderr, "\rhamlet: import: %zu/%zu change sets (%zu%%)", done, total,
+			done * 100 / total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+static int cmd_import(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("import");
+	bool json = false;
+	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_bundle_stats st;
+	hm_err err;
+
+	PARSE(opts, 1, 1);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	err = hm_bundle_import(n, pos[0], cli_is_tty(stderr) ? import_progress : NULL, NULL, &st);
+	if (err) {
+		rc = cli_fail(c, EXIT_FAIL, "%s; nothing was imported", hm_bundle_errmsg());
+	} else if (json) {
+		printf("{\"file\":");
+		out_json_cstr(stdout, pos[0]);
+		printf(",\"changesets\":%zu,\"new\":%zu,\"duplicate\":%zu,\"pending\":%zu,"
+		       "\"quarantined\":%zu,\"refused\":%zu,\"forks\":%zu,\"ops\":%zu}\n",
+		       st.changesets, st.apply.new_, st.apply.duplicate, st.apply.pending,
+		       st.apply.quarantined, st.apply.refused, st.apply.forks, st.apply.ops);
+	} else {
+		printf("imported %s: %zu new, %zu duplicate, %zu pending, %zu refused", pos[0],
+		       st.apply.new_, st.apply.duplicate, st.apply.pending,
+		       st.apply.refused + st.apply.forks + st.apply.quarantined);
+		if (st.apply.quarantined || st.apply.forks)
+			printf(" (%zu quarantined for a clock ahead, %zu forks)", st.apply.quarantined,
+			       st.apply.forks);
+		putchar('\n');
+	}
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- digest / status / log ---- */
+
+static int cmd_digest(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("digest");
+	const char *scope = NULL;
+	bool json = false;
+	opt opts[] = {{"scope", 0, &scope, NULL}, {"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_hash h;
+	hm_err err;
+
+	PARSE(opts, 0, 0);
+	if (scope && !hm_region_valid(scope))
+		return cli_fail(c, EXIT_USAGE, "--scope '%s' is not a region path", scope);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_digest(n, scope, &h))) {
+		rc = node_error(c, n, err);
+	} else if (json) {
+		fputs("{\"digest\":\"", stdout);
+		out_hex(stdout, h.b, HM_HASH_BYTES);
+		fputs("\",\"scope\":", stdout);
+		if (scope)
+			out_json_cstr(stdout, scope);
+		else
+			fputs("null", stdout);
+		fputs("}\n", stdout);
+	} else {
+		out_hex(stdout, h.b, HM_HASH_BYTES);
+		fputc('\n', stdout);
+	}
+	hm_node_close(n);
+	return rc;
+}
+
+typedef struct count_ctx {
+	size_t n;
+} count_ctx;
+
+static int count_one(void *arg, const hm_record *r)
+{
+	(void)r;
+	((count_ctx *)arg)->n++;
+	return 0;
+}
+
+static int cmd_status(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("status");
+	bool json = false;
+	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_node_info info;
+	hm_vv vv = {0};
+	size_t ncoll;
+	const hm_collection_def *colls = hm_schema_collections(&ncoll);
+	count_ctx counts[16] = {0};
+	char *vvs = NULL;
+	hm_err err;
+
+	PARSE(opts, 0, 0);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_info_get(n, &info)) || (err = hm_node_version_vector(n, &vv)) ||
+	    (err = hm_vv_format(&vv, &vvs))) {
+		rc = node_error(c, n, err);
+		goto out;
+	}
+	for (size_t i = 0; i < ncoll && i < 16; i++)
+		if ((err = hm_node_list(n, colls[i].name, count_one, &counts[i]))) {
+			rc = node_error(c, n, err);
+			goto out;
+		}
+	if (json) {
+		fputs("{\"node_id\":\"", stdout);
+		out_node_id(stdout, &info.id);
+		printf("\",\"role\":\"%s\",\"region\":", hm_role_name(info.role));
+		out_json_cstr(stdout, info.region);
+		fputs(",\"name\":", stdout);
+		out_json_cstr(stdout, info.name);
+		printf(",\"seq\":%" PRIu64 ",\"records\":{", info.seq);
+		for (size_t i = 0; i < ncoll && i < 16; i++)
+			printf("%s\"%s\":%zu", i ? "," : "", colls[i].name, counts[i].n);
+		printf("},\"changesets\":%zu,\"pending\":%zu,\"quarantined\":%zu,\"refused\":%zu,"
+		       "\"forks\":%zu,\"conflicts\":%zu,\"version_vector\":[",
+		       info.changesets, info.pending, info.quarantined, info.refused, info.forks,
+		       info.conflicts);
+		for (size_t i = 0; i < vv.n; i++) {
+			fputs(i ? ",{\"origin\":\"" : "{\"origin\":\"", stdout);
+			out_node_id(stdout, &vv.v[i].origin);
+			printf("\",\"seq\":%" PRIu64 ",\"hash\":\"", vv.v[i].seq);
+			out_hex(stdout, vv.v[i].hash.b, HM_HASH_BYTES);
+			fputs("\"}", stdout);
+		}
+		fputs("],\"version_vector_text\":", stdout);
+		out_json_cstr(stdout, vvs);
+		fputs("}\n", stdout);
+		goto out;
+	}
+	printf("node      ");
+	out_node_id(stdout, &info.id);
+	printf("\nname      %s\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
+	       info.name, hm_role_name(info.role), info.region, info.seq);
+	for (size_t i = 0; i < ncoll && i < 16; i++)
+		printf(" %s %zu", colls[i].name, counts[i].n);
+	printf("\nchange sets %zu held, %zu pending, %zu quarantined, %zu refused, %zu forks\n",
+	       info.changesets, info.pending, info.quarantined, info.refused, info.forks);
+	printf("conflicts %zu\nversion vector (%zu origin%s):\n", info.conflicts, vv.n,
+	       vv.n == 1 ? "" : "s");
+	for (size_t i = 0; i < vv.n; i++) {
+		printf("  ");
+		out_node_id(stdout, &vv.v[i].origin);
+		printf("  seq %-8" PRIu64 " last ", vv.v[i].seq);
+		out_hlc(stdout, vv.v[i].hlc);
+		fputc('\n', stdout);
+	}
+	printf("as text: %s\n", *vvs ? vvs : "(empty)");
+out:
+	free(vvs);
+	hm_vv_release(&vv);
+	hm_node_close(n);
+	return rc;
+}
+
+typedef struct log_ctx {
+	bool json;
+	size_t count;
+} log_ctx;
+
+static int log_one(void *arg, const hm_changeset_view *cs)
+{
+	log_ctx *l = arg;
+	if (l->json) {
+		fputs(l->count ? ",\n {\"origin\":\"" : "{\"origin\":\"", stdout);
+		out_node_id(stdout, &cs->origin);
+		printf("\",\"seq\":%" PRIu64 ",\"id\":\"", cs->seq);
+		out_hex(stdout, cs->id.b, HM_HASH_BYTES);
+		fputs("\",\"prev\":\"", stdout);
+		out_hex(stdout, cs->prev.b, HM_HASH_BYTES);
+		printf("\",\"hlc\":%" PRIu64 ",\"time\":\"", cs->hlc);
+		out_hlc(stdout, cs->hlc);
+		printf("\",\"ops\":%zu,\"bytes\":%zu}", cs->nops, cs->envelope.n);
+	} else {
+		out_node_id(stdout, &cs->origin);
+		printf(":%-6" PRIu64 " ", cs->seq);
+		out_hlc(stdout, cs->hlc);
+		printf("  %4zu op%s  %6zu B  ", cs->nops, cs->nops == 1 ? " " : "s", cs->envelope.n);
+		out_hex(stdout, cs->id.b, 8);
+		fputc('\n', stdout);
+	}
+	l->count++;
+	return 0;
+}
+
+static int cmd_log(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("log");
+	log_ctx l = {0};
+	const char *since_s = NULL;
+	opt opts[] = {{"json", 0, NULL, &l.json}, {"since", 0, &since_s, NULL}, {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_vv since = {0};
+	hm_node *n;
+	hm_err err;
+
+	PARSE(opts, 0, 0);
+	if (since_s && hm_vv_parse(since_s, &since))
+		return cli_fail(c, EXIT_USAGE, "--since must be a version vector ORIGIN:SEQ,...");
+	if ((rc = cli_open(c, &n))) {
+		hm_vv_release(&since);
+		return rc;
+	}
+	if (l.json)
+		fputs("[", stdout);
+	err = hm_node_changesets(n, since_s ? &since : NULL, log_one, &l);
+	if (l.json)
+		fputs("]\n", stdout);
+	rc = err ? node_error(c, n, err) : EXIT_OK;
+	hm_vv_release(&since);
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- blame / conflicts / check ---- */
+
+typedef struct conflict_ctx {
+	bool json;
+	size_t count;
+	const char *field; /* only this field, when set */
+	const char *indent;
+} conflict_ctx;
+
+static int conflict_one(void *arg, const hm_conflict *cf)
+{
+	conflict_ctx *x = arg;
+	if (x->field && strcmp(x->field, cf->field) != 0)
+		return 0;
+	if (x->json) {
+		fputs(x->count ? ",{" : "{", stdout);
+		fputs("\"collection\":", stdout);
+		out_json_cstr(stdout, cf->collection);
+		fputs(",\"id\":", stdout);
+		out_json_cstr(stdout, cf->id);
+		fputs(",\"field\":", stdout);
+		out_json_cstr(stdout, cf->field);
+		fputs(",\"lost\":", stdout);
+		out_value(stdout, &cf->loser, true);
+		fputs(",\"lost_stamp\":", stdout);
+		out_stamp_json(stdout, &cf->loser_stamp);
+		fputs(",\"winner_stamp\":", stdout);
+		out_stamp_json(stdout, &cf->winner_stamp);
+		printf(",\"by_delete\":%s}", cf->by_delete ? "true" : "false");
+	} else {
+		printf("%s", x->indent);
+		if (!x->field)
+			printf("%s/%s %s: ", cf->collection, cf->id, cf->field);
+		printf("lost '");
+		out_value(stdout, &cf->loser, false);
+		printf("' (");
+		out_node_id(stdout, &cf->loser_stamp.origin);
+		printf(":%" PRIu64 " at ", cf->loser_stamp.seq);
+		out_hlc(stdout, cf->loser_stamp.hlc);
+		printf(") to %s", cf->by_delete ? "a delete by " : "");
+		out_node_id(stdout, &cf->winner_stamp.origin);
+		printf(":%" PRIu64 " at ", cf->winner_stamp.seq);
+		out_hlc(stdout, cf->winner_stamp.hlc);
+		fputc('\n', stdout);
+	}
+	x->count++;
+	return 0;
+}
+
+static int cmd_blame(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("blame");
+	bool json = false;
+	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[2];
+	int npos, rc;
+	hm_node *n;
+	hm_record *r = NULL;
+	hm_err err;
+
+	PARSE(opts, 2, 2);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
+		rc = node_error(c, n, err);
+		goto out;
+	}
+	if (json)
+		printf("{\"collection\":\"%s\",\"id\":", r->collection), out_json_cstr(stdout, r->id),
+			fputs(",\"fields\":[", stdout);
+	else
+		printf("%s/%s\n", r->collection, r->id);
+	for (size_t i = 0; i < r->nfields && !err; i++) {
+		const hm_field *f = &r->fields[i];
+		conflict_ctx x = {json, 0, f->name, "      "};
+		if (json) {
+			fputs(i ? ",{\"field\":" : "{\"field\":", stdout);
+			out_json_cstr(stdout, f->name);
+			fputs(",\"value\":", stdout);
+			out_value(stdout, &f->value, true);
+			fputs(",\"set_by\":", stdout);
+			out_stamp_json(stdout, &f->stamp);
+			fputs(",\"lost\":[", stdout);
+		} else {
+			printf("  %-14s ", f->name);
+			out_value(stdout, &f->value, false);
+			printf("\n      set by ");
+			out_node_id(stdout, &f->stamp.origin);
+			printf(":%" PRIu64 " at ", f->stamp.seq);
+			out_hlc(stdout, f->stamp.hlc);
+			fputc('\n', stdout);
+		}
+		err = hm_node_conflicts(n, pos[0], pos[1], conflict_one, &x);
+		if (json)
+			fputs("]}", stdout);
+	}
+	if (json)
+		fputs("]}\n", stdout);
+	if (err)
+		rc = node_error(c, n, err);
+out:
+	hm_record_free(r);
+	hm_node_close(n);
+	return rc;
+}
+
+static int cmd_conflicts(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("conflicts");
+	conflict_ctx x = {0};
+	opt opts[] = {{"json", 0, NULL, &x.json}, {NULL, 0, NULL, NULL}};
+	char *pos[2];
+	int npos, rc;
+	hm_node *n;
+	hm_err err;
+
+	PARSE(opts, 0, 2);
+	if (npos == 1)
+		return cli_fail(c, EXIT_USAGE, "give both COLLECTION and ID, or neither");
+	x.indent = "";
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if (x.json)
+		fputs("[", stdout);
+	err = hm_node_conflicts(n, npos ? pos[0] : NULL, npos ? pos[1] : NULL, conflict_one, &x);
+	if (x.json)
+		fputs("]\n", stdout);
+	else if (!err && x.count == 0)
+		printf("no conflicts\n");
+	rc = err ? node_error(c, n, err) : EXIT_OK;
+	hm_node_close(n);
+	return rc;
+}
+
+static int cmd_check(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("check");
+	bool json = false;
+	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_err err;
+
+	PARSE(opts, 0, 0);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	err = hm_node_check(n);
+	if (json) {
+		printf("{\"ok\":%s,\"problem\":", err ? "false" : "true");
+		if (err)
+			out_json_cstr(stdout, hm_node_errmsg(n));
+		else
+			fputs("null", stdout);
+		fputs("}\n", stdout);
+	} else if (!err) {
+		printf("ok: the oplog and the version vector agree\n");
+	}
+	rc = err ? (json ? EXIT_FAIL : node_error(c, n, err)) : EXIT_OK;
+	hm_node_close(n);
+	return rc;
+}
+
+static int cmd_help(cli *c, int argc, char **argv)
+{
+	const command *cmd;
+	(void)c;
+	if (argc < 2 || !(cmd = find_cmd(argv[1]))) {
+		fprintf(argc < 2 ? stdout : stderr, "usage: hamlet help COMMAND\n");
+		return argc < 2 ? EXIT_OK : EXIT_USAGE;
+	}
+	fputs(cmd->usage, stdout);
+	return EXIT_OK;
+}
+
+const command hm_commands[] = {
+	{"init", cmd_init, "create a node: its id, role and region",
+	 "usage: hamlet [-d DIR] init --role county|township|village --region PATH --name NAME "
+	 "[--json]\n\n"
+	 "Create a new node in DIR and print its id. PATH is the node's region, one part per level:\n"
+	 "a county node `lin`, a township `lin/east`, a village `lin/east/elm`.\n\n"
+	 "example: hamlet -d elm init --role village --region lin/east/elm --name \"Elm village\"\n"},
+	{"put", cmd_put, "write fields of a record (one change set)",
+	 "usage: hamlet [-d DIR] put COLLECTION ID FIELD=VALUE... [--json]\n\n"
+	 "Set fields of record ID. Values are typed by the schema (text, numbers, dates\n"
+	 "YYYY-MM-DD, times YYYY-MM-DDTHH:MM, regions a/b/c). FIELD+=N and FIELD-=N change a\n"
+	 "counter; FIELD= clears an optional field. A new record gets its region field (person.village,\n"
+	 "stock.site, ...) from the node's region unless given. All fields go into one change set.\n\n"
+	 "collections:\n"
+	 "  person    name* village phone id_number sex birth_year address travel_origin\n"
+	 "            arrival_date category status\n"
+	 "  followup  person* time* temperature method result village worker (append-only)\n"
+	 "  stock     item* site unit quantity(counter)\n"
+	 "(* required when the record is created)\n\n"
+	 "examples:\n"
+	 "  hamlet put person p-0012 name=\"Li Wei\" phone=13800000000 arrival_date=2026-11-20\n"
+	 "  hamlet put followup f-0012-1 person=p-0012 time=2026-11-21T08:30 temperature=36.8\n"
+	 "  hamlet put stock masks item=N95 unit=piece quantity+=500\n"},
+	{"get", cmd_get, "show one record",
+	 "usage: hamlet [-d DIR] get COLLECTION ID [--json]\n\nPrint the fields of one record.\n"},
+	{"list", cmd_list, "list the records of a collection",
+	 "usage: hamlet [-d DIR] list COLLECTION [--where FIELD=VALUE] [--json]\n\n"
+	 "Print every live record of COLLECTION in id order, or those whose FIELD equals VALUE.\n"},
+	{"del", cmd_del, "delete a record",
+	 "usage: hamlet [-d DIR] del COLLECTION ID [--json]\n\n"
+	 "Delete a record. A delete clears the fields written before it everywhere; a field\n"
+	 "written after it (on any node) brings the record back. Append-only collections\n"
+	 "(followup) are never deleted: add a correcting record instead.\n"},
+	{"export", cmd_export, "write change sets to a bundle file",
+	 "usage: hamlet [-d DIR] export -o FILE [--since VERSION_VECTOR] [--force] [--json]\n\n"
+	 "Write the change sets this node holds to FILE, all of them or only those beyond\n"
+	 "VERSION_VECTOR (ORIGIN:SEQ,... as `hamlet status` prints it on the receiving node).\n"
+	 "The file ends with a checksum frame, so a copy cut short is detected on import.\n"},
+	{"import", cmd_import, "apply a bundle file",
+	 "usage: hamlet [-d DIR] import FILE [--json]\n\n"
+	 "Verify FILE whole, then apply its change sets. Prints how many were new, duplicate\n"
+	 "(already held), pending (waiting for an earlier change set of their origin) and refused.\n"
+	 "A damaged or truncated file is refused entirely and nothing changes.\n"},
+	{"digest", cmd_digest, "print the state digest",
+	 "usage: hamlet [-d DIR] digest [--scope PATH] [--json]\n\n"
+	 "Print a hash of the current state: equal on replicas holding the same change sets.\n"
+	 "--scope limits it to the records of region PATH.\n"},
+	{"status", cmd_status, "node id, role, region, counts, version vector",
+	 "usage: hamlet [-d DIR] status [--json]\n"},
+	{"log", cmd_log, "list the change sets held",
+	 "usage: hamlet [-d DIR] log [--since VERSION_VECTOR] [--json]\n"},
+	{"blame", cmd_blame, "who set each field of a record, and what lost",
+	 "usage: hamlet [-d DIR] blame COLLECTION ID [--json]\n\n"
+	 "For each field: its value, the change set (origin:seq) and clock that set it, and the\n"
+	 "values of other nodes that lost to it.\n"},
+	{"conflicts", cmd_conflicts, "values overwritten by other nodes' writes",
+	 "usage: hamlet [-d DIR] conflicts [COLLECTION ID] [--json]\n"},
+	{"check", cmd_check, "verify the oplog against the version vector",
+	 "usage: hamlet [-d DIR] check [--json]\n\n"
+	 "Check that every origin's change sets run 1..seq with an unbroken hash chain.\n"},
+	{"help", cmd_help, "help on a command", "usage: hamlet help COMMAND\n"},
+	{NULL, NULL, NULL, NULL},
+};

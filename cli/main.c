@@ -1,0 +1,162 @@
+/*
+ * main.c - `hamlet [-d DIR] COMMAND ...`: global options, the environment, dispatch.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_fail(cli *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hamlet: %s: ", c->cmd ? c->cmd : "error");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+bool cli_is_tty(FILE *f)
+{
+	return isatty(fileno(f));
+}
+
+static void log_stderr(void *ctx, hm_log_level level, const char *msg)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+	cli *c = ctx;
+	if ((int)level > c->verbosity + 1)
+		return;
+	if (level == HM_LOG_ERROR)
+		fprintf(stderr, "hamlet: %s: %s\n", c->cmd ? c->cmd : "-", msg);
+	else
+		fprintf(stderr, "hamlet: %s: %s: %s\n", c->cmd ? c->cmd : "-", names[level], msg);
+}
+
+static uint64_t offset_clock(void *ctx)
+{
+	cli *c = ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + c->clock_offset_ms);
+}
+
+int cli_open(cli *c, hm_node **out)
+{
+	/* On failure hm_node_open has said why through our logger. */
+	return hm_node_open(c->dir, &c->opts, out) ? EXIT_FAIL : EXIT_OK;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: hamlet [-d DIR] [-v] COMMAND [ARGS...]\n\n"
+	      "A node of the county's epidemic-prevention ledger. DIR is the node directory\n"
+	      "(default: $HAMLET_DIR, else ./hamlet-data).\n\ncommands:\n",
+	      f);
+	for (const command *c = hm_commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n`hamlet COMMAND --help` tells more. Exit status: 0 ok, 1 failure, 2 usage error.\n",
+	      f);
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return false;
+	*out = strtoull(s, &end, 10);
+	return *end == '\0';
+}
+
+/* Tuning and testing knobs read from the environment (documented in docs/cli.md). */
+static int read_env(cli *c)
+{
+	const char *s;
+	uint64_t v;
+
+	if ((s = getenv("HAMLET_MAP_MAX"))) {
+		if (!parse_u64(s, &v) || v < (1u << 16))
+			return cli_fail(c, EXIT_USAGE, "HAMLET_MAP_MAX must be a byte count >= 65536");
+		c->opts.map_max = (size_t)v;
+	}
+	if ((s = getenv("HAMLET_MAX_DRIFT_MS"))) {
+		if (!parse_u64(s, &v) || v == 0)
+			return cli_fail(c, EXIT_USAGE, "HAMLET_MAX_DRIFT_MS must be a positive number");
+		c->opts.max_drift_ms = v;
+	}
+	if ((s = getenv("HAMLET_CLOCK_OFFSET_MS"))) {
+		char *end;
+		c->clock_offset_ms = strtoll(s, &end, 10);
+		if (*end)
+			return cli_fail(c, EXIT_USAGE, "HAMLET_CLOCK_OFFSET_MS must be a number");
+		c->opts.clock = offset_clock;
+		c->opts.clock_ctx = c;
+	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+					     {"verbose", no_argument, NULL, 'v'},
+					     {"help", no_argument, NULL, 'h'},
+					     {"version", no_argument, NULL, 'V'},
+					     {NULL, 0, NULL, 0}};
+	cli c = {0};
+	int ch, rc;
+
+	c.dir = getenv("HAMLET_DIR");
+	if (!c.dir || !*c.dir)
+		c.dir = "./hamlet-data";
+	/* '+': stop at the command, whose own options follow it. */
+	while ((ch = getopt_long(argc, argv, "+d:vhV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			c.dir = optarg;
+			break;
+		case 'v':
+			c.verbosity++;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("hamlet 0.1.0\n");
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	c.opts.log.fn = log_stderr;
+	c.opts.log.ctx = &c;
+	if (hm_crypto_init()) {
+		fprintf(stderr, "hamlet: libsodium failed to initialise\n");
+		return EXIT_FAIL;
+	}
+	for (const command *cmd = hm_commands; cmd->name; cmd++) {
+		if (strcmp(cmd->name, argv[optind]) != 0)
+			continue;
+		c.cmd = cmd->name;
+		if ((rc = read_env(&c)))
+			return rc;
+		argv[optind] = (char *)cmd->name;
+		rc = cmd->run(&c, argc - optind, argv + optind);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			return cli_fail(&c, EXIT_FAIL, "writing the output failed");
+		return rc;
+	}
+	fprintf(stderr, "hamlet: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

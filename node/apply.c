@@ -1,0 +1,427 @@
+/*
+ * apply.c - exactly-once, in-order application of change sets.
+ *
+ * For an envelope from origin O with seq s, against our head (O, h):
+ *   s <= h            same bytes as the oplog's: duplicate; different: a fork (evidence).
+ *   O is forked       nothing more of O is applied; the envelope is kept as evidence.
+ *   s >  h + 1        waits in pending until the gap closes.
+ *   s == h + 1        prev must be our head's id (else a fork); a clock beyond the drift goes to
+ *                     quarantine; a body the schema refuses is kept as evidence; otherwise the
+ *                     ops merge, the oplog and the head advance, in the caller's transaction,
+ *                     and pending s + 1 follows.
+ */
+#include "node_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void head_encode(uint8_t b[HM_HEAD_BYTES], const hm_vv_entry *e, uint64_t fork_seq)
+{
+	hm_be64_put(b, e->seq);
+	memcpy(b + 8, e->hash.b, HM_HASH_BYTES);
+	hm_be64_put(b + 40, e->hlc);
+	hm_be64_put(b + 48, fork_seq);
+}
+
+hm_err hm_head_get(hm_node *n, MDB_txn *txn, const hm_node_id *origin, hm_vv_entry *e,
+		   uint64_t *fork_seq)
+{
+	MDB_val v;
+	hm_err err = hm_store_get(n, txn, HM_DB_HEADS, origin->b, HM_NODE_ID_BYTES, &v);
+
+	memset(e, 0, sizeof(*e));
+	e->origin = *origin;
+	*fork_seq = 0;
+	if (err == HM_ERR_NOT_FOUND)
+		return HM_OK;
+	if (err)
+		return err;
+	if (v.mv_size != HM_HEAD_BYTES)
+		return hm_node_fail(n, HM_ERR_CORRUPT, "a version vector entry is corrupt");
+	e->seq = hm_be64_get(v.mv_data);
+	memcpy(e->hash.b, (uint8_t *)v.mv_data + 8, HM_HASH_BYTES);
+	e->hlc = hm_be64_get((uint8_t *)v.mv_data + 40);
+	*fork_seq = hm_be64_get((uint8_t *)v.mv_data + 48);
+	return HM_OK;
+}
+
+static hm_err head_put(hm_node *n, MDB_txn *txn, const hm_vv_entry *e, uint64_t fork_seq)
+{
+	uint8_t b[HM_HEAD_BYTES];
+	head_encode(b, e, fork_seq);
+	return hm_store_put(n, txn, HM_DB_HEADS, e->origin.b, HM_NODE_ID_BYTES, b, sizeof(b));
+}
+
+static hm_err evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+			   size_t len, enum hm_evidence_kind kind, const char *reason)
+{
+	uint8_t key[HM_OPKEY_BYTES + HM_HASH_BYTES];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	hm_hash id;
+	hm_err err;
+
+	hm_hash_buf(p, len, &id);
+	hm_opkey(key, &env->h.origin, env->h.seq); /* zero origin and seq when the header is bad */
+	memcpy(key + HM_OPKEY_BYTES, id.b, HM_HASH_BYTES);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_uint8(&pk, (uint8_t)kind);
+	hm_mp_pack_cstr(&pk, reason);
+	hm_mp_pack_bin(&pk, p, len > HM_ENVELOPE_MAX ? 0 : len);
+	err = hm_store_put(n, txn, HM_DB_EVIDENCE, key, sizeof(key), sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	{
+		char hex[2 * HM_NODE_ID_BYTES + 1];
+		hm_node_id_hex(&env->h.origin, hex);
+		hm_logf(&n->log, HM_LOG_WARN, "%s change set %s:%llu: %s",
+			kind == HM_EVIDENCE_FORK ? "forked" : "refused", hex,
+			(unsigned long long)env->h.seq, reason);
+	}
+	return err;
+}
+
+/* Same bytes as held at (origin, seq) in db? */
+static hm_err held_same(hm_node *n, MDB_txn *txn, enum hm_db db, const hm_envelope *env,
+			bool *found, bool *same)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val v;
+	hm_hash id;
+	hm_err err;
+
+	hm_opkey(key, &env->h.origin, env->h.seq);
+	err = hm_store_get(n, txn, db, key, sizeof(key), &v);
+	*found = err == HM_OK;
+	*same = false;
+	if (err == HM_ERR_NOT_FOUND)
+		return HM_OK;
+	if (err)
+		return err;
+	hm_hash_buf(v.mv_data, v.mv_size, &id);
+	*same = hm_hash_equal(&id, &env->id);
+	return HM_OK;
+}
+
+static hm_err mark_fork(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+			size_t len, const char *reason)
+{
+	hm_vv_entry e;
+	uint64_t fork_seq;
+	hm_err err;
+
+	if ((err = evidence_put(n, txn, env, p, len, HM_EVIDENCE_FORK, reason)) ||
+	    (err = hm_head_get(n, txn, &env->h.origin, &e, &fork_seq)))
+		return err;
+	if (fork_seq == 0 || env->h.seq < fork_seq)
+		fork_seq = env->h.seq;
+	return head_put(n, txn, &e, fork_seq);
+}
+
+/* Apply a change set known to be next in its origin's order. */
+static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
+			 const uint8_t *p, size_t len, bool local, hm_apply_stats *st,
+			 hm_apply_outcome *outcome)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	hm_vv_entry e = {0};
+	const char *why = NULL;
+	hm_hlc clock;
+	hm_err err;
+
+	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + n->max_drift_ms) {
+		bool found, same;
+		if ((err = held_same(n, txn, HM_DB_QUARANTINE, env, &found, &same)))
+			return err;
+		if (found) {
+			*outcome = same ? HM_APPLY_DUPLICATE : HM_APPLY_FORK;
+			if (same) {
+				st->duplicate++;
+				return HM_OK;
+			}
+			st->forks++;
+			return mark_fork(n, txn, env, p, len,
+					 "a different change set for a seq in quarantine");
+		}
+		hm_opkey(key, &env->h.origin, env->h.seq);
+		if ((err = hm_store_put(n, txn, HM_DB_QUARANTINE, key, sizeof(key), p, len)))
+			return err;
+		hm_logf(&n->log, HM_LOG_WARN, "quarantined a change set whose clock is %llu ms ahead",
+			(unsigned long long)(HM_HLC_MS(env->h.hlc) - hm_now_ms(n)));
+		st->quarantined++;
+		*outcome = HM_APPLY_QUARANTINE;
+		return HM_OK;
+	}
+	if ((err = hm_envelope_open_body(env, &m->envzone, &why))) {
+		if ((err = evidence_put(n, txn, env, p, len, HM_EVIDENCE_REFUSED, why)))
+			return err;
+		st->refused++;
+		*outcome = HM_APPLY_REFUSED;
+		return HM_OK;
+	}
+	for (uint32_t i = 0; i < env->ops.via.array.size; i++)
+		if ((err = hm_merge_op(n, txn, env, &env->ops.via.array.ptr[i], m)))
+			return err;
+	hm_opkey(key, &env->h.origin, env->h.seq);
+	if ((err = hm_store_put(n, txn, HM_DB_OPLOG, key, sizeof(key), p, len)))
+		return err;
+	e.origin = env->h.origin, e.seq = env->h.seq, e.hash = env->id, e.hlc = env->h.hlc;
+	if ((err = head_put(n, txn, &e, 0)) || (err = hm_hlc_load(n, txn, &clock)))
+		return err;
+	if (env->h.hlc > clock && (err = hm_hlc_store(n, txn, env->h.hlc)))
+		return err; /* the receive rule: our next stamp follows everything we have seen */
+	st->new_++;
+	st->ops += env->h.nops;
+	*outcome = HM_APPLY_NEW;
+	return HM_OK;
+}
+
+static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
+			bool local, hm_apply_stats *st, hm_apply_outcome *outcome)
+{
+	hm_envelope env;
+	hm_vv_entry head;
+	uint64_t fork_seq;
+	const char *why = NULL;
+	bool found, same;
+	hm_err err;
+
+	msgpack_zone_clear(&m->envzone);
+	if ((err = hm_envelope_open(p, len, &m->envzone, &env, &why))) {
+		memset(&env, 0, sizeof(env));
+		if ((err = evidence_put(n, txn, &env, p, len, HM_EVIDENCE_REFUSED, why)))
+			return err;
+		st->refused++;
+		*outcome = HM_APPLY_REFUSED;
+		return HM_OK;
+	}
+	if ((err = hm_head_get(n, txn, &env.h.origin, &head, &fork_seq)))
+		return err;
+	if (env.h.seq <= head.seq) {
+		if ((err = held_same(n, txn, HM_DB_OPLOG, &env, &found, &same)))
+			return err;
+		if (same) {
+			st->duplicate++;
+			*outcome = HM_APPLY_DUPLICATE;
+			return HM_OK;
+		}
+		st->forks++;
+		*outcome = HM_APPLY_FORK;
+		return mark_fork(n, txn, &env, p, len, "a different change set for a seq already held");
+	}
+	if (fork_seq) {
+		st->forks++;
+		*outcome = HM_APPLY_FORK;
+		return evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
+				    "the origin equivocated earlier; nothing beyond is applied");
+	}
+	if (env.h.seq > head.seq + 1) {
+		uint8_t key[HM_OPKEY_BYTES];
+		if ((err = held_same(n, txn, HM_DB_PENDING, &env, &found, &same)))
+			return err;
+		if (found && same) {
+			st->duplicate++;
+			*outcome = HM_APPLY_DUPLICATE;
+			return HM_OK;
+		}
+		if (found) {
+			st->forks++;
+			*outcome = HM_APPLY_FORK;
+			return mark_fork(n, txn, &env, p, len,
+					 "a different change set for a seq already pending");
+		}
+		hm_opkey(key, &env.h.origin, env.h.seq);
+		if ((err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
+			return err;
+		st->pending++;
+		*outcome = HM_APPLY_PENDING;
+		return HM_OK;
+	}
+	if (!hm_hash_equal(&env.h.prev, &head.hash)) {
+		st->forks++;
+		*outcome = HM_APPLY_FORK;
+		return mark_fork(n, txn, &env, p, len,
+				 "prev does not match the change set held before it (a forked chain)");
+	}
+	return apply_next(n, txn, m, &env, p, len, local, st, outcome);
+}
+
+hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
+		    bool local, hm_apply_stats *st, hm_apply_outcome *outcome)
+{
+	uint8_t *copy = NULL;
+	hm_node_id origin;
+	uint64_t seq;
+	hm_err err;
+
+	err = apply_env(n, txn, m, p, len, local, st, outcome);
+	/* Release pending successors, one at a time, while each applies. */
+	while (!err && *outcome == HM_APPLY_NEW) {
+		uint8_t key[HM_OPKEY_BYTES];
+		hm_apply_outcome next;
+		MDB_val v;
+		hm_vv_entry head;
+		uint64_t fork_seq;
+
+		if (!copy) {
+			hm_envelope env;
+			const char *why;
+			msgpack_zone_clear(&m->envzone);
+			if (hm_envelope_open(p, len, &m->envzone, &env, &why))
+				break;
+			origin = env.h.origin;
+		}
+		if ((err = hm_head_get(n, txn, &origin, &head, &fork_seq)))
+			break;
+		seq = head.seq + 1;
+		hm_opkey(key, &origin, seq);
+		err = hm_store_get(n, txn, HM_DB_PENDING, key, sizeof(key), &v);
+		if (err == HM_ERR_NOT_FOUND) {
+			err = HM_OK;
+			break;
+		}
+		if (err)
+			break;
+		free(copy);
+		/* LMDB memory dies at the next write: copy before deleting and applying. */
+		if (!(copy = malloc(v.mv_size ? v.mv_size : 1))) {
+			err = HM_ERR_NOMEM;
+			break;
+		}
+		memcpy(copy, v.mv_data, v.mv_size);
+		p = copy, len = v.mv_size;
+		if ((err = hm_store_del(n, txn, HM_DB_PENDING, key, sizeof(key))))
+			break;
+		if ((err = apply_env(n, txn, m, p, len, false, st, &next)))
+			break;
+		if (next != HM_APPLY_NEW)
+			break;
+	}
+	free(copy);
+	return err;
+}
+
+typedef struct apply_ctx {
+	const hm_bytes *envs;
+	size_t n;
+	hm_apply_stats st;
+	hm_apply_outcome *outcomes;
+	hm_merge_ctx m;
+} apply_ctx;
+
+static hm_err apply_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	apply_ctx *a = arg;
+	hm_err err;
+
+	memset(&a->st, 0, sizeof(a->st)); /* a rerun after the map grew starts over */
+	for (size_t i = 0; i < a->n; i++) {
+		hm_apply_outcome out;
+		if ((err = hm_apply_one(n, txn, &a->m, a->envs[i].p, a->envs[i].n, false, &a->st,
+					&out)))
+			return err;
+		if (a->outcomes)
+			a->outcomes[i] = out;
+	}
+	return HM_OK;
+}
+
+static void stats_add(hm_apply_stats *to, const hm_apply_stats *from)
+{
+	to->new_ += from->new_;
+	to->duplicate += from->duplicate;
+	to->pending += from->pending;
+	to->quarantined += from->quarantined;
+	to->refused += from->refused;
+	to->forks += from->forks;
+	to->ops += from->ops;
+}
+
+hm_err hm_node_apply(hm_node *n, const hm_bytes *envs, size_t count, hm_apply_stats *stats,
+		     hm_apply_outcome *outcomes)
+{
+	apply_ctx a = {.envs = envs, .n = count, .outcomes = outcomes};
+	hm_err err;
+
+	if ((err = hm_merge_ctx_init(&a.m)))
+		return err;
+	err = hm_store_write(n, apply_txn, &a);
+	if (!err && stats)
+		stats_add(stats, &a.st);
+	hm_merge_ctx_release(&a.m);
+	return err;
+}
+
+typedef struct release_ctx {
+	hm_apply_stats st;
+	hm_merge_ctx m;
+} release_ctx;
+
+static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	release_ctx *r = arg;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint8_t key[HM_OPKEY_BYTES];
+	uint8_t *copy = NULL;
+	uint64_t limit = hm_now_ms(n) + n->max_drift_ms;
+	int rc;
+	hm_err err = HM_OK;
+
+	memset(&r->st, 0, sizeof(r->st));
+	/* One at a time: find the first ripe entry, copy it out, close the cursor, apply it. */
+	while (1) {
+		size_t len = 0;
+		bool ripe = false;
+		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_QUARANTINE], &cur)))
+			return hm_store_err(rc);
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			hm_envelope env;
+			const char *why;
+			msgpack_zone_clear(&r->m.envzone);
+			if (k.mv_size != HM_OPKEY_BYTES ||
+			    hm_envelope_open(v.mv_data, v.mv_size, &r->m.envzone, &env, &why))
+				continue;
+			if (HM_HLC_MS(env.h.hlc) <= limit) {
+				ripe = true;
+				memcpy(key, k.mv_data, HM_OPKEY_BYTES);
+				len = v.mv_size;
+				if ((copy = malloc(len ? len : 1)))
+					memcpy(copy, v.mv_data, len);
+				break;
+			}
+		}
+		mdb_cursor_close(cur);
+		if (!ripe)
+			break;
+		if (!copy)
+			return HM_ERR_NOMEM;
+		{
+			hm_apply_outcome out;
+			if (!(err = hm_store_del(n, txn, HM_DB_QUARANTINE, key, sizeof(key))))
+				err = hm_apply_one(n, txn, &r->m, copy, len, false, &r->st, &out);
+		}
+		free(copy);
+		copy = NULL;
+		if (err)
+			return err;
+	}
+	return HM_OK;
+}
+
+hm_err hm_node_release_quarantine(hm_node *n, hm_apply_stats *stats)
+{
+	release_ctx r;
+	memset(&r, 0, sizeof(r));
+	hm_err err;
+
+	if ((err = hm_merge_ctx_init(&r.m)))
+		return err;
+	err = hm_store_write(n, release_txn, &r);
+	if (!err && stats)
+		stats_add(stats, &r.st);
+	hm_merge_ctx_release(&r.m);
+	return err;
+}

@@ -1,0 +1,201 @@
+/*
+ * changeset.c - the envelope: how a change set is laid out in bytes.
+ *
+ *   envelope = [format, header: bin, body: bin, signature: bin]
+ *   header   = [origin: bin16, seq, prev: bin32, hlc, epoch, region, nops, codec]
+ *   body     = [op...]   op = [0, coll, id, {field: value|delta}] | [1, coll, id]
+ *
+ * The header travels as its own bytes so that a signature and an AEAD can cover exactly them
+ * (issue #3 fills signature, epoch and codec). The id of a change set is BLAKE2b-256 of the
+ * whole envelope.
+ */
+#include "node_int.h"
+
+#include <string.h>
+
+void hm_envelope_encode(const hm_header *h, const void *body, size_t body_len, msgpack_sbuffer *out)
+{
+	msgpack_sbuffer hb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&hb);
+	msgpack_packer_init(&pk, &hb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 8);
+	hm_mp_pack_bin(&pk, h->origin.b, HM_NODE_ID_BYTES);
+	msgpack_pack_uint64(&pk, h->seq);
+	hm_mp_pack_bin(&pk, h->prev.b, HM_HASH_BYTES);
+	msgpack_pack_uint64(&pk, h->hlc);
+	msgpack_pack_uint32(&pk, h->epoch);
+	hm_mp_pack_cstr(&pk, h->region);
+	msgpack_pack_uint32(&pk, h->nops);
+	msgpack_pack_uint32(&pk, h->codec);
+
+	msgpack_sbuffer_clear(out);
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint32(&pk, HM_ENVELOPE_FORMAT);
+	hm_mp_pack_bin(&pk, hb.data, hb.size);
+	hm_mp_pack_bin(&pk, body, body_len);
+	hm_mp_pack_bin(&pk, NULL, 0);
+	msgpack_sbuffer_destroy(&hb);
+}
+
+#define BAD(code, text)                                                                            \
+	do {                                                                                       \
+		*why = (text);                                                                     \
+		return (code);                                                                     \
+	} while (0)
+
+static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_header *h,
+			    const char **why)
+{
+	msgpack_object o;
+	const msgpack_object *a;
+	const uint8_t *b;
+	size_t bn;
+	uint64_t u;
+	hm_err err;
+
+	if ((err = hm_mp_decode(p, n, zone, &o)))
+		BAD(err, "header is not well-formed msgpack");
+	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 8)
+		BAD(HM_ERR_CORRUPT, "header is not an array of 8");
+	a = o.via.array.ptr;
+	if (!hm_mp_bin(&a[0], &b, &bn) || bn != HM_NODE_ID_BYTES)
+		BAD(HM_ERR_CORRUPT, "header origin is not 16 bytes");
+	memcpy(h->origin.b, b, bn);
+	if (!hm_mp_uint(&a[1], &h->seq) || h->seq == 0)
+		BAD(HM_ERR_CORRUPT, "header seq is not a positive integer");
+	if (!hm_mp_bin(&a[2], &b, &bn) || bn != HM_HASH_BYTES)
+		BAD(HM_ERR_CORRUPT, "header prev is not 32 bytes");
+	memcpy(h->prev.b, b, bn);
+	if (!hm_mp_uint(&a[3], &h->hlc) || h->hlc == 0)
+		BAD(HM_ERR_CORRUPT, "header clock is not a positive integer");
+	if (!hm_mp_uint(&a[4], &u) || u > UINT32_MAX)
+		BAD(HM_ERR_CORRUPT, "header key epoch is not a 32-bit integer");
+	h->epoch = (uint32_t)u;
+	if (!hm_mp_str_copy(&a[5], h->region, sizeof(h->region)) || !hm_region_valid(h->region))
+		BAD(HM_ERR_CORRUPT, "header region is not a valid region path");
+	if (!hm_mp_uint(&a[6], &u) || u == 0 || u > HM_OPS_MAX)
+		BAD(HM_ERR_TOO_BIG, "header operation count is 0 or above the cap");
+	h->nops = (uint32_t)u;
+	if (!hm_mp_uint(&a[7], &u) || u != 0)
+		BAD(HM_ERR_VERSION, "body codec is not supported");
+	h->codec = 0;
+	return HM_OK;
+}
+
+hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
+			const char **why)
+{
+	msgpack_object o;
+	const msgpack_object *a;
+	uint64_t format;
+	hm_err err;
+
+	memset(env, 0, sizeof(*env));
+	if (n > HM_ENVELOPE_MAX)
+		BAD(HM_ERR_TOO_BIG, "envelope larger than 16 MiB");
+	if ((err = hm_mp_decode(p, n, zone, &o)))
+		BAD(err, "envelope is not well-formed msgpack");
+	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 4)
+		BAD(HM_ERR_CORRUPT, "envelope is not an array of 4");
+	a = o.via.array.ptr;
+	if (!hm_mp_uint(&a[0], &format))
+		BAD(HM_ERR_CORRUPT, "envelope format is not an integer");
+	if (format != HM_ENVELOPE_FORMAT)
+		BAD(HM_ERR_VERSION, "envelope format version is not supported");
+	if (!hm_mp_bin(&a[1], &env->header_bytes.p, &env->header_bytes.n) ||
+	    !hm_mp_bin(&a[2], &env->body_bytes.p, &env->body_bytes.n) ||
+	    !hm_mp_bin(&a[3], &env->sig.p, &env->sig.n))
+		BAD(HM_ERR_CORRUPT, "envelope parts are not byte strings");
+	if ((err = header_decode(env->header_bytes.p, env->header_bytes.n, zone, &env->h, why)))
+		return err;
+	hm_hash_buf(p, n, &env->id);
+	return HM_OK;
+}
+
+static bool id_valid(const msgpack_object *o)
+{
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 || o->via.str.size > HM_ID_MAX)
+		return false;
+	for (uint32_t i = 0; i < o->via.str.size; i++)
+		if ((unsigned char)o->via.str.ptr[i] < 0x20)
+			return false; /* no NUL (the key separator) and no control characters */
+	return true;
+}
+
+static const hm_collection_def *op_collection(const msgpack_object *o)
+{
+	char name[HM_NAME_MAX + 1];
+	if (!hm_mp_str_copy(o, name, sizeof(name)))
+		return NULL;
+	return hm_schema_collection(name);
+}
+
+static hm_err op_check_fields(const hm_collection_def *c, const msgpack_object *m, const char **why)
+{
+	if (m->type != MSGPACK_OBJECT_MAP || m->via.map.size == 0 || m->via.map.size > HM_FIELDS_MAX)
+		BAD(HM_ERR_CORRUPT, "operation fields are not a map of 1 to 64 entries");
+	for (uint32_t i = 0; i < m->via.map.size; i++) {
+		const msgpack_object_kv *kv = &m->via.map.ptr[i];
+		char fname[HM_NAME_MAX + 1];
+		const hm_field_def *f;
+		hm_value v;
+		const char *reason;
+
+		if (!hm_mp_str_copy(&kv->key, fname, sizeof(fname)))
+			BAD(HM_ERR_CORRUPT, "a field name is not text");
+		if (!(f = hm_schema_field(c, fname)))
+			BAD(HM_ERR_SCHEMA, "an operation names a field the schema does not know");
+		if (hm_mp_to_value(&kv->val, &v))
+			BAD(HM_ERR_TYPE, "a field value has an unsupported type");
+		if (f->merge == HM_MERGE_COUNTER) {
+			if (v.kind != HM_V_INT)
+				BAD(HM_ERR_TYPE, "a counter delta is not an integer");
+			continue;
+		}
+		if (hm_value_check(f, &v, &reason) && !(v.kind == HM_V_NIL))
+			BAD(HM_ERR_TYPE, "a field value does not have its field's type");
+	}
+	return HM_OK;
+}
+
+hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **why)
+{
+	msgpack_object o;
+	hm_err err;
+
+	if ((err = hm_mp_decode(env->body_bytes.p, env->body_bytes.n, zone, &o)))
+		BAD(err, "body is not well-formed msgpack");
+	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != env->h.nops)
+		BAD(HM_ERR_CORRUPT, "body is not an array of the header's operation count");
+	for (uint32_t i = 0; i < o.via.array.size; i++) {
+		const msgpack_object *op = &o.via.array.ptr[i], *a;
+		const hm_collection_def *c;
+		uint64_t kind;
+
+		if (op->type != MSGPACK_OBJECT_ARRAY || op->via.array.size < 3)
+			BAD(HM_ERR_CORRUPT, "an operation is not an array");
+		a = op->via.array.ptr;
+		if (!hm_mp_uint(&a[0], &kind) || kind > HM_OP_DEL)
+			BAD(HM_ERR_CORRUPT, "an operation kind is unknown");
+		if (!(c = op_collection(&a[1])))
+			BAD(HM_ERR_SCHEMA, "an operation names a collection the schema does not know");
+		if (!id_valid(&a[2]))
+			BAD(HM_ERR_CORRUPT, "an operation's record id is empty, too long or has control characters");
+		if (kind == HM_OP_DEL) {
+			if (op->via.array.size != 3)
+				BAD(HM_ERR_CORRUPT, "a delete operation has extra parts");
+			if (c->append_only)
+				BAD(HM_ERR_SCHEMA, "a delete in an append-only collection");
+			continue;
+		}
+		if (op->via.array.size != 4)
+			BAD(HM_ERR_CORRUPT, "a put operation is not [kind, collection, id, fields]");
+		if ((err = op_check_fields(c, &a[3], why)))
+			return err;
+	}
+	env->ops = o;
+	return HM_OK;
+}

@@ -1,0 +1,415 @@
+/*
+ * merge.c - records and the CRDT rules that merge operations into them.
+ *
+ * A record is stored as canonical msgpack, identical on every replica that applied the same
+ * change sets:
+ *
+ *   record = [tomb_hlc, tomb_origin: bin16 | nil, tomb_seq, {field: [value, hlc, origin, seq]}]
+ *
+ * with fields in byte order of their names. For a counter, value is the wrapping 64-bit sum of
+ * every delta (addition mod 2^64 commutes, so arrival order cannot matter) and the stamp is the
+ * greatest delta's.
+ *
+ * Rules, for an incoming write with stamp s (see node.h for the summary):
+ *   lww field   s < tombstone: the write lost to a delete. Otherwise the greater of s and the
+ *               held stamp wins; equal stamps only come from one change set, whose later op wins.
+ *   counter     the delta is added, always.
+ *   delete D    the tombstone becomes max(tombstone, D); lww fields with stamp <= D are cleared.
+ *   append-only the insert with the smallest stamp wins the id; the other is a conflict.
+ * A value that loses to a different value written by another origin goes to the conflict log;
+ * so does any value of another origin cleared by a delete.
+ */
+#include "node_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int hm_stamp_cmp(const hm_stamp *a, const hm_stamp *b)
+{
+	if (a->hlc != b->hlc)
+		return a->hlc < b->hlc ? -1 : 1;
+	return memcmp(a->origin.b, b->origin.b, HM_NODE_ID_BYTES);
+}
+
+hm_err hm_merge_ctx_init(hm_merge_ctx *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (!msgpack_zone_init(&m->zone, 4096))
+		return HM_ERR_NOMEM;
+	if (!msgpack_zone_init(&m->envzone, 65536)) {
+		msgpack_zone_destroy(&m->zone);
+		return HM_ERR_NOMEM;
+	}
+	msgpack_sbuffer_init(&m->rec);
+	msgpack_sbuffer_init(&m->confs);
+	return HM_OK;
+}
+
+void hm_merge_ctx_release(hm_merge_ctx *m)
+{
+	msgpack_zone_destroy(&m->zone);
+	msgpack_zone_destroy(&m->envzone);
+	msgpack_sbuffer_destroy(&m->rec);
+	msgpack_sbuffer_destroy(&m->confs);
+}
+
+size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
+		     size_t idn)
+{
+	if (cn + 1 + idn > cap)
+		return 0;
+	memcpy(key, coll, cn);
+	key[cn] = 0;
+	memcpy(key + cn + 1, id, idn);
+	return cn + 1 + idn;
+}
+
+static bool stamp_decode(const msgpack_object *hlc, const msgpack_object *origin,
+			 const msgpack_object *seq, hm_stamp *s)
+{
+	const uint8_t *b;
+	size_t n;
+
+	if (!hm_mp_uint(hlc, &s->hlc) || !hm_mp_uint(seq, &s->seq))
+		return false;
+	if (origin->type == MSGPACK_OBJECT_NIL) {
+		memset(s->origin.b, 0, HM_NODE_ID_BYTES);
+		return true;
+	}
+	if (!hm_mp_bin(origin, &b, &n) || n != HM_NODE_ID_BYTES)
+		return false;
+	memcpy(s->origin.b, b, n);
+	return true;
+}
+
+hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec *r)
+{
+	msgpack_object o;
+	const msgpack_object *a;
+
+	memset(&r->tomb, 0, sizeof(r->tomb));
+	r->nf = 0;
+	if (hm_mp_decode(buf, len, zone, &o) || o.type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.size != 4)
+		return HM_ERR_CORRUPT;
+	a = o.via.array.ptr;
+	if (!stamp_decode(&a[0], &a[1], &a[2], &r->tomb) || a[3].type != MSGPACK_OBJECT_MAP ||
+	    a[3].via.map.size > HM_FIELDS_MAX)
+		return HM_ERR_CORRUPT;
+	for (uint32_t i = 0; i < a[3].via.map.size; i++) {
+		const msgpack_object_kv *kv = &a[3].via.map.ptr[i];
+		hm_rfield *f = &r->f[r->nf++];
+		const msgpack_object *e = kv->val.via.array.ptr;
+
+		if (kv->key.type != MSGPACK_OBJECT_STR || kv->val.type != MSGPACK_OBJECT_ARRAY ||
+		    kv->val.via.array.size != 4)
+			return HM_ERR_CORRUPT;
+		f->name = kv->key.via.str.ptr;
+		f->name_len = kv->key.via.str.size;
+		f->counter = false;
+		if (hm_mp_to_value(&e[0], &f->value) || !stamp_decode(&e[1], &e[2], &e[3], &f->stamp))
+			return HM_ERR_CORRUPT;
+	}
+	return HM_OK;
+}
+
+static int field_cmp(const void *a, const void *b)
+{
+	const hm_rfield *x = a, *y = b;
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(x->name, y->name, n);
+	if (c)
+		return c;
+	return x->name_len < y->name_len ? -1 : x->name_len > y->name_len;
+}
+
+static void stamp_pack(msgpack_packer *pk, const hm_stamp *s)
+{
+	msgpack_pack_uint64(pk, s->hlc);
+	hm_mp_pack_bin(pk, s->origin.b, HM_NODE_ID_BYTES);
+	msgpack_pack_uint64(pk, s->seq);
+}
+
+void hm_rec_encode(const hm_rec *r, msgpack_sbuffer *out)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_clear(out);
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	if (r->tomb.hlc) {
+		stamp_pack(&pk, &r->tomb);
+	} else {
+		msgpack_pack_uint64(&pk, 0);
+		msgpack_pack_nil(&pk);
+		msgpack_pack_uint64(&pk, 0);
+	}
+	msgpack_pack_map(&pk, r->nf);
+	for (size_t i = 0; i < r->nf; i++) {
+		hm_mp_pack_str(&pk, r->f[i].name, r->f[i].name_len);
+		msgpack_pack_array(&pk, 4);
+		hm_mp_pack_value(&pk, &r->f[i].value);
+		stamp_pack(&pk, &r->f[i].stamp);
+	}
+}
+
+bool hm_rec_live(const hm_rec *r)
+{
+	if (!r->tomb.hlc)
+		return r->nf > 0;
+	for (size_t i = 0; i < r->nf; i++)
+		if (hm_stamp_cmp(&r->f[i].stamp, &r->tomb) >= 0)
+			return true;
+	return false;
+}
+
+const hm_rfield *hm_rec_find(const hm_rec *r, const char *name, size_t len)
+{
+	for (size_t i = 0; i < r->nf; i++)
+		if (r->f[i].name_len == len && memcmp(r->f[i].name, name, len) == 0)
+			return &r->f[i];
+	return NULL;
+}
+
+/* Queue a conflict-log entry; it is written after the record, because values borrow pages of
+ * the current transaction that a write may move. */
+static void conflict_queue(hm_merge_ctx *m, const char *coll, size_t cn, const char *id,
+			   size_t idn, const hm_rfield *loser, const hm_stamp *winner, bool by_delete)
+{
+	uint8_t key[HM_NAME_MAX * 2 + HM_ID_MAX + 3 + 8 + HM_NODE_ID_BYTES];
+	size_t kn = 0;
+	msgpack_sbuffer val;
+	msgpack_packer pk;
+	uint8_t len4[4];
+	uint16_t klen;
+
+	memcpy(key, coll, cn), kn = cn, key[kn++] = 0;
+	memcpy(key + kn, id, idn), kn += idn, key[kn++] = 0;
+	memcpy(key + kn, loser->name, loser->name_len), kn += loser->name_len, key[kn++] = 0;
+	hm_be64_put(key + kn, loser->stamp.hlc), kn += 8;
+	memcpy(key + kn, loser->stamp.origin.b, HM_NODE_ID_BYTES), kn += HM_NODE_ID_BYTES;
+
+	msgpack_sbuffer_init(&val);
+	msgpack_packer_init(&pk, &val, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	hm_mp_pack_value(&pk, &loser->value);
+	msgpack_pack_uint64(&pk, loser->stamp.seq);
+	msgpack_pack_array(&pk, 3);
+	stamp_pack(&pk, winner);
+	if (by_delete)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+
+	klen = (uint16_t)kn;
+	msgpack_sbuffer_write(&m->confs, (const char *)&klen, sizeof(klen));
+	msgpack_sbuffer_write(&m->confs, (const char *)key, kn);
+	len4[0] = (uint8_t)(val.size >> 24), len4[1] = (uint8_t)(val.size >> 16);
+	len4[2] = (uint8_t)(val.size >> 8), len4[3] = (uint8_t)val.size;
+	msgpack_sbuffer_write(&m->confs, (const char *)len4, 4);
+	msgpack_sbuffer_write(&m->confs, val.data, val.size);
+	msgpack_sbuffer_destroy(&val);
+}
+
+static hm_err conflicts_flush(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
+{
+	size_t off = 0;
+	hm_err err;
+
+	while (off < m->confs.size) {
+		const uint8_t *p = (const uint8_t *)m->confs.data + off;
+		uint16_t klen;
+		uint32_t vlen;
+		memcpy(&klen, p, 2);
+		vlen = (uint32_t)p[2 + klen] << 24 | (uint32_t)p[3 + klen] << 16 |
+		       (uint32_t)p[4 + klen] << 8 | p[5 + klen];
+		if ((err = hm_store_put(n, txn, HM_DB_CONFLICTS, p + 2, klen, p + 6 + klen, vlen)))
+			return err;
+		m->conflicts++;
+		off += 6u + klen + vlen;
+	}
+	msgpack_sbuffer_clear(&m->confs);
+	return HM_OK;
+}
+
+static bool same_origin(const hm_stamp *a, const hm_stamp *b)
+{
+	return memcmp(a->origin.b, b->origin.b, HM_NODE_ID_BYTES) == 0;
+}
+
+/* A value is lost when another origin's different value displaces it; an equal value written
+ * twice lost nothing, and a node's own later write is its history, kept in the oplog. */
+static bool lost(const hm_rfield *loser, const hm_rfield *winner)
+{
+	return !same_origin(&loser->stamp, &winner->stamp) &&
+	       !hm_value_equal(&loser->value, &winner->value);
+}
+
+typedef struct op_ref {
+	const hm_collection_def *c;
+	const char *coll, *id;
+	size_t cn, idn;
+	hm_stamp s;
+} op_ref;
+
+static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
+{
+	hm_rec *r = &m->cur;
+	hm_rfield *held = (hm_rfield *)hm_rec_find(r, in->name, in->name_len);
+
+	if (r->tomb.hlc && hm_stamp_cmp(&in->stamp, &r->tomb) < 0) {
+		if (!same_origin(&in->stamp, &r->tomb))
+			conflict_queue(m, op->coll, op->cn, op->id, op->idn, in, &r->tomb, true);
+		return;
+	}
+	if (!held) {
+		r->f[r->nf++] = *in;
+		return;
+	}
+	if (hm_stamp_cmp(&in->stamp, &held->stamp) >= 0) {
+		if (lost(held, in))
+			conflict_queue(m, op->coll, op->cn, op->id, op->idn, held, &in->stamp, false);
+		*held = *in;
+	} else if (lost(in, held)) {
+		conflict_queue(m, op->coll, op->cn, op->id, op->idn, in, &held->stamp, false);
+	}
+}
+
+static void put_counter(hm_rec *r, const hm_rfield *in)
+{
+	hm_rfield *held = (hm_rfield *)hm_rec_find(r, in->name, in->name_len);
+
+	if (!held) {
+		r->f[r->nf++] = *in;
+		return;
+	}
+	/* Wrapping addition commutes; saturating would make the sum depend on arrival order. */
+	held->value.u.i = (int64_t)((uint64_t)held->value.u.i + (uint64_t)in->value.u.i);
+	if (hm_stamp_cmp(&in->stamp, &held->stamp) > 0)
+		held->stamp = in->stamp;
+}
+
+static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object *fields,
+			bool existed)
+{
+	hm_rec *r = &m->cur;
+
+	if (op->c->append_only && existed && hm_rec_live(r)) {
+		/* The insert with the smallest stamp owns the id. */
+		const hm_stamp *held = &r->f[0].stamp;
+		if (hm_stamp_cmp(&op->s, held) == 0)
+			return HM_OK;
+		if (hm_stamp_cmp(&op->s, held) > 0) {
+			for (uint32_t i = 0; i < fields->via.map.size; i++) {
+				hm_rfield lost = {0};
+				lost.name = fields->via.map.ptr[i].key.via.str.ptr;
+				lost.name_len = fields->via.map.ptr[i].key.via.str.size;
+				lost.stamp = op->s;
+				if (hm_mp_to_value(&fields->via.map.ptr[i].val, &lost.value))
+					return HM_ERR_CORRUPT;
+				conflict_queue(m, op->coll, op->cn, op->id, op->idn, &lost, held, false);
+			}
+			return HM_OK;
+		}
+		for (size_t i = 0; i < r->nf; i++)
+			conflict_queue(m, op->coll, op->cn, op->id, op->idn, &r->f[i], &op->s, false);
+		r->nf = 0;
+	}
+	for (uint32_t i = 0; i < fields->via.map.size; i++) {
+		const msgpack_object_kv *kv = &fields->via.map.ptr[i];
+		char fname[HM_NAME_MAX + 1];
+		const hm_field_def *def;
+		hm_rfield in = {0};
+
+		if (!hm_mp_str_copy(&kv->key, fname, sizeof(fname)) ||
+		    !(def = hm_schema_field(op->c, fname)) || hm_mp_to_value(&kv->val, &in.value))
+			return HM_ERR_CORRUPT; /* hm_envelope_open_body checked all of this */
+		in.name = kv->key.via.str.ptr;
+		in.name_len = kv->key.via.str.size;
+		in.stamp = op->s;
+		in.counter = def->merge == HM_MERGE_COUNTER;
+		if (r->nf >= HM_FIELDS_MAX && !hm_rec_find(r, in.name, in.name_len))
+			return HM_ERR_TOO_BIG;
+		if (in.counter)
+			put_counter(r, &in);
+		else
+			put_lww(m, op, &in);
+	}
+	return HM_OK;
+}
+
+static void merge_del(hm_merge_ctx *m, const op_ref *op)
+{
+	hm_rec *r = &m->cur;
+	size_t kept = 0;
+
+	if (r->tomb.hlc && hm_stamp_cmp(&op->s, &r->tomb) <= 0)
+		return; /* an older delete: the newer one already cleared more */
+	r->tomb = op->s;
+	for (size_t i = 0; i < r->nf; i++) {
+		hm_rfield *f = &r->f[i];
+		if (f->counter || hm_stamp_cmp(&f->stamp, &op->s) > 0) {
+			r->f[kept++] = *f;
+			continue;
+		}
+		if (!same_origin(&f->stamp, &op->s))
+			conflict_queue(m, op->coll, op->cn, op->id, op->idn, f, &op->s, true);
+	}
+	r->nf = kept;
+}
+
+hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,
+		   hm_merge_ctx *m)
+{
+	const msgpack_object *a = opo->via.array.ptr;
+	uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
+	size_t kn;
+	op_ref op;
+	MDB_val cur;
+	bool existed;
+	uint64_t kind = a[0].via.u64;
+	hm_err err;
+
+	op.coll = a[1].via.str.ptr, op.cn = a[1].via.str.size;
+	op.id = a[2].via.str.ptr, op.idn = a[2].via.str.size;
+	{
+		char cname[HM_NAME_MAX + 1];
+		if (!hm_mp_str_copy(&a[1], cname, sizeof(cname)) ||
+		    !(op.c = hm_schema_collection(cname)))
+			return HM_ERR_SCHEMA;
+	}
+	op.s.hlc = env->h.hlc, op.s.origin = env->h.origin, op.s.seq = env->h.seq;
+	if (!(kn = hm_record_key(key, sizeof(key), op.coll, op.cn, op.id, op.idn)))
+		return HM_ERR_TOO_BIG;
+
+	msgpack_zone_clear(&m->zone);
+	err = hm_store_get(n, txn, HM_DB_RECORDS, key, kn, &cur);
+	if (err && err != HM_ERR_NOT_FOUND)
+		return err;
+	existed = err == HM_OK;
+	m->cur.nf = 0;
+	memset(&m->cur.tomb, 0, sizeof(m->cur.tomb));
+	if (existed && hm_rec_decode(cur.mv_data, cur.mv_size, &m->zone, &m->cur))
+		return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%.*s is corrupt",
+				    op.c->name, (int)op.idn, op.id);
+	for (size_t i = 0; i < m->cur.nf; i++) {
+		char fname[HM_NAME_MAX + 1];
+		const hm_field_def *def;
+		size_t fl = m->cur.f[i].name_len < HM_NAME_MAX ? m->cur.f[i].name_len : HM_NAME_MAX;
+		memcpy(fname, m->cur.f[i].name, fl);
+		fname[fl] = 0;
+		def = hm_schema_field(op.c, fname);
+		m->cur.f[i].counter = def && def->merge == HM_MERGE_COUNTER;
+	}
+
+	if (kind == HM_OP_DEL)
+		merge_del(m, &op);
+	else if ((err = merge_put(m, &op, &a[3], existed)))
+		return err;
+
+	qsort(m->cur.f, m->cur.nf, sizeof(m->cur.f[0]), field_cmp);
+	hm_rec_encode(&m->cur, &m->rec);
+	if ((err = hm_store_put(n, txn, HM_DB_RECORDS, key, kn, m->rec.data, m->rec.size)))
+		return err;
+	return conflicts_flush(n, txn, m);
+}

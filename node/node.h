@@ -1,0 +1,339 @@
+/*
+ * node.h - a hamlet replica: the ledger in LMDB, change sets, and their CRDT merge.
+ *
+ * A node directory holds one LMDB environment. Every local write transaction becomes one change
+ * set {origin, seq, prev, hlc, ops}, encoded with msgpack and stored unchanged in the oplog under
+ * (origin, seq); its id is the BLAKE2b-256 hash of its exact bytes (the envelope). Change sets
+ * from other nodes are applied exactly once and in per-origin order; one LMDB write transaction
+ * applies a change set and advances the version vector together, so a crash leaves each change
+ * set whole or absent.
+ *
+ * Merge rules come from the schema (schema.c): `lww` fields take the value with the greatest
+ * stamp (hlc, origin); `counter` fields sum every delta; append-only collections insert once.
+ * A delete is a record-level stamp: it clears the lww fields written before it, and a field
+ * written after it brings the record back. Counters are never reset by a delete, so no
+ * increment is lost. Values that lose to a write of another origin go to the conflict log.
+ *
+ * The guarantee: two replicas that applied the same set of change sets, in any order, hold
+ * byte-identical records, and so the same digest (hm_node_digest).
+ *
+ * Threads: an hm_node may be used from one thread at a time. Several processes may open the
+ * same directory; LMDB serialises their writers.
+ */
+#ifndef HM_NODE_H
+#define HM_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+/* ---- Limits on what hamlet accepts from outside (checked before any allocation). ---- */
+#define HM_ENVELOPE_MAX (16u << 20)   /* bytes in one change-set envelope */
+#define HM_OPS_MAX 200000u            /* operations in one change set */
+#define HM_FIELDS_MAX 64u             /* fields in one operation or record */
+#define HM_NAME_MAX 64u               /* collection and field names */
+#define HM_ID_MAX 128u                /* record ids */
+#define HM_STR_MAX 4096u              /* string values */
+#define HM_DEPTH_MAX 8u               /* msgpack nesting */
+#define HM_DRIFT_DEFAULT_MS 86400000u /* 1 day */
+
+/* "county", "township", "village"; "unknown" otherwise. */
+const char *hm_role_name(hm_role role);
+/* Errors: HM_ERR_INVALID for any other word. */
+hm_err hm_role_parse(const char *text, hm_role *out) HM_MUST_CHECK;
+
+/* ---- Hybrid logical clock: 48-bit milliseconds << 16 | 16-bit counter. ---- */
+typedef uint64_t hm_hlc;
+#define HM_HLC_MS(h) ((h) >> 16)
+
+/* The physical clock, passed in so tests can freeze or skew it. Returns unix milliseconds. */
+typedef uint64_t (*hm_clock_fn)(void *ctx);
+
+/* A stamp orders writes: greater hlc wins, ties broken by origin bytes. Unique per write. */
+typedef struct hm_stamp {
+	hm_hlc hlc;
+	hm_node_id origin;
+	uint64_t seq; /* the change set that carried the write; provenance, not ordering */
+} hm_stamp;
+
+/* <0, 0, >0 as a orders before, equal to, after b (by hlc, then origin). */
+int hm_stamp_cmp(const hm_stamp *a, const hm_stamp *b);
+
+/* ---- Values ---- */
+typedef enum hm_type {
+	HM_T_STR = 1, /* UTF-8 text */
+	HM_T_INT,     /* signed 64-bit */
+	HM_T_FLOAT,   /* IEEE double */
+	HM_T_BOOL,
+	HM_T_DATE,   /* text YYYY-MM-DD */
+	HM_T_TIME,   /* text YYYY-MM-DDTHH:MM */
+	HM_T_REGION, /* text county/township/village */
+} hm_type;
+
+typedef enum hm_vkind {
+	HM_V_NIL = 0,
+	HM_V_BOOL,
+	HM_V_INT,
+	HM_V_FLOAT,
+	HM_V_STR,
+} hm_vkind;
+
+/* A value. Strings are borrowed: s.p points into memory owned by whoever produced the value
+ * (the caller for writes; the hm_record for reads) and is not NUL-terminated. */
+typedef struct hm_value {
+	hm_vkind kind;
+	union {
+		bool b;
+		int64_t i;
+		double f;
+		struct {
+			const char *p;
+			uint32_t n;
+		} s;
+	} u;
+} hm_value;
+
+/* ---- Schema (static, schema.c) ---- */
+typedef enum hm_merge {
+	HM_MERGE_LWW = 1,
+	HM_MERGE_COUNTER,
+} hm_merge;
+
+typedef struct hm_field_def {
+	const char *name;
+	hm_type type;
+	hm_merge merge;
+	bool required; /* must be set when the record is created */
+} hm_field_def;
+
+typedef struct hm_collection_def {
+	const char *name;
+	bool append_only;         /* inserted once, never edited or deleted */
+	const char *region_field; /* the field that places a record in a region */
+	const hm_field_def *fields;
+	size_t nfields;
+	const char *help;
+} hm_collection_def;
+
+/* The collections hamlet knows, and one by name (NULL when unknown). Borrowed, static. */
+const hm_collection_def *hm_schema_collections(size_t *count);
+const hm_collection_def *hm_schema_collection(const char *name);
+const hm_field_def *hm_schema_field(const hm_collection_def *c, const char *name);
+
+/* Parse text into a value of the field's type ("37.4" for a float, "2026-11-29" for a date).
+ * The value's string (if any) borrows text. Errors: HM_ERR_TYPE with a reason in why. */
+hm_err hm_value_parse(const hm_field_def *f, const char *text, hm_value *out, const char **why)
+	HM_MUST_CHECK;
+/* Check a value against a field's type. Errors: HM_ERR_TYPE, reason in why. */
+hm_err hm_value_check(const hm_field_def *f, const hm_value *v, const char **why) HM_MUST_CHECK;
+/* 1 when the two values are equal in kind and content. */
+int hm_value_equal(const hm_value *a, const hm_value *b);
+
+/* ---- Version vectors ---- */
+typedef struct hm_vv_entry {
+	hm_node_id origin;
+	uint64_t seq; /* highest seq held with nothing missing below it */
+	hm_hash hash; /* id of that change set */
+	hm_hlc hlc;   /* its clock */
+} hm_vv_entry;
+
+typedef struct hm_vv {
+	hm_vv_entry *v; /* owned; sorted by origin */
+	size_t n;
+} hm_vv;
+
+void hm_vv_release(hm_vv *vv);
+/* The seq held for origin, 0 if none. */
+uint64_t hm_vv_get(const hm_vv *vv, const hm_node_id *origin);
+/* Text form "ORIGINHEX:SEQ,ORIGINHEX:SEQ" (hash and hlc are not part of it). out is owned by the
+ * caller (free). Errors: HM_ERR_NOMEM. */
+hm_err hm_vv_format(const hm_vv *vv, char **out) HM_MUST_CHECK;
+/* Parse that text form; the empty string is the empty vector. Errors: HM_ERR_INVALID. */
+hm_err hm_vv_parse(const char *text, hm_vv *out) HM_MUST_CHECK;
+
+/* ---- The node ---- */
+typedef struct hm_node hm_node;
+
+typedef struct hm_node_opts {
+	hm_clock_fn clock; /* NULL: the system clock */
+	void *clock_ctx;
+	uint64_t max_drift_ms; /* 0: HM_DRIFT_DEFAULT_MS */
+	size_t map_max;        /* cap on the LMDB map in bytes; 0: 64 GiB */
+	size_t map_initial;    /* first map size; 0: 64 MiB */
+	hm_logger log;
+} hm_node_opts;
+
+typedef struct hm_node_info {
+	hm_node_id id;
+	hm_role role;
+	char region[HM_REGION_MAX + 1];
+	char name[HM_NAME_MAX + 1];
+	uint64_t created_ms;
+	uint64_t seq;      /* this node's own last seq */
+	hm_hlc hlc;        /* the clock's persisted bound */
+	size_t records;    /* live records, all collections */
+	size_t changesets; /* in the oplog */
+	size_t pending, quarantined, refused, forks;
+	size_t conflicts;
+} hm_node_info;
+
+/* Create a new node in dir (created if missing; must hold no node yet). The id is random.
+ * Errors: HM_ERR_EXISTS when dir already holds a node, HM_ERR_INVALID for a bad region or name,
+ * HM_ERR_IO/HM_ERR_STORE from the file system. */
+hm_err hm_node_create(const char *dir, hm_role role, const char *region, const char *name,
+		      const hm_node_opts *opts, hm_node_id *id_out) HM_MUST_CHECK;
+
+/* Open the node in dir. *out is owned by the caller: hm_node_close it.
+ * Errors: HM_ERR_NOT_FOUND when dir holds no node, HM_ERR_VERSION for a newer store format,
+ * HM_ERR_STORE/HM_ERR_IO otherwise. */
+hm_err hm_node_open(const char *dir, const hm_node_opts *opts, hm_node **out) HM_MUST_CHECK;
+void hm_node_close(hm_node *node);
+
+hm_err hm_node_info_get(hm_node *node, hm_node_info *out) HM_MUST_CHECK;
+const hm_node_id *hm_node_self(const hm_node *node);
+
+/* A human-readable reason for the last error returned on this node (never NULL; "" if none).
+ * Borrowed, valid until the next call on the node. */
+const char *hm_node_errmsg(const hm_node *node);
+
+/* ---- Local writes: one write is one change set ---- */
+typedef struct hm_write hm_write;
+
+typedef struct hm_changeset_info {
+	hm_node_id origin;
+	uint64_t seq;
+	hm_hash id;
+	hm_hlc hlc;
+	size_t nops;
+	size_t bytes;
+} hm_changeset_info;
+
+/* Start a local write. *out is owned: commit or abort it. Errors: HM_ERR_NOMEM. */
+hm_err hm_write_begin(hm_node *node, hm_write **out) HM_MUST_CHECK;
+/* Set an lww field (or a field of a new append-only record). The value is copied.
+ * Errors: HM_ERR_SCHEMA (unknown collection/field, counter field), HM_ERR_TYPE, HM_ERR_INVALID
+ * (bad id), HM_ERR_TOO_BIG. A failed call leaves the write as it was. */
+hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *field,
+		    const hm_value *v) HM_MUST_CHECK;
+/* Add delta to a counter field. Errors as hm_write_set. */
+hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *field,
+		    int64_t delta) HM_MUST_CHECK;
+/* Delete a record. Errors: HM_ERR_SCHEMA for an append-only collection. */
+hm_err hm_write_del(hm_write *w, const char *coll, const char *id) HM_MUST_CHECK;
+/* Seal the write into a change set, apply it and store it, durably, in one transaction; w is
+ * consumed whatever the result. Errors: HM_ERR_NOT_FOUND (delete of a missing record),
+ * HM_ERR_EXISTS (append-only record already there), HM_ERR_SCHEMA (required field missing),
+ * HM_ERR_INVALID (empty write), HM_ERR_FULL, HM_ERR_STORE. On error nothing is written. */
+hm_err hm_write_commit(hm_write *w, hm_changeset_info *info) HM_MUST_CHECK;
+void hm_write_abort(hm_write *w);
+
+/* ---- Applying change sets from elsewhere ---- */
+typedef enum hm_apply_outcome {
+	HM_APPLY_NEW = 0,    /* applied now (possibly with waiting successors) */
+	HM_APPLY_DUPLICATE,  /* already held: no-op */
+	HM_APPLY_PENDING,    /* beyond a gap: waits in the pending table */
+	HM_APPLY_QUARANTINE, /* clock too far ahead: held in quarantine */
+	HM_APPLY_REFUSED,    /* malformed or not allowed: kept as evidence, never applied */
+	HM_APPLY_FORK,       /* equivocation: both versions kept as evidence */
+} hm_apply_outcome;
+
+typedef struct hm_apply_stats {
+	size_t new_; /* includes pending change sets released by this batch */
+	size_t duplicate, pending, quarantined, refused, forks;
+	size_t ops; /* operations applied */
+} hm_apply_stats;
+
+/* A borrowed byte range. */
+typedef struct hm_bytes {
+	const uint8_t *p;
+	size_t n;
+} hm_bytes;
+
+/* Apply n envelopes in one durable transaction (retried after growing the map if it fills).
+ * Outcomes are added to *stats; outcomes[i] (may be NULL) receives each one. A bad envelope is
+ * refused alone; the others still apply. Errors (nothing applied): HM_ERR_FULL, HM_ERR_STORE,
+ * HM_ERR_NOMEM. */
+hm_err hm_node_apply(hm_node *node, const hm_bytes *envs, size_t n, hm_apply_stats *stats,
+		     hm_apply_outcome *outcomes) HM_MUST_CHECK;
+
+/* Retry quarantined change sets whose clock is now within the drift. */
+hm_err hm_node_release_quarantine(hm_node *node, hm_apply_stats *stats) HM_MUST_CHECK;
+
+/* ---- Reading ---- */
+typedef struct hm_field {
+	const char *name; /* borrowed from the record */
+	hm_value value;   /* for a counter: HM_V_INT, the sum */
+	hm_stamp stamp;   /* the write that set it (for a counter, the latest delta) */
+} hm_field;
+
+typedef struct hm_record {
+	const char *collection;
+	const char *id;
+	bool deleted;
+	hm_stamp tombstone; /* valid when tombstone.hlc != 0 */
+	hm_field *fields;   /* sorted by name */
+	size_t nfields;
+} hm_record;
+
+/* Decode-owned record. Errors: HM_ERR_NOT_FOUND (absent or deleted), HM_ERR_SCHEMA. *out owned:
+ * hm_record_free. */
+hm_err hm_node_get(hm_node *node, const char *coll, const char *id, hm_record **out) HM_MUST_CHECK;
+void hm_record_free(hm_record *r);
+/* The field of r named name, or NULL. */
+const hm_field *hm_record_field(const hm_record *r, const char *name);
+
+/* Called for each live record of a collection in id order; r is borrowed for the call.
+ * Return nonzero to stop. */
+typedef int (*hm_record_cb)(void *ctx, const hm_record *r);
+hm_err hm_node_list(hm_node *node, const char *coll, hm_record_cb cb, void *ctx) HM_MUST_CHECK;
+
+/* The version vector. out owned: hm_vv_release. */
+hm_err hm_node_version_vector(hm_node *node, hm_vv *out) HM_MUST_CHECK;
+
+/* The state digest: BLAKE2b-256 over every record (tombstones included) in key order. When
+ * scope is not NULL, only records whose region lies within scope. */
+hm_err hm_node_digest(hm_node *node, const char *scope, hm_hash *out) HM_MUST_CHECK;
+
+/* Change sets, as listed by `log` and exported by bundles. */
+typedef struct hm_changeset_view {
+	hm_node_id origin;
+	uint64_t seq;
+	hm_hash id;
+	hm_hash prev;
+	hm_hlc hlc;
+	size_t nops;
+	hm_bytes envelope; /* borrowed for the callback */
+} hm_changeset_view;
+
+typedef int (*hm_changeset_cb)(void *ctx, const hm_changeset_view *cs);
+
+/* Every change set in the oplog beyond since (NULL: all), per origin in seq order. */
+hm_err hm_node_changesets(hm_node *node, const hm_vv *since, hm_changeset_cb cb, void *ctx)
+	HM_MUST_CHECK;
+
+/* Provenance: for each field of a record, the stamp that set it (blame) and the values that
+ * lost to it (from the conflict log). */
+typedef struct hm_conflict {
+	const char *collection, *id, *field; /* borrowed for the callback */
+	hm_value loser;                      /* the value that lost (HM_V_NIL for a deleted record) */
+	hm_stamp loser_stamp;
+	hm_stamp winner_stamp;
+	bool by_delete; /* lost to a delete */
+} hm_conflict;
+
+typedef int (*hm_conflict_cb)(void *ctx, const hm_conflict *c);
+/* Conflicts of one record (coll and id given) or of all (both NULL). */
+hm_err hm_node_conflicts(hm_node *node, const char *coll, const char *id, hm_conflict_cb cb,
+			 void *ctx) HM_MUST_CHECK;
+
+/* Verify internal consistency: every origin's oplog runs 1..seq with an unbroken hash chain
+ * matching the version vector. Errors: HM_ERR_CORRUPT, reason in hm_node_errmsg. */
+hm_err hm_node_check(hm_node *node) HM_MUST_CHECK;
+
+/* Formatting helpers used by every front end. */
+void hm_node_id_hex(const hm_node_id *id, char out[2 * HM_NODE_ID_BYTES + 1]);
+hm_err hm_node_id_parse(const char *hex, hm_node_id *out) HM_MUST_CHECK;
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * node_int.h - internals shared by the files of node/. Never included outside node/.
+ *
+ * The LMDB environment of a node holds these named databases (docs/formats.md has the bytes):
+ *
+ *   meta        text key -> value         format, id, role, region, name, created, hlc
+ *   records     coll 0x00 id -> record    canonical msgpack, see merge.c
+ *   oplog       origin(16) seq(8 BE) -> envelope, exactly as received or written
+ *   heads       origin(16) -> [seq, hash, hlc, fork_seq]   the version vector
+ *   pending     origin(16) seq(8 BE) -> envelope beyond a gap
+ *   quarantine  origin(16) seq(8 BE) -> envelope whose clock is too far ahead
+ *   evidence    origin(16) seq(8 BE) id(32) -> [kind, reason, envelope]   refused and forks
+ *   conflicts   coll 0 id 0 field 0 hlc(8 BE) origin(16) -> [loser, seq, winner stamp, by_delete]
+ */
+#ifndef HM_NODE_INT_H
+#define HM_NODE_INT_H
+
+#include <lmdb.h>
+#include <msgpack.h>
+
+#include "node.h"
+
+#define HM_STORE_FORMAT 1
+#define HM_ENVELOPE_FORMAT 1
+#define HM_OPKEY_BYTES (HM_NODE_ID_BYTES + 8)
+
+enum hm_db {
+	HM_DB_META,
+	HM_DB_RECORDS,
+	HM_DB_OPLOG,
+	HM_DB_HEADS,
+	HM_DB_PENDING,
+	HM_DB_QUARANTINE,
+	HM_DB_EVIDENCE,
+	HM_DB_CONFLICTS,
+	HM_DB__COUNT
+};
+
+enum hm_op_kind {
+	HM_OP_PUT = 0, /* set lww fields, add to counters, or insert an append-only record */
+	HM_OP_DEL = 1, /* delete a record */
+};
+
+enum hm_evidence_kind {
+	HM_EVIDENCE_REFUSED = 1,
+	HM_EVIDENCE_FORK = 2,
+};
+
+struct hm_node {
+	MDB_env *env;
+	MDB_dbi dbi[HM_DB__COUNT];
+	hm_node_id self;
+	hm_role role;
+	char region[HM_REGION_MAX + 1];
+	char name[HM_NAME_MAX + 1];
+	uint64_t created_ms;
+	hm_clock_fn clock;
+	void *clock_ctx;
+	uint64_t max_drift_ms;
+	size_t map_size, map_max;
+	hm_logger log;
+	char errmsg[512];
+};
+
+/* Record the reason for the error being returned; returns err for tail calls. */
+hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...) HM_PRINTF(3, 4);
+
+/* ---- store.c ---- */
+hm_err hm_store_err(int mdb_rc);
+typedef hm_err (*hm_txn_fn)(hm_node *n, MDB_txn *txn, void *ctx);
+/* Run fn in a write transaction and commit it durably. On a full map: abort, grow the map
+ * (no transaction open), run fn again from scratch; fn must only change ctx in ways a rerun
+ * resets. On any other error the transaction is aborted. */
+hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx) HM_MUST_CHECK;
+hm_err hm_store_read_begin(hm_node *n, MDB_txn **txn) HM_MUST_CHECK;
+hm_err hm_store_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
+		    MDB_val *v) HM_MUST_CHECK;
+hm_err hm_store_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
+		    const void *v, size_t vn) HM_MUST_CHECK;
+hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn)
+	HM_MUST_CHECK;
+uint64_t hm_now_ms(hm_node *n);
+
+void hm_opkey(uint8_t key[HM_OPKEY_BYTES], const hm_node_id *origin, uint64_t seq);
+void hm_be64_put(uint8_t *p, uint64_t v);
+uint64_t hm_be64_get(const uint8_t *p);
+
+/* ---- mp.c: msgpack helpers ---- */
+/* Check that buf holds exactly one msgpack object, every declared length and count fits in the
+ * bytes that remain, and nesting stays within max_depth. Run before msgpack_unpack so a few
+ * bytes that declare a 4 GiB array are refused before anything is allocated.
+ * Errors: HM_ERR_TRUNCATED, HM_ERR_TOO_BIG (depth or count), HM_ERR_CORRUPT. */
+hm_err hm_mp_check(const uint8_t *buf, size_t len, unsigned max_depth) HM_MUST_CHECK;
+/* hm_mp_check, then unpack into zone (cleared by the caller). */
+hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, msgpack_object *out)
+	HM_MUST_CHECK;
+void hm_mp_pack_str(msgpack_packer *pk, const char *s, size_t n);
+void hm_mp_pack_cstr(msgpack_packer *pk, const char *s);
+void hm_mp_pack_bin(msgpack_packer *pk, const void *p, size_t n);
+void hm_mp_pack_value(msgpack_packer *pk, const hm_value *v);
+/* Convert an object to a value (strings borrow the object). Errors: HM_ERR_TYPE. */
+hm_err hm_mp_to_value(const msgpack_object *o, hm_value *v) HM_MUST_CHECK;
+bool hm_mp_uint(const msgpack_object *o, uint64_t *out);
+bool hm_mp_int(const msgpack_object *o, int64_t *out);
+bool hm_mp_bin(const msgpack_object *o, const uint8_t **p, size_t *n);
+bool hm_mp_str_eq(const msgpack_object *o, const char *s);
+/* Copy a str object into a NUL-terminated buffer of cap bytes. */
+bool hm_mp_str_copy(const msgpack_object *o, char *buf, size_t cap);
+
+/* ---- changeset.c: envelopes ---- */
+typedef struct hm_header {
+	hm_node_id origin;
+	uint64_t seq;
+	hm_hash prev;
+	hm_hlc hlc;
+	uint32_t epoch;
+	char region[HM_REGION_MAX + 1];
+	uint32_t nops;
+	uint32_t codec; /* 0: body is plain msgpack */
+} hm_header;
+
+/* A decoded envelope. Objects and byte ranges borrow the envelope bytes and the zone. */
+typedef struct hm_envelope {
+	hm_header h;
+	hm_hash id;
+	hm_bytes header_bytes, body_bytes, sig;
+	msgpack_object ops; /* array of ops, valid after hm_envelope_open_body */
+} hm_envelope;
+
+/* Encode header and body (already-packed ops array) into a new envelope in out (cleared first). */
+void hm_envelope_encode(const hm_header *h, const void *body, size_t body_len, msgpack_sbuffer *out);
+/* Decode the outer frame and header, hash the bytes. Errors: HM_ERR_TOO_BIG, HM_ERR_CORRUPT,
+ * HM_ERR_TRUNCATED, HM_ERR_VERSION; reason in *why. */
+hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
+			const char **why) HM_MUST_CHECK;
+/* Decode the body into env->ops and check the ops' shape and schema. */
+hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **why) HM_MUST_CHECK;
+
+/* ---- merge.c: records and the CRDT rules ---- */
+typedef struct hm_rfield {
+	const char *name;
+	uint32_t name_len;
+	hm_value value;
+	hm_stamp stamp;
+	bool counter;
+} hm_rfield;
+
+typedef struct hm_rec {
+	hm_stamp tomb; /* hlc 0: never deleted */
+	size_t nf;
+	hm_rfield f[HM_FIELDS_MAX];
+} hm_rec;
+
+/* Decode a stored record (strings borrow buf). Errors: HM_ERR_CORRUPT. */
+hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec *r) HM_MUST_CHECK;
+void hm_rec_encode(const hm_rec *r, msgpack_sbuffer *out);
+bool hm_rec_live(const hm_rec *r);
+const hm_rfield *hm_rec_find(const hm_rec *r, const char *name, size_t len);
+
+/* Reusable buffers for merging, so a batch allocates once. */
+typedef struct hm_merge_ctx {
+	msgpack_zone envzone;    /* the envelope being applied; cleared per envelope */
+	msgpack_zone zone;       /* decoded records; cleared per op */
+	msgpack_sbuffer rec;     /* the record being written */
+	msgpack_sbuffer confs;   /* conflict entries of one op: [u16 klen][key][u32 vlen][val]... */
+	hm_rec cur;
+	size_t conflicts;        /* entries written by this ctx, for stats */
+} hm_merge_ctx;
+
+hm_err hm_merge_ctx_init(hm_merge_ctx *m) HM_MUST_CHECK;
+void hm_merge_ctx_release(hm_merge_ctx *m);
+
+/* Apply one decoded op of env to the records database. */
+hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *op,
+		   hm_merge_ctx *m) HM_MUST_CHECK;
+
+/* Record key: coll 0x00 id. Returns its length, or 0 if it does not fit cap. */
+size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
+		     size_t idn);
+
+/* ---- apply.c ---- */
+/* Apply one envelope inside txn, then any pending successors it unblocks; local marks our own
+ * write (no drift check). Data faults become an outcome; only store faults are errors. */
+hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
+		    bool local, hm_apply_stats *st, hm_apply_outcome *outcome) HM_MUST_CHECK;
+/* Head record layout in the heads database: seq(8) hash(32) hlc(8) fork_seq(8), big-endian. */
+#define HM_HEAD_BYTES 56
+/* The head of origin: seq 0 and a zero hash when none. fork_seq 0 when none. */
+hm_err hm_head_get(hm_node *n, MDB_txn *txn, const hm_node_id *origin, hm_vv_entry *e,
+		   uint64_t *fork_seq) HM_MUST_CHECK;
+hm_err hm_hlc_load(hm_node *n, MDB_txn *txn, hm_hlc *out) HM_MUST_CHECK;
+hm_err hm_hlc_store(hm_node *n, MDB_txn *txn, hm_hlc h) HM_MUST_CHECK;
+hm_hlc hm_hlc_tick(hm_hlc last, uint64_t now_ms);
+
+/* ---- region helpers (region.c) ---- */
+const char *hm_rec_region(const hm_collection_def *c, const hm_rec *r, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,689 @@
+/*
+ * query.c - reading a node: records, version vector, digest, change sets, conflicts, and the
+ * consistency check. Every function here runs in one read transaction and copies what it
+ * returns out of LMDB's memory before the transaction ends.
+ */
+#include "node_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- records ---- */
+
+/* Copy a decoded record into one heap block that owns every string. */
+static hm_err record_build(const hm_collection_def *c, const char *id, size_t idn,
+			   const hm_rec *r, hm_record **out)
+{
+	size_t size = sizeof(hm_record) + r->nf * sizeof(hm_field) + strlen(c->name) + 1 + idn + 1;
+	hm_record *rec;
+	char *s;
+	size_t nf = 0;
+	bool live = hm_rec_live(r);
+
+	for (size_t i = 0; i < r->nf; i++)
+		size += r->f[i].name_len + 1 +
+			(r->f[i].value.kind == HM_V_STR ? r->f[i].value.u.s.n + 1 : 0);
+	if (!(rec = calloc(1, size)))
+		return HM_ERR_NOMEM;
+	rec->fields = (hm_field *)(rec + 1);
+	s = (char *)(rec->fields + r->nf);
+	rec->collection = s;
+	s += sprintf(s, "%s", c->name) + 1;
+	memcpy(s, id, idn), s[idn] = 0;
+	rec->id = s;
+	s += idn + 1;
+	rec->deleted = !live;
+	rec->tombstone = r->tomb;
+	for (size_t i = 0; i < r->nf; i++) {
+		hm_field *f = &rec->fields[nf++];
+		memcpy(s, r->f[i].name, r->f[i].name_len), s[r->f[i].name_len] = 0;
+		f->name = s;
+		s += r->f[i].name_len + 1;
+		f->value = r->f[i].value;
+		f->stamp = r->f[i].stamp;
+		if (f->value.kind == HM_V_STR) {
+			memcpy(s, f->value.u.s.p, f->value.u.s.n), s[f->value.u.s.n] = 0;
+			f->value.u.s.p = s;
+			s += f->value.u.s.n + 1;
+		}
+	}
+	rec->nfields = nf;
+	*out = rec; /* owned by the caller: hm_record_free */
+	return HM_OK;
+}
+
+void hm_record_free(hm_record *r)
+{
+	free(r);
+}
+
+const hm_field *hm_record_field(const hm_record *r, const char *name)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		if (strcmp(r->fields[i].name, name) == 0)
+			return &r->fields[i];
+	return NULL;
+}
+
+hm_err hm_node_get(hm_node *n, const char *coll, const char *id, hm_record **out)
+{
+	const hm_collection_def *c = hm_schema_collection(coll);
+	uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
+	size_t kn;
+	MDB_txn *txn = NULL;
+	MDB_val v;
+	msgpack_zone zone;
+	hm_rec *r = NULL;
+	hm_err err;
+
+	*out = NULL;
+	if (!c)
+		return hm_node_fail(n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
+	if (!(kn = hm_record_key(key, sizeof(key), coll, strlen(coll), id, strlen(id))))
+		return hm_node_fail(n, HM_ERR_INVALID, "record id too long");
+	if (!msgpack_zone_init(&zone, 1024))
+		return HM_ERR_NOMEM;
+	if (!(r = malloc(sizeof(*r)))) {
+		err = HM_ERR_NOMEM;
+		goto out;
+	}
+	if ((err = hm_store_read_begin(n, &txn)))
+		goto out;
+	if ((err = hm_store_get(n, txn, HM_DB_RECORDS, key, kn, &v))) {
+		if (err == HM_ERR_NOT_FOUND)
+			hm_node_fail(n, err, "no record %s/%s", coll, id);
+		goto out;
+	}
+	if ((err = hm_rec_decode(v.mv_data, v.mv_size, &zone, r))) {
+		hm_node_fail(n, err, "stored record %s/%s is corrupt", coll, id);
+		goto out;
+	}
+	if (!hm_rec_live(r)) {
+		err = hm_node_fail(n, HM_ERR_NOT_FOUND, "%s/%s was deleted", coll, id);
+		goto out;
+	}
+	err = record_build(c, id, strlen(id), r, out);
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	free(r);
+	msgpack_zone_destroy(&zone);
+	return err;
+}
+
+/* Walk every record of one collection (or all when c is NULL). */
+typedef int (*raw_cb)(void *ctx, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
+		      const hm_rec *r);
+
+static hm_err walk_records(hm_node *n, const hm_collection_def *only, bool decode, raw_cb cb,
+			   void *ctx)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	msgpack_zone zone;
+	hm_rec *r = malloc(sizeof(*r));
+	size_t pn = only ? strlen(only->name) + 1 : 0;
+	int rc;
+	hm_err err;
+
+	if (!r || !msgpack_zone_init(&zone, 4096)) {
+		free(r);
+		return HM_ERR_NOMEM;
+	}
+	if ((err = hm_store_read_begin(n, &txn)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_RECORDS], &cur))) {
+		err = hm_store_err(rc);
+		goto out;
+	}
+	k.mv_size = pn;
+	k.mv_data = (void *)(only ? only->name : "");
+	for (rc = mdb_cursor_get(cur, &k, &v, pn ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const hm_collection_def *c = only;
+		const char *key = k.mv_data;
+		size_t cn = strnlen(key, k.mv_size);
+		if (only && (k.mv_size < pn || memcmp(key, only->name, pn) != 0))
+			break;
+		if (!c) {
+			char name[HM_NAME_MAX + 1];
+			if (cn > HM_NAME_MAX)
+				continue;
+			memcpy(name, key, cn), name[cn] = 0;
+			c = hm_schema_collection(name);
+		}
+		if (decode) {
+			msgpack_zone_clear(&zone);
+			if (hm_rec_decode(v.mv_data, v.mv_size, &zone, r)) {
+				err = hm_node_fail(n, HM_ERR_CORRUPT, "a stored record is corrupt");
+				goto out;
+			}
+		}
+		if (cb(ctx, c, &k, &v, decode ? r : NULL))
+			break;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		err = hm_store_err(rc);
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	msgpack_zone_destroy(&zone);
+	free(r);
+	return err;
+}
+
+typedef struct list_ctx {
+	hm_record_cb cb;
+	void *ctx;
+	hm_err err;
+} list_ctx;
+
+static int list_one(void *arg, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
+		    const hm_rec *r)
+{
+	list_ctx *l = arg;
+	hm_record *rec;
+	size_t cn = strlen(c->name) + 1;
+	int stop;
+	(void)v;
+
+	if (!hm_rec_live(r))
+		return 0;
+	if ((l->err = record_build(c, (const char *)k->mv_data + cn, k->mv_size - cn, r, &rec)))
+		return 1;
+	stop = l->cb(l->ctx, rec);
+	hm_record_free(rec);
+	return stop;
+}
+
+hm_err hm_node_list(hm_node *n, const char *coll, hm_record_cb cb, void *ctx)
+{
+	const hm_collection_def *c = hm_schema_collection(coll);
+	list_ctx l = {cb, ctx, HM_OK};
+	hm_err err;
+
+	if (!c)
+		return hm_node_fail(n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
+	err = walk_records(n, c, true, list_one, &l);
+	return err ? err : l.err;
+}
+
+/* ---- digest ---- */
+
+const char *hm_rec_region(const hm_collection_def *c, const hm_rec *r, char *buf, size_t cap)
+{
+	const hm_rfield *f;
+
+	if (!c || !(f = hm_rec_find(r, c->region_field, strlen(c->region_field))) ||
+	    f->value.kind != HM_V_STR || f->value.u.s.n >= cap)
+		return NULL;
+	memcpy(buf, f->value.u.s.p, f->value.u.s.n);
+	buf[f->value.u.s.n] = 0;
+	return buf;
+}
+
+typedef struct digest_ctx {
+	hm_hash_state st;
+	const char *scope;
+} digest_ctx;
+
+static int digest_one(void *arg, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
+		      const hm_rec *r)
+{
+	digest_ctx *d = arg;
+	uint8_t len[8];
+
+	if (d->scope) {
+		char region[HM_REGION_MAX + 1];
+		const char *at = hm_rec_region(c, r, region, sizeof(region));
+		if (!at || !hm_region_contains(d->scope, at))
+			return 0;
+	}
+	hm_be64_put(len, k->mv_size);
+	hm_hash_update(&d->st, len, 8);
+	hm_hash_update(&d->st, k->mv_data, k->mv_size);
+	hm_be64_put(len, v->mv_size);
+	hm_hash_update(&d->st, len, 8);
+	hm_hash_update(&d->st, v->mv_data, v->mv_size);
+	return 0;
+}
+
+hm_err hm_node_digest(hm_node *n, const char *scope, hm_hash *out)
+{
+	digest_ctx d = {.scope = scope};
+	hm_err err;
+
+	if (scope && !hm_region_valid(scope))
+		return hm_node_fail(n, HM_ERR_INVALID, "'%s' is not a region path", scope);
+	hm_hash_init(&d.st);
+	hm_hash_update(&d.st, "hamlet-digest-v1", 16);
+	err = walk_records(n, NULL, scope != NULL, digest_one, &d);
+	hm_hash_final(&d.st, out);
+	return err;
+}
+
+/* ---- version vector ---- */
+
+void hm_vv_release(hm_vv *vv)
+{
+	free(vv->v);
+	vv->v = NULL;
+	vv->n = 0;
+}
+
+uint64_t hm_vv_get(const hm_vv *vv, const hm_node_id *origin)
+{
+	if (!vv)
+		return 0;
+	for (size_t i = 0; i < vv->n; i++)
+		if (memcmp(vv->v[i].origin.b, origin->b, HM_NODE_ID_BYTES) == 0)
+			return vv->v[i].seq;
+	return 0;
+}
+
+hm_err hm_vv_format(const hm_vv *vv, char **out)
+{
+	size_t cap = vv->n * (2 * HM_NODE_ID_BYTES + 22) + 1, off = 0;
+	char *s = malloc(cap);
+
+	if (!s)
+		return HM_ERR_NOMEM;
+	s[0] = 0;
+	for (size_t i = 0; i < vv->n; i++) {
+		char hex[2 * HM_NODE_ID_BYTES + 1];
+		hm_node_id_hex(&vv->v[i].origin, hex);
+		off += (size_t)snprintf(s + off, cap - off, "%s%s:%llu", i ? "," : "", hex,
+					(unsigned long long)vv->v[i].seq);
+	}
+	*out = s; /* owned by the caller */
+	return HM_OK;
+}
+
+hm_err hm_vv_parse(const char *text, hm_vv *out)
+{
+	size_t n = *text ? 1 : 0;
+	const char *p = text;
+
+	out->v = NULL, out->n = 0;
+	for (const char *c = text; *c; c++)
+		n += *c == ',';
+	if (n && !(out->v = calloc(n, sizeof(*out->v))))
+		return HM_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char hex[2 * HM_NODE_ID_BYTES + 1];
+		char *end;
+		const char *colon = strchr(p, ':');
+		unsigned long long seq;
+		if (!colon || colon - p != 2 * HM_NODE_ID_BYTES)
+			goto bad;
+		memcpy(hex, p, 2 * HM_NODE_ID_BYTES), hex[2 * HM_NODE_ID_BYTES] = 0;
+		if (hm_node_id_parse(hex, &out->v[i].origin) || colon[1] < '0' || colon[1] > '9')
+			goto bad;
+		seq = strtoull(colon + 1, &end, 10);
+		if (*end != ',' && *end != 0)
+			goto bad;
+		out->v[i].seq = seq;
+		p = end + (*end == ',');
+	}
+	out->n = n;
+	return HM_OK;
+bad:
+	hm_vv_release(out);
+	return HM_ERR_INVALID;
+}
+
+hm_err hm_node_version_vector(hm_node *n, hm_vv *out)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_stat st;
+	int rc;
+	hm_err err;
+
+	out->v = NULL, out->n = 0;
+	if ((err = hm_store_read_begin(n, &txn)))
+		return err;
+	if ((rc = mdb_stat(txn, n->dbi[HM_DB_HEADS], &st)) ||
+	    (rc = mdb_cursor_open(txn, n->dbi[HM_DB_HEADS], &cur))) {
+		err = hm_store_err(rc);
+		goto out;
+	}
+	if (st.ms_entries && !(out->v = calloc(st.ms_entries, sizeof(*out->v)))) {
+		err = HM_ERR_NOMEM;
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && out->n < st.ms_entries;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_vv_entry *e = &out->v[out->n];
+		if (k.mv_size != HM_NODE_ID_BYTES || v.mv_size != HM_HEAD_BYTES) {
+			err = hm_node_fail(n, HM_ERR_CORRUPT, "a version vector entry is corrupt");
+			goto out;
+		}
+		memcpy(e->origin.b, k.mv_data, HM_NODE_ID_BYTES);
+		e->seq = hm_be64_get(v.mv_data);
+		memcpy(e->hash.b, (uint8_t *)v.mv_data + 8, HM_HASH_BYTES);
+		e->hlc = hm_be64_get((uint8_t *)v.mv_data + 40);
+		if (e->seq)
+			out->n++;
+	}
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (err)
+		hm_vv_release(out);
+	return err;
+}
+
+/* ---- change sets ---- */
+
+static hm_err changeset_view(const MDB_val *k, const MDB_val *v, msgpack_zone *zone,
+			     hm_changeset_view *cs)
+{
+	hm_envelope env;
+	const char *why;
+	hm_err err;
+
+	(void)k;
+	msgpack_zone_clear(zone);
+	if ((err = hm_envelope_open(v->mv_data, v->mv_size, zone, &env, &why)))
+		return err;
+	cs->origin = env.h.origin;
+	cs->seq = env.h.seq;
+	cs->id = env.id;
+	cs->prev = env.h.prev;
+	cs->hlc = env.h.hlc;
+	cs->nops = env.h.nops;
+	cs->envelope.p = v->mv_data;
+	cs->envelope.n = v->mv_size;
+	return HM_OK;
+}
+
+hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, void *ctx)
+{
+	hm_vv heads = {0};
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	msgpack_zone zone;
+	int rc;
+	hm_err err;
+
+	if ((err = hm_node_version_vector(n, &heads)))
+		return err;
+	if (!msgpack_zone_init(&zone, 4096)) {
+		hm_vv_release(&heads);
+		return HM_ERR_NOMEM;
+	}
+	if ((err = hm_store_read_begin(n, &txn)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_OPLOG], &cur))) {
+		err = hm_store_err(rc);
+		goto out;
+	}
+	for (size_t i = 0; i < heads.n; i++) {
+		const hm_vv_entry *h = &heads.v[i];
+		uint8_t key[HM_OPKEY_BYTES];
+		MDB_val k = {sizeof(key), key}, v;
+		uint64_t from = hm_vv_get(since, &h->origin) + 1;
+
+		if (from > h->seq)
+			continue;
+		hm_opkey(key, &h->origin, from);
+		/* The oplog is keyed (origin, seq): one range scan per origin, in seq order. */
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			hm_changeset_view cs;
+			if (k.mv_size != HM_OPKEY_BYTES ||
+			    memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) != 0 ||
+			    hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > h->seq)
+				break;
+			if ((err = changeset_view(&k, &v, &zone, &cs))) {
+				hm_node_fail(n, err, "a stored change set is corrupt");
+				goto out;
+			}
+			if (cb(ctx, &cs))
+				goto out;
+		}
+		if (rc && rc != MDB_NOTFOUND) {
+			err = hm_store_err(rc);
+			goto out;
+		}
+	}
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	msgpack_zone_destroy(&zone);
+	hm_vv_release(&heads);
+	return err;
+}
+
+/* ---- conflicts ---- */
+
+hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_conflict_cb cb, void *ctx)
+{
+	uint8_t prefix[HM_NAME_MAX + HM_ID_MAX + 2];
+	size_t pn = 0;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	msgpack_zone zone;
+	int rc;
+	hm_err err;
+
+	if (coll && id) {
+		if (!(pn = hm_record_key(prefix, sizeof(prefix) - 1, coll, strlen(coll), id,
+					 strlen(id))))
+			return hm_node_fail(n, HM_ERR_INVALID, "record id too long");
+		prefix[pn++] = 0;
+	}
+	if (!msgpack_zone_init(&zone, 1024))
+		return HM_ERR_NOMEM;
+	if ((err = hm_store_read_begin(n, &txn)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CONFLICTS], &cur))) {
+		err = hm_store_err(rc);
+		goto out;
+	}
+	k.mv_size = pn, k.mv_data = prefix;
+	for (rc = mdb_cursor_get(cur, &k, &v, pn ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char kc[HM_NAME_MAX + HM_ID_MAX + HM_NAME_MAX + 3];
+		const uint8_t *kb = k.mv_data;
+		size_t tail = 8 + HM_NODE_ID_BYTES, textn;
+		msgpack_object o;
+		const msgpack_object *a, *w;
+		hm_conflict c = {0};
+		char *p1, *p2;
+
+		if (pn && (k.mv_size < pn || memcmp(k.mv_data, prefix, pn) != 0))
+			break;
+		textn = k.mv_size - tail;
+		if (k.mv_size <= tail || textn >= sizeof(kc))
+			goto corrupt;
+		memcpy(kc, kb, textn), kc[textn] = 0;
+		if (kc[textn - 1] != 0 || !(p1 = memchr(kc, 0, textn)) ||
+		    !(p2 = memchr(p1 + 1, 0, textn - (size_t)(p1 + 1 - kc))))
+			goto corrupt;
+		c.collection = kc, c.id = p1 + 1, c.field = p2 + 1;
+		c.loser_stamp.hlc = hm_be64_get(kb + textn);
+		memcpy(c.loser_stamp.origin.b, kb + textn + 8, HM_NODE_ID_BYTES);
+		msgpack_zone_clear(&zone);
+		if (hm_mp_decode(v.mv_data, v.mv_size, &zone, &o) || o.type != MSGPACK_OBJECT_ARRAY ||
+		    o.via.array.size != 4)
+			goto corrupt;
+		a = o.via.array.ptr;
+		if (a[2].type != MSGPACK_OBJECT_ARRAY || a[2].via.array.size != 3)
+			goto corrupt;
+		w = a[2].via.array.ptr;
+		{
+			const uint8_t *b;
+			size_t bn;
+			if (hm_mp_to_value(&a[0], &c.loser) || !hm_mp_uint(&a[1], &c.loser_stamp.seq) ||
+			    !hm_mp_uint(&w[0], &c.winner_stamp.hlc) || !hm_mp_bin(&w[1], &b, &bn) ||
+			    bn != HM_NODE_ID_BYTES || !hm_mp_uint(&w[2], &c.winner_stamp.seq) ||
+			    a[3].type != MSGPACK_OBJECT_BOOLEAN)
+				goto corrupt;
+			memcpy(c.winner_stamp.origin.b, b, bn);
+			c.by_delete = a[3].via.boolean;
+		}
+		if (cb(ctx, &c))
+			break;
+	}
+	goto out;
+corrupt:
+	err = hm_node_fail(n, HM_ERR_CORRUPT, "a conflict log entry is corrupt");
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	msgpack_zone_destroy(&zone);
+	return err;
+}
+
+/* ---- info and check ---- */
+
+static int count_live(void *arg, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
+		      const hm_rec *r)
+{
+	(void)c, (void)k, (void)v;
+	*(size_t *)arg += hm_rec_live(r);
+	return 0;
+}
+
+static size_t db_entries(hm_node *n, MDB_txn *txn, enum hm_db db)
+{
+	MDB_stat st;
+	return mdb_stat(txn, n->dbi[db], &st) ? 0 : st.ms_entries;
+}
+
+hm_err hm_node_info_get(hm_node *n, hm_node_info *out)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	hm_vv_entry head;
+	uint64_t fork_seq;
+	int rc;
+	hm_err err;
+
+	memset(out, 0, sizeof(*out));
+	out->id = n->self, out->role = n->role, out->created_ms = n->created_ms;
+	snprintf(out->region, sizeof(out->region), "%s", n->region);
+	snprintf(out->name, sizeof(out->name), "%s", n->name);
+	if ((err = hm_store_read_begin(n, &txn)))
+		return err;
+	if ((err = hm_head_get(n, txn, &n->self, &head, &fork_seq)) ||
+	    (err = hm_hlc_load(n, txn, &out->hlc)))
+		goto out;
+	out->seq = head.seq;
+	out->changesets = db_entries(n, txn, HM_DB_OPLOG);
+	out->pending = db_entries(n, txn, HM_DB_PENDING);
+	out->quarantined = db_entries(n, txn, HM_DB_QUARANTINE);
+	out->conflicts = db_entries(n, txn, HM_DB_CONFLICTS);
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_EVIDENCE], &cur))) {
+		err = hm_store_err(rc);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		/* value: [kind, reason, envelope]; kind is the second byte (fixarray, fixint) */
+		const uint8_t *b = v.mv_data;
+		if (v.mv_size > 1 && b[1] == HM_EVIDENCE_FORK)
+			out->forks++;
+		else
+			out->refused++;
+	}
+	mdb_cursor_close(cur);
+out:
+	mdb_txn_abort(txn);
+	if (!err)
+		err = walk_records(n, NULL, true, count_live, &out->records);
+	return err;
+}
+
+/* Check one origin's oplog: seqs 1..head with each prev the id of the one before. */
+static hm_err check_origin(hm_node *n, MDB_txn *txn, MDB_cursor *cur, const hm_vv_entry *h,
+			   msgpack_zone *zone)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val k = {sizeof(key), key}, v;
+	hm_hash prev = {{0}};
+	uint64_t want = 1;
+	char hex[2 * HM_NODE_ID_BYTES + 1];
+	int rc;
+
+	(void)txn;
+	hm_node_id_hex(&h->origin, hex);
+	hm_opkey(key, &h->origin, 1);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), want++) {
+		hm_changeset_view cs;
+		if (memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) != 0)
+			break;
+		if (changeset_view(&k, &v, zone, &cs))
+			return hm_node_fail(n, HM_ERR_CORRUPT, "%s:%llu: stored envelope is corrupt",
+					    hex, (unsigned long long)want);
+		if (cs.seq != want || hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) != want)
+			return hm_node_fail(n, HM_ERR_CORRUPT, "%s: oplog has a gap before seq %llu",
+					    hex, (unsigned long long)want);
+		if (!hm_hash_equal(&cs.prev, &prev))
+			return hm_node_fail(n, HM_ERR_CORRUPT, "%s:%llu: hash chain is broken", hex,
+					    (unsigned long long)want);
+		prev = cs.id;
+	}
+	if (want - 1 != h->seq)
+		return hm_node_fail(n, HM_ERR_CORRUPT,
+				    "%s: oplog holds seq 1..%llu but the version vector says %llu",
+				    hex, (unsigned long long)(want - 1), (unsigned long long)h->seq);
+	if (h->seq && !hm_hash_equal(&prev, &h->hash))
+		return hm_node_fail(n, HM_ERR_CORRUPT, "%s: version vector hash differs from oplog",
+				    hex);
+	return HM_OK;
+}
+
+hm_err hm_node_check(hm_node *n)
+{
+	hm_vv heads = {0};
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	msgpack_zone zone;
+	size_t total = 0;
+	int rc;
+	hm_err err;
+
+	if ((err = hm_node_version_vector(n, &heads)))
+		return err;
+	if (!msgpack_zone_init(&zone, 4096)) {
+		hm_vv_release(&heads);
+		return HM_ERR_NOMEM;
+	}
+	if ((err = hm_store_read_begin(n, &txn)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_OPLOG], &cur))) {
+		err = hm_store_err(rc);
+		goto out;
+	}
+	for (size_t i = 0; i < heads.n && !err; i++) {
+		err = check_origin(n, txn, cur, &heads.v[i], &zone);
+		total += heads.v[i].seq;
+	}
+	if (!err && total != db_entries(n, txn, HM_DB_OPLOG))
+		err = hm_node_fail(n, HM_ERR_CORRUPT,
+				   "the oplog holds change sets of no origin in the version vector");
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	msgpack_zone_destroy(&zone);
+	hm_vv_release(&heads);
+	return err;
+}

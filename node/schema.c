@@ -1,0 +1,298 @@
+/*
+ * schema.c - the collections hamlet knows, in one table, and how text becomes typed values.
+ *
+ * This is the only place that names collections and fields: the merge code reads merge rules
+ * and region fields from here, so the full ledger grows by adding rows, not code.
+ */
+#include "node_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LWW(n, t) {n, t, HM_MERGE_LWW, false}
+#define REQ(n, t) {n, t, HM_MERGE_LWW, true}
+#define COUNTER(n) {n, HM_T_INT, HM_MERGE_COUNTER, false}
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const hm_field_def person_fields[] = {
+	REQ("name", HM_T_STR),        LWW("village", HM_T_REGION),  LWW("phone", HM_T_STR),
+	LWW("id_number", HM_T_STR),   LWW("sex", HM_T_STR),         LWW("birth_year", HM_T_INT),
+	LWW("address", HM_T_STR),     LWW("travel_origin", HM_T_STR), LWW("arrival_date", HM_T_DATE),
+	LWW("category", HM_T_STR),    LWW("status", HM_T_STR),
+};
+
+static const hm_field_def followup_fields[] = {
+	REQ("person", HM_T_STR),  REQ("time", HM_T_TIME),      LWW("temperature", HM_T_FLOAT),
+	LWW("method", HM_T_STR),  LWW("result", HM_T_STR),     LWW("village", HM_T_REGION),
+	LWW("worker", HM_T_STR),
+};
+
+static const hm_field_def stock_fields[] = {
+	REQ("item", HM_T_STR),
+	LWW("site", HM_T_REGION),
+	LWW("unit", HM_T_STR),
+	COUNTER("quantity"),
+};
+
+static const hm_collection_def collections[] = {
+	{"person", false, "village", person_fields, NFIELDS(person_fields),
+	 "people registered by a station: returnees, contacts, cases"},
+	{"followup", true, "village", followup_fields, NFIELDS(followup_fields),
+	 "temperature checks and visits (append-only)"},
+	{"stock", false, "site", stock_fields, NFIELDS(stock_fields),
+	 "supplies per item and site; quantity is a counter"},
+};
+
+const hm_collection_def *hm_schema_collections(size_t *count)
+{
+	*count = NFIELDS(collections);
+	return collections;
+}
+
+const hm_collection_def *hm_schema_collection(const char *name)
+{
+	for (size_t i = 0; i < NFIELDS(collections); i++)
+		if (strcmp(collections[i].name, name) == 0)
+			return &collections[i];
+	return NULL;
+}
+
+const hm_field_def *hm_schema_field(const hm_collection_def *c, const char *name)
+{
+	for (size_t i = 0; i < c->nfields; i++)
+		if (strcmp(c->fields[i].name, name) == 0)
+			return &c->fields[i];
+	return NULL;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		unsigned c = *p++, more;
+		uint32_t cp;
+		if (c < 0x80)
+			continue;
+		if ((c & 0xe0) == 0xc0)
+			more = 1, cp = c & 0x1f;
+		else if ((c & 0xf0) == 0xe0)
+			more = 2, cp = c & 0x0f;
+		else if ((c & 0xf8) == 0xf0)
+			more = 3, cp = c & 0x07;
+		else
+			return false;
+		if ((size_t)(end - p) < more)
+			return false;
+		for (unsigned i = 0; i < more; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		if ((more == 1 && cp < 0x80) || (more == 2 && cp < 0x800) ||
+		    (more == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static bool date_valid(const char *s, size_t n)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, m, d;
+
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return false;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return false;
+	return true;
+}
+
+static bool time_valid(const char *s, size_t n)
+{
+	int hh, mm;
+
+	if ((n != 16 && n != 19) || !date_valid(s, 10) || s[10] != 'T' || s[13] != ':')
+		return false;
+	hh = digits(s + 11, 2), mm = digits(s + 14, 2);
+	if (hh < 0 || hh > 23 || mm < 0 || mm > 59)
+		return false;
+	if (n == 19) {
+		int ss = digits(s + 17, 2);
+		if (s[16] != ':' || ss < 0 || ss > 59)
+			return false;
+	}
+	return true;
+}
+
+static bool region_valid_n(const char *p, size_t n)
+{
+	char buf[HM_REGION_MAX + 1];
+
+	if (n == 0 || n > HM_REGION_MAX || memchr(p, 0, n))
+		return false;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return hm_region_valid(buf);
+}
+
+static const char *type_name(hm_type t)
+{
+	switch (t) {
+	case HM_T_STR:
+		return "text";
+	case HM_T_INT:
+		return "a whole number";
+	case HM_T_FLOAT:
+		return "a number";
+	case HM_T_BOOL:
+		return "true or false";
+	case HM_T_DATE:
+		return "a date YYYY-MM-DD";
+	case HM_T_TIME:
+		return "a time YYYY-MM-DDTHH:MM";
+	case HM_T_REGION:
+		return "a region path county/township/village (a-z, 0-9, _ and -)";
+	}
+	return "?";
+}
+
+hm_err hm_value_check(const hm_field_def *f, const hm_value *v, const char **why)
+{
+	bool ok = false;
+
+	*why = type_name(f->type);
+	if (v->kind == HM_V_NIL)
+		return f->required ? HM_ERR_TYPE : HM_OK; /* nil clears an optional field */
+	switch (f->type) {
+	case HM_T_STR:
+		ok = v->kind == HM_V_STR && v->u.s.n <= HM_STR_MAX && utf8_valid(v->u.s.p, v->u.s.n);
+		break;
+	case HM_T_INT:
+		ok = v->kind == HM_V_INT;
+		break;
+	case HM_T_FLOAT:
+		ok = v->kind == HM_V_FLOAT && isfinite(v->u.f);
+		break;
+	case HM_T_BOOL:
+		ok = v->kind == HM_V_BOOL;
+		break;
+	case HM_T_DATE:
+		ok = v->kind == HM_V_STR && date_valid(v->u.s.p, v->u.s.n);
+		break;
+	case HM_T_TIME:
+		ok = v->kind == HM_V_STR && time_valid(v->u.s.p, v->u.s.n);
+		break;
+	case HM_T_REGION:
+		ok = v->kind == HM_V_STR && region_valid_n(v->u.s.p, v->u.s.n);
+		break;
+	}
+	return ok ? HM_OK : HM_ERR_TYPE;
+}
+
+hm_err hm_value_parse(const hm_field_def *f, const char *text, hm_value *out, const char **why)
+{
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	switch (f->type) {
+	case HM_T_INT:
+		errno = 0;
+		out->kind = HM_V_INT;
+		out->u.i = strtoll(text, &end, 10);
+		if (errno || end == text || *end) {
+			*why = type_name(f->type);
+			return HM_ERR_TYPE;
+		}
+		break;
+	case HM_T_FLOAT:
+		errno = 0;
+		out->kind = HM_V_FLOAT;
+		out->u.f = strtod(text, &end);
+		if (errno || end == text || *end) {
+			*why = type_name(f->type);
+			return HM_ERR_TYPE;
+		}
+		break;
+	case HM_T_BOOL:
+		out->kind = HM_V_BOOL;
+		if (!strcmp(text, "true") || !strcmp(text, "yes") || !strcmp(text, "1"))
+			out->u.b = true;
+		else if (!strcmp(text, "false") || !strcmp(text, "no") || !strcmp(text, "0"))
+			out->u.b = false;
+		else {
+			*why = type_name(f->type);
+			return HM_ERR_TYPE;
+		}
+		break;
+	default:
+		if (strlen(text) > HM_STR_MAX) {
+			*why = "text longer than 4096 bytes";
+			return HM_ERR_TYPE;
+		}
+		out->kind = HM_V_STR;
+		out->u.s.p = text;
+		out->u.s.n = (uint32_t)strlen(text);
+		break;
+	}
+	return hm_value_check(f, out, why);
+}
+
+int hm_value_equal(const hm_value *a, const hm_value *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	switch (a->kind) {
+	case HM_V_NIL:
+		return 1;
+	case HM_V_BOOL:
+		return a->u.b == b->u.b;
+	case HM_V_INT:
+		return a->u.i == b->u.i;
+	case HM_V_FLOAT:
+		return memcmp(&a->u.f, &b->u.f, sizeof(double)) == 0;
+	case HM_V_STR:
+		return a->u.s.n == b->u.s.n && memcmp(a->u.s.p, b->u.s.p, a->u.s.n) == 0;
+	}
+	return 0;
+}
+
+const char *hm_role_name(hm_role role)
+{
+	switch (role) {
+	case HM_ROLE_COUNTY:
+		return "county";
+	case HM_ROLE_TOWNSHIP:
+		return "township";
+	case HM_ROLE_VILLAGE:
+		return "village";
+	}
+	return "unknown";
+}
+
+hm_err hm_role_parse(const char *text, hm_role *out)
+{
+	for (int r = HM_ROLE_COUNTY; r <= HM_ROLE_VILLAGE; r++)
+		if (strcmp(text, hm_role_name((hm_role)r)) == 0) {
+			*out = (hm_role)r;
+			return HM_OK;
+		}
+	return HM_ERR_INVALID;
+}

@@ -1,0 +1,497 @@
+/*
+ * store.c - the LMDB environment of a node: open and create, named databases, write
+ * transactions that grow the map when it fills, and LMDB error translation. The only file of
+ * node/ that calls mdb_env_* and mdb_txn_begin/commit.
+ */
+#include "node_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAP_INITIAL_DEFAULT ((size_t)64 << 20)
+#define MAP_MAX_DEFAULT ((size_t)64 << 30)
+
+static const char *const db_names[HM_DB__COUNT] = {
+	[HM_DB_META] = "meta",
+	[HM_DB_RECORDS] = "records",
+	[HM_DB_OPLOG] = "oplog",
+	[HM_DB_HEADS] = "heads",
+	[HM_DB_PENDING] = "pending",
+	[HM_DB_QUARANTINE] = "quarantine",
+	[HM_DB_EVIDENCE] = "evidence",
+	[HM_DB_CONFLICTS] = "conflicts",
+};
+
+hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(n->errmsg, sizeof(n->errmsg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *hm_node_errmsg(const hm_node *n)
+{
+	return n->errmsg;
+}
+
+hm_err hm_store_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return HM_OK;
+	case MDB_NOTFOUND:
+		return HM_ERR_NOT_FOUND;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+		return HM_ERR_FULL;
+	case ENOMEM:
+		return HM_ERR_NOMEM;
+	case EIO:
+	case EACCES:
+	case EROFS:
+		return HM_ERR_IO;
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID:
+		return HM_ERR_VERSION;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+		return HM_ERR_CORRUPT;
+	default:
+		return HM_ERR_STORE;
+	}
+}
+
+static uint64_t system_clock_ms(void *ctx)
+{
+	struct timespec ts;
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t hm_now_ms(hm_node *n)
+{
+	return n->clock(n->clock_ctx);
+}
+
+void hm_be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+uint64_t hm_be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void hm_opkey(uint8_t key[HM_OPKEY_BYTES], const hm_node_id *origin, uint64_t seq)
+{
+	memcpy(key, origin->b, HM_NODE_ID_BYTES);
+	hm_be64_put(key + HM_NODE_ID_BYTES, seq);
+}
+
+hm_err hm_store_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn, MDB_val *v)
+{
+	MDB_val key = {kn, (void *)k};
+	return hm_store_err(mdb_get(txn, n->dbi[db], &key, v));
+}
+
+hm_err hm_store_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
+		    const void *v, size_t vn)
+{
+	MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
+	int rc = mdb_put(txn, n->dbi[db], &key, &val, 0);
+	if (rc)
+		return hm_node_fail(n, hm_store_err(rc), "writing %s: %s", db_names[db],
+				    mdb_strerror(rc));
+	return HM_OK;
+}
+
+hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn)
+{
+	MDB_val key = {kn, (void *)k};
+	int rc = mdb_del(txn, n->dbi[db], &key, NULL);
+	if (rc && rc != MDB_NOTFOUND)
+		return hm_node_fail(n, hm_store_err(rc), "deleting from %s: %s", db_names[db],
+				    mdb_strerror(rc));
+	return HM_OK;
+}
+
+/* Another process grew the map: adopt its size. */
+static hm_err adopt_map_size(hm_node *n)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_set_mapsize(n->env, 0);
+	if (rc)
+		return hm_store_err(rc);
+	mdb_env_info(n->env, &info);
+	n->map_size = info.me_mapsize;
+	return HM_OK;
+}
+
+static hm_err grow_map(hm_node *n)
+{
+	size_t next = n->map_size * 2;
+	int rc;
+
+	if (n->map_size >= n->map_max)
+		return hm_node_fail(n, HM_ERR_FULL,
+				    "the store reached its size cap of %zu MiB; nothing was written",
+				    n->map_max >> 20);
+	if (next > n->map_max)
+		next = n->map_max;
+	rc = mdb_env_set_mapsize(n->env, next);
+	if (rc)
+		return hm_node_fail(n, hm_store_err(rc), "growing the map: %s", mdb_strerror(rc));
+	hm_logf(&n->log, HM_LOG_INFO, "store map grown to %zu MiB", next >> 20);
+	n->map_size = next;
+	return HM_OK;
+}
+
+hm_err hm_store_read_begin(hm_node *n, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(n->env, NULL, MDB_RDONLY, txn);
+	if (rc == MDB_MAP_RESIZED && adopt_map_size(n) == HM_OK)
+		rc = mdb_txn_begin(n->env, NULL, MDB_RDONLY, txn);
+	if (rc)
+		return hm_node_fail(n, hm_store_err(rc), "opening a read transaction: %s",
+				    mdb_strerror(rc));
+	return HM_OK;
+}
+
+hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
+{
+	for (int attempt = 0; attempt < 64; attempt++) {
+		MDB_txn *txn = NULL;
+		hm_err err;
+		int rc = mdb_txn_begin(n->env, NULL, 0, &txn);
+
+		if (rc == MDB_MAP_RESIZED) {
+			if ((err = adopt_map_size(n)))
+				return err;
+			continue;
+		}
+		if (rc)
+			return hm_node_fail(n, hm_store_err(rc), "opening a write transaction: %s",
+					    mdb_strerror(rc));
+		n->errmsg[0] = '\0';
+		err = fn(n, txn, ctx);
+		if (err) {
+			mdb_txn_abort(txn);
+			if (err != HM_ERR_FULL)
+				return err;
+		} else {
+			rc = mdb_txn_commit(txn); /* frees txn, success or not */
+			if (rc == MDB_SUCCESS)
+				return HM_OK;
+			if (rc != MDB_MAP_FULL)
+				return hm_node_fail(n, hm_store_err(rc), "committing: %s%s",
+						    mdb_strerror(rc),
+						    rc == ENOSPC ? " (the disk is full)" : "");
+		}
+		/* The map is full. No transaction is open now, so it may grow. */
+		if ((err = grow_map(n)))
+			return err;
+	}
+	return hm_node_fail(n, HM_ERR_FULL, "the store stayed full after growing");
+}
+
+static hm_err meta_get_str(hm_node *n, MDB_txn *txn, const char *key, char *buf, size_t cap)
+{
+	MDB_val v;
+	hm_err err = hm_store_get(n, txn, HM_DB_META, key, strlen(key), &v);
+	if (err)
+		return err;
+	if (v.mv_size >= cap)
+		return HM_ERR_CORRUPT;
+	memcpy(buf, v.mv_data, v.mv_size);
+	buf[v.mv_size] = '\0';
+	return HM_OK;
+}
+
+static hm_err meta_get_u64(hm_node *n, MDB_txn *txn, const char *key, uint64_t *out)
+{
+	MDB_val v;
+	hm_err err = hm_store_get(n, txn, HM_DB_META, key, strlen(key), &v);
+	if (err)
+		return err;
+	if (v.mv_size != 8)
+		return HM_ERR_CORRUPT;
+	*out = hm_be64_get(v.mv_data);
+	return HM_OK;
+}
+
+static hm_err meta_put_u64(hm_node *n, MDB_txn *txn, const char *key, uint64_t val)
+{
+	uint8_t b[8];
+	hm_be64_put(b, val);
+	return hm_store_put(n, txn, HM_DB_META, key, strlen(key), b, 8);
+}
+
+static hm_err meta_put_str(hm_node *n, MDB_txn *txn, const char *key, const char *val)
+{
+	return hm_store_put(n, txn, HM_DB_META, key, strlen(key), val, strlen(val));
+}
+
+hm_err hm_hlc_load(hm_node *n, MDB_txn *txn, hm_hlc *out)
+{
+	hm_err err = meta_get_u64(n, txn, "hlc", out);
+	if (err == HM_ERR_NOT_FOUND) {
+		*out = 0;
+		return HM_OK;
+	}
+	return err;
+}
+
+hm_err hm_hlc_store(hm_node *n, MDB_txn *txn, hm_hlc h)
+{
+	return meta_put_u64(n, txn, "hlc", h);
+}
+
+hm_hlc hm_hlc_tick(hm_hlc last, uint64_t now_ms)
+{
+	uint64_t ms = now_ms & 0xffffffffffffull;
+	if (ms > HM_HLC_MS(last))
+		return ms << 16;
+	return last + 1; /* same or earlier millisecond: count; a full counter rolls into the next ms */
+}
+
+/* mkdir -p: create dir and any missing parents, private to the user. */
+static int mkdir_parents(const char *dir)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return errno = EINVAL, -1;
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static hm_err env_open(hm_node *n, const char *dir, bool create)
+{
+	MDB_txn *txn = NULL;
+	MDB_envinfo info;
+	int rc;
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
+		return hm_node_fail(n, HM_ERR_INVALID, "directory path too long");
+	if (!create && access(path, F_OK) != 0)
+		return hm_node_fail(n, HM_ERR_NOT_FOUND, "no hamlet node in '%s' (create one with `hamlet -d %s init`)",
+				    dir, dir);
+	if (create && access(path, F_OK) == 0)
+		return hm_node_fail(n, HM_ERR_EXISTS, "'%s' already holds a hamlet node; nothing was changed", dir);
+	if (create && mkdir_parents(dir) != 0)
+		return hm_node_fail(n, HM_ERR_IO, "creating %s: %s", dir, strerror(errno));
+	if ((rc = mdb_env_create(&n->env)) || (rc = mdb_env_set_maxdbs(n->env, HM_DB__COUNT)) ||
+	    (rc = mdb_env_set_maxreaders(n->env, 126)) ||
+	    (rc = mdb_env_set_mapsize(n->env, n->map_size)))
+		goto fail;
+	/* Durable by default: no MDB_NOSYNC, no MDB_NOMETASYNC. */
+	if ((rc = mdb_env_open(n->env, dir, MDB_NOTLS, 0600)))
+		goto fail;
+	{
+		int dead = 0;
+		mdb_reader_check(n->env, &dead); /* clear slots of crashed readers */
+		if (dead)
+			hm_logf(&n->log, HM_LOG_INFO, "cleared %d stale reader slot(s)", dead);
+	}
+	mdb_env_info(n->env, &info);
+	if (info.me_mapsize > n->map_size)
+		n->map_size = info.me_mapsize;
+	if ((rc = mdb_txn_begin(n->env, NULL, 0, &txn)))
+		goto fail;
+	for (int i = 0; i < HM_DB__COUNT; i++)
+		if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &n->dbi[i])))
+			goto fail;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc)
+		goto fail;
+	return HM_OK;
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	return hm_node_fail(n, hm_store_err(rc), "opening the store in %s: %s", dir,
+			    mdb_strerror(rc));
+}
+
+static hm_node *node_alloc(const hm_node_opts *opts)
+{
+	hm_node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->clock = opts && opts->clock ? opts->clock : system_clock_ms;
+	n->clock_ctx = opts ? opts->clock_ctx : NULL;
+	n->max_drift_ms = opts && opts->max_drift_ms ? opts->max_drift_ms : HM_DRIFT_DEFAULT_MS;
+	n->map_size = opts && opts->map_initial ? opts->map_initial : MAP_INITIAL_DEFAULT;
+	n->map_max = opts && opts->map_max ? opts->map_max : MAP_MAX_DEFAULT;
+	if (n->map_size > n->map_max)
+		n->map_size = n->map_max;
+	if (opts)
+		n->log = opts->log;
+	return n;
+}
+
+typedef struct create_ctx {
+	hm_role role;
+	const char *region, *name;
+	hm_node_id id;
+} create_ctx;
+
+static hm_err create_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	create_ctx *c = arg;
+	hm_err err;
+
+	if ((err = meta_put_u64(n, txn, "format", HM_STORE_FORMAT)) ||
+	    (err = hm_store_put(n, txn, HM_DB_META, "id", 2, c->id.b, HM_NODE_ID_BYTES)) ||
+	    (err = meta_put_u64(n, txn, "role", (uint64_t)c->role)) ||
+	    (err = meta_put_str(n, txn, "region", c->region)) ||
+	    (err = meta_put_str(n, txn, "name", c->name)) ||
+	    (err = meta_put_u64(n, txn, "created", hm_now_ms(n))))
+		return err;
+	return HM_OK;
+}
+
+static bool name_valid(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > HM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+hm_err hm_node_create(const char *dir, hm_role role, const char *region, const char *name,
+		      const hm_node_opts *opts, hm_node_id *id_out)
+{
+	hm_node *n = node_alloc(opts);
+	create_ctx c = {role, region, name, {{0}}};
+	hm_err err;
+
+	if (!n)
+		return HM_ERR_NOMEM;
+	if (!hm_region_valid(region)) {
+		err = hm_node_fail(n, HM_ERR_INVALID, "'%s' is not a region path", region);
+		goto out;
+	}
+	if (!name_valid(name) || role < HM_ROLE_COUNTY || role > HM_ROLE_VILLAGE) {
+		err = hm_node_fail(n, HM_ERR_INVALID, "the name must be 1 to %u printable bytes",
+				   HM_NAME_MAX);
+		goto out;
+	}
+	hm_random_bytes(c.id.b, sizeof(c.id.b));
+	if ((err = env_open(n, dir, true)))
+		goto out;
+	if ((err = hm_store_write(n, create_txn, &c)))
+		goto out;
+	if (id_out)
+		*id_out = c.id;
+out:
+	if (err)
+		hm_logf(&n->log, HM_LOG_ERROR, "%s", n->errmsg[0] ? n->errmsg : hm_strerror(err));
+	hm_node_close(n);
+	return err;
+}
+
+static hm_err load_meta(hm_node *n)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	uint64_t format = 0, role = 0;
+	hm_err err;
+
+	if ((err = hm_store_read_begin(n, &txn)))
+		return err;
+	if ((err = meta_get_u64(n, txn, "format", &format)))
+		goto out;
+	if (format != HM_STORE_FORMAT) {
+		err = hm_node_fail(n, HM_ERR_VERSION, "store format %llu is not %d",
+				   (unsigned long long)format, HM_STORE_FORMAT);
+		goto out;
+	}
+	if ((err = hm_store_get(n, txn, HM_DB_META, "id", 2, &v)))
+		goto out;
+	if (v.mv_size != HM_NODE_ID_BYTES) {
+		err = HM_ERR_CORRUPT;
+		goto out;
+	}
+	memcpy(n->self.b, v.mv_data, HM_NODE_ID_BYTES);
+	if ((err = meta_get_u64(n, txn, "role", &role)) ||
+	    (err = meta_get_str(n, txn, "region", n->region, sizeof(n->region))) ||
+	    (err = meta_get_str(n, txn, "name", n->name, sizeof(n->name))) ||
+	    (err = meta_get_u64(n, txn, "created", &n->created_ms)))
+		goto out;
+	n->role = (hm_role)role;
+out:
+	mdb_txn_abort(txn);
+	if (err && !n->errmsg[0])
+		hm_node_fail(n, err, "reading the node's identity: %s", hm_strerror(err));
+	return err;
+}
+
+hm_err hm_node_open(const char *dir, const hm_node_opts *opts, hm_node **out)
+{
+	hm_node *n = node_alloc(opts);
+	hm_err err;
+
+	*out = NULL;
+	if (!n)
+		return HM_ERR_NOMEM;
+	if ((err = env_open(n, dir, false)) || (err = load_meta(n))) {
+		hm_logf(&n->log, HM_LOG_ERROR, "%s", n->errmsg);
+		hm_node_close(n);
+		return err;
+	}
+	*out = n; /* ownership passes to the caller */
+	return HM_OK;
+}
+
+void hm_node_close(hm_node *n)
+{
+	if (!n)
+		return;
+	if (n->env)
+		mdb_env_close(n->env);
+	free(n);
+}
+
+const hm_node_id *hm_node_self(const hm_node *n)
+{
+	return &n->self;
+}
+
+void hm_node_id_hex(const hm_node_id *id, char out[2 * HM_NODE_ID_BYTES + 1])
+{
+	hm_hex_encode(out, id->b, HM_NODE_ID_BYTES);
+}
+
+hm_err hm_node_id_parse(const char *hex, hm_node_id *out)
+{
+	return hm_hex_decode(out->b, HM_NODE_ID_BYTES, hex);
+}

@@ -1,0 +1,382 @@
+/*
+ * write.c - local writes. A write collects operations, then hm_write_commit turns them into one
+ * change set and applies it through the very path remote change sets take (hm_apply_one), in one
+ * durable transaction: what a node writes and what it receives merge by the same rules.
+ */
+#include "node_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct wfield {
+	const hm_field_def *def;
+	hm_value v;  /* a string value points at sbuf */
+	char *sbuf;  /* owned */
+} wfield;
+
+typedef struct wop {
+	const hm_collection_def *c;
+	char *id; /* owned */
+	enum hm_op_kind kind;
+	size_t first, nf; /* fields[first .. first+nf) of the write */
+	bool fill_region; /* a new record without its region field: the node's region */
+} wop;
+
+struct hm_write {
+	hm_node *n;
+	wop *ops;
+	size_t nops, opcap;
+	wfield *fields;
+	size_t nfields, fieldcap;
+	bool has_del;
+};
+
+hm_err hm_write_begin(hm_node *n, hm_write **out)
+{
+	hm_write *w = calloc(1, sizeof(*w));
+	if (!w)
+		return HM_ERR_NOMEM;
+	w->n = n;
+	*out = w; /* owned by the caller until commit or abort */
+	return HM_OK;
+}
+
+void hm_write_abort(hm_write *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->nops; i++)
+		free(w->ops[i].id);
+	for (size_t i = 0; i < w->nfields; i++)
+		free(w->fields[i].sbuf);
+	free(w->ops);
+	free(w->fields);
+	free(w);
+}
+
+static hm_err check_id(hm_write *w, const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > HM_ID_MAX)
+		return hm_node_fail(w->n, HM_ERR_INVALID, "record id must be 1 to %u bytes", HM_ID_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)id[i] < 0x20)
+			return hm_node_fail(w->n, HM_ERR_INVALID,
+					    "record id must not contain control characters");
+	return HM_OK;
+}
+
+static wop *find_op(hm_write *w, const hm_collection_def *c, const char *id, bool any)
+{
+	if (any) {
+		for (size_t i = w->nops; i-- > 0;)
+			if (w->ops[i].c == c && strcmp(w->ops[i].id, id) == 0)
+				return &w->ops[i];
+		return NULL;
+	}
+	if (w->nops && w->ops[w->nops - 1].c == c && strcmp(w->ops[w->nops - 1].id, id) == 0)
+		return &w->ops[w->nops - 1];
+	return NULL;
+}
+
+static hm_err new_op(hm_write *w, const hm_collection_def *c, const char *id, enum hm_op_kind kind,
+		     wop **out)
+{
+	wop *op;
+
+	if (w->nops >= HM_OPS_MAX)
+		return hm_node_fail(w->n, HM_ERR_TOO_BIG, "more than %u operations in one write",
+				    HM_OPS_MAX);
+	if (w->nops == w->opcap) {
+		size_t cap = w->opcap ? w->opcap * 2 : 8;
+		wop *p = realloc(w->ops, cap * sizeof(*p));
+		if (!p)
+			return HM_ERR_NOMEM;
+		w->ops = p, w->opcap = cap;
+	}
+	op = &w->ops[w->nops];
+	if (!(op->id = strdup(id)))
+		return HM_ERR_NOMEM;
+	op->c = c, op->kind = kind, op->first = w->nfields, op->nf = 0;
+	op->fill_region = false;
+	w->nops++;
+	*out = op;
+	return HM_OK;
+}
+
+/* The last op, if it is for this record, else a new one. A record deleted and written in the
+ * same change set would make the outcome depend on op order within it: refused. */
+static hm_err op_for(hm_write *w, const hm_collection_def *c, const char *id, enum hm_op_kind kind,
+		     wop **out)
+{
+	wop *op = find_op(w, c, id, w->has_del || kind == HM_OP_DEL);
+	hm_err err;
+
+	if ((err = check_id(w, id)))
+		return err;
+	if (op && (op->kind != kind || kind == HM_OP_DEL))
+		return hm_node_fail(w->n, HM_ERR_INVALID,
+				    "%s/%s is both written and deleted in one change", c->name, id);
+	if (op && op != &w->ops[w->nops - 1])
+		op = NULL; /* only the last op can grow: its fields are at the end */
+	if (op) {
+		*out = op;
+		return HM_OK;
+	}
+	if (kind == HM_OP_DEL)
+		w->has_del = true;
+	return new_op(w, c, id, kind, out);
+}
+
+static hm_err lookup(hm_write *w, const char *coll, const char *field,
+		     const hm_collection_def **c, const hm_field_def **f)
+{
+	if (!(*c = hm_schema_collection(coll)))
+		return hm_node_fail(w->n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
+	if (field && !(*f = hm_schema_field(*c, field)))
+		return hm_node_fail(w->n, HM_ERR_SCHEMA, "collection '%s' has no field '%s'", coll,
+				    field);
+	return HM_OK;
+}
+
+static hm_err field_slot(hm_write *w, wop *op, const hm_field_def *def, wfield **out)
+{
+	for (size_t i = op->first; i < op->first + op->nf; i++)
+		if (w->fields[i].def == def) {
+			*out = &w->fields[i];
+			return HM_OK;
+		}
+	if (w->nfields == w->fieldcap) {
+		size_t cap = w->fieldcap ? w->fieldcap * 2 : 16;
+		wfield *p = realloc(w->fields, cap * sizeof(*p));
+		if (!p)
+			return HM_ERR_NOMEM;
+		w->fields = p, w->fieldcap = cap;
+	}
+	*out = &w->fields[w->nfields++];
+	memset(*out, 0, sizeof(**out));
+	(*out)->def = def;
+	op->nf++;
+	return HM_OK;
+}
+
+hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *field,
+		    const hm_value *v)
+{
+	const hm_collection_def *c;
+	const hm_field_def *f;
+	const char *why;
+	wop *op;
+	wfield *slot;
+	char *copy = NULL;
+	hm_err err;
+
+	if ((err = lookup(w, coll, field, &c, &f)))
+		return err;
+	if (f->merge != HM_MERGE_LWW)
+		return hm_node_fail(w->n, HM_ERR_SCHEMA, "%s.%s is a counter: add to it with %s+=N",
+				    coll, field, field);
+	if ((err = hm_value_check(f, v, &why)))
+		return hm_node_fail(w->n, err, "%s.%s must be %s", coll, field, why);
+	if (v->kind == HM_V_STR && !(copy = malloc(v->u.s.n + 1)))
+		return HM_ERR_NOMEM;
+	if ((err = op_for(w, c, id, HM_OP_PUT, &op)) || (err = field_slot(w, op, f, &slot))) {
+		free(copy);
+		return err;
+	}
+	free(slot->sbuf);
+	slot->sbuf = copy;
+	slot->v = *v;
+	if (copy) {
+		memcpy(copy, v->u.s.p, v->u.s.n);
+		copy[v->u.s.n] = '\0';
+		slot->v.u.s.p = copy;
+	}
+	return HM_OK;
+}
+
+hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *field, int64_t delta)
+{
+	const hm_collection_def *c;
+	const hm_field_def *f;
+	wop *op;
+	wfield *slot;
+	hm_err err;
+
+	if ((err = lookup(w, coll, field, &c, &f)))
+		return err;
+	if (f->merge != HM_MERGE_COUNTER)
+		return hm_node_fail(w->n, HM_ERR_SCHEMA, "%s.%s is not a counter: set it with %s=VALUE",
+				    coll, field, field);
+	if ((err = op_for(w, c, id, HM_OP_PUT, &op)) || (err = field_slot(w, op, f, &slot)))
+		return err;
+	if (slot->v.kind != HM_V_INT)
+		slot->v.kind = HM_V_INT, slot->v.u.i = 0;
+	slot->v.u.i = (int64_t)((uint64_t)slot->v.u.i + (uint64_t)delta);
+	return HM_OK;
+}
+
+hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
+{
+	const hm_collection_def *c;
+	wop *op;
+	hm_err err;
+
+	if ((err = lookup(w, coll, NULL, &c, NULL)))
+		return err;
+	if (c->append_only)
+		return hm_node_fail(w->n, HM_ERR_SCHEMA,
+				    "'%s' is append-only: records are never deleted; add a correction",
+				    coll);
+	return op_for(w, c, id, HM_OP_DEL, &op);
+}
+
+typedef struct commit_ctx {
+	hm_write *w;
+	hm_merge_ctx m;
+	msgpack_sbuffer body, env;
+	hm_changeset_info info;
+} commit_ctx;
+
+/* Check each op against the records as they are, and fill a new record's region field. */
+static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
+{
+	hm_write *w = cc->w;
+
+	for (size_t i = 0; i < w->nops; i++) {
+		wop *op = &w->ops[i];
+		uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
+		size_t kn = hm_record_key(key, sizeof(key), op->c->name, strlen(op->c->name), op->id,
+					  strlen(op->id));
+		MDB_val v;
+		bool live = false;
+		hm_err err = hm_store_get(n, txn, HM_DB_RECORDS, key, kn, &v);
+
+		if (err && err != HM_ERR_NOT_FOUND)
+			return err;
+		if (!err) {
+			msgpack_zone_clear(&cc->m.zone);
+			if (hm_rec_decode(v.mv_data, v.mv_size, &cc->m.zone, &cc->m.cur))
+				return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%s is corrupt",
+						    op->c->name, op->id);
+			live = hm_rec_live(&cc->m.cur);
+		}
+		if (op->kind == HM_OP_DEL && !live)
+			return hm_node_fail(n, HM_ERR_NOT_FOUND, "no record %s/%s to delete",
+					    op->c->name, op->id);
+		if (op->kind == HM_OP_DEL)
+			continue;
+		if (live && op->c->append_only)
+			return hm_node_fail(n, HM_ERR_EXISTS,
+					    "%s/%s exists and '%s' is append-only: add a new record",
+					    op->c->name, op->id, op->c->name);
+		op->fill_region = false;
+		if (live)
+			continue;
+		for (size_t f = 0; f < op->c->nfields; f++) {
+			const hm_field_def *def = &op->c->fields[f];
+			bool set = false;
+			for (size_t j = op->first; j < op->first + op->nf; j++)
+				set |= w->fields[j].def == def && w->fields[j].v.kind != HM_V_NIL;
+			if (def->required && !set)
+				return hm_node_fail(n, HM_ERR_SCHEMA,
+						    "a new %s needs the field '%s'", op->c->name,
+						    def->name);
+			if (!set && strcmp(def->name, op->c->region_field) == 0)
+				op->fill_region = true;
+		}
+	}
+	return HM_OK;
+}
+
+static void pack_body(hm_write *w, msgpack_sbuffer *out)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_clear(out);
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, w->nops);
+	for (size_t i = 0; i < w->nops; i++) {
+		const wop *op = &w->ops[i];
+		msgpack_pack_array(&pk, op->kind == HM_OP_DEL ? 3 : 4);
+		msgpack_pack_uint8(&pk, (uint8_t)op->kind);
+		hm_mp_pack_cstr(&pk, op->c->name);
+		hm_mp_pack_cstr(&pk, op->id);
+		if (op->kind == HM_OP_DEL)
+			continue;
+		msgpack_pack_map(&pk, op->nf + op->fill_region);
+		for (size_t j = op->first; j < op->first + op->nf; j++) {
+			hm_mp_pack_cstr(&pk, w->fields[j].def->name);
+			hm_mp_pack_value(&pk, &w->fields[j].v);
+		}
+		if (op->fill_region) {
+			hm_mp_pack_cstr(&pk, op->c->region_field);
+			hm_mp_pack_cstr(&pk, w->n->region);
+		}
+	}
+}
+
+static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	commit_ctx *cc = arg;
+	hm_header h = {0};
+	hm_vv_entry head;
+	uint64_t fork_seq;
+	hm_hlc last;
+	hm_apply_stats st = {0};
+	hm_apply_outcome out;
+	hm_err err;
+
+	if ((err = check_state(n, txn, cc)) || (err = hm_head_get(n, txn, &n->self, &head, &fork_seq)) ||
+	    (err = hm_hlc_load(n, txn, &last)))
+		return err;
+	h.origin = n->self;
+	h.seq = head.seq + 1;
+	h.prev = head.hash;
+	h.hlc = hm_hlc_tick(last, hm_now_ms(n));
+	snprintf(h.region, sizeof(h.region), "%s", n->region);
+	h.nops = (uint32_t)cc->w->nops;
+	pack_body(cc->w, &cc->body);
+	hm_envelope_encode(&h, cc->body.data, cc->body.size, &cc->env);
+	if (cc->env.size > HM_ENVELOPE_MAX)
+		return hm_node_fail(n, HM_ERR_TOO_BIG, "the change set is larger than 16 MiB; split it");
+	if ((err = hm_hlc_store(n, txn, h.hlc)) ||
+	    (err = hm_apply_one(n, txn, &cc->m, (const uint8_t *)cc->env.data, cc->env.size, true,
+				&st, &out)))
+		return err;
+	if (out != HM_APPLY_NEW)
+		return hm_node_fail(n, HM_ERR_CORRUPT, "own change set %llu was not applied (%d)",
+				    (unsigned long long)h.seq, (int)out);
+	cc->info.origin = h.origin;
+	cc->info.seq = h.seq;
+	hm_hash_buf(cc->env.data, cc->env.size, &cc->info.id);
+	cc->info.hlc = h.hlc;
+	cc->info.nops = h.nops;
+	cc->info.bytes = cc->env.size;
+	return HM_OK;
+}
+
+hm_err hm_write_commit(hm_write *w, hm_changeset_info *info)
+{
+	commit_ctx cc = {w};
+	hm_err err;
+
+	if (w->nops == 0) {
+		err = hm_node_fail(w->n, HM_ERR_INVALID, "nothing to write");
+		goto out;
+	}
+	if ((err = hm_merge_ctx_init(&cc.m)))
+		goto out;
+	msgpack_sbuffer_init(&cc.body);
+	msgpack_sbuffer_init(&cc.env);
+	err = hm_store_write(w->n, commit_txn, &cc);
+	if (!err && info)
+		*info = cc.info;
+	msgpack_sbuffer_destroy(&cc.body);
+	msgpack_sbuffer_destroy(&cc.env);
+	hm_merge_ctx_release(&cc.m);
+out:
+	hm_write_abort(w); /* consumed */
+	return err;
+}
