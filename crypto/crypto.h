@@ -225,7 +225,7 @@ hm_err hm_verify_hash(const hm_signature *sig, const hm_sign_pub *pub,
  * writing nonce || ciphertext || tag, len + HM_AEAD_OVERHEAD bytes, to out (cap bytes) and
  * that size to *out_len. The nonce is random. All pointers are borrowed.
  * Errors: HM_ERR_INVALID if cap is too small; HM_ERR_TOO_BIG if len is beyond libsodium's
- * limit. out is untouched on error. */
+ * limit; HM_ERR_CRYPTO if encryption fails (out is wiped). */
 hm_err hm_aead_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[HM_AEAD_KEY_BYTES],
                     const void *msg, size_t len, const void *ad, size_t ad_len) HM_MUST_CHECK;
 
