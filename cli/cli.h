@@ -14,10 +14,10 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 typedef struct cli {
-	const char *dir;  /* node directory */
-	const char *cmd;  /* the command being run, for messages */
+	const char *dir; /* node directory */
+	const char *cmd; /* the command being run, for messages */
 	hm_node_opts opts;
-	int verbosity;    /* 0 warnings and errors, 1 info, 2 debug */
+	int verbosity; /* 0 warnings and errors, 1 info, 2 debug */
 	int64_t clock_offset_ms;
 } cli;
 

@@ -11,10 +11,10 @@
 /* ---- argument parsing shared by every command ---- */
 
 typedef struct opt {
-	const char *name;  /* long name without "--" */
-	char short_name;   /* 0 for none */
-	const char **val;  /* set for options that take a value */
-	bool *flag;        /* set for flags */
+	const char *name; /* long name without "--" */
+	char short_name;  /* 0 for none */
+	const char **val; /* set for options that take a value */
+	bool *flag;       /* set for flags */
 } opt;
 
 #define ARGS_HELP (-1)
@@ -22,7 +22,7 @@ typedef struct opt {
 /* Parse argv[1..] into options and positionals. Returns EXIT_OK, EXIT_USAGE (reported) or
  * ARGS_HELP (usage printed to stdout). */
 static int parse_args(cli *c, const command *cmd, int argc, char **argv, const opt *opts,
-		      char **pos, int min_pos, int max_pos, int *npos)
+                      char **pos, int min_pos, int max_pos, int *npos)
 {
 	*npos = 0;
 	for (int i = 1; i < argc; i++) {
@@ -61,8 +61,9 @@ static int parse_args(cli *c, const command *cmd, int argc, char **argv, const o
 			}
 		}
 		if (!o)
-			return cli_fail(c, EXIT_USAGE, "unknown option '%s' (see `hamlet %s --help`)", a,
-					cmd->name);
+			return cli_fail(c, EXIT_USAGE,
+			                "unknown option '%s' (see `hamlet %s --help`)", a,
+			                cmd->name);
 		if (o->flag) {
 			*o->flag = true;
 			continue;
@@ -80,7 +81,7 @@ too_many:
 
 #define PARSE(opts, min, max)                                                                      \
 	do {                                                                                       \
-		int prc_ = parse_args(c, self, argc, argv, opts, pos, min, max, &npos);             \
+		int prc_ = parse_args(c, self, argc, argv, opts, pos, min, max, &npos);            \
 		if (prc_)                                                                          \
 			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
 	} while (0)
@@ -106,9 +107,11 @@ static int cmd_init(cli *c, int argc, char **argv)
 	const command *self = find_cmd("init");
 	const char *role_s = NULL, *region = NULL, *name = NULL;
 	bool json = false;
-	opt opts[] = {{"role", 0, &role_s, NULL}, {"region", 0, &region, NULL},
-		      {"name", 0, &name, NULL},   {"json", 0, NULL, &json},
-		      {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"role", 0, &role_s, NULL},
+	              {"region", 0, &region, NULL},
+	              {"name", 0, &name, NULL},
+	              {"json", 0, NULL, &json},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos;
 	hm_role role;
@@ -119,16 +122,16 @@ static int cmd_init(cli *c, int argc, char **argv)
 	if (!role_s || !region || !name)
 		return cli_fail(c, EXIT_USAGE, "--role, --region and --name are all required");
 	if (hm_role_parse(role_s, &role))
-		return cli_fail(c, EXIT_USAGE, "--role must be county, township or village, not '%s'",
-				role_s);
+		return cli_fail(c, EXIT_USAGE,
+		                "--role must be county, township or village, not '%s'", role_s);
 	if (!hm_region_valid(region))
 		return cli_fail(c, EXIT_USAGE,
-				"--region '%s' is not a region path like county/township/village "
-				"(1-3 parts of a-z, 0-9, _ and -)",
-				region);
+		                "--region '%s' is not a region path like county/township/village "
+		                "(1-3 parts of a-z, 0-9, _ and -)",
+		                region);
 	if ((int)role != hm_region_depth(region))
 		return cli_fail(c, EXIT_USAGE, "a %s node's region has %d part(s); '%s' has %d",
-				hm_role_name(role), (int)role, region, hm_region_depth(region));
+		                hm_role_name(role), (int)role, region, hm_region_depth(region));
 	err = hm_node_create(c->dir, role, region, name, &c->opts, &id);
 	if (err) /* hm_node_create has said why through our logger */
 		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
@@ -183,21 +186,22 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 		delta = strtoll(eq + 1, &end, 10);
 		if (!eq[1] || *end)
 			return cli_fail(c, EXIT_USAGE, "'%s%c=%s': N must be a whole number", arg,
-					minus ? '-' : '+', eq + 1);
+			                minus ? '-' : '+', eq + 1);
 		err = hm_write_add(w, coll, id, arg, minus ? -delta : delta);
 	} else {
 		*eq = '\0';
 		if (!(f = hm_schema_field(cd, arg)))
-			return cli_fail(c, EXIT_FAIL, "collection '%s' has no field '%s'", coll, arg);
+			return cli_fail(c, EXIT_FAIL, "collection '%s' has no field '%s'", coll,
+			                arg);
 		if (f->merge == HM_MERGE_COUNTER)
 			return cli_fail(c, EXIT_FAIL,
-					"%s.%s is a counter: change it with %s+=N or %s-=N", coll,
-					arg, arg, arg);
+			                "%s.%s is a counter: change it with %s+=N or %s-=N", coll,
+			                arg, arg, arg);
 		if (eq[1] == '\0' && !f->required)
 			v.kind = HM_V_NIL; /* FIELD= clears an optional field */
 		else if ((err = hm_value_parse(f, eq + 1, &v, &why)))
 			return cli_fail(c, EXIT_FAIL, "%s.%s must be %s, not '%s'", coll, arg, why,
-					eq + 1);
+			                eq + 1);
 		err = hm_write_set(w, coll, id, arg, &v);
 	}
 	return err ? node_error(c, n, err) : EXIT_OK;
@@ -219,7 +223,7 @@ static int cmd_put(cli *c, int argc, char **argv)
 	PARSE(opts, 3, 2 + HM_FIELDS_MAX);
 	if (!hm_schema_collection(pos[0]))
 		return cli_fail(c, EXIT_FAIL, "unknown collection '%s' (see `hamlet put --help`)",
-				pos[0]);
+		                pos[0]);
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_write_begin(n, &w))) {
@@ -334,7 +338,8 @@ static int cmd_list(cli *c, int argc, char **argv)
 	const command *self = find_cmd("list");
 	const char *where = NULL;
 	list_ctx l = {0};
-	opt opts[] = {{"json", 0, NULL, &l.json}, {"where", 'w', &where, NULL}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {
+	    {"json", 0, NULL, &l.json}, {"where", 'w', &where, NULL}, {NULL, 0, NULL, NULL}};
 	char *pos[1], *wcopy = NULL;
 	int npos, rc;
 	hm_node *n;
@@ -354,7 +359,8 @@ static int cmd_list(cli *c, int argc, char **argv)
 		}
 		*eq = '\0';
 		if (!(f = hm_schema_field(cd, wcopy))) {
-			rc = cli_fail(c, EXIT_FAIL, "collection '%s' has no field '%s'", pos[0], wcopy);
+			rc = cli_fail(c, EXIT_FAIL, "collection '%s' has no field '%s'", pos[0],
+			              wcopy);
 			free(wcopy);
 			return rc;
 		}
@@ -391,10 +397,10 @@ static int cmd_export(cli *c, int argc, char **argv)
 	const char *out = NULL, *since_s = NULL;
 	bool json = false, force = false;
 	opt opts[] = {{"output", 'o', &out, NULL},
-		      {"since", 0, &since_s, NULL},
-		      {"force", 'f', NULL, &force},
-		      {"json", 0, NULL, &json},
-		      {NULL, 0, NULL, NULL}};
+	              {"since", 0, &since_s, NULL},
+	              {"force", 'f', NULL, &force},
+	              {"json", 0, NULL, &json},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_vv since = {0};
@@ -407,8 +413,8 @@ static int cmd_export(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE, "-o FILE is required");
 	if (since_s && hm_vv_parse(since_s, &since))
 		return cli_fail(c, EXIT_USAGE,
-				"--since must be a version vector ORIGIN:SEQ,... as printed by "
-				"`hamlet status`");
+		                "--since must be a version vector ORIGIN:SEQ,... as printed by "
+		                "`hamlet status`");
 	if ((rc = cli_open(c, &n))) {
 		hm_vv_release(&since);
 		return rc;
@@ -434,7 +440,7 @@ static void import_progress(void *ctx, size_t done, size_t total)
 	(void)ctx;
 	if (total)
 		fprintf(stderr, "\rhamlet: import: %zu/%zu change sets (%zu%%)", done, total,
-			done * 100 / total);
+		        done * 100 / total);
 	if (done == total)
 		fputc('\n', stderr);
 }
@@ -468,8 +474,8 @@ static int cmd_import(cli *c, int argc, char **argv)
 		       st.apply.new_, st.apply.duplicate, st.apply.pending,
 		       st.apply.refused + st.apply.forks + st.apply.quarantined);
 		if (st.apply.quarantined || st.apply.forks)
-			printf(" (%zu quarantined for a clock ahead, %zu forks)", st.apply.quarantined,
-			       st.apply.forks);
+			printf(" (%zu quarantined for a clock ahead, %zu forks)",
+			       st.apply.quarantined, st.apply.forks);
 		putchar('\n');
 	}
 	hm_node_close(n);
@@ -627,7 +633,8 @@ static int log_one(void *arg, const hm_changeset_view *cs)
 		out_node_id(stdout, &cs->origin);
 		printf(":%-6" PRIu64 " ", cs->seq);
 		out_hlc(stdout, cs->hlc);
-		printf("  %4zu op%s  %6zu B  ", cs->nops, cs->nops == 1 ? " " : "s", cs->envelope.n);
+		printf("  %4zu op%s  %6zu B  ", cs->nops, cs->nops == 1 ? " " : "s",
+		       cs->envelope.n);
 		out_hex(stdout, cs->id.b, 8);
 		fputc('\n', stdout);
 	}
@@ -640,7 +647,8 @@ static int cmd_log(cli *c, int argc, char **argv)
 	const command *self = find_cmd("log");
 	log_ctx l = {0};
 	const char *since_s = NULL;
-	opt opts[] = {{"json", 0, NULL, &l.json}, {"since", 0, &since_s, NULL}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {
+	    {"json", 0, NULL, &l.json}, {"since", 0, &since_s, NULL}, {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_vv since = {0};
@@ -733,8 +741,8 @@ static int cmd_blame(cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (json)
-		printf("{\"collection\":\"%s\",\"id\":", r->collection), out_json_cstr(stdout, r->id),
-			fputs(",\"fields\":[", stdout);
+		printf("{\"collection\":\"%s\",\"id\":", r->collection),
+		    out_json_cstr(stdout, r->id), fputs(",\"fields\":[", stdout);
 	else
 		printf("%s/%s\n", r->collection, r->id);
 	for (size_t i = 0; i < r->nfields && !err; i++) {
@@ -841,65 +849,66 @@ static int cmd_help(cli *c, int argc, char **argv)
 }
 
 const command hm_commands[] = {
-	{"init", cmd_init, "create a node: its id, role and region",
-	 "usage: hamlet [-d DIR] init --role county|township|village --region PATH --name NAME "
-	 "[--json]\n\n"
-	 "Create a new node in DIR and print its id. PATH is the node's region, one part per level:\n"
-	 "a county node `lin`, a township `lin/east`, a village `lin/east/elm`.\n\n"
-	 "example: hamlet -d elm init --role village --region lin/east/elm --name \"Elm village\"\n"},
-	{"put", cmd_put, "write fields of a record (one change set)",
-	 "usage: hamlet [-d DIR] put COLLECTION ID FIELD=VALUE... [--json]\n\n"
-	 "Set fields of record ID. Values are typed by the schema (text, numbers, dates\n"
-	 "YYYY-MM-DD, times YYYY-MM-DDTHH:MM, regions a/b/c). FIELD+=N and FIELD-=N change a\n"
-	 "counter; FIELD= clears an optional field. A new record gets its region field (person.village,\n"
-	 "stock.site, ...) from the node's region unless given. All fields go into one change set.\n\n"
-	 "collections:\n"
-	 "  person    name* village phone id_number sex birth_year address travel_origin\n"
-	 "            arrival_date category status\n"
-	 "  followup  person* time* temperature method result village worker (append-only)\n"
-	 "  stock     item* site unit quantity(counter)\n"
-	 "(* required when the record is created)\n\n"
-	 "examples:\n"
-	 "  hamlet put person p-0012 name=\"Li Wei\" phone=13800000000 arrival_date=2026-11-20\n"
-	 "  hamlet put followup f-0012-1 person=p-0012 time=2026-11-21T08:30 temperature=36.8\n"
-	 "  hamlet put stock masks item=N95 unit=piece quantity+=500\n"},
-	{"get", cmd_get, "show one record",
-	 "usage: hamlet [-d DIR] get COLLECTION ID [--json]\n\nPrint the fields of one record.\n"},
-	{"list", cmd_list, "list the records of a collection",
-	 "usage: hamlet [-d DIR] list COLLECTION [--where FIELD=VALUE] [--json]\n\n"
-	 "Print every live record of COLLECTION in id order, or those whose FIELD equals VALUE.\n"},
-	{"del", cmd_del, "delete a record",
-	 "usage: hamlet [-d DIR] del COLLECTION ID [--json]\n\n"
-	 "Delete a record. A delete clears the fields written before it everywhere; a field\n"
-	 "written after it (on any node) brings the record back. Append-only collections\n"
-	 "(followup) are never deleted: add a correcting record instead.\n"},
-	{"export", cmd_export, "write change sets to a bundle file",
-	 "usage: hamlet [-d DIR] export -o FILE [--since VERSION_VECTOR] [--force] [--json]\n\n"
-	 "Write the change sets this node holds to FILE, all of them or only those beyond\n"
-	 "VERSION_VECTOR (ORIGIN:SEQ,... as `hamlet status` prints it on the receiving node).\n"
-	 "The file ends with a checksum frame, so a copy cut short is detected on import.\n"},
-	{"import", cmd_import, "apply a bundle file",
-	 "usage: hamlet [-d DIR] import FILE [--json]\n\n"
-	 "Verify FILE whole, then apply its change sets. Prints how many were new, duplicate\n"
-	 "(already held), pending (waiting for an earlier change set of their origin) and refused.\n"
-	 "A damaged or truncated file is refused entirely and nothing changes.\n"},
-	{"digest", cmd_digest, "print the state digest",
-	 "usage: hamlet [-d DIR] digest [--scope PATH] [--json]\n\n"
-	 "Print a hash of the current state: equal on replicas holding the same change sets.\n"
-	 "--scope limits it to the records of region PATH.\n"},
-	{"status", cmd_status, "node id, role, region, counts, version vector",
-	 "usage: hamlet [-d DIR] status [--json]\n"},
-	{"log", cmd_log, "list the change sets held",
-	 "usage: hamlet [-d DIR] log [--since VERSION_VECTOR] [--json]\n"},
-	{"blame", cmd_blame, "who set each field of a record, and what lost",
-	 "usage: hamlet [-d DIR] blame COLLECTION ID [--json]\n\n"
-	 "For each field: its value, the change set (origin:seq) and clock that set it, and the\n"
-	 "values of other nodes that lost to it.\n"},
-	{"conflicts", cmd_conflicts, "values overwritten by other nodes' writes",
-	 "usage: hamlet [-d DIR] conflicts [COLLECTION ID] [--json]\n"},
-	{"check", cmd_check, "verify the oplog against the version vector",
-	 "usage: hamlet [-d DIR] check [--json]\n\n"
-	 "Check that every origin's change sets run 1..seq with an unbroken hash chain.\n"},
-	{"help", cmd_help, "help on a command", "usage: hamlet help COMMAND\n"},
-	{NULL, NULL, NULL, NULL},
+    {"init", cmd_init, "create a node: its id, role and region",
+     "usage: hamlet [-d DIR] init --role county|township|village --region PATH --name NAME "
+     "[--json]\n\n"
+     "Create a new node in DIR and print its id. PATH is the node's region, one part per level:\n"
+     "a county node `lin`, a township `lin/east`, a village `lin/east/elm`.\n\n"
+     "example: hamlet -d elm init --role village --region lin/east/elm --name \"Elm village\"\n"},
+    {"put", cmd_put, "write fields of a record (one change set)",
+     "usage: hamlet [-d DIR] put COLLECTION ID FIELD=VALUE... [--json]\n\n"
+     "Set fields of record ID. Values are typed by the schema (text, numbers, dates\n"
+     "YYYY-MM-DD, times YYYY-MM-DDTHH:MM, regions a/b/c). FIELD+=N and FIELD-=N change a\n"
+     "counter; FIELD= clears an optional field. A new record gets its region field "
+     "(person.village,\n"
+     "stock.site, ...) from the node's region unless given. All fields go into one change set.\n\n"
+     "collections:\n"
+     "  person    name* village phone id_number sex birth_year address travel_origin\n"
+     "            arrival_date category status\n"
+     "  followup  person* time* temperature method result village worker (append-only)\n"
+     "  stock     item* site unit quantity(counter)\n"
+     "(* required when the record is created)\n\n"
+     "examples:\n"
+     "  hamlet put person p-0012 name=\"Li Wei\" phone=13800000000 arrival_date=2026-11-20\n"
+     "  hamlet put followup f-0012-1 person=p-0012 time=2026-11-21T08:30 temperature=36.8\n"
+     "  hamlet put stock masks item=N95 unit=piece quantity+=500\n"},
+    {"get", cmd_get, "show one record",
+     "usage: hamlet [-d DIR] get COLLECTION ID [--json]\n\nPrint the fields of one record.\n"},
+    {"list", cmd_list, "list the records of a collection",
+     "usage: hamlet [-d DIR] list COLLECTION [--where FIELD=VALUE] [--json]\n\n"
+     "Print every live record of COLLECTION in id order, or those whose FIELD equals VALUE.\n"},
+    {"del", cmd_del, "delete a record",
+     "usage: hamlet [-d DIR] del COLLECTION ID [--json]\n\n"
+     "Delete a record. A delete clears the fields written before it everywhere; a field\n"
+     "written after it (on any node) brings the record back. Append-only collections\n"
+     "(followup) are never deleted: add a correcting record instead.\n"},
+    {"export", cmd_export, "write change sets to a bundle file",
+     "usage: hamlet [-d DIR] export -o FILE [--since VERSION_VECTOR] [--force] [--json]\n\n"
+     "Write the change sets this node holds to FILE, all of them or only those beyond\n"
+     "VERSION_VECTOR (ORIGIN:SEQ,... as `hamlet status` prints it on the receiving node).\n"
+     "The file ends with a checksum frame, so a copy cut short is detected on import.\n"},
+    {"import", cmd_import, "apply a bundle file",
+     "usage: hamlet [-d DIR] import FILE [--json]\n\n"
+     "Verify FILE whole, then apply its change sets. Prints how many were new, duplicate\n"
+     "(already held), pending (waiting for an earlier change set of their origin) and refused.\n"
+     "A damaged or truncated file is refused entirely and nothing changes.\n"},
+    {"digest", cmd_digest, "print the state digest",
+     "usage: hamlet [-d DIR] digest [--scope PATH] [--json]\n\n"
+     "Print a hash of the current state: equal on replicas holding the same change sets.\n"
+     "--scope limits it to the records of region PATH.\n"},
+    {"status", cmd_status, "node id, role, region, counts, version vector",
+     "usage: hamlet [-d DIR] status [--json]\n"},
+    {"log", cmd_log, "list the change sets held",
+     "usage: hamlet [-d DIR] log [--since VERSION_VECTOR] [--json]\n"},
+    {"blame", cmd_blame, "who set each field of a record, and what lost",
+     "usage: hamlet [-d DIR] blame COLLECTION ID [--json]\n\n"
+     "For each field: its value, the change set (origin:seq) and clock that set it, and the\n"
+     "values of other nodes that lost to it.\n"},
+    {"conflicts", cmd_conflicts, "values overwritten by other nodes' writes",
+     "usage: hamlet [-d DIR] conflicts [COLLECTION ID] [--json]\n"},
+    {"check", cmd_check, "verify the oplog against the version vector",
+     "usage: hamlet [-d DIR] check [--json]\n\n"
+     "Check that every origin's change sets run 1..seq with an unbroken hash chain.\n"},
+    {"help", cmd_help, "help on a command", "usage: hamlet help COMMAND\n"},
+    {NULL, NULL, NULL, NULL},
 };

@@ -61,8 +61,9 @@ static void usage(FILE *f)
 	      f);
 	for (const command *c = hm_commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fputs("\n`hamlet COMMAND --help` tells more. Exit status: 0 ok, 1 failure, 2 usage error.\n",
-	      f);
+	fputs(
+	    "\n`hamlet COMMAND --help` tells more. Exit status: 0 ok, 1 failure, 2 usage error.\n",
+	    f);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -82,12 +83,14 @@ static int read_env(cli *c)
 
 	if ((s = getenv("HAMLET_MAP_MAX"))) {
 		if (!parse_u64(s, &v) || v < (1u << 16))
-			return cli_fail(c, EXIT_USAGE, "HAMLET_MAP_MAX must be a byte count >= 65536");
+			return cli_fail(c, EXIT_USAGE,
+			                "HAMLET_MAP_MAX must be a byte count >= 65536");
 		c->opts.map_max = (size_t)v;
 	}
 	if ((s = getenv("HAMLET_MAX_DRIFT_MS"))) {
 		if (!parse_u64(s, &v) || v == 0)
-			return cli_fail(c, EXIT_USAGE, "HAMLET_MAX_DRIFT_MS must be a positive number");
+			return cli_fail(c, EXIT_USAGE,
+			                "HAMLET_MAX_DRIFT_MS must be a positive number");
 		c->opts.max_drift_ms = v;
 	}
 	if ((s = getenv("HAMLET_CLOCK_OFFSET_MS"))) {
@@ -104,10 +107,10 @@ static int read_env(cli *c)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-					     {"verbose", no_argument, NULL, 'v'},
-					     {"help", no_argument, NULL, 'h'},
-					     {"version", no_argument, NULL, 'V'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"verbose", no_argument, NULL, 'v'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {NULL, 0, NULL, 0}};
 	cli c = {0};
 	int ch, rc;
 

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FRAME_HEADER 'H'
+#define FRAME_HEADER   'H'
 #define FRAME_ENVELOPE 'E'
-#define FRAME_END 'Z'
-#define HEADER_BYTES (1 + HM_NODE_ID_BYTES + 8)
-#define END_BYTES (8 + HM_HASH_BYTES)
+#define FRAME_END      'Z'
+#define HEADER_BYTES   (1 + HM_NODE_ID_BYTES + 8)
+#define END_BYTES      (8 + HM_HASH_BYTES)
 
 static _Thread_local char errmsg[512];
 
@@ -99,7 +99,7 @@ static int export_one(void *ctx, const hm_changeset_view *cs)
 }
 
 hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, bool overwrite,
-			hm_bundle_stats *stats)
+                        hm_bundle_stats *stats)
 {
 	char tmp[4096];
 	uint8_t header[HEADER_BYTES], end[END_BYTES + 5];
@@ -177,20 +177,21 @@ static hm_err read_frame(reader *r, char *type, size_t *len)
 	uint32_t n;
 
 	if (got == 0 && feof(r->f))
-		return fail(HM_ERR_TRUNCATED, "%s ends at byte %llu without an end frame: the file "
-				"is incomplete (copied before it was finished?)",
-			    r->path, (unsigned long long)r->off);
+		return fail(HM_ERR_TRUNCATED,
+		            "%s ends at byte %llu without an end frame: the file "
+		            "is incomplete (copied before it was finished?)",
+		            r->path, (unsigned long long)r->off);
 	if (got != sizeof(head))
-		return fail(HM_ERR_TRUNCATED, "%s is cut short inside a frame at byte %llu", r->path,
-			    (unsigned long long)r->off);
+		return fail(HM_ERR_TRUNCATED, "%s is cut short inside a frame at byte %llu",
+		            r->path, (unsigned long long)r->off);
 	n = (uint32_t)head[1] << 24 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 8 | head[4];
 	*type = (char)head[0];
 	if (*type != FRAME_HEADER && *type != FRAME_ENVELOPE && *type != FRAME_END)
 		return fail(HM_ERR_CORRUPT, "%s: unknown frame type 0x%02x at byte %llu", r->path,
-			    head[0], (unsigned long long)r->off);
+		            head[0], (unsigned long long)r->off);
 	if (n > HM_ENVELOPE_MAX)
 		return fail(HM_ERR_TOO_BIG, "%s: a frame at byte %llu declares %u bytes (cap %u)",
-			    r->path, (unsigned long long)r->off, n, HM_ENVELOPE_MAX);
+		            r->path, (unsigned long long)r->off, n, HM_ENVELOPE_MAX);
 	if (*type != FRAME_END)
 		hm_hash_update(&r->hs, head, sizeof(head));
 	if (n > r->cap) {
@@ -200,8 +201,8 @@ static hm_err read_frame(reader *r, char *type, size_t *len)
 		r->buf = p, r->cap = n;
 	}
 	if (fread(r->buf, 1, n, r->f) != n)
-		return fail(HM_ERR_TRUNCATED, "%s is cut short inside a frame at byte %llu", r->path,
-			    (unsigned long long)r->off);
+		return fail(HM_ERR_TRUNCATED, "%s is cut short inside a frame at byte %llu",
+		            r->path, (unsigned long long)r->off);
 	if (*type != FRAME_END)
 		hm_hash_update(&r->hs, r->buf, n);
 	r->off += 5u + n;
@@ -220,7 +221,7 @@ static hm_err reader_open(reader *r, const char *path)
 	r->path = path;
 	if (!(r->f = fopen(path, "rb")))
 		return fail(errno == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO, "opening %s: %s", path,
-			    strerror(errno));
+		            strerror(errno));
 	hm_hash_init(&r->hs);
 	if (fread(magic, 1, 8, r->f) != 8 || memcmp(magic, HM_BUNDLE_MAGIC, 8) != 0)
 		return fail(HM_ERR_CORRUPT, "%s is not a hamlet bundle (bad magic)", path);
@@ -231,7 +232,8 @@ static hm_err reader_open(reader *r, const char *path)
 	if (type != FRAME_HEADER || len != HEADER_BYTES)
 		return fail(HM_ERR_CORRUPT, "%s: the first frame is not a bundle header", path);
 	if (r->buf[0] != 1)
-		return fail(HM_ERR_VERSION, "%s: bundle format %u is not supported", path, r->buf[0]);
+		return fail(HM_ERR_VERSION, "%s: bundle format %u is not supported", path,
+		            r->buf[0]);
 	return HM_OK;
 }
 
@@ -263,15 +265,15 @@ static hm_err verify(const char *path, size_t *count)
 		}
 		if (type != FRAME_END || len != END_BYTES) {
 			err = fail(HM_ERR_CORRUPT, "%s: unexpected frame at byte %llu", path,
-				   (unsigned long long)r.off);
+			           (unsigned long long)r.off);
 			goto out;
 		}
 		hm_hash_final(&r.hs, &want);
 		if (get64(r.buf) != n || memcmp(r.buf + 8, want.b, HM_HASH_BYTES) != 0) {
 			err = fail(HM_ERR_CORRUPT,
-				   "%s: the end frame does not match the contents: the file was "
-				   "altered or damaged",
-				   path);
+			           "%s: the end frame does not match the contents: the file was "
+			           "altered or damaged",
+			           path);
 			goto out;
 		}
 		if (fgetc(r.f) != EOF) {
@@ -311,7 +313,7 @@ static hm_err batch_flush(hm_node *node, batch *b, hm_bundle_stats *st)
 }
 
 hm_err hm_bundle_import(hm_node *node, const char *path, hm_progress_fn progress, void *pctx,
-			hm_bundle_stats *stats)
+                        hm_bundle_stats *stats)
 {
 	hm_bundle_stats local = {0};
 	hm_bundle_stats *st = stats ? stats : &local;
@@ -341,7 +343,8 @@ hm_err hm_bundle_import(hm_node *node, const char *path, hm_progress_fn progress
 			goto out;
 		if (type == FRAME_END)
 			break;
-		if (b.n == HM_BUNDLE_BATCH_COUNT || (b.used && b.used + len > HM_BUNDLE_BATCH_BYTES)) {
+		if (b.n == HM_BUNDLE_BATCH_COUNT ||
+		    (b.used && b.used + len > HM_BUNDLE_BATCH_BYTES)) {
 			if ((err = batch_flush(node, &b, st)))
 				goto out;
 			if (progress)
@@ -349,7 +352,7 @@ hm_err hm_bundle_import(hm_node *node, const char *path, hm_progress_fn progress
 		}
 		if (b.used + len > b.cap) {
 			size_t cap = b.used + len > HM_BUNDLE_BATCH_BYTES ? b.used + len
-									 : HM_BUNDLE_BATCH_BYTES;
+			                                                  : HM_BUNDLE_BATCH_BYTES;
 			uint8_t *p = realloc(b.data, cap);
 			if (!p) {
 				err = fail(HM_ERR_NOMEM, "out of memory");

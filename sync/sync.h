@@ -14,7 +14,7 @@
 
 #include "node.h"
 
-#define HM_BUNDLE_MAGIC "HMBUNDL1"
+#define HM_BUNDLE_MAGIC       "HMBUNDL1"
 #define HM_BUNDLE_BATCH_BYTES (4u << 20) /* envelopes applied per transaction, at most */
 #define HM_BUNDLE_BATCH_COUNT 4096u
 
@@ -31,14 +31,14 @@ typedef void (*hm_progress_fn)(void *ctx, size_t done, size_t total);
  * is fsynced and renamed into place. Errors: HM_ERR_IO (with errno's reason in the node's
  * message), HM_ERR_EXISTS if path exists and !overwrite. */
 hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, bool overwrite,
-			hm_bundle_stats *stats) HM_MUST_CHECK;
+                        hm_bundle_stats *stats) HM_MUST_CHECK;
 
 /* Verify the whole bundle at path, then apply it. Errors, with nothing applied:
  * HM_ERR_IO, HM_ERR_CORRUPT (bad magic, frame or hash), HM_ERR_TRUNCATED (no end frame),
  * HM_ERR_TOO_BIG (a frame beyond the cap), HM_ERR_VERSION. A change set inside a good bundle that
  * the node refuses is counted in stats->apply, not an error. */
 hm_err hm_bundle_import(hm_node *node, const char *path, hm_progress_fn progress, void *pctx,
-			hm_bundle_stats *stats) HM_MUST_CHECK;
+                        hm_bundle_stats *stats) HM_MUST_CHECK;
 
 /* The reason for the last bundle error (never NULL). */
 const char *hm_bundle_errmsg(void);
