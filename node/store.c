@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,6 +173,23 @@ hm_err hm_store_read_begin(hm_node *n, MDB_txn **txn)
 	return HM_OK;
 }
 
+/* A failed commit wrote nothing the next reader sees. A full disk shows up as ENOSPC, or as
+ * EIO from some file systems: say which, so a clerk knows to free space. */
+static hm_err commit_failed(hm_node *n, int rc)
+{
+	struct statvfs vfs;
+	mdb_filehandle_t fd;
+	bool full = rc == ENOSPC;
+
+	if (!full && rc == EIO && mdb_env_get_fd(n->env, &fd) == 0 && fstatvfs(fd, &vfs) == 0)
+		full = (uint64_t)vfs.f_bavail * vfs.f_frsize < (uint64_t)1 << 20;
+	if (full)
+		return hm_node_fail(n, HM_ERR_FULL,
+				    "the disk is full; nothing was written (free some space and retry)");
+	return hm_node_fail(n, hm_store_err(rc), "committing: %s; nothing was written",
+			    mdb_strerror(rc));
+}
+
 hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
 {
 	for (int attempt = 0; attempt < 64; attempt++) {
@@ -198,9 +216,7 @@ hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
 			if (rc == MDB_SUCCESS)
 				return HM_OK;
 			if (rc != MDB_MAP_FULL)
-				return hm_node_fail(n, hm_store_err(rc), "committing: %s%s",
-						    mdb_strerror(rc),
-						    rc == ENOSPC ? " (the disk is full)" : "");
+				return commit_failed(n, rc);
 		}
 		/* The map is full. No transaction is open now, so it may grow. */
 		if ((err = grow_map(n)))
