@@ -3,7 +3,9 @@
  *
  * For an envelope from origin O with seq s, against our head (O, h):
  *   s <= h            same bytes as the oplog's: duplicate; different: a fork (evidence).
- *   O is forked       nothing more of O is applied; the envelope is kept as evidence.
+ *   O forked at f     nothing of O from seq f on is applied; the envelope is kept as evidence.
+ *                     Seqs below f still apply: other replicas applied them before they
+ *                     learnt of the fork.
  *   s >  h + 1        waits in pending until the gap closes.
  *   s == h + 1        prev must be our head's id (else a fork); a clock beyond the drift goes to
  *                     quarantine; a body the schema refuses is kept as evidence; otherwise the
@@ -121,8 +123,8 @@ static hm_err mark_fork(hm_node *n, MDB_txn *txn, const hm_envelope *env, const 
 
 /* Apply a change set known to be next in its origin's order. */
 static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
-			 const uint8_t *p, size_t len, bool local, hm_apply_stats *st,
-			 hm_apply_outcome *outcome)
+			 const uint8_t *p, size_t len, bool local, uint64_t fork_seq,
+			 hm_apply_stats *st, hm_apply_outcome *outcome)
 {
 	uint8_t key[HM_OPKEY_BYTES];
 	hm_vv_entry e = {0};
@@ -167,7 +169,7 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	if ((err = hm_store_put(n, txn, HM_DB_OPLOG, key, sizeof(key), p, len)))
 		return err;
 	e.origin = env->h.origin, e.seq = env->h.seq, e.hash = env->id, e.hlc = env->h.hlc;
-	if ((err = head_put(n, txn, &e, 0)) || (err = hm_hlc_load(n, txn, &clock)))
+	if ((err = head_put(n, txn, &e, fork_seq)) || (err = hm_hlc_load(n, txn, &clock)))
 		return err;
 	if (env->h.hlc > clock && (err = hm_hlc_store(n, txn, env->h.hlc)))
 		return err; /* the receive rule: our next stamp follows everything we have seen */
@@ -210,7 +212,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		*outcome = HM_APPLY_FORK;
 		return mark_fork(n, txn, &env, p, len, "a different change set for a seq already held");
 	}
-	if (fork_seq) {
+	if (fork_seq && env.h.seq >= fork_seq) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
 		return evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
@@ -244,7 +246,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		return mark_fork(n, txn, &env, p, len,
 				 "prev does not match the change set held before it (a forked chain)");
 	}
-	return apply_next(n, txn, m, &env, p, len, local, st, outcome);
+	return apply_next(n, txn, m, &env, p, len, local, fork_seq, st, outcome);
 }
 
 hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
