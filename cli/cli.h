@@ -18,6 +18,8 @@ typedef struct cli {
 	const char *cmd; /* the command being run, for messages */
 	hm_node_opts opts;
 	int verbosity; /* 0 warnings and errors, 1 info, 2 debug */
+	const char *passphrase_file;
+	hm_keyfile_secrets keys; /* unlocked by cli_open; wiped at exit */
 	int64_t clock_offset_ms;
 } cli;
 
@@ -29,6 +31,7 @@ typedef struct command {
 } command;
 
 extern const command hm_commands[];
+const command *hm_command(const char *name);
 
 /* Report an error as "hamlet: CMD: message" and return the exit code. */
 int cli_fail(cli *c, int code, const char *fmt, ...) HM_PRINTF(3, 4);
@@ -36,6 +39,12 @@ int cli_fail(cli *c, int code, const char *fmt, ...) HM_PRINTF(3, 4);
 int cli_open(cli *c, hm_node **out);
 /* Parse the common "--help" / "--json" flags and others with getopt_long; see cmds.c. */
 bool cli_is_tty(FILE *f);
+
+/* keys.c: the key file and its passphrase */
+int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap);
+void cli_key_path(const cli *c, char *out, size_t cap);
+/* Unlock DIR/node.key into *keys: EXIT_OK, a reported failure, or -1 when there is none. */
+int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
 /* out.c: formatting */
 void out_json_str(FILE *f, const char *s, size_t n);

@@ -4,9 +4,17 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+
+int cmd_enroll(cli *c, int argc, char **argv);
+int cmd_revoke(cli *c, int argc, char **argv);
+int cmd_audit(cli *c, int argc, char **argv);
+int cmd_verify_report(cli *c, int argc, char **argv);
 
 /* ---- argument parsing shared by every command ---- */
 
@@ -86,6 +94,14 @@ too_many:
 			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
 	} while (0)
 
+const command *hm_command(const char *name)
+{
+	for (const command *c = hm_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
 static const command *find_cmd(const char *name)
 {
 	for (const command *c = hm_commands; c->name; c++)
@@ -102,6 +118,60 @@ static int node_error(cli *c, hm_node *n, hm_err err)
 
 /* ---- init ---- */
 
+/* mkdir -p for the node directory, so the key file can go in before the store. */
+static int make_dir(cli *c)
+{
+	char path[4096];
+	size_t len = strlen(c->dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return cli_fail(c, EXIT_USAGE, "the directory name is empty or too long");
+	memcpy(path, c->dir, len + 1);
+	for (char *p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char was = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path, strerror(errno));
+		if (!(*p = was))
+			break;
+	}
+	return EXIT_OK;
+}
+
+/* New keys for a new node, sealed into DIR/node.key under a passphrase asked twice. */
+static int create_keys(cli *c, hm_keyfile_secrets *keys)
+{
+	char path[4200], pass[1024];
+	int rc;
+	hm_err err;
+
+	memset(keys, 0, sizeof(*keys));
+	if ((rc = make_dir(c)))
+		return rc;
+	cli_key_path(c, path, sizeof(path));
+	if (access(path, F_OK) == 0)
+		return cli_fail(c, EXIT_FAIL, "'%s' already holds a hamlet node; nothing was changed",
+				c->dir);
+	if ((rc = cli_passphrase(c, true, pass, sizeof(pass))))
+		return rc;
+	if ((err = hm_identity_init(&keys->ident))) {
+		hm_wipe(pass, sizeof(pass));
+		return cli_fail(c, EXIT_FAIL, "cannot make keys: %s", hm_strerror(err));
+	}
+	hm_random_bytes(keys->storage_key, sizeof(keys->storage_key));
+	keys->has_storage_key = 1;
+	err = hm_keyfile_write(path, &keys->ident, keys->storage_key, pass, strlen(pass), NULL);
+	hm_wipe(pass, sizeof(pass));
+	if (err) {
+		hm_keyfile_secrets_release(keys);
+		return cli_fail(c, EXIT_FAIL, "cannot write the key file %s: %s", path,
+				hm_strerror(err));
+	}
+	return EXIT_OK;
+}
+
 static int cmd_init(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("init");
@@ -113,9 +183,10 @@ static int cmd_init(cli *c, int argc, char **argv)
 	              {"json", 0, NULL, &json},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
-	int npos;
+	int npos, rc;
 	hm_role role;
 	hm_node_id id;
+	hm_keyfile_secrets keys;
 	hm_err err;
 
 	PARSE(opts, 0, 0);
@@ -132,9 +203,19 @@ static int cmd_init(cli *c, int argc, char **argv)
 	if ((int)role != hm_region_depth(region))
 		return cli_fail(c, EXIT_USAGE, "a %s node's region has %d part(s); '%s' has %d",
 		                hm_role_name(role), (int)role, region, hm_region_depth(region));
+	if ((rc = create_keys(c, &keys)))
+		return rc;
+	c->opts.identity = &keys.ident;
+	c->opts.storage_key = keys.storage_key;
 	err = hm_node_create(c->dir, role, region, name, &c->opts, &id);
-	if (err) /* hm_node_create has said why through our logger */
+	c->opts.identity = NULL, c->opts.storage_key = NULL;
+	hm_keyfile_secrets_release(&keys);
+	if (err) { /* hm_node_create has said why through our logger */
+		char path[4200];
+		cli_key_path(c, path, sizeof(path));
+		unlink(path); /* ours: create_keys made it exclusively */
 		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
+	}
 	if (json) {
 		fputs("{\"node_id\":\"", stdout);
 		out_node_id(stdout, &id);
@@ -909,6 +990,33 @@ const command hm_commands[] = {
     {"check", cmd_check, "verify the oplog against the version vector",
      "usage: hamlet [-d DIR] check [--json]\n\n"
      "Check that every origin's change sets run 1..seq with an unbroken hash chain.\n"},
+    {"enroll", cmd_enroll, "join the county's network (request, sign, accept)",
+     "usage: hamlet [-d DIR] enroll request -o REQUEST\n"
+     "       hamlet [-d DIR] enroll sign REQUEST -o ANSWER [--days N] [--may-enroll] [--json]\n"
+     "       hamlet [-d DIR] enroll accept ANSWER [--root HEX] [--json]\n\n"
+     "Enrollment by files carried by hand. On the new node, `request` writes its public keys,\n"
+     "role and region, signed. On the county (or a township allowed to enroll villages of\n"
+     "its township: --may-enroll when the county enrolls that township), `sign` checks the\n"
+     "request and writes a certificate (valid --days, default 730) with the root key and the\n"
+     "data keys the node is entitled to. On the new node, `accept` verifies and installs it;\n"
+     "--root pins the county's root key (from `hamlet status` on the county).\n"},
+    {"revoke", cmd_revoke, "shut a node out from a seq on (county)",
+     "usage: hamlet [-d DIR] revoke NODE --after-seq N --reason TEXT [--json]\n\n"
+     "On the county: change sets of NODE with seq above N are refused everywhere, whatever\n"
+     "clock they claim, and withdrawn where already held. The data keys of NODE's township and\n"
+     "of the county move to a new epoch that NODE never receives.\n"},
+    {"audit", cmd_audit, "verify every change set held; exit 1 with findings",
+     "usage: hamlet [-d DIR] audit [--json]\n"
+     "       hamlet [-d DIR] audit --sign -o REPORT [--force]\n\n"
+     "Re-verify every stored change set: signature, certificate, hash chain, revocation,\n"
+     "region, clock; report per origin (role, region, seq range, gaps, last heard from) and\n"
+     "every finding (bad signatures, broken chains, equivocation, writes outside scope,\n"
+     "activity after revocation, clock anomalies). Exit 0 when clean, 1 with findings.\n"
+     "--sign writes the report signed by the county (verify it with `verify-report`).\n"},
+    {"verify-report", cmd_verify_report, "check a signed audit report",
+     "usage: hamlet verify-report REPORT --root HEX\n\n"
+     "Check that REPORT was signed by the county whose root key is HEX and is unaltered.\n"
+     "Needs no node.\n"},
     {"help", cmd_help, "help on a command", "usage: hamlet help COMMAND\n"},
     {NULL, NULL, NULL, NULL},
 };

@@ -49,13 +49,26 @@ static uint64_t offset_clock(void *ctx)
 
 int cli_open(cli *c, hm_node **out)
 {
+	int rc = cli_unlock(c, &c->keys);
+	hm_err err;
+
+	if (rc > 0)
+		return rc;
+	if (rc == 0) {
+		c->opts.identity = &c->keys.ident;
+		c->opts.storage_key = c->keys.storage_key;
+	}
+	err = hm_node_open(c->dir, &c->opts, out);
+	/* The node keeps its own copy; ours goes now. */
+	hm_keyfile_secrets_release(&c->keys);
+	c->opts.identity = NULL, c->opts.storage_key = NULL;
 	/* On failure hm_node_open has said why through our logger. */
-	return hm_node_open(c->dir, &c->opts, out) ? EXIT_FAIL : EXIT_OK;
+	return err ? EXIT_FAIL : EXIT_OK;
 }
 
 static void usage(FILE *f)
 {
-	fputs("usage: hamlet [-d DIR] [-v] COMMAND [ARGS...]\n\n"
+	fputs("usage: hamlet [-d DIR] [-v] [--passphrase-file FILE] COMMAND [ARGS...]\n\n"
 	      "A node of the county's epidemic-prevention ledger. DIR is the node directory\n"
 	      "(default: $HAMLET_DIR, else ./hamlet-data).\n\ncommands:\n",
 	      f);
@@ -125,6 +138,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			c.verbosity++;
+			break;
+		case 'P':
+			c.passphrase_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -47,14 +47,14 @@ hm_err hm_head_get(hm_node *n, MDB_txn *txn, const hm_node_id *origin, hm_vv_ent
 	return HM_OK;
 }
 
-static hm_err head_put(hm_node *n, MDB_txn *txn, const hm_vv_entry *e, uint64_t fork_seq)
+hm_err hm_head_set(hm_node *n, MDB_txn *txn, const hm_vv_entry *e, uint64_t fork_seq)
 {
 	uint8_t b[HM_HEAD_BYTES];
 	head_encode(b, e, fork_seq);
 	return hm_store_put(n, txn, HM_DB_HEADS, e->origin.b, HM_NODE_ID_BYTES, b, sizeof(b));
 }
 
-static hm_err evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
 			   size_t len, enum hm_evidence_kind kind, const char *reason)
 {
 	uint8_t key[HM_OPKEY_BYTES + HM_HASH_BYTES];
@@ -113,12 +113,87 @@ static hm_err mark_fork(hm_node *n, MDB_txn *txn, const hm_envelope *env, const 
 	uint64_t fork_seq;
 	hm_err err;
 
-	if ((err = evidence_put(n, txn, env, p, len, HM_EVIDENCE_FORK, reason)) ||
+	if ((err = hm_evidence_put(n, txn, env, p, len, HM_EVIDENCE_FORK, reason)) ||
 	    (err = hm_head_get(n, txn, &env->h.origin, &e, &fork_seq)))
 		return err;
 	if (fork_seq == 0 || env->h.seq < fork_seq)
 		fork_seq = env->h.seq;
-	return head_put(n, txn, &e, fork_seq);
+	return hm_head_set(n, txn, &e, fork_seq);
+}
+
+static hm_err refused(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+		      size_t len, enum hm_evidence_kind kind, const char *why, hm_apply_stats *st,
+		      hm_apply_outcome *outcome)
+{
+	hm_node_fail(n, kind == HM_EVIDENCE_SCOPE ? HM_ERR_SCHEMA : HM_ERR_CRYPTO, "%s", why);
+	st->refused++;
+	*outcome = HM_APPLY_REFUSED;
+	return hm_evidence_put(n, txn, env, p, len, kind, why);
+}
+
+static hm_err quarantine(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+			 size_t len, const char *why, hm_apply_stats *st, hm_apply_outcome *outcome)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	bool found, same;
+	hm_err err;
+
+	if ((err = held_same(n, txn, HM_DB_QUARANTINE, env, &found, &same)))
+		return err;
+	if (found) {
+		*outcome = same ? HM_APPLY_DUPLICATE : HM_APPLY_FORK;
+		if (same) {
+			st->duplicate++;
+			return HM_OK;
+		}
+		st->forks++;
+		return mark_fork(n, txn, env, p, len, "a different change set for a seq in quarantine");
+	}
+	hm_opkey(key, &env->h.origin, env->h.seq);
+	if ((err = hm_store_put(n, txn, HM_DB_QUARANTINE, key, sizeof(key), p, len)))
+		return err;
+	hm_logf(&n->log, HM_LOG_WARN, "quarantined change set %llu: %s",
+		(unsigned long long)env->h.seq, why);
+	st->quarantined++;
+	*outcome = HM_APPLY_QUARANTINE;
+	return HM_OK;
+}
+
+/* System collections (names starting with '_') carry revocations and data keys: only the
+ * county writes them. */
+static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
+{
+	if (!n->trust || env->origin_role == HM_ROLE_COUNTY)
+		return true;
+	for (uint32_t i = 0; i < env->ops.via.array.size; i++) {
+		const msgpack_object *coll = &env->ops.via.array.ptr[i].via.array.ptr[1];
+		if (coll->via.str.size && coll->via.str.ptr[0] == '_')
+			return false;
+	}
+	return true;
+}
+
+/* Merge every op in a nested transaction, so an op outside the origin's region undoes the
+ * ones before it. *scope_fault tells a refused change set from a store failure. */
+static hm_err merge_all(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const hm_envelope *env,
+			bool *scope_fault)
+{
+	MDB_txn *child;
+	int rc = mdb_txn_begin(n->env, txn, 0, &child);
+	hm_err err = HM_OK;
+
+	*scope_fault = false;
+	if (rc)
+		return hm_store_err(rc);
+	for (uint32_t i = 0; i < env->ops.via.array.size && !err; i++)
+		err = hm_merge_op(n, child, env, &env->ops.via.array.ptr[i], m);
+	if (err) {
+		mdb_txn_abort(child);
+		*scope_fault = err == HM_ERR_SCHEMA;
+		return err;
+	}
+	rc = mdb_txn_commit(child);
+	return rc ? hm_store_err(rc) : HM_OK;
 }
 
 /* Apply a change set known to be next in its origin's order. */
@@ -129,50 +204,41 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	uint8_t key[HM_OPKEY_BYTES];
 	hm_vv_entry e = {0};
 	const char *why = NULL;
+	bool no_key, scope_fault;
 	hm_hlc clock;
 	hm_err err;
 
-	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + n->max_drift_ms) {
-		bool found, same;
-		if ((err = held_same(n, txn, HM_DB_QUARANTINE, env, &found, &same)))
+	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + n->max_drift_ms)
+		return quarantine(n, txn, env, p, len, "its clock is beyond the allowed drift", st,
+				  outcome);
+	if ((err = hm_trust_open_body(n, txn, env, m, &no_key, &why))) {
+		if (no_key)
+			return quarantine(n, txn, env, p, len, why, st, outcome);
+		if (err == HM_ERR_NOMEM)
 			return err;
-		if (found) {
-			*outcome = same ? HM_APPLY_DUPLICATE : HM_APPLY_FORK;
-			if (same) {
-				st->duplicate++;
-				return HM_OK;
-			}
-			st->forks++;
-			return mark_fork(n, txn, env, p, len,
-					 "a different change set for a seq in quarantine");
-		}
-		hm_opkey(key, &env->h.origin, env->h.seq);
-		if ((err = hm_store_put(n, txn, HM_DB_QUARANTINE, key, sizeof(key), p, len)))
-			return err;
-		hm_logf(&n->log, HM_LOG_WARN, "quarantined a change set whose clock is %llu ms ahead",
-			(unsigned long long)(HM_HLC_MS(env->h.hlc) - hm_now_ms(n)));
-		st->quarantined++;
-		*outcome = HM_APPLY_QUARANTINE;
-		return HM_OK;
+		return refused(n, txn, env, p, len,
+			       err == HM_ERR_CRYPTO ? HM_EVIDENCE_FORGED : HM_EVIDENCE_REFUSED, why,
+			       st, outcome);
 	}
-	if ((err = hm_envelope_open_body(env, &m->envzone, &why))) {
-		if ((err = evidence_put(n, txn, env, p, len, HM_EVIDENCE_REFUSED, why)))
+	if (!system_ops_allowed(n, env))
+		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE,
+			       "only the county writes revocations and data keys", st, outcome);
+	if ((err = merge_all(n, txn, m, env, &scope_fault))) {
+		if (!scope_fault)
 			return err;
-		st->refused++;
-		*outcome = HM_APPLY_REFUSED;
-		return HM_OK;
+		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE, hm_node_errmsg(n), st,
+			       outcome);
 	}
-	for (uint32_t i = 0; i < env->ops.via.array.size; i++)
-		if ((err = hm_merge_op(n, txn, env, &env->ops.via.array.ptr[i], m)))
-			return err;
 	hm_opkey(key, &env->h.origin, env->h.seq);
 	if ((err = hm_store_put(n, txn, HM_DB_OPLOG, key, sizeof(key), p, len)))
 		return err;
 	e.origin = env->h.origin, e.seq = env->h.seq, e.hash = env->id, e.hlc = env->h.hlc;
-	if ((err = head_put(n, txn, &e, fork_seq)) || (err = hm_hlc_load(n, txn, &clock)))
+	if ((err = hm_head_set(n, txn, &e, fork_seq)) || (err = hm_hlc_load(n, txn, &clock)))
 		return err;
 	if (env->h.hlc > clock && (err = hm_hlc_store(n, txn, env->h.hlc)))
 		return err; /* the receive rule: our next stamp follows everything we have seen */
+	if ((err = hm_trust_after_apply(n, txn, env, m)))
+		return err;
 	st->new_++;
 	st->ops += env->h.nops;
 	*outcome = HM_APPLY_NEW;
@@ -186,17 +252,14 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	hm_vv_entry head;
 	uint64_t fork_seq;
 	const char *why = NULL;
-	bool found, same;
+	bool found, same, verified;
+	enum hm_evidence_kind kind;
 	hm_err err;
 
 	msgpack_zone_clear(&m->envzone);
 	if ((err = hm_envelope_open(p, len, &m->envzone, &env, &why))) {
 		memset(&env, 0, sizeof(env));
-		if ((err = evidence_put(n, txn, &env, p, len, HM_EVIDENCE_REFUSED, why)))
-			return err;
-		st->refused++;
-		*outcome = HM_APPLY_REFUSED;
-		return HM_OK;
+		return refused(n, txn, &env, p, len, HM_EVIDENCE_REFUSED, why, st, outcome);
 	}
 	if ((err = hm_head_get(n, txn, &env.h.origin, &head, &fork_seq)))
 		return err;
@@ -208,6 +271,14 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 			*outcome = HM_APPLY_DUPLICATE;
 			return HM_OK;
 		}
+	}
+	if ((err = hm_trust_verify(n, txn, &env, &verified, &kind, &why)))
+		return err;
+	/* An origin first heard of beyond a gap: its certificate comes with its seq 1, so the
+	 * change set waits, unverified, and is verified when the gap closes. */
+	if (!verified && !(why == hm_trust_unknown_origin && env.h.seq > head.seq + 1))
+		return refused(n, txn, &env, p, len, kind, why, st, outcome);
+	if (env.h.seq <= head.seq) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
 		return mark_fork(n, txn, &env, p, len, "a different change set for a seq already held");
@@ -215,8 +286,8 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	if (fork_seq && env.h.seq >= fork_seq) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
-		return evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
-				    "the origin equivocated earlier; nothing beyond is applied");
+		return hm_evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
+				       "the origin equivocated earlier; nothing beyond is applied");
 	}
 	if (env.h.seq > head.seq + 1) {
 		uint8_t key[HM_OPKEY_BYTES];
@@ -227,6 +298,10 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 			*outcome = HM_APPLY_DUPLICATE;
 			return HM_OK;
 		}
+		if (found && !verified)
+			return refused(n, txn, &env, p, len, HM_EVIDENCE_REFUSED,
+				       "differs from a pending change set and cannot be verified yet",
+				       st, outcome);
 		if (found) {
 			st->forks++;
 			*outcome = HM_APPLY_FORK;
@@ -346,6 +421,10 @@ hm_err hm_node_apply(hm_node *n, const hm_bytes *envs, size_t count, hm_apply_st
 	apply_ctx a = {.envs = envs, .n = count, .outcomes = outcomes};
 	hm_err err;
 
+	if (n->trust && !n->enrolled)
+		return hm_node_fail(n, HM_ERR_CRYPTO,
+				    "this node is not enrolled yet: it has no root of trust to verify "
+				    "change sets against (run `hamlet enroll accept` first)");
 	if ((err = hm_merge_ctx_init(&a.m)))
 		return err;
 	err = hm_store_write(n, apply_txn, &a);
@@ -371,15 +450,23 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 	int rc;
 	hm_err err = HM_OK;
 
+	bool started = false;
+
 	memset(&r->st, 0, sizeof(r->st));
-	/* One at a time: find the first ripe entry, copy it out, close the cursor, apply it. */
+	/* One at a time, in key order: find the next ripe entry after the last one tried, copy it
+	 * out, close the cursor, apply it. One that goes back to quarantine (still no data key)
+	 * is not tried again in this pass. */
 	while (1) {
 		size_t len = 0;
 		bool ripe = false;
 		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_QUARANTINE], &cur)))
 			return hm_store_err(rc);
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		k.mv_size = sizeof(key), k.mv_data = key;
+		rc = mdb_cursor_get(cur, &k, &v, started ? MDB_SET_RANGE : MDB_FIRST);
+		if (started && rc == 0 && k.mv_size == sizeof(key) &&
+		    memcmp(k.mv_data, key, sizeof(key)) == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			hm_envelope env;
 			const char *why;
 			msgpack_zone_clear(&r->m.envzone);
@@ -387,7 +474,7 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 			    hm_envelope_open(v.mv_data, v.mv_size, &r->m.envzone, &env, &why))
 				continue;
 			if (HM_HLC_MS(env.h.hlc) <= limit) {
-				ripe = true;
+				ripe = started = true;
 				memcpy(key, k.mv_data, HM_OPKEY_BYTES);
 				len = v.mv_size;
 				if ((copy = malloc(len ? len : 1)))

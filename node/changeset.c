@@ -1,26 +1,43 @@
 /*
  * changeset.c - the envelope: how a change set is laid out in bytes.
  *
- *   envelope = [format, header: bin, body: bin, signature: bin]
- *   header   = [origin: bin16, seq, prev: bin32, hlc, epoch, region, nops, codec]
+ *   envelope = [2, header: bin, body: bin, signature: bin]
+ *   header   = [origin: bin16, seq, prev: bin32, hlc, epoch, region, nops, codec, key_scope,
+ *               certs: bin | nil]
  *   body     = [op...]   op = [0, coll, id, {field: value|delta}] | [1, coll, id]
  *
- * The header travels as its own bytes so that a signature and an AEAD can cover exactly them
- * (issue #3 fills signature, epoch and codec). The id of a change set is BLAKE2b-256 of the
- * whole envelope.
+ * The header travels as its own bytes so that the signature and the AEAD cover exactly them.
+ * In trust mode the body is XChaCha20-Poly1305 ciphertext under the data key (key_scope, epoch)
+ * with the header as associated data, and the signature is Ed25519 over
+ * BLAKE2b-256("hamlet-envelope-v2" || len(header) || header || body). The id of a change set is
+ * BLAKE2b-256 of the whole envelope.
  */
 #include "node_int.h"
 
 #include <string.h>
 
-void hm_envelope_encode(const hm_header *h, const void *body, size_t body_len, msgpack_sbuffer *out)
+void hm_envelope_signed_hash(const hm_bytes *header, const hm_bytes *body, hm_hash *out)
 {
-	msgpack_sbuffer hb;
+	hm_hash_state st;
+	uint8_t len[4];
+
+	len[0] = (uint8_t)(header->n >> 24), len[1] = (uint8_t)(header->n >> 16);
+	len[2] = (uint8_t)(header->n >> 8), len[3] = (uint8_t)header->n;
+	hm_hash_init(&st);
+	hm_hash_update(&st, "hamlet-envelope-v2", 18);
+	hm_hash_update(&st, len, 4);
+	hm_hash_update(&st, header->p, header->n);
+	hm_hash_update(&st, body->p, body->n);
+	hm_hash_final(&st, out);
+}
+
+void hm_header_encode(const hm_header *h, msgpack_sbuffer *out)
+{
 	msgpack_packer pk;
 
-	msgpack_sbuffer_init(&hb);
-	msgpack_packer_init(&pk, &hb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 8);
+	msgpack_sbuffer_clear(out);
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 10);
 	hm_mp_pack_bin(&pk, h->origin.b, HM_NODE_ID_BYTES);
 	msgpack_pack_uint64(&pk, h->seq);
 	hm_mp_pack_bin(&pk, h->prev.b, HM_HASH_BYTES);
@@ -29,15 +46,40 @@ void hm_envelope_encode(const hm_header *h, const void *body, size_t body_len, m
 	hm_mp_pack_cstr(&pk, h->region);
 	msgpack_pack_uint32(&pk, h->nops);
 	msgpack_pack_uint32(&pk, h->codec);
+	hm_mp_pack_cstr(&pk, h->key_scope);
+	if (h->certs.n)
+		hm_mp_pack_bin(&pk, h->certs.p, h->certs.n);
+	else
+		msgpack_pack_nil(&pk);
+}
 
+hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
+			  const hm_identity *ident, msgpack_sbuffer *out)
+{
+	msgpack_sbuffer hb;
+	msgpack_packer pk;
+	hm_signature sig;
+	hm_hash signed_hash;
+	hm_err err = HM_OK;
+
+	msgpack_sbuffer_init(&hb);
+	hm_header_encode(h, &hb);
+
+
+	if (ident) {
+		hm_bytes hbytes = {(const uint8_t *)hb.data, hb.size}, bbytes = {body, body_len};
+		hm_envelope_signed_hash(&hbytes, &bbytes, &signed_hash);
+		err = hm_sign_hash(&sig, ident, &signed_hash);
+	}
 	msgpack_sbuffer_clear(out);
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_uint32(&pk, HM_ENVELOPE_FORMAT);
 	hm_mp_pack_bin(&pk, hb.data, hb.size);
 	hm_mp_pack_bin(&pk, body, body_len);
-	hm_mp_pack_bin(&pk, NULL, 0);
+	hm_mp_pack_bin(&pk, sig.b, ident ? HM_SIGNATURE_BYTES : 0);
 	msgpack_sbuffer_destroy(&hb);
+	return err;
 }
 
 #define BAD(code, text)                                                                            \
@@ -58,8 +100,8 @@ static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_h
 
 	if ((err = hm_mp_decode(p, n, zone, &o)))
 		BAD(err, "header is not well-formed msgpack");
-	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 8)
-		BAD(HM_ERR_CORRUPT, "header is not an array of 8");
+	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 10)
+		BAD(HM_ERR_CORRUPT, "header is not an array of 10");
 	a = o.via.array.ptr;
 	if (!hm_mp_bin(&a[0], &b, &bn) || bn != HM_NODE_ID_BYTES)
 		BAD(HM_ERR_CORRUPT, "header origin is not 16 bytes");
@@ -79,9 +121,18 @@ static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_h
 	if (!hm_mp_uint(&a[6], &u) || u == 0 || u > HM_OPS_MAX)
 		BAD(HM_ERR_TOO_BIG, "header operation count is 0 or above the cap");
 	h->nops = (uint32_t)u;
-	if (!hm_mp_uint(&a[7], &u) || u != 0)
+	if (!hm_mp_uint(&a[7], &u) || (u & ~(uint64_t)HM_CODEC_SEALED))
 		BAD(HM_ERR_VERSION, "body codec is not supported");
-	h->codec = 0;
+	h->codec = (uint32_t)u;
+	if (!hm_mp_str_copy(&a[8], h->key_scope, sizeof(h->key_scope)) ||
+	    (h->key_scope[0] && !hm_region_valid(h->key_scope)) ||
+	    (h->key_scope[0] != 0) != ((h->codec & HM_CODEC_SEALED) != 0))
+		BAD(HM_ERR_CORRUPT, "header key scope is not a region, or disagrees with the codec");
+	h->certs.p = NULL, h->certs.n = 0;
+	if (a[9].type != MSGPACK_OBJECT_NIL &&
+	    (!hm_mp_bin(&a[9], &h->certs.p, &h->certs.n) || h->certs.n == 0 ||
+	     h->certs.n > HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES)))
+		BAD(HM_ERR_CORRUPT, "header certificates are not a byte string of a chain's size");
 	return HM_OK;
 }
 
@@ -109,6 +160,8 @@ hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envel
 	    !hm_mp_bin(&a[2], &env->body_bytes.p, &env->body_bytes.n) ||
 	    !hm_mp_bin(&a[3], &env->sig.p, &env->sig.n))
 		BAD(HM_ERR_CORRUPT, "envelope parts are not byte strings");
+	if (env->sig.n != 0 && env->sig.n != HM_SIGNATURE_BYTES)
+		BAD(HM_ERR_CORRUPT, "envelope signature is neither absent nor 64 bytes");
 	if ((err = header_decode(env->header_bytes.p, env->header_bytes.n, zone, &env->h, why)))
 		return err;
 	hm_hash_buf(p, n, &env->id);

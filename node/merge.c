@@ -14,7 +14,9 @@
  *   lww field   s < tombstone: the write lost to a delete. Otherwise the greater of s and the
  *               held stamp wins; equal stamps only come from one change set, whose later op wins.
  *   counter     the delta is added, always.
- *   delete D    the tombstone becomes max(tombstone, D); lww fields with stamp <= D are cleared.
+ *   delete D    the tombstone becomes max(tombstone, D); lww fields with stamp <= D are cleared,
+ *               except the region field, which says where the record (and its tombstone) lives
+ *               and merges as plain lww.
  *   append-only the insert with the smallest stamp wins the id; the other is a conflict.
  * A value that loses to a different value written by another origin goes to the conflict log;
  * so does any value of another origin cleared by a delete.
@@ -42,6 +44,8 @@ hm_err hm_merge_ctx_init(hm_merge_ctx *m)
 	}
 	msgpack_sbuffer_init(&m->rec);
 	msgpack_sbuffer_init(&m->confs);
+	msgpack_sbuffer_init(&m->plain);
+	msgpack_sbuffer_init(&m->sealbuf);
 	return HM_OK;
 }
 
@@ -51,6 +55,10 @@ void hm_merge_ctx_release(hm_merge_ctx *m)
 	msgpack_zone_destroy(&m->envzone);
 	msgpack_sbuffer_destroy(&m->rec);
 	msgpack_sbuffer_destroy(&m->confs);
+	hm_wipe(m->plain.data, m->plain.alloc); /* decrypted bodies hold personal data */
+	msgpack_sbuffer_destroy(&m->plain);
+	hm_wipe(m->sealbuf.data, m->sealbuf.alloc);
+	msgpack_sbuffer_destroy(&m->sealbuf);
 }
 
 size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
@@ -223,7 +231,8 @@ static hm_err conflicts_flush(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 		memcpy(&klen, p, 2);
 		vlen = (uint32_t)p[2 + klen] << 24 | (uint32_t)p[3 + klen] << 16 |
 		       (uint32_t)p[4 + klen] << 8 | p[5 + klen];
-		if ((err = hm_store_put(n, txn, HM_DB_CONFLICTS, p + 2, klen, p + 6 + klen, vlen)))
+		if ((err = hm_seal_put(n, txn, HM_DB_CONFLICTS, p + 2, klen, p + 6 + klen, vlen,
+				       &m->sealbuf)))
 			return err;
 		m->conflicts++;
 		off += 6u + klen + vlen;
@@ -257,7 +266,12 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 	hm_rec *r = &m->cur;
 	hm_rfield *held = (hm_rfield *)hm_rec_find(r, in->name, in->name_len);
 
-	if (r->tomb.hlc && hm_stamp_cmp(&in->stamp, &r->tomb) < 0) {
+	/* The region field says where a record lives, deleted or not: plain lww, so that where a
+	 * tombstone lives does not depend on arrival order. */
+	bool region = in->name_len == strlen(op->c->region_field) &&
+		      memcmp(in->name, op->c->region_field, in->name_len) == 0;
+
+	if (!region && r->tomb.hlc && hm_stamp_cmp(&in->stamp, &r->tomb) < 0) {
 		if (!same_origin(&in->stamp, &r->tomb))
 			conflict_queue(m, op->coll, op->cn, op->id, op->idn, in, &r->tomb, true);
 		return;
@@ -348,7 +362,9 @@ static void merge_del(hm_merge_ctx *m, const op_ref *op)
 	r->tomb = op->s;
 	for (size_t i = 0; i < r->nf; i++) {
 		hm_rfield *f = &r->f[i];
-		if (f->counter || hm_stamp_cmp(&f->stamp, &op->s) > 0) {
+		bool region = f->name_len == strlen(op->c->region_field) &&
+			      memcmp(f->name, op->c->region_field, f->name_len) == 0;
+		if (f->counter || region || hm_stamp_cmp(&f->stamp, &op->s) > 0) {
 			r->f[kept++] = *f;
 			continue;
 		}
@@ -356,6 +372,36 @@ static void merge_del(hm_merge_ctx *m, const op_ref *op)
 			conflict_queue(m, op->coll, op->cn, op->id, op->idn, f, &op->s, true);
 	}
 	r->nf = kept;
+}
+
+/* A record's region is where it lives now and where the op would move it: both must lie in
+ * the origin's region (its certificate's) and in the change set's header region (what routing
+ * trusts). A record that has no region yet must get one from the op. HM_ERR_SCHEMA when not. */
+static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op, const hm_rec *cur,
+			  const msgpack_object *fields)
+{
+	char now_buf[HM_REGION_MAX + 1], new_buf[HM_REGION_MAX + 1];
+	const char *now = hm_rec_region(op->c, cur, now_buf, sizeof(now_buf)), *moved = NULL;
+	const char *bad = NULL;
+
+	for (uint32_t i = 0; fields && i < fields->via.map.size; i++)
+		if (hm_mp_str_eq(&fields->via.map.ptr[i].key, op->c->region_field) &&
+		    hm_mp_str_copy(&fields->via.map.ptr[i].val, new_buf, sizeof(new_buf)))
+			moved = new_buf;
+	if (!now && !moved)
+		return hm_node_fail(n, HM_ERR_SCHEMA, "%s/%.*s has no region: a new record needs '%s'",
+				    op->c->name, (int)op->idn, op->id, op->c->region_field);
+	if (now && (!hm_region_contains(env->origin_region, now) ||
+		    !hm_region_contains(env->h.region, now)))
+		bad = now;
+	else if (moved && (!hm_region_contains(env->origin_region, moved) ||
+			   !hm_region_contains(env->h.region, moved)))
+		bad = moved;
+	if (bad)
+		return hm_node_fail(n, HM_ERR_SCHEMA,
+				    "%s/%.*s lies in %s, outside the writer's region %s",
+				    op->c->name, (int)op->idn, op->id, bad, env->origin_region);
+	return HM_OK;
 }
 
 hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,
@@ -383,7 +429,7 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 		return HM_ERR_TOO_BIG;
 
 	msgpack_zone_clear(&m->zone);
-	err = hm_store_get(n, txn, HM_DB_RECORDS, key, kn, &cur);
+	err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &cur, &m->sealbuf);
 	if (err && err != HM_ERR_NOT_FOUND)
 		return err;
 	existed = err == HM_OK;
@@ -402,6 +448,8 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 		m->cur.f[i].counter = def && def->merge == HM_MERGE_COUNTER;
 	}
 
+	if (n->trust && (err = check_scope(n, env, &op, &m->cur, kind == HM_OP_PUT ? &a[3] : NULL)))
+		return err;
 	if (kind == HM_OP_DEL)
 		merge_del(m, &op);
 	else if ((err = merge_put(m, &op, &a[3], existed)))
@@ -409,7 +457,8 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 
 	qsort(m->cur.f, m->cur.nf, sizeof(m->cur.f[0]), field_cmp);
 	hm_rec_encode(&m->cur, &m->rec);
-	if ((err = hm_store_put(n, txn, HM_DB_RECORDS, key, kn, m->rec.data, m->rec.size)))
+	if ((err = hm_seal_put(n, txn, HM_DB_RECORDS, key, kn, m->rec.data, m->rec.size,
+			       &m->sealbuf)))
 		return err;
 	return conflicts_flush(n, txn, m);
 }

@@ -157,7 +157,14 @@ hm_err hm_vv_parse(const char *text, hm_vv *out) HM_MUST_CHECK;
 typedef struct hm_node hm_node;
 
 typedef struct hm_node_opts {
-	hm_clock_fn clock; /* NULL: the system clock */
+	/* The node's keys, from its key file. Borrowed: the node copies what it needs and wipes
+	 * it at close. A node created with an identity runs in trust mode for life: its change
+	 * sets are signed and encrypted, it accepts only verified ones, and its records are sealed
+	 * at rest under storage_key. A node created without (unit tests and benchmarks of the merge
+	 * engine) writes plain, unsigned change sets and never accepts signed ones. */
+	const hm_identity *identity;
+	const uint8_t *storage_key; /* HM_STORAGE_KEY_BYTES */
+	hm_clock_fn clock;          /* NULL: the system clock */
 	void *clock_ctx;
 	uint64_t max_drift_ms; /* 0: HM_DRIFT_DEFAULT_MS */
 	size_t map_max;        /* cap on the LMDB map in bytes; 0: 64 GiB */
@@ -167,6 +174,9 @@ typedef struct hm_node_opts {
 
 typedef struct hm_node_info {
 	hm_node_id id;
+	bool trust;    /* signed, encrypted change sets; records sealed at rest */
+	bool enrolled; /* holds a certificate chain to a root of trust */
+	hm_sign_pub root;
 	hm_role role;
 	char region[HM_REGION_MAX + 1];
 	char name[HM_NAME_MAX + 1];
@@ -179,7 +189,9 @@ typedef struct hm_node_info {
 	size_t conflicts;
 } hm_node_info;
 
-/* Create a new node in dir (created if missing; must hold no node yet). The id is random.
+/* Create a new node in dir (created if missing; must hold no node yet). With opts->identity the
+ * id is that of its public key, and a county node becomes a root of trust (a self-signed
+ * certificate and the county's first data key); without, the id is random.
  * Errors: HM_ERR_EXISTS when dir already holds a node, HM_ERR_INVALID for a bad region or name,
  * HM_ERR_IO/HM_ERR_STORE from the file system. */
 hm_err hm_node_create(const char *dir, hm_role role, const char *region, const char *name,
@@ -222,7 +234,7 @@ hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *f
 		    int64_t delta) HM_MUST_CHECK;
 /* Delete a record. Errors: HM_ERR_SCHEMA for an append-only collection. */
 hm_err hm_write_del(hm_write *w, const char *coll, const char *id) HM_MUST_CHECK;
-/* Seal the write into a change set, apply it and store it, durably, in one transaction; w is
+/* Seal the write into a change set (signed and encrypted in trust mode), apply it and store it, durably, in one transaction; w is
  * consumed whatever the result. Errors: HM_ERR_NOT_FOUND (delete of a missing record),
  * HM_ERR_EXISTS (append-only record already there), HM_ERR_SCHEMA (required field missing),
  * HM_ERR_INVALID (empty write), HM_ERR_FULL, HM_ERR_STORE. On error nothing is written. */
@@ -331,6 +343,94 @@ hm_err hm_node_conflicts(hm_node *node, const char *coll, const char *id, hm_con
 /* Verify internal consistency: every origin's oplog runs 1..seq with an unbroken hash chain
  * matching the version vector. Errors: HM_ERR_CORRUPT, reason in hm_node_errmsg. */
 hm_err hm_node_check(hm_node *node) HM_MUST_CHECK;
+
+/* ---- Trust: enrollment, revocation, audit (trust.c, audit.c) ---- */
+
+/* A request to join the county's network: role, region, name and public keys, signed by the
+ * requesting node. *out is owned (free). Errors: HM_ERR_CRYPTO when the node has no identity,
+ * HM_ERR_EXISTS when it is already enrolled. */
+hm_err hm_enroll_request(hm_node *node, uint8_t **out, size_t *len) HM_MUST_CHECK;
+
+typedef struct hm_enroll_info {
+	hm_node_id node;
+	hm_role role;
+	char region[HM_REGION_MAX + 1];
+	char name[HM_NAME_MAX + 1];
+	uint64_t serial, not_before, not_after;
+	hm_sign_pub root;
+} hm_enroll_info;
+
+/* Look inside a request without acting on it. Errors: HM_ERR_CORRUPT, HM_ERR_TRUNCATED,
+ * HM_ERR_CRYPTO (its signature does not verify). */
+hm_err hm_enroll_request_inspect(const uint8_t *req, size_t len, hm_enroll_info *info)
+	HM_MUST_CHECK;
+
+/* On the county (or a township allowed to enroll villages of its township): check the request,
+ * issue a certificate valid for valid_days, and answer with the certificate chain, the root key
+ * and the data keys the new node is entitled to, wrapped for it. *out is owned (free).
+ * Errors: HM_ERR_CRYPTO (bad request signature, issuer not allowed), HM_ERR_SCHEMA (region
+ * outside the issuer's, or role and region depth disagree), HM_ERR_CORRUPT. */
+hm_err hm_enroll_sign(hm_node *issuer, const uint8_t *req, size_t len, uint32_t valid_days,
+		      bool may_enroll, uint8_t **out, size_t *out_len, hm_enroll_info *info)
+	HM_MUST_CHECK;
+
+/* On the new node: verify the answer (chain up to its root, which must equal *pin when pin is
+ * not NULL; the certificate is this node's; the issuer signed the answer) and install it.
+ * Errors: HM_ERR_CRYPTO (any verification), HM_ERR_CORRUPT, HM_ERR_EXISTS (already enrolled).
+ * On error nothing changes. */
+hm_err hm_enroll_accept(hm_node *node, const uint8_t *answer, size_t len, const hm_sign_pub *pin,
+			hm_enroll_info *info) HM_MUST_CHECK;
+
+/* On the county: revoke node from after_seq on. Writes one change set holding the signed
+ * revocation and new data-key epochs for the node's township and the county, wrapped for every
+ * other node entitled to them. Errors: HM_ERR_CRYPTO (not the county), HM_ERR_NOT_FOUND (no
+ * certificate known for node), HM_ERR_INVALID. */
+hm_err hm_node_revoke(hm_node *county, const hm_node_id *node, uint64_t after_seq,
+		      const char *reason, hm_changeset_info *info) HM_MUST_CHECK;
+
+/* The audit: every stored change set verified again. */
+typedef struct hm_audit_origin {
+	hm_node_id origin;
+	bool has_cert;
+	hm_role role;
+	char region[HM_REGION_MAX + 1];
+	uint64_t seq;          /* held 1..seq */
+	uint64_t pending_from; /* lowest pending seq, 0 if none: seq+1..pending_from-1 missing */
+	hm_hlc last;           /* clock of the last change set held */
+	bool revoked;
+	uint64_t revoked_after;
+	size_t findings;
+} hm_audit_origin;
+
+typedef enum hm_finding_kind {
+	HM_FINDING_BAD_SIGNATURE = 1,
+	HM_FINDING_BROKEN_CHAIN,
+	HM_FINDING_FORK,
+	HM_FINDING_OUT_OF_SCOPE,
+	HM_FINDING_AFTER_REVOCATION,
+	HM_FINDING_CLOCK,
+	HM_FINDING_REFUSED,
+	HM_FINDING_GAP,
+	HM_FINDING_UNKNOWN_ORIGIN,
+} hm_finding_kind;
+
+typedef struct hm_audit_finding {
+	hm_finding_kind kind;
+	hm_node_id origin;
+	uint64_t seq;
+	hm_hash id;         /* the envelope in question (zero for a gap) */
+	const char *reason; /* borrowed for the callback */
+} hm_audit_finding;
+
+typedef struct hm_audit_cb {
+	int (*origin)(void *ctx, const hm_audit_origin *o);
+	int (*finding)(void *ctx, const hm_audit_finding *f);
+	void *ctx;
+} hm_audit_cb;
+
+/* Re-verify every envelope in the oplog (signature, certificate, hash chain, revocation, scope,
+ * clock) and report the evidence kept at arrival. Findings are counted into *nfindings. */
+hm_err hm_node_audit(hm_node *node, const hm_audit_cb *cb, size_t *nfindings) HM_MUST_CHECK;
 
 /* Formatting helpers used by every front end. */
 void hm_node_id_hex(const hm_node_id *id, char out[2 * HM_NODE_ID_BYTES + 1]);

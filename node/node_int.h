@@ -11,6 +11,11 @@
  *   quarantine  origin(16) seq(8 BE) -> envelope whose clock is too far ahead
  *   evidence    origin(16) seq(8 BE) id(32) -> [kind, reason, envelope]   refused and forks
  *   conflicts   coll 0 id 0 field 0 hlc(8 BE) origin(16) -> [loser, seq, winner stamp, by_delete]
+ *   certs       node(16) -> certificate bytes (verified up to the root when stored)
+ *   revoked     node(16) -> after_seq(8 BE) reason
+ *   keys        scope 0x00 epoch(4 BE) -> data key (sealed under the storage key)
+ *
+ * In trust mode the values of records and conflicts are sealed (hm_seal_put/hm_seal_get).
  */
 #ifndef HM_NODE_INT_H
 #define HM_NODE_INT_H
@@ -20,8 +25,10 @@
 
 #include "node.h"
 
-#define HM_STORE_FORMAT 1
-#define HM_ENVELOPE_FORMAT 1
+#define HM_STORE_FORMAT 2
+#define HM_ENVELOPE_FORMAT 2
+#define HM_CODEC_SEALED 1u /* body encrypted under a data key, header as associated data */
+#define HM_DATA_KEY_BYTES 32
 #define HM_OPKEY_BYTES (HM_NODE_ID_BYTES + 8)
 
 enum hm_db {
@@ -33,6 +40,9 @@ enum hm_db {
 	HM_DB_QUARANTINE,
 	HM_DB_EVIDENCE,
 	HM_DB_CONFLICTS,
+	HM_DB_CERTS,
+	HM_DB_REVOKED,
+	HM_DB_KEYS,
 	HM_DB__COUNT
 };
 
@@ -44,6 +54,9 @@ enum hm_op_kind {
 enum hm_evidence_kind {
 	HM_EVIDENCE_REFUSED = 1,
 	HM_EVIDENCE_FORK = 2,
+	HM_EVIDENCE_FORGED = 3,  /* bad signature, unknown or invalid certificate */
+	HM_EVIDENCE_SCOPE = 4,   /* an operation outside the origin's region */
+	HM_EVIDENCE_REVOKED = 5, /* written after the origin's revocation */
 };
 
 struct hm_node {
@@ -60,6 +73,11 @@ struct hm_node {
 	size_t map_size, map_max;
 	hm_logger log;
 	char errmsg[512];
+	/* trust (trust.c) */
+	bool trust, enrolled;
+	hm_identity ident;                           /* secret parts wiped at close */
+	uint8_t storage_key[HM_STORAGE_KEY_BYTES]; /* secret */
+	hm_sign_pub root;
 };
 
 /* Record the reason for the error being returned; returns err for tail calls. */
@@ -116,7 +134,9 @@ typedef struct hm_header {
 	uint32_t epoch;
 	char region[HM_REGION_MAX + 1];
 	uint32_t nops;
-	uint32_t codec; /* 0: body is plain msgpack */
+	uint32_t codec;                     /* HM_CODEC_* bits; 0: body is plain msgpack */
+	char key_scope[HM_REGION_MAX + 1];  /* whose data key sealed the body ("" when plain) */
+	hm_bytes certs; /* the origin's certificate chain (seq 1), borrowed; n = 0 when absent */
 } hm_header;
 
 /* A decoded envelope. Objects and byte ranges borrow the envelope bytes and the zone. */
@@ -125,10 +145,18 @@ typedef struct hm_envelope {
 	hm_hash id;
 	hm_bytes header_bytes, body_bytes, sig;
 	msgpack_object ops; /* array of ops, valid after hm_envelope_open_body */
+	char origin_region[HM_REGION_MAX + 1]; /* where the origin may write (its certificate's) */
+	hm_role origin_role;
 } hm_envelope;
 
-/* Encode header and body (already-packed ops array) into a new envelope in out (cleared first). */
-void hm_envelope_encode(const hm_header *h, const void *body, size_t body_len, msgpack_sbuffer *out);
+/* The header's bytes (what the AEAD and the signature cover). */
+void hm_header_encode(const hm_header *h, msgpack_sbuffer *out);
+/* Encode header and body (already-packed ops array) into a new envelope in out (cleared first),
+ * signed with ident when not NULL. */
+hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
+			  const hm_identity *ident, msgpack_sbuffer *out) HM_MUST_CHECK;
+/* The hash an envelope's signature covers. */
+void hm_envelope_signed_hash(const hm_bytes *header, const hm_bytes *body, hm_hash *out);
 /* Decode the outer frame and header, hash the bytes. Errors: HM_ERR_TOO_BIG, HM_ERR_CORRUPT,
  * HM_ERR_TRUNCATED, HM_ERR_VERSION; reason in *why. */
 hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
@@ -163,6 +191,8 @@ typedef struct hm_merge_ctx {
 	msgpack_zone zone;       /* decoded records; cleared per op */
 	msgpack_sbuffer rec;     /* the record being written */
 	msgpack_sbuffer confs;   /* conflict entries of one op: [u16 klen][key][u32 vlen][val]... */
+	msgpack_sbuffer plain;   /* a decrypted body */
+	msgpack_sbuffer sealbuf; /* a value being sealed or opened */
 	hm_rec cur;
 	size_t conflicts;        /* entries written by this ctx, for stats */
 } hm_merge_ctx;
@@ -188,11 +218,65 @@ hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p,
 /* The head of origin: seq 0 and a zero hash when none. fork_seq 0 when none. */
 hm_err hm_head_get(hm_node *n, MDB_txn *txn, const hm_node_id *origin, hm_vv_entry *e,
 		   uint64_t *fork_seq) HM_MUST_CHECK;
+hm_err hm_head_set(hm_node *n, MDB_txn *txn, const hm_vv_entry *e, uint64_t fork_seq)
+	HM_MUST_CHECK;
 hm_err hm_hlc_load(hm_node *n, MDB_txn *txn, hm_hlc *out) HM_MUST_CHECK;
 hm_err hm_hlc_store(hm_node *n, MDB_txn *txn, hm_hlc h) HM_MUST_CHECK;
 hm_hlc hm_hlc_tick(hm_hlc last, uint64_t now_ms);
 
-/* ---- region helpers (region.c) ---- */
 const char *hm_rec_region(const hm_collection_def *c, const hm_rec *r, char *buf, size_t cap);
+
+/* A write that may touch system collections (revocations, data keys): trust.c only. */
+hm_err hm_write_begin_system(hm_node *n, hm_write **out) HM_MUST_CHECK;
+
+/* ---- seal.c: values at rest ---- */
+/* Put value under key in db, sealed under the storage key in trust mode (plain otherwise). */
+hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
+		   const void *v, size_t vn, msgpack_sbuffer *scratch) HM_MUST_CHECK;
+/* Get and open a value; *v points into LMDB memory or into scratch, valid until either
+ * changes. Errors: HM_ERR_NOT_FOUND, HM_ERR_CRYPTO (sealed value altered). */
+hm_err hm_seal_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
+		   MDB_val *v, msgpack_sbuffer *scratch) HM_MUST_CHECK;
+/* Open a value already read with a cursor (same contract as hm_seal_get). */
+hm_err hm_seal_open(hm_node *n, enum hm_db db, const MDB_val *k, MDB_val *v,
+		    msgpack_sbuffer *scratch) HM_MUST_CHECK;
+
+/* ---- trust.c ---- */
+/* Load the trust state at open (root, enrolled). */
+hm_err hm_trust_load(hm_node *n, MDB_txn *txn) HM_MUST_CHECK;
+/* Set up trust at create: a county becomes a root of trust. */
+hm_err hm_trust_create(hm_node *n, MDB_txn *txn) HM_MUST_CHECK;
+/* Verify an envelope's origin before anything else is done with it: certificate (from the
+ * certs table, or the chain in the header, verified to the root and stored), signature,
+ * validity at its clock, revocation at its seq. Fills env->origin_region/role.
+ * HM_OK: verified. Otherwise *kind and *why say why it is refused (data fault, not an error);
+ * a store fault returns its error. */
+extern const char hm_trust_unknown_origin[];
+hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
+		       enum hm_evidence_kind *kind, const char **why) HM_MUST_CHECK;
+/* The data key for (scope, epoch), epoch 0: the newest. Errors: HM_ERR_NOT_FOUND. */
+hm_err hm_trust_data_key(hm_node *n, MDB_txn *txn, const char *scope, uint32_t *epoch,
+			 uint8_t key[HM_DATA_KEY_BYTES]) HM_MUST_CHECK;
+/* The scope whose key seals a change set of region r: its township, or the county. */
+void hm_trust_key_scope(const char *region, char out[HM_REGION_MAX + 1]);
+/* Side effects of system records (_revocation, _datakey) in an applied change set. */
+hm_err hm_trust_after_apply(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_merge_ctx *m)
+	HM_MUST_CHECK;
+/* Re-derive every record from the oplog (after change sets were withdrawn). */
+hm_err hm_rebuild_records(hm_node *n, MDB_txn *txn, hm_merge_ctx *m) HM_MUST_CHECK;
+/* Open the body of a verified envelope: decrypt (trust mode) and decode. */
+hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_ctx *m,
+			  bool *no_key, const char **why) HM_MUST_CHECK;
+hm_err hm_trust_key_store(hm_node *n, MDB_txn *txn, const char *scope, uint32_t epoch,
+			  const uint8_t key[HM_DATA_KEY_BYTES]) HM_MUST_CHECK;
+hm_err hm_trust_cert_store(hm_node *n, MDB_txn *txn, const hm_cert *c) HM_MUST_CHECK;
+hm_err hm_trust_cert_get(hm_node *n, MDB_txn *txn, const hm_node_id *id, hm_cert *c)
+	HM_MUST_CHECK;
+/* This node's chain, root first, and as bytes for its first change set. */
+hm_err hm_trust_own_chain(hm_node *n, MDB_txn *txn, hm_cert *chain, size_t *nc) HM_MUST_CHECK;
+hm_err hm_trust_own_chain_bytes(hm_node *n, MDB_txn *txn, uint8_t *out, size_t cap, size_t *len)
+	HM_MUST_CHECK;
+hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+		       size_t len, enum hm_evidence_kind kind, const char *reason) HM_MUST_CHECK;
 
 #endif

@@ -74,10 +74,12 @@ hm_err hm_node_get(hm_node *n, const char *coll, const char *id, hm_record **out
 	MDB_txn *txn = NULL;
 	MDB_val v;
 	msgpack_zone zone;
+	msgpack_sbuffer scratch;
 	hm_rec *r = NULL;
 	hm_err err;
 
 	*out = NULL;
+	msgpack_sbuffer_init(&scratch);
 	if (!c)
 		return hm_node_fail(n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
 	if (!(kn = hm_record_key(key, sizeof(key), coll, strlen(coll), id, strlen(id))))
@@ -90,7 +92,7 @@ hm_err hm_node_get(hm_node *n, const char *coll, const char *id, hm_record **out
 	}
 	if ((err = hm_store_read_begin(n, &txn)))
 		goto out;
-	if ((err = hm_store_get(n, txn, HM_DB_RECORDS, key, kn, &v))) {
+	if ((err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &v, &scratch))) {
 		if (err == HM_ERR_NOT_FOUND)
 			hm_node_fail(n, err, "no record %s/%s", coll, id);
 		goto out;
@@ -109,6 +111,8 @@ out:
 		mdb_txn_abort(txn);
 	free(r);
 	msgpack_zone_destroy(&zone);
+	hm_wipe(scratch.data, scratch.alloc);
+	msgpack_sbuffer_destroy(&scratch);
 	return err;
 }
 
@@ -123,11 +127,13 @@ static hm_err walk_records(hm_node *n, const hm_collection_def *only, bool decod
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	msgpack_zone zone;
+	msgpack_sbuffer scratch;
 	hm_rec *r = malloc(sizeof(*r));
 	size_t pn = only ? strlen(only->name) + 1 : 0;
 	int rc;
 	hm_err err;
 
+	msgpack_sbuffer_init(&scratch);
 	if (!r || !msgpack_zone_init(&zone, 4096)) {
 		free(r);
 		return HM_ERR_NOMEM;
@@ -154,6 +160,8 @@ static hm_err walk_records(hm_node *n, const hm_collection_def *only, bool decod
 			memcpy(name, key, cn), name[cn] = 0;
 			c = hm_schema_collection(name);
 		}
+		if ((err = hm_seal_open(n, HM_DB_RECORDS, &k, &v, &scratch)))
+			goto out;
 		if (decode) {
 			msgpack_zone_clear(&zone);
 			if (hm_rec_decode(v.mv_data, v.mv_size, &zone, r)) {
@@ -173,6 +181,8 @@ out:
 		mdb_txn_abort(txn);
 	msgpack_zone_destroy(&zone);
 	free(r);
+	hm_wipe(scratch.data, scratch.alloc);
+	msgpack_sbuffer_destroy(&scratch);
 	return err;
 }
 
@@ -474,17 +484,21 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	msgpack_zone zone;
+	msgpack_sbuffer scratch;
 	int rc;
 	hm_err err;
 
+	msgpack_sbuffer_init(&scratch);
 	if (coll && id) {
 		if (!(pn = hm_record_key(prefix, sizeof(prefix) - 1, coll, strlen(coll), id,
 					 strlen(id))))
 			return hm_node_fail(n, HM_ERR_INVALID, "record id too long");
 		prefix[pn++] = 0;
 	}
-	if (!msgpack_zone_init(&zone, 1024))
+	if (!msgpack_zone_init(&zone, 1024)) {
+		msgpack_sbuffer_destroy(&scratch);
 		return HM_ERR_NOMEM;
+	}
 	if ((err = hm_store_read_begin(n, &txn)))
 		goto out;
 	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CONFLICTS], &cur))) {
@@ -515,6 +529,8 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 		c.loser_stamp.hlc = hm_be64_get(kb + textn);
 		memcpy(c.loser_stamp.origin.b, kb + textn + 8, HM_NODE_ID_BYTES);
 		msgpack_zone_clear(&zone);
+		if ((err = hm_seal_open(n, HM_DB_CONFLICTS, &k, &v, &scratch)))
+			goto out;
 		if (hm_mp_decode(v.mv_data, v.mv_size, &zone, &o) || o.type != MSGPACK_OBJECT_ARRAY ||
 		    o.via.array.size != 4)
 			goto corrupt;
@@ -545,6 +561,8 @@ out:
 	if (txn)
 		mdb_txn_abort(txn);
 	msgpack_zone_destroy(&zone);
+	hm_wipe(scratch.data, scratch.alloc);
+	msgpack_sbuffer_destroy(&scratch);
 	return err;
 }
 
@@ -576,6 +594,7 @@ hm_err hm_node_info_get(hm_node *n, hm_node_info *out)
 
 	memset(out, 0, sizeof(*out));
 	out->id = n->self, out->role = n->role, out->created_ms = n->created_ms;
+	out->trust = n->trust, out->enrolled = n->enrolled, out->root = n->root;
 	snprintf(out->region, sizeof(out->region), "%s", n->region);
 	snprintf(out->name, sizeof(out->name), "%s", n->name);
 	if ((err = hm_store_read_begin(n, &txn)))

@@ -37,6 +37,17 @@ static const hm_field_def stock_fields[] = {
 	COUNTER("quantity"),
 };
 
+/* System collections: written only by the county, through hamlet itself (trust.c). */
+static const hm_field_def revocation_fields[] = {
+	REQ("node", HM_T_STR), REQ("after_seq", HM_T_INT), LWW("reason", HM_T_STR),
+	LWW("region", HM_T_REGION),
+};
+
+static const hm_field_def datakey_fields[] = {
+	REQ("node", HM_T_STR), REQ("scope", HM_T_REGION), REQ("epoch", HM_T_INT),
+	REQ("wrapped", HM_T_STR),
+};
+
 static const hm_collection_def collections[] = {
 	{"person", false, "village", person_fields, NFIELDS(person_fields),
 	 "people registered by a station: returnees, contacts, cases"},
@@ -44,6 +55,10 @@ static const hm_collection_def collections[] = {
 	 "temperature checks and visits (append-only)"},
 	{"stock", false, "site", stock_fields, NFIELDS(stock_fields),
 	 "supplies per item and site; quantity is a counter"},
+	{"_revocation", true, "region", revocation_fields, NFIELDS(revocation_fields),
+	 "revoked nodes (county only)"},
+	{"_datakey", true, "scope", datakey_fields, NFIELDS(datakey_fields),
+	 "data keys wrapped for each node entitled to them (county only)"},
 };
 
 const hm_collection_def *hm_schema_collections(size_t *count)

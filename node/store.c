@@ -27,6 +27,9 @@ static const char *const db_names[HM_DB__COUNT] = {
 	[HM_DB_QUARANTINE] = "quarantine",
 	[HM_DB_EVIDENCE] = "evidence",
 	[HM_DB_CONFLICTS] = "conflicts",
+	[HM_DB_CERTS] = "certs",
+	[HM_DB_REVOKED] = "revoked",
+	[HM_DB_KEYS] = "keys",
 };
 
 hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...)
@@ -368,6 +371,11 @@ static hm_node *node_alloc(const hm_node_opts *opts)
 		n->map_size = n->map_max;
 	if (opts)
 		n->log = opts->log;
+	if (opts && opts->identity && opts->storage_key) {
+		n->ident = *opts->identity; /* wiped at close */
+		memcpy(n->storage_key, opts->storage_key, HM_STORAGE_KEY_BYTES);
+		n->trust = true;
+	}
 	return n;
 }
 
@@ -387,9 +395,13 @@ static hm_err create_txn(hm_node *n, MDB_txn *txn, void *arg)
 	    (err = meta_put_u64(n, txn, "role", (uint64_t)c->role)) ||
 	    (err = meta_put_str(n, txn, "region", c->region)) ||
 	    (err = meta_put_str(n, txn, "name", c->name)) ||
-	    (err = meta_put_u64(n, txn, "created", hm_now_ms(n))))
+	    (err = meta_put_u64(n, txn, "created", hm_now_ms(n))) ||
+	    (err = meta_put_u64(n, txn, "trust", n->trust)))
 		return err;
-	return HM_OK;
+	n->self = c->id, n->role = c->role;
+	snprintf(n->region, sizeof(n->region), "%s", c->region);
+	snprintf(n->name, sizeof(n->name), "%s", c->name);
+	return n->trust ? hm_trust_create(n, txn) : HM_OK;
 }
 
 static bool name_valid(const char *s)
@@ -421,7 +433,14 @@ hm_err hm_node_create(const char *dir, hm_role role, const char *region, const c
 				   HM_NAME_MAX);
 		goto out;
 	}
-	hm_random_bytes(c.id.b, sizeof(c.id.b));
+	if (opts && (opts->identity != NULL) != (opts->storage_key != NULL)) {
+		err = hm_node_fail(n, HM_ERR_INVALID, "an identity needs a storage key, and back");
+		goto out;
+	}
+	if (n->trust)
+		c.id = n->ident.id;
+	else
+		hm_random_bytes(c.id.b, sizeof(c.id.b));
 	if ((err = env_open(n, dir, true)))
 		goto out;
 	if ((err = hm_store_write(n, create_txn, &c)))
@@ -439,7 +458,7 @@ static hm_err load_meta(hm_node *n)
 {
 	MDB_txn *txn;
 	MDB_val v;
-	uint64_t format = 0, role = 0;
+	uint64_t format = 0, role = 0, trust = 0;
 	hm_err err;
 
 	if ((err = hm_store_read_begin(n, &txn)))
@@ -461,9 +480,25 @@ static hm_err load_meta(hm_node *n)
 	if ((err = meta_get_u64(n, txn, "role", &role)) ||
 	    (err = meta_get_str(n, txn, "region", n->region, sizeof(n->region))) ||
 	    (err = meta_get_str(n, txn, "name", n->name, sizeof(n->name))) ||
-	    (err = meta_get_u64(n, txn, "created", &n->created_ms)))
+	    (err = meta_get_u64(n, txn, "created", &n->created_ms)) ||
+	    (err = meta_get_u64(n, txn, "trust", &trust)))
 		goto out;
 	n->role = (hm_role)role;
+	if (trust && !n->trust) {
+		err = hm_node_fail(n, HM_ERR_CRYPTO,
+				   "this node's records are sealed: its key file must be unlocked");
+		goto out;
+	}
+	if (!trust && n->trust) {
+		err = hm_node_fail(n, HM_ERR_INVALID, "this node was created without keys");
+		goto out;
+	}
+	if (trust && !hm_node_id_equal(&n->ident.id, &n->self)) {
+		err = hm_node_fail(n, HM_ERR_CRYPTO, "the key file belongs to another node");
+		goto out;
+	}
+	if (trust)
+		err = hm_trust_load(n, txn);
 out:
 	mdb_txn_abort(txn);
 	if (err && !n->errmsg[0])
@@ -494,6 +529,8 @@ void hm_node_close(hm_node *n)
 		return;
 	if (n->env)
 		mdb_env_close(n->env);
+	hm_identity_release(&n->ident);
+	hm_wipe(n->storage_key, sizeof(n->storage_key));
 	free(n);
 }
 

@@ -30,6 +30,7 @@ struct hm_write {
 	wfield *fields;
 	size_t nfields, fieldcap;
 	bool has_del;
+	bool system; /* may write system collections (trust.c) */
 };
 
 hm_err hm_write_begin(hm_node *n, hm_write **out)
@@ -40,6 +41,14 @@ hm_err hm_write_begin(hm_node *n, hm_write **out)
 	w->n = n;
 	*out = w; /* owned by the caller until commit or abort */
 	return HM_OK;
+}
+
+hm_err hm_write_begin_system(hm_node *n, hm_write **out)
+{
+	hm_err err = hm_write_begin(n, out);
+	if (!err)
+		(*out)->system = true;
+	return err;
 }
 
 void hm_write_abort(hm_write *w)
@@ -134,6 +143,9 @@ static hm_err lookup(hm_write *w, const char *coll, const char *field,
 {
 	if (!(*c = hm_schema_collection(coll)))
 		return hm_node_fail(w->n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
+	if (coll[0] == '_' && !w->system)
+		return hm_node_fail(w->n, HM_ERR_SCHEMA,
+				    "'%s' is a system collection, written only by hamlet itself", coll);
 	if (field && !(*f = hm_schema_field(*c, field)))
 		return hm_node_fail(w->n, HM_ERR_SCHEMA, "collection '%s' has no field '%s'", coll,
 				    field);
@@ -235,23 +247,59 @@ hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
 typedef struct commit_ctx {
 	hm_write *w;
 	hm_merge_ctx m;
-	msgpack_sbuffer body, env;
+	msgpack_sbuffer body, env, header, sealed;
+	char region[HM_REGION_MAX + 1]; /* the narrowest region holding every op's record */
 	hm_changeset_info info;
 } commit_ctx;
+
+/* Narrow acc to the segments it shares with r ("" accepts r whole). */
+static void common_region(char *acc, const char *r)
+{
+	size_t i = 0, last_cut = 0;
+
+	if (!acc[0]) {
+		snprintf(acc, HM_REGION_MAX + 1, "%s", r);
+		return;
+	}
+	while (acc[i] && acc[i] == r[i]) {
+		i++;
+		if (acc[i] == '/' || acc[i] == 0)
+			last_cut = (r[i] == '/' || r[i] == 0) ? i : last_cut;
+	}
+	acc[last_cut] = 0;
+}
+
+/* Where op's record lives after it: the region it sets, else where it lives now. */
+static const char *op_region(const hm_write *w, const wop *op, const hm_rec *cur, bool exists,
+			     char *buf)
+{
+	for (size_t j = op->first; j < op->first + op->nf; j++)
+		if (strcmp(w->fields[j].def->name, op->c->region_field) == 0 &&
+		    w->fields[j].v.kind == HM_V_STR) {
+			snprintf(buf, HM_REGION_MAX + 1, "%.*s", (int)w->fields[j].v.u.s.n,
+				 w->fields[j].v.u.s.p);
+			return buf;
+		}
+	if (exists && hm_rec_region(op->c, cur, buf, HM_REGION_MAX + 1))
+		return buf;
+	return w->n->region;
+}
 
 /* Check each op against the records as they are, and fill a new record's region field. */
 static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 {
 	hm_write *w = cc->w;
 
+	cc->region[0] = 0;
 	for (size_t i = 0; i < w->nops; i++) {
+		char rbuf[HM_REGION_MAX + 1];
 		wop *op = &w->ops[i];
 		uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
 		size_t kn = hm_record_key(key, sizeof(key), op->c->name, strlen(op->c->name), op->id,
 					  strlen(op->id));
 		MDB_val v;
 		bool live = false;
-		hm_err err = hm_store_get(n, txn, HM_DB_RECORDS, key, kn, &v);
+		hm_err err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &v, &cc->m.sealbuf);
 
 		if (err && err != HM_ERR_NOT_FOUND)
 			return err;
@@ -261,6 +309,14 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 				return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%s is corrupt",
 						    op->c->name, op->id);
 			live = hm_rec_live(&cc->m.cur);
+		}
+		{
+			const char *r = op_region(w, op, &cc->m.cur, !err, rbuf);
+			if (!hm_region_contains(n->region, r))
+				return hm_node_fail(n, HM_ERR_SCHEMA,
+						    "%s/%s lies in %s, outside this node's region %s",
+						    op->c->name, op->id, r, n->region);
+			common_region(cc->region, r);
 		}
 		if (op->kind == HM_OP_DEL && !live)
 			return hm_node_fail(n, HM_ERR_NOT_FOUND, "no record %s/%s to delete",
@@ -317,6 +373,42 @@ static void pack_body(hm_write *w, msgpack_sbuffer *out)
 	}
 }
 
+/* Trust mode: the body sealed under the data key of the change set's scope, the header as
+ * associated data; the origin's certificate chain rides along in its first change set. */
+static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, uint8_t *chain,
+			size_t chain_cap)
+{
+	uint8_t key[HM_DATA_KEY_BYTES];
+	size_t len;
+	hm_err err;
+
+	if (h->seq == 1 && (err = hm_trust_own_chain_bytes(n, txn, chain, chain_cap, &h->certs.n)))
+		return hm_node_fail(n, err, "this node's certificate chain is not in its store");
+	h->certs.p = chain;
+	hm_trust_key_scope(h->region, h->key_scope);
+	h->epoch = 0;
+	if ((err = hm_trust_data_key(n, txn, h->key_scope, &h->epoch, key)))
+		return hm_node_fail(n, HM_ERR_CRYPTO,
+				    "this node holds no data key for %s: it cannot write there",
+				    h->key_scope);
+	h->codec = HM_CODEC_SEALED;
+	hm_header_encode(h, &cc->header);
+	msgpack_sbuffer_clear(&cc->sealed);
+	if (cc->sealed.alloc < cc->body.size + HM_AEAD_OVERHEAD) {
+		char *p = realloc(cc->sealed.data, cc->body.size + HM_AEAD_OVERHEAD);
+		if (!p) {
+			hm_wipe(key, sizeof(key));
+			return HM_ERR_NOMEM;
+		}
+		cc->sealed.data = p, cc->sealed.alloc = cc->body.size + HM_AEAD_OVERHEAD;
+	}
+	err = hm_aead_seal((uint8_t *)cc->sealed.data, cc->sealed.alloc, &len, key, cc->body.data,
+			   cc->body.size, cc->header.data, cc->header.size);
+	hm_wipe(key, sizeof(key));
+	cc->sealed.size = len;
+	return err;
+}
+
 static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 {
 	commit_ctx *cc = arg;
@@ -326,8 +418,14 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 	hm_hlc last;
 	hm_apply_stats st = {0};
 	hm_apply_outcome out;
+	uint8_t chain[HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES)];
+	const msgpack_sbuffer *body = &cc->body;
 	hm_err err;
 
+	if (n->trust && !n->enrolled)
+		return hm_node_fail(n, HM_ERR_CRYPTO,
+				    "this node is not enrolled yet: run `hamlet enroll request`, have "
+				    "the county sign it, then `hamlet enroll accept`");
 	if ((err = check_state(n, txn, cc)) || (err = hm_head_get(n, txn, &n->self, &head, &fork_seq)) ||
 	    (err = hm_hlc_load(n, txn, &last)))
 		return err;
@@ -335,16 +433,25 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 	h.seq = head.seq + 1;
 	h.prev = head.hash;
 	h.hlc = hm_hlc_tick(last, hm_now_ms(n));
-	snprintf(h.region, sizeof(h.region), "%s", n->region);
+	snprintf(h.region, sizeof(h.region), "%s", cc->region[0] ? cc->region : n->region);
 	h.nops = (uint32_t)cc->w->nops;
 	pack_body(cc->w, &cc->body);
-	hm_envelope_encode(&h, cc->body.data, cc->body.size, &cc->env);
+	if (n->trust) {
+		if ((err = seal_body(n, txn, cc, &h, chain, sizeof(chain))))
+			return err;
+		body = &cc->sealed;
+	}
+	if ((err = hm_envelope_encode(&h, body->data, body->size, n->trust ? &n->ident : NULL,
+				      &cc->env)))
+		return err;
 	if (cc->env.size > HM_ENVELOPE_MAX)
 		return hm_node_fail(n, HM_ERR_TOO_BIG, "the change set is larger than 16 MiB; split it");
 	if ((err = hm_hlc_store(n, txn, h.hlc)) ||
 	    (err = hm_apply_one(n, txn, &cc->m, (const uint8_t *)cc->env.data, cc->env.size, true,
 				&st, &out)))
 		return err;
+	if (out == HM_APPLY_REFUSED)
+		return HM_ERR_SCHEMA; /* apply said why, in the node's message */
 	if (out != HM_APPLY_NEW)
 		return hm_node_fail(n, HM_ERR_CORRUPT, "own change set %llu was not applied (%d)",
 				    (unsigned long long)h.seq, (int)out);
@@ -370,11 +477,16 @@ hm_err hm_write_commit(hm_write *w, hm_changeset_info *info)
 		goto out;
 	msgpack_sbuffer_init(&cc.body);
 	msgpack_sbuffer_init(&cc.env);
+	msgpack_sbuffer_init(&cc.header);
+	msgpack_sbuffer_init(&cc.sealed);
 	err = hm_store_write(w->n, commit_txn, &cc);
 	if (!err && info)
 		*info = cc.info;
+	hm_wipe(cc.body.data, cc.body.alloc); /* plaintext operations */
 	msgpack_sbuffer_destroy(&cc.body);
 	msgpack_sbuffer_destroy(&cc.env);
+	msgpack_sbuffer_destroy(&cc.header);
+	msgpack_sbuffer_destroy(&cc.sealed);
 	hm_merge_ctx_release(&cc.m);
 out:
 	hm_write_abort(w); /* consumed */

@@ -1,0 +1,123 @@
+/*
+ * keys.c - the node's key file and its passphrase, as the command line handles them.
+ *
+ * A node directory holds `node.key`: the node's Ed25519 and X25519 keys and its storage key,
+ * sealed with a passphrase (crypto/keyfile.c). The passphrase comes from --passphrase-file,
+ * else $HAMLET_PASSPHRASE, else a prompt on the terminal; never from anywhere it could be
+ * logged. Secrets are wiped as soon as the node has its own copy.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define PASS_MAX 1024
+
+static int read_file_pass(cli *c, char *buf, size_t cap)
+{
+	FILE *f = fopen(c->passphrase_file, "r");
+	size_t n;
+
+	if (!f)
+		return cli_fail(c, EXIT_FAIL, "cannot read the passphrase file %s: %s",
+				c->passphrase_file, strerror(errno));
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, "\r\n")] = 0; /* the first line */
+	return EXIT_OK;
+}
+
+static int prompt(cli *c, const char *question, char *buf, size_t cap)
+{
+	struct termios old, quiet;
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return cli_fail(c, EXIT_FAIL,
+				"a passphrase is needed: give --passphrase-file FILE or set "
+				"HAMLET_PASSPHRASE (no terminal to ask on)");
+	if (write(fd, question, strlen(question)) < 0 || tcgetattr(fd, &old) != 0) {
+		close(fd);
+		return cli_fail(c, EXIT_FAIL, "cannot ask for the passphrase on the terminal");
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	n = read(fd, buf, cap - 1);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		n = -1;
+	close(fd);
+	if (n < 0)
+		return cli_fail(c, EXIT_FAIL, "cannot read the passphrase");
+	buf[n] = 0;
+	buf[strcspn(buf, "\r\n")] = 0;
+	return EXIT_OK;
+}
+
+int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap)
+{
+	const char *env = getenv("HAMLET_PASSPHRASE");
+	char again[PASS_MAX];
+	int rc;
+
+	if (c->passphrase_file)
+		rc = read_file_pass(c, buf, cap);
+	else if (env) {
+		snprintf(buf, cap, "%s", env);
+		rc = EXIT_OK;
+	} else {
+		rc = prompt(c, "passphrase for this node's key file: ", buf, cap);
+		if (!rc && confirm && !(rc = prompt(c, "the same passphrase again: ", again,
+						    sizeof(again))) &&
+		    strcmp(buf, again) != 0)
+			rc = cli_fail(c, EXIT_FAIL, "the two passphrases differ; nothing was created");
+		hm_wipe(again, sizeof(again));
+	}
+	if (!rc && !buf[0])
+		rc = cli_fail(c, EXIT_FAIL, "the passphrase is empty");
+	return rc;
+}
+
+void cli_key_path(const cli *c, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/node.key", c->dir);
+}
+
+int cli_unlock(cli *c, hm_keyfile_secrets *keys)
+{
+	char path[4200], pass[PASS_MAX];
+	int rc;
+	hm_err err;
+
+	cli_key_path(c, path, sizeof(path));
+	if (access(path, F_OK) != 0)
+		return -1; /* no key file: a node created without keys */
+	if ((rc = cli_passphrase(c, false, pass, sizeof(pass))))
+		return rc;
+	err = hm_keyfile_read(keys, path, pass, strlen(pass));
+	hm_wipe(pass, sizeof(pass));
+	switch (err) {
+	case HM_OK:
+		return EXIT_OK;
+	case HM_ERR_CRYPTO:
+		return cli_fail(c, EXIT_FAIL, "wrong passphrase for %s (or the key file was altered)",
+				path);
+	case HM_ERR_TRUNCATED:
+	case HM_ERR_CORRUPT:
+	case HM_ERR_TOO_BIG:
+	case HM_ERR_VERSION:
+		return cli_fail(c, EXIT_FAIL, "the key file %s is damaged: %s", path,
+				hm_strerror(err));
+	default:
+		return cli_fail(c, EXIT_FAIL, "cannot read the key file %s: %s", path,
+				hm_strerror(err));
+	}
+}

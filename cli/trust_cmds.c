@@ -1,0 +1,555 @@
+/*
+ * trust_cmds.c - enrollment, revocation, the audit and signed audit reports.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FILE_MAX (1u << 20)
+#define REPORT_MAGIC "hamlet audit report v1\n"
+#define SIG_PREFIX "signature "
+
+/* Read a whole small file (at most FILE_MAX bytes). *out owned. */
+static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	size_t n;
+
+	if (!f)
+		return cli_fail(c, EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+	if (!(buf = malloc(FILE_MAX + 1))) {
+		fclose(f);
+		return cli_fail(c, EXIT_FAIL, "out of memory");
+	}
+	n = fread(buf, 1, FILE_MAX + 1, f);
+	fclose(f);
+	if (n > FILE_MAX) {
+		free(buf);
+		return cli_fail(c, EXIT_FAIL, "%s is larger than %u bytes", path, FILE_MAX);
+	}
+	*out = buf, *len = n;
+	return EXIT_OK;
+}
+
+/* Write a new file (refusing to replace one unless force), fsynced. */
+static int write_file(cli *c, const char *path, const void *p, size_t n, bool force)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (force ? 0 : O_EXCL), 0644);
+	if (fd < 0)
+		return cli_fail(c, EXIT_FAIL, "cannot create %s: %s%s", path, strerror(errno),
+				errno == EEXIST ? " (use --force to replace it)" : "");
+	if (write(fd, p, n) != (ssize_t)n || fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		unlink(path);
+		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", path, strerror(e));
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+static int node_fail(cli *c, hm_node *n, hm_err err)
+{
+	const char *why = hm_node_errmsg(n);
+	return cli_fail(c, EXIT_FAIL, "%s", *why ? why : hm_strerror(err));
+}
+
+static void print_info(const hm_enroll_info *i, bool json)
+{
+	if (json) {
+		fputs("{\"node_id\":\"", stdout);
+		out_node_id(stdout, &i->node);
+		printf("\",\"role\":\"%s\",\"region\":", hm_role_name(i->role));
+		out_json_cstr(stdout, i->region);
+		fputs(",\"name\":", stdout);
+		out_json_cstr(stdout, i->name);
+		printf(",\"serial\":%" PRIu64 ",\"not_before\":%" PRIu64 ",\"not_after\":%" PRIu64
+		       ",\"root\":\"",
+		       i->serial, i->not_before, i->not_after);
+		out_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
+		fputs("\"}\n", stdout);
+		return;
+	}
+	printf("node      ");
+	out_node_id(stdout, &i->node);
+	printf("\nrole      %s\nregion    %s\nname      %s\n", hm_role_name(i->role), i->region,
+	       i->name);
+	if (i->not_after) {
+		printf("valid     %" PRIu64 " days\nroot key  ", (i->not_after - i->not_before) / 86400);
+		out_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
+		fputc('\n', stdout);
+	}
+}
+
+static int enroll_request(cli *c, const char *out, bool force)
+{
+	hm_node *n;
+	uint8_t *req = NULL;
+	size_t len;
+	hm_err err;
+	int rc;
+
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_enroll_request(n, &req, &len)))
+		rc = node_fail(c, n, err);
+	else if (!(rc = write_file(c, out, req, len, force)))
+		printf("wrote the enrollment request to %s: carry it to the county (or your "
+		       "township) to be signed\n",
+		       out);
+	free(req);
+	hm_node_close(n);
+	return rc;
+}
+
+static int enroll_sign(cli *c, const char *req_path, const char *out, uint32_t days,
+		       bool may_enroll, bool force, bool json)
+{
+	hm_node *n;
+	uint8_t *req = NULL, *ans = NULL;
+	size_t len, alen;
+	hm_enroll_info info;
+	hm_err err;
+	int rc;
+
+	if ((rc = read_file(c, req_path, &req, &len)))
+		return rc;
+	if ((rc = cli_open(c, &n))) {
+		free(req);
+		return rc;
+	}
+	if ((err = hm_enroll_sign(n, req, len, days, may_enroll, &ans, &alen, &info)))
+		rc = node_fail(c, n, err);
+	else if (!(rc = write_file(c, out, ans, alen, force))) {
+		print_info(&info, json);
+		if (!json)
+			printf("wrote the certificate and keys to %s: carry it back to the node\n",
+			       out);
+	}
+	free(req);
+	free(ans);
+	hm_node_close(n);
+	return rc;
+}
+
+static int enroll_accept(cli *c, const char *path, const char *root_hex, bool json)
+{
+	hm_node *n;
+	uint8_t *ans = NULL;
+	size_t len;
+	hm_sign_pub pin;
+	hm_enroll_info info;
+	hm_err err;
+	int rc;
+
+	if (root_hex && hm_hex_decode(pin.b, sizeof(pin.b), root_hex))
+		return cli_fail(c, EXIT_USAGE, "--root must be 64 hex digits");
+	if ((rc = read_file(c, path, &ans, &len)))
+		return rc;
+	if ((rc = cli_open(c, &n))) {
+		free(ans);
+		return rc;
+	}
+	if ((err = hm_enroll_accept(n, ans, len, root_hex ? &pin : NULL, &info))) {
+		rc = node_fail(c, n, err);
+	} else {
+		print_info(&info, json);
+		if (!json && !root_hex)
+			printf("check the root key above with the county before trusting it\n");
+	}
+	free(ans);
+	hm_node_close(n);
+	return rc;
+}
+
+int cmd_enroll(cli *c, int argc, char **argv);
+int cmd_enroll(cli *c, int argc, char **argv)
+{
+	const char *out = NULL, *days_s = NULL, *root = NULL, *file = NULL;
+	bool json = false, force = false, may_enroll = false;
+	char *verb;
+	int i;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(hm_command("enroll")->usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	verb = argv[1];
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(hm_command("enroll")->usage, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
+			force = true;
+		} else if (!strcmp(a, "--may-enroll")) {
+			may_enroll = true;
+		} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
+			out = argv[++i];
+		} else if (!strcmp(a, "--days") && i + 1 < argc) {
+			days_s = argv[++i];
+		} else if (!strcmp(a, "--root") && i + 1 < argc) {
+			root = argv[++i];
+		} else if (a[0] == '-' || file) {
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s' (see `hamlet enroll --help`)", a);
+		} else {
+			file = a;
+		}
+	}
+	if (!strcmp(verb, "request")) {
+		if (!out || file)
+			return cli_fail(c, EXIT_USAGE, "usage: hamlet enroll request -o REQUEST");
+		return enroll_request(c, out, force);
+	}
+	if (!strcmp(verb, "sign")) {
+		char *end = NULL;
+		unsigned long days = days_s ? strtoul(days_s, &end, 10) : 730;
+		if (!file || !out)
+			return cli_fail(c, EXIT_USAGE, "usage: hamlet enroll sign REQUEST -o ANSWER");
+		if ((days_s && *end) || days == 0 || days > 3650)
+			return cli_fail(c, EXIT_USAGE, "--days must be 1 to 3650");
+		return enroll_sign(c, file, out, (uint32_t)days, may_enroll, force, json);
+	}
+	if (!strcmp(verb, "accept")) {
+		if (!file)
+			return cli_fail(c, EXIT_USAGE, "usage: hamlet enroll accept ANSWER [--root HEX]");
+		return enroll_accept(c, file, root, json);
+	}
+	return cli_fail(c, EXIT_USAGE, "enroll takes request, sign or accept, not '%s'", verb);
+}
+
+int cmd_revoke(cli *c, int argc, char **argv);
+int cmd_revoke(cli *c, int argc, char **argv)
+{
+	const char *node_s = NULL, *after_s = NULL, *reason = NULL;
+	bool json = false;
+	hm_node_id id;
+	uint64_t after;
+	char *end;
+	hm_node *n;
+	hm_changeset_info info;
+	hm_err err;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(hm_command("revoke")->usage, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--after-seq") && i + 1 < argc) {
+			after_s = argv[++i];
+		} else if (!strcmp(argv[i], "--reason") && i + 1 < argc) {
+			reason = argv[++i];
+		} else if (argv[i][0] != '-' && !node_s) {
+			node_s = argv[i];
+		} else {
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+					hm_command("revoke")->usage);
+		}
+	}
+	if (!node_s || !after_s || !reason)
+		return cli_fail(c, EXIT_USAGE, "NODE, --after-seq N and --reason TEXT are required");
+	if (hm_node_id_parse(node_s, &id))
+		return cli_fail(c, EXIT_USAGE, "NODE must be a node id (32 hex digits)");
+	after = strtoull(after_s, &end, 10);
+	if (!*after_s || *end || after_s[0] == '-')
+		return cli_fail(c, EXIT_USAGE, "--after-seq must be a whole number");
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_revoke(n, &id, after, reason, &info))) {
+		rc = node_fail(c, n, err);
+	} else if (json) {
+		printf("{\"node_id\":\"%s\",\"after_seq\":%" PRIu64 ",\"seq\":%" PRIu64 "}\n",
+		       node_s, after, info.seq);
+	} else {
+		printf("revoked %s after seq %" PRIu64 " in change set %" PRIu64
+		       "; new data keys issued to the other nodes\n",
+		       node_s, after, info.seq);
+	}
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- audit ---- */
+
+static const char *finding_name(hm_finding_kind k)
+{
+	switch (k) {
+	case HM_FINDING_BAD_SIGNATURE:
+		return "bad-signature";
+	case HM_FINDING_BROKEN_CHAIN:
+		return "broken-chain";
+	case HM_FINDING_FORK:
+		return "equivocation";
+	case HM_FINDING_OUT_OF_SCOPE:
+		return "out-of-scope";
+	case HM_FINDING_AFTER_REVOCATION:
+		return "after-revocation";
+	case HM_FINDING_CLOCK:
+		return "clock";
+	case HM_FINDING_REFUSED:
+		return "refused";
+	case HM_FINDING_GAP:
+		return "gap";
+	case HM_FINDING_UNKNOWN_ORIGIN:
+		return "unknown-origin";
+	}
+	return "other";
+}
+
+typedef struct audit_out {
+	FILE *f;
+	bool json;
+	size_t norigins, nfindings;
+} audit_out;
+
+static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
+{
+	audit_out *a = ctx;
+	if (a->json) {
+		fputs(a->norigins++ ? ",{\"origin\":\"" : "{\"origin\":\"", a->f);
+		out_node_id(a->f, &o->origin);
+		fprintf(a->f, "\",\"role\":\"%s\",\"region\":", o->has_cert ? hm_role_name(o->role) : "");
+		out_json_cstr(a->f, o->region);
+		fprintf(a->f,
+			",\"seq_from\":%d,\"seq_to\":%" PRIu64 ",\"pending_from\":%" PRIu64
+			",\"last_heard\":\"",
+			o->seq ? 1 : 0, o->seq, o->pending_from);
+		out_hlc(a->f, o->last);
+		fprintf(a->f, "\",\"revoked\":%s,\"revoked_after\":%" PRIu64 ",\"findings\":%zu}",
+			o->revoked ? "true" : "false", o->revoked_after, o->findings);
+		return 0;
+	}
+	out_node_id(a->f, &o->origin);
+	fprintf(a->f, "  %-8s %-24s seq 1..%-6" PRIu64 " last ",
+		o->has_cert ? hm_role_name(o->role) : "?", o->region, o->seq);
+	out_hlc(a->f, o->last);
+	if (o->pending_from)
+		fprintf(a->f, "  GAP %" PRIu64 "..%" PRIu64, o->seq + 1, o->pending_from - 1);
+	if (o->revoked)
+		fprintf(a->f, "  REVOKED after %" PRIu64, o->revoked_after);
+	fprintf(a->f, "  %zu finding%s\n", o->findings, o->findings == 1 ? "" : "s");
+	a->norigins++;
+	return 0;
+}
+
+static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
+{
+	audit_out *a = ctx;
+	if (a->json) {
+		fputs(a->nfindings++ ? ",{\"kind\":\"" : "{\"kind\":\"", a->f);
+		fprintf(a->f, "%s\",\"origin\":\"", finding_name(f->kind));
+		out_node_id(a->f, &f->origin);
+		fprintf(a->f, "\",\"seq\":%" PRIu64 ",\"id\":\"", f->seq);
+		out_hex(a->f, f->id.b, HM_HASH_BYTES);
+		fputs("\",\"reason\":", a->f);
+		out_json_cstr(a->f, f->reason);
+		fputc('}', a->f);
+		return 0;
+	}
+	fprintf(a->f, "FINDING %-16s ", finding_name(f->kind));
+	out_node_id(a->f, &f->origin);
+	fprintf(a->f, ":%" PRIu64 "  %s\n", f->seq, f->reason);
+	a->nfindings++;
+	return 0;
+}
+
+/* Run the audit, writing origins then findings as text or JSON to f. */
+static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
+{
+	audit_out a = {f, json, 0, 0};
+	hm_audit_cb only_origins = {audit_origin_cb, NULL, &a}, only_findings = {NULL, audit_finding_cb, &a};
+	hm_node_info info;
+	hm_err err;
+
+	if ((err = hm_node_info_get(n, &info)))
+		return err;
+	if (json) {
+		fputs("{\"auditor\":\"", f);
+		out_node_id(f, &info.id);
+		fprintf(f, "\",\"region\":");
+		out_json_cstr(f, info.region);
+		fprintf(f, ",\"at\":%lld,\"origins\":[", (long long)time(NULL));
+	} else {
+		fprintf(f, "audit by %s (", info.name);
+		out_node_id(f, &info.id);
+		fprintf(f, ") of %s\n\norigins:\n", info.region);
+	}
+	if ((err = hm_node_audit(n, &only_origins, NULL)))
+		return err;
+	fputs(json ? "],\"findings\":[" : "\n", f);
+	if ((err = hm_node_audit(n, &only_findings, nfindings)))
+		return err;
+	if (json)
+		fprintf(f, "],\"clean\":%s}\n", *nfindings ? "false" : "true");
+	else
+		fprintf(f, "%s: %zu finding%s\n", *nfindings ? "NOT CLEAN" : "clean", *nfindings,
+			*nfindings == 1 ? "" : "s");
+	return HM_OK;
+}
+
+int cmd_audit(cli *c, int argc, char **argv);
+int cmd_audit(cli *c, int argc, char **argv)
+{
+	bool json = false, sign = false, force = false;
+	const char *out = NULL;
+	hm_node *n;
+	size_t findings = 0;
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *f;
+	hm_err err;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(hm_command("audit")->usage, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--sign")) {
+			sign = true;
+		} else if (!strcmp(argv[i], "--force")) {
+			force = true;
+		} else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
+			out = argv[++i];
+		} else {
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+					hm_command("audit")->usage);
+		}
+	}
+	if (sign != (out != NULL))
+		return cli_fail(c, EXIT_USAGE, "--sign and -o REPORT go together");
+	if (sign && (rc = cli_unlock(c, &c->keys)) != 0)
+		return rc < 0 ? cli_fail(c, EXIT_FAIL, "this node has no keys to sign with") : rc;
+	{
+		hm_keyfile_secrets keep = c->keys; /* cli_open wipes c->keys */
+		if ((rc = cli_open(c, &n))) {
+			hm_keyfile_secrets_release(&keep);
+			return rc;
+		}
+		c->keys = keep;
+		hm_wipe(&keep, sizeof(keep));
+	}
+	f = sign ? open_memstream(&text, &tlen) : stdout;
+	if (sign && f)
+		fputs(REPORT_MAGIC, f);
+	if (!f)
+		err = HM_ERR_NOMEM;
+	else
+		err = run_audit(n, f, json || sign, &findings);
+	if (sign && f)
+		fclose(f);
+	if (err) {
+		rc = node_fail(c, n, err);
+	} else if (sign) {
+		hm_node_info info;
+		hm_hash h;
+		hm_signature sig;
+		char line[256], sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
+		hm_hash_buf(text, tlen, &h);
+		if ((err = hm_node_info_get(n, &info)) || info.role != HM_ROLE_COUNTY)
+			rc = cli_fail(c, EXIT_FAIL, "only the county signs audit reports");
+		else if ((err = hm_sign_hash(&sig, &c->keys.ident, &h)))
+			rc = cli_fail(c, EXIT_FAIL, "signing failed: %s", hm_strerror(err));
+		else {
+			char *doc = NULL;
+			hm_hex_encode(sighex, sig.b, sizeof(sig.b));
+			hm_hex_encode(pubhex, c->keys.ident.sign_pub.b, HM_SIGN_PUB_BYTES);
+			snprintf(line, sizeof(line), SIG_PREFIX "%s by %s\n", sighex, pubhex);
+			if (!(doc = malloc(tlen + strlen(line))))
+				rc = cli_fail(c, EXIT_FAIL, "out of memory");
+			else {
+				memcpy(doc, text, tlen);
+				memcpy(doc + tlen, line, strlen(line));
+				rc = write_file(c, out, doc, tlen + strlen(line), force);
+				if (!rc)
+					printf("wrote a signed audit report to %s (%zu finding%s)\n",
+					       out, findings, findings == 1 ? "" : "s");
+			}
+			free(doc);
+		}
+		if (!rc && findings)
+			rc = EXIT_FAIL;
+	} else {
+		rc = findings ? EXIT_FAIL : EXIT_OK;
+	}
+	free(text);
+	hm_keyfile_secrets_release(&c->keys);
+	hm_node_close(n);
+	return rc;
+}
+
+int cmd_verify_report(cli *c, int argc, char **argv);
+int cmd_verify_report(cli *c, int argc, char **argv)
+{
+	const char *path = NULL, *root_hex = NULL;
+	uint8_t *doc = NULL;
+	size_t len;
+	hm_sign_pub root, signer;
+	hm_signature sig;
+	hm_hash h;
+	char *sigline;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(hm_command("verify-report")->usage, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+			root_hex = argv[++i];
+		} else if (argv[i][0] != '-' && !path) {
+			path = argv[i];
+		} else {
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+					hm_command("verify-report")->usage);
+		}
+	}
+	if (!path || !root_hex)
+		return cli_fail(c, EXIT_USAGE, "usage: hamlet verify-report REPORT --root HEX");
+	if (hm_hex_decode(root.b, sizeof(root.b), root_hex))
+		return cli_fail(c, EXIT_USAGE, "--root must be 64 hex digits");
+	if ((rc = read_file(c, path, &doc, &len)))
+		return rc;
+	doc = realloc(doc, len + 1);
+	doc[len] = 0;
+	sigline = strstr((char *)doc, "\n" SIG_PREFIX);
+	if (len < strlen(REPORT_MAGIC) || memcmp(doc, REPORT_MAGIC, strlen(REPORT_MAGIC)) != 0 ||
+	    !sigline) {
+		free(doc);
+		return cli_fail(c, EXIT_FAIL, "%s is not a signed hamlet audit report", path);
+	}
+	sigline++;
+	{
+		char sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
+		if (sscanf(sigline, SIG_PREFIX "%128s by %64s", sighex, pubhex) != 2 ||
+		    hm_hex_decode(sig.b, sizeof(sig.b), sighex) ||
+		    hm_hex_decode(signer.b, sizeof(signer.b), pubhex) ||
+		    strchr(sigline, '\n') != (char *)doc + len - 1) {
+			free(doc);
+			return cli_fail(c, EXIT_FAIL, "%s: the signature line is malformed", path);
+		}
+	}
+	hm_hash_buf(doc, (size_t)(sigline - (char *)doc), &h);
+	if (!hm_sign_pub_equal(&signer, &root))
+		rc = cli_fail(c, EXIT_FAIL, "%s was not signed by the county of that root key", path);
+	else if (hm_verify_hash(&sig, &root, &h))
+		rc = cli_fail(c, EXIT_FAIL, "%s: the signature does not verify: the report was altered",
+			      path);
+	else
+		printf("%s: signed by the county (root key %.16s...), contents intact\n", path,
+		       root_hex);
+	free(doc);
+	return rc;
+}
