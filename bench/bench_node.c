@@ -67,6 +67,10 @@ static const char *const bench_names[B__COUNT] = {
     "apply 1-rec changesets", "bundle export+import",     "digest",
 };
 
+/* Short names for --only. */
+static const char *const bench_short[B__COUNT] = {"write1", "writeN", "applyN",
+                                                  "apply1", "bundle", "digest"};
+
 typedef enum id_kind { ID_RANDOM, ID_ORDERED } id_kind;
 static const char *const id_names[] = {"random", "ordered"};
 
@@ -651,6 +655,11 @@ static void print_growth(row tab[B__COUNT][2][MAX_SIZES], const uint64_t *sizes,
 	for (int b = 0; b < B__COUNT; b++)
 		for (int i = 0; i < 2; i++) {
 			double first = 0, last = 0;
+			bool any = false;
+			for (int s = 0; s < nsizes; s++)
+				any |= tab[b][i][s].have;
+			if (!any)
+				continue;
 			printf("%-26s %-7s", bench_names[b], id_names[i]);
 			for (int s = 0; s < nsizes; s++) {
 				if (!tab[b][i][s].have) {
@@ -683,6 +692,22 @@ static int parse_sizes(const char *s, uint64_t *sizes, int *n)
 	return *n ? 0 : -1;
 }
 
+/* --only write1,bundle,...: the named benchmarks and the writers they read from. */
+static int parse_only(char *list, bool *on)
+{
+	for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
+		int b = 0;
+		while (b < B__COUNT && strcmp(t, bench_short[b]) != 0)
+			b++;
+		if (b == B__COUNT)
+			return -1;
+		on[b] = true;
+	}
+	on[B_WRITE_BATCHED] |= on[B_APPLY_BATCHED] || on[B_BUNDLE] || on[B_DIGEST];
+	on[B_WRITE_SINGLE] |= on[B_APPLY_SINGLE];
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_node [--quick] [--sizes N,N,...] [--reps N] [--dir DIR] "
@@ -695,7 +720,8 @@ int main(int argc, char **argv)
 	static row tab[B__COUNT][2][MAX_SIZES];
 	uint64_t sizes[MAX_SIZES] = {10000, 100000, 1000000};
 	int nsizes = 3, reps = 3, failed = 0;
-	bool keep = false, own_dir = false;
+	bool keep = false, own_dir = false, on[B__COUNT] = {0}, only = false;
+	int id_first = 0, id_last = 1;
 	char dir[4096] = "";
 
 	if (argc > 1 && strcmp(argv[1], "--child") == 0)
@@ -714,6 +740,18 @@ int main(int argc, char **argv)
 			snprintf(dir, sizeof(dir), "%s", argv[++i]);
 		} else if (strcmp(argv[i], "--keep") == 0) {
 			keep = true;
+		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+			if (parse_only(argv[++i], on))
+				return usage();
+			only = true;
+		} else if (strcmp(argv[i], "--ids") == 0 && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "random") == 0)
+				id_last = 0;
+			else if (strcmp(argv[i], "ordered") == 0)
+				id_first = 1;
+			else
+				return usage();
 		} else {
 			return usage();
 		}
@@ -736,9 +774,11 @@ int main(int argc, char **argv)
 	printf("%-26s %-7s %8s %9s %12s %8s %9s %9s %8s %8s\n", "benchmark", "ids", "fieldops",
 	       "secs", "fieldops/s", "us/op", "commits", "MiB disk", "maxrss", "anon");
 	for (int s = 0; s < nsizes; s++)
-		for (int i = 0; i < 2; i++)
+		for (int i = id_first; i <= id_last; i++)
 			for (int b = 0; b < B__COUNT; b++) {
 				row *rw = &tab[b][i][s];
+				if (only && !on[b])
+					continue;
 				if (measure((bench_kind)b, (id_kind)i, sizes[s], dir, reps,
 				            &rw->r)) {
 					failed = 1;

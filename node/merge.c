@@ -18,7 +18,7 @@
  *               except the region field, which says where the record (and its tombstone) lives
  *               and merges as plain lww.
  *   append-only the insert with the smallest stamp wins the id; the other is a conflict.
- * A value that loses to a different value written by another origin goes to the conflict log;
+ * A value that loses to a write of another origin goes to the conflict log (an equal value too);
  * so does any value of another origin cleared by a delete.
  */
 #include "node_int.h"
@@ -246,12 +246,12 @@ static bool same_origin(const hm_stamp *a, const hm_stamp *b)
 	return memcmp(a->origin.b, b->origin.b, HM_NODE_ID_BYTES) == 0;
 }
 
-/* A value is lost when another origin's different value displaces it; an equal value written
- * twice lost nothing, and a node's own later write is its history, kept in the oplog. */
+/* A value is lost when another origin's write displaces it, even with an equal value: that
+ * write may itself be replaced later by its own origin, which logs nothing, and the first value
+ * would vanish without a trace. A node's own later write is its history, kept in the oplog. */
 static bool lost(const hm_rfield *loser, const hm_rfield *winner)
 {
-	return !same_origin(&loser->stamp, &winner->stamp) &&
-	       !hm_value_equal(&loser->value, &winner->value);
+	return !same_origin(&loser->stamp, &winner->stamp);
 }
 
 typedef struct op_ref {

@@ -5,6 +5,7 @@
  */
 #include "node_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,9 +334,10 @@ hm_err hm_vv_parse(const char *text, hm_vv *out)
 		memcpy(hex, p, 2 * HM_NODE_ID_BYTES), hex[2 * HM_NODE_ID_BYTES] = 0;
 		if (hm_node_id_parse(hex, &out->v[i].origin) || colon[1] < '0' || colon[1] > '9')
 			goto bad;
+		errno = 0;
 		seq = strtoull(colon + 1, &end, 10);
-		if (*end != ',' && *end != 0)
-			goto bad;
+		if (errno == ERANGE || (*end != ',' && *end != 0))
+			goto bad; /* strtoull saturates: a seq beyond 2^64-1 would read as the maximum */
 		out->v[i].seq = seq;
 		p = end + (*end == ',');
 	}

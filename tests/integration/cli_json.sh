@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# --json output parses as JSON for every command that has it, with values that need escaping
+# (quotes, backslashes, tabs, newlines, non-ASCII), and carries what it should.
+. "$(dirname "$0")/lib.sh"
+
+json_ok() { # json_ok WHAT: $OUT is one JSON document
+	if is_json "$OUT"; then ok; else fail "$1 --json is not JSON: $(head -c 400 "$OUT")"; fi
+}
+
+must -d a init --role village --region lin/east/elm --name 'Elm "north" \ station' --json
+json_ok init
+id_a=$(json_get "$OUT" 'd["node_id"]')
+new_node b lin/east/oak
+
+nasty=$(printf 'Li "Wei"\\ back\tslash\nnew line \xe6\x9d\x8e\xe4\xbc\x9f \x01 end')
+must -d a put person p1 name="$nasty" birth_year=1980 arrival_date=2026-11-20 --json
+json_ok put
+[ "$(json_get "$OUT" 'd["seq"]')" = 1 ] && ok || fail "put --json has no seq 1"
+must -d a put stock masks item=N95 'quantity+=500' --json
+json_ok "put (counter)"
+must -d a put followup f1 person=p1 time=2026-11-20T08:30 temperature=36.6 --json
+json_ok "put (followup)"
+must -d a put person p2 name=Bo
+must -d a del person p2 --json
+json_ok del
+
+must -d a status --json
+json_ok status
+[ "$(json_get "$OUT" 'd["node_id"]')" = "$id_a" ] && ok ||
+	fail "status --json node_id is not the id init printed"
+[ "$(json_get "$OUT" 'd["name"]')" = 'Elm "north" \ station' ] && ok ||
+	fail "status --json name does not round-trip"
+[ "$(json_get "$OUT" 'd["records"]["person"], d["changesets"], len(d["version_vector"])')" = \
+	"(1, 5, 1)" ] && ok || fail "status --json counts: $(cat "$OUT")"
+
+must -d a get person p1 --json
+json_ok get
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+want = sys.argv[2]
+sys.exit(0 if d["fields"]["name"] == want and d["fields"]["birth_year"] == 1980 else 1)' \
+	"$OUT" "$nasty" && ok || fail "get --json does not round-trip the name: $(cat "$OUT")"
+must -d a get stock masks --json
+[ "$(json_get "$OUT" 'd["fields"]["quantity"]')" = 500 ] && ok || fail "counter in get --json"
+must -d a get followup f1 --json
+[ "$(json_get "$OUT" 'd["fields"]["temperature"]')" = 36.6 ] && ok || fail "float in get --json"
+
+for coll in person followup stock; do
+	must -d a list "$coll" --json
+	json_ok "list $coll"
+done
+must -d a list person --where birth_year=1980 --json
+[ "$(json_get "$OUT" 'len(d)')" = 1 ] && ok || fail "list --where --json: $(cat "$OUT")"
+must -d b list person --json
+[ "$(json_get "$OUT" 'd')" = "[]" ] && ok || fail "list --json of nothing is not []"
+
+must -d a log --json
+json_ok log
+[ "$(json_get "$OUT" 'len(d)')" = 5 ] && ok || fail "log --json has not 5 change sets"
+must -d a digest --json
+json_ok digest
+must -d a digest --scope lin/east --json
+json_ok "digest --scope"
+must -d a check --json
+json_ok check
+[ "$(json_get "$OUT" 'd["ok"]')" = True ] && ok || fail "check --json is not ok"
+must -d a export -o a.bundle --json
+json_ok export
+[ "$(json_get "$OUT" 'd["changesets"]')" = 5 ] && ok || fail "export --json count"
+
+# b edits p1 too, so conflicts and blame have something to say
+must -d b put person p1 name=Other phone=1
+must -d b import a.bundle --json
+json_ok import
+[ "$(json_get "$OUT" 'd["new"], d["changesets"]')" = "(5, 5)" ] && ok || fail "import --json: $(cat "$OUT")"
+must -d b conflicts --json
+json_ok conflicts
+# name and village (b's default village is its own region) lost to b's later write
+[ "$(json_get "$OUT" 'sorted(c["field"] for c in d)')" = "['name', 'village']" ] && ok ||
+	fail "conflicts --json: want name and village, got $(cat "$OUT")"
+must -d b conflicts person p1 --json
+json_ok "conflicts COLLECTION ID"
+must -d a conflicts --json
+[ "$(json_get "$OUT" 'd')" = "[]" ] && ok || fail "conflicts --json of nothing is not []"
+must -d b blame person p1 --json
+json_ok blame
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+f = {x["field"]: x for x in d["fields"]}
+sys.exit(0 if len(f["name"]["lost"]) == 1 and "set_by" in f["name"] else 1)' "$OUT" && ok ||
+	fail "blame --json: name has no set_by or not one lost value: $(cat "$OUT")"
+
+# a failing command with --json still reports on stderr, not half a document on stdout
+expect 1 "no record person/ghost" -d a get person ghost --json
+[ ! -s "$OUT" ] && ok || fail "a failed get --json printed to stdout: $(cat "$OUT")"
+finish

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Usage errors exit 2 with a message that names the problem, and change nothing; --help on
+# every command exits 0 and prints its usage.
+. "$(dirname "$0")/lib.sh"
+
+new_node n lin/east/elm
+must -d n put person p1 name=Ann
+
+# ---- unknown command, unknown option, missing arguments
+expect_same n 2 "unknown command 'frobnicate'" -d n frobnicate
+expect_same n 2 "unknown option '--bogus'.*hamlet put --help" -d n put --bogus person p1 name=x
+expect_same n 2 "unknown option '-q'" -d n status -q
+expect_same n 2 "^hamlet: get: unknown option '--jsonx'" -d n get person p1 --jsonx
+# Global option errors come from getopt (prefixed with argv[0]) and are followed by the usage.
+NOPREFIX=1 expect 2 "unrecognized option '--no-such-global'" -d n --no-such-global status
+NOPREFIX=1 expect 2 "^usage: hamlet"
+for args in "put" "put person" "put person p1" "get" "get person" "del person" "list" \
+	"import" "blame person"; do
+	# shellcheck disable=SC2086
+	expect_same n 2 "^hamlet: ${args%% *}: missing arguments" -d n $args
+done
+expect_same n 2 "too many arguments" -d n get person p1 p2
+expect_same n 2 "too many arguments" -d n status extra
+expect_same n 2 "option '--where' needs a value" -d n list person --where
+expect_same n 2 "give both COLLECTION and ID" -d n conflicts person
+expect_same n 2 "-o FILE is required" -d n export
+expect_same n 2 "^hamlet: list: --where takes FIELD=VALUE" -d n list person --where name
+
+# ---- init: bad role, bad region, missing options; nothing is created
+expect 2 "--role must be county, township or village, not 'mayor'" \
+	-d fresh init --role mayor --region lin/east/elm --name x
+expect 2 "--region 'Lin/East' is not a region path" \
+	-d fresh init --role township --region Lin/East --name x
+expect 2 "--region 'lin//elm' is not a region path" \
+	-d fresh init --role village --region lin//elm --name x
+expect 2 "a village node's region has 3 part\(s\); 'lin/east' has 2" \
+	-d fresh init --role village --region lin/east --name x
+expect 2 "--role, --region and --name are all required" -d fresh init --role village
+expect 2 "name must be 1 to 64 printable bytes" -d fresh init --role county --region lin --name ''
+if [ -e fresh ]; then fail "a refused init created directory 'fresh'"; else ok; fi
+expect_same n 2 "--role must be" -d n init --role mayor --region lin --name x
+
+# ---- put: 'x' with no '=', a counter delta that is not a number
+expect_same n 2 "'x' is not FIELD=VALUE or FIELD\+=N" -d n put person p1 x
+expect_same n 2 "'=5' is not FIELD=VALUE" -d n put person p1 =5
+expect_same n 2 "'quantity\+=lots': N must be a whole number" -d n put stock s1 item=N95 'quantity+=lots'
+
+# ---- --since and --scope garbage
+expect_same n 2 "^hamlet: log: --since must be a version vector" -d n log --since garbage
+expect_same n 2 "^hamlet: export: --since must be a version vector" \
+	-d n export -o out.bundle --since 'zz:1'
+if [ -e out.bundle ]; then fail "a refused export wrote out.bundle"; else ok; fi
+expect_same n 2 "^hamlet: digest: --scope 'A B' is not a region path" -d n digest --scope 'A B'
+
+# ---- environment knobs with bad values
+HAMLET_MAP_MAX=12 expect_same n 2 "HAMLET_MAP_MAX must be a byte count" -d n status
+HAMLET_MAX_DRIFT_MS=soon expect_same n 2 "HAMLET_MAX_DRIFT_MS must be a positive number" -d n status
+HAMLET_CLOCK_OFFSET_MS=3d expect_same n 2 "HAMLET_CLOCK_OFFSET_MS must be a number" -d n status
+
+# ---- --help on every command: exit 0, usage on stdout, nothing on stderr
+commands=$("$HM" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
+[ -n "$commands" ] || fail "hamlet --help lists no commands"
+for cmd in $commands; do
+	for flag in --help -h; do
+		if [ "$cmd" = help ]; then continue; fi
+		expect_same n 0 "" -d n "$cmd" $flag
+		if ! grep -q "^usage: hamlet.* $cmd" "$OUT"; then
+			fail "hamlet $cmd $flag does not print its usage"
+		elif [ -s "$ERR" ]; then
+			fail "hamlet $cmd $flag wrote to stderr"
+		else
+			ok
+		fi
+	done
+	# --help needs no node, and stops before any later argument is looked at
+	[ "$cmd" = help ] && continue
+	expect 0 "" -d nowhere "$cmd" --help --bogus-after-help
+	grep -q "^usage:" "$OUT" && ok || fail "hamlet $cmd --help with no node prints no usage"
+done
+expect 0 "" --help
+grep -q "^usage: hamlet" "$OUT" && ok || fail "hamlet --help prints no usage"
+expect 0 "" help put
+grep -q "^usage: hamlet \[-d DIR\] put" "$OUT" && ok || fail "hamlet help put prints no usage"
+known_bug "cli/cmds.c: cmd_help: 'hamlet help nosuch' prints only 'usage: hamlet help COMMAND', \
+not 'hamlet: help: unknown command 'nosuch''" \
+	expect 2 "^hamlet: help: .*unknown command 'nosuch'" help nosuch
+if [ -e nowhere ]; then fail "--help created a node directory"; else ok; fi
+
+check_help_help() {
+	expect 0 "" help --help
+	grep -q "^usage: hamlet help" "$OUT" && ok || fail "hamlet help --help prints no usage"
+}
+known_bug "cli/cmds.c: cmd_help treats --help as a command name: 'hamlet help --help' exits 2" \
+	check_help_help
+
+finish
