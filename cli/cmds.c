@@ -133,7 +133,8 @@ static int make_dir(cli *c)
 		char was = *p;
 		*p = '\0';
 		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path, strerror(errno));
+			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path,
+			                strerror(errno));
 		if (!(*p = was))
 			break;
 	}
@@ -152,8 +153,8 @@ static int create_keys(cli *c, hm_keyfile_secrets *keys)
 		return rc;
 	cli_key_path(c, path, sizeof(path));
 	if (access(path, F_OK) == 0)
-		return cli_fail(c, EXIT_FAIL, "'%s' already holds a hamlet node; nothing was changed",
-				c->dir);
+		return cli_fail(c, EXIT_FAIL,
+		                "'%s' already holds a hamlet node; nothing was changed", c->dir);
 	if ((rc = cli_passphrase(c, true, pass, sizeof(pass))))
 		return rc;
 	if ((err = hm_identity_init(&keys->ident))) {
@@ -167,7 +168,7 @@ static int create_keys(cli *c, hm_keyfile_secrets *keys)
 	if (err) {
 		hm_keyfile_secrets_release(keys);
 		return cli_fail(c, EXIT_FAIL, "cannot write the key file %s: %s", path,
-				hm_strerror(err));
+		                hm_strerror(err));
 	}
 	return EXIT_OK;
 }

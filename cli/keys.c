@@ -25,7 +25,7 @@ static int read_file_pass(cli *c, char *buf, size_t cap)
 
 	if (!f)
 		return cli_fail(c, EXIT_FAIL, "cannot read the passphrase file %s: %s",
-				c->passphrase_file, strerror(errno));
+		                c->passphrase_file, strerror(errno));
 	n = fread(buf, 1, cap - 1, f);
 	fclose(f);
 	buf[n] = 0;
@@ -41,8 +41,8 @@ static int prompt(cli *c, const char *question, char *buf, size_t cap)
 
 	if (fd < 0)
 		return cli_fail(c, EXIT_FAIL,
-				"a passphrase is needed: give --passphrase-file FILE or set "
-				"HAMLET_PASSPHRASE (no terminal to ask on)");
+		                "a passphrase is needed: give --passphrase-file FILE or set "
+		                "HAMLET_PASSPHRASE (no terminal to ask on)");
 	if (write(fd, question, strlen(question)) < 0 || tcgetattr(fd, &old) != 0) {
 		close(fd);
 		return cli_fail(c, EXIT_FAIL, "cannot ask for the passphrase on the terminal");
@@ -75,10 +75,11 @@ int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap)
 		rc = EXIT_OK;
 	} else {
 		rc = prompt(c, "passphrase for this node's key file: ", buf, cap);
-		if (!rc && confirm && !(rc = prompt(c, "the same passphrase again: ", again,
-						    sizeof(again))) &&
+		if (!rc && confirm &&
+		    !(rc = prompt(c, "the same passphrase again: ", again, sizeof(again))) &&
 		    strcmp(buf, again) != 0)
-			rc = cli_fail(c, EXIT_FAIL, "the two passphrases differ; nothing was created");
+			rc = cli_fail(c, EXIT_FAIL,
+			              "the two passphrases differ; nothing was created");
 		hm_wipe(again, sizeof(again));
 	}
 	if (!rc && !buf[0])
@@ -108,16 +109,16 @@ int cli_unlock(cli *c, hm_keyfile_secrets *keys)
 	case HM_OK:
 		return EXIT_OK;
 	case HM_ERR_CRYPTO:
-		return cli_fail(c, EXIT_FAIL, "wrong passphrase for %s (or the key file was altered)",
-				path);
+		return cli_fail(c, EXIT_FAIL,
+		                "wrong passphrase for %s (or the key file was altered)", path);
 	case HM_ERR_TRUNCATED:
 	case HM_ERR_CORRUPT:
 	case HM_ERR_TOO_BIG:
 	case HM_ERR_VERSION:
 		return cli_fail(c, EXIT_FAIL, "the key file %s is damaged: %s", path,
-				hm_strerror(err));
+		                hm_strerror(err));
 	default:
 		return cli_fail(c, EXIT_FAIL, "cannot read the key file %s: %s", path,
-				hm_strerror(err));
+		                hm_strerror(err));
 	}
 }

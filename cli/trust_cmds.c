@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FILE_MAX (1u << 20)
+#define FILE_MAX     (1u << 20)
 #define REPORT_MAGIC "hamlet audit report v1\n"
-#define SIG_PREFIX "signature "
+#define SIG_PREFIX   "signature "
 
 /* Read a whole small file (at most FILE_MAX bytes). *out owned. */
 static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
@@ -45,7 +45,7 @@ static int write_file(cli *c, const char *path, const void *p, size_t n, bool fo
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (force ? 0 : O_EXCL), 0644);
 	if (fd < 0)
 		return cli_fail(c, EXIT_FAIL, "cannot create %s: %s%s", path, strerror(errno),
-				errno == EEXIST ? " (use --force to replace it)" : "");
+		                errno == EEXIST ? " (use --force to replace it)" : "");
 	if (write(fd, p, n) != (ssize_t)n || fsync(fd) != 0) {
 		int e = errno;
 		close(fd);
@@ -83,7 +83,8 @@ static void print_info(const hm_enroll_info *i, bool json)
 	printf("\nrole      %s\nregion    %s\nname      %s\n", hm_role_name(i->role), i->region,
 	       i->name);
 	if (i->not_after) {
-		printf("valid     %" PRIu64 " days\nroot key  ", (i->not_after - i->not_before) / 86400);
+		printf("valid     %" PRIu64 " days\nroot key  ",
+		       (i->not_after - i->not_before) / 86400);
 		out_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
 		fputc('\n', stdout);
 	}
@@ -111,7 +112,7 @@ static int enroll_request(cli *c, const char *out, bool force)
 }
 
 static int enroll_sign(cli *c, const char *req_path, const char *out, uint32_t days,
-		       bool may_enroll, bool force, bool json)
+                       bool may_enroll, bool force, bool json)
 {
 	hm_node *n;
 	uint8_t *req = NULL, *ans = NULL;
@@ -201,7 +202,8 @@ int cmd_enroll(cli *c, int argc, char **argv)
 		} else if (!strcmp(a, "--root") && i + 1 < argc) {
 			root = argv[++i];
 		} else if (a[0] == '-' || file) {
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s' (see `hamlet enroll --help`)", a);
+			return cli_fail(c, EXIT_USAGE,
+			                "unexpected '%s' (see `hamlet enroll --help`)", a);
 		} else {
 			file = a;
 		}
@@ -215,14 +217,16 @@ int cmd_enroll(cli *c, int argc, char **argv)
 		char *end = NULL;
 		unsigned long days = days_s ? strtoul(days_s, &end, 10) : 730;
 		if (!file || !out)
-			return cli_fail(c, EXIT_USAGE, "usage: hamlet enroll sign REQUEST -o ANSWER");
+			return cli_fail(c, EXIT_USAGE,
+			                "usage: hamlet enroll sign REQUEST -o ANSWER");
 		if ((days_s && *end) || days == 0 || days > 3650)
 			return cli_fail(c, EXIT_USAGE, "--days must be 1 to 3650");
 		return enroll_sign(c, file, out, (uint32_t)days, may_enroll, force, json);
 	}
 	if (!strcmp(verb, "accept")) {
 		if (!file)
-			return cli_fail(c, EXIT_USAGE, "usage: hamlet enroll accept ANSWER [--root HEX]");
+			return cli_fail(c, EXIT_USAGE,
+			                "usage: hamlet enroll accept ANSWER [--root HEX]");
 		return enroll_accept(c, file, root, json);
 	}
 	return cli_fail(c, EXIT_USAGE, "enroll takes request, sign or accept, not '%s'", verb);
@@ -255,11 +259,12 @@ int cmd_revoke(cli *c, int argc, char **argv)
 			node_s = argv[i];
 		} else {
 			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-					hm_command("revoke")->usage);
+			                hm_command("revoke")->usage);
 		}
 	}
 	if (!node_s || !after_s || !reason)
-		return cli_fail(c, EXIT_USAGE, "NODE, --after-seq N and --reason TEXT are required");
+		return cli_fail(c, EXIT_USAGE,
+		                "NODE, --after-seq N and --reason TEXT are required");
 	if (hm_node_id_parse(node_s, &id))
 		return cli_fail(c, EXIT_USAGE, "NODE must be a node id (32 hex digits)");
 	after = strtoull(after_s, &end, 10);
@@ -320,20 +325,21 @@ static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 	if (a->json) {
 		fputs(a->norigins++ ? ",{\"origin\":\"" : "{\"origin\":\"", a->f);
 		out_node_id(a->f, &o->origin);
-		fprintf(a->f, "\",\"role\":\"%s\",\"region\":", o->has_cert ? hm_role_name(o->role) : "");
+		fprintf(a->f,
+		        "\",\"role\":\"%s\",\"region\":", o->has_cert ? hm_role_name(o->role) : "");
 		out_json_cstr(a->f, o->region);
 		fprintf(a->f,
-			",\"seq_from\":%d,\"seq_to\":%" PRIu64 ",\"pending_from\":%" PRIu64
-			",\"last_heard\":\"",
-			o->seq ? 1 : 0, o->seq, o->pending_from);
+		        ",\"seq_from\":%d,\"seq_to\":%" PRIu64 ",\"pending_from\":%" PRIu64
+		        ",\"last_heard\":\"",
+		        o->seq ? 1 : 0, o->seq, o->pending_from);
 		out_hlc(a->f, o->last);
 		fprintf(a->f, "\",\"revoked\":%s,\"revoked_after\":%" PRIu64 ",\"findings\":%zu}",
-			o->revoked ? "true" : "false", o->revoked_after, o->findings);
+		        o->revoked ? "true" : "false", o->revoked_after, o->findings);
 		return 0;
 	}
 	out_node_id(a->f, &o->origin);
 	fprintf(a->f, "  %-8s %-24s seq 1..%-6" PRIu64 " last ",
-		o->has_cert ? hm_role_name(o->role) : "?", o->region, o->seq);
+	        o->has_cert ? hm_role_name(o->role) : "?", o->region, o->seq);
 	out_hlc(a->f, o->last);
 	if (o->pending_from)
 		fprintf(a->f, "  GAP %" PRIu64 "..%" PRIu64, o->seq + 1, o->pending_from - 1);
@@ -369,7 +375,8 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 {
 	audit_out a = {f, json, 0, 0};
-	hm_audit_cb only_origins = {audit_origin_cb, NULL, &a}, only_findings = {NULL, audit_finding_cb, &a};
+	hm_audit_cb only_origins = {audit_origin_cb, NULL, &a},
+	            only_findings = {NULL, audit_finding_cb, &a};
 	hm_node_info info;
 	hm_err err;
 
@@ -395,7 +402,7 @@ static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 		fprintf(f, "],\"clean\":%s}\n", *nfindings ? "false" : "true");
 	else
 		fprintf(f, "%s: %zu finding%s\n", *nfindings ? "NOT CLEAN" : "clean", *nfindings,
-			*nfindings == 1 ? "" : "s");
+		        *nfindings == 1 ? "" : "s");
 	return HM_OK;
 }
 
@@ -422,11 +429,12 @@ int cmd_audit(cli *c, int argc, char **argv)
 			sign = true;
 		} else if (!strcmp(argv[i], "--force")) {
 			force = true;
-		} else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
+		} else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
+		           i + 1 < argc) {
 			out = argv[++i];
 		} else {
 			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-					hm_command("audit")->usage);
+			                hm_command("audit")->usage);
 		}
 	}
 	if (sign != (out != NULL))
@@ -457,7 +465,8 @@ int cmd_audit(cli *c, int argc, char **argv)
 		hm_node_info info;
 		hm_hash h;
 		hm_signature sig;
-		char line[256], sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
+		char line[256], sighex[2 * HM_SIGNATURE_BYTES + 1],
+		    pubhex[2 * HM_SIGN_PUB_BYTES + 1];
 		hm_hash_buf(text, tlen, &h);
 		if ((err = hm_node_info_get(n, &info)) || info.role != HM_ROLE_COUNTY)
 			rc = cli_fail(c, EXIT_FAIL, "only the county signs audit reports");
@@ -475,8 +484,9 @@ int cmd_audit(cli *c, int argc, char **argv)
 				memcpy(doc + tlen, line, strlen(line));
 				rc = write_file(c, out, doc, tlen + strlen(line), force);
 				if (!rc)
-					printf("wrote a signed audit report to %s (%zu finding%s)\n",
-					       out, findings, findings == 1 ? "" : "s");
+					printf(
+					    "wrote a signed audit report to %s (%zu finding%s)\n",
+					    out, findings, findings == 1 ? "" : "s");
 			}
 			free(doc);
 		}
@@ -513,7 +523,7 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 			path = argv[i];
 		} else {
 			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-					hm_command("verify-report")->usage);
+			                hm_command("verify-report")->usage);
 		}
 	}
 	if (!path || !root_hex)
@@ -543,10 +553,11 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 	}
 	hm_hash_buf(doc, (size_t)(sigline - (char *)doc), &h);
 	if (!hm_sign_pub_equal(&signer, &root))
-		rc = cli_fail(c, EXIT_FAIL, "%s was not signed by the county of that root key", path);
+		rc = cli_fail(c, EXIT_FAIL, "%s was not signed by the county of that root key",
+		              path);
 	else if (hm_verify_hash(&sig, &root, &h))
-		rc = cli_fail(c, EXIT_FAIL, "%s: the signature does not verify: the report was altered",
-			      path);
+		rc = cli_fail(c, EXIT_FAIL,
+		              "%s: the signature does not verify: the report was altered", path);
 	else
 		printf("%s: signed by the county (root key %.16s...), contents intact\n", path,
 		       root_hex);

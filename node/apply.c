@@ -26,7 +26,7 @@ static void head_encode(uint8_t b[HM_HEAD_BYTES], const hm_vv_entry *e, uint64_t
 }
 
 hm_err hm_head_get(hm_node *n, MDB_txn *txn, const hm_node_id *origin, hm_vv_entry *e,
-		   uint64_t *fork_seq)
+                   uint64_t *fork_seq)
 {
 	MDB_val v;
 	hm_err err = hm_store_get(n, txn, HM_DB_HEADS, origin->b, HM_NODE_ID_BYTES, &v);
@@ -55,7 +55,7 @@ hm_err hm_head_set(hm_node *n, MDB_txn *txn, const hm_vv_entry *e, uint64_t fork
 }
 
 hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
-			   size_t len, enum hm_evidence_kind kind, const char *reason)
+                       size_t len, enum hm_evidence_kind kind, const char *reason)
 {
 	uint8_t key[HM_OPKEY_BYTES + HM_HASH_BYTES];
 	msgpack_sbuffer sb;
@@ -78,15 +78,15 @@ hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const u
 		char hex[2 * HM_NODE_ID_BYTES + 1];
 		hm_node_id_hex(&env->h.origin, hex);
 		hm_logf(&n->log, HM_LOG_WARN, "%s change set %s:%llu: %s",
-			kind == HM_EVIDENCE_FORK ? "forked" : "refused", hex,
-			(unsigned long long)env->h.seq, reason);
+		        kind == HM_EVIDENCE_FORK ? "forked" : "refused", hex,
+		        (unsigned long long)env->h.seq, reason);
 	}
 	return err;
 }
 
 /* Same bytes as held at (origin, seq) in db? */
 static hm_err held_same(hm_node *n, MDB_txn *txn, enum hm_db db, const hm_envelope *env,
-			bool *found, bool *same)
+                        bool *found, bool *same)
 {
 	uint8_t key[HM_OPKEY_BYTES];
 	MDB_val v;
@@ -107,7 +107,7 @@ static hm_err held_same(hm_node *n, MDB_txn *txn, enum hm_db db, const hm_envelo
 }
 
 static hm_err mark_fork(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
-			size_t len, const char *reason)
+                        size_t len, const char *reason)
 {
 	hm_vv_entry e;
 	uint64_t fork_seq;
@@ -122,8 +122,8 @@ static hm_err mark_fork(hm_node *n, MDB_txn *txn, const hm_envelope *env, const 
 }
 
 static hm_err refused(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
-		      size_t len, enum hm_evidence_kind kind, const char *why, hm_apply_stats *st,
-		      hm_apply_outcome *outcome)
+                      size_t len, enum hm_evidence_kind kind, const char *why, hm_apply_stats *st,
+                      hm_apply_outcome *outcome)
 {
 	hm_node_fail(n, kind == HM_EVIDENCE_SCOPE ? HM_ERR_SCHEMA : HM_ERR_CRYPTO, "%s", why);
 	st->refused++;
@@ -132,7 +132,7 @@ static hm_err refused(hm_node *n, MDB_txn *txn, const hm_envelope *env, const ui
 }
 
 static hm_err quarantine(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
-			 size_t len, const char *why, hm_apply_stats *st, hm_apply_outcome *outcome)
+                         size_t len, const char *why, hm_apply_stats *st, hm_apply_outcome *outcome)
 {
 	uint8_t key[HM_OPKEY_BYTES];
 	bool found, same;
@@ -147,13 +147,14 @@ static hm_err quarantine(hm_node *n, MDB_txn *txn, const hm_envelope *env, const
 			return HM_OK;
 		}
 		st->forks++;
-		return mark_fork(n, txn, env, p, len, "a different change set for a seq in quarantine");
+		return mark_fork(n, txn, env, p, len,
+		                 "a different change set for a seq in quarantine");
 	}
 	hm_opkey(key, &env->h.origin, env->h.seq);
 	if ((err = hm_store_put(n, txn, HM_DB_QUARANTINE, key, sizeof(key), p, len)))
 		return err;
 	hm_logf(&n->log, HM_LOG_WARN, "quarantined change set %llu: %s",
-		(unsigned long long)env->h.seq, why);
+	        (unsigned long long)env->h.seq, why);
 	st->quarantined++;
 	*outcome = HM_APPLY_QUARANTINE;
 	return HM_OK;
@@ -176,7 +177,7 @@ static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
 /* Merge every op in a nested transaction, so an op outside the origin's region undoes the
  * ones before it. *scope_fault tells a refused change set from a store failure. */
 static hm_err merge_all(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const hm_envelope *env,
-			bool *scope_fault)
+                        bool *scope_fault)
 {
 	MDB_txn *child;
 	int rc = mdb_txn_begin(n->env, txn, 0, &child);
@@ -198,8 +199,8 @@ static hm_err merge_all(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const hm_enve
 
 /* Apply a change set known to be next in its origin's order. */
 static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
-			 const uint8_t *p, size_t len, bool local, uint64_t fork_seq,
-			 hm_apply_stats *st, hm_apply_outcome *outcome)
+                         const uint8_t *p, size_t len, bool local, uint64_t fork_seq,
+                         hm_apply_stats *st, hm_apply_outcome *outcome)
 {
 	uint8_t key[HM_OPKEY_BYTES];
 	hm_vv_entry e = {0};
@@ -210,24 +211,24 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 
 	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + n->max_drift_ms)
 		return quarantine(n, txn, env, p, len, "its clock is beyond the allowed drift", st,
-				  outcome);
+		                  outcome);
 	if ((err = hm_trust_open_body(n, txn, env, m, &no_key, &why))) {
 		if (no_key)
 			return quarantine(n, txn, env, p, len, why, st, outcome);
 		if (err == HM_ERR_NOMEM)
 			return err;
 		return refused(n, txn, env, p, len,
-			       err == HM_ERR_CRYPTO ? HM_EVIDENCE_FORGED : HM_EVIDENCE_REFUSED, why,
-			       st, outcome);
+		               err == HM_ERR_CRYPTO ? HM_EVIDENCE_FORGED : HM_EVIDENCE_REFUSED, why,
+		               st, outcome);
 	}
 	if (!system_ops_allowed(n, env))
 		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE,
-			       "only the county writes revocations and data keys", st, outcome);
+		               "only the county writes revocations and data keys", st, outcome);
 	if ((err = merge_all(n, txn, m, env, &scope_fault))) {
 		if (!scope_fault)
 			return err;
 		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE, hm_node_errmsg(n), st,
-			       outcome);
+		               outcome);
 	}
 	hm_opkey(key, &env->h.origin, env->h.seq);
 	if ((err = hm_store_put(n, txn, HM_DB_OPLOG, key, sizeof(key), p, len)))
@@ -246,7 +247,7 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 }
 
 static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
-			bool local, hm_apply_stats *st, hm_apply_outcome *outcome)
+                        bool local, hm_apply_stats *st, hm_apply_outcome *outcome)
 {
 	hm_envelope env;
 	hm_vv_entry head;
@@ -281,13 +282,14 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	if (env.h.seq <= head.seq) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
-		return mark_fork(n, txn, &env, p, len, "a different change set for a seq already held");
+		return mark_fork(n, txn, &env, p, len,
+		                 "a different change set for a seq already held");
 	}
 	if (fork_seq && env.h.seq >= fork_seq) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
 		return hm_evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
-				       "the origin equivocated earlier; nothing beyond is applied");
+		                       "the origin equivocated earlier; nothing beyond is applied");
 	}
 	if (env.h.seq > head.seq + 1) {
 		uint8_t key[HM_OPKEY_BYTES];
@@ -299,14 +301,15 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 			return HM_OK;
 		}
 		if (found && !verified)
-			return refused(n, txn, &env, p, len, HM_EVIDENCE_REFUSED,
-				       "differs from a pending change set and cannot be verified yet",
-				       st, outcome);
+			return refused(
+			    n, txn, &env, p, len, HM_EVIDENCE_REFUSED,
+			    "differs from a pending change set and cannot be verified yet", st,
+			    outcome);
 		if (found) {
 			st->forks++;
 			*outcome = HM_APPLY_FORK;
 			return mark_fork(n, txn, &env, p, len,
-					 "a different change set for a seq already pending");
+			                 "a different change set for a seq already pending");
 		}
 		hm_opkey(key, &env.h.origin, env.h.seq);
 		if ((err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
@@ -318,14 +321,15 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	if (!hm_hash_equal(&env.h.prev, &head.hash)) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
-		return mark_fork(n, txn, &env, p, len,
-				 "prev does not match the change set held before it (a forked chain)");
+		return mark_fork(
+		    n, txn, &env, p, len,
+		    "prev does not match the change set held before it (a forked chain)");
 	}
 	return apply_next(n, txn, m, &env, p, len, local, fork_seq, st, outcome);
 }
 
 hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
-		    bool local, hm_apply_stats *st, hm_apply_outcome *outcome)
+                    bool local, hm_apply_stats *st, hm_apply_outcome *outcome)
 {
 	uint8_t *copy = NULL;
 	hm_node_id origin;
@@ -396,7 +400,7 @@ static hm_err apply_txn(hm_node *n, MDB_txn *txn, void *arg)
 	for (size_t i = 0; i < a->n; i++) {
 		hm_apply_outcome out;
 		if ((err = hm_apply_one(n, txn, &a->m, a->envs[i].p, a->envs[i].n, false, &a->st,
-					&out)))
+		                        &out)))
 			return err;
 		if (a->outcomes)
 			a->outcomes[i] = out;
@@ -416,15 +420,16 @@ static void stats_add(hm_apply_stats *to, const hm_apply_stats *from)
 }
 
 hm_err hm_node_apply(hm_node *n, const hm_bytes *envs, size_t count, hm_apply_stats *stats,
-		     hm_apply_outcome *outcomes)
+                     hm_apply_outcome *outcomes)
 {
 	apply_ctx a = {.envs = envs, .n = count, .outcomes = outcomes};
 	hm_err err;
 
 	if (n->trust && !n->enrolled)
-		return hm_node_fail(n, HM_ERR_CRYPTO,
-				    "this node is not enrolled yet: it has no root of trust to verify "
-				    "change sets against (run `hamlet enroll accept` first)");
+		return hm_node_fail(
+		    n, HM_ERR_CRYPTO,
+		    "this node is not enrolled yet: it has no root of trust to verify "
+		    "change sets against (run `hamlet enroll accept` first)");
 	if ((err = hm_merge_ctx_init(&a.m)))
 		return err;
 	err = hm_store_write(n, apply_txn, &a);

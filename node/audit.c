@@ -21,7 +21,7 @@ typedef struct audit {
 } audit;
 
 static void report(audit *a, hm_finding_kind kind, const hm_node_id *origin, uint64_t seq,
-		   const hm_hash *id, const char *reason)
+                   const hm_hash *id, const char *reason)
 {
 	hm_audit_finding f = {kind, *origin, seq, {{0}}, reason};
 	if (id)
@@ -53,8 +53,8 @@ static const char *scope_fault(const hm_envelope *env, const char *region)
 
 /* Verify one held envelope; *prev and *last_hlc carry the chain along the origin's seqs. */
 static hm_err check_envelope(audit *a, const hm_cert *cert, bool has_cert, uint64_t revoked_after,
-			     bool revoked, const MDB_val *v, uint64_t want_seq, hm_hash *prev,
-			     hm_hlc *last_hlc)
+                             bool revoked, const MDB_val *v, uint64_t want_seq, hm_hash *prev,
+                             hm_hlc *last_hlc)
 {
 	hm_node *n = a->n;
 	hm_envelope env;
@@ -90,8 +90,8 @@ static hm_err check_envelope(audit *a, const hm_cert *cert, bool has_cert, uint6
 		uint64_t t = HM_HLC_MS(env.h.hlc) / 1000;
 		hm_envelope_signed_hash(&env.header_bytes, &env.body_bytes, &h);
 		if (env.sig.n != HM_SIGNATURE_BYTES)
-			return report(a, HM_FINDING_BAD_SIGNATURE, &env.h.origin, env.h.seq, &env.id,
-				      "unsigned"),
+			return report(a, HM_FINDING_BAD_SIGNATURE, &env.h.origin, env.h.seq,
+			              &env.id, "unsigned"),
 			       HM_OK;
 		memcpy(sig.b, env.sig.p, HM_SIGNATURE_BYTES);
 		if (hm_verify_hash(&sig, &cert->sign_pub, &h))
@@ -112,7 +112,8 @@ static hm_err check_envelope(audit *a, const hm_cert *cert, bool has_cert, uint6
 		report(a, HM_FINDING_BAD_SIGNATURE, &env.h.origin, env.h.seq, &env.id, why);
 		return err == HM_ERR_NOMEM ? err : HM_OK;
 	}
-	if (!hm_region_contains(cert->region, env.h.region) || (why = scope_fault(&env, cert->region)))
+	if (!hm_region_contains(cert->region, env.h.region) ||
+	    (why = scope_fault(&env, cert->region)))
 		report(a, HM_FINDING_OUT_OF_SCOPE, &env.h.origin, env.h.seq, &env.id,
 		       why ? why : "its region lies outside the origin's");
 	return HM_OK;
@@ -128,8 +129,8 @@ static uint64_t lowest_pending(audit *a, const hm_node_id *origin)
 	hm_opkey(key, origin, 0);
 	if (mdb_cursor_open(a->txn, a->n->dbi[HM_DB_PENDING], &cur))
 		return 0;
-	if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
-	    k.mv_size == HM_OPKEY_BYTES && memcmp(k.mv_data, origin->b, HM_NODE_ID_BYTES) == 0)
+	if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == HM_OPKEY_BYTES &&
+	    memcmp(k.mv_data, origin->b, HM_NODE_ID_BYTES) == 0)
 		seq = hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES);
 	mdb_cursor_close(cur);
 	return seq;
@@ -160,7 +161,7 @@ static hm_err audit_origin(audit *a, const hm_vv_entry *head, MDB_cursor *oplog)
 		snprintf(o.region, sizeof(o.region), "%s", cert.region);
 	}
 	if (hm_store_get(a->n, a->txn, HM_DB_REVOKED, head->origin.b, HM_NODE_ID_BYTES, &rv) ==
-		    HM_OK &&
+	        HM_OK &&
 	    rv.mv_size >= 8) {
 		o.revoked = true;
 		o.revoked_after = hm_be64_get(rv.mv_data);
@@ -171,7 +172,7 @@ static hm_err audit_origin(audit *a, const hm_vv_entry *head, MDB_cursor *oplog)
 		if (memcmp(k.mv_data, head->origin.b, HM_NODE_ID_BYTES) != 0)
 			break;
 		if ((err = check_envelope(a, o.has_cert ? &cert : NULL, o.has_cert, o.revoked_after,
-					  o.revoked, &v, want, &prev, &last)))
+		                          o.revoked, &v, want, &prev, &last)))
 			return err;
 	}
 	if (want - 1 != head->seq)
@@ -180,7 +181,7 @@ static hm_err audit_origin(audit *a, const hm_vv_entry *head, MDB_cursor *oplog)
 	if ((o.pending_from = lowest_pending(a, &head->origin))) {
 		char why[128];
 		snprintf(why, sizeof(why), "seq %llu to %llu never arrived; later ones wait",
-			 (unsigned long long)head->seq + 1, (unsigned long long)o.pending_from - 1);
+		         (unsigned long long)head->seq + 1, (unsigned long long)o.pending_from - 1);
 		report(a, HM_FINDING_GAP, &head->origin, head->seq + 1, NULL, why);
 	}
 	o.findings = a->findings - before;
@@ -234,9 +235,10 @@ static hm_err audit_evidence(audit *a)
 			memcpy(origin.b, k.mv_data, HM_NODE_ID_BYTES);
 			if (dbs[d] == HM_DB_QUARANTINE) {
 				hm_hash_buf(v.mv_data, v.mv_size, &id);
-				report(a, HM_FINDING_CLOCK, &origin,
-				       hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES), &id,
-				       "held in quarantine: clock too far ahead, or no data key yet");
+				report(
+				    a, HM_FINDING_CLOCK, &origin,
+				    hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES), &id,
+				    "held in quarantine: clock too far ahead, or no data key yet");
 				continue;
 			}
 			if (k.mv_size == HM_OPKEY_BYTES + HM_HASH_BYTES)

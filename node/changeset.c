@@ -54,7 +54,7 @@ void hm_header_encode(const hm_header *h, msgpack_sbuffer *out)
 }
 
 hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
-			  const hm_identity *ident, msgpack_sbuffer *out)
+                          const hm_identity *ident, msgpack_sbuffer *out)
 {
 	msgpack_sbuffer hb;
 	msgpack_packer pk;
@@ -64,7 +64,6 @@ hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
 
 	msgpack_sbuffer_init(&hb);
 	hm_header_encode(h, &hb);
-
 
 	if (ident) {
 		hm_bytes hbytes = {(const uint8_t *)hb.data, hb.size}, bbytes = {body, body_len};
@@ -89,7 +88,7 @@ hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
 	} while (0)
 
 static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_header *h,
-			    const char **why)
+                            const char **why)
 {
 	msgpack_object o;
 	const msgpack_object *a;
@@ -127,7 +126,8 @@ static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_h
 	if (!hm_mp_str_copy(&a[8], h->key_scope, sizeof(h->key_scope)) ||
 	    (h->key_scope[0] && !hm_region_valid(h->key_scope)) ||
 	    (h->key_scope[0] != 0) != ((h->codec & HM_CODEC_SEALED) != 0))
-		BAD(HM_ERR_CORRUPT, "header key scope is not a region, or disagrees with the codec");
+		BAD(HM_ERR_CORRUPT,
+		    "header key scope is not a region, or disagrees with the codec");
 	h->certs.p = NULL, h->certs.n = 0;
 	if (a[9].type != MSGPACK_OBJECT_NIL &&
 	    (!hm_mp_bin(&a[9], &h->certs.p, &h->certs.n) || h->certs.n == 0 ||
@@ -137,7 +137,7 @@ static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_h
 }
 
 hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
-			const char **why)
+                        const char **why)
 {
 	msgpack_object o;
 	const msgpack_object *a;
@@ -188,7 +188,8 @@ static const hm_collection_def *op_collection(const msgpack_object *o)
 
 static hm_err op_check_fields(const hm_collection_def *c, const msgpack_object *m, const char **why)
 {
-	if (m->type != MSGPACK_OBJECT_MAP || m->via.map.size == 0 || m->via.map.size > HM_FIELDS_MAX)
+	if (m->type != MSGPACK_OBJECT_MAP || m->via.map.size == 0 ||
+	    m->via.map.size > HM_FIELDS_MAX)
 		BAD(HM_ERR_CORRUPT, "operation fields are not a map of 1 to 64 entries");
 	for (uint32_t i = 0; i < m->via.map.size; i++) {
 		const msgpack_object_kv *kv = &m->via.map.ptr[i];
@@ -234,9 +235,11 @@ hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **
 		if (!hm_mp_uint(&a[0], &kind) || kind > HM_OP_DEL)
 			BAD(HM_ERR_CORRUPT, "an operation kind is unknown");
 		if (!(c = op_collection(&a[1])))
-			BAD(HM_ERR_SCHEMA, "an operation names a collection the schema does not know");
+			BAD(HM_ERR_SCHEMA,
+			    "an operation names a collection the schema does not know");
 		if (!id_valid(&a[2]))
-			BAD(HM_ERR_CORRUPT, "an operation's record id is empty, too long or has control characters");
+			BAD(HM_ERR_CORRUPT, "an operation's record id is empty, too long or has "
+			                    "control characters");
 		if (kind == HM_OP_DEL) {
 			if (op->via.array.size != 3)
 				BAD(HM_ERR_CORRUPT, "a delete operation has extra parts");
@@ -245,7 +248,8 @@ hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **
 			continue;
 		}
 		if (op->via.array.size != 4)
-			BAD(HM_ERR_CORRUPT, "a put operation is not [kind, collection, id, fields]");
+			BAD(HM_ERR_CORRUPT,
+			    "a put operation is not [kind, collection, id, fields]");
 		if ((err = op_check_fields(c, &a[3], why)))
 			return err;
 	}

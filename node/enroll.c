@@ -23,8 +23,9 @@
 #define REQ_MAGIC "HMREQ\0\0\1"
 #define ANS_MAGIC "HMENR\0\0\1"
 #define MAGIC_LEN 8
-#define ANSWER_MAX (MAGIC_LEN + 32 + 1 + HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES) + 1 + \
-		    8 * (1 + HM_REGION_MAX + 4 + HM_BOX_SEALED_BYTES) + HM_SIGNATURE_BYTES)
+#define ANSWER_MAX                                                                                 \
+	(MAGIC_LEN + 32 + 1 + HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES) + 1 +                    \
+	 8 * (1 + HM_REGION_MAX + 4 + HM_BOX_SEALED_BYTES) + HM_SIGNATURE_BYTES)
 
 typedef struct reader {
 	const uint8_t *p;
@@ -152,7 +153,8 @@ typedef struct sign_ctx {
 } sign_ctx;
 
 /* The data keys the new node is entitled to: the county-wide one and its township's (created
- * on first need by the county; a township issuer holds both). Sealed to its X25519 key, appended to the answer at *off. */
+ * on first need by the county; a township issuer holds both). Sealed to its X25519 key, appended to
+ * the answer at *off. */
 static hm_err append_keys(hm_node *n, MDB_txn *txn, const request *q, uint8_t *buf, size_t *off)
 {
 	char scopes[2][HM_REGION_MAX + 1];
@@ -161,7 +163,7 @@ static hm_err append_keys(hm_node *n, MDB_txn *txn, const request *q, uint8_t *b
 
 	/* The county-wide scope is the first segment of any region in the county. */
 	snprintf(scopes[0], sizeof(scopes[0]), "%.*s", (int)strcspn(q->info.region, "/"),
-		 q->info.region);
+	         q->info.region);
 	hm_trust_key_scope(q->info.region, scopes[1]);
 	for (int i = 0; i < 2; i++) {
 		uint8_t key[HM_DATA_KEY_BYTES];
@@ -179,7 +181,7 @@ static hm_err append_keys(hm_node *n, MDB_txn *txn, const request *q, uint8_t *b
 		if (err) {
 			hm_wipe(key, sizeof(key));
 			return hm_node_fail(n, err == HM_ERR_NOT_FOUND ? HM_ERR_CRYPTO : err,
-					    "this node holds no data key for %s", scopes[i]);
+			                    "this node holds no data key for %s", scopes[i]);
 		}
 		buf[(*off)++] = (uint8_t)sn;
 		memcpy(buf + *off, scopes[i], sn), *off += sn;
@@ -216,20 +218,21 @@ static hm_err sign_txn(hm_node *n, MDB_txn *txn, void *arg)
 		return hm_node_fail(n, HM_ERR_CRYPTO, "this node has no certificate to issue from");
 	if (nc >= HM_CERT_CHAIN_MAX)
 		return hm_node_fail(n, HM_ERR_CRYPTO, "a %s cannot enroll other nodes",
-				    hm_role_name(n->role));
+		                    hm_role_name(n->role));
 	cert = &chain[nc];
 	subject.id = q->info.node, subject.sign_pub = q->sign_pub, subject.box_pub = q->box_pub;
 	hm_random_bytes(&serial, sizeof(serial));
 	if ((err = hm_cert_init(cert, &subject, serial >> 1, q->info.role, q->info.region,
-				now - 3600, now + (uint64_t)s->valid_days * 86400,
-				s->may_enroll ? HM_CERT_MAY_ENROLL : 0)) ||
+	                        now - 3600, now + (uint64_t)s->valid_days * 86400,
+	                        s->may_enroll ? HM_CERT_MAY_ENROLL : 0)) ||
 	    (err = hm_cert_sign(cert, &n->ident)))
-		return hm_node_fail(n, err, "the request's role and region do not make a certificate");
+		return hm_node_fail(n, err,
+		                    "the request's role and region do not make a certificate");
 	if (hm_cert_chain_verify(&n->root, chain, nc + 1, now, &fault, NULL))
-		return hm_node_fail(n, fault == HM_CERT_FAULT_REGION ? HM_ERR_SCHEMA : HM_ERR_CRYPTO,
-				    "cannot enroll a %s of %s from here: %s",
-				    hm_role_name(q->info.role), q->info.region,
-				    hm_cert_fault_str(fault));
+		return hm_node_fail(
+		    n, fault == HM_CERT_FAULT_REGION ? HM_ERR_SCHEMA : HM_ERR_CRYPTO,
+		    "cannot enroll a %s of %s from here: %s", hm_role_name(q->info.role),
+		    q->info.region, hm_cert_fault_str(fault));
 	if (!(buf = malloc(ANSWER_MAX)))
 		return HM_ERR_NOMEM;
 	memcpy(buf, ANS_MAGIC, MAGIC_LEN), off = MAGIC_LEN;
@@ -259,7 +262,7 @@ fail:
 }
 
 hm_err hm_enroll_sign(hm_node *n, const uint8_t *req, size_t len, uint32_t valid_days,
-		      bool may_enroll, uint8_t **out, size_t *out_len, hm_enroll_info *info)
+                      bool may_enroll, uint8_t **out, size_t *out_len, hm_enroll_info *info)
 {
 	request q;
 	sign_ctx s = {.q = &q, .valid_days = valid_days, .may_enroll = may_enroll};
@@ -267,11 +270,12 @@ hm_err hm_enroll_sign(hm_node *n, const uint8_t *req, size_t len, uint32_t valid
 
 	*out = NULL;
 	if (!n->trust || !n->enrolled)
-		return hm_node_fail(n, HM_ERR_CRYPTO, "only an enrolled county or township enrolls");
+		return hm_node_fail(n, HM_ERR_CRYPTO,
+		                    "only an enrolled county or township enrolls");
 	if ((err = request_parse(req, len, &q)))
 		return hm_node_fail(n, err, "the request is %s",
-				    err == HM_ERR_CRYPTO ? "not signed by the key it carries"
-							 : "not a well-formed enrollment request");
+		                    err == HM_ERR_CRYPTO ? "not signed by the key it carries"
+		                                         : "not a well-formed enrollment request");
 	if (valid_days == 0 || valid_days > 3650)
 		return hm_node_fail(n, HM_ERR_INVALID, "validity must be 1 to 3650 days");
 	if ((err = hm_store_write(n, sign_txn, &s)))
@@ -310,7 +314,8 @@ static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 	memcpy(root.b, rootp, 32);
 	nc = take_u8(&r);
 	if (nc < 2 || nc > HM_CERT_CHAIN_MAX)
-		return hm_node_fail(n, HM_ERR_CORRUPT, "the answer's chain has %zu certificates", nc);
+		return hm_node_fail(n, HM_ERR_CORRUPT, "the answer's chain has %zu certificates",
+		                    nc);
 	for (size_t i = 0; i < nc; i++) {
 		size_t cl = (size_t)take_u8(&r) << 8;
 		const uint8_t *cb;
@@ -318,21 +323,23 @@ static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 		if (!(cb = take(&r, cl)))
 			goto truncated;
 		if (hm_cert_decode(&chain[i], cb, cl))
-			return hm_node_fail(n, HM_ERR_CORRUPT, "certificate %zu does not decode", i);
+			return hm_node_fail(n, HM_ERR_CORRUPT, "certificate %zu does not decode",
+			                    i);
 	}
 	nk = take_u8(&r);
 	if (r.bad)
 		goto truncated;
 	if (a->pin && !hm_sign_pub_equal(a->pin, &root))
-		return hm_node_fail(n, HM_ERR_CRYPTO, "the answer's root key is not the expected one");
+		return hm_node_fail(n, HM_ERR_CRYPTO,
+		                    "the answer's root key is not the expected one");
 	if (hm_cert_chain_verify(&root, chain, nc, hm_now_ms(n) / 1000, &fault, NULL))
 		return hm_node_fail(n, HM_ERR_CRYPTO, "the certificate chain does not verify: %s",
-				    hm_cert_fault_str(fault));
+		                    hm_cert_fault_str(fault));
 	if (!hm_node_id_equal(&chain[nc - 1].node, &n->self) ||
 	    !hm_sign_pub_equal(&chain[nc - 1].sign_pub, &n->ident.sign_pub) ||
 	    chain[nc - 1].role != n->role || strcmp(chain[nc - 1].region, n->region) != 0)
 		return hm_node_fail(n, HM_ERR_CRYPTO,
-				    "the certificate is not this node's (id, key, role or region)");
+		                    "the certificate is not this node's (id, key, role or region)");
 	for (size_t i = 0; i < nk; i++) {
 		char scope[HM_REGION_MAX + 1];
 		const uint8_t *ep, *sealed;
@@ -341,12 +348,13 @@ static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 		if (!take_str(&r, scope, sizeof(scope)) || !(ep = take(&r, 4)) ||
 		    !(sealed = take(&r, HM_BOX_SEALED_BYTES)))
 			goto truncated;
-		epoch = (uint32_t)ep[0] << 24 | (uint32_t)ep[1] << 16 | (uint32_t)ep[2] << 8 | ep[3];
-		if (!hm_region_valid(scope) || !epoch ||
-		    !hm_region_contains(scope, n->region))
+		epoch =
+		    (uint32_t)ep[0] << 24 | (uint32_t)ep[1] << 16 | (uint32_t)ep[2] << 8 | ep[3];
+		if (!hm_region_valid(scope) || !epoch || !hm_region_contains(scope, n->region))
 			return hm_node_fail(n, HM_ERR_CORRUPT, "a data key is for a foreign scope");
 		if (hm_box_seal_open(key, &n->ident, sealed))
-			return hm_node_fail(n, HM_ERR_CRYPTO, "a data key was not sealed to this node");
+			return hm_node_fail(n, HM_ERR_CRYPTO,
+			                    "a data key was not sealed to this node");
 		err = hm_trust_key_store(n, txn, scope, epoch, key);
 		hm_wipe(key, sizeof(key));
 		if (err)
@@ -378,7 +386,7 @@ truncated:
 }
 
 hm_err hm_enroll_accept(hm_node *n, const uint8_t *answer, size_t len, const hm_sign_pub *pin,
-			hm_enroll_info *info)
+                        hm_enroll_info *info)
 {
 	accept_ctx a = {.ans = answer, .len = len, .pin = pin};
 	hm_err err;
@@ -408,7 +416,7 @@ typedef struct entitled {
 
 /* Every certified node whose region lies in scope, except the revoked one. */
 static hm_err collect_entitled(hm_node *n, const char *scope, const hm_node_id *revoked,
-			       entitled *e)
+                               entitled *e)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -427,8 +435,8 @@ static hm_err collect_entitled(hm_node *n, const char *scope, const hm_node_id *
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		hm_cert c;
 		MDB_val rv;
-		if (hm_cert_decode(&c, v.mv_data, v.mv_size) || hm_node_id_equal(&c.node, revoked) ||
-		    !hm_region_contains(scope, c.region))
+		if (hm_cert_decode(&c, v.mv_data, v.mv_size) ||
+		    hm_node_id_equal(&c.node, revoked) || !hm_region_contains(scope, c.region))
 			continue;
 		if (hm_store_get(n, txn, HM_DB_REVOKED, c.node.b, HM_NODE_ID_BYTES, &rv) == HM_OK)
 			continue; /* revoked earlier */
@@ -493,7 +501,7 @@ out:
 }
 
 hm_err hm_node_revoke(hm_node *n, const hm_node_id *node, uint64_t after_seq, const char *reason,
-		      hm_changeset_info *info)
+                      hm_changeset_info *info)
 {
 	char hex[2 * HM_NODE_ID_BYTES + 1], id[HM_ID_MAX + 1], township[HM_REGION_MAX + 1];
 	hm_write *w = NULL;

@@ -62,7 +62,7 @@ void hm_merge_ctx_release(hm_merge_ctx *m)
 }
 
 size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
-		     size_t idn)
+                     size_t idn)
 {
 	if (cn + 1 + idn > cap)
 		return 0;
@@ -73,7 +73,7 @@ size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, cons
 }
 
 static bool stamp_decode(const msgpack_object *hlc, const msgpack_object *origin,
-			 const msgpack_object *seq, hm_stamp *s)
+                         const msgpack_object *seq, hm_stamp *s)
 {
 	const uint8_t *b;
 	size_t n;
@@ -115,7 +115,8 @@ hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec 
 		f->name = kv->key.via.str.ptr;
 		f->name_len = kv->key.via.str.size;
 		f->counter = false;
-		if (hm_mp_to_value(&e[0], &f->value) || !stamp_decode(&e[1], &e[2], &e[3], &f->stamp))
+		if (hm_mp_to_value(&e[0], &f->value) ||
+		    !stamp_decode(&e[1], &e[2], &e[3], &f->stamp))
 			return HM_ERR_CORRUPT;
 	}
 	return HM_OK;
@@ -181,8 +182,8 @@ const hm_rfield *hm_rec_find(const hm_rec *r, const char *name, size_t len)
 
 /* Queue a conflict-log entry; it is written after the record, because values borrow pages of
  * the current transaction that a write may move. */
-static void conflict_queue(hm_merge_ctx *m, const char *coll, size_t cn, const char *id,
-			   size_t idn, const hm_rfield *loser, const hm_stamp *winner, bool by_delete)
+static void conflict_queue(hm_merge_ctx *m, const char *coll, size_t cn, const char *id, size_t idn,
+                           const hm_rfield *loser, const hm_stamp *winner, bool by_delete)
 {
 	uint8_t key[HM_NAME_MAX * 2 + HM_ID_MAX + 3 + 8 + HM_NODE_ID_BYTES];
 	size_t kn = 0;
@@ -232,7 +233,7 @@ static hm_err conflicts_flush(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 		vlen = (uint32_t)p[2 + klen] << 24 | (uint32_t)p[3 + klen] << 16 |
 		       (uint32_t)p[4 + klen] << 8 | p[5 + klen];
 		if ((err = hm_seal_put(n, txn, HM_DB_CONFLICTS, p + 2, klen, p + 6 + klen, vlen,
-				       &m->sealbuf)))
+		                       &m->sealbuf)))
 			return err;
 		m->conflicts++;
 		off += 6u + klen + vlen;
@@ -269,7 +270,7 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 	/* The region field says where a record lives, deleted or not: plain lww, so that where a
 	 * tombstone lives does not depend on arrival order. */
 	bool region = in->name_len == strlen(op->c->region_field) &&
-		      memcmp(in->name, op->c->region_field, in->name_len) == 0;
+	              memcmp(in->name, op->c->region_field, in->name_len) == 0;
 
 	if (!region && r->tomb.hlc && hm_stamp_cmp(&in->stamp, &r->tomb) < 0) {
 		if (!same_origin(&in->stamp, &r->tomb))
@@ -282,7 +283,8 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 	}
 	if (hm_stamp_cmp(&in->stamp, &held->stamp) >= 0) {
 		if (lost(held, in))
-			conflict_queue(m, op->coll, op->cn, op->id, op->idn, held, &in->stamp, false);
+			conflict_queue(m, op->coll, op->cn, op->id, op->idn, held, &in->stamp,
+			               false);
 		*held = *in;
 	} else if (lost(in, held)) {
 		conflict_queue(m, op->coll, op->cn, op->id, op->idn, in, &held->stamp, false);
@@ -304,7 +306,7 @@ static void put_counter(hm_rec *r, const hm_rfield *in)
 }
 
 static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object *fields,
-			bool existed)
+                        bool existed)
 {
 	hm_rec *r = &m->cur;
 
@@ -321,12 +323,14 @@ static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object 
 				lost.stamp = op->s;
 				if (hm_mp_to_value(&fields->via.map.ptr[i].val, &lost.value))
 					return HM_ERR_CORRUPT;
-				conflict_queue(m, op->coll, op->cn, op->id, op->idn, &lost, held, false);
+				conflict_queue(m, op->coll, op->cn, op->id, op->idn, &lost, held,
+				               false);
 			}
 			return HM_OK;
 		}
 		for (size_t i = 0; i < r->nf; i++)
-			conflict_queue(m, op->coll, op->cn, op->id, op->idn, &r->f[i], &op->s, false);
+			conflict_queue(m, op->coll, op->cn, op->id, op->idn, &r->f[i], &op->s,
+			               false);
 		r->nf = 0;
 	}
 	for (uint32_t i = 0; i < fields->via.map.size; i++) {
@@ -363,7 +367,7 @@ static void merge_del(hm_merge_ctx *m, const op_ref *op)
 	for (size_t i = 0; i < r->nf; i++) {
 		hm_rfield *f = &r->f[i];
 		bool region = f->name_len == strlen(op->c->region_field) &&
-			      memcmp(f->name, op->c->region_field, f->name_len) == 0;
+		              memcmp(f->name, op->c->region_field, f->name_len) == 0;
 		if (f->counter || region || hm_stamp_cmp(&f->stamp, &op->s) > 0) {
 			r->f[kept++] = *f;
 			continue;
@@ -378,7 +382,7 @@ static void merge_del(hm_merge_ctx *m, const op_ref *op)
  * the origin's region (its certificate's) and in the change set's header region (what routing
  * trusts). A record that has no region yet must get one from the op. HM_ERR_SCHEMA when not. */
 static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op, const hm_rec *cur,
-			  const msgpack_object *fields)
+                          const msgpack_object *fields)
 {
 	char now_buf[HM_REGION_MAX + 1], new_buf[HM_REGION_MAX + 1];
 	const char *now = hm_rec_region(op->c, cur, now_buf, sizeof(now_buf)), *moved = NULL;
@@ -389,23 +393,24 @@ static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op, 
 		    hm_mp_str_copy(&fields->via.map.ptr[i].val, new_buf, sizeof(new_buf)))
 			moved = new_buf;
 	if (!now && !moved)
-		return hm_node_fail(n, HM_ERR_SCHEMA, "%s/%.*s has no region: a new record needs '%s'",
-				    op->c->name, (int)op->idn, op->id, op->c->region_field);
+		return hm_node_fail(n, HM_ERR_SCHEMA,
+		                    "%s/%.*s has no region: a new record needs '%s'", op->c->name,
+		                    (int)op->idn, op->id, op->c->region_field);
 	if (now && (!hm_region_contains(env->origin_region, now) ||
-		    !hm_region_contains(env->h.region, now)))
+	            !hm_region_contains(env->h.region, now)))
 		bad = now;
 	else if (moved && (!hm_region_contains(env->origin_region, moved) ||
-			   !hm_region_contains(env->h.region, moved)))
+	                   !hm_region_contains(env->h.region, moved)))
 		bad = moved;
 	if (bad)
 		return hm_node_fail(n, HM_ERR_SCHEMA,
-				    "%s/%.*s lies in %s, outside the writer's region %s",
-				    op->c->name, (int)op->idn, op->id, bad, env->origin_region);
+		                    "%s/%.*s lies in %s, outside the writer's region %s",
+		                    op->c->name, (int)op->idn, op->id, bad, env->origin_region);
 	return HM_OK;
 }
 
 hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,
-		   hm_merge_ctx *m)
+                   hm_merge_ctx *m)
 {
 	const msgpack_object *a = opo->via.array.ptr;
 	uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
@@ -437,7 +442,7 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 	memset(&m->cur.tomb, 0, sizeof(m->cur.tomb));
 	if (existed && hm_rec_decode(cur.mv_data, cur.mv_size, &m->zone, &m->cur))
 		return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%.*s is corrupt",
-				    op.c->name, (int)op.idn, op.id);
+		                    op.c->name, (int)op.idn, op.id);
 	for (size_t i = 0; i < m->cur.nf; i++) {
 		char fname[HM_NAME_MAX + 1];
 		const hm_field_def *def;
@@ -458,7 +463,7 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 	qsort(m->cur.f, m->cur.nf, sizeof(m->cur.f[0]), field_cmp);
 	hm_rec_encode(&m->cur, &m->rec);
 	if ((err = hm_seal_put(n, txn, HM_DB_RECORDS, key, kn, m->rec.data, m->rec.size,
-			       &m->sealbuf)))
+	                       &m->sealbuf)))
 		return err;
 	return conflicts_flush(n, txn, m);
 }

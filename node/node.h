@@ -30,14 +30,14 @@
 #include "crypto.h"
 
 /* ---- Limits on what hamlet accepts from outside (checked before any allocation). ---- */
-#define HM_ENVELOPE_MAX (16u << 20)   /* bytes in one change-set envelope */
-#define HM_OPS_MAX 200000u            /* operations in one change set */
-#define HM_FIELDS_MAX 64u             /* fields in one operation or record */
-#define HM_NAME_MAX 64u               /* collection and field names */
-#define HM_ID_MAX 128u                /* record ids */
-#define HM_STR_MAX 4096u              /* string values */
-#define HM_DEPTH_MAX 8u               /* msgpack nesting */
-#define HM_DRIFT_DEFAULT_MS 86400000u /* 1 day */
+#define HM_ENVELOPE_MAX     (16u << 20) /* bytes in one change-set envelope */
+#define HM_OPS_MAX          200000u     /* operations in one change set */
+#define HM_FIELDS_MAX       64u         /* fields in one operation or record */
+#define HM_NAME_MAX         64u         /* collection and field names */
+#define HM_ID_MAX           128u        /* record ids */
+#define HM_STR_MAX          4096u       /* string values */
+#define HM_DEPTH_MAX        8u          /* msgpack nesting */
+#define HM_DRIFT_DEFAULT_MS 86400000u   /* 1 day */
 
 /* "county", "township", "village"; "unknown" otherwise. */
 const char *hm_role_name(hm_role role);
@@ -124,8 +124,8 @@ const hm_field_def *hm_schema_field(const hm_collection_def *c, const char *name
 
 /* Parse text into a value of the field's type ("37.4" for a float, "2026-11-29" for a date).
  * The value's string (if any) borrows text. Errors: HM_ERR_TYPE with a reason in why. */
-hm_err hm_value_parse(const hm_field_def *f, const char *text, hm_value *out, const char **why)
-	HM_MUST_CHECK;
+hm_err hm_value_parse(const hm_field_def *f, const char *text, hm_value *out,
+                      const char **why) HM_MUST_CHECK;
 /* Check a value against a field's type. Errors: HM_ERR_TYPE, reason in why. */
 hm_err hm_value_check(const hm_field_def *f, const hm_value *v, const char **why) HM_MUST_CHECK;
 /* 1 when the two values are equal in kind and content. */
@@ -195,7 +195,7 @@ typedef struct hm_node_info {
  * Errors: HM_ERR_EXISTS when dir already holds a node, HM_ERR_INVALID for a bad region or name,
  * HM_ERR_IO/HM_ERR_STORE from the file system. */
 hm_err hm_node_create(const char *dir, hm_role role, const char *region, const char *name,
-		      const hm_node_opts *opts, hm_node_id *id_out) HM_MUST_CHECK;
+                      const hm_node_opts *opts, hm_node_id *id_out) HM_MUST_CHECK;
 
 /* Open the node in dir. *out is owned by the caller: hm_node_close it.
  * Errors: HM_ERR_NOT_FOUND when dir holds no node, HM_ERR_VERSION for a newer store format,
@@ -228,16 +228,17 @@ hm_err hm_write_begin(hm_node *node, hm_write **out) HM_MUST_CHECK;
  * Errors: HM_ERR_SCHEMA (unknown collection/field, counter field), HM_ERR_TYPE, HM_ERR_INVALID
  * (bad id), HM_ERR_TOO_BIG. A failed call leaves the write as it was. */
 hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *field,
-		    const hm_value *v) HM_MUST_CHECK;
+                    const hm_value *v) HM_MUST_CHECK;
 /* Add delta to a counter field. Errors as hm_write_set. */
 hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *field,
-		    int64_t delta) HM_MUST_CHECK;
+                    int64_t delta) HM_MUST_CHECK;
 /* Delete a record. Errors: HM_ERR_SCHEMA for an append-only collection. */
 hm_err hm_write_del(hm_write *w, const char *coll, const char *id) HM_MUST_CHECK;
-/* Seal the write into a change set (signed and encrypted in trust mode), apply it and store it, durably, in one transaction; w is
- * consumed whatever the result. Errors: HM_ERR_NOT_FOUND (delete of a missing record),
- * HM_ERR_EXISTS (append-only record already there), HM_ERR_SCHEMA (required field missing),
- * HM_ERR_INVALID (empty write), HM_ERR_FULL, HM_ERR_STORE. On error nothing is written. */
+/* Seal the write into a change set (signed and encrypted in trust mode), apply it and store it,
+ * durably, in one transaction; w is consumed whatever the result. Errors: HM_ERR_NOT_FOUND (delete
+ * of a missing record), HM_ERR_EXISTS (append-only record already there), HM_ERR_SCHEMA (required
+ * field missing), HM_ERR_INVALID (empty write), HM_ERR_FULL, HM_ERR_STORE. On error nothing is
+ * written. */
 hm_err hm_write_commit(hm_write *w, hm_changeset_info *info) HM_MUST_CHECK;
 void hm_write_abort(hm_write *w);
 
@@ -268,7 +269,7 @@ typedef struct hm_bytes {
  * refused alone; the others still apply. Errors (nothing applied): HM_ERR_FULL, HM_ERR_STORE,
  * HM_ERR_NOMEM. */
 hm_err hm_node_apply(hm_node *node, const hm_bytes *envs, size_t n, hm_apply_stats *stats,
-		     hm_apply_outcome *outcomes) HM_MUST_CHECK;
+                     hm_apply_outcome *outcomes) HM_MUST_CHECK;
 
 /* Retry quarantined change sets whose clock is now within the drift. */
 hm_err hm_node_release_quarantine(hm_node *node, hm_apply_stats *stats) HM_MUST_CHECK;
@@ -322,14 +323,14 @@ typedef struct hm_changeset_view {
 typedef int (*hm_changeset_cb)(void *ctx, const hm_changeset_view *cs);
 
 /* Every change set in the oplog beyond since (NULL: all), per origin in seq order. */
-hm_err hm_node_changesets(hm_node *node, const hm_vv *since, hm_changeset_cb cb, void *ctx)
-	HM_MUST_CHECK;
+hm_err hm_node_changesets(hm_node *node, const hm_vv *since, hm_changeset_cb cb,
+                          void *ctx) HM_MUST_CHECK;
 
 /* Provenance: for each field of a record, the stamp that set it (blame) and the values that
  * lost to it (from the conflict log). */
 typedef struct hm_conflict {
 	const char *collection, *id, *field; /* borrowed for the callback */
-	hm_value loser;                      /* the value that lost (HM_V_NIL for a deleted record) */
+	hm_value loser; /* the value that lost (HM_V_NIL for a deleted record) */
 	hm_stamp loser_stamp;
 	hm_stamp winner_stamp;
 	bool by_delete; /* lost to a delete */
@@ -338,7 +339,7 @@ typedef struct hm_conflict {
 typedef int (*hm_conflict_cb)(void *ctx, const hm_conflict *c);
 /* Conflicts of one record (coll and id given) or of all (both NULL). */
 hm_err hm_node_conflicts(hm_node *node, const char *coll, const char *id, hm_conflict_cb cb,
-			 void *ctx) HM_MUST_CHECK;
+                         void *ctx) HM_MUST_CHECK;
 
 /* Verify internal consistency: every origin's oplog runs 1..seq with an unbroken hash chain
  * matching the version vector. Errors: HM_ERR_CORRUPT, reason in hm_node_errmsg. */
@@ -362,8 +363,8 @@ typedef struct hm_enroll_info {
 
 /* Look inside a request without acting on it. Errors: HM_ERR_CORRUPT, HM_ERR_TRUNCATED,
  * HM_ERR_CRYPTO (its signature does not verify). */
-hm_err hm_enroll_request_inspect(const uint8_t *req, size_t len, hm_enroll_info *info)
-	HM_MUST_CHECK;
+hm_err hm_enroll_request_inspect(const uint8_t *req, size_t len,
+                                 hm_enroll_info *info) HM_MUST_CHECK;
 
 /* On the county (or a township allowed to enroll villages of its township): check the request,
  * issue a certificate valid for valid_days, and answer with the certificate chain, the root key
@@ -371,22 +372,22 @@ hm_err hm_enroll_request_inspect(const uint8_t *req, size_t len, hm_enroll_info 
  * Errors: HM_ERR_CRYPTO (bad request signature, issuer not allowed), HM_ERR_SCHEMA (region
  * outside the issuer's, or role and region depth disagree), HM_ERR_CORRUPT. */
 hm_err hm_enroll_sign(hm_node *issuer, const uint8_t *req, size_t len, uint32_t valid_days,
-		      bool may_enroll, uint8_t **out, size_t *out_len, hm_enroll_info *info)
-	HM_MUST_CHECK;
+                      bool may_enroll, uint8_t **out, size_t *out_len,
+                      hm_enroll_info *info) HM_MUST_CHECK;
 
 /* On the new node: verify the answer (chain up to its root, which must equal *pin when pin is
  * not NULL; the certificate is this node's; the issuer signed the answer) and install it.
  * Errors: HM_ERR_CRYPTO (any verification), HM_ERR_CORRUPT, HM_ERR_EXISTS (already enrolled).
  * On error nothing changes. */
 hm_err hm_enroll_accept(hm_node *node, const uint8_t *answer, size_t len, const hm_sign_pub *pin,
-			hm_enroll_info *info) HM_MUST_CHECK;
+                        hm_enroll_info *info) HM_MUST_CHECK;
 
 /* On the county: revoke node from after_seq on. Writes one change set holding the signed
  * revocation and new data-key epochs for the node's township and the county, wrapped for every
  * other node entitled to them. Errors: HM_ERR_CRYPTO (not the county), HM_ERR_NOT_FOUND (no
  * certificate known for node), HM_ERR_INVALID. */
 hm_err hm_node_revoke(hm_node *county, const hm_node_id *node, uint64_t after_seq,
-		      const char *reason, hm_changeset_info *info) HM_MUST_CHECK;
+                      const char *reason, hm_changeset_info *info) HM_MUST_CHECK;
 
 /* The audit: every stored change set verified again. */
 typedef struct hm_audit_origin {

@@ -25,11 +25,11 @@
 
 #include "node.h"
 
-#define HM_STORE_FORMAT 2
+#define HM_STORE_FORMAT    2
 #define HM_ENVELOPE_FORMAT 2
-#define HM_CODEC_SEALED 1u /* body encrypted under a data key, header as associated data */
-#define HM_DATA_KEY_BYTES 32
-#define HM_OPKEY_BYTES (HM_NODE_ID_BYTES + 8)
+#define HM_CODEC_SEALED    1u /* body encrypted under a data key, header as associated data */
+#define HM_DATA_KEY_BYTES  32
+#define HM_OPKEY_BYTES     (HM_NODE_ID_BYTES + 8)
 
 enum hm_db {
 	HM_DB_META,
@@ -75,7 +75,7 @@ struct hm_node {
 	char errmsg[512];
 	/* trust (trust.c) */
 	bool trust, enrolled;
-	hm_identity ident;                           /* secret parts wiped at close */
+	hm_identity ident;                         /* secret parts wiped at close */
 	uint8_t storage_key[HM_STORAGE_KEY_BYTES]; /* secret */
 	hm_sign_pub root;
 };
@@ -92,11 +92,11 @@ typedef hm_err (*hm_txn_fn)(hm_node *n, MDB_txn *txn, void *ctx);
 hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx) HM_MUST_CHECK;
 hm_err hm_store_read_begin(hm_node *n, MDB_txn **txn) HM_MUST_CHECK;
 hm_err hm_store_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
-		    MDB_val *v) HM_MUST_CHECK;
+                    MDB_val *v) HM_MUST_CHECK;
 hm_err hm_store_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
-		    const void *v, size_t vn) HM_MUST_CHECK;
-hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn)
-	HM_MUST_CHECK;
+                    const void *v, size_t vn) HM_MUST_CHECK;
+hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k,
+                    size_t kn) HM_MUST_CHECK;
 uint64_t hm_now_ms(hm_node *n);
 
 void hm_opkey(uint8_t key[HM_OPKEY_BYTES], const hm_node_id *origin, uint64_t seq);
@@ -110,8 +110,8 @@ uint64_t hm_be64_get(const uint8_t *p);
  * Errors: HM_ERR_TRUNCATED, HM_ERR_TOO_BIG (depth or count), HM_ERR_CORRUPT. */
 hm_err hm_mp_check(const uint8_t *buf, size_t len, unsigned max_depth) HM_MUST_CHECK;
 /* hm_mp_check, then unpack into zone (cleared by the caller). */
-hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, msgpack_object *out)
-	HM_MUST_CHECK;
+hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
+                    msgpack_object *out) HM_MUST_CHECK;
 void hm_mp_pack_str(msgpack_packer *pk, const char *s, size_t n);
 void hm_mp_pack_cstr(msgpack_packer *pk, const char *s);
 void hm_mp_pack_bin(msgpack_packer *pk, const void *p, size_t n);
@@ -134,8 +134,8 @@ typedef struct hm_header {
 	uint32_t epoch;
 	char region[HM_REGION_MAX + 1];
 	uint32_t nops;
-	uint32_t codec;                     /* HM_CODEC_* bits; 0: body is plain msgpack */
-	char key_scope[HM_REGION_MAX + 1];  /* whose data key sealed the body ("" when plain) */
+	uint32_t codec;                    /* HM_CODEC_* bits; 0: body is plain msgpack */
+	char key_scope[HM_REGION_MAX + 1]; /* whose data key sealed the body ("" when plain) */
 	hm_bytes certs; /* the origin's certificate chain (seq 1), borrowed; n = 0 when absent */
 } hm_header;
 
@@ -144,7 +144,7 @@ typedef struct hm_envelope {
 	hm_header h;
 	hm_hash id;
 	hm_bytes header_bytes, body_bytes, sig;
-	msgpack_object ops; /* array of ops, valid after hm_envelope_open_body */
+	msgpack_object ops;                    /* array of ops, valid after hm_envelope_open_body */
 	char origin_region[HM_REGION_MAX + 1]; /* where the origin may write (its certificate's) */
 	hm_role origin_role;
 } hm_envelope;
@@ -154,13 +154,13 @@ void hm_header_encode(const hm_header *h, msgpack_sbuffer *out);
 /* Encode header and body (already-packed ops array) into a new envelope in out (cleared first),
  * signed with ident when not NULL. */
 hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
-			  const hm_identity *ident, msgpack_sbuffer *out) HM_MUST_CHECK;
+                          const hm_identity *ident, msgpack_sbuffer *out) HM_MUST_CHECK;
 /* The hash an envelope's signature covers. */
 void hm_envelope_signed_hash(const hm_bytes *header, const hm_bytes *body, hm_hash *out);
 /* Decode the outer frame and header, hash the bytes. Errors: HM_ERR_TOO_BIG, HM_ERR_CORRUPT,
  * HM_ERR_TRUNCATED, HM_ERR_VERSION; reason in *why. */
 hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
-			const char **why) HM_MUST_CHECK;
+                        const char **why) HM_MUST_CHECK;
 /* Decode the body into env->ops and check the ops' shape and schema. */
 hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **why) HM_MUST_CHECK;
 
@@ -194,7 +194,7 @@ typedef struct hm_merge_ctx {
 	msgpack_sbuffer plain;   /* a decrypted body */
 	msgpack_sbuffer sealbuf; /* a value being sealed or opened */
 	hm_rec cur;
-	size_t conflicts;        /* entries written by this ctx, for stats */
+	size_t conflicts; /* entries written by this ctx, for stats */
 } hm_merge_ctx;
 
 hm_err hm_merge_ctx_init(hm_merge_ctx *m) HM_MUST_CHECK;
@@ -202,24 +202,23 @@ void hm_merge_ctx_release(hm_merge_ctx *m);
 
 /* Apply one decoded op of env to the records database. */
 hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *op,
-		   hm_merge_ctx *m) HM_MUST_CHECK;
+                   hm_merge_ctx *m) HM_MUST_CHECK;
 
 /* Record key: coll 0x00 id. Returns its length, or 0 if it does not fit cap. */
 size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
-		     size_t idn);
+                     size_t idn);
 
 /* ---- apply.c ---- */
 /* Apply one envelope inside txn, then any pending successors it unblocks; local marks our own
  * write (no drift check). Data faults become an outcome; only store faults are errors. */
 hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
-		    bool local, hm_apply_stats *st, hm_apply_outcome *outcome) HM_MUST_CHECK;
+                    bool local, hm_apply_stats *st, hm_apply_outcome *outcome) HM_MUST_CHECK;
 /* Head record layout in the heads database: seq(8) hash(32) hlc(8) fork_seq(8), big-endian. */
 #define HM_HEAD_BYTES 56
 /* The head of origin: seq 0 and a zero hash when none. fork_seq 0 when none. */
 hm_err hm_head_get(hm_node *n, MDB_txn *txn, const hm_node_id *origin, hm_vv_entry *e,
-		   uint64_t *fork_seq) HM_MUST_CHECK;
-hm_err hm_head_set(hm_node *n, MDB_txn *txn, const hm_vv_entry *e, uint64_t fork_seq)
-	HM_MUST_CHECK;
+                   uint64_t *fork_seq) HM_MUST_CHECK;
+hm_err hm_head_set(hm_node *n, MDB_txn *txn, const hm_vv_entry *e, uint64_t fork_seq) HM_MUST_CHECK;
 hm_err hm_hlc_load(hm_node *n, MDB_txn *txn, hm_hlc *out) HM_MUST_CHECK;
 hm_err hm_hlc_store(hm_node *n, MDB_txn *txn, hm_hlc h) HM_MUST_CHECK;
 hm_hlc hm_hlc_tick(hm_hlc last, uint64_t now_ms);
@@ -231,15 +230,15 @@ hm_err hm_write_begin_system(hm_node *n, hm_write **out) HM_MUST_CHECK;
 
 /* ---- seal.c: values at rest ---- */
 /* Put value under key in db, sealed under the storage key in trust mode (plain otherwise). */
-hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
-		   const void *v, size_t vn, msgpack_sbuffer *scratch) HM_MUST_CHECK;
+hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn, const void *v,
+                   size_t vn, msgpack_sbuffer *scratch) HM_MUST_CHECK;
 /* Get and open a value; *v points into LMDB memory or into scratch, valid until either
  * changes. Errors: HM_ERR_NOT_FOUND, HM_ERR_CRYPTO (sealed value altered). */
-hm_err hm_seal_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
-		   MDB_val *v, msgpack_sbuffer *scratch) HM_MUST_CHECK;
+hm_err hm_seal_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn, MDB_val *v,
+                   msgpack_sbuffer *scratch) HM_MUST_CHECK;
 /* Open a value already read with a cursor (same contract as hm_seal_get). */
 hm_err hm_seal_open(hm_node *n, enum hm_db db, const MDB_val *k, MDB_val *v,
-		    msgpack_sbuffer *scratch) HM_MUST_CHECK;
+                    msgpack_sbuffer *scratch) HM_MUST_CHECK;
 
 /* ---- trust.c ---- */
 /* Load the trust state at open (root, enrolled). */
@@ -253,30 +252,29 @@ hm_err hm_trust_create(hm_node *n, MDB_txn *txn) HM_MUST_CHECK;
  * a store fault returns its error. */
 extern const char hm_trust_unknown_origin[];
 hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
-		       enum hm_evidence_kind *kind, const char **why) HM_MUST_CHECK;
+                       enum hm_evidence_kind *kind, const char **why) HM_MUST_CHECK;
 /* The data key for (scope, epoch), epoch 0: the newest. Errors: HM_ERR_NOT_FOUND. */
 hm_err hm_trust_data_key(hm_node *n, MDB_txn *txn, const char *scope, uint32_t *epoch,
-			 uint8_t key[HM_DATA_KEY_BYTES]) HM_MUST_CHECK;
+                         uint8_t key[HM_DATA_KEY_BYTES]) HM_MUST_CHECK;
 /* The scope whose key seals a change set of region r: its township, or the county. */
 void hm_trust_key_scope(const char *region, char out[HM_REGION_MAX + 1]);
 /* Side effects of system records (_revocation, _datakey) in an applied change set. */
-hm_err hm_trust_after_apply(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_merge_ctx *m)
-	HM_MUST_CHECK;
+hm_err hm_trust_after_apply(hm_node *n, MDB_txn *txn, const hm_envelope *env,
+                            hm_merge_ctx *m) HM_MUST_CHECK;
 /* Re-derive every record from the oplog (after change sets were withdrawn). */
 hm_err hm_rebuild_records(hm_node *n, MDB_txn *txn, hm_merge_ctx *m) HM_MUST_CHECK;
 /* Open the body of a verified envelope: decrypt (trust mode) and decode. */
-hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_ctx *m,
-			  bool *no_key, const char **why) HM_MUST_CHECK;
+hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_ctx *m, bool *no_key,
+                          const char **why) HM_MUST_CHECK;
 hm_err hm_trust_key_store(hm_node *n, MDB_txn *txn, const char *scope, uint32_t epoch,
-			  const uint8_t key[HM_DATA_KEY_BYTES]) HM_MUST_CHECK;
+                          const uint8_t key[HM_DATA_KEY_BYTES]) HM_MUST_CHECK;
 hm_err hm_trust_cert_store(hm_node *n, MDB_txn *txn, const hm_cert *c) HM_MUST_CHECK;
-hm_err hm_trust_cert_get(hm_node *n, MDB_txn *txn, const hm_node_id *id, hm_cert *c)
-	HM_MUST_CHECK;
+hm_err hm_trust_cert_get(hm_node *n, MDB_txn *txn, const hm_node_id *id, hm_cert *c) HM_MUST_CHECK;
 /* This node's chain, root first, and as bytes for its first change set. */
 hm_err hm_trust_own_chain(hm_node *n, MDB_txn *txn, hm_cert *chain, size_t *nc) HM_MUST_CHECK;
-hm_err hm_trust_own_chain_bytes(hm_node *n, MDB_txn *txn, uint8_t *out, size_t cap, size_t *len)
-	HM_MUST_CHECK;
+hm_err hm_trust_own_chain_bytes(hm_node *n, MDB_txn *txn, uint8_t *out, size_t cap,
+                                size_t *len) HM_MUST_CHECK;
 hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
-		       size_t len, enum hm_evidence_kind kind, const char *reason) HM_MUST_CHECK;
+                       size_t len, enum hm_evidence_kind kind, const char *reason) HM_MUST_CHECK;
 
 #endif

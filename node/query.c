@@ -13,8 +13,8 @@
 /* ---- records ---- */
 
 /* Copy a decoded record into one heap block that owns every string. */
-static hm_err record_build(const hm_collection_def *c, const char *id, size_t idn,
-			   const hm_rec *r, hm_record **out)
+static hm_err record_build(const hm_collection_def *c, const char *id, size_t idn, const hm_rec *r,
+                           hm_record **out)
 {
 	size_t size = sizeof(hm_record) + r->nf * sizeof(hm_field) + strlen(c->name) + 1 + idn + 1;
 	hm_record *rec;
@@ -24,7 +24,7 @@ static hm_err record_build(const hm_collection_def *c, const char *id, size_t id
 
 	for (size_t i = 0; i < r->nf; i++)
 		size += r->f[i].name_len + 1 +
-			(r->f[i].value.kind == HM_V_STR ? r->f[i].value.u.s.n + 1 : 0);
+		        (r->f[i].value.kind == HM_V_STR ? r->f[i].value.u.s.n + 1 : 0);
 	if (!(rec = calloc(1, size)))
 		return HM_ERR_NOMEM;
 	rec->fields = (hm_field *)(rec + 1);
@@ -119,10 +119,10 @@ out:
 
 /* Walk every record of one collection (or all when c is NULL). */
 typedef int (*raw_cb)(void *ctx, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
-		      const hm_rec *r);
+                      const hm_rec *r);
 
 static hm_err walk_records(hm_node *n, const hm_collection_def *only, bool decode, raw_cb cb,
-			   void *ctx)
+                           void *ctx)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
@@ -194,7 +194,7 @@ typedef struct list_ctx {
 } list_ctx;
 
 static int list_one(void *arg, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
-		    const hm_rec *r)
+                    const hm_rec *r)
 {
 	list_ctx *l = arg;
 	hm_record *rec;
@@ -243,7 +243,7 @@ typedef struct digest_ctx {
 } digest_ctx;
 
 static int digest_one(void *arg, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
-		      const hm_rec *r)
+                      const hm_rec *r)
 {
 	digest_ctx *d = arg;
 	uint8_t len[8];
@@ -308,7 +308,7 @@ hm_err hm_vv_format(const hm_vv *vv, char **out)
 		char hex[2 * HM_NODE_ID_BYTES + 1];
 		hm_node_id_hex(&vv->v[i].origin, hex);
 		off += (size_t)snprintf(s + off, cap - off, "%s%s:%llu", i ? "," : "", hex,
-					(unsigned long long)vv->v[i].seq);
+		                        (unsigned long long)vv->v[i].seq);
 	}
 	*out = s; /* owned by the caller */
 	return HM_OK;
@@ -337,7 +337,8 @@ hm_err hm_vv_parse(const char *text, hm_vv *out)
 		errno = 0;
 		seq = strtoull(colon + 1, &end, 10);
 		if (errno == ERANGE || (*end != ',' && *end != 0))
-			goto bad; /* strtoull saturates: a seq beyond 2^64-1 would read as the maximum */
+			goto bad; /* strtoull saturates: a seq beyond 2^64-1 would read as the
+			             maximum */
 		out->v[i].seq = seq;
 		p = end + (*end == ',');
 	}
@@ -395,7 +396,7 @@ out:
 /* ---- change sets ---- */
 
 static hm_err changeset_view(const MDB_val *k, const MDB_val *v, msgpack_zone *zone,
-			     hm_changeset_view *cs)
+                             hm_changeset_view *cs)
 {
 	hm_envelope env;
 	const char *why;
@@ -493,7 +494,7 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 	msgpack_sbuffer_init(&scratch);
 	if (coll && id) {
 		if (!(pn = hm_record_key(prefix, sizeof(prefix) - 1, coll, strlen(coll), id,
-					 strlen(id))))
+		                         strlen(id))))
 			return hm_node_fail(n, HM_ERR_INVALID, "record id too long");
 		prefix[pn++] = 0;
 	}
@@ -533,8 +534,8 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 		msgpack_zone_clear(&zone);
 		if ((err = hm_seal_open(n, HM_DB_CONFLICTS, &k, &v, &scratch)))
 			goto out;
-		if (hm_mp_decode(v.mv_data, v.mv_size, &zone, &o) || o.type != MSGPACK_OBJECT_ARRAY ||
-		    o.via.array.size != 4)
+		if (hm_mp_decode(v.mv_data, v.mv_size, &zone, &o) ||
+		    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 4)
 			goto corrupt;
 		a = o.via.array.ptr;
 		if (a[2].type != MSGPACK_OBJECT_ARRAY || a[2].via.array.size != 3)
@@ -543,7 +544,8 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 		{
 			const uint8_t *b;
 			size_t bn;
-			if (hm_mp_to_value(&a[0], &c.loser) || !hm_mp_uint(&a[1], &c.loser_stamp.seq) ||
+			if (hm_mp_to_value(&a[0], &c.loser) ||
+			    !hm_mp_uint(&a[1], &c.loser_stamp.seq) ||
 			    !hm_mp_uint(&w[0], &c.winner_stamp.hlc) || !hm_mp_bin(&w[1], &b, &bn) ||
 			    bn != HM_NODE_ID_BYTES || !hm_mp_uint(&w[2], &c.winner_stamp.seq) ||
 			    a[3].type != MSGPACK_OBJECT_BOOLEAN)
@@ -571,7 +573,7 @@ out:
 /* ---- info and check ---- */
 
 static int count_live(void *arg, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
-		      const hm_rec *r)
+                      const hm_rec *r)
 {
 	(void)c, (void)k, (void)v;
 	*(size_t *)arg += hm_rec_live(r);
@@ -632,7 +634,7 @@ out:
 
 /* Check one origin's oplog: seqs 1..head with each prev the id of the one before. */
 static hm_err check_origin(hm_node *n, MDB_txn *txn, MDB_cursor *cur, const hm_vv_entry *h,
-			   msgpack_zone *zone)
+                           msgpack_zone *zone)
 {
 	uint8_t key[HM_OPKEY_BYTES];
 	MDB_val k = {sizeof(key), key}, v;
@@ -650,23 +652,26 @@ static hm_err check_origin(hm_node *n, MDB_txn *txn, MDB_cursor *cur, const hm_v
 		if (memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) != 0)
 			break;
 		if (changeset_view(&k, &v, zone, &cs))
-			return hm_node_fail(n, HM_ERR_CORRUPT, "%s:%llu: stored envelope is corrupt",
-					    hex, (unsigned long long)want);
+			return hm_node_fail(n, HM_ERR_CORRUPT,
+			                    "%s:%llu: stored envelope is corrupt", hex,
+			                    (unsigned long long)want);
 		if (cs.seq != want || hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) != want)
-			return hm_node_fail(n, HM_ERR_CORRUPT, "%s: oplog has a gap before seq %llu",
-					    hex, (unsigned long long)want);
+			return hm_node_fail(n, HM_ERR_CORRUPT,
+			                    "%s: oplog has a gap before seq %llu", hex,
+			                    (unsigned long long)want);
 		if (!hm_hash_equal(&cs.prev, &prev))
 			return hm_node_fail(n, HM_ERR_CORRUPT, "%s:%llu: hash chain is broken", hex,
-					    (unsigned long long)want);
+			                    (unsigned long long)want);
 		prev = cs.id;
 	}
 	if (want - 1 != h->seq)
 		return hm_node_fail(n, HM_ERR_CORRUPT,
-				    "%s: oplog holds seq 1..%llu but the version vector says %llu",
-				    hex, (unsigned long long)(want - 1), (unsigned long long)h->seq);
+		                    "%s: oplog holds seq 1..%llu but the version vector says %llu",
+		                    hex, (unsigned long long)(want - 1),
+		                    (unsigned long long)h->seq);
 	if (h->seq && !hm_hash_equal(&prev, &h->hash))
 		return hm_node_fail(n, HM_ERR_CORRUPT, "%s: version vector hash differs from oplog",
-				    hex);
+		                    hex);
 	return HM_OK;
 }
 
@@ -697,8 +702,9 @@ hm_err hm_node_check(hm_node *n)
 		total += heads.v[i].seq;
 	}
 	if (!err && total != db_entries(n, txn, HM_DB_OPLOG))
-		err = hm_node_fail(n, HM_ERR_CORRUPT,
-				   "the oplog holds change sets of no origin in the version vector");
+		err =
+		    hm_node_fail(n, HM_ERR_CORRUPT,
+		                 "the oplog holds change sets of no origin in the version vector");
 out:
 	if (cur)
 		mdb_cursor_close(cur);

@@ -12,53 +12,66 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LWW(n, t) {n, t, HM_MERGE_LWW, false}
-#define REQ(n, t) {n, t, HM_MERGE_LWW, true}
-#define COUNTER(n) {n, HM_T_INT, HM_MERGE_COUNTER, false}
+#define LWW(n, t)                                                                                  \
+	{                                                                                          \
+		n, t, HM_MERGE_LWW, false                                                          \
+	}
+#define REQ(n, t)                                                                                  \
+	{                                                                                          \
+		n, t, HM_MERGE_LWW, true                                                           \
+	}
+#define COUNTER(n)                                                                                 \
+	{                                                                                          \
+		n, HM_T_INT, HM_MERGE_COUNTER, false                                               \
+	}
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const hm_field_def person_fields[] = {
-	REQ("name", HM_T_STR),        LWW("village", HM_T_REGION),  LWW("phone", HM_T_STR),
-	LWW("id_number", HM_T_STR),   LWW("sex", HM_T_STR),         LWW("birth_year", HM_T_INT),
-	LWW("address", HM_T_STR),     LWW("travel_origin", HM_T_STR), LWW("arrival_date", HM_T_DATE),
-	LWW("category", HM_T_STR),    LWW("status", HM_T_STR),
+    REQ("name", HM_T_STR),      LWW("village", HM_T_REGION),    LWW("phone", HM_T_STR),
+    LWW("id_number", HM_T_STR), LWW("sex", HM_T_STR),           LWW("birth_year", HM_T_INT),
+    LWW("address", HM_T_STR),   LWW("travel_origin", HM_T_STR), LWW("arrival_date", HM_T_DATE),
+    LWW("category", HM_T_STR),  LWW("status", HM_T_STR),
 };
 
 static const hm_field_def followup_fields[] = {
-	REQ("person", HM_T_STR),  REQ("time", HM_T_TIME),      LWW("temperature", HM_T_FLOAT),
-	LWW("method", HM_T_STR),  LWW("result", HM_T_STR),     LWW("village", HM_T_REGION),
-	LWW("worker", HM_T_STR),
+    REQ("person", HM_T_STR), REQ("time", HM_T_TIME),  LWW("temperature", HM_T_FLOAT),
+    LWW("method", HM_T_STR), LWW("result", HM_T_STR), LWW("village", HM_T_REGION),
+    LWW("worker", HM_T_STR),
 };
 
 static const hm_field_def stock_fields[] = {
-	REQ("item", HM_T_STR),
-	LWW("site", HM_T_REGION),
-	LWW("unit", HM_T_STR),
-	COUNTER("quantity"),
+    REQ("item", HM_T_STR),
+    LWW("site", HM_T_REGION),
+    LWW("unit", HM_T_STR),
+    COUNTER("quantity"),
 };
 
 /* System collections: written only by the county, through hamlet itself (trust.c). */
 static const hm_field_def revocation_fields[] = {
-	REQ("node", HM_T_STR), REQ("after_seq", HM_T_INT), LWW("reason", HM_T_STR),
-	LWW("region", HM_T_REGION),
+    REQ("node", HM_T_STR),
+    REQ("after_seq", HM_T_INT),
+    LWW("reason", HM_T_STR),
+    LWW("region", HM_T_REGION),
 };
 
 static const hm_field_def datakey_fields[] = {
-	REQ("node", HM_T_STR), REQ("scope", HM_T_REGION), REQ("epoch", HM_T_INT),
-	REQ("wrapped", HM_T_STR),
+    REQ("node", HM_T_STR),
+    REQ("scope", HM_T_REGION),
+    REQ("epoch", HM_T_INT),
+    REQ("wrapped", HM_T_STR),
 };
 
 static const hm_collection_def collections[] = {
-	{"person", false, "village", person_fields, NFIELDS(person_fields),
-	 "people registered by a station: returnees, contacts, cases"},
-	{"followup", true, "village", followup_fields, NFIELDS(followup_fields),
-	 "temperature checks and visits (append-only)"},
-	{"stock", false, "site", stock_fields, NFIELDS(stock_fields),
-	 "supplies per item and site; quantity is a counter"},
-	{"_revocation", true, "region", revocation_fields, NFIELDS(revocation_fields),
-	 "revoked nodes (county only)"},
-	{"_datakey", true, "scope", datakey_fields, NFIELDS(datakey_fields),
-	 "data keys wrapped for each node entitled to them (county only)"},
+    {"person", false, "village", person_fields, NFIELDS(person_fields),
+     "people registered by a station: returnees, contacts, cases"},
+    {"followup", true, "village", followup_fields, NFIELDS(followup_fields),
+     "temperature checks and visits (append-only)"},
+    {"stock", false, "site", stock_fields, NFIELDS(stock_fields),
+     "supplies per item and site; quantity is a counter"},
+    {"_revocation", true, "region", revocation_fields, NFIELDS(revocation_fields),
+     "revoked nodes (county only)"},
+    {"_datakey", true, "scope", datakey_fields, NFIELDS(datakey_fields),
+     "data keys wrapped for each node entitled to them (county only)"},
 };
 
 const hm_collection_def *hm_schema_collections(size_t *count)
@@ -108,7 +121,8 @@ static bool utf8_valid(const char *s, size_t n)
 			cp = cp << 6 | (*p & 0x3f);
 		}
 		if ((more == 1 && cp < 0x80) || (more == 2 && cp < 0x800) ||
-		    (more == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		    (more == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
 			return false;
 	}
 	return true;
@@ -198,7 +212,8 @@ hm_err hm_value_check(const hm_field_def *f, const hm_value *v, const char **why
 		return f->required ? HM_ERR_TYPE : HM_OK; /* nil clears an optional field */
 	switch (f->type) {
 	case HM_T_STR:
-		ok = v->kind == HM_V_STR && v->u.s.n <= HM_STR_MAX && utf8_valid(v->u.s.p, v->u.s.n);
+		ok =
+		    v->kind == HM_V_STR && v->u.s.n <= HM_STR_MAX && utf8_valid(v->u.s.p, v->u.s.n);
 		break;
 	case HM_T_INT:
 		ok = v->kind == HM_V_INT;

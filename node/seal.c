@@ -36,8 +36,8 @@ static hm_err reserve(msgpack_sbuffer *b, size_t n)
 	return HM_OK;
 }
 
-hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
-		   const void *v, size_t vn, msgpack_sbuffer *scratch)
+hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn, const void *v,
+                   size_t vn, msgpack_sbuffer *scratch)
 {
 	hm_hash ad;
 	size_t len;
@@ -49,13 +49,13 @@ hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_
 		return err;
 	seal_ad(db, k, kn, &ad);
 	if ((err = hm_aead_seal((uint8_t *)scratch->data, scratch->alloc, &len, n->storage_key, v,
-				vn, ad.b, sizeof(ad.b))))
+	                        vn, ad.b, sizeof(ad.b))))
 		return hm_node_fail(n, err, "sealing a value: %s", hm_strerror(err));
 	return hm_store_put(n, txn, db, k, kn, scratch->data, len);
 }
 
 hm_err hm_seal_open(hm_node *n, enum hm_db db, const MDB_val *k, MDB_val *v,
-		    msgpack_sbuffer *scratch)
+                    msgpack_sbuffer *scratch)
 {
 	hm_hash ad;
 	size_t len;
@@ -69,17 +69,17 @@ hm_err hm_seal_open(hm_node *n, enum hm_db db, const MDB_val *k, MDB_val *v,
 		return err;
 	seal_ad(db, k->mv_data, k->mv_size, &ad);
 	if ((err = hm_aead_open((uint8_t *)scratch->data, scratch->alloc, &len, n->storage_key,
-				v->mv_data, v->mv_size, ad.b, sizeof(ad.b))))
+	                        v->mv_data, v->mv_size, ad.b, sizeof(ad.b))))
 		return hm_node_fail(n, err,
-				    "a sealed value does not open: the store was altered or the "
-				    "storage key is wrong");
+		                    "a sealed value does not open: the store was altered or the "
+		                    "storage key is wrong");
 	v->mv_data = scratch->data;
 	v->mv_size = len;
 	return HM_OK;
 }
 
 hm_err hm_seal_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn, MDB_val *v,
-		   msgpack_sbuffer *scratch)
+                   msgpack_sbuffer *scratch)
 {
 	MDB_val key = {kn, (void *)k};
 	hm_err err = hm_store_get(n, txn, db, k, kn, v);

@@ -16,20 +16,15 @@
 #include <unistd.h>
 
 #define MAP_INITIAL_DEFAULT ((size_t)64 << 20)
-#define MAP_MAX_DEFAULT ((size_t)64 << 30)
+#define MAP_MAX_DEFAULT     ((size_t)64 << 30)
 
 static const char *const db_names[HM_DB__COUNT] = {
-	[HM_DB_META] = "meta",
-	[HM_DB_RECORDS] = "records",
-	[HM_DB_OPLOG] = "oplog",
-	[HM_DB_HEADS] = "heads",
-	[HM_DB_PENDING] = "pending",
-	[HM_DB_QUARANTINE] = "quarantine",
-	[HM_DB_EVIDENCE] = "evidence",
-	[HM_DB_CONFLICTS] = "conflicts",
-	[HM_DB_CERTS] = "certs",
-	[HM_DB_REVOKED] = "revoked",
-	[HM_DB_KEYS] = "keys",
+    [HM_DB_META] = "meta",         [HM_DB_RECORDS] = "records",
+    [HM_DB_OPLOG] = "oplog",       [HM_DB_HEADS] = "heads",
+    [HM_DB_PENDING] = "pending",   [HM_DB_QUARANTINE] = "quarantine",
+    [HM_DB_EVIDENCE] = "evidence", [HM_DB_CONFLICTS] = "conflicts",
+    [HM_DB_CERTS] = "certs",       [HM_DB_REVOKED] = "revoked",
+    [HM_DB_KEYS] = "keys",
 };
 
 hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...)
@@ -114,13 +109,13 @@ hm_err hm_store_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size
 }
 
 hm_err hm_store_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
-		    const void *v, size_t vn)
+                    const void *v, size_t vn)
 {
 	MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
 	int rc = mdb_put(txn, n->dbi[db], &key, &val, 0);
 	if (rc)
 		return hm_node_fail(n, hm_store_err(rc), "writing %s: %s", db_names[db],
-				    mdb_strerror(rc));
+		                    mdb_strerror(rc));
 	return HM_OK;
 }
 
@@ -130,7 +125,7 @@ hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size
 	int rc = mdb_del(txn, n->dbi[db], &key, NULL);
 	if (rc && rc != MDB_NOTFOUND)
 		return hm_node_fail(n, hm_store_err(rc), "deleting from %s: %s", db_names[db],
-				    mdb_strerror(rc));
+		                    mdb_strerror(rc));
 	return HM_OK;
 }
 
@@ -152,9 +147,10 @@ static hm_err grow_map(hm_node *n)
 	int rc;
 
 	if (n->map_size >= n->map_max)
-		return hm_node_fail(n, HM_ERR_FULL,
-				    "the store reached its size cap of %zu MiB; nothing was written",
-				    n->map_max >> 20);
+		return hm_node_fail(
+		    n, HM_ERR_FULL,
+		    "the store reached its size cap of %zu MiB; nothing was written",
+		    n->map_max >> 20);
 	if (next > n->map_max)
 		next = n->map_max;
 	rc = mdb_env_set_mapsize(n->env, next);
@@ -172,7 +168,7 @@ hm_err hm_store_read_begin(hm_node *n, MDB_txn **txn)
 		rc = mdb_txn_begin(n->env, NULL, MDB_RDONLY, txn);
 	if (rc)
 		return hm_node_fail(n, hm_store_err(rc), "opening a read transaction: %s",
-				    mdb_strerror(rc));
+		                    mdb_strerror(rc));
 	return HM_OK;
 }
 
@@ -187,10 +183,11 @@ static hm_err commit_failed(hm_node *n, int rc)
 	if (!full && rc == EIO && mdb_env_get_fd(n->env, &fd) == 0 && fstatvfs(fd, &vfs) == 0)
 		full = (uint64_t)vfs.f_bavail * vfs.f_frsize < (uint64_t)1 << 20;
 	if (full)
-		return hm_node_fail(n, HM_ERR_FULL,
-				    "the disk is full; nothing was written (free some space and retry)");
+		return hm_node_fail(
+		    n, HM_ERR_FULL,
+		    "the disk is full; nothing was written (free some space and retry)");
 	return hm_node_fail(n, hm_store_err(rc), "committing: %s; nothing was written",
-			    mdb_strerror(rc));
+	                    mdb_strerror(rc));
 }
 
 hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
@@ -207,7 +204,7 @@ hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
 		}
 		if (rc)
 			return hm_node_fail(n, hm_store_err(rc), "opening a write transaction: %s",
-					    mdb_strerror(rc));
+			                    mdb_strerror(rc));
 		n->errmsg[0] = '\0';
 		err = fn(n, txn, ctx);
 		if (err) {
@@ -285,7 +282,8 @@ hm_hlc hm_hlc_tick(hm_hlc last, uint64_t now_ms)
 	uint64_t ms = now_ms & 0xffffffffffffull;
 	if (ms > HM_HLC_MS(last))
 		return ms << 16;
-	return last + 1; /* same or earlier millisecond: count; a full counter rolls into the next ms */
+	return last +
+	       1; /* same or earlier millisecond: count; a full counter rolls into the next ms */
 }
 
 /* mkdir -p: create dir and any missing parents, private to the user. */
@@ -318,10 +316,12 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
 		return hm_node_fail(n, HM_ERR_INVALID, "directory path too long");
 	if (!create && access(path, F_OK) != 0)
-		return hm_node_fail(n, HM_ERR_NOT_FOUND, "no hamlet node in '%s' (create one with `hamlet -d %s init`)",
-				    dir, dir);
+		return hm_node_fail(n, HM_ERR_NOT_FOUND,
+		                    "no hamlet node in '%s' (create one with `hamlet -d %s init`)",
+		                    dir, dir);
 	if (create && access(path, F_OK) == 0)
-		return hm_node_fail(n, HM_ERR_EXISTS, "'%s' already holds a hamlet node; nothing was changed", dir);
+		return hm_node_fail(n, HM_ERR_EXISTS,
+		                    "'%s' already holds a hamlet node; nothing was changed", dir);
 	if (create && mkdir_parents(dir) != 0)
 		return hm_node_fail(n, HM_ERR_IO, "creating %s: %s", dir, strerror(errno));
 	if ((rc = mdb_env_create(&n->env)) || (rc = mdb_env_set_maxdbs(n->env, HM_DB__COUNT)) ||
@@ -354,7 +354,7 @@ fail:
 	if (txn)
 		mdb_txn_abort(txn);
 	return hm_node_fail(n, hm_store_err(rc), "opening the store in %s: %s", dir,
-			    mdb_strerror(rc));
+	                    mdb_strerror(rc));
 }
 
 static hm_node *node_alloc(const hm_node_opts *opts)
@@ -416,7 +416,7 @@ static bool name_valid(const char *s)
 }
 
 hm_err hm_node_create(const char *dir, hm_role role, const char *region, const char *name,
-		      const hm_node_opts *opts, hm_node_id *id_out)
+                      const hm_node_opts *opts, hm_node_id *id_out)
 {
 	hm_node *n = node_alloc(opts);
 	create_ctx c = {role, region, name, {{0}}};
@@ -430,7 +430,7 @@ hm_err hm_node_create(const char *dir, hm_role role, const char *region, const c
 	}
 	if (!name_valid(name) || role < HM_ROLE_COUNTY || role > HM_ROLE_VILLAGE) {
 		err = hm_node_fail(n, HM_ERR_INVALID, "the name must be 1 to %u printable bytes",
-				   HM_NAME_MAX);
+		                   HM_NAME_MAX);
 		goto out;
 	}
 	if (opts && (opts->identity != NULL) != (opts->storage_key != NULL)) {
@@ -467,7 +467,7 @@ static hm_err load_meta(hm_node *n)
 		goto out;
 	if (format != HM_STORE_FORMAT) {
 		err = hm_node_fail(n, HM_ERR_VERSION, "store format %llu is not %d",
-				   (unsigned long long)format, HM_STORE_FORMAT);
+		                   (unsigned long long)format, HM_STORE_FORMAT);
 		goto out;
 	}
 	if ((err = hm_store_get(n, txn, HM_DB_META, "id", 2, &v)))
@@ -486,7 +486,7 @@ static hm_err load_meta(hm_node *n)
 	n->role = (hm_role)role;
 	if (trust && !n->trust) {
 		err = hm_node_fail(n, HM_ERR_CRYPTO,
-				   "this node's records are sealed: its key file must be unlocked");
+		                   "this node's records are sealed: its key file must be unlocked");
 		goto out;
 	}
 	if (!trust && n->trust) {

@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROOT_VALID_DAYS 3650u
+#define ROOT_VALID_DAYS  3650u
 #define ENROLL_REQ_MAGIC "HMREQ\0\0\1"
 #define ENROLL_ANS_MAGIC "HMENR\0\0\1"
-#define MAGIC_BYTES 8
+#define MAGIC_BYTES      8
 
 /* ---- keys ---- */
 
@@ -51,7 +51,7 @@ static size_t key_id(uint8_t *out, const char *scope, uint32_t epoch)
 }
 
 hm_err hm_trust_key_store(hm_node *n, MDB_txn *txn, const char *scope, uint32_t epoch,
-		      const uint8_t key[HM_DATA_KEY_BYTES])
+                          const uint8_t key[HM_DATA_KEY_BYTES])
 {
 	uint8_t id[HM_REGION_MAX + 6];
 	msgpack_sbuffer scratch;
@@ -59,14 +59,14 @@ hm_err hm_trust_key_store(hm_node *n, MDB_txn *txn, const char *scope, uint32_t 
 
 	msgpack_sbuffer_init(&scratch);
 	err = hm_seal_put(n, txn, HM_DB_KEYS, id, key_id(id, scope, epoch), key, HM_DATA_KEY_BYTES,
-			  &scratch);
+	                  &scratch);
 	hm_wipe(scratch.data, scratch.alloc);
 	msgpack_sbuffer_destroy(&scratch);
 	return err;
 }
 
 hm_err hm_trust_data_key(hm_node *n, MDB_txn *txn, const char *scope, uint32_t *epoch,
-			 uint8_t key[HM_DATA_KEY_BYTES])
+                         uint8_t key[HM_DATA_KEY_BYTES])
 {
 	uint8_t id[HM_REGION_MAX + 6];
 	size_t pn = strlen(scope) + 1, kn = key_id(id, scope, *epoch ? *epoch : 0xffffffffu);
@@ -85,7 +85,7 @@ hm_err hm_trust_data_key(hm_node *n, MDB_txn *txn, const char *scope, uint32_t *
 	if (*epoch == 0) {
 		/* The newest epoch: the entry just before (scope, 0xffffffff). */
 		rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV)
-			     : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		             : mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	}
 	if (rc || k.mv_size != pn + 4 || memcmp(k.mv_data, id, pn) != 0 ||
 	    (*epoch && memcmp(k.mv_data, id, kn) != 0)) {
@@ -235,10 +235,10 @@ hm_err hm_trust_create(hm_node *n, MDB_txn *txn)
 	if (n->role != HM_ROLE_COUNTY)
 		return HM_OK; /* townships and villages wait for enrollment */
 	if ((err = hm_cert_init(&root, &n->ident, 1, HM_ROLE_COUNTY, n->region, now - 86400,
-				now + ROOT_VALID_DAYS * 86400ull, HM_CERT_MAY_ENROLL)) ||
+	                        now + ROOT_VALID_DAYS * 86400ull, HM_CERT_MAY_ENROLL)) ||
 	    (err = hm_cert_sign(&root, &n->ident)) || (err = hm_trust_cert_store(n, txn, &root)) ||
 	    (err = hm_store_put(n, txn, HM_DB_META, "root", 4, n->ident.sign_pub.b,
-				HM_SIGN_PUB_BYTES)) ||
+	                        HM_SIGN_PUB_BYTES)) ||
 	    (err = new_data_key(n, txn, n->region, 1)))
 		return err;
 	n->root = n->ident.sign_pub;
@@ -249,7 +249,7 @@ hm_err hm_trust_create(hm_node *n, MDB_txn *txn)
 /* ---- verification ---- */
 
 static hm_err refuse(bool *ok, enum hm_evidence_kind *kind, const char **why,
-		     enum hm_evidence_kind k, const char *reason)
+                     enum hm_evidence_kind k, const char *reason)
 {
 	*ok = false;
 	*kind = k;
@@ -259,8 +259,8 @@ static hm_err refuse(bool *ok, enum hm_evidence_kind *kind, const char **why,
 
 /* The certificate of env's origin: stored, or from the chain in its header (verified, then
  * stored). *found false when neither has one. */
-static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_cert *c,
-			  bool *found, const char **bad)
+static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_cert *c, bool *found,
+                          const char **bad)
 {
 	hm_cert chain[HM_CERT_CHAIN_MAX];
 	size_t nc;
@@ -277,8 +277,7 @@ static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_c
 		*bad = "the certificate chain in the header does not decode";
 		return HM_OK;
 	}
-	if (hm_cert_chain_verify(&n->root, chain, nc, HM_HLC_MS(env->h.hlc) / 1000, &fault,
-				 NULL)) {
+	if (hm_cert_chain_verify(&n->root, chain, nc, HM_HLC_MS(env->h.hlc) / 1000, &fault, NULL)) {
 		*bad = hm_cert_fault_str(fault);
 		return HM_OK;
 	}
@@ -302,7 +301,7 @@ static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_c
 const char hm_trust_unknown_origin[] = "unknown origin: no certificate for it is known";
 
 hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
-		       enum hm_evidence_kind *kind, const char **why)
+                       enum hm_evidence_kind *kind, const char **why)
 {
 	hm_cert c;
 	hm_hash signed_hash;
@@ -317,9 +316,10 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 	snprintf(env->origin_region, sizeof(env->origin_region), "%s", env->h.region);
 	env->origin_role = (hm_role)hm_region_depth(env->h.region);
 	if (!n->trust)
-		return env->sig.n || env->h.codec ? refuse(ok, kind, why, HM_EVIDENCE_FORGED,
-							   "a signed change set on a node without keys")
-						  : HM_OK;
+		return env->sig.n || env->h.codec
+		           ? refuse(ok, kind, why, HM_EVIDENCE_FORGED,
+		                    "a signed change set on a node without keys")
+		           : HM_OK;
 	if (env->sig.n != HM_SIGNATURE_BYTES)
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, "the change set is not signed");
 	if (!(env->h.codec & HM_CODEC_SEALED))
@@ -334,26 +334,26 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 	memcpy(sig.b, env->sig.p, HM_SIGNATURE_BYTES);
 	if (hm_verify_hash(&sig, &c.sign_pub, &signed_hash))
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED,
-			      "the signature does not verify with the origin's certified key");
+		              "the signature does not verify with the origin's certified key");
 	if (t < c.not_before || t > c.not_after)
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED,
-			      "the origin's certificate is not valid at the change set's clock");
+		              "the origin's certificate is not valid at the change set's clock");
 	err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &v);
 	if (err && err != HM_ERR_NOT_FOUND)
 		return err;
 	if (!err && v.mv_size >= 8 && env->h.seq > hm_be64_get(v.mv_data))
 		return refuse(ok, kind, why, HM_EVIDENCE_REVOKED,
-			      "written after the origin's revocation");
+		              "written after the origin's revocation");
 	if (!hm_region_contains(c.region, env->h.region))
 		return refuse(ok, kind, why, HM_EVIDENCE_SCOPE,
-			      "the header region lies outside the origin's certified region");
+		              "the header region lies outside the origin's certified region");
 	snprintf(env->origin_region, sizeof(env->origin_region), "%s", c.region);
 	env->origin_role = (hm_role)c.role;
 	return HM_OK;
 }
 
-hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_ctx *m,
-			  bool *no_key, const char **why)
+hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_ctx *m, bool *no_key,
+                          const char **why)
 {
 	uint8_t key[HM_DATA_KEY_BYTES];
 	uint32_t epoch = env->h.epoch;
@@ -384,8 +384,8 @@ hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_c
 			m->plain.data = p, m->plain.alloc = env->body_bytes.n;
 		}
 		err = hm_aead_open((uint8_t *)m->plain.data, m->plain.alloc, &len, key,
-				   env->body_bytes.p, env->body_bytes.n, env->header_bytes.p,
-				   env->header_bytes.n);
+		                   env->body_bytes.p, env->body_bytes.n, env->header_bytes.p,
+		                   env->header_bytes.n);
 		hm_wipe(key, sizeof(key));
 		if (err) {
 			*why = "the body does not decrypt: altered in transit or a wrong key";
@@ -418,7 +418,7 @@ static bool op_field_u64(const msgpack_object *fields, const char *name, uint64_
 /* Withdraw what node wrote after after_seq: out of the oplog, pending and quarantine, into the
  * evidence. Returns whether applied change sets were withdrawn (the records must be rebuilt). */
 static hm_err withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
-		       bool *rebuild)
+                       bool *rebuild)
 {
 	static const enum hm_db dbs[] = {HM_DB_OPLOG, HM_DB_PENDING, HM_DB_QUARANTINE};
 	hm_vv_entry head;
@@ -450,7 +450,7 @@ static hm_err withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_
 			env.h.origin = *node;
 			env.h.seq = hm_be64_get(key + HM_NODE_ID_BYTES);
 			err = hm_evidence_put(n, txn, &env, copy, len, HM_EVIDENCE_REVOKED,
-					      "withdrawn: written after the origin's revocation");
+			                      "withdrawn: written after the origin's revocation");
 			free(copy);
 			if (err || (err = hm_store_del(n, txn, dbs[d], key, sizeof(key))))
 				return err;
@@ -505,7 +505,7 @@ static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *f
 	    (err = withdraw(n, txn, &node, after_seq, &rebuild)))
 		return err;
 	hm_logf(&n->log, HM_LOG_WARN, "node %s revoked after seq %llu: %s", hex,
-		(unsigned long long)after_seq, reason);
+	        (unsigned long long)after_seq, reason);
 	if (!rebuild)
 		return HM_OK;
 	{
@@ -537,7 +537,7 @@ static hm_err apply_datakey(hm_node *n, MDB_txn *txn, const msgpack_object *fiel
 		return HM_OK;
 	if (hm_box_seal_open(key, &n->ident, wrapped)) {
 		hm_logf(&n->log, HM_LOG_WARN, "a data key for %s epoch %llu does not open", scope,
-			(unsigned long long)epoch);
+		        (unsigned long long)epoch);
 		return HM_OK;
 	}
 	err = hm_trust_key_store(n, txn, scope, (uint32_t)epoch, key);

@@ -11,8 +11,8 @@
 
 typedef struct wfield {
 	const hm_field_def *def;
-	hm_value v;  /* a string value points at sbuf */
-	char *sbuf;  /* owned */
+	hm_value v; /* a string value points at sbuf */
+	char *sbuf; /* owned */
 } wfield;
 
 typedef struct wop {
@@ -68,11 +68,12 @@ static hm_err check_id(hm_write *w, const char *id)
 {
 	size_t n = strlen(id);
 	if (n == 0 || n > HM_ID_MAX)
-		return hm_node_fail(w->n, HM_ERR_INVALID, "record id must be 1 to %u bytes", HM_ID_MAX);
+		return hm_node_fail(w->n, HM_ERR_INVALID, "record id must be 1 to %u bytes",
+		                    HM_ID_MAX);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)id[i] < 0x20)
 			return hm_node_fail(w->n, HM_ERR_INVALID,
-					    "record id must not contain control characters");
+			                    "record id must not contain control characters");
 	return HM_OK;
 }
 
@@ -90,13 +91,13 @@ static wop *find_op(hm_write *w, const hm_collection_def *c, const char *id, boo
 }
 
 static hm_err new_op(hm_write *w, const hm_collection_def *c, const char *id, enum hm_op_kind kind,
-		     wop **out)
+                     wop **out)
 {
 	wop *op;
 
 	if (w->nops >= HM_OPS_MAX)
 		return hm_node_fail(w->n, HM_ERR_TOO_BIG, "more than %u operations in one write",
-				    HM_OPS_MAX);
+		                    HM_OPS_MAX);
 	if (w->nops == w->opcap) {
 		size_t cap = w->opcap ? w->opcap * 2 : 8;
 		wop *p = realloc(w->ops, cap * sizeof(*p));
@@ -117,7 +118,7 @@ static hm_err new_op(hm_write *w, const hm_collection_def *c, const char *id, en
 /* The last op, if it is for this record, else a new one. A record deleted and written in the
  * same change set would make the outcome depend on op order within it: refused. */
 static hm_err op_for(hm_write *w, const hm_collection_def *c, const char *id, enum hm_op_kind kind,
-		     wop **out)
+                     wop **out)
 {
 	wop *op = find_op(w, c, id, w->has_del || kind == HM_OP_DEL);
 	hm_err err;
@@ -126,7 +127,7 @@ static hm_err op_for(hm_write *w, const hm_collection_def *c, const char *id, en
 		return err;
 	if (op && (op->kind != kind || kind == HM_OP_DEL))
 		return hm_node_fail(w->n, HM_ERR_INVALID,
-				    "%s/%s is both written and deleted in one change", c->name, id);
+		                    "%s/%s is both written and deleted in one change", c->name, id);
 	if (op && op != &w->ops[w->nops - 1])
 		op = NULL; /* only the last op can grow: its fields are at the end */
 	if (op) {
@@ -138,17 +139,18 @@ static hm_err op_for(hm_write *w, const hm_collection_def *c, const char *id, en
 	return new_op(w, c, id, kind, out);
 }
 
-static hm_err lookup(hm_write *w, const char *coll, const char *field,
-		     const hm_collection_def **c, const hm_field_def **f)
+static hm_err lookup(hm_write *w, const char *coll, const char *field, const hm_collection_def **c,
+                     const hm_field_def **f)
 {
 	if (!(*c = hm_schema_collection(coll)))
 		return hm_node_fail(w->n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
 	if (coll[0] == '_' && !w->system)
 		return hm_node_fail(w->n, HM_ERR_SCHEMA,
-				    "'%s' is a system collection, written only by hamlet itself", coll);
+		                    "'%s' is a system collection, written only by hamlet itself",
+		                    coll);
 	if (field && !(*f = hm_schema_field(*c, field)))
 		return hm_node_fail(w->n, HM_ERR_SCHEMA, "collection '%s' has no field '%s'", coll,
-				    field);
+		                    field);
 	return HM_OK;
 }
 
@@ -174,7 +176,7 @@ static hm_err field_slot(hm_write *w, wop *op, const hm_field_def *def, wfield *
 }
 
 hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *field,
-		    const hm_value *v)
+                    const hm_value *v)
 {
 	const hm_collection_def *c;
 	const hm_field_def *f;
@@ -188,7 +190,7 @@ hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *f
 		return err;
 	if (f->merge != HM_MERGE_LWW)
 		return hm_node_fail(w->n, HM_ERR_SCHEMA, "%s.%s is a counter: add to it with %s+=N",
-				    coll, field, field);
+		                    coll, field, field);
 	if ((err = hm_value_check(f, v, &why)))
 		return hm_node_fail(w->n, err, "%s.%s must be %s", coll, field, why);
 	if (v->kind == HM_V_STR && !(copy = malloc(v->u.s.n + 1)))
@@ -219,8 +221,9 @@ hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *f
 	if ((err = lookup(w, coll, field, &c, &f)))
 		return err;
 	if (f->merge != HM_MERGE_COUNTER)
-		return hm_node_fail(w->n, HM_ERR_SCHEMA, "%s.%s is not a counter: set it with %s=VALUE",
-				    coll, field, field);
+		return hm_node_fail(w->n, HM_ERR_SCHEMA,
+		                    "%s.%s is not a counter: set it with %s=VALUE", coll, field,
+		                    field);
 	if ((err = op_for(w, c, id, HM_OP_PUT, &op)) || (err = field_slot(w, op, f, &slot)))
 		return err;
 	if (slot->v.kind != HM_V_INT)
@@ -238,9 +241,9 @@ hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
 	if ((err = lookup(w, coll, NULL, &c, NULL)))
 		return err;
 	if (c->append_only)
-		return hm_node_fail(w->n, HM_ERR_SCHEMA,
-				    "'%s' is append-only: records are never deleted; add a correction",
-				    coll);
+		return hm_node_fail(
+		    w->n, HM_ERR_SCHEMA,
+		    "'%s' is append-only: records are never deleted; add a correction", coll);
 	return op_for(w, c, id, HM_OP_DEL, &op);
 }
 
@@ -271,13 +274,13 @@ static void common_region(char *acc, const char *r)
 
 /* Where op's record lives after it: the region it sets, else where it lives now. */
 static const char *op_region(const hm_write *w, const wop *op, const hm_rec *cur, bool exists,
-			     char *buf)
+                             char *buf)
 {
 	for (size_t j = op->first; j < op->first + op->nf; j++)
 		if (strcmp(w->fields[j].def->name, op->c->region_field) == 0 &&
 		    w->fields[j].v.kind == HM_V_STR) {
 			snprintf(buf, HM_REGION_MAX + 1, "%.*s", (int)w->fields[j].v.u.s.n,
-				 w->fields[j].v.u.s.p);
+			         w->fields[j].v.u.s.p);
 			return buf;
 		}
 	if (exists && hm_rec_region(op->c, cur, buf, HM_REGION_MAX + 1))
@@ -295,8 +298,8 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 		char rbuf[HM_REGION_MAX + 1];
 		wop *op = &w->ops[i];
 		uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
-		size_t kn = hm_record_key(key, sizeof(key), op->c->name, strlen(op->c->name), op->id,
-					  strlen(op->id));
+		size_t kn = hm_record_key(key, sizeof(key), op->c->name, strlen(op->c->name),
+		                          op->id, strlen(op->id));
 		MDB_val v;
 		bool live = false;
 		hm_err err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &v, &cc->m.sealbuf);
@@ -306,27 +309,30 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 		if (!err) {
 			msgpack_zone_clear(&cc->m.zone);
 			if (hm_rec_decode(v.mv_data, v.mv_size, &cc->m.zone, &cc->m.cur))
-				return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%s is corrupt",
-						    op->c->name, op->id);
+				return hm_node_fail(n, HM_ERR_CORRUPT,
+				                    "stored record %s/%s is corrupt", op->c->name,
+				                    op->id);
 			live = hm_rec_live(&cc->m.cur);
 		}
 		{
 			const char *r = op_region(w, op, &cc->m.cur, !err, rbuf);
-			if (!hm_region_contains(n->region, r))
-				return hm_node_fail(n, HM_ERR_SCHEMA,
-						    "%s/%s lies in %s, outside this node's region %s",
-						    op->c->name, op->id, r, n->region);
+			if (n->trust && !hm_region_contains(n->region, r))
+				return hm_node_fail(
+				    n, HM_ERR_SCHEMA,
+				    "%s/%s lies in %s, outside this node's region %s", op->c->name,
+				    op->id, r, n->region);
 			common_region(cc->region, r);
 		}
 		if (op->kind == HM_OP_DEL && !live)
 			return hm_node_fail(n, HM_ERR_NOT_FOUND, "no record %s/%s to delete",
-					    op->c->name, op->id);
+			                    op->c->name, op->id);
 		if (op->kind == HM_OP_DEL)
 			continue;
 		if (live && op->c->append_only)
-			return hm_node_fail(n, HM_ERR_EXISTS,
-					    "%s/%s exists and '%s' is append-only: add a new record",
-					    op->c->name, op->id, op->c->name);
+			return hm_node_fail(
+			    n, HM_ERR_EXISTS,
+			    "%s/%s exists and '%s' is append-only: add a new record", op->c->name,
+			    op->id, op->c->name);
 		op->fill_region = false;
 		if (live)
 			continue;
@@ -337,8 +343,8 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 				set |= w->fields[j].def == def && w->fields[j].v.kind != HM_V_NIL;
 			if (def->required && !set)
 				return hm_node_fail(n, HM_ERR_SCHEMA,
-						    "a new %s needs the field '%s'", op->c->name,
-						    def->name);
+				                    "a new %s needs the field '%s'", op->c->name,
+				                    def->name);
 			if (!set && strcmp(def->name, op->c->region_field) == 0)
 				op->fill_region = true;
 		}
@@ -376,7 +382,7 @@ static void pack_body(hm_write *w, msgpack_sbuffer *out)
 /* Trust mode: the body sealed under the data key of the change set's scope, the header as
  * associated data; the origin's certificate chain rides along in its first change set. */
 static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, uint8_t *chain,
-			size_t chain_cap)
+                        size_t chain_cap)
 {
 	uint8_t key[HM_DATA_KEY_BYTES];
 	size_t len;
@@ -389,8 +395,8 @@ static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, 
 	h->epoch = 0;
 	if ((err = hm_trust_data_key(n, txn, h->key_scope, &h->epoch, key)))
 		return hm_node_fail(n, HM_ERR_CRYPTO,
-				    "this node holds no data key for %s: it cannot write there",
-				    h->key_scope);
+		                    "this node holds no data key for %s: it cannot write there",
+		                    h->key_scope);
 	h->codec = HM_CODEC_SEALED;
 	hm_header_encode(h, &cc->header);
 	msgpack_sbuffer_clear(&cc->sealed);
@@ -403,7 +409,7 @@ static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, 
 		cc->sealed.data = p, cc->sealed.alloc = cc->body.size + HM_AEAD_OVERHEAD;
 	}
 	err = hm_aead_seal((uint8_t *)cc->sealed.data, cc->sealed.alloc, &len, key, cc->body.data,
-			   cc->body.size, cc->header.data, cc->header.size);
+	                   cc->body.size, cc->header.data, cc->header.size);
 	hm_wipe(key, sizeof(key));
 	cc->sealed.size = len;
 	return err;
@@ -423,10 +429,12 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 	hm_err err;
 
 	if (n->trust && !n->enrolled)
-		return hm_node_fail(n, HM_ERR_CRYPTO,
-				    "this node is not enrolled yet: run `hamlet enroll request`, have "
-				    "the county sign it, then `hamlet enroll accept`");
-	if ((err = check_state(n, txn, cc)) || (err = hm_head_get(n, txn, &n->self, &head, &fork_seq)) ||
+		return hm_node_fail(
+		    n, HM_ERR_CRYPTO,
+		    "this node is not enrolled yet: run `hamlet enroll request`, have "
+		    "the county sign it, then `hamlet enroll accept`");
+	if ((err = check_state(n, txn, cc)) ||
+	    (err = hm_head_get(n, txn, &n->self, &head, &fork_seq)) ||
 	    (err = hm_hlc_load(n, txn, &last)))
 		return err;
 	h.origin = n->self;
@@ -442,19 +450,20 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 		body = &cc->sealed;
 	}
 	if ((err = hm_envelope_encode(&h, body->data, body->size, n->trust ? &n->ident : NULL,
-				      &cc->env)))
+	                              &cc->env)))
 		return err;
 	if (cc->env.size > HM_ENVELOPE_MAX)
-		return hm_node_fail(n, HM_ERR_TOO_BIG, "the change set is larger than 16 MiB; split it");
+		return hm_node_fail(n, HM_ERR_TOO_BIG,
+		                    "the change set is larger than 16 MiB; split it");
 	if ((err = hm_hlc_store(n, txn, h.hlc)) ||
 	    (err = hm_apply_one(n, txn, &cc->m, (const uint8_t *)cc->env.data, cc->env.size, true,
-				&st, &out)))
+	                        &st, &out)))
 		return err;
 	if (out == HM_APPLY_REFUSED)
 		return HM_ERR_SCHEMA; /* apply said why, in the node's message */
 	if (out != HM_APPLY_NEW)
 		return hm_node_fail(n, HM_ERR_CORRUPT, "own change set %llu was not applied (%d)",
-				    (unsigned long long)h.seq, (int)out);
+		                    (unsigned long long)h.seq, (int)out);
 	cc->info.origin = h.origin;
 	cc->info.seq = h.seq;
 	hm_hash_buf(cc->env.data, cc->env.size, &cc->info.id);

@@ -1,10 +1,10 @@
 /*
  * test_golden.c - the change-set and bundle formats, pinned by files in tests/data/golden/.
  *
- * changeset-v1.bin is the envelope of a fixed change set: encoding it again must give the same
- * bytes, and decoding it must give back every field. bundle-v1.hmb is a bundle written by the
+ * changeset-v2.bin is the envelope of a fixed change set: encoding it again must give the same
+ * bytes, and decoding it must give back every field. bundle-v2.hmb is a bundle written by the
  * demo (two villages, nine change sets): importing it into an empty node must give the digest in
- * bundle-v1.digest, which pins the record encoding and merge rules too, and exporting from that
+ * bundle-v2.digest, which pins the record encoding and merge rules too, and exporting from that
  * node must give the same envelope frames. A deliberate format change regenerates the files with
  * HAMLET_UPDATE_GOLDEN=1 (changeset) or by re-running the demo (bundle), and says so in the
  * commit.
@@ -92,14 +92,14 @@ static void golden_changeset(msgpack_sbuffer *env)
 	hm_mp_pack_cstr(&pk, "quantity");
 	msgpack_pack_int64(&pk, -150);
 	msgpack_sbuffer_init(env);
-	hm_envelope_encode(&h, body.data, body.size, env);
+	assert_int_equal(hm_envelope_encode(&h, body.data, body.size, NULL, env), HM_OK);
 	msgpack_sbuffer_destroy(&body);
 }
 
 static void test_changeset_encoding_is_stable(void **state)
 {
 	msgpack_sbuffer env;
-	char *path = path_join(data_dir(), "golden/changeset-v1.bin");
+	char *path = path_join(data_dir(), "golden/changeset-v2.bin");
 	uint8_t *want;
 	size_t n;
 
@@ -121,7 +121,7 @@ static void test_changeset_encoding_is_stable(void **state)
 
 static void test_changeset_decodes(void **state)
 {
-	char *path = path_join(data_dir(), "golden/changeset-v1.bin");
+	char *path = path_join(data_dir(), "golden/changeset-v2.bin");
 	size_t n;
 	uint8_t *bytes = read_all(path, &n);
 	msgpack_zone zone;
@@ -171,22 +171,91 @@ static size_t envelope_frames(const uint8_t *b, size_t n, uint8_t *out)
 	return used;
 }
 
+static void put_text(hm_node *n, const char *coll, const char *id, const char *field,
+                     const char *text)
+{
+	hm_write *w;
+	hm_value v = {HM_V_STR, {.s = {text, (uint32_t)strlen(text)}}};
+	assert_int_equal(hm_write_begin(n, &w), HM_OK);
+	assert_int_equal(hm_write_set(w, coll, id, field, &v), HM_OK);
+	assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+}
+
+/* HAMLET_UPDATE_GOLDEN=1: write the golden bundle and its digest anew. */
+static void make_golden_bundle(const char *tmp, const char *bundle, const char *digest_path)
+{
+	char a_dir[512], b_dir[512], hex[2 * HM_HASH_BYTES + 2];
+	hm_node *a, *b;
+	hm_write *w;
+	hm_hash d;
+	FILE *f;
+
+	snprintf(a_dir, sizeof(a_dir), "%s/golden-a-%d", tmp, (int)getpid());
+	snprintf(b_dir, sizeof(b_dir), "%s/golden-b-%d", tmp, (int)getpid());
+	assert_int_equal(hm_node_create(a_dir, HM_ROLE_VILLAGE, "linhe/east/elm", "a", NULL, NULL),
+	                 HM_OK);
+	assert_int_equal(hm_node_create(b_dir, HM_ROLE_VILLAGE, "linhe/east/oak", "b", NULL, NULL),
+	                 HM_OK);
+	assert_int_equal(hm_node_open(a_dir, NULL, &a), HM_OK);
+	assert_int_equal(hm_node_open(b_dir, NULL, &b), HM_OK);
+	put_text(a, "person", "elm-001", "name", "Wang Fang");
+	put_text(a, "person", "elm-001", "status", "home-isolation");
+	put_text(b, "person", "elm-001", "name", "Wang Fang");
+	put_text(b, "person", "elm-001", "status", "central-isolation");
+	put_text(a, "person", "elm-001", "status", "released");
+	put_text(a, "stock", "masks", "item", "N95");
+	assert_int_equal(hm_write_begin(b, &w), HM_OK);
+	{
+		hm_value item = {HM_V_STR, {.s = {"N95", 3}}};
+		assert_int_equal(hm_write_set(w, "stock", "masks", "item", &item), HM_OK);
+	}
+	assert_int_equal(hm_write_add(w, "stock", "masks", "quantity", -150), HM_OK);
+	assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+	put_text(b, "person", "oak-001", "name", "Zhao Lei");
+	assert_int_equal(hm_write_begin(b, &w), HM_OK);
+	assert_int_equal(hm_write_del(w, "person", "oak-001"), HM_OK);
+	assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+	{
+		char b_bundle[600];
+		hm_bundle_stats st;
+		snprintf(b_bundle, sizeof(b_bundle), "%s/b.hmb", b_dir);
+		assert_int_equal(hm_bundle_export(b, NULL, b_bundle, true, &st), HM_OK);
+		assert_int_equal(hm_bundle_import(a, b_bundle, NULL, NULL, &st), HM_OK);
+	}
+	{
+		hm_bundle_stats st;
+		assert_int_equal(hm_bundle_export(a, NULL, bundle, true, &st), HM_OK);
+		assert_int_equal(st.changesets, 9);
+	}
+	assert_int_equal(hm_node_digest(a, NULL, &d), HM_OK);
+	hm_hex_encode(hex, d.b, HM_HASH_BYTES);
+	assert_non_null(f = fopen(digest_path, "w"));
+	fprintf(f, "%s\n", hex);
+	fclose(f);
+	hm_node_close(a);
+	hm_node_close(b);
+}
+
 static void test_bundle_imports_to_golden_digest(void **state)
 {
 	const char *tmp = getenv("HAMLET_TEST_TMP");
-	char *bundle = path_join(data_dir(), "golden/bundle-v1.hmb");
-	char *digest_path = path_join(data_dir(), "golden/bundle-v1.digest");
+	char *bundle = path_join(data_dir(), "golden/bundle-v2.hmb");
+	char *digest_path = path_join(data_dir(), "golden/bundle-v2.digest");
 	char dir[512], out[600], hex[2 * HM_HASH_BYTES + 1];
 	hm_node *n;
 	hm_bundle_stats st;
 	hm_hash d;
 	size_t want_len, got_len, dn;
-	uint8_t *want = read_all(bundle, &want_len), *got, *digest = read_all(digest_path, &dn);
+	uint8_t *want, *got, *digest;
 	uint8_t *fa, *fb;
 
 	(void)state;
 	assert_non_null(tmp);
 	snprintf(dir, sizeof(dir), "%s/golden-%d", tmp, (int)getpid());
+	if (getenv("HAMLET_UPDATE_GOLDEN"))
+		make_golden_bundle(tmp, bundle, digest_path);
+	want = read_all(bundle, &want_len);
+	digest = read_all(digest_path, &dn);
 	snprintf(out, sizeof(out), "%s/again.hmb", dir);
 	assert_int_equal(hm_node_create(dir, HM_ROLE_COUNTY, "linhe", "golden", NULL, NULL), HM_OK);
 	assert_int_equal(hm_node_open(dir, NULL, &n), HM_OK);

@@ -152,7 +152,7 @@ static void test_bad_envelopes_refused(void **state)
 		hm_bytes longer = {buf, e.v[0].n + 1};
 		assert_int_equal(test_apply1(r.n, &longer), HM_APPLY_REFUSED);
 	}
-	buf[1] = 0x02; /* envelope format 2 */
+	buf[1] = 0x03; /* envelope format 3 */
 	{
 		hm_bytes v2 = {buf, e.v[0].n};
 		assert_int_equal(test_apply1(r.n, &v2), HM_APPLY_REFUSED);
