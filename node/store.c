@@ -146,11 +146,12 @@ static hm_err grow_map(hm_node *n)
 	size_t next = n->map_size * 2;
 	int rc;
 
-	if (n->map_size >= n->map_max)
-		return hm_node_fail(
-		    n, HM_ERR_FULL,
-		    "the store reached its size cap of %zu MiB; nothing was written",
-		    n->map_max >> 20);
+	if (n->map_size >= n->map_max) {
+		bool kib = n->map_max < ((size_t)1 << 20);
+		return hm_node_fail(n, HM_ERR_FULL,
+		                    "the store reached its size cap of %zu %s; nothing was written",
+		                    kib ? n->map_max >> 10 : n->map_max >> 20, kib ? "KiB" : "MiB");
+	}
 	if (next > n->map_max)
 		next = n->map_max;
 	rc = mdb_env_set_mapsize(n->env, next);
