@@ -433,6 +433,45 @@ typedef struct hm_audit_cb {
  * clock) and report the evidence kept at arrival. Findings are counted into *nfindings. */
 hm_err hm_node_audit(hm_node *node, const hm_audit_cb *cb, size_t *nfindings) HM_MUST_CHECK;
 
+/* ---- Peer services (peer.c): what sealed bundles and sync sessions need of a node's keys,
+ * without handing the keys out. Trust mode only (HM_ERR_CRYPTO otherwise). ---- */
+
+/* Who may open something this node seals: one node (its X25519 key, from its certificate) or
+ * every holder of a scope's data key (a township or the county). */
+typedef struct hm_recipient {
+	bool to_node;
+	hm_node_id node;
+	char scope[HM_REGION_MAX + 1];
+} hm_recipient;
+
+#define HM_WRAPPED_MAX 128
+
+/* Seal key (32 bytes) for rcpt into out (at most HM_WRAPPED_MAX bytes). Errors: HM_ERR_NOT_FOUND
+ * (no certificate known for the node, or no data key held for the scope), HM_ERR_CRYPTO. */
+hm_err hm_node_wrap_key(hm_node *node, const hm_recipient *rcpt, const uint8_t key[32],
+			uint8_t *out, size_t *len) HM_MUST_CHECK;
+/* Open a key sealed by hm_node_wrap_key for rcpt (this node, or a scope it holds).
+ * Errors: HM_ERR_CRYPTO (not for this node, or altered), HM_ERR_NOT_FOUND (no key). */
+hm_err hm_node_unwrap_key(hm_node *node, const hm_recipient *rcpt, const uint8_t *wrapped,
+			  size_t len, uint8_t key[32]) HM_MUST_CHECK;
+/* This node's certificate chain (root first) as bytes; cap HM_CHAIN_MAX is always enough. */
+#define HM_CHAIN_MAX (HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES))
+hm_err hm_node_chain(hm_node *node, uint8_t *out, size_t cap, size_t *len) HM_MUST_CHECK;
+/* Sign h with this node's key. */
+hm_err hm_node_sign(hm_node *node, const hm_hash *h, hm_signature *sig) HM_MUST_CHECK;
+/* Check a peer: its chain verifies to this node's root now, it is not revoked, and sig is its
+ * signature of h. *peer receives its id, role and region. Errors: HM_ERR_CRYPTO with the reason
+ * in hm_node_errmsg. */
+typedef struct hm_peer {
+	hm_node_id id;
+	hm_role role;
+	char region[HM_REGION_MAX + 1];
+	hm_sign_pub sign_pub;
+	hm_box_pub box_pub;
+} hm_peer;
+hm_err hm_node_verify_peer(hm_node *node, const uint8_t *chain, size_t chain_len,
+			   const hm_hash *h, const hm_signature *sig, hm_peer *peer) HM_MUST_CHECK;
+
 /* Formatting helpers used by every front end. */
 void hm_node_id_hex(const hm_node_id *id, char out[2 * HM_NODE_ID_BYTES + 1]);
 hm_err hm_node_id_parse(const char *hex, hm_node_id *out) HM_MUST_CHECK;
