@@ -400,7 +400,7 @@ static int run_bundle(const char *src, const char *dir, const char *file, result
 		goto out;
 	}
 	t0 = now_secs();
-	if ((err = hm_bundle_export(from, NULL, file, true, &xs))) {
+	if ((err = hm_bundle_export(from, NULL, file, true, NULL, &xs))) {
 		snprintf(r->note, sizeof(r->note), "export: %s", hm_bundle_errmsg());
 		goto out;
 	}

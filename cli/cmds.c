@@ -279,7 +279,10 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 			return cli_fail(c, EXIT_FAIL,
 			                "%s.%s is a counter: change it with %s+=N or %s-=N", coll,
 			                arg, arg, arg);
-		if (eq[1] == '\0' && !f->required)
+		if (eq[1] == '\0' && f->required)
+			return cli_fail(c, EXIT_FAIL, "%s.%s is required and cannot be empty", coll,
+			                arg);
+		if (eq[1] == '\0')
 			v.kind = HM_V_NIL; /* FIELD= clears an optional field */
 		else if ((err = hm_value_parse(f, eq + 1, &v, &why)))
 			return cli_fail(c, EXIT_FAIL, "%s.%s must be %s, not '%s'", coll, arg, why,
@@ -476,13 +479,13 @@ static int cmd_list(cli *c, int argc, char **argv)
 static int cmd_export(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("export");
-	const char *out = NULL, *since_s = NULL;
+	const char *out = NULL, *since_s = NULL, *to = NULL, *scope = NULL;
 	bool json = false, force = false;
-	opt opts[] = {{"output", 'o', &out, NULL},
-	              {"since", 0, &since_s, NULL},
-	              {"force", 'f', NULL, &force},
-	              {"json", 0, NULL, &json},
+	opt opts[] = {{"output", 'o', &out, NULL},  {"since", 0, &since_s, NULL},
+	              {"to", 0, &to, NULL},         {"scope", 0, &scope, NULL},
+	              {"force", 'f', NULL, &force}, {"json", 0, NULL, &json},
 	              {NULL, 0, NULL, NULL}};
+	hm_recipient rcpt = {0};
 	char *pos[1];
 	int npos, rc;
 	hm_vv since = {0};
@@ -493,6 +496,15 @@ static int cmd_export(cli *c, int argc, char **argv)
 	PARSE(opts, 0, 0);
 	if (!out)
 		return cli_fail(c, EXIT_USAGE, "-o FILE is required");
+	if (to && scope)
+		return cli_fail(c, EXIT_USAGE, "--to and --scope are alternatives");
+	if (to && hm_node_id_parse(to, &rcpt.node))
+		return cli_fail(c, EXIT_USAGE, "--to must be a node id (32 hex digits)");
+	if (scope && !hm_region_valid(scope))
+		return cli_fail(c, EXIT_USAGE, "--scope '%s' is not a region path", scope);
+	rcpt.to_node = to != NULL;
+	if (scope)
+		snprintf(rcpt.scope, sizeof(rcpt.scope), "%s", scope);
 	if (since_s && hm_vv_parse(since_s, &since))
 		return cli_fail(c, EXIT_USAGE,
 		                "--since must be a version vector ORIGIN:SEQ,... as printed by "
@@ -501,7 +513,8 @@ static int cmd_export(cli *c, int argc, char **argv)
 		hm_vv_release(&since);
 		return rc;
 	}
-	err = hm_bundle_export(n, since_s ? &since : NULL, out, force, &st);
+	err = hm_bundle_export(n, since_s ? &since : NULL, out, force, to || scope ? &rcpt : NULL,
+	                       &st);
 	if (err) {
 		rc = cli_fail(c, EXIT_FAIL, "%s", hm_bundle_errmsg());
 	} else if (json) {
@@ -543,7 +556,8 @@ static int cmd_import(cli *c, int argc, char **argv)
 		return rc;
 	err = hm_bundle_import(n, pos[0], cli_is_tty(stderr) ? import_progress : NULL, NULL, &st);
 	if (err) {
-		rc = cli_fail(c, EXIT_FAIL, "%s; nothing was imported", hm_bundle_errmsg());
+		/* The message says whether anything was applied before the failure. */
+		rc = cli_fail(c, EXIT_FAIL, "%s", hm_bundle_errmsg());
 	} else if (json) {
 		printf("{\"file\":");
 		out_json_cstr(stdout, pos[0]);
@@ -553,11 +567,13 @@ static int cmd_import(cli *c, int argc, char **argv)
 		       st.apply.quarantined, st.apply.refused, st.apply.forks, st.apply.ops);
 	} else {
 		printf("imported %s: %zu new, %zu duplicate, %zu pending, %zu refused", pos[0],
-		       st.apply.new_, st.apply.duplicate, st.apply.pending,
-		       st.apply.refused + st.apply.forks + st.apply.quarantined);
-		if (st.apply.quarantined || st.apply.forks)
-			printf(" (%zu quarantined for a clock ahead, %zu forks)",
-			       st.apply.quarantined, st.apply.forks);
+		       st.apply.new_, st.apply.duplicate, st.apply.pending, st.apply.refused);
+		if (st.apply.quarantined)
+			printf(", %zu quarantined (clock ahead or no data key yet)",
+			       st.apply.quarantined);
+		if (st.apply.forks)
+			printf(", %zu forks (an origin signed two versions of one change set)",
+			       st.apply.forks);
 		putchar('\n');
 	}
 	hm_node_close(n);
@@ -921,11 +937,16 @@ static int cmd_check(cli *c, int argc, char **argv)
 static int cmd_help(cli *c, int argc, char **argv)
 {
 	const command *cmd;
-	(void)c;
-	if (argc < 2 || !(cmd = find_cmd(argv[1]))) {
-		fprintf(argc < 2 ? stdout : stderr, "usage: hamlet help COMMAND\n");
-		return argc < 2 ? EXIT_OK : EXIT_USAGE;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs("usage: hamlet help COMMAND\n\nPrint the usage of COMMAND (as COMMAND --help "
+		      "does).\n",
+		      stdout);
+		return EXIT_OK;
 	}
+	if (!(cmd = find_cmd(argv[1])))
+		return cli_fail(c, EXIT_USAGE, "no command '%s' (`hamlet --help` lists them)",
+		                argv[1]);
 	fputs(cmd->usage, stdout);
 	return EXIT_OK;
 }
@@ -965,10 +986,14 @@ const command hm_commands[] = {
      "written after it (on any node) brings the record back. Append-only collections\n"
      "(followup) are never deleted: add a correcting record instead.\n"},
     {"export", cmd_export, "write change sets to a bundle file",
-     "usage: hamlet [-d DIR] export -o FILE [--since VERSION_VECTOR] [--force] [--json]\n\n"
+     "usage: hamlet [-d DIR] export -o FILE [--since VERSION_VECTOR] [--to NODE | --scope PATH]\n"
+     "       [--force] [--json]\n\n"
      "Write the change sets this node holds to FILE, all of them or only those beyond\n"
      "VERSION_VECTOR (ORIGIN:SEQ,... as `hamlet status` prints it on the receiving node).\n"
-     "The file ends with a checksum frame, so a copy cut short is detected on import.\n"},
+     "The file is sealed: each change set encrypted for the recipient - every node of this\n"
+     "county by default, one node (--to NODE), or the holders of a township's key (--scope\n"
+     "county/township) - and the whole signed by this node, with a checksum frame at the end so\n"
+     "a copy cut short is detected on import.\n"},
     {"import", cmd_import, "apply a bundle file",
      "usage: hamlet [-d DIR] import FILE [--json]\n\n"
      "Verify FILE whole, then apply its change sets. Prints how many were new, duplicate\n"

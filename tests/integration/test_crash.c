@@ -252,7 +252,7 @@ static void make_other_bundles(crash_env *e)
 			unsigned k = s / BUNDLE_SEQS - 1;
 			hm_bundle_stats st;
 			since_e.seq = (uint64_t)k * BUNDLE_SEQS;
-			die_on(hm_bundle_export(o, &since, e->bundles[k], true, &st), "export", o);
+			die_on(hm_bundle_export(o, &since, e->bundles[k], true, NULL, &st), "export", o);
 			assert_int_equal(st.changesets, BUNDLE_SEQS);
 		}
 	}
@@ -294,7 +294,7 @@ static void verify_after_kill(crash_env *e, int phase, crash_counts *cc)
 	e->sh->next_bundle = other_seq / BUNDLE_SEQS;
 
 	die_on(hm_node_digest(n, NULL, &d1), "hm_node_digest", n);
-	die_on(hm_bundle_export(n, NULL, e->rebuild, true, &st), "hm_bundle_export", n);
+	die_on(hm_bundle_export(n, NULL, e->rebuild, true, NULL, &st), "hm_bundle_export", n);
 	assert_int_equal(st.changesets, info.changesets);
 	hm_node_close(n);
 

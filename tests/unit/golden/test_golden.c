@@ -219,12 +219,12 @@ static void make_golden_bundle(const char *tmp, const char *bundle, const char *
 		char b_bundle[600];
 		hm_bundle_stats st;
 		snprintf(b_bundle, sizeof(b_bundle), "%s/b.hmb", b_dir);
-		assert_int_equal(hm_bundle_export(b, NULL, b_bundle, true, &st), HM_OK);
+		assert_int_equal(hm_bundle_export(b, NULL, b_bundle, true, NULL, &st), HM_OK);
 		assert_int_equal(hm_bundle_import(a, b_bundle, NULL, NULL, &st), HM_OK);
 	}
 	{
 		hm_bundle_stats st;
-		assert_int_equal(hm_bundle_export(a, NULL, bundle, true, &st), HM_OK);
+		assert_int_equal(hm_bundle_export(a, NULL, bundle, true, NULL, &st), HM_OK);
 		assert_int_equal(st.changesets, 9);
 	}
 	assert_int_equal(hm_node_digest(a, NULL, &d), HM_OK);
@@ -268,7 +268,7 @@ static void test_bundle_imports_to_golden_digest(void **state)
 	assert_memory_equal(hex, digest, 64);
 	assert_int_equal(hm_node_check(n), HM_OK);
 
-	assert_int_equal(hm_bundle_export(n, NULL, out, false, &st), HM_OK);
+	assert_int_equal(hm_bundle_export(n, NULL, out, false, NULL, &st), HM_OK);
 	got = read_all(out, &got_len);
 	fa = malloc(want_len), fb = malloc(got_len);
 	assert_non_null(fa);
