@@ -665,6 +665,15 @@ static int cmd_status(cli *c, int argc, char **argv)
 		out_json_cstr(stdout, info.region);
 		fputs(",\"name\":", stdout);
 		out_json_cstr(stdout, info.name);
+		printf(",\"trust\":%s,\"enrolled\":%s,\"root\":", info.trust ? "true" : "false",
+		       info.enrolled ? "true" : "false");
+		if (info.enrolled) {
+			putchar('"');
+			out_hex(stdout, info.root.b, HM_SIGN_PUB_BYTES);
+			putchar('"');
+		} else {
+			fputs("null", stdout);
+		}
 		printf(",\"seq\":%" PRIu64 ",\"records\":{", info.seq);
 		for (size_t i = 0; i < ncoll && i < 16; i++)
 			printf("%s\"%s\":%zu", i ? "," : "", colls[i].name, counts[i].n);
@@ -689,7 +698,13 @@ static int cmd_status(cli *c, int argc, char **argv)
 	printf("\nname      %s\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
 	       info.name, hm_role_name(info.role), info.region, info.seq);
 	for (size_t i = 0; i < ncoll && i < 16; i++)
-		printf(" %s %zu", colls[i].name, counts[i].n);
+		if (colls[i].name[0] != '_')
+			printf(" %s %zu", colls[i].name, counts[i].n);
+	printf("\nkeys      %s", !info.trust     ? "none (a node for tests)"
+	                         : info.enrolled ? "enrolled, root key "
+	                                         : "not enrolled yet (hamlet enroll request)");
+	if (info.enrolled)
+		out_hex(stdout, info.root.b, HM_SIGN_PUB_BYTES);
 	printf("\nchange sets %zu held, %zu pending, %zu quarantined, %zu refused, %zu forks\n",
 	       info.changesets, info.pending, info.quarantined, info.refused, info.forks);
 	printf("conflicts %zu\nversion vector (%zu origin%s):\n", info.conflicts, vv.n,
