@@ -240,11 +240,18 @@ size_t tt_forks(hm_node *n)
 
 void tt_assert_refused(hm_node *n, const hm_bytes *env)
 {
+	tt_assert_refused_why(n, env, "");
+}
+
+void tt_assert_refused_why(hm_node *n, const hm_bytes *env, const char *why)
+{
 	test_state s;
 	size_t before = tt_refused(n);
 
 	test_state_take(n, &s);
 	assert_int_equal(test_apply1(n, env), HM_APPLY_REFUSED);
+	if (!strstr(hm_node_errmsg(n), why))
+		fail_msg("refused because \"%s\", not \"%s\"", hm_node_errmsg(n), why);
 	test_state_assert_same(n, &s);
 	assert_int_equal(tt_refused(n), before + 1);
 	test_state_release(&s);

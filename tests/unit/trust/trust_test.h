@@ -96,5 +96,7 @@ size_t tt_forks(hm_node *n);
 /* Apply env to n: it must be refused, leave digest, version vector and counts as they were
  * (hm_node_check passing), and add exactly one piece of evidence. */
 void tt_assert_refused(hm_node *n, const hm_bytes *env);
+/* The same, and the node's reason (hm_node_errmsg) contains why. */
+void tt_assert_refused_why(hm_node *n, const hm_bytes *env, const char *why);
 
 #endif
