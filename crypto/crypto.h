@@ -425,4 +425,34 @@ hm_err hm_cert_chain_verify(const hm_sign_pub *root, const hm_cert *chain, size_
 /* A short English description of fault; never NULL. */
 const char *hm_cert_fault_str(hm_cert_fault fault);
 
+/* ---- Session keys: ephemeral X25519 key exchange (crypto_kx) ---- */
+
+#define HM_KX_PUB_BYTES 32
+#define HM_KX_SESSION_KEY_BYTES 32
+
+/* An ephemeral key pair for one session, in caller storage; wipe with hm_kx_release. */
+typedef struct hm_kx {
+	uint8_t pub[HM_KX_PUB_BYTES];
+	uint8_t secret[32]; /* secret */
+} hm_kx;
+
+/* A fresh ephemeral key pair. Errors: HM_ERR_CRYPTO. */
+hm_err hm_kx_init(hm_kx *kx) HM_MUST_CHECK;
+void hm_kx_release(hm_kx *kx);
+
+/* Derive the two session keys from our ephemeral pair and the peer's public key: rx decrypts
+ * what the peer sends, tx encrypts what we send. The initiator (client) and the responder
+ * (server) get each other's keys crosswise. Errors: HM_ERR_CRYPTO (a bad public key). */
+hm_err hm_kx_session(const hm_kx *kx, const uint8_t peer_pub[HM_KX_PUB_BYTES], int initiator,
+		     uint8_t rx[HM_KX_SESSION_KEY_BYTES], uint8_t tx[HM_KX_SESSION_KEY_BYTES])
+	HM_MUST_CHECK;
+
+/* XChaCha20-Poly1305 with a caller-chosen nonce (a session's frame counter), for channels
+ * where both sides count: out gets len + 16 bytes (ciphertext || tag). The nonce must never
+ * repeat under one key. Errors: HM_ERR_CRYPTO (open: altered, wrong key, nonce or ad). */
+hm_err hm_aead_seal_n(uint8_t *out, const uint8_t key[32], uint64_t counter, const void *msg,
+		      size_t len, const void *ad, size_t ad_len) HM_MUST_CHECK;
+hm_err hm_aead_open_n(uint8_t *out, const uint8_t key[32], uint64_t counter, const void *sealed,
+		      size_t sealed_len, const void *ad, size_t ad_len) HM_MUST_CHECK;
+
 #endif
