@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #if defined(__GNUC__)
-#define HM_MUST_CHECK __attribute__((warn_unused_result))
+#define HM_MUST_CHECK   __attribute__((warn_unused_result))
 #define HM_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define HM_MUST_CHECK
@@ -26,24 +26,24 @@
 /* The one error type. HM_OK is zero; every other value is a failure with a stable meaning. */
 typedef enum hm_err {
 	HM_OK = 0,
-	HM_ERR_NOMEM,      /* an allocation failed */
-	HM_ERR_IO,         /* a file or device operation failed (errno-level) */
-	HM_ERR_INVALID,    /* a bad argument: malformed text, out-of-range number */
-	HM_ERR_CORRUPT,    /* bytes from outside are not well formed */
-	HM_ERR_TRUNCATED,  /* bytes from outside end too early */
-	HM_ERR_TOO_BIG,    /* a declared length or count is beyond hamlet's caps */
-	HM_ERR_VERSION,    /* a format or protocol version hamlet does not speak */
-	HM_ERR_NOT_FOUND,  /* no such record, node, file or key */
-	HM_ERR_EXISTS,     /* it is already there */
-	HM_ERR_SCHEMA,     /* unknown collection or field, or an operation the schema forbids */
-	HM_ERR_TYPE,       /* a value of the wrong type for its field */
-	HM_ERR_FULL,       /* the store reached its size cap or the disk is full */
-	HM_ERR_STORE,      /* the LMDB store failed for another reason */
-	HM_ERR_FUTURE,     /* a clock stamp too far ahead of the local clock */
-	HM_ERR_FORK,       /* an origin signed two different change sets for one seq */
-	HM_ERR_CRYPTO,     /* a signature, tag or key did not verify */
-	HM_ERR_BUSY,       /* another process holds what this one needs */
-	HM_ERR_NET,        /* a transport failure */
+	HM_ERR_NOMEM,     /* an allocation failed */
+	HM_ERR_IO,        /* a file or device operation failed (errno-level) */
+	HM_ERR_INVALID,   /* a bad argument: malformed text, out-of-range number */
+	HM_ERR_CORRUPT,   /* bytes from outside are not well formed */
+	HM_ERR_TRUNCATED, /* bytes from outside end too early */
+	HM_ERR_TOO_BIG,   /* a declared length or count is beyond hamlet's caps */
+	HM_ERR_VERSION,   /* a format or protocol version hamlet does not speak */
+	HM_ERR_NOT_FOUND, /* no such record, node, file or key */
+	HM_ERR_EXISTS,    /* it is already there */
+	HM_ERR_SCHEMA,    /* unknown collection or field, or an operation the schema forbids */
+	HM_ERR_TYPE,      /* a value of the wrong type for its field */
+	HM_ERR_FULL,      /* the store reached its size cap or the disk is full */
+	HM_ERR_STORE,     /* the LMDB store failed for another reason */
+	HM_ERR_FUTURE,    /* a clock stamp too far ahead of the local clock */
+	HM_ERR_FORK,      /* an origin signed two different change sets for one seq */
+	HM_ERR_CRYPTO,    /* a signature, tag or key did not verify */
+	HM_ERR_BUSY,      /* another process holds what this one needs */
+	HM_ERR_NET,       /* a transport failure */
 	HM_ERR__COUNT
 } hm_err;
 
@@ -427,7 +427,7 @@ const char *hm_cert_fault_str(hm_cert_fault fault);
 
 /* ---- Session keys: ephemeral X25519 key exchange (crypto_kx) ---- */
 
-#define HM_KX_PUB_BYTES 32
+#define HM_KX_PUB_BYTES         32
 #define HM_KX_SESSION_KEY_BYTES 32
 
 /* An ephemeral key pair for one session, in caller storage; wipe with hm_kx_release. */
@@ -444,15 +444,15 @@ void hm_kx_release(hm_kx *kx);
  * what the peer sends, tx encrypts what we send. The initiator (client) and the responder
  * (server) get each other's keys crosswise. Errors: HM_ERR_CRYPTO (a bad public key). */
 hm_err hm_kx_session(const hm_kx *kx, const uint8_t peer_pub[HM_KX_PUB_BYTES], int initiator,
-		     uint8_t rx[HM_KX_SESSION_KEY_BYTES], uint8_t tx[HM_KX_SESSION_KEY_BYTES])
-	HM_MUST_CHECK;
+                     uint8_t rx[HM_KX_SESSION_KEY_BYTES],
+                     uint8_t tx[HM_KX_SESSION_KEY_BYTES]) HM_MUST_CHECK;
 
 /* XChaCha20-Poly1305 with a caller-chosen nonce (a session's frame counter), for channels
  * where both sides count: out gets len + 16 bytes (ciphertext || tag). The nonce must never
  * repeat under one key. Errors: HM_ERR_CRYPTO (open: altered, wrong key, nonce or ad). */
 hm_err hm_aead_seal_n(uint8_t *out, const uint8_t key[32], uint64_t counter, const void *msg,
-		      size_t len, const void *ad, size_t ad_len) HM_MUST_CHECK;
+                      size_t len, const void *ad, size_t ad_len) HM_MUST_CHECK;
 hm_err hm_aead_open_n(uint8_t *out, const uint8_t key[32], uint64_t counter, const void *sealed,
-		      size_t sealed_len, const void *ad, size_t ad_len) HM_MUST_CHECK;
+                      size_t sealed_len, const void *ad, size_t ad_len) HM_MUST_CHECK;
 
 #endif

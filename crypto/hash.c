@@ -4,10 +4,10 @@
 #include <sodium.h>
 
 _Static_assert(sizeof(crypto_generichash_state) <= sizeof(((hm_hash_state *)0)->opaque),
-	       "hm_hash_state too small for crypto_generichash_state");
+               "hm_hash_state too small for crypto_generichash_state");
 _Static_assert(HM_HASH_BYTES >= crypto_generichash_BYTES_MIN &&
-		       HM_HASH_BYTES <= crypto_generichash_BYTES_MAX,
-	       "BLAKE2b output size out of range");
+                   HM_HASH_BYTES <= crypto_generichash_BYTES_MAX,
+               "BLAKE2b output size out of range");
 
 hm_err hm_crypto_init(void)
 {

@@ -147,7 +147,8 @@ static void forge(const hm_bytes *env, uint64_t hlc_delta, test_envs *out)
 	assert_int_equal(hm_envelope_open(env->p, env->n, &zone, &e, &why), HM_OK);
 	e.h.hlc += hlc_delta;
 	msgpack_sbuffer_init(&sb);
-	assert_int_equal(hm_envelope_encode(&e.h, e.body_bytes.p, e.body_bytes.n, NULL, &sb), HM_OK);
+	assert_int_equal(hm_envelope_encode(&e.h, e.body_bytes.p, e.body_bytes.n, NULL, &sb),
+	                 HM_OK);
 	test_envs_push(out, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	msgpack_zone_destroy(&zone);
