@@ -14,6 +14,7 @@
  */
 #include "node_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,11 @@ static hm_err refused(hm_node *n, MDB_txn *txn, const hm_envelope *env, const ui
                       size_t len, enum hm_evidence_kind kind, const char *why, hm_apply_stats *st,
                       hm_apply_outcome *outcome)
 {
+	char reason[sizeof(n->errmsg)];
+
+	/* why may be the node's own message: copy it before formatting it back into place. */
+	snprintf(reason, sizeof(reason), "%s", why);
+	why = reason;
 	hm_node_fail(n, kind == HM_EVIDENCE_SCOPE ? HM_ERR_SCHEMA : HM_ERR_CRYPTO, "%s", why);
 	st->refused++;
 	*outcome = HM_APPLY_REFUSED;
