@@ -414,7 +414,8 @@ typedef struct entitled {
 	size_t n;
 } entitled;
 
-/* Every certified node whose region lies in scope, except the revoked one. */
+/* Every certified node whose region lies in scope, except the revoked one, and this node (the
+ * county holds every key, whatever the scope). */
 static hm_err collect_entitled(hm_node *n, const char *scope, const hm_node_id *revoked,
                                entitled *e)
 {
@@ -424,7 +425,7 @@ static hm_err collect_entitled(hm_node *n, const char *scope, const hm_node_id *
 	int rc;
 	hm_err err;
 
-	e->n = 0;
+	e->id[0] = n->self, e->box[0] = n->ident.box_pub, e->n = 1;
 	if ((err = hm_store_read_begin(n, &txn)))
 		return err;
 	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CERTS], &cur))) {
@@ -436,7 +437,8 @@ static hm_err collect_entitled(hm_node *n, const char *scope, const hm_node_id *
 		hm_cert c;
 		MDB_val rv;
 		if (hm_cert_decode(&c, v.mv_data, v.mv_size) ||
-		    hm_node_id_equal(&c.node, revoked) || !hm_region_contains(scope, c.region))
+		    hm_node_id_equal(&c.node, revoked) || hm_node_id_equal(&c.node, &n->self) ||
+		    !hm_region_contains(scope, c.region))
 			continue;
 		if (hm_store_get(n, txn, HM_DB_REVOKED, c.node.b, HM_NODE_ID_BYTES, &rv) == HM_OK)
 			continue; /* revoked earlier */
