@@ -317,8 +317,23 @@ typedef struct hm_changeset_view {
 	hm_hash prev;
 	hm_hlc hlc;
 	size_t nops;
-	hm_bytes envelope; /* borrowed for the callback */
+	char region[HM_REGION_MAX + 1]; /* the region of every record it touches */
+	hm_bytes envelope;              /* borrowed for the callback */
 } hm_changeset_view;
+
+/* Read an envelope's header without applying it (for routing). view->envelope borrows p.
+ * Errors: those of a malformed envelope (HM_ERR_CORRUPT, HM_ERR_TRUNCATED, HM_ERR_TOO_BIG,
+ * HM_ERR_VERSION). */
+hm_err hm_envelope_peek(const uint8_t *p, size_t n, hm_changeset_view *view) HM_MUST_CHECK;
+
+/* Whether a node of region holder may hold records of region r: r is one of its ancestors
+ * (county-wide, its township's) or itself, or lies inside it. */
+bool hm_region_visible(const char *holder, const char *r);
+
+/* Check that buf holds exactly one msgpack object whose every length and count fits the bytes
+ * there are, nested at most depth deep: run before msgpack-c allocates for a declared count.
+ * Errors: HM_ERR_TRUNCATED, HM_ERR_TOO_BIG, HM_ERR_CORRUPT. */
+hm_err hm_msgpack_check(const uint8_t *buf, size_t len, unsigned depth) HM_MUST_CHECK;
 
 typedef int (*hm_changeset_cb)(void *ctx, const hm_changeset_view *cs);
 

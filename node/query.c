@@ -412,6 +412,7 @@ static hm_err changeset_view(const MDB_val *k, const MDB_val *v, msgpack_zone *z
 	cs->prev = env.h.prev;
 	cs->hlc = env.h.hlc;
 	cs->nops = env.h.nops;
+	snprintf(cs->region, sizeof(cs->region), "%s", env.h.region);
 	cs->envelope.p = v->mv_data;
 	cs->envelope.n = v->mv_size;
 	return HM_OK;
