@@ -203,28 +203,17 @@ static void test_revoked_cannot_read_county_scope(void **state)
 	revoked_cannot_read("revoke_read_c", "stock", "county-masks", "item", "site", TT_COUNTY);
 }
 
-/* KNOWN BUG (node/enroll.c, rekey and collect_entitled): the new epoch of the revoked node's
- * township key is wrapped only for certified nodes whose region lies inside the township, and
- * the county ("hexi") is not inside "hexi/t1". So the county never learns hexi/t1 epoch 2, keeps
- * sealing township-scope change sets under epoch 1, which the revoked node holds, and the revoked
- * node reads them (the change set below applies as NEW on v1 instead of going to quarantine).
- * Skipped unless HAMLET_TEST_KNOWN_BUGS is set, so the suite stays green until node/ is fixed. */
-static bool known_bug(void)
-{
-	return getenv("HAMLET_TEST_KNOWN_BUGS") != NULL;
-}
-
+/* The county seals the township's new epoch for itself too (fixed in node/ by 6986022: before,
+ * only nodes inside the township got it, so the county kept sealing township-scope change sets
+ * under the old epoch, which the revoked node could read). */
 static void test_revoked_cannot_read_township_scope(void **state)
 {
 	(void)state;
-	if (!known_bug())
-		skip();
 	revoked_cannot_read("revoke_read_t", "person", "v2-new", "name", "village", TT_V2);
 }
 
-/* KNOWN BUG, same cause: after revoking v1, v2 writes under hexi/t1 epoch 2, which the county
- * never received; the county holds v2's change set in quarantine and cannot read or audit what
- * its own township writes. Skipped unless HAMLET_TEST_KNOWN_BUGS is set. */
+/* After revoking v1, v2 writes under hexi/t1 epoch 2: the county holds that epoch too, and
+ * reads (and can audit) what its township writes. */
 static void test_county_reads_township_after_revocation(void **state)
 {
 	tt_mesh m;
@@ -234,8 +223,6 @@ static void test_county_reads_township_after_revocation(void **state)
 	char buf[32];
 	(void)state;
 
-	if (!known_bug())
-		skip();
 	tt_mesh_init(&m, "revoke_county_reads");
 	assert_int_equal(hm_node_revoke(m.c.n, &m.v1.ident.id, 0, "never used", NULL), HM_OK);
 	test_envs_last(m.c.n, &m.c.ident.id, &e);
@@ -243,7 +230,7 @@ static void test_county_reads_township_after_revocation(void **state)
 	tt_data_key(&m.v2, TT_T1, &epoch, key);
 	assert_int_equal(epoch, 2);
 	tt_data_key(&m.c, TT_T1, &epoch, key);
-	assert_int_equal(epoch, 2); /* fails: the county still has epoch 1 only */
+	assert_int_equal(epoch, 2);
 	test_person(m.v2.n, "v2-a", "After Rekey", NULL);
 	test_envs_release(&e);
 	test_envs_last(m.v2.n, &m.v2.ident.id, &e);

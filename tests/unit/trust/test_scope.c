@@ -10,13 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KNOWN BUG (node/apply.c, apply_next): an op outside the origin's region is refused with
- * refused(..., hm_node_errmsg(n), ...), and refused() formats that reason into n->errmsg itself
- * (hm_node_fail(n, ..., "%s", why) with why == n->errmsg: overlapping vsnprintf, undefined; in
- * practice it leaves ""). So hm_node_errmsg is empty and the evidence, hence the audit finding,
- * keeps an empty reason. The tests below accept any reason for these refusals;
- * test_scope_reason_kept (skipped unless HAMLET_TEST_KNOWN_BUGS is set) pins the fix. */
-#define OP_SCOPE_WHY ""
+/* An op outside the origin's region is refused with the merge's reason (node/apply.c formatted
+ * it into its own buffer and lost it until 8d77fc4; test_scope_reason_kept pins the fix). */
+#define OP_SCOPE_WHY "outside the writer's region"
 
 static void craft_refused(tnode *author, const char *header_region, const tt_body *body,
                           hm_node *receiver, const char *why)
@@ -269,8 +265,6 @@ static void test_scope_reason_kept(void **state)
 	tt_audit a;
 	(void)state;
 
-	if (!getenv("HAMLET_TEST_KNOWN_BUGS"))
-		skip();
 	tt_mesh_init(&m, "scope_reason");
 	tt_body_init(&body, 1);
 	tt_body_put(&body, "person", "v2-new", 2, "name", "Planted", "village", TT_V2);
