@@ -36,8 +36,15 @@ expect 2 "--region 'lin//elm' is not a region path" \
 expect 2 "a village node's region has 3 part\(s\); 'lin/east' has 2" \
 	-d fresh init --role village --region lin/east --name x
 expect 2 "--role, --region and --name are all required" -d fresh init --role village
-expect 2 "name must be 1 to 64 printable bytes" -d fresh init --role county --region lin --name ''
 if [ -e fresh ]; then fail "a refused init created directory 'fresh'"; else ok; fi
+# The name is checked only after the key file was made: init removes the key, not the directory.
+expect 2 "name must be 1 to 64 printable bytes" -d fresh2 init --role county --region lin --name ''
+[ ! -e fresh2/node.key ] && ok || fail "a refused init left a key file behind"
+no_dir_left() { [ ! -e fresh2 ] && ok || fail "a refused init (empty name) left directory 'fresh2'"; }
+known_bug "cli/cmds.c cmd_init: create_keys makes DIR (make_dir) and the key file before \
+hm_node_create checks the name; on failure only node.key is unlinked and the empty DIR stays \
+(a failed command should change nothing): check the name first or remove the DIR it made" \
+	no_dir_left
 expect_same n 2 "--role must be" -d n init --role mayor --region lin --name x
 
 # ---- put: 'x' with no '=', a counter delta that is not a number
@@ -52,6 +59,37 @@ expect_same n 2 "^hamlet: export: --since must be a version vector" \
 if [ -e out.bundle ]; then fail "a refused export wrote out.bundle"; else ok; fi
 expect_same n 2 "^hamlet: digest: --scope 'A B' is not a region path" -d n digest --scope 'A B'
 
+# ---- the trust commands and options (issue #3)
+# (no "hamlet: enroll:" prefix here: it prints the usage alone, as bare `hamlet` does)
+NOPREFIX=1 expect_same n 2 "^usage: hamlet .*enroll request" -d n enroll
+expect_same n 2 "enroll takes request, sign or accept, not 'join'" -d n enroll join
+expect_same n 2 "usage: hamlet enroll request -o REQUEST" -d n enroll request
+expect_same n 2 "usage: hamlet enroll sign REQUEST -o ANSWER" -d n enroll sign x.req
+expect_same n 2 "--days must be 1 to 3650" -d n enroll sign x.req -o x.ans --days 0
+expect_same n 2 "--root must be 64 hex digits" -d n enroll accept x.ans --root abc
+expect_same n 2 "NODE, --after-seq N and --reason TEXT are required" -d n revoke 00
+expect_same n 2 "NODE must be a node id" -d n revoke zz --after-seq 1 --reason r
+expect_same n 2 "--after-seq must be a whole number" \
+	-d n revoke 0123456789abcdef0123456789abcdef --after-seq -1 --reason r
+expect_same n 2 "--sign and -o REPORT go together" -d n audit --sign
+expect_same n 2 "--sign and -o REPORT go together" -d n audit -o r.txt
+expect 2 "usage: hamlet verify-report REPORT --root HEX" verify-report r.txt
+expect 2 "--root must be 64 hex digits" verify-report r.txt --root 12
+expect_same n 2 "--to and --scope are alternatives" -d n export -o o.bundle --to \
+	0123456789abcdef0123456789abcdef --scope lin/east
+expect_same n 2 "--to must be a node id" -d n export -o o.bundle --to elm
+expect_same n 2 "--scope 'Lin' is not a region path" -d n export -o o.bundle --scope Lin
+if [ -e o.bundle ] || [ -e x.ans ] || [ -e r.txt ]; then fail "a usage error wrote a file"; else ok; fi
+# The global --passphrase-file FILE that `hamlet --help` and the prompt's message offer.
+echo "$HAMLET_PASSPHRASE" >pass.txt
+passphrase_file() {
+	HAMLET_PASSPHRASE= expect 0 "" --passphrase-file pass.txt -d n status
+}
+known_bug "cli/main.c main: --passphrase-file is in the usage and the no-terminal message, and \
+case 'P' sets c.passphrase_file, but the option is missing from the getopt_long table (and 'P:' \
+from the short options), so 'hamlet --passphrase-file F ...' exits 2 'unrecognized option'" \
+	passphrase_file
+
 # ---- environment knobs with bad values
 HAMLET_MAP_MAX=12 expect_same n 2 "HAMLET_MAP_MAX must be a byte count" -d n status
 HAMLET_MAX_DRIFT_MS=soon expect_same n 2 "HAMLET_MAX_DRIFT_MS must be a positive number" -d n status
@@ -60,10 +98,11 @@ HAMLET_CLOCK_OFFSET_MS=3d expect_same n 2 "HAMLET_CLOCK_OFFSET_MS must be a numb
 # ---- --help on every command: exit 0, usage on stdout, nothing on stderr
 commands=$("$HM" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
 [ -n "$commands" ] || fail "hamlet --help lists no commands"
+before=$(snapshot n)
 for cmd in $commands; do
 	for flag in --help -h; do
 		if [ "$cmd" = help ]; then continue; fi
-		expect_same n 0 "" -d n "$cmd" $flag
+		expect 0 "" -d n "$cmd" $flag
 		if ! grep -q "^usage: hamlet.* $cmd" "$OUT"; then
 			fail "hamlet $cmd $flag does not print its usage"
 		elif [ -s "$ERR" ]; then
@@ -77,20 +116,16 @@ for cmd in $commands; do
 	expect 0 "" -d nowhere "$cmd" --help --bogus-after-help
 	grep -q "^usage:" "$OUT" && ok || fail "hamlet $cmd --help with no node prints no usage"
 done
+[ "$(snapshot n)" = "$before" ] && ok || fail "--help on some command changed the node"
 expect 0 "" --help
 grep -q "^usage: hamlet" "$OUT" && ok || fail "hamlet --help prints no usage"
 expect 0 "" help put
 grep -q "^usage: hamlet \[-d DIR\] put" "$OUT" && ok || fail "hamlet help put prints no usage"
-known_bug "cli/cmds.c: cmd_help: 'hamlet help nosuch' prints only 'usage: hamlet help COMMAND', \
-not 'hamlet: help: unknown command 'nosuch''" \
-	expect 2 "^hamlet: help: .*unknown command 'nosuch'" help nosuch
+expect 2 "^hamlet: help: .*'nosuch'" help nosuch
 if [ -e nowhere ]; then fail "--help created a node directory"; else ok; fi
 
-check_help_help() {
-	expect 0 "" help --help
-	grep -q "^usage: hamlet help" "$OUT" && ok || fail "hamlet help --help prints no usage"
-}
-known_bug "cli/cmds.c: cmd_help treats --help as a command name: 'hamlet help --help' exits 2" \
-	check_help_help
+expect 0 "" help --help
+grep -q "^usage: hamlet help" "$OUT" && ok || fail "hamlet help --help prints no usage"
+[ -s "$ERR" ] && fail "hamlet help --help wrote to stderr" || ok
 
 finish
