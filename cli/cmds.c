@@ -15,6 +15,9 @@ int cmd_enroll(cli *c, int argc, char **argv);
 int cmd_revoke(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
 int cmd_verify_report(cli *c, int argc, char **argv);
+int cmd_peer(cli *c, int argc, char **argv);
+int cmd_sync(cli *c, int argc, char **argv);
+int cmd_serve(cli *c, int argc, char **argv);
 
 /* ---- argument parsing shared by every command ---- */
 
@@ -1058,6 +1061,22 @@ const command hm_commands[] = {
      "usage: hamlet verify-report REPORT --root HEX\n\n"
      "Check that REPORT was signed by the county whose root key is HEX and is unaltered.\n"
      "Needs no node.\n"},
+    {"serve", cmd_serve, "serve peers and sync with configured ones (the daemon)",
+     "usage: hamlet [-d DIR] serve --listen tcp://ADDR:PORT [--every SECONDS]\n\n"
+     "Answer sync sessions from many peers at once on ADDR:PORT (or ipc://PATH), and sync with\n"
+     "each configured peer (`hamlet peer add`) every SECONDS (default 60), retrying a link that\n"
+     "is down with exponential backoff and jitter (5 s doubling to 10 minutes). Logs to stderr\n"
+     "with timestamps and levels; stops cleanly on SIGTERM or SIGINT after the request in hand.\n"
+     "Peer outcomes are in DIR/peers.state (shown by `peer list --json`).\n"},
+    {"sync", cmd_sync, "sync now with a peer or URL",
+     "usage: hamlet [-d DIR] sync PEER|tcp://HOST:PORT [--json]\n\n"
+     "One mutually authenticated, encrypted session: exchange version vectors, send what the\n"
+     "peer lacks and may hold, receive what this node lacks and may hold, each batch committed\n"
+     "before it is acknowledged. Progress on stderr; --json prints a summary.\n"},
+    {"peer", cmd_peer, "configure peers (add, list, remove)",
+     "usage: hamlet [-d DIR] peer add NAME tcp://HOST:PORT\n"
+     "       hamlet [-d DIR] peer list [--json]\n"
+     "       hamlet [-d DIR] peer remove NAME\n"},
     {"help", cmd_help, "help on a command", "usage: hamlet help COMMAND\n"},
     {NULL, NULL, NULL, NULL},
 };

@@ -49,4 +49,69 @@ hm_err hm_bundle_import(hm_node *node, const char *path, hm_progress_fn progress
 /* The reason for the last bundle error (never NULL). */
 const char *hm_bundle_errmsg(void);
 
+/* ---- Sync sessions (session.c, proto.c, net.c): docs/protocol.md ---- */
+
+#define HM_PROTOCOL_VERSION 1
+#define HM_PROTOCOL_MIN     1 /* the oldest version this build accepts */
+
+/* A message transport: request/reply. The client sends a request and receives its reply; the
+ * server receives a request and sends its reply. Messages from recv are owned by the transport:
+ * give them back with free_msg. Passed in so a session can run over an in-memory pipe. */
+typedef struct hm_transport {
+	void *ctx;
+	hm_err (*send)(void *ctx, const uint8_t *p, size_t n, int timeout_ms);
+	hm_err (*recv)(void *ctx, uint8_t **p, size_t *n, int timeout_ms);
+	void (*free_msg)(void *ctx, uint8_t *p);
+	void (*close)(void *ctx);
+	const char *(*why)(void *ctx); /* the last transport error, for messages */
+} hm_transport;
+
+/* nanomsg transports: a server (REP, bound) or a client (REQ, connected) on url
+ * (tcp://HOST:PORT, ipc://PATH). *why gets nanomsg's reason on error. Close with t->close. */
+hm_err hm_net_listen(const char *url, hm_transport *t, const char **why) HM_MUST_CHECK;
+hm_err hm_net_connect(const char *url, hm_transport *t, const char **why) HM_MUST_CHECK;
+
+typedef struct hm_sync_stats {
+	hm_peer peer;          /* who the other side proved to be */
+	size_t sent, received; /* change sets */
+	size_t bytes_sent, bytes_received;
+	size_t messages;
+	hm_apply_stats applied; /* what we applied of what we received */
+	hm_apply_stats remote;  /* what the peer reported applying of what we sent */
+} hm_sync_stats;
+
+/* Progress of a sync: change sets and bytes so far, and the estimated total still to move
+ * (0 when unknown). */
+typedef void (*hm_sync_progress_fn)(void *ctx, const hm_sync_stats *st, size_t todo);
+
+typedef struct hm_sync_opts {
+	int timeout_ms;     /* per message; 0: 30 s */
+	size_t batch_bytes; /* change sets per message; 0: 1 MiB */
+	hm_sync_progress_fn progress;
+	void *progress_ctx;
+} hm_sync_opts;
+
+/* One sync as the client: handshake, exchange version vectors, push what the peer lacks and
+ * may hold, pull what we lack and may hold, in bounded batches, each applied durably before it
+ * is acknowledged. A dropped link loses nothing: the next sync starts from the version vectors.
+ * Errors: HM_ERR_CRYPTO (the peer is not who it must be), HM_ERR_VERSION, HM_ERR_NET,
+ * HM_ERR_BUSY (timeout), HM_ERR_CORRUPT (a malformed reply); reason in hm_sync_errmsg. */
+hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts,
+                   hm_sync_stats *st) HM_MUST_CHECK;
+
+/* The server side: sessions of many clients at once, one request at a time. */
+typedef struct hm_server hm_server;
+hm_err hm_server_new(hm_node *node, hm_server **out) HM_MUST_CHECK;
+void hm_server_free(hm_server *s);
+/* Answer one request. *reply is owned (free). Never fails on bad input: a bad request gets an
+ * error reply and is logged. Errors: HM_ERR_NOMEM only. */
+hm_err hm_server_handle(hm_server *s, const uint8_t *req, size_t n, uint8_t **reply,
+                        size_t *reply_len) HM_MUST_CHECK;
+/* Serve on t until *stop becomes nonzero, calling tick (may be NULL) about every tick_ms. */
+hm_err hm_server_serve(hm_server *s, hm_transport *t, volatile int *stop, void (*tick)(void *ctx),
+                       void *tick_ctx, int tick_ms) HM_MUST_CHECK;
+
+/* The reason for the last sync or server error (never NULL). */
+const char *hm_sync_errmsg(void);
+
 #endif

@@ -1,0 +1,525 @@
+/*
+ * net_cmds.c - `hamlet serve`, `hamlet sync` and `hamlet peer`.
+ *
+ * Peers are kept in DIR/peers, one "NAME URL" per line; what happened on the last syncs with each
+ * in DIR/peers.state, one "NAME last_ok_ms last_error_ms failures sent received reason" per
+ * line, written whole to a temporary file and renamed.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PEERS_MAX    64
+#define NAME_MAX_LEN 32
+#define URL_MAX      256
+
+typedef struct peer {
+	char name[NAME_MAX_LEN + 1];
+	char url[URL_MAX + 1];
+	uint64_t last_ok, last_err, next_try;
+	unsigned failures;
+	size_t sent, received;
+	char reason[200];
+} peer;
+
+typedef struct peers {
+	peer p[PEERS_MAX];
+	size_t n;
+} peers;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void path_of(const cli *c, const char *file, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s", c->dir, file);
+}
+
+static bool url_valid(const char *u)
+{
+	return (!strncmp(u, "tcp://", 6) || !strncmp(u, "ipc://", 6)) && strlen(u) <= URL_MAX &&
+	       !strpbrk(u, " \t\n");
+}
+
+static bool name_valid(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '-' ||
+		      n[i] == '_'))
+			return false;
+	return true;
+}
+
+static int peers_load(cli *c, peers *ps)
+{
+	char path[4200], line[600];
+	FILE *f;
+
+	memset(ps, 0, sizeof(*ps));
+	path_of(c, "peers", path, sizeof(path));
+	if (!(f = fopen(path, "r")))
+		return errno == ENOENT
+		           ? EXIT_OK
+		           : cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) && ps->n < PEERS_MAX) {
+		peer *p = &ps->p[ps->n];
+		if (sscanf(line, "%32s %256s", p->name, p->url) == 2 && name_valid(p->name) &&
+		    url_valid(p->url))
+			ps->n++;
+	}
+	fclose(f);
+	path_of(c, "peers.state", path, sizeof(path));
+	if ((f = fopen(path, "r"))) {
+		while (fgets(line, sizeof(line), f)) {
+			char name[NAME_MAX_LEN + 1];
+			uint64_t ok, er;
+			unsigned fails;
+			size_t sent, recv;
+			int used = 0;
+			if (sscanf(line, "%32s %" SCNu64 " %" SCNu64 " %u %zu %zu %n", name, &ok,
+			           &er, &fails, &sent, &recv, &used) < 6)
+				continue;
+			for (size_t i = 0; i < ps->n; i++)
+				if (!strcmp(ps->p[i].name, name)) {
+					peer *p = &ps->p[i];
+					p->last_ok = ok, p->last_err = er, p->failures = fails;
+					p->sent = sent, p->received = recv;
+					snprintf(p->reason, sizeof(p->reason), "%s", line + used);
+					p->reason[strcspn(p->reason, "\n")] = 0;
+				}
+		}
+		fclose(f);
+	}
+	return EXIT_OK;
+}
+
+/* Write DIR/<file> whole: a temporary file, fsynced, renamed. */
+static int write_atomic(cli *c, const char *file, const char *text)
+{
+	char path[4200], tmp[4300];
+	FILE *f;
+
+	path_of(c, file, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (!(f = fopen(tmp, "w")))
+		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", tmp, strerror(errno));
+	if (fputs(text, f) < 0 || fflush(f) || fsync(fileno(f))) {
+		fclose(f);
+		unlink(tmp);
+		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", tmp, strerror(errno));
+	}
+	fclose(f);
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return cli_fail(c, EXIT_FAIL, "cannot replace %s: %s", path, strerror(errno));
+	}
+	return EXIT_OK;
+}
+
+static int peers_save(cli *c, const peers *ps, bool state)
+{
+	char *text;
+	size_t len;
+	FILE *m = open_memstream(&text, &len);
+	int rc;
+
+	if (!m)
+		return cli_fail(c, EXIT_FAIL, "out of memory");
+	for (size_t i = 0; i < ps->n; i++) {
+		const peer *p = &ps->p[i];
+		if (state)
+			fprintf(m, "%s %" PRIu64 " %" PRIu64 " %u %zu %zu %s\n", p->name,
+			        p->last_ok, p->last_err, p->failures, p->sent, p->received,
+			        p->reason);
+		else
+			fprintf(m, "%s %s\n", p->name, p->url);
+	}
+	fclose(m);
+	rc = write_atomic(c, state ? "peers.state" : "peers", text);
+	free(text);
+	return rc;
+}
+
+static peer *peer_find(peers *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (!strcmp(ps->p[i].name, name))
+			return &ps->p[i];
+	return NULL;
+}
+
+/* ---- hamlet peer ---- */
+
+int cmd_peer(cli *c, int argc, char **argv);
+int cmd_peer(cli *c, int argc, char **argv)
+{
+	peers ps;
+	bool json = false;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(hm_command("peer")->usage, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(char *));
+			argc--, i--;
+		}
+	if (argc < 2)
+		return cli_fail(c, EXIT_USAGE, "usage:\n%s", hm_command("peer")->usage);
+	if (access(c->dir, F_OK) != 0)
+		return cli_fail(c, EXIT_FAIL, "no hamlet node in '%s'", c->dir);
+	if ((rc = peers_load(c, &ps)))
+		return rc;
+	if (!strcmp(argv[1], "add")) {
+		peer *p;
+		if (argc != 4)
+			return cli_fail(c, EXIT_USAGE,
+			                "usage: hamlet peer add NAME tcp://HOST:PORT");
+		if (!name_valid(argv[2]))
+			return cli_fail(c, EXIT_USAGE, "a peer name is 1-32 of a-z, 0-9, - and _");
+		if (!url_valid(argv[3]))
+			return cli_fail(c, EXIT_USAGE, "'%s' is not tcp://HOST:PORT or ipc://PATH",
+			                argv[3]);
+		if (peer_find(&ps, argv[2]))
+			return cli_fail(c, EXIT_FAIL, "a peer named '%s' exists (remove it first)",
+			                argv[2]);
+		if (ps.n == PEERS_MAX)
+			return cli_fail(c, EXIT_FAIL, "at most %d peers", PEERS_MAX);
+		p = &ps.p[ps.n++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "%s", argv[2]);
+		snprintf(p->url, sizeof(p->url), "%s", argv[3]);
+		return peers_save(c, &ps, false);
+	}
+	if (!strcmp(argv[1], "remove")) {
+		peer *p;
+		if (argc != 3)
+			return cli_fail(c, EXIT_USAGE, "usage: hamlet peer remove NAME");
+		if (!(p = peer_find(&ps, argv[2])))
+			return cli_fail(c, EXIT_FAIL, "no peer named '%s'", argv[2]);
+		memmove(p, p + 1, (size_t)(&ps.p[ps.n] - (p + 1)) * sizeof(*p));
+		ps.n--;
+		return peers_save(c, &ps, false);
+	}
+	if (!strcmp(argv[1], "list")) {
+		if (json)
+			fputs("[", stdout);
+		for (size_t i = 0; i < ps.n; i++) {
+			const peer *p = &ps.p[i];
+			if (json) {
+				printf("%s{\"name\":", i ? "," : "");
+				out_json_cstr(stdout, p->name);
+				fputs(",\"url\":", stdout);
+				out_json_cstr(stdout, p->url);
+				printf(",\"last_ok_ms\":%" PRIu64 ",\"last_error_ms\":%" PRIu64
+				       ",\"failures\":%u,\"last_error\":",
+				       p->last_ok, p->last_err, p->failures);
+				out_json_cstr(stdout, p->reason);
+				fputs("}", stdout);
+			} else {
+				printf("%-16s %s\n", p->name, p->url);
+			}
+		}
+		if (json)
+			fputs("]\n", stdout);
+		return EXIT_OK;
+	}
+	return cli_fail(c, EXIT_USAGE, "peer takes add, list or remove, not '%s'", argv[1]);
+}
+
+/* ---- progress ---- */
+
+typedef struct progress {
+	bool tty;
+	uint64_t start, last;
+} progress;
+
+static void show_progress(void *ctx, const hm_sync_stats *st, size_t todo)
+{
+	progress *pg = ctx;
+	uint64_t now = now_ms();
+	double secs = (double)(now - pg->start) / 1000.0;
+	size_t moved = st->sent + st->received, bytes = st->bytes_sent + st->bytes_received;
+
+	(void)todo;
+	if (!pg->tty && now - pg->last < 1000)
+		return; /* plain lines at most once a second */
+	pg->last = now;
+	fprintf(stderr,
+	        "%shamlet: sync: %zu change sets (%zu sent, %zu received), %.1f KiB, %.0f/s",
+	        pg->tty ? "\r" : "", moved, st->sent, st->received, (double)bytes / 1024.0,
+	        secs > 0 ? (double)moved / secs : 0.0);
+	fputs(pg->tty ? "   " : "\n", stderr);
+}
+
+/* One sync with url; fills st. */
+static hm_err sync_once(hm_node *n, const char *url, bool show, hm_sync_stats *st, const char **why)
+{
+	hm_transport t;
+	progress pg = {cli_is_tty(stderr), now_ms(), 0};
+	hm_sync_opts o = {.progress = show ? show_progress : NULL, .progress_ctx = &pg};
+	hm_err err;
+
+	if ((err = hm_net_connect(url, &t, why)))
+		return err;
+	err = hm_sync_run(n, &t, &o, st);
+	if (err)
+		*why = hm_sync_errmsg();
+	if (show && pg.tty)
+		fputc('\n', stderr);
+	t.close(t.ctx);
+	return err;
+}
+
+static void print_sync(const char *target, const hm_sync_stats *st, uint64_t ms, bool json)
+{
+	if (json) {
+		printf("{\"peer\":");
+		out_json_cstr(stdout, target);
+		fputs(",\"peer_id\":\"", stdout);
+		out_node_id(stdout, &st->peer.id);
+		printf("\",\"peer_region\":");
+		out_json_cstr(stdout, st->peer.region);
+		printf(",\"sent\":%zu,\"received\":%zu,\"new\":%zu,\"duplicate\":%zu,"
+		       "\"pending\":%zu,\"refused\":%zu,\"peer_new\":%zu,\"peer_refused\":%zu,"
+		       "\"bytes_sent\":%zu,\"bytes_received\":%zu,\"messages\":%zu,\"ms\":%" PRIu64
+		       "}\n",
+		       st->sent, st->received, st->applied.new_, st->applied.duplicate,
+		       st->applied.pending, st->applied.refused, st->remote.new_,
+		       st->remote.refused, st->bytes_sent, st->bytes_received, st->messages, ms);
+		return;
+	}
+	printf("synced with %s (%s, ", target, st->peer.region);
+	out_node_id(stdout, &st->peer.id);
+	printf("): sent %zu change sets (%zu new there), received %zu (%zu new here), "
+	       "%zu bytes in %zu messages, %.2f s\n",
+	       st->sent, st->remote.new_, st->received, st->applied.new_,
+	       st->bytes_sent + st->bytes_received, st->messages, (double)ms / 1000.0);
+}
+
+int cmd_sync(cli *c, int argc, char **argv);
+int cmd_sync(cli *c, int argc, char **argv)
+{
+	const char *target = NULL, *why = NULL, *url;
+	bool json = false;
+	peers ps;
+	peer *p = NULL;
+	hm_node *n;
+	hm_sync_stats st;
+	uint64_t t0;
+	hm_err err;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(hm_command("sync")->usage, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (argv[i][0] != '-' && !target) {
+			target = argv[i];
+		} else {
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+			                hm_command("sync")->usage);
+		}
+	}
+	if (!target)
+		return cli_fail(c, EXIT_USAGE, "usage: hamlet sync PEER|tcp://HOST:PORT");
+	if ((rc = peers_load(c, &ps)))
+		return rc;
+	if ((p = peer_find(&ps, target)))
+		url = p->url;
+	else if (url_valid(target))
+		url = target;
+	else
+		return cli_fail(c, EXIT_USAGE,
+		                "'%s' is neither a peer (hamlet peer list) nor a URL", target);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	t0 = now_ms();
+	err = sync_once(n, url, !json, &st, &why);
+	if (p) { /* remember the outcome for status */
+		if (err)
+			p->last_err = now_ms(), p->failures++;
+		else
+			p->last_ok = now_ms(), p->failures = 0, p->sent += st.sent,
+			p->received += st.received;
+		snprintf(p->reason, sizeof(p->reason), "%s", err ? why : "");
+		peers_save(c, &ps, true);
+	}
+	if (err)
+		rc = cli_fail(c, EXIT_FAIL, "with %s: %s", target, why ? why : hm_strerror(err));
+	else
+		print_sync(target, &st, now_ms() - t0, json);
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- hamlet serve ---- */
+
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+typedef struct daemon_ctx {
+	cli *c;
+	hm_node *n;
+	peers ps;
+	unsigned every_s;
+} daemon_ctx;
+
+static void logline(const char *level, const char *fmt, ...) HM_PRINTF(2, 3);
+static void logline(const char *level, const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s hamlet serve %s: ", ts, level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Exponential backoff with jitter while a link is down: 5 s, 10 s, ... up to 10 minutes, each
+ * scaled by a random 0.5..1.5 so that thirty villages do not retry in step. */
+static uint64_t backoff_ms(unsigned failures)
+{
+	uint64_t base = 5000ull << (failures > 7 ? 7 : failures);
+	uint32_t r;
+	if (base > 600000)
+		base = 600000;
+	hm_random_bytes(&r, sizeof(r));
+	return base / 2 + (uint64_t)((double)base * ((double)r / 4294967295.0));
+}
+
+static void tick(void *arg)
+{
+	daemon_ctx *d = arg;
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < d->ps.n && !stop_flag; i++) {
+		peer *p = &d->ps.p[i];
+		hm_sync_stats st;
+		const char *why = NULL;
+		hm_err err;
+
+		if (now < p->next_try)
+			continue;
+		err = sync_once(d->n, p->url, false, &st, &why);
+		now = now_ms();
+		if (err) {
+			p->failures++;
+			p->last_err = now;
+			snprintf(p->reason, sizeof(p->reason), "%s", why ? why : hm_strerror(err));
+			p->next_try = now + backoff_ms(p->failures);
+			logline("warning",
+			        "sync with %s (%s) failed (%u in a row): %s; next try in %llu s",
+			        p->name, p->url, p->failures, p->reason,
+			        (unsigned long long)(p->next_try - now) / 1000);
+		} else {
+			if (p->failures)
+				logline("info", "link to %s is back", p->name);
+			p->failures = 0;
+			p->last_ok = now;
+			p->reason[0] = 0;
+			p->sent += st.sent, p->received += st.received;
+			p->next_try = now + (uint64_t)d->every_s * 1000;
+			if (st.sent || st.received)
+				logline("info", "synced with %s: sent %zu, received %zu", p->name,
+				        st.sent, st.received);
+		}
+		peers_save(d->c, &d->ps, true);
+	}
+}
+
+int cmd_serve(cli *c, int argc, char **argv);
+int cmd_serve(cli *c, int argc, char **argv)
+{
+	const char *listen = NULL, *why = NULL;
+	unsigned every = 60;
+	daemon_ctx d = {.c = c};
+	hm_transport t = {0};
+	hm_server *srv = NULL;
+	struct sigaction sa;
+	hm_err err;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(hm_command("serve")->usage, stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+			listen = argv[++i];
+		} else if (!strcmp(argv[i], "--every") && i + 1 < argc) {
+			char *end;
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end || v == 0 || v > 86400)
+				return cli_fail(c, EXIT_USAGE, "--every takes 1 to 86400 seconds");
+			every = (unsigned)v;
+		} else {
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+			                hm_command("serve")->usage);
+		}
+	}
+	if (!listen || !url_valid(listen))
+		return cli_fail(c, EXIT_USAGE,
+		                "--listen tcp://ADDR:PORT (or ipc://PATH) is required");
+	if ((rc = peers_load(c, &d.ps)))
+		return rc;
+	if ((rc = cli_open(c, &d.n)))
+		return rc;
+	d.every_s = every;
+	if ((err = hm_server_new(d.n, &srv))) {
+		rc = cli_fail(c, EXIT_FAIL, "%s", hm_sync_errmsg());
+		goto out;
+	}
+	if ((err = hm_net_listen(listen, &t, &why))) {
+		rc = cli_fail(c, EXIT_FAIL, "cannot listen on %s: %s", listen, why);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	logline("info", "serving %s on %s; %zu peer%s, every %u s", c->dir, listen, d.ps.n,
+	        d.ps.n == 1 ? "" : "s", every);
+	err = hm_server_serve(srv, &t, &stop_flag, tick, &d, 500);
+	if (err) {
+		logline("error", "%s", hm_sync_errmsg());
+		rc = EXIT_FAIL;
+	} else {
+		logline("info", "stopped cleanly");
+	}
+out:
+	if (t.close)
+		t.close(t.ctx);
+	hm_server_free(srv);
+	hm_node_close(d.n);
+	return rc;
+}

@@ -1,0 +1,127 @@
+/*
+ * net.c - the one file that talks to nanomsg. A server is a REP socket bound to a URL; a client
+ * is a REQ socket connected to one. Both are hm_transport tables, so sessions and the protocol
+ * never see a socket. Every socket refuses messages above HM_FRAME_MAX (NN_RCVMAXSIZE) before
+ * our own decoding ever sees them; REQ's automatic resend is pushed far out, since a sync
+ * request must not be replayed behind our back (we time out and reconnect instead).
+ */
+#include "sync_int.h"
+
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct nn_ctx {
+	int sock;
+	int endpoint;
+} nn_ctx;
+
+static hm_err net_err(int e)
+{
+	switch (e) {
+	case ETIMEDOUT:
+	case EAGAIN:
+		return HM_ERR_BUSY;
+	case EINVAL:
+	case EADDRINUSE:
+	case EADDRNOTAVAIL:
+	case ENAMETOOLONG:
+	case EPROTONOSUPPORT:
+		return HM_ERR_INVALID;
+	default:
+		return HM_ERR_NET;
+	}
+}
+
+static hm_err nn_send_msg(void *ctx, const uint8_t *p, size_t n, int timeout_ms)
+{
+	nn_ctx *c = ctx;
+	if (nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout_ms, sizeof(timeout_ms)) <
+	        0 ||
+	    nn_send(c->sock, p, n, 0) < 0)
+		return net_err(nn_errno());
+	return HM_OK;
+}
+
+static hm_err nn_recv_msg(void *ctx, uint8_t **p, size_t *n, int timeout_ms)
+{
+	nn_ctx *c = ctx;
+	void *buf = NULL;
+	int got;
+
+	if (nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms, sizeof(timeout_ms)) < 0)
+		return net_err(nn_errno());
+	if ((got = nn_recv(c->sock, &buf, NN_MSG, 0)) < 0)
+		return net_err(nn_errno());
+	*p = buf; /* owned by nanomsg: give back with free_msg */
+	*n = (size_t)got;
+	return HM_OK;
+}
+
+static void nn_free_msg(void *ctx, uint8_t *p)
+{
+	(void)ctx;
+	if (p)
+		nn_freemsg(p);
+}
+
+static void nn_close_ctx(void *ctx)
+{
+	nn_ctx *c = ctx;
+	if (!c)
+		return;
+	if (c->sock >= 0)
+		nn_close(c->sock);
+	free(c);
+}
+
+static const char *nn_why(void *ctx)
+{
+	(void)ctx;
+	return nn_strerror(nn_errno());
+}
+
+static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t, const char **why)
+{
+	nn_ctx *c = calloc(1, sizeof(*c));
+	int maxsize = (int)HM_FRAME_MAX, resend = 24 * 3600 * 1000, linger = 1000;
+	hm_err err;
+
+	*why = NULL;
+	if (!c)
+		return HM_ERR_NOMEM;
+	if ((c->sock = nn_socket(AF_SP, proto)) < 0)
+		goto fail;
+	if (nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||
+	    nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_LINGER, &linger, sizeof(linger)) < 0)
+		goto fail;
+	if (proto == NN_REQ &&
+	    nn_setsockopt(c->sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof(resend)) < 0)
+		goto fail;
+	if ((c->endpoint = bind ? nn_bind(c->sock, url) : nn_connect(c->sock, url)) < 0)
+		goto fail;
+	t->ctx = c;
+	t->send = nn_send_msg;
+	t->recv = nn_recv_msg;
+	t->free_msg = nn_free_msg;
+	t->close = nn_close_ctx;
+	t->why = nn_why;
+	return HM_OK;
+fail:
+	err = net_err(nn_errno());
+	*why = nn_strerror(nn_errno());
+	nn_close_ctx(c);
+	return err;
+}
+
+hm_err hm_net_listen(const char *url, hm_transport *t, const char **why)
+{
+	return open_socket(NN_REP, url, true, t, why);
+}
+
+hm_err hm_net_connect(const char *url, hm_transport *t, const char **why)
+{
+	return open_socket(NN_REQ, url, false, t, why);
+}
