@@ -56,9 +56,8 @@ expect_same n 1 "^hamlet: put: followup/f1 exists" -d n put followup f1 temperat
 expect_same n 1 "^hamlet: put: a new person needs the field 'name'" -d n put person p2 phone=1
 expect_same n 1 "a new followup needs the field 'time'" -d n put followup f3 person=p1
 expect_same n 1 "a new stock needs the field 'item'" -d n put stock gloves 'quantity+=1'
-known_bug "cli/cmds.c put_field + node/schema.c hm_value_parse: 'name=' on the required field \
-person.name stores an empty name (exit 0); it should be refused like a missing name" \
-	expect_same n 1 "person.name" -d n put person p1 name=
+expect_same n 1 "^hamlet: put: person.name is required and cannot be empty" -d n put person p1 name=
+expect_same n 1 "person.name is required" -d n put person p3 name=
 # an existing person may be edited without its required field
 expect 0 "" -d n put person p1 phone=13800000000
 
