@@ -306,7 +306,8 @@ hm_err hm_node_list(hm_node *node, const char *coll, hm_record_cb cb, void *ctx)
 hm_err hm_node_version_vector(hm_node *node, hm_vv *out) HM_MUST_CHECK;
 
 /* The state digest: BLAKE2b-256 over every record (tombstones included) in key order. When
- * scope is not NULL, only records whose region lies within scope. */
+ * scope is not NULL, only the records a node of that region holds (hm_region_visible): those of
+ * its region and below, and those of its township and county. */
 hm_err hm_node_digest(hm_node *node, const char *scope, hm_hash *out) HM_MUST_CHECK;
 
 /* Change sets, as listed by `log` and exported by bundles. */

@@ -251,7 +251,7 @@ static int digest_one(void *arg, const hm_collection_def *c, const MDB_val *k, c
 	if (d->scope) {
 		char region[HM_REGION_MAX + 1];
 		const char *at = hm_rec_region(c, r, region, sizeof(region));
-		if (!at || !hm_region_contains(d->scope, at))
+		if (!at || !hm_region_visible(d->scope, at))
 			return 0;
 	}
 	hm_be64_put(len, k->mv_size);

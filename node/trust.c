@@ -199,10 +199,46 @@ hm_err hm_trust_own_chain_bytes(hm_node *n, MDB_txn *txn, uint8_t *out, size_t c
 
 /* ---- load and create ---- */
 
+#define SEAL_CHECK "hamlet storage key check"
+
+/* A known value sealed at create: opening it proves the storage key is this node's. */
+static hm_err seal_check_put(hm_node *n, MDB_txn *txn)
+{
+	msgpack_sbuffer scratch;
+	hm_err err;
+
+	msgpack_sbuffer_init(&scratch);
+	err = hm_seal_put(n, txn, HM_DB_META, "sealcheck", 9, SEAL_CHECK, strlen(SEAL_CHECK),
+			  &scratch);
+	msgpack_sbuffer_destroy(&scratch);
+	return err;
+}
+
+static hm_err seal_check(hm_node *n, MDB_txn *txn)
+{
+	msgpack_sbuffer scratch;
+	MDB_val v;
+	hm_err err;
+
+	msgpack_sbuffer_init(&scratch);
+	err = hm_seal_get(n, txn, HM_DB_META, "sealcheck", 9, &v, &scratch);
+	if (!err && (v.mv_size != strlen(SEAL_CHECK) || memcmp(v.mv_data, SEAL_CHECK, v.mv_size)))
+		err = HM_ERR_CRYPTO;
+	msgpack_sbuffer_destroy(&scratch);
+	if (err)
+		return hm_node_fail(n, HM_ERR_CRYPTO,
+				    "the storage key does not open this node's store: wrong key file");
+	return HM_OK;
+}
+
 hm_err hm_trust_load(hm_node *n, MDB_txn *txn)
 {
 	MDB_val v;
-	hm_err err = hm_store_get(n, txn, HM_DB_META, "root", 4, &v);
+	hm_err err = seal_check(n, txn);
+
+	if (err)
+		return err;
+	err = hm_store_get(n, txn, HM_DB_META, "root", 4, &v);
 
 	if (err == HM_ERR_NOT_FOUND)
 		return HM_OK; /* not enrolled yet */
@@ -232,6 +268,8 @@ hm_err hm_trust_create(hm_node *n, MDB_txn *txn)
 	uint64_t now = hm_now_ms(n) / 1000;
 	hm_err err;
 
+	if ((err = seal_check_put(n, txn)))
+		return err;
 	if (n->role != HM_ROLE_COUNTY)
 		return HM_OK; /* townships and villages wait for enrollment */
 	if ((err = hm_cert_init(&root, &n->ident, 1, HM_ROLE_COUNTY, n->region, now - 86400,

@@ -166,11 +166,8 @@ static void test_wrong_storage_key_reads_nothing(void **state)
 	tnode_release(&t);
 }
 
-/* KNOWN BUG (node/store.c, load_meta): hm_node_open does not check the storage key. Nothing in
- * the meta table is sealed, so a node opens with any storage key and fails only later, at the
- * first sealed read (HM_ERR_CRYPTO from hm_node_get, "a sealed value does not open"). The brief
- * of issue #3 says opening with a wrong storage key fails. Skipped unless
- * HAMLET_TEST_KNOWN_BUGS is set. */
+/* Opening with a wrong storage key fails at once (a value sealed at create must open), not at
+ * the first sealed read. */
 static void test_open_with_wrong_storage_key_fails(void **state)
 {
 	tnode t;
@@ -179,8 +176,6 @@ static void test_open_with_wrong_storage_key_fails(void **state)
 	hm_node *n = NULL;
 	(void)state;
 
-	if (!getenv("HAMLET_TEST_KNOWN_BUGS"))
-		skip();
 	tnode_init(&t, "seal_wrong_open", HM_ROLE_COUNTY, TT_COUNTY, 0xc0);
 	write_person(t.n);
 	hm_node_close(t.n);
