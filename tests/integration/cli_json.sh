@@ -10,7 +10,17 @@ json_ok() { # json_ok WHAT: $OUT is one JSON document
 must -d a init --role village --region lin/east/elm --name 'Elm "north" \ station' --json
 json_ok init
 id_a=$(json_get "$OUT" 'd["node_id"]')
-new_node b lin/east/oak
+use_county lin
+req=$T/a.req
+must -d a enroll request -o "$req"
+must -d "$COUNTY_DIR" enroll sign "$req" -o a.ans --json
+json_ok "enroll sign"
+[ "$(json_get "$OUT" 'd["node_id"], d["role"], d["root"]')" = "('$id_a', 'village', '$ROOT_KEY')" ] &&
+	ok || fail "enroll sign --json: $(cat "$OUT")"
+must -d a enroll accept a.ans --root "$ROOT_KEY" --json
+json_ok "enroll accept"
+# b is the township: it may edit a's records
+new_node b lin/east
 
 nasty=$(printf 'Li "Wei"\\ back\tslash\nnew line \xe6\x9d\x8e\xe4\xbc\x9f \x01 end')
 must -d a put person p1 name="$nasty" birth_year=1980 arrival_date=2026-11-20 --json
@@ -68,14 +78,15 @@ must -d a export -o a.bundle --json
 json_ok export
 [ "$(json_get "$OUT" 'd["changesets"]')" = 5 ] && ok || fail "export --json count"
 
-# b edits p1 too, so conflicts and blame have something to say
-must -d b put person p1 name=Other phone=1
+# b edits p1 too (in a's village), so conflicts and blame have something to say
+must -d b put person p1 name=Other phone=1 village=lin/east/elm
 must -d b import a.bundle --json
 json_ok import
 [ "$(json_get "$OUT" 'd["new"], d["changesets"]')" = "(5, 5)" ] && ok || fail "import --json: $(cat "$OUT")"
 must -d b conflicts --json
 json_ok conflicts
-# name and village (b's default village is its own region) lost to b's later write
+# a's name and village lost to b's later write. The village is an equal value: logged since
+# 4ea014c (node/merge.c), though docs/data-model.md still says equal values are no conflict.
 [ "$(json_get "$OUT" 'sorted(c["field"] for c in d)')" = "['name', 'village']" ] && ok ||
 	fail "conflicts --json: want name and village, got $(cat "$OUT")"
 must -d b conflicts person p1 --json
@@ -89,6 +100,15 @@ d = json.load(open(sys.argv[1]))
 f = {x["field"]: x for x in d["fields"]}
 sys.exit(0 if len(f["name"]["lost"]) == 1 and "set_by" in f["name"] else 1)' "$OUT" && ok ||
 	fail "blame --json: name has no set_by or not one lost value: $(cat "$OUT")"
+
+# the trust commands' JSON
+must -d a audit --json
+json_ok audit
+[ "$(json_get "$OUT" 'd["clean"], d["auditor"]')" = "(True, '$id_a')" ] && ok ||
+	fail "audit --json on a clean node: $(cat "$OUT")"
+must -d "$COUNTY_DIR" revoke "$(node_id b)" --after-seq 5 --reason 'lost laptop' --json
+json_ok revoke
+[ "$(json_get "$OUT" 'd["after_seq"], d["seq"]')" = "(5, 1)" ] && ok || fail "revoke --json: $(cat "$OUT")"
 
 # a failing command with --json still reports on stderr, not half a document on stdout
 expect 1 "no record person/ghost" -d a get person ghost --json
