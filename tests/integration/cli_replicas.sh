@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Three replicas written apart exchange bundles in different orders - whole, transitive, and
-# incremental bundles out of order - and end with equal digests, records and conflict logs.
-# Concurrent edits show in `conflicts` and `blame`; counters sum every node's deltas; a field
-# written after a concurrent delete brings the record back.
+# incremental bundles out of order - and end with equal digests and records. Every record lives
+# in village elm: a is elm, b its township, c the county, all allowed to write there; d (village
+# oak) only reads. Concurrent edits show in `conflicts` and `blame`; counters sum every node's
+# deltas; a field written after a concurrent delete brings the record back.
 . "$(dirname "$0")/lib.sh"
 
 new_node a lin/east/elm
-new_node b lin/east/oak
-new_node c lin/east
+new_node b lin/east
+use_county lin
+ln -s "$COUNTY_DIR" c
+V=village=lin/east/elm
 
 # ---- written apart
 must -d a put person shared name=Ann-a phone=111
@@ -21,22 +24,22 @@ must -d a export -o a2.bundle --since "$("$HM" -d a status --json |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%s:%d" % (d["node_id"], 4))')"
 must -d a export -o a-all.bundle
 
-must -d b put person shared name=Ann-b
-must -d b put stock masks item=N95 'quantity+=50'
-must -d b put person only-b name=Beta
+must -d b put person shared name=Ann-b $V
+must -d b put stock masks item=N95 'quantity+=50' site=lin/east/elm
+must -d b put person only-b name=Beta $V
 must -d b import a1.bundle           # b learns of doomed
 must -d b del person doomed
 must -d b export -o b-all.bundle
 
-must -d c put person shared name=Ann-c category=contact
-must -d c put stock masks item=N95 'quantity-=30'
+must -d c put person shared name=Ann-c category=contact $V
+must -d c put stock masks item=N95 'quantity-=30' site=lin/east/elm
 must -d c put followup fc person=shared time=2026-11-21T08:30 temperature=37.9
 must -d c import a1.bundle
 must -d c put person doomed phone=555 # after b's delete (by clock), unseen by b
 must -d c export -o c-all.bundle
 
 # ---- an incremental bundle before the one it follows: it waits in pending
-new_node d lin/west/ash
+new_node d lin/east/oak
 expect 0 "" -d d import a2.bundle --json
 [ "$(json_get "$OUT" 'd["new"], d["pending"]')" = "(0, 2)" ] && ok ||
 	fail "a2 before a1: $(cat "$OUT")"
@@ -85,7 +88,7 @@ must -d a get person shared --json
 [ "$(json_get "$OUT" 'd["fields"]["name"], d["fields"]["birth_year"], d["fields"]["category"]')" = \
 	"('Ann-c', 1980, 'contact')" ] && ok || fail "person/shared merged wrong: $(cat "$OUT")"
 must -d a get person doomed --json
-[ "$(json_get "$OUT" 'sorted(d["fields"].items())')" = "[('phone', '555')]" ] && ok ||
+[ "$(json_get "$OUT" 'sorted(d["fields"].items())')" = "[('phone', '555'), ('village', 'lin/east/elm')]" ] && ok ||
 	fail "person/doomed: want only c's later phone, got $(cat "$OUT")"
 must -d a list followup --json
 [ "$(json_get "$OUT" 'len(d)')" = 2 ] && ok || fail "followups from a and c not both there"
@@ -108,20 +111,30 @@ la=$(losers a)
 for n in b c d; do
 	[ "$(losers "$n")" = "$la" ] && ok || fail "the values lost on $n differ from a's"
 done
-# What each value lost to is recorded as it happened, so it depends on the arrival order.
-conflict_set() { "$HM" -d "$1" conflicts --json | python3 -c 'import json, sys
-print(sorted(json.dumps(c, sort_keys=True) for c in json.load(sys.stdin)))'; }
-same_conflict_logs() {
-	local n ca
-	ca=$(conflict_set a)
-	for n in b c d; do
-		[ "$(conflict_set "$n")" = "$ca" ] && ok || fail "the conflict log of $n differs from a's"
-	done
-}
-known_bug "node/merge.c (conflict log): a conflict's winner_stamp is the write the value lost to \
-on arrival, not the final winner, so replicas that took the same change sets in other orders \
-show different conflict logs (b: 'Ann-a lost to b:1', a: 'Ann-a lost to c:1'). Records and \
-digests still agree; the log is not convergent" same_conflict_logs
+# The conflict log is each replica's own record of what it saw lose (docs/data-model.md), not
+# convergent; what it promises: for every field, the last value each node wrote is the winner or
+# in the conflict log of every replica.
+python3 - "$HM" a b c d <<'PY' && ok || fail "a node's last value is neither the winner nor logged"
+import json, subprocess, sys
+hm, nodes = sys.argv[1], sys.argv[2:]
+def run(n, *args):
+    return json.loads(subprocess.run([hm, "-d", n, *args, "--json"], capture_output=True, check=True).stdout)
+bad = 0
+for n in nodes:
+    logged = {(c["collection"], c["id"], c["field"], c["lost_stamp"]["origin"], json.dumps(c["lost"])) for c in run(n, "conflicts")}
+    for coll in ("person",):
+        for r in run(n, "list", coll):
+            for f in run(n, "blame", coll, r["id"])["fields"]:
+                for l in f["lost"]:
+                    key = (coll, r["id"], f["field"], l["lost_stamp"]["origin"], json.dumps(l["lost"]))
+                    if key not in logged:
+                        print("%s: blame lists %s, conflicts does not" % (n, key)); bad += 1
+    # Ann-a and Ann-b, a's and b's last names for person/shared, are in every replica's log
+    names = {c["lost"] for c in run(n, "conflicts", "person", "shared") if c["field"] == "name"}
+    if not {"Ann-a", "Ann-b"} <= names:
+        print("%s: conflict log of person/shared name: %s" % (n, names)); bad += 1
+sys.exit(1 if bad else 0)
+PY
 must -d b blame person shared --json
 python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
@@ -136,4 +149,24 @@ grep -A1 "^  name" "$OUT" | grep -q "set by $id_c:1 at" && ok || fail "blame tex
 # ---- a scoped digest: a's village scope is equal too
 [ "$("$HM" -d a digest --scope lin/east/elm)" = "$("$HM" -d c digest --scope lin/east/elm)" ] &&
 	ok || fail "scoped digests differ"
+# ---- two villages that pick the same id for a new record, and replicas that hear of them in
+# opposite orders: b takes a's first, c takes d's first. Each keeps the first and refuses the
+# other as out of its writer's region, so b and c never agree again.
+must -d a put person twin name=Twin-elm
+must -d d put person twin name=Twin-oak
+must -d a export -o twin-a.bundle --force
+must -d d export -o twin-d.bundle
+must -d b import twin-a.bundle
+must -d b import twin-d.bundle
+must -d c import twin-d.bundle
+must -d c import twin-a.bundle
+same_after_twins() {
+	[ "$(digest_of b)" = "$(digest_of c)" ] && ok ||
+		fail "b and c hold the same change sets offered in other orders, and their digests differ"
+}
+known_bug "node/merge.c check_scope judges a change set by the region the record has on the \
+receiving replica (set by whichever write arrived first), so one id created in two villages is \
+kept from one village on some replicas and from the other elsewhere: the refused change set also \
+blocks every later seq of its origin (pending), and the replicas diverge for good. The scope \
+check should depend only on the change set itself (or ids be per-village)" same_after_twins
 finish
