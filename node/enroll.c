@@ -502,9 +502,52 @@ out:
 	return err;
 }
 
+/* The node's streams for regions other than its own that this county holds, as version-vector
+ * text "STREAM:SEQ,...": their certificates are stored under the stream ids (trust.c). */
+static hm_err node_streams(hm_node *n, const hm_node_id *node, char out[HM_STR_MAX + 1])
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t off = 0;
+	int rc;
+	hm_err err;
+
+	out[0] = 0;
+	if ((err = hm_store_read_begin(n, &txn)))
+		return err;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CERTS], &cur))) {
+		mdb_txn_abort(txn);
+		return hm_store_err(rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_cert c;
+		hm_node_id stream;
+		hm_vv_entry head;
+		uint64_t fork_seq;
+		char hex[2 * HM_NODE_ID_BYTES + 1];
+		if (k.mv_size != HM_NODE_ID_BYTES || hm_cert_decode(&c, v.mv_data, v.mv_size) ||
+		    !hm_node_id_equal(&c.node, node) ||
+		    !memcmp(k.mv_data, node->b, HM_NODE_ID_BYTES))
+			continue;
+		memcpy(stream.b, k.mv_data, HM_NODE_ID_BYTES);
+		if (hm_head_get(n, txn, &stream, &head, &fork_seq) ||
+		    off + 2 * HM_NODE_ID_BYTES + 24 > HM_STR_MAX)
+			continue;
+		hm_node_id_hex(&stream, hex);
+		off += (size_t)snprintf(out + off, HM_STR_MAX + 1 - off, "%s%s:%llu",
+		                        off ? "," : "", hex, (unsigned long long)head.seq);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return HM_OK;
+}
+
 hm_err hm_node_revoke(hm_node *n, const hm_node_id *node, uint64_t after_seq, const char *reason,
                       hm_changeset_info *info)
 {
+	char streams[HM_STR_MAX + 1];
 	char hex[2 * HM_NODE_ID_BYTES + 1], id[HM_ID_MAX + 1], township[HM_REGION_MAX + 1];
 	hm_write *w = NULL;
 	hm_cert c;
@@ -535,6 +578,13 @@ hm_err hm_node_revoke(hm_node *n, const hm_node_id *node, uint64_t after_seq, co
 	v.kind = HM_V_STR, v.u.s.p = reason, v.u.s.n = (uint32_t)strlen(reason);
 	if ((err = hm_write_set(w, "_revocation", id, "reason", &v)))
 		goto out;
+	if ((err = node_streams(n, node, streams)))
+		goto out;
+	if (streams[0]) {
+		v.u.s.p = streams, v.u.s.n = (uint32_t)strlen(streams);
+		if ((err = hm_write_set(w, "_revocation", id, "streams", &v)))
+			goto out;
+	}
 	/* What the revoked node could read, it may have kept: what is written from now on goes
 	 * under new keys it never receives. */
 	hm_trust_key_scope(c.region, township);

@@ -378,9 +378,9 @@ static void merge_del(hm_merge_ctx *m, const op_ref *op)
 	r->nf = kept;
 }
 
-/* A record's region is where it lives now and where the op would move it: both must lie in
- * the origin's region (its certificate's) and in the change set's header region (what routing
- * trusts). A record that has no region yet must get one from the op. HM_ERR_SCHEMA when not. */
+/* A record's region, where it lives now and where the op would put it, must be the change
+ * set's region. A record that has no region yet must get one from the op. HM_ERR_SCHEMA when
+ * not. */
 static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op, const hm_rec *cur,
                           const msgpack_object *fields)
 {
@@ -396,16 +396,24 @@ static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op, 
 		return hm_node_fail(n, HM_ERR_SCHEMA,
 		                    "%s/%.*s has no region: a new record needs '%s'", op->c->name,
 		                    (int)op->idn, op->id, op->c->region_field);
-	if (now && (!hm_region_contains(env->origin_region, now) ||
-	            !hm_region_contains(env->h.region, now)))
+	/* Exactly the change set's region, which lies in the origin's (checked on arrival): a
+	 * change set routes whole, so every record in it must be for the same nodes. A record
+	 * never moves to another region: re-register it there. */
+	if (now && strcmp(now, env->h.region) != 0)
 		bad = now;
-	else if (moved && (!hm_region_contains(env->origin_region, moved) ||
-	                   !hm_region_contains(env->h.region, moved)))
+	else if (moved && strcmp(moved, env->h.region) != 0)
 		bad = moved;
-	if (bad)
+	if (bad && !hm_region_contains(env->origin_region, bad))
 		return hm_node_fail(n, HM_ERR_SCHEMA,
 		                    "%s/%.*s lies in %s, outside the writer's region %s",
 		                    op->c->name, (int)op->idn, op->id, bad, env->origin_region);
+	if (bad)
+		return hm_node_fail(
+		    n, HM_ERR_SCHEMA,
+		    "%s/%.*s lies in %s, not in this change set's region %s "
+		    "(a change set holds the records of one region; a record does not "
+		    "move between regions)",
+		    op->c->name, (int)op->idn, op->id, bad, env->h.region);
 	return HM_OK;
 }
 

@@ -25,11 +25,18 @@
 
 #include "node.h"
 
-#define HM_STORE_FORMAT    2
-#define HM_ENVELOPE_FORMAT 2
-#define HM_CODEC_SEALED    1u /* body encrypted under a data key, header as associated data */
-#define HM_DATA_KEY_BYTES  32
-#define HM_OPKEY_BYTES     (HM_NODE_ID_BYTES + 8)
+#define HM_STORE_FORMAT      2
+#define HM_ENVELOPE_FORMAT   2
+#define HM_CODEC_SEALED      1u /* body encrypted under a data key, header as associated data */
+#define HM_DATA_KEY_BYTES    32
+#define HM_REGIONS_PER_WRITE 64 /* change sets one local write may become */
+
+/* The origin a node writes under in region: itself in its own region, else a stream of its own
+ * for that region (first 16 bytes of BLAKE2b("hamlet-stream" || node || region)), so that every
+ * origin's change sets share one region and route whole. */
+void hm_stream_id(const hm_node_id *node, const char *own_region, const char *region,
+                  hm_node_id *out);
+#define HM_OPKEY_BYTES (HM_NODE_ID_BYTES + 8)
 
 enum hm_db {
 	HM_DB_META,

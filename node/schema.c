@@ -46,19 +46,18 @@ static const hm_field_def stock_fields[] = {
     COUNTER("quantity"),
 };
 
-/* System collections: written only by the county, through hamlet itself (trust.c). */
+/* System collections: written only by the county, through hamlet itself (trust.c). They live
+ * county-wide (their region field is left to default to the county's region), so a revocation
+ * and its new keys are one change set that reaches every node: each wrapped key opens only for
+ * the node it names. */
 static const hm_field_def revocation_fields[] = {
-    REQ("node", HM_T_STR),
-    REQ("after_seq", HM_T_INT),
-    LWW("reason", HM_T_STR),
-    LWW("region", HM_T_REGION),
+    REQ("node", HM_T_STR),    REQ("after_seq", HM_T_INT), LWW("reason", HM_T_STR),
+    LWW("streams", HM_T_STR), LWW("region", HM_T_REGION),
 };
 
 static const hm_field_def datakey_fields[] = {
-    REQ("node", HM_T_STR),
-    REQ("scope", HM_T_REGION),
-    REQ("epoch", HM_T_INT),
-    REQ("wrapped", HM_T_STR),
+    REQ("node", HM_T_STR),    REQ("scope", HM_T_REGION),  REQ("epoch", HM_T_INT),
+    REQ("wrapped", HM_T_STR), LWW("region", HM_T_REGION),
 };
 
 static const hm_collection_def collections[] = {
@@ -70,7 +69,7 @@ static const hm_collection_def collections[] = {
      "supplies per item and site; quantity is a counter"},
     {"_revocation", true, "region", revocation_fields, NFIELDS(revocation_fields),
      "revoked nodes (county only)"},
-    {"_datakey", true, "scope", datakey_fields, NFIELDS(datakey_fields),
+    {"_datakey", true, "region", datakey_fields, NFIELDS(datakey_fields),
      "data keys wrapped for each node entitled to them (county only)"},
 };
 

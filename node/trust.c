@@ -27,6 +27,24 @@
 #define ENROLL_ANS_MAGIC "HMENR\0\0\1"
 #define MAGIC_BYTES      8
 
+void hm_stream_id(const hm_node_id *node, const char *own_region, const char *region,
+                  hm_node_id *out)
+{
+	hm_hash_state st;
+	hm_hash h;
+
+	if (!strcmp(own_region, region)) {
+		*out = *node;
+		return;
+	}
+	hm_hash_init(&st);
+	hm_hash_update(&st, "hamlet-stream", 13);
+	hm_hash_update(&st, node->b, HM_NODE_ID_BYTES);
+	hm_hash_update(&st, region, strlen(region));
+	hm_hash_final(&st, &h);
+	memcpy(out->b, h.b, HM_NODE_ID_BYTES);
+}
+
 /* ---- keys ---- */
 
 void hm_trust_key_scope(const char *region, char out[HM_REGION_MAX + 1])
@@ -209,7 +227,7 @@ static hm_err seal_check_put(hm_node *n, MDB_txn *txn)
 
 	msgpack_sbuffer_init(&scratch);
 	err = hm_seal_put(n, txn, HM_DB_META, "sealcheck", 9, SEAL_CHECK, strlen(SEAL_CHECK),
-			  &scratch);
+	                  &scratch);
 	msgpack_sbuffer_destroy(&scratch);
 	return err;
 }
@@ -226,8 +244,9 @@ static hm_err seal_check(hm_node *n, MDB_txn *txn)
 		err = HM_ERR_CRYPTO;
 	msgpack_sbuffer_destroy(&scratch);
 	if (err)
-		return hm_node_fail(n, HM_ERR_CRYPTO,
-				    "the storage key does not open this node's store: wrong key file");
+		return hm_node_fail(
+		    n, HM_ERR_CRYPTO,
+		    "the storage key does not open this node's store: wrong key file");
 	return HM_OK;
 }
 
@@ -319,9 +338,13 @@ static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_c
 		*bad = hm_cert_fault_str(fault);
 		return HM_OK;
 	}
-	if (!hm_node_id_equal(&chain[nc - 1].node, &env->h.origin)) {
-		*bad = "the certificate chain in the header is another node's";
-		return HM_OK;
+	{
+		hm_node_id stream;
+		hm_stream_id(&chain[nc - 1].node, chain[nc - 1].region, env->h.region, &stream);
+		if (!hm_node_id_equal(&stream, &env->h.origin)) {
+			*bad = "the certificate chain in the header is another node's";
+			return HM_OK;
+		}
 	}
 	for (size_t i = 0; i < nc; i++) {
 		hm_cert held;
@@ -329,6 +352,15 @@ static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_c
 		if (err == HM_ERR_NOT_FOUND)
 			err = hm_trust_cert_store(n, txn, &chain[i]);
 		if (err)
+			return err;
+	}
+	/* A stream of the writer for another region: its certificate under the stream's id too. */
+	if (!hm_node_id_equal(&chain[nc - 1].node, &env->h.origin)) {
+		uint8_t buf[HM_CERT_MAX_BYTES];
+		size_t len;
+		if ((err = hm_cert_encode(buf, sizeof(buf), &len, &chain[nc - 1])) ||
+		    (err = hm_store_put(n, txn, HM_DB_CERTS, env->h.origin.b, HM_NODE_ID_BYTES, buf,
+		                        len)))
 			return err;
 	}
 	*c = chain[nc - 1];
@@ -376,15 +408,27 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 	if (t < c.not_before || t > c.not_after)
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED,
 		              "the origin's certificate is not valid at the change set's clock");
+	/* A stream's own entry, else its writer's: a stream the revocation did not list was not
+	 * vouched for by the county, and nothing of it is taken. */
 	err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &v);
+	if (err == HM_ERR_NOT_FOUND && !hm_node_id_equal(&c.node, &env->h.origin) &&
+	    (err = hm_store_get(n, txn, HM_DB_REVOKED, c.node.b, HM_NODE_ID_BYTES, &v)) == HM_OK)
+		return refuse(ok, kind, why, HM_EVIDENCE_REVOKED,
+		              "written after the origin's revocation");
 	if (err && err != HM_ERR_NOT_FOUND)
 		return err;
 	if (!err && v.mv_size >= 8 && env->h.seq > hm_be64_get(v.mv_data))
 		return refuse(ok, kind, why, HM_EVIDENCE_REVOKED,
 		              "written after the origin's revocation");
-	if (!hm_region_contains(c.region, env->h.region))
-		return refuse(ok, kind, why, HM_EVIDENCE_SCOPE,
-		              "the header region lies outside the origin's certified region");
+	{
+		hm_node_id stream;
+		hm_stream_id(&c.node, c.region, env->h.region, &stream);
+		if (!hm_region_contains(c.region, env->h.region) ||
+		    !hm_node_id_equal(&stream, &env->h.origin))
+			return refuse(ok, kind, why, HM_EVIDENCE_SCOPE,
+			              "the header region lies outside the origin's certified "
+			              "region, or is not its stream's");
+	}
 	snprintf(env->origin_region, sizeof(env->origin_region), "%s", c.region);
 	env->origin_role = (hm_role)c.role;
 	return HM_OK;
@@ -542,6 +586,27 @@ static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *f
 	if ((err = hm_store_put(n, txn, HM_DB_REVOKED, node.b, HM_NODE_ID_BYTES, val, 8 + rn)) ||
 	    (err = withdraw(n, txn, &node, after_seq, &rebuild)))
 		return err;
+	/* The node's streams for other regions, each with the seq the county vouched for. */
+	{
+		char list[HM_STR_MAX + 1];
+		hm_vv streams = {0};
+		bool more = false;
+		if (op_field_str(fields, "streams", list, sizeof(list)) &&
+		    hm_vv_parse(list, &streams) == HM_OK) {
+			for (size_t i = 0; i < streams.n && !err; i++) {
+				hm_be64_put(val, streams.v[i].seq);
+				if (!(err =
+				          hm_store_put(n, txn, HM_DB_REVOKED, streams.v[i].origin.b,
+				                       HM_NODE_ID_BYTES, val, 8 + rn)))
+					err = withdraw(n, txn, &streams.v[i].origin,
+					               streams.v[i].seq, &more);
+				rebuild |= more;
+			}
+			hm_vv_release(&streams);
+			if (err)
+				return err;
+		}
+	}
 	hm_logf(&n->log, HM_LOG_WARN, "node %s revoked after seq %llu: %s", hex,
 	        (unsigned long long)after_seq, reason);
 	if (!rebuild)

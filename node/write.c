@@ -19,8 +19,9 @@ typedef struct wop {
 	const hm_collection_def *c;
 	char *id; /* owned */
 	enum hm_op_kind kind;
-	size_t first, nf; /* fields[first .. first+nf) of the write */
-	bool fill_region; /* a new record without its region field: the node's region */
+	size_t first, nf;   /* fields[first .. first+nf) of the write */
+	bool fill_region;   /* a new record without its region field: the node's region */
+	uint16_t region_ix; /* which change set of the write: see commit_ctx.regions */
 } wop;
 
 struct hm_write {
@@ -251,7 +252,11 @@ typedef struct commit_ctx {
 	hm_write *w;
 	hm_merge_ctx m;
 	msgpack_sbuffer body, env, header, sealed;
-	char region[HM_REGION_MAX + 1]; /* the narrowest region holding every op's record */
+	/* One change set per region. With keys, a change set's records all live in exactly its
+	 * region, so that sync can route it whole to the nodes that may hold it; without keys, one
+	 * change set under the narrowest region holding them all. */
+	char regions[HM_REGIONS_PER_WRITE][HM_REGION_MAX + 1];
+	size_t nregions;
 	hm_changeset_info info;
 } commit_ctx;
 
@@ -288,12 +293,41 @@ static const char *op_region(const hm_write *w, const wop *op, const hm_rec *cur
 	return w->n->region;
 }
 
+/* Put op in the change set of region r (trust), or widen the one change set (no keys). */
+static hm_err assign_region(hm_node *n, commit_ctx *cc, wop *op, const char *r)
+{
+	size_t i;
+
+	op->region_ix = 0;
+	if (!n->trust) {
+		common_region(cc->regions[0], r);
+		return HM_OK;
+	}
+	if (!cc->regions[0][0]) {
+		snprintf(cc->regions[0], sizeof(cc->regions[0]), "%s", r);
+		return HM_OK;
+	}
+	for (i = 0; i < cc->nregions; i++)
+		if (!strcmp(cc->regions[i], r)) {
+			op->region_ix = (uint16_t)i;
+			return HM_OK;
+		}
+	if (cc->nregions == HM_REGIONS_PER_WRITE)
+		return hm_node_fail(n, HM_ERR_TOO_BIG, "one write touches more than %d regions",
+		                    HM_REGIONS_PER_WRITE);
+	snprintf(cc->regions[i], sizeof(cc->regions[i]), "%s", r);
+	op->region_ix = (uint16_t)i;
+	cc->nregions++;
+	return HM_OK;
+}
+
 /* Check each op against the records as they are, and fill a new record's region field. */
 static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 {
 	hm_write *w = cc->w;
 
-	cc->region[0] = 0;
+	cc->nregions = 1;
+	cc->regions[0][0] = 0;
 	for (size_t i = 0; i < w->nops; i++) {
 		char rbuf[HM_REGION_MAX + 1];
 		wop *op = &w->ops[i];
@@ -321,7 +355,8 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 				    n, HM_ERR_SCHEMA,
 				    "%s/%s lies in %s, outside this node's region %s", op->c->name,
 				    op->id, r, n->region);
-			common_region(cc->region, r);
+			if ((err = assign_region(n, cc, op, r)))
+				return err;
 		}
 		if (op->kind == HM_OP_DEL && !live)
 			return hm_node_fail(n, HM_ERR_NOT_FOUND, "no record %s/%s to delete",
@@ -352,15 +387,21 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 	return HM_OK;
 }
 
-static void pack_body(hm_write *w, msgpack_sbuffer *out)
+/* The ops of change set ix, packed; returns how many. */
+static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out)
 {
 	msgpack_packer pk;
+	uint32_t n = 0;
 
+	for (size_t i = 0; i < w->nops; i++)
+		n += w->ops[i].region_ix == ix;
 	msgpack_sbuffer_clear(out);
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, w->nops);
+	msgpack_pack_array(&pk, n);
 	for (size_t i = 0; i < w->nops; i++) {
 		const wop *op = &w->ops[i];
+		if (op->region_ix != ix)
+			continue;
 		msgpack_pack_array(&pk, op->kind == HM_OP_DEL ? 3 : 4);
 		msgpack_pack_uint8(&pk, (uint8_t)op->kind);
 		hm_mp_pack_cstr(&pk, op->c->name);
@@ -377,6 +418,7 @@ static void pack_body(hm_write *w, msgpack_sbuffer *out)
 			hm_mp_pack_cstr(&pk, w->n->region);
 		}
 	}
+	return n;
 }
 
 /* Trust mode: the body sealed under the data key of the change set's scope, the header as
@@ -415,9 +457,9 @@ static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, 
 	return err;
 }
 
-static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
+/* Seal, sign and apply change set ix of the write, in its region's stream. */
+static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 {
-	commit_ctx *cc = arg;
 	hm_header h = {0};
 	hm_vv_entry head;
 	uint64_t fork_seq;
@@ -426,24 +468,23 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 	hm_apply_outcome out;
 	uint8_t chain[HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES)];
 	const msgpack_sbuffer *body = &cc->body;
+	const char *region = cc->regions[ix][0] ? cc->regions[ix] : n->region;
 	hm_err err;
 
-	if (n->trust && !n->enrolled)
-		return hm_node_fail(
-		    n, HM_ERR_CRYPTO,
-		    "this node is not enrolled yet: run `hamlet enroll request`, have "
-		    "the county sign it, then `hamlet enroll accept`");
-	if ((err = check_state(n, txn, cc)) ||
-	    (err = hm_head_get(n, txn, &n->self, &head, &fork_seq)) ||
+	/* Without keys there is one change set, under the node's own origin, whatever its region.
+	 */
+	if (n->trust)
+		hm_stream_id(&n->self, n->region, region, &h.origin);
+	else
+		h.origin = n->self;
+	if ((err = hm_head_get(n, txn, &h.origin, &head, &fork_seq)) ||
 	    (err = hm_hlc_load(n, txn, &last)))
 		return err;
-	h.origin = n->self;
 	h.seq = head.seq + 1;
 	h.prev = head.hash;
 	h.hlc = hm_hlc_tick(last, hm_now_ms(n));
-	snprintf(h.region, sizeof(h.region), "%s", cc->region[0] ? cc->region : n->region);
-	h.nops = (uint32_t)cc->w->nops;
-	pack_body(cc->w, &cc->body);
+	snprintf(h.region, sizeof(h.region), "%s", region);
+	h.nops = pack_body(cc->w, ix, &cc->body);
 	if (n->trust) {
 		if ((err = seal_body(n, txn, cc, &h, chain, sizeof(chain))))
 			return err;
@@ -468,8 +509,27 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 	cc->info.seq = h.seq;
 	hm_hash_buf(cc->env.data, cc->env.size, &cc->info.id);
 	cc->info.hlc = h.hlc;
-	cc->info.nops = h.nops;
-	cc->info.bytes = cc->env.size;
+	cc->info.nops += h.nops;
+	cc->info.bytes += cc->env.size;
+	return HM_OK;
+}
+
+static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	commit_ctx *cc = arg;
+	hm_err err;
+
+	if (n->trust && !n->enrolled)
+		return hm_node_fail(
+		    n, HM_ERR_CRYPTO,
+		    "this node is not enrolled yet: run `hamlet enroll request`, have "
+		    "the county sign it, then `hamlet enroll accept`");
+	memset(&cc->info, 0, sizeof(cc->info));
+	if ((err = check_state(n, txn, cc)))
+		return err;
+	for (size_t ix = 0; ix < cc->nregions; ix++)
+		if ((err = commit_one(n, txn, cc, (uint16_t)ix)))
+			return err;
 	return HM_OK;
 }
 
