@@ -120,7 +120,7 @@ static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_h
 	if (!hm_mp_uint(&a[6], &u) || u == 0 || u > HM_OPS_MAX)
 		BAD(HM_ERR_TOO_BIG, "header operation count is 0 or above the cap");
 	h->nops = (uint32_t)u;
-	if (!hm_mp_uint(&a[7], &u) || (u & ~(uint64_t)HM_CODEC_SEALED))
+	if (!hm_mp_uint(&a[7], &u) || (u & ~(uint64_t)(HM_CODEC_SEALED | HM_CODEC_ZSTD)))
 		BAD(HM_ERR_VERSION, "body codec is not supported");
 	h->codec = (uint32_t)u;
 	if (!hm_mp_str_copy(&a[8], h->key_scope, sizeof(h->key_scope)) ||

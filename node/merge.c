@@ -45,6 +45,7 @@ hm_err hm_merge_ctx_init(hm_merge_ctx *m)
 	msgpack_sbuffer_init(&m->rec);
 	msgpack_sbuffer_init(&m->confs);
 	msgpack_sbuffer_init(&m->plain);
+	msgpack_sbuffer_init(&m->unz);
 	msgpack_sbuffer_init(&m->sealbuf);
 	return HM_OK;
 }
@@ -57,6 +58,8 @@ void hm_merge_ctx_release(hm_merge_ctx *m)
 	msgpack_sbuffer_destroy(&m->confs);
 	hm_wipe(m->plain.data, m->plain.alloc); /* decrypted bodies hold personal data */
 	msgpack_sbuffer_destroy(&m->plain);
+	hm_wipe(m->unz.data, m->unz.alloc);
+	msgpack_sbuffer_destroy(&m->unz);
 	hm_wipe(m->sealbuf.data, m->sealbuf.alloc);
 	msgpack_sbuffer_destroy(&m->sealbuf);
 }

@@ -28,6 +28,7 @@
 #define HM_STORE_FORMAT      2
 #define HM_ENVELOPE_FORMAT   2
 #define HM_CODEC_SEALED      1u /* body encrypted under a data key, header as associated data */
+#define HM_CODEC_ZSTD        2u /* body compressed (before sealing) */
 #define HM_DATA_KEY_BYTES    32
 #define HM_REGIONS_PER_WRITE 64 /* change sets one local write may become */
 
@@ -199,6 +200,7 @@ typedef struct hm_merge_ctx {
 	msgpack_sbuffer rec;     /* the record being written */
 	msgpack_sbuffer confs;   /* conflict entries of one op: [u16 klen][key][u32 vlen][val]... */
 	msgpack_sbuffer plain;   /* a decrypted body */
+	msgpack_sbuffer unz;     /* a decompressed body */
 	msgpack_sbuffer sealbuf; /* a value being sealed or opened */
 	hm_rec cur;
 	size_t conflicts; /* entries written by this ctx, for stats */
@@ -234,6 +236,15 @@ const char *hm_rec_region(const hm_collection_def *c, const hm_rec *r, char *buf
 
 /* A write that may touch system collections (revocations, data keys): trust.c only. */
 hm_err hm_write_begin_system(hm_node *n, hm_write **out) HM_MUST_CHECK;
+
+/* ---- codec.c: compressed bodies ---- */
+/* Compress body into out when that makes it smaller (*compressed says whether it did). */
+hm_err hm_body_compress(const void *body, size_t n, msgpack_sbuffer *out,
+                        bool *compressed) HM_MUST_CHECK;
+/* Decompress a body (at most HM_ENVELOPE_MAX bytes) into out. Errors: HM_ERR_CORRUPT,
+ * HM_ERR_TOO_BIG, with the reason in *why. */
+hm_err hm_body_decompress(const uint8_t *z, size_t n, msgpack_sbuffer *out,
+                          const char **why) HM_MUST_CHECK;
 
 /* ---- seal.c: values at rest ---- */
 /* Put value under key in db, sealed under the storage key in trust mode (plain otherwise). */

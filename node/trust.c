@@ -386,7 +386,7 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 	snprintf(env->origin_region, sizeof(env->origin_region), "%s", env->h.region);
 	env->origin_role = (hm_role)hm_region_depth(env->h.region);
 	if (!n->trust)
-		return env->sig.n || env->h.codec
+		return env->sig.n || (env->h.codec & HM_CODEC_SEALED)
 		           ? refuse(ok, kind, why, HM_EVIDENCE_FORGED,
 		                    "a signed change set on a node without keys")
 		           : HM_OK;
@@ -475,6 +475,12 @@ hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_c
 		}
 		env->body_bytes.p = (const uint8_t *)m->plain.data;
 		env->body_bytes.n = len;
+	}
+	if (env->h.codec & HM_CODEC_ZSTD) {
+		if ((err = hm_body_decompress(env->body_bytes.p, env->body_bytes.n, &m->unz, why)))
+			return err == HM_ERR_NOMEM ? err : HM_ERR_CORRUPT;
+		env->body_bytes.p = (const uint8_t *)m->unz.data;
+		env->body_bytes.n = m->unz.size;
 	}
 	return hm_envelope_open_body(env, &m->envzone, why);
 }

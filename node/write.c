@@ -251,7 +251,7 @@ hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
 typedef struct commit_ctx {
 	hm_write *w;
 	hm_merge_ctx m;
-	msgpack_sbuffer body, env, header, sealed;
+	msgpack_sbuffer body, env, header, sealed, zbody;
 	/* One change set per region. With keys, a change set's records all live in exactly its
 	 * region, so that sync can route it whole to the nodes that may hold it; without keys, one
 	 * change set under the narrowest region holding them all. */
@@ -439,7 +439,7 @@ static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, 
 		return hm_node_fail(n, HM_ERR_CRYPTO,
 		                    "this node holds no data key for %s: it cannot write there",
 		                    h->key_scope);
-	h->codec = HM_CODEC_SEALED;
+	h->codec |= HM_CODEC_SEALED;
 	hm_header_encode(h, &cc->header);
 	msgpack_sbuffer_clear(&cc->sealed);
 	if (cc->sealed.alloc < cc->body.size + HM_AEAD_OVERHEAD) {
@@ -485,6 +485,16 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	h.hlc = hm_hlc_tick(last, hm_now_ms(n));
 	snprintf(h.region, sizeof(h.region), "%s", region);
 	h.nops = pack_body(cc->w, ix, &cc->body);
+	{
+		bool compressed;
+		if ((err = hm_body_compress(cc->body.data, cc->body.size, &cc->zbody, &compressed)))
+			return err;
+		if (compressed) { /* the compressed body takes the plain one's place */
+			msgpack_sbuffer t = cc->body;
+			cc->body = cc->zbody, cc->zbody = t;
+			h.codec |= HM_CODEC_ZSTD;
+		}
+	}
 	if (n->trust) {
 		if ((err = seal_body(n, txn, cc, &h, chain, sizeof(chain))))
 			return err;
@@ -548,6 +558,7 @@ hm_err hm_write_commit(hm_write *w, hm_changeset_info *info)
 	msgpack_sbuffer_init(&cc.env);
 	msgpack_sbuffer_init(&cc.header);
 	msgpack_sbuffer_init(&cc.sealed);
+	msgpack_sbuffer_init(&cc.zbody);
 	err = hm_store_write(w->n, commit_txn, &cc);
 	if (!err && info)
 		*info = cc.info;
@@ -556,6 +567,8 @@ hm_err hm_write_commit(hm_write *w, hm_changeset_info *info)
 	msgpack_sbuffer_destroy(&cc.env);
 	msgpack_sbuffer_destroy(&cc.header);
 	msgpack_sbuffer_destroy(&cc.sealed);
+	hm_wipe(cc.zbody.data, cc.zbody.alloc);
+	msgpack_sbuffer_destroy(&cc.zbody);
 	hm_merge_ctx_release(&cc.m);
 out:
 	hm_write_abort(w); /* consumed */
