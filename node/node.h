@@ -465,11 +465,11 @@ typedef struct hm_recipient {
 /* Seal key (32 bytes) for rcpt into out (at most HM_WRAPPED_MAX bytes). Errors: HM_ERR_NOT_FOUND
  * (no certificate known for the node, or no data key held for the scope), HM_ERR_CRYPTO. */
 hm_err hm_node_wrap_key(hm_node *node, const hm_recipient *rcpt, const uint8_t key[32],
-			uint8_t *out, size_t *len) HM_MUST_CHECK;
+                        uint8_t *out, size_t *len) HM_MUST_CHECK;
 /* Open a key sealed by hm_node_wrap_key for rcpt (this node, or a scope it holds).
  * Errors: HM_ERR_CRYPTO (not for this node, or altered), HM_ERR_NOT_FOUND (no key). */
 hm_err hm_node_unwrap_key(hm_node *node, const hm_recipient *rcpt, const uint8_t *wrapped,
-			  size_t len, uint8_t key[32]) HM_MUST_CHECK;
+                          size_t len, uint8_t key[32]) HM_MUST_CHECK;
 /* This node's certificate chain (root first) as bytes; cap HM_CHAIN_MAX is always enough. */
 #define HM_CHAIN_MAX (HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES))
 hm_err hm_node_chain(hm_node *node, uint8_t *out, size_t cap, size_t *len) HM_MUST_CHECK;
@@ -485,8 +485,8 @@ typedef struct hm_peer {
 	hm_sign_pub sign_pub;
 	hm_box_pub box_pub;
 } hm_peer;
-hm_err hm_node_verify_peer(hm_node *node, const uint8_t *chain, size_t chain_len,
-			   const hm_hash *h, const hm_signature *sig, hm_peer *peer) HM_MUST_CHECK;
+hm_err hm_node_verify_peer(hm_node *node, const uint8_t *chain, size_t chain_len, const hm_hash *h,
+                           const hm_signature *sig, hm_peer *peer) HM_MUST_CHECK;
 
 /* Formatting helpers used by every front end. */
 void hm_node_id_hex(const hm_node_id *id, char out[2 * HM_NODE_ID_BYTES + 1]);
