@@ -46,6 +46,9 @@ void cli_key_path(const cli *c, char *out, size_t cap);
 /* Unlock DIR/node.key into *keys: EXIT_OK, a reported failure, or -1 when there is none. */
 int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
+/* net_cmds.c: the peers' state, for status (a JSON array, or text lines) */
+void cli_peers_status(cli *c, bool json);
+
 /* out.c: formatting */
 void out_json_str(FILE *f, const char *s, size_t n);
 void out_json_cstr(FILE *f, const char *s);

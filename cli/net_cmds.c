@@ -163,6 +163,57 @@ static peer *peer_find(peers *ps, const char *name)
 	return NULL;
 }
 
+static void fmt_ago(char *out, size_t cap, uint64_t then)
+{
+	uint64_t now = now_ms(), s = then && now > then ? (now - then) / 1000 : 0;
+	if (!then)
+		snprintf(out, cap, "never");
+	else if (s < 120)
+		snprintf(out, cap, "%llu s ago", (unsigned long long)s);
+	else if (s < 7200)
+		snprintf(out, cap, "%llu min ago", (unsigned long long)s / 60);
+	else
+		snprintf(out, cap, "%llu h ago", (unsigned long long)s / 3600);
+}
+
+void cli_peers_status(cli *c, bool json)
+{
+	peers ps;
+
+	if (peers_load(c, &ps) != EXIT_OK)
+		return;
+	if (json) {
+		fputs("[", stdout);
+		for (size_t i = 0; i < ps.n; i++) {
+			const peer *p = &ps.p[i];
+			printf("%s{\"name\":", i ? "," : "");
+			out_json_cstr(stdout, p->name);
+			fputs(",\"url\":", stdout);
+			out_json_cstr(stdout, p->url);
+			printf(",\"last_ok_ms\":%" PRIu64 ",\"last_error_ms\":%" PRIu64
+			       ",\"failures\":%u,\"sent\":%zu,\"received\":%zu,\"last_error\":",
+			       p->last_ok, p->last_err, p->failures, p->sent, p->received);
+			out_json_cstr(stdout, p->reason);
+			fputs("}", stdout);
+		}
+		fputs("]", stdout);
+		return;
+	}
+	printf("peers (%zu):\n", ps.n);
+	for (size_t i = 0; i < ps.n; i++) {
+		const peer *p = &ps.p[i];
+		char ok[32], er[32];
+		fmt_ago(ok, sizeof(ok), p->last_ok);
+		fmt_ago(er, sizeof(er), p->last_err);
+		printf("  %-12s %-28s last ok %-12s sent %zu, received %zu", p->name, p->url, ok,
+		       p->sent, p->received);
+		if (p->failures)
+			printf("; %u failure%s, last %s: %s", p->failures,
+			       p->failures == 1 ? "" : "s", er, p->reason);
+		putchar('\n');
+	}
+}
+
 /* ---- hamlet peer ---- */
 
 int cmd_peer(cli *c, int argc, char **argv);
@@ -274,7 +325,9 @@ static hm_err sync_once(hm_node *n, const char *url, bool show, hm_sync_stats *s
 {
 	hm_transport t;
 	progress pg = {cli_is_tty(stderr), now_ms(), 0};
-	hm_sync_opts o = {.progress = show ? show_progress : NULL, .progress_ctx = &pg};
+	/* A peer that is not there is not waited for long: the daemon retries with backoff. */
+	hm_sync_opts o = {
+	    .timeout_ms = 10000, .progress = show ? show_progress : NULL, .progress_ctx = &pg};
 	hm_err err;
 
 	if ((err = hm_net_connect(url, &t, why)))
