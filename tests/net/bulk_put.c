@@ -1,0 +1,105 @@
+/*
+ * bulk_put.c - write many person records into an enrolled node quickly, for the network tests.
+ *
+ *   bulk_put DIR PREFIX COUNT PER_CHANGESET PAD_BYTES
+ *
+ * Opens the node in DIR with the key file unlocked by $HAMLET_PASSPHRASE (as `hamlet` does),
+ * then writes COUNT person records PREFIX-00000 ... in change sets of PER_CHANGESET records
+ * each, every record with an address of PAD_BYTES characters so that a sync carries megabytes.
+ * `hamlet put` costs a process and a key unlock per record; this costs one of each in all.
+ * Exit 0 when every change set committed, 1 otherwise (the reason on stderr).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync.h"
+
+static hm_value str_value(const char *s)
+{
+	hm_value v = {.kind = HM_V_STR};
+	v.u.s.p = s;
+	v.u.s.n = (uint32_t)strlen(s);
+	return v;
+}
+
+static hm_err write_batch(hm_node *n, const char *prefix, unsigned from, unsigned count,
+                          const char *pad)
+{
+	hm_write *w;
+	hm_changeset_info info;
+	hm_err err;
+
+	if ((err = hm_write_begin(n, &w)))
+		return err;
+	for (unsigned i = from; i < from + count && !err; i++) {
+		char id[64], name[64];
+		hm_value v;
+		snprintf(id, sizeof(id), "%s-%05u", prefix, i);
+		snprintf(name, sizeof(name), "Person %u of %s", i, prefix);
+		v = str_value(name);
+		if (!(err = hm_write_set(w, "person", id, "name", &v))) {
+			v = str_value(pad);
+			err = hm_write_set(w, "person", id, "address", &v);
+		}
+	}
+	if (err) {
+		hm_write_abort(w);
+		return err;
+	}
+	return hm_write_commit(w, &info); /* consumes w */
+}
+
+int main(int argc, char **argv)
+{
+	const char *pass = getenv("HAMLET_PASSPHRASE");
+	hm_keyfile_secrets keys;
+	hm_node_opts opts = {0};
+	hm_node *n = NULL;
+	char path[4200], *pad = NULL;
+	unsigned count, per, padn;
+	hm_err err;
+	int rc = 1;
+
+	if (argc != 6 || !pass) {
+		fprintf(stderr, "usage: HAMLET_PASSPHRASE=... bulk_put DIR PREFIX COUNT "
+		                "PER_CHANGESET PAD_BYTES\n");
+		return 2;
+	}
+	count = (unsigned)strtoul(argv[3], NULL, 10);
+	per = (unsigned)strtoul(argv[4], NULL, 10);
+	padn = (unsigned)strtoul(argv[5], NULL, 10);
+	if (per == 0 || padn > 4000 || hm_crypto_init())
+		return 2;
+	snprintf(path, sizeof(path), "%s/node.key", argv[1]);
+	if ((err = hm_keyfile_read(&keys, path, pass, strlen(pass)))) {
+		fprintf(stderr, "bulk_put: cannot unlock %s: %s\n", path, hm_strerror(err));
+		return 1;
+	}
+	opts.identity = &keys.ident;
+	opts.storage_key = keys.storage_key;
+	err = hm_node_open(argv[1], &opts, &n);
+	hm_keyfile_secrets_release(&keys);
+	if (err) {
+		fprintf(stderr, "bulk_put: cannot open %s: %s\n", argv[1], hm_strerror(err));
+		return 1;
+	}
+	if (!(pad = malloc(padn + 1)))
+		goto out;
+	for (unsigned i = 0; i < padn; i++)
+		pad[i] = (char)('a' + i % 26);
+	pad[padn] = 0;
+	for (unsigned i = 0; i < count; i += per) {
+		unsigned k = count - i < per ? count - i : per;
+		if ((err = write_batch(n, argv[2], i, k, pad))) {
+			fprintf(stderr, "bulk_put: record %u: %s (%s)\n", i, hm_strerror(err),
+			        hm_node_errmsg(n));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(pad);
+	hm_node_close(n);
+	return rc;
+}
