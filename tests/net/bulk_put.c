@@ -5,7 +5,8 @@
  *
  * Opens the node in DIR with the key file unlocked by $HAMLET_PASSPHRASE (as `hamlet` does),
  * then writes COUNT person records PREFIX-00000 ... in change sets of PER_CHANGESET records
- * each, every record with an address of PAD_BYTES characters so that a sync carries megabytes.
+ * each, every record with an address of PAD_BYTES random letters (so that compression does not
+ * shrink them) and a sync carries megabytes.
  * `hamlet put` costs a process and a key unlock per record; this costs one of each in all.
  * Exit 0 when every change set committed, 1 otherwise (the reason on stderr).
  */
@@ -23,8 +24,17 @@ static hm_value str_value(const char *s)
 	return v;
 }
 
+/* Fill pad (len letters) from the xorshift state *r: letters that do not compress away. */
+static void fill_pad(char *pad, size_t len, uint64_t *r)
+{
+	for (size_t i = 0; i < len; i++) {
+		*r ^= *r << 13, *r ^= *r >> 7, *r ^= *r << 17;
+		pad[i] = (char)('a' + *r % 26);
+	}
+}
+
 static hm_err write_batch(hm_node *n, const char *prefix, unsigned from, unsigned count,
-                          const char *pad)
+                          char *pad, size_t padn, uint64_t *r)
 {
 	hm_write *w;
 	hm_changeset_info info;
@@ -39,6 +49,7 @@ static hm_err write_batch(hm_node *n, const char *prefix, unsigned from, unsigne
 		snprintf(name, sizeof(name), "Person %u of %s", i, prefix);
 		v = str_value(name);
 		if (!(err = hm_write_set(w, "person", id, "name", &v))) {
+			fill_pad(pad, padn, r);
 			v = str_value(pad);
 			err = hm_write_set(w, "person", id, "address", &v);
 		}
@@ -58,6 +69,7 @@ int main(int argc, char **argv)
 	hm_node *n = NULL;
 	char path[4200], *pad = NULL;
 	unsigned count, per, padn;
+	uint64_t r = 0x2545f4914f6cdd1dull;
 	hm_err err;
 	int rc = 1;
 
@@ -86,12 +98,10 @@ int main(int argc, char **argv)
 	}
 	if (!(pad = malloc(padn + 1)))
 		goto out;
-	for (unsigned i = 0; i < padn; i++)
-		pad[i] = (char)('a' + i % 26);
 	pad[padn] = 0;
 	for (unsigned i = 0; i < count; i += per) {
 		unsigned k = count - i < per ? count - i : per;
-		if ((err = write_batch(n, argv[2], i, k, pad))) {
+		if ((err = write_batch(n, argv[2], i, k, pad, padn, &r))) {
 			fprintf(stderr, "bulk_put: record %u: %s (%s)\n", i, hm_strerror(err),
 			        hm_node_errmsg(n));
 			goto out;
