@@ -72,7 +72,9 @@ start_daemon() {
 	"$HM" -d "$dir" serve --listen "$(url_of "$name")" "$@" 2>>"$T/$name.log" &
 	D_PID[$name]=$!
 	for i in $(seq 1 100); do
-		[ "$(grep -c "serving" "$T/$name.log" 2>/dev/null)" -gt "$before" ] && return 0
+		local now
+		now=$(grep -c "serving" "$T/$name.log" 2>/dev/null)
+		[ "${now:-0}" -gt "$before" ] && return 0
 		if ! kill -0 "${D_PID[$name]}" 2>/dev/null; then
 			fail "daemon $name ($dir) died at start: $(tail -3 "$T/$name.log")"
 			D_PID[$name]=
