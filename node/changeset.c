@@ -5,6 +5,7 @@
  *   header   = [origin: bin16, seq, prev: bin32, hlc, epoch, region, nops, codec, key_scope,
  *               certs: bin | nil]
  *   body     = [op...]   op = [0, coll, id, {field: value|delta}] | [1, coll, id]
+ *                                   | [1, coll, id, {region field: region}]
  *
  * The header travels as its own bytes so that the signature and the AEAD cover exactly them.
  * In trust mode the body is XChaCha20-Poly1305 ciphertext under the data key (key_scope, epoch)
@@ -241,10 +242,16 @@ hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **
 			BAD(HM_ERR_CORRUPT, "an operation's record id is empty, too long or has "
 			                    "control characters");
 		if (kind == HM_OP_DEL) {
-			if (op->via.array.size != 3)
+			/* [1, coll, id] or, with keys, [1, coll, id, {region field: region}] */
+			if (op->via.array.size != 3 &&
+			    (op->via.array.size != 4 || a[3].type != MSGPACK_OBJECT_MAP ||
+			     a[3].via.map.size != 1 ||
+			     !hm_mp_str_eq(&a[3].via.map.ptr[0].key, c->region_field)))
 				BAD(HM_ERR_CORRUPT, "a delete operation has extra parts");
 			if (c->append_only)
 				BAD(HM_ERR_SCHEMA, "a delete in an append-only collection");
+			if (op->via.array.size == 4 && (err = op_check_fields(c, &a[3], why)))
+				return err;
 			continue;
 		}
 		if (op->via.array.size != 4)

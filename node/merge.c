@@ -284,6 +284,12 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 		r->f[r->nf++] = *in;
 		return;
 	}
+	if (region && hm_value_equal(&in->value, &held->value)) {
+		/* Writers restate a record's region in every op: the same region is no conflict. */
+		if (hm_stamp_cmp(&in->stamp, &held->stamp) > 0)
+			*held = *in;
+		return;
+	}
 	if (hm_stamp_cmp(&in->stamp, &held->stamp) >= 0) {
 		if (lost(held, in))
 			conflict_queue(m, op->coll, op->cn, op->id, op->idn, held, &in->stamp,
@@ -381,42 +387,34 @@ static void merge_del(hm_merge_ctx *m, const op_ref *op)
 	r->nf = kept;
 }
 
-/* A record's region, where it lives now and where the op would put it, must be the change
- * set's region. A record that has no region yet must get one from the op. HM_ERR_SCHEMA when
- * not. */
-static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op, const hm_rec *cur,
+/* With keys, every op names its record's region (writers always include the region field,
+ * in a delete too), and it must be the change set's region. The check depends on the change set
+ * alone, never on what the receiver holds, so every replica judges it alike whatever the order
+ * of arrival. HM_ERR_SCHEMA when not. */
+static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op,
                           const msgpack_object *fields)
 {
-	char now_buf[HM_REGION_MAX + 1], new_buf[HM_REGION_MAX + 1];
-	const char *now = hm_rec_region(op->c, cur, now_buf, sizeof(now_buf)), *moved = NULL;
-	const char *bad = NULL;
+	char r[HM_REGION_MAX + 1];
+	bool found = false;
 
 	for (uint32_t i = 0; fields && i < fields->via.map.size; i++)
-		if (hm_mp_str_eq(&fields->via.map.ptr[i].key, op->c->region_field) &&
-		    hm_mp_str_copy(&fields->via.map.ptr[i].val, new_buf, sizeof(new_buf)))
-			moved = new_buf;
-	if (!now && !moved)
-		return hm_node_fail(n, HM_ERR_SCHEMA,
-		                    "%s/%.*s has no region: a new record needs '%s'", op->c->name,
-		                    (int)op->idn, op->id, op->c->region_field);
-	/* Exactly the change set's region, which lies in the origin's (checked on arrival): a
-	 * change set routes whole, so every record in it must be for the same nodes. A record
-	 * never moves to another region: re-register it there. */
-	if (now && strcmp(now, env->h.region) != 0)
-		bad = now;
-	else if (moved && strcmp(moved, env->h.region) != 0)
-		bad = moved;
-	if (bad && !hm_region_contains(env->origin_region, bad))
-		return hm_node_fail(n, HM_ERR_SCHEMA,
-		                    "%s/%.*s lies in %s, outside the writer's region %s",
-		                    op->c->name, (int)op->idn, op->id, bad, env->origin_region);
-	if (bad)
+		if (hm_mp_str_eq(&fields->via.map.ptr[i].key, op->c->region_field))
+			found = hm_mp_str_copy(&fields->via.map.ptr[i].val, r, sizeof(r));
+	if (!found)
 		return hm_node_fail(
 		    n, HM_ERR_SCHEMA,
-		    "%s/%.*s lies in %s, not in this change set's region %s "
-		    "(a change set holds the records of one region; a record does not "
-		    "move between regions)",
-		    op->c->name, (int)op->idn, op->id, bad, env->h.region);
+		    "%s/%.*s: the operation does not name the record's region ('%s')", op->c->name,
+		    (int)op->idn, op->id, op->c->region_field);
+	if (!hm_region_contains(env->origin_region, r))
+		return hm_node_fail(n, HM_ERR_SCHEMA,
+		                    "%s/%.*s lies in %s, outside the writer's region %s",
+		                    op->c->name, (int)op->idn, op->id, r, env->origin_region);
+	if (strcmp(r, env->h.region) != 0)
+		return hm_node_fail(
+		    n, HM_ERR_SCHEMA,
+		    "%s/%.*s lies in %s, not in this change set's region %s (a change "
+		    "set holds the records of one region)",
+		    op->c->name, (int)op->idn, op->id, r, env->h.region);
 	return HM_OK;
 }
 
@@ -464,7 +462,7 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 		m->cur.f[i].counter = def && def->merge == HM_MERGE_COUNTER;
 	}
 
-	if (n->trust && (err = check_scope(n, env, &op, &m->cur, kind == HM_OP_PUT ? &a[3] : NULL)))
+	if (n->trust && (err = check_scope(n, env, &op, opo->via.array.size == 4 ? &a[3] : NULL)))
 		return err;
 	if (kind == HM_OP_DEL)
 		merge_del(m, &op);

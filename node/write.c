@@ -387,8 +387,17 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 	return HM_OK;
 }
 
-/* The ops of change set ix, packed; returns how many. */
-static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out)
+static bool op_sets_region(const hm_write *w, const wop *op)
+{
+	for (size_t j = op->first; j < op->first + op->nf; j++)
+		if (!strcmp(w->fields[j].def->name, op->c->region_field))
+			return true;
+	return false;
+}
+
+/* The ops of change set ix, packed; returns how many. With keys (region not NULL) every op names
+ * its record's region, so receivers judge it from the change set alone. */
+static uint32_t pack_body(hm_write *w, uint16_t ix, const char *region, msgpack_sbuffer *out)
 {
 	msgpack_packer pk;
 	uint32_t n = 0;
@@ -402,20 +411,29 @@ static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out)
 		const wop *op = &w->ops[i];
 		if (op->region_ix != ix)
 			continue;
-		msgpack_pack_array(&pk, op->kind == HM_OP_DEL ? 3 : 4);
+		bool add_region;
+
+		msgpack_pack_array(&pk, op->kind == HM_OP_DEL && !region ? 3 : 4);
 		msgpack_pack_uint8(&pk, (uint8_t)op->kind);
 		hm_mp_pack_cstr(&pk, op->c->name);
 		hm_mp_pack_cstr(&pk, op->id);
-		if (op->kind == HM_OP_DEL)
+		if (op->kind == HM_OP_DEL) {
+			if (region) {
+				msgpack_pack_map(&pk, 1);
+				hm_mp_pack_cstr(&pk, op->c->region_field);
+				hm_mp_pack_cstr(&pk, region);
+			}
 			continue;
-		msgpack_pack_map(&pk, op->nf + op->fill_region);
+		}
+		add_region = region ? !op_sets_region(w, op) : op->fill_region;
+		msgpack_pack_map(&pk, op->nf + add_region);
 		for (size_t j = op->first; j < op->first + op->nf; j++) {
 			hm_mp_pack_cstr(&pk, w->fields[j].def->name);
 			hm_mp_pack_value(&pk, &w->fields[j].v);
 		}
-		if (op->fill_region) {
+		if (add_region) {
 			hm_mp_pack_cstr(&pk, op->c->region_field);
-			hm_mp_pack_cstr(&pk, w->n->region);
+			hm_mp_pack_cstr(&pk, region ? region : w->n->region);
 		}
 	}
 	return n;
@@ -484,7 +502,7 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	h.prev = head.hash;
 	h.hlc = hm_hlc_tick(last, hm_now_ms(n));
 	snprintf(h.region, sizeof(h.region), "%s", region);
-	h.nops = pack_body(cc->w, ix, &cc->body);
+	h.nops = pack_body(cc->w, ix, n->trust ? region : NULL, &cc->body);
 	{
 		bool compressed;
 		if ((err = hm_body_compress(cc->body.data, cc->body.size, &cc->zbody, &compressed)))

@@ -49,7 +49,7 @@ static void test_audit_clean_then_each_kind(void **state)
 
 	/* Bad signature: v1's next change set with one signature byte flipped. */
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v1-p1", 1, "status", "released");
+	tt_body_put(&body, "person", "v1-p1", 2, "status", "released", "village", TT_V1);
 	tt_craft_next(&m.v1, &body, &env);
 	((uint8_t *)env.data)[env.size - 1] ^= 1;
 	b = tt_bytes(&env);
@@ -58,7 +58,7 @@ static void test_audit_clean_then_each_kind(void **state)
 	/* Out of scope: v1 writing in v2. */
 	tt_body_release(&body);
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v2-p1", 1, "status", "released");
+	tt_body_put(&body, "person", "v2-p1", 2, "status", "released", "village", TT_V2);
 	tt_craft_next(&m.v1, &body, &env);
 	b = tt_bytes(&env);
 	tt_assert_refused(m.c.n, &b);
@@ -73,11 +73,11 @@ static void test_audit_clean_then_each_kind(void **state)
 	}
 	/* Fork: v2 signs two seq 2. */
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v2-p1", 1, "status", "a");
+	tt_body_put(&body, "person", "v2-p1", 2, "status", "a", "village", TT_V2);
 	tt_craft_next(&m.v2, &body, &env);
 	tt_body_release(&body);
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v2-p1", 1, "status", "b");
+	tt_body_put(&body, "person", "v2-p1", 2, "status", "b", "village", TT_V2);
 	tt_craft_next(&m.v2, &body, &env2);
 	b = tt_bytes(&env);
 	assert_int_equal(test_apply1(m.c.n, &b), HM_APPLY_NEW);
@@ -88,7 +88,7 @@ static void test_audit_clean_then_each_kind(void **state)
 	tt_body_release(&body);
 	/* Gap: t1's seq 3 without its seq 2. */
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "stock", "t1-masks", 1, "unit", "box");
+	tt_body_put(&body, "stock", "t1-masks", 2, "unit", "box", "site", TT_T1);
 	tt_header_next(&m.t1, &h, chain, sizeof(chain));
 	h.seq += 1;
 	tt_seal_sign(&m.t1, &h, &body, NULL, &m.t1.ident, &env);

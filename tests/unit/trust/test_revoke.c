@@ -117,7 +117,7 @@ static void test_revoked_after_seq(void **state)
 		assert_int_equal(test_apply1(m.v1.n, &ce.v[0]), HM_APPLY_NEW);
 		assert_int_equal(vv_seq(m.v1.n, &m.v1.ident.id), 2);
 		tt_body_init(&body, 1);
-		tt_body_put(&body, "person", "v1-d", 1, "name", "Backdated");
+		tt_body_put(&body, "person", "v1-d", 2, "name", "Backdated", "village", TT_V1);
 		tt_header_next(&m.v1, &h, chain, sizeof(chain));
 		assert_int_equal(h.seq, 3);
 		h.hlc = seq2_hlc + 1;

@@ -62,20 +62,20 @@ static void test_write_outside_scope(void **state)
 	tt_body_put(&body, "person", "t1-new", 2, "name", "Planted", "village", TT_T1);
 	craft_refused(&m.v1, NULL, &body, m.c.n, OP_SCOPE_WHY);
 	tt_body_release(&body);
-	/* 3. An edit of v2's record, which names no region: the record lies in v2. */
+	/* 3. An edit of v2's record, naming its region (as every op must): v2 is not v1's. */
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v2-p1", 1, "status", "released");
+	tt_body_put(&body, "person", "v2-p1", 2, "status", "released", "village", TT_V2);
 	craft_refused(&m.v1, NULL, &body, m.c.n, OP_SCOPE_WHY);
 	tt_body_release(&body);
-	/* 4. Moving v2's record into v1. */
+	/* 4. An edit that names no region at all: judged from the change set alone, refused. */
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v2-p1", 1, "village", TT_V1);
-	craft_refused(&m.v1, NULL, &body, m.c.n, OP_SCOPE_WHY);
+	tt_body_put(&body, "person", "v2-p1", 1, "status", "released");
+	craft_refused(&m.v1, NULL, &body, m.c.n, "does not name the record's region");
 	tt_body_release(&body);
 	/* 5. A legitimate op and a foreign one in one change set: all or nothing. */
 	tt_body_init(&body, 2);
-	tt_body_put(&body, "person", "v1-p1", 1, "phone", "139");
-	tt_body_put(&body, "person", "v2-p1", 1, "phone", "139");
+	tt_body_put(&body, "person", "v1-p1", 2, "phone", "139", "village", TT_V1);
+	tt_body_put(&body, "person", "v2-p1", 2, "phone", "139", "village", TT_V2);
 	craft_refused(&m.v1, NULL, &body, m.c.n, OP_SCOPE_WHY);
 	tt_body_release(&body);
 	assert_null(test_get_str(m.c.n, "person", "v1-p1", "phone", buf, sizeof(buf)));
@@ -212,20 +212,20 @@ static void test_duplicate_and_equivocation(void **state)
 
 	/* v1 signs two different seq-2 change sets. */
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v1-p1", 1, "status", "home-isolation");
+	tt_body_put(&body, "person", "v1-p1", 2, "status", "home-isolation", "village", TT_V1);
 	tt_header_next(&m.v1, &h, chain, sizeof(chain));
 	assert_int_equal(h.seq, 2);
 	tt_seal_sign(&m.v1, &h, &body, NULL, &m.v1.ident, &a2);
 	tt_body_release(&body);
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v1-p1", 1, "status", "released");
+	tt_body_put(&body, "person", "v1-p1", 2, "status", "released", "village", TT_V1);
 	h.key_scope[0] = 0;
 	tt_seal_sign(&m.v1, &h, &body, NULL, &m.v1.ident, &b2);
 	tt_body_release(&body);
 	/* ... and a seq 3 following the first. */
 	hm_hash_buf(a2.data, a2.size, &id_a2);
 	tt_body_init(&body, 1);
-	tt_body_put(&body, "person", "v1-p1", 1, "phone", "139");
+	tt_body_put(&body, "person", "v1-p1", 2, "phone", "139", "village", TT_V1);
 	h.seq = 3, h.prev = id_a2, h.hlc += 5, h.key_scope[0] = 0;
 	tt_seal_sign(&m.v1, &h, &body, NULL, &m.v1.ident, &c3);
 	tt_body_release(&body);
