@@ -61,15 +61,15 @@ d = json.load(sys.stdin)
 print(next((e["seq"] for e in d["version_vector"] if e["origin"] == sys.argv[1]), 0))' "$2"
 }
 
-# kill_when_landing DIR ORIGIN PID: once DIR has committed its first batch (its data.mdb has
-# grown by 1 MiB: `stat` is cheap, where `status` reads every record and is too slow to catch
+# kill_when_landing DIR ORIGIN PID [GROWTH]: once DIR has committed its first batch (its data.mdb
+# has grown by GROWTH bytes, default 1 MiB: `stat` is cheap, where `status` reads every record and is too slow to catch
 # a sync of half a second), wait a random 0..60 ms and kill -9 PID. Sets LANDED to the seq of
 # ORIGIN that DIR holds after the kill.
 kill_when_landing() {
-	local dir=$1 origin=$2 pid=$3 base i
+	local dir=$1 origin=$2 pid=$3 growth=${4:-1048576} base i
 	base=$(stat -c %s "$dir/data.mdb")
 	for i in $(seq 1 1000); do
-		[ "$(stat -c %s "$dir/data.mdb")" -ge $((base + 1048576)) ] && break
+		[ "$(stat -c %s "$dir/data.mdb")" -ge $((base + growth)) ] && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
 	done
@@ -151,7 +151,10 @@ must_sync big "$(url_of S)"
 "$HM" -d C sync "$(url_of S)" --json >"$T/pull.out" 2>"$T/pull.err" &
 SYNC_PID=$!
 BG_PIDS+=("$SYNC_PID")
-kill_when_landing C "$ID_big" "$SYNC_PID"
+# Here the kill has so far always landed with 0 change sets held although data.mdb had grown by
+# 3 MiB: inside the client's first (uncommitted) apply. Still a crash mid-write; the checks
+# after it hold either way. Not yet understood why this commit lands later than the server's.
+kill_when_landing C "$ID_big" "$SYNC_PID" $((3 << 20))
 landed_midway "client C"
 expect 0 "" -d C check
 alive C && ok || fail "C's daemon died with its sync client"
