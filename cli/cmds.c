@@ -196,6 +196,16 @@ static int cmd_init(cli *c, int argc, char **argv)
 	PARSE(opts, 0, 0);
 	if (!role_s || !region || !name)
 		return cli_fail(c, EXIT_USAGE, "--role, --region and --name are all required");
+	{
+		/* Checked before anything is created, so a refused init leaves nothing behind. */
+		size_t len = strlen(name);
+		bool printable = len > 0 && len <= HM_NAME_MAX;
+		for (size_t i = 0; i < len; i++)
+			printable &= (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
+		if (!printable)
+			return cli_fail(c, EXIT_USAGE, "--name must be 1 to %u printable bytes",
+			                HM_NAME_MAX);
+	}
 	if (hm_role_parse(role_s, &role))
 		return cli_fail(c, EXIT_USAGE,
 		                "--role must be county, township or village, not '%s'", role_s);
@@ -560,7 +570,11 @@ static int cmd_import(cli *c, int argc, char **argv)
 	err = hm_bundle_import(n, pos[0], cli_is_tty(stderr) ? import_progress : NULL, NULL, &st);
 	if (err) {
 		/* The message says whether anything was applied before the failure. */
-		rc = cli_fail(c, EXIT_FAIL, "%s", hm_bundle_errmsg());
+		const char *why = hm_bundle_errmsg();
+		rc = cli_fail(c, EXIT_FAIL, "%s%s", why,
+		              st.changesets || strstr(why, "nothing was imported")
+		                  ? ""
+		                  : "; nothing was imported");
 	} else if (json) {
 		printf("{\"file\":");
 		out_json_cstr(stdout, pos[0]);
@@ -678,8 +692,9 @@ static int cmd_status(cli *c, int argc, char **argv)
 			fputs("null", stdout);
 		}
 		printf(",\"seq\":%" PRIu64 ",\"records\":{", info.seq);
-		for (size_t i = 0; i < ncoll && i < 16; i++)
-			printf("%s\"%s\":%zu", i ? "," : "", colls[i].name, counts[i].n);
+		for (size_t i = 0, k = 0; i < ncoll && i < 16; i++)
+			if (colls[i].name[0] != '_')
+				printf("%s\"%s\":%zu", k++ ? "," : "", colls[i].name, counts[i].n);
 		printf("},\"changesets\":%zu,\"pending\":%zu,\"quarantined\":%zu,\"refused\":%zu,"
 		       "\"forks\":%zu,\"conflicts\":%zu,\"version_vector\":[",
 		       info.changesets, info.pending, info.quarantined, info.refused, info.forks,

@@ -33,6 +33,15 @@ static void log_stderr(void *ctx, hm_log_level level, const char *msg)
 	cli *c = ctx;
 	if ((int)level > c->verbosity + 1)
 		return;
+	if (level == HM_LOG_ERROR && c->no_key_file && c->opening && strstr(msg, "sealed")) {
+		/* A node whose key file is gone: say which file, not what the store could not do.
+		 */
+		fprintf(stderr,
+		        "hamlet: %s: %s/node.key is missing: this node's records are sealed "
+		        "and open only with it\n",
+		        c->cmd ? c->cmd : "-", c->dir);
+		return;
+	}
 	if (level == HM_LOG_ERROR)
 		fprintf(stderr, "hamlet: %s: %s\n", c->cmd ? c->cmd : "-", msg);
 	else
@@ -54,11 +63,14 @@ int cli_open(cli *c, hm_node **out)
 
 	if (rc > 0)
 		return rc;
+	c->no_key_file = rc < 0;
 	if (rc == 0) {
 		c->opts.identity = &c->keys.ident;
 		c->opts.storage_key = c->keys.storage_key;
 	}
+	c->opening = true;
 	err = hm_node_open(c->dir, &c->opts, out);
+	c->opening = false;
 	/* The node keeps its own copy; ours goes now. */
 	hm_keyfile_secrets_release(&c->keys);
 	c->opts.identity = NULL, c->opts.storage_key = NULL;
@@ -121,6 +133,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
 	                                     {"verbose", no_argument, NULL, 'v'},
+	                                     {"passphrase-file", required_argument, NULL, 'P'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {"version", no_argument, NULL, 'V'},
 	                                     {NULL, 0, NULL, 0}};

@@ -460,7 +460,7 @@ typedef struct hm_recipient {
 	char scope[HM_REGION_MAX + 1];
 } hm_recipient;
 
-#define HM_WRAPPED_MAX 128
+#define HM_WRAPPED_MAX 240
 
 /* Seal key (32 bytes) for rcpt into out (at most HM_WRAPPED_MAX bytes). Errors: HM_ERR_NOT_FOUND
  * (no certificate known for the node, or no data key held for the scope), HM_ERR_CRYPTO. */

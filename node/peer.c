@@ -4,13 +4,18 @@
  * verify another node's chain and signature against this node's root.
  *
  *   wrapped for a node   = crypto_box_seal of the key to the node's certified X25519 key (80 B)
- *   wrapped for a scope  = epoch(4, BE) || XChaCha20-Poly1305(data key of scope at epoch, key,
- *                          ad = "hamlet-wrap" || scope)                                  (76 B)
+ *   wrapped for a scope  = count(1) { epoch(4, BE) || XChaCha20-Poly1305(data key of scope at
+ *                          epoch, key, ad = "hamlet-wrap" || scope) (72 B) }, for the newest
+ *                          WRAP_EPOCHS epochs held: a node that has not yet learnt the newest
+ *                          (it may be in this very bundle, after a revocation) still opens it
  */
 #include "node_int.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#define WRAP_EPOCHS 3
+#define WRAP_ONE    (4 + 32 + HM_AEAD_OVERHEAD)
 
 static hm_err need_trust(hm_node *n)
 {
@@ -44,19 +49,25 @@ hm_err hm_node_wrap_key(hm_node *n, const hm_recipient *rcpt, const uint8_t key[
 			*len = HM_BOX_SEALED_BYTES;
 	} else {
 		uint8_t dk[HM_DATA_KEY_BYTES], ad[11 + HM_REGION_MAX];
-		uint32_t epoch = 0;
-		size_t adn, sealed;
-		if ((err = hm_trust_data_key(n, txn, rcpt->scope, &epoch, dk))) {
+		uint32_t newest = 0;
+		size_t adn, sealed, off = 1;
+		wrap_ad(rcpt->scope, ad, &adn);
+		out[0] = 0;
+		if ((err = hm_trust_data_key(n, txn, rcpt->scope, &newest, dk)))
 			err = hm_node_fail(n, HM_ERR_NOT_FOUND,
 			                   "this node holds no data key for %s", rcpt->scope);
-		} else {
-			out[0] = (uint8_t)(epoch >> 24), out[1] = (uint8_t)(epoch >> 16);
-			out[2] = (uint8_t)(epoch >> 8), out[3] = (uint8_t)epoch;
-			wrap_ad(rcpt->scope, ad, &adn);
-			err = hm_aead_seal(out + 4, HM_WRAPPED_MAX - 4, &sealed, dk, key, 32, ad,
-			                   adn);
-			*len = 4 + sealed;
+		for (uint32_t e = newest; !err && e > 0 && out[0] < WRAP_EPOCHS; e--) {
+			uint32_t epoch = e;
+			if (hm_trust_data_key(n, txn, rcpt->scope, &epoch, dk))
+				continue;
+			out[off] = (uint8_t)(e >> 24), out[off + 1] = (uint8_t)(e >> 16);
+			out[off + 2] = (uint8_t)(e >> 8), out[off + 3] = (uint8_t)e;
+			err = hm_aead_seal(out + off + 4, HM_WRAPPED_MAX - off - 4, &sealed, dk,
+			                   key, 32, ad, adn);
+			off += 4 + sealed;
+			out[0]++;
 		}
+		*len = off;
 		hm_wipe(dk, sizeof(dk));
 	}
 	mdb_txn_abort(txn);
@@ -78,26 +89,27 @@ hm_err hm_node_unwrap_key(hm_node *n, const hm_recipient *rcpt, const uint8_t *w
 			return hm_node_fail(n, HM_ERR_CRYPTO, "the sealed key does not open");
 		return HM_OK;
 	}
-	if (len != 4 + 32 + HM_AEAD_OVERHEAD)
+	if (len < 1 || wrapped[0] == 0 || wrapped[0] > WRAP_EPOCHS ||
+	    len != 1 + (size_t)wrapped[0] * WRAP_ONE)
 		return hm_node_fail(n, HM_ERR_CRYPTO, "a wrapped key has the wrong size");
 	if ((err = hm_store_read_begin(n, &txn)))
 		return err;
-	{
+	err = hm_node_fail(n, HM_ERR_NOT_FOUND,
+	                   "this node holds no data key for %s at the epochs it was sealed under",
+	                   rcpt->scope);
+	for (size_t i = 0; i < wrapped[0] && err == HM_ERR_NOT_FOUND; i++) {
+		const uint8_t *w = wrapped + 1 + i * WRAP_ONE;
 		uint8_t dk[HM_DATA_KEY_BYTES], ad[11 + HM_REGION_MAX];
-		uint32_t epoch = (uint32_t)wrapped[0] << 24 | (uint32_t)wrapped[1] << 16 |
-		                 (uint32_t)wrapped[2] << 8 | wrapped[3];
+		uint32_t epoch =
+		    (uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 | (uint32_t)w[2] << 8 | w[3];
 		size_t adn, out;
-		if (!epoch || (err = hm_trust_data_key(n, txn, rcpt->scope, &epoch, dk))) {
-			err = hm_node_fail(n, HM_ERR_NOT_FOUND,
-			                   "this node holds no data key for %s at that epoch",
-			                   rcpt->scope);
-		} else {
-			wrap_ad(rcpt->scope, ad, &adn);
-			if (hm_aead_open(key, 32, &out, dk, wrapped + 4, len - 4, ad, adn) ||
-			    out != 32)
-				err =
-				    hm_node_fail(n, HM_ERR_CRYPTO, "the wrapped key does not open");
-		}
+		if (!epoch || hm_trust_data_key(n, txn, rcpt->scope, &epoch, dk))
+			continue;
+		wrap_ad(rcpt->scope, ad, &adn);
+		if (hm_aead_open(key, 32, &out, dk, w + 4, WRAP_ONE - 4, ad, adn) || out != 32)
+			err = hm_node_fail(n, HM_ERR_CRYPTO, "the wrapped key does not open");
+		else
+			err = HM_OK;
 		hm_wipe(dk, sizeof(dk));
 	}
 	mdb_txn_abort(txn);

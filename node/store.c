@@ -487,7 +487,8 @@ static hm_err load_meta(hm_node *n)
 	n->role = (hm_role)role;
 	if (trust && !n->trust) {
 		err = hm_node_fail(n, HM_ERR_CRYPTO,
-		                   "this node's records are sealed: its key file must be unlocked");
+		                   "this node's records are sealed and its key file was not "
+		                   "given: is node.key missing from the node directory?");
 		goto out;
 	}
 	if (!trust && n->trust) {

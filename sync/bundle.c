@@ -340,6 +340,8 @@ static hm_err open_sealed_header(hm_node *node, reader *r, size_t len)
 			goto bad;
 		memcpy(rcpt.scope, p, sn);
 		p += sn;
+		if (!hm_region_valid(rcpt.scope))
+			goto bad; /* and never printed: it came from the file */
 	}
 	if (p >= end)
 		goto bad;
