@@ -252,7 +252,8 @@ static void make_other_bundles(crash_env *e)
 			unsigned k = s / BUNDLE_SEQS - 1;
 			hm_bundle_stats st;
 			since_e.seq = (uint64_t)k * BUNDLE_SEQS;
-			die_on(hm_bundle_export(o, &since, e->bundles[k], true, NULL, &st), "export", o);
+			die_on(hm_bundle_export(o, &since, e->bundles[k], true, NULL, &st),
+			       "export", o);
 			assert_int_equal(st.changesets, BUNDLE_SEQS);
 		}
 	}

@@ -33,8 +33,8 @@ static void fill_pad(char *pad, size_t len, uint64_t *r)
 	}
 }
 
-static hm_err write_batch(hm_node *n, const char *prefix, unsigned from, unsigned count,
-                          char *pad, size_t padn, uint64_t *r)
+static hm_err write_batch(hm_node *n, const char *prefix, unsigned from, unsigned count, char *pad,
+                          size_t padn, uint64_t *r)
 {
 	hm_write *w;
 	hm_changeset_info info;

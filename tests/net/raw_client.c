@@ -133,7 +133,7 @@ static int craft(const char *kind, uint8_t **m, size_t *n)
 		memset(b + 1, 0, SID_BYTES);
 		memcpy(b + HEAD_BYTES, kind[6] == 't' ? "HMSYNC01" : "HMSYNC99", 8);
 		b[HEAD_BYTES + 8] = 0, b[HEAD_BYTES + 9] = 1, b[HEAD_BYTES + 10] = 0,
-		                   b[HEAD_BYTES + 11] = 1;
+		               b[HEAD_BYTES + 11] = 1;
 	} else if (kind[0] == 'o') {
 		b[0] = 'H'; /* would be a hello, were it not far too big */
 	} else if (kind[0] == 'u' || kind[1] == 'e') {
@@ -201,7 +201,8 @@ static int cmd_proxy(const char *listen, const char *url, const char *dir)
 			break;
 		}
 		if (save(dir, "c2s", i, req, (size_t)n) || nn_send(back, req, (size_t)n, 0) < 0 ||
-		    (rn = nn_recv(back, &rep, NN_MSG, 0)) < 0 || save(dir, "s2c", i, rep, (size_t)rn) ||
+		    (rn = nn_recv(back, &rep, NN_MSG, 0)) < 0 ||
+		    save(dir, "s2c", i, rep, (size_t)rn) ||
 		    nn_send(front, rep, (size_t)rn, 0) < 0) {
 			fprintf(stderr, "raw_client: proxy: %s\n", nn_strerror(nn_errno()));
 			nn_freemsg(req);
@@ -298,6 +299,7 @@ int main(int argc, char **argv)
 		return cmd_proxy(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "replay"))
 		return cmd_replay(argv[2], argv[3]);
-	fprintf(stderr, "usage: raw_client send URL KIND | proxy LISTEN URL DIR | replay URL DIR\n");
+	fprintf(stderr,
+	        "usage: raw_client send URL KIND | proxy LISTEN URL DIR | replay URL DIR\n");
 	return 2;
 }
