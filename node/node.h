@@ -470,6 +470,9 @@ hm_err hm_node_wrap_key(hm_node *node, const hm_recipient *rcpt, const uint8_t k
  * Errors: HM_ERR_CRYPTO (not for this node, or altered), HM_ERR_NOT_FOUND (no key). */
 hm_err hm_node_unwrap_key(hm_node *node, const hm_recipient *rcpt, const uint8_t *wrapped,
                           size_t len, uint8_t key[32]) HM_MUST_CHECK;
+/* The certified region of another node, from its certificate. Errors: HM_ERR_NOT_FOUND. */
+hm_err hm_node_peer_region(hm_node *node, const hm_node_id *id,
+                           char region[HM_REGION_MAX + 1]) HM_MUST_CHECK;
 /* This node's certificate chain (root first) as bytes; cap HM_CHAIN_MAX is always enough. */
 #define HM_CHAIN_MAX (HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES))
 hm_err hm_node_chain(hm_node *node, uint8_t *out, size_t cap, size_t *len) HM_MUST_CHECK;

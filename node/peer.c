@@ -116,6 +116,22 @@ hm_err hm_node_unwrap_key(hm_node *n, const hm_recipient *rcpt, const uint8_t *w
 	return err;
 }
 
+hm_err hm_node_peer_region(hm_node *n, const hm_node_id *id, char region[HM_REGION_MAX + 1])
+{
+	MDB_txn *txn;
+	hm_cert c;
+	hm_err err;
+
+	if ((err = need_trust(n)) || (err = hm_store_read_begin(n, &txn)))
+		return err;
+	err = hm_trust_cert_get(n, txn, id, &c);
+	mdb_txn_abort(txn);
+	if (err)
+		return hm_node_fail(n, HM_ERR_NOT_FOUND, "no certificate is known for that node");
+	snprintf(region, HM_REGION_MAX + 1, "%s", c.region);
+	return HM_OK;
+}
+
 hm_err hm_node_chain(hm_node *n, uint8_t *out, size_t cap, size_t *len)
 {
 	MDB_txn *txn;

@@ -6,6 +6,8 @@
  * Format 2, sealed (nodes with keys), magic "HMBUNDL2":
  *   'H' format(1)=2 exporter(16) created_ms(8) to_node(1) recipient wrapped_len(1) wrapped
  *       chain_len(2) chain          recipient = node id(16) | scope_len(1) scope
+ *       A bundle for one node holds only the change sets that node may hold (by its certified
+ *       region); one for a scope, only what a node of that region may hold.
  *       A fresh bundle key is wrapped for the recipient (hm_node_wrap_key); the chain is the
  *       exporter's certificate chain.
  *   'E' XChaCha20-Poly1305(bundle key, envelope, ad = "E" || index(8)): one change set
@@ -91,6 +93,7 @@ typedef struct writer {
 	hm_hash_state hs;
 	hm_bundle_stats *stats;
 	bool failed, sealed;
+	const char *holder; /* only what a node of this region may hold; NULL: everything */
 	uint8_t key[32];
 	uint8_t *buf; /* a sealed envelope */
 	size_t cap;
@@ -120,6 +123,9 @@ static int export_one(void *ctx, const hm_changeset_view *cs)
 	writer *w = ctx;
 	const void *payload = cs->envelope.p;
 	size_t n = cs->envelope.n;
+
+	if (w->holder && !hm_region_visible(w->holder, cs->region))
+		return 0; /* not for the recipient: a village never receives another's records */
 
 	if (w->sealed) {
 		uint8_t ad[9];
@@ -205,6 +211,7 @@ hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, boo
 	hm_bundle_stats local = {0};
 	writer w = {.stats = stats ? stats : &local};
 	hm_recipient county = {0};
+	char holder[HM_REGION_MAX + 1];
 	hm_node_info info;
 	hm_err err;
 	int fd;
@@ -228,6 +235,13 @@ hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, boo
 	put64(header + 1 + HM_NODE_ID_BYTES, (uint64_t)time(NULL) * 1000u);
 	if (w.sealed && (err = sealed_header(node, &w, rcpt, header, &hlen)))
 		return err;
+	if (w.sealed && rcpt->to_node) {
+		if ((err = hm_node_peer_region(node, &rcpt->node, holder)))
+			return fail(err, "the recipient: %s", hm_node_errmsg(node));
+		w.holder = holder;
+	} else if (w.sealed && rcpt != &county) {
+		w.holder = rcpt->scope;
+	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 || !(w.f = fdopen(fd, "wb"))) {
 		err = fail(HM_ERR_IO, "creating %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
