@@ -17,9 +17,10 @@
 
 #include "node.h"
 
-#define HM_BUNDLE_MAGIC       "HMBUNDL1"
-#define HM_BUNDLE_BATCH_BYTES (4u << 20) /* envelopes applied per transaction, at most */
-#define HM_BUNDLE_BATCH_COUNT 4096u
+#define HM_BUNDLE_MAGIC_PLAIN  "HMBUNDL1" /* format 1, between nodes without keys */
+#define HM_BUNDLE_MAGIC_SEALED "HMBUNDL2" /* format 2, sealed */
+#define HM_BUNDLE_BATCH_BYTES  (4u << 20) /* envelopes applied per transaction, at most */
+#define HM_BUNDLE_BATCH_COUNT  4096u
 
 typedef struct hm_bundle_stats {
 	size_t changesets; /* written or read */
