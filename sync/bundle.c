@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAGIC_PLAIN        "HMBUNDL1"
-#define MAGIC_SEALED       "HMBUNDL2"
+#define MAGIC_PLAIN        HM_BUNDLE_MAGIC_PLAIN
+#define MAGIC_SEALED       HM_BUNDLE_MAGIC_SEALED
 #define FRAME_HEADER       'H'
 #define FRAME_ENVELOPE     'E'
 #define FRAME_END          'Z'
