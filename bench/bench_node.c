@@ -724,6 +724,11 @@ int main(int argc, char **argv)
 	int id_first = 0, id_last = 1;
 	char dir[4096] = "";
 
+	/* As `hamlet` does: libsodium picks its fastest implementations (BLAKE2b) for this CPU. */
+	if (hm_crypto_init()) {
+		fprintf(stderr, "bench_node: libsodium does not initialise\n");
+		return 1;
+	}
 	if (argc > 1 && strcmp(argv[1], "--child") == 0)
 		return child_entry(argc, argv);
 	for (int i = 1; i < argc; i++) {
