@@ -180,29 +180,6 @@ static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
 	return true;
 }
 
-/* Merge every op in a nested transaction, so an op outside the origin's region undoes the
- * ones before it. *scope_fault tells a refused change set from a store failure. */
-static hm_err merge_all(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const hm_envelope *env,
-                        bool *scope_fault)
-{
-	MDB_txn *child;
-	int rc = mdb_txn_begin(n->env, txn, 0, &child);
-	hm_err err = HM_OK;
-
-	*scope_fault = false;
-	if (rc)
-		return hm_store_err(rc);
-	for (uint32_t i = 0; i < env->ops.via.array.size && !err; i++)
-		err = hm_merge_op(n, child, env, &env->ops.via.array.ptr[i], m);
-	if (err) {
-		mdb_txn_abort(child);
-		*scope_fault = err == HM_ERR_SCHEMA;
-		return err;
-	}
-	rc = mdb_txn_commit(child);
-	return rc ? hm_store_err(rc) : HM_OK;
-}
-
 /* Apply a change set known to be next in its origin's order. */
 static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
                          const uint8_t *p, size_t len, bool local, uint64_t fork_seq,
@@ -211,7 +188,7 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	uint8_t key[HM_OPKEY_BYTES];
 	hm_vv_entry e = {0};
 	const char *why = NULL;
-	bool no_key, scope_fault;
+	bool no_key;
 	hm_hlc clock;
 	hm_err err;
 
@@ -230,8 +207,9 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	if (!system_ops_allowed(n, env))
 		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE,
 		               "only the county writes revocations and data keys", st, outcome);
-	if ((err = merge_all(n, txn, m, env, &scope_fault))) {
-		if (!scope_fault)
+	/* Nothing of the change set stays when an op lies outside the origin's region. */
+	if ((err = hm_merge_changeset(n, txn, env, m))) {
+		if (err != HM_ERR_SCHEMA)
 			return err;
 		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE, hm_node_errmsg(n), st,
 		               outcome);
@@ -252,8 +230,10 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	return HM_OK;
 }
 
+/* *origin: the envelope's origin, when its header decoded. */
 static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
-                        bool local, hm_apply_stats *st, hm_apply_outcome *outcome)
+                        bool local, hm_apply_stats *st, hm_apply_outcome *outcome,
+                        hm_node_id *origin)
 {
 	hm_envelope env;
 	hm_vv_entry head;
@@ -268,6 +248,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		memset(&env, 0, sizeof(env));
 		return refused(n, txn, &env, p, len, HM_EVIDENCE_REFUSED, why, st, outcome);
 	}
+	*origin = env.h.origin;
 	if ((err = hm_head_get(n, txn, &env.h.origin, &head, &fork_seq)))
 		return err;
 	if (env.h.seq <= head.seq) {
@@ -342,7 +323,7 @@ hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p,
 	uint64_t seq;
 	hm_err err;
 
-	err = apply_env(n, txn, m, p, len, local, st, outcome);
+	err = apply_env(n, txn, m, p, len, local, st, outcome, &origin);
 	/* Release pending successors, one at a time, while each applies. */
 	while (!err && *outcome == HM_APPLY_NEW) {
 		uint8_t key[HM_OPKEY_BYTES];
@@ -351,14 +332,6 @@ hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p,
 		hm_vv_entry head;
 		uint64_t fork_seq;
 
-		if (!copy) {
-			hm_envelope env;
-			const char *why;
-			msgpack_zone_clear(&m->envzone);
-			if (hm_envelope_open(p, len, &m->envzone, &env, &why))
-				break;
-			origin = env.h.origin;
-		}
 		if ((err = hm_head_get(n, txn, &origin, &head, &fork_seq)))
 			break;
 		seq = head.seq + 1;
@@ -380,7 +353,7 @@ hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p,
 		p = copy, len = v.mv_size;
 		if ((err = hm_store_del(n, txn, HM_DB_PENDING, key, sizeof(key))))
 			break;
-		if ((err = apply_env(n, txn, m, p, len, false, st, &next)))
+		if ((err = apply_env(n, txn, m, p, len, false, st, &next, &origin)))
 			break;
 		if (next != HM_APPLY_NEW)
 			break;

@@ -181,10 +181,9 @@ static bool id_valid(const msgpack_object *o)
 
 static const hm_collection_def *op_collection(const msgpack_object *o)
 {
-	char name[HM_NAME_MAX + 1];
-	if (!hm_mp_str_copy(o, name, sizeof(name)))
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > HM_NAME_MAX)
 		return NULL;
-	return hm_schema_collection(name);
+	return hm_schema_collection_n(o->via.str.ptr, o->via.str.size);
 }
 
 static hm_err op_check_fields(const hm_collection_def *c, const msgpack_object *m, const char **why)
@@ -194,14 +193,13 @@ static hm_err op_check_fields(const hm_collection_def *c, const msgpack_object *
 		BAD(HM_ERR_CORRUPT, "operation fields are not a map of 1 to 64 entries");
 	for (uint32_t i = 0; i < m->via.map.size; i++) {
 		const msgpack_object_kv *kv = &m->via.map.ptr[i];
-		char fname[HM_NAME_MAX + 1];
 		const hm_field_def *f;
 		hm_value v;
 		const char *reason;
 
-		if (!hm_mp_str_copy(&kv->key, fname, sizeof(fname)))
+		if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size > HM_NAME_MAX)
 			BAD(HM_ERR_CORRUPT, "a field name is not text");
-		if (!(f = hm_schema_field(c, fname)))
+		if (!(f = hm_schema_field_n(c, kv->key.via.str.ptr, kv->key.via.str.size)))
 			BAD(HM_ERR_SCHEMA, "an operation names a field the schema does not know");
 		if (hm_mp_to_value(&kv->val, &v))
 			BAD(HM_ERR_TYPE, "a field value has an unsupported type");

@@ -93,10 +93,21 @@ static bool stamp_decode(const msgpack_object *hlc, const msgpack_object *origin
 	return true;
 }
 
+static int field_cmp(const void *a, const void *b)
+{
+	const hm_rfield *x = a, *y = b;
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = n ? memcmp(x->name, y->name, n) : 0; /* an empty name may have no pointer */
+	if (c)
+		return c;
+	return x->name_len < y->name_len ? -1 : x->name_len > y->name_len;
+}
+
 hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec *r)
 {
 	msgpack_object o;
 	const msgpack_object *a;
+	bool sorted = true;
 
 	memset(&r->tomb, 0, sizeof(r->tomb));
 	r->nf = 0;
@@ -121,18 +132,12 @@ hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec 
 		if (hm_mp_to_value(&e[0], &f->value) ||
 		    !stamp_decode(&e[1], &e[2], &e[3], &f->stamp))
 			return HM_ERR_CORRUPT;
+		if (r->nf > 1 && field_cmp(f - 1, f) > 0)
+			sorted = false;
 	}
+	if (!sorted) /* never written by hamlet; sorted so lookups can bisect */
+		qsort(r->f, r->nf, sizeof(r->f[0]), field_cmp);
 	return HM_OK;
-}
-
-static int field_cmp(const void *a, const void *b)
-{
-	const hm_rfield *x = a, *y = b;
-	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
-	int c = memcmp(x->name, y->name, n);
-	if (c)
-		return c;
-	return x->name_len < y->name_len ? -1 : x->name_len > y->name_len;
 }
 
 static void stamp_pack(msgpack_packer *pk, const hm_stamp *s)
@@ -142,27 +147,127 @@ static void stamp_pack(msgpack_packer *pk, const hm_stamp *s)
 	msgpack_pack_uint64(pk, s->seq);
 }
 
-void hm_rec_encode(const hm_rec *r, msgpack_sbuffer *out)
+/* A record is encoded on every op, so it is written straight into a buffer reserved once, not
+ * through msgpack_packer's per-element callback. The bytes are exactly msgpack-c's: the
+ * smallest form of each integer and length, str8 for strings of 32 to 255 bytes. */
+static uint8_t *put_be(uint8_t *p, uint64_t v, unsigned n)
 {
-	msgpack_packer pk;
+	for (unsigned i = n; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+	return p + n;
+}
 
-	msgpack_sbuffer_clear(out);
-	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 4);
+static uint8_t *put_uint(uint8_t *p, uint64_t v)
+{
+	if (v < 0x80) {
+		*p++ = (uint8_t)v;
+		return p;
+	}
+	if (v < 0x100)
+		return *p++ = 0xcc, put_be(p, v, 1);
+	if (v < 0x10000)
+		return *p++ = 0xcd, put_be(p, v, 2);
+	if (v < 0x100000000ull)
+		return *p++ = 0xce, put_be(p, v, 4);
+	return *p++ = 0xcf, put_be(p, v, 8);
+}
+
+static uint8_t *put_int(uint8_t *p, int64_t v)
+{
+	if (v >= -32)
+		return v < 0 ? (*p++ = (uint8_t)v, p) : put_uint(p, (uint64_t)v);
+	if (v >= -128)
+		return *p++ = 0xd0, put_be(p, (uint64_t)v, 1);
+	if (v >= -32768)
+		return *p++ = 0xd1, put_be(p, (uint64_t)v, 2);
+	if (v >= -2147483648ll)
+		return *p++ = 0xd2, put_be(p, (uint64_t)v, 4);
+	return *p++ = 0xd3, put_be(p, (uint64_t)v, 8);
+}
+
+static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
+{
+	if (n < 32)
+		*p++ = (uint8_t)(0xa0 | n);
+	else if (n < 0x100)
+		*p++ = 0xd9, p = put_be(p, n, 1);
+	else if (n < 0x10000)
+		*p++ = 0xda, p = put_be(p, n, 2);
+	else
+		*p++ = 0xdb, p = put_be(p, n, 4);
+	if (n) /* an empty string may have no pointer */
+		memcpy(p, s, n);
+	return p + n;
+}
+
+static uint8_t *put_stamp(uint8_t *p, const hm_stamp *s)
+{
+	p = put_uint(p, s->hlc);
+	*p++ = 0xc4, *p++ = HM_NODE_ID_BYTES;
+	memcpy(p, s->origin.b, HM_NODE_ID_BYTES);
+	return put_uint(p + HM_NODE_ID_BYTES, s->seq);
+}
+
+static uint8_t *put_value(uint8_t *p, const hm_value *v)
+{
+	double f;
+	uint64_t bits;
+
+	switch (v->kind) {
+	case HM_V_BOOL:
+		*p++ = v->u.b ? 0xc3 : 0xc2;
+		return p;
+	case HM_V_INT:
+		return put_int(p, v->u.i);
+	case HM_V_FLOAT:
+		f = v->u.f;
+		memcpy(&bits, &f, sizeof(bits));
+		return *p++ = 0xcb, put_be(p, bits, 8);
+	case HM_V_STR:
+		return put_str(p, v->u.s.p, v->u.s.n);
+	case HM_V_NIL:
+	default:
+		*p++ = 0xc0;
+		return p;
+	}
+}
+
+/* The largest encoding of one stamp: uint64, bin8 of 16 bytes, uint64. */
+#define STAMP_MAX (9 + 2 + HM_NODE_ID_BYTES + 9)
+
+hm_err hm_rec_encode(const hm_rec *r, msgpack_sbuffer *out)
+{
+	size_t cap = 1 + STAMP_MAX + 5;
+	uint8_t *p;
+
+	for (size_t i = 0; i < r->nf; i++)
+		cap += 5 + r->f[i].name_len + 1 + 9 + STAMP_MAX +
+		       (r->f[i].value.kind == HM_V_STR ? 5 + r->f[i].value.u.s.n : 0);
+	if (out->alloc < cap) {
+		char *d = realloc(out->data, cap);
+		if (!d)
+			return HM_ERR_NOMEM;
+		out->data = d, out->alloc = cap;
+	}
+	p = (uint8_t *)out->data;
+	*p++ = 0x94;
 	if (r->tomb.hlc) {
-		stamp_pack(&pk, &r->tomb);
+		p = put_stamp(p, &r->tomb);
 	} else {
-		msgpack_pack_uint64(&pk, 0);
-		msgpack_pack_nil(&pk);
-		msgpack_pack_uint64(&pk, 0);
+		*p++ = 0, *p++ = 0xc0, *p++ = 0;
 	}
-	msgpack_pack_map(&pk, r->nf);
+	if (r->nf < 16)
+		*p++ = (uint8_t)(0x80 | r->nf);
+	else
+		*p++ = 0xde, p = put_be(p, r->nf, 2); /* nf <= HM_FIELDS_MAX */
 	for (size_t i = 0; i < r->nf; i++) {
-		hm_mp_pack_str(&pk, r->f[i].name, r->f[i].name_len);
-		msgpack_pack_array(&pk, 4);
-		hm_mp_pack_value(&pk, &r->f[i].value);
-		stamp_pack(&pk, &r->f[i].stamp);
+		p = put_str(p, r->f[i].name, r->f[i].name_len);
+		*p++ = 0x94;
+		p = put_value(p, &r->f[i].value);
+		p = put_stamp(p, &r->f[i].stamp);
 	}
+	out->size = (size_t)(p - (uint8_t *)out->data);
+	return HM_OK;
 }
 
 bool hm_rec_live(const hm_rec *r)
@@ -175,12 +280,49 @@ bool hm_rec_live(const hm_rec *r)
 	return false;
 }
 
+static int name_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn;
+	int c = n ? memcmp(a, b, n) : 0;
+	if (c)
+		return c;
+	return an < bn ? -1 : an > bn;
+}
+
+/* Fields stay sorted by name (a decoded record is; every insert keeps it): the index of name,
+ * or where it would be inserted. */
+static size_t rec_pos(const hm_rec *r, const char *name, size_t len, bool *found)
+{
+	size_t lo = 0, hi = r->nf;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = name_cmp(r->f[mid].name, r->f[mid].name_len, name, len);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
 const hm_rfield *hm_rec_find(const hm_rec *r, const char *name, size_t len)
 {
-	for (size_t i = 0; i < r->nf; i++)
-		if (r->f[i].name_len == len && memcmp(r->f[i].name, name, len) == 0)
-			return &r->f[i];
-	return NULL;
+	bool found;
+	size_t i = rec_pos(r, name, len, &found);
+	return found ? &r->f[i] : NULL;
+}
+
+static void rec_insert(hm_rec *r, size_t at, const hm_rfield *f)
+{
+	memmove(&r->f[at + 1], &r->f[at], (r->nf - at) * sizeof(r->f[0]));
+	r->f[at] = *f;
+	r->nf++;
 }
 
 /* Queue a conflict-log entry; it is written after the record, because values borrow pages of
@@ -263,12 +405,15 @@ typedef struct op_ref {
 	const char *coll, *id;
 	size_t cn, idn;
 	hm_stamp s;
+	bool counters; /* the collection has counter fields */
 } op_ref;
 
 static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 {
 	hm_rec *r = &m->cur;
-	hm_rfield *held = (hm_rfield *)hm_rec_find(r, in->name, in->name_len);
+	bool found;
+	size_t at = rec_pos(r, in->name, in->name_len, &found);
+	hm_rfield *held = found ? &r->f[at] : NULL;
 
 	/* The region field says where a record lives, deleted or not: plain lww, so that where a
 	 * tombstone lives does not depend on arrival order. */
@@ -281,7 +426,7 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 		return;
 	}
 	if (!held) {
-		r->f[r->nf++] = *in;
+		rec_insert(r, at, in);
 		return;
 	}
 	if (region && hm_value_equal(&in->value, &held->value)) {
@@ -302,10 +447,12 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 
 static void put_counter(hm_rec *r, const hm_rfield *in)
 {
-	hm_rfield *held = (hm_rfield *)hm_rec_find(r, in->name, in->name_len);
+	bool found;
+	size_t at = rec_pos(r, in->name, in->name_len, &found);
+	hm_rfield *held = &r->f[at];
 
-	if (!held) {
-		r->f[r->nf++] = *in;
+	if (!found) {
+		rec_insert(r, at, in);
 		return;
 	}
 	/* Wrapping addition commutes; saturating would make the sum depend on arrival order. */
@@ -344,17 +491,20 @@ static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object 
 	}
 	for (uint32_t i = 0; i < fields->via.map.size; i++) {
 		const msgpack_object_kv *kv = &fields->via.map.ptr[i];
-		char fname[HM_NAME_MAX + 1];
 		const hm_field_def *def;
 		hm_rfield in = {0};
 
-		if (!hm_mp_str_copy(&kv->key, fname, sizeof(fname)) ||
-		    !(def = hm_schema_field(op->c, fname)) || hm_mp_to_value(&kv->val, &in.value))
-			return HM_ERR_CORRUPT; /* hm_envelope_open_body checked all of this */
+		/* hm_envelope_open_body checked all of this; only counters need their definition */
+		if (kv->key.type != MSGPACK_OBJECT_STR || hm_mp_to_value(&kv->val, &in.value))
+			return HM_ERR_CORRUPT;
 		in.name = kv->key.via.str.ptr;
 		in.name_len = kv->key.via.str.size;
 		in.stamp = op->s;
-		in.counter = def->merge == HM_MERGE_COUNTER;
+		if (op->counters) {
+			if (!(def = hm_schema_field_n(op->c, in.name, in.name_len)))
+				return HM_ERR_CORRUPT;
+			in.counter = def->merge == HM_MERGE_COUNTER;
+		}
 		if (r->nf >= HM_FIELDS_MAX && !hm_rec_find(r, in.name, in.name_len))
 			return HM_ERR_TOO_BIG;
 		if (in.counter)
@@ -418,12 +568,20 @@ static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op,
 	return HM_OK;
 }
 
-hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,
-                   hm_merge_ctx *m)
+static bool has_counter(const hm_collection_def *c)
+{
+	for (size_t i = 0; i < c->nfields; i++)
+		if (c->fields[i].merge == HM_MERGE_COUNTER)
+			return true;
+	return false;
+}
+
+/* Merge one op into its record, encoded into m->rec under key; conflicts are queued in
+ * m->confs. Reads the store, writes nothing. */
+static hm_err merge_one(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,
+                        hm_merge_ctx *m, bool scope, uint8_t key[HM_RECORD_KEY_MAX], size_t *kn)
 {
 	const msgpack_object *a = opo->via.array.ptr;
-	uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
-	size_t kn;
 	op_ref op;
 	MDB_val cur;
 	bool existed;
@@ -432,18 +590,15 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 
 	op.coll = a[1].via.str.ptr, op.cn = a[1].via.str.size;
 	op.id = a[2].via.str.ptr, op.idn = a[2].via.str.size;
-	{
-		char cname[HM_NAME_MAX + 1];
-		if (!hm_mp_str_copy(&a[1], cname, sizeof(cname)) ||
-		    !(op.c = hm_schema_collection(cname)))
-			return HM_ERR_SCHEMA;
-	}
+	if (a[1].type != MSGPACK_OBJECT_STR || op.cn > HM_NAME_MAX ||
+	    !(op.c = hm_schema_collection_n(op.coll, op.cn)))
+		return HM_ERR_SCHEMA;
 	op.s.hlc = env->h.hlc, op.s.origin = env->h.origin, op.s.seq = env->h.seq;
-	if (!(kn = hm_record_key(key, sizeof(key), op.coll, op.cn, op.id, op.idn)))
+	if (!(*kn = hm_record_key(key, HM_RECORD_KEY_MAX, op.coll, op.cn, op.id, op.idn)))
 		return HM_ERR_TOO_BIG;
 
 	msgpack_zone_clear(&m->zone);
-	err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &cur, &m->sealbuf);
+	err = hm_seal_get(n, txn, HM_DB_RECORDS, key, *kn, &cur, &m->sealbuf);
 	if (err && err != HM_ERR_NOT_FOUND)
 		return err;
 	existed = err == HM_OK;
@@ -452,27 +607,78 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 	if (existed && hm_rec_decode(cur.mv_data, cur.mv_size, &m->zone, &m->cur))
 		return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%.*s is corrupt",
 		                    op.c->name, (int)op.idn, op.id);
-	for (size_t i = 0; i < m->cur.nf; i++) {
-		char fname[HM_NAME_MAX + 1];
-		const hm_field_def *def;
-		size_t fl = m->cur.f[i].name_len < HM_NAME_MAX ? m->cur.f[i].name_len : HM_NAME_MAX;
-		memcpy(fname, m->cur.f[i].name, fl);
-		fname[fl] = 0;
-		def = hm_schema_field(op.c, fname);
-		m->cur.f[i].counter = def && def->merge == HM_MERGE_COUNTER;
+	op.counters = has_counter(op.c);
+	if (op.counters) {
+		for (size_t i = 0; i < m->cur.nf; i++) {
+			const hm_field_def *def =
+			    hm_schema_field_n(op.c, m->cur.f[i].name, m->cur.f[i].name_len);
+			m->cur.f[i].counter = def && def->merge == HM_MERGE_COUNTER;
+		}
 	}
 
-	if (n->trust && (err = check_scope(n, env, &op, opo->via.array.size == 4 ? &a[3] : NULL)))
+	if (scope && n->trust &&
+	    (err = check_scope(n, env, &op, opo->via.array.size == 4 ? &a[3] : NULL)))
 		return err;
 	if (kind == HM_OP_DEL)
 		merge_del(m, &op);
 	else if ((err = merge_put(m, &op, &a[3], existed)))
 		return err;
+	return hm_rec_encode(&m->cur, &m->rec);
+}
 
-	qsort(m->cur.f, m->cur.nf, sizeof(m->cur.f[0]), field_cmp);
-	hm_rec_encode(&m->cur, &m->rec);
+/* One op, written. scope: check it (not already checked for its whole change set). */
+static hm_err merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,
+                       hm_merge_ctx *m, bool scope)
+{
+	uint8_t key[HM_RECORD_KEY_MAX];
+	size_t kn;
+	hm_err err;
+
+	msgpack_sbuffer_clear(&m->confs); /* what a failed op (or a failed rerun) left */
+	if ((err = merge_one(n, txn, env, opo, m, scope, key, &kn)))
+		return err;
 	if ((err = hm_seal_put(n, txn, HM_DB_RECORDS, key, kn, m->rec.data, m->rec.size,
 	                       &m->sealbuf)))
 		return err;
 	return conflicts_flush(n, txn, m);
+}
+
+hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,
+                   hm_merge_ctx *m)
+{
+	return merge_op(n, txn, env, opo, m, true);
+}
+
+/* ---- a change set's ops, all or nothing ---- */
+
+/* An op's scope depends on the change set alone (check_scope reads no record), so every op is
+ * checked before any merges: a refused change set has written nothing, with no nested
+ * transaction to undo it. */
+static hm_err scope_all(hm_node *n, const hm_envelope *env)
+{
+	for (uint32_t i = 0; i < env->ops.via.array.size; i++) {
+		const msgpack_object *o = &env->ops.via.array.ptr[i], *a = o->via.array.ptr;
+		op_ref op = {0};
+		hm_err err;
+
+		op.coll = a[1].via.str.ptr, op.cn = a[1].via.str.size;
+		op.id = a[2].via.str.ptr, op.idn = a[2].via.str.size;
+		if (!(op.c = hm_schema_collection_n(op.coll, op.cn)))
+			return HM_ERR_SCHEMA; /* hm_envelope_open_body checked it */
+		if ((err = check_scope(n, env, &op, o->via.array.size == 4 ? &a[3] : NULL)))
+			return err;
+	}
+	return HM_OK;
+}
+
+hm_err hm_merge_changeset(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_merge_ctx *m)
+{
+	hm_err err;
+
+	if (n->trust && (err = scope_all(n, env)))
+		return err;
+	for (uint32_t i = 0; i < env->ops.via.array.size; i++)
+		if ((err = merge_op(n, txn, env, &env->ops.via.array.ptr[i], m, false)))
+			return err;
+	return HM_OK;
 }

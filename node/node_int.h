@@ -189,7 +189,9 @@ typedef struct hm_rec {
 
 /* Decode a stored record (strings borrow buf). Errors: HM_ERR_CORRUPT. */
 hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec *r) HM_MUST_CHECK;
-void hm_rec_encode(const hm_rec *r, msgpack_sbuffer *out);
+/* Encode a record (fields sorted by name) into out, replacing its contents. Errors: HM_ERR_NOMEM.
+ */
+hm_err hm_rec_encode(const hm_rec *r, msgpack_sbuffer *out) HM_MUST_CHECK;
 bool hm_rec_live(const hm_rec *r);
 const hm_rfield *hm_rec_find(const hm_rec *r, const char *name, size_t len);
 
@@ -212,6 +214,13 @@ void hm_merge_ctx_release(hm_merge_ctx *m);
 /* Apply one decoded op of env to the records database. */
 hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *op,
                    hm_merge_ctx *m) HM_MUST_CHECK;
+/* Apply every op of env, all or nothing: in trust mode every op's region is checked before
+ * any op merges, so one outside the origin's region (HM_ERR_SCHEMA) leaves nothing of the change
+ * set behind. */
+hm_err hm_merge_changeset(hm_node *n, MDB_txn *txn, const hm_envelope *env,
+                          hm_merge_ctx *m) HM_MUST_CHECK;
+
+#define HM_RECORD_KEY_MAX (HM_NAME_MAX + 1 + HM_ID_MAX)
 
 /* Record key: coll 0x00 id. Returns its length, or 0 if it does not fit cap. */
 size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
@@ -233,6 +242,12 @@ hm_err hm_hlc_store(hm_node *n, MDB_txn *txn, hm_hlc h) HM_MUST_CHECK;
 hm_hlc hm_hlc_tick(hm_hlc last, uint64_t now_ms);
 
 const char *hm_rec_region(const hm_collection_def *c, const hm_rec *r, char *buf, size_t cap);
+
+/* ---- schema.c ---- */
+/* hm_schema_collection and hm_schema_field for a name that is not NUL-terminated (a msgpack
+ * string): no copy. NULL when unknown. */
+const hm_collection_def *hm_schema_collection_n(const char *name, size_t len);
+const hm_field_def *hm_schema_field_n(const hm_collection_def *c, const char *name, size_t len);
 
 /* A write that may touch system collections (revocations, data keys): trust.c only. */
 hm_err hm_write_begin_system(hm_node *n, hm_write **out) HM_MUST_CHECK;

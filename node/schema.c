@@ -95,10 +95,50 @@ const hm_field_def *hm_schema_field(const hm_collection_def *c, const char *name
 	return NULL;
 }
 
+/* A name is read up to its first NUL, as lookups by C string have always read it: a change set
+ * must mean the same to every version of hamlet. */
+static size_t name_len(const char *name, size_t len)
+{
+	const char *nul = len ? memchr(name, 0, len) : NULL;
+	return nul ? (size_t)(nul - name) : len;
+}
+
+/* name holds no NUL: strncmp stops at the end of def, and def[len] is then within it. */
+static bool name_is(const char *def, const char *name, size_t len)
+{
+	return def[0] == (len ? name[0] : 0) && strncmp(def, name, len) == 0 && def[len] == 0;
+}
+
+const hm_collection_def *hm_schema_collection_n(const char *name, size_t len)
+{
+	len = name_len(name, len);
+	for (size_t i = 0; i < NFIELDS(collections); i++)
+		if (name_is(collections[i].name, name, len))
+			return &collections[i];
+	return NULL;
+}
+
+const hm_field_def *hm_schema_field_n(const hm_collection_def *c, const char *name, size_t len)
+{
+	len = name_len(name, len);
+	for (size_t i = 0; i < c->nfields; i++)
+		if (name_is(c->fields[i].name, name, len))
+			return &c->fields[i];
+	return NULL;
+}
+
 static bool utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
+	/* Most text is ASCII: skip it 8 bytes at a time. */
+	while ((size_t)(end - p) >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+		p += 8;
+	}
 	while (p < end) {
 		unsigned c = *p++, more;
 		uint32_t cp;
