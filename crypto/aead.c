@@ -13,6 +13,17 @@ _Static_assert(HM_BOX_SEALED_BYTES == 32 + crypto_box_SEALBYTES, "sealed box siz
 hm_err hm_aead_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[HM_AEAD_KEY_BYTES],
                     const void *msg, size_t len, const void *ad, size_t ad_len)
 {
+	uint8_t nonce[HM_AEAD_NONCE_BYTES];
+
+	randombytes_buf(nonce, sizeof(nonce));
+	return hm_aead_seal_nonce(out, cap, out_len, key, nonce, msg, len, ad, ad_len);
+}
+
+hm_err hm_aead_seal_nonce(uint8_t *out, size_t cap, size_t *out_len,
+                          const uint8_t key[HM_AEAD_KEY_BYTES],
+                          const uint8_t nonce[HM_AEAD_NONCE_BYTES], const void *msg, size_t len,
+                          const void *ad, size_t ad_len)
+{
 	unsigned long long clen = 0;
 
 	if (len > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX ||
@@ -20,7 +31,7 @@ hm_err hm_aead_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key
 		return HM_ERR_TOO_BIG;
 	if (cap < len + HM_AEAD_OVERHEAD)
 		return HM_ERR_INVALID;
-	randombytes_buf(out, HM_AEAD_NONCE_BYTES);
+	memmove(out, nonce, HM_AEAD_NONCE_BYTES);
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + HM_AEAD_NONCE_BYTES, &clen, msg, len,
 	                                               ad, ad_len, NULL, out, key) != 0) {
 		sodium_memzero(out, len + HM_AEAD_OVERHEAD);

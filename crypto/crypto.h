@@ -229,6 +229,13 @@ hm_err hm_verify_hash(const hm_signature *sig, const hm_sign_pub *pub,
 hm_err hm_aead_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[HM_AEAD_KEY_BYTES],
                     const void *msg, size_t len, const void *ad, size_t ad_len) HM_MUST_CHECK;
 
+/* hm_aead_seal with a nonce the caller guarantees never repeats under key (e.g. a random prefix
+ * per process and a counter): no system call for randomness per message. Same output layout.
+ * Errors: those of hm_aead_seal. */
+hm_err hm_aead_seal_nonce(uint8_t *out, size_t cap, size_t *out_len,
+                          const uint8_t key[HM_AEAD_KEY_BYTES],
+                          const uint8_t nonce[HM_AEAD_NONCE_BYTES], const void *msg, size_t len,
+                          const void *ad, size_t ad_len) HM_MUST_CHECK;
 /* Decrypt a message made by hm_aead_seal into out (cap bytes), its length into *out_len.
  * Errors: HM_ERR_TRUNCATED if sealed_len < HM_AEAD_OVERHEAD; HM_ERR_INVALID if cap is too
  * small; HM_ERR_CRYPTO if the key, the associated data or any byte is wrong (out is wiped). */

@@ -10,16 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void seal_ad(enum hm_db db, const void *k, size_t kn, hm_hash *ad)
+/* The associated data: the database's number, then the key itself (LMDB keys are at most 511
+ * bytes). Poly1305 takes it as it is; hashing it first would cost more than it saves. */
+static size_t seal_ad(enum hm_db db, const void *k, size_t kn, uint8_t ad[1 + 511])
 {
-	hm_hash_state st;
-	uint8_t tag = (uint8_t)db;
-
-	/* A hash keeps the associated data one size, whatever the key's length. */
-	hm_hash_init(&st);
-	hm_hash_update(&st, &tag, 1);
-	hm_hash_update(&st, k, kn);
-	hm_hash_final(&st, ad);
+	if (kn > 511)
+		kn = 511;
+	ad[0] = (uint8_t)db;
+	memcpy(ad + 1, k, kn);
+	return 1 + kn;
 }
 
 /* Make scratch hold at least n bytes (msgpack_sbuffer's memory is plain malloc'd). */
@@ -39,7 +38,8 @@ static hm_err reserve(msgpack_sbuffer *b, size_t n)
 hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn, const void *v,
                    size_t vn, msgpack_sbuffer *scratch)
 {
-	hm_hash ad;
+	uint8_t ad[1 + 511], nonce[HM_AEAD_NONCE_BYTES];
+	size_t adn;
 	size_t len;
 	hm_err err;
 
@@ -47,9 +47,11 @@ hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_
 		return hm_store_put(n, txn, db, k, kn, v, vn);
 	if ((err = reserve(scratch, vn + HM_AEAD_OVERHEAD)))
 		return err;
-	seal_ad(db, k, kn, &ad);
-	if ((err = hm_aead_seal((uint8_t *)scratch->data, scratch->alloc, &len, n->storage_key, v,
-	                        vn, ad.b, sizeof(ad.b))))
+	adn = seal_ad(db, k, kn, ad);
+	memcpy(nonce, n->seal_prefix, sizeof(n->seal_prefix));
+	hm_be64_put(nonce + sizeof(n->seal_prefix), ++n->seal_counter);
+	if ((err = hm_aead_seal_nonce((uint8_t *)scratch->data, scratch->alloc, &len,
+	                              n->storage_key, nonce, v, vn, ad, adn)))
 		return hm_node_fail(n, err, "sealing a value: %s", hm_strerror(err));
 	return hm_store_put(n, txn, db, k, kn, scratch->data, len);
 }
@@ -57,8 +59,8 @@ hm_err hm_seal_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_
 hm_err hm_seal_open(hm_node *n, enum hm_db db, const MDB_val *k, MDB_val *v,
                     msgpack_sbuffer *scratch)
 {
-	hm_hash ad;
-	size_t len;
+	uint8_t ad[1 + 511];
+	size_t len, adn;
 	hm_err err;
 
 	if (!n->trust)
@@ -67,9 +69,9 @@ hm_err hm_seal_open(hm_node *n, enum hm_db db, const MDB_val *k, MDB_val *v,
 		return hm_node_fail(n, HM_ERR_CORRUPT, "a sealed value is too short");
 	if ((err = reserve(scratch, v->mv_size)))
 		return err;
-	seal_ad(db, k->mv_data, k->mv_size, &ad);
+	adn = seal_ad(db, k->mv_data, k->mv_size, ad);
 	if ((err = hm_aead_open((uint8_t *)scratch->data, scratch->alloc, &len, n->storage_key,
-	                        v->mv_data, v->mv_size, ad.b, sizeof(ad.b))))
+	                        v->mv_data, v->mv_size, ad, adn)))
 		return hm_node_fail(n, err,
 		                    "a sealed value does not open: the store was altered or the "
 		                    "storage key is wrong");

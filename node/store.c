@@ -375,6 +375,7 @@ static hm_node *node_alloc(const hm_node_opts *opts)
 	if (opts && opts->identity && opts->storage_key) {
 		n->ident = *opts->identity; /* wiped at close */
 		memcpy(n->storage_key, opts->storage_key, HM_STORAGE_KEY_BYTES);
+		hm_random_bytes(n->seal_prefix, sizeof(n->seal_prefix));
 		n->trust = true;
 	}
 	return n;

@@ -180,7 +180,7 @@ hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *f
                     const hm_value *v)
 {
 	const hm_collection_def *c;
-	const hm_field_def *f;
+	const hm_field_def *f = NULL;
 	const char *why;
 	wop *op;
 	wfield *slot;
@@ -214,7 +214,7 @@ hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *f
 hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *field, int64_t delta)
 {
 	const hm_collection_def *c;
-	const hm_field_def *f;
+	const hm_field_def *f = NULL;
 	wop *op;
 	wfield *slot;
 	hm_err err;
