@@ -709,7 +709,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		fputs("],\"version_vector_text\":", stdout);
 		out_json_cstr(stdout, vvs);
 		fputs(",\"peers\":", stdout);
-		cli_peers_status(c, true);
+		cli_peers_status(c, n, true);
 		fputs("}\n", stdout);
 		goto out;
 	}
@@ -737,7 +737,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	printf("as text: %s\n", *vvs ? vvs : "(empty)");
-	cli_peers_status(c, false);
+	cli_peers_status(c, n, false);
 out:
 	free(vvs);
 	hm_vv_release(&vv);

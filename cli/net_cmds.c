@@ -176,7 +176,67 @@ static void fmt_ago(char *out, size_t cap, uint64_t then)
 		snprintf(out, cap, "%llu h ago", (unsigned long long)s / 3600);
 }
 
-void cli_peers_status(cli *c, bool json)
+/* After a successful sync the peer holds everything we hold that it may hold: remember our
+ * version vector and its region, so that status can count what has been written since. */
+static void remember_peer(cli *c, hm_node *n, const peer *p, const hm_sync_stats *st)
+{
+	char file[64 + NAME_MAX_LEN], *vvs = NULL, *text = NULL;
+	hm_vv vv;
+
+	if (hm_node_version_vector(n, &vv))
+		return;
+	if (!hm_vv_format(&vv, &vvs) &&
+	    (text = malloc(strlen(vvs) + strlen(st->peer.region) + 3))) {
+		sprintf(text, "%s\n%s\n", st->peer.region, vvs);
+		snprintf(file, sizeof(file), "peer-%s.vv", p->name);
+		write_atomic(c, file, text);
+	}
+	free(text);
+	free(vvs);
+	hm_vv_release(&vv);
+}
+
+typedef struct waiting {
+	const char *region;
+	size_t n;
+} waiting;
+
+static int count_waiting(void *ctx, const hm_changeset_view *cs)
+{
+	waiting *w = ctx;
+	w->n += hm_region_visible(w->region, cs->region);
+	return 0;
+}
+
+/* Change sets written or received here since the last sync with p that p may hold; -1 when no
+ * sync with p has succeeded yet. */
+static long waiting_to_send(cli *c, hm_node *n, const peer *p)
+{
+	char path[4200], region[HM_REGION_MAX + 2], *vvtext = NULL;
+	size_t cap = 0;
+	waiting w = {region, 0};
+	hm_vv vv;
+	FILE *f;
+	long result = -1;
+
+	snprintf(path, sizeof(path), "%s/peer-%s.vv", c->dir, p->name);
+	if (!n || !(f = fopen(path, "r")))
+		return -1;
+	if (fgets(region, sizeof(region), f) && getline(&vvtext, &cap, f) > 0) {
+		region[strcspn(region, "\n")] = 0;
+		vvtext[strcspn(vvtext, "\n")] = 0;
+		if (hm_region_valid(region) && !hm_vv_parse(vvtext, &vv)) {
+			if (!hm_node_changesets(n, &vv, count_waiting, &w))
+				result = (long)w.n;
+			hm_vv_release(&vv);
+		}
+	}
+	free(vvtext);
+	fclose(f);
+	return result;
+}
+
+void cli_peers_status(cli *c, hm_node *n, bool json)
 {
 	peers ps;
 
@@ -190,9 +250,12 @@ void cli_peers_status(cli *c, bool json)
 			out_json_cstr(stdout, p->name);
 			fputs(",\"url\":", stdout);
 			out_json_cstr(stdout, p->url);
-			printf(",\"last_ok_ms\":%" PRIu64 ",\"last_error_ms\":%" PRIu64
-			       ",\"failures\":%u,\"sent\":%zu,\"received\":%zu,\"last_error\":",
-			       p->last_ok, p->last_err, p->failures, p->sent, p->received);
+			printf(
+			    ",\"last_ok_ms\":%" PRIu64 ",\"last_error_ms\":%" PRIu64
+			    ",\"failures\":%u,\"sent\":%zu,\"received\":%zu,\"waiting_to_send\":%ld"
+			    ",\"last_error\":",
+			    p->last_ok, p->last_err, p->failures, p->sent, p->received,
+			    waiting_to_send(c, n, p));
 			out_json_cstr(stdout, p->reason);
 			fputs("}", stdout);
 		}
@@ -205,8 +268,11 @@ void cli_peers_status(cli *c, bool json)
 		char ok[32], er[32];
 		fmt_ago(ok, sizeof(ok), p->last_ok);
 		fmt_ago(er, sizeof(er), p->last_err);
+		long todo = waiting_to_send(c, n, p);
 		printf("  %-12s %-28s last ok %-12s sent %zu, received %zu", p->name, p->url, ok,
 		       p->sent, p->received);
+		if (todo >= 0)
+			printf(", %ld waiting to send", todo);
 		if (p->failures)
 			printf("; %u failure%s, last %s: %s", p->failures,
 			       p->failures == 1 ? "" : "s", er, p->reason);
@@ -413,7 +479,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 			p->last_err = now_ms(), p->failures++;
 		else
 			p->last_ok = now_ms(), p->failures = 0, p->sent += st.sent,
-			p->received += st.received;
+			p->received += st.received, remember_peer(c, n, p, &st);
 		snprintf(p->reason, sizeof(p->reason), "%s", err ? why : "");
 		peers_save(c, &ps, true);
 	}
@@ -502,6 +568,7 @@ static void tick(void *arg)
 			p->last_ok = now;
 			p->reason[0] = 0;
 			p->sent += st.sent, p->received += st.received;
+			remember_peer(d->c, d->n, p, &st);
 			p->next_try = now + (uint64_t)d->every_s * 1000;
 			if (st.sent || st.received)
 				logline("info", "synced with %s: sent %zu, received %zu", p->name,
