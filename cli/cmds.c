@@ -305,6 +305,20 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 	return err ? node_error(c, n, err) : EXIT_OK;
 }
 
+/* Commit w (consumed) and say which change set it became. */
+static int commit_write(cli *c, hm_node *n, hm_write *w, bool json, const char *verb,
+                        const char *coll, const char *id)
+{
+	hm_changeset_info info;
+	char what[256];
+	hm_err err = hm_write_commit(w, &info);
+
+	if (err)
+		return node_error(c, n, err);
+	snprintf(what, sizeof(what), "%s %s/%s", verb, coll, id);
+	return print_changeset(&info, json, what);
+}
+
 static int cmd_put(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("put");
@@ -314,9 +328,7 @@ static int cmd_put(cli *c, int argc, char **argv)
 	int npos, rc;
 	hm_node *n = NULL;
 	hm_write *w = NULL;
-	hm_changeset_info info;
 	hm_err err;
-	char what[256];
 
 	PARSE(opts, 3, 2 + HM_FIELDS_MAX);
 	if (!hm_schema_collection(pos[0]))
@@ -331,14 +343,8 @@ static int cmd_put(cli *c, int argc, char **argv)
 	for (int i = 2; i < npos; i++)
 		if ((rc = put_field(c, n, w, pos[0], pos[1], pos[i])))
 			goto out;
-	err = hm_write_commit(w, &info);
+	rc = commit_write(c, n, w, json, "wrote", pos[0], pos[1]);
 	w = NULL; /* consumed */
-	if (err) {
-		rc = node_error(c, n, err);
-		goto out;
-	}
-	snprintf(what, sizeof(what), "wrote %s/%s", pos[0], pos[1]);
-	rc = print_changeset(&info, json, what);
 out:
 	hm_write_abort(w);
 	hm_node_close(n);
@@ -354,9 +360,7 @@ static int cmd_del(cli *c, int argc, char **argv)
 	int npos, rc;
 	hm_node *n = NULL;
 	hm_write *w = NULL;
-	hm_changeset_info info;
 	hm_err err;
-	char what[256];
 
 	PARSE(opts, 2, 2);
 	if ((rc = cli_open(c, &n)))
@@ -365,14 +369,8 @@ static int cmd_del(cli *c, int argc, char **argv)
 		rc = node_error(c, n, err);
 		goto out;
 	}
-	err = hm_write_commit(w, &info);
-	w = NULL;
-	if (err) {
-		rc = node_error(c, n, err);
-		goto out;
-	}
-	snprintf(what, sizeof(what), "deleted %s/%s", pos[0], pos[1]);
-	rc = print_changeset(&info, json, what);
+	rc = commit_write(c, n, w, json, "deleted", pos[0], pos[1]);
+	w = NULL; /* consumed */
 out:
 	hm_write_abort(w);
 	hm_node_close(n);

@@ -20,7 +20,7 @@
  * Import reads the file twice: first to check every frame (and in format 2 to open every
  * envelope and check the exporter's chain and signature), then to apply in bounded batches.
  */
-#include "sync.h"
+#include "sync_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,21 +42,12 @@
 #define SEALED_END_BYTES   (8 + HM_HASH_BYTES + HM_SIGNATURE_BYTES)
 #define FRAME_MAX          (HM_ENVELOPE_MAX + HM_AEAD_OVERHEAD)
 
-static _Thread_local char errmsg[512];
+/* Bundles and sessions share one message slot (session.c). */
+#define fail hm_sync_fail
 
 const char *hm_bundle_errmsg(void)
 {
-	return errmsg;
-}
-
-static hm_err fail(hm_err err, const char *fmt, ...) HM_PRINTF(2, 3);
-static hm_err fail(hm_err err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
-	va_end(ap);
-	return err;
+	return hm_sync_errmsg();
 }
 
 static void put32(uint8_t *p, uint32_t v)
