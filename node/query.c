@@ -418,29 +418,61 @@ static hm_err changeset_view(const MDB_val *k, const MDB_val *v, msgpack_zone *z
 	return HM_OK;
 }
 
-hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, void *ctx)
-{
-	hm_vv heads = {0};
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
+/* Reading the oplog origin by origin: the version vector, a read transaction, a cursor. */
+typedef struct oplog_walk {
+	hm_vv heads;
+	MDB_txn *txn;
+	MDB_cursor *cur;
 	msgpack_zone zone;
+} oplog_walk;
+
+static void oplog_walk_end(oplog_walk *w)
+{
+	if (w->cur)
+		mdb_cursor_close(w->cur);
+	if (w->txn)
+		mdb_txn_abort(w->txn);
+	msgpack_zone_destroy(&w->zone);
+	hm_vv_release(&w->heads);
+}
+
+/* On error nothing is left to release. */
+static hm_err oplog_walk_begin(hm_node *n, oplog_walk *w)
+{
 	int rc;
 	hm_err err;
 
-	if ((err = hm_node_version_vector(n, &heads)))
+	memset(w, 0, sizeof(*w));
+	if ((err = hm_node_version_vector(n, &w->heads)))
 		return err;
-	if (!msgpack_zone_init(&zone, 4096)) {
-		hm_vv_release(&heads);
+	if (!msgpack_zone_init(&w->zone, 4096)) {
+		hm_vv_release(&w->heads);
 		return HM_ERR_NOMEM;
 	}
-	if ((err = hm_store_read_begin(n, &txn)))
-		goto out;
-	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_OPLOG], &cur))) {
+	if ((err = hm_store_read_begin(n, &w->txn)))
+		goto fail;
+	if ((rc = mdb_cursor_open(w->txn, n->dbi[HM_DB_OPLOG], &w->cur))) {
 		err = hm_store_err(rc);
-		goto out;
+		goto fail;
 	}
-	for (size_t i = 0; i < heads.n; i++) {
-		const hm_vv_entry *h = &heads.v[i];
+	return HM_OK;
+fail:
+	oplog_walk_end(w);
+	return err;
+}
+
+hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, void *ctx)
+{
+	oplog_walk w;
+	MDB_cursor *cur;
+	int rc;
+	hm_err err;
+
+	if ((err = oplog_walk_begin(n, &w)))
+		return err;
+	cur = w.cur;
+	for (size_t i = 0; i < w.heads.n; i++) {
+		const hm_vv_entry *h = &w.heads.v[i];
 		uint8_t key[HM_OPKEY_BYTES];
 		MDB_val k = {sizeof(key), key}, v;
 		uint64_t from = hm_vv_get(since, &h->origin) + 1;
@@ -456,7 +488,7 @@ hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, vo
 			    memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) != 0 ||
 			    hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > h->seq)
 				break;
-			if ((err = changeset_view(&k, &v, &zone, &cs))) {
+			if ((err = changeset_view(&k, &v, &w.zone, &cs))) {
 				hm_node_fail(n, err, "a stored change set is corrupt");
 				goto out;
 			}
@@ -469,12 +501,7 @@ hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, vo
 		}
 	}
 out:
-	if (cur)
-		mdb_cursor_close(cur);
-	if (txn)
-		mdb_txn_abort(txn);
-	msgpack_zone_destroy(&zone);
-	hm_vv_release(&heads);
+	oplog_walk_end(&w);
 	return err;
 }
 
@@ -678,40 +705,20 @@ static hm_err check_origin(hm_node *n, MDB_txn *txn, MDB_cursor *cur, const hm_v
 
 hm_err hm_node_check(hm_node *n)
 {
-	hm_vv heads = {0};
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	msgpack_zone zone;
+	oplog_walk w;
 	size_t total = 0;
-	int rc;
 	hm_err err;
 
-	if ((err = hm_node_version_vector(n, &heads)))
+	if ((err = oplog_walk_begin(n, &w)))
 		return err;
-	if (!msgpack_zone_init(&zone, 4096)) {
-		hm_vv_release(&heads);
-		return HM_ERR_NOMEM;
+	for (size_t i = 0; i < w.heads.n && !err; i++) {
+		err = check_origin(n, w.txn, w.cur, &w.heads.v[i], &w.zone);
+		total += w.heads.v[i].seq;
 	}
-	if ((err = hm_store_read_begin(n, &txn)))
-		goto out;
-	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_OPLOG], &cur))) {
-		err = hm_store_err(rc);
-		goto out;
-	}
-	for (size_t i = 0; i < heads.n && !err; i++) {
-		err = check_origin(n, txn, cur, &heads.v[i], &zone);
-		total += heads.v[i].seq;
-	}
-	if (!err && total != db_entries(n, txn, HM_DB_OPLOG))
+	if (!err && total != db_entries(n, w.txn, HM_DB_OPLOG))
 		err =
 		    hm_node_fail(n, HM_ERR_CORRUPT,
 		                 "the oplog holds change sets of no origin in the version vector");
-out:
-	if (cur)
-		mdb_cursor_close(cur);
-	if (txn)
-		mdb_txn_abort(txn);
-	msgpack_zone_destroy(&zone);
-	hm_vv_release(&heads);
+	oplog_walk_end(&w);
 	return err;
 }
