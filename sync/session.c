@@ -749,6 +749,7 @@ typedef struct client {
 	channel ch;
 	int timeout;
 	hm_sync_stats *st;
+	char region[HM_REGION_MAX + 1]; /* ours: what we may hold */
 } client;
 
 /* Send a request, receive its reply: a copy owned by the caller. */
@@ -1000,12 +1001,22 @@ static hm_err client_pull(client *c, size_t batch_bytes, const hm_sync_opts *o)
 			more = p.a[2].via.boolean;
 			if (list->via.array.size && !envs)
 				err = HM_ERR_NOMEM;
-			for (uint32_t i = 0; !err && i < list->via.array.size; i++)
-				if (!get_bin(&list->via.array.ptr[i], &envs[n].p, &envs[n].n))
+			for (uint32_t i = 0; !err && i < list->via.array.size; i++) {
+				hm_changeset_view view;
+				if (!get_bin(&list->via.array.ptr[i], &envs[n].p, &envs[n].n)) {
 					err =
 					    hm_sync_fail(HM_ERR_CORRUPT, "a malformed change set");
-				else
-					n++;
+					continue;
+				}
+				/* A peer that sends what we may not hold (another village's
+				 * records) is not obeyed: dropped, counted as refused. */
+				if (hm_envelope_peek(envs[n].p, envs[n].n, &view) == HM_OK &&
+				    !hm_region_visible(c->region, view.region)) {
+					c->st->applied.refused++;
+					continue;
+				}
+				n++;
+			}
 			/* Durable before the next pull asks for more. */
 			if (!err && n &&
 			    (err = hm_node_apply(c->node, envs, n, &c->st->applied, NULL)))
@@ -1058,6 +1069,7 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 		return hm_sync_fail(err, "%s", hm_node_errmsg(node));
 	if (!info.trust || !info.enrolled)
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
+	snprintf(c.region, sizeof(c.region), "%s", info.region);
 	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
 	    (err = client_push(&c, &peer_vv, o.batch_bytes)))
 		goto out;
