@@ -864,7 +864,7 @@ static void report(size_t n, size_t edits, const result *res, int reps)
 	       MED(idle_s), r0->idle_msgs, r0->idle_bytes);
 	printf("  idle sync township -> county      %8.4f s  %zu messages, %zu bytes\n",
 	       MED(idle_up_s), r0->idle_up_msgs, r0->idle_up_bytes);
-	printf("  of which hm_node_info_get (counts every record; called by each hm_sync_run) "
+	printf("  hm_node_info_get alone (counts every record, as status does; sync does not) "
 	       "%.4f s on the village\n",
 	       MED(info_s));
 	printf(

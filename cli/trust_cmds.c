@@ -380,8 +380,7 @@ static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 	hm_node_info info;
 	hm_err err;
 
-	if ((err = hm_node_info_get(n, &info)))
-		return err;
+	hm_node_ident(n, &info);
 	if (json) {
 		fputs("{\"auditor\":\"", f);
 		out_node_id(f, &info.id);
@@ -468,7 +467,8 @@ int cmd_audit(cli *c, int argc, char **argv)
 		char line[256], sighex[2 * HM_SIGNATURE_BYTES + 1],
 		    pubhex[2 * HM_SIGN_PUB_BYTES + 1];
 		hm_hash_buf(text, tlen, &h);
-		if ((err = hm_node_info_get(n, &info)) || info.role != HM_ROLE_COUNTY)
+		hm_node_ident(n, &info);
+		if (info.role != HM_ROLE_COUNTY)
 			rc = cli_fail(c, EXIT_FAIL, "only the county signs audit reports");
 		else if ((err = hm_sign_hash(&sig, &c->keys.ident, &h)))
 			rc = cli_fail(c, EXIT_FAIL, "signing failed: %s", hm_strerror(err));

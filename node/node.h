@@ -204,6 +204,9 @@ hm_err hm_node_open(const char *dir, const hm_node_opts *opts, hm_node **out) HM
 void hm_node_close(hm_node *node);
 
 hm_err hm_node_info_get(hm_node *node, hm_node_info *out) HM_MUST_CHECK;
+/* Who the node is, without counting anything: id, role, region, name, created, trust, enrolled,
+ * root; the counts of *out are zero. Never fails and costs nothing: for every sync and bundle. */
+void hm_node_ident(const hm_node *node, hm_node_info *out);
 const hm_node_id *hm_node_self(const hm_node *node);
 
 /* A human-readable reason for the last error returned on this node (never NULL; "" if none).

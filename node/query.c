@@ -614,6 +614,15 @@ static size_t db_entries(hm_node *n, MDB_txn *txn, enum hm_db db)
 	return mdb_stat(txn, n->dbi[db], &st) ? 0 : st.ms_entries;
 }
 
+void hm_node_ident(const hm_node *n, hm_node_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = n->self, out->role = n->role, out->created_ms = n->created_ms;
+	out->trust = n->trust, out->enrolled = n->enrolled, out->root = n->root;
+	snprintf(out->region, sizeof(out->region), "%s", n->region);
+	snprintf(out->name, sizeof(out->name), "%s", n->name);
+}
+
 hm_err hm_node_info_get(hm_node *n, hm_node_info *out)
 {
 	MDB_txn *txn;

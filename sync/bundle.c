@@ -208,8 +208,7 @@ hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, boo
 	int fd;
 
 	memset(w.stats, 0, sizeof(*w.stats));
-	if ((err = hm_node_info_get(node, &info)))
-		return fail(err, "%s", hm_node_errmsg(node));
+	hm_node_ident(node, &info);
 	w.sealed = info.trust;
 	if (w.sealed && !rcpt) {
 		/* By default any node of this county can open it; nobody outside can. */
@@ -385,8 +384,7 @@ static hm_err reader_open(hm_node *node, reader *r, const char *path)
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
-	if ((err = hm_node_info_get(node, &info)))
-		return fail(err, "%s", hm_node_errmsg(node));
+	hm_node_ident(node, &info);
 	if (!(r->f = fopen(path, "rb")))
 		return fail(errno == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO, "opening %s: %s", path,
 		            strerror(errno));

@@ -357,16 +357,12 @@ struct hm_server {
 
 hm_err hm_server_new(hm_node *node, hm_server **out)
 {
-	hm_server *s = calloc(1, sizeof(*s));
-	hm_err err;
+		hm_server *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return HM_ERR_NOMEM;
 	s->node = node;
-	if ((err = hm_node_info_get(node, &s->info))) {
-		free(s);
-		return err;
-	}
+	hm_node_ident(node, &s->info);
 	if (!s->info.trust || !s->info.enrolled) {
 		free(s);
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can serve");
@@ -1065,8 +1061,7 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 	memset(c.st, 0, sizeof(*c.st));
 	if (!o.batch_bytes)
 		o.batch_bytes = BATCH_DEFAULT;
-	if ((err = hm_node_info_get(node, &info)))
-		return hm_sync_fail(err, "%s", hm_node_errmsg(node));
+	hm_node_ident(node, &info);
 	if (!info.trust || !info.enrolled)
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
 	snprintf(c.region, sizeof(c.region), "%s", info.region);
