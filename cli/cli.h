@@ -19,8 +19,9 @@ typedef struct cli {
 	hm_node_opts opts;
 	int verbosity; /* 0 warnings and errors, 1 info, 2 debug */
 	const char *passphrase_file;
-	hm_keyfile_secrets keys;   /* unlocked by cli_open; wiped at exit */
-	bool no_key_file, opening; /* for the message of a node whose node.key is gone */
+	const char *kept_passphrase; /* serve keeps it for the syncs it runs as child processes */
+	hm_keyfile_secrets keys;     /* unlocked by cli_open; wiped at exit */
+	bool no_key_file, opening;   /* for the message of a node whose node.key is gone */
 	int64_t clock_offset_ms;
 } cli;
 

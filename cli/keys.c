@@ -68,7 +68,10 @@ int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap)
 	char again[PASS_MAX];
 	int rc;
 
-	if (c->passphrase_file)
+	if (c->kept_passphrase) {
+		snprintf(buf, cap, "%s", c->kept_passphrase);
+		rc = EXIT_OK;
+	} else if (c->passphrase_file)
 		rc = read_file_pass(c, buf, cap);
 	else if (env) {
 		snprintf(buf, cap, "%s", env);

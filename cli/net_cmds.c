@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PEERS_MAX    64
@@ -26,6 +27,8 @@ typedef struct peer {
 	char url[URL_MAX + 1];
 	uint64_t last_ok, last_err, next_try;
 	unsigned failures;
+	pid_t child;              /* serve: the sync running now, 0 if none */
+	int child_out, child_err; /* its stdout (the --json summary) and stderr */
 	size_t sent, received;
 	char reason[200];
 } peer;
@@ -506,6 +509,7 @@ typedef struct daemon_ctx {
 	hm_node *n;
 	peers ps;
 	unsigned every_s;
+	char pass[1024]; /* handed to each sync child over a pipe; wiped at exit */
 } daemon_ctx;
 
 static void logline(const char *level, const char *fmt, ...) HM_PRINTF(2, 3);
@@ -537,6 +541,113 @@ static uint64_t backoff_ms(unsigned failures)
 	return base / 2 + (uint64_t)((double)base * ((double)r / 4294967295.0));
 }
 
+/* Read what a child wrote to fd, at most cap-1 bytes, NUL-terminated. */
+static void drain(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got + 1 < cap && (r = read(fd, buf + got, cap - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = 0;
+	close(fd);
+}
+
+static size_t json_count(const char *json, const char *key)
+{
+	char pat[64];
+	const char *at;
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	at = strstr(json, pat);
+	return at ? (size_t)strtoull(at + strlen(pat), NULL, 10) : 0;
+}
+
+/* A scheduled sync runs as a child process (`hamlet sync URL --json`), so this process keeps
+ * answering other peers while it waits on one that is down. The passphrase goes over a pipe. */
+static void start_sync(daemon_ctx *d, peer *p)
+{
+	int in[2], out[2], err[2];
+	pid_t pid;
+
+	if (pipe(in) || pipe(out) || pipe(err)) {
+		logline("error", "cannot start a sync with %s: %s", p->name, strerror(errno));
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		char fdpath[32], self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		/* Only the child's ends stay open, or the passphrase pipe never reaches EOF. */
+		close(in[1]), close(out[0]), close(err[0]);
+		dup2(in[0], 3);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		snprintf(fdpath, sizeof(fdpath), "/dev/fd/3");
+		self[n > 0 ? n : 0] = 0;
+		execl(self, "hamlet", "-d", d->c->dir, "--passphrase-file", fdpath, "sync", p->url,
+		      "--json", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]), close(out[1]), close(err[1]);
+	if (pid < 0) {
+		close(in[1]), close(out[0]), close(err[0]);
+		logline("error", "cannot start a sync with %s: %s", p->name, strerror(errno));
+		return;
+	}
+	if (write(in[1], d->pass, strlen(d->pass)) < 0 || write(in[1], "\n", 1) < 0)
+		logline("warning", "could not hand the passphrase to the sync with %s", p->name);
+	close(in[1]);
+	p->child = pid, p->child_out = out[0], p->child_err = err[0];
+}
+
+/* A sync child is done: record what it did. */
+static void finish_sync(daemon_ctx *d, peer *p, int status)
+{
+	char out[2048], errtext[512];
+	uint64_t now = now_ms();
+
+	drain(p->child_out, out, sizeof(out));
+	drain(p->child_err, errtext, sizeof(errtext));
+	p->child = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char *nl, *why = errtext;
+		/* "hamlet: sync: with URL: reason": keep the reason */
+		if ((nl = strstr(errtext, ": with ")) && (nl = strstr(nl + 7, ": ")))
+			why = nl + 2;
+		why[strcspn(why, "\n")] = 0;
+		p->failures++;
+		p->last_err = now;
+		snprintf(p->reason, sizeof(p->reason), "%.*s", (int)sizeof(p->reason) - 1,
+		         *why ? why : "the sync process failed");
+		p->next_try = now + backoff_ms(p->failures);
+		logline("warning", "sync with %s (%s) failed (%u in a row): %s; next try in %llu s",
+		        p->name, p->url, p->failures, p->reason,
+		        (unsigned long long)(p->next_try - now) / 1000);
+	} else {
+		hm_sync_stats st;
+		memset(&st, 0, sizeof(st));
+		st.sent = json_count(out, "sent"), st.received = json_count(out, "received");
+		{
+			const char *r = strstr(out, "\"peer_region\":\"");
+			if (r)
+				snprintf(st.peer.region, sizeof(st.peer.region), "%.*s",
+				         (int)strcspn(r + 15, "\""), r + 15);
+		}
+		if (p->failures)
+			logline("info", "link to %s is back", p->name);
+		p->failures = 0;
+		p->last_ok = now;
+		p->reason[0] = 0;
+		p->sent += st.sent, p->received += st.received;
+		if (hm_region_valid(st.peer.region))
+			remember_peer(d->c, d->n, p, &st);
+		p->next_try = now + (uint64_t)d->every_s * 1000;
+		if (st.sent || st.received)
+			logline("info", "synced with %s: sent %zu, received %zu", p->name, st.sent,
+			        st.received);
+	}
+	peers_save(d->c, &d->ps, true);
+}
+
 static void tick(void *arg)
 {
 	daemon_ctx *d = arg;
@@ -544,37 +655,30 @@ static void tick(void *arg)
 
 	for (size_t i = 0; i < d->ps.n && !stop_flag; i++) {
 		peer *p = &d->ps.p[i];
-		hm_sync_stats st;
-		const char *why = NULL;
-		hm_err err;
+		int status;
 
-		if (now < p->next_try)
+		if (p->child) {
+			if (waitpid(p->child, &status, WNOHANG) == p->child)
+				finish_sync(d, p, status);
 			continue;
-		err = sync_once(d->n, p->url, false, &st, &why);
-		now = now_ms();
-		if (err) {
-			p->failures++;
-			p->last_err = now;
-			snprintf(p->reason, sizeof(p->reason), "%s", why ? why : hm_strerror(err));
-			p->next_try = now + backoff_ms(p->failures);
-			logline("warning",
-			        "sync with %s (%s) failed (%u in a row): %s; next try in %llu s",
-			        p->name, p->url, p->failures, p->reason,
-			        (unsigned long long)(p->next_try - now) / 1000);
-		} else {
-			if (p->failures)
-				logline("info", "link to %s is back", p->name);
-			p->failures = 0;
-			p->last_ok = now;
-			p->reason[0] = 0;
-			p->sent += st.sent, p->received += st.received;
-			remember_peer(d->c, d->n, p, &st);
-			p->next_try = now + (uint64_t)d->every_s * 1000;
-			if (st.sent || st.received)
-				logline("info", "synced with %s: sent %zu, received %zu", p->name,
-				        st.sent, st.received);
 		}
-		peers_save(d->c, &d->ps, true);
+		if (now >= p->next_try)
+			start_sync(d, p);
+	}
+}
+
+/* On the way out: stop the syncs still running and reap them. */
+static void stop_syncs(daemon_ctx *d)
+{
+	for (size_t i = 0; i < d->ps.n; i++) {
+		peer *p = &d->ps.p[i];
+		int status;
+		if (!p->child)
+			continue;
+		kill(p->child, SIGTERM);
+		waitpid(p->child, &status, 0);
+		close(p->child_out), close(p->child_err);
+		p->child = 0;
 	}
 }
 
@@ -612,8 +716,14 @@ int cmd_serve(cli *c, int argc, char **argv)
 		                "--listen tcp://ADDR:PORT (or ipc://PATH) is required");
 	if ((rc = peers_load(c, &d.ps)))
 		return rc;
-	if ((rc = cli_open(c, &d.n)))
+	/* Asked once, kept (only in this process) for the sync children. */
+	if ((rc = cli_passphrase(c, false, d.pass, sizeof(d.pass))))
 		return rc;
+	c->kept_passphrase = d.pass;
+	if ((rc = cli_open(c, &d.n))) {
+		hm_wipe(d.pass, sizeof(d.pass));
+		return rc;
+	}
 	d.every_s = every;
 	if ((err = hm_server_new(d.n, &srv))) {
 		rc = cli_fail(c, EXIT_FAIL, "%s", hm_sync_errmsg());
@@ -630,6 +740,7 @@ int cmd_serve(cli *c, int argc, char **argv)
 	logline("info", "serving %s on %s; %zu peer%s, every %u s", c->dir, listen, d.ps.n,
 	        d.ps.n == 1 ? "" : "s", every);
 	err = hm_server_serve(srv, &t, &stop_flag, tick, &d, 500);
+	stop_syncs(&d);
 	if (err) {
 		logline("error", "%s", hm_sync_errmsg());
 		rc = EXIT_FAIL;
@@ -641,5 +752,7 @@ out:
 		t.close(t.ctx);
 	hm_server_free(srv);
 	hm_node_close(d.n);
+	hm_wipe(d.pass, sizeof(d.pass));
+	c->kept_passphrase = NULL;
 	return rc;
 }
