@@ -378,14 +378,16 @@ static void show_progress(void *ctx, const hm_sync_stats *st, size_t todo)
 	double secs = (double)(now - pg->start) / 1000.0;
 	size_t moved = st->sent + st->received, bytes = st->bytes_sent + st->bytes_received;
 
-	(void)todo;
+	double rate = secs > 0 ? (double)moved / secs : 0.0;
+
 	if (!pg->tty && now - pg->last < 1000)
 		return; /* plain lines at most once a second */
 	pg->last = now;
 	fprintf(stderr,
 	        "%shamlet: sync: %zu change sets (%zu sent, %zu received), %.1f KiB, %.0f/s",
-	        pg->tty ? "\r" : "", moved, st->sent, st->received, (double)bytes / 1024.0,
-	        secs > 0 ? (double)moved / secs : 0.0);
+	        pg->tty ? "\r" : "", moved, st->sent, st->received, (double)bytes / 1024.0, rate);
+	if (todo && rate > 0)
+		fprintf(stderr, ", %zu to go, about %.0f s left", todo, (double)todo / rate);
 	fputs(pg->tty ? "   " : "\n", stderr);
 }
 

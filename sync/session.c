@@ -324,6 +324,25 @@ static void batcher_release(batcher *bt)
 	memset(bt, 0, sizeof(*bt));
 }
 
+typedef struct counter {
+	const char *holder;
+	uint64_t n;
+} counter;
+
+static int count_one(void *ctx, const hm_changeset_view *cs)
+{
+	counter *k = ctx;
+	k->n += hm_region_visible(k->holder, cs->region);
+	return 0;
+}
+
+/* How many change sets beyond since a node of holder's region may receive (for time left). */
+static uint64_t count_visible(hm_node *node, const hm_vv *since, const char *holder)
+{
+	counter k = {holder, 0};
+	return hm_node_changesets(node, since, count_one, &k) ? 0 : k.n;
+}
+
 /* The next batch beyond since, visible to holder, at most max bytes (at least one). */
 static hm_err next_batch(hm_node *node, const hm_vv *since, const char *holder, size_t max,
                          batcher *bt)
@@ -347,6 +366,8 @@ typedef struct session {
 	hm_signature server_sig;
 	hm_peer peer;
 	time_t last;
+	bool counted; /* remaining: change sets this session's pulls still have to send */
+	uint64_t remaining;
 } session;
 
 struct hm_server {
@@ -357,7 +378,7 @@ struct hm_server {
 
 hm_err hm_server_new(hm_node *node, hm_server **out)
 {
-		hm_server *s = calloc(1, sizeof(*s));
+	hm_server *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return HM_ERR_NOMEM;
@@ -629,14 +650,19 @@ static hm_err server_pull(hm_server *s, session *x, const parsed *p, uint8_t **o
 		return sealed_error(x, "malformed pull", out, ol);
 	if (max > (8u << 20))
 		max = 8u << 20;
+	if (!x->counted) { /* once a session: later pulls count down */
+		x->remaining = count_visible(s->node, &since, x->peer.region);
+		x->counted = true;
+	}
 	err = next_batch(s->node, &since, x->peer.region, (size_t)max, &bt);
 	hm_vv_release(&since);
 	if (err) {
 		batcher_release(&bt);
 		return sealed_error(x, hm_sync_errmsg(), out, ol);
 	}
+	x->remaining -= bt.ncopies < x->remaining ? bt.ncopies : x->remaining;
 	body_init(&b);
-	msgpack_pack_array(&b.pk, 3);
+	msgpack_pack_array(&b.pk, 4);
 	pack_str(&b.pk, "cs");
 	msgpack_pack_array(&b.pk, bt.ncopies);
 	for (size_t i = 0; i < bt.ncopies; i++)
@@ -645,6 +671,7 @@ static hm_err server_pull(hm_server *s, session *x, const parsed *p, uint8_t **o
 		msgpack_pack_true(&b.pk);
 	else
 		msgpack_pack_false(&b.pk);
+	msgpack_pack_uint64(&b.pk, x->remaining);
 	batcher_release(&bt);
 	return sealed_reply(x, &b, out, ol);
 }
@@ -916,8 +943,10 @@ static hm_err client_vv(client *c, hm_vv *peer_vv)
 }
 
 /* Push what the peer lacks and may hold, batch by batch, each acknowledged after its commit. */
-static hm_err client_push(client *c, hm_vv *peer_vv, size_t batch_bytes)
+static hm_err client_push(client *c, hm_vv *peer_vv, size_t batch_bytes, const hm_sync_opts *o)
 {
+	uint64_t todo = o->progress ? count_visible(c->node, peer_vv, c->st->peer.region) : 0;
+
 	while (1) {
 		batcher bt;
 		body b;
@@ -947,6 +976,9 @@ static hm_err client_push(client *c, hm_vv *peer_vv, size_t batch_bytes)
 			c->st->remote.pending += v[2], c->st->remote.refused += v[3];
 			c->st->remote.quarantined += v[4], c->st->remote.forks += v[5];
 			c->st->sent += bt.ncopies;
+			todo -= bt.ncopies < todo ? bt.ncopies : todo;
+			if (o->progress)
+				o->progress(o->progress_ctx, c->st, (size_t)todo);
 			/* What was sent is now the peer's: advance our view of its vector. */
 			for (size_t i = 0; i < bt.ncopies; i++) {
 				hm_changeset_view view;
@@ -973,6 +1005,7 @@ static hm_err client_pull(client *c, size_t batch_bytes, const hm_sync_opts *o)
 		uint8_t *plain;
 		size_t pn = 0;
 		bool more = false;
+		uint64_t remaining = 0;
 		hm_err err;
 
 		if ((err = hm_node_version_vector(c->node, &mine)))
@@ -985,8 +1018,8 @@ static hm_err client_pull(client *c, size_t batch_bytes, const hm_sync_opts *o)
 		hm_vv_release(&mine);
 		err = call(c, &b, &p, &plain, &pn);
 		if (!err &&
-		    (!is_verb(&p, "cs") || p.n != 3 || p.a[1].type != MSGPACK_OBJECT_ARRAY ||
-		     p.a[2].type != MSGPACK_OBJECT_BOOLEAN))
+		    (!is_verb(&p, "cs") || p.n < 3 || p.n > 4 ||
+		     p.a[1].type != MSGPACK_OBJECT_ARRAY || p.a[2].type != MSGPACK_OBJECT_BOOLEAN))
 			err = hm_sync_fail(HM_ERR_CORRUPT, "a malformed batch of change sets");
 		if (!err) {
 			const msgpack_object *list = &p.a[1];
@@ -995,6 +1028,8 @@ static hm_err client_pull(client *c, size_t batch_bytes, const hm_sync_opts *o)
 			                     : NULL;
 			size_t n = 0;
 			more = p.a[2].via.boolean;
+			if (p.n == 4 && !get_uint(&p.a[3], &remaining))
+				remaining = 0;
 			if (list->via.array.size && !envs)
 				err = HM_ERR_NOMEM;
 			for (uint32_t i = 0; !err && i < list->via.array.size; i++) {
@@ -1027,7 +1062,7 @@ static hm_err client_pull(client *c, size_t batch_bytes, const hm_sync_opts *o)
 		if (err)
 			return err;
 		if (o->progress)
-			o->progress(o->progress_ctx, c->st, 0);
+			o->progress(o->progress_ctx, c->st, (size_t)remaining);
 		if (!more)
 			return HM_OK;
 	}
@@ -1066,7 +1101,7 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
 	snprintf(c.region, sizeof(c.region), "%s", info.region);
 	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
-	    (err = client_push(&c, &peer_vv, o.batch_bytes)))
+	    (err = client_push(&c, &peer_vv, o.batch_bytes, &o)))
 		goto out;
 	if (o.progress)
 		o.progress(o.progress_ctx, c.st, 0);
