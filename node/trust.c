@@ -23,9 +23,6 @@
 #include <string.h>
 
 #define ROOT_VALID_DAYS  3650u
-#define ENROLL_REQ_MAGIC "HMREQ\0\0\1"
-#define ENROLL_ANS_MAGIC "HMENR\0\0\1"
-#define MAGIC_BYTES      8
 
 void hm_stream_id(const hm_node_id *node, const char *own_region, const char *region,
                   hm_node_id *out)
