@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROOT_VALID_DAYS  3650u
+#define ROOT_VALID_DAYS 3650u
 
 void hm_stream_id(const hm_node_id *node, const char *own_region, const char *region,
                   hm_node_id *out)
