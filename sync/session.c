@@ -343,6 +343,33 @@ static uint64_t count_visible(hm_node *node, const hm_vv *since, const char *hol
 	return hm_node_changesets(node, since, count_one, &k) ? 0 : k.n;
 }
 
+/* Apply envs in transactions of at most APPLY_OPS operations (a change set is never split), so
+ * what one transaction dirties, and so a node's memory, stays bounded however large the batch
+ * or the ledger: a village machine has little. Each transaction is durable on its own. */
+#define APPLY_OPS 1024
+
+static hm_err apply_capped(hm_node *node, const hm_bytes *envs, size_t n, hm_apply_stats *st)
+{
+	size_t from = 0;
+
+	while (from < n) {
+		size_t to = from, ops = 0;
+		hm_err err;
+		while (to < n) {
+			hm_changeset_view v;
+			size_t k =
+			    hm_envelope_peek(envs[to].p, envs[to].n, &v) == HM_OK ? v.nops : 1;
+			if (to > from && ops + k > APPLY_OPS)
+				break;
+			ops += k, to++;
+		}
+		if ((err = hm_node_apply(node, envs + from, to - from, st, NULL)))
+			return err;
+		from = to;
+	}
+	return HM_OK;
+}
+
 /* The next batch beyond since, visible to holder, at most max bytes (at least one). */
 static hm_err next_batch(hm_node *node, const hm_vv *since, const char *holder, size_t max,
                          batcher *bt)
@@ -621,7 +648,7 @@ static hm_err server_push(hm_server *s, session *x, const parsed *p, uint8_t **o
 		}
 		envs[n].p = e, envs[n].n = en, n++;
 	}
-	err = n ? hm_node_apply(s->node, envs, n, &st, NULL) : HM_OK;
+	err = n ? apply_capped(s->node, envs, n, &st) : HM_OK;
 	free(envs);
 	if (err)
 		return sealed_error(x, hm_node_errmsg(s->node), out, ol);
@@ -1049,8 +1076,7 @@ static hm_err client_pull(client *c, size_t batch_bytes, const hm_sync_opts *o)
 				n++;
 			}
 			/* Durable before the next pull asks for more. */
-			if (!err && n &&
-			    (err = hm_node_apply(c->node, envs, n, &c->st->applied, NULL)))
+			if (!err && n && (err = apply_capped(c->node, envs, n, &c->st->applied)))
 				hm_sync_fail(err, "applying: %s", hm_node_errmsg(c->node));
 			if (!err)
 				c->st->received += n;
