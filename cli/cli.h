@@ -49,7 +49,7 @@ void cli_key_path(const cli *c, char *out, size_t cap);
 int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
 /* net_cmds.c: the peers' state, for status (a JSON array, or text lines) */
-void cli_peers_status(cli *c, hm_node *n, bool json);
+void cli_peers_status(cli *c, hm_node *n, bool json, bool probe);
 
 /* out.c: formatting */
 void out_json_str(FILE *f, const char *s, size_t n);

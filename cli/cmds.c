@@ -647,8 +647,8 @@ static int count_one(void *arg, const hm_record *r)
 static int cmd_status(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("status");
-	bool json = false;
-	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	bool json = false, probe = false;
+	opt opts[] = {{"json", 0, NULL, &json}, {"probe", 0, NULL, &probe}, {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_node *n;
@@ -707,7 +707,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		fputs("],\"version_vector_text\":", stdout);
 		out_json_cstr(stdout, vvs);
 		fputs(",\"peers\":", stdout);
-		cli_peers_status(c, n, true);
+		cli_peers_status(c, n, true, probe);
 		fputs("}\n", stdout);
 		goto out;
 	}
@@ -735,7 +735,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	printf("as text: %s\n", *vvs ? vvs : "(empty)");
-	cli_peers_status(c, n, false);
+	cli_peers_status(c, n, false, probe);
 out:
 	free(vvs);
 	hm_vv_release(&vv);
@@ -1038,7 +1038,10 @@ const command hm_commands[] = {
      "Print a hash of the current state: equal on replicas holding the same change sets.\n"
      "--scope limits it to the records of region PATH.\n"},
     {"status", cmd_status, "node id, role, region, counts, version vector",
-     "usage: hamlet [-d DIR] status [--json]\n"},
+     "usage: hamlet [-d DIR] status [--probe] [--json]\n\n"
+     "Node id, role, region, records, keys, change sets, conflicts, the version vector, and each\n"
+     "peer's last success and failure and the change sets waiting to be sent. --probe contacts\n"
+     "each peer (3 s at most) and asks how many change sets wait each way, moving nothing.\n"},
     {"log", cmd_log, "list the change sets held",
      "usage: hamlet [-d DIR] log [--since VERSION_VECTOR] [--json]\n"},
     {"blame", cmd_blame, "who set each field of a record, and what lost",

@@ -239,7 +239,23 @@ static long waiting_to_send(cli *c, hm_node *n, const peer *p)
 	return result;
 }
 
-void cli_peers_status(cli *c, hm_node *n, bool json)
+/* Contact p and ask how many change sets wait each way; *why on failure. */
+static hm_err probe_peer(hm_node *n, const peer *p, uint64_t *to_send, uint64_t *to_receive,
+                         const char **why)
+{
+	hm_transport t;
+	hm_sync_opts o = {.timeout_ms = 3000};
+	hm_err err;
+
+	if ((err = hm_net_connect(p->url, &t, why)))
+		return err;
+	if ((err = hm_sync_probe(n, &t, &o, to_send, to_receive, NULL)))
+		*why = hm_sync_errmsg();
+	t.close(t.ctx);
+	return err;
+}
+
+void cli_peers_status(cli *c, hm_node *n, bool json, bool probe)
 {
 	peers ps;
 
@@ -260,6 +276,19 @@ void cli_peers_status(cli *c, hm_node *n, bool json)
 			    p->last_ok, p->last_err, p->failures, p->sent, p->received,
 			    waiting_to_send(c, n, p));
 			out_json_cstr(stdout, p->reason);
+			if (probe) {
+				uint64_t out = 0, in = 0;
+				const char *why = NULL;
+				if (probe_peer(n, p, &out, &in, &why)) {
+					fputs(",\"probe\":{\"error\":", stdout);
+					out_json_cstr(stdout, why ? why : "unreachable");
+					fputs("}", stdout);
+				} else {
+					printf(",\"probe\":{\"to_send\":%" PRIu64
+					       ",\"to_receive\":%" PRIu64 "}",
+					       out, in);
+				}
+			}
 			fputs("}", stdout);
 		}
 		fputs("]", stdout);
@@ -280,6 +309,16 @@ void cli_peers_status(cli *c, hm_node *n, bool json)
 			printf("; %u failure%s, last %s: %s", p->failures,
 			       p->failures == 1 ? "" : "s", er, p->reason);
 		putchar('\n');
+		if (probe) {
+			uint64_t out = 0, in = 0;
+			const char *why = NULL;
+			if (probe_peer(n, p, &out, &in, &why))
+				printf("               now: unreachable: %s\n", why ? why : "?");
+			else
+				printf("               now: %" PRIu64 " waiting to send, %" PRIu64
+				       " waiting to receive\n",
+				       out, in);
+		}
 	}
 }
 

@@ -703,6 +703,24 @@ static hm_err server_pull(hm_server *s, session *x, const parsed *p, uint8_t **o
 	return sealed_reply(x, &b, out, ol);
 }
 
+/* ["count", vv]: how many change sets beyond vv the client may receive, without sending them. */
+static hm_err server_count(hm_server *s, session *x, const parsed *p, uint8_t **out, size_t *ol)
+{
+	hm_vv since;
+	uint64_t n;
+	body b;
+
+	if (p->n != 2 || parse_vv(&p->a[1], &since))
+		return sealed_error(x, "malformed count", out, ol);
+	n = count_visible(s->node, &since, x->peer.region);
+	hm_vv_release(&since);
+	body_init(&b);
+	msgpack_pack_array(&b.pk, 2);
+	pack_str(&b.pk, "count");
+	msgpack_pack_uint64(&b.pk, n);
+	return sealed_reply(x, &b, out, ol);
+}
+
 hm_err hm_server_handle(hm_server *s, const uint8_t *m, size_t n, uint8_t **out, size_t *ol)
 {
 	session *x;
@@ -740,6 +758,8 @@ hm_err hm_server_handle(hm_server *s, const uint8_t *m, size_t n, uint8_t **out,
 		err = server_push(s, x, &p, out, ol);
 	else if (is_verb(&p, "pull"))
 		err = server_pull(s, x, &p, out, ol);
+	else if (is_verb(&p, "count"))
+		err = server_count(s, x, &p, out, ol);
 	else if (is_verb(&p, "bye")) {
 		body b;
 		body_init(&b);
@@ -1135,6 +1155,48 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 		goto out;
 	client_bye(&c);
 out:
+	hm_vv_release(&peer_vv);
+	channel_wipe(&c.ch);
+	return err;
+}
+
+hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, uint64_t *to_send,
+                     uint64_t *to_receive, hm_sync_stats *st)
+{
+	hm_sync_opts o = opts ? *opts : (hm_sync_opts){0};
+	hm_sync_stats local;
+	client c = {
+	    node, t, {{0}}, o.timeout_ms ? o.timeout_ms : TIMEOUT_DEFAULT, st ? st : &local};
+	hm_vv peer_vv = {0}, mine = {0};
+	hm_node_info info;
+	body b;
+	parsed p;
+	uint8_t *plain = NULL;
+	size_t pn = 0;
+	hm_err err;
+
+	memset(c.st, 0, sizeof(*c.st));
+	hm_node_ident(node, &info);
+	if (!info.trust || !info.enrolled)
+		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
+	snprintf(c.region, sizeof(c.region), "%s", info.region);
+	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)))
+		goto out;
+	*to_send = count_visible(node, &peer_vv, c.st->peer.region);
+	if ((err = hm_node_version_vector(node, &mine)))
+		goto out;
+	body_init(&b);
+	msgpack_pack_array(&b.pk, 2);
+	pack_str(&b.pk, "count");
+	pack_vv(&b.pk, &mine);
+	if (!(err = call(&c, &b, &p, &plain, &pn)) &&
+	    (!is_verb(&p, "count") || p.n != 2 || !get_uint(&p.a[1], to_receive)))
+		err = hm_sync_fail(HM_ERR_CORRUPT, "a malformed count from the peer");
+	call_done(&p, plain, pn);
+	if (!err)
+		client_bye(&c);
+out:
+	hm_vv_release(&mine);
 	hm_vv_release(&peer_vv);
 	channel_wipe(&c.ch);
 	return err;

@@ -100,6 +100,12 @@ typedef struct hm_sync_opts {
 hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts,
                    hm_sync_stats *st) HM_MUST_CHECK;
 
+/* Ask a peer, without moving anything, how many change sets wait each way: what we hold that it
+ * may hold and lacks (*to_send), and what it holds that we may hold and lack (*to_receive).
+ * Errors: those of hm_sync_run. */
+hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, uint64_t *to_send,
+                     uint64_t *to_receive, hm_sync_stats *st) HM_MUST_CHECK;
+
 /* The server side: sessions of many clients at once, one request at a time. */
 typedef struct hm_server hm_server;
 hm_err hm_server_new(hm_node *node, hm_server **out) HM_MUST_CHECK;

@@ -148,6 +148,23 @@ for v in $VILLAGES; do
 	[ "$q" = 63 ] && ok || fail "$v-masks quantity $q, want 100 - 7 - 30 = 63"
 done
 
+# status --probe asks a peer, moving nothing, how many change sets wait each way: none once
+# settled; one each way after a write on each side
+for v in $VILLAGES; do
+	t=${TOWNSHIP[$v]}
+	must -d $v peer add hub "$(url_of $t)"
+	must -d $v status --probe --json
+	[ "$(json_get "$OUT" '[(p["probe"]["to_send"], p["probe"]["to_receive"]) for p in d["peers"]]')" = "[(0, 0)]" ] &&
+		ok || fail "$v: settled, yet status --probe says: $(cat "$OUT")"
+done
+must -d elm put person elm-probe name="Probe"
+must -d E put person elm-probe2 name="Probe 2" village=lin/east/elm
+must -d elm status --probe --json
+[ "$(json_get "$OUT" '[(p["probe"]["to_send"], p["probe"]["to_receive"]) for p in d["peers"]]')" = "[(1, 1)]" ] &&
+	ok || fail "elm: after a write each side, status --probe says: $(cat "$OUT")"
+must -d elm list person --json
+json_get "$OUT" '[r["id"] for r in d]' | grep -q "elm-probe2" && fail "the probe moved a change set" || ok
+
 for n in $NODES; do
 	alive "$n" && ok || fail "daemon $n died: $(tail -3 "$T/$n.log")"
 	stop_daemon "$n"
