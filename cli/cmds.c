@@ -113,12 +113,6 @@ static const command *find_cmd(const char *name)
 	return NULL;
 }
 
-static int node_error(cli *c, hm_node *n, hm_err err)
-{
-	const char *why = hm_node_errmsg(n);
-	return cli_fail(c, EXIT_FAIL, "%s", *why ? why : hm_strerror(err));
-}
-
 /* ---- init ---- */
 
 /* mkdir -p for the node directory, so the key file can go in before the store. */
@@ -302,7 +296,7 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 			                eq + 1);
 		err = hm_write_set(w, coll, id, arg, &v);
 	}
-	return err ? node_error(c, n, err) : EXIT_OK;
+	return err ? cli_node_fail(c, n, err) : EXIT_OK;
 }
 
 /* Commit w (consumed) and say which change set it became. */
@@ -314,7 +308,7 @@ static int commit_write(cli *c, hm_node *n, hm_write *w, bool json, const char *
 	hm_err err = hm_write_commit(w, &info);
 
 	if (err)
-		return node_error(c, n, err);
+		return cli_node_fail(c, n, err);
 	snprintf(what, sizeof(what), "%s %s/%s", verb, coll, id);
 	return print_changeset(&info, json, what);
 }
@@ -337,7 +331,7 @@ static int cmd_put(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_write_begin(n, &w))) {
-		rc = node_error(c, n, err);
+		rc = cli_node_fail(c, n, err);
 		goto out;
 	}
 	for (int i = 2; i < npos; i++)
@@ -366,7 +360,7 @@ static int cmd_del(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_write_begin(n, &w)) || (err = hm_write_del(w, pos[0], pos[1]))) {
-		rc = node_error(c, n, err);
+		rc = cli_node_fail(c, n, err);
 		goto out;
 	}
 	rc = commit_write(c, n, w, json, "deleted", pos[0], pos[1]);
@@ -394,7 +388,7 @@ static int cmd_get(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
-		rc = node_error(c, n, err);
+		rc = cli_node_fail(c, n, err);
 	} else {
 		out_record(stdout, r, json);
 		if (json)
@@ -477,7 +471,7 @@ static int cmd_list(cli *c, int argc, char **argv)
 	err = hm_node_list(n, pos[0], list_one, &l);
 	if (l.json)
 		fputs("]\n", stdout);
-	rc = err ? node_error(c, n, err) : EXIT_OK;
+	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
 	if (!err && !l.json && cli_is_tty(stdout))
 		printf("(%zu record%s)\n", l.count, l.count == 1 ? "" : "s");
 	hm_node_close(n);
@@ -615,7 +609,7 @@ static int cmd_digest(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_digest(n, scope, &h))) {
-		rc = node_error(c, n, err);
+		rc = cli_node_fail(c, n, err);
 	} else if (json) {
 		fputs("{\"digest\":\"", stdout);
 		out_hex(stdout, h.b, HM_HASH_BYTES);
@@ -665,12 +659,12 @@ static int cmd_status(cli *c, int argc, char **argv)
 		return rc;
 	if ((err = hm_node_info_get(n, &info)) || (err = hm_node_version_vector(n, &vv)) ||
 	    (err = hm_vv_format(&vv, &vvs))) {
-		rc = node_error(c, n, err);
+		rc = cli_node_fail(c, n, err);
 		goto out;
 	}
 	for (size_t i = 0; i < ncoll && i < 16; i++)
 		if ((err = hm_node_list(n, colls[i].name, count_one, &counts[i]))) {
-			rc = node_error(c, n, err);
+			rc = cli_node_fail(c, n, err);
 			goto out;
 		}
 	if (json) {
@@ -799,7 +793,7 @@ static int cmd_log(cli *c, int argc, char **argv)
 	err = hm_node_changesets(n, since_s ? &since : NULL, log_one, &l);
 	if (l.json)
 		fputs("]\n", stdout);
-	rc = err ? node_error(c, n, err) : EXIT_OK;
+	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
 	hm_vv_release(&since);
 	hm_node_close(n);
 	return rc;
@@ -869,7 +863,7 @@ static int cmd_blame(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
-		rc = node_error(c, n, err);
+		rc = cli_node_fail(c, n, err);
 		goto out;
 	}
 	if (json)
@@ -904,7 +898,7 @@ static int cmd_blame(cli *c, int argc, char **argv)
 	if (json)
 		fputs("]}\n", stdout);
 	if (err)
-		rc = node_error(c, n, err);
+		rc = cli_node_fail(c, n, err);
 out:
 	hm_record_free(r);
 	hm_node_close(n);
@@ -934,7 +928,7 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 		fputs("]\n", stdout);
 	else if (!err && x.count == 0)
 		printf("no conflicts\n");
-	rc = err ? node_error(c, n, err) : EXIT_OK;
+	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
 	hm_node_close(n);
 	return rc;
 }
@@ -963,7 +957,7 @@ static int cmd_check(cli *c, int argc, char **argv)
 	} else if (!err) {
 		printf("ok: the oplog and the version vector agree\n");
 	}
-	rc = err ? (json ? EXIT_FAIL : node_error(c, n, err)) : EXIT_OK;
+	rc = err ? (json ? EXIT_FAIL : cli_node_fail(c, n, err)) : EXIT_OK;
 	hm_node_close(n);
 	return rc;
 }

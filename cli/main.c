@@ -22,6 +22,12 @@ int cli_fail(cli *c, int code, const char *fmt, ...)
 	return code;
 }
 
+int cli_node_fail(cli *c, hm_node *n, hm_err err)
+{
+	const char *why = hm_node_errmsg(n);
+	return cli_fail(c, EXIT_FAIL, "%s", *why ? why : hm_strerror(err));
+}
+
 bool cli_is_tty(FILE *f)
 {
 	return isatty(fileno(f));

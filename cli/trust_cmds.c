@@ -56,12 +56,6 @@ static int write_file(cli *c, const char *path, const void *p, size_t n, bool fo
 	return EXIT_OK;
 }
 
-static int node_fail(cli *c, hm_node *n, hm_err err)
-{
-	const char *why = hm_node_errmsg(n);
-	return cli_fail(c, EXIT_FAIL, "%s", *why ? why : hm_strerror(err));
-}
-
 static void print_info(const hm_enroll_info *i, bool json)
 {
 	if (json) {
@@ -101,7 +95,7 @@ static int enroll_request(cli *c, const char *out, bool force)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_enroll_request(n, &req, &len)))
-		rc = node_fail(c, n, err);
+		rc = cli_node_fail(c, n, err);
 	else if (!(rc = write_file(c, out, req, len, force)))
 		printf("wrote the enrollment request to %s: carry it to the county (or your "
 		       "township) to be signed\n",
@@ -128,7 +122,7 @@ static int enroll_sign(cli *c, const char *req_path, const char *out, uint32_t d
 		return rc;
 	}
 	if ((err = hm_enroll_sign(n, req, len, days, may_enroll, &ans, &alen, &info)))
-		rc = node_fail(c, n, err);
+		rc = cli_node_fail(c, n, err);
 	else if (!(rc = write_file(c, out, ans, alen, force))) {
 		print_info(&info, json);
 		if (!json)
@@ -160,7 +154,7 @@ static int enroll_accept(cli *c, const char *path, const char *root_hex, bool js
 		return rc;
 	}
 	if ((err = hm_enroll_accept(n, ans, len, root_hex ? &pin : NULL, &info))) {
-		rc = node_fail(c, n, err);
+		rc = cli_node_fail(c, n, err);
 	} else {
 		print_info(&info, json);
 		if (!json && !root_hex)
@@ -273,7 +267,7 @@ int cmd_revoke(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_revoke(n, &id, after, reason, &info))) {
-		rc = node_fail(c, n, err);
+		rc = cli_node_fail(c, n, err);
 	} else if (json) {
 		printf("{\"node_id\":\"%s\",\"after_seq\":%" PRIu64 ",\"seq\":%" PRIu64 "}\n",
 		       node_s, after, info.seq);
@@ -459,7 +453,7 @@ int cmd_audit(cli *c, int argc, char **argv)
 	if (sign && f)
 		fclose(f);
 	if (err) {
-		rc = node_fail(c, n, err);
+		rc = cli_node_fail(c, n, err);
 	} else if (sign) {
 		hm_node_info info;
 		hm_hash h;
