@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -28,7 +29,10 @@ typedef struct peer {
 	uint64_t last_ok, last_err, next_try;
 	unsigned failures;
 	pid_t child;              /* serve: the sync running now, 0 if none */
-	int child_out, child_err; /* its stdout (the --json summary) and stderr */
+	int child_out, child_err; /* its stdout (the --json summary) and stderr, non-blocking */
+	char out[2048];           /* what it printed on stdout so far */
+	size_t out_len;
+	char err_tail[512]; /* the last line it printed on stderr */
 	size_t sent, received;
 	char reason[200];
 } peer;
@@ -583,15 +587,32 @@ static uint64_t backoff_ms(unsigned failures)
 }
 
 /* Read what a child wrote to fd, at most cap-1 bytes, NUL-terminated. */
-static void drain(int fd, char *buf, size_t cap)
+/* Take what a sync child has written so far, without waiting: its summary (stdout) is kept;
+ * its log lines (stderr) go on to our log, the last one kept as the reason of a failure. A
+ * child's pipes must never fill, or it would block writing and never exit. */
+static void pump(peer *p)
 {
-	size_t got = 0;
+	char buf[4096];
 	ssize_t r;
 
-	while (got + 1 < cap && (r = read(fd, buf + got, cap - 1 - got)) > 0)
-		got += (size_t)r;
-	buf[got] = 0;
-	close(fd);
+	while ((r = read(p->child_out, buf, sizeof(buf))) > 0) {
+		size_t room = sizeof(p->out) - 1 - p->out_len,
+		       n = (size_t)r < room ? (size_t)r : room;
+		memcpy(p->out + p->out_len, buf, n);
+		p->out_len += n;
+		p->out[p->out_len] = 0;
+	}
+	while ((r = read(p->child_err, buf, sizeof(buf) - 1)) > 0) {
+		char *last, *end;
+		buf[r] = 0;
+		fputs(buf, stderr);
+		end = buf + r;
+		while (end > buf && end[-1] == '\n')
+			*--end = 0;
+		last = strrchr(buf, '\n');
+		snprintf(p->err_tail, sizeof(p->err_tail), "%.*s", (int)sizeof(p->err_tail) - 1,
+		         last ? last + 1 : buf);
+	}
 }
 
 static size_t json_count(const char *json, const char *key)
@@ -637,17 +658,21 @@ static void start_sync(daemon_ctx *d, peer *p)
 	if (write(in[1], d->pass, strlen(d->pass)) < 0 || write(in[1], "\n", 1) < 0)
 		logline("warning", "could not hand the passphrase to the sync with %s", p->name);
 	close(in[1]);
+	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+	fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK);
 	p->child = pid, p->child_out = out[0], p->child_err = err[0];
+	p->out_len = 0, p->out[0] = 0, p->err_tail[0] = 0;
 }
 
 /* A sync child is done: record what it did. */
 static void finish_sync(daemon_ctx *d, peer *p, int status)
 {
-	char out[2048], errtext[512];
+	const char *out = p->out;
+	char *errtext = p->err_tail;
 	uint64_t now = now_ms();
 
-	drain(p->child_out, out, sizeof(out));
-	drain(p->child_err, errtext, sizeof(errtext));
+	pump(p); /* the child has exited: the rest is there */
+	close(p->child_out), close(p->child_err);
 	p->child = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char *nl, *why = errtext;
@@ -699,6 +724,7 @@ static void tick(void *arg)
 		int status;
 
 		if (p->child) {
+			pump(p);
 			if (waitpid(p->child, &status, WNOHANG) == p->child)
 				finish_sync(d, p, status);
 			continue;
