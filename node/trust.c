@@ -568,6 +568,40 @@ static hm_err withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_
 	return hm_head_set(n, txn, &head, fork_seq);
 }
 
+/* The streams of writer this node knows: certificates stored under an id that is not the
+ * writer's own. *out owned (free). */
+static hm_err writer_streams(hm_node *n, MDB_txn *txn, const hm_node_id *writer, hm_node_id **out,
+                             size_t *count)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL, *count = 0;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CERTS], &cur)))
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_cert c;
+		if (k.mv_size != HM_NODE_ID_BYTES ||
+		    !memcmp(k.mv_data, writer->b, HM_NODE_ID_BYTES) ||
+		    hm_cert_decode(&c, v.mv_data, v.mv_size) || !hm_node_id_equal(&c.node, writer))
+			continue;
+		if (*count == cap) {
+			hm_node_id *p = realloc(*out, (cap = cap ? cap * 2 : 8) * sizeof(*p));
+			if (!p) {
+				mdb_cursor_close(cur);
+				return HM_ERR_NOMEM;
+			}
+			*out = p;
+		}
+		memcpy((*out)[(*count)++].b, k.mv_data, HM_NODE_ID_BYTES);
+	}
+	mdb_cursor_close(cur);
+	return HM_OK;
+}
+
 static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *fields)
 {
 	char hex[2 * HM_NODE_ID_BYTES + 1], reason[HM_STR_MAX + 1];
@@ -589,26 +623,41 @@ static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *f
 	if ((err = hm_store_put(n, txn, HM_DB_REVOKED, node.b, HM_NODE_ID_BYTES, val, 8 + rn)) ||
 	    (err = withdraw(n, txn, &node, after_seq, &rebuild)))
 		return err;
-	/* The node's streams for other regions, each with the seq the county vouched for. */
+	/* The node's streams for other regions: each listed one from the seq the county vouched
+	 * for, and any other this node knows from 0 (the county did not vouch for it, and every
+	 * replica must take the same of it: nothing). */
 	{
 		char list[HM_STR_MAX + 1];
 		hm_vv streams = {0};
+		hm_node_id *known = NULL;
+		size_t nknown = 0;
 		bool more = false;
 		if (op_field_str(fields, "streams", list, sizeof(list)) &&
-		    hm_vv_parse(list, &streams) == HM_OK) {
-			for (size_t i = 0; i < streams.n && !err; i++) {
-				hm_be64_put(val, streams.v[i].seq);
-				if (!(err =
-				          hm_store_put(n, txn, HM_DB_REVOKED, streams.v[i].origin.b,
-				                       HM_NODE_ID_BYTES, val, 8 + rn)))
-					err = withdraw(n, txn, &streams.v[i].origin,
-					               streams.v[i].seq, &more);
-				rebuild |= more;
-			}
-			hm_vv_release(&streams);
-			if (err)
-				return err;
+		    hm_vv_parse(list, &streams) != HM_OK)
+			streams.n = 0;
+		for (size_t i = 0; i < streams.n && !err; i++) {
+			hm_be64_put(val, streams.v[i].seq);
+			if (!(err = hm_store_put(n, txn, HM_DB_REVOKED, streams.v[i].origin.b,
+			                         HM_NODE_ID_BYTES, val, 8 + rn)))
+				err =
+				    withdraw(n, txn, &streams.v[i].origin, streams.v[i].seq, &more);
+			rebuild |= more;
 		}
+		if (!err)
+			err = writer_streams(n, txn, &node, &known, &nknown);
+		for (size_t i = 0; i < nknown && !err; i++) {
+			bool listed = false;
+			for (size_t j = 0; j < streams.n && !listed; j++)
+				listed = hm_node_id_equal(&streams.v[j].origin, &known[i]);
+			if (listed)
+				continue;
+			err = withdraw(n, txn, &known[i], 0, &more);
+			rebuild |= more;
+		}
+		free(known);
+		hm_vv_release(&streams);
+		if (err)
+			return err;
 	}
 	hm_logf(&n->log, HM_LOG_WARN, "node %s revoked after seq %llu: %s", hex,
 	        (unsigned long long)after_seq, reason);

@@ -251,6 +251,46 @@ static void test_county_reads_township_after_revocation(void **state)
 	tt_mesh_release(&m);
 }
 
+/* t1 wrote in its stream for v2 and v2 applied it, but the county never saw that stream, so its
+ * revocation of t1 cannot list it: v2 withdraws the whole stream, as the county would refuse it. */
+static void test_unlisted_stream_withdrawn(void **state)
+{
+	tt_mesh m;
+	test_envs te = {0}, ce = {0};
+	hm_write *w;
+	hm_value v;
+	char buf[32];
+	(void)state;
+
+	tt_mesh_init(&m, "revoke_unlisted");
+	assert_int_equal(hm_write_begin(m.t1.n, &w), HM_OK);
+	v = test_str("Hub Wrote");
+	assert_int_equal(hm_write_set(w, "person", "t1-in-v2", "name", &v), HM_OK);
+	v = test_str(TT_V2);
+	assert_int_equal(hm_write_set(w, "person", "t1-in-v2", "village", &v), HM_OK);
+	assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+	test_envs_collect(m.t1.n, NULL, &te);
+	assert_int_equal(te.n, 1);
+	assert_int_equal(test_apply1(m.v2.n, &te.v[0]), HM_APPLY_NEW);
+	assert_string_equal(test_get_str(m.v2.n, "person", "t1-in-v2", "name", buf, sizeof(buf)),
+	                    "Hub Wrote");
+
+	assert_int_equal(hm_node_revoke(m.c.n, &m.t1.ident.id, 0, "hub gone", NULL), HM_OK);
+	test_envs_last(m.c.n, &m.c.ident.id, &ce);
+	assert_int_equal(test_apply1(m.v2.n, &ce.v[0]), HM_APPLY_NEW);
+	assert_null(test_get_str(m.v2.n, "person", "t1-in-v2", "name", buf, sizeof(buf)));
+	assert_int_equal(hm_node_check(m.v2.n), HM_OK);
+	assert_int_equal(tt_refused(m.v2.n), 1);
+	tt_assert_refused_why(m.c.n, &te.v[0], "revocation");
+	{
+		hm_hash d2 = digest_of(m.v2.n), dc = digest_of(m.c.n);
+		assert_true(hm_hash_equal(&d2, &dc));
+	}
+	test_envs_release(&te);
+	test_envs_release(&ce);
+	tt_mesh_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +298,7 @@ int main(void)
 	    cmocka_unit_test(test_revoked_cannot_read_county_scope),
 	    cmocka_unit_test(test_revoked_cannot_read_township_scope),
 	    cmocka_unit_test(test_county_reads_township_after_revocation),
+	    cmocka_unit_test(test_unlisted_stream_withdrawn),
 	};
 
 	if (hm_crypto_init() != HM_OK)
