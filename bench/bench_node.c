@@ -13,10 +13,9 @@
  * repetitions; memory is the largest over them. Every run checks its own result (counts and
  * digests) and exits non-zero when a node refused or lost anything, never because of time.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _XOPEN_SOURCE 700
 
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +30,8 @@
 #include "node.h"
 #include "sync.h"
 
-#define FIELDS_PER_RECORD 8
+#include "bench_common.h"
+
 #define RECORDS_PER_BATCH 1000
 #define REGION            "county1/township1/village1"
 #define MAX_SIZES         8
@@ -76,21 +76,6 @@ static const char *const id_names[] = {"random", "ordered"};
 
 /* ---- small helpers ---- */
 
-static double now_secs(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* RssAnon of this process in KiB: private memory, without LMDB's file-backed map pages. */
 static long rss_anon_kb(void)
 {
@@ -131,19 +116,6 @@ static uint64_t dir_bytes(const char *dir)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512u : 0;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path) != 0 && errno != ENOENT;
-}
-
-/* rm -r: a node directory, a bundle or the whole data directory. */
-static void remove_tree(const char *path)
-{
-	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
-		fprintf(stderr, "bench_node: could not remove %s: %s\n", path, strerror(errno));
-}
-
 /* ---- records ---- */
 
 /* A record id: 20 characters either way, so only their order differs. Random ids scatter
@@ -159,47 +131,6 @@ static void record_id(id_kind kind, uint64_t i, uint64_t *rng, char out[32])
 		uint64_t ms = 1764400000000ull + i / 8; /* about 8 records per millisecond */
 		snprintf(out, 32, "%012" PRIx64 "%08" PRIx32, ms, (uint32_t)i);
 	}
-}
-
-static hm_value str_value(const char *s)
-{
-	hm_value v = {.kind = HM_V_STR};
-	v.u.s.p = s;
-	v.u.s.n = (uint32_t)strlen(s);
-	return v;
-}
-
-/* The 8 field operations of one person, with values of realistic sizes. */
-static hm_err write_person(hm_write *w, const char *id, uint64_t *rng)
-{
-	static const char *const origins[] = {"wuhan",   "shanghai", "guangzhou", "beijing",
-	                                      "chengdu", "xian",     "nanjing",   "hangzhou"};
-	static const char *const status[] = {"home_quarantine", "cleared", "under_observation",
-	                                     "referred"};
-	char name[48], phone[16], idnum[24], addr[64];
-	uint64_t r = splitmix(rng);
-	hm_value birth = {.kind = HM_V_INT};
-	hm_value v[FIELDS_PER_RECORD];
-	static const char *const fields[FIELDS_PER_RECORD] = {
-	    "name",       "phone",   "id_number",     "sex",
-	    "birth_year", "address", "travel_origin", "status"};
-	hm_err err;
-
-	snprintf(name, sizeof(name), "Person %" PRIu64 " Family%u", r % 1000000u,
-	         (unsigned)(r >> 20) % 500u);
-	snprintf(phone, sizeof(phone), "13%09" PRIu64, (r >> 8) % 1000000000u);
-	snprintf(idnum, sizeof(idnum), "42010%013" PRIu64,
-	         (uint64_t)(splitmix(rng) % 10000000000000ull));
-	snprintf(addr, sizeof(addr), "%u Riverside Road, Building %u, Unit %u",
-	         (unsigned)(r >> 32) % 400u, (unsigned)(r >> 40) % 30u, (unsigned)(r >> 48) % 12u);
-	birth.u.i = 1930 + (int64_t)((r >> 12) % 90u);
-	v[0] = str_value(name), v[1] = str_value(phone), v[2] = str_value(idnum);
-	v[3] = str_value((r & 1) ? "F" : "M"), v[4] = birth, v[5] = str_value(addr);
-	v[6] = str_value(origins[(r >> 4) % 8]), v[7] = str_value(status[(r >> 7) % 4]);
-	for (int f = 0; f < FIELDS_PER_RECORD; f++)
-		if ((err = hm_write_set(w, "person", id, fields[f], &v[f])))
-			return err;
-	return HM_OK;
 }
 
 static hm_err node_fresh(const char *dir, hm_node **out)
@@ -254,47 +185,6 @@ out:
 
 /* ---- apply: envelopes collected from a writer, applied in bundle-sized batches ---- */
 
-typedef struct envs {
-	uint8_t *data;
-	size_t used, cap;
-	size_t *off, *len;
-	size_t n, ncap;
-} envs;
-
-static int collect_one(void *ctx, const hm_changeset_view *cs)
-{
-	envs *e = ctx;
-
-	if (e->n == e->ncap) {
-		size_t cap = e->ncap ? e->ncap * 2 : 1024;
-		size_t *o = realloc(e->off, cap * sizeof(*o)), *l;
-		if (!o)
-			return 1;
-		e->off = o;
-		if (!(l = realloc(e->len, cap * sizeof(*l))))
-			return 1;
-		e->len = l, e->ncap = cap;
-	}
-	if (e->used + cs->envelope.n > e->cap) {
-		size_t cap = e->cap ? e->cap : 1 << 20;
-		uint8_t *p;
-		while (cap < e->used + cs->envelope.n)
-			cap *= 2;
-		if (!(p = realloc(e->data, cap)))
-			return 1;
-		e->data = p, e->cap = cap;
-	}
-	memcpy(e->data + e->used, cs->envelope.p, cs->envelope.n);
-	e->off[e->n] = e->used, e->len[e->n] = cs->envelope.n;
-	e->used += cs->envelope.n, e->n++;
-	return 0;
-}
-
-static void envs_release(envs *e)
-{
-	free(e->data), free(e->off), free(e->len);
-}
-
 static hm_err source_load(const char *src, envs *e, hm_hash *digest, hm_node **keep)
 {
 	hm_node *n = NULL;
@@ -306,17 +196,6 @@ static hm_err source_load(const char *src, envs *e, hm_hash *digest, hm_node **k
 		err = hm_node_digest(n, NULL, digest);
 	*keep = n;
 	return err;
-}
-
-/* Batches cut as hm_bundle_import cuts them: at most HM_BUNDLE_BATCH_COUNT envelopes and
- * HM_BUNDLE_BATCH_BYTES bytes each. */
-static size_t batch_end(const envs *e, size_t from)
-{
-	size_t to = from, bytes = 0;
-	while (to < e->n && to - from < HM_BUNDLE_BATCH_COUNT &&
-	       (to == from || bytes + e->len[to] <= HM_BUNDLE_BATCH_BYTES))
-		bytes += e->len[to++];
-	return to;
 }
 
 static int check_digest(hm_node *n, const hm_hash *want, result *r)
@@ -563,18 +442,6 @@ static int spawn(bench_kind b, id_kind ids, uint64_t size, const char *dir, resu
 	if (got != (ssize_t)sizeof(*out))
 		snprintf(out->note, sizeof(out->note), "child died (status %d)", status);
 	return got == (ssize_t)sizeof(*out) && out->ok ? 0 : -1;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Run one measurement reps times; the median time, the largest memory. */

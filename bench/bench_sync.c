@@ -29,12 +29,11 @@
  * township's and the village's own are equal and every record arrived, after the first sync and
  * after the conflicts; the idle sync moves no change set. Exit status 1 otherwise.
  */
-#define _GNU_SOURCE /* prctl, nftw */
+#define _GNU_SOURCE /* prctl */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -54,14 +53,15 @@
 #include "node.h"
 #include "sync.h"
 
-#define FIELDS_PER_RECORD 8
-#define PER_WRITE         1000 /* records per change set, as a bulk import writes them */
-#define COUNTY            "county1"
-#define TOWNSHIP          "county1/township1"
-#define VILLAGE           "county1/township1/village1"
-#define MAX_REPS          9
-#define MAX_SIZES         8
-#define SYNC_TIMEOUT_MS   300000
+#include "bench_common.h"
+
+#define PER_WRITE       1000 /* records per change set, as a bulk import writes them */
+#define COUNTY          "county1"
+#define TOWNSHIP        "county1/township1"
+#define VILLAGE         "county1/township1/village1"
+#define MAX_REPS        9
+#define MAX_SIZES       8
+#define SYNC_TIMEOUT_MS 300000
 
 typedef struct keys {
 	hm_identity ident;
@@ -112,21 +112,6 @@ typedef struct result {
 
 static const char *g_dir = "/tmp/hamlet-bench-sync";
 
-static double now_secs(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static void make_id(const idgen *g, size_t i, char out[32])
 {
 	if (g->random) {
@@ -160,18 +145,6 @@ static long maxrss_kb(void)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_maxrss;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path) != 0 && errno != ENOENT;
-}
-
-static void remove_tree(const char *path)
-{
-	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
-		fprintf(stderr, "bench_sync: could not remove %s: %s\n", path, strerror(errno));
 }
 
 static int fail(const char *what, hm_err err, hm_node *n)
@@ -226,47 +199,6 @@ static int free_port(void)
 		port = ntohs(a.sin_port);
 	close(s);
 	return port;
-}
-
-static hm_value str_value(const char *s)
-{
-	hm_value v = {.kind = HM_V_STR};
-	v.u.s.p = s;
-	v.u.s.n = (uint32_t)strlen(s);
-	return v;
-}
-
-/* The 8 field operations of one person, as bench_node and bench_trust write them. */
-static hm_err write_person(hm_write *w, const char *id, uint64_t *rng)
-{
-	static const char *const origins[] = {"wuhan",   "shanghai", "guangzhou", "beijing",
-	                                      "chengdu", "xian",     "nanjing",   "hangzhou"};
-	static const char *const status[] = {"home_quarantine", "cleared", "under_observation",
-	                                     "referred"};
-	static const char *const fields[FIELDS_PER_RECORD] = {
-	    "name",       "phone",   "id_number",     "sex",
-	    "birth_year", "address", "travel_origin", "status"};
-	char name[48], phone[16], idnum[24], addr[64];
-	uint64_t r = splitmix(rng);
-	hm_value birth = {.kind = HM_V_INT};
-	hm_value v[FIELDS_PER_RECORD];
-	hm_err err;
-
-	snprintf(name, sizeof(name), "Person %" PRIu64 " Family%u", r % 1000000u,
-	         (unsigned)(r >> 20) % 500u);
-	snprintf(phone, sizeof(phone), "13%09" PRIu64, (r >> 8) % 1000000000u);
-	snprintf(idnum, sizeof(idnum), "42010%013" PRIu64,
-	         (uint64_t)(splitmix(rng) % 10000000000000ull));
-	snprintf(addr, sizeof(addr), "%u Riverside Road, Building %u, Unit %u",
-	         (unsigned)(r >> 32) % 400u, (unsigned)(r >> 40) % 30u, (unsigned)(r >> 48) % 12u);
-	birth.u.i = 1930 + (int64_t)((r >> 12) % 90u);
-	v[0] = str_value(name), v[1] = str_value(phone), v[2] = str_value(idnum);
-	v[3] = str_value((r & 1) ? "F" : "M"), v[4] = birth, v[5] = str_value(addr);
-	v[6] = str_value(origins[(r >> 4) % 8]), v[7] = str_value(status[(r >> 7) % 4]);
-	for (int f = 0; f < FIELDS_PER_RECORD; f++)
-		if ((err = hm_write_set(w, "person", id, fields[f], &v[f])))
-			return err;
-	return HM_OK;
 }
 
 /* The bulk import: n records in change sets of PER_WRITE, each a durable commit. */
@@ -810,7 +742,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(const result *r, int n, size_t off)
+static double median_at(const result *r, int n, size_t off)
 {
 	double v[MAX_REPS];
 	for (int i = 0; i < n; i++)
@@ -830,7 +762,7 @@ static long max_long(const result *r, int n, int who, int anon)
 	return m;
 }
 
-#define MED(field) median(res, reps, offsetof(result, field))
+#define MED(field) median_at(res, reps, offsetof(result, field))
 
 static void report(size_t n, size_t edits, const result *res, int reps)
 {
