@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "scratch.h"
 
 const hm_pwhash_params test_fast_params = {HM_PWHASH_OPSLIMIT_MIN, HM_PWHASH_MEMLIMIT_MIN};
 
@@ -24,37 +24,9 @@ void test_identity(hm_identity *ident, uint8_t tag)
 	assert_int_equal(hm_identity_init_seed(ident, seed), HM_OK);
 }
 
-static void mkdir_p(const char *dir)
-{
-	char buf[1024];
-	size_t n = strlen(dir);
-
-	assert_true(n < sizeof(buf));
-	memcpy(buf, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		char c = buf[i];
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			fail_msg("mkdir %s: %s", buf, strerror(errno));
-		buf[i] = c;
-	}
-}
-
 void test_tmp_path(char *out, size_t cap, const char *name)
 {
-	const char *dir = getenv("HAMLET_TEST_TMP");
-	char fallback[64];
-
-	if (!dir || !*dir) {
-		snprintf(fallback, sizeof(fallback), "/tmp/hamlet-test-crypto-%ld", (long)getpid());
-		dir = fallback;
-	}
-	mkdir_p(dir);
-	assert_true(snprintf(out, cap, "%s/%s", dir, name) < (int)cap);
-	if (unlink(out) != 0 && errno != ENOENT)
-		rmdir(out);
+	test_scratch_path(out, cap, "crypto", name);
 }
 
 void test_data_path(char *out, size_t cap, const char *name)
