@@ -186,6 +186,8 @@ static const hm_collection_def *op_collection(const msgpack_object *o)
 	return hm_schema_collection_n(o->via.str.ptr, o->via.str.size);
 }
 
+static const hm_field_def any_text = {"", HM_T_STR, HM_MERGE_LWW, false, 0, NULL};
+
 static hm_err op_check_fields(const hm_collection_def *c, const msgpack_object *m, const char **why)
 {
 	if (m->type != MSGPACK_OBJECT_MAP || m->via.map.size == 0 ||
@@ -199,10 +201,18 @@ static hm_err op_check_fields(const hm_collection_def *c, const msgpack_object *
 
 		if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size > HM_NAME_MAX)
 			BAD(HM_ERR_CORRUPT, "a field name is not text");
-		if (!(f = hm_schema_field_n(c, kv->key.via.str.ptr, kv->key.via.str.size)))
-			BAD(HM_ERR_SCHEMA, "an operation names a field the schema does not know");
 		if (hm_mp_to_value(&kv->val, &v))
 			BAD(HM_ERR_TYPE, "a field value has an unsupported type");
+		if (!(f = hm_schema_field_n(c, kv->key.via.str.ptr, kv->key.via.str.size))) {
+			/* A field a newer schema added: kept, merged as lww, passed on. */
+			if (!hm_field_name_valid(kv->key.via.str.ptr, kv->key.via.str.size))
+				BAD(HM_ERR_CORRUPT,
+				    "a field name is empty or has control characters");
+			if (v.kind == HM_V_STR &&
+			    (v.u.s.n > HM_STR_MAX || hm_value_check(&any_text, &v, &reason)))
+				BAD(HM_ERR_TYPE, "a field value is not text of at most 4096 bytes");
+			continue;
+		}
 		if (f->merge == HM_MERGE_COUNTER) {
 			if (v.kind != HM_V_INT)
 				BAD(HM_ERR_TYPE, "a counter delta is not an integer");

@@ -14,6 +14,12 @@
  *   lww field   s < tombstone: the write lost to a delete. Otherwise the greater of s and the
  *               held stamp wins; equal stamps only come from one change set, whose later op wins.
  *   counter     the delta is added, always.
+ *   max         the greater value wins (values of one kind: numbers, or text such as dates, by
+ *               bytes); equal values, the greater stamp. A max field outlives deletes as a
+ *               counter does: a delete clearing it could drop a value a later write had lost
+ *               to, and the result would depend on arrival order.
+ *   unknown     a field this version's schema does not name (added by a newer one) merges as
+ *               lww and is kept and passed on.
  *   delete D    the tombstone becomes max(tombstone, D); lww fields with stamp <= D are cleared,
  *               except the region field, which says where the record (and its tombstone) lives
  *               and merges as plain lww.
@@ -128,7 +134,7 @@ hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec 
 			return HM_ERR_CORRUPT;
 		f->name = kv->key.via.str.ptr;
 		f->name_len = kv->key.via.str.size;
-		f->counter = false;
+		f->counter = f->max = false;
 		if (hm_mp_to_value(&e[0], &f->value) ||
 		    !stamp_decode(&e[1], &e[2], &e[3], &f->stamp))
 			return HM_ERR_CORRUPT;
@@ -405,7 +411,7 @@ typedef struct op_ref {
 	const char *coll, *id;
 	size_t cn, idn;
 	hm_stamp s;
-	bool counters; /* the collection has counter fields */
+	bool special; /* the collection has counter or max fields */
 } op_ref;
 
 static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
@@ -461,6 +467,49 @@ static void put_counter(hm_rec *r, const hm_rfield *in)
 		held->stamp = in->stamp;
 }
 
+/* <0, 0, >0 as a is less than, equal to, greater than b for a max field. Values of different kinds
+ * (only a malformed write makes them) order by kind, so the rule stays total. */
+static int max_cmp(const hm_value *a, const hm_value *b)
+{
+	size_t n;
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	switch (a->kind) {
+	case HM_V_INT:
+		return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+	case HM_V_FLOAT:
+		return a->u.f < b->u.f ? -1 : a->u.f > b->u.f;
+	case HM_V_STR:
+		n = a->u.s.n < b->u.s.n ? a->u.s.n : b->u.s.n;
+		if ((c = memcmp(a->u.s.p, b->u.s.p, n)))
+			return c;
+		return a->u.s.n < b->u.s.n ? -1 : a->u.s.n > b->u.s.n;
+	case HM_V_BOOL:
+		return (int)a->u.b - (int)b->u.b;
+	case HM_V_NIL:
+		return 0;
+	}
+	return 0;
+}
+
+static void put_max(hm_rec *r, const hm_rfield *in)
+{
+	bool found;
+	size_t at = rec_pos(r, in->name, in->name_len, &found);
+	hm_rfield *held = &r->f[at];
+	int c;
+
+	if (!found) {
+		rec_insert(r, at, in);
+		return;
+	}
+	c = max_cmp(&in->value, &held->value);
+	if (c > 0 || (c == 0 && hm_stamp_cmp(&in->stamp, &held->stamp) > 0))
+		*held = *in;
+}
+
 static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object *fields,
                         bool existed)
 {
@@ -494,21 +543,23 @@ static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object 
 		const hm_field_def *def;
 		hm_rfield in = {0};
 
-		/* hm_envelope_open_body checked all of this; only counters need their definition */
+		/* hm_envelope_open_body checked all of this; only counter and max fields need their
+		 * definition */
 		if (kv->key.type != MSGPACK_OBJECT_STR || hm_mp_to_value(&kv->val, &in.value))
 			return HM_ERR_CORRUPT;
 		in.name = kv->key.via.str.ptr;
 		in.name_len = kv->key.via.str.size;
 		in.stamp = op->s;
-		if (op->counters) {
-			if (!(def = hm_schema_field_n(op->c, in.name, in.name_len)))
-				return HM_ERR_CORRUPT;
+		if (op->special && (def = hm_schema_field_n(op->c, in.name, in.name_len))) {
 			in.counter = def->merge == HM_MERGE_COUNTER;
+			in.max = def->merge == HM_MERGE_MAX;
 		}
 		if (r->nf >= HM_FIELDS_MAX && !hm_rec_find(r, in.name, in.name_len))
 			return HM_ERR_TOO_BIG;
 		if (in.counter)
 			put_counter(r, &in);
+		else if (in.max)
+			put_max(r, &in);
 		else
 			put_lww(m, op, &in);
 	}
@@ -527,7 +578,7 @@ static void merge_del(hm_merge_ctx *m, const op_ref *op)
 		hm_rfield *f = &r->f[i];
 		bool region = f->name_len == strlen(op->c->region_field) &&
 		              memcmp(f->name, op->c->region_field, f->name_len) == 0;
-		if (f->counter || region || hm_stamp_cmp(&f->stamp, &op->s) > 0) {
+		if (f->counter || f->max || region || hm_stamp_cmp(&f->stamp, &op->s) > 0) {
 			r->f[kept++] = *f;
 			continue;
 		}
@@ -568,10 +619,10 @@ static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op,
 	return HM_OK;
 }
 
-static bool has_counter(const hm_collection_def *c)
+static bool has_special(const hm_collection_def *c)
 {
 	for (size_t i = 0; i < c->nfields; i++)
-		if (c->fields[i].merge == HM_MERGE_COUNTER)
+		if (c->fields[i].merge != HM_MERGE_LWW)
 			return true;
 	return false;
 }
@@ -607,12 +658,13 @@ static hm_err merge_one(hm_node *n, MDB_txn *txn, const hm_envelope *env, const 
 	if (existed && hm_rec_decode(cur.mv_data, cur.mv_size, &m->zone, &m->cur))
 		return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%.*s is corrupt",
 		                    op.c->name, (int)op.idn, op.id);
-	op.counters = has_counter(op.c);
-	if (op.counters) {
+	op.special = has_special(op.c);
+	if (op.special) {
 		for (size_t i = 0; i < m->cur.nf; i++) {
 			const hm_field_def *def =
 			    hm_schema_field_n(op.c, m->cur.f[i].name, m->cur.f[i].name_len);
 			m->cur.f[i].counter = def && def->merge == HM_MERGE_COUNTER;
+			m->cur.f[i].max = def && def->merge == HM_MERGE_MAX;
 		}
 	}
 

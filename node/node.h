@@ -97,15 +97,25 @@ typedef struct hm_value {
 
 /* ---- Schema (static, schema.c) ---- */
 typedef enum hm_merge {
-	HM_MERGE_LWW = 1,
-	HM_MERGE_COUNTER,
+	HM_MERGE_LWW = 1, /* the write with the greatest stamp wins */
+	HM_MERGE_COUNTER, /* the sum of every delta */
+	HM_MERGE_MAX,     /* the greatest value wins (a date that may move later, never earlier);
+	                   * like a counter, it outlives a delete of its record */
 } hm_merge;
+
+/* Field flags. */
+enum {
+	HM_F_PII = 1u << 0,      /* personal: masked unless asked for, cleared by `purge` */
+	HM_F_IDENTITY = 1u << 1, /* a concurrent change is put to a person, not settled silently */
+};
 
 typedef struct hm_field_def {
 	const char *name;
 	hm_type type;
 	hm_merge merge;
-	bool required; /* must be set when the record is created */
+	bool required;    /* must be set when the record is created */
+	unsigned flags;   /* HM_F_* */
+	const char *help; /* allowed words or meaning, for --help and docs */
 } hm_field_def;
 
 typedef struct hm_collection_def {

@@ -182,7 +182,8 @@ typedef struct hm_rfield {
 	uint32_t name_len;
 	hm_value value;
 	hm_stamp stamp;
-	bool counter;
+	bool counter; /* merged by the schema's rule for it: from the definition, not stored */
+	bool max;
 } hm_rfield;
 
 typedef struct hm_rec {
@@ -251,6 +252,8 @@ const char *hm_rec_region(const hm_collection_def *c, const hm_rec *r, char *buf
 /* hm_schema_collection and hm_schema_field for a name that is not NUL-terminated (a msgpack
  * string): no copy. NULL when unknown. */
 const hm_collection_def *hm_schema_collection_n(const char *name, size_t len);
+/* A field name hamlet can carry: 1..HM_NAME_MAX bytes, no space, control character or '='. */
+bool hm_field_name_valid(const char *name, size_t len);
 const hm_field_def *hm_schema_field_n(const hm_collection_def *c, const char *name, size_t len);
 
 /* A write that may touch system collections (revocations, data keys): trust.c only. */

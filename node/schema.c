@@ -12,31 +12,178 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LWW(n, t)                                                                                  \
+#define F(n, t, m, req, fl, h)                                                                     \
 	{                                                                                          \
-		n, t, HM_MERGE_LWW, false                                                          \
+		.name = n, .type = t, .merge = m, .required = req, .flags = fl, .help = h          \
 	}
-#define REQ(n, t)                                                                                  \
-	{                                                                                          \
-		n, t, HM_MERGE_LWW, true                                                           \
-	}
-#define COUNTER(n)                                                                                 \
-	{                                                                                          \
-		n, HM_T_INT, HM_MERGE_COUNTER, false                                               \
-	}
-#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+#define LWW(n, t)        F(n, t, HM_MERGE_LWW, false, 0, NULL)
+#define REQ(n, t)        F(n, t, HM_MERGE_LWW, true, 0, NULL)
+#define WORDS(n, w)      F(n, HM_T_STR, HM_MERGE_LWW, false, 0, w)
+#define REQ_WORDS(n, w)  F(n, HM_T_STR, HM_MERGE_LWW, true, 0, w)
+#define PII(n)           F(n, HM_T_STR, HM_MERGE_LWW, false, HM_F_PII, NULL)
+#define IDENTITY(n, req) F(n, HM_T_STR, HM_MERGE_LWW, req, HM_F_PII | HM_F_IDENTITY, NULL)
+#define COUNTER(n)       F(n, HM_T_INT, HM_MERGE_COUNTER, false, 0, NULL)
+#define MAX(n, t)        F(n, t, HM_MERGE_MAX, false, 0, NULL)
+#define NFIELDS(a)       (sizeof(a) / sizeof((a)[0]))
 
+/* Words shared by several collections. */
+#define CATEGORY "returnee|close|second|case|other"
+
+/* A person's identity (name, ID number) is not settled silently when two stations change it at
+ * once: the loser is an open question in `hamlet conflicts` until someone writes the answer.
+ * id_hash is a keyed hash of the ID number, the same on every node, for finding one person
+ * registered twice without comparing ID numbers in clear. */
 static const hm_field_def person_fields[] = {
-    REQ("name", HM_T_STR),      LWW("village", HM_T_REGION),    LWW("phone", HM_T_STR),
-    LWW("id_number", HM_T_STR), LWW("sex", HM_T_STR),           LWW("birth_year", HM_T_INT),
-    LWW("address", HM_T_STR),   LWW("travel_origin", HM_T_STR), LWW("arrival_date", HM_T_DATE),
-    LWW("category", HM_T_STR),  LWW("status", HM_T_STR),
+    IDENTITY("name", true),
+    LWW("village", HM_T_REGION),
+    PII("phone"),
+    IDENTITY("id_number", false),
+    WORDS("sex", "male|female"),
+    LWW("birth_year", HM_T_INT),
+    PII("address"),
+    LWW("travel_origin", HM_T_STR),
+    LWW("arrival_date", HM_T_DATE),
+    WORDS("category", CATEGORY),
+    LWW("status", HM_T_STR),
+    LWW("code", HM_T_STR),
+    LWW("compound", HM_T_STR),
+    LWW("household", HM_T_STR),
+    LWW("id_hash", HM_T_STR),
+    LWW("purged", HM_T_DATE),
+};
+
+static const hm_field_def return_fields[] = {
+    REQ("person", HM_T_STR),
+    LWW("village", HM_T_REGION),
+    WORDS("from_area", "wuhan|hubei|other"),
+    LWW("departure_date", HM_T_DATE),
+    LWW("arrival_date", HM_T_DATE),
+    WORDS("transport", "train|bus|car|plane|ship|other"),
+    LWW("vehicle", HM_T_STR),
+    LWW("route", HM_T_STR),
+    LWW("activities", HM_T_STR),
+    WORDS("found_by", "door|checkpoint|tip|self"),
+};
+
+static const hm_field_def exposure_fields[] = {
+    REQ("source", HM_T_STR),
+    REQ("contact", HM_T_STR),
+    F("degree", HM_T_INT, HM_MERGE_LWW, true, 0, "1|2"),
+    LWW("village", HM_T_REGION),
+    LWW("first_date", HM_T_DATE),
+    LWW("last_date", HM_T_DATE),
+    WORDS("mode", "meal|household|room|vehicle|care|other"),
+};
+
+/* planned_end merges by max: two workers extending at once keep the later date, and no write can
+ * shorten it. */
+static const hm_field_def episode_fields[] = {
+    REQ("person", HM_T_STR),
+    LWW("village", HM_T_REGION),
+    REQ_WORDS("kind", "home|central|monitoring"),
+    WORDS("reason", CATEGORY "|fever"),
+    REQ("start", HM_T_DATE),
+    MAX("planned_end", HM_T_DATE),
+    LWW("end", HM_T_DATE),
+    LWW("end_reason", HM_T_STR),
+    LWW("checks_per_day", HM_T_INT),
+    LWW("site", HM_T_STR),
+    LWW("worker", HM_T_STR),
 };
 
 static const hm_field_def followup_fields[] = {
-    REQ("person", HM_T_STR), REQ("time", HM_T_TIME),  LWW("temperature", HM_T_FLOAT),
-    LWW("method", HM_T_STR), LWW("result", HM_T_STR), LWW("village", HM_T_REGION),
+    REQ("person", HM_T_STR),          REQ("time", HM_T_TIME),
+    LWW("temperature", HM_T_FLOAT),   WORDS("method", "visit|phone|self"),
+    LWW("result", HM_T_STR),          LWW("village", HM_T_REGION),
+    LWW("worker", HM_T_STR),          LWW("episode", HM_T_STR),
+    WORDS("slot", "morning|evening"), LWW("symptoms", HM_T_STR),
+    LWW("action", HM_T_STR),
+};
+
+static const hm_field_def site_fields[] = {
+    REQ("name", HM_T_STR),      REQ_WORDS("kind", "isolation|clinic|checkpoint|venue|store"),
+    LWW("region", HM_T_REGION), LWW("beds", HM_T_INT),
+    LWW("address", HM_T_STR),   LWW("status", HM_T_STR),
+};
+
+static const hm_field_def tally_fields[] = {
+    REQ("checkpoint", HM_T_STR),
+    REQ("date", HM_T_DATE),
+    F("shift", HM_T_INT, HM_MERGE_LWW, true, 0, "1|2|3"),
+    LWW("region", HM_T_REGION),
+    LWW("vehicles", HM_T_INT),
+    LWW("persons", HM_T_INT),
+    LWW("from_hubei", HM_T_INT),
+    LWW("fever", HM_T_INT),
+    LWW("referred", HM_T_INT),
+    LWW("turned_back", HM_T_INT),
     LWW("worker", HM_T_STR),
+};
+
+/* Stock on hand is never stored: it is the sum of these movements (docs/data-model.md). */
+static const hm_field_def stock_txn_fields[] = {
+    REQ("item", HM_T_STR),
+    REQ("store", HM_T_STR),
+    REQ_WORDS("movement", "received|issued|transfer|intercepted|consumed|counted|requested"),
+    REQ("quantity", HM_T_INT),
+    REQ("date", HM_T_DATE),
+    LWW("region", HM_T_REGION),
+    LWW("to_store", HM_T_STR),
+    LWW("counterparty", HM_T_STR),
+    LWW("shipment", HM_T_STR),
+    LWW("counted_as", HM_T_INT),
+    LWW("worker", HM_T_STR),
+};
+
+static const hm_field_def shipment_fields[] = {
+    REQ("from", HM_T_STR),
+    REQ("to", HM_T_STR),
+    LWW("region", HM_T_REGION),
+    LWW("lines", HM_T_STR),
+    LWW("dispatched", HM_T_DATE),
+    LWW("expected", HM_T_DATE),
+    WORDS("status", "planned|on_road|arrived|intercepted"),
+};
+
+static const hm_field_def fund_fields[] = {
+    REQ("recipient", HM_T_STR), REQ("amount", HM_T_INT),  REQ("date", HM_T_DATE),
+    LWW("region", HM_T_REGION), LWW("purpose", HM_T_STR),
+};
+
+static const hm_field_def tip_fields[] = {
+    REQ("received", HM_T_DATE),
+    LWW("village", HM_T_REGION),
+    LWW("subject", HM_T_STR),
+    LWW("person", HM_T_STR),
+    WORDS("state", "new|verified|rejected"),
+    LWW("verified", HM_T_DATE),
+    LWW("reward", HM_T_INT),
+    LWW("paid", HM_T_DATE),
+};
+
+static const hm_field_def penalty_fields[] = {
+    LWW("village", HM_T_REGION),
+    REQ("person", HM_T_STR),
+    LWW("rule", HM_T_STR),
+    LWW("amount", HM_T_INT),
+    WORDS("state", "proposed|imposed|paid|waived"),
+    LWW("date", HM_T_DATE),
+};
+
+static const hm_field_def notice_fields[] = {
+    REQ("compound", HM_T_STR), REQ_WORDS("audience", "property|residents"),
+    REQ("date", HM_T_DATE),    LWW("village", HM_T_REGION),
+    LWW("worker", HM_T_STR),
+};
+
+static const hm_field_def merge_fields[] = {
+    REQ("keep", HM_T_STR),           REQ("drop", HM_T_STR),   LWW("region", HM_T_REGION),
+    WORDS("state", "merged|undone"), LWW("reason", HM_T_STR),
+};
+
+static const hm_field_def access_fields[] = {
+    REQ("time", HM_T_TIME), REQ_WORDS("action", "reveal|export"), LWW("what", HM_T_STR),
+    LWW("node", HM_T_STR),  LWW("region", HM_T_REGION),           LWW("records", HM_T_INT),
 };
 
 static const hm_field_def stock_fields[] = {
@@ -60,17 +207,50 @@ static const hm_field_def datakey_fields[] = {
     REQ("wrapped", HM_T_STR), LWW("region", HM_T_REGION),
 };
 
+/* County settings (reward per tip, penalties, the fever threshold), one record per setting. */
+static const hm_field_def setting_fields[] = {
+    REQ("value", HM_T_STR),
+    LWW("region", HM_T_REGION),
+};
+
 static const hm_collection_def collections[] = {
     {"person", false, "village", person_fields, NFIELDS(person_fields),
      "people registered by a station: returnees, contacts, cases"},
+    {"return", false, "village", return_fields, NFIELDS(return_fields),
+     "a returnee's journey: where from, when, how, the route and what they did since"},
+    {"exposure", false, "village", exposure_fields, NFIELDS(exposure_fields),
+     "who was in contact with whom (degree 1 close, 2 second-degree)"},
+    {"episode", false, "village", episode_fields, NFIELDS(episode_fields),
+     "a period of home or central isolation or health monitoring"},
     {"followup", true, "village", followup_fields, NFIELDS(followup_fields),
      "temperature checks and visits (append-only)"},
+    {"site", false, "region", site_fields, NFIELDS(site_fields),
+     "isolation points, fever clinics, checkpoints, closed venues, stores"},
+    {"checkpoint_tally", true, "region", tally_fields, NFIELDS(tally_fields),
+     "a checkpoint's counts for one shift (append-only)"},
+    {"stock_txn", true, "region", stock_txn_fields, NFIELDS(stock_txn_fields),
+     "one movement of supplies (append-only)"},
+    {"shipment", false, "region", shipment_fields, NFIELDS(shipment_fields),
+     "supplies on the road between stores"},
+    {"fund", true, "region", fund_fields, NFIELDS(fund_fields), "money paid out (append-only)"},
+    {"tip", false, "village", tip_fields, NFIELDS(tip_fields),
+     "a tip-off, its verification and reward"},
+    {"penalty", false, "village", penalty_fields, NFIELDS(penalty_fields),
+     "a penalty for a returnee a village missed"},
+    {"notice", true, "village", notice_fields, NFIELDS(notice_fields),
+     "a compound's property management or residents told (append-only)"},
+    {"merge", false, "region", merge_fields, NFIELDS(merge_fields),
+     "one person registered twice, merged (or the merge undone)"},
+    {"access", true, "region", access_fields, NFIELDS(access_fields),
+     "who revealed or exported personal data, when (append-only)"},
     {"stock", false, "site", stock_fields, NFIELDS(stock_fields),
-     "supplies per item and site; quantity is a counter"},
+     "running tallies per item and site; quantity is a counter"},
     {"_revocation", true, "region", revocation_fields, NFIELDS(revocation_fields),
      "revoked nodes (county only)"},
     {"_datakey", true, "region", datakey_fields, NFIELDS(datakey_fields),
      "data keys wrapped for each node entitled to them (county only)"},
+    {"_setting", false, "region", setting_fields, NFIELDS(setting_fields),
+     "county settings: rewards, penalties, fever threshold (county only)"},
 };
 
 const hm_collection_def *hm_schema_collections(size_t *count)
@@ -125,6 +305,16 @@ const hm_field_def *hm_schema_field_n(const hm_collection_def *c, const char *na
 		if (name_is(c->fields[i].name, name, len))
 			return &c->fields[i];
 	return NULL;
+}
+
+bool hm_field_name_valid(const char *name, size_t len)
+{
+	if (len == 0 || len > HM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] <= 0x20 || name[i] == '=' || name[i] == 0x7f)
+			return false;
+	return true;
 }
 
 static bool utf8_valid(const char *s, size_t n)

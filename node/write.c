@@ -189,7 +189,7 @@ hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *f
 
 	if ((err = lookup(w, coll, field, &c, &f)))
 		return err;
-	if (f->merge != HM_MERGE_LWW)
+	if (f->merge == HM_MERGE_COUNTER)
 		return hm_node_fail(w->n, HM_ERR_SCHEMA, "%s.%s is a counter: add to it with %s+=N",
 		                    coll, field, field);
 	if ((err = hm_value_check(f, v, &why)))

@@ -349,6 +349,12 @@ static void body_unknown_field(msgpack_packer *pk)
 	put_str(pk, "person", "x", "nickname", "X");
 }
 
+static void body_bad_field_name(msgpack_packer *pk)
+{
+	good_first(pk, 1);
+	put_str(pk, "person", "x", "nick name", "X");
+}
+
 static void body_wrong_type(msgpack_packer *pk)
 {
 	good_first(pk, 1);
@@ -416,7 +422,7 @@ static void test_refused_bodies(void **state)
 		const char *what;
 	} bad[] = {
 	    {body_unknown_coll, 2, "unknown collection"},
-	    {body_unknown_field, 2, "unknown field"},
+	    {body_bad_field_name, 2, "a space in a field name"},
 	    {body_wrong_type, 2, "text in an int field"},
 	    {body_bad_date, 2, "Feb 29 of 2023"},
 	    {body_counter_not_int, 2, "text as a counter delta"},
@@ -464,6 +470,34 @@ static void test_refused_bodies(void **state)
 	test_node_release(&r);
 }
 
+/* A field a newer schema added is kept, merged as lww and passed on unchanged. */
+static void test_unknown_field_kept(void **state)
+{
+	test_node r, r2;
+	test_envs e = {0}, out = {0};
+	hm_hash d1, d2;
+	char buf[64];
+	(void)state;
+
+	test_node_init(&r, "apply_unknown_r", 0, NULL);
+	test_node_init(&r2, "apply_unknown_r2", 0, NULL);
+	craft(body_unknown_field, 2, &e);
+	assert_int_equal(test_apply1(r.n, &e.v[0]), HM_APPLY_NEW);
+	assert_string_equal(test_get_str(r.n, "person", "x", "nickname", buf, sizeof(buf)), "X");
+	/* r passes on the envelope as it came; a second replica holds the same state. */
+	test_envs_collect(r.n, NULL, &out);
+	assert_int_equal(out.n, 1);
+	assert_memory_equal(out.v[0].p, e.v[0].p, e.v[0].n);
+	assert_int_equal(test_apply1(r2.n, &out.v[0]), HM_APPLY_NEW);
+	assert_int_equal(hm_node_digest(r.n, NULL, &d1), HM_OK);
+	assert_int_equal(hm_node_digest(r2.n, NULL, &d2), HM_OK);
+	assert_memory_equal(d1.b, d2.b, HM_HASH_BYTES);
+	test_envs_release(&e);
+	test_envs_release(&out);
+	test_node_release(&r);
+	test_node_release(&r2);
+}
+
 /* A bad envelope in a batch is refused alone. */
 static void test_batch_refuses_alone(void **state)
 {
@@ -479,7 +513,7 @@ static void test_batch_refuses_alone(void **state)
 	test_person(w.n, "p1", "A", NULL);
 	test_person(w.n, "p2", "B", NULL);
 	test_envs_collect(w.n, NULL, &e);
-	craft(body_unknown_field, 2, &e);
+	craft(body_bad_field_name, 2, &e);
 	batch[0] = e.v[0], batch[1] = e.v[2], batch[2] = e.v[1];
 	assert_int_equal(hm_node_apply(r.n, batch, 3, &st, out), HM_OK);
 	assert_int_equal(out[0], HM_APPLY_NEW);
@@ -504,6 +538,7 @@ int main(void)
 	    cmocka_unit_test(test_fork_pending),
 	    cmocka_unit_test(test_quarantine),
 	    cmocka_unit_test(test_refused_bodies),
+	    cmocka_unit_test(test_unknown_field_kept),
 	    cmocka_unit_test(test_batch_refuses_alone),
 	};
 

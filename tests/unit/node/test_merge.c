@@ -312,6 +312,57 @@ static void test_equal_value_then_overwrite_logged(void **state)
 	assert_int_equal(test_conflicts_count(t->c.n, "person", "p1", "status", "v", 0), 1);
 }
 
+/* planned_end merges by max: the later date wins whichever write is newer and in any order, and
+ * a delete of the episode does not clear it (as it does not clear a counter). */
+static void test_max_keeps_later_date(void **state)
+{
+	trio *t = *state;
+	hm_write *w;
+	char buf[16];
+
+	assert_int_equal(hm_write_begin(t->a.n, &w), HM_OK);
+	{
+		hm_value v = {HM_V_STR, {.s = {"p1", 2}}};
+		assert_int_equal(hm_write_set(w, "episode", "e1", "person", &v), HM_OK);
+		v.u.s.p = "home", v.u.s.n = 4;
+		assert_int_equal(hm_write_set(w, "episode", "e1", "kind", &v), HM_OK);
+		v.u.s.p = "2026-11-01", v.u.s.n = 10;
+		assert_int_equal(hm_write_set(w, "episode", "e1", "start", &v), HM_OK);
+		v.u.s.p = "2026-11-15", v.u.s.n = 10;
+		assert_int_equal(hm_write_set(w, "episode", "e1", "planned_end", &v), HM_OK);
+	}
+	assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+	sync_all(t);
+	/* b extends to the 20th; later, a writes the 18th (an attempt to shorten). */
+	set_clocks(t, TEST_T0_MS + 1000);
+	assert_int_equal(test_set_str(t->b.n, "episode", "e1", "planned_end", "2026-11-20", NULL),
+	                 HM_OK);
+	set_clocks(t, TEST_T0_MS + 2000);
+	assert_int_equal(test_set_str(t->a.n, "episode", "e1", "planned_end", "2026-11-18", NULL),
+	                 HM_OK);
+	assert_string_equal(test_get_str(t->a.n, "episode", "e1", "planned_end", buf, sizeof(buf)),
+	                    "2026-11-18");
+	test_sync(t->c.n, t->a.n);
+	test_sync(t->c.n, t->b.n);
+	sync_all(t);
+	assert_converged(t);
+	assert_string_equal(test_get_str(t->c.n, "episode", "e1", "planned_end", buf, sizeof(buf)),
+	                    "2026-11-20");
+	assert_string_equal(test_get_str(t->a.n, "episode", "e1", "planned_end", buf, sizeof(buf)),
+	                    "2026-11-20");
+	/* A delete clears the lww fields, not the max. */
+	set_clocks(t, TEST_T0_MS + 3000);
+	assert_int_equal(hm_write_begin(t->b.n, &w), HM_OK);
+	assert_int_equal(hm_write_del(w, "episode", "e1"), HM_OK);
+	assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+	sync_all(t);
+	assert_converged(t);
+	{
+		hm_record *r;
+		assert_int_equal(hm_node_get(t->a.n, "episode", "e1", &r), HM_ERR_NOT_FOUND);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +373,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_edit_before_delete_cleared, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete_keeps_counter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_append_only_first_insert_wins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_keeps_later_date, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_equal_value_then_overwrite_logged, setup,
 	                                    teardown),
 	};

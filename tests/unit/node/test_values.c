@@ -63,7 +63,7 @@ static void test_parse_ints_floats_bools(void **state)
 
 	/* The schema has no bool field yet: check the rules on a field definition of our own. */
 	{
-		const hm_field_def b = {"flag", HM_T_BOOL, HM_MERGE_LWW, false};
+		const hm_field_def b = {"flag", HM_T_BOOL, HM_MERGE_LWW, false, 0, NULL};
 		const char *why;
 		const char *yes[] = {"true", "yes", "1"}, *no[] = {"false", "no", "0"};
 		for (int i = 0; i < 3; i++) {
