@@ -53,6 +53,18 @@ int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 /* net_cmds.c: the peers' state, for status (a JSON array, or text lines) */
 void cli_peers_status(cli *c, hm_node *n, bool json, bool probe);
 
+/* ledger.c: shared by the ledger's commands */
+uint64_t cli_now_ms(const cli *c);
+void cli_today(const cli *c, char out[11]); /* YYYY-MM-DD, UTC */
+/* A new record id: PREFIX-<time base36><writer 4 hex><random 4 hex>, time-ordered. */
+void cli_new_id(const cli *c, hm_node *n, const char *prefix, char *out, size_t cap);
+/* The county's setting NAME, or dflt when it never set it; returns buf. */
+const char *cli_setting(hm_node *n, const char *name, const char *dflt, char *buf, size_t cap);
+/* Record in the ledger that personal data was revealed or exported (action "reveal" or
+ * "export"): who (this node), when, what and how many records. Returns EXIT_OK or a reported
+ * failure; on failure the caller must not show the data. */
+int cli_record_access(cli *c, hm_node *n, const char *action, const char *what, size_t records);
+
 /* out.c: formatting */
 void out_json_str(FILE *f, const char *s, size_t n);
 void out_json_cstr(FILE *f, const char *s);
@@ -61,6 +73,12 @@ void out_hlc(FILE *f, hm_hlc h);
 void out_hex(FILE *f, const void *p, size_t n);
 void out_node_id(FILE *f, const hm_node_id *id);
 void out_stamp_json(FILE *f, const hm_stamp *s);
-void out_record(FILE *f, const hm_record *r, bool json);
+/* Print a record; mask: personal fields (HM_F_PII) masked as out_mask does. */
+void out_record(FILE *f, const hm_record *r, bool json, bool mask);
+/* Mask personal text into buf (NUL-terminated, its length returned): a phone or ID number keeps
+ * its first 3 and last 2 characters, other text its first character, the rest are stars. */
+size_t out_mask(const char *s, size_t n, char *buf, size_t cap);
+/* Whether field of r is personal (masked unless --show-pii). */
+bool out_field_masked(const hm_record *r, const char *field);
 
 #endif

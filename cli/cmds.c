@@ -376,9 +376,10 @@ out:
 static int cmd_get(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("get");
-	bool json = false;
-	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
-	char *pos[2];
+	bool json = false, show_pii = false;
+	opt opts[] = {
+	    {"json", 0, NULL, &json}, {"show-pii", 0, NULL, &show_pii}, {NULL, 0, NULL, NULL}};
+	char *pos[2], what[256];
 	int npos, rc;
 	hm_node *n;
 	hm_record *r;
@@ -387,10 +388,13 @@ static int cmd_get(cli *c, int argc, char **argv)
 	PARSE(opts, 2, 2);
 	if ((rc = cli_open(c, &n)))
 		return rc;
+	snprintf(what, sizeof(what), "get %s %s", pos[0], pos[1]);
 	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
 		rc = cli_node_fail(c, n, err);
+	} else if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1))) {
+		hm_record_free(r);
 	} else {
-		out_record(stdout, r, json);
+		out_record(stdout, r, json, !show_pii);
 		if (json)
 			fputc('\n', stdout);
 		hm_record_free(r);
@@ -400,7 +404,7 @@ static int cmd_get(cli *c, int argc, char **argv)
 }
 
 typedef struct list_ctx {
-	bool json;
+	bool json, show_pii, counting;
 	size_t count;
 	const char *where_field;
 	hm_value where;
@@ -416,9 +420,11 @@ static int list_one(void *arg, const hm_record *r)
 		if (!hm_value_equal(f ? &f->value : &nil, &l->where))
 			return 0;
 	}
-	if (l->json)
-		fputs(l->count ? ",\n " : "", stdout);
-	out_record(stdout, r, l->json);
+	if (!l->counting) {
+		if (l->json)
+			fputs(l->count ? ",\n " : "", stdout);
+		out_record(stdout, r, l->json, !l->show_pii);
+	}
 	l->count++;
 	return 0;
 }
@@ -428,9 +434,11 @@ static int cmd_list(cli *c, int argc, char **argv)
 	const command *self = find_cmd("list");
 	const char *where = NULL;
 	list_ctx l = {0};
-	opt opts[] = {
-	    {"json", 0, NULL, &l.json}, {"where", 'w', &where, NULL}, {NULL, 0, NULL, NULL}};
-	char *pos[1], *wcopy = NULL;
+	opt opts[] = {{"json", 0, NULL, &l.json},
+	              {"where", 'w', &where, NULL},
+	              {"show-pii", 0, NULL, &l.show_pii},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[1], *wcopy = NULL, what[512];
 	int npos, rc;
 	hm_node *n;
 	const hm_collection_def *cd;
@@ -466,6 +474,19 @@ static int cmd_list(cli *c, int argc, char **argv)
 		free(wcopy);
 		return rc;
 	}
+	if (l.show_pii) {
+		/* Count what will be revealed, and record it, before showing anything. */
+		l.counting = true;
+		if ((err = hm_node_list(n, pos[0], list_one, &l))) {
+			rc = cli_node_fail(c, n, err);
+			goto out;
+		}
+		snprintf(what, sizeof(what), "list %s%s%s", pos[0], where ? " --where " : "",
+		         where ? where : "");
+		if ((rc = cli_record_access(c, n, "reveal", what, l.count)))
+			goto out;
+		l.counting = false, l.count = 0;
+	}
 	if (l.json)
 		fputs("[", stdout);
 	err = hm_node_list(n, pos[0], list_one, &l);
@@ -474,6 +495,7 @@ static int cmd_list(cli *c, int argc, char **argv)
 	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
 	if (!err && !l.json && cli_is_tty(stdout))
 		printf("(%zu record%s)\n", l.count, l.count == 1 ? "" : "s");
+out:
 	hm_node_close(n);
 	free(wcopy);
 	return rc;
@@ -1004,10 +1026,13 @@ const command hm_commands[] = {
      "  hamlet put followup f-0012-1 person=p-0012 time=2026-11-21T08:30 temperature=36.8\n"
      "  hamlet put stock masks item=N95 unit=piece quantity+=500\n"},
     {"get", cmd_get, "show one record",
-     "usage: hamlet [-d DIR] get COLLECTION ID [--json]\n\nPrint the fields of one record.\n"},
+     "usage: hamlet [-d DIR] get COLLECTION ID [--show-pii] [--json]\n\n"
+     "Print the fields of one record. Personal fields (names, ID numbers, phones, addresses)\n"
+     "are masked; --show-pii shows them and records who saw what in the access log.\n"},
     {"list", cmd_list, "list the records of a collection",
-     "usage: hamlet [-d DIR] list COLLECTION [--where FIELD=VALUE] [--json]\n\n"
-     "Print every live record of COLLECTION in id order, or those whose FIELD equals VALUE.\n"},
+     "usage: hamlet [-d DIR] list COLLECTION [--where FIELD=VALUE] [--show-pii] [--json]\n\n"
+     "Print every live record of COLLECTION in id order, or those whose FIELD equals VALUE.\n"
+     "Personal fields are masked unless --show-pii (recorded in the access log).\n"},
     {"del", cmd_del, "delete a record",
      "usage: hamlet [-d DIR] del COLLECTION ID [--json]\n\n"
      "Delete a record. A delete clears the fields written before it everywhere; a field\n"

@@ -87,7 +87,57 @@ void out_stamp_json(FILE *f, const hm_stamp *s)
 	fputs("\"}", f);
 }
 
-void out_record(FILE *f, const hm_record *r, bool json)
+size_t out_mask(const char *s, size_t n, char *buf, size_t cap)
+{
+	size_t o = 0, digits = 0;
+
+	for (size_t i = 0; i < n; i++)
+		digits += (s[i] >= '0' && s[i] <= '9') || s[i] == 'X' || s[i] == 'x';
+	if (cap == 0)
+		return 0;
+	if (n >= 7 && digits == n) {
+		/* A phone or ID number: the first 3 and last 2 say which, not who. */
+		for (size_t i = 0; i < n && o + 1 < cap; i++)
+			buf[o++] = i < 3 || i >= n - 2 ? s[i] : '*';
+	} else {
+		/* Text: its first character (one UTF-8 sequence), then a star per character. */
+		size_t cp = 0;
+		for (size_t i = 0; i < n && o + 4 < cap; i++) {
+			bool lead = ((unsigned char)s[i] & 0xc0) != 0x80;
+			cp += lead;
+			if (cp <= 1)
+				buf[o++] = s[i];
+			else if (lead)
+				buf[o++] = '*';
+		}
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+bool out_field_masked(const hm_record *r, const char *field)
+{
+	const hm_collection_def *c = hm_schema_collection(r->collection);
+	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
+	return d && (d->flags & HM_F_PII);
+}
+
+static void out_field_value(FILE *f, const hm_record *r, const hm_field *fl, bool json, bool mask)
+{
+	char buf[4 * HM_STR_MAX + 1];
+
+	if (mask && fl->value.kind == HM_V_STR && out_field_masked(r, fl->name)) {
+		size_t n = out_mask(fl->value.u.s.p, fl->value.u.s.n, buf, sizeof(buf));
+		if (json)
+			out_json_str(f, buf, n);
+		else
+			fputs(buf, f);
+		return;
+	}
+	out_value(f, &fl->value, json);
+}
+
+void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 {
 	if (json) {
 		fputs("{\"collection\":", f);
@@ -99,7 +149,7 @@ void out_record(FILE *f, const hm_record *r, bool json)
 			fputs(i ? "," : "", f);
 			out_json_cstr(f, r->fields[i].name);
 			fputc(':', f);
-			out_value(f, &r->fields[i].value, true);
+			out_field_value(f, r, &r->fields[i], true, mask);
 		}
 		fputs("}}", f);
 		return;
@@ -107,7 +157,7 @@ void out_record(FILE *f, const hm_record *r, bool json)
 	fprintf(f, "%s/%s\n", r->collection, r->id);
 	for (size_t i = 0; i < r->nfields; i++) {
 		fprintf(f, "  %-14s ", r->fields[i].name);
-		out_value(f, &r->fields[i].value, false);
+		out_field_value(f, r, &r->fields[i], false, mask);
 		fputc('\n', f);
 	}
 }

@@ -97,6 +97,8 @@ void hm_hash_final(hm_hash_state *st, hm_hash *out);
 /* One-shot BLAKE2b-256 of data. */
 void hm_hash_buf(const void *data, size_t len, hm_hash *out);
 
+/* BLAKE2b-256 keyed with a 32-byte key (a MAC, or a hash only key holders can compute). */
+void hm_hash_keyed(const uint8_t key[HM_HASH_BYTES], const void *data, size_t len, hm_hash *out);
 /* Constant-time equality of two hashes (1 when equal). */
 int hm_hash_equal(const hm_hash *a, const hm_hash *b);
 

@@ -35,6 +35,11 @@ void hm_hash_buf(const void *data, size_t len, hm_hash *out)
 	crypto_generichash(out->b, HM_HASH_BYTES, data, len, NULL, 0);
 }
 
+void hm_hash_keyed(const uint8_t key[HM_HASH_BYTES], const void *data, size_t len, hm_hash *out)
+{
+	crypto_generichash(out->b, HM_HASH_BYTES, data, len, key, HM_HASH_BYTES);
+}
+
 int hm_hash_equal(const hm_hash *a, const hm_hash *b)
 {
 	return sodium_memcmp(a->b, b->b, HM_HASH_BYTES) == 0;

@@ -504,6 +504,29 @@ typedef struct hm_peer {
 hm_err hm_node_verify_peer(hm_node *node, const uint8_t *chain, size_t chain_len, const hm_hash *h,
                            const hm_signature *sig, hm_peer *peer) HM_MUST_CHECK;
 
+/* ---- The prevention ledger (ledger.c) ---- */
+
+/* Check an 18-character resident ID number (GB 11643): digits, birth date, check character.
+ * Errors: HM_ERR_INVALID, with the reason in *why. */
+hm_err hm_idnum_check(const char *s, const char **why) HM_MUST_CHECK;
+
+/* The keyed hash of an ID number that finds one person registered twice (person.id_hash): equal
+ * on every node of a county, computable only with the county's first data key. Errors:
+ * HM_ERR_NOT_FOUND when this node lacks that key, HM_ERR_INVALID for a malformed number. */
+#define HM_ID_HASH_BYTES 16
+hm_err hm_node_id_hash(hm_node *node, const char *idnum,
+                       char out[2 * HM_ID_HASH_BYTES + 1]) HM_MUST_CHECK;
+
+/* A county setting (reward.tip, fever.threshold, ...) into buf. Errors: HM_ERR_NOT_FOUND when the
+ * county never set it. */
+hm_err hm_node_setting(hm_node *node, const char *name, char *buf, size_t cap) HM_MUST_CHECK;
+/* Set one, on the county (HM_ERR_SCHEMA elsewhere): one change set that reaches every node. */
+hm_err hm_node_set_setting(hm_node *node, const char *name, const char *value,
+                           hm_changeset_info *info) HM_MUST_CHECK;
+/* Whether text is one of the words a text field allows (its help is "a|b|c"); true for a field
+ * with no list. */
+bool hm_field_word_ok(const hm_field_def *f, const char *text);
+
 /* Formatting helpers used by every front end. */
 void hm_node_id_hex(const hm_node_id *id, char out[2 * HM_NODE_ID_BYTES + 1]);
 hm_err hm_node_id_parse(const char *hex, hm_node_id *out) HM_MUST_CHECK;

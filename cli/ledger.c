@@ -1,0 +1,89 @@
+/*
+ * ledger.c - what every command of the prevention ledger shares: new record ids, the county's
+ * settings with their defaults, and the access log that records each reveal and export of
+ * personal data.
+ */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t cli_now_ms(const cli *c)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + c->clock_offset_ms);
+}
+
+void cli_today(const cli *c, char out[11])
+{
+	time_t t = (time_t)(cli_now_ms(c) / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+void cli_new_id(const cli *c, hm_node *n, const char *prefix, char *out, size_t cap)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	char ms[16], *p = ms + sizeof(ms);
+	uint64_t t = cli_now_ms(c);
+	uint8_t rnd[2];
+	const hm_node_id *self = hm_node_self(n);
+
+	/* Time first, so new records land at the end of their table (LMDB appends instead of
+	 * splitting pages); then the writer and a random part, so two nodes never collide. */
+	*--p = '\0';
+	do
+		*--p = digits[t % 36];
+	while ((t /= 36) && p > ms);
+	hm_random_bytes(rnd, sizeof(rnd));
+	snprintf(out, cap, "%s-%s%02x%02x%02x%02x", prefix, p, self->b[0], self->b[1], rnd[0],
+	         rnd[1]);
+}
+
+const char *cli_setting(hm_node *n, const char *name, const char *dflt, char *buf, size_t cap)
+{
+	if (hm_node_setting(n, name, buf, cap) == HM_OK)
+		return buf;
+	snprintf(buf, cap, "%s", dflt);
+	return buf;
+}
+
+static hm_err set_str(hm_write *w, const char *id, const char *field, const char *s)
+{
+	hm_value v = {HM_V_STR, {.s = {s, (uint32_t)strlen(s)}}};
+	return hm_write_set(w, "access", id, field, &v);
+}
+
+int cli_record_access(cli *c, hm_node *n, const char *action, const char *what, size_t records)
+{
+	char id[64], when[20], node[2 * HM_NODE_ID_BYTES + 1];
+	time_t t = (time_t)(cli_now_ms(c) / 1000);
+	hm_value count = {HM_V_INT, {.i = (int64_t)records}};
+	struct tm tm;
+	hm_write *w;
+	hm_err err;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	hm_node_id_hex(hm_node_self(n), node);
+	cli_new_id(c, n, "a", id, sizeof(id));
+	if ((err = hm_write_begin(n, &w)))
+		goto fail;
+	if ((err = set_str(w, id, "time", when)) || (err = set_str(w, id, "action", action)) ||
+	    (err = set_str(w, id, "what", what)) || (err = set_str(w, id, "node", node)) ||
+	    (err = hm_write_set(w, "access", id, "records", &count))) {
+		hm_write_abort(w);
+		goto fail;
+	}
+	if ((err = hm_write_commit(w, NULL)))
+		goto fail;
+	return EXIT_OK;
+fail:
+	return cli_fail(c, EXIT_FAIL,
+	                "could not record the %s in the access log (%s): nothing shown", action,
+	                *hm_node_errmsg(n) ? hm_node_errmsg(n) : hm_strerror(err));
+}

@@ -1,0 +1,132 @@
+/*
+ * ledger.c - what the prevention ledger needs beyond records: the resident ID number's check, a
+ * keyed hash of it for finding one person registered twice, and the county's settings.
+ */
+#include "node_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* GB 11643: 17 digits (6 of place, 8 of birth date, 3 of sequence) and a check character. */
+hm_err hm_idnum_check(const char *s, const char **why)
+{
+	static const int weight[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+	static const char check[] = "10X98765432";
+	char date[11];
+	hm_field_def def = {"", HM_T_DATE, HM_MERGE_LWW, false, 0, NULL};
+	hm_value v;
+	const char *dummy;
+	int sum = 0;
+
+	if (strlen(s) != 18) {
+		*why = "must be 18 characters";
+		return HM_ERR_INVALID;
+	}
+	for (int i = 0; i < 17; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			*why = "must be 17 digits and a check character";
+			return HM_ERR_INVALID;
+		}
+		sum += (s[i] - '0') * weight[i];
+	}
+	snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", s + 6, s + 10, s + 12);
+	if (hm_value_parse(&def, date, &v, &dummy)) {
+		*why = "characters 7-14 are not a birth date YYYYMMDD";
+		return HM_ERR_INVALID;
+	}
+	if (s[17] != check[sum % 11] && !(check[sum % 11] == 'X' && s[17] == 'x')) {
+		*why = "its check character (the 18th) is wrong: mistyped?";
+		return HM_ERR_INVALID;
+	}
+	return HM_OK;
+}
+
+/* The id-hash key: derived from the county's first data key, which every node enrolled before a
+ * revocation holds; a node without trust uses a fixed key (tests and single-node use only). */
+hm_err hm_node_id_hash(hm_node *n, const char *idnum, char out[2 * HM_ID_HASH_BYTES + 1])
+{
+	static const char label[] = "hamlet id-hash v1";
+	uint8_t key[HM_DATA_KEY_BYTES] = {0}, hkey[HM_HASH_BYTES] = {0};
+	char canon[19], county[HM_REGION_MAX + 1];
+	hm_hash h;
+	MDB_txn *txn;
+	hm_err err = HM_OK;
+
+	if (strlen(idnum) != 18)
+		return HM_ERR_INVALID;
+	memcpy(canon, idnum, 19);
+	if (canon[17] == 'x')
+		canon[17] = 'X';
+	if (n->trust) {
+		uint32_t epoch = 1;
+		snprintf(county, sizeof(county), "%.*s", (int)strcspn(n->region, "/"), n->region);
+		if ((err = hm_store_read_begin(n, &txn)))
+			return err;
+		err = hm_trust_data_key(n, txn, county, &epoch, key);
+		mdb_txn_abort(txn);
+		if (err == HM_ERR_NOT_FOUND)
+			return hm_node_fail(n, err,
+			                    "this node does not hold the county's first data key, "
+			                    "which keys the ID-number hash");
+		if (err)
+			return err;
+		hm_hash_keyed(key, label, sizeof(label) - 1, &h);
+		memcpy(hkey, h.b, sizeof(hkey));
+		hm_wipe(key, sizeof(key));
+	}
+	hm_hash_keyed(hkey, canon, 18, &h);
+	hm_wipe(hkey, sizeof(hkey));
+	for (size_t i = 0; i < HM_ID_HASH_BYTES; i++)
+		snprintf(out + 2 * i, 3, "%02x", h.b[i]);
+	return HM_OK;
+}
+
+hm_err hm_node_setting(hm_node *n, const char *name, char *buf, size_t cap)
+{
+	hm_record *r;
+	const hm_field *f;
+	hm_err err = hm_node_get(n, "_setting", name, &r);
+
+	if (err)
+		return err;
+	f = hm_record_field(r, "value");
+	if (!f || f->value.kind != HM_V_STR || f->value.u.s.n >= cap)
+		err = HM_ERR_NOT_FOUND;
+	else
+		snprintf(buf, cap, "%.*s", (int)f->value.u.s.n, f->value.u.s.p);
+	hm_record_free(r);
+	return err;
+}
+
+hm_err hm_node_set_setting(hm_node *n, const char *name, const char *value, hm_changeset_info *info)
+{
+	hm_write *w;
+	hm_value v = {HM_V_STR, {.s = {value, (uint32_t)strlen(value)}}};
+	hm_err err;
+
+	if (n->role != HM_ROLE_COUNTY)
+		return hm_node_fail(n, HM_ERR_SCHEMA, "settings are the county's: set them there");
+	if ((err = hm_write_begin_system(n, &w)))
+		return err;
+	if ((err = hm_write_set(w, "_setting", name, "value", &v))) {
+		hm_write_abort(w);
+		return err;
+	}
+	return hm_write_commit(w, info);
+}
+
+bool hm_field_word_ok(const hm_field_def *f, const char *text)
+{
+	size_t n = strlen(text);
+	const char *p = f->help;
+
+	if (!p || f->type != HM_T_STR)
+		return true;
+	while (*p) {
+		size_t w = strcspn(p, "|");
+		if (w == n && !memcmp(p, text, n))
+			return true;
+		p += w + (p[w] == '|');
+	}
+	return false;
+}
