@@ -86,10 +86,13 @@ done
 must -d a get stock masks --json
 [ "$(json_get "$OUT" 'd["fields"]["quantity"]')" = 120 ] && ok ||
 	fail "masks quantity is not 100 + 50 - 30: $(cat "$OUT")"
-must -d a get person shared --json
+# Revealing a name writes to the access log: look on a copy of a, so the digests compared below
+# stay those of the merge.
+cp -r a a.view
+must -d a.view get person shared --json --show-pii
 [ "$(json_get "$OUT" 'd["fields"]["name"], d["fields"]["birth_year"], d["fields"]["category"]')" = \
 	"('Ann-c', 1980, 'contact')" ] && ok || fail "person/shared merged wrong: $(cat "$OUT")"
-must -d a get person doomed --json
+must -d a.view get person doomed --json --show-pii
 [ "$(json_get "$OUT" 'sorted(d["fields"].items())')" = "[('phone', '555'), ('village', 'lin/east/elm')]" ] && ok ||
 	fail "person/doomed: want only c's later phone, got $(cat "$OUT")"
 must -d a list followup --json
