@@ -291,7 +291,8 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 			                arg);
 		if (eq[1] == '\0')
 			v.kind = HM_V_NIL; /* FIELD= clears an optional field */
-		else if ((err = hm_value_parse(f, eq + 1, &v, &why)))
+		else if ((err = hm_value_parse(f, eq + 1, &v, &why)) ||
+		         (err = hm_ledger_check(cd, f, &v, &why)))
 			return cli_fail(c, EXIT_FAIL, "%s.%s must be %s, not '%s'", coll, arg, why,
 			                eq + 1);
 		err = hm_write_set(w, coll, id, arg, &v);

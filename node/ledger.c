@@ -130,3 +130,44 @@ bool hm_field_word_ok(const hm_field_def *f, const char *text)
 	}
 	return false;
 }
+
+hm_err hm_ledger_check(const hm_collection_def *c, const hm_field_def *f, const hm_value *v,
+                       const char **why)
+{
+	char text[HM_STR_MAX + 1];
+	hm_err err;
+
+	if ((err = hm_value_check(f, v, why)))
+		return err;
+	if (v->kind == HM_V_NIL)
+		return HM_OK;
+	if (v->kind == HM_V_STR) {
+		snprintf(text, sizeof(text), "%.*s", (int)v->u.s.n, v->u.s.p);
+		if (!hm_field_word_ok(f, text)) {
+			*why = f->help;
+			return HM_ERR_TYPE;
+		}
+		if (!strcmp(f->name, "id_number") && !strcmp(c->name, "person"))
+			return hm_idnum_check(text, why) ? HM_ERR_TYPE : HM_OK;
+	}
+	if (f->help && f->type == HM_T_INT && v->kind == HM_V_INT) {
+		char num[24];
+		snprintf(num, sizeof(num), "%lld", (long long)v->u.i);
+		if (!hm_field_word_ok(
+		        &(hm_field_def){f->name, HM_T_STR, f->merge, false, 0, f->help}, num)) {
+			*why = f->help;
+			return HM_ERR_TYPE;
+		}
+	}
+	if (!strcmp(f->name, "temperature") && v->kind == HM_V_FLOAT &&
+	    (v->u.f < HM_TEMP_MIN || v->u.f > HM_TEMP_MAX)) {
+		*why = "a body temperature between 34 and 43 degrees C";
+		return HM_ERR_TYPE;
+	}
+	if (f->type == HM_T_INT && v->kind == HM_V_INT && v->u.i < 0 &&
+	    strcmp(c->name, "stock_txn") != 0) {
+		*why = "a count of zero or more";
+		return HM_ERR_TYPE;
+	}
+	return HM_OK;
+}

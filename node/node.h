@@ -523,6 +523,15 @@ hm_err hm_node_setting(hm_node *node, const char *name, char *buf, size_t cap) H
 /* Set one, on the county (HM_ERR_SCHEMA elsewhere): one change set that reaches every node. */
 hm_err hm_node_set_setting(hm_node *node, const char *name, const char *value,
                            hm_changeset_info *info) HM_MUST_CHECK;
+/* The ledger's rules for a value a person enters, beyond its type: one of the field's words,
+ * a valid resident ID number, a body temperature within HM_TEMP_MIN..HM_TEMP_MAX, no negative
+ * counts (a stock movement's quantity may be negative: a count's correction). Enforced where
+ * people type (the CLI's commands and CSV import), never on change sets received: a newer
+ * version's words must not be refused. Errors: HM_ERR_TYPE, what is expected in *why. */
+#define HM_TEMP_MIN 34.0
+#define HM_TEMP_MAX 43.0
+hm_err hm_ledger_check(const hm_collection_def *c, const hm_field_def *f, const hm_value *v,
+                       const char **why) HM_MUST_CHECK;
 /* Whether text is one of the words a text field allows (its help is "a|b|c"); true for a field
  * with no list. */
 bool hm_field_word_ok(const hm_field_def *f, const char *text);

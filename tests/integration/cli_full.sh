@@ -8,7 +8,7 @@
 # sizes hold whatever the change set encoding compresses (zstd since 91b737b).
 # new_fields N [K]: the first K (default 6) person text fields, N bytes each, in fields.
 new_fields() {
-	local n=$1 k=${2:-6} r i names=(name phone address travel_origin category status id_number sex)
+	local n=$1 k=${2:-6} r i names=(name phone address travel_origin status code compound household)
 	r=$(head -c $((k * n * 3 / 4 + 3)) /dev/urandom | base64 -w0)
 	fields=()
 	for ((i = 0; i < k; i++)); do fields+=("${names[$i]}=${r:$((i * n)):$n}"); done

@@ -31,7 +31,7 @@ must -d b import a1.bundle           # b learns of doomed
 must -d b del person doomed
 must -d b export -o b-all.bundle
 
-must -d c put person shared name=Ann-c category=contact $V --json
+must -d c put person shared name=Ann-c category=close $V --json
 # the county writes elm's records in a stream of its own for that region (ae90177)
 origin_c=$(json_get "$OUT" 'd["origin"]')
 must -d c put stock masks item=N95 'quantity-=30' site=lin/east/elm
@@ -91,7 +91,7 @@ must -d a get stock masks --json
 cp -r a a.view
 must -d a.view get person shared --json --show-pii
 [ "$(json_get "$OUT" 'd["fields"]["name"], d["fields"]["birth_year"], d["fields"]["category"]')" = \
-	"('Ann-c', 1980, 'contact')" ] && ok || fail "person/shared merged wrong: $(cat "$OUT")"
+	"('Ann-c', 1980, 'close')" ] && ok || fail "person/shared merged wrong: $(cat "$OUT")"
 must -d a.view get person doomed --json --show-pii
 [ "$(json_get "$OUT" 'sorted(d["fields"].items())')" = "[('phone', '555'), ('village', 'lin/east/elm')]" ] && ok ||
 	fail "person/doomed: want only c's later phone, got $(cat "$OUT")"

@@ -37,7 +37,7 @@ note "7 daemons serving"
 
 # ---- offline writes: ids carry the writer's region (C-, E-, W-, or the village's name)
 must -d C put person C-1 name="County one"
-must -d C put person C-2 name="County two" category=contact
+must -d C put person C-2 name="County two" category=close
 must -d C put stock C-masks item=N95 'quantity+=1000'
 for t in E W; do
 	must -d $t put person $t-1 name="Township $t"

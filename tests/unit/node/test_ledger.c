@@ -52,12 +52,49 @@ static void test_words(void **state)
 	assert_true(hm_field_word_ok(hm_schema_field(c, "result"), "anything"));
 }
 
+static void test_ledger_check(void **state)
+{
+	const hm_collection_def *fu = hm_schema_collection("followup"),
+	                        *pe = hm_schema_collection("person"),
+	                        *ex = hm_schema_collection("exposure"),
+	                        *st = hm_schema_collection("stock_txn");
+	hm_value v = {HM_V_FLOAT, {.f = 37.4}};
+	const char *why = NULL;
+	(void)state;
+
+	assert_int_equal(hm_ledger_check(fu, hm_schema_field(fu, "temperature"), &v, &why), HM_OK);
+	v.u.f = 45.0;
+	assert_int_equal(hm_ledger_check(fu, hm_schema_field(fu, "temperature"), &v, &why),
+	                 HM_ERR_TYPE);
+	assert_non_null(strstr(why, "34 and 43"));
+	v.u.f = 33.9;
+	assert_int_equal(hm_ledger_check(fu, hm_schema_field(fu, "temperature"), &v, &why),
+	                 HM_ERR_TYPE);
+	v = (hm_value){HM_V_STR, {.s = {"110105194912310021", 18}}};
+	assert_int_equal(hm_ledger_check(pe, hm_schema_field(pe, "id_number"), &v, &why),
+	                 HM_ERR_TYPE);
+	assert_non_null(strstr(why, "check character"));
+	v = (hm_value){HM_V_STR, {.s = {"contact", 7}}};
+	assert_int_equal(hm_ledger_check(pe, hm_schema_field(pe, "category"), &v, &why),
+	                 HM_ERR_TYPE);
+	assert_non_null(strstr(why, "returnee|close"));
+	v = (hm_value){HM_V_INT, {.i = 3}};
+	assert_int_equal(hm_ledger_check(ex, hm_schema_field(ex, "degree"), &v, &why), HM_ERR_TYPE);
+	v.u.i = 2;
+	assert_int_equal(hm_ledger_check(ex, hm_schema_field(ex, "degree"), &v, &why), HM_OK);
+	v.u.i = -5;
+	assert_int_equal(hm_ledger_check(st, hm_schema_field(st, "quantity"), &v, &why), HM_OK);
+	assert_int_equal(hm_ledger_check(pe, hm_schema_field(pe, "birth_year"), &v, &why),
+	                 HM_ERR_TYPE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_idnum),
 	    cmocka_unit_test(test_id_hash),
 	    cmocka_unit_test(test_words),
+	    cmocka_unit_test(test_ledger_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
