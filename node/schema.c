@@ -63,6 +63,7 @@ static const hm_field_def return_fields[] = {
     LWW("route", HM_T_STR),
     LWW("activities", HM_T_STR),
     WORDS("found_by", "door|checkpoint|tip|self"),
+    LWW("registered", HM_T_DATE),
 };
 
 static const hm_field_def exposure_fields[] = {
