@@ -25,7 +25,10 @@
  *               and merges as plain lww.
  *   append-only the insert with the smallest stamp wins the id; the other is a conflict.
  * A value that loses to a write of another origin goes to the conflict log (an equal value too);
- * so does any value of another origin cleared by a delete.
+ * so does any value of another origin cleared by a delete. Personal fields (HM_F_PII) are the
+ * exception that privacy makes: when one is cleared (set to nil, as `hamlet purge` does), the
+ * values it held are not logged, and those logged before are removed, so clearing personal data
+ * leaves no copy of it in the conflict log of any replica that applies the clearing write.
  */
 #include "node_int.h"
 
@@ -393,6 +396,31 @@ static hm_err conflicts_flush(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 	return HM_OK;
 }
 
+/* Remove the logged losers of one field of one record (keys: coll 0 id 0 field 0 ...). */
+static hm_err conflicts_forget(hm_node *n, MDB_txn *txn, const char *coll, size_t cn,
+                               const char *id, size_t idn, const char *field, size_t fn)
+{
+	uint8_t prefix[HM_NAME_MAX * 2 + HM_ID_MAX + 3];
+	size_t pn = 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	memcpy(prefix, coll, cn), pn = cn, prefix[pn++] = 0;
+	memcpy(prefix + pn, id, idn), pn += idn, prefix[pn++] = 0;
+	memcpy(prefix + pn, field, fn), pn += fn, prefix[pn++] = 0;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CONFLICTS], &cur)))
+		return hm_store_err(rc);
+	do {
+		k.mv_size = pn, k.mv_data = prefix;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc || k.mv_size < pn || memcmp(k.mv_data, prefix, pn) != 0)
+			break;
+	} while ((rc = mdb_cursor_del(cur, 0)) == 0);
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
+}
+
 static bool same_origin(const hm_stamp *a, const hm_stamp *b)
 {
 	return memcmp(a->origin.b, b->origin.b, HM_NODE_ID_BYTES) == 0;
@@ -411,7 +439,7 @@ typedef struct op_ref {
 	const char *coll, *id;
 	size_t cn, idn;
 	hm_stamp s;
-	bool special; /* the collection has counter or max fields */
+	bool special; /* the collection has counter, max or personal fields */
 } op_ref;
 
 static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
@@ -442,12 +470,16 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 		return;
 	}
 	if (hm_stamp_cmp(&in->stamp, &held->stamp) >= 0) {
-		if (lost(held, in))
+		if (lost(held, in) && !(in->pii && in->value.kind == HM_V_NIL))
 			conflict_queue(m, op->coll, op->cn, op->id, op->idn, held, &in->stamp,
 			               false);
 		*held = *in;
-	} else if (lost(in, held)) {
+	} else if (lost(in, held) && !(in->pii && held->value.kind == HM_V_NIL)) {
 		conflict_queue(m, op->coll, op->cn, op->id, op->idn, in, &held->stamp, false);
+	}
+	if (in->pii && held->value.kind == HM_V_NIL && m->ncleared < HM_FIELDS_MAX) {
+		m->cleared[m->ncleared].name = in->name;
+		m->cleared[m->ncleared++].len = in->name_len;
 	}
 }
 
@@ -553,6 +585,7 @@ static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object 
 		if (op->special && (def = hm_schema_field_n(op->c, in.name, in.name_len))) {
 			in.counter = def->merge == HM_MERGE_COUNTER;
 			in.max = def->merge == HM_MERGE_MAX;
+			in.pii = (def->flags & HM_F_PII) != 0;
 		}
 		if (r->nf >= HM_FIELDS_MAX && !hm_rec_find(r, in.name, in.name_len))
 			return HM_ERR_TOO_BIG;
@@ -622,7 +655,7 @@ static hm_err check_scope(hm_node *n, const hm_envelope *env, const op_ref *op,
 static bool has_special(const hm_collection_def *c)
 {
 	for (size_t i = 0; i < c->nfields; i++)
-		if (c->fields[i].merge != HM_MERGE_LWW)
+		if (c->fields[i].merge != HM_MERGE_LWW || (c->fields[i].flags & HM_F_PII))
 			return true;
 	return false;
 }
@@ -687,12 +720,22 @@ static hm_err merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const m
 	hm_err err;
 
 	msgpack_sbuffer_clear(&m->confs); /* what a failed op (or a failed rerun) left */
+	m->ncleared = 0;
 	if ((err = merge_one(n, txn, env, opo, m, scope, key, &kn)))
 		return err;
 	if ((err = hm_seal_put(n, txn, HM_DB_RECORDS, key, kn, m->rec.data, m->rec.size,
 	                       &m->sealbuf)))
 		return err;
-	return conflicts_flush(n, txn, m);
+	if ((err = conflicts_flush(n, txn, m)))
+		return err;
+	for (size_t i = 0; i < m->ncleared; i++) {
+		const msgpack_object *a = opo->via.array.ptr;
+		if ((err = conflicts_forget(n, txn, a[1].via.str.ptr, a[1].via.str.size,
+		                            a[2].via.str.ptr, a[2].via.str.size, m->cleared[i].name,
+		                            m->cleared[i].len)))
+			return err;
+	}
+	return HM_OK;
 }
 
 hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,

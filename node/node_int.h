@@ -184,6 +184,7 @@ typedef struct hm_rfield {
 	hm_stamp stamp;
 	bool counter; /* merged by the schema's rule for it: from the definition, not stored */
 	bool max;
+	bool pii; /* personal (HM_F_PII): a nil that wins clears its logged losers */
 } hm_rfield;
 
 typedef struct hm_rec {
@@ -211,6 +212,12 @@ typedef struct hm_merge_ctx {
 	msgpack_sbuffer sealbuf; /* a value being sealed or opened */
 	hm_rec cur;
 	size_t conflicts; /* entries written by this ctx, for stats */
+	/* personal fields the op being merged cleared: their logged losers go (merge.c) */
+	struct {
+		const char *name;
+		uint32_t len;
+	} cleared[HM_FIELDS_MAX];
+	size_t ncleared;
 } hm_merge_ctx;
 
 hm_err hm_merge_ctx_init(hm_merge_ctx *m) HM_MUST_CHECK;

@@ -363,6 +363,55 @@ static void test_max_keeps_later_date(void **state)
 	}
 }
 
+static int count_phone(void *ctx, const hm_conflict *c)
+{
+	size_t *n = ctx;
+	if (!strcmp(c->field, "phone"))
+		(*n)++;
+	return 0;
+}
+
+static size_t phone_conflicts(hm_node *n)
+{
+	size_t count = 0;
+	assert_int_equal(hm_node_conflicts(n, "person", "p1", count_phone, &count), HM_OK);
+	return count;
+}
+
+/* Clearing a personal field (as `hamlet purge` does) leaves no copy of what it held in the
+ * conflict log: the losers logged before go, and an older write arriving later is not logged. */
+static void test_cleared_personal_field_forgets_losers(void **state)
+{
+	trio *t = *state;
+	hm_write *w;
+	hm_value nil = {HM_V_NIL};
+
+	test_person(t->a.n, "p1", "base", NULL);
+	sync_all(t);
+	set_clocks(t, TEST_T0_MS + 1000);
+	assert_int_equal(test_set_str(t->a.n, "person", "p1", "phone", "13800000001", NULL), HM_OK);
+	assert_int_equal(test_set_str(t->b.n, "person", "p1", "phone", "13800000002", NULL), HM_OK);
+	test_sync(t->a.n, t->b.n);
+	test_sync(t->b.n, t->a.n);
+	assert_int_equal(phone_conflicts(t->a.n), 1);
+	assert_int_equal(phone_conflicts(t->b.n), 1);
+	/* c writes a phone it will deliver late. */
+	set_clocks(t, TEST_T0_MS + 1500);
+	assert_int_equal(test_set_str(t->c.n, "person", "p1", "phone", "13800000003", NULL), HM_OK);
+	set_clocks(t, TEST_T0_MS + 2000);
+	assert_int_equal(hm_write_begin(t->a.n, &w), HM_OK);
+	assert_int_equal(hm_write_set(w, "person", "p1", "phone", &nil), HM_OK);
+	assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+	assert_int_equal(phone_conflicts(t->a.n), 0);
+	test_sync(t->b.n, t->a.n);
+	assert_int_equal(phone_conflicts(t->b.n), 0);
+	sync_all(t);
+	assert_converged(t);
+	assert_int_equal(phone_conflicts(t->a.n), 0);
+	assert_int_equal(phone_conflicts(t->b.n), 0);
+	assert_int_equal(phone_conflicts(t->c.n), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +423,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_delete_keeps_counter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_append_only_first_insert_wins, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_keeps_later_date, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cleared_personal_field_forgets_losers, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_equal_value_then_overwrite_logged, setup,
 	                                    teardown),
 	};
