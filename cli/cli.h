@@ -53,6 +53,12 @@ int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 /* net_cmds.c: the peers' state, for status (a JSON array, or text lines) */
 void cli_peers_status(cli *c, hm_node *n, bool json, bool probe);
 
+/* The ledger's commands: field_cmds.c (every verb of field work) and person_cmds.c. */
+int cmd_field(cli *c, int argc, char **argv);
+int cmd_person(cli *c, int argc, char **argv);
+int cmd_setting(cli *c, int argc, char **argv);
+int cmd_purge(cli *c, int argc, char **argv);
+
 /* ledger.c: shared by the ledger's commands */
 uint64_t cli_now_ms(const cli *c);
 void cli_today(const cli *c, char out[11]); /* YYYY-MM-DD, UTC */

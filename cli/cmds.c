@@ -1026,6 +1026,33 @@ const command hm_commands[] = {
      "  hamlet put person p-0012 name=\"Li Wei\" phone=13800000000 arrival_date=2026-11-20\n"
      "  hamlet put followup f-0012-1 person=p-0012 time=2026-11-21T08:30 temperature=36.8\n"
      "  hamlet put stock masks item=N95 unit=piece quantity+=500\n"},
+    {"person", cmd_person, "register, edit, show, find and merge persons",
+     "usage: hamlet [-d DIR] person add|edit|show|find|dups|merge|unmerge ...\n\n"
+     "`hamlet person VERB --help` tells more.\n"},
+    {"return", cmd_field, "record a returnee's journey",
+     "usage: hamlet [-d DIR] return add PERSON [--FIELD VALUE...]\n"},
+    {"contact", cmd_field, "record a contact between two persons",
+     "usage: hamlet [-d DIR] contact add SOURCE CONTACT [--degree 1|2] [--mode MODE]\n"},
+    {"episode", cmd_field, "start, extend and end isolation or monitoring",
+     "usage: hamlet [-d DIR] episode start|extend|end ...\n"},
+    {"followup", cmd_field, "record a temperature check or visit",
+     "usage: hamlet [-d DIR] followup add PERSON --temp T --method visit|phone|self\n"},
+    {"checkpoint", cmd_field, "record a checkpoint shift's tally",
+     "usage: hamlet [-d DIR] checkpoint tally CHECKPOINT --shift 1|2|3 ...\n"},
+    {"stock", cmd_field, "supplies: receive, issue, transfer, intercept, consume, count, request",
+     "usage: hamlet [-d DIR] stock VERB ITEM QUANTITY --store S ...\n"},
+    {"tip", cmd_field, "tip-offs: add, verify, pay",
+     "usage: hamlet [-d DIR] tip add|verify|pay ...\n"},
+    {"site", cmd_field, "register isolation points, clinics, checkpoints, stores",
+     "usage: hamlet [-d DIR] site add --name NAME --kind KIND ...\n"},
+    {"notice", cmd_field, "record that a compound was told",
+     "usage: hamlet [-d DIR] notice add COMPOUND --audience property|residents\n"},
+    {"penalty", cmd_field, "record a returnee a village missed",
+     "usage: hamlet [-d DIR] penalty add PERSON ...\n"},
+    {"setting", cmd_setting, "the county's settings (rewards, penalties, fever threshold)",
+     "usage: hamlet [-d DIR] setting list|set ...\n"},
+    {"purge", cmd_purge, "clear personal fields of persons whose monitoring ended",
+     "usage: hamlet [-d DIR] purge --ended-before YYYY-MM-DD [--dry-run] [--json]\n"},
     {"get", cmd_get, "show one record",
      "usage: hamlet [-d DIR] get COLLECTION ID [--show-pii] [--json]\n\n"
      "Print the fields of one record. Personal fields (names, ID numbers, phones, addresses)\n"

@@ -19,23 +19,23 @@ hm_err hm_idnum_check(const char *s, const char **why)
 	int sum = 0;
 
 	if (strlen(s) != 18) {
-		*why = "must be 18 characters";
+		*why = "an ID number of 18 characters";
 		return HM_ERR_INVALID;
 	}
 	for (int i = 0; i < 17; i++) {
 		if (s[i] < '0' || s[i] > '9') {
-			*why = "must be 17 digits and a check character";
+			*why = "an ID number of 17 digits and a check character";
 			return HM_ERR_INVALID;
 		}
 		sum += (s[i] - '0') * weight[i];
 	}
 	snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", s + 6, s + 10, s + 12);
 	if (hm_value_parse(&def, date, &v, &dummy)) {
-		*why = "characters 7-14 are not a birth date YYYYMMDD";
+		*why = "an ID number whose characters 7-14 are a birth date YYYYMMDD";
 		return HM_ERR_INVALID;
 	}
 	if (s[17] != check[sum % 11] && !(check[sum % 11] == 'X' && s[17] == 'x')) {
-		*why = "its check character (the 18th) is wrong: mistyped?";
+		*why = "an ID number with the right check character (the 18th is wrong: mistyped?)";
 		return HM_ERR_INVALID;
 	}
 	return HM_OK;

@@ -30,7 +30,7 @@
 #define CATEGORY "returnee|close|second|case|other"
 
 /* A person's identity (name, ID number) is not settled silently when two stations change it at
- * once: the loser is an open question in `hamlet conflicts` until someone writes the answer.
+ * once: the loser is an open question (`hamlet person show`) until someone writes the answer.
  * id_hash is a keyed hash of the ID number, the same on every node, for finding one person
  * registered twice without comparing ID numbers in clear. */
 static const hm_field_def person_fields[] = {
@@ -50,6 +50,10 @@ static const hm_field_def person_fields[] = {
     LWW("household", HM_T_STR),
     LWW("id_hash", HM_T_STR),
     LWW("purged", HM_T_DATE),
+    /* The stamp (hlc:origin) of the value an edit of name or id_number replaced, so a reader
+     * tells an edit made knowing the old value from one made at the same time elsewhere. */
+    LWW("name_seen", HM_T_STR),
+    LWW("id_number_seen", HM_T_STR),
 };
 
 static const hm_field_def return_fields[] = {
@@ -439,7 +443,8 @@ hm_err hm_value_check(const hm_field_def *f, const hm_value *v, const char **why
 
 	*why = type_name(f->type);
 	if (v->kind == HM_V_NIL)
-		return f->required ? HM_ERR_TYPE : HM_OK; /* nil clears an optional field */
+		/* nil clears an optional field, and personal data, which may always be cleared */
+		return f->required && !(f->flags & HM_F_PII) ? HM_ERR_TYPE : HM_OK;
 	switch (f->type) {
 	case HM_T_STR:
 		ok =

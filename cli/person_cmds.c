@@ -1,0 +1,954 @@
+/*
+ * person_cmds.c - reading about persons (`person show`, `person find`), one person registered
+ * twice (`person dups`, `merge`, `unmerge`), the county's settings and `purge`.
+ */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- shared ---- */
+
+static const char *text_of(const hm_record *r, const char *field, char *buf, size_t cap)
+{
+	const hm_field *f = hm_record_field(r, field);
+	if (!f || f->value.kind != HM_V_STR) {
+		buf[0] = '\0';
+		return NULL;
+	}
+	snprintf(buf, cap, "%.*s", (int)f->value.u.s.n, f->value.u.s.p);
+	return buf;
+}
+
+/* Print a field of r as text or a JSON string, masked when personal and mask is set. */
+static void put_text(const hm_record *r, const char *field, bool json, bool mask)
+{
+	char buf[HM_STR_MAX + 1], masked[4 * HM_STR_MAX + 1];
+	const char *s = text_of(r, field, buf, sizeof(buf));
+
+	if (s && mask && out_field_masked(r, field))
+		s = masked, out_mask(buf, strlen(buf), masked, sizeof(masked));
+	if (json)
+		s ? out_json_cstr(stdout, s) : (void)fputs("null", stdout);
+	else
+		fputs(s ? s : "-", stdout);
+}
+
+/* ---- person find ---- */
+
+typedef struct find_ctx {
+	const char *text, *village, *category, *compound;
+	char hash[2 * HM_ID_HASH_BYTES + 1];
+	bool by_hash, json, show_pii, counting;
+	size_t count;
+} find_ctx;
+
+static bool find_match(find_ctx *f, const hm_record *r)
+{
+	char buf[HM_STR_MAX + 1];
+
+	if (f->by_hash && (!text_of(r, "id_hash", buf, sizeof(buf)) || strcmp(buf, f->hash)))
+		return false;
+	if (f->village &&
+	    (!text_of(r, "village", buf, sizeof(buf)) || !hm_region_contains(f->village, buf)))
+		return false;
+	if (f->category && (!text_of(r, "category", buf, sizeof(buf)) || strcmp(buf, f->category)))
+		return false;
+	if (f->compound && (!text_of(r, "compound", buf, sizeof(buf)) || strcmp(buf, f->compound)))
+		return false;
+	if (f->text) {
+		bool hit = strstr(r->id, f->text) != NULL;
+		hit = hit || (text_of(r, "code", buf, sizeof(buf)) && strstr(buf, f->text));
+		hit = hit || (text_of(r, "name", buf, sizeof(buf)) && strstr(buf, f->text));
+		hit = hit || (text_of(r, "phone", buf, sizeof(buf)) && strstr(buf, f->text));
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static int find_one(void *arg, const hm_record *r)
+{
+	static const char *const cols[] = {"name", "category", "status", "village", "compound"};
+	find_ctx *f = arg;
+	bool mask = !f->show_pii;
+
+	if (!find_match(f, r))
+		return 0;
+	if (f->counting) {
+		f->count++;
+		return 0;
+	}
+	if (f->json) {
+		fputs(f->count ? ",\n {\"id\":" : "{\"id\":", stdout);
+		out_json_cstr(stdout, r->id);
+		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+			printf(",\"%s\":", cols[i]);
+			put_text(r, cols[i], true, mask);
+		}
+		fputs("}", stdout);
+	} else {
+		printf("%-22s ", r->id);
+		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+			put_text(r, cols[i], false, mask);
+			fputs(i + 1 < sizeof(cols) / sizeof(cols[0]) ? "  " : "\n", stdout);
+		}
+	}
+	f->count++;
+	return 0;
+}
+
+static int person_find(cli *c, int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: hamlet [-d DIR] person find [TEXT] [--village PATH] [--category C]\n"
+	    "       [--compound X] [--id-number N] [--show-pii] [--json]\n\n"
+	    "List persons whose id, code, name or phone holds TEXT, and who match every other\n"
+	    "option. --id-number finds a person by the keyed hash of the number (the number "
+	    "itself\n"
+	    "is not searched in clear). Names and phones are masked unless --show-pii (recorded "
+	    "in\n"
+	    "the access log).\n\n"
+	    "example: hamlet person find Li --village lin/east/elm --category close\n";
+	find_ctx f = {0};
+	const char *idnum = NULL;
+	hm_node *n = NULL;
+	hm_err err;
+	int rc = EXIT_OK;
+
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], **slot = NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(a, "--json")) {
+			f.json = true;
+			continue;
+		}
+		if (!strcmp(a, "--show-pii")) {
+			f.show_pii = true;
+			continue;
+		}
+		if (!strcmp(a, "--village"))
+			slot = &f.village;
+		else if (!strcmp(a, "--category"))
+			slot = &f.category;
+		else if (!strcmp(a, "--compound"))
+			slot = &f.compound;
+		else if (!strcmp(a, "--id-number"))
+			slot = &idnum;
+		else if (a[0] == '-')
+			return cli_fail(c, EXIT_USAGE, "unknown option '%s'; usage:\n%s", a, usage);
+		else if (f.text)
+			return cli_fail(c, EXIT_USAGE, "one TEXT at most; usage:\n%s", usage);
+		else {
+			f.text = a;
+			continue;
+		}
+		if (++i >= argc)
+			return cli_fail(c, EXIT_USAGE, "option '%s' needs a value", a);
+		*slot = argv[i];
+	}
+	if (idnum) {
+		const char *why;
+		if (hm_idnum_check(idnum, &why))
+			return cli_fail(c, EXIT_FAIL, "--id-number %s", why);
+	}
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if (idnum) {
+		if ((err = hm_node_id_hash(n, idnum, f.hash))) {
+			rc = cli_node_fail(c, n, err);
+			goto out;
+		}
+		f.by_hash = true;
+	}
+	if (f.show_pii) {
+		char what[256];
+		f.counting = true;
+		if ((err = hm_node_list(n, "person", find_one, &f))) {
+			rc = cli_node_fail(c, n, err);
+			goto out;
+		}
+		snprintf(what, sizeof(what), "person find %s", f.text ? f.text : "");
+		if ((rc = cli_record_access(c, n, "reveal", what, f.count)))
+			goto out;
+		f.counting = false, f.count = 0;
+	}
+	if (f.json)
+		fputs("[", stdout);
+	if ((err = hm_node_list(n, "person", find_one, &f)))
+		rc = cli_node_fail(c, n, err);
+	if (f.json)
+		fputs("]\n", stdout);
+	else if (!rc && cli_is_tty(stdout))
+		printf("(%zu person%s)\n", f.count, f.count == 1 ? "" : "s");
+out:
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- person show ---- */
+
+typedef struct show_ctx {
+	const char *person;
+	bool json, mask;
+	size_t count;
+	const char *field; /* the field naming the person in this collection */
+	const char *field2;
+} show_ctx;
+
+static int show_related(void *arg, const hm_record *r)
+{
+	show_ctx *s = arg;
+	char buf[HM_ID_MAX + 1];
+	bool hit = text_of(r, s->field, buf, sizeof(buf)) && !strcmp(buf, s->person);
+
+	if (!hit && s->field2)
+		hit = text_of(r, s->field2, buf, sizeof(buf)) && !strcmp(buf, s->person);
+	if (!hit)
+		return 0;
+	if (s->json)
+		fputs(s->count ? "," : "", stdout);
+	else
+		fputs("  ", stdout);
+	out_record(stdout, r, s->json, s->mask);
+	s->count++;
+	return 0;
+}
+
+typedef struct open_ctx {
+	hm_node *n;
+	size_t count;
+	bool json, mask;
+} open_ctx;
+
+/* An identity conflict is open while the value that won is still the field's value: nobody has
+ * written the field since, so nobody has decided. */
+static bool identity_open(hm_node *n, const hm_conflict *cf)
+{
+	const hm_collection_def *cd = hm_schema_collection(cf->collection);
+	const hm_field_def *fd = cd ? hm_schema_field(cd, cf->field) : NULL;
+	hm_record *r;
+	const hm_field *f;
+	bool open = false;
+
+	if (!fd || !(fd->flags & HM_F_IDENTITY) || cf->by_delete)
+		return false;
+	if (hm_node_get(n, cf->collection, cf->id, &r))
+		return false;
+	f = hm_record_field(r, cf->field);
+	open = f && hm_stamp_cmp(&f->stamp, &cf->winner_stamp) == 0;
+	if (open) {
+		/* The winner replaced the loser knowingly when it names the loser's stamp. */
+		char seen_field[HM_NAME_MAX + 8], seen[128], want[128],
+		    hex[2 * HM_NODE_ID_BYTES + 1];
+		snprintf(seen_field, sizeof(seen_field), "%s_seen", cf->field);
+		hm_node_id_hex(&cf->loser_stamp.origin, hex);
+		snprintf(want, sizeof(want), "%" PRIu64 ":%s", cf->loser_stamp.hlc, hex);
+		open = !text_of(r, seen_field, seen, sizeof(seen)) || strcmp(seen, want) != 0;
+	}
+	hm_record_free(r);
+	return open;
+}
+
+static int open_one(void *arg, const hm_conflict *cf)
+{
+	open_ctx *o = arg;
+	char buf[4 * HM_STR_MAX + 1];
+
+	if (!identity_open(o->n, cf))
+		return 0;
+	if (cf->loser.kind == HM_V_STR && o->mask)
+		out_mask(cf->loser.u.s.p, cf->loser.u.s.n, buf, sizeof(buf));
+	else if (cf->loser.kind == HM_V_STR)
+		snprintf(buf, sizeof(buf), "%.*s", (int)cf->loser.u.s.n, cf->loser.u.s.p);
+	else
+		snprintf(buf, sizeof(buf), "?");
+	if (o->json) {
+		fputs(o->count ? "," : "", stdout);
+		fputs("{\"field\":", stdout);
+		out_json_cstr(stdout, cf->field);
+		fputs(",\"other_value\":", stdout);
+		out_json_cstr(stdout, buf);
+		fputs(",\"from\":\"", stdout);
+		out_node_id(stdout, &cf->loser_stamp.origin);
+		fputs("\"}", stdout);
+	} else {
+		printf("  %s: another station wrote '%s' (node ", cf->field, buf);
+		out_node_id(stdout, &cf->loser_stamp.origin);
+		printf(") at the same time: decide with `hamlet person edit %s --%s ...`\n", cf->id,
+		       cf->field[0] == 'i' ? "id-number" : cf->field);
+	}
+	o->count++;
+	return 0;
+}
+
+static int person_show(cli *c, int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: hamlet [-d DIR] person show ID [--show-pii] [--json]\n\n"
+	    "Show a person with their journeys, contacts (both ways), episodes and follow-ups, "
+	    "and\n"
+	    "any open question about their identity (a name or ID number two stations changed at\n"
+	    "once). Personal fields are masked unless --show-pii (recorded in the access log).\n";
+	static const struct {
+		const char *coll, *title, *field, *field2;
+	} rel[] = {
+	    {"return", "journeys", "person", NULL},
+	    {"exposure", "contacts", "source", "contact"},
+	    {"episode", "episodes", "person", NULL},
+	    {"followup", "follow-ups", "person", NULL},
+	};
+	bool json = false, show_pii = false;
+	const char *id = NULL;
+	hm_node *n = NULL;
+	hm_record *p = NULL;
+	hm_err err;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--show-pii"))
+			show_pii = true;
+		else if (argv[i][0] == '-' || id)
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+			                usage);
+		else
+			id = argv[i];
+	}
+	if (!id)
+		return cli_fail(c, EXIT_USAGE, "missing ID; usage:\n%s", usage);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_get(n, "person", id, &p))) {
+		rc = err == HM_ERR_NOT_FOUND
+		         ? cli_fail(c, EXIT_FAIL, "unknown person '%s' (see `hamlet person find`)",
+		                    id)
+		         : cli_node_fail(c, n, err);
+		goto out;
+	}
+	if (show_pii) {
+		char what[256];
+		snprintf(what, sizeof(what), "person show %s", id);
+		if ((rc = cli_record_access(c, n, "reveal", what, 1)))
+			goto out;
+	}
+	if (json) {
+		fputs("{\"person\":", stdout);
+		out_record(stdout, p, true, !show_pii);
+	} else {
+		out_record(stdout, p, false, !show_pii);
+	}
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		show_ctx s = {id, json, !show_pii, 0, rel[i].field, rel[i].field2};
+		if (json)
+			printf(",\"%s\":[", rel[i].coll);
+		else
+			printf("%s:\n", rel[i].title);
+		if ((err = hm_node_list(n, rel[i].coll, show_related, &s))) {
+			rc = cli_node_fail(c, n, err);
+			goto out;
+		}
+		if (json)
+			fputs("]", stdout);
+		else if (!s.count)
+			printf("  (none)\n");
+	}
+	{
+		open_ctx o = {n, 0, json, !show_pii};
+		if (json)
+			fputs(",\"open_identity_questions\":[", stdout);
+		else
+			printf("open identity questions:\n");
+		if ((err = hm_node_conflicts(n, "person", id, open_one, &o))) {
+			rc = cli_node_fail(c, n, err);
+			goto out;
+		}
+		if (json)
+			fputs("]}\n", stdout);
+		else if (!o.count)
+			printf("  (none)\n");
+	}
+out:
+	hm_record_free(p);
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- duplicates and merges ---- */
+
+typedef struct person_key {
+	char id[HM_ID_MAX + 1];
+	char hash[2 * HM_ID_HASH_BYTES + 1];
+	char village[HM_REGION_MAX + 1];
+} person_key;
+
+typedef struct dup_ctx {
+	person_key *v;
+	size_t n, cap;
+	char (*merged)[HM_ID_MAX + 1]; /* persons dropped by a merge in force */
+	size_t nmerged, mcap;
+} dup_ctx;
+
+static int dup_person(void *arg, const hm_record *r)
+{
+	dup_ctx *d = arg;
+	person_key k = {0};
+
+	if (!text_of(r, "id_hash", k.hash, sizeof(k.hash)))
+		return 0;
+	snprintf(k.id, sizeof(k.id), "%s", r->id);
+	text_of(r, "village", k.village, sizeof(k.village));
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		person_key *p = realloc(d->v, cap * sizeof(*p));
+		if (!p)
+			return 1;
+		d->v = p, d->cap = cap;
+	}
+	d->v[d->n++] = k;
+	return 0;
+}
+
+static int dup_merge(void *arg, const hm_record *r)
+{
+	dup_ctx *d = arg;
+	char state[16];
+
+	if (text_of(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
+		return 0;
+	if (d->nmerged == d->mcap) {
+		size_t cap = d->mcap ? 2 * d->mcap : 16;
+		char(*p)[HM_ID_MAX + 1] = realloc(d->merged, cap * sizeof(*p));
+		if (!p)
+			return 1;
+		d->merged = p, d->mcap = cap;
+	}
+	text_of(r, "drop", d->merged[d->nmerged++], HM_ID_MAX + 1);
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const person_key *x = a, *y = b;
+	int c = strcmp(x->hash, y->hash);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static bool is_merged(const dup_ctx *d, const char *id)
+{
+	for (size_t i = 0; i < d->nmerged; i++)
+		if (!strcmp(d->merged[i], id))
+			return true;
+	return false;
+}
+
+static int person_dups(cli *c, int argc, char **argv)
+{
+	static const char usage[] = "usage: hamlet [-d DIR] person dups [--json]\n\n"
+	                            "Find persons registered more than once: records whose ID "
+	                            "numbers are the same (compared\n"
+	                            "by their keyed hash, never in clear), not yet merged. Each "
+	                            "group is a merge proposal:\n"
+	                            "`hamlet person merge KEEP DROP` on a node whose region holds "
+	                            "both (their township, or\n"
+	                            "the county).\n";
+	bool json = argc > 2 && !strcmp(argv[2], "--json");
+	dup_ctx d = {0};
+	hm_node *n = NULL;
+	size_t groups = 0;
+	hm_err err;
+	int rc;
+
+	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 3 || (argc == 3 && !json))
+		return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[argc - 1],
+		                usage);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_list(n, "person", dup_person, &d)) ||
+	    (err = hm_node_list(n, "merge", dup_merge, &d))) {
+		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+	qsort(d.v, d.n, sizeof(*d.v), key_cmp);
+	if (json)
+		fputs("[", stdout);
+	for (size_t i = 0; i < d.n;) {
+		size_t j = i, live = 0;
+		while (j < d.n && !strcmp(d.v[j].hash, d.v[i].hash))
+			live += !is_merged(&d, d.v[j].id), j++;
+		if (live >= 2) {
+			const char *keep = NULL;
+			if (json)
+				fputs(groups ? ",[" : "[", stdout);
+			else
+				printf("same ID number:");
+			for (size_t k = i, first = 1; k < j; k++) {
+				if (is_merged(&d, d.v[k].id))
+					continue;
+				if (json) {
+					fputs(first ? "{\"id\":" : ",{\"id\":", stdout);
+					out_json_cstr(stdout, d.v[k].id);
+					fputs(",\"village\":", stdout);
+					out_json_cstr(stdout, d.v[k].village);
+					fputs("}", stdout);
+				} else {
+					printf(" %s (%s)", d.v[k].id, d.v[k].village);
+				}
+				if (!keep)
+					keep = d.v[k].id;
+				first = 0;
+			}
+			if (json)
+				fputs("]", stdout);
+			else
+				fputc('\n', stdout);
+			for (size_t k = i; !json && k < j; k++)
+				if (!is_merged(&d, d.v[k].id) && strcmp(d.v[k].id, keep))
+					printf("  proposal: hamlet person merge %s %s\n", keep,
+					       d.v[k].id);
+			groups++;
+		}
+		i = j;
+	}
+	if (json)
+		fputs("]\n", stdout);
+	else if (!groups)
+		printf("no person is registered twice\n");
+out:
+	free(d.v);
+	free(d.merged);
+	hm_node_close(n);
+	return rc;
+}
+
+/* The smallest region holding both a and b (their common leading path segments). */
+static void common_region(const char *a, const char *b, char out[HM_REGION_MAX + 1])
+{
+	size_t i = 0, cut = 0;
+
+	while (a[i] && a[i] == b[i]) {
+		i++;
+		if (a[i] == '/' || (!a[i] && !b[i]) || (!a[i] && b[i] == '/') ||
+		    (a[i] == '/' && !b[i]))
+			cut = i;
+	}
+	if (!a[i] && !b[i])
+		cut = i;
+	snprintf(out, HM_REGION_MAX + 1, "%.*s", (int)cut, a);
+}
+
+static int person_merge(cli *c, int argc, char **argv, bool undo)
+{
+	static const char usage[] =
+	    "usage: hamlet [-d DIR] person merge KEEP DROP [--reason TEXT] [--json]\n"
+	    "       hamlet [-d DIR] person unmerge KEEP DROP [--json]\n\n"
+	    "Merge: person DROP is the same person as KEEP (found by `hamlet person dups`); "
+	    "reports\n"
+	    "count them once and follow-ups of either belong to KEEP. Nothing is deleted, so\n"
+	    "`unmerge` undoes it. Run it on a node whose region holds both persons' villages.\n";
+	const char *keep = NULL, *drop = NULL, *reason = NULL;
+	bool json = false;
+	char id[HM_ID_MAX + 1], va[HM_REGION_MAX + 1], vb[HM_REGION_MAX + 1],
+	    region[HM_REGION_MAX + 1];
+	hm_node *n = NULL;
+	hm_record *a = NULL, *b = NULL;
+	hm_write *w = NULL;
+	hm_changeset_info info;
+	hm_err err;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--reason") && i + 1 < argc)
+			reason = argv[++i];
+		else if (argv[i][0] == '-' || (keep && drop))
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+			                usage);
+		else if (!keep)
+			keep = argv[i];
+		else
+			drop = argv[i];
+	}
+	if (!drop)
+		return cli_fail(c, EXIT_USAGE, "say KEEP and DROP; usage:\n%s", usage);
+	if (!strcmp(keep, drop))
+		return cli_fail(c, EXIT_FAIL, "KEEP and DROP are the same person");
+	if (strlen(keep) + strlen(drop) + 4 > HM_ID_MAX)
+		return cli_fail(c, EXIT_FAIL, "person ids too long to merge");
+	if (snprintf(id, sizeof(id), "m-%s-%s", keep, drop) >= (int)sizeof(id))
+		return cli_fail(c, EXIT_FAIL, "person ids too long to merge");
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_get(n, "person", keep, &a)) ||
+	    (err = hm_node_get(n, "person", drop, &b))) {
+		rc = err == HM_ERR_NOT_FOUND
+		         ? cli_fail(c, EXIT_FAIL, "unknown person '%s'", a ? drop : keep)
+		         : cli_node_fail(c, n, err);
+		goto out;
+	}
+	if (undo) {
+		hm_record *m;
+		if ((err = hm_node_get(n, "merge", id, &m))) {
+			rc = cli_fail(c, EXIT_FAIL, "%s and %s were never merged", keep, drop);
+			goto out;
+		}
+		hm_record_free(m);
+	}
+	text_of(a, "village", va, sizeof(va));
+	text_of(b, "village", vb, sizeof(vb));
+	common_region(va, vb, region);
+	if ((err = hm_write_begin(n, &w))) {
+		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+#define SET(f, str)                                                                                \
+	hm_write_set(w, "merge", id, f,                                                            \
+	             &(hm_value){HM_V_STR, {.s = {(str), (uint32_t)strlen(str)}}})
+	if ((err = SET("keep", keep)) || (err = SET("drop", drop)) ||
+	    (err = SET("state", undo ? "undone" : "merged")) ||
+	    (region[0] && (err = SET("region", region))) ||
+	    (reason && (err = SET("reason", reason)))) {
+		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+#undef SET
+	err = hm_write_commit(w, &info);
+	w = NULL; /* consumed */
+	if (err) {
+		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+	if (json) {
+		fputs("{\"merge\":", stdout);
+		out_json_cstr(stdout, id);
+		printf(",\"state\":\"%s\",\"seq\":%" PRIu64 "}\n", undo ? "undone" : "merged",
+		       info.seq);
+	} else {
+		printf("%s %s into %s (merge %s, change set %" PRIu64 ")\n",
+		       undo ? "unmerged" : "merged", drop, keep, id, info.seq);
+	}
+out:
+	hm_write_abort(w);
+	hm_record_free(a);
+	hm_record_free(b);
+	hm_node_close(n);
+	return rc;
+}
+
+int cmd_person(cli *c, int argc, char **argv)
+{
+	static char name[32];
+
+	if (argc >= 2 && strlen(argv[1]) < 16) {
+		snprintf(name, sizeof(name), "person %s", argv[1]); /* for messages */
+		c->cmd = name;
+	}
+	if (argc >= 2) {
+		if (!strcmp(argv[1], "show"))
+			return person_show(c, argc, argv);
+		if (!strcmp(argv[1], "find"))
+			return person_find(c, argc, argv);
+		if (!strcmp(argv[1], "dups"))
+			return person_dups(c, argc, argv);
+		if (!strcmp(argv[1], "merge"))
+			return person_merge(c, argc, argv, false);
+		if (!strcmp(argv[1], "unmerge"))
+			return person_merge(c, argc, argv, true);
+	}
+	return cmd_field(c, argc, argv);
+}
+
+/* ---- settings ---- */
+
+typedef struct setting_ctx {
+	bool json;
+	size_t count;
+} setting_ctx;
+
+static int setting_one(void *arg, const hm_record *r)
+{
+	setting_ctx *s = arg;
+	char v[HM_STR_MAX + 1];
+
+	text_of(r, "value", v, sizeof(v));
+	if (s->json) {
+		fputs(s->count ? "," : "", stdout);
+		out_json_cstr(stdout, r->id);
+		fputc(':', stdout);
+		out_json_cstr(stdout, v);
+	} else {
+		printf("%-20s %s\n", r->id, v);
+	}
+	s->count++;
+	return 0;
+}
+
+int cmd_setting(cli *c, int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: hamlet [-d DIR] setting list [--json]\n"
+	    "       hamlet [-d DIR] setting set NAME VALUE [--json]\n\n"
+	    "The county's settings, which reach every node by sync. Set them on the county node.\n"
+	    "Known settings (default):\n"
+	    "  reward.tip       500         reward per verified tip-off\n"
+	    "  penalty.before   2000        per missed returnee dated before the cutoff\n"
+	    "  penalty.after    5000        per missed returnee dated on or after the cutoff\n"
+	    "  penalty.cutoff   1970-01-01  the cutoff date\n"
+	    "  fever.threshold  37.3        the temperature (degrees C) that raises a fever "
+	    "alert\n";
+	static const char *const known[] = {"reward.tip", "penalty.before", "penalty.after",
+	                                    "penalty.cutoff", "fever.threshold"};
+	bool json = false;
+	hm_node *n = NULL;
+	hm_err err;
+	int rc, npos = 0;
+	char *pos[3];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (argv[i][0] == '-' || npos == 3)
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+			                usage);
+		else
+			pos[npos++] = argv[i];
+	}
+	if (npos == 0 ||
+	    !((npos == 1 && !strcmp(pos[0], "list")) || (npos == 3 && !strcmp(pos[0], "set"))))
+		return cli_fail(c, EXIT_USAGE, "usage:\n%s", usage);
+	if (npos == 3) {
+		size_t k;
+		double d;
+		char *end;
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (!strcmp(pos[1], known[k]))
+				break;
+		if (k == sizeof(known) / sizeof(known[0]))
+			return cli_fail(c, EXIT_USAGE,
+			                "no setting '%s' (see `hamlet setting --help`)", pos[1]);
+		if (!strcmp(pos[1], "penalty.cutoff")) {
+			hm_field_def date = {"", HM_T_DATE, HM_MERGE_LWW, false, 0, NULL};
+			hm_value v;
+			const char *why;
+			if (hm_value_parse(&date, pos[2], &v, &why))
+				return cli_fail(c, EXIT_FAIL, "penalty.cutoff must be %s", why);
+		} else {
+			d = strtod(pos[2], &end);
+			if (*end || end == pos[2] || d < 0 ||
+			    (!strcmp(pos[1], "fever.threshold") && (d < 35 || d > 42)))
+				return cli_fail(c, EXIT_FAIL, "%s must be %s, not '%s'", pos[1],
+				                strcmp(pos[1], "fever.threshold")
+				                    ? "an amount of zero or more"
+				                    : "a temperature between 35 and 42",
+				                pos[2]);
+		}
+	}
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if (npos == 3) {
+		hm_changeset_info info;
+		if ((err = hm_node_set_setting(n, pos[1], pos[2], &info)))
+			rc = cli_node_fail(c, n, err);
+		else if (json)
+			printf("{\"setting\":\"%s\",\"seq\":%" PRIu64 "}\n", pos[1], info.seq);
+		else
+			printf("%s = %s (change set %" PRIu64 ")\n", pos[1], pos[2], info.seq);
+	} else {
+		setting_ctx s = {json, 0};
+		if (json)
+			fputs("{", stdout);
+		if ((err = hm_node_list(n, "_setting", setting_one, &s)))
+			rc = cli_node_fail(c, n, err);
+		if (json)
+			fputs("}\n", stdout);
+		else if (!s.count)
+			printf("(no setting changed: every default applies)\n");
+	}
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- purge ---- */
+
+typedef struct ended_ctx {
+	const char *before;
+	struct ended {
+		char person[HM_ID_MAX + 1];
+		bool open; /* an episode without an end, or ending on or after the date */
+	} * v;
+	size_t n, cap;
+} ended_ctx;
+
+static struct ended *ended_find(ended_ctx *e, const char *person)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (!strcmp(e->v[i].person, person))
+			return &e->v[i];
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 64;
+		struct ended *p = realloc(e->v, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		e->v = p, e->cap = cap;
+	}
+	memset(&e->v[e->n], 0, sizeof(e->v[0]));
+	snprintf(e->v[e->n].person, sizeof(e->v[0].person), "%s", person);
+	return &e->v[e->n++];
+}
+
+static int ended_one(void *arg, const hm_record *r)
+{
+	ended_ctx *e = arg;
+	char person[HM_ID_MAX + 1], end[16];
+	struct ended *p;
+
+	if (!text_of(r, "person", person, sizeof(person)) || !(p = ended_find(e, person)))
+		return !person[0] ? 0 : 1;
+	if (!text_of(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
+		p->open = true;
+	return 0;
+}
+
+int cmd_purge(cli *c, int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: hamlet [-d DIR] purge --ended-before YYYY-MM-DD [--dry-run] [--json]\n\n"
+	    "Clear the personal fields (name, ID number, phone, address, and the ID hash) of "
+	    "every\n"
+	    "person whose monitoring ended before the date: every episode of theirs has ended, "
+	    "and\n"
+	    "before it. The clearing is one change set that reaches every replica; the records,\n"
+	    "their counts and every signature stay (docs/privacy.md says exactly what remains).\n"
+	    "--dry-run lists who would be purged.\n";
+	static const char *const clear[] = {"name", "id_number", "phone", "address", "id_hash"};
+	const char *before = NULL;
+	bool json = false, dry = false;
+	ended_ctx e = {0};
+	hm_node *n = NULL;
+	hm_write *w = NULL;
+	hm_changeset_info info = {0};
+	char today[11];
+	size_t count = 0;
+	hm_err err;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--dry-run"))
+			dry = true;
+		else if (!strncmp(argv[i], "--ended-before=", 15))
+			before = argv[i] + 15;
+		else if (!strcmp(argv[i], "--ended-before") && i + 1 < argc)
+			before = argv[++i];
+		else
+			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
+			                usage);
+	}
+	if (!before)
+		return cli_fail(c, EXIT_USAGE, "say --ended-before YYYY-MM-DD; usage:\n%s", usage);
+	{
+		hm_field_def date = {"", HM_T_DATE, HM_MERGE_LWW, false, 0, NULL};
+		hm_value v;
+		const char *why;
+		if (hm_value_parse(&date, before, &v, &why))
+			return cli_fail(c, EXIT_USAGE, "--ended-before must be %s", why);
+	}
+	cli_today(c, today);
+	if (strcmp(before, today) > 0)
+		return cli_fail(c, EXIT_FAIL, "--ended-before %s is in the future", before);
+	e.before = before;
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_list(n, "episode", ended_one, &e))) {
+		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+	if (!dry && (err = hm_write_begin(n, &w))) {
+		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+	if (json)
+		fputs("{\"persons\":[", stdout);
+	for (size_t i = 0; i < e.n; i++) {
+		hm_record *p;
+		char purged[16];
+		if (e.v[i].open || hm_node_get(n, "person", e.v[i].person, &p))
+			continue;
+		text_of(p, "purged", purged, sizeof(purged));
+		hm_record_free(p);
+		if (purged[0])
+			continue; /* already */
+		if (json) {
+			fputs(count ? "," : "", stdout);
+			out_json_cstr(stdout, e.v[i].person);
+		} else if (dry) {
+			printf("would purge %s\n", e.v[i].person);
+		}
+		count++;
+		if (dry)
+			continue;
+		{
+			hm_value nil = {HM_V_NIL}, when = {HM_V_STR, {.s = {today, 10}}};
+			const char *id = e.v[i].person;
+			if ((err = hm_write_set(w, "person", id, "purged", &when))) {
+				rc = cli_node_fail(c, n, err);
+				goto out;
+			}
+			for (size_t f = 0; f < sizeof(clear) / sizeof(clear[0]); f++)
+				if ((err = hm_write_set(w, "person", id, clear[f], &nil))) {
+					rc = cli_node_fail(c, n, err);
+					goto out;
+				}
+		}
+	}
+	if (!dry && count) {
+		err = hm_write_commit(w, &info);
+		w = NULL; /* consumed */
+		if (err) {
+			if (json)
+				fputs("]}\n", stdout);
+			rc = cli_node_fail(c, n, err);
+			goto out;
+		}
+	}
+	if (json)
+		printf("],\"purged\":%zu,\"dry_run\":%s,\"seq\":%" PRIu64 "}\n", dry ? 0 : count,
+		       dry ? "true" : "false", info.seq);
+	else if (!dry)
+		printf("purged the personal fields of %zu person%s (change set %" PRIu64 ")\n",
+		       count, count == 1 ? "" : "s", info.seq);
+	else
+		printf("%zu person%s would be purged\n", count, count == 1 ? "" : "s");
+out:
+	hm_write_abort(w);
+	free(e.v);
+	hm_node_close(n);
+	return rc;
+}
