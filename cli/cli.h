@@ -84,6 +84,9 @@ void out_record(FILE *f, const hm_record *r, bool json, bool mask);
 /* Mask personal text into buf (NUL-terminated, its length returned): a phone or ID number keeps
  * its first 3 and last 2 characters, other text its first character, the rest are stars. */
 size_t out_mask(const char *s, size_t n, char *buf, size_t cap);
+/* Print v, the value of coll.field, masked when the field is personal and mask is set. */
+void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool json,
+                  bool mask);
 /* Whether field of r is personal (masked unless --show-pii). */
 bool out_field_masked(const hm_record *r, const char *field);
 

@@ -829,6 +829,7 @@ typedef struct conflict_ctx {
 	size_t count;
 	const char *field; /* only this field, when set */
 	const char *indent;
+	bool show_pii;
 } conflict_ctx;
 
 static int conflict_one(void *arg, const hm_conflict *cf)
@@ -845,7 +846,7 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 		fputs(",\"field\":", stdout);
 		out_json_cstr(stdout, cf->field);
 		fputs(",\"lost\":", stdout);
-		out_value(stdout, &cf->loser, true);
+		out_value_of(stdout, cf->collection, cf->field, &cf->loser, true, !x->show_pii);
 		fputs(",\"lost_stamp\":", stdout);
 		out_stamp_json(stdout, &cf->loser_stamp);
 		fputs(",\"winner_stamp\":", stdout);
@@ -856,7 +857,7 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 		if (!x->field)
 			printf("%s/%s %s: ", cf->collection, cf->id, cf->field);
 		printf("lost '");
-		out_value(stdout, &cf->loser, false);
+		out_value_of(stdout, cf->collection, cf->field, &cf->loser, false, !x->show_pii);
 		printf("' (");
 		out_node_id(stdout, &cf->loser_stamp.origin);
 		printf(":%" PRIu64 " at ", cf->loser_stamp.seq);
@@ -874,9 +875,10 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 static int cmd_blame(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("blame");
-	bool json = false;
-	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
-	char *pos[2];
+	bool json = false, show_pii = false;
+	opt opts[] = {
+	    {"json", 0, NULL, &json}, {"show-pii", 0, NULL, &show_pii}, {NULL, 0, NULL, NULL}};
+	char *pos[2], what[256];
 	int npos, rc;
 	hm_node *n;
 	hm_record *r = NULL;
@@ -889,6 +891,9 @@ static int cmd_blame(cli *c, int argc, char **argv)
 		rc = cli_node_fail(c, n, err);
 		goto out;
 	}
+	snprintf(what, sizeof(what), "blame %s %s", pos[0], pos[1]);
+	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
+		goto out;
 	if (json)
 		printf("{\"collection\":\"%s\",\"id\":", r->collection),
 		    out_json_cstr(stdout, r->id), fputs(",\"fields\":[", stdout);
@@ -896,18 +901,18 @@ static int cmd_blame(cli *c, int argc, char **argv)
 		printf("%s/%s\n", r->collection, r->id);
 	for (size_t i = 0; i < r->nfields && !err; i++) {
 		const hm_field *f = &r->fields[i];
-		conflict_ctx x = {json, 0, f->name, "      "};
+		conflict_ctx x = {json, 0, f->name, "      ", show_pii};
 		if (json) {
 			fputs(i ? ",{\"field\":" : "{\"field\":", stdout);
 			out_json_cstr(stdout, f->name);
 			fputs(",\"value\":", stdout);
-			out_value(stdout, &f->value, true);
+			out_value_of(stdout, r->collection, f->name, &f->value, true, !show_pii);
 			fputs(",\"set_by\":", stdout);
 			out_stamp_json(stdout, &f->stamp);
 			fputs(",\"lost\":[", stdout);
 		} else {
 			printf("  %-14s ", f->name);
-			out_value(stdout, &f->value, false);
+			out_value_of(stdout, r->collection, f->name, &f->value, false, !show_pii);
 			printf("\n      set by ");
 			out_node_id(stdout, &f->stamp.origin);
 			printf(":%" PRIu64 " at ", f->stamp.seq);
@@ -932,8 +937,9 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("conflicts");
 	conflict_ctx x = {0};
-	opt opts[] = {{"json", 0, NULL, &x.json}, {NULL, 0, NULL, NULL}};
-	char *pos[2];
+	opt opts[] = {
+	    {"json", 0, NULL, &x.json}, {"show-pii", 0, NULL, &x.show_pii}, {NULL, 0, NULL, NULL}};
+	char *pos[2], what[256];
 	int npos, rc;
 	hm_node *n;
 	hm_err err;
@@ -944,6 +950,11 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 	x.indent = "";
 	if ((rc = cli_open(c, &n)))
 		return rc;
+	snprintf(what, sizeof(what), "conflicts %s %s", npos ? pos[0] : "", npos ? pos[1] : "");
+	if (x.show_pii && (rc = cli_record_access(c, n, "reveal", what, 0))) {
+		hm_node_close(n);
+		return rc;
+	}
 	if (x.json)
 		fputs("[", stdout);
 	err = hm_node_conflicts(n, npos ? pos[0] : NULL, npos ? pos[1] : NULL, conflict_one, &x);
@@ -1092,11 +1103,13 @@ const command hm_commands[] = {
     {"log", cmd_log, "list the change sets held",
      "usage: hamlet [-d DIR] log [--since VERSION_VECTOR] [--json]\n"},
     {"blame", cmd_blame, "who set each field of a record, and what lost",
-     "usage: hamlet [-d DIR] blame COLLECTION ID [--json]\n\n"
+     "usage: hamlet [-d DIR] blame COLLECTION ID [--show-pii] [--json]\n\n"
      "For each field: its value, the change set (origin:seq) and clock that set it, and the\n"
      "values of other nodes that lost to it.\n"},
     {"conflicts", cmd_conflicts, "values overwritten by other nodes' writes",
-     "usage: hamlet [-d DIR] conflicts [COLLECTION ID] [--json]\n"},
+     "usage: hamlet [-d DIR] conflicts [COLLECTION ID] [--show-pii] [--json]\n\n"
+     "Values that lost to another node's write. Personal values are masked unless --show-pii\n"
+     "(recorded in the access log).\n"},
     {"check", cmd_check, "verify the oplog against the version vector",
      "usage: hamlet [-d DIR] check [--json]\n\n"
      "Check that every origin's change sets run 1..seq with an unbroken hash chain.\n"},

@@ -122,19 +122,27 @@ bool out_field_masked(const hm_record *r, const char *field)
 	return d && (d->flags & HM_F_PII);
 }
 
-static void out_field_value(FILE *f, const hm_record *r, const hm_field *fl, bool json, bool mask)
+void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool json,
+                  bool mask)
 {
+	const hm_collection_def *c = mask ? hm_schema_collection(coll) : NULL;
+	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
 	char buf[4 * HM_STR_MAX + 1];
 
-	if (mask && fl->value.kind == HM_V_STR && out_field_masked(r, fl->name)) {
-		size_t n = out_mask(fl->value.u.s.p, fl->value.u.s.n, buf, sizeof(buf));
+	if (d && (d->flags & HM_F_PII) && v->kind == HM_V_STR) {
+		size_t n = out_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf));
 		if (json)
 			out_json_str(f, buf, n);
 		else
 			fputs(buf, f);
 		return;
 	}
-	out_value(f, &fl->value, json);
+	out_value(f, v, json);
+}
+
+static void out_field_value(FILE *f, const hm_record *r, const hm_field *fl, bool json, bool mask)
+{
+	out_value_of(f, r->collection, fl->name, &fl->value, json, mask);
 }
 
 void out_record(FILE *f, const hm_record *r, bool json, bool mask)
