@@ -58,6 +58,7 @@ int cmd_field(cli *c, int argc, char **argv);
 int cmd_person(cli *c, int argc, char **argv);
 int cmd_setting(cli *c, int argc, char **argv);
 int cmd_purge(cli *c, int argc, char **argv);
+int cmd_schema(cli *c, int argc, char **argv);
 
 /* ledger.c: shared by the ledger's commands */
 uint64_t cli_now_ms(const cli *c);

@@ -258,9 +258,10 @@ static int print_changeset(const hm_changeset_info *info, bool json, const char 
 
 static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const char *id, char *arg)
 {
-	char *eq = strchr(arg, '=');
+	char *eq = strchr(arg, '='), fname[HM_NAME_MAX + 1];
 	const hm_collection_def *cd = hm_schema_collection(coll);
-	const hm_field_def *f;
+	hm_field_def fdef;
+	const hm_field_def *f = &fdef;
 	hm_value v;
 	const char *why;
 	hm_err err;
@@ -279,9 +280,11 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 		err = hm_write_add(w, coll, id, arg, minus ? -delta : delta);
 	} else {
 		*eq = '\0';
-		if (!(f = hm_schema_field(cd, arg)))
-			return cli_fail(c, EXIT_FAIL, "collection '%s' has no field '%s'", coll,
-			                arg);
+		if ((err = hm_node_field(n, cd, arg, &fdef, fname)))
+			return err == HM_ERR_SCHEMA
+			           ? cli_fail(c, EXIT_FAIL, "collection '%s' has no field '%s'",
+			                      coll, arg)
+			           : cli_node_fail(c, n, err);
 		if (f->merge == HM_MERGE_COUNTER)
 			return cli_fail(c, EXIT_FAIL,
 			                "%s.%s is a counter: change it with %s+=N or %s-=N", coll,
@@ -1062,6 +1065,8 @@ const command hm_commands[] = {
      "usage: hamlet [-d DIR] penalty add PERSON ...\n"},
     {"setting", cmd_setting, "the county's settings (rewards, penalties, fever threshold)",
      "usage: hamlet [-d DIR] setting list|set ...\n"},
+    {"schema", cmd_schema, "the collections and fields; the county adds fields",
+     "usage: hamlet [-d DIR] schema list [COLLECTION] | add-field COLLECTION FIELD TYPE\n"},
     {"purge", cmd_purge, "clear personal fields of persons whose monitoring ended",
      "usage: hamlet [-d DIR] purge --ended-before YYYY-MM-DD [--dry-run] [--json]\n"},
     {"get", cmd_get, "show one record",

@@ -51,6 +51,14 @@ struct lctx {
 	int nbufs;
 	const char *note; /* one line the verb adds to its output */
 	char notebuf[512];
+	/* --FIELD options the schema does not name: perhaps fields the county added (resolved
+	 * once the node is open) */
+	struct {
+		const char *opt, *val;
+		hm_field_def def;
+		char name[HM_NAME_MAX + 1];
+	} added[8];
+	int nadded;
 };
 
 /* ---- small readers ---- */
@@ -969,6 +977,9 @@ static int parse(lctx *x, int argc, char **argv)
 		         strcmp(d->name, "id_hash") != 0 && !strstr(d->name, "_seen")) {
 			if (val_set(x, d->name, val))
 				return EXIT_FAIL;
+		} else if (!d && x->nadded < (int)(sizeof(x->added) / sizeof(x->added[0]))) {
+			x->added[x->nadded].opt = a;
+			x->added[x->nadded++].val = val;
 		} else
 			return cli_fail(
 			    x->c, EXIT_USAGE,
@@ -1076,6 +1087,23 @@ static int run_verb(cli *c, const verb *v, int argc, char **argv)
 			rc = cli_fail(c, EXIT_FAIL, "%s %s already exists", v->coll, x->id);
 			goto out;
 		}
+	}
+	for (int i = 0; i < x->nadded; i++) {
+		char name[HM_NAME_MAX + 1];
+		size_t k;
+		for (k = 0; x->added[i].opt[k] && k < HM_NAME_MAX; k++)
+			name[k] = x->added[i].opt[k] == '-' ? '_' : x->added[i].opt[k];
+		name[k] = '\0';
+		if (hm_node_field(x->n, x->cd, name, &x->added[i].def, x->added[i].name) ||
+		    x->nvals == MAX_VALS) {
+			rc = cli_fail(
+			    c, EXIT_USAGE,
+			    "unknown option '--%s' (a %s has no such field; see `hamlet %s %s "
+			    "--help`)",
+			    x->added[i].opt, x->cd->name, v->cmd, v->sub);
+			goto out;
+		}
+		x->vals[x->nvals++] = (fval){&x->added[i].def, x->added[i].val};
 	}
 	if (v->hook && (rc = v->hook(x)))
 		goto out;

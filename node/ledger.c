@@ -171,3 +171,95 @@ hm_err hm_ledger_check(const hm_collection_def *c, const hm_field_def *f, const 
 	}
 	return HM_OK;
 }
+
+static const struct {
+	const char *word;
+	hm_type type;
+} type_words[] = {
+    {"text", HM_T_STR},  {"int", HM_T_INT},   {"number", HM_T_FLOAT},
+    {"bool", HM_T_BOOL}, {"date", HM_T_DATE}, {"time", HM_T_TIME},
+};
+
+const char *hm_type_word(hm_type t)
+{
+	for (size_t i = 0; i < sizeof(type_words) / sizeof(type_words[0]); i++)
+		if (type_words[i].type == t)
+			return type_words[i].word;
+	return "region";
+}
+
+hm_err hm_node_field(hm_node *n, const hm_collection_def *c, const char *field, hm_field_def *out,
+                     char name[HM_NAME_MAX + 1])
+{
+	const hm_field_def *d = hm_schema_field(c, field);
+	char id[2 * HM_NAME_MAX + 2], type[16];
+	hm_record *r;
+	hm_err err;
+
+	if (d) {
+		*out = *d;
+		return HM_OK;
+	}
+	if (c->name[0] == '_' || !hm_field_name_valid(field, strlen(field)) ||
+	    snprintf(id, sizeof(id), "%s.%s", c->name, field) >= (int)sizeof(id))
+		return HM_ERR_SCHEMA;
+	if ((err = hm_node_get(n, "_field", id, &r)))
+		return err == HM_ERR_NOT_FOUND ? HM_ERR_SCHEMA : err;
+	{
+		const hm_field *t = hm_record_field(r, "type");
+		snprintf(type, sizeof(type), "%.*s",
+		         t && t->value.kind == HM_V_STR ? (int)t->value.u.s.n : 0,
+		         t && t->value.kind == HM_V_STR ? t->value.u.s.p : "");
+	}
+	hm_record_free(r);
+	for (size_t i = 0; i < sizeof(type_words) / sizeof(type_words[0]); i++)
+		if (!strcmp(type, type_words[i].word)) {
+			snprintf(name, HM_NAME_MAX + 1, "%s", field);
+			*out =
+			    (hm_field_def){name, type_words[i].type, HM_MERGE_LWW, false, 0, NULL};
+			return HM_OK;
+		}
+	return HM_ERR_SCHEMA; /* a type word of a newer version */
+}
+
+hm_err hm_node_add_field(hm_node *n, const char *coll, const char *field, const char *type,
+                         const char *help, hm_changeset_info *info)
+{
+	const hm_collection_def *c = hm_schema_collection(coll);
+	char id[2 * HM_NAME_MAX + 2];
+	hm_write *w;
+	hm_err err;
+	bool known = false;
+
+	if (n->role != HM_ROLE_COUNTY)
+		return hm_node_fail(n, HM_ERR_SCHEMA,
+		                    "the schema is the county's: add fields there");
+	if (!c || coll[0] == '_')
+		return hm_node_fail(n, HM_ERR_SCHEMA, "no collection '%s'", coll);
+	if (!hm_field_name_valid(field, strlen(field)) || field[0] == '_')
+		return hm_node_fail(
+		    n, HM_ERR_INVALID,
+		    "a field name is 1 to %u characters, no space, '=' or leading '_'",
+		    HM_NAME_MAX);
+	if (hm_schema_field(c, field))
+		return hm_node_fail(n, HM_ERR_EXISTS, "%s already has a field '%s'", coll, field);
+	for (size_t i = 0; i < sizeof(type_words) / sizeof(type_words[0]); i++)
+		known |= !strcmp(type, type_words[i].word);
+	if (!known)
+		return hm_node_fail(n, HM_ERR_INVALID,
+		                    "type must be text, int, number, bool, date or time, not '%s'",
+		                    type);
+	snprintf(id, sizeof(id), "%s.%s", coll, field);
+	if ((err = hm_write_begin_system(n, &w)))
+		return err;
+#define SET(f, str)                                                                                \
+	hm_write_set(w, "_field", id, f,                                                           \
+	             &(hm_value){HM_V_STR, {.s = {(str), (uint32_t)strlen(str)}}})
+	if ((err = SET("collection", coll)) || (err = SET("name", field)) ||
+	    (err = SET("type", type)) || (help && (err = SET("help", help)))) {
+		hm_write_abort(w);
+		return err;
+	}
+#undef SET
+	return hm_write_commit(w, info);
+}

@@ -532,6 +532,18 @@ hm_err hm_node_set_setting(hm_node *node, const char *name, const char *value,
 #define HM_TEMP_MAX 43.0
 hm_err hm_ledger_check(const hm_collection_def *c, const hm_field_def *f, const hm_value *v,
                        const char **why) HM_MUST_CHECK;
+/* The definition of field in collection c: the schema's own, or one the county added (the
+ * `_field` collection, received like any record). An added field merges as lww; out->name
+ * borrows name. Errors: HM_ERR_SCHEMA when neither knows the field. */
+hm_err hm_node_field(hm_node *node, const hm_collection_def *c, const char *field,
+                     hm_field_def *out, char name[HM_NAME_MAX + 1]) HM_MUST_CHECK;
+/* On the county (HM_ERR_SCHEMA elsewhere): add field to collection coll, of type text, int,
+ * number, bool, date or time; one change set that reaches every node. Errors: HM_ERR_EXISTS,
+ * HM_ERR_INVALID (name or type). */
+hm_err hm_node_add_field(hm_node *node, const char *coll, const char *field, const char *type,
+                         const char *help, hm_changeset_info *info) HM_MUST_CHECK;
+/* The word for a type in `_field` records ("text", "int", ...). */
+const char *hm_type_word(hm_type t);
 /* Whether text is one of the words a text field allows (its help is "a|b|c"); true for a field
  * with no list. */
 bool hm_field_word_ok(const hm_field_def *f, const char *text);

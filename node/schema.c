@@ -218,6 +218,16 @@ static const hm_field_def setting_fields[] = {
     LWW("region", HM_T_REGION),
 };
 
+/* Fields the county adds to the schema: id "collection.field". Every node that receives the
+ * record may write the field; a node that has not yet keeps and passes it on all the same. */
+static const hm_field_def field_fields[] = {
+    REQ("collection", HM_T_STR),
+    REQ("name", HM_T_STR),
+    REQ_WORDS("type", "text|int|number|bool|date|time"),
+    LWW("help", HM_T_STR),
+    LWW("region", HM_T_REGION),
+};
+
 static const hm_collection_def collections[] = {
     {"person", false, "village", person_fields, NFIELDS(person_fields),
      "people registered by a station: returnees, contacts, cases"},
@@ -256,6 +266,8 @@ static const hm_collection_def collections[] = {
      "data keys wrapped for each node entitled to them (county only)"},
     {"_setting", false, "region", setting_fields, NFIELDS(setting_fields),
      "county settings: rewards, penalties, fever threshold (county only)"},
+    {"_field", false, "region", field_fields, NFIELDS(field_fields),
+     "fields the county added to the schema (county only)"},
 };
 
 const hm_collection_def *hm_schema_collections(size_t *count)

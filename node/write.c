@@ -24,8 +24,17 @@ typedef struct wop {
 	uint16_t region_ix; /* which change set of the write: see commit_ctx.regions */
 } wop;
 
+/* A field the county added (hm_node_field): owned by the write, so wfield.def stays valid. */
+typedef struct xdef {
+	const hm_collection_def *c;
+	hm_field_def def;
+	char name[HM_NAME_MAX + 1];
+	struct xdef *next;
+} xdef;
+
 struct hm_write {
 	hm_node *n;
+	xdef *xdefs;
 	wop *ops;
 	size_t nops, opcap;
 	wfield *fields;
@@ -62,6 +71,11 @@ void hm_write_abort(hm_write *w)
 		free(w->fields[i].sbuf);
 	free(w->ops);
 	free(w->fields);
+	while (w->xdefs) {
+		xdef *next = w->xdefs->next;
+		free(w->xdefs);
+		w->xdefs = next;
+	}
 	free(w);
 }
 
@@ -140,6 +154,34 @@ static hm_err op_for(hm_write *w, const hm_collection_def *c, const char *id, en
 	return new_op(w, c, id, kind, out);
 }
 
+static hm_err added_field(hm_write *w, const hm_collection_def *c, const char *field,
+                          const hm_field_def **f)
+{
+	xdef *x;
+	hm_err err;
+
+	for (x = w->xdefs; x; x = x->next)
+		if (x->c == c && !strcmp(x->name, field)) {
+			*f = &x->def;
+			return HM_OK;
+		}
+	if (!(x = calloc(1, sizeof(*x))))
+		return HM_ERR_NOMEM;
+	err = w->system ? HM_ERR_SCHEMA : hm_node_field(w->n, c, field, &x->def, x->name);
+	if (err) {
+		free(x);
+		return err == HM_ERR_SCHEMA
+		           ? hm_node_fail(w->n, HM_ERR_SCHEMA, "collection '%s' has no field '%s'",
+		                          c->name, field)
+		           : err;
+	}
+	x->c = c;
+	x->next = w->xdefs;
+	w->xdefs = x;
+	*f = &x->def;
+	return HM_OK;
+}
+
 static hm_err lookup(hm_write *w, const char *coll, const char *field, const hm_collection_def **c,
                      const hm_field_def **f)
 {
@@ -150,8 +192,7 @@ static hm_err lookup(hm_write *w, const char *coll, const char *field, const hm_
 		                    "'%s' is a system collection, written only by hamlet itself",
 		                    coll);
 	if (field && !(*f = hm_schema_field(*c, field)))
-		return hm_node_fail(w->n, HM_ERR_SCHEMA, "collection '%s' has no field '%s'", coll,
-		                    field);
+		return added_field(w, *c, field, f);
 	return HM_OK;
 }
 

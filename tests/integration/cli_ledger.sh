@@ -242,11 +242,36 @@ must -d elm purge --ended-before 2026-11-01 --json
 expect 0 "" -d E audit
 expect 0 "" -d elm check
 
+# ---- the county extends the schema; a node that does not know a field keeps and passes it on
+expect_same elm 1 "the schema is the county's" -d elm schema add-field person vaccinated bool
+expect_same C 1 "type must be text, int" -d C schema add-field person vaccinated yesno
+expect_same C 1 "already has a field 'phone'" -d C schema add-field person phone text
+must -d C schema add-field person vaccinated bool --help-text "two doses"
+expect_same elm 2 "unknown option '--vaccinated'" -d elm person edit p1 --vaccinated yes
+carry elm C
+must -d elm schema list person --json
+[ "$(json_get "$OUT" '[(f["field"], f["type"]) for f in d if f["added_by_county"]]')" = \
+	"[('vaccinated', 'bool')]" ] && ok || fail "schema list shows the added field: $(cat "$OUT")"
+expect_same elm 1 "vaccinated: must be true or false" -d elm person edit p1 --vaccinated maybe
+must -d elm person edit p1 --vaccinated yes
+must -d elm put person p2 vaccinated=no
+must -d E schema list person --json
+[ "$(json_get "$OUT" '[f["field"] for f in d if f["added_by_county"]]')" = "[]" ] && ok ||
+	fail "E has not heard of the field yet"
+carry E elm
+must -d E get person p1 --json
+[ "$(json_get "$OUT" 'd["fields"]["vaccinated"]')" = True ] && ok ||
+	fail "E keeps a field it does not know: $(cat "$OUT")"
+carry C E
+must -d C get person p2 --json
+[ "$(json_get "$OUT" 'd["fields"]["vaccinated"]')" = False ] && ok ||
+	fail "E passed the field on to the county: $(cat "$OUT")"
+
 # ---- --help everywhere
 for c in "person add" "person show" "person find" "person dups" "person merge" "return add" \
 	"contact add" "episode start" "episode extend" "episode end" "followup add" \
 	"checkpoint tally" "stock receive" "stock count" "tip verify" "site add" "notice add" \
-	"penalty add" "setting" "purge"; do
+	"penalty add" "setting" "purge" "schema" "person dups" "person unmerge"; do
 	# shellcheck disable=SC2086
 	hm $c --help
 	[ "$RC" = 0 ] && grep -q "^usage: hamlet" "$OUT" && ok || fail "$c --help"
