@@ -207,9 +207,12 @@ static int csv_load(cli *c, const char *path, csv_reader *r)
 	memset(r, 0, sizeof(*r));
 	if (!f)
 		return cli_fail(c, EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
-		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path,
-		              S_ISDIR(st.st_mode) ? "it is a directory" : strerror(errno));
+	if (fstat(fileno(f), &st) != 0) {
+		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: it is a directory", path);
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > CSV_FILE_MAX)
@@ -297,7 +300,7 @@ typedef struct csv_seen {
 	size_t line;
 } csv_seen;
 
-typedef struct import {
+typedef struct csv_import {
 	cli *c;
 	hm_node *n;
 	const hm_collection_def *cd;
@@ -315,28 +318,29 @@ typedef struct import {
 	csv_bad *bad; /* owned */
 	size_t nbad, badcap;
 	size_t rows, good, bad_rows;
+	size_t nset;   /* good rows that give a value: an id alone changes nothing */
 	uint64_t body; /* bytes the good rows take in the change set's body, at most */
 	bool hash_off; /* the node lacks the key of person.id_hash: warned once */
-} import;
+} csv_import;
 
-static uint64_t id_hash_of(const char *s)
+static uint64_t fnv1a(const char *s)
 {
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+	uint64_t h = 14695981039346656037ull;
 	while (*s)
 		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
 	return h;
 }
 
 /* The slot of id: where it is, or the empty one where it would go. */
-static csv_seen *seen_slot(import *im, const char *id)
+static csv_seen *seen_slot(csv_import *im, const char *id)
 {
-	size_t mask = im->seencap - 1, i = (size_t)id_hash_of(id) & mask;
+	size_t mask = im->seencap - 1, i = (size_t)fnv1a(id) & mask;
 	while (im->seen[i].id && strcmp(im->seen[i].id, id) != 0)
 		i = (i + 1) & mask;
 	return &im->seen[i];
 }
 
-static bool seen_grow(import *im)
+static bool seen_grow(csv_import *im)
 {
 	size_t cap = im->seencap ? im->seencap * 2 : 1024;
 	csv_seen *old = im->seen;
@@ -355,13 +359,13 @@ static bool seen_grow(import *im)
 }
 
 /* The line id was first seen on, or 0. */
-static size_t seen_line(import *im, const char *id)
+static size_t seen_line(csv_import *im, const char *id)
 {
 	csv_seen *s = im->seencap ? seen_slot(im, id) : NULL;
 	return s && s->id ? s->line : 0;
 }
 
-static bool seen_add(import *im, const char *id, size_t line)
+static bool seen_add(csv_import *im, const char *id, size_t line)
 {
 	csv_seen *s;
 	if (2 * (im->nseen + 1) > im->seencap && !seen_grow(im))
@@ -372,16 +376,16 @@ static bool seen_add(import *im, const char *id, size_t line)
 	return true;
 }
 
-static int out_of_memory(import *im)
+static int out_of_memory(csv_import *im)
 {
 	return cli_fail(im->c, EXIT_FAIL, "out of memory: nothing was written");
 }
 
 /* Note a problem of the row on line: field NULL for the row as a whole. */
-static int bad_add(import *im, size_t line, const char *field, const char *column, const char *fmt,
-                   ...) HM_PRINTF(5, 6);
-static int bad_add(import *im, size_t line, const char *field, const char *column, const char *fmt,
-                   ...)
+static int bad_add(csv_import *im, size_t line, const char *field, const char *column,
+                   const char *fmt, ...) HM_PRINTF(5, 6);
+static int bad_add(csv_import *im, size_t line, const char *field, const char *column,
+                   const char *fmt, ...)
 {
 	csv_bad *b;
 	va_list ap;
@@ -440,7 +444,8 @@ static const char *shown(const hm_field_def *f, const char *text, char *buf, siz
 
 /* Parse and check one cell against its field's type and the ledger's rules (words, resident ID
  * number, body temperature); a problem is noted and *ok stays false. */
-static int check_value(import *im, size_t line, size_t col, const char *text, hm_value *v, bool *ok)
+static int check_value(csv_import *im, size_t line, size_t col, const char *text, hm_value *v,
+                       bool *ok)
 {
 	const hm_field_def *f = im->field[col];
 	const char *why = NULL, *name = f->name, *column = im->header[col];
@@ -463,7 +468,7 @@ static int check_value(import *im, size_t line, size_t col, const char *text, hm
 	return EXIT_OK;
 }
 
-static int column_of(const import *im, const hm_field_def *f)
+static int column_of(const csv_import *im, const hm_field_def *f)
 {
 	for (size_t i = 0; i < im->ncols; i++)
 		if (im->field[i] == f)
@@ -472,8 +477,8 @@ static int column_of(const import *im, const hm_field_def *f)
 }
 
 /* The date of field name: from the row when given there, else from the record as it is. */
-static bool date_in(const import *im, const csv_row *row, const bool *given, const hm_record *cur,
-                    const char *name, char out[11])
+static bool date_in(const csv_import *im, const csv_row *row, const bool *given,
+                    const hm_record *cur, const char *name, char out[11])
 {
 	const hm_field *fl;
 
@@ -503,7 +508,7 @@ static bool id_valid(const char *id)
 /* What a row's record needs beyond its values: a unique and valid id, the required fields of a
  * new record, no change to an append-only one, a region inside this node's, and for an episode
  * an end not before its start. */
-static int check_record(import *im, const csv_row *row, const bool *given, const char *id,
+static int check_record(csv_import *im, const csv_row *row, const bool *given, const char *id,
                         bool id_bad, const hm_record *cur)
 {
 	const hm_collection_def *cd = im->cd;
@@ -541,7 +546,8 @@ static int check_record(import *im, const csv_row *row, const bool *given, const
 }
 
 /* Check one row; problems are noted in im->bad. *idp is the row's id (NULL: to be made). */
-static int check_row(import *im, const csv_row *row, hm_value *val, bool *given, const char **idp)
+static int check_row(csv_import *im, const csv_row *row, hm_value *val, bool *given,
+                     const char **idp)
 {
 	hm_record *cur = NULL;
 	const char *id = NULL;
@@ -593,7 +599,7 @@ static int check_row(import *im, const csv_row *row, hm_value *val, bool *given,
 }
 
 /* A new time-ordered id for a row without one, unused in the file and in the store. */
-static int new_id(import *im, size_t line, const char **out)
+static int new_id(csv_import *im, size_t line, const char **out)
 {
 	char id[HM_ID_MAX + 1];
 
@@ -628,7 +634,7 @@ static int new_id(import *im, size_t line, const char **out)
 
 /* person.id_hash from the ID number, so one person registered by two villages is found. A node
  * without the county's first data key cannot make it: said once, and the rows go in without. */
-static int set_id_hash(import *im, const char *id, const char *idnum)
+static int set_id_hash(csv_import *im, const char *id, const char *idnum)
 {
 	char h[2 * HM_ID_HASH_BYTES + 1];
 	hm_value v = {HM_V_STR, {.s = {h, 2 * HM_ID_HASH_BYTES}}};
@@ -658,7 +664,7 @@ static uint64_t mp_str(size_t n)
 /* At most the bytes a good row takes in the change set's body, packed as node/write.c's
  * pack_body packs it, so a file too big for one change set is refused before anything is
  * written, with a hint at how to split it. */
-static uint64_t row_bytes(const import *im, const csv_row *row, const hm_value *val,
+static uint64_t row_bytes(const csv_import *im, const csv_row *row, const hm_value *val,
                           const bool *given, const char *id)
 {
 	uint64_t n = 2 + mp_str(strlen(im->cd->name)) +
@@ -680,7 +686,7 @@ static uint64_t row_bytes(const import *im, const csv_row *row, const hm_value *
 }
 
 /* Add a good row to the write: one hm_write_set per value given. */
-static int write_row(import *im, const csv_row *row, const hm_value *val, const bool *given,
+static int write_row(csv_import *im, const csv_row *row, const hm_value *val, const bool *given,
                      const char *id)
 {
 	int rc;
@@ -731,7 +737,7 @@ static const char *target_of(const csv_map *maps, size_t nmaps, const char *colu
 }
 
 /* One column of the header: the id, ignored ("-"), or a field of the collection. */
-static int header_column(import *im, size_t i, const char *to, const char *path)
+static int header_column(csv_import *im, size_t i, const char *to, const char *path)
 {
 	cli *c = im->c;
 	const hm_collection_def *cd = im->cd;
@@ -773,7 +779,7 @@ static int header_column(import *im, size_t i, const char *to, const char *path)
 	return EXIT_OK;
 }
 
-static int read_header(import *im, csv_reader *r, csv_map *maps, size_t nmaps,
+static int read_header(csv_import *im, csv_reader *r, csv_map *maps, size_t nmaps,
                        const char *id_column, const char *path)
 {
 	cli *c = im->c;
@@ -845,7 +851,7 @@ static int read_header(import *im, csv_reader *r, csv_map *maps, size_t nmaps,
 
 /* ---- reporting ---- */
 
-static void list_bad(const import *im)
+static void list_bad(const csv_import *im)
 {
 	for (size_t i = 0; i < im->nbad; i++) {
 		const csv_bad *b = &im->bad[i];
@@ -866,7 +872,7 @@ static void json_str_or_null(const char *s)
 		fputs("null", stdout);
 }
 
-static void print_json(const import *im, bool dry_run, size_t written, uint64_t first,
+static void print_json(const csv_import *im, bool dry_run, size_t written, uint64_t first,
                        uint64_t last)
 {
 	fputs("{\"collection\":", stdout);
@@ -889,7 +895,7 @@ static void print_json(const import *im, bool dry_run, size_t written, uint64_t 
 	fputs("]}\n", stdout);
 }
 
-static void progress(const import *im, bool tty, bool done)
+static void progress(const csv_import *im, bool tty, bool done)
 {
 	if (tty)
 		fprintf(stderr, "\rhamlet: %s: %zu rows checked%s", im->c->cmd, im->rows,
@@ -899,7 +905,7 @@ static void progress(const import *im, bool tty, bool done)
 }
 
 /* Commit the good rows (w consumed) and say what was written. */
-static int commit_rows(import *im, bool json)
+static int commit_rows(csv_import *im, bool json)
 {
 	hm_changeset_info info;
 	hm_vv vv;
@@ -916,14 +922,16 @@ static int commit_rows(import *im, bool json)
 		return cli_fail(im->c, EXIT_FAIL,
 		                "could not write the %zu good rows: %s; nothing "
 		                "was written",
-		                im->good,
+		                im->nset,
 		                *hm_node_errmsg(im->n) ? hm_node_errmsg(im->n) : hm_strerror(err));
 	if (json) {
-		print_json(im, false, im->good, before + 1, info.seq);
+		print_json(im, false, im->nset, before + 1, info.seq);
 		return EXIT_OK;
 	}
-	printf("%zu row%s read: %zu written to %s", im->rows, im->rows == 1 ? "" : "s", im->good,
+	printf("%zu row%s read: %zu written to %s", im->rows, im->rows == 1 ? "" : "s", im->nset,
 	       im->cd->name);
+	if (im->good > im->nset)
+		printf(", %zu with nothing but an id (unchanged)", im->good - im->nset);
 	if (im->bad_rows)
 		printf(", %zu bad (skipped, listed on stderr)", im->bad_rows);
 	if (info.seq > before + 1)
@@ -936,7 +944,7 @@ static int commit_rows(import *im, bool json)
 }
 
 /* What to do once every row is checked: write, or say why not. */
-static int finish(import *im, bool dry_run, bool skip_bad, bool json)
+static int finish(csv_import *im, bool dry_run, bool skip_bad, bool json)
 {
 	cli *c = im->c;
 
@@ -971,12 +979,13 @@ static int finish(import *im, bool dry_run, bool skip_bad, bool json)
 		                "--skip-bad writes the %zu good one%s)",
 		                im->bad_rows, im->rows, im->good, im->good == 1 ? "" : "s");
 	}
-	if (im->good == 0) {
+	if (im->nset == 0) {
 		if (json)
 			print_json(im, false, 0, 0, 0);
 		else
-			printf("%zu row%s read, %zu bad: nothing to write\n", im->rows,
-			       im->rows == 1 ? "" : "s", im->bad_rows);
+			printf("%zu row%s read, %zu bad, %zu with nothing but an id: nothing to "
+			       "write\n",
+			       im->rows, im->rows == 1 ? "" : "s", im->bad_rows, im->good);
 		return EXIT_OK;
 	}
 	return commit_rows(im, json);
@@ -1030,7 +1039,7 @@ static int add_maps(cli *c, char *spec, csv_map *maps, size_t *n)
 	}
 }
 
-static void import_release(import *im)
+static void import_release(csv_import *im)
 {
 	for (size_t i = 0; i < im->nbad; i++) {
 		free(im->bad[i].field);
@@ -1047,7 +1056,7 @@ static void import_release(import *im)
 }
 
 /* Every row checked, the good ones added to one write as they pass. */
-static int import_rows(import *im, csv_reader *r, const char *path)
+static int import_rows(csv_import *im, csv_reader *r, const char *path)
 {
 	bool tty = cli_is_tty(stderr), report = tty || r->len > CSV_LARGE;
 	hm_value val[CSV_COLS_MAX];
@@ -1074,6 +1083,11 @@ static int import_rows(import *im, csv_reader *r, const char *path)
 			    "split it; nothing was written",
 			    path, HM_OPS_MAX);
 		im->body += row_bytes(im, &row, val, given, id);
+		for (size_t i = 0; i < im->ncols; i++)
+			if (given[i]) {
+				im->nset++;
+				break;
+			}
 		if (im->w && (rc = write_row(im, &row, val, given, id)))
 			return rc;
 		if (report && im->rows % CSV_PROGRESS == 0)
@@ -1093,7 +1107,7 @@ int cmd_import_csv(cli *c, int argc, char **argv);
 int cmd_import_csv(cli *c, int argc, char **argv)
 {
 	const command *self = hm_command("import-csv");
-import im = {0 };
+	csv_import im = {0};
 	csv_reader r = {0};
 	csv_map maps[CSV_MAPS_MAX];
 	char *pos[2], *val, *id_column = NULL;

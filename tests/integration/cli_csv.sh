@@ -221,6 +221,14 @@ has_line "hamlet: import-csv: line 2: end: 2026-11-10 is before the start 2026-1
 must -d v import-csv episode ep2.csv --skip-bad
 check "an existing record needs no required fields" "$(field v episode e-1 end)" 2026-12-10
 check "the bad update left e-3 alone" "$(field v episode e-3 end)" "<none>"
+# a row with nothing but the id of an existing record changes nothing
+printf 'id,end\ne-1,\n' >ep3.csv
+expect_same v 0 "" -d v import-csv episode ep3.csv
+check "id-only row" "$(cat "$OUT")" "1 row read, 0 bad, 1 with nothing but an id: nothing to write"
+printf 'id,end\ne-1,\ne-3,2026-12-01\n' >ep4.csv
+must -d v import-csv episode ep4.csv --json
+check "id-only row not counted as written" "$(jget '(d["rows"], d["written"])')" "(2, 1)"
+check "e-3 end" "$(field v episode e-3 end)" 2026-12-01
 
 # ---- what cannot be imported: clear errors, right exit codes, nothing changed
 expect_same v 1 "unknown collection 'persons'" -d v import-csv persons good.csv
