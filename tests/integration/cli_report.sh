@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `hamlet report`: the six reports of issue #5 on a small county written by hand, each figure
 # checked against numbers computed by hand (the arithmetic is in the comments), and the four
-# formats, masking and the access log, region filtering, a merged duplicate, empty data, usage
-# errors, and the HTML page as headless Chromium renders it. docs/reports.md defines the figures.
+# formats, masking and the access log, region filtering, a merged duplicate, settings changed by
+# the county, empty data, usage errors, and the HTML page as headless Chromium renders it.
+# docs/reports.md defines the figures.
 . "$(dirname "$0")/lib.sh"
 
 mesh
@@ -389,6 +390,47 @@ lin|total|3|11000|1|5000|1|5000|1|1000|0|0
 T
 [ "$(json_get "$OUT" 'd["parameters"]["reward.tip"], d["parameters"]["penalty.after"]')" = \
 	"('500', '5000')" ] && ok || fail "rewards parameters: $(head -c 300 "$OUT")"
+
+# Settings the county changed (on a copy): a fever at 37.6 and above, 600 a tip, and penalties
+# before 2026-01-30 at the lower amount. f2 (37.5) and f4 (37.3) are no fevers any more; elm owes
+# 600 + 800 = 1400 and paid 600; pen1 (01-28) is 2000, pen3 (02-01) still 5000.
+cp -r "$T/.county-lin" "$T/set"
+must -d set setting set fever.threshold 37.6
+must -d set setting set reward.tip 600
+must -d set setting set penalty.cutoff 2026-01-30
+must -d set report daily --date $D --json
+want fevers "daily with fever.threshold 37.6" <<'T'
+lin/east/elm|village|0|0|0
+lin/east/oak|village|0|2|2
+lin/east|subtotal|0|2|2
+lin/eastern/pine|village|0|0|0
+lin/eastern|subtotal|0|0|0
+lin/west/ash|village|1|0|1
+lin/west|subtotal|1|0|1
+lin|total|1|2|3
+T
+[ "$(json_get "$OUT" 'd["parameters"]["fever.threshold"]')" = 37.6 ] && ok ||
+	fail "daily parameters with the threshold set: $(head -c 300 "$OUT")"
+must -d set report monitoring --date $D --json
+want fever_alerts "monitoring with fever.threshold 37.6" <<'T'
+p8|Z********|lin/west/ash|2026-02-03T07:00|38.0|-|no
+T
+must -d set report rewards --date $D --json
+want tips "rewards with reward.tip 600" <<'T'
+lin/east/elm|village|2|2|0|1400|1|600|800
+lin/east/oak|village|1|0|1|0|0|0|0
+lin/east|subtotal|3|2|1|1400|1|600|800
+lin/west/ash|village|1|0|0|0|0|0|0
+lin/west|subtotal|1|0|0|0|0|0|0
+lin|total|4|2|1|1400|1|600|800
+T
+want penalties "rewards with penalty.cutoff 2026-01-30" <<'T'
+lin/east/oak|village|2|3000|0|0|1|2000|1|1000|0|0
+lin/east|subtotal|2|3000|0|0|1|2000|1|1000|0|0
+lin/west/ash|village|1|5000|1|5000|0|0|0|0|0|0
+lin/west|subtotal|1|5000|1|5000|0|0|0|0|0|0
+lin|total|3|8000|1|5000|1|2000|1|1000|0|0
+T
 
 # ---- empty data: tables with zero totals ----
 must -d elm report daily --date $D --json
