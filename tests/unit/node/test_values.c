@@ -236,8 +236,15 @@ static void test_wrong_types(void **state)
 	}
 	expect_set(f->t.n, "followup", "f2", "temperature", &i, HM_ERR_TYPE);
 	expect_set(f->t.n, "followup", "f2", "temperature", &nan, HM_ERR_TYPE);
-	/* nil clears an optional field but never a required one. */
-	expect_set(f->t.n, "person", "p1", "name", &nil, HM_ERR_TYPE);
+	/* nil clears an optional field but never a required one, unless it is personal data,
+	 * which may always be cleared (a new record still needs it: hm_write_commit). */
+	expect_set(f->t.n, "followup", "f2", "person", &nil, HM_ERR_TYPE);
+	{
+		hm_write *w;
+		assert_int_equal(hm_write_begin(f->t.n, &w), HM_OK);
+		assert_int_equal(hm_write_set(w, "person", "p-new", "name", &nil), HM_OK);
+		assert_int_equal(hm_write_commit(w, NULL), HM_ERR_SCHEMA);
+	}
 }
 
 static void test_counter_lww_misuse(void **state)
