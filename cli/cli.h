@@ -62,7 +62,7 @@ int cmd_schema(cli *c, int argc, char **argv);
 
 /* ledger.c: shared by the ledger's commands */
 uint64_t cli_now_ms(const cli *c);
-void cli_today(const cli *c, char out[11]); /* YYYY-MM-DD, UTC */
+void cli_today(const cli *c, char out[11]); /* YYYY-MM-DD, local time */
 /* A new record id: PREFIX-<time base36><writer 4 hex><random 4 hex>, time-ordered. */
 void cli_new_id(const cli *c, hm_node *n, const char *prefix, char *out, size_t cap);
 /* The county's setting NAME, or dflt when it never set it; returns buf. */

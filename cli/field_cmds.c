@@ -320,7 +320,7 @@ static int hook_followup(lctx *x)
 		uint64_t ms = cli_now_ms(x->c);
 		time_t s = (time_t)(ms / 1000);
 		struct tm tm;
-		gmtime_r(&s, &tm);
+		localtime_r(&s, &tm); /* a worker's clock: the station's time zone */
 		strftime(now, 17, "%Y-%m-%dT%H:%M", &tm);
 	}
 	if ((rc = val_default(x, "time", now)) || (rc = village_of(x, "person")))
@@ -431,6 +431,9 @@ static int hook_stock(lctx *x)
 		                "quantity: must be a positive whole number, not '%s'", q);
 	if (!strcmp(mv, "transfer") && !val_text(x, "to_store"))
 		return cli_fail(x->c, EXIT_USAGE, "a transfer needs --to STORE");
+	if (!strcmp(mv, "intercepted") && !val_text(x, "shipment"))
+		return cli_fail(x->c, EXIT_USAGE,
+		                "say which shipment was intercepted: --shipment SH");
 	if ((rc = on_hand(x, val_text(x, "item"), val_text(x, "store"), &have)))
 		return rc;
 	if (!strcmp(mv, "counted")) {
@@ -577,6 +580,8 @@ static int hook_person(lctx *x)
 
 	if (!idnum)
 		return EXIT_OK;
+	if (!idnum[0])
+		return val_set(x, "id_hash", ""); /* no number, no hash */
 	hash = scratch(x);
 	if ((err = hm_node_id_hash(x->n, idnum, hash))) {
 		fprintf(

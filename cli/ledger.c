@@ -21,7 +21,7 @@ void cli_today(const cli *c, char out[11])
 {
 	time_t t = (time_t)(cli_now_ms(c) / 1000);
 	struct tm tm;
-	gmtime_r(&t, &tm);
+	localtime_r(&t, &tm); /* the station's day, in its time zone (TZ) */
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 

@@ -164,6 +164,8 @@ void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 	}
 	fprintf(f, "%s/%s\n", r->collection, r->id);
 	for (size_t i = 0; i < r->nfields; i++) {
+		if (strstr(r->fields[i].name, "_seen"))
+			continue; /* bookkeeping for identity questions (docs/data-model.md) */
 		fprintf(f, "  %-14s ", r->fields[i].name);
 		out_field_value(f, r, &r->fields[i], false, mask);
 		fputc('\n', f);

@@ -277,10 +277,12 @@ static int open_one(void *arg, const hm_conflict *cf)
 		out_node_id(stdout, &cf->loser_stamp.origin);
 		fputs("\"}", stdout);
 	} else {
-		printf("  %s: another station wrote '%s' (node ", cf->field, buf);
+		printf("  %s: '%s', written by node ", cf->field, buf);
 		out_node_id(stdout, &cf->loser_stamp.origin);
-		printf(") at the same time: decide with `hamlet person edit %s --%s ...`\n", cf->id,
-		       cf->field[0] == 'i' ? "id-number" : cf->field);
+		printf(
+		    " at the same time as the value shown, lost to it: decide with `hamlet person "
+		    "edit %s --%s ...`\n",
+		    cf->id, cf->field[0] == 'i' ? "id-number" : cf->field);
 	}
 	o->count++;
 	return 0;
@@ -642,8 +644,9 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 		printf(",\"state\":\"%s\",\"seq\":%" PRIu64 "}\n", undo ? "undone" : "merged",
 		       info.seq);
 	} else {
-		printf("%s %s into %s (merge %s, change set %" PRIu64 ")\n",
-		       undo ? "unmerged" : "merged", drop, keep, id, info.seq);
+		printf("%s %s %s %s (merge %s, change set %" PRIu64 ")\n",
+		       undo ? "unmerged" : "merged", drop, undo ? "from" : "into", keep, id,
+		       info.seq);
 	}
 out:
 	hm_write_abort(w);
@@ -755,12 +758,12 @@ int cmd_setting(cli *c, int argc, char **argv)
 			if (hm_value_parse(&date, pos[2], &v, &why))
 				return cli_fail(c, EXIT_FAIL, "penalty.cutoff must be %s", why);
 		} else {
-			d = strtod(pos[2], &end);
-			if (*end || end == pos[2] || d < 0 ||
-			    (!strcmp(pos[1], "fever.threshold") && (d < 35 || d > 42)))
+			bool money = strcmp(pos[1], "fever.threshold") != 0;
+			d = money ? (double)strtoll(pos[2], &end, 10) : strtod(pos[2], &end);
+			if (*end || end == pos[2] || d < 0 || (!money && (d < 35 || d > 42)))
 				return cli_fail(c, EXIT_FAIL, "%s must be %s, not '%s'", pos[1],
 				                strcmp(pos[1], "fever.threshold")
-				                    ? "an amount of zero or more"
+				                    ? "a whole amount of zero or more"
 				                    : "a temperature between 35 and 42",
 				                pos[2]);
 		}
@@ -829,6 +832,16 @@ static int ended_one(void *arg, const hm_record *r)
 	if (!text_of(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
 		p->open = true;
 	return 0;
+}
+
+/* Whether r still holds a personal value (one written after a purge, by a node that had not
+ * heard of it yet). */
+static bool holds_personal(const hm_record *r)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		if (r->fields[i].value.kind != HM_V_NIL && out_field_masked(r, r->fields[i].name))
+			return true;
+	return false;
 }
 
 int cmd_purge(cli *c, int argc, char **argv)
@@ -902,9 +915,11 @@ int cmd_purge(cli *c, int argc, char **argv)
 		if (e.v[i].open || hm_node_get(n, "person", e.v[i].person, &p))
 			continue;
 		text_of(p, "purged", purged, sizeof(purged));
+		if (purged[0] && !holds_personal(p)) {
+			hm_record_free(p);
+			continue; /* already, and nothing written since */
+		}
 		hm_record_free(p);
-		if (purged[0])
-			continue; /* already */
 		if (json) {
 			fputs(count ? "," : "", stdout);
 			out_json_cstr(stdout, e.v[i].person);
@@ -941,6 +956,9 @@ int cmd_purge(cli *c, int argc, char **argv)
 	if (json)
 		printf("],\"purged\":%zu,\"dry_run\":%s,\"seq\":%" PRIu64 "}\n", dry ? 0 : count,
 		       dry ? "true" : "false", info.seq);
+	else if (!dry && !count)
+		printf("nobody to purge: no monitoring ended before %s left personal data\n",
+		       before);
 	else if (!dry)
 		printf("purged the personal fields of %zu person%s (change set %" PRIu64 ")\n",
 		       count, count == 1 ? "" : "s", info.seq);

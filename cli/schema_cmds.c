@@ -128,8 +128,7 @@ int cmd_schema(cli *c, int argc, char **argv)
 			if (a.coll ? strcmp(a.coll, cs[i].name) != 0 : cs[i].name[0] == '_')
 				continue;
 			if (!json)
-				printf("%s%s: %s\n", cs[i].name,
-				       cs[i].append_only ? " (append-only)" : "", cs[i].help);
+				printf("%s: %s\n", cs[i].name, cs[i].help);
 			for (size_t f = 0; f < cs[i].nfields; f++) {
 				const hm_field_def *d = &cs[i].fields[f];
 				if (strstr(d->name, "_seen") || !strcmp(d->name, "id_hash"))

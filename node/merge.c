@@ -28,7 +28,9 @@
  * so does any value of another origin cleared by a delete. Personal fields (HM_F_PII) are the
  * exception that privacy makes: when one is cleared (set to nil, as `hamlet purge` does), the
  * values it held are not logged, and those logged before are removed, so clearing personal data
- * leaves no copy of it in the conflict log of any replica that applies the clearing write.
+ * leaves no copy of it in the conflict log of any replica that applies the clearing write. (A
+ * delete still logs what it cleared: that is the delete's provenance; `purge` is the privacy
+ * tool, docs/privacy.md.)
  */
 #include "node_int.h"
 
@@ -698,6 +700,7 @@ static hm_err merge_one(hm_node *n, MDB_txn *txn, const hm_envelope *env, const 
 			    hm_schema_field_n(op.c, m->cur.f[i].name, m->cur.f[i].name_len);
 			m->cur.f[i].counter = def && def->merge == HM_MERGE_COUNTER;
 			m->cur.f[i].max = def && def->merge == HM_MERGE_MAX;
+			m->cur.f[i].pii = def && (def->flags & HM_F_PII);
 		}
 	}
 

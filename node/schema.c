@@ -48,7 +48,7 @@ static const hm_field_def person_fields[] = {
     LWW("code", HM_T_STR),
     LWW("compound", HM_T_STR),
     LWW("household", HM_T_STR),
-    LWW("id_hash", HM_T_STR),
+    F("id_hash", HM_T_STR, HM_MERGE_LWW, false, HM_F_PII, NULL),
     LWW("purged", HM_T_DATE),
     /* The stamp (hlc:origin) of the value an edit of name or id_number replaced, so a reader
      * tells an edit made knowing the old value from one made at the same time elsewhere. */

@@ -83,9 +83,9 @@ check "no id_number, no id_hash" "$(field v person elm-002 id_hash)" "<none>"
 check "name" "$(pii v person elm-001 name)" "Wang Fang"
 check "id_number" "$(pii v person elm-001 id_number)" "$ID1"
 check "id_number as typed" "$(pii v person elm-003 id_number)" "$ID1x"
-h1=$(field v person elm-001 id_hash)
-h3=$(field v person elm-003 id_hash)
-h4=$(field v person elm-004 id_hash)
+h1=$(pii v person elm-001 id_hash)
+h3=$(pii v person elm-003 id_hash)
+h4=$(pii v person elm-004 id_hash)
 [[ $h1 =~ ^[0-9a-f]{32}$ ]] && ok || fail "id_hash is not 32 hex digits: '$h1'"
 check "id_hash equal for x and X" "$h3" "$h1"
 [ "$h4" != "$h1" ] && ok || fail "two ID numbers have the same id_hash $h1"
@@ -104,7 +104,7 @@ check "mapped summary" "$(head -1 "$OUT")" "2 rows read: 2 written to person"
 check "Chinese name" "$(pii v person cn-1 name)" "张三"
 check "mapped sex" "$(field v person cn-2 sex)" female
 check "mapped category" "$(field v person cn-1 category)" returnee
-[[ $(field v person cn-1 id_hash) =~ ^[0-9a-f]{32}$ ]] && ok || fail "cn-1 has no id_hash"
+[[ $(pii v person cn-1 id_hash) =~ ^[0-9a-f]{32}$ ]] && ok || fail "cn-1 has no id_hash"
 check "ignored column not stored" "$("$HM" -d v get person cn-1 --json | python3 -c 'import json,sys
 print(sorted(json.load(sys.stdin)["fields"]))')" "['category', 'id_hash', 'id_number', 'name', 'sex', 'village']"
 # --id-column names the id column by its header

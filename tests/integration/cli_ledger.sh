@@ -121,6 +121,7 @@ must -d elm stock transfer N95 50 --store depot --to clinic --date 2026-11-21
 expect_same elm 2 "a transfer needs --to STORE" -d elm stock transfer N95 5 --store depot
 expect_same elm 2 "say which store" -d elm stock issue N95 5
 expect_same elm 1 "quantity: must be a positive whole number" -d elm stock issue N95 -5 --store depot
+expect_same elm 2 "say which shipment was intercepted" -d elm stock intercept N95 5 --store depot
 must -d elm stock count N95 320 --store depot --date 2026-11-22 --json
 grep -q "the books said 330, corrected by -10" "$OUT" && ok ||
 	fail "a count is the correction against 500-120-50: $(cat "$OUT")"
@@ -147,6 +148,11 @@ must -d elm person find Li --json
 must -d elm person find --id-number 11010519491231002x --json
 [ "$(json_get "$OUT" '[p["id"] for p in d]')" = "['p1']" ] && ok ||
 	fail "person find --id-number (lower-case x): $(cat "$OUT")"
+must -d elm person add --id p5 --name "Typo" --id-number 110105194912310038
+must -d elm person edit p5 --id-number ""
+must -d elm get person p5 --json --show-pii
+[ "$(json_get "$OUT" 'd["fields"].get("id_number"), d["fields"].get("id_hash")')" = "(None, None)" ] &&
+	ok || fail "clearing the ID number clears its hash: $(cat "$OUT")"
 must -d elm person find --category close --compound "Riverside 3" --json
 [ "$(json_get "$OUT" '[p["id"] for p in d]')" = "['p2']" ] && ok || fail "person find by category"
 
@@ -195,6 +201,7 @@ must -d elm person show p2 --json
 expect_same elm 1 "settings are the county's" -d elm setting set reward.tip 800
 expect_same C 2 "no setting 'reward.tips'" -d C setting set reward.tips 800
 expect_same C 1 "fever.threshold must be a temperature" -d C setting set fever.threshold 50
+expect_same C 1 "reward.tip must be a whole amount" -d C setting set reward.tip 12.5
 must -d C setting set reward.tip 800
 carry elm C
 must -d elm setting list --json
@@ -239,6 +246,11 @@ carry elm E
 	ok || fail "elm and E agree on elm's records after the purge"
 must -d elm purge --ended-before 2026-11-01 --json
 [ "$(json_get "$OUT" 'd["purged"]')" = 0 ] && ok || fail "a second purge has nothing to do"
+# A phone written after the purge, by a node that had not heard of it, is purged again.
+HAMLET_CLOCK_OFFSET_MS=9000 must -d elm person edit p9 --phone 13900000012
+must -d elm purge --ended-before 2026-11-01 --json
+[ "$(json_get "$OUT" 'd["persons"], d["purged"]')" = "(['p9'], 1)" ] && ok ||
+	fail "personal data written after a purge is purged again: $(cat "$OUT")"
 expect 0 "" -d E audit
 expect 0 "" -d elm check
 
