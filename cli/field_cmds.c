@@ -1012,9 +1012,13 @@ static int check_values(lctx *x)
 			continue;
 		}
 		if (hm_value_parse(d, x->vals[i].text, &v, &why) ||
-		    hm_ledger_check(x->cd, d, &v, &why))
-			return cli_fail(x->c, EXIT_FAIL, "%s: must be %s, not '%s'", d->name, why,
-			                x->vals[i].text);
+		    hm_ledger_check(x->cd, d, &v, &why)) {
+			char shown[4 * HM_STR_MAX + 1];
+			const char *t = x->vals[i].text;
+			if (d->flags & HM_F_PII) /* error output may end up in a log */
+				out_mask(t, strlen(t), shown, sizeof(shown)), t = shown;
+			return cli_fail(x->c, EXIT_FAIL, "%s: must be %s, not '%s'", d->name, why, t);
+		}
 	}
 	return EXIT_OK;
 }
