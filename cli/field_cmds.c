@@ -1017,7 +1017,8 @@ static int check_values(lctx *x)
 			const char *t = x->vals[i].text;
 			if (d->flags & HM_F_PII) /* error output may end up in a log */
 				out_mask(t, strlen(t), shown, sizeof(shown)), t = shown;
-			return cli_fail(x->c, EXIT_FAIL, "%s: must be %s, not '%s'", d->name, why, t);
+			return cli_fail(x->c, EXIT_FAIL, "%s: must be %s, not '%s'", d->name, why,
+			                t);
 		}
 	}
 	return EXIT_OK;
