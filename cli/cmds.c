@@ -487,8 +487,13 @@ static int cmd_list(cli *c, int argc, char **argv)
 			rc = cli_node_fail(c, n, err);
 			goto out;
 		}
-		snprintf(what, sizeof(what), "list %s%s%s", pos[0], where ? " --where " : "",
-		         where ? where : "");
+		/* The access log is replicated: a personal value searched for stays out of it. */
+		snprintf(what, sizeof(what), "list %s%s%s%s", pos[0], where ? " --where " : "",
+		         where ? l.where_field : "",
+		         !where ? ""
+		         : (hm_schema_field(cd, l.where_field)->flags & HM_F_PII)
+		             ? "=..."
+		             : strchr(where, '='));
 		if ((rc = cli_record_access(c, n, "reveal", what, l.count)))
 			goto out;
 		l.counting = false, l.count = 0;

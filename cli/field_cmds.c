@@ -572,6 +572,36 @@ static int hook_penalty(lctx *x)
 	return village_of(x, "person");
 }
 
+typedef struct same_id {
+	const char *hash, *self;
+	char other[HM_ID_MAX + 1];
+} same_id;
+
+static int same_id_one(void *arg, const hm_record *r)
+{
+	same_id *s = arg;
+	char h[2 * HM_ID_HASH_BYTES + 1];
+
+	if (strcmp(r->id, s->self) && rec_text(r, "id_hash", h, sizeof(h)) && !strcmp(h, s->hash)) {
+		snprintf(s->other, sizeof(s->other), "%s", r->id);
+		return 1;
+	}
+	return 0;
+}
+
+/* Say so when this node already holds someone with the same ID number. */
+static void same_id_note(lctx *x, const char *hash)
+{
+	same_id s = {hash, x->id, ""};
+
+	if (hm_node_list(x->n, "person", same_id_one, &s) == HM_OK && s.other[0]) {
+		snprintf(x->notebuf, sizeof(x->notebuf),
+		         "note: %s has the same ID number: the same person? (`hamlet person dups`)",
+		         s.other);
+		x->note = x->notebuf;
+	}
+}
+
 static int hook_person(lctx *x)
 {
 	const char *idnum = val_text(x, "id_number");
@@ -583,7 +613,9 @@ static int hook_person(lctx *x)
 	if (!idnum[0])
 		return val_set(x, "id_hash", ""); /* no number, no hash */
 	hash = scratch(x);
-	if ((err = hm_node_id_hash(x->n, idnum, hash))) {
+	if (!(err = hm_node_id_hash(x->n, idnum, hash)))
+		same_id_note(x, hash);
+	if (err) {
 		fprintf(
 		    stderr,
 		    "hamlet: %s %s: warning: %s; the ID number is kept, but this person cannot be "

@@ -172,7 +172,11 @@ static int person_find(cli *c, int argc, char **argv)
 			rc = cli_node_fail(c, n, err);
 			goto out;
 		}
-		snprintf(what, sizeof(what), "person find %s", f.text ? f.text : "");
+		/* The access log is replicated: it says a search was made, not what for. */
+		snprintf(what, sizeof(what), "person find%s%s%s%s%s%s%s", f.text ? " TEXT" : "",
+		         f.village ? " --village " : "", f.village ? f.village : "",
+		         f.category ? " --category " : "", f.category ? f.category : "",
+		         f.compound ? " --compound " : "", idnum ? " --id-number" : "");
 		if ((rc = cli_record_access(c, n, "reveal", what, f.count)))
 			goto out;
 		f.counting = false, f.count = 0;

@@ -145,6 +145,15 @@ must -d elm list access --json
 must -d elm person find Li --json
 [ "$(json_get "$OUT" '[(p["id"], p["name"]) for p in d]')" = "[('p1', 'L*****')]" ] && ok ||
 	fail "person find Li: $(cat "$OUT")"
+must -d elm person find Li --show-pii --json
+[ "$(json_get "$OUT" '[p["name"] for p in d]')" = "['Li Wei']" ] && ok || fail "find --show-pii"
+must -d elm list access --json
+[ "$(json_get "$OUT" 'd[-1]["fields"]["what"], d[-1]["fields"]["records"]')" = "('person find TEXT', 1)" ] &&
+	ok || fail "the access log says a search was made, not what for: $(cat "$OUT")"
+must -d elm list person --where name=Li --show-pii
+must -d elm list access --json
+[ "$(json_get "$OUT" 'd[-1]["fields"]["what"]')" = "list person --where name=..." ] && ok ||
+	fail "no searched name in the access log: $(cat "$OUT")"
 must -d elm person find --id-number 11010519491231002x --json
 [ "$(json_get "$OUT" '[p["id"] for p in d]')" = "['p1']" ] && ok ||
 	fail "person find --id-number (lower-case x): $(cat "$OUT")"
@@ -216,6 +225,7 @@ must -d elm get tip "$tip" --json
 
 # ---- purge: personal fields cleared everywhere, counts and signatures intact
 must -d elm person add --id p9 --name "Sun Mei" --phone 13900000009 --id-number 11010519491231002X
+grep -q "note: p1 has the same ID number" "$OUT" && ok || fail "a second registration is noted: $(cat "$OUT")"
 must -d elm episode start p9 --kind monitoring --start 2026-10-01 --days 14 --json
 e9=$(json_get "$OUT" 'd["id"]')
 must -d elm episode end "$e9" --end 2026-10-15
