@@ -258,6 +258,31 @@ static int print_changeset(const hm_changeset_info *info, bool json, const char 
 	return EXIT_OK;
 }
 
+/* A max field only moves up (planned_end: extended, never shortened): a lower value would be
+ * written and then lose, so it is refused here, where someone typed it. */
+static int max_not_lower(cli *c, hm_node *n, const char *coll, const char *id,
+                         const hm_field_def *f, const hm_value *v)
+{
+	hm_record *r;
+	const hm_field *held;
+	int rc = EXIT_OK;
+
+	if (hm_node_get(n, coll, id, &r))
+		return EXIT_OK;
+	held = hm_record_field(r, f->name);
+	if (held && held->value.kind == HM_V_STR &&
+	    (v->kind != HM_V_STR ||
+	     memcmp(v->u.s.p, held->value.u.s.p,
+	            v->u.s.n < held->value.u.s.n ? v->u.s.n : held->value.u.s.n) < 0))
+		rc = cli_fail(c, EXIT_FAIL,
+		              "%s.%s only moves later: '%.*s' is before its %.*s (it would lose)",
+		              coll, f->name, v->kind == HM_V_STR ? (int)v->u.s.n : 0,
+		              v->kind == HM_V_STR ? v->u.s.p : "", (int)held->value.u.s.n,
+		              held->value.u.s.p);
+	hm_record_free(r);
+	return rc;
+}
+
 static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const char *id, char *arg)
 {
 	char *eq = strchr(arg, '='), fname[HM_NAME_MAX + 1];
@@ -267,6 +292,7 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 	hm_value v;
 	const char *why;
 	hm_err err;
+	int rc;
 
 	if (!eq || eq == arg)
 		return cli_fail(c, EXIT_USAGE, "'%s' is not FIELD=VALUE or FIELD+=N", arg);
@@ -300,6 +326,8 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 		         (err = hm_ledger_check(cd, f, &v, &why)))
 			return cli_fail(c, EXIT_FAIL, "%s.%s must be %s, not '%s'", coll, arg, why,
 			                eq + 1);
+		if (f->merge == HM_MERGE_MAX && (rc = max_not_lower(c, n, coll, id, f, &v)))
+			return rc;
 		err = hm_write_set(w, coll, id, arg, &v);
 	}
 	return err ? cli_node_fail(c, n, err) : EXIT_OK;

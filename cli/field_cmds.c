@@ -1125,8 +1125,15 @@ static int run_verb(cli *c, const verb *v, int argc, char **argv)
 			snprintf(x->id, sizeof(x->id), "%s", x->opt_id);
 		else
 			cli_new_id(c, x->n, v->prefix, x->id, sizeof(x->id));
-		if (hm_node_get(x->n, v->coll, x->id, &(hm_record *){NULL}) == HM_OK) {
+		hm_record *existing = NULL;
+		hm_err err = hm_node_get(x->n, v->coll, x->id, &existing);
+		hm_record_free(existing);
+		if (err == HM_OK) {
 			rc = cli_fail(c, EXIT_FAIL, "%s %s already exists", v->coll, x->id);
+			goto out;
+		}
+		if (err != HM_ERR_NOT_FOUND) {
+			rc = cli_node_fail(c, x->n, err);
 			goto out;
 		}
 	}

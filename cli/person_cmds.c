@@ -803,7 +803,9 @@ typedef struct ended_ctx {
 	const char *before;
 	struct ended {
 		char person[HM_ID_MAX + 1];
-		bool open; /* an episode without an end, or ending on or after the date */
+		char village[HM_REGION_MAX + 1];
+		bool open;  /* an episode without an end, or ending on or after the date */
+		bool purge; /* to purge */
 	} * v;
 	size_t n, cap;
 } ended_ctx;
@@ -848,6 +850,16 @@ static bool holds_personal(const hm_record *r)
 	return false;
 }
 
+static int ended_cmp(const void *a, const void *b)
+{
+	const struct ended *x = a, *y = b;
+	int c = strcmp(x->village, y->village);
+	return c ? c : strcmp(x->person, y->person);
+}
+
+/* Villages per write of a purge: below the limit of regions one write may touch. */
+#define HM_PURGE_REGIONS 32
+
 int cmd_purge(cli *c, int argc, char **argv)
 {
 	static const char usage[] =
@@ -866,8 +878,8 @@ int cmd_purge(cli *c, int argc, char **argv)
 	hm_node *n = NULL;
 	hm_write *w = NULL;
 	hm_changeset_info info = {0};
-	char today[11];
-	size_t count = 0;
+	char today[11], last[HM_REGION_MAX + 1] = "";
+	size_t count = 0, nseq = 0, nvillages = 0;
 	hm_err err;
 	int rc;
 
@@ -907,67 +919,87 @@ int cmd_purge(cli *c, int argc, char **argv)
 		rc = cli_node_fail(c, n, err);
 		goto out;
 	}
-	if (!dry && (err = hm_write_begin(n, &w))) {
-		rc = cli_node_fail(c, n, err);
-		goto out;
-	}
-	if (json)
-		fputs("{\"persons\":[", stdout);
+	/* Who: every episode ended before the date, and personal data still held. */
 	for (size_t i = 0; i < e.n; i++) {
 		hm_record *p;
 		char purged[16];
+		e.v[i].purge = false;
 		if (e.v[i].open || hm_node_get(n, "person", e.v[i].person, &p))
 			continue;
 		text_of(p, "purged", purged, sizeof(purged));
-		if (purged[0] && !holds_personal(p)) {
-			hm_record_free(p);
-			continue; /* already, and nothing written since */
-		}
+		text_of(p, "village", e.v[i].village, sizeof(e.v[i].village));
+		e.v[i].purge = !purged[0] || holds_personal(p); /* or written since a purge */
 		hm_record_free(p);
+	}
+	/* A write holds at most HM_PURGE_REGIONS villages (a change set per village): purge in
+	 * batches by village, each batch one write, all or nothing. */
+	qsort(e.v, e.n, sizeof(e.v[0]), ended_cmp);
+	if (json)
+		fputs("{\"persons\":[", stdout);
+	for (size_t i = 0; i < e.n; i++) {
+		hm_value nil = {HM_V_NIL}, when = {HM_V_STR, {.s = {today, 10}}};
+		const char *id = e.v[i].person;
+
+		if (!e.v[i].purge)
+			continue;
 		if (json) {
 			fputs(count ? "," : "", stdout);
-			out_json_cstr(stdout, e.v[i].person);
+			out_json_cstr(stdout, id);
 		} else if (dry) {
-			printf("would purge %s\n", e.v[i].person);
+			printf("would purge %s\n", id);
 		}
 		count++;
 		if (dry)
 			continue;
-		{
-			hm_value nil = {HM_V_NIL}, when = {HM_V_STR, {.s = {today, 10}}};
-			const char *id = e.v[i].person;
-			if ((err = hm_write_set(w, "person", id, "purged", &when))) {
-				rc = cli_node_fail(c, n, err);
-				goto out;
-			}
-			for (size_t f = 0; f < sizeof(clear) / sizeof(clear[0]); f++)
-				if ((err = hm_write_set(w, "person", id, clear[f], &nil))) {
-					rc = cli_node_fail(c, n, err);
-					goto out;
-				}
+		if (w && nvillages == HM_PURGE_REGIONS && strcmp(e.v[i].village, last) != 0) {
+			err = hm_write_commit(w, &info);
+			w = NULL; /* consumed */
+			if (err)
+				goto write_failed;
+			nseq++;
 		}
+		if (!w) {
+			if ((err = hm_write_begin(n, &w)))
+				goto write_failed;
+			nvillages = 0, last[0] = '\0';
+		}
+		if (strcmp(e.v[i].village, last) != 0) {
+			nvillages++;
+			snprintf(last, sizeof(last), "%s", e.v[i].village);
+		}
+		if ((err = hm_write_set(w, "person", id, "purged", &when)))
+			goto write_failed;
+		for (size_t f = 0; f < sizeof(clear) / sizeof(clear[0]); f++)
+			if ((err = hm_write_set(w, "person", id, clear[f], &nil)))
+				goto write_failed;
 	}
-	if (!dry && count) {
+	if (w) {
 		err = hm_write_commit(w, &info);
 		w = NULL; /* consumed */
-		if (err) {
-			if (json)
-				fputs("]}\n", stdout);
-			rc = cli_node_fail(c, n, err);
-			goto out;
-		}
+		if (err)
+			goto write_failed;
+		nseq++;
 	}
 	if (json)
-		printf("],\"purged\":%zu,\"dry_run\":%s,\"seq\":%" PRIu64 "}\n", dry ? 0 : count,
-		       dry ? "true" : "false", info.seq);
+		printf("],\"purged\":%zu,\"dry_run\":%s,\"writes\":%zu}\n", dry ? 0 : count,
+		       dry ? "true" : "false", nseq);
 	else if (!dry && !count)
 		printf("nobody to purge: no monitoring ended before %s left personal data\n",
 		       before);
 	else if (!dry)
-		printf("purged the personal fields of %zu person%s (change set %" PRIu64 ")\n",
-		       count, count == 1 ? "" : "s", info.seq);
+		printf("purged the personal fields of %zu person%s (%zu write%s)\n", count,
+		       count == 1 ? "" : "s", nseq, nseq == 1 ? "" : "s");
 	else
 		printf("%zu person%s would be purged\n", count, count == 1 ? "" : "s");
+	goto out;
+write_failed:
+	if (json)
+		fputs("]}\n", stdout);
+	rc = nseq ? cli_fail(c, EXIT_FAIL,
+	                     "%s; %zu write%s of the purge were made and stand: run it again to "
+	                     "finish",
+	                     hm_node_errmsg(n), nseq, nseq == 1 ? "" : "s")
+	          : cli_node_fail(c, n, err);
 out:
 	hm_write_abort(w);
 	free(e.v);

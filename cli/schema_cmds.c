@@ -112,9 +112,9 @@ int cmd_schema(cli *c, int argc, char **argv)
 		if ((err = hm_node_add_field(n, pos[1], pos[2], pos[3], help, &info)))
 			rc = cli_node_fail(c, n, err);
 		else if (json)
-			printf("{\"collection\":\"%s\",\"field\":\"%s\",\"type\":\"%s\",\"seq\":"
-			       "%" PRIu64 "}\n",
-			       pos[1], pos[2], pos[3], info.seq);
+			printf("{\"collection\":\"%s\",\"field\":", pos[1]),
+			    out_json_cstr(stdout, pos[2]),
+			    printf(",\"type\":\"%s\",\"seq\":%" PRIu64 "}\n", pos[3], info.seq);
 		else
 			printf("added %s.%s (%s) in change set %" PRIu64 "\n", pos[1], pos[2],
 			       pos[3], info.seq);

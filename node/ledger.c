@@ -169,6 +169,12 @@ hm_err hm_ledger_check(const hm_collection_def *c, const hm_field_def *f, const 
 		*why = "a count of zero or more";
 		return HM_ERR_TYPE;
 	}
+	/* Counts, quantities and amounts a person types: beyond a trillion is a typing error, and
+	 * a bound keeps every sum a report makes far from overflow. */
+	if (v->kind == HM_V_INT && (v->u.i > HM_AMOUNT_MAX || v->u.i < -HM_AMOUNT_MAX)) {
+		*why = "a number of at most 1000000000000";
+		return HM_ERR_TYPE;
+	}
 	return HM_OK;
 }
 
@@ -222,6 +228,21 @@ hm_err hm_node_field(hm_node *n, const hm_collection_def *c, const char *field, 
 	return HM_ERR_SCHEMA; /* a type word of a newer version */
 }
 
+typedef struct added_count {
+	const char *coll;
+	size_t n;
+} added_count;
+
+static int count_added(void *ctx, const hm_record *r)
+{
+	added_count *a = ctx;
+	const hm_field *f = hm_record_field(r, "collection");
+	if (f && f->value.kind == HM_V_STR && f->value.u.s.n == strlen(a->coll) &&
+	    !memcmp(f->value.u.s.p, a->coll, f->value.u.s.n))
+		a->n++;
+	return 0;
+}
+
 hm_err hm_node_add_field(hm_node *n, const char *coll, const char *field, const char *type,
                          const char *help, hm_changeset_info *info)
 {
@@ -236,13 +257,26 @@ hm_err hm_node_add_field(hm_node *n, const char *coll, const char *field, const 
 		                    "the schema is the county's: add fields there");
 	if (!c || coll[0] == '_')
 		return hm_node_fail(n, HM_ERR_SCHEMA, "no collection '%s'", coll);
-	if (!hm_field_name_valid(field, strlen(field)) || field[0] == '_')
+	if (!hm_field_name_valid(field, strlen(field)) || field[0] == '_' ||
+	    strspn(field, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(field))
 		return hm_node_fail(
 		    n, HM_ERR_INVALID,
-		    "a field name is 1 to %u characters, no space, '=' or leading '_'",
+		    "a field name is 1 to %u of a-z, 0-9 and '_', not starting with '_'",
 		    HM_NAME_MAX);
 	if (hm_schema_field(c, field))
 		return hm_node_fail(n, HM_ERR_EXISTS, "%s already has a field '%s'", coll, field);
+	{
+		/* A record holds at most HM_FIELDS_MAX fields: keep room for all of them. */
+		added_count ac = {coll, 0};
+		if ((err = hm_node_list(n, "_field", count_added, &ac)))
+			return err;
+		if (c->nfields + ac.n + 1 > HM_FIELDS_MAX)
+			return hm_node_fail(
+			    n, HM_ERR_TOO_BIG,
+			    "%s has %zu fields already (%zu added): a record holds at "
+			    "most %u",
+			    coll, c->nfields + ac.n, ac.n, HM_FIELDS_MAX);
+	}
 	for (size_t i = 0; i < sizeof(type_words) / sizeof(type_words[0]); i++)
 		known |= !strcmp(type, type_words[i].word);
 	if (!known)

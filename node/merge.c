@@ -28,7 +28,10 @@
  * so does any value of another origin cleared by a delete. Personal fields (HM_F_PII) are the
  * exception that privacy makes: when one is cleared (set to nil, as `hamlet purge` does), the
  * values it held are not logged, and those logged before are removed, so clearing personal data
- * leaves no copy of it in the conflict log of any replica that applies the clearing write. (A
+ * leaves no copy of it in the conflict log of any replica that applies the clearing write; a
+ * write that sets a record's purge date forgets its personal fields' logged losers, and while
+ * the date is set none are logged, so after a purge no replica keeps one, whatever the order
+ * writes arrived in (a value written after the purge wins or waits for the next purge). (A
  * delete still logs what it cleared: that is the delete's provenance; `purge` is the privacy
  * tool, docs/privacy.md.)
  */
@@ -444,6 +447,24 @@ typedef struct op_ref {
 	bool special; /* the collection has counter, max or personal fields */
 } op_ref;
 
+/* Whether r holds a purge date (`hamlet purge`): its personal fields' losers are never logged. */
+static bool rec_purged(const hm_rec *r)
+{
+	const hm_rfield *f = hm_rec_find(r, "purged", 6);
+	return f && f->value.kind != HM_V_NIL;
+}
+
+/* A write that purges a record (sets its purge date) forgets the logged losers of every
+ * personal field, whatever they lost to and whenever they were logged. */
+static void forget_personal(hm_merge_ctx *m, const hm_collection_def *c)
+{
+	for (size_t i = 0; i < c->nfields && m->ncleared < HM_FIELDS_MAX; i++)
+		if (c->fields[i].flags & HM_F_PII) {
+			m->cleared[m->ncleared].name = c->fields[i].name;
+			m->cleared[m->ncleared++].len = (uint32_t)strlen(c->fields[i].name);
+		}
+}
+
 static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 {
 	hm_rec *r = &m->cur;
@@ -471,12 +492,14 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 			*held = *in;
 		return;
 	}
+	/* A personal value that loses to a nil, or on a purged record, is not logged. */
+	bool quiet = in->pii && rec_purged(r);
 	if (hm_stamp_cmp(&in->stamp, &held->stamp) >= 0) {
-		if (lost(held, in) && !(in->pii && in->value.kind == HM_V_NIL))
+		if (lost(held, in) && !(in->pii && in->value.kind == HM_V_NIL) && !quiet)
 			conflict_queue(m, op->coll, op->cn, op->id, op->idn, held, &in->stamp,
 			               false);
 		*held = *in;
-	} else if (lost(in, held) && !(in->pii && held->value.kind == HM_V_NIL)) {
+	} else if (lost(in, held) && !(in->pii && held->value.kind == HM_V_NIL) && !quiet) {
 		conflict_queue(m, op->coll, op->cn, op->id, op->idn, in, &held->stamp, false);
 	}
 	if (in->pii && held->value.kind == HM_V_NIL && m->ncleared < HM_FIELDS_MAX) {
@@ -597,6 +620,8 @@ static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object 
 			put_max(r, &in);
 		else
 			put_lww(m, op, &in);
+		if (in.name_len == 6 && !memcmp(in.name, "purged", 6) && in.value.kind != HM_V_NIL)
+			forget_personal(m, op->c);
 	}
 	return HM_OK;
 }

@@ -528,8 +528,9 @@ hm_err hm_node_set_setting(hm_node *node, const char *name, const char *value,
  * counts (a stock movement's quantity may be negative: a count's correction). Enforced where
  * people type (the CLI's commands and CSV import), never on change sets received: a newer
  * version's words must not be refused. Errors: HM_ERR_TYPE, what is expected in *why. */
-#define HM_TEMP_MIN 34.0
-#define HM_TEMP_MAX 43.0
+#define HM_AMOUNT_MAX 1000000000000LL /* counts, quantities, amounts: 10^12 */
+#define HM_TEMP_MIN   34.0
+#define HM_TEMP_MAX   43.0
 hm_err hm_ledger_check(const hm_collection_def *c, const hm_field_def *f, const hm_value *v,
                        const char **why) HM_MUST_CHECK;
 /* The definition of field in collection c: the schema's own, or one the county added (the

@@ -85,6 +85,10 @@ must -d elm get episode "$e2" --json
 	"('2026-12-05', 2)" ] && ok || fail "episode start --days 14: $(cat "$OUT")"
 expect_same elm 1 "extended, never shortened: 2026-11-30 is before its planned end 2026-12-05" \
 	-d elm episode extend "$e2" --to 2026-11-30
+expect_same elm 1 "episode.planned_end only moves later: '2026-11-30' is before its 2026-12-05" \
+	-d elm put episode "$e2" planned_end=2026-11-30
+expect_same elm 1 "quantity: must be a number of at most 1000000000000" \
+	-d elm stock receive N95 9000000000000000000 --store depot
 must -d elm episode extend "$e2" --days 3
 must -d elm get episode "$e2" --json
 [ "$(json_get "$OUT" 'd["fields"]["planned_end"]')" = 2026-12-08 ] && ok ||
@@ -264,10 +268,33 @@ must -d elm purge --ended-before 2026-11-01 --json
 expect 0 "" -d E audit
 expect 0 "" -d elm check
 
+# ---- a county-wide purge over more villages than one write may touch (64 regions)
+python3 - <<'PY'
+for part in (0, 1):
+    vs = range(part * 35, part * 35 + 35)
+    with open("wide-person-%d.csv" % part, "w") as f:
+        f.write("id,name,village,phone\n")
+        f.writelines("w%d,Wide %d,lin/east/v%d,1390000%04d\n" % (v, v, v, v) for v in vs)
+    with open("wide-episode-%d.csv" % part, "w") as f:
+        f.write("id,person,village,kind,start,end\n")
+        f.writelines("we%d,w%d,lin/east/v%d,home,2020-01-01,2020-01-15\n" % (v, v, v) for v in vs)
+PY
+for part in 0 1; do
+	must -d C import-csv person "wide-person-$part.csv"
+	must -d C import-csv episode "wide-episode-$part.csv"
+done
+must -d C purge --ended-before 2020-02-01 --json
+[ "$(json_get "$OUT" 'd["purged"], d["writes"], len(d["persons"])')" = "(70, 3, 70)" ] && ok ||
+	fail "a purge of 70 villages in writes of 32 villages: $(cat "$OUT")"
+must -d C get person w69 --json --show-pii
+[ "$(json_get "$OUT" 'd["fields"]["phone"], d["fields"]["purged"] is not None')" = "(None, True)" ] &&
+	ok || fail "the last village's person is purged: $(cat "$OUT")"
+
 # ---- the county extends the schema; a node that does not know a field keeps and passes it on
 expect_same elm 1 "the schema is the county's" -d elm schema add-field person vaccinated bool
 expect_same C 1 "type must be text, int" -d C schema add-field person vaccinated yesno
 expect_same C 1 "already has a field 'phone'" -d C schema add-field person phone text
+expect_same C 1 "a field name is 1 to 64 of a-z" -d C schema add-field person 'a"b' text
 must -d C schema add-field person vaccinated bool --help-text "two doses"
 expect_same elm 2 "unknown option '--vaccinated'" -d elm person edit p1 --vaccinated yes
 carry elm C

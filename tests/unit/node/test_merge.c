@@ -412,6 +412,40 @@ static void test_cleared_personal_field_forgets_losers(void **state)
 	assert_int_equal(phone_conflicts(t->c.n), 0);
 }
 
+/* After a purge (a purge date and nil personal fields), no replica keeps an old personal value in
+ * its conflict log, whatever order the writes arrive in, even with a value written after the
+ * purge by a node that had not heard of it. */
+static void test_purge_leaves_no_loser_any_order(void **state)
+{
+	trio *t = *state;
+	hm_write *w;
+	hm_value nil = {HM_V_NIL}, date = {HM_V_STR, {.s = {"2026-11-29", 10}}};
+
+	test_person(t->a.n, "p1", "base", NULL);
+	assert_int_equal(test_set_str(t->a.n, "person", "p1", "phone", "13800000001", NULL), HM_OK);
+	sync_all(t);
+	set_clocks(t, TEST_T0_MS + 1000);
+	assert_int_equal(test_set_str(t->b.n, "person", "p1", "phone", "13800000002", NULL), HM_OK);
+	test_sync(t->c.n, t->b.n); /* c purges knowing b's phone */
+	set_clocks(t, TEST_T0_MS + 2000);
+	assert_int_equal(hm_write_begin(t->c.n, &w), HM_OK);
+	assert_int_equal(hm_write_set(w, "person", "p1", "purged", &date), HM_OK);
+	assert_int_equal(hm_write_set(w, "person", "p1", "phone", &nil), HM_OK);
+	assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+	set_clocks(t, TEST_T0_MS + 3000); /* b writes again, not knowing of the purge */
+	assert_int_equal(test_set_str(t->b.n, "person", "p1", "phone", "13800000004", NULL), HM_OK);
+	/* a hears b (both phones) first, then the purge; c hears b's later phone after its purge */
+	test_sync(t->a.n, t->b.n);
+	assert_int_equal(phone_conflicts(t->a.n), 1); /* a's own first phone, lost to b */
+	test_sync(t->a.n, t->c.n);
+	test_sync(t->c.n, t->b.n);
+	sync_all(t);
+	assert_converged(t);
+	assert_int_equal(phone_conflicts(t->a.n), 0);
+	assert_int_equal(phone_conflicts(t->b.n), 0);
+	assert_int_equal(phone_conflicts(t->c.n), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +459,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_max_keeps_later_date, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cleared_personal_field_forgets_losers, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_purge_leaves_no_loser_any_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_equal_value_then_overwrite_logged, setup,
 	                                    teardown),
 	};
