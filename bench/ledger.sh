@@ -64,7 +64,7 @@ root=$("$hamlet" -d "$county" status --json | python3 -c 'import json,sys; print
 # The county writes into its townships with their data keys, which enrolling them creates.
 for t in 1 2 3 4 5; do
 	"$hamlet" -d "t$t" init --role township --region "lin/t$t" --name "t$t" >/dev/null
-	"$hamlet" -d "t$t" enroll request -o "t$t.req"
+	"$hamlet" -d "t$t" enroll request -o "t$t.req" >/dev/null
 	"$hamlet" -d "$county" enroll sign "t$t.req" -o "t$t.ans" >/dev/null
 	"$hamlet" -d "t$t" enroll accept "t$t.ans" --root "$root" >/dev/null
 done

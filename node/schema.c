@@ -133,6 +133,7 @@ static const hm_field_def stock_txn_fields[] = {
     REQ("quantity", HM_T_INT),
     REQ("date", HM_T_DATE),
     LWW("region", HM_T_REGION),
+    LWW("unit", HM_T_STR), /* piece, kg, tonne: what quantity counts */
     LWW("to_store", HM_T_STR),
     LWW("counterparty", HM_T_STR),
     LWW("shipment", HM_T_STR),
