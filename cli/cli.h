@@ -41,8 +41,30 @@ int cli_fail(cli *c, int code, const char *fmt, ...) HM_PRINTF(3, 4);
 int cli_node_fail(cli *c, hm_node *n, hm_err err);
 /* Open the node of c->dir or report why not. */
 int cli_open(cli *c, hm_node **out);
-/* Parse the common "--help" / "--json" flags and others with getopt_long; see cmds.c. */
 bool cli_is_tty(FILE *f);
+
+/* args.c: one option of a command: a flag (flag set) or one that takes a value (val set). */
+typedef struct cli_opt {
+	const char *name; /* long name without "--" */
+	char short_name;  /* 0 for none */
+	const char **val; /* set for options that take a value */
+	bool *flag;       /* set for flags */
+} cli_opt;
+
+#define ARGS_HELP (-1)
+
+/* Parse argv[1..] (argv[0] is the command, or the verb of a command group) into options (opts,
+ * ended by a {NULL} entry) and at most max_pos positionals. Returns EXIT_OK, EXIT_USAGE (reported,
+ * naming c->cmd) or ARGS_HELP (usage printed to stdout). */
+int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_opt *opts,
+                   char **pos, int min_pos, int max_pos, int *npos);
+/* In a command: parse, and return from it on help or a usage error. */
+#define CLI_PARSE(usage, opts, pos, min, max, npos)                                                \
+	do {                                                                                       \
+		int prc_ = cli_args_parse(c, usage, argc, argv, opts, pos, min, max, npos);        \
+		if (prc_)                                                                          \
+			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
+	} while (0)
 
 /* keys.c: the key file and its passphrase */
 int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap);
@@ -61,6 +83,10 @@ int cmd_purge(cli *c, int argc, char **argv);
 int cmd_schema(cli *c, int argc, char **argv);
 
 /* ledger.c: shared by the ledger's commands */
+/* A text field of r copied into buf (truncated to cap), or NULL (buf "") when r has none. */
+const char *cli_rec_text(const hm_record *r, const char *field, char *buf, size_t cap);
+/* An integer field of r, or dflt. */
+int64_t cli_rec_int(const hm_record *r, const char *field, int64_t dflt);
 uint64_t cli_now_ms(const cli *c);
 void cli_today(const cli *c, char out[11]); /* YYYY-MM-DD, local time */
 /* A new record id: PREFIX-<time base36><writer 4 hex><random 4 hex>, time-ordered. */

@@ -21,75 +21,14 @@ int cmd_serve(cli *c, int argc, char **argv);
 int cmd_import_csv(cli *c, int argc, char **argv);
 int cmd_report(cli *c, int argc, char **argv);
 
-/* ---- argument parsing shared by every command ---- */
+/* ---- argument parsing (args.c) ---- */
 
-typedef struct opt {
-	const char *name; /* long name without "--" */
-	char short_name;  /* 0 for none */
-	const char **val; /* set for options that take a value */
-	bool *flag;       /* set for flags */
-} opt;
+typedef cli_opt opt;
 
-#define ARGS_HELP (-1)
-
-/* Parse argv[1..] into options and positionals. Returns EXIT_OK, EXIT_USAGE (reported) or
- * ARGS_HELP (usage printed to stdout). */
 static int parse_args(cli *c, const command *cmd, int argc, char **argv, const opt *opts,
                       char **pos, int min_pos, int max_pos, int *npos)
 {
-	*npos = 0;
-	for (int i = 1; i < argc; i++) {
-		char *a = argv[i];
-		const opt *o = NULL;
-		const char *inline_val = NULL;
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(cmd->usage, stdout);
-			return ARGS_HELP;
-		}
-		if (!strcmp(a, "--")) {
-			while (++i < argc && *npos < max_pos)
-				pos[(*npos)++] = argv[i];
-			if (i < argc)
-				goto too_many;
-			break;
-		}
-		if (a[0] != '-' || a[1] == '\0') {
-			if (*npos >= max_pos)
-				goto too_many;
-			pos[(*npos)++] = a;
-			continue;
-		}
-		for (const opt *p = opts; p && p->name; p++) {
-			size_t n = strlen(p->name);
-			if (a[1] == '-' && !strncmp(a + 2, p->name, n) &&
-			    (a[2 + n] == '\0' || (a[2 + n] == '=' && p->val))) {
-				o = p;
-				inline_val = a[2 + n] == '=' ? a + 3 + n : NULL;
-				break;
-			}
-			if (a[1] != '-' && p->short_name && a[1] == p->short_name && a[2] == '\0') {
-				o = p;
-				break;
-			}
-		}
-		if (!o)
-			return cli_fail(c, EXIT_USAGE,
-			                "unknown option '%s' (see `hamlet %s --help`)", a,
-			                cmd->name);
-		if (o->flag) {
-			*o->flag = true;
-			continue;
-		}
-		if (!inline_val && i + 1 >= argc)
-			return cli_fail(c, EXIT_USAGE, "option '%s' needs a value", a);
-		*o->val = inline_val ? inline_val : argv[++i];
-	}
-	if (*npos < min_pos)
-		return cli_fail(c, EXIT_USAGE, "missing arguments; usage:\n%s", cmd->usage);
-	return EXIT_OK;
-too_many:
-	return cli_fail(c, EXIT_USAGE, "too many arguments; usage:\n%s", cmd->usage);
+	return cli_args_parse(c, cmd->usage, argc, argv, opts, pos, min_pos, max_pos, npos);
 }
 
 #define PARSE(opts, min, max)                                                                      \

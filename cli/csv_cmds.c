@@ -150,42 +150,6 @@ static bool row_blank(const csv_row *row)
 	return true;
 }
 
-/* The offset of the first byte that is not part of valid UTF-8, or n. */
-static size_t utf8_bad_at(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = p[i], more;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			more = 1, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			more = 2, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			more = 3, cp = c & 0x07;
-		else
-			return i;
-		if (n - i - 1 < more)
-			return i;
-		for (unsigned k = 1; k <= more; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((more == 1 && cp < 0x80) || (more == 2 && cp < 0x800) ||
-		    (more == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += more + 1;
-	}
-	return n;
-}
-
 static size_t line_at(const char *buf, size_t off)
 {
 	size_t line = 1;
@@ -261,7 +225,7 @@ static int csv_load(cli *c, const char *path, csv_reader *r)
 		goto out;
 	}
 	r->pos = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0; /* a UTF-8 BOM */
-	if ((bad = utf8_bad_at((const unsigned char *)buf, len)) < len) {
+	if ((bad = hm_utf8_prefix(buf, len)) < len) {
 		rc = cli_fail(c, EXIT_FAIL,
 		              "%s: line %zu is not UTF-8 text (a file in a local code page such as "
 		              "GBK): save it as \"CSV UTF-8\" and import that",

@@ -63,23 +63,6 @@ struct lctx {
 
 /* ---- small readers ---- */
 
-static const char *rec_text(const hm_record *r, const char *field, char *buf, size_t cap)
-{
-	const hm_field *f = hm_record_field(r, field);
-	if (!f || f->value.kind != HM_V_STR) {
-		buf[0] = '\0';
-		return NULL;
-	}
-	snprintf(buf, cap, "%.*s", (int)f->value.u.s.n, f->value.u.s.p);
-	return buf;
-}
-
-static int64_t rec_int(const hm_record *r, const char *field, int64_t dflt)
-{
-	const hm_field *f = hm_record_field(r, field);
-	return f && f->value.kind == HM_V_INT ? f->value.u.i : dflt;
-}
-
 static const char *val_text(const lctx *x, const char *field)
 {
 	for (int i = 0; i < x->nvals; i++)
@@ -118,10 +101,13 @@ static char *scratch(lctx *x)
 	return x->bufs[x->nbufs++];
 }
 
-/* The person record id, or a clear error. *out owned by the caller. */
+/* The person record id, or a clear error. *out owned by the caller; out NULL: only check that
+ * the person is there. */
 static int need_person(lctx *x, const char *id, hm_record **out)
 {
-	hm_err err = hm_node_get(x->n, "person", id, out);
+	hm_record *r = NULL;
+	hm_err err = hm_node_get(x->n, "person", id, out ? out : &r);
+	hm_record_free(r);
 	if (err == HM_ERR_NOT_FOUND)
 		return cli_fail(x->c, EXIT_FAIL,
 		                "unknown person '%s' (register them with `hamlet person add`, or "
@@ -151,7 +137,7 @@ static int village_of(lctx *x, const char *person_field)
 	if ((rc = need_person(x, pid, &p)))
 		return rc;
 	buf = scratch(x);
-	if (rec_text(p, "village", buf, HM_STR_MAX + 1))
+	if (cli_rec_text(p, "village", buf, HM_STR_MAX + 1))
 		rc = val_set(x, x->cd->region_field, buf);
 	hm_record_free(p);
 	return rc;
@@ -170,10 +156,10 @@ static int ep_active_one(void *arg, const hm_record *r)
 	ep_find *f = arg;
 	char p[HM_ID_MAX + 1], start[16], end[16];
 
-	if (!rec_text(r, "person", p, sizeof(p)) || strcmp(p, f->person) != 0 ||
-	    !rec_text(r, "start", start, sizeof(start)) || strcmp(start, f->date) > 0)
+	if (!cli_rec_text(r, "person", p, sizeof(p)) || strcmp(p, f->person) != 0 ||
+	    !cli_rec_text(r, "start", start, sizeof(start)) || strcmp(start, f->date) > 0)
 		return 0;
-	if (rec_text(r, "end", end, sizeof(end)) && strcmp(end, f->date) <= 0)
+	if (cli_rec_text(r, "end", end, sizeof(end)) && strcmp(end, f->date) <= 0)
 		return 0;
 	if (!f->id[0] || strcmp(start, f->start) > 0) { /* the latest started */
 		snprintf(f->id, sizeof(f->id), "%s", r->id);
@@ -215,12 +201,10 @@ static int add_days(lctx *x, const char *date, const char *days_text, char *out)
 static int hook_episode_start(lctx *x)
 {
 	char today[11], *plan, active[HM_ID_MAX + 1];
-	hm_record *p;
 	int rc;
 
-	if ((rc = need_person(x, val_text(x, "person"), &p)))
+	if ((rc = need_person(x, val_text(x, "person"), NULL)))
 		return rc;
-	hm_record_free(p);
 	cli_today(x->c, today);
 	if ((rc = val_default(x, "start", strcpy(scratch(x), today))) ||
 	    (rc = val_default(x, "checks_per_day", "2")) || (rc = village_of(x, "person")))
@@ -257,8 +241,8 @@ static int hook_episode_extend(lctx *x)
 
 	if ((rc = need_record(x, "episode", x->id, "episode", &e)))
 		return rc;
-	rec_text(e, "planned_end", cur, sizeof(cur));
-	rec_text(e, "start", start, sizeof(start));
+	cli_rec_text(e, "planned_end", cur, sizeof(cur));
+	cli_rec_text(e, "start", start, sizeof(start));
 	hm_record_free(e);
 	if (!to && x->opt_days) {
 		char *plan = scratch(x);
@@ -286,8 +270,8 @@ static int hook_episode_end(lctx *x)
 
 	if ((rc = need_record(x, "episode", x->id, "episode", &e)))
 		return rc;
-	rec_text(e, "start", start, sizeof(start));
-	rec_text(e, "end", ended, sizeof(ended));
+	cli_rec_text(e, "start", start, sizeof(start));
+	cli_rec_text(e, "end", ended, sizeof(ended));
 	hm_record_free(e);
 	cli_today(x->c, today);
 	if ((rc = val_default(x, "end", strcpy(scratch(x), today))))
@@ -310,12 +294,10 @@ static int hook_followup(lctx *x)
 {
 	const char *person = val_text(x, "person"), *t;
 	char *now = scratch(x), *ep = scratch(x), date[11];
-	hm_record *p;
 	int rc;
 
-	if ((rc = need_person(x, person, &p)))
+	if ((rc = need_person(x, person, NULL)))
 		return rc;
-	hm_record_free(p);
 	{
 		uint64_t ms = cli_now_ms(x->c);
 		time_t s = (time_t)(ms / 1000);
@@ -360,7 +342,7 @@ static int hook_contact(lctx *x)
 		return rc;
 	}
 	/* A contact of a close contact is second-degree; of anyone else, close. */
-	rec_text(src, "category", cat, sizeof(cat));
+	cli_rec_text(src, "category", cat, sizeof(cat));
 	hm_record_free(src);
 	hm_record_free(con);
 	if (!strcmp(val_text(x, "source"), val_text(x, "contact")))
@@ -381,13 +363,13 @@ static int stock_one(void *arg, const hm_record *r)
 {
 	stock_sum *s = arg;
 	char item[128], store[128], to[128], mv[32];
-	int64_t q = rec_int(r, "quantity", 0);
+	int64_t q = cli_rec_int(r, "quantity", 0);
 
-	if (!rec_text(r, "item", item, sizeof(item)) || strcmp(item, s->item) ||
-	    !rec_text(r, "movement", mv, sizeof(mv)))
+	if (!cli_rec_text(r, "item", item, sizeof(item)) || strcmp(item, s->item) ||
+	    !cli_rec_text(r, "movement", mv, sizeof(mv)))
 		return 0;
-	rec_text(r, "store", store, sizeof(store));
-	rec_text(r, "to_store", to, sizeof(to));
+	cli_rec_text(r, "store", store, sizeof(store));
+	cli_rec_text(r, "to_store", to, sizeof(to));
 	if (!strcmp(mv, "transfer")) {
 		if (!strcmp(store, s->store))
 			s->on_hand -= q;
@@ -492,7 +474,7 @@ static int hook_tip_pay(lctx *x)
 
 	if ((rc = need_record(x, "tip", x->id, "tip", &t)))
 		return rc;
-	rec_text(t, "state", state, sizeof(state));
+	cli_rec_text(t, "state", state, sizeof(state));
 	hm_record_free(t);
 	if (strcmp(state, "verified"))
 		return cli_fail(x->c, EXIT_FAIL, "tip %s is not verified: verify it first", x->id);
@@ -516,10 +498,8 @@ static int hook_tip_add(lctx *x)
 	    (rc = val_default(x, "state", "new")))
 		return rc;
 	if (val_text(x, "person")) {
-		hm_record *p;
-		if ((rc = need_person(x, val_text(x, "person"), &p)))
+		if ((rc = need_person(x, val_text(x, "person"), NULL)))
 			return rc;
-		hm_record_free(p);
 	}
 	return EXIT_OK;
 }
@@ -532,7 +512,7 @@ static int hook_checkpoint(lctx *x)
 
 	if ((rc = need_record(x, "site", val_text(x, "checkpoint"), "checkpoint", &s)))
 		return rc;
-	rec_text(s, "kind", kind, sizeof(kind));
+	cli_rec_text(s, "kind", kind, sizeof(kind));
 	hm_record_free(s);
 	if (strcmp(kind, "checkpoint"))
 		return cli_fail(x->c, EXIT_FAIL, "site %s is a %s, not a checkpoint",
@@ -543,12 +523,10 @@ static int hook_checkpoint(lctx *x)
 static int hook_return(lctx *x)
 {
 	char today[11];
-	hm_record *p;
 	int rc;
 
-	if ((rc = need_person(x, val_text(x, "person"), &p)))
+	if ((rc = need_person(x, val_text(x, "person"), NULL)))
 		return rc;
-	hm_record_free(p);
 	cli_today(x->c, today);
 	if ((rc = val_default(x, "registered", strcpy(scratch(x), today))))
 		return rc;
@@ -561,12 +539,10 @@ static int hook_return(lctx *x)
 
 static int hook_penalty(lctx *x)
 {
-	hm_record *p;
 	int rc;
 
-	if ((rc = need_person(x, val_text(x, "person"), &p)))
+	if ((rc = need_person(x, val_text(x, "person"), NULL)))
 		return rc;
-	hm_record_free(p);
 	if ((rc = hook_dated(x)) || (rc = val_default(x, "state", "proposed")))
 		return rc;
 	return village_of(x, "person");
@@ -582,7 +558,8 @@ static int same_id_one(void *arg, const hm_record *r)
 	same_id *s = arg;
 	char h[2 * HM_ID_HASH_BYTES + 1];
 
-	if (strcmp(r->id, s->self) && rec_text(r, "id_hash", h, sizeof(h)) && !strcmp(h, s->hash)) {
+	if (strcmp(r->id, s->self) && cli_rec_text(r, "id_hash", h, sizeof(h)) &&
+	    !strcmp(h, s->hash)) {
 		snprintf(s->other, sizeof(s->other), "%s", r->id);
 		return 1;
 	}

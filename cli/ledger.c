@@ -10,6 +10,23 @@
 #include <string.h>
 #include <time.h>
 
+const char *cli_rec_text(const hm_record *r, const char *field, char *buf, size_t cap)
+{
+	const hm_field *f = hm_record_field(r, field);
+	if (!f || f->value.kind != HM_V_STR) {
+		buf[0] = '\0';
+		return NULL;
+	}
+	snprintf(buf, cap, "%.*s", (int)f->value.u.s.n, f->value.u.s.p);
+	return buf;
+}
+
+int64_t cli_rec_int(const hm_record *r, const char *field, int64_t dflt)
+{
+	const hm_field *f = hm_record_field(r, field);
+	return f && f->value.kind == HM_V_INT ? f->value.u.i : dflt;
+}
+
 uint64_t cli_now_ms(const cli *c)
 {
 	struct timespec ts;

@@ -10,22 +10,11 @@
 
 /* ---- shared ---- */
 
-static const char *text_of(const hm_record *r, const char *field, char *buf, size_t cap)
-{
-	const hm_field *f = hm_record_field(r, field);
-	if (!f || f->value.kind != HM_V_STR) {
-		buf[0] = '\0';
-		return NULL;
-	}
-	snprintf(buf, cap, "%.*s", (int)f->value.u.s.n, f->value.u.s.p);
-	return buf;
-}
-
 /* Print a field of r as text or a JSON string, masked when personal and mask is set. */
 static void put_text(const hm_record *r, const char *field, bool json, bool mask)
 {
 	char buf[HM_STR_MAX + 1], masked[4 * HM_STR_MAX + 1];
-	const char *s = text_of(r, field, buf, sizeof(buf));
+	const char *s = cli_rec_text(r, field, buf, sizeof(buf));
 
 	if (s && mask && out_field_masked(r, field))
 		s = masked, out_mask(buf, strlen(buf), masked, sizeof(masked));
@@ -48,20 +37,22 @@ static bool find_match(find_ctx *f, const hm_record *r)
 {
 	char buf[HM_STR_MAX + 1];
 
-	if (f->by_hash && (!text_of(r, "id_hash", buf, sizeof(buf)) || strcmp(buf, f->hash)))
+	if (f->by_hash && (!cli_rec_text(r, "id_hash", buf, sizeof(buf)) || strcmp(buf, f->hash)))
 		return false;
 	if (f->village &&
-	    (!text_of(r, "village", buf, sizeof(buf)) || !hm_region_contains(f->village, buf)))
+	    (!cli_rec_text(r, "village", buf, sizeof(buf)) || !hm_region_contains(f->village, buf)))
 		return false;
-	if (f->category && (!text_of(r, "category", buf, sizeof(buf)) || strcmp(buf, f->category)))
+	if (f->category &&
+	    (!cli_rec_text(r, "category", buf, sizeof(buf)) || strcmp(buf, f->category)))
 		return false;
-	if (f->compound && (!text_of(r, "compound", buf, sizeof(buf)) || strcmp(buf, f->compound)))
+	if (f->compound &&
+	    (!cli_rec_text(r, "compound", buf, sizeof(buf)) || strcmp(buf, f->compound)))
 		return false;
 	if (f->text) {
 		bool hit = strstr(r->id, f->text) != NULL;
-		hit = hit || (text_of(r, "code", buf, sizeof(buf)) && strstr(buf, f->text));
-		hit = hit || (text_of(r, "name", buf, sizeof(buf)) && strstr(buf, f->text));
-		hit = hit || (text_of(r, "phone", buf, sizeof(buf)) && strstr(buf, f->text));
+		hit = hit || (cli_rec_text(r, "code", buf, sizeof(buf)) && strstr(buf, f->text));
+		hit = hit || (cli_rec_text(r, "name", buf, sizeof(buf)) && strstr(buf, f->text));
+		hit = hit || (cli_rec_text(r, "phone", buf, sizeof(buf)) && strstr(buf, f->text));
 		if (!hit)
 			return false;
 	}
@@ -117,40 +108,19 @@ static int person_find(cli *c, int argc, char **argv)
 	hm_err err;
 	int rc = EXIT_OK;
 
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i], **slot = NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(a, "--json")) {
-			f.json = true;
-			continue;
-		}
-		if (!strcmp(a, "--show-pii")) {
-			f.show_pii = true;
-			continue;
-		}
-		if (!strcmp(a, "--village"))
-			slot = &f.village;
-		else if (!strcmp(a, "--category"))
-			slot = &f.category;
-		else if (!strcmp(a, "--compound"))
-			slot = &f.compound;
-		else if (!strcmp(a, "--id-number"))
-			slot = &idnum;
-		else if (a[0] == '-')
-			return cli_fail(c, EXIT_USAGE, "unknown option '%s'; usage:\n%s", a, usage);
-		else if (f.text)
-			return cli_fail(c, EXIT_USAGE, "one TEXT at most; usage:\n%s", usage);
-		else {
-			f.text = a;
-			continue;
-		}
-		if (++i >= argc)
-			return cli_fail(c, EXIT_USAGE, "option '%s' needs a value", a);
-		*slot = argv[i];
-	}
+	const cli_opt opts[] = {{"json", 0, NULL, &f.json},
+	                        {"show-pii", 0, NULL, &f.show_pii},
+	                        {"village", 0, &f.village, NULL},
+	                        {"category", 0, &f.category, NULL},
+	                        {"compound", 0, &f.compound, NULL},
+	                        {"id-number", 0, &idnum, NULL},
+	                        {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos;
+
+	if ((rc = cli_args_parse(c, usage, argc - 1, argv + 1, opts, pos, 0, 1, &npos)))
+		return rc == ARGS_HELP ? EXIT_OK : rc;
+	f.text = npos ? pos[0] : NULL;
 	if (idnum) {
 		const char *why;
 		if (hm_idnum_check(idnum, &why))
@@ -208,10 +178,10 @@ static int show_related(void *arg, const hm_record *r)
 {
 	show_ctx *s = arg;
 	char buf[HM_ID_MAX + 1];
-	bool hit = text_of(r, s->field, buf, sizeof(buf)) && !strcmp(buf, s->person);
+	bool hit = cli_rec_text(r, s->field, buf, sizeof(buf)) && !strcmp(buf, s->person);
 
 	if (!hit && s->field2)
-		hit = text_of(r, s->field2, buf, sizeof(buf)) && !strcmp(buf, s->person);
+		hit = cli_rec_text(r, s->field2, buf, sizeof(buf)) && !strcmp(buf, s->person);
 	if (!hit)
 		return 0;
 	if (s->json)
@@ -252,7 +222,7 @@ static bool identity_open(hm_node *n, const hm_conflict *cf)
 		snprintf(seen_field, sizeof(seen_field), "%s_seen", cf->field);
 		hm_node_id_hex(&cf->loser_stamp.origin, hex);
 		snprintf(want, sizeof(want), "%" PRIu64 ":%s", cf->loser_stamp.hlc, hex);
-		open = !text_of(r, seen_field, seen, sizeof(seen)) || strcmp(seen, want) != 0;
+		open = !cli_rec_text(r, seen_field, seen, sizeof(seen)) || strcmp(seen, want) != 0;
 	}
 	hm_record_free(r);
 	return open;
@@ -315,23 +285,14 @@ static int person_show(cli *c, int argc, char **argv)
 	hm_err err;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--show-pii"))
-			show_pii = true;
-		else if (argv[i][0] == '-' || id)
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                usage);
-		else
-			id = argv[i];
-	}
-	if (!id)
-		return cli_fail(c, EXIT_USAGE, "missing ID; usage:\n%s", usage);
+	const cli_opt opts[] = {
+	    {"json", 0, NULL, &json}, {"show-pii", 0, NULL, &show_pii}, {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos;
+
+	if ((rc = cli_args_parse(c, usage, argc - 1, argv + 1, opts, pos, 1, 1, &npos)))
+		return rc == ARGS_HELP ? EXIT_OK : rc;
+	id = pos[0];
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_get(n, "person", id, &p))) {
@@ -409,10 +370,10 @@ static int dup_person(void *arg, const hm_record *r)
 	dup_ctx *d = arg;
 	person_key k = {0};
 
-	if (!text_of(r, "id_hash", k.hash, sizeof(k.hash)))
+	if (!cli_rec_text(r, "id_hash", k.hash, sizeof(k.hash)))
 		return 0;
 	snprintf(k.id, sizeof(k.id), "%s", r->id);
-	text_of(r, "village", k.village, sizeof(k.village));
+	cli_rec_text(r, "village", k.village, sizeof(k.village));
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? 2 * d->cap : 64;
 		person_key *p = realloc(d->v, cap * sizeof(*p));
@@ -429,7 +390,7 @@ static int dup_merge(void *arg, const hm_record *r)
 	dup_ctx *d = arg;
 	char state[16];
 
-	if (text_of(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
+	if (cli_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
 		return 0;
 	if (d->nmerged == d->mcap) {
 		size_t cap = d->mcap ? 2 * d->mcap : 16;
@@ -438,7 +399,7 @@ static int dup_merge(void *arg, const hm_record *r)
 			return 1;
 		d->merged = p, d->mcap = cap;
 	}
-	text_of(r, "drop", d->merged[d->nmerged++], HM_ID_MAX + 1);
+	cli_rec_text(r, "drop", d->merged[d->nmerged++], HM_ID_MAX + 1);
 	return 0;
 }
 
@@ -467,20 +428,18 @@ static int person_dups(cli *c, int argc, char **argv)
 	                            "`hamlet person merge KEEP DROP` on a node whose region holds "
 	                            "both (their township, or\n"
 	                            "the county).\n";
-	bool json = argc > 2 && !strcmp(argv[2], "--json");
+	bool json = false;
+	const cli_opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos;
 	dup_ctx d = {0};
 	hm_node *n = NULL;
 	size_t groups = 0;
 	hm_err err;
 	int rc;
 
-	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-		fputs(usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc > 3 || (argc == 3 && !json))
-		return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[argc - 1],
-		                usage);
+	if ((rc = cli_args_parse(c, usage, argc - 1, argv + 1, opts, pos, 0, 0, &npos)))
+		return rc == ARGS_HELP ? EXIT_OK : rc;
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_list(n, "person", dup_person, &d)) ||
@@ -576,25 +535,14 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 	hm_err err;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--reason") && i + 1 < argc)
-			reason = argv[++i];
-		else if (argv[i][0] == '-' || (keep && drop))
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                usage);
-		else if (!keep)
-			keep = argv[i];
-		else
-			drop = argv[i];
-	}
-	if (!drop)
-		return cli_fail(c, EXIT_USAGE, "say KEEP and DROP; usage:\n%s", usage);
+	const cli_opt opts[] = {
+	    {"json", 0, NULL, &json}, {"reason", 0, &reason, NULL}, {NULL, 0, NULL, NULL}};
+	char *pos[2];
+	int npos;
+
+	if ((rc = cli_args_parse(c, usage, argc - 1, argv + 1, opts, pos, 2, 2, &npos)))
+		return rc == ARGS_HELP ? EXIT_OK : rc;
+	keep = pos[0], drop = pos[1];
 	if (!strcmp(keep, drop))
 		return cli_fail(c, EXIT_FAIL, "KEEP and DROP are the same person");
 	if (strlen(keep) + strlen(drop) + 4 > HM_ID_MAX)
@@ -618,8 +566,8 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 		}
 		hm_record_free(m);
 	}
-	text_of(a, "village", va, sizeof(va));
-	text_of(b, "village", vb, sizeof(vb));
+	cli_rec_text(a, "village", va, sizeof(va));
+	cli_rec_text(b, "village", vb, sizeof(vb));
 	common_region(va, vb, region);
 	if ((err = hm_write_begin(n, &w))) {
 		rc = cli_node_fail(c, n, err);
@@ -695,7 +643,7 @@ static int setting_one(void *arg, const hm_record *r)
 	setting_ctx *s = arg;
 	char v[HM_STR_MAX + 1];
 
-	text_of(r, "value", v, sizeof(v));
+	cli_rec_text(r, "value", v, sizeof(v));
 	if (s->json) {
 		fputs(s->count ? "," : "", stdout);
 		out_json_cstr(stdout, r->id);
@@ -729,19 +677,10 @@ int cmd_setting(cli *c, int argc, char **argv)
 	int rc, npos = 0;
 	char *pos[3];
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (argv[i][0] == '-' || npos == 3)
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                usage);
-		else
-			pos[npos++] = argv[i];
-	}
+	const cli_opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+
+	if ((rc = cli_args_parse(c, usage, argc, argv, opts, pos, 1, 3, &npos)))
+		return rc == ARGS_HELP ? EXIT_OK : rc;
 	if (npos == 0 ||
 	    !((npos == 1 && !strcmp(pos[0], "list")) || (npos == 3 && !strcmp(pos[0], "set"))))
 		return cli_fail(c, EXIT_USAGE, "usage:\n%s", usage);
@@ -833,9 +772,9 @@ static int ended_one(void *arg, const hm_record *r)
 	char person[HM_ID_MAX + 1], end[16];
 	struct ended *p;
 
-	if (!text_of(r, "person", person, sizeof(person)) || !(p = ended_find(e, person)))
+	if (!cli_rec_text(r, "person", person, sizeof(person)) || !(p = ended_find(e, person)))
 		return !person[0] ? 0 : 1;
-	if (!text_of(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
+	if (!cli_rec_text(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
 		p->open = true;
 	return 0;
 }
@@ -883,23 +822,15 @@ int cmd_purge(cli *c, int argc, char **argv)
 	hm_err err;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--dry-run"))
-			dry = true;
-		else if (!strncmp(argv[i], "--ended-before=", 15))
-			before = argv[i] + 15;
-		else if (!strcmp(argv[i], "--ended-before") && i + 1 < argc)
-			before = argv[++i];
-		else
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                usage);
-	}
+	const cli_opt opts[] = {{"json", 0, NULL, &json},
+	                        {"dry-run", 0, NULL, &dry},
+	                        {"ended-before", 0, &before, NULL},
+	                        {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos;
+
+	if ((rc = cli_args_parse(c, usage, argc, argv, opts, pos, 0, 0, &npos)))
+		return rc == ARGS_HELP ? EXIT_OK : rc;
 	if (!before)
 		return cli_fail(c, EXIT_USAGE, "say --ended-before YYYY-MM-DD; usage:\n%s", usage);
 	{
@@ -926,8 +857,8 @@ int cmd_purge(cli *c, int argc, char **argv)
 		e.v[i].purge = false;
 		if (e.v[i].open || hm_node_get(n, "person", e.v[i].person, &p))
 			continue;
-		text_of(p, "purged", purged, sizeof(purged));
-		text_of(p, "village", e.v[i].village, sizeof(e.v[i].village));
+		cli_rec_text(p, "purged", purged, sizeof(purged));
+		cli_rec_text(p, "village", e.v[i].village, sizeof(e.v[i].village));
 		e.v[i].purge = !purged[0] || holds_personal(p); /* or written since a purge */
 		hm_record_free(p);
 	}

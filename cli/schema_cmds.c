@@ -84,21 +84,11 @@ int cmd_schema(cli *c, int argc, char **argv)
 	hm_node *n = NULL;
 	hm_err err;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--help-text") && i + 1 < argc)
-			help = argv[++i];
-		else if (argv[i][0] == '-' || npos == 4)
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                usage);
-		else
-			pos[npos++] = argv[i];
-	}
+	const cli_opt opts[] = {
+	    {"json", 0, NULL, &json}, {"help-text", 0, &help, NULL}, {NULL, 0, NULL, NULL}};
+
+	if ((rc = cli_args_parse(c, usage, argc, argv, opts, (char **)pos, 1, 4, &npos)))
+		return rc == ARGS_HELP ? EXIT_OK : rc;
 	if (!(npos >= 1 && !strcmp(pos[0], "list") && npos <= 2) &&
 	    !(npos == 4 && !strcmp(pos[0], "add-field")))
 		return cli_fail(c, EXIT_USAGE, "usage:\n%s", usage);

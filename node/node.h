@@ -138,6 +138,9 @@ hm_err hm_value_parse(const hm_field_def *f, const char *text, hm_value *out,
                       const char **why) HM_MUST_CHECK;
 /* Check a value against a field's type. Errors: HM_ERR_TYPE, reason in why. */
 hm_err hm_value_check(const hm_field_def *f, const hm_value *v, const char **why) HM_MUST_CHECK;
+/* The length of the longest prefix of s[0..n) that is valid UTF-8 (no overlong forms,
+ * surrogates or code points beyond U+10FFFF): n when all of it is. */
+size_t hm_utf8_prefix(const char *s, size_t n);
 /* 1 when the two values are equal in kind and content. */
 int hm_value_equal(const hm_value *a, const hm_value *b);
 

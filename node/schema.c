@@ -335,7 +335,7 @@ bool hm_field_name_valid(const char *name, size_t len)
 	return true;
 }
 
-static bool utf8_valid(const char *s, size_t n)
+size_t hm_utf8_prefix(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
@@ -348,6 +348,7 @@ static bool utf8_valid(const char *s, size_t n)
 		p += 8;
 	}
 	while (p < end) {
+		const unsigned char *at = p;
 		unsigned c = *p++, more;
 		uint32_t cp;
 		if (c < 0x80)
@@ -359,20 +360,25 @@ static bool utf8_valid(const char *s, size_t n)
 		else if ((c & 0xf8) == 0xf0)
 			more = 3, cp = c & 0x07;
 		else
-			return false;
+			return (size_t)(at - (const unsigned char *)s);
 		if ((size_t)(end - p) < more)
-			return false;
+			return (size_t)(at - (const unsigned char *)s);
 		for (unsigned i = 0; i < more; i++, p++) {
 			if ((*p & 0xc0) != 0x80)
-				return false;
+				return (size_t)(at - (const unsigned char *)s);
 			cp = cp << 6 | (*p & 0x3f);
 		}
 		if ((more == 1 && cp < 0x80) || (more == 2 && cp < 0x800) ||
 		    (more == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
 		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
+			return (size_t)(at - (const unsigned char *)s);
 	}
-	return true;
+	return n;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+	return hm_utf8_prefix(s, n) == n;
 }
 
 static int digits(const char *s, int n)
