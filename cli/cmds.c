@@ -807,6 +807,7 @@ typedef struct conflict_ctx {
 	const char *field; /* only this field, when set */
 	const char *indent;
 	bool show_pii;
+	bool counting; /* count only (what a reveal will show) */
 } conflict_ctx;
 
 static int conflict_one(void *arg, const hm_conflict *cf)
@@ -814,6 +815,10 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 	conflict_ctx *x = arg;
 	if (x->field && strcmp(x->field, cf->field) != 0)
 		return 0;
+	if (x->counting) {
+		x->count++;
+		return 0;
+	}
 	if (x->json) {
 		fputs(x->count ? ",{" : "{", stdout);
 		fputs("\"collection\":", stdout);
@@ -928,9 +933,17 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	snprintf(what, sizeof(what), "conflicts %s %s", npos ? pos[0] : "", npos ? pos[1] : "");
-	if (x.show_pii && (rc = cli_record_access(c, n, "reveal", what, 0))) {
-		hm_node_close(n);
-		return rc;
+	if (x.show_pii) {
+		x.counting = true;
+		err = hm_node_conflicts(n, npos ? pos[0] : NULL, npos ? pos[1] : NULL, conflict_one,
+		                        &x);
+		x.counting = false;
+		if (err || (rc = cli_record_access(c, n, "reveal", what, x.count))) {
+			rc = err ? cli_node_fail(c, n, err) : rc;
+			hm_node_close(n);
+			return rc;
+		}
+		x.count = 0;
 	}
 	if (x.json)
 		fputs("[", stdout);

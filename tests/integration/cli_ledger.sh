@@ -203,6 +203,11 @@ for d in elm E; do
 	[ "$(json_get "$OUT" 'len(d["open_identity_questions"]), d["open_identity_questions"][0]["field"]')" = \
 		"(1, 'name')" ] && ok || fail "$d: an open identity question: $(cat "$OUT")"
 done
+must -d elm conflicts person p2 --show-pii --json
+shown=$(json_get "$OUT" 'len(d)')
+must -d elm list access --json
+[ "$shown" -ge 1 ] && [ "$(json_get "$OUT" 'd[-1]["fields"]["records"]')" = "$shown" ] && ok ||
+	fail "conflicts --show-pii records how many it showed ($shown): $(cat "$OUT")"
 must -d elm person show p2
 grep -q "decide with \`hamlet person edit p2 --name" "$OUT" && ok || fail "how to decide: $(cat "$OUT")"
 HAMLET_CLOCK_OFFSET_MS=5000 must -d elm person edit p2 --name "Wang Fang"
