@@ -197,7 +197,29 @@ typedef struct open_ctx {
 	hm_node *n;
 	size_t count;
 	bool json, mask;
+	bool scan; /* the first pass: find each station's latest value per field */
+	struct latest {
+		char field[HM_NAME_MAX + 1];
+		hm_node_id origin;
+		hm_hlc hlc;
+	} latest[32];
+	size_t nlatest;
 } open_ctx;
+
+/* The latest open loser of field from origin (a station that edited twice asks one question). */
+static struct latest *latest_of(open_ctx *o, const hm_conflict *cf, bool add)
+{
+	for (size_t i = 0; i < o->nlatest; i++)
+		if (!strcmp(o->latest[i].field, cf->field) &&
+		    !memcmp(o->latest[i].origin.b, cf->loser_stamp.origin.b, HM_NODE_ID_BYTES))
+			return &o->latest[i];
+	if (!add || o->nlatest == sizeof(o->latest) / sizeof(o->latest[0]))
+		return NULL;
+	snprintf(o->latest[o->nlatest].field, sizeof(o->latest[0].field), "%s", cf->field);
+	o->latest[o->nlatest].origin = cf->loser_stamp.origin;
+	o->latest[o->nlatest].hlc = 0;
+	return &o->latest[o->nlatest++];
+}
 
 /* An identity conflict is open while the value that won is still the field's value: nobody has
  * written the field since, so nobody has decided. */
@@ -233,8 +255,17 @@ static int open_one(void *arg, const hm_conflict *cf)
 	open_ctx *o = arg;
 	char buf[4 * HM_STR_MAX + 1];
 
+	struct latest *l;
+
 	if (!identity_open(o->n, cf))
 		return 0;
+	if (o->scan) {
+		if ((l = latest_of(o, cf, true)) && cf->loser_stamp.hlc > l->hlc)
+			l->hlc = cf->loser_stamp.hlc;
+		return 0;
+	}
+	if ((l = latest_of(o, cf, false)) && cf->loser_stamp.hlc < l->hlc)
+		return 0; /* that station wrote again since: its later value is the question */
 	if (cf->loser.kind == HM_V_STR && o->mask)
 		out_mask(cf->loser.u.s.p, cf->loser.u.s.n, buf, sizeof(buf));
 	else if (cf->loser.kind == HM_V_STR)
@@ -280,6 +311,7 @@ static int person_show(cli *c, int argc, char **argv)
 	};
 	bool json = false, show_pii = false;
 	const char *id = NULL;
+	size_t count = 0;
 	hm_node *n = NULL;
 	hm_record *p = NULL;
 	hm_err err;
@@ -330,18 +362,29 @@ static int person_show(cli *c, int argc, char **argv)
 			printf("  (none)\n");
 	}
 	{
-		open_ctx o = {n, 0, json, !show_pii};
+		open_ctx *o = calloc(1, sizeof(*o));
+		if (!o) {
+			rc = cli_fail(c, EXIT_FAIL, "out of memory");
+			goto out;
+		}
+		o->n = n, o->json = json, o->mask = !show_pii, o->scan = true;
 		if (json)
 			fputs(",\"open_identity_questions\":[", stdout);
 		else
 			printf("open identity questions:\n");
-		if ((err = hm_node_conflicts(n, "person", id, open_one, &o))) {
+		err = hm_node_conflicts(n, "person", id, open_one, o);
+		o->scan = false;
+		if (!err)
+			err = hm_node_conflicts(n, "person", id, open_one, o);
+		count = o->count;
+		free(o);
+		if (err) {
 			rc = cli_node_fail(c, n, err);
 			goto out;
 		}
 		if (json)
 			fputs("]}\n", stdout);
-		else if (!o.count)
+		else if (!count)
 			printf("  (none)\n");
 	}
 out:

@@ -194,6 +194,8 @@ must -d E person dups --json
 
 # ---- an identity changed at once by two stations is an open question until decided
 carry elm E
+# elm edits twice (its second value is the one in question), the hub once, at the same time
+HAMLET_CLOCK_OFFSET_MS=800 must -d elm person edit p2 --name "Wang Fang A0"
 HAMLET_CLOCK_OFFSET_MS=1000 must -d elm person edit p2 --name "Wang Fang A"
 HAMLET_CLOCK_OFFSET_MS=1000 must -d E person edit p2 --name "Wang Fang B"
 carry elm E
