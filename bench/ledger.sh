@@ -17,10 +17,19 @@ hamlet=
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
-	--persons) persons=$2 shift ;;
+	--persons)
+		persons=$2
+		shift
+		;;
 	--quick) quick=1 persons=2000 ;;
-	--dir) dir=$2 shift ;;
-	--hamlet) hamlet=$2 shift ;;
+	--dir)
+		dir=$2
+		shift
+		;;
+	--hamlet)
+		hamlet=$2
+		shift
+		;;
 	*)
 		echo "usage: bench/ledger.sh [--persons N] [--quick] [--dir DIR] [--hamlet PATH]" >&2
 		exit 2
@@ -31,6 +40,7 @@ done
 if [ -z "$hamlet" ]; then
 	hamlet=$(cd "$(dirname "$0")/.." && pwd)/build-rel/cli/hamlet
 fi
+case $hamlet in /*) ;; *) hamlet=$PWD/$hamlet ;; esac
 [ -x "$hamlet" ] || {
 	echo "bench/ledger.sh: no hamlet at $hamlet (build build-rel, or give --hamlet)" >&2
 	exit 2
