@@ -1066,7 +1066,7 @@ const command hm_commands[] = {
      "Delete a record. A delete clears the fields written before it everywhere; a field\n"
      "written after it (on any node) brings the record back. Append-only collections\n"
      "(followup) are never deleted: add a correcting record instead.\n"},
-    {"import-csv", cmd_import_csv, "bulk-import a register from a CSV file (one change set)",
+    {"import-csv", cmd_import_csv, "bulk-import a register from a CSV file (all rows or none)",
      "usage: hamlet [-d DIR] import-csv COLLECTION FILE [--map COLUMN=FIELD[,...]]...\n"
      "       [--id-column COLUMN] [--dry-run] [--skip-bad] [--json]\n\n"
      "Read FILE (CSV, UTF-8, its first row naming the columns) into COLLECTION. A column is\n"
