@@ -323,6 +323,17 @@ must -d C get person p2 --json
 [ "$(json_get "$OUT" 'd["fields"]["vaccinated"]')" = False ] && ok ||
 	fail "E passed the field on to the county: $(cat "$OUT")"
 
+# A record holds at most 64 fields: the county may fill the person's up to that, no further.
+must -d C schema list person --json
+have=$(json_get "$OUT" 'len(d)')
+room=$((64 - have - 3)) # schema list leaves out id_hash, name_seen and id_number_seen
+for ((i = 1; i <= room; i++)); do
+	hm -d C schema add-field person "extra$i" int
+	[ "$RC" = 0 ] || break
+done
+[ "$RC" = 0 ] && ok || fail "adding field $i of $room: $(cat "$ERR")"
+expect_same C 1 "a record holds at most 64" -d C schema add-field person one_too_many int
+
 # ---- --help everywhere
 for c in "person add" "person show" "person find" "person dups" "person merge" "return add" \
 	"contact add" "episode start" "episode extend" "episode end" "followup add" \
