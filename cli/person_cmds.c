@@ -406,6 +406,7 @@ typedef struct dup_ctx {
 	size_t n, cap;
 	char (*merged)[HM_ID_MAX + 1]; /* persons dropped by a merge in force */
 	size_t nmerged, mcap;
+	bool nomem;
 } dup_ctx;
 
 static int dup_person(void *arg, const hm_record *r)
@@ -420,8 +421,10 @@ static int dup_person(void *arg, const hm_record *r)
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? 2 * d->cap : 64;
 		person_key *p = realloc(d->v, cap * sizeof(*p));
-		if (!p)
+		if (!p) {
+			d->nomem = true;
 			return 1;
+		}
 		d->v = p, d->cap = cap;
 	}
 	d->v[d->n++] = k;
@@ -438,8 +441,10 @@ static int dup_merge(void *arg, const hm_record *r)
 	if (d->nmerged == d->mcap) {
 		size_t cap = d->mcap ? 2 * d->mcap : 16;
 		char(*p)[HM_ID_MAX + 1] = realloc(d->merged, cap * sizeof(*p));
-		if (!p)
+		if (!p) {
+			d->nomem = true;
 			return 1;
+		}
 		d->merged = p, d->mcap = cap;
 	}
 	cli_rec_text(r, "drop", d->merged[d->nmerged++], HM_ID_MAX + 1);
@@ -488,6 +493,10 @@ static int person_dups(cli *c, int argc, char **argv)
 	if ((err = hm_node_list(n, "person", dup_person, &d)) ||
 	    (err = hm_node_list(n, "merge", dup_merge, &d))) {
 		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+	if (d.nomem) {
+		rc = cli_fail(c, EXIT_FAIL, "out of memory");
 		goto out;
 	}
 	qsort(d.v, d.n, sizeof(*d.v), key_cmp);
@@ -558,6 +567,28 @@ static void common_region(const char *a, const char *b, char out[HM_REGION_MAX +
 	snprintf(out, HM_REGION_MAX + 1, "%.*s", (int)cut, a);
 }
 
+typedef struct merged_ctx {
+	const char *keep, *drop;
+	char drop_into[HM_ID_MAX + 1]; /* the person drop is merged into already, if any */
+	char keep_into[HM_ID_MAX + 1]; /* the person keep is merged into, if any */
+} merged_ctx;
+
+static int merged_one(void *arg, const hm_record *r)
+{
+	merged_ctx *m = arg;
+	char state[16], k[HM_ID_MAX + 1], d[HM_ID_MAX + 1];
+
+	if (cli_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
+		return 0;
+	if (!cli_rec_text(r, "keep", k, sizeof(k)) || !cli_rec_text(r, "drop", d, sizeof(d)))
+		return 0;
+	if (!strcmp(d, m->drop))
+		snprintf(m->drop_into, sizeof(m->drop_into), "%s", k);
+	if (!strcmp(d, m->keep))
+		snprintf(m->keep_into, sizeof(m->keep_into), "%s", k);
+	return 0;
+}
+
 static int person_merge(cli *c, int argc, char **argv, bool undo)
 {
 	static const char usage[] =
@@ -600,6 +631,28 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 		         ? cli_fail(c, EXIT_FAIL, "unknown person '%s'", a ? drop : keep)
 		         : cli_node_fail(c, n, err);
 		goto out;
+	}
+	if (!undo) {
+		/* A person is merged into one other at most, and never into someone merged away:
+		 * that keeps every chain of merges short and free of loops. */
+		merged_ctx m = {keep, drop, "", ""};
+		if ((err = hm_node_list(n, "merge", merged_one, &m))) {
+			rc = cli_node_fail(c, n, err);
+			goto out;
+		}
+		if (m.drop_into[0] && strcmp(m.drop_into, keep)) {
+			rc = cli_fail(
+			    c, EXIT_FAIL,
+			    "%s is already merged into %s: unmerge that first, or merge %s "
+			    "and %s",
+			    drop, m.drop_into, keep, m.drop_into);
+			goto out;
+		}
+		if (m.keep_into[0]) {
+			rc = cli_fail(c, EXIT_FAIL, "%s is itself merged into %s: merge into %s",
+			              keep, m.keep_into, m.keep_into);
+			goto out;
+		}
 	}
 	if (undo) {
 		hm_record *m;

@@ -155,13 +155,55 @@ static const char *cell_text(const rp_cell *c, char *buf, size_t cap, const char
 	}
 }
 
-/* Characters on screen: UTF-8 sequences, each counted once. */
+/* A control character is shown escaped (\n, \x1b), never sent to the terminal as it is. */
+static size_t ctrl_escape(unsigned char c, char out[5])
+{
+	if (c == '\n' || c == '\t' || c == '\r')
+		return (size_t)snprintf(out, 5, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+	return (size_t)snprintf(out, 5, "\\x%02x", c);
+}
+
+static bool is_ctrl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* Columns on screen: a UTF-8 sequence is one, or two for East Asian wide characters (Chinese
+ * names and compounds), and a control character the width of its escape. */
 static size_t text_width(const char *s)
 {
 	size_t w = 0;
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xc0) != 0x80;
+	char esc[5];
+
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		uint32_t cp = *p;
+		size_t more = cp < 0x80 ? 0 : cp < 0xe0 ? 1 : cp < 0xf0 ? 2 : 3;
+		if (is_ctrl(*p)) {
+			w += ctrl_escape(*p++, esc);
+			continue;
+		}
+		cp &= more ? 0x3f >> more : 0x7f;
+		for (p++; more && (*p & 0xc0) == 0x80; more--, p++)
+			cp = cp << 6 | (*p & 0x3f);
+		w += (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+		             (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+		             (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+		             (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd)
+		         ? 2
+		         : 1;
+	}
 	return w;
+}
+
+static void text_put(const char *s, FILE *f)
+{
+	char esc[5];
+
+	for (; *s; s++)
+		if (is_ctrl((unsigned char)*s))
+			ctrl_escape((unsigned char)*s, esc), fputs(esc, f);
+		else
+			fputc(*s, f);
 }
 
 /* ---- text ---- */
@@ -178,12 +220,12 @@ static bool numeric_column(const rp_table *t, size_t k)
 static void text_cell(const char *s, size_t width, bool right, bool last, FILE *f)
 {
 	size_t pad = width - text_width(s);
+	fputs("  ", f);
 	if (right)
-		fprintf(f, "  %*s%s", (int)pad, "", s);
-	else if (!last)
-		fprintf(f, "  %s%*s", s, (int)pad, "");
-	else
-		fprintf(f, "  %s", s);
+		fprintf(f, "%*s", (int)pad, "");
+	text_put(s, f);
+	if (!right && !last)
+		fprintf(f, "%*s", (int)pad, "");
 }
 
 static void text_table(const rp_table *t, FILE *f)
@@ -218,8 +260,10 @@ static void text_table(const rp_table *t, FILE *f)
 static void render_text(const rp_report *r, FILE *f)
 {
 	fprintf(f, "%s: region %s, date %s\n", r->title, r->region, r->date);
-	for (size_t i = 0; i < r->nparams; i++)
-		fprintf(f, "%s%s %s", i ? ", " : "", r->params[i].name, r->params[i].value);
+	for (size_t i = 0; i < r->nparams; i++) {
+		fprintf(f, "%s%s ", i ? ", " : "", r->params[i].name);
+		text_put(r->params[i].value, f);
+	}
 	if (r->nparams)
 		fputc('\n', f);
 	for (size_t i = 0; i < r->ntables; i++)
@@ -227,6 +271,26 @@ static void render_text(const rp_report *r, FILE *f)
 }
 
 /* ---- CSV (RFC 4180 quoting) ---- */
+
+static void csv_field(const char *s, FILE *f);
+
+/* A text cell a spreadsheet would run as a formula (=, +, - or @ first) gets a leading ' (shown
+ * as text by spreadsheets; docs/reports.md). Numbers are written as they are. */
+static void csv_text(const char *s, FILE *f)
+{
+	if (*s == '=' || *s == '+' || *s == '-' || *s == '@') {
+		size_t n = strlen(s);
+		char *p = malloc(n + 2);
+		if (p) {
+			p[0] = '\'';
+			memcpy(p + 1, s, n + 1);
+			csv_field(p, f);
+			free(p);
+			return;
+		}
+	}
+	csv_field(s, f);
+}
 
 static void csv_field(const char *s, FILE *f)
 {
@@ -257,8 +321,12 @@ static void render_csv(const rp_report *r, FILE *f)
 		fputc('\n', f);
 		for (size_t j = 0; j < t->nrows; j++) {
 			for (size_t k = 0; k < t->ncols; k++) {
+				const rp_cell *cell = &t->rows[j].cells[k];
 				fputs(k ? "," : "", f);
-				csv_field(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), ""), f);
+				if (cell->kind == RP_NUM)
+					csv_field(cell_text(cell, buf, sizeof(buf), ""), f);
+				else
+					csv_text(cell_text(cell, buf, sizeof(buf), ""), f);
 			}
 			fputc('\n', f);
 		}

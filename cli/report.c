@@ -376,14 +376,19 @@ static void merges_build(rctx *x)
 /* The person a reference means: followed through merges (drop -> keep). */
 static const char *pid(const rctx *x, const char *id)
 {
+	const char *least = id;
+
 	for (int hop = 0; hop < MERGE_HOPS && x->nmerge; hop++) {
 		const char *key[2] = {id, NULL};
 		const char **p = bsearch(key, x->merge_drop, x->nmerge, 2 * sizeof(*p), cmp_pair);
 		if (!p || strcmp(p[1], id) == 0)
-			break;
+			return id;
 		id = p[1];
+		least = strcmp(id, least) < 0 ? id : least;
 	}
-	return id;
+	/* A loop (two stations merged each into the other): every member is its smallest id, so
+	 * the person still counts once. */
+	return x->nmerge ? least : id;
 }
 
 static const rec *person_find(const rctx *x, const char *id)
@@ -548,6 +553,20 @@ typedef struct groups {
 	size_t n, cap;
 } groups;
 
+/* Regions in tree order: a region, then everything inside it ('/' before any other byte), so a
+ * township's villages come right after it even when another region's name extends its name. */
+static int region_cmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned ca = *a == '/' ? 1 : (unsigned char)*a,
+		         cb = *b == '/' ? 1 : (unsigned char)*b;
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+		if (!ca)
+			return 0;
+	}
+}
+
 /* The figures of region r (created at zero). NULL only when memory ran out. */
 static double *group_at(rctx *x, groups *g, const char *r)
 {
@@ -555,7 +574,7 @@ static double *group_at(rctx *x, groups *g, const char *r)
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(g->v[mid].region, r);
+		int c = region_cmp(g->v[mid].region, r);
 		if (c == 0)
 			return g->v[mid].v;
 		if (c < 0)
@@ -837,7 +856,7 @@ static void monitoring_row(rctx *x, rp_table *t, rp_row_kind kind, const char *r
 
 static long checks_per_day(const rec *e)
 {
-	return has(e, E_CPD) && e->x[E_CPD] >= 1 ? (long)e->x[E_CPD] : 2;
+	return has(e, E_CPD) && e->x[E_CPD] >= 0 ? (long)e->x[E_CPD] : 2;
 }
 
 static void monitoring_compliance(rctx *x, groups *g)
@@ -1082,6 +1101,9 @@ static void graph_build(rctx *x, graph *gr)
 	if (!gr->off || !gr->adj) {
 		nomem(x);
 		free(e);
+		free(gr->off), free(gr->adj);
+		gr->off = NULL, gr->adj = NULL;
+		strs_release(&gr->nodes); /* an empty graph: nothing walks it */
 		return;
 	}
 	for (size_t i = 0; i < k; i++) {
@@ -1126,7 +1148,7 @@ static int contacts_walk(rctx *x, const graph *gr, rp_table *t)
 
 	if (s == (size_t)-1) {
 		/* A person with no exposure is a graph of one; an unknown id is a mistake. */
-		if (!person_find(x, start))
+		if (!person_find(x, start) && !person_find(x, x->start))
 			return cli_fail(x->c, EXIT_FAIL, "no person '%s' on this node", x->start);
 		rp_row_add(&x->rep, t, RP_ROW_DATA, "ssds", start,
 		           person_name(x, start, name, sizeof(name)), 0LL, start);
@@ -1215,10 +1237,22 @@ static void contacts_chains(rctx *x, const graph *gr, rp_table *t)
 		size_t o = 0, id = comp[chains[k].first];
 		persons[0] = '\0';
 		/* Nodes are in id order, so a walk over them lists each chain's persons sorted. */
-		for (size_t i = chains[k].first; i < n && o < HM_STR_MAX * 4; i++)
-			if (comp[i] == id)
-				o += (size_t)snprintf(persons + o, HM_STR_MAX * 4 - o, "%s%s",
-				                      o ? " " : "", gr->nodes.v[i]);
+		size_t listed = 0;
+		for (size_t i = chains[k].first; i < n; i++) {
+			size_t len;
+			if (comp[i] != id)
+				continue;
+			len = strlen(gr->nodes.v[i]) + 1;
+			if (o + len + 32 >= HM_STR_MAX * 4) {
+				/* a whole id or none, and say how many are left out */
+				snprintf(persons + o, HM_STR_MAX * 4 - o, " (and %zu more)",
+				         chains[k].size - listed);
+				break;
+			}
+			o += (size_t)snprintf(persons + o, HM_STR_MAX * 4 - o, "%s%s", o ? " " : "",
+			                      gr->nodes.v[i]);
+			listed++;
+		}
 		rp_row_add(&x->rep, t, RP_ROW_DATA, "ddss", (long long)(k + 1),
 		           (long long)chains[k].size, persons, chains[k].has_case ? "yes" : "no");
 	}
@@ -1992,8 +2026,11 @@ static int report_write(rctx *x, const report_args *a)
 
 	if (a->out && !(f = fopen(a->out, "w")))
 		return cli_fail(x->c, EXIT_FAIL, "cannot write %s: %s", a->out, strerror(errno));
-	if (rp_render(&x->rep, fmt, f) != 0 || (a->out && fclose(f) != 0)) {
-		int e = errno;
+	int bad = rp_render(&x->rep, fmt, f) != 0;
+	int e = errno;
+	if (a->out && fclose(f) != 0 && !bad)
+		bad = 1, e = errno;
+	if (bad) {
 		if (a->out) {
 			remove(a->out);
 			return cli_fail(x->c, EXIT_FAIL, "cannot write %s: %s", a->out,

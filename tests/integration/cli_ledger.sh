@@ -188,6 +188,8 @@ must -d E get merge m-p1-q1 --json
 	ok || fail "the merge record lives where both villages see it: $(cat "$OUT")"
 must -d E person dups --json
 [ "$(json_get "$OUT" 'd')" = "[]" ] && ok || fail "merged persons are no longer proposed"
+expect_same E 1 "q1 is already merged into p1" -d E person merge p2 q1
+expect_same E 1 "q1 is itself merged into p1: merge into p1" -d E person merge q1 p1
 must -d E person unmerge p1 q1
 must -d E person dups --json
 [ "$(json_get "$OUT" 'len(d)')" = 1 ] && ok || fail "an unmerge brings the proposal back"

@@ -510,4 +510,33 @@ assert "<svg" in dom
 PY
 fi
 
+# ---- text and CSV are safe to show and to open: control characters escaped, no formula run
+put person px name=Ctl village=lin/eastern/v1 category=close compound="$(printf 'yard\n2\033[31m')"
+put episode epx person=px village=lin/eastern/v1 kind=home start=$D
+must -d C report compounds --region lin/eastern --date $D
+grep -qF 'yard\n2\x1b[31m' "$OUT" && ! grep -q $'\033' "$OUT" && ok ||
+	fail "control characters reach the terminal: $(cat -A "$OUT" | head -20)"
+put person py name=Formula village=lin/eastern/v1 category=close compound='=HYPERLINK("x","y")'
+put episode epy person=py village=lin/eastern/v1 kind=home start=$D
+must -d C report compounds --region lin/eastern --date $D --csv
+grep -qF '"'"'"'=HYPERLINK(""x"",""y"")"' "$OUT" && ok ||
+	fail "a cell starting with = is not kept as text in CSV: $(cat "$OUT")"
+
+# ---- a township whose name extends another's (lin/east-x) keeps its rows apart
+new_node Ex lin/east-x EastX C
+put person pz name=Dash village=lin/east-x/v1 category=close
+put episode epz person=pz village=lin/east-x/v1 kind=home start=$D
+must -d C report daily --date $D --json
+python3 - "$OUT" <<'PY' && ok || fail "subtotals of lin/east and lin/east-x: $(cat "$OUT")"
+import json, sys
+t = next(t for t in json.load(open(sys.argv[1]))["tables"] if t["name"] == "under_monitoring")
+rows = [(r[0], r[1]) for r in t["rows"]]
+subs = [r for r in rows if r[1] == "subtotal"]
+assert subs.count(("lin/east", "subtotal")) == 1, rows
+assert subs.count(("lin/east-x", "subtotal")) == 1, rows
+# each township's villages come right before its subtotal
+i = rows.index(("lin/east", "subtotal"))
+assert all(r[0].startswith("lin/east/") for r in rows[i - 2:i]), rows
+PY
+
 finish
