@@ -42,6 +42,9 @@ typedef struct recs {
 	size_t alen, acap;
 	const char *scope;
 	bool nomem;
+	/* When set, a record is held only when keep says so (it may fold it into a tally). */
+	bool (*keep)(void *ctx, const hm_record *r);
+	void *keep_ctx;
 } recs;
 
 /* The text of field i of r ("" when absent). */
@@ -114,6 +117,9 @@ static int load_one(void *ctx, const hm_record *r)
 	const hm_field *reg = cd ? hm_record_field(r, cd->region_field) : NULL;
 	rec *e;
 
+	if (rs->keep && !rs->keep(rs->keep_ctx, r))
+		return rs->nomem ? 1 : 0;
+
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 256;
 		rec *v = realloc(rs->v, cap * sizeof(*v));
@@ -141,12 +147,14 @@ static int load_one(void *ctx, const hm_record *r)
 
 /* The arena has "" at offset 0, so an absent field reads as the empty string. */
 static hm_err recs_load(hm_node *n, recs *rs, const char *coll, const char *const *fields,
-                        const char *scope)
+                        const char *scope, bool (*keep)(void *ctx, const hm_record *r),
+                        void *keep_ctx)
 {
 	hm_err err;
 
 	memset(rs, 0, sizeof(*rs));
 	rs->coll = coll, rs->fields = fields, rs->scope = scope;
+	rs->keep = keep, rs->keep_ctx = keep_ctx;
 	if (!(rs->arena = malloc(4096)))
 		return HM_ERR_NOMEM;
 	rs->arena[0] = '\0';
@@ -238,6 +246,15 @@ typedef struct rctx {
 	monitored *mon; /* sorted by pid, one per person */
 	size_t nmon;
 	fu_ix *fu; /* followups sorted by person and time */
+	/* Follow-ups before the window are not held: each person's are folded into one tally
+	 * (the last date, whether a temperature was taken), keyed by the person as written, then
+	 * by the person through merges (before_build). */
+	struct fold {
+		char *person; /* owned */
+		char last[11];
+		bool temp;
+	} * fold, *before; /* fold: open addressing, power-of-two capacity; before: by person */
+	size_t nfold, capfold, nbefore;
 	size_t nfu;
 	strs keys; /* key persons (category case or close), through merges */
 	strs cases;
@@ -506,6 +523,113 @@ static int cmp_fu(const void *a, const void *b)
 	if (!c)
 		c = strcmp(p->time, q->time);
 	return c ? c : (p->r < q->r ? -1 : p->r > q->r);
+}
+
+static size_t fold_hash(const char *s)
+{
+	size_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static struct fold *fold_slot(rctx *x, const char *person)
+{
+	if (2 * (x->nfold + 1) > x->capfold) {
+		size_t cap = x->capfold ? 2 * x->capfold : 1024;
+		struct fold *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < x->capfold; i++) {
+			size_t h = fold_hash(x->fold[i].person ? x->fold[i].person : "");
+			if (!x->fold[i].person)
+				continue;
+			while (v[h & (cap - 1)].person)
+				h++;
+			v[h & (cap - 1)] = x->fold[i];
+		}
+		free(x->fold);
+		x->fold = v, x->capfold = cap;
+	}
+	for (size_t h = fold_hash(person);; h++) {
+		struct fold *f = &x->fold[h & (x->capfold - 1)];
+		if (!f->person) {
+			if (!(f->person = strdup(person)))
+				return NULL;
+			x->nfold++;
+			return f;
+		}
+		if (!strcmp(f->person, person))
+			return f;
+	}
+}
+
+/* Which follow-ups a report holds: those of the window (and of D). One after D counts for
+ * nothing; one before the window only for its person's last date and whether a temperature
+ * was ever taken, so it is folded into a tally and not held. */
+static bool keep_followup(void *ctx, const hm_record *r)
+{
+	rctx *x = ctx;
+	char t[32], d[11], person[HM_ID_MAX + 1];
+	struct fold *f;
+
+	time_date(cli_rec_text(r, "time", t, sizeof(t)) ? t : "", d);
+	if (!*d || strcmp(d, x->date) > 0)
+		return false;
+	if (strcmp(d, x->from) > 0 || !strcmp(d, x->date))
+		return true;
+	if (!cli_rec_text(r, "person", person, sizeof(person)))
+		return false;
+	if (!(f = fold_slot(x, person))) {
+		x->followup.nomem = true;
+		return false;
+	}
+	if (strcmp(d, f->last) > 0)
+		memcpy(f->last, d, sizeof(f->last));
+	f->temp |= hm_record_field(r, "temperature") != NULL;
+	return false;
+}
+
+static int cmp_before(const void *a, const void *b)
+{
+	return strcmp(((const struct fold *)a)->person, ((const struct fold *)b)->person);
+}
+
+/* The folded tallies by person through merges: one per person, sorted. */
+static void before_build(rctx *x)
+{
+	size_t k = 0;
+
+	if (!x->nfold)
+		return;
+	if (!(x->before = calloc(x->nfold, sizeof(*x->before)))) {
+		nomem(x);
+		return;
+	}
+	for (size_t i = 0; i < x->capfold; i++)
+		if (x->fold[i].person) {
+			x->before[k] = x->fold[i];
+			x->before[k++].person = (char *)pid(x, x->fold[i].person); /* borrowed */
+		}
+	qsort(x->before, k, sizeof(*x->before), cmp_before);
+	x->nbefore = 0;
+	for (size_t i = 0; i < k; i++) {
+		struct fold *last = x->nbefore ? &x->before[x->nbefore - 1] : NULL;
+		if (last && !strcmp(last->person, x->before[i].person)) {
+			if (strcmp(x->before[i].last, last->last) > 0)
+				memcpy(last->last, x->before[i].last, sizeof(last->last));
+			last->temp |= x->before[i].temp;
+		} else {
+			x->before[x->nbefore++] = x->before[i];
+		}
+	}
+}
+
+/* Person p's follow-ups before the window, folded; NULL when none. */
+static const struct fold *before_of(const rctx *x, const char *p)
+{
+	struct fold key = {(char *)p, "", false};
+	return x->nbefore ? bsearch(&key, x->before, x->nbefore, sizeof(key), cmp_before) : NULL;
 }
 
 /* Every followup by person (through merges) and time, whatever its region. */
@@ -901,6 +1025,11 @@ static void monitoring_lists(rctx *x, rp_table *unseen, rp_table *phone)
 		if (!e->in)
 			continue;
 		last[0] = '\0';
+		{
+			const struct fold *t = before_of(x, p);
+			if (t)
+				memcpy(last, t->last, sizeof(last));
+		}
 		followups_of(x, p, &lo, &hi);
 		for (size_t j = lo; j < hi; j++) {
 			time_date(x->fu[j].time, d);
@@ -960,9 +1089,12 @@ static void monitoring_fevers(rctx *x, rp_table *t)
 /* Whether person p had a temperature taken on or before D. */
 static bool temperature_taken(const rctx *x, const char *p)
 {
+	const struct fold *t = before_of(x, p);
 	size_t lo, hi;
 	char d[11];
 
+	if (t && t->temp)
+		return true;
 	followups_of(x, p, &lo, &hi);
 	for (size_t j = lo; j < hi; j++) {
 		time_date(x->fu[j].time, d);
@@ -1966,19 +2098,21 @@ static int report_load(rctx *x, unsigned needs)
 	hm_err err;
 
 	/* Merges first: every person reference goes through them. */
-	if ((err = recs_load(x->n, &x->merge, "merge", merge_f, x->region)))
+	if ((err = recs_load(x->n, &x->merge, "merge", merge_f, x->region, NULL, NULL)))
 		return cli_node_fail(x->c, x->n, err);
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
 		recs *rs = (recs *)((char *)x + what[i].off);
 		if (!(needs & what[i].need))
 			continue;
-		if ((err = recs_load(x->n, rs, what[i].coll, what[i].fields, x->region)))
+		if ((err = recs_load(x->n, rs, what[i].coll, what[i].fields, x->region,
+		                     what[i].need == NEED_FOLLOWUP ? keep_followup : NULL, x)))
 			return cli_node_fail(x->c, x->n, err);
 	}
 	merges_build(x);
 	categories_build(x);
 	monitored_build(x);
 	followups_index(x);
+	before_build(x);
 	return EXIT_OK;
 }
 
@@ -1992,6 +2126,10 @@ static void report_release(rctx *x)
 	free(x->merge_drop);
 	free(x->mon);
 	free(x->fu);
+	for (size_t i = 0; i < x->capfold; i++)
+		free(x->fold[i].person);
+	free(x->fold);
+	free(x->before);
 	strs_release(&x->keys);
 	strs_release(&x->cases);
 	rp_report_release(&x->rep);
