@@ -8,15 +8,6 @@
 
 mesh || finish
 
-# carry DST SRC...: bring DST every change set the SRC nodes hold, by bundle files.
-carry() {
-	local dst=$1 src
-	shift
-	for src in "$@"; do
-		must -d "$src" export -o "$src.bundle" --force && must -d "$dst" import "$src.bundle"
-	done
-}
-
 # ---- registering persons
 must -d elm person add --id p1 --name "Li Wei" --id-number 11010519491231002X \
 	--category returnee --compound "Riverside 3" --phone 13800000000 --birth-year 1949 --json

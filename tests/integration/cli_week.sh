@@ -12,14 +12,6 @@ new_node birch lin/east/birch Birch E || finish
 ln -s E east
 ln -s C county
 
-# carry DST SRC...: bring DST every change set the SRC nodes hold, by bundle files.
-carry() {
-	local dst=$1 src
-	shift
-	for src in "$@"; do
-		must -d "$src" export -o "$src.bundle" --force && must -d "$dst" import "$src.bundle"
-	done
-}
 at() {
 	local node=$1
 	shift

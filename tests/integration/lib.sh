@@ -222,6 +222,15 @@ mesh() {
 	done
 }
 
+# carry DST SRC...: bring DST every change set the SRC nodes hold, by bundle files.
+carry() {
+	local dst=$1 src
+	shift
+	for src in "$@"; do
+		must -d "$src" export -o "$src.bundle" --force && must -d "$dst" import "$src.bundle"
+	done
+}
+
 finish() {
 	if [ "$FAILED" = 0 ]; then
 		echo "PASS: $TEST_NAME ($CHECKS checks)"
