@@ -89,6 +89,10 @@ const char *cli_rec_text(const hm_record *r, const char *field, char *buf, size_
 int64_t cli_rec_int(const hm_record *r, const char *field, int64_t dflt);
 uint64_t cli_now_ms(const cli *c);
 void cli_today(const cli *c, char out[11]); /* YYYY-MM-DD, local time */
+/* Whether s is a date YYYY-MM-DD. */
+bool cli_date_valid(const char *s);
+/* date + days (negative: earlier) into out; false when date is not a date. */
+bool cli_date_add(const char *date, long days, char out[11]);
 /* A new record id: PREFIX-<time base36><writer 4 hex><random 4 hex>, time-ordered. */
 void cli_new_id(const cli *c, hm_node *n, const char *prefix, char *out, size_t cap);
 /* The county's setting NAME, or dflt when it never set it; returns buf. */

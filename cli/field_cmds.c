@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +95,10 @@ static int val_default(lctx *x, const char *field, const char *text)
 	return val_text(x, field) ? EXIT_OK : val_set(x, field, text);
 }
 
+/* A buffer for text a hook derives; a hook takes four at most (hook_followup: three). */
 static char *scratch(lctx *x)
 {
-	if (x->nbufs == (int)(sizeof(x->bufs) / sizeof(x->bufs[0])))
-		x->nbufs = 0; /* hooks use a few at most; never reached */
+	assert(x->nbufs < (int)(sizeof(x->bufs) / sizeof(x->bufs[0])));
 	return x->bufs[x->nbufs++];
 }
 
@@ -181,20 +182,14 @@ static int active_episode(lctx *x, const char *person, const char *date, char *i
 
 static int add_days(lctx *x, const char *date, const char *days_text, char *out)
 {
-	struct tm tm = {0};
 	char *end;
 	long days = strtol(days_text, &end, 10);
-	time_t t;
 
 	if (!*days_text || *end || days < 1 || days > 365)
 		return cli_fail(x->c, EXIT_USAGE,
 		                "--days must be a whole number of days, 1 to 365");
-	if (sscanf(date, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+	if (!cli_date_add(date, days, out))
 		return cli_fail(x->c, EXIT_FAIL, "'%s' is not a date YYYY-MM-DD", date);
-	tm.tm_year -= 1900, tm.tm_mon -= 1, tm.tm_mday += (int)days, tm.tm_hour = 12;
-	t = timegm(&tm);
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
 	return EXIT_OK;
 }
 

@@ -42,6 +42,31 @@ void cli_today(const cli *c, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+bool cli_date_valid(const char *s)
+{
+	hm_field_def def = {.name = "date", .type = HM_T_DATE};
+	hm_value v;
+	const char *why;
+	return hm_value_parse(&def, s, &v, &why) == HM_OK;
+}
+
+bool cli_date_add(const char *date, long days, char out[11])
+{
+	struct tm tm = {0};
+	time_t t;
+
+	if (!cli_date_valid(date))
+		return false;
+	tm.tm_year = atoi(date) - 1900;
+	tm.tm_mon = atoi(date + 5) - 1;
+	tm.tm_mday = atoi(date + 8);
+	tm.tm_hour = 12; /* midday: no day boundary moves under any time zone rule */
+	t = timegm(&tm) + (time_t)days * 86400;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+	return true;
+}
+
 void cli_new_id(const cli *c, hm_node *n, const char *prefix, char *out, size_t cap)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";

@@ -791,11 +791,9 @@ int cmd_setting(cli *c, int argc, char **argv)
 			return cli_fail(c, EXIT_USAGE,
 			                "no setting '%s' (see `hamlet setting --help`)", pos[1]);
 		if (!strcmp(pos[1], "penalty.cutoff")) {
-			hm_field_def date = {"", HM_T_DATE, HM_MERGE_LWW, false, 0, NULL};
-			hm_value v;
-			const char *why;
-			if (hm_value_parse(&date, pos[2], &v, &why))
-				return cli_fail(c, EXIT_FAIL, "penalty.cutoff must be %s", why);
+			if (!cli_date_valid(pos[2]))
+				return cli_fail(c, EXIT_FAIL,
+				                "penalty.cutoff must be a date YYYY-MM-DD");
 		} else {
 			bool money = strcmp(pos[1], "fever.threshold") != 0;
 			d = money ? (double)strtoll(pos[2], &end, 10) : strtod(pos[2], &end);
@@ -929,13 +927,8 @@ int cmd_purge(cli *c, int argc, char **argv)
 		return rc == ARGS_HELP ? EXIT_OK : rc;
 	if (!before)
 		return cli_fail(c, EXIT_USAGE, "say --ended-before YYYY-MM-DD; usage:\n%s", usage);
-	{
-		hm_field_def date = {"", HM_T_DATE, HM_MERGE_LWW, false, 0, NULL};
-		hm_value v;
-		const char *why;
-		if (hm_value_parse(&date, before, &v, &why))
-			return cli_fail(c, EXIT_USAGE, "--ended-before must be %s", why);
-	}
+	if (!cli_date_valid(before))
+		return cli_fail(c, EXIT_USAGE, "--ended-before must be a date YYYY-MM-DD");
 	cli_today(c, today);
 	if (strcmp(before, today) > 0)
 		return cli_fail(c, EXIT_FAIL, "--ended-before %s is in the future", before);

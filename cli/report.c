@@ -315,34 +315,10 @@ static void strs_release(strs *s)
 
 /* ---- dates ---- */
 
-static bool date_parse(const char *s, struct tm *tm)
-{
-	hm_field_def def = {.name = "date", .type = HM_T_DATE};
-	hm_value v;
-	const char *why;
-
-	if (hm_value_parse(&def, s, &v, &why) != HM_OK)
-		return false;
-	memset(tm, 0, sizeof(*tm));
-	tm->tm_year = atoi(s) - 1900;
-	tm->tm_mon = atoi(s + 5) - 1;
-	tm->tm_mday = atoi(s + 8);
-	tm->tm_hour = 12;
-	return true;
-}
-
 static void date_minus(const char *d, long days, char out[11])
 {
-	struct tm tm;
-	time_t t;
-
-	if (!date_parse(d, &tm)) {
+	if (!cli_date_add(d, -days, out))
 		snprintf(out, 11, "%s", d);
-		return;
-	}
-	t = timegm(&tm) - (time_t)days * 86400;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
 /* The date of a followup's time (its first 10 characters), "" when it has none. */
@@ -586,7 +562,10 @@ static bool keep_followup(void *ctx, const hm_record *r)
 	}
 	if (strcmp(d, f->last) > 0)
 		memcpy(f->last, d, sizeof(f->last));
-	f->temp |= hm_record_field(r, "temperature") != NULL;
+	{
+		const hm_field *temp = hm_record_field(r, "temperature");
+		f->temp |= temp && temp->value.kind != HM_V_NIL; /* as has(F_TEMP) when held */
+	}
 	return false;
 }
 
@@ -1996,9 +1975,7 @@ static bool parse_count(const char *s, long min, long max, long *out)
 /* Check the options against the report; fill x. */
 static int report_options(rctx *x, const report_def *def, const report_args *a)
 {
-	struct tm tm;
-
-	if (a->date && !date_parse(a->date, &tm))
+	if (a->date && !cli_date_valid(a->date))
 		return cli_fail(x->c, EXIT_USAGE, "--date '%s' is not a date YYYY-MM-DD", a->date);
 	if (a->region && !hm_region_valid(a->region))
 		return cli_fail(x->c, EXIT_USAGE,

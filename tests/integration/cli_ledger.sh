@@ -215,6 +215,7 @@ expect_same elm 1 "settings are the county's" -d elm setting set reward.tip 800
 expect_same C 2 "no setting 'reward.tips'" -d C setting set reward.tips 800
 expect_same C 1 "fever.threshold must be a temperature" -d C setting set fever.threshold 50
 expect_same C 1 "reward.tip must be a whole amount" -d C setting set reward.tip 12.5
+expect_same C 1 "penalty.cutoff must be a date YYYY-MM-DD" -d C setting set penalty.cutoff 2026-02-30
 must -d C setting set reward.tip 800
 carry elm C
 must -d elm setting list --json
