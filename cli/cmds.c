@@ -322,7 +322,9 @@ static int cmd_del(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("del");
 	bool json = false;
-	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	const char *region = NULL;
+	opt opts[] = {
+	    {"json", 0, NULL, &json}, {"region", 0, &region, NULL}, {NULL, 0, NULL, NULL}};
 	char *pos[2];
 	int npos, rc;
 	hm_node *n = NULL;
@@ -330,13 +332,50 @@ static int cmd_del(cli *c, int argc, char **argv)
 	hm_err err;
 
 	PARSE(opts, 2, 2);
+	if (region && !hm_region_valid(region))
+		return cli_fail(c, EXIT_USAGE, "--region '%s' is not a region path", region);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	if ((err = hm_write_begin(n, &w)) || (err = hm_write_del(w, pos[0], pos[1]))) {
+	if ((err = hm_write_begin(n, &w)) || (err = hm_write_del_at(w, pos[0], pos[1], region))) {
 		rc = cli_node_fail(c, n, err);
 		goto out;
 	}
 	rc = commit_write(c, n, w, json, "deleted", pos[0], pos[1]);
+	w = NULL; /* consumed */
+out:
+	hm_write_abort(w);
+	hm_node_close(n);
+	return rc;
+}
+
+static int cmd_move(cli *c, int argc, char **argv)
+{
+	const command *self = find_cmd("move");
+	bool json = false;
+	const char *from = NULL, *to = NULL;
+	opt opts[] = {{"json", 0, NULL, &json},
+	              {"from", 0, &from, NULL},
+	              {"to", 0, &to, NULL},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[2];
+	int npos, rc;
+	hm_node *n = NULL;
+	hm_write *w = NULL;
+	hm_err err;
+
+	PARSE(opts, 2, 2);
+	if (!to)
+		return cli_fail(c, EXIT_USAGE, "--to REGION is required");
+	if (!hm_region_valid(to) || (from && !hm_region_valid(from)))
+		return cli_fail(c, EXIT_USAGE, "'%s' is not a region path",
+		                !hm_region_valid(to) ? to : from);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_write_begin(n, &w)) || (err = hm_write_move(w, pos[0], pos[1], from, to))) {
+		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+	rc = commit_write(c, n, w, json, "moved", pos[0], pos[1]);
 	w = NULL; /* consumed */
 out:
 	hm_write_abort(w);
@@ -350,8 +389,11 @@ static int cmd_get(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("get");
 	bool json = false, show_pii = false;
-	opt opts[] = {
-	    {"json", 0, NULL, &json}, {"show-pii", 0, NULL, &show_pii}, {NULL, 0, NULL, NULL}};
+	const char *region = NULL;
+	opt opts[] = {{"json", 0, NULL, &json},
+	              {"show-pii", 0, NULL, &show_pii},
+	              {"region", 0, &region, NULL},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[2], what[256];
 	int npos, rc;
 	hm_node *n;
@@ -362,7 +404,7 @@ static int cmd_get(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	snprintf(what, sizeof(what), "get %s %s", pos[0], pos[1]);
-	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
+	if ((err = hm_node_get_at(n, pos[0], pos[1], region, &r))) {
 		rc = cli_node_fail(c, n, err);
 	} else if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1))) {
 		hm_record_free(r);
@@ -1054,18 +1096,28 @@ const command hm_commands[] = {
     {"purge", cmd_purge, "clear personal fields of persons whose monitoring ended",
      "usage: hamlet [-d DIR] purge --ended-before YYYY-MM-DD [--dry-run] [--json]\n"},
     {"get", cmd_get, "show one record",
-     "usage: hamlet [-d DIR] get COLLECTION ID [--show-pii] [--json]\n\n"
+     "usage: hamlet [-d DIR] get COLLECTION ID [--region REGION] [--show-pii] [--json]\n\n"
      "Print the fields of one record. Personal fields (names, ID numbers, phones, addresses)\n"
-     "are masked; --show-pii shows them and records who saw what in the access log.\n"},
+     "are masked; --show-pii shows them and records who saw what in the access log.\n"
+     "A record is its collection, id and region: when two villages use one id, --region names\n"
+     "which (without it, the one in this node's own region, else an error listing them).\n"},
     {"list", cmd_list, "list the records of a collection",
      "usage: hamlet [-d DIR] list COLLECTION [--where FIELD=VALUE] [--show-pii] [--json]\n\n"
      "Print every live record of COLLECTION in id order, or those whose FIELD equals VALUE.\n"
      "Personal fields are masked unless --show-pii (recorded in the access log).\n"},
     {"del", cmd_del, "delete a record",
-     "usage: hamlet [-d DIR] del COLLECTION ID [--json]\n\n"
+     "usage: hamlet [-d DIR] del COLLECTION ID [--region REGION] [--json]\n\n"
      "Delete a record. A delete clears the fields written before it everywhere; a field\n"
      "written after it (on any node) brings the record back. Append-only collections\n"
      "(followup) are never deleted: add a correcting record instead.\n"},
+    {"move", cmd_move, "move a record to another region (a township or the county)",
+     "usage: hamlet [-d DIR] move COLLECTION ID --to REGION [--from REGION] [--json]\n\n"
+     "Move a record to another village: a new record at REGION with its current values and a\n"
+     "delete of the old one, in one write. A record belongs to its region, and no station\n"
+     "writes outside its own, so only a node whose region holds both (their township, or\n"
+     "the county) can move it: a village clerk asks the township. The records that refer to\n"
+     "it (follow-ups, episodes, contacts) stay where they were written.\n\n"
+     "example: hamlet -d east move person p-0012 --to lin/east/oak\n"},
     {"import-csv", cmd_import_csv, "bulk-import a register from a CSV file (all rows or none)",
      "usage: hamlet [-d DIR] import-csv COLLECTION FILE [--map COLUMN=FIELD[,...]]...\n"
      "       [--id-column COLUMN] [--dry-run] [--skip-bad] [--json]\n\n"

@@ -25,6 +25,7 @@ static const char *const hm_err_text[HM_ERR__COUNT] = {
     [HM_ERR_CRYPTO] = "cryptographic check failed",
     [HM_ERR_BUSY] = "resource busy",
     [HM_ERR_NET] = "network error",
+    [HM_ERR_AMBIGUOUS] = "the id names records in more than one region",
 };
 
 const char *hm_strerror(hm_err err)

@@ -44,6 +44,7 @@ typedef enum hm_err {
 	HM_ERR_CRYPTO,    /* a signature, tag or key did not verify */
 	HM_ERR_BUSY,      /* another process holds what this one needs */
 	HM_ERR_NET,       /* a transport failure */
+	HM_ERR_AMBIGUOUS, /* an id names records in more than one region: name the region */
 	HM_ERR__COUNT
 } hm_err;
 

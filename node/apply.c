@@ -107,19 +107,48 @@ static hm_err held_same(hm_node *n, MDB_txn *txn, enum hm_db db, const hm_envelo
 	return HM_OK;
 }
 
-static hm_err mark_fork(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
-                        size_t len, const char *reason)
+/* Freeze origin at fork_at: everything it wrote from that seq on is withdrawn into the evidence
+ * and never applied again, and the records are rebuilt without it. Every replica that learns of
+ * a fork at the same seq holds the same of that origin (seqs below fork_at), whichever version
+ * it saw first, so forks converge; an earlier fork found later moves the freeze down. */
+static hm_err freeze_origin(hm_node *n, MDB_txn *txn, const hm_node_id *origin, uint64_t fork_at)
 {
+	char reason[96];
 	hm_vv_entry e;
 	uint64_t fork_seq;
+	bool rebuild;
 	hm_err err;
 
-	if ((err = hm_evidence_put(n, txn, env, p, len, HM_EVIDENCE_FORK, reason)) ||
-	    (err = hm_head_get(n, txn, &env->h.origin, &e, &fork_seq)))
+	if ((err = hm_head_get(n, txn, origin, &e, &fork_seq)))
 		return err;
-	if (fork_seq == 0 || env->h.seq < fork_seq)
-		fork_seq = env->h.seq;
-	return hm_head_set(n, txn, &e, fork_seq);
+	if (fork_seq && fork_seq <= fork_at)
+		return HM_OK; /* already frozen there or before */
+	snprintf(reason, sizeof(reason), "withdrawn: its origin forked at seq %llu",
+	         (unsigned long long)fork_at);
+	if ((err = hm_withdraw(n, txn, origin, fork_at - 1, HM_EVIDENCE_FORK, reason, &rebuild)) ||
+	    (err = hm_head_get(n, txn, origin, &e, &fork_seq)) ||
+	    (err = hm_head_set(n, txn, &e, fork_at)))
+		return err;
+	hm_logf(&n->log, HM_LOG_WARN, "origin forked at seq %llu: %s", (unsigned long long)fork_at,
+	        rebuild ? "its change sets from there on are withdrawn and the records rebuilt"
+	                : "nothing of it from there on is applied");
+	if (rebuild) {
+		hm_merge_ctx fresh;
+		if ((err = hm_merge_ctx_init(&fresh)))
+			return err;
+		err = hm_rebuild_records(n, txn, &fresh);
+		hm_merge_ctx_release(&fresh);
+	}
+	return err;
+}
+
+/* env is a second signed version of its origin's seq fork_at (or proves one, as a successor
+ * whose prev is not the held change set's): keep it as evidence and freeze the origin there. */
+static hm_err mark_fork(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+                        size_t len, uint64_t fork_at, const char *reason)
+{
+	hm_err err = hm_evidence_put(n, txn, env, p, len, HM_EVIDENCE_FORK, reason);
+	return err ? err : freeze_origin(n, txn, &env->h.origin, fork_at);
 }
 
 static hm_err refused(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
@@ -153,7 +182,7 @@ static hm_err quarantine(hm_node *n, MDB_txn *txn, const hm_envelope *env, const
 			return HM_OK;
 		}
 		st->forks++;
-		return mark_fork(n, txn, env, p, len,
+		return mark_fork(n, txn, env, p, len, env->h.seq,
 		                 "a different change set for a seq in quarantine");
 	}
 	hm_opkey(key, &env->h.origin, env->h.seq);
@@ -269,7 +298,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	if (env.h.seq <= head.seq) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
-		return mark_fork(n, txn, &env, p, len,
+		return mark_fork(n, txn, &env, p, len, env.h.seq,
 		                 "a different change set for a seq already held");
 	}
 	if (fork_seq && env.h.seq >= fork_seq) {
@@ -295,7 +324,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		if (found) {
 			st->forks++;
 			*outcome = HM_APPLY_FORK;
-			return mark_fork(n, txn, &env, p, len,
+			return mark_fork(n, txn, &env, p, len, env.h.seq,
 			                 "a different change set for a seq already pending");
 		}
 		hm_opkey(key, &env.h.origin, env.h.seq);
@@ -306,10 +335,12 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		return HM_OK;
 	}
 	if (!hm_hash_equal(&env.h.prev, &head.hash)) {
+		/* Signed by the origin, it names another change set as its seq - 1 than the one
+		 * held: proof that the origin signed two versions of seq - 1. */
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
 		return mark_fork(
-		    n, txn, &env, p, len,
+		    n, txn, &env, p, len, env.h.seq > 1 ? env.h.seq - 1 : 1,
 		    "prev does not match the change set held before it (a forked chain)");
 	}
 	return apply_next(n, txn, m, &env, p, len, local, fork_seq, st, outcome);

@@ -79,14 +79,29 @@ void hm_merge_ctx_release(hm_merge_ctx *m)
 }
 
 size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
-                     size_t idn)
+                     size_t idn, const char *region, size_t rn)
 {
-	if (cn + 1 + idn > cap)
+	if (cn + 1 + idn + 1 + rn > cap)
 		return 0;
 	memcpy(key, coll, cn);
 	key[cn] = 0;
 	memcpy(key + cn + 1, id, idn);
-	return cn + 1 + idn;
+	key[cn + 1 + idn] = 0;
+	memcpy(key + cn + 2 + idn, region, rn);
+	return cn + 2 + idn + rn;
+}
+
+bool hm_record_key_split(const uint8_t *key, size_t kn, size_t *cn, const char **id, size_t *idn,
+                         const char **region, size_t *rn)
+{
+	const uint8_t *z1 = memchr(key, 0, kn), *z2;
+
+	if (!z1 || !(z2 = memchr(z1 + 1, 0, kn - (size_t)(z1 + 1 - key))))
+		return false;
+	*cn = (size_t)(z1 - key);
+	*id = (const char *)z1 + 1, *idn = (size_t)(z2 - z1 - 1);
+	*region = (const char *)z2 + 1, *rn = kn - (size_t)(z2 + 1 - key);
+	return true;
 }
 
 static bool stamp_decode(const msgpack_object *hlc, const msgpack_object *origin,
@@ -339,21 +354,39 @@ static void rec_insert(hm_rec *r, size_t at, const hm_rfield *f)
 	r->nf++;
 }
 
+typedef struct op_ref {
+	const hm_collection_def *c;
+	const char *coll, *id, *region;
+	size_t cn, idn, rn;
+	hm_stamp s;
+	bool special; /* the collection has counter, max or personal fields */
+} op_ref;
+
+/* The conflict-log key of a record's field up to the loser's stamp:
+ * coll 0 id 0 region 0 field 0. Returns its length. */
+static size_t conflict_prefix(uint8_t *key, const op_ref *op, const char *field, size_t fn)
+{
+	size_t kn = 0;
+
+	memcpy(key, op->coll, op->cn), kn = op->cn, key[kn++] = 0;
+	memcpy(key + kn, op->id, op->idn), kn += op->idn, key[kn++] = 0;
+	memcpy(key + kn, op->region, op->rn), kn += op->rn, key[kn++] = 0;
+	memcpy(key + kn, field, fn), kn += fn, key[kn++] = 0;
+	return kn;
+}
+
 /* Queue a conflict-log entry; it is written after the record, because values borrow pages of
  * the current transaction that a write may move. */
-static void conflict_queue(hm_merge_ctx *m, const char *coll, size_t cn, const char *id, size_t idn,
-                           const hm_rfield *loser, const hm_stamp *winner, bool by_delete)
+static void conflict_queue(hm_merge_ctx *m, const op_ref *op, const hm_rfield *loser,
+                           const hm_stamp *winner, bool by_delete)
 {
-	uint8_t key[HM_NAME_MAX * 2 + HM_ID_MAX + 3 + 8 + HM_NODE_ID_BYTES];
-	size_t kn = 0;
+	uint8_t key[HM_CONFLICT_PREFIX_MAX + 8 + HM_NODE_ID_BYTES];
+	size_t kn = conflict_prefix(key, op, loser->name, loser->name_len);
 	msgpack_sbuffer val;
 	msgpack_packer pk;
 	uint8_t len4[4];
 	uint16_t klen;
 
-	memcpy(key, coll, cn), kn = cn, key[kn++] = 0;
-	memcpy(key + kn, id, idn), kn += idn, key[kn++] = 0;
-	memcpy(key + kn, loser->name, loser->name_len), kn += loser->name_len, key[kn++] = 0;
 	hm_be64_put(key + kn, loser->stamp.hlc), kn += 8;
 	memcpy(key + kn, loser->stamp.origin.b, HM_NODE_ID_BYTES), kn += HM_NODE_ID_BYTES;
 
@@ -401,19 +434,16 @@ static hm_err conflicts_flush(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 	return HM_OK;
 }
 
-/* Remove the logged losers of one field of one record (keys: coll 0 id 0 field 0 ...). */
-static hm_err conflicts_forget(hm_node *n, MDB_txn *txn, const char *coll, size_t cn,
-                               const char *id, size_t idn, const char *field, size_t fn)
+/* Remove the logged losers of one field of one record. */
+static hm_err conflicts_forget(hm_node *n, MDB_txn *txn, const op_ref *op, const char *field,
+                               size_t fn)
 {
-	uint8_t prefix[HM_NAME_MAX * 2 + HM_ID_MAX + 3];
-	size_t pn = 0;
+	uint8_t prefix[HM_CONFLICT_PREFIX_MAX];
+	size_t pn = conflict_prefix(prefix, op, field, fn);
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc;
 
-	memcpy(prefix, coll, cn), pn = cn, prefix[pn++] = 0;
-	memcpy(prefix + pn, id, idn), pn += idn, prefix[pn++] = 0;
-	memcpy(prefix + pn, field, fn), pn += fn, prefix[pn++] = 0;
 	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CONFLICTS], &cur)))
 		return hm_store_err(rc);
 	do {
@@ -438,14 +468,6 @@ static bool lost(const hm_rfield *loser, const hm_rfield *winner)
 {
 	return !same_origin(&loser->stamp, &winner->stamp);
 }
-
-typedef struct op_ref {
-	const hm_collection_def *c;
-	const char *coll, *id;
-	size_t cn, idn;
-	hm_stamp s;
-	bool special; /* the collection has counter, max or personal fields */
-} op_ref;
 
 /* Whether r holds a purge date (`hamlet purge`): its personal fields' losers are never logged. */
 static bool rec_purged(const hm_rec *r)
@@ -479,7 +501,7 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 
 	if (!region && r->tomb.hlc && hm_stamp_cmp(&in->stamp, &r->tomb) < 0) {
 		if (!same_origin(&in->stamp, &r->tomb))
-			conflict_queue(m, op->coll, op->cn, op->id, op->idn, in, &r->tomb, true);
+			conflict_queue(m, op, in, &r->tomb, true);
 		return;
 	}
 	if (!held) {
@@ -496,11 +518,10 @@ static void put_lww(hm_merge_ctx *m, const op_ref *op, const hm_rfield *in)
 	bool quiet = in->pii && rec_purged(r);
 	if (hm_stamp_cmp(&in->stamp, &held->stamp) >= 0) {
 		if (lost(held, in) && !(in->pii && in->value.kind == HM_V_NIL) && !quiet)
-			conflict_queue(m, op->coll, op->cn, op->id, op->idn, held, &in->stamp,
-			               false);
+			conflict_queue(m, op, held, &in->stamp, false);
 		*held = *in;
 	} else if (lost(in, held) && !(in->pii && held->value.kind == HM_V_NIL) && !quiet) {
-		conflict_queue(m, op->coll, op->cn, op->id, op->idn, in, &held->stamp, false);
+		conflict_queue(m, op, in, &held->stamp, false);
 	}
 	if (in->pii && held->value.kind == HM_V_NIL && m->ncleared < HM_FIELDS_MAX) {
 		m->cleared[m->ncleared].name = in->name;
@@ -585,14 +606,12 @@ static hm_err merge_put(hm_merge_ctx *m, const op_ref *op, const msgpack_object 
 				lost.stamp = op->s;
 				if (hm_mp_to_value(&fields->via.map.ptr[i].val, &lost.value))
 					return HM_ERR_CORRUPT;
-				conflict_queue(m, op->coll, op->cn, op->id, op->idn, &lost, held,
-				               false);
+				conflict_queue(m, op, &lost, held, false);
 			}
 			return HM_OK;
 		}
 		for (size_t i = 0; i < r->nf; i++)
-			conflict_queue(m, op->coll, op->cn, op->id, op->idn, &r->f[i], &op->s,
-			               false);
+			conflict_queue(m, op, &r->f[i], &op->s, false);
 		r->nf = 0;
 	}
 	for (uint32_t i = 0; i < fields->via.map.size; i++) {
@@ -643,7 +662,7 @@ static void merge_del(hm_merge_ctx *m, const op_ref *op)
 			continue;
 		}
 		if (!same_origin(&f->stamp, &op->s))
-			conflict_queue(m, op->coll, op->cn, op->id, op->idn, f, &op->s, true);
+			conflict_queue(m, op, f, &op->s, true);
 	}
 	r->nf = kept;
 }
@@ -687,10 +706,50 @@ static bool has_special(const hm_collection_def *c)
 	return false;
 }
 
+/* The region an op's record lives in, part of the record's identity: the region field it
+ * names (with keys always, and always the change set's region), else the change set's. */
+static bool op_region(const hm_envelope *env, const msgpack_object *opo, op_ref *op)
+{
+	const msgpack_object *a = opo->via.array.ptr;
+
+	op->region = env->h.region, op->rn = strlen(env->h.region);
+	for (uint32_t i = 0; opo->via.array.size == 4 && i < a[3].via.map.size; i++) {
+		const msgpack_object *v = &a[3].via.map.ptr[i].val;
+		if (!hm_mp_str_eq(&a[3].via.map.ptr[i].key, op->c->region_field))
+			continue;
+		if (v->type != MSGPACK_OBJECT_STR || v->via.str.size > HM_REGION_MAX ||
+		    memchr(v->via.str.ptr, 0, v->via.str.size))
+			return false;
+		op->region = v->via.str.ptr, op->rn = v->via.str.size;
+	}
+	return true;
+}
+
+/* The op's record, collection and stamp; key is its record key. */
+static hm_err op_decode(const hm_envelope *env, const msgpack_object *opo, op_ref *op,
+                        uint8_t key[HM_RECORD_KEY_MAX], size_t *kn)
+{
+	const msgpack_object *a = opo->via.array.ptr;
+
+	op->coll = a[1].via.str.ptr, op->cn = a[1].via.str.size;
+	op->id = a[2].via.str.ptr, op->idn = a[2].via.str.size;
+	if (a[1].type != MSGPACK_OBJECT_STR || op->cn > HM_NAME_MAX ||
+	    !(op->c = hm_schema_collection_n(op->coll, op->cn)))
+		return HM_ERR_SCHEMA;
+	if (!op_region(env, opo, op))
+		return HM_ERR_SCHEMA;
+	op->s.hlc = env->h.hlc, op->s.origin = env->h.origin, op->s.seq = env->h.seq;
+	if (!(*kn = hm_record_key(key, HM_RECORD_KEY_MAX, op->coll, op->cn, op->id, op->idn,
+	                          op->region, op->rn)))
+		return HM_ERR_TOO_BIG;
+	return HM_OK;
+}
+
 /* Merge one op into its record, encoded into m->rec under key; conflicts are queued in
  * m->confs. Reads the store, writes nothing. */
 static hm_err merge_one(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpack_object *opo,
-                        hm_merge_ctx *m, bool scope, uint8_t key[HM_RECORD_KEY_MAX], size_t *kn)
+                        hm_merge_ctx *m, bool scope, op_ref *opr, uint8_t key[HM_RECORD_KEY_MAX],
+                        size_t *kn)
 {
 	const msgpack_object *a = opo->via.array.ptr;
 	op_ref op;
@@ -699,14 +758,9 @@ static hm_err merge_one(hm_node *n, MDB_txn *txn, const hm_envelope *env, const 
 	uint64_t kind = a[0].via.u64;
 	hm_err err;
 
-	op.coll = a[1].via.str.ptr, op.cn = a[1].via.str.size;
-	op.id = a[2].via.str.ptr, op.idn = a[2].via.str.size;
-	if (a[1].type != MSGPACK_OBJECT_STR || op.cn > HM_NAME_MAX ||
-	    !(op.c = hm_schema_collection_n(op.coll, op.cn)))
-		return HM_ERR_SCHEMA;
-	op.s.hlc = env->h.hlc, op.s.origin = env->h.origin, op.s.seq = env->h.seq;
-	if (!(*kn = hm_record_key(key, HM_RECORD_KEY_MAX, op.coll, op.cn, op.id, op.idn)))
-		return HM_ERR_TOO_BIG;
+	if ((err = op_decode(env, opo, &op, key, kn)))
+		return err;
+	*opr = op;
 
 	msgpack_zone_clear(&m->zone);
 	err = hm_seal_get(n, txn, HM_DB_RECORDS, key, *kn, &cur, &m->sealbuf);
@@ -745,24 +799,21 @@ static hm_err merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const m
 {
 	uint8_t key[HM_RECORD_KEY_MAX];
 	size_t kn;
+	op_ref op;
 	hm_err err;
 
 	msgpack_sbuffer_clear(&m->confs); /* what a failed op (or a failed rerun) left */
 	m->ncleared = 0;
-	if ((err = merge_one(n, txn, env, opo, m, scope, key, &kn)))
+	if ((err = merge_one(n, txn, env, opo, m, scope, &op, key, &kn)))
 		return err;
 	if ((err = hm_seal_put(n, txn, HM_DB_RECORDS, key, kn, m->rec.data, m->rec.size,
 	                       &m->sealbuf)))
 		return err;
 	if ((err = conflicts_flush(n, txn, m)))
 		return err;
-	for (size_t i = 0; i < m->ncleared; i++) {
-		const msgpack_object *a = opo->via.array.ptr;
-		if ((err = conflicts_forget(n, txn, a[1].via.str.ptr, a[1].via.str.size,
-		                            a[2].via.str.ptr, a[2].via.str.size, m->cleared[i].name,
-		                            m->cleared[i].len)))
+	for (size_t i = 0; i < m->ncleared; i++)
+		if ((err = conflicts_forget(n, txn, &op, m->cleared[i].name, m->cleared[i].len)))
 			return err;
-	}
 	return HM_OK;
 }
 

@@ -250,6 +250,17 @@ hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *f
                     int64_t delta) HM_MUST_CHECK;
 /* Delete a record. Errors: HM_ERR_SCHEMA for an append-only collection. */
 hm_err hm_write_del(hm_write *w, const char *coll, const char *id) HM_MUST_CHECK;
+/* Delete the record coll/id of region (NULL: as hm_write_del, the record hm_node_get finds). */
+hm_err hm_write_del_at(hm_write *w, const char *coll, const char *id,
+                       const char *region) HM_MUST_CHECK;
+/* Move the live record coll/id from region from (NULL: where hm_node_get finds it) to region
+ * to: a new record at to with its current values (a counter's sum; personal fields too) and a
+ * delete of the old one, in one write. Only a node whose region holds both may move a record;
+ * a village asks its township (docs/ledger.md). The records that refer to it (follow-ups,
+ * episodes) stay where they were written. Errors: HM_ERR_NOT_FOUND, HM_ERR_AMBIGUOUS,
+ * HM_ERR_SCHEMA (append-only, or outside this node's region), HM_ERR_INVALID. */
+hm_err hm_write_move(hm_write *w, const char *coll, const char *id, const char *from,
+                     const char *to) HM_MUST_CHECK;
 /* Seal the write into a change set (signed and encrypted in trust mode), apply it and store it,
  * durably, in one transaction; w is consumed whatever the result. Errors: HM_ERR_NOT_FOUND (delete
  * of a missing record), HM_ERR_EXISTS (append-only record already there), HM_ERR_SCHEMA (required
@@ -300,6 +311,7 @@ typedef struct hm_field {
 typedef struct hm_record {
 	const char *collection;
 	const char *id;
+	const char *region; /* where it lives: part of its identity, with its id */
 	bool deleted;
 	hm_stamp tombstone; /* valid when tombstone.hlc != 0 */
 	hm_field *fields;   /* sorted by name */
@@ -309,6 +321,13 @@ typedef struct hm_record {
 /* Decode-owned record. Errors: HM_ERR_NOT_FOUND (absent or deleted), HM_ERR_SCHEMA. *out owned:
  * hm_record_free. */
 hm_err hm_node_get(hm_node *node, const char *coll, const char *id, hm_record **out) HM_MUST_CHECK;
+/* A record is identified by its collection, id and region: two regions may use one id for two
+ * records, and no write of one region reaches the other's. hm_node_get finds the one live
+ * record of that id (or the one inside this node's region); HM_ERR_AMBIGUOUS when several
+ * qualify, with the regions in hm_node_errmsg. hm_node_get_at names the region (NULL: as
+ * hm_node_get). Errors as hm_node_get, and HM_ERR_INVALID for a region that is not a path. */
+hm_err hm_node_get_at(hm_node *node, const char *coll, const char *id, const char *region,
+                      hm_record **out) HM_MUST_CHECK;
 void hm_record_free(hm_record *r);
 /* The field of r named name, or NULL. */
 const hm_field *hm_record_field(const hm_record *r, const char *name);
@@ -361,7 +380,7 @@ hm_err hm_node_changesets(hm_node *node, const hm_vv *since, hm_changeset_cb cb,
 /* Provenance: for each field of a record, the stamp that set it (blame) and the values that
  * lost to it (from the conflict log). */
 typedef struct hm_conflict {
-	const char *collection, *id, *field; /* borrowed for the callback */
+	const char *collection, *id, *region, *field; /* borrowed for the callback */
 	hm_value loser; /* the value that lost (HM_V_NIL for a deleted record) */
 	hm_stamp loser_stamp;
 	hm_stamp winner_stamp;

@@ -4,13 +4,14 @@
  * The LMDB environment of a node holds these named databases (docs/formats.md has the bytes):
  *
  *   meta        text key -> value         format, id, role, region, name, created, hlc
- *   records     coll 0x00 id -> record    canonical msgpack, see merge.c
+ *   records     coll 0x00 id 0x00 region -> record    canonical msgpack, see merge.c
  *   oplog       origin(16) seq(8 BE) -> envelope, exactly as received or written
  *   heads       origin(16) -> [seq, hash, hlc, fork_seq]   the version vector
  *   pending     origin(16) seq(8 BE) -> envelope beyond a gap
  *   quarantine  origin(16) seq(8 BE) -> envelope whose clock is too far ahead
  *   evidence    origin(16) seq(8 BE) id(32) -> [kind, reason, envelope]   refused and forks
- *   conflicts   coll 0 id 0 field 0 hlc(8 BE) origin(16) -> [loser, seq, winner stamp, by_delete]
+ *   conflicts   coll 0 id 0 region 0 field 0 hlc(8 BE) origin(16)
+ *                                         -> [loser, seq, winner stamp, by_delete]
  *   certs       node(16) -> certificate bytes (verified up to the root when stored)
  *   revoked     node(16) -> after_seq(8 BE) reason
  *   keys        scope 0x00 epoch(4 BE) -> data key (sealed under the storage key)
@@ -25,7 +26,7 @@
 
 #include "node.h"
 
-#define HM_STORE_FORMAT      2
+#define HM_STORE_FORMAT      3 /* 3: a record key holds its region */
 #define HM_ENVELOPE_FORMAT   2
 #define HM_CODEC_SEALED      1u /* body encrypted under a data key, header as associated data */
 #define HM_CODEC_ZSTD        2u /* body compressed (before sealing) */
@@ -232,11 +233,23 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
 hm_err hm_merge_changeset(hm_node *n, MDB_txn *txn, const hm_envelope *env,
                           hm_merge_ctx *m) HM_MUST_CHECK;
 
-#define HM_RECORD_KEY_MAX (HM_NAME_MAX + 1 + HM_ID_MAX)
+#define HM_RECORD_KEY_MAX      (HM_NAME_MAX + 1 + HM_ID_MAX + 1 + HM_REGION_MAX)
+#define HM_CONFLICT_PREFIX_MAX (HM_RECORD_KEY_MAX + 1 + HM_NAME_MAX + 1)
 
-/* Record key: coll 0x00 id. Returns its length, or 0 if it does not fit cap. */
+/* Record key: coll 0x00 id 0x00 region. A record's identity includes the region it lives in,
+ * so a write in one region can never reach a record of another, whatever id it names. Returns
+ * its length, or 0 if it does not fit cap. */
 size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
-                     size_t idn);
+                     size_t idn, const char *region, size_t rn);
+/* Find where the live record coll/id lives, for a reader or writer that did not name its region:
+ * the one live record of that id, else the one inside this node's region. *found false (region
+ * "") when none is live. Errors: HM_ERR_AMBIGUOUS (message lists the regions), store errors. */
+hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, const char *id,
+                        char region[HM_REGION_MAX + 1], bool *found,
+                        msgpack_sbuffer *scratch) HM_MUST_CHECK;
+/* Split a record key into its parts (pointers into key). false when it is not one. */
+bool hm_record_key_split(const uint8_t *key, size_t kn, size_t *cn, const char **id, size_t *idn,
+                         const char **region, size_t *rn);
 
 /* ---- apply.c ---- */
 /* Apply one envelope inside txn, then any pending successors it unblocks; local marks our own
@@ -308,6 +321,11 @@ void hm_trust_key_scope(const char *region, char out[HM_REGION_MAX + 1]);
 /* Side effects of system records (_revocation, _datakey) in an applied change set. */
 hm_err hm_trust_after_apply(hm_node *n, MDB_txn *txn, const hm_envelope *env,
                             hm_merge_ctx *m) HM_MUST_CHECK;
+/* Withdraw what node wrote after after_seq: out of the oplog, pending and quarantine, into the
+ * evidence as kind with reason; the head goes back to after_seq (its fork_seq kept). *rebuild
+ * says whether applied change sets were withdrawn (the records must then be rebuilt). */
+hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
+                   enum hm_evidence_kind kind, const char *reason, bool *rebuild) HM_MUST_CHECK;
 /* Re-derive every record from the oplog (after change sets were withdrawn). */
 hm_err hm_rebuild_records(hm_node *n, MDB_txn *txn, hm_merge_ctx *m) HM_MUST_CHECK;
 /* Open the body of a verified envelope: decrypt (trust mode) and decode. */

@@ -13,10 +13,11 @@
 /* ---- records ---- */
 
 /* Copy a decoded record into one heap block that owns every string. */
-static hm_err record_build(const hm_collection_def *c, const char *id, size_t idn, const hm_rec *r,
-                           hm_record **out)
+static hm_err record_build(const hm_collection_def *c, const char *id, size_t idn,
+                           const char *region, size_t rn, const hm_rec *r, hm_record **out)
 {
-	size_t size = sizeof(hm_record) + r->nf * sizeof(hm_field) + strlen(c->name) + 1 + idn + 1;
+	size_t size =
+	    sizeof(hm_record) + r->nf * sizeof(hm_field) + strlen(c->name) + 1 + idn + 1 + rn + 1;
 	hm_record *rec;
 	char *s;
 	size_t nf = 0;
@@ -34,6 +35,9 @@ static hm_err record_build(const hm_collection_def *c, const char *id, size_t id
 	memcpy(s, id, idn), s[idn] = 0;
 	rec->id = s;
 	s += idn + 1;
+	memcpy(s, region, rn), s[rn] = 0;
+	rec->region = s;
+	s += rn + 1;
 	rec->deleted = !live;
 	rec->tombstone = r->tomb;
 	for (size_t i = 0; i < r->nf; i++) {
@@ -67,35 +71,138 @@ const hm_field *hm_record_field(const hm_record *r, const char *name)
 	return NULL;
 }
 
+/* Whether the stored record at k/v is live (v opened with scratch). */
+static hm_err rec_is_live(hm_node *n, const MDB_val *k, MDB_val v, msgpack_sbuffer *scratch,
+                          bool *live)
+{
+	msgpack_zone zone;
+	hm_rec *r = malloc(sizeof(*r));
+	hm_err err;
+
+	if (!r || !msgpack_zone_init(&zone, 1024)) {
+		free(r);
+		return HM_ERR_NOMEM;
+	}
+	if (!(err = hm_seal_open(n, HM_DB_RECORDS, k, &v, scratch)) &&
+	    (err = hm_rec_decode(v.mv_data, v.mv_size, &zone, r)))
+		err = hm_node_fail(n, HM_ERR_CORRUPT, "a stored record is corrupt");
+	*live = !err && hm_rec_live(r);
+	msgpack_zone_destroy(&zone);
+	free(r);
+	return err;
+}
+
+/* Append region to a ", "-separated list in buf (cut short when full). */
+static void list_region(char *buf, size_t cap, const char *region, size_t rn)
+{
+	size_t at = strlen(buf);
+	if (at + 2 + rn < cap)
+		snprintf(buf + at, cap - at, "%s%.*s", at ? ", " : "", (int)rn, region);
+}
+
+hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, const char *id,
+                        char region[HM_REGION_MAX + 1], bool *found, msgpack_sbuffer *scratch)
+{
+	uint8_t prefix[HM_RECORD_KEY_MAX];
+	size_t pn, cn, idn, rn, live_n = 0, inside_n = 0;
+	char live_at[HM_REGION_MAX + 1] = "", inside_at[HM_REGION_MAX + 1] = "", all[512] = "";
+	MDB_cursor *cur;
+	MDB_val k, v;
+	const char *kid, *kreg;
+	int rc;
+	hm_err err = HM_OK;
+
+	*found = false;
+	region[0] = 0;
+	if (!(pn = hm_record_key(prefix, sizeof(prefix), c->name, strlen(c->name), id, strlen(id),
+	                         "", 0)))
+		return hm_node_fail(n, HM_ERR_INVALID, "record id too long");
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_RECORDS], &cur)))
+		return hm_store_err(rc);
+	k.mv_size = pn, k.mv_data = prefix;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		bool live;
+		if (k.mv_size < pn || memcmp(k.mv_data, prefix, pn) != 0 ||
+		    !hm_record_key_split(k.mv_data, k.mv_size, &cn, &kid, &idn, &kreg, &rn) ||
+		    rn > HM_REGION_MAX)
+			break;
+		if ((err = rec_is_live(n, &k, v, scratch, &live)))
+			break;
+		if (!live)
+			continue;
+		live_n++;
+		memcpy(live_at, kreg, rn), live_at[rn] = 0;
+		list_region(all, sizeof(all), kreg, rn);
+		if (hm_region_contains(n->region, live_at)) {
+			inside_n++;
+			memcpy(inside_at, live_at, rn + 1);
+		}
+	}
+	mdb_cursor_close(cur);
+	if (err)
+		return err;
+	if (rc && rc != MDB_NOTFOUND)
+		return hm_store_err(rc);
+	if (live_n == 1 || inside_n == 1) {
+		snprintf(region, HM_REGION_MAX + 1, "%s", live_n == 1 ? live_at : inside_at);
+		*found = true;
+		return HM_OK;
+	}
+	if (live_n == 0)
+		return HM_OK;
+	return hm_node_fail(n, HM_ERR_AMBIGUOUS,
+	                    "%s/%s names records in %zu regions (%s): name the region", c->name, id,
+	                    live_n, all);
+}
+
 hm_err hm_node_get(hm_node *n, const char *coll, const char *id, hm_record **out)
 {
+	return hm_node_get_at(n, coll, id, NULL, out);
+}
+
+hm_err hm_node_get_at(hm_node *n, const char *coll, const char *id, const char *region,
+                      hm_record **out)
+{
 	const hm_collection_def *c = hm_schema_collection(coll);
-	uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
+	uint8_t key[HM_RECORD_KEY_MAX];
+	char at[HM_REGION_MAX + 1];
 	size_t kn;
 	MDB_txn *txn = NULL;
 	MDB_val v;
 	msgpack_zone zone;
 	msgpack_sbuffer scratch;
 	hm_rec *r = NULL;
+	bool found = true;
 	hm_err err;
 
 	*out = NULL;
-	msgpack_sbuffer_init(&scratch);
 	if (!c)
 		return hm_node_fail(n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
-	if (!(kn = hm_record_key(key, sizeof(key), coll, strlen(coll), id, strlen(id))))
-		return hm_node_fail(n, HM_ERR_INVALID, "record id too long");
+	if (region && (!hm_region_valid(region) || strlen(region) > HM_REGION_MAX))
+		return hm_node_fail(n, HM_ERR_INVALID, "'%s' is not a region path", region);
 	if (!msgpack_zone_init(&zone, 1024))
 		return HM_ERR_NOMEM;
+	msgpack_sbuffer_init(&scratch);
 	if (!(r = malloc(sizeof(*r)))) {
 		err = HM_ERR_NOMEM;
 		goto out;
 	}
 	if ((err = hm_store_read_begin(n, &txn)))
 		goto out;
+	if (region)
+		snprintf(at, sizeof(at), "%s", region);
+	else if ((err = hm_record_locate(n, txn, c, id, at, &found, &scratch)))
+		goto out;
+	if (!found || !(kn = hm_record_key(key, sizeof(key), coll, strlen(coll), id, strlen(id), at,
+	                                   strlen(at)))) {
+		err = found ? hm_node_fail(n, HM_ERR_INVALID, "record id too long")
+		            : hm_node_fail(n, HM_ERR_NOT_FOUND, "no record %s/%s", coll, id);
+		goto out;
+	}
 	if ((err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &v, &scratch))) {
 		if (err == HM_ERR_NOT_FOUND)
-			hm_node_fail(n, err, "no record %s/%s", coll, id);
+			hm_node_fail(n, err, "no record %s/%s in %s", coll, id, at);
 		goto out;
 	}
 	if ((err = hm_rec_decode(v.mv_data, v.mv_size, &zone, r))) {
@@ -106,7 +213,7 @@ hm_err hm_node_get(hm_node *n, const char *coll, const char *id, hm_record **out
 		err = hm_node_fail(n, HM_ERR_NOT_FOUND, "%s/%s was deleted", coll, id);
 		goto out;
 	}
-	err = record_build(c, id, strlen(id), r, out);
+	err = record_build(c, id, strlen(id), at, strlen(at), r, out);
 out:
 	if (txn)
 		mdb_txn_abort(txn);
@@ -198,13 +305,18 @@ static int list_one(void *arg, const hm_collection_def *c, const MDB_val *k, con
 {
 	list_ctx *l = arg;
 	hm_record *rec;
-	size_t cn = strlen(c->name) + 1;
+	size_t cn, idn, rn;
+	const char *id, *region;
 	int stop;
 	(void)v;
 
 	if (!hm_rec_live(r))
 		return 0;
-	if ((l->err = record_build(c, (const char *)k->mv_data + cn, k->mv_size - cn, r, &rec)))
+	if (!hm_record_key_split(k->mv_data, k->mv_size, &cn, &id, &idn, &region, &rn)) {
+		l->err = HM_ERR_CORRUPT;
+		return 1;
+	}
+	if ((l->err = record_build(c, id, idn, region, rn, r, &rec)))
 		return 1;
 	stop = l->cb(l->ctx, rec);
 	hm_record_free(rec);
@@ -509,7 +621,7 @@ out:
 
 hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_conflict_cb cb, void *ctx)
 {
-	uint8_t prefix[HM_NAME_MAX + HM_ID_MAX + 2];
+	uint8_t prefix[HM_RECORD_KEY_MAX];
 	size_t pn = 0;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
@@ -521,10 +633,9 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 
 	msgpack_sbuffer_init(&scratch);
 	if (coll && id) {
-		if (!(pn = hm_record_key(prefix, sizeof(prefix) - 1, coll, strlen(coll), id,
-		                         strlen(id))))
+		if (!(pn = hm_record_key(prefix, sizeof(prefix), coll, strlen(coll), id, strlen(id),
+		                         "", 0)))
 			return hm_node_fail(n, HM_ERR_INVALID, "record id too long");
-		prefix[pn++] = 0;
 	}
 	if (!msgpack_zone_init(&zone, 1024)) {
 		msgpack_sbuffer_destroy(&scratch);
@@ -539,13 +650,13 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 	k.mv_size = pn, k.mv_data = prefix;
 	for (rc = mdb_cursor_get(cur, &k, &v, pn ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		char kc[HM_NAME_MAX + HM_ID_MAX + HM_NAME_MAX + 3];
+		char kc[HM_CONFLICT_PREFIX_MAX];
 		const uint8_t *kb = k.mv_data;
 		size_t tail = 8 + HM_NODE_ID_BYTES, textn;
 		msgpack_object o;
 		const msgpack_object *a, *w;
 		hm_conflict c = {0};
-		char *p1, *p2;
+		char *p1, *p2, *p3;
 
 		if (pn && (k.mv_size < pn || memcmp(k.mv_data, prefix, pn) != 0))
 			break;
@@ -554,9 +665,10 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 			goto corrupt;
 		memcpy(kc, kb, textn), kc[textn] = 0;
 		if (kc[textn - 1] != 0 || !(p1 = memchr(kc, 0, textn)) ||
-		    !(p2 = memchr(p1 + 1, 0, textn - (size_t)(p1 + 1 - kc))))
+		    !(p2 = memchr(p1 + 1, 0, textn - (size_t)(p1 + 1 - kc))) ||
+		    !(p3 = memchr(p2 + 1, 0, textn - (size_t)(p2 + 1 - kc))))
 			goto corrupt;
-		c.collection = kc, c.id = p1 + 1, c.field = p2 + 1;
+		c.collection = kc, c.id = p1 + 1, c.region = p2 + 1, c.field = p3 + 1;
 		c.loser_stamp.hlc = hm_be64_get(kb + textn);
 		memcpy(c.loser_stamp.origin.b, kb + textn + 8, HM_NODE_ID_BYTES);
 		msgpack_zone_clear(&zone);

@@ -500,10 +500,8 @@ static bool op_field_u64(const msgpack_object *fields, const char *name, uint64_
 	return false;
 }
 
-/* Withdraw what node wrote after after_seq: out of the oplog, pending and quarantine, into the
- * evidence. Returns whether applied change sets were withdrawn (the records must be rebuilt). */
-static hm_err withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
-                       bool *rebuild)
+hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
+                   enum hm_evidence_kind kind, const char *reason, bool *rebuild)
 {
 	static const enum hm_db dbs[] = {HM_DB_OPLOG, HM_DB_PENDING, HM_DB_QUARANTINE};
 	hm_vv_entry head;
@@ -534,8 +532,7 @@ static hm_err withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_
 			memcpy(copy, v.mv_data, len);
 			env.h.origin = *node;
 			env.h.seq = hm_be64_get(key + HM_NODE_ID_BYTES);
-			err = hm_evidence_put(n, txn, &env, copy, len, HM_EVIDENCE_REVOKED,
-			                      "withdrawn: written after the origin's revocation");
+			err = hm_evidence_put(n, txn, &env, copy, len, kind, reason);
 			free(copy);
 			if (err || (err = hm_store_del(n, txn, dbs[d], key, sizeof(key))))
 				return err;
@@ -602,6 +599,8 @@ static hm_err writer_streams(hm_node *n, MDB_txn *txn, const hm_node_id *writer,
 	return HM_OK;
 }
 
+static const char withdrawn_revoked[] = "withdrawn: written after the origin's revocation";
+
 static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *fields)
 {
 	char hex[2 * HM_NODE_ID_BYTES + 1], reason[HM_STR_MAX + 1];
@@ -621,7 +620,8 @@ static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *f
 	hm_be64_put(val, after_seq);
 	memcpy(val + 8, reason, rn);
 	if ((err = hm_store_put(n, txn, HM_DB_REVOKED, node.b, HM_NODE_ID_BYTES, val, 8 + rn)) ||
-	    (err = withdraw(n, txn, &node, after_seq, &rebuild)))
+	    (err = hm_withdraw(n, txn, &node, after_seq, HM_EVIDENCE_REVOKED, withdrawn_revoked,
+	                       &rebuild)))
 		return err;
 	/* The node's streams for other regions: each listed one from the seq the county vouched
 	 * for, and any other this node knows from 0 (the county did not vouch for it, and every
@@ -639,8 +639,8 @@ static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *f
 			hm_be64_put(val, streams.v[i].seq);
 			if (!(err = hm_store_put(n, txn, HM_DB_REVOKED, streams.v[i].origin.b,
 			                         HM_NODE_ID_BYTES, val, 8 + rn)))
-				err =
-				    withdraw(n, txn, &streams.v[i].origin, streams.v[i].seq, &more);
+				err = hm_withdraw(n, txn, &streams.v[i].origin, streams.v[i].seq,
+				                  HM_EVIDENCE_REVOKED, withdrawn_revoked, &more);
 			rebuild |= more;
 		}
 		if (!err)
@@ -651,7 +651,8 @@ static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *f
 				listed = hm_node_id_equal(&streams.v[j].origin, &known[i]);
 			if (listed)
 				continue;
-			err = withdraw(n, txn, &known[i], 0, &more);
+			err = hm_withdraw(n, txn, &known[i], 0, HM_EVIDENCE_REVOKED,
+			                  withdrawn_revoked, &more);
 			rebuild |= more;
 		}
 		free(known);

@@ -22,6 +22,9 @@ typedef struct wop {
 	size_t first, nf;   /* fields[first .. first+nf) of the write */
 	bool fill_region;   /* a new record without its region field: the node's region */
 	uint16_t region_ix; /* which change set of the write: see commit_ctx.regions */
+	char region[HM_REGION_MAX + 1]; /* where the record lives (check_state) */
+	bool region_named;              /* region was given by the caller (hm_write_del_at, move) */
+	char lives_elsewhere[HM_REGION_MAX + 1]; /* the one live record of this id, elsewhere */
 } wop;
 
 /* A field the county added (hm_node_field): owned by the write, so wfield.def stays valid. */
@@ -125,6 +128,8 @@ static hm_err new_op(hm_write *w, const hm_collection_def *c, const char *id, en
 		return HM_ERR_NOMEM;
 	op->c = c, op->kind = kind, op->first = w->nfields, op->nf = 0;
 	op->fill_region = false;
+	op->region_named = false;
+	op->region[0] = 0;
 	w->nops++;
 	*out = op;
 	return HM_OK;
@@ -289,6 +294,98 @@ hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
 	return op_for(w, c, id, HM_OP_DEL, &op);
 }
 
+/* Name the region of the op just made for id (a region path, at most HM_REGION_MAX). */
+static hm_err name_region(hm_write *w, wop *op, const char *region)
+{
+	if (!hm_region_valid(region) || strlen(region) > HM_REGION_MAX)
+		return hm_node_fail(w->n, HM_ERR_INVALID, "'%s' is not a region path", region);
+	snprintf(op->region, sizeof(op->region), "%s", region);
+	op->region_named = true;
+	return HM_OK;
+}
+
+hm_err hm_write_del_at(hm_write *w, const char *coll, const char *id, const char *region)
+{
+	wop *op;
+	hm_err err;
+
+	if (!region)
+		return hm_write_del(w, coll, id);
+	if ((err = hm_write_del(w, coll, id)))
+		return err;
+	op = &w->ops[w->nops - 1];
+	return name_region(w, op, region);
+}
+
+/* Copy one field of a live record into op (a counter as its sum, which the new record starts
+ * from). */
+static hm_err move_field(hm_write *w, wop *op, const hm_record *r, const hm_field *f)
+{
+	const hm_field_def *def;
+	wfield *slot;
+	hm_err err;
+
+	if (!strcmp(f->name, op->c->region_field) || f->value.kind == HM_V_NIL)
+		return HM_OK;
+	if (!(def = hm_schema_field(op->c, f->name)) &&
+	    (err = added_field(w, op->c, f->name, &def)))
+		return err;
+	(void)r;
+	if ((err = field_slot(w, op, def, &slot)))
+		return err;
+	slot->v = f->value;
+	if (f->value.kind == HM_V_STR) {
+		if (!(slot->sbuf = malloc(f->value.u.s.n + 1)))
+			return HM_ERR_NOMEM;
+		memcpy(slot->sbuf, f->value.u.s.p, f->value.u.s.n);
+		slot->sbuf[f->value.u.s.n] = 0;
+		slot->v.u.s.p = slot->sbuf;
+	}
+	return HM_OK;
+}
+
+hm_err hm_write_move(hm_write *w, const char *coll, const char *id, const char *from,
+                     const char *to)
+{
+	const hm_collection_def *c;
+	hm_record *r = NULL;
+	wop *put, *del;
+	hm_err err;
+
+	if ((err = lookup(w, coll, NULL, &c, NULL)) || (err = check_id(w, id)))
+		return err;
+	if (c->append_only)
+		return hm_node_fail(w->n, HM_ERR_SCHEMA,
+		                    "'%s' is append-only: its records stay where they were written",
+		                    coll);
+	if (!hm_region_valid(to) || strlen(to) > HM_REGION_MAX)
+		return hm_node_fail(w->n, HM_ERR_INVALID, "'%s' is not a region path", to);
+	if ((err = hm_node_get_at(w->n, coll, id, from, &r)))
+		return err;
+	if (!strcmp(r->region, to)) {
+		err = hm_node_fail(w->n, HM_ERR_INVALID, "%s/%s already lives in %s", coll, id, to);
+		goto out;
+	}
+	if (!hm_region_contains(w->n->region, r->region) || !hm_region_contains(w->n->region, to)) {
+		err = hm_node_fail(w->n, HM_ERR_SCHEMA,
+		                   "moving %s/%s from %s to %s takes a node whose region holds "
+		                   "both (their township's or the county's); this node's is %s",
+		                   coll, id, r->region, to, w->n->region);
+		goto out;
+	}
+	if ((err = new_op(w, c, id, HM_OP_PUT, &put)) || (err = name_region(w, put, to)))
+		goto out;
+	for (size_t i = 0; i < r->nfields && !err; i++)
+		err = move_field(w, put, r, &r->fields[i]);
+	if (err || (err = new_op(w, c, id, HM_OP_DEL, &del)) ||
+	    (err = name_region(w, del, r->region)))
+		goto out;
+	w->has_del = true;
+out:
+	hm_record_free(r);
+	return err;
+}
+
 typedef struct commit_ctx {
 	hm_write *w;
 	hm_merge_ctx m;
@@ -318,9 +415,8 @@ static void common_region(char *acc, const char *r)
 	acc[last_cut] = 0;
 }
 
-/* Where op's record lives after it: the region it sets, else where it lives now. */
-static const char *op_region(const hm_write *w, const wop *op, const hm_rec *cur, bool exists,
-                             char *buf)
+/* The region the write names for op's record (its region field), or NULL. */
+static const char *op_named_region(const hm_write *w, const wop *op, char *buf)
 {
 	for (size_t j = op->first; j < op->first + op->nf; j++)
 		if (strcmp(w->fields[j].def->name, op->c->region_field) == 0 &&
@@ -329,9 +425,43 @@ static const char *op_region(const hm_write *w, const wop *op, const hm_rec *cur
 			         w->fields[j].v.u.s.p);
 			return buf;
 		}
-	if (exists && hm_rec_region(op->c, cur, buf, HM_REGION_MAX + 1))
-		return buf;
-	return w->n->region;
+	return NULL;
+}
+
+/* Whether the write deletes op's record in region from (a move, hm_write_move). */
+static bool moved_from(const hm_write *w, const wop *op, const char *from)
+{
+	for (size_t i = 0; i < w->nops; i++)
+		if (w->ops[i].kind == HM_OP_DEL && w->ops[i].region_named && w->ops[i].c == op->c &&
+		    !strcmp(w->ops[i].id, op->id) && !strcmp(w->ops[i].region, from))
+			return true;
+	return false;
+}
+
+/* Where op's record lives: the region the write names, else where the record of that id lives
+ * now (hm_record_locate), else this node's region for a new record. A write naming another
+ * region than the one the record lives in would make a second record, not move it: refused,
+ * with the way to move it. */
+static hm_err op_place(hm_node *n, MDB_txn *txn, commit_ctx *cc, wop *op)
+{
+	char named[HM_REGION_MAX + 1], now[HM_REGION_MAX + 1];
+	const char *want = op->region_named ? op->region : op_named_region(cc->w, op, named);
+	bool found;
+	hm_err err = hm_record_locate(n, txn, op->c, op->id, now, &found, &cc->m.sealbuf);
+
+	if (err == HM_ERR_AMBIGUOUS && want)
+		err = HM_OK, found = false; /* the write names which */
+	if (err)
+		return err;
+	op->lives_elsewhere[0] = 0;
+	if (want && found && strcmp(want, now) != 0 && !moved_from(cc->w, op, now))
+		snprintf(op->lives_elsewhere, sizeof(op->lives_elsewhere), "%s", now);
+	if (!op->region_named) /* else want is op->region already */
+		snprintf(op->region, sizeof(op->region), "%s",
+		         want    ? want
+		         : found ? now
+		                 : n->region);
+	return HM_OK;
 }
 
 /* Put op in the change set of region r (trust), or widen the one change set (no keys). */
@@ -370,15 +500,18 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 	cc->nregions = 1;
 	cc->regions[0][0] = 0;
 	for (size_t i = 0; i < w->nops; i++) {
-		char rbuf[HM_REGION_MAX + 1];
 		wop *op = &w->ops[i];
-		uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
-		size_t kn = hm_record_key(key, sizeof(key), op->c->name, strlen(op->c->name),
-		                          op->id, strlen(op->id));
+		uint8_t key[HM_RECORD_KEY_MAX];
+		size_t kn;
 		MDB_val v;
 		bool live = false;
-		hm_err err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &v, &cc->m.sealbuf);
+		hm_err err;
 
+		if ((err = op_place(n, txn, cc, op)))
+			return err;
+		kn = hm_record_key(key, sizeof(key), op->c->name, strlen(op->c->name), op->id,
+		                   strlen(op->id), op->region, strlen(op->region));
+		err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &v, &cc->m.sealbuf);
 		if (err && err != HM_ERR_NOT_FOUND)
 			return err;
 		if (!err) {
@@ -389,16 +522,12 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 				                    op->id);
 			live = hm_rec_live(&cc->m.cur);
 		}
-		{
-			const char *r = op_region(w, op, &cc->m.cur, !err, rbuf);
-			if (n->trust && !hm_region_contains(n->region, r))
-				return hm_node_fail(
-				    n, HM_ERR_SCHEMA,
-				    "%s/%s lies in %s, outside this node's region %s", op->c->name,
-				    op->id, r, n->region);
-			if ((err = assign_region(n, cc, op, r)))
-				return err;
-		}
+		if (n->trust && !hm_region_contains(n->region, op->region))
+			return hm_node_fail(n, HM_ERR_SCHEMA,
+			                    "%s/%s lies in %s, outside this node's region %s",
+			                    op->c->name, op->id, op->region, n->region);
+		if ((err = assign_region(n, cc, op, op->region)))
+			return err;
 		if (op->kind == HM_OP_DEL && !live)
 			return hm_node_fail(n, HM_ERR_NOT_FOUND, "no record %s/%s to delete",
 			                    op->c->name, op->id);
@@ -417,6 +546,16 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 			bool set = false;
 			for (size_t j = op->first; j < op->first + op->nf; j++)
 				set |= w->fields[j].def == def && w->fields[j].v.kind != HM_V_NIL;
+			if (def->required && !set && op->lives_elsewhere[0])
+				return hm_node_fail(n, HM_ERR_SCHEMA,
+				                    "%s/%s lives in %s, not %s: a record does not "
+				                    "move by a new %s; "
+				                    "a node whose region holds both moves it "
+				                    "(`hamlet move %s %s --to "
+				                    "%s`)",
+				                    op->c->name, op->id, op->lives_elsewhere,
+				                    op->region, op->c->region_field, op->c->name,
+				                    op->id, op->region);
 			if (def->required && !set)
 				return hm_node_fail(n, HM_ERR_SCHEMA,
 				                    "a new %s needs the field '%s'", op->c->name,
@@ -436,9 +575,10 @@ static bool op_sets_region(const hm_write *w, const wop *op)
 	return false;
 }
 
-/* The ops of change set ix, packed; returns how many. With keys (region not NULL) every op names
- * its record's region, so receivers judge it from the change set alone. */
-static uint32_t pack_body(hm_write *w, uint16_t ix, const char *region, msgpack_sbuffer *out)
+/* The ops of change set ix, packed; returns how many. Every op names its record's region (in a
+ * delete too): it is part of the record's identity, and receivers judge its scope from the
+ * change set alone. */
+static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out)
 {
 	msgpack_packer pk;
 	uint32_t n = 0;
@@ -450,23 +590,21 @@ static uint32_t pack_body(hm_write *w, uint16_t ix, const char *region, msgpack_
 	msgpack_pack_array(&pk, n);
 	for (size_t i = 0; i < w->nops; i++) {
 		const wop *op = &w->ops[i];
-		if (op->region_ix != ix)
-			continue;
 		bool add_region;
 
-		msgpack_pack_array(&pk, op->kind == HM_OP_DEL && !region ? 3 : 4);
+		if (op->region_ix != ix)
+			continue;
+		msgpack_pack_array(&pk, 4);
 		msgpack_pack_uint8(&pk, (uint8_t)op->kind);
 		hm_mp_pack_cstr(&pk, op->c->name);
 		hm_mp_pack_cstr(&pk, op->id);
 		if (op->kind == HM_OP_DEL) {
-			if (region) {
-				msgpack_pack_map(&pk, 1);
-				hm_mp_pack_cstr(&pk, op->c->region_field);
-				hm_mp_pack_cstr(&pk, region);
-			}
+			msgpack_pack_map(&pk, 1);
+			hm_mp_pack_cstr(&pk, op->c->region_field);
+			hm_mp_pack_cstr(&pk, op->region);
 			continue;
 		}
-		add_region = region ? !op_sets_region(w, op) : op->fill_region;
+		add_region = !op_sets_region(w, op);
 		msgpack_pack_map(&pk, op->nf + add_region);
 		for (size_t j = op->first; j < op->first + op->nf; j++) {
 			hm_mp_pack_cstr(&pk, w->fields[j].def->name);
@@ -474,7 +612,7 @@ static uint32_t pack_body(hm_write *w, uint16_t ix, const char *region, msgpack_
 		}
 		if (add_region) {
 			hm_mp_pack_cstr(&pk, op->c->region_field);
-			hm_mp_pack_cstr(&pk, region ? region : w->n->region);
+			hm_mp_pack_cstr(&pk, op->region);
 		}
 	}
 	return n;
@@ -539,11 +677,18 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	if ((err = hm_head_get(n, txn, &h.origin, &head, &fork_seq)) ||
 	    (err = hm_hlc_load(n, txn, &last)))
 		return err;
+	if (fork_seq)
+		return hm_node_fail(
+		    n, HM_ERR_FORK,
+		    "this node's log for %s forked at seq %llu (two different change "
+		    "sets were signed with its key): it cannot write there until it "
+		    "is re-enrolled (docs/running.md)",
+		    region, (unsigned long long)fork_seq);
 	h.seq = head.seq + 1;
 	h.prev = head.hash;
 	h.hlc = hm_hlc_tick(last, hm_now_ms(n));
 	snprintf(h.region, sizeof(h.region), "%s", region);
-	h.nops = pack_body(cc->w, ix, n->trust ? region : NULL, &cc->body);
+	h.nops = pack_body(cc->w, ix, &cc->body);
 	{
 		bool compressed;
 		if ((err = hm_body_compress(cc->body.data, cc->body.size, &cc->zbody, &compressed)))

@@ -157,8 +157,9 @@ grep -A1 "^  name" "$OUT" | grep -q "set by $origin_c:1 at" && ok || fail "blame
 [ "$("$HM" -d a digest --scope lin/east/elm)" = "$("$HM" -d c digest --scope lin/east/elm)" ] &&
 	ok || fail "scoped digests differ"
 # ---- two villages that pick the same id for a new record, and replicas that hear of them in
-# opposite orders: b takes a's first, c takes d's first. Each keeps the first and refuses the
-# other as out of its writer's region, so b and c never agree again.
+# opposite orders: b takes a's first, c takes d's first. A record is its collection, id and
+# region, so they are two records everywhere, and b and c agree (issue #9: a refused twin used
+# to block its village's later change sets on one replica and not the other).
 must -d a put person twin name=Twin-elm
 must -d d put person twin name=Twin-oak
 must -d a export -o twin-a.bundle --force
@@ -171,9 +172,44 @@ same_after_twins() {
 	[ "$(digest_of b)" = "$(digest_of c)" ] && ok ||
 		fail "b and c hold the same change sets offered in other orders, and their digests differ"
 }
-known_bug "node/merge.c check_scope judges a change set by the region the record has on the \
-receiving replica (set by whichever write arrived first), so one id created in two villages is \
-kept from one village on some replicas and from the other elsewhere: the refused change set also \
-blocks every later seq of its origin (pending), and the replicas diverge for good. The scope \
-check should depend only on the change set itself (or ids be per-village)" same_after_twins
+same_after_twins
+expect 1 "person/twin names records in 2 regions \(lin/east/elm, lin/east/oak\): name the region" \
+	-d b get person twin
+expect 0 "" -d b get person twin --region lin/east/oak --show-pii --json
+[ "$(json_get "$OUT" 'd["fields"]["name"]')" = Twin-oak ] && ok ||
+	fail "get --region lin/east/oak: $(cat "$OUT")"
+expect 0 "" -d a get person twin --show-pii --json # a village finds its own
+[ "$(json_get "$OUT" 'd["fields"]["name"]')" = Twin-elm ] && ok ||
+	fail "a's get person twin: $(cat "$OUT")"
+
+# ---- the attack of issue #9: oak, with the stock hamlet, creates a person under an id elm
+# uses and deletes it. It only ever writes its own record: elm's stays at the hub and the
+# county, and the county's view of elm equals elm's own.
+must -d d export -o oak-before.bundle --force # what d relays of others, taken first
+must -d b import oak-before.bundle
+must -d c import oak-before.bundle
+elm_at_c=$("$HM" -d c digest --scope lin/east/elm)
+elm_at_b=$("$HM" -d b digest --scope lin/east/elm)
+must -d d put person shared name=Impostor village=lin/east/oak
+must -d d del person shared
+must -d d export -o oak-attack.bundle --force
+must -d b import oak-attack.bundle
+must -d c import oak-attack.bundle
+[ "$("$HM" -d c digest --scope lin/east/elm)" = "$elm_at_c" ] && ok ||
+	fail "the county's view of elm changed when oak wrote and deleted its own 'shared'"
+[ "$("$HM" -d b digest --scope lin/east/elm)" = "$elm_at_b" ] && ok ||
+	fail "the hub's view of elm changed when oak wrote and deleted its own 'shared'"
+expect 0 "" -d c get person shared --region lin/east/elm --show-pii --json
+[ "$(json_get "$OUT" 'd["fields"]["name"]')" = Ann-c ] && ok ||
+	fail "elm's person/shared at the county after oak's delete: $(cat "$OUT")"
+expect 1 "outside this node's region" -d d put person shared name=X village=lin/east/elm
+
+# ---- a move is the township's: elm's only-a goes to oak; a village cannot move it
+expect 1 "takes a node whose region holds both" -d a move person only-a --to lin/east/oak
+expect 1 "a record does not move by a new village" -d b put person only-a village=lin/east/oak
+expect 0 "" -d b move person only-a --to lin/east/oak --json
+expect 0 "" -d b get person only-a --show-pii --json
+[ "$(json_get "$OUT" 'd["fields"]["name"]'),$(json_get "$OUT" 'd["fields"]["village"]')" = \
+	Alpha,lin/east/oak ] && ok || fail "get person only-a after the move: $(cat "$OUT")"
+expect 1 "was deleted|no record" -d b get person only-a --region lin/east/elm
 finish

@@ -182,10 +182,16 @@ void test_person(hm_node *n, const char *id, const char *name, hm_changeset_info
 const char *test_get_str(hm_node *n, const char *coll, const char *id, const char *field, char *buf,
                          size_t cap)
 {
+	return test_get_str_at(n, coll, id, NULL, field, buf, cap);
+}
+
+const char *test_get_str_at(hm_node *n, const char *coll, const char *id, const char *region,
+                            const char *field, char *buf, size_t cap)
+{
 	hm_record *r = NULL;
 	const hm_field *f;
 	const char *out = NULL;
-	hm_err err = hm_node_get(n, coll, id, &r);
+	hm_err err = hm_node_get_at(n, coll, id, region, &r);
 
 	if (err == HM_ERR_NOT_FOUND)
 		return NULL;

@@ -72,6 +72,9 @@ hm_value test_str(const char *text);
  * is absent, deleted or the field is not set. */
 const char *test_get_str(hm_node *n, const char *coll, const char *id, const char *field, char *buf,
                          size_t cap);
+/* The same, of the record of that id in region (NULL: the one hm_node_get finds). */
+const char *test_get_str_at(hm_node *n, const char *coll, const char *id, const char *region,
+                            const char *field, char *buf, size_t cap);
 
 /* Everything a refused operation must leave unchanged. */
 typedef struct test_state {

@@ -154,16 +154,20 @@ static void forge(const hm_bytes *env, uint64_t hlc_delta, test_envs *out)
 	msgpack_zone_destroy(&zone);
 }
 
+/* A fork converges: a replica that took one version of seq 2 and one that took the other both
+ * withdraw it on learning of the second, and hold the same records (seq 1 only) after. */
 static void test_fork_held(void **state)
 {
-	test_node w, r;
+	test_node w, r, r2;
 	test_envs e = {0}, f = {0};
 	hm_node_info info;
+	hm_hash d1, d2;
 	char buf[16];
 	(void)state;
 
 	test_node_init(&w, "apply_fork_w", 0, NULL);
 	test_node_init(&r, "apply_fork_r", 0, NULL);
+	test_node_init(&r2, "apply_fork_r2", 0, NULL);
 	test_person(w.n, "p1", "one", NULL);
 	assert_int_equal(test_set_str(w.n, "person", "p1", "name", "two", NULL), HM_OK);
 	assert_int_equal(test_set_str(w.n, "person", "p1", "name", "three", NULL), HM_OK);
@@ -171,20 +175,34 @@ static void test_fork_held(void **state)
 	forge(&e.v[1], 1, &f);
 	assert_int_equal(test_apply1(r.n, &e.v[0]), HM_APPLY_NEW);
 	assert_int_equal(test_apply1(r.n, &e.v[1]), HM_APPLY_NEW);
-	/* Same (origin, seq 2), other bytes: a fork; nothing of w beyond it applies. */
+	assert_string_equal(test_get_str(r.n, "person", "p1", "name", buf, sizeof(buf)), "two");
+	/* Same (origin, seq 2), other bytes: a fork; the held seq 2 is withdrawn too. */
 	assert_int_equal(test_apply1(r.n, &f.v[0]), HM_APPLY_FORK);
 	assert_int_equal(test_apply1(r.n, &e.v[2]), HM_APPLY_FORK);
-	assert_string_equal(test_get_str(r.n, "person", "p1", "name", buf, sizeof(buf)), "two");
+	assert_string_equal(test_get_str(r.n, "person", "p1", "name", buf, sizeof(buf)), "one");
 	assert_int_equal(hm_node_info_get(r.n, &info), HM_OK);
-	assert_int_equal(info.changesets, 2); /* the held seq 2 stays in the oplog */
-	assert_int_equal(info.forks, 2);      /* the forged one and seq 3, kept as evidence */
+	assert_int_equal(info.changesets, 1);
+	assert_int_equal(info.forks, 3); /* both versions of seq 2 and seq 3, kept as evidence */
 	assert_int_equal(hm_node_check(r.n), HM_OK);
-	/* The original seq 2 again is still a plain duplicate. */
-	assert_int_equal(test_apply1(r.n, &e.v[1]), HM_APPLY_DUPLICATE);
+	/* The original seq 2 again is refused: the origin is frozen at its fork. */
+	assert_int_equal(test_apply1(r.n, &e.v[1]), HM_APPLY_FORK);
+	assert_int_equal(hm_node_info_get(r.n, &info), HM_OK);
+	assert_int_equal(info.forks, 3);
+
+	/* The other order: the forged version first, then the original chain. */
+	assert_int_equal(test_apply1(r2.n, &e.v[0]), HM_APPLY_NEW);
+	assert_int_equal(test_apply1(r2.n, &f.v[0]), HM_APPLY_NEW);
+	assert_int_equal(test_apply1(r2.n, &e.v[2]), HM_APPLY_FORK); /* prev is not f's seq 2 */
+	assert_int_equal(test_apply1(r2.n, &e.v[1]), HM_APPLY_FORK);
+	assert_int_equal(hm_node_digest(r.n, NULL, &d1), HM_OK);
+	assert_int_equal(hm_node_digest(r2.n, NULL, &d2), HM_OK);
+	assert_memory_equal(d1.b, d2.b, sizeof(d1.b));
+	assert_int_equal(hm_node_check(r2.n), HM_OK);
 	test_envs_release(&e);
 	test_envs_release(&f);
 	test_node_release(&w);
 	test_node_release(&r);
+	test_node_release(&r2);
 }
 
 /* The fork is seen among pending change sets, beyond a gap: the change sets before the fork

@@ -42,20 +42,21 @@ static unsigned rng_below(unsigned n)
 enum { F_REQUIRED, F_REGION, F_LWW1, F_LWW2, F_COUNTER, NFIELDS };
 
 typedef struct target {
-	const char *coll, *id;
-	const char *fields[NFIELDS]; /* NULL: the collection has no such field */
+	const char *coll, *id, *region; /* a record is its collection, id and region */
+	const char *fields[NFIELDS];    /* NULL: the collection has no such field */
 } target;
 
+/* p0 and s0 are two records each: one id in two regions, which never touch. */
 static const target targets[] = {
-    {"person", "p0", {"name", "village", "status", "phone", NULL}},
-    {"person", "p1", {"name", "village", "status", "phone", NULL}},
-    {"person", "p2", {"name", "village", "status", "phone", NULL}},
-    {"stock", "s0", {"item", "site", "unit", NULL, "quantity"}},
-    {"stock", "s1", {"item", "site", "unit", NULL, "quantity"}},
+    {"person", "p0", "hexi/t1/v1", {"name", "village", "status", "phone", NULL}},
+    {"person", "p0", "hexi/t1/v2", {"name", "village", "status", "phone", NULL}},
+    {"person", "p1", "hexi/t1/v2", {"name", "village", "status", "phone", NULL}},
+    {"person", "p2", "hexi/t2", {"name", "village", "status", "phone", NULL}},
+    {"stock", "s0", "hexi/t1/v1", {"item", "site", "unit", NULL, "quantity"}},
+    {"stock", "s0", "hexi/t2", {"item", "site", "unit", NULL, "quantity"}},
+    {"stock", "s1", "hexi", {"item", "site", "unit", NULL, "quantity"}},
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
-
-static const char *const regions[] = {"hexi/t1/v1", "hexi/t1/v2", "hexi/t2"};
 
 /* One operation as the model sees it. */
 typedef struct mop {
@@ -125,17 +126,17 @@ static void clocks_tick(world *w)
 static bool is_live(hm_node *n, const target *t)
 {
 	hm_record *r = NULL;
-	hm_err err = hm_node_get(n, t->coll, t->id, &r);
+	hm_err err = hm_node_get_at(n, t->coll, t->id, t->region, &r);
 
 	assert_true(err == HM_OK || err == HM_ERR_NOT_FOUND);
 	hm_record_free(r);
 	return err == HM_OK;
 }
 
-static void value_pick(char *out, size_t cap, unsigned field)
+static void value_pick(char *out, size_t cap, const target *t, unsigned field)
 {
 	if (field == F_REGION)
-		snprintf(out, cap, "%s", regions[rng_below(3)]);
+		snprintf(out, cap, "%s", t->region);
 	else
 		snprintf(out, cap, "v%u", rng_below(NVALUES));
 }
@@ -155,7 +156,7 @@ static void plan_field(hm_write *wr, unsigned ti, unsigned field, mop *pend, siz
 		                 HM_OK);
 	} else {
 		hm_value v;
-		value_pick(op.value, sizeof(op.value), field);
+		value_pick(op.value, sizeof(op.value), t, field);
 		v = test_str(op.value);
 		assert_int_equal(hm_write_set(wr, t->coll, t->id, t->fields[field], &v), HM_OK);
 	}
@@ -176,14 +177,13 @@ static void random_write(world *w, unsigned r)
 	assert_int_equal(hm_write_begin(n, &wr), HM_OK);
 	if (live && rng_below(100) < 18) {
 		mop op = {.target = ti, .del = true};
-		assert_int_equal(hm_write_del(wr, t->coll, t->id), HM_OK);
+		assert_int_equal(hm_write_del_at(wr, t->coll, t->id, t->region), HM_OK);
 		pend[np++] = op;
 		w->m.deletes++;
 	} else {
-		if (!live) {
+		if (!live)
 			plan_field(wr, ti, F_REQUIRED, pend, &np);
-			plan_field(wr, ti, F_REGION, pend, &np);
-		}
+		plan_field(wr, ti, F_REGION, pend, &np); /* names which of the id's records */
 		for (unsigned k = 1 + rng_below(2); k > 0; k--) {
 			unsigned f;
 			do
@@ -278,8 +278,9 @@ static void deliver_everything(world *w)
 /* The stored record of t on n (live or not), decoded into r; false when never written. */
 static bool raw_record(hm_node *n, const target *t, msgpack_zone *zone, uint8_t **buf, hm_rec *r)
 {
-	uint8_t key[HM_NAME_MAX + 1 + HM_ID_MAX];
-	size_t kn = hm_record_key(key, sizeof(key), t->coll, strlen(t->coll), t->id, strlen(t->id));
+	uint8_t key[HM_RECORD_KEY_MAX];
+	size_t kn = hm_record_key(key, sizeof(key), t->coll, strlen(t->coll), t->id, strlen(t->id),
+	                          t->region, strlen(t->region));
 	MDB_txn *txn;
 	MDB_val v;
 	hm_err err;
@@ -395,7 +396,7 @@ static void check_record(world *w, unsigned ti)
 }
 
 typedef struct find_ctx {
-	const char *field, *value;
+	const char *field, *region, *value;
 	bool found;
 } find_ctx;
 
@@ -404,7 +405,8 @@ static int find_loser(void *arg, const hm_conflict *c)
 	find_ctx *f = arg;
 	hm_value want = test_str(f->value);
 
-	if (strcmp(c->field, f->field) == 0 && hm_value_equal(&c->loser, &want)) {
+	if (strcmp(c->field, f->field) == 0 && strcmp(c->region, f->region) == 0 &&
+	    hm_value_equal(&c->loser, &want)) {
 		f->found = true;
 		return 1;
 	}
@@ -422,9 +424,10 @@ static size_t check_losers(world *w, unsigned ti)
 	for (unsigned f = 0; f < NFIELDS; f++) {
 		char final[32];
 		const char *fin;
-		if (!t->fields[f] || f == F_COUNTER)
+		if (!t->fields[f] || f == F_COUNTER || f == F_REGION) /* the region: identity */
 			continue;
-		fin = test_get_str(w->rep[0].n, t->coll, t->id, t->fields[f], final, sizeof(final));
+		fin = test_get_str_at(w->rep[0].n, t->coll, t->id, t->region, t->fields[f], final,
+		                      sizeof(final));
 		for (unsigned o = 0; o < NREP; o++) {
 			const mop *last = NULL;
 			bool own_delete = false;
@@ -445,7 +448,7 @@ static size_t check_losers(world *w, unsigned ti)
 			if (own_delete)
 				continue;
 			for (int r = 0; r < NREP; r++) {
-				find_ctx fc = {t->fields[f], last->value, false};
+				find_ctx fc = {t->fields[f], t->region, last->value, false};
 				assert_int_equal(
 				    hm_node_conflicts(w->rep[r].n, t->coll, t->id, find_loser, &fc),
 				    HM_OK);
