@@ -529,3 +529,95 @@ hm_err hm_node_release_quarantine(hm_node *n, hm_apply_stats *stats)
 	hm_merge_ctx_release(&r.m);
 	return err;
 }
+
+/* ---- a node behind its own log ---- */
+
+#define BEHIND_KEY "behind:"
+
+static size_t behind_key(uint8_t *k, const hm_node_id *origin)
+{
+	memcpy(k, BEHIND_KEY, strlen(BEHIND_KEY));
+	memcpy(k + strlen(BEHIND_KEY), origin->b, HM_NODE_ID_BYTES);
+	return strlen(BEHIND_KEY) + HM_NODE_ID_BYTES;
+}
+
+hm_err hm_own_log_behind(hm_node *n, MDB_txn *txn, const hm_node_id *origin, uint64_t head,
+                         uint64_t *known)
+{
+	uint8_t k[sizeof(BEHIND_KEY) + HM_NODE_ID_BYTES];
+	MDB_val v;
+	hm_err err = hm_store_get(n, txn, HM_DB_META, k, behind_key(k, origin), &v);
+
+	*known = 0;
+	if (err == HM_ERR_NOT_FOUND)
+		return HM_OK;
+	if (err)
+		return err;
+	if (v.mv_size == 8 && hm_be64_get(v.mv_data) > head)
+		*known = hm_be64_get(v.mv_data);
+	return HM_OK;
+}
+
+/* Whether origin is this node's own: itself, or one of its streams (a stored certificate of
+ * this node under another id). */
+static hm_err is_own(hm_node *n, MDB_txn *txn, const hm_node_id *origin, bool *own)
+{
+	hm_cert c;
+	hm_err err;
+
+	*own = hm_node_id_equal(origin, &n->self);
+	if (*own || !n->trust)
+		return HM_OK;
+	err = hm_trust_cert_get(n, txn, origin, &c);
+	if (err == HM_ERR_NOT_FOUND || err == HM_ERR_CORRUPT)
+		return HM_OK;
+	*own = !err && hm_node_id_equal(&c.node, &n->self);
+	return err;
+}
+
+typedef struct behind_ctx {
+	const hm_vv *peer;
+	size_t behind;
+} behind_ctx;
+
+static hm_err behind_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	behind_ctx *b = arg;
+
+	b->behind = 0;
+	for (size_t i = 0; i < b->peer->n; i++) {
+		const hm_vv_entry *e = &b->peer->v[i];
+		uint8_t k[sizeof(BEHIND_KEY) + HM_NODE_ID_BYTES], val[8];
+		hm_vv_entry head;
+		uint64_t fork_seq, known;
+		bool own;
+		hm_err err;
+
+		if ((err = is_own(n, txn, &e->origin, &own)) || !own ||
+		    (err = hm_head_get(n, txn, &e->origin, &head, &fork_seq)) ||
+		    (err = hm_own_log_behind(n, txn, &e->origin, head.seq, &known)))
+			return err;
+		if (e->seq <= head.seq || e->seq <= known)
+			continue;
+		hm_be64_put(val, e->seq);
+		if ((err = hm_store_put(n, txn, HM_DB_META, k, behind_key(k, &e->origin), val, 8)))
+			return err;
+		b->behind++;
+		hm_logf(
+		    &n->log, HM_LOG_WARN,
+		    "a peer holds this node's own change sets up to seq %llu and this node only "
+		    "to %llu (restored from a backup?): it writes again once it has caught up",
+		    (unsigned long long)e->seq, (unsigned long long)head.seq);
+	}
+	return HM_OK;
+}
+
+hm_err hm_node_note_peer_vv(hm_node *n, const hm_vv *peer, size_t *behind)
+{
+	behind_ctx b = {peer, 0};
+	hm_err err = hm_store_write(n, behind_txn, &b);
+
+	if (behind)
+		*behind = b.behind;
+	return err;
+}

@@ -677,6 +677,20 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	if ((err = hm_head_get(n, txn, &h.origin, &head, &fork_seq)) ||
 	    (err = hm_hlc_load(n, txn, &last)))
 		return err;
+	{
+		uint64_t known;
+		if ((err = hm_own_log_behind(n, txn, &h.origin, head.seq, &known)))
+			return err;
+		if (known)
+			return hm_node_fail(
+			    n, HM_ERR_FORK,
+			    "this node is behind its own log for %s: a peer holds its change sets "
+			    "up to seq %llu, it only to %llu (restored from a backup?). Writing "
+			    "now "
+			    "would fork it: sync with (or import a bundle from) the hub first "
+			    "(docs/running.md)",
+			    region, (unsigned long long)known, (unsigned long long)head.seq);
+	}
 	if (fork_seq)
 		return hm_node_fail(
 		    n, HM_ERR_FORK,
