@@ -80,6 +80,7 @@ struct hm_node {
 	void *clock_ctx;
 	uint64_t max_drift_ms;
 	size_t map_size, map_max;
+	bool upgrade; /* an older store format, brought up to date at open */
 	hm_logger log;
 	char errmsg[512];
 	/* trust (trust.c) */

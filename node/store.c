@@ -467,7 +467,8 @@ static hm_err load_meta(hm_node *n)
 		return err;
 	if ((err = meta_get_u64(n, txn, "format", &format)))
 		goto out;
-	if (format != HM_STORE_FORMAT) {
+	n->upgrade = format == 2; /* records keyed without their region: rebuilt at open */
+	if (format != HM_STORE_FORMAT && !n->upgrade) {
 		err = hm_node_fail(n, HM_ERR_VERSION, "store format %llu is not %d",
 		                   (unsigned long long)format, HM_STORE_FORMAT);
 		goto out;
@@ -509,6 +510,21 @@ out:
 	return err;
 }
 
+/* Store format 2 keyed records by collection and id alone: rebuild them (and the conflict log)
+ * from the oplog under format 3's keys, which hold the record's region. */
+static hm_err upgrade_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	hm_merge_ctx m;
+	hm_err err;
+
+	(void)arg;
+	if ((err = hm_merge_ctx_init(&m)))
+		return err;
+	err = hm_rebuild_records(n, txn, &m);
+	hm_merge_ctx_release(&m);
+	return err ? err : meta_put_u64(n, txn, "format", HM_STORE_FORMAT);
+}
+
 hm_err hm_node_open(const char *dir, const hm_node_opts *opts, hm_node **out)
 {
 	hm_node *n = node_alloc(opts);
@@ -517,7 +533,8 @@ hm_err hm_node_open(const char *dir, const hm_node_opts *opts, hm_node **out)
 	*out = NULL;
 	if (!n)
 		return HM_ERR_NOMEM;
-	if ((err = env_open(n, dir, false)) || (err = load_meta(n))) {
+	if ((err = env_open(n, dir, false)) || (err = load_meta(n)) ||
+	    (n->upgrade && (err = hm_store_write(n, upgrade_txn, NULL)))) {
 		hm_logf(&n->log, HM_LOG_ERROR, "%s", n->errmsg);
 		hm_node_close(n);
 		return err;
