@@ -382,6 +382,12 @@ typedef int (*hm_changeset_cb)(void *ctx, const hm_changeset_view *cs);
 /* Every change set in the oplog beyond since (NULL: all), per origin in seq order. */
 hm_err hm_node_changesets(hm_node *node, const hm_vv *since, hm_changeset_cb cb,
                           void *ctx) HM_MUST_CHECK;
+/* The proofs of every fork this node knows that a peer holding since has not seen (its
+ * version vector reaches the forked seq; NULL: every fork): the two signed versions of the
+ * forked seq, and a successor proving one, as change sets for cb. Senders add them to bundles
+ * and sync batches so that every replica freezes the origin at the same seq. */
+hm_err hm_node_fork_proofs(hm_node *node, const hm_vv *since, hm_changeset_cb cb,
+                           void *ctx) HM_MUST_CHECK;
 
 /* Provenance: for each field of a record, the stamp that set it (blame) and the values that
  * lost to it (from the conflict log). */

@@ -617,6 +617,84 @@ out:
 	return err;
 }
 
+/* ---- fork proofs ---- */
+
+/* The evidence of origin's fork at fork_seq (both versions of that seq, and a successor that
+ * proves one), each passed to cb. */
+static hm_err proofs_of(MDB_cursor *cur, const hm_node_id *origin, uint64_t fork_seq,
+                        msgpack_zone *zone, hm_changeset_cb cb, void *ctx, bool *stop)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val k = {sizeof(key), key}, v;
+	int rc;
+
+	hm_opkey(key, origin, fork_seq);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !*stop;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		msgpack_object o;
+		const uint8_t *env;
+		size_t envn;
+		MDB_val ev;
+		hm_changeset_view cs;
+
+		if (k.mv_size < HM_OPKEY_BYTES || memcmp(k.mv_data, origin->b, HM_NODE_ID_BYTES) ||
+		    hm_be64_get((const uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > fork_seq + 1)
+			break;
+		msgpack_zone_clear(zone);
+		if (hm_mp_decode(v.mv_data, v.mv_size, zone, &o) ||
+		    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 3 ||
+		    o.via.array.ptr[0].via.u64 != HM_EVIDENCE_FORK ||
+		    !hm_mp_bin(&o.via.array.ptr[2], &env, &envn) || !envn)
+			continue; /* another kind of evidence, or one kept without its bytes */
+		ev.mv_data = (void *)env, ev.mv_size = envn;
+		if (changeset_view(&k, &ev, zone, &cs) || !hm_node_id_equal(&cs.origin, origin))
+			continue;
+		*stop = cb(ctx, &cs) != 0;
+	}
+	return rc == 0 || rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
+}
+
+hm_err hm_node_fork_proofs(hm_node *n, const hm_vv *since, hm_changeset_cb cb, void *ctx)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *heads = NULL, *ev = NULL;
+	MDB_val k, v;
+	msgpack_zone zone;
+	bool stop = false;
+	int rc;
+	hm_err err;
+
+	if (!msgpack_zone_init(&zone, 4096))
+		return HM_ERR_NOMEM;
+	if ((err = hm_store_read_begin(n, &txn)))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_HEADS], &heads)) ||
+	    (rc = mdb_cursor_open(txn, n->dbi[HM_DB_EVIDENCE], &ev))) {
+		err = hm_store_err(rc);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(heads, &k, &v, MDB_FIRST); rc == 0 && !err && !stop;
+	     rc = mdb_cursor_get(heads, &k, &v, MDB_NEXT)) {
+		hm_node_id origin;
+		uint64_t fork_seq;
+		if (k.mv_size != HM_NODE_ID_BYTES || v.mv_size != HM_HEAD_BYTES)
+			continue;
+		memcpy(origin.b, k.mv_data, HM_NODE_ID_BYTES);
+		fork_seq = hm_be64_get((const uint8_t *)v.mv_data + 48);
+		if (fork_seq && (!since || hm_vv_get(since, &origin) >= fork_seq))
+			err = proofs_of(ev, &origin, fork_seq, &zone, cb, ctx, &stop);
+	}
+out:
+	if (ev)
+		mdb_cursor_close(ev);
+	if (heads)
+		mdb_cursor_close(heads);
+	if (txn)
+		mdb_txn_abort(txn);
+	msgpack_zone_destroy(&zone);
+	return err;
+}
+
 /* ---- conflicts ---- */
 
 hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_conflict_cb cb, void *ctx)

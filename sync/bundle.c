@@ -241,7 +241,8 @@ hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, boo
 	hm_hash_init(&w.hs);
 	emit(&w, w.sealed ? MAGIC_SEALED : MAGIC_PLAIN, 8);
 	emit_frame(&w, FRAME_HEADER, header, hlen);
-	if ((err = hm_node_changesets(node, since, export_one, &w))) {
+	if ((err = hm_node_changesets(node, since, export_one, &w)) ||
+	    (err = hm_node_fork_proofs(node, since, export_one, &w))) {
 		fail(err, "reading change sets: %s", hm_node_errmsg(node));
 		goto out;
 	}

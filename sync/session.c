@@ -379,7 +379,8 @@ static hm_err next_batch(hm_node *node, const hm_vv *since, const char *holder, 
 	memset(bt, 0, sizeof(*bt));
 	bt->holder = holder;
 	bt->max_bytes = max;
-	if ((err = hm_node_changesets(node, since, batch_one, bt)))
+	if ((err = hm_node_changesets(node, since, batch_one, bt)) ||
+	    (!bt->full && (err = hm_node_fork_proofs(node, since, batch_one, bt))))
 		return hm_sync_fail(err, "reading change sets: %s", hm_node_errmsg(node));
 	return HM_OK;
 }
