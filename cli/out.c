@@ -152,6 +152,8 @@ void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 		out_json_cstr(f, r->collection);
 		fputs(",\"id\":", f);
 		out_json_cstr(f, r->id);
+		fputs(",\"region\":", f);
+		out_json_cstr(f, r->region);
 		fputs(",\"fields\":{", f);
 		for (size_t i = 0; i < r->nfields; i++) {
 			fputs(i ? "," : "", f);
