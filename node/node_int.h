@@ -116,12 +116,32 @@ void hm_be64_put(uint8_t *p, uint64_t v);
 uint64_t hm_be64_get(const uint8_t *p);
 
 /* ---- mp.c: msgpack helpers ---- */
+/* What one decode may allocate. msgpack-c allocates one msgpack_object (24 bytes) per element of
+ * every array and two per map entry, before it reads them; strings and byte strings point into
+ * the input. A nil is one byte, so a count that fits the bytes can still ask for 24 times them:
+ * 2.5 KB of zstd become 16 MiB of nils and 390 MB of objects. So every decode is capped in
+ * objects as well as in bytes: HM_DECODED_MAX bytes of objects at most (about 1.4 million), and
+ * each decoder states tighter caps of its own format (hm_mp_caps). */
+#define HM_DECODED_MAX         (32u << 20)
+#define HM_DECODED_OBJECTS_MAX ((uint64_t)HM_DECODED_MAX / sizeof(msgpack_object))
+typedef struct hm_mp_caps {
+	unsigned depth;      /* nesting, at most HM_DEPTH_MAX */
+	uint64_t root_items; /* elements (map: entries x 2) of the outermost array or map */
+	uint64_t items;      /* elements of any array or map inside it */
+	uint64_t objects;    /* elements in all (the root itself not counted) */
+} hm_mp_caps;
 /* Check that buf holds exactly one msgpack object, every declared length and count fits in the
- * bytes that remain, and nesting stays within max_depth. Run before msgpack_unpack so a few
- * bytes that declare a 4 GiB array are refused before anything is allocated.
+ * bytes that remain and within caps, and nesting stays within caps->depth. Run before
+ * msgpack_unpack, so that a few bytes that declare a 4 GiB array, or a few KB of compressed nils,
+ * are refused before anything is allocated.
  * Errors: HM_ERR_TRUNCATED, HM_ERR_TOO_BIG (depth or count), HM_ERR_CORRUPT. */
+hm_err hm_mp_check_caps(const uint8_t *buf, size_t len, const hm_mp_caps *caps) HM_MUST_CHECK;
+/* hm_mp_check_caps with max_depth and the general caps (HM_DECODED_OBJECTS_MAX in all). */
 hm_err hm_mp_check(const uint8_t *buf, size_t len, unsigned max_depth) HM_MUST_CHECK;
-/* hm_mp_check, then unpack into zone (cleared by the caller). */
+/* hm_mp_check_caps, then unpack into zone (cleared by the caller). */
+hm_err hm_mp_decode_caps(const uint8_t *buf, size_t len, const hm_mp_caps *caps, msgpack_zone *zone,
+                         msgpack_object *out) HM_MUST_CHECK;
+/* hm_mp_decode_caps with the general caps (HM_DEPTH_MAX, HM_DECODED_OBJECTS_MAX). */
 hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
                     msgpack_object *out) HM_MUST_CHECK;
 void hm_mp_pack_str(msgpack_packer *pk, const char *s, size_t n);
@@ -173,7 +193,18 @@ void hm_envelope_signed_hash(const hm_bytes *header, const hm_bytes *body, hm_ha
  * HM_ERR_TRUNCATED, HM_ERR_VERSION; reason in *why. */
 hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
                         const char **why) HM_MUST_CHECK;
-/* Decode the body into env->ops and check the ops' shape and schema. */
+/* The most bytes and decoded objects a body of h->nops operations can need (each operation
+ * [kind, coll, id, {field: value} of at most HM_FIELDS_MAX]): what a body may decompress to, and
+ * what hm_envelope_open_body lets msgpack-c allocate (never above HM_DECODED_OBJECTS_MAX). */
+#define HM_OP_BYTES_MAX                                                                            \
+	(5u + 9u + (5u + HM_NAME_MAX) + (5u + HM_ID_MAX) + 5u +                                    \
+	 HM_FIELDS_MAX * ((5u + HM_NAME_MAX) + (5u + HM_STR_MAX)))
+#define HM_OP_OBJECTS_MAX (1u + 4u + 2u * HM_FIELDS_MAX)
+size_t hm_body_max(const hm_header *h);
+/* Decode the body into env->ops and check the ops' shape and schema. The body is checked against
+ * the caps of its format before msgpack-c allocates anything: exactly nops operations, nesting 3,
+ * at most 4 parts to an operation and HM_FIELDS_MAX fields, HM_OP_OBJECTS_MAX objects an
+ * operation. Errors: HM_ERR_TOO_BIG, HM_ERR_CORRUPT, HM_ERR_TYPE, HM_ERR_SCHEMA; *why says. */
 hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **why) HM_MUST_CHECK;
 
 /* ---- merge.c: records and the CRDT rules ---- */
@@ -270,9 +301,10 @@ hm_err hm_write_begin_system(hm_node *n, hm_write **out) HM_MUST_CHECK;
 /* Compress body into out when that makes it smaller (*compressed says whether it did). */
 hm_err hm_body_compress(const void *body, size_t n, msgpack_sbuffer *out,
                         bool *compressed) HM_MUST_CHECK;
-/* Decompress a body (at most HM_ENVELOPE_MAX bytes) into out. Errors: HM_ERR_CORRUPT,
- * HM_ERR_TOO_BIG, with the reason in *why. */
-hm_err hm_body_decompress(const uint8_t *z, size_t n, msgpack_sbuffer *out,
+/* Decompress a body of at most max bytes (and HM_ENVELOPE_MAX) into out: the size the zstd frame
+ * declares is checked before anything is allocated. Errors: HM_ERR_CORRUPT, HM_ERR_TOO_BIG, with
+ * the reason in *why. */
+hm_err hm_body_decompress(const uint8_t *z, size_t n, size_t max, msgpack_sbuffer *out,
                           const char **why) HM_MUST_CHECK;
 
 /* ---- seal.c: values at rest ---- */

@@ -174,20 +174,23 @@ static void pack_vv(msgpack_packer *pk, const hm_vv *vv)
 	}
 }
 
-/* A decoded body: checked against the caps first, then unpacked. */
+/* A decoded body: checked against the caps first, then unpacked. Before a session is
+ * authenticated the only request is ["auth", chain, signature]: three elements, so that nobody
+ * makes the server allocate for a frame before proving who they are. */
+#define UNAUTHED_OBJECTS 3
 typedef struct parsed {
 	msgpack_unpacked u;
 	const msgpack_object *a; /* the array's items */
 	uint32_t n;
 } parsed;
 
-static hm_err parse(const uint8_t *p, size_t n, parsed *out)
+static hm_err parse(const uint8_t *p, size_t n, uint64_t max_objects, parsed *out)
 {
 	size_t off = 0;
 	hm_err err;
 
 	msgpack_unpacked_init(&out->u);
-	if ((err = hm_msgpack_check(p, n, 6)))
+	if ((err = hm_msgpack_check(p, n, 6, max_objects)))
 		return hm_sync_fail(err, "a message body is not well-formed msgpack");
 	if (msgpack_unpack_next(&out->u, (const char *)p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    out->u.data.type != MSGPACK_OBJECT_ARRAY || out->u.data.via.array.size == 0 ||
@@ -746,7 +749,7 @@ hm_err hm_server_handle(hm_server *s, const uint8_t *m, size_t n, uint8_t **out,
 		return err == HM_ERR_NOMEM ? err : reply_error(hm_sync_errmsg(), out, ol);
 	}
 	x->last = time(NULL);
-	err = parse(plain, pn, &p);
+	err = parse(plain, pn, x->authed ? UINT64_MAX : UNAUTHED_OBJECTS, &p);
 	if (err)
 		err = sealed_error(x, hm_sync_errmsg(), out, ol);
 	else if (!x->authed)
@@ -876,7 +879,7 @@ static hm_err call(client *c, body *b, parsed *p, uint8_t **plain, size_t *pn)
 	if ((err = open_sealed(&c->ch, reply, rn, plain, pn)))
 		goto out;
 	msgpack_unpacked_destroy(&p->u);
-	if ((err = parse(*plain, *pn, p)))
+	if ((err = parse(*plain, *pn, UINT64_MAX, p)))
 		goto out;
 	if (is_verb(p, "err")) {
 		err = hm_sync_fail(
