@@ -271,7 +271,9 @@ typedef enum hm_apply_outcome {
 typedef struct hm_apply_stats {
 	size_t new_; /* includes pending change sets released by this batch */
 	size_t duplicate, pending, quarantined, refused, forks;
-	size_t ops; /* operations applied */
+	size_t deferred; /* of refused: beyond a gap while pending is full; not kept, sent again
+	                    later */
+	size_t ops;      /* operations applied */
 } hm_apply_stats;
 
 /* A borrowed byte range. */

@@ -67,6 +67,20 @@ enum hm_evidence_kind {
 	HM_EVIDENCE_REVOKED = 5, /* written after the origin's revocation */
 };
 
+/* Change sets beyond a gap wait in pending until the gap closes; those of an origin not known
+ * yet wait unverified (its certificate comes with its seq 1), so anyone can fill pending. It is
+ * capped per origin and in all; a change set beyond a cap is not kept (no evidence either): it
+ * is refused with the cap named in the node's message and counted in hm_apply_stats.refused and
+ * .deferred, and its sender sends it again at a later sync or import, once the gap has closed
+ * and pending has drained. */
+#define HM_PENDING_ORIGIN_MAX   1024u        /* change sets of one origin */
+#define HM_PENDING_ORIGIN_BYTES (64u << 20)  /* their envelopes' bytes */
+#define HM_PENDING_MAX          16384u       /* change sets of all origins */
+#define HM_PENDING_BYTES        (512u << 20) /* bytes of the pending table (its pages) */
+typedef struct hm_pending_caps {
+	uint64_t origin_count, origin_bytes, count, bytes;
+} hm_pending_caps;
+
 struct hm_node {
 	MDB_env *env;
 	MDB_dbi dbi[HM_DB__COUNT];
@@ -78,6 +92,7 @@ struct hm_node {
 	hm_clock_fn clock;
 	void *clock_ctx;
 	uint64_t max_drift_ms;
+	hm_pending_caps pending_caps; /* HM_PENDING_*; lowered by tests only */
 	size_t map_size, map_max;
 	hm_logger log;
 	char errmsg[512];
