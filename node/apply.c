@@ -195,6 +195,75 @@ static hm_err quarantine(hm_node *n, MDB_txn *txn, const hm_envelope *env, const
 	return HM_OK;
 }
 
+/* Which of n->pending_caps (node_int.h) one more change set of origin, len bytes, would pass:
+ * *cap names it, NULL when there is room. */
+static hm_err pending_cap_reached(hm_node *n, MDB_txn *txn, const hm_node_id *origin, size_t len,
+                                  const char **cap)
+{
+	const hm_pending_caps *c = &n->pending_caps;
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val k = {sizeof(key), key}, v;
+	MDB_cursor *cur;
+	MDB_stat ms;
+	uint64_t count = 0, bytes = len, table;
+	int rc;
+
+	*cap = NULL;
+	if ((rc = mdb_stat(txn, n->dbi[HM_DB_PENDING], &ms)))
+		return hm_store_err(rc);
+	table =
+	    (uint64_t)(ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages) * ms.ms_psize;
+	if (ms.ms_entries >= c->count)
+		*cap = "change sets of all origins";
+	else if (table + len > c->bytes)
+		*cap = "bytes of all origins";
+	if (*cap)
+		return HM_OK;
+	/* The origin's entries are one key range; the scan stops at the cap. */
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_PENDING], &cur)))
+		return hm_store_err(rc);
+	hm_opkey(key, origin, 0);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && count < c->origin_count && bytes <= c->origin_bytes &&
+	     k.mv_size == HM_OPKEY_BYTES && memcmp(k.mv_data, origin->b, HM_NODE_ID_BYTES) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		count++, bytes += v.mv_size;
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return hm_store_err(rc);
+	if (count >= c->origin_count)
+		*cap = "change sets of its origin";
+	else if (bytes > c->origin_bytes)
+		*cap = "bytes of its origin";
+	return HM_OK;
+}
+
+/* Whether env (len bytes) may wait in pending. When a cap is reached, *admitted is false and the
+ * change set is refused without being kept (no evidence: that would be unbounded as well): the
+ * node's message names the cap, stats count it, and its sender sends it again later. */
+static hm_err pending_admit(hm_node *n, MDB_txn *txn, const hm_envelope *env, size_t len,
+                            hm_apply_stats *st, hm_apply_outcome *outcome, bool *admitted)
+{
+	char hex[2 * HM_NODE_ID_BYTES + 1];
+	const char *cap;
+	hm_err err;
+
+	*admitted = true;
+	if ((err = pending_cap_reached(n, txn, &env->h.origin, len, &cap)) || !cap)
+		return err;
+	*admitted = false;
+	hm_node_id_hex(&env->h.origin, hex);
+	hm_node_fail(n, HM_ERR_FULL,
+	             "deferred change set %s:%llu: it lies beyond a gap and pending is full (the "
+	             "cap on %s); not kept: send it again once the gap has closed",
+	             hex, (unsigned long long)env->h.seq, cap);
+	hm_logf(&n->log, HM_LOG_WARN, "%s", n->errmsg);
+	st->refused++;
+	st->deferred++;
+	*outcome = HM_APPLY_REFUSED;
+	return HM_OK;
+}
+
 /* System collections (names starting with '_') carry revocations and data keys: only the
  * county writes them. */
 static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
@@ -309,6 +378,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	}
 	if (env.h.seq > head.seq + 1) {
 		uint8_t key[HM_OPKEY_BYTES];
+		bool admitted;
 		if ((err = held_same(n, txn, HM_DB_PENDING, &env, &found, &same)))
 			return err;
 		if (found && same) {
@@ -327,6 +397,8 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 			return mark_fork(n, txn, &env, p, len, env.h.seq,
 			                 "a different change set for a seq already pending");
 		}
+		if ((err = pending_admit(n, txn, &env, len, st, outcome, &admitted)) || !admitted)
+			return err;
 		hm_opkey(key, &env.h.origin, env.h.seq);
 		if ((err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
 			return err;
@@ -426,6 +498,7 @@ static void stats_add(hm_apply_stats *to, const hm_apply_stats *from)
 	to->quarantined += from->quarantined;
 	to->refused += from->refused;
 	to->forks += from->forks;
+	to->deferred += from->deferred;
 	to->ops += from->ops;
 }
 

@@ -88,6 +88,9 @@ hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
 		return (code);                                                                     \
 	} while (0)
 
+/* The caps of each part's format (hm_mp_caps): an envelope and a header are flat arrays. */
+static const hm_mp_caps envelope_caps = {1, 4, 0, 4}, header_caps = {1, 10, 0, 10};
+
 static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_header *h,
                             const char **why)
 {
@@ -98,8 +101,8 @@ static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_h
 	uint64_t u;
 	hm_err err;
 
-	if ((err = hm_mp_decode(p, n, zone, &o)))
-		BAD(err, "header is not well-formed msgpack");
+	if ((err = hm_mp_decode_caps(p, n, &header_caps, zone, &o)))
+		BAD(err, "header is not well-formed msgpack, or not an array of 10");
 	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 10)
 		BAD(HM_ERR_CORRUPT, "header is not an array of 10");
 	a = o.via.array.ptr;
@@ -148,8 +151,8 @@ hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envel
 	memset(env, 0, sizeof(*env));
 	if (n > HM_ENVELOPE_MAX)
 		BAD(HM_ERR_TOO_BIG, "envelope larger than 16 MiB");
-	if ((err = hm_mp_decode(p, n, zone, &o)))
-		BAD(err, "envelope is not well-formed msgpack");
+	if ((err = hm_mp_decode_caps(p, n, &envelope_caps, zone, &o)))
+		BAD(err, "envelope is not well-formed msgpack, or not an array of 4");
 	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 4)
 		BAD(HM_ERR_CORRUPT, "envelope is not an array of 4");
 	a = o.via.array.ptr;
@@ -224,13 +227,27 @@ static hm_err op_check_fields(const hm_collection_def *c, const msgpack_object *
 	return HM_OK;
 }
 
+size_t hm_body_max(const hm_header *h)
+{
+	uint64_t max = 5 + (uint64_t)h->nops * HM_OP_BYTES_MAX;
+	return max < HM_ENVELOPE_MAX ? (size_t)max : HM_ENVELOPE_MAX;
+}
+
 hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **why)
 {
+	uint64_t objects = (uint64_t)env->h.nops * HM_OP_OBJECTS_MAX;
+	hm_mp_caps caps = {3, env->h.nops, 2 * HM_FIELDS_MAX,
+	                   objects < HM_DECODED_OBJECTS_MAX ? objects : HM_DECODED_OBJECTS_MAX};
 	msgpack_object o;
 	hm_err err;
 
-	if ((err = hm_mp_decode(env->body_bytes.p, env->body_bytes.n, zone, &o)))
-		BAD(err, "body is not well-formed msgpack");
+	if (env->body_bytes.n > hm_body_max(&env->h))
+		BAD(HM_ERR_TOO_BIG, "body larger than its operation count can take");
+	if ((err = hm_mp_decode_caps(env->body_bytes.p, env->body_bytes.n, &caps, zone, &o)))
+		BAD(err, err == HM_ERR_TOO_BIG
+		             ? "body holds more elements than its operation count can take, or "
+		               "more than a change set may decode to (32 MiB)"
+		             : "body is not well-formed msgpack");
 	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != env->h.nops)
 		BAD(HM_ERR_CORRUPT, "body is not an array of the header's operation count");
 	for (uint32_t i = 0; i < o.via.array.size; i++) {

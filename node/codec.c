@@ -3,7 +3,8 @@
  * thin village links and sit in every oplog; a body of many records of the same shape shrinks
  * several times. A body is compressed only when that makes it smaller, and marked so in the
  * header's codec (HM_CODEC_ZSTD); decompression refuses any frame that does not declare its
- * size or declares more than an envelope may hold, before allocating.
+ * size or declares more than the caller's cap (an envelope's 16 MiB, or less: what the header's
+ * operation count can take, hm_body_max), before allocating.
  */
 #include "node_int.h"
 
@@ -35,7 +36,8 @@ hm_err hm_body_compress(const void *body, size_t n, msgpack_sbuffer *out, bool *
 	return HM_OK;
 }
 
-hm_err hm_body_decompress(const uint8_t *z, size_t n, msgpack_sbuffer *out, const char **why)
+hm_err hm_body_decompress(const uint8_t *z, size_t n, size_t max, msgpack_sbuffer *out,
+                          const char **why)
 {
 	unsigned long long size = ZSTD_getFrameContentSize(z, n);
 	size_t got;
@@ -44,8 +46,9 @@ hm_err hm_body_decompress(const uint8_t *z, size_t n, msgpack_sbuffer *out, cons
 		*why = "the compressed body is not a zstd frame with its size";
 		return HM_ERR_CORRUPT;
 	}
-	if (size > HM_ENVELOPE_MAX) {
-		*why = "the compressed body would expand beyond the envelope cap";
+	if (size > HM_ENVELOPE_MAX || size > max) {
+		*why = "the compressed body would expand beyond what its operation count can take "
+		       "(or beyond the envelope cap)";
 		return HM_ERR_TOO_BIG;
 	}
 	if (out->alloc < size + 1) {

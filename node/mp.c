@@ -84,11 +84,11 @@ static hm_err mp_head(mp_cursor *c, uint64_t *skip, uint64_t *children)
 	return HM_OK;
 }
 
-hm_err hm_mp_check(const uint8_t *buf, size_t len, unsigned max_depth)
+hm_err hm_mp_check_caps(const uint8_t *buf, size_t len, const hm_mp_caps *caps)
 {
 	/* remaining[d]: objects still to read at depth d. */
-	uint64_t remaining[HM_DEPTH_MAX + 2];
-	unsigned depth = 0;
+	uint64_t remaining[HM_DEPTH_MAX + 2], objects = 0;
+	unsigned depth = 0, max_depth = caps->depth;
 	mp_cursor c = {buf, buf + len};
 	hm_err err;
 
@@ -114,15 +114,28 @@ hm_err hm_mp_check(const uint8_t *buf, size_t len, unsigned max_depth)
 			return err == HM_ERR_TRUNCATED ? HM_ERR_TOO_BIG : err;
 		if (depth + 1 > max_depth)
 			return HM_ERR_TOO_BIG;
+		/* What msgpack-c will allocate: one object per child, before it reads any of them.
+		 * A nil is one byte, so bytes alone do not bound this. */
+		if (kids > (depth == 0 ? caps->root_items : caps->items) ||
+		    kids > caps->objects - objects)
+			return HM_ERR_TOO_BIG;
+		objects += kids;
 		remaining[++depth] = kids;
 	}
 	return c.p == c.end ? HM_OK : HM_ERR_CORRUPT;
 }
 
-hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, msgpack_object *out)
+hm_err hm_mp_check(const uint8_t *buf, size_t len, unsigned max_depth)
+{
+	hm_mp_caps caps = {max_depth, UINT64_MAX, UINT64_MAX, HM_DECODED_OBJECTS_MAX};
+	return hm_mp_check_caps(buf, len, &caps);
+}
+
+hm_err hm_mp_decode_caps(const uint8_t *buf, size_t len, const hm_mp_caps *caps, msgpack_zone *zone,
+                         msgpack_object *out)
 {
 	size_t off = 0;
-	hm_err err = hm_mp_check(buf, len, HM_DEPTH_MAX);
+	hm_err err = hm_mp_check_caps(buf, len, caps);
 
 	if (err)
 		return err;
@@ -136,6 +149,12 @@ hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, msgpack_
 	default:
 		return HM_ERR_CORRUPT;
 	}
+}
+
+hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, msgpack_object *out)
+{
+	hm_mp_caps caps = {HM_DEPTH_MAX, UINT64_MAX, UINT64_MAX, HM_DECODED_OBJECTS_MAX};
+	return hm_mp_decode_caps(buf, len, &caps, zone, out);
 }
 
 void hm_mp_pack_str(msgpack_packer *pk, const char *s, size_t n)

@@ -282,7 +282,9 @@ typedef enum hm_apply_outcome {
 typedef struct hm_apply_stats {
 	size_t new_; /* includes pending change sets released by this batch */
 	size_t duplicate, pending, quarantined, refused, forks;
-	size_t ops; /* operations applied */
+	size_t deferred; /* of refused: beyond a gap while pending is full; not kept, sent again
+	                    later */
+	size_t ops;      /* operations applied */
 } hm_apply_stats;
 
 /* A borrowed byte range. */
@@ -373,9 +375,12 @@ hm_err hm_envelope_peek(const uint8_t *p, size_t n, hm_changeset_view *view) HM_
 bool hm_region_visible(const char *holder, const char *r);
 
 /* Check that buf holds exactly one msgpack object whose every length and count fits the bytes
- * there are, nested at most depth deep: run before msgpack-c allocates for a declared count.
+ * there are, nested at most depth deep, with at most max_objects elements in all (and never more
+ * than 32 MiB of decoded objects: msgpack-c allocates 24 bytes for each, a nil takes one byte):
+ * run before msgpack-c allocates for a declared count.
  * Errors: HM_ERR_TRUNCATED, HM_ERR_TOO_BIG, HM_ERR_CORRUPT. */
-hm_err hm_msgpack_check(const uint8_t *buf, size_t len, unsigned depth) HM_MUST_CHECK;
+hm_err hm_msgpack_check(const uint8_t *buf, size_t len, unsigned depth,
+                        uint64_t max_objects) HM_MUST_CHECK;
 
 typedef int (*hm_changeset_cb)(void *ctx, const hm_changeset_view *cs);
 

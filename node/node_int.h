@@ -68,6 +68,20 @@ enum hm_evidence_kind {
 	HM_EVIDENCE_REVOKED = 5, /* written after the origin's revocation */
 };
 
+/* Change sets beyond a gap wait in pending until the gap closes; those of an origin not known
+ * yet wait unverified (its certificate comes with its seq 1), so anyone can fill pending. It is
+ * capped per origin and in all; a change set beyond a cap is not kept (no evidence either): it
+ * is refused with the cap named in the node's message and counted in hm_apply_stats.refused and
+ * .deferred, and its sender sends it again at a later sync or import, once the gap has closed
+ * and pending has drained. */
+#define HM_PENDING_ORIGIN_MAX   1024u        /* change sets of one origin */
+#define HM_PENDING_ORIGIN_BYTES (64u << 20)  /* their envelopes' bytes */
+#define HM_PENDING_MAX          16384u       /* change sets of all origins */
+#define HM_PENDING_BYTES        (512u << 20) /* bytes of the pending table (its pages) */
+typedef struct hm_pending_caps {
+	uint64_t origin_count, origin_bytes, count, bytes;
+} hm_pending_caps;
+
 struct hm_node {
 	MDB_env *env;
 	MDB_dbi dbi[HM_DB__COUNT];
@@ -79,6 +93,7 @@ struct hm_node {
 	hm_clock_fn clock;
 	void *clock_ctx;
 	uint64_t max_drift_ms;
+	hm_pending_caps pending_caps; /* HM_PENDING_*; lowered by tests only */
 	size_t map_size, map_max;
 	bool upgrade; /* an older store format, brought up to date at open */
 	hm_logger log;
@@ -118,12 +133,32 @@ void hm_be64_put(uint8_t *p, uint64_t v);
 uint64_t hm_be64_get(const uint8_t *p);
 
 /* ---- mp.c: msgpack helpers ---- */
+/* What one decode may allocate. msgpack-c allocates one msgpack_object (24 bytes) per element of
+ * every array and two per map entry, before it reads them; strings and byte strings point into
+ * the input. A nil is one byte, so a count that fits the bytes can still ask for 24 times them:
+ * 2.5 KB of zstd become 16 MiB of nils and 390 MB of objects. So every decode is capped in
+ * objects as well as in bytes: HM_DECODED_MAX bytes of objects at most (about 1.4 million), and
+ * each decoder states tighter caps of its own format (hm_mp_caps). */
+#define HM_DECODED_MAX         (32u << 20)
+#define HM_DECODED_OBJECTS_MAX ((uint64_t)HM_DECODED_MAX / sizeof(msgpack_object))
+typedef struct hm_mp_caps {
+	unsigned depth;      /* nesting, at most HM_DEPTH_MAX */
+	uint64_t root_items; /* elements (map: entries x 2) of the outermost array or map */
+	uint64_t items;      /* elements of any array or map inside it */
+	uint64_t objects;    /* elements in all (the root itself not counted) */
+} hm_mp_caps;
 /* Check that buf holds exactly one msgpack object, every declared length and count fits in the
- * bytes that remain, and nesting stays within max_depth. Run before msgpack_unpack so a few
- * bytes that declare a 4 GiB array are refused before anything is allocated.
+ * bytes that remain and within caps, and nesting stays within caps->depth. Run before
+ * msgpack_unpack, so that a few bytes that declare a 4 GiB array, or a few KB of compressed nils,
+ * are refused before anything is allocated.
  * Errors: HM_ERR_TRUNCATED, HM_ERR_TOO_BIG (depth or count), HM_ERR_CORRUPT. */
+hm_err hm_mp_check_caps(const uint8_t *buf, size_t len, const hm_mp_caps *caps) HM_MUST_CHECK;
+/* hm_mp_check_caps with max_depth and the general caps (HM_DECODED_OBJECTS_MAX in all). */
 hm_err hm_mp_check(const uint8_t *buf, size_t len, unsigned max_depth) HM_MUST_CHECK;
-/* hm_mp_check, then unpack into zone (cleared by the caller). */
+/* hm_mp_check_caps, then unpack into zone (cleared by the caller). */
+hm_err hm_mp_decode_caps(const uint8_t *buf, size_t len, const hm_mp_caps *caps, msgpack_zone *zone,
+                         msgpack_object *out) HM_MUST_CHECK;
+/* hm_mp_decode_caps with the general caps (HM_DEPTH_MAX, HM_DECODED_OBJECTS_MAX). */
 hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
                     msgpack_object *out) HM_MUST_CHECK;
 void hm_mp_pack_str(msgpack_packer *pk, const char *s, size_t n);
@@ -175,7 +210,18 @@ void hm_envelope_signed_hash(const hm_bytes *header, const hm_bytes *body, hm_ha
  * HM_ERR_TRUNCATED, HM_ERR_VERSION; reason in *why. */
 hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
                         const char **why) HM_MUST_CHECK;
-/* Decode the body into env->ops and check the ops' shape and schema. */
+/* The most bytes and decoded objects a body of h->nops operations can need (each operation
+ * [kind, coll, id, {field: value} of at most HM_FIELDS_MAX]): what a body may decompress to, and
+ * what hm_envelope_open_body lets msgpack-c allocate (never above HM_DECODED_OBJECTS_MAX). */
+#define HM_OP_BYTES_MAX                                                                            \
+	(5u + 9u + (5u + HM_NAME_MAX) + (5u + HM_ID_MAX) + 5u +                                    \
+	 HM_FIELDS_MAX * ((5u + HM_NAME_MAX) + (5u + HM_STR_MAX)))
+#define HM_OP_OBJECTS_MAX (1u + 4u + 2u * HM_FIELDS_MAX)
+size_t hm_body_max(const hm_header *h);
+/* Decode the body into env->ops and check the ops' shape and schema. The body is checked against
+ * the caps of its format before msgpack-c allocates anything: exactly nops operations, nesting 3,
+ * at most 4 parts to an operation and HM_FIELDS_MAX fields, HM_OP_OBJECTS_MAX objects an
+ * operation. Errors: HM_ERR_TOO_BIG, HM_ERR_CORRUPT, HM_ERR_TYPE, HM_ERR_SCHEMA; *why says. */
 hm_err hm_envelope_open_body(hm_envelope *env, msgpack_zone *zone, const char **why) HM_MUST_CHECK;
 
 /* ---- merge.c: records and the CRDT rules ---- */
@@ -289,9 +335,10 @@ hm_err hm_write_begin_system(hm_node *n, hm_write **out) HM_MUST_CHECK;
 /* Compress body into out when that makes it smaller (*compressed says whether it did). */
 hm_err hm_body_compress(const void *body, size_t n, msgpack_sbuffer *out,
                         bool *compressed) HM_MUST_CHECK;
-/* Decompress a body (at most HM_ENVELOPE_MAX bytes) into out. Errors: HM_ERR_CORRUPT,
- * HM_ERR_TOO_BIG, with the reason in *why. */
-hm_err hm_body_decompress(const uint8_t *z, size_t n, msgpack_sbuffer *out,
+/* Decompress a body of at most max bytes (and HM_ENVELOPE_MAX) into out: the size the zstd frame
+ * declares is checked before anything is allocated. Errors: HM_ERR_CORRUPT, HM_ERR_TOO_BIG, with
+ * the reason in *why. */
+hm_err hm_body_decompress(const uint8_t *z, size_t n, size_t max, msgpack_sbuffer *out,
                           const char **why) HM_MUST_CHECK;
 
 /* ---- seal.c: values at rest ---- */

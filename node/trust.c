@@ -474,7 +474,8 @@ hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_c
 		env->body_bytes.n = len;
 	}
 	if (env->h.codec & HM_CODEC_ZSTD) {
-		if ((err = hm_body_decompress(env->body_bytes.p, env->body_bytes.n, &m->unz, why)))
+		if ((err = hm_body_decompress(env->body_bytes.p, env->body_bytes.n,
+		                              hm_body_max(&env->h), &m->unz, why)))
 			return err == HM_ERR_NOMEM ? err : HM_ERR_CORRUPT;
 		env->body_bytes.p = (const uint8_t *)m->unz.data;
 		env->body_bytes.n = m->unz.size;

@@ -35,7 +35,10 @@ bool hm_region_visible(const char *holder, const char *r)
 	return hm_region_contains(r, holder) || hm_region_contains(holder, r);
 }
 
-hm_err hm_msgpack_check(const uint8_t *buf, size_t len, unsigned depth)
+hm_err hm_msgpack_check(const uint8_t *buf, size_t len, unsigned depth, uint64_t max_objects)
 {
-	return hm_mp_check(buf, len, depth);
+	hm_mp_caps caps = {depth, UINT64_MAX, UINT64_MAX,
+	                   max_objects < HM_DECODED_OBJECTS_MAX ? max_objects
+	                                                        : HM_DECODED_OBJECTS_MAX};
+	return hm_mp_check_caps(buf, len, &caps);
 }

@@ -27,14 +27,25 @@
 
 #include <msgpack.h>
 
-#define HELLO_MAGIC     "HMSYNC01"
-#define SID_BYTES       16
-#define HEAD_BYTES      (1 + SID_BYTES)
-#define SEALED_HEAD     (HEAD_BYTES + 8)
-#define SESSIONS_MAX    256
-#define SESSION_IDLE_S  300
-#define BATCH_DEFAULT   ((size_t)1 << 20)
-#define TIMEOUT_DEFAULT 30000
+#define HELLO_MAGIC "HMSYNC01"
+#define SID_BYTES   16
+#define HEAD_BYTES  (1 + SID_BYTES)
+#define SEALED_HEAD (HEAD_BYTES + 8)
+/* The session table (hm_server). nanomsg does not tell a REP socket who sent a message, so
+ * sessions cannot be capped per source address. Instead the two kinds are kept apart: a hello
+ * takes a slot among HANDSHAKES_MAX handshakes, where only another handshake can take it (the
+ * least recently used gives way) and which expires after HANDSHAKE_IDLE_S; a session whose
+ * client proved its certified key moves to the SESSIONS_MAX authenticated slots, which nothing
+ * unauthenticated ever touches, at most SESSIONS_PER_PEER of them for one peer node (its own
+ * least recently used gives way). When every authenticated slot is busy a new auth is refused,
+ * and the client tries again later. */
+#define SESSIONS_MAX      256
+#define SESSION_IDLE_S    300
+#define HANDSHAKES_MAX    32
+#define HANDSHAKE_IDLE_S  30
+#define SESSIONS_PER_PEER 4
+#define BATCH_DEFAULT     ((size_t)1 << 20)
+#define TIMEOUT_DEFAULT   30000
 
 static _Thread_local char errmsg[512];
 
@@ -174,20 +185,23 @@ static void pack_vv(msgpack_packer *pk, const hm_vv *vv)
 	}
 }
 
-/* A decoded body: checked against the caps first, then unpacked. */
+/* A decoded body: checked against the caps first, then unpacked. Before a session is
+ * authenticated the only request is ["auth", chain, signature]: three elements, so that nobody
+ * makes the server allocate for a frame before proving who they are. */
+#define UNAUTHED_OBJECTS 3
 typedef struct parsed {
 	msgpack_unpacked u;
 	const msgpack_object *a; /* the array's items */
 	uint32_t n;
 } parsed;
 
-static hm_err parse(const uint8_t *p, size_t n, parsed *out)
+static hm_err parse(const uint8_t *p, size_t n, uint64_t max_objects, parsed *out)
 {
 	size_t off = 0;
 	hm_err err;
 
 	msgpack_unpacked_init(&out->u);
-	if ((err = hm_msgpack_check(p, n, 6)))
+	if ((err = hm_msgpack_check(p, n, 6, max_objects)))
 		return hm_sync_fail(err, "a message body is not well-formed msgpack");
 	if (msgpack_unpack_next(&out->u, (const char *)p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    out->u.data.type != MSGPACK_OBJECT_ARRAY || out->u.data.via.array.size == 0 ||
@@ -401,7 +415,8 @@ typedef struct session {
 struct hm_server {
 	hm_node *node;
 	hm_node_info info;
-	session sessions[SESSIONS_MAX];
+	session sessions[SESSIONS_MAX];     /* authenticated */
+	session handshakes[HANDSHAKES_MAX]; /* hello answered, auth not yet */
 };
 
 hm_err hm_server_new(hm_node *node, hm_server **out)
@@ -426,6 +441,8 @@ void hm_server_free(hm_server *s)
 		return;
 	for (int i = 0; i < SESSIONS_MAX; i++)
 		channel_wipe(&s->sessions[i].ch);
+	for (int i = 0; i < HANDSHAKES_MAX; i++)
+		channel_wipe(&s->handshakes[i].ch);
 	free(s);
 }
 
@@ -451,33 +468,76 @@ static hm_err reply_error(const char *why, uint8_t **out, size_t *out_len)
 	return reply_plain('E', NULL, why, strlen(why), out, out_len);
 }
 
+static void session_drop(session *x)
+{
+	channel_wipe(&x->ch);
+	memset(x, 0, sizeof(*x));
+}
+
+/* The session sid in table t of n slots, dropping those idle beyond idle_s on the way. */
+static session *table_find(session *t, int n, time_t idle_s, const uint8_t *sid, time_t now)
+{
+	session *found = NULL;
+	for (int i = 0; i < n; i++) {
+		session *x = &t[i];
+		if (x->used && now - x->last > idle_s)
+			session_drop(x);
+		if (x->used && memcmp(x->ch.sid, sid, SID_BYTES) == 0)
+			found = x;
+	}
+	return found;
+}
+
 static session *session_find(hm_server *s, const uint8_t *sid)
 {
 	time_t now = time(NULL);
-	for (int i = 0; i < SESSIONS_MAX; i++) {
-		session *x = &s->sessions[i];
-		if (x->used && now - x->last > SESSION_IDLE_S) {
-			channel_wipe(&x->ch);
-			memset(x, 0, sizeof(*x));
-		}
-		if (x->used && memcmp(x->ch.sid, sid, SID_BYTES) == 0)
-			return x;
-	}
-	return NULL;
+	session *x = table_find(s->sessions, SESSIONS_MAX, SESSION_IDLE_S, sid, now);
+	return x ? x : table_find(s->handshakes, HANDSHAKES_MAX, HANDSHAKE_IDLE_S, sid, now);
 }
 
-static session *session_new(hm_server *s)
+/* A slot for a new handshake: a free one, else the least recently used handshake's. */
+static session *handshake_new(hm_server *s)
 {
-	session *oldest = &s->sessions[0];
-	for (int i = 0; i < SESSIONS_MAX; i++) {
-		if (!s->sessions[i].used)
-			return &s->sessions[i];
-		if (s->sessions[i].last < oldest->last)
-			oldest = &s->sessions[i];
+	session *oldest = &s->handshakes[0];
+	for (int i = 0; i < HANDSHAKES_MAX; i++) {
+		if (!s->handshakes[i].used)
+			return &s->handshakes[i];
+		if (s->handshakes[i].last < oldest->last)
+			oldest = &s->handshakes[i];
 	}
-	channel_wipe(&oldest->ch); /* the least recently used gives way */
-	memset(oldest, 0, sizeof(*oldest));
+	session_drop(oldest); /* only another handshake ever gives way to a hello */
 	return oldest;
+}
+
+/* A slot among the authenticated for a session of peer: the peer's own least recently used
+ * when it holds SESSIONS_PER_PEER already, else a free (or expired) one; NULL when all are
+ * busy with sessions of other peers. */
+static session *session_new_authed(hm_server *s, const hm_node_id *peer)
+{
+	session *free_slot = NULL, *own_oldest = NULL;
+	time_t now = time(NULL);
+	int own = 0;
+
+	for (int i = 0; i < SESSIONS_MAX; i++) {
+		session *x = &s->sessions[i];
+		if (x->used && now - x->last > SESSION_IDLE_S)
+			session_drop(x);
+		if (!x->used) {
+			if (!free_slot)
+				free_slot = x;
+			continue;
+		}
+		if (memcmp(x->peer.id.b, peer->b, HM_NODE_ID_BYTES) == 0) {
+			own++;
+			if (!own_oldest || x->last < own_oldest->last)
+				own_oldest = x;
+		}
+	}
+	if (own >= SESSIONS_PER_PEER) {
+		session_drop(own_oldest);
+		return own_oldest;
+	}
+	return free_slot;
 }
 
 static void transcript1(const uint8_t *hello, size_t hn, const uint8_t *accept, size_t an,
@@ -525,8 +585,7 @@ static hm_err server_hello(hm_server *s, const uint8_t *m, size_t n, uint8_t **o
 	}
 	if ((err = hm_kx_init(&kx)))
 		return err;
-	x = session_new(s);
-	memset(x, 0, sizeof(*x));
+	x = handshake_new(s);
 	hm_random_bytes(x->ch.sid, SID_BYTES);
 	put16(accept, version);
 	memcpy(accept + 2, kx.pub, 32);
@@ -543,8 +602,13 @@ static hm_err server_hello(hm_server *s, const uint8_t *m, size_t n, uint8_t **o
 		memcpy(head + HEAD_BYTES, accept, an);
 		transcript1(m, n, head, HEAD_BYTES + an, &x->t1);
 	}
-	if ((err = hm_node_sign(s->node, &x->t1, &x->server_sig)) ||
-	    (err = hm_kx_session(&kx, h + 12, 0, x->ch.rx, x->ch.tx)))
+	if (hm_kx_session(&kx, h + 12, 0, x->ch.rx, x->ch.tx)) {
+		/* A key of low order gives no session key: the client's fault, not the server's. */
+		channel_wipe(&x->ch);
+		err = reply_error("the hello's ephemeral key is not usable", out, ol);
+		goto out;
+	}
+	if ((err = hm_node_sign(s->node, &x->t1, &x->server_sig)))
 		goto out;
 	memcpy(accept + an, x->server_sig.b, HM_SIGNATURE_BYTES);
 	an += HM_SIGNATURE_BYTES;
@@ -577,12 +641,15 @@ static hm_err sealed_error(session *x, const char *why, uint8_t **out, size_t *o
 	return sealed_reply(x, &b, out, ol);
 }
 
+/* ["auth", chain, signature] in handshake x: on success the session moves to the authenticated
+ * table (x is dropped) and the reply is sealed there. */
 static hm_err server_auth(hm_server *s, session *x, const parsed *p, uint8_t **out, size_t *ol)
 {
 	const uint8_t *chain, *sigp;
 	size_t cl, sl;
 	hm_signature sig;
 	hm_hash t2;
+	session *y;
 	body b;
 
 	if (p->n != 3 || !get_bin(&p->a[1], &chain, &cl) || !get_bin(&p->a[2], &sigp, &sl) ||
@@ -595,12 +662,17 @@ static hm_err server_auth(hm_server *s, session *x, const parsed *p, uint8_t **o
 		snprintf(why, sizeof(why), "refused: %s", hm_node_errmsg(s->node));
 		return sealed_error(x, why, out, ol);
 	}
-	x->authed = true;
+	if (!(y = session_new_authed(s, &x->peer.id)))
+		return sealed_error(
+		    x, "busy: every session is in use by other peers; try again later", out, ol);
+	*y = *x;
+	y->authed = true;
+	session_drop(x);
 	body_init(&b);
 	msgpack_pack_array(&b.pk, 2);
 	pack_str(&b.pk, "ok");
 	pack_str(&b.pk, s->info.region);
-	return sealed_reply(x, &b, out, ol);
+	return sealed_reply(y, &b, out, ol);
 }
 
 static hm_err server_vv(hm_server *s, session *x, uint8_t **out, size_t *ol)
@@ -746,12 +818,11 @@ hm_err hm_server_handle(hm_server *s, const uint8_t *m, size_t n, uint8_t **out,
 		    "no such session (expired, or the server restarted): start again", out, ol);
 	if ((err = open_sealed(&x->ch, m, n, &plain, &pn))) {
 		/* A frame that does not open ends the session: its keys are not to be probed. */
-		channel_wipe(&x->ch);
-		memset(x, 0, sizeof(*x));
+		session_drop(x);
 		return err == HM_ERR_NOMEM ? err : reply_error(hm_sync_errmsg(), out, ol);
 	}
 	x->last = time(NULL);
-	err = parse(plain, pn, &p);
+	err = parse(plain, pn, x->authed ? UINT64_MAX : UNAUTHED_OBJECTS, &p);
 	if (err)
 		err = sealed_error(x, hm_sync_errmsg(), out, ol);
 	else if (!x->authed)
@@ -771,8 +842,7 @@ hm_err hm_server_handle(hm_server *s, const uint8_t *m, size_t n, uint8_t **out,
 		msgpack_pack_array(&b.pk, 1);
 		pack_str(&b.pk, "bye");
 		err = sealed_reply(x, &b, out, ol);
-		channel_wipe(&x->ch);
-		memset(x, 0, sizeof(*x));
+		session_drop(x);
 	} else
 		err = sealed_error(x, "unknown request", out, ol);
 	msgpack_unpacked_destroy(&p.u);
@@ -881,7 +951,7 @@ static hm_err call(client *c, body *b, parsed *p, uint8_t **plain, size_t *pn)
 	if ((err = open_sealed(&c->ch, reply, rn, plain, pn)))
 		goto out;
 	msgpack_unpacked_destroy(&p->u);
-	if ((err = parse(*plain, *pn, p)))
+	if ((err = parse(*plain, *pn, UINT64_MAX, p)))
 		goto out;
 	if (is_verb(p, "err")) {
 		err = hm_sync_fail(

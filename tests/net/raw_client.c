@@ -6,10 +6,15 @@
  *   raw_client proxy LISTEN URL DIR  relays requests from LISTEN (REP) to URL (REQ) and back,
  *                                    saving each as DIR/c2s-N and DIR/s2c-N, until 8 s idle
  *   raw_client replay URL DIR        replays a captured session's hello and auth (below)
+ *   raw_client flood URL SECONDS     sends well-formed hellos (fresh random keys) as fast as
+ *                                    the server answers, for SECONDS; prints how many were
+ *                                    sent and accepted (exit 0 when at least 256 were)
  *
  * KIND: garbage (random bytes), short (3 bytes), hello-truncated, hello-bad-magic,
  * oversized (17 MiB, above NN_RCVMAXSIZE), unknown-session (a sealed frame under a session id
- * the server never gave), sealed-short (a sealed frame too short to hold its tag).
+ * the server never gave), sealed-short (a sealed frame too short to hold its tag),
+ * hello-zero-key (a well-formed hello whose ephemeral key is all zeros: no session key can be
+ * derived from it).
  *
  * A reply prints as one line: "E <reason>" (an error in clear), "A <bytes>" (an accept),
  * "S <bytes>" (a sealed frame: the server took the request as part of a session), "X <type>",
@@ -31,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SID_BYTES   16
 #define HEAD_BYTES  (1 + SID_BYTES)
@@ -112,7 +118,7 @@ static int craft(const char *kind, uint8_t **m, size_t *n)
 		len = kind[0] == 'g' ? 300 : 3;
 	else if (!strcmp(kind, "hello-truncated"))
 		len = HEAD_BYTES + 8 + 4 + 20;
-	else if (!strcmp(kind, "hello-bad-magic"))
+	else if (!strcmp(kind, "hello-bad-magic") || !strcmp(kind, "hello-zero-key"))
 		len = HEAD_BYTES + 8 + 4 + 64;
 	else if (!strcmp(kind, "oversized"))
 		len = OVERSIZED;
@@ -131,9 +137,11 @@ static int craft(const char *kind, uint8_t **m, size_t *n)
 	if (!strncmp(kind, "hello", 5)) {
 		b[0] = 'H';
 		memset(b + 1, 0, SID_BYTES);
-		memcpy(b + HEAD_BYTES, kind[6] == 't' ? "HMSYNC01" : "HMSYNC99", 8);
+		memcpy(b + HEAD_BYTES, kind[6] == 'b' ? "HMSYNC99" : "HMSYNC01", 8);
 		b[HEAD_BYTES + 8] = 0, b[HEAD_BYTES + 9] = 1, b[HEAD_BYTES + 10] = 0,
 		               b[HEAD_BYTES + 11] = 1;
+		if (kind[6] == 'z')
+			memset(b + HEAD_BYTES + 12, 0, 32);
 	} else if (kind[0] == 'o') {
 		b[0] = 'H'; /* would be a hello, were it not far too big */
 	} else if (kind[0] == 'u' || kind[1] == 'e') {
@@ -291,15 +299,58 @@ out:
 	return bad;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_flood(const char *url, const char *seconds)
+{
+	double until = now_s() + strtod(seconds, NULL);
+	unsigned long sent = 0, accepted = 0;
+	uint8_t m[HEAD_BYTES + 8 + 4 + 64];
+	int s;
+
+	if ((s = sock_open(NN_REQ, url, 0, REPLY_MS)) < 0)
+		return 2;
+	m[0] = 'H';
+	memset(m + 1, 0, SID_BYTES);
+	memcpy(m + HEAD_BYTES, "HMSYNC01", 8);
+	m[HEAD_BYTES + 8] = 0, m[HEAD_BYTES + 9] = 1, m[HEAD_BYTES + 10] = 0,
+	               m[HEAD_BYTES + 11] = 1;
+	while (now_s() < until) {
+		uint8_t *r;
+		size_t rn;
+		for (size_t i = HEAD_BYTES + 12; i < sizeof(m); i++)
+			m[i] = rnd8();
+		if (exchange(s, m, sizeof(m), &r, &rn))
+			break;
+		sent++;
+		if (r && rn > 0 && r[0] == 'A')
+			accepted++;
+		if (r)
+			nn_freemsg(r);
+	}
+	nn_close(s);
+	printf("flood: %lu hellos sent, %lu accepted\n", sent, accepted);
+	return sent >= 256 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "flood"))
+		return cmd_flood(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "send"))
 		return cmd_send(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "proxy"))
 		return cmd_proxy(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "replay"))
 		return cmd_replay(argv[2], argv[3]);
-	fprintf(stderr,
-	        "usage: raw_client send URL KIND | proxy LISTEN URL DIR | replay URL DIR\n");
+	fprintf(
+	    stderr,
+	    "usage: raw_client send URL KIND | proxy LISTEN URL DIR | replay URL DIR | flood URL "
+	    "SECONDS\n");
 	return 2;
 }

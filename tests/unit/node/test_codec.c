@@ -32,7 +32,9 @@ static void test_round_trip_and_threshold(void **state)
 	assert_int_equal(hm_body_compress(body, sizeof(body), &z, &compressed), HM_OK);
 	assert_true(compressed);
 	assert_true(z.size < sizeof(body) / 4);
-	assert_int_equal(hm_body_decompress((const uint8_t *)z.data, z.size, &back, &why), HM_OK);
+	assert_int_equal(
+	    hm_body_decompress((const uint8_t *)z.data, z.size, HM_ENVELOPE_MAX, &back, &why),
+	    HM_OK);
 	assert_int_equal(back.size, sizeof(body));
 	assert_memory_equal(back.data, body, sizeof(body));
 	/* Too small to gain: left plain. */
@@ -54,15 +56,17 @@ static void test_bomb_and_garbage_refused(void **state)
 		 * 4-byte content size; the size 0x40000000), refused from the header alone. */
 		uint8_t bomb[] = {0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0x00, 0x00,
 		                  0x00, 0x40, 0x01, 0x00, 0x00, 0x00};
-		assert_int_equal(hm_body_decompress(bomb, sizeof(bomb), &out, &why),
-		                 HM_ERR_TOO_BIG);
+		assert_int_equal(
+		    hm_body_decompress(bomb, sizeof(bomb), HM_ENVELOPE_MAX, &out, &why),
+		    HM_ERR_TOO_BIG);
 		assert_non_null(why);
 		assert_true(out.alloc < (1u << 20)); /* nothing was allocated for it */
 	}
 	{
 		uint8_t junk[] = "not a zstd frame at all";
-		assert_int_equal(hm_body_decompress(junk, sizeof(junk), &out, &why),
-		                 HM_ERR_CORRUPT);
+		assert_int_equal(
+		    hm_body_decompress(junk, sizeof(junk), HM_ENVELOPE_MAX, &out, &why),
+		    HM_ERR_CORRUPT);
 	}
 	msgpack_sbuffer_destroy(&out);
 }

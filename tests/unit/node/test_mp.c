@@ -66,6 +66,52 @@ static void test_nesting_depth(void **state)
 	}
 }
 
+/* A nil is one byte and costs msgpack-c a 24-byte object: counts that fit the bytes are capped
+ * too, in all (HM_DECODED_OBJECTS_MAX) and by each format's own caps, before anything is
+ * allocated (issue #9: 2.5 KB of zstd made 390 MB of objects). */
+static void test_element_caps(void **state)
+{
+	size_t n = (size_t)HM_DECODED_OBJECTS_MAX + 1;
+	uint8_t *buf = malloc(5 + n), wide[8 + 2 * 65535];
+	hm_mp_caps flat = {1, 4, 0, 4};
+	(void)state;
+
+	assert_non_null(buf);
+	buf[0] = 0xdd, buf[1] = (uint8_t)(n >> 24), buf[2] = (uint8_t)(n >> 16);
+	buf[3] = (uint8_t)(n >> 8), buf[4] = (uint8_t)n;
+	memset(buf + 5, 0xc0, n);
+	/* one more nil than a decode may allocate for: refused; one fewer: accepted */
+	assert_int_equal(hm_mp_check(buf, 5 + n, HM_DEPTH_MAX), HM_ERR_TOO_BIG);
+	buf[4] = (uint8_t)(n - 1), buf[3] = (uint8_t)((n - 1) >> 8);
+	buf[2] = (uint8_t)((n - 1) >> 16), buf[1] = (uint8_t)((n - 1) >> 24);
+	assert_int_equal(hm_mp_check(buf, 4 + n, HM_DEPTH_MAX), HM_OK);
+	/* an envelope is an array of 4: five nils are refused by its caps */
+	buf[1] = buf[2] = buf[3] = 0, buf[4] = 5;
+	assert_int_equal(hm_mp_check_caps(buf, 5 + 5, &flat), HM_ERR_TOO_BIG);
+	buf[4] = 4;
+	assert_int_equal(hm_mp_check_caps(buf, 5 + 4, &flat), HM_OK);
+	{
+		msgpack_zone zone;
+		hm_envelope env;
+		const char *why = NULL;
+		assert_true(msgpack_zone_init(&zone, 1024));
+		buf[4] = 200;
+		assert_int_equal(hm_envelope_open(buf, 5 + 200, &zone, &env, &why), HM_ERR_TOO_BIG);
+		assert_non_null(why);
+		msgpack_zone_destroy(&zone);
+	}
+	/* per container below the root: a map of 65535 entries where 64 fields may be */
+	{
+		hm_mp_caps body = {3, 1, 2 * HM_FIELDS_MAX, 1000000};
+		uint8_t one[] = {0x91, 0x94, 0, 0xc0, 0xc0, 0xde, 0xff, 0xff};
+		memcpy(wide, one, sizeof(one));
+		memset(wide + sizeof(one), 0xc0, sizeof(wide) - sizeof(one));
+		assert_int_equal(hm_mp_check(wide, sizeof(wide), HM_DEPTH_MAX), HM_OK);
+		assert_int_equal(hm_mp_check_caps(wide, sizeof(wide), &body), HM_ERR_TOO_BIG);
+	}
+	free(buf);
+}
+
 static void test_trailing_and_reserved(void **state)
 {
 	uint8_t two[] = {0x01, 0x02};
@@ -176,6 +222,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_huge_declared_lengths),
 	    cmocka_unit_test(test_nesting_depth),
+	    cmocka_unit_test(test_element_caps),
 	    cmocka_unit_test(test_trailing_and_reserved),
 	    cmocka_unit_test(test_every_truncation_refused),
 	    cmocka_unit_test(test_bad_envelopes_refused),
