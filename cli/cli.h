@@ -102,7 +102,21 @@ const char *cli_setting(hm_node *n, const char *name, const char *dflt, char *bu
  * failure; on failure the caller must not show the data. */
 int cli_record_access(cli *c, hm_node *n, const char *action, const char *what, size_t records);
 
-/* out.c: formatting */
+/* out.c: formatting. Text that came from outside (values, ids, names, field names, reasons)
+ * is printed only through out_text* or out_json_* (or out_value, out_record, out_ref, which use
+ * them): control characters (C0, DEL, C1), bidi overrides and isolates, line separators and
+ * bytes that are not UTF-8 are shown escaped (\n, \x1b, \u202e), never sent to the terminal. */
+void out_text(FILE *f, const char *s, size_t n);
+void out_text_cstr(FILE *f, const char *s);
+/* The columns s takes on a terminal as out_text prints it. */
+size_t out_text_width(const char *s);
+/* s as out_text prints it, then spaces up to width columns. */
+void out_text_pad(FILE *f, const char *s, size_t width);
+/* s escaped as out_text prints it into buf (cut at a whole character); returns buf. */
+const char *out_text_str(const char *s, char *buf, size_t cap);
+/* COLLECTION/ID, escaped. */
+void out_ref(FILE *f, const char *collection, const char *id);
+/* A JSON string: the same characters escaped as \uXXXX, a byte that is not UTF-8 as \ufffd. */
 void out_json_str(FILE *f, const char *s, size_t n);
 void out_json_cstr(FILE *f, const char *s);
 void out_value(FILE *f, const hm_value *v, bool json);

@@ -521,7 +521,9 @@ static int cmd_export(cli *c, int argc, char **argv)
 	err = hm_bundle_export(n, since_s ? &since : NULL, out, force, to || scope ? &rcpt : NULL,
 	                       &st);
 	if (err) {
-		rc = cli_fail(c, EXIT_FAIL, "%s", hm_bundle_errmsg());
+		char why[1024];
+		rc = cli_fail(c, EXIT_FAIL, "%s",
+		              out_text_str(hm_bundle_errmsg(), why, sizeof(why)));
 	} else if (json) {
 		printf("{\"file\":");
 		out_json_cstr(stdout, out);
@@ -562,7 +564,8 @@ static int cmd_import(cli *c, int argc, char **argv)
 	err = hm_bundle_import(n, pos[0], cli_is_tty(stderr) ? import_progress : NULL, NULL, &st);
 	if (err) {
 		/* The message says whether anything was applied before the failure. */
-		const char *why = hm_bundle_errmsg();
+		char buf[1024];
+		const char *why = out_text_str(hm_bundle_errmsg(), buf, sizeof(buf));
 		rc = cli_fail(c, EXIT_FAIL, "%s%s", why,
 		              st.changesets || strstr(why, "nothing was imported")
 		                  ? ""
@@ -707,8 +710,10 @@ static int cmd_status(cli *c, int argc, char **argv)
 	}
 	printf("node      ");
 	out_node_id(stdout, &info.id);
-	printf("\nname      %s\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
-	       info.name, hm_role_name(info.role), info.region, info.seq);
+	printf("\nname      ");
+	out_text_cstr(stdout, info.name);
+	printf("\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
+	       hm_role_name(info.role), info.region, info.seq);
 	for (size_t i = 0; i < ncoll && i < 16; i++)
 		if (colls[i].name[0] != '_')
 			printf(" %s %zu", colls[i].name, counts[i].n);
@@ -836,8 +841,12 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 		printf(",\"by_delete\":%s}", cf->by_delete ? "true" : "false");
 	} else {
 		printf("%s", x->indent);
-		if (!x->field)
-			printf("%s/%s %s: ", cf->collection, cf->id, cf->field);
+		if (!x->field) {
+			out_ref(stdout, cf->collection, cf->id);
+			fputc(' ', stdout);
+			out_text_cstr(stdout, cf->field);
+			fputs(": ", stdout);
+		}
 		printf("lost '");
 		out_value_of(stdout, cf->collection, cf->field, &cf->loser, false, !x->show_pii);
 		printf("' (");
@@ -877,10 +886,11 @@ static int cmd_blame(cli *c, int argc, char **argv)
 	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
 		goto out;
 	if (json)
-		printf("{\"collection\":\"%s\",\"id\":", r->collection),
-		    out_json_cstr(stdout, r->id), fputs(",\"fields\":[", stdout);
+		fputs("{\"collection\":", stdout), out_json_cstr(stdout, r->collection),
+		    fputs(",\"id\":", stdout), out_json_cstr(stdout, r->id),
+		    fputs(",\"fields\":[", stdout);
 	else
-		printf("%s/%s\n", r->collection, r->id);
+		out_ref(stdout, r->collection, r->id), fputc('\n', stdout);
 	for (size_t i = 0; i < r->nfields && !err; i++) {
 		const hm_field *f = &r->fields[i];
 		conflict_ctx x = {json, 0, f->name, "      ", show_pii};
@@ -893,7 +903,9 @@ static int cmd_blame(cli *c, int argc, char **argv)
 			out_stamp_json(stdout, &f->stamp);
 			fputs(",\"lost\":[", stdout);
 		} else {
-			printf("  %-14s ", f->name);
+			fputs("  ", stdout);
+			out_text_pad(stdout, f->name, 14);
+			fputc(' ', stdout);
 			out_value_of(stdout, r->collection, f->name, &f->value, false, !show_pii);
 			printf("\n      set by ");
 			out_node_id(stdout, &f->stamp.origin);

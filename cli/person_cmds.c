@@ -21,7 +21,7 @@ static void put_text(const hm_record *r, const char *field, bool json, bool mask
 	if (json)
 		s ? out_json_cstr(stdout, s) : (void)fputs("null", stdout);
 	else
-		fputs(s ? s : "-", stdout);
+		out_text_cstr(stdout, s ? s : "-");
 }
 
 /* ---- person find ---- */
@@ -80,7 +80,8 @@ static int find_one(void *arg, const hm_record *r)
 		}
 		fputs("}", stdout);
 	} else {
-		printf("%-22s ", r->id);
+		out_text_pad(stdout, r->id, 22);
+		fputc(' ', stdout);
 		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 			put_text(r, cols[i], false, mask);
 			fputs(i + 1 < sizeof(cols) / sizeof(cols[0]) ? "  " : "\n", stdout);
@@ -282,12 +283,20 @@ static int open_one(void *arg, const hm_conflict *cf)
 		out_node_id(stdout, &cf->loser_stamp.origin);
 		fputs("\"}", stdout);
 	} else {
-		printf("  %s: '%s', written by node ", cf->field, buf);
+		fputs("  ", stdout);
+		out_text_cstr(stdout, cf->field);
+		fputs(": '", stdout);
+		out_text_cstr(stdout, buf);
+		fputs("', written by node ", stdout);
 		out_node_id(stdout, &cf->loser_stamp.origin);
-		printf(
+		fputs(
 		    " at the same time as the value shown, lost to it: decide with `hamlet person "
-		    "edit %s --%s ...`\n",
-		    cf->id, cf->field[0] == 'i' ? "id-number" : cf->field);
+		    "edit ",
+		    stdout);
+		out_text_cstr(stdout, cf->id);
+		fputs(" --", stdout);
+		out_text_cstr(stdout, cf->field[0] == 'i' ? "id-number" : cf->field);
+		fputs(" ...`\n", stdout);
 	}
 	o->count++;
 	return 0;
@@ -522,7 +531,11 @@ static int person_dups(cli *c, int argc, char **argv)
 					out_json_cstr(stdout, d.v[k].village);
 					fputs("}", stdout);
 				} else {
-					printf(" %s (%s)", d.v[k].id, d.v[k].village);
+					fputc(' ', stdout);
+					out_text_cstr(stdout, d.v[k].id);
+					fputs(" (", stdout);
+					out_text_cstr(stdout, d.v[k].village);
+					fputc(')', stdout);
 				}
 				if (!keep)
 					keep = d.v[k].id;
@@ -534,8 +547,9 @@ static int person_dups(cli *c, int argc, char **argv)
 				fputc('\n', stdout);
 			for (size_t k = i; !json && k < j; k++)
 				if (!is_merged(&d, d.v[k].id) && strcmp(d.v[k].id, keep))
-					printf("  proposal: hamlet person merge %s %s\n", keep,
-					       d.v[k].id);
+					fputs("  proposal: hamlet person merge ", stdout),
+					    out_text_cstr(stdout, keep), fputc(' ', stdout),
+					    out_text_cstr(stdout, d.v[k].id), fputc('\n', stdout);
 			groups++;
 		}
 		i = j;
@@ -746,7 +760,10 @@ static int setting_one(void *arg, const hm_record *r)
 		fputc(':', stdout);
 		out_json_cstr(stdout, v);
 	} else {
-		printf("%-20s %s\n", r->id, v);
+		out_text_pad(stdout, r->id, 20);
+		fputc(' ', stdout);
+		out_text_cstr(stdout, v);
+		fputc('\n', stdout);
 	}
 	s->count++;
 	return 0;

@@ -74,8 +74,11 @@ static void print_info(const hm_enroll_info *i, bool json)
 	}
 	printf("node      ");
 	out_node_id(stdout, &i->node);
-	printf("\nrole      %s\nregion    %s\nname      %s\n", hm_role_name(i->role), i->region,
-	       i->name);
+	printf("\nrole      %s\nregion    ", hm_role_name(i->role));
+	out_text_cstr(stdout, i->region);
+	fputs("\nname      ", stdout);
+	out_text_cstr(stdout, i->name);
+	fputc('\n', stdout);
 	if (i->not_after) {
 		printf("valid     %" PRIu64 " days\nroot key  ",
 		       (i->not_after - i->not_before) / 86400);
@@ -332,8 +335,9 @@ static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 		return 0;
 	}
 	out_node_id(a->f, &o->origin);
-	fprintf(a->f, "  %-8s %-24s seq 1..%-6" PRIu64 " last ",
-	        o->has_cert ? hm_role_name(o->role) : "?", o->region, o->seq);
+	fprintf(a->f, "  %-8s ", o->has_cert ? hm_role_name(o->role) : "?");
+	out_text_pad(a->f, o->region, 24);
+	fprintf(a->f, " seq 1..%-6" PRIu64 " last ", o->seq);
 	out_hlc(a->f, o->last);
 	if (o->pending_from)
 		fprintf(a->f, "  GAP %" PRIu64 "..%" PRIu64, o->seq + 1, o->pending_from - 1);
@@ -360,7 +364,9 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 	}
 	fprintf(a->f, "FINDING %-16s ", finding_name(f->kind));
 	out_node_id(a->f, &f->origin);
-	fprintf(a->f, ":%" PRIu64 "  %s\n", f->seq, f->reason);
+	fprintf(a->f, ":%" PRIu64 "  ", f->seq);
+	out_text_cstr(a->f, f->reason);
+	fputc('\n', a->f);
 	a->nfindings++;
 	return 0;
 }
@@ -382,7 +388,9 @@ static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 		out_json_cstr(f, info.region);
 		fprintf(f, ",\"at\":%lld,\"origins\":[", (long long)time(NULL));
 	} else {
-		fprintf(f, "audit by %s (", info.name);
+		fputs("audit by ", f);
+		out_text_cstr(f, info.name);
+		fputs(" (", f);
 		out_node_id(f, &info.id);
 		fprintf(f, ") of %s\n\norigins:\n", info.region);
 	}
