@@ -95,6 +95,12 @@ bool cli_date_valid(const char *s);
 bool cli_date_add(const char *date, long days, char out[11]);
 /* A new record id: PREFIX-<time base36><writer 4 hex><random 4 hex>, time-ordered. */
 void cli_new_id(const cli *c, hm_node *n, const char *prefix, char *out, size_t cap);
+/* Whether id, given as WHAT (an argument or option), is a record id by the one id rule
+ * (hm_id_check): EXIT_OK, or EXIT_USAGE reported. An id is refused, never cut to fit. */
+int cli_id_arg(cli *c, const char *what, const char *id);
+/* The text field of r that refers to a record by id, into buf (HM_ID_MAX + 1 bytes), or NULL
+ * (buf "") when r has none or it is not an id: a longer value must not match a cut id. */
+const char *cli_rec_id(const hm_record *r, const char *field, char *buf);
 /* The county's setting NAME, or dflt when it never set it; returns buf. */
 const char *cli_setting(hm_node *n, const char *name, const char *dflt, char *buf, size_t cap);
 /* Record in the ledger that personal data was revealed or exported (action "reveal" or

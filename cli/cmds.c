@@ -298,6 +298,8 @@ static int cmd_put(cli *c, int argc, char **argv)
 	hm_err err;
 
 	PARSE(opts, 3, 2 + HM_FIELDS_MAX);
+	if ((rc = cli_id_arg(c, "ID", pos[1])))
+		return rc;
 	if (!hm_schema_collection(pos[0]))
 		return cli_fail(c, EXIT_FAIL, "unknown collection '%s' (see `hamlet put --help`)",
 		                pos[0]);
@@ -330,7 +332,7 @@ static int cmd_del(cli *c, int argc, char **argv)
 	hm_err err;
 
 	PARSE(opts, 2, 2);
-	if ((rc = cli_open(c, &n)))
+	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_write_begin(n, &w)) || (err = hm_write_del(w, pos[0], pos[1]))) {
 		rc = cli_node_fail(c, n, err);
@@ -359,7 +361,7 @@ static int cmd_get(cli *c, int argc, char **argv)
 	hm_err err;
 
 	PARSE(opts, 2, 2);
-	if ((rc = cli_open(c, &n)))
+	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
 	snprintf(what, sizeof(what), "get %s %s", pos[0], pos[1]);
 	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
@@ -876,7 +878,7 @@ static int cmd_blame(cli *c, int argc, char **argv)
 	hm_err err;
 
 	PARSE(opts, 2, 2);
-	if ((rc = cli_open(c, &n)))
+	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
 		rc = cli_node_fail(c, n, err);
@@ -941,6 +943,8 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 	PARSE(opts, 0, 2);
 	if (npos == 1)
 		return cli_fail(c, EXIT_USAGE, "give both COLLECTION and ID, or neither");
+	if (npos == 2 && (rc = cli_id_arg(c, "ID", pos[1])))
+		return rc;
 	x.indent = "";
 	if ((rc = cli_open(c, &n)))
 		return rc;

@@ -334,7 +334,7 @@ static int person_show(cli *c, int argc, char **argv)
 	if ((rc = cli_args_parse(c, usage, argc - 1, argv + 1, opts, pos, 1, 1, &npos)))
 		return rc == ARGS_HELP ? EXIT_OK : rc;
 	id = pos[0];
-	if ((rc = cli_open(c, &n)))
+	if ((rc = cli_id_arg(c, "ID", id)) || (rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_get(n, "person", id, &p))) {
 		rc = err == HM_ERR_NOT_FOUND
@@ -456,7 +456,7 @@ static int dup_merge(void *arg, const hm_record *r)
 		}
 		d->merged = p, d->mcap = cap;
 	}
-	cli_rec_text(r, "drop", d->merged[d->nmerged++], HM_ID_MAX + 1);
+	cli_rec_id(r, "drop", d->merged[d->nmerged++]);
 	return 0;
 }
 
@@ -594,7 +594,7 @@ static int merged_one(void *arg, const hm_record *r)
 
 	if (cli_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
 		return 0;
-	if (!cli_rec_text(r, "keep", k, sizeof(k)) || !cli_rec_text(r, "drop", d, sizeof(d)))
+	if (!cli_rec_id(r, "keep", k) || !cli_rec_id(r, "drop", d))
 		return 0;
 	if (!strcmp(d, m->drop))
 		snprintf(m->drop_into, sizeof(m->drop_into), "%s", k);
@@ -631,6 +631,8 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 	if ((rc = cli_args_parse(c, usage, argc - 1, argv + 1, opts, pos, 2, 2, &npos)))
 		return rc == ARGS_HELP ? EXIT_OK : rc;
 	keep = pos[0], drop = pos[1];
+	if ((rc = cli_id_arg(c, "KEEP", keep)) || (rc = cli_id_arg(c, "DROP", drop)))
+		return rc;
 	if (!strcmp(keep, drop))
 		return cli_fail(c, EXIT_FAIL, "KEEP and DROP are the same person");
 	if (strlen(keep) + strlen(drop) + 4 > HM_ID_MAX)
@@ -883,7 +885,7 @@ static int ended_one(void *arg, const hm_record *r)
 	char person[HM_ID_MAX + 1], end[16];
 	struct ended *p;
 
-	if (!cli_rec_text(r, "person", person, sizeof(person)) || !(p = ended_find(e, person)))
+	if (!cli_rec_id(r, "person", person) || !(p = ended_find(e, person)))
 		return !person[0] ? 0 : 1;
 	if (!cli_rec_text(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
 		p->open = true;

@@ -554,7 +554,7 @@ static bool keep_followup(void *ctx, const hm_record *r)
 		return false;
 	if (strcmp(d, x->from) > 0 || !strcmp(d, x->date))
 		return true;
-	if (!cli_rec_text(r, "person", person, sizeof(person)))
+	if (!cli_rec_id(r, "person", person))
 		return false;
 	if (!(f = fold_slot(x, person))) {
 		x->followup.nomem = true;
@@ -1995,8 +1995,8 @@ static int report_options(rctx *x, const report_def *def, const report_args *a)
 	x->depth = -1;
 	if (a->depth && !parse_count(a->depth, 0, 1000000, &x->depth))
 		return cli_fail(x->c, EXIT_USAGE, "--depth must be a whole number, 0 or more");
-	if (a->person && !*a->person)
-		return cli_fail(x->c, EXIT_USAGE, "--person needs a person id");
+	if (a->person && cli_id_arg(x->c, "--person", a->person))
+		return EXIT_USAGE;
 	x->start = a->person;
 	x->show_pii = a->show_pii;
 	return EXIT_OK;

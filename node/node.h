@@ -144,6 +144,15 @@ size_t hm_utf8_prefix(const char *s, size_t n);
 /* 1 when the two values are equal in kind and content. */
 int hm_value_equal(const hm_value *a, const hm_value *b);
 
+/* The one rule for record ids, applied to every id a node writes or receives and to every id
+ * a command is given: 1 to HM_ID_MAX bytes of UTF-8 text with no control character (C0, DEL,
+ * C1), no bidi embedding, override or isolate (U+202A-U+202E, U+2066-U+2069) and no line or
+ * paragraph separator. An id is never cut to fit. hm_id_check takes a NUL-terminated id,
+ * hm_id_check_n n bytes (a NUL among them is refused). Errors: HM_ERR_INVALID with why set to a
+ * static reason that follows the words "the record id" ("is longer than 128 bytes"). */
+hm_err hm_id_check(const char *id, const char **why) HM_MUST_CHECK;
+hm_err hm_id_check_n(const char *id, size_t n, const char **why) HM_MUST_CHECK;
+
 /* ---- Version vectors ---- */
 typedef struct hm_vv_entry {
 	hm_node_id origin;

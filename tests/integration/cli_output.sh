@@ -52,4 +52,25 @@ want=$(printf '%s' "$ESC_NOTE" | python3 -c 'import sys; print(ascii(sys.stdin.r
 [ "$(json_get "$OUT" 'ascii(d["fields"]["compound"])')" = "$want" ] && ok ||
 	fail "the JSON value is not the value written: $(cat "$OUT")"
 
+# ---- 2. one id rule: refused, never cut --------------------------------------------------------
+ID128=$(printf 'q%.0s' $(seq 1 128))
+ID129=${ID128}x
+must -d elm person add --id "$ID128" --name Long --village lin/east/elm
+before=$(snapshot elm)
+for args in "person add --id $ID129 --name Cut --village lin/east/elm" \
+	"person edit $ID129 --name Edited" "put person $ID129 name=Cut" "del person $ID129" \
+	"get person $ID129" "blame person $ID129" "conflicts person $ID129" "person show $ID129" \
+	"followup add $ID129 --temperature 36.5" "person merge $ID129 $ID128" \
+	"episode start $ID129"; do
+	# shellcheck disable=SC2086
+	expect 2 "'q+\.\.\.': the record id is longer than 128 bytes" -d elm $args
+done
+expect 2 "the record id holds a control character or a bidi control" \
+	-d elm put person $'p\u202egnp.exe' name=x
+expect 2 "the record id holds a control character or a bidi control" \
+	-d elm person add --id $'p\u0085' --name x
+[ "$(snapshot elm)" = "$before" ] && ok || fail "a refused id changed the node"
+hm -d elm get person "$ID128" --show-pii
+grep -q "name  *Long" "$OUT" && ok || fail "person edit of a longer id changed $ID128: $(cat "$OUT")"
+
 finish
