@@ -108,6 +108,20 @@ const char *cli_setting(hm_node *n, const char *name, const char *dflt, char *bu
  * failure; on failure the caller must not show the data. */
 int cli_record_access(cli *c, hm_node *n, const char *action, const char *what, size_t records);
 
+/* outfile.c: a file written for the user (-o) or for this node (peers): created 0600 and
+ * exclusive, never replacing an existing file unless force (then written beside it and renamed
+ * over it when whole). Open, write to o.f, then close with keep (false, or any failure: what
+ * was created is removed). Both return EXIT_OK or a reported failure. */
+typedef struct cli_outfile {
+	FILE *f;
+	const char *path; /* borrowed */
+	char tmp[4200];   /* with force: where it is written until it is whole */
+} cli_outfile;
+int cli_outfile_open(cli *c, cli_outfile *o, const char *path, bool force);
+int cli_outfile_close(cli *c, cli_outfile *o, bool keep);
+/* p[0..n) as the whole of a new file, as above. */
+int cli_write_file(cli *c, const char *path, const void *p, size_t n, bool force);
+
 /* out.c: formatting. Text that came from outside (values, ids, names, field names, reasons)
  * is printed only through out_text* or out_json_* (or out_value, out_record, out_ref, which use
  * them): control characters (C0, DEL, C1), bidi overrides and isolates, line separators and

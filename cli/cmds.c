@@ -1184,7 +1184,8 @@ const command hm_commands[] = {
      "       hamlet [-d DIR] peer remove NAME\n"},
     {"report", cmd_report, "the county's reports: daily, monitoring, contacts, supplies, ...",
      "usage: hamlet [-d DIR] report NAME [--date YYYY-MM-DD] [--region PATH] [--days N]\n"
-     "       [--person ID] [--depth N] [--csv | --json | --html] [-o FILE] [--show-pii]\n\n"
+     "       [--person ID] [--depth N] [--csv | --json | --html] [-o FILE [--force]]\n"
+     "       [--show-pii]\n\n"
      "Compute a report from the records this node holds, for one day (--date, default today)\n"
      "and one region (--region, default the node's): records placed in PATH or below it.\n"
      "Figures are per village, with a subtotal per township and a total for PATH.\n"
@@ -1204,9 +1205,10 @@ const command hm_commands[] = {
      "              management or residents have not been told\n"
      "  rewards     tips verified, rewards owed and paid; penalties per village by state\n\n"
      "output: aligned text; --csv (each table after a line `# NAME`), --json, or --html (one\n"
-     "self-contained page with bar charts, for opening offline). -o FILE writes it to FILE\n"
-     "and records the export in the access log. Names are masked unless --show-pii, which\n"
-     "is recorded in the access log first.\n\n"
+     "self-contained page with bar charts, for opening offline). -o FILE writes it to a new\n"
+     "FILE, readable by its owner only (0600; --force replaces an existing one), and records\n"
+     "the export in the access log. Names are masked unless --show-pii, which is recorded in\n"
+     "the access log (once, and only when the report is shown or its file created) first.\n\n"
      "examples:\n"
      "  hamlet report daily --date 2026-02-03 --region lin/east\n"
      "  hamlet report monitoring --days 3 --json\n"

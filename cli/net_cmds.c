@@ -115,27 +115,13 @@ static int peers_load(cli *c, peers *ps)
 	return EXIT_OK;
 }
 
-/* Write DIR/<file> whole: a temporary file, fsynced, renamed. */
+/* Write DIR/<file> whole (peer addresses: 0600), replacing it. */
 static int write_atomic(cli *c, const char *file, const char *text)
 {
-	char path[4200], tmp[4300];
-	FILE *f;
+	char path[4200];
 
 	path_of(c, file, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (!(f = fopen(tmp, "w")))
-		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", tmp, strerror(errno));
-	if (fputs(text, f) < 0 || fflush(f) || fsync(fileno(f))) {
-		fclose(f);
-		unlink(tmp);
-		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", tmp, strerror(errno));
-	}
-	fclose(f);
-	if (rename(tmp, path)) {
-		unlink(tmp);
-		return cli_fail(c, EXIT_FAIL, "cannot replace %s: %s", path, strerror(errno));
-	}
-	return EXIT_OK;
+	return cli_write_file(c, path, text, strlen(text), true);
 }
 
 static int peers_save(cli *c, const peers *ps, bool state)

@@ -39,23 +39,6 @@ static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
 	return EXIT_OK;
 }
 
-/* Write a new file (refusing to replace one unless force), fsynced. */
-static int write_file(cli *c, const char *path, const void *p, size_t n, bool force)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (force ? 0 : O_EXCL), 0644);
-	if (fd < 0)
-		return cli_fail(c, EXIT_FAIL, "cannot create %s: %s%s", path, strerror(errno),
-		                errno == EEXIST ? " (use --force to replace it)" : "");
-	if (write(fd, p, n) != (ssize_t)n || fsync(fd) != 0) {
-		int e = errno;
-		close(fd);
-		unlink(path);
-		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", path, strerror(e));
-	}
-	close(fd);
-	return EXIT_OK;
-}
-
 static void print_info(const hm_enroll_info *i, bool json)
 {
 	if (json) {
@@ -99,7 +82,7 @@ static int enroll_request(cli *c, const char *out, bool force)
 		return rc;
 	if ((err = hm_enroll_request(n, &req, &len)))
 		rc = cli_node_fail(c, n, err);
-	else if (!(rc = write_file(c, out, req, len, force)))
+	else if (!(rc = cli_write_file(c, out, req, len, force)))
 		printf("wrote the enrollment request to %s: carry it to the county (or your "
 		       "township) to be signed\n",
 		       out);
@@ -126,7 +109,7 @@ static int enroll_sign(cli *c, const char *req_path, const char *out, uint32_t d
 	}
 	if ((err = hm_enroll_sign(n, req, len, days, may_enroll, &ans, &alen, &info)))
 		rc = cli_node_fail(c, n, err);
-	else if (!(rc = write_file(c, out, ans, alen, force))) {
+	else if (!(rc = cli_write_file(c, out, ans, alen, force))) {
 		print_info(&info, json);
 		if (!json)
 			printf("wrote the certificate and keys to %s: carry it back to the node\n",
@@ -484,7 +467,7 @@ int cmd_audit(cli *c, int argc, char **argv)
 			else {
 				memcpy(doc, text, tlen);
 				memcpy(doc + tlen, line, strlen(line));
-				rc = write_file(c, out, doc, tlen + strlen(line), force);
+				rc = cli_write_file(c, out, doc, tlen + strlen(line), force);
 				if (!rc)
 					printf(
 					    "wrote a signed audit report to %s (%zu finding%s)\n",

@@ -73,4 +73,47 @@ expect 2 "the record id holds a control character or a bidi control" \
 hm -d elm get person "$ID128" --show-pii
 grep -q "name  *Long" "$OUT" && ok || fail "person edit of a longer id changed $ID128: $(cat "$OUT")"
 
+# ---- 3. files that may hold personal data or peer addresses: 0600, never overwritten ----------
+mode_of() { stat -c %a "$1"; }
+umask 022
+D=$(date +%Y-%m-%d)
+must -d "$C" report daily --show-pii -o daily.txt
+[ "$(mode_of daily.txt)" = 600 ] && ok || fail "report --show-pii -o made a $(mode_of daily.txt) file"
+echo "keep me" >old.txt
+chmod 644 old.txt
+expect 1 "old.txt: File exists \(use --force to replace it\)" -d "$C" report daily -o old.txt
+[ "$(cat old.txt)" = "keep me" ] && ok || fail "report -o overwrote an existing file"
+must -d "$C" report daily -o old.txt --force
+grep -q "keep me" old.txt && fail "report -o --force did not replace the file" || ok
+[ "$(mode_of old.txt)" = 600 ] && ok || fail "report -o --force left a $(mode_of old.txt) file"
+ln -s daily.txt link.txt
+expect 1 "cannot create link.txt" -d "$C" report daily -o link.txt
+must -d "$C" audit --sign -o audit.txt
+[ "$(mode_of audit.txt)" = 600 ] && ok || fail "audit --sign -o made a $(mode_of audit.txt) file"
+must -d oak2 init --role village --region lin/east/oak --name Oak2
+must -d oak2 enroll request -o oak2b.req
+[ "$(mode_of oak2b.req)" = 600 ] && ok || fail "enroll request -o made a $(mode_of oak2b.req) file"
+must -d elm peer add hub tcp://127.0.0.1:9
+hm -d elm sync hub
+[ "$(mode_of elm/peers)" = 600 ] && ok || fail "peers is $(mode_of elm/peers)"
+[ "$(mode_of elm/peers.state)" = 600 ] && ok || fail "peers.state is $(mode_of elm/peers.state)"
+
+# ---- 4. a reveal is recorded once, and only when it happened ------------------------------------
+access_count() {
+	"$HM" -d "$C" list access --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+n0=$(access_count)
+expect 1 "cannot create $T/missing/x" -d "$C" report daily --show-pii -o "$T/missing/x"
+[ "$(access_count)" = "$n0" ] && ok || fail "a failed report -o recorded $(($(access_count) - n0)) accesses"
+expect 1 "use --force" -d "$C" report daily --show-pii -o old.txt
+[ "$(access_count)" = "$n0" ] && ok || fail "a refused report -o recorded an access"
+must -d "$C" report daily --show-pii -o pii.txt
+[ "$(access_count)" = $((n0 + 1)) ] && ok || fail "report --show-pii -o recorded $(($(access_count) - n0)) accesses, want 1"
+must -d "$C" list access --json
+[ "$(json_get "$OUT" '[a["fields"]["action"] + " " + a["fields"]["what"] for a in d][-1]')" = \
+	"export report daily --region lin --date $D --show-pii -o pii.txt" ] && ok ||
+	fail "the export's record: $(json_get "$OUT" 'd[-1]')"
+must -d "$C" report daily --show-pii
+[ "$(access_count)" = $((n0 + 2)) ] && ok || fail "report --show-pii recorded no reveal"
+
 finish
