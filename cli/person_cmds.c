@@ -783,9 +783,13 @@ int cmd_setting(cli *c, int argc, char **argv)
 	    "  penalty.after    5000        per missed returnee dated on or after the cutoff\n"
 	    "  penalty.cutoff   1970-01-01  the cutoff date\n"
 	    "  fever.threshold  37.3        the temperature (degrees C) that raises a fever "
-	    "alert\n";
-	static const char *const known[] = {"reward.tip", "penalty.before", "penalty.after",
-	                                    "penalty.cutoff", "fever.threshold"};
+	    "alert\n"
+	    "  clock.max_drift  1440        minutes a change set's clock may be ahead of a\n"
+	    "                               receiver's before it waits in quarantine (1 to "
+	    "10080)\n";
+	static const char *const known[] = {"reward.tip",      "penalty.before",
+	                                    "penalty.after",   "penalty.cutoff",
+	                                    "fever.threshold", HM_SETTING_MAX_DRIFT};
 	bool json = false;
 	hm_node *n = NULL;
 	hm_err err;
@@ -809,7 +813,15 @@ int cmd_setting(cli *c, int argc, char **argv)
 		if (k == sizeof(known) / sizeof(known[0]))
 			return cli_fail(c, EXIT_USAGE,
 			                "no setting '%s' (see `hamlet setting --help`)", pos[1]);
-		if (!strcmp(pos[1], "penalty.cutoff")) {
+		if (!strcmp(pos[1], HM_SETTING_MAX_DRIFT)) {
+			uint64_t ms;
+			if (hm_drift_parse(pos[2], strlen(pos[2]), &ms))
+				return cli_fail(
+				    c, EXIT_FAIL,
+				    "%s must be a whole number of minutes from 1 to %u, "
+				    "not '%s'",
+				    pos[1], HM_DRIFT_MAX_MINUTES, pos[2]);
+		} else if (!strcmp(pos[1], "penalty.cutoff")) {
 			if (!cli_date_valid(pos[2]))
 				return cli_fail(c, EXIT_FAIL,
 				                "penalty.cutoff must be a date YYYY-MM-DD");

@@ -188,7 +188,7 @@ typedef struct hm_node_opts {
 	const uint8_t *storage_key; /* HM_STORAGE_KEY_BYTES */
 	hm_clock_fn clock;          /* NULL: the system clock */
 	void *clock_ctx;
-	uint64_t max_drift_ms; /* 0: HM_DRIFT_DEFAULT_MS */
+	uint64_t max_drift_ms; /* 0: the county's clock.max_drift (HM_SETTING_MAX_DRIFT) */
 	size_t map_max;        /* cap on the LMDB map in bytes; 0: 64 GiB */
 	size_t map_initial;    /* first map size; 0: 64 MiB */
 	hm_logger log;
@@ -528,6 +528,16 @@ hm_err hm_idnum_check(const char *s, const char **why) HM_MUST_CHECK;
 #define HM_ID_HASH_BYTES 16
 hm_err hm_node_id_hash(hm_node *node, const char *idnum,
                        char out[2 * HM_ID_HASH_BYTES + 1]) HM_MUST_CHECK;
+
+/* How far ahead of a receiver's clock a change set's clock may be before it waits in quarantine
+ * (docs/security.md says why): the county's setting clock.max_drift, in whole minutes from 1 to
+ * HM_DRIFT_MAX_MINUTES, read by every node when it checks a clock; HM_DRIFT_DEFAULT_MS while the
+ * county has not set it. hm_node_opts.max_drift_ms, when set, overrides both (tests). */
+#define HM_SETTING_MAX_DRIFT "clock.max_drift"
+#define HM_DRIFT_MAX_MINUTES 10080u /* 7 days */
+/* Parse a clock.max_drift value into milliseconds. Errors: HM_ERR_INVALID (not a whole number
+ * of minutes from 1 to HM_DRIFT_MAX_MINUTES). */
+hm_err hm_drift_parse(const char *text, size_t len, uint64_t *ms) HM_MUST_CHECK;
 
 /* A county setting (reward.tip, fever.threshold, ...) into buf. Errors: HM_ERR_NOT_FOUND when the
  * county never set it. */

@@ -234,6 +234,10 @@ hm_err hm_merge_changeset(hm_node *n, MDB_txn *txn, const hm_envelope *env,
 
 #define HM_RECORD_KEY_MAX (HM_NAME_MAX + 1 + HM_ID_MAX)
 
+/* The drift bound in force for checks made inside txn (ledger.c): the override of the node's
+ * options, else the county's clock.max_drift as txn sees it, else HM_DRIFT_DEFAULT_MS. */
+uint64_t hm_drift_ms(hm_node *n, MDB_txn *txn);
+
 /* Record key: coll 0x00 id. Returns its length, or 0 if it does not fit cap. */
 size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
                      size_t idn);

@@ -365,7 +365,7 @@ static hm_node *node_alloc(const hm_node_opts *opts)
 		return NULL;
 	n->clock = opts && opts->clock ? opts->clock : system_clock_ms;
 	n->clock_ctx = opts ? opts->clock_ctx : NULL;
-	n->max_drift_ms = opts && opts->max_drift_ms ? opts->max_drift_ms : HM_DRIFT_DEFAULT_MS;
+	n->max_drift_ms = opts ? opts->max_drift_ms : 0; /* 0: the county's bound (hm_drift_ms) */
 	n->map_size = opts && opts->map_initial ? opts->map_initial : MAP_INITIAL_DEFAULT;
 	n->map_max = opts && opts->map_max ? opts->map_max : MAP_MAX_DEFAULT;
 	if (n->map_size > n->map_max)
