@@ -56,11 +56,15 @@ static const command *find_cmd(const char *name)
 
 /* ---- init ---- */
 
-/* mkdir -p for the node directory, so the key file can go in before the store. */
-static int make_dir(cli *c)
+/* mkdir -p for the node directory, so the key file can go in before the store. The first
+ * directory it had to make goes into made ("" when DIR was there already), so that a refused
+ * init can take away what it made. */
+static int make_dir(cli *c, char made[4096])
 {
 	char path[4096];
 	size_t len = strlen(c->dir);
+
+	made[0] = '\0';
 
 	if (len == 0 || len >= sizeof(path))
 		return cli_fail(c, EXIT_USAGE, "the directory name is empty or too long");
@@ -70,24 +74,54 @@ static int make_dir(cli *c)
 			continue;
 		char was = *p;
 		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		if (mkdir(path, 0700) == 0) {
+			if (!made[0])
+				memcpy(made, path, strlen(path) + 1);
+		} else if (errno != EEXIST) {
 			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path,
 			                strerror(errno));
+		}
 		if (!(*p = was))
 			break;
 	}
 	return EXIT_OK;
 }
 
+/* A refused init leaves nothing behind: when make_dir made DIR (made is the first directory it
+ * made), everything in it is ours: the key file, the store's files, and the directories from
+ * DIR up to made. (A DIR that was there is left as it was: the caller removes its own key.) */
+static void init_undo(cli *c, const char *made)
+{
+	static const char *const files[] = {"node.key", "data.mdb", "lock.mdb"};
+	char path[4200];
+	size_t top = strlen(made), len;
+
+	if (!top)
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->dir, files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s", c->dir);
+	while ((len = strlen(path)) > top && path[len - 1] == '/')
+		path[len - 1] = '\0';
+	for (len = strlen(path); len >= top; len = strlen(path)) {
+		char *slash;
+		if (rmdir(path) != 0 || len == top || !(slash = strrchr(path, '/')))
+			break;
+		*slash = '\0';
+	}
+}
+
 /* New keys for a new node, sealed into DIR/node.key under a passphrase asked twice. */
-static int create_keys(cli *c, hm_keyfile_secrets *keys)
+static int create_keys(cli *c, hm_keyfile_secrets *keys, char made[4096])
 {
 	char path[4200], pass[1024];
 	int rc;
 	hm_err err;
 
 	memset(keys, 0, sizeof(*keys));
-	if ((rc = make_dir(c)))
+	if ((rc = make_dir(c, made)))
 		return rc;
 	cli_key_path(c, path, sizeof(path));
 	if (access(path, F_OK) == 0)
@@ -127,6 +161,7 @@ static int cmd_init(cli *c, int argc, char **argv)
 	hm_node_id id;
 	hm_keyfile_secrets keys;
 	hm_err err;
+	char made[4096];
 
 	PARSE(opts, 0, 0);
 	if (!role_s || !region || !name)
@@ -152,8 +187,10 @@ static int cmd_init(cli *c, int argc, char **argv)
 	if ((int)role != hm_region_depth(region))
 		return cli_fail(c, EXIT_USAGE, "a %s node's region has %d part(s); '%s' has %d",
 		                hm_role_name(role), (int)role, region, hm_region_depth(region));
-	if ((rc = create_keys(c, &keys)))
+	if ((rc = create_keys(c, &keys, made))) {
+		init_undo(c, made);
 		return rc;
+	}
 	c->opts.identity = &keys.ident;
 	c->opts.storage_key = keys.storage_key;
 	err = hm_node_create(c->dir, role, region, name, &c->opts, &id);
@@ -163,6 +200,7 @@ static int cmd_init(cli *c, int argc, char **argv)
 		char path[4200];
 		cli_key_path(c, path, sizeof(path));
 		unlink(path); /* ours: create_keys made it exclusively */
+		init_undo(c, made);
 		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
 	}
 	if (json) {
