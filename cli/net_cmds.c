@@ -291,8 +291,9 @@ void cli_peers_status(cli *c, hm_node *n, bool json, bool probe)
 		fmt_ago(ok, sizeof(ok), p->last_ok);
 		fmt_ago(er, sizeof(er), p->last_err);
 		long todo = waiting_to_send(c, n, p);
-		printf("  %-12s %-28s last ok %-12s sent %zu, received %zu", p->name, p->url, ok,
-		       p->sent, p->received);
+		printf("  %-12s ", p->name);
+		out_text_pad(stdout, p->url, 28);
+		printf(" last ok %-12s sent %zu, received %zu", ok, p->sent, p->received);
 		if (todo >= 0)
 			printf(", %ld waiting to send", todo);
 		if (p->failures) {
@@ -387,7 +388,8 @@ int cmd_peer(cli *c, int argc, char **argv)
 				out_json_cstr(stdout, p->reason);
 				fputs("}", stdout);
 			} else {
-				printf("%-16s %s\n", p->name, p->url);
+				printf("%-16s ", p->name), out_text_cstr(stdout, p->url),
+				    fputc('\n', stdout);
 			}
 		}
 		if (json)
