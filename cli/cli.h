@@ -95,6 +95,12 @@ bool cli_date_valid(const char *s);
 bool cli_date_add(const char *date, long days, char out[11]);
 /* A new record id: PREFIX-<time base36><writer 4 hex><random 4 hex>, time-ordered. */
 void cli_new_id(const cli *c, hm_node *n, const char *prefix, char *out, size_t cap);
+/* Whether id, given as WHAT (an argument or option), is a record id by the one id rule
+ * (hm_id_check): EXIT_OK, or EXIT_USAGE reported. An id is refused, never cut to fit. */
+int cli_id_arg(cli *c, const char *what, const char *id);
+/* The text field of r that refers to a record by id, into buf (HM_ID_MAX + 1 bytes), or NULL
+ * (buf "") when r has none or it is not an id: a longer value must not match a cut id. */
+const char *cli_rec_id(const hm_record *r, const char *field, char *buf);
 /* The county's setting NAME, or dflt when it never set it; returns buf. */
 const char *cli_setting(hm_node *n, const char *name, const char *dflt, char *buf, size_t cap);
 /* Record in the ledger that personal data was revealed or exported (action "reveal" or
@@ -102,7 +108,35 @@ const char *cli_setting(hm_node *n, const char *name, const char *dflt, char *bu
  * failure; on failure the caller must not show the data. */
 int cli_record_access(cli *c, hm_node *n, const char *action, const char *what, size_t records);
 
-/* out.c: formatting */
+/* outfile.c: a file written for the user (-o) or for this node (peers): created 0600 and
+ * exclusive, never replacing an existing file unless force (then written beside it and renamed
+ * over it when whole). Open, write to o.f, then close with keep (false, or any failure: what
+ * was created is removed). Both return EXIT_OK or a reported failure. */
+typedef struct cli_outfile {
+	FILE *f;
+	const char *path; /* borrowed */
+	char tmp[4200];   /* with force: where it is written until it is whole */
+} cli_outfile;
+int cli_outfile_open(cli *c, cli_outfile *o, const char *path, bool force);
+int cli_outfile_close(cli *c, cli_outfile *o, bool keep);
+/* p[0..n) as the whole of a new file, as above. */
+int cli_write_file(cli *c, const char *path, const void *p, size_t n, bool force);
+
+/* out.c: formatting. Text that came from outside (values, ids, names, field names, reasons)
+ * is printed only through out_text* or out_json_* (or out_value, out_record, out_ref, which use
+ * them): control characters (C0, DEL, C1), bidi overrides and isolates, line separators and
+ * bytes that are not UTF-8 are shown escaped (\n, \x1b, \u202e), never sent to the terminal. */
+void out_text(FILE *f, const char *s, size_t n);
+void out_text_cstr(FILE *f, const char *s);
+/* The columns s takes on a terminal as out_text prints it. */
+size_t out_text_width(const char *s);
+/* s as out_text prints it, then spaces up to width columns. */
+void out_text_pad(FILE *f, const char *s, size_t width);
+/* s escaped as out_text prints it into buf (cut at a whole character); returns buf. */
+const char *out_text_str(const char *s, char *buf, size_t cap);
+/* COLLECTION/ID, escaped. */
+void out_ref(FILE *f, const char *collection, const char *id);
+/* A JSON string: the same characters escaped as \uXXXX, a byte that is not UTF-8 as \ufffd. */
 void out_json_str(FILE *f, const char *s, size_t n);
 void out_json_cstr(FILE *f, const char *s);
 void out_value(FILE *f, const hm_value *v, bool json);

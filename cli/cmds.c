@@ -56,11 +56,15 @@ static const command *find_cmd(const char *name)
 
 /* ---- init ---- */
 
-/* mkdir -p for the node directory, so the key file can go in before the store. */
-static int make_dir(cli *c)
+/* mkdir -p for the node directory, so the key file can go in before the store. The first
+ * directory it had to make goes into made ("" when DIR was there already), so that a refused
+ * init can take away what it made. */
+static int make_dir(cli *c, char made[4096])
 {
 	char path[4096];
 	size_t len = strlen(c->dir);
+
+	made[0] = '\0';
 
 	if (len == 0 || len >= sizeof(path))
 		return cli_fail(c, EXIT_USAGE, "the directory name is empty or too long");
@@ -70,24 +74,54 @@ static int make_dir(cli *c)
 			continue;
 		char was = *p;
 		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		if (mkdir(path, 0700) == 0) {
+			if (!made[0])
+				memcpy(made, path, strlen(path) + 1);
+		} else if (errno != EEXIST) {
 			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path,
 			                strerror(errno));
+		}
 		if (!(*p = was))
 			break;
 	}
 	return EXIT_OK;
 }
 
+/* A refused init leaves nothing behind: when make_dir made DIR (made is the first directory it
+ * made), everything in it is ours: the key file, the store's files, and the directories from
+ * DIR up to made. (A DIR that was there is left as it was: the caller removes its own key.) */
+static void init_undo(cli *c, const char *made)
+{
+	static const char *const files[] = {"node.key", "data.mdb", "lock.mdb"};
+	char path[4200];
+	size_t top = strlen(made), len;
+
+	if (!top)
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->dir, files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s", c->dir);
+	while ((len = strlen(path)) > top && path[len - 1] == '/')
+		path[len - 1] = '\0';
+	for (len = strlen(path); len >= top; len = strlen(path)) {
+		char *slash;
+		if (rmdir(path) != 0 || len == top || !(slash = strrchr(path, '/')))
+			break;
+		*slash = '\0';
+	}
+}
+
 /* New keys for a new node, sealed into DIR/node.key under a passphrase asked twice. */
-static int create_keys(cli *c, hm_keyfile_secrets *keys)
+static int create_keys(cli *c, hm_keyfile_secrets *keys, char made[4096])
 {
 	char path[4200], pass[1024];
 	int rc;
 	hm_err err;
 
 	memset(keys, 0, sizeof(*keys));
-	if ((rc = make_dir(c)))
+	if ((rc = make_dir(c, made)))
 		return rc;
 	cli_key_path(c, path, sizeof(path));
 	if (access(path, F_OK) == 0)
@@ -127,6 +161,7 @@ static int cmd_init(cli *c, int argc, char **argv)
 	hm_node_id id;
 	hm_keyfile_secrets keys;
 	hm_err err;
+	char made[4096];
 
 	PARSE(opts, 0, 0);
 	if (!role_s || !region || !name)
@@ -152,8 +187,10 @@ static int cmd_init(cli *c, int argc, char **argv)
 	if ((int)role != hm_region_depth(region))
 		return cli_fail(c, EXIT_USAGE, "a %s node's region has %d part(s); '%s' has %d",
 		                hm_role_name(role), (int)role, region, hm_region_depth(region));
-	if ((rc = create_keys(c, &keys)))
+	if ((rc = create_keys(c, &keys, made))) {
+		init_undo(c, made);
 		return rc;
+	}
 	c->opts.identity = &keys.ident;
 	c->opts.storage_key = keys.storage_key;
 	err = hm_node_create(c->dir, role, region, name, &c->opts, &id);
@@ -163,6 +200,7 @@ static int cmd_init(cli *c, int argc, char **argv)
 		char path[4200];
 		cli_key_path(c, path, sizeof(path));
 		unlink(path); /* ours: create_keys made it exclusively */
+		init_undo(c, made);
 		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
 	}
 	if (json) {
@@ -298,6 +336,8 @@ static int cmd_put(cli *c, int argc, char **argv)
 	hm_err err;
 
 	PARSE(opts, 3, 2 + HM_FIELDS_MAX);
+	if ((rc = cli_id_arg(c, "ID", pos[1])))
+		return rc;
 	if (!hm_schema_collection(pos[0]))
 		return cli_fail(c, EXIT_FAIL, "unknown collection '%s' (see `hamlet put --help`)",
 		                pos[0]);
@@ -334,7 +374,7 @@ static int cmd_del(cli *c, int argc, char **argv)
 	PARSE(opts, 2, 2);
 	if (region && !hm_region_valid(region))
 		return cli_fail(c, EXIT_USAGE, "--region '%s' is not a region path", region);
-	if ((rc = cli_open(c, &n)))
+	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_write_begin(n, &w)) || (err = hm_write_del_at(w, pos[0], pos[1], region))) {
 		rc = cli_node_fail(c, n, err);
@@ -401,7 +441,7 @@ static int cmd_get(cli *c, int argc, char **argv)
 	hm_err err;
 
 	PARSE(opts, 2, 2);
-	if ((rc = cli_open(c, &n)))
+	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
 	snprintf(what, sizeof(what), "get %s %s", pos[0], pos[1]);
 	if ((err = hm_node_get_at(n, pos[0], pos[1], region, &r))) {
@@ -563,7 +603,9 @@ static int cmd_export(cli *c, int argc, char **argv)
 	err = hm_bundle_export(n, since_s ? &since : NULL, out, force, to || scope ? &rcpt : NULL,
 	                       &st);
 	if (err) {
-		rc = cli_fail(c, EXIT_FAIL, "%s", hm_bundle_errmsg());
+		char why[1024];
+		rc = cli_fail(c, EXIT_FAIL, "%s",
+		              out_text_str(hm_bundle_errmsg(), why, sizeof(why)));
 	} else if (json) {
 		printf("{\"file\":");
 		out_json_cstr(stdout, out);
@@ -604,7 +646,8 @@ static int cmd_import(cli *c, int argc, char **argv)
 	err = hm_bundle_import(n, pos[0], cli_is_tty(stderr) ? import_progress : NULL, NULL, &st);
 	if (err) {
 		/* The message says whether anything was applied before the failure. */
-		const char *why = hm_bundle_errmsg();
+		char buf[1024];
+		const char *why = out_text_str(hm_bundle_errmsg(), buf, sizeof(buf));
 		rc = cli_fail(c, EXIT_FAIL, "%s%s", why,
 		              st.changesets || strstr(why, "nothing was imported")
 		                  ? ""
@@ -749,8 +792,10 @@ static int cmd_status(cli *c, int argc, char **argv)
 	}
 	printf("node      ");
 	out_node_id(stdout, &info.id);
-	printf("\nname      %s\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
-	       info.name, hm_role_name(info.role), info.region, info.seq);
+	printf("\nname      ");
+	out_text_cstr(stdout, info.name);
+	printf("\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
+	       hm_role_name(info.role), info.region, info.seq);
 	for (size_t i = 0; i < ncoll && i < 16; i++)
 		if (colls[i].name[0] != '_')
 			printf(" %s %zu", colls[i].name, counts[i].n);
@@ -878,8 +923,12 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 		printf(",\"by_delete\":%s}", cf->by_delete ? "true" : "false");
 	} else {
 		printf("%s", x->indent);
-		if (!x->field)
-			printf("%s/%s %s: ", cf->collection, cf->id, cf->field);
+		if (!x->field) {
+			out_ref(stdout, cf->collection, cf->id);
+			fputc(' ', stdout);
+			out_text_cstr(stdout, cf->field);
+			fputs(": ", stdout);
+		}
 		printf("lost '");
 		out_value_of(stdout, cf->collection, cf->field, &cf->loser, false, !x->show_pii);
 		printf("' (");
@@ -909,7 +958,7 @@ static int cmd_blame(cli *c, int argc, char **argv)
 	hm_err err;
 
 	PARSE(opts, 2, 2);
-	if ((rc = cli_open(c, &n)))
+	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
 		rc = cli_node_fail(c, n, err);
@@ -919,10 +968,11 @@ static int cmd_blame(cli *c, int argc, char **argv)
 	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
 		goto out;
 	if (json)
-		printf("{\"collection\":\"%s\",\"id\":", r->collection),
-		    out_json_cstr(stdout, r->id), fputs(",\"fields\":[", stdout);
+		fputs("{\"collection\":", stdout), out_json_cstr(stdout, r->collection),
+		    fputs(",\"id\":", stdout), out_json_cstr(stdout, r->id),
+		    fputs(",\"fields\":[", stdout);
 	else
-		printf("%s/%s\n", r->collection, r->id);
+		out_ref(stdout, r->collection, r->id), fputc('\n', stdout);
 	for (size_t i = 0; i < r->nfields && !err; i++) {
 		const hm_field *f = &r->fields[i];
 		conflict_ctx x = {json, 0, f->name, "      ", show_pii};
@@ -935,7 +985,9 @@ static int cmd_blame(cli *c, int argc, char **argv)
 			out_stamp_json(stdout, &f->stamp);
 			fputs(",\"lost\":[", stdout);
 		} else {
-			printf("  %-14s ", f->name);
+			fputs("  ", stdout);
+			out_text_pad(stdout, f->name, 14);
+			fputc(' ', stdout);
 			out_value_of(stdout, r->collection, f->name, &f->value, false, !show_pii);
 			printf("\n      set by ");
 			out_node_id(stdout, &f->stamp.origin);
@@ -971,6 +1023,8 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 	PARSE(opts, 0, 2);
 	if (npos == 1)
 		return cli_fail(c, EXIT_USAGE, "give both COLLECTION and ID, or neither");
+	if (npos == 2 && (rc = cli_id_arg(c, "ID", pos[1])))
+		return rc;
 	x.indent = "";
 	if ((rc = cli_open(c, &n)))
 		return rc;
@@ -1220,7 +1274,8 @@ const command hm_commands[] = {
      "       hamlet [-d DIR] peer remove NAME\n"},
     {"report", cmd_report, "the county's reports: daily, monitoring, contacts, supplies, ...",
      "usage: hamlet [-d DIR] report NAME [--date YYYY-MM-DD] [--region PATH] [--days N]\n"
-     "       [--person ID] [--depth N] [--csv | --json | --html] [-o FILE] [--show-pii]\n\n"
+     "       [--person ID] [--depth N] [--csv | --json | --html] [-o FILE [--force]]\n"
+     "       [--show-pii]\n\n"
      "Compute a report from the records this node holds, for one day (--date, default today)\n"
      "and one region (--region, default the node's): records placed in PATH or below it.\n"
      "Figures are per village, with a subtotal per township and a total for PATH.\n"
@@ -1240,9 +1295,10 @@ const command hm_commands[] = {
      "              management or residents have not been told\n"
      "  rewards     tips verified, rewards owed and paid; penalties per village by state\n\n"
      "output: aligned text; --csv (each table after a line `# NAME`), --json, or --html (one\n"
-     "self-contained page with bar charts, for opening offline). -o FILE writes it to FILE\n"
-     "and records the export in the access log. Names are masked unless --show-pii, which\n"
-     "is recorded in the access log first.\n\n"
+     "self-contained page with bar charts, for opening offline). -o FILE writes it to a new\n"
+     "FILE, readable by its owner only (0600; --force replaces an existing one), and records\n"
+     "the export in the access log. Names are masked unless --show-pii, which is recorded in\n"
+     "the access log (once, and only when the report is shown or its file created) first.\n\n"
      "examples:\n"
      "  hamlet report daily --date 2026-02-03 --region lin/east\n"
      "  hamlet report monitoring --days 3 --json\n"

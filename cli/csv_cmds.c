@@ -458,11 +458,8 @@ static bool date_in(const csv_import *im, const csv_row *row, const bool *given,
 
 static bool id_valid(const char *id)
 {
-	size_t n = strlen(id);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
-			return false;
-	return n > 0 && n <= HM_ID_MAX;
+	const char *why;
+	return hm_id_check(id, &why) == HM_OK;
 }
 
 /* What a row's record needs beyond its values: a unique and valid id, the required fields of a

@@ -157,7 +157,7 @@ static int ep_active_one(void *arg, const hm_record *r)
 	ep_find *f = arg;
 	char p[HM_ID_MAX + 1], start[16], end[16];
 
-	if (!cli_rec_text(r, "person", p, sizeof(p)) || strcmp(p, f->person) != 0 ||
+	if (!cli_rec_id(r, "person", p) || strcmp(p, f->person) != 0 ||
 	    !cli_rec_text(r, "start", start, sizeof(start)) || strcmp(start, f->date) > 0)
 		return 0;
 	if (cli_rec_text(r, "end", end, sizeof(end)) && strcmp(end, f->date) <= 0)
@@ -958,9 +958,15 @@ static int parse(lctx *x, int argc, char **argv)
 				return cli_fail(x->c, EXIT_USAGE,
 				                "unexpected argument '%s'; usage:\n%s", a,
 				                x->v->usage);
-			if (!x->v->prefix && npos == 0)
+			if (!x->v->prefix && npos == 0) {
+				if (cli_id_arg(x->c, "ID", a))
+					return EXIT_USAGE;
 				snprintf(x->id, sizeof(x->id), "%s", a);
-			else if (val_set(x, x->v->pos[npos - (x->v->prefix ? 0 : 1)], a))
+			} else if (cli_id_arg(x->c, x->v->pos[npos - (x->v->prefix ? 0 : 1)], a)) {
+				/* every positional field names a person by id (person, source,
+				 * contact) */
+				return EXIT_USAGE;
+			} else if (val_set(x, x->v->pos[npos - (x->v->prefix ? 0 : 1)], a))
 				return EXIT_FAIL;
 			npos++;
 			continue;
@@ -976,9 +982,11 @@ static int parse(lctx *x, int argc, char **argv)
 			val = argv[++i];
 		else
 			return cli_fail(x->c, EXIT_USAGE, "option '--%s' needs a value", a);
-		if (!strcmp(a, "id") && x->v->prefix)
+		if (!strcmp(a, "id") && x->v->prefix) {
+			if (cli_id_arg(x->c, "--id", val))
+				return EXIT_USAGE;
 			x->opt_id = val;
-		else if (!strcmp(a, "days"))
+		} else if (!strcmp(a, "days"))
 			x->opt_days = val;
 		else if (!strcmp(a, "to") && !strcmp(x->v->sub, "extend"))
 			x->opt_to = val;

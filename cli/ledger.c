@@ -21,6 +21,31 @@ const char *cli_rec_text(const hm_record *r, const char *field, char *buf, size_
 	return buf;
 }
 
+int cli_id_arg(cli *c, const char *what, const char *id)
+{
+	const char *why;
+	char shown[64];
+	if (!hm_id_check(id, &why))
+		return EXIT_OK;
+	out_text_str(id, shown, sizeof(shown));
+	return cli_fail(c, EXIT_USAGE, "%s '%s%s': the record id %s", what, shown,
+	                strlen(shown) < strlen(id) ? "..." : "", why);
+}
+
+const char *cli_rec_id(const hm_record *r, const char *field, char *buf)
+{
+	const hm_field *f = hm_record_field(r, field);
+	const char *why;
+	if (!f || f->value.kind != HM_V_STR ||
+	    hm_id_check_n(f->value.u.s.p, f->value.u.s.n, &why)) {
+		buf[0] = '\0';
+		return NULL;
+	}
+	memcpy(buf, f->value.u.s.p, f->value.u.s.n);
+	buf[f->value.u.s.n] = '\0';
+	return buf;
+}
+
 int64_t cli_rec_int(const hm_record *r, const char *field, int64_t dflt)
 {
 	const hm_field *f = hm_record_field(r, field);

@@ -25,7 +25,10 @@ int cli_fail(cli *c, int code, const char *fmt, ...)
 int cli_node_fail(cli *c, hm_node *n, hm_err err)
 {
 	const char *why = hm_node_errmsg(n);
-	return cli_fail(c, EXIT_FAIL, "%s", *why ? why : hm_strerror(err));
+	char buf[2048];
+	/* The node's message may quote what came from outside (an id, a field, a reason). */
+	return cli_fail(c, EXIT_FAIL, "%s",
+	                out_text_str(*why ? why : hm_strerror(err), buf, sizeof(buf)));
 }
 
 bool cli_is_tty(FILE *f)
@@ -37,8 +40,12 @@ static void log_stderr(void *ctx, hm_log_level level, const char *msg)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
 	cli *c = ctx;
+	char buf[2048];
 	if ((int)level > c->verbosity + 1)
 		return;
+	/* The library's messages may quote what came from outside (an id, a field, a reason):
+	 * escaped here, once for every command and for serve's log. */
+	msg = out_text_str(msg, buf, sizeof(buf));
 	if (level == HM_LOG_ERROR && c->no_key_file && c->opening && strstr(msg, "sealed")) {
 		/* A node whose key file is gone: say which file, not what the store could not do.
 		 */

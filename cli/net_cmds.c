@@ -115,27 +115,13 @@ static int peers_load(cli *c, peers *ps)
 	return EXIT_OK;
 }
 
-/* Write DIR/<file> whole: a temporary file, fsynced, renamed. */
+/* Write DIR/<file> whole (peer addresses: 0600), replacing it. */
 static int write_atomic(cli *c, const char *file, const char *text)
 {
-	char path[4200], tmp[4300];
-	FILE *f;
+	char path[4200];
 
 	path_of(c, file, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (!(f = fopen(tmp, "w")))
-		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", tmp, strerror(errno));
-	if (fputs(text, f) < 0 || fflush(f) || fsync(fileno(f))) {
-		fclose(f);
-		unlink(tmp);
-		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", tmp, strerror(errno));
-	}
-	fclose(f);
-	if (rename(tmp, path)) {
-		unlink(tmp);
-		return cli_fail(c, EXIT_FAIL, "cannot replace %s: %s", path, strerror(errno));
-	}
-	return EXIT_OK;
+	return cli_write_file(c, path, text, strlen(text), true);
 }
 
 static int peers_save(cli *c, const peers *ps, bool state)
@@ -305,20 +291,25 @@ void cli_peers_status(cli *c, hm_node *n, bool json, bool probe)
 		fmt_ago(ok, sizeof(ok), p->last_ok);
 		fmt_ago(er, sizeof(er), p->last_err);
 		long todo = waiting_to_send(c, n, p);
-		printf("  %-12s %-28s last ok %-12s sent %zu, received %zu", p->name, p->url, ok,
-		       p->sent, p->received);
+		printf("  %-12s ", p->name);
+		out_text_pad(stdout, p->url, 28);
+		printf(" last ok %-12s sent %zu, received %zu", ok, p->sent, p->received);
 		if (todo >= 0)
 			printf(", %ld waiting to send", todo);
-		if (p->failures)
-			printf("; %u failure%s, last %s: %s", p->failures,
-			       p->failures == 1 ? "" : "s", er, p->reason);
+		if (p->failures) {
+			printf("; %u failure%s, last %s: ", p->failures,
+			       p->failures == 1 ? "" : "s", er);
+			out_text_cstr(stdout, p->reason);
+		}
 		putchar('\n');
 		if (probe) {
 			uint64_t out = 0, in = 0;
 			const char *why = NULL;
-			if (probe_peer(n, p, &out, &in, &why))
-				printf("               now: unreachable: %s\n", why ? why : "?");
-			else
+			if (probe_peer(n, p, &out, &in, &why)) {
+				fputs("               now: unreachable: ", stdout);
+				out_text_cstr(stdout, why ? why : "?");
+				fputc('\n', stdout);
+			} else
 				printf("               now: %" PRIu64 " waiting to send, %" PRIu64
 				       " waiting to receive\n",
 				       out, in);
@@ -397,7 +388,8 @@ int cmd_peer(cli *c, int argc, char **argv)
 				out_json_cstr(stdout, p->reason);
 				fputs("}", stdout);
 			} else {
-				printf("%-16s %s\n", p->name, p->url);
+				printf("%-16s ", p->name), out_text_cstr(stdout, p->url),
+				    fputc('\n', stdout);
 			}
 		}
 		if (json)
@@ -485,6 +477,7 @@ int cmd_sync(cli *c, int argc, char **argv);
 int cmd_sync(cli *c, int argc, char **argv)
 {
 	const char *target = NULL, *why = NULL, *url;
+	char why_buf[600];
 	bool json = false;
 	peers ps;
 	peer *p = NULL;
@@ -522,6 +515,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 		return rc;
 	t0 = now_ms();
 	err = sync_once(n, url, !json, &st, &why);
+	if (err) /* it may quote the peer: one line, escaped, in peers.state and on stderr */
+		why = out_text_str(why ? why : hm_strerror(err), why_buf, sizeof(why_buf));
 	if (p) { /* remember the outcome for status */
 		if (err)
 			p->last_err = now_ms(), p->failures++;
@@ -532,7 +527,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 		peers_save(c, &ps, true);
 	}
 	if (err)
-		rc = cli_fail(c, EXIT_FAIL, "with %s: %s", target, why ? why : hm_strerror(err));
+		rc = cli_fail(c, EXIT_FAIL, "with %s: %s", target, why);
 	else
 		print_sync(target, &st, now_ms() - t0, json);
 	hm_node_close(n);
@@ -560,7 +555,7 @@ typedef struct daemon_ctx {
 static void logline(const char *level, const char *fmt, ...) HM_PRINTF(2, 3);
 static void logline(const char *level, const char *fmt, ...)
 {
-	char ts[32];
+	char ts[32], msg[2048];
 	time_t t = time(NULL);
 	struct tm tm;
 	va_list ap;
@@ -569,8 +564,10 @@ static void logline(const char *level, const char *fmt, ...)
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(stderr, "%s hamlet serve %s: ", ts, level);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* A peer's name, a reason a sync failed: one line each, whatever they hold. */
+	out_text_cstr(stderr, msg);
 	fputc('\n', stderr);
 }
 
@@ -605,7 +602,14 @@ static void pump(peer *p)
 	while ((r = read(p->child_err, buf, sizeof(buf) - 1)) > 0) {
 		char *last, *end;
 		buf[r] = 0;
-		fputs(buf, stderr);
+		/* The child's lines go on to our log one by one, escaped like every log line. */
+		for (char *line = buf, *nl; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			out_text(stderr, line, nl ? (size_t)(nl - line) : strlen(line));
+			if (!nl)
+				break;
+			fputc('\n', stderr);
+		}
 		end = buf + r;
 		while (end > buf && end[-1] == '\n')
 			*--end = 0;
@@ -793,7 +797,9 @@ int cmd_serve(cli *c, int argc, char **argv)
 	}
 	d.every_s = every;
 	if ((err = hm_server_new(d.n, &srv))) {
-		rc = cli_fail(c, EXIT_FAIL, "%s", hm_sync_errmsg());
+		char why_buf[600];
+		rc = cli_fail(c, EXIT_FAIL, "%s",
+		              out_text_str(hm_sync_errmsg(), why_buf, sizeof(why_buf)));
 		goto out;
 	}
 	if ((err = hm_net_listen(listen, &t, &why))) {

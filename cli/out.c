@@ -5,21 +5,147 @@
 #include <string.h>
 #include <time.h>
 
+/* ---- text from outside, made safe for a terminal and for JSON ----
+ *
+ * Every value, id, name and reason that came from outside (a record, a change set, a peer, the
+ * evidence of a refusal) goes through text_next before it reaches a terminal or a JSON document.
+ * What would act on a terminal or forge a line is escaped: C0 controls (\n, \t, \r, \x1b, ...),
+ * DEL, the C1 controls U+0080-U+009F (\u009b is a CSI of its own), the bidi embeddings and
+ * overrides U+202A-U+202E and isolates U+2066-U+2069 (they reorder what follows), the line and
+ * paragraph separators U+2028-U+2029, and every byte that is not part of valid UTF-8. */
+
+/* The character at p[0..n) (n > 0): its length in bytes into *len, its code point into *cp
+ * (or -1 for a byte that starts no valid UTF-8 sequence, taken alone), and whether it must be
+ * escaped. */
+static bool text_next(const unsigned char *p, size_t n, size_t *len, int32_t *cp)
+{
+	size_t valid = hm_utf8_prefix((const char *)p, n < 4 ? n : 4);
+	unsigned c = p[0];
+	size_t more = c < 0x80 ? 0 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+
+	if (valid == 0) { /* a stray or truncated byte */
+		*len = 1, *cp = -1;
+		return true;
+	}
+	*len = more + 1;
+	*cp = (int32_t)(more ? c & (0x3f >> more) : c);
+	for (size_t i = 1; i <= more; i++)
+		*cp = *cp << 6 | (p[i] & 0x3f);
+	return *cp < 0x20 || (*cp >= 0x7f && *cp <= 0x9f) || (*cp >= 0x2028 && *cp <= 0x202e) ||
+	       (*cp >= 0x2066 && *cp <= 0x2069);
+}
+
+/* How text shows an escaped character: \n \t \r, \xHH for other C0 controls, DEL and bytes
+ * that are not UTF-8, \uHHHH for the rest. */
+static size_t text_escape(const unsigned char *p, int32_t cp, char out[8])
+{
+	if (cp == '\n' || cp == '\t' || cp == '\r')
+		return (size_t)snprintf(out, 8, "\\%c", cp == '\n' ? 'n' : cp == '\t' ? 't' : 'r');
+	if (cp < 0 || cp <= 0x7f)
+		return (size_t)snprintf(out, 8, "\\x%02x", cp < 0 ? p[0] : (unsigned)cp);
+	return (size_t)snprintf(out, 8, "\\u%04x", (unsigned)cp);
+}
+
+/* Columns a printed character takes: two for East Asian wide characters (Chinese names and
+ * compounds), else one. */
+static size_t cp_width(int32_t cp)
+{
+	return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+	               (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	               (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+	               (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd)
+	           ? 2
+	           : 1;
+}
+
+void out_text(FILE *f, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len, run = 0;
+	int32_t cp;
+	char esc[8];
+
+	for (size_t i = 0; i < n; i += len) {
+		if (!text_next(p + i, n - i, &len, &cp))
+			continue;
+		fwrite(s + run, 1, i - run, f);
+		fwrite(esc, 1, text_escape(p + i, cp, esc), f);
+		run = i + len;
+	}
+	fwrite(s + run, 1, n - run, f);
+}
+
+void out_text_cstr(FILE *f, const char *s)
+{
+	out_text(f, s, strlen(s));
+}
+
+size_t out_text_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), w = 0, len;
+	int32_t cp;
+	char esc[8];
+
+	for (size_t i = 0; i < n; i += len)
+		w +=
+		    text_next(p + i, n - i, &len, &cp) ? text_escape(p + i, cp, esc) : cp_width(cp);
+	return w;
+}
+
+void out_text_pad(FILE *f, const char *s, size_t width)
+{
+	size_t w = out_text_width(s);
+	out_text_cstr(f, s);
+	if (w < width)
+		fprintf(f, "%*s", (int)(width - w), "");
+}
+
+const char *out_text_str(const char *s, char *buf, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), o = 0, len;
+	int32_t cp;
+	char esc[8];
+
+	for (size_t i = 0; i < n && cap; i += len) {
+		const char *piece = s + i;
+		size_t k = 0;
+		if (text_next(p + i, n - i, &len, &cp))
+			piece = esc, k = text_escape(p + i, cp, esc);
+		else
+			k = len;
+		if (o + k >= cap)
+			break; /* cut at a whole character or escape */
+		memcpy(buf + o, piece, k);
+		o += k;
+	}
+	if (cap)
+		buf[o] = '\0';
+	return buf;
+}
+
 void out_json_str(FILE *f, const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len;
+	int32_t cp;
+
 	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
+	for (size_t i = 0; i < n; i += len) {
+		bool esc = text_next(p + i, n - i, &len, &cp);
+		if (cp == '"' || cp == '\\')
+			fprintf(f, "\\%c", (char)cp);
+		else if (cp == '\n')
 			fputs("\\n", f);
-		else if (c == '\t')
+		else if (cp == '\t')
 			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
+		else if (cp < 0)
+			fputs("\\ufffd", f); /* JSON is UTF-8: a byte that is not cannot be kept */
+		else if (esc)
+			fprintf(f, "\\u%04x", (unsigned)cp);
 		else
-			fputc(c, f);
+			fwrite(s + i, 1, len, f);
 	}
 	fputc('"', f);
 }
@@ -48,9 +174,16 @@ void out_value(FILE *f, const hm_value *v, bool json)
 		if (json)
 			out_json_str(f, v->u.s.p, v->u.s.n);
 		else
-			fwrite(v->u.s.p, 1, v->u.s.n, f);
+			out_text(f, v->u.s.p, v->u.s.n);
 		break;
 	}
+}
+
+void out_ref(FILE *f, const char *collection, const char *id)
+{
+	out_text_cstr(f, collection);
+	fputc('/', f);
+	out_text_cstr(f, id);
 }
 
 void out_hlc(FILE *f, hm_hlc h)
@@ -134,7 +267,7 @@ void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *
 		if (json)
 			out_json_str(f, buf, n);
 		else
-			fputs(buf, f);
+			out_text(f, buf, n);
 		return;
 	}
 	out_value(f, v, json);
@@ -164,11 +297,14 @@ void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 		fputs("}}", f);
 		return;
 	}
-	fprintf(f, "%s/%s\n", r->collection, r->id);
+	out_ref(f, r->collection, r->id);
+	fputc('\n', f);
 	for (size_t i = 0; i < r->nfields; i++) {
 		if (strstr(r->fields[i].name, "_seen"))
 			continue; /* bookkeeping for identity questions (docs/data-model.md) */
-		fprintf(f, "  %-14s ", r->fields[i].name);
+		fputs("  ", f);
+		out_text_pad(f, r->fields[i].name, 14);
+		fputc(' ', f);
 		out_field_value(f, r, &r->fields[i], false, mask);
 		fputc('\n', f);
 	}

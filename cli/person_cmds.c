@@ -21,7 +21,7 @@ static void put_text(const hm_record *r, const char *field, bool json, bool mask
 	if (json)
 		s ? out_json_cstr(stdout, s) : (void)fputs("null", stdout);
 	else
-		fputs(s ? s : "-", stdout);
+		out_text_cstr(stdout, s ? s : "-");
 }
 
 /* ---- person find ---- */
@@ -80,7 +80,8 @@ static int find_one(void *arg, const hm_record *r)
 		}
 		fputs("}", stdout);
 	} else {
-		printf("%-22s ", r->id);
+		out_text_pad(stdout, r->id, 22);
+		fputc(' ', stdout);
 		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 			put_text(r, cols[i], false, mask);
 			fputs(i + 1 < sizeof(cols) / sizeof(cols[0]) ? "  " : "\n", stdout);
@@ -282,12 +283,20 @@ static int open_one(void *arg, const hm_conflict *cf)
 		out_node_id(stdout, &cf->loser_stamp.origin);
 		fputs("\"}", stdout);
 	} else {
-		printf("  %s: '%s', written by node ", cf->field, buf);
+		fputs("  ", stdout);
+		out_text_cstr(stdout, cf->field);
+		fputs(": '", stdout);
+		out_text_cstr(stdout, buf);
+		fputs("', written by node ", stdout);
 		out_node_id(stdout, &cf->loser_stamp.origin);
-		printf(
+		fputs(
 		    " at the same time as the value shown, lost to it: decide with `hamlet person "
-		    "edit %s --%s ...`\n",
-		    cf->id, cf->field[0] == 'i' ? "id-number" : cf->field);
+		    "edit ",
+		    stdout);
+		out_text_cstr(stdout, cf->id);
+		fputs(" --", stdout);
+		out_text_cstr(stdout, cf->field[0] == 'i' ? "id-number" : cf->field);
+		fputs(" ...`\n", stdout);
 	}
 	o->count++;
 	return 0;
@@ -325,7 +334,7 @@ static int person_show(cli *c, int argc, char **argv)
 	if ((rc = cli_args_parse(c, usage, argc - 1, argv + 1, opts, pos, 1, 1, &npos)))
 		return rc == ARGS_HELP ? EXIT_OK : rc;
 	id = pos[0];
-	if ((rc = cli_open(c, &n)))
+	if ((rc = cli_id_arg(c, "ID", id)) || (rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_get(n, "person", id, &p))) {
 		rc = err == HM_ERR_NOT_FOUND
@@ -447,7 +456,7 @@ static int dup_merge(void *arg, const hm_record *r)
 		}
 		d->merged = p, d->mcap = cap;
 	}
-	cli_rec_text(r, "drop", d->merged[d->nmerged++], HM_ID_MAX + 1);
+	cli_rec_id(r, "drop", d->merged[d->nmerged++]);
 	return 0;
 }
 
@@ -522,7 +531,11 @@ static int person_dups(cli *c, int argc, char **argv)
 					out_json_cstr(stdout, d.v[k].village);
 					fputs("}", stdout);
 				} else {
-					printf(" %s (%s)", d.v[k].id, d.v[k].village);
+					fputc(' ', stdout);
+					out_text_cstr(stdout, d.v[k].id);
+					fputs(" (", stdout);
+					out_text_cstr(stdout, d.v[k].village);
+					fputc(')', stdout);
 				}
 				if (!keep)
 					keep = d.v[k].id;
@@ -534,8 +547,9 @@ static int person_dups(cli *c, int argc, char **argv)
 				fputc('\n', stdout);
 			for (size_t k = i; !json && k < j; k++)
 				if (!is_merged(&d, d.v[k].id) && strcmp(d.v[k].id, keep))
-					printf("  proposal: hamlet person merge %s %s\n", keep,
-					       d.v[k].id);
+					fputs("  proposal: hamlet person merge ", stdout),
+					    out_text_cstr(stdout, keep), fputc(' ', stdout),
+					    out_text_cstr(stdout, d.v[k].id), fputc('\n', stdout);
 			groups++;
 		}
 		i = j;
@@ -580,7 +594,7 @@ static int merged_one(void *arg, const hm_record *r)
 
 	if (cli_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
 		return 0;
-	if (!cli_rec_text(r, "keep", k, sizeof(k)) || !cli_rec_text(r, "drop", d, sizeof(d)))
+	if (!cli_rec_id(r, "keep", k) || !cli_rec_id(r, "drop", d))
 		return 0;
 	if (!strcmp(d, m->drop))
 		snprintf(m->drop_into, sizeof(m->drop_into), "%s", k);
@@ -617,6 +631,8 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 	if ((rc = cli_args_parse(c, usage, argc - 1, argv + 1, opts, pos, 2, 2, &npos)))
 		return rc == ARGS_HELP ? EXIT_OK : rc;
 	keep = pos[0], drop = pos[1];
+	if ((rc = cli_id_arg(c, "KEEP", keep)) || (rc = cli_id_arg(c, "DROP", drop)))
+		return rc;
 	if (!strcmp(keep, drop))
 		return cli_fail(c, EXIT_FAIL, "KEEP and DROP are the same person");
 	if (strlen(keep) + strlen(drop) + 4 > HM_ID_MAX)
@@ -746,7 +762,10 @@ static int setting_one(void *arg, const hm_record *r)
 		fputc(':', stdout);
 		out_json_cstr(stdout, v);
 	} else {
-		printf("%-20s %s\n", r->id, v);
+		out_text_pad(stdout, r->id, 20);
+		fputc(' ', stdout);
+		out_text_cstr(stdout, v);
+		fputc('\n', stdout);
 	}
 	s->count++;
 	return 0;
@@ -764,9 +783,13 @@ int cmd_setting(cli *c, int argc, char **argv)
 	    "  penalty.after    5000        per missed returnee dated on or after the cutoff\n"
 	    "  penalty.cutoff   1970-01-01  the cutoff date\n"
 	    "  fever.threshold  37.3        the temperature (degrees C) that raises a fever "
-	    "alert\n";
-	static const char *const known[] = {"reward.tip", "penalty.before", "penalty.after",
-	                                    "penalty.cutoff", "fever.threshold"};
+	    "alert\n"
+	    "  clock.max_drift  1440        minutes a change set's clock may be ahead of a\n"
+	    "                               receiver's before it waits in quarantine (1 to "
+	    "10080)\n";
+	static const char *const known[] = {"reward.tip",      "penalty.before",
+	                                    "penalty.after",   "penalty.cutoff",
+	                                    "fever.threshold", HM_SETTING_MAX_DRIFT};
 	bool json = false;
 	hm_node *n = NULL;
 	hm_err err;
@@ -790,7 +813,15 @@ int cmd_setting(cli *c, int argc, char **argv)
 		if (k == sizeof(known) / sizeof(known[0]))
 			return cli_fail(c, EXIT_USAGE,
 			                "no setting '%s' (see `hamlet setting --help`)", pos[1]);
-		if (!strcmp(pos[1], "penalty.cutoff")) {
+		if (!strcmp(pos[1], HM_SETTING_MAX_DRIFT)) {
+			uint64_t ms;
+			if (hm_drift_parse(pos[2], strlen(pos[2]), &ms))
+				return cli_fail(
+				    c, EXIT_FAIL,
+				    "%s must be a whole number of minutes from 1 to %u, "
+				    "not '%s'",
+				    pos[1], HM_DRIFT_MAX_MINUTES, pos[2]);
+		} else if (!strcmp(pos[1], "penalty.cutoff")) {
 			if (!cli_date_valid(pos[2]))
 				return cli_fail(c, EXIT_FAIL,
 				                "penalty.cutoff must be a date YYYY-MM-DD");
@@ -866,7 +897,7 @@ static int ended_one(void *arg, const hm_record *r)
 	char person[HM_ID_MAX + 1], end[16];
 	struct ended *p;
 
-	if (!cli_rec_text(r, "person", person, sizeof(person)) || !(p = ended_find(e, person)))
+	if (!cli_rec_id(r, "person", person) || !(p = ended_find(e, person)))
 		return !person[0] ? 0 : 1;
 	if (!cli_rec_text(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
 		p->open = true;

@@ -155,57 +155,6 @@ static const char *cell_text(const rp_cell *c, char *buf, size_t cap, const char
 	}
 }
 
-/* A control character is shown escaped (\n, \x1b), never sent to the terminal as it is. */
-static size_t ctrl_escape(unsigned char c, char out[5])
-{
-	if (c == '\n' || c == '\t' || c == '\r')
-		return (size_t)snprintf(out, 5, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
-	return (size_t)snprintf(out, 5, "\\x%02x", c);
-}
-
-static bool is_ctrl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-/* Columns on screen: a UTF-8 sequence is one, or two for East Asian wide characters (Chinese
- * names and compounds), and a control character the width of its escape. */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-	char esc[5];
-
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		uint32_t cp = *p;
-		size_t more = cp < 0x80 ? 0 : cp < 0xe0 ? 1 : cp < 0xf0 ? 2 : 3;
-		if (is_ctrl(*p)) {
-			w += ctrl_escape(*p++, esc);
-			continue;
-		}
-		cp &= more ? 0x3f >> more : 0x7f;
-		for (p++; more && (*p & 0xc0) == 0x80; more--, p++)
-			cp = cp << 6 | (*p & 0x3f);
-		w += (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
-		             (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-		             (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-		             (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd)
-		         ? 2
-		         : 1;
-	}
-	return w;
-}
-
-static void text_put(const char *s, FILE *f)
-{
-	char esc[5];
-
-	for (; *s; s++)
-		if (is_ctrl((unsigned char)*s))
-			ctrl_escape((unsigned char)*s, esc), fputs(esc, f);
-		else
-			fputc(*s, f);
-}
-
 /* ---- text ---- */
 
 /* Whether column k holds numbers: then it is aligned right, header included. */
@@ -219,11 +168,11 @@ static bool numeric_column(const rp_table *t, size_t k)
 
 static void text_cell(const char *s, size_t width, bool right, bool last, FILE *f)
 {
-	size_t pad = width - text_width(s);
+	size_t pad = width - out_text_width(s);
 	fputs("  ", f);
 	if (right)
 		fprintf(f, "%*s", (int)pad, "");
-	text_put(s, f);
+	out_text_cstr(f, s);
 	if (!right && !last)
 		fprintf(f, "%*s", (int)pad, "");
 }
@@ -236,11 +185,11 @@ static void text_table(const rp_table *t, FILE *f)
 
 	fprintf(f, "\n%s\n", t->title);
 	for (size_t k = 0; k < t->ncols; k++) {
-		width[k] = text_width(t->cols[k]);
+		width[k] = out_text_width(t->cols[k]);
 		right[k] = numeric_column(t, k);
 		for (size_t j = 0; j < t->nrows; j++) {
 			size_t w =
-			    text_width(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), "-"));
+			    out_text_width(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), "-"));
 			width[k] = w > width[k] ? w : width[k];
 		}
 	}
@@ -262,7 +211,7 @@ static void render_text(const rp_report *r, FILE *f)
 	fprintf(f, "%s: region %s, date %s\n", r->title, r->region, r->date);
 	for (size_t i = 0; i < r->nparams; i++) {
 		fprintf(f, "%s%s ", i ? ", " : "", r->params[i].name);
-		text_put(r->params[i].value, f);
+		out_text_cstr(f, r->params[i].value);
 	}
 	if (r->nparams)
 		fputc('\n', f);

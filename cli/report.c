@@ -554,7 +554,7 @@ static bool keep_followup(void *ctx, const hm_record *r)
 		return false;
 	if (strcmp(d, x->from) > 0 || !strcmp(d, x->date))
 		return true;
-	if (!cli_rec_text(r, "person", person, sizeof(person)))
+	if (!cli_rec_id(r, "person", person))
 		return false;
 	if (!(f = fold_slot(x, person))) {
 		x->followup.nomem = true;
@@ -1893,7 +1893,7 @@ static const report_def reports[] = {
 
 typedef struct report_args {
 	const char *name, *date, *region, *days, *person, *depth, *out;
-	bool csv, json, html, show_pii;
+	bool csv, json, html, show_pii, force;
 } report_args;
 
 static int report_parse(cli *c, const command *self, int argc, char **argv, report_args *a)
@@ -1914,6 +1914,7 @@ static int report_parse(cli *c, const command *self, int argc, char **argv, repo
 	    {"--json", NULL, &a->json},
 	    {"--html", NULL, &a->html},
 	    {"--show-pii", NULL, &a->show_pii},
+	    {"--force", NULL, &a->force},
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -1995,8 +1996,8 @@ static int report_options(rctx *x, const report_def *def, const report_args *a)
 	x->depth = -1;
 	if (a->depth && !parse_count(a->depth, 0, 1000000, &x->depth))
 		return cli_fail(x->c, EXIT_USAGE, "--depth must be a whole number, 0 or more");
-	if (a->person && !*a->person)
-		return cli_fail(x->c, EXIT_USAGE, "--person needs a person id");
+	if (a->person && cli_id_arg(x->c, "--person", a->person))
+		return EXIT_USAGE;
 	x->start = a->person;
 	x->show_pii = a->show_pii;
 	return EXIT_OK;
@@ -2112,48 +2113,57 @@ static void report_release(rctx *x)
 	rp_report_release(&x->rep);
 }
 
-/* Record the reveal and the export before anything is shown or written. */
+/* Record what is about to be shown or written, once: an "export" for -o FILE (with
+ * --show-pii in its words when names are in clear), else a "reveal" when --show-pii shows
+ * names on the terminal. Nothing to record for a masked report on the terminal. */
 static int report_access(rctx *x, const report_args *a)
 {
 	char what[512];
-	int rc;
 
-	snprintf(what, sizeof(what), "report %s --region %s --date %s%s%s", x->rep.name, x->region,
-	         x->date, a->person ? " --person " : "", a->person ? a->person : "");
-	if (a->show_pii && (rc = cli_record_access(x->c, x->n, "reveal", what, x->persons_listed)))
-		return rc;
+	snprintf(what, sizeof(what), "report %s --region %s --date %s%s%s%s", x->rep.name,
+	         x->region, x->date, a->person ? " --person " : "", a->person ? a->person : "",
+	         a->out && a->show_pii ? " --show-pii" : "");
 	if (a->out) {
 		size_t n = strlen(what);
 		snprintf(what + n, sizeof(what) - n, " -o %s", a->out);
-		if ((rc = cli_record_access(x->c, x->n, "export", what, x->persons_listed)))
-			return rc;
+		return cli_record_access(x->c, x->n, "export", what, x->persons_listed);
 	}
+	if (a->show_pii)
+		return cli_record_access(x->c, x->n, "reveal", what, x->persons_listed);
 	return EXIT_OK;
 }
 
+/* The output file is created first (a missing folder or a file already there fails here, with
+ * nothing recorded), then the access is recorded (if that fails the file is removed and nothing
+ * is shown), then the report is written. So the access log never lacks a reveal that happened,
+ * and holds one only for a report that was at least begun on the way to its reader. */
 static int report_write(rctx *x, const report_args *a)
 {
 	rp_format fmt = a->csv    ? RP_FMT_CSV
 	                : a->json ? RP_FMT_JSON
 	                : a->html ? RP_FMT_HTML
 	                          : RP_FMT_TEXT;
-	FILE *f = stdout;
+	cli_outfile o = {0};
+	int rc;
 
-	if (a->out && !(f = fopen(a->out, "w")))
-		return cli_fail(x->c, EXIT_FAIL, "cannot write %s: %s", a->out, strerror(errno));
-	int bad = rp_render(&x->rep, fmt, f) != 0;
-	int e = errno;
-	if (a->out && fclose(f) != 0 && !bad)
-		bad = 1, e = errno;
-	if (bad) {
-		if (a->out) {
-			remove(a->out);
-			return cli_fail(x->c, EXIT_FAIL, "cannot write %s: %s", a->out,
-			                strerror(e));
-		}
-		return cli_fail(x->c, EXIT_FAIL, "cannot write the report: %s", strerror(e));
+	if (a->out && (rc = cli_outfile_open(x->c, &o, a->out, a->force)))
+		return rc;
+	if ((rc = report_access(x, a))) {
+		cli_outfile_close(x->c, &o, false);
+		return rc;
 	}
-	return EXIT_OK;
+	if (!a->out) {
+		if (rp_render(&x->rep, fmt, stdout) != 0)
+			return cli_fail(x->c, EXIT_FAIL, "cannot write the report: %s",
+			                strerror(errno));
+		return EXIT_OK;
+	}
+	if (rp_render(&x->rep, fmt, o.f) != 0) {
+		int e = errno;
+		cli_outfile_close(x->c, &o, false);
+		return cli_fail(x->c, EXIT_FAIL, "cannot write %s: %s", a->out, strerror(e));
+	}
+	return cli_outfile_close(x->c, &o, true);
 }
 
 int cmd_report(cli *c, int argc, char **argv)
@@ -2195,8 +2205,6 @@ int cmd_report(cli *c, int argc, char **argv)
 		rc = cli_fail(c, EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	if ((rc = report_access(&x, &a)))
-		goto out;
 	rc = report_write(&x, &a);
 out:
 	report_release(&x);

@@ -39,23 +39,6 @@ static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
 	return EXIT_OK;
 }
 
-/* Write a new file (refusing to replace one unless force), fsynced. */
-static int write_file(cli *c, const char *path, const void *p, size_t n, bool force)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (force ? 0 : O_EXCL), 0644);
-	if (fd < 0)
-		return cli_fail(c, EXIT_FAIL, "cannot create %s: %s%s", path, strerror(errno),
-		                errno == EEXIST ? " (use --force to replace it)" : "");
-	if (write(fd, p, n) != (ssize_t)n || fsync(fd) != 0) {
-		int e = errno;
-		close(fd);
-		unlink(path);
-		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", path, strerror(e));
-	}
-	close(fd);
-	return EXIT_OK;
-}
-
 static void print_info(const hm_enroll_info *i, bool json)
 {
 	if (json) {
@@ -74,8 +57,11 @@ static void print_info(const hm_enroll_info *i, bool json)
 	}
 	printf("node      ");
 	out_node_id(stdout, &i->node);
-	printf("\nrole      %s\nregion    %s\nname      %s\n", hm_role_name(i->role), i->region,
-	       i->name);
+	printf("\nrole      %s\nregion    ", hm_role_name(i->role));
+	out_text_cstr(stdout, i->region);
+	fputs("\nname      ", stdout);
+	out_text_cstr(stdout, i->name);
+	fputc('\n', stdout);
 	if (i->not_after) {
 		printf("valid     %" PRIu64 " days\nroot key  ",
 		       (i->not_after - i->not_before) / 86400);
@@ -96,7 +82,7 @@ static int enroll_request(cli *c, const char *out, bool force)
 		return rc;
 	if ((err = hm_enroll_request(n, &req, &len)))
 		rc = cli_node_fail(c, n, err);
-	else if (!(rc = write_file(c, out, req, len, force)))
+	else if (!(rc = cli_write_file(c, out, req, len, force)))
 		printf("wrote the enrollment request to %s: carry it to the county (or your "
 		       "township) to be signed\n",
 		       out);
@@ -123,7 +109,7 @@ static int enroll_sign(cli *c, const char *req_path, const char *out, uint32_t d
 	}
 	if ((err = hm_enroll_sign(n, req, len, days, may_enroll, &ans, &alen, &info)))
 		rc = cli_node_fail(c, n, err);
-	else if (!(rc = write_file(c, out, ans, alen, force))) {
+	else if (!(rc = cli_write_file(c, out, ans, alen, force))) {
 		print_info(&info, json);
 		if (!json)
 			printf("wrote the certificate and keys to %s: carry it back to the node\n",
@@ -332,8 +318,9 @@ static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 		return 0;
 	}
 	out_node_id(a->f, &o->origin);
-	fprintf(a->f, "  %-8s %-24s seq 1..%-6" PRIu64 " last ",
-	        o->has_cert ? hm_role_name(o->role) : "?", o->region, o->seq);
+	fprintf(a->f, "  %-8s ", o->has_cert ? hm_role_name(o->role) : "?");
+	out_text_pad(a->f, o->region, 24);
+	fprintf(a->f, " seq 1..%-6" PRIu64 " last ", o->seq);
 	out_hlc(a->f, o->last);
 	if (o->pending_from)
 		fprintf(a->f, "  GAP %" PRIu64 "..%" PRIu64, o->seq + 1, o->pending_from - 1);
@@ -360,7 +347,9 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 	}
 	fprintf(a->f, "FINDING %-16s ", finding_name(f->kind));
 	out_node_id(a->f, &f->origin);
-	fprintf(a->f, ":%" PRIu64 "  %s\n", f->seq, f->reason);
+	fprintf(a->f, ":%" PRIu64 "  ", f->seq);
+	out_text_cstr(a->f, f->reason);
+	fputc('\n', a->f);
 	a->nfindings++;
 	return 0;
 }
@@ -382,7 +371,9 @@ static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 		out_json_cstr(f, info.region);
 		fprintf(f, ",\"at\":%lld,\"origins\":[", (long long)time(NULL));
 	} else {
-		fprintf(f, "audit by %s (", info.name);
+		fputs("audit by ", f);
+		out_text_cstr(f, info.name);
+		fputs(" (", f);
 		out_node_id(f, &info.id);
 		fprintf(f, ") of %s\n\norigins:\n", info.region);
 	}
@@ -476,7 +467,7 @@ int cmd_audit(cli *c, int argc, char **argv)
 			else {
 				memcpy(doc, text, tlen);
 				memcpy(doc + tlen, line, strlen(line));
-				rc = write_file(c, out, doc, tlen + strlen(line), force);
+				rc = cli_write_file(c, out, doc, tlen + strlen(line), force);
 				if (!rc)
 					printf(
 					    "wrote a signed audit report to %s (%zu finding%s)\n",

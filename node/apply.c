@@ -290,7 +290,7 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	hm_hlc clock;
 	hm_err err;
 
-	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + n->max_drift_ms)
+	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + hm_drift_ms(n, txn))
 		return quarantine(n, txn, env, p, len, "its clock is beyond the allowed drift", st,
 		                  outcome);
 	if ((err = hm_trust_open_body(n, txn, env, m, &no_key, &why))) {
@@ -534,7 +534,7 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 	MDB_val k, v;
 	uint8_t key[HM_OPKEY_BYTES];
 	uint8_t *copy = NULL;
-	uint64_t limit = hm_now_ms(n) + n->max_drift_ms;
+	uint64_t limit = hm_now_ms(n) + hm_drift_ms(n, txn);
 	int rc;
 	hm_err err = HM_OK;
 

@@ -174,12 +174,10 @@ hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envel
 
 static bool id_valid(const msgpack_object *o)
 {
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 || o->via.str.size > HM_ID_MAX)
-		return false;
-	for (uint32_t i = 0; i < o->via.str.size; i++)
-		if ((unsigned char)o->via.str.ptr[i] < 0x20)
-			return false; /* no NUL (the key separator) and no control characters */
-	return true;
+	const char *why;
+	/* the one id rule (no NUL, the key separator, among what it refuses) */
+	return o->type == MSGPACK_OBJECT_STR &&
+	       hm_id_check_n(o->via.str.ptr, o->via.str.size, &why) == HM_OK;
 }
 
 static const hm_collection_def *op_collection(const msgpack_object *o)

@@ -5,6 +5,7 @@
 #include "node_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* GB 11643: 17 digits (6 of place, 8 of birth date, 3 of sequence) and a check character. */
@@ -96,6 +97,59 @@ hm_err hm_node_setting(hm_node *n, const char *name, char *buf, size_t cap)
 		snprintf(buf, cap, "%.*s", (int)f->value.u.s.n, f->value.u.s.p);
 	hm_record_free(r);
 	return err;
+}
+
+hm_err hm_drift_parse(const char *text, size_t len, uint64_t *ms)
+{
+	uint64_t minutes = 0;
+
+	if (len == 0 || len > 5)
+		return HM_ERR_INVALID;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return HM_ERR_INVALID;
+		minutes = minutes * 10 + (uint64_t)(text[i] - '0');
+	}
+	if (minutes < 1 || minutes > HM_DRIFT_MAX_MINUTES)
+		return HM_ERR_INVALID;
+	*ms = minutes * 60000;
+	return HM_OK;
+}
+
+uint64_t hm_drift_ms(hm_node *n, MDB_txn *txn)
+{
+	static const char name[] = HM_SETTING_MAX_DRIFT;
+	uint8_t key[HM_RECORD_KEY_MAX];
+	uint64_t ms = HM_DRIFT_DEFAULT_MS;
+	/* Settings are the county's records: they live in its region, the first part of ours. */
+	size_t kn = hm_record_key(key, sizeof(key), "_setting", 8, name, sizeof(name) - 1,
+	                          n->region, strcspn(n->region, "/"));
+	msgpack_sbuffer scratch;
+	msgpack_zone zone;
+	hm_rec *r = NULL;
+	MDB_val v;
+
+	if (n->max_drift_ms)
+		return n->max_drift_ms;
+	msgpack_sbuffer_init(&scratch);
+	if (!msgpack_zone_init(&zone, 256))
+		goto out_scratch;
+	/* Any failure to read it leaves the default: the bound is never lifted by a bad record. */
+	if ((r = malloc(sizeof(*r))) && kn &&
+	    !hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &v, &scratch) &&
+	    !hm_rec_decode(v.mv_data, v.mv_size, &zone, r) && hm_rec_live(r)) {
+		const hm_rfield *f = hm_rec_find(r, "value", 5);
+		uint64_t set;
+		if (f && f->value.kind == HM_V_STR &&
+		    !hm_drift_parse(f->value.u.s.p, f->value.u.s.n, &set))
+			ms = set;
+	}
+	free(r);
+	msgpack_zone_destroy(&zone);
+out_scratch:
+	hm_wipe(scratch.data, scratch.alloc);
+	msgpack_sbuffer_destroy(&scratch);
+	return ms;
 }
 
 hm_err hm_node_set_setting(hm_node *n, const char *name, const char *value, hm_changeset_info *info)

@@ -144,6 +144,15 @@ size_t hm_utf8_prefix(const char *s, size_t n);
 /* 1 when the two values are equal in kind and content. */
 int hm_value_equal(const hm_value *a, const hm_value *b);
 
+/* The one rule for record ids, applied to every id a node writes or receives and to every id
+ * a command is given: 1 to HM_ID_MAX bytes of UTF-8 text with no control character (C0, DEL,
+ * C1), no bidi embedding, override or isolate (U+202A-U+202E, U+2066-U+2069) and no line or
+ * paragraph separator. An id is never cut to fit. hm_id_check takes a NUL-terminated id,
+ * hm_id_check_n n bytes (a NUL among them is refused). Errors: HM_ERR_INVALID with why set to a
+ * static reason that follows the words "the record id" ("is longer than 128 bytes"). */
+hm_err hm_id_check(const char *id, const char **why) HM_MUST_CHECK;
+hm_err hm_id_check_n(const char *id, size_t n, const char **why) HM_MUST_CHECK;
+
 /* ---- Version vectors ---- */
 typedef struct hm_vv_entry {
 	hm_node_id origin;
@@ -179,7 +188,7 @@ typedef struct hm_node_opts {
 	const uint8_t *storage_key; /* HM_STORAGE_KEY_BYTES */
 	hm_clock_fn clock;          /* NULL: the system clock */
 	void *clock_ctx;
-	uint64_t max_drift_ms; /* 0: HM_DRIFT_DEFAULT_MS */
+	uint64_t max_drift_ms; /* 0: the county's clock.max_drift (HM_SETTING_MAX_DRIFT) */
 	size_t map_max;        /* cap on the LMDB map in bytes; 0: 64 GiB */
 	size_t map_initial;    /* first map size; 0: 64 MiB */
 	hm_logger log;
@@ -555,6 +564,16 @@ hm_err hm_idnum_check(const char *s, const char **why) HM_MUST_CHECK;
 #define HM_ID_HASH_BYTES 16
 hm_err hm_node_id_hash(hm_node *node, const char *idnum,
                        char out[2 * HM_ID_HASH_BYTES + 1]) HM_MUST_CHECK;
+
+/* How far ahead of a receiver's clock a change set's clock may be before it waits in quarantine
+ * (docs/security.md says why): the county's setting clock.max_drift, in whole minutes from 1 to
+ * HM_DRIFT_MAX_MINUTES, read by every node when it checks a clock; HM_DRIFT_DEFAULT_MS while the
+ * county has not set it. hm_node_opts.max_drift_ms, when set, overrides both (tests). */
+#define HM_SETTING_MAX_DRIFT "clock.max_drift"
+#define HM_DRIFT_MAX_MINUTES 10080u /* 7 days */
+/* Parse a clock.max_drift value into milliseconds. Errors: HM_ERR_INVALID (not a whole number
+ * of minutes from 1 to HM_DRIFT_MAX_MINUTES). */
+hm_err hm_drift_parse(const char *text, size_t len, uint64_t *ms) HM_MUST_CHECK;
 
 /* A county setting (reward.tip, fever.threshold, ...) into buf. Errors: HM_ERR_NOT_FOUND when the
  * county never set it. */

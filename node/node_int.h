@@ -283,6 +283,10 @@ hm_err hm_merge_changeset(hm_node *n, MDB_txn *txn, const hm_envelope *env,
 #define HM_RECORD_KEY_MAX      (HM_NAME_MAX + 1 + HM_ID_MAX + 1 + HM_REGION_MAX)
 #define HM_CONFLICT_PREFIX_MAX (HM_RECORD_KEY_MAX + 1 + HM_NAME_MAX + 1)
 
+/* The drift bound in force for checks made inside txn (ledger.c): the override of the node's
+ * options, else the county's clock.max_drift as txn sees it, else HM_DRIFT_DEFAULT_MS. */
+uint64_t hm_drift_ms(hm_node *n, MDB_txn *txn);
+
 /* Record key: coll 0x00 id 0x00 region. A record's identity includes the region it lives in,
  * so a write in one region can never reach a record of another, whatever id it names. Returns
  * its length, or 0 if it does not fit cap. */

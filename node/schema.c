@@ -376,6 +376,39 @@ size_t hm_utf8_prefix(const char *s, size_t n)
 	return n;
 }
 
+_Static_assert(HM_ID_MAX == 128u, "the id rule's messages say 128 bytes");
+
+hm_err hm_id_check_n(const char *id, size_t n, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)id;
+
+	if (n == 0)
+		return *why = "is empty", HM_ERR_INVALID;
+	if (n > HM_ID_MAX)
+		return *why = "is longer than 128 bytes", HM_ERR_INVALID;
+	if (hm_utf8_prefix(id, n) != n)
+		return *why = "is not UTF-8 text", HM_ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		/* C0 and DEL; C1 is U+0080-U+009F (C2 80..C2 9F); U+2028-U+202E and U+2066-U+2069
+		 * (E2 80 A8..AE, E2 81 A6..A9) separate lines or reorder what follows. */
+		bool bad = p[i] < 0x20 || p[i] == 0x7f ||
+		           (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) ||
+		           (p[i] == 0xe2 && i + 2 < n && p[i + 1] == 0x80 && p[i + 2] >= 0xa8 &&
+		            p[i + 2] <= 0xae) ||
+		           (p[i] == 0xe2 && i + 2 < n && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 &&
+		            p[i + 2] <= 0xa9);
+		if (bad)
+			return *why = "holds a control character or a bidi control", HM_ERR_INVALID;
+	}
+	*why = NULL;
+	return HM_OK;
+}
+
+hm_err hm_id_check(const char *id, const char **why)
+{
+	return hm_id_check_n(id, strlen(id), why);
+}
+
 static bool utf8_valid(const char *s, size_t n)
 {
 	return hm_utf8_prefix(s, n) == n;

@@ -365,7 +365,7 @@ static hm_node *node_alloc(const hm_node_opts *opts)
 		return NULL;
 	n->clock = opts && opts->clock ? opts->clock : system_clock_ms;
 	n->clock_ctx = opts ? opts->clock_ctx : NULL;
-	n->max_drift_ms = opts && opts->max_drift_ms ? opts->max_drift_ms : HM_DRIFT_DEFAULT_MS;
+	n->max_drift_ms = opts ? opts->max_drift_ms : 0; /* 0: the county's bound (hm_drift_ms) */
 	n->pending_caps = (hm_pending_caps){HM_PENDING_ORIGIN_MAX, HM_PENDING_ORIGIN_BYTES,
 	                                    HM_PENDING_MAX, HM_PENDING_BYTES};
 	n->map_size = opts && opts->map_initial ? opts->map_initial : MAP_INITIAL_DEFAULT;

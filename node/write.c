@@ -84,14 +84,9 @@ void hm_write_abort(hm_write *w)
 
 static hm_err check_id(hm_write *w, const char *id)
 {
-	size_t n = strlen(id);
-	if (n == 0 || n > HM_ID_MAX)
-		return hm_node_fail(w->n, HM_ERR_INVALID, "record id must be 1 to %u bytes",
-		                    HM_ID_MAX);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)id[i] < 0x20)
-			return hm_node_fail(w->n, HM_ERR_INVALID,
-			                    "record id must not contain control characters");
+	const char *why;
+	if (hm_id_check(id, &why))
+		return hm_node_fail(w->n, HM_ERR_INVALID, "the record id %s", why);
 	return HM_OK;
 }
 

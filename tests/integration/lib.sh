@@ -231,6 +231,40 @@ carry() {
 	done
 }
 
+# hostile_in FILE: FILE holds a raw terminal control or a forged line: C0 controls other than
+# newline and tab, DEL, C1 (U+0080-U+009F), bidi overrides and isolates, a line that starts
+# with "status  released" (forged by a newline in a value), or bytes that are not UTF-8.
+hostile_in() {
+	python3 - "$1" <<'PY'
+import re, sys
+b = open(sys.argv[1], "rb").read()
+bad = []
+if re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", b): bad.append("C0/DEL")
+try:
+    t = b.decode("utf-8")
+except UnicodeDecodeError:
+    bad.append("not UTF-8"); t = b.decode("utf-8", "replace")
+if re.search("[\u0080-\u009f]", t): bad.append("C1")
+if re.search("[\u202a-\u202e\u2066-\u2069]", t): bad.append("bidi")
+if re.search(r"(?m)^\s*status\s+released", t): bad.append("forged line")
+if bad:
+    print(", ".join(bad)); sys.exit(0)
+sys.exit(1)
+PY
+}
+
+# no_hostile WHAT: the last command's stdout and stderr hold nothing hostile_in finds.
+no_hostile() {
+	local f what=$1 found
+	for f in "$OUT" "$ERR"; do
+		if found=$(hostile_in "$f"); then
+			fail "$what: raw $found in its output: $(head -c 300 "$f" | od -c | head -5)"
+			return
+		fi
+	done
+	ok
+}
+
 finish() {
 	if [ "$FAILED" = 0 ]; then
 		echo "PASS: $TEST_NAME ($CHECKS checks)"

@@ -9,6 +9,9 @@
  *   raw_client flood URL SECONDS     sends well-formed hellos (fresh random keys) as fast as
  *                                    the server answers, for SECONDS; prints how many were
  *                                    sent and accepted (exit 0 when at least 256 were)
+ *   raw_client refuse LISTEN         a hostile server: answers every request with an error in
+ *                                    clear holding terminal escapes, a newline and a bidi
+ *                                    override (what a peer may say), until 8 s idle
  *
  * KIND: garbage (random bytes), short (3 bytes), hello-truncated, hello-bad-magic,
  * oversized (17 MiB, above NN_RCVMAXSIZE), unknown-session (a sealed frame under a session id
@@ -338,6 +341,34 @@ static int cmd_flood(const char *url, const char *seconds)
 	return sent >= 256 ? 0 : 1;
 }
 
+/* The words of a hostile peer's refusal: an ESC sequence that clears the screen, a C1 CSI, a
+ * newline that would forge a log line, a bidi override, DEL and a byte that is not UTF-8. */
+static const char hostile_text[] = "no\x1b[2J\xc2\x9b"
+                                   "31m\nstatus  released\xe2\x80\xae"
+                                   "\x7f\xff";
+
+static int cmd_refuse(const char *listen)
+{
+	int s = sock_open(NN_REP, listen, 1, PROXY_IDLE);
+	uint8_t m[HEAD_BYTES + sizeof(hostile_text)] = {'E'};
+
+	if (s < 0)
+		return 2;
+	memcpy(m + HEAD_BYTES, hostile_text, sizeof(hostile_text) - 1);
+	printf("refusing\n");
+	fflush(stdout);
+	for (int i = 0; i < CAPTURE_MAX; i++) {
+		uint8_t *req = NULL;
+		if (nn_recv(s, &req, NN_MSG, 0) < 0)
+			break; /* idle */
+		nn_freemsg(req);
+		if (nn_send(s, m, sizeof(m) - 1, 0) < 0)
+			break;
+	}
+	nn_close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "flood"))
@@ -348,9 +379,9 @@ int main(int argc, char **argv)
 		return cmd_proxy(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "replay"))
 		return cmd_replay(argv[2], argv[3]);
-	fprintf(
-	    stderr,
-	    "usage: raw_client send URL KIND | proxy LISTEN URL DIR | replay URL DIR | flood URL "
-	    "SECONDS\n");
+	if (argc == 3 && !strcmp(argv[1], "refuse"))
+		return cmd_refuse(argv[2]);
+	fprintf(stderr, "usage: raw_client send URL KIND | proxy LISTEN URL DIR | replay URL DIR | "
+	                "flood URL SECONDS | refuse LISTEN\n");
 	return 2;
 }
