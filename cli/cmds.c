@@ -324,6 +324,22 @@ static int commit_write(cli *c, hm_node *n, hm_write *w, bool json, const char *
 	return print_changeset(&info, json, what);
 }
 
+/* Commit w (consumed) unless err says why it was not built; either way n is closed. */
+static int finish_write(cli *c, hm_node *n, hm_write *w, hm_err err, bool json, const char *verb,
+                        const char *coll, const char *id)
+{
+	int rc;
+
+	if (err) {
+		rc = cli_node_fail(c, n, err);
+		hm_write_abort(w);
+	} else {
+		rc = commit_write(c, n, w, json, verb, coll, id);
+	}
+	hm_node_close(n);
+	return rc;
+}
+
 static int cmd_put(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("put");
@@ -376,16 +392,9 @@ static int cmd_del(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE, "--region '%s' is not a region path", region);
 	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
-	if ((err = hm_write_begin(n, &w)) || (err = hm_write_del_at(w, pos[0], pos[1], region))) {
-		rc = cli_node_fail(c, n, err);
-		goto out;
-	}
-	rc = commit_write(c, n, w, json, "deleted", pos[0], pos[1]);
-	w = NULL; /* consumed */
-out:
-	hm_write_abort(w);
-	hm_node_close(n);
-	return rc;
+	if (!(err = hm_write_begin(n, &w)))
+		err = hm_write_del_at(w, pos[0], pos[1], region);
+	return finish_write(c, n, w, err, json, "deleted", pos[0], pos[1]);
 }
 
 static int cmd_move(cli *c, int argc, char **argv)
@@ -411,16 +420,9 @@ static int cmd_move(cli *c, int argc, char **argv)
 		                !hm_region_valid(to) ? to : from);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	if ((err = hm_write_begin(n, &w)) || (err = hm_write_move(w, pos[0], pos[1], from, to))) {
-		rc = cli_node_fail(c, n, err);
-		goto out;
-	}
-	rc = commit_write(c, n, w, json, "moved", pos[0], pos[1]);
-	w = NULL; /* consumed */
-out:
-	hm_write_abort(w);
-	hm_node_close(n);
-	return rc;
+	if (!(err = hm_write_begin(n, &w)))
+		err = hm_write_move(w, pos[0], pos[1], from, to);
+	return finish_write(c, n, w, err, json, "moved", pos[0], pos[1]);
 }
 
 /* ---- get / list ---- */

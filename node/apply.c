@@ -132,14 +132,7 @@ static hm_err freeze_origin(hm_node *n, MDB_txn *txn, const hm_node_id *origin, 
 	hm_logf(&n->log, HM_LOG_WARN, "origin forked at seq %llu: %s", (unsigned long long)fork_at,
 	        rebuild ? "its change sets from there on are withdrawn and the records rebuilt"
 	                : "nothing of it from there on is applied");
-	if (rebuild) {
-		hm_merge_ctx fresh;
-		if ((err = hm_merge_ctx_init(&fresh)))
-			return err;
-		err = hm_rebuild_records(n, txn, &fresh);
-		hm_merge_ctx_release(&fresh);
-	}
-	return err;
+	return rebuild ? hm_records_rebuild(n, txn) : HM_OK;
 }
 
 /* env is a second signed version of its origin's seq fork_at (or proves one, as a successor

@@ -385,6 +385,8 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
                    enum hm_evidence_kind kind, const char *reason, bool *rebuild) HM_MUST_CHECK;
 /* Re-derive every record from the oplog (after change sets were withdrawn). */
 hm_err hm_rebuild_records(hm_node *n, MDB_txn *txn, hm_merge_ctx *m) HM_MUST_CHECK;
+/* The same with merge buffers of its own. */
+hm_err hm_records_rebuild(hm_node *n, MDB_txn *txn) HM_MUST_CHECK;
 /* Open the body of a verified envelope: decrypt (trust mode) and decode. */
 hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_ctx *m, bool *no_key,
                           const char **why) HM_MUST_CHECK;

@@ -516,14 +516,9 @@ out:
  * from the oplog under format 3's keys, which hold the record's region. */
 static hm_err upgrade_txn(hm_node *n, MDB_txn *txn, void *arg)
 {
-	hm_merge_ctx m;
-	hm_err err;
+	hm_err err = hm_records_rebuild(n, txn);
 
 	(void)arg;
-	if ((err = hm_merge_ctx_init(&m)))
-		return err;
-	err = hm_rebuild_records(n, txn, &m);
-	hm_merge_ctx_release(&m);
 	return err ? err : meta_put_u64(n, txn, "format", HM_STORE_FORMAT);
 }
 

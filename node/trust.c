@@ -722,6 +722,18 @@ hm_err hm_trust_after_apply(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm
 	return HM_OK;
 }
 
+hm_err hm_records_rebuild(hm_node *n, MDB_txn *txn)
+{
+	hm_merge_ctx fresh;
+	hm_err err = hm_merge_ctx_init(&fresh);
+
+	if (err)
+		return err;
+	err = hm_rebuild_records(n, txn, &fresh);
+	hm_merge_ctx_release(&fresh);
+	return err;
+}
+
 hm_err hm_rebuild_records(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 {
 	uint8_t key[HM_OPKEY_BYTES] = {0};
