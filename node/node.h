@@ -418,9 +418,18 @@ typedef int (*hm_conflict_cb)(void *ctx, const hm_conflict *c);
 hm_err hm_node_conflicts(hm_node *node, const char *coll, const char *id, hm_conflict_cb cb,
                          void *ctx) HM_MUST_CHECK;
 
-/* Verify internal consistency: every origin's oplog runs 1..seq with an unbroken hash chain
- * matching the version vector. Errors: HM_ERR_CORRUPT, reason in hm_node_errmsg. */
+/* Verify a store end to end: hm_node_check_log; every stored change set verifies again
+ * (signature, certificate, revocation, region); every record opens, and the records equal a
+ * rebuild from the oplog (done in a transaction that is then aborted: nothing changes).
+ * Errors: HM_ERR_CORRUPT or HM_ERR_CRYPTO (a value altered at rest), reason in
+ * hm_node_errmsg; HM_ERR_FULL when the store cannot grow for the trial rebuild. */
 hm_err hm_node_check(hm_node *node) HM_MUST_CHECK;
+/* The oplog alone: every origin's oplog runs 1..seq with an unbroken hash chain matching the
+ * version vector. Errors: HM_ERR_CORRUPT, reason in hm_node_errmsg. */
+hm_err hm_node_check_log(hm_node *node) HM_MUST_CHECK;
+/* Rebuild the records and the conflict log from the oplog, once hm_node_check_log passes: the
+ * way back from a record damaged at rest. Errors: those of hm_node_check_log, store errors. */
+hm_err hm_node_repair(hm_node *node) HM_MUST_CHECK;
 
 /* ---- Trust: enrollment, revocation, audit (trust.c, audit.c) ---- */
 

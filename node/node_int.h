@@ -119,6 +119,9 @@ typedef hm_err (*hm_txn_fn)(hm_node *n, MDB_txn *txn, void *ctx);
  * (no transaction open), run fn again from scratch; fn must only change ctx in ways a rerun
  * resets. On any other error the transaction is aborted. */
 hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx) HM_MUST_CHECK;
+/* Run fn in a write transaction and abort it, whatever fn did (a map that fills grows as for
+ * hm_store_write): what fn computes is the result, the store is unchanged. */
+hm_err hm_store_trial(hm_node *n, hm_txn_fn fn, void *ctx) HM_MUST_CHECK;
 hm_err hm_store_read_begin(hm_node *n, MDB_txn **txn) HM_MUST_CHECK;
 hm_err hm_store_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn,
                     MDB_val *v) HM_MUST_CHECK;

@@ -228,10 +228,11 @@ out:
 typedef int (*raw_cb)(void *ctx, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
                       const hm_rec *r);
 
-static hm_err walk_records(hm_node *n, const hm_collection_def *only, bool decode, raw_cb cb,
-                           void *ctx)
+/* In txn, or in a read transaction of its own when txn is NULL. */
+static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, bool decode,
+                           raw_cb cb, void *ctx)
 {
-	MDB_txn *txn = NULL;
+	MDB_txn *txn = in;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	msgpack_zone zone;
@@ -246,7 +247,7 @@ static hm_err walk_records(hm_node *n, const hm_collection_def *only, bool decod
 		free(r);
 		return HM_ERR_NOMEM;
 	}
-	if ((err = hm_store_read_begin(n, &txn)))
+	if (!in && (err = hm_store_read_begin(n, &txn)))
 		goto out;
 	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_RECORDS], &cur))) {
 		err = hm_store_err(rc);
@@ -285,7 +286,7 @@ static hm_err walk_records(hm_node *n, const hm_collection_def *only, bool decod
 out:
 	if (cur)
 		mdb_cursor_close(cur);
-	if (txn)
+	if (txn && !in)
 		mdb_txn_abort(txn);
 	msgpack_zone_destroy(&zone);
 	free(r);
@@ -331,7 +332,7 @@ hm_err hm_node_list(hm_node *n, const char *coll, hm_record_cb cb, void *ctx)
 
 	if (!c)
 		return hm_node_fail(n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
-	err = walk_records(n, c, true, list_one, &l);
+	err = walk_records(n, NULL, c, true, list_one, &l);
 	return err ? err : l.err;
 }
 
@@ -375,18 +376,23 @@ static int digest_one(void *arg, const hm_collection_def *c, const MDB_val *k, c
 	return 0;
 }
 
-hm_err hm_node_digest(hm_node *n, const char *scope, hm_hash *out)
+static hm_err digest_in(hm_node *n, MDB_txn *txn, const char *scope, hm_hash *out)
 {
 	digest_ctx d = {.scope = scope};
 	hm_err err;
 
-	if (scope && !hm_region_valid(scope))
-		return hm_node_fail(n, HM_ERR_INVALID, "'%s' is not a region path", scope);
 	hm_hash_init(&d.st);
 	hm_hash_update(&d.st, "hamlet-digest-v1", 16);
-	err = walk_records(n, NULL, scope != NULL, digest_one, &d);
+	err = walk_records(n, txn, NULL, scope != NULL, digest_one, &d);
 	hm_hash_final(&d.st, out);
 	return err;
+}
+
+hm_err hm_node_digest(hm_node *n, const char *scope, hm_hash *out)
+{
+	if (scope && !hm_region_valid(scope))
+		return hm_node_fail(n, HM_ERR_INVALID, "'%s' is not a region path", scope);
+	return digest_in(n, NULL, scope, out);
 }
 
 /* ---- version vector ---- */
@@ -855,7 +861,7 @@ hm_err hm_node_info_get(hm_node *n, hm_node_info *out)
 out:
 	mdb_txn_abort(txn);
 	if (!err)
-		err = walk_records(n, NULL, true, count_live, &out->records);
+		err = walk_records(n, NULL, NULL, true, count_live, &out->records);
 	return err;
 }
 
@@ -902,7 +908,114 @@ static hm_err check_origin(hm_node *n, MDB_txn *txn, MDB_cursor *cur, const hm_v
 	return HM_OK;
 }
 
+/* Every envelope of the oplog verified again (trust mode): signature, certificate, revocation,
+ * region. */
+static hm_err check_signatures(hm_node *n, MDB_txn *txn)
+{
+	uint8_t key[HM_OPKEY_BYTES] = {0};
+	msgpack_zone zone;
+	hm_err err = HM_OK;
+
+	if (!n->trust)
+		return HM_OK;
+	if (!msgpack_zone_init(&zone, 4096))
+		return HM_ERR_NOMEM;
+	while (!err) {
+		MDB_cursor *cur;
+		MDB_val k = {sizeof(key), key}, v;
+		hm_envelope env;
+		enum hm_evidence_kind kind;
+		const char *why = NULL;
+		char hex[2 * HM_NODE_ID_BYTES + 1];
+		bool ok = true;
+		int rc;
+
+		/* verify may store a certificate: no cursor stays open across it */
+		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_OPLOG], &cur))) {
+			err = hm_store_err(rc);
+			break;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == 0 && k.mv_size == sizeof(key) && !memcmp(k.mv_data, key, sizeof(key)))
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		mdb_cursor_close(cur);
+		if (rc == MDB_NOTFOUND)
+			break;
+		if (rc || k.mv_size != sizeof(key)) {
+			err = rc ? hm_store_err(rc) : HM_ERR_CORRUPT;
+			break;
+		}
+		memcpy(key, k.mv_data, sizeof(key));
+		msgpack_zone_clear(&zone);
+		hm_node_id_hex((const hm_node_id *)key, hex);
+		if (hm_envelope_open(v.mv_data, v.mv_size, &zone, &env, &why) ||
+		    (err = hm_trust_verify(n, txn, &env, &ok, &kind, &why)) || !ok)
+			err = hm_node_fail(n, err ? err : HM_ERR_CORRUPT,
+			                   "%s:%llu: a stored change set does not verify: %s", hex,
+			                   (unsigned long long)hm_be64_get(key + HM_NODE_ID_BYTES),
+			                   why ? why : "");
+	}
+	msgpack_zone_destroy(&zone);
+	return err;
+}
+
+typedef struct rebuild_check {
+	hm_hash held, rebuilt;
+} rebuild_check;
+
+/* In a trial transaction: the records' digest as held, then as rebuilt from the oplog. */
+static hm_err check_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	rebuild_check *rc = arg;
+	hm_err err;
+
+	if ((err = digest_in(n, txn, NULL, &rc->held)))
+		return hm_node_fail(n, err, "reading the records: %s (`hamlet check --repair`)",
+		                    n->errmsg[0] ? n->errmsg : hm_strerror(err));
+	if ((err = check_signatures(n, txn)) || (err = hm_records_rebuild(n, txn)) ||
+	    (err = digest_in(n, txn, NULL, &rc->rebuilt)))
+		return err;
+	return HM_OK;
+}
+
 hm_err hm_node_check(hm_node *n)
+{
+	rebuild_check rc;
+	hm_err err = hm_node_check_log(n);
+
+	if (err)
+		return err;
+	if ((err = hm_store_trial(n, check_txn, &rc)) == HM_ERR_FULL) {
+		/* A store at its cap has no room for a trial rebuild: every record still opens. */
+		if ((err = digest_in(n, NULL, NULL, &rc.held)))
+			return err;
+		hm_logf(&n->log, HM_LOG_WARN,
+		        "the store is at its size cap: the change sets' signatures and a rebuild of "
+		        "the records were not checked (free space, or raise HAMLET_MAP_MAX)");
+		return HM_OK;
+	}
+	if (err)
+		return err;
+	if (!hm_hash_equal(&rc.held, &rc.rebuilt))
+		return hm_node_fail(n, HM_ERR_CORRUPT,
+		                    "the records differ from a rebuild from the oplog: run `hamlet "
+		                    "check --repair`");
+	return HM_OK;
+}
+
+static hm_err repair_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	(void)arg;
+	return hm_records_rebuild(n, txn);
+}
+
+hm_err hm_node_repair(hm_node *n)
+{
+	hm_err err = hm_node_check_log(n);
+	return err ? err : hm_store_write(n, repair_txn, NULL);
+}
+
+hm_err hm_node_check_log(hm_node *n)
 {
 	oplog_walk w;
 	size_t total = 0;

@@ -191,7 +191,8 @@ static hm_err commit_failed(hm_node *n, int rc)
 	                    mdb_strerror(rc));
 }
 
-hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
+/* hm_store_write, or (commit false) the same with every transaction aborted: a trial. */
+static hm_err store_txn(hm_node *n, hm_txn_fn fn, void *ctx, bool commit)
 {
 	for (int attempt = 0; attempt < 64; attempt++) {
 		MDB_txn *txn = NULL;
@@ -208,7 +209,7 @@ hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
 			                    mdb_strerror(rc));
 		n->errmsg[0] = '\0';
 		err = fn(n, txn, ctx);
-		if (err) {
+		if (err || !commit) {
 			mdb_txn_abort(txn);
 			if (err != HM_ERR_FULL)
 				return err;
@@ -224,6 +225,16 @@ hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
 			return err;
 	}
 	return hm_node_fail(n, HM_ERR_FULL, "the store stayed full after growing");
+}
+
+hm_err hm_store_write(hm_node *n, hm_txn_fn fn, void *ctx)
+{
+	return store_txn(n, fn, ctx, true);
+}
+
+hm_err hm_store_trial(hm_node *n, hm_txn_fn fn, void *ctx)
+{
+	return store_txn(n, fn, ctx, false);
 }
 
 static hm_err meta_get_str(hm_node *n, MDB_txn *txn, const char *key, char *buf, size_t cap)

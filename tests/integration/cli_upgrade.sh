@@ -23,5 +23,7 @@ expect 0 "" -d old put person p3 name=Cai
 expect 0 "" -d old list person --json
 [ "$(json_get "$OUT" '",".join(sorted(r["id"] for r in d))')" = p1,p3 ] && ok ||
 	fail "list after the upgrade: $(cat "$OUT")"
+expect 0 "" -d old check --repair
+grep -q "records rebuilt" "$OUT" && ok || fail "check --repair: $(cat "$OUT")"
 expect 0 "" -d old check
 finish
