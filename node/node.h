@@ -445,6 +445,7 @@ typedef enum hm_finding_kind {
 	HM_FINDING_REFUSED,
 	HM_FINDING_GAP,
 	HM_FINDING_UNKNOWN_ORIGIN,
+	HM_FINDING_REVOKED_ISSUER, /* a node's certificate chain runs through a revoked issuer */
 } hm_finding_kind;
 
 typedef struct hm_audit_finding {
@@ -494,9 +495,10 @@ hm_err hm_node_peer_region(hm_node *node, const hm_node_id *id,
 hm_err hm_node_chain(hm_node *node, uint8_t *out, size_t cap, size_t *len) HM_MUST_CHECK;
 /* Sign h with this node's key. */
 hm_err hm_node_sign(hm_node *node, const hm_hash *h, hm_signature *sig) HM_MUST_CHECK;
-/* Check a peer: its chain verifies to this node's root now, it is not revoked, and sig is its
- * signature of h. *peer receives its id, role and region. Errors: HM_ERR_CRYPTO with the reason
- * in hm_node_errmsg. */
+/* Check a peer: its chain verifies to this node's root now, it is not revoked, every issuer in
+ * its chain that is revoked provably issued the next certificate before its revocation, and sig
+ * is its signature of h. *peer receives its id, role and region. Errors: HM_ERR_CRYPTO with the
+ * reason in hm_node_errmsg. */
 typedef struct hm_peer {
 	hm_node_id id;
 	hm_role role;

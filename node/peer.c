@@ -179,6 +179,17 @@ hm_err hm_node_verify_peer(hm_node *n, const uint8_t *chain, size_t chain_len, c
 	if ((err = hm_store_read_begin(n, &txn)))
 		return err;
 	err = hm_store_get(n, txn, HM_DB_REVOKED, last->node.b, HM_NODE_ID_BYTES, &v);
+	if (err == HM_ERR_NOT_FOUND) {
+		bool honoured;
+		const char *why;
+		if (!(err = hm_trust_chain_honoured(n, txn, certs, nc, &honoured, &why)) &&
+		    !honoured) {
+			mdb_txn_abort(txn);
+			return hm_node_fail(n, HM_ERR_CRYPTO, "the peer is refused: %s", why);
+		}
+		if (!err)
+			err = HM_ERR_NOT_FOUND;
+	}
 	mdb_txn_abort(txn);
 	if (err == HM_OK)
 		return hm_node_fail(n, HM_ERR_CRYPTO, "the peer is revoked");
