@@ -201,6 +201,8 @@ static hm_finding_kind evidence_finding(unsigned kind)
 		return HM_FINDING_OUT_OF_SCOPE;
 	case HM_EVIDENCE_REVOKED:
 		return HM_FINDING_AFTER_REVOCATION;
+	case HM_EVIDENCE_ISSUER:
+		return HM_FINDING_REVOKED_ISSUER;
 	default:
 		return HM_FINDING_REFUSED;
 	}

@@ -66,6 +66,7 @@ enum hm_evidence_kind {
 	HM_EVIDENCE_FORGED = 3,  /* bad signature, unknown or invalid certificate */
 	HM_EVIDENCE_SCOPE = 4,   /* an operation outside the origin's region */
 	HM_EVIDENCE_REVOKED = 5, /* written after the origin's revocation */
+	HM_EVIDENCE_ISSUER = 6,  /* enrolled by a revoked issuer, not provably before it */
 };
 
 struct hm_node {

@@ -572,7 +572,7 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 		if ((err = cert_verdict(n, txn, &c, &vd)))
 			return err;
 		if (vd != HONOURED) /* UNPROVEN waits in pending (apply.c) */
-			return refuse(ok, kind, why, HM_EVIDENCE_REVOKED,
+			return refuse(ok, kind, why, HM_EVIDENCE_ISSUER,
 			              vd == UNPROVEN ? hm_trust_unproven_issuer : refused_issuer);
 	}
 	{
@@ -659,8 +659,8 @@ static bool op_field_u64(const msgpack_object *fields, const char *name, uint64_
 }
 
 #define WITHDRAWN_REVOKED "withdrawn: written after the origin's revocation"
-#define WITHDRAWN_ISSUER                                                                           \
-	"withdrawn: enrolled by a revoked issuer, and not provably before that revocation"
+static const char withdrawn_issuer[] =
+    "withdrawn: enrolled by a revoked issuer, and not provably before that revocation";
 
 /* Withdraw what node wrote after after_seq: out of the oplog, pending and quarantine, into the
  * evidence (with reason). Returns whether applied change sets were withdrawn (the records must be
@@ -701,7 +701,10 @@ static hm_err withdraw_to(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint
 				err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), copy,
 				                   len);
 			else
-				err = hm_evidence_put(n, txn, &env, copy, len, HM_EVIDENCE_REVOKED,
+				err = hm_evidence_put(n, txn, &env, copy, len,
+				                      reason == withdrawn_issuer
+				                          ? HM_EVIDENCE_ISSUER
+				                          : HM_EVIDENCE_REVOKED,
 				                      reason);
 			free(copy);
 			if (err || (err = hm_store_del(n, txn, dbs[d], key, sizeof(key))))
@@ -819,7 +822,7 @@ static hm_err withdraw_unhonoured(hm_node *n, MDB_txn *txn, bool *rebuild)
 	mdb_cursor_close(cur);
 	for (size_t i = 0; i < ndrop && !err; i++) {
 		bool more;
-		err = withdraw_to(n, txn, &drop[i], 0, WITHDRAWN_ISSUER, wait[i], &more);
+		err = withdraw_to(n, txn, &drop[i], 0, withdrawn_issuer, wait[i], &more);
 		*rebuild |= more;
 	}
 	free(drop);
