@@ -500,12 +500,16 @@ static hm_err collect_entitled(hm_node *n, const char *scope, const hm_node_id *
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		hm_cert c;
 		MDB_val rv;
+		bool honoured;
 		if (hm_cert_decode(&c, v.mv_data, v.mv_size) ||
 		    hm_node_id_equal(&c.node, revoked) || hm_node_id_equal(&c.node, &n->self) ||
 		    !hm_region_contains(scope, c.region))
 			continue;
 		if (hm_store_get(n, txn, HM_DB_REVOKED, c.node.b, HM_NODE_ID_BYTES, &rv) == HM_OK)
 			continue; /* revoked earlier */
+		if (hm_trust_cert_honoured(n, txn, &c, &honoured) || !honoured)
+			continue; /* enrolled by a revoked issuer's stolen keys: no new keys for it
+			           */
 		e->id[e->n] = c.node, e->box[e->n] = c.box_pub, e->n++;
 	}
 	mdb_cursor_close(cur);

@@ -493,6 +493,19 @@ hm_err hm_node_peer_region(hm_node *node, const hm_node_id *id,
 /* This node's certificate chain (root first) as bytes; cap HM_CHAIN_MAX is always enough. */
 #define HM_CHAIN_MAX (HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES))
 hm_err hm_node_chain(hm_node *node, uint8_t *out, size_t cap, size_t *len) HM_MUST_CHECK;
+/* Certificates carried apart from change sets (bundles), so a node that keeps only what its
+ * region may hold still knows every node. Encoding: { length (2, BE) certificate }*.
+ * hm_node_certs_export: every other node's certificate this node holds and honours (not the
+ * root's, not its streams'), at most cap bytes of them; *out owned by the caller (free), NULL
+ * when there are none.
+ * hm_node_certs_learn: store each certificate not yet held whose chain (issuers from the same
+ * list or already held) verifies to this node's root now and is honoured (no revoked issuer in
+ * it, unless provably before); others are skipped. *learned receives how many were stored.
+ * Errors: HM_ERR_CRYPTO (no enrolled keys), HM_ERR_CORRUPT (the list does not decode), store
+ * faults. */
+hm_err hm_node_certs_export(hm_node *node, uint8_t **out, size_t *len, size_t cap) HM_MUST_CHECK;
+hm_err hm_node_certs_learn(hm_node *node, const uint8_t *p, size_t len,
+                           size_t *learned) HM_MUST_CHECK;
 /* Sign h with this node's key. */
 hm_err hm_node_sign(hm_node *node, const hm_hash *h, hm_signature *sig) HM_MUST_CHECK;
 /* Check a peer: its chain verifies to this node's root now, it is not revoked, every issuer in

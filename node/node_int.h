@@ -332,6 +332,8 @@ hm_err hm_trust_own_chain_bytes(hm_node *n, MDB_txn *txn, uint8_t *out, size_t c
  * *ok false and *why set when not. Errors: store faults. */
 hm_err hm_trust_chain_honoured(hm_node *n, MDB_txn *txn, const hm_cert *chain, size_t nc, bool *ok,
                                const char **why) HM_MUST_CHECK;
+/* hm_trust_chain_honoured for a certificate held, its issuers from the certs table. */
+hm_err hm_trust_cert_honoured(hm_node *n, MDB_txn *txn, const hm_cert *c, bool *ok) HM_MUST_CHECK;
 hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
                        size_t len, enum hm_evidence_kind kind, const char *reason) HM_MUST_CHECK;
 

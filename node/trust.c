@@ -515,6 +515,155 @@ static hm_err cert_verdict(hm_node *n, MDB_txn *txn, const hm_cert *c, enum verd
 	return err ? err : chain_verdict(n, txn, chain, nc, out);
 }
 
+hm_err hm_trust_cert_honoured(hm_node *n, MDB_txn *txn, const hm_cert *c, bool *ok)
+{
+	enum verdict vd;
+	hm_err err = cert_verdict(n, txn, c, &vd);
+
+	*ok = !err && vd == HONOURED;
+	return err;
+}
+
+/* ---- certificates carried apart from change sets ---- */
+
+hm_err hm_node_certs_export(hm_node *n, uint8_t **out, size_t *len, size_t cap)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t *buf = NULL;
+	size_t off = 0, have = 0;
+	int rc;
+	hm_err err;
+
+	*out = NULL, *len = 0;
+	if (!n->trust || !n->enrolled)
+		return hm_node_fail(n, HM_ERR_CRYPTO, "this node has no enrolled keys");
+	if ((err = hm_store_read_begin(n, &txn)))
+		return err;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CERTS], &cur))) {
+		mdb_txn_abort(txn);
+		return hm_store_err(rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_cert c;
+		bool ok;
+		if (k.mv_size != HM_NODE_ID_BYTES || v.mv_size > HM_CERT_MAX_BYTES ||
+		    hm_cert_decode(&c, v.mv_data, v.mv_size) ||
+		    memcmp(k.mv_data, c.node.b, HM_NODE_ID_BYTES) != 0 ||
+		    hm_node_id_equal(&c.issuer, &c.node))
+			continue; /* a stream's entry, or the root's (every node holds it) */
+		if ((err = hm_trust_cert_honoured(n, txn, &c, &ok)) || !ok)
+			continue;
+		if (off + 2 + v.mv_size > cap)
+			break;
+		if (off + 2 + v.mv_size > have) {
+			uint8_t *p = realloc(buf, have = have ? have * 2 : 4096);
+			if (!p) {
+				err = HM_ERR_NOMEM;
+				break;
+			}
+			buf = p;
+		}
+		buf[off] = (uint8_t)(v.mv_size >> 8), buf[off + 1] = (uint8_t)v.mv_size;
+		memcpy(buf + off + 2, v.mv_data, v.mv_size);
+		off += 2 + v.mv_size;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (err || !off) {
+		free(buf);
+		return err;
+	}
+	*out = buf; /* owned by the caller */
+	*len = off;
+	return HM_OK;
+}
+
+typedef struct learn_ctx {
+	hm_cert *certs;
+	size_t n;
+	size_t learned;
+} learn_ctx;
+
+/* Store c if not held, when its chain verifies now and is honoured. *stored says whether. */
+static hm_err learn_one(hm_node *n, MDB_txn *txn, const hm_cert *c, bool *stored)
+{
+	hm_cert chain[HM_CERT_CHAIN_MAX], held;
+	size_t nc;
+	hm_cert_fault fault;
+	bool ok;
+	hm_err err = hm_trust_cert_get(n, txn, &c->node, &held);
+
+	*stored = false;
+	if (err != HM_ERR_NOT_FOUND)
+		return err == HM_OK ? HM_OK : err;
+	if (hm_node_id_equal(&c->issuer, &c->node) || hm_trust_cert_get(n, txn, &c->issuer, &held))
+		return HM_OK; /* a second root, or its issuer not (yet) known */
+	err = stored_chain(n, txn, &held, chain, &nc);
+	if (err == HM_ERR_NOT_FOUND || err == HM_ERR_CORRUPT || nc == HM_CERT_CHAIN_MAX)
+		return HM_OK;
+	if (err)
+		return err;
+	chain[nc++] = *c;
+	if (hm_cert_chain_verify(&n->root, chain, nc, hm_now_ms(n) / 1000, &fault, NULL))
+		return HM_OK;
+	if ((err = hm_trust_chain_honoured(n, txn, chain, nc, &ok, &(const char *){NULL})) || !ok)
+		return err;
+	if ((err = hm_trust_cert_store(n, txn, c)))
+		return err;
+	*stored = true;
+	return HM_OK;
+}
+
+static hm_err learn_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	learn_ctx *l = arg;
+	bool more = true;
+	hm_err err = HM_OK;
+
+	l->learned = 0;
+	/* Issuers before the nodes they issued, whatever the order of the list. */
+	for (size_t pass = 0; pass < HM_CERT_CHAIN_MAX && more && !err; pass++) {
+		more = false;
+		for (size_t i = 0; i < l->n && !err; i++) {
+			bool stored;
+			if (!(err = learn_one(n, txn, &l->certs[i], &stored)) && stored)
+				l->learned++, more = true;
+		}
+	}
+	return err;
+}
+
+hm_err hm_node_certs_learn(hm_node *n, const uint8_t *p, size_t len, size_t *learned)
+{
+	learn_ctx l = {0};
+	size_t off = 0, cap = len / (2 + HM_CERT_FIXED_BYTES) + 1;
+	hm_err err;
+
+	*learned = 0;
+	if (!n->trust || !n->enrolled)
+		return hm_node_fail(n, HM_ERR_CRYPTO, "this node has no enrolled keys");
+	if (!(l.certs = calloc(cap, sizeof(*l.certs))))
+		return HM_ERR_NOMEM;
+	while (off < len) {
+		size_t cl;
+		if (len - off < 2 || l.n == cap ||
+		    (cl = (size_t)p[off] << 8 | p[off + 1]) > len - off - 2 ||
+		    hm_cert_decode(&l.certs[l.n], p + off + 2, cl)) {
+			free(l.certs);
+			return hm_node_fail(n, HM_ERR_CORRUPT,
+			                    "a certificate list does not decode");
+		}
+		l.n++, off += 2 + cl;
+	}
+	if (!(err = hm_store_write(n, learn_txn, &l)))
+		*learned = l.learned;
+	free(l.certs);
+	return err;
+}
+
 const char hm_trust_unknown_origin[] = "unknown origin: no certificate for it is known";
 
 hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
