@@ -472,6 +472,21 @@ static hm_err frame_envelope(reader *r, uint64_t i, size_t len, const uint8_t **
 	return HM_OK;
 }
 
+/* A certificate frame's shape: { length (2) certificate }*, each one decoding. */
+static hm_err certs_decode(const uint8_t *p, size_t len, const char *path)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		hm_cert c;
+		size_t cl = len - off < 2 ? 0 : (size_t)p[off] << 8 | p[off + 1];
+		if (!cl || cl > len - off - 2 || hm_cert_decode(&c, p + off + 2, cl))
+			return fail(HM_ERR_CORRUPT, "%s: the certificate frame is malformed", path);
+		off += 2 + cl;
+	}
+	return HM_OK;
+}
+
 /* Pass 1: every frame well formed (and opened), the end frame present, count, hash and, when
  * sealed, the exporter's chain and signature right. */
 static hm_err verify(hm_node *node, const char *path, size_t *count)
@@ -491,7 +506,9 @@ static hm_err verify(hm_node *node, const char *path, size_t *count)
 		if ((err = read_frame(&r, &type, &len)))
 			goto out;
 		if (type == FRAME_CERTS && !certs) {
-			certs = true; /* checked certificate by certificate when imported */
+			certs = true; /* each verified to the root and honoured when imported */
+			if ((err = certs_decode(r.buf, len, path)))
+				goto out;
 			continue;
 		}
 		if (type == FRAME_ENVELOPE && certs) {
