@@ -2,8 +2,9 @@
  * audit.c - the county's audit: every envelope the node holds is verified again from its bytes
  * (signature by the origin's certified key, certificate validity at its clock, the hash chain,
  * revocation, each operation's region against the origin's), and everything refused at arrival
- * and kept as evidence is reported, with gaps (a station's change sets that never arrived) and
- * clocks out of line. Read-only: one read transaction.
+ * and kept as evidence is reported, with gaps (a station's change sets that never arrived),
+ * clocks out of line, and every node whose certificate chain runs through a revoked issuer.
+ * Read-only: one read transaction.
  */
 #include "node_int.h"
 

@@ -8,9 +8,14 @@
  *
  *   answer  = "HMENR\0\0\1" root_pub(32) ncerts(1) { len(2) certificate }*
  *             nkeys(1) { scope_len(1) scope epoch(4) sealed_key(80) }* signature(64)
- *     the chain runs from the root's certificate to the new node's; each data key is sealed to
- *     the new node's X25519 key; the issuer (the chain's second-to-last certificate) signs the
- *     BLAKE2b-256 of every byte before the signature (hm_sign_hash).
+ *     the chain runs from the root's certificate to the new node's; each data key (the newest
+ *     ENROLL_EPOCHS epochs of each scope) is sealed to the new node's X25519 key; the issuer
+ *     (the chain's second-to-last certificate) signs the BLAKE2b-256 of every byte before the
+ *     signature (hm_sign_hash).
+ *
+ * A township that issues a certificate records it first in its own log (an `_issued` record:
+ * the certificate's hash and the node it is for), so that once it is revoked receivers can tell
+ * what it issued before (trust.c).
  *
  * Every length is checked against what remains before it is used.
  */

@@ -233,6 +233,30 @@ static void test_village_before_issuer_log(void **state)
 	fixture_release(&f);
 }
 
+/* The revocation first, then the villages, then t1's log: both villages wait (nothing proves
+ * either yet), and t1's log up to N releases v1 and refuses v3. */
+static void test_villages_wait_for_issuer_log(void **state)
+{
+	fixture f;
+	hm_node_info info;
+	(void)state;
+
+	fixture_init(&f, "issuer_wait");
+	county_first(&f);
+	apply_all(f.hub.n, &f.rev, HM_APPLY_NEW);
+	apply_all(f.hub.n, &f.v1e, HM_APPLY_PENDING);
+	apply_all(f.hub.n, &f.v3e, HM_APPLY_PENDING);
+	assert_int_equal(hm_node_info_get(f.hub.n, &info), HM_OK);
+	assert_int_equal(info.pending, 2);
+	apply_all(f.hub.n, &f.t1_before, HM_APPLY_NEW);
+	apply_all(f.hub.n, &f.t1_after, HM_APPLY_REFUSED);
+	assert_int_equal(hm_node_info_get(f.hub.n, &info), HM_OK);
+	assert_int_equal(info.pending, 0);
+	assert_verdict(&f, &f.hub);
+	assert_same_digest(f.c.n, f.hub.n);
+	fixture_release(&f);
+}
+
 /* The sync handshake (as client and as server both go through hm_node_verify_peer) and a bundle's
  * exporter: v3 is accepted by a hub that has not heard of the revocation, refused once it has;
  * v1 stays accepted. */
@@ -364,6 +388,7 @@ int main(void)
 	    cmocka_unit_test(test_revocation_first),
 	    cmocka_unit_test(test_revocation_last),
 	    cmocka_unit_test(test_village_before_issuer_log),
+	    cmocka_unit_test(test_villages_wait_for_issuer_log),
 	    cmocka_unit_test(test_peer_refused),
 	    cmocka_unit_test(test_audit_and_reenroll),
 	    cmocka_unit_test(test_issued_only_from_township),
