@@ -496,13 +496,13 @@ hm_err hm_node_chain(hm_node *node, uint8_t *out, size_t cap, size_t *len) HM_MU
 /* Certificates carried apart from change sets (bundles), so a node that keeps only what its
  * region may hold still knows every node. Encoding: { length (2, BE) certificate }*.
  * hm_node_certs_export: every other node's certificate this node holds and honours (not the
- * root's, not its streams'), at most cap bytes of them; *out owned by the caller (free), NULL
- * when there are none.
- * hm_node_certs_learn: store each certificate not yet held whose chain (issuers from the same
- * list or already held) verifies to this node's root now and is honoured (no revoked issuer in
- * it, unless provably before); others are skipped. *learned receives how many were stored.
- * Errors: HM_ERR_CRYPTO (no enrolled keys), HM_ERR_CORRUPT (the list does not decode), store
- * faults. */
+ * root's, not its streams'), at most cap bytes and HM_CERTS_MAX of them; *out owned by the caller
+ * (free), NULL when there are none. hm_node_certs_learn: store each certificate not yet held whose
+ * chain (issuers from the same list or already held) verifies to this node's root now and is
+ * honoured (no revoked issuer in it, unless provably before); others are skipped. *learned receives
+ * how many were stored. Errors: HM_ERR_CRYPTO (no enrolled keys), HM_ERR_CORRUPT (the list does not
+ * decode), HM_ERR_TOO_BIG (more than HM_CERTS_MAX), store faults. */
+#define HM_CERTS_MAX 16384u /* certificates in one list (a county has hundreds of nodes) */
 hm_err hm_node_certs_export(hm_node *node, uint8_t **out, size_t *len, size_t cap) HM_MUST_CHECK;
 hm_err hm_node_certs_learn(hm_node *node, const uint8_t *p, size_t len,
                            size_t *learned) HM_MUST_CHECK;

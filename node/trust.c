@@ -532,7 +532,7 @@ hm_err hm_node_certs_export(hm_node *n, uint8_t **out, size_t *len, size_t cap)
 	MDB_cursor *cur;
 	MDB_val k, v;
 	uint8_t *buf = NULL;
-	size_t off = 0, have = 0;
+	size_t off = 0, have = 0, count = 0;
 	int rc;
 	hm_err err;
 
@@ -556,8 +556,9 @@ hm_err hm_node_certs_export(hm_node *n, uint8_t **out, size_t *len, size_t cap)
 			continue; /* a stream's entry, or the root's (every node holds it) */
 		if ((err = hm_trust_cert_honoured(n, txn, &c, &ok)) || !ok)
 			continue;
-		if (off + 2 + v.mv_size > cap)
+		if (off + 2 + v.mv_size > cap || count == HM_CERTS_MAX)
 			break;
+		count++;
 		if (off + 2 + v.mv_size > have) {
 			uint8_t *p = realloc(buf, have = have ? have * 2 : 4096);
 			if (!p) {
@@ -645,12 +646,19 @@ hm_err hm_node_certs_learn(hm_node *n, const uint8_t *p, size_t len, size_t *lea
 	*learned = 0;
 	if (!n->trust || !n->enrolled)
 		return hm_node_fail(n, HM_ERR_CRYPTO, "this node has no enrolled keys");
+	if (cap > HM_CERTS_MAX)
+		cap = HM_CERTS_MAX; /* bounded before allocating; a longer list is refused below */
 	if (!(l.certs = calloc(cap, sizeof(*l.certs))))
 		return HM_ERR_NOMEM;
 	while (off < len) {
 		size_t cl;
-		if (len - off < 2 || l.n == cap ||
-		    (cl = (size_t)p[off] << 8 | p[off + 1]) > len - off - 2 ||
+		if (l.n == cap) {
+			free(l.certs);
+			return hm_node_fail(n, HM_ERR_TOO_BIG,
+			                    "a certificate list holds more than %u certificates",
+			                    HM_CERTS_MAX);
+		}
+		if (len - off < 2 || (cl = (size_t)p[off] << 8 | p[off + 1]) > len - off - 2 ||
 		    hm_cert_decode(&l.certs[l.n], p + off + 2, cl)) {
 			free(l.certs);
 			return hm_node_fail(n, HM_ERR_CORRUPT,

@@ -475,12 +475,13 @@ static hm_err frame_envelope(reader *r, uint64_t i, size_t len, const uint8_t **
 /* A certificate frame's shape: { length (2) certificate }*, each one decoding. */
 static hm_err certs_decode(const uint8_t *p, size_t len, const char *path)
 {
-	size_t off = 0;
+	size_t off = 0, n = 0;
 
 	while (off < len) {
 		hm_cert c;
 		size_t cl = len - off < 2 ? 0 : (size_t)p[off] << 8 | p[off + 1];
-		if (!cl || cl > len - off - 2 || hm_cert_decode(&c, p + off + 2, cl))
+		if (!cl || cl > len - off - 2 || hm_cert_decode(&c, p + off + 2, cl) ||
+		    ++n > HM_CERTS_MAX)
 			return fail(HM_ERR_CORRUPT, "%s: the certificate frame is malformed", path);
 		off += 2 + cl;
 	}
