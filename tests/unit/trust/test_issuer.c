@@ -351,6 +351,62 @@ static void test_audit_and_reenroll(void **state)
 	fixture_release(&f);
 }
 
+/* The county holds v3's certificate (it came in v3's refused seq 1), but seals no new data key
+ * to it when it rotates keys; and a certificate list from a hub that took v3 before it heard of
+ * the revocation does not teach v3's certificate to a node that has heard. */
+static void test_no_keys_or_certs_for_refused(void **state)
+{
+	fixture f;
+	uint8_t *certs = NULL;
+	size_t len = 0, learned = 0;
+	char region[HM_REGION_MAX + 1], want[2 * HM_NODE_ID_BYTES + 1];
+	(void)state;
+
+	fixture_init(&f, "issuer_nokeys");
+	county_first(&f);
+	assert_int_equal(hm_node_peer_region(f.c.n, &f.v3.ident.id, region), HM_OK);
+	/* Rotate the township's keys (revoking the hub): the new epoch (3) goes to v1, not v3. */
+	assert_int_equal(hm_node_revoke(f.c.n, &f.hub.ident.id, 0, "rotate", NULL), HM_OK);
+	{
+		char id[HM_ID_MAX + 1], buf[64];
+		hm_node_id_hex(&f.v1.ident.id, want);
+		snprintf(id, sizeof(id), "%s:3:%s", TT_T1, want);
+		assert_non_null(test_get_str(f.c.n, "_datakey", id, "node", buf, sizeof(buf)));
+		hm_node_id_hex(&f.v3.ident.id, want);
+		snprintf(id, sizeof(id), "%s:3:%s", TT_T1, want);
+		assert_null(test_get_str(f.c.n, "_datakey", id, "node", buf, sizeof(buf)));
+	}
+
+	/* A hub not told yet honours v3 and lists its certificate; the county, told, learns
+	 * nothing of it from that list, nor does a fresh hub that heard of the revocation. */
+	apply_all(f.hub.n, &f.t1_before, HM_APPLY_NEW);
+	apply_all(f.hub.n, &f.t1_after, HM_APPLY_NEW);
+	apply_all(f.hub.n, &f.v3e, HM_APPLY_NEW);
+	apply_all(f.hub.n, &f.v1e, HM_APPLY_NEW);
+	assert_int_equal(hm_node_certs_export(f.hub.n, &certs, &len, 1u << 20), HM_OK);
+	assert_non_null(certs);
+	{
+		tnode fresh;
+		tnode_init(&fresh, "issuer_nokeys_fresh", HM_ROLE_TOWNSHIP, TT_T1, 0x7c);
+		fresh.clock.now_ms = f.c.clock.now_ms;
+		tnode_enroll(&f.c, &fresh, 365, false);
+		apply_all(fresh.n, &f.rev, HM_APPLY_NEW);
+		/* Without t1's log up to N nothing proves v1 either: not learnt yet. */
+		assert_int_equal(hm_node_certs_learn(fresh.n, certs, len, &learned), HM_OK);
+		assert_int_equal(hm_node_peer_region(fresh.n, &f.v1.ident.id, region),
+		                 HM_ERR_NOT_FOUND);
+		apply_all(fresh.n, &f.t1_before, HM_APPLY_NEW);
+		assert_int_equal(hm_node_certs_learn(fresh.n, certs, len, &learned), HM_OK);
+		assert_true(learned >= 1);
+		assert_int_equal(hm_node_peer_region(fresh.n, &f.v1.ident.id, region), HM_OK);
+		assert_int_equal(hm_node_peer_region(fresh.n, &f.v3.ident.id, region),
+		                 HM_ERR_NOT_FOUND);
+		tnode_release(&fresh);
+	}
+	free(certs);
+	fixture_release(&f);
+}
+
 /* Only the township's own `_issued` records are taken from it: a township may not write the
  * county's system collections, and a village writes none. */
 static void test_issued_only_from_township(void **state)
@@ -391,6 +447,7 @@ int main(void)
 	    cmocka_unit_test(test_villages_wait_for_issuer_log),
 	    cmocka_unit_test(test_peer_refused),
 	    cmocka_unit_test(test_audit_and_reenroll),
+	    cmocka_unit_test(test_no_keys_or_certs_for_refused),
 	    cmocka_unit_test(test_issued_only_from_township),
 	};
 
