@@ -658,9 +658,11 @@ static int cmd_import(cli *c, int argc, char **argv)
 		printf("{\"file\":");
 		out_json_cstr(stdout, pos[0]);
 		printf(",\"changesets\":%zu,\"new\":%zu,\"duplicate\":%zu,\"pending\":%zu,"
-		       "\"quarantined\":%zu,\"refused\":%zu,\"forks\":%zu,\"ops\":%zu}\n",
+		       "\"quarantined\":%zu,\"refused\":%zu,\"forks\":%zu,\"ops\":%zu,"
+		       "\"out_of_scope\":%zu,\"certificates\":%zu}\n",
 		       st.changesets, st.apply.new_, st.apply.duplicate, st.apply.pending,
-		       st.apply.quarantined, st.apply.refused, st.apply.forks, st.apply.ops);
+		       st.apply.quarantined, st.apply.refused, st.apply.forks, st.apply.ops,
+		       st.out_of_scope, st.certs);
 	} else {
 		printf("imported %s: %zu new, %zu duplicate, %zu pending, %zu refused", pos[0],
 		       st.apply.new_, st.apply.duplicate, st.apply.pending, st.apply.refused);
@@ -670,6 +672,8 @@ static int cmd_import(cli *c, int argc, char **argv)
 		if (st.apply.forks)
 			printf(", %zu forks (an origin signed two versions of one change set)",
 			       st.apply.forks);
+		if (st.out_of_scope)
+			printf(", %zu outside this node's area (not kept)", st.out_of_scope);
 		putchar('\n');
 	}
 	hm_node_close(n);

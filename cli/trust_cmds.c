@@ -289,6 +289,8 @@ static const char *finding_name(hm_finding_kind k)
 		return "gap";
 	case HM_FINDING_UNKNOWN_ORIGIN:
 		return "unknown-origin";
+	case HM_FINDING_REVOKED_ISSUER:
+		return "revoked-issuer";
 	}
 	return "other";
 }

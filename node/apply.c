@@ -258,13 +258,15 @@ static hm_err pending_admit(hm_node *n, MDB_txn *txn, const hm_envelope *env, si
 }
 
 /* System collections (names starting with '_') carry revocations and data keys: only the
- * county writes them. */
+ * county writes them. A township writes one: `_issued`, the certificates it issued. */
 static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
 {
 	if (!n->trust || env->origin_role == HM_ROLE_COUNTY)
 		return true;
 	for (uint32_t i = 0; i < env->ops.via.array.size; i++) {
 		const msgpack_object *coll = &env->ops.via.array.ptr[i].via.array.ptr[1];
+		if (env->origin_role == HM_ROLE_TOWNSHIP && hm_mp_str_eq(coll, "_issued"))
+			continue;
 		if (coll->via.str.size && coll->via.str.ptr[0] == '_')
 			return false;
 	}
@@ -330,7 +332,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	hm_vv_entry head;
 	uint64_t fork_seq;
 	const char *why = NULL;
-	bool found, same, verified;
+	bool found, same, verified, wait;
 	enum hm_evidence_kind kind;
 	hm_err err;
 
@@ -354,8 +356,13 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	if ((err = hm_trust_verify(n, txn, &env, &verified, &kind, &why)))
 		return err;
 	/* An origin first heard of beyond a gap: its certificate comes with its seq 1, so the
-	 * change set waits, unverified, and is verified when the gap closes. */
-	if (!verified && !(why == hm_trust_unknown_origin && env.h.seq > head.seq + 1))
+	 * change set waits, unverified, and is verified when the gap closes. One whose issuer is
+	 * revoked waits too while the issuer's log up to its revocation is incomplete (trust.c
+	 * releases it when that log grows). */
+	wait = !verified && env.h.seq > head.seq &&
+	       ((why == hm_trust_unknown_origin && env.h.seq > head.seq + 1) ||
+	        why == hm_trust_unproven_issuer);
+	if (!verified && !wait)
 		return refused(n, txn, &env, p, len, kind, why, st, outcome);
 	if (env.h.seq <= head.seq) {
 		st->forks++;
@@ -369,7 +376,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		return hm_evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
 		                       "the origin equivocated earlier; nothing beyond is applied");
 	}
-	if (env.h.seq > head.seq + 1) {
+	if (env.h.seq > head.seq + 1 || wait) {
 		uint8_t key[HM_OPKEY_BYTES];
 		bool admitted;
 		if ((err = held_same(n, txn, HM_DB_PENDING, &env, &found, &same)))

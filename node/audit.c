@@ -2,8 +2,9 @@
  * audit.c - the county's audit: every envelope the node holds is verified again from its bytes
  * (signature by the origin's certified key, certificate validity at its clock, the hash chain,
  * revocation, each operation's region against the origin's), and everything refused at arrival
- * and kept as evidence is reported, with gaps (a station's change sets that never arrived) and
- * clocks out of line. Read-only: one read transaction.
+ * and kept as evidence is reported, with gaps (a station's change sets that never arrived),
+ * clocks out of line, and every node whose certificate chain runs through a revoked issuer.
+ * Read-only: one read transaction.
  */
 #include "node_int.h"
 
@@ -201,6 +202,8 @@ static hm_finding_kind evidence_finding(unsigned kind)
 		return HM_FINDING_OUT_OF_SCOPE;
 	case HM_EVIDENCE_REVOKED:
 		return HM_FINDING_AFTER_REVOCATION;
+	case HM_EVIDENCE_ISSUER:
+		return HM_FINDING_REVOKED_ISSUER;
 	default:
 		return HM_FINDING_REFUSED;
 	}
@@ -260,6 +263,54 @@ static hm_err audit_evidence(audit *a)
 	return HM_OK;
 }
 
+/* Every node (or stream) whose certificate chain runs through a revoked issuer: one enrolled
+ * before the revocation keeps working but is to be re-enrolled under a new issuer key (and, once
+ * replaced, retired by its own revocation, after which it is no longer named); one not provably
+ * enrolled before it is refused everywhere. */
+static hm_err audit_issuers(audit *a)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(a->txn, a->n->dbi[HM_DB_CERTS], &cur);
+	hm_err err = HM_OK;
+
+	if (rc)
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !a->stop && !err;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_cert c, issuer;
+		hm_node_id id;
+		MDB_val rv;
+		bool ok;
+		const char *why;
+		if (k.mv_size != HM_NODE_ID_BYTES || hm_cert_decode(&c, v.mv_data, v.mv_size) ||
+		    hm_node_id_equal(&c.issuer, &c.node) ||
+		    hm_trust_cert_get(a->n, a->txn, &c.issuer, &issuer) ||
+		    hm_node_id_equal(&issuer.issuer, &issuer.node))
+			continue; /* issued by the root (never revoked) */
+		if (hm_store_get(a->n, a->txn, HM_DB_REVOKED, c.issuer.b, HM_NODE_ID_BYTES, &rv))
+			continue;
+		{
+			hm_cert chain[3] = {{0}, issuer, c};
+			if (hm_trust_cert_get(a->n, a->txn, &issuer.issuer, &chain[0]))
+				continue;
+			if ((err = hm_trust_chain_honoured(a->n, a->txn, chain, 3, &ok, &why)))
+				break;
+		}
+		if (ok &&
+		    !hm_store_get(a->n, a->txn, HM_DB_REVOKED, c.node.b, HM_NODE_ID_BYTES, &rv))
+			continue; /* retired itself: its revocation is the finding */
+		memcpy(id.b, k.mv_data, HM_NODE_ID_BYTES);
+		report(a, HM_FINDING_REVOKED_ISSUER, &id, 0, NULL,
+		       ok ? "enrolled by a revoked issuer before its revocation: re-enroll it "
+		            "under a new key of its township"
+		          : "enrolled by a revoked issuer, not provably before its revocation: "
+		            "refused everywhere");
+	}
+	mdb_cursor_close(cur);
+	return err;
+}
+
 hm_err hm_node_audit(hm_node *n, const hm_audit_cb *cb, size_t *nfindings)
 {
 	audit a = {.n = n, .cb = cb};
@@ -284,6 +335,8 @@ hm_err hm_node_audit(hm_node *n, const hm_audit_cb *cb, size_t *nfindings)
 		err = audit_origin(&a, &heads.v[i], oplog);
 	if (!err)
 		err = audit_evidence(&a);
+	if (!err && n->trust)
+		err = audit_issuers(&a);
 	if (nfindings)
 		*nfindings = a.findings;
 out:

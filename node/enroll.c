@@ -8,9 +8,14 @@
  *
  *   answer  = "HMENR\0\0\1" root_pub(32) ncerts(1) { len(2) certificate }*
  *             nkeys(1) { scope_len(1) scope epoch(4) sealed_key(80) }* signature(64)
- *     the chain runs from the root's certificate to the new node's; each data key is sealed to
- *     the new node's X25519 key; the issuer (the chain's second-to-last certificate) signs the
- *     BLAKE2b-256 of every byte before the signature (hm_sign_hash).
+ *     the chain runs from the root's certificate to the new node's; each data key (the newest
+ *     ENROLL_EPOCHS epochs of each scope) is sealed to the new node's X25519 key; the issuer
+ *     (the chain's second-to-last certificate) signs the BLAKE2b-256 of every byte before the
+ *     signature (hm_sign_hash).
+ *
+ * A township that issues a certificate records it first in its own log (an `_issued` record:
+ * the certificate's hash and the node it is for), so that once it is revoked receivers can tell
+ * what it issued before (trust.c).
  *
  * Every length is checked against what remains before it is used.
  */
@@ -150,7 +155,27 @@ typedef struct sign_ctx {
 	uint8_t *out;
 	size_t len;
 	hm_enroll_info info;
+	hm_cert cert; /* the certificate issued */
 } sign_ctx;
+
+#define ENROLL_EPOCHS 4 /* epochs per scope in an answer: 2 scopes fit the 8 keys it holds */
+
+/* One data key (wiped here) sealed to the new node, appended at *off. */
+static hm_err append_key(uint8_t *buf, size_t *off, const char *scope, size_t sn, uint32_t epoch,
+                         uint8_t key[HM_DATA_KEY_BYTES], const request *q)
+{
+	hm_err err;
+
+	buf[(*off)++] = (uint8_t)sn;
+	memcpy(buf + *off, scope, sn), *off += sn;
+	buf[(*off)++] = (uint8_t)(epoch >> 24), buf[(*off)++] = (uint8_t)(epoch >> 16);
+	buf[(*off)++] = (uint8_t)(epoch >> 8), buf[(*off)++] = (uint8_t)epoch;
+	err = hm_box_seal(buf + *off, &q->box_pub, key);
+	hm_wipe(key, HM_DATA_KEY_BYTES);
+	if (!err)
+		*off += HM_BOX_SEALED_BYTES;
+	return err;
+}
 
 /* The data keys the new node is entitled to: the county-wide one and its township's (created
  * on first need by the county; a township issuer holds both). Sealed to its X25519 key, appended to
@@ -167,7 +192,7 @@ static hm_err append_keys(hm_node *n, MDB_txn *txn, const request *q, uint8_t *b
 	hm_trust_key_scope(q->info.region, scopes[1]);
 	for (int i = 0; i < 2; i++) {
 		uint8_t key[HM_DATA_KEY_BYTES];
-		uint32_t epoch = 0;
+		uint32_t epoch = 0, newest;
 		size_t sn = strlen(scopes[i]);
 
 		if (i == 1 && !strcmp(scopes[0], scopes[1]))
@@ -183,16 +208,17 @@ static hm_err append_keys(hm_node *n, MDB_txn *txn, const request *q, uint8_t *b
 			return hm_node_fail(n, err == HM_ERR_NOT_FOUND ? HM_ERR_CRYPTO : err,
 			                    "this node holds no data key for %s", scopes[i]);
 		}
-		buf[(*off)++] = (uint8_t)sn;
-		memcpy(buf + *off, scopes[i], sn), *off += sn;
-		buf[(*off)++] = (uint8_t)(epoch >> 24), buf[(*off)++] = (uint8_t)(epoch >> 16);
-		buf[(*off)++] = (uint8_t)(epoch >> 8), buf[(*off)++] = (uint8_t)epoch;
-		err = hm_box_seal(buf + *off, &q->box_pub, key);
-		hm_wipe(key, sizeof(key));
-		if (err)
-			return err;
-		*off += HM_BOX_SEALED_BYTES;
-		count++;
+		/* The newest epochs held (at most ENROLL_EPOCHS): a node enrolled after a
+		 * revocation, such as a station re-enrolled under a new township key, still reads
+		 * what its scope wrote before it. */
+		for (newest = epoch; epoch >= 1 && epoch + ENROLL_EPOCHS > newest; epoch--) {
+			uint32_t at = epoch;
+			if (at != newest && hm_trust_data_key(n, txn, scopes[i], &at, key))
+				continue;
+			if ((err = append_key(buf, off, scopes[i], sn, at, key, q)))
+				return err;
+			count++;
+		}
 	}
 	buf[count_at] = (uint8_t)count;
 	return HM_OK;
@@ -252,12 +278,49 @@ static hm_err sign_txn(hm_node *n, MDB_txn *txn, void *arg)
 		goto fail;
 	memcpy(buf + off, sig.b, HM_SIGNATURE_BYTES), off += HM_SIGNATURE_BYTES;
 	s->out = buf, s->len = off;
+	s->cert = *cert;
 	s->info = q->info;
 	s->info.serial = cert->serial, s->info.not_before = cert->not_before;
 	s->info.not_after = cert->not_after, s->info.root = n->root;
 	return HM_OK;
 fail:
 	free(buf);
+	return err;
+}
+
+/* A township records the certificate it issued in its own log (`_issued`, in its own region so
+ * every node that hears from it hears of this): once it is revoked after seq N, receivers honour
+ * the certificate only if this record came at a seq <= N (trust.c). The root is never revoked
+ * and records nothing. */
+static hm_err record_issued(hm_node *n, const hm_cert *c)
+{
+	char node_hex[2 * HM_NODE_ID_BYTES + 1], hash_hex[2 * HM_HASH_BYTES + 1];
+	uint8_t buf[HM_CERT_MAX_BYTES];
+	hm_write *w = NULL;
+	hm_hash h;
+	hm_value v;
+	size_t len;
+	hm_err err;
+
+	if (n->role == HM_ROLE_COUNTY)
+		return HM_OK;
+	if ((err = hm_cert_encode(buf, sizeof(buf), &len, c)))
+		return err;
+	hm_hash_buf(buf, len, &h);
+	hm_hex_encode(hash_hex, h.b, sizeof(h.b));
+	hm_node_id_hex(&c->node, node_hex);
+	if ((err = hm_write_begin_system(n, &w)))
+		return err;
+	v.kind = HM_V_STR, v.u.s.p = node_hex, v.u.s.n = (uint32_t)strlen(node_hex);
+	if ((err = hm_write_set(w, "_issued", hash_hex, "node", &v)))
+		goto out;
+	v.u.s.p = hash_hex, v.u.s.n = (uint32_t)strlen(hash_hex);
+	if ((err = hm_write_set(w, "_issued", hash_hex, "cert", &v)))
+		goto out;
+	err = hm_write_commit(w, NULL);
+	w = NULL;
+out:
+	hm_write_abort(w);
 	return err;
 }
 
@@ -280,6 +343,12 @@ hm_err hm_enroll_sign(hm_node *n, const uint8_t *req, size_t len, uint32_t valid
 		return hm_node_fail(n, HM_ERR_INVALID, "validity must be 1 to 3650 days");
 	if ((err = hm_store_write(n, sign_txn, &s)))
 		return err;
+	/* No answer leaves without its record: a certificate it does not prove is refused once
+	 * this issuer is revoked. */
+	if ((err = record_issued(n, &s.cert))) {
+		free(s.out);
+		return err; /* the write said why */
+	}
 	*out = s.out; /* owned by the caller */
 	*out_len = s.len;
 	if (info)
@@ -436,12 +505,16 @@ static hm_err collect_entitled(hm_node *n, const char *scope, const hm_node_id *
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		hm_cert c;
 		MDB_val rv;
+		bool honoured;
 		if (hm_cert_decode(&c, v.mv_data, v.mv_size) ||
 		    hm_node_id_equal(&c.node, revoked) || hm_node_id_equal(&c.node, &n->self) ||
 		    !hm_region_contains(scope, c.region))
 			continue;
 		if (hm_store_get(n, txn, HM_DB_REVOKED, c.node.b, HM_NODE_ID_BYTES, &rv) == HM_OK)
 			continue; /* revoked earlier */
+		if (hm_trust_cert_honoured(n, txn, &c, &honoured) || !honoured)
+			continue; /* enrolled by a revoked issuer's stolen keys: no new keys for it
+			           */
 		e->id[e->n] = c.node, e->box[e->n] = c.box_pub, e->n++;
 	}
 	mdb_cursor_close(cur);

@@ -499,6 +499,7 @@ typedef enum hm_finding_kind {
 	HM_FINDING_REFUSED,
 	HM_FINDING_GAP,
 	HM_FINDING_UNKNOWN_ORIGIN,
+	HM_FINDING_REVOKED_ISSUER, /* a node's certificate chain runs through a revoked issuer */
 } hm_finding_kind;
 
 typedef struct hm_audit_finding {
@@ -546,11 +547,25 @@ hm_err hm_node_peer_region(hm_node *node, const hm_node_id *id,
 /* This node's certificate chain (root first) as bytes; cap HM_CHAIN_MAX is always enough. */
 #define HM_CHAIN_MAX (HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES))
 hm_err hm_node_chain(hm_node *node, uint8_t *out, size_t cap, size_t *len) HM_MUST_CHECK;
+/* Certificates carried apart from change sets (bundles), so a node that keeps only what its
+ * region may hold still knows every node. Encoding: { length (2, BE) certificate }*.
+ * hm_node_certs_export: every other node's certificate this node holds and honours (not the
+ * root's, not its streams'), at most cap bytes and HM_CERTS_MAX of them; *out owned by the caller
+ * (free), NULL when there are none. hm_node_certs_learn: store each certificate not yet held whose
+ * chain (issuers from the same list or already held) verifies to this node's root now and is
+ * honoured (no revoked issuer in it, unless provably before); others are skipped. *learned receives
+ * how many were stored. Errors: HM_ERR_CRYPTO (no enrolled keys), HM_ERR_CORRUPT (the list does not
+ * decode), HM_ERR_TOO_BIG (more than HM_CERTS_MAX), store faults. */
+#define HM_CERTS_MAX 16384u /* certificates in one list (a county has hundreds of nodes) */
+hm_err hm_node_certs_export(hm_node *node, uint8_t **out, size_t *len, size_t cap) HM_MUST_CHECK;
+hm_err hm_node_certs_learn(hm_node *node, const uint8_t *p, size_t len,
+                           size_t *learned) HM_MUST_CHECK;
 /* Sign h with this node's key. */
 hm_err hm_node_sign(hm_node *node, const hm_hash *h, hm_signature *sig) HM_MUST_CHECK;
-/* Check a peer: its chain verifies to this node's root now, it is not revoked, and sig is its
- * signature of h. *peer receives its id, role and region. Errors: HM_ERR_CRYPTO with the reason
- * in hm_node_errmsg. */
+/* Check a peer: its chain verifies to this node's root now, it is not revoked, every issuer in
+ * its chain that is revoked provably issued the next certificate before its revocation, and sig
+ * is its signature of h. *peer receives its id, role and region. Errors: HM_ERR_CRYPTO with the
+ * reason in hm_node_errmsg. */
 typedef struct hm_peer {
 	hm_node_id id;
 	hm_role role;

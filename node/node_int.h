@@ -52,6 +52,7 @@ enum hm_db {
 	HM_DB_CERTS,
 	HM_DB_REVOKED,
 	HM_DB_KEYS,
+	HM_DB_ISSUED, /* issuer(16) subject(16) cert hash(32) -> seq(8) of its `_issued` record */
 	HM_DB__COUNT
 };
 
@@ -66,6 +67,7 @@ enum hm_evidence_kind {
 	HM_EVIDENCE_FORGED = 3,  /* bad signature, unknown or invalid certificate */
 	HM_EVIDENCE_SCOPE = 4,   /* an operation outside the origin's region */
 	HM_EVIDENCE_REVOKED = 5, /* written after the origin's revocation */
+	HM_EVIDENCE_ISSUER = 6,  /* enrolled by a revoked issuer, not provably before it */
 };
 
 /* Change sets beyond a gap wait in pending until the gap closes; those of an origin not known
@@ -371,6 +373,9 @@ hm_err hm_trust_create(hm_node *n, MDB_txn *txn) HM_MUST_CHECK;
  * HM_OK: verified. Otherwise *kind and *why say why it is refused (data fault, not an error);
  * a store fault returns its error. */
 extern const char hm_trust_unknown_origin[];
+/* The reason given for a change set whose origin's issuer is revoked while this node does not
+ * yet hold the issuer's log up to its revocation: it waits in pending (apply.c). */
+extern const char hm_trust_unproven_issuer[];
 hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
                        enum hm_evidence_kind *kind, const char **why) HM_MUST_CHECK;
 /* The data key for (scope, epoch), epoch 0: the newest. Errors: HM_ERR_NOT_FOUND. */
@@ -401,6 +406,14 @@ hm_err hm_trust_cert_get(hm_node *n, MDB_txn *txn, const hm_node_id *id, hm_cert
 hm_err hm_trust_own_chain(hm_node *n, MDB_txn *txn, hm_cert *chain, size_t *nc) HM_MUST_CHECK;
 hm_err hm_trust_own_chain_bytes(hm_node *n, MDB_txn *txn, uint8_t *out, size_t cap,
                                 size_t *len) HM_MUST_CHECK;
+/* Whether a certificate chain (root first, nc certificates) is honoured: every issuer below the
+ * root is either not revoked, or recorded issuing the next certificate (an `_issued` record in
+ * its own log) at a seq no later than its revocation, and that change set is still held.
+ * *ok false and *why set when not. Errors: store faults. */
+hm_err hm_trust_chain_honoured(hm_node *n, MDB_txn *txn, const hm_cert *chain, size_t nc, bool *ok,
+                               const char **why) HM_MUST_CHECK;
+/* hm_trust_chain_honoured for a certificate held, its issuers from the certs table. */
+hm_err hm_trust_cert_honoured(hm_node *n, MDB_txn *txn, const hm_cert *c, bool *ok) HM_MUST_CHECK;
 hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
                        size_t len, enum hm_evidence_kind kind, const char *reason) HM_MUST_CHECK;
 

@@ -150,6 +150,23 @@ hm_err hm_node_sign(hm_node *n, const hm_hash *h, hm_signature *sig)
 	return err ? err : hm_sign_hash(sig, &n->ident, h);
 }
 
+typedef struct refusal {
+	const hm_node_id *id;
+	const uint8_t *chain;
+	size_t len;
+	const char *why;
+} refusal;
+
+static hm_err keep_refusal(hm_node *n, MDB_txn *txn, void *arg)
+{
+	const refusal *r = arg;
+	hm_envelope env;
+
+	memset(&env, 0, sizeof(env));
+	env.h.origin = *r->id; /* seq 0: not a change set, the chain the peer showed */
+	return hm_evidence_put(n, txn, &env, r->chain, r->len, HM_EVIDENCE_ISSUER, r->why);
+}
+
 hm_err hm_node_verify_peer(hm_node *n, const uint8_t *chain, size_t chain_len, const hm_hash *h,
                            const hm_signature *sig, hm_peer *peer)
 {
@@ -159,6 +176,8 @@ hm_err hm_node_verify_peer(hm_node *n, const uint8_t *chain, size_t chain_len, c
 	MDB_txn *txn;
 	MDB_val v;
 	const hm_cert *last;
+	const char *why = NULL;
+	bool honoured = true, revoked = false;
 	hm_err err;
 
 	if ((err = need_trust(n)))
@@ -179,13 +198,25 @@ hm_err hm_node_verify_peer(hm_node *n, const uint8_t *chain, size_t chain_len, c
 	if ((err = hm_store_read_begin(n, &txn)))
 		return err;
 	err = hm_store_get(n, txn, HM_DB_REVOKED, last->node.b, HM_NODE_ID_BYTES, &v);
+	if (err == HM_ERR_NOT_FOUND)
+		err = hm_trust_chain_honoured(n, txn, certs, nc, &honoured, &why);
+	else if (err == HM_OK)
+		revoked = true;
 	mdb_txn_abort(txn);
-	if (err == HM_OK)
-		return hm_node_fail(n, HM_ERR_CRYPTO, "the peer is revoked");
-	if (err != HM_ERR_NOT_FOUND)
+	if (err)
 		return err;
+	if (revoked)
+		return hm_node_fail(n, HM_ERR_CRYPTO, "the peer is revoked");
 	if (hm_verify_hash(sig, &last->sign_pub, h))
 		return hm_node_fail(n, HM_ERR_CRYPTO, "the peer's signature does not verify");
+	if (!honoured) {
+		/* A node the stolen keys of its issuer enrolled, and it shows itself: kept as
+		 * evidence (one entry per certificate chain), so the audit names it. */
+		refusal r = {&last->node, chain, chain_len, why};
+		if ((err = hm_store_write(n, keep_refusal, &r)))
+			return err;
+		return hm_node_fail(n, HM_ERR_CRYPTO, "the peer is refused: %s", why);
+	}
 	peer->id = last->node;
 	peer->role = (hm_role)last->role;
 	snprintf(peer->region, sizeof(peer->region), "%s", last->region);

@@ -213,6 +213,16 @@ static const hm_field_def datakey_fields[] = {
     REQ("wrapped", HM_T_STR), LWW("region", HM_T_REGION),
 };
 
+/* Certificates a township issued (id: the certificate's hash in hex), written by `enroll sign`
+ * in the township's own log, so a receiver can tell that a certificate was issued before its
+ * issuer's revocation (trust.c). The region is the issuer's own, so every node that hears from
+ * the township hears of what it issued. */
+static const hm_field_def issued_fields[] = {
+    REQ("node", HM_T_STR),
+    REQ("cert", HM_T_STR),
+    LWW("region", HM_T_REGION),
+};
+
 /* County settings (reward per tip, penalties, the fever threshold), one record per setting. */
 static const hm_field_def setting_fields[] = {
     REQ("value", HM_T_STR),
@@ -265,6 +275,8 @@ static const hm_collection_def collections[] = {
      "revoked nodes (county only)"},
     {"_datakey", true, "region", datakey_fields, NFIELDS(datakey_fields),
      "data keys wrapped for each node entitled to them (county only)"},
+    {"_issued", true, "region", issued_fields, NFIELDS(issued_fields),
+     "certificates a township issued (the township, at `enroll sign`)"},
     {"_setting", false, "region", setting_fields, NFIELDS(setting_fields),
      "county settings: rewards, penalties, fever threshold (county only)"},
     {"_field", false, "region", field_fields, NFIELDS(field_fields),

@@ -24,7 +24,7 @@ static const char *const db_names[HM_DB__COUNT] = {
     [HM_DB_PENDING] = "pending",   [HM_DB_QUARANTINE] = "quarantine",
     [HM_DB_EVIDENCE] = "evidence", [HM_DB_CONFLICTS] = "conflicts",
     [HM_DB_CERTS] = "certs",       [HM_DB_REVOKED] = "revoked",
-    [HM_DB_KEYS] = "keys",
+    [HM_DB_KEYS] = "keys",         [HM_DB_ISSUED] = "issued",
 };
 
 hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...)

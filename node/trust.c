@@ -15,6 +15,14 @@
  * Revocations and new data-key epochs are records of the system collections `_revocation` and
  * `_datakey`, written only by the county, so they travel like any data; their effects are
  * applied by hm_trust_after_apply.
+ *
+ * A certificate is honoured only while its whole chain is (hm_trust_chain_honoured). A township
+ * records every certificate it issues in its own log (`_issued`, indexed in HM_DB_ISSUED by
+ * issuer, subject and certificate hash, with the seq that carried it). Once the township is
+ * revoked after seq N, a certificate it issued is honoured only if that record is held at a seq
+ * <= N: what its stolen keys sign afterwards is refused everywhere, and a replica that took
+ * change sets of such a node before it heard of the revocation withdraws them and rebuilds, so
+ * that the verdict depends only on the change sets held, not on the order they came in.
  */
 #include "node_int.h"
 
@@ -365,6 +373,305 @@ static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_c
 	return HM_OK;
 }
 
+/* ---- chains through revoked issuers ---- */
+
+static size_t issued_key(uint8_t key[2 * HM_NODE_ID_BYTES + HM_HASH_BYTES],
+                         const hm_node_id *issuer, const hm_node_id *subject,
+                         const hm_hash *cert_hash)
+{
+	memcpy(key, issuer->b, HM_NODE_ID_BYTES);
+	memcpy(key + HM_NODE_ID_BYTES, subject->b, HM_NODE_ID_BYTES);
+	memcpy(key + 2 * HM_NODE_ID_BYTES, cert_hash->b, HM_HASH_BYTES);
+	return 2 * HM_NODE_ID_BYTES + HM_HASH_BYTES;
+}
+
+static hm_err cert_hash(const hm_cert *c, hm_hash *out)
+{
+	uint8_t buf[HM_CERT_MAX_BYTES];
+	size_t len;
+	hm_err err = hm_cert_encode(buf, sizeof(buf), &len, c);
+
+	if (!err)
+		hm_hash_buf(buf, len, out);
+	return err;
+}
+
+const char hm_trust_unproven_issuer[] =
+    "its certificate was issued by a revoked issuer, and nothing held yet proves it was before "
+    "that revocation";
+static const char refused_issuer[] =
+    "its certificate was issued by a revoked issuer after that revocation (or not provably "
+    "before it)";
+
+/* Whether issuer, revoked after seq after_seq, recorded issuing c at a seq <= after_seq in a
+ * change set this node still holds: HONOURED; REFUSED when this node holds the issuer's log up
+ * to after_seq without such a record; UNPROVEN while part of that log is still missing. */
+enum verdict { HONOURED, UNPROVEN, REFUSED };
+
+static hm_err issued_before(hm_node *n, MDB_txn *txn, const hm_cert *issuer, uint64_t after_seq,
+                            const hm_cert *c, enum verdict *out)
+{
+	uint8_t key[2 * HM_NODE_ID_BYTES + HM_HASH_BYTES], op[HM_OPKEY_BYTES];
+	hm_vv_entry head;
+	uint64_t fork_seq, seq;
+	hm_hash h;
+	MDB_val v;
+	hm_err err;
+
+	*out = REFUSED;
+	if ((err = cert_hash(c, &h)))
+		return HM_OK; /* a certificate that does not encode is not honoured */
+	err = hm_store_get(n, txn, HM_DB_ISSUED, key, issued_key(key, &issuer->node, &c->node, &h),
+	                   &v);
+	if (err && err != HM_ERR_NOT_FOUND)
+		return err;
+	if (!err && v.mv_size == 8 && (seq = hm_be64_get(v.mv_data)) <= after_seq) {
+		hm_opkey(op, &issuer->node, seq);
+		err = hm_store_get(n, txn, HM_DB_OPLOG, op, sizeof(op), &v);
+		if (err == HM_OK) {
+			*out = HONOURED;
+			return HM_OK;
+		}
+		if (err != HM_ERR_NOT_FOUND)
+			return err;
+	}
+	if ((err = hm_head_get(n, txn, &issuer->node, &head, &fork_seq)))
+		return err;
+	if (head.seq < after_seq)
+		*out = UNPROVEN;
+	return HM_OK;
+}
+
+static hm_err chain_verdict(hm_node *n, MDB_txn *txn, const hm_cert *chain, size_t nc,
+                            enum verdict *out)
+{
+	*out = HONOURED;
+	/* chain[0] is the root: never revoked. Each issuer below it vouches for the next. */
+	for (size_t i = 1; i + 1 < nc; i++) {
+		MDB_val v;
+		enum verdict one;
+		hm_err err =
+		    hm_store_get(n, txn, HM_DB_REVOKED, chain[i].node.b, HM_NODE_ID_BYTES, &v);
+		if (err == HM_ERR_NOT_FOUND)
+			continue;
+		if (err)
+			return err;
+		if (v.mv_size < 8)
+			one = REFUSED;
+		else if ((err = issued_before(n, txn, &chain[i], hm_be64_get(v.mv_data),
+		                              &chain[i + 1], &one)))
+			return err;
+		if (one > *out)
+			*out = one;
+	}
+	return HM_OK;
+}
+
+hm_err hm_trust_chain_honoured(hm_node *n, MDB_txn *txn, const hm_cert *chain, size_t nc, bool *ok,
+                               const char **why)
+{
+	enum verdict v;
+	hm_err err = chain_verdict(n, txn, chain, nc, &v);
+
+	*ok = !err && v == HONOURED;
+	if (!*ok)
+		*why = v == UNPROVEN ? hm_trust_unproven_issuer : refused_issuer;
+	return err;
+}
+
+/* The chain of a stored certificate, root first, from the certs table. HM_ERR_NOT_FOUND when an
+ * issuer's certificate is not held. */
+static hm_err stored_chain(hm_node *n, MDB_txn *txn, const hm_cert *leaf, hm_cert *chain,
+                           size_t *nc)
+{
+	hm_cert tmp[HM_CERT_CHAIN_MAX];
+	size_t k = 0;
+	hm_err err;
+
+	tmp[k++] = *leaf;
+	while (!hm_node_id_equal(&tmp[k - 1].issuer, &tmp[k - 1].node)) {
+		if (k == HM_CERT_CHAIN_MAX)
+			return HM_ERR_CORRUPT;
+		if ((err = hm_trust_cert_get(n, txn, &tmp[k - 1].issuer, &tmp[k])))
+			return err;
+		k++;
+	}
+	for (size_t i = 0; i < k; i++)
+		chain[i] = tmp[k - 1 - i];
+	*nc = k;
+	return HM_OK;
+}
+
+static hm_err cert_verdict(hm_node *n, MDB_txn *txn, const hm_cert *c, enum verdict *out)
+{
+	hm_cert chain[HM_CERT_CHAIN_MAX];
+	size_t nc;
+	hm_err err = stored_chain(n, txn, c, chain, &nc);
+
+	if (err == HM_ERR_NOT_FOUND || err == HM_ERR_CORRUPT) {
+		*out = REFUSED; /* an issuer's certificate is not held: it was never verified */
+		return HM_OK;
+	}
+	return err ? err : chain_verdict(n, txn, chain, nc, out);
+}
+
+hm_err hm_trust_cert_honoured(hm_node *n, MDB_txn *txn, const hm_cert *c, bool *ok)
+{
+	enum verdict vd;
+	hm_err err = cert_verdict(n, txn, c, &vd);
+
+	*ok = !err && vd == HONOURED;
+	return err;
+}
+
+/* ---- certificates carried apart from change sets ---- */
+
+hm_err hm_node_certs_export(hm_node *n, uint8_t **out, size_t *len, size_t cap)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t *buf = NULL;
+	size_t off = 0, have = 0, count = 0;
+	int rc;
+	hm_err err;
+
+	*out = NULL, *len = 0;
+	if (!n->trust || !n->enrolled)
+		return hm_node_fail(n, HM_ERR_CRYPTO, "this node has no enrolled keys");
+	if ((err = hm_store_read_begin(n, &txn)))
+		return err;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CERTS], &cur))) {
+		mdb_txn_abort(txn);
+		return hm_store_err(rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_cert c;
+		bool ok;
+		if (k.mv_size != HM_NODE_ID_BYTES || v.mv_size > HM_CERT_MAX_BYTES ||
+		    hm_cert_decode(&c, v.mv_data, v.mv_size) ||
+		    memcmp(k.mv_data, c.node.b, HM_NODE_ID_BYTES) != 0 ||
+		    hm_node_id_equal(&c.issuer, &c.node))
+			continue; /* a stream's entry, or the root's (every node holds it) */
+		if ((err = hm_trust_cert_honoured(n, txn, &c, &ok)) || !ok)
+			continue;
+		if (off + 2 + v.mv_size > cap || count == HM_CERTS_MAX)
+			break;
+		count++;
+		if (off + 2 + v.mv_size > have) {
+			uint8_t *p = realloc(buf, have = have ? have * 2 : 4096);
+			if (!p) {
+				err = HM_ERR_NOMEM;
+				break;
+			}
+			buf = p;
+		}
+		buf[off] = (uint8_t)(v.mv_size >> 8), buf[off + 1] = (uint8_t)v.mv_size;
+		memcpy(buf + off + 2, v.mv_data, v.mv_size);
+		off += 2 + v.mv_size;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (err || !off) {
+		free(buf);
+		return err;
+	}
+	*out = buf; /* owned by the caller */
+	*len = off;
+	return HM_OK;
+}
+
+typedef struct learn_ctx {
+	hm_cert *certs;
+	size_t n;
+	size_t learned;
+} learn_ctx;
+
+/* Store c if not held, when its chain verifies now and is honoured. *stored says whether. */
+static hm_err learn_one(hm_node *n, MDB_txn *txn, const hm_cert *c, bool *stored)
+{
+	hm_cert chain[HM_CERT_CHAIN_MAX], held;
+	size_t nc;
+	hm_cert_fault fault;
+	bool ok;
+	hm_err err = hm_trust_cert_get(n, txn, &c->node, &held);
+
+	*stored = false;
+	if (err != HM_ERR_NOT_FOUND)
+		return err == HM_OK ? HM_OK : err;
+	if (hm_node_id_equal(&c->issuer, &c->node) || hm_trust_cert_get(n, txn, &c->issuer, &held))
+		return HM_OK; /* a second root, or its issuer not (yet) known */
+	err = stored_chain(n, txn, &held, chain, &nc);
+	if (err == HM_ERR_NOT_FOUND || err == HM_ERR_CORRUPT || nc == HM_CERT_CHAIN_MAX)
+		return HM_OK;
+	if (err)
+		return err;
+	chain[nc++] = *c;
+	if (hm_cert_chain_verify(&n->root, chain, nc, hm_now_ms(n) / 1000, &fault, NULL))
+		return HM_OK;
+	if ((err = hm_trust_chain_honoured(n, txn, chain, nc, &ok, &(const char *){NULL})) || !ok)
+		return err;
+	if ((err = hm_trust_cert_store(n, txn, c)))
+		return err;
+	*stored = true;
+	return HM_OK;
+}
+
+static hm_err learn_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	learn_ctx *l = arg;
+	bool more = true;
+	hm_err err = HM_OK;
+
+	l->learned = 0;
+	/* Issuers before the nodes they issued, whatever the order of the list. */
+	for (size_t pass = 0; pass < HM_CERT_CHAIN_MAX && more && !err; pass++) {
+		more = false;
+		for (size_t i = 0; i < l->n && !err; i++) {
+			bool stored;
+			if (!(err = learn_one(n, txn, &l->certs[i], &stored)) && stored)
+				l->learned++, more = true;
+		}
+	}
+	return err;
+}
+
+hm_err hm_node_certs_learn(hm_node *n, const uint8_t *p, size_t len, size_t *learned)
+{
+	learn_ctx l = {0};
+	size_t off = 0, cap = len / (2 + HM_CERT_FIXED_BYTES) + 1;
+	hm_err err;
+
+	*learned = 0;
+	if (!n->trust || !n->enrolled)
+		return hm_node_fail(n, HM_ERR_CRYPTO, "this node has no enrolled keys");
+	if (cap > HM_CERTS_MAX)
+		cap = HM_CERTS_MAX; /* bounded before allocating; a longer list is refused below */
+	if (!(l.certs = calloc(cap, sizeof(*l.certs))))
+		return HM_ERR_NOMEM;
+	while (off < len) {
+		size_t cl;
+		if (l.n == cap) {
+			free(l.certs);
+			return hm_node_fail(n, HM_ERR_TOO_BIG,
+			                    "a certificate list holds more than %u certificates",
+			                    HM_CERTS_MAX);
+		}
+		if (len - off < 2 || (cl = (size_t)p[off] << 8 | p[off + 1]) > len - off - 2 ||
+		    hm_cert_decode(&l.certs[l.n], p + off + 2, cl)) {
+			free(l.certs);
+			return hm_node_fail(n, HM_ERR_CORRUPT,
+			                    "a certificate list does not decode");
+		}
+		l.n++, off += 2 + cl;
+	}
+	if (!(err = hm_store_write(n, learn_txn, &l)))
+		*learned = l.learned;
+	free(l.certs);
+	return err;
+}
+
 const char hm_trust_unknown_origin[] = "unknown origin: no certificate for it is known";
 
 hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
@@ -417,6 +724,14 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 	if (!err && v.mv_size >= 8 && env->h.seq > hm_be64_get(v.mv_data))
 		return refuse(ok, kind, why, HM_EVIDENCE_REVOKED,
 		              "written after the origin's revocation");
+	{
+		enum verdict vd;
+		if ((err = cert_verdict(n, txn, &c, &vd)))
+			return err;
+		if (vd != HONOURED) /* UNPROVEN waits in pending (apply.c) */
+			return refuse(ok, kind, why, HM_EVIDENCE_ISSUER,
+			              vd == UNPROVEN ? hm_trust_unproven_issuer : refused_issuer);
+	}
 	{
 		hm_node_id stream;
 		hm_stream_id(&c.node, c.region, env->h.region, &stream);
@@ -501,8 +816,15 @@ static bool op_field_u64(const msgpack_object *fields, const char *name, uint64_
 	return false;
 }
 
-hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
-                   enum hm_evidence_kind kind, const char *reason, bool *rebuild)
+static const char withdrawn_issuer[] =
+    "withdrawn: enrolled by a revoked issuer, and not provably before that revocation";
+
+/* Withdraw what node wrote after after_seq: out of the oplog, pending and quarantine, into the
+ * evidence (as kind, with reason), or back into pending (to_pending: verified again when it is
+ * released). Returns whether applied change sets were withdrawn (the records must be rebuilt). */
+static hm_err withdraw_to(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
+                          enum hm_evidence_kind kind, const char *reason, bool to_pending,
+                          bool *rebuild)
 {
 	static const enum hm_db dbs[] = {HM_DB_OPLOG, HM_DB_PENDING, HM_DB_QUARANTINE};
 	hm_vv_entry head;
@@ -510,7 +832,7 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
 	hm_err err;
 
 	*rebuild = false;
-	for (size_t d = 0; d < sizeof(dbs) / sizeof(dbs[0]); d++) {
+	for (size_t d = 0; d < (to_pending ? 1 : sizeof(dbs) / sizeof(dbs[0])); d++) {
 		while (1) {
 			uint8_t key[HM_OPKEY_BYTES], *copy;
 			MDB_cursor *cur;
@@ -533,7 +855,11 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
 			memcpy(copy, v.mv_data, len);
 			env.h.origin = *node;
 			env.h.seq = hm_be64_get(key + HM_NODE_ID_BYTES);
-			err = hm_evidence_put(n, txn, &env, copy, len, kind, reason);
+			if (to_pending) /* back to waiting, verified again when it is released */
+				err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), copy,
+				                   len);
+			else
+				err = hm_evidence_put(n, txn, &env, copy, len, kind, reason);
 			free(copy);
 			if (err || (err = hm_store_del(n, txn, dbs[d], key, sizeof(key))))
 				return err;
@@ -564,6 +890,12 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
 		msgpack_zone_destroy(&zone);
 	}
 	return hm_head_set(n, txn, &head, fork_seq);
+}
+
+hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
+                   enum hm_evidence_kind kind, const char *reason, bool *rebuild)
+{
+	return withdraw_to(n, txn, node, after_seq, kind, reason, false, rebuild);
 }
 
 /* The streams of writer this node knows: certificates stored under an id that is not the
@@ -601,6 +933,58 @@ static hm_err writer_streams(hm_node *n, MDB_txn *txn, const hm_node_id *writer,
 }
 
 static const char withdrawn_revoked[] = "withdrawn: written after the origin's revocation";
+/* After a revocation: every node (or stream) whose certificate chain is no longer honoured
+ * loses everything it wrote, as if it had never been heard from; one not proven yet (the
+ * issuer's log up to its revocation is not all here) goes back to pending, to be released when
+ * the issuer's record of it arrives. Either way the verdict is the one a replica that heard of
+ * the revocation first reaches at arrival. */
+static hm_err withdraw_unhonoured(hm_node *n, MDB_txn *txn, bool *rebuild)
+{
+	hm_node_id *drop = NULL;
+	bool *wait = NULL;
+	size_t ndrop = 0, cap = 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+	hm_err err = HM_OK;
+
+	*rebuild = false;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CERTS], &cur)))
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_cert c;
+		enum verdict vd;
+		if (k.mv_size != HM_NODE_ID_BYTES || hm_cert_decode(&c, v.mv_data, v.mv_size) ||
+		    hm_node_id_equal(&c.issuer, &c.node))
+			continue;
+		if ((err = cert_verdict(n, txn, &c, &vd)) || vd == HONOURED)
+			continue;
+		if (ndrop == cap) {
+			hm_node_id *p = realloc(drop, (cap ? cap * 2 : 8) * sizeof(*p));
+			bool *w = p ? realloc(wait, (cap ? cap * 2 : 8) * sizeof(*w)) : NULL;
+			if (p)
+				drop = p;
+			if (!w) {
+				err = HM_ERR_NOMEM;
+				break;
+			}
+			wait = w, cap = cap ? cap * 2 : 8;
+		}
+		wait[ndrop] = vd == UNPROVEN;
+		memcpy(drop[ndrop++].b, k.mv_data, HM_NODE_ID_BYTES);
+	}
+	mdb_cursor_close(cur);
+	for (size_t i = 0; i < ndrop && !err; i++) {
+		bool more;
+		err = withdraw_to(n, txn, &drop[i], 0, HM_EVIDENCE_ISSUER, withdrawn_issuer,
+		                  wait[i], &more);
+		*rebuild |= more;
+	}
+	free(drop);
+	free(wait);
+	return err;
+}
 
 static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *fields)
 {
@@ -658,21 +1042,15 @@ static hm_err apply_revocation(hm_node *n, MDB_txn *txn, const msgpack_object *f
 		}
 		free(known);
 		hm_vv_release(&streams);
+		if (!err)
+			err = withdraw_unhonoured(n, txn, &more);
+		rebuild |= more;
 		if (err)
 			return err;
 	}
 	hm_logf(&n->log, HM_LOG_WARN, "node %s revoked after seq %llu: %s", hex,
 	        (unsigned long long)after_seq, reason);
-	if (!rebuild)
-		return HM_OK;
-	{
-		hm_merge_ctx fresh;
-		if ((err = hm_merge_ctx_init(&fresh)))
-			return err;
-		err = hm_rebuild_records(n, txn, &fresh);
-		hm_merge_ctx_release(&fresh);
-	}
-	return err;
+	return rebuild ? hm_records_rebuild(n, txn) : HM_OK;
 }
 
 static hm_err apply_datakey(hm_node *n, MDB_txn *txn, const msgpack_object *fields)
@@ -702,23 +1080,130 @@ static hm_err apply_datakey(hm_node *n, MDB_txn *txn, const msgpack_object *fiel
 	return err;
 }
 
+/* A certificate the origin issued: indexed by (origin, subject, certificate hash) with the
+ * lowest seq that recorded it, so "issued before the origin's revocation" is one lookup. */
+static hm_err apply_issued(hm_node *n, MDB_txn *txn, const hm_envelope *env,
+                           const msgpack_object *fields)
+{
+	char node_hex[2 * HM_NODE_ID_BYTES + 1], cert_hex[2 * HM_HASH_BYTES + 1];
+	uint8_t key[2 * HM_NODE_ID_BYTES + HM_HASH_BYTES], seq[8];
+	hm_node_id subject;
+	hm_hash h;
+	MDB_val v;
+	size_t kn;
+	hm_err err;
+
+	if (!op_field_str(fields, "node", node_hex, sizeof(node_hex)) ||
+	    hm_node_id_parse(node_hex, &subject) ||
+	    !op_field_str(fields, "cert", cert_hex, sizeof(cert_hex)) ||
+	    hm_hex_decode(h.b, sizeof(h.b), cert_hex))
+		return HM_OK; /* malformed: records nothing, so vouches for nothing */
+	kn = issued_key(key, &env->h.origin, &subject, &h);
+	err = hm_store_get(n, txn, HM_DB_ISSUED, key, kn, &v);
+	if (err == HM_OK && v.mv_size == 8 && hm_be64_get(v.mv_data) <= env->h.seq)
+		return HM_OK;
+	if (err && err != HM_ERR_NOT_FOUND)
+		return err;
+	hm_be64_put(seq, env->h.seq);
+	return hm_store_put(n, txn, HM_DB_ISSUED, key, kn, seq, sizeof(seq));
+}
+
+/* Change sets of nodes certified by issuer that wait in pending at the seq they need next
+ * (their verdict may have waited on the issuer's log, which just grew): applied again now,
+ * each verified afresh; one still unproven goes back to pending, one refused to the evidence. */
+static hm_err release_issued_by(hm_node *n, MDB_txn *txn, const hm_node_id *issuer)
+{
+	hm_node_id *ids = NULL;
+	size_t nids = 0, cap = 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	hm_merge_ctx fresh;
+	int rc;
+	hm_err err = HM_OK;
+
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CERTS], &cur)))
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_cert c;
+		if (k.mv_size != HM_NODE_ID_BYTES || hm_cert_decode(&c, v.mv_data, v.mv_size) ||
+		    !hm_node_id_equal(&c.issuer, issuer) || hm_node_id_equal(&c.node, issuer))
+			continue;
+		if (nids == cap) {
+			hm_node_id *p = realloc(ids, (cap = cap ? cap * 2 : 8) * sizeof(*p));
+			if (!p) {
+				err = HM_ERR_NOMEM;
+				break;
+			}
+			ids = p;
+		}
+		memcpy(ids[nids++].b, k.mv_data, HM_NODE_ID_BYTES);
+	}
+	mdb_cursor_close(cur);
+	if (err || !nids || (err = hm_merge_ctx_init(&fresh))) {
+		free(ids);
+		return err;
+	}
+	for (size_t i = 0; i < nids && !err; i++) {
+		uint8_t key[HM_OPKEY_BYTES], *copy;
+		hm_vv_entry head;
+		uint64_t fork_seq;
+		hm_apply_stats st = {0};
+		hm_apply_outcome out;
+		size_t len;
+
+		if ((err = hm_head_get(n, txn, &ids[i], &head, &fork_seq)))
+			break;
+		hm_opkey(key, &ids[i], head.seq + 1);
+		if ((err = hm_store_get(n, txn, HM_DB_PENDING, key, sizeof(key), &v))) {
+			err = err == HM_ERR_NOT_FOUND ? HM_OK : err;
+			continue;
+		}
+		/* LMDB memory dies at the next write: copy before deleting and applying. */
+		if (!(copy = malloc(len = v.mv_size))) {
+			err = HM_ERR_NOMEM;
+			break;
+		}
+		memcpy(copy, v.mv_data, len);
+		if (!(err = hm_store_del(n, txn, HM_DB_PENDING, key, sizeof(key))))
+			err = hm_apply_one(n, txn, &fresh, copy, len, false, &st, &out);
+		free(copy);
+	}
+	hm_merge_ctx_release(&fresh);
+	free(ids);
+	return err;
+}
+
 hm_err hm_trust_after_apply(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_merge_ctx *m)
 {
+	bool issued = false;
+	MDB_val rv;
+	hm_err err;
+
 	(void)m;
 	if (!n->trust)
 		return HM_OK;
 	for (uint32_t i = 0; i < env->ops.via.array.size; i++) {
 		const msgpack_object *a = env->ops.via.array.ptr[i].via.array.ptr;
-		hm_err err = HM_OK;
+		err = HM_OK;
 		if (a[0].via.u64 != HM_OP_PUT)
 			continue;
 		if (hm_mp_str_eq(&a[1], "_revocation"))
 			err = apply_revocation(n, txn, &a[3]);
 		else if (hm_mp_str_eq(&a[1], "_datakey"))
 			err = apply_datakey(n, txn, &a[3]);
+		else if (hm_mp_str_eq(&a[1], "_issued") && (issued = true))
+			err = apply_issued(n, txn, env, &a[3]);
 		if (err)
 			return err;
 	}
+	/* The issuer's log grew: what waited on it may be decided now (after the loop: applying
+	 * them reuses the zones env lives in). */
+	err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &rv);
+	if (err && err != HM_ERR_NOT_FOUND)
+		return err;
+	if (issued || err == HM_OK)
+		return release_issued_by(n, txn, &env->h.origin);
 	return HM_OK;
 }
 

@@ -11,6 +11,9 @@
  *       A fresh bundle key is wrapped for the recipient (hm_node_wrap_key); the chain is the
  *       exporter's certificate chain.
  *   'E' XChaCha20-Poly1305(bundle key, envelope, ad = "E" || index(8)): one change set
+ *   'C' certificates (at most once, after the envelopes): { len(2) certificate }*, every other
+ *       node's certificate the exporter holds and honours (hm_node_certs_export), so a node that
+ *       keeps only what its scope may hold still learns every node's certificate.
  *   'Z' count(8) hash(32) signature(64): BLAKE2b-256 of every byte from the magic to the first
  *       byte of this frame, signed by the exporter.
  * Format 1, plain (nodes without keys: unit tests, benchmarks), magic "HMBUNDL1":
@@ -19,6 +22,8 @@
  * Nothing may follow the end frame. Lengths are checked against caps before any allocation.
  * Import reads the file twice: first to check every frame (and in format 2 to open every
  * envelope and check the exporter's chain and signature), then to apply in bounded batches.
+ * Like a sync session, import keeps only the change sets the node's region may hold
+ * (hm_region_visible); the others are counted, not kept, and never enter its version vector.
  */
 #include "sync_int.h"
 
@@ -36,6 +41,7 @@
 #define FRAME_HEADER       'H'
 #define FRAME_ENVELOPE     'E'
 #define FRAME_END          'Z'
+#define FRAME_CERTS        'C'
 #define PLAIN_HEADER_BYTES (1 + HM_NODE_ID_BYTES + 8)
 #define HEADER_MAX         (PLAIN_HEADER_BYTES + 2 + HM_REGION_MAX + 1 + HM_WRAPPED_MAX + 2 + HM_CHAIN_MAX)
 #define PLAIN_END_BYTES    (8 + HM_HASH_BYTES)
@@ -169,6 +175,21 @@ static hm_err sealed_header(hm_node *node, writer *w, const hm_recipient *rcpt, 
 	return HM_OK;
 }
 
+/* The certificates of every other node the exporter knows, apart from the change sets. */
+static hm_err write_certs(hm_node *node, writer *w)
+{
+	uint8_t *certs = NULL;
+	size_t len = 0;
+	hm_err err = hm_node_certs_export(node, &certs, &len, FRAME_MAX);
+
+	if (err)
+		return fail(err, "reading certificates: %s", hm_node_errmsg(node));
+	if (len)
+		emit_frame(w, FRAME_CERTS, certs, len);
+	free(certs);
+	return HM_OK;
+}
+
 static hm_err write_end(hm_node *node, writer *w)
 {
 	uint8_t end[5 + SEALED_END_BYTES];
@@ -246,6 +267,8 @@ hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, boo
 		fail(err, "reading change sets: %s", hm_node_errmsg(node));
 		goto out;
 	}
+	if (w.sealed && (err = write_certs(node, &w)))
+		goto out;
 	if ((err = write_end(node, &w)))
 		goto out;
 	if (w.failed || fflush(w.f) || fsync(fileno(w.f))) {
@@ -300,7 +323,8 @@ static hm_err read_frame(reader *r, char *type, size_t *len)
 		            r->path, (unsigned long long)r->off);
 	n = (uint32_t)head[1] << 24 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 8 | head[4];
 	*type = (char)head[0];
-	if (*type != FRAME_HEADER && *type != FRAME_ENVELOPE && *type != FRAME_END)
+	if (*type != FRAME_HEADER && *type != FRAME_ENVELOPE && *type != FRAME_END &&
+	    (*type != FRAME_CERTS || !r->sealed))
 		return fail(HM_ERR_CORRUPT, "%s: unknown frame type 0x%02x at byte %llu", r->path,
 		            head[0], (unsigned long long)r->off);
 	if (n > FRAME_MAX)
@@ -449,12 +473,29 @@ static hm_err frame_envelope(reader *r, uint64_t i, size_t len, const uint8_t **
 	return HM_OK;
 }
 
+/* A certificate frame's shape: { length (2) certificate }*, each one decoding. */
+static hm_err certs_decode(const uint8_t *p, size_t len, const char *path)
+{
+	size_t off = 0, n = 0;
+
+	while (off < len) {
+		hm_cert c;
+		size_t cl = len - off < 2 ? 0 : (size_t)p[off] << 8 | p[off + 1];
+		if (!cl || cl > len - off - 2 || hm_cert_decode(&c, p + off + 2, cl) ||
+		    ++n > HM_CERTS_MAX)
+			return fail(HM_ERR_CORRUPT, "%s: the certificate frame is malformed", path);
+		off += 2 + cl;
+	}
+	return HM_OK;
+}
+
 /* Pass 1: every frame well formed (and opened), the end frame present, count, hash and, when
  * sealed, the exporter's chain and signature right. */
 static hm_err verify(hm_node *node, const char *path, size_t *count)
 {
 	reader r;
 	uint64_t n = 0;
+	bool certs = false;
 	hm_err err;
 
 	if ((err = reader_open(node, &r, path)))
@@ -466,6 +507,16 @@ static hm_err verify(hm_node *node, const char *path, size_t *count)
 		hm_hash want;
 		if ((err = read_frame(&r, &type, &len)))
 			goto out;
+		if (type == FRAME_CERTS && !certs) {
+			certs = true; /* each verified to the root and honoured when imported */
+			if ((err = certs_decode(r.buf, len, path)))
+				goto out;
+			continue;
+		}
+		if (type == FRAME_ENVELOPE && certs) {
+			err = fail(HM_ERR_CORRUPT, "%s: a change set after the certificates", path);
+			goto out;
+		}
 		if (type == FRAME_ENVELOPE) {
 			if ((err = frame_envelope(&r, n, len, &env, &elen)))
 				goto out;
@@ -567,9 +618,11 @@ hm_err hm_bundle_import(hm_node *node, const char *path, hm_progress_fn progress
 	reader r = {0};
 	size_t total = 0;
 	uint64_t index = 0;
+	hm_node_info info;
 	hm_err err;
 
 	memset(st, 0, sizeof(*st));
+	hm_node_ident(node, &info);
 	if ((err = verify(node, path, &total)))
 		return err;
 	if ((err = hm_node_release_quarantine(node, &st->apply)))
@@ -587,18 +640,38 @@ hm_err hm_bundle_import(hm_node *node, const char *path, hm_progress_fn progress
 		char type;
 		size_t len, elen;
 		const uint8_t *env;
+		hm_changeset_view view;
 		if ((err = read_frame(&r, &type, &len)))
 			goto out;
 		if (type == FRAME_END)
 			break;
+		if (type == FRAME_CERTS) {
+			/* After every change set: their issuers' records are held by now. */
+			if ((err = batch_flush(node, &b, st, path)))
+				goto out;
+			if ((err = hm_node_certs_learn(node, r.buf, len, &st->certs))) {
+				err = fail(err, "%s: storing certificates: %s", path,
+				           hm_node_errmsg(node));
+				goto out;
+			}
+			continue;
+		}
 		if ((err = frame_envelope(&r, index++, len, &env, &elen)))
 			goto out;
+		/* Only what this node may hold, exactly as a sync session keeps: another
+		 * village's records never land here, nor leave in this node's bundles. */
+		if (hm_envelope_peek(env, elen, &view) == HM_OK &&
+		    !hm_region_visible(info.region, view.region)) {
+			st->out_of_scope++;
+			st->bytes += len;
+			continue;
+		}
 		if (b.n == HM_BUNDLE_BATCH_COUNT ||
 		    (b.used && b.used + elen > HM_BUNDLE_BATCH_BYTES)) {
 			if ((err = batch_flush(node, &b, st, path)))
 				goto out;
 			if (progress)
-				progress(pctx, st->changesets, total);
+				progress(pctx, st->changesets + st->out_of_scope, total);
 		}
 		if ((err = batch_add(&b, env, elen)))
 			goto out;
@@ -606,7 +679,7 @@ hm_err hm_bundle_import(hm_node *node, const char *path, hm_progress_fn progress
 	}
 	err = batch_flush(node, &b, st, path);
 	if (!err && progress)
-		progress(pctx, st->changesets, total);
+		progress(pctx, st->changesets + st->out_of_scope, total);
 out:
 	reader_close(&r);
 	if (b.data)

@@ -26,6 +26,8 @@ typedef struct hm_bundle_stats {
 	size_t changesets; /* written or read */
 	size_t bytes;
 	hm_apply_stats apply; /* import only */
+	size_t out_of_scope;  /* import: change sets this node's region may not hold, not kept */
+	size_t certs;         /* import: certificates of other nodes newly learnt */
 } hm_bundle_stats;
 
 /* Progress callback for long work: done and total in change sets (total 0 when unknown). */
@@ -40,7 +42,9 @@ typedef void (*hm_progress_fn)(void *ctx, size_t done, size_t total);
 hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, bool overwrite,
                         const hm_recipient *rcpt, hm_bundle_stats *stats) HM_MUST_CHECK;
 
-/* Verify the whole bundle at path, then apply it. Errors, with nothing applied:
+/* Verify the whole bundle at path, then apply what this node's region may hold (the rest is
+ * counted in stats->out_of_scope), and learn the certificates it carries. Errors, with nothing
+ * applied:
  * HM_ERR_IO, HM_ERR_CORRUPT (bad magic, frame or hash), HM_ERR_TRUNCATED (no end frame),
  * HM_ERR_TOO_BIG (a frame beyond the cap), HM_ERR_VERSION. A change set inside a good bundle that
  * the node refuses is counted in stats->apply, not an error. */

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 new_node a lin/east/elm
-new_node b lin/east/oak
+new_node b lin/east # a hub: it may hold a's records (a village would keep none of them)
 must -d a put person p1 name=Ann birth_year=1980
 must -d a put stock masks item=N95 'quantity+=500'
 must -d a put followup f1 person=p1 time=2026-11-20T08:30 temperature=36.6
@@ -22,6 +22,7 @@ size=$(stat -c %s good.bundle)
 
 # Layout (sync/bundle.c): "HMBUNDL2" | 'H' len(4) format(1) exporter(16) created(8) to_node(1)
 # recipient wrapped_len(1) wrapped chain_len(2) chain | ('E' len(4) sealed envelope)* |
+# ['C' len(4) certificates] |
 # 'Z' len(4) count(8) hash(32) signature(64). Frame offsets, read from the file itself.
 frames() {
 	python3 - "$1" <<'PY'

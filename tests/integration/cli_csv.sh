@@ -314,9 +314,15 @@ expect_same full 1 "size cap.*nothing was written|nothing was written.*size cap"
 unset HAMLET_MAP_MAX
 check "full: no person" "$(count_of full person)" 0
 
-# ---- a node without the county's first data key (enrolled after a revocation): warned once,
-# the rows go in without id_hash
+# ---- a node without the county's first data key (enrolled after four revocations: an
+# enrollment answer carries the newest four epochs of each key): warned once, the rows go in
+# without id_hash
 must -d "$COUNTY_DIR" revoke "$(node_id full)" --after-seq 0 --reason "test: a new key epoch"
+must -d "$COUNTY_DIR" revoke "$(node_id v)" --after-seq 0 --reason "test: a new key epoch"
+for x in x1 x2; do
+	new_node "$x" lin/east/oak "$x"
+	must -d "$COUNTY_DIR" revoke "$(node_id "$x")" --after-seq 0 --reason "test: a new key epoch"
+done
 new_node late lin/east/oak late
 printf 'id,name,id_number\nw-1,A,%s\nw-2,B,%s\n' "$ID1" "$ID2" >late.csv
 must -d late import-csv person late.csv

@@ -43,7 +43,7 @@ fi
 
 # ---- an import that does not fit: refused whole, nothing changed
 unset HAMLET_MAP_MAX
-new_node src lin/east/oak
+new_node src lin/east # the hub: what it writes, its village n may hold
 for j in $(seq 12); do
 	new_fields 3000
 	must -d src put person "q$j" "${fields[@]}"
@@ -83,7 +83,7 @@ for j in $(seq 280); do
 done
 must -d large export -o large.bundle
 export HAMLET_MAP_MAX=$((6 << 20))
-new_node six lin/east/ash
+new_node six lin/east # the hub: it may hold large's records
 # The import fails, says how many change sets it applied and kept, and holds exactly those.
 expect 1 "^hamlet: import: .*store reached its size cap of 6 MiB.*; the first [0-9]+ change sets of \
 large.bundle were applied and kept \(importing it again skips them\)" -d six import large.bundle

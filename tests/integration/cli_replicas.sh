@@ -41,7 +41,7 @@ must -d c put person doomed phone=555 # after b's delete (by clock), unseen by b
 must -d c export -o c-all.bundle
 
 # ---- an incremental bundle before the one it follows: it waits in pending
-new_node d lin/east/oak
+new_node d lin/east # a hub: import keeps only what a node may hold
 expect 0 "" -d d import a2.bundle --json
 [ "$(json_get "$OUT" 'd["new"], d["pending"]')" = "(0, 2)" ] && ok ||
 	fail "a2 before a1: $(cat "$OUT")"

@@ -300,7 +300,8 @@ static void verify_after_kill(crash_env *e, int phase, crash_counts *cc)
 	hm_node_close(n);
 
 	rm_node_dir(e->fresh_dir);
-	die_on(hm_node_create(e->fresh_dir, HM_ROLE_VILLAGE, "lin/east/ash", "fresh", NULL, NULL),
+	/* A township: a bundle import keeps only what the importer's region may hold. */
+	die_on(hm_node_create(e->fresh_dir, HM_ROLE_TOWNSHIP, "lin/east", "fresh", NULL, NULL),
 	       "creating the fresh replica", NULL);
 	die_on(hm_node_open(e->fresh_dir, NULL, &f), "opening the fresh replica", NULL);
 	if (hm_bundle_import(f, e->rebuild, NULL, NULL, &st))
@@ -357,7 +358,8 @@ static void test_kill_loop(void **state)
 	memset(e->sh, 0, sizeof(shared));
 
 	make_other_bundles(e);
-	die_on(hm_node_create(e->node_dir, HM_ROLE_VILLAGE, "lin/east/elm", "elm", NULL, NULL),
+	/* A township, so that it may hold the other origin's (a village's) change sets. */
+	die_on(hm_node_create(e->node_dir, HM_ROLE_TOWNSHIP, "lin/east", "elm", NULL, NULL),
 	       "creating the node", NULL);
 	printf("setup: %.2f s\n", now_s() - t0);
 
