@@ -298,7 +298,8 @@ uint64_t hm_drift_ms(hm_node *n, MDB_txn *txn);
 size_t hm_record_key(uint8_t *key, size_t cap, const char *coll, size_t cn, const char *id,
                      size_t idn, const char *region, size_t rn);
 /* Find where the live record coll/id lives, for a reader or writer that did not name its region:
- * the one live record of that id, else the one inside this node's region. *found false (region
+ * the one live record of that id, else the one in this node's own region, else the one inside
+ * its region. *found false (region
  * "") when none is live. Errors: HM_ERR_AMBIGUOUS (message lists the regions), store errors. */
 hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, const char *id,
                         char region[HM_REGION_MAX + 1], bool *found,

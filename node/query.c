@@ -104,7 +104,7 @@ hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, co
                         char region[HM_REGION_MAX + 1], bool *found, msgpack_sbuffer *scratch)
 {
 	uint8_t prefix[HM_RECORD_KEY_MAX];
-	size_t pn, cn, idn, rn, live_n = 0, inside_n = 0;
+	size_t pn, cn, idn, rn, live_n = 0, inside_n = 0, own_n = 0;
 	char live_at[HM_REGION_MAX + 1] = "", inside_at[HM_REGION_MAX + 1] = "", all[512] = "";
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -134,6 +134,7 @@ hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, co
 		live_n++;
 		memcpy(live_at, kreg, rn), live_at[rn] = 0;
 		list_region(all, sizeof(all), kreg, rn);
+		own_n += strcmp(live_at, n->region) == 0;
 		if (hm_region_contains(n->region, live_at)) {
 			inside_n++;
 			memcpy(inside_at, live_at, rn + 1);
@@ -144,8 +145,11 @@ hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, co
 		return err;
 	if (rc && rc != MDB_NOTFOUND)
 		return hm_store_err(rc);
-	if (live_n == 1 || inside_n == 1) {
-		snprintf(region, HM_REGION_MAX + 1, "%s", live_n == 1 ? live_at : inside_at);
+	if (live_n == 1 || own_n == 1 || inside_n == 1) {
+		snprintf(region, HM_REGION_MAX + 1, "%s",
+		         live_n == 1  ? live_at
+		         : own_n == 1 ? n->region
+		                      : inside_at);
 		*found = true;
 		return HM_OK;
 	}
@@ -989,9 +993,10 @@ hm_err hm_node_check(hm_node *n)
 		/* A store at its cap has no room for a trial rebuild: every record still opens. */
 		if ((err = digest_in(n, NULL, NULL, &rc.held)))
 			return err;
-		hm_logf(&n->log, HM_LOG_WARN,
-		        "the store is at its size cap: the change sets' signatures and a rebuild of "
-		        "the records were not checked (free space, or raise HAMLET_MAP_MAX)");
+		hm_logf(
+		    &n->log, HM_LOG_WARN,
+		    "the store is at its size cap: the change sets' signatures and a rebuild of "
+		    "the records were not checked (free space, or raise HAMLET_MAP_MAX)");
 		return HM_OK;
 	}
 	if (err)

@@ -160,10 +160,11 @@ grep -A1 "^  name" "$OUT" | grep -q "set by $origin_c:1 at" && ok || fail "blame
 # opposite orders: b takes a's first, c takes d's first. A record is its collection, id and
 # region, so they are two records everywhere, and b and c agree (issue #9: a refused twin used
 # to block its village's later change sets on one replica and not the other).
+new_node o lin/east/oak # village oak
 must -d a put person twin name=Twin-elm
-must -d d put person twin name=Twin-oak
+must -d o put person twin name=Twin-oak
 must -d a export -o twin-a.bundle --force
-must -d d export -o twin-d.bundle
+must -d o export -o twin-d.bundle
 must -d b import twin-a.bundle
 must -d b import twin-d.bundle
 must -d c import twin-d.bundle
@@ -182,17 +183,17 @@ expect 0 "" -d a get person twin --show-pii --json # a village finds its own
 [ "$(json_get "$OUT" 'd["fields"]["name"]')" = Twin-elm ] && ok ||
 	fail "a's get person twin: $(cat "$OUT")"
 
-# ---- the attack of issue #9: oak, with the stock hamlet, creates a person under an id elm
+# ---- the attack of issue #9: oak (o), with the stock hamlet, creates a person under an id elm
 # uses and deletes it. It only ever writes its own record: elm's stays at the hub and the
 # county, and the county's view of elm equals elm's own.
-must -d d export -o oak-before.bundle --force # what d relays of others, taken first
+must -d o export -o oak-before.bundle --force # what d relays of others, taken first
 must -d b import oak-before.bundle
 must -d c import oak-before.bundle
 elm_at_c=$("$HM" -d c digest --scope lin/east/elm)
 elm_at_b=$("$HM" -d b digest --scope lin/east/elm)
-must -d d put person shared name=Impostor village=lin/east/oak
-must -d d del person shared
-must -d d export -o oak-attack.bundle --force
+must -d o put person shared name=Impostor village=lin/east/oak
+must -d o del person shared
+must -d o export -o oak-attack.bundle --force
 must -d b import oak-attack.bundle
 must -d c import oak-attack.bundle
 [ "$("$HM" -d c digest --scope lin/east/elm)" = "$elm_at_c" ] && ok ||
@@ -202,7 +203,7 @@ must -d c import oak-attack.bundle
 expect 0 "" -d c get person shared --region lin/east/elm --show-pii --json
 [ "$(json_get "$OUT" 'd["fields"]["name"]')" = Ann-c ] && ok ||
 	fail "elm's person/shared at the county after oak's delete: $(cat "$OUT")"
-expect 1 "outside this node's region" -d d put person shared name=X village=lin/east/elm
+expect 1 "outside this node's region" -d o put person shared name=X village=lin/east/elm
 
 # ---- a move is the township's: elm's only-a goes to oak; a village cannot move it
 expect 1 "takes a node whose region holds both" -d a move person only-a --to lin/east/oak
