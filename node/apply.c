@@ -107,6 +107,26 @@ static hm_err held_same(hm_node *n, MDB_txn *txn, enum hm_db db, const hm_envelo
 	return HM_OK;
 }
 
+/* Does env name another change set as its seq - 1 than the one held? Then the origin signed two
+ * versions of seq - 1 (held: seq - 1 <= our head). */
+static hm_err prev_differs(hm_node *n, MDB_txn *txn, const hm_envelope *env, bool *differs)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val v;
+	hm_hash held;
+	hm_err err;
+
+	*differs = false;
+	if (env->h.seq <= 1)
+		return HM_OK;
+	hm_opkey(key, &env->h.origin, env->h.seq - 1);
+	if ((err = hm_store_get(n, txn, HM_DB_OPLOG, key, sizeof(key), &v)))
+		return err == HM_ERR_NOT_FOUND ? HM_OK : err;
+	hm_hash_buf(v.mv_data, v.mv_size, &held);
+	*differs = !hm_hash_equal(&held, &env->h.prev);
+	return HM_OK;
+}
+
 /* Freeze origin at fork_at: everything it wrote from that seq on is withdrawn into the evidence
  * and never applied again, and the records are rebuilt without it. Every replica that learns of
  * a fork at the same seq holds the same of that origin (seqs below fork_at), whichever version
@@ -296,10 +316,17 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	if (!verified && !(why == hm_trust_unknown_origin && env.h.seq > head.seq + 1))
 		return refused(n, txn, &env, p, len, kind, why, st, outcome);
 	if (env.h.seq <= head.seq) {
+		/* Its prev may prove an earlier fork than its own seq: the freeze must not depend
+		 * on how far this replica had got when it arrived. */
+		bool earlier;
+		if ((err = prev_differs(n, txn, &env, &earlier)))
+			return err;
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
-		return mark_fork(n, txn, &env, p, len, env.h.seq,
-		                 "a different change set for a seq already held");
+		return mark_fork(n, txn, &env, p, len, earlier ? env.h.seq - 1 : env.h.seq,
+		                 earlier ? "prev does not match the change set held before it (a "
+		                           "forked chain)"
+		                         : "a different change set for a seq already held");
 	}
 	if (fork_seq && env.h.seq >= fork_seq) {
 		st->forks++;
