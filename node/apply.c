@@ -229,21 +229,19 @@ static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
 	return true;
 }
 
-/* Apply a change set known to be next in its origin's order. */
-static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
-                         const uint8_t *p, size_t len, bool local, uint64_t fork_seq,
-                         hm_apply_stats *st, hm_apply_outcome *outcome)
+/* Open env's body and judge it as apply_next does, without merging: *done false when it may be
+ * applied (or, at a seq already held, taken as a second version); otherwise it went to
+ * quarantine (no data key yet) or was refused, and *outcome says so. scope: check every op's
+ * scope here too (apply_next leaves it to the merge, which checks before writing). */
+static hm_err judge_body(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
+                         const uint8_t *p, size_t len, bool scope, hm_apply_stats *st,
+                         hm_apply_outcome *outcome, bool *done)
 {
-	uint8_t key[HM_OPKEY_BYTES];
-	hm_vv_entry e = {0};
 	const char *why = NULL;
 	bool no_key;
-	hm_hlc clock;
 	hm_err err;
 
-	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + n->max_drift_ms)
-		return quarantine(n, txn, env, p, len, "its clock is beyond the allowed drift", st,
-		                  outcome);
+	*done = true;
 	if ((err = hm_trust_open_body(n, txn, env, m, &no_key, &why))) {
 		if (no_key)
 			return quarantine(n, txn, env, p, len, why, st, outcome);
@@ -256,6 +254,32 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	if (!system_ops_allowed(n, env))
 		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE,
 		               "only the county writes revocations and data keys", st, outcome);
+	if (scope && (err = hm_merge_scope_check(n, env))) {
+		if (err != HM_ERR_SCHEMA)
+			return err;
+		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE, hm_node_errmsg(n), st,
+		               outcome);
+	}
+	*done = false;
+	return HM_OK;
+}
+
+/* Apply a change set known to be next in its origin's order. */
+static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
+                         const uint8_t *p, size_t len, bool local, uint64_t fork_seq,
+                         hm_apply_stats *st, hm_apply_outcome *outcome)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	hm_vv_entry e = {0};
+	bool done;
+	hm_hlc clock;
+	hm_err err;
+
+	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + n->max_drift_ms)
+		return quarantine(n, txn, env, p, len, "its clock is beyond the allowed drift", st,
+		                  outcome);
+	if ((err = judge_body(n, txn, m, env, p, len, false, st, outcome, &done)) || done)
+		return err;
 	/* Nothing of the change set stays when an op lies outside the origin's region. */
 	if ((err = hm_merge_changeset(n, txn, env, m))) {
 		if (err != HM_ERR_SCHEMA)
@@ -318,8 +342,14 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	if (env.h.seq <= head.seq) {
 		/* Its prev may prove an earlier fork than its own seq: the freeze must not depend
 		 * on how far this replica had got when it arrived. */
-		bool earlier;
+		bool earlier, done = false;
 		if ((err = prev_differs(n, txn, &env, &earlier)))
+			return err;
+		/* A second version that would itself be refused (out of scope, a bad body) is
+		 * refused here too, not a fork: where it came first it was refused as the next
+		 * change set, and the held version applied after it. */
+		if (!earlier &&
+		    ((err = judge_body(n, txn, m, &env, p, len, true, st, outcome, &done)) || done))
 			return err;
 		st->forks++;
 		*outcome = HM_APPLY_FORK;

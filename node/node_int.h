@@ -232,6 +232,9 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
  * set behind. */
 hm_err hm_merge_changeset(hm_node *n, MDB_txn *txn, const hm_envelope *env,
                           hm_merge_ctx *m) HM_MUST_CHECK;
+/* The scope check of hm_merge_changeset alone (it reads no record): HM_ERR_SCHEMA, with the
+ * node's message, when an op lies outside the origin's region; HM_OK without keys. */
+hm_err hm_merge_scope_check(hm_node *n, const hm_envelope *env) HM_MUST_CHECK;
 
 #define HM_RECORD_KEY_MAX      (HM_NAME_MAX + 1 + HM_ID_MAX + 1 + HM_REGION_MAX)
 #define HM_CONFLICT_PREFIX_MAX (HM_RECORD_KEY_MAX + 1 + HM_NAME_MAX + 1)
