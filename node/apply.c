@@ -365,27 +365,22 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		                       "the origin equivocated earlier; nothing beyond is applied");
 	}
 	if (env.h.seq > head.seq + 1) {
-		uint8_t key[HM_OPKEY_BYTES];
-		if ((err = held_same(n, txn, HM_DB_PENDING, &env, &found, &same)))
-			return err;
-		if (found && same) {
+		/* Every distinct version waits, under its id: which are the origin's, and whether
+		 * two of them are a fork, is judged when the seq is next, one version after the
+		 * other, as if they had come then. Judged now, a version whose origin is not known
+		 * yet could not be told from a forgery (anyone can make one), and what was kept
+		 * would depend on the order. */
+		uint8_t key[HM_PENDING_KEY_BYTES];
+		MDB_val v;
+		hm_pending_key(key, &env.h.origin, env.h.seq, &env.id);
+		err = hm_store_get(n, txn, HM_DB_PENDING, key, sizeof(key), &v);
+		if (err == HM_OK) {
 			st->duplicate++;
 			*outcome = HM_APPLY_DUPLICATE;
 			return HM_OK;
 		}
-		if (found && !verified)
-			return refused(
-			    n, txn, &env, p, len, HM_EVIDENCE_REFUSED,
-			    "differs from a pending change set and cannot be verified yet", st,
-			    outcome);
-		if (found) {
-			st->forks++;
-			*outcome = HM_APPLY_FORK;
-			return mark_fork(n, txn, &env, p, len, env.h.seq,
-			                 "a different change set for a seq already pending");
-		}
-		hm_opkey(key, &env.h.origin, env.h.seq);
-		if ((err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
+		if (err != HM_ERR_NOT_FOUND ||
+		    (err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
 			return err;
 		st->pending++;
 		*outcome = HM_APPLY_PENDING;
@@ -412,25 +407,42 @@ hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p,
 	hm_err err;
 
 	err = apply_env(n, txn, m, p, len, local, st, outcome, &origin);
-	/* Release pending successors, one at a time, while each applies. */
+	/* Release what waits for the next seq, one version at a time, while any waits: the
+	 * first that applies advances the head, the others are then judged as versions of a held
+	 * seq; one refused leaves the next version its turn. Each turn takes one entry out of
+	 * pending, so this ends. */
 	while (!err && *outcome == HM_APPLY_NEW) {
-		uint8_t key[HM_OPKEY_BYTES];
+		uint8_t key[HM_PENDING_KEY_BYTES];
 		hm_apply_outcome next;
-		MDB_val v;
+		MDB_cursor *cur;
+		MDB_val k = {HM_OPKEY_BYTES, key}, v;
 		hm_vv_entry head;
 		uint64_t fork_seq;
+		size_t kn;
+		int rc;
 
 		if ((err = hm_head_get(n, txn, &origin, &head, &fork_seq)))
 			break;
-		seq = head.seq + 1;
+		seq = head.seq ? head.seq : 1; /* other versions of the head's seq, then the next */
 		hm_opkey(key, &origin, seq);
-		err = hm_store_get(n, txn, HM_DB_PENDING, key, sizeof(key), &v);
-		if (err == HM_ERR_NOT_FOUND) {
+		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_PENDING], &cur))) {
+			err = hm_store_err(rc);
+			break;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		mdb_cursor_close(cur);
+		if (rc == MDB_NOTFOUND ||
+		    (rc == 0 &&
+		     (k.mv_size < HM_OPKEY_BYTES || k.mv_size > sizeof(key) ||
+		      memcmp(k.mv_data, origin.b, HM_NODE_ID_BYTES) ||
+		      hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > head.seq + 1))) {
 			err = HM_OK;
 			break;
 		}
-		if (err)
+		if (rc) {
+			err = hm_store_err(rc);
 			break;
+		}
 		free(copy);
 		/* LMDB memory dies at the next write: copy before deleting and applying. */
 		if (!(copy = malloc(v.mv_size ? v.mv_size : 1))) {
@@ -439,12 +451,10 @@ hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p,
 		}
 		memcpy(copy, v.mv_data, v.mv_size);
 		p = copy, len = v.mv_size;
-		if ((err = hm_store_del(n, txn, HM_DB_PENDING, key, sizeof(key))))
+		memcpy(key, k.mv_data, kn = k.mv_size);
+		if ((err = hm_store_del(n, txn, HM_DB_PENDING, key, kn)))
 			break;
-		if ((err = apply_env(n, txn, m, p, len, false, st, &next, &origin)))
-			break;
-		if (next != HM_APPLY_NEW)
-			break;
+		err = apply_env(n, txn, m, p, len, false, st, &next, &origin);
 	}
 	free(copy);
 	return err;

@@ -7,7 +7,7 @@
  *   records     coll 0x00 id 0x00 region -> record    canonical msgpack, see merge.c
  *   oplog       origin(16) seq(8 BE) -> envelope, exactly as received or written
  *   heads       origin(16) -> [seq, hash, hlc, fork_seq]   the version vector
- *   pending     origin(16) seq(8 BE) -> envelope beyond a gap
+ *   pending     origin(16) seq(8 BE) id(32) -> envelope beyond a gap, every version
  *   quarantine  origin(16) seq(8 BE) -> envelope whose clock is too far ahead
  *   evidence    origin(16) seq(8 BE) id(32) -> [kind, reason, envelope]   refused and forks
  *   conflicts   coll 0 id 0 region 0 field 0 hlc(8 BE) origin(16)
@@ -113,6 +113,11 @@ hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k,
 uint64_t hm_now_ms(hm_node *n);
 
 void hm_opkey(uint8_t key[HM_OPKEY_BYTES], const hm_node_id *origin, uint64_t seq);
+/* A pending key: the opkey and the envelope's id, so that every version of a seq waits (keys of
+ * HM_OPKEY_BYTES alone, written before, are read as well). */
+#define HM_PENDING_KEY_BYTES (HM_OPKEY_BYTES + HM_HASH_BYTES)
+void hm_pending_key(uint8_t key[HM_PENDING_KEY_BYTES], const hm_node_id *origin, uint64_t seq,
+                    const hm_hash *id);
 void hm_be64_put(uint8_t *p, uint64_t v);
 uint64_t hm_be64_get(const uint8_t *p);
 

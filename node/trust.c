@@ -511,11 +511,12 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
 	*rebuild = false;
 	for (size_t d = 0; d < sizeof(dbs) / sizeof(dbs[0]); d++) {
 		while (1) {
-			uint8_t key[HM_OPKEY_BYTES], *copy;
+			/* pending keys hold the envelope's id after the opkey */
+			uint8_t key[HM_PENDING_KEY_BYTES], *copy;
 			MDB_cursor *cur;
-			MDB_val k = {sizeof(key), key}, v;
+			MDB_val k = {HM_OPKEY_BYTES, key}, v;
 			hm_envelope env = {0};
-			size_t len;
+			size_t len, kn;
 			int rc;
 
 			hm_opkey(key, node, after_seq + 1);
@@ -523,9 +524,13 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
 				return hm_store_err(rc);
 			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 			mdb_cursor_close(cur);
-			if (rc || memcmp(k.mv_data, node->b, HM_NODE_ID_BYTES) != 0)
+			if (rc || k.mv_size < HM_OPKEY_BYTES ||
+			    memcmp(k.mv_data, node->b, HM_NODE_ID_BYTES) != 0)
 				break;
-			memcpy(key, k.mv_data, HM_OPKEY_BYTES);
+			if (k.mv_size > sizeof(key))
+				return hm_node_fail(n, HM_ERR_CORRUPT,
+				                    "a change set key is corrupt");
+			memcpy(key, k.mv_data, kn = k.mv_size);
 			len = v.mv_size;
 			if (!(copy = malloc(len ? len : 1)))
 				return HM_ERR_NOMEM;
@@ -534,7 +539,7 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
 			env.h.seq = hm_be64_get(key + HM_NODE_ID_BYTES);
 			err = hm_evidence_put(n, txn, &env, copy, len, kind, reason);
 			free(copy);
-			if (err || (err = hm_store_del(n, txn, dbs[d], key, sizeof(key))))
+			if (err || (err = hm_store_del(n, txn, dbs[d], key, kn)))
 				return err;
 			*rebuild |= dbs[d] == HM_DB_OPLOG;
 		}
