@@ -395,8 +395,17 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 		return err;
 	if (bad)
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, bad);
-	if (!found)
+	if (!found) {
+		/* Beyond a revoked origin's seq it is refused now, not kept in pending for good:
+		 * a replica that heard of the revocation later withdrew it from there. */
+		err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &v);
+		if (err && err != HM_ERR_NOT_FOUND)
+			return err;
+		if (!err && v.mv_size >= 8 && env->h.seq > hm_be64_get(v.mv_data))
+			return refuse(ok, kind, why, HM_EVIDENCE_REVOKED,
+			              "written after the origin's revocation");
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, hm_trust_unknown_origin);
+	}
 	hm_envelope_signed_hash(&env->header_bytes, &env->body_bytes, &signed_hash);
 	memcpy(sig.b, env->sig.p, HM_SIGNATURE_BYTES);
 	if (hm_verify_hash(&sig, &c.sign_pub, &signed_hash))
