@@ -358,7 +358,22 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		                           "forked chain)"
 		                         : "a different change set for a seq already held");
 	}
-	if (fork_seq && env.h.seq >= fork_seq) {
+	/* At the frozen seq itself, a version's prev may still prove an earlier fork: judged
+	 * against the held seq - 1, or waiting for it beyond a gap like any other. */
+	if (fork_seq && env.h.seq == fork_seq && env.h.seq > 1 && env.h.seq - 1 <= head.seq) {
+		bool earlier;
+		if ((err = prev_differs(n, txn, &env, &earlier)))
+			return err;
+		if (earlier) {
+			st->forks++;
+			*outcome = HM_APPLY_FORK;
+			return mark_fork(n, txn, &env, p, len, env.h.seq - 1,
+			                 "prev does not match the change set held before it (a "
+			                 "forked chain)");
+		}
+	}
+	if (fork_seq && env.h.seq >= fork_seq &&
+	    !(env.h.seq == fork_seq && env.h.seq > head.seq + 1)) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
 		return hm_evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
