@@ -303,6 +303,46 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	return HM_OK;
 }
 
+/* env, validly signed, is beyond its origin's revocation: never applied. But its prev is the
+ * origin's word on its seq - 1, which the revocation vouches for when it is the revoked seq: a
+ * prev that is not the held one proves a fork there, as it does where env came before the
+ * revocation. Beyond a gap it waits for that seq. */
+static hm_err revoked(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+                      size_t len, const hm_vv_entry *head, uint64_t fork_seq, const char *why,
+                      hm_apply_stats *st, hm_apply_outcome *outcome)
+{
+	uint8_t key[HM_PENDING_KEY_BYTES];
+	MDB_val v;
+	uint64_t cut;
+	bool earlier;
+	hm_err err;
+
+	err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &v);
+	if (err && err != HM_ERR_NOT_FOUND)
+		return err;
+	cut = !err && v.mv_size >= 8 ? hm_be64_get(v.mv_data) : 0;
+	/* Frozen at the revoked seq or before: it is never held, and nothing here can matter. */
+	if (err || !cut || env->h.seq != cut + 1 || (fork_seq && fork_seq <= cut))
+		return refused(n, txn, env, p, len, HM_EVIDENCE_REVOKED, why, st, outcome);
+	if (head->seq < cut) {
+		hm_pending_key(key, &env->h.origin, env->h.seq, &env->id);
+		if ((err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
+			return err;
+		st->pending++;
+		*outcome = HM_APPLY_PENDING;
+		return HM_OK;
+	}
+	if ((err = prev_differs(n, txn, env, &earlier)))
+		return err;
+	if (!earlier)
+		return refused(n, txn, env, p, len, HM_EVIDENCE_REVOKED, why, st, outcome);
+	st->forks++;
+	*outcome = HM_APPLY_FORK;
+	return mark_fork(
+	    n, txn, env, p, len, cut,
+	    "beyond the origin's revocation, its prev proves a fork of the revoked seq");
+}
+
 /* *origin: the envelope's origin, when its header decoded. */
 static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p, size_t len,
                         bool local, hm_apply_stats *st, hm_apply_outcome *outcome,
@@ -337,6 +377,8 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		return err;
 	/* An origin first heard of beyond a gap: its certificate comes with its seq 1, so the
 	 * change set waits, unverified, and is verified when the gap closes. */
+	if (!verified && kind == HM_EVIDENCE_REVOKED)
+		return revoked(n, txn, &env, p, len, &head, fork_seq, why, st, outcome);
 	if (!verified && !(why == hm_trust_unknown_origin && env.h.seq > head.seq + 1))
 		return refused(n, txn, &env, p, len, kind, why, st, outcome);
 	if (env.h.seq <= head.seq) {

@@ -331,7 +331,9 @@ hm_err hm_trust_after_apply(hm_node *n, MDB_txn *txn, const hm_envelope *env,
                             hm_merge_ctx *m) HM_MUST_CHECK;
 /* Withdraw what node wrote after after_seq: out of the oplog, pending and quarantine, into the
  * evidence as kind with reason; the head goes back to after_seq (its fork_seq kept). *rebuild
- * says whether applied change sets were withdrawn (the records must then be rebuilt). */
+ * says whether applied change sets were withdrawn (the records must then be rebuilt). A
+ * revocation (kind HM_EVIDENCE_REVOKED) leaves pending change sets at after_seq + 1: their prev
+ * may prove a fork of after_seq, judged when it is held. */
 hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
                    enum hm_evidence_kind kind, const char *reason, bool *rebuild) HM_MUST_CHECK;
 /* Re-derive every record from the oplog (after change sets were withdrawn). */

@@ -397,11 +397,12 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, bad);
 	if (!found) {
 		/* Beyond a revoked origin's seq it is refused now, not kept in pending for good:
-		 * a replica that heard of the revocation later withdrew it from there. */
+		 * a replica that heard of the revocation later withdrew it from there (but for the
+		 * seq just after, whose prev is judged when the seq before is held). */
 		err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &v);
 		if (err && err != HM_ERR_NOT_FOUND)
 			return err;
-		if (!err && v.mv_size >= 8 && env->h.seq > hm_be64_get(v.mv_data))
+		if (!err && v.mv_size >= 8 && env->h.seq > hm_be64_get(v.mv_data) + 1)
 			return refuse(ok, kind, why, HM_EVIDENCE_REVOKED,
 			              "written after the origin's revocation");
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, hm_trust_unknown_origin);
@@ -519,6 +520,11 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
 
 	*rebuild = false;
 	for (size_t d = 0; d < sizeof(dbs) / sizeof(dbs[0]); d++) {
+		/* A revocation leaves what waits at after_seq + 1: never applied, but its prev is
+		 * judged when after_seq is held (apply.c), as where it came first. */
+		uint64_t from =
+		    after_seq + 1 +
+		    (dbs[d] == HM_DB_PENDING && kind == HM_EVIDENCE_REVOKED && after_seq);
 		while (1) {
 			/* pending keys hold the envelope's id after the opkey */
 			uint8_t key[HM_PENDING_KEY_BYTES], *copy;
@@ -528,7 +534,7 @@ hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t af
 			size_t len, kn;
 			int rc;
 
-			hm_opkey(key, node, after_seq + 1);
+			hm_opkey(key, node, from);
 			if ((rc = mdb_cursor_open(txn, n->dbi[dbs[d]], &cur)))
 				return hm_store_err(rc);
 			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
