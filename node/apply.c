@@ -186,27 +186,25 @@ static hm_err refused(hm_node *n, MDB_txn *txn, const hm_envelope *env, const ui
 	return hm_evidence_put(n, txn, env, p, len, kind, why);
 }
 
+/* Every distinct version waits in quarantine under its id, as in pending: whether two of them
+ * are a fork is judged when each is released, as if it had come then (judged here, a version
+ * that will be refused would pass for a fork, on a replica whose clock is behind only). */
 static hm_err quarantine(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
                          size_t len, const char *why, hm_apply_stats *st, hm_apply_outcome *outcome)
 {
-	uint8_t key[HM_OPKEY_BYTES];
-	bool found, same;
+	uint8_t key[HM_PENDING_KEY_BYTES];
+	MDB_val v;
 	hm_err err;
 
-	if ((err = held_same(n, txn, HM_DB_QUARANTINE, env, &found, &same)))
-		return err;
-	if (found) {
-		*outcome = same ? HM_APPLY_DUPLICATE : HM_APPLY_FORK;
-		if (same) {
-			st->duplicate++;
-			return HM_OK;
-		}
-		st->forks++;
-		return mark_fork(n, txn, env, p, len, env->h.seq,
-		                 "a different change set for a seq in quarantine");
+	hm_pending_key(key, &env->h.origin, env->h.seq, &env->id);
+	err = hm_store_get(n, txn, HM_DB_QUARANTINE, key, sizeof(key), &v);
+	if (err == HM_OK) {
+		st->duplicate++;
+		*outcome = HM_APPLY_DUPLICATE;
+		return HM_OK;
 	}
-	hm_opkey(key, &env->h.origin, env->h.seq);
-	if ((err = hm_store_put(n, txn, HM_DB_QUARANTINE, key, sizeof(key), p, len)))
+	if (err != HM_ERR_NOT_FOUND ||
+	    (err = hm_store_put(n, txn, HM_DB_QUARANTINE, key, sizeof(key), p, len)))
 		return err;
 	hm_logf(&n->log, HM_LOG_WARN, "quarantined change set %llu: %s",
 	        (unsigned long long)env->h.seq, why);
@@ -583,7 +581,8 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 	release_ctx *r = arg;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	uint8_t key[HM_OPKEY_BYTES];
+	uint8_t key[HM_PENDING_KEY_BYTES]; /* opkey and id; an opkey alone from before */
+	size_t kn = 0;
 	uint8_t *copy = NULL;
 	uint64_t limit = hm_now_ms(n) + n->max_drift_ms;
 	int rc;
@@ -600,21 +599,20 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 		bool ripe = false;
 		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_QUARANTINE], &cur)))
 			return hm_store_err(rc);
-		k.mv_size = sizeof(key), k.mv_data = key;
+		k.mv_size = kn, k.mv_data = key;
 		rc = mdb_cursor_get(cur, &k, &v, started ? MDB_SET_RANGE : MDB_FIRST);
-		if (started && rc == 0 && k.mv_size == sizeof(key) &&
-		    memcmp(k.mv_data, key, sizeof(key)) == 0)
+		if (started && rc == 0 && k.mv_size == kn && memcmp(k.mv_data, key, kn) == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 		for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			hm_envelope env;
 			const char *why;
 			msgpack_zone_clear(&r->m.envzone);
-			if (k.mv_size != HM_OPKEY_BYTES ||
+			if ((k.mv_size != HM_OPKEY_BYTES && k.mv_size != HM_PENDING_KEY_BYTES) ||
 			    hm_envelope_open(v.mv_data, v.mv_size, &r->m.envzone, &env, &why))
 				continue;
 			if (HM_HLC_MS(env.h.hlc) <= limit) {
 				ripe = started = true;
-				memcpy(key, k.mv_data, HM_OPKEY_BYTES);
+				memcpy(key, k.mv_data, kn = k.mv_size);
 				len = v.mv_size;
 				if ((copy = malloc(len ? len : 1)))
 					memcpy(copy, v.mv_data, len);
@@ -628,7 +626,7 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 			return HM_ERR_NOMEM;
 		{
 			hm_apply_outcome out;
-			if (!(err = hm_store_del(n, txn, HM_DB_QUARANTINE, key, sizeof(key))))
+			if (!(err = hm_store_del(n, txn, HM_DB_QUARANTINE, key, kn)))
 				err = hm_apply_one(n, txn, &r->m, copy, len, false, &r->st, &out);
 		}
 		free(copy);

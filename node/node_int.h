@@ -8,7 +8,8 @@
  *   oplog       origin(16) seq(8 BE) -> envelope, exactly as received or written
  *   heads       origin(16) -> [seq, hash, hlc, fork_seq]   the version vector
  *   pending     origin(16) seq(8 BE) id(32) -> envelope beyond a gap, every version
- *   quarantine  origin(16) seq(8 BE) -> envelope whose clock is too far ahead
+ *   quarantine  origin(16) seq(8 BE) id(32) -> envelope whose clock is too far ahead (or no
+ *                                         data key yet), every version
  *   evidence    origin(16) seq(8 BE) id(32) -> [kind, reason, envelope]   refused and forks
  *   conflicts   coll 0 id 0 region 0 field 0 hlc(8 BE) origin(16)
  *                                         -> [loser, seq, winner stamp, by_delete]
