@@ -775,6 +775,39 @@ static void test_order_fork_proved_beyond_revocation(void **state)
 	pair_release(&p);
 }
 
+/* v1's clock runs three days ahead when it signs OOS3 (an op on a record of v2) and its honest
+ * H3. A replica whose clock is behind quarantines both and releases them when its clock catches
+ * up; one whose clock was right applies H3 and refuses OOS3. Both hold v1 up to 3.
+ * e: H1 H2 OOS3 H3. */
+static void test_order_quarantined_versions(void **state)
+{
+	pair p;
+	test_envs e = {0};
+	hm_header h = {0};
+	hm_apply_stats st = {0};
+	hm_node_info info;
+	(void)state;
+
+	pair_init(&p, "ord_quar");
+	test_person(p.m.v1.n, "a", "One", NULL);
+	test_person(p.m.v1.n, "b", "Two", NULL);
+	test_envs_collect(p.m.v1.n, NULL, &e);
+	p.m.v1.clock.now_ms += 3 * TT_DAY_MS;
+	craft(&e, &p.m.v1, &h, NULL, "c", TT_V2, "planted"); /* OOS3 */
+	test_person(p.m.v1.n, "c", "Three", NULL);
+	test_envs_last(p.m.v1.n, &p.m.v1.ident.id, &e);        /* H3 */
+	apply_order(p.x.n, &e, (const int[]){0, 1, 2, 3, -1}); /* both wait in quarantine */
+	p.x.clock.now_ms += 3 * TT_DAY_MS;
+	assert_int_equal(hm_node_release_quarantine(p.x.n, &st), HM_OK);
+	p.y.clock.now_ms += 3 * TT_DAY_MS;
+	apply_order(p.y.n, &e, (const int[]){0, 1, 2, 3, -1});
+	assert_pair_same(&p, &p.m.v1.ident.id, 3);
+	assert_int_equal(hm_node_info_get(p.x.n, &info), HM_OK);
+	assert_int_equal(info.quarantined, 0);
+	test_envs_release(&e);
+	pair_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +818,7 @@ int main(void)
 	    cmocka_unit_test(test_order_fork_proved_at_frozen_seq),
 	    cmocka_unit_test(test_order_revoked_before_certificate),
 	    cmocka_unit_test(test_order_fork_proved_beyond_revocation),
+	    cmocka_unit_test(test_order_quarantined_versions),
 	};
 
 	if (hm_crypto_init() != HM_OK)
