@@ -17,15 +17,16 @@
  *   - FORGERIES: change sets claiming v1's and t1's next seqs, signed with keys not theirs.
  * Four township replicas enrolled by the county get the whole pool, each in other random orders,
  * in random batches with duplicates: replica 0 once (as a hub hears each change set once), the
- * others again and again, 30 orders in all, and now and then one syncs another's oplog. At the
+ * others again and again, 30 orders in all, and now and then one syncs another's oplog; one
+ * replica's clock lags beyond the drift for a while (quarantine, then release). At the
  * end every replica has the same digest and version vector, passes hm_node_check, holds nothing
  * pending, and each forked origin holds exactly its seqs below the fork (v2 none beyond its
  * revocation either). A fifth replica, given only what the others should keep (every honest
  * change set below those bounds, no fork, no forgery), has the same digest: freezing withdrew
  * exactly the right change sets.
  *
- * Then the arrival orders this test found, each pinned by a test of its own (see the commits
- * that fixed node/apply.c and node/trust.c for them).
+ * Then the arrival orders found while writing it, each pinned by a test of its own (the commits
+ * that fixed node/apply.c and node/trust.c for them name each).
  *
  * HAMLET_SEED overrides the seed, which is printed so a failure can be replayed. */
 #include "trust_test.h"
@@ -71,7 +72,7 @@ typedef struct world {
 	uint64_t fork_v2;     /* the same of v2 */
 	uint64_t revoked_n;   /* v2 revoked after this seq (0: not yet) */
 	hm_identity stranger; /* a key no certificate names */
-	size_t honest_writes, deletes, withheld, relays;
+	size_t honest_writes, deletes, withheld, relays, released;
 } world;
 
 static tnode *world_node(world *w, unsigned i)
@@ -326,6 +327,17 @@ static void relay(world *w, hm_node *to, hm_node *from)
 	test_envs_release(&e);
 }
 
+/* Replicas from..to-1 with their clocks right, their quarantine released. */
+static void release_all(world *w, unsigned from, unsigned to)
+{
+	for (unsigned i = from; i < to; i++) {
+		hm_apply_stats st = {0};
+		w->rep[i].clock.now_ms = w->now;
+		assert_int_equal(hm_node_release_quarantine(w->rep[i].n, &st), HM_OK);
+		w->released += st.new_ + st.duplicate + st.refused + st.forks;
+	}
+}
+
 /* What the replicas should keep: every honest change set but v1's from its fork on and v2's
  * from its fork or beyond its revocation. */
 static void expected_pool(world *w, const test_envs *honest, test_envs *out)
@@ -462,7 +474,10 @@ static void test_converge_trust(void **state)
 	for (size_t i = 0; i < w.crafted.n; i++)
 		test_envs_push(&pool, w.crafted.v[i].p, w.crafted.v[i].n);
 
-	/* Interleaved: each order goes to a replica that still has orders to hear. */
+	/* Interleaved: each order goes to a replica that still has orders to hear. The last
+	 * replica's clock lags by more than the drift for its first half: what it hears of the
+	 * pool's last half hour waits in quarantine until its clock catches up. */
+	w.rep[NREP - 1].clock.now_ms = w.now - TT_DAY_MS - TT_HOUR_MS / 2;
 	{
 		unsigned left[NREP], total = 0;
 		for (unsigned i = 0; i < NREP; i++)
@@ -474,6 +489,8 @@ static void test_converge_trust(void **state)
 			while (!left[r]);
 			deliveries += deliver_all(w.rep[r].n, &pool);
 			left[r]--, total--, orders++;
+			if (r == NREP - 1 && left[r] == perms_of[r] / 2)
+				release_all(&w, NREP - 1, NREP);
 			/* Now and then another replica syncs from this one. */
 			if (rng_below(2)) {
 				unsigned to = rng_below(NREP);
@@ -482,6 +499,7 @@ static void test_converge_trust(void **state)
 			}
 		}
 	}
+	release_all(&w, 0, NREP);
 	expected_pool(&w, &honest, &keep);
 	{
 		hm_apply_stats st = {0};
@@ -491,8 +509,9 @@ static void test_converge_trust(void **state)
 	check_converged(&w);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("converge_trust: pool of %zu change sets (%zu kept), %zu deliveries in %zu "
-	              "orders, %zu relayed between replicas; %.1f s\n",
-	              pool.n, keep.n, deliveries, orders, w.relays,
+	              "orders, %zu relayed between replicas, %zu released from quarantine; "
+	              "%.1f s\n",
+	              pool.n, keep.n, deliveries, orders, w.relays, w.released,
 	              (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 
 	for (unsigned i = 0; i <= NREP; i++)
