@@ -107,6 +107,26 @@ static hm_err held_same(hm_node *n, MDB_txn *txn, enum hm_db db, const hm_envelo
 	return HM_OK;
 }
 
+/* Does env name another change set as its seq - 1 than the one held? Then the origin signed two
+ * versions of seq - 1 (held: seq - 1 <= our head). */
+static hm_err prev_differs(hm_node *n, MDB_txn *txn, const hm_envelope *env, bool *differs)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val v;
+	hm_hash held;
+	hm_err err;
+
+	*differs = false;
+	if (env->h.seq <= 1)
+		return HM_OK;
+	hm_opkey(key, &env->h.origin, env->h.seq - 1);
+	if ((err = hm_store_get(n, txn, HM_DB_OPLOG, key, sizeof(key), &v)))
+		return err == HM_ERR_NOT_FOUND ? HM_OK : err;
+	hm_hash_buf(v.mv_data, v.mv_size, &held);
+	*differs = !hm_hash_equal(&held, &env->h.prev);
+	return HM_OK;
+}
+
 /* Freeze origin at fork_at: everything it wrote from that seq on is withdrawn into the evidence
  * and never applied again, and the records are rebuilt without it. Every replica that learns of
  * a fork at the same seq holds the same of that origin (seqs below fork_at), whichever version
@@ -159,27 +179,25 @@ static hm_err refused(hm_node *n, MDB_txn *txn, const hm_envelope *env, const ui
 	return hm_evidence_put(n, txn, env, p, len, kind, why);
 }
 
+/* Every distinct version waits in quarantine under its id, as in pending: whether two of them
+ * are a fork is judged when each is released, as if it had come then (judged here, a version
+ * that will be refused would pass for a fork, on a replica whose clock is behind only). */
 static hm_err quarantine(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
                          size_t len, const char *why, hm_apply_stats *st, hm_apply_outcome *outcome)
 {
-	uint8_t key[HM_OPKEY_BYTES];
-	bool found, same;
+	uint8_t key[HM_PENDING_KEY_BYTES];
+	MDB_val v;
 	hm_err err;
 
-	if ((err = held_same(n, txn, HM_DB_QUARANTINE, env, &found, &same)))
-		return err;
-	if (found) {
-		*outcome = same ? HM_APPLY_DUPLICATE : HM_APPLY_FORK;
-		if (same) {
-			st->duplicate++;
-			return HM_OK;
-		}
-		st->forks++;
-		return mark_fork(n, txn, env, p, len, env->h.seq,
-		                 "a different change set for a seq in quarantine");
+	hm_pending_key(key, &env->h.origin, env->h.seq, &env->id);
+	err = hm_store_get(n, txn, HM_DB_QUARANTINE, key, sizeof(key), &v);
+	if (err == HM_OK) {
+		st->duplicate++;
+		*outcome = HM_APPLY_DUPLICATE;
+		return HM_OK;
 	}
-	hm_opkey(key, &env->h.origin, env->h.seq);
-	if ((err = hm_store_put(n, txn, HM_DB_QUARANTINE, key, sizeof(key), p, len)))
+	if (err != HM_ERR_NOT_FOUND ||
+	    (err = hm_store_put(n, txn, HM_DB_QUARANTINE, key, sizeof(key), p, len)))
 		return err;
 	hm_logf(&n->log, HM_LOG_WARN, "quarantined change set %llu: %s",
 	        (unsigned long long)env->h.seq, why);
@@ -218,7 +236,7 @@ static hm_err pending_cap_reached(hm_node *n, MDB_txn *txn, const hm_node_id *or
 	hm_opkey(key, origin, 0);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	     rc == 0 && count < c->origin_count && bytes <= c->origin_bytes &&
-	     k.mv_size == HM_OPKEY_BYTES && memcmp(k.mv_data, origin->b, HM_NODE_ID_BYTES) == 0;
+	     k.mv_size >= HM_OPKEY_BYTES && memcmp(k.mv_data, origin->b, HM_NODE_ID_BYTES) == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
 		count++, bytes += v.mv_size;
 	mdb_cursor_close(cur);
@@ -257,6 +275,34 @@ static hm_err pending_admit(hm_node *n, MDB_txn *txn, const hm_envelope *env, si
 	return HM_OK;
 }
 
+/* env waits in pending, under its id (a duplicate of one waiting is only counted), if the caps
+ * let it (pending_admit). */
+static hm_err pending_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+                          size_t len, hm_apply_stats *st, hm_apply_outcome *outcome)
+{
+	uint8_t key[HM_PENDING_KEY_BYTES];
+	MDB_val v;
+	bool admitted;
+	hm_err err;
+
+	hm_pending_key(key, &env->h.origin, env->h.seq, &env->id);
+	err = hm_store_get(n, txn, HM_DB_PENDING, key, sizeof(key), &v);
+	if (err == HM_OK) {
+		st->duplicate++;
+		*outcome = HM_APPLY_DUPLICATE;
+		return HM_OK;
+	}
+	if (err != HM_ERR_NOT_FOUND)
+		return err;
+	if ((err = pending_admit(n, txn, env, len, st, outcome, &admitted)) || !admitted)
+		return err;
+	if ((err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
+		return err;
+	st->pending++;
+	*outcome = HM_APPLY_PENDING;
+	return HM_OK;
+}
+
 /* System collections (names starting with '_') carry revocations and data keys: only the
  * county writes them. A township writes one: `_issued`, the certificates it issued. */
 static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
@@ -273,21 +319,19 @@ static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
 	return true;
 }
 
-/* Apply a change set known to be next in its origin's order. */
-static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
-                         const uint8_t *p, size_t len, bool local, uint64_t fork_seq,
-                         hm_apply_stats *st, hm_apply_outcome *outcome)
+/* Open env's body and judge it as apply_next does, without merging: *done false when it may be
+ * applied (or, at a seq already held, taken as a second version); otherwise it went to
+ * quarantine (no data key yet) or was refused, and *outcome says so. scope: check every op's
+ * scope here too (apply_next leaves it to the merge, which checks before writing). */
+static hm_err judge_body(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
+                         const uint8_t *p, size_t len, bool scope, hm_apply_stats *st,
+                         hm_apply_outcome *outcome, bool *done)
 {
-	uint8_t key[HM_OPKEY_BYTES];
-	hm_vv_entry e = {0};
 	const char *why = NULL;
 	bool no_key;
-	hm_hlc clock;
 	hm_err err;
 
-	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + hm_drift_ms(n, txn))
-		return quarantine(n, txn, env, p, len, "its clock is beyond the allowed drift", st,
-		                  outcome);
+	*done = true;
 	if ((err = hm_trust_open_body(n, txn, env, m, &no_key, &why))) {
 		if (no_key)
 			return quarantine(n, txn, env, p, len, why, st, outcome);
@@ -300,6 +344,32 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	if (!system_ops_allowed(n, env))
 		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE,
 		               "only the county writes revocations and data keys", st, outcome);
+	if (scope && (err = hm_merge_scope_check(n, env))) {
+		if (err != HM_ERR_SCHEMA)
+			return err;
+		return refused(n, txn, env, p, len, HM_EVIDENCE_SCOPE, hm_node_errmsg(n), st,
+		               outcome);
+	}
+	*done = false;
+	return HM_OK;
+}
+
+/* Apply a change set known to be next in its origin's order. */
+static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope *env,
+                         const uint8_t *p, size_t len, bool local, uint64_t fork_seq,
+                         hm_apply_stats *st, hm_apply_outcome *outcome)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	hm_vv_entry e = {0};
+	bool done;
+	hm_hlc clock;
+	hm_err err;
+
+	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + hm_drift_ms(n, txn))
+		return quarantine(n, txn, env, p, len, "its clock is beyond the allowed drift", st,
+		                  outcome);
+	if ((err = judge_body(n, txn, m, env, p, len, false, st, outcome, &done)) || done)
+		return err;
 	/* Nothing of the change set stays when an op lies outside the origin's region. */
 	if ((err = hm_merge_changeset(n, txn, env, m))) {
 		if (err != HM_ERR_SCHEMA)
@@ -321,6 +391,39 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	st->ops += env->h.nops;
 	*outcome = HM_APPLY_NEW;
 	return HM_OK;
+}
+
+/* env, validly signed, is beyond its origin's revocation: never applied. But its prev is the
+ * origin's word on its seq - 1, which the revocation vouches for when it is the revoked seq: a
+ * prev that is not the held one proves a fork there, as it does where env came before the
+ * revocation. Beyond a gap it waits for that seq. */
+static hm_err revoked(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+                      size_t len, const hm_vv_entry *head, uint64_t fork_seq, const char *why,
+                      hm_apply_stats *st, hm_apply_outcome *outcome)
+{
+	MDB_val v;
+	uint64_t cut;
+	bool earlier;
+	hm_err err;
+
+	err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &v);
+	if (err && err != HM_ERR_NOT_FOUND)
+		return err;
+	cut = !err && v.mv_size >= 8 ? hm_be64_get(v.mv_data) : 0;
+	/* Frozen at the revoked seq or before: it is never held, and nothing here can matter. */
+	if (err || !cut || env->h.seq != cut + 1 || (fork_seq && fork_seq <= cut))
+		return refused(n, txn, env, p, len, HM_EVIDENCE_REVOKED, why, st, outcome);
+	if (head->seq < cut)
+		return pending_put(n, txn, env, p, len, st, outcome);
+	if ((err = prev_differs(n, txn, env, &earlier)))
+		return err;
+	if (!earlier)
+		return refused(n, txn, env, p, len, HM_EVIDENCE_REVOKED, why, st, outcome);
+	st->forks++;
+	*outcome = HM_APPLY_FORK;
+	return mark_fork(
+	    n, txn, env, p, len, cut,
+	    "beyond the origin's revocation, its prev proves a fork of the revoked seq");
 }
 
 /* *origin: the envelope's origin, when its header decoded. */
@@ -359,52 +462,60 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	 * change set waits, unverified, and is verified when the gap closes. One whose issuer is
 	 * revoked waits too while the issuer's log up to its revocation is incomplete (trust.c
 	 * releases it when that log grows). */
+	if (!verified && kind == HM_EVIDENCE_REVOKED)
+		return revoked(n, txn, &env, p, len, &head, fork_seq, why, st, outcome);
 	wait = !verified && env.h.seq > head.seq &&
 	       ((why == hm_trust_unknown_origin && env.h.seq > head.seq + 1) ||
 	        why == hm_trust_unproven_issuer);
 	if (!verified && !wait)
 		return refused(n, txn, &env, p, len, kind, why, st, outcome);
 	if (env.h.seq <= head.seq) {
+		/* Its prev may prove an earlier fork than its own seq: the freeze must not depend
+		 * on how far this replica had got when it arrived. */
+		bool earlier, done = false;
+		if ((err = prev_differs(n, txn, &env, &earlier)))
+			return err;
+		/* A second version that would itself be refused (out of scope, a bad body) is
+		 * refused here too, not a fork: where it came first it was refused as the next
+		 * change set, and the held version applied after it. */
+		if (!earlier &&
+		    ((err = judge_body(n, txn, m, &env, p, len, true, st, outcome, &done)) || done))
+			return err;
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
-		return mark_fork(n, txn, &env, p, len, env.h.seq,
-		                 "a different change set for a seq already held");
+		return mark_fork(n, txn, &env, p, len, earlier ? env.h.seq - 1 : env.h.seq,
+		                 earlier ? "prev does not match the change set held before it (a "
+		                           "forked chain)"
+		                         : "a different change set for a seq already held");
 	}
-	if (fork_seq && env.h.seq >= fork_seq) {
+	/* At the frozen seq itself, a version's prev may still prove an earlier fork: judged
+	 * against the held seq - 1, or waiting for it beyond a gap like any other. */
+	if (fork_seq && env.h.seq == fork_seq && env.h.seq > 1 && env.h.seq - 1 <= head.seq) {
+		bool earlier;
+		if ((err = prev_differs(n, txn, &env, &earlier)))
+			return err;
+		if (earlier) {
+			st->forks++;
+			*outcome = HM_APPLY_FORK;
+			return mark_fork(n, txn, &env, p, len, env.h.seq - 1,
+			                 "prev does not match the change set held before it (a "
+			                 "forked chain)");
+		}
+	}
+	if (fork_seq && env.h.seq >= fork_seq &&
+	    !(env.h.seq == fork_seq && env.h.seq > head.seq + 1)) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
 		return hm_evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
 		                       "the origin equivocated earlier; nothing beyond is applied");
 	}
 	if (env.h.seq > head.seq + 1 || wait) {
-		uint8_t key[HM_OPKEY_BYTES];
-		bool admitted;
-		if ((err = held_same(n, txn, HM_DB_PENDING, &env, &found, &same)))
-			return err;
-		if (found && same) {
-			st->duplicate++;
-			*outcome = HM_APPLY_DUPLICATE;
-			return HM_OK;
-		}
-		if (found && !verified)
-			return refused(
-			    n, txn, &env, p, len, HM_EVIDENCE_REFUSED,
-			    "differs from a pending change set and cannot be verified yet", st,
-			    outcome);
-		if (found) {
-			st->forks++;
-			*outcome = HM_APPLY_FORK;
-			return mark_fork(n, txn, &env, p, len, env.h.seq,
-			                 "a different change set for a seq already pending");
-		}
-		if ((err = pending_admit(n, txn, &env, len, st, outcome, &admitted)) || !admitted)
-			return err;
-		hm_opkey(key, &env.h.origin, env.h.seq);
-		if ((err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
-			return err;
-		st->pending++;
-		*outcome = HM_APPLY_PENDING;
-		return HM_OK;
+		/* Every distinct version waits, under its id: which are the origin's, and whether
+		 * two of them are a fork, is judged when the seq is next, one version after the
+		 * other, as if they had come then. Judged now, a version whose origin is not known
+		 * yet could not be told from a forgery (anyone can make one), and what was kept
+		 * would depend on the order. */
+		return pending_put(n, txn, &env, p, len, st, outcome);
 	}
 	if (!hm_hash_equal(&env.h.prev, &head.hash)) {
 		/* Signed by the origin, it names another change set as its seq - 1 than the one
@@ -427,25 +538,42 @@ hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p,
 	hm_err err;
 
 	err = apply_env(n, txn, m, p, len, local, st, outcome, &origin);
-	/* Release pending successors, one at a time, while each applies. */
+	/* Release what waits for the next seq, one version at a time, while any waits: the
+	 * first that applies advances the head, the others are then judged as versions of a held
+	 * seq; one refused leaves the next version its turn. Each turn takes one entry out of
+	 * pending, so this ends. */
 	while (!err && *outcome == HM_APPLY_NEW) {
-		uint8_t key[HM_OPKEY_BYTES];
+		uint8_t key[HM_PENDING_KEY_BYTES];
 		hm_apply_outcome next;
-		MDB_val v;
+		MDB_cursor *cur;
+		MDB_val k = {HM_OPKEY_BYTES, key}, v;
 		hm_vv_entry head;
 		uint64_t fork_seq;
+		size_t kn;
+		int rc;
 
 		if ((err = hm_head_get(n, txn, &origin, &head, &fork_seq)))
 			break;
-		seq = head.seq + 1;
+		seq = head.seq ? head.seq : 1; /* other versions of the head's seq, then the next */
 		hm_opkey(key, &origin, seq);
-		err = hm_store_get(n, txn, HM_DB_PENDING, key, sizeof(key), &v);
-		if (err == HM_ERR_NOT_FOUND) {
+		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_PENDING], &cur))) {
+			err = hm_store_err(rc);
+			break;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		mdb_cursor_close(cur);
+		if (rc == MDB_NOTFOUND ||
+		    (rc == 0 &&
+		     (k.mv_size < HM_OPKEY_BYTES || k.mv_size > sizeof(key) ||
+		      memcmp(k.mv_data, origin.b, HM_NODE_ID_BYTES) ||
+		      hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > head.seq + 1))) {
 			err = HM_OK;
 			break;
 		}
-		if (err)
+		if (rc) {
+			err = hm_store_err(rc);
 			break;
+		}
 		free(copy);
 		/* LMDB memory dies at the next write: copy before deleting and applying. */
 		if (!(copy = malloc(v.mv_size ? v.mv_size : 1))) {
@@ -454,12 +582,10 @@ hm_err hm_apply_one(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t *p,
 		}
 		memcpy(copy, v.mv_data, v.mv_size);
 		p = copy, len = v.mv_size;
-		if ((err = hm_store_del(n, txn, HM_DB_PENDING, key, sizeof(key))))
+		memcpy(key, k.mv_data, kn = k.mv_size);
+		if ((err = hm_store_del(n, txn, HM_DB_PENDING, key, kn)))
 			break;
-		if ((err = apply_env(n, txn, m, p, len, false, st, &next, &origin)))
-			break;
-		if (next != HM_APPLY_NEW)
-			break;
+		err = apply_env(n, txn, m, p, len, false, st, &next, &origin);
 	}
 	free(copy);
 	return err;
@@ -532,7 +658,8 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 	release_ctx *r = arg;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	uint8_t key[HM_OPKEY_BYTES];
+	uint8_t key[HM_PENDING_KEY_BYTES]; /* opkey and id; an opkey alone from before */
+	size_t kn = 0;
 	uint8_t *copy = NULL;
 	uint64_t limit = hm_now_ms(n) + hm_drift_ms(n, txn);
 	int rc;
@@ -549,21 +676,20 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 		bool ripe = false;
 		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_QUARANTINE], &cur)))
 			return hm_store_err(rc);
-		k.mv_size = sizeof(key), k.mv_data = key;
+		k.mv_size = kn, k.mv_data = key;
 		rc = mdb_cursor_get(cur, &k, &v, started ? MDB_SET_RANGE : MDB_FIRST);
-		if (started && rc == 0 && k.mv_size == sizeof(key) &&
-		    memcmp(k.mv_data, key, sizeof(key)) == 0)
+		if (started && rc == 0 && k.mv_size == kn && memcmp(k.mv_data, key, kn) == 0)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 		for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			hm_envelope env;
 			const char *why;
 			msgpack_zone_clear(&r->m.envzone);
-			if (k.mv_size != HM_OPKEY_BYTES ||
+			if ((k.mv_size != HM_OPKEY_BYTES && k.mv_size != HM_PENDING_KEY_BYTES) ||
 			    hm_envelope_open(v.mv_data, v.mv_size, &r->m.envzone, &env, &why))
 				continue;
 			if (HM_HLC_MS(env.h.hlc) <= limit) {
 				ripe = started = true;
-				memcpy(key, k.mv_data, HM_OPKEY_BYTES);
+				memcpy(key, k.mv_data, kn = k.mv_size);
 				len = v.mv_size;
 				if ((copy = malloc(len ? len : 1)))
 					memcpy(copy, v.mv_data, len);
@@ -577,7 +703,7 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 			return HM_ERR_NOMEM;
 		{
 			hm_apply_outcome out;
-			if (!(err = hm_store_del(n, txn, HM_DB_QUARANTINE, key, sizeof(key))))
+			if (!(err = hm_store_del(n, txn, HM_DB_QUARANTINE, key, kn)))
 				err = hm_apply_one(n, txn, &r->m, copy, len, false, &r->st, &out);
 		}
 		free(copy);

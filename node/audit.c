@@ -130,7 +130,7 @@ static uint64_t lowest_pending(audit *a, const hm_node_id *origin)
 	hm_opkey(key, origin, 0);
 	if (mdb_cursor_open(a->txn, a->n->dbi[HM_DB_PENDING], &cur))
 		return 0;
-	if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == HM_OPKEY_BYTES &&
+	if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size >= HM_OPKEY_BYTES &&
 	    memcmp(k.mv_data, origin->b, HM_NODE_ID_BYTES) == 0)
 		seq = hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES);
 	mdb_cursor_close(cur);

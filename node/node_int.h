@@ -7,8 +7,9 @@
  *   records     coll 0x00 id 0x00 region -> record    canonical msgpack, see merge.c
  *   oplog       origin(16) seq(8 BE) -> envelope, exactly as received or written
  *   heads       origin(16) -> [seq, hash, hlc, fork_seq]   the version vector
- *   pending     origin(16) seq(8 BE) -> envelope beyond a gap
- *   quarantine  origin(16) seq(8 BE) -> envelope whose clock is too far ahead
+ *   pending     origin(16) seq(8 BE) id(32) -> envelope beyond a gap, every version
+ *   quarantine  origin(16) seq(8 BE) id(32) -> envelope whose clock is too far ahead (or no
+ *                                         data key yet), every version
  *   evidence    origin(16) seq(8 BE) id(32) -> [kind, reason, envelope]   refused and forks
  *   conflicts   coll 0 id 0 region 0 field 0 hlc(8 BE) origin(16)
  *                                         -> [loser, seq, winner stamp, by_delete]
@@ -134,6 +135,11 @@ hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k,
 uint64_t hm_now_ms(hm_node *n);
 
 void hm_opkey(uint8_t key[HM_OPKEY_BYTES], const hm_node_id *origin, uint64_t seq);
+/* A pending key: the opkey and the envelope's id, so that every version of a seq waits (keys of
+ * HM_OPKEY_BYTES alone, written before, are read as well). */
+#define HM_PENDING_KEY_BYTES (HM_OPKEY_BYTES + HM_HASH_BYTES)
+void hm_pending_key(uint8_t key[HM_PENDING_KEY_BYTES], const hm_node_id *origin, uint64_t seq,
+                    const hm_hash *id);
 void hm_be64_put(uint8_t *p, uint64_t v);
 uint64_t hm_be64_get(const uint8_t *p);
 
@@ -284,6 +290,9 @@ hm_err hm_merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const msgpa
  * set behind. */
 hm_err hm_merge_changeset(hm_node *n, MDB_txn *txn, const hm_envelope *env,
                           hm_merge_ctx *m) HM_MUST_CHECK;
+/* The scope check of hm_merge_changeset alone (it reads no record): HM_ERR_SCHEMA, with the
+ * node's message, when an op lies outside the origin's region; HM_OK without keys. */
+hm_err hm_merge_scope_check(hm_node *n, const hm_envelope *env) HM_MUST_CHECK;
 
 #define HM_RECORD_KEY_MAX      (HM_NAME_MAX + 1 + HM_ID_MAX + 1 + HM_REGION_MAX)
 #define HM_CONFLICT_PREFIX_MAX (HM_RECORD_KEY_MAX + 1 + HM_NAME_MAX + 1)
@@ -389,7 +398,9 @@ hm_err hm_trust_after_apply(hm_node *n, MDB_txn *txn, const hm_envelope *env,
                             hm_merge_ctx *m) HM_MUST_CHECK;
 /* Withdraw what node wrote after after_seq: out of the oplog, pending and quarantine, into the
  * evidence as kind with reason; the head goes back to after_seq (its fork_seq kept). *rebuild
- * says whether applied change sets were withdrawn (the records must then be rebuilt). */
+ * says whether applied change sets were withdrawn (the records must then be rebuilt). A
+ * revocation (kind HM_EVIDENCE_REVOKED) leaves pending change sets at after_seq + 1: their prev
+ * may prove a fork of after_seq, judged when it is held. */
 hm_err hm_withdraw(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint64_t after_seq,
                    enum hm_evidence_kind kind, const char *reason, bool *rebuild) HM_MUST_CHECK;
 /* Re-derive every record from the oplog (after change sets were withdrawn). */

@@ -102,6 +102,13 @@ void hm_opkey(uint8_t key[HM_OPKEY_BYTES], const hm_node_id *origin, uint64_t se
 	hm_be64_put(key + HM_NODE_ID_BYTES, seq);
 }
 
+void hm_pending_key(uint8_t key[HM_PENDING_KEY_BYTES], const hm_node_id *origin, uint64_t seq,
+                    const hm_hash *id)
+{
+	hm_opkey(key, origin, seq);
+	memcpy(key + HM_OPKEY_BYTES, id->b, HM_HASH_BYTES);
+}
+
 hm_err hm_store_get(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size_t kn, MDB_val *v)
 {
 	MDB_val key = {kn, (void *)k};

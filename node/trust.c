@@ -702,8 +702,18 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 		return err;
 	if (bad)
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, bad);
-	if (!found)
+	if (!found) {
+		/* Beyond a revoked origin's seq it is refused now, not kept in pending for good:
+		 * a replica that heard of the revocation later withdrew it from there (but for the
+		 * seq just after, whose prev is judged when the seq before is held). */
+		err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &v);
+		if (err && err != HM_ERR_NOT_FOUND)
+			return err;
+		if (!err && v.mv_size >= 8 && env->h.seq > hm_be64_get(v.mv_data) + 1)
+			return refuse(ok, kind, why, HM_EVIDENCE_REVOKED,
+			              "written after the origin's revocation");
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, hm_trust_unknown_origin);
+	}
 	hm_envelope_signed_hash(&env->header_bytes, &env->body_bytes, &signed_hash);
 	memcpy(sig.b, env->sig.p, HM_SIGNATURE_BYTES);
 	if (hm_verify_hash(&sig, &c.sign_pub, &signed_hash))
@@ -833,35 +843,49 @@ static hm_err withdraw_to(hm_node *n, MDB_txn *txn, const hm_node_id *node, uint
 
 	*rebuild = false;
 	for (size_t d = 0; d < (to_pending ? 1 : sizeof(dbs) / sizeof(dbs[0])); d++) {
+		/* A revocation leaves what waits at after_seq + 1: never applied, but its prev is
+		 * judged when after_seq is held (apply.c), as where it came first. */
+		uint64_t from =
+		    after_seq + 1 +
+		    (dbs[d] == HM_DB_PENDING && kind == HM_EVIDENCE_REVOKED && after_seq);
 		while (1) {
-			uint8_t key[HM_OPKEY_BYTES], *copy;
+			/* pending keys hold the envelope's id after the opkey */
+			uint8_t key[HM_PENDING_KEY_BYTES], *copy;
 			MDB_cursor *cur;
-			MDB_val k = {sizeof(key), key}, v;
+			MDB_val k = {HM_OPKEY_BYTES, key}, v;
 			hm_envelope env = {0};
-			size_t len;
+			size_t len, kn;
 			int rc;
 
-			hm_opkey(key, node, after_seq + 1);
+			hm_opkey(key, node, from);
 			if ((rc = mdb_cursor_open(txn, n->dbi[dbs[d]], &cur)))
 				return hm_store_err(rc);
 			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 			mdb_cursor_close(cur);
-			if (rc || memcmp(k.mv_data, node->b, HM_NODE_ID_BYTES) != 0)
+			if (rc || k.mv_size < HM_OPKEY_BYTES ||
+			    memcmp(k.mv_data, node->b, HM_NODE_ID_BYTES) != 0)
 				break;
-			memcpy(key, k.mv_data, HM_OPKEY_BYTES);
+			if (k.mv_size > sizeof(key))
+				return hm_node_fail(n, HM_ERR_CORRUPT,
+				                    "a change set key is corrupt");
+			memcpy(key, k.mv_data, kn = k.mv_size);
 			len = v.mv_size;
 			if (!(copy = malloc(len ? len : 1)))
 				return HM_ERR_NOMEM;
 			memcpy(copy, v.mv_data, len);
 			env.h.origin = *node;
 			env.h.seq = hm_be64_get(key + HM_NODE_ID_BYTES);
-			if (to_pending) /* back to waiting, verified again when it is released */
-				err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), copy,
+			if (to_pending) { /* back to waiting, verified again when it is released */
+				uint8_t pkey[HM_PENDING_KEY_BYTES];
+				hm_hash id;
+				hm_hash_buf(copy, len, &id);
+				hm_pending_key(pkey, node, env.h.seq, &id);
+				err = hm_store_put(n, txn, HM_DB_PENDING, pkey, sizeof(pkey), copy,
 				                   len);
-			else
+			} else
 				err = hm_evidence_put(n, txn, &env, copy, len, kind, reason);
 			free(copy);
-			if (err || (err = hm_store_del(n, txn, dbs[d], key, sizeof(key))))
+			if (err || (err = hm_store_del(n, txn, dbs[d], key, kn)))
 				return err;
 			*rebuild |= dbs[d] == HM_DB_OPLOG;
 		}
@@ -1145,27 +1169,38 @@ static hm_err release_issued_by(hm_node *n, MDB_txn *txn, const hm_node_id *issu
 		return err;
 	}
 	for (size_t i = 0; i < nids && !err; i++) {
-		uint8_t key[HM_OPKEY_BYTES], *copy;
+		/* pending keys: opkey, then the version's id */
+		uint8_t key[HM_PENDING_KEY_BYTES], *copy;
 		hm_vv_entry head;
 		uint64_t fork_seq;
 		hm_apply_stats st = {0};
 		hm_apply_outcome out;
-		size_t len;
+		MDB_cursor *pc;
+		MDB_val pk = {HM_OPKEY_BYTES, key};
+		size_t len, kn;
 
 		if ((err = hm_head_get(n, txn, &ids[i], &head, &fork_seq)))
 			break;
 		hm_opkey(key, &ids[i], head.seq + 1);
-		if ((err = hm_store_get(n, txn, HM_DB_PENDING, key, sizeof(key), &v))) {
-			err = err == HM_ERR_NOT_FOUND ? HM_OK : err;
+		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_PENDING], &pc))) {
+			err = hm_store_err(rc);
+			break;
+		}
+		rc = mdb_cursor_get(pc, &pk, &v, MDB_SET_RANGE);
+		mdb_cursor_close(pc);
+		if (rc || pk.mv_size < HM_OPKEY_BYTES || pk.mv_size > sizeof(key) ||
+		    memcmp(pk.mv_data, key, HM_OPKEY_BYTES) != 0) {
+			err = rc && rc != MDB_NOTFOUND ? hm_store_err(rc) : HM_OK;
 			continue;
 		}
+		memcpy(key, pk.mv_data, kn = pk.mv_size);
 		/* LMDB memory dies at the next write: copy before deleting and applying. */
 		if (!(copy = malloc(len = v.mv_size))) {
 			err = HM_ERR_NOMEM;
 			break;
 		}
 		memcpy(copy, v.mv_data, len);
-		if (!(err = hm_store_del(n, txn, HM_DB_PENDING, key, sizeof(key))))
+		if (!(err = hm_store_del(n, txn, HM_DB_PENDING, key, kn)))
 			err = hm_apply_one(n, txn, &fresh, copy, len, false, &st, &out);
 		free(copy);
 	}
