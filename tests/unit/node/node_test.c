@@ -273,3 +273,31 @@ size_t test_conflicts_count(hm_node *n, const char *coll, const char *id, const 
 	assert_int_equal(hm_node_conflicts(n, coll, id, count_one, &k), HM_OK);
 	return k.n;
 }
+
+uint64_t test_rng_state;
+
+uint64_t test_rng_next(void)
+{
+	uint64_t x = test_rng_state; /* xorshift64* */
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	test_rng_state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+unsigned test_rng_below(unsigned n)
+{
+	return (unsigned)(test_rng_next() % n);
+}
+
+uint64_t test_vv_seq(hm_node *n, const hm_node_id *origin)
+{
+	hm_vv vv;
+	uint64_t seq;
+
+	assert_int_equal(hm_node_version_vector(n, &vv), HM_OK);
+	seq = hm_vv_get(&vv, origin);
+	hm_vv_release(&vv);
+	return seq;
+}

@@ -92,4 +92,12 @@ void test_state_release(test_state *s);
 size_t test_conflicts_count(hm_node *n, const char *coll, const char *id, const char *field,
                             const char *loser, int by_delete);
 
+/* A fixed-seed xorshift64* generator for property tests: set test_rng_state, then draw. */
+extern uint64_t test_rng_state;
+uint64_t test_rng_next(void);
+unsigned test_rng_below(unsigned n);
+
+/* The seq n's version vector holds for origin (0: none). */
+uint64_t test_vv_seq(hm_node *n, const hm_node_id *origin);
+
 #endif

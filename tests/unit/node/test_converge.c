@@ -20,24 +20,6 @@
 #define SEED_DEFAULT   0x5eed2026c0ffee01ull
 #define NVALUES        4
 
-/* ---- PRNG ---- */
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t x = rng_state; /* xorshift64* */
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rng_below(unsigned n)
-{
-	return (unsigned)(rng_next() % n);
-}
-
 /* ---- the records and fields the replicas fight over ---- */
 enum { F_REQUIRED, F_REGION, F_LWW1, F_LWW2, F_COUNTER, NFIELDS };
 
@@ -118,7 +100,7 @@ typedef struct world {
 
 static void clocks_tick(world *w)
 {
-	w->now += rng_below(40);
+	w->now += test_rng_below(40);
 	for (int i = 0; i < NREP; i++)
 		w->rep[i].clock.now_ms = (uint64_t)((int64_t)w->now + w->skew[i]);
 }
@@ -138,7 +120,7 @@ static void value_pick(char *out, size_t cap, const target *t, unsigned field)
 	if (field == F_REGION)
 		snprintf(out, cap, "%s", t->region);
 	else
-		snprintf(out, cap, "v%u", rng_below(NVALUES));
+		snprintf(out, cap, "v%u", test_rng_below(NVALUES));
 }
 
 /* Queue one field change in w and in pend (stamps filled in after the commit). */
@@ -151,7 +133,7 @@ static void plan_field(hm_write *wr, unsigned ti, unsigned field, mop *pend, siz
 		if (pend[i].field == field && field != F_COUNTER)
 			return; /* one value per field and write keeps the model simple */
 	if (field == F_COUNTER) {
-		op.delta = (int64_t)rng_below(15) - 5;
+		op.delta = (int64_t)test_rng_below(15) - 5;
 		assert_int_equal(hm_write_add(wr, t->coll, t->id, t->fields[field], op.delta),
 		                 HM_OK);
 	} else {
@@ -166,7 +148,7 @@ static void plan_field(hm_write *wr, unsigned ti, unsigned field, mop *pend, siz
 static void random_write(world *w, unsigned r)
 {
 	hm_node *n = w->rep[r].n;
-	unsigned ti = rng_below(NTARGETS);
+	unsigned ti = test_rng_below(NTARGETS);
 	const target *t = &targets[ti];
 	bool live = is_live(n, t);
 	hm_changeset_info info;
@@ -175,7 +157,7 @@ static void random_write(world *w, unsigned r)
 	size_t np = 0;
 
 	assert_int_equal(hm_write_begin(n, &wr), HM_OK);
-	if (live && rng_below(100) < 18) {
+	if (live && test_rng_below(100) < 18) {
 		mop op = {.target = ti, .del = true};
 		assert_int_equal(hm_write_del_at(wr, t->coll, t->id, t->region), HM_OK);
 		pend[np++] = op;
@@ -184,10 +166,10 @@ static void random_write(world *w, unsigned r)
 		if (!live)
 			plan_field(wr, ti, F_REQUIRED, pend, &np);
 		plan_field(wr, ti, F_REGION, pend, &np); /* names which of the id's records */
-		for (unsigned k = 1 + rng_below(2); k > 0; k--) {
+		for (unsigned k = 1 + test_rng_below(2); k > 0; k--) {
 			unsigned f;
 			do
-				f = rng_below(NFIELDS);
+				f = test_rng_below(NFIELDS);
 			while (!t->fields[f]);
 			plan_field(wr, ti, f, pend, &np);
 		}
@@ -210,16 +192,16 @@ static void random_write(world *w, unsigned r)
 /* A random batch of change sets from the pool, in random order, duplicates and gaps included. */
 static void random_delivery(world *w)
 {
-	unsigned r = rng_below(NREP);
-	size_t k = 1 + rng_below(12);
+	unsigned r = test_rng_below(NREP);
+	size_t k = 1 + test_rng_below(12);
 	hm_bytes batch[12];
 	hm_apply_stats st = {0};
 
 	if (w->p.envs.n == 0)
 		return;
-	if (rng_below(100) < 20) {
+	if (test_rng_below(100) < 20) {
 		/* An in-order sync from one peer: everything it has beyond what r holds. */
-		unsigned from = rng_below(NREP);
+		unsigned from = test_rng_below(NREP);
 		test_envs e = {0};
 		hm_vv vv;
 		assert_int_equal(hm_node_version_vector(w->rep[r].n, &vv), HM_OK);
@@ -231,7 +213,7 @@ static void random_delivery(world *w)
 		test_envs_release(&e);
 	} else {
 		for (size_t i = 0; i < k; i++)
-			batch[i] = w->p.envs.v[rng_below((unsigned)w->p.envs.n)];
+			batch[i] = w->p.envs.v[test_rng_below((unsigned)w->p.envs.n)];
 		assert_int_equal(hm_node_apply(w->rep[r].n, batch, k, &st, NULL), HM_OK);
 		w->m.deliveries += k;
 	}
@@ -254,11 +236,12 @@ static void deliver_everything(world *w)
 		assert_int_equal(hm_node_version_vector(w->rep[r].n, &vv), HM_OK);
 		k = 0;
 		for (size_t i = 0; i < n; i++)
-			if (w->p.seq[i] > hm_vv_get(&vv, &w->p.origin[i]) || rng_below(50) == 0)
+			if (w->p.seq[i] > hm_vv_get(&vv, &w->p.origin[i]) ||
+			    test_rng_below(50) == 0)
 				all[k++] = w->p.envs.v[i];
 		hm_vv_release(&vv);
 		for (size_t i = k; i > 1; i--) {
-			size_t j = rng_below((unsigned)i);
+			size_t j = test_rng_below((unsigned)i);
 			hm_bytes b = all[i - 1];
 			all[i - 1] = all[j], all[j] = b;
 		}
@@ -507,7 +490,7 @@ static void test_converge(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	print_message("converge: seed 0x%016" PRIx64 " (HAMLET_SEED), %u rounds of %d operations\n",
 	              seed, rounds, OPS_PER_ROUND);
-	rng_state = seed ? seed : 1;
+	test_rng_state = seed ? seed : 1;
 	memset(&w, 0, sizeof(w));
 	w.now = TEST_T0_MS;
 	for (int i = 0; i < NREP; i++) {
@@ -519,8 +502,8 @@ static void test_converge(void **state)
 	for (unsigned round = 1; round <= rounds; round++) {
 		for (int k = 0; k < OPS_PER_ROUND; k++) {
 			clocks_tick(&w);
-			if (rng_below(100) < 55)
-				random_write(&w, rng_below(NREP));
+			if (test_rng_below(100) < 55)
+				random_write(&w, test_rng_below(NREP));
 			else
 				random_delivery(&w);
 		}

@@ -45,24 +45,6 @@
 
 static const unsigned perms_of[NREP] = {1, 3, 8, 18}; /* 30 orders in all */
 
-/* ---- PRNG ---- */
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t x = rng_state; /* xorshift64* */
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rng_below(unsigned n)
-{
-	return (unsigned)(rng_next() % n);
-}
-
 typedef struct world {
 	tt_mesh m;
 	tnode rep[NREP + 1]; /* rep[NREP]: the reference, given only what should stay */
@@ -84,7 +66,7 @@ static tnode *world_node(world *w, unsigned i)
 /* Every node's clock at now: nothing is beyond anyone's drift. */
 static void clocks_tick(world *w)
 {
-	w->now += 1000 + rng_below(60000);
+	w->now += 1000 + test_rng_below(60000);
 	for (unsigned i = 0; i < 4 + NREP + 1; i++)
 		world_node(w, i)->clock.now_ms = w->now;
 }
@@ -110,23 +92,23 @@ static bool is_live(hm_node *n, const char *id, const char *region)
 /* One honest write by t: create, edit or delete a person of its region (t1: its own or v1's). */
 static void honest_write(world *w, tnode *t)
 {
-	const char *region = t == &w->m.t1 && rng_below(3) == 0 ? TT_V1 : t->region;
+	const char *region = t == &w->m.t1 && test_rng_below(3) == 0 ? TT_V1 : t->region;
 	static const char *const fields[] = {"name", "status", "phone"};
 	char id[16], val[16];
 	hm_write *wr;
 	hm_value v;
 	hm_err err;
 
-	snprintf(id, sizeof(id), "p%u", rng_below(NIDS));
+	snprintf(id, sizeof(id), "p%u", test_rng_below(NIDS));
 	assert_int_equal(hm_write_begin(t->n, &wr), HM_OK);
-	if (is_live(t->n, id, region) && rng_below(100) < 25) {
+	if (is_live(t->n, id, region) && test_rng_below(100) < 25) {
 		assert_int_equal(hm_write_del_at(wr, "person", id, region), HM_OK);
 		w->deletes++;
 	} else {
-		const char *field = fields[rng_below(3)];
+		const char *field = fields[test_rng_below(3)];
 		if (!is_live(t->n, id, region))
 			field = "name";
-		snprintf(val, sizeof(val), "%s%u", field, rng_below(4));
+		snprintf(val, sizeof(val), "%s%u", field, test_rng_below(4));
 		v = test_str(val);
 		assert_int_equal(hm_write_set(wr, "person", id, field, &v), HM_OK);
 		v = test_str(region);
@@ -180,14 +162,14 @@ static uint64_t fork_origin(world *w, tnode *author, unsigned nsucc)
 	uint64_t at;
 	bool withhold;
 
-	snprintf(id, sizeof(id), "p%u", rng_below(NIDS));
+	snprintf(id, sizeof(id), "p%u", test_rng_below(NIDS));
 	craft(&branch, author, &h, NULL, id, author->region, "thief");
 	at = h.seq;
 	for (unsigned i = 0; i < nsucc; i++) {
-		snprintf(id, sizeof(id), "p%u", rng_below(NIDS));
+		snprintf(id, sizeof(id), "p%u", test_rng_below(NIDS));
 		craft(&branch, author, &h, NULL, id, author->region, "thief");
 	}
-	withhold = rng_below(2);
+	withhold = test_rng_below(2);
 	for (size_t i = withhold ? 1 : 0; i < branch.n; i++)
 		test_envs_push(&w->crafted, branch.v[i].p, branch.v[i].n);
 	w->withheld += withhold;
@@ -223,7 +205,7 @@ static void out_of_scope(world *w, bool header)
 	hm_header h = {0};
 	char id[16];
 
-	snprintf(id, sizeof(id), "p%u", rng_below(NIDS));
+	snprintf(id, sizeof(id), "p%u", test_rng_below(NIDS));
 	craft(&w->crafted, &w->m.v1, &h, header ? TT_V2 : NULL, id, TT_V2, "planted");
 	honest_write(w, &w->m.v1);
 }
@@ -234,22 +216,22 @@ static void revoke_v2(world *w)
 	hm_changeset_info info;
 
 	/* Some of what v2 already wrote lies beyond: replicas that applied it withdraw it. */
-	w->revoked_n = head > 2 ? head - rng_below(3) : head;
+	w->revoked_n = head > 2 ? head - test_rng_below(3) : head;
 	assert_int_equal(
 	    hm_node_revoke(w->m.c.n, &w->m.v2.ident.id, w->revoked_n, "key stolen", &info), HM_OK);
 }
 
 static void build_pool(world *w)
 {
-	unsigned fork1_at = 15 + rng_below(30), fork2_at = 15 + rng_below(40);
-	unsigned revoke_at = 15 + rng_below(40), oos_at = 5 + rng_below(10);
-	unsigned forge1_at = rng_below(NSTEPS), forge2_at = rng_below(NSTEPS);
+	unsigned fork1_at = 15 + test_rng_below(30), fork2_at = 15 + test_rng_below(40);
+	unsigned revoke_at = 15 + test_rng_below(40), oos_at = 5 + test_rng_below(10);
+	unsigned forge1_at = test_rng_below(NSTEPS), forge2_at = test_rng_below(NSTEPS);
 
 	honest_write(w, &w->m.v1);
 	honest_write(w, &w->m.v2);
 	honest_write(w, &w->m.t1);
 	for (unsigned step = 0; step < NSTEPS; step++) {
-		unsigned who = rng_below(3);
+		unsigned who = test_rng_below(3);
 		clocks_tick(w);
 		honest_write(w, who == 0 ? &w->m.v1 : who == 1 ? &w->m.v2 : &w->m.t1);
 		if (step == oos_at) {
@@ -257,9 +239,9 @@ static void build_pool(world *w)
 			out_of_scope(w, true);
 		}
 		if (step == fork1_at)
-			w->fork_v1 = fork_origin(w, &w->m.v1, 1 + rng_below(3));
+			w->fork_v1 = fork_origin(w, &w->m.v1, 1 + test_rng_below(3));
 		if (step == fork2_at)
-			w->fork_v2 = fork_origin(w, &w->m.v2, 1 + rng_below(3));
+			w->fork_v2 = fork_origin(w, &w->m.v2, 1 + test_rng_below(3));
 		if (step == revoke_at)
 			revoke_v2(w);
 		/* Forgeries of v1's and t1's next seqs (which they mostly write themselves later).
@@ -281,7 +263,7 @@ static void build_pool(world *w)
 static void shuffle(hm_bytes *v, size_t n)
 {
 	for (size_t i = n; i > 1; i--) {
-		size_t j = rng_below((unsigned)i);
+		size_t j = test_rng_below((unsigned)i);
 		hm_bytes b = v[i - 1];
 		v[i - 1] = v[j], v[j] = b;
 	}
@@ -296,10 +278,10 @@ static size_t deliver_all(hm_node *r, const test_envs *pool)
 	assert_non_null(order);
 	memcpy(order, pool->v, pool->n * sizeof(*order));
 	for (size_t i = 0; i < extra; i++)
-		order[pool->n + i] = pool->v[rng_below((unsigned)pool->n)];
+		order[pool->n + i] = pool->v[test_rng_below((unsigned)pool->n)];
 	shuffle(order, n);
 	for (size_t i = 0; i < n;) {
-		size_t k = 1 + rng_below(MAX_BATCH);
+		size_t k = 1 + test_rng_below(MAX_BATCH);
 		hm_apply_stats st = {0};
 		if (k > n - i)
 			k = n - i;
@@ -357,17 +339,6 @@ static void expected_pool(world *w, const test_envs *honest, test_envs *out)
 
 /* ---- the checks ---- */
 
-static uint64_t vv_seq(hm_node *n, const hm_node_id *origin)
-{
-	hm_vv vv;
-	uint64_t seq;
-
-	assert_int_equal(hm_node_version_vector(n, &vv), HM_OK);
-	seq = hm_vv_get(&vv, origin);
-	hm_vv_release(&vv);
-	return seq;
-}
-
 static void assert_same_vv(hm_node *a, hm_node *b, unsigned which)
 {
 	hm_vv va, vb;
@@ -412,14 +383,14 @@ static void check_converged(world *w)
 	for (unsigned i = 0; i <= NREP; i++) {
 		hm_node *n = w->rep[i].n;
 		hm_node_info info;
-		if (vv_seq(n, &w->m.v1.ident.id) != w->fork_v1 - 1)
+		if (test_vv_seq(n, &w->m.v1.ident.id) != w->fork_v1 - 1)
 			fail_msg("replica %u holds v1 up to seq %" PRIu64 ", not %" PRIu64
 			         " (it forked at %" PRIu64 ")",
-			         i, vv_seq(n, &w->m.v1.ident.id), w->fork_v1 - 1, w->fork_v1);
-		if (vv_seq(n, &w->m.v2.ident.id) != v2_keep)
+			         i, test_vv_seq(n, &w->m.v1.ident.id), w->fork_v1 - 1, w->fork_v1);
+		if (test_vv_seq(n, &w->m.v2.ident.id) != v2_keep)
 			fail_msg("replica %u holds v2 up to seq %" PRIu64 ", not %" PRIu64
 			         " (it forked at %" PRIu64 ", was revoked after %" PRIu64 ")",
-			         i, vv_seq(n, &w->m.v2.ident.id), v2_keep, w->fork_v2,
+			         i, test_vv_seq(n, &w->m.v2.ident.id), v2_keep, w->fork_v2,
 			         w->revoked_n);
 		assert_int_equal(hm_node_info_get(n, &info), HM_OK);
 		if (info.pending || info.quarantined)
@@ -449,7 +420,7 @@ static void test_converge_trust(void **state)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	print_message("converge_trust: seed 0x%016" PRIx64 " (HAMLET_SEED)\n", seed);
-	rng_state = seed ? seed : 1;
+	test_rng_state = seed ? seed : 1;
 	memset(&w, 0, sizeof(w));
 	w.now = TEST_T0_MS;
 	tt_mesh_init(&w.m, "ctrust");
@@ -485,15 +456,15 @@ static void test_converge_trust(void **state)
 		while (total) {
 			unsigned r;
 			do
-				r = rng_below(NREP);
+				r = test_rng_below(NREP);
 			while (!left[r]);
 			deliveries += deliver_all(w.rep[r].n, &pool);
 			left[r]--, total--, orders++;
 			if (r == NREP - 1 && left[r] == perms_of[r] / 2)
 				release_all(&w, NREP - 1, NREP);
 			/* Now and then another replica syncs from this one. */
-			if (rng_below(2)) {
-				unsigned to = rng_below(NREP);
+			if (test_rng_below(2)) {
+				unsigned to = test_rng_below(NREP);
 				if (to != r)
 					relay(&w, w.rep[to].n, w.rep[r].n);
 			}
@@ -565,10 +536,10 @@ static void assert_pair_same(pair *p, const hm_node_id *origin, uint64_t want)
 
 	assert_int_equal(hm_node_check(p->x.n), HM_OK);
 	assert_int_equal(hm_node_check(p->y.n), HM_OK);
-	if (vv_seq(p->x.n, origin) != want || vv_seq(p->y.n, origin) != want)
+	if (test_vv_seq(p->x.n, origin) != want || test_vv_seq(p->y.n, origin) != want)
 		fail_msg("the origin is held up to seq %" PRIu64 " by one and %" PRIu64
 		         " by the other, not %" PRIu64,
-		         vv_seq(p->x.n, origin), vv_seq(p->y.n, origin), want);
+		         test_vv_seq(p->x.n, origin), test_vv_seq(p->y.n, origin), want);
 	assert_int_equal(hm_node_digest(p->x.n, NULL, &dx), HM_OK);
 	assert_int_equal(hm_node_digest(p->y.n, NULL, &dy), HM_OK);
 	assert_true(hm_hash_equal(&dx, &dy));
@@ -777,9 +748,9 @@ static void test_order_fork_proved_beyond_revocation(void **state)
 		hm_node_info info;
 		apply_order(r[i].n, &e, orders[i]);
 		assert_int_equal(hm_node_check(r[i].n), HM_OK);
-		if (vv_seq(r[i].n, &p.m.v2.ident.id) != 1)
+		if (test_vv_seq(r[i].n, &p.m.v2.ident.id) != 1)
 			fail_msg("order %zu holds v2 up to seq %" PRIu64 ", not 1", i,
-			         vv_seq(r[i].n, &p.m.v2.ident.id));
+			         test_vv_seq(r[i].n, &p.m.v2.ident.id));
 		assert_int_equal(hm_node_info_get(r[i].n, &info), HM_OK);
 		assert_int_equal(info.pending, 0);
 		assert_int_equal(hm_node_digest(r[i].n, NULL, &d), HM_OK);

@@ -107,16 +107,6 @@ static void apply_all(hm_node *n, const test_envs *e, hm_apply_outcome want)
 		assert_int_equal(test_apply1(n, &e->v[i]), want);
 }
 
-static uint64_t vv_seq(hm_node *n, const hm_node_id *origin)
-{
-	hm_vv vv;
-	uint64_t seq;
-	assert_int_equal(hm_node_version_vector(n, &vv), HM_OK);
-	seq = hm_vv_get(&vv, origin);
-	hm_vv_release(&vv);
-	return seq;
-}
-
 /* v1's record held, v3's not, v3 not in the version vector, and the store consistent. */
 static void assert_verdict(fixture *f, tnode *r)
 {
@@ -125,9 +115,9 @@ static void assert_verdict(fixture *f, tnode *r)
 	assert_string_equal(test_get_str(r->n, "person", "v1-a", "name", buf, sizeof(buf)),
 	                    "Honest One");
 	assert_null(test_get_str(r->n, "person", "v3-x", "name", buf, sizeof(buf)));
-	assert_int_equal(vv_seq(r->n, &f->v3.ident.id), 0);
-	assert_int_equal(vv_seq(r->n, &f->v1.ident.id), f->v1e.n);
-	assert_int_equal(vv_seq(r->n, &f->t1.ident.id), f->n);
+	assert_int_equal(test_vv_seq(r->n, &f->v3.ident.id), 0);
+	assert_int_equal(test_vv_seq(r->n, &f->v1.ident.id), f->v1e.n);
+	assert_int_equal(test_vv_seq(r->n, &f->t1.ident.id), f->n);
 	assert_int_equal(hm_node_check(r->n), HM_OK);
 }
 
@@ -215,7 +205,7 @@ static void test_village_before_issuer_log(void **state)
 	apply_all(f.hub.n, &f.rev, HM_APPLY_NEW);
 	assert_null(test_get_str(f.hub.n, "person", "v1-a", "name", buf, sizeof(buf)));
 	assert_null(test_get_str(f.hub.n, "person", "v3-x", "name", buf, sizeof(buf)));
-	assert_int_equal(vv_seq(f.hub.n, &f.v1.ident.id), 0);
+	assert_int_equal(test_vv_seq(f.hub.n, &f.v1.ident.id), 0);
 	/* Sent again meanwhile, v1 waits with what is already waiting. */
 	assert_int_equal(test_apply1(f.hub.n, &f.v1e.v[0]), HM_APPLY_DUPLICATE);
 	assert_int_equal(test_apply1(f.hub.n, &f.v3e.v[0]), HM_APPLY_DUPLICATE);

@@ -16,16 +16,6 @@ static hm_hash digest_of(hm_node *n)
 	return d;
 }
 
-static uint64_t vv_seq(hm_node *n, const hm_node_id *origin)
-{
-	hm_vv vv;
-	uint64_t seq;
-	assert_int_equal(hm_node_version_vector(n, &vv), HM_OK);
-	seq = hm_vv_get(&vv, origin);
-	hm_vv_release(&vv);
-	return seq;
-}
-
 static void apply_all(hm_node *n, const test_envs *e, size_t from, size_t to, hm_apply_outcome want)
 {
 	for (size_t i = from; i < to; i++)
@@ -78,7 +68,7 @@ static void test_revoked_after_seq(void **state)
 	assert_null(test_get_str(m.v2.n, "person", "v1-c", "name", buf, sizeof(buf)));
 	assert_string_equal(test_get_str(m.v2.n, "person", "v1-a", "name", buf, sizeof(buf)),
 	                    "Before One");
-	assert_int_equal(vv_seq(m.v2.n, &m.v1.ident.id), 2);
+	assert_int_equal(test_vv_seq(m.v2.n, &m.v1.ident.id), 2);
 	assert_int_equal(hm_node_check(m.v2.n), HM_OK);
 	{
 		hm_hash d2 = digest_of(m.v2.n), dt = digest_of(m.t1.n), dc = digest_of(m.c.n);
@@ -115,7 +105,7 @@ static void test_revoked_after_seq(void **state)
 		hm_header h;
 		/* v1's own head is back at 2 once it applies its revocation; craft from there. */
 		assert_int_equal(test_apply1(m.v1.n, &ce.v[0]), HM_APPLY_NEW);
-		assert_int_equal(vv_seq(m.v1.n, &m.v1.ident.id), 2);
+		assert_int_equal(test_vv_seq(m.v1.n, &m.v1.ident.id), 2);
 		tt_body_init(&body, 1);
 		tt_body_put(&body, "person", "v1-d", 2, "name", "Backdated", "village", TT_V1);
 		tt_header_next(&m.v1, &h, chain, sizeof(chain));
