@@ -575,6 +575,31 @@ hm_err hm_node_id_hash(hm_node *node, const char *idnum,
  * of minutes from 1 to HM_DRIFT_MAX_MINUTES). */
 hm_err hm_drift_parse(const char *text, size_t len, uint64_t *ms) HM_MUST_CHECK;
 
+/* ---- How far this station's clock is from its peers' (node/clock.c) ---- */
+
+/* The last offset measured against a peer (a sync handshake carries the server's wall clock). */
+typedef struct hm_clock_report {
+	bool known;            /* an offset was measured */
+	hm_node_id peer;       /* against whom */
+	int64_t offset_ms;     /* the peer's clock minus this station's: > 0, we are behind */
+	uint64_t measured_ms;  /* when, by this station's clock */
+	uint64_t max_drift_ms; /* the bound in force (clock.max_drift) */
+	bool off;              /* |offset_ms| > max_drift_ms: this station's clock is wrong */
+} hm_clock_report;
+
+/* The node's clock (the injected one, or the system's): unix milliseconds. */
+uint64_t hm_node_now_ms(hm_node *n);
+/* Record the offset just measured against peer (its clock minus ours), for status; beyond the
+ * drift bound, say so in the node's log (a warning). Errors: those of a write. */
+hm_err hm_node_clock_note(hm_node *n, const hm_node_id *peer, int64_t offset_ms) HM_MUST_CHECK;
+/* A server's view of a client's clock (its clock minus ours): logged when beyond the bound,
+ * naming neither as the wrong one; nothing is recorded. */
+void hm_node_clock_check_peer(hm_node *n, const hm_node_id *peer, int64_t offset_ms);
+/* The last offset recorded and the bound. Errors: those of a read. */
+hm_err hm_node_clock_get(hm_node *n, hm_clock_report *out) HM_MUST_CHECK;
+/* A duration in words ("3 h 10 min", "2 d 4 h", "12.004 s") into out (cap >= 32). */
+void hm_clock_span(char *out, size_t cap, uint64_t ms);
+
 /* A county setting (reward.tip, fever.threshold, ...) into buf. Errors: HM_ERR_NOT_FOUND when the
  * county never set it. */
 hm_err hm_node_setting(hm_node *node, const char *name, char *buf, size_t cap) HM_MUST_CHECK;
