@@ -21,18 +21,23 @@ uint64_t hm_node_now_ms(hm_node *n)
 
 void hm_clock_span(char *out, size_t cap, uint64_t ms)
 {
-	uint64_t s = ms / 1000, d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
-
-	if (d)
-		snprintf(out, cap, "%llu d %llu h", (unsigned long long)d, (unsigned long long)h);
-	else if (h)
-		snprintf(out, cap, "%llu h %llu min", (unsigned long long)h, (unsigned long long)m);
-	else if (m)
-		snprintf(out, cap, "%llu min %llu s", (unsigned long long)m,
+	/* Rounded to the smaller unit shown: 2 days less a few milliseconds reads "2 d 0 h". */
+	if (ms >= 86400000 - 1800000) {
+		uint64_t h = (ms + 1800000) / 3600000;
+		snprintf(out, cap, "%llu d %llu h", (unsigned long long)(h / 24),
+		         (unsigned long long)(h % 24));
+	} else if (ms >= 3600000 - 30000) {
+		uint64_t m = (ms + 30000) / 60000;
+		snprintf(out, cap, "%llu h %llu min", (unsigned long long)(m / 60),
+		         (unsigned long long)(m % 60));
+	} else if (ms >= 60000 - 500) {
+		uint64_t s = (ms + 500) / 1000;
+		snprintf(out, cap, "%llu min %llu s", (unsigned long long)(s / 60),
 		         (unsigned long long)(s % 60));
-	else
-		snprintf(out, cap, "%llu.%03llu s", (unsigned long long)s,
+	} else {
+		snprintf(out, cap, "%llu.%03llu s", (unsigned long long)(ms / 1000),
 		         (unsigned long long)(ms % 1000));
+	}
 }
 
 static uint64_t magnitude(int64_t v)
