@@ -309,7 +309,8 @@ typedef struct hm_bytes {
 hm_err hm_node_apply(hm_node *node, const hm_bytes *envs, size_t n, hm_apply_stats *stats,
                      hm_apply_outcome *outcomes) HM_MUST_CHECK;
 
-/* Retry quarantined change sets whose clock is now within the drift. */
+/* Retry quarantined change sets whose clock the node now takes (within two drifts of its wall
+ * clock, or not beyond its own clock: docs/data-model.md). */
 hm_err hm_node_release_quarantine(hm_node *node, hm_apply_stats *stats) HM_MUST_CHECK;
 
 /* ---- Reading ---- */
@@ -565,8 +566,9 @@ hm_err hm_idnum_check(const char *s, const char **why) HM_MUST_CHECK;
 hm_err hm_node_id_hash(hm_node *node, const char *idnum,
                        char out[2 * HM_ID_HASH_BYTES + 1]) HM_MUST_CHECK;
 
-/* How far ahead of a receiver's clock a change set's clock may be before it waits in quarantine
- * (docs/security.md says why): the county's setting clock.max_drift, in whole minutes from 1 to
+/* The bound on every station's wall clock, from true time (docs/data-model.md says why a
+ * receiver takes a change set up to twice this ahead of its clock): the county's setting
+ * clock.max_drift, in whole minutes from 1 to
  * HM_DRIFT_MAX_MINUTES, read by every node when it checks a clock; HM_DRIFT_DEFAULT_MS while the
  * county has not set it. hm_node_opts.max_drift_ms, when set, overrides both (tests). */
 #define HM_SETTING_MAX_DRIFT "clock.max_drift"
