@@ -759,8 +759,9 @@ static void status_clock(const hm_clock_report *k, bool json)
 	}
 	printf("clock     %s%s %s peer ", k->off ? "WRONG: " : "", span, side);
 	out_node_id(stdout, &k->peer);
-	fputs(" at ", stdout);
+	fputs(" (measured at ", stdout);
 	out_hlc(stdout, (hm_hlc)k->measured_ms << 16);
+	fputs(" by this station's clock)", stdout);
 	if (k->off)
 		printf(", more than the allowed drift (%s): set it right; until then %s\n", bound,
 		       k->offset_ms > 0

@@ -100,9 +100,9 @@ static void test_enroll_far_behind(void **state)
 	assert_int_equal(hm_node_info_get(c.n, &ci), HM_OK);
 	assert_int_equal(hm_enroll_accept(v.n, ans, al, &ci.root, &info), HM_ERR_CRYPTO);
 	assert_non_null(strstr(hm_node_errmsg(v.n), "certificate is not yet valid"));
-	assert_non_null(
-	    strstr(hm_node_errmsg(v.n), "clock is more than twice the allowed drift (1440 minutes) "
-	                                "behind its issuer's, by at least 1440 minutes more"));
+	assert_non_null(strstr(hm_node_errmsg(v.n),
+	                       "clock is more than twice the allowed drift (1440 minutes) "
+	                       "behind its issuer's, by at least 1440 minutes more"));
 	assert_int_equal(hm_node_info_get(v.n, &vi), HM_OK);
 	assert_false(vi.enrolled);
 	v.clock.now_ms = c.clock.now_ms;
