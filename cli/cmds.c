@@ -729,6 +729,54 @@ static int count_one(void *arg, const hm_record *r)
 	return 0;
 }
 
+/* The clock line of status: how far this station's clock was from its peer's at the last sync,
+ * against the drift bound; beyond it, also a warning on stderr. */
+static void status_clock(const hm_clock_report *k, bool json)
+{
+	char span[48], bound[48];
+	uint64_t mag =
+	    k->offset_ms < 0 ? (uint64_t)0 - (uint64_t)k->offset_ms : (uint64_t)k->offset_ms;
+	const char *side = k->offset_ms > 0 ? "behind" : "ahead of";
+
+	hm_clock_span(span, sizeof(span), mag);
+	hm_clock_span(bound, sizeof(bound), k->max_drift_ms);
+	if (k->off)
+		fprintf(stderr,
+		        "hamlet: status: warning: this station's clock is %s %s its peer's, more "
+		        "than the allowed drift (%s): set it right (docs/running.md)\n",
+		        span, side, bound);
+	if (json) {
+		printf(",\"clock\":{\"max_drift_ms\":%" PRIu64 ",\"off\":%s,\"offset_ms\":",
+		       k->max_drift_ms, k->off ? "true" : "false");
+		if (!k->known) {
+			fputs("null,\"peer\":null,\"measured_ms\":null}", stdout);
+			return;
+		}
+		printf("%" PRId64 ",\"peer\":\"", k->offset_ms);
+		out_node_id(stdout, &k->peer);
+		printf("\",\"measured_ms\":%" PRIu64 "}", k->measured_ms);
+		return;
+	}
+	if (!k->known) {
+		printf("clock     not measured yet (a sync measures it against the peer); allowed "
+		       "drift %s\n",
+		       bound);
+		return;
+	}
+	printf("clock     %s%s %s peer ", k->off ? "WRONG: " : "", span, side);
+	out_node_id(stdout, &k->peer);
+	fputs(" (measured at ", stdout);
+	out_hlc(stdout, (hm_hlc)k->measured_ms << 16);
+	fputs(" by this station's clock)", stdout);
+	if (k->off)
+		printf(", more than the allowed drift (%s): set it right; until then %s\n", bound,
+		       k->offset_ms > 0
+		           ? "it may hold back change sets from right clocks in quarantine"
+		           : "its writes wait in quarantine at stations whose clocks are right");
+	else
+		printf(", within the allowed drift (%s)\n", bound);
+}
+
 static int cmd_status(cli *c, int argc, char **argv)
 {
 	const command *self = find_cmd("status");
@@ -743,13 +791,14 @@ static int cmd_status(cli *c, int argc, char **argv)
 	const hm_collection_def *colls = hm_schema_collections(&ncoll);
 	count_ctx counts[16] = {0};
 	char *vvs = NULL;
+	hm_clock_report clock;
 	hm_err err;
 
 	PARSE(opts, 0, 0);
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_info_get(n, &info)) || (err = hm_node_version_vector(n, &vv)) ||
-	    (err = hm_vv_format(&vv, &vvs))) {
+	    (err = hm_vv_format(&vv, &vvs)) || (err = hm_node_clock_get(n, &clock))) {
 		rc = cli_node_fail(c, n, err);
 		goto out;
 	}
@@ -791,6 +840,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		}
 		fputs("],\"version_vector_text\":", stdout);
 		out_json_cstr(stdout, vvs);
+		status_clock(&clock, true);
 		fputs(",\"peers\":", stdout);
 		cli_peers_status(c, n, true, probe);
 		fputs("}\n", stdout);
@@ -822,6 +872,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	printf("as text: %s\n", *vvs ? vvs : "(empty)");
+	status_clock(&clock, false);
 	cli_peers_status(c, n, false, probe);
 out:
 	free(vvs);

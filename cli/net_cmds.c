@@ -458,11 +458,15 @@ static void print_sync(const char *target, const hm_sync_stats *st, uint64_t ms,
 		out_json_cstr(stdout, st->peer.region);
 		printf(",\"sent\":%zu,\"received\":%zu,\"new\":%zu,\"duplicate\":%zu,"
 		       "\"pending\":%zu,\"refused\":%zu,\"peer_new\":%zu,\"peer_refused\":%zu,"
-		       "\"bytes_sent\":%zu,\"bytes_received\":%zu,\"messages\":%zu,\"ms\":%" PRIu64
-		       "}\n",
+		       "\"bytes_sent\":%zu,\"bytes_received\":%zu,\"messages\":%zu,\"ms\":%" PRIu64,
 		       st->sent, st->received, st->applied.new_, st->applied.duplicate,
 		       st->applied.pending, st->applied.refused, st->remote.new_,
 		       st->remote.refused, st->bytes_sent, st->bytes_received, st->messages, ms);
+		/* the peer's clock minus ours, from the handshake (null: the peer did not say) */
+		if (st->clock_known)
+			printf(",\"clock_offset_ms\":%" PRId64 "}\n", st->clock_offset_ms);
+		else
+			fputs(",\"clock_offset_ms\":null}\n", stdout);
 		return;
 	}
 	printf("synced with %s (%s, ", target, st->peer.region);

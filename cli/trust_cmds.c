@@ -63,8 +63,12 @@ static void print_info(const hm_enroll_info *i, bool json)
 	out_text_cstr(stdout, i->name);
 	fputc('\n', stdout);
 	if (i->not_after) {
-		printf("valid     %" PRIu64 " days\nroot key  ",
-		       (i->not_after - i->not_before) / 86400);
+		/* Its start is set back by the clock tolerance (two drifts): show both ends. */
+		fputs("valid     from ", stdout);
+		out_hlc(stdout, (hm_hlc)(i->not_before * 1000) << 16);
+		fputs(" to ", stdout);
+		out_hlc(stdout, (hm_hlc)(i->not_after * 1000) << 16);
+		fputs("\nroot key  ", stdout);
 		out_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
 		fputc('\n', stdout);
 	}

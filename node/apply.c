@@ -7,10 +7,10 @@
  *                     Seqs below f still apply: other replicas applied them before they
  *                     learnt of the fork.
  *   s >  h + 1        waits in pending until the gap closes.
- *   s == h + 1        prev must be our head's id (else a fork); a clock beyond the drift goes to
- *                     quarantine; a body the schema refuses is kept as evidence; otherwise the
- *                     ops merge, the oplog and the head advance, in the caller's transaction,
- *                     and pending s + 1 follows.
+ *   s == h + 1        prev must be our head's id (else a fork); a clock the receiver may not
+ *                     take yet (clock_ripe) goes to quarantine; a body the schema refuses is kept
+ * as evidence; otherwise the ops merge, the oplog and the head advance, in the caller's
+ * transaction, and pending s + 1 follows.
  */
 #include "node_int.h"
 
@@ -319,6 +319,26 @@ static bool system_ops_allowed(const hm_node *n, const hm_envelope *env)
 	return true;
 }
 
+/* Whether a received change set's clock may be applied now (docs/data-model.md, "Hybrid
+ * logical clock"): within twice the drift of our wall clock (each station's wall clock is within
+ * the drift of true time, and a stamp never runs ahead of the latest wall clock in its causal past,
+ * so an honest stamp is at most two drifts ahead of any honest receiver, however many relays it
+ * crossed), or not beyond the clock we already hold (taking it moves our clock nowhere). */
+static hm_err clock_ripe(hm_node *n, MDB_txn *txn, hm_hlc hlc, bool *ripe)
+{
+	uint64_t limit = hm_now_ms(n) + 2 * hm_drift_ms(n, txn);
+	hm_hlc held;
+	hm_err err;
+
+	*ripe = HM_HLC_MS(hlc) <= limit;
+	if (*ripe)
+		return HM_OK;
+	if ((err = hm_hlc_load(n, txn, &held)))
+		return err;
+	*ripe = hlc <= held;
+	return HM_OK;
+}
+
 /* Open env's body and judge it as apply_next does, without merging: *done false when it may be
  * applied (or, at a seq already held, taken as a second version); otherwise it went to
  * quarantine (no data key yet) or was refused, and *outcome says so. scope: check every op's
@@ -365,7 +385,11 @@ static hm_err apply_next(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	hm_hlc clock;
 	hm_err err;
 
-	if (!local && HM_HLC_MS(env->h.hlc) > hm_now_ms(n) + hm_drift_ms(n, txn))
+	bool ripe = true;
+
+	if (!local && (err = clock_ripe(n, txn, env->h.hlc, &ripe)))
+		return err;
+	if (!ripe)
 		return quarantine(n, txn, env, p, len, "its clock is beyond the allowed drift", st,
 		                  outcome);
 	if ((err = judge_body(n, txn, m, env, p, len, false, st, outcome, &done)) || done)
@@ -661,7 +685,6 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 	uint8_t key[HM_PENDING_KEY_BYTES]; /* opkey and id; an opkey alone from before */
 	size_t kn = 0;
 	uint8_t *copy = NULL;
-	uint64_t limit = hm_now_ms(n) + hm_drift_ms(n, txn);
 	int rc;
 	hm_err err = HM_OK;
 
@@ -687,7 +710,12 @@ static hm_err release_txn(hm_node *n, MDB_txn *txn, void *arg)
 			if ((k.mv_size != HM_OPKEY_BYTES && k.mv_size != HM_PENDING_KEY_BYTES) ||
 			    hm_envelope_open(v.mv_data, v.mv_size, &r->m.envzone, &env, &why))
 				continue;
-			if (HM_HLC_MS(env.h.hlc) <= limit) {
+			bool clock_ok;
+			if ((err = clock_ripe(n, txn, env.h.hlc, &clock_ok))) {
+				mdb_cursor_close(cur);
+				return err;
+			}
+			if (clock_ok) {
 				ripe = started = true;
 				memcpy(key, k.mv_data, kn = k.mv_size);
 				len = v.mv_size;

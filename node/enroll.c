@@ -224,6 +224,37 @@ static hm_err append_keys(hm_node *n, MDB_txn *txn, const request *q, uint8_t *b
 	return HM_OK;
 }
 
+/* The clock tolerance of enrollment (docs/data-model.md, "Hybrid logical clock"): two drifts, as
+ * a station's clock and its issuer's may each be off by one, in opposite directions. */
+static uint64_t enroll_slack_s(hm_node *n, MDB_txn *txn)
+{
+	return 2 * hm_drift_ms(n, txn) / 1000;
+}
+
+/* An answer's chain, checked at this station's clock. Its certificate starts two drifts before
+ * its issuer's clock (sign_txn), so a station behind by up to that accepts it; one further behind
+ * is told by how much at least. */
+static hm_err verify_answer_chain(hm_node *n, MDB_txn *txn, const hm_sign_pub *root,
+                                  const hm_cert *chain, size_t nc)
+{
+	uint64_t now = hm_now_ms(n) / 1000;
+	hm_cert_fault fault;
+	size_t at = 0;
+
+	if (!hm_cert_chain_verify(root, chain, nc, now, &fault, &at))
+		return HM_OK;
+	if (fault != HM_CERT_FAULT_NOT_YET)
+		return hm_node_fail(n, HM_ERR_CRYPTO, "the certificate chain does not verify: %s",
+		                    hm_cert_fault_str(fault));
+	return hm_node_fail(n, HM_ERR_CRYPTO,
+	                    "the certificate chain does not verify: %s: this station's clock is "
+	                    "more than twice the allowed drift (%llu minutes) behind its issuer's, "
+	                    "by at least %llu minutes more: set the clock right and accept again",
+	                    hm_cert_fault_str(HM_CERT_FAULT_NOT_YET),
+	                    (unsigned long long)(hm_drift_ms(n, txn) / 60000),
+	                    (unsigned long long)((chain[at].not_before - now + 59) / 60));
+}
+
 static hm_err sign_txn(hm_node *n, MDB_txn *txn, void *arg)
 {
 	sign_ctx *s = arg;
@@ -249,7 +280,7 @@ static hm_err sign_txn(hm_node *n, MDB_txn *txn, void *arg)
 	subject.id = q->info.node, subject.sign_pub = q->sign_pub, subject.box_pub = q->box_pub;
 	hm_random_bytes(&serial, sizeof(serial));
 	if ((err = hm_cert_init(cert, &subject, serial >> 1, q->info.role, q->info.region,
-	                        now - 3600, now + (uint64_t)s->valid_days * 86400,
+	                        now - enroll_slack_s(n, txn), now + (uint64_t)s->valid_days * 86400,
 	                        s->may_enroll ? HM_CERT_MAY_ENROLL : 0)) ||
 	    (err = hm_cert_sign(cert, &n->ident)))
 		return hm_node_fail(n, err,
@@ -370,7 +401,6 @@ static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 	const uint8_t *magic = take(&r, MAGIC_LEN), *rootp, *sigp;
 	hm_cert chain[HM_CERT_CHAIN_MAX];
 	hm_sign_pub root;
-	hm_cert_fault fault;
 	hm_signature sig;
 	hm_hash h;
 	size_t nc, nk, signed_len;
@@ -401,9 +431,8 @@ static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 	if (a->pin && !hm_sign_pub_equal(a->pin, &root))
 		return hm_node_fail(n, HM_ERR_CRYPTO,
 		                    "the answer's root key is not the expected one");
-	if (hm_cert_chain_verify(&root, chain, nc, hm_now_ms(n) / 1000, &fault, NULL))
-		return hm_node_fail(n, HM_ERR_CRYPTO, "the certificate chain does not verify: %s",
-		                    hm_cert_fault_str(fault));
+	if ((err = verify_answer_chain(n, txn, &root, chain, nc)))
+		return err;
 	if (!hm_node_id_equal(&chain[nc - 1].node, &n->self) ||
 	    !hm_sign_pub_equal(&chain[nc - 1].sign_pub, &n->ident.sign_pub) ||
 	    chain[nc - 1].role != n->role || strcmp(chain[nc - 1].region, n->region) != 0)

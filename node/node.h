@@ -309,7 +309,8 @@ typedef struct hm_bytes {
 hm_err hm_node_apply(hm_node *node, const hm_bytes *envs, size_t n, hm_apply_stats *stats,
                      hm_apply_outcome *outcomes) HM_MUST_CHECK;
 
-/* Retry quarantined change sets whose clock is now within the drift. */
+/* Retry quarantined change sets whose clock the node now takes (within two drifts of its wall
+ * clock, or not beyond its own clock: docs/data-model.md). */
 hm_err hm_node_release_quarantine(hm_node *node, hm_apply_stats *stats) HM_MUST_CHECK;
 
 /* ---- Reading ---- */
@@ -589,8 +590,9 @@ hm_err hm_idnum_check(const char *s, const char **why) HM_MUST_CHECK;
 hm_err hm_node_id_hash(hm_node *node, const char *idnum,
                        char out[2 * HM_ID_HASH_BYTES + 1]) HM_MUST_CHECK;
 
-/* How far ahead of a receiver's clock a change set's clock may be before it waits in quarantine
- * (docs/security.md says why): the county's setting clock.max_drift, in whole minutes from 1 to
+/* The bound on every station's wall clock, from true time (docs/data-model.md says why a
+ * receiver takes a change set up to twice this ahead of its clock): the county's setting
+ * clock.max_drift, in whole minutes from 1 to
  * HM_DRIFT_MAX_MINUTES, read by every node when it checks a clock; HM_DRIFT_DEFAULT_MS while the
  * county has not set it. hm_node_opts.max_drift_ms, when set, overrides both (tests). */
 #define HM_SETTING_MAX_DRIFT "clock.max_drift"
@@ -598,6 +600,31 @@ hm_err hm_node_id_hash(hm_node *node, const char *idnum,
 /* Parse a clock.max_drift value into milliseconds. Errors: HM_ERR_INVALID (not a whole number
  * of minutes from 1 to HM_DRIFT_MAX_MINUTES). */
 hm_err hm_drift_parse(const char *text, size_t len, uint64_t *ms) HM_MUST_CHECK;
+
+/* ---- How far this station's clock is from its peers' (node/clock.c) ---- */
+
+/* The last offset measured against a peer (a sync handshake carries the server's wall clock). */
+typedef struct hm_clock_report {
+	bool known;            /* an offset was measured */
+	hm_node_id peer;       /* against whom */
+	int64_t offset_ms;     /* the peer's clock minus this station's: > 0, we are behind */
+	uint64_t measured_ms;  /* when, by this station's clock */
+	uint64_t max_drift_ms; /* the bound in force (clock.max_drift) */
+	bool off;              /* |offset_ms| > max_drift_ms: this station's clock is wrong */
+} hm_clock_report;
+
+/* The node's clock (the injected one, or the system's): unix milliseconds. */
+uint64_t hm_node_now_ms(hm_node *n);
+/* Record the offset just measured against peer (its clock minus ours), for status; beyond the
+ * drift bound, say so in the node's log (a warning). Errors: those of a write. */
+hm_err hm_node_clock_note(hm_node *n, const hm_node_id *peer, int64_t offset_ms) HM_MUST_CHECK;
+/* A server's view of a client's clock (its clock minus ours): logged when beyond the bound,
+ * naming neither as the wrong one; nothing is recorded. */
+void hm_node_clock_check_peer(hm_node *n, const hm_node_id *peer, int64_t offset_ms);
+/* The last offset recorded and the bound. Errors: those of a read. */
+hm_err hm_node_clock_get(hm_node *n, hm_clock_report *out) HM_MUST_CHECK;
+/* A duration in words ("3 h 10 min", "2 d 4 h", "12.004 s") into out (cap >= 32). */
+void hm_clock_span(char *out, size_t cap, uint64_t ms);
 
 /* A county setting (reward.tip, fever.threshold, ...) into buf. Errors: HM_ERR_NOT_FOUND when the
  * county never set it. */

@@ -3,7 +3,8 @@
  *
  * The LMDB environment of a node holds these named databases (docs/formats.md has the bytes):
  *
- *   meta        text key -> value         format, id, role, region, name, created, hlc
+ *   meta        text key -> value         format, id, role, region, name, created, hlc,
+ *                                          clock_peer (clock.c)
  *   records     coll 0x00 id 0x00 region -> record    canonical msgpack, see merge.c
  *   oplog       origin(16) seq(8 BE) -> envelope, exactly as received or written
  *   heads       origin(16) -> [seq, hash, hlc, fork_seq]   the version vector

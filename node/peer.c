@@ -172,6 +172,7 @@ hm_err hm_node_verify_peer(hm_node *n, const uint8_t *chain, size_t chain_len, c
 {
 	hm_cert certs[HM_CERT_CHAIN_MAX];
 	size_t nc = 0, off = 0;
+	uint64_t now = hm_now_ms(n) / 1000;
 	hm_cert_fault fault;
 	MDB_txn *txn;
 	MDB_val v;
@@ -191,12 +192,22 @@ hm_err hm_node_verify_peer(hm_node *n, const uint8_t *chain, size_t chain_len, c
 			return hm_node_fail(n, HM_ERR_CRYPTO, "the peer's chain does not decode");
 		nc++, off += 2 + cl;
 	}
-	if (!nc || hm_cert_chain_verify(&n->root, certs, nc, hm_now_ms(n) / 1000, &fault, NULL))
-		return hm_node_fail(n, HM_ERR_CRYPTO, "the peer's certificate chain is refused: %s",
-		                    nc ? hm_cert_fault_str(fault) : "empty");
+	if (!nc)
+		return hm_node_fail(n, HM_ERR_CRYPTO,
+		                    "the peer's certificate chain is refused: empty");
 	last = &certs[nc - 1];
 	if ((err = hm_store_read_begin(n, &txn)))
 		return err;
+	/* A certificate that starts later than our clock is taken within two drifts: the peer's
+	 * issuer and we may each be off by the bound (docs/data-model.md). */
+	if (hm_cert_chain_verify(&n->root, certs, nc, now, &fault, NULL) &&
+	    (fault != HM_CERT_FAULT_NOT_YET ||
+	     hm_cert_chain_verify(&n->root, certs, nc, now + 2 * hm_drift_ms(n, txn) / 1000, &fault,
+	                          NULL))) {
+		mdb_txn_abort(txn);
+		return hm_node_fail(n, HM_ERR_CRYPTO, "the peer's certificate chain is refused: %s",
+		                    hm_cert_fault_str(fault));
+	}
 	err = hm_store_get(n, txn, HM_DB_REVOKED, last->node.b, HM_NODE_ID_BYTES, &v);
 	if (err == HM_ERR_NOT_FOUND)
 		err = hm_trust_chain_honoured(n, txn, certs, nc, &honoured, &why);

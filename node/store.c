@@ -359,6 +359,27 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 	mdb_env_info(n->env, &info);
 	if (info.me_mapsize > n->map_size)
 		n->map_size = info.me_mapsize;
+	/* The databases of a store that has them all open in a read transaction: a reader (status,
+	 * get, export) never waits for a daemon that holds a long write. Only a new store, or one
+	 * that lacks a database, takes the writer's lock to create it. */
+	if (!create) {
+		if ((rc = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn)))
+			goto fail;
+		for (int i = 0; i < HM_DB__COUNT && !rc; i++)
+			rc = mdb_dbi_open(txn, db_names[i], 0, &n->dbi[i]);
+		if (rc == 0) {
+			rc =
+			    mdb_txn_commit(txn); /* a read transaction's commit keeps the handles */
+			txn = NULL;
+			if (rc)
+				goto fail;
+			return HM_OK;
+		}
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (rc != MDB_NOTFOUND)
+			goto fail;
+	}
 	if ((rc = mdb_txn_begin(n->env, NULL, 0, &txn)))
 		goto fail;
 	for (int i = 0; i < HM_DB__COUNT; i++)

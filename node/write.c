@@ -649,6 +649,24 @@ static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, 
 	return err;
 }
 
+/* A stamp is never earlier than this node's certificate's not_before: receivers (and this node)
+ * check the certificate at the change set's clock, so a wall clock set back before enrollment
+ * would otherwise stop every write. Raising the stamp there is the receive rule applied to the
+ * certificate, which the node holds like any change set it has seen. */
+static hm_err stamp_after_cert(hm_node *n, MDB_txn *txn, hm_hlc *hlc)
+{
+	hm_cert own;
+	hm_err err;
+
+	if (!n->trust)
+		return HM_OK;
+	if ((err = hm_trust_cert_get(n, txn, &n->self, &own)))
+		return err == HM_ERR_NOT_FOUND ? HM_OK : err; /* not enrolled: refused elsewhere */
+	if (HM_HLC_MS(*hlc) < own.not_before * 1000)
+		*hlc = (own.not_before * 1000) << 16;
+	return HM_OK;
+}
+
 /* Seal, sign and apply change set ix of the write, in its region's stream. */
 static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 {
@@ -696,6 +714,8 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	h.seq = head.seq + 1;
 	h.prev = head.hash;
 	h.hlc = hm_hlc_tick(last, hm_now_ms(n));
+	if ((err = stamp_after_cert(n, txn, &h.hlc)))
+		return err;
 	snprintf(h.region, sizeof(h.region), "%s", region);
 	h.nops = pack_body(cc->w, ix, &cc->body);
 	{

@@ -13,9 +13,12 @@
  *                 only go up, so a replayed or reordered frame is refused
  *   'E' error     server -> client, in clear: a reason
  * The first sealed request is ["auth", chain, signature]: the client's certified key signs
- * T2 = BLAKE2b(T1 || "client" || server signature). Session keys come from the two ephemeral
- * keys (crypto_kx), so a session's traffic stays secret even if a node key leaks later; a
- * replayed hello gets a fresh session, a replayed auth fails (it signed another transcript).
+ * T2 = BLAKE2b(T1 || "client" || server signature). The server's ["ok", region, wall clock]
+ * and the client's ["vv", wall clock] tell each side the other's clock (a missing one is
+ * ignored): the client records the offset, and either side logs one beyond the drift bound. Session
+ * keys come from the two ephemeral keys (crypto_kx), so a session's traffic stays secret even if a
+ * node key leaks later; a replayed hello gets a fresh session, a replayed auth fails (it signed
+ * another transcript).
  */
 #include "sync_int.h"
 
@@ -669,17 +672,24 @@ static hm_err server_auth(hm_server *s, session *x, const parsed *p, uint8_t **o
 	y->authed = true;
 	session_drop(x);
 	body_init(&b);
-	msgpack_pack_array(&b.pk, 2);
+	msgpack_pack_array(&b.pk, 3);
 	pack_str(&b.pk, "ok");
 	pack_str(&b.pk, s->info.region);
+	msgpack_pack_uint64(&b.pk, hm_node_now_ms(s->node)); /* our wall clock, for the client */
 	return sealed_reply(y, &b, out, ol);
 }
 
-static hm_err server_vv(hm_server *s, session *x, uint8_t **out, size_t *ol)
+static hm_err server_vv(hm_server *s, session *x, const parsed *p, uint8_t **out, size_t *ol)
 {
 	hm_vv vv;
 	body b;
+	uint64_t client_ms;
 	hm_err err;
+
+	/* ["vv", wall clock]: a client's clock far from ours goes to the log. */
+	if (p->n >= 2 && get_uint(&p->a[1], &client_ms))
+		hm_node_clock_check_peer(s->node, &x->peer.id,
+		                         (int64_t)(client_ms - hm_node_now_ms(s->node)));
 
 	if ((err = hm_node_version_vector(s->node, &vv)))
 		return sealed_error(x, hm_node_errmsg(s->node), out, ol);
@@ -829,7 +839,7 @@ hm_err hm_server_handle(hm_server *s, const uint8_t *m, size_t n, uint8_t **out,
 		err = is_verb(&p, "auth") ? server_auth(s, x, &p, out, ol)
 		                          : sealed_error(x, "authenticate first", out, ol);
 	else if (is_verb(&p, "vv"))
-		err = server_vv(s, x, out, ol);
+		err = server_vv(s, x, &p, out, ol);
 	else if (is_verb(&p, "push"))
 		err = server_push(s, x, &p, out, ol);
 	else if (is_verb(&p, "pull"))
@@ -987,6 +997,7 @@ static hm_err client_handshake(client *c)
 	uint8_t *plain = NULL;
 	size_t pn = 0;
 	unsigned version;
+	uint64_t sent_ms, server_ms;
 	hm_err err;
 
 	if ((err = hm_kx_init(&kx)))
@@ -1034,10 +1045,21 @@ static hm_err client_handshake(client *c)
 	pack_str(&b.pk, "auth");
 	pack_bin(&b.pk, chain, cl);
 	pack_bin(&b.pk, csig.b, HM_SIGNATURE_BYTES);
+	sent_ms = hm_node_now_ms(c->node);
 	if ((err = call(c, &b, &p, &plain, &pn)))
 		goto done;
-	if (!is_verb(&p, "ok"))
+	if (!is_verb(&p, "ok")) {
 		err = hm_sync_fail(HM_ERR_CORRUPT, "the peer did not accept the session");
+		goto done;
+	}
+	/* ["ok", region, wall clock]: the peer's clock against ours at the middle of the round
+	 * trip (a server before this field sends none). */
+	if (p.n >= 3 && get_uint(&p.a[2], &server_ms)) {
+		uint64_t mid = sent_ms + (hm_node_now_ms(c->node) - sent_ms) / 2;
+		c->st->clock_known = true;
+		c->st->clock_offset_ms = (int64_t)(server_ms - mid);
+		err = hm_node_clock_note(c->node, &c->st->peer.id, c->st->clock_offset_ms);
+	}
 done:
 	call_done(&p, plain, pn);
 out:
@@ -1055,8 +1077,9 @@ static hm_err client_vv(client *c, hm_vv *peer_vv)
 	hm_err err;
 
 	body_init(&b);
-	msgpack_pack_array(&b.pk, 1);
+	msgpack_pack_array(&b.pk, 2);
 	pack_str(&b.pk, "vv");
+	msgpack_pack_uint64(&b.pk, hm_node_now_ms(c->node)); /* our wall clock, for the server */
 	if (!(err = call(c, &b, &p, &plain, &pn)) &&
 	    (!is_verb(&p, "vv") || p.n != 2 || parse_vv(&p.a[1], peer_vv)))
 		err = hm_sync_fail(HM_ERR_CORRUPT, "a malformed version vector from the peer");

@@ -81,8 +81,10 @@ typedef struct hm_sync_stats {
 	size_t sent, received; /* change sets */
 	size_t bytes_sent, bytes_received;
 	size_t messages;
-	hm_apply_stats applied; /* what we applied of what we received */
-	hm_apply_stats remote;  /* what the peer reported applying of what we sent */
+	hm_apply_stats applied;  /* what we applied of what we received */
+	hm_apply_stats remote;   /* what the peer reported applying of what we sent */
+	bool clock_known;        /* the peer told its wall clock in the handshake */
+	int64_t clock_offset_ms; /* the peer's clock minus ours (> 0: ours is behind) */
 } hm_sync_stats;
 
 /* Progress of a sync: change sets and bytes so far, and the estimated total still to move

@@ -208,8 +208,8 @@ static void test_expired_and_not_yet_valid(void **state)
 	tt_craft_next(&v4, &body, &env);
 	refused_with(m.v2.n, &env, "certificate has expired");
 	msgpack_sbuffer_destroy(&env);
-	/* Before not_before (an hour before enrollment): not yet valid. */
-	v4.clock.now_ms = TEST_T0_MS - 3 * TT_HOUR_MS;
+	/* Before not_before (two drifts, two days, before enrollment): not yet valid. */
+	v4.clock.now_ms = TEST_T0_MS - 2 * TT_DAY_MS - 3 * TT_HOUR_MS;
 	tt_craft_next(&v4, &body, &env);
 	refused_with(m.v2.n, &env, "certificate is not yet valid");
 	msgpack_sbuffer_destroy(&env);
