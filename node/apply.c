@@ -757,32 +757,46 @@ hm_err hm_node_release_quarantine(hm_node *n, hm_apply_stats *stats)
 	return err;
 }
 
-/* ---- a node behind its own log ---- */
+/* ---- a node behind its own log ----
+ *
+ * A peer's version vector that holds more of this node's own log than the node does is a claim,
+ * not proof: it is kept per peer (meta "behind:" origin peer -> seq), blocks writing in that log
+ * while the node's head is below it, and is dropped when a full sync with that peer ends (what
+ * the peer really held has then arrived; a claim still unmet was false). */
 
-#define BEHIND_KEY "behind:"
+#define BEHIND_KEY  "behind:"
+#define BEHIND_KLEN (sizeof(BEHIND_KEY) - 1)
 
-static size_t behind_key(uint8_t *k, const hm_node_id *origin)
+static size_t behind_key(uint8_t *k, const hm_node_id *origin, const hm_node_id *peer)
 {
-	memcpy(k, BEHIND_KEY, strlen(BEHIND_KEY));
-	memcpy(k + strlen(BEHIND_KEY), origin->b, HM_NODE_ID_BYTES);
-	return strlen(BEHIND_KEY) + HM_NODE_ID_BYTES;
+	memcpy(k, BEHIND_KEY, BEHIND_KLEN);
+	memcpy(k + BEHIND_KLEN, origin->b, HM_NODE_ID_BYTES);
+	if (!peer)
+		return BEHIND_KLEN + HM_NODE_ID_BYTES;
+	memcpy(k + BEHIND_KLEN + HM_NODE_ID_BYTES, peer->b, HM_NODE_ID_BYTES);
+	return BEHIND_KLEN + 2 * HM_NODE_ID_BYTES;
 }
 
 hm_err hm_own_log_behind(hm_node *n, MDB_txn *txn, const hm_node_id *origin, uint64_t head,
                          uint64_t *known)
 {
-	uint8_t k[sizeof(BEHIND_KEY) + HM_NODE_ID_BYTES];
-	MDB_val v;
-	hm_err err = hm_store_get(n, txn, HM_DB_META, k, behind_key(k, origin), &v);
+	uint8_t prefix[BEHIND_KLEN + HM_NODE_ID_BYTES];
+	size_t pn = behind_key(prefix, origin, NULL);
+	MDB_cursor *cur;
+	MDB_val k = {pn, prefix}, v;
+	int rc;
 
 	*known = 0;
-	if (err == HM_ERR_NOT_FOUND)
-		return HM_OK;
-	if (err)
-		return err;
-	if (v.mv_size == 8 && hm_be64_get(v.mv_data) > head)
-		*known = hm_be64_get(v.mv_data);
-	return HM_OK;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_META], &cur)))
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == pn + HM_NODE_ID_BYTES && !memcmp(k.mv_data, prefix, pn);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if (v.mv_size == 8 && hm_be64_get(v.mv_data) > head &&
+		    hm_be64_get(v.mv_data) > *known)
+			*known = hm_be64_get(v.mv_data);
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
 }
 
 /* Whether origin is this node's own: itself, or one of its streams (a stored certificate of
@@ -803,7 +817,9 @@ static hm_err is_own(hm_node *n, MDB_txn *txn, const hm_node_id *origin, bool *o
 }
 
 typedef struct behind_ctx {
-	const hm_vv *peer;
+	const hm_node_id *peer;
+	const hm_vv *vv;
+	bool write; /* false: only count what would be written */
 	size_t behind;
 } behind_ctx;
 
@@ -812,24 +828,32 @@ static hm_err behind_txn(hm_node *n, MDB_txn *txn, void *arg)
 	behind_ctx *b = arg;
 
 	b->behind = 0;
-	for (size_t i = 0; i < b->peer->n; i++) {
-		const hm_vv_entry *e = &b->peer->v[i];
-		uint8_t k[sizeof(BEHIND_KEY) + HM_NODE_ID_BYTES], val[8];
+	for (size_t i = 0; i < b->vv->n; i++) {
+		const hm_vv_entry *e = &b->vv->v[i];
+		uint8_t k[BEHIND_KLEN + 2 * HM_NODE_ID_BYTES], val[8];
+		size_t kn = behind_key(k, &e->origin, b->peer);
 		hm_vv_entry head;
-		uint64_t fork_seq, known;
+		uint64_t fork_seq;
+		MDB_val held;
 		bool own;
 		hm_err err;
 
 		if ((err = is_own(n, txn, &e->origin, &own)) || !own ||
-		    (err = hm_head_get(n, txn, &e->origin, &head, &fork_seq)) ||
-		    (err = hm_own_log_behind(n, txn, &e->origin, head.seq, &known)))
+		    (err = hm_head_get(n, txn, &e->origin, &head, &fork_seq)))
 			return err;
-		if (e->seq <= head.seq || e->seq <= known)
+		if (e->seq <= head.seq)
+			continue;
+		err = hm_store_get(n, txn, HM_DB_META, k, kn, &held);
+		if (err && err != HM_ERR_NOT_FOUND)
+			return err;
+		if (!err && held.mv_size == 8 && hm_be64_get(held.mv_data) == e->seq)
+			continue; /* known already */
+		b->behind++;
+		if (!b->write)
 			continue;
 		hm_be64_put(val, e->seq);
-		if ((err = hm_store_put(n, txn, HM_DB_META, k, behind_key(k, &e->origin), val, 8)))
+		if ((err = hm_store_put(n, txn, HM_DB_META, k, kn, val, 8)))
 			return err;
-		b->behind++;
 		hm_logf(
 		    &n->log, HM_LOG_WARN,
 		    "a peer holds this node's own change sets up to seq %llu and this node only "
@@ -839,12 +863,56 @@ static hm_err behind_txn(hm_node *n, MDB_txn *txn, void *arg)
 	return HM_OK;
 }
 
-hm_err hm_node_note_peer_vv(hm_node *n, const hm_vv *peer, size_t *behind)
+static hm_err behind_read(hm_node *n, behind_ctx *b)
 {
-	behind_ctx b = {peer, 0};
-	hm_err err = hm_store_write(n, behind_txn, &b);
+	MDB_txn *txn;
+	hm_err err = hm_store_read_begin(n, &txn);
 
+	if (err)
+		return err;
+	err = behind_txn(n, txn, b);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+hm_err hm_node_note_peer_vv(hm_node *n, const hm_node_id *peer, const hm_vv *vv, size_t *behind)
+{
+	behind_ctx b = {peer, vv, false, 0};
+	hm_err err = behind_read(n, &b); /* most sessions find nothing new: no write */
+
+	if (!err && b.behind) {
+		b.write = true;
+		err = hm_store_write(n, behind_txn, &b);
+	}
 	if (behind)
 		*behind = b.behind;
 	return err;
+}
+
+static hm_err synced_txn(hm_node *n, MDB_txn *txn, void *arg)
+{
+	const hm_node_id *peer = arg;
+	MDB_cursor *cur;
+	MDB_val k = {BEHIND_KLEN, (void *)BEHIND_KEY}, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_META], &cur)))
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == BEHIND_KLEN + 2 * HM_NODE_ID_BYTES &&
+	     !memcmp(k.mv_data, BEHIND_KEY, BEHIND_KLEN);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (memcmp((uint8_t *)k.mv_data + BEHIND_KLEN + HM_NODE_ID_BYTES, peer->b,
+		           HM_NODE_ID_BYTES))
+			continue;
+		if ((rc = mdb_cursor_del(cur, 0)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
+}
+
+hm_err hm_node_peer_synced(hm_node *n, const hm_node_id *peer)
+{
+	return hm_store_write(n, synced_txn, (void *)peer);
 }

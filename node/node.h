@@ -351,12 +351,20 @@ hm_err hm_node_list(hm_node *node, const char *coll, hm_record_cb cb, void *ctx)
 
 /* The version vector. out owned: hm_vv_release. */
 hm_err hm_node_version_vector(hm_node *node, hm_vv *out) HM_MUST_CHECK;
-/* Compare a peer's version vector with this node's own logs: a peer holding more of this node's
- * own change sets than it does means it was restored from a backup (or its directory copied).
- * Until it has received them back, it refuses to write in that log (HM_ERR_FORK from
- * hm_write_commit) rather than sign a second version of a seq. *behind (may be NULL): how many
- * of its logs are behind. Errors: store errors. */
-hm_err hm_node_note_peer_vv(hm_node *node, const hm_vv *peer, size_t *behind) HM_MUST_CHECK;
+/* Compare the version vector of peer with this node's own logs: a peer holding more of this
+ * node's own change sets than it does suggests it was restored from a backup (or its directory
+ * copied). The claim is kept for that peer, and until the node's head reaches it the node
+ * refuses to write in that log (HM_ERR_FORK from hm_write_commit) rather than sign a second
+ * version of a seq. It is a claim, not proof: hm_node_peer_synced drops the peer's claims once
+ * a full sync with it has ended (what it held has arrived by then; a claim still unmet was
+ * false), so no peer can keep a node from writing beyond its next sync with it. Writes (one
+ * transaction) only when something is new. *behind (may be NULL): how many of its logs the peer
+ * claims are behind. Errors: store errors. */
+hm_err hm_node_note_peer_vv(hm_node *node, const hm_node_id *peer, const hm_vv *vv,
+                            size_t *behind) HM_MUST_CHECK;
+/* Drop peer's claims (hm_node_note_peer_vv): a full sync with it has ended. Errors: store
+ * errors. */
+hm_err hm_node_peer_synced(hm_node *node, const hm_node_id *peer) HM_MUST_CHECK;
 
 /* The state digest: BLAKE2b-256 over every record (tombstones included) in key order. When
  * scope is not NULL, only the records a node of that region holds (hm_region_visible): those of

@@ -335,8 +335,8 @@ hm_hlc hm_hlc_tick(hm_hlc last, uint64_t now_ms);
 
 const char *hm_rec_region(const hm_collection_def *c, const hm_rec *r, char *buf, size_t cap);
 
-/* *known: the seq of origin (one of this node's own) that a peer was seen to hold beyond head,
- * or 0 when none is (hm_node_note_peer_vv). */
+/* *known: the highest seq of origin (one of this node's own) that a peer claimed to hold beyond
+ * head, or 0 when none did (hm_node_note_peer_vv). */
 hm_err hm_own_log_behind(hm_node *n, MDB_txn *txn, const hm_node_id *origin, uint64_t head,
                          uint64_t *known) HM_MUST_CHECK;
 

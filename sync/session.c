@@ -758,10 +758,7 @@ static hm_err server_pull(hm_server *s, session *x, const parsed *p, uint8_t **o
 
 	if (p->n != 3 || parse_vv(&p->a[1], &since) || !get_uint(&p->a[2], &max))
 		return sealed_error(x, "malformed pull", out, ol);
-	if (!x->counted && (err = hm_node_note_peer_vv(s->node, &since, NULL))) {
-		hm_vv_release(&since);
-		return sealed_error(x, hm_node_errmsg(s->node), out, ol);
-	}
+
 	if (max > (8u << 20))
 		max = 8u << 20;
 	if (!x->counted) { /* once a session: later pulls count down */
@@ -1245,12 +1242,13 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
 	snprintf(c.region, sizeof(c.region), "%s", info.region);
 	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
-	    (err = hm_node_note_peer_vv(node, &peer_vv, NULL)) ||
+	    (err = hm_node_note_peer_vv(node, &c.st->peer.id, &peer_vv, NULL)) ||
 	    (err = client_push(&c, &peer_vv, o.batch_bytes, &o)))
 		goto out;
 	if (o.progress)
 		o.progress(o.progress_ctx, c.st, 0);
-	if ((err = client_pull(&c, o.batch_bytes, &o)))
+	if ((err = client_pull(&c, o.batch_bytes, &o)) ||
+	    (err = hm_node_peer_synced(node, &c.st->peer.id)))
 		goto out;
 	client_bye(&c);
 out:
@@ -1280,7 +1278,7 @@ hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, u
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
 	snprintf(c.region, sizeof(c.region), "%s", info.region);
 	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
-	    (err = hm_node_note_peer_vv(node, &peer_vv, NULL)))
+	    (err = hm_node_note_peer_vv(node, &c.st->peer.id, &peer_vv, NULL)))
 		goto out;
 	*to_send = count_visible(node, &peer_vv, c.st->peer.region);
 	if ((err = hm_node_version_vector(node, &mine)))

@@ -546,10 +546,45 @@ static void test_batch_refuses_alone(void **state)
 	test_node_release(&r);
 }
 
+/* A peer claiming more of this node's own log than it holds blocks its writes (a restored
+ * backup would fork), but only until a full sync with that peer ends: a false claim cannot keep
+ * the node from writing for good (issue #9, the review of the restore guard). */
+static void test_behind_claim_is_not_proof(void **state)
+{
+	test_node w;
+	hm_node_id liar = {{0x11}}, honest = {{0x22}};
+	hm_vv claim = {0};
+	size_t behind;
+	(void)state;
+
+	test_node_init(&w, "apply_behind", 0, NULL);
+	test_person(w.n, "p1", "one", NULL);
+	claim.n = 1;
+	claim.v = calloc(1, sizeof(*claim.v));
+	assert_non_null(claim.v);
+	claim.v[0].origin = *hm_node_self(w.n);
+	claim.v[0].seq = 1ull << 62;
+	assert_int_equal(hm_node_note_peer_vv(w.n, &liar, &claim, &behind), HM_OK);
+	assert_int_equal(behind, 1);
+	assert_int_equal(test_set_str(w.n, "person", "p1", "name", "two", NULL), HM_ERR_FORK);
+	assert_non_null(strstr(hm_node_errmsg(w.n), "behind its own log"));
+	/* the same claim again writes nothing new */
+	assert_int_equal(hm_node_note_peer_vv(w.n, &liar, &claim, &behind), HM_OK);
+	assert_int_equal(behind, 0);
+	/* another peer's sync does not lift the liar's claim; the liar's own does */
+	assert_int_equal(hm_node_peer_synced(w.n, &honest), HM_OK);
+	assert_int_equal(test_set_str(w.n, "person", "p1", "name", "two", NULL), HM_ERR_FORK);
+	assert_int_equal(hm_node_peer_synced(w.n, &liar), HM_OK);
+	assert_int_equal(test_set_str(w.n, "person", "p1", "name", "two", NULL), HM_OK);
+	hm_vv_release(&claim);
+	test_node_release(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hlc_monotonic_across_reopen),
+	    cmocka_unit_test(test_behind_claim_is_not_proof),
 	    cmocka_unit_test(test_hlc_receive_rule),
 	    cmocka_unit_test(test_duplicate_is_noop),
 	    cmocka_unit_test(test_gap_then_chain_of_pending),
