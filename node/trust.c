@@ -319,59 +319,6 @@ static hm_err refuse(bool *ok, enum hm_evidence_kind *kind, const char **why,
 	return HM_OK;
 }
 
-/* The certificate of env's origin: stored, or from the chain in its header (verified, then
- * stored). *found false when neither has one. */
-static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_cert *c, bool *found,
-                          const char **bad)
-{
-	hm_cert chain[HM_CERT_CHAIN_MAX];
-	size_t nc;
-	hm_cert_fault fault;
-	hm_err err = hm_trust_cert_get(n, txn, &env->h.origin, c);
-
-	*found = err == HM_OK;
-	*bad = NULL;
-	if (err && err != HM_ERR_NOT_FOUND)
-		return err;
-	if (*found || !env->h.certs.n)
-		return HM_OK;
-	if (chain_decode(env->h.certs.p, env->h.certs.n, chain, &nc)) {
-		*bad = "the certificate chain in the header does not decode";
-		return HM_OK;
-	}
-	if (hm_cert_chain_verify(&n->root, chain, nc, HM_HLC_MS(env->h.hlc) / 1000, &fault, NULL)) {
-		*bad = hm_cert_fault_str(fault);
-		return HM_OK;
-	}
-	{
-		hm_node_id stream;
-		hm_stream_id(&chain[nc - 1].node, chain[nc - 1].region, env->h.region, &stream);
-		if (!hm_node_id_equal(&stream, &env->h.origin)) {
-			*bad = "the certificate chain in the header is another node's";
-			return HM_OK;
-		}
-	}
-	for (size_t i = 0; i < nc; i++) {
-		hm_cert held;
-		err = hm_trust_cert_get(n, txn, &chain[i].node, &held);
-		if (err == HM_ERR_NOT_FOUND)
-			err = hm_trust_cert_store(n, txn, &chain[i]);
-		if (err)
-			return err;
-	}
-	/* A stream of the writer for another region: its certificate under the stream's id too. */
-	if (!hm_node_id_equal(&chain[nc - 1].node, &env->h.origin)) {
-		uint8_t buf[HM_CERT_MAX_BYTES];
-		size_t len;
-		if ((err = hm_cert_encode(buf, sizeof(buf), &len, &chain[nc - 1])) ||
-		    (err = hm_store_put(n, txn, HM_DB_CERTS, env->h.origin.b, HM_NODE_ID_BYTES, buf,
-		                        len)))
-			return err;
-	}
-	*c = chain[nc - 1];
-	*found = true;
-	return HM_OK;
-}
 
 /* ---- chains through revoked issuers ---- */
 
@@ -672,17 +619,99 @@ hm_err hm_node_certs_learn(hm_node *n, const uint8_t *p, size_t len, size_t *lea
 	return err;
 }
 
+/* The certificate of env's origin: stored, or from the chain in its header (verified, then
+ * stored). *found false when neither has one. */
+/* The certificate of env's origin: stored, or from the chain in its header (verified to the
+ * root; *fresh its length, stored by store_chain only once the change set's signature verifies
+ * with it, so a chain that came with a forgery never takes a node's slot). A held certificate
+ * whose chain is no longer honoured (a revoked issuer) gives way to a header chain that is
+ * (*replace): the slot then holds the same on every replica once both have been seen, whatever
+ * came first. *found false when neither has one. */
+static hm_err origin_cert(hm_node *n, MDB_txn *txn, const hm_envelope *env, hm_cert *c, bool *found,
+                          const char **bad, hm_cert *chain, size_t *fresh, bool *replace)
+{
+	size_t nc;
+	hm_cert_fault fault;
+	hm_node_id stream;
+	enum verdict held_vd, new_vd;
+	hm_err err = hm_trust_cert_get(n, txn, &env->h.origin, c);
+
+	*found = err == HM_OK;
+	*bad = NULL;
+	*fresh = 0;
+	*replace = false;
+	if (err && err != HM_ERR_NOT_FOUND)
+		return err;
+	if (!env->h.certs.n)
+		return HM_OK;
+	if (chain_decode(env->h.certs.p, env->h.certs.n, chain, &nc)) {
+		*bad = *found ? NULL : "the certificate chain in the header does not decode";
+		return HM_OK;
+	}
+	if (hm_cert_chain_verify(&n->root, chain, nc, HM_HLC_MS(env->h.hlc) / 1000, &fault, NULL)) {
+		*bad = *found ? NULL : hm_cert_fault_str(fault);
+		return HM_OK;
+	}
+	hm_stream_id(&chain[nc - 1].node, chain[nc - 1].region, env->h.region, &stream);
+	if (!hm_node_id_equal(&stream, &env->h.origin)) {
+		*bad = *found ? NULL : "the certificate chain in the header is another node's";
+		return HM_OK;
+	}
+	if (*found) {
+		if (!memcmp(c->sign_pub.b, chain[nc - 1].sign_pub.b, HM_SIGN_PUB_BYTES))
+			return HM_OK; /* the one held */
+		if ((err = cert_verdict(n, txn, c, &held_vd)) || held_vd == HONOURED ||
+		    (err = chain_verdict(n, txn, chain, nc, &new_vd)) || new_vd != HONOURED)
+			return err;
+		*replace = true;
+	}
+	*c = chain[nc - 1];
+	*found = true;
+	*fresh = nc;
+	return HM_OK;
+}
+
+/* Store a header's chain, verified to the root, once the change set it came with verified whole
+ * (signature, validity, revocation, issuers honoured, region): a chain that came with a change
+ * set that failed never takes a node's certificate slot. */
+static hm_err store_chain(hm_node *n, MDB_txn *txn, const hm_envelope *env, const hm_cert *chain,
+                          size_t nc, bool replace)
+{
+	hm_err err;
+
+	for (size_t i = 0; i < nc; i++) {
+		hm_cert held;
+		err = hm_trust_cert_get(n, txn, &chain[i].node, &held);
+		if (err == HM_ERR_NOT_FOUND || (replace && i == nc - 1))
+			err = hm_trust_cert_store(n, txn, &chain[i]);
+		if (err)
+			return err;
+	}
+	/* A stream of the writer for another region: its certificate under the stream's id too. */
+	if (!hm_node_id_equal(&chain[nc - 1].node, &env->h.origin)) {
+		uint8_t buf[HM_CERT_MAX_BYTES];
+		size_t len;
+		if ((err = hm_cert_encode(buf, sizeof(buf), &len, &chain[nc - 1])) ||
+		    (err = hm_store_put(n, txn, HM_DB_CERTS, env->h.origin.b, HM_NODE_ID_BYTES, buf,
+		                        len)))
+			return err;
+	}
+	return HM_OK;
+}
+
 const char hm_trust_unknown_origin[] = "unknown origin: no certificate for it is known";
 
 hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
                        enum hm_evidence_kind *kind, const char **why)
 {
-	hm_cert c;
+	hm_cert c, chain[HM_CERT_CHAIN_MAX];
 	hm_hash signed_hash;
 	hm_signature sig;
 	MDB_val v;
 	bool found;
 	const char *bad;
+	size_t fresh;
+	bool replace;
 	uint64_t t = HM_HLC_MS(env->h.hlc) / 1000;
 	hm_err err;
 
@@ -698,7 +727,7 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, "the change set is not signed");
 	if (!(env->h.codec & HM_CODEC_SEALED))
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, "the change set is not encrypted");
-	if ((err = origin_cert(n, txn, env, &c, &found, &bad)))
+	if ((err = origin_cert(n, txn, env, &c, &found, &bad, chain, &fresh, &replace)))
 		return err;
 	if (bad)
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED, bad);
@@ -722,6 +751,8 @@ hm_err hm_trust_verify(hm_node *n, MDB_txn *txn, hm_envelope *env, bool *ok,
 	if (t < c.not_before || t > c.not_after)
 		return refuse(ok, kind, why, HM_EVIDENCE_FORGED,
 		              "the origin's certificate is not valid at the change set's clock");
+	if (fresh && (err = store_chain(n, txn, env, chain, fresh, replace)))
+		return err;
 	/* A stream's own entry, else its writer's: a stream the revocation did not list was not
 	 * vouched for by the county, and nothing of it is taken. */
 	err = hm_store_get(n, txn, HM_DB_REVOKED, env->h.origin.b, HM_NODE_ID_BYTES, &v);

@@ -279,11 +279,61 @@ static void test_signed_but_does_not_decrypt(void **state)
 	tt_mesh_release(&m);
 }
 
+/* A certificate chain rides in the header of an origin's first change set, and is stored when
+ * that change set verifies. One that came with a change set whose signature does not verify must
+ * not take the origin's slot: here a township mints a certificate for v1's id (v1's public key,
+ * but region v2) and sends it with a change set it cannot sign; the receiver, which has not heard
+ * of v1, must then take v1's own seq 1. Before the fix the forged certificate was stored first,
+ * and v1's own change sets were refused there for good (out of the region it did not claim). */
+static void test_forged_chain_takes_no_slot(void **state)
+{
+	tt_mesh m;
+	hm_cert forged;
+	hm_header h;
+	tt_body body;
+	msgpack_sbuffer env;
+	test_envs e = {0};
+	uint8_t chain[HM_CERT_CHAIN_MAX * (2 + HM_CERT_MAX_BYTES)];
+	size_t len, cl;
+	hm_bytes b;
+	(void)state;
+
+	tt_mesh_init(&m, "tamper_slot");
+	/* t1's own chain, then the certificate t1 signs for v1's key in v2's region */
+	assert_int_equal(hm_node_chain(m.t1.n, chain, sizeof(chain), &len), HM_OK);
+	assert_int_equal(hm_cert_init(&forged, &m.v1.ident, 99, HM_ROLE_VILLAGE, TT_V2,
+	                              TEST_T0_MS / 1000 - 3600, TEST_T0_MS / 1000 + 86400 * 30, 0),
+	                 HM_OK);
+	assert_int_equal(hm_cert_sign(&forged, &m.t1.ident), HM_OK);
+	assert_int_equal(hm_cert_encode(chain + len + 2, sizeof(chain) - len - 2, &cl, &forged),
+	                 HM_OK);
+	chain[len] = (uint8_t)(cl >> 8), chain[len + 1] = (uint8_t)cl;
+	len += 2 + cl;
+
+	tt_body_init(&body, 1);
+	tt_body_put(&body, "person", "v2-x", 2, "name", "Forged", "village", TT_V2);
+	tt_header_next(&m.v1, &h, NULL, 0);
+	snprintf(h.region, sizeof(h.region), "%s", TT_V2);
+	h.certs.p = chain, h.certs.n = len;
+	tt_seal_sign(&m.v2, &h, &body, NULL, &m.v2.ident, &env); /* not v1's signature */
+	tt_body_release(&body);
+	b = tt_bytes(&env);
+	assert_int_equal(test_apply1(m.t1.n, &b), HM_APPLY_REFUSED);
+	msgpack_sbuffer_destroy(&env);
+
+	test_person(m.v1.n, "v1-a", "Li Wei", NULL);
+	test_envs_collect(m.v1.n, NULL, &e);
+	assert_int_equal(test_apply1(m.t1.n, &e.v[0]), HM_APPLY_NEW);
+	test_envs_release(&e);
+	tt_mesh_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flip_every_byte),
 	    cmocka_unit_test(test_signed_but_does_not_decrypt),
+	    cmocka_unit_test(test_forged_chain_takes_no_slot),
 	};
 
 	if (hm_crypto_init() != HM_OK)
