@@ -838,8 +838,11 @@ static hm_err behind_txn(hm_node *n, MDB_txn *txn, void *arg)
 		bool own;
 		hm_err err;
 
-		if ((err = is_own(n, txn, &e->origin, &own)) || !own ||
-		    (err = hm_head_get(n, txn, &e->origin, &head, &fork_seq)))
+		if ((err = is_own(n, txn, &e->origin, &own)))
+			return err;
+		if (!own)
+			continue;
+		if ((err = hm_head_get(n, txn, &e->origin, &head, &fork_seq)))
 			return err;
 		if (e->seq <= head.seq)
 			continue;

@@ -559,11 +559,13 @@ static void test_behind_claim_is_not_proof(void **state)
 
 	test_node_init(&w, "apply_behind", 0, NULL);
 	test_person(w.n, "p1", "one", NULL);
-	claim.n = 1;
-	claim.v = calloc(1, sizeof(*claim.v));
+	/* another origin first in the vector: it must not end the look at the rest */
+	claim.n = 2;
+	claim.v = calloc(2, sizeof(*claim.v));
 	assert_non_null(claim.v);
-	claim.v[0].origin = *hm_node_self(w.n);
-	claim.v[0].seq = 1ull << 62;
+	claim.v[0].origin = honest, claim.v[0].seq = 5;
+	claim.v[1].origin = *hm_node_self(w.n);
+	claim.v[1].seq = 1ull << 62;
 	assert_int_equal(hm_node_note_peer_vv(w.n, &liar, &claim, &behind), HM_OK);
 	assert_int_equal(behind, 1);
 	assert_int_equal(test_set_str(w.n, "person", "p1", "name", "two", NULL), HM_ERR_FORK);
