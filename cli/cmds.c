@@ -79,7 +79,7 @@ static int make_dir(cli *c, char made[4096])
 				memcpy(made, path, strlen(path) + 1);
 		} else if (errno != EEXIST) {
 			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path,
-			                strerror(errno));
+			                hm_strerrno(errno));
 		}
 		if (!(*p = was))
 			break;

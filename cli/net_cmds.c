@@ -82,7 +82,7 @@ static int peers_load(cli *c, peers *ps)
 	if (!(f = fopen(path, "r")))
 		return errno == ENOENT
 		           ? EXIT_OK
-		           : cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+		           : cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
 	while (fgets(line, sizeof(line), f) && ps->n < PEERS_MAX) {
 		peer *p = &ps->p[ps->n];
 		if (sscanf(line, "%32s %256s", p->name, p->url) == 2 && name_valid(p->name) &&
@@ -526,7 +526,13 @@ int cmd_sync(cli *c, int argc, char **argv)
 		snprintf(p->reason, sizeof(p->reason), "%s", err ? why : "");
 		peers_save(c, &ps, true);
 	}
-	if (err)
+	/* Batches before the failure were committed: say so, or "nothing was written" misleads. */
+	if (err && st.applied.new_ + st.applied.pending)
+		rc = cli_fail(c, EXIT_FAIL,
+		              "with %s: %s; the %zu change sets received before it were kept "
+		              "(syncing again goes on from there)",
+		              target, why, st.applied.new_ + st.applied.pending);
+	else if (err)
 		rc = cli_fail(c, EXIT_FAIL, "with %s: %s", target, why);
 	else
 		print_sync(target, &st, now_ms() - t0, json);
