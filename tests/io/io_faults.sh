@@ -9,8 +9,9 @@
 # an export leaves no file behind, and the same command succeeds once the fault is gone.
 #
 # Which N: the default suite tries N = 1, 2, 3, 5, 8, ... (each about 1.6 times the last) and
-# the last call; HAMLET_IO_ALL=1 tries every N from 1 to the number of calls the command makes.
-# HAMLET_IO_ERRNOS (default "ENOSPC EIO") and HAMLET_IO_KINDS narrow a run by hand.
+# the last call, each with one errno, ENOSPC and EIO in turn; HAMLET_IO_ALL=1 tries every N from
+# 1 to the number of calls the command makes, each with both. HAMLET_IO_ERRNOS and
+# HAMLET_IO_KINDS narrow a run by hand.
 . "$(dirname "$0")/../net/netlib.sh"
 
 LIB=${HAMLET_IOFAULT_LIB:?set HAMLET_IOFAULT_LIB to the libhm_iofault.so shim}
@@ -54,6 +55,19 @@ points() {
 	((c > 0)) && echo "$c"
 }
 
+# next_errnos: set ES to the errnos to try at one point: all of them, or in the default suite
+# the next in turn.
+TURN=0
+next_errnos() {
+	local list=($ERRNOS)
+	if [ "$ALL" = 1 ]; then
+		ES=$ERRNOS
+	else
+		ES=${list[$((TURN % ${#list[@]}))]}
+	fi
+	TURN=$((TURN + 1))
+}
+
 # plain_message ERRNO: the last command's stderr says what happened in plain words.
 plain_message() {
 	local want
@@ -85,7 +99,8 @@ loop() {
 		echo "$name: $kind: $c calls"
 		echo "$name $kind $c" >>"$T/calls"
 		for n in $(points "$c"); do
-			for e in $ERRNOS; do
+			next_errnos
+			for e in $ES; do
 				WHAT="$name, $kind #$n of $c failing with $e"
 				TRIED=$((TRIED + 1))
 				$reset
