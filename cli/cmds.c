@@ -785,6 +785,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		}
 		fputs("],\"version_vector_text\":", stdout);
 		out_json_cstr(stdout, vvs);
+		cli_disk_status(c, true);
 		fputs(",\"peers\":", stdout);
 		cli_peers_status(c, n, true, probe);
 		fputs("}\n", stdout);
@@ -816,6 +817,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	printf("as text: %s\n", *vvs ? vvs : "(empty)");
+	cli_disk_status(c, false);
 	cli_peers_status(c, n, false, probe);
 out:
 	free(vvs);

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -32,7 +33,8 @@ typedef struct peer {
 	int child_out, child_err; /* its stdout (the --json summary) and stderr, non-blocking */
 	char out[2048];           /* what it printed on stdout so far */
 	size_t out_len;
-	char err_tail[512]; /* the last line it printed on stderr */
+	char err_tail[512];     /* the last line it printed on stderr */
+	uint64_t free_at_start; /* the disk's free bytes when it started */
 	size_t sent, received;
 	char reason[200];
 } peer;
@@ -146,6 +148,51 @@ static int peers_save(cli *c, const peers *ps, bool state)
 	rc = write_atomic(c, state ? "peers.state" : "peers", text);
 	free(text);
 	return rc;
+}
+
+bool cli_disk_full(const cli *c, uint64_t *free_bytes)
+{
+	struct statvfs vfs;
+
+	*free_bytes = UINT64_MAX;
+	if (statvfs(c->dir, &vfs) != 0)
+		return false;
+	*free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	return *free_bytes < CLI_DISK_LOW;
+}
+
+/* "12.5 MiB", "300 KiB" */
+static void fmt_bytes(char *out, size_t cap, uint64_t b)
+{
+	if (b >= (uint64_t)10 << 30)
+		snprintf(out, cap, "%.1f GiB", (double)b / (double)(1u << 30));
+	else if (b >= (uint64_t)1 << 20)
+		snprintf(out, cap, "%.1f MiB", (double)b / (double)(1u << 20));
+	else
+		snprintf(out, cap, "%" PRIu64 " KiB", b >> 10);
+}
+
+void cli_disk_status(const cli *c, bool json)
+{
+	uint64_t free_bytes;
+	bool full = cli_disk_full(c, &free_bytes);
+	char text[32];
+
+	/* Free bytes stay out of the JSON: they change with every file written anywhere on the
+	 * disk, and status --json is compared before and after to tell "nothing changed". */
+	if (json) {
+		printf(",\"disk\":{\"full\":%s}", full ? "true" : "false");
+		return;
+	}
+	if (free_bytes == UINT64_MAX)
+		return;
+	fmt_bytes(text, sizeof(text), free_bytes);
+	if (full)
+		printf("disk      full: %s free; writes fail until space is freed (reads and syncs "
+		       "that only pull go on)\n",
+		       text);
+	else
+		printf("disk      %s free\n", text);
 }
 
 static peer *peer_find(peers *ps, const char *name)
@@ -555,7 +602,10 @@ typedef struct daemon_ctx {
 	hm_node *n;
 	peers ps;
 	unsigned every_s;
-	char pass[1024]; /* handed to each sync child over a pipe; wiped at exit */
+	char pass[1024];    /* handed to each sync child over a pipe; wiped at exit */
+	bool disk_full;     /* the disk is full: said once in the log, cleared when space is back */
+	uint64_t full_free; /* the free bytes when a sync last failed on a full disk */
+	uint64_t disk_checked;
 } daemon_ctx;
 
 static void logline(const char *level, const char *fmt, ...) HM_PRINTF(2, 3);
@@ -672,6 +722,22 @@ static void start_sync(daemon_ctx *d, peer *p)
 	fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK);
 	p->child = pid, p->child_out = out[0], p->child_err = err[0];
 	p->out_len = 0, p->out[0] = 0, p->err_tail[0] = 0;
+	cli_disk_full(d->c, &p->free_at_start);
+}
+
+/* A sync with p failed on a full disk. If space was freed while it ran, it is tried again at
+ * once; otherwise the disk counts as full until space is freed (disk_watch). */
+static void disk_failed(daemon_ctx *d, peer *p, uint64_t now)
+{
+	uint64_t free_bytes;
+
+	cli_disk_full(d->c, &free_bytes);
+	if (free_bytes != UINT64_MAX && free_bytes > p->free_at_start + CLI_DISK_LOW) {
+		p->next_try = now;
+		return;
+	}
+	d->full_free = free_bytes;
+	d->disk_checked = 0; /* say so now */
 }
 
 /* A sync child is done: record what it did. */
@@ -695,6 +761,8 @@ static void finish_sync(daemon_ctx *d, peer *p, int status)
 		snprintf(p->reason, sizeof(p->reason), "%.*s", (int)sizeof(p->reason) - 1,
 		         *why ? why : "the sync process failed");
 		p->next_try = now + backoff_ms(p->failures);
+		if (strstr(p->reason, "the disk is full")) /* ours, not the link: see disk_watch */
+			disk_failed(d, p, now);
 		logline("warning", "sync with %s (%s) failed (%u in a row): %s; next try in %llu s",
 		        p->name, p->url, p->failures, p->reason,
 		        (unsigned long long)(p->next_try - now) / 1000);
@@ -724,10 +792,47 @@ static void finish_sync(daemon_ctx *d, peer *p, int status)
 	peers_save(d->c, &d->ps, true);
 }
 
+/* Once a second: is the node's disk full? Full is less than CLI_DISK_LOW free, or a sync that
+ * failed on a full disk with no space freed since. Said in the log once each way; when space
+ * comes back the syncs that failed on it are retried at once, not after their backoff. */
+static void disk_watch(daemon_ctx *d, uint64_t now)
+{
+	uint64_t free_bytes;
+	bool full;
+	char text[32];
+
+	if (now - d->disk_checked < 1000)
+		return;
+	d->disk_checked = now;
+	full = cli_disk_full(d->c, &free_bytes);
+	if (d->full_free && free_bytes <= d->full_free + CLI_DISK_LOW)
+		full = true;
+	else
+		d->full_free = 0;
+	if (full == d->disk_full)
+		return;
+	d->disk_full = full;
+	fmt_bytes(text, sizeof(text), free_bytes);
+	if (full) {
+		logline("error",
+		        "the disk holding %s is full (%s free): answering status and syncs that "
+		        "pull; writes and syncs that bring change sets wait for space",
+		        d->c->dir, text);
+		return;
+	}
+	logline("info", "the disk holding %s has room again (%s free): writes resume", d->c->dir,
+	        text);
+	for (size_t i = 0; i < d->ps.n; i++)
+		if (d->ps.p[i].failures && !d->ps.p[i].child)
+			d->ps.p[i].next_try = now;
+}
+
 static void tick(void *arg)
 {
 	daemon_ctx *d = arg;
 	uint64_t now = now_ms();
+
+	disk_watch(d, now);
 
 	for (size_t i = 0; i < d->ps.n && !stop_flag; i++) {
 		peer *p = &d->ps.p[i];
