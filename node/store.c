@@ -164,7 +164,8 @@ static hm_err grow_map(hm_node *n)
 	rc = mdb_env_set_mapsize(n->env, next);
 	if (rc)
 		return hm_node_fail(n, hm_store_err(rc), "growing the map: %s", store_strerror(rc));
-	hm_logf(&n->log, HM_LOG_INFO, "store map grown to %zu MiB", next >> 20);
+	hm_logf(&n->log, HM_LOG_INFO, "store map grown to %zu %s",
+	        next >= (1u << 20) ? next >> 20 : next >> 10, next >= (1u << 20) ? "MiB" : "KiB");
 	n->map_size = next;
 	return HM_OK;
 }
