@@ -142,17 +142,32 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	return REAL("writev", ssize_t(*)(int, const struct iovec *, int))(fd, iov, cnt);
 }
 
+/* A real failed write inside stdio leaves the stream's error indicator set, which callers may
+ * rely on (ferror after a run of unchecked fwrites): set it too. glibc keeps it in _flags. */
+static void set_stream_error(FILE *f)
+{
+#ifdef __GLIBC__
+	f->_flags |= 0x0020; /* _IO_ERR_SEEN */
+#else
+	(void)f;
+#endif
+}
+
 size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
 {
-	if (hit_fd(K_WRITE, fileno(f)))
+	if (hit_fd(K_WRITE, fileno(f))) {
+		set_stream_error(f);
 		return 0;
+	}
 	return REAL("fwrite", size_t(*)(const void *, size_t, size_t, FILE *))(p, size, n, f);
 }
 
 int fflush(FILE *f)
 {
-	if (f && hit_fd(K_WRITE, fileno(f)))
+	if (f && hit_fd(K_WRITE, fileno(f))) {
+		set_stream_error(f);
 		return EOF;
+	}
 	return REAL("fflush", int (*)(FILE *))(f);
 }
 
