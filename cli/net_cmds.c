@@ -113,6 +113,9 @@ static int peers_load(cli *c, peers *ps)
 				}
 		}
 		fclose(f);
+	} else if (errno != ENOENT) {
+		/* unread, it would be saved over as if no sync had happened yet */
+		return cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
 	}
 	return EXIT_OK;
 }
@@ -218,22 +221,24 @@ static void fmt_ago(char *out, size_t cap, uint64_t then)
 
 /* After a successful sync the peer holds everything we hold that it may hold: remember our
  * version vector and its region, so that status can count what has been written since. */
-static void remember_peer(cli *c, hm_node *n, const peer *p, const hm_sync_stats *st)
+static int remember_peer(cli *c, hm_node *n, const peer *p, const hm_sync_stats *st)
 {
 	char file[64 + NAME_MAX_LEN], *vvs = NULL, *text = NULL;
 	hm_vv vv;
+	int rc = EXIT_OK;
 
 	if (hm_node_version_vector(n, &vv))
-		return;
+		return EXIT_OK; /* a count for status, not worth failing over */
 	if (!hm_vv_format(&vv, &vvs) &&
 	    (text = malloc(strlen(vvs) + strlen(st->peer.region) + 3))) {
 		sprintf(text, "%s\n%s\n", st->peer.region, vvs);
 		snprintf(file, sizeof(file), "peer-%s.vv", p->name);
-		write_atomic(c, file, text);
+		rc = write_atomic(c, file, text);
 	}
 	free(text);
 	free(vvs);
 	hm_vv_release(&vv);
+	return rc;
 }
 
 typedef struct waiting {
@@ -532,7 +537,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 	hm_sync_stats st;
 	uint64_t t0;
 	hm_err err;
-	int rc;
+	int rc, saved = EXIT_OK;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -569,9 +574,10 @@ int cmd_sync(cli *c, int argc, char **argv)
 			p->last_err = now_ms(), p->failures++;
 		else
 			p->last_ok = now_ms(), p->failures = 0, p->sent += st.sent,
-			p->received += st.received, remember_peer(c, n, p, &st);
+			p->received += st.received, saved = remember_peer(c, n, p, &st);
 		snprintf(p->reason, sizeof(p->reason), "%s", err ? why : "");
-		peers_save(c, &ps, true);
+		if (peers_save(c, &ps, true))
+			saved = EXIT_FAIL;
 	}
 	/* Batches before the failure were committed: say so, or "nothing was written" misleads. */
 	if (err && st.applied.new_ + st.applied.pending)
@@ -583,6 +589,13 @@ int cmd_sync(cli *c, int argc, char **argv)
 		rc = cli_fail(c, EXIT_FAIL, "with %s: %s", target, why);
 	else
 		print_sync(target, &st, now_ms() - t0, json);
+	/* The sync went through but its record (peers.state, peer-NAME.vv) did not: a full disk
+	 * still fails the command, so a script sees it; syncing again is harmless. */
+	if (!err && saved != EXIT_OK)
+		rc = cli_fail(c, EXIT_FAIL,
+		              "with %s: the change sets moved are kept, but this node's record of "
+		              "the sync was not saved (status shows the last one saved)",
+		              target);
 	hm_node_close(n);
 	return rc;
 }
