@@ -617,7 +617,8 @@ typedef struct daemon_ctx {
 	unsigned every_s;
 	char pass[1024];    /* handed to each sync child over a pipe; wiped at exit */
 	bool disk_full;     /* the disk is full: said once in the log, cleared when space is back */
-	uint64_t full_free; /* the free bytes when a sync last failed on a full disk */
+	bool failed_full;   /* a sync failed on a full disk, and no space was freed since */
+	uint64_t full_free; /* the free bytes then */
 	uint64_t disk_checked;
 } daemon_ctx;
 
@@ -745,11 +746,13 @@ static void disk_failed(daemon_ctx *d, peer *p, uint64_t now)
 	uint64_t free_bytes;
 
 	cli_disk_full(d->c, &free_bytes);
-	if (free_bytes != UINT64_MAX && free_bytes > p->free_at_start + CLI_DISK_LOW) {
+	if (free_bytes == UINT64_MAX || p->free_at_start == UINT64_MAX)
+		return; /* not measurable: the backoff stands */
+	if (free_bytes > p->free_at_start + CLI_DISK_LOW) {
 		p->next_try = now;
 		return;
 	}
-	d->full_free = free_bytes;
+	d->failed_full = true, d->full_free = free_bytes;
 	d->disk_checked = 0; /* say so now */
 }
 
@@ -818,10 +821,10 @@ static void disk_watch(daemon_ctx *d, uint64_t now)
 		return;
 	d->disk_checked = now;
 	full = cli_disk_full(d->c, &free_bytes);
-	if (d->full_free && free_bytes <= d->full_free + CLI_DISK_LOW)
+	if (d->failed_full && free_bytes <= d->full_free + CLI_DISK_LOW)
 		full = true;
 	else
-		d->full_free = 0;
+		d->failed_full = false;
 	if (full == d->disk_full)
 		return;
 	d->disk_full = full;

@@ -89,6 +89,37 @@ expect 0 "" -d "$DISK/hub" status --json
 [ "$(json_get "$OUT" 'd["disk"]["full"]')" = False ] && ok || fail "status still says full"
 expect 0 "" -d "$DISK/hub" check
 alive hub && ok || fail "the hub died: $(tail -3 "$T/hub.log")"
+
+# ---- room left, but not enough for what comes: a sync that fails on a full disk makes the
+# disk full for the daemon too, until space is freed
+free_kb=$(df -k --output=avail "$DISK" | tail -1)
+dd if=/dev/zero of="$DISK/fill" bs=1k count=$((free_kb - 1536)) status=none
+python3 - >big.csv <<'PY'
+import os, base64
+print("id,name,address")
+for i in range(500):
+    print(f"big{i},Big {i},{base64.b64encode(os.urandom(1500)).decode()}")
+PY
+must -d "$C" import-csv person big.csv # 1 MB for the hub to pull (2.5 MB stored), 1.5 MiB free
+wait_for 15 "$T/hub.log" "sync with county .*failed.*the disk is full" && ok ||
+	fail "the hub's sync with the county did not fail on the full disk: $(tail -3 "$T/hub.log")"
+for i in $(seq 50); do
+	[ "$(grep -c "serve error: the disk holding .* is full" "$T/hub.log")" = 2 ] && break
+	sleep 0.1
+done
+[ "$(grep -c "serve error: the disk holding .* is full" "$T/hub.log")" = 2 ] && ok ||
+	fail "the hub's log does not say the disk is full a second time: $(tail -3 "$T/hub.log")"
+rm -f "$DISK/fill"
+before=$(digest_of "$DISK/hub")
+for i in $(seq 150); do
+	[ "$(digest_of "$DISK/hub")" != "$before" ] && break
+	sleep 0.1
+done
+[ "$(digest_of "$DISK/hub")" != "$before" ] && ok ||
+	fail "the hub did not pull the county's 1 MB once space was freed: $(tail -3 "$T/hub.log")"
+[ "$(grep -c "has room again" "$T/hub.log")" = 2 ] && ok || fail "no second 'room again' in the log"
+expect 0 "" -d "$DISK/hub" check
+alive hub && ok || fail "the hub died: $(tail -3 "$T/hub.log")"
 stop_daemon hub
 stop_daemon county
 echo "the hub's log:"
