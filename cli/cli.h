@@ -74,6 +74,13 @@ int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
 /* net_cmds.c: the peers' state, for status (a JSON array, or text lines) */
 void cli_peers_status(cli *c, hm_node *n, bool json, bool probe);
+/* The free space of the file system holding the node (c->dir): *free_bytes, and true when it
+ * is below CLI_DISK_LOW, where a commit is likely to fail with "the disk is full". False (and
+ * *free_bytes UINT64_MAX) when it cannot be measured. */
+#define CLI_DISK_LOW ((uint64_t)1 << 20)
+bool cli_disk_full(const cli *c, uint64_t *free_bytes);
+/* status: the disk line ("disk      ...") or, with json, `,"disk":{"full":BOOL}`. */
+void cli_disk_status(const cli *c, bool json);
 
 /* The ledger's commands: field_cmds.c (every verb of field work) and person_cmds.c. */
 int cmd_field(cli *c, int argc, char **argv);

@@ -79,7 +79,7 @@ static int make_dir(cli *c, char made[4096])
 				memcpy(made, path, strlen(path) + 1);
 		} else if (errno != EEXIST) {
 			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path,
-			                strerror(errno));
+			                hm_strerrno(errno));
 		}
 		if (!(*p = was))
 			break;
@@ -841,6 +841,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 		fputs("],\"version_vector_text\":", stdout);
 		out_json_cstr(stdout, vvs);
 		status_clock(&clock, true);
+		cli_disk_status(c, true);
 		fputs(",\"peers\":", stdout);
 		cli_peers_status(c, n, true, probe);
 		fputs("}\n", stdout);
@@ -873,6 +874,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 	}
 	printf("as text: %s\n", *vvs ? vvs : "(empty)");
 	status_clock(&clock, false);
+	cli_disk_status(c, false);
 	cli_peers_status(c, n, false, probe);
 out:
 	free(vvs);

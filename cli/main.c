@@ -125,6 +125,12 @@ static int read_env(cli *c)
 			                "HAMLET_MAP_MAX must be a byte count >= 65536");
 		c->opts.map_max = (size_t)v;
 	}
+	if ((s = getenv("HAMLET_MAP_INITIAL"))) {
+		if (!parse_u64(s, &v) || v < (1u << 16))
+			return cli_fail(c, EXIT_USAGE,
+			                "HAMLET_MAP_INITIAL must be a byte count >= 65536");
+		c->opts.map_initial = (size_t)v;
+	}
 	if ((s = getenv("HAMLET_MAX_DRIFT_MS"))) {
 		if (!parse_u64(s, &v) || v == 0)
 			return cli_fail(c, EXIT_USAGE,

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -32,7 +33,8 @@ typedef struct peer {
 	int child_out, child_err; /* its stdout (the --json summary) and stderr, non-blocking */
 	char out[2048];           /* what it printed on stdout so far */
 	size_t out_len;
-	char err_tail[512]; /* the last line it printed on stderr */
+	char err_tail[512];     /* the last line it printed on stderr */
+	uint64_t free_at_start; /* the disk's free bytes when it started */
 	size_t sent, received;
 	char reason[200];
 } peer;
@@ -82,7 +84,7 @@ static int peers_load(cli *c, peers *ps)
 	if (!(f = fopen(path, "r")))
 		return errno == ENOENT
 		           ? EXIT_OK
-		           : cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+		           : cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
 	while (fgets(line, sizeof(line), f) && ps->n < PEERS_MAX) {
 		peer *p = &ps->p[ps->n];
 		if (sscanf(line, "%32s %256s", p->name, p->url) == 2 && name_valid(p->name) &&
@@ -111,6 +113,9 @@ static int peers_load(cli *c, peers *ps)
 				}
 		}
 		fclose(f);
+	} else if (errno != ENOENT) {
+		/* unread, it would be saved over as if no sync had happened yet */
+		return cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
 	}
 	return EXIT_OK;
 }
@@ -148,6 +153,51 @@ static int peers_save(cli *c, const peers *ps, bool state)
 	return rc;
 }
 
+bool cli_disk_full(const cli *c, uint64_t *free_bytes)
+{
+	struct statvfs vfs;
+
+	*free_bytes = UINT64_MAX;
+	if (statvfs(c->dir, &vfs) != 0)
+		return false;
+	*free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	return *free_bytes < CLI_DISK_LOW;
+}
+
+/* "12.5 MiB", "300 KiB" */
+static void fmt_bytes(char *out, size_t cap, uint64_t b)
+{
+	if (b >= (uint64_t)10 << 30)
+		snprintf(out, cap, "%.1f GiB", (double)b / (double)(1u << 30));
+	else if (b >= (uint64_t)1 << 20)
+		snprintf(out, cap, "%.1f MiB", (double)b / (double)(1u << 20));
+	else
+		snprintf(out, cap, "%" PRIu64 " KiB", b >> 10);
+}
+
+void cli_disk_status(const cli *c, bool json)
+{
+	uint64_t free_bytes;
+	bool full = cli_disk_full(c, &free_bytes);
+	char text[32];
+
+	/* Free bytes stay out of the JSON: they change with every file written anywhere on the
+	 * disk, and status --json is compared before and after to tell "nothing changed". */
+	if (json) {
+		printf(",\"disk\":{\"full\":%s}", full ? "true" : "false");
+		return;
+	}
+	if (free_bytes == UINT64_MAX)
+		return;
+	fmt_bytes(text, sizeof(text), free_bytes);
+	if (full)
+		printf("disk      full: %s free; writes fail until space is freed (reads and syncs "
+		       "that only pull go on)\n",
+		       text);
+	else
+		printf("disk      %s free\n", text);
+}
+
 static peer *peer_find(peers *ps, const char *name)
 {
 	for (size_t i = 0; i < ps->n; i++)
@@ -171,22 +221,24 @@ static void fmt_ago(char *out, size_t cap, uint64_t then)
 
 /* After a successful sync the peer holds everything we hold that it may hold: remember our
  * version vector and its region, so that status can count what has been written since. */
-static void remember_peer(cli *c, hm_node *n, const peer *p, const hm_sync_stats *st)
+static int remember_peer(cli *c, hm_node *n, const peer *p, const hm_sync_stats *st)
 {
 	char file[64 + NAME_MAX_LEN], *vvs = NULL, *text = NULL;
 	hm_vv vv;
+	int rc = EXIT_OK;
 
 	if (hm_node_version_vector(n, &vv))
-		return;
+		return EXIT_OK; /* a count for status, not worth failing over */
 	if (!hm_vv_format(&vv, &vvs) &&
 	    (text = malloc(strlen(vvs) + strlen(st->peer.region) + 3))) {
 		sprintf(text, "%s\n%s\n", st->peer.region, vvs);
 		snprintf(file, sizeof(file), "peer-%s.vv", p->name);
-		write_atomic(c, file, text);
+		rc = write_atomic(c, file, text);
 	}
 	free(text);
 	free(vvs);
 	hm_vv_release(&vv);
+	return rc;
 }
 
 typedef struct waiting {
@@ -489,7 +541,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 	hm_sync_stats st;
 	uint64_t t0;
 	hm_err err;
-	int rc;
+	int rc, saved = EXIT_OK;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -526,14 +578,28 @@ int cmd_sync(cli *c, int argc, char **argv)
 			p->last_err = now_ms(), p->failures++;
 		else
 			p->last_ok = now_ms(), p->failures = 0, p->sent += st.sent,
-			p->received += st.received, remember_peer(c, n, p, &st);
+			p->received += st.received, saved = remember_peer(c, n, p, &st);
 		snprintf(p->reason, sizeof(p->reason), "%s", err ? why : "");
-		peers_save(c, &ps, true);
+		if (peers_save(c, &ps, true))
+			saved = EXIT_FAIL;
 	}
-	if (err)
+	/* Batches before the failure were committed: say so, or "nothing was written" misleads. */
+	if (err && st.applied.new_ + st.applied.pending)
+		rc = cli_fail(c, EXIT_FAIL,
+		              "with %s: %s; the %zu change sets received before it were kept "
+		              "(syncing again goes on from there)",
+		              target, why, st.applied.new_ + st.applied.pending);
+	else if (err)
 		rc = cli_fail(c, EXIT_FAIL, "with %s: %s", target, why);
 	else
 		print_sync(target, &st, now_ms() - t0, json);
+	/* The sync went through but its record (peers.state, peer-NAME.vv) did not: a full disk
+	 * still fails the command, so a script sees it; syncing again is harmless. */
+	if (!err && saved != EXIT_OK)
+		rc = cli_fail(c, EXIT_FAIL,
+		              "with %s: the change sets moved are kept, but this node's record of "
+		              "the sync was not saved (status shows the last one saved)",
+		              target);
 	hm_node_close(n);
 	return rc;
 }
@@ -553,7 +619,11 @@ typedef struct daemon_ctx {
 	hm_node *n;
 	peers ps;
 	unsigned every_s;
-	char pass[1024]; /* handed to each sync child over a pipe; wiped at exit */
+	char pass[1024];    /* handed to each sync child over a pipe; wiped at exit */
+	bool disk_full;     /* the disk is full: said once in the log, cleared when space is back */
+	bool failed_full;   /* a sync failed on a full disk, and no space was freed since */
+	uint64_t full_free; /* the free bytes then */
+	uint64_t disk_checked;
 } daemon_ctx;
 
 static void logline(const char *level, const char *fmt, ...) HM_PRINTF(2, 3);
@@ -670,6 +740,24 @@ static void start_sync(daemon_ctx *d, peer *p)
 	fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK);
 	p->child = pid, p->child_out = out[0], p->child_err = err[0];
 	p->out_len = 0, p->out[0] = 0, p->err_tail[0] = 0;
+	cli_disk_full(d->c, &p->free_at_start);
+}
+
+/* A sync with p failed on a full disk. If space was freed while it ran, it is tried again at
+ * once; otherwise the disk counts as full until space is freed (disk_watch). */
+static void disk_failed(daemon_ctx *d, peer *p, uint64_t now)
+{
+	uint64_t free_bytes;
+
+	cli_disk_full(d->c, &free_bytes);
+	if (free_bytes == UINT64_MAX || p->free_at_start == UINT64_MAX)
+		return; /* not measurable: the backoff stands */
+	if (free_bytes > p->free_at_start + CLI_DISK_LOW) {
+		p->next_try = now;
+		return;
+	}
+	d->failed_full = true, d->full_free = free_bytes;
+	d->disk_checked = 0; /* say so now */
 }
 
 /* A sync child is done: record what it did. */
@@ -693,6 +781,8 @@ static void finish_sync(daemon_ctx *d, peer *p, int status)
 		snprintf(p->reason, sizeof(p->reason), "%.*s", (int)sizeof(p->reason) - 1,
 		         *why ? why : "the sync process failed");
 		p->next_try = now + backoff_ms(p->failures);
+		if (strstr(p->reason, "the disk is full")) /* ours, not the link: see disk_watch */
+			disk_failed(d, p, now);
 		logline("warning", "sync with %s (%s) failed (%u in a row): %s; next try in %llu s",
 		        p->name, p->url, p->failures, p->reason,
 		        (unsigned long long)(p->next_try - now) / 1000);
@@ -722,10 +812,47 @@ static void finish_sync(daemon_ctx *d, peer *p, int status)
 	peers_save(d->c, &d->ps, true);
 }
 
+/* Once a second: is the node's disk full? Full is less than CLI_DISK_LOW free, or a sync that
+ * failed on a full disk with no space freed since. Said in the log once each way; when space
+ * comes back the syncs that failed on it are retried at once, not after their backoff. */
+static void disk_watch(daemon_ctx *d, uint64_t now)
+{
+	uint64_t free_bytes;
+	bool full;
+	char text[32];
+
+	if (now - d->disk_checked < 1000)
+		return;
+	d->disk_checked = now;
+	full = cli_disk_full(d->c, &free_bytes);
+	if (d->failed_full && free_bytes <= d->full_free + CLI_DISK_LOW)
+		full = true;
+	else
+		d->failed_full = false;
+	if (full == d->disk_full)
+		return;
+	d->disk_full = full;
+	fmt_bytes(text, sizeof(text), free_bytes);
+	if (full) {
+		logline("error",
+		        "the disk holding %s is full (%s free): answering status and syncs that "
+		        "pull; writes and syncs that bring change sets wait for space",
+		        d->c->dir, text);
+		return;
+	}
+	logline("info", "the disk holding %s has room again (%s free): writes resume", d->c->dir,
+	        text);
+	for (size_t i = 0; i < d->ps.n; i++)
+		if (d->ps.p[i].failures && !d->ps.p[i].child)
+			d->ps.p[i].next_try = now;
+}
+
 static void tick(void *arg)
 {
 	daemon_ctx *d = arg;
 	uint64_t now = now_ms();
+
+	disk_watch(d, now);
 
 	for (size_t i = 0; i < d->ps.n && !stop_flag; i++) {
 		peer *p = &d->ps.p[i];

@@ -33,14 +33,14 @@ int cli_outfile_open(cli *c, cli_outfile *o, const char *path, bool force)
 	}
 	fd = open(at, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return cli_fail(c, EXIT_FAIL, "cannot create %s: %s%s", at, strerror(errno),
+		return cli_fail(c, EXIT_FAIL, "cannot create %s: %s%s", at, hm_strerrno(errno),
 		                errno == EEXIST && !force ? " (use --force to replace it)" : "");
 	/* The umask can only narrow the mode; fchmod makes it exactly 0600 regardless. */
 	if (fchmod(fd, 0600) != 0 || !(o->f = fdopen(fd, "wb"))) {
 		int e = errno;
 		close(fd);
 		unlink(at);
-		return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", at, strerror(e));
+		return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", at, hm_strerrno(e));
 	}
 	return EXIT_OK;
 }
@@ -61,7 +61,7 @@ int cli_outfile_close(cli *c, cli_outfile *o, bool keep)
 		e = errno;
 	if (!keep || e) {
 		unlink(at);
-		return keep ? cli_fail(c, EXIT_FAIL, "cannot write %s: %s", o->path, strerror(e))
+		return keep ? cli_fail(c, EXIT_FAIL, "cannot write %s: %s", o->path, hm_strerrno(e))
 		            : EXIT_OK;
 	}
 	return EXIT_OK;

@@ -2155,13 +2155,13 @@ static int report_write(rctx *x, const report_args *a)
 	if (!a->out) {
 		if (rp_render(&x->rep, fmt, stdout) != 0)
 			return cli_fail(x->c, EXIT_FAIL, "cannot write the report: %s",
-			                strerror(errno));
+			                hm_strerrno(errno));
 		return EXIT_OK;
 	}
 	if (rp_render(&x->rep, fmt, o.f) != 0) {
 		int e = errno;
 		cli_outfile_close(x->c, &o, false);
-		return cli_fail(x->c, EXIT_FAIL, "cannot write %s: %s", a->out, strerror(e));
+		return cli_fail(x->c, EXIT_FAIL, "cannot write %s: %s", a->out, hm_strerrno(e));
 	}
 	return cli_outfile_close(x->c, &o, true);
 }

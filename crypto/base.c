@@ -1,6 +1,7 @@
 /* base.c - errors, logging and hex: the plumbing every layer shares. */
 #include "crypto.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 static const char *const hm_err_text[HM_ERR__COUNT] = {
     [HM_OK] = "success",
     [HM_ERR_NOMEM] = "out of memory",
-    [HM_ERR_IO] = "input/output error",
+    [HM_ERR_IO] = "I/O error",
     [HM_ERR_INVALID] = "invalid argument",
     [HM_ERR_CORRUPT] = "data is corrupt or malformed",
     [HM_ERR_TRUNCATED] = "data ends too early (truncated)",
@@ -18,7 +19,7 @@ static const char *const hm_err_text[HM_ERR__COUNT] = {
     [HM_ERR_EXISTS] = "already exists",
     [HM_ERR_SCHEMA] = "not allowed by the schema",
     [HM_ERR_TYPE] = "value has the wrong type for its field",
-    [HM_ERR_FULL] = "store is full (size cap or disk)",
+    [HM_ERR_FULL] = "the disk is full, or the store reached its size cap",
     [HM_ERR_STORE] = "storage error",
     [HM_ERR_FUTURE] = "clock stamp too far in the future",
     [HM_ERR_FORK] = "origin equivocated (two change sets for one seq)",
@@ -33,6 +34,20 @@ const char *hm_strerror(hm_err err)
 	if ((unsigned)err >= HM_ERR__COUNT || !hm_err_text[err])
 		return "unknown error";
 	return hm_err_text[err];
+}
+
+const char *hm_strerrno(int errnum)
+{
+	switch (errnum) {
+	case ENOSPC:
+		return "the disk is full";
+	case EDQUOT:
+		return "the disk is full (the account's quota is used up)";
+	case EIO:
+		return "I/O error (the disk failed)";
+	default:
+		return strerror(errnum);
+	}
 }
 
 void hm_logf(const hm_logger *log, hm_log_level level, const char *fmt, ...)

@@ -51,6 +51,11 @@ typedef enum hm_err {
 /* A short English description of err; never NULL, also for values outside the enum. */
 const char *hm_strerror(hm_err err);
 
+/* What a failed file operation's errno means, for a clerk: "the disk is full" for ENOSPC and
+ * EDQUOT, "I/O error (the disk failed)" for EIO, strerror's text otherwise. Never NULL; the text
+ * is static or strerror's (valid until the next strerror call). */
+const char *hm_strerrno(int errnum);
+
 /* Log levels for hm_log_fn. */
 typedef enum hm_log_level {
 	HM_LOG_ERROR = 0,

@@ -42,6 +42,13 @@ const char *hm_node_errmsg(const hm_node *n)
 	return n->errmsg;
 }
 
+/* LMDB's own codes are negative; a positive one is the errno of a file operation, said plainly
+ * ("the disk is full", "I/O error"). */
+static const char *store_strerror(int rc)
+{
+	return rc > 0 ? hm_strerrno(rc) : mdb_strerror(rc);
+}
+
 hm_err hm_store_err(int rc)
 {
 	switch (rc) {
@@ -122,7 +129,7 @@ hm_err hm_store_put(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size
 	int rc = mdb_put(txn, n->dbi[db], &key, &val, 0);
 	if (rc)
 		return hm_node_fail(n, hm_store_err(rc), "writing %s: %s", db_names[db],
-		                    mdb_strerror(rc));
+		                    store_strerror(rc));
 	return HM_OK;
 }
 
@@ -132,7 +139,7 @@ hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size
 	int rc = mdb_del(txn, n->dbi[db], &key, NULL);
 	if (rc && rc != MDB_NOTFOUND)
 		return hm_node_fail(n, hm_store_err(rc), "deleting from %s: %s", db_names[db],
-		                    mdb_strerror(rc));
+		                    store_strerror(rc));
 	return HM_OK;
 }
 
@@ -163,8 +170,9 @@ static hm_err grow_map(hm_node *n)
 		next = n->map_max;
 	rc = mdb_env_set_mapsize(n->env, next);
 	if (rc)
-		return hm_node_fail(n, hm_store_err(rc), "growing the map: %s", mdb_strerror(rc));
-	hm_logf(&n->log, HM_LOG_INFO, "store map grown to %zu MiB", next >> 20);
+		return hm_node_fail(n, hm_store_err(rc), "growing the map: %s", store_strerror(rc));
+	hm_logf(&n->log, HM_LOG_INFO, "store map grown to %zu %s",
+	        next >= (1u << 20) ? next >> 20 : next >> 10, next >= (1u << 20) ? "MiB" : "KiB");
 	n->map_size = next;
 	return HM_OK;
 }
@@ -176,7 +184,7 @@ hm_err hm_store_read_begin(hm_node *n, MDB_txn **txn)
 		rc = mdb_txn_begin(n->env, NULL, MDB_RDONLY, txn);
 	if (rc)
 		return hm_node_fail(n, hm_store_err(rc), "opening a read transaction: %s",
-		                    mdb_strerror(rc));
+		                    store_strerror(rc));
 	return HM_OK;
 }
 
@@ -195,7 +203,7 @@ static hm_err commit_failed(hm_node *n, int rc)
 		    n, HM_ERR_FULL,
 		    "the disk is full; nothing was written (free some space and retry)");
 	return hm_node_fail(n, hm_store_err(rc), "committing: %s; nothing was written",
-	                    mdb_strerror(rc));
+	                    store_strerror(rc));
 }
 
 /* hm_store_write, or (commit false) the same with every transaction aborted: a trial. */
@@ -213,7 +221,7 @@ static hm_err store_txn(hm_node *n, hm_txn_fn fn, void *ctx, bool commit)
 		}
 		if (rc)
 			return hm_node_fail(n, hm_store_err(rc), "opening a write transaction: %s",
-			                    mdb_strerror(rc));
+			                    store_strerror(rc));
 		n->errmsg[0] = '\0';
 		err = fn(n, txn, ctx);
 		if (err || !commit) {
@@ -342,7 +350,7 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 		return hm_node_fail(n, HM_ERR_EXISTS,
 		                    "'%s' already holds a hamlet node; nothing was changed", dir);
 	if (create && mkdir_parents(dir) != 0)
-		return hm_node_fail(n, HM_ERR_IO, "creating %s: %s", dir, strerror(errno));
+		return hm_node_fail(n, HM_ERR_IO, "creating %s: %s", dir, hm_strerrno(errno));
 	if ((rc = mdb_env_create(&n->env)) || (rc = mdb_env_set_maxdbs(n->env, HM_DB__COUNT)) ||
 	    (rc = mdb_env_set_maxreaders(n->env, 126)) ||
 	    (rc = mdb_env_set_mapsize(n->env, n->map_size)))
@@ -394,7 +402,7 @@ fail:
 	if (txn)
 		mdb_txn_abort(txn);
 	return hm_node_fail(n, hm_store_err(rc), "opening the store in %s: %s", dir,
-	                    mdb_strerror(rc));
+	                    store_strerror(rc));
 }
 
 static hm_node *node_alloc(const hm_node_opts *opts)

@@ -254,7 +254,7 @@ hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, boo
 		w.holder = rcpt->scope;
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 || !(w.f = fdopen(fd, "wb"))) {
-		err = fail(HM_ERR_IO, "creating %s: %s", tmp, strerror(errno));
+		err = fail(HM_ERR_IO, "creating %s: %s", tmp, hm_strerrno(errno));
 		if (fd >= 0)
 			close(fd);
 		goto out_nofile;
@@ -272,14 +272,14 @@ hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, boo
 	if ((err = write_end(node, &w)))
 		goto out;
 	if (w.failed || fflush(w.f) || fsync(fileno(w.f))) {
-		err = fail(HM_ERR_IO, "writing %s: %s", tmp, strerror(errno));
+		err = fail(HM_ERR_IO, "writing %s: %s", tmp, hm_strerrno(errno));
 		goto out;
 	}
 out:
 	if (fclose(w.f) && !err)
-		err = fail(HM_ERR_IO, "closing %s: %s", tmp, strerror(errno));
+		err = fail(HM_ERR_IO, "closing %s: %s", tmp, hm_strerrno(errno));
 	if (!err && rename(tmp, path) != 0)
-		err = fail(HM_ERR_IO, "renaming %s to %s: %s", tmp, path, strerror(errno));
+		err = fail(HM_ERR_IO, "renaming %s to %s: %s", tmp, path, hm_strerrno(errno));
 	if (err)
 		unlink(tmp);
 out_nofile:
@@ -412,7 +412,7 @@ static hm_err reader_open(hm_node *node, reader *r, const char *path)
 	hm_node_ident(node, &info);
 	if (!(r->f = fopen(path, "rb")))
 		return fail(errno == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO, "opening %s: %s", path,
-		            strerror(errno));
+		            hm_strerrno(errno));
 	hm_hash_init(&r->hs);
 	if (fread(magic, 1, 8, r->f) != 8 ||
 	    (memcmp(magic, MAGIC_PLAIN, 8) != 0 && memcmp(magic, MAGIC_SEALED, 8) != 0))
