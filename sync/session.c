@@ -1055,7 +1055,8 @@ static hm_err client_handshake(client *c)
 		uint64_t mid = sent_ms + (hm_node_now_ms(c->node) - sent_ms) / 2;
 		c->st->clock_known = true;
 		c->st->clock_offset_ms = (int64_t)(server_ms - mid);
-		err = hm_node_clock_note(c->node, &c->st->peer.id, c->st->clock_offset_ms);
+		if ((err = hm_node_clock_note(c->node, &c->st->peer.id, c->st->clock_offset_ms)))
+			err = hm_sync_fail(err, "%s", hm_node_errmsg(c->node));
 	}
 done:
 	call_done(&p, plain, pn);
@@ -1224,6 +1225,20 @@ static void client_bye(client *c)
 	call_done(&p, plain, pn);
 }
 
+/* The peer's claims on this node's own logs (hm_node_note_peer_vv), and dropping them once a
+ * full sync has ended; a store fault is the sync's, with the node's words. */
+static hm_err note_peer(hm_node *node, const hm_node_id *peer, const hm_vv *vv)
+{
+	hm_err err = hm_node_note_peer_vv(node, peer, vv, NULL);
+	return err ? hm_sync_fail(err, "%s", hm_node_errmsg(node)) : HM_OK;
+}
+
+static hm_err peer_synced(hm_node *node, const hm_node_id *peer)
+{
+	hm_err err = hm_node_peer_synced(node, peer);
+	return err ? hm_sync_fail(err, "%s", hm_node_errmsg(node)) : HM_OK;
+}
+
 hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_sync_stats *st)
 {
 	hm_sync_opts o = opts ? *opts : (hm_sync_opts){0};
@@ -1242,13 +1257,12 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
 	snprintf(c.region, sizeof(c.region), "%s", info.region);
 	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
-	    (err = hm_node_note_peer_vv(node, &c.st->peer.id, &peer_vv, NULL)) ||
+	    (err = note_peer(node, &c.st->peer.id, &peer_vv)) ||
 	    (err = client_push(&c, &peer_vv, o.batch_bytes, &o)))
 		goto out;
 	if (o.progress)
 		o.progress(o.progress_ctx, c.st, 0);
-	if ((err = client_pull(&c, o.batch_bytes, &o)) ||
-	    (err = hm_node_peer_synced(node, &c.st->peer.id)))
+	if ((err = client_pull(&c, o.batch_bytes, &o)) || (err = peer_synced(node, &c.st->peer.id)))
 		goto out;
 	client_bye(&c);
 out:
@@ -1278,7 +1292,7 @@ hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, u
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
 	snprintf(c.region, sizeof(c.region), "%s", info.region);
 	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
-	    (err = hm_node_note_peer_vv(node, &c.st->peer.id, &peer_vv, NULL)))
+	    (err = note_peer(node, &c.st->peer.id, &peer_vv)))
 		goto out;
 	*to_send = count_visible(node, &peer_vv, c.st->peer.region);
 	if ((err = hm_node_version_vector(node, &mine)))
