@@ -312,9 +312,44 @@ hm_err hm_write_del_at(hm_write *w, const char *coll, const char *id, const char
 	return name_region(w, op, region);
 }
 
-/* Copy one field of a live record into op (a counter as its sum, which the new record starts
- * from). */
-static hm_err move_field(hm_write *w, wop *op, const hm_record *r, const hm_field *f)
+/* The record coll/id of region at (live or not), decoded into *dest (strings in *buf, owned:
+ * free). *exists false when never written there. */
+static hm_err dest_record(hm_node *n, const hm_collection_def *c, const char *id, const char *at,
+                          hm_rec *dest, msgpack_zone *zone, uint8_t **buf, bool *exists)
+{
+	uint8_t key[HM_RECORD_KEY_MAX];
+	size_t kn = hm_record_key(key, sizeof(key), c->name, strlen(c->name), id, strlen(id), at,
+	                          strlen(at));
+	msgpack_sbuffer scratch;
+	MDB_txn *txn;
+	MDB_val v;
+	hm_err err;
+
+	*exists = false, *buf = NULL;
+	if ((err = hm_store_read_begin(n, &txn)))
+		return err;
+	msgpack_sbuffer_init(&scratch);
+	err = hm_seal_get(n, txn, HM_DB_RECORDS, key, kn, &v, &scratch);
+	if (!err && !(*buf = malloc(v.mv_size ? v.mv_size : 1)))
+		err = HM_ERR_NOMEM;
+	if (!err) {
+		memcpy(*buf, v.mv_data, v.mv_size);
+		if (hm_rec_decode(*buf, v.mv_size, zone, dest))
+			err = hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%s is corrupt",
+			                   c->name, id);
+	}
+	mdb_txn_abort(txn);
+	hm_wipe(scratch.data, scratch.alloc);
+	msgpack_sbuffer_destroy(&scratch);
+	if (err == HM_ERR_NOT_FOUND)
+		return HM_OK;
+	*exists = !err;
+	return err;
+}
+
+/* Copy one field of a live record into op. A counter is written as the delta that brings the
+ * destination to the record's sum: a record once deleted there keeps its counter. */
+static hm_err move_field(hm_write *w, wop *op, const hm_rec *dest, const hm_field *f)
 {
 	const hm_field_def *def;
 	wfield *slot;
@@ -325,10 +360,14 @@ static hm_err move_field(hm_write *w, wop *op, const hm_record *r, const hm_fiel
 	if (!(def = hm_schema_field(op->c, f->name)) &&
 	    (err = added_field(w, op->c, f->name, &def)))
 		return err;
-	(void)r;
 	if ((err = field_slot(w, op, def, &slot)))
 		return err;
 	slot->v = f->value;
+	if (def->merge == HM_MERGE_COUNTER && f->value.kind == HM_V_INT) {
+		const hm_rfield *held = hm_rec_find(dest, f->name, strlen(f->name));
+		if (held && held->value.kind == HM_V_INT)
+			slot->v.u.i = (int64_t)((uint64_t)f->value.u.i - (uint64_t)held->value.u.i);
+	}
 	if (f->value.kind == HM_V_STR) {
 		if (!(slot->sbuf = malloc(f->value.u.s.n + 1)))
 			return HM_ERR_NOMEM;
@@ -339,11 +378,45 @@ static hm_err move_field(hm_write *w, wop *op, const hm_record *r, const hm_fiel
 	return HM_OK;
 }
 
+/* Undo the ops and fields added since (nops, nfields): a move that failed half way. */
+static void write_truncate(hm_write *w, size_t nops, size_t nfields, bool has_del)
+{
+	while (w->nops > nops)
+		free(w->ops[--w->nops].id);
+	while (w->nfields > nfields)
+		free(w->fields[--w->nfields].sbuf);
+	w->has_del = has_del;
+}
+
+static hm_err move_check(hm_write *w, const hm_record *r, const char *coll, const char *id,
+                         const char *to, const hm_rec *dest, bool dest_exists)
+{
+	if (!strcmp(r->region, to))
+		return hm_node_fail(w->n, HM_ERR_INVALID, "%s/%s already lives in %s", coll, id,
+		                    to);
+	if (!hm_region_contains(w->n->region, r->region) || !hm_region_contains(w->n->region, to))
+		return hm_node_fail(w->n, HM_ERR_SCHEMA,
+		                    "moving %s/%s from %s to %s takes a node whose region holds "
+		                    "both (their township's or the county's); this node's is %s",
+		                    coll, id, r->region, to, w->n->region);
+	if (dest_exists && hm_rec_live(dest))
+		return hm_node_fail(w->n, HM_ERR_EXISTS,
+		                    "%s/%s already names a record in %s: a move would merge two "
+		                    "records (merge them, or give one another id)",
+		                    coll, id, to);
+	return HM_OK;
+}
+
 hm_err hm_write_move(hm_write *w, const char *coll, const char *id, const char *from,
                      const char *to)
 {
 	const hm_collection_def *c;
 	hm_record *r = NULL;
+	hm_rec *dest = NULL;
+	msgpack_zone zone;
+	uint8_t *buf = NULL;
+	size_t nops = w->nops, nfields = w->nfields;
+	bool has_del = w->has_del, dest_exists;
 	wop *put, *del;
 	hm_err err;
 
@@ -355,29 +428,31 @@ hm_err hm_write_move(hm_write *w, const char *coll, const char *id, const char *
 		                    coll);
 	if (!hm_region_valid(to) || strlen(to) > HM_REGION_MAX)
 		return hm_node_fail(w->n, HM_ERR_INVALID, "'%s' is not a region path", to);
-	if ((err = hm_node_get_at(w->n, coll, id, from, &r)))
-		return err;
-	if (!strcmp(r->region, to)) {
-		err = hm_node_fail(w->n, HM_ERR_INVALID, "%s/%s already lives in %s", coll, id, to);
+	if (!msgpack_zone_init(&zone, 1024))
+		return HM_ERR_NOMEM;
+	if (!(dest = calloc(1, sizeof(*dest)))) {
+		err = HM_ERR_NOMEM;
 		goto out;
 	}
-	if (!hm_region_contains(w->n->region, r->region) || !hm_region_contains(w->n->region, to)) {
-		err = hm_node_fail(w->n, HM_ERR_SCHEMA,
-		                   "moving %s/%s from %s to %s takes a node whose region holds "
-		                   "both (their township's or the county's); this node's is %s",
-		                   coll, id, r->region, to, w->n->region);
+	if ((err = hm_node_get_at(w->n, coll, id, from, &r)) ||
+	    (err = dest_record(w->n, c, id, to, dest, &zone, &buf, &dest_exists)) ||
+	    (err = move_check(w, r, coll, id, to, dest, dest_exists)))
 		goto out;
-	}
 	if ((err = new_op(w, c, id, HM_OP_PUT, &put)) || (err = name_region(w, put, to)))
 		goto out;
 	for (size_t i = 0; i < r->nfields && !err; i++)
-		err = move_field(w, put, r, &r->fields[i]);
+		err = move_field(w, put, dest, &r->fields[i]);
 	if (err || (err = new_op(w, c, id, HM_OP_DEL, &del)) ||
 	    (err = name_region(w, del, r->region)))
 		goto out;
 	w->has_del = true;
 out:
+	if (err)
+		write_truncate(w, nops, nfields, has_del); /* nothing of a failed move stays */
 	hm_record_free(r);
+	free(dest);
+	free(buf);
+	msgpack_zone_destroy(&zone);
 	return err;
 }
 

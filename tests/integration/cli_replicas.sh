@@ -213,4 +213,16 @@ expect 0 "" -d b get person only-a --show-pii --json
 [ "$(json_get "$OUT" 'd["fields"]["name"]'),$(json_get "$OUT" 'd["fields"]["village"]')" = \
 	Alpha,lin/east/oak ] && ok || fail "get person only-a after the move: $(cat "$OUT")"
 expect 1 "was deleted|no record" -d b get person only-a --region lin/east/elm
+# A counter moves as its sum, there and back (a record deleted where it was keeps its counter:
+# the move writes the difference); a move onto a live record of the same id would merge two.
+must -d b put stock moving item=N95 'quantity+=100' site=lin/east/elm
+must -d b move stock moving --to lin/east/oak
+must -d b move stock moving --to lin/east/elm
+must -d b get stock moving --json
+[ "$(json_get "$OUT" 'd["fields"]["quantity"]')" = 100 ] && ok ||
+	fail "a counter moved there and back: $(cat "$OUT")"
+must -d b put stock gloves item=Gloves 'quantity+=7' site=lin/east/elm
+must -d b put stock gloves item=Gloves 'quantity+=5' site=lin/east/oak
+expect_same b 1 "already names a record in lin/east/oak: a move would merge two" \
+	-d b move stock gloves --from lin/east/elm --to lin/east/oak
 finish
