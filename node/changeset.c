@@ -172,12 +172,18 @@ hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envel
 	return HM_OK;
 }
 
+/* A received id: 1 to HM_ID_MAX bytes, no C0 control (so no NUL, the record key's separator).
+ * Writers apply the stricter rule of hm_id_check; a receiver keeps to the rule change sets were
+ * signed under since format 2, so that what older stations signed and others hold is taken
+ * alike everywhere (and rebuilt alike): such ids are escaped wherever they are shown. */
 static bool id_valid(const msgpack_object *o)
 {
-	const char *why;
-	/* the one id rule (no NUL, the key separator, among what it refuses) */
-	return o->type == MSGPACK_OBJECT_STR &&
-	       hm_id_check_n(o->via.str.ptr, o->via.str.size, &why) == HM_OK;
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 || o->via.str.size > HM_ID_MAX)
+		return false;
+	for (uint32_t i = 0; i < o->via.str.size; i++)
+		if ((unsigned char)o->via.str.ptr[i] < 0x20)
+			return false;
+	return true;
 }
 
 static const hm_collection_def *op_collection(const msgpack_object *o)
