@@ -384,7 +384,9 @@ static hm_err issued_before(hm_node *n, MDB_txn *txn, const hm_cert *issuer, uin
 	}
 	if ((err = hm_head_get(n, txn, &issuer->node, &head, &fork_seq)))
 		return err;
-	if (head.seq < after_seq)
+	/* An issuer frozen at a fork at or below its revocation will never hold seqs up to it:
+	 * what it did not record below the fork is refused, not left waiting for good. */
+	if (head.seq < after_seq && !(fork_seq && fork_seq <= after_seq))
 		*out = UNPROVEN;
 	return HM_OK;
 }
