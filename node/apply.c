@@ -155,6 +155,49 @@ static hm_err freeze_origin(hm_node *n, MDB_txn *txn, const hm_node_id *origin, 
 	return rebuild ? hm_records_rebuild(n, txn) : HM_OK;
 }
 
+#define FORK_VERSIONS_KEPT 4 /* per (origin, seq) at and just after a fork */
+
+/* How many pieces of evidence are kept for (origin, seq). */
+static hm_err evidence_count(hm_node *n, MDB_txn *txn, const hm_node_id *origin, uint64_t seq,
+                             size_t *count)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_cursor *cur;
+	MDB_val k = {sizeof(key), key}, v;
+	int rc;
+
+	*count = 0;
+	hm_opkey(key, origin, seq);
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_EVIDENCE], &cur)))
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && *count < FORK_VERSIONS_KEPT && k.mv_size >= HM_OPKEY_BYTES &&
+	     !memcmp(k.mv_data, key, HM_OPKEY_BYTES);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		(*count)++;
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
+}
+
+/* A change set of an origin frozen at fork_seq: never applied. The few versions of the forked
+ * seq and the one after it are kept (they are the fork's proof, sent on to peers); past those,
+ * and beyond, a stolen key could sign without end: nothing more is kept. */
+static hm_err frozen_evidence(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
+                              size_t len, uint64_t fork_seq)
+{
+	size_t count;
+	hm_err err;
+
+	if (env->h.seq > fork_seq + 1)
+		return HM_OK;
+	if ((err = evidence_count(n, txn, &env->h.origin, env->h.seq, &count)))
+		return err;
+	if (count >= FORK_VERSIONS_KEPT)
+		return HM_OK;
+	return hm_evidence_put(n, txn, env, p, len, HM_EVIDENCE_FORK,
+	                       "the origin equivocated earlier; nothing beyond is applied");
+}
+
 /* env is a second signed version of its origin's seq fork_at (or proves one, as a successor
  * whose prev is not the held change set's): keep it as evidence and freeze the origin there. */
 static hm_err mark_fork(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
@@ -530,8 +573,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 	    !(env.h.seq == fork_seq && env.h.seq > head.seq + 1)) {
 		st->forks++;
 		*outcome = HM_APPLY_FORK;
-		return hm_evidence_put(n, txn, &env, p, len, HM_EVIDENCE_FORK,
-		                       "the origin equivocated earlier; nothing beyond is applied");
+		return frozen_evidence(n, txn, &env, p, len, fork_seq);
 	}
 	if (env.h.seq > head.seq + 1 || wait) {
 		/* Every distinct version waits, under its id: which are the origin's, and whether

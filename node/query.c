@@ -636,6 +636,7 @@ static hm_err proofs_of(MDB_cursor *cur, const hm_node_id *origin, uint64_t fork
 {
 	uint8_t key[HM_OPKEY_BYTES];
 	MDB_val k = {sizeof(key), key}, v;
+	unsigned sent = 0;
 	int rc;
 
 	hm_opkey(key, origin, fork_seq);
@@ -660,6 +661,8 @@ static hm_err proofs_of(MDB_cursor *cur, const hm_node_id *origin, uint64_t fork
 		if (changeset_view(&k, &ev, zone, &cs) || !hm_node_id_equal(&cs.origin, origin))
 			continue;
 		*stop = cb(ctx, &cs) != 0;
+		if (++sent == 2 * 2) /* two versions of the forked seq and of the next prove it */
+			break;
 	}
 	return rc == 0 || rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
 }

@@ -188,6 +188,16 @@ static void test_fork_held(void **state)
 	assert_int_equal(test_apply1(r.n, &e.v[1]), HM_APPLY_FORK);
 	assert_int_equal(hm_node_info_get(r.n, &info), HM_OK);
 	assert_int_equal(info.forks, 3);
+	/* A key that signs without end after its fork: a few versions of the forked seq are kept
+	 * (the fork's proof), no more, and nothing beyond the seq after it. */
+	for (uint64_t d = 2; d < 40; d++) {
+		test_envs g = {0};
+		forge(&e.v[d % 2 ? 2 : 1], d, &g);
+		assert_int_equal(test_apply1(r.n, &g.v[0]), HM_APPLY_FORK);
+		test_envs_release(&g);
+	}
+	assert_int_equal(hm_node_info_get(r.n, &info), HM_OK);
+	assert_true(info.forks <= 8);
 
 	/* The other order: the forged version first, then the original chain. */
 	assert_int_equal(test_apply1(r2.n, &e.v[0]), HM_APPLY_NEW);
