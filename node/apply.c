@@ -250,9 +250,11 @@ static hm_err quarantine(hm_node *n, MDB_txn *txn, const hm_envelope *env, const
 }
 
 /* Which of n->pending_caps (node_int.h) one more change set of origin, len bytes, would pass:
- * *cap names it, NULL when there is room. */
+ * *cap names it, NULL when there is room. The caps in all count against change sets not
+ * verified yet (origins not known here) only: a certified origin's are bounded by its own caps,
+ * so junk under made-up origins, which no one can clear, never keeps them out. */
 static hm_err pending_cap_reached(hm_node *n, MDB_txn *txn, const hm_node_id *origin, size_t len,
-                                  const char **cap)
+                                  bool verified, const char **cap)
 {
 	const hm_pending_caps *c = &n->pending_caps;
 	uint8_t key[HM_OPKEY_BYTES];
@@ -267,7 +269,9 @@ static hm_err pending_cap_reached(hm_node *n, MDB_txn *txn, const hm_node_id *or
 		return hm_store_err(rc);
 	table =
 	    (uint64_t)(ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages) * ms.ms_psize;
-	if (ms.ms_entries >= c->count)
+	if (verified && n->trust)
+		; /* a certified origin's: see above (without keys, nothing is certified) */
+	else if (ms.ms_entries >= c->count)
 		*cap = "change sets of all origins";
 	else if (table + len > c->bytes)
 		*cap = "bytes of all origins";
@@ -296,14 +300,15 @@ static hm_err pending_cap_reached(hm_node *n, MDB_txn *txn, const hm_node_id *or
  * change set is refused without being kept (no evidence: that would be unbounded as well): the
  * node's message names the cap, stats count it, and its sender sends it again later. */
 static hm_err pending_admit(hm_node *n, MDB_txn *txn, const hm_envelope *env, size_t len,
-                            hm_apply_stats *st, hm_apply_outcome *outcome, bool *admitted)
+                            bool verified, hm_apply_stats *st, hm_apply_outcome *outcome,
+                            bool *admitted)
 {
 	char hex[2 * HM_NODE_ID_BYTES + 1];
 	const char *cap;
 	hm_err err;
 
 	*admitted = true;
-	if ((err = pending_cap_reached(n, txn, &env->h.origin, len, &cap)) || !cap)
+	if ((err = pending_cap_reached(n, txn, &env->h.origin, len, verified, &cap)) || !cap)
 		return err;
 	*admitted = false;
 	hm_node_id_hex(&env->h.origin, hex);
@@ -321,7 +326,7 @@ static hm_err pending_admit(hm_node *n, MDB_txn *txn, const hm_envelope *env, si
 /* env waits in pending, under its id (a duplicate of one waiting is only counted), if the caps
  * let it (pending_admit). */
 static hm_err pending_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const uint8_t *p,
-                          size_t len, hm_apply_stats *st, hm_apply_outcome *outcome)
+                          size_t len, bool verified, hm_apply_stats *st, hm_apply_outcome *outcome)
 {
 	uint8_t key[HM_PENDING_KEY_BYTES];
 	MDB_val v;
@@ -337,7 +342,7 @@ static hm_err pending_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, cons
 	}
 	if (err != HM_ERR_NOT_FOUND)
 		return err;
-	if ((err = pending_admit(n, txn, env, len, st, outcome, &admitted)) || !admitted)
+	if ((err = pending_admit(n, txn, env, len, verified, st, outcome, &admitted)) || !admitted)
 		return err;
 	if ((err = hm_store_put(n, txn, HM_DB_PENDING, key, sizeof(key), p, len)))
 		return err;
@@ -481,7 +486,7 @@ static hm_err revoked(hm_node *n, MDB_txn *txn, const hm_envelope *env, const ui
 	if (err || !cut || env->h.seq != cut + 1 || (fork_seq && fork_seq <= cut))
 		return refused(n, txn, env, p, len, HM_EVIDENCE_REVOKED, why, st, outcome);
 	if (head->seq < cut)
-		return pending_put(n, txn, env, p, len, st, outcome);
+		return pending_put(n, txn, env, p, len, true, st, outcome);
 	if ((err = prev_differs(n, txn, env, &earlier)))
 		return err;
 	if (!earlier)
@@ -581,7 +586,7 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 		 * other, as if they had come then. Judged now, a version whose origin is not known
 		 * yet could not be told from a forgery (anyone can make one), and what was kept
 		 * would depend on the order. */
-		return pending_put(n, txn, &env, p, len, st, outcome);
+		return pending_put(n, txn, &env, p, len, verified, st, outcome);
 	}
 	if (!hm_hash_equal(&env.h.prev, &head.hash)) {
 		/* Signed by the origin, it names another change set as its seq - 1 than the one

@@ -288,6 +288,48 @@ static void test_scope_reason_kept(void **state)
 	tt_mesh_release(&m);
 }
 
+/* Change sets of made-up origins wait unverified beyond a gap, and nothing can clear them: the
+ * caps in all count against them only, so junk that fills pending never keeps out a certified
+ * village's change sets (bounded by that village's own caps). */
+static void test_junk_keeps_no_certified_out(void **state)
+{
+	tt_mesh m;
+	test_envs e = {0};
+	hm_header h;
+	tt_body body;
+	(void)state;
+
+	tt_mesh_init(&m, "scope_junk");
+	m.c.n->pending_caps.count = 2;
+	for (int i = 0; i < 3; i++) {
+		msgpack_sbuffer env;
+		hm_bytes b;
+		tt_body_init(&body, 1);
+		tt_body_put(&body, "person", "junk", 2, "name", "Junk", "village", TT_V2);
+		tt_header_next(&m.v2, &h, NULL, 0);
+		memset(h.origin.b, 0x40 + i, sizeof(h.origin.b)); /* nobody's */
+		h.seq = 5;
+		tt_seal_sign(&m.v2, &h, &body, NULL, &m.v2.ident, &env);
+		tt_body_release(&body);
+		b = tt_bytes(&env);
+		assert_int_equal(test_apply1(m.c.n, &b),
+		                 i < 2 ? HM_APPLY_PENDING : HM_APPLY_REFUSED); /* the cap in all */
+		msgpack_sbuffer_destroy(&env);
+	}
+	/* v1's seq 2 before its seq 1: it waits, whatever the junk */
+	test_person(m.v1.n, "v1-a", "One", NULL);
+	test_person(m.v1.n, "v1-b", "Two", NULL);
+	test_envs_collect(m.v1.n, NULL, &e);
+	assert_int_equal(test_apply1(m.c.n, &e.v[0]), HM_APPLY_NEW);
+	test_person(m.v1.n, "v1-c", "Three", NULL);
+	test_envs_release(&e);
+	test_envs_collect(m.v1.n, NULL, &e);
+	assert_int_equal(test_apply1(m.c.n, &e.v[2]), HM_APPLY_PENDING);
+	assert_int_equal(test_apply1(m.c.n, &e.v[1]), HM_APPLY_NEW);
+	test_envs_release(&e);
+	tt_mesh_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +338,7 @@ int main(void)
 	    cmocka_unit_test(test_local_write_outside_region),
 	    cmocka_unit_test(test_duplicate_and_equivocation),
 	    cmocka_unit_test(test_scope_reason_kept),
+	    cmocka_unit_test(test_junk_keeps_no_certified_out),
 	};
 
 	if (hm_crypto_init() != HM_OK)
