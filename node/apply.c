@@ -846,8 +846,33 @@ hm_err hm_own_log_behind(hm_node *n, MDB_txn *txn, const hm_node_id *origin, uin
 	return rc == 0 || rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
 }
 
+/* Whether origin is one of this node's streams for a region inside its own: the region of
+ * some certificate it holds (a village it wrote for may be one it has not written since a
+ * backup was taken, so its own stream's certificate need not be held). */
+static hm_err is_own_stream(hm_node *n, MDB_txn *txn, const hm_node_id *origin, bool *own)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_CERTS], &cur)))
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !*own;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_cert c;
+		hm_node_id stream;
+		if (hm_cert_decode(&c, v.mv_data, v.mv_size) ||
+		    !hm_region_contains(n->region, c.region))
+			continue;
+		hm_stream_id(&n->self, n->region, c.region, &stream);
+		*own = hm_node_id_equal(&stream, origin);
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
+}
+
 /* Whether origin is this node's own: itself, or one of its streams (a stored certificate of
- * this node under another id). */
+ * this node under another id, or the stream for a region it knows). */
 static hm_err is_own(hm_node *n, MDB_txn *txn, const hm_node_id *origin, bool *own)
 {
 	hm_cert c;
@@ -857,10 +882,14 @@ static hm_err is_own(hm_node *n, MDB_txn *txn, const hm_node_id *origin, bool *o
 	if (*own || !n->trust)
 		return HM_OK;
 	err = hm_trust_cert_get(n, txn, origin, &c);
-	if (err == HM_ERR_NOT_FOUND || err == HM_ERR_CORRUPT)
+	if (err && err != HM_ERR_NOT_FOUND && err != HM_ERR_CORRUPT)
+		return err;
+	if (!err && hm_node_id_equal(&c.node, &n->self)) {
+		*own = true;
 		return HM_OK;
-	*own = !err && hm_node_id_equal(&c.node, &n->self);
-	return err;
+	}
+	/* a village writes only its own region: its one stream is itself */
+	return n->role == HM_ROLE_VILLAGE ? HM_OK : is_own_stream(n, txn, origin, own);
 }
 
 typedef struct behind_ctx {
@@ -885,13 +914,13 @@ static hm_err behind_txn(hm_node *n, MDB_txn *txn, void *arg)
 		bool own;
 		hm_err err;
 
-		if ((err = is_own(n, txn, &e->origin, &own)))
-			return err;
-		if (!own)
-			continue;
 		if ((err = hm_head_get(n, txn, &e->origin, &head, &fork_seq)))
 			return err;
 		if (e->seq <= head.seq)
+			continue; /* the peer is not ahead: whose it is does not matter */
+		if ((err = is_own(n, txn, &e->origin, &own)))
+			return err;
+		if (!own)
 			continue;
 		err = hm_store_get(n, txn, HM_DB_META, k, kn, &held);
 		if (err && err != HM_ERR_NOT_FOUND)

@@ -330,6 +330,41 @@ static void test_junk_keeps_no_certified_out(void **state)
 	tt_mesh_release(&m);
 }
 
+/* A township restored from a backup taken before it first wrote in a village: its stream for
+ * that village is not among its certificates, yet a peer's claim on it is a claim on the
+ * township's own log, and writing there waits (the review of issue #9). */
+static void test_behind_in_a_stream_written_after_backup(void **state)
+{
+	tt_mesh m;
+	test_envs e = {0};
+	hm_vv claim = {0};
+	hm_node_id peer = {{0x33}};
+	size_t behind;
+	hm_value v = test_str("Late");
+	hm_write *w;
+	(void)state;
+
+	tt_mesh_init(&m, "scope_behind_stream");
+	test_person(m.v1.n, "v1-a", "One", NULL); /* t1 learns of v1 (and its region) */
+	test_envs_collect(m.v1.n, NULL, &e);
+	assert_int_equal(test_apply1(m.t1.n, &e.v[0]), HM_APPLY_NEW);
+	test_envs_release(&e);
+	claim.n = 1;
+	claim.v = calloc(1, sizeof(*claim.v));
+	assert_non_null(claim.v);
+	hm_stream_id(hm_node_self(m.t1.n), TT_T1, TT_V1, &claim.v[0].origin);
+	claim.v[0].seq = 3;
+	assert_int_equal(hm_node_note_peer_vv(m.t1.n, &peer, &claim, &behind), HM_OK);
+	assert_int_equal(behind, 1);
+	assert_int_equal(hm_write_begin(m.t1.n, &w), HM_OK);
+	assert_int_equal(hm_write_set(w, "person", "t1-x", "name", &v), HM_OK);
+	v = test_str(TT_V1);
+	assert_int_equal(hm_write_set(w, "person", "t1-x", "village", &v), HM_OK);
+	assert_int_equal(hm_write_commit(w, NULL), HM_ERR_FORK);
+	hm_vv_release(&claim);
+	tt_mesh_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +374,7 @@ int main(void)
 	    cmocka_unit_test(test_duplicate_and_equivocation),
 	    cmocka_unit_test(test_scope_reason_kept),
 	    cmocka_unit_test(test_junk_keeps_no_certified_out),
+	    cmocka_unit_test(test_behind_in_a_stream_written_after_backup),
 	};
 
 	if (hm_crypto_init() != HM_OK)
