@@ -319,7 +319,6 @@ static hm_err refuse(bool *ok, enum hm_evidence_kind *kind, const char **why,
 	return HM_OK;
 }
 
-
 /* ---- chains through revoked issuers ---- */
 
 static size_t issued_key(uint8_t key[2 * HM_NODE_ID_BYTES + HM_HASH_BYTES],
