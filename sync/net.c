@@ -12,6 +12,7 @@
 #include <nanomsg/reqrep.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct nn_ctx {
 	int sock;
@@ -124,4 +125,45 @@ hm_err hm_net_listen(const char *url, hm_transport *t, const char **why)
 hm_err hm_net_connect(const char *url, hm_transport *t, const char **why)
 {
 	return open_socket(NN_REQ, url, false, t, why);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* nanomsg connects in the background and never says why it cannot; its statistics do: a
+ * connection made, or an attempt that failed (refused, unreachable, a name that does not
+ * resolve). One failed attempt is enough to call the peer down: the daemon retries later. */
+hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, const char **why)
+{
+	uint64_t until;
+	nn_ctx *c;
+	hm_err err;
+
+	if ((err = open_socket(NN_REQ, url, false, t, why)))
+		return err;
+	c = t->ctx;
+	until = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : HM_CONNECT_TIMEOUT_MS);
+	while (1) {
+		struct timespec nap = {0, 10 * 1000000L};
+		if (nn_get_statistic(c->sock, NN_STAT_CURRENT_CONNECTIONS) > 0)
+			return HM_OK;
+		if (nn_get_statistic(c->sock, NN_STAT_CONNECT_ERRORS) > 0) {
+			*why = "the peer accepts no connection (refused or unreachable)";
+			err = HM_ERR_NET;
+			break;
+		}
+		if (mono_ms() >= until) {
+			*why = "no connection to the peer in time";
+			err = HM_ERR_BUSY;
+			break;
+		}
+		nanosleep(&nap, NULL);
+	}
+	t->close(t->ctx);
+	memset(t, 0, sizeof(*t));
+	return err;
 }
