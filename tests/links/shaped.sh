@@ -19,9 +19,9 @@
 # link dropped every 20-120 s, a village's week of 2,000 records and 5,000 follow-ups, and 100k
 # records at 256 kbit/s): many hours. HAMLET_LINKS_FULL=mid: the same matrix with a day's
 # records at each point (60 to 400), an hour or two.
+WAN=$(cd "$(dirname "$0")" && pwd)/wan.py # before netlib.sh changes directory
 . "$(dirname "$0")/../net/netlib.sh"
 need_helpers "$BULK"
-WAN=$(dirname "$0")/wan.py
 FULL=${HAMLET_LINKS_FULL:-0}
 
 skip() {
@@ -133,8 +133,11 @@ sync_until_done() {
 	fi
 	while python3 -c "import sys,time; sys.exit(0 if time.time() - $t0 < $max else 1)"; do
 		ATTEMPTS=$((ATTEMPTS + 1))
-		ip netns exec "$NSV" timeout "$max" "$HM" -d "$dir" sync "$HUB_URL" --json \
-			>"$T/$dir.out" 2>>"$T/$dir.err"
+		ip netns exec "$NSV" timeout "$max" "$HM" -d "$dir" sync "$HUB_URL" \
+			>"$T/$dir.out" 2>"$T/$dir.err.last"
+		local rc=$?
+		cat "$T/$dir.err.last" >>"$T/$dir.err"
+		(exit $rc)
 		if [ $? = 0 ]; then
 			DONE=1
 			break
@@ -162,6 +165,25 @@ handshake_bytes() {
 	note "a sync that moves nothing: $HS bytes on the link"
 }
 
+# progress_truthful NAME RATE: the last sync's progress lines (stderr) show batches sized for
+# the link (at most twice 3 s at its rate, or the first 8 KiB) and a rate it could carry.
+progress_truthful() {
+	python3 - "$T/$1.err.last" "$2" <<'PY' && ok || fail "$1: progress or batches do not fit the link: $(grep -m3 KiB/s "$T/$1.err.last")"
+import re, sys
+rate = int(sys.argv[2]) / 8
+lines = [l for l in open(sys.argv[1]) if "KiB/s" in l]
+batches = [float(m) * 1024 for l in lines for m in re.findall(r"batches of ([0-9.]+) KiB", l)]
+rates = [float(m) * 1024 for l in lines for m in re.findall(r"([0-9.]+) KiB/s", l)]
+if not batches or not rates:
+    print("no progress with batches and rate"); sys.exit(1)
+bad = [b for b in batches if b > max(8192, 2 * 3 * rate)]
+if bad:
+    print("batches of %s bytes on a link of %d B/s" % (bad, rate)); sys.exit(1)
+if max(rates) > rate * 1.1:
+    print("a rate of %d B/s shown on a link of %d B/s" % (max(rates), rate)); sys.exit(1)
+PY
+}
+
 # one_link NAME RATE RTT LOSS RECORDS MAX_S: a village's records over that link.
 one_link() {
 	local name=$1 rate=$2 rtt=$3 loss=$4 n=$5 max=$6
@@ -171,6 +193,7 @@ one_link() {
 	if [ "$DONE" = 1 ]; then
 		ok
 		check_scoped C "$name"
+		progress_truthful "$name" "$rate"
 	else
 		fail "$name: $n records over $rate b/s, $rtt ms, $loss % loss did not sync in $max s ($ATTEMPTS attempts): $(tail -2 "$T/$name.err")"
 	fi
