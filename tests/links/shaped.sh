@@ -230,6 +230,24 @@ drop_link() {
 	echo "LINKROW | $((rate / 1000)) kbit/s | $rtt ms | 0 % | $DROPS x ${for} s | $n | $SECS s | $ATTEMPTS | $WIRE | $resent |"
 }
 
+# big_changeset: one change set of 100 records (about 200 KB) at 64 kbit/s takes some 25 s in
+# one message, longer than the 10 s a message waits before anything is measured: the timeout
+# must come from the measured link, or the sync never completes (it did not before).
+big_changeset() {
+	N_VIL=$((N_VIL + 1))
+	new_node bigcs lin/east/bigcs bigcs C
+	"$BULK" bigcs bigcs 100 100 3000 >/dev/null || fail "bulk_put bigcs"
+	link 64000 300 0
+	sync_until_done bigcs 90
+	if [ "$DONE" = 1 ] && [ "$ATTEMPTS" = 1 ]; then
+		ok
+		check_scoped C bigcs
+	else
+		fail "bigcs: a 200 KB change set at 64 kbit/s: done $DONE after $ATTEMPTS attempts: $(tail -2 "$T/bigcs.err")"
+	fi
+	echo "LINKROW | 64 kbit/s | 300 ms | 0 % | none | 100 in one change set | $SECS s | $ATTEMPTS | $WIRE | - |"
+}
+
 echo "LINKROW | link | round trip | loss | drops | records | time to sync | attempts | bytes on the link | bytes sent again |"
 # matrix RECORDS_9K6 RECORDS_64K RECORDS_256K MAX_S DROP_RECORDS: every rate x round trip x loss,
 # then drops every 20-120 s at each rate. A round trip of 2 s is nanomsg's known limit (below).
@@ -266,12 +284,13 @@ else
 	one_link w64 64000 800 5 60 120
 	one_link w9k 9600 600 1 20 120
 	drop_link drop 64000 300 300 9 3 120
+	big_changeset
 	# nanomsg gives the SP protocol header exchange 1 s after the TCP connection is made
 	# (streamhdr.c, hard-coded): over a round trip of a second or more no connection is ever
 	# made, whatever hamlet's own timeouts say (docs/reliability.md, "Links").
 	IN_KNOWN_BUG=1
 	echo "known bug (nanomsg's 1 s header timeout): a round trip of 2 s never connects"
-	one_link slow 64000 2000 0 10 8
+	one_link slow 64000 2000 0 10 5
 	IN_KNOWN_BUG=0
 fi
 finish
