@@ -117,10 +117,22 @@ sync_until_done() {
 	: >"$T/drops"
 	if [ -n "$drop_at" ]; then
 		(
-			trap 'link_down false; exit 0' TERM
+			trap 'kill "$nap" 2>/dev/null; link_down false; exit 0' TERM
+			first=1
 			while :; do
-				# "every": the link drops every 20 to 120 s, again and again
-				[ "$drop_at" = every ] && sleep $((20 + RANDOM % 101)) || sleep "$drop_at"
+				# "every": the link drops 5 to 20 s in (so that a short sync sees one),
+				# then every 20 to 120 s, again and again. The sleep is waited for, so
+				# that TERM ends it at once.
+				if [ "$drop_at" != every ]; then
+					sleep "$drop_at" &
+				elif [ "$first" = 1 ]; then
+					sleep $((5 + RANDOM % 16)) &
+				else
+					sleep $((20 + RANDOM % 101)) &
+				fi
+				nap=$!
+				wait "$nap"
+				first=0
 				link_down true
 				ip netns exec "$NSV" ss -K dst "$HUB_ADDR" >/dev/null 2>&1
 				ip netns exec "$NSH" ss -K dst "$VIL_ADDR" >/dev/null 2>&1
@@ -150,13 +162,13 @@ sync_until_done() {
 		fi
 		sleep 1
 	done
+	SECS=$(python3 -c "import time; print('%.1f' % (time.time() - $t0))")
+	WIRE=$(($(wire_bytes) - w0))
 	if [ -n "$dropper" ]; then
 		[ "$drop_at" = every ] && kill -TERM "$dropper" 2>/dev/null
 		wait "$dropper" 2>/dev/null
 	fi
 	DROPS=$(grep -c down "$T/drops")
-	SECS=$(python3 -c "import time; print('%.1f' % (time.time() - $t0))")
-	WIRE=$(($(wire_bytes) - w0))
 }
 
 # handshake cost: the bytes of a sync that moves nothing (measured on a fresh village)
@@ -207,7 +219,8 @@ one_link() {
 }
 
 # drop_link NAME RATE RTT RECORDS DROP_AT DROP_FOR MAX_S: the same records twice, over a
-# clean link and over one that dies DROP_AT seconds in (or "every": every 20-120 s) for
+# clean link and over one that dies DROP_AT seconds in (or "every": 5-20 s in, then every
+# 20-120 s) for
 # DROP_FOR s; bytes sent again = the difference, less one handshake per extra attempt. At most
 # one batch per drop: 3 s at the link's rate (docs/protocol.md), plus IP and TCP headers.
 drop_link() {
