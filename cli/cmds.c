@@ -1328,17 +1328,23 @@ const command hm_commands[] = {
      "Check that REPORT was signed by the county whose root key is HEX and is unaltered.\n"
      "Needs no node.\n"},
     {"serve", cmd_serve, "serve peers and sync with configured ones (the daemon)",
-     "usage: hamlet [-d DIR] serve --listen tcp://ADDR:PORT [--every SECONDS]\n\n"
+     "usage: hamlet [-d DIR] serve --listen tcp://ADDR:PORT [--every SECONDS]\n"
+     "       [--limit-rate BYTES_PER_S]\n\n"
      "Answer sync sessions from many peers at once on ADDR:PORT (or ipc://PATH), and sync with\n"
      "each configured peer (`hamlet peer add`) every SECONDS (default 60), retrying a link that\n"
-     "is down with exponential backoff and jitter (5 s doubling to 10 minutes). Logs to stderr\n"
+     "is down with exponential backoff and jitter (within 5 s, then doubling to 10 minutes).\n"
+     "--limit-rate caps each scheduled sync as `sync --limit-rate` does. Logs to stderr\n"
      "with timestamps and levels; stops cleanly on SIGTERM or SIGINT after the request in hand.\n"
      "Peer outcomes are in DIR/peers.state (shown by `peer list --json`).\n"},
     {"sync", cmd_sync, "sync now with a peer or URL",
-     "usage: hamlet [-d DIR] sync PEER|tcp://HOST:PORT [--json]\n\n"
+     "usage: hamlet [-d DIR] sync PEER|tcp://HOST:PORT [--limit-rate BYTES_PER_S] [--json]\n\n"
      "One mutually authenticated, encrypted session: exchange version vectors, send what the\n"
      "peer lacks and may hold, receive what this node lacks and may hold, each batch committed\n"
-     "before it is acknowledged. Progress on stderr; --json prints a summary.\n"},
+     "before it is acknowledged. Batches fit the link (a few seconds each). --limit-rate caps\n"
+     "the bytes moved both ways to BYTES_PER_S on average (suffix k: KiB, m: MiB; at least\n"
+     "1024), to leave a shared link to others. A peer that accepts no connection fails at\n"
+     "once, one that does not answer in 5 s fails then. Progress on stderr (rate, time left);\n"
+     "--json prints a summary.\n"},
     {"peer", cmd_peer, "configure peers (add, list, remove)",
      "usage: hamlet [-d DIR] peer add NAME tcp://HOST:PORT\n"
      "       hamlet [-d DIR] peer list [--json]\n"

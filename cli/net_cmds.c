@@ -289,7 +289,7 @@ static hm_err probe_peer(hm_node *n, const peer *p, uint64_t *to_send, uint64_t 
 	hm_sync_opts o = {.timeout_ms = 3000};
 	hm_err err;
 
-	if ((err = hm_net_connect(p->url, &t, why)))
+	if ((err = hm_net_connect_within(p->url, 3000, &t, why)))
 		return err;
 	if ((err = hm_sync_probe(n, &t, &o, to_send, to_receive, NULL)))
 		*why = hm_sync_errmsg();
@@ -458,37 +458,47 @@ typedef struct progress {
 	uint64_t start, last;
 } progress;
 
+/* The rate shown is what the link truly carried since the sync began (bytes both ways over
+ * the time so far), and the time left is what is still to move at that rate, at the size the
+ * change sets moved so far had on average. */
 static void show_progress(void *ctx, const hm_sync_stats *st, size_t todo)
 {
 	progress *pg = ctx;
 	uint64_t now = now_ms();
 	double secs = (double)(now - pg->start) / 1000.0;
 	size_t moved = st->sent + st->received, bytes = st->bytes_sent + st->bytes_received;
-
-	double rate = secs > 0 ? (double)moved / secs : 0.0;
+	double rate = secs > 0 ? (double)bytes / secs : 0.0;
 
 	if (!pg->tty && now - pg->last < 1000)
 		return; /* plain lines at most once a second */
 	pg->last = now;
 	fprintf(stderr,
-	        "%shamlet: sync: %zu change sets (%zu sent, %zu received), %.1f KiB, %.0f/s",
-	        pg->tty ? "\r" : "", moved, st->sent, st->received, (double)bytes / 1024.0, rate);
-	if (todo && rate > 0)
-		fprintf(stderr, ", %zu to go, about %.0f s left", todo, (double)todo / rate);
+	        "%shamlet: sync: %zu change sets (%zu sent, %zu received), %.1f KiB, %.1f KiB/s",
+	        pg->tty ? "\r" : "", moved, st->sent, st->received, (double)bytes / 1024.0,
+	        rate / 1024.0);
+	if (todo && rate > 0 && moved)
+		fprintf(stderr, ", %zu to go, about %.0f s left", todo,
+		        (double)todo * ((double)bytes / (double)moved) / rate);
+	if (st->rtt_ms)
+		fprintf(stderr, " (round trip %u ms, batches of %.0f KiB)", st->rtt_ms,
+		        (double)st->batch_bytes / 1024.0);
 	fputs(pg->tty ? "   " : "\n", stderr);
 }
 
-/* One sync with url; fills st. */
-static hm_err sync_once(hm_node *n, const char *url, bool show, hm_sync_stats *st, const char **why)
+/* One sync with url; fills st. A peer that accepts no connection fails at once, one that does
+ * not answer within connect_ms then: the daemon retries with backoff. limit: bytes/s, 0 none. */
+static hm_err sync_once(hm_node *n, const char *url, bool show, size_t limit, hm_sync_stats *st,
+                        const char **why)
 {
 	hm_transport t;
 	progress pg = {cli_is_tty(stderr), now_ms(), 0};
-	/* A peer that is not there is not waited for long: the daemon retries with backoff. */
-	hm_sync_opts o = {
-	    .timeout_ms = 10000, .progress = show ? show_progress : NULL, .progress_ctx = &pg};
+	hm_sync_opts o = {.timeout_ms = 10000,
+	                  .limit_rate = limit,
+	                  .progress = show ? show_progress : NULL,
+	                  .progress_ctx = &pg};
 	hm_err err;
 
-	if ((err = hm_net_connect(url, &t, why)))
+	if ((err = hm_net_connect_within(url, HM_CONNECT_TIMEOUT_MS, &t, why)))
 		return err;
 	err = hm_sync_run(n, &t, &o, st);
 	if (err)
@@ -529,6 +539,26 @@ static void print_sync(const char *target, const hm_sync_stats *st, uint64_t ms,
 	       st->bytes_sent + st->bytes_received, st->messages, (double)ms / 1000.0);
 }
 
+/* "BYTES", "Nk" (KiB) or "Nm" (MiB) per second, at least 1 KiB/s. */
+static bool parse_rate(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return false;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end || v < 1024 || v > (1ull << 40))
+		return false;
+	*out = (size_t)v;
+	return true;
+}
+
 int cmd_sync(cli *c, int argc, char **argv);
 int cmd_sync(cli *c, int argc, char **argv)
 {
@@ -539,6 +569,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 	peer *p = NULL;
 	hm_node *n;
 	hm_sync_stats st;
+	size_t limit = 0;
 	uint64_t t0;
 	hm_err err;
 	int rc, saved = EXIT_OK;
@@ -549,6 +580,11 @@ int cmd_sync(cli *c, int argc, char **argv)
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--limit-rate") && i + 1 < argc) {
+			if (!parse_rate(argv[++i], &limit))
+				return cli_fail(c, EXIT_USAGE,
+				                "--limit-rate takes bytes per second "
+				                "(at least 1024; a suffix k or m: KiB, MiB)");
 		} else if (argv[i][0] != '-' && !target) {
 			target = argv[i];
 		} else {
@@ -570,7 +606,7 @@ int cmd_sync(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	t0 = now_ms();
-	err = sync_once(n, url, !json, &st, &why);
+	err = sync_once(n, url, !json, limit, &st, &why);
 	if (err) /* it may quote the peer: one line, escaped, in peers.state and on stderr */
 		why = out_text_str(why ? why : hm_strerror(err), why_buf, sizeof(why_buf));
 	if (p) { /* remember the outcome for status */
@@ -619,7 +655,8 @@ typedef struct daemon_ctx {
 	hm_node *n;
 	peers ps;
 	unsigned every_s;
-	char pass[1024];    /* handed to each sync child over a pipe; wiped at exit */
+	const char *limit_rate; /* handed to each sync child, NULL: none */
+	char pass[1024];        /* handed to each sync child over a pipe; wiped at exit */
 	bool disk_full;     /* the disk is full: said once in the log, cleared when space is back */
 	bool failed_full;   /* a sync failed on a full disk, and no space was freed since */
 	uint64_t full_free; /* the free bytes then */
@@ -645,16 +682,22 @@ static void logline(const char *level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Exponential backoff with jitter while a link is down: 5 s, 10 s, ... up to 10 minutes, each
- * scaled by a random 0.5..1.5 so that thirty villages do not retry in step. */
-static uint64_t backoff_ms(unsigned failures)
+/* The delay before retry n (1 for the first) of a link that is down: d = 5 s << (n - 1), at
+ * most 10 minutes, drawn uniformly from [d/2, d] ("equal jitter"). So the first retry comes
+ * within 5 s of the failure, as docs/protocol.md says, and thirty villages that lost their hub
+ * together do not come back in step. */
+#define RETRY_FIRST_MS 5000ull
+#define RETRY_MAX_MS   600000ull
+
+static uint64_t retry_delay_ms(unsigned n)
 {
-	uint64_t base = 5000ull << (failures > 7 ? 7 : failures);
+	uint64_t d = RETRY_FIRST_MS << (n > 1 ? (n - 1 > 7 ? 7 : n - 1) : 0);
 	uint32_t r;
-	if (base > 600000)
-		base = 600000;
+
+	if (d > RETRY_MAX_MS)
+		d = RETRY_MAX_MS;
 	hm_random_bytes(&r, sizeof(r));
-	return base / 2 + (uint64_t)((double)base * ((double)r / 4294967295.0));
+	return d / 2 + (uint64_t)((double)(d / 2) * ((double)r / 4294967295.0));
 }
 
 /* Read what a child wrote to fd, at most cap-1 bytes, NUL-terminated. */
@@ -723,8 +766,12 @@ static void start_sync(daemon_ctx *d, peer *p)
 		dup2(err[1], STDERR_FILENO);
 		snprintf(fdpath, sizeof(fdpath), "/dev/fd/3");
 		self[n > 0 ? n : 0] = 0;
-		execl(self, "hamlet", "-d", d->c->dir, "--passphrase-file", fdpath, "sync", p->url,
-		      "--json", (char *)NULL);
+		if (d->limit_rate)
+			execl(self, "hamlet", "-d", d->c->dir, "--passphrase-file", fdpath, "sync",
+			      p->url, "--json", "--limit-rate", d->limit_rate, (char *)NULL);
+		else
+			execl(self, "hamlet", "-d", d->c->dir, "--passphrase-file", fdpath, "sync",
+			      p->url, "--json", (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]), close(out[1]), close(err[1]);
@@ -780,12 +827,13 @@ static void finish_sync(daemon_ctx *d, peer *p, int status)
 		p->last_err = now;
 		snprintf(p->reason, sizeof(p->reason), "%.*s", (int)sizeof(p->reason) - 1,
 		         *why ? why : "the sync process failed");
-		p->next_try = now + backoff_ms(p->failures);
+		/* failures counts this one: retry number failures comes next */
+		p->next_try = now + retry_delay_ms(p->failures);
 		if (strstr(p->reason, "the disk is full")) /* ours, not the link: see disk_watch */
 			disk_failed(d, p, now);
-		logline("warning", "sync with %s (%s) failed (%u in a row): %s; next try in %llu s",
+		logline("warning", "sync with %s (%s) failed (%u in a row): %s; next try in %.1f s",
 		        p->name, p->url, p->failures, p->reason,
-		        (unsigned long long)(p->next_try - now) / 1000);
+		        (double)(p->next_try - now) / 1000.0);
 	} else {
 		hm_sync_stats st;
 		memset(&st, 0, sizeof(st));
@@ -908,6 +956,14 @@ int cmd_serve(cli *c, int argc, char **argv)
 			if (*end || v == 0 || v > 86400)
 				return cli_fail(c, EXIT_USAGE, "--every takes 1 to 86400 seconds");
 			every = (unsigned)v;
+		} else if (!strcmp(argv[i], "--limit-rate") && i + 1 < argc) {
+			size_t v;
+			if (!parse_rate(argv[++i], &v))
+				return cli_fail(
+				    c, EXIT_USAGE,
+				    "--limit-rate takes bytes per second (at least 1024; a "
+				    "suffix k or m: KiB, MiB)");
+			d.limit_rate = argv[i];
 		} else {
 			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
 			                hm_command("serve")->usage);

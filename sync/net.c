@@ -12,11 +12,18 @@
 #include <nanomsg/reqrep.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct nn_ctx {
 	int sock;
 	int endpoint;
+	bool watch;      /* a client: a connection that breaks fails the message in hand */
+	uint64_t broken; /* NN_STAT_BROKEN_CONNECTIONS when the connection was made */
+	const char *why; /* our own reason for the last error, NULL: nanomsg's */
 } nn_ctx;
+
+/* A client waits for a reply in slices this long, to notice a connection that broke. */
+#define WATCH_SLICE_MS 200
 
 static hm_err net_err(int e)
 {
@@ -45,16 +52,39 @@ static hm_err nn_send_msg(void *ctx, const uint8_t *p, size_t n, int timeout_ms)
 	return HM_OK;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A REQ socket reconnects by itself when its connection breaks, but the request in flight is
+ * gone (we never let nanomsg resend it): waiting out the timeout would only lose time. */
 static hm_err nn_recv_msg(void *ctx, uint8_t **p, size_t *n, int timeout_ms)
 {
 	nn_ctx *c = ctx;
 	void *buf = NULL;
+	uint64_t until = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	int got;
 
-	if (nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms, sizeof(timeout_ms)) < 0)
-		return net_err(nn_errno());
-	if ((got = nn_recv(c->sock, &buf, NN_MSG, 0)) < 0)
-		return net_err(nn_errno());
+	c->why = NULL;
+	while (1) {
+		uint64_t now = mono_ms();
+		int slice = (int)(until > now ? until - now : 0);
+		if (c->watch && slice > WATCH_SLICE_MS)
+			slice = WATCH_SLICE_MS;
+		if (nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &slice, sizeof(slice)) < 0)
+			return net_err(nn_errno());
+		if ((got = nn_recv(c->sock, &buf, NN_MSG, 0)) >= 0)
+			break;
+		if (nn_errno() != ETIMEDOUT || !c->watch || mono_ms() >= until)
+			return net_err(nn_errno());
+		if (nn_get_statistic(c->sock, NN_STAT_BROKEN_CONNECTIONS) > c->broken) {
+			c->why = "the connection dropped";
+			return HM_ERR_NET;
+		}
+	}
 	*p = buf; /* owned by nanomsg: give back with free_msg */
 	*n = (size_t)got;
 	return HM_OK;
@@ -79,8 +109,8 @@ static void nn_close_ctx(void *ctx)
 
 static const char *nn_why(void *ctx)
 {
-	(void)ctx;
-	return nn_strerror(nn_errno());
+	nn_ctx *c = ctx;
+	return c && c->why ? c->why : nn_strerror(nn_errno());
 }
 
 static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t, const char **why)
@@ -124,4 +154,41 @@ hm_err hm_net_listen(const char *url, hm_transport *t, const char **why)
 hm_err hm_net_connect(const char *url, hm_transport *t, const char **why)
 {
 	return open_socket(NN_REQ, url, false, t, why);
+}
+
+/* nanomsg connects in the background and never says why it cannot; its statistics do: a
+ * connection made, or an attempt that failed (refused, unreachable, a name that does not
+ * resolve). One failed attempt is enough to call the peer down: the daemon retries later. */
+hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, const char **why)
+{
+	uint64_t until;
+	nn_ctx *c;
+	hm_err err;
+
+	if ((err = open_socket(NN_REQ, url, false, t, why)))
+		return err;
+	c = t->ctx;
+	until = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : HM_CONNECT_TIMEOUT_MS);
+	while (1) {
+		struct timespec nap = {0, 10 * 1000000L};
+		if (nn_get_statistic(c->sock, NN_STAT_CURRENT_CONNECTIONS) > 0) {
+			c->broken = nn_get_statistic(c->sock, NN_STAT_BROKEN_CONNECTIONS);
+			c->watch = true;
+			return HM_OK;
+		}
+		if (nn_get_statistic(c->sock, NN_STAT_CONNECT_ERRORS) > 0) {
+			*why = "the peer accepts no connection (refused or unreachable)";
+			err = HM_ERR_NET;
+			break;
+		}
+		if (mono_ms() >= until) {
+			*why = "no connection to the peer in time";
+			err = HM_ERR_BUSY;
+			break;
+		}
+		nanosleep(&nap, NULL);
+	}
+	t->close(t->ctx);
+	memset(t, 0, sizeof(*t));
+	return err;
 }

@@ -895,6 +895,30 @@ hm_err hm_server_serve(hm_server *s, hm_transport *t, volatile int *stop, void (
 
 /* ---- the client ---- */
 
+/* The link as the client measures it. A batch is sized to take about BATCH_TARGET_MS (or three
+ * round trips, if longer) at the measured rate, so a 9.6 kbit/s link moves a few KB at a time
+ * and a LAN a megabyte; it grows at most fourfold from one batch to the next. A message's
+ * timeout is TIMEOUT_FACTOR times what it should take, plus TIMEOUT_SLACK_MS for TCP to recover
+ * a lost segment, and never less than the caller's timeout. */
+#define BATCH_MIN        ((size_t)2 << 10)
+#define BATCH_TARGET_MS  3000.0
+#define TIMEOUT_FACTOR   4.0
+#define TIMEOUT_SLACK_MS 2000.0
+#define TIMEOUT_MAX_MS   600000.0
+#define RATE_SAMPLE_MIN  ((size_t)4 << 10) /* smaller messages measure the round trip only */
+
+typedef struct link_est {
+	double rtt_ms;  /* smoothed round trip of a small message; 0 until measured */
+	double rtt_min; /* the smallest round trip seen */
+	double rate;    /* bytes/s, smoothed; 0 until measured */
+	bool measured;  /* rate comes from a batch, not only from small messages */
+	size_t batch;   /* the next batch, bytes */
+	size_t max;     /* the caller's largest batch */
+	size_t limit;   /* bytes/s on average, 0: none */
+	uint64_t t0_ms; /* when the sync began (for limit) */
+	size_t expect;  /* bytes the next round trip should move both ways */
+} link_est;
+
 typedef struct client {
 	hm_node *node;
 	hm_transport *t;
@@ -902,24 +926,118 @@ typedef struct client {
 	int timeout;
 	hm_sync_stats *st;
 	char region[HM_REGION_MAX + 1]; /* ours: what we may hold */
+	link_est ln;
 } client;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void link_init(link_est *l, const hm_sync_opts *o)
+{
+	memset(l, 0, sizeof(*l));
+	l->max = o->batch_bytes ? o->batch_bytes : BATCH_DEFAULT;
+	if (l->max < BATCH_MIN)
+		l->max = BATCH_MIN;
+	l->limit = o->limit_rate;
+	l->batch = BATCH_MIN * 4 < l->max ? BATCH_MIN * 4 : l->max;
+	l->t0_ms = mono_ms();
+}
+
+/* How long a round trip moving bytes should take at most before the link is called down. */
+static int link_timeout(const client *c, size_t bytes)
+{
+	const link_est *l = &c->ln;
+	double ms;
+
+	if (l->rate <= 0)
+		return c->timeout;
+	ms = TIMEOUT_FACTOR * (l->rtt_ms + (double)bytes * 1000.0 / l->rate) + TIMEOUT_SLACK_MS;
+	if (ms > TIMEOUT_MAX_MS)
+		ms = TIMEOUT_MAX_MS;
+	return ms > c->timeout ? (int)ms : c->timeout;
+}
+
+/* Learn from a round trip of bytes (both ways) in ms, and size the next batch. */
+static void link_learn(client *c, size_t bytes, double ms)
+{
+	link_est *l = &c->ln;
+	double sample, target, next;
+
+	if (ms < 1)
+		ms = 1;
+	if (!l->rtt_min || ms < l->rtt_min)
+		l->rtt_min = ms;
+	if (bytes < RATE_SAMPLE_MIN) {
+		l->rtt_ms = l->rtt_ms ? 0.75 * l->rtt_ms + 0.25 * ms : ms;
+		/* Until a batch is measured, the rate is judged from small messages: the best of
+		 * them, which is still low (their time is mostly the round trip). */
+		sample = (double)bytes * 1000.0 / ms;
+		if (!l->measured && sample > l->rate)
+			l->rate = sample;
+	} else {
+		/* What is beyond the shortest round trip is the time the bytes took. */
+		double xfer = ms - l->rtt_min * 0.5;
+		sample = (double)bytes * 1000.0 / (xfer > 1 ? xfer : 1);
+		l->rate = l->measured ? 0.5 * l->rate + 0.5 * sample : sample;
+		l->measured = true;
+	}
+	target = BATCH_TARGET_MS > 3 * l->rtt_ms ? BATCH_TARGET_MS : 3 * l->rtt_ms;
+	next = l->rate * target / 1000.0;
+	if (l->limit && next > (double)l->limit * target / 1000.0)
+		next = (double)l->limit * target / 1000.0;
+	if (next > 4.0 * (double)l->batch)
+		next = 4.0 * (double)l->batch;
+	l->batch = next < (double)BATCH_MIN ? BATCH_MIN
+	           : next > (double)l->max  ? l->max
+	                                    : (size_t)next;
+	c->st->rate = l->rate;
+	c->st->rtt_ms = (unsigned)l->rtt_ms;
+	c->st->batch_bytes = l->batch;
+}
+
+/* With a rate limit: wait until the bytes moved so far fit under it, on average. */
+static void link_pace(client *c)
+{
+	const link_est *l = &c->ln;
+	uint64_t due, now = mono_ms();
+
+	if (!l->limit)
+		return;
+	due = l->t0_ms + (uint64_t)((double)(c->st->bytes_sent + c->st->bytes_received) * 1000.0 /
+	                            (double)l->limit);
+	if (due > now) {
+		struct timespec ts = {(time_t)((due - now) / 1000),
+		                      (long)((due - now) % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
 
 /* Send a request, receive its reply: a copy owned by the caller. */
 static hm_err roundtrip(client *c, const uint8_t *req, size_t n, uint8_t **reply, size_t *rn)
 {
 	uint8_t *m;
+	size_t expect = n + (c->ln.expect ? c->ln.expect : 512);
+	int timeout = link_timeout(c, expect);
+	uint64_t t0 = mono_ms();
 	hm_err err;
 
-	if ((err = c->t->send(c->t->ctx, req, n, c->timeout)))
+	c->ln.expect = 0;
+	if ((err = c->t->send(c->t->ctx, req, n, timeout)))
 		return hm_sync_fail(err, "sending: %s",
 		                    err == HM_ERR_BUSY ? "timed out" : c->t->why(c->t->ctx));
-	if ((err = c->t->recv(c->t->ctx, &m, rn, c->timeout)))
+	if ((err = c->t->recv(c->t->ctx, &m, rn, timeout)))
 		return hm_sync_fail(err, "waiting for the peer: %s",
 		                    err == HM_ERR_BUSY ? "no answer in time"
 		                                       : c->t->why(c->t->ctx));
 	c->st->messages++;
 	c->st->bytes_sent += n;
 	c->st->bytes_received += *rn;
+	link_learn(c, n + *rn, (double)(mono_ms() - t0));
+	link_pace(c);
 	if (!(*reply = malloc(*rn ? *rn : 1))) {
 		c->t->free_msg(c->t->ctx, m);
 		return HM_ERR_NOMEM;
@@ -1086,7 +1204,7 @@ static hm_err client_vv(client *c, hm_vv *peer_vv)
 }
 
 /* Push what the peer lacks and may hold, batch by batch, each acknowledged after its commit. */
-static hm_err client_push(client *c, hm_vv *peer_vv, size_t batch_bytes, const hm_sync_opts *o)
+static hm_err client_push(client *c, hm_vv *peer_vv, const hm_sync_opts *o)
 {
 	uint64_t todo = o->progress ? count_visible(c->node, peer_vv, c->st->peer.region) : 0;
 
@@ -1096,7 +1214,7 @@ static hm_err client_push(client *c, hm_vv *peer_vv, size_t batch_bytes, const h
 		parsed p;
 		uint8_t *plain;
 		size_t pn = 0;
-		hm_err err = next_batch(c->node, peer_vv, c->st->peer.region, batch_bytes, &bt);
+		hm_err err = next_batch(c->node, peer_vv, c->st->peer.region, c->ln.batch, &bt);
 
 		if (err || bt.ncopies == 0) {
 			batcher_release(&bt);
@@ -1139,7 +1257,7 @@ static hm_err client_push(client *c, hm_vv *peer_vv, size_t batch_bytes, const h
 	}
 }
 
-static hm_err client_pull(client *c, size_t batch_bytes, const hm_sync_opts *o)
+static hm_err client_pull(client *c, const hm_sync_opts *o)
 {
 	while (1) {
 		hm_vv mine;
@@ -1157,7 +1275,8 @@ static hm_err client_pull(client *c, size_t batch_bytes, const hm_sync_opts *o)
 		msgpack_pack_array(&b.pk, 3);
 		pack_str(&b.pk, "pull");
 		pack_vv(&b.pk, &mine);
-		msgpack_pack_uint64(&b.pk, batch_bytes);
+		msgpack_pack_uint64(&b.pk, c->ln.batch);
+		c->ln.expect = c->ln.batch; /* the reply: a batch of at most that */
 		hm_vv_release(&mine);
 		err = call(c, &b, &p, &plain, &pn);
 		if (!err &&
@@ -1250,19 +1369,18 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 	hm_err err;
 
 	memset(c.st, 0, sizeof(*c.st));
-	if (!o.batch_bytes)
-		o.batch_bytes = BATCH_DEFAULT;
+	link_init(&c.ln, &o);
 	hm_node_ident(node, &info);
 	if (!info.trust || !info.enrolled)
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
 	snprintf(c.region, sizeof(c.region), "%s", info.region);
 	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
 	    (err = note_peer(node, &c.st->peer.id, &peer_vv)) ||
-	    (err = client_push(&c, &peer_vv, o.batch_bytes, &o)))
+	    (err = client_push(&c, &peer_vv, &o)))
 		goto out;
 	if (o.progress)
 		o.progress(o.progress_ctx, c.st, 0);
-	if ((err = client_pull(&c, o.batch_bytes, &o)) || (err = peer_synced(node, &c.st->peer.id)))
+	if ((err = client_pull(&c, &o)) || (err = peer_synced(node, &c.st->peer.id)))
 		goto out;
 	client_bye(&c);
 out:
@@ -1287,6 +1405,7 @@ hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, u
 	hm_err err;
 
 	memset(c.st, 0, sizeof(*c.st));
+	link_init(&c.ln, &o);
 	hm_node_ident(node, &info);
 	if (!info.trust || !info.enrolled)
 		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");

@@ -76,6 +76,14 @@ typedef struct hm_transport {
 hm_err hm_net_listen(const char *url, hm_transport *t, const char **why) HM_MUST_CHECK;
 hm_err hm_net_connect(const char *url, hm_transport *t, const char **why) HM_MUST_CHECK;
 
+/* A client as hm_net_connect, that waits until the connection is made: a peer that refuses it
+ * or cannot be reached fails at once (HM_ERR_NET), one that does not answer within timeout_ms
+ * (<= 0: HM_CONNECT_TIMEOUT_MS) fails then (HM_ERR_BUSY). Separate from the per-message timeout
+ * of a session, which a slow link needs long. *why says which. */
+#define HM_CONNECT_TIMEOUT_MS 5000
+hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t,
+                             const char **why) HM_MUST_CHECK;
+
 typedef struct hm_sync_stats {
 	hm_peer peer;          /* who the other side proved to be */
 	size_t sent, received; /* change sets */
@@ -85,6 +93,10 @@ typedef struct hm_sync_stats {
 	hm_apply_stats remote;   /* what the peer reported applying of what we sent */
 	bool clock_known;        /* the peer told its wall clock in the handshake */
 	int64_t clock_offset_ms; /* the peer's clock minus ours (> 0: ours is behind) */
+	/* The link as measured so far (docs/protocol.md, "Slow links"): */
+	double rate;        /* bytes per second, smoothed over the batches; 0 until measured */
+	unsigned rtt_ms;    /* the round trip of a small message, smoothed */
+	size_t batch_bytes; /* the size of the next batch, chosen from the two */
 } hm_sync_stats;
 
 /* Progress of a sync: change sets and bytes so far, and the estimated total still to move
@@ -92,15 +104,20 @@ typedef struct hm_sync_stats {
 typedef void (*hm_sync_progress_fn)(void *ctx, const hm_sync_stats *st, size_t todo);
 
 typedef struct hm_sync_opts {
-	int timeout_ms;     /* per message; 0: 30 s */
-	size_t batch_bytes; /* change sets per message; 0: 1 MiB */
+	int timeout_ms;     /* per message until the link is measured, and at least; 0: 30 s */
+	size_t batch_bytes; /* the largest batch of change sets per message; 0: 1 MiB */
+	size_t limit_rate;  /* bytes per second, both ways together, on average; 0: no cap */
 	hm_sync_progress_fn progress;
 	void *progress_ctx;
 } hm_sync_opts;
 
 /* One sync as the client: handshake, exchange version vectors, push what the peer lacks and
  * may hold, pull what we lack and may hold, in bounded batches, each applied durably before it
- * is acknowledged. A dropped link loses nothing: the next sync starts from the version vectors.
+ * is acknowledged. A dropped link loses nothing: the next sync starts from the version vectors,
+ * so what was cut off is at most the batch in flight. Batches fit the link: each is sized from
+ * the measured round trip and rate to take a few seconds, and each message's timeout follows
+ * from the same measures (never below opts->timeout_ms). With opts->limit_rate the client waits
+ * between messages so that the bytes moved stay under the cap on average.
  * Errors: HM_ERR_CRYPTO (the peer is not who it must be), HM_ERR_VERSION, HM_ERR_NET,
  * HM_ERR_BUSY (timeout), HM_ERR_CORRUPT (a malformed reply); reason in hm_sync_errmsg. */
 hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts,

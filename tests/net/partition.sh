@@ -108,7 +108,7 @@ must -d elm put person elm-2 name="During the cut"
 must -d elm put stock elm-masks item=N95 'quantity+=40'
 must -d C put person C-2 name="County, during the cut"
 must -d C put stock elm-masks item=N95 'quantity-=5' site=lin/east/elm
-# elm's daemon notices (a sync waits 10 s for a peer that is not there) and backs off
+# elm's daemon notices (a sync to a peer that accepts no connection fails at once) and backs off
 for i in $(seq 1 60); do
 	grep -q "sync with hub .* failed" "$T/elm.log" && break
 	sleep 0.25
