@@ -244,7 +244,7 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 	hm_rec *r = malloc(sizeof(*r));
 	size_t pn = only ? strlen(only->name) + 1 : 0;
 	int rc;
-	hm_err err;
+	hm_err err = HM_OK;
 
 	msgpack_sbuffer_init(&scratch);
 	if (!r || !msgpack_zone_init(&zone, 4096)) {
