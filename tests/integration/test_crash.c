@@ -276,7 +276,7 @@ static void verify_after_kill(crash_env *e, int phase, crash_counts *cc)
 	uint64_t other_seq;
 
 	die_on(hm_node_open(e->node_dir, NULL, &n), "reopening the crashed node", NULL);
-	die_on(hm_node_check(n), "hm_node_check after a kill", n);
+	die_on(hm_node_check_log(n), "hm_node_check_log after a kill", n); /* the records: below */
 	die_on(hm_node_info_get(n, &info), "hm_node_info_get", n);
 	if (phase == PHASE_COMMIT && info.seq == e->sh->own_seq + 1) {
 		cc->commit_landed++; /* durable, though the child never saw it return */
@@ -307,7 +307,7 @@ static void verify_after_kill(crash_env *e, int phase, crash_counts *cc)
 	if (hm_bundle_import(f, e->rebuild, NULL, NULL, &st))
 		fail_msg("importing the rebuild bundle: %s", hm_bundle_errmsg());
 	assert_int_equal(st.apply.new_, info.changesets);
-	die_on(hm_node_check(f), "hm_node_check on the fresh replica", f);
+	die_on(hm_node_check_log(f), "hm_node_check_log on the fresh replica", f);
 	die_on(hm_node_digest(f, NULL, &d2), "hm_node_digest", f);
 	die_on(hm_node_info_get(f, &finfo), "hm_node_info_get", f);
 	hm_node_close(f);

