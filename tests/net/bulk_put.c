@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "open_node.h"
 #include "sync.h"
 
 static hm_value str_value(const char *s)
@@ -64,10 +65,8 @@ static hm_err write_batch(hm_node *n, const char *prefix, unsigned from, unsigne
 int main(int argc, char **argv)
 {
 	const char *pass = getenv("HAMLET_PASSPHRASE");
-	hm_keyfile_secrets keys;
-	hm_node_opts opts = {0};
 	hm_node *n = NULL;
-	char path[4200], *pad = NULL;
+	char *pad = NULL;
 	unsigned count, per, padn;
 	uint64_t r = 0x2545f4914f6cdd1dull;
 	hm_err err;
@@ -83,19 +82,8 @@ int main(int argc, char **argv)
 	padn = (unsigned)strtoul(argv[5], NULL, 10);
 	if (per == 0 || padn > 4000 || hm_crypto_init())
 		return 2;
-	snprintf(path, sizeof(path), "%s/node.key", argv[1]);
-	if ((err = hm_keyfile_read(&keys, path, pass, strlen(pass)))) {
-		fprintf(stderr, "bulk_put: cannot unlock %s: %s\n", path, hm_strerror(err));
+	if (!(n = test_open_node("bulk_put", argv[1], pass)))
 		return 1;
-	}
-	opts.identity = &keys.ident;
-	opts.storage_key = keys.storage_key;
-	err = hm_node_open(argv[1], &opts, &n);
-	hm_keyfile_secrets_release(&keys);
-	if (err) {
-		fprintf(stderr, "bulk_put: cannot open %s: %s\n", argv[1], hm_strerror(err));
-		return 1;
-	}
 	if (!(pad = malloc(padn + 1)))
 		goto out;
 	pad[padn] = 0;

@@ -5,6 +5,7 @@
  * Opens the node in DIR, begins a write, prints "holding" on stdout once it holds the writer's
  * lock, and lets go (aborting nothing: the write changes nothing) when stdin reaches EOF. Used by
  * tests/net/clocks.sh: `hamlet status` must answer meanwhile. */
+#include "open_node.h"
 #include "node_int.h"
 
 #include <stdio.h>
@@ -26,10 +27,7 @@ static hm_err hold(hm_node *n, MDB_txn *txn, void *arg)
 int main(int argc, char **argv)
 {
 	const char *pass = getenv("HAMLET_PASSPHRASE");
-	hm_keyfile_secrets keys;
-	hm_node_opts opts = {0};
 	hm_node *n = NULL;
-	char path[4200];
 	hm_err err;
 
 	if (argc != 2 || !pass) {
@@ -38,19 +36,8 @@ int main(int argc, char **argv)
 	}
 	if (hm_crypto_init())
 		return 2;
-	snprintf(path, sizeof(path), "%s/node.key", argv[1]);
-	if ((err = hm_keyfile_read(&keys, path, pass, strlen(pass)))) {
-		fprintf(stderr, "hold_write: cannot unlock %s: %s\n", path, hm_strerror(err));
+	if (!(n = test_open_node("hold_write", argv[1], pass)))
 		return 1;
-	}
-	opts.identity = &keys.ident;
-	opts.storage_key = keys.storage_key;
-	err = hm_node_open(argv[1], &opts, &n);
-	hm_keyfile_secrets_release(&keys);
-	if (err) {
-		fprintf(stderr, "hold_write: cannot open %s: %s\n", argv[1], hm_strerror(err));
-		return 1;
-	}
 	err = hm_store_write(n, hold, NULL);
 	hm_node_close(n);
 	return err ? 1 : 0;

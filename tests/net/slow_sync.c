@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "open_node.h"
 #include "sync.h"
 
 typedef struct slow {
@@ -62,14 +63,11 @@ static const char *slow_why(void *ctx)
 int main(int argc, char **argv)
 {
 	const char *pass = getenv("HAMLET_PASSPHRASE"), *why;
-	hm_keyfile_secrets keys;
-	hm_node_opts opts = {0};
 	hm_sync_opts so = {0};
 	hm_sync_stats st = {0};
 	hm_transport t = {0};
 	hm_node *n = NULL;
 	slow s = {0};
-	char path[4200];
 	hm_err err;
 	int rc = 1;
 
@@ -81,19 +79,8 @@ int main(int argc, char **argv)
 	so.batch_bytes = (size_t)strtoul(argv[4], NULL, 10);
 	if (hm_crypto_init())
 		return 2;
-	snprintf(path, sizeof(path), "%s/node.key", argv[1]);
-	if ((err = hm_keyfile_read(&keys, path, pass, strlen(pass)))) {
-		fprintf(stderr, "slow_sync: cannot unlock %s: %s\n", path, hm_strerror(err));
+	if (!(n = test_open_node("slow_sync", argv[1], pass)))
 		return 1;
-	}
-	opts.identity = &keys.ident;
-	opts.storage_key = keys.storage_key;
-	err = hm_node_open(argv[1], &opts, &n);
-	hm_keyfile_secrets_release(&keys);
-	if (err) {
-		fprintf(stderr, "slow_sync: cannot open %s: %s\n", argv[1], hm_strerror(err));
-		return 1;
-	}
 	if ((err = hm_net_connect(argv[2], &s.inner, &why))) {
 		fprintf(stderr, "slow_sync: %s: %s\n", argv[2], why ? why : hm_strerror(err));
 		goto out;
