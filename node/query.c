@@ -72,23 +72,17 @@ const hm_field *hm_record_field(const hm_record *r, const char *name)
 }
 
 /* Whether the stored record at k/v is live (v opened with scratch). */
+/* Whether the stored record at k/v is live (v opened with scratch, decoded into r in zone). */
 static hm_err rec_is_live(hm_node *n, const MDB_val *k, MDB_val v, msgpack_sbuffer *scratch,
-                          bool *live)
+                          msgpack_zone *zone, hm_rec *r, bool *live)
 {
-	msgpack_zone zone;
-	hm_rec *r = malloc(sizeof(*r));
 	hm_err err;
 
-	if (!r || !msgpack_zone_init(&zone, 1024)) {
-		free(r);
-		return HM_ERR_NOMEM;
-	}
+	msgpack_zone_clear(zone);
 	if (!(err = hm_seal_open(n, HM_DB_RECORDS, k, &v, scratch)) &&
-	    (err = hm_rec_decode(v.mv_data, v.mv_size, &zone, r)))
+	    (err = hm_rec_decode(v.mv_data, v.mv_size, zone, r)))
 		err = hm_node_fail(n, HM_ERR_CORRUPT, "a stored record is corrupt");
 	*live = !err && hm_rec_live(r);
-	msgpack_zone_destroy(&zone);
-	free(r);
 	return err;
 }
 
@@ -106,10 +100,12 @@ hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, co
 	uint8_t prefix[HM_RECORD_KEY_MAX];
 	size_t pn, cn, idn, rn, live_n = 0, inside_n = 0, own_n = 0;
 	char live_at[HM_REGION_MAX + 1] = "", inside_at[HM_REGION_MAX + 1] = "", all[512] = "";
-	MDB_cursor *cur;
+	MDB_cursor *cur = NULL;
 	MDB_val k, v;
+	msgpack_zone zone;
+	hm_rec *r = NULL; /* one for every key scanned: a record holds up to HM_FIELDS_MAX fields */
 	const char *kid, *kreg;
-	int rc;
+	int rc = 0;
 	hm_err err = HM_OK;
 
 	*found = false;
@@ -117,8 +113,16 @@ hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, co
 	if (!(pn = hm_record_key(prefix, sizeof(prefix), c->name, strlen(c->name), id, strlen(id),
 	                         "", 0)))
 		return hm_node_fail(n, HM_ERR_INVALID, "record id too long");
-	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_RECORDS], &cur)))
-		return hm_store_err(rc);
+	if (!msgpack_zone_init(&zone, 1024))
+		return HM_ERR_NOMEM;
+	if (!(r = malloc(sizeof(*r)))) {
+		err = HM_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_RECORDS], &cur))) {
+		err = hm_store_err(rc);
+		goto out;
+	}
 	k.mv_size = pn, k.mv_data = prefix;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -127,7 +131,7 @@ hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, co
 		    !hm_record_key_split(k.mv_data, k.mv_size, &cn, &kid, &idn, &kreg, &rn) ||
 		    rn > HM_REGION_MAX)
 			break;
-		if ((err = rec_is_live(n, &k, v, scratch, &live)))
+		if ((err = rec_is_live(n, &k, v, scratch, &zone, r, &live)))
 			break;
 		if (!live)
 			continue;
@@ -140,24 +144,27 @@ hm_err hm_record_locate(hm_node *n, MDB_txn *txn, const hm_collection_def *c, co
 			memcpy(inside_at, live_at, rn + 1);
 		}
 	}
-	mdb_cursor_close(cur);
-	if (err)
-		return err;
-	if (rc && rc != MDB_NOTFOUND)
-		return hm_store_err(rc);
+	if (!err && rc && rc != MDB_NOTFOUND)
+		err = hm_store_err(rc);
+	if (err || live_n == 0)
+		goto out;
 	if (live_n == 1 || own_n == 1 || inside_n == 1) {
 		snprintf(region, HM_REGION_MAX + 1, "%s",
 		         live_n == 1  ? live_at
 		         : own_n == 1 ? n->region
 		                      : inside_at);
 		*found = true;
-		return HM_OK;
+	} else {
+		err = hm_node_fail(n, HM_ERR_AMBIGUOUS,
+		                   "%s/%s names records in %zu regions (%s): name the region",
+		                   c->name, id, live_n, all);
 	}
-	if (live_n == 0)
-		return HM_OK;
-	return hm_node_fail(n, HM_ERR_AMBIGUOUS,
-	                    "%s/%s names records in %zu regions (%s): name the region", c->name, id,
-	                    live_n, all);
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	free(r);
+	msgpack_zone_destroy(&zone);
+	return err;
 }
 
 hm_err hm_node_get(hm_node *n, const char *coll, const char *id, hm_record **out)
