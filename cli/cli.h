@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "ledger.h"
 #include "sync.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -22,7 +23,7 @@ typedef struct cli {
 	const char *kept_passphrase; /* serve keeps it for the syncs it runs as child processes */
 	hm_keyfile_secrets keys;     /* unlocked by cli_open; wiped at exit */
 	bool no_key_file, opening;   /* for the message of a node whose node.key is gone */
-	int64_t clock_offset_ms;
+	hm_ledger led; /* the ledger over the open node; its clock set from the start */
 } cli;
 
 typedef struct command {
@@ -89,30 +90,12 @@ int cmd_setting(cli *c, int argc, char **argv);
 int cmd_purge(cli *c, int argc, char **argv);
 int cmd_schema(cli *c, int argc, char **argv);
 
-/* ledger.c: shared by the ledger's commands */
-/* A text field of r copied into buf (truncated to cap), or NULL (buf "") when r has none. */
-const char *cli_rec_text(const hm_record *r, const char *field, char *buf, size_t cap);
-/* An integer field of r, or dflt. */
-int64_t cli_rec_int(const hm_record *r, const char *field, int64_t dflt);
-uint64_t cli_now_ms(const cli *c);
-void cli_today(const cli *c, char out[11]); /* YYYY-MM-DD, local time */
-/* Whether s is a date YYYY-MM-DD. */
-bool cli_date_valid(const char *s);
-/* date + days (negative: earlier) into out; false when date is not a date. */
-bool cli_date_add(const char *date, long days, char out[11]);
-/* A new record id: PREFIX-<time base36><writer 4 hex><random 4 hex>, time-ordered. */
-void cli_new_id(const cli *c, hm_node *n, const char *prefix, char *out, size_t cap);
+/* access.c: the ledger's shared rules, as the commands report them */
 /* Whether id, given as WHAT (an argument or option), is a record id by the one id rule
  * (hm_id_check): EXIT_OK, or EXIT_USAGE reported. An id is refused, never cut to fit. */
 int cli_id_arg(cli *c, const char *what, const char *id);
-/* The text field of r that refers to a record by id, into buf (HM_ID_MAX + 1 bytes), or NULL
- * (buf "") when r has none or it is not an id: a longer value must not match a cut id. */
-const char *cli_rec_id(const hm_record *r, const char *field, char *buf);
-/* The county's setting NAME, or dflt when it never set it; returns buf. */
-const char *cli_setting(hm_node *n, const char *name, const char *dflt, char *buf, size_t cap);
-/* Record in the ledger that personal data was revealed or exported (action "reveal" or
- * "export"): who (this node), when, what and how many records. Returns EXIT_OK or a reported
- * failure; on failure the caller must not show the data. */
+/* hm_ledger_record_access, reported: EXIT_OK or EXIT_FAIL with the reason; on failure the
+ * caller must not show the data. */
 int cli_record_access(cli *c, hm_node *n, const char *action, const char *what, size_t records);
 
 /* outfile.c: a file written for the user (-o) or for this node (peers): created 0600 and

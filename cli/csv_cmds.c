@@ -564,7 +564,7 @@ static int new_id(csv_import *im, size_t line, const char **out)
 		hm_record *r;
 		hm_err err;
 		/* Rows made in the same millisecond differ only in 16 random bits: check. */
-		cli_new_id(im->c, im->n, im->prefix, id, sizeof(id));
+		hm_ledger_new_id(&im->c->led, im->prefix, id, sizeof(id));
 		if (seen_line(im, id))
 			continue;
 		if ((err = hm_node_get(im->n, im->cd->name, id, &r)) == HM_OK) {

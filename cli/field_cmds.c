@@ -138,7 +138,7 @@ static int village_of(lctx *x, const char *person_field)
 	if ((rc = need_person(x, pid, &p)))
 		return rc;
 	buf = scratch(x);
-	if (cli_rec_text(p, "village", buf, HM_STR_MAX + 1))
+	if (hm_rec_text(p, "village", buf, HM_STR_MAX + 1))
 		rc = val_set(x, x->cd->region_field, buf);
 	hm_record_free(p);
 	return rc;
@@ -157,10 +157,10 @@ static int ep_active_one(void *arg, const hm_record *r)
 	ep_find *f = arg;
 	char p[HM_ID_MAX + 1], start[16], end[16];
 
-	if (!cli_rec_id(r, "person", p) || strcmp(p, f->person) != 0 ||
-	    !cli_rec_text(r, "start", start, sizeof(start)) || strcmp(start, f->date) > 0)
+	if (!hm_rec_id(r, "person", p) || strcmp(p, f->person) != 0 ||
+	    !hm_rec_text(r, "start", start, sizeof(start)) || strcmp(start, f->date) > 0)
 		return 0;
-	if (cli_rec_text(r, "end", end, sizeof(end)) && strcmp(end, f->date) <= 0)
+	if (hm_rec_text(r, "end", end, sizeof(end)) && strcmp(end, f->date) <= 0)
 		return 0;
 	if (!f->id[0] || strcmp(start, f->start) > 0) { /* the latest started */
 		snprintf(f->id, sizeof(f->id), "%s", r->id);
@@ -188,7 +188,7 @@ static int add_days(lctx *x, const char *date, const char *days_text, char *out)
 	if (!*days_text || *end || days < 1 || days > 365)
 		return cli_fail(x->c, EXIT_USAGE,
 		                "--days must be a whole number of days, 1 to 365");
-	if (!cli_date_add(date, days, out))
+	if (!hm_date_add(date, days, out))
 		return cli_fail(x->c, EXIT_FAIL, "'%s' is not a date YYYY-MM-DD", date);
 	return EXIT_OK;
 }
@@ -200,7 +200,7 @@ static int hook_episode_start(lctx *x)
 
 	if ((rc = need_person(x, val_text(x, "person"), NULL)))
 		return rc;
-	cli_today(x->c, today);
+	hm_ledger_today(&x->c->led, today);
 	if ((rc = val_default(x, "start", strcpy(scratch(x), today))) ||
 	    (rc = val_default(x, "checks_per_day", "2")) || (rc = village_of(x, "person")))
 		return rc;
@@ -236,8 +236,8 @@ static int hook_episode_extend(lctx *x)
 
 	if ((rc = need_record(x, "episode", x->id, "episode", &e)))
 		return rc;
-	cli_rec_text(e, "planned_end", cur, sizeof(cur));
-	cli_rec_text(e, "start", start, sizeof(start));
+	hm_rec_text(e, "planned_end", cur, sizeof(cur));
+	hm_rec_text(e, "start", start, sizeof(start));
 	hm_record_free(e);
 	if (!to && x->opt_days) {
 		char *plan = scratch(x);
@@ -265,10 +265,10 @@ static int hook_episode_end(lctx *x)
 
 	if ((rc = need_record(x, "episode", x->id, "episode", &e)))
 		return rc;
-	cli_rec_text(e, "start", start, sizeof(start));
-	cli_rec_text(e, "end", ended, sizeof(ended));
+	hm_rec_text(e, "start", start, sizeof(start));
+	hm_rec_text(e, "end", ended, sizeof(ended));
 	hm_record_free(e);
-	cli_today(x->c, today);
+	hm_ledger_today(&x->c->led, today);
 	if ((rc = val_default(x, "end", strcpy(scratch(x), today))))
 		return rc;
 	end = val_text(x, "end");
@@ -294,7 +294,7 @@ static int hook_followup(lctx *x)
 	if ((rc = need_person(x, person, NULL)))
 		return rc;
 	{
-		uint64_t ms = cli_now_ms(x->c);
+		uint64_t ms = hm_ledger_now_ms(&x->c->led);
 		time_t s = (time_t)(ms / 1000);
 		struct tm tm;
 		localtime_r(&s, &tm); /* a worker's clock: the station's time zone */
@@ -337,7 +337,7 @@ static int hook_contact(lctx *x)
 		return rc;
 	}
 	/* A contact of a close contact is second-degree; of anyone else, close. */
-	cli_rec_text(src, "category", cat, sizeof(cat));
+	hm_rec_text(src, "category", cat, sizeof(cat));
 	hm_record_free(src);
 	hm_record_free(con);
 	if (!strcmp(val_text(x, "source"), val_text(x, "contact")))
@@ -358,13 +358,13 @@ static int stock_one(void *arg, const hm_record *r)
 {
 	stock_sum *s = arg;
 	char item[128], store[128], to[128], mv[32];
-	int64_t q = cli_rec_int(r, "quantity", 0);
+	int64_t q = hm_rec_int(r, "quantity", 0);
 
-	if (!cli_rec_text(r, "item", item, sizeof(item)) || strcmp(item, s->item) ||
-	    !cli_rec_text(r, "movement", mv, sizeof(mv)))
+	if (!hm_rec_text(r, "item", item, sizeof(item)) || strcmp(item, s->item) ||
+	    !hm_rec_text(r, "movement", mv, sizeof(mv)))
 		return 0;
-	cli_rec_text(r, "store", store, sizeof(store));
-	cli_rec_text(r, "to_store", to, sizeof(to));
+	hm_rec_text(r, "store", store, sizeof(store));
+	hm_rec_text(r, "to_store", to, sizeof(to));
 	if (!strcmp(mv, "transfer")) {
 		if (!strcmp(store, s->store))
 			s->on_hand -= q;
@@ -398,7 +398,7 @@ static int hook_stock(lctx *x)
 	int64_t have = 0;
 	int rc;
 
-	cli_today(x->c, today);
+	hm_ledger_today(&x->c->led, today);
 	if ((rc = val_default(x, "date", strcpy(scratch(x), today))))
 		return rc;
 	if (!val_text(x, "store"))
@@ -451,10 +451,10 @@ static int hook_tip_verify(lctx *x)
 	if ((rc = need_record(x, "tip", x->id, "tip", &t)))
 		return rc;
 	hm_record_free(t);
-	cli_today(x->c, today);
+	hm_ledger_today(&x->c->led, today);
 	if (x->reject)
 		return val_set(x, "state", "rejected");
-	cli_setting(x->n, "reward.tip", "500", reward, HM_STR_MAX);
+	hm_ledger_setting(&x->c->led, "reward.tip", "500", reward, HM_STR_MAX);
 	if ((rc = val_set(x, "state", "verified")) ||
 	    (rc = val_default(x, "verified", strcpy(scratch(x), today))))
 		return rc;
@@ -469,18 +469,18 @@ static int hook_tip_pay(lctx *x)
 
 	if ((rc = need_record(x, "tip", x->id, "tip", &t)))
 		return rc;
-	cli_rec_text(t, "state", state, sizeof(state));
+	hm_rec_text(t, "state", state, sizeof(state));
 	hm_record_free(t);
 	if (strcmp(state, "verified"))
 		return cli_fail(x->c, EXIT_FAIL, "tip %s is not verified: verify it first", x->id);
-	cli_today(x->c, today);
+	hm_ledger_today(&x->c->led, today);
 	return val_default(x, "paid", strcpy(scratch(x), today));
 }
 
 static int hook_dated(lctx *x)
 {
 	char today[11];
-	cli_today(x->c, today);
+	hm_ledger_today(&x->c->led, today);
 	return val_default(x, "date", strcpy(scratch(x), today));
 }
 
@@ -488,7 +488,7 @@ static int hook_tip_add(lctx *x)
 {
 	char today[11];
 	int rc;
-	cli_today(x->c, today);
+	hm_ledger_today(&x->c->led, today);
 	if ((rc = val_default(x, "received", strcpy(scratch(x), today))) ||
 	    (rc = val_default(x, "state", "new")))
 		return rc;
@@ -507,7 +507,7 @@ static int hook_checkpoint(lctx *x)
 
 	if ((rc = need_record(x, "site", val_text(x, "checkpoint"), "checkpoint", &s)))
 		return rc;
-	cli_rec_text(s, "kind", kind, sizeof(kind));
+	hm_rec_text(s, "kind", kind, sizeof(kind));
 	hm_record_free(s);
 	if (strcmp(kind, "checkpoint"))
 		return cli_fail(x->c, EXIT_FAIL, "site %s is a %s, not a checkpoint",
@@ -522,7 +522,7 @@ static int hook_return(lctx *x)
 
 	if ((rc = need_person(x, val_text(x, "person"), NULL)))
 		return rc;
-	cli_today(x->c, today);
+	hm_ledger_today(&x->c->led, today);
 	if ((rc = val_default(x, "registered", strcpy(scratch(x), today))))
 		return rc;
 	if (val_text(x, "departure_date") && val_text(x, "arrival_date") &&
@@ -553,7 +553,7 @@ static int same_id_one(void *arg, const hm_record *r)
 	same_id *s = arg;
 	char h[2 * HM_ID_HASH_BYTES + 1];
 
-	if (strcmp(r->id, s->self) && cli_rec_text(r, "id_hash", h, sizeof(h)) &&
+	if (strcmp(r->id, s->self) && hm_rec_text(r, "id_hash", h, sizeof(h)) &&
 	    !strcmp(h, s->hash)) {
 		snprintf(s->other, sizeof(s->other), "%s", r->id);
 		return 1;
@@ -1104,7 +1104,7 @@ static int run_verb(cli *c, const verb *v, int argc, char **argv)
 		if (x->opt_id)
 			snprintf(x->id, sizeof(x->id), "%s", x->opt_id);
 		else
-			cli_new_id(c, x->n, v->prefix, x->id, sizeof(x->id));
+			hm_ledger_new_id(&c->led, v->prefix, x->id, sizeof(x->id));
 		hm_record *existing = NULL;
 		hm_err err = hm_node_get(x->n, v->coll, x->id, &existing);
 		hm_record_free(existing);

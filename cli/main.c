@@ -64,9 +64,7 @@ static void log_stderr(void *ctx, hm_log_level level, const char *msg)
 static uint64_t offset_clock(void *ctx)
 {
 	cli *c = ctx;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + c->clock_offset_ms);
+	return hm_ledger_now_ms(&c->led);
 }
 
 int cli_open(cli *c, hm_node **out)
@@ -84,6 +82,7 @@ int cli_open(cli *c, hm_node **out)
 	c->opening = true;
 	err = hm_node_open(c->dir, &c->opts, out);
 	c->opening = false;
+	c->led.node = err ? NULL : *out;
 	/* The node keeps its own copy; ours goes now. */
 	hm_keyfile_secrets_release(&c->keys);
 	c->opts.identity = NULL, c->opts.storage_key = NULL;
@@ -139,7 +138,7 @@ static int read_env(cli *c)
 	}
 	if ((s = getenv("HAMLET_CLOCK_OFFSET_MS"))) {
 		char *end;
-		c->clock_offset_ms = strtoll(s, &end, 10);
+		c->led.clock_offset_ms = strtoll(s, &end, 10);
 		if (*end)
 			return cli_fail(c, EXIT_USAGE, "HAMLET_CLOCK_OFFSET_MS must be a number");
 		c->opts.clock = offset_clock;

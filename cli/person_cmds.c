@@ -14,7 +14,7 @@
 static void put_text(const hm_record *r, const char *field, bool json, bool mask)
 {
 	char buf[HM_STR_MAX + 1], masked[4 * HM_STR_MAX + 1];
-	const char *s = cli_rec_text(r, field, buf, sizeof(buf));
+	const char *s = hm_rec_text(r, field, buf, sizeof(buf));
 
 	if (s && mask && out_field_masked(r, field))
 		s = masked, out_mask(buf, strlen(buf), masked, sizeof(masked));
@@ -37,22 +37,22 @@ static bool find_match(find_ctx *f, const hm_record *r)
 {
 	char buf[HM_STR_MAX + 1];
 
-	if (f->by_hash && (!cli_rec_text(r, "id_hash", buf, sizeof(buf)) || strcmp(buf, f->hash)))
+	if (f->by_hash && (!hm_rec_text(r, "id_hash", buf, sizeof(buf)) || strcmp(buf, f->hash)))
 		return false;
 	if (f->village &&
-	    (!cli_rec_text(r, "village", buf, sizeof(buf)) || !hm_region_contains(f->village, buf)))
+	    (!hm_rec_text(r, "village", buf, sizeof(buf)) || !hm_region_contains(f->village, buf)))
 		return false;
 	if (f->category &&
-	    (!cli_rec_text(r, "category", buf, sizeof(buf)) || strcmp(buf, f->category)))
+	    (!hm_rec_text(r, "category", buf, sizeof(buf)) || strcmp(buf, f->category)))
 		return false;
 	if (f->compound &&
-	    (!cli_rec_text(r, "compound", buf, sizeof(buf)) || strcmp(buf, f->compound)))
+	    (!hm_rec_text(r, "compound", buf, sizeof(buf)) || strcmp(buf, f->compound)))
 		return false;
 	if (f->text) {
 		bool hit = strstr(r->id, f->text) != NULL;
-		hit = hit || (cli_rec_text(r, "code", buf, sizeof(buf)) && strstr(buf, f->text));
-		hit = hit || (cli_rec_text(r, "name", buf, sizeof(buf)) && strstr(buf, f->text));
-		hit = hit || (cli_rec_text(r, "phone", buf, sizeof(buf)) && strstr(buf, f->text));
+		hit = hit || (hm_rec_text(r, "code", buf, sizeof(buf)) && strstr(buf, f->text));
+		hit = hit || (hm_rec_text(r, "name", buf, sizeof(buf)) && strstr(buf, f->text));
+		hit = hit || (hm_rec_text(r, "phone", buf, sizeof(buf)) && strstr(buf, f->text));
 		if (!hit)
 			return false;
 	}
@@ -179,10 +179,10 @@ static int show_related(void *arg, const hm_record *r)
 {
 	show_ctx *s = arg;
 	char buf[HM_ID_MAX + 1];
-	bool hit = cli_rec_text(r, s->field, buf, sizeof(buf)) && !strcmp(buf, s->person);
+	bool hit = hm_rec_text(r, s->field, buf, sizeof(buf)) && !strcmp(buf, s->person);
 
 	if (!hit && s->field2)
-		hit = cli_rec_text(r, s->field2, buf, sizeof(buf)) && !strcmp(buf, s->person);
+		hit = hm_rec_text(r, s->field2, buf, sizeof(buf)) && !strcmp(buf, s->person);
 	if (!hit)
 		return 0;
 	if (s->json)
@@ -245,7 +245,7 @@ static bool identity_open(hm_node *n, const hm_conflict *cf)
 		snprintf(seen_field, sizeof(seen_field), "%s_seen", cf->field);
 		hm_node_id_hex(&cf->loser_stamp.origin, hex);
 		snprintf(want, sizeof(want), "%" PRIu64 ":%s", cf->loser_stamp.hlc, hex);
-		open = !cli_rec_text(r, seen_field, seen, sizeof(seen)) || strcmp(seen, want) != 0;
+		open = !hm_rec_text(r, seen_field, seen, sizeof(seen)) || strcmp(seen, want) != 0;
 	}
 	hm_record_free(r);
 	return open;
@@ -423,10 +423,10 @@ static int dup_person(void *arg, const hm_record *r)
 	dup_ctx *d = arg;
 	person_key k = {0};
 
-	if (!cli_rec_text(r, "id_hash", k.hash, sizeof(k.hash)))
+	if (!hm_rec_text(r, "id_hash", k.hash, sizeof(k.hash)))
 		return 0;
 	snprintf(k.id, sizeof(k.id), "%s", r->id);
-	cli_rec_text(r, "village", k.village, sizeof(k.village));
+	hm_rec_text(r, "village", k.village, sizeof(k.village));
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? 2 * d->cap : 64;
 		person_key *p = realloc(d->v, cap * sizeof(*p));
@@ -445,7 +445,7 @@ static int dup_merge(void *arg, const hm_record *r)
 	dup_ctx *d = arg;
 	char state[16];
 
-	if (cli_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
+	if (hm_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
 		return 0;
 	if (d->nmerged == d->mcap) {
 		size_t cap = d->mcap ? 2 * d->mcap : 16;
@@ -456,7 +456,7 @@ static int dup_merge(void *arg, const hm_record *r)
 		}
 		d->merged = p, d->mcap = cap;
 	}
-	cli_rec_id(r, "drop", d->merged[d->nmerged++]);
+	hm_rec_id(r, "drop", d->merged[d->nmerged++]);
 	return 0;
 }
 
@@ -592,9 +592,9 @@ static int merged_one(void *arg, const hm_record *r)
 	merged_ctx *m = arg;
 	char state[16], k[HM_ID_MAX + 1], d[HM_ID_MAX + 1];
 
-	if (cli_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
+	if (hm_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
 		return 0;
-	if (!cli_rec_id(r, "keep", k) || !cli_rec_id(r, "drop", d))
+	if (!hm_rec_id(r, "keep", k) || !hm_rec_id(r, "drop", d))
 		return 0;
 	if (!strcmp(d, m->drop))
 		snprintf(m->drop_into, sizeof(m->drop_into), "%s", k);
@@ -678,8 +678,8 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 		}
 		hm_record_free(m);
 	}
-	cli_rec_text(a, "village", va, sizeof(va));
-	cli_rec_text(b, "village", vb, sizeof(vb));
+	hm_rec_text(a, "village", va, sizeof(va));
+	hm_rec_text(b, "village", vb, sizeof(vb));
 	common_region(va, vb, region);
 	if ((err = hm_write_begin(n, &w))) {
 		rc = cli_node_fail(c, n, err);
@@ -755,7 +755,7 @@ static int setting_one(void *arg, const hm_record *r)
 	setting_ctx *s = arg;
 	char v[HM_STR_MAX + 1];
 
-	cli_rec_text(r, "value", v, sizeof(v));
+	hm_rec_text(r, "value", v, sizeof(v));
 	if (s->json) {
 		fputs(s->count ? "," : "", stdout);
 		out_json_cstr(stdout, r->id);
@@ -822,7 +822,7 @@ int cmd_setting(cli *c, int argc, char **argv)
 				    "not '%s'",
 				    pos[1], HM_DRIFT_MAX_MINUTES, pos[2]);
 		} else if (!strcmp(pos[1], "penalty.cutoff")) {
-			if (!cli_date_valid(pos[2]))
+			if (!hm_date_valid(pos[2]))
 				return cli_fail(c, EXIT_FAIL,
 				                "penalty.cutoff must be a date YYYY-MM-DD");
 		} else {
@@ -897,9 +897,9 @@ static int ended_one(void *arg, const hm_record *r)
 	char person[HM_ID_MAX + 1], end[16];
 	struct ended *p;
 
-	if (!cli_rec_id(r, "person", person) || !(p = ended_find(e, person)))
+	if (!hm_rec_id(r, "person", person) || !(p = ended_find(e, person)))
 		return !person[0] ? 0 : 1;
-	if (!cli_rec_text(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
+	if (!hm_rec_text(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
 		p->open = true;
 	return 0;
 }
@@ -958,9 +958,9 @@ int cmd_purge(cli *c, int argc, char **argv)
 		return rc == ARGS_HELP ? EXIT_OK : rc;
 	if (!before)
 		return cli_fail(c, EXIT_USAGE, "say --ended-before YYYY-MM-DD; usage:\n%s", usage);
-	if (!cli_date_valid(before))
+	if (!hm_date_valid(before))
 		return cli_fail(c, EXIT_USAGE, "--ended-before must be a date YYYY-MM-DD");
-	cli_today(c, today);
+	hm_ledger_today(&c->led, today);
 	if (strcmp(before, today) > 0)
 		return cli_fail(c, EXIT_FAIL, "--ended-before %s is in the future", before);
 	e.before = before;
@@ -977,8 +977,8 @@ int cmd_purge(cli *c, int argc, char **argv)
 		e.v[i].purge = false;
 		if (e.v[i].open || hm_node_get(n, "person", e.v[i].person, &p))
 			continue;
-		cli_rec_text(p, "purged", purged, sizeof(purged));
-		cli_rec_text(p, "village", e.v[i].village, sizeof(e.v[i].village));
+		hm_rec_text(p, "purged", purged, sizeof(purged));
+		hm_rec_text(p, "village", e.v[i].village, sizeof(e.v[i].village));
 		e.v[i].purge = !purged[0] || holds_personal(p); /* or written since a purge */
 		hm_record_free(p);
 	}

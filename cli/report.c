@@ -317,7 +317,7 @@ static void strs_release(strs *s)
 
 static void date_minus(const char *d, long days, char out[11])
 {
-	if (!cli_date_add(d, -days, out))
+	if (!hm_date_add(d, -days, out))
 		snprintf(out, 11, "%s", d);
 }
 
@@ -549,12 +549,12 @@ static bool keep_followup(void *ctx, const hm_record *r)
 	char t[32], d[11], person[HM_ID_MAX + 1];
 	struct fold *f;
 
-	time_date(cli_rec_text(r, "time", t, sizeof(t)) ? t : "", d);
+	time_date(hm_rec_text(r, "time", t, sizeof(t)) ? t : "", d);
 	if (!*d || strcmp(d, x->date) > 0)
 		return false;
 	if (strcmp(d, x->from) > 0 || !strcmp(d, x->date))
 		return true;
-	if (!cli_rec_id(r, "person", person))
+	if (!hm_rec_id(r, "person", person))
 		return false;
 	if (!(f = fold_slot(x, person))) {
 		x->followup.nomem = true;
@@ -1976,7 +1976,7 @@ static bool parse_count(const char *s, long min, long max, long *out)
 /* Check the options against the report; fill x. */
 static int report_options(rctx *x, const report_def *def, const report_args *a)
 {
-	if (a->date && !cli_date_valid(a->date))
+	if (a->date && !hm_date_valid(a->date))
 		return cli_fail(x->c, EXIT_USAGE, "--date '%s' is not a date YYYY-MM-DD", a->date);
 	if (a->region && !hm_region_valid(a->region))
 		return cli_fail(x->c, EXIT_USAGE,
@@ -2007,7 +2007,7 @@ static int setting_number(rctx *x, const char *name, const char *dflt, double *o
 {
 	char buf[64], *end;
 
-	cli_setting(x->n, name, dflt, buf, sizeof(buf));
+	hm_ledger_setting(&x->c->led, name, dflt, buf, sizeof(buf));
 	errno = 0;
 	*out = strtod(buf, &end);
 	if (errno || end == buf || *end || !isfinite(*out))
@@ -2045,7 +2045,7 @@ static int report_settings(rctx *x, const report_def *def)
 	if ((rc = setting_number(x, "penalty.after", "5000", &v)))
 		return rc;
 	x->penalty_after = ll(v);
-	cli_setting(x->n, "penalty.cutoff", "1970-01-01", x->cutoff, sizeof(x->cutoff));
+	hm_ledger_setting(&x->c->led, "penalty.cutoff", "1970-01-01", x->cutoff, sizeof(x->cutoff));
 	rp_param_add(&x->rep, "reward.tip", "%lld", x->reward_tip);
 	rp_param_add(&x->rep, "penalty.before", "%lld", x->penalty_before);
 	rp_param_add(&x->rep, "penalty.after", "%lld", x->penalty_after);
@@ -2195,7 +2195,7 @@ int cmd_report(cli *c, int argc, char **argv)
 	if (a.date)
 		snprintf(x.date, sizeof(x.date), "%s", a.date);
 	else
-		cli_today(c, x.date);
+		hm_ledger_today(&c->led, x.date);
 	date_minus(x.date, x.days, x.from);
 	rp_report_init(&x.rep, def->name, def->title, x.region, x.date);
 	if ((rc = report_settings(&x, def)) || (rc = report_load(&x, def->needs)) ||

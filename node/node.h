@@ -234,6 +234,9 @@ const hm_node_id *hm_node_self(const hm_node *node);
 /* A human-readable reason for the last error returned on this node (never NULL; "" if none).
  * Borrowed, valid until the next call on the node. */
 const char *hm_node_errmsg(const hm_node *node);
+/* Record the reason for the error being returned, for hm_node_errmsg; returns err for tail
+ * calls. For the libraries above node (the ledger) that report through the same node. */
+hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...) HM_PRINTF(3, 4);
 
 /* ---- Local writes: one write is one change set ---- */
 typedef struct hm_write hm_write;

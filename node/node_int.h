@@ -113,8 +113,6 @@ struct hm_node {
 	hm_sign_pub root;
 };
 
-/* Record the reason for the error being returned; returns err for tail calls. */
-hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...) HM_PRINTF(3, 4);
 
 /* ---- store.c ---- */
 hm_err hm_store_err(int mdb_rc);

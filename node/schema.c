@@ -190,6 +190,7 @@ static const hm_field_def merge_fields[] = {
 static const hm_field_def access_fields[] = {
     REQ("time", HM_T_TIME), REQ_WORDS("action", "reveal|export"), LWW("what", HM_T_STR),
     LWW("node", HM_T_STR),  LWW("region", HM_T_REGION),           LWW("records", HM_T_INT),
+    LWW("actor", HM_T_STR), /* the person, when the web interface names one */
 };
 
 static const hm_field_def stock_fields[] = {
