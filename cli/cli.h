@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "ledger.h"
 #include "sync.h"
 
@@ -134,6 +136,18 @@ void out_hlc(FILE *f, hm_hlc h);
 void out_hex(FILE *f, const void *p, size_t n);
 void out_node_id(FILE *f, const hm_node_id *id);
 void out_stamp_json(FILE *f, const hm_stamp *s);
+/* JSON values built with jansson (a new reference, NULL only when memory ran out; every
+ * jansson function that steals a reference takes NULL). Text that is not UTF-8 shows its bad
+ * bytes as U+FFFD; cj_cstr(NULL) is null. cj_print writes v compact on one line, with DEL, C1,
+ * bidi controls and line separators escaped as \uXXXX, and releases v; 0, or -1 when it could
+ * not be written. */
+json_t *cj_str(const char *s, size_t n);
+json_t *cj_cstr(const char *s);
+json_t *cj_value(const hm_value *v);
+json_t *cj_value_of(const char *coll, const char *field, const hm_value *v, bool mask);
+json_t *cj_record(const hm_record *r, bool mask);
+json_t *cj_hex(const void *p, size_t n);
+int cj_print(FILE *f, json_t *v);
 /* Print a record; mask: personal fields (HM_F_PII) masked as out_mask does. */
 void out_record(FILE *f, const hm_record *r, bool json, bool mask);
 /* Mask personal text into buf (NUL-terminated, its length returned): a phone or ID number keeps

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -308,4 +309,114 @@ void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 		out_field_value(f, r, &r->fields[i], false, mask);
 		fputc('\n', f);
 	}
+}
+
+/* ---- JSON, built with jansson ---- */
+
+json_t *cj_str(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *buf, *o;
+	size_t len;
+	int32_t cp;
+	json_t *j;
+
+	if (hm_utf8_prefix(s, n) == n)
+		return json_stringn(s, n);
+	/* JSON is UTF-8: a byte that is not is shown as U+FFFD (3 bytes for 1). */
+	if (!(buf = o = malloc(3 * n + 1)))
+		return NULL;
+	for (size_t i = 0; i < n; i += len) {
+		text_next(p + i, n - i, &len, &cp);
+		if (cp < 0)
+			memcpy(o, "\xef\xbf\xbd", 3), o += 3;
+		else
+			memcpy(o, s + i, len), o += len;
+	}
+	j = json_stringn(buf, (size_t)(o - buf));
+	free(buf);
+	return j;
+}
+
+json_t *cj_cstr(const char *s)
+{
+	return s ? cj_str(s, strlen(s)) : json_null();
+}
+
+json_t *cj_value(const hm_value *v)
+{
+	switch (v->kind) {
+	case HM_V_BOOL:
+		return json_boolean(v->u.b);
+	case HM_V_INT:
+		return json_integer(v->u.i);
+	case HM_V_FLOAT:
+		return json_real(v->u.f);
+	case HM_V_STR:
+		return cj_str(v->u.s.p, v->u.s.n);
+	case HM_V_NIL:
+		break;
+	}
+	return json_null();
+}
+
+json_t *cj_value_of(const char *coll, const char *field, const hm_value *v, bool mask)
+{
+	const hm_collection_def *c = mask ? hm_schema_collection(coll) : NULL;
+	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
+	char buf[4 * HM_STR_MAX + 1];
+
+	if (d && (d->flags & HM_F_PII) && v->kind == HM_V_STR)
+		return cj_str(buf, out_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf)));
+	return cj_value(v);
+}
+
+json_t *cj_record(const hm_record *r, bool mask)
+{
+	json_t *fields = json_object();
+	for (size_t i = 0; fields && i < r->nfields; i++)
+		json_object_set_new(
+		    fields, r->fields[i].name,
+		    cj_value_of(r->collection, r->fields[i].name, &r->fields[i].value, mask));
+	return json_pack("{s:o, s:o, s:o, s:o}", "collection", cj_cstr(r->collection), "id",
+	                 cj_cstr(r->id), "region", cj_cstr(r->region), "fields", fields);
+}
+
+json_t *cj_hex(const void *p, size_t n)
+{
+	char buf[2 * 64 + 1];
+	const uint8_t *b = p;
+	if (n > 64)
+		n = 64;
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", b[i]);
+	buf[2 * n] = '\0';
+	return json_string(buf);
+}
+
+int cj_print(FILE *f, json_t *v)
+{
+	char *s;
+	int rc = -1;
+
+	if (!v)
+		return -1;
+	/* jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls and line separators are
+	 * valid JSON as they are, but never reach a terminal raw (text_next's set). */
+	if ((s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY))) {
+		const unsigned char *p = (const unsigned char *)s;
+		size_t n = strlen(s), len;
+		int32_t cp;
+		for (size_t i = 0; i < n; i += len) {
+			if (text_next(p + i, n - i, &len, &cp) && cp >= 0x7f)
+				fprintf(f, "\\u%04x", (unsigned)cp);
+			else
+				fwrite(s + i, 1, len, f);
+		}
+		fputc('\n', f);
+		rc = ferror(f) ? -1 : 0;
+		free(s);
+	}
+	json_decref(v);
+	return rc;
 }
