@@ -1,51 +1,109 @@
 /*
  * args.c - the one argument parser of every command: options (--name, --name=value, -x) and
- * positionals, --help, and usage errors worded alike everywhere.
+ * positionals, --help generated from the command's table, and usage errors worded alike
+ * everywhere.
  */
 #include "cli.h"
 
 #include <string.h>
 
-int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_opt *opts,
-                   char **pos, int min_pos, int max_pos, int *npos)
+void cli_usage_line(FILE *f, const cli_spec *s)
+{
+	bool any = false;
+	for (const cli_opt *o = s->opts; o && o->name; o++)
+		any |= o->help != NULL;
+	fprintf(f, "usage: hamlet [-d DIR] %s%s%s%s\n", s->path, any ? " [OPTIONS]" : "",
+	        s->args ? " " : "", s->args ? s->args : "");
+}
+
+/* "  -o, --out FILE" into buf; returns its length. */
+static int opt_label(const cli_opt *o, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "  %s%c%s--%s", o->short_name ? "-" : "",
+	                 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name);
+	if (o->val)
+		n += snprintf(buf + n, cap - (size_t)n, " %s", o->arg ? o->arg : "VALUE");
+	return n;
+}
+
+void cli_help(FILE *f, const cli_spec *s)
+{
+	char label[96];
+	int width = 0;
+
+	cli_usage_line(f, s);
+	fprintf(f, "\n%s\n", s->summary);
+	for (const cli_opt *o = s->opts; o && o->name; o++) {
+		int n = o->help ? opt_label(o, label, sizeof(label)) : 0;
+		width = n > width ? n : width;
+	}
+	if (width) {
+		fputs("\noptions:\n", f);
+		for (const cli_opt *o = s->opts; o->name; o++) {
+			if (!o->help)
+				continue;
+			opt_label(o, label, sizeof(label));
+			fprintf(f, "%-*s  %s\n", width > 34 ? 34 : width, label, o->help);
+		}
+	}
+	fprintf(f, "  -h, --help%*s  this help\n", width > 12 ? (width > 34 ? 34 : width) - 12 : 0,
+	        "");
+	if (s->more)
+		fprintf(f, "\n%s", s->more);
+}
+
+static const cli_opt *opt_find(const cli_opt *opts, const char *a, const char **inline_val)
+{
+	*inline_val = NULL;
+	for (const cli_opt *p = opts; p && p->name; p++) {
+		size_t n = strlen(p->name);
+		if (a[1] == '-' && !strncmp(a + 2, p->name, n) &&
+		    (a[2 + n] == '\0' || (a[2 + n] == '=' && p->val))) {
+			*inline_val = a[2 + n] == '=' ? a + 3 + n : NULL;
+			return p;
+		}
+		if (a[1] != '-' && p->short_name && a[1] == p->short_name && a[2] == '\0')
+			return p;
+	}
+	return NULL;
+}
+
+/* The loop both forms share; help prints the command's help. */
+static int parse(cli *c, const cli_opt *opts, int argc, char **argv, char **pos, int max_pos,
+                 int *npos, void (*help)(const void *), const void *arg)
 {
 	*npos = 0;
+	/* --json anywhere asks for JSON errors too, even of an argument before it. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		c->json |=
+		    !strcmp(argv[i], "--json") && opt_find(opts, argv[i], &(const char *){0});
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
-		const cli_opt *o = NULL;
-		const char *inline_val = NULL;
+		const char *inline_val;
+		const cli_opt *o;
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+			help(arg);
 			return ARGS_HELP;
 		}
 		if (!strcmp(a, "--")) {
 			while (++i < argc && *npos < max_pos)
 				pos[(*npos)++] = argv[i];
 			if (i < argc)
-				goto too_many;
+				return cli_fail(c, EXIT_USAGE,
+				                "too many arguments: '%s' (see `hamlet %s --help`)",
+				                argv[i], c->cmd);
 			break;
 		}
 		if (a[0] != '-' || a[1] == '\0') {
 			if (*npos >= max_pos)
-				goto too_many;
+				return cli_fail(c, EXIT_USAGE,
+				                "too many arguments: '%s' (see `hamlet %s --help`)",
+				                a, c->cmd);
 			pos[(*npos)++] = a;
 			continue;
 		}
-		for (const cli_opt *p = opts; p && p->name; p++) {
-			size_t n = strlen(p->name);
-			if (a[1] == '-' && !strncmp(a + 2, p->name, n) &&
-			    (a[2 + n] == '\0' || (a[2 + n] == '=' && p->val))) {
-				o = p;
-				inline_val = a[2 + n] == '=' ? a + 3 + n : NULL;
-				break;
-			}
-			if (a[1] != '-' && p->short_name && a[1] == p->short_name && a[2] == '\0') {
-				o = p;
-				break;
-			}
-		}
-		if (!o)
+		if (!(o = opt_find(opts, a, &inline_val)))
 			return cli_fail(c, EXIT_USAGE,
 			                "unknown option '%s' (see `hamlet %s --help`)", a, c->cmd);
 		if (o->flag) {
@@ -56,9 +114,39 @@ int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_o
 			return cli_fail(c, EXIT_USAGE, "option '%s' needs a value", a);
 		*o->val = inline_val ? inline_val : argv[++i];
 	}
+	return EXIT_OK;
+}
+
+static void spec_help(const void *arg)
+{
+	cli_help(stdout, arg);
+}
+
+int cli_parse(cli *c, const cli_spec *s, int argc, char **argv, char **pos, int *npos)
+{
+	int rc = parse(c, s->opts, argc, argv, pos, s->max_pos, npos, spec_help, s);
+	if (rc)
+		return rc;
+	if (*npos < s->min_pos) {
+		cli_fail(c, EXIT_USAGE, "missing arguments (see `hamlet %s --help`)", s->path);
+		cli_usage_line(stderr, s);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static void text_help(const void *arg)
+{
+	fputs(arg, stdout);
+}
+
+int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_opt *opts,
+                   char **pos, int min_pos, int max_pos, int *npos)
+{
+	int rc = parse(c, opts, argc, argv, pos, max_pos, npos, text_help, usage);
+	if (rc)
+		return rc;
 	if (*npos < min_pos)
 		return cli_fail(c, EXIT_USAGE, "missing arguments; usage:\n%s", usage);
 	return EXIT_OK;
-too_many:
-	return cli_fail(c, EXIT_USAGE, "too many arguments; usage:\n%s", usage);
 }

@@ -26,6 +26,7 @@ typedef struct cli {
 	hm_keyfile_secrets keys;     /* unlocked by cli_open; wiped at exit */
 	bool no_key_file, opening;   /* for the message of a node whose node.key is gone */
 	hm_ledger led; /* the ledger over the open node; its clock set from the start */
+	bool json;     /* the command was asked for JSON: its errors are JSON on stdout too */
 } cli;
 
 typedef struct command {
@@ -46,22 +47,52 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err);
 int cli_open(cli *c, hm_node **out);
 bool cli_is_tty(FILE *f);
 
-/* args.c: one option of a command: a flag (flag set) or one that takes a value (val set). */
+/* args.c: the one argument parser, as git's parse-options: each command describes its options
+ * in a table, and its usage line and --help are generated from the table, so they cannot drift
+ * apart. An option is a flag (flag set) or takes a value (val set). */
 typedef struct cli_opt {
 	const char *name; /* long name without "--" */
 	char short_name;  /* 0 for none */
 	const char **val; /* set for options that take a value */
 	bool *flag;       /* set for flags */
+	const char *arg;  /* what the value is, for --help ("FILE", "N"); NULL: "VALUE" */
+	const char *help; /* one line for --help; NULL: the option is not listed */
 } cli_opt;
+
+/* A command: its place ("sync", "person find"), its positionals as the usage line shows them
+ * ("PEER|URL", "[ID...]"), a one-line summary, the options (ended by {NULL}), and paragraphs
+ * shown after the options. --help and -h are every command's. */
+typedef struct cli_spec {
+	const char *path;
+	const char *args;    /* may be NULL */
+	const char *summary; /* one line */
+	const cli_opt *opts; /* may be NULL */
+	const char *more;    /* may be NULL */
+	int min_pos, max_pos;
+} cli_spec;
 
 #define ARGS_HELP (-1)
 
-/* Parse argv[1..] (argv[0] is the command, or the verb of a command group) into options (opts,
- * ended by a {NULL} entry) and at most max_pos positionals. Returns EXIT_OK, EXIT_USAGE (reported,
- * naming c->cmd) or ARGS_HELP (usage printed to stdout). */
+/* Print the command's help: usage line, summary, options, more. */
+void cli_help(FILE *f, const cli_spec *s);
+/* Print the usage line alone ("usage: hamlet [-d DIR] PATH [OPTIONS] ARGS"). */
+void cli_usage_line(FILE *f, const cli_spec *s);
+/* Parse argv[1..] (argv[0] is the command, or the verb of a command group) into the options of
+ * s and at most s->max_pos positionals. Returns EXIT_OK, EXIT_USAGE (reported, naming c->cmd)
+ * or ARGS_HELP (help printed to stdout). A flag named "json" also sets c->json, so that errors
+ * of the command are JSON too. */
+int cli_parse(cli *c, const cli_spec *s, int argc, char **argv, char **pos, int *npos);
+/* In a command: parse, and return from it on help or a usage error. */
+#define CLI_PARSE_SPEC(spec, pos, npos)                                                            \
+	do {                                                                                       \
+		int prc_ = cli_parse(c, spec, argc, argv, pos, npos);                              \
+		if (prc_)                                                                          \
+			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
+	} while (0)
+
+/* The older form, a usage text written by hand; being replaced by cli_parse. */
 int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_opt *opts,
                    char **pos, int min_pos, int max_pos, int *npos);
-/* In a command: parse, and return from it on help or a usage error. */
 #define CLI_PARSE(usage, opts, pos, min, max, npos)                                                \
 	do {                                                                                       \
 		int prc_ = cli_args_parse(c, usage, argc, argv, opts, pos, min, max, npos);        \

@@ -12,13 +12,16 @@
 
 int cli_fail(cli *c, int code, const char *fmt, ...)
 {
+	char msg[4096];
 	va_list ap;
 
-	fprintf(stderr, "hamlet: %s: ", c->cmd ? c->cmd : "error");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "hamlet: %s: %s\n", c->cmd ? c->cmd : "error", msg);
+	/* A script that asked for JSON reads the failure from stdout, as JSON. */
+	if (c->json)
+		cj_print(stdout, json_pack("{s:o, s:i}", "error", cj_cstr(msg), "exit", code));
 	return code;
 }
 
@@ -55,7 +58,9 @@ static void log_stderr(void *ctx, hm_log_level level, const char *msg)
 		        c->cmd ? c->cmd : "-", c->dir);
 		return;
 	}
-	if (level == HM_LOG_ERROR)
+	if (level == HM_LOG_ERROR && c->json)
+		cli_fail(c, EXIT_FAIL, "%s", msg);
+	else if (level == HM_LOG_ERROR)
 		fprintf(stderr, "hamlet: %s: %s\n", c->cmd ? c->cmd : "-", msg);
 	else
 		fprintf(stderr, "hamlet: %s: %s: %s\n", c->cmd ? c->cmd : "-", names[level], msg);
