@@ -77,29 +77,20 @@ const char *hm_ledger_setting(const hm_ledger *l, const char *name, const char *
 hm_err hm_ledger_record_access(hm_ledger *l, const char *action, const char *what,
                                size_t records) HM_MUST_CHECK;
 
-
 /* ==== Field work: the verbs and their rules, stock on hand (field.c, stock.c) ==== */
 
 /* (end of field work) */
-
-
 
 /* ==== Persons: find, show, duplicates, merge and unmerge; purge (person.c, purge.c) ==== */
 
 /* (end of persons) */
 
-
-
 /* ==== CSV: the reader (bytes to rows) and import (csv.c, import.c) ==== */
 
 /* (end of CSV) */
 
-
-
 /* ==== Reports: each report as a data model the front ends render (report*.c) ==== */
 
 /* (end of reports) */
-
-
 
 #endif
