@@ -41,6 +41,9 @@ const command *hm_command(const char *name);
 
 /* Report an error as "hamlet: CMD: message" and return the exit code. */
 int cli_fail(cli *c, int code, const char *fmt, ...) HM_PRINTF(3, 4);
+/* A warning or a note on stderr, as "hamlet: CMD: warning: message" (kind "warning" or
+ * "note"); never a failure. */
+void cli_warn(cli *c, const char *kind, const char *fmt, ...) HM_PRINTF(3, 4);
 /* Report the node's last error (or err's text) as a failure; returns EXIT_FAIL. */
 int cli_node_fail(cli *c, hm_node *n, hm_err err);
 /* Open the node of c->dir or report why not. */

@@ -25,6 +25,17 @@ int cli_fail(cli *c, int code, const char *fmt, ...)
 	return code;
 }
 
+void cli_warn(cli *c, const char *kind, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "hamlet: %s: %s: %s\n", c->cmd ? c->cmd : "-", kind, msg);
+}
+
 int cli_node_fail(cli *c, hm_node *n, hm_err err)
 {
 	const char *why = hm_node_errmsg(n);
