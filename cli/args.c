@@ -19,8 +19,8 @@ void cli_usage_line(FILE *f, const cli_spec *s)
 /* "  -o, --out FILE" into buf; returns its length. */
 static int opt_label(const cli_opt *o, char *buf, size_t cap)
 {
-	int n = snprintf(buf, cap, "  %s%c%s--%s", o->short_name ? "-" : "",
-	                 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name);
+	int n = o->short_name ? snprintf(buf, cap, "  -%c, --%s", o->short_name, o->name)
+	                      : snprintf(buf, cap, "      --%s", o->name);
 	if (o->val)
 		n += snprintf(buf + n, cap - (size_t)n, " %s", o->arg ? o->arg : "VALUE");
 	return n;
@@ -29,7 +29,7 @@ static int opt_label(const cli_opt *o, char *buf, size_t cap)
 void cli_help(FILE *f, const cli_spec *s)
 {
 	char label[96];
-	int width = 0;
+	int width = 12; /* "  -h, --help" */
 
 	cli_usage_line(f, s);
 	fprintf(f, "\n%s\n", s->summary);
@@ -37,17 +37,15 @@ void cli_help(FILE *f, const cli_spec *s)
 		int n = o->help ? opt_label(o, label, sizeof(label)) : 0;
 		width = n > width ? n : width;
 	}
-	if (width) {
-		fputs("\noptions:\n", f);
-		for (const cli_opt *o = s->opts; o->name; o++) {
-			if (!o->help)
-				continue;
-			opt_label(o, label, sizeof(label));
-			fprintf(f, "%-*s  %s\n", width > 34 ? 34 : width, label, o->help);
-		}
+	width = width > 34 ? 34 : width;
+	fputs("\noptions:\n", f);
+	for (const cli_opt *o = s->opts; o && o->name; o++) {
+		if (!o->help)
+			continue;
+		opt_label(o, label, sizeof(label));
+		fprintf(f, "%-*s  %s\n", width, label, o->help);
 	}
-	fprintf(f, "  -h, --help%*s  this help\n", width > 12 ? (width > 34 ? 34 : width) - 12 : 0,
-	        "");
+	fprintf(f, "%-*s  %s\n", width, "  -h, --help", "this help");
 	if (s->more)
 		fprintf(f, "\n%s", s->more);
 }
@@ -149,4 +147,33 @@ int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_o
 	if (*npos < min_pos)
 		return cli_fail(c, EXIT_USAGE, "missing arguments; usage:\n%s", usage);
 	return EXIT_OK;
+}
+
+void cli_group_help(FILE *f, const command *cmd, const cli_verb *verbs)
+{
+	fprintf(f, "usage: hamlet [-d DIR] %s VERB [OPTIONS] ...\n\n%s\n\nverbs:\n", cmd->name,
+	        cmd->summary);
+	for (const cli_verb *v = verbs; v->name; v++)
+		fprintf(f, "  %-10s %s\n", v->name, v->summary);
+	fprintf(f, "\n`hamlet %s VERB --help` tells more.\n", cmd->name);
+	if (cmd->more)
+		fprintf(f, "\n%s", cmd->more);
+}
+
+int cli_group(cli *c, const cli_verb *verbs, int argc, char **argv)
+{
+	const command *cmd = hm_command(argv[0]);
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		cli_group_help(argc < 2 ? stderr : stdout, cmd, verbs);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (const cli_verb *v = verbs; v->name; v++) {
+		if (strcmp(v->name, argv[1]) != 0)
+			continue;
+		snprintf(c->cmdbuf, sizeof(c->cmdbuf), "%s %s", cmd->name, v->name);
+		c->cmd = c->cmdbuf;
+		return v->run(c, argc - 1, argv + 1);
+	}
+	return cli_fail(c, EXIT_USAGE, "no verb '%s' (see `hamlet %s --help`)", argv[1], cmd->name);
 }

@@ -25,19 +25,46 @@ typedef struct cli {
 	const char *kept_passphrase; /* serve keeps it for the syncs it runs as child processes */
 	hm_keyfile_secrets keys;     /* unlocked by cli_open; wiped at exit */
 	bool no_key_file, opening;   /* for the message of a node whose node.key is gone */
-	hm_ledger led; /* the ledger over the open node; its clock set from the start */
-	bool json;     /* the command was asked for JSON: its errors are JSON on stdout too */
+	hm_ledger led;   /* the ledger over the open node; its clock set from the start */
+	bool json;       /* the command was asked for JSON: its errors are JSON on stdout too */
+	char cmdbuf[64]; /* "GROUP VERB", where cmd points while a verb of a group runs */
 } cli;
 
 typedef struct command {
 	const char *name;
 	int (*run)(cli *c, int argc, char **argv);
 	const char *summary;
-	const char *usage; /* full --help text */
+	const char *usage; /* a --help text written whole; NULL when generated from args and more */
+	const char *args;  /* positionals as the usage line shows them; may be NULL */
+	const char *more;  /* paragraphs after the options in --help; may be NULL */
 } command;
 
+/* commands.c: the table, and the commands' functions (in cmds.c, node_cmds.c, ...) */
 extern const command hm_commands[];
 const command *hm_command(const char *name);
+int cmd_init(cli *c, int argc, char **argv);
+int cmd_put(cli *c, int argc, char **argv);
+int cmd_get(cli *c, int argc, char **argv);
+int cmd_list(cli *c, int argc, char **argv);
+int cmd_del(cli *c, int argc, char **argv);
+int cmd_move(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
+int cmd_import(cli *c, int argc, char **argv);
+int cmd_digest(cli *c, int argc, char **argv);
+int cmd_status(cli *c, int argc, char **argv);
+int cmd_log(cli *c, int argc, char **argv);
+int cmd_blame(cli *c, int argc, char **argv);
+int cmd_conflicts(cli *c, int argc, char **argv);
+int cmd_check(cli *c, int argc, char **argv);
+int cmd_enroll(cli *c, int argc, char **argv);
+int cmd_revoke(cli *c, int argc, char **argv);
+int cmd_audit(cli *c, int argc, char **argv);
+int cmd_verify_report(cli *c, int argc, char **argv);
+int cmd_peer(cli *c, int argc, char **argv);
+int cmd_sync(cli *c, int argc, char **argv);
+int cmd_serve(cli *c, int argc, char **argv);
+int cmd_import_csv(cli *c, int argc, char **argv);
+int cmd_report(cli *c, int argc, char **argv);
 
 /* Report an error as "hamlet: CMD: message" and return the exit code. */
 int cli_fail(cli *c, int code, const char *fmt, ...) HM_PRINTF(3, 4);
@@ -92,6 +119,30 @@ int cli_parse(cli *c, const cli_spec *s, int argc, char **argv, char **pos, int 
 		if (prc_)                                                                          \
 			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
 	} while (0)
+
+/* cli_parse with the spec of command argv[0] from the table and the options opts. */
+int cli_parse_cmd(cli *c, const cli_opt *opts, int min_pos, int max_pos, int argc, char **argv,
+                  char **pos, int *npos);
+/* In a command of the table: parse into pos/npos, and return on help or a usage error. */
+#define CLI_PARSE_CMD(opts, min, max)                                                              \
+	do {                                                                                       \
+		int prc_ = cli_parse_cmd(c, opts, min, max, argc, argv, pos, &npos);               \
+		if (prc_)                                                                          \
+			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
+	} while (0)
+
+/* A command group (enroll, peer, ...): its verbs, each run with argv[0] the verb. */
+typedef struct cli_verb {
+	const char *name;
+	int (*run)(cli *c, int argc, char **argv);
+	const char *summary;
+} cli_verb;
+/* Run the verb argv[1] of the group argv[0] (a command of the table), c->cmd naming both
+ * ("enroll sign") for its messages. No verb: the group's help on stderr, EXIT_USAGE; --help:
+ * on stdout; an unknown verb: EXIT_USAGE naming the verbs. */
+int cli_group(cli *c, const cli_verb *verbs, int argc, char **argv);
+/* The help of a group: usage line, summary, its verbs, the table's more. */
+void cli_group_help(FILE *f, const command *cmd, const cli_verb *verbs);
 
 /* The older form, a usage text written by hand; being replaced by cli_parse. */
 int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_opt *opts,

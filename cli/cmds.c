@@ -11,48 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_enroll(cli *c, int argc, char **argv);
-int cmd_revoke(cli *c, int argc, char **argv);
-int cmd_audit(cli *c, int argc, char **argv);
-int cmd_verify_report(cli *c, int argc, char **argv);
-int cmd_peer(cli *c, int argc, char **argv);
-int cmd_sync(cli *c, int argc, char **argv);
-int cmd_serve(cli *c, int argc, char **argv);
-int cmd_import_csv(cli *c, int argc, char **argv);
-int cmd_report(cli *c, int argc, char **argv);
-
-/* ---- argument parsing (args.c) ---- */
-
 typedef cli_opt opt;
-
-static int parse_args(cli *c, const command *cmd, int argc, char **argv, const opt *opts,
-                      char **pos, int min_pos, int max_pos, int *npos)
-{
-	return cli_args_parse(c, cmd->usage, argc, argv, opts, pos, min_pos, max_pos, npos);
-}
-
-#define PARSE(opts, min, max)                                                                      \
-	do {                                                                                       \
-		int prc_ = parse_args(c, self, argc, argv, opts, pos, min, max, &npos);            \
-		if (prc_)                                                                          \
-			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
-	} while (0)
-
-const command *hm_command(const char *name)
-{
-	for (const command *c = hm_commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
-
-static const command *find_cmd(const char *name)
-{
-	for (const command *c = hm_commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
 
 /* ---- init ---- */
 
@@ -145,15 +104,15 @@ static int create_keys(cli *c, hm_keyfile_secrets *keys, char made[4096])
 	return EXIT_OK;
 }
 
-static int cmd_init(cli *c, int argc, char **argv)
+int cmd_init(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("init");
 	const char *role_s = NULL, *region = NULL, *name = NULL;
 	bool json = false;
-	opt opts[] = {{"role", 0, &role_s, NULL},
-	              {"region", 0, &region, NULL},
-	              {"name", 0, &name, NULL},
-	              {"json", 0, NULL, &json},
+	opt opts[] = {{"role", 0, &role_s, NULL, "ROLE", "county, township or village"},
+	              {"region", 0, &region, NULL, "PATH",
+	               "the node's region: lin, lin/east or lin/east/elm"},
+	              {"name", 0, &name, NULL, "NAME", "the station's name, e.g. \"Elm village\""},
+	              {"json", 0, NULL, &json, NULL, "print the result as JSON"},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
@@ -163,7 +122,7 @@ static int cmd_init(cli *c, int argc, char **argv)
 	hm_err err;
 	char made[4096];
 
-	PARSE(opts, 0, 0);
+	CLI_PARSE_CMD(opts, 0, 0);
 	if (!role_s || !region || !name)
 		return cli_fail(c, EXIT_USAGE, "--role, --region and --name are all required");
 	{
@@ -340,18 +299,18 @@ static int finish_write(cli *c, hm_node *n, hm_write *w, hm_err err, bool json, 
 	return rc;
 }
 
-static int cmd_put(cli *c, int argc, char **argv)
+int cmd_put(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("put");
 	bool json = false;
-	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[2 + HM_FIELDS_MAX];
 	int npos, rc;
 	hm_node *n = NULL;
 	hm_write *w = NULL;
 	hm_err err;
 
-	PARSE(opts, 3, 2 + HM_FIELDS_MAX);
+	CLI_PARSE_CMD(opts, 3, 2 + HM_FIELDS_MAX);
 	if ((rc = cli_id_arg(c, "ID", pos[1])))
 		return rc;
 	if (!hm_schema_collection(pos[0]))
@@ -374,20 +333,21 @@ out:
 	return rc;
 }
 
-static int cmd_del(cli *c, int argc, char **argv)
+int cmd_del(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("del");
 	bool json = false;
 	const char *region = NULL;
-	opt opts[] = {
-	    {"json", 0, NULL, &json}, {"region", 0, &region, NULL}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"region", 0, &region, NULL, "REGION",
+	               "the record's region, when two villages use one id"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[2];
 	int npos, rc;
 	hm_node *n = NULL;
 	hm_write *w = NULL;
 	hm_err err;
 
-	PARSE(opts, 2, 2);
+	CLI_PARSE_CMD(opts, 2, 2);
 	if (region && !hm_region_valid(region))
 		return cli_fail(c, EXIT_USAGE, "--region '%s' is not a region path", region);
 	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
@@ -397,14 +357,14 @@ static int cmd_del(cli *c, int argc, char **argv)
 	return finish_write(c, n, w, err, json, "deleted", pos[0], pos[1]);
 }
 
-static int cmd_move(cli *c, int argc, char **argv)
+int cmd_move(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("move");
 	bool json = false;
 	const char *from = NULL, *to = NULL;
-	opt opts[] = {{"json", 0, NULL, &json},
-	              {"from", 0, &from, NULL},
-	              {"to", 0, &to, NULL},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"from", 0, &from, NULL, "REGION",
+	               "the region the record is in now (when two hold its id)"},
+	              {"to", 0, &to, NULL, "REGION", "the region to move it to"},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2];
 	int npos, rc;
@@ -412,7 +372,7 @@ static int cmd_move(cli *c, int argc, char **argv)
 	hm_write *w = NULL;
 	hm_err err;
 
-	PARSE(opts, 2, 2);
+	CLI_PARSE_CMD(opts, 2, 2);
 	if (!to)
 		return cli_fail(c, EXIT_USAGE, "--to REGION is required");
 	if (!hm_region_valid(to) || (from && !hm_region_valid(from)))
@@ -427,14 +387,15 @@ static int cmd_move(cli *c, int argc, char **argv)
 
 /* ---- get / list ---- */
 
-static int cmd_get(cli *c, int argc, char **argv)
+int cmd_get(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("get");
 	bool json = false, show_pii = false;
 	const char *region = NULL;
-	opt opts[] = {{"json", 0, NULL, &json},
-	              {"show-pii", 0, NULL, &show_pii},
-	              {"region", 0, &region, NULL},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"show-pii", 0, NULL, &show_pii, NULL,
+	               "show personal fields (recorded in the access log first)"},
+	              {"region", 0, &region, NULL, "REGION",
+	               "the record's region, when two villages use one id"},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2], what[256];
 	int npos, rc;
@@ -442,7 +403,7 @@ static int cmd_get(cli *c, int argc, char **argv)
 	hm_record *r;
 	hm_err err;
 
-	PARSE(opts, 2, 2);
+	CLI_PARSE_CMD(opts, 2, 2);
 	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
 	snprintf(what, sizeof(what), "get %s %s", pos[0], pos[1]);
@@ -486,14 +447,15 @@ static int list_one(void *arg, const hm_record *r)
 	return 0;
 }
 
-static int cmd_list(cli *c, int argc, char **argv)
+int cmd_list(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("list");
 	const char *where = NULL;
 	list_ctx l = {0};
-	opt opts[] = {{"json", 0, NULL, &l.json},
-	              {"where", 'w', &where, NULL},
-	              {"show-pii", 0, NULL, &l.show_pii},
+	opt opts[] = {{"json", 0, NULL, &l.json, NULL, "print the result as JSON"},
+	              {"where", 'w', &where, NULL, "FIELD=VALUE",
+	               "only the records whose FIELD equals VALUE"},
+	              {"show-pii", 0, NULL, &l.show_pii, NULL,
+	               "show personal fields (recorded in the access log first)"},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1], *wcopy = NULL, what[512];
 	int npos, rc;
@@ -501,7 +463,7 @@ static int cmd_list(cli *c, int argc, char **argv)
 	const hm_collection_def *cd;
 	hm_err err;
 
-	PARSE(opts, 1, 1);
+	CLI_PARSE_CMD(opts, 1, 1);
 	if (!(cd = hm_schema_collection(pos[0])))
 		return cli_fail(c, EXIT_FAIL, "unknown collection '%s'", pos[0]);
 	if (where) {
@@ -565,15 +527,19 @@ out:
 
 /* ---- export / import ---- */
 
-static int cmd_export(cli *c, int argc, char **argv)
+int cmd_export(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("export");
 	const char *out = NULL, *since_s = NULL, *to = NULL, *scope = NULL;
 	bool json = false, force = false;
-	opt opts[] = {{"output", 'o', &out, NULL},  {"since", 0, &since_s, NULL},
-	              {"to", 0, &to, NULL},         {"scope", 0, &scope, NULL},
-	              {"force", 'f', NULL, &force}, {"json", 0, NULL, &json},
-	              {NULL, 0, NULL, NULL}};
+	opt opts[] = {
+	    {"output", 'o', &out, NULL, "FILE", "the bundle file to write (created 0600)"},
+	    {"since", 0, &since_s, NULL, "VERSION_VECTOR",
+	     "only change sets beyond this version vector (ORIGIN:SEQ,...)"},
+	    {"to", 0, &to, NULL, "NODE", "seal it for this one node only"},
+	    {"scope", 0, &scope, NULL, "PATH", "seal it for the holders of this township's key"},
+	    {"force", 'f', NULL, &force, NULL, "replace FILE when it exists"},
+	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {NULL, 0, NULL, NULL}};
 	hm_recipient rcpt = {0};
 	char *pos[1];
 	int npos, rc;
@@ -582,7 +548,7 @@ static int cmd_export(cli *c, int argc, char **argv)
 	hm_bundle_stats st;
 	hm_err err;
 
-	PARSE(opts, 0, 0);
+	CLI_PARSE_CMD(opts, 0, 0);
 	if (!out)
 		return cli_fail(c, EXIT_USAGE, "-o FILE is required");
 	if (to && scope)
@@ -631,18 +597,18 @@ static void import_progress(void *ctx, size_t done, size_t total)
 		fputc('\n', stderr);
 }
 
-static int cmd_import(cli *c, int argc, char **argv)
+int cmd_import(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("import");
 	bool json = false;
-	opt opts[] = {{"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_node *n;
 	hm_bundle_stats st;
 	hm_err err;
 
-	PARSE(opts, 1, 1);
+	CLI_PARSE_CMD(opts, 1, 1);
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	err = hm_bundle_import(n, pos[0], cli_is_tty(stderr) ? import_progress : NULL, NULL, &st);
@@ -682,19 +648,20 @@ static int cmd_import(cli *c, int argc, char **argv)
 
 /* ---- digest / status / log ---- */
 
-static int cmd_digest(cli *c, int argc, char **argv)
+int cmd_digest(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("digest");
 	const char *scope = NULL;
 	bool json = false;
-	opt opts[] = {{"scope", 0, &scope, NULL}, {"json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"scope", 0, &scope, NULL, "PATH", "only the records of region PATH"},
+	              {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_node *n;
 	hm_hash h;
 	hm_err err;
 
-	PARSE(opts, 0, 0);
+	CLI_PARSE_CMD(opts, 0, 0);
 	if (scope && !hm_region_valid(scope))
 		return cli_fail(c, EXIT_USAGE, "--scope '%s' is not a region path", scope);
 	if ((rc = cli_open(c, &n)))
@@ -777,11 +744,13 @@ static void status_clock(const hm_clock_report *k, bool json)
 		printf(", within the allowed drift (%s)\n", bound);
 }
 
-static int cmd_status(cli *c, int argc, char **argv)
+int cmd_status(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("status");
 	bool json = false, probe = false;
-	opt opts[] = {{"json", 0, NULL, &json}, {"probe", 0, NULL, &probe}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"probe", 0, NULL, &probe, NULL,
+	               "ask each peer how many change sets wait each way (3 s at most)"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_node *n;
@@ -794,7 +763,7 @@ static int cmd_status(cli *c, int argc, char **argv)
 	hm_clock_report clock;
 	hm_err err;
 
-	PARSE(opts, 0, 0);
+	CLI_PARSE_CMD(opts, 0, 0);
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_info_get(n, &info)) || (err = hm_node_version_vector(n, &vv)) ||
@@ -914,20 +883,21 @@ static int log_one(void *arg, const hm_changeset_view *cs)
 	return 0;
 }
 
-static int cmd_log(cli *c, int argc, char **argv)
+int cmd_log(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("log");
 	log_ctx l = {0};
 	const char *since_s = NULL;
-	opt opts[] = {
-	    {"json", 0, NULL, &l.json}, {"since", 0, &since_s, NULL}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"json", 0, NULL, &l.json, NULL, "print the result as JSON"},
+	              {"since", 0, &since_s, NULL, "VERSION_VECTOR",
+	               "only change sets beyond this version vector (ORIGIN:SEQ,...)"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_vv since = {0};
 	hm_node *n;
 	hm_err err;
 
-	PARSE(opts, 0, 0);
+	CLI_PARSE_CMD(opts, 0, 0);
 	if (since_s && hm_vv_parse(since_s, &since))
 		return cli_fail(c, EXIT_USAGE, "--since must be a version vector ORIGIN:SEQ,...");
 	if ((rc = cli_open(c, &n))) {
@@ -1004,19 +974,20 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 	return 0;
 }
 
-static int cmd_blame(cli *c, int argc, char **argv)
+int cmd_blame(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("blame");
 	bool json = false, show_pii = false;
-	opt opts[] = {
-	    {"json", 0, NULL, &json}, {"show-pii", 0, NULL, &show_pii}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"show-pii", 0, NULL, &show_pii, NULL,
+	               "show personal fields (recorded in the access log first)"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[2], what[256];
 	int npos, rc;
 	hm_node *n;
 	hm_record *r = NULL;
 	hm_err err;
 
-	PARSE(opts, 2, 2);
+	CLI_PARSE_CMD(opts, 2, 2);
 	if ((rc = cli_id_arg(c, "ID", pos[1])) || (rc = cli_open(c, &n)))
 		return rc;
 	if ((err = hm_node_get(n, pos[0], pos[1], &r))) {
@@ -1068,18 +1039,19 @@ out:
 	return rc;
 }
 
-static int cmd_conflicts(cli *c, int argc, char **argv)
+int cmd_conflicts(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("conflicts");
 	conflict_ctx x = {0};
-	opt opts[] = {
-	    {"json", 0, NULL, &x.json}, {"show-pii", 0, NULL, &x.show_pii}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"json", 0, NULL, &x.json, NULL, "print the result as JSON"},
+	              {"show-pii", 0, NULL, &x.show_pii, NULL,
+	               "show personal fields (recorded in the access log first)"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[2], what[256];
 	int npos, rc;
 	hm_node *n;
 	hm_err err;
 
-	PARSE(opts, 0, 2);
+	CLI_PARSE_CMD(opts, 0, 2);
 	if (npos == 1)
 		return cli_fail(c, EXIT_USAGE, "give both COLLECTION and ID, or neither");
 	if (npos == 2 && (rc = cli_id_arg(c, "ID", pos[1])))
@@ -1112,18 +1084,19 @@ static int cmd_conflicts(cli *c, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_check(cli *c, int argc, char **argv)
+int cmd_check(cli *c, int argc, char **argv)
 {
-	const command *self = find_cmd("check");
 	bool json = false, repair = false;
-	opt opts[] = {
-	    {"json", 0, NULL, &json}, {"repair", 0, NULL, &repair}, {NULL, 0, NULL, NULL}};
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"repair", 0, NULL, &repair, NULL,
+	               "first rebuild the records and the conflict log from the oplog"},
+	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_node *n;
 	hm_err err;
 
-	PARSE(opts, 0, 0);
+	CLI_PARSE_CMD(opts, 0, 0);
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	err = repair ? hm_node_repair(n) : HM_OK;
@@ -1146,241 +1119,3 @@ static int cmd_check(cli *c, int argc, char **argv)
 	hm_node_close(n);
 	return rc;
 }
-
-static int cmd_help(cli *c, int argc, char **argv)
-{
-	const command *cmd;
-
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs("usage: hamlet help COMMAND\n\nPrint the usage of COMMAND (as COMMAND --help "
-		      "does).\n",
-		      stdout);
-		return EXIT_OK;
-	}
-	if (!(cmd = find_cmd(argv[1])))
-		return cli_fail(c, EXIT_USAGE, "no command '%s' (`hamlet --help` lists them)",
-		                argv[1]);
-	fputs(cmd->usage, stdout);
-	return EXIT_OK;
-}
-
-const command hm_commands[] = {
-    {"init", cmd_init, "create a node: its id, role and region",
-     "usage: hamlet [-d DIR] init --role county|township|village --region PATH --name NAME "
-     "[--json]\n\n"
-     "Create a new node in DIR and print its id. PATH is the node's region, one part per level:\n"
-     "a county node `lin`, a township `lin/east`, a village `lin/east/elm`.\n\n"
-     "example: hamlet -d elm init --role village --region lin/east/elm --name \"Elm village\"\n"},
-    {"put", cmd_put, "write fields of a record (one change set)",
-     "usage: hamlet [-d DIR] put COLLECTION ID FIELD=VALUE... [--json]\n\n"
-     "Set fields of record ID. Values are typed by the schema (text, numbers, dates\n"
-     "YYYY-MM-DD, times YYYY-MM-DDTHH:MM, regions a/b/c). FIELD+=N and FIELD-=N change a\n"
-     "counter; FIELD= clears an optional field. A new record gets its region field "
-     "(person.village,\n"
-     "stock.site, ...) from the node's region unless given. All fields go into one change set.\n\n"
-     "`hamlet schema list` names every collection and field (and the words a field allows).\n"
-     "The field commands (`hamlet person add`, `hamlet followup add`, ...) are the usual way "
-     "in.\n\n"
-     "examples:\n"
-     "  hamlet put person p-0012 name=\"Li Wei\" phone=13800000000 arrival_date=2026-11-20\n"
-     "  hamlet put followup f-0012-1 person=p-0012 time=2026-11-21T08:30 temperature=36.8\n"
-     "  hamlet put stock masks item=N95 unit=piece quantity+=500\n"},
-    {"person", cmd_person, "register, edit, show, find and merge persons",
-     "usage: hamlet [-d DIR] person add|edit|show|find|dups|merge|unmerge ...\n\n"
-     "`hamlet person VERB --help` tells more.\n"},
-    {"return", cmd_field, "record a returnee's journey",
-     "usage: hamlet [-d DIR] return add PERSON [--FIELD VALUE...]\n"},
-    {"contact", cmd_field, "record a contact between two persons",
-     "usage: hamlet [-d DIR] contact add SOURCE CONTACT [--degree 1|2] [--mode MODE]\n"},
-    {"episode", cmd_field, "start, extend and end isolation or monitoring",
-     "usage: hamlet [-d DIR] episode start|extend|end ...\n"},
-    {"followup", cmd_field, "record a temperature check or visit",
-     "usage: hamlet [-d DIR] followup add PERSON --temp T --method visit|phone|self\n"},
-    {"checkpoint", cmd_field, "record a checkpoint shift's tally",
-     "usage: hamlet [-d DIR] checkpoint tally CHECKPOINT --shift 1|2|3 ...\n"},
-    {"stock", cmd_field, "supplies: receive, issue, transfer, intercept, consume, count, request",
-     "usage: hamlet [-d DIR] stock VERB ITEM QUANTITY --store S ...\n"},
-    {"tip", cmd_field, "tip-offs: add, verify, pay",
-     "usage: hamlet [-d DIR] tip add|verify|pay ...\n"},
-    {"site", cmd_field, "register isolation points, clinics, checkpoints, stores",
-     "usage: hamlet [-d DIR] site add --name NAME --kind KIND ...\n"},
-    {"notice", cmd_field, "record that a compound was told",
-     "usage: hamlet [-d DIR] notice add COMPOUND --audience property|residents\n"},
-    {"penalty", cmd_field, "record a returnee a village missed",
-     "usage: hamlet [-d DIR] penalty add PERSON ...\n"},
-    {"setting", cmd_setting, "the county's settings (rewards, penalties, fever threshold)",
-     "usage: hamlet [-d DIR] setting list|set ...\n"},
-    {"schema", cmd_schema, "the collections and fields; the county adds fields",
-     "usage: hamlet [-d DIR] schema list [COLLECTION] | add-field COLLECTION FIELD TYPE\n"},
-    {"purge", cmd_purge, "clear personal fields of persons whose monitoring ended",
-     "usage: hamlet [-d DIR] purge --ended-before YYYY-MM-DD [--dry-run] [--json]\n"},
-    {"get", cmd_get, "show one record",
-     "usage: hamlet [-d DIR] get COLLECTION ID [--region REGION] [--show-pii] [--json]\n\n"
-     "Print the fields of one record. Personal fields (names, ID numbers, phones, addresses)\n"
-     "are masked; --show-pii shows them and records who saw what in the access log.\n"
-     "A record is its collection, id and region: when two villages use one id, --region names\n"
-     "which (without it, the one in this node's own region, else an error listing them).\n"},
-    {"list", cmd_list, "list the records of a collection",
-     "usage: hamlet [-d DIR] list COLLECTION [--where FIELD=VALUE] [--show-pii] [--json]\n\n"
-     "Print every live record of COLLECTION in id order, or those whose FIELD equals VALUE.\n"
-     "Personal fields are masked unless --show-pii (recorded in the access log).\n"},
-    {"del", cmd_del, "delete a record",
-     "usage: hamlet [-d DIR] del COLLECTION ID [--region REGION] [--json]\n\n"
-     "Delete a record. A delete clears the fields written before it everywhere; a field\n"
-     "written after it (on any node) brings the record back. Append-only collections\n"
-     "(followup) are never deleted: add a correcting record instead.\n"},
-    {"move", cmd_move, "move a record to another region (a township or the county)",
-     "usage: hamlet [-d DIR] move COLLECTION ID --to REGION [--from REGION] [--json]\n\n"
-     "Move a record to another village: a new record at REGION with its current values and a\n"
-     "delete of the old one, in one write. A record belongs to its region, and no station\n"
-     "writes outside its own, so only a node whose region holds both (their township, or\n"
-     "the county) can move it: a village clerk asks the township. The records that refer to\n"
-     "it (follow-ups, episodes, contacts) stay where they were written.\n\n"
-     "example: hamlet -d east move person p-0012 --to lin/east/oak\n"},
-    {"import-csv", cmd_import_csv, "bulk-import a register from a CSV file (all rows or none)",
-     "usage: hamlet [-d DIR] import-csv COLLECTION FILE [--map COLUMN=FIELD[,...]]...\n"
-     "       [--id-column COLUMN] [--dry-run] [--skip-bad] [--json]\n\n"
-     "Read FILE (CSV, UTF-8, its first row naming the columns) into COLLECTION. A column is\n"
-     "the field of the same name; --map renames (--map '姓名=name,电话=phone', or --map given\n"
-     "several times); COLUMN=- skips a column. Any other column that is not a field is an error.\n"
-     "The record id comes from the column named by --id-column, else the column `id` (or the\n"
-     "one mapped to id); a row without one gets a new id. An empty cell is \"not given\".\n\n"
-     "Every row is checked before anything is written: types, allowed words, resident ID\n"
-     "numbers, temperatures 34-43, required fields of a new record, ids (valid, once in the\n"
-     "file), the number of columns, an episode's end not before its start. Bad rows are listed\n"
-     "on stderr with their line in FILE. If any row is bad nothing is written (exit 1), unless\n"
-     "--skip-bad: then the good rows are written and the bad ones listed. --dry-run checks and\n"
-     "lists only. The good rows are one write: all of them or, on any failure, none. A person's\n"
-     "id_number also sets id_hash, which finds one person registered by two villages.\n\n"
-     "example (persons.csv):\n"
-     "  id,name,id_number,sex,category,arrival_date\n"
-     "  elm-001,Wang Fang,11010519491231002X,female,returnee,2026-11-20\n"
-     "  elm-002,\"Li, Wei\",,male,close,2026-11-21\n"
-     "  $ hamlet import-csv person persons.csv --dry-run\n"
-     "  $ hamlet import-csv person persons.csv\n"},
-    {"export", cmd_export, "write change sets to a bundle file",
-     "usage: hamlet [-d DIR] export -o FILE [--since VERSION_VECTOR] [--to NODE | --scope PATH]\n"
-     "       [--force] [--json]\n\n"
-     "Write the change sets this node holds to FILE, all of them or only those beyond\n"
-     "VERSION_VECTOR (ORIGIN:SEQ,... as `hamlet status` prints it on the receiving node).\n"
-     "The file is sealed: each change set encrypted for the recipient - every node of this\n"
-     "county by default, one node (--to NODE), or the holders of a township's key (--scope\n"
-     "county/township) - and the whole signed by this node, with a checksum frame at the end so\n"
-     "a copy cut short is detected on import.\n"},
-    {"import", cmd_import, "apply a bundle file",
-     "usage: hamlet [-d DIR] import FILE [--json]\n\n"
-     "Verify FILE whole, then apply its change sets. Prints how many were new, duplicate\n"
-     "(already held), pending (waiting for an earlier change set of their origin) and refused.\n"
-     "A damaged or truncated file is refused entirely and nothing changes.\n"},
-    {"digest", cmd_digest, "print the state digest",
-     "usage: hamlet [-d DIR] digest [--scope PATH] [--json]\n\n"
-     "Print a hash of the current state: equal on replicas holding the same change sets.\n"
-     "--scope limits it to the records of region PATH.\n"},
-    {"status", cmd_status, "node id, role, region, counts, version vector",
-     "usage: hamlet [-d DIR] status [--probe] [--json]\n\n"
-     "Node id, role, region, records, keys, change sets, conflicts, the version vector, and each\n"
-     "peer's last success and failure and the change sets waiting to be sent. --probe contacts\n"
-     "each peer (3 s at most) and asks how many change sets wait each way, moving nothing.\n"},
-    {"log", cmd_log, "list the change sets held",
-     "usage: hamlet [-d DIR] log [--since VERSION_VECTOR] [--json]\n"},
-    {"blame", cmd_blame, "who set each field of a record, and what lost",
-     "usage: hamlet [-d DIR] blame COLLECTION ID [--show-pii] [--json]\n\n"
-     "For each field: its value, the change set (origin:seq) and clock that set it, and the\n"
-     "values of other nodes that lost to it.\n"},
-    {"conflicts", cmd_conflicts, "values overwritten by other nodes' writes",
-     "usage: hamlet [-d DIR] conflicts [COLLECTION ID] [--show-pii] [--json]\n\n"
-     "Values that lost to another node's write. Personal values are masked unless --show-pii\n"
-     "(recorded in the access log).\n"},
-    {"check", cmd_check, "verify the store end to end (--repair rebuilds the records)",
-     "usage: hamlet [-d DIR] check [--repair] [--json]\n\n"
-     "Check that every origin's change sets run 1..seq with an unbroken hash chain matching\n"
-     "the version vector, that every change set verifies again (signature, certificate,\n"
-     "revocation, region), and that every record opens and equals a rebuild from the oplog\n"
-     "(a trial: nothing changes). Exit 0 when all holds, 1 with the first problem.\n\n"
-     "--repair first rebuilds the records and the conflict log from the oplog: the way back\n"
-     "from a record damaged at rest. A damaged oplog cannot be rebuilt here: make a new node\n"
-     "and import its region from the hub (docs/running.md).\n"},
-    {"enroll", cmd_enroll, "join the county's network (request, sign, accept)",
-     "usage: hamlet [-d DIR] enroll request -o REQUEST\n"
-     "       hamlet [-d DIR] enroll sign REQUEST -o ANSWER [--days N] [--may-enroll] [--json]\n"
-     "       hamlet [-d DIR] enroll accept ANSWER [--root HEX] [--json]\n\n"
-     "Enrollment by files carried by hand. On the new node, `request` writes its public keys,\n"
-     "role and region, signed. On the county (or a township allowed to enroll villages of\n"
-     "its township: --may-enroll when the county enrolls that township), `sign` checks the\n"
-     "request and writes a certificate (valid --days, default 730) with the root key and the\n"
-     "data keys the node is entitled to. On the new node, `accept` verifies and installs it;\n"
-     "--root pins the county's root key (from `hamlet status` on the county).\n"},
-    {"revoke", cmd_revoke, "shut a node out from a seq on (county)",
-     "usage: hamlet [-d DIR] revoke NODE --after-seq N --reason TEXT [--json]\n\n"
-     "On the county: change sets of NODE with seq above N are refused everywhere, whatever\n"
-     "clock they claim, and withdrawn where already held. The data keys of NODE's township and\n"
-     "of the county move to a new epoch that NODE never receives.\n"},
-    {"audit", cmd_audit, "verify every change set held; exit 1 with findings",
-     "usage: hamlet [-d DIR] audit [--json]\n"
-     "       hamlet [-d DIR] audit --sign -o REPORT [--force]\n\n"
-     "Re-verify every stored change set: signature, certificate, hash chain, revocation,\n"
-     "region, clock; report per origin (role, region, seq range, gaps, last heard from) and\n"
-     "every finding (bad signatures, broken chains, equivocation, writes outside scope,\n"
-     "activity after revocation, clock anomalies). Exit 0 when clean, 1 with findings.\n"
-     "--sign writes the report signed by the county (verify it with `verify-report`).\n"},
-    {"verify-report", cmd_verify_report, "check a signed audit report",
-     "usage: hamlet verify-report REPORT --root HEX\n\n"
-     "Check that REPORT was signed by the county whose root key is HEX and is unaltered.\n"
-     "Needs no node.\n"},
-    {"serve", cmd_serve, "serve peers and sync with configured ones (the daemon)",
-     "usage: hamlet [-d DIR] serve --listen tcp://ADDR:PORT [--every SECONDS]\n"
-     "       [--limit-rate BYTES_PER_S]\n\n"
-     "Answer sync sessions from many peers at once on ADDR:PORT (or ipc://PATH), and sync with\n"
-     "each configured peer (`hamlet peer add`) every SECONDS (default 60), retrying a link that\n"
-     "is down with exponential backoff and jitter (within 5 s, then doubling to 10 minutes).\n"
-     "--limit-rate caps each scheduled sync as `sync --limit-rate` does. Logs to stderr\n"
-     "with timestamps and levels; stops cleanly on SIGTERM or SIGINT after the request in hand.\n"
-     "Peer outcomes are in DIR/peers.state (shown by `peer list --json`).\n"},
-    {"sync", cmd_sync, "sync now with a peer or URL",
-     "usage: hamlet [-d DIR] sync PEER|tcp://HOST:PORT [--limit-rate BYTES_PER_S] [--json]\n\n"
-     "One mutually authenticated, encrypted session: exchange version vectors, send what the\n"
-     "peer lacks and may hold, receive what this node lacks and may hold, each batch committed\n"
-     "before it is acknowledged. Batches fit the link (a few seconds each). --limit-rate caps\n"
-     "the bytes moved both ways to BYTES_PER_S on average (suffix k: KiB, m: MiB; at least\n"
-     "1024), to leave a shared link to others. A peer that accepts no connection fails at\n"
-     "once, one that does not answer in 5 s fails then. Progress on stderr (rate, time left);\n"
-     "--json prints a summary.\n"},
-    {"peer", cmd_peer, "configure peers (add, list, remove)",
-     "usage: hamlet [-d DIR] peer add NAME tcp://HOST:PORT\n"
-     "       hamlet [-d DIR] peer list [--json]\n"
-     "       hamlet [-d DIR] peer remove NAME\n"},
-    {"report", cmd_report, "the county's reports: daily, monitoring, contacts, supplies, ...",
-     "usage: hamlet [-d DIR] report NAME [--date YYYY-MM-DD] [--region PATH] [--days N]\n"
-     "       [--person ID] [--depth N] [--csv | --json | --html] [-o FILE [--force]]\n"
-     "       [--show-pii]\n\n"
-     "Compute a report from the records this node holds, for one day (--date, default today)\n"
-     "and one region (--region, default the node's): records placed in PATH or below it.\n"
-     "Figures are per village, with a subtotal per township and a total for PATH.\n"
-     "docs/reports.md defines every figure.\n\n"
-     "reports:\n"
-     "  daily       under monitoring by kind and reason, started and ended today, returnees\n"
-     "              registered (today, to date, by origin), fevers found\n"
-     "  monitoring  twice-daily check compliance, phone-only share, persons not seen for\n"
-     "              --days N (default 2), fever alerts and whether anyone acted, contacts\n"
-     "              of key persons with no temperature taken\n"
-     "  contacts    exposures per village; with --person ID the contact graph from ID (to\n"
-     "              --depth N, default unlimited); close contacts whose contacts are not\n"
-     "              listed; second-degree contacts not under monitoring; chains by size\n"
-     "  supplies    stock on hand per item and store, daily use over --days N (default 7),\n"
-     "              days of cover, gap against requests, shipments, intercepted quantities\n"
-     "  compounds   persons under monitoring per compound; compounds whose property\n"
-     "              management or residents have not been told\n"
-     "  rewards     tips verified, rewards owed and paid; penalties per village by state\n\n"
-     "output: aligned text; --csv (each table after a line `# NAME`), --json, or --html (one\n"
-     "self-contained page with bar charts, for opening offline). -o FILE writes it to a new\n"
-     "FILE, readable by its owner only (0600; --force replaces an existing one), and records\n"
-     "the export in the access log. Names are masked unless --show-pii, which is recorded in\n"
-     "the access log (once, and only when the report is shown or its file created) first.\n\n"
-     "examples:\n"
-     "  hamlet report daily --date 2026-02-03 --region lin/east\n"
-     "  hamlet report monitoring --days 3 --json\n"
-     "  hamlet report contacts --person p-0012 --depth 2\n"
-     "  hamlet report supplies --html -o supplies.html\n"},
-    {"help", cmd_help, "help on a command", "usage: hamlet help COMMAND\n"},
-    {NULL, NULL, NULL, NULL},
-};

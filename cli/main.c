@@ -113,7 +113,7 @@ static void usage(FILE *f)
 	      "(default: $HAMLET_DIR, else ./hamlet-data).\n\ncommands:\n",
 	      f);
 	for (const command *c = hm_commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		fprintf(f, "  %-13s %s\n", c->name, c->summary);
 	fputs(
 	    "\n`hamlet COMMAND --help` tells more. Exit status: 0 ok, 1 failure, 2 usage error.\n",
 	    f);

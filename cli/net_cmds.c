@@ -371,84 +371,106 @@ void cli_peers_status(cli *c, hm_node *n, bool json, bool probe)
 
 /* ---- hamlet peer ---- */
 
-int cmd_peer(cli *c, int argc, char **argv);
-int cmd_peer(cli *c, int argc, char **argv)
+/* The peers of c->dir into ps, or a reported failure. */
+static int peers_open(cli *c, peers *ps)
 {
-	peers ps;
-	bool json = false;
-	int rc;
-
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(hm_command("peer")->usage, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(char *));
-			argc--, i--;
-		}
-	if (argc < 2)
-		return cli_fail(c, EXIT_USAGE, "usage:\n%s", hm_command("peer")->usage);
 	if (access(c->dir, F_OK) != 0)
 		return cli_fail(c, EXIT_FAIL, "no hamlet node in '%s'", c->dir);
-	if ((rc = peers_load(c, &ps)))
+	return peers_load(c, ps);
+}
+
+static int peer_add(cli *c, int argc, char **argv)
+{
+	const cli_spec spec = {"peer add",
+	                       "NAME tcp://HOST:PORT|ipc://PATH",
+	                       "remember a peer to sync with (serve syncs with each)",
+	                       NULL,
+	                       NULL,
+	                       2,
+	                       2};
+	char *pos[2];
+	int npos, rc;
+	peers ps;
+	peer *p;
+
+	CLI_PARSE_SPEC(&spec, pos, &npos);
+	if (!name_valid(pos[0]))
+		return cli_fail(c, EXIT_USAGE, "a peer name is 1-32 of a-z, 0-9, - and _");
+	if (!url_valid(pos[1]))
+		return cli_fail(c, EXIT_USAGE, "'%s' is not tcp://HOST:PORT or ipc://PATH", pos[1]);
+	if ((rc = peers_open(c, &ps)))
 		return rc;
-	if (!strcmp(argv[1], "add")) {
-		peer *p;
-		if (argc != 4)
-			return cli_fail(c, EXIT_USAGE,
-			                "usage: hamlet peer add NAME tcp://HOST:PORT");
-		if (!name_valid(argv[2]))
-			return cli_fail(c, EXIT_USAGE, "a peer name is 1-32 of a-z, 0-9, - and _");
-		if (!url_valid(argv[3]))
-			return cli_fail(c, EXIT_USAGE, "'%s' is not tcp://HOST:PORT or ipc://PATH",
-			                argv[3]);
-		if (peer_find(&ps, argv[2]))
-			return cli_fail(c, EXIT_FAIL, "a peer named '%s' exists (remove it first)",
-			                argv[2]);
-		if (ps.n == PEERS_MAX)
-			return cli_fail(c, EXIT_FAIL, "at most %d peers", PEERS_MAX);
-		p = &ps.p[ps.n++];
-		memset(p, 0, sizeof(*p));
-		snprintf(p->name, sizeof(p->name), "%s", argv[2]);
-		snprintf(p->url, sizeof(p->url), "%s", argv[3]);
-		return peers_save(c, &ps, false);
-	}
-	if (!strcmp(argv[1], "remove")) {
-		peer *p;
-		if (argc != 3)
-			return cli_fail(c, EXIT_USAGE, "usage: hamlet peer remove NAME");
-		if (!(p = peer_find(&ps, argv[2])))
-			return cli_fail(c, EXIT_FAIL, "no peer named '%s'", argv[2]);
-		memmove(p, p + 1, (size_t)(&ps.p[ps.n] - (p + 1)) * sizeof(*p));
-		ps.n--;
-		return peers_save(c, &ps, false);
-	}
-	if (!strcmp(argv[1], "list")) {
+	if (peer_find(&ps, pos[0]))
+		return cli_fail(c, EXIT_FAIL, "a peer named '%s' exists (remove it first)", pos[0]);
+	if (ps.n == PEERS_MAX)
+		return cli_fail(c, EXIT_FAIL, "at most %d peers", PEERS_MAX);
+	p = &ps.p[ps.n++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", pos[0]);
+	snprintf(p->url, sizeof(p->url), "%s", pos[1]);
+	return peers_save(c, &ps, false);
+}
+
+static int peer_remove(cli *c, int argc, char **argv)
+{
+	const cli_spec spec = {"peer remove", "NAME", "forget a peer", NULL, NULL, 1, 1};
+	char *pos[1];
+	int npos, rc;
+	peers ps;
+	peer *p;
+
+	CLI_PARSE_SPEC(&spec, pos, &npos);
+	if ((rc = peers_open(c, &ps)))
+		return rc;
+	if (!(p = peer_find(&ps, pos[0])))
+		return cli_fail(c, EXIT_FAIL, "no peer named '%s'", pos[0]);
+	memmove(p, p + 1, (size_t)(&ps.p[ps.n] - (p + 1)) * sizeof(*p));
+	ps.n--;
+	return peers_save(c, &ps, false);
+}
+
+static int peer_list(cli *c, int argc, char **argv)
+{
+	bool json = false;
+	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print the list as JSON"}, {NULL}};
+	const cli_spec spec = {
+	    "peer list", NULL, "the peers, with the last success and failure of each", opts, NULL,
+	    0,           0};
+	char *pos[1];
+	int npos, rc;
+	json_t *arr;
+	peers ps;
+
+	CLI_PARSE_SPEC(&spec, pos, &npos);
+	if ((rc = peers_open(c, &ps)))
+		return rc;
+	arr = json ? json_array() : NULL;
+	for (size_t i = 0; i < ps.n; i++) {
+		const peer *p = &ps.p[i];
 		if (json)
-			fputs("[", stdout);
-		for (size_t i = 0; i < ps.n; i++) {
-			const peer *p = &ps.p[i];
-			if (json) {
-				printf("%s{\"name\":", i ? "," : "");
-				out_json_cstr(stdout, p->name);
-				fputs(",\"url\":", stdout);
-				out_json_cstr(stdout, p->url);
-				printf(",\"last_ok_ms\":%" PRIu64 ",\"last_error_ms\":%" PRIu64
-				       ",\"failures\":%u,\"last_error\":",
-				       p->last_ok, p->last_err, p->failures);
-				out_json_cstr(stdout, p->reason);
-				fputs("}", stdout);
-			} else {
-				printf("%-16s ", p->name), out_text_cstr(stdout, p->url),
-				    fputc('\n', stdout);
-			}
-		}
-		if (json)
-			fputs("]\n", stdout);
-		return EXIT_OK;
+			json_array_append_new(
+			    arr,
+			    json_pack("{s:o, s:o, s:I, s:I, s:I, s:o}", "name", cj_cstr(p->name),
+			              "url", cj_cstr(p->url), "last_ok_ms", (json_int_t)p->last_ok,
+			              "last_error_ms", (json_int_t)p->last_err, "failures",
+			              (json_int_t)p->failures, "last_error", cj_cstr(p->reason)));
+		else
+			printf("%-16s ", p->name), out_text_cstr(stdout, p->url),
+			    fputc('\n', stdout);
 	}
-	return cli_fail(c, EXIT_USAGE, "peer takes add, list or remove, not '%s'", argv[1]);
+	if (json && cj_print(stdout, arr))
+		return cli_fail(c, EXIT_FAIL, "writing the list failed");
+	return EXIT_OK;
+}
+
+int cmd_peer(cli *c, int argc, char **argv)
+{
+	static const cli_verb verbs[] = {
+	    {"add", peer_add, "remember a peer to sync with"},
+	    {"list", peer_list, "the peers and how their last syncs went"},
+	    {"remove", peer_remove, "forget a peer"},
+	    {NULL, NULL, NULL}};
+	return cli_group(c, verbs, argc, argv);
 }
 
 /* ---- progress ---- */
@@ -511,32 +533,37 @@ static hm_err sync_once(hm_node *n, const char *url, bool show, size_t limit, hm
 
 static void print_sync(const char *target, const hm_sync_stats *st, uint64_t ms, bool json)
 {
+	char id[2 * HM_NODE_ID_BYTES + 1];
+
+	hm_node_id_hex(&st->peer.id, id);
 	if (json) {
-		printf("{\"peer\":");
-		out_json_cstr(stdout, target);
-		fputs(",\"peer_id\":\"", stdout);
-		out_node_id(stdout, &st->peer.id);
-		printf("\",\"peer_region\":");
-		out_json_cstr(stdout, st->peer.region);
-		printf(",\"sent\":%zu,\"received\":%zu,\"new\":%zu,\"duplicate\":%zu,"
-		       "\"pending\":%zu,\"refused\":%zu,\"peer_new\":%zu,\"peer_refused\":%zu,"
-		       "\"bytes_sent\":%zu,\"bytes_received\":%zu,\"messages\":%zu,\"ms\":%" PRIu64,
-		       st->sent, st->received, st->applied.new_, st->applied.duplicate,
-		       st->applied.pending, st->applied.refused, st->remote.new_,
-		       st->remote.refused, st->bytes_sent, st->bytes_received, st->messages, ms);
+		json_t *o = json_pack(
+		    "{s:o, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "peer", cj_cstr(target), "peer_id", id, "peer_region", cj_cstr(st->peer.region),
+		    "sent", (json_int_t)st->sent, "received", (json_int_t)st->received, "new",
+		    (json_int_t)st->applied.new_, "duplicate", (json_int_t)st->applied.duplicate,
+		    "pending", (json_int_t)st->applied.pending, "refused",
+		    (json_int_t)st->applied.refused, "peer_new", (json_int_t)st->remote.new_,
+		    "peer_refused", (json_int_t)st->remote.refused, "bytes_sent",
+		    (json_int_t)st->bytes_sent, "bytes_received", (json_int_t)st->bytes_received,
+		    "messages", (json_int_t)st->messages, "ms", (json_int_t)ms);
 		/* the peer's clock minus ours, from the handshake (null: the peer did not say) */
-		if (st->clock_known)
-			printf(",\"clock_offset_ms\":%" PRId64 "}\n", st->clock_offset_ms);
-		else
-			fputs(",\"clock_offset_ms\":null}\n", stdout);
+		json_object_set_new(o, "clock_offset_ms",
+		                    st->clock_known ? json_integer(st->clock_offset_ms)
+		                                    : json_null());
+		cj_print(stdout, o);
 		return;
 	}
-	printf("synced with %s (%s, ", target, st->peer.region);
-	out_node_id(stdout, &st->peer.id);
-	printf("): sent %zu change sets (%zu new there), received %zu (%zu new here), "
-	       "%zu bytes in %zu messages, %.2f s\n",
-	       st->sent, st->remote.new_, st->received, st->applied.new_,
-	       st->bytes_sent + st->bytes_received, st->messages, (double)ms / 1000.0);
+	printf("synced with ");
+	out_text_cstr(stdout, target);
+	printf(" (");
+	out_text_cstr(stdout, st->peer.region);
+	printf(", %s): sent %zu change set%s (%zu new there), received %zu (%zu new here), "
+	       "%zu byte%s in %zu message%s, %.2f s\n",
+	       id, st->sent, st->sent == 1 ? "" : "s", st->remote.new_, st->received,
+	       st->applied.new_, st->bytes_sent + st->bytes_received,
+	       st->bytes_sent + st->bytes_received == 1 ? "" : "s", st->messages,
+	       st->messages == 1 ? "" : "s", (double)ms / 1000.0);
 }
 
 /* "BYTES", "Nk" (KiB) or "Nm" (MiB) per second, at least 1 KiB/s. */
@@ -559,7 +586,6 @@ static bool parse_rate(const char *s, size_t *out)
 	return true;
 }
 
-int cmd_sync(cli *c, int argc, char **argv);
 int cmd_sync(cli *c, int argc, char **argv)
 {
 	const char *target = NULL, *why = NULL, *url;
@@ -574,26 +600,21 @@ int cmd_sync(cli *c, int argc, char **argv)
 	hm_err err;
 	int rc, saved = EXIT_OK;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(hm_command("sync")->usage, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--limit-rate") && i + 1 < argc) {
-			if (!parse_rate(argv[++i], &limit))
-				return cli_fail(c, EXIT_USAGE,
-				                "--limit-rate takes bytes per second "
-				                "(at least 1024; a suffix k or m: KiB, MiB)");
-		} else if (argv[i][0] != '-' && !target) {
-			target = argv[i];
-		} else {
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                hm_command("sync")->usage);
-		}
-	}
-	if (!target)
-		return cli_fail(c, EXIT_USAGE, "usage: hamlet sync PEER|tcp://HOST:PORT");
+	const char *rate = NULL;
+	const cli_opt opts[] = {
+	    {"limit-rate", 0, &rate, NULL, "BYTES_PER_S",
+	     "cap the bytes moved both ways (suffix k: KiB, m: MiB; at least 1024)"},
+	    {"json", 0, NULL, &json, NULL, "print a summary as JSON"},
+	    {NULL}};
+	char *pos[1];
+	int npos;
+
+	CLI_PARSE_CMD(opts, 1, 1);
+	target = pos[0];
+	if (rate && !parse_rate(rate, &limit))
+		return cli_fail(c, EXIT_USAGE,
+		                "--limit-rate takes bytes per second "
+		                "(at least 1024; a suffix k or m: KiB, MiB)");
 	if ((rc = peers_load(c, &ps)))
 		return rc;
 	if ((p = peer_find(&ps, target)))
@@ -932,7 +953,6 @@ static void stop_syncs(daemon_ctx *d)
 	}
 }
 
-int cmd_serve(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv)
 {
 	const char *listen = NULL, *why = NULL;
@@ -944,31 +964,30 @@ int cmd_serve(cli *c, int argc, char **argv)
 	hm_err err;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(hm_command("serve")->usage, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
-			listen = argv[++i];
-		} else if (!strcmp(argv[i], "--every") && i + 1 < argc) {
-			char *end;
-			unsigned long v = strtoul(argv[++i], &end, 10);
-			if (*end || v == 0 || v > 86400)
-				return cli_fail(c, EXIT_USAGE, "--every takes 1 to 86400 seconds");
-			every = (unsigned)v;
-		} else if (!strcmp(argv[i], "--limit-rate") && i + 1 < argc) {
-			size_t v;
-			if (!parse_rate(argv[++i], &v))
-				return cli_fail(
-				    c, EXIT_USAGE,
-				    "--limit-rate takes bytes per second (at least 1024; a "
-				    "suffix k or m: KiB, MiB)");
-			d.limit_rate = argv[i];
-		} else {
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                hm_command("serve")->usage);
-		}
+	const char *every_s = NULL;
+	size_t rate;
+	const cli_opt opts[] = {
+	    {"listen", 0, &listen, NULL, "URL",
+	     "tcp://ADDR:PORT or ipc://PATH to answer on (required)"},
+	    {"every", 0, &every_s, NULL, "SECONDS", "sync with each peer this often (default 60)"},
+	    {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",
+	     "cap each scheduled sync as `sync --limit-rate` does"},
+	    {NULL}};
+	char *pos[1];
+	int npos;
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if (every_s) {
+		char *end;
+		unsigned long v = strtoul(every_s, &end, 10);
+		if (*end || !*every_s || v == 0 || v > 86400)
+			return cli_fail(c, EXIT_USAGE, "--every takes 1 to 86400 seconds");
+		every = (unsigned)v;
 	}
+	if (d.limit_rate && !parse_rate(d.limit_rate, &rate))
+		return cli_fail(c, EXIT_USAGE,
+		                "--limit-rate takes bytes per second (at least 1024; "
+		                "a suffix k or m: KiB, MiB)");
 	if (!listen || !url_valid(listen))
 		return cli_fail(c, EXIT_USAGE,
 		                "--listen tcp://ADDR:PORT (or ipc://PATH) is required");

@@ -155,68 +155,96 @@ static int enroll_accept(cli *c, const char *path, const char *root_hex, bool js
 	return rc;
 }
 
-int cmd_enroll(cli *c, int argc, char **argv);
-int cmd_enroll(cli *c, int argc, char **argv)
+static int verb_request(cli *c, int argc, char **argv)
 {
-	const char *out = NULL, *days_s = NULL, *root = NULL, *file = NULL;
-	bool json = false, force = false, may_enroll = false;
-	char *verb;
-	int i;
+	const char *out = NULL;
+	bool force = false;
+	const cli_opt opts[] = {
+	    {"output", 'o', &out, NULL, "REQUEST", "the request file to write (required)"},
+	    {"force", 'f', NULL, &force, NULL, "replace REQUEST when it exists"},
+	    {NULL}};
+	const cli_spec spec = {"enroll request",
+	                       NULL,
+	                       "write this node's enrollment request (its public keys, role and "
+	                       "region, signed)",
+	                       opts,
+	                       NULL,
+	                       0,
+	                       0};
+	char *pos[1];
+	int npos;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(hm_command("enroll")->usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	verb = argv[1];
-	for (i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(hm_command("enroll")->usage, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(a, "--json")) {
-			json = true;
-		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
-			force = true;
-		} else if (!strcmp(a, "--may-enroll")) {
-			may_enroll = true;
-		} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
-			out = argv[++i];
-		} else if (!strcmp(a, "--days") && i + 1 < argc) {
-			days_s = argv[++i];
-		} else if (!strcmp(a, "--root") && i + 1 < argc) {
-			root = argv[++i];
-		} else if (a[0] == '-' || file) {
-			return cli_fail(c, EXIT_USAGE,
-			                "unexpected '%s' (see `hamlet enroll --help`)", a);
-		} else {
-			file = a;
-		}
-	}
-	if (!strcmp(verb, "request")) {
-		if (!out || file)
-			return cli_fail(c, EXIT_USAGE, "usage: hamlet enroll request -o REQUEST");
-		return enroll_request(c, out, force);
-	}
-	if (!strcmp(verb, "sign")) {
-		char *end = NULL;
-		unsigned long days = days_s ? strtoul(days_s, &end, 10) : 730;
-		if (!file || !out)
-			return cli_fail(c, EXIT_USAGE,
-			                "usage: hamlet enroll sign REQUEST -o ANSWER");
-		if ((days_s && *end) || days == 0 || days > 3650)
-			return cli_fail(c, EXIT_USAGE, "--days must be 1 to 3650");
-		return enroll_sign(c, file, out, (uint32_t)days, may_enroll, force, json);
-	}
-	if (!strcmp(verb, "accept")) {
-		if (!file)
-			return cli_fail(c, EXIT_USAGE,
-			                "usage: hamlet enroll accept ANSWER [--root HEX]");
-		return enroll_accept(c, file, root, json);
-	}
-	return cli_fail(c, EXIT_USAGE, "enroll takes request, sign or accept, not '%s'", verb);
+	CLI_PARSE_SPEC(&spec, pos, &npos);
+	if (!out)
+		return cli_fail(c, EXIT_USAGE, "-o REQUEST is required");
+	return enroll_request(c, out, force);
 }
 
-int cmd_revoke(cli *c, int argc, char **argv);
+static int verb_sign(cli *c, int argc, char **argv)
+{
+	const char *out = NULL, *days_s = NULL;
+	bool json = false, force = false, may_enroll = false;
+	const cli_opt opts[] = {
+	    {"output", 'o', &out, NULL, "ANSWER", "the answer file to write (required)"},
+	    {"days", 0, &days_s, NULL, "N", "days the certificate is valid (1-3650, default 730)"},
+	    {"may-enroll", 0, NULL, &may_enroll, NULL,
+	     "a township that may enroll the villages of its township"},
+	    {"force", 'f', NULL, &force, NULL, "replace ANSWER when it exists"},
+	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {NULL}};
+	const cli_spec spec = {"enroll sign",
+	                       "REQUEST",
+	                       "check a request and write its certificate (county, or a township "
+	                       "that may enroll)",
+	                       opts,
+	                       NULL,
+	                       1,
+	                       1};
+	char *pos[1], *end = NULL;
+	unsigned long days;
+	int npos;
+
+	CLI_PARSE_SPEC(&spec, pos, &npos);
+	if (!out)
+		return cli_fail(c, EXIT_USAGE, "-o ANSWER is required");
+	days = days_s ? strtoul(days_s, &end, 10) : 730;
+	if ((days_s && (*end || !*days_s)) || days == 0 || days > 3650)
+		return cli_fail(c, EXIT_USAGE, "--days must be 1 to 3650");
+	return enroll_sign(c, pos[0], out, (uint32_t)days, may_enroll, force, json);
+}
+
+static int verb_accept(cli *c, int argc, char **argv)
+{
+	const char *root = NULL;
+	bool json = false;
+	const cli_opt opts[] = {
+	    {"root", 0, &root, NULL, "HEX", "pin the county's root key (from its `hamlet status`)"},
+	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {NULL}};
+	const cli_spec spec = {"enroll accept",
+	                       "ANSWER",
+	                       "verify and install this node's certificate",
+	                       opts,
+	                       NULL,
+	                       1,
+	                       1};
+	char *pos[1];
+	int npos;
+
+	CLI_PARSE_SPEC(&spec, pos, &npos);
+	return enroll_accept(c, pos[0], root, json);
+}
+
+int cmd_enroll(cli *c, int argc, char **argv)
+{
+	static const cli_verb verbs[] = {
+	    {"request", verb_request, "write this node's enrollment request"},
+	    {"sign", verb_sign, "check a request and write its certificate"},
+	    {"accept", verb_accept, "verify and install this node's certificate"},
+	    {NULL, NULL, NULL}};
+	return cli_group(c, verbs, argc, argv);
+}
+
 int cmd_revoke(cli *c, int argc, char **argv)
 {
 	const char *node_s = NULL, *after_s = NULL, *reason = NULL;
@@ -229,26 +257,18 @@ int cmd_revoke(cli *c, int argc, char **argv)
 	hm_err err;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(hm_command("revoke")->usage, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--after-seq") && i + 1 < argc) {
-			after_s = argv[++i];
-		} else if (!strcmp(argv[i], "--reason") && i + 1 < argc) {
-			reason = argv[++i];
-		} else if (argv[i][0] != '-' && !node_s) {
-			node_s = argv[i];
-		} else {
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                hm_command("revoke")->usage);
-		}
-	}
-	if (!node_s || !after_s || !reason)
-		return cli_fail(c, EXIT_USAGE,
-		                "NODE, --after-seq N and --reason TEXT are required");
+	const cli_opt opts[] = {
+	    {"after-seq", 0, &after_s, NULL, "N", "the last seq of NODE that stays (required)"},
+	    {"reason", 0, &reason, NULL, "TEXT", "why, for the audit (required)"},
+	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {NULL}};
+	char *pos[1];
+	int npos;
+
+	CLI_PARSE_CMD(opts, 1, 1);
+	node_s = pos[0];
+	if (!after_s || !reason)
+		return cli_fail(c, EXIT_USAGE, "--after-seq N and --reason TEXT are required");
 	if (hm_node_id_parse(node_s, &id))
 		return cli_fail(c, EXIT_USAGE, "NODE must be a node id (32 hex digits)");
 	after = strtoull(after_s, &end, 10);
@@ -396,7 +416,6 @@ static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 	return HM_OK;
 }
 
-int cmd_audit(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv)
 {
 	bool json = false, sign = false, force = false;
@@ -409,24 +428,16 @@ int cmd_audit(cli *c, int argc, char **argv)
 	hm_err err;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(hm_command("audit")->usage, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--sign")) {
-			sign = true;
-		} else if (!strcmp(argv[i], "--force")) {
-			force = true;
-		} else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
-		           i + 1 < argc) {
-			out = argv[++i];
-		} else {
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                hm_command("audit")->usage);
-		}
-	}
+	const cli_opt opts[] = {
+	    {"sign", 0, NULL, &sign, NULL, "write the report signed by the county (with -o)"},
+	    {"output", 'o', &out, NULL, "REPORT", "the signed report to write"},
+	    {"force", 'f', NULL, &force, NULL, "replace REPORT when it exists"},
+	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {NULL}};
+	char *pos[1];
+	int npos;
+
+	CLI_PARSE_CMD(opts, 0, 0);
 	if (sign != (out != NULL))
 		return cli_fail(c, EXIT_USAGE, "--sign and -o REPORT go together");
 	if (sign && (rc = cli_unlock(c, &c->keys)) != 0)
@@ -492,7 +503,6 @@ int cmd_audit(cli *c, int argc, char **argv)
 	return rc;
 }
 
-int cmd_verify_report(cli *c, int argc, char **argv);
 int cmd_verify_report(cli *c, int argc, char **argv)
 {
 	const char *path = NULL, *root_hex = NULL;
@@ -504,21 +514,15 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 	char *sigline;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(hm_command("verify-report")->usage, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
-			root_hex = argv[++i];
-		} else if (argv[i][0] != '-' && !path) {
-			path = argv[i];
-		} else {
-			return cli_fail(c, EXIT_USAGE, "unexpected '%s'; usage:\n%s", argv[i],
-			                hm_command("verify-report")->usage);
-		}
-	}
-	if (!path || !root_hex)
-		return cli_fail(c, EXIT_USAGE, "usage: hamlet verify-report REPORT --root HEX");
+	const cli_opt opts[] = {
+	    {"root", 0, &root_hex, NULL, "HEX", "the county's root key (required)"}, {NULL}};
+	char *pos[1];
+	int npos;
+
+	CLI_PARSE_CMD(opts, 1, 1);
+	path = pos[0];
+	if (!root_hex)
+		return cli_fail(c, EXIT_USAGE, "--root HEX is required");
 	if (hm_hex_decode(root.b, sizeof(root.b), root_hex))
 		return cli_fail(c, EXIT_USAGE, "--root must be 64 hex digits");
 	if ((rc = read_file(c, path, &doc, &len)))

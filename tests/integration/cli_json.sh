@@ -112,7 +112,13 @@ must -d "$COUNTY_DIR" revoke "$(node_id b)" --after-seq 5 --reason 'lost laptop'
 json_ok revoke
 [ "$(json_get "$OUT" 'd["after_seq"], d["seq"]')" = "(5, 1)" ] && ok || fail "revoke --json: $(cat "$OUT")"
 
-# a failing command with --json still reports on stderr, not half a document on stdout
+# a failing command with --json reports on stderr, and on stdout as one JSON document
+# {"error", "exit"}, never half a result
 expect 1 "no record person/ghost" -d a get person ghost --json
-[ ! -s "$OUT" ] && ok || fail "a failed get --json printed to stdout: $(cat "$OUT")"
+[ "$(json_get "$OUT" 'd["error"], d["exit"]')" = "('no record person/ghost', 1)" ] && ok ||
+	fail "a failed get --json: $(cat "$OUT")"
+expect 2 "too many arguments" -d a get person p1 p2 --json
+[ "$(json_get "$OUT" 'd["exit"]')" = "2" ] && ok || fail "a usage error under --json: $(cat "$OUT")"
+expect 1 "no hamlet node" -d nowhere status --json
+[ "$(json_get "$OUT" 'd["exit"]')" = "1" ] && ok || fail "no node under --json: $(cat "$OUT")"
 finish

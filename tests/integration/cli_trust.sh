@@ -72,26 +72,26 @@ expect_same un 1 "^hamlet: export: .*this node has no enrolled keys" -d un expor
 must -d un enroll request -o un.req
 python3 -c 'b = bytearray(open("un.req", "rb").read()); b[len(b) // 2] ^= 1
 open("un-flip.req", "wb").write(b)'
-expect_same C 1 "^hamlet: enroll: the request is not signed by the key it carries" \
+expect_same C 1 "^hamlet: enroll [a-z]*: the request is not signed by the key it carries" \
 	-d C enroll sign un-flip.req -o un-flip.ans
 [ ! -e un-flip.ans ] && ok || fail "a damaged request was signed"
 must -d oak2 init --role village --region lin/east/birch --name Birch
 must -d oak2 enroll request -o oak2.req
 must -d C enroll sign oak2.req -o oak2.ans
-expect_same un 1 "^hamlet: enroll: the certificate is not this node's" \
+expect_same un 1 "^hamlet: enroll [a-z]*: the certificate is not this node's" \
 	-d un enroll accept oak2.ans
 must -d C enroll sign un.req -o un.ans
-expect_same un 1 "^hamlet: enroll: the answer's root key is not the expected one" -d un enroll accept un.ans --root "$(printf '%064d' 7)"
+expect_same un 1 "^hamlet: enroll [a-z]*: the answer's root key is not the expected one" -d un enroll accept un.ans --root "$(printf '%064d' 7)"
 python3 -c 'b = bytearray(open("un.ans", "rb").read()); b[len(b) // 2] ^= 1
 open("un-flip.ans", "wb").write(b)'
-expect_same un 1 "^hamlet: enroll: .*(does not verify|malformed|damaged|not this node)" -d un enroll accept un-flip.ans --root "$ROOT"
+expect_same un 1 "^hamlet: enroll [a-z]*: .*(does not verify|malformed|damaged|not this node)" -d un enroll accept un-flip.ans --root "$ROOT"
 # W was enrolled without --may-enroll; E may enroll villages of lin/east only
 must -d v1 init --role village --region lin/west/pine --name Pine
 must -d v1 enroll request -o v1.req
-expect_same W 1 "^hamlet: enroll: cannot enroll a village of lin/west/pine from here: issuer may not enroll" \
+expect_same W 1 "^hamlet: enroll [a-z]*: cannot enroll a village of lin/west/pine from here: issuer may not enroll" \
 	-d W enroll sign v1.req -o v1.ans
-expect_same E 1 "^hamlet: enroll: cannot enroll a village of lin/west/pine from here: certificate region is outside its issuer's" -d E enroll sign v1.req -o v1.ans
-expect_same elm 1 "^hamlet: enroll: a village cannot enroll other nodes" \
+expect_same E 1 "^hamlet: enroll [a-z]*: cannot enroll a village of lin/west/pine from here: certificate region is outside its issuer's" -d E enroll sign v1.req -o v1.ans
+expect_same elm 1 "^hamlet: enroll [a-z]*: a village cannot enroll other nodes" \
 	-d elm enroll sign v1.req -o v1.ans
 [ ! -e v1.ans ] && ok || fail "a refused enroll sign wrote the answer"
 # and it is still unenrolled

@@ -1,0 +1,262 @@
+/*
+ * commands.c - the table of `hamlet`'s commands: name, function, one-line summary, and the text
+ * of its --help beyond what the option table gives (positionals, paragraphs, examples); and
+ * `hamlet help`, which prints exactly what `hamlet COMMAND [VERB] --help` prints.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static int cmd_help(cli *c, int argc, char **argv);
+
+const command *hm_command(const char *name)
+{
+	for (const command *c = hm_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int cli_parse_cmd(cli *c, const cli_opt *opts, int min_pos, int max_pos, int argc, char **argv,
+                  char **pos, int *npos)
+{
+	const command *cmd = hm_command(argv[0]);
+	cli_spec s = {cmd->name, cmd->args, cmd->summary, opts, cmd->more, min_pos, max_pos};
+	return cli_parse(c, &s, argc, argv, pos, npos);
+}
+
+/* `hamlet help X [Y]`: run X [Y] --help, so the two cannot differ. */
+static int cmd_help(cli *c, int argc, char **argv)
+{
+	const command *cmd;
+	char *args[4];
+	int n = 0;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs("usage: hamlet help COMMAND [VERB]\n\nPrint the help of COMMAND (or of VERB "
+		      "of a "
+		      "command group), exactly as `hamlet COMMAND [VERB] --help` does.\n",
+		      stdout);
+		return EXIT_OK;
+	}
+	if (argc > 3)
+		return cli_fail(c, EXIT_USAGE,
+		                "too many arguments (usage: hamlet help COMMAND [VERB])");
+	if (!(cmd = hm_command(argv[1])) || cmd->run == cmd_help)
+		return cli_fail(c, EXIT_USAGE, "no command '%s' (`hamlet --help` lists them)",
+		                argv[1]);
+	args[n++] = (char *)cmd->name;
+	if (argc == 3)
+		args[n++] = argv[2];
+	args[n++] = "--help";
+	args[n] = NULL;
+	c->cmd = cmd->name;
+	return cmd->run(c, n, args);
+}
+
+const command hm_commands[] = {
+    {"init", cmd_init, "create a node: its id, role and region", NULL, NULL,
+     "Create a new node in DIR and print its id. PATH is the node's region, one part per level:\n"
+     "a county node `lin`, a township `lin/east`, a village `lin/east/elm`.\n"
+     "\n"
+     "example: hamlet -d elm init --role village --region lin/east/elm --name \"Elm village\"\n"},
+    {"put", cmd_put, "write fields of a record (one change set)", NULL,
+     "COLLECTION ID FIELD=VALUE...",
+     "Set fields of record ID. Values are typed by the schema (text, numbers, dates\n"
+     "YYYY-MM-DD, times YYYY-MM-DDTHH:MM, regions a/b/c). FIELD+=N and FIELD-=N change a\n"
+     "counter; FIELD= clears an optional field. A new record gets its region field "
+     "(person.village,\n"
+     "stock.site, ...) from the node's region unless given. All fields go into one change set.\n"
+     "\n"
+     "`hamlet schema list` names every collection and field (and the words a field allows).\n"
+     "The field commands (`hamlet person add`, `hamlet followup add`, ...) are the usual way in.\n"
+     "\n"
+     "examples:\n"
+     "  hamlet put person p-0012 name=\"Li Wei\" phone=13800000000 arrival_date=2026-11-20\n"
+     "  hamlet put followup f-0012-1 person=p-0012 time=2026-11-21T08:30 temperature=36.8\n"
+     "  hamlet put stock masks item=N95 unit=piece quantity+=500\n"},
+    {"person", cmd_person, "register, edit, show, find and merge persons",
+     "usage: hamlet [-d DIR] person add|edit|show|find|dups|merge|unmerge ...\n"
+     "\n"
+     "`hamlet person VERB --help` tells more.\n"},
+    {"return", cmd_field, "record a returnee's journey",
+     "usage: hamlet [-d DIR] return add PERSON [--FIELD VALUE...]\n"},
+    {"contact", cmd_field, "record a contact between two persons",
+     "usage: hamlet [-d DIR] contact add SOURCE CONTACT [--degree 1|2] [--mode MODE]\n"},
+    {"episode", cmd_field, "start, extend and end isolation or monitoring",
+     "usage: hamlet [-d DIR] episode start|extend|end ...\n"},
+    {"followup", cmd_field, "record a temperature check or visit",
+     "usage: hamlet [-d DIR] followup add PERSON --temp T --method visit|phone|self\n"},
+    {"checkpoint", cmd_field, "record a checkpoint shift's tally",
+     "usage: hamlet [-d DIR] checkpoint tally CHECKPOINT --shift 1|2|3 ...\n"},
+    {"stock", cmd_field, "supplies: receive, issue, transfer, intercept, consume, count, request",
+     "usage: hamlet [-d DIR] stock VERB ITEM QUANTITY --store S ...\n"},
+    {"tip", cmd_field, "tip-offs: add, verify, pay",
+     "usage: hamlet [-d DIR] tip add|verify|pay ...\n"},
+    {"site", cmd_field, "register isolation points, clinics, checkpoints, stores",
+     "usage: hamlet [-d DIR] site add --name NAME --kind KIND ...\n"},
+    {"notice", cmd_field, "record that a compound was told",
+     "usage: hamlet [-d DIR] notice add COMPOUND --audience property|residents\n"},
+    {"penalty", cmd_field, "record a returnee a village missed",
+     "usage: hamlet [-d DIR] penalty add PERSON ...\n"},
+    {"setting", cmd_setting, "the county's settings (rewards, penalties, fever threshold)",
+     "usage: hamlet [-d DIR] setting list|set ...\n"},
+    {"schema", cmd_schema, "the collections and fields; the county adds fields",
+     "usage: hamlet [-d DIR] schema list [COLLECTION] | add-field COLLECTION FIELD TYPE\n"},
+    {"purge", cmd_purge, "clear personal fields of persons whose monitoring ended",
+     "usage: hamlet [-d DIR] purge --ended-before YYYY-MM-DD [--dry-run] [--json]\n"},
+    {"get", cmd_get, "show one record", NULL, "COLLECTION ID",
+     "Print the fields of one record. Personal fields (names, ID numbers, phones, addresses)\n"
+     "are masked; --show-pii shows them and records who saw what in the access log.\n"
+     "A record is its collection, id and region: when two villages use one id, --region names\n"
+     "which (without it, the one in this node's own region, else an error listing them).\n"},
+    {"list", cmd_list, "list the records of a collection", NULL, "COLLECTION",
+     "Print every live record of COLLECTION in id order, or those whose FIELD equals VALUE.\n"
+     "Personal fields are masked unless --show-pii (recorded in the access log).\n"},
+    {"del", cmd_del, "delete a record", NULL, "COLLECTION ID",
+     "Delete a record. A delete clears the fields written before it everywhere; a field\n"
+     "written after it (on any node) brings the record back. Append-only collections\n"
+     "(followup) are never deleted: add a correcting record instead.\n"},
+    {"move", cmd_move, "move a record to another region (a township or the county)", NULL,
+     "COLLECTION ID",
+     "Move a record to another village: a new record at REGION with its current values and a\n"
+     "delete of the old one, in one write. A record belongs to its region, and no station\n"
+     "writes outside its own, so only a node whose region holds both (their township, or\n"
+     "the county) can move it: a village clerk asks the township. The records that refer to\n"
+     "it (follow-ups, episodes, contacts) stay where they were written.\n"
+     "\n"
+     "example: hamlet -d east move person p-0012 --to lin/east/oak\n"},
+    {"import-csv", cmd_import_csv, "bulk-import a register from a CSV file (all rows or none)",
+     "usage: hamlet [-d DIR] import-csv COLLECTION FILE [--map COLUMN=FIELD[,...]]...\n"
+     "       [--id-column COLUMN] [--dry-run] [--skip-bad] [--json]\n"
+     "\n"
+     "Read FILE (CSV, UTF-8, its first row naming the columns) into COLLECTION. A column is\n"
+     "the field of the same name; --map renames (--map '姓名=name,电话=phone', or --map given\n"
+     "several times); COLUMN=- skips a column. Any other column that is not a field is an error.\n"
+     "The record id comes from the column named by --id-column, else the column `id` (or the\n"
+     "one mapped to id); a row without one gets a new id. An empty cell is \"not given\".\n"
+     "\n"
+     "Every row is checked before anything is written: types, allowed words, resident ID\n"
+     "numbers, temperatures 34-43, required fields of a new record, ids (valid, once in the\n"
+     "file), the number of columns, an episode's end not before its start. Bad rows are listed\n"
+     "on stderr with their line in FILE. If any row is bad nothing is written (exit 1), unless\n"
+     "--skip-bad: then the good rows are written and the bad ones listed. --dry-run checks and\n"
+     "lists only. The good rows are one write: all of them or, on any failure, none. A person's\n"
+     "id_number also sets id_hash, which finds one person registered by two villages.\n"
+     "\n"
+     "example (persons.csv):\n"
+     "  id,name,id_number,sex,category,arrival_date\n"
+     "  elm-001,Wang Fang,11010519491231002X,female,returnee,2026-11-20\n"
+     "  elm-002,\"Li, Wei\",,male,close,2026-11-21\n"
+     "  $ hamlet import-csv person persons.csv --dry-run\n"
+     "  $ hamlet import-csv person persons.csv\n"},
+    {"export", cmd_export, "write change sets to a bundle file", NULL, NULL,
+     "Write the change sets this node holds to FILE, all of them or only those beyond\n"
+     "VERSION_VECTOR (ORIGIN:SEQ,... as `hamlet status` prints it on the receiving node).\n"
+     "The file is sealed: each change set encrypted for the recipient - every node of this\n"
+     "county by default, one node (--to NODE), or the holders of a township's key (--scope\n"
+     "county/township) - and the whole signed by this node, with a checksum frame at the end so\n"
+     "a copy cut short is detected on import.\n"},
+    {"import", cmd_import, "apply a bundle file", NULL, "FILE",
+     "Verify FILE whole, then apply its change sets. Prints how many were new, duplicate\n"
+     "(already held), pending (waiting for an earlier change set of their origin) and refused.\n"
+     "A damaged or truncated file is refused entirely and nothing changes.\n"},
+    {"digest", cmd_digest, "print the state digest", NULL, NULL,
+     "Print a hash of the current state: equal on replicas holding the same change sets.\n"
+     "--scope limits it to the records of region PATH.\n"},
+    {"status", cmd_status, "node id, role, region, counts, version vector", NULL, NULL,
+     "Node id, role, region, records, keys, change sets, conflicts, the version vector, and each\n"
+     "peer's last success and failure and the change sets waiting to be sent. --probe contacts\n"
+     "each peer (3 s at most) and asks how many change sets wait each way, moving nothing.\n"},
+    {"log", cmd_log, "list the change sets held", NULL, NULL, NULL},
+    {"blame", cmd_blame, "who set each field of a record, and what lost", NULL, "COLLECTION ID",
+     "For each field: its value, the change set (origin:seq) and clock that set it, and the\n"
+     "values of other nodes that lost to it.\n"},
+    {"conflicts", cmd_conflicts, "values overwritten by other nodes' writes", NULL,
+     "[COLLECTION ID]",
+     "Values that lost to another node's write. Personal values are masked unless --show-pii\n"
+     "(recorded in the access log).\n"},
+    {"check", cmd_check, "verify the store end to end (--repair rebuilds the records)", NULL, NULL,
+     "Check that every origin's change sets run 1..seq with an unbroken hash chain matching\n"
+     "the version vector, that every change set verifies again (signature, certificate,\n"
+     "revocation, region), and that every record opens and equals a rebuild from the oplog\n"
+     "(a trial: nothing changes). Exit 0 when all holds, 1 with the first problem.\n"
+     "\n"
+     "--repair first rebuilds the records and the conflict log from the oplog: the way back\n"
+     "from a record damaged at rest. A damaged oplog cannot be rebuilt here: make a new node\n"
+     "and import its region from the hub (docs/running.md).\n"},
+    {"enroll", cmd_enroll, "join the county's network (request, sign, accept)", NULL, NULL,
+     "Enrollment by files carried by hand. On the new node, `request` writes its public keys,\n"
+     "role and region, signed. On the county (or a township allowed to enroll villages of\n"
+     "its township: --may-enroll when the county enrolls that township), `sign` checks the\n"
+     "request and writes a certificate (valid --days, default 730) with the root key and the\n"
+     "data keys the node is entitled to. On the new node, `accept` verifies and installs it;\n"
+     "--root pins the county's root key (from `hamlet status` on the county).\n"},
+    {"revoke", cmd_revoke, "shut a node out from a seq on (county)", NULL, "NODE",
+     "On the county: change sets of NODE with seq above N are refused everywhere, whatever\n"
+     "clock they claim, and withdrawn where already held. The data keys of NODE's township and\n"
+     "of the county move to a new epoch that NODE never receives.\n"},
+    {"audit", cmd_audit, "verify every change set held; exit 1 with findings", NULL, NULL,
+     "Re-verify every stored change set: signature, certificate, hash chain, revocation,\n"
+     "region, clock; report per origin (role, region, seq range, gaps, last heard from) and\n"
+     "every finding (bad signatures, broken chains, equivocation, writes outside scope,\n"
+     "activity after revocation, clock anomalies). Exit 0 when clean, 1 with findings.\n"
+     "--sign writes the report signed by the county (verify it with `verify-report`).\n"},
+    {"verify-report", cmd_verify_report, "check a signed audit report", NULL, "REPORT",
+     "Check that REPORT was signed by the county whose root key is HEX and is unaltered.\n"
+     "Needs no node.\n"},
+    {"serve", cmd_serve, "serve peers and sync with configured ones (the daemon)", NULL, NULL,
+     "Answer sync sessions from many peers at once on ADDR:PORT (or ipc://PATH), and sync with\n"
+     "each configured peer (`hamlet peer add`) every SECONDS (default 60), retrying a link that\n"
+     "is down with exponential backoff and jitter (within 5 s, then doubling to 10 minutes).\n"
+     "--limit-rate caps each scheduled sync as `sync --limit-rate` does. Logs to stderr\n"
+     "with timestamps and levels; stops cleanly on SIGTERM or SIGINT after the request in hand.\n"
+     "Peer outcomes are in DIR/peers.state (shown by `peer list --json`).\n"},
+    {"sync", cmd_sync, "sync now with a peer or URL", NULL, "PEER|tcp://HOST:PORT",
+     "One mutually authenticated, encrypted session: exchange version vectors, send what the\n"
+     "peer lacks and may hold, receive what this node lacks and may hold, each batch committed\n"
+     "before it is acknowledged. Batches fit the link (a few seconds each). --limit-rate caps\n"
+     "the bytes moved both ways to BYTES_PER_S on average (suffix k: KiB, m: MiB; at least\n"
+     "1024), to leave a shared link to others. A peer that accepts no connection fails at\n"
+     "once, one that does not answer in 5 s fails then. Progress on stderr (rate, time left);\n"
+     "--json prints a summary.\n"},
+    {"peer", cmd_peer, "configure peers (add, list, remove)", NULL, NULL, NULL},
+    {"report", cmd_report, "the county's reports: daily, monitoring, contacts, supplies, ...",
+     "usage: hamlet [-d DIR] report NAME [--date YYYY-MM-DD] [--region PATH] [--days N]\n"
+     "       [--person ID] [--depth N] [--csv | --json | --html] [-o FILE [--force]]\n"
+     "       [--show-pii]\n"
+     "\n"
+     "Compute a report from the records this node holds, for one day (--date, default today)\n"
+     "and one region (--region, default the node's): records placed in PATH or below it.\n"
+     "Figures are per village, with a subtotal per township and a total for PATH.\n"
+     "docs/reports.md defines every figure.\n"
+     "\n"
+     "reports:\n"
+     "  daily       under monitoring by kind and reason, started and ended today, returnees\n"
+     "              registered (today, to date, by origin), fevers found\n"
+     "  monitoring  twice-daily check compliance, phone-only share, persons not seen for\n"
+     "              --days N (default 2), fever alerts and whether anyone acted, contacts\n"
+     "              of key persons with no temperature taken\n"
+     "  contacts    exposures per village; with --person ID the contact graph from ID (to\n"
+     "              --depth N, default unlimited); close contacts whose contacts are not\n"
+     "              listed; second-degree contacts not under monitoring; chains by size\n"
+     "  supplies    stock on hand per item and store, daily use over --days N (default 7),\n"
+     "              days of cover, gap against requests, shipments, intercepted quantities\n"
+     "  compounds   persons under monitoring per compound; compounds whose property\n"
+     "              management or residents have not been told\n"
+     "  rewards     tips verified, rewards owed and paid; penalties per village by state\n"
+     "\n"
+     "output: aligned text; --csv (each table after a line `# NAME`), --json, or --html (one\n"
+     "self-contained page with bar charts, for opening offline). -o FILE writes it to a new\n"
+     "FILE, readable by its owner only (0600; --force replaces an existing one), and records\n"
+     "the export in the access log. Names are masked unless --show-pii, which is recorded in\n"
+     "the access log (once, and only when the report is shown or its file created) first.\n"
+     "\n"
+     "examples:\n"
+     "  hamlet report daily --date 2026-02-03 --region lin/east\n"
+     "  hamlet report monitoring --days 3 --json\n"
+     "  hamlet report contacts --person p-0012 --depth 2\n"
+     "  hamlet report supplies --html -o supplies.html\n"},
+    {"help", cmd_help, "help on a command (as COMMAND --help)", NULL, "COMMAND [VERB]", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
+};
