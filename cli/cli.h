@@ -160,15 +160,17 @@ void cli_key_path(const cli *c, char *out, size_t cap);
 /* Unlock DIR/node.key into *keys: EXIT_OK, a reported failure, or -1 when there is none. */
 int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
-/* net_cmds.c: the peers' state, for status (a JSON array, or text lines) */
-void cli_peers_status(cli *c, hm_node *n, bool json, bool probe);
+/* net_cmds.c: the peers' state, for status: text lines, or a JSON array */
+void cli_peers_status(cli *c, hm_node *n, bool probe);
+json_t *cli_peers_json(cli *c, hm_node *n, bool probe);
 /* The free space of the file system holding the node (c->dir): *free_bytes, and true when it
  * is below CLI_DISK_LOW, where a commit is likely to fail with "the disk is full". False (and
  * *free_bytes UINT64_MAX) when it cannot be measured. */
 #define CLI_DISK_LOW ((uint64_t)1 << 20)
 bool cli_disk_full(const cli *c, uint64_t *free_bytes);
-/* status: the disk line ("disk      ...") or, with json, `,"disk":{"full":BOOL}`. */
-void cli_disk_status(const cli *c, bool json);
+/* status: the disk line ("disk      ..."), or {"full": BOOL} */
+void cli_disk_status(const cli *c);
+json_t *cli_disk_json(const cli *c);
 
 /* The ledger's commands: field_cmds.c (every verb of field work) and person_cmds.c. */
 int cmd_field(cli *c, int argc, char **argv);
@@ -232,7 +234,10 @@ json_t *cj_value(const hm_value *v);
 json_t *cj_value_of(const char *coll, const char *field, const hm_value *v, bool mask);
 json_t *cj_record(const hm_record *r, bool mask);
 json_t *cj_hex(const void *p, size_t n);
+json_t *cj_hlc(hm_hlc h);            /* "2026-12-06T08:00:00.000Z", "+N" for a logical count */
+json_t *cj_stamp(const hm_stamp *s); /* {origin, seq, hlc, time} */
 int cj_print(FILE *f, json_t *v);
+int cj_write(FILE *f, json_t *v, bool newline); /* cj_print, the newline left to the caller */
 /* Print a record; mask: personal fields (HM_F_PII) masked as out_mask does. */
 void out_record(FILE *f, const hm_record *r, bool json, bool mask);
 /* Mask personal text into buf (NUL-terminated, its length returned): a phone or ID number keeps

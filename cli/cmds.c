@@ -163,11 +163,9 @@ int cmd_init(cli *c, int argc, char **argv)
 		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
 	}
 	if (json) {
-		fputs("{\"node_id\":\"", stdout);
-		out_node_id(stdout, &id);
-		printf("\",\"role\":\"%s\",\"region\":", hm_role_name(role));
-		out_json_cstr(stdout, region);
-		fputs("}\n", stdout);
+		cj_print(stdout,
+		         json_pack("{s:o, s:s, s:o}", "node_id", cj_hex(id.b, HM_NODE_ID_BYTES),
+		                   "role", hm_role_name(role), "region", cj_cstr(region)));
 	} else {
 		out_node_id(stdout, &id);
 		fputc('\n', stdout);
@@ -180,12 +178,12 @@ int cmd_init(cli *c, int argc, char **argv)
 static int print_changeset(const hm_changeset_info *info, bool json, const char *what)
 {
 	if (json) {
-		fputs("{\"origin\":\"", stdout);
-		out_node_id(stdout, &info->origin);
-		printf("\",\"seq\":%" PRIu64 ",\"id\":\"", info->seq);
-		out_hex(stdout, info->id.b, HM_HASH_BYTES);
-		printf("\",\"hlc\":%" PRIu64 ",\"ops\":%zu,\"bytes\":%zu}\n", info->hlc, info->nops,
-		       info->bytes);
+		cj_print(stdout,
+		         json_pack("{s:o, s:I, s:o, s:I, s:I, s:I}", "origin",
+		                   cj_hex(info->origin.b, HM_NODE_ID_BYTES), "seq",
+		                   (json_int_t)info->seq, "id", cj_hex(info->id.b, HM_HASH_BYTES),
+		                   "hlc", (json_int_t)info->hlc, "ops", (json_int_t)info->nops,
+		                   "bytes", (json_int_t)info->bytes));
 	} else {
 		printf("%s in change set %" PRIu64 " (", what, info->seq);
 		out_hex(stdout, info->id.b, 8);
@@ -575,9 +573,9 @@ int cmd_export(cli *c, int argc, char **argv)
 		rc = cli_fail(c, EXIT_FAIL, "%s",
 		              out_text_str(hm_bundle_errmsg(), why, sizeof(why)));
 	} else if (json) {
-		printf("{\"file\":");
-		out_json_cstr(stdout, out);
-		printf(",\"changesets\":%zu,\"bytes\":%zu}\n", st.changesets, st.bytes);
+		cj_print(stdout,
+		         json_pack("{s:o, s:I, s:I}", "file", cj_cstr(out), "changesets",
+		                   (json_int_t)st.changesets, "bytes", (json_int_t)st.bytes));
 	} else {
 		printf("exported %zu change set%s (%zu bytes) to %s\n", st.changesets,
 		       st.changesets == 1 ? "" : "s", st.bytes, out);
@@ -621,14 +619,16 @@ int cmd_import(cli *c, int argc, char **argv)
 		                  ? ""
 		                  : "; nothing was imported");
 	} else if (json) {
-		printf("{\"file\":");
-		out_json_cstr(stdout, pos[0]);
-		printf(",\"changesets\":%zu,\"new\":%zu,\"duplicate\":%zu,\"pending\":%zu,"
-		       "\"quarantined\":%zu,\"refused\":%zu,\"forks\":%zu,\"ops\":%zu,"
-		       "\"out_of_scope\":%zu,\"certificates\":%zu}\n",
-		       st.changesets, st.apply.new_, st.apply.duplicate, st.apply.pending,
-		       st.apply.quarantined, st.apply.refused, st.apply.forks, st.apply.ops,
-		       st.out_of_scope, st.certs);
+		cj_print(stdout,
+		         json_pack(
+		             "{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "file",
+		             cj_cstr(pos[0]), "changesets", (json_int_t)st.changesets, "new",
+		             (json_int_t)st.apply.new_, "duplicate", (json_int_t)st.apply.duplicate,
+		             "pending", (json_int_t)st.apply.pending, "quarantined",
+		             (json_int_t)st.apply.quarantined, "refused",
+		             (json_int_t)st.apply.refused, "forks", (json_int_t)st.apply.forks,
+		             "ops", (json_int_t)st.apply.ops, "out_of_scope",
+		             (json_int_t)st.out_of_scope, "certificates", (json_int_t)st.certs));
 	} else {
 		printf("imported %s: %zu new, %zu duplicate, %zu pending, %zu refused", pos[0],
 		       st.apply.new_, st.apply.duplicate, st.apply.pending, st.apply.refused);
@@ -669,14 +669,8 @@ int cmd_digest(cli *c, int argc, char **argv)
 	if ((err = hm_node_digest(n, scope, &h))) {
 		rc = cli_node_fail(c, n, err);
 	} else if (json) {
-		fputs("{\"digest\":\"", stdout);
-		out_hex(stdout, h.b, HM_HASH_BYTES);
-		fputs("\",\"scope\":", stdout);
-		if (scope)
-			out_json_cstr(stdout, scope);
-		else
-			fputs("null", stdout);
-		fputs("}\n", stdout);
+		cj_print(stdout, json_pack("{s:o, s:o}", "digest", cj_hex(h.b, HM_HASH_BYTES),
+		                           "scope", cj_cstr(scope)));
 	} else {
 		out_hex(stdout, h.b, HM_HASH_BYTES);
 		fputc('\n', stdout);
@@ -698,7 +692,7 @@ static int count_one(void *arg, const hm_record *r)
 
 /* The clock line of status: how far this station's clock was from its peer's at the last sync,
  * against the drift bound; beyond it, also a warning on stderr. */
-static void status_clock(const hm_clock_report *k, bool json)
+static void status_clock(const hm_clock_report *k, json_t *json)
 {
 	char span[48], bound[48];
 	uint64_t mag =
@@ -713,15 +707,14 @@ static void status_clock(const hm_clock_report *k, bool json)
 		        "than the allowed drift (%s): set it right (docs/running.md)\n",
 		        span, side, bound);
 	if (json) {
-		printf(",\"clock\":{\"max_drift_ms\":%" PRIu64 ",\"off\":%s,\"offset_ms\":",
-		       k->max_drift_ms, k->off ? "true" : "false");
-		if (!k->known) {
-			fputs("null,\"peer\":null,\"measured_ms\":null}", stdout);
-			return;
-		}
-		printf("%" PRId64 ",\"peer\":\"", k->offset_ms);
-		out_node_id(stdout, &k->peer);
-		printf("\",\"measured_ms\":%" PRIu64 "}", k->measured_ms);
+		json_object_set_new(
+		    json, "clock",
+		    json_pack("{s:I, s:b, s:o, s:o, s:o}", "max_drift_ms",
+		              (json_int_t)k->max_drift_ms, "off", k->off, "offset_ms",
+		              k->known ? json_integer(k->offset_ms) : json_null(), "peer",
+		              k->known ? cj_hex(k->peer.b, HM_NODE_ID_BYTES) : json_null(),
+		              "measured_ms",
+		              k->known ? json_integer((json_int_t)k->measured_ms) : json_null()));
 		return;
 	}
 	if (!k->known) {
@@ -777,43 +770,38 @@ int cmd_status(cli *c, int argc, char **argv)
 			goto out;
 		}
 	if (json) {
-		fputs("{\"node_id\":\"", stdout);
-		out_node_id(stdout, &info.id);
-		printf("\",\"role\":\"%s\",\"region\":", hm_role_name(info.role));
-		out_json_cstr(stdout, info.region);
-		fputs(",\"name\":", stdout);
-		out_json_cstr(stdout, info.name);
-		printf(",\"trust\":%s,\"enrolled\":%s,\"root\":", info.trust ? "true" : "false",
-		       info.enrolled ? "true" : "false");
-		if (info.enrolled) {
-			putchar('"');
-			out_hex(stdout, info.root.b, HM_SIGN_PUB_BYTES);
-			putchar('"');
-		} else {
-			fputs("null", stdout);
-		}
-		printf(",\"seq\":%" PRIu64 ",\"records\":{", info.seq);
-		for (size_t i = 0, k = 0; i < ncoll && i < 16; i++)
+		json_t *o =
+		    json_pack("{s:o, s:s, s:o, s:o, s:b, s:b, s:o, s:I}", "node_id",
+		              cj_hex(info.id.b, HM_NODE_ID_BYTES), "role", hm_role_name(info.role),
+		              "region", cj_cstr(info.region), "name", cj_cstr(info.name), "trust",
+		              info.trust, "enrolled", info.enrolled, "root",
+		              info.enrolled ? cj_hex(info.root.b, HM_SIGN_PUB_BYTES) : json_null(),
+		              "seq", (json_int_t)info.seq);
+		json_t *recs = json_object(), *vvj = json_array();
+		for (size_t i = 0; i < ncoll && i < 16; i++)
 			if (colls[i].name[0] != '_')
-				printf("%s\"%s\":%zu", k++ ? "," : "", colls[i].name, counts[i].n);
-		printf("},\"changesets\":%zu,\"pending\":%zu,\"quarantined\":%zu,\"refused\":%zu,"
-		       "\"forks\":%zu,\"conflicts\":%zu,\"version_vector\":[",
-		       info.changesets, info.pending, info.quarantined, info.refused, info.forks,
-		       info.conflicts);
-		for (size_t i = 0; i < vv.n; i++) {
-			fputs(i ? ",{\"origin\":\"" : "{\"origin\":\"", stdout);
-			out_node_id(stdout, &vv.v[i].origin);
-			printf("\",\"seq\":%" PRIu64 ",\"hash\":\"", vv.v[i].seq);
-			out_hex(stdout, vv.v[i].hash.b, HM_HASH_BYTES);
-			fputs("\"}", stdout);
-		}
-		fputs("],\"version_vector_text\":", stdout);
-		out_json_cstr(stdout, vvs);
-		status_clock(&clock, true);
-		cli_disk_status(c, true);
-		fputs(",\"peers\":", stdout);
-		cli_peers_status(c, n, true, probe);
-		fputs("}\n", stdout);
+				json_object_set_new(recs, colls[i].name,
+				                    json_integer((json_int_t)counts[i].n));
+		for (size_t i = 0; i < vv.n; i++)
+			json_array_append_new(vvj,
+			                      json_pack("{s:o, s:I, s:o}", "origin",
+			                                cj_hex(vv.v[i].origin.b, HM_NODE_ID_BYTES),
+			                                "seq", (json_int_t)vv.v[i].seq, "hash",
+			                                cj_hex(vv.v[i].hash.b, HM_HASH_BYTES)));
+		json_object_set_new(o, "records", recs);
+		json_object_update_new(
+		    o, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "changesets",
+		                 (json_int_t)info.changesets, "pending", (json_int_t)info.pending,
+		                 "quarantined", (json_int_t)info.quarantined, "refused",
+		                 (json_int_t)info.refused, "forks", (json_int_t)info.forks,
+		                 "conflicts", (json_int_t)info.conflicts));
+		json_object_set_new(o, "version_vector", vvj);
+		json_object_set_new(o, "version_vector_text", cj_cstr(vvs));
+		status_clock(&clock, o);
+		json_object_set_new(o, "disk", cli_disk_json(c));
+		json_object_set_new(o, "peers", cli_peers_json(c, n, probe));
+		if (cj_print(stdout, o))
+			rc = cli_fail(c, EXIT_FAIL, "writing the status failed");
 		goto out;
 	}
 	printf("node      ");
@@ -842,9 +830,9 @@ int cmd_status(cli *c, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	printf("as text: %s\n", *vvs ? vvs : "(empty)");
-	status_clock(&clock, false);
-	cli_disk_status(c, false);
-	cli_peers_status(c, n, false, probe);
+	status_clock(&clock, NULL);
+	cli_disk_status(c);
+	cli_peers_status(c, n, probe);
 out:
 	free(vvs);
 	hm_vv_release(&vv);
@@ -855,21 +843,22 @@ out:
 typedef struct log_ctx {
 	bool json;
 	size_t count;
+	json_t *arr; /* with json */
 } log_ctx;
 
 static int log_one(void *arg, const hm_changeset_view *cs)
 {
 	log_ctx *l = arg;
 	if (l->json) {
-		fputs(l->count ? ",\n {\"origin\":\"" : "{\"origin\":\"", stdout);
-		out_node_id(stdout, &cs->origin);
-		printf("\",\"seq\":%" PRIu64 ",\"id\":\"", cs->seq);
-		out_hex(stdout, cs->id.b, HM_HASH_BYTES);
-		fputs("\",\"prev\":\"", stdout);
-		out_hex(stdout, cs->prev.b, HM_HASH_BYTES);
-		printf("\",\"hlc\":%" PRIu64 ",\"time\":\"", cs->hlc);
-		out_hlc(stdout, cs->hlc);
-		printf("\",\"ops\":%zu,\"bytes\":%zu}", cs->nops, cs->envelope.n);
+		if (json_array_append_new(
+		        l->arr,
+		        json_pack("{s:o, s:I, s:o, s:o, s:I, s:o, s:I, s:I}", "origin",
+		                  cj_hex(cs->origin.b, HM_NODE_ID_BYTES), "seq",
+		                  (json_int_t)cs->seq, "id", cj_hex(cs->id.b, HM_HASH_BYTES),
+		                  "prev", cj_hex(cs->prev.b, HM_HASH_BYTES), "hlc",
+		                  (json_int_t)cs->hlc, "time", cj_hlc(cs->hlc), "ops",
+		                  (json_int_t)cs->nops, "bytes", (json_int_t)cs->envelope.n)))
+			return -1;
 	} else {
 		out_node_id(stdout, &cs->origin);
 		printf(":%-6" PRIu64 " ", cs->seq);
@@ -904,12 +893,12 @@ int cmd_log(cli *c, int argc, char **argv)
 		hm_vv_release(&since);
 		return rc;
 	}
-	if (l.json)
-		fputs("[", stdout);
+	l.arr = l.json ? json_array() : NULL;
 	err = hm_node_changesets(n, since_s ? &since : NULL, log_one, &l);
-	if (l.json)
-		fputs("]\n", stdout);
 	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
+	if (l.json && !err && cj_print(stdout, json_incref(l.arr)))
+		rc = cli_fail(c, EXIT_FAIL, "writing the log failed");
+	json_decref(l.arr);
 	hm_vv_release(&since);
 	hm_node_close(n);
 	return rc;
@@ -924,6 +913,7 @@ typedef struct conflict_ctx {
 	const char *indent;
 	bool show_pii;
 	bool counting; /* count only (what a reveal will show) */
+	json_t *arr;   /* with json */
 } conflict_ctx;
 
 static int conflict_one(void *arg, const hm_conflict *cf)
@@ -936,20 +926,14 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 		return 0;
 	}
 	if (x->json) {
-		fputs(x->count ? ",{" : "{", stdout);
-		fputs("\"collection\":", stdout);
-		out_json_cstr(stdout, cf->collection);
-		fputs(",\"id\":", stdout);
-		out_json_cstr(stdout, cf->id);
-		fputs(",\"field\":", stdout);
-		out_json_cstr(stdout, cf->field);
-		fputs(",\"lost\":", stdout);
-		out_value_of(stdout, cf->collection, cf->field, &cf->loser, true, !x->show_pii);
-		fputs(",\"lost_stamp\":", stdout);
-		out_stamp_json(stdout, &cf->loser_stamp);
-		fputs(",\"winner_stamp\":", stdout);
-		out_stamp_json(stdout, &cf->winner_stamp);
-		printf(",\"by_delete\":%s}", cf->by_delete ? "true" : "false");
+		json_t *o = json_pack(
+		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "collection", cj_cstr(cf->collection),
+		    "id", cj_cstr(cf->id), "field", cj_cstr(cf->field), "lost",
+		    cj_value_of(cf->collection, cf->field, &cf->loser, !x->show_pii), "lost_stamp",
+		    cj_stamp(&cf->loser_stamp), "winner_stamp", cj_stamp(&cf->winner_stamp),
+		    "by_delete", cf->by_delete);
+		if (json_array_append_new(x->arr, o))
+			return -1;
 	} else {
 		printf("%s", x->indent);
 		if (!x->field) {
@@ -985,6 +969,7 @@ int cmd_blame(cli *c, int argc, char **argv)
 	int npos, rc;
 	hm_node *n;
 	hm_record *r = NULL;
+	json_t *doc = NULL, *fields = NULL;
 	hm_err err;
 
 	CLI_PARSE_CMD(opts, 2, 2);
@@ -998,22 +983,20 @@ int cmd_blame(cli *c, int argc, char **argv)
 	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
 		goto out;
 	if (json)
-		fputs("{\"collection\":", stdout), out_json_cstr(stdout, r->collection),
-		    fputs(",\"id\":", stdout), out_json_cstr(stdout, r->id),
-		    fputs(",\"fields\":[", stdout);
+		doc = json_pack("{s:o, s:o, s:o}", "collection", cj_cstr(r->collection), "id",
+		                cj_cstr(r->id), "fields", fields = json_array());
 	else
 		out_ref(stdout, r->collection, r->id), fputc('\n', stdout);
 	for (size_t i = 0; i < r->nfields && !err; i++) {
 		const hm_field *f = &r->fields[i];
-		conflict_ctx x = {json, 0, f->name, "      ", show_pii};
+		conflict_ctx x = {json, 0, f->name, "      ", show_pii, false, NULL};
 		if (json) {
-			fputs(i ? ",{\"field\":" : "{\"field\":", stdout);
-			out_json_cstr(stdout, f->name);
-			fputs(",\"value\":", stdout);
-			out_value_of(stdout, r->collection, f->name, &f->value, true, !show_pii);
-			fputs(",\"set_by\":", stdout);
-			out_stamp_json(stdout, &f->stamp);
-			fputs(",\"lost\":[", stdout);
+			x.arr = json_array();
+			json_array_append_new(
+			    fields,
+			    json_pack("{s:o, s:o, s:o, s:o}", "field", cj_cstr(f->name), "value",
+			              cj_value_of(r->collection, f->name, &f->value, !show_pii),
+			              "set_by", cj_stamp(&f->stamp), "lost", x.arr));
 		} else {
 			fputs("  ", stdout);
 			out_text_pad(stdout, f->name, 14);
@@ -1026,13 +1009,12 @@ int cmd_blame(cli *c, int argc, char **argv)
 			fputc('\n', stdout);
 		}
 		err = hm_node_conflicts(n, pos[0], pos[1], conflict_one, &x);
-		if (json)
-			fputs("]}", stdout);
 	}
-	if (json)
-		fputs("]}\n", stdout);
 	if (err)
 		rc = cli_node_fail(c, n, err);
+	else if (json && cj_print(stdout, json_incref(doc)))
+		rc = cli_fail(c, EXIT_FAIL, "writing the result failed");
+	json_decref(doc);
 out:
 	hm_record_free(r);
 	hm_node_close(n);
@@ -1072,14 +1054,14 @@ int cmd_conflicts(cli *c, int argc, char **argv)
 		}
 		x.count = 0;
 	}
-	if (x.json)
-		fputs("[", stdout);
+	x.arr = x.json ? json_array() : NULL;
 	err = hm_node_conflicts(n, npos ? pos[0] : NULL, npos ? pos[1] : NULL, conflict_one, &x);
-	if (x.json)
-		fputs("]\n", stdout);
-	else if (!err && x.count == 0)
+	if (!x.json && !err && x.count == 0)
 		printf("no conflicts\n");
 	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
+	if (x.json && !err && cj_print(stdout, json_incref(x.arr)))
+		rc = cli_fail(c, EXIT_FAIL, "writing the conflicts failed");
+	json_decref(x.arr);
 	hm_node_close(n);
 	return rc;
 }
@@ -1103,12 +1085,8 @@ int cmd_check(cli *c, int argc, char **argv)
 	if (!err)
 		err = hm_node_check(n);
 	if (json) {
-		printf("{\"ok\":%s,\"problem\":", err ? "false" : "true");
-		if (err)
-			out_json_cstr(stdout, hm_node_errmsg(n));
-		else
-			fputs("null", stdout);
-		fputs("}\n", stdout);
+		cj_print(stdout, json_pack("{s:b, s:o}", "ok", !err, "problem",
+		                           err ? cj_cstr(hm_node_errmsg(n)) : json_null()));
 	} else if (!err) {
 		printf(
 		    "ok: %sthe oplog and the version vector agree, every change set verifies, and "

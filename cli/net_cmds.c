@@ -175,18 +175,20 @@ static void fmt_bytes(char *out, size_t cap, uint64_t b)
 		snprintf(out, cap, "%" PRIu64 " KiB", b >> 10);
 }
 
-void cli_disk_status(const cli *c, bool json)
+json_t *cli_disk_json(const cli *c)
+{
+	uint64_t free_bytes;
+	/* Free bytes stay out of the JSON: they change with every file written anywhere on the
+	 * disk, and status --json is compared before and after to tell "nothing changed". */
+	return json_pack("{s:b}", "full", cli_disk_full(c, &free_bytes));
+}
+
+void cli_disk_status(const cli *c)
 {
 	uint64_t free_bytes;
 	bool full = cli_disk_full(c, &free_bytes);
 	char text[32];
 
-	/* Free bytes stay out of the JSON: they change with every file written anywhere on the
-	 * disk, and status --json is compared before and after to tell "nothing changed". */
-	if (json) {
-		printf(",\"disk\":{\"full\":%s}", full ? "true" : "false");
-		return;
-	}
 	if (free_bytes == UINT64_MAX)
 		return;
 	fmt_bytes(text, sizeof(text), free_bytes);
@@ -297,45 +299,46 @@ static hm_err probe_peer(hm_node *n, const peer *p, uint64_t *to_send, uint64_t 
 	return err;
 }
 
-void cli_peers_status(cli *c, hm_node *n, bool json, bool probe)
+static json_t *peer_json(cli *c, hm_node *n, const peer *p, bool probe)
+{
+	json_t *o =
+	    json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", cj_cstr(p->name),
+	              "url", cj_cstr(p->url), "last_ok_ms", (json_int_t)p->last_ok, "last_error_ms",
+	              (json_int_t)p->last_err, "failures", (json_int_t)p->failures, "sent",
+	              (json_int_t)p->sent, "received", (json_int_t)p->received, "waiting_to_send",
+	              (json_int_t)waiting_to_send(c, n, p), "last_error", cj_cstr(p->reason));
+	if (probe) {
+		uint64_t out = 0, in = 0;
+		const char *why = NULL;
+		if (probe_peer(n, p, &out, &in, &why))
+			json_object_set_new(
+			    o, "probe",
+			    json_pack("{s:o}", "error", cj_cstr(why ? why : "unreachable")));
+		else
+			json_object_set_new(o, "probe",
+			                    json_pack("{s:I, s:I}", "to_send", (json_int_t)out,
+			                              "to_receive", (json_int_t)in));
+	}
+	return o;
+}
+
+json_t *cli_peers_json(cli *c, hm_node *n, bool probe)
+{
+	json_t *arr = json_array();
+	peers ps;
+
+	if (peers_load(c, &ps) == EXIT_OK)
+		for (size_t i = 0; i < ps.n; i++)
+			json_array_append_new(arr, peer_json(c, n, &ps.p[i], probe));
+	return arr;
+}
+
+void cli_peers_status(cli *c, hm_node *n, bool probe)
 {
 	peers ps;
 
 	if (peers_load(c, &ps) != EXIT_OK)
 		return;
-	if (json) {
-		fputs("[", stdout);
-		for (size_t i = 0; i < ps.n; i++) {
-			const peer *p = &ps.p[i];
-			printf("%s{\"name\":", i ? "," : "");
-			out_json_cstr(stdout, p->name);
-			fputs(",\"url\":", stdout);
-			out_json_cstr(stdout, p->url);
-			printf(
-			    ",\"last_ok_ms\":%" PRIu64 ",\"last_error_ms\":%" PRIu64
-			    ",\"failures\":%u,\"sent\":%zu,\"received\":%zu,\"waiting_to_send\":%ld"
-			    ",\"last_error\":",
-			    p->last_ok, p->last_err, p->failures, p->sent, p->received,
-			    waiting_to_send(c, n, p));
-			out_json_cstr(stdout, p->reason);
-			if (probe) {
-				uint64_t out = 0, in = 0;
-				const char *why = NULL;
-				if (probe_peer(n, p, &out, &in, &why)) {
-					fputs(",\"probe\":{\"error\":", stdout);
-					out_json_cstr(stdout, why ? why : "unreachable");
-					fputs("}", stdout);
-				} else {
-					printf(",\"probe\":{\"to_send\":%" PRIu64
-					       ",\"to_receive\":%" PRIu64 "}",
-					       out, in);
-				}
-			}
-			fputs("}", stdout);
-		}
-		fputs("]", stdout);
-		return;
-	}
 	printf("peers (%zu):\n", ps.n);
 	for (size_t i = 0; i < ps.n; i++) {
 		const peer *p = &ps.p[i];

@@ -42,17 +42,13 @@ static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
 static void print_info(const hm_enroll_info *i, bool json)
 {
 	if (json) {
-		fputs("{\"node_id\":\"", stdout);
-		out_node_id(stdout, &i->node);
-		printf("\",\"role\":\"%s\",\"region\":", hm_role_name(i->role));
-		out_json_cstr(stdout, i->region);
-		fputs(",\"name\":", stdout);
-		out_json_cstr(stdout, i->name);
-		printf(",\"serial\":%" PRIu64 ",\"not_before\":%" PRIu64 ",\"not_after\":%" PRIu64
-		       ",\"root\":\"",
-		       i->serial, i->not_before, i->not_after);
-		out_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
-		fputs("\"}\n", stdout);
+		cj_print(stdout,
+		         json_pack("{s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "node_id",
+		                   cj_hex(i->node.b, HM_NODE_ID_BYTES), "role",
+		                   hm_role_name(i->role), "region", cj_cstr(i->region), "name",
+		                   cj_cstr(i->name), "serial", (json_int_t)i->serial, "not_before",
+		                   (json_int_t)i->not_before, "not_after", (json_int_t)i->not_after,
+		                   "root", cj_hex(i->root.b, HM_SIGN_PUB_BYTES)));
 		return;
 	}
 	printf("node      ");
@@ -279,8 +275,9 @@ int cmd_revoke(cli *c, int argc, char **argv)
 	if ((err = hm_node_revoke(n, &id, after, reason, &info))) {
 		rc = cli_node_fail(c, n, err);
 	} else if (json) {
-		printf("{\"node_id\":\"%s\",\"after_seq\":%" PRIu64 ",\"seq\":%" PRIu64 "}\n",
-		       node_s, after, info.seq);
+		cj_print(stdout,
+		         json_pack("{s:o, s:I, s:I}", "node_id", cj_cstr(node_s), "after_seq",
+		                   (json_int_t)after, "seq", (json_int_t)info.seq));
 	} else {
 		printf("revoked %s after seq %" PRIu64 " in change set %" PRIu64
 		       "; new data keys issued to the other nodes\n",
@@ -323,25 +320,23 @@ typedef struct audit_out {
 	FILE *f;
 	bool json;
 	size_t norigins, nfindings;
+	json_t *origins, *findings; /* with json */
 } audit_out;
 
 static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 {
 	audit_out *a = ctx;
 	if (a->json) {
-		fputs(a->norigins++ ? ",{\"origin\":\"" : "{\"origin\":\"", a->f);
-		out_node_id(a->f, &o->origin);
-		fprintf(a->f,
-		        "\",\"role\":\"%s\",\"region\":", o->has_cert ? hm_role_name(o->role) : "");
-		out_json_cstr(a->f, o->region);
-		fprintf(a->f,
-		        ",\"seq_from\":%d,\"seq_to\":%" PRIu64 ",\"pending_from\":%" PRIu64
-		        ",\"last_heard\":\"",
-		        o->seq ? 1 : 0, o->seq, o->pending_from);
-		out_hlc(a->f, o->last);
-		fprintf(a->f, "\",\"revoked\":%s,\"revoked_after\":%" PRIu64 ",\"findings\":%zu}",
-		        o->revoked ? "true" : "false", o->revoked_after, o->findings);
-		return 0;
+		a->norigins++;
+		return json_array_append_new(
+		    a->origins,
+		    json_pack("{s:o, s:s, s:o, s:i, s:I, s:I, s:o, s:b, s:I, s:I}", "origin",
+		              cj_hex(o->origin.b, HM_NODE_ID_BYTES), "role",
+		              o->has_cert ? hm_role_name(o->role) : "", "region",
+		              cj_cstr(o->region), "seq_from", o->seq ? 1 : 0, "seq_to",
+		              (json_int_t)o->seq, "pending_from", (json_int_t)o->pending_from,
+		              "last_heard", cj_hlc(o->last), "revoked", o->revoked, "revoked_after",
+		              (json_int_t)o->revoked_after, "findings", (json_int_t)o->findings));
 	}
 	out_node_id(a->f, &o->origin);
 	fprintf(a->f, "  %-8s ", o->has_cert ? hm_role_name(o->role) : "?");
@@ -361,15 +356,12 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 {
 	audit_out *a = ctx;
 	if (a->json) {
-		fputs(a->nfindings++ ? ",{\"kind\":\"" : "{\"kind\":\"", a->f);
-		fprintf(a->f, "%s\",\"origin\":\"", finding_name(f->kind));
-		out_node_id(a->f, &f->origin);
-		fprintf(a->f, "\",\"seq\":%" PRIu64 ",\"id\":\"", f->seq);
-		out_hex(a->f, f->id.b, HM_HASH_BYTES);
-		fputs("\",\"reason\":", a->f);
-		out_json_cstr(a->f, f->reason);
-		fputc('}', a->f);
-		return 0;
+		a->nfindings++;
+		return json_array_append_new(
+		    a->findings,
+		    json_pack("{s:s, s:o, s:I, s:o, s:o}", "kind", finding_name(f->kind), "origin",
+		              cj_hex(f->origin.b, HM_NODE_ID_BYTES), "seq", (json_int_t)f->seq,
+		              "id", cj_hex(f->id.b, HM_HASH_BYTES), "reason", cj_cstr(f->reason)));
 	}
 	fprintf(a->f, "FINDING %-16s ", finding_name(f->kind));
 	out_node_id(a->f, &f->origin);
@@ -383,19 +375,19 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 /* Run the audit, writing origins then findings as text or JSON to f. */
 static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 {
-	audit_out a = {f, json, 0, 0};
+	audit_out a = {f, json, 0, 0, NULL, NULL};
 	hm_audit_cb only_origins = {audit_origin_cb, NULL, &a},
 	            only_findings = {NULL, audit_finding_cb, &a};
 	hm_node_info info;
+	json_t *doc = NULL;
 	hm_err err;
 
 	hm_node_ident(n, &info);
 	if (json) {
-		fputs("{\"auditor\":\"", f);
-		out_node_id(f, &info.id);
-		fprintf(f, "\",\"region\":");
-		out_json_cstr(f, info.region);
-		fprintf(f, ",\"at\":%lld,\"origins\":[", (long long)time(NULL));
+		doc = json_pack("{s:o, s:o, s:I, s:o, s:o}", "auditor",
+		                cj_hex(info.id.b, HM_NODE_ID_BYTES), "region", cj_cstr(info.region),
+		                "at", (json_int_t)time(NULL), "origins", a.origins = json_array(),
+		                "findings", a.findings = json_array());
 	} else {
 		fputs("audit by ", f);
 		out_text_cstr(f, info.name);
@@ -403,14 +395,16 @@ static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 		out_node_id(f, &info.id);
 		fprintf(f, ") of %s\n\norigins:\n", info.region);
 	}
-	if ((err = hm_node_audit(n, &only_origins, NULL)))
-		return err;
-	fputs(json ? "],\"findings\":[" : "\n", f);
-	if ((err = hm_node_audit(n, &only_findings, nfindings)))
-		return err;
-	if (json)
-		fprintf(f, "],\"clean\":%s}\n", *nfindings ? "false" : "true");
-	else
+	if ((err = hm_node_audit(n, &only_origins, NULL)) || (!json && fputs("\n", f) < 0) ||
+	    (err = hm_node_audit(n, &only_findings, nfindings))) {
+		json_decref(doc);
+		return err ? err : HM_ERR_IO;
+	}
+	if (json) {
+		json_object_set_new(doc, "clean", json_boolean(*nfindings == 0));
+		if (cj_print(f, doc))
+			return HM_ERR_IO;
+	} else
 		fprintf(f, "%s: %zu finding%s\n", *nfindings ? "NOT CLEAN" : "clean", *nfindings,
 		        *nfindings == 1 ? "" : "s");
 	return HM_OK;
