@@ -760,13 +760,33 @@ static void pump(peer *p)
 	}
 }
 
-static size_t json_count(const char *json, const char *key)
+/* The child's result: the one JSON document `sync --json` prints on stdout, a summary or
+ * {"error", "exit"}. Into st (success) or why (failure, "the sync process failed" when it said
+ * nothing readable); true on success. */
+static bool sync_result(const char *out, const char *url, hm_sync_stats *st, char *why, size_t cap)
 {
-	char pat[64];
-	const char *at;
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	at = strstr(json, pat);
-	return at ? (size_t)strtoull(at + strlen(pat), NULL, 10) : 0;
+	json_t *doc = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL), *e;
+	json_int_t sent = 0, received = 0;
+	const char *region = NULL, *msg;
+	size_t ulen = strlen(url);
+	bool ok = false;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(why, cap, "the sync process failed");
+	if (doc && (e = json_object_get(doc, "error")) && (msg = json_string_value(e))) {
+		/* "with URL: reason": the reason */
+		if (!strncmp(msg, "with ", 5) && !strncmp(msg + 5, url, ulen) &&
+		    !strncmp(msg + 5 + ulen, ": ", 2))
+			msg += 7 + ulen;
+		snprintf(why, cap, "%s", msg);
+	} else if (doc && !json_unpack(doc, "{s:I, s:I, s:s}", "sent", &sent, "received", &received,
+	                               "peer_region", &region)) {
+		st->sent = (size_t)sent, st->received = (size_t)received;
+		snprintf(st->peer.region, sizeof(st->peer.region), "%s", region);
+		ok = true;
+	}
+	json_decref(doc);
+	return ok;
 }
 
 /* A scheduled sync runs as a child process (`hamlet sync URL --json`), so this process keeps
@@ -841,16 +861,18 @@ static void finish_sync(daemon_ctx *d, peer *p, int status)
 	pump(p); /* the child has exited: the rest is there */
 	close(p->child_out), close(p->child_err);
 	p->child = 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *nl, *why = errtext;
-		/* "hamlet: sync: with URL: reason": keep the reason */
-		if ((nl = strstr(errtext, ": with ")) && (nl = strstr(nl + 7, ": ")))
-			why = nl + 2;
-		why[strcspn(why, "\n")] = 0;
+	hm_sync_stats st;
+	bool ok = sync_result(out, p->url, &st, p->reason, sizeof(p->reason));
+
+	if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* No JSON (the child died) or a summary with a failing exit (the record of the
+		 * sync was not saved): its last line on stderr tells why. */
+		if ((ok || !strcmp(p->reason, "the sync process failed")) && *errtext)
+			snprintf(p->reason, sizeof(p->reason), "%.*s", (int)sizeof(p->reason) - 1,
+			         errtext);
+		p->reason[strcspn(p->reason, "\n")] = 0;
 		p->failures++;
 		p->last_err = now;
-		snprintf(p->reason, sizeof(p->reason), "%.*s", (int)sizeof(p->reason) - 1,
-		         *why ? why : "the sync process failed");
 		/* failures counts this one: retry number failures comes next */
 		p->next_try = now + retry_delay_ms(p->failures);
 		if (strstr(p->reason, "the disk is full")) /* ours, not the link: see disk_watch */
@@ -859,15 +881,6 @@ static void finish_sync(daemon_ctx *d, peer *p, int status)
 		        p->name, p->url, p->failures, p->reason,
 		        (double)(p->next_try - now) / 1000.0);
 	} else {
-		hm_sync_stats st;
-		memset(&st, 0, sizeof(st));
-		st.sent = json_count(out, "sent"), st.received = json_count(out, "received");
-		{
-			const char *r = strstr(out, "\"peer_region\":\"");
-			if (r)
-				snprintf(st.peer.region, sizeof(st.peer.region), "%.*s",
-				         (int)strcspn(r + 15, "\""), r + 15);
-		}
 		if (p->failures)
 			logline("info", "link to %s is back", p->name);
 		p->failures = 0;
