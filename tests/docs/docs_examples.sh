@@ -45,28 +45,9 @@ print(json.load(open(sys.argv[1]))[0]["id"])' <("$HM" -d elm list person --json)
 	"$HM" -d elm report "$r" --json $opts >"report-$r.json" 2>"$ERR" ||
 		fail "hamlet report $r --json $opts exited non-zero"
 done
-if python3 - "$SRC/docs/reports.md" report-help.txt <<'PY'; then ok; else FAILED=1; fi
-import json, re, sys
-doc, help_file = sys.argv[1], sys.argv[2]
-helps = open(help_file).read()
-order = re.findall(r"^  ([a-z]+) ", helps.split("reports:", 1)[1].split("\n\n")[0], re.M)
-rows = re.findall(r"^\| `([a-z]+)` \|[^|]*\|([^|]*)\|([^|]*)\|([^|]*)\|$", open(doc).read(), re.M)
-bad = []
-if [r[0] for r in rows] != order:
-    bad.append("reports.md lists %s; hamlet report --help %s" % ([r[0] for r in rows], order))
-for name, tables, options, params in rows:
-    d = json.load(open("report-%s.json" % name))
-    have = [t["name"] for t in d["tables"]]
-    want = re.findall(r"`([a-z_]+)`", tables)
-    if have != want:
-        bad.append("%s: reports.md says tables %s, the program prints %s" % (name, want, have))
-    if set(d["parameters"]) != set(re.findall(r"`([a-z_.]+)`", params)):
-        bad.append("%s: reports.md says parameters %s, the program prints %s" % (name, params, sorted(d["parameters"])))
-    days = re.search(r"`--days N` \((\d+)\)", options)
-    if days and d["parameters"].get("days") != days.group(1):
-        bad.append("%s: reports.md says --days defaults to %s, the program uses %s" % (name, days.group(1), d["parameters"].get("days")))
-for b in bad:
-    print("FAIL: " + b)
-sys.exit(1 if bad else 0)
-PY
+if python3 "$SRC/tests/docs/check_reports.py" "$SRC/docs/reports.md" report-help.txt; then
+	ok
+else
+	FAILED=1
+fi
 finish

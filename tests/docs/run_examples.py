@@ -11,12 +11,14 @@ The conventions (docs/development.md, "Examples in the docs"):
 - A command whose first output line is `hamlet: ...` (an error) must exit non-zero; every other
   command must exit 0. Each output line shown must appear, in order, in what it printed.
 - Generated ids (`p-mx1s3raebfacba35`), hex values of 16 digits or more (node ids, change-set
-  ids, the root key), change-set numbers and sizes (`N bytes`) in the output stand for whatever
-  the program printed there; a generated id or hex value in a later command stands for what the program
-  printed in its place. `/media/usb/` (the USB stick), in commands and output, is the folder
+  ids, the root key), change-set numbers and sizes (`N bytes`) in the output stand for
+  whatever the program printed there; a generated id or hex value in a later command stands
+  for what the program printed in its place. `/media/usb/` (the USB stick), in commands and output, is the folder
   `usb/` in WORKDIR.
 
 Stops at the first example that fails, naming it (file, line, command), with its output.
+With HAMLET_DOCS_RENUMBER=1 it also rewrites, in each DOC, the change-set numbers of the lines
+shown to those the program printed (after an example is added or moved).
 """
 import os
 import re
@@ -50,7 +52,7 @@ PROMPT = re.compile(r"^[a-z]*\$ (.*)$")
 
 
 def examples(start, lines):
-    """Yield (line number, command, expected output lines) for one example block."""
+    """Yield (line number, command, expected output lines as (line number, text))."""
     i = 0
     while i < len(lines):
         m = PROMPT.match(lines[i])
@@ -64,7 +66,7 @@ def examples(start, lines):
         i += 1
         out = []
         while i < len(lines) and not PROMPT.match(lines[i]):
-            out.append(lines[i])
+            out.append((start + i, lines[i]))
             i += 1
         yield n, cmd, out
 
@@ -94,10 +96,18 @@ def pattern(doc_line):
     return re.compile(r"^\s*" + rx + (r"" if prefix else r"\s*$")), tokens
 
 
-def check_output(expected, actual, bound):
-    """Every expected line appears in order in actual; bind its tokens. None, or what is wrong."""
+def renumber(doc_line, actual_line):
+    """doc_line with its change-set numbers taken from actual_line."""
+    nums = iter(re.findall(r"change sets? (\d+)", actual_line))
+    return re.sub(r"(change sets?) \d+", lambda m: "%s %s" % (m.group(1), next(nums, "0")),
+                  doc_line)
+
+
+def check_output(expected, actual, bound, fixes=None):
+    """Every expected line appears in order in actual; bind its tokens. None, or what is wrong.
+    With fixes (a dict), the line number of each shown line maps to it with the numbers printed."""
     at = 0
-    for line in expected:
+    for n, line in expected:
         if not line.strip() or line.strip() == "...":
             continue
         rx, tokens = pattern(line)
@@ -106,6 +116,8 @@ def check_output(expected, actual, bound):
             if m:
                 for tok, value in zip(tokens, m.groups()):
                     bound[tok] = value
+                if fixes is not None and CHANGESET.search(line):
+                    fixes[n] = renumber(line, actual[j])
                 at = j + 1
                 break
         else:
@@ -118,8 +130,9 @@ def substitute(cmd, bound):
     return cmd.replace("/media/usb/", "usb/")
 
 
-def run_doc(doc, workdir, bound):
-    count = 0
+def run_doc(doc, workdir, bound, fix):
+    """Run DOC's examples; with fix, rewrite its change-set numbers to those printed."""
+    count, fixes = 0, {} if fix else None
     for info, start, body in blocks(doc):
         name = re.search(r"\bfile=(\S+)", info)
         if name:
@@ -133,7 +146,7 @@ def run_doc(doc, workdir, bound):
             p = subprocess.run(["bash", "-c", real], cwd=workdir, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, timeout=120)
             text = p.stdout.decode("utf-8", "replace")
-            shown = [l for l in out if l.strip() and l.strip() != "..."]
+            shown = [l for _, l in out if l.strip() and l.strip() != "..."]
             want_fail = bool(shown) and shown[0].startswith("hamlet: ") and \
                 "warning" not in shown[0] and "note" not in shown[0]
             problem = None
@@ -142,7 +155,7 @@ def run_doc(doc, workdir, bound):
             elif not want_fail and p.returncode != 0:
                 problem = "exited %d" % p.returncode
             else:
-                problem = check_output(out, text.splitlines(), bound)
+                problem = check_output(out, text.splitlines(), bound, fixes)
             if problem:
                 print("FAIL: %s:%d: $ %s" % (os.path.basename(doc), n, cmd))
                 if real != cmd:
@@ -153,6 +166,15 @@ def run_doc(doc, workdir, bound):
                 return False
             count += 1
     print("%s: %d examples ran as written" % (os.path.basename(doc), count))
+    if fixes:
+        with open(doc, encoding="utf-8") as f:
+            text = f.read().split("\n")
+        changed = [n for n, line in fixes.items() if text[n - 1] != line]
+        for n in changed:
+            text[n - 1] = fixes[n]
+        with open(doc, "w", encoding="utf-8") as f:
+            f.write("\n".join(text))
+        print("%s: %d lines rewritten (change-set numbers)" % (os.path.basename(doc), len(changed)))
     return True
 
 
@@ -160,8 +182,9 @@ def main():
     workdir, docs = sys.argv[1], sys.argv[2:]
     os.makedirs(os.path.join(workdir, "usb"), exist_ok=True)
     bound = {}
+    fix = os.environ.get("HAMLET_DOCS_RENUMBER") == "1"
     for doc in docs:
-        if not run_doc(doc, workdir, bound):
+        if not run_doc(doc, workdir, bound, fix):
             return 1
     return 0
 

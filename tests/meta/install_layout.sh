@@ -29,7 +29,8 @@ present "$DOCDIR/hamlet.env.example" "the unit's settings example"
 
 # The unit runs the installed binary, and nothing was left unconfigured.
 if grep -q "^ExecStart=$BINDIR/hamlet " "$D$UNITDIR/hamlet.service"; then ok; else
-	fail "the unit's ExecStart does not run $BINDIR/hamlet: $(grep ExecStart "$D$UNITDIR/hamlet.service")"
+	fail "the unit's ExecStart does not run $BINDIR/hamlet:" \
+		"$(grep ExecStart "$D$UNITDIR/hamlet.service")"
 fi
 if grep -l '@[A-Z_]*@' "$D$UNITDIR/hamlet.service" "$D$MANDIR/man1/hamlet.1"; then
 	fail "an @VARIABLE@ was left unconfigured in the files above"
