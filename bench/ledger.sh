@@ -46,7 +46,7 @@ case $hamlet in /*) ;; *) hamlet=$PWD/$hamlet ;; esac
 	exit 2
 }
 
-export HAMLET_PASSPHRASE=bench
+export HAMLET_PASSPHRASE="bench passphrase 2026"
 rm -rf "$dir"
 mkdir -p "$dir"
 cd "$dir"

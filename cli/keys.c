@@ -87,6 +87,14 @@ int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap)
 	}
 	if (!rc && !buf[0])
 		rc = cli_fail(c, EXIT_FAIL, "the passphrase is empty");
+	/* A new key file is sealed only with a passphrase worth the Argon2id around it; an
+	 * existing one opens with whatever it was sealed with. */
+	if (!rc && confirm) {
+		const char *why;
+		if (hm_passphrase_check(buf, strlen(buf), &why))
+			rc = cli_fail(c, EXIT_FAIL,
+			              "the passphrase is too weak: %s; nothing was created", why);
+	}
 	return rc;
 }
 

@@ -330,6 +330,14 @@ hm_err hm_keyfile_write(const char *path, const hm_identity *ident, const uint8_
                         const char *pass, size_t pass_len,
                         const hm_pwhash_params *params) HM_MUST_CHECK;
 
+/* Whether pass (pass_len bytes, UTF-8) is strong enough to seal a new key file: an estimate of
+ * its guessing cost as length times the alphabet its characters come from (digits, lower and
+ * upper case letters, symbols, other scripts such as Chinese), counting repeated characters
+ * once, of at least HM_PASSPHRASE_MIN_BITS. HM_OK, or HM_ERR_INVALID with *why saying what
+ * to add (static text). */
+#define HM_PASSPHRASE_MIN_BITS 40
+hm_err hm_passphrase_check(const char *pass, size_t pass_len, const char **why) HM_MUST_CHECK;
+
 /* Read and unlock the key file at path into *out.
  * Errors: HM_ERR_NOT_FOUND if path does not exist; HM_ERR_IO (also for a non-regular file);
  * HM_ERR_TOO_BIG if it is larger than HM_KEYFILE_MAX_BYTES; those of hm_keyfile_decode. */

@@ -31,6 +31,8 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <math.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -415,4 +417,47 @@ hm_err hm_keyfile_read(hm_keyfile_secrets *out, const char *path, const char *pa
 		err = hm_keyfile_decode(out, buf, len, pass, pass_len);
 	sodium_memzero(buf, sizeof(buf));
 	return err;
+}
+
+/* Classes of characters, for the estimate of hm_passphrase_check. */
+enum { PC_DIGIT = 1, PC_LOWER = 2, PC_UPPER = 4, PC_SYMBOL = 8, PC_OTHER = 16 };
+
+hm_err hm_passphrase_check(const char *pass, size_t pass_len, const char **why)
+{
+	static const struct {
+		unsigned bit, size;
+	} pools[] = {
+	    {PC_DIGIT, 10}, {PC_LOWER, 26}, {PC_UPPER, 26}, {PC_SYMBOL, 33}, {PC_OTHER, 2000}};
+	const unsigned char *p = (const unsigned char *)pass;
+	unsigned classes = 0, pool = 0;
+	size_t chars = 0, distinct = 0;
+	double bits;
+
+	for (size_t i = 0; i < pass_len; chars++) {
+		size_t len = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
+		bool seen = false;
+		classes |= p[i] >= '0' && p[i] <= '9'   ? PC_DIGIT
+		           : p[i] >= 'a' && p[i] <= 'z' ? PC_LOWER
+		           : p[i] >= 'A' && p[i] <= 'Z' ? PC_UPPER
+		           : p[i] < 0x80                ? PC_SYMBOL
+		                                        : PC_OTHER;
+		for (size_t j = 0; j < i && !seen;) { /* has this character come before? */
+			size_t lj = p[j] < 0x80 ? 1 : p[j] < 0xe0 ? 2 : p[j] < 0xf0 ? 3 : 4;
+			seen = lj == len && i + len <= pass_len && !memcmp(p + j, p + i, len);
+			j += lj;
+		}
+		distinct += !seen;
+		i += len;
+	}
+	for (size_t k = 0; k < sizeof(pools) / sizeof(pools[0]); k++)
+		pool += classes & pools[k].bit ? pools[k].size : 0;
+	/* A character used again adds little: count each at most twice. */
+	chars = chars < 2 * distinct ? chars : 2 * distinct;
+	bits = pool ? (double)chars * log2((double)pool) : 0;
+	if (bits >= HM_PASSPHRASE_MIN_BITS)
+		return HM_OK;
+	*why = chars < 8 ? "it is too short: use at least 10 characters, or a few words"
+	                 : "it is too easy to guess: use a few words, or mix letters, digits and "
+	                   "signs";
+	return HM_ERR_INVALID;
 }

@@ -71,6 +71,14 @@ must -d n del person p9
 expect_same n 1 "^hamlet: del: no record person/p9 to delete" -d n del person p9
 expect_same n 1 "^hamlet: get: .*person/p9" -d n get person p9
 
+# ---- a new key file needs a passphrase worth sealing it with (issue #11): nothing is created
+for weak in 1 12345678 aaaaaaaaaaaaaaaa; do
+	HAMLET_PASSPHRASE=$weak expect 1 "^hamlet: init: the passphrase is too weak" \
+		-d weak init --role village --region lin/east/elm --name weak
+	[ ! -e weak ] && ok || fail "a refused init with passphrase '$weak' left weak/ behind"
+done
+HAMLET_PASSPHRASE="谢伟的家在东村" expect 0 "" -d strong init --role village --region lin/east/elm --name strong
+
 # ---- the node stayed consistent through all of it
 expect 0 "" -d n check
 finish
