@@ -403,7 +403,8 @@ int cj_print(FILE *f, json_t *v)
 		return -1;
 	/* jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls and line separators are
 	 * valid JSON as they are, but never reach a terminal raw (text_next's set). */
-	if ((s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY))) {
+	if ((s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+	                           JSON_REAL_PRECISION(15)))) {
 		const unsigned char *p = (const unsigned char *)s;
 		size_t n = strlen(s), len;
 		int32_t cp;

@@ -12,21 +12,21 @@
  * person registered twice is mapped onto the record kept by its merge before anything is counted,
  * and rows are grouped by the region field of the record counted. Names here start rp_. */
 
-#define FIELDS_MAX 12
-#define GROUP_VALS 24
+#define RP_FIELDS_MAX 12
+#define RP_GROUP_VALS 24
 
 typedef struct rp_rec {
-	size_t id;            /* offset of the id in the arena */
-	size_t f[FIELDS_MAX]; /* offsets of the fields asked for; 0: absent (the arena's "") */
-	double x[FIELDS_MAX]; /* the same fields as numbers, when they are numbers */
-	const char *region;   /* the record's region field; set once loading is over */
+	size_t id;               /* offset of the id in the arena */
+	size_t f[RP_FIELDS_MAX]; /* offsets of the fields asked for; 0: absent (the arena's "") */
+	double x[RP_FIELDS_MAX]; /* the same fields as numbers, when they are numbers */
+	const char *region;      /* the record's region field; set once loading is over */
 	size_t region_off;
 	bool in; /* its region lies inside the region asked */
 } rp_rec;
 
 typedef struct rp_recs {
 	const char *coll;
-	const char *const *fields; /* NULL-terminated, at most FIELDS_MAX */
+	const char *const *fields; /* NULL-terminated, at most RP_FIELDS_MAX */
 	rp_rec *v;                 /* in id order, as hm_node_list gives them */
 	size_t n, cap;
 	char *arena;
@@ -39,32 +39,32 @@ typedef struct rp_recs {
 } rp_recs;
 
 /* The fields each report reads, by index into rp_rec.f (report_data.c lists their names). */
-enum { P_NAME, P_VILLAGE, P_CATEGORY, P_COMPOUND };
-enum { E_PERSON, E_KIND, E_REASON, E_START, E_END, E_CPD };
-enum { F_PERSON, F_TIME, F_TEMP, F_METHOD, F_ACTION };
-enum { R_PERSON, R_FROM, R_REGISTERED };
-enum { X_SOURCE, X_CONTACT, X_DEGREE };
-enum { T_DATE, T_FEVER };
-enum { S_ITEM, S_STORE, S_MOVEMENT, S_QTY, S_DATE, S_TO, S_SHIPMENT };
-enum { H_FROM, H_TO, H_LINES, H_STATUS };
-enum { I_STATE, I_REWARD, I_PAID };
-enum { N_AMOUNT, N_STATE, N_DATE };
-enum { O_COMPOUND, O_AUDIENCE, O_DATE };
-enum { M_KEEP, M_DROP, M_STATE };
+enum { RP_P_NAME, RP_P_VILLAGE, RP_P_CATEGORY, RP_P_COMPOUND };
+enum { RP_E_PERSON, RP_E_KIND, RP_E_REASON, RP_E_START, RP_E_END, RP_E_CPD };
+enum { RP_F_PERSON, RP_F_TIME, RP_F_TEMP, RP_F_METHOD, RP_F_ACTION };
+enum { RP_R_PERSON, RP_R_FROM, RP_R_REGISTERED };
+enum { RP_X_SOURCE, RP_X_CONTACT, RP_X_DEGREE };
+enum { RP_T_DATE, RP_T_FEVER };
+enum { RP_S_ITEM, RP_S_STORE, RP_S_MOVEMENT, RP_S_QTY, RP_S_DATE, RP_S_TO, RP_S_SHIPMENT };
+enum { RP_H_FROM, RP_H_TO, RP_H_LINES, RP_H_STATUS };
+enum { RP_I_STATE, RP_I_REWARD, RP_I_PAID };
+enum { RP_N_AMOUNT, RP_N_STATE, RP_N_DATE };
+enum { RP_O_COMPOUND, RP_O_AUDIENCE, RP_O_DATE };
+enum { RP_M_KEEP, RP_M_DROP, RP_M_STATE };
 
 /* The collections a report reads (rp_load). */
 enum {
-	NEED_PERSON = 1 << 0,
-	NEED_EPISODE = 1 << 1,
-	NEED_FOLLOWUP = 1 << 2,
-	NEED_RETURN = 1 << 3,
-	NEED_EXPOSURE = 1 << 4,
-	NEED_TALLY = 1 << 5,
-	NEED_TXN = 1 << 6,
-	NEED_SHIPMENT = 1 << 7,
-	NEED_TIP = 1 << 8,
-	NEED_PENALTY = 1 << 9,
-	NEED_NOTICE = 1 << 10,
+	RP_NEED_PERSON = 1 << 0,
+	RP_NEED_EPISODE = 1 << 1,
+	RP_NEED_FOLLOWUP = 1 << 2,
+	RP_NEED_RETURN = 1 << 3,
+	RP_NEED_EXPOSURE = 1 << 4,
+	RP_NEED_TALLY = 1 << 5,
+	RP_NEED_TXN = 1 << 6,
+	RP_NEED_SHIPMENT = 1 << 7,
+	RP_NEED_TIP = 1 << 8,
+	RP_NEED_PENALTY = 1 << 9,
+	RP_NEED_NOTICE = 1 << 10,
 };
 
 typedef struct rp_monitored {
@@ -118,7 +118,7 @@ typedef struct rp_ctx {
 
 typedef struct rp_group {
 	const char *region;
-	double v[GROUP_VALS];
+	double v[RP_GROUP_VALS];
 } rp_group;
 
 typedef struct rp_groups {

@@ -79,14 +79,14 @@ static void township_of(const char *r, char out[HM_REGION_MAX + 1])
 
 static void sums_add(double *to, const double *v)
 {
-	for (int i = 0; i < GROUP_VALS; i++)
+	for (int i = 0; i < RP_GROUP_VALS; i++)
 		to[i] += v[i];
 }
 
 void rp_groups_emit(rp_ctx *x, const rp_groups *g, hm_report_table *t, rp_row_fn fn)
 {
 	static const char *const level[] = {"", "county", "township", "village"};
-	double total[GROUP_VALS] = {0}, sub[GROUP_VALS] = {0};
+	double total[RP_GROUP_VALS] = {0}, sub[RP_GROUP_VALS] = {0};
 	char town[HM_REGION_MAX + 1] = "", t2[HM_REGION_MAX + 1];
 	bool subtotals = hm_region_depth(x->region) < 2, open = false;
 
@@ -145,16 +145,17 @@ typedef struct report_def {
 } report_def;
 
 static const report_def reports[] = {
-    {"daily", "Daily report", rp_daily, NEED_EPISODE | NEED_FOLLOWUP | NEED_RETURN | NEED_TALLY, 0,
-     true, false, false},
+    {"daily", "Daily report", rp_daily,
+     RP_NEED_EPISODE | RP_NEED_FOLLOWUP | RP_NEED_RETURN | RP_NEED_TALLY, 0, true, false, false},
     {"monitoring", "Monitoring report", rp_monitoring,
-     NEED_PERSON | NEED_EPISODE | NEED_FOLLOWUP | NEED_EXPOSURE, 2, true, false, false},
-    {"contacts", "Contacts report", rp_contacts, NEED_PERSON | NEED_EPISODE | NEED_EXPOSURE, 0,
-     false, true, false},
-    {"supplies", "Supplies report", rp_supplies, NEED_TXN | NEED_SHIPMENT, 7, false, false, false},
-    {"compounds", "Compounds report", rp_compounds, NEED_PERSON | NEED_EPISODE | NEED_NOTICE, 0,
-     false, false, false},
-    {"rewards", "Rewards and penalties report", rp_rewards, NEED_TIP | NEED_PENALTY, 0, false,
+     RP_NEED_PERSON | RP_NEED_EPISODE | RP_NEED_FOLLOWUP | RP_NEED_EXPOSURE, 2, true, false, false},
+    {"contacts", "Contacts report", rp_contacts,
+     RP_NEED_PERSON | RP_NEED_EPISODE | RP_NEED_EXPOSURE, 0, false, true, false},
+    {"supplies", "Supplies report", rp_supplies, RP_NEED_TXN | RP_NEED_SHIPMENT, 7, false, false,
+     false},
+    {"compounds", "Compounds report", rp_compounds,
+     RP_NEED_PERSON | RP_NEED_EPISODE | RP_NEED_NOTICE, 0, false, false, false},
+    {"rewards", "Rewards and penalties report", rp_rewards, RP_NEED_TIP | RP_NEED_PENALTY, 0, false,
      false, true},
     {NULL, NULL, NULL, 0, 0, false, false, false},
 };

@@ -68,8 +68,8 @@ static void graph_nodes(rp_ctx *x, graph *gr)
 		const rp_rec *r = &x->exposure.v[i];
 		if (!r->in)
 			continue;
-		rp_strs_add(x, &gr->nodes, rp_pid(x, rp_fs(&x->exposure, r, X_SOURCE)));
-		rp_strs_add(x, &gr->nodes, rp_pid(x, rp_fs(&x->exposure, r, X_CONTACT)));
+		rp_strs_add(x, &gr->nodes, rp_pid(x, rp_fs(&x->exposure, r, RP_X_SOURCE)));
+		rp_strs_add(x, &gr->nodes, rp_pid(x, rp_fs(&x->exposure, r, RP_X_CONTACT)));
 	}
 	rp_strs_sort_unique(&gr->nodes);
 }
@@ -100,8 +100,8 @@ static void graph_build(rp_ctx *x, graph *gr)
 		size_t a, b;
 		if (!r->in)
 			continue;
-		a = rp_strs_index(&gr->nodes, rp_pid(x, rp_fs(&x->exposure, r, X_SOURCE)));
-		b = rp_strs_index(&gr->nodes, rp_pid(x, rp_fs(&x->exposure, r, X_CONTACT)));
+		a = rp_strs_index(&gr->nodes, rp_pid(x, rp_fs(&x->exposure, r, RP_X_SOURCE)));
+		b = rp_strs_index(&gr->nodes, rp_pid(x, rp_fs(&x->exposure, r, RP_X_CONTACT)));
 		if (a == (size_t)-1 || b == (size_t)-1 || a == b)
 			continue;
 		d[k / 2] = (edge){a, b};
@@ -364,13 +364,13 @@ static void contacts_lists(rp_ctx *x, hm_report_table *unlisted, hm_report_table
 
 	for (size_t i = 0; i < x->exposure.n; i++) {
 		const rp_rec *r = &x->exposure.v[i];
-		const char *p = rp_pid(x, rp_fs(&x->exposure, r, X_CONTACT));
+		const char *p = rp_pid(x, rp_fs(&x->exposure, r, RP_X_CONTACT));
 		if (!r->in)
 			continue;
-		rp_strs_add(x, &sources, rp_pid(x, rp_fs(&x->exposure, r, X_SOURCE)));
-		if (rp_has(r, X_DEGREE) && r->x[X_DEGREE] == 1)
+		rp_strs_add(x, &sources, rp_pid(x, rp_fs(&x->exposure, r, RP_X_SOURCE)));
+		if (rp_has(r, RP_X_DEGREE) && r->x[RP_X_DEGREE] == 1)
 			rp_strs_add(x, &close, p);
-		else if (rp_has(r, X_DEGREE) && r->x[X_DEGREE] == 2)
+		else if (rp_has(r, RP_X_DEGREE) && r->x[RP_X_DEGREE] == 2)
 			rp_strs_add(x, &far, p);
 	}
 	rp_strs_sort_unique(&sources);
@@ -409,8 +409,9 @@ hm_err rp_contacts(rp_ctx *x)
 		if (!r->in)
 			continue;
 		rp_group_add(x, &g, r->region, C_EXPOSURES, 1);
-		if (rp_has(r, X_DEGREE) && (r->x[X_DEGREE] == 1 || r->x[X_DEGREE] == 2))
-			rp_group_add(x, &g, r->region, r->x[X_DEGREE] == 1 ? C_CLOSE : C_SECOND, 1);
+		if (rp_has(r, RP_X_DEGREE) && (r->x[RP_X_DEGREE] == 1 || r->x[RP_X_DEGREE] == 2))
+			rp_group_add(x, &g, r->region, r->x[RP_X_DEGREE] == 1 ? C_CLOSE : C_SECOND,
+			             1);
 	}
 	t = hm_report_table_add(x->rep, "exposures",
 	                        "Exposures listed: close (degree 1) and second-degree (degree 2)",

@@ -86,10 +86,10 @@ static void daily_returnees(rp_ctx *x, rp_groups *g)
 	}
 	for (size_t i = 0; i < x->ret.n; i++) {
 		const rp_rec *r = &x->ret.v[i];
-		if (!rp_has(r, R_REGISTERED) || !rp_has(r, R_PERSON))
+		if (!rp_has(r, RP_R_REGISTERED) || !rp_has(r, RP_R_PERSON))
 			continue;
-		v[k].pid = rp_pid(x, rp_fs(&x->ret, r, R_PERSON));
-		v[k].registered = rp_fs(&x->ret, r, R_REGISTERED);
+		v[k].pid = rp_pid(x, rp_fs(&x->ret, r, RP_R_PERSON));
+		v[k].registered = rp_fs(&x->ret, r, RP_R_REGISTERED);
 		v[k++].r = r;
 	}
 	qsort(v, k, sizeof(*v), cmp_ret);
@@ -99,7 +99,7 @@ static void daily_returnees(rp_ctx *x, rp_groups *g)
 		if ((i && !strcmp(v[i - 1].pid, v[i].pid)) || !r->in ||
 		    strcmp(v[i].registered, x->date) > 0)
 			continue;
-		area = rp_word_index(rp_fs(&x->ret, r, R_FROM), areas, 2, 2);
+		area = rp_word_index(rp_fs(&x->ret, r, RP_R_FROM), areas, 2, 2);
 		rp_group_add(x, g, r->region, D_RET_CUM, 1);
 		rp_group_add(x, g, r->region, D_RET_WUHAN + area, 1);
 		if (!strcmp(v[i].registered, x->date))
@@ -116,37 +116,38 @@ static void daily_compute(rp_ctx *x, rp_groups *g)
 
 	for (size_t i = 0; i < x->nmon; i++) {
 		const rp_rec *e = x->mon[i].ep;
-		int kind = rp_word_index(rp_fs(&x->episode, e, E_KIND), kinds, 3, -1);
+		int kind = rp_word_index(rp_fs(&x->episode, e, RP_E_KIND), kinds, 3, -1);
 		if (!e->in)
 			continue;
 		rp_group_add(x, g, e->region, D_MON, 1);
 		if (kind >= 0)
 			rp_group_add(x, g, e->region, D_HOME + kind, 1);
-		rp_group_add(
-		    x, g, e->region,
-		    D_RETURNEE + rp_word_index(rp_fs(&x->episode, e, E_REASON), reasons, 5, 5), 1);
+		rp_group_add(x, g, e->region,
+		             D_RETURNEE +
+		                 rp_word_index(rp_fs(&x->episode, e, RP_E_REASON), reasons, 5, 5),
+		             1);
 	}
 	for (size_t i = 0; i < x->episode.n; i++) {
 		const rp_rec *e = &x->episode.v[i];
 		if (!e->in)
 			continue;
-		if (!strcmp(rp_fs(&x->episode, e, E_START), x->date))
+		if (!strcmp(rp_fs(&x->episode, e, RP_E_START), x->date))
 			rp_group_add(x, g, e->region, D_NEW, 1);
-		if (!strcmp(rp_fs(&x->episode, e, E_END), x->date))
+		if (!strcmp(rp_fs(&x->episode, e, RP_E_END), x->date))
 			rp_group_add(x, g, e->region, D_RELEASED, 1);
 	}
 	daily_returnees(x, g);
 	for (size_t i = 0; i < x->followup.n; i++) {
 		const rp_rec *f = &x->followup.v[i];
-		rp_time_date(rp_fs(&x->followup, f, F_TIME), d);
-		if (f->in && !strcmp(d, x->date) && rp_has(f, F_TEMP) &&
-		    f->x[F_TEMP] >= x->threshold)
+		rp_time_date(rp_fs(&x->followup, f, RP_F_TIME), d);
+		if (f->in && !strcmp(d, x->date) && rp_has(f, RP_F_TEMP) &&
+		    f->x[RP_F_TEMP] >= x->threshold)
 			rp_group_add(x, g, f->region, D_FEV_FU, 1);
 	}
 	for (size_t i = 0; i < x->tally.n; i++) {
 		const rp_rec *r = &x->tally.v[i];
-		if (r->in && !strcmp(rp_fs(&x->tally, r, T_DATE), x->date))
-			rp_group_add(x, g, r->region, D_FEV_CP, r->x[T_FEVER]);
+		if (r->in && !strcmp(rp_fs(&x->tally, r, RP_T_DATE), x->date))
+			rp_group_add(x, g, r->region, D_FEV_CP, r->x[RP_T_FEVER]);
 	}
 }
 
@@ -197,7 +198,7 @@ static void monitoring_row(rp_ctx *x, hm_report_table *t, hm_report_row_kind kin
 
 static long checks_per_day(const rp_rec *e)
 {
-	return rp_has(e, E_CPD) && e->x[E_CPD] >= 0 ? (long)e->x[E_CPD] : 2;
+	return rp_has(e, RP_E_CPD) && e->x[RP_E_CPD] >= 0 ? (long)e->x[RP_E_CPD] : 2;
 }
 
 static void monitoring_compliance(rp_ctx *x, rp_groups *g)
@@ -220,11 +221,11 @@ static void monitoring_compliance(rp_ctx *x, rp_groups *g)
 	}
 	for (size_t i = 0; i < x->followup.n; i++) {
 		const rp_rec *f = &x->followup.v[i];
-		rp_time_date(rp_fs(&x->followup, f, F_TIME), d);
+		rp_time_date(rp_fs(&x->followup, f, RP_F_TIME), d);
 		if (!f->in || strcmp(d, x->date) != 0)
 			continue;
 		rp_group_add(x, g, f->region, M_FOLLOWUPS, 1);
-		if (!strcmp(rp_fs(&x->followup, f, F_METHOD), "phone"))
+		if (!strcmp(rp_fs(&x->followup, f, RP_F_METHOD), "phone"))
 			rp_group_add(x, g, f->region, M_PHONE, 1);
 	}
 }
@@ -256,7 +257,7 @@ static void monitoring_lists(rp_ctx *x, hm_report_table *unseen, hm_report_table
 			if (rp_in_window(x, d)) {
 				in_win++;
 				phoned +=
-				    !strcmp(rp_fs(&x->followup, x->fu[j].r, F_METHOD), "phone");
+				    !strcmp(rp_fs(&x->followup, x->fu[j].r, RP_F_METHOD), "phone");
 			}
 		}
 		if (in_win == 0)
@@ -290,17 +291,17 @@ static void monitoring_fevers(rp_ctx *x, hm_report_table *t)
 	for (size_t i = 0; i < x->nfu; i++) {
 		const rp_rec *f = x->fu[i].r;
 		rp_time_date(x->fu[i].time, d);
-		if (f->in && rp_in_window(x, d) && rp_has(f, F_TEMP) &&
-		    f->x[F_TEMP] >= x->threshold)
+		if (f->in && rp_in_window(x, d) && rp_has(f, RP_F_TEMP) &&
+		    f->x[RP_F_TEMP] >= x->threshold)
 			v[k++] = x->fu[i];
 	}
 	qsort(v, k, sizeof(*v), cmp_fu_time);
 	for (size_t i = 0; i < k; i++) {
 		const rp_rec *f = v[i].r;
-		const char *action = rp_fs(&x->followup, f, F_ACTION);
+		const char *action = rp_fs(&x->followup, f, RP_F_ACTION);
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssssfss", v[i].pid,
 		                  rp_person_name(x, v[i].pid, name, sizeof(name)), f->region,
-		                  v[i].time, f->x[F_TEMP], *action ? action : NULL,
+		                  v[i].time, f->x[RP_F_TEMP], *action ? action : NULL,
 		                  *action ? "yes" : "no");
 	}
 	free(v);
@@ -318,7 +319,7 @@ static bool temperature_taken(const rp_ctx *x, const char *p)
 	rp_followups_of(x, p, &lo, &hi);
 	for (size_t j = lo; j < hi; j++) {
 		rp_time_date(x->fu[j].time, d);
-		if (*d && strcmp(d, x->date) <= 0 && rp_has(x->fu[j].r, F_TEMP))
+		if (*d && strcmp(d, x->date) <= 0 && rp_has(x->fu[j].r, RP_F_TEMP))
 			return true;
 	}
 	return false;
@@ -331,8 +332,8 @@ static void monitoring_contacts(rp_ctx *x, hm_report_table *t)
 
 	for (size_t i = 0; i < x->exposure.n; i++) {
 		const rp_rec *r = &x->exposure.v[i];
-		const char *src = rp_pid(x, rp_fs(&x->exposure, r, X_SOURCE));
-		const char *p = rp_pid(x, rp_fs(&x->exposure, r, X_CONTACT));
+		const char *src = rp_pid(x, rp_fs(&x->exposure, r, RP_X_SOURCE));
+		const char *p = rp_pid(x, rp_fs(&x->exposure, r, RP_X_CONTACT));
 		if (!r->in || !rp_strs_has(&x->keys, src) || !strcmp(src, p))
 			continue;
 		rp_strs_add(x, &seen, p);

@@ -99,7 +99,7 @@ static int load_one(void *ctx, const hm_record *r)
 	e = &rs->v[rs->n];
 	memset(e, 0, sizeof(*e));
 	e->id = arena_put(rs, r->id, strlen(r->id));
-	for (int i = 0; rs->fields[i] && i < FIELDS_MAX; i++) {
+	for (int i = 0; rs->fields[i] && i < RP_FIELDS_MAX; i++) {
 		const hm_field *f = hm_record_field(r, rs->fields[i]);
 		if (f)
 			e->f[i] = put_value(rs, &f->value, &e->x[i]);
@@ -248,13 +248,13 @@ static void merges_build(rp_ctx *x)
 	}
 	for (size_t i = 0; i < x->merge.n; i++) {
 		const rp_rec *r = &x->merge.v[i];
-		const char *state = rp_fs(&x->merge, r, M_STATE);
+		const char *state = rp_fs(&x->merge, r, RP_M_STATE);
 		if (*state && strcmp(state, "merged") != 0)
 			continue; /* undone */
-		if (!rp_has(r, M_DROP) || !rp_has(r, M_KEEP))
+		if (!rp_has(r, RP_M_DROP) || !rp_has(r, RP_M_KEEP))
 			continue;
-		pairs[2 * k] = rp_fs(&x->merge, r, M_DROP);
-		pairs[2 * k + 1] = rp_fs(&x->merge, r, M_KEEP);
+		pairs[2 * k] = rp_fs(&x->merge, r, RP_M_DROP);
+		pairs[2 * k + 1] = rp_fs(&x->merge, r, RP_M_KEEP);
 		k++;
 	}
 	qsort(pairs, k, 2 * sizeof(*pairs), cmp_pair);
@@ -327,7 +327,7 @@ static void rp_mask(const char *s, size_t n, char *buf, size_t cap)
 const char *rp_person_name(rp_ctx *x, const char *id, char *buf, size_t cap)
 {
 	const rp_rec *p = rp_person_find(x, id);
-	const char *name = p ? rp_fs(&x->person, p, P_NAME) : "";
+	const char *name = p ? rp_fs(&x->person, p, RP_P_NAME) : "";
 
 	x->rep->persons_listed++;
 	if (x->rep->show_pii)
@@ -339,7 +339,7 @@ const char *rp_person_name(rp_ctx *x, const char *id, char *buf, size_t cap)
 const char *rp_person_village(const rp_ctx *x, const char *id)
 {
 	const rp_rec *p = rp_person_find(x, id);
-	return p && rp_has(p, P_VILLAGE) ? rp_fs(&x->person, p, P_VILLAGE) : NULL;
+	return p && rp_has(p, RP_P_VILLAGE) ? rp_fs(&x->person, p, RP_P_VILLAGE) : NULL;
 }
 
 /* Key persons (case or close) and cases: any record of the person says so. */
@@ -347,7 +347,7 @@ static void categories_build(rp_ctx *x)
 {
 	for (size_t i = 0; i < x->person.n; i++) {
 		const rp_rec *r = &x->person.v[i];
-		const char *cat = rp_fs(&x->person, r, P_CATEGORY);
+		const char *cat = rp_fs(&x->person, r, RP_P_CATEGORY);
 		if (!strcmp(cat, "case") || !strcmp(cat, "close"))
 			rp_strs_add(x, &x->keys, rp_pid(x, rp_rid(&x->person, r)));
 		if (!strcmp(cat, "case"))
@@ -359,7 +359,8 @@ static void categories_build(rp_ctx *x)
 
 static bool episode_active(const rp_ctx *x, const rp_rec *e)
 {
-	const char *start = rp_fs(&x->episode, e, E_START), *end = rp_fs(&x->episode, e, E_END);
+	const char *start = rp_fs(&x->episode, e, RP_E_START),
+	           *end = rp_fs(&x->episode, e, RP_E_END);
 	return *start && strcmp(start, x->date) <= 0 && (!*end || strcmp(end, x->date) > 0);
 }
 
@@ -385,10 +386,10 @@ static void monitored_build(rp_ctx *x)
 	}
 	for (size_t i = 0; i < x->episode.n; i++) {
 		const rp_rec *e = &x->episode.v[i];
-		if (!episode_active(x, e) || !rp_has(e, E_PERSON))
+		if (!episode_active(x, e) || !rp_has(e, RP_E_PERSON))
 			continue;
-		x->mon[k].pid = rp_pid(x, rp_fs(&x->episode, e, E_PERSON));
-		x->mon[k].start = rp_fs(&x->episode, e, E_START);
+		x->mon[k].pid = rp_pid(x, rp_fs(&x->episode, e, RP_E_PERSON));
+		x->mon[k].start = rp_fs(&x->episode, e, RP_E_START);
 		x->mon[k].ep = e;
 		k++;
 	}
@@ -487,7 +488,7 @@ static bool keep_followup(void *ctx, const hm_record *r)
 		memcpy(f->last, d, sizeof(f->last));
 	{
 		const hm_field *temp = hm_record_field(r, "temperature");
-		f->temp |= temp && temp->value.kind != HM_V_NIL; /* as has(F_TEMP) when held */
+		f->temp |= temp && temp->value.kind != HM_V_NIL; /* as has(RP_F_TEMP) when held */
 	}
 	return false;
 }
@@ -542,8 +543,8 @@ static void followups_index(rp_ctx *x)
 		return;
 	}
 	for (size_t i = 0; i < x->followup.n; i++) {
-		x->fu[i].pid = rp_pid(x, rp_fs(&x->followup, &x->followup.v[i], F_PERSON));
-		x->fu[i].time = rp_fs(&x->followup, &x->followup.v[i], F_TIME);
+		x->fu[i].pid = rp_pid(x, rp_fs(&x->followup, &x->followup.v[i], RP_F_PERSON));
+		x->fu[i].time = rp_fs(&x->followup, &x->followup.v[i], RP_F_TIME);
 		x->fu[i].r = &x->followup.v[i];
 	}
 	x->nfu = x->followup.n;
@@ -574,17 +575,17 @@ hm_err rp_load(rp_ctx *x, unsigned needs)
 		const char *const *fields;
 		size_t off;
 	} what[] = {
-	    {NEED_PERSON, "person", person_f, offsetof(rp_ctx, person)},
-	    {NEED_EPISODE, "episode", episode_f, offsetof(rp_ctx, episode)},
-	    {NEED_FOLLOWUP, "followup", followup_f, offsetof(rp_ctx, followup)},
-	    {NEED_RETURN, "return", return_f, offsetof(rp_ctx, ret)},
-	    {NEED_EXPOSURE, "exposure", exposure_f, offsetof(rp_ctx, exposure)},
-	    {NEED_TALLY, "checkpoint_tally", tally_f, offsetof(rp_ctx, tally)},
-	    {NEED_TXN, "stock_txn", txn_f, offsetof(rp_ctx, txn)},
-	    {NEED_SHIPMENT, "shipment", shipment_f, offsetof(rp_ctx, shipment)},
-	    {NEED_TIP, "tip", tip_f, offsetof(rp_ctx, tip)},
-	    {NEED_PENALTY, "penalty", penalty_f, offsetof(rp_ctx, penalty)},
-	    {NEED_NOTICE, "notice", notice_f, offsetof(rp_ctx, notice)},
+	    {RP_NEED_PERSON, "person", person_f, offsetof(rp_ctx, person)},
+	    {RP_NEED_EPISODE, "episode", episode_f, offsetof(rp_ctx, episode)},
+	    {RP_NEED_FOLLOWUP, "followup", followup_f, offsetof(rp_ctx, followup)},
+	    {RP_NEED_RETURN, "return", return_f, offsetof(rp_ctx, ret)},
+	    {RP_NEED_EXPOSURE, "exposure", exposure_f, offsetof(rp_ctx, exposure)},
+	    {RP_NEED_TALLY, "checkpoint_tally", tally_f, offsetof(rp_ctx, tally)},
+	    {RP_NEED_TXN, "stock_txn", txn_f, offsetof(rp_ctx, txn)},
+	    {RP_NEED_SHIPMENT, "shipment", shipment_f, offsetof(rp_ctx, shipment)},
+	    {RP_NEED_TIP, "tip", tip_f, offsetof(rp_ctx, tip)},
+	    {RP_NEED_PENALTY, "penalty", penalty_f, offsetof(rp_ctx, penalty)},
+	    {RP_NEED_NOTICE, "notice", notice_f, offsetof(rp_ctx, notice)},
 	};
 	hm_err err;
 
@@ -596,7 +597,7 @@ hm_err rp_load(rp_ctx *x, unsigned needs)
 		if (!(needs & what[i].need))
 			continue;
 		if ((err = recs_load(x->n, rs, what[i].coll, what[i].fields, x->region,
-		                     what[i].need == NEED_FOLLOWUP ? keep_followup : NULL, x)))
+		                     what[i].need == RP_NEED_FOLLOWUP ? keep_followup : NULL, x)))
 			return err;
 	}
 	merges_build(x);

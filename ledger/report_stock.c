@@ -81,7 +81,7 @@ static void stock_add(rp_ctx *x, stock *s, const char *item, const char *store, 
 
 static bool txn_counts(const rp_ctx *x, const rp_rec *r)
 {
-	return strcmp(rp_fs(&x->txn, r, S_DATE), x->date) <= 0;
+	return strcmp(rp_fs(&x->txn, r, RP_S_DATE), x->date) <= 0;
 }
 
 static void supplies_stock(rp_ctx *x, stock *s)
@@ -90,26 +90,27 @@ static void supplies_stock(rp_ctx *x, stock *s)
 	                                    "counted",  "requested", "intercepted"};
 	for (size_t i = 0; i < x->txn.n; i++) {
 		const rp_rec *r = &x->txn.v[i];
-		const char *item = rp_fs(&x->txn, r, S_ITEM), *store = rp_fs(&x->txn, r, S_STORE);
-		double q = r->x[S_QTY];
+		const char *item = rp_fs(&x->txn, r, RP_S_ITEM),
+		           *store = rp_fs(&x->txn, r, RP_S_STORE);
+		double q = r->x[RP_S_QTY];
 		if (!r->in || !txn_counts(x, r))
 			continue;
-		switch (rp_word_index(rp_fs(&x->txn, r, S_MOVEMENT), moves, 7, -1)) {
+		switch (rp_word_index(rp_fs(&x->txn, r, RP_S_MOVEMENT), moves, 7, -1)) {
 		case 0:
 			stock_add(x, s, item, store, U_RECEIVED, q);
 			break;
 		case 1:
 			stock_add(x, s, item, store, U_TRANSFER_OUT, q);
-			if (rp_has(r, S_TO))
-				stock_add(x, s, item, rp_fs(&x->txn, r, S_TO), U_TRANSFER_IN, q);
+			if (rp_has(r, RP_S_TO))
+				stock_add(x, s, item, rp_fs(&x->txn, r, RP_S_TO), U_TRANSFER_IN, q);
 			break;
 		case 2:
 		case 3:
 			stock_add(x, s, item, store,
-			          !strcmp(rp_fs(&x->txn, r, S_MOVEMENT), "issued") ? U_ISSUED
-			                                                           : U_CONSUMED,
+			          !strcmp(rp_fs(&x->txn, r, RP_S_MOVEMENT), "issued") ? U_ISSUED
+			                                                              : U_CONSUMED,
 			          q);
-			if (rp_in_window(x, rp_fs(&x->txn, r, S_DATE)))
+			if (rp_in_window(x, rp_fs(&x->txn, r, RP_S_DATE)))
 				stock_add(x, s, item, store, U_USE, q);
 			break;
 		case 4:
@@ -165,7 +166,7 @@ static void supplies_shipment(rp_ctx *x, const rp_rec *sh, hm_report_table *t)
 {
 	const char *id = rp_rid(&x->shipment, sh);
 	stock per = {0}; /* item -> {dispatched, received, intercepted} in v[0..2] */
-	char *lines = strdup(rp_fs(&x->shipment, sh, H_LINES)), *save = NULL;
+	char *lines = strdup(rp_fs(&x->shipment, sh, RP_H_LINES)), *save = NULL;
 
 	if (!lines) {
 		rp_nomem(x);
@@ -182,22 +183,24 @@ static void supplies_shipment(rp_ctx *x, const rp_rec *sh, hm_report_table *t)
 	}
 	for (size_t i = 0; i < x->txn.n; i++) {
 		const rp_rec *r = &x->txn.v[i];
-		const char *m = rp_fs(&x->txn, r, S_MOVEMENT);
-		if (strcmp(rp_fs(&x->txn, r, S_SHIPMENT), id) != 0 || !txn_counts(x, r))
+		const char *m = rp_fs(&x->txn, r, RP_S_MOVEMENT);
+		if (strcmp(rp_fs(&x->txn, r, RP_S_SHIPMENT), id) != 0 || !txn_counts(x, r))
 			continue;
 		if (!strcmp(m, "received"))
-			stock_add(x, &per, rp_fs(&x->txn, r, S_ITEM), "", 1, r->x[S_QTY]);
+			stock_add(x, &per, rp_fs(&x->txn, r, RP_S_ITEM), "", 1, r->x[RP_S_QTY]);
 		else if (!strcmp(m, "intercepted"))
-			stock_add(x, &per, rp_fs(&x->txn, r, S_ITEM), "", 2, r->x[S_QTY]);
+			stock_add(x, &per, rp_fs(&x->txn, r, RP_S_ITEM), "", 2, r->x[RP_S_QTY]);
 	}
 	if (per.n == 0)
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "sssssnnn", id,
-		                  rp_fs(&x->shipment, sh, H_FROM), rp_fs(&x->shipment, sh, H_TO),
-		                  rp_fs(&x->shipment, sh, H_STATUS), NULL);
+		                  rp_fs(&x->shipment, sh, RP_H_FROM),
+		                  rp_fs(&x->shipment, sh, RP_H_TO),
+		                  rp_fs(&x->shipment, sh, RP_H_STATUS), NULL);
 	for (size_t i = 0; i < per.n; i++)
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "sssssddd", id,
-		                  rp_fs(&x->shipment, sh, H_FROM), rp_fs(&x->shipment, sh, H_TO),
-		                  rp_fs(&x->shipment, sh, H_STATUS), per.v[i].item,
+		                  rp_fs(&x->shipment, sh, RP_H_FROM),
+		                  rp_fs(&x->shipment, sh, RP_H_TO),
+		                  rp_fs(&x->shipment, sh, RP_H_STATUS), per.v[i].item,
 		                  rp_ll(per.v[i].v[0]), rp_ll(per.v[i].v[1]), rp_ll(per.v[i].v[2]));
 	free(per.v);
 	free(lines);
@@ -255,9 +258,9 @@ static bool told(const rp_ctx *x, const char *village, const char *compound, con
 	for (size_t i = 0; i < x->notice.n; i++) {
 		const rp_rec *r = &x->notice.v[i];
 		if (!strcmp(r->region, village) &&
-		    !strcmp(rp_fs(&x->notice, r, O_COMPOUND), compound) &&
-		    !strcmp(rp_fs(&x->notice, r, O_AUDIENCE), audience) &&
-		    strcmp(rp_fs(&x->notice, r, O_DATE), x->date) <= 0)
+		    !strcmp(rp_fs(&x->notice, r, RP_O_COMPOUND), compound) &&
+		    !strcmp(rp_fs(&x->notice, r, RP_O_AUDIENCE), audience) &&
+		    strcmp(rp_fs(&x->notice, r, RP_O_DATE), x->date) <= 0)
 			return true;
 	}
 	return false;
@@ -278,9 +281,9 @@ hm_err rp_compounds(rp_ctx *x)
 
 	for (size_t i = 0; i < x->nmon; i++) {
 		const rp_rec *p = rp_person_find(x, x->mon[i].pid);
-		if (!p || !p->in || !rp_has(p, P_COMPOUND))
+		if (!p || !p->in || !rp_has(p, RP_P_COMPOUND))
 			continue;
-		stock_add(x, &s, p->region, rp_fs(&x->person, p, P_COMPOUND), 0, 1);
+		stock_add(x, &s, p->region, rp_fs(&x->person, p, RP_P_COMPOUND), 0, 1);
 	}
 	t = hm_report_table_add(x->rep, "villages",
 	                        "Compounds with someone under monitoring, and those not told",
@@ -353,9 +356,9 @@ static void penalties_row(rp_ctx *x, hm_report_table *t, hm_report_row_kind kind
 
 static long long penalty_amount(const rp_ctx *x, const rp_rec *r)
 {
-	const char *date = rp_fs(&x->penalty, r, N_DATE);
-	if (rp_has(r, N_AMOUNT))
-		return rp_ll(r->x[N_AMOUNT]);
+	const char *date = rp_fs(&x->penalty, r, RP_N_DATE);
+	if (rp_has(r, RP_N_AMOUNT))
+		return rp_ll(r->x[RP_N_AMOUNT]);
 	/* The county's rule: the lower amount for a miss before the cutoff date. */
 	return *date && strcmp(date, x->cutoff) < 0 ? x->penalty_before : x->penalty_after;
 }
@@ -374,7 +377,7 @@ hm_err rp_rewards(rp_ctx *x)
 
 	for (size_t i = 0; i < x->tip.n; i++) {
 		const rp_rec *r = &x->tip.v[i];
-		const char *state = rp_fs(&x->tip, r, I_STATE);
+		const char *state = rp_fs(&x->tip, r, RP_I_STATE);
 		if (!r->in)
 			continue;
 		rp_group_add(x, &tips, r->region, W_RECEIVED, 1);
@@ -382,10 +385,10 @@ hm_err rp_rewards(rp_ctx *x)
 			rp_group_add(x, &tips, r->region, W_REJECTED, 1);
 		if (strcmp(state, "verified") != 0)
 			continue;
-		double owed = rp_has(r, I_REWARD) ? r->x[I_REWARD] : (double)x->reward_tip;
+		double owed = rp_has(r, RP_I_REWARD) ? r->x[RP_I_REWARD] : (double)x->reward_tip;
 		rp_group_add(x, &tips, r->region, W_VERIFIED, 1);
 		rp_group_add(x, &tips, r->region, W_OWED, owed);
-		if (rp_has(r, I_PAID)) {
+		if (rp_has(r, RP_I_PAID)) {
 			rp_group_add(x, &tips, r->region, W_PAID, 1);
 			rp_group_add(x, &tips, r->region, W_PAID_AMOUNT, owed);
 		}
@@ -397,7 +400,7 @@ hm_err rp_rewards(rp_ctx *x)
 		if (!r->in)
 			continue;
 		amount = (double)penalty_amount(x, r);
-		st = rp_word_index(rp_fs(&x->penalty, r, N_STATE), penalty_states, 4, -1);
+		st = rp_word_index(rp_fs(&x->penalty, r, RP_N_STATE), penalty_states, 4, -1);
 		rp_group_add(x, &pens, r->region, W_PENALTIES, 1);
 		rp_group_add(x, &pens, r->region, W_AMOUNT, amount);
 		if (st >= 0) {
