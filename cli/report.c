@@ -48,6 +48,8 @@ static const char report_more[] =
     "  hamlet report contacts --person p-0012 --depth 2\n"
     "  hamlet report supplies --html -o supplies.html\n";
 
+#define REPORT_OPTS 12 /* the options of report_spec and its end */
+
 /* The option table over a, and the command it describes. */
 static void report_spec(report_args *a, cli_opt *opts, cli_spec *s)
 {
@@ -67,6 +69,7 @@ static void report_spec(report_args *a, cli_opt *opts, cli_spec *s)
 	    {"show-pii", 0, NULL, &a->show_pii, NULL, "names in clear; recorded in the access log"},
 	    {NULL, 0, NULL, NULL, NULL, NULL},
 	};
+	_Static_assert(sizeof(o) == REPORT_OPTS * sizeof(cli_opt), "REPORT_OPTS");
 	memcpy(opts, o, sizeof(o));
 	*s = (cli_spec){"report",
 	                "NAME",
@@ -77,8 +80,6 @@ static void report_spec(report_args *a, cli_opt *opts, cli_spec *s)
 	                0,
 	                1};
 }
-
-#define REPORT_OPTS 12
 
 void cmd_report_help(FILE *f)
 {

@@ -326,7 +326,7 @@ static hm_err report_run(rp_ctx *x, const report_def *def, const char *scope)
 
 	if ((err = report_settings(x, def)) || (err = rp_load(x, def->needs)) ||
 	    (err = region_check(x, scope)) || (err = def->run(x)))
-		return err;
+		return err == HM_ERR_NOMEM ? hm_node_fail(x->n, err, "out of memory") : err;
 	if (x->rep->nomem)
 		return hm_node_fail(x->n, HM_ERR_NOMEM, "out of memory");
 	return HM_OK;

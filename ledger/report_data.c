@@ -236,7 +236,9 @@ static int cmp_pair(const void *a, const void *b)
 	return strcmp(((const char *const *)a)[0], ((const char *const *)b)[0]);
 }
 
-/* Merge records that hold: drop -> keep, sorted by drop. */
+/* Merge records that hold: drop -> keep, sorted by drop.
+ * TODO(#11 merge): same rule as the person merge in cli/person_cmds.c (dup_merge: a merge whose
+ * state is not "undone" holds); one copy in the library once the persons part is merged. */
 static void merges_build(rp_ctx *x)
 {
 	const char **pairs = calloc(x->merge.n ? x->merge.n * 2 : 1, sizeof(*pairs));

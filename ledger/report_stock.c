@@ -128,6 +128,9 @@ static void supplies_stock(rp_ctx *x, stock *s)
 	}
 }
 
+/* On hand per item and store from the sums of supplies_stock.
+ * TODO(#11 merge): same rule as stock on hand in cli/field_cmds.c (on_hand, stock_one), which
+ * `stock issue` checks against; one copy in the library once the field work part is merged. */
 static void supplies_stock_rows(rp_ctx *x, const stock *s, hm_report_table *t)
 {
 	for (size_t i = 0; i < s->n; i++) {
