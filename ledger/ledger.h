@@ -193,16 +193,17 @@ typedef struct hm_report_params {
 	const char *region; /* a region path; NULL: the node's own region */
 	long days;          /* monitoring (default 2) and supplies (default 7); 0: the default */
 	const char *person; /* contacts: the graph from this person; NULL: no graph */
-	long depth;         /* contacts with person: how far; 0 with depth_set false: unlimited */
-	bool depth_set;
-	bool show_pii; /* names in clear; masked otherwise */
+	long depth;     /* contacts with person: how far (0: the person alone), when depth_set */
+	bool depth_set; /* false: unlimited */
+	bool show_pii;  /* names in clear; masked otherwise */
 } hm_report_params;
 
 /* The names of the reports, in the order of docs/reports.md: a NULL-terminated static list. */
 const char *const *hm_report_names(void);
 
 /* Build report p->name of the records l's node holds into *out (initialized here; release with
- * hm_report_release, also on failure). Reads only; writes nothing, not even the access log
+ * hm_report_release, also on failure). l and p are borrowed for the call; out's strings are
+ * copies, owned by out. Reads only; writes nothing, not even the access log
  * (see hm_report_record_access).
  * Errors, each with its reason in hm_node_errmsg(l->node):
  * - HM_ERR_INVALID: a parameter is wrong (unknown report, a date that is not one, a region
