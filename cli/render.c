@@ -5,6 +5,7 @@
  */
 #include "report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,128 +13,10 @@
 
 #include "cli.h"
 
-/* ---- building the model ---- */
-
-void rp_report_init(rp_report *r, const char *name, const char *title, const char *region,
-                    const char *date)
-{
-	memset(r, 0, sizeof(*r));
-	r->name = name;
-	r->title = title;
-	snprintf(r->region, sizeof(r->region), "%s", region);
-	snprintf(r->date, sizeof(r->date), "%s", date);
-}
-
-static void cell_release(rp_cell *c)
-{
-	if (c->kind == RP_TEXT)
-		free(c->text);
-}
-
-void rp_report_release(rp_report *r)
-{
-	for (size_t i = 0; i < r->ntables; i++) {
-		rp_table *t = r->tables[i];
-		for (size_t j = 0; j < t->nrows; j++)
-			for (size_t k = 0; k < t->ncols; k++)
-				cell_release(&t->rows[j].cells[k]);
-		free(t->rows);
-		free(t);
-	}
-	free(r->tables);
-	memset(r, 0, sizeof(*r));
-}
-
-void rp_param_add(rp_report *r, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->nparams >= RP_PARAMS_MAX)
-		return;
-	r->params[r->nparams].name = name;
-	va_start(ap, fmt);
-	vsnprintf(r->params[r->nparams].value, sizeof(r->params[0].value), fmt, ap);
-	va_end(ap);
-	r->nparams++;
-}
-
-rp_table *rp_table_add(rp_report *r, const char *name, const char *title, const char *const *cols)
-{
-	rp_table *t;
-
-	if (r->nomem)
-		return NULL;
-	if (r->ntables == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		rp_table **v = realloc(r->tables, cap * sizeof(*v));
-		if (!v)
-			goto nomem;
-		r->tables = v, r->cap = cap;
-	}
-	if (!(t = calloc(1, sizeof(*t))))
-		goto nomem;
-	t->name = name, t->title = title;
-	t->chart = t->chart_label = t->chart_label2 = -1;
-	while (t->ncols < RP_COLS_MAX && cols[t->ncols])
-		t->cols[t->ncols] = cols[t->ncols], t->ncols++;
-	r->tables[r->ntables++] = t;
-	return t;
-nomem:
-	r->nomem = true;
-	return NULL;
-}
-
-void rp_row_add(rp_report *r, rp_table *t, rp_row_kind kind, const char *spec, ...)
-{
-	va_list ap;
-	rp_row *row;
-
-	if (r->nomem || !t)
-		return;
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		rp_row *v = realloc(t->rows, cap * sizeof(*v));
-		if (!v) {
-			r->nomem = true;
-			return;
-		}
-		t->rows = v, t->cap = cap;
-	}
-	row = &t->rows[t->nrows++];
-	memset(row, 0, sizeof(*row));
-	row->kind = kind;
-	va_start(ap, spec);
-	for (size_t i = 0; spec[i] && i < t->ncols; i++) {
-		rp_cell *c = &row->cells[i];
-		const char *s;
-		double f;
-		switch (spec[i]) {
-		case 's':
-			if ((s = va_arg(ap, const char *))) {
-				c->kind = RP_TEXT;
-				if (!(c->text = strdup(s)))
-					c->kind = RP_NULL, r->nomem = true;
-			}
-			break;
-		case 'd':
-			c->kind = RP_NUM, c->num = (double)va_arg(ap, long long);
-			break;
-		case 'f':
-			f = va_arg(ap, double);
-			if (!isnan(f))
-				c->kind = RP_NUM, c->num = f, c->decimals = 1;
-			break;
-		default: /* 'n' */
-			break;
-		}
-	}
-	va_end(ap);
-}
-
 /* ---- cells as text ---- */
 
 /* A number as all formats print it: fixed decimals, never "-0". */
-static void num_text(const rp_cell *c, char *buf, size_t cap)
+static void num_text(const hm_report_cell *c, char *buf, size_t cap)
 {
 	double v = c->num;
 	if (v > -0.05 && v < 0.05)
@@ -142,12 +25,12 @@ static void num_text(const rp_cell *c, char *buf, size_t cap)
 }
 
 /* The cell as plain text; buf holds numbers. Borrowed from the cell or buf. */
-static const char *cell_text(const rp_cell *c, char *buf, size_t cap, const char *null)
+static const char *cell_text(const hm_report_cell *c, char *buf, size_t cap, const char *null)
 {
 	switch (c->kind) {
-	case RP_TEXT:
+	case HM_REPORT_TEXT:
 		return c->text;
-	case RP_NUM:
+	case HM_REPORT_NUM:
 		num_text(c, buf, cap);
 		return buf;
 	default:
@@ -158,10 +41,10 @@ static const char *cell_text(const rp_cell *c, char *buf, size_t cap, const char
 /* ---- text ---- */
 
 /* Whether column k holds numbers: then it is aligned right, header included. */
-static bool numeric_column(const rp_table *t, size_t k)
+static bool numeric_column(const hm_report_table *t, size_t k)
 {
 	for (size_t j = 0; j < t->nrows; j++)
-		if (t->rows[j].cells[k].kind == RP_NUM)
+		if (t->rows[j].cells[k].kind == HM_REPORT_NUM)
 			return true;
 	return false;
 }
@@ -177,10 +60,10 @@ static void text_cell(const char *s, size_t width, bool right, bool last, FILE *
 		fprintf(f, "%*s", (int)pad, "");
 }
 
-static void text_table(const rp_table *t, FILE *f)
+static void text_table(const hm_report_table *t, FILE *f)
 {
-	size_t width[RP_COLS_MAX];
-	bool right[RP_COLS_MAX];
+	size_t width[HM_REPORT_COLS_MAX];
+	bool right[HM_REPORT_COLS_MAX];
 	char buf[64];
 
 	fprintf(f, "\n%s\n", t->title);
@@ -206,7 +89,7 @@ static void text_table(const rp_table *t, FILE *f)
 	}
 }
 
-static void render_text(const rp_report *r, FILE *f)
+static void render_text(const hm_report *r, FILE *f)
 {
 	fprintf(f, "%s: region %s, date %s\n", r->title, r->region, r->date);
 	for (size_t i = 0; i < r->nparams; i++) {
@@ -256,12 +139,12 @@ static void csv_field(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-static void render_csv(const rp_report *r, FILE *f)
+static void render_csv(const hm_report *r, FILE *f)
 {
 	char buf[64];
 
 	for (size_t i = 0; i < r->ntables; i++) {
-		const rp_table *t = r->tables[i];
+		const hm_report_table *t = r->tables[i];
 		fprintf(f, "%s# %s\n", i ? "\n" : "", t->name);
 		for (size_t k = 0; k < t->ncols; k++) {
 			fputs(k ? "," : "", f);
@@ -270,9 +153,9 @@ static void render_csv(const rp_report *r, FILE *f)
 		fputc('\n', f);
 		for (size_t j = 0; j < t->nrows; j++) {
 			for (size_t k = 0; k < t->ncols; k++) {
-				const rp_cell *cell = &t->rows[j].cells[k];
+				const hm_report_cell *cell = &t->rows[j].cells[k];
 				fputs(k ? "," : "", f);
-				if (cell->kind == RP_NUM)
+				if (cell->kind == HM_REPORT_NUM)
 					csv_field(cell_text(cell, buf, sizeof(buf), ""), f);
 				else
 					csv_text(cell_text(cell, buf, sizeof(buf), ""), f);
@@ -284,51 +167,58 @@ static void render_csv(const rp_report *r, FILE *f)
 
 /* ---- JSON ---- */
 
-static void render_json(const rp_report *r, FILE *f)
+/* v rounded to the nearest whole number (no libm). */
+static double whole(double v)
 {
-	char buf[64];
+	return (double)(long long)(v < 0 ? v - 0.5 : v + 0.5);
+}
 
-	fputs("{\"report\":", f);
-	out_json_cstr(f, r->name);
-	fputs(",\"region\":", f);
-	out_json_cstr(f, r->region);
-	fputs(",\"date\":", f);
-	out_json_cstr(f, r->date);
-	fputs(",\"parameters\":{", f);
-	for (size_t i = 0; i < r->nparams; i++) {
-		fputs(i ? "," : "", f);
-		out_json_cstr(f, r->params[i].name);
-		fputc(':', f);
-		out_json_cstr(f, r->params[i].value);
+static json_t *json_cell(const hm_report_cell *c)
+{
+	double v = c->num, scale = 1;
+
+	switch (c->kind) {
+	case HM_REPORT_TEXT:
+		return cj_cstr(c->text);
+	case HM_REPORT_NUM:
+		if (c->decimals == 0)
+			return json_integer((json_int_t)whole(v));
+		for (int i = 0; i < c->decimals; i++)
+			scale *= 10;
+		v = whole(v * scale) / scale; /* the figure as text and CSV print it */
+		return json_real(v == 0 ? 0 : v);
+	default:
+		return json_null();
 	}
-	fputs("},\"tables\":[", f);
-	for (size_t i = 0; i < r->ntables; i++) {
-		const rp_table *t = r->tables[i];
-		fputs(i ? ",\n{\"name\":" : "\n{\"name\":", f);
-		out_json_cstr(f, t->name);
-		fputs(",\"title\":", f);
-		out_json_cstr(f, t->title);
-		fputs(",\"columns\":[", f);
-		for (size_t k = 0; k < t->ncols; k++) {
-			fputs(k ? "," : "", f);
-			out_json_cstr(f, t->cols[k]);
-		}
-		fputs("],\"rows\":[", f);
-		for (size_t j = 0; j < t->nrows; j++) {
-			fputs(j ? ",[" : "[", f);
-			for (size_t k = 0; k < t->ncols; k++) {
-				const rp_cell *c = &t->rows[j].cells[k];
-				fputs(k ? "," : "", f);
-				if (c->kind == RP_TEXT)
-					out_json_cstr(f, c->text);
-				else
-					fputs(cell_text(c, buf, sizeof(buf), "null"), f);
-			}
-			fputc(']', f);
-		}
-		fputs("]}", f);
+}
+
+static json_t *json_table(const hm_report_table *t)
+{
+	json_t *cols = json_array(), *rows = json_array();
+
+	for (size_t k = 0; k < t->ncols; k++)
+		json_array_append_new(cols, cj_cstr(t->cols[k]));
+	for (size_t j = 0; j < t->nrows; j++) {
+		json_t *row = json_array();
+		for (size_t k = 0; k < t->ncols; k++)
+			json_array_append_new(row, json_cell(&t->rows[j].cells[k]));
+		json_array_append_new(rows, row);
 	}
-	fputs("]}\n", f);
+	return json_pack("{s:o, s:o, s:o, s:o}", "name", cj_cstr(t->name), "title",
+	                 cj_cstr(t->title), "columns", cols, "rows", rows);
+}
+
+static int render_json(const hm_report *r, FILE *f)
+{
+	json_t *params = json_object(), *tables = json_array();
+
+	for (size_t i = 0; i < r->nparams; i++)
+		json_object_set_new(params, r->params[i].name, cj_cstr(r->params[i].value));
+	for (size_t i = 0; i < r->ntables; i++)
+		json_array_append_new(tables, json_table(r->tables[i]));
+	return cj_print(f, json_pack("{s:o, s:o, s:o, s:o, s:o}", "report", cj_cstr(r->name),
+	                             "region", cj_cstr(r->region), "date", cj_cstr(r->date),
+	                             "parameters", params, "tables", tables));
 }
 
 /* ---- HTML ---- */
@@ -358,25 +248,90 @@ static void html_text(const char *s, FILE *f)
 	}
 }
 
+/* Whether s holds Chinese (CJK ideographs, radicals, punctuation, full-width forms): then its
+ * element says lang="zh-CN", so a browser picks a Chinese font and line breaking. */
+static bool has_cjk(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned cp;
+		if (*p < 0xe0 || *p >= 0xf8)
+			continue; /* CJK starts at U+2E80: three bytes or four */
+		if (*p < 0xf0 && p[1] && p[2])
+			cp = (unsigned)(*p & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 |
+			     (p[2] & 0x3f);
+		else if (p[1] && p[2] && p[3])
+			cp = (unsigned)(*p & 0x07) << 18 | (unsigned)(p[1] & 0x3f) << 12 |
+			     (unsigned)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+		else
+			return false;
+		if ((cp >= 0x2e80 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+		    (cp >= 0xff00 && cp <= 0xffef) || (cp >= 0x20000 && cp <= 0x3ffff))
+			return true;
+	}
+	return false;
+}
+
+/* s escaped inside an element of tag, with lang="zh-CN" when s is Chinese. */
+static void html_elem(FILE *f, const char *tag, const char *attrs, const char *s)
+{
+	fprintf(f, "<%s%s%s>", tag, attrs, has_cjk(s) ? " lang=\"zh-CN\"" : "");
+	html_text(s, f);
+	fprintf(f, "</%s>", tag);
+}
+
 #define BAR_H     22
 #define LABEL_W   220
 #define BAR_MAX_W 360
 
-/* One horizontal bar per data row, labelled with the row's name and its value. */
-static void html_chart(const rp_table *t, FILE *f)
+/* The value of a full bar: the table's (100 for a percentage), else the largest drawn. */
+static double chart_max(const hm_report_table *t, size_t *bars)
 {
 	double max = 0;
-	size_t bars = 0, y = 0;
-	char buf[64];
 
+	*bars = 0;
 	for (size_t j = 0; j < t->nrows; j++) {
-		const rp_cell *c = &t->rows[j].cells[t->chart];
-		if (t->rows[j].kind != RP_ROW_DATA)
+		const hm_report_cell *c = &t->rows[j].cells[t->chart];
+		if (t->rows[j].kind != HM_REPORT_ROW_DATA)
 			continue;
-		bars++;
-		if (c->kind == RP_NUM && c->num > max)
+		(*bars)++;
+		if (c->kind == HM_REPORT_NUM && c->num > max)
 			max = c->num;
 	}
+	return t->chart_max > 0 ? t->chart_max : max;
+}
+
+static void html_bar(const hm_report_table *t, const hm_report_row *row, double max, size_t y,
+                     FILE *f)
+{
+	const hm_report_cell *c = &row->cells[t->chart];
+	char buf[64], label[256];
+	double w = c->kind == HM_REPORT_NUM && max > 0 && c->num > 0 ? c->num / max * BAR_MAX_W : 0;
+
+	if (w > BAR_MAX_W)
+		w = BAR_MAX_W;
+	snprintf(label, sizeof(label), "%s",
+	         cell_text(&row->cells[t->chart_label], buf, sizeof(buf), "-"));
+	if (t->chart_label2 >= 0)
+		snprintf(label + strlen(label), sizeof(label) - strlen(label), " @ %s",
+		         cell_text(&row->cells[t->chart_label2], buf, sizeof(buf), "-"));
+	fprintf(f, "<text x=\"%d\" y=\"%zu\" text-anchor=\"end\"%s>", LABEL_W - 8, y + BAR_H - 7,
+	        has_cjk(label) ? " lang=\"zh-CN\"" : "");
+	html_text(label, f);
+	fprintf(f,
+	        "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"%d\"/>"
+	        "<text x=\"%.1f\" y=\"%zu\">",
+	        LABEL_W, y + 3, w, BAR_H - 6, LABEL_W + w + 6, y + BAR_H - 7);
+	html_text(cell_text(c, buf, sizeof(buf), "-"), f);
+	fputs("</text>\n", f);
+}
+
+/* One horizontal bar per data row, labelled with the row's name and its value; a percentage
+ * is drawn against 100%, so two villages at 50% draw half bars. */
+static void html_chart(const hm_report_table *t, FILE *f)
+{
+	size_t bars, y = 0;
+	double max = chart_max(t, &bars);
+
 	if (bars == 0)
 		return;
 	fprintf(f,
@@ -387,80 +342,146 @@ static void html_chart(const rp_table *t, FILE *f)
 	html_text(t->cols[t->chart], f);
 	fputs("</title>\n", f);
 	for (size_t j = 0; j < t->nrows; j++) {
-		const rp_row *row = &t->rows[j];
-		const rp_cell *c = &row->cells[t->chart];
-		double w;
-		if (row->kind != RP_ROW_DATA)
+		if (t->rows[j].kind != HM_REPORT_ROW_DATA)
 			continue;
-		w = c->kind == RP_NUM && max > 0 && c->num > 0 ? c->num / max * BAR_MAX_W : 0;
-		fprintf(f, "<text x=\"%d\" y=\"%zu\" text-anchor=\"end\">", LABEL_W - 8,
-		        y + BAR_H - 7);
-		html_text(cell_text(&row->cells[t->chart_label], buf, sizeof(buf), "-"), f);
-		if (t->chart_label2 >= 0) {
-			fputs(" @ ", f);
-			html_text(cell_text(&row->cells[t->chart_label2], buf, sizeof(buf), "-"),
-			          f);
-		}
-		fprintf(f,
-		        "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"%d\"/>"
-		        "<text x=\"%.1f\" y=\"%zu\">",
-		        LABEL_W, y + 3, w, BAR_H - 6, LABEL_W + w + 6, y + BAR_H - 7);
-		html_text(cell_text(c, buf, sizeof(buf), "-"), f);
-		fputs("</text>\n", f);
+		html_bar(t, &t->rows[j], max, y, f);
 		y += BAR_H;
 	}
 	fprintf(f, "</svg><figcaption>");
 	html_text(t->cols[t->chart], f);
+	fputs(t->chart_max > 0 ? " (a full bar is 100%)" : "", f);
 	fputs("</figcaption></figure>\n", f);
 }
 
-static void html_table(const rp_table *t, FILE *f)
+/* One tree item: the row's label cell (column 1), and the names of its yes/no columns after
+ * the depth that say yes ("p4 (case)"). */
+static void tree_item(const hm_report_table *t, const hm_report_row *row, FILE *f)
+{
+	char buf[64];
+
+	fputs("<li>", f);
+	html_elem(f, "span", "", cell_text(&row->cells[1], buf, sizeof(buf), "-"));
+	for (size_t k = (size_t)t->tree_depth + 1; k < t->ncols; k++)
+		if (row->cells[k].kind == HM_REPORT_TEXT && !strcmp(row->cells[k].text, "yes")) {
+			fputs(" <em>(", f);
+			html_text(t->cols[k], f);
+			fputs(")</em>", f);
+		}
+}
+
+/* A tree table (rows in pre-order, each with its depth) as nested lists, one per value of its
+ * first column (a chain): who infected whom, each under the one who exposed them. */
+static void html_tree(const hm_report_table *t, FILE *f)
+{
+	char buf[64], group[64] = "";
+	size_t open = 0;
+
+	fputs("<ul class=\"tree\">\n", f);
+	for (size_t j = 0; j < t->nrows; j++) {
+		const hm_report_row *row = &t->rows[j];
+		const char *g = cell_text(&row->cells[0], buf, sizeof(buf), "-");
+		size_t d = (size_t)row->cells[t->tree_depth].num;
+		if (j == 0 || strcmp(g, group) != 0) {
+			for (; open; open--)
+				fputs("</li></ul>", f);
+			fprintf(f, "%s<li><span class=\"group\">", j ? "</li>\n" : "");
+			html_text(t->cols[0], f);
+			fputc(' ', f);
+			html_text(g, f);
+			fputs("</span>", f);
+			snprintf(group, sizeof(group), "%s", g);
+		}
+		if (d + 1 > open) {
+			fputs("<ul>", f);
+			open++;
+		} else {
+			fputs("</li>", f);
+			for (; open > d + 1; open--)
+				fputs("</ul></li>", f);
+		}
+		tree_item(t, row, f);
+	}
+	for (; open; open--)
+		fputs("</li></ul>", f);
+	fputs(t->nrows ? "</li>\n</ul>\n" : "<li class=\"none\">none</li></ul>\n", f);
+}
+
+static void html_rows(const hm_report_table *t, FILE *f)
 {
 	static const char *const row_class[] = {"", " class=\"subtotal\"", " class=\"total\""};
 	char buf[64];
 
-	fputs("<section><h2>", f);
-	html_text(t->title, f);
-	fputs("</h2>\n", f);
-	if (t->chart >= 0)
-		html_chart(t, f);
-	fputs("<table><thead><tr>", f);
-	for (size_t k = 0; k < t->ncols; k++) {
-		fputs("<th>", f);
-		html_text(t->cols[k], f);
-		fputs("</th>", f);
-	}
-	fputs("</tr></thead>\n<tbody>\n", f);
 	if (t->nrows == 0)
 		fprintf(f, "<tr><td colspan=\"%zu\" class=\"none\">none</td></tr>\n", t->ncols);
 	for (size_t j = 0; j < t->nrows; j++) {
 		fprintf(f, "<tr%s>", row_class[t->rows[j].kind]);
 		for (size_t k = 0; k < t->ncols; k++) {
-			const rp_cell *c = &t->rows[j].cells[k];
-			fputs(c->kind == RP_NUM ? "<td class=\"num\">" : "<td>", f);
-			html_text(cell_text(c, buf, sizeof(buf), "-"), f);
-			fputs("</td>", f);
+			const hm_report_cell *c = &t->rows[j].cells[k];
+			html_elem(f, "td", c->kind == HM_REPORT_NUM ? " class=\"num\"" : "",
+			          cell_text(c, buf, sizeof(buf), "-"));
 		}
 		fputs("</tr>\n", f);
 	}
+}
+
+/* Tables of more than this many columns are printed on a landscape page. */
+#define HTML_PORTRAIT_COLS 8
+
+static void html_table(const hm_report_table *t, FILE *f)
+{
+	fputs(t->ncols > HTML_PORTRAIT_COLS ? "<section class=\"wide\"><h2>" : "<section><h2>", f);
+	html_text(t->title, f);
+	fputs("</h2>\n", f);
+	if (t->chart >= 0)
+		html_chart(t, f);
+	if (t->tree_depth >= 0) {
+		html_tree(t, f);
+		fputs("</section>\n", f);
+		return;
+	}
+	fputs("<table><thead><tr>", f);
+	for (size_t k = 0; k < t->ncols; k++)
+		html_elem(f, "th", "", t->cols[k]);
+	fputs("</tr></thead>\n<tbody>\n", f);
+	html_rows(t, f);
 	fputs("</tbody></table></section>\n", f);
 }
 
+/* On screen as before; in print, A4 with every table within the page: wide tables on a
+ * landscape page, small type, headers repeated on every page a table spans. */
 static const char html_style[] =
-    "body{font-family:sans-serif;margin:2em;color:#222}"
+    "body{font-family:\"Noto Sans CJK SC\",\"Noto Sans SC\",\"Source Han Sans SC\","
+    "\"WenQuanYi Micro Hei\",sans-serif;margin:2em;color:#222}"
     "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}"
     "table{border-collapse:collapse;margin:.5em 0}"
     "th,td{border:1px solid #bbb;padding:.2em .6em;text-align:left}"
     "th{background:#eee}td.num{text-align:right}"
     "tr.subtotal td{background:#f4f4f4;font-weight:bold}"
     "tr.total td{background:#e4e4e4;font-weight:bold}"
-    "td.none{color:#888;font-style:italic}"
-    "svg.chart rect{fill:#3b6ea8}svg.chart text{font-size:12px;fill:#222}"
+    "td.none,li.none{color:#888;font-style:italic}"
+    "svg.chart{max-width:100%;height:auto}"
+    "svg.chart rect{fill:#3b6ea8}svg.chart text{font-size:12px;fill:#222;font-family:inherit}"
     "figure{margin:.5em 0}figcaption{font-size:.9em;color:#555}"
     "dl.params{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}"
-    "dl.params dt{font-weight:bold}dl.params dd{margin:0}";
+    "dl.params dt{font-weight:bold}dl.params dd{margin:0}"
+    "ul.tree,ul.tree ul{list-style:none;margin:0;padding-left:1.4em}"
+    "ul.tree ul{border-left:1px solid #bbb}ul.tree li{margin:.15em 0}"
+    "ul.tree span.group{font-weight:bold}"
+    "@page{size:A4 portrait;margin:12mm}"
+    "@page wide{size:A4 landscape;margin:10mm}"
+    "@media print{body{margin:0;font-size:9pt}section.wide{page:wide}"
+    "table{width:100%;font-size:8pt;page-break-inside:auto}"
+    "thead{display:table-header-group}tr{page-break-inside:avoid}"
+    "th,td{padding:.1em .3em;overflow-wrap:anywhere}"
+    "h2{page-break-after:avoid}figure{page-break-inside:avoid}}";
 
-static void render_html(const rp_report *r, FILE *f)
+static void html_param(FILE *f, const char *name, const char *value)
+{
+	html_elem(f, "dt", "", name);
+	html_elem(f, "dd", "", value);
+}
+
+static void render_html(const hm_report *r, FILE *f)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
 	html_text(r->title, f);
@@ -470,34 +491,29 @@ static void render_html(const rp_report *r, FILE *f)
 	html_text(r->date, f);
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>", html_style);
 	html_text(r->title, f);
-	fputs("</h1>\n<dl class=\"params\"><dt>report</dt><dd>", f);
-	html_text(r->name, f);
-	fputs("</dd><dt>region</dt><dd>", f);
-	html_text(r->region, f);
-	fputs("</dd><dt>date</dt><dd>", f);
-	html_text(r->date, f);
-	fputs("</dd>", f);
-	for (size_t i = 0; i < r->nparams; i++) {
-		fputs("<dt>", f);
-		html_text(r->params[i].name, f);
-		fputs("</dt><dd>", f);
-		html_text(r->params[i].value, f);
-		fputs("</dd>", f);
-	}
+	fputs("</h1>\n<dl class=\"params\">", f);
+	html_param(f, "report", r->name);
+	html_param(f, "region", r->region);
+	html_param(f, "date", r->date);
+	for (size_t i = 0; i < r->nparams; i++)
+		html_param(f, r->params[i].name, r->params[i].value);
 	fputs("</dl>\n", f);
 	for (size_t i = 0; i < r->ntables; i++)
 		html_table(r->tables[i], f);
 	fputs("</body></html>\n", f);
 }
 
-int rp_render(const rp_report *r, rp_format fmt, FILE *f)
+int rp_render(const hm_report *r, rp_format fmt, FILE *f)
 {
 	switch (fmt) {
 	case RP_FMT_CSV:
 		render_csv(r, f);
 		break;
 	case RP_FMT_JSON:
-		render_json(r, f);
+		if (render_json(r, f) != 0 && !ferror(f)) {
+			errno = ENOMEM; /* the JSON could not be built */
+			return -1;
+		}
 		break;
 	case RP_FMT_HTML:
 		render_html(r, f);

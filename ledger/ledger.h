@@ -91,6 +91,140 @@ hm_err hm_ledger_record_access(hm_ledger *l, const char *action, const char *wha
 
 /* ==== Reports: each report as a data model the front ends render (report*.c) ==== */
 
+/* A report is a title, its parameters and a list of tables; a table is a name, a title, its
+ * columns and rows of cells (text, a number, or nothing). hm_report_build computes the figures
+ * of one report (docs/reports.md defines every one) into this model; a front end renders it
+ * (text, CSV, JSON, HTML in the command line; pages in the web interface), so every format says
+ * the same thing. The model owns its strings.
+ *
+ * Building never fails halfway: an allocation that fails sets hm_report.nomem and later calls do
+ * nothing, so whoever builds one checks once (hm_report_build does, and returns HM_ERR_NOMEM). */
+
+#define HM_REPORT_COLS_MAX   16
+#define HM_REPORT_PARAMS_MAX 8
+
+typedef enum hm_report_cell_kind {
+	HM_REPORT_NULL = 0, /* no figure: "-" in text, empty in CSV, null in JSON */
+	HM_REPORT_TEXT,
+	HM_REPORT_NUM,
+} hm_report_cell_kind;
+
+typedef struct hm_report_cell {
+	hm_report_cell_kind kind;
+	int decimals; /* HM_REPORT_NUM: digits after the point */
+	double num;
+	char *text; /* HM_REPORT_TEXT: owned by the report */
+} hm_report_cell;
+
+/* A row is data, a township's subtotal or the total of the region asked; charts draw data rows. */
+typedef enum hm_report_row_kind {
+	HM_REPORT_ROW_DATA = 0,
+	HM_REPORT_ROW_SUBTOTAL,
+	HM_REPORT_ROW_TOTAL,
+} hm_report_row_kind;
+
+typedef struct hm_report_row {
+	hm_report_row_kind kind;
+	hm_report_cell cells[HM_REPORT_COLS_MAX];
+} hm_report_row;
+
+typedef struct hm_report_table {
+	const char *name, *title; /* static */
+	const char *cols[HM_REPORT_COLS_MAX];
+	size_t ncols;
+	hm_report_row *rows; /* owned */
+	size_t nrows, cap;
+	/* A bar chart of column chart, one bar per data row labelled by column chart_label (and
+	 * chart_label2, when not -1); chart -1: no chart. chart_max: the value of a full bar (100
+	 * for a percentage), 0: the largest value drawn. */
+	int chart, chart_label, chart_label2;
+	double chart_max;
+	/* A tree (who infected whom): tree_depth is the column of each row's depth, rows in
+	 * pre-order (a row's children follow it, one deeper); -1: not a tree. */
+	int tree_depth;
+} hm_report_table;
+
+typedef struct hm_report_param {
+	const char *name; /* static */
+	char value[128];
+} hm_report_param;
+
+typedef struct hm_report {
+	const char *name; /* daily, monitoring, ... (static) */
+	const char *title;
+	char region[HM_REGION_MAX + 1], date[11];
+	hm_report_param params[HM_REPORT_PARAMS_MAX];
+	size_t nparams;
+	hm_report_table **tables; /* owned, each and the array */
+	size_t ntables, cap;
+	bool nomem;
+	/* For the access log (hm_report_record_access): the persons named in the report, whether
+	 * their names are in clear, and the person a contacts graph starts from ("" if none). */
+	size_t persons_listed;
+	bool show_pii;
+	char person[HM_ID_MAX + 1];
+} hm_report;
+
+/* Building a model by hand (the report files use these; a front end may build its own). */
+/* An empty report; name and title static. Never fails. */
+void hm_report_init(hm_report *r, const char *name, const char *title, const char *region,
+                    const char *date);
+/* Release everything r owns and zero it; accepts a zeroed report. */
+void hm_report_release(hm_report *r);
+/* Add a parameter shown with the report (at most HM_REPORT_PARAMS_MAX; more are dropped). */
+void hm_report_param_add(hm_report *r, const char *name, const char *fmt, ...) HM_PRINTF(3, 4);
+/* A new table with the columns given as a NULL-terminated list (at most HM_REPORT_COLS_MAX).
+ * Borrowed from r, valid until hm_report_release. NULL when memory ran out (r->nomem set);
+ * hm_report_row_add takes NULL and does nothing. */
+hm_report_table *hm_report_table_add(hm_report *r, const char *name, const char *title,
+                                     const char *const *cols);
+/* Add a row. spec says what each following argument is, one letter per cell:
+ *   s  const char *, text, copied (NULL: no figure)
+ *   d  long long, a whole number
+ *   f  double, one decimal (NaN: no figure)
+ *   n  no argument, no figure */
+void hm_report_row_add(hm_report *r, hm_report_table *t, hm_report_row_kind kind, const char *spec,
+                       ...);
+
+/* What to build. Zero it, then set what you need: every field has its default at zero. */
+typedef struct hm_report_params {
+	const char *name;   /* daily, monitoring, contacts, supplies, compounds or rewards */
+	const char *date;   /* YYYY-MM-DD; NULL: today by the ledger's clock */
+	const char *region; /* a region path; NULL: the node's own region */
+	long days;          /* monitoring (default 2) and supplies (default 7); 0: the default */
+	const char *person; /* contacts: the graph from this person; NULL: no graph */
+	long depth;     /* contacts with person: how far (0: the person alone), when depth_set */
+	bool depth_set; /* false: unlimited */
+	bool show_pii;  /* names in clear; masked otherwise */
+} hm_report_params;
+
+/* The names of the reports, in the order of docs/reports.md: a NULL-terminated static list. */
+const char *const *hm_report_names(void);
+
+/* Build report p->name of the records l's node holds into *out (initialized here; release with
+ * hm_report_release, also on failure). l and p are borrowed for the call; out's strings are
+ * copies, owned by out. Reads only; writes nothing, not even the access log
+ * (see hm_report_record_access).
+ * Errors, each with its reason in hm_node_errmsg(l->node):
+ * - HM_ERR_INVALID: a parameter is wrong (unknown report, a date that is not one, a region
+ *   that is not a path, days or depth out of range or given to a report that takes none, a
+ *   person that is not a record id);
+ * - HM_ERR_NOT_FOUND: the contacts graph's person is no person and in no exposure; or the
+ *   region lies inside the node's region and no record of the node is placed in it ("no
+ *   records in region X");
+ * - HM_ERR_SCHEMA: the region is outside what the node holds ("region X is outside this
+ *   node's scope (SCOPE)"), or a county setting the report needs is not a number;
+ * - HM_ERR_NOMEM, and the errors of reading the store (hm_node_list). */
+hm_err hm_report_build(hm_ledger *l, const hm_report_params *p, hm_report *out) HM_MUST_CHECK;
+
+/* Record in the access log, once, that report r is about to be shown or written (call it after
+ * the destination is ready and before anything is shown): with output (a file name) an
+ * "export", what "report NAME --region R --date D [--person P] [--show-pii] -o FILE"; without,
+ * a "reveal" when r shows names in clear (--show-pii), and nothing for a masked report on the
+ * screen. records: the persons named in r. output may be NULL. Errors as
+ * hm_ledger_record_access: then nothing must be shown. */
+hm_err hm_report_record_access(hm_ledger *l, const hm_report *r, const char *output) HM_MUST_CHECK;
+
 /* (end of reports) */
 
 #endif

@@ -6,4 +6,181 @@
 
 #include "ledger.h"
 
+/* ==== Reports (report*.c): the records a report reads, held in memory, and its figures ==== */
+
+/* The records a report needs are read once into memory (strings in one arena per collection), a
+ * person registered twice is mapped onto the record kept by its merge before anything is counted,
+ * and rows are grouped by the region field of the record counted. Names here start rp_. */
+
+#define RP_FIELDS_MAX 12
+#define RP_GROUP_VALS 24
+
+typedef struct rp_rec {
+	size_t id;               /* offset of the id in the arena */
+	size_t f[RP_FIELDS_MAX]; /* offsets of the fields asked for; 0: absent (the arena's "") */
+	double x[RP_FIELDS_MAX]; /* the same fields as numbers, when they are numbers */
+	const char *region;      /* the record's region field; set once loading is over */
+	size_t region_off;
+	bool in; /* its region lies inside the region asked */
+} rp_rec;
+
+typedef struct rp_recs {
+	const char *coll;
+	const char *const *fields; /* NULL-terminated, at most RP_FIELDS_MAX */
+	rp_rec *v;                 /* in id order, as hm_node_list gives them */
+	size_t n, cap;
+	char *arena;
+	size_t alen, acap;
+	const char *scope;
+	bool nomem;
+	/* When set, a record is held only when keep says so (it may fold it into a tally). */
+	bool (*keep)(void *ctx, const hm_record *r);
+	void *keep_ctx;
+} rp_recs;
+
+/* The fields each report reads, by index into rp_rec.f (report_data.c lists their names). */
+enum { RP_P_NAME, RP_P_VILLAGE, RP_P_CATEGORY, RP_P_COMPOUND };
+enum { RP_E_PERSON, RP_E_KIND, RP_E_REASON, RP_E_START, RP_E_END, RP_E_CPD };
+enum { RP_F_PERSON, RP_F_TIME, RP_F_TEMP, RP_F_METHOD, RP_F_ACTION };
+enum { RP_R_PERSON, RP_R_FROM, RP_R_REGISTERED };
+enum { RP_X_SOURCE, RP_X_CONTACT, RP_X_DEGREE };
+enum { RP_T_DATE, RP_T_FEVER };
+enum { RP_S_ITEM, RP_S_STORE, RP_S_MOVEMENT, RP_S_QTY, RP_S_DATE, RP_S_TO, RP_S_SHIPMENT };
+enum { RP_H_FROM, RP_H_TO, RP_H_LINES, RP_H_STATUS };
+enum { RP_I_STATE, RP_I_REWARD, RP_I_PAID };
+enum { RP_N_AMOUNT, RP_N_STATE, RP_N_DATE };
+enum { RP_O_COMPOUND, RP_O_AUDIENCE, RP_O_DATE };
+enum { RP_M_KEEP, RP_M_DROP, RP_M_STATE };
+
+/* The collections a report reads (rp_load). */
+enum {
+	RP_NEED_PERSON = 1 << 0,
+	RP_NEED_EPISODE = 1 << 1,
+	RP_NEED_FOLLOWUP = 1 << 2,
+	RP_NEED_RETURN = 1 << 3,
+	RP_NEED_EXPOSURE = 1 << 4,
+	RP_NEED_TALLY = 1 << 5,
+	RP_NEED_TXN = 1 << 6,
+	RP_NEED_SHIPMENT = 1 << 7,
+	RP_NEED_TIP = 1 << 8,
+	RP_NEED_PENALTY = 1 << 9,
+	RP_NEED_NOTICE = 1 << 10,
+};
+
+typedef struct rp_monitored {
+	const char *pid;   /* the person, through merges */
+	const char *start; /* of ep */
+	const rp_rec *ep;  /* the active episode it counts under */
+} rp_monitored;
+
+typedef struct rp_fu_ix {
+	const char *pid, *time;
+	const rp_rec *r;
+} rp_fu_ix;
+
+typedef struct rp_strs {
+	const char **v;
+	size_t n, cap;
+} rp_strs;
+
+typedef struct rp_ctx {
+	hm_ledger *l;
+	hm_node *n;
+	char date[11], from[11]; /* D, and D - N: the window is (from, date] */
+	char region[HM_REGION_MAX + 1];
+	long days, depth;
+	const char *start; /* contacts --person */
+	double threshold;
+	long long reward_tip, penalty_before, penalty_after;
+	char cutoff[32];
+	hm_report *rep; /* borrowed: what is built */
+
+	rp_recs person, episode, followup, ret, exposure, tally, txn, shipment, tip, penalty,
+	    notice, merge;
+	const char **merge_drop, **merge_keep; /* sorted by drop */
+	size_t nmerge;
+	rp_monitored *mon; /* sorted by pid, one per person */
+	size_t nmon;
+	rp_fu_ix *fu; /* followups sorted by person and time */
+	/* Follow-ups before the window are not held: each person's are folded into one tally
+	 * (the last date, whether a temperature was taken), keyed by the person as written, then
+	 * by the person through merges (before_build). */
+	struct rp_fold {
+		char *person; /* owned */
+		char last[11];
+		bool temp;
+	} * fold, *before; /* fold: open addressing, power-of-two capacity; before: by person */
+	size_t nfold, capfold, nbefore;
+	size_t nfu;
+	rp_strs keys; /* key persons (category case or close), through merges */
+	rp_strs cases;
+} rp_ctx;
+
+typedef struct rp_group {
+	const char *region;
+	double v[RP_GROUP_VALS];
+} rp_group;
+
+typedef struct rp_groups {
+	rp_group *v;
+	size_t n, cap;
+} rp_groups;
+
+/* Writes one row of a per-village table from its figures; level is village, township or county
+ * for a data row (by the depth of its region), subtotal or total. */
+typedef void (*rp_row_fn)(rp_ctx *x, hm_report_table *t, hm_report_row_kind kind,
+                          const char *region, const char *level, const double *v);
+
+/* report_data.c: the records in memory, persons through merges, monitoring, follow-ups. */
+/* The text of field i of r ("" when absent), r's id, whether it has field i. */
+const char *rp_fs(const rp_recs *rs, const rp_rec *r, int i);
+const char *rp_rid(const rp_recs *rs, const rp_rec *r);
+bool rp_has(const rp_rec *r, int i);
+/* Read the collections of needs (and the merges) and index them. */
+hm_err rp_load(rp_ctx *x, unsigned needs);
+/* Whether any record read lies in the region asked. */
+bool rp_any_in(const rp_ctx *x);
+void rp_release(rp_ctx *x);
+void rp_nomem(rp_ctx *x);
+int rp_cmp_str(const void *a, const void *b);
+void rp_strs_add(rp_ctx *x, rp_strs *s, const char *v);
+void rp_strs_sort_unique(rp_strs *s);
+bool rp_strs_has(const rp_strs *s, const char *v);
+size_t rp_strs_index(const rp_strs *s, const char *v);
+void rp_strs_release(rp_strs *s);
+/* The date of a followup's time (its first 10 characters), "" when it has none. */
+void rp_time_date(const char *t, char out[11]);
+/* Whether date lies in the window (D-N, D]. */
+bool rp_in_window(const rp_ctx *x, const char *date);
+/* The person a reference means, through merges. */
+const char *rp_pid(const rp_ctx *x, const char *id);
+const rp_rec *rp_person_find(const rp_ctx *x, const char *id);
+/* The name of person id as the report may show it (masked unless show_pii); counts it. */
+const char *rp_person_name(rp_ctx *x, const char *id, char *buf, size_t cap);
+const char *rp_person_village(const rp_ctx *x, const char *id);
+const rp_monitored *rp_monitored_find(const rp_ctx *x, const char *p);
+/* Person p's follow-ups before the window, folded; NULL when none. */
+const struct rp_fold *rp_before_of(const rp_ctx *x, const char *p);
+/* The followups of person p: fu[*lo .. *hi). */
+void rp_followups_of(const rp_ctx *x, const char *p, size_t *lo, size_t *hi);
+
+/* report.c: figures per village, rolled up per township and for the region asked. */
+void rp_group_add(rp_ctx *x, rp_groups *g, const char *r, int i, double v);
+void rp_groups_emit(rp_ctx *x, const rp_groups *g, hm_report_table *t, rp_row_fn fn);
+/* a / b as a percentage (NaN when b is 0); a sum kept in a double, rounded. */
+double rp_pct(double a, double b);
+long long rp_ll(double v);
+/* The index of w in words[0..n), or other. */
+int rp_word_index(const char *w, const char *const *words, int n, int other);
+
+/* Each report (report_daily.c, report_contacts.c, report_stock.c). */
+hm_err rp_daily(rp_ctx *x);
+hm_err rp_monitoring(rp_ctx *x);
+hm_err rp_contacts(rp_ctx *x);
+hm_err rp_supplies(rp_ctx *x);
+hm_err rp_compounds(rp_ctx *x);
+hm_err rp_rewards(rp_ctx *x);
+
+/* (end of reports) */
+
 #endif

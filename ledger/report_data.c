@@ -1,0 +1,641 @@
+/*
+ * report_data.c - the records a report reads, held in memory: one arena of strings per
+ * collection, persons mapped through their merges, who is under monitoring on D, and each
+ * person's follow-ups (those before the window folded into one tally).
+ */
+#include "ledger_int.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MERGE_HOPS 32 /* a merge chain longer than this is a loop */
+
+/* ---- records in memory ---- */
+
+/* The text of field i of r ("" when absent). */
+const char *rp_fs(const rp_recs *rs, const rp_rec *r, int i)
+{
+	return rs->arena + r->f[i];
+}
+
+const char *rp_rid(const rp_recs *rs, const rp_rec *r)
+{
+	return rs->arena + r->id;
+}
+
+bool rp_has(const rp_rec *r, int i)
+{
+	return r->f[i] != 0;
+}
+
+static size_t arena_put(rp_recs *rs, const char *s, size_t n)
+{
+	size_t off = rs->alen;
+
+	if (n == 0)
+		return 0;
+	if (rs->alen + n + 1 > rs->acap) {
+		size_t cap = rs->acap ? rs->acap : 4096;
+		char *a;
+		while (cap < rs->alen + n + 1)
+			cap *= 2;
+		if (!(a = realloc(rs->arena, cap))) {
+			rs->nomem = true;
+			return 0;
+		}
+		rs->arena = a, rs->acap = cap;
+	}
+	memcpy(rs->arena + off, s, n);
+	rs->arena[off + n] = '\0';
+	rs->alen += n + 1;
+	return off;
+}
+
+static size_t put_value(rp_recs *rs, const hm_value *v, double *num)
+{
+	char buf[40];
+
+	switch (v->kind) {
+	case HM_V_STR:
+		return arena_put(rs, v->u.s.p, strnlen(v->u.s.p, v->u.s.n));
+	case HM_V_INT:
+		*num = (double)v->u.i;
+		snprintf(buf, sizeof(buf), "%lld", (long long)v->u.i);
+		break;
+	case HM_V_FLOAT:
+		*num = v->u.f;
+		snprintf(buf, sizeof(buf), "%.15g", v->u.f);
+		break;
+	case HM_V_BOOL:
+		snprintf(buf, sizeof(buf), "%s", v->u.b ? "true" : "false");
+		break;
+	default:
+		return 0;
+	}
+	return arena_put(rs, buf, strlen(buf));
+}
+
+static int load_one(void *ctx, const hm_record *r)
+{
+	rp_recs *rs = ctx;
+	const hm_collection_def *cd = hm_schema_collection(rs->coll);
+	const hm_field *reg = cd ? hm_record_field(r, cd->region_field) : NULL;
+	rp_rec *e;
+
+	if (rs->keep && !rs->keep(rs->keep_ctx, r))
+		return rs->nomem ? 1 : 0;
+
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 256;
+		rp_rec *v = realloc(rs->v, cap * sizeof(*v));
+		if (!v) {
+			rs->nomem = true;
+			return 1;
+		}
+		rs->v = v, rs->cap = cap;
+	}
+	e = &rs->v[rs->n];
+	memset(e, 0, sizeof(*e));
+	e->id = arena_put(rs, r->id, strlen(r->id));
+	for (int i = 0; rs->fields[i] && i < RP_FIELDS_MAX; i++) {
+		const hm_field *f = hm_record_field(r, rs->fields[i]);
+		if (f)
+			e->f[i] = put_value(rs, &f->value, &e->x[i]);
+	}
+	if (reg && reg->value.kind == HM_V_STR)
+		e->region_off = put_value(rs, &reg->value, NULL);
+	if (rs->nomem)
+		return 1;
+	rs->n++;
+	return 0;
+}
+
+/* The arena has "" at offset 0, so an absent field reads as the empty string. */
+static hm_err recs_load(hm_node *n, rp_recs *rs, const char *coll, const char *const *fields,
+                        const char *scope, bool (*keep)(void *ctx, const hm_record *r),
+                        void *keep_ctx)
+{
+	hm_err err;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->coll = coll, rs->fields = fields, rs->scope = scope;
+	rs->keep = keep, rs->keep_ctx = keep_ctx;
+	if (!(rs->arena = malloc(4096)))
+		return HM_ERR_NOMEM;
+	rs->arena[0] = '\0';
+	rs->alen = 1, rs->acap = 4096;
+	err = hm_node_list(n, coll, load_one, rs);
+	if (!err && rs->nomem)
+		err = HM_ERR_NOMEM;
+	/* The arena no longer moves: pointers into it are stable from here on. */
+	for (size_t i = 0; i < rs->n; i++) {
+		rp_rec *e = &rs->v[i];
+		e->region = rs->arena + e->region_off;
+		e->in = e->region_off && hm_region_contains(scope, e->region);
+	}
+	return err;
+}
+
+static void recs_release(rp_recs *rs)
+{
+	free(rs->v);
+	free(rs->arena);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* ---- the fields each report reads (their indexes: ledger_int.h) ---- */
+
+static const char *const person_f[] = {"name", "village", "category", "compound", NULL};
+static const char *const episode_f[] = {"person", "kind",           "reason", "start",
+                                        "end",    "checks_per_day", NULL};
+static const char *const followup_f[] = {"person", "time", "temperature", "method", "action", NULL};
+static const char *const return_f[] = {"person", "from_area", "registered", NULL};
+static const char *const exposure_f[] = {"source", "contact", "degree", NULL};
+static const char *const tally_f[] = {"date", "fever", NULL};
+static const char *const txn_f[] = {"item", "store",    "movement", "quantity",
+                                    "date", "to_store", "shipment", NULL};
+static const char *const shipment_f[] = {"from", "to", "lines", "status", NULL};
+static const char *const tip_f[] = {"state", "reward", "paid", NULL};
+static const char *const penalty_f[] = {"amount", "state", "date", NULL};
+static const char *const notice_f[] = {"compound", "audience", "date", NULL};
+static const char *const merge_f[] = {"keep", "drop", "state", NULL};
+void rp_nomem(rp_ctx *x)
+{
+	x->rep->nomem = true;
+}
+
+int rp_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void rp_strs_add(rp_ctx *x, rp_strs *s, const char *v)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		const char **nv = realloc(s->v, cap * sizeof(*nv));
+		if (!nv) {
+			rp_nomem(x);
+			return;
+		}
+		s->v = nv, s->cap = cap;
+	}
+	s->v[s->n++] = v;
+}
+
+void rp_strs_sort_unique(rp_strs *s)
+{
+	size_t o = 0;
+	if (!s->n)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), rp_cmp_str);
+	for (size_t i = 1; i < s->n; i++)
+		if (strcmp(s->v[i], s->v[o]) != 0)
+			s->v[++o] = s->v[i];
+	s->n = o + 1;
+}
+
+bool rp_strs_has(const rp_strs *s, const char *v)
+{
+	return s->n && bsearch(&v, s->v, s->n, sizeof(*s->v), rp_cmp_str) != NULL;
+}
+
+size_t rp_strs_index(const rp_strs *s, const char *v)
+{
+	const char **p = s->n ? bsearch(&v, s->v, s->n, sizeof(*s->v), rp_cmp_str) : NULL;
+	return p ? (size_t)(p - s->v) : (size_t)-1;
+}
+
+void rp_strs_release(rp_strs *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- dates ---- */
+
+/* The date of a followup's time (its first 10 characters), "" when it has none. */
+void rp_time_date(const char *t, char out[11])
+{
+	size_t n = strnlen(t, 10);
+	memcpy(out, t, n);
+	out[n == 10 ? 10 : 0] = '\0';
+}
+
+bool rp_in_window(const rp_ctx *x, const char *date)
+{
+	return *date && strcmp(date, x->from) > 0 && strcmp(date, x->date) <= 0;
+}
+
+/* ---- persons: merges, names, monitoring ---- */
+
+static int cmp_pair(const void *a, const void *b)
+{
+	return strcmp(((const char *const *)a)[0], ((const char *const *)b)[0]);
+}
+
+/* Merge records that hold: drop -> keep, sorted by drop.
+ * TODO(#11 merge): same rule as the person merge in cli/person_cmds.c (dup_merge: a merge whose
+ * state is not "undone" holds); one copy in the library once the persons part is merged. */
+static void merges_build(rp_ctx *x)
+{
+	const char **pairs = calloc(x->merge.n ? x->merge.n * 2 : 1, sizeof(*pairs));
+	size_t k = 0;
+
+	if (!pairs) {
+		rp_nomem(x);
+		return;
+	}
+	for (size_t i = 0; i < x->merge.n; i++) {
+		const rp_rec *r = &x->merge.v[i];
+		const char *state = rp_fs(&x->merge, r, RP_M_STATE);
+		if (*state && strcmp(state, "merged") != 0)
+			continue; /* undone */
+		if (!rp_has(r, RP_M_DROP) || !rp_has(r, RP_M_KEEP))
+			continue;
+		pairs[2 * k] = rp_fs(&x->merge, r, RP_M_DROP);
+		pairs[2 * k + 1] = rp_fs(&x->merge, r, RP_M_KEEP);
+		k++;
+	}
+	qsort(pairs, k, 2 * sizeof(*pairs), cmp_pair);
+	x->merge_drop = pairs, x->nmerge = k;
+}
+
+/* The person a reference means: followed through merges (drop -> keep). */
+const char *rp_pid(const rp_ctx *x, const char *id)
+{
+	const char *least = id;
+
+	for (int hop = 0; hop < MERGE_HOPS && x->nmerge; hop++) {
+		const char *key[2] = {id, NULL};
+		const char **p = bsearch(key, x->merge_drop, x->nmerge, 2 * sizeof(*p), cmp_pair);
+		if (!p || strcmp(p[1], id) == 0)
+			return id;
+		id = p[1];
+		least = strcmp(id, least) < 0 ? id : least;
+	}
+	/* A loop (two stations merged each into the other): every member is its smallest id, so
+	 * the person still counts once. */
+	return x->nmerge ? least : id;
+}
+
+const rp_rec *rp_person_find(const rp_ctx *x, const char *id)
+{
+	size_t lo = 0, hi = x->person.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(rp_rid(&x->person, &x->person.v[mid]), id);
+		if (c == 0)
+			return &x->person.v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Personal text masked: a phone or ID number keeps its first 3 and last 2 characters, other text
+ * its first character and a star per character after it.
+ * TODO(#11 merge): same rule as out_mask (cli/out.c); one copy once the parts are merged. */
+static void rp_mask(const char *s, size_t n, char *buf, size_t cap)
+{
+	size_t o = 0, digits = 0;
+
+	for (size_t i = 0; i < n; i++)
+		digits += (s[i] >= '0' && s[i] <= '9') || s[i] == 'X' || s[i] == 'x';
+	if (cap == 0)
+		return;
+	if (n >= 7 && digits == n) {
+		for (size_t i = 0; i < n && o + 1 < cap; i++)
+			buf[o++] = i < 3 || i >= n - 2 ? s[i] : '*';
+	} else {
+		size_t cp = 0;
+		for (size_t i = 0; i < n && o + 4 < cap; i++) {
+			bool lead = ((unsigned char)s[i] & 0xc0) != 0x80;
+			cp += lead;
+			if (cp <= 1)
+				buf[o++] = s[i];
+			else if (lead)
+				buf[o++] = '*';
+		}
+	}
+	buf[o] = '\0';
+}
+
+/* The name of person id as the report may show it: masked unless --show-pii. */
+const char *rp_person_name(rp_ctx *x, const char *id, char *buf, size_t cap)
+{
+	const rp_rec *p = rp_person_find(x, id);
+	const char *name = p ? rp_fs(&x->person, p, RP_P_NAME) : "";
+
+	x->rep->persons_listed++;
+	if (x->rep->show_pii)
+		return name;
+	rp_mask(name, strlen(name), buf, cap);
+	return buf;
+}
+
+const char *rp_person_village(const rp_ctx *x, const char *id)
+{
+	const rp_rec *p = rp_person_find(x, id);
+	return p && rp_has(p, RP_P_VILLAGE) ? rp_fs(&x->person, p, RP_P_VILLAGE) : NULL;
+}
+
+/* Key persons (case or close) and cases: any record of the person says so. */
+static void categories_build(rp_ctx *x)
+{
+	for (size_t i = 0; i < x->person.n; i++) {
+		const rp_rec *r = &x->person.v[i];
+		const char *cat = rp_fs(&x->person, r, RP_P_CATEGORY);
+		if (!strcmp(cat, "case") || !strcmp(cat, "close"))
+			rp_strs_add(x, &x->keys, rp_pid(x, rp_rid(&x->person, r)));
+		if (!strcmp(cat, "case"))
+			rp_strs_add(x, &x->cases, rp_pid(x, rp_rid(&x->person, r)));
+	}
+	rp_strs_sort_unique(&x->keys);
+	rp_strs_sort_unique(&x->cases);
+}
+
+static bool episode_active(const rp_ctx *x, const rp_rec *e)
+{
+	const char *start = rp_fs(&x->episode, e, RP_E_START),
+	           *end = rp_fs(&x->episode, e, RP_E_END);
+	return *start && strcmp(start, x->date) <= 0 && (!*end || strcmp(end, x->date) > 0);
+}
+
+static int cmp_monitored(const void *a, const void *b)
+{
+	const rp_monitored *p = a, *q = b;
+	int c = strcmp(p->pid, q->pid);
+	/* Earliest start first, then id (records are in id order): the one a person counts
+	 * under. */
+	if (!c)
+		c = strcmp(p->start, q->start);
+	return c ? c : (p->ep < q->ep ? -1 : p->ep > q->ep);
+}
+
+/* Persons under monitoring on D, once each, under their active episode that started first. */
+static void monitored_build(rp_ctx *x)
+{
+	size_t k = 0, o = 0;
+
+	if (!(x->mon = calloc(x->episode.n ? x->episode.n : 1, sizeof(*x->mon)))) {
+		rp_nomem(x);
+		return;
+	}
+	for (size_t i = 0; i < x->episode.n; i++) {
+		const rp_rec *e = &x->episode.v[i];
+		if (!episode_active(x, e) || !rp_has(e, RP_E_PERSON))
+			continue;
+		x->mon[k].pid = rp_pid(x, rp_fs(&x->episode, e, RP_E_PERSON));
+		x->mon[k].start = rp_fs(&x->episode, e, RP_E_START);
+		x->mon[k].ep = e;
+		k++;
+	}
+	qsort(x->mon, k, sizeof(*x->mon), cmp_monitored);
+	for (size_t i = 0; i < k; i++)
+		if (!o || strcmp(x->mon[o - 1].pid, x->mon[i].pid) != 0)
+			x->mon[o++] = x->mon[i];
+	x->nmon = o;
+}
+
+const rp_monitored *rp_monitored_find(const rp_ctx *x, const char *p)
+{
+	size_t lo = 0, hi = x->nmon;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(x->mon[mid].pid, p);
+		if (c == 0)
+			return &x->mon[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int cmp_fu(const void *a, const void *b)
+{
+	const rp_fu_ix *p = a, *q = b;
+	int c = strcmp(p->pid, q->pid);
+	if (!c)
+		c = strcmp(p->time, q->time);
+	return c ? c : (p->r < q->r ? -1 : p->r > q->r);
+}
+
+static size_t fold_hash(const char *s)
+{
+	size_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static struct rp_fold *fold_slot(rp_ctx *x, const char *person)
+{
+	if (2 * (x->nfold + 1) > x->capfold) {
+		size_t cap = x->capfold ? 2 * x->capfold : 1024;
+		struct rp_fold *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < x->capfold; i++) {
+			size_t h = fold_hash(x->fold[i].person ? x->fold[i].person : "");
+			if (!x->fold[i].person)
+				continue;
+			while (v[h & (cap - 1)].person)
+				h++;
+			v[h & (cap - 1)] = x->fold[i];
+		}
+		free(x->fold);
+		x->fold = v, x->capfold = cap;
+	}
+	for (size_t h = fold_hash(person);; h++) {
+		struct rp_fold *f = &x->fold[h & (x->capfold - 1)];
+		if (!f->person) {
+			if (!(f->person = strdup(person)))
+				return NULL;
+			x->nfold++;
+			return f;
+		}
+		if (!strcmp(f->person, person))
+			return f;
+	}
+}
+
+/* Which follow-ups a report holds: those of the window (and of D). One after D counts for
+ * nothing; one before the window only for its person's last date and whether a temperature
+ * was ever taken, so it is folded into a tally and not held. */
+static bool keep_followup(void *ctx, const hm_record *r)
+{
+	rp_ctx *x = ctx;
+	char t[32], d[11], person[HM_ID_MAX + 1];
+	struct rp_fold *f;
+
+	rp_time_date(hm_rec_text(r, "time", t, sizeof(t)) ? t : "", d);
+	if (!*d || strcmp(d, x->date) > 0)
+		return false;
+	if (strcmp(d, x->from) > 0 || !strcmp(d, x->date))
+		return true;
+	if (!hm_rec_id(r, "person", person))
+		return false;
+	if (!(f = fold_slot(x, person))) {
+		x->followup.nomem = true;
+		return false;
+	}
+	if (strcmp(d, f->last) > 0)
+		memcpy(f->last, d, sizeof(f->last));
+	{
+		const hm_field *temp = hm_record_field(r, "temperature");
+		f->temp |= temp && temp->value.kind != HM_V_NIL; /* as has(RP_F_TEMP) when held */
+	}
+	return false;
+}
+
+static int cmp_before(const void *a, const void *b)
+{
+	return strcmp(((const struct rp_fold *)a)->person, ((const struct rp_fold *)b)->person);
+}
+
+/* The folded tallies by person through merges: one per person, sorted. */
+static void before_build(rp_ctx *x)
+{
+	size_t k = 0;
+
+	if (!x->nfold)
+		return;
+	if (!(x->before = calloc(x->nfold, sizeof(*x->before)))) {
+		rp_nomem(x);
+		return;
+	}
+	for (size_t i = 0; i < x->capfold; i++)
+		if (x->fold[i].person) {
+			x->before[k] = x->fold[i];
+			x->before[k++].person = (char *)rp_pid(x, x->fold[i].person); /* borrowed */
+		}
+	qsort(x->before, k, sizeof(*x->before), cmp_before);
+	x->nbefore = 0;
+	for (size_t i = 0; i < k; i++) {
+		struct rp_fold *last = x->nbefore ? &x->before[x->nbefore - 1] : NULL;
+		if (last && !strcmp(last->person, x->before[i].person)) {
+			if (strcmp(x->before[i].last, last->last) > 0)
+				memcpy(last->last, x->before[i].last, sizeof(last->last));
+			last->temp |= x->before[i].temp;
+		} else {
+			x->before[x->nbefore++] = x->before[i];
+		}
+	}
+}
+
+/* Person p's follow-ups before the window, folded; NULL when none. */
+const struct rp_fold *rp_before_of(const rp_ctx *x, const char *p)
+{
+	struct rp_fold key = {(char *)p, "", false};
+	return x->nbefore ? bsearch(&key, x->before, x->nbefore, sizeof(key), cmp_before) : NULL;
+}
+
+/* Every followup by person (through merges) and time, whatever its region. */
+static void followups_index(rp_ctx *x)
+{
+	if (!(x->fu = calloc(x->followup.n ? x->followup.n : 1, sizeof(*x->fu)))) {
+		rp_nomem(x);
+		return;
+	}
+	for (size_t i = 0; i < x->followup.n; i++) {
+		x->fu[i].pid = rp_pid(x, rp_fs(&x->followup, &x->followup.v[i], RP_F_PERSON));
+		x->fu[i].time = rp_fs(&x->followup, &x->followup.v[i], RP_F_TIME);
+		x->fu[i].r = &x->followup.v[i];
+	}
+	x->nfu = x->followup.n;
+	qsort(x->fu, x->nfu, sizeof(*x->fu), cmp_fu);
+}
+
+/* The followups of person p: fu[*lo .. *hi). */
+void rp_followups_of(const rp_ctx *x, const char *p, size_t *lo, size_t *hi)
+{
+	size_t a = 0, b = x->nfu;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (strcmp(x->fu[mid].pid, p) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	while (a < x->nfu && !strcmp(x->fu[a].pid, p))
+		a++;
+	*hi = a;
+}
+hm_err rp_load(rp_ctx *x, unsigned needs)
+{
+	static const struct {
+		unsigned need;
+		const char *coll;
+		const char *const *fields;
+		size_t off;
+	} what[] = {
+	    {RP_NEED_PERSON, "person", person_f, offsetof(rp_ctx, person)},
+	    {RP_NEED_EPISODE, "episode", episode_f, offsetof(rp_ctx, episode)},
+	    {RP_NEED_FOLLOWUP, "followup", followup_f, offsetof(rp_ctx, followup)},
+	    {RP_NEED_RETURN, "return", return_f, offsetof(rp_ctx, ret)},
+	    {RP_NEED_EXPOSURE, "exposure", exposure_f, offsetof(rp_ctx, exposure)},
+	    {RP_NEED_TALLY, "checkpoint_tally", tally_f, offsetof(rp_ctx, tally)},
+	    {RP_NEED_TXN, "stock_txn", txn_f, offsetof(rp_ctx, txn)},
+	    {RP_NEED_SHIPMENT, "shipment", shipment_f, offsetof(rp_ctx, shipment)},
+	    {RP_NEED_TIP, "tip", tip_f, offsetof(rp_ctx, tip)},
+	    {RP_NEED_PENALTY, "penalty", penalty_f, offsetof(rp_ctx, penalty)},
+	    {RP_NEED_NOTICE, "notice", notice_f, offsetof(rp_ctx, notice)},
+	};
+	hm_err err;
+
+	/* Merges first: every person reference goes through them. */
+	if ((err = recs_load(x->n, &x->merge, "merge", merge_f, x->region, NULL, NULL)))
+		return err;
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		rp_recs *rs = (rp_recs *)((char *)x + what[i].off);
+		if (!(needs & what[i].need))
+			continue;
+		if ((err = recs_load(x->n, rs, what[i].coll, what[i].fields, x->region,
+		                     what[i].need == RP_NEED_FOLLOWUP ? keep_followup : NULL, x)))
+			return err;
+	}
+	merges_build(x);
+	categories_build(x);
+	monitored_build(x);
+	followups_index(x);
+	before_build(x);
+	return x->rep->nomem ? HM_ERR_NOMEM : HM_OK;
+}
+
+bool rp_any_in(const rp_ctx *x)
+{
+	const rp_recs *all[] = {&x->person,   &x->episode, &x->followup, &x->ret,
+	                        &x->exposure, &x->tally,   &x->txn,      &x->shipment,
+	                        &x->tip,      &x->penalty, &x->notice,   &x->merge};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		for (size_t j = 0; j < all[i]->n; j++)
+			if (all[i]->v[j].in)
+				return true;
+	return false;
+}
+
+void rp_release(rp_ctx *x)
+{
+	rp_recs *all[] = {&x->person,   &x->episode, &x->followup, &x->ret,
+	                  &x->exposure, &x->tally,   &x->txn,      &x->shipment,
+	                  &x->tip,      &x->penalty, &x->notice,   &x->merge};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		recs_release(all[i]);
+	free(x->merge_drop);
+	free(x->mon);
+	free(x->fu);
+	for (size_t i = 0; i < x->capfold; i++)
+		free(x->fold[i].person);
+	free(x->fold);
+	free(x->before);
+	rp_strs_release(&x->keys);
+	rp_strs_release(&x->cases);
+}
