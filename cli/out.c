@@ -282,20 +282,7 @@ static void out_field_value(FILE *f, const hm_record *r, const hm_field *fl, boo
 void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 {
 	if (json) {
-		fputs("{\"collection\":", f);
-		out_json_cstr(f, r->collection);
-		fputs(",\"id\":", f);
-		out_json_cstr(f, r->id);
-		fputs(",\"region\":", f);
-		out_json_cstr(f, r->region);
-		fputs(",\"fields\":{", f);
-		for (size_t i = 0; i < r->nfields; i++) {
-			fputs(i ? "," : "", f);
-			out_json_cstr(f, r->fields[i].name);
-			fputc(':', f);
-			out_field_value(f, r, &r->fields[i], true, mask);
-		}
-		fputs("}}", f);
+		cj_write(f, cj_record(r, mask), false);
 		return;
 	}
 	out_ref(f, r->collection, r->id);
@@ -394,7 +381,35 @@ json_t *cj_hex(const void *p, size_t n)
 	return json_string(buf);
 }
 
+json_t *cj_hlc(hm_hlc h)
+{
+	time_t secs = (time_t)(HM_HLC_MS(h) / 1000);
+	struct tm tm;
+	char buf[32], out[48];
+
+	gmtime_r(&secs, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (h & 0xffff)
+		snprintf(out, sizeof(out), "%s.%03uZ+%u", buf, (unsigned)(HM_HLC_MS(h) % 1000),
+		         (unsigned)(h & 0xffff));
+	else
+		snprintf(out, sizeof(out), "%s.%03uZ", buf, (unsigned)(HM_HLC_MS(h) % 1000));
+	return json_string(out);
+}
+
+json_t *cj_stamp(const hm_stamp *s)
+{
+	return json_pack("{s:o, s:I, s:I, s:o}", "origin", cj_hex(s->origin.b, HM_NODE_ID_BYTES),
+	                 "seq", (json_int_t)s->seq, "hlc", (json_int_t)s->hlc, "time",
+	                 cj_hlc(s->hlc));
+}
+
 int cj_print(FILE *f, json_t *v)
+{
+	return cj_write(f, v, true);
+}
+
+int cj_write(FILE *f, json_t *v, bool newline)
 {
 	char *s;
 	int rc = -1;
@@ -403,8 +418,7 @@ int cj_print(FILE *f, json_t *v)
 		return -1;
 	/* jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls and line separators are
 	 * valid JSON as they are, but never reach a terminal raw (text_next's set). */
-	if ((s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
-	                           JSON_REAL_PRECISION(15)))) {
+	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)))) {
 		const unsigned char *p = (const unsigned char *)s;
 		size_t n = strlen(s), len;
 		int32_t cp;
@@ -414,7 +428,8 @@ int cj_print(FILE *f, json_t *v)
 			else
 				fwrite(s + i, 1, len, f);
 		}
-		fputc('\n', f);
+		if (newline)
+			fputc('\n', f);
 		rc = ferror(f) ? -1 : 0;
 		free(s);
 	}
