@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_labels.py BUILD_DIR SOURCE_DIR: every ctest entry of the build carries a LABELS property,
+"""check_labels.py BUILD_DIR [CTEST]: every ctest entry of the build carries a LABELS property,
 and every C test built from tests/unit/ is labelled unit (so `ctest -L unit` runs them all).
 Lists the offenders and exits 1 if any; `ctest -L meta` runs it."""
 import json
@@ -9,11 +9,12 @@ import sys
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: check_labels.py BUILD_DIR SOURCE_DIR", file=sys.stderr)
+    if len(sys.argv) not in (2, 3):
+        print("usage: check_labels.py BUILD_DIR [CTEST]", file=sys.stderr)
         return 2
-    build, source = sys.argv[1], os.path.realpath(sys.argv[2])
-    out = subprocess.run(["ctest", "--test-dir", build, "--show-only=json-v1"],
+    build = sys.argv[1]
+    ctest = sys.argv[2] if len(sys.argv) == 3 else "ctest"
+    out = subprocess.run([ctest, "--test-dir", build, "--show-only=json-v1"],
                          check=True, capture_output=True, text=True).stdout
     tests = json.loads(out)["tests"]
     unit_bin = os.path.realpath(os.path.join(build, "tests", "unit")) + os.sep
