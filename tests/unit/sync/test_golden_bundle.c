@@ -149,7 +149,7 @@ static char *describe(const uint8_t *p, size_t n, layout *l)
 	tt_identity(&village, VILLAGE_SEED);
 	assert_true(n > 8);
 	assert_memory_equal(p, MAGIC, 8);
-	PUT("# hamlet sealed bundle, format 2 (tests/unit/trust/test_golden_bundle.c)\n");
+	PUT("# hamlet sealed bundle, format 2 (tests/unit/sync/test_golden_bundle.c)\n");
 	PUT("# exported by a county (region %s, seed 32 x 0x%02x) sealed to one village\n",
 	    COUNTY_REGION, COUNTY_SEED);
 	PUT("# (region %s, seed 32 x 0x%02x). A frame's line gives the offset of its type byte\n",

@@ -105,7 +105,7 @@ static char *describe(const uint8_t *p, size_t n)
 	assert_true(msgpack_zone_init(&zone, 4096));
 	assert_int_equal(hm_envelope_open(p, n, &zone, &env, &why), HM_OK);
 	tt_identity(&id, GOLDEN_SEED);
-	PUT("# hamlet signed envelope, format 2 (tests/unit/trust/test_golden.c)\n");
+	PUT("# hamlet signed envelope, format 2 (tests/unit/node/test_golden.c)\n");
 	PUT("seed                     32 x 0x%02x\n", GOLDEN_SEED);
 	hm_hex_encode(hex, id.sign_pub.b, HM_SIGN_PUB_BYTES);
 	PUT("ed25519 public key       %s\n", hex);
