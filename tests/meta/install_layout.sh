@@ -26,6 +26,7 @@ present "$MANDIR/man1/hamlet.1" "the man page"
 present "$UNITDIR/hamlet.service" "the systemd unit"
 present "$SYSUSERSDIR/hamlet.conf" "the sysusers file"
 present "$DOCDIR/hamlet.env.example" "the unit's settings example"
+present "$(dirname "$MANDIR")/bash-completion/completions/hamlet" "the bash completion"
 
 # The unit runs the installed binary, and nothing was left unconfigured.
 if grep -q "^ExecStart=$BINDIR/hamlet " "$D$UNITDIR/hamlet.service"; then ok; else

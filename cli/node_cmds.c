@@ -1,0 +1,588 @@
+/*
+ * node_cmds.c - the commands about the node as a whole: `init`, `export` and `import` of
+ * bundles, `digest`, `status`, `log` and `check`. Each parses its options, opens the node, calls
+ * node/ or sync/, and prints text or, with --json, one JSON document.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef cli_opt opt;
+
+/* ---- init ---- */
+
+/* mkdir -p for the node directory, so the key file can go in before the store. The first
+ * directory it had to make goes into made ("" when DIR was there already), so that a refused
+ * init can take away what it made. */
+static int make_dir(cli *c, char made[4096])
+{
+	char path[4096];
+	size_t len = strlen(c->dir);
+
+	made[0] = '\0';
+
+	if (len == 0 || len >= sizeof(path))
+		return cli_fail(c, EXIT_USAGE, "the directory name is empty or too long");
+	memcpy(path, c->dir, len + 1);
+	for (char *p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char was = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) == 0) {
+			if (!made[0])
+				memcpy(made, path, strlen(path) + 1);
+		} else if (errno != EEXIST) {
+			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path,
+			                hm_strerrno(errno));
+		}
+		if (!(*p = was))
+			break;
+	}
+	return EXIT_OK;
+}
+
+/* A refused init leaves nothing behind: when make_dir made DIR (made is the first directory it
+ * made), everything in it is ours: the key file, the store's files, and the directories from
+ * DIR up to made. (A DIR that was there is left as it was: the caller removes its own key.) */
+static void init_undo(cli *c, const char *made)
+{
+	static const char *const files[] = {"node.key", "data.mdb", "lock.mdb"};
+	char path[4200];
+	size_t top = strlen(made), len;
+
+	if (!top)
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->dir, files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s", c->dir);
+	while ((len = strlen(path)) > top && path[len - 1] == '/')
+		path[len - 1] = '\0';
+	for (len = strlen(path); len >= top; len = strlen(path)) {
+		char *slash;
+		if (rmdir(path) != 0 || len == top || !(slash = strrchr(path, '/')))
+			break;
+		*slash = '\0';
+	}
+}
+
+/* New keys for a new node, sealed into DIR/node.key under a passphrase asked twice. */
+static int create_keys(cli *c, hm_keyfile_secrets *keys, char made[4096])
+{
+	char path[4200], pass[1024];
+	int rc;
+	hm_err err;
+
+	memset(keys, 0, sizeof(*keys));
+	if ((rc = make_dir(c, made)))
+		return rc;
+	cli_key_path(c, path, sizeof(path));
+	if (access(path, F_OK) == 0)
+		return cli_fail(c, EXIT_FAIL,
+		                "'%s' already holds a hamlet node; nothing was changed", c->dir);
+	if ((rc = cli_passphrase(c, true, pass, sizeof(pass))))
+		return rc;
+	if ((err = hm_identity_init(&keys->ident))) {
+		hm_wipe(pass, sizeof(pass));
+		return cli_fail(c, EXIT_FAIL, "cannot make keys: %s", hm_strerror(err));
+	}
+	hm_random_bytes(keys->storage_key, sizeof(keys->storage_key));
+	keys->has_storage_key = 1;
+	err = hm_keyfile_write(path, &keys->ident, keys->storage_key, pass, strlen(pass), NULL);
+	hm_wipe(pass, sizeof(pass));
+	if (err) {
+		hm_keyfile_secrets_release(keys);
+		return cli_fail(c, EXIT_FAIL, "cannot write the key file %s: %s", path,
+		                hm_strerror(err));
+	}
+	return EXIT_OK;
+}
+
+int cmd_init(cli *c, int argc, char **argv)
+{
+	const char *role_s = NULL, *region = NULL, *name = NULL;
+	bool json = false;
+	opt opts[] = {{"role", 0, &role_s, NULL, "ROLE", "county, township or village"},
+	              {"region", 0, &region, NULL, "PATH",
+	               "the node's region: lin, lin/east or lin/east/elm"},
+	              {"name", 0, &name, NULL, "NAME", "the station's name, e.g. \"Elm village\""},
+	              {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_role role;
+	hm_node_id id;
+	hm_keyfile_secrets keys;
+	hm_err err;
+	char made[4096];
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if (!role_s || !region || !name)
+		return cli_fail(c, EXIT_USAGE, "--role, --region and --name are all required");
+	{
+		/* Checked before anything is created, so a refused init leaves nothing behind. */
+		size_t len = strlen(name);
+		bool printable = len > 0 && len <= HM_NAME_MAX;
+		for (size_t i = 0; i < len; i++)
+			printable &= (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
+		if (!printable)
+			return cli_fail(c, EXIT_USAGE, "--name must be 1 to %u printable bytes",
+			                HM_NAME_MAX);
+	}
+	if (hm_role_parse(role_s, &role))
+		return cli_fail(c, EXIT_USAGE,
+		                "--role must be county, township or village, not '%s'", role_s);
+	if (!hm_region_valid(region))
+		return cli_fail(c, EXIT_USAGE,
+		                "--region '%s' is not a region path like county/township/village "
+		                "(1-3 parts of a-z, 0-9, _ and -)",
+		                region);
+	if ((int)role != hm_region_depth(region))
+		return cli_fail(c, EXIT_USAGE, "a %s node's region has %d part(s); '%s' has %d",
+		                hm_role_name(role), (int)role, region, hm_region_depth(region));
+	if ((rc = create_keys(c, &keys, made))) {
+		init_undo(c, made);
+		return rc;
+	}
+	c->opts.identity = &keys.ident;
+	c->opts.storage_key = keys.storage_key;
+	err = hm_node_create(c->dir, role, region, name, &c->opts, &id);
+	c->opts.identity = NULL, c->opts.storage_key = NULL;
+	hm_keyfile_secrets_release(&keys);
+	if (err) { /* hm_node_create has said why through our logger */
+		char path[4200];
+		cli_key_path(c, path, sizeof(path));
+		unlink(path); /* ours: create_keys made it exclusively */
+		init_undo(c, made);
+		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
+	}
+	if (json) {
+		cj_print(stdout,
+		         json_pack("{s:o, s:s, s:o}", "node_id", cj_hex(id.b, HM_NODE_ID_BYTES),
+		                   "role", hm_role_name(role), "region", cj_cstr(region)));
+	} else {
+		out_node_id(stdout, &id);
+		fputc('\n', stdout);
+	}
+	return EXIT_OK;
+}
+
+/* ---- export / import ---- */
+
+int cmd_export(cli *c, int argc, char **argv)
+{
+	const char *out = NULL, *since_s = NULL, *to = NULL, *scope = NULL;
+	bool json = false, force = false;
+	opt opts[] = {
+	    {"output", 'o', &out, NULL, "FILE", "the bundle file to write (created 0600)"},
+	    {"since", 0, &since_s, NULL, "VERSION_VECTOR",
+	     "only change sets beyond this version vector (ORIGIN:SEQ,...)"},
+	    {"to", 0, &to, NULL, "NODE", "seal it for this one node only"},
+	    {"scope", 0, &scope, NULL, "PATH", "seal it for the holders of this township's key"},
+	    {"force", 'f', NULL, &force, NULL, "replace FILE when it exists"},
+	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {NULL, 0, NULL, NULL}};
+	hm_recipient rcpt = {0};
+	char *pos[1];
+	int npos, rc;
+	hm_vv since = {0};
+	hm_node *n;
+	hm_bundle_stats st;
+	hm_err err;
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if (!out)
+		return cli_fail(c, EXIT_USAGE, "-o FILE is required");
+	if (to && scope)
+		return cli_fail(c, EXIT_USAGE, "--to and --scope are alternatives");
+	if (to && hm_node_id_parse(to, &rcpt.node))
+		return cli_fail(c, EXIT_USAGE, "--to must be a node id (32 hex digits)");
+	if (scope && !hm_region_valid(scope))
+		return cli_fail(c, EXIT_USAGE, "--scope '%s' is not a region path", scope);
+	rcpt.to_node = to != NULL;
+	if (scope)
+		snprintf(rcpt.scope, sizeof(rcpt.scope), "%s", scope);
+	if (since_s && hm_vv_parse(since_s, &since))
+		return cli_fail(c, EXIT_USAGE,
+		                "--since must be a version vector ORIGIN:SEQ,... as printed by "
+		                "`hamlet status`");
+	if ((rc = cli_open(c, &n))) {
+		hm_vv_release(&since);
+		return rc;
+	}
+	err = hm_bundle_export(n, since_s ? &since : NULL, out, force, to || scope ? &rcpt : NULL,
+	                       &st);
+	if (err) {
+		char why[1024];
+		rc = cli_fail(c, EXIT_FAIL, "%s",
+		              out_text_str(hm_bundle_errmsg(), why, sizeof(why)));
+	} else if (json) {
+		cj_print(stdout,
+		         json_pack("{s:o, s:I, s:I}", "file", cj_cstr(out), "changesets",
+		                   (json_int_t)st.changesets, "bytes", (json_int_t)st.bytes));
+	} else {
+		printf("exported %zu change set%s (%zu bytes) to %s\n", st.changesets,
+		       st.changesets == 1 ? "" : "s", st.bytes, out);
+	}
+	hm_vv_release(&since);
+	hm_node_close(n);
+	return rc;
+}
+
+static void import_progress(void *ctx, size_t done, size_t total)
+{
+	(void)ctx;
+	if (total)
+		fprintf(stderr, "\rhamlet: import: %zu/%zu change sets (%zu%%)", done, total,
+		        done * 100 / total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+int cmd_import(cli *c, int argc, char **argv)
+{
+	bool json = false;
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_bundle_stats st;
+	hm_err err;
+
+	CLI_PARSE_CMD(opts, 1, 1);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	err = hm_bundle_import(n, pos[0], cli_is_tty(stderr) ? import_progress : NULL, NULL, &st);
+	if (err) {
+		/* The message says whether anything was applied before the failure. */
+		char buf[1024];
+		const char *why = out_text_str(hm_bundle_errmsg(), buf, sizeof(buf));
+		rc = cli_fail(c, EXIT_FAIL, "%s%s", why,
+		              st.changesets || strstr(why, "nothing was imported")
+		                  ? ""
+		                  : "; nothing was imported");
+	} else if (json) {
+		cj_print(stdout,
+		         json_pack(
+		             "{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "file",
+		             cj_cstr(pos[0]), "changesets", (json_int_t)st.changesets, "new",
+		             (json_int_t)st.apply.new_, "duplicate", (json_int_t)st.apply.duplicate,
+		             "pending", (json_int_t)st.apply.pending, "quarantined",
+		             (json_int_t)st.apply.quarantined, "refused",
+		             (json_int_t)st.apply.refused, "forks", (json_int_t)st.apply.forks,
+		             "ops", (json_int_t)st.apply.ops, "out_of_scope",
+		             (json_int_t)st.out_of_scope, "certificates", (json_int_t)st.certs));
+	} else {
+		printf("imported %s: %zu new, %zu duplicate, %zu pending, %zu refused", pos[0],
+		       st.apply.new_, st.apply.duplicate, st.apply.pending, st.apply.refused);
+		if (st.apply.quarantined)
+			printf(", %zu quarantined (clock ahead or no data key yet)",
+			       st.apply.quarantined);
+		if (st.apply.forks)
+			printf(", %zu forks (an origin signed two versions of one change set)",
+			       st.apply.forks);
+		if (st.out_of_scope)
+			printf(", %zu outside this node's area (not kept)", st.out_of_scope);
+		putchar('\n');
+	}
+	hm_node_close(n);
+	return rc;
+}
+
+/* ---- digest / status / log ---- */
+
+int cmd_digest(cli *c, int argc, char **argv)
+{
+	const char *scope = NULL;
+	bool json = false;
+	opt opts[] = {{"scope", 0, &scope, NULL, "PATH", "only the records of region PATH"},
+	              {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_hash h;
+	hm_err err;
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if (scope && !hm_region_valid(scope))
+		return cli_fail(c, EXIT_USAGE, "--scope '%s' is not a region path", scope);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_digest(n, scope, &h))) {
+		rc = cli_node_fail(c, n, err);
+	} else if (json) {
+		cj_print(stdout, json_pack("{s:o, s:o}", "digest", cj_hex(h.b, HM_HASH_BYTES),
+		                           "scope", cj_cstr(scope)));
+	} else {
+		out_hex(stdout, h.b, HM_HASH_BYTES);
+		fputc('\n', stdout);
+	}
+	hm_node_close(n);
+	return rc;
+}
+
+typedef struct count_ctx {
+	size_t n;
+} count_ctx;
+
+static int count_one(void *arg, const hm_record *r)
+{
+	(void)r;
+	((count_ctx *)arg)->n++;
+	return 0;
+}
+
+/* The clock line of status: how far this station's clock was from its peer's at the last sync,
+ * against the drift bound; beyond it, also a warning on stderr. */
+static void status_clock(const hm_clock_report *k, json_t *json)
+{
+	char span[48], bound[48];
+	uint64_t mag =
+	    k->offset_ms < 0 ? (uint64_t)0 - (uint64_t)k->offset_ms : (uint64_t)k->offset_ms;
+	const char *side = k->offset_ms > 0 ? "behind" : "ahead of";
+
+	hm_clock_span(span, sizeof(span), mag);
+	hm_clock_span(bound, sizeof(bound), k->max_drift_ms);
+	if (k->off)
+		fprintf(stderr,
+		        "hamlet: status: warning: this station's clock is %s %s its peer's, more "
+		        "than the allowed drift (%s): set it right (docs/running.md)\n",
+		        span, side, bound);
+	if (json) {
+		json_object_set_new(
+		    json, "clock",
+		    json_pack("{s:I, s:b, s:o, s:o, s:o}", "max_drift_ms",
+		              (json_int_t)k->max_drift_ms, "off", k->off, "offset_ms",
+		              k->known ? json_integer(k->offset_ms) : json_null(), "peer",
+		              k->known ? cj_hex(k->peer.b, HM_NODE_ID_BYTES) : json_null(),
+		              "measured_ms",
+		              k->known ? json_integer((json_int_t)k->measured_ms) : json_null()));
+		return;
+	}
+	if (!k->known) {
+		printf("clock     not measured yet (a sync measures it against the peer); allowed "
+		       "drift %s\n",
+		       bound);
+		return;
+	}
+	printf("clock     %s%s %s peer ", k->off ? "WRONG: " : "", span, side);
+	out_node_id(stdout, &k->peer);
+	fputs(" (measured at ", stdout);
+	out_hlc(stdout, (hm_hlc)k->measured_ms << 16);
+	fputs(" by this station's clock)", stdout);
+	if (k->off)
+		printf(", more than the allowed drift (%s): set it right; until then %s\n", bound,
+		       k->offset_ms > 0
+		           ? "it may hold back change sets from right clocks in quarantine"
+		           : "its writes wait in quarantine at stations whose clocks are right");
+	else
+		printf(", within the allowed drift (%s)\n", bound);
+}
+
+int cmd_status(cli *c, int argc, char **argv)
+{
+	bool json = false, probe = false;
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"probe", 0, NULL, &probe, NULL,
+	               "ask each peer how many change sets wait each way (3 s at most)"},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_node_info info;
+	hm_vv vv = {0};
+	size_t ncoll;
+	const hm_collection_def *colls = hm_schema_collections(&ncoll);
+	count_ctx counts[16] = {0};
+	char *vvs = NULL;
+	hm_clock_report clock;
+	hm_err err;
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_node_info_get(n, &info)) || (err = hm_node_version_vector(n, &vv)) ||
+	    (err = hm_vv_format(&vv, &vvs)) || (err = hm_node_clock_get(n, &clock))) {
+		rc = cli_node_fail(c, n, err);
+		goto out;
+	}
+	for (size_t i = 0; i < ncoll && i < 16; i++)
+		if ((err = hm_node_list(n, colls[i].name, count_one, &counts[i]))) {
+			rc = cli_node_fail(c, n, err);
+			goto out;
+		}
+	if (json) {
+		json_t *o =
+		    json_pack("{s:o, s:s, s:o, s:o, s:b, s:b, s:o, s:I}", "node_id",
+		              cj_hex(info.id.b, HM_NODE_ID_BYTES), "role", hm_role_name(info.role),
+		              "region", cj_cstr(info.region), "name", cj_cstr(info.name), "trust",
+		              info.trust, "enrolled", info.enrolled, "root",
+		              info.enrolled ? cj_hex(info.root.b, HM_SIGN_PUB_BYTES) : json_null(),
+		              "seq", (json_int_t)info.seq);
+		json_t *recs = json_object(), *vvj = json_array();
+		for (size_t i = 0; i < ncoll && i < 16; i++)
+			if (colls[i].name[0] != '_')
+				json_object_set_new(recs, colls[i].name,
+				                    json_integer((json_int_t)counts[i].n));
+		for (size_t i = 0; i < vv.n; i++)
+			json_array_append_new(vvj,
+			                      json_pack("{s:o, s:I, s:o}", "origin",
+			                                cj_hex(vv.v[i].origin.b, HM_NODE_ID_BYTES),
+			                                "seq", (json_int_t)vv.v[i].seq, "hash",
+			                                cj_hex(vv.v[i].hash.b, HM_HASH_BYTES)));
+		json_object_set_new(o, "records", recs);
+		json_object_update_new(
+		    o, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "changesets",
+		                 (json_int_t)info.changesets, "pending", (json_int_t)info.pending,
+		                 "quarantined", (json_int_t)info.quarantined, "refused",
+		                 (json_int_t)info.refused, "forks", (json_int_t)info.forks,
+		                 "conflicts", (json_int_t)info.conflicts));
+		json_object_set_new(o, "version_vector", vvj);
+		json_object_set_new(o, "version_vector_text", cj_cstr(vvs));
+		status_clock(&clock, o);
+		json_object_set_new(o, "disk", cli_disk_json(c));
+		json_object_set_new(o, "peers", cli_peers_json(c, n, probe));
+		if (cj_print(stdout, o))
+			rc = cli_fail(c, EXIT_FAIL, "writing the status failed");
+		goto out;
+	}
+	printf("node      ");
+	out_node_id(stdout, &info.id);
+	printf("\nname      ");
+	out_text_cstr(stdout, info.name);
+	printf("\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
+	       hm_role_name(info.role), info.region, info.seq);
+	for (size_t i = 0; i < ncoll && i < 16; i++)
+		if (colls[i].name[0] != '_')
+			printf(" %s %zu", colls[i].name, counts[i].n);
+	printf("\nkeys      %s", !info.trust     ? "none (a node for tests)"
+	                         : info.enrolled ? "enrolled, root key "
+	                                         : "not enrolled yet (hamlet enroll request)");
+	if (info.enrolled)
+		out_hex(stdout, info.root.b, HM_SIGN_PUB_BYTES);
+	printf("\nchange sets %zu held, %zu pending, %zu quarantined, %zu refused, %zu forks\n",
+	       info.changesets, info.pending, info.quarantined, info.refused, info.forks);
+	printf("conflicts %zu\nversion vector (%zu origin%s):\n", info.conflicts, vv.n,
+	       vv.n == 1 ? "" : "s");
+	for (size_t i = 0; i < vv.n; i++) {
+		printf("  ");
+		out_node_id(stdout, &vv.v[i].origin);
+		printf("  seq %-8" PRIu64 " last ", vv.v[i].seq);
+		out_hlc(stdout, vv.v[i].hlc);
+		fputc('\n', stdout);
+	}
+	printf("as text: %s\n", *vvs ? vvs : "(empty)");
+	status_clock(&clock, NULL);
+	cli_disk_status(c);
+	cli_peers_status(c, n, probe);
+out:
+	free(vvs);
+	hm_vv_release(&vv);
+	hm_node_close(n);
+	return rc;
+}
+
+typedef struct log_ctx {
+	bool json;
+	size_t count;
+	json_t *arr; /* with json */
+} log_ctx;
+
+static int log_one(void *arg, const hm_changeset_view *cs)
+{
+	log_ctx *l = arg;
+	if (l->json) {
+		if (json_array_append_new(
+		        l->arr,
+		        json_pack("{s:o, s:I, s:o, s:o, s:I, s:o, s:I, s:I}", "origin",
+		                  cj_hex(cs->origin.b, HM_NODE_ID_BYTES), "seq",
+		                  (json_int_t)cs->seq, "id", cj_hex(cs->id.b, HM_HASH_BYTES),
+		                  "prev", cj_hex(cs->prev.b, HM_HASH_BYTES), "hlc",
+		                  (json_int_t)cs->hlc, "time", cj_hlc(cs->hlc), "ops",
+		                  (json_int_t)cs->nops, "bytes", (json_int_t)cs->envelope.n)))
+			return -1;
+	} else {
+		out_node_id(stdout, &cs->origin);
+		printf(":%-6" PRIu64 " ", cs->seq);
+		out_hlc(stdout, cs->hlc);
+		printf("  %4zu op%s  %6zu B  ", cs->nops, cs->nops == 1 ? " " : "s",
+		       cs->envelope.n);
+		out_hex(stdout, cs->id.b, 8);
+		fputc('\n', stdout);
+	}
+	l->count++;
+	return 0;
+}
+
+int cmd_log(cli *c, int argc, char **argv)
+{
+	log_ctx l = {0};
+	const char *since_s = NULL;
+	opt opts[] = {{"json", 0, NULL, &l.json, NULL, "print the result as JSON"},
+	              {"since", 0, &since_s, NULL, "VERSION_VECTOR",
+	               "only change sets beyond this version vector (ORIGIN:SEQ,...)"},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_vv since = {0};
+	hm_node *n;
+	hm_err err;
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if (since_s && hm_vv_parse(since_s, &since))
+		return cli_fail(c, EXIT_USAGE, "--since must be a version vector ORIGIN:SEQ,...");
+	if ((rc = cli_open(c, &n))) {
+		hm_vv_release(&since);
+		return rc;
+	}
+	l.arr = l.json ? json_array() : NULL;
+	err = hm_node_changesets(n, since_s ? &since : NULL, log_one, &l);
+	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
+	if (l.json && !err && cj_print(stdout, json_incref(l.arr)))
+		rc = cli_fail(c, EXIT_FAIL, "writing the log failed");
+	json_decref(l.arr);
+	hm_vv_release(&since);
+	hm_node_close(n);
+	return rc;
+}
+
+int cmd_check(cli *c, int argc, char **argv)
+{
+	bool json = false, repair = false;
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"repair", 0, NULL, &repair, NULL,
+	               "first rebuild the records and the conflict log from the oplog"},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_err err;
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	err = repair ? hm_node_repair(n) : HM_OK;
+	if (!err)
+		err = hm_node_check(n);
+	if (json) {
+		cj_print(stdout, json_pack("{s:b, s:o}", "ok", !err, "problem",
+		                           err ? cj_cstr(hm_node_errmsg(n)) : json_null()));
+	} else if (!err) {
+		printf(
+		    "ok: %sthe oplog and the version vector agree, every change set verifies, and "
+		    "the records equal a rebuild from the oplog\n",
+		    repair ? "records rebuilt; " : "");
+	}
+	rc = err ? (json ? EXIT_FAIL : cli_node_fail(c, n, err)) : EXIT_OK;
+	hm_node_close(n);
+	return rc;
+}
