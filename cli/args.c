@@ -164,9 +164,20 @@ int cli_group(cli *c, const cli_verb *verbs, int argc, char **argv)
 {
 	const command *cmd = hm_command(argv[0]);
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		cli_group_help(argc < 2 ? stderr : stdout, cmd, verbs);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if (argc < 2) {
+		char names[256] = "";
+		for (const cli_verb *v = verbs; v->name; v++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			         v == verbs  ? ""
+			         : v[1].name ? ", "
+			                     : " or ",
+			         v->name);
+		return cli_fail(c, EXIT_USAGE, "which verb? %s (see `hamlet %s --help`)", names,
+		                cmd->name);
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		cli_group_help(stdout, cmd, verbs);
+		return EXIT_OK;
 	}
 	for (const cli_verb *v = verbs; v->name; v++) {
 		if (strcmp(v->name, argv[1]) != 0)

@@ -177,8 +177,9 @@ int main(int argc, char **argv)
 	c.dir = getenv("HAMLET_DIR");
 	if (!c.dir || !*c.dir)
 		c.dir = "./hamlet-data";
-	/* '+': stop at the command, whose own options follow it. */
-	while ((ch = getopt_long(argc, argv, "+d:vhV", opts, NULL)) != -1) {
+	/* '+': stop at the command, whose own options follow it; its errors are ours. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:d:vhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			c.dir = optarg;
@@ -195,13 +196,17 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("hamlet 0.1.0\n");
 			return EXIT_OK;
+		case ':':
+			fprintf(stderr, "hamlet: option '%s' needs a value\n", argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
-			usage(stderr);
+			fprintf(stderr, "hamlet: unknown option '%s' (see `hamlet --help`)\n",
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		fprintf(stderr, "hamlet: which command? (`hamlet --help` lists them)\n");
 		return EXIT_USAGE;
 	}
 	c.opts.log.fn = log_stderr;
@@ -222,7 +227,7 @@ int main(int argc, char **argv)
 			return cli_fail(&c, EXIT_FAIL, "writing the output failed");
 		return rc;
 	}
-	fprintf(stderr, "hamlet: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
+	fprintf(stderr, "hamlet: unknown command '%s' (`hamlet --help` lists them)\n",
+	        argv[optind]);
 	return EXIT_USAGE;
 }
