@@ -99,7 +99,7 @@ static int put_field(cli *c, hm_node *n, hm_write *w, const char *coll, const ch
 			v.kind = HM_V_NIL; /* FIELD= clears an optional field */
 		else if ((err = hm_value_parse(f, eq + 1, &v, &why)) ||
 		         (err = hm_ledger_check(cd, f, &v, &why)))
-			return cli_fail(c, EXIT_FAIL, "%s.%s must be %s, not '%s'", coll, arg, why,
+			return cli_fail(c, EXIT_USAGE, "%s.%s must be %s, not '%s'", coll, arg, why,
 			                eq + 1);
 		if (f->merge == HM_MERGE_MAX && (rc = max_not_lower(c, n, coll, id, f, &v)))
 			return rc;

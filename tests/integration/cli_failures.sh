@@ -21,24 +21,25 @@ must -d n put followup f1 person=p1 time=2026-11-20T08:30 temperature=36.6
 expect_same n 1 "^hamlet: init: 'n' already holds a hamlet node; nothing was changed" \
 	-d n init --role village --region lin/east/elm --name again
 
-# ---- schema: unknown collection and field, wrong types
+# ---- schema: unknown collection and field (exit 1: this node does not know it), malformed
+# values (exit 2, as a malformed option value is)
 expect_same n 1 "unknown collection 'people'" -d n put people p1 name=x
 expect_same n 1 "^hamlet: list: unknown collection 'people'" -d n list people
 expect_same n 1 "^hamlet: get: .*people" -d n get people p1
 expect_same n 1 "^hamlet: del: .*people" -d n del people p1
 expect_same n 1 "collection 'person' has no field 'age'" -d n put person p1 age=3
 expect_same n 1 "collection 'person' has no field 'age'" -d n list person --where age=3
-expect_same n 1 "person.birth_year must be a whole number, not 'abc'" -d n put person p1 birth_year=abc
-expect_same n 1 "person.arrival_date must be a date YYYY-MM-DD, not '2026-02-30'" \
+expect_same n 2 "person.birth_year must be a whole number, not 'abc'" -d n put person p1 birth_year=abc
+expect_same n 2 "person.arrival_date must be a date YYYY-MM-DD, not '2026-02-30'" \
 	-d n put person p1 arrival_date=2026-02-30
-expect_same n 1 "person.arrival_date must be a date" -d n put person p1 arrival_date=2026-13-01
-expect_same n 1 "followup.temperature must be a number, not 'hot'" \
+expect_same n 2 "person.arrival_date must be a date" -d n put person p1 arrival_date=2026-13-01
+expect_same n 2 "followup.temperature must be a number, not 'hot'" \
 	-d n put followup f2 person=p1 time=2026-11-21T08:30 temperature=hot
-expect_same n 1 "followup.time must be .*'2026-11-21 08:30'" \
+expect_same n 2 "followup.time must be .*'2026-11-21 08:30'" \
 	-d n put followup f2 person=p1 'time=2026-11-21 08:30'
-expect_same n 1 "person.village must be .*'Elm'" -d n put person p1 village=Elm
+expect_same n 2 "person.village must be .*'Elm'" -d n put person p1 village=Elm
 # one bad field refuses the whole change set, good fields included
-expect_same n 1 "person.birth_year" -d n put person p1 name=Bob birth_year=old
+expect_same n 2 "person.birth_year" -d n put person p1 name=Bob birth_year=old
 
 # ---- counters
 expect_same n 1 "stock.quantity is a counter: change it with quantity\+=N or quantity-=N" \
