@@ -23,6 +23,8 @@
 
 /* ---- The ledger's context ---- */
 
+#define HM_LEDGER_NORM_SLOTS 64 /* rewritten values a ledger keeps (hm_ledger_value_parse) */
+
 /* The clock of a ledger: milliseconds since the Unix epoch. */
 typedef uint64_t (*hm_ledger_clock)(void *arg);
 
@@ -34,6 +36,9 @@ typedef struct hm_ledger {
 	/* Who reads and exports, for the access log: a person's name in the web interface; may
 	 * be NULL (the station itself, as the command line does). */
 	const char *actor;
+	/* Storage for values hm_ledger_value_parse rewrites (CSV section). */
+	char norm[HM_LEDGER_NORM_SLOTS][24];
+	unsigned nnorm;
 } hm_ledger;
 
 /* A ledger over node with the system clock. Never fails. */
@@ -86,6 +91,192 @@ hm_err hm_ledger_record_access(hm_ledger *l, const char *action, const char *wha
 /* (end of persons) */
 
 /* ==== CSV: the reader (bytes to rows) and import (csv.c, import.c) ==== */
+
+/*
+ * The clerk's own words (words.c). A clerk types, and a spreadsheet exports, what the schema
+ * stores in its own words: 男 for male, 上门 for visit, 2026/12/6 for 2026-12-06. One table
+ * (docs/ledger.md lists it) gives each allowed word of a field its Chinese words and each
+ * importable field its Chinese column header; every front end reads and shows the same.
+ */
+
+/* Values hm_ledger_value_parse rewrote are kept in the ledger for this many calls. */
+#define HM_LEDGER_NORM_MAX HM_LEDGER_NORM_SLOTS
+
+/* Text a clerk typed for field f into out, as hm_value_parse does and with the same
+ * parameters, plus: a Chinese word of the field's allowed words (男, 上门, 返乡人员) becomes the
+ * stored word (male, visit, returnee); a date as a spreadsheet writes it (2026/12/6, 2026-12-6,
+ * 2026.12.6, 2026年12月6日, with or without a time after it) becomes YYYY-MM-DD for a date field;
+ * the same with a time (2026/12/6 8:00, 2026-12-06 08:00:30) becomes YYYY-MM-DDTHH:MM[:SS] for a
+ * time field. Words are not checked against the field's list: hm_ledger_check does that.
+ * out's string borrows text, a static word, or l's storage for a rewritten value (valid for the
+ * next HM_LEDGER_NORM_MAX calls on l; l may then not be shared between threads).
+ * Errors: HM_ERR_TYPE with what is expected in *why (static), as hm_value_parse;
+ * HM_ERR_INVALID with a whole sentence in *why when the text is something a spreadsheet did to
+ * the value (an ID number turned into a number, 1.10105E+17). l->node is not used and may be
+ * NULL. */
+hm_err hm_ledger_value_parse(hm_ledger *l, const hm_field_def *f, const char *text, hm_value *out,
+                             const char **why) HM_MUST_CHECK;
+/* The first Chinese word of word, an allowed word of field f ("male" of sex: "男"), or NULL
+ * when the table has none. Static. */
+const char *hm_ledger_word_zh(const hm_field_def *f, const char *word);
+/* The Chinese column header of field in collection cd ("姓名" for person.name; "编号" for
+ * field "id", the record id), or NULL when the table has none. Static. */
+const char *hm_ledger_header_zh(const hm_collection_def *cd, const char *field);
+/* The collection whose record field f of cd names by id ("person" for followup.person,
+ * exposure.source), or NULL when it names none. Static. */
+const char *hm_ledger_field_refers(const hm_collection_def *cd, const hm_field_def *f);
+/* The record coll/id, which a new record is about to name (a follow-up's person): HM_OK with
+ * the record in *out (release with hm_record_free; out may be NULL to check only).
+ * Errors: HM_ERR_NOT_FOUND when it does not exist, with a reason a clerk can act on ("unknown
+ * person 'ghost' (register them ...)"); HM_ERR_INVALID when id is not an id (hm_id_check);
+ * store errors. */
+hm_err hm_ledger_need_record(hm_ledger *l, const char *coll, const char *id,
+                             hm_record **out) HM_MUST_CHECK;
+
+/* Personal text s[0..n) masked into buf (NUL-terminated, cap > 0; its length returned): a phone
+ * or ID number keeps its first 3 and last 2 characters, other text its first character, then a
+ * star per character. Never fails. */
+size_t hm_ledger_mask(const char *s, size_t n, char *buf, size_t cap);
+
+/*
+ * The CSV reader (csv.c): RFC 4180 text to rows, a pure function over a buffer the caller owns,
+ * decoded in place. Quoted fields may hold separators, doubled quotes and line ends (kept as
+ * "\n"); a row ends at CRLF, LF or a lone CR; a UTF-8 BOM is skipped; spaces and tabs around a
+ * value are dropped. Each row says the physical line it starts on, so a problem is named by the
+ * line a person sees in an editor.
+ */
+#define HM_CSV_COLS_MAX HM_FIELDS_MAX
+
+typedef struct hm_csv_reader {
+	char *buf; /* borrowed, written in place; buf[len] must be writable */
+	size_t len, pos;
+	size_t line; /* the physical line of pos, from 1 */
+} hm_csv_reader;
+
+typedef struct hm_csv_row {
+	size_t line;                 /* the physical line the row starts on */
+	size_t ncols;                /* cells in the row, counted past HM_CSV_COLS_MAX */
+	char *cell[HM_CSV_COLS_MAX]; /* the first ones, NUL-terminated and trimmed, in buf */
+	const char *malformed;       /* why the row is not well-formed CSV (static), or NULL */
+} hm_csv_row;
+
+/* What the bytes of a file are, before they are read as rows. */
+typedef enum hm_csv_text {
+	HM_CSV_UTF8 = 0, /* UTF-8 text (with or without a BOM): readable */
+	HM_CSV_UTF16,    /* a UTF-16 BOM */
+	HM_CSV_BINARY,   /* a NUL byte */
+	HM_CSV_NOT_UTF8, /* bytes that are not UTF-8: a local code page such as GBK */
+} hm_csv_text;
+
+/* What buf[0..len) holds; *line (may be NULL) is the line of the first bad byte (0 for
+ * HM_CSV_UTF16 and HM_CSV_UTF8). Never fails. */
+hm_csv_text hm_csv_check(const char *buf, size_t len, size_t *line);
+/* Start reading buf[0..len) (buf[len] must be writable: the last cell's NUL may go there),
+ * skipping a UTF-8 BOM. buf is borrowed and written by hm_csv_next; it must outlive the rows.
+ * The text is not checked: call hm_csv_check first. Never fails. */
+void hm_csv_reader_init(hm_csv_reader *r, char *buf, size_t len);
+/* The next row into row: 1 with a row, 0 at the end of the text, -1 when the text ends inside a
+ * quoted field (row->line says where that row starts). row's cells point into the buffer and
+ * stay valid while it does. Never fails otherwise. */
+int hm_csv_next(hm_csv_reader *r, hm_csv_row *row);
+/* Whether row is a blank line or a spreadsheet's row of empty cells: not a row of a register. */
+bool hm_csv_row_blank(const hm_csv_row *row);
+
+/* GBK (read as GB18030, its superset) to UTF-8: *out (release with free) and *outlen, with one
+ * spare byte at (*out)[*outlen]. Errors: HM_ERR_INVALID when a byte sequence is not GBK, its
+ * line in *bad_line; HM_ERR_NOMEM. */
+hm_err hm_csv_from_gbk(const char *buf, size_t len, char **out, size_t *outlen,
+                       size_t *bad_line) HM_MUST_CHECK;
+/* Whether s[0..n), valid UTF-8, looks like GBK bytes read as UTF-8 (谢伟 read as "лΰ"): it holds
+ * characters a Chinese register never does (Greek, Cyrillic, Latin letters but those of pinyin,
+ * private use) and its bytes are good GBK. as_gbk (may be NULL) gets the text as GBK reads it,
+ * cut to cap. */
+bool hm_csv_looks_gbk(const char *s, size_t n, char *as_gbk, size_t cap);
+
+/*
+ * Import (import.c): a station's register in CSV into a collection. The header row names the
+ * columns: a field of the collection by its name or its Chinese header (hm_ledger_header_zh), a
+ * --map alias, "id" for the record id, or "-" (skipped). Every row is checked by the ledger's
+ * rules (hm_ledger_value_parse, hm_ledger_check, required fields of a new record, valid unique
+ * ids, append-only records, the node's region, an episode's end not before its start, the
+ * persons a record names existing) before anything is written; the good rows go into one write
+ * (one change set, or consecutive ones when it is large), committed only when no row is bad or
+ * with skip_bad. A person's id_number also sets id_hash.
+ */
+typedef struct hm_csv_map {
+	const char *from, *to; /* a column and the field it is ("-": skipped); borrowed */
+} hm_csv_map;
+
+/* Progress while rows are checked: rows so far; done once at the end when it was called. */
+typedef void (*hm_csv_progress)(void *arg, size_t rows, bool done);
+#define HM_CSV_PROGRESS 10000u /* rows between progress calls */
+
+typedef struct hm_csv_import_opts {
+	const char *name;      /* the file, as messages name it; may be NULL ("the file") */
+	const hm_csv_map *map; /* may be NULL when nmap is 0 */
+	size_t nmap;
+	const char *id_column;    /* the column of the record id; may be NULL ("id" or mapped) */
+	bool dry_run;             /* check only: nothing is written */
+	bool skip_bad;            /* write the good rows even when some are bad */
+	bool utf8_known;          /* the text is known to be UTF-8: no GBK look check */
+	hm_csv_progress progress; /* may be NULL */
+	void *progress_arg;
+} hm_csv_import_opts;
+
+typedef struct hm_csv_bad {
+	size_t line;  /* the physical line of the row */
+	char *field;  /* the field, or NULL for the row as a whole */
+	char *column; /* the header's name for field when it differs, else NULL */
+	char *reason; /* what is wrong, with the value quoted (personal values masked) */
+} hm_csv_bad;
+
+/* What an import found and did. */
+typedef enum hm_csv_verdict {
+	HM_CSV_WRITTEN = 1, /* the good rows were committed */
+	HM_CSV_CHECKED,     /* a dry run: nothing written */
+	HM_CSV_REFUSED,     /* some rows are bad and no skip_bad: nothing written */
+	HM_CSV_NOTHING,     /* no row gives a value: nothing to write */
+	HM_CSV_TOO_LARGE,   /* the good rows exceed one write: nothing written */
+} hm_csv_verdict;
+
+typedef struct hm_csv_result {
+	const hm_collection_def *cd; /* static */
+	hm_csv_verdict verdict;      /* 0 when the import failed before every row was checked */
+	size_t rows, good, bad_rows; /* rows read (not blank), good and bad */
+	size_t written;              /* good rows that set a value (an id alone changes nothing) */
+	hm_csv_bad *bad;             /* owned: every problem, in line order */
+	size_t nbad;
+	uint64_t first_seq, last_seq; /* the change sets written (HM_CSV_WRITTEN) */
+	hm_hash last_id;
+	uint64_t body;           /* bytes the good rows take in a change set, at most */
+	uint64_t rows_per_write; /* HM_CSV_TOO_LARGE: at most this many rows in one file */
+	/* A note for the clerk, or "": the node lacks the key of person.id_hash, so those rows
+	 * went in without it. */
+	char note[256];
+	bool gbk; /* the import failed because the text looks like GBK read as UTF-8 */
+} hm_csv_result;
+
+/* Import buf[0..len), CSV text (hm_csv_check is applied), into collection coll of l's node.
+ * buf is borrowed and written in place; buf[len] must be writable. res is filled as far as the
+ * import got, also on failure; release it with hm_csv_result_release. HM_OK means every row was
+ * checked: res->verdict says what happened. Errors (nothing was written, the reason in
+ * hm_node_errmsg(l->node)): HM_ERR_SCHEMA (an unknown or system collection, a column that is no
+ * importable field), HM_ERR_INVALID (text that is not UTF-8, looks like GBK (res->gbk), a
+ * header or --map that does not fit, a quoted field never closed), HM_ERR_TOO_BIG (more rows
+ * than one write takes), HM_ERR_NOMEM, store errors and those of hm_write_commit. */
+hm_err hm_csv_import(hm_ledger *l, const char *coll, char *buf, size_t len,
+                     const hm_csv_import_opts *o, hm_csv_result *res) HM_MUST_CHECK;
+/* Free what res owns; accepts a zeroed result. */
+void hm_csv_result_release(hm_csv_result *res);
+
+/* The importable fields of cd in schema order: not counters (sums of movements), not what
+ * hamlet makes itself (person.id_hash, purged, the *_seen stamps). */
+bool hm_csv_importable(const hm_collection_def *cd, const hm_field_def *f);
+/* The header row of an empty CSV file for cd that hm_csv_import takes back as it is: a UTF-8
+ * BOM (so a spreadsheet opens it as UTF-8), the id column, then each importable field, by its
+ * Chinese header where the table has one, and a CRLF. Into buf (cut to cap, NUL-terminated);
+ * returns the length it needs, as snprintf. */
+size_t hm_csv_template(const hm_collection_def *cd, char *buf, size_t cap);
 
 /* (end of CSV) */
 

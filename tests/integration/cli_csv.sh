@@ -97,7 +97,8 @@ cat >cn.csv <<EOF
 cn-1,张三,$ID3,male,returnee,从武汉返乡
 cn-2,李四,,female,second,
 EOF
-expect_same v 1 "column '编号' is not a field of person" -d v import-csv person cn.csv
+# the Chinese headers of the template are known (编号 the id, 姓名 name, ...); 备注 is no field
+expect_same v 1 "column '备注' is not a field of person" -d v import-csv person cn.csv
 must -d v import-csv person cn.csv --map 编号=id,姓名=name --map 身份证号=id_number \
 	--map=性别=sex --map '类别=category, 备注=-'
 check "mapped summary" "$(head -1 "$OUT")" "2 rows read: 2 written to person"
@@ -114,9 +115,9 @@ check "--id-column" "$(field v person k-1 village)" lin/east/elm
 expect_same v 1 "--id-column nope: idcol.csv has no column 'nope'" \
 	-d v import-csv person idcol.csv --id-column nope
 # a bad row names the Chinese column it came from
-printf '编号,姓名,性别\ncn-3,王五,男\n' >cnbad.csv
+printf '编号,姓名,性别\ncn-3,王五,不详\n' >cnbad.csv
 expect_same v 1 "1 of 1 rows are bad" -d v import-csv person cnbad.csv --map 编号=id,姓名=name,性别=sex
-has_line "hamlet: import-csv: line 2: sex (column 性别): must be one of male|female, not '男'"
+has_line "hamlet: import-csv: line 2: sex (column 性别): must be one of male|female, not '不详'"
 
 # ---- quoted fields: commas, doubled quotes, a newline; an empty quoted cell is not given
 printf 'id,name,address,phone\nq-1,"Li, ""Big"" Wei","Room 3\nBuilding 5, East Road",13800000000\nq-2,Plain,"",\n' >quoted.csv
@@ -298,7 +299,7 @@ print(json.load(sys.stdin)[0]["fields"]["quantity"])')" 500
 # ---- a big file reports progress; one too big for a change set is refused whole
 python3 -c 'print("name,address"); [print("Big %d,%s" % (i, "a" * 900)) for i in range(10000)]' >progress.csv
 expect_same v 0 "" -d v import-csv person progress.csv --dry-run
-has_line "hamlet: import-csv: 10000 rows checked"
+has_line "hamlet: import-csv: note: 10000 rows checked"
 python3 -c 'print("name,address"); [print("Huge %d,%s" % (i, "b" * 4000)) for i in range(4500)]' >toobig.csv
 expect_same v 1 "split the file into parts of at most [0-9]+ rows; nothing was written" \
 	-d v import-csv person toobig.csv
@@ -330,9 +331,86 @@ check "warned once" "$(grep -c "warning: .*first data key.*id_hash is left empty
 check "written without id_hash" "$(field late person w-2 id_hash)" "<none>"
 check "but written" "$(count_of late person)" 2
 
+# ---- the clerk's words and formats: 男/女, 上门, dates as Excel writes them
+cat >words.csv <<'EOF'
+id,name,sex,category,arrival_date
+w-1,Wu,男,返乡人员,2026/11/5
+w-2,Wei,女,密切接触者,2026-11-06 08:00
+EOF
+must -d v import-csv person words.csv
+check "男 is male" "$(field v person w-1 sex)" male
+check "女 is female" "$(field v person w-2 sex)" female
+check "返乡人员 is returnee" "$(field v person w-1 category)" returnee
+check "2026/11/5" "$(field v person w-1 arrival_date)" 2026-11-05
+check "2026-11-06 08:00 as a date" "$(field v person w-2 arrival_date)" 2026-11-06
+printf 'id,person,time,temperature,method\nfw-1,w-1,2026/12/06 8:00,36.6,上门\nfw-2,w-1,2026-12-06 20:05,36.9,电话\n' >fuw.csv
+must -d v import-csv followup fuw.csv
+check "time as Excel writes it" "$(field v followup fw-1 time)" 2026-12-06T08:00
+check "上门 is visit" "$(field v followup fw-1 method)" visit
+check "电话 is phone" "$(field v followup fw-2 method)" phone
+# an ID number a spreadsheet turned into a number says so
+printf 'id,name,id_number\nx-1,Xu,1.10105E+17\n' >excel.csv
+expect_same v 1 "1 of 1 rows are bad" -d v import-csv person excel.csv
+has_line "hamlet: import-csv: line 2: id_number: the ID number was turned into a number by a spreadsheet: format the column as text and export again, not '1**********'"
+
+# ---- a follow-up or a contact of a person who does not exist: refused, as the field verbs
+# refuse them
+printf 'id,person,time,temperature,method\ng-1,ghost,2026-12-06T08:00,36.6,visit\ng-2,w-1,2026-12-06T09:00,36.6,visit\n' >ghost.csv
+expect_same v 1 "1 of 2 rows are bad" -d v import-csv followup ghost.csv
+has_line "hamlet: import-csv: line 2: person: unknown person 'ghost' (register them with \`hamlet person add\`, or find their id with \`hamlet person find\`)"
+expect 1 "" -d v get followup g-2
+printf 'id,source,contact,degree\nx-9,w-1,nobody,1\n' >ghost2.csv
+expect_same v 1 "1 of 1 rows are bad" -d v import-csv exposure ghost2.csv
+has_line "hamlet: import-csv: line 2: contact: unknown person 'nobody' (register them with \`hamlet person add\`, or find their id with \`hamlet person find\`)"
+
+# ---- GBK: a file saved in GBK whose bytes happen to be UTF-8 (谢伟 reads лΰ) is refused with
+# the hint; --encoding gbk reads it; one whose bytes are not UTF-8 says the same
+printf 'id,name,sex\ngb-1,谢伟,女\n' | iconv -f UTF-8 -t GBK >gbk_utf8.csv
+python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' gbk_utf8.csv && ok ||
+	fail "the GBK test file is not valid UTF-8"
+expect_same v 1 "line 2, column 'name': .* looks like GBK text read as UTF-8 .* --encoding gbk" \
+	-d v import-csv person gbk_utf8.csv
+expect 1 "" -d v get person gb-1
+must -d v import-csv person gbk_utf8.csv --encoding gbk
+check "GBK name" "$(pii v person gb-1 name)" "谢伟"
+check "GBK word" "$(field v person gb-1 sex)" female
+printf '编号,姓名\ngb-2,张三\n' | iconv -f UTF-8 -t GBK >gbk2.csv
+expect_same v 1 "gbk2.csv: line 1 is not UTF-8 text .*--encoding gbk" -d v import-csv person gbk2.csv
+must -d v import-csv person gbk2.csv --encoding gbk
+check "GBK header and name" "$(pii v person gb-2 name)" "张三"
+# --encoding utf-8: the text is meant as it is
+printf 'id,name\ngr-1,Дмитрий\n' >cyr.csv
+expect 1 "looks like GBK" -d v import-csv person cyr.csv
+must -d v import-csv person cyr.csv --encoding utf-8
+check "Cyrillic with --encoding utf-8" "$(pii v person gr-1 name)" "Дмитрий"
+expect_same v 2 "--encoding takes gbk or utf-8, not 'latin1'" -d v import-csv person cyr.csv --encoding latin1
+printf 'id,name\ngb-3,\x80\n' >notgbk.csv
+expect_same v 1 "notgbk.csv: line 2 is not GBK text" -d v import-csv person notgbk.csv --encoding gbk
+
+# ---- --template: the importable columns with their Chinese headers, taken back as they are
+expect_same v 0 "" import-csv --template person
+check "template starts with a BOM" "$(head -c 3 "$OUT" | od -An -tx1 | tr -d ' ')" efbbbf
+check "template header" "$(tail -c +4 "$OUT" | tr -d '\r')" \
+	"编号,姓名,村,电话,身份证号,性别,出生年份,住址,来源地,到达日期,类别,状态,健康码,小区,户"
+grep -Eq 'purged|name_seen|id_hash' "$OUT" && fail "template has internal columns" || ok
+cp "$OUT" tpl.csv
+printf 'tp-1,钱七,,13900000000,%s,女,1990,,,2026/12/1,返乡人员,,,,\r\n' "$ID2" >>tpl.csv
+must -d v import-csv person tpl.csv
+check "template round trip: name" "$(pii v person tp-1 name)" "钱七"
+check "template round trip: sex" "$(field v person tp-1 sex)" female
+check "template round trip: date" "$(field v person tp-1 arrival_date)" 2026-12-01
+check "template round trip: village" "$(field v person tp-1 village)" lin/east/elm
+expect_same v 0 "" import-csv --template followup
+check "followup template" "$(tail -c +4 "$OUT" | tr -d '\r')" \
+	"编号,人员编号,时间,体温,方式,结果,村,工作人员,隔离编号,时段,症状,处理"
+expect_same v 1 "unknown collection" import-csv --template persons
+expect_same v 1 "system collection" import-csv --template _setting
+printf 'id,name,purged\npu-1,P,2026-12-01\n' >purged.csv
+expect_same v 1 "person.purged is written by hamlet itself, not imported" -d v import-csv person purged.csv
+
 # ---- --help
 expect 0 "" import-csv --help
-grep -q "^usage: hamlet \[-d DIR\] import-csv COLLECTION FILE" "$OUT" && ok || fail "import-csv --help"
+grep -Eq "^usage: hamlet \[-d DIR\] import-csv (\[OPTIONS\] )?COLLECTION FILE" "$OUT" && ok || fail "import-csv --help"
 grep -q "example" "$OUT" && ok || fail "import-csv --help has no example"
 
 finish
