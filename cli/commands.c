@@ -126,29 +126,7 @@ const command hm_commands[] = {
      "\n"
      "example: hamlet -d east move person p-0012 --to lin/east/oak\n"},
     {"import-csv", cmd_import_csv, "bulk-import a register from a CSV file (all rows or none)",
-     "usage: hamlet [-d DIR] import-csv COLLECTION FILE [--map COLUMN=FIELD[,...]]...\n"
-     "       [--id-column COLUMN] [--dry-run] [--skip-bad] [--json]\n"
-     "\n"
-     "Read FILE (CSV, UTF-8, its first row naming the columns) into COLLECTION. A column is\n"
-     "the field of the same name; --map renames (--map '姓名=name,电话=phone', or --map given\n"
-     "several times); COLUMN=- skips a column. Any other column that is not a field is an error.\n"
-     "The record id comes from the column named by --id-column, else the column `id` (or the\n"
-     "one mapped to id); a row without one gets a new id. An empty cell is \"not given\".\n"
-     "\n"
-     "Every row is checked before anything is written: types, allowed words, resident ID\n"
-     "numbers, temperatures 34-43, required fields of a new record, ids (valid, once in the\n"
-     "file), the number of columns, an episode's end not before its start. Bad rows are listed\n"
-     "on stderr with their line in FILE. If any row is bad nothing is written (exit 1), unless\n"
-     "--skip-bad: then the good rows are written and the bad ones listed. --dry-run checks and\n"
-     "lists only. The good rows are one write: all of them or, on any failure, none. A person's\n"
-     "id_number also sets id_hash, which finds one person registered by two villages.\n"
-     "\n"
-     "example (persons.csv):\n"
-     "  id,name,id_number,sex,category,arrival_date\n"
-     "  elm-001,Wang Fang,11010519491231002X,female,returnee,2026-11-20\n"
-     "  elm-002,\"Li, Wei\",,male,close,2026-11-21\n"
-     "  $ hamlet import-csv person persons.csv --dry-run\n"
-     "  $ hamlet import-csv person persons.csv\n"},
+     NULL, NULL, NULL},
     {"export", cmd_export, "write change sets to a bundle file", NULL, NULL,
      "Write the change sets this node holds to FILE, all of them or only those beyond\n"
      "VERSION_VECTOR (ORIGIN:SEQ,... as `hamlet status` prints it on the receiving node).\n"
