@@ -88,7 +88,9 @@ expect_same elm 1 "end: 2026-11-20 is before the episode's start 2026-11-21" \
 	-d elm episode end "$e2" --end 2026-11-20
 expect_same elm 1 "unknown episode 'e-none'" -d elm episode end e-none
 
-# ---- follow-ups: slot from the time, linked to the running episode
+# ---- follow-ups: slot from the time, linked to the running episode; a check has a result
+expect_same elm 2 "a follow-up needs its result" -d elm followup add p2
+expect_same elm 2 "a follow-up needs its result" -d elm followup add p2 --method visit
 must -d elm followup add p2 --temp 37.4 --method visit --time 2026-11-22T08:30 --json
 f1=$(json_get "$OUT" 'd["id"]')
 must -d elm get followup "$f1" --json
@@ -110,6 +112,13 @@ must -d elm checkpoint tally s-north --shift 2 --date 2026-11-22 --vehicles 40 -
 must -d elm get checkpoint_tally "$(json_get "$OUT" 'd["id"]')" --json
 [ "$(json_get "$OUT" 'd["fields"]["persons"], d["fields"]["shift"]')" = "(75, 2)" ] && ok ||
 	fail "checkpoint tally: $(cat "$OUT")"
+# stores are sites of kind store: an unknown store is refused with the known ones
+expect_same elm 1 "unknown store 'depot' \\(no store is known here" \
+	-d elm stock receive N95 500 --store depot
+must -d elm site add --id depot --name "Village depot" --kind store
+must -d elm site add --id clinic --name "Clinic store" --kind store
+expect_same elm 1 "unknown store 'nowhere' \\(known: clinic, depot" -d elm stock issue N95 5 --store nowhere
+expect_same elm 1 "unknown store 'nowhere'" -d elm stock transfer N95 5 --store depot --to nowhere
 must -d elm stock receive N95 500 --store depot --shipment sh1 --date 2026-11-20
 must -d elm stock issue N95 120 --store depot --date 2026-11-21
 must -d elm stock transfer N95 50 --store depot --to clinic --date 2026-11-21
