@@ -264,6 +264,18 @@ static hm_err write_values(struct hm_verb_run *x)
 	return hm_write_commit(w, &x->out->info);
 }
 
+/* A new record has every field its collection requires. */
+static hm_err check_required(struct hm_verb_run *x)
+{
+	for (size_t i = 0; x->v->prefix && i < x->cd->nfields; i++) {
+		const hm_field_def *d = &x->cd->fields[i];
+		if (d->required && !verb_text(x, d->name))
+			return verb_fail(x, HM_ERR_INVALID, true, "a new %s needs its %s", x->cd->name,
+			                 d->name);
+	}
+	return HM_OK;
+}
+
 hm_err hm_verb_run(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_verb_result *out)
 {
 	struct hm_verb_run *x = calloc(1, sizeof(*x));
@@ -278,7 +290,7 @@ hm_err hm_verb_run(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_ve
 		goto out;
 	if (v->rule && (err = v->rule(x)))
 		goto out;
-	if ((err = check_all(x)))
+	if ((err = check_all(x)) || (err = check_required(x)))
 		goto out;
 	if (x->nvals == 0) {
 		err = verb_fail(x, HM_ERR_INVALID, true, "nothing to change");

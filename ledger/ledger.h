@@ -199,6 +199,133 @@ bool hm_field_word_ok(const hm_field_def *f, const char *text);
 
 /* ==== Persons: find, show, duplicates, merge and unmerge; purge (person.c, purge.c) ==== */
 
+/* Whether region may filter this node's persons: HM_OK when it is a region (else
+ * HM_ERR_INVALID), overlaps the node's own region (else HM_ERR_NOT_FOUND: "outside this node's
+ * region"), and, when it lies below the node's region, holds the village of at least one person
+ * here (else HM_ERR_NOT_FOUND: "no village in it is known here"). Reason in hm_node_errmsg. */
+hm_err hm_person_region_check(hm_ledger *l, const char *region) HM_MUST_CHECK;
+
+/* What `person find` asks; every member may be NULL (no condition). All borrowed. */
+typedef struct hm_person_query {
+	const char *text;      /* held in the id, code, name or phone */
+	const char *village;   /* a region that holds the person's village (hm_person_region_check) */
+	const char *category;  /* exactly */
+	const char *compound;  /* exactly */
+	const char *id_number; /* found by the keyed hash of the number, never compared in clear */
+} hm_person_query;
+
+/* Called for each person found, in the node's order; the record is borrowed for the call. A non-zero
+ * return stops the search (and is not an error). */
+typedef int (*hm_person_cb)(void *arg, const hm_record *person);
+
+/* Find persons matching every condition of q; *count (may be NULL) says how many were passed
+ * to cb (cb may be NULL: count only). Errors: HM_ERR_INVALID (a malformed ID number or region),
+ * HM_ERR_NOT_FOUND (a region outside this node or unknown here), HM_ERR_NOT_FOUND from
+ * hm_node_id_hash (the node lacks the county's key), those of hm_node_list. */
+hm_err hm_person_find(hm_ledger *l, const hm_person_query *q, hm_person_cb cb, void *arg,
+                      size_t *count) HM_MUST_CHECK;
+
+/* The records of collection coll ("return", "exposure", "episode" or "followup") that name
+ * person (an exposure as its source or its contact), each passed to cb (borrowed for the call).
+ * *count (may be NULL) set. Errors: HM_ERR_SCHEMA for another collection, those of
+ * hm_node_list. */
+hm_err hm_person_related(hm_ledger *l, const char *person, const char *coll, hm_person_cb cb,
+                         void *arg, size_t *count) HM_MUST_CHECK;
+
+/* An open question about a person's identity: a name or ID number two stations wrote at once,
+ * whose loser nobody has decided yet (nobody wrote the field since knowing both values). The
+ * question of a station that wrote again since is its latest value only. */
+typedef struct hm_identity_question {
+	const char *id;    /* the person; borrowed for the callback */
+	const char *field; /* "name" or "id_number"; borrowed for the callback */
+	const hm_value *other; /* the value that lost; borrowed for the callback */
+	hm_node_id from;       /* the station that wrote it */
+} hm_identity_question;
+
+typedef int (*hm_identity_cb)(void *arg, const hm_identity_question *q);
+/* Each open identity question about person, to cb; *count (may be NULL) set. Errors: those of
+ * hm_node_conflicts and hm_node_get, HM_ERR_NOMEM. */
+hm_err hm_person_questions(hm_ledger *l, const char *person, hm_identity_cb cb, void *arg,
+                           size_t *count) HM_MUST_CHECK;
+
+/* A person as duplicates are found: id, keyed ID hash, village. */
+typedef struct hm_person_key {
+	char id[HM_ID_MAX + 1];
+	char hash[2 * HM_ID_HASH_BYTES + 1];
+	char village[HM_REGION_MAX + 1];
+} hm_person_key;
+
+/* Called for each group of persons registered more than once (the same keyed ID hash, none
+ * merged away), members[0..n) in id order (n >= 2; borrowed for the call). The first is the
+ * one to keep in a merge proposal. */
+typedef int (*hm_dups_cb)(void *arg, const hm_person_key *members, size_t n);
+/* Every group of duplicates, ordered by hash; *groups (may be NULL) set. Errors: HM_ERR_NOMEM,
+ * those of hm_node_list. */
+hm_err hm_person_dups(hm_ledger *l, hm_dups_cb cb, void *arg, size_t *groups) HM_MUST_CHECK;
+
+/* What a merge or unmerge wrote. */
+typedef struct hm_merge_result {
+	char id[HM_ID_MAX + 1]; /* the merge record: "m-KEEP-DROP" */
+	hm_changeset_info info;
+} hm_merge_result;
+
+/* Record that person drop is the same person as keep (undo: that they are not, after all),
+ * placed in the smallest region holding both villages; nothing is deleted. A person is merged
+ * into one other at most, and never into someone merged away. reason may be NULL. Errors:
+ * HM_ERR_INVALID (keep and drop the same, ids too long, drop already merged elsewhere, keep
+ * merged away), HM_ERR_NOT_FOUND (an unknown person; an unmerge of persons never merged), and
+ * those of a write. */
+hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const char *reason,
+                       bool undo, hm_merge_result *out) HM_MUST_CHECK;
+
+/* A purge: the persons whose monitoring ended before a date (every episode of theirs has an end,
+ * before it) and who still hold personal data. Release with hm_purge_plan_release. */
+typedef struct hm_purge_person {
+	char id[HM_ID_MAX + 1];
+	char village[HM_REGION_MAX + 1];
+} hm_purge_person;
+
+typedef struct hm_purge_plan {
+	char before[11];
+	hm_purge_person *v; /* owned; ordered by village, then id */
+	size_t n;
+} hm_purge_plan;
+
+/* Who a purge before date would clear. Errors: HM_ERR_INVALID (not a date YYYY-MM-DD; a date
+ * after today), HM_ERR_NOMEM, those of hm_node_list. */
+hm_err hm_purge_plan_make(hm_ledger *l, const char *before, hm_purge_plan *out) HM_MUST_CHECK;
+/* Clear every personal field (those the schema marks HM_F_PII) of each person of plan and set
+ * their `purged` date: in writes of at most HM_PURGE_REGIONS villages each, each all or
+ * nothing. *writes is how many were made (also on failure: those stand; run the purge again to
+ * finish). Errors: those of a write. */
+#define HM_PURGE_REGIONS 32
+hm_err hm_purge_apply(hm_ledger *l, const hm_purge_plan *plan, size_t *writes) HM_MUST_CHECK;
+/* Frees plan->v; accepts a zeroed plan. */
+void hm_purge_plan_release(hm_purge_plan *plan);
+
+/* ---- The county's settings (settings.c) ---- */
+
+/* A setting the county may set: its name, its default and what it means. Static. */
+typedef struct hm_setting_def {
+	const char *name, *dflt, *meaning;
+} hm_setting_def;
+
+/* Every known setting (*count set). Never fails. */
+const hm_setting_def *hm_ledger_settings(size_t *count);
+/* Whether value is good for setting name. Errors: HM_ERR_SCHEMA (no such setting),
+ * HM_ERR_INVALID (a bad value); the reason in why (cut to cap). */
+hm_err hm_ledger_setting_check(const char *name, const char *value, char *why,
+                               size_t cap) HM_MUST_CHECK;
+/* Check and set one (on the county: one change set that reaches every node). info may be NULL.
+ * Errors: those of hm_ledger_setting_check (reason in hm_node_errmsg), of hm_node_set_setting. */
+hm_err hm_ledger_setting_set(hm_ledger *l, const char *name, const char *value,
+                             hm_changeset_info *info) HM_MUST_CHECK;
+/* Each setting the county changed, as (name, value) to cb (borrowed for the call); *count (may
+ * be NULL) set. Errors: those of hm_node_list. */
+typedef int (*hm_setting_cb)(void *arg, const char *name, const char *value);
+hm_err hm_ledger_setting_list(hm_ledger *l, hm_setting_cb cb, void *arg,
+                              size_t *count) HM_MUST_CHECK;
+
 /* (end of persons) */
 
 /* ==== CSV: the reader (bytes to rows) and import (csv.c, import.c) ==== */

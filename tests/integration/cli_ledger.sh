@@ -168,6 +168,16 @@ must -d elm get person p5 --json --show-pii
 	ok || fail "clearing the ID number clears its hash: $(cat "$OUT")"
 must -d elm person find --category close --compound "Riverside 3" --json
 [ "$(json_get "$OUT" '[p["id"] for p in d]')" = "['p2']" ] && ok || fail "person find by category"
+# a --village this node does not hold (outside its region, or no village of it known) is an error
+expect 1 "region lin/west is outside this node's region lin/east/elm" -d elm person find --village lin/west
+expect 1 "no village in lin/east/elm-x|outside this node" -d elm person find --village lin/east/elm-x
+expect 1 "no village in lin/east/nowhere is known to this node" -d E person find --village lin/east/nowhere
+must -d elm person find --village lin/east --json
+[ "$(json_get "$OUT" 'len(d) > 0')" = True ] && ok || fail "person find --village of the township"
+expect 2 "is not a region" -d elm person find --village Lin/East
+# no arguments: what is missing, and the usage line once
+expect_same elm 2 "^hamlet: person add: a new person needs its name" -d elm person add
+grep -q "usage: usage" "$ERR" && fail "person add: 'usage: usage:'" || ok
 
 # ---- one person registered by two villages: found by the keyed hash, merged, unmerged
 must -d oak person add --id q1 --name "Li W." --id-number 11010519491231002x
@@ -345,6 +355,13 @@ for c in "person add" "person show" "person find" "person dups" "person merge" "
 	# shellcheck disable=SC2086
 	hm $c --help
 	[ "$RC" = 0 ] && grep -q "^usage: hamlet" "$OUT" && ok || fail "$c --help"
+done
+# every option a verb takes is in its --help (generated from the verb table and the schema)
+hm followup add --help
+grep -q -- "--episode" "$OUT" && grep -q -- "--temp" "$OUT" && ok || fail "followup add --help"
+hm stock issue --help
+for o in --store --date --counterparty --shipment --worker --unit --id --json; do
+	grep -q -- "$o " "$OUT" && ok || fail "stock issue --help lacks $o"
 done
 
 finish
