@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOPT {NULL, 0, NULL, NULL, NULL, NULL}
+#define NOPT                                                                                       \
+	{                                                                                          \
+		NULL, 0, NULL, NULL, NULL, NULL                                                    \
+	}
 
 /* A field of r as text or a JSON value, masked when personal and mask is set. */
 static json_t *field_json(const hm_record *r, const char *field, bool mask)
@@ -87,14 +90,20 @@ static int person_find(cli *c, int argc, char **argv)
 	    {"json", 0, NULL, &json, NULL, "print a JSON array"},
 	    NOPT};
 	const cli_spec spec = {
-	    "person find", "[TEXT]", "search persons", opts,
+	    "person find",
+	    "[TEXT]",
+	    "search persons",
+	    opts,
 	    "List persons whose id, code, name or phone holds TEXT, and who match every other\n"
-	    "option. --id-number finds a person by the keyed hash of the number (the number itself\n"
-	    "is not searched in clear). Names and phones are masked unless --show-pii (recorded in\n"
+	    "option. --id-number finds a person by the keyed hash of the number (the number "
+	    "itself\n"
+	    "is not searched in clear). Names and phones are masked unless --show-pii (recorded "
+	    "in\n"
 	    "the access log). A --village outside this node's region, or in which it knows no\n"
 	    "person, is refused (exit 1).\n\n"
 	    "example: hamlet person find Li --village lin/east/elm --category close\n",
-	    0, 1};
+	    0,
+	    1};
 	find_out f = {NULL, false};
 	char *pos[1];
 	size_t count = 0;
@@ -157,9 +166,9 @@ static int show_question(void *arg, const hm_identity_question *q)
 		snprintf(buf, sizeof(buf), "?");
 	hm_node_id_hex(&q->from, hex);
 	if (s->list)
-		return json_array_append_new(s->list,
-		                             json_pack("{s:o, s:o, s:s}", "field", cj_cstr(q->field),
-		                                       "other_value", cj_cstr(buf), "from", hex)),
+		return json_array_append_new(s->list, json_pack("{s:o, s:o, s:s}", "field",
+		                                                cj_cstr(q->field), "other_value",
+		                                                cj_cstr(buf), "from", hex)),
 		       0;
 	fputs("  ", stdout);
 	out_text_cstr(stdout, q->field);
@@ -219,11 +228,16 @@ static int person_show(cli *c, int argc, char **argv)
 	    {"json", 0, NULL, &json, NULL, "print one JSON object"},
 	    NOPT};
 	const cli_spec spec = {
-	    "person show", "ID", "a person with journeys, contacts, episodes, follow-ups", opts,
-	    "Show a person with their journeys, contacts (both ways), episodes and follow-ups, and\n"
+	    "person show",
+	    "ID",
+	    "a person with journeys, contacts, episodes, follow-ups",
+	    opts,
+	    "Show a person with their journeys, contacts (both ways), episodes and follow-ups, "
+	    "and\n"
 	    "any open question about their identity (a name or ID number two stations changed at\n"
 	    "once). Personal fields are masked unless --show-pii (recorded in the access log).\n",
-	    1, 1};
+	    1,
+	    1};
 	char *pos[1], what[256];
 	hm_node *n = NULL;
 	hm_record *p = NULL;
@@ -301,12 +315,17 @@ static int person_dups(cli *c, int argc, char **argv)
 	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print a JSON array of groups"},
 	                        NOPT};
 	const cli_spec spec = {
-	    "person dups", NULL, "persons registered twice (merge proposals)", opts,
+	    "person dups",
+	    NULL,
+	    "persons registered twice (merge proposals)",
+	    opts,
 	    "Find persons registered more than once: records whose ID numbers are the same\n"
-	    "(compared by their keyed hash, never in clear), not yet merged. Each group is a merge\n"
+	    "(compared by their keyed hash, never in clear), not yet merged. Each group is a "
+	    "merge\n"
 	    "proposal: `hamlet person merge KEEP DROP` on a node whose region holds both (their\n"
 	    "township, or the county).\n",
-	    0, 0};
+	    0,
+	    0};
 	dups_out d = {NULL};
 	char *pos[1];
 	size_t groups = 0;
@@ -337,13 +356,16 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 	                        {"json", 0, NULL, &json, NULL, "print the result as JSON"},
 	                        NOPT};
 	const cli_spec spec = {
-	    undo ? "person unmerge" : "person merge", "KEEP DROP",
+	    undo ? "person unmerge" : "person merge",
+	    "KEEP DROP",
 	    undo ? "undo a merge" : "record that two registrations are one person",
 	    undo ? opts + 1 : opts,
-	    "Merge: person DROP is the same person as KEEP (found by `hamlet person dups`); reports\n"
+	    "Merge: person DROP is the same person as KEEP (found by `hamlet person dups`); "
+	    "reports\n"
 	    "count them once and follow-ups of either belong to KEEP. Nothing is deleted, so\n"
 	    "`unmerge` undoes it. Run it on a node whose region holds both persons' villages.\n",
-	    2, 2};
+	    2,
+	    2};
 	hm_merge_result res;
 	char *pos[2];
 	hm_node *n = NULL;
@@ -431,8 +453,8 @@ static int setting_set(cli *c, hm_node *n, const char *name, const char *value, 
 	if (err)
 		return cli_node_fail(c, n, err);
 	if (json)
-		cj_print(stdout, json_pack("{s:o, s:I}", "setting", cj_cstr(name),
-		                           (json_int_t)info.seq));
+		cj_print(stdout,
+		         json_pack("{s:o, s:I}", "setting", cj_cstr(name), (json_int_t)info.seq));
 	else
 		printf("%s = %s (change set %" PRIu64 ")\n", name, value, info.seq);
 	return EXIT_OK;
@@ -442,8 +464,9 @@ int cmd_setting(cli *c, int argc, char **argv)
 {
 	bool json = false;
 	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print JSON"}, NOPT};
-	const cli_spec spec = {"setting", "list | set NAME VALUE", "the county's settings", opts,
-	                       setting_more(), 1, 3};
+	const cli_spec spec = {"setting", "list | set NAME VALUE", "the county's settings",
+	                       opts,      setting_more(),          1,
+	                       3};
 	char *pos[3], why[512];
 	size_t count = 0;
 	json_t *o = NULL;
@@ -514,13 +537,19 @@ int cmd_purge(cli *c, int argc, char **argv)
 	    {"json", 0, NULL, &json, NULL, "print JSON"},
 	    NOPT};
 	const cli_spec spec = {
-	    "purge", NULL, "clear personal fields of persons whose monitoring ended", opts,
+	    "purge",
+	    NULL,
+	    "clear personal fields of persons whose monitoring ended",
+	    opts,
 	    "Clear the personal fields (those the schema marks personal: name, ID number, phone,\n"
 	    "address, and the ID hash) of every person whose monitoring ended before the date:\n"
-	    "every episode of theirs has ended, and before it. The clearing reaches every replica;\n"
-	    "the records, their counts and every signature stay (docs/privacy.md says exactly what\n"
+	    "every episode of theirs has ended, and before it. The clearing reaches every "
+	    "replica;\n"
+	    "the records, their counts and every signature stay (docs/privacy.md says exactly "
+	    "what\n"
 	    "remains).\n",
-	    0, 0};
+	    0,
+	    0};
 	hm_purge_plan plan = {0};
 	size_t writes = 0;
 	char *pos[1];

@@ -270,8 +270,8 @@ static hm_err check_required(struct hm_verb_run *x)
 	for (size_t i = 0; x->v->prefix && i < x->cd->nfields; i++) {
 		const hm_field_def *d = &x->cd->fields[i];
 		if (d->required && !verb_text(x, d->name))
-			return verb_fail(x, HM_ERR_INVALID, true, "a new %s needs its %s", x->cd->name,
-			                 d->name);
+			return verb_fail(x, HM_ERR_INVALID, true, "a new %s needs its %s",
+			                 x->cd->name, d->name);
 	}
 	return HM_OK;
 }

@@ -207,15 +207,15 @@ hm_err hm_person_region_check(hm_ledger *l, const char *region) HM_MUST_CHECK;
 
 /* What `person find` asks; every member may be NULL (no condition). All borrowed. */
 typedef struct hm_person_query {
-	const char *text;      /* held in the id, code, name or phone */
-	const char *village;   /* a region that holds the person's village (hm_person_region_check) */
+	const char *text;    /* held in the id, code, name or phone */
+	const char *village; /* a region that holds the person's village (hm_person_region_check) */
 	const char *category;  /* exactly */
 	const char *compound;  /* exactly */
 	const char *id_number; /* found by the keyed hash of the number, never compared in clear */
 } hm_person_query;
 
-/* Called for each person found, in the node's order; the record is borrowed for the call. A non-zero
- * return stops the search (and is not an error). */
+/* Called for each person found, in the node's order; the record is borrowed for the call. A
+ * non-zero return stops the search (and is not an error). */
 typedef int (*hm_person_cb)(void *arg, const hm_record *person);
 
 /* Find persons matching every condition of q; *count (may be NULL) says how many were passed
@@ -236,8 +236,8 @@ hm_err hm_person_related(hm_ledger *l, const char *person, const char *coll, hm_
  * whose loser nobody has decided yet (nobody wrote the field since knowing both values). The
  * question of a station that wrote again since is its latest value only. */
 typedef struct hm_identity_question {
-	const char *id;    /* the person; borrowed for the callback */
-	const char *field; /* "name" or "id_number"; borrowed for the callback */
+	const char *id;        /* the person; borrowed for the callback */
+	const char *field;     /* "name" or "id_number"; borrowed for the callback */
 	const hm_value *other; /* the value that lost; borrowed for the callback */
 	hm_node_id from;       /* the station that wrote it */
 } hm_identity_question;

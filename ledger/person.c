@@ -50,9 +50,9 @@ hm_err hm_person_region_check(hm_ledger *l, const char *region)
 	hm_err err;
 
 	if (!hm_region_valid(region))
-		return hm_node_fail(l->node, HM_ERR_INVALID,
-		                    "'%s' is not a region (county/township/village: a-z, 0-9, '_', '-')",
-		                    region);
+		return hm_node_fail(
+		    l->node, HM_ERR_INVALID,
+		    "'%s' is not a region (county/township/village: a-z, 0-9, '_', '-')", region);
 	hm_node_ident(l->node, &me);
 	if (hm_region_contains(region, me.region))
 		return HM_OK; /* this node's region or wider: every person here is in it */
@@ -148,7 +148,8 @@ static int related_one(void *arg, const hm_record *r)
 {
 	related_ctx *s = arg;
 
-	if (!has(r, s->field, s->person, true) && !(s->field2 && has(r, s->field2, s->person, true)))
+	if (!has(r, s->field, s->person, true) &&
+	    !(s->field2 && has(r, s->field2, s->person, true)))
 		return 0;
 	s->count++;
 	return s->cb(s->arg, r);
@@ -158,8 +159,8 @@ hm_err hm_person_related(hm_ledger *l, const char *person, const char *coll, hm_
                          void *arg, size_t *count)
 {
 	bool exposure = !strcmp(coll, "exposure");
-	related_ctx s = {person, exposure ? "source" : "person", exposure ? "contact" : NULL,
-	                 cb, arg, 0};
+	related_ctx s = {
+	    person, exposure ? "source" : "person", exposure ? "contact" : NULL, cb, arg, 0};
 	hm_err err;
 
 	if (!exposure && strcmp(coll, "return") && strcmp(coll, "episode") &&

@@ -140,8 +140,7 @@ static hm_err purge_one(hm_write *w, const char *id, const char *today)
 }
 
 /* One write of the persons plan->v[*next..] within HM_PURGE_REGIONS villages. */
-static hm_err purge_batch(hm_ledger *l, const hm_purge_plan *plan, size_t *next,
-                          const char *today)
+static hm_err purge_batch(hm_ledger *l, const hm_purge_plan *plan, size_t *next, const char *today)
 {
 	char last[HM_REGION_MAX + 1] = "";
 	size_t nvillages = 0, i = *next;
