@@ -382,8 +382,9 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 	if ((err = hm_person_merge(&c->led, pos[0], pos[1], reason, undo, &res)))
 		rc = cli_node_fail(c, n, err);
 	else if (json)
-		cj_print(stdout, json_pack("{s:o, s:s, s:I}", "merge", cj_cstr(res.id), "state",
-		                           undo ? "undone" : "merged", (json_int_t)res.info.seq));
+		cj_print(stdout,
+		         json_pack("{s:o, s:s, s:I}", "merge", cj_cstr(res.id), "state",
+		                   undo ? "undone" : "merged", "seq", (json_int_t)res.info.seq));
 	else
 		printf("%s %s %s %s (merge %s, change set %" PRIu64 ")\n",
 		       undo ? "unmerged" : "merged", pos[1], undo ? "from" : "into", pos[0], res.id,
@@ -453,8 +454,8 @@ static int setting_set(cli *c, hm_node *n, const char *name, const char *value, 
 	if (err)
 		return cli_node_fail(c, n, err);
 	if (json)
-		cj_print(stdout,
-		         json_pack("{s:o, s:I}", "setting", cj_cstr(name), (json_int_t)info.seq));
+		cj_print(stdout, json_pack("{s:o, s:I}", "setting", cj_cstr(name), "seq",
+		                           (json_int_t)info.seq));
 	else
 		printf("%s = %s (change set %" PRIu64 ")\n", name, value, info.seq);
 	return EXIT_OK;

@@ -87,7 +87,8 @@ static void plan_keep(hm_ledger *l, ended_ctx *e, hm_purge_plan *out)
 		if (keep)
 			out->v[out->n++] = e->v[i].p;
 	}
-	qsort(out->v, out->n, sizeof(out->v[0]), purge_cmp);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(out->v[0]), purge_cmp);
 }
 
 hm_err hm_purge_plan_make(hm_ledger *l, const char *before, hm_purge_plan *out)

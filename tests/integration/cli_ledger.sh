@@ -200,7 +200,9 @@ must -d E person dups --json
 [ "$(json_get "$OUT" 'd')" = "[]" ] && ok || fail "merged persons are no longer proposed"
 expect_same E 1 "q1 is already merged into p1" -d E person merge p2 q1
 expect_same E 1 "q1 is itself merged into p1: merge into p1" -d E person merge q1 p1
-must -d E person unmerge p1 q1
+must -d E person unmerge p1 q1 --json
+[ "$(json_get "$OUT" 'd["merge"], d["state"], d["seq"] > 0')" = "('m-p1-q1', 'undone', True)" ] &&
+	ok || fail "person unmerge --json: $(cat "$OUT")"
 must -d E person dups --json
 [ "$(json_get "$OUT" 'len(d)')" = 1 ] && ok || fail "an unmerge brings the proposal back"
 
@@ -235,7 +237,9 @@ expect_same C 2 "no setting 'reward.tips'" -d C setting set reward.tips 800
 expect_same C 1 "fever.threshold must be a temperature" -d C setting set fever.threshold 50
 expect_same C 1 "reward.tip must be a whole amount" -d C setting set reward.tip 12.5
 expect_same C 1 "penalty.cutoff must be a date YYYY-MM-DD" -d C setting set penalty.cutoff 2026-02-30
-must -d C setting set reward.tip 800
+must -d C setting set reward.tip 800 --json
+[ "$(json_get "$OUT" 'd["setting"], d["seq"] > 0')" = "('reward.tip', True)" ] && ok ||
+	fail "setting set --json: $(cat "$OUT")"
 carry elm C
 must -d elm setting list --json
 [ "$(json_get "$OUT" 'd["reward.tip"]')" = 800 ] && ok || fail "setting list on a village"
