@@ -93,7 +93,8 @@ static int parse(cli *c, const cli_opt *opts, int argc, char **argv, char **pos,
 				                argv[i], c->cmd);
 			break;
 		}
-		if (a[0] != '-' || a[1] == '\0') {
+		/* "-5" is a number (a quantity the ledger refuses with a reason), not an option */
+		if (a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
 			if (*npos >= max_pos)
 				return cli_fail(c, EXIT_USAGE,
 				                "too many arguments: '%s' (see `hamlet %s --help`)",

@@ -590,10 +590,6 @@ hm_err hm_node_verify_peer(hm_node *node, const uint8_t *chain, size_t chain_len
 
 /* ---- The prevention ledger (ledger.c) ---- */
 
-/* Check an 18-character resident ID number (GB 11643): digits, birth date, check character.
- * Errors: HM_ERR_INVALID, with the reason in *why. */
-hm_err hm_idnum_check(const char *s, const char **why) HM_MUST_CHECK;
-
 /* The keyed hash of an ID number that finds one person registered twice (person.id_hash): equal
  * on every node of a county, computable only with the county's first data key. Errors:
  * HM_ERR_NOT_FOUND when this node lacks that key, HM_ERR_INVALID for a malformed number. */
@@ -643,16 +639,6 @@ hm_err hm_node_setting(hm_node *node, const char *name, char *buf, size_t cap) H
 /* Set one, on the county (HM_ERR_SCHEMA elsewhere): one change set that reaches every node. */
 hm_err hm_node_set_setting(hm_node *node, const char *name, const char *value,
                            hm_changeset_info *info) HM_MUST_CHECK;
-/* The ledger's rules for a value a person enters, beyond its type: one of the field's words,
- * a valid resident ID number, a body temperature within HM_TEMP_MIN..HM_TEMP_MAX, no negative
- * counts (a stock movement's quantity may be negative: a count's correction). Enforced where
- * people type (the CLI's commands and CSV import), never on change sets received: a newer
- * version's words must not be refused. Errors: HM_ERR_TYPE, what is expected in *why. */
-#define HM_AMOUNT_MAX 1000000000000LL /* counts, quantities, amounts: 10^12 */
-#define HM_TEMP_MIN   34.0
-#define HM_TEMP_MAX   43.0
-hm_err hm_ledger_check(const hm_collection_def *c, const hm_field_def *f, const hm_value *v,
-                       const char **why) HM_MUST_CHECK;
 /* The definition of field in collection c: the schema's own, or one the county added (the
  * `_field` collection, received like any record). An added field merges as lww; out->name
  * borrows name. Errors: HM_ERR_SCHEMA when neither knows the field. */
@@ -665,10 +651,6 @@ hm_err hm_node_add_field(hm_node *node, const char *coll, const char *field, con
                          const char *help, hm_changeset_info *info) HM_MUST_CHECK;
 /* The word for a type in `_field` records ("text", "int", ...). */
 const char *hm_type_word(hm_type t);
-/* Whether text is one of the words a text field allows (its help is "a|b|c"); true for a field
- * with no list. */
-bool hm_field_word_ok(const hm_field_def *f, const char *text);
-
 /* Formatting helpers used by every front end. */
 void hm_node_id_hex(const hm_node_id *id, char out[2 * HM_NODE_ID_BYTES + 1]);
 hm_err hm_node_id_parse(const char *hex, hm_node_id *out) HM_MUST_CHECK;

@@ -58,6 +58,9 @@ week_register() {
 	at pine site add --id s-gate --name "Pine road checkpoint" --kind checkpoint
 
 	at east site add --id s-depot --name "East township depot" --kind store
+	# stock moves only in and out of stores that are sites of kind store
+	at east site add --id east-depot --name "East township depot store" --kind store
+	at elm site add --id elm-store --name "Elm village store" --kind store
 	at east put shipment sh1 from=county-reserve to=east-depot "lines=N95:3000,suit:500" \
 		dispatched=2026-11-19 expected=2026-11-20 status=arrived
 	at east stock receive N95 2000 --store east-depot --shipment sh1 --date 2026-11-20
@@ -65,6 +68,7 @@ week_register() {
 	at east stock receive thermometer 10 --store east-depot --date 2026-11-20
 	at east stock intercept N95 1000 --store east-depot --shipment sh1 --date 2026-11-21 \
 		--counterparty "a neighbouring county's checkpoint"
+	link elm # the hub learns of elm's store before it sends stock there
 	at east stock transfer N95 600 --store east-depot --to elm-store --date 2026-11-21
 	at east stock request suit 1000 --store east-depot --date 2026-11-22
 	at elm stock request N95 1000 --store elm-store --date 2026-11-21

@@ -88,7 +88,9 @@ expect_same elm 1 "end: 2026-11-20 is before the episode's start 2026-11-21" \
 	-d elm episode end "$e2" --end 2026-11-20
 expect_same elm 1 "unknown episode 'e-none'" -d elm episode end e-none
 
-# ---- follow-ups: slot from the time, linked to the running episode
+# ---- follow-ups: slot from the time, linked to the running episode; a check has a result
+expect_same elm 2 "a follow-up needs its result" -d elm followup add p2
+expect_same elm 2 "a follow-up needs its result" -d elm followup add p2 --method visit
 must -d elm followup add p2 --temp 37.4 --method visit --time 2026-11-22T08:30 --json
 f1=$(json_get "$OUT" 'd["id"]')
 must -d elm get followup "$f1" --json
@@ -110,6 +112,13 @@ must -d elm checkpoint tally s-north --shift 2 --date 2026-11-22 --vehicles 40 -
 must -d elm get checkpoint_tally "$(json_get "$OUT" 'd["id"]')" --json
 [ "$(json_get "$OUT" 'd["fields"]["persons"], d["fields"]["shift"]')" = "(75, 2)" ] && ok ||
 	fail "checkpoint tally: $(cat "$OUT")"
+# stores are sites of kind store: an unknown store is refused with the known ones
+expect_same elm 1 "unknown store 'depot' \\(no store is known here" \
+	-d elm stock receive N95 500 --store depot
+must -d elm site add --id depot --name "Village depot" --kind store
+must -d elm site add --id clinic --name "Clinic store" --kind store
+expect_same elm 1 "unknown store 'nowhere' \\(known: clinic, depot" -d elm stock issue N95 5 --store nowhere
+expect_same elm 1 "unknown store 'nowhere'" -d elm stock transfer N95 5 --store depot --to nowhere
 must -d elm stock receive N95 500 --store depot --shipment sh1 --date 2026-11-20
 must -d elm stock issue N95 120 --store depot --date 2026-11-21
 must -d elm stock transfer N95 50 --store depot --to clinic --date 2026-11-21
@@ -159,6 +168,16 @@ must -d elm get person p5 --json --show-pii
 	ok || fail "clearing the ID number clears its hash: $(cat "$OUT")"
 must -d elm person find --category close --compound "Riverside 3" --json
 [ "$(json_get "$OUT" '[p["id"] for p in d]')" = "['p2']" ] && ok || fail "person find by category"
+# a --village this node does not hold (outside its region, or no village of it known) is an error
+expect 1 "region lin/west is outside this node's region lin/east/elm" -d elm person find --village lin/west
+expect 1 "no village in lin/east/elm-x|outside this node" -d elm person find --village lin/east/elm-x
+expect 1 "no village in lin/east/nowhere is known to this node" -d E person find --village lin/east/nowhere
+must -d elm person find --village lin/east --json
+[ "$(json_get "$OUT" 'len(d) > 0')" = True ] && ok || fail "person find --village of the township"
+expect 2 "is not a region" -d elm person find --village Lin/East
+# no arguments: what is missing, and the usage line once
+expect_same elm 2 "^hamlet: person add: a new person needs its name" -d elm person add
+grep -q "usage: usage" "$ERR" && fail "person add: 'usage: usage:'" || ok
 
 # ---- one person registered by two villages: found by the keyed hash, merged, unmerged
 must -d oak person add --id q1 --name "Li W." --id-number 11010519491231002x
@@ -181,7 +200,9 @@ must -d E person dups --json
 [ "$(json_get "$OUT" 'd')" = "[]" ] && ok || fail "merged persons are no longer proposed"
 expect_same E 1 "q1 is already merged into p1" -d E person merge p2 q1
 expect_same E 1 "q1 is itself merged into p1: merge into p1" -d E person merge q1 p1
-must -d E person unmerge p1 q1
+must -d E person unmerge p1 q1 --json
+[ "$(json_get "$OUT" 'd["merge"], d["state"], d["seq"] > 0')" = "('m-p1-q1', 'undone', True)" ] &&
+	ok || fail "person unmerge --json: $(cat "$OUT")"
 must -d E person dups --json
 [ "$(json_get "$OUT" 'len(d)')" = 1 ] && ok || fail "an unmerge brings the proposal back"
 
@@ -216,7 +237,9 @@ expect_same C 2 "no setting 'reward.tips'" -d C setting set reward.tips 800
 expect_same C 1 "fever.threshold must be a temperature" -d C setting set fever.threshold 50
 expect_same C 1 "reward.tip must be a whole amount" -d C setting set reward.tip 12.5
 expect_same C 1 "penalty.cutoff must be a date YYYY-MM-DD" -d C setting set penalty.cutoff 2026-02-30
-must -d C setting set reward.tip 800
+must -d C setting set reward.tip 800 --json
+[ "$(json_get "$OUT" 'd["setting"], d["seq"] > 0')" = "('reward.tip', True)" ] && ok ||
+	fail "setting set --json: $(cat "$OUT")"
 carry elm C
 must -d elm setting list --json
 [ "$(json_get "$OUT" 'd["reward.tip"]')" = 800 ] && ok || fail "setting list on a village"
@@ -336,6 +359,13 @@ for c in "person add" "person show" "person find" "person dups" "person merge" "
 	# shellcheck disable=SC2086
 	hm $c --help
 	[ "$RC" = 0 ] && grep -q "^usage: hamlet" "$OUT" && ok || fail "$c --help"
+done
+# every option a verb takes is in its --help (generated from the verb table and the schema)
+hm followup add --help
+grep -q -- "--episode" "$OUT" && grep -q -- "--temp" "$OUT" && ok || fail "followup add --help"
+hm stock issue --help
+for o in --store --date --counterparty --shipment --worker --unit --id --json; do
+	grep -q -- "$o " "$OUT" && ok || fail "stock issue --help lacks $o"
 done
 
 finish

@@ -1,0 +1,304 @@
+/*
+ * field.c - running a verb of field work: the values a clerk gave (field name -> text), the
+ * verb's rule (field_rules.c), the ledger's checks of every value, and one change set.
+ */
+#include "ledger_int.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const hm_verb *hm_verbs(size_t *count)
+{
+	*count = hm_verb_table_len;
+	return hm_verb_table;
+}
+
+const hm_verb *hm_verb_find(const char *cmd, const char *sub)
+{
+	for (size_t i = 0; i < hm_verb_table_len; i++)
+		if (!strcmp(hm_verb_table[i].cmd, cmd) && !strcmp(hm_verb_table[i].sub, sub))
+			return &hm_verb_table[i];
+	return NULL;
+}
+
+bool hm_verb_accepts(const hm_verb *v, const hm_field_def *f)
+{
+	if (f->merge == HM_MERGE_COUNTER || !strcmp(f->name, "id_hash") ||
+	    !strcmp(f->name, "counted_as") || strstr(f->name, "_seen"))
+		return false;
+	for (int i = 0; i < 2 && v->fixed[i][0]; i++)
+		if (!strcmp(v->fixed[i][0], f->name))
+			return false;
+	return true;
+}
+
+/* ---- the values of a run ---- */
+
+const char *verb_text(const struct hm_verb_run *x, const char *field)
+{
+	for (int i = 0; i < x->nvals; i++)
+		if (!strcmp(x->vals[i].def->name, field))
+			return x->vals[i].text;
+	return NULL;
+}
+
+static hm_err set_def(struct hm_verb_run *x, const hm_field_def *d, const char *text)
+{
+	for (int i = 0; i < x->nvals; i++)
+		if (x->vals[i].def == d) {
+			x->vals[i].text = text;
+			return HM_OK;
+		}
+	if (x->nvals == HM_VERB_VALUES_MAX)
+		return verb_fail(x, HM_ERR_INVALID, true, "too many fields");
+	x->vals[x->nvals++] = (verb_val){d, text};
+	return HM_OK;
+}
+
+hm_err verb_set(struct hm_verb_run *x, const char *field, const char *text)
+{
+	const hm_field_def *d = hm_schema_field(x->cd, field);
+	if (!d)
+		return verb_fail(x, HM_ERR_SCHEMA, false, "%s has no field '%s'", x->cd->name,
+		                 field);
+	return set_def(x, d, text);
+}
+
+hm_err verb_default(struct hm_verb_run *x, const char *field, const char *text)
+{
+	return verb_text(x, field) ? HM_OK : verb_set(x, field, text);
+}
+
+char *verb_scratch(struct hm_verb_run *x)
+{
+	assert(x->nbufs < VERB_BUFS);
+	return x->bufs[x->nbufs++];
+}
+
+hm_err verb_fail(struct hm_verb_run *x, hm_err err, bool usage, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	x->out->usage = usage;
+	return hm_node_fail(x->l->node, err, "%s", msg);
+}
+
+void verb_note(struct hm_verb_run *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->out->note, sizeof(x->out->note), fmt, ap);
+	va_end(ap);
+}
+
+hm_err verb_need(struct hm_verb_run *x, const char *coll, const char *id, const char *what,
+                 hm_record **out)
+{
+	hm_err err = hm_node_get(x->l->node, coll, id, out);
+	if (err == HM_ERR_NOT_FOUND)
+		return verb_fail(x, err, false, "unknown %s '%s'", what, id);
+	return err;
+}
+
+/* ---- checking values ---- */
+
+/* A personal value as an error message may show it (error output may end up in a log): a
+ * number keeps its first 3 and last 2 characters, text its first character. */
+static void mask_text(const char *s, char *buf, size_t cap)
+{
+	size_t n = strlen(s), o = 0, cp = 0;
+	bool number = n >= 7 && strspn(s, "0123456789Xx") == n;
+
+	for (size_t i = 0; i < n && o + 5 < cap; i++) {
+		bool lead = ((unsigned char)s[i] & 0xc0) != 0x80;
+		cp += lead;
+		if (number)
+			buf[o++] = i < 3 || i >= n - 2 ? s[i] : '*';
+		else if (cp <= 1)
+			buf[o++] = s[i];
+		else if (lead)
+			buf[o++] = '*';
+	}
+	buf[o] = '\0';
+}
+
+/* Why text is no good as a value of d, into why; HM_OK when it is. */
+static hm_err check_one(const hm_collection_def *cd, const hm_field_def *d, const char *text,
+                        char *why, size_t cap)
+{
+	char shown[4 * HM_STR_MAX + 1];
+	const char *reason;
+	hm_value v;
+
+	if (!text[0]) {
+		if (!d->required)
+			return HM_OK;
+		snprintf(why, cap, "%s: is required, not empty", d->name);
+		return HM_ERR_TYPE;
+	}
+	if (!hm_value_parse(d, text, &v, &reason) && !hm_ledger_check(cd, d, &v, &reason))
+		return HM_OK;
+	if (d->flags & HM_F_PII)
+		mask_text(text, shown, sizeof(shown)), text = shown;
+	snprintf(why, cap, "%s: must be %s, not '%s'", d->name, reason, text);
+	return HM_ERR_TYPE;
+}
+
+hm_err hm_verb_check(const hm_verb *v, const hm_verb_req *req, char *why, size_t cap)
+{
+	const hm_collection_def *cd = hm_schema_collection(v->collection);
+	hm_err err;
+
+	if (req->nvalues > HM_VERB_VALUES_MAX) {
+		snprintf(why, cap, "too many fields");
+		return HM_ERR_INVALID;
+	}
+	for (size_t i = 0; i < req->nvalues; i++) {
+		const hm_field_def *d = hm_schema_field(cd, req->values[i].field);
+		if (d && (err = check_one(cd, d, req->values[i].text, why, cap)))
+			return err;
+	}
+	return HM_OK;
+}
+
+static hm_err check_all(struct hm_verb_run *x)
+{
+	char why[1024];
+
+	for (int i = 0; i < x->nvals; i++)
+		if (check_one(x->cd, x->vals[i].def, x->vals[i].text, why, sizeof(why)))
+			return verb_fail(x, HM_ERR_TYPE, false, "%s", why);
+	return HM_OK;
+}
+
+/* ---- running a verb ---- */
+
+/* A field the schema does not name: perhaps one the county added. */
+static hm_err resolve_added(struct hm_verb_run *x, const hm_verb_value *val)
+{
+	int k = x->nadded;
+
+	if (k == (int)(sizeof(x->added) / sizeof(x->added[0])) ||
+	    hm_node_field(x->l->node, x->cd, val->field, &x->added[k].def, x->added[k].name))
+		return verb_fail(x, HM_ERR_SCHEMA, true, "a %s has no field '%s'", x->cd->name,
+		                 val->field);
+	x->nadded++;
+	return set_def(x, &x->added[k].def, val->text);
+}
+
+static hm_err take_values(struct hm_verb_run *x)
+{
+	const hm_verb *v = x->v;
+	hm_err err;
+
+	for (int i = 0; i < 2 && v->fixed[i][0]; i++)
+		if ((err = verb_set(x, v->fixed[i][0], v->fixed[i][1])))
+			return err;
+	for (size_t i = 0; i < x->req->nvalues; i++) {
+		const hm_verb_value *val = &x->req->values[i];
+		const hm_field_def *d = hm_schema_field(x->cd, val->field);
+		if (d && !hm_verb_accepts(v, d))
+			return verb_fail(x, HM_ERR_SCHEMA, true,
+			                 "%s is not given: the ledger sets it", val->field);
+		if ((err = d ? set_def(x, d, val->text) : resolve_added(x, val)))
+			return err;
+	}
+	return HM_OK;
+}
+
+/* The id of the record: the one to edit, the one asked for, or a new one (not yet taken). */
+static hm_err take_id(struct hm_verb_run *x)
+{
+	const char *why;
+	hm_record *r = NULL;
+	hm_err err;
+
+	if (!x->v->prefix && !x->req->id)
+		return verb_fail(x, HM_ERR_INVALID, true, "say which %s", x->cd->name);
+	if (x->req->id && hm_id_check(x->req->id, &why))
+		return verb_fail(x, HM_ERR_INVALID, true, "the record id %s", why);
+	if (!x->v->prefix) {
+		snprintf(x->id, sizeof(x->id), "%s", x->req->id);
+		return HM_OK;
+	}
+	if (x->req->id)
+		snprintf(x->id, sizeof(x->id), "%s", x->req->id);
+	else
+		hm_ledger_new_id(x->l, x->v->prefix, x->id, sizeof(x->id));
+	err = hm_node_get(x->l->node, x->cd->name, x->id, &r);
+	hm_record_free(r);
+	if (err == HM_OK)
+		return verb_fail(x, HM_ERR_EXISTS, false, "%s %s already exists", x->cd->name,
+		                 x->id);
+	return err == HM_ERR_NOT_FOUND ? HM_OK : err;
+}
+
+static hm_err write_values(struct hm_verb_run *x)
+{
+	hm_write *w = NULL;
+	hm_err err;
+
+	if ((err = hm_write_begin(x->l->node, &w)))
+		return err;
+	for (int i = 0; i < x->nvals; i++) {
+		const hm_field_def *d = x->vals[i].def;
+		const char *why;
+		hm_value v = {HM_V_NIL};
+
+		if (x->vals[i].text[0] && hm_value_parse(d, x->vals[i].text, &v, &why)) {
+			hm_write_abort(w);
+			return verb_fail(x, HM_ERR_TYPE, false, "%s: must be %s", d->name, why);
+		}
+		if ((err = hm_write_set(w, x->cd->name, x->id, d->name, &v))) {
+			hm_write_abort(w);
+			return err;
+		}
+	}
+	return hm_write_commit(w, &x->out->info);
+}
+
+/* A new record has every field its collection requires. */
+static hm_err check_required(struct hm_verb_run *x)
+{
+	for (size_t i = 0; x->v->prefix && i < x->cd->nfields; i++) {
+		const hm_field_def *d = &x->cd->fields[i];
+		if (d->required && !verb_text(x, d->name))
+			return verb_fail(x, HM_ERR_INVALID, true, "a new %s needs its %s",
+			                 x->cd->name, d->name);
+	}
+	return HM_OK;
+}
+
+hm_err hm_verb_run(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_verb_result *out)
+{
+	struct hm_verb_run *x = calloc(1, sizeof(*x));
+	hm_err err;
+
+	memset(out, 0, sizeof(*out));
+	if (!x)
+		return hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
+	x->l = l, x->v = v, x->req = req, x->out = out;
+	x->cd = hm_schema_collection(v->collection);
+	if ((err = take_values(x)) || (err = take_id(x)))
+		goto out;
+	if (v->rule && (err = v->rule(x)))
+		goto out;
+	if ((err = check_all(x)) || (err = check_required(x)))
+		goto out;
+	if (x->nvals == 0) {
+		err = verb_fail(x, HM_ERR_INVALID, true, "nothing to change");
+		goto out;
+	}
+	if (!(err = write_values(x)))
+		snprintf(out->id, sizeof(out->id), "%s", x->id);
+out:
+	free(x);
+	return err;
+}
