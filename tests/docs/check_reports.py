@@ -11,7 +11,7 @@ import sys
 def main():
     doc, help_file = sys.argv[1], sys.argv[2]
     helps = open(help_file, encoding="utf-8").read()
-    order = re.findall(r"^  ([a-z]+) ", helps.split("reports:", 1)[1].split("\n\n")[0], re.M)
+    order = re.findall(r"^  ([a-z]+) ", helps.split("\nreports:\n", 1)[1].split("\n\n")[0], re.M)
     rows = re.findall(r"^\| `([a-z]+)` \|[^|]*\|([^|]*)\|([^|]*)\|([^|]*)\|$",
                       open(doc, encoding="utf-8").read(), re.M)
     bad = []
