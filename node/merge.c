@@ -58,6 +58,7 @@ hm_err hm_merge_ctx_init(hm_merge_ctx *m)
 	}
 	msgpack_sbuffer_init(&m->rec);
 	msgpack_sbuffer_init(&m->confs);
+	m->confs_nomem = false;
 	msgpack_sbuffer_init(&m->plain);
 	msgpack_sbuffer_init(&m->unz);
 	msgpack_sbuffer_init(&m->sealbuf);
@@ -384,6 +385,7 @@ static void conflict_queue(hm_merge_ctx *m, const op_ref *op, const hm_rfield *l
 	size_t kn = conflict_prefix(key, op, loser->name, loser->name_len);
 	msgpack_sbuffer val;
 	msgpack_packer pk;
+	hm_mp_sink sink;
 	uint8_t len4[4];
 	uint16_t klen;
 
@@ -391,7 +393,7 @@ static void conflict_queue(hm_merge_ctx *m, const op_ref *op, const hm_rfield *l
 	memcpy(key + kn, loser->stamp.origin.b, HM_NODE_ID_BYTES), kn += HM_NODE_ID_BYTES;
 
 	msgpack_sbuffer_init(&val);
-	msgpack_packer_init(&pk, &val, msgpack_sbuffer_write);
+	hm_mp_sink_init(&sink, &pk, &val);
 	msgpack_pack_array(&pk, 4);
 	hm_mp_pack_value(&pk, &loser->value);
 	msgpack_pack_uint64(&pk, loser->stamp.seq);
@@ -403,12 +405,14 @@ static void conflict_queue(hm_merge_ctx *m, const op_ref *op, const hm_rfield *l
 		msgpack_pack_false(&pk);
 
 	klen = (uint16_t)kn;
-	msgpack_sbuffer_write(&m->confs, (const char *)&klen, sizeof(klen));
-	msgpack_sbuffer_write(&m->confs, (const char *)key, kn);
 	len4[0] = (uint8_t)(val.size >> 24), len4[1] = (uint8_t)(val.size >> 16);
 	len4[2] = (uint8_t)(val.size >> 8), len4[3] = (uint8_t)val.size;
-	msgpack_sbuffer_write(&m->confs, (const char *)len4, 4);
-	msgpack_sbuffer_write(&m->confs, val.data, val.size);
+	/* A queue with a hole would be read back wrong: one failed write fails the op. */
+	if (sink.failed || msgpack_sbuffer_write(&m->confs, (const char *)&klen, sizeof(klen)) ||
+	    msgpack_sbuffer_write(&m->confs, (const char *)key, kn) ||
+	    msgpack_sbuffer_write(&m->confs, (const char *)len4, 4) ||
+	    msgpack_sbuffer_write(&m->confs, val.data, val.size))
+		m->confs_nomem = true;
 	msgpack_sbuffer_destroy(&val);
 }
 
@@ -417,6 +421,10 @@ static hm_err conflicts_flush(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 	size_t off = 0;
 	hm_err err;
 
+	if (m->confs_nomem) {
+		m->confs_nomem = false;
+		return hm_node_fail(n, HM_ERR_NOMEM, "logging a conflict: out of memory");
+	}
 	while (off < m->confs.size) {
 		const uint8_t *p = (const uint8_t *)m->confs.data + off;
 		uint16_t klen;
@@ -803,6 +811,7 @@ static hm_err merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const m
 	hm_err err;
 
 	msgpack_sbuffer_clear(&m->confs); /* what a failed op (or a failed rerun) left */
+	m->confs_nomem = false;
 	m->ncleared = 0;
 	if ((err = merge_one(n, txn, env, opo, m, scope, &op, key, &kn)))
 		return err;

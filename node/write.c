@@ -648,15 +648,16 @@ static bool op_sets_region(const hm_write *w, const wop *op)
 /* The ops of change set ix, packed; returns how many. Every op names its record's region (in a
  * delete too): it is part of the record's identity, and receivers judge its scope from the
  * change set alone. */
-static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out)
+static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out, bool *nomem)
 {
 	msgpack_packer pk;
+	hm_mp_sink sink;
 	uint32_t n = 0;
 
 	for (size_t i = 0; i < w->nops; i++)
 		n += w->ops[i].region_ix == ix;
 	msgpack_sbuffer_clear(out);
-	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	hm_mp_sink_init(&sink, &pk, out);
 	msgpack_pack_array(&pk, n);
 	for (size_t i = 0; i < w->nops; i++) {
 		const wop *op = &w->ops[i];
@@ -685,6 +686,7 @@ static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out)
 			hm_mp_pack_cstr(&pk, op->region);
 		}
 	}
+	*nomem = sink.failed;
 	return n;
 }
 
@@ -702,12 +704,19 @@ static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, 
 	h->certs.p = chain;
 	hm_trust_key_scope(h->region, h->key_scope);
 	h->epoch = 0;
-	if ((err = hm_trust_data_key(n, txn, h->key_scope, &h->epoch, key)))
+	if ((err = hm_trust_data_key(n, txn, h->key_scope, &h->epoch, key)) &&
+	    err != HM_ERR_NOT_FOUND)
+		return hm_node_fail(n, err, "reading the data key for %s: %s", h->key_scope,
+		                    hm_strerror(err));
+	if (err)
 		return hm_node_fail(n, HM_ERR_CRYPTO,
 		                    "this node holds no data key for %s: it cannot write there",
 		                    h->key_scope);
 	h->codec |= HM_CODEC_SEALED;
-	hm_header_encode(h, &cc->header);
+	if ((err = hm_header_encode(h, &cc->header))) {
+		hm_wipe(key, sizeof(key));
+		return hm_node_fail(n, err, "packing the change set: out of memory");
+	}
 	msgpack_sbuffer_clear(&cc->sealed);
 	if (cc->sealed.alloc < cc->body.size + HM_AEAD_OVERHEAD) {
 		char *p = realloc(cc->sealed.data, cc->body.size + HM_AEAD_OVERHEAD);
@@ -792,9 +801,12 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	if ((err = stamp_after_cert(n, txn, &h.hlc)))
 		return err;
 	snprintf(h.region, sizeof(h.region), "%s", region);
-	h.nops = pack_body(cc->w, ix, &cc->body);
 	{
-		bool compressed;
+		bool compressed, nomem;
+		h.nops = pack_body(cc->w, ix, &cc->body, &nomem);
+		if (nomem)
+			return hm_node_fail(n, HM_ERR_NOMEM,
+			                    "packing the change set: out of memory");
 		if ((err = hm_body_compress(cc->body.data, cc->body.size, &cc->zbody, &compressed)))
 			return err;
 		if (compressed) { /* the compressed body takes the plain one's place */
@@ -810,7 +822,7 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	}
 	if ((err = hm_envelope_encode(&h, body->data, body->size, n->trust ? &n->ident : NULL,
 	                              &cc->env)))
-		return err;
+		return hm_node_fail(n, err, "sealing the change set: %s", hm_strerror(err));
 	if (cc->env.size > HM_ENVELOPE_MAX)
 		return hm_node_fail(n, HM_ERR_TOO_BIG,
 		                    "the change set is larger than 16 MiB; split it");
