@@ -138,11 +138,13 @@ hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec 
 	msgpack_object o;
 	const msgpack_object *a;
 	bool sorted = true;
+	hm_err err;
 
 	memset(&r->tomb, 0, sizeof(r->tomb));
 	r->nf = 0;
-	if (hm_mp_decode(buf, len, zone, &o) || o.type != MSGPACK_OBJECT_ARRAY ||
-	    o.via.array.size != 4)
+	if ((err = hm_mp_decode(buf, len, zone, &o)) == HM_ERR_NOMEM)
+		return err; /* the record may be whole: not for the callers to call it corrupt */
+	if (err || o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 4)
 		return HM_ERR_CORRUPT;
 	a = o.via.array.ptr;
 	if (!stamp_decode(&a[0], &a[1], &a[2], &r->tomb) || a[3].type != MSGPACK_OBJECT_MAP ||
@@ -777,9 +779,11 @@ static hm_err merge_one(hm_node *n, MDB_txn *txn, const hm_envelope *env, const 
 	existed = err == HM_OK;
 	m->cur.nf = 0;
 	memset(&m->cur.tomb, 0, sizeof(m->cur.tomb));
-	if (existed && hm_rec_decode(cur.mv_data, cur.mv_size, &m->zone, &m->cur))
-		return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%.*s is corrupt",
-		                    op.c->name, (int)op.idn, op.id);
+	if (existed && (err = hm_rec_decode(cur.mv_data, cur.mv_size, &m->zone, &m->cur)))
+		return err == HM_ERR_NOMEM
+		           ? hm_node_fail(n, err, "reading a record: out of memory")
+		           : hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%.*s is corrupt",
+		                          op.c->name, (int)op.idn, op.id);
 	op.special = has_special(op.c);
 	if (op.special) {
 		for (size_t i = 0; i < m->cur.nf; i++) {

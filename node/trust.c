@@ -248,6 +248,8 @@ static hm_err seal_check(hm_node *n, MDB_txn *txn)
 	if (!err && (v.mv_size != strlen(SEAL_CHECK) || memcmp(v.mv_data, SEAL_CHECK, v.mv_size)))
 		err = HM_ERR_CRYPTO;
 	msgpack_sbuffer_destroy(&scratch);
+	if (err == HM_ERR_NOMEM) /* not a wrong key */
+		return hm_node_fail(n, err, "checking the storage key: out of memory");
 	if (err)
 		return hm_node_fail(
 		    n, HM_ERR_CRYPTO,

@@ -217,8 +217,8 @@ static hm_err field_slot(hm_write *w, wop *op, const hm_field_def *def, wfield *
 	return HM_OK;
 }
 
-hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *field,
-                    const hm_value *v)
+static hm_err set_field(hm_write *w, const char *coll, const char *id, const char *field,
+                        const hm_value *v)
 {
 	const hm_collection_def *c;
 	const hm_field_def *f = NULL;
@@ -252,7 +252,8 @@ hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *f
 	return HM_OK;
 }
 
-hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *field, int64_t delta)
+static hm_err add_delta(hm_write *w, const char *coll, const char *id, const char *field,
+                        int64_t delta)
 {
 	const hm_collection_def *c;
 	const hm_field_def *f = NULL;
@@ -274,7 +275,7 @@ hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *f
 	return HM_OK;
 }
 
-hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
+static hm_err del_record(hm_write *w, const char *coll, const char *id)
 {
 	const hm_collection_def *c;
 	wop *op;
@@ -299,14 +300,14 @@ static hm_err name_region(hm_write *w, wop *op, const char *region)
 	return HM_OK;
 }
 
-hm_err hm_write_del_at(hm_write *w, const char *coll, const char *id, const char *region)
+static hm_err del_record_at(hm_write *w, const char *coll, const char *id, const char *region)
 {
 	wop *op;
 	hm_err err;
 
 	if (!region)
-		return hm_write_del(w, coll, id);
-	if ((err = hm_write_del(w, coll, id)))
+		return del_record(w, coll, id);
+	if ((err = del_record(w, coll, id)))
 		return err;
 	op = &w->ops[w->nops - 1];
 	return name_region(w, op, region);
@@ -334,9 +335,11 @@ static hm_err dest_record(hm_node *n, const hm_collection_def *c, const char *id
 		err = HM_ERR_NOMEM;
 	if (!err) {
 		memcpy(*buf, v.mv_data, v.mv_size);
-		if (hm_rec_decode(*buf, v.mv_size, zone, dest))
-			err = hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%s is corrupt",
-			                   c->name, id);
+		if ((err = hm_rec_decode(*buf, v.mv_size, zone, dest)))
+			err = err == HM_ERR_NOMEM
+			          ? hm_node_fail(n, err, "reading a record: out of memory")
+			          : hm_node_fail(n, HM_ERR_CORRUPT,
+			                         "stored record %s/%s is corrupt", c->name, id);
 	}
 	mdb_txn_abort(txn);
 	hm_wipe(scratch.data, scratch.alloc);
@@ -407,8 +410,8 @@ static hm_err move_check(hm_write *w, const hm_record *r, const char *coll, cons
 	return HM_OK;
 }
 
-hm_err hm_write_move(hm_write *w, const char *coll, const char *id, const char *from,
-                     const char *to)
+static hm_err move_record(hm_write *w, const char *coll, const char *id, const char *from,
+                          const char *to)
 {
 	const hm_collection_def *c;
 	hm_record *r = NULL;
@@ -586,10 +589,12 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 			return err;
 		if (!err) {
 			msgpack_zone_clear(&cc->m.zone);
-			if (hm_rec_decode(v.mv_data, v.mv_size, &cc->m.zone, &cc->m.cur))
-				return hm_node_fail(n, HM_ERR_CORRUPT,
-				                    "stored record %s/%s is corrupt", op->c->name,
-				                    op->id);
+			if ((err = hm_rec_decode(v.mv_data, v.mv_size, &cc->m.zone, &cc->m.cur)))
+				return err == HM_ERR_NOMEM
+				           ? hm_node_fail(n, err, "reading a record: out of memory")
+				           : hm_node_fail(n, HM_ERR_CORRUPT,
+				                          "stored record %s/%s is corrupt",
+				                          op->c->name, op->id);
 			live = hm_rec_live(&cc->m.cur);
 		}
 		if (n->trust && !hm_region_contains(n->region, op->region))
@@ -861,6 +866,42 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 		if ((err = commit_one(n, txn, cc, (uint16_t)ix)))
 			return err;
 	return HM_OK;
+}
+
+/* The builders' errors, with out of memory said: some allocations fail where no reason is set,
+ * and the node's last reason would stand for them. */
+static hm_err said(hm_node *n, hm_err err)
+{
+	if (err == HM_ERR_NOMEM && !strstr(hm_node_errmsg(n), "out of memory"))
+		return hm_node_fail(n, err, "building a write: out of memory");
+	return err;
+}
+
+hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
+{
+	return said(w->n, del_record(w, coll, id));
+}
+
+hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *field,
+                    const hm_value *v)
+{
+	return said(w->n, set_field(w, coll, id, field, v));
+}
+
+hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *field, int64_t delta)
+{
+	return said(w->n, add_delta(w, coll, id, field, delta));
+}
+
+hm_err hm_write_del_at(hm_write *w, const char *coll, const char *id, const char *region)
+{
+	return said(w->n, del_record_at(w, coll, id, region));
+}
+
+hm_err hm_write_move(hm_write *w, const char *coll, const char *id, const char *from,
+                     const char *to)
+{
+	return said(w->n, move_record(w, coll, id, from, to));
 }
 
 hm_err hm_write_commit(hm_write *w, hm_changeset_info *info)
