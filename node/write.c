@@ -756,6 +756,26 @@ static hm_err stamp_after_cert(hm_node *n, MDB_txn *txn, hm_hlc *hlc)
 	return HM_OK;
 }
 
+/* The body of the change set for region ix in cc->body, compressed when that is smaller;
+ * h->nops and h->codec set. */
+static hm_err body_make(hm_node *n, commit_ctx *cc, uint16_t ix, hm_header *h)
+{
+	bool compressed, nomem;
+	hm_err err;
+
+	h->nops = pack_body(cc->w, ix, &cc->body, &nomem);
+	if (nomem)
+		return hm_node_fail(n, HM_ERR_NOMEM, "packing the change set: out of memory");
+	if ((err = hm_body_compress(cc->body.data, cc->body.size, &cc->zbody, &compressed)))
+		return err;
+	if (compressed) { /* the compressed body takes the plain one's place */
+		msgpack_sbuffer t = cc->body;
+		cc->body = cc->zbody, cc->zbody = t;
+		h->codec |= HM_CODEC_ZSTD;
+	}
+	return HM_OK;
+}
+
 /* Seal, sign and apply change set ix of the write, in its region's stream. */
 static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 {
@@ -806,20 +826,8 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	if ((err = stamp_after_cert(n, txn, &h.hlc)))
 		return err;
 	snprintf(h.region, sizeof(h.region), "%s", region);
-	{
-		bool compressed, nomem;
-		h.nops = pack_body(cc->w, ix, &cc->body, &nomem);
-		if (nomem)
-			return hm_node_fail(n, HM_ERR_NOMEM,
-			                    "packing the change set: out of memory");
-		if ((err = hm_body_compress(cc->body.data, cc->body.size, &cc->zbody, &compressed)))
-			return err;
-		if (compressed) { /* the compressed body takes the plain one's place */
-			msgpack_sbuffer t = cc->body;
-			cc->body = cc->zbody, cc->zbody = t;
-			h.codec |= HM_CODEC_ZSTD;
-		}
-	}
+	if ((err = body_make(n, cc, ix, &h)))
+		return err;
 	if (n->trust) {
 		if ((err = seal_body(n, txn, cc, &h, chain, sizeof(chain))))
 			return err;
