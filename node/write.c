@@ -881,7 +881,7 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 static hm_err said(hm_node *n, hm_err err)
 {
 	if (err == HM_ERR_NOMEM && !strstr(hm_node_errmsg(n), "out of memory"))
-		return hm_node_fail(n, err, "building a write: out of memory");
+		return hm_node_fail(n, err, "writing: out of memory");
 	return err;
 }
 
@@ -940,6 +940,7 @@ hm_err hm_write_commit(hm_write *w, hm_changeset_info *info)
 	msgpack_sbuffer_destroy(&cc.zbody);
 	hm_merge_ctx_release(&cc.m);
 out:
+	err = said(w->n, err);
 	hm_write_abort(w); /* consumed */
 	return err;
 }

@@ -489,6 +489,7 @@ static int setup(void **state)
 {
 	hm_changeset_info info;
 	hm_value v = test_str("a township notice");
+	char address[600];
 	hm_write *wr;
 	(void)state;
 
@@ -496,6 +497,11 @@ static int setup(void **state)
 	test_person(pristine.v1.n, "oom-v1", "Li Na", NULL);
 	test_person(pristine.v1.n, "oom-v2", "Wang Fang", NULL);
 	test_person(pristine.v1.n, "oom-v3", "Chen Jie", NULL);
+	/* a body of more than 256 bytes: compressed with zstd, so decompressed by every apply */
+	memset(address, 'a', sizeof(address) - 1);
+	address[sizeof(address) - 1] = '\0';
+	assert_int_equal(test_set_str(pristine.v1.n, "person", "oom-v3", "address", address, NULL),
+	                 HM_OK);
 	/* the township writes something the village may hold: a sync round moves both ways; and
 	 * it edits a person of the village at the same time: applying the village's batch logs
 	 * a conflict */
