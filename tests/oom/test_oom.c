@@ -149,10 +149,19 @@ static bool state_eq(const nstate *a, const nstate *b)
 
 /* ---- the operations ---- */
 
+#define LONG_TEXT                                                                                  \
+	"Room 3, Building 5, the compound by the old grain station, east of the river; ask at "    \
+	"the gate for the duty clerk, who keeps the keys of the north stair and the register of "  \
+	"visitors; deliveries before noon only, the afternoon goes to follow-up visits, and the "  \
+	"lane floods after rain"
+
 static hm_err op_write(world *w)
 {
-	static const char *fields[][2] = {
-	    {"name", "Zhao Lei"}, {"phone", "13800000000"}, {"village", TT_V1}};
+	/* the address makes the body over 256 bytes: zstd compresses it */
+	static const char *fields[][2] = {{"name", "Zhao Lei"},
+	                                  {"phone", "13800000000"},
+	                                  {"village", TT_V1},
+	                                  {"address", LONG_TEXT}};
 	hm_write *wr;
 	hm_value v;
 	hm_err err;
