@@ -535,9 +535,16 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	static const char *const made[] = {"work_v",          "work_t",         "work_out.bundle",
+	                                   "pristine.bundle", "oom_pristine_c", "oom_pristine_t1",
+	                                   "oom_pristine_v1", "oom_pristine_v2"};
+	char path[1024];
 	(void)state;
+
 	test_envs_release(&batch);
 	tt_mesh_release(&pristine);
+	for (size_t i = 0; i < sizeof(made) / sizeof(*made); i++) /* scratch space given back */
+		test_scratch_path(path, sizeof(path), "oom", made[i]);
 	return 0;
 }
 
