@@ -462,6 +462,8 @@ static void run_case(const oom_case *c)
 	refs r;
 
 	reference_run(c, &r, &calls);
+	if (c->run == op_apply) /* the data's concurrent edit: the merge logs a conflict */
+		assert_true(r.t1.conflicts > r.t0.conflicts);
 	for (int forever = 0; forever < 2; forever++) {
 		tally t = {.calls = calls};
 		double t0 = now_s();
