@@ -66,6 +66,15 @@ hm_err hm_sync_fail(hm_err err, const char *fmt, ...)
 	return err;
 }
 
+/* A session's error, with out of memory said: some allocations fail where no reason is set, and
+ * an earlier reason (or none) would stand for them. */
+static hm_err said(hm_err err)
+{
+	if (err == HM_ERR_NOMEM && !strstr(errmsg, "out of memory"))
+		return hm_sync_fail(err, "out of memory");
+	return err;
+}
+
 /* Why a node call failed, for a message: its own reason, or the error's name when it gave none.
  * Out of memory is said as such: a reason left from an earlier error must not stand for it. */
 static const char *node_why(hm_node *node, hm_err err)
@@ -1436,7 +1445,7 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 out:
 	hm_vv_release(&peer_vv);
 	channel_wipe(&c.ch);
-	return err;
+	return said(err);
 }
 
 hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, uint64_t *to_send,
@@ -1480,5 +1489,5 @@ out:
 	hm_vv_release(&mine);
 	hm_vv_release(&peer_vv);
 	channel_wipe(&c.ch);
-	return err;
+	return said(err);
 }
