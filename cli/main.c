@@ -40,6 +40,11 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
 {
 	const char *why = hm_node_errmsg(n);
 	char buf[2048];
+
+	/* A call that ran out of memory may have left no reason of its own: an earlier one
+	 * ("no record ...") must not stand for it. */
+	if (err == HM_ERR_NOMEM && !strstr(why, "out of memory"))
+		why = hm_strerror(err);
 	/* The node's message may quote what came from outside (an id, a field, a reason). */
 	return cli_fail(c, EXIT_FAIL, "%s",
 	                out_text_str(*why ? why : hm_strerror(err), buf, sizeof(buf)));

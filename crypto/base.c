@@ -45,6 +45,8 @@ const char *hm_strerrno(int errnum)
 		return "the disk is full (the account's quota is used up)";
 	case EIO:
 		return "I/O error (the disk failed)";
+	case ENOMEM:
+		return "out of memory";
 	default:
 		return strerror(errnum);
 	}

@@ -61,6 +61,7 @@ hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const u
 	uint8_t key[HM_OPKEY_BYTES + HM_HASH_BYTES];
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	hm_mp_sink sink;
 	hm_hash id;
 	hm_err err;
 
@@ -68,12 +69,14 @@ hm_err hm_evidence_put(hm_node *n, MDB_txn *txn, const hm_envelope *env, const u
 	hm_opkey(key, &env->h.origin, env->h.seq); /* zero origin and seq when the header is bad */
 	memcpy(key + HM_OPKEY_BYTES, id.b, HM_HASH_BYTES);
 	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	hm_mp_sink_init(&sink, &pk, &sb);
 	msgpack_pack_array(&pk, 3);
 	msgpack_pack_uint8(&pk, (uint8_t)kind);
 	hm_mp_pack_cstr(&pk, reason);
 	hm_mp_pack_bin(&pk, p, len > HM_ENVELOPE_MAX ? 0 : len);
-	err = hm_store_put(n, txn, HM_DB_EVIDENCE, key, sizeof(key), sb.data, sb.size);
+	err = sink.failed
+	          ? hm_node_fail(n, HM_ERR_NOMEM, "keeping evidence: out of memory")
+	          : hm_store_put(n, txn, HM_DB_EVIDENCE, key, sizeof(key), sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	{
 		char hex[2 * HM_NODE_ID_BYTES + 1];
@@ -403,8 +406,8 @@ static hm_err judge_body(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, hm_envelope 
 	if ((err = hm_trust_open_body(n, txn, env, m, &no_key, &why))) {
 		if (no_key)
 			return quarantine(n, txn, env, p, len, why, st, outcome);
-		if (err == HM_ERR_NOMEM)
-			return err;
+		if (err == HM_ERR_NOMEM) /* not the change set's fault: nothing is kept */
+			return hm_node_fail(n, err, "opening a change set: out of memory");
 		return refused(n, txn, env, p, len,
 		               err == HM_ERR_CRYPTO ? HM_EVIDENCE_FORGED : HM_EVIDENCE_REFUSED, why,
 		               st, outcome);
@@ -513,6 +516,8 @@ static hm_err apply_env(hm_node *n, MDB_txn *txn, hm_merge_ctx *m, const uint8_t
 
 	msgpack_zone_clear(&m->envzone);
 	if ((err = hm_envelope_open(p, len, &m->envzone, &env, &why))) {
+		if (err == HM_ERR_NOMEM) /* not the envelope's fault: nothing is kept */
+			return hm_node_fail(n, err, "decoding a change set: out of memory");
 		memset(&env, 0, sizeof(env));
 		return refused(n, txn, &env, p, len, HM_EVIDENCE_REFUSED, why, st, outcome);
 	}

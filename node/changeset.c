@@ -32,12 +32,13 @@ void hm_envelope_signed_hash(const hm_bytes *header, const hm_bytes *body, hm_ha
 	hm_hash_final(&st, out);
 }
 
-void hm_header_encode(const hm_header *h, msgpack_sbuffer *out)
+hm_err hm_header_encode(const hm_header *h, msgpack_sbuffer *out)
 {
 	msgpack_packer pk;
+	hm_mp_sink sink;
 
 	msgpack_sbuffer_clear(out);
-	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	hm_mp_sink_init(&sink, &pk, out);
 	msgpack_pack_array(&pk, 10);
 	hm_mp_pack_bin(&pk, h->origin.b, HM_NODE_ID_BYTES);
 	msgpack_pack_uint64(&pk, h->seq);
@@ -52,6 +53,7 @@ void hm_header_encode(const hm_header *h, msgpack_sbuffer *out)
 		hm_mp_pack_bin(&pk, h->certs.p, h->certs.n);
 	else
 		msgpack_pack_nil(&pk);
+	return sink.failed ? HM_ERR_NOMEM : HM_OK;
 }
 
 hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
@@ -59,27 +61,30 @@ hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
 {
 	msgpack_sbuffer hb;
 	msgpack_packer pk;
+	hm_mp_sink sink;
 	hm_signature sig;
 	hm_hash signed_hash;
-	hm_err err = HM_OK;
+	hm_err err;
 
 	msgpack_sbuffer_init(&hb);
-	hm_header_encode(h, &hb);
-
+	if ((err = hm_header_encode(h, &hb))) {
+		msgpack_sbuffer_destroy(&hb);
+		return err;
+	}
 	if (ident) {
 		hm_bytes hbytes = {(const uint8_t *)hb.data, hb.size}, bbytes = {body, body_len};
 		hm_envelope_signed_hash(&hbytes, &bbytes, &signed_hash);
 		err = hm_sign_hash(&sig, ident, &signed_hash);
 	}
 	msgpack_sbuffer_clear(out);
-	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	hm_mp_sink_init(&sink, &pk, out);
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_uint32(&pk, HM_ENVELOPE_FORMAT);
 	hm_mp_pack_bin(&pk, hb.data, hb.size);
 	hm_mp_pack_bin(&pk, body, body_len);
 	hm_mp_pack_bin(&pk, sig.b, ident ? HM_SIGNATURE_BYTES : 0);
 	msgpack_sbuffer_destroy(&hb);
-	return err;
+	return err ? err : sink.failed ? HM_ERR_NOMEM : HM_OK;
 }
 
 #define BAD(code, text)                                                                            \

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #define ZSTD_LEVEL   3
 #define COMPRESS_MIN 256 /* smaller bodies gain nothing */
@@ -58,6 +59,10 @@ hm_err hm_body_decompress(const uint8_t *z, size_t n, size_t max, msgpack_sbuffe
 		out->data = p, out->alloc = size + 1;
 	}
 	got = ZSTD_decompress(out->data, out->alloc, z, n);
+	if (ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_memory_allocation) {
+		*why = "decompressing the body: out of memory"; /* the body may be whole */
+		return HM_ERR_NOMEM;
+	}
 	if (ZSTD_isError(got) || got != size) {
 		*why = "the compressed body does not decompress";
 		return HM_ERR_CORRUPT;

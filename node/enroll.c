@@ -205,8 +205,11 @@ static hm_err append_keys(hm_node *n, MDB_txn *txn, const request *q, uint8_t *b
 		}
 		if (err) {
 			hm_wipe(key, sizeof(key));
-			return hm_node_fail(n, err == HM_ERR_NOT_FOUND ? HM_ERR_CRYPTO : err,
-			                    "this node holds no data key for %s", scopes[i]);
+			if (err != HM_ERR_NOT_FOUND)
+				return hm_node_fail(n, err, "reading the data key for %s: %s",
+				                    scopes[i], hm_strerror(err));
+			return hm_node_fail(n, HM_ERR_CRYPTO, "this node holds no data key for %s",
+			                    scopes[i]);
 		}
 		/* The newest epochs held (at most ENROLL_EPOCHS): a node enrolled after a
 		 * revocation, such as a station re-enrolled under a new township key, still reads

@@ -58,6 +58,7 @@ hm_err hm_merge_ctx_init(hm_merge_ctx *m)
 	}
 	msgpack_sbuffer_init(&m->rec);
 	msgpack_sbuffer_init(&m->confs);
+	m->confs_nomem = false;
 	msgpack_sbuffer_init(&m->plain);
 	msgpack_sbuffer_init(&m->unz);
 	msgpack_sbuffer_init(&m->sealbuf);
@@ -137,11 +138,13 @@ hm_err hm_rec_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, hm_rec 
 	msgpack_object o;
 	const msgpack_object *a;
 	bool sorted = true;
+	hm_err err;
 
 	memset(&r->tomb, 0, sizeof(r->tomb));
 	r->nf = 0;
-	if (hm_mp_decode(buf, len, zone, &o) || o.type != MSGPACK_OBJECT_ARRAY ||
-	    o.via.array.size != 4)
+	if ((err = hm_mp_decode(buf, len, zone, &o)) == HM_ERR_NOMEM)
+		return err; /* the record may be whole: not for the callers to call it corrupt */
+	if (err || o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 4)
 		return HM_ERR_CORRUPT;
 	a = o.via.array.ptr;
 	if (!stamp_decode(&a[0], &a[1], &a[2], &r->tomb) || a[3].type != MSGPACK_OBJECT_MAP ||
@@ -384,6 +387,7 @@ static void conflict_queue(hm_merge_ctx *m, const op_ref *op, const hm_rfield *l
 	size_t kn = conflict_prefix(key, op, loser->name, loser->name_len);
 	msgpack_sbuffer val;
 	msgpack_packer pk;
+	hm_mp_sink sink;
 	uint8_t len4[4];
 	uint16_t klen;
 
@@ -391,7 +395,7 @@ static void conflict_queue(hm_merge_ctx *m, const op_ref *op, const hm_rfield *l
 	memcpy(key + kn, loser->stamp.origin.b, HM_NODE_ID_BYTES), kn += HM_NODE_ID_BYTES;
 
 	msgpack_sbuffer_init(&val);
-	msgpack_packer_init(&pk, &val, msgpack_sbuffer_write);
+	hm_mp_sink_init(&sink, &pk, &val);
 	msgpack_pack_array(&pk, 4);
 	hm_mp_pack_value(&pk, &loser->value);
 	msgpack_pack_uint64(&pk, loser->stamp.seq);
@@ -403,12 +407,14 @@ static void conflict_queue(hm_merge_ctx *m, const op_ref *op, const hm_rfield *l
 		msgpack_pack_false(&pk);
 
 	klen = (uint16_t)kn;
-	msgpack_sbuffer_write(&m->confs, (const char *)&klen, sizeof(klen));
-	msgpack_sbuffer_write(&m->confs, (const char *)key, kn);
 	len4[0] = (uint8_t)(val.size >> 24), len4[1] = (uint8_t)(val.size >> 16);
 	len4[2] = (uint8_t)(val.size >> 8), len4[3] = (uint8_t)val.size;
-	msgpack_sbuffer_write(&m->confs, (const char *)len4, 4);
-	msgpack_sbuffer_write(&m->confs, val.data, val.size);
+	/* A queue with a hole would be read back wrong: one failed write fails the op. */
+	if (sink.failed || msgpack_sbuffer_write(&m->confs, (const char *)&klen, sizeof(klen)) ||
+	    msgpack_sbuffer_write(&m->confs, (const char *)key, kn) ||
+	    msgpack_sbuffer_write(&m->confs, (const char *)len4, 4) ||
+	    msgpack_sbuffer_write(&m->confs, val.data, val.size))
+		m->confs_nomem = true;
 	msgpack_sbuffer_destroy(&val);
 }
 
@@ -417,6 +423,10 @@ static hm_err conflicts_flush(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 	size_t off = 0;
 	hm_err err;
 
+	if (m->confs_nomem) {
+		m->confs_nomem = false;
+		return hm_node_fail(n, HM_ERR_NOMEM, "logging a conflict: out of memory");
+	}
 	while (off < m->confs.size) {
 		const uint8_t *p = (const uint8_t *)m->confs.data + off;
 		uint16_t klen;
@@ -769,9 +779,11 @@ static hm_err merge_one(hm_node *n, MDB_txn *txn, const hm_envelope *env, const 
 	existed = err == HM_OK;
 	m->cur.nf = 0;
 	memset(&m->cur.tomb, 0, sizeof(m->cur.tomb));
-	if (existed && hm_rec_decode(cur.mv_data, cur.mv_size, &m->zone, &m->cur))
-		return hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%.*s is corrupt",
-		                    op.c->name, (int)op.idn, op.id);
+	if (existed && (err = hm_rec_decode(cur.mv_data, cur.mv_size, &m->zone, &m->cur)))
+		return err == HM_ERR_NOMEM
+		           ? hm_node_fail(n, err, "reading a record: out of memory")
+		           : hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%.*s is corrupt",
+		                          op.c->name, (int)op.idn, op.id);
 	op.special = has_special(op.c);
 	if (op.special) {
 		for (size_t i = 0; i < m->cur.nf; i++) {
@@ -803,6 +815,7 @@ static hm_err merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const m
 	hm_err err;
 
 	msgpack_sbuffer_clear(&m->confs); /* what a failed op (or a failed rerun) left */
+	m->confs_nomem = false;
 	m->ncleared = 0;
 	if ((err = merge_one(n, txn, env, opo, m, scope, &op, key, &kn)))
 		return err;

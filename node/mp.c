@@ -157,6 +157,24 @@ hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone, msgpack_
 	return hm_mp_decode_caps(buf, len, &caps, zone, out);
 }
 
+static int sink_write(void *data, const char *buf, size_t len)
+{
+	hm_mp_sink *s = data;
+
+	if (msgpack_sbuffer_write(s->sb, buf, len)) {
+		s->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+void hm_mp_sink_init(hm_mp_sink *s, msgpack_packer *pk, msgpack_sbuffer *sb)
+{
+	s->sb = sb;
+	s->failed = false;
+	msgpack_packer_init(pk, s, sink_write);
+}
+
 void hm_mp_pack_str(msgpack_packer *pk, const char *s, size_t n)
 {
 	msgpack_pack_str(pk, n);

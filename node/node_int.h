@@ -113,7 +113,6 @@ struct hm_node {
 	hm_sign_pub root;
 };
 
-
 /* ---- store.c ---- */
 hm_err hm_store_err(int mdb_rc);
 typedef hm_err (*hm_txn_fn)(hm_node *n, MDB_txn *txn, void *ctx);
@@ -171,6 +170,13 @@ hm_err hm_mp_decode_caps(const uint8_t *buf, size_t len, const hm_mp_caps *caps,
 /* hm_mp_decode_caps with the general caps (HM_DEPTH_MAX, HM_DECODED_OBJECTS_MAX). */
 hm_err hm_mp_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
                     msgpack_object *out) HM_MUST_CHECK;
+/* A packer's sink that remembers a write that found no memory: msgpack-c's packer goes on after
+ * one, leaving a hole in what it packs. Pack through pk, then check failed. */
+typedef struct hm_mp_sink {
+	msgpack_sbuffer *sb;
+	bool failed;
+} hm_mp_sink;
+void hm_mp_sink_init(hm_mp_sink *s, msgpack_packer *pk, msgpack_sbuffer *sb);
 void hm_mp_pack_str(msgpack_packer *pk, const char *s, size_t n);
 void hm_mp_pack_cstr(msgpack_packer *pk, const char *s);
 void hm_mp_pack_bin(msgpack_packer *pk, const void *p, size_t n);
@@ -209,7 +215,8 @@ typedef struct hm_envelope {
 } hm_envelope;
 
 /* The header's bytes (what the AEAD and the signature cover). */
-void hm_header_encode(const hm_header *h, msgpack_sbuffer *out);
+/* Errors: HM_ERR_NOMEM (out is then not a header). */
+hm_err hm_header_encode(const hm_header *h, msgpack_sbuffer *out);
 /* Encode header and body (already-packed ops array) into a new envelope in out (cleared first),
  * signed with ident when not NULL. */
 hm_err hm_envelope_encode(const hm_header *h, const void *body, size_t body_len,
@@ -265,6 +272,7 @@ typedef struct hm_merge_ctx {
 	msgpack_zone zone;       /* decoded records; cleared per op */
 	msgpack_sbuffer rec;     /* the record being written */
 	msgpack_sbuffer confs;   /* conflict entries of one op: [u16 klen][key][u32 vlen][val]... */
+	bool confs_nomem;        /* a write to confs found no memory: the op fails */
 	msgpack_sbuffer plain;   /* a decrypted body */
 	msgpack_sbuffer unz;     /* a decompressed body */
 	msgpack_sbuffer sealbuf; /* a value being sealed or opened */

@@ -53,9 +53,12 @@ hm_err hm_node_wrap_key(hm_node *n, const hm_recipient *rcpt, const uint8_t key[
 		size_t adn, sealed, off = 1;
 		wrap_ad(rcpt->scope, ad, &adn);
 		out[0] = 0;
-		if ((err = hm_trust_data_key(n, txn, rcpt->scope, &newest, dk)))
+		if ((err = hm_trust_data_key(n, txn, rcpt->scope, &newest, dk)) == HM_ERR_NOT_FOUND)
 			err = hm_node_fail(n, HM_ERR_NOT_FOUND,
 			                   "this node holds no data key for %s", rcpt->scope);
+		else if (err) /* out of memory, a store fault: not a missing key */
+			err = hm_node_fail(n, err, "reading the data key for %s: %s", rcpt->scope,
+			                   hm_strerror(err));
 		for (uint32_t e = newest; !err && e > 0 && out[0] < WRAP_EPOCHS; e--) {
 			uint32_t epoch = e;
 			if (hm_trust_data_key(n, txn, rcpt->scope, &epoch, dk))
@@ -103,8 +106,15 @@ hm_err hm_node_unwrap_key(hm_node *n, const hm_recipient *rcpt, const uint8_t *w
 		uint32_t epoch =
 		    (uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 | (uint32_t)w[2] << 8 | w[3];
 		size_t adn, out;
-		if (!epoch || hm_trust_data_key(n, txn, rcpt->scope, &epoch, dk))
+		hm_err kerr;
+		if (!epoch)
 			continue;
+		if ((kerr = hm_trust_data_key(n, txn, rcpt->scope, &epoch, dk))) {
+			if (kerr != HM_ERR_NOT_FOUND) /* out of memory, a store fault */
+				err = hm_node_fail(n, kerr, "reading the data key for %s: %s",
+				                   rcpt->scope, hm_strerror(kerr));
+			continue;
+		}
 		wrap_ad(rcpt->scope, ad, &adn);
 		if (hm_aead_open(key, 32, &out, dk, w + 4, WRAP_ONE - 4, ad, adn) || out != 32)
 			err = hm_node_fail(n, HM_ERR_CRYPTO, "the wrapped key does not open");

@@ -81,7 +81,9 @@ static hm_err rec_is_live(hm_node *n, const MDB_val *k, MDB_val v, msgpack_sbuff
 	msgpack_zone_clear(zone);
 	if (!(err = hm_seal_open(n, HM_DB_RECORDS, k, &v, scratch)) &&
 	    (err = hm_rec_decode(v.mv_data, v.mv_size, zone, r)))
-		err = hm_node_fail(n, HM_ERR_CORRUPT, "a stored record is corrupt");
+		err = err == HM_ERR_NOMEM
+		          ? hm_node_fail(n, err, "reading a record: out of memory")
+		          : hm_node_fail(n, HM_ERR_CORRUPT, "a stored record is corrupt");
 	*live = !err && hm_rec_live(r);
 	return err;
 }
@@ -193,7 +195,7 @@ hm_err hm_node_get_at(hm_node *n, const char *coll, const char *id, const char *
 	if (region && (!hm_region_valid(region) || strlen(region) > HM_REGION_MAX))
 		return hm_node_fail(n, HM_ERR_INVALID, "'%s' is not a region path", region);
 	if (!msgpack_zone_init(&zone, 1024))
-		return HM_ERR_NOMEM;
+		return hm_node_fail(n, HM_ERR_NOMEM, "reading %s/%s: out of memory", coll, id);
 	msgpack_sbuffer_init(&scratch);
 	if (!(r = malloc(sizeof(*r)))) {
 		err = HM_ERR_NOMEM;
@@ -217,7 +219,10 @@ hm_err hm_node_get_at(hm_node *n, const char *coll, const char *id, const char *
 		goto out;
 	}
 	if ((err = hm_rec_decode(v.mv_data, v.mv_size, &zone, r))) {
-		hm_node_fail(n, err, "stored record %s/%s is corrupt", coll, id);
+		if (err == HM_ERR_NOMEM)
+			hm_node_fail(n, err, "reading %s/%s: out of memory", coll, id);
+		else
+			hm_node_fail(n, err, "stored record %s/%s is corrupt", coll, id);
 		goto out;
 	}
 	if (!hm_rec_live(r)) {
@@ -232,6 +237,8 @@ out:
 	msgpack_zone_destroy(&zone);
 	hm_wipe(scratch.data, scratch.alloc);
 	msgpack_sbuffer_destroy(&scratch);
+	if (err == HM_ERR_NOMEM && !strstr(n->errmsg, "out of memory"))
+		err = hm_node_fail(n, err, "reading %s/%s: out of memory", coll, id);
 	return err;
 }
 
@@ -256,7 +263,7 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 	msgpack_sbuffer_init(&scratch);
 	if (!r || !msgpack_zone_init(&zone, 4096)) {
 		free(r);
-		return HM_ERR_NOMEM;
+		return hm_node_fail(n, HM_ERR_NOMEM, "reading records: out of memory");
 	}
 	if (!in && (err = hm_store_read_begin(n, &txn)))
 		goto out;
@@ -284,8 +291,10 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 			goto out;
 		if (decode) {
 			msgpack_zone_clear(&zone);
-			if (hm_rec_decode(v.mv_data, v.mv_size, &zone, r)) {
-				err = hm_node_fail(n, HM_ERR_CORRUPT, "a stored record is corrupt");
+			if ((err = hm_rec_decode(v.mv_data, v.mv_size, &zone, r))) {
+				if (err != HM_ERR_NOMEM) /* out of memory is said below */
+					err = hm_node_fail(n, HM_ERR_CORRUPT,
+					                   "a stored record is corrupt");
 				goto out;
 			}
 		}
@@ -303,6 +312,8 @@ out:
 	free(r);
 	hm_wipe(scratch.data, scratch.alloc);
 	msgpack_sbuffer_destroy(&scratch);
+	if (err == HM_ERR_NOMEM && !strstr(n->errmsg, "out of memory"))
+		err = hm_node_fail(n, err, "reading records: out of memory");
 	return err;
 }
 

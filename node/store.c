@@ -575,8 +575,11 @@ hm_err hm_node_open(const char *dir, const hm_node_opts *opts, hm_node **out)
 	hm_err err;
 
 	*out = NULL;
-	if (!n)
+	if (!n) { /* no node to hold the reason: the logger says it */
+		hm_logf(opts ? &opts->log : NULL, HM_LOG_ERROR,
+		        "opening the node in %s: out of memory", dir);
 		return HM_ERR_NOMEM;
+	}
 	if ((err = env_open(n, dir, false)) || (err = load_meta(n)) ||
 	    (n->upgrade && (err = hm_store_write(n, upgrade_txn, NULL)))) {
 		hm_logf(&n->log, HM_LOG_ERROR, "%s", n->errmsg);

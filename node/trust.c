@@ -248,6 +248,8 @@ static hm_err seal_check(hm_node *n, MDB_txn *txn)
 	if (!err && (v.mv_size != strlen(SEAL_CHECK) || memcmp(v.mv_data, SEAL_CHECK, v.mv_size)))
 		err = HM_ERR_CRYPTO;
 	msgpack_sbuffer_destroy(&scratch);
+	if (err == HM_ERR_NOMEM) /* not a wrong key */
+		return hm_node_fail(n, err, "checking the storage key: out of memory");
 	if (err)
 		return hm_node_fail(
 		    n, HM_ERR_CRYPTO,
@@ -804,8 +806,12 @@ hm_err hm_trust_open_body(hm_node *n, MDB_txn *txn, hm_envelope *env, hm_merge_c
 			*why = "the body is sealed under another scope's key than its region's";
 			return HM_ERR_CRYPTO;
 		}
-		if (epoch == 0 ||
-		    (err = hm_trust_data_key(n, txn, env->h.key_scope, &epoch, key))) {
+		err = epoch ? hm_trust_data_key(n, txn, env->h.key_scope, &epoch, key) : HM_OK;
+		if (err && err != HM_ERR_NOT_FOUND) {
+			*why = "reading the data key failed (out of memory or a store fault)";
+			return err; /* not a missing key: nothing is quarantined */
+		}
+		if (epoch == 0 || err) {
 			*no_key = true;
 			*why = "no data key for this scope and epoch (yet)";
 			return HM_ERR_NOT_FOUND;

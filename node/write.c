@@ -217,8 +217,8 @@ static hm_err field_slot(hm_write *w, wop *op, const hm_field_def *def, wfield *
 	return HM_OK;
 }
 
-hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *field,
-                    const hm_value *v)
+static hm_err set_field(hm_write *w, const char *coll, const char *id, const char *field,
+                        const hm_value *v)
 {
 	const hm_collection_def *c;
 	const hm_field_def *f = NULL;
@@ -252,7 +252,8 @@ hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *f
 	return HM_OK;
 }
 
-hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *field, int64_t delta)
+static hm_err add_delta(hm_write *w, const char *coll, const char *id, const char *field,
+                        int64_t delta)
 {
 	const hm_collection_def *c;
 	const hm_field_def *f = NULL;
@@ -274,7 +275,7 @@ hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *f
 	return HM_OK;
 }
 
-hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
+static hm_err del_record(hm_write *w, const char *coll, const char *id)
 {
 	const hm_collection_def *c;
 	wop *op;
@@ -299,14 +300,14 @@ static hm_err name_region(hm_write *w, wop *op, const char *region)
 	return HM_OK;
 }
 
-hm_err hm_write_del_at(hm_write *w, const char *coll, const char *id, const char *region)
+static hm_err del_record_at(hm_write *w, const char *coll, const char *id, const char *region)
 {
 	wop *op;
 	hm_err err;
 
 	if (!region)
-		return hm_write_del(w, coll, id);
-	if ((err = hm_write_del(w, coll, id)))
+		return del_record(w, coll, id);
+	if ((err = del_record(w, coll, id)))
 		return err;
 	op = &w->ops[w->nops - 1];
 	return name_region(w, op, region);
@@ -334,9 +335,11 @@ static hm_err dest_record(hm_node *n, const hm_collection_def *c, const char *id
 		err = HM_ERR_NOMEM;
 	if (!err) {
 		memcpy(*buf, v.mv_data, v.mv_size);
-		if (hm_rec_decode(*buf, v.mv_size, zone, dest))
-			err = hm_node_fail(n, HM_ERR_CORRUPT, "stored record %s/%s is corrupt",
-			                   c->name, id);
+		if ((err = hm_rec_decode(*buf, v.mv_size, zone, dest)))
+			err = err == HM_ERR_NOMEM
+			          ? hm_node_fail(n, err, "reading a record: out of memory")
+			          : hm_node_fail(n, HM_ERR_CORRUPT,
+			                         "stored record %s/%s is corrupt", c->name, id);
 	}
 	mdb_txn_abort(txn);
 	hm_wipe(scratch.data, scratch.alloc);
@@ -407,8 +410,8 @@ static hm_err move_check(hm_write *w, const hm_record *r, const char *coll, cons
 	return HM_OK;
 }
 
-hm_err hm_write_move(hm_write *w, const char *coll, const char *id, const char *from,
-                     const char *to)
+static hm_err move_record(hm_write *w, const char *coll, const char *id, const char *from,
+                          const char *to)
 {
 	const hm_collection_def *c;
 	hm_record *r = NULL;
@@ -586,10 +589,12 @@ static hm_err check_state(hm_node *n, MDB_txn *txn, commit_ctx *cc)
 			return err;
 		if (!err) {
 			msgpack_zone_clear(&cc->m.zone);
-			if (hm_rec_decode(v.mv_data, v.mv_size, &cc->m.zone, &cc->m.cur))
-				return hm_node_fail(n, HM_ERR_CORRUPT,
-				                    "stored record %s/%s is corrupt", op->c->name,
-				                    op->id);
+			if ((err = hm_rec_decode(v.mv_data, v.mv_size, &cc->m.zone, &cc->m.cur)))
+				return err == HM_ERR_NOMEM
+				           ? hm_node_fail(n, err, "reading a record: out of memory")
+				           : hm_node_fail(n, HM_ERR_CORRUPT,
+				                          "stored record %s/%s is corrupt",
+				                          op->c->name, op->id);
 			live = hm_rec_live(&cc->m.cur);
 		}
 		if (n->trust && !hm_region_contains(n->region, op->region))
@@ -648,15 +653,16 @@ static bool op_sets_region(const hm_write *w, const wop *op)
 /* The ops of change set ix, packed; returns how many. Every op names its record's region (in a
  * delete too): it is part of the record's identity, and receivers judge its scope from the
  * change set alone. */
-static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out)
+static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out, bool *nomem)
 {
 	msgpack_packer pk;
+	hm_mp_sink sink;
 	uint32_t n = 0;
 
 	for (size_t i = 0; i < w->nops; i++)
 		n += w->ops[i].region_ix == ix;
 	msgpack_sbuffer_clear(out);
-	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	hm_mp_sink_init(&sink, &pk, out);
 	msgpack_pack_array(&pk, n);
 	for (size_t i = 0; i < w->nops; i++) {
 		const wop *op = &w->ops[i];
@@ -685,6 +691,7 @@ static uint32_t pack_body(hm_write *w, uint16_t ix, msgpack_sbuffer *out)
 			hm_mp_pack_cstr(&pk, op->region);
 		}
 	}
+	*nomem = sink.failed;
 	return n;
 }
 
@@ -702,12 +709,19 @@ static hm_err seal_body(hm_node *n, MDB_txn *txn, commit_ctx *cc, hm_header *h, 
 	h->certs.p = chain;
 	hm_trust_key_scope(h->region, h->key_scope);
 	h->epoch = 0;
-	if ((err = hm_trust_data_key(n, txn, h->key_scope, &h->epoch, key)))
+	if ((err = hm_trust_data_key(n, txn, h->key_scope, &h->epoch, key)) &&
+	    err != HM_ERR_NOT_FOUND)
+		return hm_node_fail(n, err, "reading the data key for %s: %s", h->key_scope,
+		                    hm_strerror(err));
+	if (err)
 		return hm_node_fail(n, HM_ERR_CRYPTO,
 		                    "this node holds no data key for %s: it cannot write there",
 		                    h->key_scope);
 	h->codec |= HM_CODEC_SEALED;
-	hm_header_encode(h, &cc->header);
+	if ((err = hm_header_encode(h, &cc->header))) {
+		hm_wipe(key, sizeof(key));
+		return hm_node_fail(n, err, "packing the change set: out of memory");
+	}
 	msgpack_sbuffer_clear(&cc->sealed);
 	if (cc->sealed.alloc < cc->body.size + HM_AEAD_OVERHEAD) {
 		char *p = realloc(cc->sealed.data, cc->body.size + HM_AEAD_OVERHEAD);
@@ -739,6 +753,26 @@ static hm_err stamp_after_cert(hm_node *n, MDB_txn *txn, hm_hlc *hlc)
 		return err == HM_ERR_NOT_FOUND ? HM_OK : err; /* not enrolled: refused elsewhere */
 	if (HM_HLC_MS(*hlc) < own.not_before * 1000)
 		*hlc = (own.not_before * 1000) << 16;
+	return HM_OK;
+}
+
+/* The body of the change set for region ix in cc->body, compressed when that is smaller;
+ * h->nops and h->codec set. */
+static hm_err body_make(hm_node *n, commit_ctx *cc, uint16_t ix, hm_header *h)
+{
+	bool compressed, nomem;
+	hm_err err;
+
+	h->nops = pack_body(cc->w, ix, &cc->body, &nomem);
+	if (nomem)
+		return hm_node_fail(n, HM_ERR_NOMEM, "packing the change set: out of memory");
+	if ((err = hm_body_compress(cc->body.data, cc->body.size, &cc->zbody, &compressed)))
+		return err;
+	if (compressed) { /* the compressed body takes the plain one's place */
+		msgpack_sbuffer t = cc->body;
+		cc->body = cc->zbody, cc->zbody = t;
+		h->codec |= HM_CODEC_ZSTD;
+	}
 	return HM_OK;
 }
 
@@ -792,17 +826,8 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	if ((err = stamp_after_cert(n, txn, &h.hlc)))
 		return err;
 	snprintf(h.region, sizeof(h.region), "%s", region);
-	h.nops = pack_body(cc->w, ix, &cc->body);
-	{
-		bool compressed;
-		if ((err = hm_body_compress(cc->body.data, cc->body.size, &cc->zbody, &compressed)))
-			return err;
-		if (compressed) { /* the compressed body takes the plain one's place */
-			msgpack_sbuffer t = cc->body;
-			cc->body = cc->zbody, cc->zbody = t;
-			h.codec |= HM_CODEC_ZSTD;
-		}
-	}
+	if ((err = body_make(n, cc, ix, &h)))
+		return err;
 	if (n->trust) {
 		if ((err = seal_body(n, txn, cc, &h, chain, sizeof(chain))))
 			return err;
@@ -810,7 +835,7 @@ static hm_err commit_one(hm_node *n, MDB_txn *txn, commit_ctx *cc, uint16_t ix)
 	}
 	if ((err = hm_envelope_encode(&h, body->data, body->size, n->trust ? &n->ident : NULL,
 	                              &cc->env)))
-		return err;
+		return hm_node_fail(n, err, "sealing the change set: %s", hm_strerror(err));
 	if (cc->env.size > HM_ENVELOPE_MAX)
 		return hm_node_fail(n, HM_ERR_TOO_BIG,
 		                    "the change set is larger than 16 MiB; split it");
@@ -851,6 +876,42 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
 	return HM_OK;
 }
 
+/* The builders' errors, with out of memory said: some allocations fail where no reason is set,
+ * and the node's last reason would stand for them. */
+static hm_err said(hm_node *n, hm_err err)
+{
+	if (err == HM_ERR_NOMEM && !strstr(hm_node_errmsg(n), "out of memory"))
+		return hm_node_fail(n, err, "writing: out of memory");
+	return err;
+}
+
+hm_err hm_write_del(hm_write *w, const char *coll, const char *id)
+{
+	return said(w->n, del_record(w, coll, id));
+}
+
+hm_err hm_write_set(hm_write *w, const char *coll, const char *id, const char *field,
+                    const hm_value *v)
+{
+	return said(w->n, set_field(w, coll, id, field, v));
+}
+
+hm_err hm_write_add(hm_write *w, const char *coll, const char *id, const char *field, int64_t delta)
+{
+	return said(w->n, add_delta(w, coll, id, field, delta));
+}
+
+hm_err hm_write_del_at(hm_write *w, const char *coll, const char *id, const char *region)
+{
+	return said(w->n, del_record_at(w, coll, id, region));
+}
+
+hm_err hm_write_move(hm_write *w, const char *coll, const char *id, const char *from,
+                     const char *to)
+{
+	return said(w->n, move_record(w, coll, id, from, to));
+}
+
 hm_err hm_write_commit(hm_write *w, hm_changeset_info *info)
 {
 	commit_ctx cc = {w};
@@ -879,6 +940,7 @@ hm_err hm_write_commit(hm_write *w, hm_changeset_info *info)
 	msgpack_sbuffer_destroy(&cc.zbody);
 	hm_merge_ctx_release(&cc.m);
 out:
+	err = said(w->n, err);
 	hm_write_abort(w); /* consumed */
 	return err;
 }

@@ -255,8 +255,10 @@ hm_err hm_bundle_export(hm_node *node, const hm_vv *since, const char *path, boo
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 || !(w.f = fdopen(fd, "wb"))) {
 		err = fail(HM_ERR_IO, "creating %s: %s", tmp, hm_strerrno(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(tmp); /* fdopen failed (out of memory): the file is ours */
+		}
 		goto out_nofile;
 	}
 	hm_hash_init(&w.hs);

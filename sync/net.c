@@ -28,6 +28,8 @@ typedef struct nn_ctx {
 static hm_err net_err(int e)
 {
 	switch (e) {
+	case ENOMEM:
+		return HM_ERR_NOMEM;
 	case ETIMEDOUT:
 	case EAGAIN:
 		return HM_ERR_BUSY;
@@ -40,6 +42,12 @@ static hm_err net_err(int e)
 	default:
 		return HM_ERR_NET;
 	}
+}
+
+/* nanomsg's reason for e, with out of memory in our words. */
+static const char *net_strerror(int e)
+{
+	return e == ENOMEM ? "out of memory" : nn_strerror(e);
 }
 
 static hm_err nn_send_msg(void *ctx, const uint8_t *p, size_t n, int timeout_ms)
@@ -110,7 +118,7 @@ static void nn_close_ctx(void *ctx)
 static const char *nn_why(void *ctx)
 {
 	nn_ctx *c = ctx;
-	return c && c->why ? c->why : nn_strerror(nn_errno());
+	return c && c->why ? c->why : net_strerror(nn_errno());
 }
 
 static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t, const char **why)
@@ -120,8 +128,10 @@ static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t
 	hm_err err;
 
 	*why = NULL;
-	if (!c)
+	if (!c) {
+		*why = "out of memory";
 		return HM_ERR_NOMEM;
+	}
 	if ((c->sock = nn_socket(AF_SP, proto)) < 0)
 		goto fail;
 	if (nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||
@@ -141,7 +151,7 @@ static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t
 	return HM_OK;
 fail:
 	err = net_err(nn_errno());
-	*why = nn_strerror(nn_errno());
+	*why = net_strerror(nn_errno());
 	nn_close_ctx(c);
 	return err;
 }

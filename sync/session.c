@@ -66,6 +66,26 @@ hm_err hm_sync_fail(hm_err err, const char *fmt, ...)
 	return err;
 }
 
+/* A session's error, with out of memory said: some allocations fail where no reason is set, and
+ * an earlier reason (or none) would stand for them. */
+static hm_err said(hm_err err)
+{
+	if (err == HM_ERR_NOMEM && !strstr(errmsg, "out of memory"))
+		return hm_sync_fail(err, "out of memory");
+	return err;
+}
+
+/* Why a node call failed, for a message: its own reason, or the error's name when it gave none.
+ * Out of memory is said as such: a reason left from an earlier error must not stand for it. */
+static const char *node_why(hm_node *node, hm_err err)
+{
+	const char *m = hm_node_errmsg(node);
+
+	if (err == HM_ERR_NOMEM && !strstr(m, "out of memory"))
+		return "out of memory";
+	return m[0] ? m : hm_strerror(err);
+}
+
 static void put16(uint8_t *p, unsigned v)
 {
 	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
@@ -154,15 +174,30 @@ static hm_err open_sealed(channel *c, const uint8_t *m, size_t n, uint8_t **body
 
 /* ---- msgpack bodies ---- */
 
+/* A body being packed. msgpack-c's packer goes on after a write that found no memory, leaving
+ * a hole in the message: failed remembers it, and such a body is never sent. */
 typedef struct body {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	bool failed;
 } body;
+
+static int body_write(void *data, const char *buf, size_t len)
+{
+	body *b = data;
+
+	if (msgpack_sbuffer_write(&b->sb, buf, len)) {
+		b->failed = true;
+		return -1;
+	}
+	return 0;
+}
 
 static void body_init(body *b)
 {
 	msgpack_sbuffer_init(&b->sb);
-	msgpack_packer_init(&b->pk, &b->sb, msgpack_sbuffer_write);
+	b->failed = false;
+	msgpack_packer_init(&b->pk, b, body_write);
 }
 
 static void pack_str(msgpack_packer *pk, const char *s)
@@ -201,13 +236,17 @@ typedef struct parsed {
 static hm_err parse(const uint8_t *p, size_t n, uint64_t max_objects, parsed *out)
 {
 	size_t off = 0;
+	msgpack_unpack_return rc;
 	hm_err err;
 
 	msgpack_unpacked_init(&out->u);
 	if ((err = hm_msgpack_check(p, n, 6, max_objects)))
 		return hm_sync_fail(err, "a message body is not well-formed msgpack");
-	if (msgpack_unpack_next(&out->u, (const char *)p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
-	    out->u.data.type != MSGPACK_OBJECT_ARRAY || out->u.data.via.array.size == 0 ||
+	rc = msgpack_unpack_next(&out->u, (const char *)p, n, &off);
+	if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
+		return hm_sync_fail(HM_ERR_NOMEM, "decoding a message: out of memory");
+	if (rc != MSGPACK_UNPACK_SUCCESS || out->u.data.type != MSGPACK_OBJECT_ARRAY ||
+	    out->u.data.via.array.size == 0 ||
 	    out->u.data.via.array.ptr[0].type != MSGPACK_OBJECT_STR)
 		return hm_sync_fail(HM_ERR_CORRUPT, "a message body is not [verb, ...]");
 	out->a = out->u.data.via.array.ptr;
@@ -291,6 +330,7 @@ typedef struct batcher {
 	size_t items_at; /* where the array header goes */
 	hm_bytes *list;  /* envelopes collected (borrowed copies in b) */
 	bool full;
+	bool nomem; /* stopped for want of memory: the batch is not whole */
 	uint8_t **copies;
 	size_t ncopies, cap;
 } batcher;
@@ -316,12 +356,16 @@ static int batch_one(void *ctx, const hm_changeset_view *cs)
 			bt->copies = p;
 		if (l)
 			bt->list = l;
-		if (!p || !l)
+		if (!p || !l) {
+			bt->nomem = true;
 			return 1;
+		}
 		bt->cap = cap;
 	}
-	if (!(copy = malloc(cs->envelope.n)))
+	if (!(copy = malloc(cs->envelope.n))) {
+		bt->nomem = true;
 		return 1;
+	}
 	memcpy(copy, cs->envelope.p, cs->envelope.n);
 	bt->copies[bt->ncopies] = copy;
 	bt->list[bt->ncopies].p = copy;
@@ -397,8 +441,10 @@ static hm_err next_batch(hm_node *node, const hm_vv *since, const char *holder, 
 	bt->holder = holder;
 	bt->max_bytes = max;
 	if ((err = hm_node_changesets(node, since, batch_one, bt)) ||
-	    (!bt->full && (err = hm_node_fork_proofs(node, since, batch_one, bt))))
-		return hm_sync_fail(err, "reading change sets: %s", hm_node_errmsg(node));
+	    (!bt->full && !bt->nomem && (err = hm_node_fork_proofs(node, since, batch_one, bt))))
+		return hm_sync_fail(err, "reading change sets: %s", node_why(node, err));
+	if (bt->nomem)
+		return hm_sync_fail(HM_ERR_NOMEM, "collecting change sets to send: out of memory");
 	return HM_OK;
 }
 
@@ -629,7 +675,7 @@ out:
 
 static hm_err sealed_reply(session *x, body *b, uint8_t **out, size_t *ol)
 {
-	hm_err err = seal(&x->ch, b->sb.data, b->sb.size, out, ol);
+	hm_err err = b->failed ? HM_ERR_NOMEM : seal(&x->ch, b->sb.data, b->sb.size, out, ol);
 	msgpack_sbuffer_destroy(&b->sb);
 	return err;
 }
@@ -692,7 +738,7 @@ static hm_err server_vv(hm_server *s, session *x, const parsed *p, uint8_t **out
 		                         (int64_t)(client_ms - hm_node_now_ms(s->node)));
 
 	if ((err = hm_node_version_vector(s->node, &vv)))
-		return sealed_error(x, hm_node_errmsg(s->node), out, ol);
+		return sealed_error(x, node_why(s->node, err), out, ol);
 	body_init(&b);
 	msgpack_pack_array(&b.pk, 2);
 	pack_str(&b.pk, "vv");
@@ -734,7 +780,7 @@ static hm_err server_push(hm_server *s, session *x, const parsed *p, uint8_t **o
 	err = n ? apply_capped(s->node, envs, n, &st) : HM_OK;
 	free(envs);
 	if (err)
-		return sealed_error(x, hm_node_errmsg(s->node), out, ol);
+		return sealed_error(x, node_why(s->node, err), out, ol);
 	st.refused += skipped;
 	body_init(&b);
 	msgpack_pack_array(&b.pk, 7); /* acknowledged after the durable commit above */
@@ -756,8 +802,14 @@ static hm_err server_pull(hm_server *s, session *x, const parsed *p, uint8_t **o
 	body b;
 	hm_err err;
 
-	if (p->n != 3 || parse_vv(&p->a[1], &since) || !get_uint(&p->a[2], &max))
+	err = HM_ERR_CORRUPT;
+	if (p->n != 3 || (err = parse_vv(&p->a[1], &since)))
+		return sealed_error(x, err == HM_ERR_NOMEM ? "out of memory" : "malformed pull",
+		                    out, ol);
+	if (!get_uint(&p->a[2], &max)) {
+		hm_vv_release(&since);
 		return sealed_error(x, "malformed pull", out, ol);
+	}
 
 	if (max > (8u << 20))
 		max = 8u << 20;
@@ -794,8 +846,11 @@ static hm_err server_count(hm_server *s, session *x, const parsed *p, uint8_t **
 	uint64_t n;
 	body b;
 
-	if (p->n != 2 || parse_vv(&p->a[1], &since))
-		return sealed_error(x, "malformed count", out, ol);
+	hm_err err = HM_ERR_CORRUPT;
+
+	if (p->n != 2 || (err = parse_vv(&p->a[1], &since)))
+		return sealed_error(x, err == HM_ERR_NOMEM ? "out of memory" : "malformed count",
+		                    out, ol);
 	n = count_visible(s->node, &since, x->peer.region);
 	hm_vv_release(&since);
 	body_init(&b);
@@ -1058,7 +1113,8 @@ static hm_err call(client *c, body *b, parsed *p, uint8_t **plain, size_t *pn)
 {
 	uint8_t *req = NULL, *reply = NULL;
 	size_t rn, qn;
-	hm_err err = seal(&c->ch, b->sb.data, b->sb.size, &req, &qn);
+	hm_err err = b->failed ? hm_sync_fail(HM_ERR_NOMEM, "packing a message: out of memory")
+	                       : seal(&c->ch, b->sb.data, b->sb.size, &req, &qn);
 
 	msgpack_sbuffer_destroy(&b->sb);
 	*plain = NULL;
@@ -1174,7 +1230,7 @@ static hm_err client_handshake(client *c)
 		c->st->clock_known = true;
 		c->st->clock_offset_ms = (int64_t)(server_ms - mid);
 		if ((err = hm_node_clock_note(c->node, &c->st->peer.id, c->st->clock_offset_ms)))
-			err = hm_sync_fail(err, "%s", hm_node_errmsg(c->node));
+			err = hm_sync_fail(err, "%s", node_why(c->node, err));
 	}
 done:
 	call_done(&p, plain, pn);
@@ -1197,8 +1253,11 @@ static hm_err client_vv(client *c, hm_vv *peer_vv)
 	pack_str(&b.pk, "vv");
 	msgpack_pack_uint64(&b.pk, hm_node_now_ms(c->node)); /* our wall clock, for the server */
 	if (!(err = call(c, &b, &p, &plain, &pn)) &&
-	    (!is_verb(&p, "vv") || p.n != 2 || parse_vv(&p.a[1], peer_vv)))
-		err = hm_sync_fail(HM_ERR_CORRUPT, "a malformed version vector from the peer");
+	    (!is_verb(&p, "vv") || p.n != 2 || (err = parse_vv(&p.a[1], peer_vv))))
+		err =
+		    err == HM_ERR_NOMEM
+		        ? hm_sync_fail(err, "reading the peer's version vector: out of memory")
+		        : hm_sync_fail(HM_ERR_CORRUPT, "a malformed version vector from the peer");
 	call_done(&p, plain, pn);
 	return err;
 }
@@ -1270,7 +1329,7 @@ static hm_err client_pull(client *c, const hm_sync_opts *o)
 		hm_err err;
 
 		if ((err = hm_node_version_vector(c->node, &mine)))
-			return hm_sync_fail(err, "%s", hm_node_errmsg(c->node));
+			return hm_sync_fail(err, "%s", node_why(c->node, err));
 		body_init(&b);
 		msgpack_pack_array(&b.pk, 3);
 		pack_str(&b.pk, "pull");
@@ -1312,7 +1371,7 @@ static hm_err client_pull(client *c, const hm_sync_opts *o)
 			}
 			/* Durable before the next pull asks for more. */
 			if (!err && n && (err = apply_capped(c->node, envs, n, &c->st->applied)))
-				hm_sync_fail(err, "applying: %s", hm_node_errmsg(c->node));
+				hm_sync_fail(err, "applying: %s", node_why(c->node, err));
 			if (!err)
 				c->st->received += n;
 			free(envs);
@@ -1349,13 +1408,13 @@ static void client_bye(client *c)
 static hm_err note_peer(hm_node *node, const hm_node_id *peer, const hm_vv *vv)
 {
 	hm_err err = hm_node_note_peer_vv(node, peer, vv, NULL);
-	return err ? hm_sync_fail(err, "%s", hm_node_errmsg(node)) : HM_OK;
+	return err ? hm_sync_fail(err, "%s", node_why(node, err)) : HM_OK;
 }
 
 static hm_err peer_synced(hm_node *node, const hm_node_id *peer)
 {
 	hm_err err = hm_node_peer_synced(node, peer);
-	return err ? hm_sync_fail(err, "%s", hm_node_errmsg(node)) : HM_OK;
+	return err ? hm_sync_fail(err, "%s", node_why(node, err)) : HM_OK;
 }
 
 hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_sync_stats *st)
@@ -1386,7 +1445,7 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 out:
 	hm_vv_release(&peer_vv);
 	channel_wipe(&c.ch);
-	return err;
+	return said(err);
 }
 
 hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, uint64_t *to_send,
@@ -1430,5 +1489,5 @@ out:
 	hm_vv_release(&mine);
 	hm_vv_release(&peer_vv);
 	channel_wipe(&c.ch);
-	return err;
+	return said(err);
 }
