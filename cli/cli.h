@@ -237,6 +237,10 @@ json_t *cj_hex(const void *p, size_t n);
 json_t *cj_hlc(hm_hlc h);            /* "2026-12-06T08:00:00.000Z", "+N" for a logical count */
 json_t *cj_stamp(const hm_stamp *s); /* {origin, seq, hlc, time} */
 int cj_print(FILE *f, json_t *v);
+/* Route jansson's allocations through ours (main calls it first), and whether one failed: then
+ * cj_print refuses to print (-1, errno ENOMEM) and the command fails "out of memory". */
+void cj_init(void);
+bool cj_failed(void);
 int cj_write(FILE *f, json_t *v, bool newline); /* cj_print, the newline left to the caller */
 /* Print a record; mask: personal fields (HM_F_PII) masked as out_mask does. */
 void out_record(FILE *f, const hm_record *r, bool json, bool mask);

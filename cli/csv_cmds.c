@@ -39,7 +39,7 @@ static int read_all(cli *c, FILE *f, const char *path, size_t cap, char **buf, s
 			break;
 	}
 	if (ferror(f))
-		return cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+		return cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
 	if (*len > CSV_FILE_MAX)
 		return -1;
 	(*buf)[*len] = '\0'; /* len < cap: the loop ends only on a read that fitted */
@@ -57,9 +57,9 @@ static int csv_load(cli *c, const char *path, char **out, size_t *len)
 
 	*out = NULL, *len = 0;
 	if (!f)
-		return cli_fail(c, EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+		return cli_fail(c, EXIT_FAIL, "cannot open %s: %s", path, hm_strerrno(errno));
 	if (fstat(fileno(f), &st) != 0)
-		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
 	else if (S_ISDIR(st.st_mode))
 		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: it is a directory", path);
 	else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > CSV_FILE_MAX)

@@ -25,7 +25,7 @@ static int read_file_pass(cli *c, char *buf, size_t cap)
 
 	if (!f)
 		return cli_fail(c, EXIT_FAIL, "cannot read the passphrase file %s: %s",
-		                c->passphrase_file, strerror(errno));
+		                c->passphrase_file, hm_strerrno(errno));
 	n = fread(buf, 1, cap - 1, f);
 	fclose(f);
 	buf[n] = 0;

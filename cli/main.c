@@ -214,6 +214,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hamlet: which command? (`hamlet --help` lists them)\n");
 		return EXIT_USAGE;
 	}
+	cj_init();
 	c.opts.log.fn = log_stderr;
 	c.opts.log.ctx = &c;
 	if (hm_crypto_init()) {
@@ -228,6 +229,9 @@ int main(int argc, char **argv)
 			return rc;
 		argv[optind] = (char *)cmd->name;
 		rc = cmd->run(&c, argc - optind, argv + optind);
+		if (rc == EXIT_OK && cj_failed())
+			rc = cli_fail(&c, EXIT_FAIL,
+			              "out of memory: the output was not printed whole");
 		if (fflush(stdout) != 0 || ferror(stdout))
 			return cli_fail(&c, EXIT_FAIL, "writing the output failed");
 		return rc;

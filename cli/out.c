@@ -1,6 +1,7 @@
 /* out.c - how the `hamlet` command prints values, records and stamps, as text and as JSON. */
 #include "cli.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,29 @@ void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 
 /* ---- JSON, built with jansson ---- */
 
+/* jansson says nothing when an allocation fails inside json_pack or json_object_set_new: the
+ * value is just missing. Its allocations come here, so a document that lost a part is never
+ * printed as if whole (cj_write refuses it, main fails the command). */
+static bool cj_nomem;
+
+static void *cj_malloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		cj_nomem = true;
+	return p;
+}
+
+void cj_init(void)
+{
+	json_set_alloc_funcs(cj_malloc, free);
+}
+
+bool cj_failed(void)
+{
+	return cj_nomem;
+}
+
 json_t *cj_str(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -414,8 +438,11 @@ int cj_write(FILE *f, json_t *v, bool newline)
 	char *s;
 	int rc = -1;
 
-	if (!v)
+	if (!v || cj_nomem) {
+		json_decref(v);
+		errno = ENOMEM;
 		return -1;
+	}
 	/* jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls and line separators are
 	 * valid JSON as they are, but never reach a terminal raw (text_next's set). */
 	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)))) {
