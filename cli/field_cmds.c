@@ -244,7 +244,7 @@ static int run_verb(cli *c, verb_cli *b, int argc, char **argv)
 		return rc;
 	/* Types first: a mistyped value is named before anything is opened. */
 	if ((err = hm_verb_check(b->v, &req, why, sizeof(why))))
-		return cli_fail(c, err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s",
+		return cli_fail(c, EXIT_USAGE, "%s", /* a malformed value, as for any option */
 		                out_text_str(why, shown, sizeof(shown)));
 	if ((rc = cli_open(c, &n)))
 		return rc;
@@ -274,7 +274,8 @@ static void print_group_usage(FILE *f, const char *cmd)
 	size_t count;
 	const hm_verb *verbs = hm_verbs(&count);
 
-	fprintf(f, "usage: hamlet [-d DIR] %s VERB ...\n\nverbs:\n", cmd);
+	fprintf(f, "usage: hamlet [-d DIR] %s VERB [OPTIONS] ...\n\n%s\n\nverbs:\n", cmd,
+	        hm_command(cmd)->summary);
 	for (size_t i = 0; i < count; i++)
 		if (!strcmp(verbs[i].cmd, cmd))
 			fprintf(f, "  %-10s %s\n", verbs[i].sub, verbs[i].summary);
@@ -296,15 +297,15 @@ int cmd_field(cli *c, int argc, char **argv)
 	verb_cli *b;
 	int rc;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		print_group_usage(argc < 2 ? stderr : stdout, cmd);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if (argc < 2)
+		return cli_fail(c, EXIT_USAGE, "which verb? (see `hamlet %s --help`)", cmd);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_group_usage(stdout, cmd);
+		return EXIT_OK;
 	}
-	if (!(v = hm_verb_find(cmd, argv[1]))) {
-		cli_fail(c, EXIT_USAGE, "no verb '%s'", argv[1]);
-		print_group_usage(stderr, cmd);
-		return EXIT_USAGE;
-	}
+	if (!(v = hm_verb_find(cmd, argv[1])))
+		return cli_fail(c, EXIT_USAGE, "no verb '%s' (see `hamlet %s --help`)", argv[1],
+		                cmd);
 	snprintf(name, sizeof(name), "%s %s", cmd, argv[1]); /* for messages */
 	c->cmd = name;
 	if (!(b = calloc(1, sizeof(*b))))

@@ -224,30 +224,7 @@ void out_stamp_json(FILE *f, const hm_stamp *s)
 
 size_t out_mask(const char *s, size_t n, char *buf, size_t cap)
 {
-	size_t o = 0, digits = 0;
-
-	for (size_t i = 0; i < n; i++)
-		digits += (s[i] >= '0' && s[i] <= '9') || s[i] == 'X' || s[i] == 'x';
-	if (cap == 0)
-		return 0;
-	if (n >= 7 && digits == n) {
-		/* A phone or ID number: the first 3 and last 2 say which, not who. */
-		for (size_t i = 0; i < n && o + 1 < cap; i++)
-			buf[o++] = i < 3 || i >= n - 2 ? s[i] : '*';
-	} else {
-		/* Text: its first character (one UTF-8 sequence), then a star per character. */
-		size_t cp = 0;
-		for (size_t i = 0; i < n && o + 4 < cap; i++) {
-			bool lead = ((unsigned char)s[i] & 0xc0) != 0x80;
-			cp += lead;
-			if (cp <= 1)
-				buf[o++] = s[i];
-			else if (lead)
-				buf[o++] = '*';
-		}
-	}
-	buf[o] = '\0';
-	return o;
+	return hm_ledger_mask(s, n, buf, cap); /* the ledger's one rule */
 }
 
 bool out_field_masked(const hm_record *r, const char *field)

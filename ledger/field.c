@@ -109,26 +109,6 @@ hm_err verb_need(struct hm_verb_run *x, const char *coll, const char *id, const 
 
 /* ---- checking values ---- */
 
-/* A personal value as an error message may show it (error output may end up in a log): a
- * number keeps its first 3 and last 2 characters, text its first character. */
-static void mask_text(const char *s, char *buf, size_t cap)
-{
-	size_t n = strlen(s), o = 0, cp = 0;
-	bool number = n >= 7 && strspn(s, "0123456789Xx") == n;
-
-	for (size_t i = 0; i < n && o + 5 < cap; i++) {
-		bool lead = ((unsigned char)s[i] & 0xc0) != 0x80;
-		cp += lead;
-		if (number)
-			buf[o++] = i < 3 || i >= n - 2 ? s[i] : '*';
-		else if (cp <= 1)
-			buf[o++] = s[i];
-		else if (lead)
-			buf[o++] = '*';
-	}
-	buf[o] = '\0';
-}
-
 /* Why text is no good as a value of d, into why; HM_OK when it is. */
 static hm_err check_one(const hm_collection_def *cd, const hm_field_def *d, const char *text,
                         char *why, size_t cap)
@@ -143,10 +123,18 @@ static hm_err check_one(const hm_collection_def *cd, const hm_field_def *d, cons
 		snprintf(why, cap, "%s: is required, not empty", d->name);
 		return HM_ERR_TYPE;
 	}
-	if (!hm_value_parse(d, text, &v, &reason) && !hm_ledger_check(cd, d, &v, &reason))
+	/* the clerk's words and dates (男, 2026/12/6) as the import takes them */
+	hm_ledger words = {0};
+	hm_err err = hm_ledger_value_parse(&words, d, text, &v, &reason);
+
+	if (!err && !hm_ledger_check(cd, d, &v, &reason))
 		return HM_OK;
+	if (err == HM_ERR_INVALID) { /* a whole sentence: a spreadsheet's number for an ID */
+		snprintf(why, cap, "%s: %s", d->name, reason);
+		return HM_ERR_TYPE;
+	}
 	if (d->flags & HM_F_PII)
-		mask_text(text, shown, sizeof(shown)), text = shown;
+		hm_ledger_mask(text, strlen(text), shown, sizeof(shown)), text = shown;
 	snprintf(why, cap, "%s: must be %s, not '%s'", d->name, reason, text);
 	return HM_ERR_TYPE;
 }
@@ -252,7 +240,8 @@ static hm_err write_values(struct hm_verb_run *x)
 		const char *why;
 		hm_value v = {HM_V_NIL};
 
-		if (x->vals[i].text[0] && hm_value_parse(d, x->vals[i].text, &v, &why)) {
+		if (x->vals[i].text[0] &&
+		    hm_ledger_value_parse(x->l, d, x->vals[i].text, &v, &why)) {
 			hm_write_abort(w);
 			return verb_fail(x, HM_ERR_TYPE, false, "%s: must be %s", d->name, why);
 		}

@@ -11,17 +11,7 @@
 
 hm_err hm_ledger_need_person(hm_ledger *l, const char *id, hm_record **out)
 {
-	hm_record *r = NULL;
-	hm_err err = hm_node_get(l->node, "person", id, out ? out : &r);
-
-	hm_record_free(r);
-	if (err == HM_ERR_NOT_FOUND)
-		return hm_node_fail(
-		    l->node, err,
-		    "unknown person '%s' (register them with `hamlet person add`, or "
-		    "find their id with `hamlet person find`)",
-		    id);
-	return err;
+	return hm_ledger_need_record(l, "person", id, out);
 }
 
 /* ---- a region to filter by ---- */

@@ -297,34 +297,6 @@ const rp_rec *rp_person_find(const rp_ctx *x, const char *id)
 	return NULL;
 }
 
-/* Personal text masked: a phone or ID number keeps its first 3 and last 2 characters, other text
- * its first character and a star per character after it.
- * TODO(#11 merge): same rule as out_mask (cli/out.c); one copy once the parts are merged. */
-static void rp_mask(const char *s, size_t n, char *buf, size_t cap)
-{
-	size_t o = 0, digits = 0;
-
-	for (size_t i = 0; i < n; i++)
-		digits += (s[i] >= '0' && s[i] <= '9') || s[i] == 'X' || s[i] == 'x';
-	if (cap == 0)
-		return;
-	if (n >= 7 && digits == n) {
-		for (size_t i = 0; i < n && o + 1 < cap; i++)
-			buf[o++] = i < 3 || i >= n - 2 ? s[i] : '*';
-	} else {
-		size_t cp = 0;
-		for (size_t i = 0; i < n && o + 4 < cap; i++) {
-			bool lead = ((unsigned char)s[i] & 0xc0) != 0x80;
-			cp += lead;
-			if (cp <= 1)
-				buf[o++] = s[i];
-			else if (lead)
-				buf[o++] = '*';
-		}
-	}
-	buf[o] = '\0';
-}
-
 /* The name of person id as the report may show it: masked unless --show-pii. */
 const char *rp_person_name(rp_ctx *x, const char *id, char *buf, size_t cap)
 {
@@ -334,7 +306,7 @@ const char *rp_person_name(rp_ctx *x, const char *id, char *buf, size_t cap)
 	x->rep->persons_listed++;
 	if (x->rep->show_pii)
 		return name;
-	rp_mask(name, strlen(name), buf, cap);
+	hm_ledger_mask(name, strlen(name), buf, cap);
 	return buf;
 }
 

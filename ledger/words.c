@@ -382,6 +382,8 @@ size_t hm_ledger_mask(const char *s, size_t n, char *buf, size_t cap)
 
 	for (size_t i = 0; i < n; i++)
 		digits += (s[i] >= '0' && s[i] <= '9') || s[i] == 'X' || s[i] == 'x';
+	if (cap == 0)
+		return 0;
 	if (n >= 7 && digits == n) {
 		/* A phone or ID number: the first 3 and last 2 say which, not who. */
 		for (size_t i = 0; i < n && o + 1 < cap; i++)
