@@ -176,6 +176,10 @@ hm_err hm_ledger_need_person(hm_ledger *l, const char *id, hm_record **out) HM_M
  * hm_node_list. */
 hm_err hm_stock_on_hand(hm_ledger *l, const char *item, const char *store,
                         int64_t *out) HM_MUST_CHECK;
+/* How a movement changes stock on hand: +1, -1 or 0 per unit, at its store, or (at_to_store)
+ * at the store a transfer goes to. The one rule hm_stock_on_hand and the supplies report sum by.
+ * Never fails; an unknown movement counts nothing. */
+int hm_stock_sign(const char *movement, bool at_to_store);
 /* Whether store names a site of kind store on this node: HM_OK, or HM_ERR_NOT_FOUND with the
  * known stores listed in the reason ("unknown store 'x' (known: a, b; add one with `hamlet
  * site add --kind store`)"), or a read's error. */

@@ -128,15 +128,30 @@ static void supplies_stock(rp_ctx *x, stock *s)
 	}
 }
 
-/* On hand per item and store from the sums of supplies_stock.
- * TODO(#11 merge): same rule as stock on hand in cli/field_cmds.c (on_hand, stock_one), which
- * `stock issue` checks against; one copy in the library once the field work part is merged. */
+/* On hand from the sums of supplies_stock, by the ledger's one rule (hm_stock_sign). */
+static double on_hand_of(const double *v)
+{
+	static const struct {
+		int u;
+		const char *movement;
+		bool to;
+	} sums[] = {{U_RECEIVED, "received", false},   {U_TRANSFER_IN, "transfer", true},
+	            {U_ISSUED, "issued", false},       {U_TRANSFER_OUT, "transfer", false},
+	            {U_CONSUMED, "consumed", false},   {U_COUNTED, "counted", false},
+	            {U_REQUESTED, "requested", false}, {U_INTERCEPTED, "intercepted", false}};
+	double on_hand = 0;
+
+	for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]); i++)
+		on_hand += hm_stock_sign(sums[i].movement, sums[i].to) * v[sums[i].u];
+	return on_hand;
+}
+
+/* One row per item and store from the sums of supplies_stock. */
 static void supplies_stock_rows(rp_ctx *x, const stock *s, hm_report_table *t)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const double *v = s->v[i].v;
-		double on_hand = v[U_RECEIVED] + v[U_TRANSFER_IN] - v[U_ISSUED] -
-		                 v[U_TRANSFER_OUT] - v[U_CONSUMED] + v[U_COUNTED];
+		double on_hand = on_hand_of(v);
 		double use = v[U_USE] / (double)x->days;
 		double gap = v[U_REQUESTED] - v[U_RECEIVED];
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssdddddddffdd", s->v[i].item,

@@ -24,20 +24,24 @@ static int stock_one(void *arg, const hm_record *r)
 		return 0;
 	hm_rec_text(r, "store", store, sizeof(store));
 	hm_rec_text(r, "to_store", to, sizeof(to));
-	if (!strcmp(mv, "transfer")) {
-		if (!strcmp(store, s->store))
-			s->on_hand -= q;
-		if (!strcmp(to, s->store))
-			s->on_hand += q;
-		return 0;
-	}
-	if (strcmp(store, s->store))
-		return 0;
-	if (!strcmp(mv, "received") || !strcmp(mv, "counted"))
-		s->on_hand += q;
-	else if (!strcmp(mv, "issued") || !strcmp(mv, "consumed"))
-		s->on_hand -= q;
+	if (!strcmp(store, s->store))
+		s->on_hand += hm_stock_sign(mv, false) * q;
+	if (!strcmp(to, s->store))
+		s->on_hand += hm_stock_sign(mv, true) * q;
 	return 0;
+}
+
+int hm_stock_sign(const char *movement, bool at_to_store)
+{
+	if (!strcmp(movement, "transfer"))
+		return at_to_store ? 1 : -1;
+	if (at_to_store)
+		return 0;
+	if (!strcmp(movement, "received") || !strcmp(movement, "counted"))
+		return 1; /* a count is stored as its correction against the books */
+	if (!strcmp(movement, "issued") || !strcmp(movement, "consumed"))
+		return -1;
+	return 0; /* requested, intercepted (it never reached the store), a newer kind */
 }
 
 hm_err hm_stock_on_hand(hm_ledger *l, const char *item, const char *store, int64_t *out)
