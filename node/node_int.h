@@ -116,6 +116,9 @@ struct hm_node {
 
 /* ---- store.c ---- */
 hm_err hm_store_err(int mdb_rc);
+/* Before LMDB maps DIR/data.mdb: both meta pages and the roots the current one names look
+ * sound (guard.c). Errors: HM_ERR_CORRUPT with a message naming the damage and the way back. */
+hm_err hm_store_guard(hm_node *n, const char *dir);
 typedef hm_err (*hm_txn_fn)(hm_node *n, MDB_txn *txn, void *ctx);
 /* Run fn in a write transaction and commit it durably. On a full map: abort, grow the map
  * (no transaction open), run fn again from scratch; fn must only change ctx in ways a rerun

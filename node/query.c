@@ -590,46 +590,76 @@ fail:
 	return err;
 }
 
+/* A stored change set that is not what its successor (or the version vector) says it is. */
+static hm_err stored_damaged(hm_node *n, const hm_node_id *origin, uint64_t seq, const char *why)
+{
+	char hex[2 * HM_NODE_ID_BYTES + 1];
+	hm_node_id_hex(origin, hex);
+	return hm_node_fail(n, HM_ERR_CORRUPT,
+	                    "%s:%llu: a stored change set is damaged (%s): it is not sent; "
+	                    "`hamlet check` names the damage (docs/reliability.md, \"Damaged "
+	                    "media\")",
+	                    hex, (unsigned long long)seq, why);
+}
+
+/* One origin's change sets from..h->seq, each passed to cb once it is known whole: its id is
+ * the prev its successor names, or, for the last, the hash in the version vector. A damaged
+ * envelope is refused before it is sent or written to a bundle. *stop: cb asked to stop. */
+static hm_err changesets_of(hm_node *n, oplog_walk *w, const hm_vv_entry *h, uint64_t from,
+                            hm_changeset_cb cb, void *ctx, bool *stop)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val k = {sizeof(key), key}, v;
+	hm_changeset_view cs, held;
+	uint64_t want = from;
+	int rc;
+
+	hm_opkey(key, &h->origin, from);
+	/* The oplog is keyed (origin, seq): one range scan per origin, in seq order. */
+	for (rc = mdb_cursor_get(w->cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(w->cur, &k, &v, MDB_NEXT), want++) {
+		if (k.mv_size != HM_OPKEY_BYTES ||
+		    memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) ||
+		    hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > h->seq)
+			break;
+		if (changeset_view(&k, &v, &w->zone, &cs))
+			return stored_damaged(n, &h->origin, want, "it does not decode");
+		if (cs.seq != want || hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) != want)
+			return stored_damaged(n, &h->origin, want, "the oplog has a gap before it");
+		if (want > from && !hm_hash_equal(&cs.prev, &held.id))
+			return stored_damaged(n, &h->origin, want - 1,
+			                      "its hash is not the one its successor names");
+		if (want > from && cb(ctx, &held)) {
+			*stop = true;
+			return HM_OK;
+		}
+		held = cs;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		return hm_store_err(rc);
+	if (want - 1 != h->seq)
+		return stored_damaged(n, &h->origin, want,
+		                      "the oplog ends before the version vector");
+	if (!hm_hash_equal(&held.id, &h->hash))
+		return stored_damaged(n, &h->origin, h->seq,
+		                      "its hash is not the one the version vector holds");
+	*stop = cb(ctx, &held) != 0;
+	return HM_OK;
+}
+
 hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, void *ctx)
 {
 	oplog_walk w;
-	MDB_cursor *cur;
-	int rc;
 	hm_err err;
+	bool stop = false;
 
 	if ((err = oplog_walk_begin(n, &w)))
 		return err;
-	cur = w.cur;
-	for (size_t i = 0; i < w.heads.n; i++) {
-		const hm_vv_entry *h = &w.heads.v[i];
-		uint8_t key[HM_OPKEY_BYTES];
-		MDB_val k = {sizeof(key), key}, v;
-		uint64_t from = hm_vv_get(since, &h->origin) + 1;
-
-		if (from > h->seq)
-			continue;
-		hm_opkey(key, &h->origin, from);
-		/* The oplog is keyed (origin, seq): one range scan per origin, in seq order. */
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			hm_changeset_view cs;
-			if (k.mv_size != HM_OPKEY_BYTES ||
-			    memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) != 0 ||
-			    hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > h->seq)
-				break;
-			if ((err = changeset_view(&k, &v, &w.zone, &cs))) {
-				hm_node_fail(n, err, "a stored change set is corrupt");
-				goto out;
-			}
-			if (cb(ctx, &cs))
-				goto out;
-		}
-		if (rc && rc != MDB_NOTFOUND) {
-			err = hm_store_err(rc);
-			goto out;
-		}
+	for (size_t i = 0; i < w.heads.n && !err && !stop; i++) {
+		uint64_t from = hm_vv_get(since, &w.heads.v[i].origin) + 1;
+		if (from <= w.heads.v[i].seq)
+			err = changesets_of(n, &w, &w.heads.v[i], from, cb, ctx, &stop);
 	}
-out:
 	oplog_walk_end(&w);
 	return err;
 }
@@ -983,9 +1013,12 @@ static hm_err check_txn(hm_node *n, MDB_txn *txn, void *arg)
 	rebuild_check *rc = arg;
 	hm_err err;
 
-	if ((err = digest_in(n, txn, NULL, &rc->held)))
+	if ((err = digest_in(n, txn, NULL, &rc->held))) {
+		char why[sizeof(n->errmsg)]; /* n->errmsg is rewritten below */
+		snprintf(why, sizeof(why), "%s", n->errmsg[0] ? n->errmsg : hm_strerror(err));
 		return hm_node_fail(n, err, "reading the records: %s (`hamlet check --repair`)",
-		                    n->errmsg[0] ? n->errmsg : hm_strerror(err));
+		                    why);
+	}
 	if ((err = check_signatures(n, txn)) || (err = hm_records_rebuild(n, txn)) ||
 	    (err = digest_in(n, txn, NULL, &rc->rebuilt)))
 		return err;

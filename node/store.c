@@ -349,6 +349,8 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 	if (create && access(path, F_OK) == 0)
 		return hm_node_fail(n, HM_ERR_EXISTS,
 		                    "'%s' already holds a hamlet node; nothing was changed", dir);
+	if (!create && hm_store_guard(n, dir))
+		return HM_ERR_CORRUPT;
 	if (create && mkdir_parents(dir) != 0)
 		return hm_node_fail(n, HM_ERR_IO, "creating %s: %s", dir, hm_strerrno(errno));
 	if ((rc = mdb_env_create(&n->env)) || (rc = mdb_env_set_maxdbs(n->env, HM_DB__COUNT)) ||
