@@ -67,8 +67,9 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
  *
  * LMDB keeps no checksums: a damaged page below the roots the open guard checks (node/guard.c)
  * can send it, or hamlet reading what it returned, outside the map. While a store is open, a
- * SIGSEGV or SIGBUS ends the command with a message naming the store and the way back, and
- * exit status 1, instead of a crash. Only async-signal-safe calls below (open, read, write). */
+ * SIGSEGV or SIGBUS (or LMDB's assertion, SIGABRT) ends the command with a message naming the
+ * store and the way back, and exit status 1, instead of a crash. Only async-signal-safe calls below
+ * (open, read, write). */
 
 static void say(const char *s)
 {
@@ -129,7 +130,9 @@ static void store_crash(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	say("hamlet: ");
 	say(store_cmd ? store_cmd : "-");
-	say(sig == SIGBUS ? ": stopped on a bad read (SIGBUS" : ": stopped on a bad read (SIGSEGV");
+	say(sig == SIGBUS    ? ": stopped on a bad read (SIGBUS"
+	    : sig == SIGSEGV ? ": stopped on a bad read (SIGSEGV"
+	                     : ": stopped by a failed internal check (SIGABRT");
 	say(in_map ? " in the store's map)" : ")");
 	say(" while using the store in ");
 	say(store_dir);
@@ -157,6 +160,7 @@ static void crash_guard_install(void)
 	if (sigaltstack(&ss, NULL) == 0) {
 		sigaction(SIGSEGV, &sa, NULL);
 		sigaction(SIGBUS, &sa, NULL);
+		sigaction(SIGABRT, &sa, NULL); /* LMDB's assertions on what it read */
 	}
 #endif
 }

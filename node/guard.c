@@ -35,7 +35,9 @@
 #define META_TXNID   (META_LAST_PG + 8)
 #define META_END     (META_TXNID + 8)
 #define P_INVALID    UINT64_MAX
-#define DEPTH_MAX    32 /* LMDB's CURSOR_STACK */
+#define FREE_FLAGS   0x08 /* MDB_INTEGERKEY: LMDB's free-page tree */
+#define MAIN_FLAGS   0x00 /* hamlet opens its named trees with no flags */
+#define DEPTH_MAX    32   /* LMDB's CURSOR_STACK */
 #define PSIZE_MIN    512
 #define PSIZE_MAX    65536
 
@@ -94,6 +96,8 @@ static const char *meta_fault(const meta *m, uint64_t pages)
 		                               d->depth > DEPTH_MAX)
 			return i ? "its main tree's root is out of range"
 			         : "its free-page tree's root is out of range";
+		if (d->flags != (i ? MAIN_FLAGS : FREE_FLAGS))
+			return "a tree's flags are not those LMDB and hamlet give it";
 		if (d->branch > m->last_pg || d->leaf > m->last_pg || d->overflow > m->last_pg ||
 		    d->branch + d->leaf + d->overflow > m->last_pg)
 			return "its page counts exceed the file";

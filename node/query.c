@@ -239,6 +239,44 @@ out:
 typedef int (*raw_cb)(void *ctx, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
                       const hm_rec *r);
 
+/* LMDB's order of keys: bytes, then length. */
+static int key_cmp(const void *a, size_t an, const void *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : an < bn ? -1 : an > bn;
+}
+
+static hm_err out_of_order(hm_node *n)
+{
+	return hm_node_fail(n, HM_ERR_CORRUPT,
+	                    "the records are stored out of order: the store is damaged (`hamlet "
+	                    "check --repair` rebuilds them from the oplog)");
+}
+
+/* A range scan starts at the first key at or after the prefix, found by a binary search that
+ * a damaged key can misdirect past records of the range. The two keys before the start must
+ * run in order below the prefix (one damaged key is then seen: it is out of order with its
+ * neighbour). */
+static hm_err range_start_sound(hm_node *n, MDB_txn *txn, const void *p, size_t pn)
+{
+	MDB_cursor *cur;
+	MDB_val k = {pn, (void *)p}, v, k1;
+	hm_err err = HM_OK;
+	int rc = mdb_cursor_open(txn, n->dbi[HM_DB_RECORDS], &cur);
+
+	if (rc)
+		return hm_store_err(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = mdb_cursor_get(cur, &k1, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	if (rc == 0 && key_cmp(k1.mv_data, k1.mv_size, p, pn) >= 0)
+		err = out_of_order(n);
+	else if (rc == 0 && mdb_cursor_get(cur, &k, &v, MDB_PREV) == 0 &&
+	         key_cmp(k.mv_data, k.mv_size, k1.mv_data, k1.mv_size) >= 0)
+		err = out_of_order(n);
+	mdb_cursor_close(cur);
+	return err;
+}
+
 /* In txn, or in a read transaction of its own when txn is NULL. */
 static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, bool decode,
                            raw_cb cb, void *ctx)
@@ -249,7 +287,8 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 	msgpack_zone zone;
 	msgpack_sbuffer scratch;
 	hm_rec *r = malloc(sizeof(*r));
-	size_t pn = only ? strlen(only->name) + 1 : 0;
+	size_t pn = only ? strlen(only->name) + 1 : 0, prev_n = 0;
+	char prev[512]; /* the key before: LMDB's keys are at most 511 bytes */
 	int rc;
 	hm_err err = HM_OK;
 
@@ -264,6 +303,8 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 		err = hm_store_err(rc);
 		goto out;
 	}
+	if (pn && (err = range_start_sound(n, txn, only->name, pn)))
+		goto out;
 	k.mv_size = pn;
 	k.mv_data = (void *)(only ? only->name : "");
 	for (rc = mdb_cursor_get(cur, &k, &v, pn ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
@@ -271,8 +312,15 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 		const hm_collection_def *c = only;
 		const char *key = k.mv_data;
 		size_t cn = strnlen(key, k.mv_size);
+		/* LMDB walks keys in order: a key not after the one before is a damaged page */
+		if (prev_n && key_cmp(key, k.mv_size, prev, prev_n) <= 0) {
+			err = out_of_order(n);
+			goto out;
+		}
 		if (only && (k.mv_size < pn || memcmp(key, only->name, pn) != 0))
 			break;
+		if (k.mv_size <= sizeof(prev))
+			memcpy(prev, key, prev_n = k.mv_size);
 		if (!c) {
 			char name[HM_NAME_MAX + 1];
 			if (cn > HM_NAME_MAX)
@@ -653,15 +701,16 @@ hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, vo
 	hm_err err;
 	bool stop = false;
 
+	n->errmsg[0] = '\0';
 	if ((err = oplog_walk_begin(n, &w)))
-		return err;
+		return hm_store_damage(n, err, "reading the oplog");
 	for (size_t i = 0; i < w.heads.n && !err && !stop; i++) {
 		uint64_t from = hm_vv_get(since, &w.heads.v[i].origin) + 1;
 		if (from <= w.heads.v[i].seq)
 			err = changesets_of(n, &w, &w.heads.v[i], from, cb, ctx, &stop);
 	}
 	oplog_walk_end(&w);
-	return err;
+	return hm_store_damage(n, err, "reading the oplog");
 }
 
 /* ---- fork proofs ---- */

@@ -143,6 +143,16 @@ hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size
 	return HM_OK;
 }
 
+hm_err hm_store_damage(hm_node *n, hm_err err, const char *what)
+{
+	if (err && !n->errmsg[0])
+		hm_node_fail(n, err,
+		             "%s: %s: the store is damaged (`hamlet check` names the damage; "
+		             "docs/reliability.md, \"Damaged media\")",
+		             what, hm_strerror(err));
+	return err;
+}
+
 /* Another process grew the map: adopt its size. */
 static hm_err adopt_map_size(hm_node *n)
 {

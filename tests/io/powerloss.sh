@@ -8,7 +8,8 @@
 # What counts as acknowledged: a `put` that returned (its node's digest then), an export that
 # returned (the bundle's content), a push the hub answered (the hub holds the village's change
 # sets up to the seq the village had). HAMLET_PL_WRITES and HAMLET_PL_VARIANTS make a run larger.
-. "$(dirname "$0")/../net/netlib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../net/netlib.sh"
 
 LIB=${HAMLET_IOREC_LIB:?set HAMLET_IOREC_LIB to the libhm_iorecord.so shim}
 WRITES=${HAMLET_PL_WRITES:-16}
@@ -82,6 +83,6 @@ done
 stop_daemon hub
 
 note "recorded: $(grep -c '^W' "$LOG") writes, $(grep -c '^S' "$LOG") syncs, $(wc -c <"$LOG") bytes of log"
-python3 "$(dirname "$0")/powerloss.py" --log "$LOG" --base "$T/base" --root "$REC" \
+python3 "$HERE/powerloss.py" --log "$LOG" --base "$T/base" --root "$REC" \
 	--work "$T" --hamlet "$HM" --variants "$VARIANTS" && ok || fail "a power-loss state failed (above)"
 finish
