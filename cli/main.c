@@ -28,11 +28,20 @@ int cli_fail(cli *c, int code, const char *fmt, ...)
 	return code;
 }
 
-/* Say that the store in c->dir is damaged, and the way back: check --repair when the oplog is
- * whole, else a new node restored from the hub (docs/reliability.md, "Damaged media"). */
-static void way_back(cli *c, bool oplog_whole)
+/* How far a damaged store still goes: the way back depends on it. */
+enum damage { DAMAGE_RECORDS, DAMAGE_OPLOG, DAMAGE_OPEN };
+
+/* A message already said the way back (the open guard's goes through the log). */
+static bool way_back_said;
+
+/* Say that the store in c->dir is damaged, and the way back (docs/reliability.md, "Damaged
+ * media"): check --repair when the oplog is whole, else a new node restored from the hub. */
+static void way_back(cli *c, enum damage d)
 {
-	if (oplog_whole)
+	if (way_back_said)
+		return;
+	way_back_said = true;
+	if (d == DAMAGE_RECORDS)
 		cli_fail(
 		    c, EXIT_FAIL,
 		    "the store in %s is damaged: `hamlet -d %s check --repair` rebuilds the "
@@ -42,10 +51,11 @@ static void way_back(cli *c, bool oplog_whole)
 	else
 		cli_fail(
 		    c, EXIT_FAIL,
-		    "the store in %s is damaged in its oplog, which check --repair cannot "
-		    "rebuild: make a new node and restore it from the hub (docs/reliability.md, "
-		    "\"Damaged media\")",
-		    c->dir);
+		    "the store in %s is damaged %s: make a new node and restore it from the hub "
+		    "(docs/reliability.md, \"Damaged media\")",
+		    c->dir,
+		    d == DAMAGE_OPEN ? "and does not open"
+		                     : "in its oplog, which check --repair cannot rebuild");
 }
 
 int cli_node_fail(cli *c, hm_node *n, hm_err err)
@@ -54,12 +64,17 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
 	char buf[2048];
 	/* The node's message may quote what came from outside (an id, a field, a reason). */
 	cli_fail(c, EXIT_FAIL, "%s", out_text_str(*why ? why : hm_strerror(err), buf, sizeof(buf)));
-	/* What the store itself holds is damaged (every failure of check is): say the way back,
-	 * unless the message did, and whether the oplog it would be rebuilt from is whole. */
-	if ((err == HM_ERR_CORRUPT || err == HM_ERR_STORE || strstr(why, "at rest") ||
-	     (err == HM_ERR_CRYPTO && c->cmd && !strcmp(c->cmd, "check"))) &&
-	    !strstr(why, "docs/reliability.md") && !strstr(why, "check --repair"))
-		way_back(c, hm_node_check_log(n) == HM_OK);
+	/* The store itself is damaged: say the way back, unless the message did, and whether the
+	 * oplog it would be rebuilt from is whole. Damaged: every failure of check, a value
+	 * altered at rest, LMDB's word on its pages (HM_ERR_CORRUPT is also a bad file given from
+	 * outside, whose message never quotes LMDB), and a store error the oplog confirms. */
+	if (strstr(why, "docs/reliability.md") || strstr(why, "check --repair"))
+		return EXIT_FAIL;
+	if (strstr(why, "at rest") || (c->cmd && !strcmp(c->cmd, "check")) ||
+	    (err == HM_ERR_CORRUPT && (!*why || strstr(why, "MDB_"))))
+		way_back(c, hm_node_check_log(n) == HM_OK ? DAMAGE_RECORDS : DAMAGE_OPLOG);
+	else if (err == HM_ERR_STORE && hm_node_check_log(n) != HM_OK)
+		way_back(c, DAMAGE_OPLOG);
 	return EXIT_FAIL;
 }
 
@@ -71,6 +86,7 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
  * store and the way back, and exit status 1, instead of a crash. Only async-signal-safe calls below
  * (open, read, write). */
 
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 static void say(const char *s)
 {
 	if (write(STDERR_FILENO, s, strlen(s)) < 0) {
@@ -148,7 +164,6 @@ static void store_crash(int sig, siginfo_t *si, void *uc)
 
 static void crash_guard_install(void)
 {
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 	/* a stack of its own: a damaged tree can also mean a recursion that ran out of stack */
 	static char alt[64 * 1024];
 	stack_t ss = {.ss_sp = alt, .ss_size = sizeof(alt)};
@@ -162,8 +177,13 @@ static void crash_guard_install(void)
 		sigaction(SIGBUS, &sa, NULL);
 		sigaction(SIGABRT, &sa, NULL); /* LMDB's assertions on what it read */
 	}
-#endif
 }
+#else
+/* Sanitizer builds keep their own handlers, which say more. */
+static void crash_guard_install(void)
+{
+}
+#endif
 
 bool cli_is_tty(FILE *f)
 {
@@ -180,6 +200,8 @@ static void log_stderr(void *ctx, hm_log_level level, const char *msg)
 	/* The library's messages may quote what came from outside (an id, a field, a reason):
 	 * escaped here, once for every command and for serve's log. */
 	msg = out_text_str(msg, buf, sizeof(buf));
+	if (level == HM_LOG_ERROR && strstr(msg, "docs/reliability.md"))
+		way_back_said = true;
 	if (level == HM_LOG_ERROR && c->no_key_file && c->opening && strstr(msg, "sealed")) {
 		/* A node whose key file is gone: say which file, not what the store could not do.
 		 */
@@ -221,8 +243,8 @@ int cli_open(cli *c, hm_node **out)
 	err = hm_node_open(c->dir, &c->opts, out);
 	c->opening = false;
 	/* LMDB's own word on a damaged store (the guard's message names the way back itself) */
-	if (err == HM_ERR_CORRUPT || err == HM_ERR_STORE)
-		way_back(c, true);
+	if (err == HM_ERR_CORRUPT)
+		way_back(c, DAMAGE_OPEN);
 	c->led.node = err ? NULL : *out;
 	/* The node keeps its own copy; ours goes now. */
 	hm_keyfile_secrets_release(&c->keys);

@@ -176,8 +176,11 @@ hm_err hm_store_guard(hm_node *n, const char *dir)
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
 		return hm_node_fail(n, HM_ERR_INVALID, "directory path too long");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return HM_OK; /* LMDB's own open says why */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		int e = errno;
+		return hm_node_fail(n, hm_store_err(e), "opening the store in %s: %s", dir,
+		                    hm_strerrno(e));
+	}
 	if (fstat(fd, &st) != 0 || st.st_size < 2 * PSIZE_MIN ||
 	    pread(fd, page[0], META_END, 0) != META_END) {
 		err = damaged(n, dir, "shorter than its two meta pages");

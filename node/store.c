@@ -347,6 +347,7 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 {
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
+	hm_err err;
 	int rc;
 	char path[4096];
 
@@ -359,8 +360,8 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 	if (create && access(path, F_OK) == 0)
 		return hm_node_fail(n, HM_ERR_EXISTS,
 		                    "'%s' already holds a hamlet node; nothing was changed", dir);
-	if (!create && hm_store_guard(n, dir))
-		return HM_ERR_CORRUPT;
+	if (!create && (err = hm_store_guard(n, dir)))
+		return err;
 	if (create && mkdir_parents(dir) != 0)
 		return hm_node_fail(n, HM_ERR_IO, "creating %s: %s", dir, hm_strerrno(errno));
 	if ((rc = mdb_env_create(&n->env)) || (rc = mdb_env_set_maxdbs(n->env, HM_DB__COUNT)) ||

@@ -156,7 +156,7 @@ def main():
     ap.add_argument("--previous-digest", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--hamlet", required=True)
-    ap.add_argument("--seeds", type=int, default=160)
+    ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--meta-share", type=float, default=0.35)
     args = ap.parse_args()

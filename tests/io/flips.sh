@@ -3,11 +3,11 @@
 # pages and on its other pages, and check that hamlet never crashes and never serves wrong
 # records: each copy either works (check passes, list and export give the node's records) or
 # is refused with a clear message naming the damage and the way back (tests/io/flips.py).
-# HAMLET_FLIPS sets the number of seeds (default 160); docs/reliability.md has the figures.
+# HAMLET_FLIPS sets the number of seeds (default 100); docs/reliability.md has the figures.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../integration/lib.sh"
 
-SEEDS=${HAMLET_FLIPS:-160}
+SEEDS=${HAMLET_FLIPS:-100}
 
 new_node twn lin/east Township
 python3 -c 'print("id,name,phone,address"); [print(f"p{i},Person {i},+2547{i:08d},Plot {i} by the river") for i in range(40)]' >people.csv
