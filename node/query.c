@@ -1065,8 +1065,9 @@ static hm_err check_txn(hm_node *n, MDB_txn *txn, void *arg)
 	if ((err = digest_in(n, txn, NULL, &rc->held))) {
 		char why[sizeof(n->errmsg)]; /* n->errmsg is rewritten below */
 		snprintf(why, sizeof(why), "%s", n->errmsg[0] ? n->errmsg : hm_strerror(err));
-		return hm_node_fail(n, err, "reading the records: %s (`hamlet check --repair`)",
-		                    why);
+		return hm_node_fail(n, err, "reading the records: %s%s", why,
+		                    strstr(why, "check --repair") ? ""
+		                                                  : " (`hamlet check --repair`)");
 	}
 	if ((err = check_signatures(n, txn)) || (err = hm_records_rebuild(n, txn)) ||
 	    (err = digest_in(n, txn, NULL, &rc->rebuilt)))

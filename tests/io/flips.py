@@ -140,6 +140,7 @@ def classify(err):
     for pattern, name in (("bad read", "caught by the crash guard (SIGSEGV/SIGBUS)"),
                           ("is damaged \\(data.mdb", "refused by the open guard (meta pages)"),
                           ("at rest", "a record altered at rest"),
+                          ("out of order", "the records are out of order"),
                           ("hash chain|stored change set|oplog|envelope", "the oplog is damaged"),
                           ("differ", "the records differ from a rebuild"),
                           ("does not verify", "a change set does not verify"),
