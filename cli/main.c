@@ -3,12 +3,18 @@
  */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The store a command has open (or is opening), for the crash guard below. */
+static const char *store_dir, *store_cmd;
 
 int cli_fail(cli *c, int code, const char *fmt, ...)
 {
@@ -36,6 +42,36 @@ void cli_warn(cli *c, const char *kind, const char *fmt, ...)
 	fprintf(stderr, "hamlet: %s: %s: %s\n", c->cmd ? c->cmd : "-", kind, msg);
 }
 
+/* How far a damaged store still goes: the way back depends on it. */
+enum damage { DAMAGE_RECORDS, DAMAGE_OPLOG, DAMAGE_OPEN };
+
+/* A message already said the way back (the open guard's goes through the log). */
+static bool way_back_said;
+
+/* Say that the store in c->dir is damaged, and the way back (docs/reliability.md, "Damaged
+ * media"): check --repair when the oplog is whole, else a new node restored from the hub. */
+static void way_back(cli *c, enum damage d)
+{
+	if (way_back_said)
+		return;
+	way_back_said = true;
+	if (d == DAMAGE_RECORDS)
+		cli_fail(
+		    c, EXIT_FAIL,
+		    "the store in %s is damaged: `hamlet -d %s check --repair` rebuilds the "
+		    "records from the oplog; if check still fails, make a new node and restore "
+		    "it from the hub (docs/reliability.md, \"Damaged media\")",
+		    c->dir, c->dir);
+	else
+		cli_fail(
+		    c, EXIT_FAIL,
+		    "the store in %s is damaged %s: make a new node and restore it from the hub "
+		    "(docs/reliability.md, \"Damaged media\")",
+		    c->dir,
+		    d == DAMAGE_OPEN ? "and does not open"
+		                     : "in its oplog, which check --repair cannot rebuild");
+}
+
 int cli_node_fail(cli *c, hm_node *n, hm_err err)
 {
 	const char *why = hm_node_errmsg(n);
@@ -46,9 +82,127 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
 	if (err == HM_ERR_NOMEM && !strstr(why, "out of memory"))
 		why = hm_strerror(err);
 	/* The node's message may quote what came from outside (an id, a field, a reason). */
-	return cli_fail(c, EXIT_FAIL, "%s",
-	                out_text_str(*why ? why : hm_strerror(err), buf, sizeof(buf)));
+	cli_fail(c, EXIT_FAIL, "%s", out_text_str(*why ? why : hm_strerror(err), buf, sizeof(buf)));
+	/* The store itself is damaged: say the way back, unless the message did, and whether the
+	 * oplog it would be rebuilt from is whole. Damaged: every failure of check, a value
+	 * altered at rest, LMDB's word on its pages (HM_ERR_CORRUPT is also a bad file given from
+	 * outside, whose message never quotes LMDB), and a store error the oplog confirms. */
+	if (strstr(why, "docs/reliability.md") || strstr(why, "check --repair"))
+		return EXIT_FAIL;
+	if (strstr(why, "at rest") || (c->cmd && !strcmp(c->cmd, "check")) ||
+	    (err == HM_ERR_CORRUPT && (!*why || strstr(why, "MDB_"))))
+		way_back(c, hm_node_check_log(n) == HM_OK ? DAMAGE_RECORDS : DAMAGE_OPLOG);
+	else if (err == HM_ERR_STORE && hm_node_check_log(n) != HM_OK)
+		way_back(c, DAMAGE_OPLOG);
+	return EXIT_FAIL;
 }
+
+/* ---- a crash inside a damaged store ----
+ *
+ * LMDB keeps no checksums: a damaged page below the roots the open guard checks (node/guard.c)
+ * can send it, or hamlet reading what it returned, outside the map. While a store is open, a
+ * SIGSEGV or SIGBUS (or LMDB's assertion, SIGABRT) ends the command with a message naming the
+ * store and the way back, and exit status 1, instead of a crash. Only async-signal-safe calls below
+ * (open, read, write). */
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+static void say(const char *s)
+{
+	if (write(STDERR_FILENO, s, strlen(s)) < 0) {
+		/* nothing left to tell it with */
+	}
+}
+
+static uintptr_t hex_field(const char **p)
+{
+	uintptr_t v = 0;
+	for (;; (*p)++) {
+		char ch = **p;
+		int d = ch >= '0' && ch <= '9'   ? ch - '0'
+		        : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+		                                 : -1;
+		if (d < 0)
+			return v;
+		v = v << 4 | (uintptr_t)d;
+	}
+}
+
+/* Whether addr lies in a mapping of a file named data.mdb (/proc/self/maps). */
+static bool in_store_map(uintptr_t addr)
+{
+	char buf[4096 + 512];
+	size_t have = 0;
+	ssize_t got;
+	bool found = false;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while (!found && (got = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		char *line = buf, *nl;
+		have += (size_t)got;
+		buf[have] = '\0';
+		while (!found && (nl = strchr(line, '\n'))) {
+			const char *p = line;
+			uintptr_t lo = hex_field(&p), hi = (*p == '-' ? p++, hex_field(&p) : 0);
+			*nl = '\0';
+			found = addr >= lo && addr < hi && strstr(line, "/data.mdb");
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have >= sizeof(buf) - 1)
+			have = 0; /* a line longer than the buffer: not ours */
+	}
+	close(fd);
+	return found;
+}
+
+static void store_crash(int sig, siginfo_t *si, void *uc)
+{
+	bool in_map = in_store_map((uintptr_t)si->si_addr);
+
+	(void)uc;
+	say("hamlet: ");
+	say(store_cmd ? store_cmd : "-");
+	say(sig == SIGBUS    ? ": stopped on a bad read (SIGBUS"
+	    : sig == SIGSEGV ? ": stopped on a bad read (SIGSEGV"
+	                     : ": stopped by a failed internal check (SIGABRT");
+	say(in_map ? " in the store's map)" : ")");
+	say(" while using the store in ");
+	say(store_dir);
+	say(": the store is damaged. See docs/reliability.md, \"Damaged media\": `hamlet -d ");
+	say(store_dir);
+	say(" check` names the damage, `hamlet check --repair` rebuilds the records from the "
+	    "oplog; or make a new node and restore it from the hub.");
+	if (!in_map)
+		say(" (If check passes on this store, this is a bug in hamlet: please report it.)");
+	say("\n");
+	_exit(EXIT_FAIL);
+}
+
+static void crash_guard_install(void)
+{
+	/* a stack of its own: a damaged tree can also mean a recursion that ran out of stack */
+	static char alt[64 * 1024];
+	stack_t ss = {.ss_sp = alt, .ss_size = sizeof(alt)};
+	struct sigaction sa = {0};
+
+	sa.sa_sigaction = store_crash;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	if (sigaltstack(&ss, NULL) == 0) {
+		sigaction(SIGSEGV, &sa, NULL);
+		sigaction(SIGBUS, &sa, NULL);
+		sigaction(SIGABRT, &sa, NULL); /* LMDB's assertions on what it read */
+	}
+}
+#else
+/* Sanitizer builds keep their own handlers, which say more. */
+static void crash_guard_install(void)
+{
+}
+#endif
 
 bool cli_is_tty(FILE *f)
 {
@@ -65,6 +219,8 @@ static void log_stderr(void *ctx, hm_log_level level, const char *msg)
 	/* The library's messages may quote what came from outside (an id, a field, a reason):
 	 * escaped here, once for every command and for serve's log. */
 	msg = out_text_str(msg, buf, sizeof(buf));
+	if (level == HM_LOG_ERROR && strstr(msg, "docs/reliability.md"))
+		way_back_said = true;
 	if (level == HM_LOG_ERROR && c->no_key_file && c->opening && strstr(msg, "sealed")) {
 		/* A node whose key file is gone: say which file, not what the store could not do.
 		 */
@@ -101,8 +257,15 @@ int cli_open(cli *c, hm_node **out)
 		c->opts.storage_key = c->keys.storage_key;
 	}
 	c->opening = true;
+	if (!store_dir) {
+		store_dir = c->dir, store_cmd = c->cmd;
+		crash_guard_install();
+	}
 	err = hm_node_open(c->dir, &c->opts, out);
 	c->opening = false;
+	/* LMDB's own word on a damaged store (the guard's message names the way back itself) */
+	if (err == HM_ERR_CORRUPT)
+		way_back(c, DAMAGE_OPEN);
 	c->led.node = err ? NULL : *out;
 	/* The node keeps its own copy; ours goes now. */
 	hm_keyfile_secrets_release(&c->keys);

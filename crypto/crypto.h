@@ -323,6 +323,11 @@ hm_err hm_keyfile_inspect(hm_keyfile_info *info, const void *buf, size_t len) HM
 hm_err hm_keyfile_decode(hm_keyfile_secrets *out, const void *buf, size_t len, const char *pass,
                          size_t pass_len) HM_MUST_CHECK;
 
+/* fsync the folder holding path, so that a name just created or renamed there survives a
+ * power cut (a file's own fsync does not make its name durable). Errors: HM_ERR_IO (also for
+ * a full disk: HM_ERR_FULL), HM_ERR_NOMEM. */
+hm_err hm_file_sync_parent(const char *path) HM_MUST_CHECK;
+
 /* Create the key file at path (mode 0600, exclusive) holding what hm_keyfile_encode would
  * encode, and fsync it and its directory. On failure no file is left behind.
  * Errors: HM_ERR_EXISTS if path exists; HM_ERR_IO; those of hm_keyfile_encode. */

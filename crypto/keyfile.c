@@ -285,8 +285,7 @@ static hm_err write_all(int fd, const uint8_t *p, size_t len)
 	return HM_OK;
 }
 
-/* fsync the directory holding path, so the new name survives a crash. */
-static hm_err sync_parent_dir(const char *path)
+hm_err hm_file_sync_parent(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir = NULL;
@@ -346,7 +345,7 @@ hm_err hm_keyfile_write(const char *path, const hm_identity *ident, const uint8_
 		goto out;
 	}
 	fd = -1;
-	err = sync_parent_dir(path);
+	err = hm_file_sync_parent(path);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -115,6 +115,12 @@ struct hm_node {
 
 /* ---- store.c ---- */
 hm_err hm_store_err(int mdb_rc);
+/* Before LMDB maps DIR/data.mdb: both meta pages and the roots the current one names look
+ * sound (guard.c). Errors: HM_ERR_CORRUPT with a message naming the damage and the way back. */
+hm_err hm_store_guard(hm_node *n, const char *dir);
+/* err, after giving it a message when nothing has said why: what failed, that the store looks
+ * damaged, and the way to learn more. For reads of what the node itself wrote. */
+hm_err hm_store_damage(hm_node *n, hm_err err, const char *what);
 typedef hm_err (*hm_txn_fn)(hm_node *n, MDB_txn *txn, void *ctx);
 /* Run fn in a write transaction and commit it durably. On a full map: abort, grow the map
  * (no transaction open), run fn again from scratch; fn must only change ctx in ways a rerun

@@ -149,9 +149,16 @@ hm_err hm_node_chain(hm_node *n, uint8_t *out, size_t cap, size_t *len)
 
 	if ((err = need_trust(n)) || (err = hm_store_read_begin(n, &txn)))
 		return err;
+	n->errmsg[0] = '\0';
 	err = hm_trust_own_chain_bytes(n, txn, out, cap, len);
 	mdb_txn_abort(txn);
-	return err;
+	if (err == HM_ERR_NOT_FOUND && !n->errmsg[0])
+		return hm_node_fail(
+		    n, err,
+		    "no certificate of this node is stored: is it enrolled? If it "
+		    "was, the store is damaged (`hamlet check`; docs/reliability.md, "
+		    "\"Damaged media\")");
+	return hm_store_damage(n, err, "reading this node's certificates");
 }
 
 hm_err hm_node_sign(hm_node *n, const hm_hash *h, hm_signature *sig)

@@ -246,6 +246,44 @@ out:
 typedef int (*raw_cb)(void *ctx, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
                       const hm_rec *r);
 
+/* LMDB's order of keys: bytes, then length. */
+static int key_cmp(const void *a, size_t an, const void *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : an < bn ? -1 : an > bn;
+}
+
+static hm_err out_of_order(hm_node *n)
+{
+	return hm_node_fail(n, HM_ERR_CORRUPT,
+	                    "the records are stored out of order: the store is damaged (`hamlet "
+	                    "check --repair` rebuilds them from the oplog)");
+}
+
+/* A range scan starts at the first key at or after the prefix, found by a binary search that
+ * a damaged key can misdirect past records of the range. The two keys before the start must
+ * run in order below the prefix (one damaged key is then seen: it is out of order with its
+ * neighbour). */
+static hm_err range_start_sound(hm_node *n, MDB_txn *txn, const void *p, size_t pn)
+{
+	MDB_cursor *cur;
+	MDB_val k = {pn, (void *)p}, v, k1;
+	hm_err err = HM_OK;
+	int rc = mdb_cursor_open(txn, n->dbi[HM_DB_RECORDS], &cur);
+
+	if (rc)
+		return hm_store_err(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = mdb_cursor_get(cur, &k1, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	if (rc == 0 && key_cmp(k1.mv_data, k1.mv_size, p, pn) >= 0)
+		err = out_of_order(n);
+	else if (rc == 0 && mdb_cursor_get(cur, &k, &v, MDB_PREV) == 0 &&
+	         key_cmp(k.mv_data, k.mv_size, k1.mv_data, k1.mv_size) >= 0)
+		err = out_of_order(n);
+	mdb_cursor_close(cur);
+	return err;
+}
+
 /* In txn, or in a read transaction of its own when txn is NULL. */
 static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, bool decode,
                            raw_cb cb, void *ctx)
@@ -256,7 +294,8 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 	msgpack_zone zone;
 	msgpack_sbuffer scratch;
 	hm_rec *r = malloc(sizeof(*r));
-	size_t pn = only ? strlen(only->name) + 1 : 0;
+	size_t pn = only ? strlen(only->name) + 1 : 0, prev_n = 0;
+	char prev[512]; /* the key before: LMDB's keys are at most 511 bytes */
 	int rc;
 	hm_err err = HM_OK;
 
@@ -271,6 +310,8 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 		err = hm_store_err(rc);
 		goto out;
 	}
+	if (pn && (err = range_start_sound(n, txn, only->name, pn)))
+		goto out;
 	k.mv_size = pn;
 	k.mv_data = (void *)(only ? only->name : "");
 	for (rc = mdb_cursor_get(cur, &k, &v, pn ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
@@ -278,8 +319,15 @@ static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *onl
 		const hm_collection_def *c = only;
 		const char *key = k.mv_data;
 		size_t cn = strnlen(key, k.mv_size);
+		/* LMDB walks keys in order: a key not after the one before is a damaged page */
+		if (prev_n && key_cmp(key, k.mv_size, prev, prev_n) <= 0) {
+			err = out_of_order(n);
+			goto out;
+		}
 		if (only && (k.mv_size < pn || memcmp(key, only->name, pn) != 0))
 			break;
+		if (k.mv_size <= sizeof(prev))
+			memcpy(prev, key, prev_n = k.mv_size);
 		if (!c) {
 			char name[HM_NAME_MAX + 1];
 			if (cn > HM_NAME_MAX)
@@ -601,48 +649,79 @@ fail:
 	return err;
 }
 
+/* A stored change set that is not what its successor (or the version vector) says it is. */
+static hm_err stored_damaged(hm_node *n, const hm_node_id *origin, uint64_t seq, const char *why)
+{
+	char hex[2 * HM_NODE_ID_BYTES + 1];
+	hm_node_id_hex(origin, hex);
+	return hm_node_fail(n, HM_ERR_CORRUPT,
+	                    "%s:%llu: a stored change set is damaged (%s): it is not sent; "
+	                    "`hamlet check` names the damage (docs/reliability.md, \"Damaged "
+	                    "media\")",
+	                    hex, (unsigned long long)seq, why);
+}
+
+/* One origin's change sets from..h->seq, each passed to cb once it is known whole: its id is
+ * the prev its successor names, or, for the last, the hash in the version vector. A damaged
+ * envelope is refused before it is sent or written to a bundle. *stop: cb asked to stop. */
+static hm_err changesets_of(hm_node *n, oplog_walk *w, const hm_vv_entry *h, uint64_t from,
+                            hm_changeset_cb cb, void *ctx, bool *stop)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val k = {sizeof(key), key}, v;
+	hm_changeset_view cs, held;
+	uint64_t want = from;
+	int rc;
+
+	hm_opkey(key, &h->origin, from);
+	/* The oplog is keyed (origin, seq): one range scan per origin, in seq order. */
+	for (rc = mdb_cursor_get(w->cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(w->cur, &k, &v, MDB_NEXT), want++) {
+		if (k.mv_size != HM_OPKEY_BYTES ||
+		    memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) ||
+		    hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > h->seq)
+			break;
+		if (changeset_view(&k, &v, &w->zone, &cs))
+			return stored_damaged(n, &h->origin, want, "it does not decode");
+		if (cs.seq != want || hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) != want)
+			return stored_damaged(n, &h->origin, want, "the oplog has a gap before it");
+		if (want > from && !hm_hash_equal(&cs.prev, &held.id))
+			return stored_damaged(n, &h->origin, want - 1,
+			                      "its hash is not the one its successor names");
+		if (want > from && cb(ctx, &held)) {
+			*stop = true;
+			return HM_OK;
+		}
+		held = cs;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		return hm_store_err(rc);
+	if (want - 1 != h->seq)
+		return stored_damaged(n, &h->origin, want,
+		                      "the oplog ends before the version vector");
+	if (!hm_hash_equal(&held.id, &h->hash))
+		return stored_damaged(n, &h->origin, h->seq,
+		                      "its hash is not the one the version vector holds");
+	*stop = cb(ctx, &held) != 0;
+	return HM_OK;
+}
+
 hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, void *ctx)
 {
 	oplog_walk w;
-	MDB_cursor *cur;
-	int rc;
 	hm_err err;
+	bool stop = false;
 
+	n->errmsg[0] = '\0';
 	if ((err = oplog_walk_begin(n, &w)))
-		return err;
-	cur = w.cur;
-	for (size_t i = 0; i < w.heads.n; i++) {
-		const hm_vv_entry *h = &w.heads.v[i];
-		uint8_t key[HM_OPKEY_BYTES];
-		MDB_val k = {sizeof(key), key}, v;
-		uint64_t from = hm_vv_get(since, &h->origin) + 1;
-
-		if (from > h->seq)
-			continue;
-		hm_opkey(key, &h->origin, from);
-		/* The oplog is keyed (origin, seq): one range scan per origin, in seq order. */
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			hm_changeset_view cs;
-			if (k.mv_size != HM_OPKEY_BYTES ||
-			    memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) != 0 ||
-			    hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > h->seq)
-				break;
-			if ((err = changeset_view(&k, &v, &w.zone, &cs))) {
-				hm_node_fail(n, err, "a stored change set is corrupt");
-				goto out;
-			}
-			if (cb(ctx, &cs))
-				goto out;
-		}
-		if (rc && rc != MDB_NOTFOUND) {
-			err = hm_store_err(rc);
-			goto out;
-		}
+		return hm_store_damage(n, err, "reading the oplog");
+	for (size_t i = 0; i < w.heads.n && !err && !stop; i++) {
+		uint64_t from = hm_vv_get(since, &w.heads.v[i].origin) + 1;
+		if (from <= w.heads.v[i].seq)
+			err = changesets_of(n, &w, &w.heads.v[i], from, cb, ctx, &stop);
 	}
-out:
 	oplog_walk_end(&w);
-	return err;
+	return hm_store_damage(n, err, "reading the oplog");
 }
 
 /* ---- fork proofs ---- */
@@ -994,9 +1073,13 @@ static hm_err check_txn(hm_node *n, MDB_txn *txn, void *arg)
 	rebuild_check *rc = arg;
 	hm_err err;
 
-	if ((err = digest_in(n, txn, NULL, &rc->held)))
-		return hm_node_fail(n, err, "reading the records: %s (`hamlet check --repair`)",
-		                    n->errmsg[0] ? n->errmsg : hm_strerror(err));
+	if ((err = digest_in(n, txn, NULL, &rc->held))) {
+		char why[sizeof(n->errmsg)]; /* n->errmsg is rewritten below */
+		snprintf(why, sizeof(why), "%s", n->errmsg[0] ? n->errmsg : hm_strerror(err));
+		return hm_node_fail(n, err, "reading the records: %s%s", why,
+		                    strstr(why, "check --repair") ? ""
+		                                                  : " (`hamlet check --repair`)");
+	}
 	if ((err = check_signatures(n, txn)) || (err = hm_records_rebuild(n, txn)) ||
 	    (err = digest_in(n, txn, NULL, &rc->rebuilt)))
 		return err;

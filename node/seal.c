@@ -73,8 +73,8 @@ hm_err hm_seal_open(hm_node *n, enum hm_db db, const MDB_val *k, MDB_val *v,
 	if ((err = hm_aead_open((uint8_t *)scratch->data, scratch->alloc, &len, n->storage_key,
 	                        v->mv_data, v->mv_size, ad, adn)))
 		return hm_node_fail(n, err,
-		                    "a sealed value does not open: the store was altered or the "
-		                    "storage key is wrong");
+		                    "a sealed value does not open: the store was altered at rest "
+		                    "(the storage key opened it at open)");
 	v->mv_data = scratch->data;
 	v->mv_size = len;
 	return HM_OK;

@@ -143,6 +143,16 @@ hm_err hm_store_del(hm_node *n, MDB_txn *txn, enum hm_db db, const void *k, size
 	return HM_OK;
 }
 
+hm_err hm_store_damage(hm_node *n, hm_err err, const char *what)
+{
+	if (err && !n->errmsg[0])
+		hm_node_fail(n, err,
+		             "%s: %s: the store is damaged (`hamlet check` names the damage; "
+		             "docs/reliability.md, \"Damaged media\")",
+		             what, hm_strerror(err));
+	return err;
+}
+
 /* Another process grew the map: adopt its size. */
 static hm_err adopt_map_size(hm_node *n)
 {
@@ -337,6 +347,7 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 {
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
+	hm_err err;
 	int rc;
 	char path[4096];
 
@@ -349,6 +360,8 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 	if (create && access(path, F_OK) == 0)
 		return hm_node_fail(n, HM_ERR_EXISTS,
 		                    "'%s' already holds a hamlet node; nothing was changed", dir);
+	if (!create && (err = hm_store_guard(n, dir)))
+		return err;
 	if (create && mkdir_parents(dir) != 0)
 		return hm_node_fail(n, HM_ERR_IO, "creating %s: %s", dir, hm_strerrno(errno));
 	if ((rc = mdb_env_create(&n->env)) || (rc = mdb_env_set_maxdbs(n->env, HM_DB__COUNT)) ||

@@ -282,6 +282,12 @@ out:
 		err = fail(HM_ERR_IO, "closing %s: %s", tmp, hm_strerrno(errno));
 	if (!err && rename(tmp, path) != 0)
 		err = fail(HM_ERR_IO, "renaming %s to %s: %s", tmp, path, hm_strerrno(errno));
+	/* Without its folder synced, a power cut may take the new name back: the export would
+	 * have said "exported" of a file that is not there (tests/io/powerloss.sh). */
+	else if (!err && (err = hm_file_sync_parent(path))) {
+		err = fail(err, "syncing the folder of %s: %s", path, hm_strerror(err));
+		unlink(path);
+	}
 	if (err)
 		unlink(tmp);
 out_nofile:

@@ -1,0 +1,214 @@
+/*
+ * guard.c - a look at data.mdb before LMDB maps it: LMDB trusts its two meta pages (the
+ * records of the last two commits: where each tree's root is, how many pages the file holds)
+ * and keeps no checksums, so a damaged meta page can send it outside its map (a crash) or to
+ * the wrong pages. The guard checks both meta pages the way LMDB 0.9 reads them, and the root
+ * page of each tree the meta that LMDB will use points at, and refuses a store that fails with
+ * a message naming the damage and the way back (docs/reliability.md, "Damaged media").
+ *
+ * What it cannot see: a meta page damaged into another valid one (a txnid changed into that
+ * of the next commit, a root moved to another page of the right kind), and damage to any page
+ * below a root. Those are for hamlet check (records against a rebuild, the oplog's hash
+ * chains) and for cli/main.c's guard against a crash inside the store.
+ */
+#include "node_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* LMDB 0.9's layout (mdb.c: MDB_page, MDB_meta, MDB_db) on a 64-bit machine. */
+#define PAGE_HDR     16
+#define PAGE_FLAGS   10
+#define P_BRANCH     0x01
+#define P_LEAF       0x02
+#define P_META       0x08
+#define META_MAGIC   0xBEEFC0DEu
+#define META_VERSION 1u
+#define META_DBS     (PAGE_HDR + 24)
+#define DB_BYTES     48
+#define META_LAST_PG (META_DBS + 2 * DB_BYTES)
+#define META_TXNID   (META_LAST_PG + 8)
+#define META_END     (META_TXNID + 8)
+#define P_INVALID    UINT64_MAX
+#define FREE_FLAGS   0x08 /* MDB_INTEGERKEY: LMDB's free-page tree */
+#define MAIN_FLAGS   0x00 /* hamlet opens its named trees with no flags */
+#define DEPTH_MAX    32   /* LMDB's CURSOR_STACK */
+#define PSIZE_MIN    512
+#define PSIZE_MAX    65536
+
+_Static_assert(sizeof(void *) == 8 && sizeof(size_t) == 8, "the layout above is LMDB's on LP64");
+
+typedef struct meta_db {
+	uint32_t pad; /* the page size, in the free-page tree's record */
+	uint16_t flags, depth;
+	uint64_t branch, leaf, overflow, entries, root;
+} meta_db;
+
+typedef struct meta {
+	uint16_t page_flags;
+	uint32_t magic, version;
+	meta_db db[2]; /* the free-page tree, the main tree */
+	uint64_t last_pg, txnid;
+} meta;
+
+static uint64_t le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void meta_decode(const uint8_t *p, meta *m)
+{
+	m->page_flags = (uint16_t)le(p + PAGE_FLAGS, 2);
+	m->magic = (uint32_t)le(p + PAGE_HDR, 4);
+	m->version = (uint32_t)le(p + PAGE_HDR + 4, 4);
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *d = p + META_DBS + i * DB_BYTES;
+		m->db[i] =
+		    (meta_db){(uint32_t)le(d, 4), (uint16_t)le(d + 4, 2), (uint16_t)le(d + 6, 2),
+		              le(d + 8, 8),       le(d + 16, 8),          le(d + 24, 8),
+		              le(d + 32, 8),      le(d + 40, 8)};
+	}
+	m->last_pg = le(p + META_LAST_PG, 8);
+	m->txnid = le(p + META_TXNID, 8);
+}
+
+/* NULL when m could be a meta page of a file of `pages` pages, else what is wrong. */
+static const char *meta_fault(const meta *m, uint64_t pages)
+{
+	if (!(m->page_flags & P_META) || m->magic != META_MAGIC)
+		return "it is not an LMDB meta page";
+	if (m->version != META_VERSION)
+		return "its format version is not LMDB's";
+	if (m->last_pg < 1 || m->last_pg >= pages)
+		return "it counts more pages than the file holds";
+	for (int i = 0; i < 2; i++) {
+		const meta_db *d = &m->db[i];
+		if (d->root == P_INVALID ? d->depth != 0 || d->entries != 0
+		                         : d->root < 2 || d->root > m->last_pg || d->depth == 0 ||
+		                               d->depth > DEPTH_MAX)
+			return i ? "its main tree's root is out of range"
+			         : "its free-page tree's root is out of range";
+		if (d->flags != (i ? MAIN_FLAGS : FREE_FLAGS))
+			return "a tree's flags are not those LMDB and hamlet give it";
+		if (d->branch > m->last_pg || d->leaf > m->last_pg || d->overflow > m->last_pg ||
+		    d->branch + d->leaf + d->overflow > m->last_pg)
+			return "its page counts exceed the file";
+	}
+	return NULL;
+}
+
+/* NULL when the page at pgno looks like the root of a tree of the given depth. */
+static const char *root_fault(int fd, uint32_t psize, const meta_db *d)
+{
+	uint8_t hdr[PAGE_HDR];
+	uint16_t flags;
+
+	if (d->root == P_INVALID)
+		return NULL;
+	if (pread(fd, hdr, sizeof(hdr), (off_t)(d->root * psize)) != (ssize_t)sizeof(hdr))
+		return "a root page cannot be read";
+	flags = (uint16_t)le(hdr + PAGE_FLAGS, 2);
+	if (le(hdr, 8) != d->root)
+		return "a root page does not carry its own number";
+	if ((flags & (P_BRANCH | P_LEAF)) != (d->depth == 1 ? P_LEAF : P_BRANCH))
+		return "a root page is not a tree page of the tree's depth";
+	return NULL;
+}
+
+static hm_err damaged(hm_node *n, const char *dir, const char *what)
+{
+	return hm_node_fail(n, HM_ERR_CORRUPT,
+	                    "the store in %s is damaged (data.mdb: %s) and is not opened: see "
+	                    "docs/reliability.md, \"Damaged media\": make a new node and restore "
+	                    "it from the hub, or from a copy",
+	                    dir, what);
+}
+
+/* Which meta LMDB uses: the one with the larger txnid (the first when equal). The two hold
+ * the last two commits: page (txnid & 1), txnids one apart (both 0 only in a store no commit
+ * has reached). */
+static hm_err metas_check(hm_node *n, const char *dir, const meta m[2], uint64_t pages, int *use)
+{
+	char what[200];
+	const char *f[2] = {meta_fault(&m[0], pages), meta_fault(&m[1], pages)};
+	uint64_t t0 = m[0].txnid, t1 = m[1].txnid;
+
+	*use = t1 > t0 ? 1 : 0;
+	for (int i = 0; i < 2; i++) {
+		/* LMDB refuses a store either of whose meta pages is not one */
+		if (f[i] && (i == *use || !(m[i].page_flags & P_META) || m[i].magic != META_MAGIC ||
+		             m[i].version != META_VERSION)) {
+			snprintf(what, sizeof(what), "meta page %d: %s", i, f[i]);
+			return damaged(n, dir, what);
+		}
+	}
+	if (m[0].db[0].pad != m[1].db[0].pad || m[0].db[0].pad < PSIZE_MIN ||
+	    m[0].db[0].pad > PSIZE_MAX || (m[0].db[0].pad & (m[0].db[0].pad - 1)))
+		return damaged(n, dir, "the meta pages disagree on the page size");
+	if ((t0 || t1) && ((t0 & 1) != 0 || (t1 & 1) != 1 || (t0 > t1 ? t0 - t1 : t1 - t0) != 1)) {
+		snprintf(what, sizeof(what),
+		         "the meta pages name commits %" PRIu64 " and %" PRIu64
+		         ", not two in a row",
+		         t0, t1);
+		return damaged(n, dir, what);
+	}
+	return HM_OK;
+}
+
+hm_err hm_store_guard(hm_node *n, const char *dir)
+{
+	char path[4096], what[128];
+	uint8_t page[2][META_END];
+	meta m[2];
+	struct stat st;
+	uint64_t psize, pages;
+	const char *f;
+	hm_err err = HM_OK;
+	int fd, use;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
+		return hm_node_fail(n, HM_ERR_INVALID, "directory path too long");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		int e = errno;
+		return hm_node_fail(n, hm_store_err(e), "opening the store in %s: %s", dir,
+		                    hm_strerrno(e));
+	}
+	if (fstat(fd, &st) != 0 || st.st_size < 2 * PSIZE_MIN ||
+	    pread(fd, page[0], META_END, 0) != META_END) {
+		err = damaged(n, dir, "shorter than its two meta pages");
+		goto out;
+	}
+	meta_decode(page[0], &m[0]);
+	psize = m[0].db[0].pad;
+	if (psize < PSIZE_MIN || psize > PSIZE_MAX || (psize & (psize - 1)) ||
+	    (uint64_t)st.st_size < 2 * psize ||
+	    pread(fd, page[1], META_END, (off_t)psize) != META_END) {
+		err = damaged(n, dir, "meta page 0 has no valid page size");
+		goto out;
+	}
+	meta_decode(page[1], &m[1]);
+	pages = (uint64_t)st.st_size / psize;
+	if ((err = metas_check(n, dir, m, pages, &use)))
+		goto out;
+	for (int i = 0; i < 2 && !err; i++)
+		if ((f = root_fault(fd, (uint32_t)psize, &m[use].db[i]))) {
+			snprintf(what, sizeof(what), "%s tree: %s",
+			         i ? "the main" : "the free-page", f);
+			err = damaged(n, dir, what);
+		}
+	if (!err && meta_fault(&m[!use], pages))
+		hm_logf(&n->log, HM_LOG_WARN,
+		        "data.mdb's older meta page is damaged (%s); the next write replaces it",
+		        meta_fault(&m[!use], pages));
+out:
+	close(fd);
+	return err;
+}
