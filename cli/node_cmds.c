@@ -388,6 +388,102 @@ static void status_clock(const hm_clock_report *k, json_t *json)
 		printf(", within the allowed drift (%s)\n", bound);
 }
 
+/* What status shows, read in one go. */
+typedef struct status_data {
+	hm_node_info info;
+	hm_vv vv;
+	char *vvs; /* the version vector as text */
+	hm_clock_report clock;
+	const hm_collection_def *colls;
+	size_t ncoll;
+	count_ctx counts[16];
+} status_data;
+
+static hm_err status_read(hm_node *n, status_data *d)
+{
+	hm_err err;
+
+	d->colls = hm_schema_collections(&d->ncoll);
+	if ((err = hm_node_info_get(n, &d->info)) || (err = hm_node_version_vector(n, &d->vv)) ||
+	    (err = hm_vv_format(&d->vv, &d->vvs)) || (err = hm_node_clock_get(n, &d->clock)))
+		return err;
+	for (size_t i = 0; i < d->ncoll && i < 16; i++)
+		if ((err = hm_node_list(n, d->colls[i].name, count_one, &d->counts[i])))
+			return err;
+	return HM_OK;
+}
+
+static int status_json(cli *c, hm_node *n, const status_data *d, bool probe)
+{
+	const hm_node_info *info = &d->info;
+	json_t *o =
+	    json_pack("{s:o, s:s, s:o, s:o, s:b, s:b, s:o, s:I}", "node_id",
+	              cj_hex(info->id.b, HM_NODE_ID_BYTES), "role", hm_role_name(info->role),
+	              "region", cj_cstr(info->region), "name", cj_cstr(info->name), "trust",
+	              info->trust, "enrolled", info->enrolled, "root",
+	              info->enrolled ? cj_hex(info->root.b, HM_SIGN_PUB_BYTES) : json_null(), "seq",
+	              (json_int_t)info->seq);
+	json_t *recs = json_object(), *vvj = json_array();
+
+	for (size_t i = 0; i < d->ncoll && i < 16; i++)
+		if (d->colls[i].name[0] != '_')
+			json_object_set_new(recs, d->colls[i].name,
+			                    json_integer((json_int_t)d->counts[i].n));
+	for (size_t i = 0; i < d->vv.n; i++)
+		json_array_append_new(vvj, json_pack("{s:o, s:I, s:o}", "origin",
+		                                     cj_hex(d->vv.v[i].origin.b, HM_NODE_ID_BYTES),
+		                                     "seq", (json_int_t)d->vv.v[i].seq, "hash",
+		                                     cj_hex(d->vv.v[i].hash.b, HM_HASH_BYTES)));
+	json_object_set_new(o, "records", recs);
+	json_object_update_new(
+	    o,
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "changesets", (json_int_t)info->changesets,
+	              "pending", (json_int_t)info->pending, "quarantined",
+	              (json_int_t)info->quarantined, "refused", (json_int_t)info->refused, "forks",
+	              (json_int_t)info->forks, "conflicts", (json_int_t)info->conflicts));
+	json_object_set_new(o, "version_vector", vvj);
+	json_object_set_new(o, "version_vector_text", cj_cstr(d->vvs));
+	status_clock(&d->clock, o);
+	json_object_set_new(o, "disk", cli_disk_json(c));
+	json_object_set_new(o, "peers", cli_peers_json(c, n, probe));
+	return cj_print(stdout, o) ? cli_fail(c, EXIT_FAIL, "writing the status failed") : EXIT_OK;
+}
+
+static void status_text(cli *c, hm_node *n, const status_data *d, bool probe)
+{
+	const hm_node_info *info = &d->info;
+
+	printf("node      ");
+	out_node_id(stdout, &info->id);
+	printf("\nname      ");
+	out_text_cstr(stdout, info->name);
+	printf("\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
+	       hm_role_name(info->role), info->region, info->seq);
+	for (size_t i = 0; i < d->ncoll && i < 16; i++)
+		if (d->colls[i].name[0] != '_')
+			printf(" %s %zu", d->colls[i].name, d->counts[i].n);
+	printf("\nkeys      %s", !info->trust     ? "none (a node for tests)"
+	                         : info->enrolled ? "enrolled, root key "
+	                                          : "not enrolled yet (hamlet enroll request)");
+	if (info->enrolled)
+		out_hex(stdout, info->root.b, HM_SIGN_PUB_BYTES);
+	printf("\nchange sets %zu held, %zu pending, %zu quarantined, %zu refused, %zu forks\n",
+	       info->changesets, info->pending, info->quarantined, info->refused, info->forks);
+	printf("conflicts %zu\nversion vector (%zu origin%s):\n", info->conflicts, d->vv.n,
+	       d->vv.n == 1 ? "" : "s");
+	for (size_t i = 0; i < d->vv.n; i++) {
+		printf("  ");
+		out_node_id(stdout, &d->vv.v[i].origin);
+		printf("  seq %-8" PRIu64 " last ", d->vv.v[i].seq);
+		out_hlc(stdout, d->vv.v[i].hlc);
+		fputc('\n', stdout);
+	}
+	printf("as text: %s\n", *d->vvs ? d->vvs : "(empty)");
+	status_clock(&d->clock, NULL);
+	cli_disk_status(c);
+	cli_peers_status(c, n, probe);
+}
+
 int cmd_status(cli *c, int argc, char **argv)
 {
 	bool json = false, probe = false;
@@ -397,96 +493,21 @@ int cmd_status(cli *c, int argc, char **argv)
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
+	status_data d = {0};
 	hm_node *n;
-	hm_node_info info;
-	hm_vv vv = {0};
-	size_t ncoll;
-	const hm_collection_def *colls = hm_schema_collections(&ncoll);
-	count_ctx counts[16] = {0};
-	char *vvs = NULL;
-	hm_clock_report clock;
 	hm_err err;
 
 	CLI_PARSE_CMD(opts, 0, 0);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	if ((err = hm_node_info_get(n, &info)) || (err = hm_node_version_vector(n, &vv)) ||
-	    (err = hm_vv_format(&vv, &vvs)) || (err = hm_node_clock_get(n, &clock))) {
+	if ((err = status_read(n, &d)))
 		rc = cli_node_fail(c, n, err);
-		goto out;
-	}
-	for (size_t i = 0; i < ncoll && i < 16; i++)
-		if ((err = hm_node_list(n, colls[i].name, count_one, &counts[i]))) {
-			rc = cli_node_fail(c, n, err);
-			goto out;
-		}
-	if (json) {
-		json_t *o =
-		    json_pack("{s:o, s:s, s:o, s:o, s:b, s:b, s:o, s:I}", "node_id",
-		              cj_hex(info.id.b, HM_NODE_ID_BYTES), "role", hm_role_name(info.role),
-		              "region", cj_cstr(info.region), "name", cj_cstr(info.name), "trust",
-		              info.trust, "enrolled", info.enrolled, "root",
-		              info.enrolled ? cj_hex(info.root.b, HM_SIGN_PUB_BYTES) : json_null(),
-		              "seq", (json_int_t)info.seq);
-		json_t *recs = json_object(), *vvj = json_array();
-		for (size_t i = 0; i < ncoll && i < 16; i++)
-			if (colls[i].name[0] != '_')
-				json_object_set_new(recs, colls[i].name,
-				                    json_integer((json_int_t)counts[i].n));
-		for (size_t i = 0; i < vv.n; i++)
-			json_array_append_new(vvj,
-			                      json_pack("{s:o, s:I, s:o}", "origin",
-			                                cj_hex(vv.v[i].origin.b, HM_NODE_ID_BYTES),
-			                                "seq", (json_int_t)vv.v[i].seq, "hash",
-			                                cj_hex(vv.v[i].hash.b, HM_HASH_BYTES)));
-		json_object_set_new(o, "records", recs);
-		json_object_update_new(
-		    o, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "changesets",
-		                 (json_int_t)info.changesets, "pending", (json_int_t)info.pending,
-		                 "quarantined", (json_int_t)info.quarantined, "refused",
-		                 (json_int_t)info.refused, "forks", (json_int_t)info.forks,
-		                 "conflicts", (json_int_t)info.conflicts));
-		json_object_set_new(o, "version_vector", vvj);
-		json_object_set_new(o, "version_vector_text", cj_cstr(vvs));
-		status_clock(&clock, o);
-		json_object_set_new(o, "disk", cli_disk_json(c));
-		json_object_set_new(o, "peers", cli_peers_json(c, n, probe));
-		if (cj_print(stdout, o))
-			rc = cli_fail(c, EXIT_FAIL, "writing the status failed");
-		goto out;
-	}
-	printf("node      ");
-	out_node_id(stdout, &info.id);
-	printf("\nname      ");
-	out_text_cstr(stdout, info.name);
-	printf("\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
-	       hm_role_name(info.role), info.region, info.seq);
-	for (size_t i = 0; i < ncoll && i < 16; i++)
-		if (colls[i].name[0] != '_')
-			printf(" %s %zu", colls[i].name, counts[i].n);
-	printf("\nkeys      %s", !info.trust     ? "none (a node for tests)"
-	                         : info.enrolled ? "enrolled, root key "
-	                                         : "not enrolled yet (hamlet enroll request)");
-	if (info.enrolled)
-		out_hex(stdout, info.root.b, HM_SIGN_PUB_BYTES);
-	printf("\nchange sets %zu held, %zu pending, %zu quarantined, %zu refused, %zu forks\n",
-	       info.changesets, info.pending, info.quarantined, info.refused, info.forks);
-	printf("conflicts %zu\nversion vector (%zu origin%s):\n", info.conflicts, vv.n,
-	       vv.n == 1 ? "" : "s");
-	for (size_t i = 0; i < vv.n; i++) {
-		printf("  ");
-		out_node_id(stdout, &vv.v[i].origin);
-		printf("  seq %-8" PRIu64 " last ", vv.v[i].seq);
-		out_hlc(stdout, vv.v[i].hlc);
-		fputc('\n', stdout);
-	}
-	printf("as text: %s\n", *vvs ? vvs : "(empty)");
-	status_clock(&clock, NULL);
-	cli_disk_status(c);
-	cli_peers_status(c, n, probe);
-out:
-	free(vvs);
-	hm_vv_release(&vv);
+	else if (json)
+		rc = status_json(c, n, &d, probe);
+	else
+		status_text(c, n, &d, probe);
+	free(d.vvs);
+	hm_vv_release(&d.vv);
 	hm_node_close(n);
 	return rc;
 }

@@ -59,6 +59,10 @@ int cli_outfile_close(cli *c, cli_outfile *o, bool keep)
 	o->f = NULL;
 	if (keep && !e && o->tmp[0] && rename(o->tmp, o->path) != 0)
 		e = errno;
+	/* The new name is durable only once its folder is synced: a report said "written" must
+	 * survive a power cut (docs/reliability.md). */
+	if (keep && !e && hm_file_sync_parent(o->path))
+		e = errno ? errno : EIO;
 	if (!keep || e) {
 		unlink(at);
 		return keep ? cli_fail(c, EXIT_FAIL, "cannot write %s: %s", o->path, hm_strerrno(e))

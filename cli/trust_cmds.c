@@ -410,6 +410,41 @@ static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 	return HM_OK;
 }
 
+/* audit --sign: text (tlen bytes) signed by the county's key into out, then said. EXIT_OK, or
+ * EXIT_FAIL with findings (the report is written either way) or a reported failure. */
+static int write_signed(cli *c, hm_node *n, const char *text, size_t tlen, const char *out,
+                        bool force, size_t findings)
+{
+	char line[256], sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
+	hm_node_info info;
+	hm_signature sig;
+	char *doc;
+	hm_hash h;
+	hm_err err;
+	int rc;
+
+	hm_hash_buf(text, tlen, &h);
+	hm_node_ident(n, &info);
+	if (info.role != HM_ROLE_COUNTY)
+		return cli_fail(c, EXIT_FAIL, "only the county signs audit reports");
+	if ((err = hm_sign_hash(&sig, &c->keys.ident, &h)))
+		return cli_fail(c, EXIT_FAIL, "signing failed: %s", hm_strerror(err));
+	hm_hex_encode(sighex, sig.b, sizeof(sig.b));
+	hm_hex_encode(pubhex, c->keys.ident.sign_pub.b, HM_SIGN_PUB_BYTES);
+	snprintf(line, sizeof(line), SIG_PREFIX "%s by %s\n", sighex, pubhex);
+	if (!(doc = malloc(tlen + strlen(line))))
+		return cli_fail(c, EXIT_FAIL, "out of memory");
+	memcpy(doc, text, tlen);
+	memcpy(doc + tlen, line, strlen(line));
+	rc = cli_write_file(c, out, doc, tlen + strlen(line), force);
+	free(doc);
+	if (rc)
+		return rc;
+	printf("wrote a signed audit report to %s (%zu finding%s)\n", out, findings,
+	       findings == 1 ? "" : "s");
+	return findings ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_audit(cli *c, int argc, char **argv)
 {
 	bool json = false, sign = false, force = false;
@@ -457,37 +492,7 @@ int cmd_audit(cli *c, int argc, char **argv)
 	if (err) {
 		rc = cli_node_fail(c, n, err);
 	} else if (sign) {
-		hm_node_info info;
-		hm_hash h;
-		hm_signature sig;
-		char line[256], sighex[2 * HM_SIGNATURE_BYTES + 1],
-		    pubhex[2 * HM_SIGN_PUB_BYTES + 1];
-		hm_hash_buf(text, tlen, &h);
-		hm_node_ident(n, &info);
-		if (info.role != HM_ROLE_COUNTY)
-			rc = cli_fail(c, EXIT_FAIL, "only the county signs audit reports");
-		else if ((err = hm_sign_hash(&sig, &c->keys.ident, &h)))
-			rc = cli_fail(c, EXIT_FAIL, "signing failed: %s", hm_strerror(err));
-		else {
-			char *doc = NULL;
-			hm_hex_encode(sighex, sig.b, sizeof(sig.b));
-			hm_hex_encode(pubhex, c->keys.ident.sign_pub.b, HM_SIGN_PUB_BYTES);
-			snprintf(line, sizeof(line), SIG_PREFIX "%s by %s\n", sighex, pubhex);
-			if (!(doc = malloc(tlen + strlen(line))))
-				rc = cli_fail(c, EXIT_FAIL, "out of memory");
-			else {
-				memcpy(doc, text, tlen);
-				memcpy(doc + tlen, line, strlen(line));
-				rc = cli_write_file(c, out, doc, tlen + strlen(line), force);
-				if (!rc)
-					printf(
-					    "wrote a signed audit report to %s (%zu finding%s)\n",
-					    out, findings, findings == 1 ? "" : "s");
-			}
-			free(doc);
-		}
-		if (!rc && findings)
-			rc = EXIT_FAIL;
+		rc = write_signed(c, n, text, tlen, out, force, findings);
 	} else {
 		rc = findings ? EXIT_FAIL : EXIT_OK;
 	}
