@@ -16,95 +16,6 @@ typedef cli_opt opt;
 
 /* ---- init ---- */
 
-/* mkdir -p for the node directory, so the key file can go in before the store. The first
- * directory it had to make goes into made ("" when DIR was there already), so that a refused
- * init can take away what it made. */
-static int make_dir(cli *c, char made[4096])
-{
-	char path[4096];
-	size_t len = strlen(c->dir);
-
-	made[0] = '\0';
-
-	if (len == 0 || len >= sizeof(path))
-		return cli_fail(c, EXIT_USAGE, "the directory name is empty or too long");
-	memcpy(path, c->dir, len + 1);
-	for (char *p = path + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char was = *p;
-		*p = '\0';
-		if (mkdir(path, 0700) == 0) {
-			if (!made[0])
-				memcpy(made, path, strlen(path) + 1);
-		} else if (errno != EEXIST) {
-			return cli_fail(c, EXIT_FAIL, "cannot create %s: %s", path,
-			                hm_strerrno(errno));
-		}
-		if (!(*p = was))
-			break;
-	}
-	return EXIT_OK;
-}
-
-/* A refused init leaves nothing behind: when make_dir made DIR (made is the first directory it
- * made), everything in it is ours: the key file, the store's files, and the directories from
- * DIR up to made. (A DIR that was there is left as it was: the caller removes its own key.) */
-static void init_undo(cli *c, const char *made)
-{
-	static const char *const files[] = {"node.key", "data.mdb", "lock.mdb"};
-	char path[4200];
-	size_t top = strlen(made), len;
-
-	if (!top)
-		return;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", c->dir, files[i]);
-		unlink(path);
-	}
-	snprintf(path, sizeof(path), "%s", c->dir);
-	while ((len = strlen(path)) > top && path[len - 1] == '/')
-		path[len - 1] = '\0';
-	for (len = strlen(path); len >= top; len = strlen(path)) {
-		char *slash;
-		if (rmdir(path) != 0 || len == top || !(slash = strrchr(path, '/')))
-			break;
-		*slash = '\0';
-	}
-}
-
-/* New keys for a new node, sealed into DIR/node.key under a passphrase asked twice. */
-static int create_keys(cli *c, hm_keyfile_secrets *keys, char made[4096])
-{
-	char path[4200], pass[1024];
-	int rc;
-	hm_err err;
-
-	memset(keys, 0, sizeof(*keys));
-	if ((rc = make_dir(c, made)))
-		return rc;
-	cli_key_path(c, path, sizeof(path));
-	if (access(path, F_OK) == 0)
-		return cli_fail(c, EXIT_FAIL,
-		                "'%s' already holds a hamlet node; nothing was changed", c->dir);
-	if ((rc = cli_passphrase(c, true, pass, sizeof(pass))))
-		return rc;
-	if ((err = hm_identity_init(&keys->ident))) {
-		hm_wipe(pass, sizeof(pass));
-		return cli_fail(c, EXIT_FAIL, "cannot make keys: %s", hm_strerror(err));
-	}
-	hm_random_bytes(keys->storage_key, sizeof(keys->storage_key));
-	keys->has_storage_key = 1;
-	err = hm_keyfile_write(path, &keys->ident, keys->storage_key, pass, strlen(pass), NULL);
-	hm_wipe(pass, sizeof(pass));
-	if (err) {
-		hm_keyfile_secrets_release(keys);
-		return cli_fail(c, EXIT_FAIL, "cannot write the key file %s: %s", path,
-		                hm_strerror(err));
-	}
-	return EXIT_OK;
-}
-
 int cmd_init(cli *c, int argc, char **argv)
 {
 	const char *role_s = NULL, *region = NULL, *name = NULL;
@@ -119,9 +30,8 @@ int cmd_init(cli *c, int argc, char **argv)
 	int npos, rc;
 	hm_role role;
 	hm_node_id id;
-	hm_keyfile_secrets keys;
+	char path[4200], pass[1024], why[512];
 	hm_err err;
-	char made[4096];
 
 	CLI_PARSE_CMD(opts, 0, 0);
 	if (!role_s || !region || !name)
@@ -147,22 +57,19 @@ int cmd_init(cli *c, int argc, char **argv)
 	if ((int)role != hm_region_depth(region))
 		return cli_fail(c, EXIT_USAGE, "a %s node's region has %d part(s); '%s' has %d",
 		                hm_role_name(role), (int)role, region, hm_region_depth(region));
-	if ((rc = create_keys(c, &keys, made))) {
-		init_undo(c, made);
+	cli_key_path(c, path, sizeof(path));
+	if (access(path, F_OK) == 0) /* before asking for a passphrase */
+		return cli_fail(c, EXIT_FAIL,
+		                "'%s' already holds a hamlet node; nothing was changed", c->dir);
+	if ((rc = cli_passphrase(c, true, pass, sizeof(pass))))
 		return rc;
-	}
-	c->opts.identity = &keys.ident;
-	c->opts.storage_key = keys.storage_key;
-	err = hm_node_create(c->dir, role, region, name, &c->opts, &id);
-	c->opts.identity = NULL, c->opts.storage_key = NULL;
-	hm_keyfile_secrets_release(&keys);
-	if (err) { /* hm_node_create has said why through our logger */
-		char path[4200];
-		cli_key_path(c, path, sizeof(path));
-		unlink(path); /* ours: create_keys made it exclusively */
-		init_undo(c, made);
+	err = hm_node_init(c->dir, role, region, name, pass, strlen(pass), &c->opts, &id, why,
+	                   sizeof(why));
+	hm_wipe(pass, sizeof(pass));
+	if (err && why[0])
+		return cli_fail(c, err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL, "%s", why);
+	if (err) /* hm_node_create has said why through our logger */
 		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
-	}
 	if (json) {
 		cj_print(stdout,
 		         json_pack("{s:o, s:s, s:o}", "node_id", cj_hex(id.b, HM_NODE_ID_BYTES),

@@ -218,6 +218,16 @@ typedef struct hm_node_info {
  * HM_ERR_IO/HM_ERR_STORE from the file system. */
 hm_err hm_node_create(const char *dir, hm_role role, const char *region, const char *name,
                       const hm_node_opts *opts, hm_node_id *id_out) HM_MUST_CHECK;
+/* A new station: mkdir -p dir (0700), new keys sealed into dir/node.key under pass (pass_len
+ * bytes; the caller judges its strength: hm_passphrase_check), then hm_node_create with them
+ * (opts as for it; its identity and storage key are the new ones). Made together or not at all:
+ * on failure what this call made is taken away (a dir that was there keeps what it held).
+ * *out is the node's id. Errors, with a reason in why (cut to cap) unless hm_node_create said it
+ * through opts->log: HM_ERR_EXISTS (dir holds a node), HM_ERR_INVALID (an empty or long dir, or
+ * hm_node_create's), HM_ERR_IO / HM_ERR_FULL, those of hm_keyfile_write and hm_node_create. */
+hm_err hm_node_init(const char *dir, hm_role role, const char *region, const char *name,
+                    const char *pass, size_t pass_len, const hm_node_opts *opts, hm_node_id *out,
+                    char *why, size_t cap) HM_MUST_CHECK;
 
 /* Open the node in dir. *out is owned by the caller: hm_node_close it.
  * Errors: HM_ERR_NOT_FOUND when dir holds no node, HM_ERR_VERSION for a newer store format,
