@@ -198,6 +198,10 @@ typedef struct cli_outfile {
 } cli_outfile;
 int cli_outfile_open(cli *c, cli_outfile *o, const char *path, bool force);
 int cli_outfile_close(cli *c, cli_outfile *o, bool keep);
+/* The whole file at path into *out (owned by the caller: free; *len bytes and a NUL after
+ * them), at most max bytes: EXIT_OK, a reported failure (cannot open or read it, a directory,
+ * out of memory), or -1 when it is larger than max (the caller says so in its words). */
+int cli_read_file(cli *c, const char *path, size_t max, char **out, size_t *len);
 /* p[0..n) as the whole of a new file, as above. */
 int cli_write_file(cli *c, const char *path, const void *p, size_t n, bool force);
 

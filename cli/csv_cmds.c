@@ -17,65 +17,14 @@
 
 /* ---- reading the file ---- */
 
-/* Read from f until the end into *buf (len bytes, one spare after them), capped. */
-static int read_all(cli *c, FILE *f, const char *path, size_t cap, char **buf, size_t *len)
-{
-	for (;;) {
-		size_t n;
-		if (*len == cap) { /* a file that grew, or a pipe */
-			char *p;
-			if (cap > CSV_FILE_MAX)
-				return -1;
-			cap = cap * 2 > CSV_FILE_MAX + 1u ? CSV_FILE_MAX + 1u : cap * 2;
-			if (!(p = realloc(*buf, cap)))
-				return cli_fail(c, EXIT_FAIL, "out of memory reading %s", path);
-			*buf = p;
-		}
-		if (!*buf && !(*buf = malloc(cap)))
-			return cli_fail(c, EXIT_FAIL, "out of memory reading %s", path);
-		n = fread(*buf + *len, 1, cap - *len, f);
-		*len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f))
-		return cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
-	if (*len > CSV_FILE_MAX)
-		return -1;
-	(*buf)[*len] = '\0'; /* len < cap: the loop ends only on a read that fitted */
-	return EXIT_OK;
-}
-
-/* The whole file into *out (owned by the caller; *len bytes and a spare one), at most
- * CSV_FILE_MAX bytes. */
+/* The whole file into *out (owned by the caller; *len bytes and a spare one). */
 static int csv_load(cli *c, const char *path, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	char *buf = NULL;
-	int rc;
-
-	*out = NULL, *len = 0;
-	if (!f)
-		return cli_fail(c, EXIT_FAIL, "cannot open %s: %s", path, hm_strerrno(errno));
-	if (fstat(fileno(f), &st) != 0)
-		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
-	else if (S_ISDIR(st.st_mode))
-		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: it is a directory", path);
-	else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > CSV_FILE_MAX)
-		rc = -1;
-	else
-		rc = read_all(c, f, path, S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 1u << 16,
-		              &buf, len);
-	fclose(f);
+	int rc = cli_read_file(c, path, CSV_FILE_MAX, out, len);
 	if (rc < 0)
 		rc = cli_fail(c, EXIT_FAIL,
 		              "%s is larger than %u MiB, the most import-csv reads: split it", path,
 		              CSV_FILE_MAX >> 20);
-	if (rc)
-		free(buf);
-	else
-		*out = buf; /* owned by the caller */
 	return rc;
 }
 

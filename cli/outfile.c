@@ -80,3 +80,62 @@ int cli_write_file(cli *c, const char *path, const void *p, size_t n, bool force
 	fwrite(p, 1, n, o.f); /* a short write leaves the stream's error set: close reports it */
 	return cli_outfile_close(c, &o, true);
 }
+
+/* ---- reading a file given on the command line ---- */
+
+/* Read from f until the end into *buf (len bytes, one spare after them), capped. */
+static int read_all(cli *c, FILE *f, const char *path, size_t max, size_t cap, char **buf,
+                    size_t *len)
+{
+	for (;;) {
+		size_t n;
+		if (*len == cap) { /* a file that grew, or a pipe */
+			char *p;
+			if (cap > max)
+				return -1;
+			cap = cap * 2 > max + 1u ? max + 1u : cap * 2;
+			if (!(p = realloc(*buf, cap)))
+				return cli_fail(c, EXIT_FAIL, "out of memory reading %s", path);
+			*buf = p;
+		}
+		if (!*buf && !(*buf = malloc(cap)))
+			return cli_fail(c, EXIT_FAIL, "out of memory reading %s", path);
+		n = fread(*buf + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f))
+		return cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
+	if (*len > max)
+		return -1;
+	(*buf)[*len] = '\0'; /* len < cap: the loop ends only on a read that fitted */
+	return EXIT_OK;
+}
+
+int cli_read_file(cli *c, const char *path, size_t max, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *buf = NULL;
+	int rc;
+
+	*out = NULL, *len = 0;
+	if (!f)
+		return cli_fail(c, EXIT_FAIL, "cannot open %s: %s", path, hm_strerrno(errno));
+	if (fstat(fileno(f), &st) != 0)
+		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
+	else if (S_ISDIR(st.st_mode))
+		rc = cli_fail(c, EXIT_FAIL, "cannot read %s: it is a directory", path);
+	else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+		rc = -1;
+	else
+		rc = read_all(c, f, path, max,
+		              S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 1u << 16, &buf, len);
+	fclose(f);
+	if (rc)
+		free(buf);
+	else
+		*out = buf; /* owned by the caller */
+	return rc;
+}

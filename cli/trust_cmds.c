@@ -19,24 +19,8 @@
 /* Read a whole small file (at most FILE_MAX bytes). *out owned. */
 static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	size_t n;
-
-	if (!f)
-		return cli_fail(c, EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
-	if (!(buf = malloc(FILE_MAX + 1))) {
-		fclose(f);
-		return cli_fail(c, EXIT_FAIL, "out of memory");
-	}
-	n = fread(buf, 1, FILE_MAX + 1, f);
-	fclose(f);
-	if (n > FILE_MAX) {
-		free(buf);
-		return cli_fail(c, EXIT_FAIL, "%s is larger than %u bytes", path, FILE_MAX);
-	}
-	*out = buf, *len = n;
-	return EXIT_OK;
+	int rc = cli_read_file(c, path, FILE_MAX, (char **)out, len);
+	return rc < 0 ? cli_fail(c, EXIT_FAIL, "%s is larger than %u bytes", path, FILE_MAX) : rc;
 }
 
 static void print_info(const hm_enroll_info *i, bool json)
@@ -524,10 +508,8 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE, "--root HEX is required");
 	if (hm_hex_decode(root.b, sizeof(root.b), root_hex))
 		return cli_fail(c, EXIT_USAGE, "--root must be 64 hex digits");
-	if ((rc = read_file(c, path, &doc, &len)))
+	if ((rc = read_file(c, path, &doc, &len))) /* NUL-terminated */
 		return rc;
-	doc = realloc(doc, len + 1);
-	doc[len] = 0;
 	sigline = strstr((char *)doc, "\n" SIG_PREFIX);
 	if (len < strlen(REPORT_MAGIC) || memcmp(doc, REPORT_MAGIC, strlen(REPORT_MAGIC)) != 0 ||
 	    !sigline) {
