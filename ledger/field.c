@@ -168,6 +168,21 @@ static hm_err check_all(struct hm_verb_run *x)
 
 /* ---- running a verb ---- */
 
+/* text as the ledger stores it, when the clerk wrote it otherwise (男, 2026/12/6, a time
+ * "2026/12/6 8:00"): the rules compare the stored form. The canonical text lives in the
+ * ledger's storage or the words table, for the rest of the run; text itself when it is already
+ * canonical or is not a value of d at all (hm_verb_check has said why). */
+static const char *canonical(struct hm_verb_run *x, const hm_field_def *d, const char *text)
+{
+	const char *why;
+	hm_value v;
+
+	if (hm_ledger_value_parse(x->l, d, text, &v, &why) || v.kind != HM_V_STR ||
+	    v.u.s.p == text || v.u.s.p[v.u.s.n] != '\0')
+		return text;
+	return v.u.s.p;
+}
+
 /* A field the schema does not name: perhaps one the county added. */
 static hm_err resolve_added(struct hm_verb_run *x, const hm_verb_value *val)
 {
@@ -178,7 +193,13 @@ static hm_err resolve_added(struct hm_verb_run *x, const hm_verb_value *val)
 		return verb_fail(x, HM_ERR_SCHEMA, true, "a %s has no field '%s'", x->cd->name,
 		                 val->field);
 	x->nadded++;
-	return set_def(x, &x->added[k].def, val->text);
+	return set_def(x, &x->added[k].def, canonical(x, &x->added[k].def, val->text));
+}
+
+const char *verb_canonical(struct hm_verb_run *x, const char *field, const char *text)
+{
+	const hm_field_def *d = hm_schema_field(x->cd, field);
+	return d ? canonical(x, d, text) : text;
 }
 
 static hm_err take_values(struct hm_verb_run *x)
@@ -195,7 +216,7 @@ static hm_err take_values(struct hm_verb_run *x)
 		if (d && !hm_verb_accepts(v, d))
 			return verb_fail(x, HM_ERR_SCHEMA, true,
 			                 "%s is not given: the ledger sets it", val->field);
-		if ((err = d ? set_def(x, d, val->text) : resolve_added(x, val)))
+		if ((err = d ? set_def(x, d, canonical(x, d, val->text)) : resolve_added(x, val)))
 			return err;
 	}
 	return HM_OK;

@@ -128,7 +128,8 @@ static hm_err rule_episode_extend(run *x)
 {
 	hm_record *e;
 	char cur[16], start[16];
-	const char *to = x->req->to ? x->req->to : verb_text(x, "planned_end");
+	const char *to =
+	    x->req->to ? verb_canonical(x, "planned_end", x->req->to) : verb_text(x, "planned_end");
 	hm_err err;
 
 	if ((err = verb_need(x, "episode", x->id, "episode", &e)))

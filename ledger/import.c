@@ -239,6 +239,77 @@ static hm_err check_required(hm_csv_import_ctx *im, const hm_csv_row *row)
 /* What a row's record needs beyond its values: the required fields of a new record, no change
  * to an append-only one, a region inside this node's, and for an episode an end not before its
  * start. */
+/* A problem with field name of the row: its column's header, when it has one. */
+static hm_err bad_field(hm_csv_import_ctx *im, const hm_csv_row *row, const char *name,
+                        const char *msg)
+{
+	int col = hm_csv_column_of(im, hm_schema_field(im->cd, name));
+	return bad_add(im, row->line, name, col < 0 ? NULL : im->header[col], "%s", msg);
+}
+
+/* The value of field name in the row (or the record it changes), or NULL. */
+static const hm_value *value_in(const hm_csv_import_ctx *im, const hm_value *val, const bool *given,
+                                const hm_record *cur, const char *name)
+{
+	const hm_field *fl;
+	for (size_t i = 0; i < im->ncols; i++)
+		if (given[i] && !strcmp(im->field[i]->name, name))
+			return &val[i];
+	return cur && (fl = hm_record_field(cur, name)) ? &fl->value : NULL;
+}
+
+static bool text_is(const hm_value *v, const char *s)
+{
+	return v && v->kind == HM_V_STR && v->u.s.n == strlen(s) && !memcmp(v->u.s.p, s, v->u.s.n);
+}
+
+/* The rules of field work the verbs apply (ledger/field_rules.c), for rows that write the same
+ * records: a follow-up has a result, a stock movement a positive quantity at a known store (a
+ * count is the verb's: it stores the correction against the books), a contact is another
+ * person, nothing ends before it starts. */
+static hm_err check_rules(hm_csv_import_ctx *im, const hm_csv_row *row, const hm_value *val,
+                          const bool *given, const hm_record *cur)
+{
+	const char *coll = im->cd->name;
+	char a[11], b[11], text[HM_STR_MAX + 1];
+	const hm_value *v, *w;
+
+	if (!strcmp(coll, "followup") && !value_in(im, val, given, cur, "temperature") &&
+	    !((v = value_in(im, val, given, cur, "result")) && v->kind == HM_V_STR && v->u.s.n))
+		return bad_field(im, row, "temperature",
+		                 "a follow-up needs its result: a temperature, or a result when "
+		                 "there was none (not at home, refused)");
+	if (!strcmp(coll, "stock_txn")) {
+		v = value_in(im, val, given, cur, "quantity");
+		if (text_is(value_in(im, val, given, cur, "movement"), "counted"))
+			return bad_field(
+			    im, row, "movement",
+			    "a count is recorded with `hamlet stock count`, which stores "
+			    "the correction against the books");
+		if (v && v->kind == HM_V_INT && v->u.i <= 0)
+			return bad_field(im, row, "quantity", "the quantity must be positive");
+		for (int k = 0; k < 2; k++) {
+			const char *f = k ? "to_store" : "store";
+			if (!(w = value_in(im, val, given, cur, f)) || w->kind != HM_V_STR)
+				continue;
+			snprintf(text, sizeof(text), "%.*s", (int)w->u.s.n, w->u.s.p);
+			if (hm_stock_store_check(im->l, text) == HM_ERR_NOT_FOUND)
+				return bad_field(im, row, f, hm_node_errmsg(im->l->node));
+		}
+	}
+	if (!strcmp(coll, "exposure") && (v = value_in(im, val, given, cur, "source")) &&
+	    (w = value_in(im, val, given, cur, "contact")) && v->kind == HM_V_STR &&
+	    w->kind == HM_V_STR && v->u.s.n == w->u.s.n && !memcmp(v->u.s.p, w->u.s.p, v->u.s.n))
+		return bad_field(im, row, "contact", "a person is not their own contact");
+	if (!strcmp(coll, "episode") && date_in(im, val, given, cur, "start", a) &&
+	    date_in(im, val, given, cur, "planned_end", b) && strcmp(b, a) < 0)
+		return bad_field(im, row, "planned_end", "the planned end is before the start");
+	if (!strcmp(coll, "return") && date_in(im, val, given, cur, "departure_date", a) &&
+	    date_in(im, val, given, cur, "arrival_date", b) && strcmp(b, a) < 0)
+		return bad_field(im, row, "arrival_date", "the arrival is before the departure");
+	return HM_OK;
+}
+
 static hm_err check_record(hm_csv_import_ctx *im, const hm_csv_row *row, const hm_value *val,
                            const bool *given, const char *id, bool id_bad, const hm_record *cur)
 {
@@ -267,7 +338,7 @@ static hm_err check_record(hm_csv_import_ctx *im, const hm_csv_row *row, const h
 		err = bad_add(im, row->line, "end", col < 0 ? NULL : im->header[col],
 		              "%s is before the start %s", end, start);
 	}
-	return err;
+	return err ? err : check_rules(im, row, val, given, cur);
 }
 
 /* The row's id, when it has one: valid, once in the file. *idp NULL: to be made, or bad. */

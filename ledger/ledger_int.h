@@ -249,6 +249,9 @@ struct hm_verb_run {
 	int nadded;
 };
 
+/* text for field as the ledger stores it (a clerk's date or word made canonical), valid for the
+ * run; text itself when it already is, or is not a value of field. */
+const char *verb_canonical(struct hm_verb_run *x, const char *field, const char *text);
 /* The text given for field, or NULL. */
 const char *verb_text(const struct hm_verb_run *x, const char *field);
 /* Set (or replace) field to text (which must outlive the run). */

@@ -211,6 +211,42 @@ static void test_persons_must_exist(void **state)
 	assert_string_equal(FIELD("followup", "f-2", "method"), "visit");
 }
 
+/* The rows of field work obey the verbs' rules (review: the import skipped them). */
+static void test_field_rules(void **state)
+{
+	csv_fixture *t = *state;
+
+	assert_int_equal(import(t, "person", "id,name\nw-1,Wu\nw-2,Li\n", NULL), HM_OK);
+	assert_int_equal(import(t, "site", "id,name,kind\nst-1,Store,store\n", NULL), HM_OK);
+	assert_int_equal(t->res.verdict, HM_CSV_WRITTEN);
+	assert_int_equal(import(t, "followup", "id,person,time\nf-1,w-1,2026-12-06T08:00\n", NULL),
+	                 HM_OK);
+	assert_int_equal(t->res.verdict, HM_CSV_REFUSED);
+	assert_non_null(strstr(t->res.bad[0].reason, "a follow-up needs its result"));
+	assert_int_equal(import(t, "stock_txn",
+	                        "item,movement,quantity,store,date\n"
+	                        "N95,issued,-500,st-1,2026-12-06\n"
+	                        "N95,counted,480,st-1,2026-12-06\n"
+	                        "N95,issued,5,nowhere,2026-12-06\n"
+	                        "N95,received,500,st-1,2026-12-06\n",
+	                        NULL),
+	                 HM_OK);
+	assert_int_equal(t->res.verdict, HM_CSV_REFUSED);
+	assert_int_equal(t->res.nbad, 3);
+	assert_non_null(strstr(t->res.bad[0].reason, "must be positive"));
+	assert_non_null(strstr(t->res.bad[1].reason, "stock count"));
+	assert_non_null(strstr(t->res.bad[2].reason, "unknown store 'nowhere'"));
+	assert_int_equal(import(t, "exposure", "source,contact,degree\nw-1,w-1,1\n", NULL), HM_OK);
+	assert_int_equal(t->res.nbad, 1);
+	assert_non_null(strstr(t->res.bad[0].reason, "not their own contact"));
+	assert_int_equal(import(t, "return",
+	                        "person,departure_date,arrival_date\nw-2,2026-12-05,2026-12-01\n",
+	                        NULL),
+	                 HM_OK);
+	assert_int_equal(t->res.nbad, 1);
+	assert_non_null(strstr(t->res.bad[0].reason, "arrival is before the departure"));
+}
+
 static void test_file_errors(void **state)
 {
 	csv_fixture *t = *state;
@@ -300,6 +336,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_template_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_persons_must_exist, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_field_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbk_look, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maps_new_ids_progress, setup, teardown),
