@@ -7,13 +7,27 @@
 
 #include <string.h>
 
-void cli_usage_line(FILE *f, const cli_spec *s)
+/* "hamlet [-d DIR] PATH [OPTIONS] ARGS" into buf. */
+static const char *usage_text(const cli_spec *s, char *buf, size_t cap)
 {
 	bool any = false;
 	for (const cli_opt *o = s->opts; o && o->name; o++)
 		any |= o->help != NULL;
-	fprintf(f, "usage: hamlet [-d DIR] %s%s%s%s\n", s->path, any ? " [OPTIONS]" : "",
-	        s->args ? " " : "", s->args ? s->args : "");
+	snprintf(buf, cap, "hamlet [-d DIR] %s%s%s%s", s->path, any ? " [OPTIONS]" : "",
+	         s->args ? " " : "", s->args ? s->args : "");
+	return buf;
+}
+
+void cli_usage_line(FILE *f, const cli_spec *s)
+{
+	char buf[512];
+	fprintf(f, "usage: %s\n", usage_text(s, buf, sizeof(buf)));
+}
+
+void cli_usage_note(cli *c, const cli_spec *s)
+{
+	char buf[512];
+	cli_warn(c, "usage", "%s", usage_text(s, buf, sizeof(buf)));
 }
 
 /* "  -o, --out FILE" into buf; returns its length. */
@@ -21,6 +35,8 @@ static int opt_label(const cli_opt *o, char *buf, size_t cap)
 {
 	int n = o->short_name ? snprintf(buf, cap, "  -%c, --%s", o->short_name, o->name)
 	                      : snprintf(buf, cap, "      --%s", o->name);
+	if (n < 0 || (size_t)n >= cap)
+		return (int)cap - 1; /* cut: never written past buf */
 	if (o->val)
 		n += snprintf(buf + n, cap - (size_t)n, " %s", o->arg ? o->arg : "VALUE");
 	return n;
@@ -128,25 +144,9 @@ int cli_parse(cli *c, const cli_spec *s, int argc, char **argv, char **pos, int 
 		return rc;
 	if (*npos < s->min_pos) {
 		cli_fail(c, EXIT_USAGE, "missing arguments (see `hamlet %s --help`)", s->path);
-		cli_usage_line(stderr, s);
+		cli_usage_note(c, s);
 		return EXIT_USAGE;
 	}
-	return EXIT_OK;
-}
-
-static void text_help(const void *arg)
-{
-	fputs(arg, stdout);
-}
-
-int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_opt *opts,
-                   char **pos, int min_pos, int max_pos, int *npos)
-{
-	int rc = parse(c, opts, argc, argv, pos, max_pos, npos, text_help, usage);
-	if (rc)
-		return rc;
-	if (*npos < min_pos)
-		return cli_fail(c, EXIT_USAGE, "missing arguments; usage:\n%s", usage);
 	return EXIT_OK;
 }
 

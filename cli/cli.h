@@ -105,8 +105,10 @@ typedef struct cli_spec {
 
 /* Print the command's help: usage line, summary, options, more. */
 void cli_help(FILE *f, const cli_spec *s);
-/* Print the usage line alone ("usage: hamlet [-d DIR] PATH [OPTIONS] ARGS"). */
+/* Print the usage line alone ("usage: hamlet [-d DIR] PATH [OPTIONS] ARGS"); on stderr, as
+ * cli_usage_note does ("hamlet: PATH: usage: hamlet ..."). */
 void cli_usage_line(FILE *f, const cli_spec *s);
+void cli_usage_note(cli *c, const cli_spec *s);
 /* Parse argv[1..] (argv[0] is the command, or the verb of a command group) into the options of
  * s and at most s->max_pos positionals. Returns EXIT_OK, EXIT_USAGE (reported, naming c->cmd)
  * or ARGS_HELP (help printed to stdout). A flag named "json" also sets c->json, so that errors
@@ -143,16 +145,6 @@ typedef struct cli_verb {
 int cli_group(cli *c, const cli_verb *verbs, int argc, char **argv);
 /* The help of a group: usage line, summary, its verbs, the table's more. */
 void cli_group_help(FILE *f, const command *cmd, const cli_verb *verbs);
-
-/* The older form, a usage text written by hand; being replaced by cli_parse. */
-int cli_args_parse(cli *c, const char *usage, int argc, char **argv, const cli_opt *opts,
-                   char **pos, int min_pos, int max_pos, int *npos);
-#define CLI_PARSE(usage, opts, pos, min, max, npos)                                                \
-	do {                                                                                       \
-		int prc_ = cli_args_parse(c, usage, argc, argv, opts, pos, min, max, npos);        \
-		if (prc_)                                                                          \
-			return prc_ == ARGS_HELP ? EXIT_OK : prc_;                                 \
-	} while (0)
 
 /* keys.c: the key file and its passphrase */
 int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap);

@@ -377,7 +377,7 @@ int cmd_import_csv(cli *c, int argc, char **argv)
 	}
 	if (npos < 2) {
 		rc = cli_fail(c, EXIT_USAGE, "missing arguments (see `hamlet import-csv --help`)");
-		cli_usage_line(stderr, &import_spec);
+		cli_usage_note(c, &import_spec);
 		goto out;
 	}
 	rc = import_file(c, a, pos[0], pos[1]);

@@ -221,7 +221,7 @@ static int verb_refused(cli *c, hm_node *n, const cli_spec *s, const hm_verb_res
 	if (!r->usage)
 		return cli_node_fail(c, n, err);
 	cli_fail(c, EXIT_USAGE, "%s", out_text_str(hm_node_errmsg(n), buf, sizeof(buf)));
-	cli_usage_line(stderr, s);
+	cli_usage_note(c, s);
 	return EXIT_USAGE;
 }
 

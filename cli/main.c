@@ -18,13 +18,16 @@ static const char *store_dir, *store_cmd;
 
 int cli_fail(cli *c, int code, const char *fmt, ...)
 {
-	char msg[4096];
+	char msg[4096], shown[4 * 4096];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "hamlet: %s: %s\n", c->cmd ? c->cmd : "error", msg);
+	/* What a message quotes (a CSV header, a value, a peer's words) never drives the terminal:
+	 * escaped here, for every message at once. */
+	fprintf(stderr, "hamlet: %s: %s\n", c->cmd ? c->cmd : "error",
+	        out_text_str(msg, shown, sizeof(shown)));
 	/* A script that asked for JSON reads the failure from stdout, as JSON. */
 	if (c->json)
 		cj_print(stdout, json_pack("{s:o, s:i}", "error", cj_cstr(msg), "exit", code));
@@ -33,13 +36,14 @@ int cli_fail(cli *c, int code, const char *fmt, ...)
 
 void cli_warn(cli *c, const char *kind, const char *fmt, ...)
 {
-	char msg[4096];
+	char msg[4096], shown[4 * 4096];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "hamlet: %s: %s: %s\n", c->cmd ? c->cmd : "-", kind, msg);
+	fprintf(stderr, "hamlet: %s: %s: %s\n", c->cmd ? c->cmd : "-", kind,
+	        out_text_str(msg, shown, sizeof(shown)));
 }
 
 /* How far a damaged store still goes: the way back depends on it. */

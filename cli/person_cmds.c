@@ -478,7 +478,7 @@ int cmd_setting(cli *c, int argc, char **argv)
 	CLI_PARSE_SPEC(&spec, pos, &npos);
 	if (!((npos == 1 && !strcmp(pos[0], "list")) || (npos == 3 && !strcmp(pos[0], "set")))) {
 		cli_fail(c, EXIT_USAGE, "say `list` or `set NAME VALUE`");
-		cli_usage_line(stderr, &spec);
+		cli_usage_note(c, &spec);
 		return EXIT_USAGE;
 	}
 	if (npos == 3 && (err = hm_ledger_setting_check(pos[1], pos[2], why, sizeof(why))))
@@ -561,7 +561,7 @@ int cmd_purge(cli *c, int argc, char **argv)
 	CLI_PARSE_SPEC(&spec, pos, &npos);
 	if (!before) {
 		cli_fail(c, EXIT_USAGE, "say --ended-before YYYY-MM-DD");
-		cli_usage_line(stderr, &spec);
+		cli_usage_note(c, &spec);
 		return EXIT_USAGE;
 	}
 	if (!hm_date_valid(before))

@@ -336,10 +336,11 @@ hm_err hm_keyfile_write(const char *path, const hm_identity *ident, const uint8_
                         const hm_pwhash_params *params) HM_MUST_CHECK;
 
 /* Whether pass (pass_len bytes, UTF-8) is strong enough to seal a new key file: an estimate of
- * its guessing cost as length times the alphabet its characters come from (digits, lower and
- * upper case letters, symbols, other scripts such as Chinese), counting repeated characters
- * once, of at least HM_PASSPHRASE_MIN_BITS. HM_OK, or HM_ERR_INVALID with *why saying what
- * to add (static text). */
+ * its guessing cost as the number of distinct characters (a repeated one counts once) times
+ * the alphabet they come from (digits, lower and upper case letters, symbols, other scripts
+ * such as Chinese), at least HM_PASSPHRASE_MIN_BITS, and not one of the first guesses (a
+ * keyboard row, a run such as abcdef or 123456, a common password with digits after it).
+ * HM_OK, or HM_ERR_INVALID with *why saying what to do (static text). */
 #define HM_PASSPHRASE_MIN_BITS 40
 hm_err hm_passphrase_check(const char *pass, size_t pass_len, const char **why) HM_MUST_CHECK;
 

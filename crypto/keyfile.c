@@ -421,6 +421,35 @@ hm_err hm_keyfile_read(hm_keyfile_secrets *out, const char *path, const char *pa
 /* Classes of characters, for the estimate of hm_passphrase_check. */
 enum { PC_DIGIT = 1, PC_LOWER = 2, PC_UPPER = 4, PC_SYMBOL = 8, PC_OTHER = 16 };
 
+/* Whether pass, lower-cased, is a run of a keyboard row or of the alphabet or digits (or the
+ * same backwards), or one of the passwords everyone tries first, with digits after it. */
+static bool predictable(const char *pass, size_t n)
+{
+	static const char *const runs[] = {"qwertyuiopasdfghjklzxcvbnm",
+	                                   "abcdefghijklmnopqrstuvwxyz", "01234567890",
+	                                   "1qaz2wsx3edc4rfv5tgb"};
+	static const char *const common[] = {"password", "passw0rd", "iloveyou", "admin",
+	                                     "welcome",  "letmein",  "hamlet",   "woaini"};
+	char low[64], rev[64];
+
+	if (n >= sizeof(low))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		low[i] = (char)((pass[i] >= 'A' && pass[i] <= 'Z') ? pass[i] + 32 : pass[i]);
+		rev[n - 1 - i] = low[i];
+	}
+	low[n] = rev[n] = '\0';
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+		if (strstr(runs[i], low) || strstr(runs[i], rev))
+			return true;
+	for (size_t end = n; end > 0 && low[end - 1] >= '0' && low[end - 1] <= '9'; end--)
+		low[end - 1] = '\0'; /* password1, password2026 */
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (!strcmp(low, common[i]))
+			return true;
+	return false;
+}
+
 hm_err hm_passphrase_check(const char *pass, size_t pass_len, const char **why)
 {
 	static const struct {
@@ -450,13 +479,15 @@ hm_err hm_passphrase_check(const char *pass, size_t pass_len, const char **why)
 	}
 	for (size_t k = 0; k < sizeof(pools) / sizeof(pools[0]); k++)
 		pool += classes & pools[k].bit ? pools[k].size : 0;
-	/* A character used again adds little: count each at most twice. */
-	chars = chars < 2 * distinct ? chars : 2 * distinct;
-	bits = pool ? (double)chars * log2((double)pool) : 0;
-	if (bits >= HM_PASSPHRASE_MIN_BITS)
+	/* A character used again adds nothing: only the distinct ones count. */
+	bits = pool ? (double)distinct * log2((double)pool) : 0;
+	if (bits >= HM_PASSPHRASE_MIN_BITS && !predictable(pass, pass_len))
 		return HM_OK;
-	*why = chars < 8 ? "it is too short: use at least 10 characters, or a few words"
-	                 : "it is too easy to guess: use a few words, or mix letters, digits and "
-	                   "signs";
+	*why = chars < 10 ? "it is too short: use at least 10 characters, or a few words"
+	       : bits >= HM_PASSPHRASE_MIN_BITS
+	           ? "it is one of the first guesses (a row of the keyboard, a run, a common "
+	             "password): use a few words of your own"
+	           : "it repeats too few characters: use a few words, or mix letters, digits and "
+	             "signs";
 	return HM_ERR_INVALID;
 }

@@ -129,8 +129,24 @@ static const char *shown(const hm_field_def *f, const char *text, char *buf, siz
 		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)
 			n--; /* never half a character */
 	}
-	for (size_t i = 0; i < n && o + 4 < cap; i++)
-		buf[o++] = (unsigned char)text[i] < 0x20 ? ' ' : text[i];
+	for (size_t i = 0; i < n && o + 4 < cap; i++) {
+		const unsigned char *p = (const unsigned char *)text + i;
+		/* C0, DEL, C1 (U+0080-009F: C2 80-9F) and bidi controls, line separators
+		 * (U+2028-202E, U+2066-2069: E2 80 A8-AE, E2 81 A6-A9) become a space */
+		size_t skip = p[0] < 0x20 || p[0] == 0x7f                                 ? 1
+		              : p[0] == 0xc2 && i + 1 < n && p[1] >= 0x80 && p[1] <= 0x9f ? 2
+		              : p[0] == 0xe2 && i + 2 < n &&
+		                      ((p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae) ||
+		                       (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))
+		                  ? 3
+		                  : 0;
+		if (skip) {
+			buf[o++] = ' ';
+			i += skip - 1;
+		} else {
+			buf[o++] = text[i];
+		}
+	}
 	if (n < strlen(text))
 		memcpy(buf + o, "...", 3), o += 3;
 	buf[o] = '\0';

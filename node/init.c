@@ -84,6 +84,10 @@ hm_err hm_node_init(const char *dir, hm_role role, const char *region, const cha
 	hm_err err;
 
 	why[0] = '\0';
+	if (hm_passphrase_check(pass, pass_len, &reason)) { /* every front end, not just one */
+		snprintf(why, cap, "the passphrase is too weak: %s; nothing was created", reason);
+		return HM_ERR_INVALID;
+	}
 	if ((err = make_dir(dir, made, &reason))) {
 		snprintf(why, cap, "cannot create %s: %s", dir, reason);
 		return err;

@@ -219,7 +219,7 @@ typedef struct hm_node_info {
 hm_err hm_node_create(const char *dir, hm_role role, const char *region, const char *name,
                       const hm_node_opts *opts, hm_node_id *id_out) HM_MUST_CHECK;
 /* A new station: mkdir -p dir (0700), new keys sealed into dir/node.key under pass (pass_len
- * bytes; the caller judges its strength: hm_passphrase_check), then hm_node_create with them
+ * bytes; refused when hm_passphrase_check finds it weak), then hm_node_create with them
  * (opts as for it; its identity and storage key are the new ones). Made together or not at all:
  * on failure what this call made is taken away (a dir that was there keeps what it held).
  * *out is the node's id. Errors, with a reason in why (cut to cap) unless hm_node_create said it

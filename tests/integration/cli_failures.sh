@@ -73,7 +73,7 @@ expect_same n 1 "^hamlet: del: no record person/p9 to delete" -d n del person p9
 expect_same n 1 "^hamlet: get: .*person/p9" -d n get person p9
 
 # ---- a new key file needs a passphrase worth sealing it with (issue #11): nothing is created
-for weak in 1 12345678 aaaaaaaaaaaaaaaa; do
+for weak in 1 12345678 aaaaaaaaaaaaaaaa qwertyuiop abcdefghijk Password2026 张三张三; do
 	HAMLET_PASSPHRASE=$weak expect 1 "^hamlet: init: the passphrase is too weak" \
 		-d weak init --role village --region lin/east/elm --name weak
 	[ ! -e weak ] && ok || fail "a refused init with passphrase '$weak' left weak/ behind"
