@@ -71,11 +71,11 @@ static void print_json(const hm_csv_result *res, bool dry_run, const char *error
 
 	for (uint64_t s = res->first_seq; wrote && s <= res->last_seq; s++)
 		json_array_append_new(seqs, json_integer((json_int_t)s));
-	o = json_pack("{s:o, s:I, s:I, s:I, s:o, s:b, s:o}", "collection",
+	o = json_pack("{s:o, s:I, s:I, s:I, s:o, s:I, s:b, s:o}", "collection",
 	              cj_cstr(res->cd ? res->cd->name : NULL), "rows", (json_int_t)res->rows,
 	              "written", (json_int_t)(wrote ? res->written : 0), "bad_rows",
-	              (json_int_t)res->bad_rows, "bad", bad_json(res), "dry_run", dry_run,
-	              "changesets", seqs);
+	              (json_int_t)res->bad_rows, "bad", bad_json(res), "bad_not_listed",
+	              (json_int_t)res->bad_more, "dry_run", dry_run, "changesets", seqs);
 	if (o && error) {
 		json_object_set_new(o, "error", cj_cstr(error));
 		json_object_set_new(o, "exit", json_integer(EXIT_FAIL));
@@ -95,6 +95,9 @@ static void list_bad(cli *c, const hm_csv_result *res)
 		else
 			cli_fail(c, EXIT_FAIL, "line %zu: %s", b->line, b->reason);
 	}
+	if (res->bad_more)
+		cli_fail(c, EXIT_FAIL, "and %zu more problem%s not listed", res->bad_more,
+		         res->bad_more == 1 ? "" : "s");
 }
 
 static void print_written(const hm_csv_result *res)

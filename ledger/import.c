@@ -86,6 +86,11 @@ static hm_err bad_add(hm_csv_import_ctx *im, size_t line, const char *field, con
 	va_list ap;
 	int n;
 
+	im->problems++;
+	if (res->nbad == HM_CSV_BAD_MAX) {
+		res->bad_more++;
+		return HM_OK;
+	}
 	if (res->nbad == im->badcap) {
 		size_t cap = im->badcap ? im->badcap * 2 : 16;
 		hm_csv_bad *p = realloc(res->bad, cap * sizeof(*p));
@@ -354,7 +359,8 @@ static hm_err check_record(hm_csv_import_ctx *im, const hm_csv_row *row, const h
 		err = bad_add(im, row->line, "end", col < 0 ? NULL : im->header[col],
 		              "%s is before the start %s", end, start);
 	}
-	return err ? err : check_rules(im, row, val, given, cur);
+	/* the rules judge a row whose values are all good; a bad value is said once */
+	return err || im->problems > im->row_first ? err : check_rules(im, row, val, given, cur);
 }
 
 /* The row's id, when it has one: valid, once in the file. *idp NULL: to be made, or bad. */
@@ -536,14 +542,15 @@ static hm_err import_row(hm_csv_import_ctx *im, const hm_csv_row *row)
 	hm_csv_result *res = im->res;
 	hm_value val[HM_CSV_COLS_MAX];
 	bool given[HM_CSV_COLS_MAX];
-	size_t nbad = res->nbad;
+	size_t problems = im->problems;
 	const char *id;
 	hm_err err;
 
 	res->rows++;
+	im->row_first = im->problems;
 	if ((err = check_row(im, row, val, given, &id)))
 		return err;
-	if (res->nbad > nbad) {
+	if (im->problems > problems) {
 		res->bad_rows++;
 		return HM_OK;
 	}
@@ -724,4 +731,5 @@ void hm_csv_result_release(hm_csv_result *res)
 	free(res->bad);
 	res->bad = NULL;
 	res->nbad = 0;
+	res->bad_more = 0;
 }

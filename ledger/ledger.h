@@ -477,6 +477,9 @@ typedef struct hm_csv_bad {
 	char *reason; /* what is wrong, with the value quoted (personal values masked) */
 } hm_csv_bad;
 
+/* The problems an import lists, at most: a file of a million bad lines is counted, not kept. */
+#define HM_CSV_BAD_MAX 1000
+
 /* What an import found and did. */
 typedef enum hm_csv_verdict {
 	HM_CSV_WRITTEN = 1, /* the good rows were committed */
@@ -491,8 +494,9 @@ typedef struct hm_csv_result {
 	hm_csv_verdict verdict;      /* 0 when the import failed before every row was checked */
 	size_t rows, good, bad_rows; /* rows read (not blank), good and bad */
 	size_t written;              /* good rows that set a value (an id alone changes nothing) */
-	hm_csv_bad *bad;             /* owned: every problem, in line order */
+	hm_csv_bad *bad; /* owned: the problems, in line order, HM_CSV_BAD_MAX at most */
 	size_t nbad;
+	size_t bad_more;              /* problems found beyond those listed */
 	uint64_t first_seq, last_seq; /* the change sets written (HM_CSV_WRITTEN) */
 	hm_hash last_id;
 	uint64_t body;           /* bytes the good rows take in a change set, at most */

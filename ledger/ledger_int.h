@@ -195,6 +195,8 @@ typedef struct hm_csv_import_ctx {
 	hm_node *n;
 	const hm_csv_import_opts *o;
 	hm_csv_result *res;
+	size_t problems;  /* found so far, listed or not */
+	size_t row_first; /* problems before the row being checked */
 	const char *name; /* the file, for messages */
 	const hm_collection_def *cd;
 	hm_node_info self;

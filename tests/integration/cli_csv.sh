@@ -289,6 +289,7 @@ must -d v import-csv person gen.csv
 check "3000 new ids" "$(count_of v person)" $((n + 3000))
 check "prefix of new person ids" "$("$HM" -d v list person --json | python3 -c 'import json,sys
 print(sum(1 for r in json.load(sys.stdin) if r["id"].startswith("p-")))')" 3000
+must -d v site add --id s1 --name "Village store" --kind store
 printf 'item,store,movement,quantity,date\nN95,s1,received,500,2026-11-20\n' >txn.csv
 must -d v import-csv stock_txn txn.csv
 check "stock_txn id prefix" "$("$HM" -d v list stock_txn --json | python3 -c 'import json,sys

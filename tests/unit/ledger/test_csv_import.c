@@ -247,6 +247,25 @@ static void test_field_rules(void **state)
 	assert_non_null(strstr(t->res.bad[0].reason, "arrival is before the departure"));
 }
 
+/* A file of many bad lines is counted, not kept (review: memory grew with every bad line). */
+static void test_bad_rows_capped(void **state)
+{
+	csv_fixture *t = *state;
+	size_t n = HM_CSV_BAD_MAX + 200, len = 0;
+	char *text = malloc(16 + 4 * n);
+
+	assert_non_null(text);
+	len += (size_t)sprintf(text, "id,birth_year\n");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "x,y\n");
+	assert_int_equal(import(t, "person", text, NULL), HM_OK);
+	assert_int_equal(t->res.verdict, HM_CSV_REFUSED);
+	assert_int_equal(t->res.nbad, HM_CSV_BAD_MAX);
+	assert_true(t->res.bad_more >= 200);
+	assert_int_equal(t->res.bad_rows, n);
+	free(text);
+}
+
 static void test_file_errors(void **state)
 {
 	csv_fixture *t = *state;
@@ -337,6 +356,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_persons_must_exist, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_rows_capped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbk_look, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maps_new_ids_progress, setup, teardown),
