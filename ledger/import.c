@@ -402,8 +402,11 @@ static hm_err check_row(hm_csv_import_ctx *im, const hm_csv_row *row, hm_value *
 	if (row->ncols != im->ncols)
 		return bad_add(im, row->line, NULL, NULL, "has %zu column%s; the header has %zu",
 		               row->ncols, row->ncols == 1 ? "" : "s", im->ncols);
+	/* Columns that go in (and the id column): one skipped with --map COL=- is not read,
+	 * and never quoted unmasked in a refusal. */
 	for (size_t i = 0; i < im->ncols; i++)
-		if ((err = hm_csv_gbk_check(im, row->cell[i], row->line, im->header[i])))
+		if ((im->field[i] || (int)i == im->id_col) &&
+		    (err = hm_csv_gbk_check(im, row->cell[i], row->line, im->header[i])))
 			return err;
 	for (size_t i = 0; i < im->ncols; i++) {
 		given[i] = false;
