@@ -261,6 +261,7 @@ int cmd_get(cli *c, int argc, char **argv)
 }
 
 typedef struct list_ctx {
+	FILE *f; /* where the records go: with json, a buffer printed once whole */
 	bool json, show_pii, counting;
 	size_t count;
 	const char *where_field;
@@ -279,11 +280,36 @@ static int list_one(void *arg, const hm_record *r)
 	}
 	if (!l->counting) {
 		if (l->json)
-			fputs(l->count ? ",\n " : "", stdout);
-		out_record(stdout, r, l->json, !l->show_pii);
+			fputs(l->count ? ",\n " : "", l->f);
+		out_record(l->f, r, l->json, !l->show_pii);
 	}
 	l->count++;
 	return 0;
+}
+
+/* The records of coll as text, or as one JSON array printed only when whole (a failure halfway
+ * prints the error alone, never half a document). */
+static int list_print(cli *c, hm_node *n, const char *coll, list_ctx *l)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	hm_err err;
+
+	l->f = l->json ? open_memstream(&buf, &len) : stdout;
+	if (!l->f)
+		return cli_fail(c, EXIT_FAIL, "out of memory");
+	if (l->json)
+		fputc('[', l->f);
+	err = hm_node_list(n, coll, list_one, l);
+	if (l->json) {
+		fputs("]\n", l->f);
+		if (fclose(l->f) != 0 && !err)
+			err = HM_ERR_NOMEM;
+		if (!err && !cj_failed())
+			fwrite(buf, 1, len, stdout);
+		free(buf);
+	}
+	return err ? cli_node_fail(c, n, err) : EXIT_OK;
 }
 
 int cmd_list(cli *c, int argc, char **argv)
@@ -350,12 +376,7 @@ int cmd_list(cli *c, int argc, char **argv)
 			goto out;
 		l.counting = false, l.count = 0;
 	}
-	if (l.json)
-		fputs("[", stdout);
-	err = hm_node_list(n, pos[0], list_one, &l);
-	if (l.json)
-		fputs("]\n", stdout);
-	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
+	rc = list_print(c, n, pos[0], &l);
 	if (!err && !l.json && cli_is_tty(stdout))
 		printf("(%zu record%s)\n", l.count, l.count == 1 ? "" : "s");
 out:
