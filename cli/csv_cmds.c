@@ -243,8 +243,10 @@ static int add_maps(cli *c, csv_args *a, const char *spec)
 {
 	char *p;
 
-	if (a->nmap_text == CSV_MAPS_MAX || !(p = strdup(spec)))
-		return cli_fail(c, EXIT_USAGE, "more than %u --map pairs", CSV_MAPS_MAX);
+	if (a->nmap_text == CSV_MAPS_MAX)
+		return cli_fail(c, EXIT_USAGE, "more than %u --map options", CSV_MAPS_MAX);
+	if (!(p = strdup(spec)))
+		return cli_fail(c, EXIT_FAIL, "out of memory");
 	a->map_text[a->nmap_text++] = p; /* owned by a */
 	for (;;) {
 		char *comma = strchr(p, ','), *eq, *from, *to;

@@ -185,9 +185,14 @@ static int make_req(cli *c, verb_cli *b, char **pos, int npos, hm_verb_value *va
 			return EXIT_USAGE;
 		vals[n++] = (hm_verb_value){b->v->pos[i - first], pos[i]};
 	}
-	for (int i = 0; i < b->nopts && n < HM_VERB_VALUES_MAX; i++)
-		if (b->field[i] && b->val[i])
-			vals[n++] = (hm_verb_value){b->field[i], b->val[i]};
+	for (int i = 0; i < b->nopts; i++) {
+		if (!b->field[i] || !b->val[i])
+			continue;
+		if (n == HM_VERB_VALUES_MAX)
+			return cli_fail(c, EXIT_USAGE, "at most %d fields in one command",
+			                HM_VERB_VALUES_MAX);
+		vals[n++] = (hm_verb_value){b->field[i], b->val[i]};
+	}
 	req->nvalues = n;
 	return EXIT_OK;
 }

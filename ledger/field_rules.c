@@ -191,11 +191,12 @@ static void now_minutes(run *x, char *out)
 static hm_err rule_followup(run *x)
 {
 	const char *person = verb_text(x, "person"), *t, *r = verb_text(x, "result");
+	const char *temp = verb_text(x, "temperature");
 	char *now = verb_scratch(x), *ep = verb_scratch(x), date[11];
 	hm_err err;
 
 	/* A check is done when it has a result: a reading, or what happened instead. */
-	if (!verb_text(x, "temperature") && (!r || !r[0]))
+	if ((!temp || !temp[0]) && (!r || !r[0]))
 		return verb_fail(x, HM_ERR_INVALID, true,
 		                 "a follow-up needs its result: --temp T (the reading), or "
 		                 "--result TEXT when there was none (not at home, refused)");

@@ -114,6 +114,8 @@ static void test_followup(void **state)
 	field_assert_msg(&e, "a follow-up needs its result");
 	assert_int_equal(field_run(&e, "followup", "add", NULL, &r, V("person=p1", "method=visit")),
 	                 HM_ERR_INVALID);
+	assert_int_equal(field_run(&e, "followup", "add", NULL, &r, V("person=p1", "temperature=")),
+	                 HM_ERR_INVALID); /* an empty reading is none (review) */
 	assert_int_equal(hm_node_info_get(e.n, &after), HM_OK);
 	assert_int_equal(after.changesets, before.changesets);
 	/* a reading: the slot from the time, the episode the one running, now by default */
