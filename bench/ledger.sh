@@ -123,6 +123,9 @@ for i in range(4 * n):
                  rnd.choice([8, 9, 18, 19]), rnd.randrange(60)),
                  "%.1f" % rnd.uniform(35.8, 38.4), rnd.choice(["visit", "visit", "phone"])])
 w("followup.csv", ["id", "person", "village", "time", "temperature", "method"], rows)
+# every village's store is a site: stock moves only in and out of stores
+w("site.csv", ["id", "name", "kind", "region"],
+  [["store-" + v.replace("/", "-"), "store of " + v, "store", v] for v in villages])
 rows = []
 items = ["N95", "surgical", "suit", "thermometer", "disinfectant"]
 for i in range(max(n // 10, 10)):
@@ -135,7 +138,7 @@ PY
 
 echo "hamlet ledger benchmark: $persons persons in 50 villages, $(nproc) cores"
 rows() { echo $(($(cat "$@" | wc -l) - $#)); }
-for c in person episode exposure followup stock_txn; do
+for c in person site episode exposure followup stock_txn; do
 	# shellcheck disable=SC2046
 	timed "import-csv $c ($(ls $c.*.csv | wc -l) files)" "$(rows $c.*.csv)" \
 		sh -c 'for f in "$@"; do "$0" -d "'"$county"'" import-csv '"$c"' "$f" || exit 1; done' \

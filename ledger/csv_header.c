@@ -10,14 +10,8 @@
 
 bool hm_csv_importable(const hm_collection_def *cd, const hm_field_def *f)
 {
-	size_t n = strlen(f->name);
-
-	if (f->merge == HM_MERGE_COUNTER) /* a sum of movements */
-		return false;
-	if (!strcmp(cd->name, "person") &&
-	    (!strcmp(f->name, "id_hash") || !strcmp(f->name, "purged")))
-		return false;
-	return !(n > 5 && !strcmp(f->name + n - 5, "_seen")); /* a write's own stamps */
+	(void)cd;
+	return !hm_ledger_field_derived(f); /* the one list the verbs use too */
 }
 
 size_t hm_csv_template(const hm_collection_def *cd, char *buf, size_t cap)

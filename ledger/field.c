@@ -23,10 +23,20 @@ const hm_verb *hm_verb_find(const char *cmd, const char *sub)
 	return NULL;
 }
 
+bool hm_ledger_field_derived(const hm_field_def *f)
+{
+	size_t n = strlen(f->name);
+
+	return f->merge == HM_MERGE_COUNTER ||               /* a sum of movements */
+	       !strcmp(f->name, "id_hash") ||                /* from the ID number */
+	       !strcmp(f->name, "purged") ||                 /* set by purge */
+	       !strcmp(f->name, "counted_as") ||             /* set by stock count */
+	       (n > 5 && !strcmp(f->name + n - 5, "_seen")); /* a write's own stamps */
+}
+
 bool hm_verb_accepts(const hm_verb *v, const hm_field_def *f)
 {
-	if (f->merge == HM_MERGE_COUNTER || !strcmp(f->name, "id_hash") ||
-	    !strcmp(f->name, "counted_as") || strstr(f->name, "_seen"))
+	if (hm_ledger_field_derived(f))
 		return false;
 	for (int i = 0; i < 2 && v->fixed[i][0]; i++)
 		if (!strcmp(v->fixed[i][0], f->name))

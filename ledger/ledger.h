@@ -116,6 +116,9 @@ const hm_verb *hm_verbs(size_t *count);
 const hm_verb *hm_verb_find(const char *cmd, const char *sub);
 /* Whether v takes f from its caller: not a counter, not a value v fixes, not one the ledger
  * derives (id_hash, name_seen, id_number_seen). */
+/* Whether f is a field the ledger writes itself (counters, id_hash, purged, counted_as, the
+ * *_seen stamps): no verb and no import takes it from a clerk. The one list. */
+bool hm_ledger_field_derived(const hm_field_def *f);
 bool hm_verb_accepts(const hm_verb *v, const hm_field_def *f);
 
 /* One value given to a verb: a field of its collection (or one the county added) and its text,
