@@ -508,11 +508,45 @@ static uint64_t row_bytes(const hm_csv_import_ctx *im, const hm_value *val, cons
 		n += val[i].kind == HM_V_STR ? mp_str(val[i].u.s.n) : 9;
 		region |= !strcmp(im->field[i]->name, im->cd->region_field);
 	}
-	if (!region) /* every op names its region */
-		n += mp_str(strlen(im->cd->region_field)) + mp_str(strlen(im->self.region));
+	if (!region) /* every op names its region: the node's, or the person's village */
+		n += mp_str(strlen(im->cd->region_field)) + mp_str(HM_REGION_MAX);
 	if (!strcmp(im->cd->name, "person"))
 		n += mp_str(strlen("id_hash")) + mp_str(2 * HM_ID_HASH_BYTES);
 	return n;
+}
+
+/* A new record of field work that names a person but no region of its own is placed in the
+ * person's village, as the verbs place it (a follow-up imported at a township goes where the
+ * village station will hold it, not at the township). */
+static hm_err region_of_person(hm_csv_import_ctx *im, const hm_value *val, const bool *given,
+                               const char *id)
+{
+	const hm_field_def *rf = hm_schema_field(im->cd, im->cd->region_field);
+	char person[HM_ID_MAX + 1];
+	hm_record *r = NULL;
+	hm_value v;
+	hm_err err;
+
+	if (!rf || rf->type != HM_T_REGION || !strcmp(im->cd->name, "person"))
+		return HM_OK;
+	for (size_t i = 0; i < im->ncols; i++)
+		if (given[i] && !strcmp(im->field[i]->name, im->cd->region_field))
+			return HM_OK; /* the row says where */
+	person[0] = '\0';
+	for (size_t i = 0; i < im->ncols && !person[0]; i++)
+		if (given[i] && val[i].kind == HM_V_STR && val[i].u.s.n <= HM_ID_MAX &&
+		    hm_ledger_field_refers(im->cd, im->field[i]))
+			snprintf(person, sizeof(person), "%.*s", (int)val[i].u.s.n, val[i].u.s.p);
+	if (!person[0] || hm_node_get(im->n, im->cd->name, id, &r) == HM_OK) {
+		hm_record_free(r); /* an existing record stays where it is */
+		return HM_OK;
+	}
+	if ((err = hm_node_get(im->n, "person", person, &r)))
+		return err == HM_ERR_NOT_FOUND ? HM_OK : err; /* said by check_rules */
+	v = (hm_value){HM_V_STR, {.s = {r->region, (uint32_t)strlen(r->region)}}};
+	err = hm_write_set(im->w, im->cd->name, id, im->cd->region_field, &v);
+	hm_record_free(r);
+	return err;
 }
 
 /* Add a good row to the write: one hm_write_set per value given. */
@@ -536,7 +570,7 @@ static hm_err write_row(hm_csv_import_ctx *im, size_t line, const hm_value *val,
 		    (err = set_id_hash(im, id, &val[i])))
 			return err;
 	}
-	return HM_OK;
+	return region_of_person(im, val, given, id);
 }
 
 /* One row: checked, and when good counted and added to the write. */

@@ -266,6 +266,37 @@ static void test_bad_rows_capped(void **state)
 	free(text);
 }
 
+/* At a township, a follow-up imported without a village goes to its person's village, as the
+ * verb puts it (review: it was placed at the township, where the village never gets it). */
+static void test_region_of_person(void **state)
+{
+	csv_fixture *t = *state;
+	char dir[4096];
+	hm_node *n;
+	hm_ledger l;
+	hm_csv_result res = {0};
+	hm_csv_import_opts o = {.name = "t.csv"};
+	hm_record *r;
+	char p[] = "id,name,village\nw-1,Wu,lin/east/elm\n";
+	char f[] = "id,person,time,temperature\nf-1,w-1,2026-12-06T08:00,36.5\n";
+
+	(void)t;
+	test_scratch_path(dir, sizeof(dir), "ledger", "csv-township");
+	assert_int_equal(hm_node_create(dir, HM_ROLE_TOWNSHIP, "lin/east", "east", NULL, NULL),
+	                 HM_OK);
+	assert_int_equal(hm_node_open(dir, NULL, &n), HM_OK);
+	hm_ledger_init(&l, n);
+	assert_int_equal(hm_csv_import(&l, "person", p, strlen(p), &o, &res), HM_OK);
+	hm_csv_result_release(&res);
+	assert_int_equal(hm_csv_import(&l, "followup", f, strlen(f), &o, &res), HM_OK);
+	assert_int_equal(res.verdict, HM_CSV_WRITTEN);
+	hm_csv_result_release(&res);
+	assert_int_equal(hm_node_get(n, "followup", "f-1", &r), HM_OK);
+	assert_string_equal(r->region, "lin/east/elm");
+	hm_record_free(r);
+	hm_node_close(n);
+}
+
 static void test_file_errors(void **state)
 {
 	csv_fixture *t = *state;
@@ -364,6 +395,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_persons_must_exist, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_rows_capped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_region_of_person, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbk_look, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maps_new_ids_progress, setup, teardown),
