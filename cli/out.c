@@ -9,72 +9,13 @@
 
 /* ---- text from outside, made safe for a terminal and for JSON ----
  *
- * Every value, id, name and reason that came from outside (a record, a change set, a peer, the
- * evidence of a refusal) goes through text_next before it reaches a terminal or a JSON document.
- * What would act on a terminal or forge a line is escaped: C0 controls (\n, \t, \r, \x1b, ...),
- * DEL, the C1 controls U+0080-U+009F (\u009b is a CSI of its own), the bidi embeddings and
- * overrides U+202A-U+202E and isolates U+2066-U+2069 (they reorder what follows), the line and
- * paragraph separators U+2028-U+2029, and every byte that is not part of valid UTF-8. */
-
-/* The character at p[0..n) (n > 0): its length in bytes into *len, its code point into *cp
- * (or -1 for a byte that starts no valid UTF-8 sequence, taken alone), and whether it must be
- * escaped. */
-static bool text_next(const unsigned char *p, size_t n, size_t *len, int32_t *cp)
-{
-	size_t valid = hm_utf8_prefix((const char *)p, n < 4 ? n : 4);
-	unsigned c = p[0];
-	size_t more = c < 0x80 ? 0 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
-
-	if (valid == 0) { /* a stray or truncated byte */
-		*len = 1, *cp = -1;
-		return true;
-	}
-	*len = more + 1;
-	*cp = (int32_t)(more ? c & (0x3f >> more) : c);
-	for (size_t i = 1; i <= more; i++)
-		*cp = *cp << 6 | (p[i] & 0x3f);
-	return *cp < 0x20 || (*cp >= 0x7f && *cp <= 0x9f) || (*cp >= 0x2028 && *cp <= 0x202e) ||
-	       (*cp >= 0x2066 && *cp <= 0x2069);
-}
-
-/* How text shows an escaped character: \n \t \r, \xHH for other C0 controls, DEL and bytes
- * that are not UTF-8, \uHHHH for the rest. */
-static size_t text_escape(const unsigned char *p, int32_t cp, char out[8])
-{
-	if (cp == '\n' || cp == '\t' || cp == '\r')
-		return (size_t)snprintf(out, 8, "\\%c", cp == '\n' ? 'n' : cp == '\t' ? 't' : 'r');
-	if (cp < 0 || cp <= 0x7f)
-		return (size_t)snprintf(out, 8, "\\x%02x", cp < 0 ? p[0] : (unsigned)cp);
-	return (size_t)snprintf(out, 8, "\\u%04x", (unsigned)cp);
-}
-
-/* Columns a printed character takes: two for East Asian wide characters (Chinese names and
- * compounds), else one. */
-static size_t cp_width(int32_t cp)
-{
-	return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
-	               (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-	               (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-	               (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd)
-	           ? 2
-	           : 1;
-}
+ * Every value, id, name and reason that came from outside goes through the ledger's one rule
+ * (ledger.h, "Text shown to people": hm_text_next) before it reaches a terminal or a JSON
+ * document: controls, DEL, C1, bidi controls, line separators and bytes that are not UTF-8. */
 
 void out_text(FILE *f, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len, run = 0;
-	int32_t cp;
-	char esc[8];
-
-	for (size_t i = 0; i < n; i += len) {
-		if (!text_next(p + i, n - i, &len, &cp))
-			continue;
-		fwrite(s + run, 1, i - run, f);
-		fwrite(esc, 1, text_escape(p + i, cp, esc), f);
-		run = i + len;
-	}
-	fwrite(s + run, 1, n - run, f);
+	hm_text_write(f, s, n);
 }
 
 void out_text_cstr(FILE *f, const char *s)
@@ -84,15 +25,7 @@ void out_text_cstr(FILE *f, const char *s)
 
 size_t out_text_width(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), w = 0, len;
-	int32_t cp;
-	char esc[8];
-
-	for (size_t i = 0; i < n; i += len)
-		w +=
-		    text_next(p + i, n - i, &len, &cp) ? text_escape(p + i, cp, esc) : cp_width(cp);
-	return w;
+	return hm_text_width(s);
 }
 
 void out_text_pad(FILE *f, const char *s, size_t width)
@@ -105,7 +38,6 @@ void out_text_pad(FILE *f, const char *s, size_t width)
 
 const char *out_text_str(const char *s, char *buf, size_t cap)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), o = 0, len;
 	int32_t cp;
 	char esc[8];
@@ -113,8 +45,8 @@ const char *out_text_str(const char *s, char *buf, size_t cap)
 	for (size_t i = 0; i < n && cap; i += len) {
 		const char *piece = s + i;
 		size_t k = 0;
-		if (text_next(p + i, n - i, &len, &cp))
-			piece = esc, k = text_escape(p + i, cp, esc);
+		if (hm_text_next(s + i, n - i, &len, &cp))
+			piece = esc, k = hm_text_escape(s + i, cp, esc);
 		else
 			k = len;
 		if (o + k >= cap)
@@ -129,13 +61,12 @@ const char *out_text_str(const char *s, char *buf, size_t cap)
 
 void out_json_str(FILE *f, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t len;
 	int32_t cp;
 
 	fputc('"', f);
 	for (size_t i = 0; i < n; i += len) {
-		bool esc = text_next(p + i, n - i, &len, &cp);
+		bool esc = hm_text_next(s + i, n - i, &len, &cp);
 		if (cp == '"' || cp == '\\')
 			fprintf(f, "\\%c", (char)cp);
 		else if (cp == '\n')
@@ -303,25 +234,16 @@ bool cj_failed(void)
 
 json_t *cj_str(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char *buf, *o;
+	char *buf;
 	size_t len;
-	int32_t cp;
 	json_t *j;
 
 	if (hm_utf8_prefix(s, n) == n)
 		return json_stringn(s, n);
-	/* JSON is UTF-8: a byte that is not is shown as U+FFFD (3 bytes for 1). */
-	if (!(buf = o = malloc(3 * n + 1)))
+	/* JSON is UTF-8: a byte that is not is shown as U+FFFD. */
+	if (!(buf = hm_text_utf8_dup(s, n, &len)))
 		return NULL;
-	for (size_t i = 0; i < n; i += len) {
-		text_next(p + i, n - i, &len, &cp);
-		if (cp < 0)
-			memcpy(o, "\xef\xbf\xbd", 3), o += 3;
-		else
-			memcpy(o, s + i, len), o += len;
-	}
-	j = json_stringn(buf, (size_t)(o - buf));
+	j = json_stringn(buf, len);
 	free(buf);
 	return j;
 }
@@ -421,17 +343,9 @@ int cj_write(FILE *f, json_t *v, bool newline)
 		return -1;
 	}
 	/* jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls and line separators are
-	 * valid JSON as they are, but never reach a terminal raw (text_next's set). */
+	 * valid JSON as they are, but never reach a terminal raw (hm_text_json_write). */
 	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)))) {
-		const unsigned char *p = (const unsigned char *)s;
-		size_t n = strlen(s), len;
-		int32_t cp;
-		for (size_t i = 0; i < n; i += len) {
-			if (text_next(p + i, n - i, &len, &cp) && cp >= 0x7f)
-				fprintf(f, "\\u%04x", (unsigned)cp);
-			else
-				fwrite(s + i, 1, len, f);
-		}
+		hm_text_json_write(f, s, strlen(s));
 		if (newline)
 			fputc('\n', f);
 		rc = ferror(f) ? -1 : 0;

@@ -1,7 +1,8 @@
 /*
  * report.c - `hamlet report NAME`: the options parsed, the report built by the ledger
  * (hm_report_build: every figure is the library's), its reading recorded in the access log, and
- * the model printed by render.c as text, CSV, JSON or HTML, on stdout or into a new file.
+ * the model rendered by the ledger (hm_report_render) as text, CSV, JSON or HTML, on stdout or
+ * into a new file.
  */
 #include "cli.h"
 #include "report.h"
@@ -165,14 +166,22 @@ static int report_access(cli *c, const hm_report *r, const report_args *a)
  * nothing recorded), then the access is recorded (if that fails the file is removed and nothing
  * is shown), then the report is written. So the access log never lacks a reveal that happened,
  * and holds one only for a report that was at least begun on the way to its reader. */
+/* Write r to f as the options ask; the errno of a failure (ENOMEM: the JSON document could not
+ * be built), or 0. */
+static int report_render(const hm_report *r, const report_args *a, FILE *f)
+{
+	hm_report_format fmt = a->csv    ? HM_REPORT_FMT_CSV
+	                       : a->json ? HM_REPORT_FMT_JSON
+	                       : a->html ? HM_REPORT_FMT_HTML
+	                                 : HM_REPORT_FMT_TEXT;
+	hm_err err = hm_report_render(r, fmt, 0, f);
+	return !err ? 0 : err == HM_ERR_NOMEM ? ENOMEM : errno ? errno : EIO;
+}
+
 static int report_write(cli *c, const hm_report *r, const report_args *a)
 {
-	rp_format fmt = a->csv    ? RP_FMT_CSV
-	                : a->json ? RP_FMT_JSON
-	                : a->html ? RP_FMT_HTML
-	                          : RP_FMT_TEXT;
 	cli_outfile o = {0};
-	int rc;
+	int rc, e;
 
 	if (a->out && (rc = cli_outfile_open(c, &o, a->out, a->force)))
 		return rc;
@@ -181,13 +190,12 @@ static int report_write(cli *c, const hm_report *r, const report_args *a)
 		return rc;
 	}
 	if (!a->out) {
-		if (rp_render(r, fmt, stdout) != 0)
+		if ((e = report_render(r, a, stdout)))
 			return cli_fail(c, EXIT_FAIL, "cannot write the report: %s",
-			                hm_strerrno(errno));
+			                hm_strerrno(e));
 		return EXIT_OK;
 	}
-	if (rp_render(r, fmt, o.f) != 0) {
-		int e = errno;
+	if ((e = report_render(r, a, o.f))) {
 		cli_outfile_close(c, &o, false);
 		return cli_fail(c, EXIT_FAIL, "cannot write %s: %s", a->out, hm_strerrno(e));
 	}

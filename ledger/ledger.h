@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "node.h"
 
@@ -669,6 +670,73 @@ hm_err hm_report_build(hm_ledger *l, const hm_report_params *p, hm_report *out) 
  * screen. records: the persons named in r. output may be NULL. Errors as
  * hm_ledger_record_access: then nothing must be shown. */
 hm_err hm_report_record_access(hm_ledger *l, const hm_report *r, const char *output) HM_MUST_CHECK;
+
+/* ---- Rendering a report (report_render.c) ---- */
+
+/* The forms a report is rendered in; each says the same figures (docs/reports.md, Formats):
+ * - TEXT: aligned columns for a terminal, every value escaped as hm_text_write does;
+ * - CSV: RFC 4180, one block per table headed "# NAME"; a text cell that a spreadsheet would
+ *   run as a formula (= + - @ first) gets a leading '; no figure is an empty cell;
+ * - JSON: one compact document and a newline, {report, region, date, parameters, tables};
+ *   DEL, C1, bidi controls and line separators written as \uXXXX (hm_text_json_write); bytes
+ *   that are not UTF-8 as U+FFFD; no figure is null;
+ * - HTML: one self-contained page (inline CSS and SVG bars, nothing fetched), lang="zh-CN" on
+ *   each element that holds Chinese, bars of a percentage drawn against 100%. */
+typedef enum hm_report_format {
+	HM_REPORT_FMT_TEXT = 0,
+	HM_REPORT_FMT_CSV,
+	HM_REPORT_FMT_JSON,
+	HM_REPORT_FMT_HTML,
+} hm_report_format;
+
+/* Flags of hm_report_render. */
+enum {
+	/* CSV for a spreadsheet in China (Excel): a UTF-8 BOM first, so Excel reads the file as
+	 * UTF-8 and not in the local code page, and each column's Chinese header where the ledger
+	 * has one (the English name otherwise). Ignored by the other formats. */
+	HM_REPORT_CSV_ZH = 1,
+};
+
+/* Write r to f in form fmt, then flush f. r and f are borrowed for the call; nothing else is
+ * written anywhere (the caller says where: a terminal, a file, a buffer). flags: 0 or
+ * HM_REPORT_CSV_ZH. Errors: HM_ERR_INVALID (an unknown fmt or flag; nothing written),
+ * HM_ERR_NOMEM (the JSON document could not be built; nothing written), HM_ERR_IO (writing to f
+ * failed, errno says why; part of the report may have been written). */
+hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags,
+                        FILE *f) HM_MUST_CHECK;
+/* hm_report_render into memory: *out (NUL-terminated; release with free) and *len (may be
+ * NULL) its length without the NUL, for a page or a download of known size. *out is NULL on
+ * failure. Errors: as hm_report_render. */
+hm_err hm_report_render_mem(const hm_report *r, hm_report_format fmt, unsigned flags, char **out,
+                            size_t *len) HM_MUST_CHECK;
+
+/* ---- Text shown to people (text.c) ----
+ *
+ * Every value that came from outside (a record, a change set, a peer) is escaped by one rule
+ * before it reaches a terminal or a JSON document, so it can neither act on a terminal nor forge
+ * a line: C0 controls, DEL, the C1 controls U+0080-U+009F, the bidi embeddings, overrides and
+ * isolates U+202A-U+202E and U+2066-U+2069, the line and paragraph separators U+2028-U+2029,
+ * and every byte that is not part of valid UTF-8. None of these fails. */
+
+/* The character at s[0..n) (n > 0): its length in bytes into *len, its code point into *cp (-1
+ * for a byte that starts no valid UTF-8 sequence, taken alone), and whether it is escaped. */
+bool hm_text_next(const char *s, size_t n, size_t *len, int32_t *cp);
+/* How text shows the escaped character at s (code point cp, from hm_text_next): \n \t \r,
+ * \xHH for other C0 controls, DEL and bytes that are not UTF-8, \uHHHH for the rest. Into out
+ * (NUL-terminated); returns its length. */
+size_t hm_text_escape(const char *s, int32_t cp, char out[8]);
+/* s[0..n) to f, each escaped character as hm_text_escape shows it. */
+void hm_text_write(FILE *f, const char *s, size_t n);
+/* The columns s takes on a terminal as hm_text_write writes it (East Asian wide characters take
+ * two). */
+size_t hm_text_width(const char *s);
+/* A copy of s[0..n) with each byte that is not UTF-8 replaced by U+FFFD: NUL-terminated, its
+ * length in *outlen; release with free. NULL when memory ran out. */
+char *hm_text_utf8_dup(const char *s, size_t n, size_t *outlen);
+/* JSON text json[0..n) (as a JSON library writes it: C0 already escaped) to f, with DEL, C1,
+ * bidi controls and line separators as \uXXXX: valid JSON as they are, but never raw on a
+ * terminal. */
+void hm_text_json_write(FILE *f, const char *json, size_t n);
 
 /* (end of reports) */
 

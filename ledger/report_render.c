@@ -1,17 +1,15 @@
 /*
- * render.c - one report model (report.h), four ways to print it: aligned text for a clerk's
- * terminal, CSV and JSON for scripts and spreadsheets, and one self-contained HTML page (inline
- * CSS, bar charts as inline SVG, no script and nothing fetched) that opens offline.
+ * report_render.c - one report model (ledger.h, Reports), four ways to write it: aligned text for
+ * a clerk's terminal, CSV and JSON for scripts and spreadsheets, and one self-contained HTML page
+ * (inline CSS, bar charts as inline SVG, no script and nothing fetched) that opens offline. The
+ * caller says where (a FILE*, or memory); nothing here prints on its own.
  */
-#include "report.h"
+#include "ledger_int.h"
 
 #include <errno.h>
-#include <math.h>
-#include <stdarg.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "cli.h"
 
 /* ---- cells as text ---- */
 
@@ -51,11 +49,11 @@ static bool numeric_column(const hm_report_table *t, size_t k)
 
 static void text_cell(const char *s, size_t width, bool right, bool last, FILE *f)
 {
-	size_t pad = width - out_text_width(s);
+	size_t pad = width - hm_text_width(s);
 	fputs("  ", f);
 	if (right)
 		fprintf(f, "%*s", (int)pad, "");
-	out_text_cstr(f, s);
+	hm_text_write(f, s, strlen(s));
 	if (!right && !last)
 		fprintf(f, "%*s", (int)pad, "");
 }
@@ -68,11 +66,11 @@ static void text_table(const hm_report_table *t, FILE *f)
 
 	fprintf(f, "\n%s\n", t->title);
 	for (size_t k = 0; k < t->ncols; k++) {
-		width[k] = out_text_width(t->cols[k]);
+		width[k] = hm_text_width(t->cols[k]);
 		right[k] = numeric_column(t, k);
 		for (size_t j = 0; j < t->nrows; j++) {
 			size_t w =
-			    out_text_width(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), "-"));
+			    hm_text_width(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), "-"));
 			width[k] = w > width[k] ? w : width[k];
 		}
 	}
@@ -94,7 +92,7 @@ static void render_text(const hm_report *r, FILE *f)
 	fprintf(f, "%s: region %s, date %s\n", r->title, r->region, r->date);
 	for (size_t i = 0; i < r->nparams; i++) {
 		fprintf(f, "%s%s ", i ? ", " : "", r->params[i].name);
-		out_text_cstr(f, r->params[i].value);
+		hm_text_write(f, r->params[i].value, strlen(r->params[i].value));
 	}
 	if (r->nparams)
 		fputc('\n', f);
@@ -139,16 +137,121 @@ static void csv_field(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-static void render_csv(const hm_report *r, FILE *f)
+/* The Chinese header of column col of table (HM_REPORT_CSV_ZH): the first entry for this
+ * table, else the first for every table (NULL), else col as it is. */
+static const struct {
+	const char *table, *col, *zh;
+} col_zh[] = {
+    {"fevers", "followups", "随访发现"},
+    {"fevers", "checkpoints", "卡口发现"},
+    {"stock", "received", "入库"},
+    {"shipments", "received", "签收"},
+    {"tips", "received", "收到举报"},
+    {"penalties", "paid", "已缴纳"},
+    {"penalties", "paid_amount", "已缴纳金额"},
+    {NULL, "region", "地区"},
+    {NULL, "level", "级别"},
+    {NULL, "person", "人员编号"},
+    {NULL, "name", "姓名"},
+    {NULL, "village", "村"},
+    {NULL, "compound", "小区"},
+    {NULL, "time", "时间"},
+    {NULL, "temperature", "体温"},
+    {NULL, "action", "处理"},
+    {NULL, "acted", "已处理"},
+    {NULL, "monitored", "在管人数"},
+    {NULL, "home", "居家隔离"},
+    {NULL, "central", "集中隔离"},
+    {NULL, "monitoring", "健康监测"},
+    {NULL, "returnee", "返乡人员"},
+    {NULL, "close", "密切接触者"},
+    {NULL, "second", "次密切接触者"},
+    {NULL, "case", "病例"},
+    {NULL, "fever", "发热"},
+    {NULL, "other", "其他"},
+    {NULL, "new", "新增"},
+    {NULL, "released", "解除"},
+    {NULL, "cumulative", "累计"},
+    {NULL, "wuhan", "武汉"},
+    {NULL, "hubei", "湖北"},
+    {NULL, "followups", "随访次数"},
+    {NULL, "total", "合计"},
+    {NULL, "expected", "应随访"},
+    {NULL, "done", "已随访"},
+    {NULL, "compliance_pct", "随访完成率%"},
+    {NULL, "phone", "电话随访"},
+    {NULL, "phone_pct", "电话随访率%"},
+    {NULL, "last_followup", "最近随访"},
+    {NULL, "exposures", "接触记录"},
+    {NULL, "distance", "距离"},
+    {NULL, "path", "传播路径"},
+    {NULL, "chain", "传播链"},
+    {NULL, "size", "人数"},
+    {NULL, "persons", "人员"},
+    {NULL, "infected_by", "感染来源"},
+    {NULL, "depth", "代数"},
+    {NULL, "item", "物资"},
+    {NULL, "store", "仓库"},
+    {NULL, "received", "收到"},
+    {NULL, "transfer_in", "调入"},
+    {NULL, "issued", "发放"},
+    {NULL, "transfer_out", "调出"},
+    {NULL, "consumed", "消耗"},
+    {NULL, "counted", "盘点调整"},
+    {NULL, "on_hand", "库存"},
+    {NULL, "daily_use", "日均消耗"},
+    {NULL, "days_of_cover", "可用天数"},
+    {NULL, "requested", "申领"},
+    {NULL, "gap", "缺口"},
+    {NULL, "shipment", "运单"},
+    {NULL, "from", "发出地"},
+    {NULL, "to", "目的地"},
+    {NULL, "status", "状态"},
+    {NULL, "dispatched", "发出"},
+    {NULL, "intercepted", "拦截"},
+    {NULL, "compounds", "小区数"},
+    {NULL, "property_not_told", "未告知物业"},
+    {NULL, "residents_not_told", "未告知居民"},
+    {NULL, "property_told", "已告知物业"},
+    {NULL, "residents_told", "已告知居民"},
+    {NULL, "verified", "已核实"},
+    {NULL, "rejected", "不属实"},
+    {NULL, "owed", "应奖励"},
+    {NULL, "paid", "已支付"},
+    {NULL, "paid_amount", "已支付金额"},
+    {NULL, "outstanding", "未支付"},
+    {NULL, "penalties", "处罚"},
+    {NULL, "amount", "金额"},
+    {NULL, "proposed", "拟处罚"},
+    {NULL, "proposed_amount", "拟处罚金额"},
+    {NULL, "imposed", "已处罚"},
+    {NULL, "imposed_amount", "已处罚金额"},
+    {NULL, "waived", "免罚"},
+    {NULL, "waived_amount", "免罚金额"},
+};
+
+static const char *column_zh(const char *table, const char *col)
 {
+	for (size_t i = 0; i < sizeof(col_zh) / sizeof(col_zh[0]); i++)
+		if ((!col_zh[i].table || !strcmp(col_zh[i].table, table)) &&
+		    !strcmp(col_zh[i].col, col))
+			return col_zh[i].zh;
+	return col;
+}
+
+static void render_csv(const hm_report *r, unsigned flags, FILE *f)
+{
+	bool zh = flags & HM_REPORT_CSV_ZH;
 	char buf[64];
 
+	if (zh)
+		fputs("\xef\xbb\xbf", f); /* a BOM: Excel reads UTF-8, not the local code page */
 	for (size_t i = 0; i < r->ntables; i++) {
 		const hm_report_table *t = r->tables[i];
 		fprintf(f, "%s# %s\n", i ? "\n" : "", t->name);
 		for (size_t k = 0; k < t->ncols; k++) {
 			fputs(k ? "," : "", f);
-			csv_field(t->cols[k], f);
+			csv_field(zh ? column_zh(t->name, t->cols[k]) : t->cols[k], f);
 		}
 		fputc('\n', f);
 		for (size_t j = 0; j < t->nrows; j++) {
@@ -167,58 +270,123 @@ static void render_csv(const hm_report *r, FILE *f)
 
 /* ---- JSON ---- */
 
+/* jansson says nothing when an allocation fails inside an append or a set (the part is just
+ * missing): each step is checked here, and a document that lost a part is never written. */
+typedef struct jdoc {
+	bool nomem;
+} jdoc;
+
+static json_t *jd_keep(jdoc *d, json_t *v)
+{
+	if (!v)
+		d->nomem = true;
+	return v;
+}
+
+static void jd_append(jdoc *d, json_t *array, json_t *v)
+{
+	if (json_array_append_new(array, v) != 0) /* consumes v, also on failure */
+		d->nomem = true;
+}
+
+static void jd_set(jdoc *d, json_t *object, const char *key, json_t *v)
+{
+	if (json_object_set_new(object, key, v) != 0) /* consumes v, also on failure */
+		d->nomem = true;
+}
+
+/* s as a JSON string; a byte that is not UTF-8 becomes U+FFFD. NULL: null. */
+static json_t *jd_str(jdoc *d, const char *s)
+{
+	size_t n, len;
+	char *fixed;
+	json_t *v;
+
+	if (!s)
+		return jd_keep(d, json_null());
+	n = strlen(s);
+	if (hm_utf8_prefix(s, n) == n)
+		return jd_keep(d, json_stringn(s, n));
+	if (!(fixed = hm_text_utf8_dup(s, n, &len)))
+		return jd_keep(d, NULL);
+	v = json_stringn(fixed, len);
+	free(fixed);
+	return jd_keep(d, v);
+}
+
 /* v rounded to the nearest whole number (no libm). */
 static double whole(double v)
 {
 	return (double)(long long)(v < 0 ? v - 0.5 : v + 0.5);
 }
 
-static json_t *json_cell(const hm_report_cell *c)
+static json_t *json_cell(jdoc *d, const hm_report_cell *c)
 {
 	double v = c->num, scale = 1;
 
 	switch (c->kind) {
 	case HM_REPORT_TEXT:
-		return cj_cstr(c->text);
+		return jd_str(d, c->text);
 	case HM_REPORT_NUM:
 		if (c->decimals == 0)
-			return json_integer((json_int_t)whole(v));
+			return jd_keep(d, json_integer((json_int_t)whole(v)));
 		for (int i = 0; i < c->decimals; i++)
 			scale *= 10;
 		v = whole(v * scale) / scale; /* the figure as text and CSV print it */
-		return json_real(v == 0 ? 0 : v);
+		return jd_keep(d, json_real(v == 0 ? 0 : v));
 	default:
-		return json_null();
+		return jd_keep(d, json_null());
 	}
 }
 
-static json_t *json_table(const hm_report_table *t)
+static json_t *json_table(jdoc *d, const hm_report_table *t)
 {
-	json_t *cols = json_array(), *rows = json_array();
+	json_t *o = jd_keep(d, json_object()), *cols = jd_keep(d, json_array()),
+	       *rows = jd_keep(d, json_array());
 
 	for (size_t k = 0; k < t->ncols; k++)
-		json_array_append_new(cols, cj_cstr(t->cols[k]));
+		jd_append(d, cols, jd_str(d, t->cols[k]));
 	for (size_t j = 0; j < t->nrows; j++) {
-		json_t *row = json_array();
+		json_t *row = jd_keep(d, json_array());
 		for (size_t k = 0; k < t->ncols; k++)
-			json_array_append_new(row, json_cell(&t->rows[j].cells[k]));
-		json_array_append_new(rows, row);
+			jd_append(d, row, json_cell(d, &t->rows[j].cells[k]));
+		jd_append(d, rows, row);
 	}
-	return json_pack("{s:o, s:o, s:o, s:o}", "name", cj_cstr(t->name), "title",
-	                 cj_cstr(t->title), "columns", cols, "rows", rows);
+	jd_set(d, o, "name", jd_str(d, t->name));
+	jd_set(d, o, "title", jd_str(d, t->title));
+	jd_set(d, o, "columns", cols);
+	jd_set(d, o, "rows", rows);
+	return o;
 }
 
-static int render_json(const hm_report *r, FILE *f)
+/* The document, compact on one line as the command line writes all its JSON. */
+static hm_err render_json(const hm_report *r, FILE *f)
 {
-	json_t *params = json_object(), *tables = json_array();
+	jdoc d = {false};
+	json_t *doc = jd_keep(&d, json_object()), *params = jd_keep(&d, json_object()),
+	       *tables = jd_keep(&d, json_array());
+	char *s = NULL;
 
+	jd_set(&d, doc, "report", jd_str(&d, r->name));
+	jd_set(&d, doc, "region", jd_str(&d, r->region));
+	jd_set(&d, doc, "date", jd_str(&d, r->date));
 	for (size_t i = 0; i < r->nparams; i++)
-		json_object_set_new(params, r->params[i].name, cj_cstr(r->params[i].value));
+		jd_set(&d, params, r->params[i].name, jd_str(&d, r->params[i].value));
+	jd_set(&d, doc, "parameters", params);
 	for (size_t i = 0; i < r->ntables; i++)
-		json_array_append_new(tables, json_table(r->tables[i]));
-	return cj_print(f, json_pack("{s:o, s:o, s:o, s:o, s:o}", "report", cj_cstr(r->name),
-	                             "region", cj_cstr(r->region), "date", cj_cstr(r->date),
-	                             "parameters", params, "tables", tables));
+		jd_append(&d, tables, json_table(&d, r->tables[i]));
+	jd_set(&d, doc, "tables", tables);
+	if (!d.nomem)
+		s = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	json_decref(doc);
+	if (!s) {
+		errno = ENOMEM;
+		return HM_ERR_NOMEM;
+	}
+	hm_text_json_write(f, s, strlen(s));
+	fputc('\n', f);
+	free(s);
+	return HM_OK;
 }
 
 /* ---- HTML ---- */
@@ -503,24 +671,54 @@ static void render_html(const hm_report *r, FILE *f)
 	fputs("</body></html>\n", f);
 }
 
-int rp_render(const hm_report *r, rp_format fmt, FILE *f)
+hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags, FILE *f)
 {
+	hm_err err = HM_OK;
+
+	if ((unsigned)fmt > HM_REPORT_FMT_HTML || (flags & ~(unsigned)HM_REPORT_CSV_ZH)) {
+		errno = EINVAL;
+		return HM_ERR_INVALID;
+	}
 	switch (fmt) {
-	case RP_FMT_CSV:
-		render_csv(r, f);
+	case HM_REPORT_FMT_CSV:
+		render_csv(r, flags, f);
 		break;
-	case RP_FMT_JSON:
-		if (render_json(r, f) != 0 && !ferror(f)) {
-			errno = ENOMEM; /* the JSON could not be built */
-			return -1;
-		}
+	case HM_REPORT_FMT_JSON:
+		err = render_json(r, f);
 		break;
-	case RP_FMT_HTML:
+	case HM_REPORT_FMT_HTML:
 		render_html(r, f);
 		break;
-	default:
+	case HM_REPORT_FMT_TEXT:
 		render_text(r, f);
 		break;
 	}
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	if (err)
+		return err;
+	return fflush(f) == 0 && !ferror(f) ? HM_OK : HM_ERR_IO;
+}
+
+hm_err hm_report_render_mem(const hm_report *r, hm_report_format fmt, unsigned flags, char **out,
+                            size_t *len)
+{
+	size_t n = 0;
+	FILE *f;
+	hm_err err;
+
+	*out = NULL;
+	if (!(f = open_memstream(out, &n)))
+		return HM_ERR_NOMEM;
+	err = hm_report_render(r, fmt, flags, f);
+	if (fclose(f) != 0 && !err)
+		err = HM_ERR_NOMEM;
+	if (err == HM_ERR_IO)
+		err = HM_ERR_NOMEM; /* a stream in memory fails only for want of memory */
+	if (err) {
+		free(*out);
+		*out = NULL;
+		return err;
+	}
+	if (len)
+		*len = n;
+	return HM_OK;
 }

@@ -1,0 +1,252 @@
+/* test_report_render.c - hm_report_render: a small report built by hand, written in each form
+ * and compared byte for byte: values from outside escaped (text, JSON) or quoted and defused
+ * (CSV) or entity-encoded (HTML), no figure as "-", empty or null, subtotal and total rows, the
+ * Chinese CSV for Excel (BOM and headers), the HTML page's lang="zh-CN" and its bars of a
+ * percentage drawn against 100%, and the errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger.h"
+
+/* Two villages at 50% and one at 25%, their township's subtotal and the county's total (no
+ * percentage: NaN), then a list whose values came from outside: a terminal escape, a bidi
+ * override, DEL, a byte that is not UTF-8, a formula, a quote and a comma. */
+static void build(hm_report *r)
+{
+	static const char *const cols[] = {"region", "level", "done", "compliance_pct", NULL};
+	static const char *const list_cols[] = {"person", "name", "village", NULL};
+	hm_report_table *t;
+
+	hm_report_init(r, "monitoring", "Monitoring report", "lin", "2026-12-06");
+	hm_report_param_add(r, "days", "%d", 2);
+	hm_report_param_add(r, "note", "%s", "red\x1b[31m");
+	t = hm_report_table_add(r, "compliance", "Check compliance", cols);
+	t->chart = 3, t->chart_label = 0, t->chart_max = 100;
+	hm_report_row_add(r, t, HM_REPORT_ROW_DATA, "ssdf", "lin/east/上村", "village", 2LL, 50.0);
+	hm_report_row_add(r, t, HM_REPORT_ROW_DATA, "ssdf", "lin/east/b", "village", 1LL, 50.0);
+	hm_report_row_add(r, t, HM_REPORT_ROW_DATA, "ssdf", "lin/east/c", "village", 1LL, 25.0);
+	hm_report_row_add(r, t, HM_REPORT_ROW_SUBTOTAL, "ssdf", "lin/east", "township", 4LL, 41.7);
+	hm_report_row_add(r, t, HM_REPORT_ROW_TOTAL, "ssdf", "lin", "county", 4LL, (double)NAN);
+	t = hm_report_table_add(r, "not_seen", "Not seen", list_cols);
+	hm_report_row_add(r, t, HM_REPORT_ROW_DATA, "sss", "p1", "=HYPERLINK(\"x\")", "a,b");
+	hm_report_row_add(r, t, HM_REPORT_ROW_DATA, "ssn", "p2", "x\xe2\x80\xaey\x7f\xff", NULL);
+	assert_false(r->nomem);
+}
+
+static char *render(const hm_report *r, hm_report_format fmt, unsigned flags)
+{
+	char *out = NULL;
+	size_t len = 0;
+	hm_err err = hm_report_render_mem(r, fmt, flags, &out, &len);
+	if (err)
+		fail_msg("render %d: %s", (int)fmt, hm_strerror(err));
+	assert_int_equal(len, strlen(out));
+	return out;
+}
+
+static void same(const char *got, const char *want)
+{
+	if (strcmp(got, want) != 0)
+		fail_msg("got:\n%s\nwant:\n%s", got, want);
+}
+
+/* The report of build() rendered in fmt with flags is want; with after, only what follows the
+ * first occurrence of after is compared, and what precedes it must start with before. */
+static void check(hm_report_format fmt, unsigned flags, const char *before, const char *after,
+                  const char *want)
+{
+	hm_report r;
+	char *s;
+	const char *from;
+
+	build(&r);
+	s = render(&r, fmt, flags);
+	from = s;
+	if (after) {
+		assert_memory_equal(s, before, strlen(before));
+		assert_non_null(from = strstr(s, after));
+		from += strlen(after);
+	}
+	same(from, want);
+	free(s);
+	hm_report_release(&r);
+}
+
+static void test_render_text(void **state)
+{
+	(void)state;
+	/* Aligned by display width (上村 takes four columns), escaped, no figure as "-". */
+	check(HM_REPORT_FMT_TEXT, 0, NULL, NULL,
+	      "Monitoring report: region lin, date 2026-12-06\n"
+	      "days 2, note red\\x1b[31m\n"
+	      "\n"
+	      "Check compliance\n"
+	      "  region         level     done  compliance_pct\n"
+	      "  lin/east/上村  village      2            50.0\n"
+	      "  lin/east/b     village      1            50.0\n"
+	      "  lin/east/c     village      1            25.0\n"
+	      "  lin/east       township     4            41.7\n"
+	      "  lin            county       4               -\n"
+	      "\n"
+	      "Not seen\n"
+	      "  person  name              village\n"
+	      "  p1      =HYPERLINK(\"x\")   a,b\n"
+	      "  p2      x\\u202ey\\x7f\\xff  -\n");
+}
+
+/* The rows of the CSV, the same with Chinese headers: written as they are but for quoting and
+ * the formula's leading '; no figure: empty. */
+#define CSV_COMPLIANCE                                                                             \
+	"lin/east/上村,village,2,50.0\n"                                                         \
+	"lin/east/b,village,1,50.0\n"                                                              \
+	"lin/east/c,village,1,25.0\n"                                                              \
+	"lin/east,township,4,41.7\n"                                                               \
+	"lin,county,4,\n"
+#define CSV_NOT_SEEN                                                                               \
+	"p1,\"'=HYPERLINK(\"\"x\"\")\",\"a,b\"\n"                                                  \
+	"p2,x\xe2\x80\xaey\x7f\xff,\n"
+
+static void test_render_csv(void **state)
+{
+	(void)state;
+	check(HM_REPORT_FMT_CSV, 0, NULL, NULL,
+	      "# compliance\n"
+	      "region,level,done,compliance_pct\n" CSV_COMPLIANCE "\n"
+	      "# not_seen\n"
+	      "person,name,village\n" CSV_NOT_SEEN);
+	/* For Excel: a BOM, and the headers in Chinese. */
+	check(HM_REPORT_FMT_CSV, HM_REPORT_CSV_ZH, NULL, NULL,
+	      "\xef\xbb\xbf# compliance\n"
+	      "地区,级别,已随访,随访完成率%\n" CSV_COMPLIANCE "\n"
+	      "# not_seen\n"
+	      "人员编号,姓名,村\n" CSV_NOT_SEEN);
+}
+
+static void test_render_json(void **state)
+{
+	(void)state;
+	/* C0 escaped by jansson, DEL and the bidi override by hm_text_json_write, the byte that
+	 * is not UTF-8 as U+FFFD; no figure: null; numbers as numbers. */
+	check(HM_REPORT_FMT_JSON, 0, NULL, NULL,
+	      "{\"report\":\"monitoring\",\"region\":\"lin\",\"date\":\"2026-12-06\","
+	      "\"parameters\":{\"days\":\"2\",\"note\":\"red\\u001B[31m\"},"
+	      "\"tables\":[{\"name\":\"compliance\",\"title\":\"Check compliance\","
+	      "\"columns\":[\"region\",\"level\",\"done\",\"compliance_pct\"],"
+	      "\"rows\":[[\"lin/east/上村\",\"village\",2,50.0],"
+	      "[\"lin/east/b\",\"village\",1,50.0],"
+	      "[\"lin/east/c\",\"village\",1,25.0],"
+	      "[\"lin/east\",\"township\",4,41.7],"
+	      "[\"lin\",\"county\",4,null]]},"
+	      "{\"name\":\"not_seen\",\"title\":\"Not seen\","
+	      "\"columns\":[\"person\",\"name\",\"village\"],"
+	      "\"rows\":[[\"p1\",\"=HYPERLINK(\\\"x\\\")\",\"a,b\"],"
+	      "[\"p2\",\"x\\u202ey\\u007f\xef\xbf\xbd\",null]]}]}\n");
+}
+
+static void test_render_html(void **state)
+{
+	(void)state;
+	/* Bars of a percentage against 100% (360 wide): 50% is 180, 25% is 90, whatever the
+	 * largest; one bar per data row (no subtotal, no total); lang="zh-CN" where the text is
+	 * Chinese; entities for the markup's characters; no figure: "-". The style sheet between
+	 * head and body is one constant, not compared. */
+	check(HM_REPORT_FMT_HTML, 0,
+	      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	      "<title>Monitoring report - lin - 2026-12-06</title>\n<style>",
+	      "</style></head>\n",
+	      "<body>\n"
+	      "<h1>Monitoring report</h1>\n"
+	      "<dl class=\"params\">"
+	      "<dt>report</dt><dd>monitoring</dd><dt>region</dt><dd>lin</dd>"
+	      "<dt>date</dt><dd>2026-12-06</dd><dt>days</dt><dd>2</dd>"
+	      "<dt>note</dt><dd>red\x1b[31m</dd></dl>\n"
+	      "<section><h2>Check compliance</h2>\n"
+	      "<figure><svg class=\"chart\" role=\"img\" width=\"660\" height=\"70\" "
+	      "viewBox=\"0 0 660 70\"><title>compliance_pct</title>\n"
+	      "<text x=\"212\" y=\"15\" text-anchor=\"end\" lang=\"zh-CN\">lin/east/上村</text>"
+	      "<rect x=\"220\" y=\"3\" width=\"180.0\" height=\"16\"/>"
+	      "<text x=\"406.0\" y=\"15\">50.0</text>\n"
+	      "<text x=\"212\" y=\"37\" text-anchor=\"end\">lin/east/b</text>"
+	      "<rect x=\"220\" y=\"25\" width=\"180.0\" height=\"16\"/>"
+	      "<text x=\"406.0\" y=\"37\">50.0</text>\n"
+	      "<text x=\"212\" y=\"59\" text-anchor=\"end\">lin/east/c</text>"
+	      "<rect x=\"220\" y=\"47\" width=\"90.0\" height=\"16\"/>"
+	      "<text x=\"316.0\" y=\"59\">25.0</text>\n"
+	      "</svg><figcaption>compliance_pct (a full bar is 100%)</figcaption></figure>\n"
+	      "<table><thead><tr>"
+	      "<th>region</th><th>level</th><th>done</th><th>compliance_pct</th>"
+	      "</tr></thead>\n"
+	      "<tbody>\n"
+	      "<tr><td lang=\"zh-CN\">lin/east/上村</td><td>village</td>"
+	      "<td class=\"num\">2</td><td class=\"num\">50.0</td></tr>\n"
+	      "<tr><td>lin/east/b</td><td>village</td>"
+	      "<td class=\"num\">1</td><td class=\"num\">50.0</td></tr>\n"
+	      "<tr><td>lin/east/c</td><td>village</td>"
+	      "<td class=\"num\">1</td><td class=\"num\">25.0</td></tr>\n"
+	      "<tr class=\"subtotal\"><td>lin/east</td><td>township</td>"
+	      "<td class=\"num\">4</td><td class=\"num\">41.7</td></tr>\n"
+	      "<tr class=\"total\"><td>lin</td><td>county</td>"
+	      "<td class=\"num\">4</td><td>-</td></tr>\n"
+	      "</tbody></table></section>\n"
+	      "<section><h2>Not seen</h2>\n"
+	      "<table><thead><tr><th>person</th><th>name</th><th>village</th></tr></thead>\n"
+	      "<tbody>\n"
+	      "<tr><td>p1</td><td>=HYPERLINK(&quot;x&quot;)</td><td>a,b</td></tr>\n"
+	      "<tr><td>p2</td><td>x\xe2\x80\xaey\x7f\xff</td><td>-</td></tr>\n"
+	      "</tbody></table></section>\n"
+	      "</body></html>\n");
+}
+
+/* A FILE* gets the same bytes; a write that fails is HM_ERR_IO with errno; an unknown form or
+ * flag is refused before anything is written. */
+static void test_render_errors(void **state)
+{
+	hm_report r;
+	char *s = NULL, *m;
+	size_t n = 0;
+	FILE *f;
+	(void)state;
+	build(&r);
+
+	assert_non_null(f = open_memstream(&s, &n));
+	assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_CSV, HM_REPORT_CSV_ZH, f), HM_OK);
+	assert_int_equal(fclose(f), 0);
+	m = render(&r, HM_REPORT_FMT_CSV, HM_REPORT_CSV_ZH);
+	same(s, m);
+	free(m);
+	free(s);
+
+	if ((f = fopen("/dev/full", "w"))) {
+		errno = 0;
+		assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_HTML, 0, f), HM_ERR_IO);
+		assert_int_equal(errno, ENOSPC);
+		fclose(f);
+	}
+
+	m = (char *)"untouched";
+	assert_int_equal(hm_report_render_mem(&r, (hm_report_format)7, 0, &m, NULL),
+	                 HM_ERR_INVALID);
+	assert_null(m);
+	assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_TEXT, 2, stdout), HM_ERR_INVALID);
+	hm_report_release(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_render_text),   cmocka_unit_test(test_render_csv),
+	    cmocka_unit_test(test_render_json),   cmocka_unit_test(test_render_html),
+	    cmocka_unit_test(test_render_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
