@@ -18,6 +18,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 
 LIB=${HAMLET_FAILALLOC_LIB:?set HAMLET_FAILALLOC_LIB to libhm_failalloc.so}
+[ -f "$LIB" ] || { echo "oom_cli: $LIB is not built" >&2; exit 1; }
 ALL=${HAMLET_OOM_ALL:-0}
 D=2026-02-03
 RUNS=0
@@ -200,5 +201,7 @@ loop "report monitoring --json" "0 $([ "$ALL" = 1 ] && echo 1)" -d v report moni
 loop "import-csv" "0 1" -d v import-csv person persons.csv
 
 echo "oom_cli: $RUNS runs, $CHECKS checks"
+# a loop that ran nothing (the interposer missing or never armed) proves nothing
+[ "$RUNS" -gt 10 ] || { echo "oom_cli: too few runs: is $LIB built?" >&2; exit 1; }
 [ "$FAILED" = 0 ] || exit 1
 case $T in /dev/shm/*) cd / && rm -rf "$T" ;; esac # memory, not disk: given back

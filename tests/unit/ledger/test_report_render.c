@@ -169,7 +169,7 @@ static void test_render_html(void **state)
 	      "<dl class=\"params\">"
 	      "<dt>report</dt><dd>monitoring</dd><dt>region</dt><dd>lin</dd>"
 	      "<dt>date</dt><dd>2026-12-06</dd><dt>days</dt><dd>2</dd>"
-	      "<dt>note</dt><dd>red\x1b[31m</dd></dl>\n"
+	      "<dt>note</dt><dd>red\\x1b[31m</dd></dl>\n" /* shown, not obeyed */
 	      "<section><h2>Check compliance</h2>\n"
 	      "<figure><svg class=\"chart\" role=\"img\" width=\"660\" height=\"70\" "
 	      "viewBox=\"0 0 660 70\"><title>compliance_pct</title>\n"
