@@ -202,7 +202,7 @@ static void test_render_html(void **state)
 	      "<table><thead><tr><th>person</th><th>name</th><th>village</th></tr></thead>\n"
 	      "<tbody>\n"
 	      "<tr><td>p1</td><td>=HYPERLINK(&quot;x&quot;)</td><td>a,b</td></tr>\n"
-	      "<tr><td>p2</td><td>x\xe2\x80\xaey\x7f\xff</td><td>-</td></tr>\n"
+	      "<tr><td>p2</td><td>x\\u202ey\\x7f\\xff</td><td>-</td></tr>\n"
 	      "</tbody></table></section>\n"
 	      "</body></html>\n");
 }
