@@ -221,17 +221,9 @@ void out_node_id(FILE *f, const hm_node_id *id);
 void out_stamp_json(FILE *f, const hm_stamp *s);
 /* JSON values built with jansson (a new reference, NULL only when memory ran out; every
  * jansson function that steals a reference takes NULL). Text that is not UTF-8 shows its bad
- * bytes as U+FFFD; cj_cstr(NULL) is null. cj_print writes v compact on one line, with DEL, C1,
+ * bytes as U+FFFD; hm_json_cstr(NULL) is null. cj_print writes v compact on one line, with DEL, C1,
  * bidi controls and line separators escaped as \uXXXX, and releases v; 0, or -1 when it could
  * not be written. */
-json_t *cj_str(const char *s, size_t n);
-json_t *cj_cstr(const char *s);
-json_t *cj_value(const hm_value *v);
-json_t *cj_value_of(const char *coll, const char *field, const hm_value *v, bool mask);
-json_t *cj_record(const hm_record *r, bool mask);
-json_t *cj_hex(const void *p, size_t n);
-json_t *cj_hlc(hm_hlc h);            /* "2026-12-06T08:00:00.000Z", "+N" for a logical count */
-json_t *cj_stamp(const hm_stamp *s); /* {origin, seq, hlc, time} */
 int cj_print(FILE *f, json_t *v);
 /* Route jansson's allocations through ours (main calls it first), and whether one failed: then
  * cj_print refuses to print (-1, errno ENOMEM) and the command fails "out of memory". */

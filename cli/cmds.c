@@ -19,12 +19,12 @@ typedef cli_opt opt;
 static int print_changeset(const hm_changeset_info *info, bool json, const char *what)
 {
 	if (json) {
-		cj_print(stdout,
-		         json_pack("{s:o, s:I, s:o, s:I, s:I, s:I}", "origin",
-		                   cj_hex(info->origin.b, HM_NODE_ID_BYTES), "seq",
-		                   (json_int_t)info->seq, "id", cj_hex(info->id.b, HM_HASH_BYTES),
-		                   "hlc", (json_int_t)info->hlc, "ops", (json_int_t)info->nops,
-		                   "bytes", (json_int_t)info->bytes));
+		cj_print(stdout, json_pack("{s:o, s:I, s:o, s:I, s:I, s:I}", "origin",
+		                           hm_json_hex(info->origin.b, HM_NODE_ID_BYTES), "seq",
+		                           (json_int_t)info->seq, "id",
+		                           hm_json_hex(info->id.b, HM_HASH_BYTES), "hlc",
+		                           (json_int_t)info->hlc, "ops", (json_int_t)info->nops,
+		                           "bytes", (json_int_t)info->bytes));
 	} else {
 		printf("%s in change set %" PRIu64 " (", what, info->seq);
 		out_hex(stdout, info->id.b, 8);
@@ -407,12 +407,13 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 		return 0;
 	}
 	if (x->json) {
-		json_t *o = json_pack(
-		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "collection", cj_cstr(cf->collection),
-		    "id", cj_cstr(cf->id), "field", cj_cstr(cf->field), "lost",
-		    cj_value_of(cf->collection, cf->field, &cf->loser, !x->show_pii), "lost_stamp",
-		    cj_stamp(&cf->loser_stamp), "winner_stamp", cj_stamp(&cf->winner_stamp),
-		    "by_delete", cf->by_delete);
+		json_t *o =
+		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "collection",
+		              hm_json_cstr(cf->collection), "id", hm_json_cstr(cf->id), "field",
+		              hm_json_cstr(cf->field), "lost",
+		              hm_json_value_of(cf->collection, cf->field, &cf->loser, !x->show_pii),
+		              "lost_stamp", hm_json_stamp(&cf->loser_stamp), "winner_stamp",
+		              hm_json_stamp(&cf->winner_stamp), "by_delete", cf->by_delete);
 		if (json_array_append_new(x->arr, o))
 			return -1;
 	} else {
@@ -464,8 +465,8 @@ int cmd_blame(cli *c, int argc, char **argv)
 	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
 		goto out;
 	if (json)
-		doc = json_pack("{s:o, s:o, s:o}", "collection", cj_cstr(r->collection), "id",
-		                cj_cstr(r->id), "fields", fields = json_array());
+		doc = json_pack("{s:o, s:o, s:o}", "collection", hm_json_cstr(r->collection), "id",
+		                hm_json_cstr(r->id), "fields", fields = json_array());
 	else
 		out_ref(stdout, r->collection, r->id), fputc('\n', stdout);
 	for (size_t i = 0; i < r->nfields && !err; i++) {
@@ -475,9 +476,10 @@ int cmd_blame(cli *c, int argc, char **argv)
 			x.arr = json_array();
 			json_array_append_new(
 			    fields,
-			    json_pack("{s:o, s:o, s:o, s:o}", "field", cj_cstr(f->name), "value",
-			              cj_value_of(r->collection, f->name, &f->value, !show_pii),
-			              "set_by", cj_stamp(&f->stamp), "lost", x.arr));
+			    json_pack(
+			        "{s:o, s:o, s:o, s:o}", "field", hm_json_cstr(f->name), "value",
+			        hm_json_value_of(r->collection, f->name, &f->value, !show_pii),
+			        "set_by", hm_json_stamp(&f->stamp), "lost", x.arr));
 		} else {
 			fputs("  ", stdout);
 			out_text_pad(stdout, f->name, 14);

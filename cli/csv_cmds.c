@@ -56,9 +56,9 @@ static json_t *bad_json(const hm_csv_result *res)
 		const hm_csv_bad *b = &res->bad[i];
 		json_array_append_new(a,
 		                      json_pack("{s:I, s:o, s:o, s:o}", "line", (json_int_t)b->line,
-		                                "field", cj_cstr(b->field), "column",
-		                                cj_cstr(b->column ? b->column : b->field), "reason",
-		                                cj_cstr(b->reason)));
+		                                "field", hm_json_cstr(b->field), "column",
+		                                hm_json_cstr(b->column ? b->column : b->field),
+		                                "reason", hm_json_cstr(b->reason)));
 	}
 	return a;
 }
@@ -72,12 +72,12 @@ static void print_json(const hm_csv_result *res, bool dry_run, const char *error
 	for (uint64_t s = res->first_seq; wrote && s <= res->last_seq; s++)
 		json_array_append_new(seqs, json_integer((json_int_t)s));
 	o = json_pack("{s:o, s:I, s:I, s:I, s:o, s:I, s:b, s:o}", "collection",
-	              cj_cstr(res->cd ? res->cd->name : NULL), "rows", (json_int_t)res->rows,
+	              hm_json_cstr(res->cd ? res->cd->name : NULL), "rows", (json_int_t)res->rows,
 	              "written", (json_int_t)(wrote ? res->written : 0), "bad_rows",
 	              (json_int_t)res->bad_rows, "bad", bad_json(res), "bad_not_listed",
 	              (json_int_t)res->bad_more, "dry_run", dry_run, "changesets", seqs);
 	if (o && error) {
-		json_object_set_new(o, "error", cj_cstr(error));
+		json_object_set_new(o, "error", hm_json_cstr(error));
 		json_object_set_new(o, "exit", json_integer(EXIT_FAIL));
 	}
 	cj_print(stdout, o);

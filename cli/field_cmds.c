@@ -203,10 +203,10 @@ static void print_result(cli *c, const hm_verb *v, const hm_verb_result *r)
 		cli_warn(c, "warning", "%s", r->warning);
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:o, s:I, s:o}", "collection", v->collection, "id",
-		                      cj_cstr(r->id), "seq", (json_int_t)r->info.seq, "changeset",
-		                      cj_hex(r->info.id.b, HM_HASH_BYTES));
+		                      hm_json_cstr(r->id), "seq", (json_int_t)r->info.seq,
+		                      "changeset", hm_json_hex(r->info.id.b, HM_HASH_BYTES));
 		if (o && r->note[0])
-			json_object_set_new(o, "note", cj_cstr(r->note));
+			json_object_set_new(o, "note", hm_json_cstr(r->note));
 		cj_print(stdout, o);
 		return;
 	}

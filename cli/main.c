@@ -30,7 +30,7 @@ int cli_fail(cli *c, int code, const char *fmt, ...)
 	        out_text_str(msg, shown, sizeof(shown)));
 	/* A script that asked for JSON reads the failure from stdout, as JSON. */
 	if (c->json)
-		cj_print(stdout, json_pack("{s:o, s:i}", "error", cj_cstr(msg), "exit", code));
+		cj_print(stdout, json_pack("{s:o, s:i}", "error", hm_json_cstr(msg), "exit", code));
 	return code;
 }
 

@@ -83,14 +83,15 @@ static void print_sync(const char *target, const hm_sync_stats *st, uint64_t ms,
 	if (json) {
 		json_t *o = json_pack(
 		    "{s:o, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		    "peer", cj_cstr(target), "peer_id", id, "peer_region", cj_cstr(st->peer.region),
-		    "sent", (json_int_t)st->sent, "received", (json_int_t)st->received, "new",
-		    (json_int_t)st->applied.new_, "duplicate", (json_int_t)st->applied.duplicate,
-		    "pending", (json_int_t)st->applied.pending, "refused",
-		    (json_int_t)st->applied.refused, "peer_new", (json_int_t)st->remote.new_,
-		    "peer_refused", (json_int_t)st->remote.refused, "bytes_sent",
-		    (json_int_t)st->bytes_sent, "bytes_received", (json_int_t)st->bytes_received,
-		    "messages", (json_int_t)st->messages, "ms", (json_int_t)ms);
+		    "peer", hm_json_cstr(target), "peer_id", id, "peer_region",
+		    hm_json_cstr(st->peer.region), "sent", (json_int_t)st->sent, "received",
+		    (json_int_t)st->received, "new", (json_int_t)st->applied.new_, "duplicate",
+		    (json_int_t)st->applied.duplicate, "pending", (json_int_t)st->applied.pending,
+		    "refused", (json_int_t)st->applied.refused, "peer_new",
+		    (json_int_t)st->remote.new_, "peer_refused", (json_int_t)st->remote.refused,
+		    "bytes_sent", (json_int_t)st->bytes_sent, "bytes_received",
+		    (json_int_t)st->bytes_received, "messages", (json_int_t)st->messages, "ms",
+		    (json_int_t)ms);
 		/* the peer's clock minus ours, from the handshake (null: the peer did not say) */
 		json_object_set_new(o, "clock_offset_ms",
 		                    st->clock_known ? json_integer(st->clock_offset_ms)

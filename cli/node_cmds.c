@@ -71,9 +71,9 @@ int cmd_init(cli *c, int argc, char **argv)
 	if (err) /* hm_node_create has said why through our logger */
 		return err == HM_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
 	if (json) {
-		cj_print(stdout,
-		         json_pack("{s:o, s:s, s:o}", "node_id", cj_hex(id.b, HM_NODE_ID_BYTES),
-		                   "role", hm_role_name(role), "region", cj_cstr(region)));
+		cj_print(stdout, json_pack("{s:o, s:s, s:o}", "node_id",
+		                           hm_json_hex(id.b, HM_NODE_ID_BYTES), "role",
+		                           hm_role_name(role), "region", hm_json_cstr(region)));
 	} else {
 		out_node_id(stdout, &id);
 		fputc('\n', stdout);
@@ -132,7 +132,7 @@ int cmd_export(cli *c, int argc, char **argv)
 		              out_text_str(hm_bundle_errmsg(), why, sizeof(why)));
 	} else if (json) {
 		cj_print(stdout,
-		         json_pack("{s:o, s:I, s:I}", "file", cj_cstr(out), "changesets",
+		         json_pack("{s:o, s:I, s:I}", "file", hm_json_cstr(out), "changesets",
 		                   (json_int_t)st.changesets, "bytes", (json_int_t)st.bytes));
 	} else {
 		printf("exported %zu change set%s (%zu bytes) to %s\n", st.changesets,
@@ -180,7 +180,7 @@ int cmd_import(cli *c, int argc, char **argv)
 		cj_print(stdout,
 		         json_pack(
 		             "{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "file",
-		             cj_cstr(pos[0]), "changesets", (json_int_t)st.changesets, "new",
+		             hm_json_cstr(pos[0]), "changesets", (json_int_t)st.changesets, "new",
 		             (json_int_t)st.apply.new_, "duplicate", (json_int_t)st.apply.duplicate,
 		             "pending", (json_int_t)st.apply.pending, "quarantined",
 		             (json_int_t)st.apply.quarantined, "refused",
@@ -227,8 +227,8 @@ int cmd_digest(cli *c, int argc, char **argv)
 	if ((err = hm_node_digest(n, scope, &h))) {
 		rc = cli_node_fail(c, n, err);
 	} else if (json) {
-		cj_print(stdout, json_pack("{s:o, s:o}", "digest", cj_hex(h.b, HM_HASH_BYTES),
-		                           "scope", cj_cstr(scope)));
+		cj_print(stdout, json_pack("{s:o, s:o}", "digest", hm_json_hex(h.b, HM_HASH_BYTES),
+		                           "scope", hm_json_cstr(scope)));
 	} else {
 		out_hex(stdout, h.b, HM_HASH_BYTES);
 		fputc('\n', stdout);
@@ -270,7 +270,7 @@ static void status_clock(const hm_clock_report *k, json_t *json)
 		    json_pack("{s:I, s:b, s:o, s:o, s:o}", "max_drift_ms",
 		              (json_int_t)k->max_drift_ms, "off", k->off, "offset_ms",
 		              k->known ? json_integer(k->offset_ms) : json_null(), "peer",
-		              k->known ? cj_hex(k->peer.b, HM_NODE_ID_BYTES) : json_null(),
+		              k->known ? hm_json_hex(k->peer.b, HM_NODE_ID_BYTES) : json_null(),
 		              "measured_ms",
 		              k->known ? json_integer((json_int_t)k->measured_ms) : json_null()));
 		return;
@@ -325,11 +325,11 @@ static int status_json(cli *c, hm_node *n, const status_data *d, bool probe)
 	const hm_node_info *info = &d->info;
 	json_t *o =
 	    json_pack("{s:o, s:s, s:o, s:o, s:b, s:b, s:o, s:I}", "node_id",
-	              cj_hex(info->id.b, HM_NODE_ID_BYTES), "role", hm_role_name(info->role),
-	              "region", cj_cstr(info->region), "name", cj_cstr(info->name), "trust",
-	              info->trust, "enrolled", info->enrolled, "root",
-	              info->enrolled ? cj_hex(info->root.b, HM_SIGN_PUB_BYTES) : json_null(), "seq",
-	              (json_int_t)info->seq);
+	              hm_json_hex(info->id.b, HM_NODE_ID_BYTES), "role", hm_role_name(info->role),
+	              "region", hm_json_cstr(info->region), "name", hm_json_cstr(info->name),
+	              "trust", info->trust, "enrolled", info->enrolled, "root",
+	              info->enrolled ? hm_json_hex(info->root.b, HM_SIGN_PUB_BYTES) : json_null(),
+	              "seq", (json_int_t)info->seq);
 	json_t *recs = json_object(), *vvj = json_array();
 
 	for (size_t i = 0; i < d->ncoll && i < 16; i++)
@@ -337,10 +337,11 @@ static int status_json(cli *c, hm_node *n, const status_data *d, bool probe)
 			json_object_set_new(recs, d->colls[i].name,
 			                    json_integer((json_int_t)d->counts[i].n));
 	for (size_t i = 0; i < d->vv.n; i++)
-		json_array_append_new(vvj, json_pack("{s:o, s:I, s:o}", "origin",
-		                                     cj_hex(d->vv.v[i].origin.b, HM_NODE_ID_BYTES),
-		                                     "seq", (json_int_t)d->vv.v[i].seq, "hash",
-		                                     cj_hex(d->vv.v[i].hash.b, HM_HASH_BYTES)));
+		json_array_append_new(vvj,
+		                      json_pack("{s:o, s:I, s:o}", "origin",
+		                                hm_json_hex(d->vv.v[i].origin.b, HM_NODE_ID_BYTES),
+		                                "seq", (json_int_t)d->vv.v[i].seq, "hash",
+		                                hm_json_hex(d->vv.v[i].hash.b, HM_HASH_BYTES)));
 	json_object_set_new(o, "records", recs);
 	json_object_update_new(
 	    o,
@@ -349,7 +350,7 @@ static int status_json(cli *c, hm_node *n, const status_data *d, bool probe)
 	              (json_int_t)info->quarantined, "refused", (json_int_t)info->refused, "forks",
 	              (json_int_t)info->forks, "conflicts", (json_int_t)info->conflicts));
 	json_object_set_new(o, "version_vector", vvj);
-	json_object_set_new(o, "version_vector_text", cj_cstr(d->vvs));
+	json_object_set_new(o, "version_vector_text", hm_json_cstr(d->vvs));
 	status_clock(&d->clock, o);
 	json_object_set_new(o, "disk", cli_disk_json(c));
 	json_object_set_new(o, "peers", cli_peers_json(c, n, probe));
@@ -432,10 +433,10 @@ static int log_one(void *arg, const hm_changeset_view *cs)
 		if (json_array_append_new(
 		        l->arr,
 		        json_pack("{s:o, s:I, s:o, s:o, s:I, s:o, s:I, s:I}", "origin",
-		                  cj_hex(cs->origin.b, HM_NODE_ID_BYTES), "seq",
-		                  (json_int_t)cs->seq, "id", cj_hex(cs->id.b, HM_HASH_BYTES),
-		                  "prev", cj_hex(cs->prev.b, HM_HASH_BYTES), "hlc",
-		                  (json_int_t)cs->hlc, "time", cj_hlc(cs->hlc), "ops",
+		                  hm_json_hex(cs->origin.b, HM_NODE_ID_BYTES), "seq",
+		                  (json_int_t)cs->seq, "id", hm_json_hex(cs->id.b, HM_HASH_BYTES),
+		                  "prev", hm_json_hex(cs->prev.b, HM_HASH_BYTES), "hlc",
+		                  (json_int_t)cs->hlc, "time", hm_json_hlc(cs->hlc), "ops",
 		                  (json_int_t)cs->nops, "bytes", (json_int_t)cs->envelope.n)))
 			return -1;
 	} else {
@@ -503,7 +504,7 @@ int cmd_check(cli *c, int argc, char **argv)
 		err = hm_node_check(n);
 	if (json) {
 		cj_print(stdout, json_pack("{s:b, s:o}", "ok", !err, "problem",
-		                           err ? cj_cstr(hm_node_errmsg(n)) : json_null()));
+		                           err ? hm_json_cstr(hm_node_errmsg(n)) : json_null()));
 	} else if (!err) {
 		printf(
 		    "ok: %sthe oplog and the version vector agree, every change set verifies, and "

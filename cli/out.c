@@ -191,7 +191,7 @@ static void out_field_value(FILE *f, const hm_record *r, const hm_field *fl, boo
 void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 {
 	if (json) {
-		cj_write(f, cj_record(r, mask), false);
+		cj_write(f, hm_json_record(r, mask), false);
 		return;
 	}
 	out_ref(f, r->collection, r->id);
@@ -232,101 +232,6 @@ bool cj_failed(void)
 	return cj_nomem;
 }
 
-json_t *cj_str(const char *s, size_t n)
-{
-	char *buf;
-	size_t len;
-	json_t *j;
-
-	if (hm_utf8_prefix(s, n) == n)
-		return json_stringn(s, n);
-	/* JSON is UTF-8: a byte that is not is shown as U+FFFD. */
-	if (!(buf = hm_text_utf8_dup(s, n, &len)))
-		return NULL;
-	j = json_stringn(buf, len);
-	free(buf);
-	return j;
-}
-
-json_t *cj_cstr(const char *s)
-{
-	return s ? cj_str(s, strlen(s)) : json_null();
-}
-
-json_t *cj_value(const hm_value *v)
-{
-	switch (v->kind) {
-	case HM_V_BOOL:
-		return json_boolean(v->u.b);
-	case HM_V_INT:
-		return json_integer(v->u.i);
-	case HM_V_FLOAT:
-		return json_real(v->u.f);
-	case HM_V_STR:
-		return cj_str(v->u.s.p, v->u.s.n);
-	case HM_V_NIL:
-		break;
-	}
-	return json_null();
-}
-
-json_t *cj_value_of(const char *coll, const char *field, const hm_value *v, bool mask)
-{
-	const hm_collection_def *c = mask ? hm_schema_collection(coll) : NULL;
-	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
-	char buf[4 * HM_STR_MAX + 1];
-
-	if (d && (d->flags & HM_F_PII) && v->kind == HM_V_STR)
-		return cj_str(buf, out_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf)));
-	return cj_value(v);
-}
-
-json_t *cj_record(const hm_record *r, bool mask)
-{
-	json_t *fields = json_object();
-	for (size_t i = 0; fields && i < r->nfields; i++)
-		json_object_set_new(
-		    fields, r->fields[i].name,
-		    cj_value_of(r->collection, r->fields[i].name, &r->fields[i].value, mask));
-	return json_pack("{s:o, s:o, s:o, s:o}", "collection", cj_cstr(r->collection), "id",
-	                 cj_cstr(r->id), "region", cj_cstr(r->region), "fields", fields);
-}
-
-json_t *cj_hex(const void *p, size_t n)
-{
-	char buf[2 * 64 + 1];
-	const uint8_t *b = p;
-	if (n > 64)
-		n = 64;
-	for (size_t i = 0; i < n; i++)
-		snprintf(buf + 2 * i, 3, "%02x", b[i]);
-	buf[2 * n] = '\0';
-	return json_string(buf);
-}
-
-json_t *cj_hlc(hm_hlc h)
-{
-	time_t secs = (time_t)(HM_HLC_MS(h) / 1000);
-	struct tm tm;
-	char buf[32], out[48];
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (h & 0xffff)
-		snprintf(out, sizeof(out), "%s.%03uZ+%u", buf, (unsigned)(HM_HLC_MS(h) % 1000),
-		         (unsigned)(h & 0xffff));
-	else
-		snprintf(out, sizeof(out), "%s.%03uZ", buf, (unsigned)(HM_HLC_MS(h) % 1000));
-	return json_string(out);
-}
-
-json_t *cj_stamp(const hm_stamp *s)
-{
-	return json_pack("{s:o, s:I, s:I, s:o}", "origin", cj_hex(s->origin.b, HM_NODE_ID_BYTES),
-	                 "seq", (json_int_t)s->seq, "hlc", (json_int_t)s->hlc, "time",
-	                 cj_hlc(s->hlc));
-}
-
 int cj_print(FILE *f, json_t *v)
 {
 	return cj_write(f, v, true);
@@ -337,7 +242,8 @@ int cj_write(FILE *f, json_t *v, bool newline)
 	char *s;
 	int rc = -1;
 
-	if (!v || cj_nomem) {
+	if (!v || cj_nomem) { /* a NULL document: a part of it could not be made */
+		cj_nomem = true;
 		json_decref(v);
 		errno = ENOMEM;
 		return -1;

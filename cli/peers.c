@@ -277,19 +277,19 @@ static hm_err probe_peer(hm_node *n, const peer *p, uint64_t *to_send, uint64_t 
 
 static json_t *peer_json(cli *c, hm_node *n, const peer *p, bool probe)
 {
-	json_t *o =
-	    json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", cj_cstr(p->name),
-	              "url", cj_cstr(p->url), "last_ok_ms", (json_int_t)p->last_ok, "last_error_ms",
-	              (json_int_t)p->last_err, "failures", (json_int_t)p->failures, "sent",
-	              (json_int_t)p->sent, "received", (json_int_t)p->received, "waiting_to_send",
-	              (json_int_t)waiting_to_send(c, n, p), "last_error", cj_cstr(p->reason));
+	json_t *o = json_pack(
+	    "{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", hm_json_cstr(p->name), "url",
+	    hm_json_cstr(p->url), "last_ok_ms", (json_int_t)p->last_ok, "last_error_ms",
+	    (json_int_t)p->last_err, "failures", (json_int_t)p->failures, "sent",
+	    (json_int_t)p->sent, "received", (json_int_t)p->received, "waiting_to_send",
+	    (json_int_t)waiting_to_send(c, n, p), "last_error", hm_json_cstr(p->reason));
 	if (probe) {
 		uint64_t out = 0, in = 0;
 		const char *why = NULL;
 		if (probe_peer(n, p, &out, &in, &why))
 			json_object_set_new(
 			    o, "probe",
-			    json_pack("{s:o}", "error", cj_cstr(why ? why : "unreachable")));
+			    json_pack("{s:o}", "error", hm_json_cstr(why ? why : "unreachable")));
 		else
 			json_object_set_new(o, "probe",
 			                    json_pack("{s:I, s:I}", "to_send", (json_int_t)out,
@@ -429,10 +429,11 @@ static int peer_list(cli *c, int argc, char **argv)
 		if (json)
 			json_array_append_new(
 			    arr,
-			    json_pack("{s:o, s:o, s:I, s:I, s:I, s:o}", "name", cj_cstr(p->name),
-			              "url", cj_cstr(p->url), "last_ok_ms", (json_int_t)p->last_ok,
-			              "last_error_ms", (json_int_t)p->last_err, "failures",
-			              (json_int_t)p->failures, "last_error", cj_cstr(p->reason)));
+			    json_pack("{s:o, s:o, s:I, s:I, s:I, s:o}", "name",
+			              hm_json_cstr(p->name), "url", hm_json_cstr(p->url),
+			              "last_ok_ms", (json_int_t)p->last_ok, "last_error_ms",
+			              (json_int_t)p->last_err, "failures", (json_int_t)p->failures,
+			              "last_error", hm_json_cstr(p->reason)));
 		else
 			printf("%-16s ", p->name), out_text_cstr(stdout, p->url),
 			    fputc('\n', stdout);

@@ -18,7 +18,7 @@
 static json_t *field_json(const hm_record *r, const char *field, bool mask)
 {
 	const hm_field *f = hm_record_field(r, field);
-	return f ? cj_value_of(r->collection, field, &f->value, mask) : json_null();
+	return f ? hm_json_value_of(r->collection, field, &f->value, mask) : json_null();
 }
 
 static void put_text(const hm_record *r, const char *field, bool mask)
@@ -46,7 +46,7 @@ static int find_print(void *arg, const hm_record *r)
 	find_out *f = arg;
 
 	if (f->list) {
-		json_t *o = json_pack("{s:o}", "id", cj_cstr(r->id));
+		json_t *o = json_pack("{s:o}", "id", hm_json_cstr(r->id));
 		for (size_t i = 0; o && i < NCOLS; i++)
 			json_object_set_new(o, find_cols[i], field_json(r, find_cols[i], f->mask));
 		json_array_append_new(f->list, o);
@@ -146,7 +146,7 @@ static int show_related(void *arg, const hm_record *r)
 {
 	show_out *s = arg;
 	if (s->list)
-		return json_array_append_new(s->list, cj_record(r, s->mask)), 0;
+		return json_array_append_new(s->list, hm_json_record(r, s->mask)), 0;
 	fputs("  ", stdout);
 	out_record(stdout, r, false, s->mask);
 	return 0;
@@ -166,9 +166,9 @@ static int show_question(void *arg, const hm_identity_question *q)
 		snprintf(buf, sizeof(buf), "?");
 	hm_node_id_hex(&q->from, hex);
 	if (s->list)
-		return json_array_append_new(s->list, json_pack("{s:o, s:o, s:s}", "field",
-		                                                cj_cstr(q->field), "other_value",
-		                                                cj_cstr(buf), "from", hex)),
+		return json_array_append_new(
+		           s->list, json_pack("{s:o, s:o, s:s}", "field", hm_json_cstr(q->field),
+		                              "other_value", hm_json_cstr(buf), "from", hex)),
 		       0;
 	fputs("  ", stdout);
 	out_text_cstr(stdout, q->field);
@@ -259,7 +259,7 @@ static int person_show(cli *c, int argc, char **argv)
 	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
 		goto out;
 	if (json)
-		doc = json_pack("{s:o}", "person", cj_record(p, !show_pii));
+		doc = json_pack("{s:o}", "person", hm_json_record(p, !show_pii));
 	else
 		out_record(stdout, p, false, !show_pii);
 	if ((err = show_parts(c, pos[0], doc, !show_pii)))
@@ -286,8 +286,9 @@ static int dups_print(void *arg, const hm_person_key *m, size_t n)
 	if (d->list) {
 		json_t *g = json_array();
 		for (size_t k = 0; k < n; k++)
-			json_array_append_new(g, json_pack("{s:o, s:o}", "id", cj_cstr(m[k].id),
-			                                   "village", cj_cstr(m[k].village)));
+			json_array_append_new(g,
+			                      json_pack("{s:o, s:o}", "id", hm_json_cstr(m[k].id),
+			                                "village", hm_json_cstr(m[k].village)));
 		return json_array_append_new(d->list, g), 0;
 	}
 	printf("same ID number:");
@@ -383,7 +384,7 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 		rc = cli_node_fail(c, n, err);
 	else if (json)
 		cj_print(stdout,
-		         json_pack("{s:o, s:s, s:I}", "merge", cj_cstr(res.id), "state",
+		         json_pack("{s:o, s:s, s:I}", "merge", hm_json_cstr(res.id), "state",
 		                   undo ? "undone" : "merged", "seq", (json_int_t)res.info.seq));
 	else
 		printf("%s %s %s %s (merge %s, change set %" PRIu64 ")\n",
@@ -422,7 +423,7 @@ static int setting_print(void *arg, const char *name, const char *value)
 {
 	json_t *o = arg;
 	if (o)
-		return json_object_set_new(o, name, cj_cstr(value)), 0;
+		return json_object_set_new(o, name, hm_json_cstr(value)), 0;
 	out_text_pad(stdout, name, 20);
 	fputc(' ', stdout);
 	out_text_cstr(stdout, value);
@@ -454,7 +455,7 @@ static int setting_set(cli *c, hm_node *n, const char *name, const char *value, 
 	if (err)
 		return cli_node_fail(c, n, err);
 	if (json)
-		cj_print(stdout, json_pack("{s:o, s:I}", "setting", cj_cstr(name), "seq",
+		cj_print(stdout, json_pack("{s:o, s:I}", "setting", hm_json_cstr(name), "seq",
 		                           (json_int_t)info.seq));
 	else
 		printf("%s = %s (change set %" PRIu64 ")\n", name, value, info.seq);
@@ -511,7 +512,7 @@ static void purge_print(const hm_purge_plan *p, bool json, bool dry, size_t writ
 	if (json) {
 		ids = json_array();
 		for (size_t i = 0; i < p->n; i++)
-			json_array_append_new(ids, cj_cstr(p->v[i].id));
+			json_array_append_new(ids, hm_json_cstr(p->v[i].id));
 		cj_print(stdout, json_pack("{s:o, s:I, s:b, s:I}", "persons", ids, "purged",
 		                           (json_int_t)(dry ? 0 : p->n), "dry_run", dry, "writes",
 		                           (json_int_t)writes));

@@ -26,10 +26,10 @@ static void field_line(added_ctx *a, const char *coll, const char *name, const c
 	if (a->arr) {
 		json_array_append_new(
 		    a->arr, json_pack("{s:o, s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:o}", "collection",
-		                      cj_cstr(coll), "field", cj_cstr(name), "type", type, "merge",
-		                      merge, "required", required, "personal", !!(flags & HM_F_PII),
-		                      "identity", !!(flags & HM_F_IDENTITY), "added_by_county",
-		                      added, "words", cj_cstr(help)));
+		                      hm_json_cstr(coll), "field", hm_json_cstr(name), "type", type,
+		                      "merge", merge, "required", required, "personal",
+		                      !!(flags & HM_F_PII), "identity", !!(flags & HM_F_IDENTITY),
+		                      "added_by_county", added, "words", hm_json_cstr(help)));
 		return;
 	}
 	printf("  %-16s %-6s %-7s%s%s%s%s", name, type, merge, required ? " required" : "",
@@ -156,9 +156,10 @@ static int schema_add_field(cli *c, int argc, char **argv)
 	if ((err = hm_node_add_field(n, pos[0], pos[1], pos[2], help, &info)))
 		rc = cli_node_fail(c, n, err);
 	else if (json)
-		cj_print(stdout, json_pack("{s:o, s:o, s:o, s:I}", "collection", cj_cstr(pos[0]),
-		                           "field", cj_cstr(pos[1]), "type", cj_cstr(pos[2]), "seq",
-		                           (json_int_t)info.seq));
+		cj_print(stdout,
+		         json_pack("{s:o, s:o, s:o, s:I}", "collection", hm_json_cstr(pos[0]),
+		                   "field", hm_json_cstr(pos[1]), "type", hm_json_cstr(pos[2]),
+		                   "seq", (json_int_t)info.seq));
 	else
 		printf("added %s.%s (%s) in change set %" PRIu64 "\n", pos[0], pos[1], pos[2],
 		       info.seq);

@@ -28,11 +28,12 @@ static void print_info(const hm_enroll_info *i, bool json)
 	if (json) {
 		cj_print(stdout,
 		         json_pack("{s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "node_id",
-		                   cj_hex(i->node.b, HM_NODE_ID_BYTES), "role",
-		                   hm_role_name(i->role), "region", cj_cstr(i->region), "name",
-		                   cj_cstr(i->name), "serial", (json_int_t)i->serial, "not_before",
-		                   (json_int_t)i->not_before, "not_after", (json_int_t)i->not_after,
-		                   "root", cj_hex(i->root.b, HM_SIGN_PUB_BYTES)));
+		                   hm_json_hex(i->node.b, HM_NODE_ID_BYTES), "role",
+		                   hm_role_name(i->role), "region", hm_json_cstr(i->region), "name",
+		                   hm_json_cstr(i->name), "serial", (json_int_t)i->serial,
+		                   "not_before", (json_int_t)i->not_before, "not_after",
+		                   (json_int_t)i->not_after, "root",
+		                   hm_json_hex(i->root.b, HM_SIGN_PUB_BYTES)));
 		return;
 	}
 	printf("node      ");
@@ -260,7 +261,7 @@ int cmd_revoke(cli *c, int argc, char **argv)
 		rc = cli_node_fail(c, n, err);
 	} else if (json) {
 		cj_print(stdout,
-		         json_pack("{s:o, s:I, s:I}", "node_id", cj_cstr(node_s), "after_seq",
+		         json_pack("{s:o, s:I, s:I}", "node_id", hm_json_cstr(node_s), "after_seq",
 		                   (json_int_t)after, "seq", (json_int_t)info.seq));
 	} else {
 		printf("revoked %s after seq %" PRIu64 " in change set %" PRIu64
@@ -315,12 +316,13 @@ static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 		return json_array_append_new(
 		    a->origins,
 		    json_pack("{s:o, s:s, s:o, s:i, s:I, s:I, s:o, s:b, s:I, s:I}", "origin",
-		              cj_hex(o->origin.b, HM_NODE_ID_BYTES), "role",
+		              hm_json_hex(o->origin.b, HM_NODE_ID_BYTES), "role",
 		              o->has_cert ? hm_role_name(o->role) : "", "region",
-		              cj_cstr(o->region), "seq_from", o->seq ? 1 : 0, "seq_to",
+		              hm_json_cstr(o->region), "seq_from", o->seq ? 1 : 0, "seq_to",
 		              (json_int_t)o->seq, "pending_from", (json_int_t)o->pending_from,
-		              "last_heard", cj_hlc(o->last), "revoked", o->revoked, "revoked_after",
-		              (json_int_t)o->revoked_after, "findings", (json_int_t)o->findings));
+		              "last_heard", hm_json_hlc(o->last), "revoked", o->revoked,
+		              "revoked_after", (json_int_t)o->revoked_after, "findings",
+		              (json_int_t)o->findings));
 	}
 	out_node_id(a->f, &o->origin);
 	fprintf(a->f, "  %-8s ", o->has_cert ? hm_role_name(o->role) : "?");
@@ -344,8 +346,9 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 		return json_array_append_new(
 		    a->findings,
 		    json_pack("{s:s, s:o, s:I, s:o, s:o}", "kind", finding_name(f->kind), "origin",
-		              cj_hex(f->origin.b, HM_NODE_ID_BYTES), "seq", (json_int_t)f->seq,
-		              "id", cj_hex(f->id.b, HM_HASH_BYTES), "reason", cj_cstr(f->reason)));
+		              hm_json_hex(f->origin.b, HM_NODE_ID_BYTES), "seq", (json_int_t)f->seq,
+		              "id", hm_json_hex(f->id.b, HM_HASH_BYTES), "reason",
+		              hm_json_cstr(f->reason)));
 	}
 	fprintf(a->f, "FINDING %-16s ", finding_name(f->kind));
 	out_node_id(a->f, &f->origin);
@@ -369,9 +372,9 @@ static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
 	hm_node_ident(n, &info);
 	if (json) {
 		doc = json_pack("{s:o, s:o, s:I, s:o, s:o}", "auditor",
-		                cj_hex(info.id.b, HM_NODE_ID_BYTES), "region", cj_cstr(info.region),
-		                "at", (json_int_t)time(NULL), "origins", a.origins = json_array(),
-		                "findings", a.findings = json_array());
+		                hm_json_hex(info.id.b, HM_NODE_ID_BYTES), "region",
+		                hm_json_cstr(info.region), "at", (json_int_t)time(NULL), "origins",
+		                a.origins = json_array(), "findings", a.findings = json_array());
 	} else {
 		fputs("audit by ", f);
 		out_text_cstr(f, info.name);

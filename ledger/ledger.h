@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "node.h"
 
 /* ---- The ledger's context ---- */
@@ -739,5 +741,22 @@ char *hm_text_utf8_dup(const char *s, size_t n, size_t *outlen);
 void hm_text_json_write(FILE *f, const char *json, size_t n);
 
 /* (end of reports) */
+
+/* ==== JSON (json.c): what the front ends show, built with jansson ==== */
+
+/* A new JSON value (a reference the caller owns: json_decref), or NULL when memory ran out
+ * (every jansson call that steals a reference takes NULL and fails). Text that is not UTF-8
+ * has its bad bytes as U+FFFD; hm_json_cstr(NULL) is null. hm_json_value_of and hm_json_record
+ * mask personal fields (HM_F_PII) as hm_ledger_mask does when mask is set. A node id, a hash
+ * or a key is lower-case hex (hm_json_hex: at most 64 bytes); an HLC is
+ * "2026-12-06T08:00:00.000Z", "+N" for a logical count; a stamp {origin, seq, hlc, time}. */
+json_t *hm_json_str(const char *s, size_t n);
+json_t *hm_json_cstr(const char *s);
+json_t *hm_json_value(const hm_value *v);
+json_t *hm_json_value_of(const char *coll, const char *field, const hm_value *v, bool mask);
+json_t *hm_json_record(const hm_record *r, bool mask);
+json_t *hm_json_hex(const void *p, size_t n);
+json_t *hm_json_hlc(hm_hlc h);
+json_t *hm_json_stamp(const hm_stamp *s);
 
 #endif
