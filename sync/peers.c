@@ -61,19 +61,29 @@ static void state_line(hm_peers *ps, const char *line)
 	l->reason[strcspn(l->reason, "\n")] = 0;
 }
 
+/* DIR/file opened for reading into *f; *f NULL (and no error) when it does not exist. */
+static hm_err open_read(const char *dir, const char *file, FILE **f)
+{
+	char path[PATH_CAP];
+	hm_err err;
+
+	*f = NULL;
+	if ((err = path_of(dir, file, path, sizeof(path))))
+		return err;
+	if (!(*f = fopen(path, "r")) && errno != ENOENT)
+		return hm_sync_fail(HM_ERR_IO, "cannot read %s: %s", path, hm_strerrno(errno));
+	return HM_OK;
+}
+
 hm_err hm_peers_load(const char *dir, hm_peers *ps)
 {
-	char path[PATH_CAP], line[LINE_MAX_LEN];
+	char line[LINE_MAX_LEN];
 	hm_err err;
 	FILE *f;
 
 	memset(ps, 0, sizeof(*ps));
-	if ((err = path_of(dir, "peers", path, sizeof(path))))
+	if ((err = open_read(dir, "peers", &f)) || !f)
 		return err;
-	if (!(f = fopen(path, "r")))
-		return errno == ENOENT ? HM_OK
-		                       : hm_sync_fail(HM_ERR_IO, "cannot read %s: %s", path,
-		                                      hm_strerrno(errno));
 	while (fgets(line, sizeof(line), f) && ps->n < HM_PEERS_MAX) {
 		hm_link *l = &ps->p[ps->n];
 		if (sscanf(line, "%32s %256s", l->name, l->url) == 2 &&
@@ -81,13 +91,10 @@ hm_err hm_peers_load(const char *dir, hm_peers *ps)
 			ps->n++;
 	}
 	fclose(f);
-	if ((err = path_of(dir, "peers.state", path, sizeof(path))))
+	/* a state that cannot be read is an error: it would be saved over as if no sync had
+	 * happened yet */
+	if ((err = open_read(dir, "peers.state", &f)) || !f)
 		return err;
-	if (!(f = fopen(path, "r")))
-		/* unread, it would be saved over as if no sync had happened yet */
-		return errno == ENOENT ? HM_OK
-		                       : hm_sync_fail(HM_ERR_IO, "cannot read %s: %s", path,
-		                                      hm_strerrno(errno));
 	while (fgets(line, sizeof(line), f))
 		state_line(ps, line);
 	fclose(f);

@@ -277,7 +277,8 @@ void hm_schedule_init(hm_schedule *s, const char *dir, hm_peers *ps, unsigned ev
 /* Whether a sync with l should start at now: none is running and its next try is due. */
 bool hm_schedule_due(const hm_schedule *s, const hm_link *l, uint64_t now);
 
-/* A sync with l has started: it runs until hm_schedule_finished. */
+/* A sync with l has started: it runs until hm_schedule_finished. The disk's free bytes now are
+ * noted, to tell later whether space was freed while it ran. */
 void hm_schedule_started(hm_schedule *s, hm_link *l);
 
 /* What a sync child reported (all borrowed; NULL strings read as ""). */

@@ -65,10 +65,14 @@ static void scratch_dir(char *dir, size_t cap, const char *name)
 	assert_int_equal(mkdir(dir, 0700), 0);
 }
 
-static void one_peer(hm_peers *ps)
+/* One peer, "hub", scheduled every minute from a fresh scratch folder named name. */
+static hm_link *one_peer(char *dir, size_t cap, const char *name, hm_peers *ps, hm_schedule *s)
 {
+	scratch_dir(dir, cap, name);
 	memset(ps, 0, sizeof(*ps));
 	assert_int_equal(hm_peers_add(ps, "hub", "tcp://127.0.0.1:1"), HM_OK);
+	hm_schedule_init(s, dir, ps, 60);
+	return &ps->p[0];
 }
 
 /* Due at once, not while running, then after the backoff or the period. */
@@ -83,10 +87,7 @@ static void test_due_and_outcome(void **state)
 	    .summary = true, .exit_ok = true, .sent = 2, .received = 3, .peer_region = "lin"};
 	(void)state;
 
-	scratch_dir(dir, sizeof(dir), "due");
-	one_peer(&ps);
-	l = &ps.p[0];
-	hm_schedule_init(&s, dir, &ps, 60);
+	l = one_peer(dir, sizeof(dir), "due", &ps, &s);
 	assert_true(hm_schedule_due(&s, l, T0));
 	hm_schedule_started(&s, l);
 	assert_false(hm_schedule_due(&s, l, T0 + 3600000));
@@ -119,10 +120,7 @@ static void test_reason(void **state)
 	hm_link *l;
 	(void)state;
 
-	scratch_dir(dir, sizeof(dir), "reason");
-	one_peer(&ps);
-	l = &ps.p[0];
-	hm_schedule_init(&s, dir, &ps, 60);
+	l = one_peer(dir, sizeof(dir), "reason", &ps, &s);
 	const struct {
 		hm_sync_result r;
 		const char *reason;
@@ -168,8 +166,9 @@ static void unfill(const char *dir, const char *name)
 	sync();
 }
 
-#define BIG ((size_t)32 << 20) /* far more than HM_DISK_LOW, and than what others write meanwhile  \
-	                        */
+#define BIG                                                                                        \
+	((size_t)32 << 20) /* far more than HM_DISK_LOW, and than what others write meanwhile      \
+	                    */
 
 /* A sync that failed on a full disk: with no space freed since, the disk counts as full (said
  * once) until space is freed, and then the peers that failed are due at once; with space freed
@@ -184,10 +183,7 @@ static void test_disk_full(void **state)
 	hm_link *l;
 	(void)state;
 
-	scratch_dir(dir, sizeof(dir), "disk");
-	one_peer(&ps);
-	l = &ps.p[0];
-	hm_schedule_init(&s, dir, &ps, 60);
+	l = one_peer(dir, sizeof(dir), "disk", &ps, &s);
 	assert_int_equal(hm_schedule_disk(&s, now, &free_bytes), HM_DISK_SAME);
 	assert_true(free_bytes != UINT64_MAX);
 	assert_int_equal(hm_schedule_disk(&s, now + 10, &free_bytes), HM_DISK_SAME);
