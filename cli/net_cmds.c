@@ -136,8 +136,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 	const char *target = NULL, *why = NULL, *url;
 	char why_buf[600];
 	bool json = false;
-	peers ps;
-	peer *p = NULL;
+	hm_peers ps;
+	hm_link *p = NULL;
 	hm_node *n;
 	hm_sync_stats st;
 	size_t limit = 0;
@@ -160,11 +160,11 @@ int cmd_sync(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE,
 		                "--limit-rate takes bytes per second "
 		                "(at least 1024; a suffix k or m: KiB, MiB)");
-	if ((rc = peers_load(c, &ps)))
+	if ((rc = cli_peers_load(c, &ps)))
 		return rc;
-	if ((p = peer_find(&ps, target)))
+	if ((p = hm_peers_find(&ps, target)))
 		url = p->url;
-	else if (url_valid(target))
+	else if (hm_peer_url_valid(target))
 		url = target;
 	else
 		return cli_fail(c, EXIT_USAGE,
@@ -177,12 +177,12 @@ int cmd_sync(cli *c, int argc, char **argv)
 		why = out_text_str(why ? why : hm_strerror(err), why_buf, sizeof(why_buf));
 	if (p) { /* remember the outcome for status */
 		if (err)
-			p->last_err = now_ms(), p->failures++;
+			hm_link_failed(p, now_ms(), why);
 		else
-			p->last_ok = now_ms(), p->failures = 0, p->sent += st.sent,
-			p->received += st.received, saved = remember_peer(c, n, p, &st);
-		snprintf(p->reason, sizeof(p->reason), "%s", err ? why : "");
-		if (peers_save(c, &ps, true))
+			hm_link_succeeded(p, now_ms(), st.sent, st.received, 0);
+		if (!err && hm_link_remember(c->dir, n, p, st.peer.region))
+			saved = cli_fail(c, EXIT_FAIL, "%s", hm_sync_errmsg());
+		if (cli_peers_save(c, &ps, HM_PEERS_STATE))
 			saved = EXIT_FAIL;
 	}
 	/* Batches before the failure were committed: say so, or "nothing was written" misleads. */
@@ -216,17 +216,24 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+/* A scheduled sync, run as a child process (`hamlet sync URL --json`): its pipes and what it
+ * wrote on them so far. */
+typedef struct sync_child {
+	pid_t pid;          /* 0: none running */
+	int out_fd, err_fd; /* its stdout (the --json summary) and stderr, non-blocking */
+	char out[2048];     /* what it printed on stdout so far */
+	size_t out_len;
+	char err_tail[512]; /* the last line it printed on stderr */
+} sync_child;
+
 typedef struct daemon_ctx {
 	cli *c;
 	hm_node *n;
-	peers ps;
-	unsigned every_s;
-	const char *limit_rate; /* handed to each sync child, NULL: none */
-	char pass[1024];        /* handed to each sync child over a pipe; wiped at exit */
-	bool disk_full;     /* the disk is full: said once in the log, cleared when space is back */
-	bool failed_full;   /* a sync failed on a full disk, and no space was freed since */
-	uint64_t full_free; /* the free bytes then */
-	uint64_t disk_checked;
+	hm_peers ps;
+	hm_schedule sched;             /* when each peer is due, the backoff, the disk */
+	sync_child kids[HM_PEERS_MAX]; /* kids[i] runs the sync with ps.p[i] */
+	const char *limit_rate;        /* handed to each sync child, NULL: none */
+	char pass[1024];               /* handed to each sync child over a pipe; wiped at exit */
 } daemon_ctx;
 
 static void logline(const char *level, const char *fmt, ...) HM_PRINTF(2, 3);
@@ -248,41 +255,22 @@ static void logline(const char *level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* The delay before retry n (1 for the first) of a link that is down: d = 5 s << (n - 1), at
- * most 10 minutes, drawn uniformly from [d/2, d] ("equal jitter"). So the first retry comes
- * within 5 s of the failure, as docs/protocol.md says, and thirty villages that lost their hub
- * together do not come back in step. */
-#define RETRY_FIRST_MS 5000ull
-#define RETRY_MAX_MS   600000ull
-
-static uint64_t retry_delay_ms(unsigned n)
-{
-	uint64_t d = RETRY_FIRST_MS << (n > 1 ? (n - 1 > 7 ? 7 : n - 1) : 0);
-	uint32_t r;
-
-	if (d > RETRY_MAX_MS)
-		d = RETRY_MAX_MS;
-	hm_random_bytes(&r, sizeof(r));
-	return d / 2 + (uint64_t)((double)(d / 2) * ((double)r / 4294967295.0));
-}
-
-/* Read what a child wrote to fd, at most cap-1 bytes, NUL-terminated. */
 /* Take what a sync child has written so far, without waiting: its summary (stdout) is kept;
  * its log lines (stderr) go on to our log, the last one kept as the reason of a failure. A
  * child's pipes must never fill, or it would block writing and never exit. */
-static void pump(peer *p)
+static void pump(sync_child *k)
 {
 	char buf[4096];
 	ssize_t r;
 
-	while ((r = read(p->child_out, buf, sizeof(buf))) > 0) {
-		size_t room = sizeof(p->out) - 1 - p->out_len,
+	while ((r = read(k->out_fd, buf, sizeof(buf))) > 0) {
+		size_t room = sizeof(k->out) - 1 - k->out_len,
 		       n = (size_t)r < room ? (size_t)r : room;
-		memcpy(p->out + p->out_len, buf, n);
-		p->out_len += n;
-		p->out[p->out_len] = 0;
+		memcpy(k->out + k->out_len, buf, n);
+		k->out_len += n;
+		k->out[k->out_len] = 0;
 	}
-	while ((r = read(p->child_err, buf, sizeof(buf) - 1)) > 0) {
+	while ((r = read(k->err_fd, buf, sizeof(buf) - 1)) > 0) {
 		char *last, *end;
 		buf[r] = 0;
 		/* The child's lines go on to our log one by one, escaped like every log line. */
@@ -297,43 +285,39 @@ static void pump(peer *p)
 		while (end > buf && end[-1] == '\n')
 			*--end = 0;
 		last = strrchr(buf, '\n');
-		snprintf(p->err_tail, sizeof(p->err_tail), "%.*s", (int)sizeof(p->err_tail) - 1,
+		snprintf(k->err_tail, sizeof(k->err_tail), "%.*s", (int)sizeof(k->err_tail) - 1,
 		         last ? last + 1 : buf);
 	}
 }
 
-/* The child's result: the one JSON document `sync --json` prints on stdout, a summary or
- * {"error", "exit"}. Into st (success) or why (failure, "the sync process failed" when it said
- * nothing readable); true on success. */
-static bool sync_result(const char *out, const char *url, hm_sync_stats *st, char *why, size_t cap)
+/* What the child said: the one JSON document `sync --json` prints on stdout, a summary or
+ * {"error", "exit"} (its "with URL: " taken off), and its last line on stderr. The strings of
+ * *r point into doc (the caller's, to json_decref), into k, or into url. */
+static void child_result(sync_child *k, const char *url, json_t **doc, hm_sync_result *r)
 {
-	json_t *doc = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL), *e;
+	const char *msg, *region = NULL;
 	json_int_t sent = 0, received = 0;
-	const char *region = NULL, *msg;
 	size_t ulen = strlen(url);
-	bool ok = false;
+	json_t *e;
 
-	memset(st, 0, sizeof(*st));
-	snprintf(why, cap, "the sync process failed");
-	if (doc && (e = json_object_get(doc, "error")) && (msg = json_string_value(e))) {
-		/* "with URL: reason": the reason */
+	r->last_line = k->err_tail;
+	*doc = json_loads(k->out, JSON_DISABLE_EOF_CHECK, NULL);
+	if (*doc && (e = json_object_get(*doc, "error")) && (msg = json_string_value(e))) {
 		if (!strncmp(msg, "with ", 5) && !strncmp(msg + 5, url, ulen) &&
 		    !strncmp(msg + 5 + ulen, ": ", 2))
 			msg += 7 + ulen;
-		snprintf(why, cap, "%s", msg);
-	} else if (doc && !json_unpack(doc, "{s:I, s:I, s:s}", "sent", &sent, "received", &received,
-	                               "peer_region", &region)) {
-		st->sent = (size_t)sent, st->received = (size_t)received;
-		snprintf(st->peer.region, sizeof(st->peer.region), "%s", region);
-		ok = true;
+		r->error = msg;
+	} else if (*doc && !json_unpack(*doc, "{s:I, s:I, s:s}", "sent", &sent, "received",
+	                                &received, "peer_region", &region)) {
+		r->summary = true;
+		r->sent = (size_t)sent, r->received = (size_t)received;
+		r->peer_region = region;
 	}
-	json_decref(doc);
-	return ok;
 }
 
 /* A scheduled sync runs as a child process (`hamlet sync URL --json`), so this process keeps
  * answering other peers while it waits on one that is down. The passphrase goes over a pipe. */
-static void start_sync(daemon_ctx *d, peer *p)
+static void start_sync(daemon_ctx *d, hm_link *p, sync_child *k)
 {
 	int in[2], out[2], err[2];
 	pid_t pid;
@@ -371,107 +355,66 @@ static void start_sync(daemon_ctx *d, peer *p)
 	close(in[1]);
 	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
 	fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK);
-	p->child = pid, p->child_out = out[0], p->child_err = err[0];
-	p->out_len = 0, p->out[0] = 0, p->err_tail[0] = 0;
-	cli_disk_full(d->c, &p->free_at_start);
+	k->pid = pid, k->out_fd = out[0], k->err_fd = err[0];
+	k->out_len = 0, k->out[0] = 0, k->err_tail[0] = 0;
+	hm_schedule_started(&d->sched, p);
 }
 
-/* A sync with p failed on a full disk. If space was freed while it ran, it is tried again at
- * once; otherwise the disk counts as full until space is freed (disk_watch). */
-static void disk_failed(daemon_ctx *d, peer *p, uint64_t now)
+/* A sync child is done: the schedule records what it did; we log it and save the state. */
+static void finish_sync(daemon_ctx *d, hm_link *p, sync_child *k, int status)
 {
-	uint64_t free_bytes;
-
-	cli_disk_full(d->c, &free_bytes);
-	if (free_bytes == UINT64_MAX || p->free_at_start == UINT64_MAX)
-		return; /* not measurable: the backoff stands */
-	if (free_bytes > p->free_at_start + CLI_DISK_LOW) {
-		p->next_try = now;
-		return;
-	}
-	d->failed_full = true, d->full_free = free_bytes;
-	d->disk_checked = 0; /* say so now */
-}
-
-/* A sync child is done: record what it did. */
-static void finish_sync(daemon_ctx *d, peer *p, int status)
-{
-	const char *out = p->out;
-	char *errtext = p->err_tail;
+	hm_sync_result r = {.exit_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0};
 	uint64_t now = now_ms();
+	json_t *doc;
 
-	pump(p); /* the child has exited: the rest is there */
-	close(p->child_out), close(p->child_err);
-	p->child = 0;
-	hm_sync_stats st;
-	bool ok = sync_result(out, p->url, &st, p->reason, sizeof(p->reason));
-
-	if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		/* No JSON (the child died) or a summary with a failing exit (the record of the
-		 * sync was not saved): its last line on stderr tells why. */
-		if ((ok || !strcmp(p->reason, "the sync process failed")) && *errtext)
-			snprintf(p->reason, sizeof(p->reason), "%.*s", (int)sizeof(p->reason) - 1,
-			         errtext);
-		p->reason[strcspn(p->reason, "\n")] = 0;
-		p->failures++;
-		p->last_err = now;
-		/* failures counts this one: retry number failures comes next */
-		p->next_try = now + retry_delay_ms(p->failures);
-		if (strstr(p->reason, "the disk is full")) /* ours, not the link: see disk_watch */
-			disk_failed(d, p, now);
+	pump(k); /* the child has exited: the rest is there */
+	close(k->out_fd), close(k->err_fd);
+	k->pid = 0;
+	child_result(k, p->url, &doc, &r);
+	switch (hm_schedule_finished(&d->sched, p, now, &r)) {
+	case HM_SYNC_FAILED:
 		logline("warning", "sync with %s (%s) failed (%u in a row): %s; next try in %.1f s",
 		        p->name, p->url, p->failures, p->reason,
 		        (double)(p->next_try - now) / 1000.0);
-	} else {
-		if (p->failures)
-			logline("info", "link to %s is back", p->name);
-		p->failures = 0;
-		p->last_ok = now;
-		p->reason[0] = 0;
-		p->sent += st.sent, p->received += st.received;
-		if (hm_region_valid(st.peer.region))
-			remember_peer(d->c, d->n, p, &st);
-		p->next_try = now + (uint64_t)d->every_s * 1000;
-		if (st.sent || st.received)
-			logline("info", "synced with %s: sent %zu, received %zu", p->name, st.sent,
-			        st.received);
+		break;
+	case HM_SYNC_BACK:
+		logline("info", "link to %s is back", p->name);
+		/* fall through */
+	case HM_SYNC_DONE:
+		if (hm_region_valid(r.peer_region) &&
+		    hm_link_remember(d->c->dir, d->n, p, r.peer_region))
+			cli_fail(d->c, EXIT_FAIL, "%s", hm_sync_errmsg());
+		if (r.sent || r.received)
+			logline("info", "synced with %s: sent %zu, received %zu", p->name, r.sent,
+			        r.received);
+		break;
 	}
-	peers_save(d->c, &d->ps, true);
+	json_decref(doc);
+	cli_peers_save(d->c, &d->ps, HM_PEERS_STATE);
 }
 
-/* Once a second: is the node's disk full? Full is less than CLI_DISK_LOW free, or a sync that
- * failed on a full disk with no space freed since. Said in the log once each way; when space
- * comes back the syncs that failed on it are retried at once, not after their backoff. */
+/* Once a second the schedule looks at the disk; a change is said in the log once each way. */
 static void disk_watch(daemon_ctx *d, uint64_t now)
 {
 	uint64_t free_bytes;
-	bool full;
 	char text[32];
 
-	if (now - d->disk_checked < 1000)
+	switch (hm_schedule_disk(&d->sched, now, &free_bytes)) {
+	case HM_DISK_SAME:
 		return;
-	d->disk_checked = now;
-	full = cli_disk_full(d->c, &free_bytes);
-	if (d->failed_full && free_bytes <= d->full_free + CLI_DISK_LOW)
-		full = true;
-	else
-		d->failed_full = false;
-	if (full == d->disk_full)
-		return;
-	d->disk_full = full;
-	fmt_bytes(text, sizeof(text), free_bytes);
-	if (full) {
+	case HM_DISK_FULL:
+		fmt_bytes(text, sizeof(text), free_bytes);
 		logline("error",
 		        "the disk holding %s is full (%s free): answering status and syncs that "
 		        "pull; writes and syncs that bring change sets wait for space",
 		        d->c->dir, text);
 		return;
+	case HM_DISK_ROOM:
+		fmt_bytes(text, sizeof(text), free_bytes);
+		logline("info", "the disk holding %s has room again (%s free): writes resume",
+		        d->c->dir, text);
+		return;
 	}
-	logline("info", "the disk holding %s has room again (%s free): writes resume", d->c->dir,
-	        text);
-	for (size_t i = 0; i < d->ps.n; i++)
-		if (d->ps.p[i].failures && !d->ps.p[i].child)
-			d->ps.p[i].next_try = now;
 }
 
 static void tick(void *arg)
@@ -482,17 +425,18 @@ static void tick(void *arg)
 	disk_watch(d, now);
 
 	for (size_t i = 0; i < d->ps.n && !stop_flag; i++) {
-		peer *p = &d->ps.p[i];
+		hm_link *p = &d->ps.p[i];
+		sync_child *k = &d->kids[i];
 		int status;
 
-		if (p->child) {
-			pump(p);
-			if (waitpid(p->child, &status, WNOHANG) == p->child)
-				finish_sync(d, p, status);
+		if (k->pid) {
+			pump(k);
+			if (waitpid(k->pid, &status, WNOHANG) == k->pid)
+				finish_sync(d, p, k, status);
 			continue;
 		}
-		if (now >= p->next_try)
-			start_sync(d, p);
+		if (hm_schedule_due(&d->sched, p, now))
+			start_sync(d, p, k);
 	}
 }
 
@@ -500,14 +444,14 @@ static void tick(void *arg)
 static void stop_syncs(daemon_ctx *d)
 {
 	for (size_t i = 0; i < d->ps.n; i++) {
-		peer *p = &d->ps.p[i];
+		sync_child *k = &d->kids[i];
 		int status;
-		if (!p->child)
+		if (!k->pid)
 			continue;
-		kill(p->child, SIGTERM);
-		waitpid(p->child, &status, 0);
-		close(p->child_out), close(p->child_err);
-		p->child = 0;
+		kill(k->pid, SIGTERM);
+		waitpid(k->pid, &status, 0);
+		close(k->out_fd), close(k->err_fd);
+		k->pid = 0;
 	}
 }
 
@@ -546,11 +490,12 @@ int cmd_serve(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE,
 		                "--limit-rate takes bytes per second (at least 1024; "
 		                "a suffix k or m: KiB, MiB)");
-	if (!listen || !url_valid(listen))
+	if (!listen || !hm_peer_url_valid(listen))
 		return cli_fail(c, EXIT_USAGE,
 		                "--listen tcp://ADDR:PORT (or ipc://PATH) is required");
-	if ((rc = peers_load(c, &d.ps)))
+	if ((rc = cli_peers_load(c, &d.ps)))
 		return rc;
+	hm_schedule_init(&d.sched, c->dir, &d.ps, every);
 	/* Asked once, kept (only in this process) for the sync children. */
 	if ((rc = cli_passphrase(c, false, d.pass, sizeof(d.pass))))
 		return rc;
@@ -559,7 +504,6 @@ int cmd_serve(cli *c, int argc, char **argv)
 		hm_wipe(d.pass, sizeof(d.pass));
 		return rc;
 	}
-	d.every_s = every;
 	if ((err = hm_server_new(d.n, &srv))) {
 		char why_buf[600];
 		rc = cli_fail(c, EXIT_FAIL, "%s",

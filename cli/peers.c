@@ -1,24 +1,15 @@
 /*
- * peers.c - `hamlet peer`, and the peers' state that `status`, `sync` and `serve` share.
- *
- * Peers are kept in DIR/peers, one "NAME URL" per line; what happened on the last syncs with each
- * in DIR/peers.state, one "NAME last_ok_ms last_error_ms failures sent received reason" per
- * line, written whole to a temporary file and renamed.
+ * peers.c - `hamlet peer`, and the peers' and the disk's lines of `status`. The peers, their
+ * files and their state are the sync library's (sync/peers.c, sync.h); this file prints them.
  */
 #include "peers.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
-#include <sys/time.h>
 #include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#define PROBE_MS 3000
 
 uint64_t now_ms(void)
 {
@@ -27,117 +18,23 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void path_of(const cli *c, const char *file, char *out, size_t cap)
+int cli_peers_load(cli *c, hm_peers *ps)
 {
-	snprintf(out, cap, "%s/%s", c->dir, file);
-}
-
-bool url_valid(const char *u)
-{
-	return (!strncmp(u, "tcp://", 6) || !strncmp(u, "ipc://", 6)) && strlen(u) <= URL_MAX &&
-	       !strpbrk(u, " \t\n");
-}
-
-static bool name_valid(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len > NAME_MAX_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '-' ||
-		      n[i] == '_'))
-			return false;
-	return true;
-}
-
-int peers_load(cli *c, peers *ps)
-{
-	char path[4200], line[600];
-	FILE *f;
-
-	memset(ps, 0, sizeof(*ps));
-	path_of(c, "peers", path, sizeof(path));
-	if (!(f = fopen(path, "r")))
-		return errno == ENOENT
-		           ? EXIT_OK
-		           : cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
-	while (fgets(line, sizeof(line), f) && ps->n < PEERS_MAX) {
-		peer *p = &ps->p[ps->n];
-		if (sscanf(line, "%32s %256s", p->name, p->url) == 2 && name_valid(p->name) &&
-		    url_valid(p->url))
-			ps->n++;
-	}
-	fclose(f);
-	path_of(c, "peers.state", path, sizeof(path));
-	if ((f = fopen(path, "r"))) {
-		while (fgets(line, sizeof(line), f)) {
-			char name[NAME_MAX_LEN + 1];
-			uint64_t ok, er;
-			unsigned fails;
-			size_t sent, recv;
-			int used = 0;
-			if (sscanf(line, "%32s %" SCNu64 " %" SCNu64 " %u %zu %zu %n", name, &ok,
-			           &er, &fails, &sent, &recv, &used) < 6)
-				continue;
-			for (size_t i = 0; i < ps->n; i++)
-				if (!strcmp(ps->p[i].name, name)) {
-					peer *p = &ps->p[i];
-					p->last_ok = ok, p->last_err = er, p->failures = fails;
-					p->sent = sent, p->received = recv;
-					snprintf(p->reason, sizeof(p->reason), "%s", line + used);
-					p->reason[strcspn(p->reason, "\n")] = 0;
-				}
-		}
-		fclose(f);
-	} else if (errno != ENOENT) {
-		/* unread, it would be saved over as if no sync had happened yet */
-		return cli_fail(c, EXIT_FAIL, "cannot read %s: %s", path, hm_strerrno(errno));
-	}
+	if (hm_peers_load(c->dir, ps))
+		return cli_fail(c, EXIT_FAIL, "%s", hm_sync_errmsg());
 	return EXIT_OK;
 }
 
-/* Write DIR/<file> whole (peer addresses: 0600), replacing it. */
-static int write_atomic(cli *c, const char *file, const char *text)
+int cli_peers_save(cli *c, const hm_peers *ps, hm_peers_file which)
 {
-	char path[4200];
-
-	path_of(c, file, path, sizeof(path));
-	return cli_write_file(c, path, text, strlen(text), true);
-}
-
-int peers_save(cli *c, const peers *ps, bool state)
-{
-	char *text;
-	size_t len;
-	FILE *m = open_memstream(&text, &len);
-	int rc;
-
-	if (!m)
-		return cli_fail(c, EXIT_FAIL, "out of memory");
-	for (size_t i = 0; i < ps->n; i++) {
-		const peer *p = &ps->p[i];
-		if (state)
-			fprintf(m, "%s %" PRIu64 " %" PRIu64 " %u %zu %zu %s\n", p->name,
-			        p->last_ok, p->last_err, p->failures, p->sent, p->received,
-			        p->reason);
-		else
-			fprintf(m, "%s %s\n", p->name, p->url);
-	}
-	fclose(m);
-	rc = write_atomic(c, state ? "peers.state" : "peers", text);
-	free(text);
-	return rc;
+	if (hm_peers_save(c->dir, ps, which))
+		return cli_fail(c, EXIT_FAIL, "%s", hm_sync_errmsg());
+	return EXIT_OK;
 }
 
 bool cli_disk_full(const cli *c, uint64_t *free_bytes)
 {
-	struct statvfs vfs;
-
-	*free_bytes = UINT64_MAX;
-	if (statvfs(c->dir, &vfs) != 0)
-		return false;
-	*free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	return *free_bytes < CLI_DISK_LOW;
+	return hm_disk_full(c->dir, free_bytes);
 }
 
 /* "12.5 MiB", "300 KiB" */
@@ -176,14 +73,6 @@ void cli_disk_status(const cli *c)
 		printf("disk      %s free\n", text);
 }
 
-peer *peer_find(peers *ps, const char *name)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		if (!strcmp(ps->p[i].name, name))
-			return &ps->p[i];
-	return NULL;
-}
-
 static void fmt_ago(char *out, size_t cap, uint64_t then)
 {
 	uint64_t now = now_ms(), s = then && now > then ? (now - then) / 1000 : 0;
@@ -197,85 +86,16 @@ static void fmt_ago(char *out, size_t cap, uint64_t then)
 		snprintf(out, cap, "%llu h ago", (unsigned long long)s / 3600);
 }
 
-/* After a successful sync the peer holds everything we hold that it may hold: remember our
- * version vector and its region, so that status can count what has been written since. */
-int remember_peer(cli *c, hm_node *n, const peer *p, const hm_sync_stats *st)
+/* Change sets written or received here since the last sync with l that it may hold; -1 when
+ * no sync with l has succeeded yet (or the count cannot be made). */
+static long waiting_to_send(cli *c, hm_node *n, const hm_link *l)
 {
-	char file[64 + NAME_MAX_LEN], *vvs = NULL, *text = NULL;
-	hm_vv vv;
-	int rc = EXIT_OK;
+	uint64_t count;
 
-	if (hm_node_version_vector(n, &vv))
-		return EXIT_OK; /* a count for status, not worth failing over */
-	if (!hm_vv_format(&vv, &vvs) &&
-	    (text = malloc(strlen(vvs) + strlen(st->peer.region) + 3))) {
-		sprintf(text, "%s\n%s\n", st->peer.region, vvs);
-		snprintf(file, sizeof(file), "peer-%s.vv", p->name);
-		rc = write_atomic(c, file, text);
-	}
-	free(text);
-	free(vvs);
-	hm_vv_release(&vv);
-	return rc;
+	return hm_link_waiting(c->dir, n, l, &count) ? -1 : (long)count;
 }
 
-typedef struct waiting {
-	const char *region;
-	size_t n;
-} waiting;
-
-static int count_waiting(void *ctx, const hm_changeset_view *cs)
-{
-	waiting *w = ctx;
-	w->n += hm_region_visible(w->region, cs->region);
-	return 0;
-}
-
-/* Change sets written or received here since the last sync with p that p may hold; -1 when no
- * sync with p has succeeded yet. */
-static long waiting_to_send(cli *c, hm_node *n, const peer *p)
-{
-	char path[4200], region[HM_REGION_MAX + 2], *vvtext = NULL;
-	size_t cap = 0;
-	waiting w = {region, 0};
-	hm_vv vv;
-	FILE *f;
-	long result = -1;
-
-	snprintf(path, sizeof(path), "%s/peer-%s.vv", c->dir, p->name);
-	if (!n || !(f = fopen(path, "r")))
-		return -1;
-	if (fgets(region, sizeof(region), f) && getline(&vvtext, &cap, f) > 0) {
-		region[strcspn(region, "\n")] = 0;
-		vvtext[strcspn(vvtext, "\n")] = 0;
-		if (hm_region_valid(region) && !hm_vv_parse(vvtext, &vv)) {
-			if (!hm_node_changesets(n, &vv, count_waiting, &w))
-				result = (long)w.n;
-			hm_vv_release(&vv);
-		}
-	}
-	free(vvtext);
-	fclose(f);
-	return result;
-}
-
-/* Contact p and ask how many change sets wait each way; *why on failure. */
-static hm_err probe_peer(hm_node *n, const peer *p, uint64_t *to_send, uint64_t *to_receive,
-                         const char **why)
-{
-	hm_transport t;
-	hm_sync_opts o = {.timeout_ms = 3000};
-	hm_err err;
-
-	if ((err = hm_net_connect_within(p->url, 3000, &t, why)))
-		return err;
-	if ((err = hm_sync_probe(n, &t, &o, to_send, to_receive, NULL)))
-		*why = hm_sync_errmsg();
-	t.close(t.ctx);
-	return err;
-}
-
-static json_t *peer_json(cli *c, hm_node *n, const peer *p, bool probe)
+static json_t *peer_json(cli *c, hm_node *n, const hm_link *p, bool probe)
 {
 	json_t *o = json_pack(
 	    "{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", hm_json_cstr(p->name), "url",
@@ -285,11 +105,10 @@ static json_t *peer_json(cli *c, hm_node *n, const peer *p, bool probe)
 	    (json_int_t)waiting_to_send(c, n, p), "last_error", hm_json_cstr(p->reason));
 	if (probe) {
 		uint64_t out = 0, in = 0;
-		const char *why = NULL;
-		if (probe_peer(n, p, &out, &in, &why))
+		if (hm_link_probe(n, p, PROBE_MS, &out, &in))
 			json_object_set_new(
 			    o, "probe",
-			    json_pack("{s:o}", "error", hm_json_cstr(why ? why : "unreachable")));
+			    json_pack("{s:o}", "error", hm_json_cstr(hm_sync_errmsg())));
 		else
 			json_object_set_new(o, "probe",
 			                    json_pack("{s:I, s:I}", "to_send", (json_int_t)out,
@@ -301,9 +120,9 @@ static json_t *peer_json(cli *c, hm_node *n, const peer *p, bool probe)
 json_t *cli_peers_json(cli *c, hm_node *n, bool probe)
 {
 	json_t *arr = json_array();
-	peers ps;
+	hm_peers ps;
 
-	if (peers_load(c, &ps) == EXIT_OK)
+	if (cli_peers_load(c, &ps) == EXIT_OK)
 		for (size_t i = 0; i < ps.n; i++)
 			json_array_append_new(arr, peer_json(c, n, &ps.p[i], probe));
 	return arr;
@@ -311,13 +130,13 @@ json_t *cli_peers_json(cli *c, hm_node *n, bool probe)
 
 void cli_peers_status(cli *c, hm_node *n, bool probe)
 {
-	peers ps;
+	hm_peers ps;
 
-	if (peers_load(c, &ps) != EXIT_OK)
+	if (cli_peers_load(c, &ps) != EXIT_OK)
 		return;
 	printf("peers (%zu):\n", ps.n);
 	for (size_t i = 0; i < ps.n; i++) {
-		const peer *p = &ps.p[i];
+		const hm_link *p = &ps.p[i];
 		char ok[32], er[32];
 		fmt_ago(ok, sizeof(ok), p->last_ok);
 		fmt_ago(er, sizeof(er), p->last_err);
@@ -335,10 +154,9 @@ void cli_peers_status(cli *c, hm_node *n, bool probe)
 		putchar('\n');
 		if (probe) {
 			uint64_t out = 0, in = 0;
-			const char *why = NULL;
-			if (probe_peer(n, p, &out, &in, &why)) {
+			if (hm_link_probe(n, p, PROBE_MS, &out, &in)) {
 				fputs("               now: unreachable: ", stdout);
-				out_text_cstr(stdout, why ? why : "?");
+				out_text_cstr(stdout, hm_sync_errmsg());
 				fputc('\n', stdout);
 			} else
 				printf("               now: %" PRIu64 " waiting to send, %" PRIu64
@@ -351,11 +169,11 @@ void cli_peers_status(cli *c, hm_node *n, bool probe)
 /* ---- hamlet peer ---- */
 
 /* The peers of c->dir into ps, or a reported failure. */
-static int peers_open(cli *c, peers *ps)
+static int peers_open(cli *c, hm_peers *ps)
 {
 	if (access(c->dir, F_OK) != 0)
 		return cli_fail(c, EXIT_FAIL, "no hamlet node in '%s'", c->dir);
-	return peers_load(c, ps);
+	return cli_peers_load(c, ps);
 }
 
 static int peer_add(cli *c, int argc, char **argv)
@@ -369,25 +187,22 @@ static int peer_add(cli *c, int argc, char **argv)
 	                       2};
 	char *pos[2];
 	int npos, rc;
-	peers ps;
-	peer *p;
+	hm_peers ps = {.n = 0};
 
 	CLI_PARSE_SPEC(&spec, pos, &npos);
-	if (!name_valid(pos[0]))
-		return cli_fail(c, EXIT_USAGE, "a peer name is 1-32 of a-z, 0-9, - and _");
-	if (!url_valid(pos[1]))
-		return cli_fail(c, EXIT_USAGE, "'%s' is not tcp://HOST:PORT or ipc://PATH", pos[1]);
+	/* A malformed name or URL is refused before the node is looked for (exit 2). */
+	if (hm_peers_add(&ps, pos[0], pos[1]) == HM_ERR_INVALID)
+		return cli_fail(c, EXIT_USAGE, "%s", hm_sync_errmsg());
 	if ((rc = peers_open(c, &ps)))
 		return rc;
-	if (peer_find(&ps, pos[0]))
-		return cli_fail(c, EXIT_FAIL, "a peer named '%s' exists (remove it first)", pos[0]);
-	if (ps.n == PEERS_MAX)
-		return cli_fail(c, EXIT_FAIL, "at most %d peers", PEERS_MAX);
-	p = &ps.p[ps.n++];
-	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", pos[0]);
-	snprintf(p->url, sizeof(p->url), "%s", pos[1]);
-	return peers_save(c, &ps, false);
+	switch (hm_peers_add(&ps, pos[0], pos[1])) {
+	case HM_OK:
+		return cli_peers_save(c, &ps, HM_PEERS_LIST);
+	case HM_ERR_EXISTS:
+		return cli_fail(c, EXIT_FAIL, "%s (remove it first)", hm_sync_errmsg());
+	default:
+		return cli_fail(c, EXIT_FAIL, "%s", hm_sync_errmsg());
+	}
 }
 
 static int peer_remove(cli *c, int argc, char **argv)
@@ -395,17 +210,14 @@ static int peer_remove(cli *c, int argc, char **argv)
 	const cli_spec spec = {"peer remove", "NAME", "forget a peer", NULL, NULL, 1, 1};
 	char *pos[1];
 	int npos, rc;
-	peers ps;
-	peer *p;
+	hm_peers ps;
 
 	CLI_PARSE_SPEC(&spec, pos, &npos);
 	if ((rc = peers_open(c, &ps)))
 		return rc;
-	if (!(p = peer_find(&ps, pos[0])))
-		return cli_fail(c, EXIT_FAIL, "no peer named '%s'", pos[0]);
-	memmove(p, p + 1, (size_t)(&ps.p[ps.n] - (p + 1)) * sizeof(*p));
-	ps.n--;
-	return peers_save(c, &ps, false);
+	if (hm_peers_remove(&ps, pos[0]))
+		return cli_fail(c, EXIT_FAIL, "%s", hm_sync_errmsg());
+	return cli_peers_save(c, &ps, HM_PEERS_LIST);
 }
 
 static int peer_list(cli *c, int argc, char **argv)
@@ -418,14 +230,14 @@ static int peer_list(cli *c, int argc, char **argv)
 	char *pos[1];
 	int npos, rc;
 	json_t *arr;
-	peers ps;
+	hm_peers ps;
 
 	CLI_PARSE_SPEC(&spec, pos, &npos);
 	if ((rc = peers_open(c, &ps)))
 		return rc;
 	arr = json ? json_array() : NULL;
 	for (size_t i = 0; i < ps.n; i++) {
-		const peer *p = &ps.p[i];
+		const hm_link *p = &ps.p[i];
 		if (json)
 			json_array_append_new(
 			    arr,

@@ -144,4 +144,177 @@ hm_err hm_server_serve(hm_server *s, hm_transport *t, volatile int *stop, void (
 /* The reason for the last sync or server error (never NULL). */
 const char *hm_sync_errmsg(void);
 
+/* ---- Peers (peers.c): the peers of a node and how the syncs with each went ----
+ *
+ * DIR/peers holds one "NAME URL" per line; DIR/peers.state one
+ * "NAME LAST_OK_MS LAST_ERROR_MS FAILURES SENT RECEIVED REASON" per line, the reason being the
+ * rest of the line (spaces kept; the caller keeps it to one line, escaped). Both are written
+ * whole to a temporary file (0600, exclusive) that is fsynced and renamed over the old one, so a
+ * reader sees the old file or the new one. Reading skips what it cannot use: a line of peers
+ * that is not a valid name and URL, a line of peers.state that lacks one of its six numbers or
+ * names no peer. DIR/peer-NAME.vv holds the region the peer proved and our version vector after
+ * the last sync that succeeded with it, to count what has been written since. Paths come from
+ * the caller; nothing here prints. Reasons of errors are in hm_sync_errmsg. */
+
+#define HM_PEERS_MAX       64
+#define HM_PEER_NAME_MAX   32  /* 1 to 32 of a-z, 0-9, - and _ */
+#define HM_PEER_URL_MAX    256 /* tcp://HOST:PORT or ipc://PATH, no blank */
+#define HM_PEER_REASON_MAX 199
+
+/* One peer: its name and URL (DIR/peers), the outcome of the syncs with it (DIR/peers.state),
+ * and the daemon's schedule of it (hm_schedule_*; never saved). */
+typedef struct hm_link {
+	char name[HM_PEER_NAME_MAX + 1];
+	char url[HM_PEER_URL_MAX + 1];
+	uint64_t last_ok, last_err;          /* ms since the epoch; 0: never */
+	unsigned failures;                   /* in a row since the last success */
+	size_t sent, received;               /* change sets, over every sync that succeeded */
+	char reason[HM_PEER_REASON_MAX + 1]; /* why the last sync failed; "" after a success */
+	uint64_t next_try;                   /* the schedule: when the next sync is due (ms) */
+	bool running;                        /* the schedule: a sync with it is under way */
+	uint64_t free_at_start; /* the schedule: free bytes of the disk when it began */
+} hm_link;
+
+typedef struct hm_peers {
+	hm_link p[HM_PEERS_MAX];
+	size_t n;
+} hm_peers;
+
+/* Which file hm_peers_save writes. */
+typedef enum hm_peers_file {
+	HM_PEERS_LIST,  /* DIR/peers: names and URLs */
+	HM_PEERS_STATE, /* DIR/peers.state: the outcomes */
+} hm_peers_file;
+
+/* Whether name is 1 to HM_PEER_NAME_MAX of a-z, 0-9, - and _. name must not be NULL. */
+bool hm_peer_name_valid(const char *name);
+/* Whether url is tcp://... or ipc://..., at most HM_PEER_URL_MAX bytes, without blanks. url must
+ * not be NULL. */
+bool hm_peer_url_valid(const char *url);
+
+/* Read the peers of the node in dir (borrowed) and their state into *ps (caller's storage,
+ * overwritten; it owns nothing). A missing DIR/peers or DIR/peers.state is no peer or no state
+ * yet. Errors: HM_ERR_IO when either exists and cannot be read (an unread state would be saved
+ * over as if no sync had happened), with the path in hm_sync_errmsg. */
+hm_err hm_peers_load(const char *dir, hm_peers *ps) HM_MUST_CHECK;
+
+/* Write one file of ps (borrowed) into dir, whole, replacing it (see above). Errors: HM_ERR_NOMEM,
+ * HM_ERR_IO (the old file is left as it was; the reason names the file), in hm_sync_errmsg. */
+hm_err hm_peers_save(const char *dir, const hm_peers *ps, hm_peers_file which) HM_MUST_CHECK;
+
+/* The peer named name in ps, or NULL. Borrowed: valid until ps changes. */
+hm_link *hm_peers_find(hm_peers *ps, const char *name);
+
+/* Add a peer with no outcome yet. name and url are copied. Errors (ps unchanged): HM_ERR_INVALID
+ * (a name or URL that is not valid), HM_ERR_EXISTS (a peer of that name), HM_ERR_FULL
+ * (HM_PEERS_MAX peers already). */
+hm_err hm_peers_add(hm_peers *ps, const char *name, const char *url) HM_MUST_CHECK;
+
+/* Forget the peer named name. Errors: HM_ERR_NOT_FOUND (ps unchanged). */
+hm_err hm_peers_remove(hm_peers *ps, const char *name) HM_MUST_CHECK;
+
+/* After a sync with l that succeeded, in which the peer proved region peer_region (borrowed):
+ * the peer now holds everything we hold that it may hold, so write DIR/peer-NAME.vv (as
+ * hm_peers_save writes) with our version vector. Nothing is written when the node cannot give
+ * its version vector (a count for status, not worth failing over). Errors: HM_ERR_INVALID
+ * (peer_region is not a region), HM_ERR_NOMEM, HM_ERR_IO, reason in hm_sync_errmsg. */
+hm_err hm_link_remember(const char *dir, hm_node *node, const hm_link *l,
+                        const char *peer_region) HM_MUST_CHECK;
+
+/* How many change sets written or received here since the last sync with l that succeeded the
+ * peer may hold: *count. Errors: HM_ERR_NOT_FOUND (no sync with l has succeeded, or node is
+ * NULL), HM_ERR_CORRUPT (DIR/peer-NAME.vv is damaged), those of hm_node_changesets. */
+hm_err hm_link_waiting(const char *dir, hm_node *node, const hm_link *l,
+                       uint64_t *count) HM_MUST_CHECK;
+
+/* Contact l within timeout_ms and ask how many change sets wait each way (hm_sync_probe), moving
+ * nothing. Errors: those of hm_net_connect_within and hm_sync_probe, reason in hm_sync_errmsg. */
+hm_err hm_link_probe(hm_node *node, const hm_link *l, int timeout_ms, uint64_t *to_send,
+                     uint64_t *to_receive) HM_MUST_CHECK;
+
+/* The outcome of one sync with l, at now (ms): a failure counts one more in a row, keeps the
+ * first line of reason (NULL: "") and schedules the next try after hm_retry_delay_ms of the
+ * failures so far; a success resets the failures and the reason, adds sent and received, and
+ * schedules the next try every_ms later. */
+void hm_link_failed(hm_link *l, uint64_t now, const char *reason);
+void hm_link_succeeded(hm_link *l, uint64_t now, size_t sent, size_t received, uint64_t every_ms);
+
+/* ---- The daemon's schedule (schedule.c): docs/protocol.md, "The daemon" ----
+ *
+ * When each peer's next sync is due, the backoff after failures, and what a full disk changes.
+ * The caller runs the syncs (a child process each, say) and reports their results; nothing
+ * here forks, waits or prints. */
+
+#define HM_RETRY_FIRST_MS 5000u   /* d of the first retry */
+#define HM_RETRY_MAX_MS   600000u /* d never exceeds this */
+/* The disk counts as full below this many free bytes: a commit is likely to fail there. */
+#define HM_DISK_LOW ((uint64_t)1 << 20)
+
+/* The delay before retry n (1 for the first) of a link that is down, "equal jitter": with
+ * d = HM_RETRY_FIRST_MS << (n - 1), at most HM_RETRY_MAX_MS, d/2 + (d/2) * r / UINT32_MAX, so
+ * r uniform in 0..UINT32_MAX draws it uniformly from [d/2, d]. n = 0 counts as 1. */
+uint64_t hm_retry_delay_ms(unsigned n, uint32_t r);
+/* The same with r drawn at random. */
+uint64_t hm_retry_draw_ms(unsigned n);
+
+/* The free bytes of the file system holding dir: *free_bytes, and true when below HM_DISK_LOW.
+ * False, with *free_bytes UINT64_MAX, when it cannot be measured. */
+bool hm_disk_full(const char *dir, uint64_t *free_bytes);
+
+typedef struct hm_schedule {
+	const char *dir;    /* the node's folder: borrowed for the schedule's life */
+	hm_peers *peers;    /* borrowed likewise */
+	uint64_t every_ms;  /* between the syncs with a peer that answers */
+	bool disk_full;     /* as last said by hm_schedule_disk */
+	bool failed_full;   /* a sync failed on a full disk, and no space was freed since */
+	uint64_t full_free; /* the free bytes then */
+	uint64_t disk_checked;
+} hm_schedule;
+
+/* A schedule of the peers ps in dir (both borrowed), every peer due at once. */
+void hm_schedule_init(hm_schedule *s, const char *dir, hm_peers *ps, unsigned every_s);
+
+/* Whether a sync with l should start at now: none is running and its next try is due. */
+bool hm_schedule_due(const hm_schedule *s, const hm_link *l, uint64_t now);
+
+/* A sync with l has started: it runs until hm_schedule_finished. The disk's free bytes now are
+ * noted, to tell later whether space was freed while it ran. */
+void hm_schedule_started(hm_schedule *s, hm_link *l);
+
+/* What a sync child reported (all borrowed; NULL strings read as ""). */
+typedef struct hm_sync_result {
+	bool summary;          /* it reported a success, with sent, received and peer_region */
+	bool exit_ok;          /* it exited with status 0 */
+	const char *error;     /* the reason it reported for a failure, NULL: none */
+	const char *last_line; /* the last line it wrote on its log, NULL: none */
+	size_t sent, received;
+	const char *peer_region; /* the region the peer proved */
+} hm_sync_result;
+
+typedef enum hm_sync_outcome {
+	HM_SYNC_DONE,   /* it succeeded */
+	HM_SYNC_BACK,   /* it succeeded after failures: the link is back */
+	HM_SYNC_FAILED, /* it failed: l->reason says why, l->next_try when it is retried */
+} hm_sync_outcome;
+
+/* The sync with l that hm_schedule_started is over, at now, with r: record its outcome in l
+ * (hm_link_failed or hm_link_succeeded). It failed unless it reported a summary and exited 0;
+ * its reason is the one it reported, else its last log line, else "the sync process failed".
+ * A failure on a full disk ("the disk is full") is not the link's: if space was freed while it
+ * ran it is retried at once, otherwise the disk counts as full (hm_schedule_disk) until space is
+ * freed. */
+hm_sync_outcome hm_schedule_finished(hm_schedule *s, hm_link *l, uint64_t now,
+                                     const hm_sync_result *r);
+
+/* What hm_schedule_disk found. */
+typedef enum hm_disk_change {
+	HM_DISK_SAME, /* as before, or not measured (at most once a second) */
+	HM_DISK_FULL, /* the disk became full */
+	HM_DISK_ROOM, /* it has room again: every peer that failed is due at once */
+} hm_disk_change;
+
+/* About once a second: is the disk full? Full is less than HM_DISK_LOW free, or a sync that failed
+ * on a full disk with no space freed since. *free_bytes gets what was measured. */
+hm_disk_change hm_schedule_disk(hm_schedule *s, uint64_t now, uint64_t *free_bytes);
+
 #endif
