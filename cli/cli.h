@@ -152,13 +152,12 @@ void cli_key_path(const cli *c, char *out, size_t cap);
 /* Unlock DIR/node.key into *keys: EXIT_OK, a reported failure, or -1 when there is none. */
 int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
-/* net_cmds.c: the peers' state, for status: text lines, or a JSON array */
+/* peers.c: the peers' state, for status: text lines, or a JSON array */
 void cli_peers_status(cli *c, hm_node *n, bool probe);
 json_t *cli_peers_json(cli *c, hm_node *n, bool probe);
 /* The free space of the file system holding the node (c->dir): *free_bytes, and true when it
- * is below CLI_DISK_LOW, where a commit is likely to fail with "the disk is full". False (and
- * *free_bytes UINT64_MAX) when it cannot be measured. */
-#define CLI_DISK_LOW ((uint64_t)1 << 20)
+ * is below HM_DISK_LOW (sync.h), where a commit is likely to fail with "the disk is full".
+ * False (and *free_bytes UINT64_MAX) when it cannot be measured. */
 bool cli_disk_full(const cli *c, uint64_t *free_bytes);
 /* status: the disk line ("disk      ..."), or {"full": BOOL} */
 void cli_disk_status(const cli *c);
