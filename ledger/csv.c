@@ -191,8 +191,9 @@ static size_t gbk_convert(const char *in, size_t len, char *out, size_t cap, siz
 
 hm_err hm_csv_from_gbk(const char *buf, size_t len, char **out, size_t *outlen, size_t *bad_line)
 {
-	/* A GBK character of two bytes is at most three in UTF-8, one of four at most four. */
-	size_t cap = len + len / 2 + 4, n, bad;
+	/* A GB18030 character of two bytes is at most four in UTF-8 (glibc maps a few two-byte
+	 * codes outside the BMP), one of four at most four, a byte one. */
+	size_t cap = 2 * len + 4, n, bad;
 	char *o = malloc(cap);
 
 	*out = NULL, *outlen = 0, *bad_line = 0;
