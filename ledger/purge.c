@@ -71,15 +71,21 @@ static int purge_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
-/* Keep those whose episodes all ended and who still hold personal data. */
-static void plan_keep(hm_ledger *l, ended_ctx *e, hm_purge_plan *out)
+/* Keep those whose episodes all ended and who still hold personal data. A person not held
+ * here (the dropped side of a merge, another station's) is skipped; a read that fails is not. */
+static hm_err plan_keep(hm_ledger *l, ended_ctx *e, hm_purge_plan *out)
 {
 	for (size_t i = 0; i < e->n; i++) {
 		hm_record *p;
 		char purged[16];
 		bool keep;
-		if (e->v[i].open || hm_node_get(l->node, "person", e->v[i].p.id, &p))
+		hm_err err;
+		if (e->v[i].open)
 			continue;
+		if ((err = hm_node_get(l->node, "person", e->v[i].p.id, &p)) == HM_ERR_NOT_FOUND)
+			continue;
+		if (err)
+			return err;
 		hm_rec_text(p, "purged", purged, sizeof(purged));
 		hm_rec_text(p, "village", e->v[i].p.village, sizeof(e->v[i].p.village));
 		keep = !purged[0] || holds_personal(p);
@@ -89,6 +95,7 @@ static void plan_keep(hm_ledger *l, ended_ctx *e, hm_purge_plan *out)
 	}
 	if (out->n)
 		qsort(out->v, out->n, sizeof(out->v[0]), purge_cmp);
+	return HM_OK;
 }
 
 hm_err hm_purge_plan_make(hm_ledger *l, const char *before, hm_purge_plan *out)
@@ -111,7 +118,7 @@ hm_err hm_purge_plan_make(hm_ledger *l, const char *before, hm_purge_plan *out)
 		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	plan_keep(l, &e, out);
+	err = plan_keep(l, &e, out);
 out:
 	free(e.v);
 	return err;
