@@ -172,6 +172,13 @@ double rp_pct(double a, double b);
 long long rp_ll(double v);
 /* The index of w in words[0..n), or other. */
 int rp_word_index(const char *w, const char *const *words, int n, int other);
+/* The index in the n items of size bytes at base, sorted by cmp(item, key), where key stands
+ * (*found) or would go. */
+size_t rp_sorted_find(const void *base, size_t n, size_t size, const void *key,
+                      int (*cmp)(const void *item, const void *key), bool *found);
+/* Room for one item more in v, an array of *cap items of size bytes holding n: v, or v grown
+ * (*cap updated). NULL when memory ran out (v untouched; the report fails out of memory). */
+void *rp_grow(rp_ctx *x, void *v, size_t n, size_t *cap, size_t size);
 
 /* Each report (report_daily.c, report_contacts.c, report_stock.c). */
 hm_err rp_daily(rp_ctx *x);

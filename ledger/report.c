@@ -31,35 +31,65 @@ static int region_cmp(const char *a, const char *b)
 	}
 }
 
-/* The figures of region r (created at zero). NULL only when memory ran out. */
-static double *group_at(rp_ctx *x, rp_groups *g, const char *r)
+size_t rp_sorted_find(const void *base, size_t n, size_t size, const void *key,
+                      int (*cmp)(const void *item, const void *key), bool *found)
 {
-	size_t lo = 0, hi = g->n;
+	size_t lo = 0, hi = n;
 
+	*found = false;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = region_cmp(g->v[mid].region, r);
-		if (c == 0)
-			return g->v[mid].v;
+		int c = cmp((const char *)base + mid * size, key);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 32;
-		rp_group *v = realloc(g->v, cap * sizeof(*v));
-		if (!v) {
-			rp_nomem(x);
-			return NULL;
-		}
-		g->v = v, g->cap = cap;
+	return lo;
+}
+
+void *rp_grow(rp_ctx *x, void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t want;
+	void *p;
+
+	if (n < *cap)
+		return v;
+	want = *cap ? *cap * 2 : 32;
+	if (!(p = realloc(v, want * size))) {
+		rp_nomem(x);
+		return NULL;
 	}
-	memmove(&g->v[lo + 1], &g->v[lo], (g->n - lo) * sizeof(*g->v));
-	memset(&g->v[lo], 0, sizeof(*g->v));
-	g->v[lo].region = r;
+	*cap = want;
+	return p;
+}
+
+static int group_cmp(const void *item, const void *key)
+{
+	return region_cmp(((const rp_group *)item)->region, key);
+}
+
+/* The figures of region r (created at zero). NULL only when memory ran out. */
+static double *group_at(rp_ctx *x, rp_groups *g, const char *r)
+{
+	bool found;
+	size_t i = rp_sorted_find(g->v, g->n, sizeof(*g->v), r, group_cmp, &found);
+	rp_group *v;
+
+	if (found)
+		return g->v[i].v;
+	if (!(v = rp_grow(x, g->v, g->n, &g->cap, sizeof(*v))))
+		return NULL;
+	g->v = v;
+	memmove(&v[i + 1], &v[i], (g->n - i) * sizeof(*v));
+	memset(&v[i], 0, sizeof(*v));
+	v[i].region = r;
 	g->n++;
-	return g->v[lo].v;
+	return v[i].v;
 }
 
 void rp_group_add(rp_ctx *x, rp_groups *g, const char *r, int i, double v)

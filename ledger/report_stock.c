@@ -45,31 +45,19 @@ static int cmp_stock(const void *p, const void *q)
 static double *stock_at(rp_ctx *x, stock *s, const char *item, const char *store)
 {
 	stock_key key = {.item = item, .store = store};
-	size_t lo = 0, hi = s->n;
+	bool found;
+	size_t i = rp_sorted_find(s->v, s->n, sizeof(*s->v), &key, cmp_stock, &found);
+	stock_key *v;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = cmp_stock(&s->v[mid], &key);
-		if (c == 0)
-			return s->v[mid].v;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		stock_key *v = realloc(s->v, cap * sizeof(*v));
-		if (!v) {
-			rp_nomem(x);
-			return NULL;
-		}
-		s->v = v, s->cap = cap;
-	}
-	memmove(&s->v[lo + 1], &s->v[lo], (s->n - lo) * sizeof(*s->v));
-	s->v[lo] = key;
+	if (found)
+		return s->v[i].v;
+	if (!(v = rp_grow(x, s->v, s->n, &s->cap, sizeof(*v))))
+		return NULL;
+	s->v = v;
+	memmove(&v[i + 1], &v[i], (s->n - i) * sizeof(*v));
+	v[i] = key;
 	s->n++;
-	return s->v[lo].v;
+	return v[i].v;
 }
 
 static void stock_add(rp_ctx *x, stock *s, const char *item, const char *store, int i, double q)

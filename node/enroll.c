@@ -397,6 +397,59 @@ typedef struct accept_ctx {
 	hm_enroll_info info;
 } accept_ctx;
 
+static hm_err cut_short(hm_node *n)
+{
+	return hm_node_fail(n, HM_ERR_TRUNCATED, "the enrollment answer is cut short");
+}
+
+/* The answer's chain, root first: a count, then each certificate after its length (2 bytes). */
+static hm_err take_chain(hm_node *n, reader *r, hm_cert chain[HM_CERT_CHAIN_MAX], size_t *nc)
+{
+	*nc = take_u8(r);
+	if (*nc < 2 || *nc > HM_CERT_CHAIN_MAX)
+		return hm_node_fail(n, HM_ERR_CORRUPT, "the answer's chain has %zu certificates",
+		                    *nc);
+	for (size_t i = 0; i < *nc; i++) {
+		size_t cl = (size_t)take_u8(r) << 8;
+		const uint8_t *cb;
+		cl |= take_u8(r);
+		if (!(cb = take(r, cl)))
+			return cut_short(n);
+		if (hm_cert_decode(&chain[i], cb, cl))
+			return hm_node_fail(n, HM_ERR_CORRUPT, "certificate %zu does not decode",
+			                    i);
+	}
+	return HM_OK;
+}
+
+/* The answer's nk data keys, each scope, epoch (4 bytes) and key sealed to this node: opened
+ * and stored in txn. */
+static hm_err take_keys(hm_node *n, MDB_txn *txn, reader *r, size_t nk)
+{
+	for (size_t i = 0; i < nk; i++) {
+		char scope[HM_REGION_MAX + 1];
+		const uint8_t *ep, *sealed;
+		uint8_t key[HM_DATA_KEY_BYTES];
+		uint32_t epoch;
+		hm_err err;
+		if (!take_str(r, scope, sizeof(scope)) || !(ep = take(r, 4)) ||
+		    !(sealed = take(r, HM_BOX_SEALED_BYTES)))
+			return cut_short(n);
+		epoch =
+		    (uint32_t)ep[0] << 24 | (uint32_t)ep[1] << 16 | (uint32_t)ep[2] << 8 | ep[3];
+		if (!hm_region_valid(scope) || !epoch || !hm_region_contains(scope, n->region))
+			return hm_node_fail(n, HM_ERR_CORRUPT, "a data key is for a foreign scope");
+		if (hm_box_seal_open(key, &n->ident, sealed))
+			return hm_node_fail(n, HM_ERR_CRYPTO,
+			                    "a data key was not sealed to this node");
+		err = hm_trust_key_store(n, txn, scope, epoch, key);
+		hm_wipe(key, sizeof(key));
+		if (err)
+			return err;
+	}
+	return HM_OK;
+}
+
 static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 {
 	accept_ctx *a = arg;
@@ -414,20 +467,8 @@ static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 	if (!(rootp = take(&r, 32)))
 		goto truncated;
 	memcpy(root.b, rootp, 32);
-	nc = take_u8(&r);
-	if (nc < 2 || nc > HM_CERT_CHAIN_MAX)
-		return hm_node_fail(n, HM_ERR_CORRUPT, "the answer's chain has %zu certificates",
-		                    nc);
-	for (size_t i = 0; i < nc; i++) {
-		size_t cl = (size_t)take_u8(&r) << 8;
-		const uint8_t *cb;
-		cl |= take_u8(&r);
-		if (!(cb = take(&r, cl)))
-			goto truncated;
-		if (hm_cert_decode(&chain[i], cb, cl))
-			return hm_node_fail(n, HM_ERR_CORRUPT, "certificate %zu does not decode",
-			                    i);
-	}
+	if ((err = take_chain(n, &r, chain, &nc)))
+		return err;
 	nk = take_u8(&r);
 	if (r.bad)
 		goto truncated;
@@ -441,26 +482,8 @@ static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 	    chain[nc - 1].role != n->role || strcmp(chain[nc - 1].region, n->region) != 0)
 		return hm_node_fail(n, HM_ERR_CRYPTO,
 		                    "the certificate is not this node's (id, key, role or region)");
-	for (size_t i = 0; i < nk; i++) {
-		char scope[HM_REGION_MAX + 1];
-		const uint8_t *ep, *sealed;
-		uint8_t key[HM_DATA_KEY_BYTES];
-		uint32_t epoch;
-		if (!take_str(&r, scope, sizeof(scope)) || !(ep = take(&r, 4)) ||
-		    !(sealed = take(&r, HM_BOX_SEALED_BYTES)))
-			goto truncated;
-		epoch =
-		    (uint32_t)ep[0] << 24 | (uint32_t)ep[1] << 16 | (uint32_t)ep[2] << 8 | ep[3];
-		if (!hm_region_valid(scope) || !epoch || !hm_region_contains(scope, n->region))
-			return hm_node_fail(n, HM_ERR_CORRUPT, "a data key is for a foreign scope");
-		if (hm_box_seal_open(key, &n->ident, sealed))
-			return hm_node_fail(n, HM_ERR_CRYPTO,
-			                    "a data key was not sealed to this node");
-		err = hm_trust_key_store(n, txn, scope, epoch, key);
-		hm_wipe(key, sizeof(key));
-		if (err)
-			return err;
-	}
+	if ((err = take_keys(n, txn, &r, nk)))
+		return err;
 	signed_len = a->len - r.left;
 	if (!(sigp = take(&r, HM_SIGNATURE_BYTES)))
 		goto truncated;
@@ -483,7 +506,7 @@ static hm_err accept_txn(hm_node *n, MDB_txn *txn, void *arg)
 	a->info.not_before = chain[nc - 1].not_before, a->info.not_after = chain[nc - 1].not_after;
 	return HM_OK;
 truncated:
-	return hm_node_fail(n, HM_ERR_TRUNCATED, "the enrollment answer is cut short");
+	return cut_short(n);
 }
 
 hm_err hm_enroll_accept(hm_node *n, const uint8_t *answer, size_t len, const hm_sign_pub *pin,

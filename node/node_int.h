@@ -352,6 +352,28 @@ const char *hm_rec_region(const hm_collection_def *c, const hm_rec *r, char *buf
 hm_err hm_own_log_behind(hm_node *n, MDB_txn *txn, const hm_node_id *origin, uint64_t head,
                          uint64_t *known) HM_MUST_CHECK;
 
+/* ---- query.c: reading the oplog, shared with check.c ---- */
+/* The change set stored at k/v, its envelope opened in zone (cleared first): cs borrows v. */
+hm_err hm_oplog_view(const MDB_val *k, const MDB_val *v, msgpack_zone *zone,
+                     hm_changeset_view *cs) HM_MUST_CHECK;
+/* Reading the oplog origin by origin: the version vector, a read transaction, a cursor. */
+typedef struct hm_oplog_walk {
+	hm_vv heads;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	msgpack_zone zone;
+} hm_oplog_walk;
+
+/* The version vector, a read transaction and a cursor on the oplog. On error nothing is left
+ * to release; else hm_oplog_walk_end releases all. */
+hm_err hm_oplog_walk_begin(hm_node *n, hm_oplog_walk *w) HM_MUST_CHECK;
+void hm_oplog_walk_end(hm_oplog_walk *w);
+/* How many entries db holds (0 on error). */
+size_t hm_db_entries(hm_node *n, MDB_txn *txn, enum hm_db db);
+/* The digest of the records within scope (all when NULL) in txn (a read transaction of its own
+ * when NULL). */
+hm_err hm_digest_in(hm_node *n, MDB_txn *txn, const char *scope, hm_hash *out) HM_MUST_CHECK;
+
 /* ---- schema.c ---- */
 /* hm_schema_collection and hm_schema_field for a name that is not NUL-terminated (a msgpack
  * string): no copy. NULL when unknown. */

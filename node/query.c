@@ -1,7 +1,7 @@
 /*
- * query.c - reading a node: records, version vector, digest, change sets, conflicts, and the
- * consistency check. Every function here runs in one read transaction and copies what it
- * returns out of LMDB's memory before the transaction ends.
+ * query.c - reading a node: records, version vector, digest, change sets, conflicts and the
+ * node's info. Every function here runs in one read transaction and copies what it returns out
+ * of LMDB's memory before the transaction ends. The consistency check is in check.c.
  */
 #include "node_int.h"
 
@@ -446,7 +446,7 @@ static int digest_one(void *arg, const hm_collection_def *c, const MDB_val *k, c
 	return 0;
 }
 
-static hm_err digest_in(hm_node *n, MDB_txn *txn, const char *scope, hm_hash *out)
+hm_err hm_digest_in(hm_node *n, MDB_txn *txn, const char *scope, hm_hash *out)
 {
 	digest_ctx d = {.scope = scope};
 	hm_err err;
@@ -462,7 +462,7 @@ hm_err hm_node_digest(hm_node *n, const char *scope, hm_hash *out)
 {
 	if (scope && !hm_region_valid(scope))
 		return hm_node_fail(n, HM_ERR_INVALID, "'%s' is not a region path", scope);
-	return digest_in(n, NULL, scope, out);
+	return hm_digest_in(n, NULL, scope, out);
 }
 
 /* ---- version vector ---- */
@@ -583,8 +583,7 @@ out:
 
 /* ---- change sets ---- */
 
-static hm_err changeset_view(const MDB_val *k, const MDB_val *v, msgpack_zone *zone,
-                             hm_changeset_view *cs)
+hm_err hm_oplog_view(const MDB_val *k, const MDB_val *v, msgpack_zone *zone, hm_changeset_view *cs)
 {
 	hm_envelope env;
 	const char *why;
@@ -606,15 +605,7 @@ static hm_err changeset_view(const MDB_val *k, const MDB_val *v, msgpack_zone *z
 	return HM_OK;
 }
 
-/* Reading the oplog origin by origin: the version vector, a read transaction, a cursor. */
-typedef struct oplog_walk {
-	hm_vv heads;
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	msgpack_zone zone;
-} oplog_walk;
-
-static void oplog_walk_end(oplog_walk *w)
+void hm_oplog_walk_end(hm_oplog_walk *w)
 {
 	if (w->cur)
 		mdb_cursor_close(w->cur);
@@ -625,7 +616,7 @@ static void oplog_walk_end(oplog_walk *w)
 }
 
 /* On error nothing is left to release. */
-static hm_err oplog_walk_begin(hm_node *n, oplog_walk *w)
+hm_err hm_oplog_walk_begin(hm_node *n, hm_oplog_walk *w)
 {
 	int rc;
 	hm_err err;
@@ -645,7 +636,7 @@ static hm_err oplog_walk_begin(hm_node *n, oplog_walk *w)
 	}
 	return HM_OK;
 fail:
-	oplog_walk_end(w);
+	hm_oplog_walk_end(w);
 	return err;
 }
 
@@ -664,7 +655,7 @@ static hm_err stored_damaged(hm_node *n, const hm_node_id *origin, uint64_t seq,
 /* One origin's change sets from..h->seq, each passed to cb once it is known whole: its id is
  * the prev its successor names, or, for the last, the hash in the version vector. A damaged
  * envelope is refused before it is sent or written to a bundle. *stop: cb asked to stop. */
-static hm_err changesets_of(hm_node *n, oplog_walk *w, const hm_vv_entry *h, uint64_t from,
+static hm_err changesets_of(hm_node *n, hm_oplog_walk *w, const hm_vv_entry *h, uint64_t from,
                             hm_changeset_cb cb, void *ctx, bool *stop)
 {
 	uint8_t key[HM_OPKEY_BYTES];
@@ -681,7 +672,7 @@ static hm_err changesets_of(hm_node *n, oplog_walk *w, const hm_vv_entry *h, uin
 		    memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) ||
 		    hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) > h->seq)
 			break;
-		if (changeset_view(&k, &v, &w->zone, &cs))
+		if (hm_oplog_view(&k, &v, &w->zone, &cs))
 			return stored_damaged(n, &h->origin, want, "it does not decode");
 		if (cs.seq != want || hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) != want)
 			return stored_damaged(n, &h->origin, want, "the oplog has a gap before it");
@@ -708,19 +699,19 @@ static hm_err changesets_of(hm_node *n, oplog_walk *w, const hm_vv_entry *h, uin
 
 hm_err hm_node_changesets(hm_node *n, const hm_vv *since, hm_changeset_cb cb, void *ctx)
 {
-	oplog_walk w;
+	hm_oplog_walk w;
 	hm_err err;
 	bool stop = false;
 
 	n->errmsg[0] = '\0';
-	if ((err = oplog_walk_begin(n, &w)))
+	if ((err = hm_oplog_walk_begin(n, &w)))
 		return hm_store_damage(n, err, "reading the oplog");
 	for (size_t i = 0; i < w.heads.n && !err && !stop; i++) {
 		uint64_t from = hm_vv_get(since, &w.heads.v[i].origin) + 1;
 		if (from <= w.heads.v[i].seq)
 			err = changesets_of(n, &w, &w.heads.v[i], from, cb, ctx, &stop);
 	}
-	oplog_walk_end(&w);
+	hm_oplog_walk_end(&w);
 	return hm_store_damage(n, err, "reading the oplog");
 }
 
@@ -755,7 +746,7 @@ static hm_err proofs_of(MDB_cursor *cur, const hm_node_id *origin, uint64_t fork
 		    !hm_mp_bin(&o.via.array.ptr[2], &env, &envn) || !envn)
 			continue; /* another kind of evidence, or one kept without its bytes */
 		ev.mv_data = (void *)env, ev.mv_size = envn;
-		if (changeset_view(&k, &ev, zone, &cs) || !hm_node_id_equal(&cs.origin, origin))
+		if (hm_oplog_view(&k, &ev, zone, &cs) || !hm_node_id_equal(&cs.origin, origin))
 			continue;
 		*stop = cb(ctx, &cs) != 0;
 		if (++sent == 2 * 2) /* two versions of the forked seq and of the next prove it */
@@ -807,6 +798,53 @@ out:
 
 /* ---- conflicts ---- */
 
+/* A conflict log key: collection, id, region and field, each ending in 0, then the loser's
+ * hlc(8) and origin. c's strings point into kc. false when it is not one. */
+static bool conflict_key(const MDB_val *k, char kc[HM_CONFLICT_PREFIX_MAX], hm_conflict *c)
+{
+	const uint8_t *kb = k->mv_data;
+	size_t tail = 8 + HM_NODE_ID_BYTES, textn = k->mv_size - tail;
+	char *p1, *p2, *p3;
+
+	if (k->mv_size <= tail || textn >= HM_CONFLICT_PREFIX_MAX)
+		return false;
+	memcpy(kc, kb, textn), kc[textn] = 0;
+	if (kc[textn - 1] != 0 || !(p1 = memchr(kc, 0, textn)) ||
+	    !(p2 = memchr(p1 + 1, 0, textn - (size_t)(p1 + 1 - kc))) ||
+	    !(p3 = memchr(p2 + 1, 0, textn - (size_t)(p2 + 1 - kc))))
+		return false;
+	c->collection = kc, c->id = p1 + 1, c->region = p2 + 1, c->field = p3 + 1;
+	c->loser_stamp.hlc = hm_be64_get(kb + textn);
+	memcpy(c->loser_stamp.origin.b, kb + textn + 8, HM_NODE_ID_BYTES);
+	return true;
+}
+
+/* A conflict log value (opened): [loser value, loser seq, [winner hlc, winner origin, winner
+ * seq], by delete]. c's value lives in zone. false when it is not one. */
+static bool conflict_value(const MDB_val *v, msgpack_zone *zone, hm_conflict *c)
+{
+	msgpack_object o;
+	const msgpack_object *a, *w;
+	const uint8_t *b;
+	size_t bn;
+
+	if (hm_mp_decode(v->mv_data, v->mv_size, zone, &o) || o.type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.size != 4)
+		return false;
+	a = o.via.array.ptr;
+	if (a[2].type != MSGPACK_OBJECT_ARRAY || a[2].via.array.size != 3)
+		return false;
+	w = a[2].via.array.ptr;
+	if (hm_mp_to_value(&a[0], &c->loser) || !hm_mp_uint(&a[1], &c->loser_stamp.seq) ||
+	    !hm_mp_uint(&w[0], &c->winner_stamp.hlc) || !hm_mp_bin(&w[1], &b, &bn) ||
+	    bn != HM_NODE_ID_BYTES || !hm_mp_uint(&w[2], &c->winner_stamp.seq) ||
+	    a[3].type != MSGPACK_OBJECT_BOOLEAN)
+		return false;
+	memcpy(c->winner_stamp.origin.b, b, bn);
+	c->by_delete = a[3].via.boolean;
+	return true;
+}
+
 hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_conflict_cb cb, void *ctx)
 {
 	uint8_t prefix[HM_RECORD_KEY_MAX];
@@ -839,48 +877,17 @@ hm_err hm_node_conflicts(hm_node *n, const char *coll, const char *id, hm_confli
 	for (rc = mdb_cursor_get(cur, &k, &v, pn ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char kc[HM_CONFLICT_PREFIX_MAX];
-		const uint8_t *kb = k.mv_data;
-		size_t tail = 8 + HM_NODE_ID_BYTES, textn;
-		msgpack_object o;
-		const msgpack_object *a, *w;
 		hm_conflict c = {0};
-		char *p1, *p2, *p3;
 
 		if (pn && (k.mv_size < pn || memcmp(k.mv_data, prefix, pn) != 0))
 			break;
-		textn = k.mv_size - tail;
-		if (k.mv_size <= tail || textn >= sizeof(kc))
+		if (!conflict_key(&k, kc, &c))
 			goto corrupt;
-		memcpy(kc, kb, textn), kc[textn] = 0;
-		if (kc[textn - 1] != 0 || !(p1 = memchr(kc, 0, textn)) ||
-		    !(p2 = memchr(p1 + 1, 0, textn - (size_t)(p1 + 1 - kc))) ||
-		    !(p3 = memchr(p2 + 1, 0, textn - (size_t)(p2 + 1 - kc))))
-			goto corrupt;
-		c.collection = kc, c.id = p1 + 1, c.region = p2 + 1, c.field = p3 + 1;
-		c.loser_stamp.hlc = hm_be64_get(kb + textn);
-		memcpy(c.loser_stamp.origin.b, kb + textn + 8, HM_NODE_ID_BYTES);
 		msgpack_zone_clear(&zone);
 		if ((err = hm_seal_open(n, HM_DB_CONFLICTS, &k, &v, &scratch)))
 			goto out;
-		if (hm_mp_decode(v.mv_data, v.mv_size, &zone, &o) ||
-		    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 4)
+		if (!conflict_value(&v, &zone, &c))
 			goto corrupt;
-		a = o.via.array.ptr;
-		if (a[2].type != MSGPACK_OBJECT_ARRAY || a[2].via.array.size != 3)
-			goto corrupt;
-		w = a[2].via.array.ptr;
-		{
-			const uint8_t *b;
-			size_t bn;
-			if (hm_mp_to_value(&a[0], &c.loser) ||
-			    !hm_mp_uint(&a[1], &c.loser_stamp.seq) ||
-			    !hm_mp_uint(&w[0], &c.winner_stamp.hlc) || !hm_mp_bin(&w[1], &b, &bn) ||
-			    bn != HM_NODE_ID_BYTES || !hm_mp_uint(&w[2], &c.winner_stamp.seq) ||
-			    a[3].type != MSGPACK_OBJECT_BOOLEAN)
-				goto corrupt;
-			memcpy(c.winner_stamp.origin.b, b, bn);
-			c.by_delete = a[3].via.boolean;
-		}
 		if (cb(ctx, &c))
 			break;
 	}
@@ -898,7 +905,7 @@ out:
 	return err;
 }
 
-/* ---- info and check ---- */
+/* ---- info ---- */
 
 static int count_live(void *arg, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
                       const hm_rec *r)
@@ -908,7 +915,7 @@ static int count_live(void *arg, const hm_collection_def *c, const MDB_val *k, c
 	return 0;
 }
 
-static size_t db_entries(hm_node *n, MDB_txn *txn, enum hm_db db)
+size_t hm_db_entries(hm_node *n, MDB_txn *txn, enum hm_db db)
 {
 	MDB_stat st;
 	return mdb_stat(txn, n->dbi[db], &st) ? 0 : st.ms_entries;
@@ -933,21 +940,17 @@ hm_err hm_node_info_get(hm_node *n, hm_node_info *out)
 	int rc;
 	hm_err err;
 
-	memset(out, 0, sizeof(*out));
-	out->id = n->self, out->role = n->role, out->created_ms = n->created_ms;
-	out->trust = n->trust, out->enrolled = n->enrolled, out->root = n->root;
-	snprintf(out->region, sizeof(out->region), "%s", n->region);
-	snprintf(out->name, sizeof(out->name), "%s", n->name);
+	hm_node_ident(n, out);
 	if ((err = hm_store_read_begin(n, &txn)))
 		return err;
 	if ((err = hm_head_get(n, txn, &n->self, &head, &fork_seq)) ||
 	    (err = hm_hlc_load(n, txn, &out->hlc)))
 		goto out;
 	out->seq = head.seq;
-	out->changesets = db_entries(n, txn, HM_DB_OPLOG);
-	out->pending = db_entries(n, txn, HM_DB_PENDING);
-	out->quarantined = db_entries(n, txn, HM_DB_QUARANTINE);
-	out->conflicts = db_entries(n, txn, HM_DB_CONFLICTS);
+	out->changesets = hm_db_entries(n, txn, HM_DB_OPLOG);
+	out->pending = hm_db_entries(n, txn, HM_DB_PENDING);
+	out->quarantined = hm_db_entries(n, txn, HM_DB_QUARANTINE);
+	out->conflicts = hm_db_entries(n, txn, HM_DB_CONFLICTS);
 	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_EVIDENCE], &cur))) {
 		err = hm_store_err(rc);
 		goto out;
@@ -966,180 +969,5 @@ out:
 	mdb_txn_abort(txn);
 	if (!err)
 		err = walk_records(n, NULL, NULL, true, count_live, &out->records);
-	return err;
-}
-
-/* Check one origin's oplog: seqs 1..head with each prev the id of the one before. */
-static hm_err check_origin(hm_node *n, MDB_txn *txn, MDB_cursor *cur, const hm_vv_entry *h,
-                           msgpack_zone *zone)
-{
-	uint8_t key[HM_OPKEY_BYTES];
-	MDB_val k = {sizeof(key), key}, v;
-	hm_hash prev = {{0}};
-	uint64_t want = 1;
-	char hex[2 * HM_NODE_ID_BYTES + 1];
-	int rc;
-
-	(void)txn;
-	hm_node_id_hex(&h->origin, hex);
-	hm_opkey(key, &h->origin, 1);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), want++) {
-		hm_changeset_view cs;
-		if (memcmp(k.mv_data, h->origin.b, HM_NODE_ID_BYTES) != 0)
-			break;
-		if (changeset_view(&k, &v, zone, &cs))
-			return hm_node_fail(n, HM_ERR_CORRUPT,
-			                    "%s:%llu: stored envelope is corrupt", hex,
-			                    (unsigned long long)want);
-		if (cs.seq != want || hm_be64_get((uint8_t *)k.mv_data + HM_NODE_ID_BYTES) != want)
-			return hm_node_fail(n, HM_ERR_CORRUPT,
-			                    "%s: oplog has a gap before seq %llu", hex,
-			                    (unsigned long long)want);
-		if (!hm_hash_equal(&cs.prev, &prev))
-			return hm_node_fail(n, HM_ERR_CORRUPT, "%s:%llu: hash chain is broken", hex,
-			                    (unsigned long long)want);
-		prev = cs.id;
-	}
-	if (want - 1 != h->seq)
-		return hm_node_fail(n, HM_ERR_CORRUPT,
-		                    "%s: oplog holds seq 1..%llu but the version vector says %llu",
-		                    hex, (unsigned long long)(want - 1),
-		                    (unsigned long long)h->seq);
-	if (h->seq && !hm_hash_equal(&prev, &h->hash))
-		return hm_node_fail(n, HM_ERR_CORRUPT, "%s: version vector hash differs from oplog",
-		                    hex);
-	return HM_OK;
-}
-
-/* Every envelope of the oplog verified again (trust mode): signature, certificate, revocation,
- * region. */
-static hm_err check_signatures(hm_node *n, MDB_txn *txn)
-{
-	uint8_t key[HM_OPKEY_BYTES] = {0};
-	msgpack_zone zone;
-	hm_err err = HM_OK;
-
-	if (!n->trust)
-		return HM_OK;
-	if (!msgpack_zone_init(&zone, 4096))
-		return HM_ERR_NOMEM;
-	while (!err) {
-		MDB_cursor *cur;
-		MDB_val k = {sizeof(key), key}, v;
-		hm_envelope env;
-		enum hm_evidence_kind kind;
-		const char *why = NULL;
-		char hex[2 * HM_NODE_ID_BYTES + 1];
-		bool ok = true;
-		int rc;
-
-		/* verify may store a certificate: no cursor stays open across it */
-		if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_OPLOG], &cur))) {
-			err = hm_store_err(rc);
-			break;
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		if (rc == 0 && k.mv_size == sizeof(key) && !memcmp(k.mv_data, key, sizeof(key)))
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-		mdb_cursor_close(cur);
-		if (rc == MDB_NOTFOUND)
-			break;
-		if (rc || k.mv_size != sizeof(key)) {
-			err = rc ? hm_store_err(rc) : HM_ERR_CORRUPT;
-			break;
-		}
-		memcpy(key, k.mv_data, sizeof(key));
-		msgpack_zone_clear(&zone);
-		hm_node_id_hex((const hm_node_id *)key, hex);
-		if (hm_envelope_open(v.mv_data, v.mv_size, &zone, &env, &why) ||
-		    (err = hm_trust_verify(n, txn, &env, &ok, &kind, &why)) || !ok)
-			err = hm_node_fail(n, err ? err : HM_ERR_CORRUPT,
-			                   "%s:%llu: a stored change set does not verify: %s", hex,
-			                   (unsigned long long)hm_be64_get(key + HM_NODE_ID_BYTES),
-			                   why ? why : "");
-	}
-	msgpack_zone_destroy(&zone);
-	return err;
-}
-
-typedef struct rebuild_check {
-	hm_hash held, rebuilt;
-} rebuild_check;
-
-/* In a trial transaction: the records' digest as held, then as rebuilt from the oplog. */
-static hm_err check_txn(hm_node *n, MDB_txn *txn, void *arg)
-{
-	rebuild_check *rc = arg;
-	hm_err err;
-
-	if ((err = digest_in(n, txn, NULL, &rc->held))) {
-		char why[sizeof(n->errmsg)]; /* n->errmsg is rewritten below */
-		snprintf(why, sizeof(why), "%s", n->errmsg[0] ? n->errmsg : hm_strerror(err));
-		return hm_node_fail(n, err, "reading the records: %s%s", why,
-		                    strstr(why, "check --repair") ? ""
-		                                                  : " (`hamlet check --repair`)");
-	}
-	if ((err = check_signatures(n, txn)) || (err = hm_records_rebuild(n, txn)) ||
-	    (err = digest_in(n, txn, NULL, &rc->rebuilt)))
-		return err;
-	return HM_OK;
-}
-
-hm_err hm_node_check(hm_node *n)
-{
-	rebuild_check rc;
-	hm_err err = hm_node_check_log(n);
-
-	if (err)
-		return err;
-	if ((err = hm_store_trial(n, check_txn, &rc)) == HM_ERR_FULL) {
-		/* A store at its cap has no room for a trial rebuild: every record still opens. */
-		if ((err = digest_in(n, NULL, NULL, &rc.held)))
-			return err;
-		hm_logf(
-		    &n->log, HM_LOG_WARN,
-		    "the store is at its size cap: the change sets' signatures and a rebuild of "
-		    "the records were not checked (free space, or raise HAMLET_MAP_MAX)");
-		return HM_OK;
-	}
-	if (err)
-		return err;
-	if (!hm_hash_equal(&rc.held, &rc.rebuilt))
-		return hm_node_fail(n, HM_ERR_CORRUPT,
-		                    "the records differ from a rebuild from the oplog: run `hamlet "
-		                    "check --repair`");
-	return HM_OK;
-}
-
-static hm_err repair_txn(hm_node *n, MDB_txn *txn, void *arg)
-{
-	(void)arg;
-	return hm_records_rebuild(n, txn);
-}
-
-hm_err hm_node_repair(hm_node *n)
-{
-	hm_err err = hm_node_check_log(n);
-	return err ? err : hm_store_write(n, repair_txn, NULL);
-}
-
-hm_err hm_node_check_log(hm_node *n)
-{
-	oplog_walk w;
-	size_t total = 0;
-	hm_err err;
-
-	if ((err = oplog_walk_begin(n, &w)))
-		return err;
-	for (size_t i = 0; i < w.heads.n && !err; i++) {
-		err = check_origin(n, w.txn, w.cur, &w.heads.v[i], &w.zone);
-		total += w.heads.v[i].seq;
-	}
-	if (!err && total != db_entries(n, w.txn, HM_DB_OPLOG))
-		err =
-		    hm_node_fail(n, HM_ERR_CORRUPT,
-		                 "the oplog holds change sets of no origin in the version vector");
-	oplog_walk_end(&w);
 	return err;
 }

@@ -497,6 +497,31 @@ static hm_err certs_decode(const uint8_t *p, size_t len, const char *path)
 	return HM_OK;
 }
 
+/* The end frame in r.buf, after n change sets: their count and the hash of the frames before
+ * it, when sealed the exporter's chain and signature over that hash, and nothing after it. */
+static hm_err end_frame_check(hm_node *node, reader *r, uint64_t n, const char *path)
+{
+	hm_hash want;
+
+	hm_hash_final(&r->hs, &want);
+	if (get64(r->buf) != n || memcmp(r->buf + 8, want.b, HM_HASH_BYTES) != 0)
+		return fail(HM_ERR_CORRUPT,
+		            "%s: the end frame does not match the contents: the file was altered "
+		            "or damaged",
+		            path);
+	if (r->sealed) {
+		hm_signature sig;
+		hm_peer exporter;
+		memcpy(sig.b, r->buf + 8 + HM_HASH_BYTES, HM_SIGNATURE_BYTES);
+		if (hm_node_verify_peer(node, r->chain, r->chain_len, &want, &sig, &exporter))
+			return fail(HM_ERR_CRYPTO, "%s: the exporter is not trusted: %s", path,
+			            hm_node_errmsg(node));
+	}
+	if (fgetc(r->f) != EOF)
+		return fail(HM_ERR_CORRUPT, "%s: bytes after the end frame", path);
+	return HM_OK;
+}
+
 /* Pass 1: every frame well formed (and opened), the end frame present, count, hash and, when
  * sealed, the exporter's chain and signature right. */
 static hm_err verify(hm_node *node, const char *path, size_t *count)
@@ -512,7 +537,6 @@ static hm_err verify(hm_node *node, const char *path, size_t *count)
 		char type;
 		size_t len, elen;
 		const uint8_t *env;
-		hm_hash want;
 		if ((err = read_frame(&r, &type, &len)))
 			goto out;
 		if (type == FRAME_CERTS && !certs) {
@@ -540,29 +564,8 @@ static hm_err verify(hm_node *node, const char *path, size_t *count)
 			           (unsigned long long)r.off);
 			goto out;
 		}
-		hm_hash_final(&r.hs, &want);
-		if (get64(r.buf) != n || memcmp(r.buf + 8, want.b, HM_HASH_BYTES) != 0) {
-			err = fail(HM_ERR_CORRUPT,
-			           "%s: the end frame does not match the contents: the file was "
-			           "altered or damaged",
-			           path);
+		if ((err = end_frame_check(node, &r, n, path)))
 			goto out;
-		}
-		if (r.sealed) {
-			hm_signature sig;
-			hm_peer exporter;
-			memcpy(sig.b, r.buf + 8 + HM_HASH_BYTES, HM_SIGNATURE_BYTES);
-			if ((err = hm_node_verify_peer(node, r.chain, r.chain_len, &want, &sig,
-			                               &exporter))) {
-				err = fail(HM_ERR_CRYPTO, "%s: the exporter is not trusted: %s",
-				           path, hm_node_errmsg(node));
-				goto out;
-			}
-		}
-		if (fgetc(r.f) != EOF) {
-			err = fail(HM_ERR_CORRUPT, "%s: bytes after the end frame", path);
-			goto out;
-		}
 		break;
 	}
 	*count = n;
