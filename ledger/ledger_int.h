@@ -282,4 +282,10 @@ hm_err verb_need(struct hm_verb_run *x, const char *coll, const char *id, const 
 extern const hm_verb hm_verb_table[];
 extern const size_t hm_verb_table_len;
 
+/* ==== Persons (merge.c) ==== */
+
+/* Whether a person merge whose state field says state (NULL or "": none) holds: the one rule
+ * for dups, merge/unmerge and the reports' mapping of a dropped registration onto the kept. */
+bool hm_merge_holds(const char *state);
+
 #endif

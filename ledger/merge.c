@@ -38,12 +38,17 @@ static int dup_person(void *arg, const hm_record *r)
 	return 0;
 }
 
+bool hm_merge_holds(const char *state)
+{
+	return !state || !*state || !strcmp(state, "merged");
+}
+
 static int dup_merge(void *arg, const hm_record *r)
 {
 	dup_ctx *d = arg;
 	char state[16];
 
-	if (hm_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
+	if (!hm_merge_holds(hm_rec_text(r, "state", state, sizeof(state))))
 		return 0;
 	if (d->nmerged == d->mcap) {
 		size_t cap = d->mcap ? 2 * d->mcap : 16;
@@ -143,7 +148,7 @@ static int merged_one(void *arg, const hm_record *r)
 	merged_ctx *m = arg;
 	char state[16], k[HM_ID_MAX + 1], d[HM_ID_MAX + 1];
 
-	if (hm_rec_text(r, "state", state, sizeof(state)) && !strcmp(state, "undone"))
+	if (!hm_merge_holds(hm_rec_text(r, "state", state, sizeof(state))))
 		return 0;
 	if (!hm_rec_id(r, "keep", k) || !hm_rec_id(r, "drop", d))
 		return 0;

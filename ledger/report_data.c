@@ -236,9 +236,8 @@ static int cmp_pair(const void *a, const void *b)
 	return strcmp(((const char *const *)a)[0], ((const char *const *)b)[0]);
 }
 
-/* Merge records that hold: drop -> keep, sorted by drop.
- * TODO(#11 merge): same rule as the person merge in cli/person_cmds.c (dup_merge: a merge whose
- * state is not "undone" holds); one copy in the library once the persons part is merged. */
+/* Merge records that hold (hm_merge_holds, the persons' own rule): drop -> keep, sorted by
+ * drop. */
 static void merges_build(rp_ctx *x)
 {
 	const char **pairs = calloc(x->merge.n ? x->merge.n * 2 : 1, sizeof(*pairs));
@@ -251,7 +250,7 @@ static void merges_build(rp_ctx *x)
 	for (size_t i = 0; i < x->merge.n; i++) {
 		const rp_rec *r = &x->merge.v[i];
 		const char *state = rp_fs(&x->merge, r, RP_M_STATE);
-		if (*state && strcmp(state, "merged") != 0)
+		if (!hm_merge_holds(state))
 			continue; /* undone */
 		if (!rp_has(r, RP_M_DROP) || !rp_has(r, RP_M_KEEP))
 			continue;
