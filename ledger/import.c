@@ -681,12 +681,27 @@ static hm_err finish(hm_csv_import_ctx *im)
 	return HM_OK;
 }
 
-/* The collection, importable, and the prefix of the ids made for it: the first letter of each
- * word (person p-..., stock_txn st-...). */
+/* The prefix of the ids made for coll: the one its field verb makes (hm_verbs: stock_txn t-,
+ * exposure x-), else the first letter of each word of its name. */
+static void id_prefix(const char *coll, char *out, size_t cap)
+{
+	size_t count, o = 0;
+	const hm_verb *v = hm_verbs(&count);
+
+	for (size_t i = 0; i < count; i++)
+		if (v[i].prefix && !strcmp(v[i].collection, coll)) {
+			snprintf(out, cap, "%s", v[i].prefix);
+			return;
+		}
+	for (const char *p = coll; *p && o + 1 < cap; p++)
+		if (p == coll || p[-1] == '_')
+			out[o++] = *p;
+	out[o] = '\0';
+}
+
+/* The collection, importable, and the prefix of the ids made for it. */
 static hm_err start(hm_csv_import_ctx *im, const char *coll)
 {
-	size_t o = 0;
-
 	if (coll[0] == '_')
 		return hm_node_fail(
 		    im->n, HM_ERR_SCHEMA,
@@ -695,10 +710,7 @@ static hm_err start(hm_csv_import_ctx *im, const char *coll)
 		    coll);
 	if (!(im->cd = im->res->cd = hm_schema_collection(coll)))
 		return hm_node_fail(im->n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
-	for (const char *p = im->cd->name; *p && o + 1 < sizeof(im->prefix); p++)
-		if (p == im->cd->name || p[-1] == '_')
-			im->prefix[o++] = *p;
-	im->prefix[o] = '\0';
+	id_prefix(im->cd->name, im->prefix, sizeof(im->prefix));
 	hm_node_ident(im->n, &im->self);
 	return HM_OK;
 }

@@ -293,7 +293,7 @@ must -d v site add --id s1 --name "Village store" --kind store
 printf 'item,store,movement,quantity,date\nN95,s1,received,500,2026-11-20\n' >txn.csv
 must -d v import-csv stock_txn txn.csv
 check "stock_txn id prefix" "$("$HM" -d v list stock_txn --json | python3 -c 'import json,sys
-print([r["id"][:3] for r in json.load(sys.stdin)])')" "['st-']"
+print([r["id"][:2] for r in json.load(sys.stdin)])')" "['t-']"
 check "stock_txn quantity" "$("$HM" -d v list stock_txn --json | python3 -c 'import json,sys
 print(json.load(sys.stdin)[0]["fields"]["quantity"])')" 500
 
