@@ -118,7 +118,9 @@ static int person_find(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	f.mask = !show_pii;
-	if (show_pii && (rc = find_reveal(c, n, &q)))
+	/* A search for TEXT matches names and phones, masked or not: that it matched says
+	 * something of a person, so it is logged too (one entry, not what was searched for). */
+	if ((show_pii || q.text) && (rc = find_reveal(c, n, &q)))
 		goto out;
 	f.list = json ? json_array() : NULL;
 	if ((err = hm_person_find(&c->led, &q, find_print, &f, &count))) {

@@ -149,6 +149,10 @@ must -d elm list access --json
 must -d elm person find Li --json
 [ "$(json_get "$OUT" '[(p["id"], p["name"]) for p in d]')" = "[('p1', 'L*****')]" ] && ok ||
 	fail "person find Li: $(cat "$OUT")"
+# a masked search for TEXT still says that someone matched: one entry in the access log
+must -d elm list access --json
+[ "$(json_get "$OUT" 'd[-1]["fields"]["what"], d[-1]["fields"]["records"]')" = "('person find TEXT', 1)" ] &&
+	ok || fail "a masked search for TEXT is in the access log: $(cat "$OUT")"
 must -d elm person find Li --show-pii --json
 [ "$(json_get "$OUT" '[p["name"] for p in d]')" = "['Li Wei']" ] && ok || fail "find --show-pii"
 must -d elm list access --json
