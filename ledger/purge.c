@@ -15,26 +15,10 @@ typedef struct ended {
 
 typedef struct ended_ctx {
 	const char *before;
-	ended *v;
+	ended *v; /* one entry an episode while listing; one a person after ended_fold */
 	size_t n, cap;
+	bool nomem;
 } ended_ctx;
-
-static ended *ended_find(ended_ctx *e, const char *person)
-{
-	for (size_t i = 0; i < e->n; i++)
-		if (!strcmp(e->v[i].p.id, person))
-			return &e->v[i];
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? 2 * e->cap : 64;
-		ended *p = realloc(e->v, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		e->v = p, e->cap = cap;
-	}
-	memset(&e->v[e->n], 0, sizeof(e->v[0]));
-	snprintf(e->v[e->n].p.id, sizeof(e->v[0].p.id), "%s", person);
-	return &e->v[e->n++];
-}
 
 static int ended_one(void *arg, const hm_record *r)
 {
@@ -44,11 +28,41 @@ static int ended_one(void *arg, const hm_record *r)
 
 	if (!hm_rec_id(r, "person", person))
 		return 0;
-	if (!(p = ended_find(e, person)))
-		return 1; /* out of memory: stops the listing, caught below */
-	if (!hm_rec_text(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0)
-		p->open = true;
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 64;
+		if (!(p = realloc(e->v, cap * sizeof(*p)))) {
+			e->nomem = true;
+			return 1; /* stops the listing */
+		}
+		e->v = p, e->cap = cap;
+	}
+	p = memset(&e->v[e->n++], 0, sizeof(e->v[0]));
+	snprintf(p->p.id, sizeof(p->p.id), "%s", person);
+	p->open = !hm_rec_text(r, "end", end, sizeof(end)) || strcmp(end, e->before) >= 0;
 	return 0;
+}
+
+static int ended_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ended *)a)->p.id, ((const ended *)b)->p.id);
+}
+
+/* One entry a person, open when any of its episodes is: sorted, then folded (n log n, not a
+ * search of every person for every episode). */
+static void ended_fold(ended_ctx *e)
+{
+	size_t o = 0;
+
+	if (!e->n)
+		return;
+	qsort(e->v, e->n, sizeof(e->v[0]), ended_cmp);
+	for (size_t i = 1; i < e->n; i++) {
+		if (!strcmp(e->v[i].p.id, e->v[o].p.id))
+			e->v[o].open |= e->v[i].open;
+		else
+			e->v[++o] = e->v[i];
+	}
+	e->n = o + 1;
 }
 
 /* Whether r holds a personal value (one written after a purge, by a node that had not heard of
@@ -100,7 +114,7 @@ static hm_err plan_keep(hm_ledger *l, ended_ctx *e, hm_purge_plan *out)
 
 hm_err hm_purge_plan_make(hm_ledger *l, const char *before, hm_purge_plan *out)
 {
-	ended_ctx e = {before, NULL, 0, 0};
+	ended_ctx e = {before, NULL, 0, 0, false};
 	char today[11];
 	hm_err err;
 
@@ -114,6 +128,11 @@ hm_err hm_purge_plan_make(hm_ledger *l, const char *before, hm_purge_plan *out)
 	snprintf(out->before, sizeof(out->before), "%s", before);
 	if ((err = hm_node_list(l->node, "episode", ended_one, &e)))
 		goto out;
+	if (e.nomem) {
+		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	ended_fold(&e);
 	if (e.n && !(out->v = calloc(e.n, sizeof(*out->v)))) {
 		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
 		goto out;
