@@ -165,6 +165,8 @@ json_t *cli_disk_json(const cli *c);
 
 /* The ledger's commands: field_cmds.c (every verb of field work) and person_cmds.c. */
 int cmd_field(cli *c, int argc, char **argv);
+/* A group of field verbs (argv[0]), with extra verbs of its own (may be NULL): as cli_group. */
+int cli_field_group(cli *c, const cli_verb *extra, int argc, char **argv);
 int cmd_person(cli *c, int argc, char **argv);
 int cmd_setting(cli *c, int argc, char **argv);
 int cmd_purge(cli *c, int argc, char **argv);

@@ -274,7 +274,8 @@ out:
 	return rc;
 }
 
-static void print_group_usage(FILE *f, const char *cmd)
+/* The help of a group of field verbs (and of extra verbs of its own: person show, find, ...). */
+static void print_group_usage(FILE *f, const char *cmd, const cli_verb *extra)
 {
 	size_t count;
 	const hm_verb *verbs = hm_verbs(&count);
@@ -284,17 +285,17 @@ static void print_group_usage(FILE *f, const char *cmd)
 	for (size_t i = 0; i < count; i++)
 		if (!strcmp(verbs[i].cmd, cmd))
 			fprintf(f, "  %-10s %s\n", verbs[i].sub, verbs[i].summary);
-	if (!strcmp(cmd, "person"))
-		fputs("  show       a person with journeys, contacts, episodes, follow-ups\n"
-		      "  find       search persons\n"
-		      "  dups       persons registered twice (merge proposals)\n"
-		      "  merge      record that two registrations are one person\n"
-		      "  unmerge    undo a merge\n",
-		      f);
+	for (const cli_verb *v = extra; v && v->name; v++)
+		fprintf(f, "  %-10s %s\n", v->name, v->summary);
 	fprintf(f, "\n`hamlet %s VERB --help` tells more.\n", cmd);
 }
 
 int cmd_field(cli *c, int argc, char **argv)
+{
+	return cli_field_group(c, NULL, argc, argv);
+}
+
+int cli_field_group(cli *c, const cli_verb *extra, int argc, char **argv)
 {
 	static char name[64];
 	const char *cmd = argv[0];
@@ -305,13 +306,18 @@ int cmd_field(cli *c, int argc, char **argv)
 	if (argc < 2)
 		return cli_fail(c, EXIT_USAGE, "which verb? (see `hamlet %s --help`)", cmd);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		print_group_usage(stdout, cmd);
+		print_group_usage(stdout, cmd, extra);
 		return EXIT_OK;
 	}
+	snprintf(name, sizeof(name), "%s %s", cmd, argv[1]); /* for messages */
+	for (const cli_verb *x = extra; x && x->name; x++)
+		if (!strcmp(x->name, argv[1])) {
+			c->cmd = name;
+			return x->run(c, argc - 1, argv + 1);
+		}
 	if (!(v = hm_verb_find(cmd, argv[1])))
 		return cli_fail(c, EXIT_USAGE, "no verb '%s' (see `hamlet %s --help`)", argv[1],
 		                cmd);
-	snprintf(name, sizeof(name), "%s %s", cmd, argv[1]); /* for messages */
 	c->cmd = name;
 	if (!(b = calloc(1, sizeof(*b))))
 		return cli_fail(c, EXIT_FAIL, "out of memory");

@@ -396,27 +396,27 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 	return rc;
 }
 
+static int person_unmerge(cli *c, int argc, char **argv)
+{
+	return person_merge(c, argc, argv, true);
+}
+
+static int person_merge_do(cli *c, int argc, char **argv)
+{
+	return person_merge(c, argc, argv, false);
+}
+
 int cmd_person(cli *c, int argc, char **argv)
 {
-	static char name[32];
-
-	if (argc >= 2 && strlen(argv[1]) < 16) {
-		snprintf(name, sizeof(name), "person %s", argv[1]); /* for messages */
-		c->cmd = name;
-	}
-	if (argc >= 2) {
-		if (!strcmp(argv[1], "show"))
-			return person_show(c, argc - 1, argv + 1);
-		if (!strcmp(argv[1], "find"))
-			return person_find(c, argc - 1, argv + 1);
-		if (!strcmp(argv[1], "dups"))
-			return person_dups(c, argc - 1, argv + 1);
-		if (!strcmp(argv[1], "merge"))
-			return person_merge(c, argc - 1, argv + 1, false);
-		if (!strcmp(argv[1], "unmerge"))
-			return person_merge(c, argc - 1, argv + 1, true);
-	}
-	return cmd_field(c, argc, argv);
+	static const cli_verb verbs[] = {
+	    {"show", person_show, "a person with journeys, contacts, episodes, follow-ups"},
+	    {"find", person_find, "search persons"},
+	    {"dups", person_dups, "persons registered twice (merge proposals)"},
+	    {"merge", person_merge_do, "record that two registrations are one person"},
+	    {"unmerge", person_unmerge, "undo a merge"},
+	    {NULL, NULL, NULL}};
+	/* add and edit are field verbs (the verb table); these are the person's own */
+	return cli_field_group(c, verbs, argc, argv);
 }
 
 /* ---- settings ---- */
