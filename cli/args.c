@@ -82,7 +82,7 @@ static const cli_opt *opt_find(const cli_opt *opts, const char *a, const char **
 	return NULL;
 }
 
-/* The loop both forms share; help prints the command's help. */
+/* The parsing loop of cli_parse; help prints the command's help. */
 static int parse(cli *c, const cli_opt *opts, int argc, char **argv, char **pos, int max_pos,
                  int *npos, void (*help)(const void *), const void *arg)
 {
