@@ -284,6 +284,22 @@ static bool text_is(const hm_value *v, const char *s)
 	return v && v->kind == HM_V_STR && v->u.s.n == strlen(s) && !memcmp(v->u.s.p, s, v->u.s.n);
 }
 
+/* hm_stock_store_check, remembering the stores it found (most files name a few, many times). */
+static hm_err store_known(hm_csv_import_ctx *im, const char *store)
+{
+	hm_err err;
+
+	for (size_t i = 0; i < im->nstores; i++)
+		if (!strcmp(im->stores[i], store))
+			return HM_OK;
+	if ((err = hm_stock_store_check(im->l, store)))
+		return err;
+	if (im->nstores < sizeof(im->stores) / sizeof(im->stores[0]) &&
+	    strlen(store) < sizeof(im->stores[0]))
+		strcpy(im->stores[im->nstores++], store);
+	return HM_OK;
+}
+
 /* The rules of field work the verbs apply (ledger/field_rules.c), for rows that write the same
  * records: a follow-up has a result, a stock movement a positive quantity at a known store (a
  * count is the verb's: it stores the correction against the books), a contact is another
@@ -294,6 +310,7 @@ static hm_err check_rules(hm_csv_import_ctx *im, const hm_csv_row *row, const hm
 	const char *coll = im->cd->name;
 	char a[11], b[11], text[HM_STR_MAX + 1];
 	const hm_value *v, *w;
+	hm_err err;
 
 	if (!strcmp(coll, "followup") && !value_in(im, val, given, cur, "temperature") &&
 	    !((v = value_in(im, val, given, cur, "result")) && v->kind == HM_V_STR && v->u.s.n))
@@ -314,8 +331,10 @@ static hm_err check_rules(hm_csv_import_ctx *im, const hm_csv_row *row, const hm
 			if (!(w = value_in(im, val, given, cur, f)) || w->kind != HM_V_STR)
 				continue;
 			snprintf(text, sizeof(text), "%.*s", (int)w->u.s.n, w->u.s.p);
-			if (hm_stock_store_check(im->l, text) == HM_ERR_NOT_FOUND)
+			if ((err = store_known(im, text)) == HM_ERR_NOT_FOUND)
 				return bad_field(im, row, f, hm_node_errmsg(im->l->node));
+			if (err)
+				return err;
 		}
 	}
 	if (!strcmp(coll, "exposure") && (v = value_in(im, val, given, cur, "source")) &&
@@ -423,6 +442,7 @@ static hm_err check_row(hm_csv_import_ctx *im, const hm_csv_row *row, hm_value *
 			return err;
 	}
 	err = check_record(im, row, val, given, *idp, id_bad, cur);
+	im->row_exists = cur != NULL;
 	hm_record_free(cur);
 	return err;
 }
@@ -537,10 +557,8 @@ static hm_err region_of_person(hm_csv_import_ctx *im, const hm_value *val, const
 		if (given[i] && val[i].kind == HM_V_STR && val[i].u.s.n <= HM_ID_MAX &&
 		    hm_ledger_field_refers(im->cd, im->field[i]))
 			snprintf(person, sizeof(person), "%.*s", (int)val[i].u.s.n, val[i].u.s.p);
-	if (!person[0] || hm_node_get(im->n, im->cd->name, id, &r) == HM_OK) {
-		hm_record_free(r); /* an existing record stays where it is */
+	if (!person[0] || im->row_exists) /* an existing record stays where it is */
 		return HM_OK;
-	}
 	if ((err = hm_node_get(im->n, "person", person, &r)))
 		return err == HM_ERR_NOT_FOUND ? HM_OK : err; /* said by check_rules */
 	v = (hm_value){HM_V_STR, {.s = {r->region, (uint32_t)strlen(r->region)}}};
@@ -585,6 +603,7 @@ static hm_err import_row(hm_csv_import_ctx *im, const hm_csv_row *row)
 
 	res->rows++;
 	im->row_first = im->problems;
+	im->row_exists = false;
 	if ((err = check_row(im, row, val, given, &id)))
 		return err;
 	if (im->problems > problems) {

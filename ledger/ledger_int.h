@@ -204,6 +204,10 @@ typedef struct hm_csv_import_ctx {
 	hm_csv_result *res;
 	size_t problems;  /* found so far, listed or not */
 	size_t row_first; /* problems before the row being checked */
+	bool row_exists;  /* the row's record is in the store already (check_row read it) */
+	/* Stores found to be sites, so a file of movements lists the sites once a store */
+	char stores[16][HM_ID_MAX + 1];
+	size_t nstores;
 	const char *name; /* the file, for messages */
 	const hm_collection_def *cd;
 	hm_node_info self;
