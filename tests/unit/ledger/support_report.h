@@ -39,6 +39,23 @@ void rpt_setting(rpt_node *t, const char *name, const char *value);
 /* The county of the examples: persons, merges, episodes, returns, follow-ups, checkpoints,
  * exposures, stock, shipments, notices, tips and penalties (support_report.c says who is who). */
 void rpt_county(rpt_node *t);
+/* The fixture of a test file: a static county `county` of rpt_county, named name (one scratch
+ * directory a file), opened by setup and closed by teardown for cmocka. */
+#define RPT_COUNTY_FIXTURE(name)                                                                   \
+	static rpt_node county;                                                                    \
+	static int setup(void **state)                                                             \
+	{                                                                                          \
+		(void)state;                                                                       \
+		rpt_node_open(&county, name, HM_ROLE_COUNTY, "lin");                               \
+		rpt_county(&county);                                                               \
+		return 0;                                                                          \
+	}                                                                                          \
+	static int teardown(void **state)                                                          \
+	{                                                                                          \
+		(void)state;                                                                       \
+		rpt_node_close(&county);                                                           \
+		return 0;                                                                          \
+	}
 
 /* Build report name for RPT_D on t (region NULL: the node's); fails the test unless HM_OK. */
 void rpt_build(rpt_node *t, const char *name, const char *region, hm_report *out);

@@ -6,22 +6,7 @@
 
 #include <string.h>
 
-static rpt_node county;
-
-static int setup(void **state)
-{
-	(void)state;
-	rpt_node_open(&county, "contacts", HM_ROLE_COUNTY, "lin");
-	rpt_county(&county);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rpt_node_close(&county);
-	return 0;
-}
+RPT_COUNTY_FIXTURE("contacts")
 
 static void test_contacts_tables(void **state)
 {

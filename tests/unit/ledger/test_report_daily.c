@@ -6,22 +6,7 @@
 
 #include <string.h>
 
-static rpt_node county;
-
-static int setup(void **state)
-{
-	(void)state;
-	rpt_node_open(&county, "daily", HM_ROLE_COUNTY, "lin");
-	rpt_county(&county);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rpt_node_close(&county);
-	return 0;
-}
+RPT_COUNTY_FIXTURE("daily")
 
 /* Under monitoring on D, once per person (p1 and p1dup are one, under e1, which started first):
  * elm p1 (home, returnee), p2 (central, close), p9 (home, returnee); oak p4 (central, case); pine

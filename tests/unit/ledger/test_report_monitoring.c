@@ -6,22 +6,7 @@
 
 #include <string.h>
 
-static rpt_node county;
-
-static int setup(void **state)
-{
-	(void)state;
-	rpt_node_open(&county, "monitoring", HM_ROLE_COUNTY, "lin");
-	rpt_county(&county);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rpt_node_close(&county);
-	return 0;
-}
+RPT_COUNTY_FIXTURE("monitoring")
 
 /* Checks due on D per person under monitoring (checks_per_day, 2 when empty) and done
  * (follow-ups on D, at most that many): elm p1 2/2 (f1 f2 f6: 3, capped), p2 2/1 (f3), p9 2/0

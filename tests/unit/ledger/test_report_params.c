@@ -6,22 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static rpt_node county;
-
-static int setup(void **state)
-{
-	(void)state;
-	rpt_node_open(&county, "params", HM_ROLE_COUNTY, "lin");
-	rpt_county(&county);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rpt_node_close(&county);
-	return 0;
-}
+RPT_COUNTY_FIXTURE("params")
 
 static void refused(hm_report_params p, hm_err want, const char *msg)
 {

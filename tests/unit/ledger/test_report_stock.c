@@ -6,22 +6,7 @@
 
 #include <string.h>
 
-static rpt_node county;
-
-static int setup(void **state)
-{
-	(void)state;
-	rpt_node_open(&county, "stock", HM_ROLE_COUNTY, "lin");
-	rpt_county(&county);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rpt_node_close(&county);
-	return 0;
-}
+RPT_COUNTY_FIXTURE("stock")
 
 /* N = 7: 01-28 .. 02-03. n95@east-depot: 1000 received - 140 issued - 200 transferred out - 10
  * counted = 650; use 140/7 = 20.0 a day; 32.5 days; requested 3000, gap 2000. n95@elm-store:
