@@ -119,6 +119,27 @@ static hm_err bad_add(hm_csv_import_ctx *im, size_t line, const char *field, con
 	return HM_OK;
 }
 
+/* Whether what (a referenced collection, or "store") id exists: hm_ledger_need_record or
+ * hm_stock_store_check, their answer remembered when yes. Errors as theirs. */
+static hm_err known(hm_csv_import_ctx *im, const char *what, const char *id)
+{
+	char key[HM_CSV_KNOWN_KEY];
+	char *slot = NULL;
+	hm_err err;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s:%s", what, id) < sizeof(key) &&
+	    (im->known || (im->known = calloc(HM_CSV_KNOWN_SLOTS, sizeof(*im->known))))) {
+		slot = im->known[fnv1a(key) & (HM_CSV_KNOWN_SLOTS - 1)];
+		if (!strcmp(slot, key))
+			return HM_OK;
+	}
+	err = !strcmp(what, "store") ? hm_stock_store_check(im->l, id)
+	                             : hm_ledger_need_record(im->l, what, id, NULL);
+	if (!err && slot)
+		strcpy(slot, key);
+	return err;
+}
+
 /* A value as a message may quote it: personal fields masked, long text cut, control characters
  * (a quoted newline) shown as spaces so the listing stays one line a row. */
 static const char *shown(const hm_field_def *f, const char *text, char *buf, size_t cap)
@@ -202,8 +223,7 @@ static hm_err check_value(hm_csv_import_ctx *im, size_t line, size_t col, const 
 	if (hm_ledger_check(im->cd, f, v, &why))
 		return bad_add(im, line, name, column, "must be %s%s, not '%s'",
 		               why == f->help ? "one of " : "", why, show);
-	if ((coll = hm_ledger_field_refers(im->cd, f)) &&
-	    (err = hm_ledger_need_record(im->l, coll, text, NULL))) {
+	if ((coll = hm_ledger_field_refers(im->cd, f)) && (err = known(im, coll, text))) {
 		if (err != HM_ERR_NOT_FOUND && err != HM_ERR_INVALID)
 			return err;
 		return bad_add(im, line, name, column, "%s", hm_node_errmsg(im->n));
@@ -284,22 +304,6 @@ static bool text_is(const hm_value *v, const char *s)
 	return v && v->kind == HM_V_STR && v->u.s.n == strlen(s) && !memcmp(v->u.s.p, s, v->u.s.n);
 }
 
-/* hm_stock_store_check, remembering the stores it found (most files name a few, many times). */
-static hm_err store_known(hm_csv_import_ctx *im, const char *store)
-{
-	hm_err err;
-
-	for (size_t i = 0; i < im->nstores; i++)
-		if (!strcmp(im->stores[i], store))
-			return HM_OK;
-	if ((err = hm_stock_store_check(im->l, store)))
-		return err;
-	if (im->nstores < sizeof(im->stores) / sizeof(im->stores[0]) &&
-	    strlen(store) < sizeof(im->stores[0]))
-		strcpy(im->stores[im->nstores++], store);
-	return HM_OK;
-}
-
 /* The rules of field work the verbs apply (ledger/field_rules.c), for rows that write the same
  * records: a follow-up has a result, a stock movement a positive quantity at a known store (a
  * count is the verb's: it stores the correction against the books), a contact is another
@@ -331,7 +335,7 @@ static hm_err check_rules(hm_csv_import_ctx *im, const hm_csv_row *row, const hm
 			if (!(w = value_in(im, val, given, cur, f)) || w->kind != HM_V_STR)
 				continue;
 			snprintf(text, sizeof(text), "%.*s", (int)w->u.s.n, w->u.s.p);
-			if ((err = store_known(im, text)) == HM_ERR_NOT_FOUND)
+			if ((err = known(im, "store", text)) == HM_ERR_NOT_FOUND)
 				return bad_field(im, row, f, hm_node_errmsg(im->l->node));
 			if (err)
 				return err;
@@ -785,6 +789,7 @@ out:
 		free(im.made[i]);
 	free(im.made);
 	free(im.seen);
+	free(im.known);
 	hm_write_abort(im.w);
 	return err;
 }
