@@ -800,11 +800,10 @@ typedef enum hm_right {
 	HM_RIGHT_NAMES,        /* see persons' names (all four) */
 	HM_RIGHT_REVEAL,       /* see phone and ID number unmasked (officer, auditor) */
 	HM_RIGHT_REPORTS,      /* the six reports (officer, auditor; clerk: own village) */
-	HM_RIGHT_QUESTIONS, /* questions: identity, duplicates, merge, conflicts (officer, auditor)
-	                     */
-	HM_RIGHT_AUDIT,     /* the audit and each peer's state (auditor, officer) */
-	HM_RIGHT_SYNC,      /* sync now, write a bundle (clerk, officer, auditor) */
-	HM_RIGHT_EXPORT,    /* CSV downloads (officer, auditor) */
+	HM_RIGHT_QUESTIONS,    /* identity questions, duplicates, conflicts (officer, auditor) */
+	HM_RIGHT_AUDIT,        /* the audit and each peer's state (auditor, officer) */
+	HM_RIGHT_SYNC,         /* sync now, write a bundle (clerk, officer, auditor) */
+	HM_RIGHT_EXPORT,       /* CSV downloads (officer, auditor) */
 } hm_right;
 
 /* "clerk", "doctor", "officer", "auditor"; "unknown" for any other value. Never fails. */
