@@ -10,28 +10,27 @@
 
 #define PW_CAP (HM_PASSWORD_MAX_BYTES + 2)
 #define PW_MORE                                                                                    \
-	"The password is asked twice on the terminal, without echo; when standard input is not "   \
-	"a\n"                                                                                      \
-	"terminal, its first line is the password. At least 8 characters and 4 different ones,\n"  \
-	"not a row of the keyboard, a run such as 12345678 or a common password.\n"
+	"The password is asked twice on the terminal, without echo, or is the first line of\n"     \
+	"standard input when that is not a terminal. At least 8 characters, 4 different ones,\n"   \
+	"and not a keyboard row, a run such as 12345678 or a common password.\n"
 
-static int name_arg(cli *c, const char *name)
-{
-	const char *why;
-	if (hm_user_name_check(name, &why))
-		return cli_fail(c, EXIT_USAGE, "the name %s", why);
-	return EXIT_OK;
-}
+static const cli_spec passwd_spec = {
+    "user passwd", "NAME", "set a new password for an account", NULL, PW_MORE, 1, 1};
+static const cli_spec remove_spec = {"user remove", "NAME", "remove an account", NULL, NULL, 1, 1};
 
-/* Open the node, read the new password of pos[0] (when pw), then run the verb. */
+/* Check name, open the node, read the new password (when pw), then add (role), set the
+ * password, or remove the account (no pw). */
 static int run(cli *c, const char *name, char *pw, hm_user_role role, const char *done)
 {
 	char question[HM_USER_NAME_MAX + 32];
+	const char *why;
 	hm_node *n;
 	hm_err err;
 	int rc;
 
-	if ((rc = name_arg(c, name)) || (rc = cli_open(c, &n)))
+	if (hm_user_name_check(name, &why))
+		return cli_fail(c, EXIT_USAGE, "the name %s", why);
+	if ((rc = cli_open(c, &n)))
 		return rc;
 	snprintf(question, sizeof(question), "new password for %s: ", name);
 	if (pw && (rc = cli_secret(c, "password", question, true, pw, PW_CAP)))
@@ -68,35 +67,24 @@ static int user_add(cli *c, int argc, char **argv)
 	return run(c, pos[0], pw, role, "added");
 }
 
-static int user_passwd(cli *c, int argc, char **argv)
+/* passwd and remove: NAME alone. */
+static int user_name_verb(cli *c, int argc, char **argv)
 {
-	const cli_spec spec = {
-	    "user passwd", "NAME", "set a new password for an account", NULL, PW_MORE, 1, 1};
+	bool passwd = !strcmp(argv[0], "passwd");
 	char *pos[1], pw[PW_CAP];
 	int npos;
 
-	CLI_PARSE_SPEC(&spec, pos, &npos);
-	return run(c, pos[0], pw, 0, "changed the password of");
-}
-
-static int user_remove(cli *c, int argc, char **argv)
-{
-	const cli_spec spec = {"user remove", "NAME", "remove an account", NULL, NULL, 1, 1};
-	char *pos[1];
-	int npos;
-
-	CLI_PARSE_SPEC(&spec, pos, &npos);
-	return run(c, pos[0], NULL, 0, "removed");
+	CLI_PARSE_SPEC(passwd ? &passwd_spec : &remove_spec, pos, &npos);
+	return run(c, pos[0], passwd ? pw : NULL, 0,
+	           passwd ? "changed the password of" : "removed");
 }
 
 static void print_user(const hm_user *u, json_t *arr)
 {
-	char when[2][32];
-	for (int i = 0; i < 2; i++) {
-		time_t t = (time_t)((i ? u->changed_ms : u->created_ms) / 1000);
-		struct tm tm;
-		strftime(when[i], sizeof(when[i]), "%Y-%m-%d %H:%M", localtime_r(&t, &tm));
-	}
+	char when[32];
+	time_t t = (time_t)(u->changed_ms / 1000);
+	struct tm tm;
+
 	if (arr) {
 		json_array_append_new(arr, json_pack("{s:o, s:s, s:I, s:I}", "name",
 		                                     hm_json_cstr(u->name), "role",
@@ -105,8 +93,9 @@ static void print_user(const hm_user *u, json_t *arr)
 		                                     (json_int_t)u->changed_ms));
 		return;
 	}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime_r(&t, &tm));
 	out_text_pad(stdout, u->name, 20);
-	printf(" %-8s created %s  changed %s\n", hm_user_role_name(u->role), when[0], when[1]);
+	printf(" %-8s changed %s\n", hm_user_role_name(u->role), when);
 }
 
 static int user_list(cli *c, int argc, char **argv)
@@ -114,13 +103,8 @@ static int user_list(cli *c, int argc, char **argv)
 	bool json = false;
 	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print the accounts as JSON"},
 	                        {NULL}};
-	const cli_spec spec = {"user list",
-	                       NULL,
-	                       "the accounts of this station, by name",
-	                       opts,
-	                       "Passwords are never shown: only their hashes are kept.\n",
-	                       0,
-	                       0};
+	const cli_spec spec = {
+	    "user list", NULL, "the accounts of this station, by name", opts, NULL, 0, 0};
 	hm_user *us = NULL;
 	json_t *arr = NULL;
 	size_t count = 0;
@@ -153,9 +137,9 @@ int cmd_user(cli *c, int argc, char **argv)
 {
 	static const cli_verb verbs[] = {
 	    {"add", user_add, "add an account for a person of this station"},
-	    {"passwd", user_passwd, "set a new password for an account"},
+	    {"passwd", user_name_verb, "set a new password for an account"},
 	    {"list", user_list, "the accounts of this station, by name"},
-	    {"remove", user_remove, "remove an account"},
+	    {"remove", user_name_verb, "remove an account"},
 	    {NULL, NULL, NULL}};
 	return cli_group(c, verbs, argc, argv);
 }
