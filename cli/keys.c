@@ -104,6 +104,7 @@ int cli_secret(cli *c, const char *what, const char *question, bool twice, char 
 	int rc = EXIT_OK;
 
 	if (!cli_is_tty(stdin)) { /* one line: the first, its newline not part of it */
+		setvbuf(stdin, NULL, _IONBF, 0); /* no copy of it left in stdio's buffer */
 		if (!fgets(buf, (int)cap, stdin))
 			buf[0] = '\0';
 		else if (!strchr(buf, '\n') && !feof(stdin))

@@ -284,16 +284,17 @@ static hm_err parse_users(hm_ledger *l, table *t, char *text, size_t len)
 		return altered(l, t,
 		               "its MAC does not match: edited by hand, or from another station");
 	text[body] = '\0';
-	for (char *p = text + magic; *p; p = strchr(p, '\n') + 1)
+	for (char *p = text + magic; p < text + body;
+	     p = (char *)memchr(p, '\n', (size_t)(text + body - p)) + 1)
 		lines++;
 	if (lines > HM_USERS_MAX)
 		return altered(l, t, "it holds more accounts than a station keeps");
 	if (!(t->e = calloc(lines ? lines : 1, sizeof(*t->e))))
 		return hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory reading %s", t->path);
-	for (char *p = text + magic, *nl; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
+	for (char *p = text + magic, *nl; p < text + body; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(text + body - p)); /* text[body - 1] is one */
 		*nl = '\0';
-		if (!parse_line(p, &t->e[t->n]))
+		if (strlen(p) != (size_t)(nl - p) || !parse_line(p, &t->e[t->n]))
 			return altered(l, t, "a line does not read as an account");
 		t->n++;
 	}
