@@ -62,6 +62,16 @@ expect 0 '' -d v user list --json
 [ "$(json_get "$OUT" '[u["name"] for u in d]')" = "['li']" ] && ok ||
 	fail "after remove: $(cat "$OUT")"
 
+# Four adds at once: each reads, changes and renames the file under the lock, none is lost.
+for n in ann bo cai dan; do
+	"$HM" -d v user add "$n" --role doctor <<<"$PW" >"$T/par.$n" 2>&1 &
+done
+wait
+expect 0 '' -d v user list --json
+[ "$(json_get "$OUT" '[u["name"] for u in d]')" = "['ann', 'bo', 'cai', 'dan', 'li']" ] && ok ||
+	fail "four adds at once: $(cat "$OUT") $(cat "$T"/par.*)"
+for n in ann bo cai dan; do must -d v user remove "$n"; done
+
 # The node's own passphrase still guards the accounts.
 HAMLET_PASSPHRASE='not the passphrase' expect 1 'wrong passphrase' -d v user list
 
