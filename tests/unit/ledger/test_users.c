@@ -180,6 +180,15 @@ static void test_passwords(void **state)
 		big[i] = (char)('a' + i % 26);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(hm_password_check(big, strlen(big), &why), HM_ERR_INVALID);
+	/* The hash strings: the dummy (NULL) and a malformed one never match; a malformed one
+	 * wants a new hash. */
+	assert_int_equal(hm_password_verify(NULL, PW, strlen(PW)), HM_ERR_CRYPTO);
+	assert_int_equal(hm_password_verify("$argon2id$garbage", PW, strlen(PW)), HM_ERR_CRYPTO);
+	assert_true(hm_password_needs_rehash("$argon2id$garbage"));
+	assert_int_equal(hm_password_hash(big, "x", 1), HM_OK);
+	assert_false(hm_password_needs_rehash(big));
+	assert_int_equal(hm_password_verify(big, "x", 1), HM_OK);
+	assert_int_equal(hm_password_verify(big, "y", 1), HM_ERR_CRYPTO);
 
 	/* Refused before anything is written: no users file appears. */
 	env_open(&e, "weak", true);
