@@ -81,8 +81,8 @@ bool hm_role_may(hm_user_role r, hm_right what)
 
 /* ---- Names ---- */
 
-/* The length of white space that ends s[0..n) at its end (at_end) or begins it: an ASCII
- * space or tab, a no-break space U+00A0, an ideographic space U+3000. */
+/* Whether s[0..n) ends (at_end) or begins with white space: an ASCII space or tab, a no-break
+ * space U+00A0, an ideographic space U+3000. */
 static bool space_at(const char *s, size_t n, bool at_end)
 {
 	static const char *const spaces[] = {" ", "\t", "\xc2\xa0", "\xe3\x80\x80"};
