@@ -149,6 +149,11 @@ void cli_group_help(FILE *f, const command *cmd, const cli_verb *verbs);
 /* keys.c: the key file and its passphrase */
 int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap);
 void cli_key_path(const cli *c, char *out, size_t cap);
+/* Another secret than the node's passphrase (a person's password, named what in messages):
+ * one line of standard input when it is not a terminal, else asked on the terminal without
+ * echo (question), a second time when twice. EXIT_OK, or a reported failure (buf wiped). */
+int cli_secret(cli *c, const char *what, const char *question, bool twice, char *buf, size_t cap);
+
 /* Unlock DIR/node.key into *keys: EXIT_OK, a reported failure, or -1 when there is none. */
 int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
@@ -171,6 +176,7 @@ int cmd_person(cli *c, int argc, char **argv);
 int cmd_setting(cli *c, int argc, char **argv);
 int cmd_purge(cli *c, int argc, char **argv);
 int cmd_schema(cli *c, int argc, char **argv);
+int cmd_user(cli *c, int argc, char **argv);
 
 /* access.c: the ledger's shared rules, as the commands report them */
 /* Whether id, given as WHAT (an argument or option), is a record id by the one id rule

@@ -102,6 +102,8 @@ const command hm_commands[] = {
     {"setting", cmd_setting, "the county's settings (rewards, penalties, fever threshold)",
      "usage: hamlet [-d DIR] setting list|set ...\n"},
     {"schema", cmd_schema, "the collections and fields; the county adds fields", NULL, NULL, NULL},
+    {"user", cmd_user, "the accounts of this station's people (its web interface)", NULL, NULL,
+     NULL},
     {"purge", cmd_purge, "clear personal fields of persons whose monitoring ended",
      "usage: hamlet [-d DIR] purge --ended-before YYYY-MM-DD [--dry-run] [--json]\n"},
     {"get", cmd_get, "show one record", NULL, "COLLECTION ID",

@@ -98,6 +98,29 @@ int cli_passphrase(cli *c, bool confirm, char *buf, size_t cap)
 	return rc;
 }
 
+int cli_secret(cli *c, const char *what, const char *question, bool twice, char *buf, size_t cap)
+{
+	char again[PASS_MAX];
+	int rc = EXIT_OK;
+
+	if (!cli_is_tty(stdin)) { /* one line: the first, its newline not part of it */
+		if (!fgets(buf, (int)cap, stdin))
+			buf[0] = '\0';
+		else if (!strchr(buf, '\n') && !feof(stdin))
+			rc = cli_fail(c, EXIT_FAIL, "the %s on standard input is too long", what);
+		buf[strcspn(buf, "\r\n")] = '\0';
+	} else if (!(rc = prompt(c, question, buf, cap)) && twice &&
+	           !(rc = prompt(c, "the same again: ", again, sizeof(again))) &&
+	           strcmp(buf, again))
+		rc = cli_fail(c, EXIT_FAIL, "the two %ss differ; nothing was changed", what);
+	hm_wipe(again, sizeof(again));
+	if (!rc && !buf[0])
+		rc = cli_fail(c, EXIT_FAIL, "the %s is empty; nothing was changed", what);
+	if (rc)
+		hm_wipe(buf, cap);
+	return rc;
+}
+
 void cli_key_path(const cli *c, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s/node.key", c->dir);

@@ -12,6 +12,7 @@
 #ifndef HM_CRYPTO_H
 #define HM_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -334,6 +335,35 @@ hm_err hm_file_sync_parent(const char *path) HM_MUST_CHECK;
 hm_err hm_keyfile_write(const char *path, const hm_identity *ident, const uint8_t *storage_key,
                         const char *pass, size_t pass_len,
                         const hm_pwhash_params *params) HM_MUST_CHECK;
+
+/* ---- Passwords of people (password.c): the station's accounts, not its keys ----
+ *
+ * A password is stored as libsodium's crypto_pwhash_str string: Argon2id at the INTERACTIVE
+ * costs (about 0.1 s and 64 MiB a hash on the reference machine), with its random salt and
+ * costs inside the string. The password itself is never stored; the caller wipes its copies. */
+#define HM_PASSWORD_STR_BYTES 128  /* a hash string with its NUL */
+#define HM_PASSWORD_MIN_CHARS 8    /* characters (not bytes): 8 Chinese characters are enough */
+#define HM_PASSWORD_MAX_BYTES 1024 /* longer is refused, not cut */
+
+/* Hash pw (len bytes, any content) into out (NUL-terminated). Borrowed pointers.
+ * Errors: HM_ERR_TOO_BIG (len above HM_PASSWORD_MAX_BYTES), HM_ERR_NOMEM (Argon2id could not
+ * get its memory; out is wiped). */
+hm_err hm_password_hash(char out[HM_PASSWORD_STR_BYTES], const char *pw, size_t len) HM_MUST_CHECK;
+/* HM_OK when pw (len bytes) matches the hash string str. str NULL: checked against a hash of a
+ * password no one knows, at the costs of a new hash, so that a name without an account takes
+ * the time of a wrong password (and always fails). Errors: HM_ERR_CRYPTO for a wrong password,
+ * an unknown name (str NULL), a malformed str or len above HM_PASSWORD_MAX_BYTES. */
+hm_err hm_password_verify(const char *str, const char *pw, size_t len) HM_MUST_CHECK;
+/* Whether str was made at other costs than a new hash would be (then hash the password again
+ * once it is verified). A malformed str needs it too. */
+bool hm_password_needs_rehash(const char *str);
+/* Whether pw (len bytes, UTF-8) may be a person's password. Gentler than a key file's
+ * passphrase (a person logs in often and is also slowed after wrong tries, on one machine):
+ * at least HM_PASSWORD_MIN_CHARS characters and HM_PASSWORD_MAX_BYTES bytes at most, at least
+ * four distinct characters, no control character, and not one of the first guesses
+ * hm_passphrase_check refuses (a keyboard row, a run such as 12345678, a common password with
+ * digits after it). HM_OK, or HM_ERR_INVALID with *why saying what to do (static text). */
+hm_err hm_password_check(const char *pw, size_t len, const char **why) HM_MUST_CHECK;
 
 /* Whether pass (pass_len bytes, UTF-8) is strong enough to seal a new key file: an estimate of
  * its guessing cost as the number of distinct characters (a repeated one counts once) times

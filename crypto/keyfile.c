@@ -491,3 +491,36 @@ hm_err hm_passphrase_check(const char *pass, size_t pass_len, const char **why)
 	             "signs";
 	return HM_ERR_INVALID;
 }
+
+hm_err hm_password_check(const char *pw, size_t len, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)pw;
+	size_t chars = 0, distinct = 0;
+
+	if (len > HM_PASSWORD_MAX_BYTES) {
+		*why = "it is too long (at most 1024 bytes)";
+		return HM_ERR_INVALID;
+	}
+	for (size_t i = 0; i < len; chars++) {
+		size_t n = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
+		bool seen = false;
+		if (p[i] < 0x20 || p[i] == 0x7f) {
+			*why = "it holds a control character";
+			return HM_ERR_INVALID;
+		}
+		for (size_t j = 0; j < i && !seen;) { /* has this character come before? */
+			size_t nj = p[j] < 0x80 ? 1 : p[j] < 0xe0 ? 2 : p[j] < 0xf0 ? 3 : 4;
+			seen = nj == n && i + n <= len && !memcmp(p + j, p + i, n);
+			j += nj;
+		}
+		distinct += !seen;
+		i += n;
+	}
+	*why = chars < HM_PASSWORD_MIN_CHARS ? "it is too short: use at least 8 characters"
+	       : distinct < 4 ? "it repeats too few characters: use at least 4 different ones"
+	       : predictable(pw, len)
+	           ? "it is one of the first guesses (a row of the keyboard, a run, a common "
+	             "password): choose one of your own"
+	           : NULL;
+	return *why ? HM_ERR_INVALID : HM_OK;
+}

@@ -764,4 +764,104 @@ json_t *hm_json_hex(const void *p, size_t n);
 json_t *hm_json_hlc(hm_hlc h);
 json_t *hm_json_stamp(const hm_stamp *s);
 
+/* ---- People of the station (users.c) ----
+ *
+ * The persons who use this station (clerks, doctors, officers, auditors) each have an account:
+ * a name, a role and a password. Accounts are the station's own and never replicated: they are
+ * kept in the file `users` of the node directory (format in docs/formats.md), written whole and
+ * atomically (a temporary file, fsync, rename, fsync of the folder), read and changed under a
+ * lock (the file `users.lock`), so two commands at once lose no account.
+ *
+ * Passwords are stored only as libsodium crypto_pwhash_str strings (Argon2id, INTERACTIVE
+ * costs: hm_password_hash in crypto.h); a hash made at older costs is made again at the next
+ * login. The file ends with a keyed BLAKE2b MAC under a key derived from the node's storage key
+ * (hm_node_derive_key, context "hm-users"), which only the node's passphrase unlocks: a users
+ * file edited by hand, copied from another station, or cut short is refused whole
+ * (HM_ERR_CORRUPT, "the users file ... was altered"), so an account cannot be added by editing
+ * the file of a copied node directory.
+ *
+ * Every function takes the node directory dir (where `users` is) and the ledger l, whose node
+ * must be open with its keys (HM_ERR_CRYPTO otherwise); errors are reported through
+ * hm_node_fail(l->node, ...) and read with hm_node_errmsg(l->node). A missing users file is a
+ * station without accounts.
+ *
+ * Names: the word hm_role is the node's role in the county (crypto.h); a person's role is an
+ * hm_user_role. */
+
+/* The role of a person. */
+typedef enum hm_user_role {
+	HM_ROLE_CLERK = 1, /* village clerk: field work, stock, tips, sync */
+	HM_ROLE_DOCTOR,    /* village doctor: follow-ups and registrations */
+	HM_ROLE_OFFICER,   /* township officer: reports, questions, reveals, exports */
+	HM_ROLE_AUDITOR,   /* county auditor: reports, the audit, reveals, exports */
+} hm_user_role;
+
+/* What a person may see or do; hm_role_may says which role may. */
+typedef enum hm_right {
+	HM_RIGHT_FOLLOWUP = 1, /* enter temperature checks (clerk, doctor) */
+	HM_RIGHT_REGISTER,     /* persons, returns, episodes, contacts (clerk, doctor) */
+	HM_RIGHT_STOCK,        /* stock received/issued/counted (clerk) */
+	HM_RIGHT_TIPS,         /* tips, rewards, notices (clerk, officer) */
+	HM_RIGHT_NAMES,        /* see persons' names (all four) */
+	HM_RIGHT_REVEAL,       /* see phone and ID number unmasked (officer, auditor) */
+	HM_RIGHT_REPORTS,      /* the six reports (officer, auditor; clerk: own village) */
+	HM_RIGHT_QUESTIONS,    /* identity questions, duplicates, conflicts (officer, auditor) */
+	HM_RIGHT_AUDIT,        /* the audit and each peer's state (auditor, officer) */
+	HM_RIGHT_SYNC,         /* sync now, write a bundle (clerk, officer, auditor) */
+	HM_RIGHT_EXPORT,       /* CSV downloads (officer, auditor) */
+} hm_right;
+
+/* "clerk", "doctor", "officer", "auditor"; "unknown" for any other value. Never fails. */
+const char *hm_user_role_name(hm_user_role r);
+/* The role's Chinese word: 文书, 医生, 干部, 审计; "未知" for any other value. Never fails. */
+const char *hm_user_role_zh(hm_user_role r);
+/* The role named by word: its English name or its Chinese word. False (out untouched) for any
+ * other word. */
+bool hm_user_role_parse(const char *word, hm_user_role *out);
+/* Whether role r may what: the one table of permissions every front end consults. False for
+ * an unknown role or right. */
+bool hm_role_may(hm_user_role r, hm_right what);
+
+#define HM_USER_NAME_MAX 64     /* bytes of UTF-8; Chinese names allowed */
+#define HM_USERS_MAX     10000u /* accounts on one station */
+
+typedef struct hm_user {
+	char name[HM_USER_NAME_MAX + 1];
+	hm_user_role role;
+	uint64_t created_ms, changed_ms; /* the ledger's clock; changed: role or password */
+} hm_user;
+
+/* Whether name may name a person: 1 to HM_USER_NAME_MAX bytes of UTF-8, no control character,
+ * bidi override or line separator (the rule of record ids, hm_id_check), no white space at
+ * either end (a space, a tab, U+3000). Names are compared byte for byte. HM_OK, or
+ * HM_ERR_INVALID with *why a static reason following the words "the name". */
+hm_err hm_user_name_check(const char *name, const char **why) HM_MUST_CHECK;
+
+/* A new account name with role and password (NUL-terminated; checked by hm_password_check; the
+ * caller wipes its copy). Errors: HM_ERR_INVALID (the name, role or password, with why),
+ * HM_ERR_EXISTS (the name has an account), HM_ERR_TOO_BIG (HM_USERS_MAX reached), HM_ERR_CORRUPT
+ * (the users file is damaged or altered), HM_ERR_CRYPTO (node without keys), HM_ERR_NOMEM,
+ * HM_ERR_IO. */
+hm_err hm_user_add(hm_ledger *l, const char *dir, const char *name, hm_user_role role,
+                   const char *password) HM_MUST_CHECK;
+/* A new password for name's account. Errors: as hm_user_add; HM_ERR_NOT_FOUND (no account). */
+hm_err hm_user_passwd(hm_ledger *l, const char *dir, const char *name,
+                      const char *password) HM_MUST_CHECK;
+/* A new role for name's account. Errors: as hm_user_passwd. */
+hm_err hm_user_set_role(hm_ledger *l, const char *dir, const char *name,
+                        hm_user_role role) HM_MUST_CHECK;
+/* Remove name's account. Errors: HM_ERR_NOT_FOUND, and those of the file as hm_user_add. */
+hm_err hm_user_remove(hm_ledger *l, const char *dir, const char *name) HM_MUST_CHECK;
+/* Every account, sorted by name (bytes), into *out (owned by the caller: free; NULL when none)
+ * and their count into *n. Errors: HM_ERR_CORRUPT, HM_ERR_CRYPTO, HM_ERR_NOMEM, HM_ERR_IO. */
+hm_err hm_user_list(hm_ledger *l, const char *dir, hm_user **out, size_t *n) HM_MUST_CHECK;
+/* HM_OK and *out (may be NULL) when name has an account and password is its password; a
+ * password hashed at older costs is hashed again and saved (a failure to save is not the
+ * login's). HM_ERR_CRYPTO "wrong name or password" for an unknown name or a wrong password
+ * alike: an unknown name is checked against a dummy hash, so it takes the same time.
+ * Other errors: HM_ERR_CORRUPT (the users file is damaged or altered: no one logs in),
+ * HM_ERR_CRYPTO also for a node without keys, HM_ERR_NOMEM, HM_ERR_IO. */
+hm_err hm_user_login(hm_ledger *l, const char *dir, const char *name, const char *password,
+                     hm_user *out) HM_MUST_CHECK;
+
 #endif

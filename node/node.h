@@ -582,6 +582,12 @@ hm_err hm_node_chain(hm_node *node, uint8_t *out, size_t cap, size_t *len) HM_MU
 hm_err hm_node_certs_export(hm_node *node, uint8_t **out, size_t *len, size_t cap) HM_MUST_CHECK;
 hm_err hm_node_certs_learn(hm_node *node, const uint8_t *p, size_t len,
                            size_t *learned) HM_MUST_CHECK;
+/* A 32-byte key for one use of this node's own (the users file's MAC: context "hm-users"),
+ * derived from its storage key, which never leaves the node: the same node and context give
+ * the same key at every open; another node or context, an unrelated one. context: 1 to 46
+ * bytes. out is secret: wipe it (hm_wipe). Needs the node opened with its keys, enrolled or
+ * not. Errors: HM_ERR_CRYPTO (opened without keys), HM_ERR_INVALID (context length). */
+hm_err hm_node_derive_key(hm_node *node, const char *context, uint8_t out[32]) HM_MUST_CHECK;
 /* Sign h with this node's key. */
 hm_err hm_node_sign(hm_node *node, const hm_hash *h, hm_signature *sig) HM_MUST_CHECK;
 /* Check a peer: its chain verifies to this node's root now, it is not revoked, every issuer in

@@ -252,3 +252,23 @@ hm_err hm_node_verify_peer(hm_node *n, const uint8_t *chain, size_t chain_len, c
 	peer->box_pub = last->box_pub;
 	return HM_OK;
 }
+
+hm_err hm_node_derive_key(hm_node *n, const char *context, uint8_t out[32])
+{
+	uint8_t msg[64] = "hamlet-derive-v1";
+	size_t len = strlen(context);
+	hm_hash h;
+
+	if (!n->trust)
+		return hm_node_fail(n, HM_ERR_CRYPTO, "this node was opened without its keys");
+	if (len == 0 || len > sizeof(msg) - 17)
+		return hm_node_fail(n, HM_ERR_INVALID, "a key context of %zu bytes", len);
+	/* The storage key never leaves the node: a key for another use is its keyed BLAKE2b of a
+	 * fixed prefix and the use's name, so uses never share a key and none reveals another. */
+	memcpy(msg + 17, context, len);
+	hm_hash_keyed(n->storage_key, msg, 17 + len, &h);
+	memcpy(out, h.b, sizeof(h.b));
+	hm_wipe(&h, sizeof(h));
+	hm_wipe(msg, sizeof(msg));
+	return HM_OK;
+}
