@@ -267,6 +267,9 @@ def main():
             p.kill()
             rc = -1
     check(rc == 0, f"hamlet ui exited {rc} on SIGTERM")
+    if failures:
+        with open(os.path.join(T, "ui.err")) as f:
+            print("hamlet ui's log:\n" + f.read())
     print(f"web_security: {checks} checks, {len(failures)} failed")
     return 1 if failures else 0
 
