@@ -68,14 +68,14 @@ int cmd_ui(cli *c, int argc, char **argv)
 			return cli_fail(c, EXIT_USAGE, "--session-idle takes 1 to 604800 seconds");
 		idle_ms = (uint64_t)v * 1000;
 	}
-	/* Blocked before the web's thread starts, so that it inherits the mask and the signal
-	 * waits for sigwait here, none lost in between. */
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	/* Blocked before the web's thread starts (after the passphrase prompt, which Ctrl-C may
+	 * leave), so that the thread inherits the mask and sigwait below takes the signal. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((rc = cli_open(c, &n)))
-		return rc;
 	if ((rc = cli_ui_start(c, n, listen, any, idle_ms, NULL, &web)) == EXIT_OK) {
 		while (sigwait(&set, &sig) != 0)
 			;

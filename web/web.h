@@ -1,6 +1,7 @@
 /*
  * web.h - the station's own screen: a web interface served by the node's own process, on
- * loopback unless told otherwise (issue #12, docs/web.md in docs/development.md's layout).
+ * loopback unless told otherwise (issue #12; docs/development.md, "The web interface", and
+ * docs/security.md, "The web interface").
  *
  * hm_web_start serves HTTP/1.1 (GNU libmicrohttpd) from one thread of its own. Every request is
  * answered under the caller's lock (hm_web_opts.lock), so the node is never used by the web

@@ -64,8 +64,8 @@ typedef struct web_req {
 /* The word msgid (English) in the request's language: Chinese by default, English when the
  * hamlet_lang cookie says en. Static; never NULL (msgid itself when no word is known). */
 const char *web_t(const web_req *r, const char *msgid);
-/* The page's head and the top bar (the user, the language switch, logout): title via web_t by
- * the caller. Opens <main>. */
+/* The page's head and the top bar (the user, the language switch, logout), then <main> and
+ * <h1>: title is an English msgid, shown through web_t. */
 void web_page_begin(web_req *r, const char *title);
 /* Closes <main>, the body and the page. */
 void web_page_end(web_req *r);

@@ -16,121 +16,27 @@ Environment: HAMLET_BIN (the binary), HAMLET_TEST_TMP (a scratch folder). Exits 
 check passed, 1 otherwise (each failure printed)."""
 import http.client
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
 import time
+from urllib.parse import urlencode
 
-HM = os.environ["HAMLET_BIN"]
-T = os.path.join(os.environ.get("HAMLET_TEST_TMP", "/tmp/hamlet-test"), "web_security")
-ENV = dict(os.environ, HAMLET_PASSPHRASE="web security test passphrase")
-for k in ("HAMLET_DIR", "HAMLET_CLOCK_OFFSET_MS"):
-    ENV.pop(k, None)
-CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+from webtest import Client, Server, check, finish, hamlet, scratch
+
 SCRIPT = "<script>alert(1)</script>"
 IDLE_S = 2
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print(f"FAIL: {what}", flush=True)
-
-
-def hamlet(*args, stdin=None):
-    r = subprocess.run([HM, "-d", os.path.join(T, "c"), *args], input=stdin, env=ENV,
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        sys.exit(f"hamlet {' '.join(args)} failed: {r.stderr}")
-    return r.stdout
-
-
-class Client:
-    """One browser: its cookie jar, every response checked for the security headers."""
-
-    def __init__(self, port):
-        self.port = port
-        self.cookies = {}
-
-    def request(self, method, path, body=None, host=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        h = {"Host": host if host is not None else f"127.0.0.1:{self.port}"}
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if body is not None:
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        h.update(headers or {})
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        text = r.read().decode("utf-8", "replace")
-        c.close()
-        for v in r.headers.get_all("Set-Cookie") or []:
-            name, _, rest = v.partition("=")
-            value = rest.split(";")[0]
-            if "Max-Age=0" in v:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        check(r.headers.get("Content-Security-Policy") == CSP,
-              f"{method} {path} ({r.status}): the CSP is missing or not the strict one")
-        check(r.headers.get("X-Content-Type-Options") == "nosniff",
-              f"{method} {path}: no X-Content-Type-Options nosniff")
-        return r, text
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, fields, **kw):
-        from urllib.parse import urlencode
-        return self.request("POST", path, body=urlencode(fields), **kw)
-
-    def csrf(self, path):
-        r, text = self.get(path)
-        m = re.search(r'name="csrf" value="([0-9a-f]{64})"', text)
-        check(m is not None, f"GET {path} ({r.status}): no csrf field in its form")
-        return m.group(1) if m else ""
-
-    def login(self, name, password, nxt="/"):
-        token = self.csrf("/login")
-        return self.post("/login", {"csrf": token, "name": name, "password": password,
-                                    "next": nxt})
+T = scratch("web_security")
+C = os.path.join(T, "c")
 
 
 def setup():
-    shutil.rmtree(T, ignore_errors=True)
-    os.makedirs(T)
-    hamlet("init", "--role", "county", "--region", "lin", "--name", "County")
-    hamlet("user", "add", "clerk1", "--role", "clerk", stdin="clerk's password 1\n")
-    hamlet("user", "add", "doc1", "--role", "doctor", stdin="doctor's password 1\n")
-    hamlet("put", "person", "p-evil", f"name={SCRIPT}")
-    with open(os.path.join(T, "c", "peers"), "w") as f:
+    hamlet(C, "init", "--role", "county", "--region", "lin", "--name", "County")
+    hamlet(C, "user", "add", "clerk1", "--role", "clerk", stdin="clerk's password 1\n")
+    hamlet(C, "user", "add", "doc1", "--role", "doctor", stdin="doctor's password 1\n")
+    hamlet(C, "put", "person", "p-evil", f"name={SCRIPT}")
+    with open(os.path.join(C, "peers"), "w") as f:
         f.write(f"hub tcp://{SCRIPT}:1\n")
-    with open(os.path.join(T, "c", "peers.state"), "w") as f:
+    with open(os.path.join(C, "peers.state"), "w") as f:
         f.write(f"hub 0 1700000000000 1 0 0 refused: {SCRIPT}\n")
-
-
-def start_ui():
-    err = open(os.path.join(T, "ui.err"), "w+")
-    p = subprocess.Popen([HM, "-d", os.path.join(T, "c"), "ui", "--listen", "127.0.0.1:0",
-                          "--session-idle", str(IDLE_S)], env=ENV, stdout=subprocess.DEVNULL,
-                         stderr=err)
-    for _ in range(100):
-        err.seek(0)
-        m = re.search(r"hamlet: ui: serving http://127\.0\.0\.1:(\d+)/", err.read())
-        if m:
-            return p, int(m.group(1))
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    err.seek(0)
-    sys.exit(f"hamlet ui did not start: {err.read()}")
 
 
 def test_host(port):
@@ -198,7 +104,6 @@ def test_login(port):
     anon = b.cookies.get("hamlet_session")
     token = b.csrf("/login")
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    from urllib.parse import urlencode
     c.request("POST", "/login", urlencode({"csrf": token, "name": "clerk1",
                                            "password": "clerk's password 1",
                                            "next": "//evil.example/x"}),
@@ -254,24 +159,15 @@ def test_idle(port):
 
 def main():
     setup()
-    p, port = start_ui()
+    ui = Server(C, ["ui", "--listen", "127.0.0.1:0", "--session-idle", str(IDLE_S)],
+                os.path.join(T, "ui.err"))
     try:
         for t in (test_host, test_no_session, test_csrf, test_throttle, test_login, test_pages,
                   test_idle):
-            t(port)
+            t(ui.port)
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = -1
-    check(rc == 0, f"hamlet ui exited {rc} on SIGTERM")
-    if failures:
-        with open(os.path.join(T, "ui.err")) as f:
-            print("hamlet ui's log:\n" + f.read())
-    print(f"web_security: {checks} checks, {len(failures)} failed")
-    return 1 if failures else 0
+        rc = finish("web_security", [ui])
+    return rc
 
 
 if __name__ == "__main__":
