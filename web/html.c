@@ -7,6 +7,7 @@
 #include "web_int.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 void web_esc(web_req *r, const char *text)
@@ -32,17 +33,33 @@ void web_rawf(web_req *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-void web_esc_query(web_req *r, const char *text)
+bool web_query_encode(const char *s, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
 
-	for (const unsigned char *p = (const unsigned char *)text; r->out && p && *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (o + 4 > cap)
+			return false;
 		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
-			fputc(*p, r->out);
+			out[o++] = (char)*p;
 		else
-			fprintf(r->out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+			out[o++] = '%', out[o++] = hex[*p >> 4], out[o++] = hex[*p & 15];
 	}
+	if (cap)
+		out[o] = 0;
+	return cap > 0;
+}
+
+void web_esc_query(web_req *r, const char *text)
+{
+	size_t cap = 3 * (text ? strlen(text) : 0) + 1;
+	char *buf = text ? malloc(cap) : NULL;
+
+	if (buf && web_query_encode(text, buf, cap))
+		web_raw(r, buf);
+	free(buf);
 }
 
 /* The top bar: the station's name for the page, who is logged in, the other language, logout. */

@@ -18,6 +18,7 @@ static const word words[] = {
     {"Log out", "退出"},
     {"Sync", "同步"},
     {"Back to the start page", "返回首页"},
+    {"Not possible", "无法完成"},
     {"This address is not the station's.", "此地址不是本站的地址。"},
     {"There is no such page.", "没有这个页面。"},
     {"This page does not take that method.", "此页面不接受该请求方式。"},

@@ -111,13 +111,13 @@ static bool ip_literal(const char *host, size_t n)
 static bool host_ok(const hm_web *w, const char *h)
 {
 	static const char *const names[] = {"localhost", "127.0.0.1", "[::1]"};
-	const char *colon = h ? strrchr(h, ':') : NULL;
+	const char *colon = h ? strrchr(h, ':') : NULL, *close = h ? strchr(h, ']') : NULL;
 	unsigned port = 80;
 	size_t n;
 
-	if (!h || !*h)
+	if (!h || !*h || (h[0] == '[' && !close))
 		return false;
-	if (colon && (h[0] != '[' || colon > strchr(h, ']'))) {
+	if (colon && (h[0] != '[' || colon > close)) {
 		if (!parse_port(colon + 1, &port))
 			return false;
 		n = (size_t)(colon - h);
@@ -326,7 +326,7 @@ void web_error(web_req *r, unsigned status, const char *msgid, const char *detai
 	r->done = true;
 	if (!r->out)
 		return;
-	web_page_begin(r, msgid);
+	web_page_begin(r, "Not possible");
 	web_raw(r, "<p class=\"error\">");
 	web_esc(r, web_t(r, msgid));
 	web_raw(r, "</p>");
@@ -386,17 +386,15 @@ static bool serve_asset(web_req *r)
 	return false;
 }
 
-/* The session of the cookie, the language, and the checks every route shares: a POST carries
+/* The session of the cookie, and the checks every route shares: a POST carries
  * its session's CSRF token; a page that needs a user has one, with the route's right. False
  * when the request was answered here. */
 static bool admit(web_req *r, const web_route *rt)
 {
 	const char *cookie =
 	    MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, WEB_COOKIE_SESSION);
-	const char *lang = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, WEB_COOKIE_LANG);
-	char next[600];
+	char next[16 + 3 * 200];
 
-	r->en = lang && !strcmp(lang, "en");
 	r->sess = cookie ? web_session_find(r->w->sessions, cookie) : NULL;
 	r->user = r->sess ? web_session_user(r->sess) : NULL;
 	if (!strcmp(r->method, "POST") &&
@@ -406,9 +404,11 @@ static bool admit(web_req *r, const web_route *rt)
 		return false;
 	}
 	if (!(rt->flags & WEB_PUBLIC) && !r->user) {
-		snprintf(next, sizeof(next), "/login?next=%s", r->path);
-		/* the path is percent-encoded by the login page's link; here it is one of ours */
-		web_redirect(r, web_local_path(r->path) ? next : "/login");
+		memcpy(next, "/login?next=", 13);
+		web_redirect(r, web_local_path(r->path) &&
+		                        web_query_encode(r->path, next + 12, sizeof(next) - 12)
+		                    ? next
+		                    : "/login");
 		return false;
 	}
 	if (rt->right && !web_may(r, rt->right)) {
@@ -464,11 +464,15 @@ static void dispatch(web_req *r)
 		run_route(r, rt);
 }
 
-/* The first call of a request: the Host, then a POST's size and its form reader. */
+/* The first call of a request: the language, the Host, then a POST's size and its form
+ * reader. */
 static bool begin(web_req *r)
 {
 	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+	const char *lang = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, WEB_COOKIE_LANG);
 	const char *clen;
+
+	r->en = lang && !strcmp(lang, "en"); /* every page, error pages too */
 
 	if (!host_ok(r->w, host)) {
 		web_error(r, 421, "This address is not the station's.", NULL);

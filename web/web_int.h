@@ -79,6 +79,9 @@ void web_rawf(web_req *r, const char *fmt, ...) HM_PRINTF(2, 3);
 /* text percent-encoded for a URL's query (every byte but A-Z a-z 0-9 - . _ ~), which is also
  * safe inside a quoted attribute. */
 void web_esc_query(web_req *r, const char *text);
+/* s percent-encoded as web_esc_query writes it, into out (NUL-terminated): false when it does
+ * not fit in cap bytes. */
+bool web_query_encode(const char *s, char *out, size_t cap);
 /* <form method="post" action="ACTION"> and the hidden csrf field of the session; action is the
  * page's own path (escaped). web_form_end closes it. */
 void web_form_begin(web_req *r, const char *action);
@@ -102,8 +105,8 @@ void web_type(web_req *r, const char *type);
 bool web_header(web_req *r, const char *name, const char *value);
 /* Answer 303 See Other to location (a local path, copied); what was written is dropped. */
 void web_redirect(web_req *r, const char *location);
-/* Answer status with a page of its own: title and message through web_t, detail (may be
- * NULL) escaped beneath; what was written is dropped. */
+/* Answer status with a page of its own ("Not possible"): the message msgid through web_t,
+ * detail (may be NULL) escaped beneath; what was written is dropped, the headers stay. */
 void web_error(web_req *r, unsigned status, const char *msgid, const char *detail);
 /* Whether path is a path of this server (starts with one '/', no scheme, no host, printable
  * ASCII only): what a next= or back= may redirect to. */
