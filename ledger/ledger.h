@@ -739,6 +739,11 @@ char *hm_text_utf8_dup(const char *s, size_t n, size_t *outlen);
  * bidi controls and line separators as \uXXXX: valid JSON as they are, but never raw on a
  * terminal. */
 void hm_text_json_write(FILE *f, const char *json, size_t n);
+/* s[0..n) as HTML text (an element's content or a quoted attribute's value) to f: & < > " '
+ * as entities, and each character hm_text_next escapes as hm_text_escape shows it, so a value
+ * can neither open markup nor reorder or forge the page. The one HTML escaping of every front
+ * end (the reports' HTML, the web interface). */
+void hm_text_html_write(FILE *f, const char *s, size_t n);
 
 /* (end of reports) */
 
