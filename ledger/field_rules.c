@@ -23,9 +23,38 @@ static char *today(run *x)
 	return buf;
 }
 
+/* The run staged earlier in the same write that makes coll/id, or NULL. */
+static const run *staged(const run *x, const char *coll, const char *id)
+{
+	for (const run *b = x->before; b && id; b = b->before)
+		if (!strcmp(b->cd->name, coll) && !strcmp(b->id, id))
+			return b;
+	return NULL;
+}
+
+/* The person id, in the store or staged in the same write (then *out is NULL). */
 static hm_err need_person(run *x, const char *id, hm_record **out)
 {
+	if (staged(x, "person", id)) {
+		if (out)
+			*out = NULL;
+		return HM_OK;
+	}
 	return hm_ledger_need_person(x->l, id, out);
+}
+
+/* Field of person id as need_person found it (p, or the run staged in this write) into buf;
+ * NULL (buf "") when it has none. */
+static const char *person_text(const run *x, const hm_record *p, const char *id, const char *field,
+                               char *buf, size_t cap)
+{
+	const run *b = p ? NULL : staged(x, "person", id);
+	const char *t = b ? verb_text(b, field) : NULL;
+
+	if (p)
+		return hm_rec_text(p, field, buf, cap);
+	snprintf(buf, cap, "%s", t ? t : "");
+	return buf[0] ? buf : NULL;
 }
 
 /* A new record of another collection lives where its person lives. */
@@ -41,7 +70,7 @@ static hm_err village_of(run *x, const char *person_field)
 	if ((err = need_person(x, pid, &p)))
 		return err;
 	buf = verb_scratch(x);
-	if (hm_rec_text(p, "village", buf, HM_STR_MAX + 1))
+	if (person_text(x, p, pid, "village", buf, HM_STR_MAX + 1))
 		err = verb_set(x, x->cd->region_field, buf);
 	hm_record_free(p);
 	return err;
@@ -235,7 +264,7 @@ static hm_err rule_contact(run *x)
 		return err;
 	}
 	/* A contact of a close contact is second-degree; of anyone else, close. */
-	hm_rec_text(src, "category", cat, sizeof(cat));
+	person_text(x, src, verb_text(x, "source"), "category", cat, sizeof(cat));
 	hm_record_free(src);
 	hm_record_free(con);
 	if (!strcmp(verb_text(x, "source"), verb_text(x, "contact")))
@@ -443,10 +472,12 @@ static hm_err rule_person(run *x)
 		return HM_OK;
 	}
 	s.hash = hash;
-	if (hm_node_list(x->l->node, "person", same_id_one, &s) == HM_OK && s.other[0])
+	if (hm_node_list(x->l->node, "person", same_id_one, &s) == HM_OK && s.other[0]) {
+		snprintf(x->out->same_person, sizeof(x->out->same_person), "%s", s.other);
 		verb_note(
 		    x, "note: %s has the same ID number: the same person? (`hamlet person dups`)",
 		    s.other);
+	}
 	return verb_set(x, "id_hash", hash);
 }
 
@@ -461,7 +492,7 @@ static hm_err rule_person_edit(run *x)
 
 	if ((err = need_person(x, x->id, &p)))
 		return err;
-	for (size_t i = 0; i < 2 && !err; i++) {
+	for (size_t i = 0; i < 2 && p && !err; i++) {
 		const hm_field *f = hm_record_field(p, identity[i][0]);
 		char *seen, hex[2 * HM_NODE_ID_BYTES + 1];
 		if (!verb_text(x, identity[i][0]) || !f)

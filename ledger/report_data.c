@@ -147,10 +147,12 @@ static void recs_release(rp_recs *rs)
 
 /* ---- the fields each report reads (their indexes: ledger_int.h) ---- */
 
-static const char *const person_f[] = {"name", "village", "category", "compound", NULL};
-static const char *const episode_f[] = {"person", "kind",           "reason", "start",
-                                        "end",    "checks_per_day", NULL};
-static const char *const followup_f[] = {"person", "time", "temperature", "method", "action", NULL};
+static const char *const person_f[] = {"name",     "village",   "category",
+                                       "compound", "household", NULL};
+static const char *const episode_f[] = {"person",         "kind",        "reason", "start", "end",
+                                        "checks_per_day", "planned_end", "worker", NULL};
+static const char *const followup_f[] = {"person", "time", "temperature", "method",
+                                         "action", "slot", NULL};
 static const char *const return_f[] = {"person", "from_area", "registered", NULL};
 static const char *const exposure_f[] = {"source", "contact", "degree", NULL};
 static const char *const tally_f[] = {"date", "fever", NULL};
