@@ -365,15 +365,15 @@ typedef struct hm_today_row {
 	char kind[16];                   /* home | central | monitoring */
 	char start[11], planned_end[11]; /* planned_end "" when none */
 	int checks_per_day;              /* the episode's (2 when unset); 1: one check a day */
-	bool due_morning;   /* no check yet in the morning slot of the date (checks_per_day 1: no
-	                     * check yet that day, whatever its slot) */
-	bool due_evening;   /* no check yet in the evening slot of the date (never when 1 a day) */
-	bool overdue;       /* an earlier day of the episode (start .. date - 1) lacks a check */
-	int missed;         /* how many checks those earlier days lack */
-	bool fever;         /* a temperature on the date or the day before at or above the county's
-	                     * fever.threshold (the reports' setting) */
-	bool ends_today;    /* planned_end is the date */
-	double last_temp;   /* the latest temperature up to the date; NaN when none */
+	bool due_morning; /* no check yet in the morning slot of the date (checks_per_day 1: no
+	                   * check yet that day, whatever its slot) */
+	bool due_evening; /* no check yet in the evening slot of the date (never when 1 a day) */
+	bool overdue;     /* an earlier day of the episode (start .. date - 1) lacks a check */
+	int missed;       /* how many checks those earlier days lack */
+	bool fever;       /* a temperature on the date or the day before at or above the county's
+	                   * fever.threshold (the reports' setting) */
+	bool ends_today;  /* planned_end is the date */
+	double last_temp; /* the latest temperature of the episode up to the date; NaN when none */
 	char last_time[20]; /* its time ("" when none) */
 } hm_today_row;
 

@@ -96,6 +96,9 @@ typedef struct rp_ctx {
 	hm_ledger *l;
 	hm_node *n;
 	char date[11], from[11]; /* D, and D - N: the window is (from, date] */
+	/* Set from to the day before the earliest start of an episode active on D (or before D -
+	 * 1), once the episodes are read: Today's window. */
+	bool window_from_episodes;
 	char region[HM_REGION_MAX + 1];
 	long days, depth;
 	const char *start; /* contacts --person */

@@ -12,10 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How far back follow-ups are held (report_data.c folds those before the window): every day of
- * an episode counts, and no episode runs for ten years. */
-#define TODAY_WINDOW_DAYS 3660
-
 /* What one person's follow-ups say about the date. */
 typedef struct day_marks {
 	bool morning, evening; /* a check in that slot of the date */
@@ -43,8 +39,8 @@ static int lacking(int per_day, bool morning, bool evening)
 }
 
 /* Walk the person's follow-ups fu[lo..hi) (in time order) beside the days of the episode from
- * start to the date: the date's slots, the checks earlier days lack, the last temperature and
- * a fever on the date or the day before. */
+ * start to the date: the date's slots, the checks earlier days lack, the last temperature of the
+ * episode and a fever on the date or the day before. */
 static void person_days(const rp_ctx *x, size_t lo, size_t hi, const char *start, int per_day,
                         hm_today_row *row, day_marks *m)
 {
@@ -73,11 +69,13 @@ static void person_days(const rp_ctx *x, size_t lo, size_t hi, const char *start
 			*(is_morning(x, f) ? &m->morning : &m->evening) = true;
 		if (!rp_has(f, RP_F_TEMP) || strcmp(d, x->date) > 0)
 			continue;
-		row->last_temp = f->x[RP_F_TEMP];
-		snprintf(row->last_time, sizeof(row->last_time), "%s", x->fu[k].time);
 		if ((!strcmp(d, x->date) || !strcmp(d, yesterday)) &&
 		    f->x[RP_F_TEMP] >= x->threshold)
 			row->fever = true;
+		if (strcmp(d, start) < 0)
+			continue; /* before this episode */
+		row->last_temp = f->x[RP_F_TEMP];
+		snprintf(row->last_time, sizeof(row->last_time), "%s", x->fu[k].time);
 	}
 }
 
@@ -172,8 +170,9 @@ static hm_err today_params(hm_ledger *l, const char *region, const char *date, r
 		snprintf(x->date, sizeof(x->date), "%s", date);
 	else
 		hm_ledger_today(l, x->date);
-	if (!hm_date_add(x->date, -TODAY_WINDOW_DAYS, x->from))
+	if (!hm_date_add(x->date, -1, x->from))
 		return hm_node_fail(l->node, HM_ERR_INVALID, "'%s' is not a date", x->date);
+	x->window_from_episodes = true; /* follow-ups from the earliest episode running */
 	x->l = l, x->n = l->node;
 	return HM_OK;
 }
