@@ -1,7 +1,8 @@
 /* test_today.c - Today (hm_today_build): every flag of a row on records made by hand on a
  * township node of two villages, on 2026-11-26 (the frozen clock): the morning done and the
  * evening due, checks missed on earlier days, a fever today or yesterday, an isolation ending
- * today, one check a day, a closed episode and a person of the other village absent, the order
+ * today, one check a day, a person registered twice and merged counted once, a closed episode
+ * and a person of the other village absent, the order
  * by compound, household and name, names masked unless revealed. */
 #include <math.h>
 #include <stdio.h>
@@ -91,6 +92,15 @@ static int setup(void **state)
 	check(e, ids[2], "2026-11-26T07:50", "37.8");
 	check(e, ids[3], "2026-11-22T14:00", "36.2");
 	check(e, ids[4], "2026-11-24T08:00", "36.2");
+	/* Li registered twice: the second registration, merged into the first, has an episode and
+	 * a check of its own, which count for Li */
+	{
+		hm_merge_result mr;
+		person(e, 6, "Li", VA, "A1", "0");
+		episode(e, ids[6], "2026-11-23", "2026-12-07", NULL, "2");
+		check(e, ids[6], "2026-11-23T09:00", "36.3");
+		assert_int_equal(hm_person_merge(&e->l, ids[3], ids[6], NULL, false, &mr), HM_OK);
+	}
 	*state = e;
 	return 0;
 }
@@ -141,12 +151,15 @@ static void test_flags(void **state)
 	assert_true(r->fever);
 	assert_false(r->due_morning);
 	assert_false(r->overdue);
-	/* one check a day: five days without one, the isolation ends today */
+	/* one check a day: four days without one (the 23rd's was taken under the registration
+	 * merged into Li's), the isolation ends today; the merged registration has no row */
 	assert_non_null(r = row_of(&t, ids[3]));
 	assert_true(r->due_morning);
 	assert_false(r->due_evening);
 	assert_true(r->overdue);
-	assert_int_equal(r->missed, 5);
+	assert_int_equal(r->missed, 4);
+	assert_string_equal(r->start, "2026-11-20"); /* the episode that started first */
+	assert_null(row_of(&t, ids[6]));
 	assert_true(r->ends_today);
 	assert_false(r->fever);
 	/* a closed episode and a person of the other village are absent */
