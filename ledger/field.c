@@ -290,7 +290,8 @@ static hm_err check_required(struct hm_verb_run *x)
 }
 
 hm_err verb_stage(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_write *w,
-                  const struct hm_verb_run *before, hm_verb_result *out, struct hm_verb_run **keep)
+                  const struct hm_verb_run *before, const verb_episodes *episodes,
+                  hm_verb_result *out, struct hm_verb_run **keep)
 {
 	struct hm_verb_run *x = calloc(1, sizeof(*x));
 	hm_err err;
@@ -301,6 +302,7 @@ hm_err verb_stage(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_wri
 	if (!x)
 		return hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
 	x->l = l, x->v = v, x->req = req, x->out = out, x->before = before;
+	x->episodes = episodes;
 	x->cd = hm_schema_collection(v->collection);
 	if ((err = take_values(x)) || (err = take_id(x)))
 		goto out;
@@ -329,7 +331,7 @@ hm_err hm_verb_run(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_ve
 	memset(out, 0, sizeof(*out));
 	if ((err = hm_write_begin(l->node, &w)))
 		return hm_node_fail(l->node, err, "out of memory");
-	if ((err = verb_stage(l, v, req, w, NULL, out, NULL))) {
+	if ((err = verb_stage(l, v, req, w, NULL, NULL, out, NULL))) {
 		hm_write_abort(w);
 		return err;
 	}

@@ -97,28 +97,109 @@ typedef struct ep_find {
 	char start[16];
 } ep_find;
 
+/* The rule of the episode running: one that started on or before the date and has not ended
+ * by it; of several, the latest started. */
+static void ep_consider(ep_find *f, const char *id, const char *start, const char *end)
+{
+	if (!start[0] || strcmp(start, f->date) > 0 || (end[0] && strcmp(end, f->date) <= 0))
+		return;
+	if (!f->id[0] || strcmp(start, f->start) > 0) {
+		snprintf(f->id, sizeof(f->id), "%s", id);
+		snprintf(f->start, sizeof(f->start), "%s", start);
+	}
+}
+
 static int ep_active_one(void *arg, const hm_record *r)
 {
 	ep_find *f = arg;
 	char p[HM_ID_MAX + 1], start[16], end[16];
 
-	if (!hm_rec_id(r, "person", p) || strcmp(p, f->person) != 0 ||
-	    !hm_rec_text(r, "start", start, sizeof(start)) || strcmp(start, f->date) > 0)
-		return 0;
-	if (hm_rec_text(r, "end", end, sizeof(end)) && strcmp(end, f->date) <= 0)
-		return 0;
-	if (!f->id[0] || strcmp(start, f->start) > 0) { /* the latest started */
-		snprintf(f->id, sizeof(f->id), "%s", r->id);
-		snprintf(f->start, sizeof(f->start), "%s", start);
+	if (hm_rec_id(r, "person", p) && !strcmp(p, f->person)) {
+		hm_rec_text(r, "start", start, sizeof(start));
+		hm_rec_text(r, "end", end, sizeof(end));
+		ep_consider(f, r->id, start, end);
 	}
 	return 0;
+}
+
+/* ---- the episodes read once for many runs (verb_episodes_load) ---- */
+
+struct verb_ep {
+	char person[HM_ID_MAX + 1], id[HM_ID_MAX + 1];
+	char start[16], end[16];
+};
+
+static int ep_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct verb_ep *)a)->person, ((const struct verb_ep *)b)->person);
+}
+
+static int ep_load_one(void *arg, const hm_record *r)
+{
+	verb_episodes *e = arg;
+	struct verb_ep *ep;
+
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 256;
+		struct verb_ep *v = realloc(e->v, cap * sizeof(*v));
+		if (!v) {
+			e->nomem = true;
+			return 1;
+		}
+		e->v = v, e->cap = cap;
+	}
+	ep = &e->v[e->n];
+	if (!hm_rec_id(r, "person", ep->person))
+		return 0;
+	snprintf(ep->id, sizeof(ep->id), "%s", r->id);
+	hm_rec_text(r, "start", ep->start, sizeof(ep->start));
+	hm_rec_text(r, "end", ep->end, sizeof(ep->end));
+	e->n++;
+	return 0;
+}
+
+hm_err verb_episodes_load(hm_ledger *l, verb_episodes *out)
+{
+	hm_err err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = hm_node_list(l->node, "episode", ep_load_one, out)))
+		return err;
+	if (out->nomem)
+		return hm_node_fail(l->node, HM_ERR_NOMEM, "reading the episodes: out of memory");
+	qsort(out->v, out->n, sizeof(*out->v), ep_cmp);
+	return HM_OK;
+}
+
+void verb_episodes_release(verb_episodes *e)
+{
+	free(e->v);
+	memset(e, 0, sizeof(*e));
 }
 
 /* The person's episode active on date, into id ("" when none). */
 static hm_err active_episode(run *x, const char *person, const char *date, char *id, size_t cap)
 {
 	ep_find f = {person, date, "", ""};
-	hm_err err = hm_node_list(x->l->node, "episode", ep_active_one, &f);
+	const verb_episodes *e = x->episodes;
+	hm_err err = HM_OK;
+
+	if (e) {
+		struct verb_ep key;
+		size_t lo = 0, hi = e->n;
+		snprintf(key.person, sizeof(key.person), "%s", person);
+		while (lo < hi) { /* the first of the person's */
+			size_t mid = (lo + hi) / 2;
+			if (ep_cmp(&e->v[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < e->n && !strcmp(e->v[lo].person, person); lo++)
+			ep_consider(&f, e->v[lo].id, e->v[lo].start, e->v[lo].end);
+	} else {
+		err = hm_node_list(x->l->node, "episode", ep_active_one, &f);
+	}
 	if (!err)
 		snprintf(id, cap, "%s", f.id);
 	return err;

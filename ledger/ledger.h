@@ -411,21 +411,22 @@ typedef struct hm_check_row {
 	const char *result; /* what happened instead of a reading (not at home, refused) */
 	const char *worker;
 	const char *time;    /* NULL: now */
-	const char *episode; /* NULL: the one running (the rule finds it: one reading of episodes
-	                      * per row; Today's row gives it) */
+	const char *episode; /* NULL: the one running, as the rule finds it (Today's row has it) */
 } hm_check_row;
 
 #define HM_CHECK_WHY       160  /* bytes of a row's reason in hm_followup_batch */
 #define HM_CHECK_BATCH_MAX 2000 /* rows in one batch */
 
 /* Record n checks in one write (one change set): each row is run by the rule of `followup
- * add` (hm_verb_run's checks, the same verb), every row before anything is written. When any
- * row is refused nothing is written, errs[i] holds row i's reason ("" for a good row) and the
- * error of the first bad row is returned, with "row K: REASON (N of M rows refused; nothing
- * written)" in hm_node_errmsg. errs: n entries, always filled. info (may be NULL): the change
- * set written. Errors: HM_ERR_INVALID (n is 0), HM_ERR_TOO_BIG (n > HM_CHECK_BATCH_MAX), those
- * of hm_verb_run for a bad row, those of hm_write_commit (then errs are all "" and nothing
- * is written). */
+ * add` (hm_verb_check, then hm_verb_run's rule and checks: the same verb), every row before
+ * anything is written. When any row is refused nothing is written, errs[i] holds row i's reason
+ * ("" for a good row) and the error of the first bad row is returned, with "row K: REASON (N of
+ * M rows refused; nothing written)" in hm_node_errmsg. errs: n entries, each "" unless its row
+ * was refused. Rows without an episode have the one running found by the rule, from the
+ * episodes read once for the whole batch. info (may be NULL): the change set written.
+ * Errors: HM_ERR_INVALID (n is 0), HM_ERR_TOO_BIG (n > HM_CHECK_BATCH_MAX), those of
+ * hm_verb_run for a bad row, HM_ERR_NOMEM and those of hm_node_list and hm_write_commit (then
+ * every errs[i] is "" and nothing is written). */
 hm_err hm_followup_batch(hm_ledger *l, const hm_check_row *rows, size_t n,
                          char (*errs)[HM_CHECK_WHY], hm_changeset_info *info) HM_MUST_CHECK;
 

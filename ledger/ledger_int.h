@@ -283,17 +283,33 @@ struct hm_verb_run {
 	/* The runs staged earlier in the same write, latest first (NULL: none): the records they
 	 * make count as existing for this run's rules (a returnee's person for their return). */
 	const struct hm_verb_run *before;
+	/* The episodes read once for a batch (NULL: the rule reads them) */
+	const struct verb_episodes *episodes;
 };
+
+/* Every episode's person, start, end and id, read once for many runs of a rule that looks for
+ * the episode running (a batch of follow-ups), sorted by person. */
+typedef struct verb_episodes {
+	struct verb_ep *v; /* owned */
+	size_t n, cap;
+	bool nomem;
+} verb_episodes;
+
+/* Read them (one hm_node_list). Release with verb_episodes_release, also on failure. Errors:
+ * HM_ERR_NOMEM, those of hm_node_list. */
+hm_err verb_episodes_load(hm_ledger *l, verb_episodes *out) HM_MUST_CHECK;
+void verb_episodes_release(verb_episodes *e);
 
 /* Run verb v as hm_verb_run does, into w, a write under way, without committing it: values
  * taken, the rule run, every value checked, then set in w (which copies them). before: the
- * runs staged earlier in the same write (may be NULL). keep (may be NULL): on success the run,
+ * runs staged earlier in the same write (may be NULL). episodes: read once for many runs (may
+ * be NULL: the rule reads them when it needs them). keep (may be NULL): on success the run,
  * for a later stage's before; release with free after the write is over (its values borrow
  * req). Errors as hm_verb_run (reason in hm_node_errmsg); then w may hold part of this run and
  * must be aborted unless the caller only collects reasons. */
 hm_err verb_stage(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_write *w,
-                  const struct hm_verb_run *before, hm_verb_result *out,
-                  struct hm_verb_run **keep) HM_MUST_CHECK;
+                  const struct hm_verb_run *before, const verb_episodes *episodes,
+                  hm_verb_result *out, struct hm_verb_run **keep) HM_MUST_CHECK;
 
 /* text for field as the ledger stores it (a clerk's date or word made canonical), valid for the
  * run; text itself when it already is, or is not a value of field. */

@@ -40,9 +40,37 @@ static void check_values(const hm_check_row *c, req_values *q)
 	put(q, "episode", c->episode);
 }
 
+/* A new id for row i's check, into ids[i]: taken neither by an earlier row of the batch nor in
+ * the store. Ids are the time, the writer and 16 random bits: a batch made within one
+ * millisecond would otherwise give two rows one id, and the later row's fields would overwrite
+ * the earlier's in the write. */
+static hm_err new_check_id(hm_ledger *l, const char *prefix, char (*ids)[HM_ID_MAX + 1], size_t i)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		hm_record *r = NULL;
+		bool taken = false;
+		hm_err err;
+
+		hm_ledger_new_id(l, prefix, ids[i], HM_ID_MAX + 1);
+		for (size_t j = 0; j < i && !taken; j++)
+			taken = !strcmp(ids[j], ids[i]);
+		if (taken)
+			continue;
+		err = hm_node_get(l->node, "followup", ids[i], &r);
+		hm_record_free(r);
+		if (err == HM_ERR_NOT_FOUND)
+			return HM_OK;
+		if (err)
+			return err;
+	}
+	return hm_node_fail(l->node, HM_ERR_EXISTS, "no free record id for a check");
+}
+
 /* Run every row into w; the reason of each bad row into errs. Returns the first bad row's
- * error (HM_OK when none), its index in *first and how many were bad in *bad. */
+ * error (HM_OK when none), its index in *first and how many were bad in *bad. ids: n ids'
+ * room. */
 static hm_err stage_checks(hm_ledger *l, const hm_check_row *rows, size_t n, hm_write *w,
+                           const verb_episodes *eps, char (*ids)[HM_ID_MAX + 1],
                            char (*errs)[HM_CHECK_WHY], size_t *first, size_t *bad)
 {
 	const hm_verb *v = hm_verb_find("followup", "add");
@@ -56,11 +84,13 @@ static hm_err stage_checks(hm_ledger *l, const hm_check_row *rows, size_t n, hm_
 		hm_err err;
 
 		check_values(&rows[i], &q);
-		req.values = q.v, req.nvalues = q.n;
+		req.values = q.v, req.nvalues = q.n, req.id = ids[i];
 		errs[i][0] = '\0';
+		if ((err = new_check_id(l, v->prefix, ids, i)))
+			return err; /* the store failed: no row's fault */
 		/* the values' types first, as `followup add` checks them, then its rule */
 		err = hm_verb_check(v, &req, errs[i], HM_CHECK_WHY);
-		if (!err && (err = verb_stage(l, v, &req, w, NULL, &res, NULL)))
+		if (!err && (err = verb_stage(l, v, &req, w, NULL, eps, &res, NULL)))
 			snprintf(errs[i], HM_CHECK_WHY, "%s", hm_node_errmsg(l->node));
 		if (!err)
 			continue;
@@ -70,15 +100,29 @@ static hm_err stage_checks(hm_ledger *l, const hm_check_row *rows, size_t n, hm_
 	return first_err;
 }
 
+/* Whether a row leaves the rule to find the episode running (then the episodes are read once). */
+static bool any_without_episode(const hm_check_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].episode || !rows[i].episode[0])
+			return true;
+	return false;
+}
+
 hm_err hm_followup_batch(hm_ledger *l, const hm_check_row *rows, size_t n,
                          char (*errs)[HM_CHECK_WHY], hm_changeset_info *info)
 {
 	hm_changeset_info ignored;
+	verb_episodes eps = {0};
+	char(*ids)[HM_ID_MAX + 1] = NULL;
 	hm_write *w = NULL;
 	size_t first = 0, bad = 0;
 	char why[HM_CHECK_WHY];
+	bool loaded;
 	hm_err err;
 
+	for (size_t i = 0; i < n && i <= HM_CHECK_BATCH_MAX; i++)
+		errs[i][0] = '\0';
 	if (n == 0)
 		return hm_node_fail(l->node, HM_ERR_INVALID, "no checks to record");
 	if (n > HM_CHECK_BATCH_MAX)
@@ -86,17 +130,32 @@ hm_err hm_followup_batch(hm_ledger *l, const hm_check_row *rows, size_t n,
 		                    "%zu checks are more than one write takes (%d): send them in "
 		                    "parts",
 		                    n, HM_CHECK_BATCH_MAX);
-	if ((err = hm_write_begin(l->node, &w)))
-		return hm_node_fail(l->node, err, "out of memory");
-	if ((err = stage_checks(l, rows, n, w, errs, &first, &bad))) {
-		hm_write_abort(w);
-		snprintf(why, sizeof(why), "%s", errs[first]);
-		return hm_node_fail(l->node, err,
-		                    "row %zu: %s (%zu of %zu rows refused; nothing "
-		                    "written)",
-		                    first + 1, why, bad, n);
+	if ((loaded = any_without_episode(rows, n)) && (err = verb_episodes_load(l, &eps)))
+		goto out;
+	if ((err = hm_write_begin(l->node, &w))) {
+		err = hm_node_fail(l->node, err, "out of memory");
+		goto out;
 	}
-	return hm_write_commit(w, info ? info : &ignored); /* w consumed */
+	if (!(ids = calloc(n, sizeof(*ids)))) {
+		hm_write_abort(w);
+		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = stage_checks(l, rows, n, w, loaded ? &eps : NULL, ids, errs, &first, &bad))) {
+		hm_write_abort(w);
+		if (!bad) /* the store failed, no row */
+			goto out;
+		snprintf(why, sizeof(why), "%s", errs[first]);
+		err = hm_node_fail(l->node, err,
+		                   "row %zu: %s (%zu of %zu rows refused; nothing written)",
+		                   first + 1, why, bad, n);
+		goto out;
+	}
+	err = hm_write_commit(w, info ? info : &ignored); /* w consumed */
+out:
+	verb_episodes_release(&eps);
+	free(ids);
+	return err;
 }
 
 /* ---- a returnee ---- */
@@ -149,7 +208,8 @@ static hm_err stage_returnee(hm_ledger *l, returnee_reqs *q, hm_write *w, bool r
 	hm_verb_result res;
 	hm_err err;
 
-	if ((err = verb_stage(l, hm_verb_find("person", "add"), &q->preq, w, NULL, &res, &runs[0])))
+	if ((err = verb_stage(l, hm_verb_find("person", "add"), &q->preq, w, NULL, NULL, &res,
+	                      &runs[0])))
 		return err;
 	snprintf(out->person, sizeof(out->person), "%s", res.id);
 	snprintf(out->dup, sizeof(out->dup), "%s", res.same_person);
@@ -163,12 +223,12 @@ static hm_err stage_returnee(hm_ledger *l, returnee_reqs *q, hm_write *w, bool r
 	put(&q->episode, "person", out->person);
 	q->rreq.values = q->ret.v, q->rreq.nvalues = q->ret.n;
 	q->ereq.values = q->episode.v, q->ereq.nvalues = q->episode.n;
-	if ((err = verb_stage(l, hm_verb_find("return", "add"), &q->rreq, w, runs[0], &res,
+	if ((err = verb_stage(l, hm_verb_find("return", "add"), &q->rreq, w, runs[0], NULL, &res,
 	                      &runs[1])))
 		return err;
 	snprintf(out->ret, sizeof(out->ret), "%s", res.id);
 	note_add(out, &res);
-	if ((err = verb_stage(l, hm_verb_find("episode", "start"), &q->ereq, w, runs[1], &res,
+	if ((err = verb_stage(l, hm_verb_find("episode", "start"), &q->ereq, w, runs[1], NULL, &res,
 	                      &runs[2])))
 		return err;
 	snprintf(out->episode, sizeof(out->episode), "%s", res.id);

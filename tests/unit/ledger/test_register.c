@@ -64,6 +64,14 @@ static size_t count(field_env *e, const char *coll)
 	return n;
 }
 
+static int no_episode_one(void *arg, const hm_record *r)
+{
+	char ep[HM_ID_MAX + 1];
+	if (!hm_rec_id(r, "episode", ep))
+		(*(size_t *)arg)++;
+	return 0;
+}
+
 static void test_batch_one_bad_row(void **state)
 {
 	field_env *e = *state;
@@ -127,6 +135,11 @@ static void test_batch_written(void **state)
 	assert_int_equal(count(e, "followup"), f0 + 3);
 	for (int i = 0; i < 3; i++)
 		assert_string_equal(errs[i], "");
+	{ /* each check names the episode running, found from the episodes read once */
+		size_t without = 0;
+		assert_int_equal(hm_node_list(e->n, "followup", no_episode_one, &without), HM_OK);
+		assert_int_equal(without, 0);
+	}
 	/* Today sees the evening done; the rule filled in the episode and the village */
 	assert_int_equal(hm_today_build(&e->l, NULL, NULL, false, &t), HM_OK);
 	assert_int_equal(t.n, 3);
@@ -134,6 +147,25 @@ static void test_batch_written(void **state)
 		assert_false(t.rows[i].due_evening);
 	hm_today_free(&t);
 	assert_int_equal(hm_followup_batch(&e->l, rows, 0, errs, NULL), HM_ERR_INVALID);
+}
+
+/* The clock is frozen: every row of a batch is made in the same millisecond, and 600 ids of 16
+ * random bits would share one about 19 times in 20 unless the batch keeps them apart. */
+static void test_batch_ids_unique(void **state)
+{
+	field_env *e = *state;
+	enum { N = 600 };
+	static hm_check_row rows[N];
+	static char errs[N][HM_CHECK_WHY];
+	size_t f0 = count(e, "followup");
+	uint64_t s0 = seq(e);
+
+	for (int i = 0; i < N; i++)
+		rows[i] = (hm_check_row){
+		    .person = pids[i % 3], .temperature = "36.6", .time = "2026-11-26T08:00"};
+	assert_int_equal(hm_followup_batch(&e->l, rows, N, errs, NULL), HM_OK);
+	assert_int_equal(count(e, "followup"), f0 + N);
+	assert_int_equal(seq(e), s0 + 1);
 }
 
 static hm_returnee returnee(const char *name, const char *idnum)
@@ -263,9 +295,10 @@ static void test_contact_of_returnee(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_batch_one_bad_row),  cmocka_unit_test(test_batch_written),
-	    cmocka_unit_test(test_returnee_one_write), cmocka_unit_test(test_returnee_duplicate),
-	    cmocka_unit_test(test_returnee_refused),   cmocka_unit_test(test_contact_of_returnee),
+	    cmocka_unit_test(test_batch_one_bad_row),   cmocka_unit_test(test_batch_written),
+	    cmocka_unit_test(test_batch_ids_unique),    cmocka_unit_test(test_returnee_one_write),
+	    cmocka_unit_test(test_returnee_duplicate),  cmocka_unit_test(test_returnee_refused),
+	    cmocka_unit_test(test_contact_of_returnee),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
