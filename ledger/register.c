@@ -121,7 +121,7 @@ hm_err hm_followup_batch(hm_ledger *l, const hm_check_row *rows, size_t n,
 	bool loaded;
 	hm_err err;
 
-	for (size_t i = 0; i < n && i <= HM_CHECK_BATCH_MAX; i++)
+	for (size_t i = 0; i < n; i++)
 		errs[i][0] = '\0';
 	if (n == 0)
 		return hm_node_fail(l->node, HM_ERR_INVALID, "no checks to record");
