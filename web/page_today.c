@@ -232,36 +232,33 @@ static const char *row_error(const today_post *p, const char *person)
 
 /* One row of the form: the person, then temperature, method and symptoms, the values typed
  * kept, the row's reason beside it when the batch refused it. */
-static void form_row(web_req *r, const hm_today_row *row, const char *date, const today_post *p)
+static void form_row(web_req *r, const today_view *v, const hm_today_row *row, const today_post *p)
 {
-	const char *why = row_error(p, row->person), *m = posted(r, "m", row->person);
+	const char *why = row_error(p, row->person);
+	char key[HM_ID_MAX + 8];
 
 	web_raw(r, why ? "<tr class=\"bad\"><td>" : "<tr><td>");
 	web_esc(r, row->name);
 	web_raw(r, "</td><td>");
+	if (v->by_worker) {
+		web_esc(r, row->compound);
+		web_raw(r, " ");
+	}
 	web_esc(r, row->household);
 	web_raw(r, "</td><td>");
 	web_esc(r, web_word(r, "episode", "kind", row->kind));
 	web_raw(r, "</td><td>");
 	flags(r, row);
 	web_raw(r, "</td><td class=\"num\">");
-	last_temp(r, row, date);
+	last_temp(r, row, v->t.date);
 	web_raw(r, "</td><td><input class=\"temp\" inputmode=\"decimal\" size=\"5\"");
 	field_name(r, "t", row->person);
 	web_raw(r, " value=\"");
 	web_esc(r, posted(r, "t", row->person));
 	web_raw(r, "\"></td><td>");
-	web_raw(r, "<select");
-	field_name(r, "m", row->person);
-	web_raw(r, ">");
-	for (const char *w = "visit\0phone\0self\0"; *w; w += strlen(w) + 1) {
-		web_raw(r, "<option value=\"");
-		web_raw(r, w);
-		web_raw(r, m && !strcmp(m, w) ? "\" selected>" : "\">");
-		web_esc(r, web_word(r, "followup", "method", w));
-		web_raw(r, "</option>");
-	}
-	web_raw(r, "</select></td><td><input size=\"12\"");
+	snprintf(key, sizeof(key), "m:%s", row->person);
+	web_word_select(r, key, "followup", "method", NULL, posted(r, "m", row->person), false);
+	web_raw(r, "</td><td><input size=\"12\"");
 	field_name(r, "s", row->person);
 	web_raw(r, " value=\"");
 	web_esc(r, posted(r, "s", row->person));
@@ -270,13 +267,16 @@ static void form_row(web_req *r, const hm_today_row *row, const char *date, cons
 	web_raw(r, "</td></tr>\n");
 }
 
-static void form_head(web_req *r)
+static void form_head(web_req *r, const today_view *v)
 {
-	static const char *const cols[] = {"Name",   "Household", "Isolation",
-	                                   "Marks",  "Last temp", "Temperature",
-	                                   "Method", "Symptoms",  ""};
+	static const char *const cols[] = {"Isolation", "Marks",    "Last temp", "Temperature",
+	                                   "Method",    "Symptoms", ""};
 
-	web_raw(r, "<table class=\"due\"><thead><tr>");
+	web_raw(r, "<table class=\"due\"><thead><tr><th>");
+	web_esc(r, web_t(r, "Name"));
+	web_raw(r, "</th><th>");
+	web_esc(r, web_t(r, v->by_worker ? "Compound and household" : "Household"));
+	web_raw(r, "</th>");
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		web_raw(r, "<th>");
 		if (cols[i][0])
@@ -298,7 +298,7 @@ static void due_form(web_req *r, const today_view *v, const today_post *p)
 	web_raw(r, "\"><input type=\"hidden\" name=\"by\" value=\"");
 	web_raw(r, v->by_worker ? "worker" : "compound");
 	web_raw(r, "\">");
-	form_head(r);
+	form_head(r, v);
 	for (size_t i = 0; i < v->t.n && shown < TODAY_FORM_MAX; i++) {
 		const hm_today_row *row = v->order[i];
 
@@ -310,7 +310,7 @@ static void due_form(web_req *r, const today_view *v, const today_post *p)
 			group_name(r, v, group);
 			web_raw(r, "</th></tr>\n");
 		}
-		form_row(r, row, v->t.date, p);
+		form_row(r, v, row, p);
 		shown++;
 	}
 	web_raw(r, "</tbody></table>\n<p><button type=\"submit\">");
