@@ -201,6 +201,16 @@ static void last_temp(web_req *r, const hm_today_row *row, const char *date)
 	web_raw(r, "</small>");
 }
 
+/* The row's name, a link to the person's page. */
+static void person_link(web_req *r, const hm_today_row *row)
+{
+	web_raw(r, "<a href=\"/person/");
+	web_esc_query(r, row->person);
+	web_raw(r, "\">");
+	web_esc(r, row->name);
+	web_raw(r, "</a>");
+}
+
 /* The value POSTed in field PREFIX:ID, or NULL (a GET, or none). */
 static const char *posted(const web_req *r, const char *prefix, const char *person)
 {
@@ -238,7 +248,7 @@ static void form_row(web_req *r, const today_view *v, const hm_today_row *row, c
 	char key[HM_ID_MAX + 8];
 
 	web_raw(r, why ? "<tr class=\"bad\"><td>" : "<tr><td>");
-	web_esc(r, row->name);
+	person_link(r, row);
 	web_raw(r, "</td><td>");
 	if (v->by_worker) {
 		web_esc(r, row->compound);
@@ -390,7 +400,7 @@ static void mark_list(web_req *r, const today_view *v, int what, const char *tit
 		if (!(what == 2 ? row->overdue : what == 3 ? row->fever : row->ends_today))
 			continue;
 		web_raw(r, "<li>");
-		web_esc(r, row->name);
+		person_link(r, row);
 		web_raw(r, " <small>");
 		web_esc(r, row->compound);
 		web_raw(r, " ");
