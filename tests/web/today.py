@@ -79,13 +79,16 @@ def setup():
     at("person", "add", "--id", "x1", "--name", "Xu Notmonitored", "--compound", "Oak Garden",
        "--category", "close")
     person("evil", SCRIPT, "Riverside 3", "Chen")
+    person("d1", "Ding Once", "Oak Garden", "Wu", per_day="1")  # one a day, none yet: both
+    person("d2", "Du Once", "Oak Garden", "Wu", per_day="1")  # one a day, taken: neither
+    at("followup", "add", "d2", "--temp", "36.4", "--method", "phone", "--slot", "morning")
 
 
-def person(pid, name, compound, worker, start=None, days="14"):
+def person(pid, name, compound, worker, start=None, days="14", per_day="2"):
     at("person", "add", "--id", pid, "--name", name, "--compound", compound, "--category",
        "close")
     at("episode", "start", pid, "--kind", "home", "--reason", "close", "--start",
-       start or day(0), "--days", days, "--worker", worker)
+       start or day(0), "--days", days, "--worker", worker, "--checks-per-day", per_day)
 
 
 def count(*args):
@@ -114,7 +117,7 @@ def main_part(text):
 
 
 def test_due(b):
-    morning = set(FRESH) | {"o1", "e1", "evil"}
+    morning = set(FRESH) | {"o1", "e1", "evil", "d1"}
     r, text = b.get("/today?slot=morning")
     check(r.status == 200, f"GET /today as the clerk: {r.status}")
     got = form_rows(text)
@@ -146,7 +149,7 @@ def morning_post(b, token, temps):
         fields[f"t:{pid}"] = temps[pid]
         fields[f"m:{pid}"] = methods[pid]
         fields[f"s:{pid}"] = "咳嗽" if pid == "a2" else ""
-    for pid in ("o1", "e1", "evil"):  # rows left empty: not sent to the batch
+    for pid in ("o1", "e1", "evil", "d1"):  # rows left empty: not sent to the batch
         fields.update({f"t:{pid}": "", f"m:{pid}": "visit", f"s:{pid}": ""})
     return b.post("/today", fields)
 
@@ -182,11 +185,12 @@ def test_batch(b):
     check(got == {p: (float(t), "morning") for p, t in temps.items()},
           f"the follow-ups written: {got}")
     r, text = b.get("/today?slot=morning")
-    check(set(form_rows(text)) == {"o1", "e1", "evil"}, f"due after the save: {form_rows(text)}")
+    check(set(form_rows(text)) == {"o1", "e1", "evil", "d1"},
+          f"due after the save: {form_rows(text)}")
 
 
 def test_print(b):
-    monitored = set(FRESH) | {"g1", "f1", "o1", "e1", "evil"}
+    monitored = set(FRESH) | {"g1", "f1", "o1", "e1", "evil", "d1", "d2"}
     for by, groups in (("compound", 2), ("worker", 2)):
         r, text = b.get(f"/today/print?by={by}")
         main = main_part(text)
