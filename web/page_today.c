@@ -604,7 +604,7 @@ static void sheet_begin(web_req *r, const today_view *v, const char *group)
 	web_raw(r, "</tr></thead><tbody>\n");
 }
 
-static void sheet_row(web_req *r, const hm_today_row *row, size_t k)
+static void sheet_row(web_req *r, const hm_today_row *row, const char *date, size_t k)
 {
 	web_rawf(r, "<tr class=\"person\"><td class=\"num\">%zu</td><td>", k);
 	web_esc(r, row->name);
@@ -615,7 +615,8 @@ static void sheet_row(web_req *r, const hm_today_row *row, size_t k)
 	web_raw(r, "</td><td>");
 	web_esc(r, web_word(r, "episode", "kind", row->kind));
 	web_raw(r, "</td><td>");
-	web_esc(r, row->planned_end);
+	/* the month and day, the year too when it is not this one's */
+	web_esc(r, strncmp(row->planned_end, date, 5) ? row->planned_end : row->planned_end + 5);
 	web_raw(r, "</td><td>");
 	flags(r, row);
 	web_raw(r, "</td><td><span class=\"box am\"></span></td>"
@@ -663,7 +664,7 @@ hm_err web_page_today_print(web_req *r)
 			sheet_begin(r, &v, group);
 			k = 0;
 		}
-		sheet_row(r, row, ++k);
+		sheet_row(r, row, v.t.date, ++k);
 	}
 	if (group)
 		web_raw(r, "</tbody></table></section>\n");
