@@ -589,6 +589,8 @@ static void sheet_begin(web_req *r, const today_view *v, const char *group)
 	web_raw(r, "<section class=\"sheet\"><h2>");
 	group_name(r, v, group);
 	web_raw(r, "</h2><p class=\"sheet-meta\">");
+	web_esc(r, v->t.region);
+	web_raw(r, " &middot; ");
 	web_esc(r, web_t(r, "Date"));
 	web_raw(r, ": ");
 	web_esc(r, v->t.date);
