@@ -16,6 +16,11 @@ static const web_route routes[] = {
     {"GET", "/sync", HM_RIGHT_SYNC, 0, web_page_sync},
     {"POST", "/sync/now", HM_RIGHT_SYNC, 0, web_page_sync_now},
     {"POST", "/sync/bundle", HM_RIGHT_SYNC, 0, web_page_sync_bundle},
+    {"GET", "/today", HM_RIGHT_FOLLOWUP, 0, web_page_today},
+    {"POST", "/today", HM_RIGHT_FOLLOWUP, 0, web_page_today_post},
+    {"GET", "/today/print", HM_RIGHT_FOLLOWUP, 0, web_page_today_print},
+    {"GET", "/register", HM_RIGHT_REGISTER, 0, web_page_register},
+    {"POST", "/register", HM_RIGHT_REGISTER, 0, web_page_register_post},
     /* the pages of /today, /register, /person/, /reports/, ... go here */
 };
 

@@ -175,6 +175,24 @@ hm_err web_page_home(web_req *r);
 hm_err web_page_sync(web_req *r);
 hm_err web_page_sync_now(web_req *r);
 hm_err web_page_sync_bundle(web_req *r);
+/* /today, /today/print (page_today.c), /register (page_register.c) */
+hm_err web_page_today(web_req *r);
+hm_err web_page_today_post(web_req *r);
+hm_err web_page_today_print(web_req *r);
+hm_err web_page_register(web_req *r);
+hm_err web_page_register_post(web_req *r);
+
+/* ---- Stored words as a person reads them (words.c) ---- */
+
+/* The words shown for word, a stored word of field coll.field ("male" of person.sex): its
+ * Chinese from the ledger's one table (hm_ledger_word_zh), or word itself in English or when the
+ * table has none. Static or word; never NULL. */
+const char *web_word(const web_req *r, const char *coll, const char *field, const char *word);
+/* <select name="NAME"> of the allowed words of coll.field (the schema's list, or words "a|b"
+ * when not NULL), each option's value the stored word and its label web_word's; the one equal
+ * to selected (may be NULL) selected; an empty first option when blank. */
+void web_word_select(web_req *r, const char *name, const char *coll, const char *field,
+                     const char *words, const char *selected, bool blank);
 
 /* ---- What pages built from the store, kept until it changes (cache.c) ---- */
 
