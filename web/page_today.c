@@ -25,7 +25,8 @@
 
 /* Today as the page shows it: the rows in the order of the grouping. */
 typedef struct today_view {
-	hm_today t;
+	const hm_today *t;          /* the cache's (web/cache.c), or own */
+	hm_today *own;              /* when the cache could not keep it */
 	const hm_today_row **order; /* t.n rows, grouped */
 	bool by_worker;             /* grouped per worker, else per compound */
 	const char *slot;           /* "morning" | "evening": the form's */
@@ -77,6 +78,38 @@ static const char *slot_of(web_req *r, const char *asked)
 	return localtime_r(&now, &tm) && tm.tm_hour >= 12 ? "evening" : "morning";
 }
 
+static void today_release(void *t)
+{
+	hm_today_free(t);
+	free(t);
+}
+
+/* Today over the station's own region on today's date, built once for each state of the store
+ * (web/cache.c): *out the cache's, or *own (then the caller's) when the cache cannot keep it. */
+static hm_err today_get(web_req *r, bool reveal, const hm_today **out, hm_today **own)
+{
+	uint64_t stamp = hm_node_stamp(r->led.node);
+	char key[48], date[11];
+	hm_today *t;
+	hm_err err;
+
+	hm_ledger_today(&r->led, date);
+	snprintf(key, sizeof(key), "today %s %d", date, reveal);
+	if ((*out = web_cache_get(web_cache_of(r), key, stamp)))
+		return HM_OK;
+	if (!(t = calloc(1, sizeof(*t))))
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	if ((err = hm_today_build(&r->led, NULL, date, reveal, t))) {
+		free(t);
+		return err;
+	}
+	if (!web_cache_put(web_cache_of(r), key, stamp, t, sizeof(*t) + t->n * sizeof(*t->rows),
+	                   today_release))
+		*own = t;
+	*out = t;
+	return HM_OK;
+}
+
 /* Today over the station's own region, its names revealed to who may see them (the access log
  * first), in the grouping's order. Release with view_release, also on failure. */
 static hm_err view_load(web_req *r, const char *by, const char *slot, today_view *v)
@@ -88,25 +121,26 @@ static hm_err view_load(web_req *r, const char *by, const char *slot, today_view
 	memset(v, 0, sizeof(*v));
 	v->by_worker = by && !strcmp(by, "worker");
 	v->slot = slot_of(r, slot);
-	if ((err = hm_today_build(&r->led, NULL, NULL, reveal, &v->t)))
+	if ((err = today_get(r, reveal, &v->t, &v->own)))
 		return err;
-	if (reveal && v->t.n) {
-		snprintf(what, sizeof(what), "today %s %s", v->t.region, v->t.date);
-		if ((err = hm_ledger_record_access(&r->led, "reveal", what, v->t.n)))
+	if (reveal && v->t->n) {
+		snprintf(what, sizeof(what), "today %s %s", v->t->region, v->t->date);
+		if ((err = web_record_access(r, "reveal", what, v->t->n)))
 			return err;
 	}
-	if (!(v->order = calloc(v->t.n ? v->t.n : 1, sizeof(*v->order))))
+	if (!(v->order = calloc(v->t->n ? v->t->n : 1, sizeof(*v->order))))
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < v->t.n; i++)
-		v->order[i] = &v->t.rows[i];
+	for (size_t i = 0; i < v->t->n; i++)
+		v->order[i] = &v->t->rows[i];
 	if (v->by_worker)
-		qsort(v->order, v->t.n, sizeof(*v->order), worker_cmp);
+		qsort(v->order, v->t->n, sizeof(*v->order), worker_cmp);
 	return HM_OK;
 }
 
 static void view_release(today_view *v)
 {
-	hm_today_free(&v->t);
+	if (v->own)
+		today_release(v->own);
 	free(v->order);
 }
 
@@ -260,7 +294,7 @@ static void form_row(web_req *r, const today_view *v, const hm_today_row *row, c
 	web_raw(r, "</td><td>");
 	flags(r, row);
 	web_raw(r, "</td><td class=\"num\">");
-	last_temp(r, row, v->t.date);
+	last_temp(r, row, v->t->date);
 	web_raw(r, "</td><td><input class=\"temp\" inputmode=\"decimal\" size=\"5\"");
 	field_name(r, "t", row->person);
 	web_raw(r, " value=\"");
@@ -309,7 +343,7 @@ static void due_form(web_req *r, const today_view *v, const today_post *p)
 	web_raw(r, v->by_worker ? "worker" : "compound");
 	web_raw(r, "\">");
 	form_head(r, v);
-	for (size_t i = 0; i < v->t.n && shown < TODAY_FORM_MAX; i++) {
+	for (size_t i = 0; i < v->t->n && shown < TODAY_FORM_MAX; i++) {
 		const hm_today_row *row = v->order[i];
 
 		if (!due_in(row, v->slot))
@@ -338,8 +372,8 @@ static size_t count(const today_view *v, int what)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < v->t.n; i++) {
-		const hm_today_row *row = &v->t.rows[i];
+	for (size_t i = 0; i < v->t->n; i++) {
+		const hm_today_row *row = &v->t->rows[i];
 		n += what == 0   ? due_in(row, "morning")
 		     : what == 1 ? due_in(row, "evening")
 		     : what == 2 ? row->overdue
@@ -356,10 +390,10 @@ static void summary(web_req *r, const today_view *v)
 	                                   "Fever", "Isolation ends today"};
 
 	web_raw(r, "<p class=\"counts\">");
-	web_esc(r, v->t.date);
+	web_esc(r, v->t->date);
 	web_raw(r, " &middot; ");
 	web_esc(r, web_t(r, "Under monitoring"));
-	web_rawf(r, " <b>%zu</b>", v->t.n);
+	web_rawf(r, " <b>%zu</b>", v->t->n);
 	for (int i = 0; i < 5; i++) {
 		web_raw(r, " &middot; ");
 		web_esc(r, web_t(r, what[i]));
@@ -394,7 +428,7 @@ static void mark_list(web_req *r, const today_view *v, int what, const char *tit
 	web_raw(r, "<section class=\"marks\"><h2>");
 	web_esc(r, web_t(r, title));
 	web_raw(r, "</h2><ul>");
-	for (size_t i = 0; i < v->t.n; i++) {
+	for (size_t i = 0; i < v->t->n; i++) {
 		const hm_today_row *row = v->order[i];
 
 		if (!(what == 2 ? row->overdue : what == 3 ? row->fever : row->ends_today))
@@ -410,7 +444,7 @@ static void mark_list(web_req *r, const today_view *v, int what, const char *tit
 			web_rawf(r, "%d ", row->missed);
 			web_esc(r, web_t(r, "checks missed"));
 		} else if (what == 3)
-			last_temp(r, row, v->t.date);
+			last_temp(r, row, v->t->date);
 		else
 			web_esc(r, web_word(r, "episode", "kind", row->kind));
 		web_raw(r, "</li>");
@@ -421,9 +455,9 @@ static void mark_list(web_req *r, const today_view *v, int what, const char *tit
 /* Whether person has a row in the form of v (then its reason is shown beside it). */
 static bool in_form(const today_view *v, const char *person)
 {
-	for (size_t i = 0; i < v->t.n; i++)
-		if (!strcmp(v->t.rows[i].person, person))
-			return due_in(&v->t.rows[i], v->slot);
+	for (size_t i = 0; i < v->t->n; i++)
+		if (!strcmp(v->t->rows[i].person, person))
+			return due_in(&v->t->rows[i], v->slot);
 	return false;
 }
 
@@ -589,11 +623,11 @@ static void sheet_begin(web_req *r, const today_view *v, const char *group)
 	web_raw(r, "<section class=\"sheet\"><h2>");
 	group_name(r, v, group);
 	web_raw(r, "</h2><p class=\"sheet-meta\">");
-	web_esc(r, v->t.region);
+	web_esc(r, v->t->region);
 	web_raw(r, " &middot; ");
 	web_esc(r, web_t(r, "Date"));
 	web_raw(r, ": ");
-	web_esc(r, v->t.date);
+	web_esc(r, v->t->date);
 	web_raw(r, " &middot; ");
 	web_esc(r, web_t(r, "Checked by"));
 	web_raw(r, ": <span class=\"box wide\"></span></p>\n<table class=\"sheet\"><thead><tr>"
@@ -651,12 +685,12 @@ hm_err web_page_today_print(web_req *r)
 		goto out;
 	web_page_begin(r, "Temperature list");
 	print_bar(r, &v);
-	if (!v.t.n) {
+	if (!v.t->n) {
 		web_raw(r, "<p>");
 		web_esc(r, web_t(r, "No one is under monitoring today."));
 		web_raw(r, "</p>\n");
 	}
-	for (size_t i = 0; i < v.t.n; i++) {
+	for (size_t i = 0; i < v.t->n; i++) {
 		const hm_today_row *row = v.order[i];
 
 		if (!group || strcmp(group, group_of(&v, row))) {
@@ -666,7 +700,7 @@ hm_err web_page_today_print(web_req *r)
 			sheet_begin(r, &v, group);
 			k = 0;
 		}
-		sheet_row(r, row, v.t.date, ++k);
+		sheet_row(r, row, v.t->date, ++k);
 	}
 	if (group)
 		web_raw(r, "</tbody></table></section>\n");

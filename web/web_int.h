@@ -203,9 +203,9 @@ void web_cache_free(web_cache *c); /* NULL ok */
 /* The value kept under key when it was built at stamp (hm_node_stamp of the store now), else
  * NULL (an entry of another stamp is dropped). Borrowed until the next web_cache_put. */
 void *web_cache_get(web_cache *c, const char *key, uint64_t stamp);
-/* Keep val (owned by the cache from now on, released with free_fn) under key, built at stamp;
- * bytes is what it weighs. false when it cannot be kept (a key over 240 bytes, too heavy): val
- * is then released at once. */
+/* Keep val under key, built at stamp; bytes is what it weighs. true: val is the cache's from now
+ * on (released with free_fn when it gives way). false when it cannot be kept (a key over 240
+ * bytes, too heavy): val stays the caller's. */
 bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, size_t bytes,
                    web_cache_free_fn free_fn);
 /* This thread's own write moved the stamp from before to after and wrote nothing a kept value
@@ -214,6 +214,10 @@ bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, siz
 void web_cache_restamp(web_cache *c, uint64_t before, uint64_t after);
 /* The server's cache, for the pages. */
 web_cache *web_cache_of(const web_req *r);
+/* hm_ledger_record_access under the user's name, keeping the cache's entries valid over this
+ * one write (it adds an access record, which nothing kept shows). Errors as that function's. */
+hm_err web_record_access(web_req *r, const char *action, const char *what,
+                         size_t records) HM_MUST_CHECK;
 
 /* The server's sessions (server.c), for the login pages. */
 web_sessions *web_sessions_of(const web_req *r);

@@ -189,6 +189,19 @@ def test_batch(b):
           f"due after the save: {form_rows(text)}")
 
 
+def test_other_writer(b):
+    """Today is kept between requests (web/cache.c) only while the store is unchanged: a check
+    written by another process (the command line) shows on the next request."""
+    r, text = b.get("/today?slot=morning")
+    check("o1" in form_rows(text), f"o1 is not due this morning: {form_rows(text)}")
+    r, text = b.get("/today?slot=morning")  # the same store: the page kept
+    check("o1" in form_rows(text), "the second request of an unchanged Today differs")
+    at("followup", "add", "o1", "--temp", "36.5", "--method", "visit", "--slot", "morning")
+    r, text = b.get("/today?slot=morning")
+    check("o1" not in form_rows(text),
+          "a check written by the command line is still due on /today: a stale page was kept")
+
+
 def test_print(b):
     monitored = set(FRESH) | {"g1", "f1", "o1", "e1", "evil", "d1", "d2"}
     for by, groups in (("compound", 2), ("worker", 2)):
@@ -282,7 +295,7 @@ def main():
         b = Client(ui.port)
         r, _ = b.login("clerk1", "clerk1's password")
         check(r.status == 303, f"the clerk's login: {r.status}")
-        for t in (test_due, test_batch, test_print, test_register):
+        for t in (test_due, test_batch, test_other_writer, test_print, test_register):
             t(b)
         test_roles(ui.port)
     finally:
