@@ -720,9 +720,10 @@ hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags
 typedef struct hm_report_html {
 	unsigned flags; /* 0 or HM_REPORT_CSV_ZH (the columns' Chinese headers) */
 	/* The words of the body in the page's language: a table's title, the parameters' names
-	 * ("report", "region", "date", "days", ...), "none" and "(a full bar is 100%)". Returns
-	 * the word for the English text en (borrowed, valid for the call), or NULL: en as it
-	 * is. */
+	 * ("report", "region", "date", "days", ...), "none", "(a full bar is 100%)", and the
+	 * ledger's own words in a cell (a row's level: "village", "township", "county",
+	 * "subtotal", "total"; "yes" and "no"). Returns the word for the English text en
+	 * (borrowed, valid for the call), or NULL: en as it is. */
 	const char *(*word)(void *arg, const char *en);
 	/* The link of text cell row, col of table t (the rows' order; a tree's label too): true
 	 * with a local URL written into href (cap bytes, NUL-terminated; escaped here), or false

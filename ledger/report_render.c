@@ -608,6 +608,26 @@ static void html_tree(const hm_report_html *h, const hm_report_table *t, FILE *f
 	}
 }
 
+/* Whether column col holds the ledger's own words (a row's level, yes or no), which the
+ * caller's word hook may put in the page's language; every other cell is shown as it is. */
+static bool word_column(const char *col)
+{
+	static const char *const cols[] = {"level", "case", "acted", "property_told",
+	                                   "residents_told"};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (!strcmp(cols[i], col))
+			return true;
+	return false;
+}
+
+/* The cell as the body shows it: cell_text, and a word column's text in the caller's words. */
+static const char *body_cell(const hm_report_html *h, const hm_report_table *t, size_t k,
+                             const hm_report_cell *c, char *buf, size_t cap)
+{
+	const char *s = cell_text(c, buf, cap, "-");
+	return c->kind == HM_REPORT_TEXT && h->word && word_column(t->cols[k]) ? hw(h, s) : s;
+}
+
 static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	static const char *const row_class[] = {"", " class=\"subtotal\"", " class=\"total\""};
@@ -623,7 +643,7 @@ static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f
 		for (size_t k = 0; k < t->ncols; k++) {
 			const hm_report_cell *c = &t->rows[j].cells[k];
 			html_link_elem(f, "td", c->kind == HM_REPORT_NUM ? " class=\"num\"" : "",
-			               cell_text(c, buf, sizeof(buf), "-"),
+			               body_cell(h, t, k, c, buf, sizeof(buf)),
 			               cell_link(h, t, j, k, href, sizeof(href)));
 		}
 		fputs("</tr>\n", f);

@@ -207,13 +207,15 @@ static void test_render_html(void **state)
 	      "</body></html>\n");
 }
 
-/* The words and links of a web page's body: Chinese titles by the caller, a link on each
- * region but the total's, none on the others. */
+/* The words and links of a web page's body: Chinese titles and a row's level by the caller, a
+ * link on each region but the total's, none on the others. */
 static const char *zh_word(void *arg, const char *en)
 {
 	(void)arg;
 	return !strcmp(en, "Check compliance") ? "随访完成情况"
 	       : !strcmp(en, "region")         ? "地区"
+	       : !strcmp(en, "township")       ? "乡镇"
+	       : !strcmp(en, "p1")             ? "not a word"
 	                                       : NULL;
 }
 
@@ -259,7 +261,8 @@ static void test_render_html_body(void **state)
 	assert_non_null(strstr(s, "<tr><td><a href=\"/r?region=lin/east/b&amp;x=&quot;\">"
 	                          "lin/east/b</a></td><td>village</td>"));
 	assert_non_null(strstr(s, "<tr class=\"total\"><td>lin</td>"));
-	assert_non_null(strstr(s, "<tr><td>p1</td>"));
+	assert_non_null(strstr(s, "<tr><td>p1</td>")); /* only the ledger's words are words */
+	assert_non_null(strstr(s, "<td lang=\"zh-CN\">乡镇</td><td class=\"num\">4</td>"));
 	free(s);
 
 	h.flags = 4;
