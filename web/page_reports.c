@@ -3,7 +3,7 @@
  * officer and a county auditor (and a clerk, for the village), and /reports/NAME?region=...
  * &date=...: one report built by hm_report_build and written by the ledger itself
  * (hm_report_render_body: the body alone, the page's own style sheet), with a region picker
- * (the node's region, its townships and villages, as the persons held here place them),
+ * (the node's region, and its townships and villages as the report's rows name them),
  * drill-down links (a township or village row opens the same report for it; a person opens
  * /person/ID) and the names masked unless a user who may reveal asks (names=1, recorded in the
  * access log first). /reports/NAME.csv: the same report as a CSV file for Excel (a BOM and
@@ -85,8 +85,7 @@ hm_err web_page_reports(web_req *r)
 
 /* ---- the region picker ---- */
 
-/* The regions a picker lists: the node's region and every township and village below it where
- * a person held here lives (sorted, each once). */
+/* The regions a picker lists, sorted, each once. */
 typedef struct regions {
 	const char *scope;
 	char (*v)[HM_REGION_MAX + 1];
@@ -100,11 +99,24 @@ static bool region_within(const char *scope, const char *region)
 	return !strncmp(region, scope, n) && (region[n] == '/' || region[n] == 0);
 }
 
+/* region[0..len) in its place in the sorted list, unless it is there (a binary search: a
+ * report's rows name few villages, many times over). Past REGIONS_MAX, no more. */
 static void regions_add(regions *g, const char *region, size_t len)
 {
-	for (size_t i = 0; i < g->n; i++)
-		if (strlen(g->v[i]) == len && !strncmp(g->v[i], region, len))
+	char r[HM_REGION_MAX + 1];
+	size_t lo = 0, hi = g->n;
+
+	snprintf(r, sizeof(r), "%.*s", (int)len, region);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(g->v[mid], r);
+		if (!c)
 			return;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 32;
 		void *p = g->n < REGIONS_MAX ? realloc(g->v, cap * sizeof(*g->v)) : NULL;
@@ -114,43 +126,46 @@ static void regions_add(regions *g, const char *region, size_t len)
 		}
 		g->v = p, g->cap = cap;
 	}
-	snprintf(g->v[g->n++], sizeof(g->v[0]), "%.*s", (int)len, region);
+	memmove(g->v + lo + 1, g->v + lo, (g->n - lo) * sizeof(*g->v));
+	memcpy(g->v[lo], r, sizeof(r));
+	g->n++;
 }
 
-static int regions_person(void *arg, const hm_record *person)
+/* path and each region between the node's and it (its township), when it lies within the
+ * node's region. */
+static void regions_path(regions *g, const char *path)
 {
-	regions *g = arg;
-	char village[HM_REGION_MAX + 1];
-	size_t base = strlen(g->scope);
+	size_t base = strlen(g->scope), n = strlen(path);
 
-	if (!hm_rec_text(person, "village", village, sizeof(village)) ||
-	    !region_within(g->scope, village))
-		return 0;
-	for (size_t i = base + 1; i <= strlen(village); i++)
-		if (village[i] == '/' || village[i] == 0)
-			regions_add(g, village, i);
-	return g->nomem;
+	if (!region_within(g->scope, path))
+		return;
+	for (size_t i = base + 1; i <= n; i++)
+		if (path[i] == '/' || path[i] == 0)
+			regions_add(g, path, i);
 }
 
-static int region_cmp(const void *a, const void *b)
+/* The picker's regions, from the report itself (costing nothing more than the report): the
+ * node's region, the report's and those above it, and every township and village the report's
+ * rows name. The county's report names every village with records; a village's, the way up. */
+static hm_err regions_load(web_req *r, const hm_report *rep, regions *g, hm_node_info *self)
 {
-	return strcmp(a, b);
-}
-
-static hm_err regions_load(web_req *r, regions *g, hm_node_info *self)
-{
-	hm_person_query q = {0};
-	hm_err err;
-
 	hm_node_ident(r->led.node, self);
 	memset(g, 0, sizeof(*g));
 	g->scope = self->region;
 	regions_add(g, self->region, strlen(self->region));
-	if ((err = hm_person_find(&r->led, &q, regions_person, g, NULL)))
-		return err;
+	regions_path(g, rep->region);
+	for (size_t i = 0; i < rep->ntables; i++) {
+		const hm_report_table *t = rep->tables[i];
+		for (size_t k = 0; k < t->ncols; k++) {
+			if (strcmp(t->cols[k], "region") && strcmp(t->cols[k], "village"))
+				continue;
+			for (size_t j = 0; j < t->nrows; j++)
+				if (t->rows[j].cells[k].kind == HM_REPORT_TEXT)
+					regions_path(g, t->rows[j].cells[k].text);
+		}
+	}
 	if (g->nomem)
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
-	qsort(g->v, g->n, sizeof(*g->v), region_cmp);
 	return HM_OK;
 }
 
@@ -417,7 +432,7 @@ hm_err web_page_report(web_req *r)
 	memset(&rep, 0, sizeof(rep));
 	if (!ask_parse(r, &a) || !report_build(r, &a, &rep, &err))
 		goto out;
-	if (!a.csv && (err = regions_load(r, &g, &self)))
+	if (!a.csv && (err = regions_load(r, &rep, &g, &self)))
 		goto out;
 	csv_name(&rep, file, sizeof(file));
 	if ((err = hm_report_record_access(&r->led, &rep, a.csv ? file : NULL)))
