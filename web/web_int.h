@@ -130,6 +130,11 @@ web_session *web_session_new(web_sessions *t, const hm_user *user,
 void web_session_end(web_sessions *t, web_session *s);
 const hm_user *web_session_user(const web_session *s); /* NULL: no one logged in */
 const char *web_session_csrf(const web_session *s);    /* hex, for forms */
+/* A decision that lives as long as the session (a pair of persons kept apart): web_session_mark
+ * remembers key (as a hash; past 32 keys the oldest is forgotten), web_session_marked says
+ * whether it is remembered. Ended with the session. */
+void web_session_mark(web_session *s, const char *key);
+bool web_session_marked(const web_session *s, const char *key);
 /* Whether token is s's CSRF token (compared in constant time); false for NULL. */
 bool web_session_csrf_ok(const web_session *s, const char *token);
 /* Login throttle: whether name (or the station as a whole) must wait before another try: true
@@ -181,6 +186,11 @@ hm_err web_page_today_post(web_req *r);
 hm_err web_page_today_print(web_req *r);
 hm_err web_page_register(web_req *r);
 hm_err web_page_register_post(web_req *r);
+hm_err web_page_reports(web_req *r);         /* page_reports.c */
+hm_err web_page_report(web_req *r);          /* /reports/NAME, /reports/NAME.csv */
+hm_err web_page_questions(web_req *r);       /* page_questions.c */
+hm_err web_page_questions_merge(web_req *r); /* POST keep, drop */
+hm_err web_page_questions_apart(web_req *r); /* POST keep, drop: this session only */
 
 /* ---- Stored words as a person reads them (words.c) ---- */
 
