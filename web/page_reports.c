@@ -396,18 +396,56 @@ static bool ask_parse(web_req *r, report_ask *a)
 	return true;
 }
 
-/* The report built; false when the answer (an error page) is given or err is set. */
-static bool report_build(web_req *r, const report_ask *a, hm_report *rep, hm_err *err)
+static void report_free(void *rep)
 {
+	hm_report_release(rep);
+	free(rep);
+}
+
+/* What a report weighs in the cache: its rows (their texts are short). */
+static size_t report_bytes(const hm_report *rep)
+{
+	size_t b = sizeof(*rep);
+
+	for (size_t i = 0; i < rep->ntables; i++)
+		b += sizeof(*rep->tables[i]) + rep->tables[i]->nrows * (sizeof(hm_report_row) + 64);
+	return b;
+}
+
+/* The report asked for, built once for each state of the store and day (web/cache.c): *out the
+ * cache's, or *own (then the caller's) when the cache cannot keep it. false when the answer (an
+ * error page) is given or err is set. */
+static bool report_build(web_req *r, const report_ask *a, const hm_report **out, hm_report **own,
+                         hm_err *err)
+{
+	uint64_t stamp = hm_node_stamp(r->led.node);
 	hm_report_params p = {0};
+	char key[256], today[11];
+	hm_report *rep;
 	unsigned status;
 
 	p.name = a->name, p.days = a->days, p.show_pii = a->names;
 	p.region = a->region && *a->region ? a->region : NULL;
 	p.date = a->date && *a->date ? a->date : NULL;
 	p.person = a->person && *a->person ? a->person : NULL;
-	if (!(*err = hm_report_build(&r->led, &p, rep)))
+	hm_ledger_today(&r->led, today);
+	snprintf(key, sizeof(key), "report %s %s|%s|%s|%s|%ld|%d", today, p.name,
+	         p.region ? p.region : "", p.date ? p.date : "", p.person ? p.person : "", p.days,
+	         p.show_pii);
+	if ((*out = web_cache_get(web_cache_of(r), key, stamp)))
 		return true;
+	if (!(rep = calloc(1, sizeof(*rep)))) {
+		*err = hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	if (!(*err = hm_report_build(&r->led, &p, rep))) {
+		if (!web_cache_put(web_cache_of(r), key, stamp, rep, report_bytes(rep),
+		                   report_free))
+			*own = rep;
+		*out = rep;
+		return true;
+	}
+	free(rep);
 	status = *err == HM_ERR_INVALID                              ? 400
 	         : *err == HM_ERR_NOT_FOUND || *err == HM_ERR_SCHEMA ? 404
 	                                                             : 0;
@@ -425,21 +463,25 @@ hm_err web_page_report(web_req *r)
 	char file[HM_REGION_MAX + 64];
 	regions g = {0};
 	hm_node_info self;
-	hm_report rep;
+	const hm_report *rep = NULL;
+	hm_report *own = NULL;
+	uint64_t before;
 	report_ask a;
 	hm_err err = HM_OK;
 
-	memset(&rep, 0, sizeof(rep));
-	if (!ask_parse(r, &a) || !report_build(r, &a, &rep, &err))
+	if (!ask_parse(r, &a) || !report_build(r, &a, &rep, &own, &err))
 		goto out;
-	if (!a.csv && (err = regions_load(r, &rep, &g, &self)))
+	if (!a.csv && (err = regions_load(r, rep, &g, &self)))
 		goto out;
-	csv_name(&rep, file, sizeof(file));
-	if ((err = hm_report_record_access(&r->led, &rep, a.csv ? file : NULL)))
+	csv_name(rep, file, sizeof(file));
+	before = hm_node_stamp(r->led.node);
+	if ((err = hm_report_record_access(&r->led, rep, a.csv ? file : NULL)))
 		goto out; /* nothing shown: the access log must not lack it */
-	err = a.csv ? report_csv(r, &rep, file) : report_page(r, &a, &rep, &g);
+	web_cache_restamp(web_cache_of(r), before, hm_node_stamp(r->led.node));
+	err = a.csv ? report_csv(r, rep, file) : report_page(r, &a, rep, &g);
 out:
 	free(g.v);
-	hm_report_release(&rep);
+	if (own)
+		report_free(own);
 	return err;
 }

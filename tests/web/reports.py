@@ -267,6 +267,18 @@ def test_figures(b):
         check(r.status == status, f"{path}: {r.status}, not {status}")
 
 
+def test_other_writer(b):
+    """A report is kept between requests (web/cache.c) only while the store is unchanged: a
+    stock movement written by the command line while the interface runs shows at once."""
+    before = cli_report("supplies")
+    hamlet(C, "put", "stock_txn", "s-web-cache", "item=n95", "store=east-depot",
+           "movement=received", "quantity=555", f"date={D}", "region=lin/east")
+    after = cli_report("supplies")
+    check(after != before, "the stock receipt did not change the supplies report")
+    r, text = b.get(f"/reports/supplies?date={D}")
+    same_figures(Page(text), after, "/reports/supplies after a write by the command line")
+
+
 def test_drill(b):
     """County -> township -> village by the page's own links; persons link to their page."""
     r, text = b.get(f"/reports/daily?date={D}")
@@ -421,6 +433,7 @@ def main():
         check(r.status == 303, f"the officer's login: {r.status}")
         test_index(b)
         test_figures(b)
+        test_other_writer(b)
         test_drill(b)
         test_language(ui.port)
         test_reveal(b)
