@@ -199,27 +199,20 @@ int cli_read_file(cli *c, const char *path, size_t max, char **out, size_t *len)
 int cli_write_file(cli *c, const char *path, const void *p, size_t n, bool force);
 
 /* out.c: formatting. Text that came from outside (values, ids, names, field names, reasons)
- * is printed only through out_text* or out_json_* (or out_value, out_record, out_ref, which use
+ * is printed only through out_text* or cj_print (or out_value_of, out_record, out_ref, which use
  * them): control characters (C0, DEL, C1), bidi overrides and isolates, line separators and
  * bytes that are not UTF-8 are shown escaped (\n, \x1b, \u202e), never sent to the terminal. */
 void out_text(FILE *f, const char *s, size_t n);
 void out_text_cstr(FILE *f, const char *s);
-/* The columns s takes on a terminal as out_text prints it. */
-size_t out_text_width(const char *s);
 /* s as out_text prints it, then spaces up to width columns. */
 void out_text_pad(FILE *f, const char *s, size_t width);
 /* s escaped as out_text prints it into buf (cut at a whole character); returns buf. */
 const char *out_text_str(const char *s, char *buf, size_t cap);
 /* COLLECTION/ID, escaped. */
 void out_ref(FILE *f, const char *collection, const char *id);
-/* A JSON string: the same characters escaped as \uXXXX, a byte that is not UTF-8 as \ufffd. */
-void out_json_str(FILE *f, const char *s, size_t n);
-void out_json_cstr(FILE *f, const char *s);
-void out_value(FILE *f, const hm_value *v, bool json);
 void out_hlc(FILE *f, hm_hlc h);
 void out_hex(FILE *f, const void *p, size_t n);
 void out_node_id(FILE *f, const hm_node_id *id);
-void out_stamp_json(FILE *f, const hm_stamp *s);
 /* JSON values built with jansson (a new reference, NULL only when memory ran out; every
  * jansson function that steals a reference takes NULL). Text that is not UTF-8 shows its bad
  * bytes as U+FFFD; hm_json_cstr(NULL) is null. cj_print writes v compact on one line, with DEL, C1,
@@ -231,14 +224,10 @@ int cj_print(FILE *f, json_t *v);
 void cj_init(void);
 bool cj_failed(void);
 int cj_write(FILE *f, json_t *v, bool newline); /* cj_print, the newline left to the caller */
-/* Print a record; mask: personal fields (HM_F_PII) masked as out_mask does. */
+/* Print a record; mask: personal fields (HM_F_PII) masked as hm_ledger_mask does. */
 void out_record(FILE *f, const hm_record *r, bool json, bool mask);
-/* Mask personal text into buf (NUL-terminated, its length returned): a phone or ID number keeps
- * its first 3 and last 2 characters, other text its first character, the rest are stars. */
-size_t out_mask(const char *s, size_t n, char *buf, size_t cap);
 /* Print v, the value of coll.field, masked when the field is personal and mask is set. */
-void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool json,
-                  bool mask);
+void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool mask);
 /* Whether field of r is personal (masked unless --show-pii). */
 bool out_field_masked(const hm_record *r, const char *field);
 

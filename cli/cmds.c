@@ -425,7 +425,7 @@ static int conflict_one(void *arg, const hm_conflict *cf)
 			fputs(": ", stdout);
 		}
 		printf("lost '");
-		out_value_of(stdout, cf->collection, cf->field, &cf->loser, false, !x->show_pii);
+		out_value_of(stdout, cf->collection, cf->field, &cf->loser, !x->show_pii);
 		printf("' (");
 		out_node_id(stdout, &cf->loser_stamp.origin);
 		printf(":%" PRIu64 " at ", cf->loser_stamp.seq);
@@ -484,7 +484,7 @@ int cmd_blame(cli *c, int argc, char **argv)
 			fputs("  ", stdout);
 			out_text_pad(stdout, f->name, 14);
 			fputc(' ', stdout);
-			out_value_of(stdout, r->collection, f->name, &f->value, false, !show_pii);
+			out_value_of(stdout, r->collection, f->name, &f->value, !show_pii);
 			printf("\n      set by ");
 			out_node_id(stdout, &f->stamp.origin);
 			printf(":%" PRIu64 " at ", f->stamp.seq);

@@ -23,14 +23,9 @@ void out_text_cstr(FILE *f, const char *s)
 	out_text(f, s, strlen(s));
 }
 
-size_t out_text_width(const char *s)
-{
-	return hm_text_width(s);
-}
-
 void out_text_pad(FILE *f, const char *s, size_t width)
 {
-	size_t w = out_text_width(s);
+	size_t w = hm_text_width(s);
 	out_text_cstr(f, s);
 	if (w < width)
 		fprintf(f, "%*s", (int)(width - w), "");
@@ -59,40 +54,12 @@ const char *out_text_str(const char *s, char *buf, size_t cap)
 	return buf;
 }
 
-void out_json_str(FILE *f, const char *s, size_t n)
-{
-	size_t len;
-	int32_t cp;
-
-	fputc('"', f);
-	for (size_t i = 0; i < n; i += len) {
-		bool esc = hm_text_next(s + i, n - i, &len, &cp);
-		if (cp == '"' || cp == '\\')
-			fprintf(f, "\\%c", (char)cp);
-		else if (cp == '\n')
-			fputs("\\n", f);
-		else if (cp == '\t')
-			fputs("\\t", f);
-		else if (cp < 0)
-			fputs("\\ufffd", f); /* JSON is UTF-8: a byte that is not cannot be kept */
-		else if (esc)
-			fprintf(f, "\\u%04x", (unsigned)cp);
-		else
-			fwrite(s + i, 1, len, f);
-	}
-	fputc('"', f);
-}
-
-void out_json_cstr(FILE *f, const char *s)
-{
-	out_json_str(f, s, strlen(s));
-}
-
-void out_value(FILE *f, const hm_value *v, bool json)
+/* v as text: personal text is masked by the caller (out_value_of) */
+static void out_value(FILE *f, const hm_value *v)
 {
 	switch (v->kind) {
 	case HM_V_NIL:
-		fputs(json ? "null" : "(empty)", f);
+		fputs("(empty)", f);
 		break;
 	case HM_V_BOOL:
 		fputs(v->u.b ? "true" : "false", f);
@@ -104,10 +71,7 @@ void out_value(FILE *f, const hm_value *v, bool json)
 		fprintf(f, "%.15g", v->u.f);
 		break;
 	case HM_V_STR:
-		if (json)
-			out_json_str(f, v->u.s.p, v->u.s.n);
-		else
-			out_text(f, v->u.s.p, v->u.s.n);
+		out_text(f, v->u.s.p, v->u.s.n);
 		break;
 	}
 }
@@ -144,20 +108,6 @@ void out_node_id(FILE *f, const hm_node_id *id)
 	out_hex(f, id->b, HM_NODE_ID_BYTES);
 }
 
-void out_stamp_json(FILE *f, const hm_stamp *s)
-{
-	fputs("{\"origin\":\"", f);
-	out_node_id(f, &s->origin);
-	fprintf(f, "\",\"seq\":%" PRIu64 ",\"hlc\":%" PRIu64 ",\"time\":\"", s->seq, s->hlc);
-	out_hlc(f, s->hlc);
-	fputs("\"}", f);
-}
-
-size_t out_mask(const char *s, size_t n, char *buf, size_t cap)
-{
-	return hm_ledger_mask(s, n, buf, cap); /* the ledger's one rule */
-}
-
 bool out_field_masked(const hm_record *r, const char *field)
 {
 	const hm_collection_def *c = hm_schema_collection(r->collection);
@@ -165,27 +115,17 @@ bool out_field_masked(const hm_record *r, const char *field)
 	return d && (d->flags & HM_F_PII);
 }
 
-void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool json,
-                  bool mask)
+void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool mask)
 {
 	const hm_collection_def *c = mask ? hm_schema_collection(coll) : NULL;
 	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
 	char buf[4 * HM_STR_MAX + 1];
 
 	if (d && (d->flags & HM_F_PII) && v->kind == HM_V_STR) {
-		size_t n = out_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf));
-		if (json)
-			out_json_str(f, buf, n);
-		else
-			out_text(f, buf, n);
+		out_text(f, buf, hm_ledger_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf)));
 		return;
 	}
-	out_value(f, v, json);
-}
-
-static void out_field_value(FILE *f, const hm_record *r, const hm_field *fl, bool json, bool mask)
-{
-	out_value_of(f, r->collection, fl->name, &fl->value, json, mask);
+	out_value(f, v);
 }
 
 void out_record(FILE *f, const hm_record *r, bool json, bool mask)
@@ -202,7 +142,7 @@ void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 		fputs("  ", f);
 		out_text_pad(f, r->fields[i].name, 14);
 		fputc(' ', f);
-		out_field_value(f, r, &r->fields[i], false, mask);
+		out_value_of(f, r->collection, r->fields[i].name, &r->fields[i].value, mask);
 		fputc('\n', f);
 	}
 }

@@ -27,7 +27,7 @@ static void put_text(const hm_record *r, const char *field, bool mask)
 	const char *s = hm_rec_text(r, field, buf, sizeof(buf));
 
 	if (s && mask && out_field_masked(r, field))
-		s = masked, out_mask(buf, strlen(buf), masked, sizeof(masked));
+		s = masked, hm_ledger_mask(buf, strlen(buf), masked, sizeof(masked));
 	out_text_cstr(stdout, s ? s : "-");
 }
 
@@ -161,7 +161,7 @@ static int show_question(void *arg, const hm_identity_question *q)
 	const hm_value *v = q->other;
 
 	if (v->kind == HM_V_STR && s->mask)
-		out_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf));
+		hm_ledger_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf));
 	else if (v->kind == HM_V_STR)
 		snprintf(buf, sizeof(buf), "%.*s", (int)v->u.s.n, v->u.s.p);
 	else
