@@ -758,5 +758,36 @@ json_t *hm_json_record(const hm_record *r, bool mask);
 json_t *hm_json_hex(const void *p, size_t n);
 json_t *hm_json_hlc(hm_hlc h);
 json_t *hm_json_stamp(const hm_stamp *s);
+/* v written to f compact on one line, then a newline, as every front end writes its JSON: with
+ * DEL, C1, bidi controls and line separators as \uXXXX (hm_text_json_write). v is consumed (a
+ * reference released) whatever the result; NULL is taken for a document that could not be made.
+ * Errors: HM_ERR_NOMEM (v NULL, or the text could not be made; nothing written, errno ENOMEM),
+ * HM_ERR_IO (f's error indicator is set after writing). */
+hm_err hm_json_write(FILE *f, json_t *v) HM_MUST_CHECK;
+
+/* ==== The audit (audit.c): a node's origins and findings, as the audit page and `hamlet
+ * audit` show them ==== */
+
+/* The name of a finding's kind, as the audit writes it ("equivocation", "gap", ...). Never
+ * NULL: "other" for a kind it does not know. */
+const char *hm_audit_finding_name(hm_finding_kind k);
+/* The audit of l's node (hm_node_audit) written to f: fmt HM_REPORT_FMT_TEXT (a head naming the
+ * auditor, one line per origin, one per finding, and "clean" or "NOT CLEAN" with the count) or
+ * HM_REPORT_FMT_JSON (one document {auditor, region, at, origins, findings, clean} on one line,
+ * "at" in seconds by the ledger's clock). The number of findings into *nfindings (0 on an
+ * error). f is borrowed and flushed. Errors: HM_ERR_INVALID (another fmt; nothing written),
+ * those of hm_node_audit, HM_ERR_NOMEM, HM_ERR_IO (writing to f failed; part of the document
+ * may have been written); the reason in hm_node_errmsg(l->node). */
+hm_err hm_audit_render(hm_ledger *l, hm_report_format fmt, FILE *f,
+                       size_t *nfindings) HM_MUST_CHECK;
+/* The signed audit report of a county: "hamlet audit report v1", the JSON document of
+ * hm_audit_render, and "signature HEX by PUBKEY" (ident's Ed25519 signature of the BLAKE2b hash
+ * of all that precedes it) into *out (release with free; NULL on failure), its length into
+ * *len, the findings into *nfindings. ident is borrowed (the county's identity, unlocked from
+ * its key file). Errors: HM_ERR_INVALID (the node is not the county: "only the county signs
+ * audit reports"), HM_ERR_CRYPTO (signing failed), those of hm_audit_render. A report with
+ * findings is still a report: HM_OK. */
+hm_err hm_audit_sign(hm_ledger *l, const hm_identity *ident, char **out, size_t *len,
+                     size_t *nfindings) HM_MUST_CHECK;
 
 #endif

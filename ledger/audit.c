@@ -1,0 +1,219 @@
+/* audit.c - the audit document of a node (what `hamlet audit` prints and the web's audit page
+ * shows): its origins and findings as text or JSON, and the county's signed copy. */
+#include "ledger.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_MAGIC "hamlet audit report v1\n"
+#define SIG_PREFIX   "signature "
+
+const char *hm_audit_finding_name(hm_finding_kind k)
+{
+	switch (k) {
+	case HM_FINDING_BAD_SIGNATURE:
+		return "bad-signature";
+	case HM_FINDING_BROKEN_CHAIN:
+		return "broken-chain";
+	case HM_FINDING_FORK:
+		return "equivocation";
+	case HM_FINDING_OUT_OF_SCOPE:
+		return "out-of-scope";
+	case HM_FINDING_AFTER_REVOCATION:
+		return "after-revocation";
+	case HM_FINDING_CLOCK:
+		return "clock";
+	case HM_FINDING_REFUSED:
+		return "refused";
+	case HM_FINDING_GAP:
+		return "gap";
+	case HM_FINDING_UNKNOWN_ORIGIN:
+		return "unknown-origin";
+	case HM_FINDING_REVOKED_ISSUER:
+		return "revoked-issuer";
+	}
+	return "other";
+}
+
+typedef struct audit_out {
+	FILE *f;
+	bool json;
+	json_t *origins, *findings; /* with json */
+} audit_out;
+
+static void write_hex(FILE *f, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+}
+
+/* An HLC as hm_json_hlc writes it. */
+static void write_hlc(FILE *f, hm_hlc h)
+{
+	json_t *s = hm_json_hlc(h);
+	fputs(s ? json_string_value(s) : "?", f);
+	json_decref(s);
+}
+
+static void write_pad(FILE *f, const char *s, size_t width)
+{
+	size_t w = hm_text_width(s);
+	hm_text_write(f, s, strlen(s));
+	if (w < width)
+		fprintf(f, "%*s", (int)(width - w), "");
+}
+
+static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
+{
+	audit_out *a = ctx;
+	if (a->json)
+		return json_array_append_new(
+		    a->origins,
+		    json_pack("{s:o, s:s, s:o, s:i, s:I, s:I, s:o, s:b, s:I, s:I}", "origin",
+		              hm_json_hex(o->origin.b, HM_NODE_ID_BYTES), "role",
+		              o->has_cert ? hm_role_name(o->role) : "", "region",
+		              hm_json_cstr(o->region), "seq_from", o->seq ? 1 : 0, "seq_to",
+		              (json_int_t)o->seq, "pending_from", (json_int_t)o->pending_from,
+		              "last_heard", hm_json_hlc(o->last), "revoked", o->revoked,
+		              "revoked_after", (json_int_t)o->revoked_after, "findings",
+		              (json_int_t)o->findings));
+	write_hex(a->f, o->origin.b, HM_NODE_ID_BYTES);
+	fprintf(a->f, "  %-8s ", o->has_cert ? hm_role_name(o->role) : "?");
+	write_pad(a->f, o->region, 24);
+	fprintf(a->f, " seq 1..%-6" PRIu64 " last ", o->seq);
+	write_hlc(a->f, o->last);
+	if (o->pending_from)
+		fprintf(a->f, "  GAP %" PRIu64 "..%" PRIu64, o->seq + 1, o->pending_from - 1);
+	if (o->revoked)
+		fprintf(a->f, "  REVOKED after %" PRIu64, o->revoked_after);
+	fprintf(a->f, "  %zu finding%s\n", o->findings, o->findings == 1 ? "" : "s");
+	return 0;
+}
+
+static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
+{
+	audit_out *a = ctx;
+	if (a->json)
+		return json_array_append_new(
+		    a->findings,
+		    json_pack("{s:s, s:o, s:I, s:o, s:o}", "kind", hm_audit_finding_name(f->kind),
+		              "origin", hm_json_hex(f->origin.b, HM_NODE_ID_BYTES), "seq",
+		              (json_int_t)f->seq, "id", hm_json_hex(f->id.b, HM_HASH_BYTES),
+		              "reason", hm_json_cstr(f->reason)));
+	fprintf(a->f, "FINDING %-16s ", hm_audit_finding_name(f->kind));
+	write_hex(a->f, f->origin.b, HM_NODE_ID_BYTES);
+	fprintf(a->f, ":%" PRIu64 "  ", f->seq);
+	hm_text_write(a->f, f->reason, strlen(f->reason));
+	fputc('\n', a->f);
+	return 0;
+}
+
+/* The text's head: who audited, and the origins' heading. */
+static void write_head(FILE *f, const hm_node_info *info)
+{
+	fputs("audit by ", f);
+	hm_text_write(f, info->name, strlen(info->name));
+	fputs(" (", f);
+	write_hex(f, info->id.b, HM_NODE_ID_BYTES);
+	fprintf(f, ") of %s\n\norigins:\n", info->region);
+}
+
+hm_err hm_audit_render(hm_ledger *l, hm_report_format fmt, FILE *f, size_t *nfindings)
+{
+	audit_out a = {f, fmt == HM_REPORT_FMT_JSON, NULL, NULL};
+	hm_audit_cb only_origins = {audit_origin_cb, NULL, &a},
+	            only_findings = {NULL, audit_finding_cb, &a};
+	hm_node_info info;
+	json_t *doc = NULL;
+	hm_err err;
+
+	*nfindings = 0;
+	if (fmt != HM_REPORT_FMT_TEXT && fmt != HM_REPORT_FMT_JSON)
+		return hm_node_fail(l->node, HM_ERR_INVALID, "the audit is text or JSON");
+	hm_node_ident(l->node, &info);
+	if (a.json)
+		doc = json_pack("{s:o, s:o, s:I, s:o, s:o}", "auditor",
+		                hm_json_hex(info.id.b, HM_NODE_ID_BYTES), "region",
+		                hm_json_cstr(info.region), "at",
+		                (json_int_t)(hm_ledger_now_ms(l) / 1000), "origins",
+		                a.origins = json_array(), "findings", a.findings = json_array());
+	else
+		write_head(f, &info);
+	if ((err = hm_node_audit(l->node, &only_origins, NULL)))
+		goto out;
+	if (!a.json)
+		fputc('\n', f);
+	if ((err = hm_node_audit(l->node, &only_findings, nfindings)))
+		goto out;
+	if (a.json) {
+		json_object_set_new(doc, "clean", json_boolean(*nfindings == 0));
+		err = hm_json_write(f, doc);
+		doc = NULL; /* consumed */
+	} else
+		fprintf(f, "%s: %zu finding%s\n", *nfindings ? "NOT CLEAN" : "clean", *nfindings,
+		        *nfindings == 1 ? "" : "s");
+out:
+	json_decref(doc);
+	if (!err && (fflush(f) || ferror(f)))
+		err = HM_ERR_IO;
+	if (err == HM_ERR_IO || err == HM_ERR_NOMEM)
+		hm_node_fail(l->node, err, "writing the audit failed: %s",
+		             err == HM_ERR_NOMEM ? "out of memory" : strerror(errno));
+	return err;
+}
+
+/* The signature line of text, by ident: "signature HEX by PUBHEX\n". */
+static hm_err sign_line(const hm_identity *ident, const char *text, size_t len, char *line,
+                        size_t cap)
+{
+	char sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
+	hm_signature sig;
+	hm_hash h;
+	hm_err err;
+
+	hm_hash_buf(text, len, &h);
+	if ((err = hm_sign_hash(&sig, ident, &h)))
+		return err;
+	hm_hex_encode(sighex, sig.b, sizeof(sig.b));
+	hm_hex_encode(pubhex, ident->sign_pub.b, HM_SIGN_PUB_BYTES);
+	snprintf(line, cap, SIG_PREFIX "%s by %s\n", sighex, pubhex);
+	return HM_OK;
+}
+
+hm_err hm_audit_sign(hm_ledger *l, const hm_identity *ident, char **out, size_t *len,
+                     size_t *nfindings)
+{
+	char line[256];
+	hm_node_info info;
+	FILE *f = NULL;
+	hm_err err;
+
+	*out = NULL;
+	*len = 0;
+	*nfindings = 0;
+	hm_node_ident(l->node, &info);
+	if (info.role != HM_ROLE_COUNTY)
+		return hm_node_fail(l->node, HM_ERR_INVALID, "only the county signs audit reports");
+	if (!(f = open_memstream(out, len)))
+		return hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
+	fputs(REPORT_MAGIC, f);
+	if ((err = hm_audit_render(l, HM_REPORT_FMT_JSON, f, nfindings)))
+		goto out;
+	if ((err = sign_line(ident, *out, *len, line, sizeof(line)))) {
+		hm_node_fail(l->node, err, "signing failed: %s", hm_strerror(err));
+		goto out;
+	}
+	if (fputs(line, f) < 0 || fflush(f))
+		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
+out:
+	fclose(f);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
+	return err;
+}
