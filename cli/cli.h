@@ -152,17 +152,6 @@ void cli_key_path(const cli *c, char *out, size_t cap);
 /* Unlock DIR/node.key into *keys: EXIT_OK, a reported failure, or -1 when there is none. */
 int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
-/* peers.c: the peers' state, for status: text lines, or a JSON array */
-void cli_peers_status(cli *c, hm_node *n, bool probe);
-json_t *cli_peers_json(cli *c, hm_node *n, bool probe);
-/* The free space of the file system holding the node (c->dir): *free_bytes, and true when it
- * is below HM_DISK_LOW (sync.h), where a commit is likely to fail with "the disk is full".
- * False (and *free_bytes UINT64_MAX) when it cannot be measured. */
-bool cli_disk_full(const cli *c, uint64_t *free_bytes);
-/* status: the disk line ("disk      ..."), or {"full": BOOL} */
-void cli_disk_status(const cli *c);
-json_t *cli_disk_json(const cli *c);
-
 /* The ledger's commands: field_cmds.c (every verb of field work) and person_cmds.c. */
 int cmd_field(cli *c, int argc, char **argv);
 /* A group of field verbs (argv[0]), with extra verbs of its own (may be NULL): as cli_group. */

@@ -1,6 +1,6 @@
 /* audit.c - the audit document of a node (what `hamlet audit` prints and the web's audit page
  * shows): its origins and findings as text or JSON, and the county's signed copy. */
-#include "ledger.h"
+#include "ledger_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -43,29 +43,6 @@ typedef struct audit_out {
 	json_t *origins, *findings; /* with json */
 } audit_out;
 
-static void write_hex(FILE *f, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%02x", b[i]);
-}
-
-/* An HLC as hm_json_hlc writes it. */
-static void write_hlc(FILE *f, hm_hlc h)
-{
-	json_t *s = hm_json_hlc(h);
-	fputs(s ? json_string_value(s) : "?", f);
-	json_decref(s);
-}
-
-static void write_pad(FILE *f, const char *s, size_t width)
-{
-	size_t w = hm_text_width(s);
-	hm_text_write(f, s, strlen(s));
-	if (w < width)
-		fprintf(f, "%*s", (int)(width - w), "");
-}
-
 static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 {
 	audit_out *a = ctx;
@@ -80,11 +57,11 @@ static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 		              "last_heard", hm_json_hlc(o->last), "revoked", o->revoked,
 		              "revoked_after", (json_int_t)o->revoked_after, "findings",
 		              (json_int_t)o->findings));
-	write_hex(a->f, o->origin.b, HM_NODE_ID_BYTES);
+	tx_hex(a->f, o->origin.b, HM_NODE_ID_BYTES);
 	fprintf(a->f, "  %-8s ", o->has_cert ? hm_role_name(o->role) : "?");
-	write_pad(a->f, o->region, 24);
+	tx_pad(a->f, o->region, 24);
 	fprintf(a->f, " seq 1..%-6" PRIu64 " last ", o->seq);
-	write_hlc(a->f, o->last);
+	tx_hlc(a->f, o->last);
 	if (o->pending_from)
 		fprintf(a->f, "  GAP %" PRIu64 "..%" PRIu64, o->seq + 1, o->pending_from - 1);
 	if (o->revoked)
@@ -104,9 +81,9 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 		              (json_int_t)f->seq, "id", hm_json_hex(f->id.b, HM_HASH_BYTES),
 		              "reason", hm_json_cstr(f->reason)));
 	fprintf(a->f, "FINDING %-16s ", hm_audit_finding_name(f->kind));
-	write_hex(a->f, f->origin.b, HM_NODE_ID_BYTES);
+	tx_hex(a->f, f->origin.b, HM_NODE_ID_BYTES);
 	fprintf(a->f, ":%" PRIu64 "  ", f->seq);
-	hm_text_write(a->f, f->reason, strlen(f->reason));
+	tx_cstr(a->f, f->reason);
 	fputc('\n', a->f);
 	return 0;
 }
@@ -115,9 +92,9 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 static void write_head(FILE *f, const hm_node_info *info)
 {
 	fputs("audit by ", f);
-	hm_text_write(f, info->name, strlen(info->name));
+	tx_cstr(f, info->name);
 	fputs(" (", f);
-	write_hex(f, info->id.b, HM_NODE_ID_BYTES);
+	tx_hex(f, info->id.b, HM_NODE_ID_BYTES);
 	fprintf(f, ") of %s\n\norigins:\n", info->region);
 }
 

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "node.h"
+#include "sync.h"
 
 /* ---- The ledger's context ---- */
 
@@ -764,6 +765,69 @@ json_t *hm_json_stamp(const hm_stamp *s);
  * Errors: HM_ERR_NOMEM (v NULL, or the text could not be made; nothing written, errno ENOMEM),
  * HM_ERR_IO (f's error indicator is set after writing). */
 hm_err hm_json_write(FILE *f, json_t *v) HM_MUST_CHECK;
+
+/* ==== A node's status (status.c): who it is, what it holds, its clock, its disk and each
+ * peer's last exchanges, as `hamlet status` and the web's sync page show them ==== */
+
+#define HM_STATUS_COLLS 16 /* collections counted (the schema has fewer) */
+
+/* A peer (sync.h's hm_link: name, URL, last success and failure, change sets sent and
+ * received), what waits to be sent to it, and with a probe what waits each way now. */
+typedef struct hm_status_peer {
+	hm_link link;
+	long waiting;          /* change sets written or received here since the last sync with it
+	                          that it may hold; -1: no sync has succeeded yet (or unknown) */
+	bool probed;           /* a probe was asked for */
+	bool reachable;        /* with probed: the peer answered within 3 s */
+	uint64_t to_send;      /* with reachable: change sets waiting to send */
+	uint64_t to_receive;   /* with reachable: change sets waiting to receive */
+	char probe_error[256]; /* with probed and !reachable: why */
+} hm_status_peer;
+
+typedef struct hm_status {
+	hm_node_info info;
+	hm_vv vv;                       /* the version vector */
+	char *vv_text;                  /* the same as text (hm_vv_format) */
+	hm_clock_report clock;          /* against the peer of the last sync */
+	const hm_collection_def *colls; /* the schema's collections (borrowed, static) */
+	size_t ncoll;                   /* at most HM_STATUS_COLLS */
+	size_t counts[HM_STATUS_COLLS]; /* records held in colls[i] */
+	bool disk_full;                 /* below HM_DISK_LOW (sync.h) */
+	uint64_t disk_free;             /* free bytes; UINT64_MAX when they cannot be measured */
+	bool peers_loaded;              /* false: the peers' files could not be read */
+	char peers_error[512];          /* then why (the rest of the status stands) */
+	hm_status_peer *peers;
+	size_t npeers;
+} hm_status;
+
+/* Read the status of l's node, whose directory is dir (its peers' files and its disk) into
+ * *out, which the caller releases with hm_status_release (also after a failure). With probe,
+ * each peer is contacted (3 s at most each) and asked what waits each way. Unreadable peers'
+ * files are no error: out->peers_loaded is false and out->peers_error says why. Errors (out
+ * released): those of hm_node_info_get, hm_node_version_vector, hm_vv_format,
+ * hm_node_clock_get, hm_node_list, and HM_ERR_NOMEM; the reason in hm_node_errmsg(l->node). */
+hm_err hm_status_read(hm_ledger *l, const char *dir, bool probe, hm_status *out) HM_MUST_CHECK;
+/* Release what s holds; s may be NULL. Never fails. */
+void hm_status_release(hm_status *s);
+/* s as one JSON document (a new reference; NULL when memory ran out): node_id, role, region,
+ * name, trust, enrolled, root, seq, records {COLLECTION: N}, changesets, pending, quarantined,
+ * refused, forks, conflicts, version_vector [{origin, seq, hash}], version_vector_text, clock
+ * {max_drift_ms, off, offset_ms, peer, measured_ms}, disk {full}, peers [as
+ * hm_status_peer_json]. s is borrowed. */
+json_t *hm_status_json(const hm_status *s);
+/* One peer: {name, url, last_ok_ms, last_error_ms, failures, sent, received, waiting_to_send,
+ * last_error} and with a probe "probe": {to_send, to_receive} or {error}. A new reference, or
+ * NULL when memory ran out. */
+json_t *hm_status_peer_json(const hm_status_peer *p);
+/* s as the text of `hamlet status` to f (borrowed), its peers' "ago" counted from now_ms (the
+ * clock that stamped their exchanges), then flush f. Errors: HM_ERR_IO (writing failed). */
+hm_err hm_status_write(const hm_status *s, uint64_t now_ms, FILE *f) HM_MUST_CHECK;
+/* When the clock report k says this station's clock is off: the warning a front end shows
+ * ("this station's clock is 3 days behind its peer's, ...: set it right (docs/running.md)")
+ * into buf (cap bytes, NUL-terminated), and true. False (buf untouched) when it is right. */
+bool hm_status_clock_warning(const hm_clock_report *k, char *buf, size_t cap);
+/* b bytes as "12.3 MiB", "1.5 GiB" or "300 KiB" into out (cap bytes). Never fails. */
+void hm_status_bytes_text(char *out, size_t cap, uint64_t b);
 
 /* ==== The audit (audit.c): a node's origins and findings, as the audit page and `hamlet
  * audit` show them ==== */

@@ -117,3 +117,32 @@ void hm_text_json_write(FILE *f, const char *json, size_t n)
 			fwrite(json + i, 1, len, f);
 	}
 }
+
+/* ---- what the text documents of ledger/ share (audit.c, status.c) ---- */
+
+void tx_cstr(FILE *f, const char *s)
+{
+	hm_text_write(f, s, strlen(s));
+}
+
+void tx_pad(FILE *f, const char *s, size_t width)
+{
+	size_t w = hm_text_width(s);
+	tx_cstr(f, s);
+	if (w < width)
+		fprintf(f, "%*s", (int)(width - w), "");
+}
+
+void tx_hex(FILE *f, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+}
+
+void tx_hlc(FILE *f, hm_hlc h)
+{
+	json_t *s = hm_json_hlc(h);
+	fputs(s ? json_string_value(s) : "?", f);
+	json_decref(s);
+}
