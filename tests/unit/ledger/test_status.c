@@ -62,6 +62,7 @@ static void test_status_model_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "name")), "town");
 	assert_int_equal(json_integer_value(json_object_get(p, "failures")), 2);
 	assert_string_equal(json_string_value(json_object_get(p, "last_error")), "refused");
+	assert_int_equal(json_integer_value(json_object_get(p, "waiting_to_send")), -1);
 	assert_null(json_object_get(p, "probe"));
 	json_decref(j);
 	hm_status_release(&s);
