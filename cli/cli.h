@@ -188,20 +188,13 @@ int cli_read_file(cli *c, const char *path, size_t max, char **out, size_t *len)
 int cli_write_file(cli *c, const char *path, const void *p, size_t n, bool force);
 
 /* out.c: formatting. Text that came from outside (values, ids, names, field names, reasons)
- * is printed only through out_text* or cj_print (or out_value_of, out_record, out_ref, which use
- * them): control characters (C0, DEL, C1), bidi overrides and isolates, line separators and
- * bytes that are not UTF-8 are shown escaped (\n, \x1b, \u202e), never sent to the terminal. */
+ * is printed only through the ledger's hm_text_* (ledger.h, "Text shown to people"), out_text*
+ * or cj_print: control characters (C0, DEL, C1), bidi overrides and isolates, line separators
+ * and bytes that are not UTF-8 are shown escaped (\n, \x1b, \u202e), never sent to the terminal. */
 void out_text(FILE *f, const char *s, size_t n);
 void out_text_cstr(FILE *f, const char *s);
-/* s as out_text prints it, then spaces up to width columns. */
-void out_text_pad(FILE *f, const char *s, size_t width);
 /* s escaped as out_text prints it into buf (cut at a whole character); returns buf. */
 const char *out_text_str(const char *s, char *buf, size_t cap);
-/* COLLECTION/ID, escaped. */
-void out_ref(FILE *f, const char *collection, const char *id);
-void out_hlc(FILE *f, hm_hlc h);
-void out_hex(FILE *f, const void *p, size_t n);
-void out_node_id(FILE *f, const hm_node_id *id);
 /* JSON values built with jansson (a new reference, NULL only when memory ran out; every
  * jansson function that steals a reference takes NULL). Text that is not UTF-8 shows its bad
  * bytes as U+FFFD; hm_json_cstr(NULL) is null. cj_print writes v compact on one line, with DEL, C1,
@@ -213,11 +206,8 @@ int cj_print(FILE *f, json_t *v);
 void cj_init(void);
 bool cj_failed(void);
 int cj_write(FILE *f, json_t *v, bool newline); /* cj_print, the newline left to the caller */
-/* Print a record; mask: personal fields (HM_F_PII) masked as hm_ledger_mask does. */
+/* Print a record: JSON (hm_json_record, no newline) or text (hm_text_record); mask: personal
+ * fields (HM_F_PII) masked as hm_ledger_mask does. */
 void out_record(FILE *f, const hm_record *r, bool json, bool mask);
-/* Print v, the value of coll.field, masked when the field is personal and mask is set. */
-void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool mask);
-/* Whether field of r is personal (masked unless --show-pii). */
-bool out_field_masked(const hm_record *r, const char *field);
 
 #endif

@@ -75,7 +75,7 @@ int cmd_init(cli *c, int argc, char **argv)
 		                           hm_json_hex(id.b, HM_NODE_ID_BYTES), "role",
 		                           hm_role_name(role), "region", hm_json_cstr(region)));
 	} else {
-		out_node_id(stdout, &id);
+		hm_text_node_id(stdout, &id);
 		fputc('\n', stdout);
 	}
 	return EXIT_OK;
@@ -230,7 +230,7 @@ int cmd_digest(cli *c, int argc, char **argv)
 		cj_print(stdout, json_pack("{s:o, s:o}", "digest", hm_json_hex(h.b, HM_HASH_BYTES),
 		                           "scope", hm_json_cstr(scope)));
 	} else {
-		out_hex(stdout, h.b, HM_HASH_BYTES);
+		hm_text_hex(stdout, h.b, HM_HASH_BYTES);
 		fputc('\n', stdout);
 	}
 	hm_node_close(n);
@@ -292,12 +292,12 @@ static int log_one(void *arg, const hm_changeset_view *cs)
 		                  (json_int_t)cs->nops, "bytes", (json_int_t)cs->envelope.n)))
 			return -1;
 	} else {
-		out_node_id(stdout, &cs->origin);
+		hm_text_node_id(stdout, &cs->origin);
 		printf(":%-6" PRIu64 " ", cs->seq);
-		out_hlc(stdout, cs->hlc);
+		hm_text_hlc(stdout, cs->hlc);
 		printf("  %4zu op%s  %6zu B  ", cs->nops, cs->nops == 1 ? " " : "s",
 		       cs->envelope.n);
-		out_hex(stdout, cs->id.b, 8);
+		hm_text_hex(stdout, cs->id.b, 8);
 		fputc('\n', stdout);
 	}
 	l->count++;

@@ -1,4 +1,5 @@
-/* out.c - how the `hamlet` command prints values, records and stamps, as text and as JSON. */
+/* out.c - how the `hamlet` command prints text from outside and JSON documents; values,
+ * records, ids and stamps are the ledger's (hm_text_*, hm_json_*). */
 #include "cli.h"
 
 #include <errno.h>
@@ -20,15 +21,7 @@ void out_text(FILE *f, const char *s, size_t n)
 
 void out_text_cstr(FILE *f, const char *s)
 {
-	out_text(f, s, strlen(s));
-}
-
-void out_text_pad(FILE *f, const char *s, size_t width)
-{
-	size_t w = hm_text_width(s);
-	out_text_cstr(f, s);
-	if (w < width)
-		fprintf(f, "%*s", (int)(width - w), "");
+	hm_text_cstr(f, s);
 }
 
 const char *out_text_str(const char *s, char *buf, size_t cap)
@@ -54,97 +47,12 @@ const char *out_text_str(const char *s, char *buf, size_t cap)
 	return buf;
 }
 
-/* v as text: personal text is masked by the caller (out_value_of) */
-static void out_value(FILE *f, const hm_value *v)
-{
-	switch (v->kind) {
-	case HM_V_NIL:
-		fputs("(empty)", f);
-		break;
-	case HM_V_BOOL:
-		fputs(v->u.b ? "true" : "false", f);
-		break;
-	case HM_V_INT:
-		fprintf(f, "%" PRId64, v->u.i);
-		break;
-	case HM_V_FLOAT:
-		fprintf(f, "%.15g", v->u.f);
-		break;
-	case HM_V_STR:
-		out_text(f, v->u.s.p, v->u.s.n);
-		break;
-	}
-}
-
-void out_ref(FILE *f, const char *collection, const char *id)
-{
-	out_text_cstr(f, collection);
-	fputc('/', f);
-	out_text_cstr(f, id);
-}
-
-void out_hlc(FILE *f, hm_hlc h)
-{
-	time_t secs = (time_t)(HM_HLC_MS(h) / 1000);
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "%s.%03uZ", buf, (unsigned)(HM_HLC_MS(h) % 1000));
-	if (h & 0xffff)
-		fprintf(f, "+%u", (unsigned)(h & 0xffff));
-}
-
-void out_hex(FILE *f, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%02x", b[i]);
-}
-
-void out_node_id(FILE *f, const hm_node_id *id)
-{
-	out_hex(f, id->b, HM_NODE_ID_BYTES);
-}
-
-bool out_field_masked(const hm_record *r, const char *field)
-{
-	const hm_collection_def *c = hm_schema_collection(r->collection);
-	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
-	return d && (d->flags & HM_F_PII);
-}
-
-void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool mask)
-{
-	const hm_collection_def *c = mask ? hm_schema_collection(coll) : NULL;
-	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
-	char buf[4 * HM_STR_MAX + 1];
-
-	if (d && (d->flags & HM_F_PII) && v->kind == HM_V_STR) {
-		out_text(f, buf, hm_ledger_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf)));
-		return;
-	}
-	out_value(f, v);
-}
-
 void out_record(FILE *f, const hm_record *r, bool json, bool mask)
 {
-	if (json) {
+	if (json)
 		cj_write(f, hm_json_record(r, mask), false);
-		return;
-	}
-	out_ref(f, r->collection, r->id);
-	fputc('\n', f);
-	for (size_t i = 0; i < r->nfields; i++) {
-		if (strstr(r->fields[i].name, "_seen"))
-			continue; /* bookkeeping for identity questions (docs/data-model.md) */
-		fputs("  ", f);
-		out_text_pad(f, r->fields[i].name, 14);
-		fputc(' ', f);
-		out_value_of(f, r->collection, r->fields[i].name, &r->fields[i].value, mask);
-		fputc('\n', f);
-	}
+	else
+		hm_text_record(f, r, mask);
 }
 
 /* ---- JSON, built with jansson ---- */

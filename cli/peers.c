@@ -118,7 +118,7 @@ static int peer_list(cli *c, int argc, char **argv)
 			              (json_int_t)p->last_err, "failures", (json_int_t)p->failures,
 			              "last_error", hm_json_cstr(p->reason)));
 		else
-			printf("%-16s ", p->name), out_text_cstr(stdout, p->url),
+			printf("%-16s ", p->name), hm_text_cstr(stdout, p->url),
 			    fputc('\n', stdout);
 	}
 	if (json && cj_print(stdout, arr))

@@ -23,12 +23,12 @@ static json_t *field_json(const hm_record *r, const char *field, bool mask)
 
 static void put_text(const hm_record *r, const char *field, bool mask)
 {
-	char buf[HM_STR_MAX + 1], masked[4 * HM_STR_MAX + 1];
-	const char *s = hm_rec_text(r, field, buf, sizeof(buf));
+	const hm_field *f = hm_record_field(r, field);
 
-	if (s && mask && out_field_masked(r, field))
-		s = masked, hm_ledger_mask(buf, strlen(buf), masked, sizeof(masked));
-	out_text_cstr(stdout, s ? s : "-");
+	if (f && f->value.kind == HM_V_STR)
+		hm_text_value_of(stdout, r->collection, field, &f->value, mask);
+	else
+		fputs("-", stdout);
 }
 
 /* ---- person find ---- */
@@ -52,7 +52,7 @@ static int find_print(void *arg, const hm_record *r)
 		json_array_append_new(f->list, o);
 		return 0;
 	}
-	out_text_pad(stdout, r->id, 22);
+	hm_text_pad(stdout, r->id, 22);
 	fputc(' ', stdout);
 	for (size_t i = 0; i < NCOLS; i++) {
 		put_text(r, find_cols[i], f->mask);
@@ -139,89 +139,6 @@ out:
 
 /* ---- person show ---- */
 
-typedef struct show_out {
-	json_t *list;
-	bool mask;
-} show_out;
-
-static int show_related(void *arg, const hm_record *r)
-{
-	show_out *s = arg;
-	if (s->list)
-		return json_array_append_new(s->list, hm_json_record(r, s->mask)), 0;
-	fputs("  ", stdout);
-	out_record(stdout, r, false, s->mask);
-	return 0;
-}
-
-static int show_question(void *arg, const hm_identity_question *q)
-{
-	show_out *s = arg;
-	char buf[4 * HM_STR_MAX + 1], hex[2 * HM_NODE_ID_BYTES + 1];
-	const hm_value *v = q->other;
-
-	if (v->kind == HM_V_STR && s->mask)
-		hm_ledger_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf));
-	else if (v->kind == HM_V_STR)
-		snprintf(buf, sizeof(buf), "%.*s", (int)v->u.s.n, v->u.s.p);
-	else
-		snprintf(buf, sizeof(buf), "?");
-	hm_node_id_hex(&q->from, hex);
-	if (s->list)
-		return json_array_append_new(
-		           s->list, json_pack("{s:o, s:o, s:s}", "field", hm_json_cstr(q->field),
-		                              "other_value", hm_json_cstr(buf), "from", hex)),
-		       0;
-	fputs("  ", stdout);
-	out_text_cstr(stdout, q->field);
-	fputs(": '", stdout);
-	out_text_cstr(stdout, buf);
-	printf("', written by node %s at the same time as the value shown, lost to it: decide "
-	       "with `hamlet person edit ",
-	       hex);
-	out_text_cstr(stdout, q->id);
-	printf(" --%s ...`\n", !strcmp(q->field, "id_number") ? "id-number" : q->field);
-	return 0;
-}
-
-static const struct {
-	const char *coll, *title;
-} show_rel[] = {
-    {"return", "journeys"},
-    {"exposure", "contacts"},
-    {"episode", "episodes"},
-    {"followup", "follow-ups"},
-};
-
-/* The records that name the person, then the open identity questions. */
-static hm_err show_parts(cli *c, const char *id, json_t *doc, bool mask)
-{
-	show_out s = {NULL, mask};
-	size_t count;
-	hm_err err;
-
-	for (size_t i = 0; i < sizeof(show_rel) / sizeof(show_rel[0]); i++) {
-		if (doc)
-			json_object_set_new(doc, show_rel[i].coll, s.list = json_array());
-		else
-			printf("%s:\n", show_rel[i].title);
-		if ((err = hm_person_related(&c->led, id, show_rel[i].coll, show_related, &s,
-		                             &count)))
-			return err;
-		if (!doc && !count)
-			printf("  (none)\n");
-	}
-	if (doc)
-		json_object_set_new(doc, "open_identity_questions", s.list = json_array());
-	else
-		printf("open identity questions:\n");
-	if ((err = hm_person_questions(&c->led, id, show_question, &s, &count)))
-		return err;
-	if (!doc && !count)
-		printf("  (none)\n");
-	return HM_OK;
-}
-
 static int person_show(cli *c, int argc, char **argv)
 {
 	bool json = false, show_pii = false;
@@ -261,10 +178,10 @@ static int person_show(cli *c, int argc, char **argv)
 	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
 		goto out;
 	if (json)
-		doc = json_pack("{s:o}", "person", hm_json_record(p, !show_pii));
+		err = hm_person_show_json(&c->led, p, !show_pii, &doc);
 	else
-		out_record(stdout, p, false, !show_pii);
-	if ((err = show_parts(c, pos[0], doc, !show_pii)))
+		err = hm_person_show_write(&c->led, p, !show_pii, stdout);
+	if (err)
 		rc = cli_node_fail(c, n, err);
 	else if (doc)
 		cj_print(stdout, doc), doc = NULL;
@@ -296,17 +213,17 @@ static int dups_print(void *arg, const hm_person_key *m, size_t n)
 	printf("same ID number:");
 	for (size_t k = 0; k < n; k++) {
 		fputc(' ', stdout);
-		out_text_cstr(stdout, m[k].id);
+		hm_text_cstr(stdout, m[k].id);
 		fputs(" (", stdout);
-		out_text_cstr(stdout, m[k].village);
+		hm_text_cstr(stdout, m[k].village);
 		fputc(')', stdout);
 	}
 	fputc('\n', stdout);
 	for (size_t k = 1; k < n; k++) {
 		fputs("  proposal: hamlet person merge ", stdout);
-		out_text_cstr(stdout, m[0].id);
+		hm_text_cstr(stdout, m[0].id);
 		fputc(' ', stdout);
-		out_text_cstr(stdout, m[k].id);
+		hm_text_cstr(stdout, m[k].id);
 		fputc('\n', stdout);
 	}
 	return 0;
@@ -426,9 +343,9 @@ static int setting_print(void *arg, const char *name, const char *value)
 	json_t *o = arg;
 	if (o)
 		return json_object_set_new(o, name, hm_json_cstr(value)), 0;
-	out_text_pad(stdout, name, 20);
+	hm_text_pad(stdout, name, 20);
 	fputc(' ', stdout);
-	out_text_cstr(stdout, value);
+	hm_text_cstr(stdout, value);
 	fputc('\n', stdout);
 	return 0;
 }
@@ -520,7 +437,7 @@ static void purge_print(const hm_purge_plan *p, bool json, bool dry, size_t writ
 		                           (json_int_t)writes));
 	} else if (dry) {
 		for (size_t i = 0; i < p->n; i++)
-			printf("would purge "), out_text_cstr(stdout, p->v[i].id), printf("\n");
+			printf("would purge "), hm_text_cstr(stdout, p->v[i].id), printf("\n");
 		printf("%zu person%s would be purged\n", p->n, p->n == 1 ? "" : "s");
 	} else if (!p->n) {
 		printf("nobody to purge: no monitoring ended before %s left personal data\n",

@@ -36,7 +36,7 @@ static void field_line(added_ctx *a, const char *coll, const char *name, const c
 	       flags & HM_F_PII ? " personal" : "", flags & HM_F_IDENTITY ? " identity" : "",
 	       added ? " (added by the county)" : "");
 	if (help)
-		fputs("  ", stdout), out_text_cstr(stdout, help);
+		fputs("  ", stdout), hm_text_cstr(stdout, help);
 	fputc('\n', stdout);
 }
 

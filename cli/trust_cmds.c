@@ -37,20 +37,20 @@ static void print_info(const hm_enroll_info *i, bool json)
 		return;
 	}
 	printf("node      ");
-	out_node_id(stdout, &i->node);
+	hm_text_node_id(stdout, &i->node);
 	printf("\nrole      %s\nregion    ", hm_role_name(i->role));
-	out_text_cstr(stdout, i->region);
+	hm_text_cstr(stdout, i->region);
 	fputs("\nname      ", stdout);
-	out_text_cstr(stdout, i->name);
+	hm_text_cstr(stdout, i->name);
 	fputc('\n', stdout);
 	if (i->not_after) {
 		/* Its start is set back by the clock tolerance (two drifts): show both ends. */
 		fputs("valid     from ", stdout);
-		out_hlc(stdout, (hm_hlc)(i->not_before * 1000) << 16);
+		hm_text_hlc(stdout, (hm_hlc)(i->not_before * 1000) << 16);
 		fputs(" to ", stdout);
-		out_hlc(stdout, (hm_hlc)(i->not_after * 1000) << 16);
+		hm_text_hlc(stdout, (hm_hlc)(i->not_after * 1000) << 16);
 		fputs("\nroot key  ", stdout);
-		out_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
+		hm_text_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
 		fputc('\n', stdout);
 	}
 }
@@ -300,6 +300,7 @@ int cmd_audit(cli *c, int argc, char **argv)
 	const char *out = NULL;
 	hm_node *n;
 	size_t findings = 0;
+	json_t *doc;
 	hm_err err;
 	int rc;
 
@@ -328,11 +329,14 @@ int cmd_audit(cli *c, int argc, char **argv)
 	}
 	if (sign)
 		rc = write_signed(c, n, out, force);
-	else if ((err = hm_audit_render(&c->led, json ? HM_REPORT_FMT_JSON : HM_REPORT_FMT_TEXT,
-	                                stdout, &findings)))
-		rc = cli_node_fail(c, n, err);
-	else
+	else if (json && !(err = hm_audit_json(&c->led, &doc, &findings)))
+		rc = cj_print(stdout, doc) ? cli_fail(c, EXIT_FAIL, "writing the audit failed")
+		     : findings            ? EXIT_FAIL
+		                           : EXIT_OK;
+	else if (!json && !(err = hm_audit_render(&c->led, HM_REPORT_FMT_TEXT, stdout, &findings)))
 		rc = findings ? EXIT_FAIL : EXIT_OK;
+	else
+		rc = cli_node_fail(c, n, err);
 	hm_keyfile_secrets_release(&c->keys);
 	hm_node_close(n);
 	return rc;

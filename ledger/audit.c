@@ -38,30 +38,39 @@ const char *hm_audit_finding_name(hm_finding_kind k)
 }
 
 typedef struct audit_out {
-	FILE *f;
-	bool json;
-	json_t *origins, *findings; /* with json */
+	FILE *f;                    /* text, or NULL */
+	json_t *origins, *findings; /* JSON, or NULL */
+	bool nomem;                 /* a part of the JSON could not be made */
 } audit_out;
+
+/* Append v to arr; a value that could not be made stops the audit (hm_node_audit then returns
+ * HM_OK: nomem says why it stopped). */
+static int append(audit_out *a, json_t *arr, json_t *v)
+{
+	if (json_array_append_new(arr, v))
+		a->nomem = true;
+	return a->nomem ? -1 : 0;
+}
 
 static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 {
 	audit_out *a = ctx;
-	if (a->json)
-		return json_array_append_new(
-		    a->origins,
-		    json_pack("{s:o, s:s, s:o, s:i, s:I, s:I, s:o, s:b, s:I, s:I}", "origin",
-		              hm_json_hex(o->origin.b, HM_NODE_ID_BYTES), "role",
-		              o->has_cert ? hm_role_name(o->role) : "", "region",
-		              hm_json_cstr(o->region), "seq_from", o->seq ? 1 : 0, "seq_to",
-		              (json_int_t)o->seq, "pending_from", (json_int_t)o->pending_from,
-		              "last_heard", hm_json_hlc(o->last), "revoked", o->revoked,
-		              "revoked_after", (json_int_t)o->revoked_after, "findings",
-		              (json_int_t)o->findings));
-	tx_hex(a->f, o->origin.b, HM_NODE_ID_BYTES);
+	if (!a->f)
+		return append(a, a->origins,
+		              json_pack("{s:o, s:s, s:o, s:i, s:I, s:I, s:o, s:b, s:I, s:I}",
+		                        "origin", hm_json_hex(o->origin.b, HM_NODE_ID_BYTES),
+		                        "role", o->has_cert ? hm_role_name(o->role) : "", "region",
+		                        hm_json_cstr(o->region), "seq_from", o->seq ? 1 : 0,
+		                        "seq_to", (json_int_t)o->seq, "pending_from",
+		                        (json_int_t)o->pending_from, "last_heard",
+		                        hm_json_hlc(o->last), "revoked", o->revoked,
+		                        "revoked_after", (json_int_t)o->revoked_after, "findings",
+		                        (json_int_t)o->findings));
+	hm_text_hex(a->f, o->origin.b, HM_NODE_ID_BYTES);
 	fprintf(a->f, "  %-8s ", o->has_cert ? hm_role_name(o->role) : "?");
-	tx_pad(a->f, o->region, 24);
+	hm_text_pad(a->f, o->region, 24);
 	fprintf(a->f, " seq 1..%-6" PRIu64 " last ", o->seq);
-	tx_hlc(a->f, o->last);
+	hm_text_hlc(a->f, o->last);
 	if (o->pending_from)
 		fprintf(a->f, "  GAP %" PRIu64 "..%" PRIu64, o->seq + 1, o->pending_from - 1);
 	if (o->revoked)
@@ -73,17 +82,17 @@ static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
 static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 {
 	audit_out *a = ctx;
-	if (a->json)
-		return json_array_append_new(
-		    a->findings,
+	if (!a->f)
+		return append(
+		    a, a->findings,
 		    json_pack("{s:s, s:o, s:I, s:o, s:o}", "kind", hm_audit_finding_name(f->kind),
 		              "origin", hm_json_hex(f->origin.b, HM_NODE_ID_BYTES), "seq",
 		              (json_int_t)f->seq, "id", hm_json_hex(f->id.b, HM_HASH_BYTES),
 		              "reason", hm_json_cstr(f->reason)));
 	fprintf(a->f, "FINDING %-16s ", hm_audit_finding_name(f->kind));
-	tx_hex(a->f, f->origin.b, HM_NODE_ID_BYTES);
+	hm_text_hex(a->f, f->origin.b, HM_NODE_ID_BYTES);
 	fprintf(a->f, ":%" PRIu64 "  ", f->seq);
-	tx_cstr(a->f, f->reason);
+	hm_text_cstr(a->f, f->reason);
 	fputc('\n', a->f);
 	return 0;
 }
@@ -92,51 +101,80 @@ static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
 static void write_head(FILE *f, const hm_node_info *info)
 {
 	fputs("audit by ", f);
-	tx_cstr(f, info->name);
+	hm_text_cstr(f, info->name);
 	fputs(" (", f);
-	tx_hex(f, info->id.b, HM_NODE_ID_BYTES);
+	hm_text_hex(f, info->id.b, HM_NODE_ID_BYTES);
 	fprintf(f, ") of %s\n\norigins:\n", info->region);
+}
+
+/* Both passes of the audit: origins, then findings (a blank line between them in text). */
+static hm_err audit_run(hm_ledger *l, audit_out *a, size_t *nfindings)
+{
+	hm_audit_cb only_origins = {audit_origin_cb, NULL, a},
+	            only_findings = {NULL, audit_finding_cb, a};
+	hm_err err;
+
+	if ((err = hm_node_audit(l->node, &only_origins, NULL)))
+		return err;
+	if (a->f)
+		fputc('\n', a->f);
+	if ((err = hm_node_audit(l->node, &only_findings, nfindings)))
+		return err;
+	return a->nomem ? HM_ERR_NOMEM : HM_OK;
+}
+
+hm_err hm_audit_json(hm_ledger *l, json_t **out, size_t *nfindings)
+{
+	audit_out a = {NULL, json_array(), json_array(), false};
+	hm_node_info info;
+	json_t *doc;
+	hm_err err = HM_ERR_NOMEM;
+
+	*out = NULL;
+	*nfindings = 0;
+	hm_node_ident(l->node, &info);
+	doc = json_pack("{s:o, s:o, s:I, s:O, s:O}", "auditor",
+	                hm_json_hex(info.id.b, HM_NODE_ID_BYTES), "region",
+	                hm_json_cstr(info.region), "at", (json_int_t)(hm_ledger_now_ms(l) / 1000),
+	                "origins", a.origins, "findings", a.findings);
+	if (doc && !(err = audit_run(l, &a, nfindings)) &&
+	    json_object_set_new(doc, "clean", json_boolean(*nfindings == 0)))
+		err = HM_ERR_NOMEM;
+	json_decref(a.origins);
+	json_decref(a.findings);
+	if (err) {
+		json_decref(doc);
+		*nfindings = 0;
+		return err == HM_ERR_NOMEM ? hm_node_fail(l->node, err, "out of memory") : err;
+	}
+	*out = doc; /* the caller's */
+	return HM_OK;
 }
 
 hm_err hm_audit_render(hm_ledger *l, hm_report_format fmt, FILE *f, size_t *nfindings)
 {
-	audit_out a = {f, fmt == HM_REPORT_FMT_JSON, NULL, NULL};
-	hm_audit_cb only_origins = {audit_origin_cb, NULL, &a},
-	            only_findings = {NULL, audit_finding_cb, &a};
+	audit_out a = {f, NULL, NULL, false};
 	hm_node_info info;
-	json_t *doc = NULL;
+	json_t *doc;
 	hm_err err;
 
 	*nfindings = 0;
-	if (fmt != HM_REPORT_FMT_TEXT && fmt != HM_REPORT_FMT_JSON)
-		return hm_node_fail(l->node, HM_ERR_INVALID, "the audit is text or JSON");
-	hm_node_ident(l->node, &info);
-	if (a.json)
-		doc = json_pack("{s:o, s:o, s:I, s:o, s:o}", "auditor",
-		                hm_json_hex(info.id.b, HM_NODE_ID_BYTES), "region",
-		                hm_json_cstr(info.region), "at",
-		                (json_int_t)(hm_ledger_now_ms(l) / 1000), "origins",
-		                a.origins = json_array(), "findings", a.findings = json_array());
-	else
-		write_head(f, &info);
-	if ((err = hm_node_audit(l->node, &only_origins, NULL)))
-		goto out;
-	if (!a.json)
-		fputc('\n', f);
-	if ((err = hm_node_audit(l->node, &only_findings, nfindings)))
-		goto out;
-	if (a.json) {
-		json_object_set_new(doc, "clean", json_boolean(*nfindings == 0));
+	if (fmt == HM_REPORT_FMT_JSON) {
+		if ((err = hm_audit_json(l, &doc, nfindings)))
+			return err;
 		err = hm_json_write(f, doc);
-		doc = NULL; /* consumed */
-	} else
+	} else if (fmt == HM_REPORT_FMT_TEXT) {
+		hm_node_ident(l->node, &info);
+		write_head(f, &info);
+		if ((err = audit_run(l, &a, nfindings)))
+			return err;
 		fprintf(f, "%s: %zu finding%s\n", *nfindings ? "NOT CLEAN" : "clean", *nfindings,
 		        *nfindings == 1 ? "" : "s");
-out:
-	json_decref(doc);
+	} else
+		return hm_node_fail(l->node, HM_ERR_INVALID, "the audit is text or JSON");
 	if (!err && (fflush(f) || ferror(f)))
 		err = HM_ERR_IO;
-	if (err == HM_ERR_IO || err == HM_ERR_NOMEM)
+	if (err)
 		hm_node_fail(l->node, err, "writing the audit failed: %s",
 		             err == HM_ERR_NOMEM ? "out of memory" : strerror(errno));
 	return err;

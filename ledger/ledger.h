@@ -264,6 +264,18 @@ typedef int (*hm_identity_cb)(void *arg, const hm_identity_question *q);
 hm_err hm_person_questions(hm_ledger *l, const char *person, hm_identity_cb cb, void *arg,
                            size_t *count) HM_MUST_CHECK;
 
+/* A person's page (person_show.c): the person p (read by the caller, so that it can say "unknown
+ * person" and log a reveal first), the records that name them in the order journeys (return),
+ * contacts both ways (exposure), episodes (episode), follow-ups (followup), and the open
+ * identity questions, personal fields masked when mask is set. hm_person_show_json: one
+ * document {person, return: [...], exposure, episode, followup, open_identity_questions:
+ * [{field, other_value, from}]} into *out (release with json_decref; NULL on failure).
+ * hm_person_show_write: the text of `hamlet person show` to f (borrowed; each part under its
+ * title, "(none)" for an empty one). p is borrowed. Errors: those of hm_person_related and
+ * hm_person_questions, HM_ERR_NOMEM; the reason in hm_node_errmsg(l->node). */
+hm_err hm_person_show_json(hm_ledger *l, const hm_record *p, bool mask, json_t **out) HM_MUST_CHECK;
+hm_err hm_person_show_write(hm_ledger *l, const hm_record *p, bool mask, FILE *f) HM_MUST_CHECK;
+
 /* A person as duplicates are found: id, keyed ID hash, village. */
 typedef struct hm_person_key {
 	char id[HM_ID_MAX + 1];
@@ -526,6 +538,18 @@ hm_err hm_csv_import(hm_ledger *l, const char *coll, char *buf, size_t len,
                      const hm_csv_import_opts *o, hm_csv_result *res) HM_MUST_CHECK;
 /* Free what res owns; accepts a zeroed result. */
 void hm_csv_result_release(hm_csv_result *res);
+/* res as one JSON object (a new reference; NULL when memory ran out): collection, rows, written
+ * (0 unless written), bad_rows, bad [{line, field, column, reason}], bad_not_listed, dry_run
+ * (true for a checked result, and for one too large when dry_run was asked), changesets (the
+ * seqs written). res is borrowed. */
+json_t *hm_csv_result_json(const hm_csv_result *res, bool dry_run);
+/* Whether res is a failure to report (too large, bad rows refused, a dry run that found bad
+ * rows, an import that stopped before every row was checked), and then its words into buf (cap
+ * bytes, NUL-terminated): "3 of 10 rows are bad: nothing was written (fix them, ...)". */
+bool hm_csv_result_failure(const hm_csv_result *res, char *buf, size_t cap);
+/* The summary of res as import-csv prints it to f: "dry run: 10 rows read, 9 good, 1 bad; ...",
+ * "... nothing to write", or the rows written and their change sets. Nothing for a failure. */
+void hm_csv_result_write(const hm_csv_result *res, FILE *f);
 
 /* The importable fields of cd in schema order: not counters (sums of movements), not what
  * hamlet makes itself (person.id_hash, purged, the *_seen stamps). */
@@ -740,6 +764,25 @@ char *hm_text_utf8_dup(const char *s, size_t n, size_t *outlen);
  * bidi controls and line separators as \uXXXX: valid JSON as they are, but never raw on a
  * terminal. */
 void hm_text_json_write(FILE *f, const char *json, size_t n);
+/* s (NUL-terminated) as hm_text_write writes it. */
+void hm_text_cstr(FILE *f, const char *s);
+/* s as hm_text_cstr writes it, then spaces up to width columns (hm_text_width). */
+void hm_text_pad(FILE *f, const char *s, size_t width);
+/* p[0..n) as lower-case hex (a key, a hash); a node id's 16 bytes. */
+void hm_text_hex(FILE *f, const void *p, size_t n);
+void hm_text_node_id(FILE *f, const hm_node_id *id);
+/* An HLC as hm_json_hlc writes it ("2026-12-06T08:00:00.000Z", "+N" for a logical count; "?"
+ * when memory ran out). */
+void hm_text_hlc(FILE *f, hm_hlc h);
+/* COLLECTION/ID, escaped. */
+void hm_text_ref(FILE *f, const char *collection, const char *id);
+/* v, the value of coll.field: "(empty)" for nil, true/false, numbers as %.15g, text escaped,
+ * and masked as hm_ledger_mask does when mask is set and the field is personal (HM_F_PII). */
+void hm_text_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool mask);
+/* A record as the command line shows it: "COLLECTION/ID", then one line per field ("  NAME
+ * VALUE", the name padded to 14 columns; the *_seen bookkeeping of identity questions left out),
+ * personal fields masked when mask is set. */
+void hm_text_record(FILE *f, const hm_record *r, bool mask);
 
 /* (end of reports) */
 
@@ -829,6 +872,28 @@ bool hm_status_clock_warning(const hm_clock_report *k, char *buf, size_t cap);
 /* b bytes as "12.3 MiB", "1.5 GiB" or "300 KiB" into out (cap bytes). Never fails. */
 void hm_status_bytes_text(char *out, size_t cap, uint64_t b);
 
+/* ==== Conflicts and blame (conflicts.c): the values that lost a merge, and who set each field
+ * of a record, as `hamlet conflicts`, `hamlet blame` and the web's questions page show them ==== */
+
+/* The conflicts (hm_node_conflicts) of coll/id, or of every record when both are NULL, personal
+ * values masked when mask is set; their number into *count. hm_conflicts_json: a JSON array of
+ * {collection, id, field, lost, lost_stamp, winner_stamp, by_delete} into *out (release with
+ * json_decref; NULL on failure, never an array with a value missing). hm_conflicts_write: one
+ * line each to f ("COLL/ID FIELD: lost 'VALUE' (ORIGIN:SEQ at TIME) to ORIGIN:SEQ at TIME"),
+ * "no conflicts" when there is none; f may be NULL to count them only (what a reveal will show).
+ * Errors: those of hm_node_conflicts, HM_ERR_NOMEM; the reason in hm_node_errmsg(l->node). */
+hm_err hm_conflicts_json(hm_ledger *l, const char *coll, const char *id, bool mask, json_t **out,
+                         size_t *count) HM_MUST_CHECK;
+hm_err hm_conflicts_write(hm_ledger *l, const char *coll, const char *id, bool mask, FILE *f,
+                          size_t *count) HM_MUST_CHECK;
+/* Blame: record r (borrowed, read by the caller) field by field, with the stamp that set each
+ * value and the values that lost to it. hm_blame_json: {collection, id, fields: [{field, value,
+ * set_by, lost: [as hm_conflicts_json]}]} into *out (release with json_decref; NULL on
+ * failure). hm_blame_write: "COLL/ID", then per field "  NAME VALUE", "      set by ORIGIN:SEQ at
+ * TIME" and its lost values, to f. Errors: as hm_conflicts_json. */
+hm_err hm_blame_json(hm_ledger *l, const hm_record *r, bool mask, json_t **out) HM_MUST_CHECK;
+hm_err hm_blame_write(hm_ledger *l, const hm_record *r, bool mask, FILE *f) HM_MUST_CHECK;
+
 /* ==== The audit (audit.c): a node's origins and findings, as the audit page and `hamlet
  * audit` show them ==== */
 
@@ -844,6 +909,10 @@ const char *hm_audit_finding_name(hm_finding_kind k);
  * may have been written); the reason in hm_node_errmsg(l->node). */
 hm_err hm_audit_render(hm_ledger *l, hm_report_format fmt, FILE *f,
                        size_t *nfindings) HM_MUST_CHECK;
+/* The JSON document of hm_audit_render as a value: *out (release with json_decref; NULL on
+ * failure), the findings into *nfindings. Errors: those of hm_node_audit, HM_ERR_NOMEM (a part
+ * of the document could not be made: never a document with a part missing). */
+hm_err hm_audit_json(hm_ledger *l, json_t **out, size_t *nfindings) HM_MUST_CHECK;
 /* The signed audit report of a county: "hamlet audit report v1", the JSON document of
  * hm_audit_render, and "signature HEX by PUBKEY" (ident's Ed25519 signature of the BLAKE2b hash
  * of all that precedes it) into *out (release with free; NULL on failure), its length into

@@ -6,18 +6,6 @@
 
 #include "ledger.h"
 
-/* ==== Text documents (text.c): what audit.c and status.c write with ==== */
-
-/* s escaped as hm_text_write writes it. */
-void tx_cstr(FILE *f, const char *s);
-/* s escaped, then spaces up to width columns (hm_text_width). */
-void tx_pad(FILE *f, const char *s, size_t width);
-/* p[0..n) as lower-case hex (a node id, a key). */
-void tx_hex(FILE *f, const void *p, size_t n);
-/* An HLC as hm_json_hlc writes it ("2026-12-06T08:00:00.000Z", "+N" for a logical count); "?"
- * when memory ran out. */
-void tx_hlc(FILE *f, hm_hlc h);
-
 /* ==== Reports (report*.c): the records a report reads, held in memory, and its figures ==== */
 
 /* The records a report needs are read once into memory (strings in one arena per collection), a

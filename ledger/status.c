@@ -211,9 +211,9 @@ static void write_clock(FILE *f, const hm_clock_report *k)
 		return;
 	}
 	fprintf(f, "clock     %s%s %s peer ", k->off ? "WRONG: " : "", span, side);
-	tx_hex(f, k->peer.b, HM_NODE_ID_BYTES);
+	hm_text_hex(f, k->peer.b, HM_NODE_ID_BYTES);
 	fputs(" (measured at ", f);
-	tx_hlc(f, (hm_hlc)k->measured_ms << 16);
+	hm_text_hlc(f, (hm_hlc)k->measured_ms << 16);
 	fputs(" by this station's clock)", f);
 	if (k->off)
 		fprintf(f, ", more than the allowed drift (%s): set it right; until then %s\n",
@@ -264,19 +264,19 @@ static void write_peer(FILE *f, const hm_status_peer *sp, uint64_t now)
 	fmt_ago(ok, sizeof(ok), now, p->last_ok);
 	fmt_ago(er, sizeof(er), now, p->last_err);
 	fprintf(f, "  %-12s ", p->name);
-	tx_pad(f, p->url, 28);
+	hm_text_pad(f, p->url, 28);
 	fprintf(f, " last ok %-12s sent %zu, received %zu", ok, p->sent, p->received);
 	if (sp->waiting >= 0)
 		fprintf(f, ", %ld waiting to send", sp->waiting);
 	if (p->failures) {
 		fprintf(f, "; %u failure%s, last %s: ", p->failures, p->failures == 1 ? "" : "s",
 		        er);
-		tx_cstr(f, p->reason);
+		hm_text_cstr(f, p->reason);
 	}
 	fputc('\n', f);
 	if (sp->probed && !sp->reachable) {
 		fputs("               now: unreachable: ", f);
-		tx_cstr(f, sp->probe_error);
+		hm_text_cstr(f, sp->probe_error);
 		fputc('\n', f);
 	} else if (sp->probed)
 		fprintf(f,
@@ -291,9 +291,9 @@ static void write_holdings(FILE *f, const hm_status *s)
 	const hm_node_info *info = &s->info;
 
 	fputs("node      ", f);
-	tx_hex(f, info->id.b, HM_NODE_ID_BYTES);
+	hm_text_hex(f, info->id.b, HM_NODE_ID_BYTES);
 	fputs("\nname      ", f);
-	tx_cstr(f, info->name);
+	hm_text_cstr(f, info->name);
 	fprintf(f, "\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
 	        hm_role_name(info->role), info->region, info->seq);
 	for (size_t i = 0; i < s->ncoll; i++)
@@ -304,16 +304,16 @@ static void write_holdings(FILE *f, const hm_status *s)
 	        : info->enrolled ? "enrolled, root key "
 	                         : "not enrolled yet (hamlet enroll request)");
 	if (info->enrolled)
-		tx_hex(f, info->root.b, HM_SIGN_PUB_BYTES);
+		hm_text_hex(f, info->root.b, HM_SIGN_PUB_BYTES);
 	fprintf(f, "\nchange sets %zu held, %zu pending, %zu quarantined, %zu refused, %zu forks\n",
 	        info->changesets, info->pending, info->quarantined, info->refused, info->forks);
 	fprintf(f, "conflicts %zu\nversion vector (%zu origin%s):\n", info->conflicts, s->vv.n,
 	        s->vv.n == 1 ? "" : "s");
 	for (size_t i = 0; i < s->vv.n; i++) {
 		fputs("  ", f);
-		tx_hex(f, s->vv.v[i].origin.b, HM_NODE_ID_BYTES);
+		hm_text_hex(f, s->vv.v[i].origin.b, HM_NODE_ID_BYTES);
 		fprintf(f, "  seq %-8" PRIu64 " last ", s->vv.v[i].seq);
-		tx_hlc(f, s->vv.v[i].hlc);
+		hm_text_hlc(f, s->vv.v[i].hlc);
 		fputc('\n', f);
 	}
 	fprintf(f, "as text: %s\n", *s->vv_text ? s->vv_text : "(empty)");
