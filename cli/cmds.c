@@ -5,10 +5,7 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -5,11 +5,9 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define CSV_FILE_MAX (256u << 20) /* bytes; a county's largest register is far smaller */
 #define CSV_MAPS_MAX 128u         /* COLUMN=FIELD pairs over every --map */

@@ -5,11 +5,9 @@
  */
 #include "peers.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 typedef cli_opt opt;
@@ -272,43 +270,12 @@ out:
 	return rc;
 }
 
-typedef struct log_ctx {
-	bool json;
-	size_t count;
-	json_t *arr; /* with json */
-} log_ctx;
-
-static int log_one(void *arg, const hm_changeset_view *cs)
-{
-	log_ctx *l = arg;
-	if (l->json) {
-		if (json_array_append_new(
-		        l->arr,
-		        json_pack("{s:o, s:I, s:o, s:o, s:I, s:o, s:I, s:I}", "origin",
-		                  hm_json_hex(cs->origin.b, HM_NODE_ID_BYTES), "seq",
-		                  (json_int_t)cs->seq, "id", hm_json_hex(cs->id.b, HM_HASH_BYTES),
-		                  "prev", hm_json_hex(cs->prev.b, HM_HASH_BYTES), "hlc",
-		                  (json_int_t)cs->hlc, "time", hm_json_hlc(cs->hlc), "ops",
-		                  (json_int_t)cs->nops, "bytes", (json_int_t)cs->envelope.n)))
-			return -1;
-	} else {
-		hm_text_node_id(stdout, &cs->origin);
-		printf(":%-6" PRIu64 " ", cs->seq);
-		hm_text_hlc(stdout, cs->hlc);
-		printf("  %4zu op%s  %6zu B  ", cs->nops, cs->nops == 1 ? " " : "s",
-		       cs->envelope.n);
-		hm_text_hex(stdout, cs->id.b, 8);
-		fputc('\n', stdout);
-	}
-	l->count++;
-	return 0;
-}
-
 int cmd_log(cli *c, int argc, char **argv)
 {
-	log_ctx l = {0};
+	bool json = false;
 	const char *since_s = NULL;
-	opt opts[] = {{"json", 0, NULL, &l.json, NULL, "print the result as JSON"},
+	json_t *arr;
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
 	              {"since", 0, &since_s, NULL, "VERSION_VECTOR",
 	               "only change sets beyond this version vector (ORIGIN:SEQ,...)"},
 	              {NULL, 0, NULL, NULL}};
@@ -325,12 +292,11 @@ int cmd_log(cli *c, int argc, char **argv)
 		hm_vv_release(&since);
 		return rc;
 	}
-	l.arr = l.json ? json_array() : NULL;
-	err = hm_node_changesets(n, since_s ? &since : NULL, log_one, &l);
-	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
-	if (l.json && !err && cj_print(stdout, json_incref(l.arr)))
-		rc = cli_fail(c, EXIT_FAIL, "writing the log failed");
-	json_decref(l.arr);
+	if (json && !(err = hm_log_json(&c->led, since_s ? &since : NULL, &arr)))
+		rc = cj_print(stdout, arr) ? cli_fail(c, EXIT_FAIL, "writing the log failed")
+		                           : EXIT_OK;
+	else if (json || (err = hm_log_write(&c->led, since_s ? &since : NULL, stdout)))
+		rc = cli_node_fail(c, n, err);
 	hm_vv_release(&since);
 	hm_node_close(n);
 	return rc;

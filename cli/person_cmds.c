@@ -14,52 +14,7 @@
 		NULL, 0, NULL, NULL, NULL, NULL                                                    \
 	}
 
-/* A field of r as text or a JSON value, masked when personal and mask is set. */
-static json_t *field_json(const hm_record *r, const char *field, bool mask)
-{
-	const hm_field *f = hm_record_field(r, field);
-	return f ? hm_json_value_of(r->collection, field, &f->value, mask) : json_null();
-}
-
-static void put_text(const hm_record *r, const char *field, bool mask)
-{
-	const hm_field *f = hm_record_field(r, field);
-
-	if (f && f->value.kind == HM_V_STR)
-		hm_text_value_of(stdout, r->collection, field, &f->value, mask);
-	else
-		fputs("-", stdout);
-}
-
 /* ---- person find ---- */
-
-static const char *const find_cols[] = {"name", "category", "status", "village", "compound"};
-#define NCOLS (sizeof(find_cols) / sizeof(find_cols[0]))
-
-typedef struct find_out {
-	json_t *list; /* with --json */
-	bool mask;
-} find_out;
-
-static int find_print(void *arg, const hm_record *r)
-{
-	find_out *f = arg;
-
-	if (f->list) {
-		json_t *o = json_pack("{s:o}", "id", hm_json_cstr(r->id));
-		for (size_t i = 0; o && i < NCOLS; i++)
-			json_object_set_new(o, find_cols[i], field_json(r, find_cols[i], f->mask));
-		json_array_append_new(f->list, o);
-		return 0;
-	}
-	hm_text_pad(stdout, r->id, 22);
-	fputc(' ', stdout);
-	for (size_t i = 0; i < NCOLS; i++) {
-		put_text(r, find_cols[i], f->mask);
-		fputs(i + 1 < NCOLS ? "  " : "\n", stdout);
-	}
-	return 0;
-}
 
 /* The access log is replicated: it says a search was made, not what for. */
 static int find_reveal(cli *c, hm_node *n, const hm_person_query *q)
@@ -104,7 +59,7 @@ static int person_find(cli *c, int argc, char **argv)
 	    "example: hamlet person find Li --village lin/east/elm --category close\n",
 	    0,
 	    1};
-	find_out f = {NULL, false};
+	json_t *list;
 	char *pos[1];
 	size_t count = 0;
 	hm_node *n = NULL;
@@ -117,19 +72,14 @@ static int person_find(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE, "--village '%s' is not a region", q.village);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	f.mask = !show_pii;
 	/* A search for TEXT matches names and phones, masked or not: that it matched says
 	 * something of a person, so it is logged too (one entry, not what was searched for). */
 	if ((show_pii || q.text) && (rc = find_reveal(c, n, &q)))
 		goto out;
-	f.list = json ? json_array() : NULL;
-	if ((err = hm_person_find(&c->led, &q, find_print, &f, &count))) {
-		json_decref(f.list);
+	if (json && !(err = hm_person_find_json(&c->led, &q, !show_pii, &list, &count)))
+		cj_print(stdout, list);
+	else if (json || (err = hm_person_find_write(&c->led, &q, !show_pii, stdout, &count)))
 		rc = cli_node_fail(c, n, err);
-		goto out;
-	}
-	if (json)
-		cj_print(stdout, f.list);
 	else if (cli_is_tty(stdout))
 		printf("(%zu person%s)\n", count, count == 1 ? "" : "s");
 out:
@@ -194,41 +144,6 @@ out:
 
 /* ---- duplicates and merges ---- */
 
-typedef struct dups_out {
-	json_t *list;
-} dups_out;
-
-static int dups_print(void *arg, const hm_person_key *m, size_t n)
-{
-	dups_out *d = arg;
-
-	if (d->list) {
-		json_t *g = json_array();
-		for (size_t k = 0; k < n; k++)
-			json_array_append_new(g,
-			                      json_pack("{s:o, s:o}", "id", hm_json_cstr(m[k].id),
-			                                "village", hm_json_cstr(m[k].village)));
-		return json_array_append_new(d->list, g), 0;
-	}
-	printf("same ID number:");
-	for (size_t k = 0; k < n; k++) {
-		fputc(' ', stdout);
-		hm_text_cstr(stdout, m[k].id);
-		fputs(" (", stdout);
-		hm_text_cstr(stdout, m[k].village);
-		fputc(')', stdout);
-	}
-	fputc('\n', stdout);
-	for (size_t k = 1; k < n; k++) {
-		fputs("  proposal: hamlet person merge ", stdout);
-		hm_text_cstr(stdout, m[0].id);
-		fputc(' ', stdout);
-		hm_text_cstr(stdout, m[k].id);
-		fputc('\n', stdout);
-	}
-	return 0;
-}
-
 static int person_dups(cli *c, int argc, char **argv)
 {
 	bool json = false;
@@ -246,7 +161,7 @@ static int person_dups(cli *c, int argc, char **argv)
 	    "township, or the county).\n",
 	    0,
 	    0};
-	dups_out d = {NULL};
+	json_t *list;
 	char *pos[1];
 	size_t groups = 0;
 	hm_node *n = NULL;
@@ -256,14 +171,10 @@ static int person_dups(cli *c, int argc, char **argv)
 	CLI_PARSE_SPEC(&spec, pos, &npos);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	d.list = json ? json_array() : NULL;
-	if ((err = hm_person_dups(&c->led, dups_print, &d, &groups))) {
-		json_decref(d.list);
+	if (json && !(err = hm_person_dups_json(&c->led, &list, &groups)))
+		cj_print(stdout, list);
+	else if (json || (err = hm_person_dups_write(&c->led, stdout, &groups)))
 		rc = cli_node_fail(c, n, err);
-	} else if (json)
-		cj_print(stdout, d.list);
-	else if (!groups)
-		printf("no person is registered twice\n");
 	hm_node_close(n);
 	return rc;
 }

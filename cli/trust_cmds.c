@@ -3,18 +3,11 @@
  */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define FILE_MAX     (1u << 20)
-#define REPORT_MAGIC "hamlet audit report v1\n"
-#define SIG_PREFIX   "signature "
+#define FILE_MAX (1u << 20)
 
 /* Read a whole small file (at most FILE_MAX bytes). *out owned. */
 static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
@@ -25,34 +18,10 @@ static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
 
 static void print_info(const hm_enroll_info *i, bool json)
 {
-	if (json) {
-		cj_print(stdout,
-		         json_pack("{s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "node_id",
-		                   hm_json_hex(i->node.b, HM_NODE_ID_BYTES), "role",
-		                   hm_role_name(i->role), "region", hm_json_cstr(i->region), "name",
-		                   hm_json_cstr(i->name), "serial", (json_int_t)i->serial,
-		                   "not_before", (json_int_t)i->not_before, "not_after",
-		                   (json_int_t)i->not_after, "root",
-		                   hm_json_hex(i->root.b, HM_SIGN_PUB_BYTES)));
-		return;
-	}
-	printf("node      ");
-	hm_text_node_id(stdout, &i->node);
-	printf("\nrole      %s\nregion    ", hm_role_name(i->role));
-	hm_text_cstr(stdout, i->region);
-	fputs("\nname      ", stdout);
-	hm_text_cstr(stdout, i->name);
-	fputc('\n', stdout);
-	if (i->not_after) {
-		/* Its start is set back by the clock tolerance (two drifts): show both ends. */
-		fputs("valid     from ", stdout);
-		hm_text_hlc(stdout, (hm_hlc)(i->not_before * 1000) << 16);
-		fputs(" to ", stdout);
-		hm_text_hlc(stdout, (hm_hlc)(i->not_after * 1000) << 16);
-		fputs("\nroot key  ", stdout);
-		hm_text_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
-		fputc('\n', stdout);
-	}
+	if (json)
+		cj_print(stdout, hm_enroll_info_json(i));
+	else
+		hm_enroll_info_write(i, stdout);
 }
 
 static int enroll_request(cli *c, const char *out, bool force)
@@ -347,10 +316,7 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 	const char *path = NULL, *root_hex = NULL;
 	uint8_t *doc = NULL;
 	size_t len;
-	hm_sign_pub root, signer;
-	hm_signature sig;
-	hm_hash h;
-	char *sigline;
+	hm_sign_pub root;
 	int rc;
 
 	const cli_opt opts[] = {
@@ -366,33 +332,26 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE, "--root must be 64 hex digits");
 	if ((rc = read_file(c, path, &doc, &len))) /* NUL-terminated */
 		return rc;
-	sigline = strstr((char *)doc, "\n" SIG_PREFIX);
-	if (len < strlen(REPORT_MAGIC) || memcmp(doc, REPORT_MAGIC, strlen(REPORT_MAGIC)) != 0 ||
-	    !sigline) {
-		free(doc);
-		return cli_fail(c, EXIT_FAIL, "%s is not a signed hamlet audit report", path);
-	}
-	sigline++;
-	{
-		char sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
-		if (sscanf(sigline, SIG_PREFIX "%128s by %64s", sighex, pubhex) != 2 ||
-		    hm_hex_decode(sig.b, sizeof(sig.b), sighex) ||
-		    hm_hex_decode(signer.b, sizeof(signer.b), pubhex) ||
-		    strchr(sigline, '\n') != (char *)doc + len - 1) {
-			free(doc);
-			return cli_fail(c, EXIT_FAIL, "%s: the signature line is malformed", path);
-		}
-	}
-	hm_hash_buf(doc, (size_t)(sigline - (char *)doc), &h);
-	if (!hm_sign_pub_equal(&signer, &root))
+	switch (hm_audit_verify((const char *)doc, len, &root)) {
+	case HM_AUDIT_NOT_REPORT:
+		rc = cli_fail(c, EXIT_FAIL, "%s is not a signed hamlet audit report", path);
+		break;
+	case HM_AUDIT_MALFORMED:
+		rc = cli_fail(c, EXIT_FAIL, "%s: the signature line is malformed", path);
+		break;
+	case HM_AUDIT_OTHER_SIGNER:
 		rc = cli_fail(c, EXIT_FAIL, "%s was not signed by the county of that root key",
 		              path);
-	else if (hm_verify_hash(&sig, &root, &h))
+		break;
+	case HM_AUDIT_ALTERED:
 		rc = cli_fail(c, EXIT_FAIL,
 		              "%s: the signature does not verify: the report was altered", path);
-	else
+		break;
+	case HM_AUDIT_INTACT:
 		printf("%s: signed by the county (root key %.16s...), contents intact\n", path,
 		       root_hex);
+		break;
+	}
 	free(doc);
 	return rc;
 }

@@ -232,3 +232,59 @@ out:
 	}
 	return err;
 }
+
+hm_audit_verdict hm_audit_verify(const char *doc, size_t len, const hm_sign_pub *root)
+{
+	char sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
+	const char *sigline = strstr(doc, "\n" SIG_PREFIX);
+	hm_sign_pub signer;
+	hm_signature sig;
+	hm_hash h;
+
+	if (len < strlen(REPORT_MAGIC) || memcmp(doc, REPORT_MAGIC, strlen(REPORT_MAGIC)) != 0 ||
+	    !sigline)
+		return HM_AUDIT_NOT_REPORT;
+	sigline++;
+	if (sscanf(sigline, SIG_PREFIX "%128s by %64s", sighex, pubhex) != 2 ||
+	    hm_hex_decode(sig.b, sizeof(sig.b), sighex) ||
+	    hm_hex_decode(signer.b, sizeof(signer.b), pubhex) ||
+	    strchr(sigline, '\n') != doc + len - 1)
+		return HM_AUDIT_MALFORMED;
+	hm_hash_buf(doc, (size_t)(sigline - doc), &h);
+	if (!hm_sign_pub_equal(&signer, root))
+		return HM_AUDIT_OTHER_SIGNER;
+	return hm_verify_hash(&sig, root, &h) ? HM_AUDIT_ALTERED : HM_AUDIT_INTACT;
+}
+
+/* ---- a certificate (enroll sign, enroll accept) ---- */
+
+json_t *hm_enroll_info_json(const hm_enroll_info *i)
+{
+	return json_pack("{s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "node_id",
+	                 hm_json_hex(i->node.b, HM_NODE_ID_BYTES), "role", hm_role_name(i->role),
+	                 "region", hm_json_cstr(i->region), "name", hm_json_cstr(i->name), "serial",
+	                 (json_int_t)i->serial, "not_before", (json_int_t)i->not_before,
+	                 "not_after", (json_int_t)i->not_after, "root",
+	                 hm_json_hex(i->root.b, HM_SIGN_PUB_BYTES));
+}
+
+void hm_enroll_info_write(const hm_enroll_info *i, FILE *f)
+{
+	fputs("node      ", f);
+	hm_text_node_id(f, &i->node);
+	fprintf(f, "\nrole      %s\nregion    ", hm_role_name(i->role));
+	hm_text_cstr(f, i->region);
+	fputs("\nname      ", f);
+	hm_text_cstr(f, i->name);
+	fputc('\n', f);
+	if (i->not_after) {
+		/* Its start is set back by the clock tolerance (two drifts): show both ends. */
+		fputs("valid     from ", f);
+		hm_text_hlc(f, (hm_hlc)(i->not_before * 1000) << 16);
+		fputs(" to ", f);
+		hm_text_hlc(f, (hm_hlc)(i->not_after * 1000) << 16);
+		fputs("\nroot key  ", f);
+		hm_text_hex(f, i->root.b, HM_SIGN_PUB_BYTES);
+		fputc('\n', f);
+	}
+}

@@ -1,6 +1,6 @@
-/* conflicts.c - the values that lost a merge (hm_node_conflicts) and who set each field of a
- * record (blame), as `hamlet conflicts`, `hamlet blame` and the web's questions page show them:
- * JSON values or text lines, personal values masked on request. */
+/* conflicts.c - the values that lost a merge (hm_node_conflicts), who set each field of a record
+ * (blame) and the change sets held (log), as `hamlet conflicts`, `blame`, `log` and the web's
+ * questions page show them: JSON values or text lines, personal values masked on request. */
 #include "ledger_int.h"
 
 #include <inttypes.h>
@@ -76,16 +76,10 @@ hm_err hm_conflicts_json(hm_ledger *l, const char *coll, const char *id, bool ma
                          size_t *count)
 {
 	conflict_out x = {NULL, json_array(), NULL, "", mask, false, 0};
-	hm_err err =
-	    x.arr ? run(l, coll, id, &x) : hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
+	hm_err err = x.arr ? hm_node_conflicts(l->node, coll, id, conflict_one, &x) : HM_OK;
 
 	*count = x.count;
-	if (err) {
-		json_decref(x.arr);
-		x.arr = NULL;
-	}
-	*out = x.arr; /* the caller's */
-	return err;
+	return lj_give(l->node, err, x.nomem, x.arr, out);
 }
 
 hm_err hm_conflicts_write(hm_ledger *l, const char *coll, const char *id, bool mask, FILE *f,
@@ -135,17 +129,12 @@ hm_err hm_blame_json(hm_ledger *l, const hm_record *r, bool mask, json_t **out)
 	json_t *fields = json_array();
 	json_t *doc = json_pack("{s:o, s:o, s:O}", "collection", hm_json_cstr(r->collection), "id",
 	                        hm_json_cstr(r->id), "fields", fields);
-	hm_err err = doc ? HM_OK : hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
+	hm_err err = HM_OK;
 
-	for (size_t i = 0; i < r->nfields && !err; i++)
+	for (size_t i = 0; doc && i < r->nfields && !err; i++)
 		err = blame_field(l, r, &r->fields[i], mask, fields, NULL);
 	json_decref(fields);
-	if (err) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	*out = doc; /* the caller's */
-	return err;
+	return lj_give(l->node, err, false, doc, out);
 }
 
 hm_err hm_blame_write(hm_ledger *l, const hm_record *r, bool mask, FILE *f)
@@ -157,4 +146,51 @@ hm_err hm_blame_write(hm_ledger *l, const hm_record *r, bool mask, FILE *f)
 	for (size_t i = 0; i < r->nfields && !err; i++)
 		err = blame_field(l, r, &r->fields[i], mask, NULL, f);
 	return err;
+}
+
+/* ---- the log of change sets ---- */
+
+typedef struct log_out {
+	FILE *f;     /* text, or NULL */
+	json_t *arr; /* JSON, or NULL */
+	bool nomem;
+} log_out;
+
+static int log_one(void *arg, const hm_changeset_view *cs)
+{
+	log_out *o = arg;
+
+	if (o->arr) {
+		if (json_array_append_new(
+		        o->arr,
+		        json_pack("{s:o, s:I, s:o, s:o, s:I, s:o, s:I, s:I}", "origin",
+		                  hm_json_hex(cs->origin.b, HM_NODE_ID_BYTES), "seq",
+		                  (json_int_t)cs->seq, "id", hm_json_hex(cs->id.b, HM_HASH_BYTES),
+		                  "prev", hm_json_hex(cs->prev.b, HM_HASH_BYTES), "hlc",
+		                  (json_int_t)cs->hlc, "time", hm_json_hlc(cs->hlc), "ops",
+		                  (json_int_t)cs->nops, "bytes", (json_int_t)cs->envelope.n)))
+			o->nomem = true;
+		return o->nomem ? -1 : 0;
+	}
+	hm_text_node_id(o->f, &cs->origin);
+	fprintf(o->f, ":%-6" PRIu64 " ", cs->seq);
+	hm_text_hlc(o->f, cs->hlc);
+	fprintf(o->f, "  %4zu op%s  %6zu B  ", cs->nops, cs->nops == 1 ? " " : "s", cs->envelope.n);
+	hm_text_hex(o->f, cs->id.b, 8);
+	fputc('\n', o->f);
+	return 0;
+}
+
+hm_err hm_log_json(hm_ledger *l, const hm_vv *since, json_t **out)
+{
+	log_out o = {NULL, json_array(), false};
+	hm_err err = o.arr ? hm_node_changesets(l->node, since, log_one, &o) : HM_OK;
+
+	return lj_give(l->node, err, o.nomem, o.arr, out);
+}
+
+hm_err hm_log_write(hm_ledger *l, const hm_vv *since, FILE *f)
+{
+	log_out o = {f, NULL, false};
+	return hm_node_changesets(l->node, since, log_one, &o);
 }

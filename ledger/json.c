@@ -120,3 +120,17 @@ hm_err hm_json_write(FILE *f, json_t *v)
 	free(s);
 	return ferror(f) ? HM_ERR_IO : HM_OK;
 }
+
+hm_err lj_give(hm_node *n, hm_err err, bool nomem, json_t *v, json_t **out)
+{
+	if (!err && (nomem || !v))
+		err = HM_ERR_NOMEM;
+	if (err == HM_ERR_NOMEM)
+		hm_node_fail(n, err, "out of memory");
+	if (err) {
+		json_decref(v);
+		v = NULL;
+	}
+	*out = v; /* the caller's */
+	return err;
+}

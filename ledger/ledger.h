@@ -275,6 +275,16 @@ hm_err hm_person_questions(hm_ledger *l, const char *person, hm_identity_cb cb, 
  * hm_person_questions, HM_ERR_NOMEM; the reason in hm_node_errmsg(l->node). */
 hm_err hm_person_show_json(hm_ledger *l, const hm_record *p, bool mask, json_t **out) HM_MUST_CHECK;
 hm_err hm_person_show_write(hm_ledger *l, const hm_record *p, bool mask, FILE *f) HM_MUST_CHECK;
+/* The persons hm_person_find finds for q, as a search's rows: id, name, category, status, village,
+ * compound (personal fields masked when mask is set); their number into *count.
+ * hm_person_find_json: a JSON array of {id, name, category, status, village, compound} (null for
+ * a field the person lacks) into *out (release with json_decref; NULL on failure).
+ * hm_person_find_write: one line each to f, the id padded to 22 columns, the fields two spaces
+ * apart, "-" for one the person lacks. Errors: those of hm_person_find, HM_ERR_NOMEM. */
+hm_err hm_person_find_json(hm_ledger *l, const hm_person_query *q, bool mask, json_t **out,
+                           size_t *count) HM_MUST_CHECK;
+hm_err hm_person_find_write(hm_ledger *l, const hm_person_query *q, bool mask, FILE *f,
+                            size_t *count) HM_MUST_CHECK;
 
 /* A person as duplicates are found: id, keyed ID hash, village. */
 typedef struct hm_person_key {
@@ -290,6 +300,14 @@ typedef int (*hm_dups_cb)(void *arg, const hm_person_key *members, size_t n);
 /* Every group of duplicates, ordered by hash; *groups (may be NULL) set. Errors: HM_ERR_NOMEM,
  * those of hm_node_list. */
 hm_err hm_person_dups(hm_ledger *l, hm_dups_cb cb, void *arg, size_t *groups) HM_MUST_CHECK;
+/* The groups of hm_person_dups as merge proposals; their number into *groups.
+ * hm_person_dups_json: a JSON array of groups, each an array of {id, village}, into *out
+ * (release with json_decref; NULL on failure). hm_person_dups_write: per group "same ID number:
+ * ID (VILLAGE) ..." and a line "  proposal: hamlet person merge KEEP DROP" for each other
+ * member, to f; "no person is registered twice" when there is no group. Errors: those of
+ * hm_person_dups, HM_ERR_NOMEM. */
+hm_err hm_person_dups_json(hm_ledger *l, json_t **out, size_t *groups) HM_MUST_CHECK;
+hm_err hm_person_dups_write(hm_ledger *l, FILE *f, size_t *groups) HM_MUST_CHECK;
 
 /* What a merge or unmerge wrote. */
 typedef struct hm_merge_result {
@@ -872,8 +890,9 @@ bool hm_status_clock_warning(const hm_clock_report *k, char *buf, size_t cap);
 /* b bytes as "12.3 MiB", "1.5 GiB" or "300 KiB" into out (cap bytes). Never fails. */
 void hm_status_bytes_text(char *out, size_t cap, uint64_t b);
 
-/* ==== Conflicts and blame (conflicts.c): the values that lost a merge, and who set each field
- * of a record, as `hamlet conflicts`, `hamlet blame` and the web's questions page show them ==== */
+/* ==== Conflicts, blame and the log (conflicts.c): the values that lost a merge, who set each
+ * field of a record, the change sets held, as `hamlet conflicts`, `blame`, `log` and the web's
+ * questions page show them ==== */
 
 /* The conflicts (hm_node_conflicts) of coll/id, or of every record when both are NULL, personal
  * values masked when mask is set; their number into *count. hm_conflicts_json: a JSON array of
@@ -893,6 +912,13 @@ hm_err hm_conflicts_write(hm_ledger *l, const char *coll, const char *id, bool m
  * TIME" and its lost values, to f. Errors: as hm_conflicts_json. */
 hm_err hm_blame_json(hm_ledger *l, const hm_record *r, bool mask, json_t **out) HM_MUST_CHECK;
 hm_err hm_blame_write(hm_ledger *l, const hm_record *r, bool mask, FILE *f) HM_MUST_CHECK;
+/* The change sets l's node holds beyond since (NULL: all), in the order hm_node_changesets gives
+ * them. hm_log_json: a JSON array of {origin, seq, id, prev, hlc, time, ops, bytes} into *out
+ * (release with json_decref; NULL on failure). hm_log_write: one line each to f ("ORIGIN:SEQ
+ * TIME  N ops  BYTES B  ID16"). since and f are borrowed. Errors: those of hm_node_changesets,
+ * HM_ERR_NOMEM. */
+hm_err hm_log_json(hm_ledger *l, const hm_vv *since, json_t **out) HM_MUST_CHECK;
+hm_err hm_log_write(hm_ledger *l, const hm_vv *since, FILE *f) HM_MUST_CHECK;
 
 /* ==== The audit (audit.c): a node's origins and findings, as the audit page and `hamlet
  * audit` show them ==== */
@@ -922,5 +948,23 @@ hm_err hm_audit_json(hm_ledger *l, json_t **out, size_t *nfindings) HM_MUST_CHEC
  * findings is still a report: HM_OK. */
 hm_err hm_audit_sign(hm_ledger *l, const hm_identity *ident, char **out, size_t *len,
                      size_t *nfindings) HM_MUST_CHECK;
+/* What a signed audit report (doc[0..len), NUL-terminated, as hm_audit_sign wrote it) says
+ * when checked against the county's root key root: */
+typedef enum hm_audit_verdict {
+	HM_AUDIT_INTACT = 0,   /* signed by root, contents as signed */
+	HM_AUDIT_NOT_REPORT,   /* not a signed hamlet audit report at all */
+	HM_AUDIT_MALFORMED,    /* its signature line is malformed */
+	HM_AUDIT_OTHER_SIGNER, /* signed by another key than root */
+	HM_AUDIT_ALTERED,      /* the signature does not verify: the report was altered */
+} hm_audit_verdict;
+/* Check doc against root (both borrowed). Never fails: the verdict says what is wrong. */
+hm_audit_verdict hm_audit_verify(const char *doc, size_t len, const hm_sign_pub *root);
+
+/* A certificate as `enroll sign` and `enroll accept` show it (and the web's peers page): JSON
+ * {node_id, role, region, name, serial, not_before, not_after, root} (a new reference; NULL when
+ * memory ran out), or text lines (node, role, region, name, and when it has an end, its
+ * validity and root key) to f. i and f are borrowed. */
+json_t *hm_enroll_info_json(const hm_enroll_info *i);
+void hm_enroll_info_write(const hm_enroll_info *i, FILE *f);
 
 #endif

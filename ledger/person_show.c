@@ -117,3 +117,132 @@ hm_err hm_person_show_write(hm_ledger *l, const hm_record *p, bool mask, FILE *f
 	hm_text_record(f, p, mask);
 	return show_parts(l, p->id, NULL, f, mask);
 }
+
+/* ---- a search's rows (person find) ---- */
+
+static const char *const find_cols[] = {"name", "category", "status", "village", "compound"};
+#define NCOLS (sizeof(find_cols) / sizeof(find_cols[0]))
+
+typedef struct find_out {
+	FILE *f;      /* text, or NULL */
+	json_t *list; /* JSON, or NULL */
+	bool mask, nomem;
+} find_out;
+
+/* A text field of r, masked when personal and mask is set; "-" when it has none. */
+static void put_text(FILE *f, const hm_record *r, const char *field, bool mask)
+{
+	const hm_field *fd = hm_record_field(r, field);
+
+	if (fd && fd->value.kind == HM_V_STR)
+		hm_text_value_of(f, r->collection, field, &fd->value, mask);
+	else
+		fputs("-", f);
+}
+
+static int find_one(void *arg, const hm_record *r)
+{
+	find_out *o = arg;
+
+	if (o->list) {
+		json_t *row = json_pack("{s:o}", "id", hm_json_cstr(r->id));
+		for (size_t i = 0; row && i < NCOLS; i++) {
+			const hm_field *fd = hm_record_field(r, find_cols[i]);
+			json_object_set_new(
+			    row, find_cols[i],
+			    fd ? hm_json_value_of(r->collection, find_cols[i], &fd->value, o->mask)
+			       : json_null());
+		}
+		if (json_array_append_new(o->list, row))
+			o->nomem = true;
+		return o->nomem ? -1 : 0;
+	}
+	hm_text_pad(o->f, r->id, 22);
+	fputc(' ', o->f);
+	for (size_t i = 0; i < NCOLS; i++) {
+		put_text(o->f, r, find_cols[i], o->mask);
+		fputs(i + 1 < NCOLS ? "  " : "\n", o->f);
+	}
+	return 0;
+}
+
+hm_err hm_person_find_json(hm_ledger *l, const hm_person_query *q, bool mask, json_t **out,
+                           size_t *count)
+{
+	find_out o = {NULL, json_array(), mask, false};
+	hm_err err = o.list ? hm_person_find(l, q, find_one, &o, count) : HM_OK;
+
+	return lj_give(l->node, err, o.nomem, o.list, out);
+}
+
+hm_err hm_person_find_write(hm_ledger *l, const hm_person_query *q, bool mask, FILE *f,
+                            size_t *count)
+{
+	find_out o = {f, NULL, mask, false};
+	return hm_person_find(l, q, find_one, &o, count);
+}
+
+/* ---- persons registered twice (person dups) ---- */
+
+typedef struct dups_out {
+	FILE *f;      /* text, or NULL */
+	json_t *list; /* JSON, or NULL */
+	bool nomem;
+} dups_out;
+
+static void write_group(FILE *f, const hm_person_key *m, size_t n)
+{
+	fputs("same ID number:", f);
+	for (size_t k = 0; k < n; k++) {
+		fputc(' ', f);
+		hm_text_cstr(f, m[k].id);
+		fputs(" (", f);
+		hm_text_cstr(f, m[k].village);
+		fputc(')', f);
+	}
+	fputc('\n', f);
+	for (size_t k = 1; k < n; k++) {
+		fputs("  proposal: hamlet person merge ", f);
+		hm_text_cstr(f, m[0].id);
+		fputc(' ', f);
+		hm_text_cstr(f, m[k].id);
+		fputc('\n', f);
+	}
+}
+
+static int dups_one(void *arg, const hm_person_key *m, size_t n)
+{
+	dups_out *d = arg;
+	json_t *g;
+
+	if (!d->list) {
+		write_group(d->f, m, n);
+		return 0;
+	}
+	g = json_array();
+	for (size_t k = 0; g && k < n; k++)
+		if (json_array_append_new(g, json_pack("{s:o, s:o}", "id", hm_json_cstr(m[k].id),
+		                                       "village", hm_json_cstr(m[k].village))))
+			d->nomem = true;
+	if (json_array_append_new(d->list, g))
+		d->nomem = true;
+	return d->nomem ? -1 : 0;
+}
+
+hm_err hm_person_dups_json(hm_ledger *l, json_t **out, size_t *groups)
+{
+	dups_out d = {NULL, json_array(), false};
+	hm_err err = d.list ? hm_person_dups(l, dups_one, &d, groups) : HM_OK;
+
+	return lj_give(l->node, err, d.nomem, d.list, out);
+}
+
+hm_err hm_person_dups_write(hm_ledger *l, FILE *f, size_t *groups)
+{
+	dups_out d = {f, NULL, false};
+	hm_err err = hm_person_dups(l, dups_one, &d, groups);
+
+	if (!err && !*groups)
+		fputs("no person is registered twice\n", f);
+	return err;
+}

@@ -1,6 +1,8 @@
 /* test_audit.c - the audit document (ledger/audit.c) of a two-node fixture: a village writes a
  * person, the county imports its bundle and audits it, as text and as JSON, clean; the signed
- * report is the county's alone and its signature verifies over what precedes it. */
+ * report is the county's alone, its signature verifies over what precedes it, and
+ * hm_audit_verify tells an intact report from another signer's, an altered one, a malformed
+ * signature line and a file that is no report. A certificate as enroll shows it. */
 #include "support_field.h"
 
 #include <stdio.h>
@@ -107,7 +109,7 @@ static void test_audit_json(void **state)
 static void test_audit_sign(void **state)
 {
 	fixture fx;
-	hm_identity ident;
+	hm_identity ident, other;
 	size_t len, findings;
 	char *doc = NULL, *sig;
 	char sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
@@ -118,6 +120,7 @@ static void test_audit_sign(void **state)
 
 	fixture_open(&fx);
 	assert_int_equal(hm_identity_init(&ident), HM_OK);
+	assert_int_equal(hm_identity_init(&other), HM_OK);
 	assert_int_equal(hm_audit_sign(&fx.village.l, &ident, &doc, &len, &findings),
 	                 HM_ERR_INVALID);
 	assert_null(doc);
@@ -133,9 +136,16 @@ static void test_audit_sign(void **state)
 	assert_true(hm_sign_pub_equal(&pub, &ident.sign_pub));
 	hm_hash_buf(doc, (size_t)(sig - doc), &h);
 	assert_int_equal(hm_verify_hash(&s, &ident.sign_pub, &h), HM_OK);
+	assert_int_equal(hm_audit_verify(doc, len, &ident.sign_pub), HM_AUDIT_INTACT);
+	assert_int_equal(hm_audit_verify(doc, len, &other.sign_pub), HM_AUDIT_OTHER_SIGNER);
+	assert_int_equal(hm_audit_verify(doc + 1, len - 1, &ident.sign_pub), HM_AUDIT_NOT_REPORT);
+	doc[len - 2] = 'z'; /* the key's hex spoilt */
+	assert_int_equal(hm_audit_verify(doc, len, &ident.sign_pub), HM_AUDIT_MALFORMED);
+	doc[len - 2] = pubhex[63];
 	doc[30] ^= 1; /* one byte of the document altered: the signature no longer holds */
 	hm_hash_buf(doc, (size_t)(sig - doc), &h);
 	assert_int_not_equal(hm_verify_hash(&s, &ident.sign_pub, &h), HM_OK);
+	assert_int_equal(hm_audit_verify(doc, len, &ident.sign_pub), HM_AUDIT_ALTERED);
 	free(doc);
 	fixture_close(&fx);
 }
@@ -148,13 +158,45 @@ static void test_finding_names(void **state)
 	assert_string_equal(hm_audit_finding_name((hm_finding_kind)999), "other");
 }
 
+static void test_enroll_info(void **state)
+{
+	hm_enroll_info i = {.role = HM_ROLE_VILLAGE, .serial = 7};
+	char *buf = NULL;
+	size_t len;
+	json_t *j;
+	FILE *f;
+	(void)state;
+
+	memset(i.node.b, 0x11, sizeof(i.node.b));
+	memset(i.root.b, 0x22, sizeof(i.root.b));
+	snprintf(i.region, sizeof(i.region), "lin/east/elm");
+	snprintf(i.name, sizeof(i.name), "elm\x1b[2J");
+	assert_non_null(f = open_memstream(&buf, &len));
+	hm_enroll_info_write(&i, f);
+	fclose(f);
+	assert_string_equal(buf, "node      11111111111111111111111111111111\nrole      village\n"
+	                         "region    lin/east/elm\nname      elm\\x1b[2J\n");
+	free(buf);
+	i.not_before = 1795694400;
+	i.not_after = 1795694400 + 86400;
+	assert_non_null(f = open_memstream(&buf, &len));
+	hm_enroll_info_write(&i, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nvalid     from 2026-11-26T12:00:00.000Z to "
+	                            "2026-11-27T12:00:00.000Z\nroot key  2222"));
+	free(buf);
+	j = hm_enroll_info_json(&i);
+	assert_int_equal(json_integer_value(json_object_get(j, "serial")), 7);
+	assert_string_equal(json_string_value(json_object_get(j, "role")), "village");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_audit_text),
-	    cmocka_unit_test(test_audit_json),
-	    cmocka_unit_test(test_audit_sign),
-	    cmocka_unit_test(test_finding_names),
+	    cmocka_unit_test(test_audit_text),  cmocka_unit_test(test_audit_json),
+	    cmocka_unit_test(test_audit_sign),  cmocka_unit_test(test_finding_names),
+	    cmocka_unit_test(test_enroll_info),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* test_conflicts.c - the values that lost a merge and blame (ledger/conflicts.c), as `conflicts`,
  * `blame` and the web's questions page show them: two stations of one village change a person's
  * name at once; the one that hears of the other holds the lost name (and its name_seen
- * bookkeeping), masked unless asked. */
+ * bookkeeping), masked unless asked. The log of the change sets it holds. */
 #include "support_field.h"
 
 #include <stdio.h>
@@ -127,11 +127,43 @@ static void test_blame(void **state)
 	fixture_close(&fx);
 }
 
+static void test_log(void **state)
+{
+	fixture fx;
+	char *buf = NULL, want[128];
+	size_t len;
+	json_t *arr, *cs;
+	FILE *f;
+	(void)state;
+
+	fixture_open(&fx);
+	assert_int_equal(hm_log_json(&fx.a.l, NULL, &arr), HM_OK);
+	assert_int_equal(json_array_size(arr), 3); /* a's add and edit, b's edit */
+	cs = json_array_get(arr, 0);
+	assert_int_equal(json_integer_value(json_object_get(cs, "seq")), 1);
+	assert_int_equal(json_integer_value(json_object_get(cs, "ops")), 1);
+	assert_int_equal(strlen(json_string_value(json_object_get(cs, "id"))), 64);
+	/* the origins come in the order of their (random) ids: the first may be a's or b's */
+	snprintf(want, sizeof(want), ":1      %s     1 op   %6d B  %.16s\n",
+	         json_string_value(json_object_get(cs, "time")),
+	         (int)json_integer_value(json_object_get(cs, "bytes")),
+	         json_string_value(json_object_get(cs, "id")));
+	json_decref(arr);
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(hm_log_write(&fx.a.l, NULL, f), HM_OK);
+	fclose(f);
+	assert_non_null(
+	    strstr(buf, want)); /* origin:seq, time, ops, bytes, the id's first 8 bytes */
+	free(buf);
+	fixture_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_conflicts),
 	    cmocka_unit_test(test_blame),
+	    cmocka_unit_test(test_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_person_show.c - a person's page (ledger/person_show.c) as `person show` and the web's
  * person page show it: the person masked or in clear, their contact, episode and follow-up under
- * their titles, "(none)" for journeys and identity questions; the same as one JSON document. */
+ * their titles, "(none)" for journeys and identity questions; the same as one JSON document. A
+ * search's rows (person find) and the persons registered twice (person dups), text and JSON. */
 #include "support_field.h"
 
 #include <stdio.h>
@@ -93,11 +94,85 @@ static void test_show_json(void **state)
 	field_env_close(&e);
 }
 
+static void test_find_rows(void **state)
+{
+	field_env e;
+	hm_record *p;
+	hm_person_query q = {.category = NULL};
+	char *buf = NULL;
+	size_t len, count = 0;
+	json_t *arr, *row;
+	FILE *f;
+	(void)state;
+
+	p = open_person(&e);
+	hm_record_free(p);
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(hm_person_find_write(&e.l, &q, true, f, &count), HM_OK);
+	fclose(f);
+	assert_int_equal(count, 2);
+	/* no category, status or compound: "-" */
+	assert_non_null(strstr(buf, "p1                     L*****  -  -  lin/east/elm  -\n"));
+	assert_non_null(strstr(buf, "p2                     Z*******  -  -  lin/east/elm  -\n"));
+	free(buf);
+	q.text = "Zhao";
+	assert_int_equal(hm_person_find_json(&e.l, &q, false, &arr, &count), HM_OK);
+	assert_int_equal(count, 1);
+	row = json_array_get(arr, 0);
+	assert_string_equal(json_string_value(json_object_get(row, "id")), "p2");
+	assert_string_equal(json_string_value(json_object_get(row, "name")), "Zhao Lei");
+	assert_true(json_is_null(json_object_get(row, "compound")));
+	json_decref(arr);
+	field_env_close(&e);
+}
+
+static void test_dups(void **state)
+{
+	field_env e;
+	char *buf = NULL;
+	size_t len, groups = 9;
+	json_t *arr;
+	FILE *f;
+	(void)state;
+
+	field_env_open(&e, "show-dups", HM_ROLE_VILLAGE, "lin/east/elm");
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(hm_person_dups_write(&e.l, f, &groups), HM_OK);
+	fclose(f);
+	assert_int_equal(groups, 0);
+	assert_string_equal(buf, "no person is registered twice\n");
+	free(buf);
+	for (int i = 1; i <= 2; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "d%d", i);
+		assert_int_equal(field_run(&e, "person", "add", id, NULL,
+		                           V("name=Li Wei", "village=lin/east/elm",
+		                             "id_number=11010519491231002X")),
+		                 HM_OK);
+	}
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(hm_person_dups_write(&e.l, f, &groups), HM_OK);
+	fclose(f);
+	assert_int_equal(groups, 1);
+	assert_string_equal(buf, "same ID number: d1 (lin/east/elm) d2 (lin/east/elm)\n"
+	                         "  proposal: hamlet person merge d1 d2\n");
+	free(buf);
+	assert_int_equal(hm_person_dups_json(&e.l, &arr, &groups), HM_OK);
+	assert_int_equal(json_array_size(arr), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(json_array_get(arr, 0), 1), "id")),
+	    "d2");
+	json_decref(arr);
+	field_env_close(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_show_text),
 	    cmocka_unit_test(test_show_json),
+	    cmocka_unit_test(test_find_rows),
+	    cmocka_unit_test(test_dups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
