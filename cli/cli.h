@@ -205,9 +205,4 @@ int cj_print(FILE *f, json_t *v);
  * cj_print refuses to print (-1, errno ENOMEM) and the command fails "out of memory". */
 void cj_init(void);
 bool cj_failed(void);
-int cj_write(FILE *f, json_t *v, bool newline); /* cj_print, the newline left to the caller */
-/* Print a record: JSON (hm_json_record, no newline) or text (hm_text_record); mask: personal
- * fields (HM_F_PII) masked as hm_ledger_mask does. */
-void out_record(FILE *f, const hm_record *r, bool json, bool mask);
-
 #endif

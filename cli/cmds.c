@@ -248,9 +248,10 @@ int cmd_get(cli *c, int argc, char **argv)
 	} else if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1))) {
 		hm_record_free(r);
 	} else {
-		out_record(stdout, r, json, !show_pii);
 		if (json)
-			fputc('\n', stdout);
+			cj_print(stdout, hm_json_record(r, !show_pii));
+		else
+			hm_text_record(stdout, r, !show_pii);
 		hm_record_free(r);
 	}
 	hm_node_close(n);
@@ -258,31 +259,12 @@ int cmd_get(cli *c, int argc, char **argv)
 }
 
 typedef struct list_ctx {
-	FILE *f; /* where the records go: with json, a buffer printed once whole */
-	bool json, show_pii, counting;
+	bool json, show_pii;
 	size_t count;
 	const char *where_field;
 	hm_value where;
 	bool has_where;
 } list_ctx;
-
-static int list_one(void *arg, const hm_record *r)
-{
-	list_ctx *l = arg;
-	if (l->has_where) {
-		const hm_field *f = hm_record_field(r, l->where_field);
-		hm_value nil = {HM_V_NIL};
-		if (!hm_value_equal(f ? &f->value : &nil, &l->where))
-			return 0;
-	}
-	if (!l->counting) {
-		if (l->json)
-			fputs(l->count ? ",\n " : "", l->f);
-		out_record(l->f, r, l->json, !l->show_pii);
-	}
-	l->count++;
-	return 0;
-}
 
 /* The records of coll as text, or as one JSON array printed only when whole (a failure halfway
  * prints the error alone, never half a document). */
@@ -290,17 +272,15 @@ static int list_print(cli *c, hm_node *n, const char *coll, list_ctx *l)
 {
 	char *buf = NULL;
 	size_t len = 0;
+	FILE *f = l->json ? open_memstream(&buf, &len) : stdout;
 	hm_err err;
 
-	l->f = l->json ? open_memstream(&buf, &len) : stdout;
-	if (!l->f)
+	if (!f)
 		return cli_fail(c, EXIT_FAIL, "out of memory");
-	if (l->json)
-		fputc('[', l->f);
-	err = hm_node_list(n, coll, list_one, l);
+	err = hm_records_write(&c->led, coll, l->where_field, l->has_where ? &l->where : NULL,
+	                       !l->show_pii, l->json, f, &l->count);
 	if (l->json) {
-		fputs("]\n", l->f);
-		if (fclose(l->f) != 0 && !err)
+		if (fclose(f) != 0 && !err)
 			err = HM_ERR_NOMEM;
 		if (!err && !cj_failed())
 			fwrite(buf, 1, len, stdout);
@@ -357,8 +337,9 @@ int cmd_list(cli *c, int argc, char **argv)
 	}
 	if (l.show_pii) {
 		/* Count what will be revealed, and record it, before showing anything. */
-		l.counting = true;
-		if ((err = hm_node_list(n, pos[0], list_one, &l))) {
+		if ((err = hm_records_write(&c->led, pos[0], l.where_field,
+		                            l.has_where ? &l.where : NULL, false, false, NULL,
+		                            &l.count))) {
 			rc = cli_node_fail(c, n, err);
 			goto out;
 		}
@@ -371,7 +352,7 @@ int cmd_list(cli *c, int argc, char **argv)
 		             : strchr(where, '='));
 		if ((rc = cli_record_access(c, n, "reveal", what, l.count)))
 			goto out;
-		l.counting = false, l.count = 0;
+		l.count = 0;
 	}
 	rc = list_print(c, n, pos[0], &l);
 	if (!err && !l.json && cli_is_tty(stdout))

@@ -46,19 +46,11 @@ const char *out_text_str(const char *s, char *buf, size_t cap)
 	return buf;
 }
 
-void out_record(FILE *f, const hm_record *r, bool json, bool mask)
-{
-	if (json)
-		cj_write(f, hm_json_record(r, mask), false);
-	else
-		hm_text_record(f, r, mask);
-}
-
 /* ---- JSON, built with jansson ---- */
 
 /* jansson says nothing when an allocation fails inside json_pack or json_object_set_new: the
  * value is just missing. Its allocations come here, so a document that lost a part is never
- * printed as if whole (cj_write refuses it, main fails the command). */
+ * printed as if whole (cj_print refuses it, main fails the command). */
 static bool cj_nomem;
 
 static void *cj_malloc(size_t n)
@@ -81,29 +73,13 @@ bool cj_failed(void)
 
 int cj_print(FILE *f, json_t *v)
 {
-	return cj_write(f, v, true);
-}
-
-int cj_write(FILE *f, json_t *v, bool newline)
-{
-	char *s;
-	int rc = -1;
-
 	if (!v || cj_nomem) { /* a NULL document: a part of it could not be made */
 		cj_nomem = true;
 		json_decref(v);
 		errno = ENOMEM;
 		return -1;
 	}
-	/* jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls and line separators are
-	 * valid JSON as they are, but never reach a terminal raw (hm_text_json_write). */
-	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)))) {
-		hm_text_json_write(f, s, strlen(s));
-		if (newline)
-			fputc('\n', f);
-		rc = ferror(f) ? -1 : 0;
-		free(s);
-	}
-	json_decref(v);
-	return rc;
+	/* As the ledger writes JSON: jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls
+	 * and line separators are valid JSON as they are, but never reach a terminal raw. */
+	return hm_json_write(f, v) ? -1 : 0;
 }

@@ -9,11 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOPT                                                                                       \
-	{                                                                                          \
-		NULL, 0, NULL, NULL, NULL, NULL                                                    \
-	}
-
 /* ---- person find ---- */
 
 /* The access log is replicated: it says a search was made, not what for. */
@@ -43,7 +38,7 @@ static int person_find(cli *c, int argc, char **argv)
 	    {"id-number", 0, &q.id_number, NULL, "N", "by ID number (its keyed hash)"},
 	    {"show-pii", 0, NULL, &show_pii, NULL, "names and phones in clear (logged)"},
 	    {"json", 0, NULL, &json, NULL, "print a JSON array"},
-	    NOPT};
+	    {NULL}};
 	const cli_spec spec = {
 	    "person find",
 	    "[TEXT]",
@@ -95,7 +90,7 @@ static int person_show(cli *c, int argc, char **argv)
 	const cli_opt opts[] = {
 	    {"show-pii", 0, NULL, &show_pii, NULL, "personal fields in clear (logged)"},
 	    {"json", 0, NULL, &json, NULL, "print one JSON object"},
-	    NOPT};
+	    {NULL}};
 	const cli_spec spec = {
 	    "person show",
 	    "ID",
@@ -148,7 +143,7 @@ static int person_dups(cli *c, int argc, char **argv)
 {
 	bool json = false;
 	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print a JSON array of groups"},
-	                        NOPT};
+	                        {NULL}};
 	const cli_spec spec = {
 	    "person dups",
 	    NULL,
@@ -185,7 +180,7 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 	bool json = false;
 	const cli_opt opts[] = {{"reason", 0, &reason, NULL, "TEXT", "why they are one person"},
 	                        {"json", 0, NULL, &json, NULL, "print the result as JSON"},
-	                        NOPT};
+	                        {NULL}};
 	const cli_spec spec = {
 	    undo ? "person unmerge" : "person merge",
 	    "KEEP DROP",
@@ -249,18 +244,6 @@ int cmd_person(cli *c, int argc, char **argv)
 
 /* ---- settings ---- */
 
-static int setting_print(void *arg, const char *name, const char *value)
-{
-	json_t *o = arg;
-	if (o)
-		return json_object_set_new(o, name, hm_json_cstr(value)), 0;
-	hm_text_pad(stdout, name, 20);
-	fputc(' ', stdout);
-	hm_text_cstr(stdout, value);
-	fputc('\n', stdout);
-	return 0;
-}
-
 /* "Known settings (default):" and one line each, from the ledger's table. */
 static const char *setting_more(void)
 {
@@ -295,13 +278,12 @@ static int setting_set(cli *c, hm_node *n, const char *name, const char *value, 
 int cmd_setting(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print JSON"}, NOPT};
+	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print JSON"}, {NULL}};
 	const cli_spec spec = {"setting", "list | set NAME VALUE", "the county's settings",
 	                       opts,      setting_more(),          1,
 	                       3};
 	char *pos[3], why[512];
-	size_t count = 0;
-	json_t *o = NULL;
+	json_t *o;
 	hm_node *n = NULL;
 	hm_err err;
 	int npos, rc;
@@ -320,44 +302,16 @@ int cmd_setting(cli *c, int argc, char **argv)
 		rc = setting_set(c, n, pos[1], pos[2], json);
 		goto out;
 	}
-	o = json ? json_object() : NULL;
-	if ((err = hm_ledger_setting_list(&c->led, setting_print, o, &count))) {
-		json_decref(o);
-		rc = cli_node_fail(c, n, err);
-	} else if (json)
+	if (json && !(err = hm_ledger_settings_json(&c->led, &o)))
 		cj_print(stdout, o);
-	else if (!count)
-		printf("(no setting changed: every default applies)\n");
+	else if (json || (err = hm_ledger_settings_write(&c->led, stdout)))
+		rc = cli_node_fail(c, n, err);
 out:
 	hm_node_close(n);
 	return rc;
 }
 
 /* ---- purge ---- */
-
-static void purge_print(const hm_purge_plan *p, bool json, bool dry, size_t writes)
-{
-	json_t *ids;
-
-	if (json) {
-		ids = json_array();
-		for (size_t i = 0; i < p->n; i++)
-			json_array_append_new(ids, hm_json_cstr(p->v[i].id));
-		cj_print(stdout, json_pack("{s:o, s:I, s:b, s:I}", "persons", ids, "purged",
-		                           (json_int_t)(dry ? 0 : p->n), "dry_run", dry, "writes",
-		                           (json_int_t)writes));
-	} else if (dry) {
-		for (size_t i = 0; i < p->n; i++)
-			printf("would purge "), hm_text_cstr(stdout, p->v[i].id), printf("\n");
-		printf("%zu person%s would be purged\n", p->n, p->n == 1 ? "" : "s");
-	} else if (!p->n) {
-		printf("nobody to purge: no monitoring ended before %s left personal data\n",
-		       p->before);
-	} else {
-		printf("purged the personal fields of %zu person%s (%zu write%s)\n", p->n,
-		       p->n == 1 ? "" : "s", writes, writes == 1 ? "" : "s");
-	}
-}
 
 int cmd_purge(cli *c, int argc, char **argv)
 {
@@ -367,7 +321,7 @@ int cmd_purge(cli *c, int argc, char **argv)
 	    {"ended-before", 0, &before, NULL, "DATE", "(required) monitoring ended before it"},
 	    {"dry-run", 0, NULL, &dry, NULL, "list who would be purged, change nothing"},
 	    {"json", 0, NULL, &json, NULL, "print JSON"},
-	    NOPT};
+	    {NULL}};
 	const cli_spec spec = {
 	    "purge",
 	    NULL,
@@ -409,8 +363,10 @@ int cmd_purge(cli *c, int argc, char **argv)
 		                       "again to finish",
 		                       hm_node_errmsg(n), writes, writes == 1 ? "" : "s")
 		            : cli_node_fail(c, n, err);
+	else if (json)
+		cj_print(stdout, hm_purge_json(&plan, dry, writes));
 	else
-		purge_print(&plan, json, dry, writes);
+		hm_purge_write(&plan, dry, writes, stdout);
 	hm_purge_plan_release(&plan);
 	hm_node_close(n);
 	return rc;

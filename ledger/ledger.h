@@ -346,6 +346,12 @@ hm_err hm_purge_plan_make(hm_ledger *l, const char *before, hm_purge_plan *out) 
  * finish). Errors: those of a write. */
 #define HM_PURGE_REGIONS 32
 hm_err hm_purge_apply(hm_ledger *l, const hm_purge_plan *plan, size_t *writes) HM_MUST_CHECK;
+/* What a purge of plan p did (writes made by hm_purge_apply), or with dry would do: JSON
+ * {persons: [ID...], purged, dry_run, writes} (a new reference; NULL when memory ran out), or
+ * text to f: "would purge ID" per person and the count, "nobody to purge: ...", or "purged the
+ * personal fields of N persons (N writes)". p and f are borrowed. */
+json_t *hm_purge_json(const hm_purge_plan *p, bool dry, size_t writes);
+void hm_purge_write(const hm_purge_plan *p, bool dry, size_t writes, FILE *f);
 /* Frees plan->v; accepts a zeroed plan. */
 void hm_purge_plan_release(hm_purge_plan *plan);
 
@@ -371,6 +377,12 @@ hm_err hm_ledger_setting_set(hm_ledger *l, const char *name, const char *value,
 typedef int (*hm_setting_cb)(void *arg, const char *name, const char *value);
 hm_err hm_ledger_setting_list(hm_ledger *l, hm_setting_cb cb, void *arg,
                               size_t *count) HM_MUST_CHECK;
+/* The settings the county changed, as the front ends show them: a JSON object {NAME: VALUE}
+ * into *out (release with json_decref; NULL on failure), or a line "NAME VALUE" each (the name
+ * padded to 20 columns) to f, "(no setting changed: every default applies)" when none was.
+ * Errors: those of hm_ledger_setting_list, HM_ERR_NOMEM. */
+hm_err hm_ledger_settings_json(hm_ledger *l, json_t **out) HM_MUST_CHECK;
+hm_err hm_ledger_settings_write(hm_ledger *l, FILE *f) HM_MUST_CHECK;
 
 /* (end of persons) */
 
@@ -889,6 +901,30 @@ hm_err hm_status_write(const hm_status *s, uint64_t now_ms, FILE *f) HM_MUST_CHE
 bool hm_status_clock_warning(const hm_clock_report *k, char *buf, size_t cap);
 /* b bytes as "12.3 MiB", "1.5 GiB" or "300 KiB" into out (cap bytes). Never fails. */
 void hm_status_bytes_text(char *out, size_t cap, uint64_t b);
+
+/* ==== The records of a collection (records.c) ==== */
+
+/* The records of collection coll, or with where (may be NULL) only those whose field equals
+ * *where (a record without the field holds nil), to f: as text (hm_text_record each) or with
+ * json as one JSON array, "[" the records (hm_json_record) ",\n " apart "]" and a newline;
+ * personal fields masked when mask is set. f may be NULL: they are counted only (what a reveal
+ * will show). Their number into *count. A failure halfway leaves part of the list written: give
+ * a buffer and print it when the call succeeded. Errors: those of hm_node_list, HM_ERR_NOMEM. */
+hm_err hm_records_write(hm_ledger *l, const char *coll, const char *field, const hm_value *where,
+                        bool mask, bool json, FILE *f, size_t *count) HM_MUST_CHECK;
+
+/* ==== The schema as a node knows it (schema_list.c) ==== */
+
+/* The fields of collection coll (NULL: of every collection but the system ones), the built-in
+ * ones (without those hamlet writes itself: *_seen, id_hash) then those the county added.
+ * hm_schema_fields_json: a JSON array of {collection, field, type, merge, required, personal,
+ * identity, added_by_county, words} into *out (release with json_decref; NULL on failure).
+ * hm_schema_fields_write: per collection "NAME: what it holds" and a line per field ("  NAME
+ * TYPE MERGE required personal identity  words"), then "added by the county:" and theirs, or
+ * "  (none)", to f. Errors: HM_ERR_SCHEMA (no collection coll: "no collection '...'"), those of
+ * hm_node_list, HM_ERR_NOMEM; the reason in hm_node_errmsg(l->node). */
+hm_err hm_schema_fields_json(hm_ledger *l, const char *coll, json_t **out) HM_MUST_CHECK;
+hm_err hm_schema_fields_write(hm_ledger *l, const char *coll, FILE *f) HM_MUST_CHECK;
 
 /* ==== Conflicts, blame and the log (conflicts.c): the values that lost a merge, who set each
  * field of a record, the change sets held, as `hamlet conflicts`, `blame`, `log` and the web's
