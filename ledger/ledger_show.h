@@ -152,9 +152,11 @@ hm_err hm_audit_json(hm_ledger *l, json_t **out, size_t *nfindings) HM_MUST_CHEC
  * hm_audit_render, and "signature HEX by PUBKEY" (ident's Ed25519 signature of the BLAKE2b hash
  * of all that precedes it) into *out (release with free; NULL on failure), its length into
  * *len, the findings into *nfindings. ident is borrowed (the county's identity, unlocked from
- * its key file). Errors: HM_ERR_INVALID (the node is not the county: "only the county signs
- * audit reports"), HM_ERR_CRYPTO (signing failed), those of hm_audit_render. A report with
- * findings is still a report: HM_OK. */
+ * its key file), or NULL: signed by the node itself with the keys it was opened with
+ * (hm_node_sign; a county's key is its root), for a front end that holds no copy of them.
+ * Errors: HM_ERR_INVALID (the node is not the county: "only the county signs audit reports"),
+ * HM_ERR_CRYPTO (signing failed; with NULL, a node opened without keys), those of
+ * hm_audit_render. A report with findings is still a report: HM_OK. */
 hm_err hm_audit_sign(hm_ledger *l, const hm_identity *ident, char **out, size_t *len,
                      size_t *nfindings) HM_MUST_CHECK;
 /* What a signed audit report (doc[0..len), NUL-terminated, as hm_audit_sign wrote it) says
