@@ -330,6 +330,7 @@ static const word words[] = {
     {"not measured yet (a sync measures it)", "尚未测量（同步时会测量）"},
     {"behind its peer by", "比对端慢"},
     {"ahead of its peer by", "比对端快"},
+    {"the same as its peer's, off by", "与对端一致，相差"},
     {"allowed drift", "允许误差"},
     {"This station's clock is off by more than the allowed drift: set it right (docs/running.md).",
      "本站时钟偏差超过允许范围，请把时间调准（见 docs/running.md）。"},

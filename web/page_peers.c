@@ -42,8 +42,9 @@ static void clock_part(web_req *r, const hm_clock_report *k)
 		web_esc(r, web_t(r, "not measured yet (a sync measures it)"));
 	} else {
 		span_text(r, span, sizeof(span), mag);
-		web_esc(r,
-		        web_t(r, k->offset_ms > 0 ? "behind its peer by" : "ahead of its peer by"));
+		web_esc(r, web_t(r, k->offset_ms > 0   ? "behind its peer by"
+		                    : k->offset_ms < 0 ? "ahead of its peer by"
+		                                       : "the same as its peer's, off by"));
 		web_rawf(r, " <span data-offset-ms=\"%lld\">", (long long)k->offset_ms);
 		web_esc(r, span);
 		hm_hex_encode(peer, k->peer.b, HM_NODE_ID_BYTES);
