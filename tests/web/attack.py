@@ -314,6 +314,8 @@ def test_markup(port):
     check(r.status in (200, 400, 422), f"a bad registration: {r.status}")
     for raw_text in ("<script>", "\"'>", "\u202e"):
         check(raw_text not in text, f"the register form echoes {raw_text!r} raw")
+    check('value="&quot;&#39;&gt;&lt;script&gt;' in text,
+          "the register form does not echo the name escaped in its value attribute")
     r, text = c.get("/sync")
     check('"><b onmouseover=' not in text, "/sync shows a peer's failure unescaped")
 
