@@ -16,6 +16,8 @@ add`; a `hamlet ui` on 127.0.0.1 (a port the kernel picks). Each test is one att
   or same-site: every other port of 127.0.0.1 is the same site, so SameSite cookies go with it),
   here an <img> of a report with names=1, is refused 403 and records no reveal; the same asked
   by the station's own page is recorded; following a link from elsewhere still opens the page;
+- test_low_role: a doctor and a clerk sending an officer's or auditor's requests (POST and GET)
+  directly, with a good session and token: 403, nothing done, nothing in the access log;
 - test_bundle_path: "write a bundle" only as a new file in an existing folder outside the
   node's folder: a relative path, a missing folder, the node's own folder (a peers file it has
   not made yet), an existing file, a link at the last component are refused and leave nothing;
@@ -186,6 +188,30 @@ def test_fetch_metadata(port):
     check(r.status == 403, f"a form posted by a same-site page, with the token: {r.status}")
     r, _ = c.get("/sync")
     check(r.status == 200, f"the clerk after that post: {r.status}, not 200 (logged out)")
+
+
+def test_low_role(port):
+    """A doctor (and a clerk) sending an officer's or auditor's requests directly, with a good
+    session and token: 403, nothing done."""
+    for name, posts, gets in (
+            ("doc1", ("/questions/merge", "/questions/apart", "/sync/now", "/sync/bundle"),
+             ("/reports", "/reports/daily", "/reports/daily.csv", "/reports/daily?names=1",
+              "/questions", "/audit", "/audit.json", "/audit/report", "/peers", "/sync")),
+            ("clerk1", ("/questions/merge", "/questions/apart"),
+             ("/reports/daily.csv", "/reports/daily?names=1", "/questions", "/audit.json",
+              "/audit/report", "/peers"))):
+        b = logged_in(port, name)
+        token = b.csrf("/")
+        before = access_count()
+        for path in posts:
+            r, _ = b.post(path, {"csrf": token, "keep": "p1", "drop": "p2", "peer": "hub",
+                                 "path": os.path.join(T, f"{name}.bundle")})
+            check(r.status == 403, f"POST {path} as {name}: {r.status}, not 403")
+        for path in gets:
+            r, _ = b.get(path)
+            check(r.status == 403, f"GET {path} as {name}: {r.status}, not 403")
+        check(access_count() == before, f"{name}'s refused requests wrote to the access log")
+        check(not os.path.exists(os.path.join(T, f"{name}.bundle")), f"{name} wrote a bundle")
 
 
 def test_bundle_path(port):
@@ -383,8 +409,8 @@ def main():
     servers = [ui]
     try:
         for t in (test_session_flood, test_login_flood, test_logout, test_body_kinds,
-                  test_fetch_metadata, test_bundle_path, test_headers, test_odd_requests,
-                  test_markup):
+                  test_fetch_metadata, test_low_role, test_bundle_path, test_headers,
+                  test_odd_requests, test_markup):
             t(ui.port)
         test_loopback()
         test_per_address()
