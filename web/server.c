@@ -473,19 +473,21 @@ static void dispatch(web_req *r)
 }
 
 /* Whether the browser says that another site made this request (Sec-Fetch-Site), when it
- * is anything but the user following a link (a GET navigation). "same-site" counts as
- * another: every port of 127.0.0.1 is the same site, so SameSite=Strict sends the cookie to
- * the page of any other program serving on this machine; its <img src> of a page that records
- * a reveal would record it under the user's name. A browser that sends no such header is left
- * to the CSRF token. */
+ * is anything but the user following a link (a GET navigation of the whole window, not of a
+ * frame). "same-site" counts as another: every port of 127.0.0.1 is the same site, so
+ * SameSite=Strict sends the cookie to the page of any other program serving on this machine;
+ * its <img> or <iframe> of a page that records a reveal would record it under the user's name.
+ * A browser that sends no such header is left to the CSRF token. */
 static bool from_elsewhere(const web_req *r)
 {
 	const char *site = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
 	const char *mode = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Mode");
+	const char *dest = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Dest");
 
 	if (!site || !strcmp(site, "same-origin") || !strcmp(site, "none"))
 		return false;
-	return strcmp(r->method, "GET") || !mode || strcmp(mode, "navigate");
+	return strcmp(r->method, "GET") || !mode || strcmp(mode, "navigate") ||
+	       (dest && strcmp(dest, "document"));
 }
 
 /* The first call of a request: the language, the Host, where it came from, then a POST's size

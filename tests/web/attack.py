@@ -14,7 +14,7 @@ add`; a `hamlet ui` on 127.0.0.1 (a port the kernel picks). Each test is one att
   site can send without CORS) is refused 403 unread, even with the right token;
 - test_fetch_metadata: a request the browser says another site made (Sec-Fetch-Site cross-site
   or same-site: every other port of 127.0.0.1 is the same site, so SameSite cookies go with it),
-  here an <img> of a report with names=1, is refused 403 and records no reveal; the same asked
+  here an <img> or an <iframe> of a report with names=1, is refused 403 and records no reveal; the same asked
   by the station's own page is recorded; following a link from elsewhere still opens the page;
 - test_low_role: a doctor and a clerk sending an officer's or auditor's requests (POST and GET)
   directly, with a good session and token: 403, nothing done, nothing in the access log;
@@ -175,6 +175,10 @@ def test_fetch_metadata(port):
         check(r.status == 403, f"an <img> of {path} from a {site} page: {r.status}, not 403")
         check(access_count() == before, f"an <img> from a {site} page recorded a reveal")
     before = access_count()
+    r, _ = o.get(path, headers={"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate",
+                                "Sec-Fetch-Dest": "iframe"})
+    check(r.status == 403 and access_count() == before,
+          f"an <iframe> of {path} from a same-site page: {r.status}, not 403 and no reveal")
     r, _ = o.get(path, headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate"})
     check(r.status == 200 and access_count() == before + 1,
           f"the station's own page asking {path}: {r.status}, the reveal recorded once")
