@@ -1,0 +1,355 @@
+/*
+ * page_person.c - /person/ID: a person with their journeys, episodes, follow-ups and contacts
+ * (as `hamlet person show`: hm_node_get, hm_person_related). Names show to every role; the other
+ * personal fields (phone, ID number, address) are masked by the ledger's rule unless the user
+ * may reveal them (HM_RIGHT_REVEAL) and asks to: POST /person/ID/reveal records the access
+ * under the user's name (hm_ledger_record_access, r->led.actor) before anything is shown, and
+ * shows nothing when it cannot. From the page: a contact (`contact add`: this person the source,
+ * the degree 1 or 2) and a follow-up (`followup add`), forms over the ledger's verbs (form.c).
+ */
+#include "web_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CONTACTS_MAX 200
+
+typedef struct person_page {
+	char id[HM_ID_MAX + 1];
+	char action_contact[HM_ID_MAX * 3 + 32], action_followup[HM_ID_MAX * 3 + 32];
+	char action_reveal[HM_ID_MAX * 3 + 32];
+	hm_record *p;
+	bool reveal;
+	web_form contact, followup;
+} person_page;
+
+/* ---- the person and what names them ---- */
+
+static void person_fields(web_req *r, const person_page *pg)
+{
+	const hm_collection_def *cd = hm_schema_collection("person");
+
+	web_raw(r, "<table class=\"person\"><tbody>\n");
+	for (size_t i = 0; i < cd->nfields; i++) {
+		const hm_field_def *d = &cd->fields[i];
+		if (hm_ledger_field_derived(d) || !hm_record_field(pg->p, d->name))
+			continue;
+		web_raw(r, "<tr><th>");
+		web_esc(r, web_t(r, web_field_label(d->name)));
+		web_raw(r, "</th><td>");
+		/* every role sees names (HM_RIGHT_NAMES); the rest is masked unless revealed */
+		web_value_write(r, pg->p, d->name, !pg->reveal && strcmp(d->name, "name"));
+		web_raw(r, "</td></tr>\n");
+	}
+	web_raw(r, "</tbody></table>\n");
+}
+
+typedef struct related_run {
+	web_req *r;
+	const char *const *cols;
+	size_t n;
+	bool mask;
+} related_run;
+
+static int related_one(void *arg, const hm_record *rec)
+{
+	related_run *t = arg;
+
+	web_records_row(t->r, rec, t->cols, t->n, t->mask);
+	return 0;
+}
+
+static hm_err related_write(web_req *r, const person_page *pg, const char *coll, const char *title,
+                            const char *const *cols, size_t n)
+{
+	related_run t = {r, cols, n, !pg->reveal};
+	size_t count = 0;
+	hm_err err;
+
+	web_raw(r, "<h2>");
+	web_esc(r, web_t(r, title));
+	web_raw(r, "</h2>\n");
+	web_records_head(r, cols, n);
+	err = hm_person_related(&r->led, pg->id, coll, related_one, &t, &count);
+	web_records_end(r);
+	if (!err && !count) {
+		web_raw(r, "<p class=\"empty\">");
+		web_esc(r, web_t(r, "None yet."));
+		web_raw(r, "</p>\n");
+	}
+	return err;
+}
+
+/* Contacts, both ways, each other person named (looked up once the list is read). */
+typedef struct contact_row {
+	char id[HM_ID_MAX + 1], other[HM_ID_MAX + 1];
+	char degree[8], mode[32], first[16], last[16];
+	bool is_source; /* this person is the source */
+} contact_row;
+
+typedef struct contact_list {
+	const char *self;
+	contact_row *v;
+	size_t n;
+} contact_list;
+
+static int contact_one(void *arg, const hm_record *rec)
+{
+	contact_list *c = arg;
+	contact_row *row = &c->v[c->n];
+	char src[HM_ID_MAX + 1];
+
+	if (c->n == CONTACTS_MAX)
+		return 1;
+	memset(row, 0, sizeof(*row));
+	snprintf(row->id, sizeof(row->id), "%s", rec->id);
+	row->is_source = hm_rec_id(rec, "source", src) && !strcmp(src, c->self);
+	hm_rec_id(rec, row->is_source ? "contact" : "source", row->other);
+	snprintf(row->degree, sizeof(row->degree), "%lld", (long long)hm_rec_int(rec, "degree", 0));
+	hm_rec_text(rec, "mode", row->mode, sizeof(row->mode));
+	hm_rec_text(rec, "first_date", row->first, sizeof(row->first));
+	hm_rec_text(rec, "last_date", row->last, sizeof(row->last));
+	c->n++;
+	return 0;
+}
+
+static void contact_write(web_req *r, const contact_row *row)
+{
+	char name[HM_STR_MAX + 1];
+	hm_record *o = NULL;
+
+	if (hm_node_get(r->led.node, "person", row->other, &o) ||
+	    !hm_rec_text(o, "name", name, sizeof(name)))
+		snprintf(name, sizeof(name), "%s", row->other);
+	hm_record_free(o);
+	web_raw(r, "<tr><td>");
+	web_person_link(r, row->other, name);
+	web_raw(r, "</td><td>");
+	web_esc(r, web_t(r, row->is_source ? "Contact of this person"
+	                                   : "This person is their contact"));
+	web_raw(r, "</td><td>");
+	web_esc(r, web_word(r, "exposure", "degree", row->degree));
+	web_raw(r, "</td><td>");
+	web_esc(r, row->mode[0] ? web_word(r, "exposure", "mode", row->mode) : "");
+	web_raw(r, "</td><td>");
+	web_esc(r, row->first);
+	web_raw(r, "</td><td>");
+	web_esc(r, row->last);
+	web_raw(r, "</td></tr>\n");
+}
+
+static hm_err contacts_write(web_req *r, const person_page *pg)
+{
+	static const char *const cols[] = {"Person", "Relation",   "degree",
+	                                   "mode",   "first_date", "last_date"};
+	contact_list c = {pg->id, calloc(CONTACTS_MAX, sizeof(contact_row)), 0};
+	hm_err err;
+
+	if (!c.v)
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	web_raw(r, "<h2>");
+	web_esc(r, web_t(r, "Contacts"));
+	web_raw(r, "</h2>\n");
+	if (!(err = hm_person_related(&r->led, pg->id, "exposure", contact_one, &c, NULL))) {
+		web_records_head(r, cols, sizeof(cols) / sizeof(cols[0]));
+		for (size_t i = 0; i < c.n; i++)
+			contact_write(r, &c.v[i]);
+		web_records_end(r);
+		if (!c.n) {
+			web_raw(r, "<p class=\"empty\">");
+			web_esc(r, web_t(r, "None yet."));
+			web_raw(r, "</p>\n");
+		}
+	}
+	free(c.v);
+	return err;
+}
+
+static hm_err related_all(web_req *r, const person_page *pg)
+{
+	static const char *const ret[] = {"arrival_date", "from_area", "departure_date",
+	                                  "transport",    "vehicle",   "found_by"};
+	static const char *const ep[] = {"kind", "reason",     "start", "planned_end",
+	                                 "end",  "end_reason", "worker"};
+	static const char *const fu[] = {"time",   "slot",     "temperature", "method",
+	                                 "result", "symptoms", "worker"};
+	hm_err err;
+
+	if ((err = related_write(r, pg, "return", "Journeys", ret, sizeof(ret) / sizeof(ret[0]))) ||
+	    (err = related_write(r, pg, "episode", "Episodes", ep, sizeof(ep) / sizeof(ep[0]))) ||
+	    (err = related_write(r, pg, "followup", "Follow-ups", fu, sizeof(fu) / sizeof(fu[0]))))
+		return err;
+	return contacts_write(r, pg);
+}
+
+/* ---- the page ---- */
+
+static void reveal_form(web_req *r, const person_page *pg)
+{
+	web_form_begin(r, pg->action_reveal);
+	web_raw(r, "<p><button type=\"submit\" class=\"plain\" name=\"reveal\" value=\"1\">");
+	web_esc(r, web_t(r, "Show phone and ID number (recorded in the access log)"));
+	web_raw(r, "</button></p>");
+	web_form_end(r);
+}
+
+static hm_err person_write(web_req *r, person_page *pg)
+{
+	char name[HM_STR_MAX + 1];
+	hm_err err;
+
+	web_page_begin(r, "Person");
+	web_raw(r, "<h2>");
+	web_esc(r, hm_rec_text(pg->p, "name", name, sizeof(name)) ? name : pg->id);
+	web_raw(r, " <code>");
+	web_esc(r, pg->id);
+	web_raw(r, "</code></h2>\n");
+	if (pg->reveal)
+		web_notice(r, "ok",
+		           web_t(r, "Shown in full: this was recorded in the access log."));
+	person_fields(r, pg);
+	if (!pg->reveal && web_may(r, HM_RIGHT_REVEAL))
+		reveal_form(r, pg);
+	if ((err = related_all(r, pg)))
+		return err;
+	if (web_may(r, HM_RIGHT_REGISTER))
+		web_form_write(r, &pg->contact);
+	if (web_may(r, HM_RIGHT_FOLLOWUP))
+		web_form_write(r, &pg->followup);
+	web_page_end(r);
+	return HM_OK;
+}
+
+static void person_forms(person_page *pg)
+{
+	static const web_ff contact[] = {{"contact", 0},    {"degree", 0},    {"mode", 0},
+	                                 {"first_date", 0}, {"last_date", 0}, {NULL, 0}};
+	static const web_ff followup[] = {{"temperature", 0}, {"method", 0}, {"time", 0},
+	                                  {"slot", 0},        {"result", 0}, {"symptoms", 0},
+	                                  {"worker", 0},      {NULL, 0}};
+	web_form *c = &pg->contact, *f = &pg->followup;
+
+	c->v = hm_verb_find("contact", "add");
+	c->action = pg->action_contact;
+	c->title = "Add a contact of this person";
+	c->button = "Save the contact";
+	memcpy(c->fields, contact, sizeof(contact));
+	c->fixed[0][0] = "source", c->fixed[0][1] = pg->id;
+	f->v = hm_verb_find("followup", "add");
+	f->action = pg->action_followup;
+	f->title = "Add a follow-up";
+	f->button = "Save the follow-up";
+	memcpy(f->fields, followup, sizeof(followup));
+	f->fixed[0][0] = "person", f->fixed[0][1] = pg->id;
+}
+
+/* The person of path /person/ID[/what] into pg (*what: the rest, "" for none); false (and a 404
+ * page) when there is no such person. */
+static bool person_open(web_req *r, person_page *pg, const char **what, hm_err *err)
+{
+	const char *id = r->path + strlen("/person/"), *slash = strchr(id, '/'), *why;
+	size_t n = slash ? (size_t)(slash - id) : strlen(id);
+	char enc[HM_ID_MAX * 3 + 1];
+
+	*what = slash ? slash + 1 : "";
+	*err = HM_OK;
+	if (n <= HM_ID_MAX) {
+		memcpy(pg->id, id, n), pg->id[n] = 0;
+		if (!hm_id_check(pg->id, &why))
+			*err = hm_node_get(r->led.node, "person", pg->id, &pg->p);
+	}
+	if (!pg->p && (!*err || *err == HM_ERR_NOT_FOUND)) {
+		web_error(r, 404, "There is no such person.", NULL);
+		*err = HM_OK;
+		return false;
+	}
+	if (*err || !web_query_encode(pg->id, enc, sizeof(enc)))
+		return false;
+	snprintf(pg->action_reveal, sizeof(pg->action_reveal), "/person/%s/reveal", enc);
+	snprintf(pg->action_contact, sizeof(pg->action_contact), "/person/%s/contact", enc);
+	snprintf(pg->action_followup, sizeof(pg->action_followup), "/person/%s/followup", enc);
+	person_forms(pg);
+	return true;
+}
+
+static void person_close(person_page *pg)
+{
+	if (!pg)
+		return;
+	hm_record_free(pg->p);
+	web_form_release(&pg->contact);
+	web_form_release(&pg->followup);
+	free(pg);
+}
+
+hm_err web_page_person(web_req *r)
+{
+	person_page *pg = calloc(1, sizeof(*pg));
+	const char *what;
+	hm_err err = HM_OK;
+
+	if (!pg)
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	if (person_open(r, pg, &what, &err)) {
+		if (what[0])
+			web_error(r, 404, "There is no such page.", NULL);
+		else
+			err = person_write(r, pg);
+	}
+	person_close(pg);
+	return err;
+}
+
+/* A reveal: recorded under the user's name first; nothing is shown when it cannot be. */
+static hm_err person_reveal(web_req *r, person_page *pg)
+{
+	char what[HM_ID_MAX + 32];
+
+	snprintf(what, sizeof(what), "person show %s", pg->id);
+	if (hm_ledger_record_access(&r->led, "reveal", what, 1)) {
+		web_error(r, 500, "The access could not be recorded: nothing is shown.",
+		          hm_node_errmsg(r->led.node));
+		return HM_OK;
+	}
+	web_log(r, "info", "%s revealed person %s", r->user->name, pg->id);
+	pg->reveal = true;
+	return person_write(r, pg);
+}
+
+hm_err web_page_person_post(web_req *r)
+{
+	static const struct {
+		const char *what;
+		hm_right right;
+	} acts[] = {{"reveal", HM_RIGHT_REVEAL},
+	            {"contact", HM_RIGHT_REGISTER},
+	            {"followup", HM_RIGHT_FOLLOWUP}};
+	person_page *pg = calloc(1, sizeof(*pg));
+	const char *what;
+	hm_err err = HM_OK;
+	size_t i = 0;
+
+	if (!pg)
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	if (!person_open(r, pg, &what, &err))
+		goto out;
+	while (i < 3 && strcmp(acts[i].what, what))
+		i++;
+	if (i == 3)
+		web_error(r, 404, "There is no such page.", NULL);
+	else if (!web_may(r, acts[i].right))
+		web_error(r, 403, "Your role cannot open this page.", NULL);
+	else if (i == 0)
+		err = person_reveal(r, pg);
+	else {
+		web_form *f = i == 1 ? &pg->contact : &pg->followup;
+		if (!(err = web_form_post(r, f))) {
+			if (f->refused)
+				web_status(r, 400);
+			err = person_write(r, pg);
+		}
+	}
+out:
+	person_close(pg);
+	return err;
+}
