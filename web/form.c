@@ -310,8 +310,20 @@ static void make_req(web_form *f, hm_verb_value *vals, hm_verb_req *req)
 	req->nvalues = n;
 }
 
-/* The field a refusal of the verb is about: the one it names first ("quantity: ..."), or the
- * one whose value it quotes ("unknown store 's-x'"); -1 when none. */
+/* Whether msg names field as a word ("a new notice needs its audience"). */
+static bool names_field(const char *msg, const char *field)
+{
+	size_t n = strlen(field);
+
+	for (const char *p = strstr(msg, field); p; p = strstr(p + 1, field))
+		if ((p == msg || p[-1] == ' ') && (!p[n] || strchr(" ,.;:)", p[n])))
+			return true;
+	return false;
+}
+
+/* The field a refusal of the verb is about: the one it names first ("quantity: ..."), the one
+ * whose value it quotes ("unknown store 's-x'"), or an empty one it names ("needs its
+ * audience"); -1 when none. */
 static int refused_field(const web_form *f, const char *msg)
 {
 	char quoted[HM_STR_MAX + 3];
@@ -328,6 +340,9 @@ static int refused_field(const web_form *f, const char *msg)
 		if (strstr(msg, quoted))
 			return (int)i;
 	}
+	for (size_t i = 0; i < nfields(f); i++)
+		if (!f->vals[i][0] && names_field(msg, f->fields[i].field))
+			return (int)i;
 	return -1;
 }
 

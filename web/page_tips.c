@@ -159,7 +159,7 @@ hm_err web_page_tips_post(web_req *r)
 static void notice_form(web_form *f)
 {
 	static const web_ff fields[] = {
-	    {"compound", 0}, {"audience", 0}, {"date", 0}, {"worker", 0}, {NULL, 0}};
+	    {"compound", 0}, {"audience", WEB_FF_REQUIRED}, {"date", 0}, {"worker", 0}, {NULL, 0}};
 
 	memset(f, 0, sizeof(*f));
 	f->v = hm_verb_find("notice", "add");
