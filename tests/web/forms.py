@@ -93,6 +93,8 @@ def test_stock(port):
     r, text = post_form(b, "/stock", {"verb": "stock receive", "item": "N95", "quantity": "500",
                                       "store": "s-elm", "date": "2026/12/1", "unit": "piece"})
     check(r.status == 200 and "已保存" in text, f"a receipt: {r.status} {notices(text)}")
+    check('id="f-stock-receive-item" required value=""' in text,
+          "the receipt's form still holds the saved values")
     r, text = post_form(b, "/stock", {"verb": "stock issue", "item": "N95", "quantity": "120",
                                       "store": "s-elm", "counterparty": "clinic"})
     check(r.status == 200 and "已保存" in text, f"an issue: {r.status} {notices(text)}")
