@@ -17,6 +17,7 @@
 static const struct {
 	const char *field, *label;
 } labels[] = {
+    {"id", "Number"},
     {"item", "Item"},
     {"quantity", "Quantity"},
     {"store", "Store"},
@@ -245,7 +246,7 @@ static hm_err check_ref(web_req *r, web_form *f, size_t i, const char *coll)
 		err = p->check(&r->led, value);
 	else if (coll)
 		err = hm_ledger_need_record(&r->led, coll, value, NULL);
-	else if (p) {
+	else if (p && !p->suggest) {
 		for (size_t k = 0; k < p->n && !listed; k++)
 			listed = !strcmp(p->v[k].value, value);
 		return listed ? HM_OK : set_err(r, f, i, web_t(r, "Choose one from the list."));
@@ -487,10 +488,26 @@ static void input_write(web_req *r, const web_form *f, size_t i, const hm_field_
 		web_raw(r, input_type(d, val));
 		web_raw(r, "\"");
 		input_attrs(r, f, i);
+		if (pick_of(f, f->fields[i].field)) {
+			web_raw(r, " list=\"");
+			input_id(r, f, f->fields[i].field);
+			web_raw(r, "-list\"");
+		}
 		web_raw(r, " value=\"");
 		web_esc(r, val);
 		web_raw(r, "\">");
 	}
+}
+
+/* The suggestions of a pick as a <datalist> for its input. */
+static void datalist_write(web_req *r, const web_form *f, const web_pick *p)
+{
+	web_raw(r, "<datalist id=\"");
+	input_id(r, f, p->field);
+	web_raw(r, "-list\">");
+	for (size_t k = 0; k < p->n; k++)
+		option(r, p->v[k].value, p->v[k].label, false);
+	web_raw(r, "</datalist>");
 }
 
 static void field_write(web_req *r, const web_form *f, size_t i)
@@ -505,10 +522,12 @@ static void field_write(web_req *r, const web_form *f, size_t i)
 	web_raw(r, "\">");
 	web_esc(r, web_t(r, web_field_label(strcmp(field, "id") ? field : f->v->collection)));
 	web_raw(r, required(f, i) ? " *</label><br>" : "</label><br>");
-	if (p || (d && d->help && strchr(d->help, '|')))
+	if ((p && !p->suggest) || (!p && d && d->help && strchr(d->help, '|')))
 		select_write(r, f, i, p, d);
 	else
 		input_write(r, f, i, d);
+	if (p && p->suggest)
+		datalist_write(r, f, p);
 	if (f->errs[i]) {
 		web_raw(r, " <span class=\"row-error\" id=\"");
 		input_id(r, f, field);

@@ -62,6 +62,27 @@ void web_esc_query(web_req *r, const char *text)
 	free(buf);
 }
 
+/* Links to the field-work forms the user may fill in (form.c's pages). */
+static void nav_forms(web_req *r)
+{
+	static const struct {
+		hm_right right;
+		const char *path, *msgid;
+	} links[] = {{HM_RIGHT_STOCK, "/stock", "Stock"},
+	             {HM_RIGHT_TIPS, "/tips", "Tips"},
+	             {HM_RIGHT_TIPS, "/notices", "Notices"}};
+
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		if (!web_may(r, links[i].right))
+			continue;
+		web_raw(r, "<a href=\"");
+		web_raw(r, links[i].path);
+		web_raw(r, "\">");
+		web_esc(r, web_t(r, links[i].msgid));
+		web_raw(r, "</a>");
+	}
+}
+
 /* The top bar: the station's name for the page, who is logged in, the other language, logout. */
 static void top_bar(web_req *r)
 {
@@ -80,6 +101,7 @@ static void top_bar(web_req *r)
 			web_esc(r, web_t(r, "Sync"));
 			web_raw(r, "</a>");
 		}
+		nav_forms(r);
 	}
 	web_raw(r, "<a href=\"/lang?to=");
 	web_raw(r, r->en ? "zh" : "en");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define CONTACTS_MAX 200
+#define SUGGEST_MAX  300 /* persons suggested as a contact */
 
 typedef struct person_page {
 	char id[HM_ID_MAX + 1];
@@ -21,6 +22,8 @@ typedef struct person_page {
 	hm_record *p;
 	bool reveal;
 	web_form contact, followup;
+	web_choice *others; /* persons to suggest as a contact */
+	size_t nothers;
 } person_page;
 
 /* ---- the person and what names them ---- */
@@ -47,7 +50,7 @@ static void person_fields(web_req *r, const person_page *pg)
 typedef struct related_run {
 	web_req *r;
 	const char *const *cols;
-	size_t n;
+	size_t n, rows;
 	bool mask;
 } related_run;
 
@@ -55,6 +58,8 @@ static int related_one(void *arg, const hm_record *rec)
 {
 	related_run *t = arg;
 
+	if (!t->rows++)
+		web_records_head(t->r, t->cols, t->n);
 	web_records_row(t->r, rec, t->cols, t->n, t->mask);
 	return 0;
 }
@@ -62,17 +67,16 @@ static int related_one(void *arg, const hm_record *rec)
 static hm_err related_write(web_req *r, const person_page *pg, const char *coll, const char *title,
                             const char *const *cols, size_t n)
 {
-	related_run t = {r, cols, n, !pg->reveal};
-	size_t count = 0;
+	related_run t = {r, cols, n, 0, !pg->reveal};
 	hm_err err;
 
 	web_raw(r, "<h2>");
 	web_esc(r, web_t(r, title));
 	web_raw(r, "</h2>\n");
-	web_records_head(r, cols, n);
-	err = hm_person_related(&r->led, pg->id, coll, related_one, &t, &count);
-	web_records_end(r);
-	if (!err && !count) {
+	err = hm_person_related(&r->led, pg->id, coll, related_one, &t, NULL);
+	if (t.rows)
+		web_records_end(r);
+	if (!err && !t.rows) {
 		web_raw(r, "<p class=\"empty\">");
 		web_esc(r, web_t(r, "None yet."));
 		web_raw(r, "</p>\n");
@@ -150,16 +154,15 @@ static hm_err contacts_write(web_req *r, const person_page *pg)
 	web_raw(r, "<h2>");
 	web_esc(r, web_t(r, "Contacts"));
 	web_raw(r, "</h2>\n");
-	if (!(err = hm_person_related(&r->led, pg->id, "exposure", contact_one, &c, NULL))) {
+	if (!(err = hm_person_related(&r->led, pg->id, "exposure", contact_one, &c, NULL)) && c.n) {
 		web_records_head(r, cols, sizeof(cols) / sizeof(cols[0]));
 		for (size_t i = 0; i < c.n; i++)
 			contact_write(r, &c.v[i]);
 		web_records_end(r);
-		if (!c.n) {
-			web_raw(r, "<p class=\"empty\">");
-			web_esc(r, web_t(r, "None yet."));
-			web_raw(r, "</p>\n");
-		}
+	} else if (!err) {
+		web_raw(r, "<p class=\"empty\">");
+		web_esc(r, web_t(r, "None yet."));
+		web_raw(r, "</p>\n");
 	}
 	free(c.v);
 	return err;
@@ -220,6 +223,39 @@ static hm_err person_write(web_req *r, person_page *pg)
 	return HM_OK;
 }
 
+static int other_one(void *arg, const hm_record *rec)
+{
+	person_page *pg = arg;
+	web_choice *c = &pg->others[pg->nothers];
+	char name[120];
+
+	if (pg->nothers == SUGGEST_MAX)
+		return 1;
+	if (!strcmp(rec->id, pg->id))
+		return 0;
+	snprintf(c->value, sizeof(c->value), "%s", rec->id);
+	snprintf(c->label, sizeof(c->label), "%s",
+	         hm_rec_text(rec, "name", name, sizeof(name)) ? name : rec->id);
+	pg->nothers++;
+	return 0;
+}
+
+/* The persons of this node a contact may be (the first SUGGEST_MAX), as suggestions: any
+ * other id is taken too, and checked by the ledger. */
+static hm_err contact_suggest(web_req *r, person_page *pg)
+{
+	hm_err err;
+
+	if (!web_may(r, HM_RIGHT_REGISTER))
+		return HM_OK;
+	if (!(pg->others = calloc(SUGGEST_MAX, sizeof(web_choice))))
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	if ((err = hm_node_list(r->led.node, "person", other_one, pg)))
+		return err;
+	pg->contact.picks[0] = (web_pick){"contact", pg->others, pg->nothers, NULL, true};
+	return HM_OK;
+}
+
 static void person_forms(person_page *pg)
 {
 	static const web_ff contact[] = {{"contact", 0},    {"degree", 0},    {"mode", 0},
@@ -269,7 +305,7 @@ static bool person_open(web_req *r, person_page *pg, const char **what, hm_err *
 	snprintf(pg->action_contact, sizeof(pg->action_contact), "/person/%s/contact", enc);
 	snprintf(pg->action_followup, sizeof(pg->action_followup), "/person/%s/followup", enc);
 	person_forms(pg);
-	return true;
+	return !(*err = contact_suggest(r, pg));
 }
 
 static void person_close(person_page *pg)
@@ -279,6 +315,7 @@ static void person_close(person_page *pg)
 	hm_record_free(pg->p);
 	web_form_release(&pg->contact);
 	web_form_release(&pg->followup);
+	free(pg->others);
 	free(pg);
 }
 

@@ -161,7 +161,9 @@ typedef struct web_ff {
 	const char *field;
 	unsigned flags; /* WEB_FF_* */
 } web_ff;
-/* One choice of a field picked from a list (a store, a tip): value and what is shown. */
+/* One choice of a field picked from a list (a store, a tip): value and what is shown. A value
+ * not listed is refused ("Choose one from the list.") unless the pick has a check of its own or
+ * names a record the ledger checks (a person, the record a verb edits). */
 typedef struct web_choice {
 	char value[HM_ID_MAX + 1];
 	char label[160];
@@ -171,6 +173,7 @@ typedef struct web_pick {
 	const web_choice *v; /* borrowed from the page for the form's life */
 	size_t n;
 	hm_err (*check)(hm_ledger *l, const char *value); /* why a value is refused; may be NULL */
+	bool suggest; /* a text input suggesting them (<datalist>): any value the checks take */
 } web_pick;
 typedef struct web_form {
 	/* set by the page */
