@@ -7,8 +7,8 @@ ID numbers), made with the CLI; on the village a store (`site add --kind store`)
 (one with a phone and an ID number, one whose name is a script) and three accounts made with
 `hamlet user add` (a clerk, a doctor, an officer); then a real `hamlet ui`. Checks, each named
 as it fails:
-- stock: a receipt (its date as a clerk writes it, 2026/12/1) and an issue through the forms
-  show in `hamlet report supplies --json` and in the page's stock on hand; an issue at a store
+- stock: a receipt (its date as a clerk writes it, 2026/12/1), an issue and a count through the
+  forms show in `hamlet report supplies --json` and in the page's stock on hand; an issue at a store
   that is not one is refused with the error beside the store field, the values kept in the
   form and nothing written (`hamlet digest` unchanged); so is a quantity that is not a number;
   the forms' words are Chinese by default (物资入库, the store's <select>);
@@ -102,6 +102,14 @@ def test_stock(port):
           f"report supplies after 500 in, 120 out: {on_hand(V)}")
     check(re.search(r"<td>N95</td><td>Elm store \(s-elm\)</td><td class=\"num\">380</td>", text),
           "the page's stock on hand does not show 380 N95 at the store")
+    r, text = post_form(b, "/stock", {"verb": "stock count", "item": "N95", "quantity": "370",
+                                      "store": "s-elm"})
+    check(r.status == 200 and "the books said 380, corrected by -10" in text,
+          f"a count of 370: {r.status} {notices(text)}")
+    check(on_hand(V).get(("N95", "s-elm")) == 370, f"report supplies after the count: "
+          f"{on_hand(V)}")
+    check(re.search(r"<td>N95</td><td>Elm store \(s-elm\)</td><td class=\"num\">370</td>", text),
+          "the page's stock on hand does not show the count")
     before = hamlet(V, "digest")
     r, text = post_form(b, "/stock", {"verb": "stock issue", "item": "N95", "quantity": "5",
                                       "store": "s-nowhere"})
