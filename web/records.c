@@ -33,13 +33,30 @@ void web_person_link(web_req *r, const char *id, const char *text)
 	web_raw(r, "</a>");
 }
 
+/* text, the value of field in a record of coll (a string when str), as a page shows it. */
+static void text_write(web_req *r, const char *coll, const char *field, const char *text, bool str,
+                       bool mask)
+{
+	const hm_collection_def *cd = hm_schema_collection(coll);
+	const hm_field_def *d = cd ? hm_schema_field(cd, field) : NULL;
+	char masked[4 * HM_STR_MAX + 1];
+
+	if (str && mask && d && (d->flags & HM_F_PII)) {
+		hm_ledger_mask(text, strlen(text), masked, sizeof(masked));
+		web_esc(r, masked);
+	} else if (str && d && hm_ledger_field_refers(cd, d))
+		web_person_link(r, text, NULL);
+	else if (d && d->help && strchr(d->help, '|'))
+		web_esc(r, web_word(r, coll, field, text));
+	else
+		web_esc(r, text);
+}
+
 void web_value_write(web_req *r, const hm_record *rec, const char *field, bool mask)
 {
-	const hm_collection_def *cd = hm_schema_collection(rec->collection);
-	const hm_field_def *d = cd ? hm_schema_field(cd, field) : NULL;
 	const hm_field *f = hm_record_field(rec, field);
-	char buf[HM_STR_MAX + 1], masked[4 * HM_STR_MAX + 1];
 	const hm_value *v = f ? &f->value : NULL;
+	char buf[HM_STR_MAX + 1];
 
 	if (!strcmp(field, "id")) {
 		web_esc(r, rec->id);
@@ -55,15 +72,24 @@ void web_value_write(web_req *r, const hm_record *rec, const char *field, bool m
 		snprintf(buf, sizeof(buf), "%s", v->u.b ? "true" : "false");
 	else
 		snprintf(buf, sizeof(buf), "%.*s", (int)v->u.s.n, v->u.s.p);
-	if (v->kind == HM_V_STR && mask && d && (d->flags & HM_F_PII)) {
-		hm_ledger_mask(buf, strlen(buf), masked, sizeof(masked));
-		web_esc(r, masked);
-	} else if (d && cd && hm_ledger_field_refers(cd, d) && v->kind == HM_V_STR)
-		web_person_link(r, buf, NULL);
-	else if (d && d->help && strchr(d->help, '|'))
-		web_esc(r, web_word(r, rec->collection, field, buf));
-	else
-		web_esc(r, buf);
+	text_write(r, rec->collection, field, buf, v->kind == HM_V_STR, mask);
+}
+
+void web_json_value_write(web_req *r, const char *coll, const char *field, const json_t *v,
+                          bool mask)
+{
+	char buf[64];
+
+	if (json_is_string(v))
+		text_write(r, coll, field, json_string_value(v), true, mask);
+	else if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		text_write(r, coll, field, buf, false, mask);
+	} else if (json_is_real(v)) {
+		snprintf(buf, sizeof(buf), "%.1f", json_real_value(v));
+		text_write(r, coll, field, buf, false, mask);
+	} else if (json_is_boolean(v))
+		web_esc(r, json_is_true(v) ? "true" : "false");
 }
 
 void web_records_row(web_req *r, const hm_record *rec, const char *const *cols, size_t n, bool mask)

@@ -226,6 +226,10 @@ void web_records_row(web_req *r, const hm_record *rec, const char *const *cols, 
  * person as a link to /person/ID, personal text (HM_F_PII) masked by hm_ledger_mask when mask;
  * nothing when rec has no such field. */
 void web_value_write(web_req *r, const hm_record *rec, const char *field, bool mask);
+/* The same of a value of a library model's JSON (a record's "fields" member): a string, a
+ * number or true/false; nothing for null or another kind. */
+void web_json_value_write(web_req *r, const char *coll, const char *field, const json_t *v,
+                          bool mask);
 /* A link to /person/ID showing text (NULL: the id). */
 void web_person_link(web_req *r, const char *id, const char *text);
 /* Every record of coll, in the node's (id, so time) order, at most max rows, or "None yet.".
