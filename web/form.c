@@ -146,6 +146,37 @@ hm_err web_stores(web_req *r, web_choice *out, size_t cap, size_t *n)
 	return err;
 }
 
+typedef struct person_list {
+	const char *except;
+	web_choice *v;
+	size_t n;
+} person_list;
+
+static int person_one(void *arg, const hm_record *rec)
+{
+	person_list *s = arg;
+	char name[120];
+
+	if (s->n == WEB_PERSONS_MAX)
+		return 1;
+	if (s->except && !strcmp(rec->id, s->except))
+		return 0;
+	snprintf(s->v[s->n].value, sizeof(s->v[0].value), "%s", rec->id);
+	snprintf(s->v[s->n].label, sizeof(s->v[0].label), "%s",
+	         hm_rec_text(rec, "name", name, sizeof(name)) ? name : rec->id);
+	s->n++;
+	return 0;
+}
+
+hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n)
+{
+	person_list s = {except, out, 0};
+	hm_err err = hm_node_list(r->led.node, "person", person_one, &s);
+
+	*n = s.n;
+	return err;
+}
+
 /* ---- a POST ---- */
 
 bool web_form_is(const web_req *r, const web_form *f)

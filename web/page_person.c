@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define CONTACTS_MAX 200
-#define SUGGEST_MAX  300 /* persons suggested as a contact */
 
 typedef struct person_page {
 	char id[HM_ID_MAX + 1];
@@ -223,34 +222,17 @@ static hm_err person_write(web_req *r, person_page *pg)
 	return HM_OK;
 }
 
-static int other_one(void *arg, const hm_record *rec)
-{
-	person_page *pg = arg;
-	web_choice *c = &pg->others[pg->nothers];
-	char name[120];
-
-	if (pg->nothers == SUGGEST_MAX)
-		return 1;
-	if (!strcmp(rec->id, pg->id))
-		return 0;
-	snprintf(c->value, sizeof(c->value), "%s", rec->id);
-	snprintf(c->label, sizeof(c->label), "%s",
-	         hm_rec_text(rec, "name", name, sizeof(name)) ? name : rec->id);
-	pg->nothers++;
-	return 0;
-}
-
-/* The persons of this node a contact may be (the first SUGGEST_MAX), as suggestions: any
- * other id is taken too, and checked by the ledger. */
+/* The persons of this node a contact may be, as suggestions: any other id is taken too, and
+ * checked by the ledger. */
 static hm_err contact_suggest(web_req *r, person_page *pg)
 {
 	hm_err err;
 
 	if (!web_may(r, HM_RIGHT_REGISTER))
 		return HM_OK;
-	if (!(pg->others = calloc(SUGGEST_MAX, sizeof(web_choice))))
+	if (!(pg->others = calloc(WEB_PERSONS_MAX, sizeof(web_choice))))
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
-	if ((err = hm_node_list(r->led.node, "person", other_one, pg)))
+	if ((err = web_persons(r, pg->id, pg->others, &pg->nothers)))
 		return err;
 	pg->contact.picks[0] = (web_pick){"contact", pg->others, pg->nothers, NULL, true};
 	return HM_OK;

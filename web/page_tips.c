@@ -13,9 +13,10 @@
 #define ROWS_MAX 500
 
 typedef struct tips_page {
-	web_choice open[TIPS_MAX];     /* tips to verify: state new */
-	web_choice verified[TIPS_MAX]; /* tips whose reward is not paid yet */
-	size_t nopen, nverified;
+	web_choice open[TIPS_MAX];           /* tips to verify: state new */
+	web_choice verified[TIPS_MAX];       /* tips whose reward is not paid yet */
+	web_choice persons[WEB_PERSONS_MAX]; /* suggested as the person a tip names */
+	size_t nopen, nverified, npersons;
 	web_form forms[3];
 } tips_page;
 
@@ -65,7 +66,8 @@ static hm_err tips_setup(web_req *r, tips_page **out)
 
 	if (!(*out = p))
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
-	if ((err = hm_node_list(r->led.node, "tip", tip_one, p)))
+	if ((err = hm_node_list(r->led.node, "tip", tip_one, p)) ||
+	    (err = web_persons(r, NULL, p->persons, &p->npersons)))
 		return err;
 	for (size_t i = 0; i < 3; i++) {
 		web_form *f = &p->forms[i];
@@ -77,6 +79,7 @@ static hm_err tips_setup(web_req *r, tips_page **out)
 	}
 	/* the tip to verify or pay is picked; the ledger checks that it exists (and, to pay, that
 	 * it was verified) */
+	p->forms[0].picks[0] = (web_pick){"person", p->persons, p->npersons, NULL, true};
 	p->forms[1].picks[0] = (web_pick){"id", p->open, p->nopen, NULL};
 	p->forms[2].picks[0] = (web_pick){"id", p->verified, p->nverified, NULL};
 	return HM_OK;

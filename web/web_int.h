@@ -212,6 +212,10 @@ const char *web_word(const web_req *r, const char *coll, const char *field, cons
 /* The sites of kind store on this node as choices (value: the id, label: "name (id)"), at most
  * cap; *n set. Errors: those of hm_node_list. */
 hm_err web_stores(web_req *r, web_choice *out, size_t cap, size_t *n) HM_MUST_CHECK;
+/* The first WEB_PERSONS_MAX persons of this node but except (may be NULL) as choices (value:
+ * the id, label: the name), for suggestions; *n set. Errors: those of hm_node_list. */
+#define WEB_PERSONS_MAX 300
+hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n) HM_MUST_CHECK;
 
 /* ---- Records in tables (records.c) ---- */
 

@@ -140,6 +140,12 @@ def notices(text):
 
 def test_tips(port):
     b = login(port, "clerk1")
+    r, text = post_form(b, "/tips", {"verb": "tip add", "subject": "x", "person": "p-ghost"})
+    err = error_beside(text, "tip-add", "person")
+    check(r.status == 400 and err and "unknown person 'p-ghost'" in err,
+          f"a tip naming p-ghost: {r.status}, beside the person: {err}")
+    check('<option value="p-wang">Wang Fang</option>' in text,
+          "the tip's person is not suggested from the node's persons")
     r, text = post_form(b, "/tips", {"verb": "tip add", "subject": "back from Wuhan, not "
                                      "registered", "person": "p-wang", "received": "2026-12-2"})
     m = re.search(r"Saved: (tip-[0-9a-z]+)", text)
