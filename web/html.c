@@ -68,9 +68,9 @@ static void nav_forms(web_req *r)
 	static const struct {
 		hm_right right;
 		const char *path, *msgid;
-	} links[] = {{HM_RIGHT_STOCK, "/stock", "Stock"},
-	             {HM_RIGHT_TIPS, "/tips", "Tips"},
-	             {HM_RIGHT_TIPS, "/notices", "Notices"}};
+	} links[] = {{HM_RIGHT_STOCK, "/stock", N_("Stock")},
+	             {HM_RIGHT_TIPS, "/tips", N_("Tips")},
+	             {HM_RIGHT_TIPS, "/notices", N_("Notices")}};
 
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		if (!web_may(r, links[i].right))

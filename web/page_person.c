@@ -177,9 +177,12 @@ static hm_err related_all(web_req *r, const person_page *pg)
 	                                 "result", "symptoms", "worker"};
 	hm_err err;
 
-	if ((err = related_write(r, pg, "return", "Journeys", ret, sizeof(ret) / sizeof(ret[0]))) ||
-	    (err = related_write(r, pg, "episode", "Episodes", ep, sizeof(ep) / sizeof(ep[0]))) ||
-	    (err = related_write(r, pg, "followup", "Follow-ups", fu, sizeof(fu) / sizeof(fu[0]))))
+	if ((err = related_write(r, pg, "return", N_("Journeys"), ret,
+	                         sizeof(ret) / sizeof(ret[0]))) ||
+	    (err =
+	         related_write(r, pg, "episode", N_("Episodes"), ep, sizeof(ep) / sizeof(ep[0]))) ||
+	    (err = related_write(r, pg, "followup", N_("Follow-ups"), fu,
+	                         sizeof(fu) / sizeof(fu[0]))))
 		return err;
 	return contacts_write(r, pg);
 }
@@ -249,14 +252,14 @@ static void person_forms(person_page *pg)
 
 	c->v = hm_verb_find("contact", "add");
 	c->action = pg->action_contact;
-	c->title = "Add a contact of this person";
-	c->button = "Save the contact";
+	c->title = N_("Add a contact of this person");
+	c->button = N_("Save the contact");
 	memcpy(c->fields, contact, sizeof(contact));
 	c->fixed[0][0] = "source", c->fixed[0][1] = pg->id;
 	f->v = hm_verb_find("followup", "add");
 	f->action = pg->action_followup;
-	f->title = "Add a follow-up";
-	f->button = "Save the follow-up";
+	f->title = N_("Add a follow-up");
+	f->button = N_("Save the follow-up");
 	memcpy(f->fields, followup, sizeof(followup));
 	f->fixed[0][0] = "person", f->fixed[0][1] = pg->id;
 }

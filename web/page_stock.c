@@ -24,8 +24,8 @@ static const struct {
 	web_ff fields[WEB_FORM_FIELDS];
 } stock_defs[] = {
     {"receive",
-     "Stock received",
-     "Save the receipt",
+     N_("Stock received"),
+     N_("Save the receipt"),
      {{"item", 0},
       {"quantity", 0},
       {"store", WEB_FF_REQUIRED},
@@ -35,8 +35,8 @@ static const struct {
       {"counterparty", 0},
       {"worker", 0}}},
     {"issue",
-     "Stock issued",
-     "Save the issue",
+     N_("Stock issued"),
+     N_("Save the issue"),
      {{"item", 0},
       {"quantity", 0},
       {"store", WEB_FF_REQUIRED},
@@ -45,8 +45,8 @@ static const struct {
       {"counterparty", 0},
       {"worker", 0}}},
     {"count",
-     "Stock counted",
-     "Save the count",
+     N_("Stock counted"),
+     N_("Save the count"),
      {{"item", 0}, {"quantity", 0}, {"store", WEB_FF_REQUIRED}, {"date", 0}, {"worker", 0}}},
 };
 
@@ -98,7 +98,7 @@ static const char *store_label(const stock_page *p, const char *id)
 
 static hm_err on_hand_write(web_req *r, const stock_page *p)
 {
-	static const char *const cols[] = {"Item", "Store", "On hand", "Unit"};
+	static const char *const cols[] = {N_("Item"), N_("Store"), N_("On hand"), N_("Unit")};
 	on_hand *h = calloc(1, sizeof(*h));
 	hm_err err;
 	int64_t q;

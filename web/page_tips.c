@@ -49,14 +49,14 @@ static const struct {
 	web_ff fields[WEB_FORM_FIELDS];
 } tip_defs[] = {
     {"add",
-     "A tip received",
-     "Save the tip",
+     N_("A tip received"),
+     N_("Save the tip"),
      {{"subject", WEB_FF_REQUIRED | WEB_FF_TEXTAREA}, {"person", 0}, {"received", 0}}},
     {"verify",
-     "Verify a tip",
-     "Save the verification",
+     N_("Verify a tip"),
+     N_("Save the verification"),
      {{"id", 0}, {"reward", 0}, {"verified", 0}, {"reject", 0}}},
-    {"pay", "Pay a tip's reward", "Save the payment", {{"id", 0}, {"paid", 0}}},
+    {"pay", N_("Pay a tip's reward"), N_("Save the payment"), {{"id", 0}, {"paid", 0}}},
 };
 
 static hm_err tips_setup(web_req *r, tips_page **out)
@@ -167,8 +167,8 @@ static void notice_form(web_form *f)
 	memset(f, 0, sizeof(*f));
 	f->v = hm_verb_find("notice", "add");
 	f->action = "/notices";
-	f->title = "A notice to a compound";
-	f->button = "Save the notice";
+	f->title = N_("A notice to a compound");
+	f->button = N_("Save the notice");
 	memcpy(f->fields, fields, sizeof(fields));
 }
 

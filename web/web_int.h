@@ -143,6 +143,12 @@ void web_session_cookie(char *out, size_t cap, const char *id);
 
 /* ---- Forms over the ledger's field verbs (form.c) ---- */
 
+/* N_("text") marks a word of a table, shown later through web_t, for the gettext catalogue's
+ * extraction (the same definition as the catalogue's own). */
+#ifndef N_
+#define N_(s) s
+#endif
+
 /* A form for one verb of the ledger's table (hm_verb): one input per field the page names,
  * built from the schema (a field's allowed words as a <select> showing their Chinese words,
  * dates as <input type=date>, times as datetime-local), labelled through web_t. A POST runs the
