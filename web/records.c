@@ -48,7 +48,13 @@ static void text_write(web_req *r, const char *coll, const char *field, const ch
 		web_person_link(r, text, NULL);
 	else if (d && d->help && strchr(d->help, '|'))
 		web_esc(r, web_word(r, coll, field, text));
-	else
+	else if (d && d->type == HM_T_TIME && strlen(text) > 10 && strlen(text) < sizeof(masked)) {
+		/* 2026-12-06 08:30, as people write a time */
+		snprintf(masked, sizeof(masked), "%s", text);
+		if (masked[10] == 'T')
+			masked[10] = ' ';
+		web_esc(r, masked);
+	} else
 		web_esc(r, text);
 }
 
