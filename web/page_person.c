@@ -143,8 +143,8 @@ static void contact_write(web_req *r, const contact_row *row)
 
 static hm_err contacts_write(web_req *r, const person_page *pg)
 {
-	static const char *const cols[] = {"Person", "Relation",   "degree",
-	                                   "mode",   "first_date", "last_date"};
+	static const char *const cols[] = {N_("Other person"), N_("Relation"), "degree", "mode",
+	                                   "first_date",       "last_date"};
 	contact_list c = {pg->id, calloc(CONTACTS_MAX, sizeof(contact_row)), 0};
 	hm_err err;
 
