@@ -229,7 +229,9 @@ def test_contacts(port):
               "last_date": "2026/11/30"}
     r, text = post_form(b, page, fields, "/person/p-li/contact")
     check(r.status == 200 and "Saved: x-" in text, f"a contact: {r.status} {notices(text)}")
-    check('<a href="/person/p-wang">Wang Fang</a>' in text, "the contact is not on the page")
+    check('<th>Other person</th><th>Relation</th>' in text and
+          '<a href="/person/p-wang">Wang Fang</a></td><td>Contact of this person</td>' in text,
+          "the contact is not on the page with its relation")
     rows = [x["fields"] for x in json.loads(hamlet(V, "list", "exposure", "--json"))]
     check(rows == [dict(rows[0], source="p-li", contact="p-wang", degree=2, mode="meal",
                         last_date="2026-11-30")] if rows else False,
