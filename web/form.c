@@ -98,18 +98,12 @@ static const struct {
     {"degree", "2", N_("2: second-degree contact")},
 };
 
-const char *web_word(const web_req *r, const char *coll, const char *field, const char *word)
+const char *web_value_word(const web_req *r, const char *coll, const char *field, const char *word)
 {
-	const hm_collection_def *cd = hm_schema_collection(coll);
-	const hm_field_def *d = cd ? hm_schema_field(cd, field) : NULL;
-	const char *zh;
-
 	for (size_t i = 0; i < sizeof(number_words) / sizeof(number_words[0]); i++)
 		if (!strcmp(number_words[i].field, field) && !strcmp(number_words[i].word, word))
 			return web_t(r, number_words[i].msgid);
-	if (r->en || !d || !(zh = hm_ledger_word_zh(d, word)))
-		return word;
-	return zh;
+	return web_word(r, coll, field, word);
 }
 
 /* ---- the stores ---- */
@@ -463,7 +457,7 @@ static void select_write(web_req *r, const web_form *f, size_t i, const web_pick
 		char word[64];
 		size_t n = strcspn(w, "|");
 		snprintf(word, sizeof(word), "%.*s", (int)n, w);
-		const char *shown = web_word(r, f->v->collection, field, word);
+		const char *shown = web_value_word(r, f->v->collection, field, word);
 		bool sel =
 		    !strcmp(val, word) || !strcmp(val, shown) ||
 		    (d && hm_ledger_word_zh(d, word) && !strcmp(val, hm_ledger_word_zh(d, word)));

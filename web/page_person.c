@@ -131,9 +131,9 @@ static void contact_write(web_req *r, const contact_row *row)
 	web_esc(r, web_t(r, row->is_source ? "Contact of this person"
 	                                   : "This person is their contact"));
 	web_raw(r, "</td><td>");
-	web_esc(r, web_word(r, "exposure", "degree", row->degree));
+	web_esc(r, web_value_word(r, "exposure", "degree", row->degree));
 	web_raw(r, "</td><td>");
-	web_esc(r, row->mode[0] ? web_word(r, "exposure", "mode", row->mode) : "");
+	web_esc(r, row->mode[0] ? web_value_word(r, "exposure", "mode", row->mode) : "");
 	web_raw(r, "</td><td>");
 	web_esc(r, row->first);
 	web_raw(r, "</td><td>");

@@ -1,6 +1,6 @@
 /*
  * records.c - records as the pages show them: a table of chosen fields, each value in the
- * clerk's words (web_word: 男 for male), a field that names a person as a link to its page,
+ * clerk's words (web_value_word: 男 for male), a field that names a person as a link to its page,
  * personal text masked by the ledger's one rule (hm_ledger_mask) unless the page may reveal it.
  */
 #include "web_int.h"
@@ -47,7 +47,7 @@ static void text_write(web_req *r, const char *coll, const char *field, const ch
 	} else if (str && d && hm_ledger_field_refers(cd, d))
 		web_person_link(r, text, NULL);
 	else if (d && d->help && strchr(d->help, '|'))
-		web_esc(r, web_word(r, coll, field, text));
+		web_esc(r, web_value_word(r, coll, field, text));
 	else if (d && d->type == HM_T_TIME && strlen(text) > 10 && strlen(text) < sizeof(masked)) {
 		/* 2026-12-06 08:30, as people write a time */
 		snprintf(masked, sizeof(masked), "%s", text);
