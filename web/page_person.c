@@ -328,7 +328,7 @@ static hm_err person_reveal(web_req *r, person_page *pg)
 	char what[HM_ID_MAX + 32];
 
 	snprintf(what, sizeof(what), "person show %s", pg->id);
-	if (hm_ledger_record_access(&r->led, "reveal", what, 1)) {
+	if (web_record_access(r, "reveal", what, 1)) { /* hm_ledger_record_access, r->led */
 		web_error(r, 500, "The access could not be recorded: nothing is shown.",
 		          hm_node_errmsg(r->led.node));
 		return HM_OK;
