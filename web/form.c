@@ -74,7 +74,7 @@ static const struct {
     {"registered", N_("Registered on")},
     {"kind", N_("Kind")},
     {"reason", N_("Reason")},
-    {"start", N_("Start")},
+    {"start", N_("Started on")},
     {"planned_end", N_("Planned end")},
     {"end", N_("End")},
     {"end_reason", N_("Why it ended")},

@@ -1,7 +1,8 @@
 /*
  * routes.c - the route table: each page's method, path, the right its user needs (hm_right,
  * ledger.h; 0: any logged-in user) and its handler (page_*.c). server.c checks the session,
- * the CSRF token of a POST and the right before it runs the handler; a page adds a line here.
+ * the CSRF token of a POST and the right before it runs the handler; a page adds a line here
+ * (and, to be in the top bar and on the start page, its label in nav.c).
  */
 #include "web_int.h"
 
@@ -36,7 +37,11 @@ static const web_route routes[] = {
     {"GET", "/questions", HM_RIGHT_QUESTIONS, 0, web_page_questions},
     {"POST", "/questions/merge", HM_RIGHT_QUESTIONS, 0, web_page_questions_merge},
     {"POST", "/questions/apart", HM_RIGHT_QUESTIONS, 0, web_page_questions_apart},
-    /* the pages of /today, /register, ... go here */
+    {"GET", "/audit", HM_RIGHT_AUDIT, 0, web_page_audit},
+    {"GET", "/audit.json", HM_RIGHT_EXPORT, 0, web_page_audit_json},
+    {"GET", "/audit/report", HM_RIGHT_EXPORT, 0, web_page_audit_report},
+    {"GET", "/peers", HM_RIGHT_AUDIT, 0, web_page_peers},
+    /* the pages of /today, /register, /person/, ... go here */
 };
 
 static bool path_matches(const web_route *rt, const char *path)

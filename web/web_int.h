@@ -67,6 +67,9 @@ const char *web_t(const web_req *r, const char *msgid);
 /* The page's head and the top bar (the user, the language switch, logout), then <main> and
  * <h1>: title is an English msgid, shown through web_t. */
 void web_page_begin(web_req *r, const char *title);
+/* The links of the top bar (nav.c): each page the user may open (its GET route exists and the
+ * user has its right), the current one aria-current="page". */
+void web_nav(web_req *r);
 /* Closes <main>, the body and the page. */
 void web_page_end(web_req *r);
 /* text, escaped by the ledger's rule (hm_text_html_write): for element content and for quoted
@@ -86,6 +89,9 @@ bool web_query_encode(const char *s, char *out, size_t cap);
  * page's own path (escaped). web_form_end closes it. */
 void web_form_begin(web_req *r, const char *action);
 void web_form_end(web_req *r);
+/* ms since the epoch as the station's local time, as people write it ("2026-12-06 08:30"), or
+ * "-" for 0 (never), into out (cap bytes). */
+void web_when(char *out, size_t cap, uint64_t ms);
 /* A notice box: kind "ok" or "error"; text escaped. */
 void web_notice(web_req *r, const char *kind, const char *text);
 
@@ -282,7 +288,7 @@ hm_err web_page_login(web_req *r);
 hm_err web_page_login_post(web_req *r);
 hm_err web_page_logout(web_req *r);
 hm_err web_page_lang(web_req *r);
-hm_err web_page_home(web_req *r);
+hm_err web_page_home(web_req *r); /* nav.c: the pages the user may open, as buttons */
 hm_err web_page_sync(web_req *r);
 hm_err web_page_sync_now(web_req *r);
 hm_err web_page_sync_bundle(web_req *r);
@@ -307,6 +313,11 @@ hm_err web_page_report(web_req *r);          /* /reports/NAME, /reports/NAME.csv
 hm_err web_page_questions(web_req *r);       /* page_questions.c */
 hm_err web_page_questions_merge(web_req *r); /* POST keep, drop */
 hm_err web_page_questions_apart(web_req *r); /* POST keep, drop: this session only */
+/* /audit, /audit.json, /audit/report (page_audit.c), /peers (page_peers.c) */
+hm_err web_page_audit(web_req *r);
+hm_err web_page_audit_json(web_req *r);
+hm_err web_page_audit_report(web_req *r);
+hm_err web_page_peers(web_req *r);
 
 /* ---- Stored words as a person reads them (words.c) ---- */
 
