@@ -440,6 +440,10 @@ static const word words[] = {
     {"Relation", "关系"},
     {"Contact of this person", "此人的接触者"},
     {"This person is their contact", "此人是其接触者"},
+    {"Open questions about this person's identity", "此人身份信息待确认"},
+    {"Two stations wrote these at the same time; the value above won. Correct the person to "
+     "decide.",
+     "两个站点同时填写了以下内容，上面显示的是保留的值。请核实后修改此人信息。"},
     {"Add a contact of this person", "添加此人的接触者"},
     {"Save the contact", "保存接触者"},
     {"Add a follow-up", "添加随访"},

@@ -1,6 +1,7 @@
 /*
- * page_person.c - /person/ID: a person with their journeys, episodes, follow-ups and contacts
- * (as `hamlet person show`: hm_node_get, hm_person_related). Names show to every role; the other
+ * page_person.c - /person/ID: a person with their journeys, episodes, follow-ups, contacts and
+ * open identity questions (the ledger's model of `hamlet person show`, hm_person_show_json, read
+ * unmasked and masked here field by field). Names show to every role; the other
  * personal fields (phone, ID number, address) are masked by the ledger's rule unless the user
  * may reveal them (HM_RIGHT_REVEAL) and asks to: POST /person/ID/reveal records the access
  * under the user's name (hm_ledger_record_access, r->led.actor) before anything is shown, and
@@ -11,8 +12,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-#define CONTACTS_MAX 200
 
 typedef struct person_page {
 	char id[HM_ID_MAX + 1];
@@ -25,149 +24,137 @@ typedef struct person_page {
 	size_t nothers;
 } person_page;
 
-/* ---- the person and what names them ---- */
+/* ---- the person and what names them: the ledger's model of a person's page ---- */
 
-static void person_fields(web_req *r, const person_page *pg)
+/* The model is read unmasked: every role sees names (HM_RIGHT_NAMES); the other personal
+ * fields are masked here, by the ledger's rule, unless revealed. */
+static bool masked(const person_page *pg, const char *field)
+{
+	return !pg->reveal && strcmp(field, "name");
+}
+
+static void person_fields(web_req *r, const person_page *pg, const json_t *doc)
 {
 	const hm_collection_def *cd = hm_schema_collection("person");
+	const json_t *fields = json_object_get(json_object_get(doc, "person"), "fields");
 
 	web_raw(r, "<table class=\"person\"><tbody>\n");
 	for (size_t i = 0; i < cd->nfields; i++) {
 		const hm_field_def *d = &cd->fields[i];
-		if (hm_ledger_field_derived(d) || !hm_record_field(pg->p, d->name))
+		const json_t *v = json_object_get(fields, d->name);
+		if (hm_ledger_field_derived(d) || !v || json_is_null(v))
 			continue;
 		web_raw(r, "<tr><th>");
 		web_esc(r, web_t(r, web_field_label(d->name)));
 		web_raw(r, "</th><td>");
-		/* every role sees names (HM_RIGHT_NAMES); the rest is masked unless revealed */
-		web_value_write(r, pg->p, d->name, !pg->reveal && strcmp(d->name, "name"));
+		web_json_value_write(r, "person", d->name, v, masked(pg, d->name));
 		web_raw(r, "</td></tr>\n");
 	}
 	web_raw(r, "</tbody></table>\n");
 }
 
-typedef struct related_run {
-	web_req *r;
-	const char *const *cols;
-	size_t n, rows;
-	bool mask;
-} related_run;
-
-static int related_one(void *arg, const hm_record *rec)
+static void none_yet(web_req *r)
 {
-	related_run *t = arg;
-
-	if (!t->rows++)
-		web_records_head(t->r, t->cols, t->n);
-	web_records_row(t->r, rec, t->cols, t->n, t->mask);
-	return 0;
+	web_raw(r, "<p class=\"empty\">");
+	web_esc(r, web_t(r, "None yet."));
+	web_raw(r, "</p>\n");
 }
 
-static hm_err related_write(web_req *r, const person_page *pg, const char *coll, const char *title,
-                            const char *const *cols, size_t n)
+static void related_write(web_req *r, const person_page *pg, const json_t *doc, const char *coll,
+                          const char *title, const char *const *cols, size_t n)
 {
-	related_run t = {r, cols, n, 0, !pg->reveal};
-	hm_err err;
+	const json_t *rows = json_object_get(doc, coll);
 
 	web_raw(r, "<h2>");
 	web_esc(r, web_t(r, title));
 	web_raw(r, "</h2>\n");
-	err = hm_person_related(&r->led, pg->id, coll, related_one, &t, NULL);
-	if (t.rows)
-		web_records_end(r);
-	if (!err && !t.rows) {
-		web_raw(r, "<p class=\"empty\">");
-		web_esc(r, web_t(r, "None yet."));
-		web_raw(r, "</p>\n");
+	if (!json_array_size(rows)) {
+		none_yet(r);
+		return;
 	}
-	return err;
+	web_records_head(r, cols, n);
+	for (size_t i = 0; i < json_array_size(rows); i++)
+		web_json_row(r, json_array_get(rows, i), cols, n, !pg->reveal);
+	web_records_end(r);
 }
 
-/* Contacts, both ways, each other person named (looked up once the list is read). */
-typedef struct contact_row {
-	char id[HM_ID_MAX + 1], other[HM_ID_MAX + 1];
-	char degree[8], mode[32], first[16], last[16];
-	bool is_source; /* this person is the source */
-} contact_row;
-
-typedef struct contact_list {
-	const char *self;
-	contact_row *v;
-	size_t n;
-} contact_list;
-
-static int contact_one(void *arg, const hm_record *rec)
+/* One contact, either way: the other person named (read from the store), how they are related. */
+static void contact_write(web_req *r, const person_page *pg, const json_t *rec)
 {
-	contact_list *c = arg;
-	contact_row *row = &c->v[c->n];
-	char src[HM_ID_MAX + 1];
-
-	if (c->n == CONTACTS_MAX)
-		return 1;
-	memset(row, 0, sizeof(*row));
-	snprintf(row->id, sizeof(row->id), "%s", rec->id);
-	row->is_source = hm_rec_id(rec, "source", src) && !strcmp(src, c->self);
-	hm_rec_id(rec, row->is_source ? "contact" : "source", row->other);
-	snprintf(row->degree, sizeof(row->degree), "%lld", (long long)hm_rec_int(rec, "degree", 0));
-	hm_rec_text(rec, "mode", row->mode, sizeof(row->mode));
-	hm_rec_text(rec, "first_date", row->first, sizeof(row->first));
-	hm_rec_text(rec, "last_date", row->last, sizeof(row->last));
-	c->n++;
-	return 0;
-}
-
-static void contact_write(web_req *r, const contact_row *row)
-{
+	const json_t *f = json_object_get(rec, "fields");
+	const char *src = json_string_value(json_object_get(f, "source"));
+	bool is_source = src && !strcmp(src, pg->id);
+	const char *other = json_string_value(json_object_get(f, is_source ? "contact" : "source"));
+	static const char *const cols[] = {"degree", "mode", "first_date", "last_date"};
 	char name[HM_STR_MAX + 1];
 	hm_record *o = NULL;
 
-	if (hm_node_get(r->led.node, "person", row->other, &o) ||
+	if (!other)
+		return;
+	if (hm_node_get(r->led.node, "person", other, &o) ||
 	    !hm_rec_text(o, "name", name, sizeof(name)))
-		snprintf(name, sizeof(name), "%s", row->other);
+		snprintf(name, sizeof(name), "%s", other);
 	hm_record_free(o);
 	web_raw(r, "<tr><td>");
-	web_person_link(r, row->other, name);
+	web_person_link(r, other, name);
 	web_raw(r, "</td><td>");
-	web_esc(r, web_t(r, row->is_source ? "Contact of this person"
-	                                   : "This person is their contact"));
-	web_raw(r, "</td><td>");
-	web_esc(r, web_value_word(r, "exposure", "degree", row->degree));
-	web_raw(r, "</td><td>");
-	web_esc(r, row->mode[0] ? web_value_word(r, "exposure", "mode", row->mode) : "");
-	web_raw(r, "</td><td>");
-	web_esc(r, row->first);
-	web_raw(r, "</td><td>");
-	web_esc(r, row->last);
+	web_esc(r, web_t(r, is_source ? "Contact of this person" : "This person is their contact"));
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		web_raw(r, "</td><td>");
+		web_json_value_write(r, "exposure", cols[i], json_object_get(f, cols[i]),
+		                     !pg->reveal);
+	}
 	web_raw(r, "</td></tr>\n");
 }
 
-static hm_err contacts_write(web_req *r, const person_page *pg)
+static void contacts_write(web_req *r, const person_page *pg, const json_t *doc)
 {
 	static const char *const cols[] = {N_("Other person"), N_("Relation"), "degree", "mode",
 	                                   "first_date",       "last_date"};
-	contact_list c = {pg->id, calloc(CONTACTS_MAX, sizeof(contact_row)), 0};
-	hm_err err;
+	const json_t *rows = json_object_get(doc, "exposure");
 
-	if (!c.v)
-		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
 	web_raw(r, "<h2>");
 	web_esc(r, web_t(r, "Contacts"));
 	web_raw(r, "</h2>\n");
-	if (!(err = hm_person_related(&r->led, pg->id, "exposure", contact_one, &c, NULL)) && c.n) {
-		web_records_head(r, cols, sizeof(cols) / sizeof(cols[0]));
-		for (size_t i = 0; i < c.n; i++)
-			contact_write(r, &c.v[i]);
-		web_records_end(r);
-	} else if (!err) {
-		web_raw(r, "<p class=\"empty\">");
-		web_esc(r, web_t(r, "None yet."));
-		web_raw(r, "</p>\n");
+	if (!json_array_size(rows)) {
+		none_yet(r);
+		return;
 	}
-	free(c.v);
-	return err;
+	web_records_head(r, cols, sizeof(cols) / sizeof(cols[0]));
+	for (size_t i = 0; i < json_array_size(rows); i++)
+		contact_write(r, pg, json_array_get(rows, i));
+	web_records_end(r);
 }
 
-static hm_err related_all(web_req *r, const person_page *pg)
+/* A name or ID number two stations wrote at once, whose loser nobody has decided yet. */
+static void questions_write(web_req *r, const person_page *pg, const json_t *doc)
+{
+	const json_t *qs = json_object_get(doc, "open_identity_questions");
+
+	if (!json_array_size(qs))
+		return;
+	web_raw(r, "<h2>");
+	web_esc(r, web_t(r, "Open questions about this person's identity"));
+	web_raw(r, "</h2>\n<p>");
+	web_esc(r, web_t(r, "Two stations wrote these at the same time; the value above won. "
+	                    "Correct the person to decide."));
+	web_raw(r, "</p><table><tbody>\n");
+	for (size_t i = 0; i < json_array_size(qs); i++) {
+		const json_t *q = json_array_get(qs, i);
+		const char *field = json_string_value(json_object_get(q, "field"));
+		if (!field)
+			continue;
+		web_raw(r, "<tr><th>");
+		web_esc(r, web_t(r, web_field_label(field)));
+		web_raw(r, "</th><td>");
+		web_json_value_write(r, "person", field, json_object_get(q, "other_value"),
+		                     masked(pg, field));
+		web_raw(r, "</td></tr>\n");
+	}
+	web_raw(r, "</tbody></table>\n");
+}
+
+static void related_all(web_req *r, const person_page *pg, const json_t *doc)
 {
 	static const char *const ret[] = {"arrival_date", "from_area", "departure_date",
 	                                  "transport",    "vehicle",   "found_by"};
@@ -175,16 +162,12 @@ static hm_err related_all(web_req *r, const person_page *pg)
 	                                 "end",  "end_reason", "worker"};
 	static const char *const fu[] = {"time",   "slot",     "temperature", "method",
 	                                 "result", "symptoms", "worker"};
-	hm_err err;
 
-	if ((err = related_write(r, pg, "return", N_("Journeys"), ret,
-	                         sizeof(ret) / sizeof(ret[0]))) ||
-	    (err =
-	         related_write(r, pg, "episode", N_("Episodes"), ep, sizeof(ep) / sizeof(ep[0]))) ||
-	    (err = related_write(r, pg, "followup", N_("Follow-ups"), fu,
-	                         sizeof(fu) / sizeof(fu[0]))))
-		return err;
-	return contacts_write(r, pg);
+	related_write(r, pg, doc, "return", N_("Journeys"), ret, sizeof(ret) / sizeof(ret[0]));
+	related_write(r, pg, doc, "episode", N_("Episodes"), ep, sizeof(ep) / sizeof(ep[0]));
+	related_write(r, pg, doc, "followup", N_("Follow-ups"), fu, sizeof(fu) / sizeof(fu[0]));
+	contacts_write(r, pg, doc);
+	questions_write(r, pg, doc);
 }
 
 /* ---- the page ---- */
@@ -201,8 +184,12 @@ static void reveal_form(web_req *r, const person_page *pg)
 static hm_err person_write(web_req *r, person_page *pg)
 {
 	char name[HM_STR_MAX + 1];
+	json_t *doc = NULL;
 	hm_err err;
 
+	/* read whole before anything is written: a failure is the server's error page */
+	if ((err = hm_person_show_json(&r->led, pg->p, false, &doc)))
+		return err;
 	web_page_begin(r, "Person");
 	web_raw(r, "<h2>");
 	web_esc(r, hm_rec_text(pg->p, "name", name, sizeof(name)) ? name : pg->id);
@@ -212,11 +199,11 @@ static hm_err person_write(web_req *r, person_page *pg)
 	if (pg->reveal)
 		web_notice(r, "ok",
 		           web_t(r, "Shown in full: this was recorded in the access log."));
-	person_fields(r, pg);
+	person_fields(r, pg, doc);
 	if (!pg->reveal && web_may(r, HM_RIGHT_REVEAL))
 		reveal_form(r, pg);
-	if ((err = related_all(r, pg)))
-		return err;
+	related_all(r, pg, doc);
+	json_decref(doc);
 	if (web_may(r, HM_RIGHT_REGISTER))
 		web_form_write(r, &pg->contact);
 	if (web_may(r, HM_RIGHT_FOLLOWUP))

@@ -109,6 +109,24 @@ void web_records_row(web_req *r, const hm_record *rec, const char *const *cols, 
 	web_raw(r, "</tr>\n");
 }
 
+void web_json_row(web_req *r, const json_t *rec, const char *const *cols, size_t n, bool mask)
+{
+	const char *coll = json_string_value(json_object_get(rec, "collection"));
+	const json_t *fields = json_object_get(rec, "fields");
+
+	web_raw(r, "<tr>");
+	for (size_t i = 0; i < n; i++) {
+		web_raw(r, "<td>");
+		if (!strcmp(cols[i], "id"))
+			web_esc(r, json_string_value(json_object_get(rec, "id")));
+		else if (coll)
+			web_json_value_write(r, coll, cols[i], json_object_get(fields, cols[i]),
+			                     mask);
+		web_raw(r, "</td>");
+	}
+	web_raw(r, "</tr>\n");
+}
+
 typedef struct table_run {
 	web_req *r;
 	const char *const *cols;

@@ -251,6 +251,9 @@ void web_value_write(web_req *r, const hm_record *rec, const char *field, bool m
  * number or true/false; nothing for null or another kind. */
 void web_json_value_write(web_req *r, const char *coll, const char *field, const json_t *v,
                           bool mask);
+/* One row of a record of a library model's JSON ({collection, id, region, fields}), as
+ * web_records_row writes an hm_record. */
+void web_json_row(web_req *r, const json_t *rec, const char *const *cols, size_t n, bool mask);
 /* A link to /person/ID showing text (NULL: the id). */
 void web_person_link(web_req *r, const char *id, const char *text);
 /* Every record of coll, in the node's (id, so time) order, at most max rows, or "None yet.".

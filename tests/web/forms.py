@@ -20,7 +20,8 @@ as it fails:
   writes an access record naming the officer and shows the numbers; a clerk adds a contact
   (second degree) and a follow-up from the page, and a contact with an unknown person is
   refused beside its field; a person named <script>alert(1)</script> is escaped on their page,
-  in another's contacts and in the stock table.
+  in another's contacts and in the stock table; a name the village and the county changed at
+  once (bundles both ways) shows as an open question beside the name that won.
 
 Labels web and security. Environment: HAMLET_BIN, HAMLET_TEST_TMP. Exits 0 when every check
 passed, 1 otherwise."""
@@ -56,6 +57,14 @@ def setup():
            "--id-number", IDNUM, "--category", "close")
     hamlet(V, "person", "add", "--id", "p-wang", "--name", "Wang Fang")
     hamlet(V, "person", "add", "--id", "p-evil", "--name", SCRIPT)
+    # a name the village and the county changed at once: an open identity question
+    hamlet(V, "person", "add", "--id", "p-zhao", "--name", "Zhao Lei")
+    hamlet(V, "export", "-o", os.path.join(T, "v.bundle"))
+    hamlet(C, "import", os.path.join(T, "v.bundle"))
+    hamlet(V, "person", "edit", "p-zhao", "--name", "Zhao Lei A")
+    hamlet(C, "person", "edit", "p-zhao", "--name", "Zhao Lei B")
+    hamlet(C, "export", "-o", os.path.join(T, "c.bundle"))
+    hamlet(V, "import", os.path.join(T, "c.bundle"))
 
 
 def login(port, name, lang="en"):
@@ -258,12 +267,20 @@ def test_contacts(port):
     check(r.status == 404, f"/person/p-nobody: {r.status}, not 404")
 
 
+def test_question(port):
+    r, text = login(port, "doc1").get("/person/p-zhao")
+    m = re.search(r"identity</h2>.*?<td>([^<]*)</td>", text, re.S)
+    check(r.status == 200 and m and {m.group(1), re.search(r"<h2>([^<]*) <code>", text).group(1)}
+          == {"Zhao Lei A", "Zhao Lei B"},
+          f"the name two stations wrote at once: {r.status}, the question: {m and m.group(1)}")
+
+
 def main():
     setup()
     ui = Server(V, ["ui", "--listen", "127.0.0.1:0"], os.path.join(T, "ui.err"))
     try:
         for t in (test_stock, test_tips, test_notice, test_doctor, test_officer,
-                  test_contacts):
+                  test_contacts, test_question):
             t(ui.port)
     finally:
         rc = finish("web_forms", [ui])
