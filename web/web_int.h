@@ -296,7 +296,7 @@ hm_err web_page_sync(web_req *r);
 hm_err web_page_sync_now(web_req *r);
 hm_err web_page_sync_bundle(web_req *r);
 /* the field-work forms: /stock, /tips, /notices (page_stock.c, page_tips.c), /person/ID
- * (page_person.c, page_person_forms.c) */
+ * (page_person.c: POST /person/ID/reveal|contact|followup, each with its own right) */
 hm_err web_page_stock(web_req *r);
 hm_err web_page_stock_post(web_req *r);
 hm_err web_page_tips(web_req *r);
