@@ -171,6 +171,41 @@ hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n)
 	return err;
 }
 
+typedef struct distinct_list {
+	const char *field;
+	web_choice *v;
+	size_t n, cap;
+} distinct_list;
+
+static int distinct_one(void *arg, const hm_record *rec)
+{
+	distinct_list *s = arg;
+	char text[sizeof(s->v[0].value) + 1];
+
+	if (!hm_rec_text(rec, s->field, text, sizeof(text)) || !text[0] ||
+	    strlen(text) >= sizeof(s->v[0].value))
+		return 0; /* none, or too long to suggest whole */
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].value, text))
+			return 0;
+	if (s->n == s->cap)
+		return 1;
+	memcpy(s->v[s->n].value, text, strlen(text) + 1);
+	memcpy(s->v[s->n].label, text, strlen(text) + 1);
+	s->n++;
+	return 0;
+}
+
+hm_err web_distinct(web_req *r, const char *coll, const char *field, web_choice *out, size_t cap,
+                    size_t *n)
+{
+	distinct_list s = {field, out, 0, cap};
+	hm_err err = hm_node_list(r->led.node, coll, distinct_one, &s);
+
+	*n = s.n;
+	return err;
+}
+
 /* ---- a POST ---- */
 
 bool web_form_is(const web_req *r, const web_form *f)

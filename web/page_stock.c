@@ -11,11 +11,13 @@
 #include <string.h>
 
 #define STORES_MAX   64
+#define ITEMS_MAX    100
 #define ON_HAND_ROWS 200
 
 typedef struct stock_page {
 	web_choice stores[STORES_MAX];
-	size_t nstores;
+	web_choice items[ITEMS_MAX]; /* the items stock moved, suggested */
+	size_t nstores, nitems;
 	web_form forms[3];
 } stock_page;
 
@@ -151,7 +153,8 @@ static hm_err stock_setup(web_req *r, stock_page **out)
 
 	if (!(*out = p))
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
-	if ((err = web_stores(r, p->stores, STORES_MAX, &p->nstores)))
+	if ((err = web_stores(r, p->stores, STORES_MAX, &p->nstores)) ||
+	    (err = web_distinct(r, "stock_txn", "item", p->items, ITEMS_MAX, &p->nitems)))
 		return err;
 	for (size_t i = 0; i < 3; i++) {
 		web_form *f = &p->forms[i];
@@ -161,6 +164,7 @@ static hm_err stock_setup(web_req *r, stock_page **out)
 		f->button = stock_defs[i].button;
 		memcpy(f->fields, stock_defs[i].fields, sizeof(f->fields));
 		f->picks[0] = (web_pick){"store", p->stores, p->nstores, hm_stock_store_check};
+		f->picks[1] = (web_pick){"item", p->items, p->nitems, NULL, true};
 	}
 	return HM_OK;
 }

@@ -159,6 +159,13 @@ hm_err web_page_tips_post(web_req *r)
 
 /* ---- /notices ---- */
 
+#define COMPOUNDS_MAX 200
+
+typedef struct notice_page {
+	web_form f;
+	web_choice compounds[COMPOUNDS_MAX]; /* where persons live, suggested */
+} notice_page;
+
 static void notice_form(web_form *f)
 {
 	static const web_ff fields[] = {
@@ -189,22 +196,43 @@ static hm_err notices_write(web_req *r, web_form *f)
 	return HM_OK;
 }
 
+/* The notice's form, the compounds the node's persons live in suggested. */
+static hm_err notice_setup(web_req *r, notice_page **out)
+{
+	notice_page *p = calloc(1, sizeof(*p));
+
+	if (!(*out = p))
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	notice_form(&p->f);
+	p->f.picks[0] = (web_pick){"compound", p->compounds, 0, NULL, true};
+	return web_distinct(r, "person", "compound", p->compounds, COMPOUNDS_MAX, &p->f.picks[0].n);
+}
+
+static void notice_release(notice_page *p)
+{
+	if (p)
+		web_form_release(&p->f);
+	free(p);
+}
+
 hm_err web_page_notices(web_req *r)
 {
-	web_form f;
+	notice_page *p = NULL;
+	hm_err err;
 
-	notice_form(&f);
-	return notices_write(r, &f);
+	if (!(err = notice_setup(r, &p)))
+		err = notices_write(r, &p->f);
+	notice_release(p);
+	return err;
 }
 
 hm_err web_page_notices_post(web_req *r)
 {
-	hm_err err = HM_OK;
-	web_form f;
+	notice_page *p = NULL;
+	hm_err err;
 
-	notice_form(&f);
-	if (post_one(r, &f, 1, &err) && !err)
-		err = notices_write(r, &f);
-	web_form_release(&f);
+	if (!(err = notice_setup(r, &p)) && post_one(r, &p->f, 1, &err) && !err)
+		err = notices_write(r, &p->f);
+	notice_release(p);
 	return err;
 }

@@ -231,6 +231,11 @@ const char *web_value_word(const web_req *r, const char *coll, const char *field
 hm_err web_stores(web_req *r, web_choice *out, size_t cap, size_t *n) HM_MUST_CHECK;
 /* The first WEB_PERSONS_MAX persons of this node but except (may be NULL) as choices (value:
  * the id, label: the name), for suggestions; *n set. Errors: those of hm_node_list. */
+/* The values of field in the records of coll, each once, in the node's order (the first cap),
+ * as choices for suggestions: the items stock moved, the compounds persons live in; *n set.
+ * Errors: those of hm_node_list. */
+hm_err web_distinct(web_req *r, const char *coll, const char *field, web_choice *out, size_t cap,
+                    size_t *n) HM_MUST_CHECK;
 #define WEB_PERSONS_MAX 300
 hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n) HM_MUST_CHECK;
 
