@@ -53,6 +53,12 @@ typedef struct hm_status {
  * released): those of hm_node_info_get, hm_node_version_vector, hm_vv_format,
  * hm_node_clock_get, hm_node_list, and HM_ERR_NOMEM; the reason in hm_node_errmsg(l->node). */
 hm_err hm_status_read(hm_ledger *l, const char *dir, bool probe, hm_status *out) HM_MUST_CHECK;
+/* As hm_status_read without counting what the node holds (out->counts and the counts of
+ * out->info stay zero; out->info has the node's identity as hm_node_ident gives it): the
+ * station's links, clock and disk at a cost that does not grow with the ledger (the web's
+ * /sync and /peers). Errors as hm_status_read's. */
+hm_err hm_status_read_links(hm_ledger *l, const char *dir, bool probe,
+                            hm_status *out) HM_MUST_CHECK;
 /* Release what s holds; s may be NULL. Never fails. */
 void hm_status_release(hm_status *s);
 /* s as one JSON document (a new reference; NULL when memory ran out): node_id, role, region,

@@ -170,7 +170,7 @@ hm_err web_page_peers(web_req *r)
 	hm_status st;
 	hm_err err;
 
-	if ((err = hm_status_read(&r->led, web_dir(r), probe, &st)))
+	if ((err = hm_status_read_links(&r->led, web_dir(r), probe, &st)))
 		return err;
 	web_page_begin(r, "Peers");
 	station_part(r, &st);

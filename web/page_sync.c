@@ -74,7 +74,7 @@ static hm_err sync_page(web_req *r, const char *kind, const char *outcome)
 	hm_status st;
 	hm_err err;
 
-	if ((err = hm_status_read(&r->led, web_dir(r), false, &st)))
+	if ((err = hm_status_read_links(&r->led, web_dir(r), false, &st)))
 		return err;
 	web_page_begin(r, "Sync");
 	if (outcome)
