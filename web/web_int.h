@@ -209,7 +209,7 @@ typedef struct web_form {
 	hm_verb_result res;          /* what was written */
 } web_form;
 
-/* The form f's verb name ("receive" of "stock receive") posted in the hidden field "verb". */
+/* Whether r's POST is f's: its hidden field "verb" names f's verb ("stock receive"). */
 bool web_form_is(const web_req *r, const web_form *f);
 /* Run f's verb with the values of r's POST (f->vals, f->errs, f->res set; f->refused when
  * anything was refused, then nothing is written). Fields whose value is empty are not given
@@ -229,13 +229,13 @@ const char *web_value_word(const web_req *r, const char *coll, const char *field
 /* The sites of kind store on this node as choices (value: the id, label: "name (id)"), at most
  * cap; *n set. Errors: those of hm_node_list. */
 hm_err web_stores(web_req *r, web_choice *out, size_t cap, size_t *n) HM_MUST_CHECK;
-/* The first WEB_PERSONS_MAX persons of this node but except (may be NULL) as choices (value:
- * the id, label: the name), for suggestions; *n set. Errors: those of hm_node_list. */
 /* The values of field in the records of coll, each once, in the node's order (the first cap),
  * as choices for suggestions: the items stock moved, the compounds persons live in; *n set.
  * Errors: those of hm_node_list. */
 hm_err web_distinct(web_req *r, const char *coll, const char *field, web_choice *out, size_t cap,
                     size_t *n) HM_MUST_CHECK;
+/* The first WEB_PERSONS_MAX persons of this node but except (may be NULL) as choices (value:
+ * the id, label: the name), for suggestions; *n set. Errors: those of hm_node_list. */
 #define WEB_PERSONS_MAX 300
 hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n) HM_MUST_CHECK;
 
