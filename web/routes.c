@@ -17,6 +17,16 @@ static const web_route routes[] = {
     {"GET", "/sync", HM_RIGHT_SYNC, 0, web_page_sync},
     {"POST", "/sync/now", HM_RIGHT_SYNC, 0, web_page_sync_now},
     {"POST", "/sync/bundle", HM_RIGHT_SYNC, 0, web_page_sync_bundle},
+    /* the field-work forms (form.c): stock, tips, notices, a person */
+    {"GET", "/stock", HM_RIGHT_STOCK, 0, web_page_stock},
+    {"POST", "/stock", HM_RIGHT_STOCK, 0, web_page_stock_post},
+    {"GET", "/tips", HM_RIGHT_TIPS, 0, web_page_tips},
+    {"POST", "/tips", HM_RIGHT_TIPS, 0, web_page_tips_post},
+    {"GET", "/notices", HM_RIGHT_TIPS, 0, web_page_notices},
+    {"POST", "/notices", HM_RIGHT_TIPS, 0, web_page_notices_post},
+    /* POST /person/ID/reveal|contact|followup: each checks its own right (page_person.c) */
+    {"GET", "/person/", HM_RIGHT_NAMES, WEB_PREFIX, web_page_person},
+    {"POST", "/person/", HM_RIGHT_NAMES, WEB_PREFIX, web_page_person_post},
     {"GET", "/today", HM_RIGHT_FOLLOWUP, 0, web_page_today},
     {"POST", "/today", HM_RIGHT_FOLLOWUP, 0, web_page_today_post},
     {"GET", "/today/print", HM_RIGHT_FOLLOWUP, 0, web_page_today_print},
