@@ -348,6 +348,12 @@ def test_markup(port):
           "the register form does not echo the name escaped in its value attribute")
     r, text = c.get("/sync")
     check('"><b onmouseover=' not in text, "/sync shows a peer's failure unescaped")
+    for path in ("/person/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+                 "/person/x%E2%80%AEy%0A%3Cscript%3E", "/reports/%3Cscript%3E"):
+        r, text = c.get(path)
+        check(r.status in (400, 403, 404) and "<script>alert" not in text and
+              "\u202e" not in text and "<script>\n" not in text,
+              f"GET {path}: {r.status}, the id in the path shown raw or the page found")
 
 
 def test_loopback():
