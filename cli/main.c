@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -22,7 +23,7 @@ int cli_fail(cli *c, int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	/* What a message quotes (a CSV header, a value, a peer's words) never drives the terminal:
 	 * escaped here, for every message at once. */
@@ -40,7 +41,7 @@ void cli_warn(cli *c, const char *kind, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	fprintf(stderr, "hamlet: %s: %s: %s\n", c->cmd ? c->cmd : "-", kind,
 	        out_text_str(msg, shown, sizeof(shown)));
@@ -335,6 +336,24 @@ static int read_env(cli *c)
 	return EXIT_OK;
 }
 
+/* The messages in the user's language (LC_ALL, LC_MESSAGES, LANG, LANGUAGE), from the build
+ * tree's catalogues when this is the build tree's binary, else the installed ones; HAMLET_LOCALEDIR
+ * names another folder. Numbers stay C: 37.5 is data, read and written with a point. */
+static void cli_locale(void)
+{
+	const char *dir = getenv("HAMLET_LOCALEDIR");
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (!dir || !*dir)
+		dir = n > 0 && (exe[n] = '\0', !strcmp(exe, HM_EXE_BUILD)) ? HM_LOCALEDIR_BUILD
+		                                                           : HM_LOCALEDIR;
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
+	bindtextdomain(HM_TEXTDOMAIN, dir);
+	bind_textdomain_codeset(HM_TEXTDOMAIN, "UTF-8");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
@@ -346,6 +365,7 @@ int main(int argc, char **argv)
 	cli c = {0};
 	int ch, rc;
 
+	cli_locale();
 	c.dir = getenv("HAMLET_DIR");
 	if (!c.dir || !*c.dir)
 		c.dir = "./hamlet-data";

@@ -93,7 +93,7 @@ hm_err verb_fail(struct hm_verb_run *x, hm_err err, bool usage, const char *fmt,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	x->out->usage = usage;
 	return hm_node_fail(x->l->node, err, "%s", msg);
@@ -104,7 +104,7 @@ void verb_note(struct hm_verb_run *x, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(x->out->note, sizeof(x->out->note), fmt, ap);
+	vsnprintf(x->out->note, sizeof(x->out->note), _(fmt), ap);
 	va_end(ap);
 }
 
@@ -130,7 +130,7 @@ static hm_err check_one(const hm_collection_def *cd, const hm_field_def *d, cons
 	if (!text[0]) {
 		if (!d->required)
 			return HM_OK;
-		snprintf(why, cap, "%s: is required, not empty", d->name);
+		snprintf(why, cap, _("%s: is required, not empty"), d->name);
 		return HM_ERR_TYPE;
 	}
 	/* the clerk's words and dates (男, 2026/12/6) as the import takes them */
@@ -145,7 +145,7 @@ static hm_err check_one(const hm_collection_def *cd, const hm_field_def *d, cons
 	}
 	if (d->flags & HM_F_PII)
 		hm_ledger_mask(text, strlen(text), shown, sizeof(shown)), text = shown;
-	snprintf(why, cap, "%s: must be %s, not '%s'", d->name, reason, text);
+	snprintf(why, cap, _("%s: must be %s, not '%s'"), d->name, reason, text);
 	return HM_ERR_TYPE;
 }
 
@@ -155,7 +155,7 @@ hm_err hm_verb_check(const hm_verb *v, const hm_verb_req *req, char *why, size_t
 	hm_err err;
 
 	if (req->nvalues > HM_VERB_VALUES_MAX) {
-		snprintf(why, cap, "too many fields");
+		snprintf(why, cap, "%s", _("too many fields"));
 		return HM_ERR_INVALID;
 	}
 	for (size_t i = 0; i < req->nvalues; i++) {

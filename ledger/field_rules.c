@@ -437,8 +437,8 @@ static hm_err rule_person(run *x)
 	hash = verb_scratch(x);
 	if (hm_node_id_hash(x->l->node, idnum, hash)) {
 		snprintf(x->out->warning, sizeof(x->out->warning),
-		         "%s; the ID number is kept, but this person cannot be matched with "
-		         "registrations elsewhere",
+		         _("%s; the ID number is kept, but this person cannot be matched with "
+		           "registrations elsewhere"),
 		         hm_node_errmsg(x->l->node));
 		return HM_OK;
 	}

@@ -364,8 +364,8 @@ hm_err hm_ledger_value_parse(hm_ledger *l, const hm_field_def *f, const char *te
 	if (!strcmp(f->name, "id_number") && spreadsheet_number(text)) {
 		memset(out, 0, sizeof(*out));
 		*why =
-		    "the ID number was turned into a number by a spreadsheet: format the column as "
-		    "text and export again";
+		    _("the ID number was turned into a number by a spreadsheet: format the column "
+		      "as text and export again");
 		return HM_ERR_INVALID;
 	}
 	if (f->type == HM_T_STR && f->help && (word = word_from_zh(f, text)))
