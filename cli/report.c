@@ -174,7 +174,7 @@ static int report_render(const hm_report *r, const report_args *a, FILE *f)
 	                       : a->json ? HM_REPORT_FMT_JSON
 	                       : a->html ? HM_REPORT_FMT_HTML
 	                                 : HM_REPORT_FMT_TEXT;
-	hm_err err = hm_report_render(r, fmt, 0, f);
+	hm_err err = hm_report_render(r, fmt, HM_REPORT_LOCAL, f);
 	return !err ? 0 : err == HM_ERR_NOMEM ? ENOMEM : errno ? errno : EIO;
 }
 

@@ -372,6 +372,10 @@ hm_err hm_ledger_value_parse(hm_ledger *l, const hm_field_def *f, const char *te
 /* The first Chinese word of word, an allowed word of field f ("male" of sex: "男"), or NULL
  * when the table has none. Static. */
 const char *hm_ledger_word_zh(const hm_field_def *f, const char *word);
+/* hm_ledger_word_zh of the first field named field (of any collection) that allows word: for a
+ * report's column, which names a field but not its collection ("status" of a shipment:
+ * "on_road" is "在途"). NULL when no field of that name allows word. Static. */
+const char *hm_ledger_field_word_zh(const char *field, const char *word);
 /* The Chinese column header of field in collection cd ("姓名" for person.name; "编号" for
  * field "id", the record id), or NULL when the table has none. Static. */
 const char *hm_ledger_header_zh(const hm_collection_def *cd, const char *field);
@@ -697,13 +701,19 @@ enum {
 	 * UTF-8 and not in the local code page, and each column's Chinese header where the ledger
 	 * has one (the English name otherwise). Ignored by the other formats. */
 	HM_REPORT_CSV_ZH = 1,
+	/* TEXT and HTML in the reader's words: titles and sentences through the gettext catalogue
+	 * (the calling thread's locale); when that catalogue is Chinese, the columns' Chinese
+	 * headers (as HM_REPORT_CSV_ZH) and the stored words of cells (returnee, home, a row's
+	 * level) in Chinese, and lang="zh-CN" on the page. Without it, English as the model says
+	 * it, whatever the locale. Ignored by CSV and JSON, which are data. */
+	HM_REPORT_LOCAL = 2,
 };
 
 /* Write r to f in form fmt, then flush f. r and f are borrowed for the call; nothing else is
- * written anywhere (the caller says where: a terminal, a file, a buffer). flags: 0 or
- * HM_REPORT_CSV_ZH. Errors: HM_ERR_INVALID (an unknown fmt or flag; nothing written),
- * HM_ERR_NOMEM (the JSON document could not be built; nothing written), HM_ERR_IO (writing to f
- * failed, errno says why; part of the report may have been written). */
+ * written anywhere (the caller says where: a terminal, a file, a buffer). flags: 0,
+ * HM_REPORT_CSV_ZH, HM_REPORT_LOCAL or both. Errors: HM_ERR_INVALID (an unknown fmt or flag;
+ * nothing written), HM_ERR_NOMEM (the JSON document could not be built; nothing written), HM_ERR_IO
+ * (writing to f failed, errno says why; part of the report may have been written). */
 hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags,
                         FILE *f) HM_MUST_CHECK;
 /* hm_report_render into memory: *out (NUL-terminated; release with free) and *len (may be

@@ -36,6 +36,45 @@ static const char *cell_text(const hm_report_cell *c, char *buf, size_t cap, con
 	}
 }
 
+/* ---- the words of a rendering ---- */
+
+/* English as the model says it; with HM_REPORT_LOCAL the reader's words: titles and sentences
+ * through the catalogue, and when the catalogue in use is Chinese, each column's header and the
+ * stored words of cells (returnee, home, on_road, a row's level) in Chinese from the ledger's
+ * tables (column_zh below, words.c), the one place those words are kept. */
+typedef struct rw {
+	bool loc, zh;
+} rw;
+
+static const char *column_zh(const char *table, const char *col);
+
+static const char *rw_text(const rw *w, const char *s)
+{
+	return w->loc ? _(s) : s;
+}
+
+static const char *rw_col(const rw *w, const hm_report_table *t, size_t k)
+{
+	return w->zh ? column_zh(t->name, t->cols[k]) : t->cols[k];
+}
+
+/* Cell k of row as shown: a stored word of the column's field (or a row's level) in Chinese. */
+static const char *rw_cell(const rw *w, const hm_report_table *t, const hm_report_row *row,
+                           size_t k, char *buf, size_t cap)
+{
+	const hm_report_cell *c = &row->cells[k];
+	const char *text = cell_text(c, buf, cap, "-"), *zh;
+
+	if (!w->zh || c->kind != HM_REPORT_TEXT)
+		return text;
+	if (!strcmp(t->cols[k], "level"))
+		return column_zh("", text);
+	if (!strcmp(text, "yes") || !strcmp(text, "no"))
+		return !strcmp(text, "yes") ? _("yes") : _("no");
+	zh = hm_ledger_field_word_zh(t->cols[k], text);
+	return zh ? zh : text;
+}
+
 /* ---- text ---- */
 
 /* Whether column k holds numbers: then it is aligned right, header included. */
@@ -58,38 +97,38 @@ static void text_cell(const char *s, size_t width, bool right, bool last, FILE *
 		fprintf(f, "%*s", (int)pad, "");
 }
 
-static void text_table(const hm_report_table *t, FILE *f)
+static void text_table(const hm_report_table *t, const rw *w, FILE *f)
 {
 	size_t width[HM_REPORT_COLS_MAX];
 	bool right[HM_REPORT_COLS_MAX];
 	char buf[64];
 
-	fprintf(f, "\n%s\n", t->title);
+	fprintf(f, "\n%s\n", rw_text(w, t->title));
 	for (size_t k = 0; k < t->ncols; k++) {
-		width[k] = hm_text_width(t->cols[k]);
+		width[k] = hm_text_width(rw_col(w, t, k));
 		right[k] = numeric_column(t, k);
 		for (size_t j = 0; j < t->nrows; j++) {
-			size_t w =
-			    hm_text_width(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), "-"));
-			width[k] = w > width[k] ? w : width[k];
+			size_t n = hm_text_width(rw_cell(w, t, &t->rows[j], k, buf, sizeof(buf)));
+			width[k] = n > width[k] ? n : width[k];
 		}
 	}
 	for (size_t k = 0; k < t->ncols; k++)
-		text_cell(t->cols[k], width[k], right[k], k + 1 == t->ncols, f);
+		text_cell(rw_col(w, t, k), width[k], right[k], k + 1 == t->ncols, f);
 	fputc('\n', f);
 	if (t->nrows == 0)
-		fputs("  (none)\n", f);
+		fprintf(f, "  %s\n", rw_text(w, N_("(none)")));
 	for (size_t j = 0; j < t->nrows; j++) {
 		for (size_t k = 0; k < t->ncols; k++)
-			text_cell(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), "-"), width[k],
+			text_cell(rw_cell(w, t, &t->rows[j], k, buf, sizeof(buf)), width[k],
 			          right[k], k + 1 == t->ncols, f);
 		fputc('\n', f);
 	}
 }
 
-static void render_text(const hm_report *r, FILE *f)
+static void render_text(const hm_report *r, const rw *w, FILE *f)
 {
-	fprintf(f, "%s: region %s, date %s\n", r->title, r->region, r->date);
+	fprintf(f, w->loc ? _("%s: region %s, date %s\n") : "%s: region %s, date %s\n",
+	        rw_text(w, r->title), r->region, r->date);
 	for (size_t i = 0; i < r->nparams; i++) {
 		fprintf(f, "%s%s ", i ? ", " : "", r->params[i].name);
 		hm_text_write(f, r->params[i].value, strlen(r->params[i].value));
@@ -97,7 +136,7 @@ static void render_text(const hm_report *r, FILE *f)
 	if (r->nparams)
 		fputc('\n', f);
 	for (size_t i = 0; i < r->ntables; i++)
-		text_table(r->tables[i], f);
+		text_table(r->tables[i], w, f);
 }
 
 /* ---- CSV (RFC 4180 quoting) ---- */
@@ -137,8 +176,9 @@ static void csv_field(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* The Chinese header of column col of table (HM_REPORT_CSV_ZH): the first entry for this
- * table, else the first for every table (NULL), else col as it is. */
+/* The Chinese header of column col of table (HM_REPORT_CSV_ZH, HM_REPORT_LOCAL in Chinese): the
+ * first entry for this table, else the first for every table (NULL), else col as it is. Also
+ * the words of a row's level and of the HTML page's parameters. */
 static const struct {
 	const char *table, *col, *zh;
 } col_zh[] = {
@@ -151,6 +191,11 @@ static const struct {
     {"penalties", "paid_amount", "已缴纳金额"},
     {NULL, "region", "地区"},
     {NULL, "level", "级别"},
+    {NULL, "county", "县"},
+    {NULL, "township", "乡镇"},
+    {NULL, "subtotal", "小计"},
+    {NULL, "report", "报表"},
+    {NULL, "date", "日期"},
     {NULL, "person", "人员编号"},
     {NULL, "name", "姓名"},
     {NULL, "village", "村"},
@@ -480,34 +525,35 @@ static double chart_max(const hm_report_table *t, size_t *bars)
 	return t->chart_max > 0 ? t->chart_max : max;
 }
 
-static void html_bar(const hm_report_table *t, const hm_report_row *row, double max, size_t y,
-                     FILE *f)
+static void html_bar(const hm_report_table *t, const rw *w, const hm_report_row *row, double max,
+                     size_t y, FILE *f)
 {
 	const hm_report_cell *c = &row->cells[t->chart];
 	char buf[64], label[256];
-	double w = c->kind == HM_REPORT_NUM && max > 0 && c->num > 0 ? c->num / max * BAR_MAX_W : 0;
+	double bw =
+	    c->kind == HM_REPORT_NUM && max > 0 && c->num > 0 ? c->num / max * BAR_MAX_W : 0;
 
-	if (w > BAR_MAX_W)
-		w = BAR_MAX_W;
+	if (bw > BAR_MAX_W)
+		bw = BAR_MAX_W;
 	snprintf(label, sizeof(label), "%s",
-	         cell_text(&row->cells[t->chart_label], buf, sizeof(buf), "-"));
+	         rw_cell(w, t, row, (size_t)t->chart_label, buf, sizeof(buf)));
 	if (t->chart_label2 >= 0)
 		snprintf(label + strlen(label), sizeof(label) - strlen(label), " @ %s",
-		         cell_text(&row->cells[t->chart_label2], buf, sizeof(buf), "-"));
+		         rw_cell(w, t, row, (size_t)t->chart_label2, buf, sizeof(buf)));
 	fprintf(f, "<text x=\"%d\" y=\"%zu\" text-anchor=\"end\"%s>", LABEL_W - 8, y + BAR_H - 7,
 	        has_cjk(label) ? " lang=\"zh-CN\"" : "");
 	html_text(label, f);
 	fprintf(f,
 	        "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"%d\"/>"
 	        "<text x=\"%.1f\" y=\"%zu\">",
-	        LABEL_W, y + 3, w, BAR_H - 6, LABEL_W + w + 6, y + BAR_H - 7);
+	        LABEL_W, y + 3, bw, BAR_H - 6, LABEL_W + bw + 6, y + BAR_H - 7);
 	html_text(cell_text(c, buf, sizeof(buf), "-"), f);
 	fputs("</text>\n", f);
 }
 
 /* One horizontal bar per data row, labelled with the row's name and its value; a percentage
  * is drawn against 100%, so two villages at 50% draw half bars. */
-static void html_chart(const hm_report_table *t, FILE *f)
+static void html_chart(const hm_report_table *t, const rw *w, FILE *f)
 {
 	size_t bars, y = 0;
 	double max = chart_max(t, &bars);
@@ -519,39 +565,39 @@ static void html_chart(const hm_report_table *t, FILE *f)
 	        "viewBox=\"0 0 %d %zu\"><title>",
 	        LABEL_W + BAR_MAX_W + 80, bars * BAR_H + 4, LABEL_W + BAR_MAX_W + 80,
 	        bars * BAR_H + 4);
-	html_text(t->cols[t->chart], f);
+	html_text(rw_col(w, t, (size_t)t->chart), f);
 	fputs("</title>\n", f);
 	for (size_t j = 0; j < t->nrows; j++) {
 		if (t->rows[j].kind != HM_REPORT_ROW_DATA)
 			continue;
-		html_bar(t, &t->rows[j], max, y, f);
+		html_bar(t, w, &t->rows[j], max, y, f);
 		y += BAR_H;
 	}
 	fprintf(f, "</svg><figcaption>");
-	html_text(t->cols[t->chart], f);
-	fputs(t->chart_max > 0 ? " (a full bar is 100%)" : "", f);
+	html_text(rw_col(w, t, (size_t)t->chart), f);
+	fputs(t->chart_max > 0 ? rw_text(w, N_(" (a full bar is 100%)")) : "", f);
 	fputs("</figcaption></figure>\n", f);
 }
 
 /* One tree item: the row's label cell (column 1), and the names of its yes/no columns after
  * the depth that say yes ("p4 (case)"). */
-static void tree_item(const hm_report_table *t, const hm_report_row *row, FILE *f)
+static void tree_item(const hm_report_table *t, const rw *w, const hm_report_row *row, FILE *f)
 {
 	char buf[64];
 
 	fputs("<li>", f);
-	html_elem(f, "span", "", cell_text(&row->cells[1], buf, sizeof(buf), "-"));
+	html_elem(f, "span", "", rw_cell(w, t, row, 1, buf, sizeof(buf)));
 	for (size_t k = (size_t)t->tree_depth + 1; k < t->ncols; k++)
 		if (row->cells[k].kind == HM_REPORT_TEXT && !strcmp(row->cells[k].text, "yes")) {
 			fputs(" <em>(", f);
-			html_text(t->cols[k], f);
+			html_text(rw_col(w, t, k), f);
 			fputs(")</em>", f);
 		}
 }
 
 /* A tree table (rows in pre-order, each with its depth) as nested lists, one per value of its
  * first column (a chain): who infected whom, each under the one who exposed them. */
-static void html_tree(const hm_report_table *t, FILE *f)
+static void html_tree(const hm_report_table *t, const rw *w, FILE *f)
 {
 	char buf[64], group[64] = "";
 	size_t open = 0;
@@ -559,13 +605,13 @@ static void html_tree(const hm_report_table *t, FILE *f)
 	fputs("<ul class=\"tree\">\n", f);
 	for (size_t j = 0; j < t->nrows; j++) {
 		const hm_report_row *row = &t->rows[j];
-		const char *g = cell_text(&row->cells[0], buf, sizeof(buf), "-");
+		const char *g = rw_cell(w, t, row, 0, buf, sizeof(buf));
 		size_t d = (size_t)row->cells[t->tree_depth].num;
 		if (j == 0 || strcmp(g, group) != 0) {
 			for (; open; open--)
 				fputs("</li></ul>", f);
 			fprintf(f, "%s<li><span class=\"group\">", j ? "</li>\n" : "");
-			html_text(t->cols[0], f);
+			html_text(rw_col(w, t, 0), f);
 			fputc(' ', f);
 			html_text(g, f);
 			fputs("</span>", f);
@@ -579,26 +625,35 @@ static void html_tree(const hm_report_table *t, FILE *f)
 			for (; open > d + 1; open--)
 				fputs("</ul></li>", f);
 		}
-		tree_item(t, row, f);
+		tree_item(t, w, row, f);
 	}
 	for (; open; open--)
 		fputs("</li></ul>", f);
-	fputs(t->nrows ? "</li>\n</ul>\n" : "<li class=\"none\">none</li></ul>\n", f);
+	if (t->nrows) {
+		fputs("</li>\n</ul>\n", f);
+		return;
+	}
+	html_elem(f, "li", " class=\"none\"", rw_text(w, N_("none")));
+	fputs("</ul>\n", f);
 }
 
-static void html_rows(const hm_report_table *t, FILE *f)
+static void html_rows(const hm_report_table *t, const rw *w, FILE *f)
 {
 	static const char *const row_class[] = {"", " class=\"subtotal\"", " class=\"total\""};
 	char buf[64];
 
-	if (t->nrows == 0)
-		fprintf(f, "<tr><td colspan=\"%zu\" class=\"none\">none</td></tr>\n", t->ncols);
+	if (t->nrows == 0) {
+		fprintf(f, "<tr>");
+		snprintf(buf, sizeof(buf), " colspan=\"%zu\" class=\"none\"", t->ncols);
+		html_elem(f, "td", buf, rw_text(w, N_("none")));
+		fputs("</tr>\n", f);
+	}
 	for (size_t j = 0; j < t->nrows; j++) {
 		fprintf(f, "<tr%s>", row_class[t->rows[j].kind]);
 		for (size_t k = 0; k < t->ncols; k++) {
 			const hm_report_cell *c = &t->rows[j].cells[k];
 			html_elem(f, "td", c->kind == HM_REPORT_NUM ? " class=\"num\"" : "",
-			          cell_text(c, buf, sizeof(buf), "-"));
+			          rw_cell(w, t, &t->rows[j], k, buf, sizeof(buf)));
 		}
 		fputs("</tr>\n", f);
 	}
@@ -607,23 +662,23 @@ static void html_rows(const hm_report_table *t, FILE *f)
 /* Tables of more than this many columns are printed on a landscape page. */
 #define HTML_PORTRAIT_COLS 8
 
-static void html_table(const hm_report_table *t, FILE *f)
+static void html_table(const hm_report_table *t, const rw *w, FILE *f)
 {
-	fputs(t->ncols > HTML_PORTRAIT_COLS ? "<section class=\"wide\"><h2>" : "<section><h2>", f);
-	html_text(t->title, f);
-	fputs("</h2>\n", f);
+	fputs(t->ncols > HTML_PORTRAIT_COLS ? "<section class=\"wide\">" : "<section>", f);
+	html_elem(f, "h2", "", rw_text(w, t->title));
+	fputs("\n", f);
 	if (t->chart >= 0)
-		html_chart(t, f);
+		html_chart(t, w, f);
 	if (t->tree_depth >= 0) {
-		html_tree(t, f);
+		html_tree(t, w, f);
 		fputs("</section>\n", f);
 		return;
 	}
 	fputs("<table><thead><tr>", f);
 	for (size_t k = 0; k < t->ncols; k++)
-		html_elem(f, "th", "", t->cols[k]);
+		html_elem(f, "th", "", rw_col(w, t, k));
 	fputs("</tr></thead>\n<tbody>\n", f);
-	html_rows(t, f);
+	html_rows(t, w, f);
 	fputs("</tbody></table></section>\n", f);
 }
 
@@ -661,33 +716,36 @@ static void html_param(FILE *f, const char *name, const char *value)
 	html_elem(f, "dd", "", value);
 }
 
-static void render_html(const hm_report *r, FILE *f)
+static void render_html(const hm_report *r, const rw *w, FILE *f)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
-	html_text(r->title, f);
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><title>",
+	        w->zh ? "zh-CN" : "en");
+	html_text(rw_text(w, r->title), f);
 	fputs(" - ", f);
 	html_text(r->region, f);
 	fputs(" - ", f);
 	html_text(r->date, f);
-	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>", html_style);
-	html_text(r->title, f);
-	fputs("</h1>\n<dl class=\"params\">", f);
-	html_param(f, "report", r->name);
-	html_param(f, "region", r->region);
-	html_param(f, "date", r->date);
+	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n", html_style);
+	html_elem(f, "h1", "", rw_text(w, r->title));
+	fputs("\n<dl class=\"params\">", f);
+	html_param(f, w->zh ? column_zh("", "report") : "report", r->name);
+	html_param(f, w->zh ? column_zh("", "region") : "region", r->region);
+	html_param(f, w->zh ? column_zh("", "date") : "date", r->date);
 	for (size_t i = 0; i < r->nparams; i++)
 		html_param(f, r->params[i].name, r->params[i].value);
 	fputs("</dl>\n", f);
 	for (size_t i = 0; i < r->ntables; i++)
-		html_table(r->tables[i], f);
+		html_table(r->tables[i], w, f);
 	fputs("</body></html>\n", f);
 }
 
 hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags, FILE *f)
 {
 	hm_err err = HM_OK;
+	rw w = {(flags & HM_REPORT_LOCAL) != 0, (flags & HM_REPORT_LOCAL) && hm_i18n_zh()};
 
-	if ((unsigned)fmt > HM_REPORT_FMT_HTML || (flags & ~(unsigned)HM_REPORT_CSV_ZH)) {
+	if ((unsigned)fmt > HM_REPORT_FMT_HTML ||
+	    (flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_LOCAL))) {
 		errno = EINVAL;
 		return HM_ERR_INVALID;
 	}
@@ -699,10 +757,10 @@ hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags
 		err = render_json(r, f);
 		break;
 	case HM_REPORT_FMT_HTML:
-		render_html(r, f);
+		render_html(r, &w, f);
 		break;
 	case HM_REPORT_FMT_TEXT:
-		render_text(r, f);
+		render_text(r, &w, f);
 		break;
 	}
 	if (err)

@@ -117,6 +117,20 @@ const char *hm_ledger_word_zh(const hm_field_def *f, const char *word)
 	return NULL;
 }
 
+const char *hm_ledger_field_word_zh(const char *field, const char *word)
+{
+	size_t n;
+	const hm_collection_def *cds = hm_schema_collections(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		const hm_field_def *f = hm_schema_field(&cds[i], field);
+		const char *zh = f ? hm_ledger_word_zh(f, word) : NULL;
+		if (zh)
+			return zh;
+	}
+	return NULL;
+}
+
 /* The stored word of f whose Chinese is text, or NULL. */
 static const char *word_from_zh(const hm_field_def *f, const char *text)
 {

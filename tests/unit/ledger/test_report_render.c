@@ -237,7 +237,7 @@ static void test_render_errors(void **state)
 	assert_int_equal(hm_report_render_mem(&r, (hm_report_format)7, 0, &m, NULL),
 	                 HM_ERR_INVALID);
 	assert_null(m);
-	assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_TEXT, 2, stdout), HM_ERR_INVALID);
+	assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_TEXT, 4, stdout), HM_ERR_INVALID);
 	hm_report_release(&r);
 }
 
