@@ -66,6 +66,12 @@ int cmd_sync(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_import_csv(cli *c, int argc, char **argv);
 int cmd_report(cli *c, int argc, char **argv);
+int cmd_ui(cli *c, int argc, char **argv);
+/* ui_cmds.c: start the web interface over n on listen (web.h), under lock (may be NULL), its
+ * URL said on stderr; idle_ms 0: the default. EXIT_OK, or a reported failure. */
+struct hm_web;
+int cli_ui_start(cli *c, hm_node *n, const char *listen, bool any, uint64_t idle_ms,
+                 pthread_mutex_t *lock, struct hm_web **out);
 
 /* Report an error as "hamlet: CMD: message" and return the exit code. */
 int cli_fail(cli *c, int code, const char *fmt, ...) HM_PRINTF(3, 4);

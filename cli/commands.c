@@ -191,6 +191,11 @@ const command hm_commands[] = {
      "--limit-rate caps each scheduled sync as `sync --limit-rate` does. Logs to stderr\n"
      "with timestamps and levels; stops cleanly on SIGTERM or SIGINT after the request in hand.\n"
      "Peer outcomes are in DIR/peers.state (shown by `peer list --json`).\n"},
+    {"ui", cmd_ui, "the station's web interface, Chinese first, on 127.0.0.1", NULL, NULL,
+     "Serve the station's own screen from this process until SIGTERM or SIGINT, the key\n"
+     "unlocked once at start. Log in at http://ADDR:PORT/login with an account of\n"
+     "`hamlet user add`. Only loopback unless --any-address. `hamlet serve --ui ADDR:PORT`\n"
+     "runs it beside the sync daemon.\n"},
     {"sync", cmd_sync, "sync now with a peer or URL", NULL, "PEER|tcp://HOST:PORT",
      "One mutually authenticated, encrypted session: exchange version vectors, send what the\n"
      "peer lacks and may hold, receive what this node lacks and may hold, each batch committed\n"

@@ -4,6 +4,7 @@
  * retries with backoff, watches the disk).
  */
 #include "peers.h"
+#include "web.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -455,44 +456,59 @@ static void stop_syncs(daemon_ctx *d)
 	}
 }
 
-int cmd_serve(cli *c, int argc, char **argv)
+/* serve's options, checked: EXIT_OK or a usage error reported. */
+static int serve_args(cli *c, const char *listen, const char *every_s, const char *limit_rate,
+                      unsigned *every)
 {
-	const char *listen = NULL, *why = NULL;
-	unsigned every = 60;
-	daemon_ctx d = {.c = c};
-	hm_transport t = {0};
-	hm_server *srv = NULL;
-	struct sigaction sa;
-	hm_err err;
-	int rc;
-
-	const char *every_s = NULL;
 	size_t rate;
-	const cli_opt opts[] = {
-	    {"listen", 0, &listen, NULL, "URL",
-	     "tcp://ADDR:PORT or ipc://PATH to answer on (required)"},
-	    {"every", 0, &every_s, NULL, "SECONDS", "sync with each peer this often (default 60)"},
-	    {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",
-	     "cap each scheduled sync as `sync --limit-rate` does"},
-	    {NULL}};
-	char *pos[1];
-	int npos;
 
-	CLI_PARSE_CMD(opts, 0, 0);
 	if (every_s) {
 		char *end;
 		unsigned long v = strtoul(every_s, &end, 10);
 		if (*end || !*every_s || v == 0 || v > 86400)
 			return cli_fail(c, EXIT_USAGE, "--every takes 1 to 86400 seconds");
-		every = (unsigned)v;
+		*every = (unsigned)v;
 	}
-	if (d.limit_rate && !parse_rate(d.limit_rate, &rate))
+	if (limit_rate && !parse_rate(limit_rate, &rate))
 		return cli_fail(c, EXIT_USAGE,
 		                "--limit-rate takes bytes per second (at least 1024; "
 		                "a suffix k or m: KiB, MiB)");
 	if (!listen || !hm_peer_url_valid(listen))
 		return cli_fail(c, EXIT_USAGE,
 		                "--listen tcp://ADDR:PORT (or ipc://PATH) is required");
+	return EXIT_OK;
+}
+
+int cmd_serve(cli *c, int argc, char **argv)
+{
+	const char *listen = NULL, *why = NULL, *ui = NULL;
+	unsigned every = 60;
+	daemon_ctx d = {.c = c};
+	hm_transport t = {0};
+	hm_server *srv = NULL;
+	static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct hm_web *web = NULL;
+	struct sigaction sa;
+	bool ui_any = false;
+	hm_err err;
+	int rc;
+
+	const char *every_s = NULL;
+	const cli_opt opts[] = {
+	    {"listen", 0, &listen, NULL, "URL",
+	     "tcp://ADDR:PORT or ipc://PATH to answer on (required)"},
+	    {"every", 0, &every_s, NULL, "SECONDS", "sync with each peer this often (default 60)"},
+	    {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",
+	     "cap each scheduled sync as `sync --limit-rate` does"},
+	    {"ui", 0, &ui, NULL, "ADDR:PORT", "serve the web interface too, as `hamlet ui` does"},
+	    {"ui-any", 0, NULL, &ui_any, NULL, "as `ui --any-address`"},
+	    {NULL}};
+	char *pos[1];
+	int npos;
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if ((rc = serve_args(c, listen, every_s, d.limit_rate, &every)))
+		return rc;
 	if ((rc = cli_peers_load(c, &d.ps)))
 		return rc;
 	hm_schedule_init(&d.sched, c->dir, &d.ps, every);
@@ -514,6 +530,9 @@ int cmd_serve(cli *c, int argc, char **argv)
 		rc = cli_fail(c, EXIT_FAIL, "cannot listen on %s: %s", listen, why);
 		goto out;
 	}
+	hm_server_set_lock(srv, &node_lock); /* the web and the sync server take turns */
+	if (ui && (rc = cli_ui_start(c, d.n, ui, ui_any, 0, &node_lock, &web)))
+		goto out;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -529,6 +548,7 @@ int cmd_serve(cli *c, int argc, char **argv)
 		logline("info", "stopped cleanly");
 	}
 out:
+	hm_web_stop(web);
 	if (t.close)
 		t.close(t.ctx);
 	hm_server_free(srv);

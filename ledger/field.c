@@ -259,29 +259,22 @@ static hm_err take_id(struct hm_verb_run *x)
 	return err == HM_ERR_NOT_FOUND ? HM_OK : err;
 }
 
-static hm_err write_values(struct hm_verb_run *x)
+/* Set every value of the run in w (which copies them). On an error w may hold part of them. */
+static hm_err write_values(struct hm_verb_run *x, hm_write *w)
 {
-	hm_write *w = NULL;
 	hm_err err;
 
-	if ((err = hm_write_begin(x->l->node, &w)))
-		return err;
 	for (int i = 0; i < x->nvals; i++) {
 		const hm_field_def *d = x->vals[i].def;
 		const char *why;
 		hm_value v = {HM_V_NIL};
 
-		if (x->vals[i].text[0] &&
-		    hm_ledger_value_parse(x->l, d, x->vals[i].text, &v, &why)) {
-			hm_write_abort(w);
+		if (x->vals[i].text[0] && hm_ledger_value_parse(x->l, d, x->vals[i].text, &v, &why))
 			return verb_fail(x, HM_ERR_TYPE, false, "%s: must be %s", d->name, why);
-		}
-		if ((err = hm_write_set(w, x->cd->name, x->id, d->name, &v))) {
-			hm_write_abort(w);
+		if ((err = hm_write_set(w, x->cd->name, x->id, d->name, &v)))
 			return err;
-		}
 	}
-	return hm_write_commit(w, &x->out->info);
+	return HM_OK;
 }
 
 /* A new record has every field its collection requires. */
@@ -296,15 +289,20 @@ static hm_err check_required(struct hm_verb_run *x)
 	return HM_OK;
 }
 
-hm_err hm_verb_run(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_verb_result *out)
+hm_err verb_stage(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_write *w,
+                  const struct hm_verb_run *before, const verb_episodes *episodes,
+                  hm_verb_result *out, struct hm_verb_run **keep)
 {
 	struct hm_verb_run *x = calloc(1, sizeof(*x));
 	hm_err err;
 
 	memset(out, 0, sizeof(*out));
+	if (keep)
+		*keep = NULL;
 	if (!x)
 		return hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
-	x->l = l, x->v = v, x->req = req, x->out = out;
+	x->l = l, x->v = v, x->req = req, x->out = out, x->before = before;
+	x->episodes = episodes;
 	x->cd = hm_schema_collection(v->collection);
 	if ((err = take_values(x)) || (err = take_id(x)))
 		goto out;
@@ -316,9 +314,28 @@ hm_err hm_verb_run(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_ve
 		err = verb_fail(x, HM_ERR_INVALID, true, "nothing to change");
 		goto out;
 	}
-	if (!(err = write_values(x)))
+	if (!(err = write_values(x, w)))
 		snprintf(out->id, sizeof(out->id), "%s", x->id);
 out:
+	if (!err && keep)
+		*keep = x, x = NULL; /* ownership passes to the caller */
 	free(x);
+	return err;
+}
+
+hm_err hm_verb_run(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_verb_result *out)
+{
+	hm_write *w = NULL;
+	hm_err err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = hm_write_begin(l->node, &w)))
+		return hm_node_fail(l->node, err, "out of memory");
+	if ((err = verb_stage(l, v, req, w, NULL, NULL, out, NULL))) {
+		hm_write_abort(w);
+		return err;
+	}
+	if ((err = hm_write_commit(w, &out->info)))
+		out->id[0] = '\0';
 	return err;
 }

@@ -23,9 +23,38 @@ static char *today(run *x)
 	return buf;
 }
 
+/* The run staged earlier in the same write that makes coll/id, or NULL. */
+static const run *staged(const run *x, const char *coll, const char *id)
+{
+	for (const run *b = x->before; b && id; b = b->before)
+		if (!strcmp(b->cd->name, coll) && !strcmp(b->id, id))
+			return b;
+	return NULL;
+}
+
+/* The person id, in the store or staged in the same write (then *out is NULL). */
 static hm_err need_person(run *x, const char *id, hm_record **out)
 {
+	if (staged(x, "person", id)) {
+		if (out)
+			*out = NULL;
+		return HM_OK;
+	}
 	return hm_ledger_need_person(x->l, id, out);
+}
+
+/* Field of person id as need_person found it (p, or the run staged in this write) into buf;
+ * NULL (buf "") when it has none. */
+static const char *person_text(const run *x, const hm_record *p, const char *id, const char *field,
+                               char *buf, size_t cap)
+{
+	const run *b = p ? NULL : staged(x, "person", id);
+	const char *t = b ? verb_text(b, field) : NULL;
+
+	if (p)
+		return hm_rec_text(p, field, buf, cap);
+	snprintf(buf, cap, "%s", t ? t : "");
+	return buf[0] ? buf : NULL;
 }
 
 /* A new record of another collection lives where its person lives. */
@@ -41,7 +70,7 @@ static hm_err village_of(run *x, const char *person_field)
 	if ((err = need_person(x, pid, &p)))
 		return err;
 	buf = verb_scratch(x);
-	if (hm_rec_text(p, "village", buf, HM_STR_MAX + 1))
+	if (person_text(x, p, pid, "village", buf, HM_STR_MAX + 1))
 		err = verb_set(x, x->cd->region_field, buf);
 	hm_record_free(p);
 	return err;
@@ -68,28 +97,109 @@ typedef struct ep_find {
 	char start[16];
 } ep_find;
 
+/* The rule of the episode running: one that started on or before the date and has not ended
+ * by it; of several, the latest started. */
+static void ep_consider(ep_find *f, const char *id, const char *start, const char *end)
+{
+	if (!start[0] || strcmp(start, f->date) > 0 || (end[0] && strcmp(end, f->date) <= 0))
+		return;
+	if (!f->id[0] || strcmp(start, f->start) > 0) {
+		snprintf(f->id, sizeof(f->id), "%s", id);
+		snprintf(f->start, sizeof(f->start), "%s", start);
+	}
+}
+
 static int ep_active_one(void *arg, const hm_record *r)
 {
 	ep_find *f = arg;
 	char p[HM_ID_MAX + 1], start[16], end[16];
 
-	if (!hm_rec_id(r, "person", p) || strcmp(p, f->person) != 0 ||
-	    !hm_rec_text(r, "start", start, sizeof(start)) || strcmp(start, f->date) > 0)
-		return 0;
-	if (hm_rec_text(r, "end", end, sizeof(end)) && strcmp(end, f->date) <= 0)
-		return 0;
-	if (!f->id[0] || strcmp(start, f->start) > 0) { /* the latest started */
-		snprintf(f->id, sizeof(f->id), "%s", r->id);
-		snprintf(f->start, sizeof(f->start), "%s", start);
+	if (hm_rec_id(r, "person", p) && !strcmp(p, f->person)) {
+		hm_rec_text(r, "start", start, sizeof(start));
+		hm_rec_text(r, "end", end, sizeof(end));
+		ep_consider(f, r->id, start, end);
 	}
 	return 0;
+}
+
+/* ---- the episodes read once for many runs (verb_episodes_load) ---- */
+
+struct verb_ep {
+	char person[HM_ID_MAX + 1], id[HM_ID_MAX + 1];
+	char start[16], end[16];
+};
+
+static int ep_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct verb_ep *)a)->person, ((const struct verb_ep *)b)->person);
+}
+
+static int ep_load_one(void *arg, const hm_record *r)
+{
+	verb_episodes *e = arg;
+	struct verb_ep *ep;
+
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 256;
+		struct verb_ep *v = realloc(e->v, cap * sizeof(*v));
+		if (!v) {
+			e->nomem = true;
+			return 1;
+		}
+		e->v = v, e->cap = cap;
+	}
+	ep = &e->v[e->n];
+	if (!hm_rec_id(r, "person", ep->person))
+		return 0;
+	snprintf(ep->id, sizeof(ep->id), "%s", r->id);
+	hm_rec_text(r, "start", ep->start, sizeof(ep->start));
+	hm_rec_text(r, "end", ep->end, sizeof(ep->end));
+	e->n++;
+	return 0;
+}
+
+hm_err verb_episodes_load(hm_ledger *l, verb_episodes *out)
+{
+	hm_err err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = hm_node_list(l->node, "episode", ep_load_one, out)))
+		return err;
+	if (out->nomem)
+		return hm_node_fail(l->node, HM_ERR_NOMEM, "reading the episodes: out of memory");
+	qsort(out->v, out->n, sizeof(*out->v), ep_cmp);
+	return HM_OK;
+}
+
+void verb_episodes_release(verb_episodes *e)
+{
+	free(e->v);
+	memset(e, 0, sizeof(*e));
 }
 
 /* The person's episode active on date, into id ("" when none). */
 static hm_err active_episode(run *x, const char *person, const char *date, char *id, size_t cap)
 {
 	ep_find f = {person, date, "", ""};
-	hm_err err = hm_node_list(x->l->node, "episode", ep_active_one, &f);
+	const verb_episodes *e = x->episodes;
+	hm_err err = HM_OK;
+
+	if (e) {
+		struct verb_ep key;
+		size_t lo = 0, hi = e->n;
+		snprintf(key.person, sizeof(key.person), "%s", person);
+		while (lo < hi) { /* the first of the person's */
+			size_t mid = (lo + hi) / 2;
+			if (ep_cmp(&e->v[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < e->n && !strcmp(e->v[lo].person, person); lo++)
+			ep_consider(&f, e->v[lo].id, e->v[lo].start, e->v[lo].end);
+	} else {
+		err = hm_node_list(x->l->node, "episode", ep_active_one, &f);
+	}
 	if (!err)
 		snprintf(id, cap, "%s", f.id);
 	return err;
@@ -235,7 +345,7 @@ static hm_err rule_contact(run *x)
 		return err;
 	}
 	/* A contact of a close contact is second-degree; of anyone else, close. */
-	hm_rec_text(src, "category", cat, sizeof(cat));
+	person_text(x, src, verb_text(x, "source"), "category", cat, sizeof(cat));
 	hm_record_free(src);
 	hm_record_free(con);
 	if (!strcmp(verb_text(x, "source"), verb_text(x, "contact")))
@@ -443,10 +553,12 @@ static hm_err rule_person(run *x)
 		return HM_OK;
 	}
 	s.hash = hash;
-	if (hm_node_list(x->l->node, "person", same_id_one, &s) == HM_OK && s.other[0])
+	if (hm_node_list(x->l->node, "person", same_id_one, &s) == HM_OK && s.other[0]) {
+		snprintf(x->out->same_person, sizeof(x->out->same_person), "%s", s.other);
 		verb_note(
 		    x, "note: %s has the same ID number: the same person? (`hamlet person dups`)",
 		    s.other);
+	}
 	return verb_set(x, "id_hash", hash);
 }
 
@@ -461,7 +573,7 @@ static hm_err rule_person_edit(run *x)
 
 	if ((err = need_person(x, x->id, &p)))
 		return err;
-	for (size_t i = 0; i < 2 && !err; i++) {
+	for (size_t i = 0; i < 2 && p && !err; i++) {
 		const hm_field *f = hm_record_field(p, identity[i][0]);
 		char *seen, hex[2 * HM_NODE_ID_BYTES + 1];
 		if (!verb_text(x, identity[i][0]) || !f)

@@ -150,6 +150,9 @@ typedef struct hm_verb_result {
 	char warning[512]; /* a warning that is not part of the output ("" when none) */
 	bool usage;        /* on a refusal: the request itself is malformed (a missing or
 	                    * ill-formed argument), not refused by a rule of the ledger */
+	/* person add and edit: a person this node holds already with the same keyed ID hash (a
+	 * possible duplicate, also said in note), or "" */
+	char same_person[HM_ID_MAX + 1];
 } hm_verb_result;
 
 #define HM_VERB_VALUES_MAX 48
@@ -342,6 +345,129 @@ hm_err hm_ledger_setting_list(hm_ledger *l, hm_setting_cb cb, void *arg,
                               size_t *count) HM_MUST_CHECK;
 
 /* (end of persons) */
+
+/* ==== The clerk's day: Today, checks entered in one write, a returnee registered (today.c,
+ * register.c) ==== */
+
+/* Today: every person under monitoring on a date (an episode started on or before it and not
+ * ended by it: the reports' rule, a person registered twice counted once through merges) whose
+ * village lies in a region, with what the day asks of them. Built from one reading of each
+ * collection (persons, episodes, follow-ups, merges), as the reports are. A follow-up's slot is
+ * its `slot`, or morning before 12:00 by its time (as `followup add` sets it). */
+typedef struct hm_today_row {
+	char person[HM_ID_MAX + 1]; /* the person (through merges: the one kept) */
+	char name[128];             /* masked (hm_ledger_mask) unless the build revealed names */
+	char compound[64];          /* "" when unknown; cut to fit, as are the fields below */
+	char household[64];
+	char village[HM_REGION_MAX + 1];
+	char worker[64];                 /* the episode's worker */
+	char episode[HM_ID_MAX + 1];     /* the episode the person is monitored under */
+	char kind[16];                   /* home | central | monitoring */
+	char start[11], planned_end[11]; /* planned_end "" when none */
+	int checks_per_day;              /* the episode's (2 when unset); 1: one check a day */
+	bool due_morning; /* no check yet in the morning slot of the date (checks_per_day 1: no
+	                   * check yet that day, whatever its slot) */
+	bool due_evening; /* no check yet in the evening slot of the date (never when 1 a day) */
+	bool overdue;     /* an earlier day of the episode (start .. date - 1) lacks a check */
+	int missed;       /* how many checks those earlier days lack */
+	bool fever;       /* a temperature on the date or the day before at or above the county's
+	                   * fever.threshold (the reports' setting) */
+	bool ends_today;  /* planned_end is the date */
+	double last_temp; /* the latest temperature of the episode up to the date; NaN when none */
+	char last_time[20]; /* its time ("" when none) */
+} hm_today_row;
+
+typedef struct hm_today {
+	char date[11];
+	char region[HM_REGION_MAX + 1];
+	double threshold;   /* the fever threshold used */
+	bool revealed;      /* names in clear */
+	hm_today_row *rows; /* owned; sorted by compound, household, name, then person id */
+	size_t n;
+} hm_today;
+
+/* Build Today for region (NULL: the node's own region) on date (NULL: today by the ledger's
+ * clock) into *out (zeroed first; release with hm_today_free, also on failure). Names are
+ * masked unless reveal: a caller that shows revealed names records it first
+ * (hm_ledger_record_access, "reveal", "today REGION DATE", out->n). Reads only.
+ * Errors (reason in hm_node_errmsg): HM_ERR_INVALID (date not a date YYYY-MM-DD, region not a
+ * region), HM_ERR_NOT_FOUND (region outside this node or with no person here:
+ * hm_person_region_check), HM_ERR_SCHEMA (fever.threshold not a number), HM_ERR_NOMEM, and
+ * those of hm_node_list. */
+hm_err hm_today_build(hm_ledger *l, const char *region, const char *date, bool reveal,
+                      hm_today *out) HM_MUST_CHECK;
+/* Free what t owns and zero it; accepts NULL and a zeroed hm_today. */
+void hm_today_free(hm_today *t);
+
+/* One temperature check of a batch (hm_followup_batch): the values of `followup add` for one
+ * person, as typed (Chinese words and dates taken as the verb takes them). Borrowed for the
+ * call; every member but person may be NULL (not given: the verb's default). */
+typedef struct hm_check_row {
+	const char *person;      /* required */
+	const char *slot;        /* morning | evening; NULL: from the time */
+	const char *temperature; /* the reading; NULL or "" with result: none taken */
+	const char *method;      /* visit | phone | self */
+	const char *symptoms;
+	const char *result; /* what happened instead of a reading (not at home, refused) */
+	const char *worker;
+	const char *time;    /* NULL: now */
+	const char *episode; /* NULL: the one running, as the rule finds it (Today's row has it) */
+} hm_check_row;
+
+#define HM_CHECK_WHY       160  /* bytes of a row's reason in hm_followup_batch */
+#define HM_CHECK_BATCH_MAX 2000 /* rows in one batch */
+
+/* Record n checks in one write (one change set): each row is run by the rule of `followup
+ * add` (hm_verb_check, then hm_verb_run's rule and checks: the same verb), every row before
+ * anything is written. When any row is refused nothing is written, errs[i] holds row i's reason
+ * ("" for a good row) and the error of the first bad row is returned, with "row K: REASON (N of
+ * M rows refused; nothing written)" in hm_node_errmsg. errs: n entries, each "" unless its row
+ * was refused. Rows without an episode have the one running found by the rule, from the
+ * episodes read once for the whole batch. info (may be NULL): the change set written.
+ * Errors: HM_ERR_INVALID (n is 0), HM_ERR_TOO_BIG (n > HM_CHECK_BATCH_MAX), those of
+ * hm_verb_run for a bad row, HM_ERR_NOMEM and those of hm_node_list and hm_write_commit (then
+ * every errs[i] is "" and nothing is written). */
+hm_err hm_followup_batch(hm_ledger *l, const hm_check_row *rows, size_t n,
+                         char (*errs)[HM_CHECK_WHY], hm_changeset_info *info) HM_MUST_CHECK;
+
+/* A returnee as a clerk registers them: the person, their journey and their isolation. Every
+ * member is borrowed for the call and may be NULL (not given) unless marked required; values
+ * are typed as for the verbs (person add, return add, episode start). */
+typedef struct hm_returnee {
+	const char *name; /* required */
+	const char *id_number, *phone, *sex, *birth_year, *address;
+	const char *village; /* NULL: the node's own region */
+	const char *compound, *household;
+	/* the journey (return) */
+	const char *from_area, *departure_date, *arrival_date, *transport, *vehicle, *route;
+	/* the isolation (episode): kind NULL: home; start NULL: today; days NULL:
+	 * HM_RETURNEE_DAYS; worker may be NULL */
+	const char *kind, *start, *days, *worker;
+} hm_returnee;
+
+#define HM_RETURNEE_DAYS "14" /* days of isolation planned when none are given */
+
+/* What hm_register_returnee wrote. */
+typedef struct hm_register_result {
+	char person[HM_ID_MAX + 1], ret[HM_ID_MAX + 1], episode[HM_ID_MAX + 1];
+	/* a person this node holds with the same keyed ID hash (possible duplicate), or "" */
+	char dup[HM_ID_MAX + 1];
+	char note[512];         /* the notes of the three verbs, "" when none */
+	hm_changeset_info info; /* the one change set */
+} hm_register_result;
+
+/* Register a returnee in one write (one change set): `person add` (category returnee), `return
+ * add` and `episode start` (reason returnee), each by its verb's rule, the later ones taking the
+ * person as registered. A person with the same keyed ID hash is a possible duplicate: named in
+ * out->dup, and the write happens anyway unless refuse_dup. *out is zeroed first and says what
+ * was written (dup also on a refusal). Errors (nothing written; reason in hm_node_errmsg):
+ * HM_ERR_EXISTS (refuse_dup and a possible duplicate), those of hm_verb_run (HM_ERR_TYPE for a
+ * bad ID number: the ledger's check, hm_idnum_check; HM_ERR_INVALID for days out of 1 to
+ * 365), those of hm_write_commit. */
+hm_err hm_register_returnee(hm_ledger *l, const hm_returnee *r, bool refuse_dup,
+                            hm_register_result *out) HM_MUST_CHECK;
+
+/* (end of the clerk's day) */
 
 /* ==== CSV: the reader (bytes to rows) and import (csv.c, import.c) ==== */
 
@@ -749,6 +875,11 @@ char *hm_text_utf8_dup(const char *s, size_t n, size_t *outlen);
  * bidi controls and line separators as \uXXXX: valid JSON as they are, but never raw on a
  * terminal. */
 void hm_text_json_write(FILE *f, const char *json, size_t n);
+/* s[0..n) as HTML text (an element's content or a quoted attribute's value) to f: & < > " '
+ * as entities, and each character hm_text_next escapes as hm_text_escape shows it, so a value
+ * can neither open markup nor reorder or forge the page. The one HTML escaping of every front
+ * end (the reports' HTML, the web interface). */
+void hm_text_html_write(FILE *f, const char *s, size_t n);
 
 /* (end of reports) */
 

@@ -40,9 +40,18 @@ typedef struct rp_recs {
 } rp_recs;
 
 /* The fields each report reads, by index into rp_rec.f (report_data.c lists their names). */
-enum { RP_P_NAME, RP_P_VILLAGE, RP_P_CATEGORY, RP_P_COMPOUND };
-enum { RP_E_PERSON, RP_E_KIND, RP_E_REASON, RP_E_START, RP_E_END, RP_E_CPD };
-enum { RP_F_PERSON, RP_F_TIME, RP_F_TEMP, RP_F_METHOD, RP_F_ACTION };
+enum { RP_P_NAME, RP_P_VILLAGE, RP_P_CATEGORY, RP_P_COMPOUND, RP_P_HOUSEHOLD };
+enum {
+	RP_E_PERSON,
+	RP_E_KIND,
+	RP_E_REASON,
+	RP_E_START,
+	RP_E_END,
+	RP_E_CPD,
+	RP_E_PLANNED,
+	RP_E_WORKER
+};
+enum { RP_F_PERSON, RP_F_TIME, RP_F_TEMP, RP_F_METHOD, RP_F_ACTION, RP_F_SLOT };
 enum { RP_R_PERSON, RP_R_FROM, RP_R_REGISTERED };
 enum { RP_X_SOURCE, RP_X_CONTACT, RP_X_DEGREE };
 enum { RP_T_DATE, RP_T_FEVER };
@@ -88,6 +97,9 @@ typedef struct rp_ctx {
 	hm_ledger *l;
 	hm_node *n;
 	char date[11], from[11]; /* D, and D - N: the window is (from, date] */
+	/* Set from to the day before the earliest start of an episode active on D (or before D -
+	 * 1), once the episodes are read: Today's window. */
+	bool window_from_episodes;
 	char region[HM_REGION_MAX + 1];
 	long days, depth;
 	const char *start; /* contacts --person */
@@ -181,6 +193,10 @@ size_t rp_sorted_find(const void *base, size_t n, size_t size, const void *key,
  * (*cap updated). NULL when memory ran out (v untouched; the report fails out of memory). */
 void *rp_grow(rp_ctx *x, void *v, size_t n, size_t *cap, size_t size);
 
+/* The county's setting name as a number into *out (dflt when never set); HM_ERR_SCHEMA when it
+ * is not one. */
+hm_err rp_setting_number(rp_ctx *x, const char *name, const char *dflt, double *out);
+
 /* Each report (report_daily.c, report_contacts.c, report_stock.c). */
 hm_err rp_daily(rp_ctx *x);
 hm_err rp_monitoring(rp_ctx *x);
@@ -265,7 +281,36 @@ struct hm_verb_run {
 		char name[HM_NAME_MAX + 1];
 	} added[8]; /* fields the county added, as resolved */
 	int nadded;
+	/* The runs staged earlier in the same write, latest first (NULL: none): the records they
+	 * make count as existing for this run's rules (a returnee's person for their return). */
+	const struct hm_verb_run *before;
+	/* The episodes read once for a batch (NULL: the rule reads them) */
+	const struct verb_episodes *episodes;
 };
+
+/* Every episode's person, start, end and id, read once for many runs of a rule that looks for
+ * the episode running (a batch of follow-ups), sorted by person. */
+typedef struct verb_episodes {
+	struct verb_ep *v; /* owned */
+	size_t n, cap;
+	bool nomem;
+} verb_episodes;
+
+/* Read them (one hm_node_list). Release with verb_episodes_release, also on failure. Errors:
+ * HM_ERR_NOMEM, those of hm_node_list. */
+hm_err verb_episodes_load(hm_ledger *l, verb_episodes *out) HM_MUST_CHECK;
+void verb_episodes_release(verb_episodes *e);
+
+/* Run verb v as hm_verb_run does, into w, a write under way, without committing it: values
+ * taken, the rule run, every value checked, then set in w (which copies them). before: the
+ * runs staged earlier in the same write (may be NULL). episodes: read once for many runs (may
+ * be NULL: the rule reads them when it needs them). keep (may be NULL): on success the run,
+ * for a later stage's before; release with free after the write is over (its values borrow
+ * req). Errors as hm_verb_run (reason in hm_node_errmsg); then w may hold part of this run and
+ * must be aborted unless the caller only collects reasons. */
+hm_err verb_stage(hm_ledger *l, const hm_verb *v, const hm_verb_req *req, hm_write *w,
+                  const struct hm_verb_run *before, const verb_episodes *episodes,
+                  hm_verb_result *out, struct hm_verb_run **keep) HM_MUST_CHECK;
 
 /* text for field as the ledger stores it (a clerk's date or word made canonical), valid for the
  * run; text itself when it already is, or is not a value of field. */

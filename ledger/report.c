@@ -232,7 +232,7 @@ static hm_err report_options(rp_ctx *x, const report_def *def, const hm_report_p
 	return HM_OK;
 }
 
-static hm_err setting_number(rp_ctx *x, const char *name, const char *dflt, double *out)
+hm_err rp_setting_number(rp_ctx *x, const char *name, const char *dflt, double *out)
 {
 	char buf[64], *end;
 
@@ -265,18 +265,18 @@ static hm_err report_settings(rp_ctx *x, const report_def *def)
 	double v;
 	hm_err err;
 
-	if ((err = setting_number(x, "fever.threshold", "37.3", &x->threshold)))
+	if ((err = rp_setting_number(x, "fever.threshold", "37.3", &x->threshold)))
 		return err;
 	report_params(x, def);
 	if (!def->money)
 		return HM_OK;
-	if ((err = setting_number(x, "reward.tip", "500", &v)))
+	if ((err = rp_setting_number(x, "reward.tip", "500", &v)))
 		return err;
 	x->reward_tip = rp_ll(v);
-	if ((err = setting_number(x, "penalty.before", "2000", &v)))
+	if ((err = rp_setting_number(x, "penalty.before", "2000", &v)))
 		return err;
 	x->penalty_before = rp_ll(v);
-	if ((err = setting_number(x, "penalty.after", "5000", &v)))
+	if ((err = rp_setting_number(x, "penalty.after", "5000", &v)))
 		return err;
 	x->penalty_after = rp_ll(v);
 	hm_ledger_setting(x->l, "penalty.cutoff", "1970-01-01", x->cutoff, sizeof(x->cutoff));

@@ -147,10 +147,12 @@ static void recs_release(rp_recs *rs)
 
 /* ---- the fields each report reads (their indexes: ledger_int.h) ---- */
 
-static const char *const person_f[] = {"name", "village", "category", "compound", NULL};
-static const char *const episode_f[] = {"person", "kind",           "reason", "start",
-                                        "end",    "checks_per_day", NULL};
-static const char *const followup_f[] = {"person", "time", "temperature", "method", "action", NULL};
+static const char *const person_f[] = {"name",     "village",   "category",
+                                       "compound", "household", NULL};
+static const char *const episode_f[] = {"person",         "kind",        "reason", "start", "end",
+                                        "checks_per_day", "planned_end", "worker", NULL};
+static const char *const followup_f[] = {"person", "time", "temperature", "method",
+                                         "action", "slot", NULL};
 static const char *const return_f[] = {"person", "from_area", "registered", NULL};
 static const char *const exposure_f[] = {"source", "contact", "degree", NULL};
 static const char *const tally_f[] = {"date", "fever", NULL};
@@ -540,6 +542,27 @@ void rp_followups_of(const rp_ctx *x, const char *p, size_t *lo, size_t *hi)
 		a++;
 	*hi = a;
 }
+/* Follow-ups held from the earliest start of an episode active on D (or from the day before D),
+ * when x->window_from_episodes: what Today needs of them. */
+static void window_from_episodes(rp_ctx *x)
+{
+	const char *least = NULL;
+	char yesterday[11];
+
+	for (size_t i = 0; i < x->episode.n; i++) {
+		const rp_rec *e = &x->episode.v[i];
+		const char *s = rp_fs(&x->episode, e, RP_E_START);
+		if (episode_active(x, e) && (!least || strcmp(s, least) < 0))
+			least = s;
+	}
+	if (!hm_date_add(x->date, -1, yesterday))
+		return;
+	if (!least || strcmp(yesterday, least) < 0)
+		least = yesterday;
+	if (!hm_date_add(least, -1, x->from))
+		hm_date_add(yesterday, -1, x->from);
+}
+
 hm_err rp_load(rp_ctx *x, unsigned needs)
 {
 	static const struct {
@@ -569,6 +592,8 @@ hm_err rp_load(rp_ctx *x, unsigned needs)
 		rp_recs *rs = (rp_recs *)((char *)x + what[i].off);
 		if (!(needs & what[i].need))
 			continue;
+		if (what[i].need == RP_NEED_FOLLOWUP && x->window_from_episodes)
+			window_from_episodes(x); /* the episodes are read by now */
 		if ((err = recs_load(x->n, rs, what[i].coll, what[i].fields, x->region,
 		                     what[i].need == RP_NEED_FOLLOWUP ? keep_followup : NULL, x)))
 			return err;

@@ -436,41 +436,10 @@ static hm_err render_json(const hm_report *r, FILE *f)
 
 /* ---- HTML ---- */
 
-/* s as HTML text: the five HTML characters as entities, and what a terminal would not be shown
- * raw (controls, bidi overrides, separators, bytes that are not UTF-8) as the same visible
- * escapes text output uses, so a page cannot be reordered or forged by a value either. */
+/* s as HTML text, by the one rule (hm_text_html_write). */
 static void html_text(const char *s, FILE *f)
 {
-	size_t n = strlen(s), len;
-	int32_t cp;
-
-	for (size_t i = 0; i < n; i += len) {
-		char esc[8];
-		if (hm_text_next(s + i, n - i, &len, &cp)) {
-			hm_text_escape(s + i, cp, esc);
-			fputs(esc, f);
-			continue;
-		}
-		switch (s[i]) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fwrite(s + i, 1, len, f);
-		}
-	}
+	hm_text_html_write(f, s, strlen(s));
 }
 
 /* Whether s holds Chinese (CJK ideographs, radicals, punctuation, full-width forms): then its

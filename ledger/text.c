@@ -117,3 +117,36 @@ void hm_text_json_write(FILE *f, const char *json, size_t n)
 			fwrite(json + i, 1, len, f);
 	}
 }
+
+void hm_text_html_write(FILE *f, const char *s, size_t n)
+{
+	size_t len;
+	int32_t cp;
+
+	for (size_t i = 0; i < n; i += len) {
+		char esc[8];
+		if (hm_text_next(s + i, n - i, &len, &cp)) {
+			fwrite(esc, 1, hm_text_escape(s + i, cp, esc), f);
+			continue;
+		}
+		switch (s[i]) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fwrite(s + i, 1, len, f);
+		}
+	}
+}

@@ -39,6 +39,7 @@ typedef struct session {
 
 struct hm_server {
 	hm_node *node;
+	pthread_mutex_t *lock; /* NULL: the node is this thread's alone */
 	hm_node_info info;
 	session sessions[SESSIONS_MAX];     /* authenticated */
 	session handshakes[HANDSHAKES_MAX]; /* hello answered, auth not yet */
@@ -470,6 +471,22 @@ hm_err hm_server_handle(hm_server *s, const uint8_t *m, size_t n, uint8_t **out,
 	return err;
 }
 
+void hm_server_set_lock(hm_server *s, pthread_mutex_t *lock)
+{
+	s->lock = lock;
+}
+
+static void server_tick(hm_server *s, void (*tick)(void *), void *tick_ctx)
+{
+	if (!tick)
+		return;
+	if (s->lock)
+		pthread_mutex_lock(s->lock);
+	tick(tick_ctx);
+	if (s->lock)
+		pthread_mutex_unlock(s->lock);
+}
+
 hm_err hm_server_serve(hm_server *s, hm_transport *t, volatile int *stop, void (*tick)(void *),
                        void *tick_ctx, int tick_ms)
 {
@@ -479,8 +496,7 @@ hm_err hm_server_serve(hm_server *s, hm_transport *t, volatile int *stop, void (
 		hm_err err = t->recv(t->ctx, &req, &n, tick_ms > 0 ? tick_ms : 1000);
 
 		if (err == HM_ERR_BUSY) { /* a quiet moment */
-			if (tick)
-				tick(tick_ctx);
+			server_tick(s, tick, tick_ctx);
 			continue;
 		}
 		if (err) {
@@ -488,7 +504,11 @@ hm_err hm_server_serve(hm_server *s, hm_transport *t, volatile int *stop, void (
 				break;
 			return hm_sync_fail(err, "receiving: %s", t->why(t->ctx));
 		}
+		if (s->lock)
+			pthread_mutex_lock(s->lock);
 		err = hm_server_handle(s, req, n, &reply, &rn);
+		if (s->lock)
+			pthread_mutex_unlock(s->lock);
 		t->free_msg(t->ctx, req);
 		if (err) {
 			free(reply);
@@ -498,8 +518,7 @@ hm_err hm_server_serve(hm_server *s, hm_transport *t, volatile int *stop, void (
 		free(reply);
 		if (err && err != HM_ERR_BUSY)
 			return hm_sync_fail(err, "replying: %s", t->why(t->ctx));
-		if (tick)
-			tick(tick_ctx);
+		server_tick(s, tick, tick_ctx);
 	}
 	return HM_OK;
 }

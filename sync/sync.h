@@ -13,6 +13,7 @@
 #ifndef HM_SYNC_H
 #define HM_SYNC_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "node.h"
@@ -137,7 +138,12 @@ void hm_server_free(hm_server *s);
  * error reply and is logged. Errors: HM_ERR_NOMEM only. */
 hm_err hm_server_handle(hm_server *s, const uint8_t *req, size_t n, uint8_t **reply,
                         size_t *reply_len) HM_MUST_CHECK;
-/* Serve on t until *stop becomes nonzero, calling tick (may be NULL) about every tick_ms. */
+/* Share s's node with another thread (the web interface): lock (borrowed for s's life; NULL:
+ * none) is held around every request hm_server_serve answers and every tick it calls, and
+ * nowhere else. Never fails. */
+void hm_server_set_lock(hm_server *s, pthread_mutex_t *lock);
+/* Serve on t until *stop becomes nonzero, calling tick (may be NULL) about every tick_ms; each
+ * request and each tick under the lock of hm_server_set_lock. */
 hm_err hm_server_serve(hm_server *s, hm_transport *t, volatile int *stop, void (*tick)(void *ctx),
                        void *tick_ctx, int tick_ms) HM_MUST_CHECK;
 

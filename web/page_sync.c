@@ -1,0 +1,194 @@
+/*
+ * page_sync.c - /sync: each peer of the station (DIR/peers) with its last exchange and what
+ * waits to be sent to it; "sync now" with one peer (POST /sync/now, as `hamlet sync PEER`
+ * does: hm_sync_run, then the outcome in peers.state); "write a bundle" to a path on this
+ * machine (POST /sync/bundle, as `hamlet export -o PATH` does: hm_bundle_export).
+ */
+#include "web_int.h"
+
+#include <string.h>
+#include <time.h>
+
+/* ms since the epoch as the station's local "2026-12-06 08:30", or "-" for never. */
+static void fmt_when(char *out, size_t cap, uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!ms || !localtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, cap, "-");
+}
+
+static void peer_row(web_req *r, const hm_link *p)
+{
+	char when[32];
+	uint64_t waiting;
+
+	web_raw(r, "<tr><td>");
+	web_esc(r, p->name);
+	web_raw(r, "</td><td><code>");
+	web_esc(r, p->url);
+	web_raw(r, "</code></td><td>");
+	fmt_when(when, sizeof(when), p->last_ok);
+	web_esc(r, when);
+	web_rawf(r, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td><td class=\"num\">",
+	         p->sent, p->received);
+	if (!hm_link_waiting(web_dir(r), r->led.node, p, &waiting))
+		web_rawf(r, "%llu", (unsigned long long)waiting);
+	else
+		web_esc(r, web_t(r, "unknown (no sync yet)"));
+	web_raw(r, "</td><td>");
+	if (p->failures) {
+		fmt_when(when, sizeof(when), p->last_err);
+		web_rawf(r, "%u &times; ", p->failures);
+		web_esc(r, when);
+		web_raw(r, ": ");
+		web_esc(r, p->reason);
+	}
+	web_raw(r, "</td><td class=\"noprint\">");
+	web_form_begin(r, "/sync/now");
+	web_raw(r, "<input type=\"hidden\" name=\"peer\" value=\"");
+	web_esc(r, p->name);
+	web_raw(r, "\"><button type=\"submit\">");
+	web_esc(r, web_t(r, "Sync now"));
+	web_raw(r, "</button>");
+	web_form_end(r);
+	web_raw(r, "</td></tr>\n");
+}
+
+static void bundle_form(web_req *r)
+{
+	web_raw(r, "<section class=\"noprint\"><h2>");
+	web_esc(r, web_t(r, "Write a bundle"));
+	web_raw(r, "</h2><p>");
+	web_esc(r, web_t(r, "A sealed file of everything this station holds, for a USB stick."));
+	web_raw(r, "</p>");
+	web_form_begin(r, "/sync/bundle");
+	web_raw(r, "<p><label>");
+	web_esc(r, web_t(r, "File (a full path on this machine)"));
+	web_raw(r, "<br><input name=\"path\" required size=\"50\" "
+	           "placeholder=\"/media/usb/station.bundle\"></label> <button type=\"submit\">");
+	web_esc(r, web_t(r, "Write the bundle"));
+	web_raw(r, "</button></p>");
+	web_form_end(r);
+	web_raw(r, "</section>\n");
+}
+
+/* The page, with the outcome of what was just done on top (kind "ok" or "error"; may be NULL). */
+static hm_err sync_page(web_req *r, const char *kind, const char *outcome)
+{
+	static const char *const cols[] = {"Peer",     "Address",         "Last exchange", "Sent",
+	                                   "Received", "Waiting to send", "Failures"};
+	hm_peers ps;
+
+	web_page_begin(r, "Sync");
+	if (outcome)
+		web_notice(r, kind, outcome);
+	if (hm_peers_load(web_dir(r), &ps)) {
+		web_notice(r, "error", hm_sync_errmsg());
+		ps.n = 0;
+	}
+	if (!ps.n) {
+		web_raw(r, "<p>");
+		web_esc(r, web_t(r, "This station has no peers yet (hamlet peer add)."));
+		web_raw(r, "</p>\n");
+	} else {
+		web_raw(r, "<table><thead><tr>");
+		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+			web_raw(r, "<th>");
+			web_esc(r, web_t(r, cols[i]));
+			web_raw(r, "</th>");
+		}
+		web_raw(r, "<th class=\"noprint\"></th></tr></thead><tbody>\n");
+		for (size_t i = 0; i < ps.n; i++)
+			peer_row(r, &ps.p[i]);
+		web_raw(r, "</tbody></table>\n");
+	}
+	bundle_form(r);
+	web_page_end(r);
+	return HM_OK;
+}
+
+hm_err web_page_sync(web_req *r)
+{
+	return sync_page(r, NULL, NULL);
+}
+
+/* One sync with p, its outcome kept in peers.state as `hamlet sync` keeps it. */
+static void sync_with(web_req *r, hm_peers *ps, hm_link *p, char *msg, size_t cap, bool *ok)
+{
+	hm_sync_opts o = {.timeout_ms = 10000};
+	const char *why = NULL;
+	hm_sync_stats st;
+	hm_transport t;
+	hm_err err;
+
+	memset(&st, 0, sizeof(st));
+	if (!(err = hm_net_connect_within(p->url, HM_CONNECT_TIMEOUT_MS, &t, &why))) {
+		if ((err = hm_sync_run(r->led.node, &t, &o, &st)))
+			why = hm_sync_errmsg();
+		t.close(t.ctx);
+	}
+	if (err) {
+		hm_link_failed(p, hm_ledger_now_ms(&r->led), why ? why : hm_strerror(err));
+		snprintf(msg, cap, "%s %s: %s", web_t(r, "The sync failed with"), p->name,
+		         p->reason);
+	} else {
+		hm_link_succeeded(p, hm_ledger_now_ms(&r->led), st.sent, st.received, 0);
+		snprintf(msg, cap, "%s %s: %s %zu, %s %zu.", web_t(r, "Synced with"), p->name,
+		         web_t(r, "sent"), st.sent, web_t(r, "received"), st.received);
+		if (hm_link_remember(web_dir(r), r->led.node, p, st.peer.region))
+			web_log(r, "warning", "sync with %s: %s", p->name, hm_sync_errmsg());
+	}
+	*ok = !err;
+	if (hm_peers_save(web_dir(r), ps, HM_PEERS_STATE))
+		web_log(r, "warning", "sync with %s: %s", p->name, hm_sync_errmsg());
+	web_log(r, err ? "warning" : "info", "%s asked for a sync with %s: %s", r->user->name,
+	        p->name, err ? p->reason : "done");
+}
+
+hm_err web_page_sync_now(web_req *r)
+{
+	const char *name = web_field_get(r, "peer");
+	char msg[600];
+	bool ok = false;
+	hm_peers ps;
+	hm_link *p;
+
+	if (hm_peers_load(web_dir(r), &ps))
+		return sync_page(r, "error", hm_sync_errmsg());
+	if (!name || !(p = hm_peers_find(&ps, name))) {
+		web_status(r, 400);
+		return sync_page(r, "error", web_t(r, "There is no such peer."));
+	}
+	sync_with(r, &ps, p, msg, sizeof(msg), &ok);
+	if (!ok)
+		web_status(r, 502);
+	return sync_page(r, ok ? "ok" : "error", msg);
+}
+
+hm_err web_page_sync_bundle(web_req *r)
+{
+	const char *path = web_field_get(r, "path");
+	hm_bundle_stats st;
+	char msg[600];
+	hm_err err;
+
+	if (!path || path[0] != '/' || strpbrk(path, "\n\r\t")) {
+		web_status(r, 400);
+		return sync_page(r, "error", web_t(r, "Give the bundle's full path, from /."));
+	}
+	if ((err = hm_bundle_export(r->led.node, NULL, path, false, NULL, &st))) {
+		snprintf(msg, sizeof(msg), "%s: %s", web_t(r, "The bundle was not written"),
+		         err == HM_ERR_EXISTS
+		             ? web_t(r, "that file exists already; choose another name")
+		             : hm_bundle_errmsg());
+		web_status(r, err == HM_ERR_EXISTS ? 409 : 500);
+		return sync_page(r, "error", msg);
+	}
+	snprintf(msg, sizeof(msg), "%s %s: %zu %s, %zu %s.", web_t(r, "Bundle written to"), path,
+	         st.changesets, web_t(r, "change sets"), st.bytes, web_t(r, "bytes"));
+	web_log(r, "info", "%s wrote a bundle to %s (%zu change sets)", r->user->name, path,
+	        st.changesets);
+	return sync_page(r, "ok", msg);
+}

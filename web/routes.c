@@ -1,0 +1,42 @@
+/*
+ * routes.c - the route table: each page's method, path, the right its user needs (hm_right,
+ * ledger.h; 0: any logged-in user) and its handler (page_*.c). server.c checks the session,
+ * the CSRF token of a POST and the right before it runs the handler; a page adds a line here.
+ */
+#include "web_int.h"
+
+#include <string.h>
+
+static const web_route routes[] = {
+    {"GET", "/login", 0, WEB_PUBLIC, web_page_login},
+    {"POST", "/login", 0, WEB_PUBLIC, web_page_login_post},
+    {"POST", "/logout", 0, 0, web_page_logout},
+    {"GET", "/lang", 0, WEB_PUBLIC, web_page_lang},
+    {"GET", "/", 0, 0, web_page_home},
+    {"GET", "/sync", HM_RIGHT_SYNC, 0, web_page_sync},
+    {"POST", "/sync/now", HM_RIGHT_SYNC, 0, web_page_sync_now},
+    {"POST", "/sync/bundle", HM_RIGHT_SYNC, 0, web_page_sync_bundle},
+    /* the pages of /today, /register, /person/, /reports/, ... go here */
+};
+
+static bool path_matches(const web_route *rt, const char *path)
+{
+	size_t n = strlen(rt->path);
+
+	if (rt->flags & WEB_PREFIX)
+		return !strncmp(path, rt->path, n) && path[n];
+	return !strcmp(path, rt->path);
+}
+
+const web_route *web_route_find(const char *method, const char *path, bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!path_matches(&routes[i], path))
+			continue;
+		if (!strcmp(routes[i].method, method))
+			return &routes[i];
+		*path_known = true;
+	}
+	return NULL;
+}

@@ -1,0 +1,230 @@
+/*
+ * session.c - who is logged in, in memory only: a table of sessions, each known by a random
+ * 32-byte id (its cookie, hex) and holding its own random CSRF token; a session ends after
+ * idle_ms without a request. Ids and tokens are kept as BLAKE2b hashes and compared in
+ * constant time. And the login throttle: five wrong passwords for a name (twenty for the
+ * station as a whole, a spray over many names) and each later try waits 2^(k-5) seconds, at
+ * most 60, from the last wrong one. Only the web's one thread uses these: no lock.
+ */
+#include "web_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SESSIONS_MAX     256
+#define THROTTLE_NAMES   64
+#define THROTTLE_FREE    5  /* wrong passwords for a name before the waits begin */
+#define THROTTLE_STATION 20 /* for the station, over every name */
+#define THROTTLE_MAX_S   60
+#define THROTTLE_FORGET  (60u * 60 * 1000) /* an hour without a wrong try forgets them */
+
+struct web_session {
+	bool used, has_user;
+	hm_hash id;   /* of the cookie's id */
+	hm_hash csrf; /* of the token */
+	char csrf_hex[WEB_TOKEN_HEX + 1];
+	hm_user user;
+	uint64_t last; /* monotonic ms */
+};
+
+typedef struct throttle {
+	char name[HM_USER_NAME_MAX + 1];
+	unsigned fails;
+	uint64_t last;
+} throttle;
+
+struct web_sessions {
+	uint64_t idle_ms;
+	web_session s[SESSIONS_MAX];
+	throttle names[THROTTLE_NAMES];
+	throttle station;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+hm_err web_sessions_new(uint64_t idle_ms, web_sessions **out)
+{
+	web_sessions *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return HM_ERR_NOMEM;
+	t->idle_ms = idle_ms;
+	*out = t; /* owned by the caller: web_sessions_free */
+	return HM_OK;
+}
+
+void web_sessions_free(web_sessions *t)
+{
+	if (!t)
+		return;
+	hm_wipe(t, sizeof(*t));
+	free(t);
+}
+
+static void session_wipe(web_session *s)
+{
+	hm_wipe(s, sizeof(*s));
+}
+
+web_session *web_session_find(web_sessions *t, const char *cookie)
+{
+	uint64_t now = mono_ms();
+	web_session *found = NULL;
+	hm_hash h;
+
+	if (strlen(cookie) != WEB_TOKEN_HEX)
+		return NULL;
+	hm_hash_buf(cookie, WEB_TOKEN_HEX, &h);
+	for (size_t i = 0; i < SESSIONS_MAX; i++) {
+		web_session *s = &t->s[i];
+		if (s->used && now - s->last > t->idle_ms)
+			session_wipe(s); /* idle too long: ended, whoever asks */
+		if (s->used && hm_hash_equal(&s->id, &h))
+			found = s;
+	}
+	if (found)
+		found->last = now;
+	return found;
+}
+
+web_session *web_session_new(web_sessions *t, const hm_user *user,
+                             char cookie_out[WEB_TOKEN_HEX + 1])
+{
+	web_session *slot = NULL, *oldest = &t->s[0];
+	uint8_t id[WEB_TOKEN_HEX / 2], csrf[WEB_TOKEN_HEX / 2];
+
+	for (size_t i = 0; i < SESSIONS_MAX && !slot; i++) {
+		if (!t->s[i].used)
+			slot = &t->s[i];
+		else if (t->s[i].last < oldest->last)
+			oldest = &t->s[i];
+	}
+	if (!slot) {
+		session_wipe(oldest);
+		slot = oldest;
+	}
+	hm_random_bytes(id, sizeof(id));
+	hm_random_bytes(csrf, sizeof(csrf));
+	hm_hex_encode(cookie_out, id, sizeof(id));
+	hm_hex_encode(slot->csrf_hex, csrf, sizeof(csrf));
+	hm_hash_buf(cookie_out, WEB_TOKEN_HEX, &slot->id);
+	hm_hash_buf(slot->csrf_hex, WEB_TOKEN_HEX, &slot->csrf);
+	hm_wipe(id, sizeof(id));
+	hm_wipe(csrf, sizeof(csrf));
+	slot->used = true;
+	slot->has_user = user != NULL;
+	if (user)
+		slot->user = *user;
+	slot->last = mono_ms();
+	return slot;
+}
+
+void web_session_end(web_sessions *t, web_session *s)
+{
+	(void)t;
+	if (s)
+		session_wipe(s);
+}
+
+const hm_user *web_session_user(const web_session *s)
+{
+	return s->has_user ? &s->user : NULL;
+}
+
+const char *web_session_csrf(const web_session *s)
+{
+	return s->csrf_hex;
+}
+
+bool web_session_csrf_ok(const web_session *s, const char *token)
+{
+	hm_hash h;
+
+	if (!token || strlen(token) != WEB_TOKEN_HEX)
+		return false;
+	hm_hash_buf(token, WEB_TOKEN_HEX, &h);
+	return hm_hash_equal(&s->csrf, &h);
+}
+
+void web_session_cookie(char *out, size_t cap, const char *id)
+{
+	snprintf(out, cap, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", WEB_COOKIE_SESSION,
+	         id ? id : "", id ? "" : "; Max-Age=0");
+}
+
+/* ---- the login throttle ---- */
+
+/* The entry of name; a new one (the oldest giving way) when create. */
+static throttle *throttle_of(web_sessions *t, const char *name, bool create)
+{
+	throttle *oldest = &t->names[0];
+	uint64_t now = mono_ms();
+
+	for (size_t i = 0; i < THROTTLE_NAMES; i++) {
+		throttle *e = &t->names[i];
+		if (e->fails && now - e->last > THROTTLE_FORGET)
+			memset(e, 0, sizeof(*e));
+		if (e->fails && !strcmp(e->name, name))
+			return e;
+		if (!e->fails || (oldest->fails && e->last < oldest->last))
+			oldest = e;
+	}
+	if (!create)
+		return NULL;
+	memset(oldest, 0, sizeof(*oldest));
+	snprintf(oldest->name, sizeof(oldest->name), "%s", name);
+	return oldest;
+}
+
+/* Seconds e must still wait, free wrong tries allowed. */
+static unsigned wait_left(const throttle *e, unsigned free_tries, uint64_t now)
+{
+	uint64_t wait_ms, since;
+	unsigned k;
+
+	if (!e || e->fails < free_tries)
+		return 0;
+	k = e->fails - free_tries;
+	wait_ms = (k >= 6                       ? THROTTLE_MAX_S
+	           : (1u << k) < THROTTLE_MAX_S ? (1u << k)
+	                                        : THROTTLE_MAX_S) *
+	          1000ull;
+	since = now - e->last;
+	return since >= wait_ms ? 0 : (unsigned)((wait_ms - since + 999) / 1000);
+}
+
+bool web_login_wait(web_sessions *t, const char *name, unsigned *wait_s)
+{
+	uint64_t now = mono_ms();
+	unsigned a = wait_left(throttle_of(t, name, false), THROTTLE_FREE, now),
+	         b = wait_left(&t->station, THROTTLE_STATION, now);
+
+	*wait_s = a > b ? a : b;
+	return *wait_s > 0;
+}
+
+void web_login_failed(web_sessions *t, const char *name)
+{
+	throttle *e = throttle_of(t, name, true);
+	uint64_t now = mono_ms();
+
+	e->fails++, e->last = now;
+	if (t->station.fails && now - t->station.last > THROTTLE_FORGET)
+		t->station.fails = 0;
+	t->station.fails++, t->station.last = now;
+}
+
+void web_login_ok(web_sessions *t, const char *name)
+{
+	throttle *e = throttle_of(t, name, false);
+
+	if (e)
+		memset(e, 0, sizeof(*e));
+	t->station.fails = 0;
+}

@@ -1,0 +1,203 @@
+/*
+ * web_int.h - inside libhm_web: the request, the page builder, sessions, the route table.
+ *
+ * A page is a handler of the route table (routes.c): it receives a web_req whose user has the
+ * route's right (server.c checked the Host, the session, the CSRF token and the right before),
+ * calls the ledger, and writes its page through the builder below. Every text that is not the
+ * page's own markup goes through web_esc (the ledger's one escaping rule); every visible word
+ * through web_t. The node lock is held for the whole handler. A handler returns HM_OK when it
+ * built a response (a page, a redirect, an error page of its own), or an error whose reason is
+ * in hm_node_errmsg(r->led.node): server.c then answers 500 with that reason.
+ */
+#ifndef HM_WEB_INT_H
+#define HM_WEB_INT_H
+
+#include <stdio.h>
+
+#include "web.h"
+
+#define WEB_COOKIE_SESSION "hamlet_session"
+#define WEB_COOKIE_LANG    "hamlet_lang"
+#define WEB_POST_MAX       (256u << 10) /* bytes of a POST body */
+#define WEB_FIELDS_MAX     512u         /* fields of one POST */
+#define WEB_HEADERS_MAX    8u           /* headers a handler adds */
+#define WEB_TOKEN_HEX      64           /* a session id or CSRF token, in hex */
+
+typedef struct web_session web_session;
+
+/* One field of a POST body: both NUL-terminated (a NUL inside a value cuts it there). */
+typedef struct web_field {
+	char *name, *value;
+	size_t len;
+} web_field;
+
+/* One request, from its first byte to its response. */
+typedef struct web_req {
+	hm_web *w;
+	struct MHD_Connection *conn;
+	const char *method;  /* "GET", "POST" (MHD's, borrowed) */
+	const char *path;    /* the URL's path, decoded (MHD's, borrowed) */
+	web_session *sess;   /* NULL: none; may be a session with no user yet (the login form) */
+	const hm_user *user; /* NULL: not logged in */
+	hm_ledger led;       /* over the node, actor = the user's name */
+	bool en;             /* English asked for (the lang cookie); else Chinese */
+	/* the POST body */
+	void *pp; /* struct MHD_PostProcessor */
+	size_t body_bytes;
+	bool body_too_big;
+	web_field fields[WEB_FIELDS_MAX];
+	size_t nfields;
+	bool fields_failed; /* memory ran out while reading them */
+	/* the response being built */
+	FILE *out; /* open_memstream over buf/len */
+	char *buf;
+	size_t len;
+	unsigned status;  /* 200 unless set */
+	const char *type; /* Content-Type, static; NULL: text/html; charset=utf-8 */
+	char *headers[WEB_HEADERS_MAX][2]; /* owned */
+	size_t nheaders;
+	bool done; /* a response was chosen (web_redirect, web_error) */
+} web_req;
+
+/* ---- The page builder (html.c) ---- */
+
+/* The word msgid (English) in the request's language: Chinese by default, English when the
+ * hamlet_lang cookie says en. Static; never NULL (msgid itself when no word is known). */
+const char *web_t(const web_req *r, const char *msgid);
+/* The page's head and the top bar (the user, the language switch, logout), then <main> and
+ * <h1>: title is an English msgid, shown through web_t. */
+void web_page_begin(web_req *r, const char *title);
+/* Closes <main>, the body and the page. */
+void web_page_end(web_req *r);
+/* text, escaped by the ledger's rule (hm_text_html_write): for element content and for quoted
+ * attribute values alike. NULL writes nothing. */
+void web_esc(web_req *r, const char *text);
+/* The page's own markup, as is: never a value that came from outside. */
+void web_raw(web_req *r, const char *html);
+/* The page's own markup with printf's numbers (%d, %zu, %.1f); never %s of outside text. */
+void web_rawf(web_req *r, const char *fmt, ...) HM_PRINTF(2, 3);
+/* text percent-encoded for a URL's query (every byte but A-Z a-z 0-9 - . _ ~), which is also
+ * safe inside a quoted attribute. */
+void web_esc_query(web_req *r, const char *text);
+/* s percent-encoded as web_esc_query writes it, into out (NUL-terminated): false when it does
+ * not fit in cap bytes. */
+bool web_query_encode(const char *s, char *out, size_t cap);
+/* <form method="post" action="ACTION"> and the hidden csrf field of the session; action is the
+ * page's own path (escaped). web_form_end closes it. */
+void web_form_begin(web_req *r, const char *action);
+void web_form_end(web_req *r);
+/* A notice box: kind "ok" or "error"; text escaped. */
+void web_notice(web_req *r, const char *kind, const char *text);
+
+/* ---- The request (server.c) ---- */
+
+/* The query argument name of a GET (or POST) URL, or NULL. Borrowed for the request. */
+const char *web_arg(web_req *r, const char *name);
+/* The POST field name (the first of that name), or NULL. Borrowed for the request. */
+const char *web_field_get(const web_req *r, const char *name);
+/* Whether the user may do what (hm_role_may); false without a user. */
+bool web_may(const web_req *r, hm_right what);
+/* The response's status (200 unless set), Content-Type (static: "text/csv; charset=utf-8"), and
+ * one more header (name and value copied; false when WEB_HEADERS_MAX are set or memory ran
+ * out). */
+void web_status(web_req *r, unsigned status);
+void web_type(web_req *r, const char *type);
+bool web_header(web_req *r, const char *name, const char *value);
+/* Answer 303 See Other to location (a local path, copied); what was written is dropped. */
+void web_redirect(web_req *r, const char *location);
+/* Answer status with a page of its own ("Not possible"): the message msgid through web_t,
+ * detail (may be NULL) escaped beneath; what was written is dropped, the headers stay. */
+void web_error(web_req *r, unsigned status, const char *msgid, const char *detail);
+/* Whether path is a path of this server (starts with one '/', no scheme, no host, printable
+ * ASCII only): what a next= or back= may redirect to. */
+bool web_local_path(const char *path);
+/* The server's node directory and its log. */
+const char *web_dir(const web_req *r);
+void web_log(const web_req *r, const char *level, const char *fmt, ...) HM_PRINTF(3, 4);
+
+/* ---- Sessions (session.c) ---- */
+
+typedef struct web_sessions web_sessions;
+hm_err web_sessions_new(uint64_t idle_ms, web_sessions **out) HM_MUST_CHECK;
+void web_sessions_free(web_sessions *t);
+/* The live session whose id is the cookie's value, or NULL (none, unknown or idle too long:
+ * then it is ended). Its idle time starts again. */
+web_session *web_session_find(web_sessions *t, const char *cookie);
+/* A new session (a user, or NULL for the login form's): *cookie_out gets its id (hex) for the
+ * Set-Cookie. The least recently used gives way when the table is full. Never NULL. */
+web_session *web_session_new(web_sessions *t, const hm_user *user,
+                             char cookie_out[WEB_TOKEN_HEX + 1]);
+void web_session_end(web_sessions *t, web_session *s);
+const hm_user *web_session_user(const web_session *s); /* NULL: no one logged in */
+const char *web_session_csrf(const web_session *s);    /* hex, for forms */
+/* Whether token is s's CSRF token (compared in constant time); false for NULL. */
+bool web_session_csrf_ok(const web_session *s, const char *token);
+/* Login throttle: whether name (or the station as a whole) must wait before another try: true
+ * and *wait_s the seconds left. web_login_failed counts a wrong password, web_login_ok forgets
+ * the name's. */
+bool web_login_wait(web_sessions *t, const char *name, unsigned *wait_s);
+void web_login_failed(web_sessions *t, const char *name);
+void web_login_ok(web_sessions *t, const char *name);
+/* The Set-Cookie value of a session (HttpOnly; SameSite=Strict; Path=/), or of its end. */
+void web_session_cookie(char *out, size_t cap, const char *id);
+
+/* ---- Routes (routes.c) and pages (page_*.c) ---- */
+
+typedef hm_err (*web_handler)(web_req *r);
+enum {
+	WEB_PUBLIC = 1, /* no login needed (/login, /lang, /static/) */
+	WEB_PREFIX = 2, /* path is a prefix: /person/ matches /person/ID */
+};
+typedef struct web_route {
+	const char *method, *path;
+	hm_right right; /* 0: any logged-in user */
+	unsigned flags;
+	web_handler run;
+} web_route;
+/* The route of method and path: *out, or NULL with *path_known telling whether another method
+ * has that path (405) or none (404). */
+const web_route *web_route_find(const char *method, const char *path, bool *path_known);
+
+/* The files of web/assets, compiled in (assets.c, generated by web/embed.cmake). */
+typedef struct web_asset {
+	const char *path, *type;
+	const unsigned char *data;
+	size_t len;
+} web_asset;
+extern const web_asset web_assets[];
+extern const size_t web_nassets;
+
+hm_err web_page_login(web_req *r);
+hm_err web_page_login_post(web_req *r);
+hm_err web_page_logout(web_req *r);
+hm_err web_page_lang(web_req *r);
+hm_err web_page_home(web_req *r);
+hm_err web_page_sync(web_req *r);
+hm_err web_page_sync_now(web_req *r);
+hm_err web_page_sync_bundle(web_req *r);
+
+/* ---- What pages built from the store, kept until it changes (cache.c) ---- */
+
+typedef struct web_cache web_cache;
+typedef void (*web_cache_free_fn)(void *val);
+hm_err web_cache_new(web_cache **out) HM_MUST_CHECK;
+void web_cache_free(web_cache *c); /* NULL ok */
+/* The value kept under key when it was built at stamp (hm_node_stamp of the store now), else
+ * NULL (an entry of another stamp is dropped). Borrowed until the next web_cache_put. */
+void *web_cache_get(web_cache *c, const char *key, uint64_t stamp);
+/* Keep val (owned by the cache from now on, released with free_fn) under key, built at stamp;
+ * bytes is what it weighs. false when it cannot be kept (a key over 240 bytes, too heavy): val
+ * is then released at once. */
+bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, size_t bytes,
+                   web_cache_free_fn free_fn);
+/* This thread's own write moved the stamp from before to after and wrote nothing a kept value
+ * holds (an access-log record): entries of stamp before stay valid at after. Does nothing
+ * unless after is before + 1 (no other write landed between). */
+void web_cache_restamp(web_cache *c, uint64_t before, uint64_t after);
+/* The server's cache, for the pages. */
+web_cache *web_cache_of(const web_req *r);
+
+/* The server's sessions (server.c), for the login pages. */
+web_sessions *web_sessions_of(const web_req *r);
+
+#endif
