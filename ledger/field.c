@@ -113,7 +113,7 @@ hm_err verb_need(struct hm_verb_run *x, const char *coll, const char *id, const 
 {
 	hm_err err = hm_node_get(x->l->node, coll, id, out);
 	if (err == HM_ERR_NOT_FOUND)
-		return verb_fail(x, err, false, "unknown %s '%s'", what, id);
+		return verb_fail(x, err, false, "unknown %s '%s'", _(what), id);
 	return err;
 }
 

@@ -242,7 +242,7 @@ static hm_err rule_episode_extend(run *x)
 	    x->req->to ? verb_canonical(x, "planned_end", x->req->to) : verb_text(x, "planned_end");
 	hm_err err;
 
-	if ((err = verb_need(x, "episode", x->id, "episode", &e)))
+	if ((err = verb_need(x, "episode", x->id, N_("episode"), &e)))
 		return err;
 	hm_rec_text(e, "planned_end", cur, sizeof(cur));
 	hm_rec_text(e, "start", start, sizeof(start));
@@ -272,7 +272,7 @@ static hm_err rule_episode_end(run *x)
 	const char *end;
 	hm_err err;
 
-	if ((err = verb_need(x, "episode", x->id, "episode", &e)))
+	if ((err = verb_need(x, "episode", x->id, N_("episode"), &e)))
 		return err;
 	hm_rec_text(e, "start", start, sizeof(start));
 	hm_rec_text(e, "end", ended, sizeof(ended));
@@ -442,7 +442,7 @@ static hm_err rule_tip_verify(run *x)
 	char *reward = verb_scratch(x);
 	hm_err err;
 
-	if ((err = verb_need(x, "tip", x->id, "tip", &t)))
+	if ((err = verb_need(x, "tip", x->id, N_("tip"), &t)))
 		return err;
 	hm_record_free(t);
 	if (x->req->reject)
@@ -460,7 +460,7 @@ static hm_err rule_tip_pay(run *x)
 	char state[32];
 	hm_err err;
 
-	if ((err = verb_need(x, "tip", x->id, "tip", &t)))
+	if ((err = verb_need(x, "tip", x->id, N_("tip"), &t)))
 		return err;
 	hm_rec_text(t, "state", state, sizeof(state));
 	hm_record_free(t);
@@ -477,7 +477,7 @@ static hm_err rule_checkpoint(run *x)
 	char kind[32];
 	hm_err err;
 
-	if ((err = verb_need(x, "site", id, "checkpoint", &s)))
+	if ((err = verb_need(x, "site", id, N_("checkpoint"), &s)))
 		return err;
 	hm_rec_text(s, "kind", kind, sizeof(kind));
 	hm_record_free(s);

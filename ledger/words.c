@@ -252,7 +252,7 @@ hm_err hm_ledger_need_record(hm_ledger *l, const char *coll, const char *id, hm_
 		    "find their id with `hamlet person find`)",
 		    id);
 	if (err == HM_ERR_NOT_FOUND)
-		return hm_node_fail(l->node, err, "unknown %s '%s'", coll, id);
+		return hm_node_fail(l->node, err, "unknown %s '%s'", _(coll), id);
 	return err;
 }
 
