@@ -7,7 +7,9 @@
  * - under zh_CN.UTF-8, TEXT and HTML say the titles, the column headers and the stored words
  *   (a row's level, a shipment's status) in Chinese, the page says lang="zh-CN", while CSV and
  *   JSON, which are data, stay as they are;
- * - with the catalogue missing, the Chinese locale renders English: nothing fails.
+ * - with the catalogue missing, the Chinese locale renders English: nothing fails;
+ * - with the process in the C locale, one thread under a zh_CN.UTF-8 locale_t (uselocale, as a
+ *   web request in Chinese would be) renders Chinese, and back under the global locale English.
  * Skipped when the machine has no zh_CN.UTF-8 locale (scripts/install-deps generates it). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,8 +75,12 @@ static int zh_locale(void **state)
 {
 	const char *dir = getenv("HAMLET_LOCALEDIR");
 	(void)state;
-	if (!dir || !setlocale(LC_ALL, "zh_CN.UTF-8"))
+	if (!dir || !setlocale(LC_ALL, "zh_CN.UTF-8")) {
+		print_message("skipped: %s\n", !dir ? "HAMLET_LOCALEDIR is not set (ctest sets it)"
+		                                    : "no zh_CN.UTF-8 locale (scripts/install-deps "
+		                                      "generates it)");
 		return -1;
+	}
 	bindtextdomain("hamlet", dir);
 	bind_textdomain_codeset("hamlet", "UTF-8");
 	return 0;
@@ -154,12 +160,35 @@ static void test_zh_no_catalogue(void **state)
 	bindtextdomain("hamlet", getenv("HAMLET_LOCALEDIR"));
 }
 
+/* The language is the calling thread's: uselocale, not setlocale. */
+static void test_thread_locale(void **state)
+{
+	locale_t zh;
+	char *text, *text0;
+	(void)state;
+
+	if (zh_locale(state))
+		skip();
+	assert_non_null(setlocale(LC_ALL, "C"));
+	assert_non_null(zh = newlocale(LC_ALL_MASK, "zh_CN.UTF-8", (locale_t)0));
+	uselocale(zh);
+	text = render(HM_REPORT_FMT_TEXT, HM_REPORT_LOCAL);
+	uselocale(LC_GLOBAL_LOCALE);
+	text0 = render(HM_REPORT_FMT_TEXT, HM_REPORT_LOCAL);
+	freelocale(zh);
+	has(text, "日报：地区 lin，日期 2026-12-06\n");
+	has(text, "  lin/east      乡镇       2\n");
+	has(text0, "Daily report: region lin, date 2026-12-06\n");
+	free(text), free(text0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_c_locale),
 	    cmocka_unit_test(test_zh_locale),
 	    cmocka_unit_test(test_zh_no_catalogue),
+	    cmocka_unit_test(test_thread_locale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
