@@ -1,8 +1,10 @@
 /*
  * report_render.c - one report model (ledger.h, Reports), four ways to write it: aligned text for
  * a clerk's terminal, CSV and JSON for scripts and spreadsheets, and one self-contained HTML page
- * (inline CSS, bar charts as inline SVG, no script and nothing fetched) that opens offline. The
- * caller says where (a FILE*, or memory); nothing here prints on its own.
+ * (inline CSS, bar charts as inline SVG, no script and nothing fetched) that opens offline, or
+ * that page's body alone for a page that brings its own head and style sheet (the web
+ * interface, whose CSP allows no inline style). The caller says where (a FILE*, or memory);
+ * nothing here prints on its own.
  */
 #include "ledger_int.h"
 
@@ -38,41 +40,68 @@ static const char *cell_text(const hm_report_cell *c, char *buf, size_t cap, con
 
 /* ---- the words of a rendering ---- */
 
-/* English as the model says it; with HM_REPORT_LOCAL the reader's words: titles and sentences
- * through the catalogue, and when the catalogue in use is Chinese, each column's header and the
- * stored words of cells (returnee, home, on_road, a row's level) in Chinese from the ledger's
- * tables (column_zh below, words.c), the one place those words are kept. */
-typedef struct rw {
-	bool loc, zh;
-} rw;
-
+/* The words are those of the model (English), or a caller's (hm_report_html.word, the web's),
+ * or with HM_REPORT_LOCAL the reader's: titles and sentences through the catalogue, and when the
+ * catalogue in use is Chinese the columns' Chinese headers and the stored words of cells
+ * (returnee, home, on_road, a row's level) from the ledger's tables (column_zh below,
+ * words.c), the one place those words are kept. TEXT and HTML use the same hooks. */
+static const hm_report_html html_plain = {0, NULL, NULL, NULL};
 static const char *column_zh(const char *table, const char *col);
 
-static const char *rw_text(const rw *w, const char *s)
+/* The word en in the caller's language (hm_report_html.word), or en. */
+static const char *hw(const hm_report_html *h, const char *en)
 {
-	return w->loc ? _(s) : s;
+	const char *w = h->word ? h->word(h->arg, en) : NULL;
+	return w ? w : en;
 }
 
-static const char *rw_col(const rw *w, const hm_report_table *t, size_t k)
+/* The header of column k of t: its Chinese header with HM_REPORT_CSV_ZH, else its name. */
+static const char *hcol(const hm_report_html *h, const hm_report_table *t, size_t k)
 {
-	return w->zh ? column_zh(t->name, t->cols[k]) : t->cols[k];
+	return h->flags & HM_REPORT_CSV_ZH ? column_zh(t->name, t->cols[k]) : t->cols[k];
 }
 
-/* Cell k of row as shown: a stored word of the column's field (or a row's level) in Chinese. */
-static const char *rw_cell(const rw *w, const hm_report_table *t, const hm_report_row *row,
-                           size_t k, char *buf, size_t cap)
+/* HM_REPORT_LOCAL's word hook: the ledger's Chinese word (a level, a parameter's name) when the
+ * catalogue is Chinese, else the catalogue's (a title, "none", "yes"). */
+static const char *local_word(void *arg, const char *en)
 {
-	const hm_report_cell *c = &row->cells[k];
-	const char *text = cell_text(c, buf, cap, "-"), *zh;
+	const char *zh = *(const bool *)arg ? column_zh("", en) : en;
 
-	if (!w->zh || c->kind != HM_REPORT_TEXT)
-		return text;
-	if (!strcmp(t->cols[k], "level"))
-		return column_zh("", text);
-	if (!strcmp(text, "yes") || !strcmp(text, "no"))
-		return !strcmp(text, "yes") ? _("yes") : _("no");
-	zh = hm_ledger_field_word_zh(t->cols[k], text);
-	return zh ? zh : text;
+	if (zh != en)
+		return zh;
+	if (!strcmp(en, "yes") || !strcmp(en, "no")) /* the yes/no columns */
+		return !strcmp(en, "yes") ? _("yes") : _("no");
+	return _(en);
+}
+
+/* Whether column col holds the ledger's own words (a row's level, yes or no), which the
+ * caller's word hook may put in the page's language; every other cell is shown as it is, but
+ * for the stored words of a field with HM_REPORT_LOCAL in Chinese. */
+static bool word_column(const char *col)
+{
+	static const char *const cols[] = {"level", "case", "acted", "property_told",
+	                                   "residents_told"};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (!strcmp(cols[i], col))
+			return true;
+	return false;
+}
+
+/* The cell as shown: cell_text, a word column's text in the caller's words, a stored word in
+ * Chinese (HM_REPORT_LOCAL with HM_REPORT_CSV_ZH). */
+static const char *body_cell(const hm_report_html *h, const hm_report_table *t, size_t k,
+                             const hm_report_cell *c, char *buf, size_t cap)
+{
+	const char *s = cell_text(c, buf, cap, "-"), *zh;
+
+	if (c->kind != HM_REPORT_TEXT)
+		return s;
+	if (h->word && word_column(t->cols[k]))
+		return hw(h, s);
+	if ((h->flags & HM_REPORT_LOCAL) && (h->flags & HM_REPORT_CSV_ZH) &&
+	    (zh = hm_ledger_field_word_zh(t->cols[k], s)))
+		return zh;
+	return s;
 }
 
 /* ---- text ---- */
@@ -97,38 +126,39 @@ static void text_cell(const char *s, size_t width, bool right, bool last, FILE *
 		fprintf(f, "%*s", (int)pad, "");
 }
 
-static void text_table(const hm_report_table *t, const rw *w, FILE *f)
+static void text_table(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	size_t width[HM_REPORT_COLS_MAX];
 	bool right[HM_REPORT_COLS_MAX];
 	char buf[64];
 
-	fprintf(f, "\n%s\n", rw_text(w, t->title));
+	fprintf(f, "\n%s\n", hw(h, t->title));
 	for (size_t k = 0; k < t->ncols; k++) {
-		width[k] = hm_text_width(rw_col(w, t, k));
+		width[k] = hm_text_width(hcol(h, t, k));
 		right[k] = numeric_column(t, k);
 		for (size_t j = 0; j < t->nrows; j++) {
-			size_t n = hm_text_width(rw_cell(w, t, &t->rows[j], k, buf, sizeof(buf)));
-			width[k] = n > width[k] ? n : width[k];
+			size_t w = hm_text_width(
+			    body_cell(h, t, k, &t->rows[j].cells[k], buf, sizeof(buf)));
+			width[k] = w > width[k] ? w : width[k];
 		}
 	}
 	for (size_t k = 0; k < t->ncols; k++)
-		text_cell(rw_col(w, t, k), width[k], right[k], k + 1 == t->ncols, f);
+		text_cell(hcol(h, t, k), width[k], right[k], k + 1 == t->ncols, f);
 	fputc('\n', f);
 	if (t->nrows == 0)
-		fprintf(f, "  %s\n", rw_text(w, N_("(none)")));
+		fprintf(f, "  %s\n", hw(h, N_("(none)")));
 	for (size_t j = 0; j < t->nrows; j++) {
 		for (size_t k = 0; k < t->ncols; k++)
-			text_cell(rw_cell(w, t, &t->rows[j], k, buf, sizeof(buf)), width[k],
-			          right[k], k + 1 == t->ncols, f);
+			text_cell(body_cell(h, t, k, &t->rows[j].cells[k], buf, sizeof(buf)),
+			          width[k], right[k], k + 1 == t->ncols, f);
 		fputc('\n', f);
 	}
 }
 
-static void render_text(const hm_report *r, const rw *w, FILE *f)
+static void render_text(const hm_report *r, const hm_report_html *h, FILE *f)
 {
-	fprintf(f, w->loc ? _("%s: region %s, date %s\n") : "%s: region %s, date %s\n",
-	        rw_text(w, r->title), r->region, r->date);
+	fprintf(f, h->word ? _("%s: region %s, date %s\n") : "%s: region %s, date %s\n",
+	        hw(h, r->title), r->region, r->date);
 	for (size_t i = 0; i < r->nparams; i++) {
 		fprintf(f, "%s%s ", i ? ", " : "", r->params[i].name);
 		hm_text_write(f, r->params[i].value, strlen(r->params[i].value));
@@ -136,7 +166,7 @@ static void render_text(const hm_report *r, const rw *w, FILE *f)
 	if (r->nparams)
 		fputc('\n', f);
 	for (size_t i = 0; i < r->ntables; i++)
-		text_table(r->tables[i], w, f);
+		text_table(h, r->tables[i], f);
 }
 
 /* ---- CSV (RFC 4180 quoting) ---- */
@@ -410,7 +440,6 @@ static hm_err render_json(const hm_report *r, FILE *f)
 	jdoc d = {false};
 	json_t *doc = jd_keep(&d, json_object()), *params = jd_keep(&d, json_object()),
 	       *tables = jd_keep(&d, json_array());
-	char *s = NULL;
 
 	jd_set(&d, doc, "report", jd_str(&d, r->name));
 	jd_set(&d, doc, "region", jd_str(&d, r->region));
@@ -421,20 +450,19 @@ static hm_err render_json(const hm_report *r, FILE *f)
 	for (size_t i = 0; i < r->ntables; i++)
 		jd_append(&d, tables, json_table(&d, r->tables[i]));
 	jd_set(&d, doc, "tables", tables);
-	if (!d.nomem)
-		s = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-	json_decref(doc);
-	if (!s) {
+	if (d.nomem) {
+		json_decref(doc);
 		errno = ENOMEM;
 		return HM_ERR_NOMEM;
 	}
-	hm_text_json_write(f, s, strlen(s));
-	fputc('\n', f);
-	free(s);
-	return HM_OK;
+	return hm_json_write(f, doc);
 }
 
 /* ---- HTML ---- */
+
+/* How the HTML is written: the whole page (html_plain: no hooks, English words, the columns'
+ * own names; or HM_REPORT_LOCAL's) or a page's body (hm_report_render_body: the caller's words,
+ * Chinese headers, links). The hooks are above, with the text's. */
 
 /* s as HTML text, by the one rule (hm_text_html_write). */
 static void html_text(const char *s, FILE *f)
@@ -465,17 +493,40 @@ static bool has_cjk(const char *s)
 	return false;
 }
 
-/* s escaped inside an element of tag, with lang="zh-CN" when s is Chinese. */
-static void html_elem(FILE *f, const char *tag, const char *attrs, const char *s)
+/* s escaped inside an element of tag, with lang="zh-CN" when s is Chinese; inside a link to
+ * href when href is not NULL. */
+static void html_link_elem(FILE *f, const char *tag, const char *attrs, const char *s,
+                           const char *href)
 {
 	fprintf(f, "<%s%s%s>", tag, attrs, has_cjk(s) ? " lang=\"zh-CN\"" : "");
+	if (href) {
+		fputs("<a href=\"", f);
+		html_text(href, f);
+		fputs("\">", f);
+	}
 	html_text(s, f);
-	fprintf(f, "</%s>", tag);
+	fprintf(f, "%s</%s>", href ? "</a>" : "", tag);
+}
+
+static void html_elem(FILE *f, const char *tag, const char *attrs, const char *s)
+{
+	html_link_elem(f, tag, attrs, s, NULL);
+}
+
+/* The link of cell (j, k) of t from the caller's hook, into buf; NULL when none. */
+static const char *cell_link(const hm_report_html *h, const hm_report_table *t, size_t j, size_t k,
+                             char *buf, size_t cap)
+{
+	if (!h->link || t->rows[j].cells[k].kind != HM_REPORT_TEXT)
+		return NULL;
+	buf[0] = 0;
+	return h->link(h->arg, t, j, k, buf, cap) && buf[0] ? buf : NULL;
 }
 
 #define BAR_H     22
 #define LABEL_W   220
 #define BAR_MAX_W 360
+#define HREF_MAX  1024
 
 /* The value of a full bar: the table's (100 for a percentage), else the largest drawn. */
 static double chart_max(const hm_report_table *t, size_t *bars)
@@ -494,35 +545,36 @@ static double chart_max(const hm_report_table *t, size_t *bars)
 	return t->chart_max > 0 ? t->chart_max : max;
 }
 
-static void html_bar(const hm_report_table *t, const rw *w, const hm_report_row *row, double max,
-                     size_t y, FILE *f)
+static void html_bar(const hm_report_html *h, const hm_report_table *t, const hm_report_row *row,
+                     double max, size_t y, FILE *f)
 {
 	const hm_report_cell *c = &row->cells[t->chart];
 	char buf[64], label[256];
-	double bw =
-	    c->kind == HM_REPORT_NUM && max > 0 && c->num > 0 ? c->num / max * BAR_MAX_W : 0;
+	double w = c->kind == HM_REPORT_NUM && max > 0 && c->num > 0 ? c->num / max * BAR_MAX_W : 0;
 
-	if (bw > BAR_MAX_W)
-		bw = BAR_MAX_W;
-	snprintf(label, sizeof(label), "%s",
-	         rw_cell(w, t, row, (size_t)t->chart_label, buf, sizeof(buf)));
+	if (w > BAR_MAX_W)
+		w = BAR_MAX_W;
+	snprintf(
+	    label, sizeof(label), "%s",
+	    body_cell(h, t, (size_t)t->chart_label, &row->cells[t->chart_label], buf, sizeof(buf)));
 	if (t->chart_label2 >= 0)
 		snprintf(label + strlen(label), sizeof(label) - strlen(label), " @ %s",
-		         rw_cell(w, t, row, (size_t)t->chart_label2, buf, sizeof(buf)));
+		         body_cell(h, t, (size_t)t->chart_label2, &row->cells[t->chart_label2], buf,
+		                   sizeof(buf)));
 	fprintf(f, "<text x=\"%d\" y=\"%zu\" text-anchor=\"end\"%s>", LABEL_W - 8, y + BAR_H - 7,
 	        has_cjk(label) ? " lang=\"zh-CN\"" : "");
 	html_text(label, f);
 	fprintf(f,
 	        "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"%d\"/>"
 	        "<text x=\"%.1f\" y=\"%zu\">",
-	        LABEL_W, y + 3, bw, BAR_H - 6, LABEL_W + bw + 6, y + BAR_H - 7);
+	        LABEL_W, y + 3, w, BAR_H - 6, LABEL_W + w + 6, y + BAR_H - 7);
 	html_text(cell_text(c, buf, sizeof(buf), "-"), f);
 	fputs("</text>\n", f);
 }
 
 /* One horizontal bar per data row, labelled with the row's name and its value; a percentage
  * is drawn against 100%, so two villages at 50% draw half bars. */
-static void html_chart(const hm_report_table *t, const rw *w, FILE *f)
+static void html_chart(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	size_t bars, y = 0;
 	double max = chart_max(t, &bars);
@@ -534,39 +586,44 @@ static void html_chart(const hm_report_table *t, const rw *w, FILE *f)
 	        "viewBox=\"0 0 %d %zu\"><title>",
 	        LABEL_W + BAR_MAX_W + 80, bars * BAR_H + 4, LABEL_W + BAR_MAX_W + 80,
 	        bars * BAR_H + 4);
-	html_text(rw_col(w, t, (size_t)t->chart), f);
+	html_text(hcol(h, t, (size_t)t->chart), f);
 	fputs("</title>\n", f);
 	for (size_t j = 0; j < t->nrows; j++) {
 		if (t->rows[j].kind != HM_REPORT_ROW_DATA)
 			continue;
-		html_bar(t, w, &t->rows[j], max, y, f);
+		html_bar(h, t, &t->rows[j], max, y, f);
 		y += BAR_H;
 	}
 	fprintf(f, "</svg><figcaption>");
-	html_text(rw_col(w, t, (size_t)t->chart), f);
-	fputs(t->chart_max > 0 ? rw_text(w, N_(" (a full bar is 100%)")) : "", f);
+	html_text(hcol(h, t, (size_t)t->chart), f);
+	if (t->chart_max > 0) {
+		fputc(' ', f);
+		html_text(hw(h, N_("(a full bar is 100%)")), f);
+	}
 	fputs("</figcaption></figure>\n", f);
 }
 
 /* One tree item: the row's label cell (column 1), and the names of its yes/no columns after
  * the depth that say yes ("p4 (case)"). */
-static void tree_item(const hm_report_table *t, const rw *w, const hm_report_row *row, FILE *f)
+static void tree_item(const hm_report_html *h, const hm_report_table *t, size_t j, FILE *f)
 {
-	char buf[64];
+	const hm_report_row *row = &t->rows[j];
+	char buf[64], href[HREF_MAX];
 
 	fputs("<li>", f);
-	html_elem(f, "span", "", rw_cell(w, t, row, 1, buf, sizeof(buf)));
+	html_link_elem(f, "span", "", body_cell(h, t, 1, &row->cells[1], buf, sizeof(buf)),
+	               cell_link(h, t, j, 1, href, sizeof(href)));
 	for (size_t k = (size_t)t->tree_depth + 1; k < t->ncols; k++)
 		if (row->cells[k].kind == HM_REPORT_TEXT && !strcmp(row->cells[k].text, "yes")) {
 			fputs(" <em>(", f);
-			html_text(rw_col(w, t, k), f);
+			html_text(hcol(h, t, k), f);
 			fputs(")</em>", f);
 		}
 }
 
 /* A tree table (rows in pre-order, each with its depth) as nested lists, one per value of its
  * first column (a chain): who infected whom, each under the one who exposed them. */
-static void html_tree(const hm_report_table *t, const rw *w, FILE *f)
+static void html_tree(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	char buf[64], group[64] = "";
 	size_t open = 0;
@@ -574,13 +631,13 @@ static void html_tree(const hm_report_table *t, const rw *w, FILE *f)
 	fputs("<ul class=\"tree\">\n", f);
 	for (size_t j = 0; j < t->nrows; j++) {
 		const hm_report_row *row = &t->rows[j];
-		const char *g = rw_cell(w, t, row, 0, buf, sizeof(buf));
+		const char *g = cell_text(&row->cells[0], buf, sizeof(buf), "-");
 		size_t d = (size_t)row->cells[t->tree_depth].num;
 		if (j == 0 || strcmp(g, group) != 0) {
 			for (; open; open--)
 				fputs("</li></ul>", f);
 			fprintf(f, "%s<li><span class=\"group\">", j ? "</li>\n" : "");
-			html_text(rw_col(w, t, 0), f);
+			html_text(hcol(h, t, 0), f);
 			fputc(' ', f);
 			html_text(g, f);
 			fputs("</span>", f);
@@ -594,35 +651,36 @@ static void html_tree(const hm_report_table *t, const rw *w, FILE *f)
 			for (; open > d + 1; open--)
 				fputs("</ul></li>", f);
 		}
-		tree_item(t, w, row, f);
+		tree_item(h, t, j, f);
 	}
 	for (; open; open--)
 		fputs("</li></ul>", f);
-	if (t->nrows) {
+	if (t->nrows)
 		fputs("</li>\n</ul>\n", f);
-		return;
+	else {
+		fputs("<li class=\"none\">", f);
+		html_text(hw(h, N_("none")), f);
+		fputs("</li></ul>\n", f);
 	}
-	html_elem(f, "li", " class=\"none\"", rw_text(w, N_("none")));
-	fputs("</ul>\n", f);
 }
 
-static void html_rows(const hm_report_table *t, const rw *w, FILE *f)
+static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	static const char *const row_class[] = {"", " class=\"subtotal\"", " class=\"total\""};
-	char buf[64];
+	char buf[64], href[HREF_MAX];
 
 	if (t->nrows == 0) {
-		fprintf(f, "<tr>");
-		snprintf(buf, sizeof(buf), " colspan=\"%zu\" class=\"none\"", t->ncols);
-		html_elem(f, "td", buf, rw_text(w, N_("none")));
-		fputs("</tr>\n", f);
+		fprintf(f, "<tr><td colspan=\"%zu\" class=\"none\">", t->ncols);
+		html_text(hw(h, N_("none")), f);
+		fputs("</td></tr>\n", f);
 	}
 	for (size_t j = 0; j < t->nrows; j++) {
 		fprintf(f, "<tr%s>", row_class[t->rows[j].kind]);
 		for (size_t k = 0; k < t->ncols; k++) {
 			const hm_report_cell *c = &t->rows[j].cells[k];
-			html_elem(f, "td", c->kind == HM_REPORT_NUM ? " class=\"num\"" : "",
-			          rw_cell(w, t, &t->rows[j], k, buf, sizeof(buf)));
+			html_link_elem(f, "td", c->kind == HM_REPORT_NUM ? " class=\"num\"" : "",
+			               body_cell(h, t, k, c, buf, sizeof(buf)),
+			               cell_link(h, t, j, k, href, sizeof(href)));
 		}
 		fputs("</tr>\n", f);
 	}
@@ -631,28 +689,30 @@ static void html_rows(const hm_report_table *t, const rw *w, FILE *f)
 /* Tables of more than this many columns are printed on a landscape page. */
 #define HTML_PORTRAIT_COLS 8
 
-static void html_table(const hm_report_table *t, const rw *w, FILE *f)
+static void html_table(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	fputs(t->ncols > HTML_PORTRAIT_COLS ? "<section class=\"wide\">" : "<section>", f);
-	html_elem(f, "h2", "", rw_text(w, t->title));
-	fputs("\n", f);
+	html_elem(f, "h2", "", hw(h, t->title));
+	fputc('\n', f);
 	if (t->chart >= 0)
-		html_chart(t, w, f);
+		html_chart(h, t, f);
 	if (t->tree_depth >= 0) {
-		html_tree(t, w, f);
+		html_tree(h, t, f);
 		fputs("</section>\n", f);
 		return;
 	}
 	fputs("<table><thead><tr>", f);
 	for (size_t k = 0; k < t->ncols; k++)
-		html_elem(f, "th", "", rw_col(w, t, k));
+		html_elem(f, "th", "", hcol(h, t, k));
 	fputs("</tr></thead>\n<tbody>\n", f);
-	html_rows(t, w, f);
+	html_rows(h, t, f);
 	fputs("</tbody></table></section>\n", f);
 }
 
-/* On screen as before; in print, A4 with every table within the page: wide tables on a
- * landscape page, small type, headers repeated on every page a table spans. */
+/* The whole page's style sheet. The web interface carries the same rules in
+ * web/assets/style.css (its pages may hold no inline style): keep the two alike. On screen as
+ * before; in print, A4 with every table within the page: wide tables on a landscape page, small
+ * type, headers repeated on every page a table spans. */
 static const char html_style[] =
     "body{font-family:\"Noto Sans CJK SC\",\"Noto Sans SC\",\"Source Han Sans SC\","
     "\"WenQuanYi Micro Hei\",sans-serif;margin:2em;color:#222}"
@@ -679,44 +739,68 @@ static const char html_style[] =
     "th,td{padding:.1em .3em;overflow-wrap:anywhere}"
     "h2{page-break-after:avoid}figure{page-break-inside:avoid}}";
 
-static void html_param(FILE *f, const char *name, const char *value)
+static void html_param(const hm_report_html *h, FILE *f, const char *name, const char *value)
 {
-	html_elem(f, "dt", "", name);
+	html_elem(f, "dt", "", hw(h, name));
 	html_elem(f, "dd", "", value);
 }
 
-static void render_html(const hm_report *r, const rw *w, FILE *f)
+/* The parameters and the tables: what the page and a web page's body share. */
+static void html_body(const hm_report *r, const hm_report_html *h, FILE *f)
+{
+	fputs("<dl class=\"params\">", f);
+	html_param(h, f, "report", r->name);
+	html_param(h, f, "region", r->region);
+	html_param(h, f, "date", r->date);
+	for (size_t i = 0; i < r->nparams; i++)
+		html_param(h, f, r->params[i].name, r->params[i].value);
+	fputs("</dl>\n", f);
+	for (size_t i = 0; i < r->ntables; i++)
+		html_table(h, r->tables[i], f);
+}
+
+static void render_html(const hm_report *r, const hm_report_html *h, FILE *f)
 {
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><title>",
-	        w->zh ? "zh-CN" : "en");
-	html_text(rw_text(w, r->title), f);
+	        h->flags & HM_REPORT_CSV_ZH ? "zh-CN" : "en");
+	html_text(hw(h, r->title), f);
 	fputs(" - ", f);
 	html_text(r->region, f);
 	fputs(" - ", f);
 	html_text(r->date, f);
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n", html_style);
-	html_elem(f, "h1", "", rw_text(w, r->title));
-	fputs("\n<dl class=\"params\">", f);
-	html_param(f, w->zh ? column_zh("", "report") : "report", r->name);
-	html_param(f, w->zh ? column_zh("", "region") : "region", r->region);
-	html_param(f, w->zh ? column_zh("", "date") : "date", r->date);
-	for (size_t i = 0; i < r->nparams; i++)
-		html_param(f, r->params[i].name, r->params[i].value);
-	fputs("</dl>\n", f);
-	for (size_t i = 0; i < r->ntables; i++)
-		html_table(r->tables[i], w, f);
+	html_elem(f, "h1", "", hw(h, r->title));
+	fputc('\n', f);
+	html_body(r, h, f);
 	fputs("</body></html>\n", f);
+}
+
+hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *f)
+{
+	if (h && (h->flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_LOCAL))) {
+		errno = EINVAL;
+		return HM_ERR_INVALID;
+	}
+	html_body(r, h ? h : &html_plain, f);
+	return fflush(f) == 0 && !ferror(f) ? HM_OK : HM_ERR_IO;
 }
 
 hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags, FILE *f)
 {
 	hm_err err = HM_OK;
-	rw w = {(flags & HM_REPORT_LOCAL) != 0, (flags & HM_REPORT_LOCAL) && hm_i18n_zh()};
+	bool zh = (flags & HM_REPORT_LOCAL) && hm_i18n_zh();
+	hm_report_html local = {zh ? HM_REPORT_CSV_ZH | HM_REPORT_LOCAL : 0, local_word, NULL, &zh};
+	const hm_report_html *h = flags & HM_REPORT_LOCAL ? &local : &html_plain;
 
 	if ((unsigned)fmt > HM_REPORT_FMT_HTML ||
-	    (flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_LOCAL))) {
+	    (flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_HTML_BODY | HM_REPORT_LOCAL)) ||
+	    ((flags & HM_REPORT_HTML_BODY) && fmt != HM_REPORT_FMT_HTML)) {
 		errno = EINVAL;
 		return HM_ERR_INVALID;
+	}
+	if (flags & HM_REPORT_HTML_BODY) {
+		hm_report_html body = {flags & HM_REPORT_CSV_ZH, NULL, NULL, NULL};
+		return hm_report_render_body(r, &body, f);
 	}
 	switch (fmt) {
 	case HM_REPORT_FMT_CSV:
@@ -726,10 +810,10 @@ hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags
 		err = render_json(r, f);
 		break;
 	case HM_REPORT_FMT_HTML:
-		render_html(r, &w, f);
+		render_html(r, h, f);
 		break;
 	case HM_REPORT_FMT_TEXT:
-		render_text(r, &w, f);
+		render_text(r, h, f);
 		break;
 	}
 	if (err)

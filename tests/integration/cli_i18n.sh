@@ -52,8 +52,8 @@ zh -d elm person add --name X --id-number 110105194912310021
 said "an ID number with a wrong check character" "校验码正确的身份证号（第 18 位不对，是否输错？）"
 zh -d elm report daily
 code "report daily" 0
-said_out "report daily" "日报：地区 lin/east/elm，日期 "
-said_out "report daily" "在管人数（按隔离方式和原因）；今天开始和解除的隔离"
+said_out "report daily" "每日报表：地区 lin/east/elm，日期 "
+said_out "report daily" "在管人员（按管理方式和原因）；今日新增和解除"
 said_out "report daily" "  地区          级别  在管人数  居家隔离"
 said_out "report daily" "  lin/east/elm  村           1"
 said_out "report daily" "  lin/east/elm  合计         1"

@@ -116,20 +116,20 @@ static void test_zh_locale(void **state)
 	if (zh_locale(state))
 		skip();
 	text = render(HM_REPORT_FMT_TEXT, HM_REPORT_LOCAL);
-	has(text, "日报：地区 lin，日期 2026-12-06\n");
-	has(text, "今天发现的发热：随访中发现的（达到或超过发热标准）和卡口发现的\n");
+	has(text, "每日报表：地区 lin，日期 2026-12-06\n");
+	has(text, "今日发现的发热人员：随访发现（达到或超过发热标准）和卡口发现\n");
 	has(text, "  地区          级别  已随访\n");
 	has(text, "  lin/east/elm  村         2\n");
 	has(text, "  lin/east      乡镇       2\n");
 	has(text, "  lin           合计       2\n");
 	has(text, "  sh1   在途     5\n");
-	has(text, "各物资被截留的数量\n  地区  级别  已随访\n  （无）\n");
+	has(text, "各物资被拦截的数量\n  地区  级别  已随访\n  （无）\n");
 	html = render(HM_REPORT_FMT_HTML, HM_REPORT_LOCAL);
 	has(html, "<html lang=\"zh-CN\">");
-	has(html, "<h1 lang=\"zh-CN\">日报</h1>");
+	has(html, "<h1 lang=\"zh-CN\">每日报表</h1>");
 	has(html, "<th lang=\"zh-CN\">级别</th>");
 	has(html, "<td lang=\"zh-CN\">乡镇</td>");
-	has(html, "<td colspan=\"3\" class=\"none\" lang=\"zh-CN\">无</td>");
+	has(html, "<td colspan=\"3\" class=\"none\">无</td>");
 	/* Data stays data; without the flag, English whatever the locale. */
 	csv = render(HM_REPORT_FMT_CSV, HM_REPORT_LOCAL);
 	has(csv, "region,level,done\nlin/east/elm,village,2\n");
@@ -176,7 +176,7 @@ static void test_thread_locale(void **state)
 	uselocale(LC_GLOBAL_LOCALE);
 	text0 = render(HM_REPORT_FMT_TEXT, HM_REPORT_LOCAL);
 	freelocale(zh);
-	has(text, "日报：地区 lin，日期 2026-12-06\n");
+	has(text, "每日报表：地区 lin，日期 2026-12-06\n");
 	has(text, "  lin/east      乡镇       2\n");
 	has(text0, "Daily report: region lin, date 2026-12-06\n");
 	free(text), free(text0);
