@@ -1,7 +1,7 @@
 #!/bin/bash
 # cli_i18n.sh - the command in the clerk's language: under LANG=zh_CN.UTF-8 a refused follow-up,
-# an unknown person or store, a bad ID number, a report's titles and headers (text and HTML) are
-# Chinese, while the stored words and the JSON stay data; under LANG=C (and with no language set
+# an unknown person or store, a bad ID number, a report's titles and headers (text and HTML), the
+# --help summaries, a follow-up's success line and an unknown command are Chinese, while the stored words and the JSON stay data; under LANG=C (and with no language set
 # at all) every message is the English one, byte for byte; with the catalogue missing, the
 # Chinese locale falls back to English silently (same bytes, same exit codes). Skipped when the
 # machine has no zh_CN.UTF-8 locale (scripts/install-deps generates it).
@@ -70,6 +70,21 @@ if grep -q '村' "$OUT"; then fail "report --json holds Chinese: $(head -c 300 "
 zh -d elm report daily --csv
 said_out "report --csv" "region,level,monitored,home"
 
+# The field commands' --help summaries, a success line, an unknown command.
+zh --help
+said_out "--help" "  followup      登记测温或随访"
+said_out "--help" "  episode       开始、延长和结束隔离或健康监测"
+zh stock --help
+said_out "stock --help" "  receive    物资入库"
+zh episode start --help
+said_out "episode start --help" "开始隔离或健康监测"
+said_out "episode start --help" "  -h, --help"
+zh -d elm followup add p1 --temp 36.8 --method phone
+said_out "a follow-up recorded" "（变更集 "
+zh nosuch
+code "an unknown command" 2
+said "an unknown command" "hamlet: 没有“nosuch”这个命令（\`hamlet --help\` 列出所有命令）"
+
 # ---- English: LANG=C, C.UTF-8 and no language at all say the same bytes, and the English text
 cmds=(
 	"followup add p1 --temp 45 --method visit"
@@ -79,6 +94,10 @@ cmds=(
 	"report daily"
 	"report daily --html"
 	"followup --help"
+	"--help"
+	"stock --help"
+	"episode start --help"
+	"nosuch"
 )
 for c in "${cmds[@]}"; do
 	# shellcheck disable=SC2086
@@ -102,6 +121,8 @@ en -d elm followup add p1 --temp 45 --method visit
 said "English" "hamlet: followup add: temperature: must be a body temperature between 34 and 43 degrees C, not '45'"
 en -d elm stock receive masks 100 --store nowhere
 said "English" "unknown store 'nowhere' (no store is known here; a store is a site: add it with"
+en --help
+said_out "English" "  followup      record a temperature check or visit"
 en -d elm report daily
 said_out "English" "Under monitoring by kind and reason; episodes started and ended today"
 said_out "English" "  region        level    monitored  home"
