@@ -35,7 +35,7 @@ must -d elm followup add p1 --temp 38.2 --method visit
 # ---- Chinese
 zh -d elm followup add p1 --temp 45 --method visit
 code "a temperature out of range" 2
-said "a temperature out of range" "temperature：应为34 到 43 摄氏度之间的体温，而不是“45”"
+said "a temperature out of range" "temperature（体温）：应为34 到 43 摄氏度之间的体温，而不是“45”"
 zh -d elm followup add p1 --method visit
 code "a follow-up without its result" 2
 said "a follow-up without its result" "随访要有结果"
@@ -47,7 +47,7 @@ code "an unknown store" 1
 said "an unknown store" "找不到仓库“nowhere”"
 zh -d elm person add --name X --id-number 1101051949
 code "a short ID number" 2
-said "a short ID number" "id_number：应为18 位的身份证号"
+said "a short ID number" "id_number（身份证号）：应为18 位的身份证号"
 zh -d elm person add --name X --id-number 110105194912310021
 said "an ID number with a wrong check character" "校验码正确的身份证号（第 18 位不对，是否输错？）"
 zh -d elm report daily
