@@ -807,6 +807,10 @@ typedef struct hm_report_html {
  * (h may be NULL: none), to f, then flush f. Errors: HM_ERR_INVALID (an unknown flag in h;
  * nothing written), HM_ERR_IO (writing to f failed). */
 hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *f) HM_MUST_CHECK;
+/* The ledger's Chinese for a word of a report: a column of table (NULL or "": any table), a
+ * parameter's name ("depth", "fever.threshold"), a row's level ("township", "subtotal"), or
+ * NULL when it has none. The same words the Chinese CSV headers and HM_REPORT_LOCAL use. Static. */
+const char *hm_report_word_zh(const char *table, const char *word);
 /* hm_report_render into memory: *out (NUL-terminated; release with free) and *len (may be
  * NULL) its length without the NUL, for a page or a download of known size. *out is NULL on
  * failure. Errors: as hm_report_render. */

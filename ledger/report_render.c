@@ -273,6 +273,12 @@ static const struct {
     {NULL, "persons", "人员"},
     {NULL, "infected_by", "感染来源"},
     {NULL, "depth", "代数"},
+    {NULL, "unlimited", "不限"},
+    {NULL, "fever.threshold", "发热体温标准"},
+    {NULL, "reward.tip", "举报奖励金额"},
+    {NULL, "penalty.before", "截止日前处罚金额"},
+    {NULL, "penalty.after", "截止日后处罚金额"},
+    {NULL, "penalty.cutoff", "处罚标准调整日期"},
     {NULL, "item", "物资"},
     {NULL, "store", "仓库"},
     {NULL, "received", "收到"},
@@ -320,6 +326,12 @@ static const char *column_zh(const char *table, const char *col)
 		    !strcmp(col_zh[i].col, col))
 			return col_zh[i].zh;
 	return col;
+}
+
+const char *hm_report_word_zh(const char *table, const char *word)
+{
+	const char *zh = column_zh(table ? table : "", word);
+	return zh == word ? NULL : zh;
 }
 
 static void render_csv(const hm_report *r, unsigned flags, FILE *f)

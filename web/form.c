@@ -22,19 +22,19 @@ static const struct {
     {"quantity", N_("Quantity")},
     {"store", N_("Store")},
     {"to_store", N_("To store")},
-    {"date", N_("Date")},
+    {N_("date"), N_("Date")},
     {"unit", N_("Unit")},
     {"shipment", N_("Shipment")},
     {"counterparty", N_("Given to / received from")},
     {"worker", N_("Worker")},
     {"subject", N_("What the tip says")},
-    {"person", N_("Person (id)")},
+    {N_("person"), N_("Person (id)")},
     {"received", N_("Received on")},
     {"reward", N_("Reward (yuan)")},
     {"verified", N_("Verified on")},
     {"paid", N_("Paid on")},
     {"state", N_("State")},
-    {"village", N_("Village")},
+    {N_("village"), N_("Village")},
     {"compound", N_("Compound")},
     {"audience", N_("Who was told")},
     {"source", N_("Source (person id)")},
@@ -165,7 +165,7 @@ static int person_one(void *arg, const hm_record *rec)
 hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n)
 {
 	person_list s = {except, out, 0};
-	hm_err err = hm_node_list(r->led.node, "person", person_one, &s);
+	hm_err err = hm_node_list(r->led.node, N_("person"), person_one, &s);
 
 	*n = s.n;
 	return err;
@@ -272,13 +272,13 @@ static hm_err take_values(web_req *r, web_form *f)
 
 static hm_err set_err(web_req *r, web_form *f, size_t i, const char *why)
 {
-	const char *field = f->fields[i].field;
-	size_t n = strlen(field);
+	const char *field = f->fields[i].field, *rest;
+	char word[HM_NAME_MAX + 1];
 
 	if (f->errs[i])
 		return HM_OK; /* the first reason stands */
-	if (!strncmp(why, field, n) && why[n] == ':' && why[n + 1] == ' ')
-		why += n + 2; /* beside the field, its name goes without saying */
+	if (web_reason_field(why, word, sizeof(word), &rest) && !strcmp(word, field))
+		why = rest; /* beside the field, its name goes without saying */
 	if (!(f->errs[i] = strdup(why)))
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
 	f->refused = true;
@@ -520,7 +520,7 @@ static bool picker_time(const char *val)
 static const char *input_type(const hm_field_def *d, const char *val)
 {
 	if (d && d->type == HM_T_DATE && (!val[0] || hm_date_valid(val)))
-		return "date";
+		return N_("date");
 	if (d && d->type == HM_T_TIME && (!val[0] || picker_time(val)))
 		return "datetime-local";
 	if (d && (d->type == HM_T_INT || d->type == HM_T_FLOAT))

@@ -153,3 +153,34 @@ void web_when(char *out, size_t cap, uint64_t ms)
 	if (!ms || !localtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M", &tm))
 		snprintf(out, cap, "-");
 }
+
+/* "（" and "）" and "：" in UTF-8: how a Chinese reason names its field, "id_number（身份证号）："
+ */
+#define ZH_OPEN  "\xef\xbc\x88"
+#define ZH_CLOSE "\xef\xbc\x89"
+#define ZH_COLON "\xef\xbc\x9a"
+
+bool web_reason_field(const char *why, char *word, size_t cap, const char **rest)
+{
+	const char *p = why, *q, *close;
+	size_t n;
+
+	*rest = why;
+	word[0] = 0;
+	if (!strncmp(p, "--", 2))
+		p += 2;
+	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+	if (n == 0 || n >= cap)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		word[i] = p[i] == '-' ? '_' : p[i];
+	word[n] = 0;
+	q = p + n;
+	if (!strncmp(q, ZH_OPEN, 3) && (close = strstr(q, ZH_CLOSE)))
+		q = close + 3;
+	if (!strncmp(q, ": ", 2))
+		*rest = q + 2;
+	else if (!strncmp(q, ZH_COLON, 3))
+		*rest = q + 3;
+	return true;
+}

@@ -22,20 +22,21 @@ static const char *finding_words(const char *kind)
 	static const char *const words[][2] = {
 	    {"bad-signature", "A write whose signature does not verify: altered on the way, or not "
 	                      "written by the station it names."},
-	    {"broken-chain", "A write that does not follow its station's write before it."},
-	    {"equivocation", "Forked: the station wrote two different writes under one number."},
-	    {"out-of-scope", "A write outside the region its station may write."},
-	    {"after-revocation", "A write made after its station's certificate was revoked."},
-	    {"clock", "A write stamped with a time its station's clock cannot have had."},
-	    {"refused", "A write this station refused."},
-	    {"gap", "Writes missing: later ones of the station arrived, earlier ones did not."},
-	    {"unknown-origin", "A write of a station whose certificate is not known here."},
-	    {"revoked-issuer", "A station enrolled by a station that was revoked."},
+	    {"broken-chain", N_("A write that does not follow its station's write before it.")},
+	    {"equivocation",
+	     N_("Forked: the station wrote two different writes under one number.")},
+	    {"out-of-scope", N_("A write outside the region its station may write.")},
+	    {"after-revocation", N_("A write made after its station's certificate was revoked.")},
+	    {"clock", N_("A write stamped with a time its station's clock cannot have had.")},
+	    {"refused", N_("A write this station refused.")},
+	    {"gap", N_("Writes missing: later ones of the station arrived, earlier ones did not.")},
+	    {"unknown-origin", N_("A write of a station whose certificate is not known here.")},
+	    {"revoked-issuer", N_("A station enrolled by a station that was revoked.")},
 	};
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (!strcmp(words[i][0], kind))
 			return words[i][1];
-	return "Another finding.";
+	return N_("Another finding.");
 }
 
 static const char *str_of(const json_t *o, const char *key)
@@ -82,15 +83,16 @@ static void station_cell(web_req *r, const json_t *doc, const char *origin)
 	web_raw(r, "<code>");
 	web_esc(r, origin);
 	web_raw(r, "</code>");
-	if (o && *str_of(o, "region")) {
+	if (o && *str_of(o, N_("region"))) {
 		web_raw(r, "<br>");
-		web_esc(r, str_of(o, "region"));
+		web_esc(r, str_of(o, N_("region")));
 	}
 }
 
 static void findings_section(web_req *r, const json_t *doc)
 {
-	static const char *const cols[] = {"What was found", "Station", "Write no.", "Detail"};
+	static const char *const cols[] = {N_("What was found"), N_("Station"), N_("Write no."),
+	                                   N_("Detail")};
 	const json_t *findings = json_object_get(doc, "findings");
 
 	web_raw(r, "<section class=\"findings\"><h2>");
@@ -168,7 +170,7 @@ static void origin_row(web_req *r, const json_t *o)
 	web_raw(r, "</code></td><td>");
 	web_esc(r, web_t(r, *role ? role : "unknown"));
 	web_raw(r, "</td><td>");
-	web_esc(r, str_of(o, "region"));
+	web_esc(r, str_of(o, N_("region")));
 	if (int_of(o, "seq_to"))
 		web_rawf(r, "</td><td class=\"num\">%lld&ndash;%lld</td><td>",
 		         int_of(o, "seq_from"), int_of(o, "seq_to"));
@@ -186,8 +188,8 @@ static void origin_row(web_req *r, const json_t *o)
 
 static void origins_section(web_req *r, const json_t *doc)
 {
-	static const char *const cols[] = {"Station", "Role",          "Region",
-	                                   "Writes",  "Last write at", "Verification"};
+	static const char *const cols[] = {N_("Station"), N_("Role"),          "Region",
+	                                   N_("Writes"),  N_("Last write at"), N_("Verification")};
 	const json_t *origins = json_object_get(doc, "origins");
 
 	web_raw(r, "<section class=\"origins\"><h2>");
@@ -216,7 +218,7 @@ static void audit_head(web_req *r, const json_t *doc)
 	web_raw(r, " <code>");
 	web_esc(r, str_of(doc, "auditor"));
 	web_raw(r, "</code> (");
-	web_esc(r, str_of(doc, "region"));
+	web_esc(r, str_of(doc, N_("region")));
 	web_raw(r, "), ");
 	web_esc(r, when);
 	web_raw(r, "</p>\n");
@@ -307,7 +309,7 @@ hm_err web_page_audit_report(web_req *r)
 	}
 	if ((err = hm_audit_sign(&r->led, NULL, &doc, &len, &nfindings)))
 		return err;
-	file_name(r, "report", disp, sizeof(disp));
+	file_name(r, N_("report"), disp, sizeof(disp));
 	web_type(r, "text/plain; charset=utf-8");
 	if (!web_header(r, "Content-Disposition", disp))
 		err = hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");

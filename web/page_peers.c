@@ -43,8 +43,8 @@ static void clock_part(web_req *r, const hm_clock_report *k)
 	} else {
 		span_text(r, span, sizeof(span), mag);
 		web_esc(r, web_t(r, k->offset_ms > 0   ? "behind its peer by"
-		                    : k->offset_ms < 0 ? "ahead of its peer by"
-		                                       : "the same as its peer's, off by"));
+		                    : k->offset_ms < 0 ? N_("ahead of its peer by")
+		                                       : N_("the same as its peer's, off by")));
 		web_rawf(r, " <span data-offset-ms=\"%lld\">", (long long)k->offset_ms);
 		web_esc(r, span);
 		hm_hex_encode(peer, k->peer.b, HM_NODE_ID_BYTES);
@@ -136,8 +136,9 @@ static void peer_row(web_req *r, const hm_status_peer *sp)
 static void peers_table(web_req *r, const hm_status *st, bool probe)
 {
 	static const char *const cols[] = {
-	    "Peer",     "Address",         "Last success", "Last failure", "Sent",
-	    "Received", "Waiting to send", "Failures",     "Last error",
+	    N_("Peer"),       "Address",      N_("Last success"),    N_("Last failure"),
+	    N_("Sent"),       N_("Received"), N_("Waiting to send"), N_("Failures"),
+	    N_("Last error"),
 	};
 
 	if (!st->npeers) {

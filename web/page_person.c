@@ -35,8 +35,8 @@ static bool masked(const person_page *pg, const char *field)
 
 static void person_fields(web_req *r, const person_page *pg, const json_t *doc)
 {
-	const hm_collection_def *cd = hm_schema_collection("person");
-	const json_t *fields = json_object_get(json_object_get(doc, "person"), "fields");
+	const hm_collection_def *cd = hm_schema_collection(N_("person"));
+	const json_t *fields = json_object_get(json_object_get(doc, N_("person")), "fields");
 
 	web_raw(r, "<table class=\"person\"><tbody>\n");
 	for (size_t i = 0; i < cd->nfields; i++) {
@@ -47,7 +47,7 @@ static void person_fields(web_req *r, const person_page *pg, const json_t *doc)
 		web_raw(r, "<tr><th>");
 		web_esc(r, web_t(r, web_field_label(d->name)));
 		web_raw(r, "</th><td>");
-		web_json_value_write(r, "person", d->name, v, masked(pg, d->name));
+		web_json_value_write(r, N_("person"), d->name, v, masked(pg, d->name));
 		web_raw(r, "</td></tr>\n");
 	}
 	web_raw(r, "</tbody></table>\n");
@@ -91,14 +91,15 @@ static void contact_write(web_req *r, const person_page *pg, const json_t *rec)
 
 	if (!other)
 		return;
-	if (hm_node_get(r->led.node, "person", other, &o) ||
+	if (hm_node_get(r->led.node, N_("person"), other, &o) ||
 	    !hm_rec_text(o, "name", name, sizeof(name)))
 		snprintf(name, sizeof(name), "%s", other);
 	hm_record_free(o);
 	web_raw(r, "<tr><td>");
 	web_person_link(r, other, name);
 	web_raw(r, "</td><td>");
-	web_esc(r, web_t(r, is_source ? "Contact of this person" : "This person is their contact"));
+	web_esc(
+	    r, web_t(r, is_source ? "Contact of this person" : N_("This person is their contact")));
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		web_raw(r, "</td><td>");
 		web_json_value_write(r, "exposure", cols[i], json_object_get(f, cols[i]),
@@ -147,7 +148,7 @@ static void questions_write(web_req *r, const person_page *pg, const json_t *doc
 		web_raw(r, "<tr><th>");
 		web_esc(r, web_t(r, web_field_label(field)));
 		web_raw(r, "</th><td>");
-		web_json_value_write(r, "person", field, json_object_get(q, "other_value"),
+		web_json_value_write(r, N_("person"), field, json_object_get(q, "other_value"),
 		                     masked(pg, field));
 		web_raw(r, "</td></tr>\n");
 	}
@@ -248,7 +249,7 @@ static void person_forms(person_page *pg)
 	f->title = N_("Add a follow-up");
 	f->button = N_("Save the follow-up");
 	memcpy(f->fields, followup, sizeof(followup));
-	f->fixed[0][0] = "person", f->fixed[0][1] = pg->id;
+	f->fixed[0][0] = N_("person"), f->fixed[0][1] = pg->id;
 }
 
 /* The person of path /person/ID[/what] into pg (*what: the rest, "" for none); false (and a 404
@@ -264,7 +265,7 @@ static bool person_open(web_req *r, person_page *pg, const char **what, hm_err *
 	if (n <= HM_ID_MAX) {
 		memcpy(pg->id, id, n), pg->id[n] = 0;
 		if (!hm_id_check(pg->id, &why))
-			*err = hm_node_get(r->led.node, "person", pg->id, &pg->p);
+			*err = hm_node_get(r->led.node, N_("person"), pg->id, &pg->p);
 	}
 	if (!pg->p && (!*err || *err == HM_ERR_NOT_FOUND)) {
 		web_error(r, 404, "There is no such person.", NULL);

@@ -82,9 +82,9 @@ static int question_row(void *arg, const hm_identity_question *q)
 	web_raw(r, "<tr><td>");
 	person_link(r, q->id);
 	web_raw(r, "</td><td>");
-	field_name(r, "person", q->field);
+	field_name(r, N_("person"), q->field);
 	web_raw(r, "</td><td>");
-	web_esc(r, value_text("person", q->field, q->other, value, sizeof(value)));
+	web_esc(r, value_text(N_("person"), q->field, q->other, value, sizeof(value)));
 	web_raw(r, "</td><td><code>");
 	web_esc(r, from);
 	web_raw(r, "</code></td></tr>\n");
@@ -93,8 +93,8 @@ static int question_row(void *arg, const hm_identity_question *q)
 
 static hm_err questions_section(web_req *r)
 {
-	static const char *const cols[] = {"Person", "Field", "The other value (masked)",
-	                                   "Written by station"};
+	static const char *const cols[] = {"Person", N_("Field"), N_("The other value (masked)"),
+	                                   N_("Written by station")};
 	size_t n = 0;
 	hm_err err;
 
@@ -109,7 +109,7 @@ static hm_err questions_section(web_req *r)
 	if ((err = hm_person_questions(&r->led, NULL, question_row, r, &n)))
 		return err;
 	if (!n)
-		none_row(r, 4, "No open question.");
+		none_row(r, 4, N_("No open question."));
 	web_raw(r, "</tbody></table></section>\n");
 	return HM_OK;
 }
@@ -129,7 +129,7 @@ static void dup_person(web_req *r, const hm_person_key *k)
 	hm_record *p = NULL;
 
 	person_link(r, k->id);
-	if (!hm_node_get(r->led.node, "person", k->id, &p) &&
+	if (!hm_node_get(r->led.node, N_("person"), k->id, &p) &&
 	    hm_rec_text(p, "name", name, sizeof(name))) {
 		hm_ledger_mask(name, strlen(name), masked, sizeof(masked));
 		web_raw(r, " ");
@@ -180,8 +180,8 @@ static int dup_group(void *arg, const hm_person_key *m, size_t n)
 		web_raw(r, "</td><td>");
 		dup_person(r, &m[k]);
 		web_raw(r, "</td><td class=\"noprint\">");
-		pair_button(r, "/questions/merge", m[0].id, m[k].id, "Merge", false);
-		pair_button(r, "/questions/apart", m[0].id, m[k].id, "Keep apart", true);
+		pair_button(r, "/questions/merge", m[0].id, m[k].id, N_("Merge"), false);
+		pair_button(r, "/questions/apart", m[0].id, m[k].id, N_("Keep apart"), true);
 		web_raw(r, "</td></tr>\n");
 	}
 	return 0;
@@ -189,7 +189,7 @@ static int dup_group(void *arg, const hm_person_key *m, size_t n)
 
 static hm_err dups_section(web_req *r)
 {
-	static const char *const cols[] = {"Keep", "Merge into it", ""};
+	static const char *const cols[] = {N_("Keep"), N_("Merge into it"), ""};
 	dups_ctx d = {r, 0, 0};
 	hm_err err;
 
@@ -207,7 +207,7 @@ static hm_err dups_section(web_req *r)
 	if ((err = hm_person_dups(&r->led, dup_group, &d, NULL)))
 		return err;
 	if (!d.shown)
-		none_row(r, 3, "No person is registered twice.");
+		none_row(r, 3, N_("No person is registered twice."));
 	web_raw(r, "</tbody></table>");
 	if (d.hidden)
 		web_rawf(r, "<p class=\"muted\">%zu ", d.hidden);
@@ -236,7 +236,7 @@ static int conflict_row(void *arg, const hm_conflict *c)
 	web_raw(r, "<tr><td>");
 	web_esc(r, c->collection);
 	web_raw(r, "</td><td>");
-	if (!strcmp(c->collection, "person"))
+	if (!strcmp(c->collection, N_("person")))
 		person_link(r, c->id);
 	else
 		web_esc(r, c->id);
@@ -257,8 +257,8 @@ static int conflict_row(void *arg, const hm_conflict *c)
 
 static hm_err conflicts_section(web_req *r)
 {
-	static const char *const cols[] = {"Collection", "Record", "Field", "Value that lost",
-	                                   "Winner written at"};
+	static const char *const cols[] = {N_("Collection"), N_("Record"), N_("Field"),
+	                                   N_("Value that lost"), N_("Winner written at")};
 	conflicts_ctx x = {r, 0};
 	hm_err err;
 
@@ -272,7 +272,7 @@ static hm_err conflicts_section(web_req *r)
 	if ((err = hm_node_conflicts(r->led.node, NULL, NULL, conflict_row, &x)))
 		return err;
 	if (!x.n)
-		none_row(r, 5, "No conflicts.");
+		none_row(r, 5, N_("No conflicts."));
 	web_raw(r, "</tbody></table>");
 	if (x.n > CONFLICTS_SHOWN) {
 		web_rawf(r, "<p class=\"muted\">%zu ", x.n - CONFLICTS_SHOWN);

@@ -26,17 +26,17 @@ static const reg_field fields[] = {
     {"name", "Name", RF_TEXT, NULL, NULL, NULL},
     {"id_number", "ID number", RF_IDNUM, NULL, NULL, NULL},
     {"phone", "Phone", RF_TEL, NULL, NULL, NULL},
-    {"sex", "Sex", RF_WORDS, "person", "sex", NULL},
-    {"village", "Village", RF_TEXT, NULL, NULL, NULL},
+    {"sex", "Sex", RF_WORDS, N_("person"), "sex", NULL},
+    {N_("village"), "Village", RF_TEXT, NULL, NULL, NULL},
     {"compound", "Compound", RF_TEXT, NULL, NULL, NULL},
     {"household", "Household", RF_TEXT, NULL, NULL, NULL},
-    {"from_area", "Coming from", RF_WORDS, "return", "from_area", NULL},
-    {"departure_date", "Departure date", RF_DATE, NULL, NULL, NULL},
-    {"arrival_date", "Arrival date", RF_DATE, NULL, NULL, NULL},
+    {"from_area", N_("Coming from"), RF_WORDS, "return", "from_area", NULL},
+    {"departure_date", N_("Departure date"), RF_DATE, NULL, NULL, NULL},
+    {"arrival_date", N_("Arrival date"), RF_DATE, NULL, NULL, NULL},
     {"transport", "Transport", RF_WORDS, "return", "transport", NULL},
     {"route", "Route", RF_TEXT, NULL, NULL, NULL},
-    {"kind", "Isolation", RF_WORDS, "episode", "kind", "home|central"},
-    {"days", "Days of isolation", RF_NUM, NULL, NULL, NULL},
+    {"kind", N_("Isolation"), RF_WORDS, "episode", "kind", "home|central"},
+    {N_("days"), N_("Days of isolation"), RF_NUM, NULL, NULL, NULL},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -44,7 +44,8 @@ static const reg_field fields[] = {
 static const struct {
 	size_t from, to;
 	const char *title;
-} parts[] = {{0, 7, "The person"}, {7, 12, "The journey"}, {12, NFIELDS, "The isolation"}};
+} parts[] = {
+    {0, 7, N_("The person")}, {7, 12, N_("The journey")}, {12, NFIELDS, N_("The isolation")}};
 
 /* What the form says when it is shown again: a field's reason, a possible duplicate. */
 typedef struct reg_state {
@@ -60,9 +61,9 @@ static const char *value_of(web_req *r, const reg_field *f, const char *village)
 
 	if (v || !strcmp(r->method, "POST"))
 		return v;
-	if (!strcmp(f->name, "village"))
+	if (!strcmp(f->name, N_("village")))
 		return village;
-	if (!strcmp(f->name, "days"))
+	if (!strcmp(f->name, N_("days")))
 		return HM_RETURNEE_DAYS;
 	return !strcmp(f->name, "kind") ? "home" : NULL;
 }
@@ -176,20 +177,15 @@ hm_err web_page_register(web_req *r)
 	return HM_OK;
 }
 
-/* The form's field a ledger reason names ("id_number: must be ...", "--days must be ..."), or
- * NULL. */
+/* The form's field a ledger reason names ("id_number: must be ...", "--days must be ...", in
+ * either language: web_reason_field), or NULL. */
 static const char *field_named(const char *why)
 {
 	char word[32];
-	size_t n = strcspn(why, ": ");
+	const char *rest;
 
-	if (!strncmp(why, "--", 2))
-		why += 2, n -= n >= 2 ? 2 : n;
-	if (n == 0 || n >= sizeof(word))
+	if (!web_reason_field(why, word, sizeof(word), &rest))
 		return NULL;
-	memcpy(word, why, n), word[n] = 0;
-	for (char *p = word; *p; p++)
-		*p = *p == '-' ? '_' : *p;
 	if (!strcmp(word, "travel_origin"))
 		return "from_area";
 	for (size_t i = 0; i < NFIELDS; i++)
@@ -221,7 +217,7 @@ hm_err web_page_register_post(web_req *r)
 	    .id_number = given(r, "id_number"),
 	    .phone = given(r, "phone"),
 	    .sex = given(r, "sex"),
-	    .village = given(r, "village"),
+	    .village = given(r, N_("village")),
 	    .compound = given(r, "compound"),
 	    .household = given(r, "household"),
 	    .from_area = given(r, "from_area"),
@@ -230,7 +226,7 @@ hm_err web_page_register_post(web_req *r)
 	    .transport = given(r, "transport"),
 	    .route = given(r, "route"),
 	    .kind = given(r, "kind"),
-	    .days = given(r, "days"),
+	    .days = given(r, N_("days")),
 	};
 	bool anyway = given(r, "anyway") != NULL;
 	reg_state st = {0};

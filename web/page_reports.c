@@ -30,13 +30,15 @@ typedef struct report_ask {
 static const char *report_about(const char *name)
 {
 	static const char *const about[][2] = {
-	    {"daily", "Who is under monitoring, who started and ended today, returnees, fevers."},
-	    {"monitoring", "Twice-daily checks done, phone-only checks, persons not seen, fevers."},
-	    {"contacts", "The contacts of each person, contacts not listed, chains."},
-	    {"supplies", "Stock on hand, daily use, days of cover, shipments, interceptions."},
+	    {"daily",
+	     N_("Who is under monitoring, who started and ended today, returnees, fevers.")},
+	    {"monitoring",
+	     N_("Twice-daily checks done, phone-only checks, persons not seen, fevers.")},
+	    {"contacts", N_("The contacts of each person, contacts not listed, chains.")},
+	    {"supplies", N_("Stock on hand, daily use, days of cover, shipments, interceptions.")},
 	    {"compounds",
-	     "Persons per compound; compounds whose property or residents were not told."},
-	    {"rewards", "Penalties per village; tips verified, rewards owed and paid."},
+	     N_("Persons per compound; compounds whose property or residents were not told.")},
+	    {"rewards", N_("Penalties per village; tips verified, rewards owed and paid.")},
 	};
 	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]); i++)
 		if (!strcmp(about[i][0], name))
@@ -157,7 +159,7 @@ static hm_err regions_load(web_req *r, const hm_report *rep, regions *g, hm_node
 	for (size_t i = 0; i < rep->ntables; i++) {
 		const hm_report_table *t = rep->tables[i];
 		for (size_t k = 0; k < t->ncols; k++) {
-			if (strcmp(t->cols[k], "region") && strcmp(t->cols[k], "village"))
+			if (strcmp(t->cols[k], N_("region")) && strcmp(t->cols[k], N_("village")))
 				continue;
 			for (size_t j = 0; j < t->nrows; j++)
 				if (t->rows[j].cells[k].kind == HM_REPORT_TEXT)
@@ -247,9 +249,14 @@ typedef struct link_ctx {
 	const hm_report *rep;
 } link_ctx;
 
+/* A word of the report's body: the ledger's own Chinese for its words (a parameter, a row's
+ * level), else the catalogue's (a title, "none", "yes"). */
 static const char *body_word(void *arg, const char *en)
 {
-	return web_t(((link_ctx *)arg)->r, en);
+	web_req *r = ((link_ctx *)arg)->r;
+	const char *zh = r->en ? NULL : hm_report_word_zh(NULL, en);
+
+	return zh ? zh : web_t(r, en);
 }
 
 /* A township or village below the report's region opens the same report for it; a person
@@ -261,13 +268,13 @@ static bool body_link(void *arg, const hm_report_table *t, size_t row, size_t co
 	const char *c = t->cols[col], *v = t->rows[row].cells[col].text;
 	size_t n;
 
-	if (!strcmp(c, "region") || !strcmp(c, "village")) {
+	if (!strcmp(c, N_("region")) || !strcmp(c, N_("village"))) {
 		if (!strcmp(v, x->rep->region) || !region_within(x->rep->region, v))
 			return false;
 		n = (size_t)snprintf(href, cap, REPORTS_PREFIX "%s", x->a->name);
 		return n < cap && ask_query(x->a, x->rep, v, false, href + n, cap - n);
 	}
-	if (!strcmp(c, "person") || !strcmp(c, "infected_by")) {
+	if (!strcmp(c, N_("person")) || !strcmp(c, "infected_by")) {
 		const char *why;
 		if (hm_id_check(v, &why) != HM_OK)
 			return false;
@@ -363,7 +370,7 @@ static hm_err report_csv(web_req *r, const hm_report *rep, const char *file)
  * given. */
 static bool ask_parse(web_req *r, report_ask *a)
 {
-	const char *name = r->path + strlen(REPORTS_PREFIX), *days = web_arg(r, "days");
+	const char *name = r->path + strlen(REPORTS_PREFIX), *days = web_arg(r, N_("days"));
 	const char *const *names = hm_report_names();
 	size_t n = strlen(name);
 	char *end;
@@ -387,8 +394,8 @@ static bool ask_parse(web_req *r, report_ask *a)
 		web_error(r, 403, "Your role cannot see names in clear.", NULL);
 		return false;
 	}
-	a->region = web_arg(r, "region"), a->date = web_arg(r, "date");
-	a->person = web_arg(r, "person");
+	a->region = web_arg(r, N_("region")), a->date = web_arg(r, N_("date"));
+	a->person = web_arg(r, N_("person"));
 	if (days && *days && ((a->days = strtol(days, &end, 10)) < 1 || *end || a->days > 3660)) {
 		web_error(r, 400, "Days must be a whole number from 1 to 3660.", NULL);
 		return false;

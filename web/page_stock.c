@@ -31,7 +31,7 @@ static const struct {
      {{"item", 0},
       {"quantity", 0},
       {"store", WEB_FF_REQUIRED},
-      {"date", 0},
+      {N_("date"), 0},
       {"unit", 0},
       {"shipment", 0},
       {"counterparty", 0},
@@ -42,14 +42,14 @@ static const struct {
      {{"item", 0},
       {"quantity", 0},
       {"store", WEB_FF_REQUIRED},
-      {"date", 0},
+      {N_("date"), 0},
       {"unit", 0},
       {"counterparty", 0},
       {"worker", 0}}},
     {"count",
      N_("Stock counted"),
      N_("Save the count"),
-     {{"item", 0}, {"quantity", 0}, {"store", WEB_FF_REQUIRED}, {"date", 0}, {"worker", 0}}},
+     {{"item", 0}, {"quantity", 0}, {"store", WEB_FF_REQUIRED}, {N_("date"), 0}, {"worker", 0}}},
 };
 
 /* ---- stock on hand ---- */

@@ -74,8 +74,9 @@ static void bundle_form(web_req *r)
  * them. */
 static hm_err sync_page(web_req *r, const char *kind, const char *outcome)
 {
-	static const char *const cols[] = {"Peer",     "Address",         "Last exchange", "Sent",
-	                                   "Received", "Waiting to send", "Failures"};
+	static const char *const cols[] = {N_("Peer"),    "Address",      N_("Last exchange"),
+	                                   N_("Sent"),    N_("Received"), N_("Waiting to send"),
+	                                   N_("Failures")};
 	hm_status st;
 	hm_err err;
 
@@ -175,16 +176,16 @@ static bool bundle_path_ok(web_req *r, const char *path, const char **why)
 	const char *slash = path ? strrchr(path, '/') : NULL;
 	size_t n, k;
 
-	*why = "Give the bundle's full path, from /.";
+	*why = N_("Give the bundle's full path, from /.");
 	if (!path || path[0] != '/' || strpbrk(path, "\n\r\t") || !slash[1] ||
 	    (size_t)(slash - path) >= sizeof(dir))
 		return false;
 	n = slash == path ? 1 : (size_t)(slash - path);
 	memcpy(dir, path, n), dir[n] = 0;
-	*why = "The bundle's folder does not exist on this machine.";
+	*why = N_("The bundle's folder does not exist on this machine.");
 	if (!realpath(dir, real))
 		return false;
-	*why = "A bundle cannot be written into the station's own folder.";
+	*why = N_("A bundle cannot be written into the station's own folder.");
 	if (!realpath(web_dir(r), node))
 		return false;
 	k = strlen(node);

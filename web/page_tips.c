@@ -51,7 +51,7 @@ static const struct {
     {"add",
      N_("A tip received"),
      N_("Save the tip"),
-     {{"subject", WEB_FF_REQUIRED | WEB_FF_TEXTAREA}, {"person", 0}, {"received", 0}}},
+     {{"subject", WEB_FF_REQUIRED | WEB_FF_TEXTAREA}, {N_("person"), 0}, {"received", 0}}},
     {"verify",
      N_("Verify a tip"),
      N_("Save the verification"),
@@ -79,7 +79,7 @@ static hm_err tips_setup(web_req *r, tips_page **out)
 	}
 	/* the tip to verify or pay is picked; the ledger checks that it exists (and, to pay, that
 	 * it was verified) */
-	p->forms[0].picks[0] = (web_pick){"person", p->persons, p->npersons, NULL, true};
+	p->forms[0].picks[0] = (web_pick){N_("person"), p->persons, p->npersons, NULL, true};
 	p->forms[1].picks[0] = (web_pick){"id", p->open, p->nopen, NULL};
 	p->forms[2].picks[0] = (web_pick){"id", p->verified, p->nverified, NULL};
 	return HM_OK;
@@ -93,7 +93,7 @@ static void forms_release(web_form *forms, size_t n)
 
 static hm_err tips_write(web_req *r, tips_page *p)
 {
-	static const char *const cols[] = {"id",    "received", "subject", "person",
+	static const char *const cols[] = {"id",    "received", "subject", N_("person"),
 	                                   "state", "reward",   "paid"};
 	hm_err err;
 
@@ -168,8 +168,11 @@ typedef struct notice_page {
 
 static void notice_form(web_form *f)
 {
-	static const web_ff fields[] = {
-	    {"compound", 0}, {"audience", WEB_FF_REQUIRED}, {"date", 0}, {"worker", 0}, {NULL, 0}};
+	static const web_ff fields[] = {{"compound", 0},
+	                                {"audience", WEB_FF_REQUIRED},
+	                                {N_("date"), 0},
+	                                {"worker", 0},
+	                                {NULL, 0}};
 
 	memset(f, 0, sizeof(*f));
 	f->v = hm_verb_find("notice", "add");
@@ -181,7 +184,7 @@ static void notice_form(web_form *f)
 
 static hm_err notices_write(web_req *r, web_form *f)
 {
-	static const char *const cols[] = {"date", "compound", "audience", "worker", "id"};
+	static const char *const cols[] = {N_("date"), "compound", "audience", "worker", "id"};
 	hm_err err;
 
 	web_page_begin(r, "Notices");
@@ -205,7 +208,8 @@ static hm_err notice_setup(web_req *r, notice_page **out)
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
 	notice_form(&p->f);
 	p->f.picks[0] = (web_pick){"compound", p->compounds, 0, NULL, true};
-	return web_distinct(r, "person", "compound", p->compounds, COMPOUNDS_MAX, &p->f.picks[0].n);
+	return web_distinct(r, N_("person"), "compound", p->compounds, COMPOUNDS_MAX,
+	                    &p->f.picks[0].n);
 }
 
 static void notice_release(notice_page *p)

@@ -178,9 +178,9 @@ static void group_switch(web_req *r, const today_view *v, const char *path)
 	web_raw(r, "<span>");
 	web_esc(r, web_t(r, "Group"));
 	web_raw(r, ": ");
-	switch_link(r, v, path, "compound", NULL, !v->by_worker, "per compound");
+	switch_link(r, v, path, "compound", NULL, !v->by_worker, N_("per compound"));
 	web_raw(r, " | ");
-	switch_link(r, v, path, "worker", NULL, v->by_worker, "per worker");
+	switch_link(r, v, path, "worker", NULL, v->by_worker, N_("per worker"));
 	web_raw(r, "</span>");
 }
 
@@ -192,7 +192,7 @@ static void group_name(web_req *r, const today_view *v, const char *g)
 	if (g[0])
 		web_esc(r, g);
 	else
-		web_esc(r, web_t(r, v->by_worker ? "no worker named" : "no compound given"));
+		web_esc(r, web_t(r, v->by_worker ? "no worker named" : N_("no compound given")));
 }
 
 /* The marks of a row: overdue (with the checks missed), fever, isolation ends today. */
@@ -313,8 +313,8 @@ static void form_row(web_req *r, const today_view *v, const hm_today_row *row, c
 
 static void form_head(web_req *r, const today_view *v)
 {
-	static const char *const cols[] = {"Isolation", "Marks",    "Last temp", "Temperature",
-	                                   "Method",    "Symptoms", ""};
+	static const char *const cols[] = {
+	    N_("Isolation"), N_("Marks"), N_("Last temp"), "Temperature", "Method", "Symptoms", ""};
 
 	web_raw(r, "<table class=\"due\"><thead><tr><th>");
 	web_esc(r, web_t(r, "Name"));
@@ -386,7 +386,7 @@ static size_t count(const today_view *v, int what)
 /* The day in figures, and the switches: the slot of the form, the grouping, print, register. */
 static void summary(web_req *r, const today_view *v)
 {
-	static const char *const what[] = {"Due this morning", "Due this evening", "Overdue",
+	static const char *const what[] = {N_("Due this morning"), "Due this evening", "Overdue",
 	                                   "Fever", "Isolation ends today"};
 
 	web_raw(r, "<p class=\"counts\">");
@@ -402,9 +402,11 @@ static void summary(web_req *r, const today_view *v)
 	web_raw(r, "</p>\n<p class=\"today-switch noprint\"><span>");
 	web_esc(r, web_t(r, "Enter the checks of"));
 	web_raw(r, ": ");
-	switch_link(r, v, "/today", NULL, "morning", !strcmp(v->slot, "morning"), "this morning");
+	switch_link(r, v, "/today", NULL, "morning", !strcmp(v->slot, "morning"),
+	            N_("this morning"));
 	web_raw(r, " | ");
-	switch_link(r, v, "/today", NULL, "evening", !strcmp(v->slot, "evening"), "this evening");
+	switch_link(r, v, "/today", NULL, "evening", !strcmp(v->slot, "evening"),
+	            N_("this evening"));
 	web_raw(r, "</span>");
 	group_switch(r, v, "/today");
 	web_raw(r, "<a href=\"");
@@ -499,7 +501,8 @@ static hm_err today_page(web_req *r, const char *by, const char *slot, const tod
 	summary(r, &v);
 	due = count(&v, strcmp(v.slot, "morning") ? 1 : 0);
 	web_raw(r, "<h2>");
-	web_esc(r, web_t(r, strcmp(v.slot, "morning") ? "Due this evening" : "Due this morning"));
+	web_esc(r,
+	        web_t(r, strcmp(v.slot, "morning") ? "Due this evening" : N_("Due this morning")));
 	web_raw(r, "</h2>\n");
 	if (!due) {
 		web_raw(r, "<p>");
@@ -616,9 +619,14 @@ out:
 
 static void sheet_begin(web_req *r, const today_view *v, const char *group)
 {
-	static const char *const cols[] = {
-	    "Name",  "Compound and household", "Isolation",           "Ends",
-	    "Marks", "Morning temperature",    "Evening temperature", "Symptoms, notes"};
+	static const char *const cols[] = {"Name",
+	                                   "Compound and household",
+	                                   N_("Isolation"),
+	                                   N_("Ends"),
+	                                   N_("Marks"),
+	                                   N_("Morning temperature"),
+	                                   N_("Evening temperature"),
+	                                   N_("Symptoms, notes")};
 
 	web_raw(r, "<section class=\"sheet\"><h2>");
 	group_name(r, v, group);

@@ -6,6 +6,8 @@
  */
 #include "web_int.h"
 
+#include <locale.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,7 +30,8 @@ struct hm_web {
 	struct MHD_Daemon *d;
 	web_sessions *sessions;
 	web_cache *cache;
-	char host[72]; /* the address as listen gives it: "127.0.0.1", "[::1]" */
+	locale_t zh, en; /* the messages of each language; (locale_t)0 when not installed */
+	char host[72];   /* the address as listen gives it: "127.0.0.1", "[::1]" */
 	unsigned port;
 	char url[112];
 };
@@ -245,6 +248,29 @@ web_sessions *web_sessions_of(const web_req *r)
 web_cache *web_cache_of(const web_req *r)
 {
 	return r->w->cache;
+}
+
+void web_speak(const web_req *r)
+{
+	locale_t l = r->en ? r->w->en : r->w->zh;
+
+	if (l)
+		uselocale(l);
+}
+
+/* The messages locales of the two languages, once. Chinese wants zh_CN.UTF-8 (scripts/install-deps
+ * generates it); without it the pages speak the process's language, which the log says. */
+static void languages(hm_web *w)
+{
+	static const char *const zh[] = {"zh_CN.UTF-8", "zh_CN.utf8"};
+
+	w->en = newlocale(LC_MESSAGES_MASK, "C", (locale_t)0);
+	for (size_t i = 0; i < 2 && !w->zh; i++)
+		w->zh = newlocale(LC_MESSAGES_MASK, zh[i], (locale_t)0);
+	if (!w->zh && w->o.log)
+		w->o.log(w->o.log_arg, "warning",
+		         "the zh_CN.UTF-8 locale is not installed: the pages speak the process's "
+		         "language (scripts/install-deps generates it)");
 }
 
 void web_log(const web_req *r, const char *level, const char *fmt, ...)
@@ -499,6 +525,7 @@ static bool begin(web_req *r)
 	const char *clen, *ctype, *cookie;
 
 	r->en = lang && !strcmp(lang, "en"); /* every page, error pages too */
+	web_speak(r);
 
 	if (!host_ok(r->w, host)) {
 		web_error(r, 421, "This address is not the station's.", NULL);
@@ -555,8 +582,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			r->body_too_big = true;
 		r->pp = NULL;
 	}
-	if (!r->done)
+	if (!r->done) {
+		web_speak(r);
 		dispatch(r);
+	}
 	return send_response(r);
 }
 
@@ -611,6 +640,7 @@ hm_err hm_web_start(const hm_web_opts *o, hm_web **out)
 	if (!(w = calloc(1, sizeof(*w))))
 		return hm_node_fail(o->node, HM_ERR_NOMEM, "out of memory");
 	w->o = *o;
+	languages(w);
 	snprintf(w->host, sizeof(w->host), "%s", a.host);
 	if ((err = web_sessions_new(o->session_idle_ms ? o->session_idle_ms : 30 * 60 * 1000,
 	                            &w->sessions)) ||
@@ -636,6 +666,11 @@ void hm_web_stop(hm_web *w)
 		MHD_stop_daemon(w->d);
 	web_sessions_free(w->sessions);
 	web_cache_free(w->cache);
+	uselocale(LC_GLOBAL_LOCALE);
+	if (w->zh)
+		freelocale(w->zh);
+	if (w->en)
+		freelocale(w->en);
 	free(w);
 }
 

@@ -61,6 +61,10 @@ typedef struct web_req {
 
 /* ---- The page builder (html.c) ---- */
 
+/* The serving thread speaks the request's language from now on (its messages locale: zh_CN.UTF-8
+ * or C), so that web_t and the libraries' reasons (hm_node_errmsg) are in it. server.c calls it
+ * before any page or error page is built. */
+void web_speak(const web_req *r);
 /* The word msgid (English) in the request's language: Chinese by default, English when the
  * hamlet_lang cookie says en. Static; never NULL (msgid itself when no word is known). */
 const char *web_t(const web_req *r, const char *msgid);
@@ -92,6 +96,11 @@ void web_form_end(web_req *r);
 /* ms since the epoch as the station's local time, as people write it ("2026-12-06 08:30"), or
  * "-" for 0 (never), into out (cap bytes). */
 void web_when(char *out, size_t cap, uint64_t ms);
+/* The field a ledger reason starts with ("id_number: must be ...", in Chinese "id_number（身份证
+ * 号）：应为 ...", or "--days must be ..."): true with its name in word (cap bytes, '-' as '_')
+ * and *rest the reason after "NAME: " (why itself when no colon follows); false (word "", *rest
+ * why) when the reason starts with no name. */
+bool web_reason_field(const char *why, char *word, size_t cap, const char **rest);
 /* A notice box: kind "ok" or "error"; text escaped. */
 void web_notice(web_req *r, const char *kind, const char *text);
 

@@ -116,7 +116,7 @@ def test_stock(port):
           "the items stock moved are not suggested")
     r, text = post_form(b, "/stock", {"verb": "stock count", "item": "N95", "quantity": "370",
                                       "store": "s-elm"})
-    check(r.status == 200 and "the books said 380, corrected by -10" in text,
+    check(r.status == 200 and "账上是 380，已调整 -10" in text,
           f"a count of 370: {r.status} {notices(text)}")
     check(on_hand(V).get(("N95", "s-elm")) == 370, f"report supplies after the count: "
           f"{on_hand(V)}")
@@ -126,7 +126,7 @@ def test_stock(port):
     r, text = post_form(b, "/stock", {"verb": "stock issue", "item": "N95", "quantity": "5",
                                       "store": "s-nowhere"})
     err = error_beside(text, "stock-issue", "store")
-    check(r.status == 400 and err and "unknown store 's-nowhere'" in err,
+    check(r.status == 400 and err and "找不到仓库“s-nowhere”" in err,
           f"an issue at an unknown store: {r.status}, beside the store: {err}")
     check(re.search(r'id="f-stock-issue-item"[^>]* value="N95"', text) and
           re.search(r'id="f-stock-issue-quantity"[^>]* value="5"', text) and
