@@ -240,6 +240,10 @@ hm_err hm_node_info_get(hm_node *node, hm_node_info *out) HM_MUST_CHECK;
  * root; the counts of *out are zero. Never fails and costs nothing: for every sync and bundle. */
 void hm_node_ident(const hm_node *node, hm_node_info *out);
 const hm_node_id *hm_node_self(const hm_node *node);
+/* A number that grows whenever anything is written to the store, by this process or another
+ * (LMDB's last transaction id): equal stamps mean the same records, so a front end may keep what
+ * it built from the store (a report, a page) until the stamp moves. Never fails. */
+uint64_t hm_node_stamp(hm_node *node);
 
 /* A human-readable reason for the last error returned on this node (never NULL; "" if none).
  * Borrowed, valid until the next call on the node. */

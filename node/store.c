@@ -153,6 +153,14 @@ hm_err hm_store_damage(hm_node *n, hm_err err, const char *what)
 	return err;
 }
 
+uint64_t hm_node_stamp(hm_node *n)
+{
+	MDB_envinfo info;
+
+	mdb_env_info(n->env, &info);
+	return (uint64_t)info.me_last_txnid;
+}
+
 /* Another process grew the map: adopt its size. */
 static hm_err adopt_map_size(hm_node *n)
 {

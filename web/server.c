@@ -25,6 +25,7 @@ struct hm_web {
 	hm_web_opts o;
 	struct MHD_Daemon *d;
 	web_sessions *sessions;
+	web_cache *cache;
 	char host[72]; /* the address as listen gives it: "127.0.0.1", "[::1]" */
 	unsigned port;
 	char url[112];
@@ -237,6 +238,11 @@ const char *web_dir(const web_req *r)
 web_sessions *web_sessions_of(const web_req *r)
 {
 	return r->w->sessions;
+}
+
+web_cache *web_cache_of(const web_req *r)
+{
+	return r->w->cache;
 }
 
 void web_log(const web_req *r, const char *level, const char *fmt, ...)
@@ -572,7 +578,8 @@ hm_err hm_web_start(const hm_web_opts *o, hm_web **out)
 	w->o = *o;
 	snprintf(w->host, sizeof(w->host), "%s", a.host);
 	if ((err = web_sessions_new(o->session_idle_ms ? o->session_idle_ms : 30 * 60 * 1000,
-	                            &w->sessions))) {
+	                            &w->sessions)) ||
+	    (err = web_cache_new(&w->cache))) {
 		err = hm_node_fail(o->node, err, "out of memory");
 		goto out;
 	}
@@ -593,6 +600,7 @@ void hm_web_stop(hm_web *w)
 	if (w->d)
 		MHD_stop_daemon(w->d);
 	web_sessions_free(w->sessions);
+	web_cache_free(w->cache);
 	free(w);
 }
 

@@ -176,6 +176,27 @@ hm_err web_page_sync(web_req *r);
 hm_err web_page_sync_now(web_req *r);
 hm_err web_page_sync_bundle(web_req *r);
 
+/* ---- What pages built from the store, kept until it changes (cache.c) ---- */
+
+typedef struct web_cache web_cache;
+typedef void (*web_cache_free_fn)(void *val);
+hm_err web_cache_new(web_cache **out) HM_MUST_CHECK;
+void web_cache_free(web_cache *c); /* NULL ok */
+/* The value kept under key when it was built at stamp (hm_node_stamp of the store now), else
+ * NULL (an entry of another stamp is dropped). Borrowed until the next web_cache_put. */
+void *web_cache_get(web_cache *c, const char *key, uint64_t stamp);
+/* Keep val (owned by the cache from now on, released with free_fn) under key, built at stamp;
+ * bytes is what it weighs. false when it cannot be kept (a key over 240 bytes, too heavy): val
+ * is then released at once. */
+bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, size_t bytes,
+                   web_cache_free_fn free_fn);
+/* This thread's own write moved the stamp from before to after and wrote nothing a kept value
+ * holds (an access-log record): entries of stamp before stay valid at after. Does nothing
+ * unless after is before + 1 (no other write landed between). */
+void web_cache_restamp(web_cache *c, uint64_t before, uint64_t after);
+/* The server's cache, for the pages. */
+web_cache *web_cache_of(const web_req *r);
+
 /* The server's sessions (server.c), for the login pages. */
 web_sessions *web_sessions_of(const web_req *r);
 

@@ -90,6 +90,38 @@ static void test_map_grows(void **state)
 	test_node_release(&t);
 }
 
+/* hm_node_stamp moves with every write that lands (local or applied) and with nothing else. */
+static void test_stamp(void **state)
+{
+	test_node t, w;
+	test_envs e = {0};
+	uint64_t s0, s1, s2;
+	char buf[8];
+	(void)state;
+
+	test_node_init(&t, "store_stamp", 0, NULL);
+	test_node_init(&w, "store_stamp_w", 0, NULL);
+	s0 = hm_node_stamp(t.n);
+	assert_null(test_get_str(t.n, "person", "p1", "name", buf, sizeof(buf)));
+	assert_int_equal(hm_node_stamp(t.n), s0); /* a read is not a write */
+	assert_int_equal(test_set_str(t.n, "person", "p1", "name", "Li", NULL), HM_OK);
+	s1 = hm_node_stamp(t.n);
+	assert_true(s1 > s0);
+	/* a write refused by the schema lands nothing */
+	assert_int_not_equal(test_set_str(t.n, "nosuch", "x", "name", "Li", NULL), HM_OK);
+	assert_int_equal(hm_node_stamp(t.n), s1);
+	assert_int_equal(test_set_str(w.n, "person", "p2", "name", "Wu", NULL), HM_OK);
+	test_envs_collect(w.n, NULL, &e);
+	assert_int_equal(hm_node_apply(t.n, e.v, e.n, NULL, NULL), HM_OK);
+	s2 = hm_node_stamp(t.n);
+	assert_true(s2 > s1);
+	test_node_reopen(&t); /* the stamp is the store's, not the handle's */
+	assert_int_equal(hm_node_stamp(t.n), s2);
+	test_envs_release(&e);
+	test_node_release(&w);
+	test_node_release(&t);
+}
+
 static void test_vv_round_trip(void **state)
 {
 	test_node a, b;
@@ -188,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_map_changes_nothing),
 	    cmocka_unit_test(test_map_grows),
+	    cmocka_unit_test(test_stamp),
 	    cmocka_unit_test(test_vv_round_trip),
 	    cmocka_unit_test(test_vv_parse_refuses),
 	};
