@@ -2,7 +2,9 @@
 """bench/web.py - the station's web interface over real HTTP (issue #12 §5): the Today page of a
 village of 2,000 persons and the report pages of a county of about 610,000 records, each asked
 for N times of a running `hamlet ui` on 127.0.0.1 by a logged-in user over one kept-alive
-connection; prints the median, p95 and best of each, and the binary's size with and without the
+connection; prints the median, p95 and best of each, cold (the store changed by another
+process just before each request, so the server's cache of built pages cannot answer) and
+cached (the same page again, the store unchanged), and the binary's size with and without the
 web library.
 
   bench/web.py [--hamlet PATH] [--dir DIR] [--requests N] [--report-requests N]
@@ -204,17 +206,29 @@ class Ui:
         self.p.wait(timeout=30)
 
 
-def timed(ui, path, n):
-    """n GETs of path: (status, bytes, [ms...]); the first is a warm-up, not counted."""
+def timed(ui, path, n, touch=None):
+    """n GETs of path: (status, bytes, [ms...]); the first is a warm-up, not counted. touch:
+    called (untimed) before each, to change the store so that the server's cache of built
+    pages (web/cache.c, kept until the store changes) cannot answer."""
     status, page = ui.get(path)
     if status != 200:
         return status, len(page), []
     v = []
     for _ in range(n):
+        if touch:
+            touch()
         t0 = time.perf_counter()
         status, page = ui.get(path)
         v.append((time.perf_counter() - t0) * 1000)
     return status, len(page.encode()), v
+
+
+def toucher(hm, node):
+    """A write to node by another process (hamlet put of one person, not in any episode):
+    moves the store's stamp, changes no figure of a page but the persons counted."""
+    def touch():
+        hamlet(hm, node, "put", "person", "p-bench-touch", "name=touch")
+    return touch
 
 
 BAD = []  # pages that answered neither 200 nor 404
@@ -275,10 +289,13 @@ def main():
     print(f"hamlet web benchmark: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     sizes(a.hamlet)
     if a.only != "reports":
-        ui = Ui(a.hamlet, village_data(a), "clerk")
+        node = village_data(a)
+        ui = Ui(a.hamlet, node, "clerk")
         try:
-            line(f"/today (village of {a.village})", *timed(ui, "/today", a.requests))
-            line("/today/print", *timed(ui, "/today/print", a.requests))
+            for path in ("/today", "/today/print"):
+                line(f"{path} (village of {a.village}), cold",
+                     *timed(ui, path, a.requests, toucher(a.hamlet, node)))
+                line(f"{path}, cached", *timed(ui, path, a.requests))
         finally:
             ui.stop()
     if a.only != "today":
@@ -287,8 +304,11 @@ def main():
         try:
             for region in ("lin", "lin/t1"):
                 for r in REPORTS:
-                    line(f"/reports/{r}?region={region}",
-                         *timed(ui, f"/reports/{r}?region={region}", a.report_requests))
+                    path = f"/reports/{r}?region={region}&date=2026-11-26"
+                    line(f"/reports/{r}?region={region}, cold",
+                         *timed(ui, path, a.report_requests, toucher(a.hamlet, node)))
+                    line(f"/reports/{r}?region={region}, cached",
+                         *timed(ui, path, a.report_requests))
         finally:
             ui.stop()
     for b in BAD:
