@@ -261,8 +261,8 @@ typedef struct hm_identity_question {
 } hm_identity_question;
 
 typedef int (*hm_identity_cb)(void *arg, const hm_identity_question *q);
-/* Each open identity question about person, to cb; *count (may be NULL) set. Errors: those of
- * hm_node_conflicts and hm_node_get, HM_ERR_NOMEM. */
+/* Each open identity question about person (NULL: about every person), to cb; *count (may be
+ * NULL) set. Errors: those of hm_node_conflicts and hm_node_get, HM_ERR_NOMEM. */
 hm_err hm_person_questions(hm_ledger *l, const char *person, hm_identity_cb cb, void *arg,
                            size_t *count) HM_MUST_CHECK;
 
@@ -821,17 +821,48 @@ typedef enum hm_report_format {
 enum {
 	/* CSV for a spreadsheet in China (Excel): a UTF-8 BOM first, so Excel reads the file as
 	 * UTF-8 and not in the local code page, and each column's Chinese header where the ledger
-	 * has one (the English name otherwise). Ignored by the other formats. */
+	 * has one (the English name otherwise). With HM_REPORT_HTML_BODY, the same Chinese
+	 * headers on the page; ignored by the other formats. */
 	HM_REPORT_CSV_ZH = 1,
+	/* HTML only (another format with it: HM_ERR_INVALID): the page's body alone, for a page
+	 * that brings its own head and style sheet (the web interface, whose Content-Security-
+	 * Policy refuses inline style): the parameters (<dl class="params">) and one <section>
+	 * per table, with its SVG bar chart (class "chart"), its table or its tree (class
+	 * "tree"); no <html>, <head>, <style>, <body> or <h1>. The classes are those of the whole
+	 * page's style sheet. hm_report_render_body adds links and the caller's words. */
+	HM_REPORT_HTML_BODY = 2,
 };
 
 /* Write r to f in form fmt, then flush f. r and f are borrowed for the call; nothing else is
- * written anywhere (the caller says where: a terminal, a file, a buffer). flags: 0 or
- * HM_REPORT_CSV_ZH. Errors: HM_ERR_INVALID (an unknown fmt or flag; nothing written),
+ * written anywhere (the caller says where: a terminal, a file, a buffer). flags: 0,
+ * HM_REPORT_CSV_ZH, HM_REPORT_HTML_BODY. Errors: HM_ERR_INVALID (an unknown fmt or flag, or
+ * HM_REPORT_HTML_BODY with another format than HTML; nothing written),
  * HM_ERR_NOMEM (the JSON document could not be built; nothing written), HM_ERR_IO (writing to f
  * failed, errno says why; part of the report may have been written). */
 hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags,
                         FILE *f) HM_MUST_CHECK;
+/* How hm_report_render_body writes a report's body (HM_REPORT_HTML_BODY). Every member may be
+ * zero or NULL: then the body is as HM_REPORT_HTML_BODY writes it. */
+typedef struct hm_report_html {
+	unsigned flags; /* 0 or HM_REPORT_CSV_ZH (the columns' Chinese headers) */
+	/* The words of the body in the page's language: a table's title, the parameters' names
+	 * ("report", "region", "date", "days", ...), "none", "(a full bar is 100%)", and the
+	 * ledger's own words in a cell (a row's level: "village", "township", "county",
+	 * "subtotal", "total"; "yes" and "no"). Returns the word for the English text en
+	 * (borrowed, valid for the call), or NULL: en as it is. */
+	const char *(*word)(void *arg, const char *en);
+	/* The link of text cell row, col of table t (the rows' order; a tree's label too): true
+	 * with a local URL written into href (cap bytes, NUL-terminated; escaped here), or false
+	 * for none. */
+	bool (*link)(void *arg, const hm_report_table *t, size_t row, size_t col, char *href,
+	             size_t cap);
+	void *arg; /* given to word and link */
+} hm_report_html;
+
+/* The body of r as HM_REPORT_HTML_BODY writes it, with h's words, Chinese headers and links
+ * (h may be NULL: none), to f, then flush f. Errors: HM_ERR_INVALID (an unknown flag in h;
+ * nothing written), HM_ERR_IO (writing to f failed). */
+hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *f) HM_MUST_CHECK;
 /* hm_report_render into memory: *out (NUL-terminated; release with free) and *len (may be
  * NULL) its length without the NUL, for a page or a download of known size. *out is NULL on
  * failure. Errors: as hm_report_render. */

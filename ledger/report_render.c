@@ -1,8 +1,10 @@
 /*
  * report_render.c - one report model (ledger.h, Reports), four ways to write it: aligned text for
  * a clerk's terminal, CSV and JSON for scripts and spreadsheets, and one self-contained HTML page
- * (inline CSS, bar charts as inline SVG, no script and nothing fetched) that opens offline. The
- * caller says where (a FILE*, or memory); nothing here prints on its own.
+ * (inline CSS, bar charts as inline SVG, no script and nothing fetched) that opens offline, or
+ * that page's body alone for a page that brings its own head and style sheet (the web
+ * interface, whose CSP allows no inline style). The caller says where (a FILE*, or memory);
+ * nothing here prints on its own.
  */
 #include "ledger_int.h"
 
@@ -391,6 +393,23 @@ static hm_err render_json(const hm_report *r, FILE *f)
 
 /* ---- HTML ---- */
 
+/* How the HTML is written: the whole page (no hooks, English words, the columns' own names) or
+ * a page's body (hm_report_render_body: the caller's words, Chinese headers, links). */
+static const hm_report_html html_plain = {0, NULL, NULL, NULL};
+
+/* The word en in the caller's language (hm_report_html.word), or en. */
+static const char *hw(const hm_report_html *h, const char *en)
+{
+	const char *w = h->word ? h->word(h->arg, en) : NULL;
+	return w ? w : en;
+}
+
+/* The header of column k of t: its Chinese header with HM_REPORT_CSV_ZH, else its name. */
+static const char *hcol(const hm_report_html *h, const hm_report_table *t, size_t k)
+{
+	return h->flags & HM_REPORT_CSV_ZH ? column_zh(t->name, t->cols[k]) : t->cols[k];
+}
+
 /* s as HTML text, by the one rule (hm_text_html_write). */
 static void html_text(const char *s, FILE *f)
 {
@@ -420,17 +439,40 @@ static bool has_cjk(const char *s)
 	return false;
 }
 
-/* s escaped inside an element of tag, with lang="zh-CN" when s is Chinese. */
-static void html_elem(FILE *f, const char *tag, const char *attrs, const char *s)
+/* s escaped inside an element of tag, with lang="zh-CN" when s is Chinese; inside a link to
+ * href when href is not NULL. */
+static void html_link_elem(FILE *f, const char *tag, const char *attrs, const char *s,
+                           const char *href)
 {
 	fprintf(f, "<%s%s%s>", tag, attrs, has_cjk(s) ? " lang=\"zh-CN\"" : "");
+	if (href) {
+		fputs("<a href=\"", f);
+		html_text(href, f);
+		fputs("\">", f);
+	}
 	html_text(s, f);
-	fprintf(f, "</%s>", tag);
+	fprintf(f, "%s</%s>", href ? "</a>" : "", tag);
+}
+
+static void html_elem(FILE *f, const char *tag, const char *attrs, const char *s)
+{
+	html_link_elem(f, tag, attrs, s, NULL);
+}
+
+/* The link of cell (j, k) of t from the caller's hook, into buf; NULL when none. */
+static const char *cell_link(const hm_report_html *h, const hm_report_table *t, size_t j, size_t k,
+                             char *buf, size_t cap)
+{
+	if (!h->link || t->rows[j].cells[k].kind != HM_REPORT_TEXT)
+		return NULL;
+	buf[0] = 0;
+	return h->link(h->arg, t, j, k, buf, cap) && buf[0] ? buf : NULL;
 }
 
 #define BAR_H     22
 #define LABEL_W   220
 #define BAR_MAX_W 360
+#define HREF_MAX  1024
 
 /* The value of a full bar: the table's (100 for a percentage), else the largest drawn. */
 static double chart_max(const hm_report_table *t, size_t *bars)
@@ -476,7 +518,7 @@ static void html_bar(const hm_report_table *t, const hm_report_row *row, double 
 
 /* One horizontal bar per data row, labelled with the row's name and its value; a percentage
  * is drawn against 100%, so two villages at 50% draw half bars. */
-static void html_chart(const hm_report_table *t, FILE *f)
+static void html_chart(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	size_t bars, y = 0;
 	double max = chart_max(t, &bars);
@@ -488,7 +530,7 @@ static void html_chart(const hm_report_table *t, FILE *f)
 	        "viewBox=\"0 0 %d %zu\"><title>",
 	        LABEL_W + BAR_MAX_W + 80, bars * BAR_H + 4, LABEL_W + BAR_MAX_W + 80,
 	        bars * BAR_H + 4);
-	html_text(t->cols[t->chart], f);
+	html_text(hcol(h, t, (size_t)t->chart), f);
 	fputs("</title>\n", f);
 	for (size_t j = 0; j < t->nrows; j++) {
 		if (t->rows[j].kind != HM_REPORT_ROW_DATA)
@@ -497,30 +539,35 @@ static void html_chart(const hm_report_table *t, FILE *f)
 		y += BAR_H;
 	}
 	fprintf(f, "</svg><figcaption>");
-	html_text(t->cols[t->chart], f);
-	fputs(t->chart_max > 0 ? " (a full bar is 100%)" : "", f);
+	html_text(hcol(h, t, (size_t)t->chart), f);
+	if (t->chart_max > 0) {
+		fputc(' ', f);
+		html_text(hw(h, "(a full bar is 100%)"), f);
+	}
 	fputs("</figcaption></figure>\n", f);
 }
 
 /* One tree item: the row's label cell (column 1), and the names of its yes/no columns after
  * the depth that say yes ("p4 (case)"). */
-static void tree_item(const hm_report_table *t, const hm_report_row *row, FILE *f)
+static void tree_item(const hm_report_html *h, const hm_report_table *t, size_t j, FILE *f)
 {
-	char buf[64];
+	const hm_report_row *row = &t->rows[j];
+	char buf[64], href[HREF_MAX];
 
 	fputs("<li>", f);
-	html_elem(f, "span", "", cell_text(&row->cells[1], buf, sizeof(buf), "-"));
+	html_link_elem(f, "span", "", cell_text(&row->cells[1], buf, sizeof(buf), "-"),
+	               cell_link(h, t, j, 1, href, sizeof(href)));
 	for (size_t k = (size_t)t->tree_depth + 1; k < t->ncols; k++)
 		if (row->cells[k].kind == HM_REPORT_TEXT && !strcmp(row->cells[k].text, "yes")) {
 			fputs(" <em>(", f);
-			html_text(t->cols[k], f);
+			html_text(hcol(h, t, k), f);
 			fputs(")</em>", f);
 		}
 }
 
 /* A tree table (rows in pre-order, each with its depth) as nested lists, one per value of its
  * first column (a chain): who infected whom, each under the one who exposed them. */
-static void html_tree(const hm_report_table *t, FILE *f)
+static void html_tree(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	char buf[64], group[64] = "";
 	size_t open = 0;
@@ -534,7 +581,7 @@ static void html_tree(const hm_report_table *t, FILE *f)
 			for (; open; open--)
 				fputs("</li></ul>", f);
 			fprintf(f, "%s<li><span class=\"group\">", j ? "</li>\n" : "");
-			html_text(t->cols[0], f);
+			html_text(hcol(h, t, 0), f);
 			fputc(' ', f);
 			html_text(g, f);
 			fputs("</span>", f);
@@ -548,26 +595,56 @@ static void html_tree(const hm_report_table *t, FILE *f)
 			for (; open > d + 1; open--)
 				fputs("</ul></li>", f);
 		}
-		tree_item(t, row, f);
+		tree_item(h, t, j, f);
 	}
 	for (; open; open--)
 		fputs("</li></ul>", f);
-	fputs(t->nrows ? "</li>\n</ul>\n" : "<li class=\"none\">none</li></ul>\n", f);
+	if (t->nrows)
+		fputs("</li>\n</ul>\n", f);
+	else {
+		fputs("<li class=\"none\">", f);
+		html_text(hw(h, "none"), f);
+		fputs("</li></ul>\n", f);
+	}
 }
 
-static void html_rows(const hm_report_table *t, FILE *f)
+/* Whether column col holds the ledger's own words (a row's level, yes or no), which the
+ * caller's word hook may put in the page's language; every other cell is shown as it is. */
+static bool word_column(const char *col)
+{
+	static const char *const cols[] = {"level", "case", "acted", "property_told",
+	                                   "residents_told"};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (!strcmp(cols[i], col))
+			return true;
+	return false;
+}
+
+/* The cell as the body shows it: cell_text, and a word column's text in the caller's words. */
+static const char *body_cell(const hm_report_html *h, const hm_report_table *t, size_t k,
+                             const hm_report_cell *c, char *buf, size_t cap)
+{
+	const char *s = cell_text(c, buf, cap, "-");
+	return c->kind == HM_REPORT_TEXT && h->word && word_column(t->cols[k]) ? hw(h, s) : s;
+}
+
+static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	static const char *const row_class[] = {"", " class=\"subtotal\"", " class=\"total\""};
-	char buf[64];
+	char buf[64], href[HREF_MAX];
 
-	if (t->nrows == 0)
-		fprintf(f, "<tr><td colspan=\"%zu\" class=\"none\">none</td></tr>\n", t->ncols);
+	if (t->nrows == 0) {
+		fprintf(f, "<tr><td colspan=\"%zu\" class=\"none\">", t->ncols);
+		html_text(hw(h, "none"), f);
+		fputs("</td></tr>\n", f);
+	}
 	for (size_t j = 0; j < t->nrows; j++) {
 		fprintf(f, "<tr%s>", row_class[t->rows[j].kind]);
 		for (size_t k = 0; k < t->ncols; k++) {
 			const hm_report_cell *c = &t->rows[j].cells[k];
-			html_elem(f, "td", c->kind == HM_REPORT_NUM ? " class=\"num\"" : "",
-			          cell_text(c, buf, sizeof(buf), "-"));
+			html_link_elem(f, "td", c->kind == HM_REPORT_NUM ? " class=\"num\"" : "",
+			               body_cell(h, t, k, c, buf, sizeof(buf)),
+			               cell_link(h, t, j, k, href, sizeof(href)));
 		}
 		fputs("</tr>\n", f);
 	}
@@ -576,28 +653,30 @@ static void html_rows(const hm_report_table *t, FILE *f)
 /* Tables of more than this many columns are printed on a landscape page. */
 #define HTML_PORTRAIT_COLS 8
 
-static void html_table(const hm_report_table *t, FILE *f)
+static void html_table(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
-	fputs(t->ncols > HTML_PORTRAIT_COLS ? "<section class=\"wide\"><h2>" : "<section><h2>", f);
-	html_text(t->title, f);
-	fputs("</h2>\n", f);
+	fputs(t->ncols > HTML_PORTRAIT_COLS ? "<section class=\"wide\">" : "<section>", f);
+	html_elem(f, "h2", "", hw(h, t->title));
+	fputc('\n', f);
 	if (t->chart >= 0)
-		html_chart(t, f);
+		html_chart(h, t, f);
 	if (t->tree_depth >= 0) {
-		html_tree(t, f);
+		html_tree(h, t, f);
 		fputs("</section>\n", f);
 		return;
 	}
 	fputs("<table><thead><tr>", f);
 	for (size_t k = 0; k < t->ncols; k++)
-		html_elem(f, "th", "", t->cols[k]);
+		html_elem(f, "th", "", hcol(h, t, k));
 	fputs("</tr></thead>\n<tbody>\n", f);
-	html_rows(t, f);
+	html_rows(h, t, f);
 	fputs("</tbody></table></section>\n", f);
 }
 
-/* On screen as before; in print, A4 with every table within the page: wide tables on a
- * landscape page, small type, headers repeated on every page a table spans. */
+/* The whole page's style sheet. The web interface carries the same rules in
+ * web/assets/style.css (its pages may hold no inline style): keep the two alike. On screen as
+ * before; in print, A4 with every table within the page: wide tables on a landscape page, small
+ * type, headers repeated on every page a table spans. */
 static const char html_style[] =
     "body{font-family:\"Noto Sans CJK SC\",\"Noto Sans SC\",\"Source Han Sans SC\","
     "\"WenQuanYi Micro Hei\",sans-serif;margin:2em;color:#222}"
@@ -624,10 +703,24 @@ static const char html_style[] =
     "th,td{padding:.1em .3em;overflow-wrap:anywhere}"
     "h2{page-break-after:avoid}figure{page-break-inside:avoid}}";
 
-static void html_param(FILE *f, const char *name, const char *value)
+static void html_param(const hm_report_html *h, FILE *f, const char *name, const char *value)
 {
-	html_elem(f, "dt", "", name);
+	html_elem(f, "dt", "", hw(h, name));
 	html_elem(f, "dd", "", value);
+}
+
+/* The parameters and the tables: what the page and a web page's body share. */
+static void html_body(const hm_report *r, const hm_report_html *h, FILE *f)
+{
+	fputs("<dl class=\"params\">", f);
+	html_param(h, f, "report", r->name);
+	html_param(h, f, "region", r->region);
+	html_param(h, f, "date", r->date);
+	for (size_t i = 0; i < r->nparams; i++)
+		html_param(h, f, r->params[i].name, r->params[i].value);
+	fputs("</dl>\n", f);
+	for (size_t i = 0; i < r->ntables; i++)
+		html_table(h, r->tables[i], f);
 }
 
 static void render_html(const hm_report *r, FILE *f)
@@ -640,25 +733,34 @@ static void render_html(const hm_report *r, FILE *f)
 	html_text(r->date, f);
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>", html_style);
 	html_text(r->title, f);
-	fputs("</h1>\n<dl class=\"params\">", f);
-	html_param(f, "report", r->name);
-	html_param(f, "region", r->region);
-	html_param(f, "date", r->date);
-	for (size_t i = 0; i < r->nparams; i++)
-		html_param(f, r->params[i].name, r->params[i].value);
-	fputs("</dl>\n", f);
-	for (size_t i = 0; i < r->ntables; i++)
-		html_table(r->tables[i], f);
+	fputs("</h1>\n", f);
+	html_body(r, &html_plain, f);
 	fputs("</body></html>\n", f);
+}
+
+hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *f)
+{
+	if (h && (h->flags & ~(unsigned)HM_REPORT_CSV_ZH)) {
+		errno = EINVAL;
+		return HM_ERR_INVALID;
+	}
+	html_body(r, h ? h : &html_plain, f);
+	return fflush(f) == 0 && !ferror(f) ? HM_OK : HM_ERR_IO;
 }
 
 hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags, FILE *f)
 {
 	hm_err err = HM_OK;
 
-	if ((unsigned)fmt > HM_REPORT_FMT_HTML || (flags & ~(unsigned)HM_REPORT_CSV_ZH)) {
+	if ((unsigned)fmt > HM_REPORT_FMT_HTML ||
+	    (flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_HTML_BODY)) ||
+	    ((flags & HM_REPORT_HTML_BODY) && fmt != HM_REPORT_FMT_HTML)) {
 		errno = EINVAL;
 		return HM_ERR_INVALID;
+	}
+	if (flags & HM_REPORT_HTML_BODY) {
+		hm_report_html h = {flags & HM_REPORT_CSV_ZH, NULL, NULL, NULL};
+		return hm_report_render_body(r, &h, f);
 	}
 	switch (fmt) {
 	case HM_REPORT_FMT_CSV:

@@ -103,10 +103,8 @@ bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, siz
 {
 	entry *e;
 
-	if (strlen(key) > CACHE_KEY_MAX || bytes > CACHE_BYTES) {
-		free_fn(val);
+	if (strlen(key) > CACHE_KEY_MAX || bytes > CACHE_BYTES)
 		return false;
-	}
 	if ((e = find(c, key)))
 		drop(c, e);
 	/* make room: the least recently used go first */
@@ -130,4 +128,14 @@ void web_cache_restamp(web_cache *c, uint64_t before, uint64_t after)
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
 		if (c->e[i].val && c->e[i].stamp == before)
 			c->e[i].stamp = after;
+}
+
+hm_err web_record_access(web_req *r, const char *action, const char *what, size_t records)
+{
+	uint64_t before = hm_node_stamp(r->led.node);
+	hm_err err = hm_ledger_record_access(&r->led, action, what, records);
+
+	if (!err)
+		web_cache_restamp(web_cache_of(r), before, hm_node_stamp(r->led.node));
+	return err;
 }

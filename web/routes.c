@@ -16,7 +16,17 @@ static const web_route routes[] = {
     {"GET", "/sync", HM_RIGHT_SYNC, 0, web_page_sync},
     {"POST", "/sync/now", HM_RIGHT_SYNC, 0, web_page_sync_now},
     {"POST", "/sync/bundle", HM_RIGHT_SYNC, 0, web_page_sync_bundle},
-    /* the pages of /today, /register, /person/, /reports/, ... go here */
+    {"GET", "/today", HM_RIGHT_FOLLOWUP, 0, web_page_today},
+    {"POST", "/today", HM_RIGHT_FOLLOWUP, 0, web_page_today_post},
+    {"GET", "/today/print", HM_RIGHT_FOLLOWUP, 0, web_page_today_print},
+    {"GET", "/register", HM_RIGHT_REGISTER, 0, web_page_register},
+    {"POST", "/register", HM_RIGHT_REGISTER, 0, web_page_register_post},
+    {"GET", "/reports", HM_RIGHT_REPORTS, 0, web_page_reports},
+    {"GET", "/reports/", HM_RIGHT_REPORTS, WEB_PREFIX, web_page_report},
+    {"GET", "/questions", HM_RIGHT_QUESTIONS, 0, web_page_questions},
+    {"POST", "/questions/merge", HM_RIGHT_QUESTIONS, 0, web_page_questions_merge},
+    {"POST", "/questions/apart", HM_RIGHT_QUESTIONS, 0, web_page_questions_apart},
+    /* the pages of /today, /register, /person/, ... go here */
 };
 
 static bool path_matches(const web_route *rt, const char *path)

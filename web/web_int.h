@@ -130,6 +130,11 @@ web_session *web_session_new(web_sessions *t, const hm_user *user,
 void web_session_end(web_sessions *t, web_session *s);
 const hm_user *web_session_user(const web_session *s); /* NULL: no one logged in */
 const char *web_session_csrf(const web_session *s);    /* hex, for forms */
+/* A decision that lives as long as the session (a pair of persons kept apart): web_session_mark
+ * remembers key (as a hash; past 32 keys the oldest is forgotten), web_session_marked says
+ * whether it is remembered. Ended with the session. */
+void web_session_mark(web_session *s, const char *key);
+bool web_session_marked(const web_session *s, const char *key);
 /* Whether token is s's CSRF token (compared in constant time); false for NULL. */
 bool web_session_csrf_ok(const web_session *s, const char *token);
 /* Login throttle: whether name (or the station as a whole) must wait before another try: true
@@ -175,6 +180,29 @@ hm_err web_page_home(web_req *r);
 hm_err web_page_sync(web_req *r);
 hm_err web_page_sync_now(web_req *r);
 hm_err web_page_sync_bundle(web_req *r);
+/* /today, /today/print (page_today.c), /register (page_register.c) */
+hm_err web_page_today(web_req *r);
+hm_err web_page_today_post(web_req *r);
+hm_err web_page_today_print(web_req *r);
+hm_err web_page_register(web_req *r);
+hm_err web_page_register_post(web_req *r);
+hm_err web_page_reports(web_req *r);         /* page_reports.c */
+hm_err web_page_report(web_req *r);          /* /reports/NAME, /reports/NAME.csv */
+hm_err web_page_questions(web_req *r);       /* page_questions.c */
+hm_err web_page_questions_merge(web_req *r); /* POST keep, drop */
+hm_err web_page_questions_apart(web_req *r); /* POST keep, drop: this session only */
+
+/* ---- Stored words as a person reads them (words.c) ---- */
+
+/* The words shown for word, a stored word of field coll.field ("male" of person.sex): its
+ * Chinese from the ledger's one table (hm_ledger_word_zh), or word itself in English or when the
+ * table has none. Static or word; never NULL. */
+const char *web_word(const web_req *r, const char *coll, const char *field, const char *word);
+/* <select name="NAME"> of the allowed words of coll.field (the schema's list, or words "a|b"
+ * when not NULL), each option's value the stored word and its label web_word's; the one equal
+ * to selected (may be NULL) selected; an empty first option when blank. */
+void web_word_select(web_req *r, const char *name, const char *coll, const char *field,
+                     const char *words, const char *selected, bool blank);
 
 /* ---- What pages built from the store, kept until it changes (cache.c) ---- */
 
@@ -185,9 +213,9 @@ void web_cache_free(web_cache *c); /* NULL ok */
 /* The value kept under key when it was built at stamp (hm_node_stamp of the store now), else
  * NULL (an entry of another stamp is dropped). Borrowed until the next web_cache_put. */
 void *web_cache_get(web_cache *c, const char *key, uint64_t stamp);
-/* Keep val (owned by the cache from now on, released with free_fn) under key, built at stamp;
- * bytes is what it weighs. false when it cannot be kept (a key over 240 bytes, too heavy): val
- * is then released at once. */
+/* Keep val under key, built at stamp; bytes is what it weighs. true: val is the cache's from now
+ * on (released with free_fn when it gives way). false when it cannot be kept (a key over 240
+ * bytes, too heavy): val stays the caller's. */
 bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, size_t bytes,
                    web_cache_free_fn free_fn);
 /* This thread's own write moved the stamp from before to after and wrote nothing a kept value
@@ -196,6 +224,10 @@ bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, siz
 void web_cache_restamp(web_cache *c, uint64_t before, uint64_t after);
 /* The server's cache, for the pages. */
 web_cache *web_cache_of(const web_req *r);
+/* hm_ledger_record_access under the user's name, keeping the cache's entries valid over this
+ * one write (it adds an access record, which nothing kept shows). Errors as that function's. */
+hm_err web_record_access(web_req *r, const char *action, const char *what,
+                         size_t records) HM_MUST_CHECK;
 
 /* The server's sessions (server.c), for the login pages. */
 web_sessions *web_sessions_of(const web_req *r);

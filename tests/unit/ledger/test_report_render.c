@@ -207,6 +207,73 @@ static void test_render_html(void **state)
 	      "</body></html>\n");
 }
 
+/* The words and links of a web page's body: Chinese titles and a row's level by the caller, a
+ * link on each region but the total's, none on the others. */
+static const char *zh_word(void *arg, const char *en)
+{
+	(void)arg;
+	return !strcmp(en, "Check compliance") ? "随访完成情况"
+	       : !strcmp(en, "region")         ? "地区"
+	       : !strcmp(en, "township")       ? "乡镇"
+	       : !strcmp(en, "p1")             ? "not a word"
+	                                       : NULL;
+}
+
+static bool region_link(void *arg, const hm_report_table *t, size_t row, size_t col, char *href,
+                        size_t cap)
+{
+	(void)arg;
+	if (strcmp(t->cols[col], "region") || t->rows[row].kind == HM_REPORT_ROW_TOTAL)
+		return false;
+	snprintf(href, cap, "/r?region=%s&x=\"", t->rows[row].cells[col].text);
+	return true;
+}
+
+/* The body alone (HM_REPORT_HTML_BODY): what the whole page holds between <h1> and </body>, no
+ * style, no head; with hm_report_render_body, the caller's words, the Chinese headers and the
+ * links, escaped. */
+static void test_render_html_body(void **state)
+{
+	hm_report r;
+	hm_report_html h = {HM_REPORT_CSV_ZH, zh_word, region_link, NULL};
+	char *whole, *body, *s = NULL;
+	const char *from;
+	size_t n = 0;
+	FILE *f;
+	(void)state;
+
+	build(&r);
+	whole = render(&r, HM_REPORT_FMT_HTML, 0);
+	body = render(&r, HM_REPORT_FMT_HTML, HM_REPORT_HTML_BODY);
+	assert_null(strstr(body, "<style"));
+	assert_null(strstr(body, "<html"));
+	assert_non_null(from = strstr(whole, "</h1>\n"));
+	assert_int_equal(strlen(from + 6), strlen(body) + strlen("</body></html>\n"));
+	assert_memory_equal(from + 6, body, strlen(body));
+
+	assert_non_null(f = open_memstream(&s, &n));
+	assert_int_equal(hm_report_render_body(&r, &h, f), HM_OK);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(s, "<dt lang=\"zh-CN\">地区</dt><dd>lin</dd>"));
+	assert_non_null(strstr(s, "<section><h2 lang=\"zh-CN\">随访完成情况</h2>"));
+	assert_non_null(strstr(s, "<th lang=\"zh-CN\">地区</th><th lang=\"zh-CN\">级别</th>"));
+	assert_non_null(strstr(s, "<title>随访完成率%</title>"));
+	assert_non_null(strstr(s, "<tr><td><a href=\"/r?region=lin/east/b&amp;x=&quot;\">"
+	                          "lin/east/b</a></td><td>village</td>"));
+	assert_non_null(strstr(s, "<tr class=\"total\"><td>lin</td>"));
+	assert_non_null(strstr(s, "<tr><td>p1</td>")); /* only the ledger's words are words */
+	assert_non_null(strstr(s, "<td lang=\"zh-CN\">乡镇</td><td class=\"num\">4</td>"));
+	free(s);
+
+	h.flags = 4;
+	assert_int_equal(hm_report_render_body(&r, &h, stdout), HM_ERR_INVALID);
+	assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_CSV, HM_REPORT_HTML_BODY, stdout),
+	                 HM_ERR_INVALID);
+	free(whole);
+	free(body);
+	hm_report_release(&r);
+}
+
 /* A FILE* gets the same bytes; a write that fails is HM_ERR_IO with errno; an unknown form or
  * flag is refused before anything is written. */
 static void test_render_errors(void **state)
@@ -244,9 +311,9 @@ static void test_render_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_render_text),   cmocka_unit_test(test_render_csv),
-	    cmocka_unit_test(test_render_json),   cmocka_unit_test(test_render_html),
-	    cmocka_unit_test(test_render_errors),
+	    cmocka_unit_test(test_render_text),      cmocka_unit_test(test_render_csv),
+	    cmocka_unit_test(test_render_json),      cmocka_unit_test(test_render_html),
+	    cmocka_unit_test(test_render_html_body), cmocka_unit_test(test_render_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,487 @@
+/*
+ * page_reports.c - /reports: the six reports of the ledger (hm_report_names) for a township
+ * officer and a county auditor (and a clerk, for the village), and /reports/NAME?region=...
+ * &date=...: one report built by hm_report_build and written by the ledger itself
+ * (hm_report_render_body: the body alone, the page's own style sheet), with a region picker
+ * (the node's region, and its townships and villages as the report's rows name them),
+ * drill-down links (a township or village row opens the same report for it; a person opens
+ * /person/ID) and the names masked unless a user who may reveal asks (names=1, recorded in the
+ * access log first). /reports/NAME.csv: the same report as a CSV file for Excel (a BOM and
+ * Chinese headers, HM_REPORT_CSV_ZH), for a user who may export, recorded in the access log
+ * under the user's name before a byte is sent.
+ */
+#include "web_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORTS_PREFIX "/reports/"
+#define REGIONS_MAX    4096 /* regions a picker lists */
+
+/* What one report page asks, from its query. */
+typedef struct report_ask {
+	char name[16];
+	const char *region, *date, *person;
+	long days; /* 0: the report's default */
+	bool names, csv;
+} report_ask;
+
+/* What each report answers, for the index (English msgids). */
+static const char *report_about(const char *name)
+{
+	static const char *const about[][2] = {
+	    {"daily", "Who is under monitoring, who started and ended today, returnees, fevers."},
+	    {"monitoring", "Twice-daily checks done, phone-only checks, persons not seen, fevers."},
+	    {"contacts", "The contacts of each person, contacts not listed, chains."},
+	    {"supplies", "Stock on hand, daily use, days of cover, shipments, interceptions."},
+	    {"compounds",
+	     "Persons per compound; compounds whose property or residents were not told."},
+	    {"rewards", "Penalties per village; tips verified, rewards owed and paid."},
+	};
+	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]); i++)
+		if (!strcmp(about[i][0], name))
+			return about[i][1];
+	return "";
+}
+
+/* The report's title as the ledger names it (English msgid), without building it. */
+static const char *report_title(const char *name)
+{
+	static const char *const titles[][2] = {
+	    {"daily", "Daily report"},         {"monitoring", "Monitoring report"},
+	    {"contacts", "Contacts report"},   {"supplies", "Supplies report"},
+	    {"compounds", "Compounds report"}, {"rewards", "Rewards and penalties report"},
+	};
+	for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+		if (!strcmp(titles[i][0], name))
+			return titles[i][1];
+	return name;
+}
+
+hm_err web_page_reports(web_req *r)
+{
+	const char *const *names = hm_report_names();
+
+	web_page_begin(r, "Reports");
+	web_raw(r, "<ul class=\"reports\">\n");
+	for (size_t i = 0; names[i]; i++) {
+		web_raw(r, "<li><a href=\"" REPORTS_PREFIX);
+		web_esc_query(r, names[i]);
+		web_raw(r, "\">");
+		web_esc(r, web_t(r, report_title(names[i])));
+		web_raw(r, "</a><br><span class=\"about\">");
+		web_esc(r, web_t(r, report_about(names[i])));
+		web_raw(r, "</span></li>\n");
+	}
+	web_raw(r, "</ul>\n");
+	if (web_may(r, HM_RIGHT_QUESTIONS)) {
+		web_raw(r, "<p><a href=\"/questions\">");
+		web_esc(r, web_t(r, "Questions to answer: identities, duplicates, conflicts"));
+		web_raw(r, "</a></p>\n");
+	}
+	web_page_end(r);
+	return HM_OK;
+}
+
+/* ---- the region picker ---- */
+
+/* The regions a picker lists, sorted, each once. */
+typedef struct regions {
+	const char *scope;
+	char (*v)[HM_REGION_MAX + 1];
+	size_t n, cap;
+	bool nomem;
+} regions;
+
+static bool region_within(const char *scope, const char *region)
+{
+	size_t n = strlen(scope);
+	return !strncmp(region, scope, n) && (region[n] == '/' || region[n] == 0);
+}
+
+/* region[0..len) in its place in the sorted list, unless it is there (a binary search: a
+ * report's rows name few villages, many times over). Past REGIONS_MAX, no more. */
+static void regions_add(regions *g, const char *region, size_t len)
+{
+	char r[HM_REGION_MAX + 1];
+	size_t lo = 0, hi = g->n;
+
+	snprintf(r, sizeof(r), "%.*s", (int)len, region);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(g->v[mid], r);
+		if (!c)
+			return;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 32;
+		void *p = g->n < REGIONS_MAX ? realloc(g->v, cap * sizeof(*g->v)) : NULL;
+		if (!p) {
+			g->nomem = g->n < REGIONS_MAX;
+			return;
+		}
+		g->v = p, g->cap = cap;
+	}
+	memmove(g->v + lo + 1, g->v + lo, (g->n - lo) * sizeof(*g->v));
+	memcpy(g->v[lo], r, sizeof(r));
+	g->n++;
+}
+
+/* path and each region between the node's and it (its township), when it lies within the
+ * node's region. */
+static void regions_path(regions *g, const char *path)
+{
+	size_t base = strlen(g->scope), n = strlen(path);
+
+	if (!region_within(g->scope, path))
+		return;
+	for (size_t i = base + 1; i <= n; i++)
+		if (path[i] == '/' || path[i] == 0)
+			regions_add(g, path, i);
+}
+
+/* The picker's regions, from the report itself (costing nothing more than the report): the
+ * node's region, the report's and those above it, and every township and village the report's
+ * rows name. The county's report names every village with records; a village's, the way up. */
+static hm_err regions_load(web_req *r, const hm_report *rep, regions *g, hm_node_info *self)
+{
+	hm_node_ident(r->led.node, self);
+	memset(g, 0, sizeof(*g));
+	g->scope = self->region;
+	regions_add(g, self->region, strlen(self->region));
+	regions_path(g, rep->region);
+	for (size_t i = 0; i < rep->ntables; i++) {
+		const hm_report_table *t = rep->tables[i];
+		for (size_t k = 0; k < t->ncols; k++) {
+			if (strcmp(t->cols[k], "region") && strcmp(t->cols[k], "village"))
+				continue;
+			for (size_t j = 0; j < t->nrows; j++)
+				if (t->rows[j].cells[k].kind == HM_REPORT_TEXT)
+					regions_path(g, t->rows[j].cells[k].text);
+		}
+	}
+	if (g->nomem)
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	return HM_OK;
+}
+
+/* The picker: a GET form to the report's own page (region, date, days, person, names). */
+static void picker(web_req *r, const report_ask *a, const hm_report *rep, const regions *g)
+{
+	web_raw(r, "<form method=\"get\" class=\"picker noprint\" action=\"" REPORTS_PREFIX);
+	web_esc_query(r, a->name);
+	web_raw(r, "\"><label>");
+	web_esc(r, web_t(r, "Region"));
+	web_raw(r, " <select name=\"region\">");
+	for (size_t i = 0; i < g->n; i++) {
+		web_raw(r, "<option value=\"");
+		web_esc(r, g->v[i]);
+		web_raw(r, strcmp(g->v[i], rep->region) ? "\">" : "\" selected>");
+		web_esc(r, g->v[i]);
+		web_raw(r, "</option>");
+	}
+	web_raw(r, "</select></label> <label>");
+	web_esc(r, web_t(r, "Date"));
+	web_raw(r, " <input type=\"date\" name=\"date\" value=\"");
+	web_esc(r, rep->date);
+	web_raw(r, "\"></label>");
+	if (!strcmp(a->name, "monitoring") || !strcmp(a->name, "supplies")) {
+		web_raw(r, " <label>");
+		web_esc(r, web_t(r, "Days"));
+		web_raw(r,
+		        " <input type=\"number\" name=\"days\" min=\"1\" max=\"3660\" size=\"4\"");
+		if (a->days)
+			web_rawf(r, " value=\"%ld\"", a->days);
+		web_raw(r, "></label>");
+	}
+	if (!strcmp(a->name, "contacts")) {
+		web_raw(r, " <label>");
+		web_esc(r, web_t(r, "Contacts of person (id)"));
+		web_raw(r, " <input name=\"person\" size=\"20\" value=\"");
+		web_esc(r, a->person);
+		web_raw(r, "\"></label>");
+	}
+	if (web_may(r, HM_RIGHT_REVEAL)) {
+		web_raw(r,
+		        a->names
+		            ? " <label><input type=\"checkbox\" name=\"names\" value=\"1\" checked>"
+		            : " <label><input type=\"checkbox\" name=\"names\" value=\"1\">");
+		web_esc(r, web_t(r, "Show names (recorded in the access log)"));
+		web_raw(r, "</label>");
+	}
+	web_raw(r, " <button type=\"submit\">");
+	web_esc(r, web_t(r, "Show"));
+	web_raw(r, "</button></form>\n");
+}
+
+/* ---- links ---- */
+
+/* The query of a, for region (NULL: a's): region, date, days, person, names, percent-encoded;
+ * false when it does not fit. */
+static bool ask_query(const report_ask *a, const hm_report *rep, const char *region, bool names,
+                      char *out, size_t cap)
+{
+	char enc[3 * HM_REGION_MAX + 1], person[3 * HM_ID_MAX + 1];
+	size_t n;
+
+	if (!web_query_encode(region ? region : rep->region, enc, sizeof(enc)) ||
+	    !web_query_encode(a->person && !region ? a->person : "", person, sizeof(person)))
+		return false;
+	n = (size_t)snprintf(out, cap, "?region=%s&date=%s", enc, rep->date);
+	if (n < cap && a->days)
+		n += (size_t)snprintf(out + n, cap - n, "&days=%ld", a->days);
+	if (n < cap && person[0])
+		n += (size_t)snprintf(out + n, cap - n, "&person=%s", person);
+	if (n < cap && names)
+		n += (size_t)snprintf(out + n, cap - n, "&names=1");
+	return n < cap;
+}
+
+typedef struct link_ctx {
+	web_req *r;
+	const report_ask *a;
+	const hm_report *rep;
+} link_ctx;
+
+static const char *body_word(void *arg, const char *en)
+{
+	return web_t(((link_ctx *)arg)->r, en);
+}
+
+/* A township or village below the report's region opens the same report for it; a person
+ * (a row's person, who infected whom) opens the person's page. */
+static bool body_link(void *arg, const hm_report_table *t, size_t row, size_t col, char *href,
+                      size_t cap)
+{
+	link_ctx *x = arg;
+	const char *c = t->cols[col], *v = t->rows[row].cells[col].text;
+	size_t n;
+
+	if (!strcmp(c, "region") || !strcmp(c, "village")) {
+		if (!strcmp(v, x->rep->region) || !region_within(x->rep->region, v))
+			return false;
+		n = (size_t)snprintf(href, cap, REPORTS_PREFIX "%s", x->a->name);
+		return n < cap && ask_query(x->a, x->rep, v, false, href + n, cap - n);
+	}
+	if (!strcmp(c, "person") || !strcmp(c, "infected_by")) {
+		const char *why;
+		if (hm_id_check(v, &why) != HM_OK)
+			return false;
+		n = (size_t)snprintf(href, cap, "/person/");
+		return web_query_encode(v, href + n, cap - n);
+	}
+	return false;
+}
+
+/* ---- the page, the CSV ---- */
+
+/* The links above the report: the index, the CSV (a user who may export), the region above. */
+static void report_links(web_req *r, const report_ask *a, const hm_report *rep, const char *scope)
+{
+	char q[2048];
+
+	web_raw(r, "<p class=\"links noprint\"><a href=\"/reports\">");
+	web_esc(r, web_t(r, "All reports"));
+	web_raw(r, "</a>");
+	if (strcmp(rep->region, scope) && strchr(rep->region, '/')) {
+		char up[HM_REGION_MAX + 1];
+		snprintf(up, sizeof(up), "%.*s", (int)(strrchr(rep->region, '/') - rep->region),
+		         rep->region);
+		if (ask_query(a, rep, up, a->names, q, sizeof(q))) {
+			web_raw(r, " · <a href=\"" REPORTS_PREFIX);
+			web_esc_query(r, a->name);
+			web_esc(r, q);
+			web_raw(r, "\">");
+			web_esc(r, web_t(r, "Up to"));
+			web_raw(r, " ");
+			web_esc(r, up);
+			web_raw(r, "</a>");
+		}
+	}
+	if (web_may(r, HM_RIGHT_EXPORT) && ask_query(a, rep, NULL, a->names, q, sizeof(q))) {
+		web_raw(r, " · <a href=\"" REPORTS_PREFIX);
+		web_esc_query(r, a->name);
+		web_raw(r, ".csv");
+		web_esc(r, q);
+		web_raw(r, "\" download>");
+		web_esc(r, web_t(r, "Download CSV (for Excel)"));
+		web_raw(r, "</a>");
+	}
+	web_raw(r, "</p>\n");
+}
+
+static hm_err report_page(web_req *r, const report_ask *a, const hm_report *rep, const regions *g)
+{
+	link_ctx x = {r, a, rep};
+	hm_report_html h = {r->en ? 0 : HM_REPORT_CSV_ZH, body_word, body_link, &x};
+	hm_err err;
+
+	web_page_begin(r, rep->title);
+	report_links(r, a, rep, g->scope);
+	picker(r, a, rep, g);
+	if (rep->show_pii)
+		web_notice(r, "ok",
+		           web_t(r, "Names are shown: this was recorded in the access log "
+		                    "under your name."));
+	web_raw(r, "<div class=\"report\">\n");
+	if ((err = hm_report_render_body(rep, &h, r->out)))
+		err = hm_node_fail(r->led.node, err, "the report could not be written");
+	web_raw(r, "</div>\n");
+	web_page_end(r);
+	return err;
+}
+
+/* The file's name: NAME-REGION-DATE.csv, the region's '/' as '-'. */
+static void csv_name(const hm_report *rep, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s-%s-%s.csv", rep->name, rep->region, rep->date);
+	for (char *p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			*p = '-';
+}
+
+static hm_err report_csv(web_req *r, const hm_report *rep, const char *file)
+{
+	char disp[HM_REGION_MAX + 96];
+	hm_err err;
+
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", file);
+	web_type(r, "text/csv; charset=utf-8");
+	if (!web_header(r, "Content-Disposition", disp))
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	if ((err = hm_report_render(rep, HM_REPORT_FMT_CSV, HM_REPORT_CSV_ZH, r->out)))
+		return hm_node_fail(r->led.node, err, "the report could not be written");
+	return HM_OK;
+}
+
+/* The report's name and what the query asks; false when the answer (an error page) is
+ * given. */
+static bool ask_parse(web_req *r, report_ask *a)
+{
+	const char *name = r->path + strlen(REPORTS_PREFIX), *days = web_arg(r, "days");
+	const char *const *names = hm_report_names();
+	size_t n = strlen(name);
+	char *end;
+
+	memset(a, 0, sizeof(*a));
+	a->csv = n > 4 && !strcmp(name + n - 4, ".csv");
+	if (n < sizeof(a->name) + 4)
+		snprintf(a->name, sizeof(a->name), "%.*s", (int)(a->csv ? n - 4 : n), name);
+	for (n = 0; names[n] && strcmp(names[n], a->name); n++)
+		;
+	if (!names[n]) {
+		web_error(r, 404, "There is no such report.", NULL);
+		return false;
+	}
+	if (a->csv && !web_may(r, HM_RIGHT_EXPORT)) {
+		web_error(r, 403, "Your role cannot download reports.", NULL);
+		return false;
+	}
+	a->names = web_arg(r, "names") && !strcmp(web_arg(r, "names"), "1");
+	if (a->names && !web_may(r, HM_RIGHT_REVEAL)) {
+		web_error(r, 403, "Your role cannot see names in clear.", NULL);
+		return false;
+	}
+	a->region = web_arg(r, "region"), a->date = web_arg(r, "date");
+	a->person = web_arg(r, "person");
+	if (days && *days && ((a->days = strtol(days, &end, 10)) < 1 || *end || a->days > 3660)) {
+		web_error(r, 400, "Days must be a whole number from 1 to 3660.", NULL);
+		return false;
+	}
+	return true;
+}
+
+static void report_free(void *rep)
+{
+	hm_report_release(rep);
+	free(rep);
+}
+
+/* What a report weighs in the cache: its rows (their texts are short). */
+static size_t report_bytes(const hm_report *rep)
+{
+	size_t b = sizeof(*rep);
+
+	for (size_t i = 0; i < rep->ntables; i++)
+		b += sizeof(*rep->tables[i]) + rep->tables[i]->nrows * (sizeof(hm_report_row) + 64);
+	return b;
+}
+
+/* The report asked for, built once for each state of the store and day (web/cache.c): *out the
+ * cache's, or *own (then the caller's) when the cache cannot keep it. false when the answer (an
+ * error page) is given or err is set. */
+static bool report_build(web_req *r, const report_ask *a, const hm_report **out, hm_report **own,
+                         hm_err *err)
+{
+	uint64_t stamp = hm_node_stamp(r->led.node);
+	hm_report_params p = {0};
+	char key[256], today[11];
+	hm_report *rep;
+	unsigned status;
+
+	p.name = a->name, p.days = a->days, p.show_pii = a->names;
+	p.region = a->region && *a->region ? a->region : NULL;
+	p.date = a->date && *a->date ? a->date : NULL;
+	p.person = a->person && *a->person ? a->person : NULL;
+	hm_ledger_today(&r->led, today);
+	snprintf(key, sizeof(key), "report %s %s|%s|%s|%s|%ld|%d", today, p.name,
+	         p.region ? p.region : "", p.date ? p.date : "", p.person ? p.person : "", p.days,
+	         p.show_pii);
+	if ((*out = web_cache_get(web_cache_of(r), key, stamp)))
+		return true;
+	if (!(rep = calloc(1, sizeof(*rep)))) {
+		*err = hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+		return false;
+	}
+	if (!(*err = hm_report_build(&r->led, &p, rep))) {
+		if (!web_cache_put(web_cache_of(r), key, stamp, rep, report_bytes(rep),
+		                   report_free))
+			*own = rep;
+		*out = rep;
+		return true;
+	}
+	free(rep);
+	status = *err == HM_ERR_INVALID                              ? 400
+	         : *err == HM_ERR_NOT_FOUND || *err == HM_ERR_SCHEMA ? 404
+	                                                             : 0;
+	if (status) {
+		web_error(r, status, "This report cannot be shown.", hm_node_errmsg(r->led.node));
+		*err = HM_OK;
+	}
+	return false;
+}
+
+/* The access is recorded once what is shown is ready and before it is shown (a failure to
+ * record shows nothing): a reveal when names are in clear, an export for every CSV. */
+hm_err web_page_report(web_req *r)
+{
+	char file[HM_REGION_MAX + 64];
+	regions g = {0};
+	hm_node_info self;
+	const hm_report *rep = NULL;
+	hm_report *own = NULL;
+	uint64_t before;
+	report_ask a;
+	hm_err err = HM_OK;
+
+	if (!ask_parse(r, &a) || !report_build(r, &a, &rep, &own, &err))
+		goto out;
+	if (!a.csv && (err = regions_load(r, rep, &g, &self)))
+		goto out;
+	csv_name(rep, file, sizeof(file));
+	before = hm_node_stamp(r->led.node);
+	if ((err = hm_report_record_access(&r->led, rep, a.csv ? file : NULL)))
+		goto out; /* nothing shown: the access log must not lack it */
+	web_cache_restamp(web_cache_of(r), before, hm_node_stamp(r->led.node));
+	err = a.csv ? report_csv(r, rep, file) : report_page(r, &a, rep, &g);
+out:
+	free(g.v);
+	if (own)
+		report_free(own);
+	return err;
+}
