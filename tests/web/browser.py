@@ -14,7 +14,8 @@ beside the row), fixes it and saves, then syncs with the hub; the county's offic
 figures on the township's monitoring page; the village's doctor sees the returnee's phone masked
 and cannot reveal it. What a browser adds to tests/web/security.py: a person whose name is a
 script or an <img onerror> is shown literally and runs nothing (no alert, the title unchanged),
-and no page asks for anything outside the station.
+and no page asks for anything outside the station. Last, the pages work without JavaScript:
+with the page's scripts turned off the clerk logs in and saves a check from the due list.
 
 A step whose page is not in this build (its route answers 404) is skipped, named, and the file
 then exits 77 (ctest: skipped) unless a check failed: it never passes silently. The whole file is
@@ -523,6 +524,34 @@ def step_scripts(b, ui):
     b.shot("script-names")
 
 
+def step_no_script(b, ui):
+    """The pages work without JavaScript (§1): with the page's scripts turned off, the clerk
+    logs in, the ID number is not checked as typed (app.js did not run), and an evening check
+    for e1 is saved from the due list."""
+    if not skip_unless(ui.port, "the clerk's day without JavaScript", "/today", "/register"):
+        return
+    b.at(ui.port)
+    b.d.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        b.login("clerk1")
+        b.open("/register")
+        idn = b.form("/register").find_element(By.NAME, "id_number")
+        idn.send_keys("110105194912310021")
+        check("invalid" not in (idn.get_attribute("class") or ""),
+              "scripts were not turned off: app.js marked the ID number")
+        b.open("/today?slot=evening")
+        rows = due_rows(b)
+        check("e1" in rows, f"/today without scripts: e1 not due this evening: {sorted(rows)}")
+        if "e1" not in rows:
+            return
+        fu = count(V, "followup")
+        type_temp(rows["e1"], "36.6")
+        b.submit(b.form("/today"))
+        check(count(V, "followup") == fu + 1, "/today without scripts: the check was not saved")
+    finally:
+        b.d.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
 def run(b, step, *args):
     """step(*args); a page lacking what the step looks for fails the step (with a screenshot
     of where it stopped), not the file."""
@@ -562,6 +591,7 @@ def main():
         run(b, step_officer, b, hub)
         run(b, step_doctor, b, ui, pid)
         run(b, step_scripts, b, ui)
+        run(b, step_no_script, b, ui)
     finally:
         if b:
             b.quit()
