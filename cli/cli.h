@@ -163,17 +163,6 @@ int cli_secret(cli *c, const char *what, const char *question, bool twice, char 
 /* Unlock DIR/node.key into *keys: EXIT_OK, a reported failure, or -1 when there is none. */
 int cli_unlock(cli *c, hm_keyfile_secrets *keys);
 
-/* peers.c: the peers' state, for status: text lines, or a JSON array */
-void cli_peers_status(cli *c, hm_node *n, bool probe);
-json_t *cli_peers_json(cli *c, hm_node *n, bool probe);
-/* The free space of the file system holding the node (c->dir): *free_bytes, and true when it
- * is below HM_DISK_LOW (sync.h), where a commit is likely to fail with "the disk is full".
- * False (and *free_bytes UINT64_MAX) when it cannot be measured. */
-bool cli_disk_full(const cli *c, uint64_t *free_bytes);
-/* status: the disk line ("disk      ..."), or {"full": BOOL} */
-void cli_disk_status(const cli *c);
-json_t *cli_disk_json(const cli *c);
-
 /* The ledger's commands: field_cmds.c (every verb of field work) and person_cmds.c. */
 int cmd_field(cli *c, int argc, char **argv);
 /* A group of field verbs (argv[0]), with extra verbs of its own (may be NULL): as cli_group. */
@@ -211,27 +200,13 @@ int cli_read_file(cli *c, const char *path, size_t max, char **out, size_t *len)
 int cli_write_file(cli *c, const char *path, const void *p, size_t n, bool force);
 
 /* out.c: formatting. Text that came from outside (values, ids, names, field names, reasons)
- * is printed only through out_text* or out_json_* (or out_value, out_record, out_ref, which use
- * them): control characters (C0, DEL, C1), bidi overrides and isolates, line separators and
- * bytes that are not UTF-8 are shown escaped (\n, \x1b, \u202e), never sent to the terminal. */
+ * is printed only through the ledger's hm_text_* (ledger.h, "Text shown to people"), out_text*
+ * or cj_print: control characters (C0, DEL, C1), bidi overrides and isolates, line separators
+ * and bytes that are not UTF-8 are shown escaped (\n, \x1b, \u202e), never sent to the terminal. */
 void out_text(FILE *f, const char *s, size_t n);
 void out_text_cstr(FILE *f, const char *s);
-/* The columns s takes on a terminal as out_text prints it. */
-size_t out_text_width(const char *s);
-/* s as out_text prints it, then spaces up to width columns. */
-void out_text_pad(FILE *f, const char *s, size_t width);
 /* s escaped as out_text prints it into buf (cut at a whole character); returns buf. */
 const char *out_text_str(const char *s, char *buf, size_t cap);
-/* COLLECTION/ID, escaped. */
-void out_ref(FILE *f, const char *collection, const char *id);
-/* A JSON string: the same characters escaped as \uXXXX, a byte that is not UTF-8 as \ufffd. */
-void out_json_str(FILE *f, const char *s, size_t n);
-void out_json_cstr(FILE *f, const char *s);
-void out_value(FILE *f, const hm_value *v, bool json);
-void out_hlc(FILE *f, hm_hlc h);
-void out_hex(FILE *f, const void *p, size_t n);
-void out_node_id(FILE *f, const hm_node_id *id);
-void out_stamp_json(FILE *f, const hm_stamp *s);
 /* JSON values built with jansson (a new reference, NULL only when memory ran out; every
  * jansson function that steals a reference takes NULL). Text that is not UTF-8 shows its bad
  * bytes as U+FFFD; hm_json_cstr(NULL) is null. cj_print writes v compact on one line, with DEL, C1,
@@ -242,16 +217,4 @@ int cj_print(FILE *f, json_t *v);
  * cj_print refuses to print (-1, errno ENOMEM) and the command fails "out of memory". */
 void cj_init(void);
 bool cj_failed(void);
-int cj_write(FILE *f, json_t *v, bool newline); /* cj_print, the newline left to the caller */
-/* Print a record; mask: personal fields (HM_F_PII) masked as out_mask does. */
-void out_record(FILE *f, const hm_record *r, bool json, bool mask);
-/* Mask personal text into buf (NUL-terminated, its length returned): a phone or ID number keeps
- * its first 3 and last 2 characters, other text its first character, the rest are stars. */
-size_t out_mask(const char *s, size_t n, char *buf, size_t cap);
-/* Print v, the value of coll.field, masked when the field is personal and mask is set. */
-void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool json,
-                  bool mask);
-/* Whether field of r is personal (masked unless --show-pii). */
-bool out_field_masked(const hm_record *r, const char *field);
-
 #endif

@@ -5,10 +5,7 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +24,7 @@ static int print_changeset(const hm_changeset_info *info, bool json, const char 
 		                           "bytes", (json_int_t)info->bytes));
 	} else {
 		printf("%s in change set %" PRIu64 " (", what, info->seq);
-		out_hex(stdout, info->id.b, 8);
+		hm_text_hex(stdout, info->id.b, 8);
 		printf(")\n");
 	}
 	return EXIT_OK;
@@ -251,9 +248,10 @@ int cmd_get(cli *c, int argc, char **argv)
 	} else if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1))) {
 		hm_record_free(r);
 	} else {
-		out_record(stdout, r, json, !show_pii);
 		if (json)
-			fputc('\n', stdout);
+			cj_print(stdout, hm_json_record(r, !show_pii));
+		else
+			hm_text_record(stdout, r, !show_pii);
 		hm_record_free(r);
 	}
 	hm_node_close(n);
@@ -261,31 +259,12 @@ int cmd_get(cli *c, int argc, char **argv)
 }
 
 typedef struct list_ctx {
-	FILE *f; /* where the records go: with json, a buffer printed once whole */
-	bool json, show_pii, counting;
+	bool json, show_pii;
 	size_t count;
 	const char *where_field;
 	hm_value where;
 	bool has_where;
 } list_ctx;
-
-static int list_one(void *arg, const hm_record *r)
-{
-	list_ctx *l = arg;
-	if (l->has_where) {
-		const hm_field *f = hm_record_field(r, l->where_field);
-		hm_value nil = {HM_V_NIL};
-		if (!hm_value_equal(f ? &f->value : &nil, &l->where))
-			return 0;
-	}
-	if (!l->counting) {
-		if (l->json)
-			fputs(l->count ? ",\n " : "", l->f);
-		out_record(l->f, r, l->json, !l->show_pii);
-	}
-	l->count++;
-	return 0;
-}
 
 /* The records of coll as text, or as one JSON array printed only when whole (a failure halfway
  * prints the error alone, never half a document). */
@@ -293,17 +272,15 @@ static int list_print(cli *c, hm_node *n, const char *coll, list_ctx *l)
 {
 	char *buf = NULL;
 	size_t len = 0;
+	FILE *f = l->json ? open_memstream(&buf, &len) : stdout;
 	hm_err err;
 
-	l->f = l->json ? open_memstream(&buf, &len) : stdout;
-	if (!l->f)
+	if (!f)
 		return cli_fail(c, EXIT_FAIL, "out of memory");
-	if (l->json)
-		fputc('[', l->f);
-	err = hm_node_list(n, coll, list_one, l);
+	err = hm_records_write(&c->led, coll, l->where_field, l->has_where ? &l->where : NULL,
+	                       !l->show_pii, l->json, f, &l->count);
 	if (l->json) {
-		fputs("]\n", l->f);
-		if (fclose(l->f) != 0 && !err)
+		if (fclose(f) != 0 && !err)
 			err = HM_ERR_NOMEM;
 		if (!err && !cj_failed())
 			fwrite(buf, 1, len, stdout);
@@ -360,8 +337,9 @@ int cmd_list(cli *c, int argc, char **argv)
 	}
 	if (l.show_pii) {
 		/* Count what will be revealed, and record it, before showing anything. */
-		l.counting = true;
-		if ((err = hm_node_list(n, pos[0], list_one, &l))) {
+		if ((err = hm_records_write(&c->led, pos[0], l.where_field,
+		                            l.has_where ? &l.where : NULL, false, false, NULL,
+		                            &l.count))) {
 			rc = cli_node_fail(c, n, err);
 			goto out;
 		}
@@ -374,7 +352,7 @@ int cmd_list(cli *c, int argc, char **argv)
 		             : strchr(where, '='));
 		if ((rc = cli_record_access(c, n, "reveal", what, l.count)))
 			goto out;
-		l.counting = false, l.count = 0;
+		l.count = 0;
 	}
 	rc = list_print(c, n, pos[0], &l);
 	if (!err && !l.json && cli_is_tty(stdout))
@@ -387,59 +365,6 @@ out:
 
 /* ---- blame / conflicts / check ---- */
 
-typedef struct conflict_ctx {
-	bool json;
-	size_t count;
-	const char *field; /* only this field, when set */
-	const char *indent;
-	bool show_pii;
-	bool counting; /* count only (what a reveal will show) */
-	json_t *arr;   /* with json */
-} conflict_ctx;
-
-static int conflict_one(void *arg, const hm_conflict *cf)
-{
-	conflict_ctx *x = arg;
-	if (x->field && strcmp(x->field, cf->field) != 0)
-		return 0;
-	if (x->counting) {
-		x->count++;
-		return 0;
-	}
-	if (x->json) {
-		json_t *o =
-		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "collection",
-		              hm_json_cstr(cf->collection), "id", hm_json_cstr(cf->id), "field",
-		              hm_json_cstr(cf->field), "lost",
-		              hm_json_value_of(cf->collection, cf->field, &cf->loser, !x->show_pii),
-		              "lost_stamp", hm_json_stamp(&cf->loser_stamp), "winner_stamp",
-		              hm_json_stamp(&cf->winner_stamp), "by_delete", cf->by_delete);
-		if (json_array_append_new(x->arr, o))
-			return -1;
-	} else {
-		printf("%s", x->indent);
-		if (!x->field) {
-			out_ref(stdout, cf->collection, cf->id);
-			fputc(' ', stdout);
-			out_text_cstr(stdout, cf->field);
-			fputs(": ", stdout);
-		}
-		printf("lost '");
-		out_value_of(stdout, cf->collection, cf->field, &cf->loser, false, !x->show_pii);
-		printf("' (");
-		out_node_id(stdout, &cf->loser_stamp.origin);
-		printf(":%" PRIu64 " at ", cf->loser_stamp.seq);
-		out_hlc(stdout, cf->loser_stamp.hlc);
-		printf(") to %s", cf->by_delete ? "a delete by " : "");
-		out_node_id(stdout, &cf->winner_stamp.origin);
-		printf(":%" PRIu64 " at ", cf->winner_stamp.seq);
-		out_hlc(stdout, cf->winner_stamp.hlc);
-		fputc('\n', stdout);
-	}
-	x->count++;
-	return 0;
-}
-
 int cmd_blame(cli *c, int argc, char **argv)
 {
 	bool json = false, show_pii = false;
@@ -451,7 +376,7 @@ int cmd_blame(cli *c, int argc, char **argv)
 	int npos, rc;
 	hm_node *n;
 	hm_record *r = NULL;
-	json_t *doc = NULL, *fields = NULL;
+	json_t *doc;
 	hm_err err;
 
 	CLI_PARSE_CMD(opts, 2, 2);
@@ -464,40 +389,11 @@ int cmd_blame(cli *c, int argc, char **argv)
 	snprintf(what, sizeof(what), "blame %s %s", pos[0], pos[1]);
 	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
 		goto out;
-	if (json)
-		doc = json_pack("{s:o, s:o, s:o}", "collection", hm_json_cstr(r->collection), "id",
-		                hm_json_cstr(r->id), "fields", fields = json_array());
-	else
-		out_ref(stdout, r->collection, r->id), fputc('\n', stdout);
-	for (size_t i = 0; i < r->nfields && !err; i++) {
-		const hm_field *f = &r->fields[i];
-		conflict_ctx x = {json, 0, f->name, "      ", show_pii, false, NULL};
-		if (json) {
-			x.arr = json_array();
-			json_array_append_new(
-			    fields,
-			    json_pack(
-			        "{s:o, s:o, s:o, s:o}", "field", hm_json_cstr(f->name), "value",
-			        hm_json_value_of(r->collection, f->name, &f->value, !show_pii),
-			        "set_by", hm_json_stamp(&f->stamp), "lost", x.arr));
-		} else {
-			fputs("  ", stdout);
-			out_text_pad(stdout, f->name, 14);
-			fputc(' ', stdout);
-			out_value_of(stdout, r->collection, f->name, &f->value, false, !show_pii);
-			printf("\n      set by ");
-			out_node_id(stdout, &f->stamp.origin);
-			printf(":%" PRIu64 " at ", f->stamp.seq);
-			out_hlc(stdout, f->stamp.hlc);
-			fputc('\n', stdout);
-		}
-		err = hm_node_conflicts(n, pos[0], pos[1], conflict_one, &x);
-	}
-	if (err)
+	if (json && !(err = hm_blame_json(&c->led, r, !show_pii, &doc)))
+		rc = cj_print(stdout, doc) ? cli_fail(c, EXIT_FAIL, "writing the result failed")
+		                           : EXIT_OK;
+	else if (json || (err = hm_blame_write(&c->led, r, !show_pii, stdout)))
 		rc = cli_node_fail(c, n, err);
-	else if (json && cj_print(stdout, json_incref(doc)))
-		rc = cli_fail(c, EXIT_FAIL, "writing the result failed");
-	json_decref(doc);
 out:
 	hm_record_free(r);
 	hm_node_close(n);
@@ -506,13 +402,16 @@ out:
 
 int cmd_conflicts(cli *c, int argc, char **argv)
 {
-	conflict_ctx x = {0};
-	opt opts[] = {{"json", 0, NULL, &x.json, NULL, "print the result as JSON"},
-	              {"show-pii", 0, NULL, &x.show_pii, NULL,
+	bool json = false, show_pii = false;
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	              {"show-pii", 0, NULL, &show_pii, NULL,
 	               "show personal fields (recorded in the access log first)"},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2], what[256];
+	const char *coll, *id;
+	size_t count = 0;
 	int npos, rc;
+	json_t *arr;
 	hm_node *n;
 	hm_err err;
 
@@ -521,30 +420,20 @@ int cmd_conflicts(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE, "give both COLLECTION and ID, or neither");
 	if (npos == 2 && (rc = cli_id_arg(c, "ID", pos[1])))
 		return rc;
-	x.indent = "";
 	if ((rc = cli_open(c, &n)))
 		return rc;
+	coll = npos ? pos[0] : NULL;
+	id = npos ? pos[1] : NULL;
 	snprintf(what, sizeof(what), "conflicts %s %s", npos ? pos[0] : "", npos ? pos[1] : "");
-	if (x.show_pii) {
-		x.counting = true;
-		err = hm_node_conflicts(n, npos ? pos[0] : NULL, npos ? pos[1] : NULL, conflict_one,
-		                        &x);
-		x.counting = false;
-		if (err || (rc = cli_record_access(c, n, "reveal", what, x.count))) {
-			rc = err ? cli_node_fail(c, n, err) : rc;
-			hm_node_close(n);
-			return rc;
-		}
-		x.count = 0;
-	}
-	x.arr = x.json ? json_array() : NULL;
-	err = hm_node_conflicts(n, npos ? pos[0] : NULL, npos ? pos[1] : NULL, conflict_one, &x);
-	if (!x.json && !err && x.count == 0)
-		printf("no conflicts\n");
-	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
-	if (x.json && !err && cj_print(stdout, json_incref(x.arr)))
-		rc = cli_fail(c, EXIT_FAIL, "writing the conflicts failed");
-	json_decref(x.arr);
+	/* A reveal is logged with the number of values it will show, before they are shown. */
+	if (show_pii && ((err = hm_conflicts_write(&c->led, coll, id, false, NULL, &count)) ||
+	                 (rc = cli_record_access(c, n, "reveal", what, count))))
+		rc = rc ? rc : cli_node_fail(c, n, err);
+	else if (json && !(err = hm_conflicts_json(&c->led, coll, id, !show_pii, &arr, &count)))
+		rc = cj_print(stdout, arr) ? cli_fail(c, EXIT_FAIL, "writing the conflicts failed")
+		                           : EXIT_OK;
+	else if (json || (err = hm_conflicts_write(&c->led, coll, id, !show_pii, stdout, &count)))
+		rc = cli_node_fail(c, n, err);
 	hm_node_close(n);
 	return rc;
 }

@@ -5,11 +5,9 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define CSV_FILE_MAX (256u << 20) /* bytes; a county's largest register is far smaller */
 #define CSV_MAPS_MAX 128u         /* COLUMN=FIELD pairs over every --map */
@@ -49,40 +47,6 @@ static int from_gbk(cli *c, const char *path, char **buf, size_t *len)
 
 /* ---- what the import found and did ---- */
 
-static json_t *bad_json(const hm_csv_result *res)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < res->nbad; i++) {
-		const hm_csv_bad *b = &res->bad[i];
-		json_array_append_new(a,
-		                      json_pack("{s:I, s:o, s:o, s:o}", "line", (json_int_t)b->line,
-		                                "field", hm_json_cstr(b->field), "column",
-		                                hm_json_cstr(b->column ? b->column : b->field),
-		                                "reason", hm_json_cstr(b->reason)));
-	}
-	return a;
-}
-
-/* The result as one JSON object; error (may be NULL) is why it failed, with its exit code. */
-static void print_json(const hm_csv_result *res, bool dry_run, const char *error)
-{
-	json_t *seqs = json_array(), *o;
-	bool wrote = res->verdict == HM_CSV_WRITTEN;
-
-	for (uint64_t s = res->first_seq; wrote && s <= res->last_seq; s++)
-		json_array_append_new(seqs, json_integer((json_int_t)s));
-	o = json_pack("{s:o, s:I, s:I, s:I, s:o, s:I, s:b, s:o}", "collection",
-	              hm_json_cstr(res->cd ? res->cd->name : NULL), "rows", (json_int_t)res->rows,
-	              "written", (json_int_t)(wrote ? res->written : 0), "bad_rows",
-	              (json_int_t)res->bad_rows, "bad", bad_json(res), "bad_not_listed",
-	              (json_int_t)res->bad_more, "dry_run", dry_run, "changesets", seqs);
-	if (o && error) {
-		json_object_set_new(o, "error", hm_json_cstr(error));
-		json_object_set_new(o, "exit", json_integer(EXIT_FAIL));
-	}
-	cj_print(stdout, o);
-}
-
 static void list_bad(cli *c, const hm_csv_result *res)
 {
 	for (size_t i = 0; i < res->nbad; i++) {
@@ -100,81 +64,30 @@ static void list_bad(cli *c, const hm_csv_result *res)
 		         res->bad_more == 1 ? "" : "s");
 }
 
-static void print_written(const hm_csv_result *res)
-{
-	printf("%zu row%s read: %zu written to %s", res->rows, res->rows == 1 ? "" : "s",
-	       res->written, res->cd->name);
-	if (res->good > res->written)
-		printf(", %zu with nothing but an id (unchanged)", res->good - res->written);
-	if (res->bad_rows)
-		printf(", %zu bad (skipped, listed on stderr)", res->bad_rows);
-	if (res->last_seq > res->first_seq)
-		printf("\nchange sets %" PRIu64 "-%" PRIu64 " (last ", res->first_seq,
-		       res->last_seq);
-	else
-		printf("\nchange set %" PRIu64 " (", res->last_seq);
-	out_hex(stdout, res->last_id.b, 8);
-	printf(")\n");
-}
-
-/* A failure whose result is printed already (as JSON): the reason on stderr only. */
-static int fail_after(cli *c, bool json, const hm_csv_result *res, bool dry_run, const char *msg)
-{
-	if (json) {
-		print_json(res, dry_run, msg);
-		c->json = false;
-	}
-	return cli_fail(c, EXIT_FAIL, "%s", msg);
-}
-
-/* Say what the import found and did, by its verdict. */
+/* Say what the import found and did: the problems on stderr, the summary on stdout, or one JSON
+ * document; a failure's reason on stderr. */
 static int report(cli *c, const hm_csv_result *res, bool dry_run, bool json)
 {
 	char msg[512];
+	bool failed = hm_csv_result_failure(res, msg, sizeof(msg));
+	json_t *o;
 
 	if (!json)
 		list_bad(c, res);
-	switch (res->verdict) {
-	case HM_CSV_TOO_LARGE:
-		snprintf(
-		    msg, sizeof(msg),
-		    "the %zu good rows would make a change set of about %.1f MiB, more than the "
-		    "%u MiB one write holds: split the file into parts of at most %" PRIu64
-		    " rows; nothing was written",
-		    res->good, (double)res->body / (1u << 20), HM_ENVELOPE_MAX >> 20,
-		    res->rows_per_write);
-		return fail_after(c, json, res, dry_run, msg);
-	case HM_CSV_CHECKED:
-		if (!json)
-			printf("dry run: %zu row%s read, %zu good, %zu bad; nothing written\n",
-			       res->rows, res->rows == 1 ? "" : "s", res->good, res->bad_rows);
-		if (!res->bad_rows)
-			return json ? (print_json(res, true, NULL), EXIT_OK) : EXIT_OK;
-		snprintf(msg, sizeof(msg), "dry run: %zu of %zu rows are bad", res->bad_rows,
-		         res->rows);
-		return fail_after(c, json, res, true, msg);
-	case HM_CSV_REFUSED:
-		snprintf(msg, sizeof(msg),
-		         "%zu of %zu rows are bad: nothing was written (fix them, or --skip-bad "
-		         "writes the %zu good one%s)",
-		         res->bad_rows, res->rows, res->good, res->good == 1 ? "" : "s");
-		return fail_after(c, json, res, false, msg);
-	case HM_CSV_NOTHING:
-		if (json)
-			print_json(res, false, NULL);
-		else
-			printf("%zu row%s read, %zu bad, %zu with nothing but an id: nothing to "
-			       "write\n",
-			       res->rows, res->rows == 1 ? "" : "s", res->bad_rows, res->good);
-		return EXIT_OK;
-	case HM_CSV_WRITTEN:
-		if (json)
-			print_json(res, false, NULL);
-		else
-			print_written(res);
-		return EXIT_OK;
+	if (!res->verdict)
+		return cli_fail(c, EXIT_FAIL, "%s", msg);
+	if (!json) {
+		hm_csv_result_write(res, stdout);
+	} else {
+		o = hm_csv_result_json(res, dry_run);
+		if (o && failed) {
+			json_object_set_new(o, "error", hm_json_cstr(msg));
+			json_object_set_new(o, "exit", json_integer(EXIT_FAIL));
+		}
+		cj_print(stdout, o);
+		c->json = !failed; /* a failure is in the document: its reason on stderr only */
 	}
-	return cli_fail(c, EXIT_FAIL, "the import stopped before every row was checked");
+	return failed ? cli_fail(c, EXIT_FAIL, "%s", msg) : EXIT_OK;
 }
 
 /* ---- the command ---- */

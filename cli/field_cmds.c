@@ -211,10 +211,10 @@ static void print_result(cli *c, const hm_verb *v, const hm_verb_result *r)
 		return;
 	}
 	printf("%s %s: %s ", v->cmd, v->sub, v->collection);
-	out_text_cstr(stdout, r->id);
+	hm_text_cstr(stdout, r->id);
 	printf(" (change set %" PRIu64 ")\n", r->info.seq);
 	if (r->note[0]) {
-		out_text_cstr(stdout, r->note);
+		hm_text_cstr(stdout, r->note);
 		fputc('\n', stdout);
 	}
 }

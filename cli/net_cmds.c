@@ -101,9 +101,9 @@ static void print_sync(const char *target, const hm_sync_stats *st, uint64_t ms,
 		return;
 	}
 	printf("synced with ");
-	out_text_cstr(stdout, target);
+	hm_text_cstr(stdout, target);
 	printf(" (");
-	out_text_cstr(stdout, st->peer.region);
+	hm_text_cstr(stdout, st->peer.region);
 	printf(", %s): sent %zu change set%s (%zu new there), received %zu (%zu new here), "
 	       "%zu byte%s in %zu message%s, %.2f s\n",
 	       id, st->sent, st->sent == 1 ? "" : "s", st->remote.new_, st->received,

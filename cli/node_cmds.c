@@ -3,13 +3,11 @@
  * bundles, `digest`, `status`, `log` and `check`. Each parses its options, opens the node, calls
  * node/ or sync/, and prints text or, with --json, one JSON document.
  */
-#include "cli.h"
+#include "peers.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 typedef cli_opt opt;
@@ -75,7 +73,7 @@ int cmd_init(cli *c, int argc, char **argv)
 		                           hm_json_hex(id.b, HM_NODE_ID_BYTES), "role",
 		                           hm_role_name(role), "region", hm_json_cstr(region)));
 	} else {
-		out_node_id(stdout, &id);
+		hm_text_node_id(stdout, &id);
 		fputc('\n', stdout);
 	}
 	return EXIT_OK;
@@ -230,166 +228,11 @@ int cmd_digest(cli *c, int argc, char **argv)
 		cj_print(stdout, json_pack("{s:o, s:o}", "digest", hm_json_hex(h.b, HM_HASH_BYTES),
 		                           "scope", hm_json_cstr(scope)));
 	} else {
-		out_hex(stdout, h.b, HM_HASH_BYTES);
+		hm_text_hex(stdout, h.b, HM_HASH_BYTES);
 		fputc('\n', stdout);
 	}
 	hm_node_close(n);
 	return rc;
-}
-
-typedef struct count_ctx {
-	size_t n;
-} count_ctx;
-
-static int count_one(void *arg, const hm_record *r)
-{
-	(void)r;
-	((count_ctx *)arg)->n++;
-	return 0;
-}
-
-/* The clock line of status: how far this station's clock was from its peer's at the last sync,
- * against the drift bound; beyond it, also a warning on stderr. */
-static void status_clock(const hm_clock_report *k, json_t *json)
-{
-	char span[48], bound[48];
-	uint64_t mag =
-	    k->offset_ms < 0 ? (uint64_t)0 - (uint64_t)k->offset_ms : (uint64_t)k->offset_ms;
-	const char *side = k->offset_ms > 0 ? "behind" : "ahead of";
-
-	hm_clock_span(span, sizeof(span), mag);
-	hm_clock_span(bound, sizeof(bound), k->max_drift_ms);
-	if (k->off)
-		fprintf(stderr,
-		        "hamlet: status: warning: this station's clock is %s %s its peer's, more "
-		        "than the allowed drift (%s): set it right (docs/running.md)\n",
-		        span, side, bound);
-	if (json) {
-		json_object_set_new(
-		    json, "clock",
-		    json_pack("{s:I, s:b, s:o, s:o, s:o}", "max_drift_ms",
-		              (json_int_t)k->max_drift_ms, "off", k->off, "offset_ms",
-		              k->known ? json_integer(k->offset_ms) : json_null(), "peer",
-		              k->known ? hm_json_hex(k->peer.b, HM_NODE_ID_BYTES) : json_null(),
-		              "measured_ms",
-		              k->known ? json_integer((json_int_t)k->measured_ms) : json_null()));
-		return;
-	}
-	if (!k->known) {
-		printf("clock     not measured yet (a sync measures it against the peer); allowed "
-		       "drift %s\n",
-		       bound);
-		return;
-	}
-	printf("clock     %s%s %s peer ", k->off ? "WRONG: " : "", span, side);
-	out_node_id(stdout, &k->peer);
-	fputs(" (measured at ", stdout);
-	out_hlc(stdout, (hm_hlc)k->measured_ms << 16);
-	fputs(" by this station's clock)", stdout);
-	if (k->off)
-		printf(", more than the allowed drift (%s): set it right; until then %s\n", bound,
-		       k->offset_ms > 0
-		           ? "it may hold back change sets from right clocks in quarantine"
-		           : "its writes wait in quarantine at stations whose clocks are right");
-	else
-		printf(", within the allowed drift (%s)\n", bound);
-}
-
-/* What status shows, read in one go. */
-typedef struct status_data {
-	hm_node_info info;
-	hm_vv vv;
-	char *vvs; /* the version vector as text */
-	hm_clock_report clock;
-	const hm_collection_def *colls;
-	size_t ncoll;
-	count_ctx counts[16];
-} status_data;
-
-static hm_err status_read(hm_node *n, status_data *d)
-{
-	hm_err err;
-
-	d->colls = hm_schema_collections(&d->ncoll);
-	if ((err = hm_node_info_get(n, &d->info)) || (err = hm_node_version_vector(n, &d->vv)) ||
-	    (err = hm_vv_format(&d->vv, &d->vvs)) || (err = hm_node_clock_get(n, &d->clock)))
-		return err;
-	for (size_t i = 0; i < d->ncoll && i < 16; i++)
-		if ((err = hm_node_list(n, d->colls[i].name, count_one, &d->counts[i])))
-			return err;
-	return HM_OK;
-}
-
-static int status_json(cli *c, hm_node *n, const status_data *d, bool probe)
-{
-	const hm_node_info *info = &d->info;
-	json_t *o =
-	    json_pack("{s:o, s:s, s:o, s:o, s:b, s:b, s:o, s:I}", "node_id",
-	              hm_json_hex(info->id.b, HM_NODE_ID_BYTES), "role", hm_role_name(info->role),
-	              "region", hm_json_cstr(info->region), "name", hm_json_cstr(info->name),
-	              "trust", info->trust, "enrolled", info->enrolled, "root",
-	              info->enrolled ? hm_json_hex(info->root.b, HM_SIGN_PUB_BYTES) : json_null(),
-	              "seq", (json_int_t)info->seq);
-	json_t *recs = json_object(), *vvj = json_array();
-
-	for (size_t i = 0; i < d->ncoll && i < 16; i++)
-		if (d->colls[i].name[0] != '_')
-			json_object_set_new(recs, d->colls[i].name,
-			                    json_integer((json_int_t)d->counts[i].n));
-	for (size_t i = 0; i < d->vv.n; i++)
-		json_array_append_new(vvj,
-		                      json_pack("{s:o, s:I, s:o}", "origin",
-		                                hm_json_hex(d->vv.v[i].origin.b, HM_NODE_ID_BYTES),
-		                                "seq", (json_int_t)d->vv.v[i].seq, "hash",
-		                                hm_json_hex(d->vv.v[i].hash.b, HM_HASH_BYTES)));
-	json_object_set_new(o, "records", recs);
-	json_object_update_new(
-	    o,
-	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "changesets", (json_int_t)info->changesets,
-	              "pending", (json_int_t)info->pending, "quarantined",
-	              (json_int_t)info->quarantined, "refused", (json_int_t)info->refused, "forks",
-	              (json_int_t)info->forks, "conflicts", (json_int_t)info->conflicts));
-	json_object_set_new(o, "version_vector", vvj);
-	json_object_set_new(o, "version_vector_text", hm_json_cstr(d->vvs));
-	status_clock(&d->clock, o);
-	json_object_set_new(o, "disk", cli_disk_json(c));
-	json_object_set_new(o, "peers", cli_peers_json(c, n, probe));
-	return cj_print(stdout, o) ? cli_fail(c, EXIT_FAIL, "writing the status failed") : EXIT_OK;
-}
-
-static void status_text(cli *c, hm_node *n, const status_data *d, bool probe)
-{
-	const hm_node_info *info = &d->info;
-
-	printf("node      ");
-	out_node_id(stdout, &info->id);
-	printf("\nname      ");
-	out_text_cstr(stdout, info->name);
-	printf("\nrole      %s\nregion    %s\nseq       %" PRIu64 "\nrecords  ",
-	       hm_role_name(info->role), info->region, info->seq);
-	for (size_t i = 0; i < d->ncoll && i < 16; i++)
-		if (d->colls[i].name[0] != '_')
-			printf(" %s %zu", d->colls[i].name, d->counts[i].n);
-	printf("\nkeys      %s", !info->trust     ? "none (a node for tests)"
-	                         : info->enrolled ? "enrolled, root key "
-	                                          : "not enrolled yet (hamlet enroll request)");
-	if (info->enrolled)
-		out_hex(stdout, info->root.b, HM_SIGN_PUB_BYTES);
-	printf("\nchange sets %zu held, %zu pending, %zu quarantined, %zu refused, %zu forks\n",
-	       info->changesets, info->pending, info->quarantined, info->refused, info->forks);
-	printf("conflicts %zu\nversion vector (%zu origin%s):\n", info->conflicts, d->vv.n,
-	       d->vv.n == 1 ? "" : "s");
-	for (size_t i = 0; i < d->vv.n; i++) {
-		printf("  ");
-		out_node_id(stdout, &d->vv.v[i].origin);
-		printf("  seq %-8" PRIu64 " last ", d->vv.v[i].seq);
-		out_hlc(stdout, d->vv.v[i].hlc);
-		fputc('\n', stdout);
-	}
-	printf("as text: %s\n", *d->vvs ? d->vvs : "(empty)");
-	status_clock(&d->clock, NULL);
-	cli_disk_status(c);
-	cli_peers_status(c, n, probe);
 }
 
 int cmd_status(cli *c, int argc, char **argv)
@@ -399,64 +242,40 @@ int cmd_status(cli *c, int argc, char **argv)
 	              {"probe", 0, NULL, &probe, NULL,
 	               "ask each peer how many change sets wait each way (3 s at most)"},
 	              {NULL, 0, NULL, NULL}};
-	char *pos[1];
+	char *pos[1], warning[256];
 	int npos, rc;
-	status_data d = {0};
+	hm_status s;
 	hm_node *n;
 	hm_err err;
 
 	CLI_PARSE_CMD(opts, 0, 0);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	if ((err = status_read(n, &d)))
+	if ((err = hm_status_read(&c->led, c->dir, probe, &s))) {
 		rc = cli_node_fail(c, n, err);
-	else if (json)
-		rc = status_json(c, n, &d, probe);
-	else
-		status_text(c, n, &d, probe);
-	free(d.vvs);
-	hm_vv_release(&d.vv);
+		goto out;
+	}
+	if (hm_status_clock_warning(&s.clock, warning, sizeof(warning)))
+		cli_warn(c, "warning", "%s", warning);
+	if (!s.peers_loaded)
+		cli_fail(c, EXIT_FAIL, "%s",
+		         s.peers_error); /* said; the rest of the status stands */
+	if (json && cj_print(stdout, hm_status_json(&s)))
+		rc = cli_fail(c, EXIT_FAIL, "writing the status failed");
+	else if (!json && hm_status_write(&s, now_ms(), stdout))
+		rc = cli_fail(c, EXIT_FAIL, "writing the status failed");
+out:
+	hm_status_release(&s);
 	hm_node_close(n);
 	return rc;
 }
 
-typedef struct log_ctx {
-	bool json;
-	size_t count;
-	json_t *arr; /* with json */
-} log_ctx;
-
-static int log_one(void *arg, const hm_changeset_view *cs)
-{
-	log_ctx *l = arg;
-	if (l->json) {
-		if (json_array_append_new(
-		        l->arr,
-		        json_pack("{s:o, s:I, s:o, s:o, s:I, s:o, s:I, s:I}", "origin",
-		                  hm_json_hex(cs->origin.b, HM_NODE_ID_BYTES), "seq",
-		                  (json_int_t)cs->seq, "id", hm_json_hex(cs->id.b, HM_HASH_BYTES),
-		                  "prev", hm_json_hex(cs->prev.b, HM_HASH_BYTES), "hlc",
-		                  (json_int_t)cs->hlc, "time", hm_json_hlc(cs->hlc), "ops",
-		                  (json_int_t)cs->nops, "bytes", (json_int_t)cs->envelope.n)))
-			return -1;
-	} else {
-		out_node_id(stdout, &cs->origin);
-		printf(":%-6" PRIu64 " ", cs->seq);
-		out_hlc(stdout, cs->hlc);
-		printf("  %4zu op%s  %6zu B  ", cs->nops, cs->nops == 1 ? " " : "s",
-		       cs->envelope.n);
-		out_hex(stdout, cs->id.b, 8);
-		fputc('\n', stdout);
-	}
-	l->count++;
-	return 0;
-}
-
 int cmd_log(cli *c, int argc, char **argv)
 {
-	log_ctx l = {0};
+	bool json = false;
 	const char *since_s = NULL;
-	opt opts[] = {{"json", 0, NULL, &l.json, NULL, "print the result as JSON"},
+	json_t *arr;
+	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
 	              {"since", 0, &since_s, NULL, "VERSION_VECTOR",
 	               "only change sets beyond this version vector (ORIGIN:SEQ,...)"},
 	              {NULL, 0, NULL, NULL}};
@@ -473,12 +292,11 @@ int cmd_log(cli *c, int argc, char **argv)
 		hm_vv_release(&since);
 		return rc;
 	}
-	l.arr = l.json ? json_array() : NULL;
-	err = hm_node_changesets(n, since_s ? &since : NULL, log_one, &l);
-	rc = err ? cli_node_fail(c, n, err) : EXIT_OK;
-	if (l.json && !err && cj_print(stdout, json_incref(l.arr)))
-		rc = cli_fail(c, EXIT_FAIL, "writing the log failed");
-	json_decref(l.arr);
+	if (json && !(err = hm_log_json(&c->led, since_s ? &since : NULL, &arr)))
+		rc = cj_print(stdout, arr) ? cli_fail(c, EXIT_FAIL, "writing the log failed")
+		                           : EXIT_OK;
+	else if (json || (err = hm_log_write(&c->led, since_s ? &since : NULL, stdout)))
+		rc = cli_node_fail(c, n, err);
 	hm_vv_release(&since);
 	hm_node_close(n);
 	return rc;

@@ -1,11 +1,11 @@
-/* out.c - how the `hamlet` command prints values, records and stamps, as text and as JSON. */
+/* out.c - how the `hamlet` command prints text from outside and JSON documents; values,
+ * records, ids and stamps are the ledger's (hm_text_*, hm_json_*). */
 #include "cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- text from outside, made safe for a terminal and for JSON ----
  *
@@ -20,20 +20,7 @@ void out_text(FILE *f, const char *s, size_t n)
 
 void out_text_cstr(FILE *f, const char *s)
 {
-	out_text(f, s, strlen(s));
-}
-
-size_t out_text_width(const char *s)
-{
-	return hm_text_width(s);
-}
-
-void out_text_pad(FILE *f, const char *s, size_t width)
-{
-	size_t w = out_text_width(s);
-	out_text_cstr(f, s);
-	if (w < width)
-		fprintf(f, "%*s", (int)(width - w), "");
+	hm_text_cstr(f, s);
 }
 
 const char *out_text_str(const char *s, char *buf, size_t cap)
@@ -59,159 +46,11 @@ const char *out_text_str(const char *s, char *buf, size_t cap)
 	return buf;
 }
 
-void out_json_str(FILE *f, const char *s, size_t n)
-{
-	size_t len;
-	int32_t cp;
-
-	fputc('"', f);
-	for (size_t i = 0; i < n; i += len) {
-		bool esc = hm_text_next(s + i, n - i, &len, &cp);
-		if (cp == '"' || cp == '\\')
-			fprintf(f, "\\%c", (char)cp);
-		else if (cp == '\n')
-			fputs("\\n", f);
-		else if (cp == '\t')
-			fputs("\\t", f);
-		else if (cp < 0)
-			fputs("\\ufffd", f); /* JSON is UTF-8: a byte that is not cannot be kept */
-		else if (esc)
-			fprintf(f, "\\u%04x", (unsigned)cp);
-		else
-			fwrite(s + i, 1, len, f);
-	}
-	fputc('"', f);
-}
-
-void out_json_cstr(FILE *f, const char *s)
-{
-	out_json_str(f, s, strlen(s));
-}
-
-void out_value(FILE *f, const hm_value *v, bool json)
-{
-	switch (v->kind) {
-	case HM_V_NIL:
-		fputs(json ? "null" : "(empty)", f);
-		break;
-	case HM_V_BOOL:
-		fputs(v->u.b ? "true" : "false", f);
-		break;
-	case HM_V_INT:
-		fprintf(f, "%" PRId64, v->u.i);
-		break;
-	case HM_V_FLOAT:
-		fprintf(f, "%.15g", v->u.f);
-		break;
-	case HM_V_STR:
-		if (json)
-			out_json_str(f, v->u.s.p, v->u.s.n);
-		else
-			out_text(f, v->u.s.p, v->u.s.n);
-		break;
-	}
-}
-
-void out_ref(FILE *f, const char *collection, const char *id)
-{
-	out_text_cstr(f, collection);
-	fputc('/', f);
-	out_text_cstr(f, id);
-}
-
-void out_hlc(FILE *f, hm_hlc h)
-{
-	time_t secs = (time_t)(HM_HLC_MS(h) / 1000);
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "%s.%03uZ", buf, (unsigned)(HM_HLC_MS(h) % 1000));
-	if (h & 0xffff)
-		fprintf(f, "+%u", (unsigned)(h & 0xffff));
-}
-
-void out_hex(FILE *f, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%02x", b[i]);
-}
-
-void out_node_id(FILE *f, const hm_node_id *id)
-{
-	out_hex(f, id->b, HM_NODE_ID_BYTES);
-}
-
-void out_stamp_json(FILE *f, const hm_stamp *s)
-{
-	fputs("{\"origin\":\"", f);
-	out_node_id(f, &s->origin);
-	fprintf(f, "\",\"seq\":%" PRIu64 ",\"hlc\":%" PRIu64 ",\"time\":\"", s->seq, s->hlc);
-	out_hlc(f, s->hlc);
-	fputs("\"}", f);
-}
-
-size_t out_mask(const char *s, size_t n, char *buf, size_t cap)
-{
-	return hm_ledger_mask(s, n, buf, cap); /* the ledger's one rule */
-}
-
-bool out_field_masked(const hm_record *r, const char *field)
-{
-	const hm_collection_def *c = hm_schema_collection(r->collection);
-	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
-	return d && (d->flags & HM_F_PII);
-}
-
-void out_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool json,
-                  bool mask)
-{
-	const hm_collection_def *c = mask ? hm_schema_collection(coll) : NULL;
-	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
-	char buf[4 * HM_STR_MAX + 1];
-
-	if (d && (d->flags & HM_F_PII) && v->kind == HM_V_STR) {
-		size_t n = out_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf));
-		if (json)
-			out_json_str(f, buf, n);
-		else
-			out_text(f, buf, n);
-		return;
-	}
-	out_value(f, v, json);
-}
-
-static void out_field_value(FILE *f, const hm_record *r, const hm_field *fl, bool json, bool mask)
-{
-	out_value_of(f, r->collection, fl->name, &fl->value, json, mask);
-}
-
-void out_record(FILE *f, const hm_record *r, bool json, bool mask)
-{
-	if (json) {
-		cj_write(f, hm_json_record(r, mask), false);
-		return;
-	}
-	out_ref(f, r->collection, r->id);
-	fputc('\n', f);
-	for (size_t i = 0; i < r->nfields; i++) {
-		if (strstr(r->fields[i].name, "_seen"))
-			continue; /* bookkeeping for identity questions (docs/data-model.md) */
-		fputs("  ", f);
-		out_text_pad(f, r->fields[i].name, 14);
-		fputc(' ', f);
-		out_field_value(f, r, &r->fields[i], false, mask);
-		fputc('\n', f);
-	}
-}
-
 /* ---- JSON, built with jansson ---- */
 
 /* jansson says nothing when an allocation fails inside json_pack or json_object_set_new: the
  * value is just missing. Its allocations come here, so a document that lost a part is never
- * printed as if whole (cj_write refuses it, main fails the command). */
+ * printed as if whole (cj_print refuses it, main fails the command). */
 static bool cj_nomem;
 
 static void *cj_malloc(size_t n)
@@ -234,29 +73,13 @@ bool cj_failed(void)
 
 int cj_print(FILE *f, json_t *v)
 {
-	return cj_write(f, v, true);
-}
-
-int cj_write(FILE *f, json_t *v, bool newline)
-{
-	char *s;
-	int rc = -1;
-
 	if (!v || cj_nomem) { /* a NULL document: a part of it could not be made */
 		cj_nomem = true;
 		json_decref(v);
 		errno = ENOMEM;
 		return -1;
 	}
-	/* jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls and line separators are
-	 * valid JSON as they are, but never reach a terminal raw (hm_text_json_write). */
-	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)))) {
-		hm_text_json_write(f, s, strlen(s));
-		if (newline)
-			fputc('\n', f);
-		rc = ferror(f) ? -1 : 0;
-		free(s);
-	}
-	json_decref(v);
-	return rc;
+	/* As the ledger writes JSON: jansson escapes C0 and the JSON syntax; DEL, C1, bidi controls
+	 * and line separators are valid JSON as they are, but never reach a terminal raw. */
+	return hm_json_write(f, v) ? -1 : 0;
 }

@@ -1,6 +1,6 @@
 /*
- * peers.h - what peers.c (`hamlet peer`, the status lines) shares with net_cmds.c (`sync`,
- * `serve`). The peers themselves are the sync library's (sync.h: hm_peers, hm_link).
+ * peers.h - what peers.c (`hamlet peer`) shares with net_cmds.c (`sync`, `serve`) and
+ * node_cmds.c (`status`). The peers themselves are the sync library's (sync.h: hm_peers, hm_link).
  */
 #ifndef HM_CLI_PEERS_H
 #define HM_CLI_PEERS_H

@@ -9,57 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOPT                                                                                       \
-	{                                                                                          \
-		NULL, 0, NULL, NULL, NULL, NULL                                                    \
-	}
-
-/* A field of r as text or a JSON value, masked when personal and mask is set. */
-static json_t *field_json(const hm_record *r, const char *field, bool mask)
-{
-	const hm_field *f = hm_record_field(r, field);
-	return f ? hm_json_value_of(r->collection, field, &f->value, mask) : json_null();
-}
-
-static void put_text(const hm_record *r, const char *field, bool mask)
-{
-	char buf[HM_STR_MAX + 1], masked[4 * HM_STR_MAX + 1];
-	const char *s = hm_rec_text(r, field, buf, sizeof(buf));
-
-	if (s && mask && out_field_masked(r, field))
-		s = masked, out_mask(buf, strlen(buf), masked, sizeof(masked));
-	out_text_cstr(stdout, s ? s : "-");
-}
-
 /* ---- person find ---- */
-
-static const char *const find_cols[] = {"name", "category", "status", "village", "compound"};
-#define NCOLS (sizeof(find_cols) / sizeof(find_cols[0]))
-
-typedef struct find_out {
-	json_t *list; /* with --json */
-	bool mask;
-} find_out;
-
-static int find_print(void *arg, const hm_record *r)
-{
-	find_out *f = arg;
-
-	if (f->list) {
-		json_t *o = json_pack("{s:o}", "id", hm_json_cstr(r->id));
-		for (size_t i = 0; o && i < NCOLS; i++)
-			json_object_set_new(o, find_cols[i], field_json(r, find_cols[i], f->mask));
-		json_array_append_new(f->list, o);
-		return 0;
-	}
-	out_text_pad(stdout, r->id, 22);
-	fputc(' ', stdout);
-	for (size_t i = 0; i < NCOLS; i++) {
-		put_text(r, find_cols[i], f->mask);
-		fputs(i + 1 < NCOLS ? "  " : "\n", stdout);
-	}
-	return 0;
-}
 
 /* The access log is replicated: it says a search was made, not what for. */
 static int find_reveal(cli *c, hm_node *n, const hm_person_query *q)
@@ -88,7 +38,7 @@ static int person_find(cli *c, int argc, char **argv)
 	    {"id-number", 0, &q.id_number, NULL, "N", "by ID number (its keyed hash)"},
 	    {"show-pii", 0, NULL, &show_pii, NULL, "names and phones in clear (logged)"},
 	    {"json", 0, NULL, &json, NULL, "print a JSON array"},
-	    NOPT};
+	    {NULL}};
 	const cli_spec spec = {
 	    "person find",
 	    "[TEXT]",
@@ -104,7 +54,7 @@ static int person_find(cli *c, int argc, char **argv)
 	    "example: hamlet person find Li --village lin/east/elm --category close\n",
 	    0,
 	    1};
-	find_out f = {NULL, false};
+	json_t *list;
 	char *pos[1];
 	size_t count = 0;
 	hm_node *n = NULL;
@@ -117,19 +67,14 @@ static int person_find(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE, "--village '%s' is not a region", q.village);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	f.mask = !show_pii;
 	/* A search for TEXT matches names and phones, masked or not: that it matched says
 	 * something of a person, so it is logged too (one entry, not what was searched for). */
 	if ((show_pii || q.text) && (rc = find_reveal(c, n, &q)))
 		goto out;
-	f.list = json ? json_array() : NULL;
-	if ((err = hm_person_find(&c->led, &q, find_print, &f, &count))) {
-		json_decref(f.list);
+	if (json && !(err = hm_person_find_json(&c->led, &q, !show_pii, &list, &count)))
+		cj_print(stdout, list);
+	else if (json || (err = hm_person_find_write(&c->led, &q, !show_pii, stdout, &count)))
 		rc = cli_node_fail(c, n, err);
-		goto out;
-	}
-	if (json)
-		cj_print(stdout, f.list);
 	else if (cli_is_tty(stdout))
 		printf("(%zu person%s)\n", count, count == 1 ? "" : "s");
 out:
@@ -139,96 +84,13 @@ out:
 
 /* ---- person show ---- */
 
-typedef struct show_out {
-	json_t *list;
-	bool mask;
-} show_out;
-
-static int show_related(void *arg, const hm_record *r)
-{
-	show_out *s = arg;
-	if (s->list)
-		return json_array_append_new(s->list, hm_json_record(r, s->mask)), 0;
-	fputs("  ", stdout);
-	out_record(stdout, r, false, s->mask);
-	return 0;
-}
-
-static int show_question(void *arg, const hm_identity_question *q)
-{
-	show_out *s = arg;
-	char buf[4 * HM_STR_MAX + 1], hex[2 * HM_NODE_ID_BYTES + 1];
-	const hm_value *v = q->other;
-
-	if (v->kind == HM_V_STR && s->mask)
-		out_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf));
-	else if (v->kind == HM_V_STR)
-		snprintf(buf, sizeof(buf), "%.*s", (int)v->u.s.n, v->u.s.p);
-	else
-		snprintf(buf, sizeof(buf), "?");
-	hm_node_id_hex(&q->from, hex);
-	if (s->list)
-		return json_array_append_new(
-		           s->list, json_pack("{s:o, s:o, s:s}", "field", hm_json_cstr(q->field),
-		                              "other_value", hm_json_cstr(buf), "from", hex)),
-		       0;
-	fputs("  ", stdout);
-	out_text_cstr(stdout, q->field);
-	fputs(": '", stdout);
-	out_text_cstr(stdout, buf);
-	printf("', written by node %s at the same time as the value shown, lost to it: decide "
-	       "with `hamlet person edit ",
-	       hex);
-	out_text_cstr(stdout, q->id);
-	printf(" --%s ...`\n", !strcmp(q->field, "id_number") ? "id-number" : q->field);
-	return 0;
-}
-
-static const struct {
-	const char *coll, *title;
-} show_rel[] = {
-    {"return", "journeys"},
-    {"exposure", "contacts"},
-    {"episode", "episodes"},
-    {"followup", "follow-ups"},
-};
-
-/* The records that name the person, then the open identity questions. */
-static hm_err show_parts(cli *c, const char *id, json_t *doc, bool mask)
-{
-	show_out s = {NULL, mask};
-	size_t count;
-	hm_err err;
-
-	for (size_t i = 0; i < sizeof(show_rel) / sizeof(show_rel[0]); i++) {
-		if (doc)
-			json_object_set_new(doc, show_rel[i].coll, s.list = json_array());
-		else
-			printf("%s:\n", show_rel[i].title);
-		if ((err = hm_person_related(&c->led, id, show_rel[i].coll, show_related, &s,
-		                             &count)))
-			return err;
-		if (!doc && !count)
-			printf("  (none)\n");
-	}
-	if (doc)
-		json_object_set_new(doc, "open_identity_questions", s.list = json_array());
-	else
-		printf("open identity questions:\n");
-	if ((err = hm_person_questions(&c->led, id, show_question, &s, &count)))
-		return err;
-	if (!doc && !count)
-		printf("  (none)\n");
-	return HM_OK;
-}
-
 static int person_show(cli *c, int argc, char **argv)
 {
 	bool json = false, show_pii = false;
 	const cli_opt opts[] = {
 	    {"show-pii", 0, NULL, &show_pii, NULL, "personal fields in clear (logged)"},
 	    {"json", 0, NULL, &json, NULL, "print one JSON object"},
-	    NOPT};
+	    {NULL}};
 	const cli_spec spec = {
 	    "person show",
 	    "ID",
@@ -261,10 +123,10 @@ static int person_show(cli *c, int argc, char **argv)
 	if (show_pii && (rc = cli_record_access(c, n, "reveal", what, 1)))
 		goto out;
 	if (json)
-		doc = json_pack("{s:o}", "person", hm_json_record(p, !show_pii));
+		err = hm_person_show_json(&c->led, p, !show_pii, &doc);
 	else
-		out_record(stdout, p, false, !show_pii);
-	if ((err = show_parts(c, pos[0], doc, !show_pii)))
+		err = hm_person_show_write(&c->led, p, !show_pii, stdout);
+	if (err)
 		rc = cli_node_fail(c, n, err);
 	else if (doc)
 		cj_print(stdout, doc), doc = NULL;
@@ -277,46 +139,11 @@ out:
 
 /* ---- duplicates and merges ---- */
 
-typedef struct dups_out {
-	json_t *list;
-} dups_out;
-
-static int dups_print(void *arg, const hm_person_key *m, size_t n)
-{
-	dups_out *d = arg;
-
-	if (d->list) {
-		json_t *g = json_array();
-		for (size_t k = 0; k < n; k++)
-			json_array_append_new(g,
-			                      json_pack("{s:o, s:o}", "id", hm_json_cstr(m[k].id),
-			                                "village", hm_json_cstr(m[k].village)));
-		return json_array_append_new(d->list, g), 0;
-	}
-	printf("same ID number:");
-	for (size_t k = 0; k < n; k++) {
-		fputc(' ', stdout);
-		out_text_cstr(stdout, m[k].id);
-		fputs(" (", stdout);
-		out_text_cstr(stdout, m[k].village);
-		fputc(')', stdout);
-	}
-	fputc('\n', stdout);
-	for (size_t k = 1; k < n; k++) {
-		fputs("  proposal: hamlet person merge ", stdout);
-		out_text_cstr(stdout, m[0].id);
-		fputc(' ', stdout);
-		out_text_cstr(stdout, m[k].id);
-		fputc('\n', stdout);
-	}
-	return 0;
-}
-
 static int person_dups(cli *c, int argc, char **argv)
 {
 	bool json = false;
 	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print a JSON array of groups"},
-	                        NOPT};
+	                        {NULL}};
 	const cli_spec spec = {
 	    "person dups",
 	    NULL,
@@ -329,7 +156,7 @@ static int person_dups(cli *c, int argc, char **argv)
 	    "township, or the county).\n",
 	    0,
 	    0};
-	dups_out d = {NULL};
+	json_t *list;
 	char *pos[1];
 	size_t groups = 0;
 	hm_node *n = NULL;
@@ -339,14 +166,10 @@ static int person_dups(cli *c, int argc, char **argv)
 	CLI_PARSE_SPEC(&spec, pos, &npos);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	d.list = json ? json_array() : NULL;
-	if ((err = hm_person_dups(&c->led, dups_print, &d, &groups))) {
-		json_decref(d.list);
+	if (json && !(err = hm_person_dups_json(&c->led, &list, &groups)))
+		cj_print(stdout, list);
+	else if (json || (err = hm_person_dups_write(&c->led, stdout, &groups)))
 		rc = cli_node_fail(c, n, err);
-	} else if (json)
-		cj_print(stdout, d.list);
-	else if (!groups)
-		printf("no person is registered twice\n");
 	hm_node_close(n);
 	return rc;
 }
@@ -357,7 +180,7 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 	bool json = false;
 	const cli_opt opts[] = {{"reason", 0, &reason, NULL, "TEXT", "why they are one person"},
 	                        {"json", 0, NULL, &json, NULL, "print the result as JSON"},
-	                        NOPT};
+	                        {NULL}};
 	const cli_spec spec = {
 	    undo ? "person unmerge" : "person merge",
 	    "KEEP DROP",
@@ -421,18 +244,6 @@ int cmd_person(cli *c, int argc, char **argv)
 
 /* ---- settings ---- */
 
-static int setting_print(void *arg, const char *name, const char *value)
-{
-	json_t *o = arg;
-	if (o)
-		return json_object_set_new(o, name, hm_json_cstr(value)), 0;
-	out_text_pad(stdout, name, 20);
-	fputc(' ', stdout);
-	out_text_cstr(stdout, value);
-	fputc('\n', stdout);
-	return 0;
-}
-
 /* "Known settings (default):" and one line each, from the ledger's table. */
 static const char *setting_more(void)
 {
@@ -467,13 +278,12 @@ static int setting_set(cli *c, hm_node *n, const char *name, const char *value, 
 int cmd_setting(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print JSON"}, NOPT};
+	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print JSON"}, {NULL}};
 	const cli_spec spec = {"setting", "list | set NAME VALUE", "the county's settings",
 	                       opts,      setting_more(),          1,
 	                       3};
 	char *pos[3], why[512];
-	size_t count = 0;
-	json_t *o = NULL;
+	json_t *o;
 	hm_node *n = NULL;
 	hm_err err;
 	int npos, rc;
@@ -492,44 +302,16 @@ int cmd_setting(cli *c, int argc, char **argv)
 		rc = setting_set(c, n, pos[1], pos[2], json);
 		goto out;
 	}
-	o = json ? json_object() : NULL;
-	if ((err = hm_ledger_setting_list(&c->led, setting_print, o, &count))) {
-		json_decref(o);
-		rc = cli_node_fail(c, n, err);
-	} else if (json)
+	if (json && !(err = hm_ledger_settings_json(&c->led, &o)))
 		cj_print(stdout, o);
-	else if (!count)
-		printf("(no setting changed: every default applies)\n");
+	else if (json || (err = hm_ledger_settings_write(&c->led, stdout)))
+		rc = cli_node_fail(c, n, err);
 out:
 	hm_node_close(n);
 	return rc;
 }
 
 /* ---- purge ---- */
-
-static void purge_print(const hm_purge_plan *p, bool json, bool dry, size_t writes)
-{
-	json_t *ids;
-
-	if (json) {
-		ids = json_array();
-		for (size_t i = 0; i < p->n; i++)
-			json_array_append_new(ids, hm_json_cstr(p->v[i].id));
-		cj_print(stdout, json_pack("{s:o, s:I, s:b, s:I}", "persons", ids, "purged",
-		                           (json_int_t)(dry ? 0 : p->n), "dry_run", dry, "writes",
-		                           (json_int_t)writes));
-	} else if (dry) {
-		for (size_t i = 0; i < p->n; i++)
-			printf("would purge "), out_text_cstr(stdout, p->v[i].id), printf("\n");
-		printf("%zu person%s would be purged\n", p->n, p->n == 1 ? "" : "s");
-	} else if (!p->n) {
-		printf("nobody to purge: no monitoring ended before %s left personal data\n",
-		       p->before);
-	} else {
-		printf("purged the personal fields of %zu person%s (%zu write%s)\n", p->n,
-		       p->n == 1 ? "" : "s", writes, writes == 1 ? "" : "s");
-	}
-}
 
 int cmd_purge(cli *c, int argc, char **argv)
 {
@@ -539,7 +321,7 @@ int cmd_purge(cli *c, int argc, char **argv)
 	    {"ended-before", 0, &before, NULL, "DATE", "(required) monitoring ended before it"},
 	    {"dry-run", 0, NULL, &dry, NULL, "list who would be purged, change nothing"},
 	    {"json", 0, NULL, &json, NULL, "print JSON"},
-	    NOPT};
+	    {NULL}};
 	const cli_spec spec = {
 	    "purge",
 	    NULL,
@@ -581,8 +363,10 @@ int cmd_purge(cli *c, int argc, char **argv)
 		                       "again to finish",
 		                       hm_node_errmsg(n), writes, writes == 1 ? "" : "s")
 		            : cli_node_fail(c, n, err);
+	else if (json)
+		cj_print(stdout, hm_purge_json(&plan, dry, writes));
 	else
-		purge_print(&plan, json, dry, writes);
+		hm_purge_write(&plan, dry, writes, stdout);
 	hm_purge_plan_release(&plan);
 	hm_node_close(n);
 	return rc;

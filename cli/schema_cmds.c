@@ -7,74 +7,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-static const char *merge_word(const hm_field_def *f)
-{
-	return f->merge == HM_MERGE_COUNTER ? "counter" : f->merge == HM_MERGE_MAX ? "max" : "lww";
-}
-
-typedef struct added_ctx {
-	const char *coll; /* only this collection, or all */
-	json_t *arr;      /* with --json */
-	size_t count;
-} added_ctx;
-
-static void field_line(added_ctx *a, const char *coll, const char *name, const char *type,
-                       const char *merge, bool required, unsigned flags, const char *help,
-                       bool added)
-{
-	a->count++;
-	if (a->arr) {
-		json_array_append_new(
-		    a->arr, json_pack("{s:o, s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:o}", "collection",
-		                      hm_json_cstr(coll), "field", hm_json_cstr(name), "type", type,
-		                      "merge", merge, "required", required, "personal",
-		                      !!(flags & HM_F_PII), "identity", !!(flags & HM_F_IDENTITY),
-		                      "added_by_county", added, "words", hm_json_cstr(help)));
-		return;
-	}
-	printf("  %-16s %-6s %-7s%s%s%s%s", name, type, merge, required ? " required" : "",
-	       flags & HM_F_PII ? " personal" : "", flags & HM_F_IDENTITY ? " identity" : "",
-	       added ? " (added by the county)" : "");
-	if (help)
-		fputs("  ", stdout), out_text_cstr(stdout, help);
-	fputc('\n', stdout);
-}
-
-static int added_one(void *arg, const hm_record *r)
-{
-	added_ctx *a = arg;
-	char coll[HM_NAME_MAX + 1], name[HM_NAME_MAX + 1], type[16], help[HM_STR_MAX + 1];
-
-	hm_rec_text(r, "collection", coll, sizeof(coll));
-	hm_rec_text(r, "name", name, sizeof(name));
-	hm_rec_text(r, "type", type, sizeof(type));
-	hm_rec_text(r, "help", help, sizeof(help));
-	if (!a->coll || !strcmp(a->coll, coll))
-		field_line(a, coll, name, type, "lww", false, 0, help[0] ? help : NULL, true);
-	return 0;
-}
-
-static void builtin_fields(added_ctx *a)
-{
-	size_t ncoll;
-	const hm_collection_def *cs = hm_schema_collections(&ncoll);
-
-	for (size_t i = 0; i < ncoll; i++) {
-		if (a->coll ? strcmp(a->coll, cs[i].name) != 0 : cs[i].name[0] == '_')
-			continue;
-		if (!a->arr)
-			printf("%s: %s\n", cs[i].name, cs[i].help);
-		for (size_t f = 0; f < cs[i].nfields; f++) {
-			const hm_field_def *d = &cs[i].fields[f];
-			if (strstr(d->name, "_seen") || !strcmp(d->name, "id_hash"))
-				continue; /* written by hamlet itself */
-			field_line(a, cs[i].name, d->name,
-			           d->type == HM_T_REGION ? "region" : hm_type_word(d->type),
-			           merge_word(d), d->required, d->flags, d->help, false);
-		}
-	}
-}
-
 static int schema_list(cli *c, int argc, char **argv)
 {
 	bool json = false;
@@ -93,8 +25,7 @@ static int schema_list(cli *c, int argc, char **argv)
 	    1};
 	char *pos[1];
 	int npos, rc;
-	size_t builtin;
-	added_ctx a = {0};
+	json_t *arr;
 	hm_node *n;
 	hm_err err;
 
@@ -104,20 +35,10 @@ static int schema_list(cli *c, int argc, char **argv)
 		                "no collection '%s' (`hamlet schema list` names them)", pos[0]);
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	a.coll = npos ? pos[0] : NULL;
-	a.arr = json ? json_array() : NULL;
-	builtin_fields(&a);
-	builtin = a.count;
-	if (!json)
-		printf("added by the county:\n");
-	if ((err = hm_node_list(n, "_field", added_one, &a)))
+	if (json && !(err = hm_schema_fields_json(&c->led, npos ? pos[0] : NULL, &arr)))
+		rc = cj_print(stdout, arr) ? cli_fail(c, EXIT_FAIL, "writing failed") : EXIT_OK;
+	else if (json || (err = hm_schema_fields_write(&c->led, npos ? pos[0] : NULL, stdout)))
 		rc = cli_node_fail(c, n, err);
-	else if (json)
-		rc = cj_print(stdout, json_incref(a.arr)) ? cli_fail(c, EXIT_FAIL, "writing failed")
-		                                          : EXIT_OK;
-	else if (a.count == builtin)
-		printf("  (none)\n");
-	json_decref(a.arr);
 	hm_node_close(n);
 	return rc;
 }

@@ -3,18 +3,11 @@
  */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define FILE_MAX     (1u << 20)
-#define REPORT_MAGIC "hamlet audit report v1\n"
-#define SIG_PREFIX   "signature "
+#define FILE_MAX (1u << 20)
 
 /* Read a whole small file (at most FILE_MAX bytes). *out owned. */
 static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
@@ -25,34 +18,10 @@ static int read_file(cli *c, const char *path, uint8_t **out, size_t *len)
 
 static void print_info(const hm_enroll_info *i, bool json)
 {
-	if (json) {
-		cj_print(stdout,
-		         json_pack("{s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:o}", "node_id",
-		                   hm_json_hex(i->node.b, HM_NODE_ID_BYTES), "role",
-		                   hm_role_name(i->role), "region", hm_json_cstr(i->region), "name",
-		                   hm_json_cstr(i->name), "serial", (json_int_t)i->serial,
-		                   "not_before", (json_int_t)i->not_before, "not_after",
-		                   (json_int_t)i->not_after, "root",
-		                   hm_json_hex(i->root.b, HM_SIGN_PUB_BYTES)));
-		return;
-	}
-	printf("node      ");
-	out_node_id(stdout, &i->node);
-	printf("\nrole      %s\nregion    ", hm_role_name(i->role));
-	out_text_cstr(stdout, i->region);
-	fputs("\nname      ", stdout);
-	out_text_cstr(stdout, i->name);
-	fputc('\n', stdout);
-	if (i->not_after) {
-		/* Its start is set back by the clock tolerance (two drifts): show both ends. */
-		fputs("valid     from ", stdout);
-		out_hlc(stdout, (hm_hlc)(i->not_before * 1000) << 16);
-		fputs(" to ", stdout);
-		out_hlc(stdout, (hm_hlc)(i->not_after * 1000) << 16);
-		fputs("\nroot key  ", stdout);
-		out_hex(stdout, i->root.b, HM_SIGN_PUB_BYTES);
-		fputc('\n', stdout);
-	}
+	if (json)
+		cj_print(stdout, hm_enroll_info_json(i));
+	else
+		hm_enroll_info_write(i, stdout);
 }
 
 static int enroll_request(cli *c, const char *out, bool force)
@@ -274,156 +243,18 @@ int cmd_revoke(cli *c, int argc, char **argv)
 
 /* ---- audit ---- */
 
-static const char *finding_name(hm_finding_kind k)
+/* audit --sign: the county's signed report (hm_audit_sign) written to out, then said. EXIT_OK,
+ * or EXIT_FAIL with findings (the report is written either way) or a reported failure. */
+static int write_signed(cli *c, hm_node *n, const char *out, bool force)
 {
-	switch (k) {
-	case HM_FINDING_BAD_SIGNATURE:
-		return "bad-signature";
-	case HM_FINDING_BROKEN_CHAIN:
-		return "broken-chain";
-	case HM_FINDING_FORK:
-		return "equivocation";
-	case HM_FINDING_OUT_OF_SCOPE:
-		return "out-of-scope";
-	case HM_FINDING_AFTER_REVOCATION:
-		return "after-revocation";
-	case HM_FINDING_CLOCK:
-		return "clock";
-	case HM_FINDING_REFUSED:
-		return "refused";
-	case HM_FINDING_GAP:
-		return "gap";
-	case HM_FINDING_UNKNOWN_ORIGIN:
-		return "unknown-origin";
-	case HM_FINDING_REVOKED_ISSUER:
-		return "revoked-issuer";
-	}
-	return "other";
-}
-
-typedef struct audit_out {
-	FILE *f;
-	bool json;
-	size_t norigins, nfindings;
-	json_t *origins, *findings; /* with json */
-} audit_out;
-
-static int audit_origin_cb(void *ctx, const hm_audit_origin *o)
-{
-	audit_out *a = ctx;
-	if (a->json) {
-		a->norigins++;
-		return json_array_append_new(
-		    a->origins,
-		    json_pack("{s:o, s:s, s:o, s:i, s:I, s:I, s:o, s:b, s:I, s:I}", "origin",
-		              hm_json_hex(o->origin.b, HM_NODE_ID_BYTES), "role",
-		              o->has_cert ? hm_role_name(o->role) : "", "region",
-		              hm_json_cstr(o->region), "seq_from", o->seq ? 1 : 0, "seq_to",
-		              (json_int_t)o->seq, "pending_from", (json_int_t)o->pending_from,
-		              "last_heard", hm_json_hlc(o->last), "revoked", o->revoked,
-		              "revoked_after", (json_int_t)o->revoked_after, "findings",
-		              (json_int_t)o->findings));
-	}
-	out_node_id(a->f, &o->origin);
-	fprintf(a->f, "  %-8s ", o->has_cert ? hm_role_name(o->role) : "?");
-	out_text_pad(a->f, o->region, 24);
-	fprintf(a->f, " seq 1..%-6" PRIu64 " last ", o->seq);
-	out_hlc(a->f, o->last);
-	if (o->pending_from)
-		fprintf(a->f, "  GAP %" PRIu64 "..%" PRIu64, o->seq + 1, o->pending_from - 1);
-	if (o->revoked)
-		fprintf(a->f, "  REVOKED after %" PRIu64, o->revoked_after);
-	fprintf(a->f, "  %zu finding%s\n", o->findings, o->findings == 1 ? "" : "s");
-	a->norigins++;
-	return 0;
-}
-
-static int audit_finding_cb(void *ctx, const hm_audit_finding *f)
-{
-	audit_out *a = ctx;
-	if (a->json) {
-		a->nfindings++;
-		return json_array_append_new(
-		    a->findings,
-		    json_pack("{s:s, s:o, s:I, s:o, s:o}", "kind", finding_name(f->kind), "origin",
-		              hm_json_hex(f->origin.b, HM_NODE_ID_BYTES), "seq", (json_int_t)f->seq,
-		              "id", hm_json_hex(f->id.b, HM_HASH_BYTES), "reason",
-		              hm_json_cstr(f->reason)));
-	}
-	fprintf(a->f, "FINDING %-16s ", finding_name(f->kind));
-	out_node_id(a->f, &f->origin);
-	fprintf(a->f, ":%" PRIu64 "  ", f->seq);
-	out_text_cstr(a->f, f->reason);
-	fputc('\n', a->f);
-	a->nfindings++;
-	return 0;
-}
-
-/* Run the audit, writing origins then findings as text or JSON to f. */
-static hm_err run_audit(hm_node *n, FILE *f, bool json, size_t *nfindings)
-{
-	audit_out a = {f, json, 0, 0, NULL, NULL};
-	hm_audit_cb only_origins = {audit_origin_cb, NULL, &a},
-	            only_findings = {NULL, audit_finding_cb, &a};
-	hm_node_info info;
-	json_t *doc = NULL;
-	hm_err err;
-
-	hm_node_ident(n, &info);
-	if (json) {
-		doc = json_pack("{s:o, s:o, s:I, s:o, s:o}", "auditor",
-		                hm_json_hex(info.id.b, HM_NODE_ID_BYTES), "region",
-		                hm_json_cstr(info.region), "at", (json_int_t)time(NULL), "origins",
-		                a.origins = json_array(), "findings", a.findings = json_array());
-	} else {
-		fputs("audit by ", f);
-		out_text_cstr(f, info.name);
-		fputs(" (", f);
-		out_node_id(f, &info.id);
-		fprintf(f, ") of %s\n\norigins:\n", info.region);
-	}
-	if ((err = hm_node_audit(n, &only_origins, NULL)) || (!json && fputs("\n", f) < 0) ||
-	    (err = hm_node_audit(n, &only_findings, nfindings))) {
-		json_decref(doc);
-		return err ? err : HM_ERR_IO;
-	}
-	if (json) {
-		json_object_set_new(doc, "clean", json_boolean(*nfindings == 0));
-		if (cj_print(f, doc))
-			return HM_ERR_IO;
-	} else
-		fprintf(f, "%s: %zu finding%s\n", *nfindings ? "NOT CLEAN" : "clean", *nfindings,
-		        *nfindings == 1 ? "" : "s");
-	return HM_OK;
-}
-
-/* audit --sign: text (tlen bytes) signed by the county's key into out, then said. EXIT_OK, or
- * EXIT_FAIL with findings (the report is written either way) or a reported failure. */
-static int write_signed(cli *c, hm_node *n, const char *text, size_t tlen, const char *out,
-                        bool force, size_t findings)
-{
-	char line[256], sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
-	hm_node_info info;
-	hm_signature sig;
-	char *doc;
-	hm_hash h;
+	char *doc = NULL;
+	size_t len, findings;
 	hm_err err;
 	int rc;
 
-	hm_hash_buf(text, tlen, &h);
-	hm_node_ident(n, &info);
-	if (info.role != HM_ROLE_COUNTY)
-		return cli_fail(c, EXIT_FAIL, "only the county signs audit reports");
-	if ((err = hm_sign_hash(&sig, &c->keys.ident, &h)))
-		return cli_fail(c, EXIT_FAIL, "signing failed: %s", hm_strerror(err));
-	hm_hex_encode(sighex, sig.b, sizeof(sig.b));
-	hm_hex_encode(pubhex, c->keys.ident.sign_pub.b, HM_SIGN_PUB_BYTES);
-	snprintf(line, sizeof(line), SIG_PREFIX "%s by %s\n", sighex, pubhex);
-	if (!(doc = malloc(tlen + strlen(line))))
-		return cli_fail(c, EXIT_FAIL, "out of memory");
-	memcpy(doc, text, tlen);
-	memcpy(doc + tlen, line, strlen(line));
-	rc = cli_write_file(c, out, doc, tlen + strlen(line), force);
+	if ((err = hm_audit_sign(&c->led, &c->keys.ident, &doc, &len, &findings)))
+		return cli_node_fail(c, n, err);
+	rc = cli_write_file(c, out, doc, len, force);
 	free(doc);
 	if (rc)
 		return rc;
@@ -438,9 +269,7 @@ int cmd_audit(cli *c, int argc, char **argv)
 	const char *out = NULL;
 	hm_node *n;
 	size_t findings = 0;
-	char *text = NULL;
-	size_t tlen = 0;
-	FILE *f;
+	json_t *doc;
 	hm_err err;
 	int rc;
 
@@ -467,23 +296,16 @@ int cmd_audit(cli *c, int argc, char **argv)
 		c->keys = keep;
 		hm_wipe(&keep, sizeof(keep));
 	}
-	f = sign ? open_memstream(&text, &tlen) : stdout;
-	if (sign && f)
-		fputs(REPORT_MAGIC, f);
-	if (!f)
-		err = HM_ERR_NOMEM;
-	else
-		err = run_audit(n, f, json || sign, &findings);
-	if (sign && f)
-		fclose(f);
-	if (err) {
-		rc = cli_node_fail(c, n, err);
-	} else if (sign) {
-		rc = write_signed(c, n, text, tlen, out, force, findings);
-	} else {
+	if (sign)
+		rc = write_signed(c, n, out, force);
+	else if (json && !(err = hm_audit_json(&c->led, &doc, &findings)))
+		rc = cj_print(stdout, doc) ? cli_fail(c, EXIT_FAIL, "writing the audit failed")
+		     : findings            ? EXIT_FAIL
+		                           : EXIT_OK;
+	else if (!json && !(err = hm_audit_render(&c->led, HM_REPORT_FMT_TEXT, stdout, &findings)))
 		rc = findings ? EXIT_FAIL : EXIT_OK;
-	}
-	free(text);
+	else
+		rc = cli_node_fail(c, n, err);
 	hm_keyfile_secrets_release(&c->keys);
 	hm_node_close(n);
 	return rc;
@@ -494,10 +316,7 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 	const char *path = NULL, *root_hex = NULL;
 	uint8_t *doc = NULL;
 	size_t len;
-	hm_sign_pub root, signer;
-	hm_signature sig;
-	hm_hash h;
-	char *sigline;
+	hm_sign_pub root;
 	int rc;
 
 	const cli_opt opts[] = {
@@ -513,33 +332,26 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 		return cli_fail(c, EXIT_USAGE, "--root must be 64 hex digits");
 	if ((rc = read_file(c, path, &doc, &len))) /* NUL-terminated */
 		return rc;
-	sigline = strstr((char *)doc, "\n" SIG_PREFIX);
-	if (len < strlen(REPORT_MAGIC) || memcmp(doc, REPORT_MAGIC, strlen(REPORT_MAGIC)) != 0 ||
-	    !sigline) {
-		free(doc);
-		return cli_fail(c, EXIT_FAIL, "%s is not a signed hamlet audit report", path);
-	}
-	sigline++;
-	{
-		char sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
-		if (sscanf(sigline, SIG_PREFIX "%128s by %64s", sighex, pubhex) != 2 ||
-		    hm_hex_decode(sig.b, sizeof(sig.b), sighex) ||
-		    hm_hex_decode(signer.b, sizeof(signer.b), pubhex) ||
-		    strchr(sigline, '\n') != (char *)doc + len - 1) {
-			free(doc);
-			return cli_fail(c, EXIT_FAIL, "%s: the signature line is malformed", path);
-		}
-	}
-	hm_hash_buf(doc, (size_t)(sigline - (char *)doc), &h);
-	if (!hm_sign_pub_equal(&signer, &root))
+	switch (hm_audit_verify((const char *)doc, len, &root)) {
+	case HM_AUDIT_NOT_REPORT:
+		rc = cli_fail(c, EXIT_FAIL, "%s is not a signed hamlet audit report", path);
+		break;
+	case HM_AUDIT_MALFORMED:
+		rc = cli_fail(c, EXIT_FAIL, "%s: the signature line is malformed", path);
+		break;
+	case HM_AUDIT_OTHER_SIGNER:
 		rc = cli_fail(c, EXIT_FAIL, "%s was not signed by the county of that root key",
 		              path);
-	else if (hm_verify_hash(&sig, &root, &h))
+		break;
+	case HM_AUDIT_ALTERED:
 		rc = cli_fail(c, EXIT_FAIL,
 		              "%s: the signature does not verify: the report was altered", path);
-	else
+		break;
+	case HM_AUDIT_INTACT:
 		printf("%s: signed by the county (root key %.16s...), contents intact\n", path,
 		       root_hex);
+		break;
+	}
 	free(doc);
 	return rc;
 }

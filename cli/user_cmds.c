@@ -94,7 +94,7 @@ static void print_user(const hm_user *u, json_t *arr)
 		return;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime_r(&t, &tm));
-	out_text_pad(stdout, u->name, 20);
+	hm_text_pad(stdout, u->name, 20);
 	printf(" %-8s changed %s\n", hm_user_role_name(u->role), when);
 }
 

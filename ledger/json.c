@@ -4,6 +4,7 @@
  */
 #include "ledger_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +103,34 @@ json_t *hm_json_stamp(const hm_stamp *s)
 	return json_pack("{s:o, s:I, s:I, s:o}", "origin",
 	                 hm_json_hex(s->origin.b, HM_NODE_ID_BYTES), "seq", (json_int_t)s->seq,
 	                 "hlc", (json_int_t)s->hlc, "time", hm_json_hlc(s->hlc));
+}
+
+hm_err hm_json_write(FILE *f, json_t *v)
+{
+	char *s =
+	    v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+
+	json_decref(v);
+	if (!s) {
+		errno = ENOMEM;
+		return HM_ERR_NOMEM;
+	}
+	hm_text_json_write(f, s, strlen(s));
+	fputc('\n', f);
+	free(s);
+	return ferror(f) ? HM_ERR_IO : HM_OK;
+}
+
+hm_err lj_give(hm_node *n, hm_err err, bool nomem, json_t *v, json_t **out)
+{
+	if (!err && (nomem || !v))
+		err = HM_ERR_NOMEM;
+	if (err == HM_ERR_NOMEM)
+		hm_node_fail(n, err, "out of memory");
+	if (err) {
+		json_decref(v);
+		v = NULL;
+	}
+	*out = v; /* the caller's */
+	return err;
 }

@@ -6,6 +6,13 @@
 
 #include "ledger.h"
 
+/* ==== JSON (json.c) ==== */
+
+/* The end of a function that builds a JSON value v for the caller: *out = v and HM_OK, or when
+ * err is set, nomem (a part could not be made) or v is NULL, v released, *out NULL and the error
+ * (HM_ERR_NOMEM said through hm_node_fail). */
+hm_err lj_give(hm_node *n, hm_err err, bool nomem, json_t *v, json_t **out);
+
 /* ==== Reports (report*.c): the records a report reads, held in memory, and its figures ==== */
 
 /* The records a report needs are read once into memory (strings in one arena per collection), a

@@ -109,7 +109,8 @@ hm_err hm_person_dups(hm_ledger *l, hm_dups_cb cb, void *arg, size_t *groups)
 	    !(err = hm_node_list(l->node, "merge", dup_merge, &d)) && d.nomem)
 		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
 	if (!err) {
-		qsort(d.v, d.n, sizeof(*d.v), key_cmp);
+		if (d.n) /* no person: d.v is NULL, which qsort must not be given */
+			qsort(d.v, d.n, sizeof(*d.v), key_cmp);
 		size_t g = dup_groups(&d, cb, arg);
 		if (groups)
 			*groups = g;

@@ -206,3 +206,37 @@ hm_err hm_purge_apply(hm_ledger *l, const hm_purge_plan *plan, size_t *writes)
 		(*writes)++;
 	return err;
 }
+
+/* ---- what a purge did, or would do ---- */
+
+json_t *hm_purge_json(const hm_purge_plan *p, bool dry, size_t writes)
+{
+	json_t *ids = json_array();
+
+	for (size_t i = 0; ids && i < p->n; i++)
+		if (json_array_append_new(ids, hm_json_cstr(p->v[i].id))) {
+			json_decref(ids);
+			return NULL;
+		}
+	return json_pack("{s:o, s:I, s:b, s:I}", "persons", ids, "purged",
+	                 (json_int_t)(dry ? 0 : p->n), "dry_run", dry, "writes",
+	                 (json_int_t)writes);
+}
+
+void hm_purge_write(const hm_purge_plan *p, bool dry, size_t writes, FILE *f)
+{
+	if (dry) {
+		for (size_t i = 0; i < p->n; i++) {
+			fputs("would purge ", f);
+			hm_text_cstr(f, p->v[i].id);
+			fputc('\n', f);
+		}
+		fprintf(f, "%zu person%s would be purged\n", p->n, p->n == 1 ? "" : "s");
+	} else if (!p->n) {
+		fprintf(f, "nobody to purge: no monitoring ended before %s left personal data\n",
+		        p->before);
+	} else {
+		fprintf(f, "purged the personal fields of %zu person%s (%zu write%s)\n", p->n,
+		        p->n == 1 ? "" : "s", writes, writes == 1 ? "" : "s");
+	}
+}

@@ -367,7 +367,6 @@ static hm_err render_json(const hm_report *r, FILE *f)
 	jdoc d = {false};
 	json_t *doc = jd_keep(&d, json_object()), *params = jd_keep(&d, json_object()),
 	       *tables = jd_keep(&d, json_array());
-	char *s = NULL;
 
 	jd_set(&d, doc, "report", jd_str(&d, r->name));
 	jd_set(&d, doc, "region", jd_str(&d, r->region));
@@ -378,17 +377,12 @@ static hm_err render_json(const hm_report *r, FILE *f)
 	for (size_t i = 0; i < r->ntables; i++)
 		jd_append(&d, tables, json_table(&d, r->tables[i]));
 	jd_set(&d, doc, "tables", tables);
-	if (!d.nomem)
-		s = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-	json_decref(doc);
-	if (!s) {
+	if (d.nomem) {
+		json_decref(doc);
 		errno = ENOMEM;
 		return HM_ERR_NOMEM;
 	}
-	hm_text_json_write(f, s, strlen(s));
-	fputc('\n', f);
-	free(s);
-	return HM_OK;
+	return hm_json_write(f, doc);
 }
 
 /* ---- HTML ---- */

@@ -99,3 +99,46 @@ hm_err hm_ledger_setting_list(hm_ledger *l, hm_setting_cb cb, void *arg, size_t 
 		*count = s.count;
 	return err;
 }
+
+/* ---- the settings as the front ends show them ---- */
+
+typedef struct settings_out {
+	FILE *f;   /* text, or NULL */
+	json_t *o; /* JSON, or NULL */
+	bool nomem;
+} settings_out;
+
+static int setting_one(void *arg, const char *name, const char *value)
+{
+	settings_out *s = arg;
+
+	if (s->o) {
+		if (json_object_set_new(s->o, name, hm_json_cstr(value)))
+			s->nomem = true;
+		return s->nomem ? -1 : 0;
+	}
+	hm_text_pad(s->f, name, 20);
+	fputc(' ', s->f);
+	hm_text_cstr(s->f, value);
+	fputc('\n', s->f);
+	return 0;
+}
+
+hm_err hm_ledger_settings_json(hm_ledger *l, json_t **out)
+{
+	settings_out s = {NULL, json_object(), false};
+	hm_err err = s.o ? hm_ledger_setting_list(l, setting_one, &s, NULL) : HM_OK;
+
+	return lj_give(l->node, err, s.nomem, s.o, out);
+}
+
+hm_err hm_ledger_settings_write(hm_ledger *l, FILE *f)
+{
+	settings_out s = {f, NULL, false};
+	size_t count = 0;
+	hm_err err = hm_ledger_setting_list(l, setting_one, &s, &count);
+
+	if (!err && !count)
+		fputs("(no setting changed: every default applies)\n", f);
+	return err;
+}

@@ -12,6 +12,7 @@
  */
 #include "ledger_int.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,5 +149,95 @@ void hm_text_html_write(FILE *f, const char *s, size_t n)
 		default:
 			fwrite(s + i, 1, len, f);
 		}
+	}
+}
+
+/* ---- values, records, ids and stamps as text ---- */
+
+void hm_text_cstr(FILE *f, const char *s)
+{
+	hm_text_write(f, s, strlen(s));
+}
+
+void hm_text_pad(FILE *f, const char *s, size_t width)
+{
+	size_t w = hm_text_width(s);
+	hm_text_cstr(f, s);
+	if (w < width)
+		fprintf(f, "%*s", (int)(width - w), "");
+}
+
+void hm_text_hex(FILE *f, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+}
+
+void hm_text_node_id(FILE *f, const hm_node_id *id)
+{
+	hm_text_hex(f, id->b, HM_NODE_ID_BYTES);
+}
+
+void hm_text_hlc(FILE *f, hm_hlc h)
+{
+	json_t *s = hm_json_hlc(h);
+	fputs(s ? json_string_value(s) : "?", f);
+	json_decref(s);
+}
+
+void hm_text_ref(FILE *f, const char *collection, const char *id)
+{
+	hm_text_cstr(f, collection);
+	fputc('/', f);
+	hm_text_cstr(f, id);
+}
+
+static void text_value(FILE *f, const hm_value *v)
+{
+	switch (v->kind) {
+	case HM_V_NIL:
+		fputs("(empty)", f);
+		break;
+	case HM_V_BOOL:
+		fputs(v->u.b ? "true" : "false", f);
+		break;
+	case HM_V_INT:
+		fprintf(f, "%" PRId64, v->u.i);
+		break;
+	case HM_V_FLOAT:
+		fprintf(f, "%.15g", v->u.f);
+		break;
+	case HM_V_STR:
+		hm_text_write(f, v->u.s.p, v->u.s.n);
+		break;
+	}
+}
+
+void hm_text_value_of(FILE *f, const char *coll, const char *field, const hm_value *v, bool mask)
+{
+	const hm_collection_def *c = mask ? hm_schema_collection(coll) : NULL;
+	const hm_field_def *d = c ? hm_schema_field(c, field) : NULL;
+	char buf[4 * HM_STR_MAX + 1];
+
+	if (d && (d->flags & HM_F_PII) && v->kind == HM_V_STR) {
+		hm_text_write(f, buf, hm_ledger_mask(v->u.s.p, v->u.s.n, buf, sizeof(buf)));
+		return;
+	}
+	text_value(f, v);
+}
+
+void hm_text_record(FILE *f, const hm_record *r, bool mask)
+{
+	hm_text_ref(f, r->collection, r->id);
+	fputc('\n', f);
+	for (size_t i = 0; i < r->nfields; i++) {
+		if (strstr(r->fields[i].name, "_seen"))
+			continue; /* bookkeeping for identity questions (docs/data-model.md) */
+		fputs("  ", f);
+		hm_text_pad(f, r->fields[i].name, 14);
+		fputc(' ', f);
+		hm_text_value_of(f, r->collection, r->fields[i].name, &r->fields[i].value, mask);
+		fputc('\n', f);
 	}
 }

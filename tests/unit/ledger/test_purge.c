@@ -1,9 +1,10 @@
 /* test_purge.c - purge: who (every episode ended before the date, personal data still held),
  * what (exactly the fields the schema marks personal, HM_F_PII), and again for personal data
- * written after a purge. */
+ * written after a purge; what purge says it did or would do, as text and JSON. */
 #include "support_field.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define V(...) __VA_ARGS__, NULL
@@ -78,10 +79,57 @@ static void test_purge(void **state)
 	field_env_close(&e);
 }
 
+static char *purge_text(const hm_purge_plan *p, bool dry, size_t writes)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	hm_purge_write(p, dry, writes, f);
+	fclose(f);
+	return buf;
+}
+
+/* What purge says it did or would do (hm_purge_write, hm_purge_json). */
+static void test_purge_said(void **state)
+{
+	field_env e;
+	hm_purge_plan plan;
+	char *t;
+	json_t *j;
+	(void)state;
+
+	field_env_open(&e, "purge-said", HM_ROLE_VILLAGE, "lin/east/elm");
+	person_ep(&e, "p1", "2026-09-01", "2026-09-15");
+	person_ep(&e, "p4", "2026-09-01", "2026-09-16");
+	assert_int_equal(hm_purge_plan_make(&e.l, "2026-11-01", &plan), HM_OK);
+	t = purge_text(&plan, true, 0);
+	assert_string_equal(t, "would purge p1\nwould purge p4\n2 persons would be purged\n");
+	free(t);
+	t = purge_text(&plan, false, 1);
+	assert_string_equal(t, "purged the personal fields of 2 persons (1 write)\n");
+	free(t);
+	j = hm_purge_json(&plan, true, 0);
+	assert_int_equal(json_array_size(json_object_get(j, "persons")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "purged")), 0);
+	assert_true(json_is_true(json_object_get(j, "dry_run")));
+	json_decref(j);
+	plan.n = 0;
+	t = purge_text(&plan, false, 0);
+	assert_string_equal(t, "nobody to purge: no monitoring ended before 2026-11-01 left "
+	                       "personal data\n");
+	free(t);
+	plan.n = 2;
+	hm_purge_plan_release(&plan);
+	field_env_close(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_purge),
+	    cmocka_unit_test(test_purge_said),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
