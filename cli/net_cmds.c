@@ -231,6 +231,7 @@ typedef struct daemon_ctx {
 	cli *c;
 	hm_node *n;
 	hm_peers ps;
+	hm_peers disk;                 /* peers.state as read before saving (finish_sync) */
 	hm_schedule sched;             /* when each peer is due, the backoff, the disk */
 	sync_child kids[HM_PEERS_MAX]; /* kids[i] runs the sync with ps.p[i] */
 	const char *limit_rate;        /* handed to each sync child, NULL: none */
@@ -391,6 +392,9 @@ static void finish_sync(daemon_ctx *d, hm_link *p, sync_child *k, int status)
 		break;
 	}
 	json_decref(doc);
+	/* the web interface beside us may have synced other links meanwhile: keep its outcomes */
+	if (!hm_peers_load(d->c->dir, &d->disk))
+		hm_peers_adopt(&d->ps, &d->disk, p);
 	cli_peers_save(d->c, &d->ps, HM_PEERS_STATE);
 }
 

@@ -180,9 +180,10 @@ hm_err hm_audit_render(hm_ledger *l, hm_report_format fmt, FILE *f, size_t *nfin
 	return err;
 }
 
-/* The signature line of text, by ident: "signature HEX by PUBHEX\n". */
-static hm_err sign_line(const hm_identity *ident, const char *text, size_t len, char *line,
-                        size_t cap)
+/* The signature line of text, by ident, or without one by l's node itself (hm_node_sign) whose
+ * key, a county's, is its root: "signature HEX by PUBHEX\n". */
+static hm_err sign_line(hm_ledger *l, const hm_identity *ident, const hm_node_info *info,
+                        const char *text, size_t len, char *line, size_t cap)
 {
 	char sighex[2 * HM_SIGNATURE_BYTES + 1], pubhex[2 * HM_SIGN_PUB_BYTES + 1];
 	hm_signature sig;
@@ -190,10 +191,10 @@ static hm_err sign_line(const hm_identity *ident, const char *text, size_t len, 
 	hm_err err;
 
 	hm_hash_buf(text, len, &h);
-	if ((err = hm_sign_hash(&sig, ident, &h)))
+	if ((err = ident ? hm_sign_hash(&sig, ident, &h) : hm_node_sign(l->node, &h, &sig)))
 		return err;
 	hm_hex_encode(sighex, sig.b, sizeof(sig.b));
-	hm_hex_encode(pubhex, ident->sign_pub.b, HM_SIGN_PUB_BYTES);
+	hm_hex_encode(pubhex, ident ? ident->sign_pub.b : info->root.b, HM_SIGN_PUB_BYTES);
 	snprintf(line, cap, SIG_PREFIX "%s by %s\n", sighex, pubhex);
 	return HM_OK;
 }
@@ -217,7 +218,11 @@ hm_err hm_audit_sign(hm_ledger *l, const hm_identity *ident, char **out, size_t 
 	fputs(REPORT_MAGIC, f);
 	if ((err = hm_audit_render(l, HM_REPORT_FMT_JSON, f, nfindings)))
 		goto out;
-	if ((err = sign_line(ident, *out, *len, line, sizeof(line)))) {
+	if (!ident && !info.enrolled) {
+		err = hm_node_fail(l->node, HM_ERR_CRYPTO, "this node has no keys to sign with");
+		goto out;
+	}
+	if ((err = sign_line(l, ident, &info, *out, *len, line, sizeof(line)))) {
 		hm_node_fail(l->node, err, "signing failed: %s", hm_strerror(err));
 		goto out;
 	}

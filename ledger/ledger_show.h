@@ -53,6 +53,12 @@ typedef struct hm_status {
  * released): those of hm_node_info_get, hm_node_version_vector, hm_vv_format,
  * hm_node_clock_get, hm_node_list, and HM_ERR_NOMEM; the reason in hm_node_errmsg(l->node). */
 hm_err hm_status_read(hm_ledger *l, const char *dir, bool probe, hm_status *out) HM_MUST_CHECK;
+/* As hm_status_read without counting what the node holds (out->counts and the counts of
+ * out->info stay zero; out->info has the node's identity as hm_node_ident gives it): the
+ * station's links, clock and disk at a cost that does not grow with the ledger (the web's
+ * /sync and /peers). Errors as hm_status_read's. */
+hm_err hm_status_read_links(hm_ledger *l, const char *dir, bool probe,
+                            hm_status *out) HM_MUST_CHECK;
 /* Release what s holds; s may be NULL. Never fails. */
 void hm_status_release(hm_status *s);
 /* s as one JSON document (a new reference; NULL when memory ran out): node_id, role, region,
@@ -152,9 +158,11 @@ hm_err hm_audit_json(hm_ledger *l, json_t **out, size_t *nfindings) HM_MUST_CHEC
  * hm_audit_render, and "signature HEX by PUBKEY" (ident's Ed25519 signature of the BLAKE2b hash
  * of all that precedes it) into *out (release with free; NULL on failure), its length into
  * *len, the findings into *nfindings. ident is borrowed (the county's identity, unlocked from
- * its key file). Errors: HM_ERR_INVALID (the node is not the county: "only the county signs
- * audit reports"), HM_ERR_CRYPTO (signing failed), those of hm_audit_render. A report with
- * findings is still a report: HM_OK. */
+ * its key file), or NULL: signed by the node itself with the keys it was opened with
+ * (hm_node_sign; a county's key is its root), for a front end that holds no copy of them.
+ * Errors: HM_ERR_INVALID (the node is not the county: "only the county signs audit reports"),
+ * HM_ERR_CRYPTO (signing failed; with NULL, a node opened without keys), those of
+ * hm_audit_render. A report with findings is still a report: HM_OK. */
 hm_err hm_audit_sign(hm_ledger *l, const hm_identity *ident, char **out, size_t *len,
                      size_t *nfindings) HM_MUST_CHECK;
 /* What a signed audit report (doc[0..len), NUL-terminated, as hm_audit_sign wrote it) says

@@ -53,7 +53,7 @@ static hm_err read_peers(hm_node *n, const char *dir, bool probe, hm_status *s)
 	return HM_OK;
 }
 
-hm_err hm_status_read(hm_ledger *l, const char *dir, bool probe, hm_status *out)
+static hm_err status_read(hm_ledger *l, const char *dir, bool probe, bool counts, hm_status *out)
 {
 	hm_node *n = l->node;
 	hm_err err;
@@ -62,12 +62,14 @@ hm_err hm_status_read(hm_ledger *l, const char *dir, bool probe, hm_status *out)
 	out->colls = hm_schema_collections(&out->ncoll);
 	if (out->ncoll > HM_STATUS_COLLS)
 		out->ncoll = HM_STATUS_COLLS;
-	if ((err = hm_node_info_get(n, &out->info)) ||
+	if (!counts)
+		hm_node_ident(n, &out->info);
+	if ((counts && (err = hm_node_info_get(n, &out->info))) ||
 	    (err = hm_node_version_vector(n, &out->vv)) ||
 	    (err = hm_vv_format(&out->vv, &out->vv_text)) ||
 	    (err = hm_node_clock_get(n, &out->clock)))
 		goto out;
-	for (size_t i = 0; i < out->ncoll; i++)
+	for (size_t i = 0; counts && i < out->ncoll; i++)
 		if ((err = hm_node_list(n, out->colls[i].name, count_one, &out->counts[i])))
 			goto out;
 	out->disk_full = hm_disk_full(dir, &out->disk_free);
@@ -76,6 +78,16 @@ out:
 	if (err)
 		hm_status_release(out);
 	return err;
+}
+
+hm_err hm_status_read(hm_ledger *l, const char *dir, bool probe, hm_status *out)
+{
+	return status_read(l, dir, probe, true, out);
+}
+
+hm_err hm_status_read_links(hm_ledger *l, const char *dir, bool probe, hm_status *out)
+{
+	return status_read(l, dir, probe, false, out);
 }
 
 void hm_status_release(hm_status *s)

@@ -306,3 +306,28 @@ void hm_link_succeeded(hm_link *l, uint64_t now, size_t sent, size_t received, u
 	l->sent += sent, l->received += received;
 	l->next_try = now + every_ms;
 }
+
+static uint64_t last_outcome(const hm_link *l)
+{
+	return l->last_ok > l->last_err ? l->last_ok : l->last_err;
+}
+
+void hm_peers_adopt(hm_peers *ps, const hm_peers *disk, const hm_link *except)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		hm_link *l = &ps->p[i];
+		const hm_link *d = NULL;
+
+		if (l == except)
+			continue;
+		for (size_t j = 0; j < disk->n && !d; j++)
+			if (!strcmp(disk->p[j].name, l->name) && !strcmp(disk->p[j].url, l->url))
+				d = &disk->p[j];
+		if (!d || last_outcome(d) <= last_outcome(l))
+			continue;
+		l->last_ok = d->last_ok, l->last_err = d->last_err;
+		l->failures = d->failures;
+		l->sent = d->sent, l->received = d->received;
+		memcpy(l->reason, d->reason, sizeof(l->reason));
+	}
+}

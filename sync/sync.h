@@ -244,6 +244,11 @@ hm_err hm_link_probe(hm_node *node, const hm_link *l, int timeout_ms, uint64_t *
  * schedules the next try every_ms later. */
 void hm_link_failed(hm_link *l, uint64_t now, const char *reason);
 void hm_link_succeeded(hm_link *l, uint64_t now, size_t sent, size_t received, uint64_t every_ms);
+/* Another process synced some links meanwhile (the web interface's "sync now" beside `serve`):
+ * for each link of ps but except (may be NULL), take the outcome of the same link in disk (as
+ * hm_peers_load read it) when it is newer (a later last success or failure): last_ok, last_err,
+ * failures, sent, received, reason. The schedule's own fields stay. Never fails. */
+void hm_peers_adopt(hm_peers *ps, const hm_peers *disk, const hm_link *except);
 
 /* ---- The daemon's schedule (schedule.c): docs/protocol.md, "The daemon" ----
  *

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void web_esc(web_req *r, const char *text)
 {
@@ -62,7 +63,8 @@ void web_esc_query(web_req *r, const char *text)
 	free(buf);
 }
 
-/* The top bar: the station's name for the page, who is logged in, the other language, logout. */
+/* The top bar (not printed): the station's name for the page, who is logged in, the pages the
+ * user may open (nav.c), the other language, logout. */
 static void top_bar(web_req *r)
 {
 	web_raw(r, "<header class=\"top noprint\"><a class=\"home\" href=\"/\">");
@@ -75,11 +77,7 @@ static void top_bar(web_req *r)
 		web_esc(r,
 		        r->en ? hm_user_role_name(r->user->role) : hm_user_role_zh(r->user->role));
 		web_raw(r, ")</span>");
-		if (web_may(r, HM_RIGHT_SYNC)) {
-			web_raw(r, "<a href=\"/sync\">");
-			web_esc(r, web_t(r, "Sync"));
-			web_raw(r, "</a>");
-		}
+		web_nav(r);
 	}
 	web_raw(r, "<a href=\"/lang?to=");
 	web_raw(r, r->en ? "zh" : "en");
@@ -145,4 +143,13 @@ void web_notice(web_req *r, const char *kind, const char *text)
 	web_raw(r, "\" role=\"status\">");
 	web_esc(r, text);
 	web_raw(r, "</p>\n");
+}
+
+void web_when(char *out, size_t cap, uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!ms || !localtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, cap, "-");
 }

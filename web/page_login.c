@@ -127,12 +127,3 @@ hm_err web_page_lang(web_req *r)
 	               "=zh; Path=/; Max-Age=31536000; SameSite=Strict; HttpOnly");
 	return HM_OK;
 }
-
-/* The start page: the clerk's and doctor's day, the officer's and auditor's reports. */
-hm_err web_page_home(web_req *r)
-{
-	hm_user_role role = r->user->role;
-
-	web_redirect(r, role == HM_ROLE_CLERK || role == HM_ROLE_DOCTOR ? "/today" : "/reports");
-	return HM_OK;
-}

@@ -1,45 +1,35 @@
 /*
- * page_sync.c - /sync: each peer of the station (DIR/peers) with its last exchange and what
- * waits to be sent to it; "sync now" with one peer (POST /sync/now, as `hamlet sync PEER`
+ * page_sync.c - /sync: each peer of the station with its last exchange and what waits to be
+ * sent to it, from the station's status (hm_status_read, the figures of /peers and `hamlet
+ * status`); "sync now" with one peer (POST /sync/now, as `hamlet sync PEER`
  * does: hm_sync_run, then the outcome in peers.state); "write a bundle" to a path on this
  * machine (POST /sync/bundle, as `hamlet export -o PATH` does: hm_bundle_export).
  */
 #include "web_int.h"
 
 #include <string.h>
-#include <time.h>
 
-/* ms since the epoch as the station's local "2026-12-06 08:30", or "-" for never. */
-static void fmt_when(char *out, size_t cap, uint64_t ms)
+static void peer_row(web_req *r, const hm_status_peer *sp)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (!ms || !localtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M", &tm))
-		snprintf(out, cap, "-");
-}
-
-static void peer_row(web_req *r, const hm_link *p)
-{
+	const hm_link *p = &sp->link;
 	char when[32];
-	uint64_t waiting;
 
 	web_raw(r, "<tr><td>");
 	web_esc(r, p->name);
 	web_raw(r, "</td><td><code>");
 	web_esc(r, p->url);
 	web_raw(r, "</code></td><td>");
-	fmt_when(when, sizeof(when), p->last_ok);
+	web_when(when, sizeof(when), p->last_ok);
 	web_esc(r, when);
 	web_rawf(r, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td><td class=\"num\">",
 	         p->sent, p->received);
-	if (!hm_link_waiting(web_dir(r), r->led.node, p, &waiting))
-		web_rawf(r, "%llu", (unsigned long long)waiting);
+	if (sp->waiting >= 0)
+		web_rawf(r, "%ld", sp->waiting);
 	else
 		web_esc(r, web_t(r, "unknown (no sync yet)"));
 	web_raw(r, "</td><td>");
 	if (p->failures) {
-		fmt_when(when, sizeof(when), p->last_err);
+		web_when(when, sizeof(when), p->last_err);
 		web_rawf(r, "%u &times; ", p->failures);
 		web_esc(r, when);
 		web_raw(r, ": ");
@@ -74,21 +64,24 @@ static void bundle_form(web_req *r)
 	web_raw(r, "</section>\n");
 }
 
-/* The page, with the outcome of what was just done on top (kind "ok" or "error"; may be NULL). */
+/* The page, with the outcome of what was just done on top (kind "ok" or "error"; may be NULL).
+ * The figures are the station's status (hm_status_read), as `hamlet status` and /peers show
+ * them. */
 static hm_err sync_page(web_req *r, const char *kind, const char *outcome)
 {
 	static const char *const cols[] = {"Peer",     "Address",         "Last exchange", "Sent",
 	                                   "Received", "Waiting to send", "Failures"};
-	hm_peers ps;
+	hm_status st;
+	hm_err err;
 
+	if ((err = hm_status_read_links(&r->led, web_dir(r), false, &st)))
+		return err;
 	web_page_begin(r, "Sync");
 	if (outcome)
 		web_notice(r, kind, outcome);
-	if (hm_peers_load(web_dir(r), &ps)) {
-		web_notice(r, "error", hm_sync_errmsg());
-		ps.n = 0;
-	}
-	if (!ps.n) {
+	if (!st.peers_loaded)
+		web_notice(r, "error", st.peers_error);
+	if (!st.npeers) {
 		web_raw(r, "<p>");
 		web_esc(r, web_t(r, "This station has no peers yet (hamlet peer add)."));
 		web_raw(r, "</p>\n");
@@ -100,12 +93,13 @@ static hm_err sync_page(web_req *r, const char *kind, const char *outcome)
 			web_raw(r, "</th>");
 		}
 		web_raw(r, "<th class=\"noprint\"></th></tr></thead><tbody>\n");
-		for (size_t i = 0; i < ps.n; i++)
-			peer_row(r, &ps.p[i]);
+		for (size_t i = 0; i < st.npeers; i++)
+			peer_row(r, &st.peers[i]);
 		web_raw(r, "</tbody></table>\n");
 	}
 	bundle_form(r);
 	web_page_end(r);
+	hm_status_release(&st);
 	return HM_OK;
 }
 

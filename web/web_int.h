@@ -67,6 +67,9 @@ const char *web_t(const web_req *r, const char *msgid);
 /* The page's head and the top bar (the user, the language switch, logout), then <main> and
  * <h1>: title is an English msgid, shown through web_t. */
 void web_page_begin(web_req *r, const char *title);
+/* The links of the top bar (nav.c): each page the user may open (its GET route exists and the
+ * user has its right), the current one aria-current="page". */
+void web_nav(web_req *r);
 /* Closes <main>, the body and the page. */
 void web_page_end(web_req *r);
 /* text, escaped by the ledger's rule (hm_text_html_write): for element content and for quoted
@@ -86,6 +89,9 @@ bool web_query_encode(const char *s, char *out, size_t cap);
  * page's own path (escaped). web_form_end closes it. */
 void web_form_begin(web_req *r, const char *action);
 void web_form_end(web_req *r);
+/* ms since the epoch as the station's local time, as people write it ("2026-12-06 08:30"), or
+ * "-" for 0 (never), into out (cap bytes). */
+void web_when(char *out, size_t cap, uint64_t ms);
 /* A notice box: kind "ok" or "error"; text escaped. */
 void web_notice(web_req *r, const char *kind, const char *text);
 
@@ -146,6 +152,120 @@ void web_login_ok(web_sessions *t, const char *name);
 /* The Set-Cookie value of a session (HttpOnly; SameSite=Strict; Path=/), or of its end. */
 void web_session_cookie(char *out, size_t cap, const char *id);
 
+/* ---- Forms over the ledger's field verbs (form.c) ---- */
+
+/* N_("text") marks a word of a table, shown later through web_t, for the gettext catalogue's
+ * extraction (the same definition as the catalogue's own). */
+#ifndef N_
+#define N_(s) s
+#endif
+
+/* A form for one verb of the ledger's table (hm_verb): one input per field the page names,
+ * built from the schema (a field's allowed words as a <select> showing their Chinese words,
+ * dates as <input type=date>, times as datetime-local), labelled through web_t. A POST runs the
+ * verb with the values as typed (the ledger's hm_ledger_value_parse takes 男, 2026/12/6): each
+ * value is checked first and its error shown beside its field; anything refused writes
+ * nothing and keeps the values in the form. The form adds no rule: the verb's and the
+ * ledger's checks decide. */
+#define WEB_FORM_FIELDS 12
+enum {
+	WEB_FF_REQUIRED = 1, /* the page asks for it (a verb's positionals always are) */
+	WEB_FF_TEXTAREA = 2, /* several lines */
+};
+/* "id" names the record a verb without a prefix edits (the tip to verify); "reject" the
+ * checkbox of a verb with HM_VERB_REJECT. Any other name is a field of the verb's collection. */
+typedef struct web_ff {
+	const char *field;
+	unsigned flags; /* WEB_FF_* */
+} web_ff;
+/* One choice of a field picked from a list (a store, a tip): value and what is shown. A value
+ * not listed is refused ("Choose one from the list.") unless the pick has a check of its own or
+ * names a record the ledger checks (a person, the record a verb edits). */
+typedef struct web_choice {
+	char value[HM_ID_MAX + 1];
+	char label[160];
+} web_choice;
+typedef struct web_pick {
+	const char *field;   /* NULL: none */
+	const web_choice *v; /* borrowed from the page for the form's life */
+	size_t n;
+	hm_err (*check)(hm_ledger *l, const char *value); /* why a value is refused; may be NULL */
+	bool suggest; /* a text input suggesting them (<datalist>): any value the checks take */
+} web_pick;
+typedef struct web_form {
+	/* set by the page */
+	const hm_verb *v;
+	const char *action;             /* the path it posts to (borrowed) */
+	const char *title;              /* msgid of its heading; may be NULL */
+	const char *button;             /* msgid of its button */
+	web_ff fields[WEB_FORM_FIELDS]; /* in order, ended by a NULL field */
+	const char *fixed[2][2];        /* {field, value} the page gives (borrowed): not shown */
+	web_pick picks[2];
+	/* set by web_form_post; released by web_form_release */
+	bool posted, refused;
+	char *vals[WEB_FORM_FIELDS]; /* the values posted, trimmed */
+	char *errs[WEB_FORM_FIELDS]; /* the error beside each field, or NULL */
+	char error[1024];            /* the refusal no field names, or "" */
+	hm_verb_result res;          /* what was written */
+} web_form;
+
+/* Whether r's POST is f's: its hidden field "verb" names f's verb ("stock receive"). */
+bool web_form_is(const web_req *r, const web_form *f);
+/* Run f's verb with the values of r's POST (f->vals, f->errs, f->res set; f->refused when
+ * anything was refused, then nothing is written). Fields whose value is empty are not given
+ * (the verb's defaults apply). Returns HM_OK when the form was answered (written or refused),
+ * or a store error (reason in hm_node_errmsg). */
+hm_err web_form_post(web_req *r, web_form *f) HM_MUST_CHECK;
+/* Write f: its heading, the outcome of a POST (the note, or the refusal no field names), each
+ * field with its value (kept when refused) and its error, the button. */
+void web_form_write(web_req *r, const web_form *f);
+/* Frees what web_form_post kept. */
+void web_form_release(web_form *f);
+/* The English label (a msgid for web_t) of a field: "Item" for item. Static. */
+const char *web_field_label(const char *field);
+/* web_word (words.c), and the words of a number field the ledger's table does not hold (an
+ * exposure's degree 1 or 2: "1: close contact"). Static or word. */
+const char *web_value_word(const web_req *r, const char *coll, const char *field, const char *word);
+/* The sites of kind store on this node as choices (value: the id, label: "name (id)"), at most
+ * cap; *n set. Errors: those of hm_node_list. */
+hm_err web_stores(web_req *r, web_choice *out, size_t cap, size_t *n) HM_MUST_CHECK;
+/* The values of field in the records of coll, each once, in the node's order (the first cap),
+ * as choices for suggestions: the items stock moved, the compounds persons live in; *n set.
+ * Errors: those of hm_node_list. */
+hm_err web_distinct(web_req *r, const char *coll, const char *field, web_choice *out, size_t cap,
+                    size_t *n) HM_MUST_CHECK;
+/* The first WEB_PERSONS_MAX persons of this node but except (may be NULL) as choices (value:
+ * the id, label: the name), for suggestions; *n set. Errors: those of hm_node_list. */
+#define WEB_PERSONS_MAX 300
+hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n) HM_MUST_CHECK;
+
+/* ---- Records in tables (records.c) ---- */
+
+/* A table's head: each column's label (web_field_label through web_t); web_records_end closes
+ * it. */
+void web_records_head(web_req *r, const char *const *cols, size_t n);
+void web_records_end(web_req *r);
+/* One row of rec: each column's value ("id": the record's id) as web_value_write writes it. */
+void web_records_row(web_req *r, const hm_record *rec, const char *const *cols, size_t n,
+                     bool mask);
+/* The value of field in rec, escaped: a word in the clerk's words (web_value_word), a field naming
+ * a person as a link to /person/ID, personal text (HM_F_PII) masked by hm_ledger_mask when mask;
+ * nothing when rec has no such field. */
+void web_value_write(web_req *r, const hm_record *rec, const char *field, bool mask);
+/* The same of a value of a library model's JSON (a record's "fields" member): a string, a
+ * number or true/false; nothing for null or another kind. */
+void web_json_value_write(web_req *r, const char *coll, const char *field, const json_t *v,
+                          bool mask);
+/* One row of a record of a library model's JSON ({collection, id, region, fields}), as
+ * web_records_row writes an hm_record. */
+void web_json_row(web_req *r, const json_t *rec, const char *const *cols, size_t n, bool mask);
+/* A link to /person/ID showing text (NULL: the id). */
+void web_person_link(web_req *r, const char *id, const char *text);
+/* Every record of coll, in the node's (id, so time) order, at most max rows, or "None yet.".
+ * Errors: those of hm_node_list. */
+hm_err web_records_table(web_req *r, const char *coll, const char *const *cols, size_t n,
+                         size_t max, bool mask) HM_MUST_CHECK;
+
 /* ---- Routes (routes.c) and pages (page_*.c) ---- */
 
 typedef hm_err (*web_handler)(web_req *r);
@@ -176,10 +296,20 @@ hm_err web_page_login(web_req *r);
 hm_err web_page_login_post(web_req *r);
 hm_err web_page_logout(web_req *r);
 hm_err web_page_lang(web_req *r);
-hm_err web_page_home(web_req *r);
+hm_err web_page_home(web_req *r); /* nav.c: the pages the user may open, as buttons */
 hm_err web_page_sync(web_req *r);
 hm_err web_page_sync_now(web_req *r);
 hm_err web_page_sync_bundle(web_req *r);
+/* the field-work forms: /stock, /tips, /notices (page_stock.c, page_tips.c), /person/ID
+ * (page_person.c: POST /person/ID/reveal|contact|followup, each with its own right) */
+hm_err web_page_stock(web_req *r);
+hm_err web_page_stock_post(web_req *r);
+hm_err web_page_tips(web_req *r);
+hm_err web_page_tips_post(web_req *r);
+hm_err web_page_notices(web_req *r);
+hm_err web_page_notices_post(web_req *r);
+hm_err web_page_person(web_req *r);
+hm_err web_page_person_post(web_req *r);
 /* /today, /today/print (page_today.c), /register (page_register.c) */
 hm_err web_page_today(web_req *r);
 hm_err web_page_today_post(web_req *r);
@@ -191,6 +321,11 @@ hm_err web_page_report(web_req *r);          /* /reports/NAME, /reports/NAME.csv
 hm_err web_page_questions(web_req *r);       /* page_questions.c */
 hm_err web_page_questions_merge(web_req *r); /* POST keep, drop */
 hm_err web_page_questions_apart(web_req *r); /* POST keep, drop: this session only */
+/* /audit, /audit.json, /audit/report (page_audit.c), /peers (page_peers.c) */
+hm_err web_page_audit(web_req *r);
+hm_err web_page_audit_json(web_req *r);
+hm_err web_page_audit_report(web_req *r);
+hm_err web_page_peers(web_req *r);
 
 /* ---- Stored words as a person reads them (words.c) ---- */
 

@@ -125,6 +125,10 @@ static void test_audit_sign(void **state)
 	                 HM_ERR_INVALID);
 	assert_null(doc);
 	field_assert_msg(&fx.village, "only the county signs audit reports");
+	/* Without an identity the node signs itself: a node opened without keys cannot. */
+	assert_int_equal(hm_audit_sign(&fx.county.l, NULL, &doc, &len, &findings), HM_ERR_CRYPTO);
+	assert_null(doc);
+	field_assert_msg(&fx.county, "this node has no keys to sign with");
 	assert_int_equal(hm_audit_sign(&fx.county.l, &ident, &doc, &len, &findings), HM_OK);
 	assert_int_equal(findings, 0);
 	assert_int_equal(strlen(doc), len);

@@ -69,6 +69,34 @@ static void test_status_model_json(void **state)
 	field_env_close(&e);
 }
 
+/* The links alone (the web's /sync and /peers): the same peers, clock and identity, no counts. */
+static void test_status_links(void **state)
+{
+	field_env e;
+	char url[1200];
+	hm_status all, links;
+	(void)state;
+
+	open_village(&e, url, sizeof(url));
+	assert_int_equal(hm_status_read(&e.l, e.dir, false, &all), HM_OK);
+	assert_int_equal(hm_status_read_links(&e.l, e.dir, false, &links), HM_OK);
+	assert_int_equal(count_of(&links, "person"), 0);
+	assert_int_equal(links.info.records, 0);
+	assert_string_equal(links.info.region, all.info.region);
+	assert_memory_equal(&links.info.id, &all.info.id, sizeof(all.info.id));
+	assert_int_equal(links.vv.n, all.vv.n);
+	assert_int_equal(links.npeers, all.npeers);
+	for (size_t i = 0; i < all.npeers; i++) {
+		assert_string_equal(links.peers[i].link.name, all.peers[i].link.name);
+		assert_int_equal(links.peers[i].link.failures, all.peers[i].link.failures);
+		assert_int_equal(links.peers[i].waiting, all.peers[i].waiting);
+	}
+	assert_int_equal(links.disk_full, all.disk_full);
+	hm_status_release(&all);
+	hm_status_release(&links);
+	field_env_close(&e);
+}
+
 static void test_status_text(void **state)
 {
 	field_env e;
@@ -140,9 +168,8 @@ static void test_bytes_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_status_model_json),
-	    cmocka_unit_test(test_status_text),
-	    cmocka_unit_test(test_status_probe_and_clock),
+	    cmocka_unit_test(test_status_model_json), cmocka_unit_test(test_status_links),
+	    cmocka_unit_test(test_status_text),       cmocka_unit_test(test_status_probe_and_clock),
 	    cmocka_unit_test(test_bytes_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -219,12 +219,43 @@ static void test_outcome(void **state)
 	assert_int_equal(l->next_try, 3060000);
 }
 
+/* The daemon takes what another process (the web's "sync now") wrote of other links. */
+static void test_adopt(void **state)
+{
+	hm_peers mine, disk;
+	(void)state;
+
+	memset(&mine, 0, sizeof(mine));
+	assert_int_equal(hm_peers_add(&mine, "hub-east", "tcp://10.0.0.9:7000"), HM_OK);
+	assert_int_equal(hm_peers_add(&mine, "v_2", "ipc:///run/hamlet/v2.sock"), HM_OK);
+	disk = mine;
+	hm_link_succeeded(&mine.p[0], 5000, 1, 1, 60000); /* the daemon's own, just done */
+	hm_link_failed(&mine.p[1], 1000, "refused");
+	mine.p[1].next_try = 7777;
+	hm_link_succeeded(&disk.p[0], 4000, 9, 9, 0); /* older than the daemon's */
+	hm_link_succeeded(&disk.p[1], 3000, 2, 3, 0); /* the web synced it after the failure */
+	hm_peers_adopt(&mine, &disk, &mine.p[0]);
+	assert_int_equal(mine.p[0].last_ok, 5000); /* except: kept */
+	assert_int_equal(mine.p[0].sent, 1);
+	assert_int_equal(mine.p[1].last_ok, 3000);
+	assert_int_equal(mine.p[1].failures, 0);
+	assert_int_equal(mine.p[1].received, 3);
+	assert_string_equal(mine.p[1].reason, "");
+	assert_int_equal(mine.p[1].next_try, 7777); /* the schedule's own */
+	/* an older outcome on disk changes nothing */
+	hm_link_failed(&disk.p[1], 2000, "late");
+	hm_peers_adopt(&mine, &disk, NULL);
+	assert_int_equal(mine.p[1].last_ok, 3000);
+	assert_int_equal(mine.p[1].failures, 0);
+	assert_int_equal(mine.p[0].sent, 1); /* disk's older success of p[0] not taken either */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_missing),
 	    cmocka_unit_test(test_damaged_lines), cmocka_unit_test(test_add_remove),
-	    cmocka_unit_test(test_outcome),
+	    cmocka_unit_test(test_outcome),       cmocka_unit_test(test_adopt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
