@@ -568,6 +568,7 @@ def run(b, step, *args):
 
 def main():
     t0 = time.time()
+    shutil.rmtree(SHOTS, ignore_errors=True)  # no picture of an earlier run stays
     hub_port = free_port()
     setup(hub_port)
     hub = Server(C, ["serve", "--listen", f"tcp://127.0.0.1:{hub_port}", "--every", "3600",
