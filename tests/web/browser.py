@@ -170,6 +170,11 @@ class Browser:
     def text(self):
         return self.d.find_element(By.TAG_NAME, "body").text
 
+    def status(self):
+        """The HTTP status of the page shown (Chromium's navigation timing)."""
+        return self.d.execute_script(
+            "return performance.getEntriesByType('navigation')[0].responseStatus")
+
     def no_alert(self, where):
         try:
             a = self.d.switch_to.alert
@@ -417,6 +422,7 @@ def step_checks(b, ui, pids):
     b.shot("today")
     fu = count(V, "followup")
     b.submit(b.form("/today"))
+    check(b.status() == 400, f"/today: a batch with a bad row answered {b.status()}, not 400")
     check(count(V, "followup") == fu, "/today: a batch with a bad row saved a check")
     rows = due_rows(b)
     bad = {p for p, tr in rows.items() if row_error(tr)}
@@ -496,8 +502,8 @@ def step_doctor(b, ui, pid):
     b.shot("person-doctor")
     access = hamlet(V, "list", "access")
     b.post_as_page(f"/person/{pid}/reveal")
-    check("你的角色不能" in b.text() and phone not in b.text(),
-          f"POST /person/{pid}/reveal as the doctor: not refused for the role: {b.text()[:200]!r}")
+    check(b.status() == 403 and phone not in b.text(),
+          f"POST /person/{pid}/reveal as the doctor: {b.status()}, not 403: {b.text()[:200]!r}")
     check(hamlet(V, "list", "access") == access, "the doctor's reveal wrote to the access log")
 
 
