@@ -104,39 +104,47 @@ static void render_text(const hm_report *r, FILE *f)
 
 /* ---- CSV (RFC 4180 quoting) ---- */
 
-static void csv_field(const char *s, FILE *f);
-
-/* A text cell a spreadsheet would run as a formula (=, +, - or @ first) gets a leading ' (shown
- * as text by spreadsheets; docs/reports.md). Numbers are written as they are. */
-static void csv_text(const char *s, FILE *f)
+/* Whether a spreadsheet could take text as a formula: =, +, - or @ first, their full-width
+ * forms (an input method types them), or a tab, CR or LF first (Excel skips them and reads the
+ * formula after). */
+static bool csv_formula(const char *s)
 {
-	if (*s == '=' || *s == '+' || *s == '-' || *s == '@') {
-		size_t n = strlen(s);
-		char *p = malloc(n + 2);
-		if (p) {
-			p[0] = '\'';
-			memcpy(p + 1, s, n + 1);
-			csv_field(p, f);
-			free(p);
-			return;
-		}
-	}
-	csv_field(s, f);
+	static const char *const wide[] = {"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d",
+	                                   "\xef\xbc\xa0"}; /* = + - @ */
+	if (*s && strchr("=+-@\t\r\n", *s))
+		return true;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (!strncmp(s, wide[i], 3))
+			return true;
+	return false;
 }
 
-static void csv_field(const char *s, FILE *f)
+/* s as one field, after pre (which needs no quoting): quoted when it holds a comma, a quote, a
+ * line break, or a ; (Excel splits at it where it is the list separator, in many locales). */
+static void csv_put(const char *pre, const char *s, FILE *f)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
+	bool quote = strpbrk(s, ",;\"\r\n") != NULL;
+
+	fputs(quote ? "\"" : "", f);
+	fputs(pre, f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
 		fputc(*s, f);
 	}
-	fputc('"', f);
+	fputs(quote ? "\"" : "", f);
+}
+
+static void csv_field(const char *s, FILE *f)
+{
+	csv_put("", s, f);
+}
+
+/* A text cell a spreadsheet could run as a formula (csv_formula) gets a leading ' (shown as
+ * text by spreadsheets; docs/reports.md). Numbers are written as they are. */
+static void csv_text(const char *s, FILE *f)
+{
+	csv_put(csv_formula(s) ? "'" : "", s, f);
 }
 
 /* The Chinese header of column col of table (HM_REPORT_CSV_ZH): the first entry for this

@@ -58,6 +58,8 @@ static const word words[] = {
     {"sent", "发送"},
     {"received", "接收"},
     {"Give the bundle's full path, from /.", "请填写数据包的完整路径（以 / 开头）。"},
+    {"The bundle's folder does not exist on this machine.", "本机上没有该数据包的文件夹。"},
+    {"A bundle cannot be written into the station's own folder.", "数据包不能写入本站自己的文件夹。"},
     {"The bundle was not written", "数据包未写入"},
     {"Bundle written to", "数据包已写入"},
     {"change sets", "个变更集"},

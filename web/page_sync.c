@@ -7,7 +7,12 @@
  */
 #include "web_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void peer_row(web_req *r, const hm_status_peer *sp)
 {
@@ -161,23 +166,67 @@ hm_err web_page_sync_now(web_req *r)
 	return sync_page(r, ok ? "ok" : "error", msg);
 }
 
+/* Whether path may take a bundle (else *why, a msgid): a full path, its folder one that
+ * exists, outside the station's own folder (a file put there, such as a peers file the station
+ * has not made yet, would be read as the station's own). */
+static bool bundle_path_ok(web_req *r, const char *path, const char **why)
+{
+	char dir[PATH_MAX], real[PATH_MAX], node[PATH_MAX];
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	size_t n, k;
+
+	*why = "Give the bundle's full path, from /.";
+	if (!path || path[0] != '/' || strpbrk(path, "\n\r\t") || !slash[1] ||
+	    (size_t)(slash - path) >= sizeof(dir))
+		return false;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(dir, path, n), dir[n] = 0;
+	*why = "The bundle's folder does not exist on this machine.";
+	if (!realpath(dir, real))
+		return false;
+	*why = "A bundle cannot be written into the station's own folder.";
+	if (!realpath(web_dir(r), node))
+		return false;
+	k = strlen(node);
+	return strncmp(real, node, k) || (real[k] != '/' && real[k] != 0);
+}
+
+/* The bundle's file, made new here (O_EXCL: never one that exists, whatever a check before
+ * would have seen; O_NOFOLLOW: never a link's target) and 0600; the export then fills it.
+ * false and msg set (the status too) when it cannot be made. */
+static bool bundle_reserve(web_req *r, const char *path, char *msg, size_t cap)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	web_status(r, errno == EEXIST ? 409 : 400);
+	snprintf(msg, cap, "%s: %s", web_t(r, "The bundle was not written"),
+	         errno == EEXIST ? web_t(r, "that file exists already; choose another name")
+	                         : strerror(errno));
+	return false;
+}
+
 hm_err web_page_sync_bundle(web_req *r)
 {
-	const char *path = web_field_get(r, "path");
+	const char *path = web_field_get(r, "path"), *why;
 	hm_bundle_stats st;
 	char msg[600];
 	hm_err err;
 
-	if (!path || path[0] != '/' || strpbrk(path, "\n\r\t")) {
+	if (!bundle_path_ok(r, path, &why)) {
 		web_status(r, 400);
-		return sync_page(r, "error", web_t(r, "Give the bundle's full path, from /."));
+		return sync_page(r, "error", web_t(r, why));
 	}
-	if ((err = hm_bundle_export(r->led.node, NULL, path, false, NULL, &st))) {
+	if (!bundle_reserve(r, path, msg, sizeof(msg)))
+		return sync_page(r, "error", msg);
+	if ((err = hm_bundle_export(r->led.node, NULL, path, true, NULL, &st))) {
+		unlink(path); /* the empty file made above */
 		snprintf(msg, sizeof(msg), "%s: %s", web_t(r, "The bundle was not written"),
-		         err == HM_ERR_EXISTS
-		             ? web_t(r, "that file exists already; choose another name")
-		             : hm_bundle_errmsg());
-		web_status(r, err == HM_ERR_EXISTS ? 409 : 500);
+		         hm_bundle_errmsg());
+		web_status(r, 500);
 		return sync_page(r, "error", msg);
 	}
 	snprintf(msg, sizeof(msg), "%s %s: %zu %s, %zu %s.", web_t(r, "Bundle written to"), path,

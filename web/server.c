@@ -17,6 +17,8 @@
 
 #include <microhttpd.h>
 
+#define FORM_TYPE  "application/x-www-form-urlencoded"
+#define WEB_PER_IP 16u /* connections from one address, when served to other machines */
 #define CSP                                                                                        \
 	"default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "          \
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -470,18 +472,40 @@ static void dispatch(web_req *r)
 		run_route(r, rt);
 }
 
-/* The first call of a request: the language, the Host, then a POST's size and its form
- * reader. */
+/* Whether the browser says that another site made this request (Sec-Fetch-Site), when it
+ * is anything but the user following a link (a GET navigation of the whole window, not of a
+ * frame). "same-site" counts as another: every port of 127.0.0.1 is the same site, so
+ * SameSite=Strict sends the cookie to the page of any other program serving on this machine;
+ * its <img> or <iframe> of a page that records a reveal would record it under the user's name.
+ * A browser that sends no such header is left to the CSRF token. */
+static bool from_elsewhere(const web_req *r)
+{
+	const char *site = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+	const char *mode = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Mode");
+	const char *dest = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Dest");
+
+	if (!site || !strcmp(site, "same-origin") || !strcmp(site, "none"))
+		return false;
+	return strcmp(r->method, "GET") || !mode || strcmp(mode, "navigate") ||
+	       (dest && strcmp(dest, "document"));
+}
+
+/* The first call of a request: the language, the Host, where it came from, then a POST's size
+ * and its form reader. */
 static bool begin(web_req *r)
 {
 	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
 	const char *lang = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, WEB_COOKIE_LANG);
-	const char *clen;
+	const char *clen, *ctype, *cookie;
 
 	r->en = lang && !strcmp(lang, "en"); /* every page, error pages too */
 
 	if (!host_ok(r->w, host)) {
 		web_error(r, 421, "This address is not the station's.", NULL);
+		return false;
+	}
+	if (from_elsewhere(r)) {
+		web_error(r, 403, "This form has expired or did not come from this station.", NULL);
 		return false;
 	}
 	if (strcmp(r->method, "POST"))
@@ -491,8 +515,15 @@ static bool begin(web_req *r)
 		web_error(r, 413, "What was sent is too large.", NULL);
 		return false;
 	}
-	/* NULL for a body that is not a form: then it has no csrf field, and admit refuses it. */
-	r->pp = MHD_create_post_processor(r->conn, 16 * 1024, post_field, r);
+	/* Only a form of this station's pages (urlencoded: none is multipart) from a live
+	 * session is read: anything else has no csrf field, and admit refuses it unread, so
+	 * libmicrohttpd's form readers see nothing from a stranger. */
+	ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+	cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, WEB_COOKIE_SESSION);
+	if (ctype && !strncasecmp(ctype, FORM_TYPE, strlen(FORM_TYPE)) &&
+	    (!ctype[strlen(FORM_TYPE)] || ctype[strlen(FORM_TYPE)] == ';') && cookie &&
+	    web_session_find(r->w->sessions, cookie))
+		r->pp = MHD_create_post_processor(r->conn, 16 * 1024, post_field, r);
 	return true;
 }
 
@@ -540,6 +571,10 @@ static void on_panic(void *cls, const char *file, unsigned line, const char *rea
 static hm_err start_daemon(hm_web *w, const listen_addr *a)
 {
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | (a->v6 ? MHD_USE_IPv6 : 0);
+	/* Served to other machines, one of them cannot hold every connection (64) open. On
+	 * loopback every account of the machine is 127.0.0.1, the clerk's browser too: no limit
+	 * per address (0) there. */
+	unsigned per_ip = w->o.any_address && !a->loopback ? WEB_PER_IP : 0;
 	const union MHD_DaemonInfo *info;
 
 	MHD_set_panic_func(on_panic, NULL);
@@ -547,7 +582,7 @@ static hm_err start_daemon(hm_web *w, const listen_addr *a)
 	    flags, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a->ss,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)(64 * 1024), MHD_OPTION_END);
+	    (size_t)(64 * 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_END);
 	if (!w->d)
 		return hm_node_fail(w->o.node, HM_ERR_NET, "cannot serve the interface on %s: %s",
 		                    w->o.listen,

@@ -12,13 +12,15 @@
 #include <string.h>
 #include <time.h>
 
-#define SESSIONS_MAX     256
-#define THROTTLE_NAMES   64
-#define THROTTLE_FREE    5  /* wrong passwords for a name before the waits begin */
-#define THROTTLE_STATION 20 /* for the station, over every name */
-#define THROTTLE_MAX_S   60
-#define THROTTLE_FORGET  (60u * 60 * 1000) /* an hour without a wrong try forgets them */
-#define SESSION_MARKS    32                /* keys a session remembers (web_session_mark) */
+#define SESSIONS_MAX      256
+#define SESSIONS_ANON     64 /* of them, at most, the login forms' (no user yet) */
+#define SESSIONS_PER_USER 8  /* a user's: a ninth login ends their oldest */
+#define THROTTLE_NAMES    64
+#define THROTTLE_FREE     5  /* wrong passwords for a name before the waits begin */
+#define THROTTLE_STATION  20 /* for the station, over every name */
+#define THROTTLE_MAX_S    60
+#define THROTTLE_FORGET   (60u * 60 * 1000) /* an hour without a wrong try forgets them */
+#define SESSION_MARKS     32                /* keys a session remembers (web_session_mark) */
 
 struct web_session {
 	bool used, has_user;
@@ -96,22 +98,50 @@ web_session *web_session_find(web_sessions *t, const char *cookie)
 	return found;
 }
 
+static web_session *older(web_session *a, web_session *b)
+{
+	return !a || b->last < a->last ? b : a;
+}
+
+/* The slot of a new session, the idle ones ended first. A login form's session takes a free
+ * slot while fewer than SESSIONS_ANON are the login forms', else the oldest of those: a flood
+ * of requests for /login (any page of any site can send them) never ends a user's session. A
+ * user's takes that user's oldest once they have SESSIONS_PER_USER, else a free slot while the
+ * users hold fewer than SESSIONS_MAX - SESSIONS_ANON, else the oldest user's. Never NULL. */
+static web_session *slot_for(web_sessions *t, const hm_user *user)
+{
+	web_session *free_s = NULL, *old_anon = NULL, *old_user = NULL, *old_mine = NULL;
+	size_t nanon = 0, nuser = 0, nmine = 0;
+	uint64_t now = mono_ms();
+
+	for (size_t i = 0; i < SESSIONS_MAX; i++) {
+		web_session *s = &t->s[i];
+		if (s->used && now - s->last > t->idle_ms)
+			session_wipe(s);
+		if (!s->used) {
+			free_s = free_s ? free_s : s;
+		} else if (!s->has_user) {
+			nanon++, old_anon = older(old_anon, s);
+		} else {
+			nuser++, old_user = older(old_user, s);
+			if (user && !strcmp(s->user.name, user->name))
+				nmine++, old_mine = older(old_mine, s);
+		}
+	}
+	if (!user)
+		return nanon < SESSIONS_ANON && free_s ? free_s : old_anon;
+	if (nmine >= SESSIONS_PER_USER)
+		return old_mine;
+	return nuser < SESSIONS_MAX - SESSIONS_ANON && free_s ? free_s : old_user;
+}
+
 web_session *web_session_new(web_sessions *t, const hm_user *user,
                              char cookie_out[WEB_TOKEN_HEX + 1])
 {
-	web_session *slot = NULL, *oldest = &t->s[0];
+	web_session *slot = slot_for(t, user);
 	uint8_t id[WEB_TOKEN_HEX / 2], csrf[WEB_TOKEN_HEX / 2];
 
-	for (size_t i = 0; i < SESSIONS_MAX && !slot; i++) {
-		if (!t->s[i].used)
-			slot = &t->s[i];
-		else if (t->s[i].last < oldest->last)
-			oldest = &t->s[i];
-	}
-	if (!slot) {
-		session_wipe(oldest);
-		slot = oldest;
-	}
+	session_wipe(slot);
 	hm_random_bytes(id, sizeof(id));
 	hm_random_bytes(csrf, sizeof(csrf));
 	hm_hex_encode(cookie_out, id, sizeof(id));
@@ -241,11 +271,12 @@ void web_login_failed(web_sessions *t, const char *name)
 	t->station.fails++, t->station.last = now;
 }
 
+/* The station's count is not forgotten at a right password: anyone with an account of their
+ * own (a doctor guessing the officer's password) could otherwise reset it between guesses. */
 void web_login_ok(web_sessions *t, const char *name)
 {
 	throttle *e = throttle_of(t, name, false);
 
 	if (e)
 		memset(e, 0, sizeof(*e));
-	t->station.fails = 0;
 }

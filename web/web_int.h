@@ -130,7 +130,9 @@ void web_sessions_free(web_sessions *t);
  * then it is ended). Its idle time starts again. */
 web_session *web_session_find(web_sessions *t, const char *cookie);
 /* A new session (a user, or NULL for the login form's): *cookie_out gets its id (hex) for the
- * Set-Cookie. The least recently used gives way when the table is full. Never NULL. */
+ * Set-Cookie. When the table is full the least recently used gives way, of the login forms'
+ * for a login form's (never a user's), of the user's own once a user has eight, else of the
+ * users'. Never NULL. */
 web_session *web_session_new(web_sessions *t, const hm_user *user,
                              char cookie_out[WEB_TOKEN_HEX + 1]);
 void web_session_end(web_sessions *t, web_session *s);

@@ -132,6 +132,60 @@ static void test_render_csv(void **state)
 	      "人员编号,姓名,村\n" CSV_NOT_SEEN);
 }
 
+/* CSV injection: a name that came by sync, opened by the county in Excel. Every cell a
+ * spreadsheet could run as a formula starts with ' (a tab, CR or LF first, as Excel skips them;
+ * the full-width = + - @ of an input method), a ; is quoted (a list separator in many
+ * locales), a figure stays a figure. */
+static void test_render_csv_formulas(void **state)
+{
+	static const char *const cols[] = {"person", "name", "done", NULL};
+	static const char *const names[] = {"\t=cmd|' /C calc'!A0",
+	                                    "\r=1+1",
+	                                    "\n@SUM(A1)",
+	                                    "\xef\xbc\x9d"
+	                                    "1+1",
+	                                    "\xef\xbc\x8b"
+	                                    "1",
+	                                    "\xef\xbc\x8d"
+	                                    "1",
+	                                    "\xef\xbc\xa0"
+	                                    "A1",
+	                                    "x;=1+1",
+	                                    "-2+3",
+	                                    "Li =1",
+	                                    "\xe6\x9d\x8e"};
+	hm_report r;
+	hm_report_table *t;
+	char *s;
+
+	(void)state;
+	hm_report_init(&r, "monitoring", "Monitoring report", "lin", "2026-12-06");
+	t = hm_report_table_add(&r, "not_seen", "Not seen", cols);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		hm_report_row_add(&r, t, HM_REPORT_ROW_DATA, "ssd", "p", names[i], -(long long)i);
+	assert_false(r.nomem);
+	s = render(&r, HM_REPORT_FMT_CSV, 0);
+	same(s, "# not_seen\n"
+	        "person,name,done\n"
+	        "p,'\t=cmd|' /C calc'!A0,0\n"
+	        "p,\"'\r=1+1\",-1\n"
+	        "p,\"'\n@SUM(A1)\",-2\n"
+	        "p,'\xef\xbc\x9d"
+	        "1+1,-3\n"
+	        "p,'\xef\xbc\x8b"
+	        "1,-4\n"
+	        "p,'\xef\xbc\x8d"
+	        "1,-5\n"
+	        "p,'\xef\xbc\xa0"
+	        "A1,-6\n"
+	        "p,\"x;=1+1\",-7\n"
+	        "p,'-2+3,-8\n"
+	        "p,Li =1,-9\n"
+	        "p,\xe6\x9d\x8e,-10\n");
+	free(s);
+	hm_report_release(&r);
+}
+
 static void test_render_json(void **state)
 {
 	(void)state;
@@ -311,9 +365,10 @@ static void test_render_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_render_text),      cmocka_unit_test(test_render_csv),
-	    cmocka_unit_test(test_render_json),      cmocka_unit_test(test_render_html),
-	    cmocka_unit_test(test_render_html_body), cmocka_unit_test(test_render_errors),
+	    cmocka_unit_test(test_render_text),         cmocka_unit_test(test_render_csv),
+	    cmocka_unit_test(test_render_json),         cmocka_unit_test(test_render_html),
+	    cmocka_unit_test(test_render_html_body),    cmocka_unit_test(test_render_errors),
+	    cmocka_unit_test(test_render_csv_formulas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
