@@ -24,6 +24,7 @@ int cli_record_access(cli *c, hm_node *n, const char *action, const char *what, 
 	if (!(err = hm_ledger_record_access(&c->led, action, what, records)))
 		return EXIT_OK;
 	return cli_fail(c, EXIT_FAIL,
-	                "could not record the %s in the access log (%s): nothing shown", action,
+	                "could not record the %s in the access log (%s): nothing shown",
+	                !strcmp(action, "export") ? _("export") : _("reveal"),
 	                *hm_node_errmsg(n) ? hm_node_errmsg(n) : hm_strerror(err));
 }

@@ -27,7 +27,7 @@ void cli_usage_line(FILE *f, const cli_spec *s)
 void cli_usage_note(cli *c, const cli_spec *s)
 {
 	char buf[512];
-	cli_warn(c, "usage", "%s", usage_text(s, buf, sizeof(buf)));
+	cli_warn(c, _("usage"), "%s", usage_text(s, buf, sizeof(buf)));
 }
 
 /* "  -o, --out FILE" into buf; returns its length. */
@@ -48,7 +48,7 @@ void cli_help(FILE *f, const cli_spec *s)
 	int width = 12; /* "  -h, --help" */
 
 	cli_usage_line(f, s);
-	fprintf(f, "\n%s\n", s->summary);
+	fprintf(f, "\n%s\n", _(s->summary));
 	for (const cli_opt *o = s->opts; o && o->name; o++) {
 		int n = o->help ? opt_label(o, label, sizeof(label)) : 0;
 		width = n > width ? n : width;
@@ -59,9 +59,9 @@ void cli_help(FILE *f, const cli_spec *s)
 		if (!o->help)
 			continue;
 		opt_label(o, label, sizeof(label));
-		fprintf(f, "%-*s  %s\n", width, label, o->help);
+		fprintf(f, "%-*s  %s\n", width, label, _(o->help));
 	}
-	fprintf(f, "%-*s  %s\n", width, "  -h, --help", "this help");
+	fprintf(f, "%-*s  %s\n", width, "  -h, --help", _("this help"));
 	if (s->more)
 		fprintf(f, "\n%s", s->more);
 }
@@ -153,10 +153,10 @@ int cli_parse(cli *c, const cli_spec *s, int argc, char **argv, char **pos, int 
 void cli_group_help(FILE *f, const command *cmd, const cli_verb *verbs)
 {
 	fprintf(f, "usage: hamlet [-d DIR] %s VERB [OPTIONS] ...\n\n%s\n\nverbs:\n", cmd->name,
-	        cmd->summary);
+	        _(cmd->summary));
 	for (const cli_verb *v = verbs; v->name; v++)
-		fprintf(f, "  %-10s %s\n", v->name, v->summary);
-	fprintf(f, "\n`hamlet %s VERB --help` tells more.\n", cmd->name);
+		fprintf(f, "  %-10s %s\n", v->name, _(v->summary));
+	fprintf(f, _("\n`hamlet %s VERB --help` tells more.\n"), cmd->name);
 	if (cmd->more)
 		fprintf(f, "\n%s", cmd->more);
 }

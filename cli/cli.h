@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "i18n.h" /* _(): messages in the user's language */
 #include "ledger.h"
 #include "sync.h"
 

@@ -138,7 +138,7 @@ static int finish_write(cli *c, hm_node *n, hm_write *w, hm_err err, bool json, 
 int cmd_put(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2 + HM_FIELDS_MAX];
 	int npos, rc;
@@ -173,9 +173,9 @@ int cmd_del(cli *c, int argc, char **argv)
 {
 	bool json = false;
 	const char *region = NULL;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {"region", 0, &region, NULL, "REGION",
-	               "the record's region, when two villages use one id"},
+	               N_("the record's region, when two villages use one id")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2];
 	int npos, rc;
@@ -197,10 +197,10 @@ int cmd_move(cli *c, int argc, char **argv)
 {
 	bool json = false;
 	const char *from = NULL, *to = NULL;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {"from", 0, &from, NULL, "REGION",
-	               "the region the record is in now (when two hold its id)"},
-	              {"to", 0, &to, NULL, "REGION", "the region to move it to"},
+	               N_("the region the record is in now (when two hold its id)")},
+	              {"to", 0, &to, NULL, "REGION", N_("the region to move it to")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2];
 	int npos, rc;
@@ -227,11 +227,11 @@ int cmd_get(cli *c, int argc, char **argv)
 {
 	bool json = false, show_pii = false;
 	const char *region = NULL;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {"show-pii", 0, NULL, &show_pii, NULL,
-	               "show personal fields (recorded in the access log first)"},
+	               N_("show personal fields (recorded in the access log first)")},
 	              {"region", 0, &region, NULL, "REGION",
-	               "the record's region, when two villages use one id"},
+	               N_("the record's region, when two villages use one id")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2], what[256];
 	int npos, rc;
@@ -293,11 +293,11 @@ int cmd_list(cli *c, int argc, char **argv)
 {
 	const char *where = NULL;
 	list_ctx l = {0};
-	opt opts[] = {{"json", 0, NULL, &l.json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &l.json, NULL, N_("print the result as JSON")},
 	              {"where", 'w', &where, NULL, "FIELD=VALUE",
-	               "only the records whose FIELD equals VALUE"},
+	               N_("only the records whose FIELD equals VALUE")},
 	              {"show-pii", 0, NULL, &l.show_pii, NULL,
-	               "show personal fields (recorded in the access log first)"},
+	               N_("show personal fields (recorded in the access log first)")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1], *wcopy = NULL, what[512];
 	int npos, rc;
@@ -368,9 +368,9 @@ out:
 int cmd_blame(cli *c, int argc, char **argv)
 {
 	bool json = false, show_pii = false;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {"show-pii", 0, NULL, &show_pii, NULL,
-	               "show personal fields (recorded in the access log first)"},
+	               N_("show personal fields (recorded in the access log first)")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2], what[256];
 	int npos, rc;
@@ -403,9 +403,9 @@ out:
 int cmd_conflicts(cli *c, int argc, char **argv)
 {
 	bool json = false, show_pii = false;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {"show-pii", 0, NULL, &show_pii, NULL,
-	               "show personal fields (recorded in the access log first)"},
+	               N_("show personal fields (recorded in the access log first)")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[2], what[256];
 	const char *coll, *id;

@@ -106,22 +106,22 @@ static csv_args csv;
 
 static const cli_opt import_opts[] = {
     {"map", 0, &csv.map, NULL, "COLUMN=FIELD[,...]",
-     "the field a column is (COLUMN=- skips it); may be given several times"},
-    {"id-column", 0, &csv.id_column, NULL, "COLUMN", "the column of the record id"},
+     N_("the field a column is (COLUMN=- skips it); may be given several times")},
+    {"id-column", 0, &csv.id_column, NULL, "COLUMN", N_("the column of the record id")},
     {"encoding", 0, &csv.encoding, NULL, "gbk|utf-8",
-     "the file's encoding (default: UTF-8, refusing text that looks like GBK)"},
-    {"dry-run", 0, NULL, &csv.dry_run, NULL, "check every row, write nothing"},
-    {"skip-bad", 0, NULL, &csv.skip_bad, NULL, "write the good rows even if some are bad"},
-    {"json", 0, NULL, &csv.json, NULL, "print the result as JSON"},
+     N_("the file's encoding (default: UTF-8, refusing text that looks like GBK)")},
+    {"dry-run", 0, NULL, &csv.dry_run, NULL, N_("check every row, write nothing")},
+    {"skip-bad", 0, NULL, &csv.skip_bad, NULL, N_("write the good rows even if some are bad")},
+    {"json", 0, NULL, &csv.json, NULL, N_("print the result as JSON")},
     {"template", 0, &csv.template, NULL, "COLLECTION",
-     "print the header row of an empty file for COLLECTION (no FILE)"},
+     N_("print the header row of an empty file for COLLECTION (no FILE)")},
     {NULL, 0, NULL, NULL, NULL, NULL},
 };
 
 static const cli_spec import_spec = {
     "import-csv",
     "COLLECTION FILE",
-    "bulk-import a register from a CSV file (all rows or none)",
+    N_("bulk-import a register from a CSV file (all rows or none)"),
     import_opts,
     "Read FILE (CSV, its first row naming the columns) into COLLECTION. A column is the\n"
     "field of the same name or of its Chinese header (as --template prints them: 姓名,\n"
@@ -232,7 +232,7 @@ static void progress(void *arg, size_t rows, bool done)
 	if (cli_is_tty(stderr))
 		fprintf(stderr, "\rhamlet: %s: %zu rows checked%s", c->cmd, rows, done ? "\n" : "");
 	else if (!done)
-		cli_warn(c, "note", "%zu rows checked", rows);
+		cli_warn(c, _("note"), "%zu rows checked", rows);
 }
 
 /* Read FILE and import it; the node opened here. */
@@ -262,7 +262,7 @@ static int import_file(cli *c, csv_args *a, const char *coll, const char *path)
 		goto out;
 	err = hm_csv_import(&c->led, coll, buf, len, &o, &res);
 	if (res.note[0])
-		cli_warn(c, "warning", "%s", res.note);
+		cli_warn(c, _("warning"), "%s", res.note);
 	rc = err ? cli_node_fail(c, n, err) : report(c, &res, a->dry_run, a->json);
 out:
 	hm_csv_result_release(&res);

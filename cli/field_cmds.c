@@ -200,7 +200,7 @@ static int make_req(cli *c, verb_cli *b, char **pos, int npos, hm_verb_value *va
 static void print_result(cli *c, const hm_verb *v, const hm_verb_result *r)
 {
 	if (r->warning[0])
-		cli_warn(c, "warning", "%s", r->warning);
+		cli_warn(c, _("warning"), "%s", r->warning);
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:o, s:I, s:o}", "collection", v->collection, "id",
 		                      hm_json_cstr(r->id), "seq", (json_int_t)r->info.seq,
@@ -212,7 +212,7 @@ static void print_result(cli *c, const hm_verb *v, const hm_verb_result *r)
 	}
 	printf("%s %s: %s ", v->cmd, v->sub, v->collection);
 	hm_text_cstr(stdout, r->id);
-	printf(" (change set %" PRIu64 ")\n", r->info.seq);
+	printf(_(" (change set %" PRIu64 ")\n"), r->info.seq);
 	if (r->note[0]) {
 		hm_text_cstr(stdout, r->note);
 		fputc('\n', stdout);
@@ -281,13 +281,13 @@ static void print_group_usage(FILE *f, const char *cmd, const cli_verb *extra)
 	const hm_verb *verbs = hm_verbs(&count);
 
 	fprintf(f, "usage: hamlet [-d DIR] %s VERB [OPTIONS] ...\n\n%s\n\nverbs:\n", cmd,
-	        hm_command(cmd)->summary);
+	        _(hm_command(cmd)->summary));
 	for (size_t i = 0; i < count; i++)
 		if (!strcmp(verbs[i].cmd, cmd))
-			fprintf(f, "  %-10s %s\n", verbs[i].sub, verbs[i].summary);
+			fprintf(f, "  %-10s %s\n", verbs[i].sub, _(verbs[i].summary));
 	for (const cli_verb *v = extra; v && v->name; v++)
-		fprintf(f, "  %-10s %s\n", v->name, v->summary);
-	fprintf(f, "\n`hamlet %s VERB --help` tells more.\n", cmd);
+		fprintf(f, "  %-10s %s\n", v->name, _(v->summary));
+	fprintf(f, _("\n`hamlet %s VERB --help` tells more.\n"), cmd);
 }
 
 int cmd_field(cli *c, int argc, char **argv)

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -21,7 +22,7 @@ int cli_fail(cli *c, int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	/* What a message quotes (a CSV header, a value, a peer's words) never drives the terminal:
 	 * escaped here, for every message at once. */
@@ -39,7 +40,7 @@ void cli_warn(cli *c, const char *kind, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	fprintf(stderr, "hamlet: %s: %s: %s\n", c->cmd ? c->cmd : "-", kind,
 	        out_text_str(msg, shown, sizeof(shown)));
@@ -71,8 +72,8 @@ static void way_back(cli *c, enum damage d)
 		    "the store in %s is damaged %s: make a new node and restore it from the hub "
 		    "(docs/reliability.md, \"Damaged media\")",
 		    c->dir,
-		    d == DAMAGE_OPEN ? "and does not open"
-		                     : "in its oplog, which check --repair cannot rebuild");
+		    d == DAMAGE_OPEN ? _("and does not open")
+		                     : _("in its oplog, which check --repair cannot rebuild"));
 }
 
 int cli_node_fail(cli *c, hm_node *n, hm_err err)
@@ -82,7 +83,7 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
 
 	/* A call that ran out of memory may have left no reason of its own: an earlier one
 	 * ("no record ...") must not stand for it. */
-	if (err == HM_ERR_NOMEM && !strstr(why, "out of memory"))
+	if (err == HM_ERR_NOMEM && !strstr(why, _("out of memory")))
 		why = hm_strerror(err);
 	/* The node's message may quote what came from outside (an id, a field, a reason). */
 	cli_fail(c, EXIT_FAIL, "%s", out_text_str(*why ? why : hm_strerror(err), buf, sizeof(buf)));
@@ -92,7 +93,8 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
 	 * outside, whose message never quotes LMDB), and a store error the oplog confirms. */
 	if (strstr(why, "docs/reliability.md") || strstr(why, "check --repair"))
 		return EXIT_FAIL;
-	if (strstr(why, "at rest") || (c->cmd && !strcmp(c->cmd, "check")) ||
+	if (strstr(why, _("the store was altered at rest")) ||
+	    (c->cmd && !strcmp(c->cmd, "check")) ||
 	    (err == HM_ERR_CORRUPT && (!*why || strstr(why, "MDB_"))))
 		way_back(c, hm_node_check_log(n) == HM_OK ? DAMAGE_RECORDS : DAMAGE_OPLOG);
 	else if (err == HM_ERR_STORE && hm_node_check_log(n) != HM_OK)
@@ -224,12 +226,13 @@ static void log_stderr(void *ctx, hm_log_level level, const char *msg)
 	msg = out_text_str(msg, buf, sizeof(buf));
 	if (level == HM_LOG_ERROR && strstr(msg, "docs/reliability.md"))
 		way_back_said = true;
-	if (level == HM_LOG_ERROR && c->no_key_file && c->opening && strstr(msg, "sealed")) {
+	if (level == HM_LOG_ERROR && c->no_key_file && c->opening &&
+	    (strstr(msg, "sealed") || strstr(msg, "node.key"))) {
 		/* A node whose key file is gone: say which file, not what the store could not do.
 		 */
 		fprintf(stderr,
-		        "hamlet: %s: %s/node.key is missing: this node's records are sealed "
-		        "and open only with it\n",
+		        _("hamlet: %s: %s/node.key is missing: this node's records are sealed "
+		          "and open only with it\n"),
 		        c->cmd ? c->cmd : "-", c->dir);
 		return;
 	}
@@ -284,10 +287,10 @@ static void usage(FILE *f)
 	      "(default: $HAMLET_DIR, else ./hamlet-data).\n\ncommands:\n",
 	      f);
 	for (const command *c = hm_commands; c->name; c++)
-		fprintf(f, "  %-13s %s\n", c->name, c->summary);
-	fputs(
-	    "\n`hamlet COMMAND --help` tells more. Exit status: 0 ok, 1 failure, 2 usage error.\n",
-	    f);
+		fprintf(f, "  %-13s %s\n", c->name, _(c->summary));
+	fputs(_("\n`hamlet COMMAND --help` tells more. Exit status: 0 ok, 1 failure, 2 usage "
+	        "error.\n"),
+	      f);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -334,6 +337,22 @@ static int read_env(cli *c)
 	return EXIT_OK;
 }
 
+/* Messages in the user's language (LC_ALL, LC_MESSAGES, LANG, LANGUAGE), from HAMLET_LOCALEDIR,
+ * else the build tree's catalogue when this is the build tree's binary, else the installed one.
+ * Numbers stay C: 37.5 is data, read and written with a point. */
+static void cli_locale(void)
+{
+	char exe[4096] = "";
+	const char *dir = getenv("HAMLET_LOCALEDIR");
+
+	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) > 0 && !strcmp(exe, HM_EXE_BUILD))
+		dir = dir && *dir ? dir : HM_LOCALEDIR_BUILD;
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
+	bindtextdomain(HM_TEXTDOMAIN, dir && *dir ? dir : HM_LOCALEDIR);
+	bind_textdomain_codeset(HM_TEXTDOMAIN, "UTF-8");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
@@ -345,6 +364,7 @@ int main(int argc, char **argv)
 	cli c = {0};
 	int ch, rc;
 
+	cli_locale();
 	c.dir = getenv("HAMLET_DIR");
 	if (!c.dir || !*c.dir)
 		c.dir = "./hamlet-data";
@@ -368,16 +388,16 @@ int main(int argc, char **argv)
 			printf("hamlet 0.1.0\n");
 			return EXIT_OK;
 		case ':':
-			fprintf(stderr, "hamlet: option '%s' needs a value\n", argv[optind - 1]);
+			fprintf(stderr, _("hamlet: option '%s' needs a value\n"), argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "hamlet: unknown option '%s' (see `hamlet --help`)\n",
+			fprintf(stderr, _("hamlet: unknown option '%s' (see `hamlet --help`)\n"),
 			        argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "hamlet: which command? (`hamlet --help` lists them)\n");
+		fputs(_("hamlet: which command? (`hamlet --help` lists them)\n"), stderr);
 		return EXIT_USAGE;
 	}
 	cj_init();
@@ -402,7 +422,7 @@ int main(int argc, char **argv)
 			return cli_fail(&c, EXIT_FAIL, "writing the output failed");
 		return rc;
 	}
-	fprintf(stderr, "hamlet: unknown command '%s' (`hamlet --help` lists them)\n",
+	fprintf(stderr, _("hamlet: unknown command '%s' (`hamlet --help` lists them)\n"),
 	        argv[optind]);
 	return EXIT_USAGE;
 }

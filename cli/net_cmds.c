@@ -149,8 +149,8 @@ int cmd_sync(cli *c, int argc, char **argv)
 	const char *rate = NULL;
 	const cli_opt opts[] = {
 	    {"limit-rate", 0, &rate, NULL, "BYTES_PER_S",
-	     "cap the bytes moved both ways (suffix k: KiB, m: MiB; at least 1024)"},
-	    {"json", 0, NULL, &json, NULL, "print a summary as JSON"},
+	     N_("cap the bytes moved both ways (suffix k: KiB, m: MiB; at least 1024)")},
+	    {"json", 0, NULL, &json, NULL, N_("print a summary as JSON")},
 	    {NULL}};
 	char *pos[1];
 	int npos;
@@ -305,9 +305,13 @@ static void child_result(sync_child *k, const char *url, json_t **doc, hm_sync_r
 	r->last_line = k->err_tail;
 	*doc = json_loads(k->out, JSON_DISABLE_EOF_CHECK, NULL);
 	if (*doc && (e = json_object_get(*doc, "error")) && (msg = json_string_value(e))) {
+		char with[512]; /* "with URL: " as the child said it, in its language or not */
+		int n = snprintf(with, sizeof(with), _("with %s: %s"), url, "");
 		if (!strncmp(msg, "with ", 5) && !strncmp(msg + 5, url, ulen) &&
 		    !strncmp(msg + 5 + ulen, ": ", 2))
 			msg += 7 + ulen;
+		else if (n > 0 && (size_t)n < sizeof(with) && !strncmp(msg, with, (size_t)n))
+			msg += n;
 		r->error = msg;
 	} else if (*doc && !json_unpack(*doc, "{s:I, s:I, s:s}", "sent", &sent, "received",
 	                                &received, "peer_region", &region)) {
@@ -498,15 +502,16 @@ int cmd_serve(cli *c, int argc, char **argv)
 	int rc;
 
 	const char *every_s = NULL;
-	const cli_opt opts[] = {
-	    {"listen", 0, &listen, NULL, "URL",
-	     "tcp://ADDR:PORT or ipc://PATH to answer on (required)"},
-	    {"every", 0, &every_s, NULL, "SECONDS", "sync with each peer this often (default 60)"},
-	    {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",
-	     "cap each scheduled sync as `sync --limit-rate` does"},
-	    {"ui", 0, &ui, NULL, "ADDR:PORT", "serve the web interface too, as `hamlet ui` does"},
-	    {"ui-any", 0, NULL, &ui_any, NULL, "as `ui --any-address`"},
-	    {NULL}};
+	const cli_opt opts[] = {{"listen", 0, &listen, NULL, "URL",
+	                         N_("tcp://ADDR:PORT or ipc://PATH to answer on (required)")},
+	                        {"every", 0, &every_s, NULL, "SECONDS",
+	                         N_("sync with each peer this often (default 60)")},
+	                        {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",
+	                         N_("cap each scheduled sync as `sync --limit-rate` does")},
+	                        {"ui", 0, &ui, NULL, "ADDR:PORT",
+	                         N_("serve the web interface too, as `hamlet ui` does")},
+	                        {"ui-any", 0, NULL, &ui_any, NULL, N_("as `ui --any-address`")},
+	                        {NULL}};
 	char *pos[1];
 	int npos;
 

@@ -18,12 +18,13 @@ int cmd_init(cli *c, int argc, char **argv)
 {
 	const char *role_s = NULL, *region = NULL, *name = NULL;
 	bool json = false;
-	opt opts[] = {{"role", 0, &role_s, NULL, "ROLE", "county, township or village"},
-	              {"region", 0, &region, NULL, "PATH",
-	               "the node's region: lin, lin/east or lin/east/elm"},
-	              {"name", 0, &name, NULL, "NAME", "the station's name, e.g. \"Elm village\""},
-	              {"json", 0, NULL, &json, NULL, "print the result as JSON"},
-	              {NULL, 0, NULL, NULL}};
+	opt opts[] = {
+	    {"role", 0, &role_s, NULL, "ROLE", N_("county, township or village")},
+	    {"region", 0, &region, NULL, "PATH",
+	     N_("the node's region: lin, lin/east or lin/east/elm")},
+	    {"name", 0, &name, NULL, "NAME", N_("the station's name, e.g. \"Elm village\"")},
+	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
+	    {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
 	hm_role role;
@@ -86,13 +87,14 @@ int cmd_export(cli *c, int argc, char **argv)
 	const char *out = NULL, *since_s = NULL, *to = NULL, *scope = NULL;
 	bool json = false, force = false;
 	opt opts[] = {
-	    {"output", 'o', &out, NULL, "FILE", "the bundle file to write (created 0600)"},
+	    {"output", 'o', &out, NULL, "FILE", N_("the bundle file to write (created 0600)")},
 	    {"since", 0, &since_s, NULL, "VERSION_VECTOR",
-	     "only change sets beyond this version vector (ORIGIN:SEQ,...)"},
-	    {"to", 0, &to, NULL, "NODE", "seal it for this one node only"},
-	    {"scope", 0, &scope, NULL, "PATH", "seal it for the holders of this township's key"},
-	    {"force", 'f', NULL, &force, NULL, "replace FILE when it exists"},
-	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	     N_("only change sets beyond this version vector (ORIGIN:SEQ,...)")},
+	    {"to", 0, &to, NULL, "NODE", N_("seal it for this one node only")},
+	    {"scope", 0, &scope, NULL, "PATH",
+	     N_("seal it for the holders of this township's key")},
+	    {"force", 'f', NULL, &force, NULL, N_("replace FILE when it exists")},
+	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	    {NULL, 0, NULL, NULL}};
 	hm_recipient rcpt = {0};
 	char *pos[1];
@@ -154,7 +156,7 @@ static void import_progress(void *ctx, size_t done, size_t total)
 int cmd_import(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
@@ -171,9 +173,10 @@ int cmd_import(cli *c, int argc, char **argv)
 		char buf[1024];
 		const char *why = out_text_str(hm_bundle_errmsg(), buf, sizeof(buf));
 		rc = cli_fail(c, EXIT_FAIL, "%s%s", why,
-		              st.changesets || strstr(why, "nothing was imported")
+		              st.changesets || strstr(why, "nothing was imported") ||
+		                      strstr(why, _("nothing was imported"))
 		                  ? ""
-		                  : "; nothing was imported");
+		                  : _("; nothing was imported"));
 	} else if (json) {
 		cj_print(stdout,
 		         json_pack(
@@ -208,8 +211,8 @@ int cmd_digest(cli *c, int argc, char **argv)
 {
 	const char *scope = NULL;
 	bool json = false;
-	opt opts[] = {{"scope", 0, &scope, NULL, "PATH", "only the records of region PATH"},
-	              {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"scope", 0, &scope, NULL, "PATH", N_("only the records of region PATH")},
+	              {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
@@ -238,9 +241,9 @@ int cmd_digest(cli *c, int argc, char **argv)
 int cmd_status(cli *c, int argc, char **argv)
 {
 	bool json = false, probe = false;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {"probe", 0, NULL, &probe, NULL,
-	               "ask each peer how many change sets wait each way (3 s at most)"},
+	               N_("ask each peer how many change sets wait each way (3 s at most)")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1], warning[256];
 	int npos, rc;
@@ -256,7 +259,7 @@ int cmd_status(cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (hm_status_clock_warning(&s.clock, warning, sizeof(warning)))
-		cli_warn(c, "warning", "%s", warning);
+		cli_warn(c, _("warning"), "%s", warning);
 	if (!s.peers_loaded)
 		cli_fail(c, EXIT_FAIL, "%s",
 		         s.peers_error); /* said; the rest of the status stands */
@@ -275,9 +278,9 @@ int cmd_log(cli *c, int argc, char **argv)
 	bool json = false;
 	const char *since_s = NULL;
 	json_t *arr;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {"since", 0, &since_s, NULL, "VERSION_VECTOR",
-	               "only change sets beyond this version vector (ORIGIN:SEQ,...)"},
+	               N_("only change sets beyond this version vector (ORIGIN:SEQ,...)")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;
@@ -305,9 +308,9 @@ int cmd_log(cli *c, int argc, char **argv)
 int cmd_check(cli *c, int argc, char **argv)
 {
 	bool json = false, repair = false;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	              {"repair", 0, NULL, &repair, NULL,
-	               "first rebuild the records and the conflict log from the oplog"},
+	               N_("first rebuild the records and the conflict log from the oplog")},
 	              {NULL, 0, NULL, NULL}};
 	char *pos[1];
 	int npos, rc;

@@ -51,7 +51,7 @@ static int peer_add(cli *c, int argc, char **argv)
 {
 	const cli_spec spec = {"peer add",
 	                       "NAME tcp://HOST:PORT|ipc://PATH",
-	                       "remember a peer to sync with (serve syncs with each)",
+	                       N_("remember a peer to sync with (serve syncs with each)"),
 	                       NULL,
 	                       NULL,
 	                       2,
@@ -78,7 +78,7 @@ static int peer_add(cli *c, int argc, char **argv)
 
 static int peer_remove(cli *c, int argc, char **argv)
 {
-	const cli_spec spec = {"peer remove", "NAME", "forget a peer", NULL, NULL, 1, 1};
+	const cli_spec spec = {"peer remove", "NAME", N_("forget a peer"), NULL, NULL, 1, 1};
 	char *pos[1];
 	int npos, rc;
 	hm_peers ps;
@@ -94,10 +94,15 @@ static int peer_remove(cli *c, int argc, char **argv)
 static int peer_list(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print the list as JSON"}, {NULL}};
-	const cli_spec spec = {
-	    "peer list", NULL, "the peers, with the last success and failure of each", opts, NULL,
-	    0,           0};
+	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the list as JSON")},
+	                        {NULL}};
+	const cli_spec spec = {"peer list",
+	                       NULL,
+	                       N_("the peers, with the last success and failure of each"),
+	                       opts,
+	                       NULL,
+	                       0,
+	                       0};
 	char *pos[1];
 	int npos, rc;
 	json_t *arr;
@@ -129,9 +134,9 @@ static int peer_list(cli *c, int argc, char **argv)
 int cmd_peer(cli *c, int argc, char **argv)
 {
 	static const cli_verb verbs[] = {
-	    {"add", peer_add, "remember a peer to sync with"},
-	    {"list", peer_list, "the peers and how their last syncs went"},
-	    {"remove", peer_remove, "forget a peer"},
+	    {"add", peer_add, N_("remember a peer to sync with")},
+	    {"list", peer_list, N_("the peers and how their last syncs went")},
+	    {"remove", peer_remove, N_("forget a peer")},
 	    {NULL, NULL, NULL}};
 	return cli_group(c, verbs, argc, argv);
 }

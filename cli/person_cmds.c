@@ -32,17 +32,18 @@ static int person_find(cli *c, int argc, char **argv)
 	hm_person_query q = {0};
 	bool json = false, show_pii = false;
 	const cli_opt opts[] = {
-	    {"village", 0, &q.village, NULL, "PATH", "living in this region (village, township)"},
-	    {"category", 0, &q.category, NULL, "C", "returnee|close|second|case|other"},
-	    {"compound", 0, &q.compound, NULL, "X", "living in this compound"},
-	    {"id-number", 0, &q.id_number, NULL, "N", "by ID number (its keyed hash)"},
-	    {"show-pii", 0, NULL, &show_pii, NULL, "names and phones in clear (logged)"},
-	    {"json", 0, NULL, &json, NULL, "print a JSON array"},
+	    {"village", 0, &q.village, NULL, "PATH",
+	     N_("living in this region (village, township)")},
+	    {"category", 0, &q.category, NULL, "C", N_("returnee|close|second|case|other")},
+	    {"compound", 0, &q.compound, NULL, "X", N_("living in this compound")},
+	    {"id-number", 0, &q.id_number, NULL, "N", N_("by ID number (its keyed hash)")},
+	    {"show-pii", 0, NULL, &show_pii, NULL, N_("names and phones in clear (logged)")},
+	    {"json", 0, NULL, &json, NULL, N_("print a JSON array")},
 	    {NULL}};
 	const cli_spec spec = {
 	    "person find",
 	    "[TEXT]",
-	    "search persons",
+	    N_("search persons"),
 	    opts,
 	    "List persons whose id, code, name or phone holds TEXT, and who match every other\n"
 	    "option. --id-number finds a person by the keyed hash of the number (the number "
@@ -88,13 +89,13 @@ static int person_show(cli *c, int argc, char **argv)
 {
 	bool json = false, show_pii = false;
 	const cli_opt opts[] = {
-	    {"show-pii", 0, NULL, &show_pii, NULL, "personal fields in clear (logged)"},
-	    {"json", 0, NULL, &json, NULL, "print one JSON object"},
+	    {"show-pii", 0, NULL, &show_pii, NULL, N_("personal fields in clear (logged)")},
+	    {"json", 0, NULL, &json, NULL, N_("print one JSON object")},
 	    {NULL}};
 	const cli_spec spec = {
 	    "person show",
 	    "ID",
-	    "a person with journeys, contacts, episodes, follow-ups",
+	    N_("a person with journeys, contacts, episodes, follow-ups"),
 	    opts,
 	    "Show a person with their journeys, contacts (both ways), episodes and follow-ups, "
 	    "and\n"
@@ -142,12 +143,12 @@ out:
 static int person_dups(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print a JSON array of groups"},
+	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print a JSON array of groups")},
 	                        {NULL}};
 	const cli_spec spec = {
 	    "person dups",
 	    NULL,
-	    "persons registered twice (merge proposals)",
+	    N_("persons registered twice (merge proposals)"),
 	    opts,
 	    "Find persons registered more than once: records whose ID numbers are the same\n"
 	    "(compared by their keyed hash, never in clear), not yet merged. Each group is a "
@@ -178,8 +179,8 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 {
 	const char *reason = NULL;
 	bool json = false;
-	const cli_opt opts[] = {{"reason", 0, &reason, NULL, "TEXT", "why they are one person"},
-	                        {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	const cli_opt opts[] = {{"reason", 0, &reason, NULL, "TEXT", N_("why they are one person")},
+	                        {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	                        {NULL}};
 	const cli_spec spec = {
 	    undo ? "person unmerge" : "person merge",
@@ -232,11 +233,11 @@ static int person_merge_do(cli *c, int argc, char **argv)
 int cmd_person(cli *c, int argc, char **argv)
 {
 	static const cli_verb verbs[] = {
-	    {"show", person_show, "a person with journeys, contacts, episodes, follow-ups"},
-	    {"find", person_find, "search persons"},
-	    {"dups", person_dups, "persons registered twice (merge proposals)"},
-	    {"merge", person_merge_do, "record that two registrations are one person"},
-	    {"unmerge", person_unmerge, "undo a merge"},
+	    {"show", person_show, N_("a person with journeys, contacts, episodes, follow-ups")},
+	    {"find", person_find, N_("search persons")},
+	    {"dups", person_dups, N_("persons registered twice (merge proposals)")},
+	    {"merge", person_merge_do, N_("record that two registrations are one person")},
+	    {"unmerge", person_unmerge, N_("undo a merge")},
 	    {NULL, NULL, NULL}};
 	/* add and edit are field verbs (the verb table); these are the person's own */
 	return cli_field_group(c, verbs, argc, argv);
@@ -278,8 +279,8 @@ static int setting_set(cli *c, hm_node *n, const char *name, const char *value, 
 int cmd_setting(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print JSON"}, {NULL}};
-	const cli_spec spec = {"setting", "list | set NAME VALUE", "the county's settings",
+	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print JSON")}, {NULL}};
+	const cli_spec spec = {"setting", "list | set NAME VALUE", N_("the county's settings"),
 	                       opts,      setting_more(),          1,
 	                       3};
 	char *pos[3], why[512];
@@ -318,14 +319,14 @@ int cmd_purge(cli *c, int argc, char **argv)
 	const char *before = NULL;
 	bool json = false, dry = false;
 	const cli_opt opts[] = {
-	    {"ended-before", 0, &before, NULL, "DATE", "(required) monitoring ended before it"},
-	    {"dry-run", 0, NULL, &dry, NULL, "list who would be purged, change nothing"},
-	    {"json", 0, NULL, &json, NULL, "print JSON"},
+	    {"ended-before", 0, &before, NULL, "DATE", N_("(required) monitoring ended before it")},
+	    {"dry-run", 0, NULL, &dry, NULL, N_("list who would be purged, change nothing")},
+	    {"json", 0, NULL, &json, NULL, N_("print JSON")},
 	    {NULL}};
 	const cli_spec spec = {
 	    "purge",
 	    NULL,
-	    "clear personal fields of persons whose monitoring ended",
+	    N_("clear personal fields of persons whose monitoring ended"),
 	    opts,
 	    "Clear the personal fields (those the schema marks personal: name, ID number, phone,\n"
 	    "address, and the ID hash) of every person whose monitoring ended before the date:\n"

@@ -55,19 +55,22 @@ static const char report_more[] =
 static void report_spec(report_args *a, cli_opt *opts, cli_spec *s)
 {
 	const cli_opt o[] = {
-	    {"date", 0, &a->date, NULL, "YYYY-MM-DD", "the day reported (default today)"},
-	    {"region", 0, &a->region, NULL, "PATH", "the region reported (default the node's)"},
+	    {"date", 0, &a->date, NULL, "YYYY-MM-DD", N_("the day reported (default today)")},
+	    {"region", 0, &a->region, NULL, "PATH", N_("the region reported (default the node's)")},
 	    {"days", 0, &a->days, NULL, "N",
-	     "monitoring (default 2), supplies (default 7): the window"},
-	    {"person", 0, &a->person, NULL, "ID", "contacts: the contact graph from this person"},
-	    {"depth", 0, &a->depth, NULL, "N", "contacts --person: how far (default unlimited)"},
-	    {"csv", 0, NULL, &a->csv, NULL, "CSV: each table after a line `# NAME`"},
-	    {"json", 0, NULL, &a->json, NULL, "JSON"},
-	    {"html", 0, NULL, &a->html, NULL, "one self-contained HTML page"},
+	     N_("monitoring (default 2), supplies (default 7): the window")},
+	    {"person", 0, &a->person, NULL, "ID",
+	     N_("contacts: the contact graph from this person")},
+	    {"depth", 0, &a->depth, NULL, "N",
+	     N_("contacts --person: how far (default unlimited)")},
+	    {"csv", 0, NULL, &a->csv, NULL, N_("CSV: each table after a line `# NAME`")},
+	    {"json", 0, NULL, &a->json, NULL, N_("JSON")},
+	    {"html", 0, NULL, &a->html, NULL, N_("one self-contained HTML page")},
 	    {"output", 'o', &a->out, NULL, "FILE",
-	     "write to a new FILE (0600); an export on record"},
-	    {"force", 0, NULL, &a->force, NULL, "with -o: replace an existing FILE"},
-	    {"show-pii", 0, NULL, &a->show_pii, NULL, "names in clear; recorded in the access log"},
+	     N_("write to a new FILE (0600); an export on record")},
+	    {"force", 0, NULL, &a->force, NULL, N_("with -o: replace an existing FILE")},
+	    {"show-pii", 0, NULL, &a->show_pii, NULL,
+	     N_("names in clear; recorded in the access log")},
 	    {NULL, 0, NULL, NULL, NULL, NULL},
 	};
 	_Static_assert(sizeof(o) == REPORT_OPTS * sizeof(cli_opt), "REPORT_OPTS");
@@ -159,7 +162,7 @@ static int report_access(cli *c, const hm_report *r, const report_args *a)
 		return EXIT_OK;
 	return cli_fail(c, EXIT_FAIL,
 	                "could not record the %s in the access log (%s): nothing shown",
-	                a->out ? "export" : "reveal", *why ? why : hm_strerror(err));
+	                a->out ? _("export") : _("reveal"), *why ? why : hm_strerror(err));
 }
 
 /* The output file is created first (a missing folder or a file already there fails here, with
@@ -174,7 +177,7 @@ static int report_render(const hm_report *r, const report_args *a, FILE *f)
 	                       : a->json ? HM_REPORT_FMT_JSON
 	                       : a->html ? HM_REPORT_FMT_HTML
 	                                 : HM_REPORT_FMT_TEXT;
-	hm_err err = hm_report_render(r, fmt, 0, f);
+	hm_err err = hm_report_render(r, fmt, HM_REPORT_LOCAL, f);
 	return !err ? 0 : err == HM_ERR_NOMEM ? ENOMEM : errno ? errno : EIO;
 }
 

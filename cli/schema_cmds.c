@@ -10,11 +10,12 @@
 static int schema_list(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print the fields as JSON"}, {NULL}};
+	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the fields as JSON")},
+	                        {NULL}};
 	const cli_spec spec = {
 	    "schema list",
 	    "[COLLECTION]",
-	    "the collections and their fields",
+	    N_("the collections and their fields"),
 	    opts,
 	    "For each field: its type, merge rule (lww: the latest write wins; counter: the sum "
 	    "of\n"
@@ -48,13 +49,13 @@ static int schema_add_field(cli *c, int argc, char **argv)
 	bool json = false;
 	const char *help = NULL;
 	const cli_opt opts[] = {
-	    {"help-text", 0, &help, NULL, "TEXT", "what the field holds, shown by schema list"},
-	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {"help-text", 0, &help, NULL, "TEXT", N_("what the field holds, shown by schema list")},
+	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	    {NULL}};
 	const cli_spec spec = {
 	    "schema add-field",
 	    "COLLECTION FIELD TYPE",
-	    "add a field to a collection (on the county)",
+	    N_("add a field to a collection (on the county)"),
 	    opts,
 	    "TYPE is text, int, number, bool, date or time. The field reaches every node by sync;\n"
 	    "from then on `hamlet put` and the field commands (`--FIELD VALUE`) write it there. A\n"
@@ -91,8 +92,8 @@ static int schema_add_field(cli *c, int argc, char **argv)
 int cmd_schema(cli *c, int argc, char **argv)
 {
 	static const cli_verb verbs[] = {
-	    {"list", schema_list, "the collections and their fields"},
-	    {"add-field", schema_add_field, "add a field to a collection (on the county)"},
+	    {"list", schema_list, N_("the collections and their fields")},
+	    {"add-field", schema_add_field, N_("add a field to a collection (on the county)")},
 	    {NULL, NULL, NULL}};
 	return cli_group(c, verbs, argc, argv);
 }

@@ -110,13 +110,13 @@ static int verb_request(cli *c, int argc, char **argv)
 	const char *out = NULL;
 	bool force = false;
 	const cli_opt opts[] = {
-	    {"output", 'o', &out, NULL, "REQUEST", "the request file to write (required)"},
-	    {"force", 'f', NULL, &force, NULL, "replace REQUEST when it exists"},
+	    {"output", 'o', &out, NULL, "REQUEST", N_("the request file to write (required)")},
+	    {"force", 'f', NULL, &force, NULL, N_("replace REQUEST when it exists")},
 	    {NULL}};
 	const cli_spec spec = {"enroll request",
 	                       NULL,
-	                       "write this node's enrollment request (its public keys, role and "
-	                       "region, signed)",
+	                       N_("write this node's enrollment request (its public keys, role and "
+	                          "region, signed)"),
 	                       opts,
 	                       NULL,
 	                       0,
@@ -135,21 +135,23 @@ static int verb_sign(cli *c, int argc, char **argv)
 	const char *out = NULL, *days_s = NULL;
 	bool json = false, force = false, may_enroll = false;
 	const cli_opt opts[] = {
-	    {"output", 'o', &out, NULL, "ANSWER", "the answer file to write (required)"},
-	    {"days", 0, &days_s, NULL, "N", "days the certificate is valid (1-3650, default 730)"},
+	    {"output", 'o', &out, NULL, "ANSWER", N_("the answer file to write (required)")},
+	    {"days", 0, &days_s, NULL, "N",
+	     N_("days the certificate is valid (1-3650, default 730)")},
 	    {"may-enroll", 0, NULL, &may_enroll, NULL,
-	     "a township that may enroll the villages of its township"},
-	    {"force", 'f', NULL, &force, NULL, "replace ANSWER when it exists"},
-	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	     N_("a township that may enroll the villages of its township")},
+	    {"force", 'f', NULL, &force, NULL, N_("replace ANSWER when it exists")},
+	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	    {NULL}};
-	const cli_spec spec = {"enroll sign",
-	                       "REQUEST",
-	                       "check a request and write its certificate (county, or a township "
-	                       "that may enroll)",
-	                       opts,
-	                       NULL,
-	                       1,
-	                       1};
+	const cli_spec spec = {
+	    "enroll sign",
+	    "REQUEST",
+	    N_("check a request and write its certificate (county, or a township "
+	       "that may enroll)"),
+	    opts,
+	    NULL,
+	    1,
+	    1};
 	char *pos[1], *end = NULL;
 	unsigned long days;
 	int npos;
@@ -167,13 +169,13 @@ static int verb_accept(cli *c, int argc, char **argv)
 {
 	const char *root = NULL;
 	bool json = false;
-	const cli_opt opts[] = {
-	    {"root", 0, &root, NULL, "HEX", "pin the county's root key (from its `hamlet status`)"},
-	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
-	    {NULL}};
+	const cli_opt opts[] = {{"root", 0, &root, NULL, "HEX",
+	                         N_("pin the county's root key (from its `hamlet status`)")},
+	                        {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
+	                        {NULL}};
 	const cli_spec spec = {"enroll accept",
 	                       "ANSWER",
-	                       "verify and install this node's certificate",
+	                       N_("verify and install this node's certificate"),
 	                       opts,
 	                       NULL,
 	                       1,
@@ -188,9 +190,9 @@ static int verb_accept(cli *c, int argc, char **argv)
 int cmd_enroll(cli *c, int argc, char **argv)
 {
 	static const cli_verb verbs[] = {
-	    {"request", verb_request, "write this node's enrollment request"},
-	    {"sign", verb_sign, "check a request and write its certificate"},
-	    {"accept", verb_accept, "verify and install this node's certificate"},
+	    {"request", verb_request, N_("write this node's enrollment request")},
+	    {"sign", verb_sign, N_("check a request and write its certificate")},
+	    {"accept", verb_accept, N_("verify and install this node's certificate")},
 	    {NULL, NULL, NULL}};
 	return cli_group(c, verbs, argc, argv);
 }
@@ -208,9 +210,9 @@ int cmd_revoke(cli *c, int argc, char **argv)
 	int rc;
 
 	const cli_opt opts[] = {
-	    {"after-seq", 0, &after_s, NULL, "N", "the last seq of NODE that stays (required)"},
-	    {"reason", 0, &reason, NULL, "TEXT", "why, for the audit (required)"},
-	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {"after-seq", 0, &after_s, NULL, "N", N_("the last seq of NODE that stays (required)")},
+	    {"reason", 0, &reason, NULL, "TEXT", N_("why, for the audit (required)")},
+	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	    {NULL}};
 	char *pos[1];
 	int npos;
@@ -274,10 +276,10 @@ int cmd_audit(cli *c, int argc, char **argv)
 	int rc;
 
 	const cli_opt opts[] = {
-	    {"sign", 0, NULL, &sign, NULL, "write the report signed by the county (with -o)"},
-	    {"output", 'o', &out, NULL, "REPORT", "the signed report to write"},
-	    {"force", 'f', NULL, &force, NULL, "replace REPORT when it exists"},
-	    {"json", 0, NULL, &json, NULL, "print the result as JSON"},
+	    {"sign", 0, NULL, &sign, NULL, N_("write the report signed by the county (with -o)")},
+	    {"output", 'o', &out, NULL, "REPORT", N_("the signed report to write")},
+	    {"force", 'f', NULL, &force, NULL, N_("replace REPORT when it exists")},
+	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
 	    {NULL}};
 	char *pos[1];
 	int npos;
@@ -320,7 +322,7 @@ int cmd_verify_report(cli *c, int argc, char **argv)
 	int rc;
 
 	const cli_opt opts[] = {
-	    {"root", 0, &root_hex, NULL, "HEX", "the county's root key (required)"}, {NULL}};
+	    {"root", 0, &root_hex, NULL, "HEX", N_("the county's root key (required)")}, {NULL}};
 	char *pos[1];
 	int npos;
 

@@ -49,13 +49,14 @@ int cmd_ui(cli *c, int argc, char **argv)
 	sigset_t set;
 	int rc, sig;
 
-	const cli_opt opts[] = {{"listen", 0, &listen, NULL, "ADDR:PORT",
-	                         "where to serve (default 127.0.0.1:8080; port 0: any free one)"},
-	                        {"any-address", 0, NULL, &any, NULL,
-	                         "allow an address other than loopback (other machines)"},
-	                        {"session-idle", 0, &idle_s, NULL, "SECONDS",
-	                         "end a session after this long without a request (default 1800)"},
-	                        {NULL}};
+	const cli_opt opts[] = {
+	    {"listen", 0, &listen, NULL, "ADDR:PORT",
+	     N_("where to serve (default 127.0.0.1:8080; port 0: any free one)")},
+	    {"any-address", 0, NULL, &any, NULL,
+	     N_("allow an address other than loopback (other machines)")},
+	    {"session-idle", 0, &idle_s, NULL, "SECONDS",
+	     N_("end a session after this long without a request (default 1800)")},
+	    {NULL}};
 	char *pos[1];
 	int npos;
 

@@ -15,8 +15,9 @@
 	"and not a keyboard row, a run such as 12345678 or a common password.\n"
 
 static const cli_spec passwd_spec = {
-    "user passwd", "NAME", "set a new password for an account", NULL, PW_MORE, 1, 1};
-static const cli_spec remove_spec = {"user remove", "NAME", "remove an account", NULL, NULL, 1, 1};
+    "user passwd", "NAME", N_("set a new password for an account"), NULL, PW_MORE, 1, 1};
+static const cli_spec remove_spec = {
+    "user remove", "NAME", N_("remove an account"), NULL, NULL, 1, 1};
 
 /* Check name, open the node, read the new password (when pw), then add (role), set the
  * password, or remove the account (no pw). */
@@ -53,10 +54,11 @@ static int user_add(cli *c, int argc, char **argv)
 {
 	const char *role_s = NULL;
 	const cli_opt opts[] = {
-	    {"role", 0, &role_s, NULL, "ROLE", "clerk, doctor, officer or auditor (required)"},
+	    {"role", 0, &role_s, NULL, "ROLE", N_("clerk, doctor, officer or auditor (required)")},
 	    {NULL}};
 	const cli_spec spec = {
-	    "user add", "NAME", "add an account for a person of this station", opts, PW_MORE, 1, 1};
+	    "user add", "NAME", N_("add an account for a person of this station"), opts, PW_MORE,
+	    1,          1};
 	hm_user_role role;
 	char *pos[1], pw[PW_CAP];
 	int npos;
@@ -101,10 +103,10 @@ static void print_user(const hm_user *u, json_t *arr)
 static int user_list(cli *c, int argc, char **argv)
 {
 	bool json = false;
-	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, "print the accounts as JSON"},
+	const cli_opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the accounts as JSON")},
 	                        {NULL}};
 	const cli_spec spec = {
-	    "user list", NULL, "the accounts of this station, by name", opts, NULL, 0, 0};
+	    "user list", NULL, N_("the accounts of this station, by name"), opts, NULL, 0, 0};
 	hm_user *us = NULL;
 	json_t *arr = NULL;
 	size_t count = 0;
@@ -136,10 +138,10 @@ static int user_list(cli *c, int argc, char **argv)
 int cmd_user(cli *c, int argc, char **argv)
 {
 	static const cli_verb verbs[] = {
-	    {"add", user_add, "add an account for a person of this station"},
-	    {"passwd", user_name_verb, "set a new password for an account"},
-	    {"list", user_list, "the accounts of this station, by name"},
-	    {"remove", user_name_verb, "remove an account"},
+	    {"add", user_add, N_("add an account for a person of this station")},
+	    {"passwd", user_name_verb, N_("set a new password for an account")},
+	    {"list", user_list, N_("the accounts of this station, by name")},
+	    {"remove", user_name_verb, N_("remove an account")},
 	    {NULL, NULL, NULL}};
 	return cli_group(c, verbs, argc, argv);
 }

@@ -1,52 +1,54 @@
 /* base.c - errors, logging and hex: the plumbing every layer shares. */
 #include "crypto.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+/* Marked N_: translated where they are handed out, so the table stays constant. */
 static const char *const hm_err_text[HM_ERR__COUNT] = {
-    [HM_OK] = "success",
-    [HM_ERR_NOMEM] = "out of memory",
-    [HM_ERR_IO] = "I/O error",
-    [HM_ERR_INVALID] = "invalid argument",
-    [HM_ERR_CORRUPT] = "data is corrupt or malformed",
-    [HM_ERR_TRUNCATED] = "data ends too early (truncated)",
-    [HM_ERR_TOO_BIG] = "a length or count exceeds the allowed maximum",
-    [HM_ERR_VERSION] = "unsupported format or protocol version",
-    [HM_ERR_NOT_FOUND] = "not found",
-    [HM_ERR_EXISTS] = "already exists",
-    [HM_ERR_SCHEMA] = "not allowed by the schema",
-    [HM_ERR_TYPE] = "value has the wrong type for its field",
-    [HM_ERR_FULL] = "the disk is full, or the store reached its size cap",
-    [HM_ERR_STORE] = "storage error",
-    [HM_ERR_FUTURE] = "clock stamp too far in the future",
-    [HM_ERR_FORK] = "origin equivocated (two change sets for one seq)",
-    [HM_ERR_CRYPTO] = "cryptographic check failed",
-    [HM_ERR_BUSY] = "resource busy",
-    [HM_ERR_NET] = "network error",
-    [HM_ERR_AMBIGUOUS] = "the id names records in more than one region",
+    [HM_OK] = N_("success"),
+    [HM_ERR_NOMEM] = N_("out of memory"),
+    [HM_ERR_IO] = N_("I/O error"),
+    [HM_ERR_INVALID] = N_("invalid argument"),
+    [HM_ERR_CORRUPT] = N_("data is corrupt or malformed"),
+    [HM_ERR_TRUNCATED] = N_("data ends too early (truncated)"),
+    [HM_ERR_TOO_BIG] = N_("a length or count exceeds the allowed maximum"),
+    [HM_ERR_VERSION] = N_("unsupported format or protocol version"),
+    [HM_ERR_NOT_FOUND] = N_("not found"),
+    [HM_ERR_EXISTS] = N_("already exists"),
+    [HM_ERR_SCHEMA] = N_("not allowed by the schema"),
+    [HM_ERR_TYPE] = N_("value has the wrong type for its field"),
+    [HM_ERR_FULL] = N_("the disk is full, or the store reached its size cap"),
+    [HM_ERR_STORE] = N_("storage error"),
+    [HM_ERR_FUTURE] = N_("clock stamp too far in the future"),
+    [HM_ERR_FORK] = N_("origin equivocated (two change sets for one seq)"),
+    [HM_ERR_CRYPTO] = N_("cryptographic check failed"),
+    [HM_ERR_BUSY] = N_("resource busy"),
+    [HM_ERR_NET] = N_("network error"),
+    [HM_ERR_AMBIGUOUS] = N_("the id names records in more than one region"),
 };
 
 const char *hm_strerror(hm_err err)
 {
 	if ((unsigned)err >= HM_ERR__COUNT || !hm_err_text[err])
-		return "unknown error";
-	return hm_err_text[err];
+		return _("unknown error");
+	return _(hm_err_text[err]);
 }
 
 const char *hm_strerrno(int errnum)
 {
 	switch (errnum) {
 	case ENOSPC:
-		return "the disk is full";
+		return _("the disk is full");
 	case EDQUOT:
-		return "the disk is full (the account's quota is used up)";
+		return _("the disk is full (the account's quota is used up)");
 	case EIO:
-		return "I/O error (the disk failed)";
+		return _("I/O error (the disk failed)");
 	case ENOMEM:
-		return "out of memory";
+		return _("out of memory");
 	default:
 		return strerror(errnum);
 	}

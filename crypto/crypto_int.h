@@ -6,6 +6,7 @@
 #define HM_CRYPTO_INT_H
 
 #include "crypto.h"
+#include "i18n.h"
 
 /* Signing contexts: each purpose signs "hamlet/<purpose>\0" || payload, so a signature made
  * for one purpose never verifies for another. */

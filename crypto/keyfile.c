@@ -483,12 +483,12 @@ hm_err hm_passphrase_check(const char *pass, size_t pass_len, const char **why)
 	bits = pool ? (double)distinct * log2((double)pool) : 0;
 	if (bits >= HM_PASSPHRASE_MIN_BITS && !predictable(pass, pass_len))
 		return HM_OK;
-	*why = chars < 10 ? "it is too short: use at least 10 characters, or a few words"
+	*why = chars < 10 ? _("it is too short: use at least 10 characters, or a few words")
 	       : bits >= HM_PASSPHRASE_MIN_BITS
-	           ? "it is one of the first guesses (a row of the keyboard, a run, a common "
-	             "password): use a few words of your own"
-	           : "it repeats too few characters: use a few words, or mix letters, digits and "
-	             "signs";
+	           ? _("it is one of the first guesses (a row of the keyboard, a run, a common "
+	               "password): use a few words of your own")
+	           : _("it repeats too few characters: use a few words, or mix letters, digits and "
+	               "signs");
 	return HM_ERR_INVALID;
 }
 
@@ -498,14 +498,14 @@ hm_err hm_password_check(const char *pw, size_t len, const char **why)
 	size_t chars = 0, distinct = 0;
 
 	if (len > HM_PASSWORD_MAX_BYTES) {
-		*why = "it is too long (at most 1024 bytes)";
+		*why = _("it is too long (at most 1024 bytes)");
 		return HM_ERR_INVALID;
 	}
 	for (size_t i = 0; i < len; chars++) {
 		size_t n = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
 		bool seen = false;
 		if (p[i] < 0x20 || p[i] == 0x7f) {
-			*why = "it holds a control character";
+			*why = _("it holds a control character");
 			return HM_ERR_INVALID;
 		}
 		for (size_t j = 0; j < i && !seen;) { /* has this character come before? */
@@ -516,11 +516,11 @@ hm_err hm_password_check(const char *pw, size_t len, const char **why)
 		distinct += !seen;
 		i += n;
 	}
-	*why = chars < HM_PASSWORD_MIN_CHARS ? "it is too short: use at least 8 characters"
-	       : distinct < 4 ? "it repeats too few characters: use at least 4 different ones"
+	*why = chars < HM_PASSWORD_MIN_CHARS ? _("it is too short: use at least 8 characters")
+	       : distinct < 4 ? _("it repeats too few characters: use at least 4 different ones")
 	       : predictable(pw, len)
-	           ? "it is one of the first guesses (a row of the keyboard, a run, a common "
-	             "password): choose one of your own"
+	           ? _("it is one of the first guesses (a row of the keyboard, a run, a common "
+	               "password): choose one of your own")
 	           : NULL;
 	return *why ? HM_ERR_INVALID : HM_OK;
 }

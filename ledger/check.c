@@ -20,23 +20,24 @@ hm_err hm_idnum_check(const char *s, const char **why)
 	int sum = 0;
 
 	if (strlen(s) != 18) {
-		*why = "an ID number of 18 characters";
+		*why = _("an ID number of 18 characters");
 		return HM_ERR_INVALID;
 	}
 	for (int i = 0; i < 17; i++) {
 		if (s[i] < '0' || s[i] > '9') {
-			*why = "an ID number of 17 digits and a check character";
+			*why = _("an ID number of 17 digits and a check character");
 			return HM_ERR_INVALID;
 		}
 		sum += (s[i] - '0') * weight[i];
 	}
 	snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", s + 6, s + 10, s + 12);
 	if (hm_value_parse(&def, date, &v, &dummy)) {
-		*why = "an ID number whose characters 7-14 are a birth date YYYYMMDD";
+		*why = _("an ID number whose characters 7-14 are a birth date YYYYMMDD");
 		return HM_ERR_INVALID;
 	}
 	if (s[17] != check[sum % 11] && !(check[sum % 11] == 'X' && s[17] == 'x')) {
-		*why = "an ID number with the right check character (the 18th is wrong: mistyped?)";
+		*why =
+		    _("an ID number with the right check character (the 18th is wrong: mistyped?)");
 		return HM_ERR_INVALID;
 	}
 	return HM_OK;
@@ -88,18 +89,18 @@ hm_err hm_ledger_check(const hm_collection_def *c, const hm_field_def *f, const 
 	}
 	if (!strcmp(f->name, "temperature") && v->kind == HM_V_FLOAT &&
 	    (v->u.f < HM_TEMP_MIN || v->u.f > HM_TEMP_MAX)) {
-		*why = "a body temperature between 34 and 43 degrees C";
+		*why = _("a body temperature between 34 and 43 degrees C");
 		return HM_ERR_TYPE;
 	}
 	if (f->type == HM_T_INT && v->kind == HM_V_INT && v->u.i < 0 &&
 	    strcmp(c->name, "stock_txn") != 0) {
-		*why = "a count of zero or more";
+		*why = _("a count of zero or more");
 		return HM_ERR_TYPE;
 	}
 	/* Counts, quantities and amounts a person types: beyond a trillion is a typing error, and
 	 * a bound keeps every sum a report makes far from overflow. */
 	if (v->kind == HM_V_INT && (v->u.i > HM_AMOUNT_MAX || v->u.i < -HM_AMOUNT_MAX)) {
-		*why = "a number of at most 1000000000000";
+		*why = _("a number of at most 1000000000000");
 		return HM_ERR_TYPE;
 	}
 	return HM_OK;

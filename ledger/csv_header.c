@@ -104,13 +104,13 @@ static hm_err header_column(hm_csv_import_ctx *im, size_t i, const char *to)
 		    im->name, col, cd->name, field_names(cd, names, sizeof(names)), col, col);
 	}
 	if (!hm_csv_importable(cd, f))
-		return hm_node_fail(im->n, HM_ERR_SCHEMA,
-		                    "%s: column '%s': %s.%s is %s, not imported", im->name, col,
-		                    cd->name, f->name,
-		                    f->merge == HM_MERGE_COUNTER
-		                        ? "a counter (change it with `hamlet put ... FIELD+=N`)"
-		                    : !strcmp(f->name, "id_hash") ? "made by hamlet from id_number"
-		                                                  : "written by hamlet itself");
+		return hm_node_fail(
+		    im->n, HM_ERR_SCHEMA, "%s: column '%s': %s.%s is %s, not imported", im->name,
+		    col, cd->name, f->name,
+		    f->merge == HM_MERGE_COUNTER
+		        ? _("a counter (change it with `hamlet put ... FIELD+=N`)")
+		    : !strcmp(f->name, "id_hash") ? _("made by hamlet from id_number")
+		                                  : _("written by hamlet itself"));
 	for (size_t j = 0; j < i; j++)
 		if (im->field[j] == f)
 			return hm_node_fail(im->n, HM_ERR_INVALID,

@@ -87,13 +87,13 @@ void hm_csv_result_write(const hm_csv_result *res, FILE *f)
 {
 	switch (res->verdict) {
 	case HM_CSV_CHECKED:
-		fprintf(f, "dry run: %zu row%s read, %zu good, %zu bad; nothing written\n",
+		fprintf(f, _("dry run: %zu row%s read, %zu good, %zu bad; nothing written\n"),
 		        res->rows, res->rows == 1 ? "" : "s", res->good, res->bad_rows);
 		break;
 	case HM_CSV_NOTHING:
-		fprintf(f,
-		        "%zu row%s read, %zu bad, %zu with nothing but an id: nothing to write\n",
-		        res->rows, res->rows == 1 ? "" : "s", res->bad_rows, res->good);
+		fprintf(
+		    f, _("%zu row%s read, %zu bad, %zu with nothing but an id: nothing to write\n"),
+		    res->rows, res->rows == 1 ? "" : "s", res->bad_rows, res->good);
 		break;
 	case HM_CSV_WRITTEN:
 		write_written(res, f);

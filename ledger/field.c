@@ -93,7 +93,7 @@ hm_err verb_fail(struct hm_verb_run *x, hm_err err, bool usage, const char *fmt,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	x->out->usage = usage;
 	return hm_node_fail(x->l->node, err, "%s", msg);
@@ -104,7 +104,7 @@ void verb_note(struct hm_verb_run *x, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(x->out->note, sizeof(x->out->note), fmt, ap);
+	vsnprintf(x->out->note, sizeof(x->out->note), _(fmt), ap);
 	va_end(ap);
 }
 
@@ -113,24 +113,37 @@ hm_err verb_need(struct hm_verb_run *x, const char *coll, const char *id, const 
 {
 	hm_err err = hm_node_get(x->l->node, coll, id, out);
 	if (err == HM_ERR_NOT_FOUND)
-		return verb_fail(x, err, false, "unknown %s '%s'", what, id);
+		return verb_fail(x, err, false, "unknown %s '%s'", _(what), id);
 	return err;
 }
 
 /* ---- checking values ---- */
 
+/* The field as a message names it: its name as the clerk types it (--id-number, id_number),
+ * and in a Chinese message its Chinese header too ("id_number（身份证号）"), into buf. */
+static const char *field_label(const hm_collection_def *cd, const char *field, char *buf,
+                               size_t cap)
+{
+	const char *zh = hm_i18n_zh() ? hm_ledger_header_zh(cd, field) : NULL;
+	if (!zh)
+		return field;
+	/* TRANSLATORS: a field's name and its Chinese header from the ledger's table. */
+	snprintf(buf, cap, _("%s (%s)"), field, zh);
+	return buf;
+}
+
 /* Why text is no good as a value of d, into why; HM_OK when it is. */
 static hm_err check_one(const hm_collection_def *cd, const hm_field_def *d, const char *text,
                         char *why, size_t cap)
 {
-	char shown[4 * HM_STR_MAX + 1];
-	const char *reason;
+	char shown[4 * HM_STR_MAX + 1], label[128];
+	const char *reason, *name = field_label(cd, d->name, label, sizeof(label));
 	hm_value v;
 
 	if (!text[0]) {
 		if (!d->required)
 			return HM_OK;
-		snprintf(why, cap, "%s: is required, not empty", d->name);
+		snprintf(why, cap, _("%s: is required, not empty"), name);
 		return HM_ERR_TYPE;
 	}
 	/* the clerk's words and dates (男, 2026/12/6) as the import takes them */
@@ -140,12 +153,12 @@ static hm_err check_one(const hm_collection_def *cd, const hm_field_def *d, cons
 	if (!err && !hm_ledger_check(cd, d, &v, &reason))
 		return HM_OK;
 	if (err == HM_ERR_INVALID) { /* a whole sentence: a spreadsheet's number for an ID */
-		snprintf(why, cap, "%s: %s", d->name, reason);
+		snprintf(why, cap, "%s: %s", name, reason);
 		return HM_ERR_TYPE;
 	}
 	if (d->flags & HM_F_PII)
 		hm_ledger_mask(text, strlen(text), shown, sizeof(shown)), text = shown;
-	snprintf(why, cap, "%s: must be %s, not '%s'", d->name, reason, text);
+	snprintf(why, cap, _("%s: must be %s, not '%s'"), name, reason, text);
 	return HM_ERR_TYPE;
 }
 
@@ -155,7 +168,7 @@ hm_err hm_verb_check(const hm_verb *v, const hm_verb_req *req, char *why, size_t
 	hm_err err;
 
 	if (req->nvalues > HM_VERB_VALUES_MAX) {
-		snprintf(why, cap, "too many fields");
+		snprintf(why, cap, "%s", _("too many fields"));
 		return HM_ERR_INVALID;
 	}
 	for (size_t i = 0; i < req->nvalues; i++) {
@@ -280,11 +293,14 @@ static hm_err write_values(struct hm_verb_run *x, hm_write *w)
 /* A new record has every field its collection requires. */
 static hm_err check_required(struct hm_verb_run *x)
 {
+	char label[128];
+
 	for (size_t i = 0; x->v->prefix && i < x->cd->nfields; i++) {
 		const hm_field_def *d = &x->cd->fields[i];
 		if (d->required && !verb_text(x, d->name))
 			return verb_fail(x, HM_ERR_INVALID, true, "a new %s needs its %s",
-			                 x->cd->name, d->name);
+			                 x->cd->name,
+			                 field_label(x->cd, d->name, label, sizeof(label)));
 	}
 	return HM_OK;
 }

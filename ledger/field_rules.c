@@ -242,7 +242,7 @@ static hm_err rule_episode_extend(run *x)
 	    x->req->to ? verb_canonical(x, "planned_end", x->req->to) : verb_text(x, "planned_end");
 	hm_err err;
 
-	if ((err = verb_need(x, "episode", x->id, "episode", &e)))
+	if ((err = verb_need(x, "episode", x->id, N_("episode"), &e)))
 		return err;
 	hm_rec_text(e, "planned_end", cur, sizeof(cur));
 	hm_rec_text(e, "start", start, sizeof(start));
@@ -272,7 +272,7 @@ static hm_err rule_episode_end(run *x)
 	const char *end;
 	hm_err err;
 
-	if ((err = verb_need(x, "episode", x->id, "episode", &e)))
+	if ((err = verb_need(x, "episode", x->id, N_("episode"), &e)))
 		return err;
 	hm_rec_text(e, "start", start, sizeof(start));
 	hm_rec_text(e, "end", ended, sizeof(ended));
@@ -442,7 +442,7 @@ static hm_err rule_tip_verify(run *x)
 	char *reward = verb_scratch(x);
 	hm_err err;
 
-	if ((err = verb_need(x, "tip", x->id, "tip", &t)))
+	if ((err = verb_need(x, "tip", x->id, N_("tip"), &t)))
 		return err;
 	hm_record_free(t);
 	if (x->req->reject)
@@ -460,7 +460,7 @@ static hm_err rule_tip_pay(run *x)
 	char state[32];
 	hm_err err;
 
-	if ((err = verb_need(x, "tip", x->id, "tip", &t)))
+	if ((err = verb_need(x, "tip", x->id, N_("tip"), &t)))
 		return err;
 	hm_rec_text(t, "state", state, sizeof(state));
 	hm_record_free(t);
@@ -477,7 +477,7 @@ static hm_err rule_checkpoint(run *x)
 	char kind[32];
 	hm_err err;
 
-	if ((err = verb_need(x, "site", id, "checkpoint", &s)))
+	if ((err = verb_need(x, "site", id, N_("checkpoint"), &s)))
 		return err;
 	hm_rec_text(s, "kind", kind, sizeof(kind));
 	hm_record_free(s);
@@ -547,8 +547,8 @@ static hm_err rule_person(run *x)
 	hash = verb_scratch(x);
 	if (hm_node_id_hash(x->l->node, idnum, hash)) {
 		snprintf(x->out->warning, sizeof(x->out->warning),
-		         "%s; the ID number is kept, but this person cannot be matched with "
-		         "registrations elsewhere",
+		         _("%s; the ID number is kept, but this person cannot be matched with "
+		           "registrations elsewhere"),
 		         hm_node_errmsg(x->l->node));
 		return HM_OK;
 	}
@@ -598,7 +598,7 @@ static hm_err rule_person_edit(run *x)
 	}
 
 const hm_verb hm_verb_table[] = {
-    {VERB("person", "add", "person", "p"), .rule = rule_person, .summary = "register a person",
+    {VERB("person", "add", "person", "p"), .rule = rule_person, .summary = N_("register a person"),
      .more = "Register a person: a returnee, a close or second-degree contact, a case. --name is\n"
              "required; the ID number is checked (18 characters). A new id is made (time-ordered)\n"
              "unless --id is given; the ID number's keyed hash is stored so one person registered\n"
@@ -606,7 +606,7 @@ const hm_verb hm_verb_table[] = {
              "example: hamlet person add --name \"Li Wei\" --id-number 11010519491231002X \\\n"
              "           --category returnee --compound \"Riverside 3\" --phone 13800000000\n"},
     {VERB("person", "edit", "person", NULL), .rule = rule_person_edit,
-     .summary = "change a person's fields", .args = "ID",
+     .summary = N_("change a person's fields"), .args = "ID",
      .more =
          "Change fields of person ID (any field of `person add`). A name or ID number that two\n"
          "stations changed at once is an open question in `hamlet conflicts`; edit it to\n"
@@ -614,76 +614,78 @@ const hm_verb hm_verb_table[] = {
          "example: hamlet person edit p-mx1k2a1x3f2a9c0d --status released --phone "
          "13900000000\n"},
     {VERB("return", "add", "return", "r"), .pos = {"person"}, .npos = 1, .rule = rule_return,
-     .summary = "record a returnee's journey", .args = "PERSON",
+     .summary = N_("record a returnee's journey"), .args = "PERSON",
      .more = "Record how PERSON came back (--registered: today unless given). --route is\n"
              "\"place date; place date\".\n\n"
              "example: hamlet return add p-0012 --from-area wuhan --arrival-date 2026-11-20 \\\n"
              "           --transport train --vehicle G1234 --found-by door\n"},
     {VERB("contact", "add", "exposure", "x"), .pos = {"source", "contact"}, .npos = 2,
-     .rule = rule_contact, .summary = "record that two persons were in contact",
+     .rule = rule_contact, .summary = N_("record that two persons were in contact"),
      .args = "SOURCE CONTACT",
      .more =
          "Record that CONTACT was in contact with SOURCE (both registered persons). The degree\n"
          "is 2 when SOURCE is a close contact, else 1, unless given.\n\n"
          "example: hamlet contact add p-case1 p-child7 --mode meal --last-date 2026-11-18\n"},
     {VERB("episode", "start", "episode", "e"), .pos = {"person"}, .npos = 1, .flags = HM_VERB_DAYS,
-     .rule = rule_episode_start, .summary = "start isolation or health monitoring",
+     .rule = rule_episode_start, .summary = N_("start isolation or health monitoring"),
      .args = "PERSON",
      .more = "Start a period of home or central isolation or health monitoring (start: today\n"
              "unless given; checks per day: 2 unless given; --days N sets the planned end).\n\n"
              "example: hamlet episode start p-0012 --kind home --reason close --days 14\n"},
     {VERB("episode", "extend", "episode", NULL), .flags = HM_VERB_DAYS | HM_VERB_TO,
-     .rule = rule_episode_extend, .summary = "move an episode's planned end later",
+     .rule = rule_episode_extend, .summary = N_("move an episode's planned end later"),
      .args = "EPISODE",
      .more = "Move the planned end later: --to YYYY-MM-DD, or --days N counted from the current\n"
              "planned end. An episode is never shortened: an earlier date is refused here, and\n"
              "between nodes the later date wins.\n"},
-    {VERB("episode", "end", "episode", NULL), .rule = rule_episode_end, .summary = "end an episode",
-     .args = "EPISODE", .more = "End an episode (today unless --end; not before its start).\n"},
+    {VERB("episode", "end", "episode", NULL), .rule = rule_episode_end,
+     .summary = N_("end an episode"), .args = "EPISODE",
+     .more = "End an episode (today unless --end; not before its start).\n"},
     {VERB("followup", "add", "followup", "f"), .pos = {"person"}, .npos = 1, .rule = rule_followup,
-     .summary = "record a temperature check or visit", .args = "PERSON",
+     .summary = N_("record a temperature check or visit"), .args = "PERSON",
      .more = "Record one check of PERSON: its result is the reading (--temp) or, when there was\n"
              "none, --result (a follow-up with neither is refused). Time: now unless given; slot:\n"
              "from the time; the episode: the one running. Temperatures outside 34-43 are refused\n"
              "as mistyped.\n\n"
              "example: hamlet followup add p-0012 --temp 37.4 --method visit --worker Wang\n"},
     {VERB("checkpoint", "tally", "checkpoint_tally", "k"), .pos = {"checkpoint"}, .npos = 1,
-     .rule = rule_checkpoint, .summary = "record a checkpoint shift's counts", .args = "CHECKPOINT",
+     .rule = rule_checkpoint, .summary = N_("record a checkpoint shift's counts"),
+     .args = "CHECKPOINT",
      .more = "CHECKPOINT is a site of kind checkpoint (`hamlet site add`).\n\n"
              "example: hamlet checkpoint tally s-north --shift 1 --vehicles 40 --persons 75 "
              "--fever 1\n"},
-    MOVE("receive", "received", "stock received",
+    MOVE("receive", "received", N_("stock received"),
          "STORE is a site of kind store (`hamlet site add --kind store`).\n\n"
          "example: hamlet stock receive N95 500 --store s-elm-store --shipment sh-12\n"),
-    MOVE("issue", "issued", "stock issued",
+    MOVE("issue", "issued", N_("stock issued"),
          "STORE is a site of kind store (`hamlet site add --kind store`).\n"),
-    MOVE("transfer", "transfer", "stock moved between stores",
+    MOVE("transfer", "transfer", N_("stock moved between stores"),
          "From --store to --to, both sites of kind store.\n"),
-    MOVE("intercept", "intercepted", "supplies intercepted on the road",
+    MOVE("intercept", "intercepted", N_("supplies intercepted on the road"),
          "Record supplies of shipment --shipment stopped on the road (they never reach the\n"
          "store).\n"),
-    MOVE("consume", "consumed", "stock used up", NULL),
-    MOVE("count", "counted", "a physical count",
+    MOVE("consume", "consumed", N_("stock used up"), NULL),
+    MOVE("count", "counted", N_("a physical count"),
          "Record a physical count: stored as the correction against the books, so stock on\n"
          "hand stays the sum of movements.\n"),
-    MOVE("request", "requested", "supplies requested", NULL),
-    {VERB("tip", "add", "tip", "tip"), .rule = rule_tip_add, .summary = "record a tip-off"},
+    MOVE("request", "requested", N_("supplies requested"), NULL),
+    {VERB("tip", "add", "tip", "tip"), .rule = rule_tip_add, .summary = N_("record a tip-off")},
     {VERB("tip", "verify", "tip", NULL), .flags = HM_VERB_REJECT, .rule = rule_tip_verify,
-     .summary = "verify (or --reject) a tip", .args = "TIP",
+     .summary = N_("verify (or --reject) a tip"), .args = "TIP",
      .more = "Mark TIP verified; its reward is the county's setting reward.tip (500 unless set)\n"
              "unless --reward is given. --reject marks it rejected.\n"},
-    {VERB("tip", "pay", "tip", NULL), .rule = rule_tip_pay, .summary = "record a reward paid",
+    {VERB("tip", "pay", "tip", NULL), .rule = rule_tip_pay, .summary = N_("record a reward paid"),
      .args = "TIP"},
-    {VERB("site", "add", "site", "s"), .summary = "register a site",
+    {VERB("site", "add", "site", "s"), .summary = N_("register a site"),
      .more =
          "A site: an isolation point, a fever clinic, a checkpoint, a closed venue, or a store\n"
          "that stock moves in and out of.\n"},
     {VERB("notice", "add", "notice", "n"), .pos = {"compound"}, .npos = 1, .rule = rule_dated,
-     .summary = "record that a compound was told", .args = "COMPOUND",
+     .summary = N_("record that a compound was told"), .args = "COMPOUND",
      .more = "Record that a compound's property management (or its residents) were told that\n"
              "someone there is under monitoring.\n"},
     {VERB("penalty", "add", "penalty", "pen"), .pos = {"person"}, .npos = 1, .rule = rule_penalty,
-     .summary = "record a returnee a village missed", .args = "PERSON",
+     .summary = N_("record a returnee a village missed"), .args = "PERSON",
      .more = "The amount, unless given, follows the county's rule in `hamlet report rewards`.\n"},
 };
 

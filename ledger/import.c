@@ -101,6 +101,7 @@ static hm_err bad_add(hm_csv_import_ctx *im, size_t line, const char *field, con
 	b = &res->bad[res->nbad];
 	memset(b, 0, sizeof(*b));
 	b->line = line;
+	fmt = _(fmt);
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
@@ -222,7 +223,7 @@ static hm_err check_value(hm_csv_import_ctx *im, size_t line, size_t col, const 
 		return bad_add(im, line, name, column, "must be %s, not '%s'", why, show);
 	if (hm_ledger_check(im->cd, f, v, &why))
 		return bad_add(im, line, name, column, "must be %s%s, not '%s'",
-		               why == f->help ? "one of " : "", why, show);
+		               why == f->help ? _("one of ") : "", why, show);
 	if ((coll = hm_ledger_field_refers(im->cd, f)) && (err = known(im, coll, text))) {
 		if (err != HM_ERR_NOT_FOUND && err != HM_ERR_INVALID)
 			return err;
@@ -272,7 +273,7 @@ static hm_err check_required(hm_csv_import_ctx *im, const hm_csv_row *row)
 		if (f->required && (col < 0 || !row->cell[col][0]))
 			err = bad_add(im, row->line, f->name, col < 0 ? NULL : im->header[col],
 			              "required for a new %s, and %s", cd->name,
-			              col < 0 ? "the file has no column for it" : "empty");
+			              col < 0 ? _("the file has no column for it") : _("empty"));
 	}
 	return err;
 }

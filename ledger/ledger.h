@@ -418,6 +418,10 @@ hm_err hm_ledger_value_parse(hm_ledger *l, const hm_field_def *f, const char *te
 /* The first Chinese word of word, an allowed word of field f ("male" of sex: "男"), or NULL
  * when the table has none. Static. */
 const char *hm_ledger_word_zh(const hm_field_def *f, const char *word);
+/* hm_ledger_word_zh of the first field named field (of any collection) that allows word: for a
+ * report's column, which names a field but not its collection ("status" of a shipment:
+ * "on_road" is "在途"). NULL when no field of that name allows word. Static. */
+const char *hm_ledger_field_word_zh(const char *field, const char *word);
 /* The Chinese column header of field in collection cd ("姓名" for person.name; "编号" for
  * field "id", the record id), or NULL when the table has none. Static. */
 const char *hm_ledger_header_zh(const hm_collection_def *cd, const char *field);
@@ -763,12 +767,19 @@ enum {
 	 * "tree"); no <html>, <head>, <style>, <body> or <h1>. The classes are those of the whole
 	 * page's style sheet. hm_report_render_body adds links and the caller's words. */
 	HM_REPORT_HTML_BODY = 2,
+	/* TEXT and HTML in the reader's words: titles and sentences through the gettext catalogue
+	 * (the calling thread's locale); when that catalogue is Chinese, the columns' Chinese
+	 * headers (as HM_REPORT_CSV_ZH) and the stored words of cells (returnee, home, a row's
+	 * level) in Chinese, and lang="zh-CN" on the page. Without it, English as the model says
+	 * it, whatever the locale. Ignored by CSV and JSON, which are data. In
+	 * hm_report_html.flags (with HM_REPORT_CSV_ZH): the stored words of cells in Chinese. */
+	HM_REPORT_LOCAL = 4,
 };
 
 /* Write r to f in form fmt, then flush f. r and f are borrowed for the call; nothing else is
  * written anywhere (the caller says where: a terminal, a file, a buffer). flags: 0,
- * HM_REPORT_CSV_ZH, HM_REPORT_HTML_BODY. Errors: HM_ERR_INVALID (an unknown fmt or flag, or
- * HM_REPORT_HTML_BODY with another format than HTML; nothing written),
+ * HM_REPORT_CSV_ZH, HM_REPORT_HTML_BODY, HM_REPORT_LOCAL. Errors: HM_ERR_INVALID (an unknown fmt
+ * or flag, or HM_REPORT_HTML_BODY with another format than HTML; nothing written),
  * HM_ERR_NOMEM (the JSON document could not be built; nothing written), HM_ERR_IO (writing to f
  * failed, errno says why; part of the report may have been written). */
 hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags,
@@ -776,7 +787,8 @@ hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags
 /* How hm_report_render_body writes a report's body (HM_REPORT_HTML_BODY). Every member may be
  * zero or NULL: then the body is as HM_REPORT_HTML_BODY writes it. */
 typedef struct hm_report_html {
-	unsigned flags; /* 0 or HM_REPORT_CSV_ZH (the columns' Chinese headers) */
+	unsigned flags; /* 0, HM_REPORT_CSV_ZH (the columns' Chinese headers); with HM_REPORT_LOCAL
+	                 * too, the stored words of cells in Chinese (on_road: 在途) */
 	/* The words of the body in the page's language: a table's title, the parameters' names
 	 * ("report", "region", "date", "days", ...), "none", "(a full bar is 100%)", and the
 	 * ledger's own words in a cell (a row's level: "village", "township", "county",

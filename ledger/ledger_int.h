@@ -4,6 +4,7 @@
 #ifndef HM_LEDGER_INT_H
 #define HM_LEDGER_INT_H
 
+#include "i18n.h"
 #include "ledger.h"
 
 /* ==== JSON (json.c) ==== */

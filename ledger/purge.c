@@ -231,12 +231,12 @@ void hm_purge_write(const hm_purge_plan *p, bool dry, size_t writes, FILE *f)
 			hm_text_cstr(f, p->v[i].id);
 			fputc('\n', f);
 		}
-		fprintf(f, "%zu person%s would be purged\n", p->n, p->n == 1 ? "" : "s");
+		fprintf(f, _("%zu person%s would be purged\n"), p->n, p->n == 1 ? "" : "s");
 	} else if (!p->n) {
-		fprintf(f, "nobody to purge: no monitoring ended before %s left personal data\n",
+		fprintf(f, _("nobody to purge: no monitoring ended before %s left personal data\n"),
 		        p->before);
 	} else {
-		fprintf(f, "purged the personal fields of %zu person%s (%zu write%s)\n", p->n,
+		fprintf(f, _("purged the personal fields of %zu person%s (%zu write%s)\n"), p->n,
 		        p->n == 1 ? "" : "s", writes, writes == 1 ? "" : "s");
 	}
 }

@@ -175,18 +175,18 @@ typedef struct report_def {
 } report_def;
 
 static const report_def reports[] = {
-    {"daily", "Daily report", rp_daily,
+    {"daily", N_("Daily report"), rp_daily,
      RP_NEED_EPISODE | RP_NEED_FOLLOWUP | RP_NEED_RETURN | RP_NEED_TALLY, 0, true, false, false},
-    {"monitoring", "Monitoring report", rp_monitoring,
+    {"monitoring", N_("Monitoring report"), rp_monitoring,
      RP_NEED_PERSON | RP_NEED_EPISODE | RP_NEED_FOLLOWUP | RP_NEED_EXPOSURE, 2, true, false, false},
-    {"contacts", "Contacts report", rp_contacts,
+    {"contacts", N_("Contacts report"), rp_contacts,
      RP_NEED_PERSON | RP_NEED_EPISODE | RP_NEED_EXPOSURE, 0, false, true, false},
-    {"supplies", "Supplies report", rp_supplies, RP_NEED_TXN | RP_NEED_SHIPMENT, 7, false, false,
-     false},
-    {"compounds", "Compounds report", rp_compounds,
+    {"supplies", N_("Supplies report"), rp_supplies, RP_NEED_TXN | RP_NEED_SHIPMENT, 7, false,
+     false, false},
+    {"compounds", N_("Compounds report"), rp_compounds,
      RP_NEED_PERSON | RP_NEED_EPISODE | RP_NEED_NOTICE, 0, false, false, false},
-    {"rewards", "Rewards and penalties report", rp_rewards, RP_NEED_TIP | RP_NEED_PENALTY, 0, false,
-     false, true},
+    {"rewards", N_("Rewards and penalties report"), rp_rewards, RP_NEED_TIP | RP_NEED_PENALTY, 0,
+     false, false, true},
     {NULL, NULL, NULL, 0, 0, false, false, false},
 };
 

@@ -38,6 +38,72 @@ static const char *cell_text(const hm_report_cell *c, char *buf, size_t cap, con
 	}
 }
 
+/* ---- the words of a rendering ---- */
+
+/* The words are those of the model (English), or a caller's (hm_report_html.word, the web's),
+ * or with HM_REPORT_LOCAL the reader's: titles and sentences through the catalogue, and when the
+ * catalogue in use is Chinese the columns' Chinese headers and the stored words of cells
+ * (returnee, home, on_road, a row's level) from the ledger's tables (column_zh below,
+ * words.c), the one place those words are kept. TEXT and HTML use the same hooks. */
+static const hm_report_html html_plain = {0, NULL, NULL, NULL};
+static const char *column_zh(const char *table, const char *col);
+
+/* The word en in the caller's language (hm_report_html.word), or en. */
+static const char *hw(const hm_report_html *h, const char *en)
+{
+	const char *w = h->word ? h->word(h->arg, en) : NULL;
+	return w ? w : en;
+}
+
+/* The header of column k of t: its Chinese header with HM_REPORT_CSV_ZH, else its name. */
+static const char *hcol(const hm_report_html *h, const hm_report_table *t, size_t k)
+{
+	return h->flags & HM_REPORT_CSV_ZH ? column_zh(t->name, t->cols[k]) : t->cols[k];
+}
+
+/* HM_REPORT_LOCAL's word hook: the ledger's Chinese word (a level, a parameter's name) when the
+ * catalogue is Chinese, else the catalogue's (a title, "none", "yes"). */
+static const char *local_word(void *arg, const char *en)
+{
+	const char *zh = *(const bool *)arg ? column_zh("", en) : en;
+
+	if (zh != en)
+		return zh;
+	if (!strcmp(en, "yes") || !strcmp(en, "no")) /* the yes/no columns */
+		return !strcmp(en, "yes") ? _("yes") : _("no");
+	return _(en);
+}
+
+/* Whether column col holds the ledger's own words (a row's level, yes or no), which the
+ * caller's word hook may put in the page's language; every other cell is shown as it is, but
+ * for the stored words of a field with HM_REPORT_LOCAL in Chinese. */
+static bool word_column(const char *col)
+{
+	static const char *const cols[] = {"level", "case", "acted", "property_told",
+	                                   "residents_told"};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (!strcmp(cols[i], col))
+			return true;
+	return false;
+}
+
+/* The cell as shown: cell_text, a word column's text in the caller's words, a stored word in
+ * Chinese (HM_REPORT_LOCAL with HM_REPORT_CSV_ZH). */
+static const char *body_cell(const hm_report_html *h, const hm_report_table *t, size_t k,
+                             const hm_report_cell *c, char *buf, size_t cap)
+{
+	const char *s = cell_text(c, buf, cap, "-"), *zh;
+
+	if (c->kind != HM_REPORT_TEXT)
+		return s;
+	if (h->word && word_column(t->cols[k]))
+		return hw(h, s);
+	if ((h->flags & HM_REPORT_LOCAL) && (h->flags & HM_REPORT_CSV_ZH) &&
+	    (zh = hm_ledger_field_word_zh(t->cols[k], s)))
+		return zh;
+	return s;
+}
+
 /* ---- text ---- */
 
 /* Whether column k holds numbers: then it is aligned right, header included. */
@@ -60,38 +126,39 @@ static void text_cell(const char *s, size_t width, bool right, bool last, FILE *
 		fprintf(f, "%*s", (int)pad, "");
 }
 
-static void text_table(const hm_report_table *t, FILE *f)
+static void text_table(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
 	size_t width[HM_REPORT_COLS_MAX];
 	bool right[HM_REPORT_COLS_MAX];
 	char buf[64];
 
-	fprintf(f, "\n%s\n", t->title);
+	fprintf(f, "\n%s\n", hw(h, t->title));
 	for (size_t k = 0; k < t->ncols; k++) {
-		width[k] = hm_text_width(t->cols[k]);
+		width[k] = hm_text_width(hcol(h, t, k));
 		right[k] = numeric_column(t, k);
 		for (size_t j = 0; j < t->nrows; j++) {
-			size_t w =
-			    hm_text_width(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), "-"));
+			size_t w = hm_text_width(
+			    body_cell(h, t, k, &t->rows[j].cells[k], buf, sizeof(buf)));
 			width[k] = w > width[k] ? w : width[k];
 		}
 	}
 	for (size_t k = 0; k < t->ncols; k++)
-		text_cell(t->cols[k], width[k], right[k], k + 1 == t->ncols, f);
+		text_cell(hcol(h, t, k), width[k], right[k], k + 1 == t->ncols, f);
 	fputc('\n', f);
 	if (t->nrows == 0)
-		fputs("  (none)\n", f);
+		fprintf(f, "  %s\n", hw(h, N_("(none)")));
 	for (size_t j = 0; j < t->nrows; j++) {
 		for (size_t k = 0; k < t->ncols; k++)
-			text_cell(cell_text(&t->rows[j].cells[k], buf, sizeof(buf), "-"), width[k],
-			          right[k], k + 1 == t->ncols, f);
+			text_cell(body_cell(h, t, k, &t->rows[j].cells[k], buf, sizeof(buf)),
+			          width[k], right[k], k + 1 == t->ncols, f);
 		fputc('\n', f);
 	}
 }
 
-static void render_text(const hm_report *r, FILE *f)
+static void render_text(const hm_report *r, const hm_report_html *h, FILE *f)
 {
-	fprintf(f, "%s: region %s, date %s\n", r->title, r->region, r->date);
+	fprintf(f, h->word ? _("%s: region %s, date %s\n") : "%s: region %s, date %s\n",
+	        hw(h, r->title), r->region, r->date);
 	for (size_t i = 0; i < r->nparams; i++) {
 		fprintf(f, "%s%s ", i ? ", " : "", r->params[i].name);
 		hm_text_write(f, r->params[i].value, strlen(r->params[i].value));
@@ -99,7 +166,7 @@ static void render_text(const hm_report *r, FILE *f)
 	if (r->nparams)
 		fputc('\n', f);
 	for (size_t i = 0; i < r->ntables; i++)
-		text_table(r->tables[i], f);
+		text_table(h, r->tables[i], f);
 }
 
 /* ---- CSV (RFC 4180 quoting) ---- */
@@ -147,8 +214,9 @@ static void csv_text(const char *s, FILE *f)
 	csv_put(csv_formula(s) ? "'" : "", s, f);
 }
 
-/* The Chinese header of column col of table (HM_REPORT_CSV_ZH): the first entry for this
- * table, else the first for every table (NULL), else col as it is. */
+/* The Chinese header of column col of table (HM_REPORT_CSV_ZH, HM_REPORT_LOCAL in Chinese): the
+ * first entry for this table, else the first for every table (NULL), else col as it is. Also
+ * the words of a row's level and of the HTML page's parameters. */
 static const struct {
 	const char *table, *col, *zh;
 } col_zh[] = {
@@ -161,6 +229,11 @@ static const struct {
     {"penalties", "paid_amount", "已缴纳金额"},
     {NULL, "region", "地区"},
     {NULL, "level", "级别"},
+    {NULL, "county", "县"},
+    {NULL, "township", "乡镇"},
+    {NULL, "subtotal", "小计"},
+    {NULL, "report", "报表"},
+    {NULL, "date", "日期"},
     {NULL, "person", "人员编号"},
     {NULL, "name", "姓名"},
     {NULL, "village", "村"},
@@ -395,22 +468,9 @@ static hm_err render_json(const hm_report *r, FILE *f)
 
 /* ---- HTML ---- */
 
-/* How the HTML is written: the whole page (no hooks, English words, the columns' own names) or
- * a page's body (hm_report_render_body: the caller's words, Chinese headers, links). */
-static const hm_report_html html_plain = {0, NULL, NULL, NULL};
-
-/* The word en in the caller's language (hm_report_html.word), or en. */
-static const char *hw(const hm_report_html *h, const char *en)
-{
-	const char *w = h->word ? h->word(h->arg, en) : NULL;
-	return w ? w : en;
-}
-
-/* The header of column k of t: its Chinese header with HM_REPORT_CSV_ZH, else its name. */
-static const char *hcol(const hm_report_html *h, const hm_report_table *t, size_t k)
-{
-	return h->flags & HM_REPORT_CSV_ZH ? column_zh(t->name, t->cols[k]) : t->cols[k];
-}
+/* How the HTML is written: the whole page (html_plain: no hooks, English words, the columns'
+ * own names; or HM_REPORT_LOCAL's) or a page's body (hm_report_render_body: the caller's words,
+ * Chinese headers, links). The hooks are above, with the text's. */
 
 /* s as HTML text, by the one rule (hm_text_html_write). */
 static void html_text(const char *s, FILE *f)
@@ -493,8 +553,8 @@ static double chart_max(const hm_report_table *t, size_t *bars)
 	return t->chart_max > 0 ? t->chart_max : max;
 }
 
-static void html_bar(const hm_report_table *t, const hm_report_row *row, double max, size_t y,
-                     FILE *f)
+static void html_bar(const hm_report_html *h, const hm_report_table *t, const hm_report_row *row,
+                     double max, size_t y, FILE *f)
 {
 	const hm_report_cell *c = &row->cells[t->chart];
 	char buf[64], label[256];
@@ -502,11 +562,13 @@ static void html_bar(const hm_report_table *t, const hm_report_row *row, double 
 
 	if (w > BAR_MAX_W)
 		w = BAR_MAX_W;
-	snprintf(label, sizeof(label), "%s",
-	         cell_text(&row->cells[t->chart_label], buf, sizeof(buf), "-"));
+	snprintf(
+	    label, sizeof(label), "%s",
+	    body_cell(h, t, (size_t)t->chart_label, &row->cells[t->chart_label], buf, sizeof(buf)));
 	if (t->chart_label2 >= 0)
 		snprintf(label + strlen(label), sizeof(label) - strlen(label), " @ %s",
-		         cell_text(&row->cells[t->chart_label2], buf, sizeof(buf), "-"));
+		         body_cell(h, t, (size_t)t->chart_label2, &row->cells[t->chart_label2], buf,
+		                   sizeof(buf)));
 	fprintf(f, "<text x=\"%d\" y=\"%zu\" text-anchor=\"end\"%s>", LABEL_W - 8, y + BAR_H - 7,
 	        has_cjk(label) ? " lang=\"zh-CN\"" : "");
 	html_text(label, f);
@@ -537,14 +599,14 @@ static void html_chart(const hm_report_html *h, const hm_report_table *t, FILE *
 	for (size_t j = 0; j < t->nrows; j++) {
 		if (t->rows[j].kind != HM_REPORT_ROW_DATA)
 			continue;
-		html_bar(t, &t->rows[j], max, y, f);
+		html_bar(h, t, &t->rows[j], max, y, f);
 		y += BAR_H;
 	}
 	fprintf(f, "</svg><figcaption>");
 	html_text(hcol(h, t, (size_t)t->chart), f);
 	if (t->chart_max > 0) {
 		fputc(' ', f);
-		html_text(hw(h, "(a full bar is 100%)"), f);
+		html_text(hw(h, N_("(a full bar is 100%)")), f);
 	}
 	fputs("</figcaption></figure>\n", f);
 }
@@ -557,7 +619,7 @@ static void tree_item(const hm_report_html *h, const hm_report_table *t, size_t 
 	char buf[64], href[HREF_MAX];
 
 	fputs("<li>", f);
-	html_link_elem(f, "span", "", cell_text(&row->cells[1], buf, sizeof(buf), "-"),
+	html_link_elem(f, "span", "", body_cell(h, t, 1, &row->cells[1], buf, sizeof(buf)),
 	               cell_link(h, t, j, 1, href, sizeof(href)));
 	for (size_t k = (size_t)t->tree_depth + 1; k < t->ncols; k++)
 		if (row->cells[k].kind == HM_REPORT_TEXT && !strcmp(row->cells[k].text, "yes")) {
@@ -605,29 +667,9 @@ static void html_tree(const hm_report_html *h, const hm_report_table *t, FILE *f
 		fputs("</li>\n</ul>\n", f);
 	else {
 		fputs("<li class=\"none\">", f);
-		html_text(hw(h, "none"), f);
+		html_text(hw(h, N_("none")), f);
 		fputs("</li></ul>\n", f);
 	}
-}
-
-/* Whether column col holds the ledger's own words (a row's level, yes or no), which the
- * caller's word hook may put in the page's language; every other cell is shown as it is. */
-static bool word_column(const char *col)
-{
-	static const char *const cols[] = {"level", "case", "acted", "property_told",
-	                                   "residents_told"};
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		if (!strcmp(cols[i], col))
-			return true;
-	return false;
-}
-
-/* The cell as the body shows it: cell_text, and a word column's text in the caller's words. */
-static const char *body_cell(const hm_report_html *h, const hm_report_table *t, size_t k,
-                             const hm_report_cell *c, char *buf, size_t cap)
-{
-	const char *s = cell_text(c, buf, cap, "-");
-	return c->kind == HM_REPORT_TEXT && h->word && word_column(t->cols[k]) ? hw(h, s) : s;
 }
 
 static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f)
@@ -637,7 +679,7 @@ static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f
 
 	if (t->nrows == 0) {
 		fprintf(f, "<tr><td colspan=\"%zu\" class=\"none\">", t->ncols);
-		html_text(hw(h, "none"), f);
+		html_text(hw(h, N_("none")), f);
 		fputs("</td></tr>\n", f);
 	}
 	for (size_t j = 0; j < t->nrows; j++) {
@@ -725,24 +767,25 @@ static void html_body(const hm_report *r, const hm_report_html *h, FILE *f)
 		html_table(h, r->tables[i], f);
 }
 
-static void render_html(const hm_report *r, FILE *f)
+static void render_html(const hm_report *r, const hm_report_html *h, FILE *f)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
-	html_text(r->title, f);
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><title>",
+	        h->flags & HM_REPORT_CSV_ZH ? "zh-CN" : "en");
+	html_text(hw(h, r->title), f);
 	fputs(" - ", f);
 	html_text(r->region, f);
 	fputs(" - ", f);
 	html_text(r->date, f);
-	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>", html_style);
-	html_text(r->title, f);
-	fputs("</h1>\n", f);
-	html_body(r, &html_plain, f);
+	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n", html_style);
+	html_elem(f, "h1", "", hw(h, r->title));
+	fputc('\n', f);
+	html_body(r, h, f);
 	fputs("</body></html>\n", f);
 }
 
 hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *f)
 {
-	if (h && (h->flags & ~(unsigned)HM_REPORT_CSV_ZH)) {
+	if (h && (h->flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_LOCAL))) {
 		errno = EINVAL;
 		return HM_ERR_INVALID;
 	}
@@ -753,16 +796,19 @@ hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *
 hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags, FILE *f)
 {
 	hm_err err = HM_OK;
+	bool zh = (flags & HM_REPORT_LOCAL) && hm_i18n_zh();
+	hm_report_html local = {zh ? HM_REPORT_CSV_ZH | HM_REPORT_LOCAL : 0, local_word, NULL, &zh};
+	const hm_report_html *h = flags & HM_REPORT_LOCAL ? &local : &html_plain;
 
 	if ((unsigned)fmt > HM_REPORT_FMT_HTML ||
-	    (flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_HTML_BODY)) ||
+	    (flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_HTML_BODY | HM_REPORT_LOCAL)) ||
 	    ((flags & HM_REPORT_HTML_BODY) && fmt != HM_REPORT_FMT_HTML)) {
 		errno = EINVAL;
 		return HM_ERR_INVALID;
 	}
 	if (flags & HM_REPORT_HTML_BODY) {
-		hm_report_html h = {flags & HM_REPORT_CSV_ZH, NULL, NULL, NULL};
-		return hm_report_render_body(r, &h, f);
+		hm_report_html body = {flags & HM_REPORT_CSV_ZH, NULL, NULL, NULL};
+		return hm_report_render_body(r, &body, f);
 	}
 	switch (fmt) {
 	case HM_REPORT_FMT_CSV:
@@ -772,10 +818,10 @@ hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags
 		err = render_json(r, f);
 		break;
 	case HM_REPORT_FMT_HTML:
-		render_html(r, f);
+		render_html(r, h, f);
 		break;
 	case HM_REPORT_FMT_TEXT:
-		render_text(r, f);
+		render_text(r, h, f);
 		break;
 	}
 	if (err)

@@ -37,28 +37,28 @@ hm_err hm_ledger_setting_check(const char *name, const char *value, char *why, s
 	for (k = 0; k < n && strcmp(name, settings[k].name); k++)
 		;
 	if (k == n) {
-		snprintf(why, cap, "no setting '%s' (see `hamlet setting --help`)", name);
+		snprintf(why, cap, _("no setting '%s' (see `hamlet setting --help`)"), name);
 		return HM_ERR_SCHEMA;
 	}
 	if (!strcmp(name, HM_SETTING_MAX_DRIFT)) {
 		if (!hm_drift_parse(value, strlen(value), &ms))
 			return HM_OK;
-		snprintf(why, cap, "%s must be a whole number of minutes from 1 to %u, not '%s'",
+		snprintf(why, cap, _("%s must be a whole number of minutes from 1 to %u, not '%s'"),
 		         name, HM_DRIFT_MAX_MINUTES, value);
 		return HM_ERR_INVALID;
 	}
 	if (!strcmp(name, "penalty.cutoff")) {
 		if (hm_date_valid(value))
 			return HM_OK;
-		snprintf(why, cap, "penalty.cutoff must be a date YYYY-MM-DD");
+		snprintf(why, cap, "%s", _("penalty.cutoff must be a date YYYY-MM-DD"));
 		return HM_ERR_INVALID;
 	}
 	money = strcmp(name, "fever.threshold") != 0;
 	d = money ? (double)strtoll(value, &end, 10) : strtod(value, &end);
 	if (!*end && end != value && d >= 0 && (money || (d >= 35 && d <= 42)))
 		return HM_OK;
-	snprintf(why, cap, "%s must be %s, not '%s'", name,
-	         money ? "a whole amount of zero or more" : "a temperature between 35 and 42",
+	snprintf(why, cap, _("%s must be %s, not '%s'"), name,
+	         money ? _("a whole amount of zero or more") : _("a temperature between 35 and 42"),
 	         value);
 	return HM_ERR_INVALID;
 }

@@ -95,7 +95,7 @@ hm_err hm_stock_store_check(hm_ledger *l, const char *store)
 		    l->node, HM_ERR_NOT_FOUND,
 		    "unknown store '%s' (%s%s; a store is a site: add it with `hamlet "
 		    "site add --kind store --id %s --name NAME`)",
-		    store, f->nknown ? "known: " : "no store is known here", f->known, store);
+		    store, f->nknown ? _("known: ") : _("no store is known here"), f->known, store);
 	free(f);
 	return err;
 }

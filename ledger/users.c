@@ -8,6 +8,7 @@
  *
  * The MAC key is hm_node_derive_key(node, "hm-users"): only the node's passphrase unlocks it.
  */
+#include "i18n.h"
 #include "ledger.h"
 
 #include <errno.h>
@@ -98,11 +99,11 @@ hm_err hm_user_name_check(const char *name, const char **why)
 {
 	size_t n = strlen(name);
 
-	*why = n == 0                     ? "is empty"
-	       : n > HM_USER_NAME_MAX     ? "is longer than 64 bytes"
+	*why = n == 0                     ? _("is empty")
+	       : n > HM_USER_NAME_MAX     ? _("is longer than 64 bytes")
 	       : hm_id_check(name, why)   ? *why
-	       : space_at(name, n, false) ? "begins with a space"
-	       : space_at(name, n, true)  ? "ends with a space"
+	       : space_at(name, n, false) ? _("begins with a space")
+	       : space_at(name, n, true)  ? _("ends with a space")
 	                                  : NULL;
 	return *why ? HM_ERR_INVALID : HM_OK;
 }

@@ -117,6 +117,20 @@ const char *hm_ledger_word_zh(const hm_field_def *f, const char *word)
 	return NULL;
 }
 
+const char *hm_ledger_field_word_zh(const char *field, const char *word)
+{
+	size_t n;
+	const hm_collection_def *cds = hm_schema_collections(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		const hm_field_def *f = hm_schema_field(&cds[i], field);
+		const char *zh = f ? hm_ledger_word_zh(f, word) : NULL;
+		if (zh)
+			return zh;
+	}
+	return NULL;
+}
+
 /* The stored word of f whose Chinese is text, or NULL. */
 static const char *word_from_zh(const hm_field_def *f, const char *text)
 {
@@ -238,7 +252,7 @@ hm_err hm_ledger_need_record(hm_ledger *l, const char *coll, const char *id, hm_
 		    "find their id with `hamlet person find`)",
 		    id);
 	if (err == HM_ERR_NOT_FOUND)
-		return hm_node_fail(l->node, err, "unknown %s '%s'", coll, id);
+		return hm_node_fail(l->node, err, "unknown %s '%s'", _(coll), id);
 	return err;
 }
 
@@ -364,8 +378,8 @@ hm_err hm_ledger_value_parse(hm_ledger *l, const hm_field_def *f, const char *te
 	if (!strcmp(f->name, "id_number") && spreadsheet_number(text)) {
 		memset(out, 0, sizeof(*out));
 		*why =
-		    "the ID number was turned into a number by a spreadsheet: format the column as "
-		    "text and export again";
+		    _("the ID number was turned into a number by a spreadsheet: format the column "
+		      "as text and export again");
 		return HM_ERR_INVALID;
 	}
 	if (f->type == HM_T_STR && f->help && (word = word_from_zh(f, text)))

@@ -371,8 +371,9 @@ hm_err hm_enroll_sign(hm_node *n, const uint8_t *req, size_t len, uint32_t valid
 		                    "only an enrolled county or township enrolls");
 	if ((err = request_parse(req, len, &q)))
 		return hm_node_fail(n, err, "the request is %s",
-		                    err == HM_ERR_CRYPTO ? "not signed by the key it carries"
-		                                         : "not a well-formed enrollment request");
+		                    err == HM_ERR_CRYPTO
+		                        ? _("not signed by the key it carries")
+		                        : _("not a well-formed enrollment request"));
 	if (valid_days == 0 || valid_days > 3650)
 		return hm_node_fail(n, HM_ERR_INVALID, "validity must be 1 to 3650 days");
 	if ((err = hm_store_write(n, sign_txn, &s)))

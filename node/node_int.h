@@ -26,6 +26,7 @@
 #include <lmdb.h>
 #include <msgpack.h>
 
+#include "i18n.h"
 #include "node.h"
 
 #define HM_STORE_FORMAT      3 /* 3: a record key holds its region */

@@ -237,7 +237,7 @@ out:
 	msgpack_zone_destroy(&zone);
 	hm_wipe(scratch.data, scratch.alloc);
 	msgpack_sbuffer_destroy(&scratch);
-	if (err == HM_ERR_NOMEM && !strstr(n->errmsg, "out of memory"))
+	if (err == HM_ERR_NOMEM && !strstr(n->errmsg, _("out of memory")))
 		err = hm_node_fail(n, err, "reading %s/%s: out of memory", coll, id);
 	return err;
 }
@@ -360,7 +360,7 @@ out:
 	free(r);
 	hm_wipe(scratch.data, scratch.alloc);
 	msgpack_sbuffer_destroy(&scratch);
-	if (err == HM_ERR_NOMEM && !strstr(n->errmsg, "out of memory"))
+	if (err == HM_ERR_NOMEM && !strstr(n->errmsg, _("out of memory")))
 		err = hm_node_fail(n, err, "reading records: out of memory");
 	return err;
 }

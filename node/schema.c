@@ -396,11 +396,11 @@ hm_err hm_id_check_n(const char *id, size_t n, const char **why)
 	const unsigned char *p = (const unsigned char *)id;
 
 	if (n == 0)
-		return *why = "is empty", HM_ERR_INVALID;
+		return *why = _("is empty"), HM_ERR_INVALID;
 	if (n > HM_ID_MAX)
-		return *why = "is longer than 128 bytes", HM_ERR_INVALID;
+		return *why = _("is longer than 128 bytes"), HM_ERR_INVALID;
 	if (hm_utf8_prefix(id, n) != n)
-		return *why = "is not UTF-8 text", HM_ERR_INVALID;
+		return *why = _("is not UTF-8 text"), HM_ERR_INVALID;
 	for (size_t i = 0; i < n; i++) {
 		/* C0 and DEL; C1 is U+0080-U+009F (C2 80..C2 9F); U+2028-U+202E and U+2066-U+2069
 		 * (E2 80 A8..AE, E2 81 A6..A9) separate lines or reorder what follows. */
@@ -411,7 +411,8 @@ hm_err hm_id_check_n(const char *id, size_t n, const char **why)
 		           (p[i] == 0xe2 && i + 2 < n && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 &&
 		            p[i + 2] <= 0xa9);
 		if (bad)
-			return *why = "holds a control character or a bidi control", HM_ERR_INVALID;
+			return *why = _("holds a control character or a bidi control"),
+			       HM_ERR_INVALID;
 	}
 	*why = NULL;
 	return HM_OK;
@@ -485,19 +486,19 @@ static const char *type_name(hm_type t)
 {
 	switch (t) {
 	case HM_T_STR:
-		return "text";
+		return _("text");
 	case HM_T_INT:
-		return "a whole number";
+		return _("a whole number");
 	case HM_T_FLOAT:
-		return "a number";
+		return _("a number");
 	case HM_T_BOOL:
-		return "true or false";
+		return _("true or false");
 	case HM_T_DATE:
-		return "a date YYYY-MM-DD";
+		return _("a date YYYY-MM-DD");
 	case HM_T_TIME:
-		return "a time YYYY-MM-DDTHH:MM";
+		return _("a time YYYY-MM-DDTHH:MM");
 	case HM_T_REGION:
-		return "a region path county/township/village (a-z, 0-9, _ and -)";
+		return _("a region path county/township/village (a-z, 0-9, _ and -)");
 	}
 	return "?";
 }
@@ -574,7 +575,7 @@ hm_err hm_value_parse(const hm_field_def *f, const char *text, hm_value *out, co
 		break;
 	default:
 		if (strlen(text) > HM_STR_MAX) {
-			*why = "text longer than 4096 bytes";
+			*why = _("text longer than 4096 bytes");
 			return HM_ERR_TYPE;
 		}
 		out->kind = HM_V_STR;

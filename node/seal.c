@@ -72,9 +72,12 @@ hm_err hm_seal_open(hm_node *n, enum hm_db db, const MDB_val *k, MDB_val *v,
 	adn = seal_ad(db, k->mv_data, k->mv_size, ad);
 	if ((err = hm_aead_open((uint8_t *)scratch->data, scratch->alloc, &len, n->storage_key,
 	                        v->mv_data, v->mv_size, ad, adn)))
-		return hm_node_fail(n, err,
-		                    "a sealed value does not open: the store was altered at rest "
-		                    "(the storage key opened it at open)");
+		/* The command looks for "the store was altered at rest", in any language. */
+		return hm_node_fail(
+		    n, err,
+		    "a sealed value does not open: %s (the storage key opened it at "
+		    "open)",
+		    _("the store was altered at rest"));
 	v->mv_data = scratch->data;
 	v->mv_size = len;
 	return HM_OK;

@@ -32,7 +32,8 @@ hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(n->errmsg, sizeof(n->errmsg), fmt, ap);
+	vsnprintf(n->errmsg, sizeof(n->errmsg), _(fmt),
+	          ap); /* the reason in the reader's language */
 	va_end(ap);
 	return err;
 }

@@ -880,7 +880,7 @@ static hm_err commit_txn(hm_node *n, MDB_txn *txn, void *arg)
  * and the node's last reason would stand for them. */
 static hm_err said(hm_node *n, hm_err err)
 {
-	if (err == HM_ERR_NOMEM && !strstr(hm_node_errmsg(n), "out of memory"))
+	if (err == HM_ERR_NOMEM && !strstr(hm_node_errmsg(n), _("out of memory")))
 		return hm_node_fail(n, err, "writing: out of memory");
 	return err;
 }

@@ -42,7 +42,7 @@ hm_err hm_sync_fail(hm_err err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	vsnprintf(errmsg, sizeof(errmsg), _(fmt), ap);
 	va_end(ap);
 	return err;
 }
@@ -51,7 +51,7 @@ hm_err hm_sync_fail(hm_err err, const char *fmt, ...)
  * an earlier reason (or none) would stand for them. */
 hm_err hm_sess_said(hm_err err)
 {
-	if (err == HM_ERR_NOMEM && !strstr(errmsg, "out of memory"))
+	if (err == HM_ERR_NOMEM && !strstr(errmsg, _("out of memory")))
 		return hm_sync_fail(err, "out of memory");
 	return err;
 }
@@ -62,8 +62,8 @@ const char *hm_sess_node_why(hm_node *node, hm_err err)
 {
 	const char *m = hm_node_errmsg(node);
 
-	if (err == HM_ERR_NOMEM && !strstr(m, "out of memory"))
-		return "out of memory";
+	if (err == HM_ERR_NOMEM && !strstr(m, _("out of memory")))
+		return _("out of memory");
 	return m[0] ? m : hm_strerror(err);
 }
 

@@ -4,6 +4,7 @@
 #ifndef HM_SYNC_INT_H
 #define HM_SYNC_INT_H
 
+#include "i18n.h"
 #include "sync.h"
 
 /* The largest message: one envelope at its cap, sealed and framed, with room to spare. */

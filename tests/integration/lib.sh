@@ -20,7 +20,11 @@ T=${HAMLET_TEST_TMP:-/tmp/hamlet-test}/$TEST_NAME
 rm -rf "$T"
 mkdir -p "$T"
 cd "$T" || exit 1
-unset HAMLET_DIR HAMLET_MAP_MAX HAMLET_MAX_DRIFT_MS HAMLET_CLOCK_OFFSET_MS
+unset HAMLET_DIR HAMLET_MAP_MAX HAMLET_MAX_DRIFT_MS HAMLET_CLOCK_OFFSET_MS HAMLET_LOCALEDIR
+# The tests read the English messages (C.UTF-8: bash still reads $'\u202e' as UTF-8), whatever
+# language the machine has; cli_i18n.sh sets its own.
+unset LANGUAGE LC_ALL LC_MESSAGES
+export LANG=C.UTF-8
 export HAMLET_PASSPHRASE="integration test passphrase"
 
 FAILED=0

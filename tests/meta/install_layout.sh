@@ -1,11 +1,12 @@
 #!/bin/bash
-# install_layout.sh BUILD_DIR BINDIR MANDIR DOCDIR UNITDIR SYSUSERSDIR: `cmake --install` into a
-# temporary DESTDIR puts the binary, the man page, every document the man page points to, the
-# systemd unit and the sysusers file where the build says (absolute paths, as configured), and
-# the installed unit runs the installed binary.
+# install_layout.sh BUILD_DIR BINDIR MANDIR DOCDIR UNITDIR SYSUSERSDIR LOCALEDIR: `cmake --install`
+# into a temporary DESTDIR puts the binary, the man page, every document the man page points to,
+# the systemd unit, the sysusers file and the Chinese catalogue where the build says (absolute
+# paths, as configured), the installed unit runs the installed binary, and the installed binary
+# reads the installed catalogue, not the build tree's.
 . "$(dirname "$0")/../integration/lib.sh"
 
-BUILD=$1 BINDIR=$2 MANDIR=$3 DOCDIR=$4 UNITDIR=$5 SYSUSERSDIR=$6
+BUILD=$1 BINDIR=$2 MANDIR=$3 DOCDIR=$4 UNITDIR=$5 SYSUSERSDIR=$6 LOCALEDIR=$7
 D=$T/destdir
 
 if ! DESTDIR=$D cmake --install "$BUILD" >"$OUT" 2>"$ERR"; then
@@ -27,6 +28,22 @@ present "$UNITDIR/hamlet.service" "the systemd unit"
 present "$SYSUSERSDIR/hamlet.conf" "the sysusers file"
 present "$DOCDIR/hamlet.env.example" "the unit's settings example"
 present "$(dirname "$MANDIR")/bash-completion/completions/hamlet" "the bash completion"
+present "$LOCALEDIR/zh_CN/LC_MESSAGES/hamlet.mo" "the Chinese catalogue"
+
+# The installed binary speaks Chinese from the installed catalogue (here under DESTDIR, named by
+# HAMLET_LOCALEDIR), and does not read the build tree's: without the catalogue at LOCALEDIR
+# itself it stays English. Needs the zh_CN.UTF-8 locale (scripts/install-deps).
+if locale -a 2>/dev/null | grep -qix 'zh_CN\.utf-\?8'; then
+	said=$(HAMLET_LOCALEDIR=$D$LOCALEDIR LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= "$D$BINDIR/hamlet" \
+		-d "$T/none" status 2>&1)
+	case $said in *"中没有 hamlet 节点"*) ok ;; *) fail "the installed catalogue is not read: '$said'" ;; esac
+	if [ ! -e "$LOCALEDIR/zh_CN/LC_MESSAGES/hamlet.mo" ]; then
+		said=$(LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= "$D$BINDIR/hamlet" -d "$T/none" status 2>&1)
+		case $said in *"no hamlet node in"*) ok ;; *)
+			fail "the installed binary read a catalogue that is not installed: '$said'" ;;
+		esac
+	fi
+fi
 
 # The unit runs the installed binary, and nothing was left unconfigured.
 if grep -q "^ExecStart=$BINDIR/hamlet " "$D$UNITDIR/hamlet.service"; then ok; else

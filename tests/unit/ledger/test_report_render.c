@@ -319,7 +319,7 @@ static void test_render_html_body(void **state)
 	assert_non_null(strstr(s, "<td lang=\"zh-CN\">乡镇</td><td class=\"num\">4</td>"));
 	free(s);
 
-	h.flags = 4;
+	h.flags = 8;
 	assert_int_equal(hm_report_render_body(&r, &h, stdout), HM_ERR_INVALID);
 	assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_CSV, HM_REPORT_HTML_BODY, stdout),
 	                 HM_ERR_INVALID);
@@ -358,7 +358,7 @@ static void test_render_errors(void **state)
 	assert_int_equal(hm_report_render_mem(&r, (hm_report_format)7, 0, &m, NULL),
 	                 HM_ERR_INVALID);
 	assert_null(m);
-	assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_TEXT, 2, stdout), HM_ERR_INVALID);
+	assert_int_equal(hm_report_render(&r, HM_REPORT_FMT_TEXT, 8, stdout), HM_ERR_INVALID);
 	hm_report_release(&r);
 }
 
