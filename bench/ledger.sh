@@ -2,19 +2,21 @@
 # bench/ledger.sh - the prevention ledger at county scale, through the `hamlet` command a county
 # office runs: bulk import of registers (import-csv) and the six reports over the whole county.
 #
-#   bench/ledger.sh [--persons N] [--quick] [--dir DIR] [--hamlet PATH]
+#   bench/ledger.sh [--persons N] [--quick] [--dir DIR] [--hamlet PATH] [--no-reports]
 #
 # Builds a county of 5 townships x 10 villages on one county node, imports N persons (default
 # 100000), N/2 episodes, N/2 contacts, 4N follow-ups and N/10 stock movements from generated CSV
 # files, then times each report (--json, whole county) and its peak memory. Prints one line per
 # step: what, rows, seconds, rows/s, max RSS. --quick: 2000 persons, checks the outputs parse,
-# for the smoke test (timings are not asserted anywhere). Figures in docs/performance.md.
+# for the smoke test (timings are not asserted anywhere). --no-reports: stop after the import
+# (bench/web.py makes its county so, and keeps it). Figures in docs/performance.md.
 set -euo pipefail
 
 persons=100000
 dir=${TMPDIR:-/tmp}/hamlet-bench-ledger
 hamlet=
 quick=0
+reports=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--persons)
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--quick) quick=1 persons=2000 ;;
+	--no-reports) reports=0 ;;
 	--dir)
 		dir=$2
 		shift
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	*)
-		echo "usage: bench/ledger.sh [--persons N] [--quick] [--dir DIR] [--hamlet PATH]" >&2
+		echo "usage: bench/ledger.sh [--persons N] [--quick] [--dir DIR] [--hamlet PATH] [--no-reports]" >&2
 		exit 2
 		;;
 	esac
@@ -144,6 +147,9 @@ for c in person site episode exposure followup stock_txn; do
 		sh -c 'for f in "$@"; do "$0" -d "'"$county"'" import-csv '"$c"' "$f" || exit 1; done' \
 		"$hamlet" $c.*.csv
 done
+if [ "$reports" = 0 ]; then
+	exit 0
+fi
 records=$("$hamlet" -d "$county" status --json | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["records"].values()))')
 for r in daily monitoring contacts supplies compounds rewards; do
 	timed "report $r (county, --json)" "$records" \
