@@ -17,6 +17,9 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* The `hamlet` command, whole: what main() runs (cli/hamlet.c); returns the exit code. */
+int cli_main(int argc, char **argv);
+
 typedef struct cli {
 	const char *dir; /* node directory */
 	const char *cmd; /* the command being run, for messages */

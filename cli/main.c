@@ -353,7 +353,7 @@ static void cli_locale(void)
 	bind_textdomain_codeset(HM_TEXTDOMAIN, "UTF-8");
 }
 
-int main(int argc, char **argv)
+int cli_main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
 	                                     {"verbose", no_argument, NULL, 'v'},
