@@ -252,7 +252,7 @@ def sizes(hm):
     objects and of cli/ui_cmds.c; libmicrohttpd is a shared library, not in the binary)."""
     build = os.path.dirname(os.path.dirname(os.path.realpath(hm)))
     lib = os.path.join(build, "web", "libhm_web.a")
-    ui_o = os.path.join(build, "cli", "CMakeFiles", "hamlet.dir", "ui_cmds.c.o")
+    ui_o = os.path.join(build, "cli", "CMakeFiles", "hm_cli.dir", "ui_cmds.c.o")
 
     def total(*files):
         out = subprocess.run(["size", "-t", *files], capture_output=True, text=True).stdout
