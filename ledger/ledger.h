@@ -800,7 +800,24 @@ typedef struct hm_report_html {
 	 * for none. */
 	bool (*link)(void *arg, const hm_report_table *t, size_t row, size_t col, char *href,
 	             size_t cap);
-	void *arg; /* given to word and link */
+	void *arg; /* given to word, link, first and page */
+	/* A window of each table's rows, for a page that shows a long table a part at a time.
+	 * rows_max 0: every row, as HM_REPORT_HTML_BODY writes them. Otherwise, of a table's rows
+	 * that are not its total (HM_REPORT_ROW_TOTAL), counted in the model's order with the
+	 * subtotals among them, at most rows_max from number first(arg, t) (0-based; 0 when first
+	 * is NULL; past the last row: the last window). The total row is written on every window,
+	 * in its place, since it sums every row of the table and not only those shown. A chart
+	 * draws the data rows of the window, a full bar worth what it is worth for the whole
+	 * table (so windows compare); a tree, the rows of the window. A table with more rows than
+	 * rows_max gets, above and below its rows, <p class="pager"> with the word "rows %s-%s of
+	 * %s" (each %s replaced: the first and last row shown, counted from 1, and how many, in
+	 * groups of three digits: "rows 1-200 of 12,345") and links to the previous and next
+	 * windows ("previous", "next") when page gives one: true with the local URL of the window
+	 * that starts at row first written into href (cap bytes, NUL-terminated; escaped here).
+	 * page NULL: no links. */
+	size_t rows_max;
+	size_t (*first)(void *arg, const hm_report_table *t);
+	bool (*page)(void *arg, const hm_report_table *t, size_t first, char *href, size_t cap);
 } hm_report_html;
 
 /* The body of r as HM_REPORT_HTML_BODY writes it, with h's words, Chinese headers and links

@@ -548,8 +548,113 @@ static const char *cell_link(const hm_report_html *h, const hm_report_table *t, 
 #define BAR_MAX_W 360
 #define HREF_MAX  1024
 
-/* The value of a full bar: the table's (100 for a percentage), else the largest drawn. */
-static double chart_max(const hm_report_table *t, size_t *bars)
+/* ---- a window of rows (hm_report_html.rows_max) ---- */
+
+/* The rows of a table written: those at [from, to) of t->rows, and every total row. n counts
+ * the rows that are not totals; first and shown say which of them the window holds. */
+typedef struct window {
+	size_t from, to, first, shown, n;
+} window;
+
+static void window_of(const hm_report_html *h, const hm_report_table *t, window *w)
+{
+	size_t first = h->rows_max && h->first ? h->first(h->arg, t) : 0, k = 0;
+
+	w->n = 0;
+	for (size_t j = 0; j < t->nrows; j++)
+		w->n += t->rows[j].kind != HM_REPORT_ROW_TOTAL;
+	w->from = 0, w->to = t->nrows, w->first = 0, w->shown = w->n;
+	if (!h->rows_max || w->n <= h->rows_max)
+		return;
+	if (first >= w->n) /* past the end: the last window */
+		first = (w->n - 1) / h->rows_max * h->rows_max;
+	w->first = first;
+	w->shown = w->n - first < h->rows_max ? w->n - first : h->rows_max;
+	for (size_t j = 0; j < t->nrows; j++) {
+		if (t->rows[j].kind == HM_REPORT_ROW_TOTAL)
+			continue;
+		if (k == first)
+			w->from = j;
+		if (k++ == first + w->shown - 1) {
+			w->to = j + 1;
+			break;
+		}
+	}
+}
+
+/* Whether row j of t is written: in the window, or a total (which sums every row). */
+static bool window_has(const window *w, const hm_report_table *t, size_t j)
+{
+	return (j >= w->from && j < w->to) || t->rows[j].kind == HM_REPORT_ROW_TOTAL;
+}
+
+/* n in groups of three digits: 12,345. */
+static void group_digits(size_t n, char *buf, size_t cap)
+{
+	char d[32];
+	size_t len = (size_t)snprintf(d, sizeof(d), "%zu", n), o = 0;
+
+	for (size_t i = 0; i < len && o + 2 < cap; i++) {
+		if (i && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = d[i];
+	}
+	buf[o] = 0;
+}
+
+/* The word fmt, escaped, each %s in it replaced by the next of args (then ""). A word may come
+ * from a catalogue: it is never given to printf. */
+static void html_fill(FILE *f, const char *fmt, const char *const *args, size_t nargs)
+{
+	size_t i = 0;
+
+	for (const char *p = fmt, *q;; p = q + 2) {
+		q = strstr(p, "%s");
+		hm_text_html_write(f, p, q ? (size_t)(q - p) : strlen(p));
+		if (!q)
+			return;
+		html_text(i < nargs ? args[i++] : "", f);
+	}
+}
+
+/* A link to the window of t from row first, named word, when the caller's hook gives one. */
+static void pager_link(const hm_report_html *h, const hm_report_table *t, size_t first,
+                       const char *word, FILE *f)
+{
+	char href[HREF_MAX] = "";
+
+	if (!h->page || !h->page(h->arg, t, first, href, sizeof(href)) || !href[0])
+		return;
+	fputc(' ', f);
+	html_link_elem(f, "span", "", hw(h, word), href);
+}
+
+/* Which rows are shown of how many ("rows 1-200 of 12,345"), and the links to the previous and
+ * next windows; nothing when the table fits in one. */
+static void html_pager(const hm_report_html *h, const hm_report_table *t, const window *w, FILE *f)
+{
+	char a[32], b[32], c[32];
+	const char *const args[] = {a, b, c};
+	const char *words = hw(h, N_("rows %s-%s of %s"));
+
+	if (!h->rows_max || w->n <= h->rows_max)
+		return;
+	group_digits(w->first + 1, a, sizeof(a));
+	group_digits(w->first + w->shown, b, sizeof(b));
+	group_digits(w->n, c, sizeof(c));
+	fprintf(f, "<p class=\"pager\"%s>", has_cjk(words) ? " lang=\"zh-CN\"" : "");
+	html_fill(f, words, args, 3);
+	if (w->first > 0)
+		pager_link(h, t, w->first > h->rows_max ? w->first - h->rows_max : 0,
+		           N_("previous"), f);
+	if (w->first + w->shown < w->n)
+		pager_link(h, t, w->first + w->shown, N_("next"), f);
+	fputs("</p>\n", f);
+}
+
+/* The value of a full bar: the table's (100 for a percentage), else the largest of the whole
+ * table (so that windows compare); *bars: the data rows of the window. */
+static double chart_max(const hm_report_table *t, const window *w, size_t *bars)
 {
 	double max = 0;
 
@@ -558,7 +663,7 @@ static double chart_max(const hm_report_table *t, size_t *bars)
 		const hm_report_cell *c = &t->rows[j].cells[t->chart];
 		if (t->rows[j].kind != HM_REPORT_ROW_DATA)
 			continue;
-		(*bars)++;
+		*bars += window_has(w, t, j);
 		if (c->kind == HM_REPORT_NUM && c->num > max)
 			max = c->num;
 	}
@@ -594,10 +699,10 @@ static void html_bar(const hm_report_html *h, const hm_report_table *t, const hm
 
 /* One horizontal bar per data row, labelled with the row's name and its value; a percentage
  * is drawn against 100%, so two villages at 50% draw half bars. */
-static void html_chart(const hm_report_html *h, const hm_report_table *t, FILE *f)
+static void html_chart(const hm_report_html *h, const hm_report_table *t, const window *w, FILE *f)
 {
 	size_t bars, y = 0;
-	double max = chart_max(t, &bars);
+	double max = chart_max(t, w, &bars);
 
 	if (bars == 0)
 		return;
@@ -608,7 +713,7 @@ static void html_chart(const hm_report_html *h, const hm_report_table *t, FILE *
 	        bars * BAR_H + 4);
 	html_text(hcol(h, t, (size_t)t->chart), f);
 	fputs("</title>\n", f);
-	for (size_t j = 0; j < t->nrows; j++) {
+	for (size_t j = w->from; j < w->to; j++) {
 		if (t->rows[j].kind != HM_REPORT_ROW_DATA)
 			continue;
 		html_bar(h, t, &t->rows[j], max, y, f);
@@ -643,20 +748,20 @@ static void tree_item(const hm_report_html *h, const hm_report_table *t, size_t 
 
 /* A tree table (rows in pre-order, each with its depth) as nested lists, one per value of its
  * first column (a chain): who infected whom, each under the one who exposed them. */
-static void html_tree(const hm_report_html *h, const hm_report_table *t, FILE *f)
+static void html_tree(const hm_report_html *h, const hm_report_table *t, const window *w, FILE *f)
 {
 	char buf[64], group[64] = "";
 	size_t open = 0;
 
 	fputs("<ul class=\"tree\">\n", f);
-	for (size_t j = 0; j < t->nrows; j++) {
+	for (size_t j = w->from; j < w->to; j++) {
 		const hm_report_row *row = &t->rows[j];
 		const char *g = cell_text(&row->cells[0], buf, sizeof(buf), "-");
 		size_t d = (size_t)row->cells[t->tree_depth].num;
-		if (j == 0 || strcmp(g, group) != 0) {
+		if (j == w->from || strcmp(g, group) != 0) {
 			for (; open; open--)
 				fputs("</li></ul>", f);
-			fprintf(f, "%s<li><span class=\"group\">", j ? "</li>\n" : "");
+			fprintf(f, "%s<li><span class=\"group\">", j > w->from ? "</li>\n" : "");
 			html_text(hcol(h, t, 0), f);
 			fputc(' ', f);
 			html_text(g, f);
@@ -675,7 +780,7 @@ static void html_tree(const hm_report_html *h, const hm_report_table *t, FILE *f
 	}
 	for (; open; open--)
 		fputs("</li></ul>", f);
-	if (t->nrows)
+	if (w->to > w->from)
 		fputs("</li>\n</ul>\n", f);
 	else {
 		fputs("<li class=\"none\">", f);
@@ -684,7 +789,7 @@ static void html_tree(const hm_report_html *h, const hm_report_table *t, FILE *f
 	}
 }
 
-static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f)
+static void html_rows(const hm_report_html *h, const hm_report_table *t, const window *w, FILE *f)
 {
 	static const char *const row_class[] = {"", " class=\"subtotal\"", " class=\"total\""};
 	char buf[64], href[HREF_MAX];
@@ -695,6 +800,8 @@ static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f
 		fputs("</td></tr>\n", f);
 	}
 	for (size_t j = 0; j < t->nrows; j++) {
+		if (!window_has(w, t, j))
+			continue;
 		fprintf(f, "<tr%s>", row_class[t->rows[j].kind]);
 		for (size_t k = 0; k < t->ncols; k++) {
 			const hm_report_cell *c = &t->rows[j].cells[k];
@@ -711,22 +818,27 @@ static void html_rows(const hm_report_html *h, const hm_report_table *t, FILE *f
 
 static void html_table(const hm_report_html *h, const hm_report_table *t, FILE *f)
 {
+	window w;
+
+	window_of(h, t, &w);
 	fputs(t->ncols > HTML_PORTRAIT_COLS ? "<section class=\"wide\">" : "<section>", f);
 	html_elem(f, "h2", "", hw(h, t->title));
 	fputc('\n', f);
+	html_pager(h, t, &w, f);
 	if (t->chart >= 0)
-		html_chart(h, t, f);
+		html_chart(h, t, &w, f);
 	if (t->tree_depth >= 0) {
-		html_tree(h, t, f);
-		fputs("</section>\n", f);
-		return;
+		html_tree(h, t, &w, f);
+	} else {
+		fputs("<table><thead><tr>", f);
+		for (size_t k = 0; k < t->ncols; k++)
+			html_elem(f, "th", "", hcol(h, t, k));
+		fputs("</tr></thead>\n<tbody>\n", f);
+		html_rows(h, t, &w, f);
+		fputs("</tbody></table>", f);
 	}
-	fputs("<table><thead><tr>", f);
-	for (size_t k = 0; k < t->ncols; k++)
-		html_elem(f, "th", "", hcol(h, t, k));
-	fputs("</tr></thead>\n<tbody>\n", f);
-	html_rows(h, t, f);
-	fputs("</tbody></table></section>\n", f);
+	html_pager(h, t, &w, f);
+	fputs("</section>\n", f);
 }
 
 /* The whole page's style sheet. The web interface carries the same rules in

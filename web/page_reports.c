@@ -17,6 +17,12 @@
 
 #define REPORTS_PREFIX "/reports/"
 #define REGIONS_MAX    4096 /* regions a picker lists */
+/* Rows of each table a page shows (rows=N asks for another number, from ROWS_MIN to ROWS_MAX);
+ * a table of more has pages (table=NAME&page=K); the CSV has every row. */
+#define ROWS_DEFAULT 200
+#define ROWS_MIN     10
+#define ROWS_MAX     1000
+#define PAGE_MAX     100000000L
 
 /* What one report page asks, from its query. */
 typedef struct report_ask {
@@ -24,6 +30,10 @@ typedef struct report_ask {
 	const char *region, *date, *person;
 	long days; /* 0: the report's default */
 	bool names, csv;
+	size_t rows;       /* rows of each table on a page */
+	bool rows_asked;   /* rows= was given: the page's links keep it */
+	const char *table; /* the table paged (table=), or NULL: each shows its first rows */
+	size_t page;       /* that table's page, from 1 */
 } report_ask;
 
 /* What each report answers, for the index (English msgids). */
@@ -146,6 +156,16 @@ static void regions_path(regions *g, const char *path)
 			regions_add(g, path, i);
 }
 
+/* Whether cell (j, k) of t is no text, or the text of the row above: a list's rows name one
+ * village many times in a row, and a county's lists have rows by the hundred thousand. */
+static bool same_above(const hm_report_table *t, size_t j, size_t k)
+{
+	const hm_report_cell *c = &t->rows[j].cells[k], *up = j ? &t->rows[j - 1].cells[k] : NULL;
+
+	return c->kind != HM_REPORT_TEXT ||
+	       (up && up->kind == HM_REPORT_TEXT && !strcmp(up->text, c->text));
+}
+
 /* The picker's regions, from the report itself (costing nothing more than the report): the
  * node's region, the report's and those above it, and every township and village the report's
  * rows name. The county's report names every village with records; a village's, the way up. */
@@ -162,7 +182,7 @@ static hm_err regions_load(web_req *r, const hm_report *rep, regions *g, hm_node
 			if (strcmp(t->cols[k], N_("region")) && strcmp(t->cols[k], N_("village")))
 				continue;
 			for (size_t j = 0; j < t->nrows; j++)
-				if (t->rows[j].cells[k].kind == HM_REPORT_TEXT)
+				if (!same_above(t, j, k))
 					regions_path(g, t->rows[j].cells[k].text);
 		}
 	}
@@ -215,6 +235,8 @@ static void picker(web_req *r, const report_ask *a, const hm_report *rep, const 
 		web_esc(r, web_t(r, "Show names (recorded in the access log)"));
 		web_raw(r, "</label>");
 	}
+	if (a->rows_asked)
+		web_rawf(r, "<input type=\"hidden\" name=\"rows\" value=\"%zu\">", a->rows);
 	web_raw(r, " <button type=\"submit\">");
 	web_esc(r, web_t(r, "Show"));
 	web_raw(r, "</button></form>\n");
@@ -284,6 +306,32 @@ static bool body_link(void *arg, const hm_report_table *t, size_t row, size_t co
 	return false;
 }
 
+/* The first row of table t on this page: its page's when it is the table paged. */
+static size_t body_first(void *arg, const hm_report_table *t)
+{
+	const report_ask *a = ((link_ctx *)arg)->a;
+
+	return a->table && !strcmp(a->table, t->name) ? (a->page - 1) * a->rows : 0;
+}
+
+/* The page of table t that starts at row first: the same report and query (region, date, days,
+ * person, names, rows), that table at that page. */
+static bool body_page(void *arg, const hm_report_table *t, size_t first, char *href, size_t cap)
+{
+	link_ctx *x = arg;
+	size_t n = (size_t)snprintf(href, cap, REPORTS_PREFIX "%s", x->a->name);
+
+	if (n >= cap || !ask_query(x->a, x->rep, NULL, x->a->names, href + n, cap - n))
+		return false;
+	n += strlen(href + n);
+	if (n < cap && x->a->rows_asked)
+		n += (size_t)snprintf(href + n, cap - n, "&rows=%zu", x->a->rows);
+	if (n < cap)
+		n += (size_t)snprintf(href + n, cap - n, "&table=%s&page=%zu", t->name,
+		                      first / x->a->rows + 1);
+	return n < cap;
+}
+
 /* ---- the page, the CSV ---- */
 
 /* The links above the report: the index, the CSV (a user who may export), the region above. */
@@ -327,6 +375,7 @@ static hm_err report_page(web_req *r, const report_ask *a, const hm_report *rep,
 	hm_report_html h = {r->en ? 0 : HM_REPORT_CSV_ZH, body_word, body_link, &x};
 	hm_err err;
 
+	h.rows_max = a->rows, h.first = body_first, h.page = body_page;
 	web_page_begin(r, rep->title);
 	report_links(r, a, rep, g->scope);
 	picker(r, a, rep, g);
@@ -366,6 +415,40 @@ static hm_err report_csv(web_req *r, const hm_report *rep, const char *file)
 	return HM_OK;
 }
 
+/* arg as a whole number from min to max into *v; an absent or empty arg leaves *v. */
+static bool arg_number(const char *arg, long min, long max, size_t *v)
+{
+	char *end;
+	long n;
+
+	if (!arg || !*arg)
+		return true;
+	n = strtol(arg, &end, 10);
+	if (*end || n < min || n > max)
+		return false;
+	*v = (size_t)n;
+	return true;
+}
+
+/* Which rows of the tables the page shows: rows= of each (ROWS_DEFAULT), and page= of table=. */
+static bool ask_window(web_req *r, report_ask *a)
+{
+	const char *rows = web_arg(r, "rows");
+
+	a->rows = ROWS_DEFAULT, a->page = 1;
+	a->rows_asked = rows && *rows;
+	if (!arg_number(rows, ROWS_MIN, ROWS_MAX, &a->rows)) {
+		web_error(r, 400, "Rows must be a whole number from 10 to 1000.", NULL);
+		return false;
+	}
+	if (!arg_number(web_arg(r, "page"), 1, PAGE_MAX, &a->page)) {
+		web_error(r, 400, "Page must be a whole number from 1.", NULL);
+		return false;
+	}
+	a->table = web_arg(r, "table");
+	return true;
+}
+
 /* The report's name and what the query asks; false when the answer (an error page) is
  * given. */
 static bool ask_parse(web_req *r, report_ask *a)
@@ -400,7 +483,7 @@ static bool ask_parse(web_req *r, report_ask *a)
 		web_error(r, 400, "Days must be a whole number from 1 to 3660.", NULL);
 		return false;
 	}
-	return true;
+	return ask_window(r, a);
 }
 
 static void report_free(void *rep)

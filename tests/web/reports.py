@@ -16,6 +16,10 @@ fails:
   under the officer's name; a clerk may not ask (403);
 - the CSV download: attachment, a BOM, Chinese headers, the same figures as `hamlet report
   NAME --csv`, an export in the access log under the auditor's name; a clerk gets 403;
+- a table longer than a page (rows=10: 30 persons not seen) a page at a time: the count
+  ("rows 1-10 of N"), next and previous links that keep region, date, days, names and rows,
+  the pages together the rows of `hamlet report --json`; rows= out of 10-1000 and page=0
+  refused (400); the CSV has every row whatever rows= says;
 - a doctor cannot open /reports nor /questions (403), a clerk not /questions;
 - the scripts are escaped on every page made here;
 - /questions lists the identity question, the conflict and the duplicate; "keep apart" hides
@@ -96,6 +100,29 @@ penalty pen3 village=lin/west/ash person=p7 state=proposed date=2026-02-01
 """
 
 
+# Persons under monitoring since before D and never seen: more rows in monitoring's not_seen
+# than a page of rows=10 holds.
+UNSEEN = 30
+
+
+def unseen_persons():
+    persons = os.path.join(T, "unseen-person.csv")
+    episodes = os.path.join(T, "unseen-episode.csv")
+    with open(persons, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "name", "village", "category"])
+        for i in range(UNSEEN):
+            w.writerow([f"q{i:02d}", f"Qian Unseen{i:02d}", "lin/west/ash", "returnee"])
+    with open(episodes, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "person", "village", "kind", "reason", "start"])
+        for i in range(UNSEEN):
+            w.writerow([f"eq{i:02d}", f"q{i:02d}", "lin/west/ash", "home", "returnee",
+                        "2026-01-31"])
+    hamlet(C, "import-csv", "person", persons)
+    hamlet(C, "import-csv", "episode", episodes)
+
+
 def township(region, name):
     """A township node enrolled by the county (which then holds the township's key)."""
     d = os.path.join(T, name)
@@ -125,6 +152,7 @@ def setup():
            "category=returnee", f"compound={SCRIPT}")
     hamlet(C, "put", "episode", "eevil", "person=pevil", "village=lin/east/elm", "kind=home",
            "reason=returnee", "start=2026-02-01")
+    unseen_persons()
     # One ID number registered twice: a duplicate (the first named with a script).
     hamlet(C, "person", "add", "--id", "pd1", "--name", SCRIPT, "--id-number", IDNUM,
            "--village", "lin/east/elm")
@@ -216,6 +244,60 @@ def same_figures(page, doc, what, zh=True):
         if got == [["无"]]:
             got = [["none"]]
         check(got == want, f"{what}: table {t['name']}: page {got[:3]}..., CLI {want[:3]}...")
+
+
+def table_rows(page, title_of):
+    """The rows of the page's section whose title is title_of's."""
+    for s in page.sections:
+        if s["title"] == title_of:
+            return s["rows"]
+    check(False, f"no section {title_of!r} on the page")
+    return []
+
+
+def test_paging(b, port):
+    """monitoring's not_seen, 10 rows a page, walked by the pages' own next links and back."""
+    doc = cli_report("monitoring", "--days", "3", "--show-pii")
+    want = next(t for t in doc["tables"] if t["name"] == "not_seen")["rows"]
+    want = [[cell(c) for c in row] for row in want]
+    n = len(want)
+    check(n > 20, f"the fixture's not_seen has {n} rows, not more than two pages of 10")
+    path = f"/reports/monitoring?date={D}&days=3&rows=10&names=1"
+    got, pages, title = [], 0, None
+    while path and pages < 10:
+        r, text = b.get(path)
+        check(r.status == 200, f"{path}: {r.status}")
+        p = Page(text)
+        if title is None:
+            title = next(s["title"] for s in p.sections if s["table"] and
+                         any(row and row[0] == want[0][0] for row in s["rows"]))
+        rows = table_rows(p, title)
+        first = pages * 10
+        check(rows == want[first:first + 10],
+              f"{path}: rows {rows[:2]}..., not those of `hamlet report` from {first + 1}")
+        check(f"第 {first + 1}-{min(first + 10, n)} 行，共 {n} 行" in text,
+              f"{path}: no count 'rows {first + 1}-{min(first + 10, n)} of {n}'")
+        got += rows
+        pages += 1
+        nexts = [h for h in p.links if "table=not_seen" in h and f"page={pages + 1}" in h]
+        prevs = [h for h in p.links if "table=not_seen" in h and f"page={pages - 1}" in h]
+        check(pages == 1 or prevs, f"{path}: no link to the previous page")
+        for h in nexts + prevs:
+            for arg in ("region=lin", f"date={D}", "days=3", "names=1", "rows=10"):
+                check(arg in h.split("?", 1)[1].split("&"), f"a page link lacks {arg}: {h}")
+        path = nexts[0] if nexts else None
+    check(got == want, f"the pages together: {len(got)} rows, `hamlet report`: {n}")
+    check(pages == (n + 9) // 10, f"{pages} pages for {n} rows of 10")
+    for q in ("rows=9", "rows=1001", "rows=x", "page=0", "page=-1"):
+        r, _ = b.get(f"/reports/monitoring?date={D}&{q}")
+        check(r.status == 400, f"/reports/monitoring?{q}: {r.status}, not 400")
+    aud = Client(port)
+    aud.login("aud1", "aud1 password 1")
+    r, text = aud.get(f"/reports/monitoring.csv?date={D}&days=3&rows=10&table=not_seen&page=2")
+    check(r.status == 200, f"the monitoring CSV with rows=10: {r.status}")
+    cli = hamlet(C, "report", "monitoring", "--date", D, "--days", "3", "--csv")
+    check(len(text.lstrip("\ufeff").splitlines()) == len(cli.splitlines()),
+          "the CSV with rows=10 lacks rows of `hamlet report --csv`")
 
 
 def test_access(port):
@@ -433,6 +515,7 @@ def main():
         check(r.status == 303, f"the officer's login: {r.status}")
         test_index(b)
         test_figures(b)
+        test_paging(b, ui.port)
         test_other_writer(b)
         test_drill(b)
         test_language(ui.port)

@@ -362,13 +362,145 @@ static void test_render_errors(void **state)
 	hm_report_release(&r);
 }
 
+/* ---- a window of rows (hm_report_html.rows_max) ---- */
+
+/* A county's table of 25 villages (v1 to v25, done 1 to 25), a township's subtotal and the
+ * total, charted against the largest value; then a list of 1,234 persons. */
+static void build_long(hm_report *r)
+{
+	static const char *const cols[] = {"region", "level", "done", NULL};
+	static const char *const list_cols[] = {"person", "village", NULL};
+	hm_report_table *t;
+	char name[32];
+
+	hm_report_init(r, "monitoring", "Monitoring report", "lin", "2026-12-06");
+	t = hm_report_table_add(r, "compliance", "Check compliance", cols);
+	t->chart = 2, t->chart_label = 0;
+	for (long long i = 1; i <= 25; i++) {
+		snprintf(name, sizeof(name), "lin/t/v%lld", i);
+		hm_report_row_add(r, t, HM_REPORT_ROW_DATA, "ssd", name, "village", i);
+	}
+	hm_report_row_add(r, t, HM_REPORT_ROW_SUBTOTAL, "ssd", "lin/t", "subtotal", 325LL);
+	hm_report_row_add(r, t, HM_REPORT_ROW_TOTAL, "ssd", "lin", "total", 325LL);
+	t = hm_report_table_add(r, "not_seen", "Not seen", list_cols);
+	for (int i = 0; i < 1234; i++) {
+		snprintf(name, sizeof(name), "p%04d", i);
+		hm_report_row_add(r, t, HM_REPORT_ROW_DATA, "ss", name, "lin/x");
+	}
+	assert_false(r->nomem);
+}
+
+/* The window asked for: the first row of compliance from arg, every other table from 0. */
+static size_t window_first(void *arg, const hm_report_table *t)
+{
+	return strcmp(t->name, "compliance") ? 0 : *(const size_t *)arg;
+}
+
+static bool window_page(void *arg, const hm_report_table *t, size_t first, char *href, size_t cap)
+{
+	(void)arg;
+	snprintf(href, cap, "/p?t=%s&first=%zu", t->name, first);
+	return true;
+}
+
+static const char *window_word(void *arg, const char *en)
+{
+	(void)arg;
+	return !strcmp(en, "rows %s-%s of %s") ? "第 %s-%s 行，共 %s 行<%d>" : NULL;
+}
+
+static char *body_of(const hm_report *r, const hm_report_html *h)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	assert_non_null(f);
+	assert_int_equal(hm_report_render_body(r, h, f), HM_OK);
+	assert_int_equal(fclose(f), 0);
+	return s;
+}
+
+/* Whether s holds the table row of region v. */
+static bool has_row(const char *s, const char *v)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "<td>%s</td>", v);
+	return strstr(s, want) != NULL;
+}
+
+/* Rows 11-20 of 26: those rows, the total (not the subtotal, on the next window), ten bars
+ * against the whole table's largest value (20 of 25: 288 of 360), the pager above and below
+ * with both links (escaped); the next window holds the subtotal; past the end, the last
+ * window; a window larger than the table, the whole body; the list's pager counts in groups
+ * of three digits; a caller's word is filled in, never given to printf. */
+static void test_render_window(void **state)
+{
+	hm_report r;
+	size_t first = 10;
+	hm_report_html h = {0, NULL, NULL, &first};
+	char *s, *next, *last, *whole;
+	const char *pager =
+	    "<p class=\"pager\">rows 11-20 of 26 <span><a href=\"/p?t=compliance&amp;"
+	    "first=0\">previous</a></span> <span><a href=\"/p?t=compliance&amp;"
+	    "first=20\">next</a></span></p>\n";
+	(void)state;
+
+	build_long(&r);
+	whole = body_of(&r, &h);
+	h.rows_max = 10, h.first = window_first, h.page = window_page;
+	s = body_of(&r, &h);
+	for (int i = 1; i <= 25; i++) {
+		char v[16];
+		snprintf(v, sizeof(v), "lin/t/v%d", i);
+		if (has_row(s, v) != (i >= 11 && i <= 20))
+			fail_msg("row %s %s", v, has_row(s, v) ? "shown" : "not shown");
+	}
+	assert_true(has_row(s, "lin") && !has_row(s, "lin/t"));
+	assert_non_null(strstr(s, "<tr class=\"total\"><td>lin</td>"));
+	assert_non_null(strstr(s, "height=\"224\""));
+	assert_non_null(strstr(s, "<rect x=\"220\" y=\"201\" width=\"288.0\" height=\"16\"/>"));
+	assert_non_null(strstr(s, "<section><h2>Check compliance</h2>\n"));
+	assert_non_null(strstr(strstr(s, pager) + 1, pager));
+	assert_non_null(strstr(s, "<p class=\"pager\">rows 1-10 of 1,234 <span><a href=\"/p?"
+	                          "t=not_seen&amp;first=10\">next</a></span></p>\n"));
+	assert_non_null(strstr(s, "<td>p0009</td>"));
+	assert_null(strstr(s, "<td>p0010</td>"));
+
+	first = 20;
+	next = body_of(&r, &h);
+	assert_true(has_row(next, "lin/t/v21") && has_row(next, "lin/t") && has_row(next, "lin"));
+	assert_non_null(strstr(next, "<p class=\"pager\">rows 21-26 of 26 <span><a href=\"/p?"
+	                             "t=compliance&amp;first=10\">previous</a></span></p>\n"));
+	first = 1000;
+	last = body_of(&r, &h);
+	same(last, next);
+	free(s);
+
+	h.rows_max = 2000;
+	s = body_of(&r, &h);
+	same(s, whole);
+	free(s);
+
+	h.rows_max = 10, h.word = window_word, h.page = NULL;
+	s = body_of(&r, &h);
+	assert_non_null(strstr(s,
+	                       "<p class=\"pager\" lang=\"zh-CN\">第 21-26 行，共 26 行&lt;%d&gt;"
+	                       "</p>\n"));
+	free(s);
+	free(next);
+	free(last);
+	free(whole);
+	hm_report_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_render_text),         cmocka_unit_test(test_render_csv),
 	    cmocka_unit_test(test_render_json),         cmocka_unit_test(test_render_html),
 	    cmocka_unit_test(test_render_html_body),    cmocka_unit_test(test_render_errors),
-	    cmocka_unit_test(test_render_csv_formulas),
+	    cmocka_unit_test(test_render_csv_formulas), cmocka_unit_test(test_render_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
