@@ -328,6 +328,12 @@ hm_err hm_keyfile_decode(hm_keyfile_secrets *out, const void *buf, size_t len, c
  * power cut (a file's own fsync does not make its name durable). Errors: HM_ERR_IO (also for
  * a full disk: HM_ERR_FULL), HM_ERR_NOMEM. */
 hm_err hm_file_sync_parent(const char *path) HM_MUST_CHECK;
+/* Replace the file at path with data[0..len) whole: a temporary file beside it (PATH.tmp.PID,
+ * mode 0600 whatever the umask, created exclusively and never through a link), written,
+ * fsynced and renamed over path. On failure the temporary file is removed and path is as it
+ * was. The folder is not synced (hm_file_sync_parent, when the name must survive a power cut).
+ * Returns 0, or the errno of the step that failed (ENOSPC: the disk is full). */
+int hm_file_replace(const char *path, const void *data, size_t len);
 
 /* Create the key file at path (mode 0600, exclusive) holding what hm_keyfile_encode would
  * encode, and fsync it and its directory. On failure no file is left behind.

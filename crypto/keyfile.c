@@ -285,6 +285,39 @@ static hm_err write_all(int fd, const uint8_t *p, size_t len)
 	return HM_OK;
 }
 
+int hm_file_replace(const char *path, const void *data, size_t len)
+{
+	const char *p = data;
+	char tmp[4096 + 32];
+	int fd, e = 0;
+
+	if (strlen(path) > 4096)
+		return ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	/* The umask can only narrow the mode; fchmod makes it exactly 0600 regardless. */
+	if (fchmod(fd, 0600) != 0)
+		e = errno;
+	for (size_t off = 0; !e && off < len;) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno != EINTR)
+			e = errno;
+		else if (w > 0)
+			off += (size_t)w;
+	}
+	if (!e && fsync(fd) != 0)
+		e = errno;
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) != 0)
+		e = errno;
+	if (e)
+		unlink(tmp);
+	return e;
+}
+
 hm_err hm_file_sync_parent(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -375,39 +375,16 @@ static hm_err table_text(hm_ledger *l, table *t, char **out, size_t *len)
 	return HM_OK;
 }
 
-/* Write text whole over t->path: a temporary file beside it (0600, exclusive, never through a
- * link), fsynced, renamed over it, and the folder fsynced. On failure the old file stays. */
+/* Write text whole over t->path (hm_file_replace) and fsync the folder. On failure the old file
+ * stays. */
 static hm_err write_atomic(hm_ledger *l, const table *t, const char *text, size_t len)
 {
-	char tmp[PATH_CAP + 32];
-	hm_err err = HM_OK;
-	int fd, e = 0;
+	int e = hm_file_replace(t->path, text, len);
+	hm_err err;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", t->path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return hm_node_fail(l->node, HM_ERR_IO, "cannot create %s: %s", tmp,
-		                    hm_strerrno(errno));
-	if (fchmod(fd, 0600) != 0)
-		e = errno;
-	for (size_t off = 0; !e && off < len;) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno != EINTR)
-			e = errno;
-		else if (w > 0)
-			off += (size_t)w;
-	}
-	if (!e && fsync(fd) != 0)
-		e = errno;
-	if (close(fd) != 0 && !e)
-		e = errno;
-	if (!e && rename(tmp, t->path) != 0)
-		e = errno;
-	if (e) {
-		unlink(tmp);
+	if (e)
 		return hm_node_fail(l->node, e == ENOSPC ? HM_ERR_FULL : HM_ERR_IO,
 		                    "cannot write %s: %s", t->path, hm_strerrno(e));
-	}
 	if ((err = hm_file_sync_parent(t->path)))
 		return hm_node_fail(l->node, err, "cannot sync the folder of %s: %s", t->path,
 		                    hm_strerror(err));

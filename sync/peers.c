@@ -101,42 +101,18 @@ hm_err hm_peers_load(const char *dir, hm_peers *ps)
 	return HM_OK;
 }
 
-/* Write DIR/file whole: a temporary file beside it, created 0600 whatever the umask and
- * exclusively (never through a planted link), fsynced and renamed over it. On failure the
- * temporary file is removed and the old file stays as it was. */
+/* Write DIR/file whole (hm_file_replace: 0600, never through a planted link). On failure the
+ * old file stays as it was. */
 static hm_err write_atomic(const char *dir, const char *file, const char *text)
 {
-	char path[PATH_CAP], tmp[PATH_CAP + 32];
-	size_t len = strlen(text);
+	char path[PATH_CAP];
 	hm_err err;
-	int fd, e = 0;
+	int e;
 
 	if ((err = path_of(dir, file, path, sizeof(path))))
 		return err;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return hm_sync_fail(HM_ERR_IO, "cannot create %s: %s", tmp, hm_strerrno(errno));
-	/* The umask can only narrow the mode; fchmod makes it exactly 0600 regardless. */
-	if (fchmod(fd, 0600) != 0)
-		e = errno;
-	for (size_t off = 0; !e && off < len;) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno != EINTR)
-			e = errno;
-		else if (w > 0)
-			off += (size_t)w;
-	}
-	if (!e && fsync(fd) != 0)
-		e = errno;
-	if (close(fd) != 0 && !e)
-		e = errno;
-	if (!e && rename(tmp, path) != 0)
-		e = errno;
-	if (e) {
-		unlink(tmp);
+	if ((e = hm_file_replace(path, text, strlen(text))))
 		return hm_sync_fail(HM_ERR_IO, "cannot write %s: %s", path, hm_strerrno(e));
-	}
 	return HM_OK;
 }
 
