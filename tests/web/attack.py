@@ -194,6 +194,24 @@ def test_fetch_metadata(port):
     check(r.status == 200, f"the clerk after that post: {r.status}, not 200 (logged out)")
 
 
+def test_catalogue_header(port):
+    """No page shows the gettext catalogue's header (the words of the msgid ""), in Chinese or
+    in English: a table head or field with an empty label once printed it on /questions."""
+    pages = {"off1": ("/", "/questions", "/reports", "/reports/daily", "/audit", "/peers",
+                      "/sync", "/tips", "/notices"),
+             "clerk1": ("/", "/today", "/today/print", "/register", "/stock", "/sync", "/tips"),
+             "doc1": ("/", "/today", "/register")}
+    for lang in (None, "en"):
+        for name, paths in pages.items():
+            b = Client(port, lang=lang)
+            r, _ = b.login(name, PW[name])
+            for path in paths:
+                r, text = b.get(path)
+                check(r.status == 200, f"{name} GET {path} ({lang or 'zh'}): {r.status}")
+                check("Project-Id-Version" not in text and "Content-Type: text/plain" not in text,
+                      f"{name} GET {path} ({lang or 'zh'}) shows the catalogue's header")
+
+
 def test_low_role(port):
     """A doctor (and a clerk) sending an officer's or auditor's requests directly, with a good
     session and token: 403, nothing done."""
@@ -419,7 +437,8 @@ def main():
     servers = [ui]
     try:
         for t in (test_session_flood, test_login_flood, test_logout, test_body_kinds,
-                  test_fetch_metadata, test_low_role, test_bundle_path, test_headers,
+                  test_fetch_metadata, test_catalogue_header, test_low_role,
+                  test_bundle_path, test_headers,
                   test_odd_requests, test_markup):
             t(ui.port)
         test_loopback()
