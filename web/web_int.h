@@ -145,6 +145,11 @@ web_session *web_session_find(web_sessions *t, const char *cookie);
 web_session *web_session_new(web_sessions *t, const hm_user *user,
                              char cookie_out[WEB_TOKEN_HEX + 1]);
 void web_session_end(web_sessions *t, web_session *s);
+/* End every user's session whose account is not in users[0..n) (sorted by name, as
+ * hm_user_list gives them; NULL when n is 0) as it was at login: removed (or removed and added
+ * again), or given a new password or role since. server.c calls it when the users file
+ * changed. */
+void web_sessions_recheck(web_sessions *t, const hm_user *users, size_t n);
 const hm_user *web_session_user(const web_session *s); /* NULL: no one logged in */
 const char *web_session_csrf(const web_session *s);    /* hex, for forms */
 /* A decision that lives as long as the session (a pair of persons kept apart): web_session_mark

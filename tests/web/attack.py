@@ -194,6 +194,26 @@ def test_fetch_metadata(port):
     check(r.status == 200, f"the clerk after that post: {r.status}, not 200 (logged out)")
 
 
+def test_account_changes(port):
+    """An account removed, or given a new password, while its user is logged in: the session
+    ends, the next request goes to /login (the station reads the users file again)."""
+    for name, change in (("gone1", ["remove"]), ("pw1", ["passwd"])):
+        hamlet(C, "user", "add", name, "--role", "doctor", stdin="a doctor's password 9\n")
+        b = Client(port)
+        r, _ = b.login(name, "a doctor's password 9")
+        check(r.status == 303, f"{name}'s login: {r.status}")
+        r, _ = b.get("/today")
+        check(r.status == 200, f"{name}'s /today before the change: {r.status}")
+        hamlet(C, "user", *change, name, stdin="another password 99\n")
+        r, _ = b.get("/today")
+        check(r.status == 303 and r.headers.get("Location", "").startswith("/login"),
+              f"{name}'s /today after `user {change[0]}`: {r.status} "
+              f"{r.headers.get('Location')}, not 303 to /login")
+    d = logged_in(port, "doc1")
+    r, _ = d.get("/today")
+    check(r.status == 200, f"another doctor's session after those changes: {r.status}")
+
+
 def test_catalogue_header(port):
     """No page shows the gettext catalogue's header (the words of the msgid ""), in Chinese or
     in English: a table head or field with an empty label once printed it on /questions."""
@@ -437,7 +457,7 @@ def main():
     servers = [ui]
     try:
         for t in (test_session_flood, test_login_flood, test_logout, test_body_kinds,
-                  test_fetch_metadata, test_catalogue_header, test_low_role,
+                  test_fetch_metadata, test_account_changes, test_catalogue_header, test_low_role,
                   test_bundle_path, test_headers,
                   test_odd_requests, test_markup):
             t(ui.port)
