@@ -546,22 +546,40 @@ static void dispatch(web_req *r)
 		run_route(r, rt);
 }
 
+/* Whether a GET writes the access log or exports: a report with names (names=1), any CSV, the
+ * audit's downloads, and the pages that record a reveal of their names (Today, a person). */
+static bool writes_log(const web_req *r)
+{
+	const char *names = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "names");
+	size_t n = strlen(r->path);
+
+	return (names && *names) || (n >= 4 && !strcmp(r->path + n - 4, ".csv")) ||
+	       !strcmp(r->path, "/audit.json") || !strcmp(r->path, "/audit/report") ||
+	       !strcmp(r->path, "/today") || !strncmp(r->path, "/today/", 7) ||
+	       !strncmp(r->path, "/person/", 8);
+}
+
 /* Whether the browser says that another site made this request (Sec-Fetch-Site), when it
  * is anything but the user following a link (a GET navigation of the whole window, not of a
  * frame). "same-site" counts as another: every port of 127.0.0.1 is the same site, so
  * SameSite=Strict sends the cookie to the page of any other program serving on this machine;
  * its <img> or <iframe> of a page that records a reveal would record it under the user's name.
- * A browser that sends no such header is left to the CSRF token. */
+ * A navigation that writes the access log or exports must also be the user's own click
+ * (Sec-Fetch-User: ?1): that page's script setting location= sends none. A browser that sends
+ * no such header is left to the CSRF token. */
 static bool from_elsewhere(const web_req *r)
 {
 	const char *site = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
 	const char *mode = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Mode");
 	const char *dest = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Dest");
+	const char *user = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-User");
 
 	if (!site || !strcmp(site, "same-origin") || !strcmp(site, "none"))
 		return false;
-	return strcmp(r->method, "GET") || !mode || strcmp(mode, "navigate") ||
-	       (dest && strcmp(dest, "document"));
+	if (strcmp(r->method, "GET") || !mode || strcmp(mode, "navigate") ||
+	    (dest && strcmp(dest, "document")))
+		return true;
+	return !(user && !strcmp(user, "?1")) && writes_log(r);
 }
 
 /* The first call of a request: the language, the Host, where it came from, then a POST's size

@@ -185,7 +185,29 @@ def test_fetch_metadata(port):
     r, _ = o.get("/reports", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
                                       "Sec-Fetch-Dest": "document"})
     check(r.status == 200, f"a link followed from another site: {r.status}, not 200")
+    # a page of another program on 127.0.0.1 running location=...: a navigation of the
+    # document, same-site, but no user's click (no Sec-Fetch-User)
+    script = {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate",
+              "Sec-Fetch-Dest": "document"}
+    for p in ("/reports/daily.csv", "/reports/daily?names=1", "/reports/daily.csv?names=1",
+              "/audit.json", "/audit/report"):
+        for site in ("same-site", "cross-site"):
+            before = access_count()
+            r, _ = o.get(p, headers=dict(script, **{"Sec-Fetch-Site": site}))
+            check(r.status == 403 and access_count() == before,
+                  f"a scripted {site} navigation to {p}: {r.status}, not 403 and no record")
+    before = access_count()
+    r, _ = o.get("/reports/daily.csv", headers=dict(script, **{"Sec-Fetch-User": "?1"}))
+    check(r.status == 200 and access_count() == before + 1,
+          f"the user's own click on a same-site link to the CSV: {r.status}, not 200 and "
+          f"the export recorded once")
+    r, _ = o.get("/reports/daily", headers=script)
+    check(r.status == 200, f"a same-site navigation to a report, names masked: {r.status}")
     c = logged_in(port, "clerk1")
+    before = access_count()
+    r, _ = c.get("/today", headers=script)
+    check(r.status == 403 and access_count() == before,
+          f"a scripted same-site navigation to the clerk's /today: {r.status}, not 403")
     token = c.csrf("/sync")
     r, _ = c.post("/logout", {"csrf": token},
                   headers={"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate"})
