@@ -17,6 +17,7 @@
 typedef struct entry {
 	char key[CACHE_KEY_MAX + 1];
 	uint64_t stamp, used;
+	bool restamp; /* valid over an access-log record (web_cache_restamp) */
 	void *val;
 	size_t bytes;
 	web_cache_free_fn free;
@@ -99,7 +100,7 @@ static entry *slot(web_cache *c)
 }
 
 bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, size_t bytes,
-                   web_cache_free_fn free_fn)
+                   bool restamp, web_cache_free_fn free_fn)
 {
 	entry *e;
 
@@ -114,6 +115,7 @@ bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, siz
 	memcpy(e->key, key, strlen(key) + 1);
 	e->stamp = stamp;
 	e->used = ++c->clock;
+	e->restamp = restamp;
 	e->val = val;
 	e->bytes = bytes;
 	e->free = free_fn;
@@ -126,7 +128,7 @@ void web_cache_restamp(web_cache *c, uint64_t before, uint64_t after)
 	if (after != before + 1)
 		return; /* another write landed between: what was built may be stale */
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
-		if (c->e[i].val && c->e[i].stamp == before)
+		if (c->e[i].val && c->e[i].restamp && c->e[i].stamp == before)
 			c->e[i].stamp = after;
 }
 

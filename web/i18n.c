@@ -12,7 +12,8 @@
 
 #include "i18n.h"
 
+/* "" is "": gettext would give the catalogue's header (Project-Id-Version: ...). */
 const char *web_t(const web_req *r, const char *msgid)
 {
-	return r->en ? msgid : dgettext(HM_TEXTDOMAIN, msgid);
+	return r->en || !*msgid ? msgid : dgettext(HM_TEXTDOMAIN, msgid);
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#define AUDIT_KEY "audit"
+#define AUDIT_KEY "audit %s" /* the date: "audited at" is the day's */
 
 /* A finding's kind (hm_audit_finding_name) in plain words: an English msgid. */
 static const char *finding_words(const char *kind)
@@ -244,18 +244,21 @@ static void doc_free(void *doc)
 hm_err web_page_audit(web_req *r)
 {
 	uint64_t stamp = hm_node_stamp(r->led.node);
-	json_t *doc = web_cache_get(web_cache_of(r), AUDIT_KEY, stamp), *own = NULL;
+	char key[32], today[11];
+	json_t *doc, *own = NULL;
 	size_t nfindings;
 	hm_err err;
 
-	if (!doc) {
+	hm_ledger_today(&r->led, today);
+	snprintf(key, sizeof(key), AUDIT_KEY, today);
+	if (!(doc = web_cache_get(web_cache_of(r), key, stamp))) {
 		if ((err = hm_audit_json(&r->led, &doc, &nfindings)))
 			return err;
 		/* a document weighs about 300 bytes per origin and finding */
 		if (!web_cache_put(
-		        web_cache_of(r), AUDIT_KEY, stamp, doc,
+		        web_cache_of(r), key, stamp, doc,
 		        300 * (json_array_size(json_object_get(doc, "origins")) + nfindings + 1),
-		        doc_free))
+		        false, doc_free))
 			own = doc;
 	}
 	web_page_begin(r, "Audit");

@@ -529,7 +529,7 @@ static bool report_build(web_req *r, const report_ask *a, const hm_report **out,
 		return false;
 	}
 	if (!(*err = hm_report_build(&r->led, &p, rep))) {
-		if (!web_cache_put(web_cache_of(r), key, stamp, rep, report_bytes(rep),
+		if (!web_cache_put(web_cache_of(r), key, stamp, rep, report_bytes(rep), true,
 		                   report_free))
 			*own = rep;
 		*out = rep;

@@ -104,7 +104,7 @@ static hm_err today_get(web_req *r, bool reveal, const hm_today **out, hm_today 
 		return err;
 	}
 	if (!web_cache_put(web_cache_of(r), key, stamp, t, sizeof(*t) + t->n * sizeof(*t->rows),
-	                   today_release))
+	                   true, today_release))
 		*own = t;
 	*out = t;
 	return HM_OK;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <microhttpd.h>
 
@@ -29,6 +30,8 @@ struct hm_web {
 	hm_web_opts o;
 	struct MHD_Daemon *d;
 	web_sessions *sessions;
+	struct stat users_seen; /* of DIR/users when the sessions were last checked against it */
+	bool users_known; /* users_seen is: false until the first request, and after a failure */
 	web_cache *cache;
 	locale_t zh, en; /* the messages of each language; (locale_t)0 when not installed */
 	char host[72];   /* the address as listen gives it: "127.0.0.1", "[::1]" */
@@ -420,6 +423,50 @@ static bool serve_asset(web_req *r)
 	return false;
 }
 
+/* Whether a and b are the same version of a file (its identity, size and times; a rename
+ * over it, as the users file is saved, gives another inode). */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* When DIR/users changed since the last look (only then: a stat per request), end the
+ * sessions of accounts removed or given a new password or role since their login. A file that
+ * cannot be read ends every user's session (no one logs in either) and is read again at the
+ * next request. */
+static void users_recheck(web_req *r)
+{
+	hm_web *w = r->w;
+	char path[4096];
+	struct stat st;
+	hm_user *users = NULL;
+	size_t n = 0;
+	hm_ledger led;
+	hm_err err;
+
+	memset(&st, 0, sizeof(st));
+	if ((size_t)snprintf(path, sizeof(path), "%s/users", w->o.dir) >= sizeof(path) ||
+	    (stat(path, &st) != 0 && errno != ENOENT))
+		memset(&st, 0xff, sizeof(st)); /* unknown: never the same as the last look */
+	if (w->users_known && same_file(&st, &w->users_seen))
+		return;
+	hm_ledger_init(&led, w->o.node);
+	if (w->o.lock)
+		pthread_mutex_lock(w->o.lock);
+	err = hm_user_list(&led, w->o.dir, &users, &n);
+	if (err)
+		web_log(r, "warning", "the users file cannot be read: %s",
+		        hm_node_errmsg(w->o.node));
+	if (w->o.lock)
+		pthread_mutex_unlock(w->o.lock);
+	web_sessions_recheck(w->sessions, err ? NULL : users, err ? 0 : n);
+	w->users_seen = st;
+	w->users_known = !err;
+	free(users);
+}
+
 /* The session of the cookie, and the checks every route shares: a POST carries
  * its session's CSRF token; a page that needs a user has one, with the route's right. False
  * when the request was answered here. */
@@ -429,6 +476,7 @@ static bool admit(web_req *r, const web_route *rt)
 	    MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, WEB_COOKIE_SESSION);
 	char next[16 + 3 * 200];
 
+	users_recheck(r);
 	r->sess = cookie ? web_session_find(r->w->sessions, cookie) : NULL;
 	r->user = r->sess ? web_session_user(r->sess) : NULL;
 	if (!strcmp(r->method, "POST") &&
@@ -498,22 +546,40 @@ static void dispatch(web_req *r)
 		run_route(r, rt);
 }
 
+/* Whether a GET writes the access log or exports: a report with names (names=1), any CSV, the
+ * audit's downloads, and the pages that record a reveal of their names (Today, a person). */
+static bool writes_log(const web_req *r)
+{
+	const char *names = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "names");
+	size_t n = strlen(r->path);
+
+	return (names && *names) || (n >= 4 && !strcmp(r->path + n - 4, ".csv")) ||
+	       !strcmp(r->path, "/audit.json") || !strcmp(r->path, "/audit/report") ||
+	       !strcmp(r->path, "/today") || !strncmp(r->path, "/today/", 7) ||
+	       !strncmp(r->path, "/person/", 8);
+}
+
 /* Whether the browser says that another site made this request (Sec-Fetch-Site), when it
  * is anything but the user following a link (a GET navigation of the whole window, not of a
  * frame). "same-site" counts as another: every port of 127.0.0.1 is the same site, so
  * SameSite=Strict sends the cookie to the page of any other program serving on this machine;
  * its <img> or <iframe> of a page that records a reveal would record it under the user's name.
- * A browser that sends no such header is left to the CSRF token. */
+ * A navigation that writes the access log or exports must also be the user's own click
+ * (Sec-Fetch-User: ?1): that page's script setting location= sends none. A browser that sends
+ * no such header is left to the CSRF token. */
 static bool from_elsewhere(const web_req *r)
 {
 	const char *site = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
 	const char *mode = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Mode");
 	const char *dest = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Dest");
+	const char *user = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-User");
 
 	if (!site || !strcmp(site, "same-origin") || !strcmp(site, "none"))
 		return false;
-	return strcmp(r->method, "GET") || !mode || strcmp(mode, "navigate") ||
-	       (dest && strcmp(dest, "document"));
+	if (strcmp(r->method, "GET") || !mode || strcmp(mode, "navigate") ||
+	    (dest && strcmp(dest, "document")))
+		return true;
+	return !(user && !strcmp(user, "?1")) && writes_log(r);
 }
 
 /* The first call of a request: the language, the Host, where it came from, then a POST's size

@@ -165,6 +165,31 @@ void web_session_end(web_sessions *t, web_session *s)
 		session_wipe(s);
 }
 
+static int user_cmp(const void *name, const void *u)
+{
+	return strcmp(name, ((const hm_user *)u)->name);
+}
+
+/* The account is the one the session logged in: same name, made at the same time (not removed
+ * and added again), no new password or role since. */
+static bool user_same(const hm_user *s, const hm_user *now)
+{
+	return now && now->created_ms == s->created_ms && now->changed_ms == s->changed_ms &&
+	       now->role == s->role;
+}
+
+void web_sessions_recheck(web_sessions *t, const hm_user *users, size_t n)
+{
+	for (size_t i = 0; i < SESSIONS_MAX; i++) {
+		web_session *s = &t->s[i];
+		if (s->used && s->has_user &&
+		    !user_same(&s->user,
+		               users ? bsearch(s->user.name, users, n, sizeof(*users), user_cmp)
+		                     : NULL))
+			session_wipe(s);
+	}
+}
+
 void web_session_mark(web_session *s, const char *key)
 {
 	if (!web_session_marked(s, key))

@@ -145,6 +145,11 @@ web_session *web_session_find(web_sessions *t, const char *cookie);
 web_session *web_session_new(web_sessions *t, const hm_user *user,
                              char cookie_out[WEB_TOKEN_HEX + 1]);
 void web_session_end(web_sessions *t, web_session *s);
+/* End every user's session whose account is not in users[0..n) (sorted by name, as
+ * hm_user_list gives them; NULL when n is 0) as it was at login: removed (or removed and added
+ * again), or given a new password or role since. server.c calls it when the users file
+ * changed. */
+void web_sessions_recheck(web_sessions *t, const hm_user *users, size_t n);
 const hm_user *web_session_user(const web_session *s); /* NULL: no one logged in */
 const char *web_session_csrf(const web_session *s);    /* hex, for forms */
 /* A decision that lives as long as the session (a pair of persons kept apart): web_session_mark
@@ -359,14 +364,17 @@ void web_cache_free(web_cache *c); /* NULL ok */
 /* The value kept under key when it was built at stamp (hm_node_stamp of the store now), else
  * NULL (an entry of another stamp is dropped). Borrowed until the next web_cache_put. */
 void *web_cache_get(web_cache *c, const char *key, uint64_t stamp);
-/* Keep val under key, built at stamp; bytes is what it weighs. true: val is the cache's from now
- * on (released with free_fn when it gives way). false when it cannot be kept (a key over 240
- * bytes, too heavy): val stays the caller's. */
+/* Keep val under key, built at stamp; bytes is what it weighs. restamp: val shows nothing an
+ * access-log record changes (Today, a report), so it stays valid over web_cache_restamp; false
+ * for a value that counts or shows the station's own change sets (the audit). true: val is the
+ * cache's from now on (released with free_fn when it gives way). false when it cannot be kept (a
+ * key over 240 bytes, too heavy): val stays the caller's. */
 bool web_cache_put(web_cache *c, const char *key, uint64_t stamp, void *val, size_t bytes,
-                   web_cache_free_fn free_fn);
-/* This thread's own write moved the stamp from before to after and wrote nothing a kept value
- * holds (an access-log record): entries of stamp before stay valid at after. Does nothing
- * unless after is before + 1 (no other write landed between). */
+                   bool restamp, web_cache_free_fn free_fn);
+/* This thread's own write moved the stamp from before to after and wrote nothing but an
+ * access-log record: entries of stamp before put with restamp stay valid at after (the others
+ * are stale from now on). Does nothing unless after is before + 1 (no other write landed
+ * between). */
 void web_cache_restamp(web_cache *c, uint64_t before, uint64_t after);
 /* The server's cache, for the pages. */
 web_cache *web_cache_of(const web_req *r);

@@ -185,13 +185,73 @@ def test_fetch_metadata(port):
     r, _ = o.get("/reports", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
                                       "Sec-Fetch-Dest": "document"})
     check(r.status == 200, f"a link followed from another site: {r.status}, not 200")
+    # a page of another program on 127.0.0.1 running location=...: a navigation of the
+    # document, same-site, but no user's click (no Sec-Fetch-User)
+    script = {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate",
+              "Sec-Fetch-Dest": "document"}
+    for p in ("/reports/daily.csv", "/reports/daily?names=1", "/reports/daily.csv?names=1",
+              "/audit.json", "/audit/report"):
+        for site in ("same-site", "cross-site"):
+            before = access_count()
+            r, _ = o.get(p, headers=dict(script, **{"Sec-Fetch-Site": site}))
+            check(r.status == 403 and access_count() == before,
+                  f"a scripted {site} navigation to {p}: {r.status}, not 403 and no record")
+    before = access_count()
+    r, _ = o.get("/reports/daily.csv", headers=dict(script, **{"Sec-Fetch-User": "?1"}))
+    check(r.status == 200 and access_count() == before + 1,
+          f"the user's own click on a same-site link to the CSV: {r.status}, not 200 and "
+          f"the export recorded once")
+    r, _ = o.get("/reports/daily", headers=script)
+    check(r.status == 200, f"a same-site navigation to a report, names masked: {r.status}")
     c = logged_in(port, "clerk1")
+    before = access_count()
+    r, _ = c.get("/today", headers=script)
+    check(r.status == 403 and access_count() == before,
+          f"a scripted same-site navigation to the clerk's /today: {r.status}, not 403")
     token = c.csrf("/sync")
     r, _ = c.post("/logout", {"csrf": token},
                   headers={"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate"})
     check(r.status == 403, f"a form posted by a same-site page, with the token: {r.status}")
     r, _ = c.get("/sync")
     check(r.status == 200, f"the clerk after that post: {r.status}, not 200 (logged out)")
+
+
+def test_account_changes(port):
+    """An account removed, or given a new password, while its user is logged in: the session
+    ends, the next request goes to /login (the station reads the users file again)."""
+    for name, change in (("gone1", ["remove"]), ("pw1", ["passwd"])):
+        hamlet(C, "user", "add", name, "--role", "doctor", stdin="a doctor's password 9\n")
+        b = Client(port)
+        r, _ = b.login(name, "a doctor's password 9")
+        check(r.status == 303, f"{name}'s login: {r.status}")
+        r, _ = b.get("/today")
+        check(r.status == 200, f"{name}'s /today before the change: {r.status}")
+        hamlet(C, "user", *change, name, stdin="another password 99\n")
+        r, _ = b.get("/today")
+        check(r.status == 303 and r.headers.get("Location", "").startswith("/login"),
+              f"{name}'s /today after `user {change[0]}`: {r.status} "
+              f"{r.headers.get('Location')}, not 303 to /login")
+    d = logged_in(port, "doc1")
+    r, _ = d.get("/today")
+    check(r.status == 200, f"another doctor's session after those changes: {r.status}")
+
+
+def test_catalogue_header(port):
+    """No page shows the gettext catalogue's header (the words of the msgid ""), in Chinese or
+    in English: a table head or field with an empty label once printed it on /questions."""
+    pages = {"off1": ("/", "/questions", "/reports", "/reports/daily", "/audit", "/peers",
+                      "/sync", "/tips", "/notices"),
+             "clerk1": ("/", "/today", "/today/print", "/register", "/stock", "/sync", "/tips"),
+             "doc1": ("/", "/today", "/register")}
+    for lang in (None, "en"):
+        for name, paths in pages.items():
+            b = Client(port, lang=lang)
+            r, _ = b.login(name, PW[name])
+            for path in paths:
+                r, text = b.get(path)
+                check(r.status == 200, f"{name} GET {path} ({lang or 'zh'}): {r.status}")
+                check("Project-Id-Version" not in text and "Content-Type: text/plain" not in text,
+                      f"{name} GET {path} ({lang or 'zh'}) shows the catalogue's header")
 
 
 def test_low_role(port):
@@ -419,7 +479,8 @@ def main():
     servers = [ui]
     try:
         for t in (test_session_flood, test_login_flood, test_logout, test_body_kinds,
-                  test_fetch_metadata, test_low_role, test_bundle_path, test_headers,
+                  test_fetch_metadata, test_account_changes, test_catalogue_header, test_low_role,
+                  test_bundle_path, test_headers,
                   test_odd_requests, test_markup):
             t(ui.port)
         test_loopback()

@@ -191,6 +191,24 @@ def test_downloads(b, root):
     check(v.returncode == 0, f"verify-report of /audit/report: {v.returncode} {v.stdout}{v.stderr}")
 
 
+def test_after_reveal(b):
+    """/audit kept, then a report seen with names (a reveal: a change set of the station's own
+    origin): /audit agrees with /audit.json and the CLI, not the kept page of before."""
+    b.get("/audit")
+    r, _ = b.get("/reports/daily?names=1")
+    check(r.status == 200, f"GET /reports/daily?names=1: {r.status}")
+    _, text = check_audit_page(b, "after a report seen with names")
+    r, js = b.get("/audit.json")
+    doc = json.loads(js) if r.status == 200 else {"origins": []}
+    shown = {row["attrs"]["data-origin"]: row["cells"][3] for row in Page(text).rows
+             if "data-origin" in row["attrs"]}
+    for o in doc["origins"]:
+        w = f"{o['seq_from']}\u2013{o['seq_to']}" if o["seq_to"] else "-"
+        check(shown.get(o["origin"]) == w,
+              f"after a report seen with names: /audit shows {o['origin']} as "
+              f"{shown.get(o['origin'])}, /audit.json {w}")
+
+
 def test_forbidden(port):
     for name in ("clerk1", "doc1"):
         b = login(port, name)
@@ -272,6 +290,7 @@ def main():
     test_peers(login(ui.port, "off1"))
     test_nav(ui.port)
     test_english(aud)
+    test_after_reveal(aud)  # a change set of the county's: after /peers' figures
     # a finding: the village writes again, the county takes it, then revokes the village
     hamlet(V, "put", "person", "e2", "name=Cy", "village=lin/east/elm")
     sync("elm")
