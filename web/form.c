@@ -614,6 +614,8 @@ static void outcome_write(web_req *r, const web_form *f)
 	if (f->saved[0]) {
 		snprintf(msg, sizeof(msg), "%s %s", web_t(r, "Saved:"), f->saved);
 		web_notice(r, "ok", msg);
+		if (f->res.warning[0])
+			web_notice(r, "error", f->res.warning);
 	}
 	if (!f->posted)
 		return;
@@ -740,6 +742,24 @@ static void record_words(web_req *r, const char *coll, const hm_record *rec, cha
 		snprintf(out, cap, "%s", rec->id);
 }
 
+/* The warning a movement out gave when it was written, said again from the books as they are
+ * now (the redirect carries no message): the item below zero at its store. */
+static void stock_warning(web_req *r, const hm_record *rec, char *out, size_t cap)
+{
+	char item[HM_STR_MAX + 1], store[HM_ID_MAX + 1], mv[32];
+	int64_t q;
+
+	hm_rec_text(rec, "movement", mv, sizeof(mv));
+	if (strcmp(mv, "issued") && strcmp(mv, "consumed") && strcmp(mv, "transfer"))
+		return;
+	if (!hm_rec_text(rec, "item", item, sizeof(item)) ||
+	    !hm_rec_text(rec, "store", store, sizeof(store)) ||
+	    hm_stock_on_hand(&r->led, item, store, &q) || q >= 0)
+		return;
+	snprintf(out, cap, web_t(r, "%s at %s: the books now hold %lld, below zero; count it."),
+	         item, store, (long long)q);
+}
+
 void web_form_outcome(web_req *r, web_form *forms, size_t n)
 {
 	const char *saved = web_arg(r, "saved"), *id = web_arg(r, "id"), *why;
@@ -754,6 +774,8 @@ void web_form_outcome(web_req *r, web_form *forms, size_t n)
 		if (strcmp(verb, saved) || hm_node_get(r->led.node, f->v->collection, id, &rec))
 			continue;
 		record_words(r, f->v->collection, rec, f->saved, sizeof(f->saved));
+		if (!strcmp(f->v->collection, "stock_txn"))
+			stock_warning(r, rec, f->res.warning, sizeof(f->res.warning));
 		hm_record_free(rec);
 		return;
 	}

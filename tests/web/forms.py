@@ -143,6 +143,12 @@ def test_stock(port):
           f"{on_hand(V)}")
     check(re.search(r"<td>N95</td><td>Elm store \(s-elm\)</td><td class=\"num\">370</td>", text),
           "the page's stock on hand does not show the count")
+    # an issue beyond the books: saved, and the page after the redirect warns (from the books)
+    r, text = saved(b, "/stock", {"verb": "stock issue", "item": "gloves", "quantity": "3",
+                                  "store": "s-elm"})
+    check("gloves at s-elm: the books now hold -3" in " ".join(notices(text)).replace(
+          "gloves 在 s-elm：账上现为 -3", "gloves at s-elm: the books now hold -3"),
+          f"an issue below zero: no warning after the save: {notices(text)}")
     before = hamlet(V, "digest")
     r, text = post_form(b, "/stock", {"verb": "stock issue", "item": "N95", "quantity": "5",
                                       "store": "s-nowhere"})
