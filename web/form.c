@@ -387,8 +387,13 @@ static bool names_field(const char *msg, const char *field)
  * audience"); -1 when none. */
 static int refused_field(const web_form *f, const char *msg)
 {
-	char quoted[HM_STR_MAX + 3];
+	char quoted[HM_STR_MAX + 8], word[HM_NAME_MAX + 1];
+	const char *rest;
 
+	if (web_reason_field(msg, word, sizeof(word), &rest) && rest != msg)
+		for (size_t i = 0; i < nfields(f); i++)
+			if (!strcmp(word, f->fields[i].field))
+				return (int)i;
 	for (size_t i = 0; i < nfields(f); i++) {
 		size_t n = strlen(f->fields[i].field);
 		if (!strncmp(msg, f->fields[i].field, n) && msg[n] == ':')
@@ -398,6 +403,10 @@ static int refused_field(const web_form *f, const char *msg)
 		if (!f->vals[i][0])
 			continue;
 		snprintf(quoted, sizeof(quoted), "'%s'", f->vals[i]);
+		if (strstr(msg, quoted))
+			return (int)i;
+		/* a Chinese reason quotes as “...” */
+		snprintf(quoted, sizeof(quoted), "\xe2\x80\x9c%s\xe2\x80\x9d", f->vals[i]);
 		if (strstr(msg, quoted))
 			return (int)i;
 	}
@@ -602,6 +611,12 @@ static void outcome_write(web_req *r, const web_form *f)
 {
 	char msg[1200];
 
+	if (f->saved[0]) {
+		snprintf(msg, sizeof(msg), "%s %s", web_t(r, "Saved:"), f->saved);
+		web_notice(r, "ok", msg);
+		if (f->res.warning[0])
+			web_notice(r, "error", f->res.warning);
+	}
 	if (!f->posted)
 		return;
 	if (!f->refused) {
@@ -639,4 +654,129 @@ void web_form_write(web_req *r, const web_form *f)
 	web_raw(r, "</button></p>");
 	web_form_end(r);
 	web_raw(r, "</section>\n");
+}
+
+/* ---- after a save: 303 to the page, the outcome named in words ---- */
+
+bool web_form_done(web_req *r, const web_form *f, const char *page)
+{
+	char to[1024], id[3 * HM_ID_MAX + 1];
+
+	if (!f->posted || f->refused || !web_query_encode(f->res.id, id, sizeof(id)))
+		return false;
+	snprintf(to, sizeof(to), "%s?saved=%s-%s&id=%s", page, f->v->cmd, f->v->sub, id);
+	web_redirect(r, to);
+	web_log(r, "info", "%s: %s %s %s", r->user ? r->user->name : "-", f->v->cmd, f->v->sub,
+	        f->res.id);
+	return true;
+}
+
+/* Appends the words to out (cap bytes), a space before them unless out is empty. */
+static void say(char *out, size_t cap, const char *words)
+{
+	size_t n = strlen(out);
+
+	if (words && *words && n + 1 < cap)
+		snprintf(out + n, cap - n, "%s%s", n ? " " : "", words);
+}
+
+/* The name of the person id names (read from the store), or the id. */
+static void person_name(web_req *r, const char *id, char *out, size_t cap)
+{
+	hm_record *p = NULL;
+
+	if (hm_node_get(r->led.node, N_("person"), id, &p) || !hm_rec_text(p, "name", out, cap))
+		snprintf(out, cap, "%s", id);
+	hm_record_free(p);
+}
+
+/* A movement of stock: the item, the quantity and its unit; a count also the correction. */
+static void stock_words(web_req *r, const hm_record *rec, char *out, size_t cap)
+{
+	char item[HM_STR_MAX + 1], unit[64], mv[32], num[64];
+	int64_t q = hm_rec_int(rec, "quantity", 0);
+
+	hm_rec_text(rec, "item", item, sizeof(item));
+	hm_rec_text(rec, "unit", unit, sizeof(unit));
+	hm_rec_text(rec, "movement", mv, sizeof(mv));
+	say(out, cap, web_value_word(r, "stock_txn", "movement", mv));
+	say(out, cap, item);
+	if (!strcmp(mv, "counted")) {
+		snprintf(num, sizeof(num), "%lld", (long long)hm_rec_int(rec, "counted_as", 0));
+		say(out, cap, num);
+		say(out, cap, web_t(r, "corrected by"));
+		snprintf(num, sizeof(num), "%+lld", (long long)q);
+	} else
+		snprintf(num, sizeof(num), "%lld", (long long)q);
+	say(out, cap, num);
+	if (unit[0])
+		say(out, cap, web_value_word(r, "stock_txn", "unit", unit));
+}
+
+/* The record rec of coll in words: who or what it is about, never its id alone. */
+static void record_words(web_req *r, const char *coll, const hm_record *rec, char *out, size_t cap)
+{
+	char a[HM_STR_MAX + 1], b[HM_ID_MAX + 1];
+
+	out[0] = 0;
+	if (!strcmp(coll, "stock_txn")) {
+		stock_words(r, rec, out, cap);
+	} else if (!strcmp(coll, "followup") && hm_rec_text(rec, N_("person"), b, sizeof(b))) {
+		say(out, cap, web_t(r, "a follow-up of"));
+		person_name(r, b, a, sizeof(a));
+		say(out, cap, a);
+	} else if (!strcmp(coll, "exposure") && hm_rec_text(rec, "contact", b, sizeof(b))) {
+		say(out, cap, web_t(r, "a contact:"));
+		person_name(r, b, a, sizeof(a));
+		say(out, cap, a);
+	} else if (!strcmp(coll, "tip")) {
+		say(out, cap, web_t(r, "the tip"));
+		say(out, cap, hm_rec_text(rec, "subject", a, sizeof(a)));
+		snprintf(a, sizeof(a), "(%s)", rec->id); /* its number, for verifying and paying */
+		say(out, cap, a);
+	} else if (!strcmp(coll, "notice") && hm_rec_text(rec, "compound", a, sizeof(a))) {
+		say(out, cap, web_t(r, "a notice to"));
+		say(out, cap, a);
+	}
+	if (!out[0])
+		snprintf(out, cap, "%s", rec->id);
+}
+
+/* The warning a movement out gave when it was written, said again from the books as they are
+ * now (the redirect carries no message): the item below zero at its store. */
+static void stock_warning(web_req *r, const hm_record *rec, char *out, size_t cap)
+{
+	char item[HM_STR_MAX + 1], store[HM_ID_MAX + 1], mv[32];
+	int64_t q;
+
+	hm_rec_text(rec, "movement", mv, sizeof(mv));
+	if (strcmp(mv, "issued") && strcmp(mv, "consumed") && strcmp(mv, "transfer"))
+		return;
+	if (!hm_rec_text(rec, "item", item, sizeof(item)) ||
+	    !hm_rec_text(rec, "store", store, sizeof(store)) ||
+	    hm_stock_on_hand(&r->led, item, store, &q) || q >= 0)
+		return;
+	snprintf(out, cap, web_t(r, "%s at %s: the books now hold %lld, below zero; count it."),
+	         item, store, (long long)q);
+}
+
+void web_form_outcome(web_req *r, web_form *forms, size_t n)
+{
+	const char *saved = web_arg(r, "saved"), *id = web_arg(r, "id"), *why;
+	char verb[64];
+	hm_record *rec = NULL;
+
+	if (!saved || !id || hm_id_check(id, &why))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		web_form *f = &forms[i];
+		snprintf(verb, sizeof(verb), "%s-%s", f->v->cmd, f->v->sub);
+		if (strcmp(verb, saved) || hm_node_get(r->led.node, f->v->collection, id, &rec))
+			continue;
+		record_words(r, f->v->collection, rec, f->saved, sizeof(f->saved));
+		if (!strcmp(f->v->collection, "stock_txn"))
+			stock_warning(r, rec, f->res.warning, sizeof(f->res.warning));
+		hm_record_free(rec);
+		return;
+	}
 }

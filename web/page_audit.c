@@ -20,8 +20,8 @@
 static const char *finding_words(const char *kind)
 {
 	static const char *const words[][2] = {
-	    {"bad-signature", "A write whose signature does not verify: altered on the way, or not "
-	                      "written by the station it names."},
+	    {"bad-signature", N_("A write whose signature does not verify: altered on the way, or "
+	                         "not written by the station it names.")},
 	    {"broken-chain", N_("A write that does not follow its station's write before it.")},
 	    {"equivocation",
 	     N_("Forked: the station wrote two different writes under one number.")},

@@ -16,7 +16,7 @@
 typedef struct person_page {
 	char id[HM_ID_MAX + 1];
 	char action_contact[HM_ID_MAX * 3 + 32], action_followup[HM_ID_MAX * 3 + 32];
-	char action_reveal[HM_ID_MAX * 3 + 32];
+	char action_reveal[HM_ID_MAX * 3 + 32], page[HM_ID_MAX * 3 + 16];
 	hm_record *p;
 	bool reveal;
 	web_form contact, followup;
@@ -182,6 +182,17 @@ static void reveal_form(web_req *r, const person_page *pg)
 	web_form_end(r);
 }
 
+/* The person's name and their contacts' are shown in clear (the route's HM_RIGHT_NAMES): the
+ * reveal is recorded under the user's name first, as Today's is; nothing is shown when it
+ * cannot be (the server's error page). A reveal of the numbers records its own. */
+static hm_err names_recorded(web_req *r, const person_page *pg)
+{
+	char what[HM_ID_MAX + 32];
+
+	snprintf(what, sizeof(what), "person names %s", pg->id);
+	return web_record_access(r, "reveal", what, 1);
+}
+
 static hm_err person_write(web_req *r, person_page *pg)
 {
 	char name[HM_STR_MAX + 1];
@@ -191,6 +202,10 @@ static hm_err person_write(web_req *r, person_page *pg)
 	/* read whole before anything is written: a failure is the server's error page */
 	if ((err = hm_person_show_json(&r->led, pg->p, false, &doc)))
 		return err;
+	if (!pg->reveal && (err = names_recorded(r, pg))) {
+		json_decref(doc);
+		return err;
+	}
 	web_page_begin(r, "Person");
 	web_raw(r, "<h2>");
 	web_esc(r, hm_rec_text(pg->p, "name", name, sizeof(name)) ? name : pg->id);
@@ -274,6 +289,7 @@ static bool person_open(web_req *r, person_page *pg, const char **what, hm_err *
 	}
 	if (*err || !web_query_encode(pg->id, enc, sizeof(enc)))
 		return false;
+	snprintf(pg->page, sizeof(pg->page), "/person/%s", enc);
 	snprintf(pg->action_reveal, sizeof(pg->action_reveal), "/person/%s/reveal", enc);
 	snprintf(pg->action_contact, sizeof(pg->action_contact), "/person/%s/contact", enc);
 	snprintf(pg->action_followup, sizeof(pg->action_followup), "/person/%s/followup", enc);
@@ -303,8 +319,11 @@ hm_err web_page_person(web_req *r)
 	if (person_open(r, pg, &what, &err)) {
 		if (what[0])
 			web_error(r, 404, "There is no such page.", NULL);
-		else
+		else {
+			web_form_outcome(r, &pg->contact, 1);
+			web_form_outcome(r, &pg->followup, 1);
 			err = person_write(r, pg);
+		}
 	}
 	person_close(pg);
 	return err;
@@ -353,7 +372,7 @@ hm_err web_page_person_post(web_req *r)
 		err = person_reveal(r, pg);
 	else {
 		web_form *f = i == 1 ? &pg->contact : &pg->followup;
-		if (!(err = web_form_post(r, f))) {
+		if (!(err = web_form_post(r, f)) && !web_form_done(r, f, pg->page)) {
 			if (f->refused)
 				web_status(r, 400);
 			err = person_write(r, pg);

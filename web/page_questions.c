@@ -299,9 +299,30 @@ static hm_err questions_page(web_req *r, const char *kind, const char *outcome)
 	return HM_OK;
 }
 
+/* The name of the person id names, or the id. */
+static void name_of(web_req *r, const char *id, char *out, size_t cap)
+{
+	hm_record *p = NULL;
+
+	if (hm_node_get(r->led.node, N_("person"), id, &p) || !hm_rec_text(p, "name", out, cap))
+		snprintf(out, cap, "%s", id);
+	hm_record_free(p);
+}
+
 hm_err web_page_questions(web_req *r)
 {
-	return questions_page(r, NULL, NULL);
+	const char *done = web_arg(r, "done"), *keep = web_arg(r, "keep"),
+	           *drop = web_arg(r, "drop"), *why;
+	char a[HM_STR_MAX + 1], b[HM_STR_MAX + 1], msg[3 * HM_STR_MAX];
+
+	/* the outcome of a merge, carried by its 303: two ids, named here by the persons' names */
+	if (!done || strcmp(done, "merged") || !keep || !drop || hm_id_check(keep, &why) ||
+	    hm_id_check(drop, &why))
+		return questions_page(r, NULL, NULL);
+	name_of(r, drop, a, sizeof(a));
+	name_of(r, keep, b, sizeof(b));
+	snprintf(msg, sizeof(msg), "%s: %s → %s", web_t(r, "Merged (merged away → kept)"), a, b);
+	return questions_page(r, "ok", msg);
 }
 
 /* The pair of the form, both record ids; false when the page says what is wrong. */
@@ -320,7 +341,8 @@ static bool pair_fields(web_req *r, const char **keep, const char **drop, hm_err
 hm_err web_page_questions_merge(web_req *r)
 {
 	const char *keep, *drop;
-	char reason[HM_USER_NAME_MAX + 64], msg[600];
+	char reason[HM_USER_NAME_MAX + 64], msg[600], to[6 * HM_ID_MAX + 48];
+	char kq[3 * HM_ID_MAX + 1], dq[3 * HM_ID_MAX + 1];
 	hm_merge_result res;
 	hm_err err = HM_OK;
 
@@ -336,9 +358,12 @@ hm_err web_page_questions_merge(web_req *r)
 		return questions_page(r, "error", msg);
 	}
 	web_log(r, "info", "%s merged %s into %s (%s)", r->user->name, drop, keep, res.id);
-	snprintf(msg, sizeof(msg), "%s: %s → %s", web_t(r, "Merged (merged away → kept)"), drop,
-	         keep);
-	return questions_page(r, "ok", msg);
+	/* 303 back to /questions: a reload merges nothing again */
+	if (!web_query_encode(keep, kq, sizeof(kq)) || !web_query_encode(drop, dq, sizeof(dq)))
+		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "no room for the pair's ids");
+	snprintf(to, sizeof(to), "/questions?done=merged&keep=%s&drop=%s", kq, dq);
+	web_redirect(r, to);
+	return HM_OK;
 }
 
 hm_err web_page_questions_apart(web_req *r)

@@ -200,8 +200,10 @@ hm_err web_page_stock(web_req *r)
 	stock_page *p = NULL;
 	hm_err err;
 
-	if (!(err = stock_setup(r, &p)))
+	if (!(err = stock_setup(r, &p))) {
+		web_form_outcome(r, p->forms, 3);
 		err = stock_write(r, p);
+	}
 	stock_release(p);
 	return err;
 }
@@ -220,7 +222,7 @@ hm_err web_page_stock_post(web_req *r)
 		web_error(r, 400, "This form is not one of this page's.", NULL);
 		goto out;
 	}
-	if ((err = web_form_post(r, f)))
+	if ((err = web_form_post(r, f)) || web_form_done(r, f, "/stock"))
 		goto out;
 	if (f->refused)
 		web_status(r, 400);

@@ -109,18 +109,55 @@ static hm_err sync_page(web_req *r, const char *kind, const char *outcome)
 	return HM_OK;
 }
 
+/* A count of the query's argument name: digits only (else 0). */
+static size_t count_arg(web_req *r, const char *name)
+{
+	const char *s = web_arg(r, name);
+
+	return s && *s && strlen(s) < 16 && strspn(s, "0123456789") == strlen(s)
+	           ? (size_t)strtoull(s, NULL, 10)
+	           : 0;
+}
+
+/* The outcome a 303 of a POST carried (?done=synced&peer=NAME&sent=N&received=N or
+ * ?done=bundle&changesets=N&bytes=N) in words; "" for none. Only a peer this station has is
+ * named (and escaped when shown, as every text is). */
+static void done_words(web_req *r, char *msg, size_t cap)
+{
+	const char *done = web_arg(r, "done"), *peer = web_arg(r, "peer");
+	hm_peers ps;
+
+	msg[0] = 0;
+	if (!done)
+		return;
+	if (!strcmp(done, "bundle"))
+		snprintf(msg, cap, "%s: %zu %s, %zu %s.", web_t(r, "Bundle written"),
+		         count_arg(r, "changesets"), web_t(r, "change sets"), count_arg(r, "bytes"),
+		         web_t(r, "bytes"));
+	else if (!strcmp(done, "synced") && peer && !hm_peers_load(web_dir(r), &ps) &&
+	         hm_peers_find(&ps, peer))
+		snprintf(msg, cap, "%s %s: %s %zu, %s %zu.", web_t(r, "Synced with"), peer,
+		         web_t(r, "sent"), count_arg(r, "sent"), web_t(r, "received"),
+		         count_arg(r, "received"));
+}
+
 hm_err web_page_sync(web_req *r)
 {
-	return sync_page(r, NULL, NULL);
+	char msg[600];
+
+	done_words(r, msg, sizeof(msg));
+	return sync_page(r, msg[0] ? "ok" : NULL, msg[0] ? msg : NULL);
 }
 
 /* One sync with p, its outcome kept in peers.state as `hamlet sync` keeps it. */
-static void sync_with(web_req *r, hm_peers *ps, hm_link *p, char *msg, size_t cap, bool *ok)
+static void sync_with(web_req *r, hm_peers *ps, hm_link *p, char *msg, size_t cap, bool *ok,
+                      size_t sent_recv[2])
 {
 	hm_sync_opts o = {.timeout_ms = 10000};
 	const char *why = NULL;
 	hm_sync_stats st;
 	hm_transport t;
+	hm_peers disk;
 	hm_err err;
 
 	memset(&st, 0, sizeof(st));
@@ -141,6 +178,11 @@ static void sync_with(web_req *r, hm_peers *ps, hm_link *p, char *msg, size_t ca
 			web_log(r, "warning", "sync with %s: %s", p->name, hm_sync_errmsg());
 	}
 	*ok = !err;
+	sent_recv[0] = st.sent, sent_recv[1] = st.received;
+	/* the daemon (serve) beside us may have synced other links meanwhile: keep its outcomes,
+	 * from the peers file as it is now, and this link's own from here */
+	if (!hm_peers_load(web_dir(r), &disk))
+		hm_peers_adopt(ps, &disk, p);
 	if (hm_peers_save(web_dir(r), ps, HM_PEERS_STATE))
 		web_log(r, "warning", "sync with %s: %s", p->name, hm_sync_errmsg());
 	web_log(r, err ? "warning" : "info", "%s asked for a sync with %s: %s", r->user->name,
@@ -150,7 +192,8 @@ static void sync_with(web_req *r, hm_peers *ps, hm_link *p, char *msg, size_t ca
 hm_err web_page_sync_now(web_req *r)
 {
 	const char *name = web_field_get(r, "peer");
-	char msg[600];
+	char msg[600], name_q[3 * HM_PEER_NAME_MAX + 1], to[3 * HM_PEER_NAME_MAX + 96];
+	size_t sent_recv[2] = {0, 0};
 	bool ok = false;
 	hm_peers ps;
 	hm_link *p;
@@ -161,10 +204,16 @@ hm_err web_page_sync_now(web_req *r)
 		web_status(r, 400);
 		return sync_page(r, "error", web_t(r, "There is no such peer."));
 	}
-	sync_with(r, &ps, p, msg, sizeof(msg), &ok);
-	if (!ok)
-		web_status(r, 502);
-	return sync_page(r, ok ? "ok" : "error", msg);
+	sync_with(r, &ps, p, msg, sizeof(msg), &ok, sent_recv);
+	if (ok && web_query_encode(p->name, name_q, sizeof(name_q))) {
+		/* 303 back to /sync (a reload syncs nothing again), the outcome in known words */
+		snprintf(to, sizeof(to), "/sync?done=synced&peer=%s&sent=%zu&received=%zu", name_q,
+		         sent_recv[0], sent_recv[1]);
+		web_redirect(r, to);
+		return HM_OK;
+	}
+	web_status(r, 502); /* nothing was saved: the page answers here, as a refused form */
+	return sync_page(r, "error", msg);
 }
 
 /* Whether path may take a bundle (else *why, a msgid): a full path, its folder one that
@@ -230,9 +279,11 @@ hm_err web_page_sync_bundle(web_req *r)
 		web_status(r, 500);
 		return sync_page(r, "error", msg);
 	}
-	snprintf(msg, sizeof(msg), "%s %s: %zu %s, %zu %s.", web_t(r, "Bundle written to"), path,
-	         st.changesets, web_t(r, "change sets"), st.bytes, web_t(r, "bytes"));
 	web_log(r, "info", "%s wrote a bundle to %s (%zu change sets)", r->user->name, path,
 	        st.changesets);
-	return sync_page(r, "ok", msg);
+	/* 303 back to /sync (a reload writes no second bundle), the outcome in numbers */
+	snprintf(msg, sizeof(msg), "/sync?done=bundle&changesets=%zu&bytes=%zu", st.changesets,
+	         st.bytes);
+	web_redirect(r, msg);
+	return HM_OK;
 }

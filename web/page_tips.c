@@ -129,8 +129,10 @@ hm_err web_page_tips(web_req *r)
 	tips_page *p = NULL;
 	hm_err err;
 
-	if (!(err = tips_setup(r, &p)))
+	if (!(err = tips_setup(r, &p))) {
+		web_form_outcome(r, p->forms, 3);
 		err = tips_write(r, p);
+	}
 	if (p)
 		forms_release(p->forms, 3);
 	free(p);
@@ -140,9 +142,11 @@ hm_err web_page_tips(web_req *r)
 hm_err web_page_tips_post(web_req *r)
 {
 	tips_page *p = NULL;
+	web_form *f;
 	hm_err err;
 
-	if (!(err = tips_setup(r, &p)) && post_one(r, p->forms, 3, &err) && !err) {
+	if (!(err = tips_setup(r, &p)) && (f = post_one(r, p->forms, 3, &err)) && !err &&
+	    !web_form_done(r, f, "/tips")) {
 		/* the tips to verify and to pay, as what was just written left them */
 		p->nopen = p->nverified = 0;
 		if (!(err = hm_node_list(r->led.node, "tip", tip_one, p))) {
@@ -224,8 +228,10 @@ hm_err web_page_notices(web_req *r)
 	notice_page *p = NULL;
 	hm_err err;
 
-	if (!(err = notice_setup(r, &p)))
+	if (!(err = notice_setup(r, &p))) {
+		web_form_outcome(r, &p->f, 1);
 		err = notices_write(r, &p->f);
+	}
 	notice_release(p);
 	return err;
 }
@@ -235,7 +241,8 @@ hm_err web_page_notices_post(web_req *r)
 	notice_page *p = NULL;
 	hm_err err;
 
-	if (!(err = notice_setup(r, &p)) && post_one(r, &p->f, 1, &err) && !err)
+	if (!(err = notice_setup(r, &p)) && post_one(r, &p->f, 1, &err) && !err &&
+	    !web_form_done(r, &p->f, "/notices"))
 		err = notices_write(r, &p->f);
 	notice_release(p);
 	return err;

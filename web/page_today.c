@@ -307,7 +307,12 @@ static void form_row(web_req *r, const today_view *v, const hm_today_row *row, c
 	web_raw(r, " value=\"");
 	web_esc(r, posted(r, "s", row->person));
 	web_raw(r, "\"></td><td class=\"row-error\">");
-	web_esc(r, why);
+	if (why) { /* beside its row, the field's name goes without saying */
+		const char *rest;
+		char word[HM_NAME_MAX + 1];
+		web_reason_field(why, word, sizeof(word), &rest);
+		web_esc(r, rest);
+	}
 	web_raw(r, "</td></tr>\n");
 }
 

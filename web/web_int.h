@@ -222,6 +222,7 @@ typedef struct web_form {
 	char *vals[WEB_FORM_FIELDS]; /* the values posted, trimmed */
 	char *errs[WEB_FORM_FIELDS]; /* the error beside each field, or NULL */
 	char error[1024];            /* the refusal no field names, or "" */
+	char saved[640];             /* set by web_form_outcome: what was saved, in words, or "" */
 	hm_verb_result res;          /* what was written */
 } web_form;
 
@@ -235,6 +236,15 @@ hm_err web_form_post(web_req *r, web_form *f) HM_MUST_CHECK;
 /* Write f: its heading, the outcome of a POST (the note, or the refusal no field names), each
  * field with its value (kept when refused) and its error, the button. */
 void web_form_write(web_req *r, const web_form *f);
+/* After f's POST was written (posted, not refused): answer 303 See Other to page (a local
+ * path without a query) carrying the outcome as ?saved=CMD-SUB&id=ID, so that a reload sends
+ * nothing twice; true when it did. Nothing but the verb's words and the record's id goes into
+ * the URL. */
+bool web_form_done(web_req *r, const web_form *f, const char *page);
+/* On a GET: the outcome web_form_done carried, set on the one of forms[0..n) whose verb it
+ * names (f->saved: the record read back and named in words, the person's name, the item and
+ * quantity); a verb or id that is none of ours is ignored. */
+void web_form_outcome(web_req *r, web_form *forms, size_t n);
 /* Frees what web_form_post kept. */
 void web_form_release(web_form *f);
 /* The English label (a msgid for web_t) of a field: "Item" for item. Static. */

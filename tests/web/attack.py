@@ -308,7 +308,7 @@ def test_bundle_path(port):
     check(not [n for n in os.listdir(out) if ".tmp." in n], "a temporary file was left")
     good = os.path.join(out, "station.bundle")
     r, text = b.post("/sync/bundle", {"csrf": token, "path": good})
-    check(r.status == 200 and os.path.isfile(good), f"a bundle to a new file: {r.status}")
+    check(r.status == 303 and os.path.isfile(good), f"a bundle to a new file: {r.status}")
     if os.path.isfile(good):
         mode = stat.S_IMODE(os.stat(good).st_mode)
         check(mode == 0o600, f"the bundle's mode is {oct(mode)}, not 0600")

@@ -274,7 +274,41 @@ def test_english(b):
     b.cookies["hamlet_lang"] = "zh"
 
 
+def po_words(path):
+    """msgid -> msgstr of a PO file, fuzzy entries left out (gettext does not use them)."""
+    words = {}
+    for block in open(path, encoding="utf-8").read().split("\n\n"):
+        if re.search(r"^#,.*\bfuzzy\b", block, re.M):
+            continue
+        m = re.search(r'^msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)msgstr ((?:"(?:[^"\\]|\\.)*"\n?)+)',
+                      block, re.M)
+        if m:
+            join = lambda s: "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', s))
+            words[join(m.group(1))] = join(m.group(2))
+    return words
+
+
+def test_finding_words():
+    """Every finding kind the ledger names (ledger/audit.c) has its words on /audit
+    (web/page_audit.c), marked N_() and translated in po/zh_CN.po (review #12, 8)."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    kinds = re.findall(r'return "([a-z-]+)";',
+                       open(os.path.join(src, "ledger", "audit.c")).read().split(
+                           "hm_audit_finding_name", 1)[1].split("\n}", 1)[0])
+    page = open(os.path.join(src, "web", "page_audit.c")).read()
+    table = dict(re.findall(r'\{"([a-z-]+)",\s*N_\(((?:\s*"(?:[^"\\]|\\.)*")+)\)\}', page))
+    fallback = re.search(r'return N_\(("(?:[^"\\]|\\.)*")\);\n\}', page)
+    table["other"] = fallback.group(1) if fallback else ""  # a kind the page does not know
+    zh = po_words(os.path.join(src, "po", "zh_CN.po"))
+    check(len(kinds) >= 10, f"the finding kinds of ledger/audit.c: {kinds}")
+    for kind in kinds:
+        msgid = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', table.get(kind, "")))
+        check(msgid, f"the finding {kind} has no words marked N_() in web/page_audit.c")
+        check(not msgid or zh.get(msgid), f"the finding {kind} has no Chinese words: {msgid!r}")
+
+
 def main():
+    test_finding_words()
     port = free_port()
     root = setup(port)
     village = Server(V, ["serve", "--listen", f"tcp://127.0.0.1:{port}", "--every", "3600",

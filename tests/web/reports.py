@@ -28,6 +28,7 @@ fails:
 Environment: HAMLET_BIN (the binary), HAMLET_TEST_TMP (a scratch folder). Exits 0 when every
 check passed, 1 otherwise."""
 import csv
+import html
 import io
 import json
 import os
@@ -491,7 +492,16 @@ def test_questions(port):
     check(r.status == 403, f"a merge without its CSRF token: {r.status}, not 403")
     r, text = other.post("/questions/merge", {"csrf": other.csrf("/questions"), "keep": "pd1",
                                               "drop": "pd2"})
-    check(r.status == 200 and "pd2 → pd1" in text, f"the merge: {r.status}")
+    # 303 back to /questions (a reload merges nothing again), the pair named by its names,
+    # escaped (review #12, 7 and 13)
+    loc = r.headers.get("Location") or ""
+    check(r.status == 303 and loc.startswith("/questions?"), f"the merge: {r.status} to {loc!r}")
+    r, text = other.get(loc)
+    before = hamlet(C, "list", "merge", "--json")
+    other.get(loc)
+    check(r.status == 200 and "Dup Two → " + html.escape(SCRIPT, quote=True) in text and
+          SCRIPT not in text, f"the merge's outcome on {loc}: {r.status}")
+    check(hamlet(C, "list", "merge", "--json") == before, f"reloading {loc} wrote a merge")
     merges = {m["id"]: m["fields"] for m in json.loads(hamlet(C, "list", "merge", "--json"))}
     check(merges.get("m-pd1-pd2", {}).get("state") == "merged",
           f"the merge is not in `hamlet list merge`: {merges}")

@@ -47,12 +47,29 @@ def sync_now(b, peer):
     return b.post("/sync/now", {"csrf": b.csrf("/sync"), "peer": peer})
 
 
+def followed(b, r, what):
+    """A POST answered 303 See Other to /sync?..., then the GET of it (twice: a reload
+    writes nothing, peers.state unchanged). Returns the response and text of the GET."""
+    r = r[0]
+    loc = r.headers.get("Location") or ""
+    check(r.status == 303 and loc.startswith("/sync?"), f"{what}: {r.status} to {loc!r}")
+    if r.status != 303:
+        return r, ""
+    state = os.path.join(V, "peers.state")
+    r, text = b.get(loc)
+    before = open(state).read() if os.path.exists(state) else None
+    b.get(loc)
+    check((open(state).read() if os.path.exists(state) else None) == before,
+          f"reloading {loc} changed peers.state")
+    return r, text
+
+
 def test_village(b):
     r, text = b.get("/sync")
     check(r.status == 200, f"GET /sync: {r.status}")
     cells = row(text, "hub")
     check(len(cells) >= 6 and "unknown" in cells[4], f"the hub before any sync: {cells}")
-    r, text = sync_now(b, "hub")
+    r, text = followed(b, sync_now(b, "hub"), "sync now with the hub")
     check(r.status == 200 and "Synced with hub: sent 1" in text,
           f"sync now with the hub: {r.status} {re.findall(r'notice[^<]*<', text)}")
     cells = row(text, "hub")
@@ -75,8 +92,9 @@ def test_village(b):
 def test_bundle(b):
     path = os.path.join(T, "usb", "elm.bundle")
     os.makedirs(os.path.dirname(path))
-    r, text = b.post("/sync/bundle", {"csrf": b.csrf("/sync"), "path": path})
-    check(r.status == 200 and "Bundle written to" in text and os.path.exists(path),
+    r, text = followed(b, b.post("/sync/bundle", {"csrf": b.csrf("/sync"), "path": path}),
+                       "write a bundle")
+    check(r.status == 200 and "Bundle written: " in text and os.path.exists(path),
           f"write a bundle: {r.status}")
     r, text = b.post("/sync/bundle", {"csrf": b.csrf("/sync"), "path": path})
     check(r.status == 409 and "exists already" in text, f"the bundle again: {r.status}")
@@ -85,6 +103,32 @@ def test_bundle(b):
     hamlet(C, "import", path)
     check("Wang Fang" not in hamlet(C, "get", "person", "p-2", "--region", "lin/east/elm"),
           "the county shows the masked name")
+
+
+def test_adopt(b):
+    """While "sync now" waits on a peer that never answers, another process (the daemon) saves
+    the outcome of another link: the page's save keeps it (review #12, 9)."""
+    import socket
+    import time
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    hamlet(V, "peer", "add", "slow", f"tcp://127.0.0.1:{silent.getsockname()[1]}")
+    state = os.path.join(V, "peers.state")
+    out = []
+    t = threading.Thread(target=lambda: out.append(sync_now(b, "slow")))
+    t.start()
+    time.sleep(1.5)
+    lines = [ln for ln in open(state).read().splitlines() if not ln.startswith("down ")]
+    lines.append(f"down 0 {int(time.time() * 1000)} 9 0 0 the daemon's own failure")
+    with open(state, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    t.join()
+    silent.close()
+    check(out and out[0][0].status == 502, f"sync now with a silent peer: {out and out[0][0].status}")
+    down = [ln for ln in open(state).read().splitlines() if ln.startswith("down ")]
+    check(down and " 9 0 0 the daemon's own failure" in down[0],
+          f"sync now overwrote the daemon's outcome of another link: {down}")
 
 
 def test_county_while_syncing(village, county):
@@ -101,7 +145,7 @@ def test_county_while_syncing(village, county):
     t = threading.Thread(target=read_pages)
     t.start()
     for _ in range(3):
-        r, text = sync_now(village, "hub")
+        r, text = followed(village, sync_now(village, "hub"), "sync again")
         check(r.status == 200 and "Synced with hub" in text, f"sync again: {r.status}")
     t.join()
     check(not errors, f"the county's /sync during syncs: {errors}")
@@ -119,6 +163,7 @@ def main():
         check(r.status == 303, f"the clerk's login: {r.status}")
         test_village(b)
         test_bundle(b)
+        test_adopt(b)
         o = Client(hub.port, lang="en")
         r, _ = o.login("officer1", "officer's password 1", "/sync")
         check(r.status == 303, f"the officer's login at the county: {r.status}")

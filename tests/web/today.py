@@ -164,19 +164,21 @@ def test_batch(b):
     check(log_len() == log + 1 and count("list", "access") == acc + 1,
           "a batch with a bad row wrote more than the page's access record")
     bad = row_of(text, "a3")
-    check('class="bad"' in bad and re.search(r'row-error">temperature（体温）：[^<]*73\.5', bad),
-          f"the reason is not beside the bad row: {bad}")
+    # beside its row the reason goes without the field's name (review #12, 13)
+    check('class="bad"' in bad and re.search(r'row-error">应为[^<]*体温[^<]*73\.5', bad),
+          f"the reason is not beside the bad row, or repeats its field: {bad}")
     for pid in ("a1", "a2", "a4", "a5"):
         check('row-error"></td>' in row_of(text, pid), f"a good row {pid} shows a reason")
     # The language is the request's: the same refusal on an English page, the ledger's reason
     # in English (the serving thread speaks each request's language), and Chinese again after.
     b.cookies["hamlet_lang"] = "en"
     r, text = morning_post(b, token, temps)
-    check(r.status == 400 and re.search(r'row-error">temperature: [^<]*73\.5', row_of(text, "a3")),
+    check(r.status == 400 and re.search(r'row-error">must be a body temperature[^<]*73\.5',
+                                        row_of(text, "a3")),
           f"the reason on an English page: {row_of(text, 'a3')}")
     b.cookies.pop("hamlet_lang")
     r, text = morning_post(b, token, temps)
-    check("体温）：" in row_of(text, "a3"), "the page did not speak Chinese again after English")
+    check("摄氏度" in row_of(text, "a3"), "the page did not speak Chinese again after English")
     for pid, t in temps.items():
         check(f'value="{t}"' in row_of(text, pid), f"{pid}'s temperature {t} was not kept")
     check('name="s:a2" value="咳嗽"' in row_of(text, "a2"), "a2's symptoms were not kept")
