@@ -30,7 +30,8 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 
-from webtest import ENV, HM, Client, Server, check, finish, free_port, hamlet, scratch
+from webtest import (
+    ENV, HM, Client, county_and_village, Server, check, finish, free_port, hamlet, scratch)
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -50,13 +51,7 @@ SERVED = {"/today", "/register", "/reports", "/questions", "/audit", "/peers", "
 
 
 def setup(port):
-    hamlet(C, "init", "--role", "county", "--region", "lin", "--name", "County")
-    hamlet(V, "init", "--role", "village", "--region", "lin/east/elm", "--name", "Elm")
-    root = json.loads(hamlet(C, "status", "--json"))["root"]
-    req, ans = os.path.join(T, "elm.req"), os.path.join(T, "elm.ans")
-    hamlet(V, "enroll", "request", "-o", req)
-    hamlet(C, "enroll", "sign", req, "-o", ans)
-    hamlet(V, "enroll", "accept", ans, "--root", root)
+    root = county_and_village(C, V, T)
     hamlet(V, "put", "person", "e1", "name=Ann", "village=lin/east/elm")
     hamlet(C, "peer", "add", "elm", f"tcp://127.0.0.1:{port}")
     for name, role in USERS.items():

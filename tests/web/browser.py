@@ -78,7 +78,8 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-from webtest import Client, Server, check, finish, free_port, hamlet, scratch  # noqa: E402
+from webtest import (  # noqa: E402
+    Client, county_and_village, Server, check, finish, free_port, hamlet, scratch)
 
 T = scratch("web_browser")
 C, V = os.path.join(T, "county"), os.path.join(T, "elm")
@@ -106,13 +107,7 @@ def setup(hub_port):
     """The county and its village, the accounts, four persons in a home isolation that started
     today (the returnee registered in the browser makes five) and two more whose names are a
     script and an <img onerror>."""
-    hamlet(C, "init", "--role", "county", "--region", "lin", "--name", "County")
-    hamlet(V, "init", "--role", "village", "--region", "lin/east/elm", "--name", "Elm")
-    root = re.search(r'"root":\s*"([0-9a-f]+)"', hamlet(C, "status", "--json")).group(1)
-    req, ans = os.path.join(T, "elm.req"), os.path.join(T, "elm.ans")
-    hamlet(V, "enroll", "request", "-o", req)
-    hamlet(C, "enroll", "sign", req, "-o", ans)
-    hamlet(V, "enroll", "accept", ans, "--root", root)
+    county_and_village(C, V, T)
     hamlet(V, "peer", "add", "hub", f"tcp://127.0.0.1:{hub_port}")
     hamlet(V, "user", "add", "clerk1", "--role", "clerk", stdin=PW["clerk1"] + "\n")
     hamlet(V, "user", "add", "doc1", "--role", "doctor", stdin=PW["doc1"] + "\n")

@@ -31,7 +31,7 @@ import os
 import re
 import sys
 
-from webtest import Client, Server, check, finish, hamlet, scratch
+from webtest import Client, county_and_village, Server, check, finish, hamlet, scratch
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -43,13 +43,7 @@ USERS = {"clerk1": ("clerk", "clerk's password 1"), "doc1": ("doctor", "doctor's
 
 
 def setup():
-    hamlet(C, "init", "--role", "county", "--region", "lin", "--name", "County")
-    hamlet(V, "init", "--role", "village", "--region", "lin/east/elm", "--name", "Elm")
-    root = re.search(r'"root":\s*"([0-9a-f]+)"', hamlet(C, "status", "--json")).group(1)
-    req, ans = os.path.join(T, "elm.req"), os.path.join(T, "elm.ans")
-    hamlet(V, "enroll", "request", "-o", req)
-    hamlet(C, "enroll", "sign", req, "-o", ans)
-    hamlet(V, "enroll", "accept", ans, "--root", root)
+    county_and_village(C, V, T)
     for name, (role, password) in USERS.items():
         hamlet(V, "user", "add", name, "--role", role, stdin=password + "\n")
     hamlet(V, "site", "add", "--id", "s-elm", "--name", "Elm store", "--kind", "store")

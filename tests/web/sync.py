@@ -15,20 +15,14 @@ import re
 import sys
 import threading
 
-from webtest import Client, Server, check, finish, free_port, hamlet, scratch
+from webtest import Client, county_and_village, Server, check, finish, free_port, hamlet, scratch
 
 T = scratch("web_sync")
 C, V = os.path.join(T, "county"), os.path.join(T, "elm")
 
 
 def setup(hub_port):
-    hamlet(C, "init", "--role", "county", "--region", "lin", "--name", "County")
-    hamlet(V, "init", "--role", "village", "--region", "lin/east/elm", "--name", "Elm")
-    root = re.search(r'"root":\s*"([0-9a-f]+)"', hamlet(C, "status", "--json")).group(1)
-    req, ans = os.path.join(T, "elm.req"), os.path.join(T, "elm.ans")
-    hamlet(V, "enroll", "request", "-o", req)
-    hamlet(C, "enroll", "sign", req, "-o", ans)
-    hamlet(V, "enroll", "accept", ans, "--root", root)
+    county_and_village(C, V, T)
     hamlet(V, "peer", "add", "hub", f"tcp://127.0.0.1:{hub_port}")
     hamlet(V, "peer", "add", "down", f"tcp://127.0.0.1:{free_port()}")
     hamlet(V, "user", "add", "clerk1", "--role", "clerk", stdin="clerk's password 1\n")

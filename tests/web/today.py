@@ -30,7 +30,7 @@ import os
 import re
 import sys
 
-from webtest import Client, Server, check, finish, hamlet, scratch
+from webtest import Client, county_and_village, Server, check, finish, hamlet, scratch
 
 SCRIPT = "<script>alert(1)</script>"
 T = scratch("web_today")
@@ -58,13 +58,7 @@ def at(*args, stdin=None):
 
 
 def setup():
-    hamlet(C, "init", "--role", "county", "--region", "lin", "--name", "County")
-    hamlet(V, "init", "--role", "village", "--region", "lin/east/elm", "--name", "Elm")
-    root = re.search(r'"root":\s*"([0-9a-f]+)"', hamlet(C, "status", "--json")).group(1)
-    req, ans = os.path.join(T, "elm.req"), os.path.join(T, "elm.ans")
-    at("enroll", "request", "-o", req)
-    hamlet(C, "enroll", "sign", req, "-o", ans)
-    at("enroll", "accept", ans, "--root", root)
+    county_and_village(C, V, T)
     for name, role in (("clerk1", "clerk"), ("doc1", "doctor"), ("aud1", "auditor")):
         at("user", "add", name, "--role", role, stdin=f"{name}'s password\n")
     for pid, (name, compound, worker) in FRESH.items():

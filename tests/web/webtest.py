@@ -4,6 +4,7 @@ every response is checked for the security headers.
 
 Environment: HAMLET_BIN (the binary), HAMLET_TEST_TMP (a scratch folder)."""
 import http.client
+import json
 import os
 import re
 import shutil
@@ -45,6 +46,20 @@ def hamlet(node, *args, stdin=None):
     if r.returncode != 0:
         sys.exit(f"hamlet -d {node} {' '.join(args)} failed: {r.stderr}")
     return r.stdout
+
+
+def county_and_village(county, village, scratch_dir):
+    """A county node (region lin) and its village Elm (lin/east/elm), the village enrolled by the
+    county (request, sign, accept): the pair most web tests start from. Returns the county's
+    root key (hex)."""
+    hamlet(county, "init", "--role", "county", "--region", "lin", "--name", "County")
+    hamlet(village, "init", "--role", "village", "--region", "lin/east/elm", "--name", "Elm")
+    root = json.loads(hamlet(county, "status", "--json"))["root"]
+    req, ans = os.path.join(scratch_dir, "elm.req"), os.path.join(scratch_dir, "elm.ans")
+    hamlet(village, "enroll", "request", "-o", req)
+    hamlet(county, "enroll", "sign", req, "-o", ans)
+    hamlet(village, "enroll", "accept", ans, "--root", root)
+    return root
 
 
 def free_port():
