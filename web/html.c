@@ -184,3 +184,12 @@ bool web_reason_field(const char *why, char *word, size_t cap, const char **rest
 		*rest = q + 3;
 	return true;
 }
+
+void web_th(web_req *r, const char *const *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		web_raw(r, "<th>");
+		web_esc(r, web_t(r, cols[i]));
+		web_raw(r, "</th>");
+	}
+}

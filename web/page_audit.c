@@ -108,11 +108,7 @@ static void findings_section(web_req *r, const json_t *doc)
 	web_rawf(r, "%zu ", json_array_size(findings));
 	web_esc(r, web_t(r, "finding(s): look into each below."));
 	web_raw(r, "</p>\n<table><thead><tr>");
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		web_raw(r, "<th>");
-		web_esc(r, web_t(r, cols[i]));
-		web_raw(r, "</th>");
-	}
+	web_th(r, cols, sizeof(cols) / sizeof(cols[0]));
 	web_raw(r, "</tr></thead><tbody>\n");
 	for (size_t i = 0; i < json_array_size(findings); i++) {
 		const json_t *f = json_array_get(findings, i);
@@ -195,11 +191,7 @@ static void origins_section(web_req *r, const json_t *doc)
 	web_raw(r, "<section class=\"origins\"><h2>");
 	web_esc(r, web_t(r, "Stations whose writes are held here"));
 	web_raw(r, "</h2>\n<table><thead><tr>");
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		web_raw(r, "<th>");
-		web_esc(r, web_t(r, cols[i]));
-		web_raw(r, "</th>");
-	}
+	web_th(r, cols, sizeof(cols) / sizeof(cols[0]));
 	web_raw(r, "</tr></thead><tbody>\n");
 	for (size_t i = 0; i < json_array_size(origins); i++)
 		origin_row(r, json_array_get(origins, i));

@@ -148,11 +148,7 @@ static void peers_table(web_req *r, const hm_status *st, bool probe)
 		return;
 	}
 	web_raw(r, "<table class=\"peers\"><thead><tr>");
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		web_raw(r, "<th>");
-		web_esc(r, web_t(r, cols[i]));
-		web_raw(r, "</th>");
-	}
+	web_th(r, cols, sizeof(cols) / sizeof(cols[0]));
 	if (probe) {
 		web_raw(r, "<th>");
 		web_esc(r, web_t(r, "Now: to send / to receive"));

@@ -56,11 +56,7 @@ static void field_name(web_req *r, const char *coll, const char *field)
 static void table_head(web_req *r, const char *const *cols, size_t n)
 {
 	web_raw(r, "<table><thead><tr>");
-	for (size_t i = 0; i < n; i++) {
-		web_raw(r, "<th>");
-		web_esc(r, web_t(r, cols[i]));
-		web_raw(r, "</th>");
-	}
+	web_th(r, cols, n);
 	web_raw(r, "</tr></thead><tbody>\n");
 }
 

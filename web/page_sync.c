@@ -93,11 +93,7 @@ static hm_err sync_page(web_req *r, const char *kind, const char *outcome)
 		web_raw(r, "</p>\n");
 	} else {
 		web_raw(r, "<table><thead><tr>");
-		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-			web_raw(r, "<th>");
-			web_esc(r, web_t(r, cols[i]));
-			web_raw(r, "</th>");
-		}
+		web_th(r, cols, sizeof(cols) / sizeof(cols[0]));
 		web_raw(r, "<th class=\"noprint\"></th></tr></thead><tbody>\n");
 		for (size_t i = 0; i < st.npeers; i++)
 			peer_row(r, &st.peers[i]);

@@ -326,12 +326,7 @@ static void form_head(web_req *r, const today_view *v)
 	web_raw(r, "</th><th>");
 	web_esc(r, web_t(r, v->by_worker ? "Compound and household" : "Household"));
 	web_raw(r, "</th>");
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		web_raw(r, "<th>");
-		if (cols[i][0])
-			web_esc(r, web_t(r, cols[i]));
-		web_raw(r, "</th>");
-	}
+	web_th(r, cols, sizeof(cols) / sizeof(cols[0]));
 	web_raw(r, "</tr></thead><tbody>\n");
 }
 
@@ -645,11 +640,7 @@ static void sheet_begin(web_req *r, const today_view *v, const char *group)
 	web_esc(r, web_t(r, "Checked by"));
 	web_raw(r, ": <span class=\"box wide\"></span></p>\n<table class=\"sheet\"><thead><tr>"
 	           "<th class=\"num\">#</th>");
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		web_raw(r, "<th>");
-		web_esc(r, web_t(r, cols[i]));
-		web_raw(r, "</th>");
-	}
+	web_th(r, cols, sizeof(cols) / sizeof(cols[0]));
 	web_raw(r, "</tr></thead><tbody>\n");
 }
 

@@ -101,6 +101,9 @@ void web_when(char *out, size_t cap, uint64_t ms);
  * and *rest the reason after "NAME: " (why itself when no colon follows); false (word "", *rest
  * why) when the reason starts with no name. */
 bool web_reason_field(const char *why, char *word, size_t cap, const char **rest);
+/* One <th> per column name (an English msgid, through web_t; "" an empty cell), for a table's
+ * head row. */
+void web_th(web_req *r, const char *const *cols, size_t n);
 /* A notice box: kind "ok" or "error"; text escaped. */
 void web_notice(web_req *r, const char *kind, const char *text);
 
