@@ -421,7 +421,7 @@ static int spawn(bench_kind b, id_kind ids, uint64_t size, const char *dir, resu
 	if (pipe(pfd) != 0)
 		return -1;
 	if ((pid = fork()) == 0) {
-		char sb[8], si[8], ssz[32], sfd[16];
+		char sb[16], si[16], ssz[32], sfd[16];
 		close(pfd[0]);
 		snprintf(sb, sizeof(sb), "%d", (int)b), snprintf(si, sizeof(si), "%d", (int)ids);
 		snprintf(ssz, sizeof(ssz), "%" PRIu64, size),

@@ -143,7 +143,7 @@ static void test_dups(void **state)
 	assert_string_equal(buf, "no person is registered twice\n");
 	free(buf);
 	for (int i = 1; i <= 2; i++) {
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof(id), "d%d", i);
 		assert_int_equal(field_run(&e, "person", "add", id, NULL,
 		                           V("name=Li Wei", "village=lin/east/elm",

@@ -451,7 +451,7 @@ static void test_render_window(void **state)
 	h.rows_max = 10, h.first = window_first, h.page = window_page;
 	s = body_of(&r, &h);
 	for (int i = 1; i <= 25; i++) {
-		char v[16];
+		char v[24];
 		snprintf(v, sizeof(v), "lin/t/v%d", i);
 		if (has_row(s, v) != (i >= 11 && i <= 20))
 			fail_msg("row %s %s", v, has_row(s, v) ? "shown" : "not shown");

@@ -104,7 +104,7 @@ static void test_gap_then_chain_of_pending(void **state)
 	test_node_init(&r, "apply_gap_r", 0, NULL);
 	test_person(w.n, "p1", "v1", NULL);
 	for (int i = 2; i <= 5; i++) {
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof(name), "v%d", i);
 		assert_int_equal(test_set_str(w.n, "person", "p1", "name", name, NULL), HM_OK);
 	}
