@@ -257,8 +257,8 @@ void web_speak(const web_req *r)
 {
 	locale_t l = r->en ? r->w->en : r->w->zh;
 
-	if (l)
-		uselocale(l);
+	/* without the language's locale, the process's own (never the last request's) */
+	uselocale(l ? l : LC_GLOBAL_LOCALE);
 }
 
 /* The messages locales of the two languages, once. Chinese wants zh_CN.UTF-8 (scripts/install-deps
