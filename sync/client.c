@@ -514,6 +514,25 @@ static hm_err peer_synced(hm_node *node, const hm_node_id *peer)
 	return err ? hm_sync_fail(err, "%s", hm_sess_node_why(node, err)) : HM_OK;
 }
 
+/* The start of every session as a client (a sync, a probe): our identity checked, the
+ * handshake, the peer's version vector into *peer_vv (the caller releases it, also on failure),
+ * the peer noted. */
+static hm_err client_begin(client *c, const hm_sync_opts *o, hm_vv *peer_vv)
+{
+	hm_node_info info;
+	hm_err err;
+
+	memset(c->st, 0, sizeof(*c->st));
+	link_init(&c->ln, o);
+	hm_node_ident(c->node, &info);
+	if (!info.trust || !info.enrolled)
+		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
+	snprintf(c->region, sizeof(c->region), "%s", info.region);
+	if ((err = client_handshake(c)) || (err = client_vv(c, peer_vv)))
+		return err;
+	return note_peer(c->node, &c->st->peer.id, peer_vv);
+}
+
 hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_sync_stats *st)
 {
 	hm_sync_opts o = opts ? *opts : (hm_sync_opts){0};
@@ -521,18 +540,9 @@ hm_err hm_sync_run(hm_node *node, hm_transport *t, const hm_sync_opts *opts, hm_
 	client c = {
 	    node, t, {{0}}, o.timeout_ms ? o.timeout_ms : TIMEOUT_DEFAULT, st ? st : &local};
 	hm_vv peer_vv = {0};
-	hm_node_info info;
 	hm_err err;
 
-	memset(c.st, 0, sizeof(*c.st));
-	link_init(&c.ln, &o);
-	hm_node_ident(node, &info);
-	if (!info.trust || !info.enrolled)
-		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
-	snprintf(c.region, sizeof(c.region), "%s", info.region);
-	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
-	    (err = note_peer(node, &c.st->peer.id, &peer_vv)) ||
-	    (err = client_push(&c, &peer_vv, &o)))
+	if ((err = client_begin(&c, &o, &peer_vv)) || (err = client_push(&c, &peer_vv, &o)))
 		goto out;
 	if (o.progress)
 		o.progress(o.progress_ctx, c.st, 0);
@@ -553,21 +563,13 @@ hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, u
 	client c = {
 	    node, t, {{0}}, o.timeout_ms ? o.timeout_ms : TIMEOUT_DEFAULT, st ? st : &local};
 	hm_vv peer_vv = {0}, mine = {0};
-	hm_node_info info;
 	body b;
 	parsed p;
 	uint8_t *plain = NULL;
 	size_t pn = 0;
 	hm_err err;
 
-	memset(c.st, 0, sizeof(*c.st));
-	link_init(&c.ln, &o);
-	hm_node_ident(node, &info);
-	if (!info.trust || !info.enrolled)
-		return hm_sync_fail(HM_ERR_CRYPTO, "only an enrolled node with keys can sync");
-	snprintf(c.region, sizeof(c.region), "%s", info.region);
-	if ((err = client_handshake(&c)) || (err = client_vv(&c, &peer_vv)) ||
-	    (err = note_peer(node, &c.st->peer.id, &peer_vv)))
+	if ((err = client_begin(&c, &o, &peer_vv)))
 		goto out;
 	*to_send = hm_sess_count_visible(node, &peer_vv, c.st->peer.region);
 	if ((err = hm_node_version_vector(node, &mine)))
