@@ -34,6 +34,7 @@ typedef struct rp_rec {
 
 typedef struct rp_recs {
 	const char *coll;
+	const char *region_field;  /* the collection's (hm_collection_def.region_field) */
 	const char *const *fields; /* NULL-terminated, at most RP_FIELDS_MAX */
 	rp_rec *v;                 /* in id order, as hm_node_list gives them */
 	size_t n, cap;
@@ -127,6 +128,7 @@ typedef struct rp_ctx {
 	 * by the person through merges (before_build). */
 	struct rp_fold {
 		char *person; /* owned */
+		size_t hash;  /* of person: most probes end without a strcmp */
 		char last[11];
 		bool temp;
 	} * fold, *before; /* fold: open addressing, power-of-two capacity; before: by person */

@@ -80,8 +80,7 @@ static size_t put_value(rp_recs *rs, const hm_value *v, double *num)
 static int load_one(void *ctx, const hm_record *r)
 {
 	rp_recs *rs = ctx;
-	const hm_collection_def *cd = hm_schema_collection(rs->coll);
-	const hm_field *reg = cd ? hm_record_field(r, cd->region_field) : NULL;
+	const hm_field *reg = rs->region_field ? hm_record_field(r, rs->region_field) : NULL;
 	rp_rec *e;
 
 	if (rs->keep && !rs->keep(rs->keep_ctx, r))
@@ -117,10 +116,12 @@ static hm_err recs_load(hm_node *n, rp_recs *rs, const char *coll, const char *c
                         const char *scope, bool (*keep)(void *ctx, const hm_record *r),
                         void *keep_ctx)
 {
+	const hm_collection_def *cd = hm_schema_collection(coll);
 	hm_err err;
 
 	memset(rs, 0, sizeof(*rs));
 	rs->coll = coll, rs->fields = fields, rs->scope = scope;
+	rs->region_field = cd ? cd->region_field : NULL;
 	rs->keep = keep, rs->keep_ctx = keep_ctx;
 	if (!(rs->arena = malloc(4096)))
 		return HM_ERR_NOMEM;
@@ -416,7 +417,7 @@ static struct rp_fold *fold_slot(rp_ctx *x, const char *person)
 		if (!v)
 			return NULL;
 		for (size_t i = 0; i < x->capfold; i++) {
-			size_t h = fold_hash(x->fold[i].person ? x->fold[i].person : "");
+			size_t h = x->fold[i].hash;
 			if (!x->fold[i].person)
 				continue;
 			while (v[h & (cap - 1)].person)
@@ -426,15 +427,16 @@ static struct rp_fold *fold_slot(rp_ctx *x, const char *person)
 		free(x->fold);
 		x->fold = v, x->capfold = cap;
 	}
-	for (size_t h = fold_hash(person);; h++) {
+	for (size_t hash = fold_hash(person), h = hash;; h++) {
 		struct rp_fold *f = &x->fold[h & (x->capfold - 1)];
 		if (!f->person) {
 			if (!(f->person = strdup(person)))
 				return NULL;
+			f->hash = hash;
 			x->nfold++;
 			return f;
 		}
-		if (!strcmp(f->person, person))
+		if (f->hash == hash && !strcmp(f->person, person))
 			return f;
 	}
 }
@@ -506,7 +508,7 @@ static void before_build(rp_ctx *x)
 /* Person p's follow-ups before the window, folded; NULL when none. */
 const struct rp_fold *rp_before_of(const rp_ctx *x, const char *p)
 {
-	struct rp_fold key = {(char *)p, "", false};
+	struct rp_fold key = {.person = (char *)p};
 	return x->nbefore ? bsearch(&key, x->before, x->nbefore, sizeof(key), cmp_before) : NULL;
 }
 

@@ -272,6 +272,34 @@ static bool told(const rp_ctx *x, const char *village, const char *compound, con
 	return false;
 }
 
+/* One key per monitored person, then sorted and summed: as many keys as persons, too many to keep
+ * sorted as they come (stock_at moves the tail for each new one). */
+static void compounds_count(rp_ctx *x, stock *s)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < x->nmon; i++) {
+		const rp_rec *p = rp_person_find(x, x->mon[i].pid);
+		stock_key *v;
+		if (!p || !p->in || !rp_has(p, RP_P_COMPOUND))
+			continue;
+		if (!(v = rp_grow(x, s->v, s->n, &s->cap, sizeof(*v))))
+			return;
+		s->v = v;
+		v[s->n++] = (stock_key){
+		    .item = p->region, .store = rp_fs(&x->person, p, RP_P_COMPOUND), .v = {1}};
+	}
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_stock);
+	for (size_t i = 0; i < s->n; i++) {
+		if (out && cmp_stock(&s->v[out - 1], &s->v[i]) == 0)
+			s->v[out - 1].v[0] += s->v[i].v[0];
+		else
+			s->v[out++] = s->v[i];
+	}
+	s->n = out;
+}
+
 /* Compounds as stock keys: item = village, store = compound, v[0] = persons monitored. */
 hm_err rp_compounds(rp_ctx *x)
 {
@@ -285,12 +313,7 @@ hm_err rp_compounds(rp_ctx *x)
 	rp_groups g = {0};
 	hm_report_table *t, *tc, *tp, *tr;
 
-	for (size_t i = 0; i < x->nmon; i++) {
-		const rp_rec *p = rp_person_find(x, x->mon[i].pid);
-		if (!p || !p->in || !rp_has(p, RP_P_COMPOUND))
-			continue;
-		stock_add(x, &s, p->region, rp_fs(&x->person, p, RP_P_COMPOUND), 0, 1);
-	}
+	compounds_count(x, &s);
 	t = hm_report_table_add(x->rep, "villages",
 	                        "Compounds with someone under monitoring, and those not told",
 	                        cols);

@@ -820,7 +820,8 @@ static hm_err merge_op(hm_node *n, MDB_txn *txn, const hm_envelope *env, const m
 	if ((err = merge_one(n, txn, env, opo, m, scope, &op, key, &kn)))
 		return err;
 	if ((err = hm_seal_put(n, txn, HM_DB_RECORDS, key, kn, m->rec.data, m->rec.size,
-	                       &m->sealbuf)))
+	                       &m->sealbuf)) ||
+	    (err = hm_changed_note(n, txn, key, kn)))
 		return err;
 	if ((err = conflicts_flush(n, txn, m)))
 		return err;

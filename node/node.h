@@ -366,6 +366,27 @@ const hm_field *hm_record_field(const hm_record *r, const char *name);
 typedef int (*hm_record_cb)(void *ctx, const hm_record *r);
 hm_err hm_node_list(hm_node *node, const char *coll, hm_record_cb cb, void *ctx) HM_MUST_CHECK;
 
+/* Keep the live records of each collection hm_node_list is asked for decoded in memory, for a
+ * process that reads them again and again (the web interface): the first list of a collection
+ * reads it whole, each later one first reads again only the records written since, by this
+ * process or any other (the store's log of changed records), so it answers what the store holds
+ * now. A list made while another is running (from its callback, or another thread) reads the
+ * store as without the cache. When the records kept pass max_bytes the cache turns itself off
+ * (said in the node's log) and every list reads the store. Errors: HM_ERR_NOMEM. */
+hm_err hm_node_cache_records(hm_node *node, size_t max_bytes) HM_MUST_CHECK;
+/* Read every collection into the cache now (at a front end's start), so that the first page
+ * does not wait for it. Errors: those of hm_node_list. */
+hm_err hm_node_cache_warm(hm_node *node) HM_MUST_CHECK;
+typedef struct hm_cache_stats {
+	bool on;         /* kept (false: never asked, or turned off past its bytes) */
+	size_t records;  /* held now */
+	size_t bytes;    /* their heap blocks */
+	uint64_t loads;  /* collections read whole */
+	uint64_t reread; /* records read again after a write */
+	uint64_t lists;  /* lists answered from memory */
+} hm_cache_stats;
+void hm_node_cache_stats(hm_node *node, hm_cache_stats *out);
+
 /* The version vector. out owned: hm_vv_release. */
 hm_err hm_node_version_vector(hm_node *node, hm_vv *out) HM_MUST_CHECK;
 /* Compare the version vector of peer with this node's own logs: a peer holding more of this

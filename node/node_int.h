@@ -17,6 +17,7 @@
  *   certs       node(16) -> certificate bytes (verified up to the root when stored)
  *   revoked     node(16) -> after_seq(8 BE) reason
  *   keys        scope 0x00 epoch(4 BE) -> data key (sealed under the storage key)
+ *   changed     counter(8 BE) -> record key   each write of a record, in order (changed.c)
  *
  * In trust mode the values of records and conflicts are sealed (hm_seal_put/hm_seal_get).
  */
@@ -29,7 +30,7 @@
 #include "i18n.h"
 #include "node.h"
 
-#define HM_STORE_FORMAT      3 /* 3: a record key holds its region */
+#define HM_STORE_FORMAT      4 /* 3: a record key holds its region; 4: the changed log */
 #define HM_ENVELOPE_FORMAT   2
 #define HM_CODEC_SEALED      1u /* body encrypted under a data key, header as associated data */
 #define HM_CODEC_ZSTD        2u /* body compressed (before sealing) */
@@ -56,6 +57,7 @@ enum hm_db {
 	HM_DB_REVOKED,
 	HM_DB_KEYS,
 	HM_DB_ISSUED, /* issuer(16) subject(16) cert hash(32) -> seq(8) of its `_issued` record */
+	HM_DB_CHANGED,
 	HM_DB__COUNT
 };
 
@@ -99,6 +101,8 @@ struct hm_node {
 	void *clock_ctx;
 	uint64_t max_drift_ms;
 	hm_pending_caps pending_caps; /* HM_PENDING_*; lowered by tests only */
+	uint64_t changed_keep;        /* HM_CHANGED_KEEP; lowered by tests only */
+	struct hm_reccache *cache;    /* records kept decoded (recache.c), NULL when off */
 	size_t map_size, map_max;
 	bool upgrade; /* an older store format, brought up to date at open */
 	hm_logger log;
@@ -395,6 +399,45 @@ hm_err hm_body_compress(const void *body, size_t n, msgpack_sbuffer *out,
  * the reason in *why. */
 hm_err hm_body_decompress(const uint8_t *z, size_t n, size_t max, msgpack_sbuffer *out,
                           const char **why) HM_MUST_CHECK;
+
+/* ---- changed.c: the log of changed record keys ----
+ * Every write of a record (merge.c) appends its key under the next counter; a rebuild of every
+ * record appends HM_CHANGED_ALL. A process that keeps records in memory (recache.c) reads the
+ * entries after the last it took and reads those records again. Only the last changed_keep
+ * entries are kept (pruned a block at a time): a reader further behind reads everything. */
+#define HM_CHANGED_KEEP  (256u << 10)
+#define HM_CHANGED_BLOCK 1024u
+#define HM_CHANGED_ALL   ((const uint8_t *)"") /* with length 1: every record may have changed */
+/* Append key (kn bytes; HM_CHANGED_ALL, 1) to the log in txn. Errors: store errors. */
+hm_err hm_changed_note(hm_node *n, MDB_txn *txn, const uint8_t *key, size_t kn) HM_MUST_CHECK;
+/* The counter of the log's last entry (0: none). Errors: HM_ERR_CORRUPT, store errors. */
+hm_err hm_changed_last(hm_node *n, MDB_txn *txn, uint64_t *last) HM_MUST_CHECK;
+/* Call fn for each entry after counter after, in order, until it returns nonzero. *whole is set
+ * when the entries after after are not all there (pruned) or one is HM_CHANGED_ALL: the reader
+ * must read everything (fn may have been called for some). Errors: HM_ERR_CORRUPT, store errors. */
+typedef int (*hm_changed_fn)(void *ctx, const uint8_t *key, size_t kn);
+hm_err hm_changed_read(hm_node *n, MDB_txn *txn, uint64_t after, hm_changed_fn fn, void *ctx,
+                       bool *whole) HM_MUST_CHECK;
+
+/* ---- query.c, for recache.c ---- */
+typedef int (*hm_raw_cb)(void *ctx, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
+                         const hm_rec *r);
+/* Walk the records of only (NULL: all) in txn (NULL: a read transaction of its own), opened and,
+ * when decode, decoded into r; cb returns nonzero to stop. Errors: store errors, HM_ERR_CORRUPT,
+ * HM_ERR_CRYPTO, HM_ERR_NOMEM. */
+hm_err hm_walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, bool decode,
+                       hm_raw_cb cb, void *ctx) HM_MUST_CHECK;
+/* A decoded record copied into one heap block that owns every string (*size: its bytes).
+ * Errors: HM_ERR_NOMEM. */
+hm_err hm_record_build(const hm_collection_def *c, const char *id, size_t idn, const char *region,
+                       size_t rn, const hm_rec *r, hm_record **out, size_t *size) HM_MUST_CHECK;
+
+/* ---- recache.c ---- */
+/* hm_node_list from memory when the cache is on and free (not in use by a caller up the stack
+ * or another thread): *served says whether it answered. Errors: those of hm_node_list. */
+hm_err hm_reccache_list(hm_node *n, const hm_collection_def *c, hm_record_cb cb, void *ctx,
+                        bool *served) HM_MUST_CHECK;
+void hm_reccache_free(hm_node *n);
 
 /* ---- seal.c: values at rest ---- */
 /* Put value under key in db, sealed under the storage key in trust mode (plain otherwise). */

@@ -12,9 +12,8 @@
 
 /* ---- records ---- */
 
-/* Copy a decoded record into one heap block that owns every string. */
-static hm_err record_build(const hm_collection_def *c, const char *id, size_t idn,
-                           const char *region, size_t rn, const hm_rec *r, hm_record **out)
+hm_err hm_record_build(const hm_collection_def *c, const char *id, size_t idn, const char *region,
+                       size_t rn, const hm_rec *r, hm_record **out, size_t *bytes)
 {
 	size_t size =
 	    sizeof(hm_record) + r->nf * sizeof(hm_field) + strlen(c->name) + 1 + idn + 1 + rn + 1;
@@ -54,6 +53,8 @@ static hm_err record_build(const hm_collection_def *c, const char *id, size_t id
 		}
 	}
 	rec->nfields = nf;
+	if (bytes)
+		*bytes = size;
 	*out = rec; /* owned by the caller: hm_record_free */
 	return HM_OK;
 }
@@ -63,11 +64,21 @@ void hm_record_free(hm_record *r)
 	free(r);
 }
 
+/* Bisected: a record's fields are sorted by name (hm_rec_decode sees to it). */
 const hm_field *hm_record_field(const hm_record *r, const char *name)
 {
-	for (size_t i = 0; i < r->nfields; i++)
-		if (strcmp(r->fields[i].name, name) == 0)
-			return &r->fields[i];
+	size_t lo = 0, hi = r->nfields;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(r->fields[mid].name, name);
+		if (c == 0)
+			return &r->fields[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -229,7 +240,7 @@ hm_err hm_node_get_at(hm_node *n, const char *coll, const char *id, const char *
 		err = hm_node_fail(n, HM_ERR_NOT_FOUND, "%s/%s was deleted", coll, id);
 		goto out;
 	}
-	err = record_build(c, id, strlen(id), at, strlen(at), r, out);
+	err = hm_record_build(c, id, strlen(id), at, strlen(at), r, out, NULL);
 out:
 	if (txn)
 		mdb_txn_abort(txn);
@@ -241,10 +252,6 @@ out:
 		err = hm_node_fail(n, err, "reading %s/%s: out of memory", coll, id);
 	return err;
 }
-
-/* Walk every record of one collection (or all when c is NULL). */
-typedef int (*raw_cb)(void *ctx, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
-                      const hm_rec *r);
 
 /* LMDB's order of keys: bytes, then length. */
 static int key_cmp(const void *a, size_t an, const void *b, size_t bn)
@@ -284,9 +291,8 @@ static hm_err range_start_sound(hm_node *n, MDB_txn *txn, const void *p, size_t 
 	return err;
 }
 
-/* In txn, or in a read transaction of its own when txn is NULL. */
-static hm_err walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, bool decode,
-                           raw_cb cb, void *ctx)
+hm_err hm_walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, bool decode,
+                       hm_raw_cb cb, void *ctx)
 {
 	MDB_txn *txn = in;
 	MDB_cursor *cur = NULL;
@@ -387,7 +393,7 @@ static int list_one(void *arg, const hm_collection_def *c, const MDB_val *k, con
 		l->err = HM_ERR_CORRUPT;
 		return 1;
 	}
-	if ((l->err = record_build(c, id, idn, region, rn, r, &rec)))
+	if ((l->err = hm_record_build(c, id, idn, region, rn, r, &rec, NULL)))
 		return 1;
 	stop = l->cb(l->ctx, rec);
 	hm_record_free(rec);
@@ -398,11 +404,14 @@ hm_err hm_node_list(hm_node *n, const char *coll, hm_record_cb cb, void *ctx)
 {
 	const hm_collection_def *c = hm_schema_collection(coll);
 	list_ctx l = {cb, ctx, HM_OK};
+	bool served = false;
 	hm_err err;
 
 	if (!c)
 		return hm_node_fail(n, HM_ERR_SCHEMA, "unknown collection '%s'", coll);
-	err = walk_records(n, NULL, c, true, list_one, &l);
+	if (n->cache && ((err = hm_reccache_list(n, c, cb, ctx, &served)) || served))
+		return err;
+	err = hm_walk_records(n, NULL, c, true, list_one, &l);
 	return err ? err : l.err;
 }
 
@@ -453,7 +462,7 @@ hm_err hm_digest_in(hm_node *n, MDB_txn *txn, const char *scope, hm_hash *out)
 
 	hm_hash_init(&d.st);
 	hm_hash_update(&d.st, "hamlet-digest-v1", 16);
-	err = walk_records(n, txn, NULL, scope != NULL, digest_one, &d);
+	err = hm_walk_records(n, txn, NULL, scope != NULL, digest_one, &d);
 	hm_hash_final(&d.st, out);
 	return err;
 }
@@ -968,6 +977,6 @@ hm_err hm_node_info_get(hm_node *n, hm_node_info *out)
 out:
 	mdb_txn_abort(txn);
 	if (!err)
-		err = walk_records(n, NULL, NULL, true, count_live, &out->records);
+		err = hm_walk_records(n, NULL, NULL, true, count_live, &out->records);
 	return err;
 }

@@ -25,6 +25,7 @@ static const char *const db_names[HM_DB__COUNT] = {
     [HM_DB_EVIDENCE] = "evidence", [HM_DB_CONFLICTS] = "conflicts",
     [HM_DB_CERTS] = "certs",       [HM_DB_REVOKED] = "revoked",
     [HM_DB_KEYS] = "keys",         [HM_DB_ISSUED] = "issued",
+    [HM_DB_CHANGED] = "changed",
 };
 
 hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...)
@@ -437,6 +438,7 @@ static hm_node *node_alloc(const hm_node_opts *opts)
 	n->max_drift_ms = opts ? opts->max_drift_ms : 0; /* 0: the county's bound (hm_drift_ms) */
 	n->pending_caps = (hm_pending_caps){HM_PENDING_ORIGIN_MAX, HM_PENDING_ORIGIN_BYTES,
 	                                    HM_PENDING_MAX, HM_PENDING_BYTES};
+	n->changed_keep = HM_CHANGED_KEEP;
 	n->map_size = opts && opts->map_initial ? opts->map_initial : MAP_INITIAL_DEFAULT;
 	n->map_max = opts && opts->map_max ? opts->map_max : MAP_MAX_DEFAULT;
 	if (n->map_size > n->map_max)
@@ -538,7 +540,9 @@ static hm_err load_meta(hm_node *n)
 		return err;
 	if ((err = meta_get_u64(n, txn, "format", &format)))
 		goto out;
-	n->upgrade = format == 2; /* records keyed without their region: rebuilt at open */
+	/* 2: records keyed without their region, rebuilt at open; 3: no log of changed records,
+	 * created at open (env_open) */
+	n->upgrade = format == 2 || format == 3;
 	if (format != HM_STORE_FORMAT && !n->upgrade) {
 		err = hm_node_fail(n, HM_ERR_VERSION, "store format %llu is not %d",
 		                   (unsigned long long)format, HM_STORE_FORMAT);
@@ -582,12 +586,16 @@ out:
 }
 
 /* Store format 2 keyed records by collection and id alone: rebuild them (and the conflict log)
- * from the oplog under format 3's keys, which hold the record's region. */
+ * from the oplog under format 3's keys, which hold the record's region. Format 3 lacked the log
+ * of changed records, which env_open has created (empty: nothing written since). */
 static hm_err upgrade_txn(hm_node *n, MDB_txn *txn, void *arg)
 {
-	hm_err err = hm_records_rebuild(n, txn);
+	uint64_t format = 0;
+	hm_err err = meta_get_u64(n, txn, "format", &format);
 
 	(void)arg;
+	if (!err && format == 2)
+		err = hm_records_rebuild(n, txn);
 	return err ? err : meta_put_u64(n, txn, "format", HM_STORE_FORMAT);
 }
 
@@ -616,6 +624,7 @@ void hm_node_close(hm_node *n)
 {
 	if (!n)
 		return;
+	hm_reccache_free(n);
 	if (n->env)
 		mdb_env_close(n->env);
 	hm_identity_release(&n->ident);

@@ -465,6 +465,8 @@ hm_err hm_rebuild_records(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 	if ((rc = mdb_drop(txn, n->dbi[HM_DB_RECORDS], 0)) ||
 	    (rc = mdb_drop(txn, n->dbi[HM_DB_CONFLICTS], 0)))
 		return hm_store_err(rc);
+	if ((err = hm_changed_note(n, txn, HM_CHANGED_ALL, 1)))
+		return err;
 	/* Every held change set again, one at a time (merging writes records, which may move the
 	 * oplog's pages under a cursor: copy each out and seek past it). */
 	while (!err) {

@@ -687,6 +687,41 @@ static hm_err start_daemon(hm_web *w, const listen_addr *a)
 	return HM_OK;
 }
 
+/* Read the node's records into memory before the first page, so that no page waits for it; a
+ * store that cannot be read whole is said in the log and the pages say it again. */
+static hm_err keep_records(hm_web *w)
+{
+	hm_node *n = w->o.node;
+	hm_cache_stats st;
+	struct timespec t0, t1;
+	hm_err err;
+
+	if (w->o.lock)
+		pthread_mutex_lock(w->o.lock);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!(err = hm_node_cache_records(n, w->o.records_bytes ? w->o.records_bytes
+	                                                        : HM_WEB_RECORDS_BYTES)) &&
+	    (err = hm_node_cache_warm(n)) && w->o.log) {
+		char msg[700];
+		snprintf(msg, sizeof(msg), "reading the records: %s", hm_node_errmsg(n));
+		w->o.log(w->o.log_arg, "warning", msg);
+		err = HM_OK;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	hm_node_cache_stats(n, &st);
+	if (w->o.lock)
+		pthread_mutex_unlock(w->o.lock);
+	if (!err && w->o.log && st.on) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "%zu records kept in memory (%zu MB), read in %lld ms",
+		         st.records, st.bytes >> 20,
+		         (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
+		                     (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		w->o.log(w->o.log_arg, "info", msg);
+	}
+	return err;
+}
+
 hm_err hm_web_start(const hm_web_opts *o, hm_web **out)
 {
 	listen_addr a;
@@ -714,7 +749,7 @@ hm_err hm_web_start(const hm_web_opts *o, hm_web **out)
 		err = hm_node_fail(o->node, err, "out of memory");
 		goto out;
 	}
-	if ((err = start_daemon(w, &a)))
+	if ((err = keep_records(w)) || (err = start_daemon(w, &a)))
 		goto out;
 	snprintf(w->url, sizeof(w->url), "http://%s:%u/", w->host, w->port);
 	*out = w; /* owned by the caller: hm_web_stop */

@@ -36,6 +36,10 @@ typedef struct hm_web hm_web;
  * one line, already escaped by hm_text's rule. Called from the web's own thread. */
 typedef void (*hm_web_log_fn)(void *arg, const char *level, const char *msg);
 
+/* The pages read the node's records from memory (hm_node_cache_records), read whole when the
+ * interface starts and kept current as the store changes: up to this many bytes of them. */
+#define HM_WEB_RECORDS_BYTES ((size_t)2 << 30)
+
 typedef struct hm_web_opts {
 	const char *dir;       /* the node directory (users, peers); borrowed for the web's life */
 	hm_node *node;         /* open with its keys; borrowed for the web's life */
@@ -46,6 +50,8 @@ typedef struct hm_web_opts {
 	void *clock_arg;
 	int64_t clock_offset_ms;
 	uint64_t session_idle_ms; /* 0: 30 minutes */
+	size_t records_bytes;     /* records kept decoded in memory: hm_node_cache_records; 0:
+	                             HM_WEB_RECORDS_BYTES */
 	hm_web_log_fn log;        /* may be NULL */
 	void *log_arg;
 } hm_web_opts;

@@ -1,0 +1,144 @@
+/*
+ * bench_reports.c - the six reports built from records kept in memory (hm_node_cache_records,
+ * as the web interface keeps them), on an existing node: how long reading every record into
+ * memory takes, how much memory it holds, and each report's build for each region asked, the
+ * median of N, cold for the report (nothing of it kept) and warm for the records. What a report
+ * page of the web interface costs the first time after a write, without HTTP and HTML.
+ *
+ *   HAMLET_PASSPHRASE=... bench_reports DIR DATE [--reps N] [--only NAME] REGION...
+ *
+ * DIR is a node folder with its node.key (bench/web.py's county: bench/ledger.sh's data). Figures
+ * in docs/performance.md; nothing is asserted about time.
+ */
+#include "bench_common.h"
+#include "ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int open_node(const char *dir, hm_node **out, hm_keyfile_secrets *keys)
+{
+	char path[4096];
+	static uint8_t buf[HM_KEYFILE_MAX_BYTES];
+	const char *pass = getenv("HAMLET_PASSPHRASE");
+	hm_node_opts o = {0};
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/node.key", dir);
+	if (!pass || !(f = fopen(path, "rb"))) {
+		fprintf(stderr, "bench_reports: %s and HAMLET_PASSPHRASE are needed\n", path);
+		return 1;
+	}
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (hm_keyfile_decode(keys, buf, len, pass, strlen(pass))) {
+		fprintf(stderr, "bench_reports: the key file does not open with that passphrase\n");
+		return 1;
+	}
+	o.identity = &keys->ident;
+	o.storage_key = keys->has_storage_key ? keys->storage_key : NULL;
+	if (hm_node_open(dir, &o, out)) {
+		fprintf(stderr, "bench_reports: cannot open %s\n", dir);
+		return 1;
+	}
+	return 0;
+}
+
+static int count_one(void *ctx, const hm_record *r)
+{
+	size_t *n = ctx;
+	*n += r->nfields;
+	return 0;
+}
+
+/* A list from memory with nothing done per record: the floor under a report's reading. */
+static void time_lists(hm_node *n)
+{
+	static const char *const colls[] = {"person", "episode", "followup", "exposure"};
+	for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++) {
+		size_t fields = 0;
+		double t0 = now_secs();
+		if (hm_node_list(n, colls[i], count_one, &fields) == HM_OK)
+			printf("list %-10s from memory %9.1f ms (%zu fields)\n", colls[i],
+			       (now_secs() - t0) * 1000, fields);
+	}
+}
+
+static int time_report(hm_ledger *l, const char *name, const char *region, const char *date,
+                       int reps)
+{
+	double *ms = calloc((size_t)reps, sizeof(*ms));
+	hm_report_params p = {.name = name, .region = region, .date = date};
+	size_t rows = 0;
+
+	if (!ms)
+		return 1;
+	for (int i = 0; i < reps; i++) {
+		hm_report rep = {0};
+		double t0 = now_secs();
+		if (hm_report_build(l, &p, &rep)) {
+			fprintf(stderr, "bench_reports: %s: %s\n", name, hm_node_errmsg(l->node));
+			free(ms);
+			return 1;
+		}
+		ms[i] = (now_secs() - t0) * 1000;
+		rows = 0;
+		for (size_t t = 0; t < rep.ntables; t++)
+			rows += rep.tables[t]->nrows;
+		hm_report_release(&rep);
+	}
+	printf("%-12s %-12s %9.1f ms  (%zu rows, median of %d)\n", name, region, median(ms, reps),
+	       rows, reps);
+	free(ms);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	hm_keyfile_secrets keys;
+	hm_node *n = NULL;
+	hm_ledger l;
+	hm_cache_stats st;
+	const char *const *names;
+	const char *only = NULL;
+	int reps = 5, first = 3, rc = 1;
+	double t0;
+
+	for (; first + 1 < argc && !strncmp(argv[first], "--", 2); first += 2)
+		if (!strcmp(argv[first], "--reps"))
+			reps = atoi(argv[first + 1]);
+		else if (!strcmp(argv[first], "--only"))
+			only = argv[first + 1];
+		else
+			reps = 0;
+	if (argc <= first || reps < 1) {
+		fprintf(stderr,
+		        "usage: bench_reports DIR DATE [--reps N] [--only NAME] REGION...\n");
+		return 2;
+	}
+	setenv("TZ", "UTC", 1);
+	if (open_node(argv[1], &n, &keys))
+		goto out;
+	hm_ledger_init(&l, n);
+	t0 = now_secs();
+	if (hm_node_cache_records(n, (size_t)8 << 30) || hm_node_cache_warm(n)) {
+		fprintf(stderr, "bench_reports: reading the records: %s\n", hm_node_errmsg(n));
+		goto out;
+	}
+	hm_node_cache_stats(n, &st);
+	printf("%zu records read into memory in %.2f s: %zu MB\n", st.records, now_secs() - t0,
+	       st.bytes >> 20);
+	time_lists(n);
+	names = hm_report_names();
+	rc = 0;
+	for (int r = first; r < argc && !rc; r++)
+		for (size_t i = 0; names[i] && !rc; i++)
+			if (!only || !strcmp(only, names[i]))
+				rc = time_report(&l, names[i], argv[r], argv[2], reps);
+out:
+	hm_node_close(n);
+	hm_keyfile_secrets_release(&keys);
+	return rc;
+}
