@@ -70,6 +70,9 @@ int cmd_serve(cli *c, int argc, char **argv);
 int cmd_import_csv(cli *c, int argc, char **argv);
 int cmd_report(cli *c, int argc, char **argv);
 int cmd_ui(cli *c, int argc, char **argv);
+/* ui_cmds.c: a session's idle time, s seconds of option flag (NULL: *ms 0, the default), in ms.
+ * EXIT_OK, or EXIT_USAGE reported. */
+int cli_ui_idle(cli *c, const char *flag, const char *s, uint64_t *ms);
 /* ui_cmds.c: start the web interface over n on listen (web.h), under lock (may be NULL), its
  * URL said on stderr; idle_ms 0: the default. EXIT_OK, or a reported failure. */
 struct hm_web;

@@ -501,22 +501,26 @@ int cmd_serve(cli *c, int argc, char **argv)
 	hm_err err;
 	int rc;
 
-	const char *every_s = NULL;
-	const cli_opt opts[] = {{"listen", 0, &listen, NULL, "URL",
-	                         N_("tcp://ADDR:PORT or ipc://PATH to answer on (required)")},
-	                        {"every", 0, &every_s, NULL, "SECONDS",
-	                         N_("sync with each peer this often (default 60)")},
-	                        {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",
-	                         N_("cap each scheduled sync as `sync --limit-rate` does")},
-	                        {"ui", 0, &ui, NULL, "ADDR:PORT",
-	                         N_("serve the web interface too, as `hamlet ui` does")},
-	                        {"ui-any", 0, NULL, &ui_any, NULL, N_("as `ui --any-address`")},
-	                        {NULL}};
+	const char *every_s = NULL, *ui_idle_s = NULL;
+	uint64_t ui_idle_ms;
+	const cli_opt opts[] = {
+	    {"listen", 0, &listen, NULL, "URL",
+	     N_("tcp://ADDR:PORT or ipc://PATH to answer on (required)")},
+	    {"every", 0, &every_s, NULL, "SECONDS",
+	     N_("sync with each peer this often (default 60)")},
+	    {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",
+	     N_("cap each scheduled sync as `sync --limit-rate` does")},
+	    {"ui", 0, &ui, NULL, "ADDR:PORT",
+	     N_("serve the web interface too, as `hamlet ui` does")},
+	    {"ui-any", 0, NULL, &ui_any, NULL, N_("as `ui --any-address`")},
+	    {"ui-session-idle", 0, &ui_idle_s, NULL, "SECONDS", N_("as `ui --session-idle`")},
+	    {NULL}};
 	char *pos[1];
 	int npos;
 
 	CLI_PARSE_CMD(opts, 0, 0);
-	if ((rc = serve_args(c, listen, every_s, d.limit_rate, &every)))
+	if ((rc = serve_args(c, listen, every_s, d.limit_rate, &every)) ||
+	    (rc = cli_ui_idle(c, "--ui-session-idle", ui_idle_s, &ui_idle_ms)))
 		return rc;
 	if ((rc = cli_peers_load(c, &d.ps)))
 		return rc;
@@ -540,7 +544,7 @@ int cmd_serve(cli *c, int argc, char **argv)
 		goto out;
 	}
 	hm_server_set_lock(srv, &node_lock); /* the web and the sync server take turns */
-	if (ui && (rc = cli_ui_start(c, d.n, ui, ui_any, 0, &node_lock, &web)))
+	if (ui && (rc = cli_ui_start(c, d.n, ui, ui_any, ui_idle_ms, &node_lock, &web)))
 		goto out;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -39,6 +39,22 @@ int cli_ui_start(cli *c, hm_node *n, const char *listen, bool any, uint64_t idle
 	return EXIT_OK;
 }
 
+int cli_ui_idle(cli *c, const char *flag, const char *s, uint64_t *ms)
+{
+	char *end;
+	unsigned long v;
+
+	*ms = 0;
+	if (!s)
+		return EXIT_OK;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !*s || *s == '-' || v == 0 || v > 7 * 86400)
+		return cli_fail(c, EXIT_USAGE, "%s takes 1 to 604800 seconds", flag);
+	*ms = (uint64_t)v * 1000;
+	return EXIT_OK;
+}
+
 int cmd_ui(cli *c, int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8080", *idle_s = NULL;
@@ -61,14 +77,8 @@ int cmd_ui(cli *c, int argc, char **argv)
 	int npos;
 
 	CLI_PARSE_CMD(opts, 0, 0);
-	if (idle_s) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(idle_s, &end, 10);
-		if (errno || *end || !*idle_s || v == 0 || v > 7 * 86400)
-			return cli_fail(c, EXIT_USAGE, "--session-idle takes 1 to 604800 seconds");
-		idle_ms = (uint64_t)v * 1000;
-	}
+	if ((rc = cli_ui_idle(c, "--session-idle", idle_s, &idle_ms)))
+		return rc;
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	/* Blocked before the web's thread starts (after the passphrase prompt, which Ctrl-C may

@@ -104,7 +104,8 @@ hm_err hm_node_init(const char *dir, hm_role role, const char *region, const cha
 	}
 	hm_random_bytes(keys.storage_key, sizeof(keys.storage_key));
 	keys.has_storage_key = 1;
-	if ((err = hm_keyfile_write(path, &keys.ident, keys.storage_key, pass, pass_len, NULL))) {
+	if ((err = hm_keyfile_write(path, &keys.ident, keys.storage_key, pass, pass_len,
+	                            opts->key_cost))) {
 		snprintf(why, cap, "cannot write the key file %s: %s", path, hm_strerror(err));
 		hm_keyfile_secrets_release(&keys);
 		init_undo(dir, made, false);

@@ -191,6 +191,9 @@ typedef struct hm_node_opts {
 	uint64_t max_drift_ms; /* 0: the county's clock.max_drift (HM_SETTING_MAX_DRIFT) */
 	size_t map_max;        /* cap on the LMDB map in bytes; 0: 64 GiB */
 	size_t map_initial;    /* first map size; 0: 64 MiB */
+	/* The Argon2id cost of the key file hm_node_init writes; NULL: the defaults
+	 * (HM_PWHASH_*_DEFAULT). A key file keeps its own cost: opening reads it from the file. */
+	const hm_pwhash_params *key_cost;
 	hm_logger log;
 } hm_node_opts;
 

@@ -80,6 +80,18 @@ for weak in 1 12345678 aaaaaaaaaaaaaaaa qwertyuiop abcdefghijk Password2026 张�
 done
 HAMLET_PASSPHRASE="谢伟的家在东村" expect 0 "" -d strong init --role village --region lin/east/elm --name strong
 
+# ---- the key file's cost (HAMLET_KEY_COST): its Argon2id opslimit and memlimit, bytes 12..27
+# of the file, little-endian (docs/formats.md)
+key_cost() { od -An -t u8 -j 12 -N 16 "$1/node.key" | tr -s ' ' | sed 's/^ //'; }
+HAMLET_KEY_COST=normal expect 0 "" -d cost-normal init --role village --region lin/east/elm --name c1
+[ "$(key_cost cost-normal)" = "2 33554432" ] && ok || fail "HAMLET_KEY_COST=normal: cost $(key_cost cost-normal)"
+HAMLET_KEY_COST=low expect 0 "" -d cost-low init --role village --region lin/east/elm --name c2
+[ "$(key_cost cost-low)" = "1 8388608" ] && ok || fail "HAMLET_KEY_COST=low: cost $(key_cost cost-low)"
+HAMLET_KEY_COST=low expect 0 "" -d cost-low status
+HAMLET_KEY_COST=none expect 2 "HAMLET_KEY_COST must be low or normal" \
+	-d cost-bad init --role village --region lin/east/elm --name c3
+[ ! -e cost-bad ] && ok || fail "a refused HAMLET_KEY_COST left cost-bad/ behind"
+
 # ---- the node stayed consistent through all of it
 expect 0 "" -d n check
 finish

@@ -10,17 +10,19 @@ and every other form refuse a POST without their session's CSRF token (403); fiv
 passwords slow the next try (429); the session cookie is HttpOnly and SameSite=Strict and a new
 one is given at login; a doctor cannot open the clerk's sync page (403); every response carries
 the strict CSP; the scripts in a peer's address and failure are escaped; next= never leaves the
-station; a body over the cap is refused (413); a session idle past its time leads to /login.
+station; a body over the cap is refused (413); a session idle past its time leads to /login, in
+`hamlet ui --session-idle` and in `serve --ui --ui-session-idle`, which refuses 0 seconds.
 
 Environment: HAMLET_BIN (the binary), HAMLET_TEST_TMP (a scratch folder). Exits 0 when every
 check passed, 1 otherwise (each failure printed)."""
 import http.client
 import os
+import subprocess
 import sys
 import time
 from urllib.parse import urlencode
 
-from webtest import Client, Server, check, finish, hamlet, scratch
+from webtest import ENV, HM, Client, Server, check, finish, free_port, hamlet, scratch
 
 SCRIPT = "<script>alert(1)</script>"
 IDLE_S = 2
@@ -157,16 +159,32 @@ def test_idle(port):
           f"GET /sync after {IDLE_S + 1} s idle: {r.status}, not 303 to /login")
 
 
+def serve_idle():
+    """serve --ui takes the same idle time as ui (--ui-session-idle), and refuses 0."""
+    port = free_port()
+    args = ["serve", "--listen", f"tcp://127.0.0.1:{port}", "--every", "3600",
+            "--ui", "127.0.0.1:0", "--ui-session-idle"]
+    r = subprocess.run([HM, "-d", C, *args, "0"], env=ENV, capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 2 and "--ui-session-idle takes 1 to 604800 seconds" in r.stderr,
+          f"serve --ui-session-idle 0: exit {r.returncode}, {r.stderr.strip()}")
+    return Server(C, args + [str(IDLE_S)], os.path.join(T, "serve.err"))
+
+
 def main():
     setup()
     ui = Server(C, ["ui", "--listen", "127.0.0.1:0", "--session-idle", str(IDLE_S)],
                 os.path.join(T, "ui.err"))
+    servers = [ui]
     try:
         for t in (test_host, test_no_session, test_csrf, test_throttle, test_login, test_pages,
                   test_idle):
             t(ui.port)
+        ui.stop()
+        servers.append(serve_idle())
+        test_idle(servers[-1].port)
     finally:
-        rc = finish("web_security", [ui])
+        rc = finish("web_security", servers)
     return rc
 
 
