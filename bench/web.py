@@ -5,7 +5,7 @@ for N times of a running `hamlet ui` on 127.0.0.1 by a logged-in user over one k
 connection; prints the median, p95 and best of each, cold (the store changed by another
 process just before each request, so the server's cache of built pages cannot answer) and
 cached (the same page again, the store unchanged), and the binary's size with and without the
-web library.
+web library. Cold twice: after a person written, and after a check (a new follow-up) written.
 
   bench/web.py [--hamlet PATH] [--dir DIR] [--requests N] [--report-requests N]
                [--persons N] [--quick] [--rebuild] [--only today|reports]
@@ -223,11 +223,20 @@ def timed(ui, path, n, touch=None):
     return status, len(page.encode()), v
 
 
-def toucher(hm, node):
-    """A write to node by another process (hamlet put of one person, not in any episode):
-    moves the store's stamp, changes no figure of a page but the persons counted."""
+def toucher(hm, node, kind="person", village=None, day=None):
+    """A write to node by another process, so that no page is kept from before it: "person",
+    hamlet put of one person, not in any episode (changes no figure but the persons counted);
+    "check", a new follow-up in village at 08:00 on day (the clerk's most common write)."""
+    n = [0]
+
     def touch():
-        hamlet(hm, node, "put", "person", "p-bench-touch", "name=touch")
+        if kind == "person":
+            hamlet(hm, node, "put", "person", "p-bench-touch", "name=touch")
+            return
+        n[0] += 1
+        hamlet(hm, node, "put", "followup", f"fu-bench-{os.getpid()}-{time.time_ns()}-{n[0]}",
+               "person=p-bench-touch", f"village={village}", f"time={day}T08:00",
+               "temperature=36.6", "method=visit")
     return touch
 
 
@@ -292,9 +301,13 @@ def main():
         node = village_data(a)
         ui = Ui(a.hamlet, node, "clerk")
         try:
+            today = datetime.date.today().isoformat()
             for path in ("/today", "/today/print"):
                 line(f"{path} (village of {a.village}), cold",
                      *timed(ui, path, a.requests, toucher(a.hamlet, node)))
+                line(f"{path}, cold after a check",
+                     *timed(ui, path, a.requests,
+                            toucher(a.hamlet, node, "check", "lin/east/elm", today)))
                 line(f"{path}, cached", *timed(ui, path, a.requests))
         finally:
             ui.stop()
@@ -307,6 +320,9 @@ def main():
                     path = f"/reports/{r}?region={region}&date=2026-11-26"
                     line(f"/reports/{r}?region={region}, cold",
                          *timed(ui, path, a.report_requests, toucher(a.hamlet, node)))
+                    line(f"/reports/{r}?region={region}, cold after a check",
+                         *timed(ui, path, a.report_requests,
+                                toucher(a.hamlet, node, "check", "lin/t1/v1", "2026-11-26")))
                     line(f"/reports/{r}?region={region}, cached",
                          *timed(ui, path, a.report_requests))
         finally:

@@ -32,8 +32,22 @@
 /* The clock of a ledger: milliseconds since the Unix epoch. */
 typedef uint64_t (*hm_ledger_clock)(void *arg);
 
+/* What reports read, kept between reports (report_keep.c): for a front end that builds many
+ * over one node (the web interface), each report then reads only what changed since the last.
+ * One per node, used by one thread at a time. Errors: HM_ERR_NOMEM. */
+typedef struct hm_report_keep hm_report_keep;
+hm_err hm_report_keep_new(hm_report_keep **out) HM_MUST_CHECK;
+void hm_report_keep_free(hm_report_keep *keep);
+typedef struct hm_report_keep_stats {
+	size_t loads; /* collections read whole */
+	size_t added; /* follow-ups taken one by one */
+	size_t folds; /* folds of old follow-ups made (one per day asked, while kept) */
+} hm_report_keep_stats;
+void hm_report_keep_stats_get(const hm_report_keep *keep, hm_report_keep_stats *out);
+
 typedef struct hm_ledger {
 	hm_node *node;         /* borrowed; open for as long as the ledger is used */
+	hm_report_keep *keep;  /* may be NULL (every report reads the store); borrowed */
 	hm_ledger_clock clock; /* may be NULL: the system clock plus clock_offset_ms */
 	void *clock_arg;
 	int64_t clock_offset_ms; /* added to the system clock (tests, a station's known skew) */
@@ -668,6 +682,7 @@ typedef struct hm_report {
 	hm_report_table **tables; /* owned, each and the array */
 	size_t ntables, cap;
 	bool nomem;
+	struct hm_report_chunk *texts; /* the cells' texts, in large blocks (report_model.c) */
 	/* For the access log (hm_report_record_access): the persons named in the report, whether
 	 * their names are in clear, and the person a contacts graph starts from ("" if none). */
 	size_t persons_listed;

@@ -42,6 +42,11 @@ typedef struct rp_recs {
 	size_t alen, acap;
 	const char *scope;
 	bool nomem;
+	bool borrowed; /* v and arena belong to the report keep (report_keep.c): not freed here */
+	/* By id: index + 1 of a record, open addressing (rp_recs_index); NULL: none made. */
+	uint32_t *hix;
+	size_t hcap;
+	bool borrowed_arena; /* only the arena does (v, a window of follow-ups, is ours) */
 	/* When set, a record is held only when keep says so (it may fold it into a tally). */
 	bool (*keep)(void *ctx, const hm_record *r);
 	void *keep_ctx;
@@ -96,10 +101,39 @@ typedef struct rp_fu_ix {
 	const rp_rec *r;
 } rp_fu_ix;
 
+/* Strings to places: index + 1 of the first place of each key, open addressing (rp_index_*). */
+typedef struct rp_index {
+	uint32_t *h;
+	size_t cap;
+} rp_index;
+
 typedef struct rp_strs {
 	const char **v;
 	size_t n, cap;
 } rp_strs;
+
+/* A tally of one person's follow-ups, and a table of them: open addressing, power-of-two
+ * capacity. */
+struct rp_fold {
+	char *person; /* owned */
+	size_t hash;  /* of person: most probes end without a strcmp */
+	char last[11];
+	bool temp;
+};
+typedef struct rp_folds {
+	struct rp_fold *v;
+	size_t n, cap;
+} rp_folds;
+
+/* The collections rp_load can read: what a report needs of each, and where it goes in rp_ctx. */
+typedef struct rp_coll_def {
+	unsigned need; /* RP_NEED_*; 0: always (the merges) */
+	const char *coll;
+	const char *const *fields;
+	size_t off; /* of its rp_recs in rp_ctx */
+} rp_coll_def;
+extern const rp_coll_def rp_colls[];
+extern const size_t rp_ncolls;
 
 typedef struct rp_ctx {
 	hm_ledger *l;
@@ -122,17 +156,16 @@ typedef struct rp_ctx {
 	size_t nmerge;
 	rp_monitored *mon; /* sorted by pid, one per person */
 	size_t nmon;
-	rp_fu_ix *fu; /* followups sorted by person and time */
+	rp_fu_ix *fu;   /* followups sorted by person and time */
+	rp_index fu_ix; /* each person's first in fu */
 	/* Follow-ups before the window are not held: each person's are folded into one tally
 	 * (the last date, whether a temperature was taken), keyed by the person as written, then
 	 * by the person through merges (before_build). */
-	struct rp_fold {
-		char *person; /* owned */
-		size_t hash;  /* of person: most probes end without a strcmp */
-		char last[11];
-		bool temp;
-	} * fold, *before; /* fold: open addressing, power-of-two capacity; before: by person */
-	size_t nfold, capfold, nbefore;
+	rp_folds fold; /* borrowed from the report keep when fold_borrowed */
+	bool fold_borrowed;
+	struct rp_fold *before; /* by person */
+	size_t nbefore;
+	rp_index before_ix;
 	size_t nfu;
 	rp_strs keys; /* key persons (category case or close), through merges */
 	rp_strs cases;
@@ -158,8 +191,31 @@ typedef void (*rp_row_fn)(rp_ctx *x, hm_report_table *t, hm_report_row_kind kind
 const char *rp_fs(const rp_recs *rs, const rp_rec *r, int i);
 const char *rp_rid(const rp_recs *rs, const rp_rec *r);
 bool rp_has(const rp_rec *r, int i);
-/* Read the collections of needs (and the merges) and index them. */
+/* Read the collections of needs (and the merges) and index them: from the store, or through the
+ * ledger's report keep (l->keep) when it has one. */
 hm_err rp_load(rp_ctx *x, unsigned needs);
+/* Read coll whole into rs (cleared first): fields of each record, its region, in = inside scope
+ * (scope NULL: in not set); keep (may be NULL) decides which records are held. Errors: those of
+ * hm_node_list, HM_ERR_NOMEM. */
+hm_err rp_recs_load(hm_node *n, rp_recs *rs, const char *coll, const char *const *fields,
+                    const char *scope, bool (*keep)(void *ctx, const hm_record *r), void *keep_ctx);
+/* Append r to rs (rs->nomem when memory runs out); the region pointers of rs move with its arena:
+ * rp_recs_regions sets them again. */
+void rp_recs_append(rp_recs *rs, const hm_record *r);
+void rp_recs_regions(rp_recs *rs);
+/* Index rs (in id order) by id, for rp_person_find; without memory, rp_person_find bisects. */
+void rp_recs_index(rp_recs *rs);
+void rp_recs_release(rp_recs *rs);
+/* Set each record's in: its region inside scope. */
+void rp_recs_set_in(rp_recs *rs, const char *scope);
+/* The tally of person in fs, made empty when new; NULL when memory runs out. */
+struct rp_fold *rp_fold_slot(rp_folds *fs, const char *person);
+void rp_folds_release(rp_folds *fs);
+/* Follow-ups from the day before the earliest start of an episode active on D (Today's window):
+ * x->from, once the episodes are read. */
+void rp_window_from_episodes(rp_ctx *x);
+/* report_keep.c: rp_load's reading through the ledger's report keep. */
+hm_err rp_keep_load(rp_ctx *x, unsigned needs);
 /* Whether any record read lies in the region asked. */
 bool rp_any_in(const rp_ctx *x);
 void rp_release(rp_ctx *x);

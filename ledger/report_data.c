@@ -30,6 +30,15 @@ bool rp_has(const rp_rec *r, int i)
 	return r->f[i] != 0;
 }
 
+/* FNV-1a: ids to slots of the persons' index and of the folds. */
+static size_t id_hash(const char *s)
+{
+	size_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
 static size_t arena_put(rp_recs *rs, const char *s, size_t n)
 {
 	size_t off = rs->alen;
@@ -77,21 +86,17 @@ static size_t put_value(rp_recs *rs, const hm_value *v, double *num)
 	return arena_put(rs, buf, strlen(buf));
 }
 
-static int load_one(void *ctx, const hm_record *r)
+void rp_recs_append(rp_recs *rs, const hm_record *r)
 {
-	rp_recs *rs = ctx;
 	const hm_field *reg = rs->region_field ? hm_record_field(r, rs->region_field) : NULL;
 	rp_rec *e;
-
-	if (rs->keep && !rs->keep(rs->keep_ctx, r))
-		return rs->nomem ? 1 : 0;
 
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 256;
 		rp_rec *v = realloc(rs->v, cap * sizeof(*v));
 		if (!v) {
 			rs->nomem = true;
-			return 1;
+			return;
 		}
 		rs->v = v, rs->cap = cap;
 	}
@@ -105,16 +110,35 @@ static int load_one(void *ctx, const hm_record *r)
 	}
 	if (reg && reg->value.kind == HM_V_STR)
 		e->region_off = put_value(rs, &reg->value, NULL);
-	if (rs->nomem)
-		return 1;
-	rs->n++;
-	return 0;
+	if (!rs->nomem)
+		rs->n++;
+}
+
+static int load_one(void *ctx, const hm_record *r)
+{
+	rp_recs *rs = ctx;
+
+	if (rs->keep && !rs->keep(rs->keep_ctx, r))
+		return rs->nomem ? 1 : 0;
+	rp_recs_append(rs, r);
+	return rs->nomem ? 1 : 0;
+}
+
+void rp_recs_regions(rp_recs *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		rs->v[i].region = rs->arena + rs->v[i].region_off;
+}
+
+void rp_recs_set_in(rp_recs *rs, const char *scope)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		rs->v[i].in = rs->v[i].region_off && hm_region_contains(scope, rs->v[i].region);
 }
 
 /* The arena has "" at offset 0, so an absent field reads as the empty string. */
-static hm_err recs_load(hm_node *n, rp_recs *rs, const char *coll, const char *const *fields,
-                        const char *scope, bool (*keep)(void *ctx, const hm_record *r),
-                        void *keep_ctx)
+hm_err rp_recs_load(hm_node *n, rp_recs *rs, const char *coll, const char *const *fields,
+                    const char *scope, bool (*keep)(void *ctx, const hm_record *r), void *keep_ctx)
 {
 	const hm_collection_def *cd = hm_schema_collection(coll);
 	hm_err err;
@@ -131,18 +155,18 @@ static hm_err recs_load(hm_node *n, rp_recs *rs, const char *coll, const char *c
 	if (!err && rs->nomem)
 		err = HM_ERR_NOMEM;
 	/* The arena no longer moves: pointers into it are stable from here on. */
-	for (size_t i = 0; i < rs->n; i++) {
-		rp_rec *e = &rs->v[i];
-		e->region = rs->arena + e->region_off;
-		e->in = e->region_off && hm_region_contains(scope, e->region);
-	}
+	rp_recs_regions(rs);
+	if (scope)
+		rp_recs_set_in(rs, scope);
 	return err;
 }
 
-static void recs_release(rp_recs *rs)
+void rp_recs_release(rp_recs *rs)
 {
-	free(rs->v);
-	free(rs->arena);
+	if (!rs->borrowed)
+		free(rs->v), free(rs->hix);
+	if (!rs->borrowed && !rs->borrowed_arena)
+		free(rs->arena);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -232,6 +256,46 @@ bool rp_in_window(const rp_ctx *x, const char *date)
 	return *date && strcmp(date, x->from) > 0 && strcmp(date, x->date) <= 0;
 }
 
+/* ---- an index of strings ---- */
+
+/* Index places 0..n-1 of key(ctx, i), the first of equal keys; without memory, none (finds then
+ * say absent: callers index only what they can also search without it). */
+static bool index_build(rp_index *ix, size_t n, const char *(*key)(const void *, size_t),
+                        const void *ctx)
+{
+	size_t cap = 64;
+
+	ix->h = NULL, ix->cap = 0;
+	while (cap < 2 * n)
+		cap *= 2;
+	if (n >= UINT32_MAX || !(ix->h = calloc(cap, sizeof(*ix->h))))
+		return false;
+	ix->cap = cap;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = key(ctx, i);
+		size_t s = id_hash(k);
+		for (; ix->h[s & (cap - 1)]; s++)
+			if (!strcmp(key(ctx, ix->h[s & (cap - 1)] - 1), k))
+				break;
+		if (!ix->h[s & (cap - 1)])
+			ix->h[s & (cap - 1)] = (uint32_t)i + 1;
+	}
+	return true;
+}
+
+/* The first place of k, or (size_t)-1. */
+static size_t index_find(const rp_index *ix, const char *k,
+                         const char *(*key)(const void *, size_t), const void *ctx)
+{
+	for (size_t s = id_hash(k);; s++) {
+		uint32_t at = ix->h[s & (ix->cap - 1)];
+		if (!at)
+			return (size_t)-1;
+		if (!strcmp(key(ctx, at - 1), k))
+			return at - 1;
+	}
+}
+
 /* ---- persons: merges, names, monitoring ---- */
 
 static int cmp_pair(const void *a, const void *b)
@@ -283,9 +347,52 @@ const char *rp_pid(const rp_ctx *x, const char *id)
 	return x->nmerge ? least : id;
 }
 
+void rp_recs_index(rp_recs *rs)
+{
+	size_t cap = 1024;
+	uint32_t *h;
+
+	free(rs->hix);
+	rs->hix = NULL, rs->hcap = 0;
+	while (cap < 2 * rs->n)
+		cap *= 2;
+	if (rs->n >= UINT32_MAX || !(h = calloc(cap, sizeof(*h))))
+		return;
+	for (size_t i = 0; i < rs->n; i++) {
+		size_t s = id_hash(rp_rid(rs, &rs->v[i]));
+		while (h[s & (cap - 1)])
+			s++;
+		h[s & (cap - 1)] = (uint32_t)i + 1;
+	}
+	rs->hix = h, rs->hcap = cap;
+}
+
+/* The person of id by the index: its place, or n when absent; (size_t)-1 when the id is held
+ * twice (two regions), which only bisection answers as it always has. */
+static size_t person_hashed(const rp_recs *rs, const char *id)
+{
+	for (size_t s = id_hash(id);; s++) {
+		uint32_t at = rs->hix[s & (rs->hcap - 1)];
+		const char *a, *b;
+		if (!at)
+			return rs->n;
+		if (strcmp(rp_rid(rs, &rs->v[at - 1]), id) != 0)
+			continue;
+		a = at > 1 ? rp_rid(rs, &rs->v[at - 2]) : "";
+		b = at < rs->n ? rp_rid(rs, &rs->v[at]) : "";
+		return strcmp(a, id) && strcmp(b, id) ? at - 1 : (size_t)-1;
+	}
+}
+
 const rp_rec *rp_person_find(const rp_ctx *x, const char *id)
 {
 	size_t lo = 0, hi = x->person.n;
+
+	if (x->person.hix) {
+		size_t at = person_hashed(&x->person, id);
+		if (at != (size_t)-1)
+			return at < x->person.n ? &x->person.v[at] : NULL;
+	}
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		int c = strcmp(rp_rid(&x->person, &x->person.v[mid]), id);
@@ -401,44 +508,44 @@ static int cmp_fu(const void *a, const void *b)
 	return c ? c : (p->r < q->r ? -1 : p->r > q->r);
 }
 
-static size_t fold_hash(const char *s)
+struct rp_fold *rp_fold_slot(rp_folds *fs, const char *person)
 {
-	size_t h = 1469598103934665603u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
-static struct rp_fold *fold_slot(rp_ctx *x, const char *person)
-{
-	if (2 * (x->nfold + 1) > x->capfold) {
-		size_t cap = x->capfold ? 2 * x->capfold : 1024;
+	if (2 * (fs->n + 1) > fs->cap) {
+		size_t cap = fs->cap ? 2 * fs->cap : 1024;
 		struct rp_fold *v = calloc(cap, sizeof(*v));
 		if (!v)
 			return NULL;
-		for (size_t i = 0; i < x->capfold; i++) {
-			size_t h = x->fold[i].hash;
-			if (!x->fold[i].person)
+		for (size_t i = 0; i < fs->cap; i++) {
+			size_t h = fs->v[i].hash;
+			if (!fs->v[i].person)
 				continue;
 			while (v[h & (cap - 1)].person)
 				h++;
-			v[h & (cap - 1)] = x->fold[i];
+			v[h & (cap - 1)] = fs->v[i];
 		}
-		free(x->fold);
-		x->fold = v, x->capfold = cap;
+		free(fs->v);
+		fs->v = v, fs->cap = cap;
 	}
-	for (size_t hash = fold_hash(person), h = hash;; h++) {
-		struct rp_fold *f = &x->fold[h & (x->capfold - 1)];
+	for (size_t hash = id_hash(person), h = hash;; h++) {
+		struct rp_fold *f = &fs->v[h & (fs->cap - 1)];
 		if (!f->person) {
 			if (!(f->person = strdup(person)))
 				return NULL;
 			f->hash = hash;
-			x->nfold++;
+			fs->n++;
 			return f;
 		}
 		if (f->hash == hash && !strcmp(f->person, person))
 			return f;
 	}
+}
+
+void rp_folds_release(rp_folds *fs)
+{
+	for (size_t i = 0; i < fs->cap; i++)
+		free(fs->v[i].person);
+	free(fs->v);
+	memset(fs, 0, sizeof(*fs));
 }
 
 /* Which follow-ups a report holds: those of the window (and of D). One after D counts for
@@ -457,7 +564,7 @@ static bool keep_followup(void *ctx, const hm_record *r)
 		return true;
 	if (!hm_rec_id(r, "person", person))
 		return false;
-	if (!(f = fold_slot(x, person))) {
+	if (!(f = rp_fold_slot(&x->fold, person))) {
 		x->followup.nomem = true;
 		return false;
 	}
@@ -475,21 +582,32 @@ static int cmp_before(const void *a, const void *b)
 	return strcmp(((const struct rp_fold *)a)->person, ((const struct rp_fold *)b)->person);
 }
 
+static const char *before_key(const void *ctx, size_t i)
+{
+	return ((const rp_ctx *)ctx)->before[i].person;
+}
+
+static const char *fu_key(const void *ctx, size_t i)
+{
+	return ((const rp_ctx *)ctx)->fu[i].pid;
+}
+
 /* The folded tallies by person through merges: one per person, sorted. */
 static void before_build(rp_ctx *x)
 {
 	size_t k = 0;
 
-	if (!x->nfold)
+	if (!x->fold.n)
 		return;
-	if (!(x->before = calloc(x->nfold, sizeof(*x->before)))) {
+	if (!(x->before = calloc(x->fold.n, sizeof(*x->before)))) {
 		rp_nomem(x);
 		return;
 	}
-	for (size_t i = 0; i < x->capfold; i++)
-		if (x->fold[i].person) {
-			x->before[k] = x->fold[i];
-			x->before[k++].person = (char *)rp_pid(x, x->fold[i].person); /* borrowed */
+	for (size_t i = 0; i < x->fold.cap; i++)
+		if (x->fold.v[i].person) {
+			x->before[k] = x->fold.v[i];
+			x->before[k++].person =
+			    (char *)rp_pid(x, x->fold.v[i].person); /* borrowed */
 		}
 	qsort(x->before, k, sizeof(*x->before), cmp_before);
 	x->nbefore = 0;
@@ -503,12 +621,19 @@ static void before_build(rp_ctx *x)
 			x->before[x->nbefore++] = x->before[i];
 		}
 	}
+	index_build(&x->before_ix, x->nbefore, before_key, x);
 }
 
 /* Person p's follow-ups before the window, folded; NULL when none. */
 const struct rp_fold *rp_before_of(const rp_ctx *x, const char *p)
 {
 	struct rp_fold key = {.person = (char *)p};
+	size_t at;
+
+	if (x->before_ix.h)
+		return (at = index_find(&x->before_ix, p, before_key, x)) != (size_t)-1
+		           ? &x->before[at]
+		           : NULL;
 	return x->nbefore ? bsearch(&key, x->before, x->nbefore, sizeof(key), cmp_before) : NULL;
 }
 
@@ -526,13 +651,17 @@ static void followups_index(rp_ctx *x)
 	}
 	x->nfu = x->followup.n;
 	qsort(x->fu, x->nfu, sizeof(*x->fu), cmp_fu);
+	index_build(&x->fu_ix, x->nfu, fu_key, x);
 }
 
 /* The followups of person p: fu[*lo .. *hi). */
 void rp_followups_of(const rp_ctx *x, const char *p, size_t *lo, size_t *hi)
 {
 	size_t a = 0, b = x->nfu;
-	while (a < b) {
+
+	if (x->fu_ix.h && (a = index_find(&x->fu_ix, p, fu_key, x)) == (size_t)-1)
+		a = b = 0; /* none */
+	while (!x->fu_ix.h && a < b) {
 		size_t mid = (a + b) / 2;
 		if (strcmp(x->fu[mid].pid, p) < 0)
 			a = mid + 1;
@@ -546,7 +675,7 @@ void rp_followups_of(const rp_ctx *x, const char *p, size_t *lo, size_t *hi)
 }
 /* Follow-ups held from the earliest start of an episode active on D (or from the day before D),
  * when x->window_from_episodes: what Today needs of them. */
-static void window_from_episodes(rp_ctx *x)
+void rp_window_from_episodes(rp_ctx *x)
 {
 	const char *least = NULL;
 	char yesterday[11];
@@ -565,41 +694,52 @@ static void window_from_episodes(rp_ctx *x)
 		hm_date_add(yesterday, -1, x->from);
 }
 
-hm_err rp_load(rp_ctx *x, unsigned needs)
+const rp_coll_def rp_colls[] = {
+    {RP_NEED_PERSON, "person", person_f, offsetof(rp_ctx, person)},
+    {RP_NEED_EPISODE, "episode", episode_f, offsetof(rp_ctx, episode)},
+    {RP_NEED_FOLLOWUP, "followup", followup_f, offsetof(rp_ctx, followup)},
+    {RP_NEED_RETURN, "return", return_f, offsetof(rp_ctx, ret)},
+    {RP_NEED_EXPOSURE, "exposure", exposure_f, offsetof(rp_ctx, exposure)},
+    {RP_NEED_TALLY, "checkpoint_tally", tally_f, offsetof(rp_ctx, tally)},
+    {RP_NEED_TXN, "stock_txn", txn_f, offsetof(rp_ctx, txn)},
+    {RP_NEED_SHIPMENT, "shipment", shipment_f, offsetof(rp_ctx, shipment)},
+    {RP_NEED_TIP, "tip", tip_f, offsetof(rp_ctx, tip)},
+    {RP_NEED_PENALTY, "penalty", penalty_f, offsetof(rp_ctx, penalty)},
+    {RP_NEED_NOTICE, "notice", notice_f, offsetof(rp_ctx, notice)},
+    {0, "merge", merge_f, offsetof(rp_ctx, merge)},
+};
+const size_t rp_ncolls = sizeof(rp_colls) / sizeof(rp_colls[0]);
+
+/* Every collection of needs from the store; follow-ups through keep_followup. */
+static hm_err load_plain(rp_ctx *x, unsigned needs)
 {
-	static const struct {
-		unsigned need;
-		const char *coll;
-		const char *const *fields;
-		size_t off;
-	} what[] = {
-	    {RP_NEED_PERSON, "person", person_f, offsetof(rp_ctx, person)},
-	    {RP_NEED_EPISODE, "episode", episode_f, offsetof(rp_ctx, episode)},
-	    {RP_NEED_FOLLOWUP, "followup", followup_f, offsetof(rp_ctx, followup)},
-	    {RP_NEED_RETURN, "return", return_f, offsetof(rp_ctx, ret)},
-	    {RP_NEED_EXPOSURE, "exposure", exposure_f, offsetof(rp_ctx, exposure)},
-	    {RP_NEED_TALLY, "checkpoint_tally", tally_f, offsetof(rp_ctx, tally)},
-	    {RP_NEED_TXN, "stock_txn", txn_f, offsetof(rp_ctx, txn)},
-	    {RP_NEED_SHIPMENT, "shipment", shipment_f, offsetof(rp_ctx, shipment)},
-	    {RP_NEED_TIP, "tip", tip_f, offsetof(rp_ctx, tip)},
-	    {RP_NEED_PENALTY, "penalty", penalty_f, offsetof(rp_ctx, penalty)},
-	    {RP_NEED_NOTICE, "notice", notice_f, offsetof(rp_ctx, notice)},
-	};
 	hm_err err;
 
 	/* Merges first: every person reference goes through them. */
-	if ((err = recs_load(x->n, &x->merge, "merge", merge_f, x->region, NULL, NULL)))
+	if ((err = rp_recs_load(x->n, &x->merge, "merge", merge_f, x->region, NULL, NULL)))
 		return err;
-	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
-		rp_recs *rs = (rp_recs *)((char *)x + what[i].off);
-		if (!(needs & what[i].need))
+	for (size_t i = 0; i < rp_ncolls; i++) {
+		rp_recs *rs = (rp_recs *)((char *)x + rp_colls[i].off);
+		if (!(needs & rp_colls[i].need))
 			continue;
-		if (what[i].need == RP_NEED_FOLLOWUP && x->window_from_episodes)
-			window_from_episodes(x); /* the episodes are read by now */
-		if ((err = recs_load(x->n, rs, what[i].coll, what[i].fields, x->region,
-		                     what[i].need == RP_NEED_FOLLOWUP ? keep_followup : NULL, x)))
+		if (rp_colls[i].need == RP_NEED_FOLLOWUP && x->window_from_episodes)
+			rp_window_from_episodes(x); /* the episodes are read by now */
+		if ((err = rp_recs_load(x->n, rs, rp_colls[i].coll, rp_colls[i].fields, x->region,
+		                        rp_colls[i].need == RP_NEED_FOLLOWUP ? keep_followup : NULL,
+		                        x)))
 			return err;
 	}
+	return HM_OK;
+}
+
+hm_err rp_load(rp_ctx *x, unsigned needs)
+{
+	hm_err err = x->l->keep ? rp_keep_load(x, needs) : load_plain(x, needs);
+
+	if (err)
+		return err;
+	if (!x->person.hix && x->person.n > 1024) /* kept with the persons otherwise */
+		rp_recs_index(&x->person);
 	merges_build(x);
 	categories_build(x);
 	monitored_build(x);
@@ -626,13 +766,14 @@ void rp_release(rp_ctx *x)
 	                  &x->exposure, &x->tally,   &x->txn,      &x->shipment,
 	                  &x->tip,      &x->penalty, &x->notice,   &x->merge};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		recs_release(all[i]);
+		rp_recs_release(all[i]);
 	free(x->merge_drop);
 	free(x->mon);
 	free(x->fu);
-	for (size_t i = 0; i < x->capfold; i++)
-		free(x->fold[i].person);
-	free(x->fold);
+	free(x->fu_ix.h);
+	free(x->before_ix.h);
+	if (!x->fold_borrowed)
+		rp_folds_release(&x->fold);
 	free(x->before);
 	rp_strs_release(&x->keys);
 	rp_strs_release(&x->cases);

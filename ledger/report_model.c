@@ -20,23 +20,48 @@ void hm_report_init(hm_report *r, const char *name, const char *title, const cha
 	snprintf(r->date, sizeof(r->date), "%s", date);
 }
 
-static void cell_release(hm_report_cell *c)
+/* The cells' texts are copied into blocks of 64 KiB (a county's report has hundreds of thousands
+ * of them: one allocation each, and one free each, were a good part of building it). */
+#define TEXT_BLOCK 65536
+
+struct hm_report_chunk {
+	struct hm_report_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+static char *text_copy(hm_report *r, const char *s)
 {
-	if (c->kind == HM_REPORT_TEXT)
-		free(c->text);
+	size_t n = strlen(s) + 1;
+	struct hm_report_chunk *c = r->texts;
+	char *p;
+
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > TEXT_BLOCK ? n : TEXT_BLOCK;
+		if (!(c = malloc(sizeof(*c) + cap)))
+			return NULL;
+		c->next = r->texts, c->used = 0, c->cap = cap;
+		r->texts = c;
+	}
+	p = c->data + c->used;
+	memcpy(p, s, n);
+	c->used += n;
+	return p;
 }
 
 void hm_report_release(hm_report *r)
 {
 	for (size_t i = 0; i < r->ntables; i++) {
 		hm_report_table *t = r->tables[i];
-		for (size_t j = 0; j < t->nrows; j++)
-			for (size_t k = 0; k < t->ncols; k++)
-				cell_release(&t->rows[j].cells[k]);
 		free(t->rows);
 		free(t);
 	}
 	free(r->tables);
+	while (r->texts) {
+		struct hm_report_chunk *next = r->texts->next;
+		free(r->texts);
+		r->texts = next;
+	}
 	memset(r, 0, sizeof(*r));
 }
 
@@ -109,7 +134,7 @@ void hm_report_row_add(hm_report *r, hm_report_table *t, hm_report_row_kind kind
 		case 's':
 			if ((s = va_arg(ap, const char *))) {
 				c->kind = HM_REPORT_TEXT;
-				if (!(c->text = strdup(s)))
+				if (!(c->text = text_copy(r, s)))
 					c->kind = HM_REPORT_NULL, r->nomem = true;
 			}
 			break;

@@ -108,3 +108,44 @@ hm_err hm_changed_read(hm_node *n, MDB_txn *txn, uint64_t after, hm_changed_fn f
 		err = hm_store_err(rc);
 	return err;
 }
+
+typedef struct changes_ctx {
+	hm_change_cb fn;
+	void *ctx;
+	char coll[HM_NAME_MAX + 1], id[HM_ID_MAX + 1], region[HM_REGION_MAX + 1];
+} changes_ctx;
+
+static int change_one(void *arg, const uint8_t *key, size_t kn)
+{
+	changes_ctx *c = arg;
+	size_t cn, idn, rn;
+	const char *id, *region;
+
+	if (!hm_record_key_split(key, kn, &cn, &id, &idn, &region, &rn) || cn > HM_NAME_MAX ||
+	    idn > HM_ID_MAX || rn > HM_REGION_MAX)
+		return 0; /* names no record: nothing to read again */
+	memcpy(c->coll, key, cn), c->coll[cn] = 0;
+	memcpy(c->id, id, idn), c->id[idn] = 0;
+	memcpy(c->region, region, rn), c->region[rn] = 0;
+	return c->fn(c->ctx, c->coll, c->id, c->region);
+}
+
+hm_err hm_node_changes(hm_node *n, uint64_t after, hm_change_cb fn, void *ctx, uint64_t *last,
+                       bool *whole)
+{
+	changes_ctx c = {.fn = fn, .ctx = ctx};
+	MDB_txn *txn;
+	hm_err err;
+
+	*whole = false;
+	if ((err = hm_store_read_begin(n, &txn)))
+		return err;
+	if (!(err = hm_changed_last(n, txn, last))) {
+		if (after > *last)
+			*whole = true; /* the log went back: another store in this place */
+		else if (after < *last && fn)
+			err = hm_changed_read(n, txn, after, change_one, &c, whole);
+	}
+	mdb_txn_abort(txn);
+	return err;
+}

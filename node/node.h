@@ -380,6 +380,15 @@ hm_err hm_node_cache_records(hm_node *node, size_t max_bytes) HM_MUST_CHECK;
 /* Read every collection into the cache now (at a front end's start), so that the first page
  * does not wait for it. Errors: those of hm_node_list. */
 hm_err hm_node_cache_warm(hm_node *node) HM_MUST_CHECK;
+/* The store's log of changed records (docs/formats.md, `changed`), for a front end that keeps
+ * what it derives from records (the ledger's reports): *last, the counter of its last entry;
+ * fn (may be NULL) called for each record written after counter after, oldest first, until it
+ * returns nonzero (a record written twice comes twice). *whole is set when the log cannot say
+ * (pruned past after, every record rebuilt since, or a log that went back): read everything
+ * again. One read transaction. Errors: HM_ERR_CORRUPT, store errors. */
+typedef int (*hm_change_cb)(void *ctx, const char *coll, const char *id, const char *region);
+hm_err hm_node_changes(hm_node *node, uint64_t after, hm_change_cb fn, void *ctx, uint64_t *last,
+                       bool *whole) HM_MUST_CHECK;
 typedef struct hm_cache_stats {
 	bool on;         /* kept (false: never asked, or turned off past its bytes) */
 	size_t records;  /* held now */

@@ -33,8 +33,9 @@ struct hm_web {
 	struct stat users_seen; /* of DIR/users when the sessions were last checked against it */
 	bool users_known; /* users_seen is: false until the first request, and after a failure */
 	web_cache *cache;
-	locale_t zh, en; /* the messages of each language; (locale_t)0 when not installed */
-	char host[72];   /* the address as listen gives it: "127.0.0.1", "[::1]" */
+	hm_report_keep *keep; /* what reports read, kept between pages (report_keep.c) */
+	locale_t zh, en;      /* the messages of each language; (locale_t)0 when not installed */
+	char host[72];        /* the address as listen gives it: "127.0.0.1", "[::1]" */
 	unsigned port;
 	char url[112];
 };
@@ -509,6 +510,7 @@ static void run_route(web_req *r, const web_route *rt)
 	r->led.clock = o->clock, r->led.clock_arg = o->clock_arg;
 	r->led.clock_offset_ms = o->clock_offset_ms;
 	r->led.actor = r->user ? r->user->name : NULL;
+	r->led.keep = r->w->keep;
 	if (o->lock)
 		pthread_mutex_lock(o->lock);
 	err = rt->run(r);
@@ -687,6 +689,27 @@ static hm_err start_daemon(hm_web *w, const listen_addr *a)
 	return HM_OK;
 }
 
+/* Build each report once, for the node's region and today, so that what they read is kept
+ * (w->keep) before the first page asks: a report that cannot be built is built again, and
+ * says why, when a page asks for it. */
+static void warm_reports(hm_web *w)
+{
+	const char *const *names = hm_report_names();
+	hm_ledger l;
+
+	hm_ledger_init(&l, w->o.node);
+	l.clock = w->o.clock, l.clock_arg = w->o.clock_arg;
+	l.clock_offset_ms = w->o.clock_offset_ms;
+	l.keep = w->keep;
+	for (size_t i = 0; names[i]; i++) {
+		hm_report_params p = {.name = names[i]};
+		hm_report r;
+		hm_err err = hm_report_build(&l, &p, &r);
+		(void)err; /* a node with no person in its region, say: the page will say */
+		hm_report_release(&r);
+	}
+}
+
 /* Read the node's records into memory before the first page, so that no page waits for it; a
  * store that cannot be read whole is said in the log and the pages say it again. */
 static hm_err keep_records(hm_web *w)
@@ -707,13 +730,15 @@ static hm_err keep_records(hm_web *w)
 		w->o.log(w->o.log_arg, "warning", msg);
 		err = HM_OK;
 	}
+	warm_reports(w);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	hm_node_cache_stats(n, &st);
 	if (w->o.lock)
 		pthread_mutex_unlock(w->o.lock);
 	if (!err && w->o.log && st.on) {
 		char msg[200];
-		snprintf(msg, sizeof(msg), "%zu records kept in memory (%zu MB), read in %lld ms",
+		snprintf(msg, sizeof(msg),
+		         "%zu records kept in memory (%zu MB), read with the reports' in %lld ms",
 		         st.records, st.bytes >> 20,
 		         (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
 		                     (t1.tv_nsec - t0.tv_nsec) / 1000000));
@@ -745,7 +770,7 @@ hm_err hm_web_start(const hm_web_opts *o, hm_web **out)
 	snprintf(w->host, sizeof(w->host), "%s", a.host);
 	if ((err = web_sessions_new(o->session_idle_ms ? o->session_idle_ms : 30 * 60 * 1000,
 	                            &w->sessions)) ||
-	    (err = web_cache_new(&w->cache))) {
+	    (err = web_cache_new(&w->cache)) || (err = hm_report_keep_new(&w->keep))) {
 		err = hm_node_fail(o->node, err, "out of memory");
 		goto out;
 	}
@@ -767,6 +792,7 @@ void hm_web_stop(hm_web *w)
 		MHD_stop_daemon(w->d);
 	web_sessions_free(w->sessions);
 	web_cache_free(w->cache);
+	hm_report_keep_free(w->keep);
 	uselocale(LC_GLOBAL_LOCALE);
 	if (w->zh)
 		freelocale(w->zh);
