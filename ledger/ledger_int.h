@@ -99,6 +99,8 @@ typedef struct rp_monitored {
 typedef struct rp_fu_ix {
 	const char *pid, *time;
 	const rp_rec *r;
+	size_t h;    /* of pid */
+	uint64_t tk; /* rp_time_key(time) */
 } rp_fu_ix;
 
 /* Strings to places: index + 1 of the first place of each key, open addressing (rp_index_*). */
@@ -156,7 +158,7 @@ typedef struct rp_ctx {
 	size_t nmerge;
 	rp_monitored *mon; /* sorted by pid, one per person */
 	size_t nmon;
-	rp_fu_ix *fu;   /* followups sorted by person and time */
+	rp_fu_ix *fu;   /* followups by person (in the order of a hash of it), each one's by time */
 	rp_index fu_ix; /* each person's first in fu */
 	/* Follow-ups before the window are not held: each person's are folded into one tally
 	 * (the last date, whether a temperature was taken), keyed by the person as written, then
@@ -226,6 +228,9 @@ void rp_strs_sort_unique(rp_strs *s);
 bool rp_strs_has(const rp_strs *s, const char *v);
 size_t rp_strs_index(const rp_strs *s, const char *v);
 void rp_strs_release(rp_strs *s);
+/* A time written YYYY-MM-DDTHH:MM... as the number YYYYMMDDHHMM, which orders as the text does;
+ * 0 for a time written otherwise (compare the text). */
+uint64_t rp_time_key(const char *t);
 /* The date of a followup's time (its first 10 characters), "" when it has none. */
 void rp_time_date(const char *t, char out[11]);
 /* Whether date lies in the window (D-N, D]. */

@@ -278,40 +278,19 @@ static int cmp_fu_time(const void *a, const void *b)
 	return c ? c : (p->r < q->r ? -1 : p->r > q->r);
 }
 
-/* A fever found, with its time as a number when it is written YYYY-MM-DDTHH:MM... (sorting tens
- * of thousands by comparing numbers, not strings far apart in memory). */
-typedef struct fever {
-	uint64_t key; /* YYYYMMDDHHMM; 0: not so written, compared as text */
-	rp_fu_ix e;
-} fever;
-
-static uint64_t time_key(const char *t)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd";
-	uint64_t k = 0;
-
-	for (size_t i = 0; shape[i]; i++) {
-		if (shape[i] != 'd' ? t[i] != shape[i] : !(t[i] >= '0' && t[i] <= '9'))
-			return 0;
-		if (shape[i] == 'd')
-			k = k * 10 + (uint64_t)(t[i] - '0');
-	}
-	return k;
-}
-
-/* As cmp_fu_time: by time as text, then as listed. Numbers order as the texts they come from. */
+/* As cmp_fu_time: by time, then as listed; the numbers order as the texts they come from. */
 static int cmp_fever(const void *a, const void *b)
 {
-	const fever *p = a, *q = b;
+	const rp_fu_ix *p = a, *q = b;
 
-	if (p->key && q->key && p->key != q->key)
-		return p->key < q->key ? -1 : 1;
-	return cmp_fu_time(&p->e, &q->e);
+	if (p->tk && q->tk && p->tk != q->tk)
+		return p->tk < q->tk ? -1 : 1;
+	return cmp_fu_time(p, q);
 }
 
 static void monitoring_fevers(rp_ctx *x, hm_report_table *t)
 {
-	fever *v = calloc(x->nfu ? x->nfu : 1, sizeof(*v));
+	rp_fu_ix *v = calloc(x->nfu ? x->nfu : 1, sizeof(*v));
 	size_t k = 0;
 	char d[11], name[512];
 
@@ -324,15 +303,15 @@ static void monitoring_fevers(rp_ctx *x, hm_report_table *t)
 		rp_time_date(x->fu[i].time, d);
 		if (f->in && rp_in_window(x, d) && rp_has(f, RP_F_TEMP) &&
 		    f->x[RP_F_TEMP] >= x->threshold)
-			v[k].e = x->fu[i], v[k++].key = time_key(x->fu[i].time);
+			v[k++] = x->fu[i];
 	}
 	qsort(v, k, sizeof(*v), cmp_fever);
 	for (size_t i = 0; i < k; i++) {
-		const rp_rec *f = v[i].e.r;
+		const rp_rec *f = v[i].r;
 		const char *action = rp_fs(&x->followup, f, RP_F_ACTION);
-		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssssfss", v[i].e.pid,
-		                  rp_person_name(x, v[i].e.pid, name, sizeof(name)), f->region,
-		                  v[i].e.time, f->x[RP_F_TEMP], *action ? action : NULL,
+		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssssfss", v[i].pid,
+		                  rp_person_name(x, v[i].pid, name, sizeof(name)), f->region,
+		                  v[i].time, f->x[RP_F_TEMP], *action ? action : NULL,
 		                  *action ? "yes" : "no");
 	}
 	free(v);

@@ -499,12 +499,35 @@ const rp_monitored *rp_monitored_find(const rp_ctx *x, const char *p)
 	return NULL;
 }
 
+uint64_t rp_time_key(const char *t)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd";
+	uint64_t k = 0;
+
+	for (size_t i = 0; shape[i]; i++) {
+		if (shape[i] != 'd' ? t[i] != shape[i] : !(t[i] >= '0' && t[i] <= '9'))
+			return 0;
+		if (shape[i] == 'd')
+			k = k * 10 + (uint64_t)(t[i] - '0');
+	}
+	return k;
+}
+
+/* By person (its hash first: a number, not a string elsewhere in memory), then time, then as
+ * listed. Only each person's follow-ups need be together and in time: rp_followups_of finds
+ * them by an index. */
 static int cmp_fu(const void *a, const void *b)
 {
 	const rp_fu_ix *p = a, *q = b;
-	int c = strcmp(p->pid, q->pid);
-	if (!c)
-		c = strcmp(p->time, q->time);
+	int c;
+
+	if (p->h != q->h)
+		return p->h < q->h ? -1 : 1;
+	if ((c = strcmp(p->pid, q->pid)))
+		return c;
+	if (p->tk && q->tk && p->tk != q->tk)
+		return p->tk < q->tk ? -1 : 1;
+	c = strcmp(p->time, q->time);
 	return c ? c : (p->r < q->r ? -1 : p->r > q->r);
 }
 
@@ -648,25 +671,23 @@ static void followups_index(rp_ctx *x)
 		x->fu[i].pid = rp_pid(x, rp_fs(&x->followup, &x->followup.v[i], RP_F_PERSON));
 		x->fu[i].time = rp_fs(&x->followup, &x->followup.v[i], RP_F_TIME);
 		x->fu[i].r = &x->followup.v[i];
+		x->fu[i].h = id_hash(x->fu[i].pid);
+		x->fu[i].tk = rp_time_key(x->fu[i].time);
 	}
 	x->nfu = x->followup.n;
 	qsort(x->fu, x->nfu, sizeof(*x->fu), cmp_fu);
-	index_build(&x->fu_ix, x->nfu, fu_key, x);
+	if (!index_build(&x->fu_ix, x->nfu, fu_key, x))
+		rp_nomem(x);
 }
 
 /* The followups of person p: fu[*lo .. *hi). */
 void rp_followups_of(const rp_ctx *x, const char *p, size_t *lo, size_t *hi)
 {
-	size_t a = 0, b = x->nfu;
+	size_t a = x->fu_ix.h ? index_find(&x->fu_ix, p, fu_key, x) : (size_t)-1;
 
-	if (x->fu_ix.h && (a = index_find(&x->fu_ix, p, fu_key, x)) == (size_t)-1)
-		a = b = 0; /* none */
-	while (!x->fu_ix.h && a < b) {
-		size_t mid = (a + b) / 2;
-		if (strcmp(x->fu[mid].pid, p) < 0)
-			a = mid + 1;
-		else
-			b = mid;
+	if (a == (size_t)-1) {
+		*lo = *hi = 0;
+		return;
 	}
 	*lo = a;
 	while (a < x->nfu && !strcmp(x->fu[a].pid, p))
