@@ -263,7 +263,7 @@ static void monitoring_lists(rp_ctx *x, hm_report_table *unseen, hm_report_table
 		if (in_win == 0)
 			hm_report_row_add(x->rep, unseen, HM_REPORT_ROW_DATA, "ssss", p,
 			                  rp_person_name(x, p, name, sizeof(name)), e->region,
-			                  *last ? last : "never");
+			                  *last ? last : N_("never"));
 		else if (phoned == in_win)
 			hm_report_row_add(x->rep, phone, HM_REPORT_ROW_DATA, "sssd", p,
 			                  rp_person_name(x, p, name, sizeof(name)), e->region,
