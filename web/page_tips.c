@@ -17,6 +17,7 @@ typedef struct tips_page {
 	web_choice verified[TIPS_MAX];       /* tips whose reward is not paid yet */
 	web_choice persons[WEB_PERSONS_MAX]; /* suggested as the person a tip names */
 	size_t nopen, nverified, npersons;
+	size_t open_all, verified_all; /* of which the first TIPS_MAX are choices */
 	web_form forms[3];
 } tips_page;
 
@@ -36,10 +37,10 @@ static int tip_one(void *arg, const hm_record *rec)
 	char state[32], paid[16];
 
 	hm_rec_text(rec, "state", state, sizeof(state));
-	if ((!state[0] || !strcmp(state, "new")) && p->nopen < TIPS_MAX)
+	if ((!state[0] || !strcmp(state, "new")) && p->open_all++ < TIPS_MAX)
 		tip_choice(&p->open[p->nopen++], rec);
 	if (!strcmp(state, "verified") && !hm_rec_text(rec, "paid", paid, sizeof(paid)) &&
-	    p->nverified < TIPS_MAX)
+	    p->verified_all++ < TIPS_MAX)
 		tip_choice(&p->verified[p->nverified++], rec);
 	return 0;
 }
@@ -78,10 +79,11 @@ static hm_err tips_setup(web_req *r, tips_page **out)
 		memcpy(f->fields, tip_defs[i].fields, sizeof(f->fields));
 	}
 	/* the tip to verify or pay is picked; the ledger checks that it exists (and, to pay, that
-	 * it was verified) */
+	 * it was verified). More than a list can hold: typed, the first TIPS_MAX suggested. */
 	p->forms[0].picks[0] = (web_pick){N_("person"), p->persons, p->npersons, NULL, true};
-	p->forms[1].picks[0] = (web_pick){"id", p->open, p->nopen, NULL};
-	p->forms[2].picks[0] = (web_pick){"id", p->verified, p->nverified, NULL};
+	p->forms[1].picks[0] = (web_pick){"id", p->open, p->nopen, NULL, p->open_all > TIPS_MAX};
+	p->forms[2].picks[0] =
+	    (web_pick){"id", p->verified, p->nverified, NULL, p->verified_all > TIPS_MAX};
 	return HM_OK;
 }
 
@@ -148,10 +150,12 @@ hm_err web_page_tips_post(web_req *r)
 	if (!(err = tips_setup(r, &p)) && (f = post_one(r, p->forms, 3, &err)) && !err &&
 	    !web_form_done(r, f, "/tips")) {
 		/* the tips to verify and to pay, as what was just written left them */
-		p->nopen = p->nverified = 0;
+		p->nopen = p->nverified = p->open_all = p->verified_all = 0;
 		if (!(err = hm_node_list(r->led.node, "tip", tip_one, p))) {
 			p->forms[1].picks[0].n = p->nopen;
 			p->forms[2].picks[0].n = p->nverified;
+			p->forms[1].picks[0].suggest = p->open_all > TIPS_MAX;
+			p->forms[2].picks[0].suggest = p->verified_all > TIPS_MAX;
 			err = tips_write(r, p);
 		}
 	}

@@ -208,6 +208,28 @@ def test_tips(port):
     check(r.status == 200 and tip in text, f"the officer's /tips: {r.status}")
 
 
+def test_many_tips(port):
+    """More tips waiting than a list holds (200): the tip to verify is typed, the first 200
+    suggested, and one beyond them can be verified."""
+    b = login(port, "clerk1")
+    r, text = b.get("/tips")
+    check(re.search(r'<select[^>]*id="f-tip-verify-id"', text) is not None,
+          "with few tips waiting, the tip to verify is not chosen from a list")
+    csv_path = os.path.join(T, "tips.csv")
+    with open(csv_path, "w", encoding="utf-8") as f:
+        f.write("id,subject,received\n")
+        for i in range(205):
+            f.write(f"tip-many-{i:03d},a tip of many,2026-12-01\n")
+    hamlet(V, "import-csv", "tip", csv_path)
+    r, text = b.get("/tips")
+    check(re.search(r'<input[^>]*id="f-tip-verify-id"[^>]*list=', text) is not None and
+          re.search(r'<select[^>]*id="f-tip-verify-id"', text) is None,
+          "with 205 tips waiting, the tip to verify is not a typed input with suggestions")
+    r, text = saved(b, "/tips", {"verb": "tip verify", "id": "tip-many-204"})
+    check(r.status == 200 and "(tip-many-204)" in text,
+          f"verifying the 205th tip: {r.status} {notices(text)}")
+
+
 def test_notice(port):
     b = login(port, "clerk1")
     r, text = b.get("/notices")
@@ -325,7 +347,7 @@ def main():
     ui = Server(V, ["ui", "--listen", "127.0.0.1:0"], os.path.join(T, "ui.err"))
     try:
         for t in (test_stock, test_tips, test_notice, test_doctor, test_officer,
-                  test_contacts, test_question):
+                  test_contacts, test_question, test_many_tips):
             t(ui.port)
     finally:
         rc = finish("web_forms", [ui])
