@@ -612,7 +612,8 @@ static void outcome_write(web_req *r, const web_form *f)
 	char msg[1200];
 
 	if (f->saved[0]) {
-		snprintf(msg, sizeof(msg), "%s %s", web_t(r, "Saved:"), f->saved);
+		snprintf(msg, sizeof(msg), "%s %s%s%s", web_t(r, "Saved:"), f->saved,
+		         f->res.note[0] ? ". " : "", f->res.note);
 		web_notice(r, "ok", msg);
 		if (f->res.warning[0])
 			web_notice(r, "error", f->res.warning);
@@ -665,6 +666,11 @@ bool web_form_done(web_req *r, const web_form *f, const char *page)
 	if (!f->posted || f->refused || !web_query_encode(f->res.id, id, sizeof(id)))
 		return false;
 	snprintf(to, sizeof(to), "%s?saved=%s-%s&id=%s", page, f->v->cmd, f->v->sub, id);
+	if (r->sess && (f->res.note[0] || f->res.warning[0])) {
+		char key[sizeof(id) + 96];
+		snprintf(key, sizeof(key), "%s-%s %s", f->v->cmd, f->v->sub, f->res.id);
+		web_session_flash_set(r->sess, key, f->res.note, f->res.warning);
+	}
 	web_redirect(r, to);
 	web_log(r, "info", "%s: %s %s %s", r->user ? r->user->name : "-", f->v->cmd, f->v->sub,
 	        f->res.id);
@@ -760,6 +766,21 @@ static void stock_warning(web_req *r, const hm_record *rec, char *out, size_t ca
 	         item, store, (long long)q);
 }
 
+/* What the save said that its record does not (kept in the session by web_form_done): its note,
+ * and its warning unless the page made one of its own. */
+static void flash_take(web_req *r, web_form *f, const char *saved, const char *id)
+{
+	char key[HM_ID_MAX + 160], warning[sizeof(f->res.warning)];
+
+	if (!r->sess)
+		return;
+	snprintf(key, sizeof(key), "%s %s", saved, id);
+	if (web_session_flash_take(r->sess, key, f->res.note, sizeof(f->res.note), warning,
+	                           sizeof(warning)) &&
+	    !f->res.warning[0])
+		memcpy(f->res.warning, warning, sizeof(warning));
+}
+
 void web_form_outcome(web_req *r, web_form *forms, size_t n)
 {
 	const char *saved = web_arg(r, "saved"), *id = web_arg(r, "id"), *why;
@@ -777,6 +798,7 @@ void web_form_outcome(web_req *r, web_form *forms, size_t n)
 		if (!strcmp(f->v->collection, "stock_txn"))
 			stock_warning(r, rec, f->res.warning, sizeof(f->res.warning));
 		hm_record_free(rec);
+		flash_take(r, f, saved, id);
 		return;
 	}
 }

@@ -31,6 +31,10 @@ struct web_session {
 	uint64_t last;                /* monotonic ms */
 	hm_hash marks[SESSION_MARKS]; /* of keys marked, the oldest overwritten first */
 	size_t nmarks;                /* marks made, ever */
+	/* what a save said, for the page it redirects to (web_session_flash_*) */
+	hm_hash flash_key; /* of the save's key; zero: none */
+	bool flash;
+	char flash_note[512], flash_warning[512];
 };
 
 typedef struct throttle {
@@ -188,6 +192,28 @@ void web_sessions_recheck(web_sessions *t, const hm_user *users, size_t n)
 		                     : NULL))
 			session_wipe(s);
 	}
+}
+
+void web_session_flash_set(web_session *s, const char *key, const char *note, const char *warning)
+{
+	hm_hash_buf(key, strlen(key), &s->flash_key);
+	s->flash = true;
+	snprintf(s->flash_note, sizeof(s->flash_note), "%s", note);
+	snprintf(s->flash_warning, sizeof(s->flash_warning), "%s", warning);
+}
+
+bool web_session_flash_take(web_session *s, const char *key, char *note, size_t ncap, char *warning,
+                            size_t wcap)
+{
+	hm_hash h;
+
+	hm_hash_buf(key, strlen(key), &h);
+	if (!s->flash || !hm_hash_equal(&s->flash_key, &h))
+		return false;
+	snprintf(note, ncap, "%s", s->flash_note);
+	snprintf(warning, wcap, "%s", s->flash_warning);
+	s->flash = false;
+	return true;
 }
 
 void web_session_mark(web_session *s, const char *key)

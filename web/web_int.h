@@ -160,6 +160,11 @@ const char *web_session_csrf(const web_session *s);    /* hex, for forms */
  * whether it is remembered. Ended with the session. */
 void web_session_mark(web_session *s, const char *key);
 bool web_session_marked(const web_session *s, const char *key);
+/* What a save said that its record does not (a verb's note and warning), kept from the POST
+ * for the page it redirects to: set, then taken once by the GET of the same key. */
+void web_session_flash_set(web_session *s, const char *key, const char *note, const char *warning);
+bool web_session_flash_take(web_session *s, const char *key, char *note, size_t ncap, char *warning,
+                            size_t wcap);
 /* Whether token is s's CSRF token (compared in constant time); false for NULL. */
 bool web_session_csrf_ok(const web_session *s, const char *token);
 /* Login throttle: whether name (or the station as a whole) must wait before another try: true

@@ -327,6 +327,9 @@ def test_contacts(port):
                               "method": "上门"}, "/person/p-li/followup", writes)
     check(r.status == 200 and "Saved: a follow-up of Li Wei" in text and "37.2" in text,
           f"a follow-up: {r.status} {notices(text)}")
+    # what the save said beyond the record (a note: no episode running) survives the redirect
+    check("has no episode running" in " ".join(notices(text)),
+          f"the follow-up's note after the redirect: {notices(text)}")
     r, text = b.get("/person/p-evil")
     check(r.status == 200 and SCRIPT not in text and ESCAPED in text,
           "/person/p-evil shows the script raw or not at all")
