@@ -696,6 +696,8 @@ void hm_report_init(hm_report *r, const char *name, const char *title, const cha
                     const char *date);
 /* Release everything r owns and zero it; accepts a zeroed report. */
 void hm_report_release(hm_report *r);
+/* The bytes r holds on the heap (its tables, rows and texts): what keeping it costs. */
+size_t hm_report_bytes(const hm_report *r);
 /* Add a parameter shown with the report (at most HM_REPORT_PARAMS_MAX; more are dropped). */
 void hm_report_param_add(hm_report *r, const char *name, const char *fmt, ...) HM_PRINTF(3, 4);
 /* A new table with the columns given as a NULL-terminated list (at most HM_REPORT_COLS_MAX).

@@ -65,6 +65,17 @@ void hm_report_release(hm_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+size_t hm_report_bytes(const hm_report *r)
+{
+	size_t b = sizeof(*r) + r->cap * sizeof(*r->tables);
+
+	for (size_t i = 0; i < r->ntables; i++)
+		b += sizeof(*r->tables[i]) + r->tables[i]->cap * sizeof(hm_report_row);
+	for (const struct hm_report_chunk *c = r->texts; c; c = c->next)
+		b += sizeof(*c) + c->cap;
+	return b;
+}
+
 void hm_report_param_add(hm_report *r, const char *name, const char *fmt, ...)
 {
 	va_list ap;

@@ -492,16 +492,6 @@ static void report_free(void *rep)
 	free(rep);
 }
 
-/* What a report weighs in the cache: its rows (their texts are short). */
-static size_t report_bytes(const hm_report *rep)
-{
-	size_t b = sizeof(*rep);
-
-	for (size_t i = 0; i < rep->ntables; i++)
-		b += sizeof(*rep->tables[i]) + rep->tables[i]->nrows * (sizeof(hm_report_row) + 64);
-	return b;
-}
-
 /* The report asked for, built once for each state of the store and day (web/cache.c): *out the
  * cache's, or *own (then the caller's) when the cache cannot keep it. false when the answer (an
  * error page) is given or err is set. */
@@ -529,7 +519,7 @@ static bool report_build(web_req *r, const report_ask *a, const hm_report **out,
 		return false;
 	}
 	if (!(*err = hm_report_build(&r->led, &p, rep))) {
-		if (!web_cache_put(web_cache_of(r), key, stamp, rep, report_bytes(rep), true,
+		if (!web_cache_put(web_cache_of(r), key, stamp, rep, hm_report_bytes(rep), true,
 		                   report_free))
 			*own = rep;
 		*out = rep;

@@ -494,6 +494,46 @@ static void test_render_window(void **state)
 	hm_report_release(&r);
 }
 
+/* What a report weighs (hm_report_bytes, the web's cache counts it): at least its rows and their
+ * texts, more with more of them, and its texts whole however long (kept in blocks). */
+static void test_report_bytes(void **state)
+{
+	static const char *const cols[] = {"person", "name", NULL};
+	char name[3000];
+	hm_report r;
+	hm_report_table *t;
+	size_t empty, small, big;
+	(void)state;
+
+	hm_report_init(&r, "monitoring", "Monitoring", "lin", "2026-12-06");
+	t = hm_report_table_add(&r, "not_seen", "Not seen", cols);
+	empty = hm_report_bytes(&r);
+	for (int i = 0; i < 1000; i++)
+		hm_report_row_add(&r, t, HM_REPORT_ROW_DATA, "ss", "p-0123456789", "Li Wei");
+	small = hm_report_bytes(&r);
+	assert_true(small >= empty + 1000 * (sizeof(hm_report_row) + 2 * 7));
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (int i = 0; i < 100; i++) /* 300 KB of texts: several blocks */
+		hm_report_row_add(&r, t, HM_REPORT_ROW_DATA, "ss", "p-1", name);
+	big = hm_report_bytes(&r);
+	assert_true(big >= small + 100 * sizeof(name));
+	{ /* a text longer than a block has one of its own */
+		char *huge = malloc(70001);
+		assert_non_null(huge);
+		memset(huge, 'y', 70000);
+		huge[70000] = '\0';
+		hm_report_row_add(&r, t, HM_REPORT_ROW_DATA, "ss", "p-2", huge);
+		assert_true(hm_report_bytes(&r) >= big + 70001);
+		assert_string_equal(t->rows[1100].cells[1].text, huge);
+		free(huge);
+	}
+	assert_false(r.nomem);
+	assert_string_equal(t->rows[1099].cells[1].text, name);
+	assert_string_equal(t->rows[0].cells[0].text, "p-0123456789");
+	hm_report_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +541,7 @@ int main(void)
 	    cmocka_unit_test(test_render_json),         cmocka_unit_test(test_render_html),
 	    cmocka_unit_test(test_render_html_body),    cmocka_unit_test(test_render_errors),
 	    cmocka_unit_test(test_render_csv_formulas), cmocka_unit_test(test_render_window),
+	    cmocka_unit_test(test_report_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
