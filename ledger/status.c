@@ -20,13 +20,6 @@ void hm_status_bytes_text(char *out, size_t cap, uint64_t b)
 		snprintf(out, cap, "%" PRIu64 " KiB", b >> 10);
 }
 
-static int count_one(void *arg, const hm_record *r)
-{
-	(void)r;
-	(*(size_t *)arg)++;
-	return 0;
-}
-
 /* Each peer's state, and with probe what waits each way now. */
 static hm_err read_peers(hm_node *n, const char *dir, bool probe, hm_status *s)
 {
@@ -64,14 +57,11 @@ static hm_err status_read(hm_ledger *l, const char *dir, bool probe, bool counts
 		out->ncoll = HM_STATUS_COLLS;
 	if (!counts)
 		hm_node_ident(n, &out->info);
-	if ((counts && (err = hm_node_info_get(n, &out->info))) ||
+	if ((counts && (err = hm_node_info_counts(n, &out->info, out->counts, out->ncoll))) ||
 	    (err = hm_node_version_vector(n, &out->vv)) ||
 	    (err = hm_vv_format(&out->vv, &out->vv_text)) ||
 	    (err = hm_node_clock_get(n, &out->clock)))
 		goto out;
-	for (size_t i = 0; counts && i < out->ncoll; i++)
-		if ((err = hm_node_list(n, out->colls[i].name, count_one, &out->counts[i])))
-			goto out;
 	out->disk_full = hm_disk_full(dir, &out->disk_free);
 	err = read_peers(n, dir, probe, out);
 out:

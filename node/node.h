@@ -239,6 +239,10 @@ hm_err hm_node_open(const char *dir, const hm_node_opts *opts, hm_node **out) HM
 void hm_node_close(hm_node *node);
 
 hm_err hm_node_info_get(hm_node *node, hm_node_info *out) HM_MUST_CHECK;
+/* hm_node_info_get, and the live records of each collection of hm_schema_collections in
+ * by_coll[0 .. n) (n at most their count), counted in the same one walk of the store. */
+hm_err hm_node_info_counts(hm_node *node, hm_node_info *out, size_t *by_coll,
+                           size_t n) HM_MUST_CHECK;
 /* Who the node is, without counting anything: id, role, region, name, created, trust, enrolled,
  * root; the counts of *out are zero. Never fails and costs nothing: for every sync and bundle. */
 void hm_node_ident(const hm_node *node, hm_node_info *out);

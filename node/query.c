@@ -1,7 +1,7 @@
 /*
- * query.c - reading a node: records, version vector, digest, change sets, conflicts and the
- * node's info. Every function here runs in one read transaction and copies what it returns out
- * of LMDB's memory before the transaction ends. The consistency check is in check.c.
+ * query.c - reading a node: records, version vector, digest, change sets and conflicts (its
+ * counts: info.c). Every function here runs in one read transaction and copies what it returns
+ * out of LMDB's memory before the transaction ends. The consistency check is in check.c.
  */
 #include "node_int.h"
 
@@ -911,72 +911,5 @@ out:
 	msgpack_zone_destroy(&zone);
 	hm_wipe(scratch.data, scratch.alloc);
 	msgpack_sbuffer_destroy(&scratch);
-	return err;
-}
-
-/* ---- info ---- */
-
-static int count_live(void *arg, const hm_collection_def *c, const MDB_val *k, const MDB_val *v,
-                      const hm_rec *r)
-{
-	(void)c, (void)k, (void)v;
-	*(size_t *)arg += hm_rec_live(r);
-	return 0;
-}
-
-size_t hm_db_entries(hm_node *n, MDB_txn *txn, enum hm_db db)
-{
-	MDB_stat st;
-	return mdb_stat(txn, n->dbi[db], &st) ? 0 : st.ms_entries;
-}
-
-void hm_node_ident(const hm_node *n, hm_node_info *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->id = n->self, out->role = n->role, out->created_ms = n->created_ms;
-	out->trust = n->trust, out->enrolled = n->enrolled, out->root = n->root;
-	snprintf(out->region, sizeof(out->region), "%s", n->region);
-	snprintf(out->name, sizeof(out->name), "%s", n->name);
-}
-
-hm_err hm_node_info_get(hm_node *n, hm_node_info *out)
-{
-	MDB_txn *txn;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	hm_vv_entry head;
-	uint64_t fork_seq;
-	int rc;
-	hm_err err;
-
-	hm_node_ident(n, out);
-	if ((err = hm_store_read_begin(n, &txn)))
-		return err;
-	if ((err = hm_head_get(n, txn, &n->self, &head, &fork_seq)) ||
-	    (err = hm_hlc_load(n, txn, &out->hlc)))
-		goto out;
-	out->seq = head.seq;
-	out->changesets = hm_db_entries(n, txn, HM_DB_OPLOG);
-	out->pending = hm_db_entries(n, txn, HM_DB_PENDING);
-	out->quarantined = hm_db_entries(n, txn, HM_DB_QUARANTINE);
-	out->conflicts = hm_db_entries(n, txn, HM_DB_CONFLICTS);
-	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_EVIDENCE], &cur))) {
-		err = hm_store_err(rc);
-		goto out;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		/* value: [kind, reason, envelope]; kind is the second byte (fixarray, fixint) */
-		const uint8_t *b = v.mv_data;
-		if (v.mv_size > 1 && b[1] == HM_EVIDENCE_FORK)
-			out->forks++;
-		else
-			out->refused++;
-	}
-	mdb_cursor_close(cur);
-out:
-	mdb_txn_abort(txn);
-	if (!err)
-		err = hm_walk_records(n, NULL, NULL, true, count_live, &out->records);
 	return err;
 }
