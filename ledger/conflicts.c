@@ -112,7 +112,7 @@ static hm_err blame_field(hm_ledger *l, const hm_record *r, const hm_field *fd, 
 		json_decref(x.arr); /* the document holds it */
 		if (x.nomem)
 			return hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
-	} else {
+	} else if (f) {
 		fputs("  ", f);
 		hm_text_pad(f, fd->name, 14);
 		fputc(' ', f);

@@ -78,20 +78,20 @@ static hm_err show_parts(hm_ledger *l, const char *id, json_t *doc, FILE *f, boo
 	for (size_t i = 0; i < sizeof(show_rel) / sizeof(show_rel[0]); i++) {
 		if (doc)
 			json_object_set_new(doc, show_rel[i].coll, s.list = json_array());
-		else
+		else if (f)
 			fprintf(f, "%s:\n", show_rel[i].title);
 		if ((err = hm_person_related(l, id, show_rel[i].coll, show_related, &s, &count)))
 			return err;
-		if (!doc && !count)
+		if (!doc && f && !count)
 			fprintf(f, "  (none)\n");
 	}
 	if (doc)
 		json_object_set_new(doc, "open_identity_questions", s.list = json_array());
-	else
+	else if (f)
 		fprintf(f, "open identity questions:\n");
 	if ((err = hm_person_questions(l, id, show_question, &s, &count)))
 		return err;
-	if (!doc && !count)
+	if (!doc && f && !count)
 		fprintf(f, "  (none)\n");
 	return HM_OK;
 }

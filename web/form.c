@@ -680,10 +680,19 @@ bool web_form_done(web_req *r, const web_form *f, const char *page)
 /* Appends the words to out (cap bytes), a space before them unless out is empty. */
 static void say(char *out, size_t cap, const char *words)
 {
-	size_t n = strlen(out);
+	size_t n = strlen(out), w = words ? strlen(words) : 0;
 
-	if (words && *words && n + 1 < cap)
-		snprintf(out + n, cap - n, "%s%s", n ? " " : "", words);
+	if (!w || n + 1 >= cap)
+		return;
+	if (n)
+		out[n++] = ' ';
+	if (w > cap - n - 1) { /* cut to fit, at a character's start */
+		w = cap - n - 1;
+		while (w && ((unsigned char)words[w] & 0xC0) == 0x80)
+			w--;
+	}
+	memcpy(out + n, words, w);
+	out[n + w] = '\0';
 }
 
 /* The name of the person id names (read from the store), or the id. */
