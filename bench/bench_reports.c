@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 	printf("%zu records read into memory in %.2f s: %zu MB\n", st.records, now_secs() - t0,
 	       st.bytes >> 20);
 	time_lists(n);
-	if (keep && hm_report_keep_new(&k)) {
+	if (keep && hm_report_keep_new((size_t)8 << 30, &k)) {
 		rc = 1;
 		goto out;
 	}

@@ -34,14 +34,16 @@ typedef uint64_t (*hm_ledger_clock)(void *arg);
 
 /* What reports read, kept between reports (report_keep.c): for a front end that builds many
  * over one node (the web interface), each report then reads only what changed since the last.
- * One per node, used by one thread at a time. Errors: HM_ERR_NOMEM. */
+ * One per node, used by one thread at a time. Past max_bytes of what it holds, it turns itself
+ * off (stats: off) and reports read the store again. Errors: HM_ERR_NOMEM. */
 typedef struct hm_report_keep hm_report_keep;
-hm_err hm_report_keep_new(hm_report_keep **out) HM_MUST_CHECK;
+hm_err hm_report_keep_new(size_t max_bytes, hm_report_keep **out) HM_MUST_CHECK;
 void hm_report_keep_free(hm_report_keep *keep);
 typedef struct hm_report_keep_stats {
 	size_t loads; /* collections read whole */
 	size_t added; /* follow-ups taken one by one */
 	size_t folds; /* folds of old follow-ups made (one per day asked, while kept) */
+	bool off;     /* turned off past its bytes */
 } hm_report_keep_stats;
 void hm_report_keep_stats_get(const hm_report_keep *keep, hm_report_keep_stats *out);
 

@@ -29,7 +29,8 @@ typedef struct rp_rec {
 	double x[RP_FIELDS_MAX]; /* the same fields as numbers, when they are numbers */
 	const char *region;      /* the record's region field; set once loading is over */
 	size_t region_off;
-	bool in; /* its region lies inside the region asked */
+	bool in;      /* its region lies inside the region asked */
+	uint16_t cut; /* bit i: field i is a text with a NUL in it, held up to the NUL */
 } rp_rec;
 
 typedef struct rp_recs {
@@ -201,6 +202,8 @@ hm_err rp_load(rp_ctx *x, unsigned needs);
  * hm_node_list, HM_ERR_NOMEM. */
 hm_err rp_recs_load(hm_node *n, rp_recs *rs, const char *coll, const char *const *fields,
                     const char *scope, bool (*keep)(void *ctx, const hm_record *r), void *keep_ctx);
+/* rs empty, for coll's fields (NULL-terminated, at most RP_FIELDS_MAX). Errors: HM_ERR_NOMEM. */
+hm_err rp_recs_init(rp_recs *rs, const char *coll, const char *const *fields);
 /* Append r to rs (rs->nomem when memory runs out); the region pointers of rs move with its arena:
  * rp_recs_regions sets them again. */
 void rp_recs_append(rp_recs *rs, const hm_record *r);

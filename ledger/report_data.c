@@ -86,6 +86,20 @@ static size_t put_value(rp_recs *rs, const hm_value *v, double *num)
 	return arena_put(rs, buf, strlen(buf));
 }
 
+hm_err rp_recs_init(rp_recs *rs, const char *coll, const char *const *fields)
+{
+	const hm_collection_def *cd = hm_schema_collection(coll);
+
+	memset(rs, 0, sizeof(*rs));
+	rs->coll = coll, rs->fields = fields;
+	rs->region_field = cd ? cd->region_field : NULL;
+	if (!(rs->arena = malloc(4096)))
+		return HM_ERR_NOMEM;
+	rs->arena[0] = '\0'; /* offset 0: an absent field reads as "" */
+	rs->alen = 1, rs->acap = 4096;
+	return HM_OK;
+}
+
 void rp_recs_append(rp_recs *rs, const hm_record *r)
 {
 	const hm_field *reg = rs->region_field ? hm_record_field(r, rs->region_field) : NULL;
@@ -107,6 +121,9 @@ void rp_recs_append(rp_recs *rs, const hm_record *r)
 		const hm_field *f = hm_record_field(r, rs->fields[i]);
 		if (f)
 			e->f[i] = put_value(rs, &f->value, &e->x[i]);
+		if (f && f->value.kind == HM_V_STR &&
+		    strnlen(f->value.u.s.p, f->value.u.s.n) < f->value.u.s.n)
+			e->cut |= 1u << i; /* held only up to the NUL in it */
 	}
 	if (reg && reg->value.kind == HM_V_STR)
 		e->region_off = put_value(rs, &reg->value, NULL);
@@ -140,17 +157,12 @@ void rp_recs_set_in(rp_recs *rs, const char *scope)
 hm_err rp_recs_load(hm_node *n, rp_recs *rs, const char *coll, const char *const *fields,
                     const char *scope, bool (*keep)(void *ctx, const hm_record *r), void *keep_ctx)
 {
-	const hm_collection_def *cd = hm_schema_collection(coll);
-	hm_err err;
+	hm_err err = rp_recs_init(rs, coll, fields);
 
-	memset(rs, 0, sizeof(*rs));
-	rs->coll = coll, rs->fields = fields, rs->scope = scope;
-	rs->region_field = cd ? cd->region_field : NULL;
+	if (err)
+		return err;
+	rs->scope = scope;
 	rs->keep = keep, rs->keep_ctx = keep_ctx;
-	if (!(rs->arena = malloc(4096)))
-		return HM_ERR_NOMEM;
-	rs->arena[0] = '\0';
-	rs->alen = 1, rs->acap = 4096;
 	err = hm_node_list(n, coll, load_one, rs);
 	if (!err && rs->nomem)
 		err = HM_ERR_NOMEM;
@@ -755,11 +767,24 @@ static hm_err load_plain(rp_ctx *x, unsigned needs)
 
 hm_err rp_load(rp_ctx *x, unsigned needs)
 {
-	hm_err err = x->l->keep ? rp_keep_load(x, needs) : load_plain(x, needs);
+	hm_report_keep_stats ks = {0};
+	hm_err err;
 
+	if (x->l->keep)
+		hm_report_keep_stats_get(x->l->keep, &ks);
+	err = x->l->keep && !ks.off ? rp_keep_load(x, needs) : HM_ERR_FULL;
+	if (err == HM_ERR_FULL) { /* no keep, or one past its bytes: from the store */
+		for (size_t i = 0; i < rp_ncolls; i++)
+			rp_recs_release((rp_recs *)((char *)x + rp_colls[i].off));
+		if (!x->fold_borrowed)
+			rp_folds_release(&x->fold);
+		memset(&x->fold, 0, sizeof(x->fold));
+		x->fold_borrowed = false;
+		err = load_plain(x, needs);
+	}
 	if (err)
 		return err;
-	if (!x->person.hix && x->person.n > 1024) /* kept with the persons otherwise */
+	if (!x->person.hix && !x->person.borrowed && x->person.n > 1024) /* else the keep's */
 		rp_recs_index(&x->person);
 	merges_build(x);
 	categories_build(x);

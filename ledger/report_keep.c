@@ -64,10 +64,11 @@ struct hm_report_keep {
 	new_fu *nf; /* follow-ups the log names, while bringing the keep up to date */
 	size_t nnf, capnf;
 	bool nf_nomem;
+	size_t max_bytes; /* past it, the keep turns itself off (st.off) */
 	hm_report_keep_stats st;
 };
 
-hm_err hm_report_keep_new(hm_report_keep **out)
+hm_err hm_report_keep_new(size_t max_bytes, hm_report_keep **out)
 {
 	hm_report_keep *k = calloc(1, sizeof(*k));
 
@@ -79,6 +80,7 @@ hm_err hm_report_keep_new(hm_report_keep **out)
 	for (size_t i = 0; i < rp_ncolls; i++)
 		if (rp_colls[i].need == RP_NEED_FOLLOWUP)
 			k->fu = i;
+	k->max_bytes = max_bytes;
 	*out = k;
 	return HM_OK;
 }
@@ -127,7 +129,8 @@ static void fu_date(const hm_report_keep *k, size_t i, char d[11])
 	rp_time_date(rp_fs(rs, &rs->v[i], RP_F_TIME), d);
 }
 
-static const hm_report_keep *sort_keep; /* qsort has no context: the keep being sorted */
+/* qsort has no context: the keep being sorted, one per thread */
+static _Thread_local const hm_report_keep *sort_keep;
 
 static int cmp_by_date(const void *a, const void *b)
 {
@@ -231,7 +234,9 @@ static bool fold_add(const hm_report_keep *k, rp_folds *f, size_t i)
 	char d[11];
 
 	fu_date(k, i, d);
-	if (!*d || !rp_has(r, RP_F_PERSON) || hm_id_check(person, &why))
+	/* as keep_followup: a person that is an id whole (hm_rec_id), not cut at a NUL */
+	if (!*d || !rp_has(r, RP_F_PERSON) || (r->cut & (1u << RP_F_PERSON)) ||
+	    hm_id_check(person, &why))
 		return true;
 	if (!(t = rp_fold_slot(f, person)))
 		return false;
@@ -336,6 +341,8 @@ static ptrdiff_t fu_find(const hm_report_keep *k, const char *id, const char *re
 
 static bool rec_same(const rp_recs *a, const rp_rec *x, const rp_recs *b, const rp_rec *y)
 {
+	if (x->cut != y->cut)
+		return false;
 	for (int i = 0; a->fields[i] && i < RP_FIELDS_MAX; i++)
 		if (strcmp(rp_fs(a, x, i), rp_fs(b, y, i)) != 0)
 			return false;
@@ -357,8 +364,11 @@ static hm_err fu_add(hm_node *n, hm_report_keep *k, const new_fu *nf, bool *agai
 	if (err)
 		return err;
 	if (at >= 0) { /* read already (the log runs ahead of a read), or changed after all */
-		rp_recs one = {
-		    .coll = rs->coll, .region_field = rs->region_field, .fields = rs->fields};
+		rp_recs one;
+		if ((err = rp_recs_init(&one, rs->coll, rs->fields))) {
+			hm_record_free(rec);
+			return err;
+		}
 		rp_recs_append(&one, rec);
 		rp_recs_regions(&one);
 		*again = one.nomem || !one.n || !rec_same(rs, &rs->v[at], &one, &one.v[0]);
@@ -392,8 +402,9 @@ static hm_err refresh(hm_node *n, hm_report_keep *k)
 	err = hm_node_changes(n, k->counter, k->started ? note_change : NULL, k, &last, &whole);
 	if (!err && k->nf_nomem)
 		err = HM_ERR_NOMEM;
-	/* a sync that brought many: reading them all whole is cheaper than one at a time */
-	again = k->nnf > 4096 && k->nnf > k->c[k->fu].rs.n / 8;
+	/* a sync that brought many, or many taken since the last read: reading them all whole is
+	 * cheaper than one at a time (each found by a walk of those added, placed by a memmove) */
+	again = k->nnf > 4096 || k->c[k->fu].rs.n - k->sorted > 4096;
 	for (size_t i = 0; !err && !whole && i < k->nnf && !again; i++)
 		err = fu_add(n, k, &k->nf[i], &again);
 	for (size_t i = 0; i < rp_ncolls; i++)
@@ -492,6 +503,19 @@ static hm_err fu_view(rp_ctx *x, hm_report_keep *k)
 	return HM_OK;
 }
 
+/* The bytes the keep holds: each collection's rows and texts, the index by date, the folds. */
+static size_t keep_bytes(const hm_report_keep *k)
+{
+	size_t b = k->capby * sizeof(*k->by_date);
+
+	for (size_t i = 0; i < rp_ncolls; i++)
+		b += k->c[i].rs.cap * sizeof(rp_rec) + k->c[i].rs.acap +
+		     k->c[i].rs.hcap * sizeof(*k->c[i].rs.hix);
+	for (size_t i = 0; i < KEEP_FOLDS; i++)
+		b += k->folds[i].f.cap * sizeof(*k->folds[i].f.v) + k->folds[i].f.n * 16;
+	return b;
+}
+
 hm_err rp_keep_load(rp_ctx *x, unsigned needs)
 {
 	hm_report_keep *k = x->l->keep;
@@ -503,6 +527,12 @@ hm_err rp_keep_load(rp_ctx *x, unsigned needs)
 			continue;
 		if (!k->c[i].loaded && (err = coll_load(x->n, k, i)))
 			break;
+		if (keep_bytes(k) > k->max_bytes) { /* too much to keep: read as without it */
+			for (size_t j = 0; j < rp_ncolls; j++)
+				coll_forget(k, j);
+			k->st.off = true;
+			return HM_ERR_FULL;
+		}
 		if (i != k->fu) {
 			view(x, &k->c[i], i);
 			continue;

@@ -79,7 +79,7 @@ static const char *local_word(void *arg, const char *en)
  * for the stored words of a field with HM_REPORT_LOCAL in Chinese. */
 static bool word_column(const char *col)
 {
-	static const char *const cols[] = {"level",          "case",          "acted",
+	static const char *const cols[] = {"level",         "case",           "acted",
 	                                   "property_told", "residents_told", "last_followup"};
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		if (!strcmp(cols[i], col))

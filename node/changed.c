@@ -62,13 +62,18 @@ static hm_err changed_prune(hm_node *n, MDB_txn *txn, uint64_t below)
 hm_err hm_changed_note(hm_node *n, MDB_txn *txn, const uint8_t *key, size_t kn)
 {
 	uint8_t at[8];
-	uint64_t last;
+	uint64_t last = 0;
 	MDB_val k = {sizeof(at), at}, v = {kn, (void *)key};
-	hm_err err = hm_changed_last(n, txn, &last);
+	hm_err err;
 	int rc;
 
-	if (err)
+	/* After the mark that every record changed, the transaction's other writes (the rebuild's
+	 * own, by the million on a large store) say nothing more. */
+	if (n->changed_all)
+		return HM_OK;
+	if ((err = hm_changed_last(n, txn, &last)))
 		return err;
+	n->changed_all = kn == 1 && key[0] == 0;
 	hm_be64_put(at, ++last);
 	if ((rc = mdb_put(txn, n->dbi[HM_DB_CHANGED], &k, &v, MDB_APPEND)))
 		return hm_store_err(rc);

@@ -389,7 +389,8 @@ hm_err hm_node_cache_warm(hm_node *node) HM_MUST_CHECK;
  * fn (may be NULL) called for each record written after counter after, oldest first, until it
  * returns nonzero (a record written twice comes twice). *whole is set when the log cannot say
  * (pruned past after, every record rebuilt since, or a log that went back): read everything
- * again. One read transaction. Errors: HM_ERR_CORRUPT, store errors. */
+ * again; with fn NULL only a log that went back is said (nothing else is read). One read
+ * transaction. Errors: HM_ERR_CORRUPT, store errors. */
 typedef int (*hm_change_cb)(void *ctx, const char *coll, const char *id, const char *region);
 hm_err hm_node_changes(hm_node *node, uint64_t after, hm_change_cb fn, void *ctx, uint64_t *last,
                        bool *whole) HM_MUST_CHECK;

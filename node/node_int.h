@@ -102,6 +102,7 @@ struct hm_node {
 	uint64_t max_drift_ms;
 	hm_pending_caps pending_caps; /* HM_PENDING_*; lowered by tests only */
 	uint64_t changed_keep;        /* HM_CHANGED_KEEP; lowered by tests only */
+	bool changed_all;             /* the write transaction open has logged HM_CHANGED_ALL */
 	struct hm_reccache *cache;    /* records kept decoded (recache.c), NULL when off */
 	size_t map_size, map_max;
 	bool upgrade; /* an older store format, brought up to date at open */

@@ -724,11 +724,12 @@ static hm_err keep_records(hm_web *w)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!(err = hm_node_cache_records(n, w->o.records_bytes ? w->o.records_bytes
 	                                                        : HM_WEB_RECORDS_BYTES)) &&
-	    (err = hm_node_cache_warm(n)) && w->o.log) {
+	    (err = hm_node_cache_warm(n))) {
 		char msg[700];
 		snprintf(msg, sizeof(msg), "reading the records: %s", hm_node_errmsg(n));
-		w->o.log(w->o.log_arg, "warning", msg);
-		err = HM_OK;
+		if (w->o.log)
+			w->o.log(w->o.log_arg, "warning", msg);
+		err = HM_OK; /* the pages will say it again */
 	}
 	warm_reports(w);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -770,7 +771,9 @@ hm_err hm_web_start(const hm_web_opts *o, hm_web **out)
 	snprintf(w->host, sizeof(w->host), "%s", a.host);
 	if ((err = web_sessions_new(o->session_idle_ms ? o->session_idle_ms : 30 * 60 * 1000,
 	                            &w->sessions)) ||
-	    (err = web_cache_new(&w->cache)) || (err = hm_report_keep_new(&w->keep))) {
+	    (err = web_cache_new(&w->cache)) ||
+	    (err = hm_report_keep_new(o->records_bytes ? o->records_bytes : HM_WEB_RECORDS_BYTES,
+	                              &w->keep))) {
 		err = hm_node_fail(o->node, err, "out of memory");
 		goto out;
 	}

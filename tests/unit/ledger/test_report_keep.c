@@ -120,15 +120,19 @@ static int apply_one(void *ctx, const hm_changeset_view *cs)
 	return 0;
 }
 
-/* Another station (of no keys, as the county here) wrote follow-up id too, with other values:
- * its change set reaches the county. */
-static void same_id_elsewhere(const char *id)
+/* Another station (of no keys, as the county here) wrote follow-up id too, of person at time
+ * with temperature temp (as check() writes one): its change set reaches the county. */
+static void same_id_elsewhere(const char *id, const char *person, const char *time,
+                              const char *temp)
 {
+	char p[64], t[64], tt[64];
 	rpt_node other;
 
+	snprintf(p, sizeof(p), "person=%s", person);
+	snprintf(t, sizeof(t), "time=%s", time);
+	snprintf(tt, sizeof(tt), "temperature=%s", temp);
 	rpt_node_open(&other, "report_keep_other", HM_ROLE_COUNTY, "lin");
-	rpt_put(&other, "followup", id, "person=p2", "village=lin/east/elm",
-	        "time=2026-02-03T07:00", "temperature=39.9", NULL);
+	rpt_put(&other, "followup", id, p, "village=lin/east/elm", t, tt, "method=visit", NULL);
 	assert_int_equal(hm_node_changesets(other.n, NULL, apply_one, county.n), HM_OK);
 	rpt_node_close(&other);
 }
@@ -138,7 +142,7 @@ static void test_the_same_through_every_write(void **state)
 	hm_report_keep_stats st;
 	(void)state;
 
-	assert_int_equal(hm_report_keep_new(&keep), HM_OK);
+	assert_int_equal(hm_report_keep_new((size_t)1 << 30, &keep), HM_OK);
 	assert_same("the county as made");
 	hm_report_keep_stats_get(keep, &st);
 	assert_true(st.loads > 0);
@@ -180,8 +184,32 @@ static void test_the_same_through_every_write(void **state)
 	assert_same("a second check at the same time");
 	/* The same follow-up id written at another station: whatever the merge keeps of it, the
 	 * keep says the same (it reads the follow-ups again when one it holds changes) */
-	same_id_elsewhere("k1");
+	same_id_elsewhere("k1", "p2", "2026-02-03T07:00", "39.9");
 	assert_same("a follow-up id written elsewhere too");
+	/* the same check written elsewhere too: the follow-up the log names again holds what the
+	 * keep holds (it has no action nor slot), so nothing is read again */
+	check("p3", "lin/east/elm", "k9", "2026-02-03T10:00", "36.2");
+	assert_same("a follow-up of p3");
+	hm_report_keep_stats_get(keep, &st);
+	loads = st.loads;
+	same_id_elsewhere("k9", "p3", "2026-02-03T10:00", "36.2");
+	assert_same("the same follow-up written elsewhere");
+	hm_report_keep_stats_get(keep, &st);
+	assert_int_equal(st.loads, loads);
+	/* a person's id with a NUL in it (any peer may write one): the store's reading folds it
+	 * under no one, and so does the keep */
+	{
+		hm_write *w;
+		hm_value p = {.kind = HM_V_STR, .u.s = {"p9\0x", 4}};
+		hm_value v = {.kind = HM_V_STR, .u.s = {"lin/east/elm", 12}};
+		hm_value t = {.kind = HM_V_STR, .u.s = {"2026-01-15T08:00", 16}};
+		assert_int_equal(hm_write_begin(county.n, &w), HM_OK);
+		assert_int_equal(hm_write_set(w, "followup", "knul", "person", &p), HM_OK);
+		assert_int_equal(hm_write_set(w, "followup", "knul", "village", &v), HM_OK);
+		assert_int_equal(hm_write_set(w, "followup", "knul", "time", &t), HM_OK);
+		assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+	}
+	assert_same("a follow-up whose person has a NUL");
 
 	rpt_put(&county, "episode", "e20", "end=2026-02-03", NULL);
 	rpt_put(&county, "merge", "m3", "keep=p20", "drop=p6", "state=merged", "region=lin", NULL);
@@ -208,6 +236,14 @@ static void test_the_same_through_every_write(void **state)
 	assert_same("a rebuild of every record");
 	hm_report_keep_stats_get(keep, &st);
 	assert_true(st.loads > loads);
+	hm_report_keep_free(keep);
+	keep = NULL;
+
+	/* a keep past its bytes turns itself off: the reports read the store, the same */
+	assert_int_equal(hm_report_keep_new(64, &keep), HM_OK);
+	assert_same("a keep of 64 bytes");
+	hm_report_keep_stats_get(keep, &st);
+	assert_true(st.off);
 	hm_report_keep_free(keep);
 	keep = NULL;
 }
