@@ -280,7 +280,7 @@ static int list_print(cli *c, hm_node *n, const char *coll, list_ctx *l)
 	err = hm_records_write(&c->led, coll, l->where_field, l->has_where ? &l->where : NULL,
 	                       !l->show_pii, l->json, f, &l->count);
 	if (l->json) {
-		if (fclose(f) != 0 && !err)
+		if ((hm_stream_close(f) != 0 || !buf) && !err)
 			err = HM_ERR_NOMEM;
 		if (!err && !cj_failed())
 			fwrite(buf, 1, len, stdout);

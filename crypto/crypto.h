@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #if defined(__GNUC__)
@@ -334,6 +335,11 @@ hm_err hm_file_sync_parent(const char *path) HM_MUST_CHECK;
  * was. The folder is not synced (hm_file_sync_parent, when the name must survive a power cut).
  * Returns 0, or the errno of the step that failed (ENOSPC: the disk is full). */
 int hm_file_replace(const char *path, const void *data, size_t len);
+
+/* fclose(f), failing (EOF) also when a write to f failed before: a stream in memory
+ * (open_memstream) that could not grow loses what was written, sets its error and goes on, and
+ * its fclose then succeeds. Every stream whose text is used once closed is closed with this. */
+int hm_stream_close(FILE *f);
 
 /* Create the key file at path (mode 0600, exclusive) holding what hm_keyfile_encode would
  * encode, and fsync it and its directory. On failure no file is left behind.

@@ -285,6 +285,12 @@ static hm_err write_all(int fd, const uint8_t *p, size_t len)
 	return HM_OK;
 }
 
+int hm_stream_close(FILE *f)
+{
+	int bad = ferror(f);
+	return fclose(f) != 0 || bad ? EOF : 0;
+}
+
 int hm_file_replace(const char *path, const void *data, size_t len)
 {
 	const char *p = data;

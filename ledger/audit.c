@@ -218,6 +218,10 @@ hm_err hm_audit_sign(hm_ledger *l, const hm_identity *ident, char **out, size_t 
 	fputs(REPORT_MAGIC, f);
 	if ((err = hm_audit_render(l, HM_REPORT_FMT_JSON, f, nfindings)))
 		goto out;
+	if (fflush(f) != 0 || ferror(f)) { /* what is signed must be whole */
+		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	if (!ident && !info.enrolled) {
 		err = hm_node_fail(l->node, HM_ERR_CRYPTO, "this node has no keys to sign with");
 		goto out;
@@ -226,10 +230,11 @@ hm_err hm_audit_sign(hm_ledger *l, const hm_identity *ident, char **out, size_t 
 		hm_node_fail(l->node, err, "signing failed: %s", hm_strerror(err));
 		goto out;
 	}
-	if (fputs(line, f) < 0 || fflush(f))
+	if (fputs(line, f) < 0)
 		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
 out:
-	fclose(f);
+	if (hm_stream_close(f) != 0 && !err)
+		err = hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory");
 	if (err) {
 		free(*out);
 		*out = NULL;

@@ -105,10 +105,50 @@ json_t *hm_json_stamp(const hm_stamp *s)
 	                 "hlc", (json_int_t)s->hlc, "time", hm_json_hlc(s->hlc));
 }
 
+/* The text being dumped; failed sticks once an append found no memory. */
+typedef struct dump_buf {
+	char *p;
+	size_t n, cap;
+	bool failed;
+} dump_buf;
+
+static int dump_append(const char *s, size_t n, void *arg)
+{
+	dump_buf *b = arg;
+
+	if (b->failed)
+		return -1;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap))) {
+			b->failed = true;
+			return -1;
+		}
+		b->p = p, b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+char *hm_json_dumps(const json_t *v, size_t flags)
+{
+	dump_buf b = {0};
+
+	if (!v || json_dump_callback(v, dump_append, &b, flags) != 0 || b.failed || !b.p) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
 hm_err hm_json_write(FILE *f, json_t *v)
 {
-	char *s =
-	    v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+	char *s = hm_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 
 	json_decref(v);
 	if (!s) {

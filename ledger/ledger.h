@@ -929,6 +929,10 @@ json_t *hm_json_stamp(const hm_stamp *s);
  * Errors: HM_ERR_NOMEM (v NULL, or the text could not be made; nothing written, errno ENOMEM),
  * HM_ERR_IO (f's error indicator is set after writing). */
 hm_err hm_json_write(FILE *f, json_t *v) HM_MUST_CHECK;
+/* json_dumps(v, flags), but NULL whenever an allocation failed on the way: jansson 2.14's
+ * json_dumps can return a text with an object's key missing instead (it does not check one
+ * append; akheron/jansson#655). Free the text with free. */
+char *hm_json_dumps(const json_t *v, size_t flags);
 
 /* What the front ends show of a node (status, records, schema, conflicts, log, audit): */
 #include "ledger_show.h"

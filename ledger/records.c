@@ -17,8 +17,7 @@ typedef struct list_out {
 static bool write_json(FILE *f, const hm_record *r, bool mask)
 {
 	json_t *v = hm_json_record(r, mask);
-	char *s =
-	    v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+	char *s = hm_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 
 	json_decref(v);
 	if (!s)

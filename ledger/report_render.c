@@ -964,7 +964,7 @@ hm_err hm_report_render_mem(const hm_report *r, hm_report_format fmt, unsigned f
 	if (!(f = open_memstream(out, &n)))
 		return HM_ERR_NOMEM;
 	err = hm_report_render(r, fmt, flags, f);
-	if (fclose(f) != 0 && !err)
+	if ((hm_stream_close(f) != 0 || !*out) && !err)
 		err = HM_ERR_NOMEM;
 	if (err == HM_ERR_IO)
 		err = HM_ERR_NOMEM; /* a stream in memory fails only for want of memory */

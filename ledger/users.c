@@ -355,7 +355,7 @@ static hm_err table_text(hm_ledger *l, table *t, char **out, size_t *len)
 		fprintf(m, "%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n", t->e[i].u.name,
 		        hm_user_role_name(t->e[i].u.role), t->e[i].u.created_ms,
 		        t->e[i].u.changed_ms, t->e[i].hash);
-	if (fclose(m) != 0 || !*out) {
+	if (hm_stream_close(m) != 0 || !*out) {
 		free(*out);
 		*out = NULL;
 		return hm_node_fail(l->node, HM_ERR_NOMEM, "out of memory writing %s", t->path);

@@ -134,7 +134,7 @@ hm_err hm_peers_save(const char *dir, const hm_peers *ps, hm_peers_file which)
 		else
 			fprintf(m, "%s %s\n", l->name, l->url);
 	}
-	if (fclose(m) != 0 || !text) {
+	if (hm_stream_close(m) != 0 || !text) {
 		free(text);
 		return hm_sync_fail(HM_ERR_NOMEM, "out of memory");
 	}

@@ -26,7 +26,7 @@ static const char *value_text(const char *coll, const char *field, const hm_valu
 
 	if (json_is_string(j))
 		snprintf(buf, cap, "%s", json_string_value(j));
-	else if (j && (s = json_dumps(j, JSON_ENCODE_ANY)))
+	else if (j && (s = hm_json_dumps(j, JSON_ENCODE_ANY)))
 		snprintf(buf, cap, "%s", s);
 	else
 		snprintf(buf, cap, "-");

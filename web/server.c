@@ -293,7 +293,7 @@ void web_log(const web_req *r, const char *level, const char *fmt, ...)
 	if (!(f = open_memstream(&shown, &n)))
 		return;
 	hm_text_write(f, msg, strlen(msg));
-	if (fclose(f) == 0)
+	if (hm_stream_close(f) == 0 && shown)
 		r->w->o.log(r->w->o.log_arg, level, shown);
 	free(shown);
 }
@@ -385,7 +385,7 @@ static enum MHD_Result send_response(web_req *r)
 	enum MHD_Result ret;
 	unsigned status = r->status;
 
-	if (!r->out || fclose(r->out) != 0) {
+	if (!r->out || hm_stream_close(r->out) != 0 || !r->buf) {
 		r->out = NULL;
 		free(r->buf), r->buf = NULL, r->len = 0;
 		status = 500;
