@@ -113,6 +113,7 @@ typedef struct rp_index {
 typedef struct rp_strs {
 	const char **v;
 	size_t n, cap;
+	rp_index ix; /* made by rp_strs_sort_unique, dropped by rp_strs_add */
 } rp_strs;
 
 /* A tally of one person's follow-ups, and a table of them: open addressing, power-of-two

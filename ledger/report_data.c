@@ -210,64 +210,6 @@ int rp_cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-void rp_strs_add(rp_ctx *x, rp_strs *s, const char *v)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		const char **nv = realloc(s->v, cap * sizeof(*nv));
-		if (!nv) {
-			rp_nomem(x);
-			return;
-		}
-		s->v = nv, s->cap = cap;
-	}
-	s->v[s->n++] = v;
-}
-
-void rp_strs_sort_unique(rp_strs *s)
-{
-	size_t o = 0;
-	if (!s->n)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), rp_cmp_str);
-	for (size_t i = 1; i < s->n; i++)
-		if (strcmp(s->v[i], s->v[o]) != 0)
-			s->v[++o] = s->v[i];
-	s->n = o + 1;
-}
-
-bool rp_strs_has(const rp_strs *s, const char *v)
-{
-	return s->n && bsearch(&v, s->v, s->n, sizeof(*s->v), rp_cmp_str) != NULL;
-}
-
-size_t rp_strs_index(const rp_strs *s, const char *v)
-{
-	const char **p = s->n ? bsearch(&v, s->v, s->n, sizeof(*s->v), rp_cmp_str) : NULL;
-	return p ? (size_t)(p - s->v) : (size_t)-1;
-}
-
-void rp_strs_release(rp_strs *s)
-{
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-/* ---- dates ---- */
-
-/* The date of a followup's time (its first 10 characters), "" when it has none. */
-void rp_time_date(const char *t, char out[11])
-{
-	size_t n = strnlen(t, 10);
-	memcpy(out, t, n);
-	out[n == 10 ? 10 : 0] = '\0';
-}
-
-bool rp_in_window(const rp_ctx *x, const char *date)
-{
-	return *date && strcmp(date, x->from) > 0 && strcmp(date, x->date) <= 0;
-}
-
 /* ---- an index of strings ---- */
 
 /* Index places 0..n-1 of key(ctx, i), the first of equal keys; without memory, none (finds then
@@ -306,6 +248,77 @@ static size_t index_find(const rp_index *ix, const char *k,
 		if (!strcmp(key(ctx, at - 1), k))
 			return at - 1;
 	}
+}
+
+static const char *strs_key(const void *ctx, size_t i)
+{
+	return ((const rp_strs *)ctx)->v[i];
+}
+
+void rp_strs_add(rp_ctx *x, rp_strs *s, const char *v)
+{
+	free(s->ix.h);
+	s->ix.h = NULL, s->ix.cap = 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		const char **nv = realloc(s->v, cap * sizeof(*nv));
+		if (!nv) {
+			rp_nomem(x);
+			return;
+		}
+		s->v = nv, s->cap = cap;
+	}
+	s->v[s->n++] = v;
+}
+
+void rp_strs_sort_unique(rp_strs *s)
+{
+	size_t o = 0;
+	if (!s->n)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), rp_cmp_str);
+	for (size_t i = 1; i < s->n; i++)
+		if (strcmp(s->v[i], s->v[o]) != 0)
+			s->v[++o] = s->v[i];
+	s->n = o + 1;
+	index_build(&s->ix, s->n, strs_key, s); /* without memory, none: bisected */
+}
+
+bool rp_strs_has(const rp_strs *s, const char *v)
+{
+	return rp_strs_index(s, v) != (size_t)-1;
+}
+
+size_t rp_strs_index(const rp_strs *s, const char *v)
+{
+	const char **p;
+
+	if (s->ix.h)
+		return index_find(&s->ix, v, strs_key, s);
+	p = s->n ? bsearch(&v, s->v, s->n, sizeof(*s->v), rp_cmp_str) : NULL;
+	return p ? (size_t)(p - s->v) : (size_t)-1;
+}
+
+void rp_strs_release(rp_strs *s)
+{
+	free(s->ix.h);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- dates ---- */
+
+/* The date of a followup's time (its first 10 characters), "" when it has none. */
+void rp_time_date(const char *t, char out[11])
+{
+	size_t n = strnlen(t, 10);
+	memcpy(out, t, n);
+	out[n == 10 ? 10 : 0] = '\0';
+}
+
+bool rp_in_window(const rp_ctx *x, const char *date)
+{
+	return *date && strcmp(date, x->from) > 0 && strcmp(date, x->date) <= 0;
 }
 
 /* ---- persons: merges, names, monitoring ---- */
