@@ -230,6 +230,32 @@ static void test_the_same_through_every_write(void **state)
 	}
 	assert_same("forty follow-ups");
 
+	{ /* a sync that brings more than 4096 at once: read whole, not one at a time */
+		hm_write *w;
+		hm_value v = {.kind = HM_V_STR, .u.s = {"lin/east/elm", 12}};
+		hm_value p = {.kind = HM_V_STR, .u.s = {"p1", 2}};
+		size_t added;
+		hm_report_keep_stats_get(keep, &st);
+		loads = st.loads, added = st.added;
+		assert_int_equal(hm_write_begin(county.n, &w), HM_OK);
+		for (int i = 0; i < 4200; i++) {
+			char id[16], t[24];
+			hm_value tv = {.kind = HM_V_STR};
+			snprintf(id, sizeof(id), "bulk%d", i);
+			snprintf(t, sizeof(t), "2026-01-%02dT%02d:%02d", 1 + i % 28, i % 24,
+			         i % 60);
+			tv.u.s.p = t, tv.u.s.n = (uint32_t)strlen(t);
+			assert_int_equal(hm_write_set(w, "followup", id, "person", &p), HM_OK);
+			assert_int_equal(hm_write_set(w, "followup", id, "village", &v), HM_OK);
+			assert_int_equal(hm_write_set(w, "followup", id, "time", &tv), HM_OK);
+		}
+		assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+		assert_same("4200 follow-ups in one change set");
+		hm_report_keep_stats_get(keep, &st);
+		assert_true(st.loads > loads);
+		assert_int_equal(st.added, added);
+	}
+
 	assert_int_equal(hm_node_repair(county.n), HM_OK); /* every record rebuilt */
 	hm_report_keep_stats_get(keep, &st);
 	loads = st.loads;
