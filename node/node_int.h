@@ -432,6 +432,11 @@ hm_err hm_walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, b
  * Errors: HM_ERR_NOMEM. */
 hm_err hm_record_build(const hm_collection_def *c, const char *id, size_t idn, const char *region,
                        size_t rn, const hm_rec *r, hm_record **out, size_t *size) HM_MUST_CHECK;
+/* The record hm_walk_records gives (key k, decoded r) as hm_node_list gives it: *out NULL when
+ * it is not live (deleted). Errors: HM_ERR_CORRUPT (a key that is not a record's), those of
+ * hm_record_build. */
+hm_err hm_record_walked(const hm_collection_def *c, const MDB_val *k, const hm_rec *r,
+                        hm_record **out, size_t *size) HM_MUST_CHECK;
 
 /* ---- recache.c ---- */
 /* hm_node_list from memory when the cache is on and free (not in use by a caller up the stack

@@ -371,6 +371,20 @@ out:
 	return err;
 }
 
+hm_err hm_record_walked(const hm_collection_def *c, const MDB_val *k, const hm_rec *r,
+                        hm_record **out, size_t *size)
+{
+	size_t cn, idn, rn;
+	const char *id, *region;
+
+	*out = NULL;
+	if (!hm_rec_live(r))
+		return HM_OK;
+	if (!hm_record_key_split(k->mv_data, k->mv_size, &cn, &id, &idn, &region, &rn))
+		return HM_ERR_CORRUPT;
+	return hm_record_build(c, id, idn, region, rn, r, out, size);
+}
+
 typedef struct list_ctx {
 	hm_record_cb cb;
 	void *ctx;
@@ -382,19 +396,11 @@ static int list_one(void *arg, const hm_collection_def *c, const MDB_val *k, con
 {
 	list_ctx *l = arg;
 	hm_record *rec;
-	size_t cn, idn, rn;
-	const char *id, *region;
 	int stop;
 	(void)v;
 
-	if (!hm_rec_live(r))
-		return 0;
-	if (!hm_record_key_split(k->mv_data, k->mv_size, &cn, &id, &idn, &region, &rn)) {
-		l->err = HM_ERR_CORRUPT;
-		return 1;
-	}
-	if ((l->err = hm_record_build(c, id, idn, region, rn, r, &rec, NULL)))
-		return 1;
+	if ((l->err = hm_record_walked(c, k, r, &rec, NULL)) || !rec)
+		return l->err ? 1 : 0;
 	stop = l->cb(l->ctx, rec);
 	hm_record_free(rec);
 	return stop;

@@ -100,27 +100,21 @@ static int load_one(void *arg, const hm_collection_def *def, const MDB_val *k, c
 	rc_load *l = arg;
 	hm_record *rec;
 	rc_ent *grown;
-	size_t cn, idn, rn, bytes;
-	const char *id, *region;
+	size_t bytes;
 	(void)v;
 
-	if (!hm_rec_live(r))
-		return 0;
-	if (!hm_record_key_split(k->mv_data, k->mv_size, &cn, &id, &idn, &region, &rn)) {
-		l->err = HM_ERR_CORRUPT;
-		return 1;
-	}
+	if ((l->err = hm_record_walked(def, k, r, &rec, &bytes)) || !rec)
+		return l->err ? 1 : 0;
 	if (l->c->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 1024;
 		if (!(grown = realloc(l->c->v, cap * sizeof(*grown)))) {
+			hm_record_free(rec);
 			l->err = HM_ERR_NOMEM;
 			return 1;
 		}
 		l->c->v = grown;
 		l->cap = cap;
 	}
-	if ((l->err = hm_record_build(def, id, idn, region, rn, r, &rec, &bytes)))
-		return 1;
 	l->c->v[l->c->n++] = (rc_ent){rec, bytes};
 	l->rc->st.records++;
 	l->rc->st.bytes += bytes;
