@@ -71,12 +71,16 @@ hm_err hm_changed_note(hm_node *n, MDB_txn *txn, const uint8_t *key, size_t kn)
 	 * own, by the million on a large store) say nothing more. */
 	if (n->changed_all)
 		return HM_OK;
-	if ((err = hm_changed_last(n, txn, &last)))
+	/* the last counter read once a transaction: a batch writes thousands of records */
+	if (!n->changed_known && (err = hm_changed_last(n, txn, &n->changed_last)))
 		return err;
-	n->changed_all = kn == 1 && key[0] == 0;
-	hm_be64_put(at, ++last);
+	n->changed_known = true;
+	last = n->changed_last + 1;
+	hm_be64_put(at, last);
 	if ((rc = mdb_put(txn, n->dbi[HM_DB_CHANGED], &k, &v, MDB_APPEND)))
 		return hm_store_err(rc);
+	n->changed_last = last;
+	n->changed_all = kn == 1 && key[0] == 0;
 	if (last % HM_CHANGED_BLOCK == 0 && last > n->changed_keep)
 		return changed_prune(n, txn, last - n->changed_keep + 1);
 	return HM_OK;

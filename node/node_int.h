@@ -103,7 +103,9 @@ struct hm_node {
 	hm_pending_caps pending_caps; /* HM_PENDING_*; lowered by tests only */
 	uint64_t changed_keep;        /* HM_CHANGED_KEEP; lowered by tests only */
 	bool changed_all;             /* the write transaction open has logged HM_CHANGED_ALL */
-	struct hm_reccache *cache;    /* records kept decoded (recache.c), NULL when off */
+	bool changed_known; /* changed_last is the log's last counter in that transaction */
+	uint64_t changed_last;
+	struct hm_reccache *cache; /* records kept decoded (recache.c), NULL when off */
 	size_t map_size, map_max;
 	bool upgrade; /* an older store format, brought up to date at open */
 	hm_logger log;

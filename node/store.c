@@ -243,7 +243,8 @@ static hm_err store_txn(hm_node *n, hm_txn_fn fn, void *ctx, bool commit)
 			return hm_node_fail(n, hm_store_err(rc), "opening a write transaction: %s",
 			                    store_strerror(rc));
 		n->errmsg[0] = '\0';
-		n->changed_all = false; /* of this transaction only (changed.c) */
+		n->changed_all = n->changed_known =
+		    false; /* of this transaction only (changed.c) */
 		err = fn(n, txn, ctx);
 		if (err || !commit) {
 			mdb_txn_abort(txn);
