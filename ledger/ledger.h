@@ -651,7 +651,7 @@ typedef enum hm_report_row_kind {
 
 typedef struct hm_report_row {
 	hm_report_row_kind kind;
-	hm_report_cell cells[HM_REPORT_COLS_MAX];
+	hm_report_cell *cells; /* the table's ncols, owned by the report */
 } hm_report_row;
 
 typedef struct hm_report_table {
@@ -684,7 +684,7 @@ typedef struct hm_report {
 	hm_report_table **tables; /* owned, each and the array */
 	size_t ntables, cap;
 	bool nomem;
-	struct hm_report_chunk *texts; /* the cells' texts, in large blocks (report_model.c) */
+	struct hm_report_chunk *texts; /* cells and their texts, in large blocks (report_model.c) */
 	/* For the access log (hm_report_record_access): the persons named in the report, whether
 	 * their names are in clear, and the person a contacts graph starts from ("" if none). */
 	size_t persons_listed;

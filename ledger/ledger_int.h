@@ -33,6 +33,8 @@ typedef struct rp_rec {
 	uint16_t cut; /* bit i: field i is a text with a NUL in it, held up to the NUL */
 } rp_rec;
 
+#define RP_HIX_TWICE 0x80000000u
+
 typedef struct rp_recs {
 	const char *coll;
 	const char *region_field;  /* the collection's (hm_collection_def.region_field) */
@@ -44,7 +46,8 @@ typedef struct rp_recs {
 	const char *scope;
 	bool nomem;
 	bool borrowed; /* v and arena belong to the report keep (report_keep.c): not freed here */
-	/* By id: index + 1 of a record, open addressing (rp_recs_index); NULL: none made. */
+	/* By id: index + 1 of a record, open addressing (rp_recs_index); NULL: none made.
+	 * RP_HIX_TWICE set: the id is held twice (two regions), which only bisection answers. */
 	uint32_t *hix;
 	size_t hcap;
 	bool borrowed_arena; /* only the arena does (v, a window of follow-ups, is ours) */
@@ -97,11 +100,27 @@ typedef struct rp_monitored {
 	const rp_rec *ep;  /* the active episode it counts under */
 } rp_monitored;
 
+/* Where a follow-up's date lies against the report's date D and window (from, D]. */
+enum {
+	RP_FU_LE_DATE = 1 << 0, /* dated, on or before D */
+	RP_FU_WINDOW = 1 << 1,  /* in the window (D included) */
+	RP_FU_TODAY = 1 << 2,   /* on D */
+	RP_FU_IN = 1 << 3,      /* its region lies inside the region asked (rp_rec.in) */
+	RP_FU_PHONE = 1 << 4,   /* method "phone" */
+	RP_FU_TEMP = 1 << 5,    /* a temperature taken: temp */
+	RP_FU_TAIL = 1 << 6,    /* its time has more than tk says (seconds, a zone) */
+};
+
+/* A follow-up as the reports walk it: what they ask of it read once, in one place. */
 typedef struct rp_fu_ix {
-	const char *pid, *time;
+	const char *pid, *time; /* the person through merges; the time as written */
 	const rp_rec *r;
-	size_t h;    /* of pid */
-	uint64_t tk; /* rp_time_key(time) */
+	const char *region; /* r->region */
+	size_t h;           /* of pid */
+	uint64_t tk;        /* rp_time_key(time) */
+	double temp;
+	uint32_t run; /* in a person's first: how many follow-ups are theirs */
+	uint8_t when; /* RP_FU_* */
 } rp_fu_ix;
 
 /* Strings to places: index + 1 of the first place of each key, open addressing (rp_index_*). */
@@ -181,8 +200,10 @@ typedef struct rp_group {
 } rp_group;
 
 typedef struct rp_groups {
-	rp_group *v;
+	rp_group *v; /* as first added; rp_groups_emit writes them in tree order */
 	size_t n, cap;
+	uint32_t *ix; /* by region: index + 1 in v, open addressing */
+	size_t ixcap;
 } rp_groups;
 
 /* Writes one row of a per-village table from its figures; level is village, township or county
@@ -232,6 +253,8 @@ void rp_strs_sort_unique(rp_strs *s);
 bool rp_strs_has(const rp_strs *s, const char *v);
 size_t rp_strs_index(const rp_strs *s, const char *v);
 void rp_strs_release(rp_strs *s);
+/* A hash of a text (FNV-1a): the slot of an id or a region in an index. */
+size_t rp_hash(const char *s);
 /* A time written YYYY-MM-DDTHH:MM... as the number YYYYMMDDHHMM, which orders as the text does;
  * 0 for a time written otherwise (compare the text). */
 uint64_t rp_time_key(const char *t);
@@ -248,12 +271,15 @@ const char *rp_person_village(const rp_ctx *x, const char *id);
 const rp_monitored *rp_monitored_find(const rp_ctx *x, const char *p);
 /* Person p's follow-ups before the window, folded; NULL when none. */
 const struct rp_fold *rp_before_of(const rp_ctx *x, const char *p);
+/* Follow-ups (rp_fu_ix) by time, then as listed. */
+int rp_fu_cmp_time(const void *a, const void *b);
 /* The followups of person p: fu[*lo .. *hi). */
 void rp_followups_of(const rp_ctx *x, const char *p, size_t *lo, size_t *hi);
 
 /* report.c: figures per village, rolled up per township and for the region asked. */
 void rp_group_add(rp_ctx *x, rp_groups *g, const char *r, int i, double v);
 void rp_groups_emit(rp_ctx *x, const rp_groups *g, hm_report_table *t, rp_row_fn fn);
+void rp_groups_release(rp_groups *g);
 /* a / b as a percentage (NaN when b is 0); a sum kept in a double, rounded. */
 double rp_pct(double a, double b);
 long long rp_ll(double v);

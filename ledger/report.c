@@ -68,28 +68,54 @@ void *rp_grow(rp_ctx *x, void *v, size_t n, size_t *cap, size_t size)
 	return p;
 }
 
-static int group_cmp(const void *item, const void *key)
-{
-	return region_cmp(((const rp_group *)item)->region, key);
-}
-
 /* The figures of region r (created at zero). NULL only when memory ran out. */
 static double *group_at(rp_ctx *x, rp_groups *g, const char *r)
 {
-	bool found;
-	size_t i = rp_sorted_find(g->v, g->n, sizeof(*g->v), r, group_cmp, &found);
+	size_t s;
 	rp_group *v;
 
-	if (found)
-		return g->v[i].v;
+	if (2 * (g->n + 1) > g->ixcap) { /* a larger index, made again */
+		size_t cap = g->ixcap ? 2 * g->ixcap : 64;
+		uint32_t *ix = calloc(cap, sizeof(*ix));
+		if (!ix) {
+			rp_nomem(x);
+			return NULL;
+		}
+		for (size_t i = 0; i < g->n; i++) {
+			for (s = rp_hash(g->v[i].region); ix[s & (cap - 1)]; s++)
+				;
+			ix[s & (cap - 1)] = (uint32_t)i + 1;
+		}
+		free(g->ix);
+		g->ix = ix, g->ixcap = cap;
+	}
+	for (s = rp_hash(r); g->ix[s & (g->ixcap - 1)]; s++) {
+		rp_group *gr = &g->v[g->ix[s & (g->ixcap - 1)] - 1];
+		if (!strcmp(gr->region, r))
+			return gr->v;
+	}
 	if (!(v = rp_grow(x, g->v, g->n, &g->cap, sizeof(*v))))
 		return NULL;
 	g->v = v;
-	memmove(&v[i + 1], &v[i], (g->n - i) * sizeof(*v));
-	memset(&v[i], 0, sizeof(*v));
-	v[i].region = r;
-	g->n++;
-	return v[i].v;
+	memset(&v[g->n], 0, sizeof(*v));
+	v[g->n].region = r;
+	g->ix[s & (g->ixcap - 1)] = (uint32_t)++g->n;
+	return v[g->n - 1].v;
+}
+
+void rp_groups_release(rp_groups *g)
+{
+	free(g->v);
+	free(g->ix);
+	memset(g, 0, sizeof(*g));
+}
+
+static int group_order(const void *a, const void *b)
+{
+	const rp_group *p = *(const rp_group *const *)a, *q = *(const rp_group *const *)b;
+	int c = region_cmp(p->region, q->region);
+
+	return c ? c : strcmp(p->region, q->region);
 }
 
 void rp_group_add(rp_ctx *x, rp_groups *g, const char *r, int i, double v)
@@ -119,9 +145,17 @@ void rp_groups_emit(rp_ctx *x, const rp_groups *g, hm_report_table *t, rp_row_fn
 	double total[RP_GROUP_VALS] = {0}, sub[RP_GROUP_VALS] = {0};
 	char town[HM_REGION_MAX + 1] = "", t2[HM_REGION_MAX + 1];
 	bool subtotals = hm_region_depth(x->region) < 2, open = false;
+	const rp_group **order = malloc((g->n ? g->n : 1) * sizeof(*order));
 
+	if (!order) {
+		rp_nomem(x);
+		return;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		order[i] = &g->v[i];
+	qsort(order, g->n, sizeof(*order), group_order);
 	for (size_t i = 0; i < g->n; i++) {
-		const rp_group *gr = &g->v[i];
+		const rp_group *gr = order[i];
 		int depth = hm_region_depth(gr->region);
 		township_of(gr->region, t2);
 		if (subtotals && open && strcmp(t2, town) != 0) {
@@ -139,6 +173,7 @@ void rp_groups_emit(rp_ctx *x, const rp_groups *g, hm_report_table *t, rp_row_fn
 			open = true;
 		}
 	}
+	free(order);
 	if (subtotals && open)
 		fn(x, t, HM_REPORT_ROW_SUBTOTAL, town, "subtotal", sub);
 	fn(x, t, HM_REPORT_ROW_TOTAL, x->region, "total", total);

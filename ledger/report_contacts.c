@@ -419,7 +419,7 @@ hm_err rp_contacts(rp_ctx *x)
 	if (t)
 		t->chart = 2, t->chart_label = 0;
 	rp_groups_emit(x, &g, t, contacts_row);
-	free(g.v);
+	rp_groups_release(&g);
 	graph_build(x, &gr);
 	if (x->start) {
 		t = hm_report_table_add(

@@ -180,7 +180,7 @@ hm_err rp_daily(rp_ctx *x)
 	    "checkpoints",
 	    fev_cols);
 	rp_groups_emit(x, &g, t, daily_fever_row);
-	free(g.v);
+	rp_groups_release(&g);
 	return HM_OK;
 }
 
@@ -203,8 +203,6 @@ static long checks_per_day(const rp_rec *e)
 
 static void monitoring_compliance(rp_ctx *x, rp_groups *g)
 {
-	char d[11];
-
 	for (size_t i = 0; i < x->nmon; i++) {
 		const rp_rec *e = x->mon[i].ep;
 		long cpd = checks_per_day(e), today = 0;
@@ -212,20 +210,17 @@ static void monitoring_compliance(rp_ctx *x, rp_groups *g)
 		if (!e->in)
 			continue;
 		rp_followups_of(x, x->mon[i].pid, &lo, &hi);
-		for (size_t j = lo; j < hi; j++) {
-			rp_time_date(x->fu[j].time, d);
-			today += !strcmp(d, x->date);
-		}
+		for (size_t j = lo; j < hi; j++)
+			today += (x->fu[j].when & RP_FU_TODAY) != 0;
 		rp_group_add(x, g, e->region, M_EXPECTED, (double)cpd);
 		rp_group_add(x, g, e->region, M_DONE, (double)(today < cpd ? today : cpd));
 	}
-	for (size_t i = 0; i < x->followup.n; i++) {
-		const rp_rec *f = &x->followup.v[i];
-		rp_time_date(rp_fs(&x->followup, f, RP_F_TIME), d);
-		if (!f->in || strcmp(d, x->date) != 0)
+	for (size_t i = 0; i < x->nfu; i++) {
+		const rp_fu_ix *f = &x->fu[i];
+		if ((f->when & (RP_FU_IN | RP_FU_TODAY)) != (RP_FU_IN | RP_FU_TODAY))
 			continue;
 		rp_group_add(x, g, f->region, M_FOLLOWUPS, 1);
-		if (!strcmp(rp_fs(&x->followup, f, RP_F_METHOD), "phone"))
+		if (f->when & RP_FU_PHONE)
 			rp_group_add(x, g, f->region, M_PHONE, 1);
 	}
 }
@@ -233,86 +228,70 @@ static void monitoring_compliance(rp_ctx *x, rp_groups *g)
 /* Persons under monitoring not seen in the window, and those only phoned in it. */
 static void monitoring_lists(rp_ctx *x, hm_report_table *unseen, hm_report_table *phone)
 {
-	char d[11], last[11], name[512];
+	char last[11], name[512];
 
 	for (size_t i = 0; i < x->nmon; i++) {
 		const rp_rec *e = x->mon[i].ep;
-		const char *p = x->mon[i].pid;
+		const char *p = x->mon[i].pid, *last_time = NULL;
 		long in_win = 0, phoned = 0;
 		size_t lo, hi;
 		if (!e->in)
 			continue;
-		last[0] = '\0';
-		{
-			const struct rp_fold *t = rp_before_of(x, p);
-			if (t)
-				memcpy(last, t->last, sizeof(last));
-		}
 		rp_followups_of(x, p, &lo, &hi);
 		for (size_t j = lo; j < hi; j++) {
-			rp_time_date(x->fu[j].time, d);
-			if (!*d || strcmp(d, x->date) > 0)
+			const rp_fu_ix *f = &x->fu[j];
+			if (!(f->when & RP_FU_LE_DATE))
 				continue;
-			memcpy(last, d, sizeof(last)); /* sorted by time: the last one stays */
-			if (rp_in_window(x, d)) {
+			last_time = f->time; /* sorted by time: the last one stays */
+			if (f->when & RP_FU_WINDOW) {
 				in_win++;
-				phoned +=
-				    !strcmp(rp_fs(&x->followup, x->fu[j].r, RP_F_METHOD), "phone");
+				phoned += (f->when & RP_FU_PHONE) != 0;
 			}
 		}
-		if (in_win == 0)
+		if (in_win == 0) {
+			const struct rp_fold *t = rp_before_of(x, p);
+			last[0] = '\0';
+			if (last_time)
+				rp_time_date(last_time, last);
+			else if (t)
+				memcpy(last, t->last, sizeof(last));
 			hm_report_row_add(x->rep, unseen, HM_REPORT_ROW_DATA, "ssss", p,
 			                  rp_person_name(x, p, name, sizeof(name)), e->region,
 			                  *last ? last : N_("never"));
-		else if (phoned == in_win)
+		} else if (phoned == in_win) {
 			hm_report_row_add(x->rep, phone, HM_REPORT_ROW_DATA, "sssd", p,
 			                  rp_person_name(x, p, name, sizeof(name)), e->region,
 			                  (long long)in_win);
+		}
 	}
 }
 
-static int cmp_fu_time(const void *a, const void *b)
+static int cmp_fu_at(const void *a, const void *b)
 {
-	const rp_fu_ix *p = a, *q = b;
-	int c = strcmp(p->time, q->time);
-	return c ? c : (p->r < q->r ? -1 : p->r > q->r);
-}
-
-/* As cmp_fu_time: by time, then as listed; the numbers order as the texts they come from. */
-static int cmp_fever(const void *a, const void *b)
-{
-	const rp_fu_ix *p = a, *q = b;
-
-	if (p->tk && q->tk && p->tk != q->tk)
-		return p->tk < q->tk ? -1 : 1;
-	return cmp_fu_time(p, q);
+	return rp_fu_cmp_time(*(const rp_fu_ix *const *)a, *(const rp_fu_ix *const *)b);
 }
 
 static void monitoring_fevers(rp_ctx *x, hm_report_table *t)
 {
-	rp_fu_ix *v = calloc(x->nfu ? x->nfu : 1, sizeof(*v));
+	const unsigned want = RP_FU_IN | RP_FU_WINDOW | RP_FU_TEMP;
+	const rp_fu_ix **v = malloc((x->nfu ? x->nfu : 1) * sizeof(*v));
 	size_t k = 0;
-	char d[11], name[512];
+	char name[512];
 
 	if (!v) {
 		rp_nomem(x);
 		return;
 	}
-	for (size_t i = 0; i < x->nfu; i++) {
-		const rp_rec *f = x->fu[i].r;
-		rp_time_date(x->fu[i].time, d);
-		if (f->in && rp_in_window(x, d) && rp_has(f, RP_F_TEMP) &&
-		    f->x[RP_F_TEMP] >= x->threshold)
-			v[k++] = x->fu[i];
-	}
-	qsort(v, k, sizeof(*v), cmp_fever);
+	for (size_t i = 0; i < x->nfu; i++)
+		if ((x->fu[i].when & want) == want && x->fu[i].temp >= x->threshold)
+			v[k++] = &x->fu[i];
+	qsort(v, k, sizeof(*v), cmp_fu_at);
 	for (size_t i = 0; i < k; i++) {
-		const rp_rec *f = v[i].r;
-		const char *action = rp_fs(&x->followup, f, RP_F_ACTION);
-		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssssfss", v[i].pid,
-		                  rp_person_name(x, v[i].pid, name, sizeof(name)), f->region,
-		                  v[i].time, f->x[RP_F_TEMP], *action ? action : NULL,
-		                  *action ? "yes" : "no");
+		const rp_fu_ix *f = v[i];
+		const char *action = rp_fs(&x->followup, f->r, RP_F_ACTION);
+		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssssfss", f->pid,
+		                  rp_person_name(x, f->pid, name, sizeof(name)), f->region,
+		                  f->time, f->temp, *action ? action : NULL, *action ? "yes" : "no");
 	}
 	free(v);
 }
@@ -322,16 +301,13 @@ static bool temperature_taken(const rp_ctx *x, const char *p)
 {
 	const struct rp_fold *t = rp_before_of(x, p);
 	size_t lo, hi;
-	char d[11];
 
 	if (t && t->temp)
 		return true;
 	rp_followups_of(x, p, &lo, &hi);
-	for (size_t j = lo; j < hi; j++) {
-		rp_time_date(x->fu[j].time, d);
-		if (*d && strcmp(d, x->date) <= 0 && rp_has(x->fu[j].r, RP_F_TEMP))
+	for (size_t j = lo; j < hi; j++)
+		if ((x->fu[j].when & (RP_FU_LE_DATE | RP_FU_TEMP)) == (RP_FU_LE_DATE | RP_FU_TEMP))
 			return true;
-	}
 	return false;
 }
 
@@ -383,7 +359,7 @@ hm_err rp_monitoring(rp_ctx *x)
 	if (t)
 		t->chart = 4, t->chart_label = 0, t->chart_max = 100;
 	rp_groups_emit(x, &g, t, monitoring_row);
-	free(g.v);
+	rp_groups_release(&g);
 	unseen = hm_report_table_add(x->rep, "not_seen",
 	                             "Under monitoring, not seen in the last N days", unseen_cols);
 	phone = hm_report_table_add(x->rep, "phone_only",

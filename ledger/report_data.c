@@ -30,8 +30,7 @@ bool rp_has(const rp_rec *r, int i)
 	return r->f[i] != 0;
 }
 
-/* FNV-1a: ids to slots of the persons' index and of the folds. */
-static size_t id_hash(const char *s)
+size_t rp_hash(const char *s)
 {
 	size_t h = 1469598103934665603u;
 	for (; *s; s++)
@@ -227,7 +226,7 @@ static bool index_build(rp_index *ix, size_t n, const char *(*key)(const void *,
 	ix->cap = cap;
 	for (size_t i = 0; i < n; i++) {
 		const char *k = key(ctx, i);
-		size_t s = id_hash(k);
+		size_t s = rp_hash(k);
 		for (; ix->h[s & (cap - 1)]; s++)
 			if (!strcmp(key(ctx, ix->h[s & (cap - 1)] - 1), k))
 				break;
@@ -241,7 +240,7 @@ static bool index_build(rp_index *ix, size_t n, const char *(*key)(const void *,
 static size_t index_find(const rp_index *ix, const char *k,
                          const char *(*key)(const void *, size_t), const void *ctx)
 {
-	for (size_t s = id_hash(k);; s++) {
+	for (size_t s = rp_hash(k);; s++) {
 		uint32_t at = ix->h[s & (ix->cap - 1)];
 		if (!at)
 			return (size_t)-1;
@@ -381,12 +380,16 @@ void rp_recs_index(rp_recs *rs)
 	rs->hix = NULL, rs->hcap = 0;
 	while (cap < 2 * rs->n)
 		cap *= 2;
-	if (rs->n >= UINT32_MAX || !(h = calloc(cap, sizeof(*h))))
+	if (rs->n >= RP_HIX_TWICE || !(h = calloc(cap, sizeof(*h))))
 		return;
-	for (size_t i = 0; i < rs->n; i++) {
-		size_t s = id_hash(rp_rid(rs, &rs->v[i]));
-		while (h[s & (cap - 1)])
-			s++;
+	for (size_t i = 0, s = 0; i < rs->n; i++) {
+		const char *id = rp_rid(rs, &rs->v[i]);
+		if (i && !strcmp(id, rp_rid(rs, &rs->v[i - 1]))) { /* v is in id order */
+			h[s & (cap - 1)] |= RP_HIX_TWICE;
+			continue;
+		}
+		for (s = rp_hash(id); h[s & (cap - 1)]; s++)
+			;
 		h[s & (cap - 1)] = (uint32_t)i + 1;
 	}
 	rs->hix = h, rs->hcap = cap;
@@ -396,16 +399,12 @@ void rp_recs_index(rp_recs *rs)
  * twice (two regions), which only bisection answers as it always has. */
 static size_t person_hashed(const rp_recs *rs, const char *id)
 {
-	for (size_t s = id_hash(id);; s++) {
+	for (size_t s = rp_hash(id);; s++) {
 		uint32_t at = rs->hix[s & (rs->hcap - 1)];
-		const char *a, *b;
 		if (!at)
 			return rs->n;
-		if (strcmp(rp_rid(rs, &rs->v[at - 1]), id) != 0)
-			continue;
-		a = at > 1 ? rp_rid(rs, &rs->v[at - 2]) : "";
-		b = at < rs->n ? rp_rid(rs, &rs->v[at]) : "";
-		return strcmp(a, id) && strcmp(b, id) ? at - 1 : (size_t)-1;
+		if (!strcmp(rp_rid(rs, &rs->v[(at & ~RP_HIX_TWICE) - 1]), id))
+			return at & RP_HIX_TWICE ? (size_t)-1 : at - 1;
 	}
 }
 
@@ -538,20 +537,18 @@ uint64_t rp_time_key(const char *t)
 	return k;
 }
 
-/* By person (its hash first: a number, not a string elsewhere in memory), then time, then as
- * listed. Only each person's follow-ups need be together and in time: rp_followups_of finds
- * them by an index. */
-static int cmp_fu(const void *a, const void *b)
+/* By time (the numbers order as the texts they come from), then as listed. */
+int rp_fu_cmp_time(const void *a, const void *b)
 {
 	const rp_fu_ix *p = a, *q = b;
 	int c;
 
-	if (p->h != q->h)
-		return p->h < q->h ? -1 : 1;
-	if ((c = strcmp(p->pid, q->pid)))
-		return c;
-	if (p->tk && q->tk && p->tk != q->tk)
-		return p->tk < q->tk ? -1 : 1;
+	if (p->tk && q->tk) {
+		if (p->tk != q->tk)
+			return p->tk < q->tk ? -1 : 1;
+		if (!((p->when | q->when) & RP_FU_TAIL)) /* the same text */
+			return p->r < q->r ? -1 : p->r > q->r;
+	}
 	c = strcmp(p->time, q->time);
 	return c ? c : (p->r < q->r ? -1 : p->r > q->r);
 }
@@ -574,7 +571,7 @@ struct rp_fold *rp_fold_slot(rp_folds *fs, const char *person)
 		free(fs->v);
 		fs->v = v, fs->cap = cap;
 	}
-	for (size_t hash = id_hash(person), h = hash;; h++) {
+	for (size_t hash = rp_hash(person), h = hash;; h++) {
 		struct rp_fold *f = &fs->v[h & (fs->cap - 1)];
 		if (!f->person) {
 			if (!(f->person = strdup(person)))
@@ -685,24 +682,108 @@ const struct rp_fold *rp_before_of(const rp_ctx *x, const char *p)
 	return x->nbefore ? bsearch(&key, x->before, x->nbefore, sizeof(key), cmp_before) : NULL;
 }
 
-/* Every followup by person (through merges) and time, whatever its region. */
+/* Follow-up i as the reports walk it (rp_fu_ix). */
+static void fu_entry(const rp_ctx *x, size_t i, rp_fu_ix *e)
+{
+	const rp_recs *F = &x->followup;
+	const rp_rec *f = &F->v[i];
+	char d[11];
+
+	e->pid = rp_pid(x, rp_fs(F, f, RP_F_PERSON));
+	e->time = rp_fs(F, f, RP_F_TIME);
+	e->r = f;
+	e->region = f->region;
+	e->h = rp_hash(e->pid);
+	e->tk = rp_time_key(e->time);
+	e->when = e->tk && e->time[16] ? RP_FU_TAIL : 0;
+	e->temp = f->x[RP_F_TEMP];
+	e->run = 0;
+	rp_time_date(e->time, d);
+	if (*d && strcmp(d, x->date) <= 0) {
+		e->when |= RP_FU_LE_DATE;
+		if (!strcmp(d, x->date))
+			e->when |= RP_FU_TODAY | RP_FU_WINDOW;
+		else if (strcmp(d, x->from) > 0)
+			e->when |= RP_FU_WINDOW;
+	}
+	if (f->in)
+		e->when |= RP_FU_IN;
+	if (!strcmp(rp_fs(F, f, RP_F_METHOD), "phone"))
+		e->when |= RP_FU_PHONE;
+	if (rp_has(f, RP_F_TEMP))
+		e->when |= RP_FU_TEMP;
+}
+
+/* A person's follow-ups in time; most have a few, so by insertion. */
+static void fu_sort_run(rp_fu_ix *v, size_t n)
+{
+	if (n > 32) {
+		qsort(v, n, sizeof(*v), rp_fu_cmp_time);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		rp_fu_ix e = v[i];
+		size_t j = i;
+		for (; j > 0 && rp_fu_cmp_time(&v[j - 1], &e) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = e;
+	}
+}
+
+/* Every followup by person (through merges) and time, whatever its region: each person's
+ * together (in the order of a slot of the index by person), found by fu_ix. Made in one walk
+ * of the records, without a sort of them all: a slot for each person, then each person's
+ * follow-ups counted, placed and sorted by time. */
 static void followups_index(rp_ctx *x)
 {
-	if (!(x->fu = calloc(x->followup.n ? x->followup.n : 1, sizeof(*x->fu)))) {
+	size_t n = x->followup.n, cap = 64;
+	rp_fu_ix *tmp = NULL;
+	uint32_t *slot = NULL, *at = NULL, *ix = NULL;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	if (n >= UINT32_MAX || !(x->fu = malloc((n ? n : 1) * sizeof(*x->fu))) ||
+	    !(tmp = malloc((n ? n : 1) * sizeof(*tmp))) ||
+	    !(slot = malloc((n ? n : 1) * sizeof(*slot))) || !(ix = calloc(cap, sizeof(*ix))) ||
+	    !(at = calloc(cap, sizeof(*at)))) {
+		free(tmp), free(slot), free(ix), free(at);
 		rp_nomem(x);
 		return;
 	}
-	for (size_t i = 0; i < x->followup.n; i++) {
-		x->fu[i].pid = rp_pid(x, rp_fs(&x->followup, &x->followup.v[i], RP_F_PERSON));
-		x->fu[i].time = rp_fs(&x->followup, &x->followup.v[i], RP_F_TIME);
-		x->fu[i].r = &x->followup.v[i];
-		x->fu[i].h = id_hash(x->fu[i].pid);
-		x->fu[i].tk = rp_time_key(x->fu[i].time);
+	/* ix[s]: 1 + the first follow-up of slot s's person, while counting in at[s] */
+	for (size_t i = 0; i < n; i++) {
+		size_t s;
+		fu_entry(x, i, &tmp[i]);
+		for (s = tmp[i].h; ix[s & (cap - 1)]; s++) {
+			const rp_fu_ix *o = &tmp[ix[s & (cap - 1)] - 1];
+			if (o->h == tmp[i].h && !strcmp(o->pid, tmp[i].pid))
+				break;
+		}
+		s &= cap - 1;
+		if (!ix[s])
+			ix[s] = (uint32_t)i + 1;
+		slot[i] = (uint32_t)s;
+		at[s]++;
 	}
-	x->nfu = x->followup.n;
-	qsort(x->fu, x->nfu, sizeof(*x->fu), cmp_fu);
-	if (!index_build(&x->fu_ix, x->nfu, fu_key, x))
-		rp_nomem(x);
+	/* then ix[s]: 1 + the place of its first in fu, and at[s] the next place to fill */
+	for (size_t s = 0, k = 0; s < cap; s++)
+		if (ix[s]) {
+			uint32_t c = at[s];
+			ix[s] = (uint32_t)k + 1, at[s] = (uint32_t)k;
+			k += c;
+		}
+	for (size_t i = 0; i < n; i++)
+		x->fu[at[slot[i]]++] = tmp[i];
+	for (size_t s = 0; s < cap; s++)
+		if (ix[s]) {
+			rp_fu_ix *first = &x->fu[ix[s] - 1];
+			uint32_t c = at[s] - (ix[s] - 1);
+			fu_sort_run(first, c);
+			first->run = c;
+		}
+	free(tmp), free(slot), free(at);
+	x->nfu = n;
+	x->fu_ix.h = ix, x->fu_ix.cap = cap;
 }
 
 /* The followups of person p: fu[*lo .. *hi). */
@@ -715,9 +796,7 @@ void rp_followups_of(const rp_ctx *x, const char *p, size_t *lo, size_t *hi)
 		return;
 	}
 	*lo = a;
-	while (a < x->nfu && !strcmp(x->fu[a].pid, p))
-		a++;
-	*hi = a;
+	*hi = a + x->fu[a].run;
 }
 /* Follow-ups held from the earliest start of an episode active on D (or from the day before D),
  * when x->window_from_episodes: what Today needs of them. */

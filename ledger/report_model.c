@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,33 +21,43 @@ void hm_report_init(hm_report *r, const char *name, const char *title, const cha
 	snprintf(r->date, sizeof(r->date), "%s", date);
 }
 
-/* The cells' texts are copied into blocks of 64 KiB (a county's report has hundreds of thousands
- * of them: one allocation each, and one free each, were a good part of building it). */
+/* The rows' cells and their texts are kept in blocks of 64 KiB (a county's report has hundreds
+ * of thousands of them: one allocation each, and one free each, were a good part of building
+ * it), each row only as wide as its table. */
 #define TEXT_BLOCK 65536
 
 struct hm_report_chunk {
 	struct hm_report_chunk *next;
 	size_t used, cap;
-	char data[];
+	max_align_t data[];
 };
 
-static char *text_copy(hm_report *r, const char *s)
+/* n bytes at a multiple of align (a power of two) from the report's blocks. */
+static void *block_take(hm_report *r, size_t n, size_t align)
 {
-	size_t n = strlen(s) + 1;
 	struct hm_report_chunk *c = r->texts;
+	size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
 	char *p;
 
-	if (!c || c->cap - c->used < n) {
+	if (!c || at > c->cap || c->cap - at < n) {
 		size_t cap = n > TEXT_BLOCK ? n : TEXT_BLOCK;
 		if (!(c = malloc(sizeof(*c) + cap)))
 			return NULL;
 		c->next = r->texts, c->used = 0, c->cap = cap;
 		r->texts = c;
+		at = 0;
 	}
-	p = c->data + c->used;
-	memcpy(p, s, n);
-	c->used += n;
+	p = (char *)c->data + at;
+	c->used = at + n;
 	return p;
+}
+
+static char *text_copy(hm_report *r, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = block_take(r, n, 1);
+
+	return p ? memcpy(p, s, n) : NULL;
 }
 
 void hm_report_release(hm_report *r)
@@ -133,8 +144,13 @@ void hm_report_row_add(hm_report *r, hm_report_table *t, hm_report_row_kind kind
 		}
 		t->rows = v, t->cap = cap;
 	}
-	row = &t->rows[t->nrows++];
-	memset(row, 0, sizeof(*row));
+	row = &t->rows[t->nrows];
+	if (!(row->cells = block_take(r, t->ncols * sizeof(*row->cells), _Alignof(hm_report_cell)))) {
+		r->nomem = true;
+		return;
+	}
+	t->nrows++;
+	memset(row->cells, 0, t->ncols * sizeof(*row->cells));
 	row->kind = kind;
 	va_start(ap, spec);
 	for (size_t i = 0; spec[i] && i < t->ncols; i++) {

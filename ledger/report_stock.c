@@ -344,7 +344,7 @@ hm_err rp_compounds(rp_ctx *x)
 			                  rp_ll(k->v[0]));
 	}
 	rp_groups_emit(x, &g, t, compounds_row);
-	free(g.v);
+	rp_groups_release(&g);
 	free(s.v);
 	return HM_OK;
 }
