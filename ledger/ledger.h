@@ -660,6 +660,7 @@ typedef struct hm_report_table {
 	size_t ncols;
 	hm_report_row *rows; /* owned */
 	size_t nrows, cap;
+	size_t rows_more; /* data rows counted but not held (hm_report.rows_max) */
 	/* A bar chart of column chart, one bar per data row labelled by column chart_label (and
 	 * chart_label2, when not -1); chart -1: no chart. chart_max: the value of a full bar (100
 	 * for a percentage), 0: the largest value drawn. */
@@ -684,6 +685,7 @@ typedef struct hm_report {
 	hm_report_table **tables; /* owned, each and the array */
 	size_t ntables, cap;
 	bool nomem;
+	size_t rows_max;               /* hm_report_params.rows: 0, every row held */
 	struct hm_report_chunk *texts; /* cells and their texts, in large blocks (report_model.c) */
 	/* For the access log (hm_report_record_access): the persons named in the report, whether
 	 * their names are in clear, and the person a contacts graph starts from ("" if none). */
@@ -714,6 +716,13 @@ hm_report_table *hm_report_table_add(hm_report *r, const char *name, const char 
  *   n  no argument, no figure */
 void hm_report_row_add(hm_report *r, hm_report_table *t, hm_report_row_kind kind, const char *spec,
                        ...);
+/* Whether the next data row of a list t is held (r->rows_max): when not, it is counted in
+ * t->rows_more and the caller makes nothing of it. A table whose rows are figures per region
+ * (with subtotals and a total) never asks: every row is held. */
+bool hm_report_row_wanted(hm_report *r, hm_report_table *t);
+/* Whether list t holds all the rows r->rows_max lets it (a caller that knows how many rows a
+ * part would make counts them in t->rows_more instead of making them). */
+bool hm_report_rows_full(const hm_report *r, const hm_report_table *t);
 
 /* What to build. Zero it, then set what you need: every field has its default at zero. */
 typedef struct hm_report_params {
@@ -725,6 +734,10 @@ typedef struct hm_report_params {
 	long depth;     /* contacts with person: how far (0: the person alone), when depth_set */
 	bool depth_set; /* false: unlimited */
 	bool show_pii;  /* names in clear; masked otherwise */
+	/* At most this many data rows held in each table that lists persons or events (0: all):
+	 * the rest only counted (hm_report_table.rows_more), not made. For a screen that shows a
+	 * window of rows; a file or a figure wants them all. */
+	size_t rows;
 } hm_report_params;
 
 /* The names of the reports, in the order of docs/reports.md: a NULL-terminated static list. */
@@ -798,7 +811,9 @@ enum {
 /* Write r to f in form fmt, then flush f. r and f are borrowed for the call; nothing else is
  * written anywhere (the caller says where: a terminal, a file, a buffer). flags: 0,
  * HM_REPORT_CSV_ZH, HM_REPORT_HTML_BODY, HM_REPORT_LOCAL. Errors: HM_ERR_INVALID (an unknown fmt
- * or flag, or HM_REPORT_HTML_BODY with another format than HTML; nothing written),
+ * or flag, HM_REPORT_HTML_BODY with another format than HTML, or a report that does not hold
+ * all its rows (built with hm_report_params.rows: only hm_report_render_body writes a window
+ * of one); nothing written),
  * HM_ERR_NOMEM (the JSON document could not be built; nothing written), HM_ERR_IO (writing to f
  * failed, errno says why; part of the report may have been written). */
 hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags,

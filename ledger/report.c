@@ -428,6 +428,7 @@ hm_err hm_report_build(hm_ledger *l, const hm_report_params *p, hm_report *out)
 		snprintf(x->from, sizeof(x->from), "%s", x->date);
 	hm_report_init(out, def->name, def->title, x->region, x->date);
 	out->show_pii = p->show_pii;
+	out->rows_max = p->rows;
 	snprintf(out->person, sizeof(out->person), "%s", p->person ? p->person : "");
 	err = report_run(x, def, info.region);
 out:

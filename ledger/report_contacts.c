@@ -167,10 +167,12 @@ static hm_err contacts_walk(rp_ctx *x, const graph *gr, hm_report_table *t)
 	dist[s] = 0, parent[s] = s, queue[tail++] = s;
 	while (head < tail) {
 		size_t u = queue[head++];
-		path_text(gr, parent, u, path, HM_STR_MAX);
-		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssds", gr->nodes.v[u],
-		                  rp_person_name(x, gr->nodes.v[u], name, sizeof(name)),
-		                  (long long)dist[u], path);
+		if (hm_report_row_wanted(x->rep, t)) {
+			path_text(gr, parent, u, path, HM_STR_MAX);
+			hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssds", gr->nodes.v[u],
+			                  rp_person_name(x, gr->nodes.v[u], name, sizeof(name)),
+			                  (long long)dist[u], path);
+		}
 		if (x->depth >= 0 && dist[u] >= (size_t)x->depth)
 			continue;
 		for (size_t j = gr->off[u]; j < gr->off[u + 1]; j++) {
@@ -280,6 +282,9 @@ static void tree_row(rp_ctx *x, const graph *gr, hm_report_table *t, const tree_
                      size_t depth)
 {
 	size_t p = w->parent[v];
+
+	if (!hm_report_row_wanted(x->rep, t))
+		return;
 	hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "dssds", w->chain, gr->nodes.v[v],
 	                  p == v ? NULL : gr->nodes.v[p], (long long)depth,
 	                  rp_strs_has(&x->cases, gr->nodes.v[v]) ? "yes" : "no");
@@ -340,12 +345,18 @@ static void contacts_chains(rp_ctx *x, const graph *gr, hm_report_table *t, hm_r
 	for (size_t i = 0; i < gr->nodes.n; i++)
 		w.parent[i] = w.next[i] = (size_t)-1;
 	for (size_t k = 0; k < nchains; k++) {
-		chain_persons(gr, comp, &chains[k], comp[chains[k].first], persons, HM_STR_MAX * 4);
-		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ddss", (long long)(k + 1),
-		                  (long long)chains[k].size, persons,
-		                  chains[k].has_case ? "yes" : "no");
+		if (hm_report_row_wanted(x->rep, t)) {
+			chain_persons(gr, comp, &chains[k], comp[chains[k].first], persons,
+			              HM_STR_MAX * 4);
+			hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ddss", (long long)(k + 1),
+			                  (long long)chains[k].size, persons,
+			                  chains[k].has_case ? "yes" : "no");
+		}
 		w.chain = (long long)(k + 1);
-		chain_trees(x, gr, comp, comp[chains[k].first], tt, &w);
+		if (hm_report_rows_full(x->rep, tt)) /* a row for each of its persons */
+			tt->rows_more += chains[k].size;
+		else
+			chain_trees(x, gr, comp, comp[chains[k].first], tt, &w);
 	}
 out:
 	free(comp);
@@ -377,12 +388,12 @@ static void contacts_lists(rp_ctx *x, hm_report_table *unlisted, hm_report_table
 	rp_strs_sort_unique(&close);
 	rp_strs_sort_unique(&far);
 	for (size_t i = 0; i < close.n; i++)
-		if (!rp_strs_has(&sources, close.v[i]))
+		if (!rp_strs_has(&sources, close.v[i]) && hm_report_row_wanted(x->rep, unlisted))
 			hm_report_row_add(x->rep, unlisted, HM_REPORT_ROW_DATA, "sss", close.v[i],
 			                  rp_person_name(x, close.v[i], name, sizeof(name)),
 			                  rp_person_village(x, close.v[i]));
 	for (size_t i = 0; i < far.n; i++)
-		if (!rp_monitored_find(x, far.v[i]))
+		if (!rp_monitored_find(x, far.v[i]) && hm_report_row_wanted(x->rep, second))
 			hm_report_row_add(x->rep, second, HM_REPORT_ROW_DATA, "sss", far.v[i],
 			                  rp_person_name(x, far.v[i], name, sizeof(name)),
 			                  rp_person_village(x, far.v[i]));

@@ -249,7 +249,10 @@ static void monitoring_lists(rp_ctx *x, hm_report_table *unseen, hm_report_table
 			}
 		}
 		if (in_win == 0) {
-			const struct rp_fold *t = rp_before_of(x, p);
+			const struct rp_fold *t;
+			if (!hm_report_row_wanted(x->rep, unseen))
+				continue;
+			t = rp_before_of(x, p);
 			last[0] = '\0';
 			if (last_time)
 				rp_time_date(last_time, last);
@@ -258,7 +261,7 @@ static void monitoring_lists(rp_ctx *x, hm_report_table *unseen, hm_report_table
 			hm_report_row_add(x->rep, unseen, HM_REPORT_ROW_DATA, "ssss", p,
 			                  rp_person_name(x, p, name, sizeof(name)), e->region,
 			                  *last ? last : N_("never"));
-		} else if (phoned == in_win) {
+		} else if (phoned == in_win && hm_report_row_wanted(x->rep, phone)) {
 			hm_report_row_add(x->rep, phone, HM_REPORT_ROW_DATA, "sssd", p,
 			                  rp_person_name(x, p, name, sizeof(name)), e->region,
 			                  (long long)in_win);
@@ -288,10 +291,13 @@ static void monitoring_fevers(rp_ctx *x, hm_report_table *t)
 	qsort(v, k, sizeof(*v), cmp_fu_at);
 	for (size_t i = 0; i < k; i++) {
 		const rp_fu_ix *f = v[i];
-		const char *action = rp_fs(&x->followup, f->r, RP_F_ACTION);
+		const char *action;
+		if (!hm_report_row_wanted(x->rep, t))
+			continue; /* counted */
+		action = rp_fs(&x->followup, f->r, RP_F_ACTION);
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssssfss", f->pid,
-		                  rp_person_name(x, f->pid, name, sizeof(name)), f->region,
-		                  f->time, f->temp, *action ? action : NULL, *action ? "yes" : "no");
+		                  rp_person_name(x, f->pid, name, sizeof(name)), f->region, f->time,
+		                  f->temp, *action ? action : NULL, *action ? "yes" : "no");
 	}
 	free(v);
 }
@@ -327,7 +333,7 @@ static void monitoring_contacts(rp_ctx *x, hm_report_table *t)
 	rp_strs_sort_unique(&seen);
 	for (size_t i = 0; i < seen.n; i++) {
 		const char *p = seen.v[i];
-		if (temperature_taken(x, p))
+		if (temperature_taken(x, p) || !hm_report_row_wanted(x->rep, t))
 			continue;
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "sss", p,
 		                  rp_person_name(x, p, name, sizeof(name)),

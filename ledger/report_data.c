@@ -622,11 +622,6 @@ static bool keep_followup(void *ctx, const hm_record *r)
 	return false;
 }
 
-static int cmp_before(const void *a, const void *b)
-{
-	return strcmp(((const struct rp_fold *)a)->person, ((const struct rp_fold *)b)->person);
-}
-
 static const char *before_key(const void *ctx, size_t i)
 {
 	return ((const rp_ctx *)ctx)->before[i].person;
@@ -637,49 +632,60 @@ static const char *fu_key(const void *ctx, size_t i)
 	return ((const rp_ctx *)ctx)->fu[i].pid;
 }
 
-/* The folded tallies by person through merges: one per person, sorted. */
+/* The folded tallies by person through merges, one per person (two persons merged fold
+ * together), found by before_ix. */
 static void before_build(rp_ctx *x)
 {
-	size_t k = 0;
+	size_t cap = 64;
+	uint32_t *ix;
 
 	if (!x->fold.n)
 		return;
-	if (!(x->before = calloc(x->fold.n, sizeof(*x->before)))) {
+	while (cap < 2 * x->fold.n)
+		cap *= 2;
+	if (x->fold.n >= UINT32_MAX || !(x->before = calloc(x->fold.n, sizeof(*x->before))) ||
+	    !(ix = calloc(cap, sizeof(*ix)))) {
 		rp_nomem(x);
 		return;
 	}
-	for (size_t i = 0; i < x->fold.cap; i++)
-		if (x->fold.v[i].person) {
-			x->before[k] = x->fold.v[i];
-			x->before[k++].person =
-			    (char *)rp_pid(x, x->fold.v[i].person); /* borrowed */
-		}
-	qsort(x->before, k, sizeof(*x->before), cmp_before);
 	x->nbefore = 0;
-	for (size_t i = 0; i < k; i++) {
-		struct rp_fold *last = x->nbefore ? &x->before[x->nbefore - 1] : NULL;
-		if (last && !strcmp(last->person, x->before[i].person)) {
-			if (strcmp(x->before[i].last, last->last) > 0)
-				memcpy(last->last, x->before[i].last, sizeof(last->last));
-			last->temp |= x->before[i].temp;
-		} else {
-			x->before[x->nbefore++] = x->before[i];
+	for (size_t i = 0; i < x->fold.cap; i++) {
+		const struct rp_fold *f = &x->fold.v[i];
+		const char *p;
+		size_t s, h;
+		if (!f->person)
+			continue;
+		p = rp_pid(x, f->person);
+		h = p == f->person ? f->hash : rp_hash(p);
+		for (s = h; ix[s & (cap - 1)]; s++) {
+			struct rp_fold *b = &x->before[ix[s & (cap - 1)] - 1];
+			if (b->hash == h && !strcmp(b->person, p))
+				break;
 		}
+		if (ix[s & (cap - 1)]) { /* a person merged into another: one tally */
+			struct rp_fold *b = &x->before[ix[s & (cap - 1)] - 1];
+			if (strcmp(f->last, b->last) > 0)
+				memcpy(b->last, f->last, sizeof(b->last));
+			b->temp |= f->temp;
+			continue;
+		}
+		x->before[x->nbefore] = *f;
+		x->before[x->nbefore].person = (char *)p; /* borrowed */
+		x->before[x->nbefore].hash = h;
+		ix[s & (cap - 1)] = (uint32_t)++x->nbefore;
 	}
-	index_build(&x->before_ix, x->nbefore, before_key, x);
+	x->before_ix.h = ix, x->before_ix.cap = cap;
 }
 
 /* Person p's follow-ups before the window, folded; NULL when none. */
 const struct rp_fold *rp_before_of(const rp_ctx *x, const char *p)
 {
-	struct rp_fold key = {.person = (char *)p};
 	size_t at;
 
-	if (x->before_ix.h)
-		return (at = index_find(&x->before_ix, p, before_key, x)) != (size_t)-1
-		           ? &x->before[at]
-		           : NULL;
-	return x->nbefore ? bsearch(&key, x->before, x->nbefore, sizeof(key), cmp_before) : NULL;
+	if (!x->before_ix.h)
+		return NULL;
+	at = index_find(&x->before_ix, p, before_key, x);
+	return at != (size_t)-1 ? &x->before[at] : NULL;
 }
 
 /* Follow-up i as the reports walk it (rp_fu_ix). */

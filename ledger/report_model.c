@@ -127,6 +127,19 @@ nomem:
 	return NULL;
 }
 
+bool hm_report_rows_full(const hm_report *r, const hm_report_table *t)
+{
+	return t && r->rows_max && t->nrows >= r->rows_max;
+}
+
+bool hm_report_row_wanted(hm_report *r, hm_report_table *t)
+{
+	if (!hm_report_rows_full(r, t))
+		return true;
+	t->rows_more++;
+	return false;
+}
+
 void hm_report_row_add(hm_report *r, hm_report_table *t, hm_report_row_kind kind, const char *spec,
                        ...)
 {
@@ -145,7 +158,8 @@ void hm_report_row_add(hm_report *r, hm_report_table *t, hm_report_row_kind kind
 		t->rows = v, t->cap = cap;
 	}
 	row = &t->rows[t->nrows];
-	if (!(row->cells = block_take(r, t->ncols * sizeof(*row->cells), _Alignof(hm_report_cell)))) {
+	if (!(row->cells =
+	          block_take(r, t->ncols * sizeof(*row->cells), _Alignof(hm_report_cell)))) {
 		r->nomem = true;
 		return;
 	}

@@ -558,18 +558,24 @@ typedef struct window {
 
 static void window_of(const hm_report_html *h, const hm_report_table *t, window *w)
 {
-	size_t first = h->rows_max && h->first ? h->first(h->arg, t) : 0, k = 0;
+	size_t first = h->rows_max && h->first ? h->first(h->arg, t) : 0, k = 0, held = 0;
 
-	w->n = 0;
 	for (size_t j = 0; j < t->nrows; j++)
-		w->n += t->rows[j].kind != HM_REPORT_ROW_TOTAL;
-	w->from = 0, w->to = t->nrows, w->first = 0, w->shown = w->n;
+		held += t->rows[j].kind != HM_REPORT_ROW_TOTAL;
+	w->n = held + t->rows_more;
+	w->from = 0, w->to = t->nrows, w->first = 0, w->shown = held;
 	if (!h->rows_max || w->n <= h->rows_max)
 		return;
 	if (first >= w->n) /* past the end: the last window */
 		first = (w->n - 1) / h->rows_max * h->rows_max;
 	w->first = first;
 	w->shown = w->n - first < h->rows_max ? w->n - first : h->rows_max;
+	if (first + w->shown > held) /* a window past the rows held: what there is of it */
+		w->shown = first < held ? held - first : 0;
+	if (!w->shown) {
+		w->from = w->to = 0;
+		return;
+	}
 	for (size_t j = 0; j < t->nrows; j++) {
 		if (t->rows[j].kind == HM_REPORT_ROW_TOTAL)
 			continue;
@@ -930,6 +936,11 @@ hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags
 		errno = EINVAL;
 		return HM_ERR_INVALID;
 	}
+	for (size_t i = 0; i < r->ntables; i++)
+		if (r->tables[i]->rows_more) { /* built for a window (hm_report_params.rows) */
+			errno = EINVAL;
+			return HM_ERR_INVALID;
+		}
 	if (flags & HM_REPORT_HTML_BODY) {
 		hm_report_html body = {flags & HM_REPORT_CSV_ZH, NULL, NULL, NULL};
 		return hm_report_render_body(r, &body, f);

@@ -142,6 +142,8 @@ static void supplies_stock_rows(rp_ctx *x, const stock *s, hm_report_table *t)
 		double on_hand = on_hand_of(v);
 		double use = v[U_USE] / (double)x->days;
 		double gap = v[U_REQUESTED] - v[U_RECEIVED];
+		if (!hm_report_row_wanted(x->rep, t))
+			continue;
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssdddddddffdd", s->v[i].item,
 		                  s->v[i].store, rp_ll(v[U_RECEIVED]), rp_ll(v[U_TRANSFER_IN]),
 		                  rp_ll(v[U_ISSUED]), rp_ll(v[U_TRANSFER_OUT]),
@@ -159,7 +161,7 @@ static void supplies_intercepted(rp_ctx *x, const stock *s, hm_report_table *t)
 		double q = 0;
 		for (; j < s->n && !strcmp(s->v[j].item, s->v[i].item); j++)
 			q += s->v[j].v[U_INTERCEPTED];
-		if (q != 0)
+		if (q != 0 && hm_report_row_wanted(x->rep, t))
 			hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "sd", s->v[i].item,
 			                  rp_ll(q));
 		i = j;
@@ -197,17 +199,18 @@ static void supplies_shipment(rp_ctx *x, const rp_rec *sh, hm_report_table *t)
 		else if (!strcmp(m, "intercepted"))
 			stock_add(x, &per, rp_fs(&x->txn, r, RP_S_ITEM), "", 2, r->x[RP_S_QTY]);
 	}
-	if (per.n == 0)
+	if (per.n == 0 && hm_report_row_wanted(x->rep, t))
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "sssssnnn", id,
 		                  rp_fs(&x->shipment, sh, RP_H_FROM),
 		                  rp_fs(&x->shipment, sh, RP_H_TO),
 		                  rp_fs(&x->shipment, sh, RP_H_STATUS), NULL);
 	for (size_t i = 0; i < per.n; i++)
-		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "sssssddd", id,
-		                  rp_fs(&x->shipment, sh, RP_H_FROM),
-		                  rp_fs(&x->shipment, sh, RP_H_TO),
-		                  rp_fs(&x->shipment, sh, RP_H_STATUS), per.v[i].item,
-		                  rp_ll(per.v[i].v[0]), rp_ll(per.v[i].v[1]), rp_ll(per.v[i].v[2]));
+		if (hm_report_row_wanted(x->rep, t))
+			hm_report_row_add(
+			    x->rep, t, HM_REPORT_ROW_DATA, "sssssddd", id,
+			    rp_fs(&x->shipment, sh, RP_H_FROM), rp_fs(&x->shipment, sh, RP_H_TO),
+			    rp_fs(&x->shipment, sh, RP_H_STATUS), per.v[i].item,
+			    rp_ll(per.v[i].v[0]), rp_ll(per.v[i].v[1]), rp_ll(per.v[i].v[2]));
 	free(per.v);
 	free(lines);
 }
@@ -334,12 +337,14 @@ hm_err rp_compounds(rp_ctx *x)
 		rp_group_add(x, &g, k->item, K_MONITORED, k->v[0]);
 		rp_group_add(x, &g, k->item, K_PROPERTY_NOT_TOLD, !prop);
 		rp_group_add(x, &g, k->item, K_RESIDENTS_NOT_TOLD, !res);
-		hm_report_row_add(x->rep, tc, HM_REPORT_ROW_DATA, "ssdss", k->item, k->store,
-		                  rp_ll(k->v[0]), prop ? "yes" : "no", res ? "yes" : "no");
-		if (!prop)
+		if (hm_report_row_wanted(x->rep, tc))
+			hm_report_row_add(x->rep, tc, HM_REPORT_ROW_DATA, "ssdss", k->item,
+			                  k->store, rp_ll(k->v[0]), prop ? "yes" : "no",
+			                  res ? "yes" : "no");
+		if (!prop && hm_report_row_wanted(x->rep, tp))
 			hm_report_row_add(x->rep, tp, HM_REPORT_ROW_DATA, "ssd", k->item, k->store,
 			                  rp_ll(k->v[0]));
-		if (!res)
+		if (!res && hm_report_row_wanted(x->rep, tr))
 			hm_report_row_add(x->rep, tr, HM_REPORT_ROW_DATA, "ssd", k->item, k->store,
 			                  rp_ll(k->v[0]));
 	}

@@ -23,6 +23,9 @@
 #define ROWS_MIN     10
 #define ROWS_MAX     1000
 #define PAGE_MAX     100000000L
+/* A page's report holds the rows of this many windows at a time (hm_report_params.rows): a
+ * county's lists run to tens of thousands of rows, which only the CSV wants whole. */
+#define WINDOWS_HELD 2
 
 /* What one report page asks, from its query. */
 typedef struct report_ask {
@@ -492,7 +495,20 @@ static void report_free(void *rep)
 	free(rep);
 }
 
-/* The report asked for, built once for each state of the store and day (web/cache.c): *out the
+/* The rows each list of the report must hold for what is asked: every row for a CSV, else
+ * up to the window of the table paged (the first window of the others), rounded up to
+ * WINDOWS_HELD windows so that the next page is held too. */
+static size_t rows_held(const report_ask *a)
+{
+	size_t batch = WINDOWS_HELD * a->rows, page = a->table ? a->page : 1;
+
+	if (a->csv || page > SIZE_MAX / a->rows - batch)
+		return 0; /* or a page past what a size holds: every row */
+	return (page * a->rows + batch - 1) / batch * batch;
+}
+
+/* The report asked for, built once for each state of the store and day (web/cache.c), with
+ * the rows rows_held says (one built for a window gives way to one that holds more): *out the
  * cache's, or *own (then the caller's) when the cache cannot keep it. false when the answer (an
  * error page) is given or err is set. */
 static bool report_build(web_req *r, const report_ask *a, const hm_report **out, hm_report **own,
@@ -508,12 +524,15 @@ static bool report_build(web_req *r, const report_ask *a, const hm_report **out,
 	p.region = a->region && *a->region ? a->region : NULL;
 	p.date = a->date && *a->date ? a->date : NULL;
 	p.person = a->person && *a->person ? a->person : NULL;
+	p.rows = rows_held(a);
 	hm_ledger_today(&r->led, today);
 	snprintf(key, sizeof(key), "report %s %s|%s|%s|%s|%ld|%d", today, p.name,
 	         p.region ? p.region : "", p.date ? p.date : "", p.person ? p.person : "", p.days,
 	         p.show_pii);
-	if ((*out = web_cache_get(web_cache_of(r), key, stamp)))
+	if ((*out = web_cache_get(web_cache_of(r), key, stamp)) &&
+	    (!(*out)->rows_max || (p.rows && (*out)->rows_max >= p.rows)))
 		return true;
+	*out = NULL;
 	if (!(rep = calloc(1, sizeof(*rep)))) {
 		*err = hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
 		return false;

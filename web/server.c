@@ -702,7 +702,7 @@ static void warm_reports(hm_web *w)
 	l.clock_offset_ms = w->o.clock_offset_ms;
 	l.keep = w->keep;
 	for (size_t i = 0; names[i]; i++) {
-		hm_report_params p = {.name = names[i]};
+		hm_report_params p = {.name = names[i], .rows = 1}; /* what it reads is the point */
 		hm_report r;
 		hm_err err = hm_report_build(&l, &p, &r);
 		(void)err; /* a node with no person in its region, say: the page will say */
