@@ -42,6 +42,7 @@ void hm_report_keep_free(hm_report_keep *keep);
 typedef struct hm_report_keep_stats {
 	size_t loads; /* collections read whole */
 	size_t added; /* follow-ups taken one by one */
+	size_t put;   /* records of the other collections read again one by one */
 	size_t folds; /* folds of old follow-ups made (one per day asked, while kept) */
 	bool off;     /* turned off past its bytes */
 } hm_report_keep_stats;

@@ -3,13 +3,16 @@
  * web interface): each collection's records as rp_load reads them, brought up to date at each
  * report by the store's log of changed records (hm_node_changes) instead of read again whole.
  *
- * A collection any of whose records changed is read again whole at its next use, except the
- * follow-ups, by far the most numerous and append-only (written once, never edited): a new one
- * is added to the kept ones, which are also indexed by date, so that a report takes its window
- * (from, D] by bisection, and each person's follow-ups up to a day (the fold of rp_load) are
- * kept per day asked for and grow with the new ones. A follow-up that changes all the same (two
- * stations' versions of one id), a log that cannot say what changed (pruned, every record
- * rebuilt), or a new one that cannot be placed: the follow-ups are read again whole.
+ * A record of a collection that changed is read again alone and put in its place (a new one
+ * where the order of ids puts it; the persons' index made again); a record gone, or more than
+ * KEEP_EDITS of a collection at once, or edits that left a quarter of its texts unused: the
+ * collection is read again whole at its next use. The follow-ups, by far the most numerous and
+ * append-only (written once, never edited), are added to the kept ones, which are also indexed
+ * by date, so that a report takes its window (from, D] by bisection, and each person's
+ * follow-ups up to a day (the fold of rp_load) are kept per day asked for and grow with the new
+ * ones. A follow-up that changes all the same (two stations' versions of one id), a log that
+ * cannot say what changed (pruned, every record rebuilt), or a new one that cannot be placed:
+ * the follow-ups are read again whole.
  *
  * What a report gets is what rp_load would read from the store (tests/unit/ledger/
  * test_report_keep.c compares every report both ways): the same records in the same order
@@ -23,12 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEEP_FOLDS 2 /* days kept a fold for: the reports' and Today's */
+#define KEEP_FOLDS 2   /* days kept a fold for: the reports' and Today's */
+#define KEEP_EDITS 256 /* records of a collection put in place at once; more: read whole */
 
 typedef struct keep_coll {
 	rp_recs rs;
 	bool loaded;
-	bool dirty; /* a record changed since it was read */
+	bool dirty;          /* to be read whole: a record gone, or too many changed */
+	size_t stale;        /* bytes of its arena no record uses any more (records put in place) */
+	size_t edits, added; /* records the log named, and those new, while brought up to date */
 	bool in_set;
 	char in_for[HM_REGION_MAX + 1]; /* the region rs's in flags were set for */
 } keep_coll;
@@ -47,6 +53,7 @@ typedef struct keep_fold {
 } keep_fold;
 
 typedef struct new_fu {
+	size_t coll; /* its index in rp_colls */
 	char id[HM_ID_MAX + 1], region[HM_REGION_MAX + 1];
 } new_fu;
 
@@ -61,7 +68,7 @@ struct hm_report_keep {
 	size_t nby, capby;
 	keep_fold folds[KEEP_FOLDS];
 	unsigned clock;
-	new_fu *nf; /* follow-ups the log names, while bringing the keep up to date */
+	new_fu *nf; /* records the log names, while bringing the keep up to date */
 	size_t nnf, capnf;
 	bool nf_nomem;
 	size_t max_bytes; /* past it, the keep turns itself off (st.off) */
@@ -100,6 +107,7 @@ static void coll_forget(hm_report_keep *k, size_t i)
 {
 	rp_recs_release(&k->c[i].rs);
 	k->c[i].loaded = k->c[i].dirty = k->c[i].in_set = false;
+	k->c[i].stale = 0;
 	if (i == k->fu)
 		fu_forget(k);
 }
@@ -285,10 +293,8 @@ static int note_change(void *ctx, const char *coll, const char *id, const char *
 	for (size_t i = 0; i < rp_ncolls; i++) {
 		if (strcmp(coll, rp_colls[i].coll) != 0)
 			continue;
-		if (i != k->fu || !k->c[i].loaded) {
-			k->c[i].dirty = true;
-			return 0;
-		}
+		if (!k->c[i].loaded || k->c[i].dirty)
+			return 0; /* read whole at its next use */
 		if (k->nnf == k->capnf) {
 			size_t cap = k->capnf ? 2 * k->capnf : 64;
 			new_fu *v = realloc(k->nf, cap * sizeof(*v));
@@ -298,6 +304,7 @@ static int note_change(void *ctx, const char *coll, const char *id, const char *
 			}
 			k->nf = v, k->capnf = cap;
 		}
+		k->nf[k->nnf].coll = i;
 		snprintf(k->nf[k->nnf].id, sizeof(k->nf[0].id), "%s", id);
 		snprintf(k->nf[k->nnf].region, sizeof(k->nf[0].region), "%s", region);
 		k->nnf++;
@@ -313,11 +320,12 @@ static const char *rec_region(const rp_recs *rs, const rp_rec *r)
 	return rs->arena + r->region_off;
 }
 
-/* The kept follow-up id of region, or -1. */
-static ptrdiff_t fu_find(const hm_report_keep *k, const char *id, const char *region)
+/* The place of record id of region among rs->v[0 .. n) (in hm_node_list's order: id, then
+ * region), or -1 and *at where it would go. */
+static ptrdiff_t rec_find(const rp_recs *rs, size_t n, const char *id, const char *region,
+                          size_t *at)
 {
-	const rp_recs *rs = &k->c[k->fu].rs;
-	size_t lo = 0, hi = k->sorted;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -332,6 +340,19 @@ static ptrdiff_t fu_find(const hm_report_keep *k, const char *id, const char *re
 		else
 			hi = mid;
 	}
+	*at = lo;
+	return -1;
+}
+
+/* The kept follow-up id of region, or -1. */
+static ptrdiff_t fu_find(const hm_report_keep *k, const char *id, const char *region)
+{
+	const rp_recs *rs = &k->c[k->fu].rs;
+	size_t at;
+	ptrdiff_t found = rec_find(rs, k->sorted, id, region, &at);
+
+	if (found >= 0)
+		return found;
 	for (size_t i = k->sorted; i < rs->n; i++)
 		if (!strcmp(rp_rid(rs, &rs->v[i]), id) &&
 		    !strcmp(rec_region(rs, &rs->v[i]), region))
@@ -391,6 +412,77 @@ static hm_err fu_add(hm_node *n, hm_report_keep *k, const new_fu *nf, bool *agai
 	return HM_OK;
 }
 
+/* Put the record the log named of collection c (not the follow-ups) in its place: read again,
+ * added where the order of ids puts it, or (gone, or too much of the arena left unused) the
+ * collection marked to be read whole. */
+static hm_err rec_put(hm_node *n, keep_coll *c, const new_fu *ch)
+{
+	rp_recs *rs = &c->rs;
+	size_t to = 0, a0 = rs->alen;
+	ptrdiff_t at = rec_find(rs, rs->n, ch->id, ch->region, &to);
+	hm_record *rec;
+	rp_rec r;
+	hm_err err = hm_node_get_at(n, rs->coll, ch->id, ch->region, &rec);
+
+	if (err == HM_ERR_NOT_FOUND) { /* gone (or never here): as a whole read would say */
+		c->dirty = at >= 0;
+		return HM_OK;
+	}
+	if (err)
+		return err;
+	rp_recs_append(rs, rec);
+	hm_record_free(rec);
+	if (rs->nomem)
+		return HM_ERR_NOMEM;
+	r = rs->v[--rs->n];
+	if (at >= 0) {
+		rs->v[at] = r;
+		c->stale += rs->alen - a0; /* about what the record it replaces held */
+	} else {
+		memmove(&rs->v[to + 1], &rs->v[to], (rs->n - to) * sizeof(*rs->v));
+		rs->v[to] = r;
+		rs->n++;
+	}
+	if (c->stale > rs->alen / 4)
+		c->dirty = true;
+	return HM_OK;
+}
+
+/* Bring the records the log named into the kept collections (the follow-ups apart): each put
+ * in place, their regions' pointers and in flags set again, the persons' index made again
+ * when one came. */
+static hm_err recs_put(hm_node *n, hm_report_keep *k)
+{
+	hm_err err = HM_OK;
+
+	for (size_t i = 0; i < rp_ncolls; i++)
+		k->c[i].edits = k->c[i].added = 0;
+	for (size_t i = 0; i < k->nnf; i++)
+		k->c[k->nf[i].coll].edits++;
+	for (size_t i = 0; i < rp_ncolls; i++)
+		if (i != k->fu && k->c[i].edits > KEEP_EDITS)
+			k->c[i].dirty = true;
+	for (size_t i = 0; !err && i < k->nnf; i++) {
+		keep_coll *c = &k->c[k->nf[i].coll];
+		size_t n0 = c->rs.n;
+		if (k->nf[i].coll == k->fu || c->dirty)
+			continue;
+		err = rec_put(n, c, &k->nf[i]);
+		c->added += c->rs.n - n0;
+		c->in_set = false;
+	}
+	for (size_t i = 0; !err && i < rp_ncolls; i++) {
+		keep_coll *c = &k->c[i];
+		if (i == k->fu || !c->edits || c->dirty || !c->loaded)
+			continue;
+		rp_recs_regions(&c->rs);   /* the arena may have moved */
+		if (c->added && c->rs.hix) /* (without one, persons are found by bisection) */
+			rp_recs_index(&c->rs);
+		k->st.put += c->edits;
+	}
+	return err;
+}
+
 static hm_err refresh(hm_node *n, hm_report_keep *k)
 {
 	uint64_t last;
@@ -402,11 +494,14 @@ static hm_err refresh(hm_node *n, hm_report_keep *k)
 	err = hm_node_changes(n, k->counter, k->started ? note_change : NULL, k, &last, &whole);
 	if (!err && k->nf_nomem)
 		err = HM_ERR_NOMEM;
+	if (!err && !whole)
+		err = recs_put(n, k);
 	/* a sync that brought many, or many taken since the last read: reading them all whole is
 	 * cheaper than one at a time (each found by a walk of those added, placed by a memmove) */
 	again = k->nnf > 4096 || k->c[k->fu].rs.n - k->sorted > 4096;
 	for (size_t i = 0; !err && !whole && i < k->nnf && !again; i++)
-		err = fu_add(n, k, &k->nf[i], &again);
+		if (k->nf[i].coll == k->fu)
+			err = fu_add(n, k, &k->nf[i], &again);
 	for (size_t i = 0; i < rp_ncolls; i++)
 		if (err || !k->started || whole || k->c[i].dirty || (i == k->fu && again))
 			coll_forget(k, i);

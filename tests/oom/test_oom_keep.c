@@ -1,8 +1,9 @@
 /* test_oom_keep.c - out of memory in the web interface's way of building reports (issue #10
  * section 1, "report building"): records kept in memory (hm_node_cache_records) and what
  * reports read kept between reports (hm_report_keep), on the county of the report tests. Before
- * each try a new check is written, so that the build brings both up to date (the changed log,
- * the record read again, the follow-up added to the keep); then the N-th allocation of the
+ * each try a new check is written, or every third try a person's name, so that the build
+ * brings both up to date (the changed log, the record read again, the follow-up added to the
+ * keep or the person put in its place); then the N-th allocation of the
  * build fails (N = 1..300, then every eighth more), once, or for good when N is a multiple of 5.
  * Each try: the build fails saying out of memory, or succeeds with the figures of a report read
  * from the store; a build right after, with nothing failing, gives those figures; and once the
@@ -30,11 +31,16 @@ static char *render(hm_ledger *l, const char *name, hm_err *err)
 	return text;
 }
 
-static void write_check(unsigned i)
+static void write_one(unsigned i)
 {
 	static unsigned written; /* ids across the loops */
 	char id[32], t[48];
 
+	if (i % 3 == 0) {
+		snprintf(t, sizeof(t), "name=Li Wei %u", i);
+		rpt_put(&county, "person", "p1", t, NULL);
+		return;
+	}
 	snprintf(id, sizeof(id), "oom%u", ++written);
 	snprintf(t, sizeof(t), "time=2026-02-0%uT%02u:00", 1 + i % 3, 8 + i % 10);
 	rpt_put(&county, "followup", id, i % 2 ? "person=p1" : "person=p6",
@@ -63,7 +69,7 @@ static void loop(const char *name)
 		char *got, *want, *again;
 		hm_err e2, e3;
 
-		write_check((unsigned)n);
+		write_one((unsigned)n);
 		hm_failalloc_arm(n, forever);
 		got = render(&kept, name, &err);
 		hm_failalloc_stop(&st);

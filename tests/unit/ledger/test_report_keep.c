@@ -164,8 +164,61 @@ static void test_the_same_through_every_write(void **state)
 	check("p20", "lin/west/ash", "k5", "2026-02-03T08:00", "37.9");
 	assert_same("a new person, episode and check");
 	hm_report_keep_stats_get(keep, &st);
-	assert_true(st.loads > loads); /* persons and episodes read again, not the follow-ups */
+	assert_int_equal(st.loads, loads); /* each read alone and put in its place */
+	assert_int_equal(st.put, 2);
 	assert_int_equal(st.added, 5);
+
+	/* A person edited: read again alone, in place (its name in every list, its category in
+	 * the key persons), found by the persons' index as before */
+	rpt_put(&county, "person", "p20", "name=Ma Liuliu", "category=case", NULL);
+	assert_same("a person's name and category edited");
+	hm_report_keep_stats_get(keep, &st);
+	assert_int_equal(st.loads, loads);
+	assert_int_equal(st.put, 3);
+	{ /* edited again and again: past a quarter of the persons' texts left unused, they are
+	   * read whole again (the arena does not grow without end) */
+		char name[600];
+		memset(name, 'x', sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		for (int i = 0; i < 12; i++) {
+			char field[640];
+			name[0] = (char)('a' + i);
+			snprintf(field, sizeof(field), "name=%s", name);
+			rpt_put(&county, "person", "p20", field, NULL);
+			assert_same("a person's long name edited");
+		}
+		hm_report_keep_stats_get(keep, &st);
+		assert_true(st.loads > loads);
+		loads = st.loads;
+		/* read whole, its texts all used again: a short edit is put in place */
+		rpt_put(&county, "person", "p20", "name=Ma Liu", NULL);
+		assert_same("a person's name edited back");
+		hm_report_keep_stats_get(keep, &st);
+		assert_int_equal(st.loads, loads);
+		assert_int_equal(st.put, 4);
+	}
+	{ /* more than a keep puts in place at once (256): read whole */
+		hm_write *w;
+		hm_value v = {.kind = HM_V_STR, .u.s = {"lin/west/ash", 12}};
+		assert_int_equal(hm_write_begin(county.n, &w), HM_OK);
+		for (int i = 0; i < 300; i++) {
+			char id[16], name[24];
+			hm_value nv = {.kind = HM_V_STR};
+			snprintf(id, sizeof(id), "q%03d", i);
+			snprintf(name, sizeof(name), "Qian %d", i);
+			nv.u.s.p = name, nv.u.s.n = (uint32_t)strlen(name);
+			assert_int_equal(hm_write_set(w, "person", id, "name", &nv), HM_OK);
+			assert_int_equal(hm_write_set(w, "person", id, "village", &v), HM_OK);
+		}
+		assert_int_equal(hm_write_commit(w, NULL), HM_OK);
+		hm_report_keep_stats_get(keep, &st);
+		size_t put = st.put;
+		assert_same("300 persons in one change set");
+		hm_report_keep_stats_get(keep, &st);
+		assert_true(st.loads > loads);
+		assert_int_equal(st.put, put);
+		loads = st.loads;
+	}
 
 	/* A contact of a close contact, never checked: listed as such; then a check of weeks ago
 	 * comes (the fold of old follow-ups, kept, takes it) */
@@ -220,6 +273,8 @@ static void test_the_same_through_every_write(void **state)
 		assert_int_equal(hm_write_commit(w, NULL), HM_OK);
 	}
 	assert_same("an episode ended, a merge, a person moved");
+	hm_report_keep_stats_get(keep, &st);
+	assert_true(st.loads > loads); /* the person moved is gone from its old place: read whole */
 
 	for (int i = 0; i < 40; i++) { /* many at once, some days back */
 		char id[16], t[32];
