@@ -43,6 +43,12 @@ typedef struct rp_recs {
 	size_t n, cap;
 	char *arena;
 	size_t alen, acap;
+	size_t moves; /* times the arena moved (pointers into it set before are stale) */
+	/* The regions in the arena, each once: offsets of them by a hash of the text, open
+	 * addressing (records of one region share its text, and a pointer to it). Owned with the
+	 * arena. */
+	size_t *regions;
+	size_t rcap, nregions;
 	const char *scope;
 	bool nomem;
 	bool borrowed; /* v and arena belong to the report keep (report_keep.c): not freed here */
@@ -204,6 +210,12 @@ typedef struct rp_groups {
 	size_t n, cap;
 	uint32_t *ix; /* by region: index + 1 in v, open addressing */
 	size_t ixcap;
+	/* by the region's pointer, the last seen in each of its slots (records of one region in
+	 * one collection share it: rp_recs.regions) */
+	struct {
+		const char *region;
+		uint32_t at; /* index + 1 in v */
+	} seen[64];
 } rp_groups;
 
 /* Writes one row of a per-village table from its figures; level is village, township or county

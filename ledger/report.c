@@ -71,8 +71,11 @@ void *rp_grow(rp_ctx *x, void *v, size_t n, size_t *cap, size_t size)
 /* The figures of region r (created at zero). NULL only when memory ran out. */
 static double *group_at(rp_ctx *x, rp_groups *g, const char *r)
 {
-	size_t s;
+	size_t s, seen = ((uintptr_t)r >> 3) & 63;
 	rp_group *v;
+
+	if (g->seen[seen].region == r) /* the same text: most often, and found without reading it */
+		return g->v[g->seen[seen].at - 1].v;
 
 	if (2 * (g->n + 1) > g->ixcap) { /* a larger index, made again */
 		size_t cap = g->ixcap ? 2 * g->ixcap : 64;
@@ -90,9 +93,11 @@ static double *group_at(rp_ctx *x, rp_groups *g, const char *r)
 		g->ix = ix, g->ixcap = cap;
 	}
 	for (s = rp_hash(r); g->ix[s & (g->ixcap - 1)]; s++) {
-		rp_group *gr = &g->v[g->ix[s & (g->ixcap - 1)] - 1];
-		if (!strcmp(gr->region, r))
-			return gr->v;
+		uint32_t at = g->ix[s & (g->ixcap - 1)];
+		if (!strcmp(g->v[at - 1].region, r)) {
+			g->seen[seen].region = r, g->seen[seen].at = at;
+			return g->v[at - 1].v;
+		}
 	}
 	if (!(v = rp_grow(x, g->v, g->n, &g->cap, sizeof(*v))))
 		return NULL;
@@ -100,6 +105,7 @@ static double *group_at(rp_ctx *x, rp_groups *g, const char *r)
 	memset(&v[g->n], 0, sizeof(*v));
 	v[g->n].region = r;
 	g->ix[s & (g->ixcap - 1)] = (uint32_t)++g->n;
+	g->seen[seen].region = r, g->seen[seen].at = (uint32_t)g->n;
 	return v[g->n - 1].v;
 }
 

@@ -53,6 +53,7 @@ static size_t arena_put(rp_recs *rs, const char *s, size_t n)
 			rs->nomem = true;
 			return 0;
 		}
+		rs->moves += a != rs->arena;
 		rs->arena = a, rs->acap = cap;
 	}
 	memcpy(rs->arena + off, s, n);
@@ -83,6 +84,50 @@ static size_t put_value(rp_recs *rs, const hm_value *v, double *num)
 		return 0;
 	}
 	return arena_put(rs, buf, strlen(buf));
+}
+
+static size_t text_hash(const char *s, size_t n)
+{
+	size_t h = 1469598103934665603u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+/* The offset of region text s (n bytes, no NUL) in the arena, put there the first time. */
+static size_t region_put(rp_recs *rs, const char *s, size_t n)
+{
+	size_t h, off;
+
+	if (n == 0)
+		return 0;
+	if (2 * (rs->nregions + 1) > rs->rcap) { /* a larger table, made again */
+		size_t cap = rs->rcap ? 2 * rs->rcap : 64;
+		size_t *t = calloc(cap, sizeof(*t));
+		if (!t) {
+			rs->nomem = true;
+			return 0;
+		}
+		for (size_t i = 0; i < rs->rcap; i++) {
+			const char *r;
+			if (!rs->regions[i])
+				continue;
+			r = rs->arena + rs->regions[i];
+			for (h = text_hash(r, strlen(r)); t[h & (cap - 1)]; h++)
+				;
+			t[h & (cap - 1)] = rs->regions[i];
+		}
+		free(rs->regions);
+		rs->regions = t, rs->rcap = cap;
+	}
+	for (h = text_hash(s, n); rs->regions[h & (rs->rcap - 1)]; h++) {
+		const char *r = rs->arena + rs->regions[h & (rs->rcap - 1)];
+		if (!strncmp(r, s, n) && r[n] == '\0')
+			return rs->regions[h & (rs->rcap - 1)];
+	}
+	if ((off = arena_put(rs, s, n)))
+		rs->regions[h & (rs->rcap - 1)] = off, rs->nregions++;
+	return off;
 }
 
 hm_err rp_recs_init(rp_recs *rs, const char *coll, const char *const *fields)
@@ -125,7 +170,8 @@ void rp_recs_append(rp_recs *rs, const hm_record *r)
 			e->cut |= 1u << i; /* held only up to the NUL in it */
 	}
 	if (reg && reg->value.kind == HM_V_STR)
-		e->region_off = put_value(rs, &reg->value, NULL);
+		e->region_off =
+		    region_put(rs, reg->value.u.s.p, strnlen(reg->value.u.s.p, reg->value.u.s.n));
 	if (!rs->nomem)
 		rs->n++;
 }
@@ -148,8 +194,21 @@ void rp_recs_regions(rp_recs *rs)
 
 void rp_recs_set_in(rp_recs *rs, const char *scope)
 {
-	for (size_t i = 0; i < rs->n; i++)
-		rs->v[i].in = rs->v[i].region_off && hm_region_contains(scope, rs->v[i].region);
+	struct {
+		size_t off;
+		bool in;
+	} seen[64] = {{0, false}}; /* by region: records of one region share its offset */
+
+	for (size_t i = 0; i < rs->n; i++) {
+		size_t off = rs->v[i].region_off, s = (off >> 3) & 63;
+		if (!off) {
+			rs->v[i].in = false;
+			continue;
+		}
+		if (seen[s].off != off)
+			seen[s].off = off, seen[s].in = hm_region_contains(scope, rs->v[i].region);
+		rs->v[i].in = seen[s].in;
+	}
 }
 
 /* The arena has "" at offset 0, so an absent field reads as the empty string. */
@@ -177,7 +236,7 @@ void rp_recs_release(rp_recs *rs)
 	if (!rs->borrowed)
 		free(rs->v), free(rs->hix);
 	if (!rs->borrowed && !rs->borrowed_arena)
-		free(rs->arena);
+		free(rs->arena), free(rs->regions);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -272,10 +331,14 @@ void rp_strs_add(rp_ctx *x, rp_strs *s, const char *v)
 
 void rp_strs_sort_unique(rp_strs *s)
 {
-	size_t o = 0;
+	size_t o = 0, sorted = 1;
+
 	if (!s->n)
 		return;
-	qsort(s->v, s->n, sizeof(*s->v), rp_cmp_str);
+	while (sorted < s->n && strcmp(s->v[sorted - 1], s->v[sorted]) <= 0)
+		sorted++;
+	if (sorted < s->n) /* (persons are added in the order of their ids: most often sorted) */
+		qsort(s->v, s->n, sizeof(*s->v), rp_cmp_str);
 	for (size_t i = 1; i < s->n; i++)
 		if (strcmp(s->v[i], s->v[o]) != 0)
 			s->v[++o] = s->v[i];

@@ -35,6 +35,8 @@ typedef struct keep_coll {
 	bool dirty;          /* to be read whole: a record gone, or too many changed */
 	size_t stale;        /* bytes of its arena no record uses any more (records put in place) */
 	size_t edits, added; /* records the log named, and those new, while brought up to date */
+	size_t moves_was, n_was; /* rs.moves and rs.n before: the records' region pointers
+	                          * hold while the arena stays where it was */
 	bool in_set;
 	char in_for[HM_REGION_MAX + 1]; /* the region rs's in flags were set for */
 } keep_coll;
@@ -435,6 +437,7 @@ static hm_err rec_put(hm_node *n, keep_coll *c, const new_fu *ch)
 	if (rs->nomem)
 		return HM_ERR_NOMEM;
 	r = rs->v[--rs->n];
+	r.region = rs->arena + r.region_off; /* (all set again if the arena moves later) */
 	if (at >= 0) {
 		rs->v[at] = r;
 		c->stale += rs->alen - a0; /* about what the record it replaces held */
@@ -475,7 +478,6 @@ static hm_err recs_put(hm_node *n, hm_report_keep *k)
 		keep_coll *c = &k->c[i];
 		if (i == k->fu || !c->edits || c->dirty || !c->loaded)
 			continue;
-		rp_recs_regions(&c->rs);   /* the arena may have moved */
 		if (c->added && c->rs.hix) /* (without one, persons are found by bisection) */
 			rp_recs_index(&c->rs);
 		k->st.put += c->edits;
@@ -491,6 +493,8 @@ static hm_err refresh(hm_node *n, hm_report_keep *k)
 
 	k->nnf = 0;
 	k->nf_nomem = false;
+	for (size_t i = 0; i < rp_ncolls; i++)
+		k->c[i].moves_was = k->c[i].rs.moves, k->c[i].n_was = k->c[i].rs.n;
 	err = hm_node_changes(n, k->counter, k->started ? note_change : NULL, k, &last, &whole);
 	if (!err && k->nf_nomem)
 		err = HM_ERR_NOMEM;
@@ -505,8 +509,16 @@ static hm_err refresh(hm_node *n, hm_report_keep *k)
 	for (size_t i = 0; i < rp_ncolls; i++)
 		if (err || !k->started || whole || k->c[i].dirty || (i == k->fu && again))
 			coll_forget(k, i);
-	if (k->c[k->fu].loaded && k->nnf) /* the new ones', and all when the arena moved */
-		rp_recs_regions(&k->c[k->fu].rs);
+	for (size_t i = 0; i < rp_ncolls; i++) { /* the new ones', and all if the arena moved */
+		rp_recs *rs = &k->c[i].rs;
+		if (!k->c[i].loaded)
+			continue;
+		if (rs->moves != k->c[i].moves_was)
+			rp_recs_regions(rs);
+		else if (i == k->fu)
+			for (size_t j = k->c[i].n_was; j < rs->n; j++)
+				rs->v[j].region = rs->arena + rs->v[j].region_off;
+	}
 	if (err)
 		return err;
 	k->counter = last;
