@@ -20,15 +20,17 @@ hm_err lj_give(hm_node *n, hm_err err, bool nomem, json_t *v, json_t **out);
  * person registered twice is mapped onto the record kept by its merge before anything is counted,
  * and rows are grouped by the region field of the record counted. Names here start rp_. */
 
-#define RP_FIELDS_MAX 12
+#define RP_FIELDS_MAX 8 /* of a collection, as many as the report_data.c's lists name */
 #define RP_GROUP_VALS 24
 
+/* A record as reports read it: small, since a report walks hundreds of thousands of them (the
+ * arena's offsets in 32 bits: an arena stops at 4 GiB, out of memory). */
 typedef struct rp_rec {
-	size_t id;               /* offset of the id in the arena */
-	size_t f[RP_FIELDS_MAX]; /* offsets of the fields asked for; 0: absent (the arena's "") */
-	double x[RP_FIELDS_MAX]; /* the same fields as numbers, when they are numbers */
-	const char *region;      /* the record's region field; set once loading is over */
-	size_t region_off;
+	uint32_t id;               /* offset of the id in the arena */
+	uint32_t f[RP_FIELDS_MAX]; /* offsets of the fields asked for; 0: absent (the arena's "") */
+	double x[RP_FIELDS_MAX];   /* the same fields as numbers, when they are numbers */
+	const char *region;        /* the record's region field; set once loading is over */
+	uint32_t region_off;
 	bool in;      /* its region lies inside the region asked */
 	uint16_t cut; /* bit i: field i is a text with a NUL in it, held up to the NUL */
 } rp_rec;

@@ -44,6 +44,10 @@ static size_t arena_put(rp_recs *rs, const char *s, size_t n)
 
 	if (n == 0)
 		return 0;
+	if (n >= UINT32_MAX - rs->alen) { /* offsets are 32 bits (rp_rec) */
+		rs->nomem = true;
+		return 0;
+	}
 	if (rs->alen + n + 1 > rs->acap) {
 		size_t cap = rs->acap ? rs->acap : 4096;
 		char *a;
@@ -133,8 +137,13 @@ static size_t region_put(rp_recs *rs, const char *s, size_t n)
 hm_err rp_recs_init(rp_recs *rs, const char *coll, const char *const *fields)
 {
 	const hm_collection_def *cd = hm_schema_collection(coll);
+	size_t nf = 0;
 
 	memset(rs, 0, sizeof(*rs));
+	while (fields[nf])
+		nf++;
+	if (nf > RP_FIELDS_MAX) /* a list of report_data.c too long for rp_rec: a mistake of ours */
+		return HM_ERR_INVALID;
 	rs->coll = coll, rs->fields = fields;
 	rs->region_field = cd ? cd->region_field : NULL;
 	if (!(rs->arena = malloc(4096)))
@@ -160,18 +169,18 @@ void rp_recs_append(rp_recs *rs, const hm_record *r)
 	}
 	e = &rs->v[rs->n];
 	memset(e, 0, sizeof(*e));
-	e->id = arena_put(rs, r->id, strlen(r->id));
+	e->id = (uint32_t)arena_put(rs, r->id, strlen(r->id));
 	for (int i = 0; rs->fields[i] && i < RP_FIELDS_MAX; i++) {
 		const hm_field *f = hm_record_field(r, rs->fields[i]);
 		if (f)
-			e->f[i] = put_value(rs, &f->value, &e->x[i]);
+			e->f[i] = (uint32_t)put_value(rs, &f->value, &e->x[i]);
 		if (f && f->value.kind == HM_V_STR &&
 		    strnlen(f->value.u.s.p, f->value.u.s.n) < f->value.u.s.n)
 			e->cut |= 1u << i; /* held only up to the NUL in it */
 	}
 	if (reg && reg->value.kind == HM_V_STR)
-		e->region_off =
-		    region_put(rs, reg->value.u.s.p, strnlen(reg->value.u.s.p, reg->value.u.s.n));
+		e->region_off = (uint32_t)region_put(rs, reg->value.u.s.p,
+		                                     strnlen(reg->value.u.s.p, reg->value.u.s.n));
 	if (!rs->nomem)
 		rs->n++;
 }
