@@ -198,6 +198,10 @@ typedef struct rp_ctx {
 	size_t nbefore;
 	rp_index before_ix;
 	size_t nfu;
+	/* From the report keep: the person each of followup.v names (as written) as a number
+	 * below npnum (equal texts, equal numbers); NULL: none given (fu is made by a hash). */
+	uint32_t *fu_pnum;
+	size_t npnum;
 	rp_strs keys; /* key persons (category case or close), through merges */
 	rp_strs cases;
 } rp_ctx;
@@ -257,6 +261,8 @@ void rp_folds_release(rp_folds *fs);
 void rp_window_from_episodes(rp_ctx *x);
 /* report_keep.c: rp_load's reading through the ledger's report keep. */
 hm_err rp_keep_load(rp_ctx *x, unsigned needs);
+/* The report keep's number of the person a follow-up names as p (rp_ctx.fu_pnum), or -1. */
+int64_t rp_keep_pnum_of(const hm_report_keep *k, const char *p);
 /* Whether any record read lies in the region asked. */
 bool rp_any_in(const rp_ctx *x);
 void rp_release(rp_ctx *x);

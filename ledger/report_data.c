@@ -771,7 +771,7 @@ static void fu_entry(const rp_ctx *x, size_t i, rp_fu_ix *e)
 	e->time = rp_fs(F, f, RP_F_TIME);
 	e->r = f;
 	e->region = f->region;
-	e->h = rp_hash(e->pid);
+	e->h = 0; /* (the hash path sets it) */
 	e->tk = rp_time_key(e->time);
 	e->when = e->tk && e->time[16] ? RP_FU_TAIL : 0;
 	e->temp = f->x[RP_F_TEMP];
@@ -808,11 +808,121 @@ static void fu_sort_run(rp_fu_ix *v, size_t n)
 	}
 }
 
-/* Every followup by person (through merges) and time, whatever its region: each person's
- * together (in the order of a slot of the index by person), found by fu_ix. Made in one walk
- * of the records, without a sort of them all: a slot for each person, then each person's
- * follow-ups counted, placed and sorted by time. */
-static void followups_index(rp_ctx *x)
+/* Sort each person's follow-ups fu[first .. first + count) by time, and say its count in its
+ * first. */
+static void fu_runs_sort(rp_ctx *x, size_t first, uint32_t count)
+{
+	fu_sort_run(&x->fu[first], count);
+	x->fu[first].run = count;
+}
+
+/* fu_ix: each person's first place in fu, as index_find looks (no two runs are of one person,
+ * so none is compared on the way in). */
+static void runs_index(rp_ctx *x)
+{
+	size_t cap = 64, runs = 0;
+	uint32_t *ix;
+
+	for (size_t p = 0; p < x->nfu; p += x->fu[p].run)
+		runs++;
+	while (cap < 2 * runs)
+		cap *= 2;
+	if (!(ix = calloc(cap, sizeof(*ix)))) {
+		rp_nomem(x);
+		return;
+	}
+	for (size_t p = 0; p < x->nfu; p += x->fu[p].run) {
+		size_t h = rp_hash(x->fu[p].pid);
+		while (ix[h & (cap - 1)])
+			h++;
+		ix[h & (cap - 1)] = (uint32_t)p + 1;
+	}
+	x->fu_ix.h = ix, x->fu_ix.cap = cap;
+}
+
+/* canon[q]: the number of the person number q means through the merges (q itself but for the
+ * dropped ones; persons no follow-up names as written numbered past the keep's), and *n the
+ * numbers there are. canon holds npnum + nmerge. */
+static void numbers_merged(rp_ctx *x, uint32_t *canon, size_t *n)
+{
+	rp_strs unnamed = {0}; /* persons kept by a merge whom no follow-up names as written */
+
+	for (size_t q = 0; q < x->npnum; q++)
+		canon[q] = (uint32_t)q;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < x->nmerge; i++) {
+			const char *drop = x->merge_drop[2 * i], *c;
+			int64_t q = rp_keep_pnum_of(x->l->keep, drop), cq;
+			if (q < 0)
+				continue; /* no follow-up names it */
+			c = rp_pid(x, drop);
+			if ((cq = rp_keep_pnum_of(x->l->keep, c)) >= 0)
+				canon[q] = (uint32_t)cq;
+			else if (pass == 0)
+				rp_strs_add(x, &unnamed, c);
+			else
+				canon[q] = (uint32_t)(x->npnum + rp_strs_index(&unnamed, c));
+		}
+		if (pass == 0)
+			rp_strs_sort_unique(&unnamed);
+	}
+	*n = x->npnum + unnamed.n;
+	rp_strs_release(&unnamed);
+}
+
+static uint32_t group_of(const rp_ctx *x, const uint32_t *canon, size_t i)
+{
+	return canon ? canon[x->fu_pnum[i]] : x->fu_pnum[i];
+}
+
+/* The follow-ups into fu, each person's together, by the number the keep gave the person
+ * (x->fu_pnum) through the merges: counted, placed, each sorted by time, then indexed by
+ * person. */
+static void followups_by_number(rp_ctx *x)
+{
+	size_t n = x->followup.n, groups = x->npnum;
+	uint32_t *canon = NULL, *at;
+
+	if (x->nmerge) {
+		if (!(canon = malloc((x->npnum + x->nmerge) * sizeof(*canon)))) {
+			rp_nomem(x);
+			return;
+		}
+		numbers_merged(x, canon, &groups);
+		if (x->rep->nomem) {
+			free(canon);
+			return;
+		}
+	}
+	if (!(at = calloc(groups ? groups : 1, sizeof(*at)))) {
+		free(canon);
+		rp_nomem(x);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		at[group_of(x, canon, i)]++;
+	for (size_t q = 0, k = 0; q < groups; q++) { /* at[q]: the next place to fill */
+		uint32_t c = at[q];
+		at[q] = (uint32_t)k;
+		k += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		fu_entry(x, i, &x->fu[at[group_of(x, canon, i)]++]);
+	for (size_t q = 0, first = 0; q < groups; q++) { /* at[q]: the end of q's */
+		if (at[q] > first)
+			fu_runs_sort(x, first, (uint32_t)(at[q] - first));
+		first = at[q];
+	}
+	free(at);
+	free(canon);
+	x->nfu = n;
+	runs_index(x);
+}
+
+/* The same by a hash of each person's text through the merges (without the keep's numbers):
+ * a slot for each person, then each person's follow-ups counted, placed and
+ * sorted by time; the slots are the index. */
+static void followups_by_hash(rp_ctx *x)
 {
 	size_t n = x->followup.n, cap = 64;
 	rp_fu_ix *tmp = NULL;
@@ -820,8 +930,7 @@ static void followups_index(rp_ctx *x)
 
 	while (cap < 2 * n)
 		cap *= 2;
-	if (n >= UINT32_MAX || !(x->fu = malloc((n ? n : 1) * sizeof(*x->fu))) ||
-	    !(tmp = malloc((n ? n : 1) * sizeof(*tmp))) ||
+	if (!(tmp = malloc((n ? n : 1) * sizeof(*tmp))) ||
 	    !(slot = malloc((n ? n : 1) * sizeof(*slot))) || !(ix = calloc(cap, sizeof(*ix))) ||
 	    !(at = calloc(cap, sizeof(*at)))) {
 		free(tmp), free(slot), free(ix), free(at);
@@ -832,6 +941,7 @@ static void followups_index(rp_ctx *x)
 	for (size_t i = 0; i < n; i++) {
 		size_t s;
 		fu_entry(x, i, &tmp[i]);
+		tmp[i].h = rp_hash(tmp[i].pid);
 		for (s = tmp[i].h; ix[s & (cap - 1)]; s++) {
 			const rp_fu_ix *o = &tmp[ix[s & (cap - 1)] - 1];
 			if (o->h == tmp[i].h && !strcmp(o->pid, tmp[i].pid))
@@ -853,15 +963,27 @@ static void followups_index(rp_ctx *x)
 	for (size_t i = 0; i < n; i++)
 		x->fu[at[slot[i]]++] = tmp[i];
 	for (size_t s = 0; s < cap; s++)
-		if (ix[s]) {
-			rp_fu_ix *first = &x->fu[ix[s] - 1];
-			uint32_t c = at[s] - (ix[s] - 1);
-			fu_sort_run(first, c);
-			first->run = c;
-		}
+		if (ix[s])
+			fu_runs_sort(x, ix[s] - 1, at[s] - (ix[s] - 1));
 	free(tmp), free(slot), free(at);
 	x->nfu = n;
 	x->fu_ix.h = ix, x->fu_ix.cap = cap;
+}
+
+/* Every followup by person (through merges) and time, whatever its region: each person's
+ * together, found by fu_ix. */
+static void followups_index(rp_ctx *x)
+{
+	size_t n = x->followup.n;
+
+	if (n >= UINT32_MAX || !(x->fu = malloc((n ? n : 1) * sizeof(*x->fu)))) {
+		rp_nomem(x);
+		return;
+	}
+	if (x->fu_pnum)
+		followups_by_number(x);
+	else
+		followups_by_hash(x);
 }
 
 /* The followups of person p: fu[*lo .. *hi). */
@@ -950,6 +1072,8 @@ hm_err rp_load(rp_ctx *x, unsigned needs)
 			rp_folds_release(&x->fold);
 		memset(&x->fold, 0, sizeof(x->fold));
 		x->fold_borrowed = false;
+		free(x->fu_pnum);
+		x->fu_pnum = NULL, x->npnum = 0;
 		err = load_plain(x, needs);
 	}
 	if (err)
@@ -986,6 +1110,7 @@ void rp_release(rp_ctx *x)
 	free(x->merge_drop);
 	free(x->mon);
 	free(x->fu);
+	free(x->fu_pnum);
 	free(x->fu_ix.h);
 	free(x->before_ix.h);
 	if (!x->fold_borrowed)

@@ -68,6 +68,11 @@ struct hm_report_keep {
 	size_t sorted;
 	size_t *by_date; /* indexes into c[fu].rs.v by the date of their time ("" first) */
 	size_t nby, capby;
+	/* follow-ups: the person each names (as written) as a number, pnum[i] of c[fu].rs.v[i], so
+	 * that a report groups them by it; pix: 1 + the number of a text, by a hash of it; pone:
+	 * of each number, a follow-up that names it (where its text is) */
+	uint32_t *pnum, *pix, *pone;
+	size_t npnum, cappnum, capone, pcap;
 	keep_fold folds[KEEP_FOLDS];
 	unsigned clock;
 	new_fu *nf; /* records the log names, while bringing the keep up to date */
@@ -98,6 +103,9 @@ static void fu_forget(hm_report_keep *k)
 {
 	free(k->by_date);
 	k->by_date = NULL, k->nby = k->capby = 0;
+	free(k->pnum), free(k->pix), free(k->pone);
+	k->pnum = k->pix = k->pone = NULL;
+	k->npnum = k->cappnum = k->capone = k->pcap = 0;
 	k->sorted = 0;
 	for (size_t i = 0; i < KEEP_FOLDS; i++) {
 		rp_folds_release(&k->folds[i].f);
@@ -209,6 +217,76 @@ static bool by_date_build(hm_report_keep *k)
 	qsort(k->by_date, n, sizeof(*k->by_date), cmp_by_date);
 	k->sorted = n;
 	return true;
+}
+
+/* The person follow-up i names, as written. */
+static const char *fu_person(const hm_report_keep *k, size_t i)
+{
+	const rp_recs *rs = &k->c[k->fu].rs;
+	return rp_fs(rs, &rs->v[i], RP_F_PERSON);
+}
+
+static bool grow32(uint32_t **v, size_t *cap, size_t want)
+{
+	size_t c = *cap ? *cap : 1024;
+	uint32_t *nv;
+
+	if (want <= *cap)
+		return true;
+	while (c < want)
+		c *= 2;
+	if (!(nv = realloc(*v, c * sizeof(*nv))))
+		return false;
+	*v = nv, *cap = c;
+	return true;
+}
+
+/* Number the person follow-up i names: the number of the same text, or the next one. */
+static bool pnum_put(hm_report_keep *k, size_t i)
+{
+	const char *p = fu_person(k, i);
+	size_t h;
+
+	if (k->npnum >= UINT32_MAX - 1 || !grow32(&k->pnum, &k->cappnum, i + 1) ||
+	    !grow32(&k->pone, &k->capone, k->npnum + 1))
+		return false;
+	if (2 * (k->npnum + 1) > k->pcap) { /* a larger table, made again */
+		size_t cap = k->pcap ? 2 * k->pcap : 1024;
+		uint32_t *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return false;
+		for (uint32_t q = 0; q < k->npnum; q++) {
+			for (h = rp_hash(fu_person(k, k->pone[q])); t[h & (cap - 1)]; h++)
+				;
+			t[h & (cap - 1)] = q + 1;
+		}
+		free(k->pix);
+		k->pix = t, k->pcap = cap;
+	}
+	for (h = rp_hash(p); k->pix[h & (k->pcap - 1)]; h++) {
+		uint32_t q = k->pix[h & (k->pcap - 1)] - 1;
+		if (!strcmp(fu_person(k, k->pone[q]), p)) {
+			k->pnum[i] = q;
+			return true;
+		}
+	}
+	k->pone[k->npnum] = (uint32_t)i;
+	k->pix[h & (k->pcap - 1)] = (uint32_t)k->npnum + 1;
+	k->pnum[i] = (uint32_t)k->npnum++;
+	return true;
+}
+
+int64_t rp_keep_pnum_of(const hm_report_keep *k, const char *p)
+{
+	if (!k->pcap)
+		return -1;
+	for (size_t h = rp_hash(p);; h++) {
+		uint32_t q = k->pix[h & (k->pcap - 1)];
+		if (!q)
+			return -1;
+		if (!strcmp(fu_person(k, k->pone[q - 1]), p))
+			return q - 1;
+	}
 }
 
 /* Place the follow-up just added (the last) in by_date. */
@@ -401,7 +479,7 @@ static hm_err fu_add(hm_node *n, hm_report_keep *k, const new_fu *nf, bool *agai
 	}
 	rp_recs_append(rs, rec);
 	hm_record_free(rec);
-	if (rs->nomem || !by_date_insert(k))
+	if (rs->nomem || !by_date_insert(k) || !pnum_put(k, rs->n - 1))
 		return HM_ERR_NOMEM;
 	k->st.added++;
 	for (size_t i = 0; i < KEEP_FOLDS; i++) {
@@ -536,6 +614,9 @@ static hm_err coll_load(hm_node *n, hm_report_keep *k, size_t i)
 
 	if (!err && i == k->fu && !by_date_build(k))
 		err = HM_ERR_NOMEM;
+	for (size_t j = 0; !err && i == k->fu && j < c->rs.n; j++)
+		if (!pnum_put(k, j))
+			err = HM_ERR_NOMEM;
 	if (!err && rp_colls[i].need == RP_NEED_PERSON)
 		rp_recs_index(&c->rs);
 	if (err) {
@@ -600,8 +681,15 @@ static hm_err fu_view(rp_ctx *x, hm_report_keep *k)
 	memcpy(ix, k->by_date + lo, w * sizeof(*ix));
 	sort_keep = k;
 	qsort(ix, w, sizeof(*ix), cmp_id);
-	for (size_t i = 0; i < w; i++)
+	if (!(x->fu_pnum = malloc((w ? w : 1) * sizeof(*x->fu_pnum)))) {
+		free(ix);
+		return HM_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < w; i++) {
+		x->fu_pnum[i] = k->pnum[ix[i]];
 		rs->v[rs->n++] = all->v[ix[i]];
+	}
+	x->npnum = k->npnum;
 	rs->cap = w;
 	free(ix);
 	rp_recs_set_in(rs, x->region);
@@ -613,7 +701,8 @@ static hm_err fu_view(rp_ctx *x, hm_report_keep *k)
 /* The bytes the keep holds: each collection's rows and texts, the index by date, the folds. */
 static size_t keep_bytes(const hm_report_keep *k)
 {
-	size_t b = k->capby * sizeof(*k->by_date);
+	size_t b =
+	    k->capby * sizeof(*k->by_date) + (k->cappnum + k->capone + k->pcap) * sizeof(uint32_t);
 
 	for (size_t i = 0; i < rp_ncolls; i++)
 		b += k->c[i].rs.cap * sizeof(rp_rec) + k->c[i].rs.acap +

@@ -143,6 +143,10 @@ static void test_the_same_through_every_write(void **state)
 	(void)state;
 
 	assert_int_equal(hm_report_keep_new((size_t)1 << 30, &keep), HM_OK);
+	/* Without a merge that holds, a report groups the follow-ups by the keep's numbers of the
+	 * persons; with one, by a hash of each person through the merges: the first writes here
+	 * go the first way, those after the merge made again below the second. */
+	rpt_put(&county, "merge", "m1", "state=undone", NULL);
 	assert_same("the county as made");
 	hm_report_keep_stats_get(keep, &st);
 	assert_true(st.loads > 0);
@@ -264,6 +268,24 @@ static void test_the_same_through_every_write(void **state)
 	}
 	assert_same("a follow-up whose person has a NUL");
 
+	rpt_put(&county, "merge", "m1", "state=merged", NULL);
+	assert_same("a merge made again");
+	/* kept as a person no follow-up names: its number is made for the report, one for both
+	 * persons dropped into it */
+	rpt_put(&county, "person", "p22", "name=Lu Yi", "village=lin/east/elm", NULL);
+	rpt_put(&county, "merge", "m4", "keep=p22", "drop=p3", "state=merged", "region=lin", NULL);
+	rpt_put(&county, "merge", "m5", "keep=p22", "drop=p4", "state=merged", "region=lin", NULL);
+	assert_same("two merges into a person with no follow-up");
+	for (int i = 0; i < 70; i++) { /* many such */
+		char id[16], keep_p[24], drop_p[24], m[16];
+		snprintf(id, sizeof(id), "v%d", i);
+		check(id, "lin/west/ash", id, "2026-02-03T09:00", i % 2 ? "36.5" : "38.1");
+		snprintf(keep_p, sizeof(keep_p), "keep=w%d", i);
+		snprintf(drop_p, sizeof(drop_p), "drop=%s", id);
+		snprintf(m, sizeof(m), "mv%d", i);
+		rpt_put(&county, "merge", m, keep_p, drop_p, "state=merged", "region=lin", NULL);
+	}
+	assert_same("seventy merges into persons with no follow-up");
 	rpt_put(&county, "episode", "e20", "end=2026-02-03", NULL);
 	rpt_put(&county, "merge", "m3", "keep=p20", "drop=p6", "state=merged", "region=lin", NULL);
 	{
