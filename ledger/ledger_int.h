@@ -291,6 +291,17 @@ const char *rp_person_village(const rp_ctx *x, const char *id);
 const rp_monitored *rp_monitored_find(const rp_ctx *x, const char *p);
 /* Person p's follow-ups before the window, folded; NULL when none. */
 const struct rp_fold *rp_before_of(const rp_ctx *x, const char *p);
+/* report_data.c: an index of strings, places 0..n-1 of key(ctx, i), the first of equal keys;
+ * without memory, none (false: finds then say absent). rp_index_find: the first place of k, or
+ * (size_t)-1. */
+bool rp_index_build(rp_index *ix, size_t n, const char *(*key)(const void *, size_t),
+                    const void *ctx);
+size_t rp_index_find(const rp_index *ix, const char *k, const char *(*key)(const void *, size_t),
+                     const void *ctx);
+/* report_followups.c, once the records are read (rp_load): fu and fu_ix; before and
+ * before_ix. */
+void rp_followups_index(rp_ctx *x);
+void rp_before_build(rp_ctx *x);
 /* Follow-ups (rp_fu_ix) by time, then as listed. */
 int rp_fu_cmp_time(const void *a, const void *b);
 /* The followups of person p: fu[*lo .. *hi). */
