@@ -507,10 +507,13 @@ hm_err hm_value_check(const hm_field_def *f, const hm_value *v, const char **why
 {
 	bool ok = false;
 
-	*why = type_name(f->type);
-	if (v->kind == HM_V_NIL)
+	if (v->kind == HM_V_NIL) {
 		/* nil clears an optional field, and personal data, which may always be cleared */
-		return f->required && !(f->flags & HM_F_PII) ? HM_ERR_TYPE : HM_OK;
+		if (!f->required || (f->flags & HM_F_PII))
+			return HM_OK;
+		*why = type_name(f->type);
+		return HM_ERR_TYPE;
+	}
 	switch (f->type) {
 	case HM_T_STR:
 		ok =
@@ -535,7 +538,10 @@ hm_err hm_value_check(const hm_field_def *f, const hm_value *v, const char **why
 		ok = v->kind == HM_V_STR && region_valid_n(v->u.s.p, v->u.s.n);
 		break;
 	}
-	return ok ? HM_OK : HM_ERR_TYPE;
+	if (ok)
+		return HM_OK;
+	*why = type_name(f->type); /* (a catalogue's look-up: only when it is said) */
+	return HM_ERR_TYPE;
 }
 
 hm_err hm_value_parse(const hm_field_def *f, const char *text, hm_value *out, const char **why)
