@@ -133,36 +133,37 @@ static size_t first_of(void *arg, const hm_report_table *t)
 	return !strcmp(t->name, "fever_alerts") ? *(size_t *)arg : 0;
 }
 
+/* The body of win with one row a window, the fever alerts' window from row first. */
+static char *body_at(const hm_report *win, size_t first)
+{
+	hm_report_html h = {0};
+	char *page = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&page, &n);
+
+	assert_non_null(f);
+	h.rows_max = 1, h.first = first_of, h.arg = &first;
+	assert_int_equal(hm_report_render_body(win, &h, f), HM_OK);
+	fclose(f);
+	return page;
+}
+
 /* The body's window of a list built for it: the count of all its rows, the rows held; a window
  * past what is held shows none of them rather than other rows. */
 static void test_rows_body_window(void **state)
 {
 	hm_report win;
-	size_t first = 1;
-	hm_report_html h = {0};
-	char *page = NULL;
-	size_t n = 0;
-	FILE *f;
+	char *page;
 	(void)state;
 
 	build("monitoring", NULL, 2, &win);
-	h.rows_max = 1, h.first = first_of, h.arg = &first;
-	f = open_memstream(&page, &n);
-	assert_non_null(f);
-	assert_int_equal(hm_report_render_body(&win, &h, f), HM_OK);
-	fclose(f);
+	page = body_at(&win, 1);
 	/* the second of three fever alerts (p8 at 07:00), "rows 2-2 of 3" */
 	assert_non_null(strstr(page, "rows 2-2 of 3"));
 	assert_non_null(strstr(page, "2026-02-03T07:00"));
 	assert_null(strstr(page, "2026-02-02T09:00"));
 	free(page);
-
-	first = 2; /* the third is not held */
-	page = NULL;
-	f = open_memstream(&page, &n);
-	assert_non_null(f);
-	assert_int_equal(hm_report_render_body(&win, &h, f), HM_OK);
-	fclose(f);
+	page = body_at(&win, 2); /* the third is not held */
 	assert_null(strstr(page, "2026-02-03T18:00"));
 	assert_null(strstr(page, "2026-02-03T07:00"));
 	assert_null(strstr(page, "2026-02-02T09:00"));
