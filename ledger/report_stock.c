@@ -450,7 +450,7 @@ hm_err rp_rewards(rp_ctx *x)
 	rp_groups_emit(x, &pens, t, penalties_row);
 	t = hm_report_table_add(x->rep, "tips", "Tips: verified, rewards owed and paid", tip_cols);
 	rp_groups_emit(x, &tips, t, tips_row);
-	free(tips.v);
-	free(pens.v);
+	rp_groups_release(&tips);
+	rp_groups_release(&pens);
 	return HM_OK;
 }
