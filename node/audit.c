@@ -8,9 +8,13 @@
  */
 #include "node_int.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* ---- what an audit found of each origin's change sets, kept (hm_node_audit_keep) ---- */
 
 typedef struct audit {
 	hm_node *n;
@@ -19,7 +23,41 @@ typedef struct audit {
 	size_t findings;
 	hm_merge_ctx m;
 	int stop;
+	struct hm_audit_memo *memo; /* NULL: nothing kept */
+	memo_origin *rec;           /* the origin whose findings are being kept */
 } audit;
+
+static void memo_clear(memo_origin *o)
+{
+	for (size_t i = 0; i < o->nf; i++)
+		free(o->f[i].reason);
+	o->nf = 0, o->seq = 0, o->nomem = false;
+}
+
+static void memo_keep(memo_origin *o, hm_finding_kind kind, uint64_t seq, const hm_hash *id,
+                      const char *reason)
+{
+	memo_finding *f;
+
+	if (o->nomem)
+		return;
+	if (o->nf == o->capf) {
+		size_t cap = o->capf ? 2 * o->capf : 8;
+		memo_finding *v = realloc(o->f, cap * sizeof(*v));
+		if (!v) {
+			o->nomem = true;
+			return;
+		}
+		o->f = v, o->capf = cap;
+	}
+	f = &o->f[o->nf];
+	f->kind = kind, f->seq = seq, f->id = *id;
+	if (!(f->reason = strdup(reason))) {
+		o->nomem = true;
+		return;
+	}
+	o->nf++;
+}
 
 static void report(audit *a, hm_finding_kind kind, const hm_node_id *origin, uint64_t seq,
                    const hm_hash *id, const char *reason)
@@ -27,6 +65,8 @@ static void report(audit *a, hm_finding_kind kind, const hm_node_id *origin, uin
 	hm_audit_finding f = {kind, *origin, seq, {{0}}, reason};
 	if (id)
 		f.id = *id;
+	if (a->rec)
+		memo_keep(a->rec, kind, seq, &f.id, reason);
 	a->findings++;
 	if (a->cb && a->cb->finding && !a->stop)
 		a->stop = a->cb->finding(a->cb->ctx, &f);
@@ -137,6 +177,53 @@ static uint64_t lowest_pending(audit *a, const hm_node_id *origin)
 	return seq;
 }
 
+static memo_origin *memo_of(struct hm_audit_memo *m, const hm_node_id *origin)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (hm_node_id_equal(&m->v[i].origin, origin))
+			return &m->v[i];
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 64;
+		memo_origin *v = realloc(m->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		m->v = v, m->cap = cap;
+	}
+	memset(&m->v[m->n], 0, sizeof(m->v[0]));
+	m->v[m->n].origin = *origin;
+	return &m->v[m->n++];
+}
+
+/* The hash of origin's certificate as stored; zero when none is. */
+static void cert_hash(audit *a, const hm_node_id *origin, hm_hash *out)
+{
+	MDB_val v;
+
+	memset(out, 0, sizeof(*out));
+	if (hm_store_get(a->n, a->txn, HM_DB_CERTS, origin->b, HM_NODE_ID_BYTES, &v) == HM_OK)
+		hm_hash_buf(v.mv_data, v.mv_size, out);
+}
+
+/* Whether what is kept of origin o still holds: the same certificate and revocation, and the
+ * change set it ended with still held, byte for byte (the chain's hashes make the ones before
+ * it the same too, or their fault is kept: a change set that did not chain is a finding). */
+static bool memo_holds(audit *a, const memo_origin *o, const hm_vv_entry *head, const hm_hash *cert,
+                       const hm_audit_origin *now)
+{
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_val v;
+	hm_hash h;
+
+	if (!o->seq || o->nomem || o->seq > head->seq || !hm_hash_equal(&o->cert, cert) ||
+	    o->revoked != now->revoked || o->revoked_after != now->revoked_after)
+		return false;
+	hm_opkey(key, &head->origin, o->seq);
+	if (hm_store_get(a->n, a->txn, HM_DB_OPLOG, key, sizeof(key), &v))
+		return false;
+	hm_hash_buf(v.mv_data, v.mv_size, &h);
+	return hm_hash_equal(&h, &o->top);
+}
+
 static hm_err audit_origin(audit *a, const hm_vv_entry *head, MDB_cursor *oplog)
 {
 	hm_audit_origin o = {0};
@@ -147,6 +234,7 @@ static hm_err audit_origin(audit *a, const hm_vv_entry *head, MDB_cursor *oplog)
 	MDB_val k = {sizeof(key), key}, v, rv;
 	uint64_t want = 1;
 	size_t before = a->findings;
+	memo_origin *kept = NULL;
 	int rc;
 	hm_err err;
 
@@ -167,14 +255,40 @@ static hm_err audit_origin(audit *a, const hm_vv_entry *head, MDB_cursor *oplog)
 		o.revoked = true;
 		o.revoked_after = hm_be64_get(rv.mv_data);
 	}
-	hm_opkey(key, &head->origin, 1);
+	if (a->memo && (kept = memo_of(a->memo, &head->origin))) {
+		hm_hash ch;
+		cert_hash(a, &head->origin, &ch);
+		if (memo_holds(a, kept, head, &ch, &o)) { /* what it found, said again */
+			for (size_t i = 0; i < kept->nf && !a->stop; i++)
+				report(a, kept->f[i].kind, &head->origin, kept->f[i].seq,
+				       &kept->f[i].id, kept->f[i].reason);
+			want = kept->seq + 1, prev = kept->top, last = kept->last;
+		} else {
+			memo_clear(kept);
+		}
+		kept->cert = ch, kept->revoked = o.revoked, kept->revoked_after = o.revoked_after;
+		a->rec = kept;
+	}
+	hm_opkey(key, &head->origin, want);
 	for (rc = mdb_cursor_get(oplog, &k, &v, MDB_SET_RANGE); rc == 0 && !a->stop;
 	     rc = mdb_cursor_get(oplog, &k, &v, MDB_NEXT), want++) {
 		if (memcmp(k.mv_data, head->origin.b, HM_NODE_ID_BYTES) != 0)
 			break;
 		if ((err = check_envelope(a, o.has_cert ? &cert : NULL, o.has_cert, o.revoked_after,
-		                          o.revoked, &v, want, &prev, &last)))
+		                          o.revoked, &v, want, &prev, &last))) {
+			if (kept)
+				memo_clear(kept);
+			a->rec = NULL;
 			return err;
+		}
+	}
+	a->rec = NULL;
+	if (kept) { /* kept up to the last change set verified, if the walk ran to its end */
+		if (a->stop || want - 1 != head->seq || want == 1) {
+			memo_clear(kept);
+		} else {
+			kept->seq = want - 1, kept->top = prev, kept->last = last;
+		}
 	}
 	if (want - 1 != head->seq)
 		report(a, HM_FINDING_BROKEN_CHAIN, &head->origin, want, NULL,
@@ -311,6 +425,88 @@ static hm_err audit_issuers(audit *a)
 	return err;
 }
 
+static time_t monotonic_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+static void memo_drop(struct hm_audit_memo *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		memo_clear(&m->v[i]);
+		free(m->v[i].f);
+	}
+	free(m->v);
+	m->v = NULL, m->n = m->cap = 0;
+}
+
+void hm_audit_memo_free(hm_node *n)
+{
+	if (!n->audit_memo)
+		return;
+	memo_drop(n->audit_memo);
+	free(n->audit_memo);
+	n->audit_memo = NULL;
+}
+
+hm_err hm_node_audit_keep(hm_node *n)
+{
+	if (n->audit_memo)
+		return HM_OK;
+	if (!(n->audit_memo = calloc(1, sizeof(*n->audit_memo))))
+		return HM_ERR_NOMEM;
+	return HM_OK;
+}
+
+/* A hash of the node's data keys (what opens a change set's body). */
+static hm_err keys_hash(audit *a, hm_hash *out)
+{
+	hm_hash_state st;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(a->txn, a->n->dbi[HM_DB_KEYS], &cur);
+
+	if (rc)
+		return hm_store_err(rc);
+	hm_hash_init(&st);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint8_t len[16];
+		hm_be64_put(len, k.mv_size), hm_be64_put(len + 8, v.mv_size);
+		hm_hash_update(&st, len, sizeof(len));
+		hm_hash_update(&st, k.mv_data, k.mv_size);
+		hm_hash_update(&st, v.mv_data, v.mv_size);
+	}
+	mdb_cursor_close(cur);
+	hm_hash_final(&st, out);
+	return rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
+}
+
+/* The kept audit for this one, if on and not in use: dropped whole when too old or made with
+ * other data keys. */
+static hm_err memo_take(audit *a)
+{
+	struct hm_audit_memo *m = a->n->audit_memo;
+	hm_hash keys;
+	hm_err err;
+
+	if (!m || atomic_flag_test_and_set(&m->busy))
+		return HM_OK;
+	if ((err = keys_hash(a, &keys))) {
+		atomic_flag_clear(&m->busy);
+		return err;
+	}
+	if (m->n && (monotonic_seconds() - m->made >= HM_AUDIT_KEEP_SECONDS ||
+	             !hm_hash_equal(&keys, &m->keys)))
+		memo_drop(m);
+	if (!m->n)
+		m->made = monotonic_seconds(), m->keys = keys;
+	a->memo = m;
+	return HM_OK;
+}
+
 hm_err hm_node_audit(hm_node *n, const hm_audit_cb *cb, size_t *nfindings)
 {
 	audit a = {.n = n, .cb = cb};
@@ -331,6 +527,8 @@ hm_err hm_node_audit(hm_node *n, const hm_audit_cb *cb, size_t *nfindings)
 		err = hm_store_err(rc);
 		goto out;
 	}
+	if ((err = memo_take(&a)))
+		goto out;
 	for (size_t i = 0; i < heads.n && !err && !a.stop; i++)
 		err = audit_origin(&a, &heads.v[i], oplog);
 	if (!err)
@@ -340,6 +538,8 @@ hm_err hm_node_audit(hm_node *n, const hm_audit_cb *cb, size_t *nfindings)
 	if (nfindings)
 		*nfindings = a.findings;
 out:
+	if (a.memo)
+		atomic_flag_clear(&a.memo->busy);
 	if (oplog)
 		mdb_cursor_close(oplog);
 	if (a.txn)

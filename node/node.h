@@ -583,6 +583,17 @@ typedef struct hm_audit_cb {
 /* Re-verify every envelope in the oplog (signature, certificate, hash chain, revocation, scope,
  * clock) and report the evidence kept at arrival. Findings are counted into *nfindings. */
 hm_err hm_node_audit(hm_node *node, const hm_audit_cb *cb, size_t *nfindings) HM_MUST_CHECK;
+/* Keep, in this process, what hm_node_audit found of each origin's change sets, so that the
+ * next audit verifies only those that came since (a front end that audits again after every
+ * write: the web's audit page). An origin's kept result is used only while its certificate as
+ * stored, its revocation, the node's data keys and the bytes of the last change set it covered
+ * are the same (anything else: that origin verified whole again), and the whole is dropped
+ * HM_AUDIT_KEEP_SECONDS after it was first made, so that every envelope is verified from its
+ * bytes again at least that often. Everything else (gaps, evidence, revoked issuers) is read
+ * at each audit. An audit made while another runs (another thread) keeps nothing. Off by
+ * default; hm_node_close frees it. Errors: HM_ERR_NOMEM. */
+#define HM_AUDIT_KEEP_SECONDS 600
+hm_err hm_node_audit_keep(hm_node *node) HM_MUST_CHECK;
 
 /* ---- Peer services (peer.c): what sealed bundles and sync sessions need of a node's keys,
  * without handing the keys out. Trust mode only (HM_ERR_CRYPTO otherwise). ---- */

@@ -26,6 +26,8 @@
 
 #include <lmdb.h>
 #include <msgpack.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "i18n.h"
 #include "node.h"
@@ -105,7 +107,8 @@ struct hm_node {
 	bool changed_all;             /* the write transaction open has logged HM_CHANGED_ALL */
 	bool changed_known; /* changed_last is the log's last counter in that transaction */
 	uint64_t changed_last;
-	struct hm_reccache *cache; /* records kept decoded (recache.c), NULL when off */
+	struct hm_reccache *cache;        /* records kept decoded (recache.c), NULL when off */
+	struct hm_audit_memo *audit_memo; /* each origin's audit kept (audit.c), NULL when off */
 	size_t map_size, map_max;
 	bool upgrade; /* an older store format, brought up to date at open */
 	hm_logger log;
@@ -446,6 +449,36 @@ hm_err hm_record_walked(const hm_collection_def *c, const MDB_val *k, const hm_r
 hm_err hm_reccache_list(hm_node *n, const hm_collection_def *c, hm_record_cb cb, void *ctx,
                         bool *served) HM_MUST_CHECK;
 void hm_reccache_free(hm_node *n);
+/* ---- audit.c: what an audit found of each origin's change sets, kept (hm_node_audit_keep) ---- */
+typedef struct memo_finding {
+	hm_finding_kind kind;
+	uint64_t seq;
+	hm_hash id;
+	char *reason; /* owned */
+} memo_finding;
+
+typedef struct memo_origin {
+	hm_node_id origin;
+	uint64_t seq; /* its change sets 1..seq verified; 0: nothing kept */
+	hm_hash top;  /* the id (the hash of the bytes) of change set seq: the chain's prev */
+	hm_hlc last;  /* and its clock */
+	hm_hash cert; /* of its certificate's bytes as stored; zero: none */
+	bool revoked;
+	uint64_t revoked_after;
+	memo_finding *f; /* what its change sets 1..seq were found, in order */
+	size_t nf, capf;
+	bool nomem; /* a finding could not be kept: the origin is not */
+} memo_origin;
+
+struct hm_audit_memo {
+	memo_origin *v;
+	size_t n, cap;
+	hm_hash keys;     /* of the node's data keys as they stood */
+	time_t made;      /* CLOCK_MONOTONIC: dropped HM_AUDIT_KEEP_SECONDS after */
+	atomic_flag busy; /* an audit is using it */
+};
+
+void hm_audit_memo_free(hm_node *n);
 
 /* ---- seal.c: values at rest ---- */
 /* Put value under key in db, sealed under the storage key in trust mode (plain otherwise). */

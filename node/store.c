@@ -627,6 +627,7 @@ void hm_node_close(hm_node *n)
 	if (!n)
 		return;
 	hm_reccache_free(n);
+	hm_audit_memo_free(n);
 	if (n->env)
 		mdb_env_close(n->env);
 	hm_identity_release(&n->ident);

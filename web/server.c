@@ -722,7 +722,8 @@ static hm_err keep_records(hm_web *w)
 	if (w->o.lock)
 		pthread_mutex_lock(w->o.lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!(err = hm_node_cache_records(n, w->o.records_bytes ? w->o.records_bytes
+	if (!(err = hm_node_audit_keep(n)) && /* the audit page verifies only what came since */
+	    !(err = hm_node_cache_records(n, w->o.records_bytes ? w->o.records_bytes
 	                                                        : HM_WEB_RECORDS_BYTES)) &&
 	    (err = hm_node_cache_warm(n))) {
 		char msg[700];
