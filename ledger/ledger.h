@@ -719,7 +719,8 @@ void hm_report_row_add(hm_report *r, hm_report_table *t, hm_report_row_kind kind
                        ...);
 /* Whether the next data row of a list t is held (r->rows_max): when not, it is counted in
  * t->rows_more and the caller makes nothing of it. A table whose rows are figures per region
- * (with subtotals and a total) never asks: every row is held. */
+ * (with subtotals and a total) never asks: every row is held; so is every row of a table drawn
+ * as a chart (t->chart, set before its rows), whose bars are scaled against the largest. */
 bool hm_report_row_wanted(hm_report *r, hm_report_table *t);
 /* Whether list t holds all the rows r->rows_max lets it (a caller that knows how many rows a
  * part would make counts them in t->rows_more instead of making them). */
@@ -856,8 +857,9 @@ typedef struct hm_report_html {
 } hm_report_html;
 
 /* The body of r as HM_REPORT_HTML_BODY writes it, with h's words, Chinese headers and links
- * (h may be NULL: none), to f, then flush f. Errors: HM_ERR_INVALID (an unknown flag in h;
- * nothing written), HM_ERR_IO (writing to f failed). */
+ * (h may be NULL: none), to f, then flush f. Errors: HM_ERR_INVALID (an unknown flag in h, or
+ * no window (h->rows_max) of a report that does not hold all its rows; nothing written),
+ * HM_ERR_IO (writing to f failed). */
 hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *f) HM_MUST_CHECK;
 /* The ledger's Chinese for a word of a report: a column of table (NULL or "": any table), a
  * parameter's name ("depth", "fever.threshold"), a row's level ("township", "subtotal"), or

@@ -285,6 +285,9 @@ bool rp_in_window(const rp_ctx *x, const char *date);
 /* The person a reference means, through merges. */
 const char *rp_pid(const rp_ctx *x, const char *id);
 const rp_rec *rp_person_find(const rp_ctx *x, const char *id);
+/* hm_report_row_wanted for a list whose rows name a person: one not held is counted among the
+ * persons the report lists (hm_report.persons_listed) all the same. */
+bool rp_person_row_wanted(rp_ctx *x, hm_report_table *t);
 /* The name of person id as the report may show it (masked unless show_pii); counts it. */
 const char *rp_person_name(rp_ctx *x, const char *id, char *buf, size_t cap);
 const char *rp_person_village(const rp_ctx *x, const char *id);

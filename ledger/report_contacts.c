@@ -167,7 +167,7 @@ static hm_err contacts_walk(rp_ctx *x, const graph *gr, hm_report_table *t)
 	dist[s] = 0, parent[s] = s, queue[tail++] = s;
 	while (head < tail) {
 		size_t u = queue[head++];
-		if (hm_report_row_wanted(x->rep, t)) {
+		if (rp_person_row_wanted(x, t)) {
 			path_text(gr, parent, u, path, HM_STR_MAX);
 			hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssds", gr->nodes.v[u],
 			                  rp_person_name(x, gr->nodes.v[u], name, sizeof(name)),
@@ -388,12 +388,12 @@ static void contacts_lists(rp_ctx *x, hm_report_table *unlisted, hm_report_table
 	rp_strs_sort_unique(&close);
 	rp_strs_sort_unique(&far);
 	for (size_t i = 0; i < close.n; i++)
-		if (!rp_strs_has(&sources, close.v[i]) && hm_report_row_wanted(x->rep, unlisted))
+		if (!rp_strs_has(&sources, close.v[i]) && rp_person_row_wanted(x, unlisted))
 			hm_report_row_add(x->rep, unlisted, HM_REPORT_ROW_DATA, "sss", close.v[i],
 			                  rp_person_name(x, close.v[i], name, sizeof(name)),
 			                  rp_person_village(x, close.v[i]));
 	for (size_t i = 0; i < far.n; i++)
-		if (!rp_monitored_find(x, far.v[i]) && hm_report_row_wanted(x->rep, second))
+		if (!rp_monitored_find(x, far.v[i]) && rp_person_row_wanted(x, second))
 			hm_report_row_add(x->rep, second, HM_REPORT_ROW_DATA, "sss", far.v[i],
 			                  rp_person_name(x, far.v[i], name, sizeof(name)),
 			                  rp_person_village(x, far.v[i]));

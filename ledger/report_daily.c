@@ -250,7 +250,7 @@ static void monitoring_lists(rp_ctx *x, hm_report_table *unseen, hm_report_table
 		}
 		if (in_win == 0) {
 			const struct rp_fold *t;
-			if (!hm_report_row_wanted(x->rep, unseen))
+			if (!rp_person_row_wanted(x, unseen))
 				continue;
 			t = rp_before_of(x, p);
 			last[0] = '\0';
@@ -261,7 +261,7 @@ static void monitoring_lists(rp_ctx *x, hm_report_table *unseen, hm_report_table
 			hm_report_row_add(x->rep, unseen, HM_REPORT_ROW_DATA, "ssss", p,
 			                  rp_person_name(x, p, name, sizeof(name)), e->region,
 			                  *last ? last : N_("never"));
-		} else if (phoned == in_win && hm_report_row_wanted(x->rep, phone)) {
+		} else if (phoned == in_win && rp_person_row_wanted(x, phone)) {
 			hm_report_row_add(x->rep, phone, HM_REPORT_ROW_DATA, "sssd", p,
 			                  rp_person_name(x, p, name, sizeof(name)), e->region,
 			                  (long long)in_win);
@@ -292,7 +292,7 @@ static void monitoring_fevers(rp_ctx *x, hm_report_table *t)
 	for (size_t i = 0; i < k; i++) {
 		const rp_fu_ix *f = v[i];
 		const char *action;
-		if (!hm_report_row_wanted(x->rep, t))
+		if (!rp_person_row_wanted(x, t))
 			continue; /* counted */
 		action = rp_fs(&x->followup, f->r, RP_F_ACTION);
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "ssssfss", f->pid,
@@ -333,7 +333,7 @@ static void monitoring_contacts(rp_ctx *x, hm_report_table *t)
 	rp_strs_sort_unique(&seen);
 	for (size_t i = 0; i < seen.n; i++) {
 		const char *p = seen.v[i];
-		if (temperature_taken(x, p) || !hm_report_row_wanted(x->rep, t))
+		if (temperature_taken(x, p) || !rp_person_row_wanted(x, t))
 			continue;
 		hm_report_row_add(x->rep, t, HM_REPORT_ROW_DATA, "sss", p,
 		                  rp_person_name(x, p, name, sizeof(name)),

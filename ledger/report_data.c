@@ -503,6 +503,14 @@ const rp_rec *rp_person_find(const rp_ctx *x, const char *id)
 	return NULL;
 }
 
+bool rp_person_row_wanted(rp_ctx *x, hm_report_table *t)
+{
+	if (hm_report_row_wanted(x->rep, t))
+		return true;
+	x->rep->persons_listed++; /* listed all the same: the access log counts every one */
+	return false;
+}
+
 /* The name of person id as the report may show it: masked unless --show-pii. */
 const char *rp_person_name(rp_ctx *x, const char *id, char *buf, size_t cap)
 {

@@ -129,7 +129,8 @@ nomem:
 
 bool hm_report_rows_full(const hm_report *r, const hm_report_table *t)
 {
-	return t && r->rows_max && t->nrows >= r->rows_max;
+	/* a table drawn as a chart holds every row: its bars are scaled against the largest */
+	return t && r->rows_max && t->chart < 0 && t->nrows >= r->rows_max;
 }
 
 bool hm_report_row_wanted(hm_report *r, hm_report_table *t)

@@ -919,6 +919,11 @@ hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *
 		errno = EINVAL;
 		return HM_ERR_INVALID;
 	}
+	for (size_t i = 0; i < r->ntables && !(h && h->rows_max); i++)
+		if (r->tables[i]->rows_more) { /* all its rows, of a report that holds a window */
+			errno = EINVAL;
+			return HM_ERR_INVALID;
+		}
 	html_body(r, h ? h : &html_plain, f);
 	return fflush(f) == 0 && !ferror(f) ? HM_OK : HM_ERR_IO;
 }

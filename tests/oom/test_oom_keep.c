@@ -107,7 +107,7 @@ static void test_reports_out_of_memory(void **state)
 	assert_int_equal(hm_report_keep_new((size_t)1 << 30, &keep), HM_OK);
 	loop("daily");
 	loop("monitoring");
-	/* without a merge that holds, the follow-ups are grouped by the keep's numbers of persons */
+	/* and without a merge that holds (the keep's numbers of persons, not mapped) */
 	rpt_put(&county, "merge", "m1", "state=undone", NULL);
 	loop("monitoring");
 	hm_report_keep_free(keep);

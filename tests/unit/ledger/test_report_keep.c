@@ -143,9 +143,10 @@ static void test_the_same_through_every_write(void **state)
 	(void)state;
 
 	assert_int_equal(hm_report_keep_new((size_t)1 << 30, &keep), HM_OK);
-	/* Without a merge that holds, a report groups the follow-ups by the keep's numbers of the
-	 * persons; with one, by a hash of each person through the merges: the first writes here
-	 * go the first way, those after the merge made again below the second. */
+	/* A report through the keep groups the follow-ups by the keep's numbers of the persons,
+	 * mapped through the merges that hold (numbers_merged); one from the store, by a hash of
+	 * each person through them. The first writes here come without a merge, those after the
+	 * merge made again below with one, then with merges into persons no follow-up names. */
 	rpt_put(&county, "merge", "m1", "state=undone", NULL);
 	assert_same("the county as made");
 	hm_report_keep_stats_get(keep, &st);

@@ -37,6 +37,8 @@ static size_t compare(const hm_report *whole, const hm_report *win, size_t rows)
 	size_t cut = 0;
 
 	assert_int_equal(win->ntables, whole->ntables);
+	/* the access log counts every person the report lists, held or not */
+	assert_int_equal(win->persons_listed, whole->persons_listed);
 	for (size_t i = 0; i < whole->ntables; i++) {
 		const hm_report_table *a = whole->tables[i], *b = win->tables[i];
 		bool per_region = false;
@@ -44,7 +46,8 @@ static size_t compare(const hm_report *whole, const hm_report *win, size_t rows)
 		assert_int_equal(a->rows_more, 0);
 		for (size_t j = 0; j < a->nrows; j++)
 			per_region |= a->rows[j].kind != HM_REPORT_ROW_DATA;
-		if (per_region) /* figures per region, a subtotal and a total: whole */
+		per_region |= a->chart >= 0; /* bars scaled against the largest: whole too */
+		if (per_region)              /* figures per region, a subtotal and a total: whole */
 			assert_int_equal(b->nrows, a->nrows);
 		assert_int_equal(b->nrows + b->rows_more, a->nrows);
 		if (b->nrows > rows && !per_region)
@@ -124,6 +127,16 @@ static void test_rows_whole_documents_refused(void **state)
 		size_t n = 0;
 		assert_int_equal(hm_report_render_mem(&win, fmts[i], 0, &out, &n), HM_ERR_INVALID);
 		assert_null(out);
+	}
+	{ /* the body too, unless it writes a window */
+		char *page = NULL;
+		size_t n = 0;
+		FILE *f = open_memstream(&page, &n);
+		assert_non_null(f);
+		assert_int_equal(hm_report_render_body(&win, NULL, f), HM_ERR_INVALID);
+		fclose(f);
+		assert_int_equal(n, 0);
+		free(page);
 	}
 	hm_report_release(&win);
 }
