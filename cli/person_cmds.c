@@ -151,10 +151,10 @@ static int person_dups(cli *c, int argc, char **argv)
 	    N_("persons registered twice (merge proposals)"),
 	    opts,
 	    "Find persons registered more than once: records whose ID numbers are the same\n"
-	    "(compared by their keyed hash, never in clear), not yet merged. Each group is a "
-	    "merge\n"
-	    "proposal: `hamlet person merge KEEP DROP` on a node whose region holds both (their\n"
-	    "township, or the county).\n",
+	    "(compared by their keyed hash, never in clear), not yet merged nor kept apart. Each\n"
+	    "group is a merge proposal: `hamlet person merge KEEP DROP` on a node whose region\n"
+	    "holds both (their township, or the county), or `hamlet person apart KEEP DROP` when\n"
+	    "they are two persons after all.\n",
 	    0,
 	    0};
 	json_t *list;
@@ -225,6 +225,51 @@ static int person_unmerge(cli *c, int argc, char **argv)
 	return person_merge(c, argc, argv, true);
 }
 
+static int person_apart(cli *c, int argc, char **argv)
+{
+	const char *reason = NULL;
+	bool json = false;
+	const cli_opt opts[] = {
+	    {"reason", 0, &reason, NULL, "TEXT", N_("why they are two persons")},
+	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
+	    {NULL}};
+	const cli_spec spec = {
+	    "person apart",
+	    "KEEP DROP",
+	    N_("record that two registrations are two persons"),
+	    opts,
+	    "Keep apart: persons KEEP and DROP, proposed by `hamlet person dups` (the same ID\n"
+	    "number), are two persons; the pair is no longer proposed, and a merge of them is\n"
+	    "undone. `person merge KEEP DROP` merges them after all. Run it on a node whose "
+	    "region\n"
+	    "holds both persons' villages.\n",
+	    2,
+	    2};
+	hm_merge_result res;
+	char *pos[2];
+	hm_node *n = NULL;
+	hm_err err;
+	int npos, rc;
+
+	CLI_PARSE_SPEC(&spec, pos, &npos);
+	if ((rc = cli_id_arg(c, "KEEP", pos[0])) || (rc = cli_id_arg(c, "DROP", pos[1])))
+		return rc;
+	if (!strcmp(pos[0], pos[1]))
+		return cli_fail(c, EXIT_FAIL, "KEEP and DROP are the same person");
+	if ((rc = cli_open(c, &n)))
+		return rc;
+	if ((err = hm_person_apart(&c->led, pos[0], pos[1], reason, &res)))
+		rc = cli_node_fail(c, n, err);
+	else if (json)
+		cj_print(stdout, json_pack("{s:o, s:s, s:I}", "merge", hm_json_cstr(res.id),
+		                           "state", "apart", "seq", (json_int_t)res.info.seq));
+	else
+		printf("kept %s apart from %s (merge %s, change set %" PRIu64 ")\n", pos[1], pos[0],
+		       res.id, res.info.seq);
+	hm_node_close(n);
+	return rc;
+}
+
 static int person_merge_do(cli *c, int argc, char **argv)
 {
 	return person_merge(c, argc, argv, false);
@@ -238,6 +283,7 @@ int cmd_person(cli *c, int argc, char **argv)
 	    {"dups", person_dups, N_("persons registered twice (merge proposals)")},
 	    {"merge", person_merge_do, N_("record that two registrations are one person")},
 	    {"unmerge", person_unmerge, N_("undo a merge")},
+	    {"apart", person_apart, N_("record that two registrations are two persons")},
 	    {NULL, NULL, NULL}};
 	/* add and edit are field verbs (the verb table); these are the person's own */
 	return cli_field_group(c, verbs, argc, argv);

@@ -314,8 +314,9 @@ typedef struct hm_person_key {
 } hm_person_key;
 
 /* Called for each group of persons registered more than once (the same keyed ID hash, none
- * merged away), members[0..n) in id order (n >= 2; borrowed for the call). The first is the
- * one to keep in a merge proposal. */
+ * merged away; the first with those not kept apart from it, hm_person_apart, then the same of
+ * those kept apart from it), members[0..n) in id order (n >= 2; borrowed for the call). The
+ * first is the one to keep in a merge proposal. */
 typedef int (*hm_dups_cb)(void *arg, const hm_person_key *members, size_t n);
 /* Every group of duplicates, ordered by hash; *groups (may be NULL) set. Errors: HM_ERR_NOMEM,
  * those of hm_node_list. */
@@ -343,6 +344,15 @@ typedef struct hm_merge_result {
  * those of a write. */
 hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const char *reason,
                        bool undo, hm_merge_result *out) HM_MUST_CHECK;
+/* Record that keep and drop, proposed as one person, are two: the pair is no longer proposed by
+ * hm_person_dups (in either order), and a merge of them in force is undone (their one record,
+ * m-KEEP-DROP, or m-DROP-KEEP when only that one exists, says apart; out->id names it; a later
+ * merge says merged again). A station whose hamlet predates
+ * "apart" reads it as no merge and still proposes the pair. reason may be NULL. Errors:
+ * HM_ERR_INVALID (the same person, ids too long), HM_ERR_NOT_FOUND (an unknown person), and
+ * those of a write. */
+hm_err hm_person_apart(hm_ledger *l, const char *keep, const char *drop, const char *reason,
+                       hm_merge_result *out) HM_MUST_CHECK;
 
 /* A purge: the persons whose monitoring ended before a date (every episode of theirs has an end,
  * before it) and who still hold personal data. Release with hm_purge_plan_release. */

@@ -1,6 +1,8 @@
 /*
- * merge.c - one person registered twice: finding them (the same keyed ID hash, not merged yet)
- * and recording that two registrations are one person, or undoing it. Nothing is deleted.
+ * merge.c - one person registered twice: finding them (the same keyed ID hash, not merged yet
+ * nor kept apart) and recording that two registrations are one person, or undoing it, or that
+ * they are two persons (kept apart). Nothing is deleted. A pair's one record (m-KEEP-DROP)
+ * holds its latest answer: merged, undone or apart.
  */
 #include "ledger_int.h"
 
@@ -13,6 +15,8 @@ typedef struct dup_ctx {
 	size_t n, cap;
 	char (*merged)[HM_ID_MAX + 1]; /* persons dropped by a merge in force */
 	size_t nmerged, mcap;
+	char (*apart)[2][HM_ID_MAX + 1]; /* pairs kept apart */
+	size_t napart, acap;
 	bool nomem;
 } dup_ctx;
 
@@ -43,12 +47,33 @@ bool hm_merge_holds(const char *state)
 	return !state || !*state || !strcmp(state, "merged");
 }
 
+/* A pair kept apart: (keep, drop) as written. */
+static int dup_apart(dup_ctx *d, const hm_record *r)
+{
+	if (d->napart == d->acap) {
+		size_t cap = d->acap ? 2 * d->acap : 16;
+		char(*p)[2][HM_ID_MAX + 1] = realloc(d->apart, cap * sizeof(*p));
+		if (!p) {
+			d->nomem = true;
+			return 1;
+		}
+		d->apart = p, d->acap = cap;
+	}
+	if (hm_rec_id(r, "keep", d->apart[d->napart][0]) &&
+	    hm_rec_id(r, "drop", d->apart[d->napart][1]))
+		d->napart++;
+	return 0;
+}
+
 static int dup_merge(void *arg, const hm_record *r)
 {
 	dup_ctx *d = arg;
 	char state[16];
+	const char *s = hm_rec_text(r, "state", state, sizeof(state));
 
-	if (!hm_merge_holds(hm_rec_text(r, "state", state, sizeof(state))))
+	if (s && !strcmp(s, "apart"))
+		return dup_apart(d, r);
+	if (!hm_merge_holds(s))
 		return 0;
 	if (d->nmerged == d->mcap) {
 		size_t cap = d->mcap ? 2 * d->mcap : 16;
@@ -78,7 +103,43 @@ static bool is_merged(const dup_ctx *d, const char *id)
 	return false;
 }
 
-/* Each group of one hash with two or more live members, members compacted in place. */
+/* Whether a and b were kept apart (in either order). */
+static bool is_apart(const dup_ctx *d, const char *a, const char *b)
+{
+	for (size_t i = 0; i < d->napart; i++)
+		if ((!strcmp(d->apart[i][0], a) && !strcmp(d->apart[i][1], b)) ||
+		    (!strcmp(d->apart[i][0], b) && !strcmp(d->apart[i][1], a)))
+			return true;
+	return false;
+}
+
+/* The persons of one hash, v[h .. end), none merged away, as groups: the first with every
+ * other not kept apart from it, then (in place, each part in id order) the same again of those
+ * kept apart from it. Each of two or more to cb; false when cb said stop. */
+static bool apart_groups(dup_ctx *d, size_t h, size_t end, hm_dups_cb cb, void *arg, size_t *groups)
+{
+	while (h < end) {
+		size_t g = h + 1; /* the group is v[h .. g) */
+		for (size_t k = h + 1; k < end; k++) {
+			hm_person_key m;
+			if (is_apart(d, d->v[h].id, d->v[k].id))
+				continue;
+			m = d->v[k];
+			memmove(&d->v[g + 1], &d->v[g], (k - g) * sizeof(m));
+			d->v[g++] = m;
+		}
+		if (g - h >= 2) {
+			++*groups;
+			if (cb(arg, &d->v[h], g - h))
+				return false;
+		}
+		h = g;
+	}
+	return true;
+}
+
+/* Each group of one hash with two or more live members (merged away: not live), split where
+ * two were kept apart; members compacted in place. */
 static size_t dup_groups(dup_ctx *d, hm_dups_cb cb, void *arg)
 {
 	size_t groups = 0;
@@ -90,11 +151,8 @@ static size_t dup_groups(dup_ctx *d, hm_dups_cb cb, void *arg)
 				d->v[i + live++] = d->v[j];
 			j++;
 		}
-		if (live >= 2) {
-			groups++;
-			if (cb(arg, &d->v[i], live))
-				break;
-		}
+		if (!apart_groups(d, i, i + live, cb, arg, &groups))
+			break;
 		i = j;
 	}
 	return groups;
@@ -117,6 +175,7 @@ hm_err hm_person_dups(hm_ledger *l, hm_dups_cb cb, void *arg, size_t *groups)
 	}
 	free(d.v);
 	free(d.merged);
+	free(d.apart);
 	return err;
 }
 
@@ -188,7 +247,7 @@ static hm_err set_str(hm_write *w, const char *id, const char *field, const char
 }
 
 static hm_err write_merge(hm_ledger *l, const char *id, const char *keep, const char *drop,
-                          const char *region, const char *reason, bool undo,
+                          const char *region, const char *reason, const char *state,
                           hm_changeset_info *info)
 {
 	hm_write *w;
@@ -197,7 +256,7 @@ static hm_err write_merge(hm_ledger *l, const char *id, const char *keep, const 
 	if ((err = hm_write_begin(l->node, &w)))
 		return err;
 	if ((err = set_str(w, id, "keep", keep)) || (err = set_str(w, id, "drop", drop)) ||
-	    (err = set_str(w, id, "state", undo ? "undone" : "merged")) ||
+	    (err = set_str(w, id, "state", state)) ||
 	    (region[0] && (err = set_str(w, id, "region", region))) ||
 	    (reason && (err = set_str(w, id, "reason", reason)))) {
 		hm_write_abort(w);
@@ -228,6 +287,42 @@ out:
 	return err;
 }
 
+/* The pair's merge record id, and the region holding both persons' villages. */
+static hm_err pair_of(hm_ledger *l, const char *keep, const char *drop, hm_merge_result *out,
+                      char region[HM_REGION_MAX + 1])
+{
+	memset(out, 0, sizeof(*out));
+	if (!strcmp(keep, drop))
+		return hm_node_fail(l->node, HM_ERR_INVALID, "KEEP and DROP are the same person");
+	if (strlen(keep) + strlen(drop) + 4 > HM_ID_MAX ||
+	    snprintf(out->id, sizeof(out->id), "m-%s-%s", keep, drop) >= (int)sizeof(out->id))
+		return hm_node_fail(l->node, HM_ERR_INVALID, "person ids too long to merge");
+	return merge_villages(l, keep, drop, region);
+}
+
+hm_err hm_person_apart(hm_ledger *l, const char *keep, const char *drop, const char *reason,
+                       hm_merge_result *out)
+{
+	char region[HM_REGION_MAX + 1], other[HM_ID_MAX + 1];
+	hm_record *m = NULL;
+	hm_err err = pair_of(l, keep, drop, out, region);
+
+	if (err)
+		return err;
+	/* the pair's record as named the other way round, when there is one and none this way */
+	snprintf(other, sizeof(other), "m-%s-%s", drop, keep);
+	if ((err = hm_node_get(l->node, "merge", out->id, &m)) == HM_ERR_NOT_FOUND &&
+	    (err = hm_node_get(l->node, "merge", other, &m)) == HM_OK) {
+		const char *was_keep = keep;
+		memcpy(out->id, other, sizeof(other));
+		keep = drop, drop = was_keep;
+	}
+	hm_record_free(m);
+	if (err && err != HM_ERR_NOT_FOUND)
+		return err;
+	return write_merge(l, out->id, keep, drop, region, reason, "apart", &out->info);
+}
+
 hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const char *reason,
                        bool undo, hm_merge_result *out)
 {
@@ -235,13 +330,7 @@ hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const c
 	hm_record *m;
 	hm_err err;
 
-	memset(out, 0, sizeof(*out));
-	if (!strcmp(keep, drop))
-		return hm_node_fail(l->node, HM_ERR_INVALID, "KEEP and DROP are the same person");
-	if (strlen(keep) + strlen(drop) + 4 > HM_ID_MAX ||
-	    snprintf(out->id, sizeof(out->id), "m-%s-%s", keep, drop) >= (int)sizeof(out->id))
-		return hm_node_fail(l->node, HM_ERR_INVALID, "person ids too long to merge");
-	if ((err = merge_villages(l, keep, drop, region)))
+	if ((err = pair_of(l, keep, drop, out, region)))
 		return err;
 	if (!undo && (err = merge_allowed(l, keep, drop)))
 		return err;
@@ -253,5 +342,6 @@ hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const c
 			           : err;
 		hm_record_free(m);
 	}
-	return write_merge(l, out->id, keep, drop, region, reason, undo, &out->info);
+	return write_merge(l, out->id, keep, drop, region, reason, undo ? "undone" : "merged",
+	                   &out->info);
 }

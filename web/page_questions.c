@@ -3,12 +3,9 @@
  * Open identity questions (a name or ID number two stations wrote at once:
  * hm_person_questions), persons registered twice (the same keyed ID hash: hm_person_dups) with
  * "merge" (POST /questions/merge: hm_person_merge, as `hamlet person merge KEEP DROP`) and "keep
- * apart" (POST /questions/apart), and the conflict log (hm_node_conflicts, as `hamlet
- * conflicts`). Personal values are masked here (hm_ledger_mask); the person's page reveals.
- *
- * The ledger has no record for "these two are different persons" (`person unmerge` undoes a
- * merge that was made, and dups proposes the pair again): "keep apart" writes nothing and hides
- * the pair for the user's session only (web_session_mark), and the page says so.
+ * apart" (POST /questions/apart: hm_person_apart, as `hamlet person apart KEEP DROP`), and the
+ * conflict log (hm_node_conflicts, as `hamlet conflicts`). Personal values are masked here
+ * (hm_ledger_mask); the person's page reveals.
  */
 #include "web_int.h"
 
@@ -112,12 +109,6 @@ static hm_err questions_section(web_req *r)
 
 /* ---- duplicates ---- */
 
-/* The key a "keep apart" is remembered by in the session. */
-static void apart_key(const char *keep, const char *drop, char *out, size_t cap)
-{
-	snprintf(out, cap, "apart %s %s", keep, drop);
-}
-
 /* A person's id (a link), masked name and village. */
 static void dup_person(web_req *r, const hm_person_key *k)
 {
@@ -154,7 +145,7 @@ static void pair_button(web_req *r, const char *action, const char *keep, const 
 
 typedef struct dups_ctx {
 	web_req *r;
-	size_t shown, hidden;
+	size_t shown;
 } dups_ctx;
 
 /* Each group: the first is the one to keep, each other one a pair to merge into it. */
@@ -162,14 +153,8 @@ static int dup_group(void *arg, const hm_person_key *m, size_t n)
 {
 	dups_ctx *d = arg;
 	web_req *r = d->r;
-	char key[2 * HM_ID_MAX + 16];
 
 	for (size_t k = 1; k < n; k++) {
-		apart_key(m[0].id, m[k].id, key, sizeof(key));
-		if (r->sess && web_session_marked(r->sess, key)) {
-			d->hidden++;
-			continue;
-		}
 		d->shown++;
 		web_raw(r, "<tr><td>");
 		dup_person(r, &m[0]);
@@ -186,7 +171,7 @@ static int dup_group(void *arg, const hm_person_key *m, size_t n)
 static hm_err dups_section(web_req *r)
 {
 	static const char *const cols[] = {N_("Keep"), N_("Merge into it"), ""};
-	dups_ctx d = {r, 0, 0};
+	dups_ctx d = {r, 0};
 	hm_err err;
 
 	web_raw(r, "<section><h2>");
@@ -196,20 +181,16 @@ static hm_err dups_section(web_req *r)
 	                    "records that they are one person; nothing is deleted, and a merge can "
 	                    "be undone (hamlet person unmerge)."));
 	web_raw(r, "</p><p class=\"muted\">");
-	web_esc(r, web_t(r, "Keep apart is remembered for this session only: the ledger has no "
-	                    "record for it, so the pair is proposed again at your next login."));
+	web_esc(r, web_t(r, "Keep apart records that they are two persons: the pair is no longer "
+	                    "proposed, here or at any station that takes the record (hamlet person "
+	                    "apart; a merge of them later merges them after all)."));
 	web_raw(r, "</p>");
 	table_head(r, cols, 3);
 	if ((err = hm_person_dups(&r->led, dup_group, &d, NULL)))
 		return err;
 	if (!d.shown)
 		none_row(r, 3, N_("No person is registered twice."));
-	web_raw(r, "</tbody></table>");
-	if (d.hidden)
-		web_rawf(r, "<p class=\"muted\">%zu ", d.hidden);
-	if (d.hidden)
-		web_esc(r, web_t(r, "pair(s) kept apart in this session are not shown."));
-	web_raw(r, d.hidden ? "</p></section>\n" : "</section>\n");
+	web_raw(r, "</tbody></table></section>\n");
 	return HM_OK;
 }
 
@@ -311,13 +292,19 @@ hm_err web_page_questions(web_req *r)
 	           *drop = web_arg(r, "drop"), *why;
 	char a[HM_STR_MAX + 1], b[HM_STR_MAX + 1], msg[3 * HM_STR_MAX];
 
-	/* the outcome of a merge, carried by its 303: two ids, named here by the persons' names */
-	if (!done || strcmp(done, "merged") || !keep || !drop || hm_id_check(keep, &why) ||
-	    hm_id_check(drop, &why))
+	/* the outcome of a merge or a keep apart, carried by its 303: two ids, named here by the
+	 * persons' names */
+	if (!done || (strcmp(done, "merged") && strcmp(done, "apart")) || !keep || !drop ||
+	    hm_id_check(keep, &why) || hm_id_check(drop, &why))
 		return questions_page(r, NULL, NULL);
 	name_of(r, drop, a, sizeof(a));
 	name_of(r, keep, b, sizeof(b));
-	snprintf(msg, sizeof(msg), "%s: %s → %s", web_t(r, "Merged (merged away → kept)"), a, b);
+	if (!strcmp(done, "apart"))
+		snprintf(msg, sizeof(msg), "%s: %s, %s", web_t(r, "Kept apart (two persons)"), b,
+		         a);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s → %s", web_t(r, "Merged (merged away → kept)"),
+		         a, b);
 	return questions_page(r, "ok", msg);
 }
 
@@ -334,7 +321,9 @@ static bool pair_fields(web_req *r, const char **keep, const char **drop, hm_err
 	return false;
 }
 
-hm_err web_page_questions_merge(web_req *r)
+/* Merge the form's pair, or keep it apart: written, said in the log, then a 303 back to
+ * /questions (a reload writes nothing again) that says what was done. */
+static hm_err pair_answer(web_req *r, bool apart)
 {
 	const char *keep, *drop;
 	char reason[HM_USER_NAME_MAX + 64], msg[600], to[6 * HM_ID_MAX + 48];
@@ -344,36 +333,35 @@ hm_err web_page_questions_merge(web_req *r)
 
 	if (!pair_fields(r, &keep, &drop, &err))
 		return err;
-	snprintf(reason, sizeof(reason), "merged in the web interface by %s", r->user->name);
-	if ((err = hm_person_merge(&r->led, keep, drop, reason, false, &res))) {
+	snprintf(reason, sizeof(reason), "%s in the web interface by %s",
+	         apart ? "kept apart" : "merged", r->user->name);
+	err = apart ? hm_person_apart(&r->led, keep, drop, reason, &res)
+	            : hm_person_merge(&r->led, keep, drop, reason, false, &res);
+	if (err) {
 		if (err != HM_ERR_INVALID && err != HM_ERR_NOT_FOUND)
 			return err;
-		snprintf(msg, sizeof(msg), "%s: %s", web_t(r, "Not merged"),
+		snprintf(msg, sizeof(msg), "%s: %s",
+		         apart ? web_t(r, "Not kept apart") : web_t(r, "Not merged"),
 		         hm_node_errmsg(r->led.node));
 		web_status(r, err == HM_ERR_INVALID ? 409 : 404);
 		return questions_page(r, "error", msg);
 	}
-	web_log(r, "info", "%s merged %s into %s (%s)", r->user->name, drop, keep, res.id);
-	/* 303 back to /questions: a reload merges nothing again */
+	web_log(r, "info", "%s %s %s %s %s (%s)", r->user->name, apart ? "kept" : "merged", drop,
+	        apart ? "apart from" : "into", keep, res.id);
 	if (!web_query_encode(keep, kq, sizeof(kq)) || !web_query_encode(drop, dq, sizeof(dq)))
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "no room for the pair's ids");
-	snprintf(to, sizeof(to), "/questions?done=merged&keep=%s&drop=%s", kq, dq);
+	snprintf(to, sizeof(to), "/questions?done=%s&keep=%s&drop=%s", apart ? "apart" : "merged",
+	         kq, dq);
 	web_redirect(r, to);
 	return HM_OK;
 }
 
+hm_err web_page_questions_merge(web_req *r)
+{
+	return pair_answer(r, false);
+}
+
 hm_err web_page_questions_apart(web_req *r)
 {
-	const char *keep, *drop;
-	char key[2 * HM_ID_MAX + 16], msg[600];
-	hm_err err = HM_OK;
-
-	if (!pair_fields(r, &keep, &drop, &err))
-		return err;
-	apart_key(keep, drop, key, sizeof(key));
-	if (r->sess)
-		web_session_mark(r->sess, key);
-	snprintf(msg, sizeof(msg), "%s %s, %s. %s", web_t(r, "Kept apart:"), keep, drop,
-	         web_t(r, "Nothing was written; the pair is hidden for this session only."));
-	return questions_page(r, "ok", msg);
+	return pair_answer(r, true);
 }

@@ -20,7 +20,6 @@
 #define THROTTLE_STATION  20 /* for the station, over every name */
 #define THROTTLE_MAX_S    60
 #define THROTTLE_FORGET   (60u * 60 * 1000) /* an hour without a wrong try forgets them */
-#define SESSION_MARKS     32                /* keys a session remembers (web_session_mark) */
 
 struct web_session {
 	bool used, has_user;
@@ -28,9 +27,7 @@ struct web_session {
 	hm_hash csrf; /* of the token */
 	char csrf_hex[WEB_TOKEN_HEX + 1];
 	hm_user user;
-	uint64_t last;                /* monotonic ms */
-	hm_hash marks[SESSION_MARKS]; /* of keys marked, the oldest overwritten first */
-	size_t nmarks;                /* marks made, ever */
+	uint64_t last; /* monotonic ms */
 	/* what a save said, for the page it redirects to (web_session_flash_*) */
 	hm_hash flash_key; /* of the save's key; zero: none */
 	bool flash;
@@ -214,24 +211,6 @@ bool web_session_flash_take(web_session *s, const char *key, char *note, size_t 
 	snprintf(warning, wcap, "%s", s->flash_warning);
 	s->flash = false;
 	return true;
-}
-
-void web_session_mark(web_session *s, const char *key)
-{
-	if (!web_session_marked(s, key))
-		hm_hash_buf(key, strlen(key), &s->marks[s->nmarks++ % SESSION_MARKS]);
-}
-
-bool web_session_marked(const web_session *s, const char *key)
-{
-	size_t n = s->nmarks < SESSION_MARKS ? s->nmarks : SESSION_MARKS;
-	hm_hash h;
-
-	hm_hash_buf(key, strlen(key), &h);
-	for (size_t i = 0; i < n; i++)
-		if (hm_hash_equal(&s->marks[i], &h))
-			return true;
-	return false;
 }
 
 const hm_user *web_session_user(const web_session *s)

@@ -155,11 +155,6 @@ void web_session_end(web_sessions *t, web_session *s);
 void web_sessions_recheck(web_sessions *t, const hm_user *users, size_t n);
 const hm_user *web_session_user(const web_session *s); /* NULL: no one logged in */
 const char *web_session_csrf(const web_session *s);    /* hex, for forms */
-/* A decision that lives as long as the session (a pair of persons kept apart): web_session_mark
- * remembers key (as a hash; past 32 keys the oldest is forgotten), web_session_marked says
- * whether it is remembered. Ended with the session. */
-void web_session_mark(web_session *s, const char *key);
-bool web_session_marked(const web_session *s, const char *key);
 /* What a save said that its record does not (a verb's note and warning), kept from the POST
  * for the page it redirects to: set, then taken once by the GET of the same key. */
 void web_session_flash_set(web_session *s, const char *key, const char *note, const char *warning);

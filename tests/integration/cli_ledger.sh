@@ -183,7 +183,8 @@ expect 2 "is not a region" -d elm person find --village Lin/East
 expect_same elm 2 "^hamlet: person add: a new person needs its name" -d elm person add
 grep -q "usage: usage" "$ERR" && fail "person add: 'usage: usage:'" || ok
 
-# ---- one person registered by two villages: found by the keyed hash, merged, unmerged
+# ---- one person registered by two villages: found by the keyed hash, merged, unmerged, kept
+# apart
 must -d oak person add --id q1 --name "Li W." --id-number 11010519491231002x
 must -d oak get person q1 --json --show-pii
 [ "$(json_get "$OUT" 'd["fields"]["id_hash"]')" = "$hash1" ] && ok ||
@@ -209,6 +210,22 @@ must -d E person unmerge p1 q1 --json
 	ok || fail "person unmerge --json: $(cat "$OUT")"
 must -d E person dups --json
 [ "$(json_get "$OUT" 'len(d)')" = 1 ] && ok || fail "an unmerge brings the proposal back"
+# two persons after all: kept apart, no longer proposed (here, nor at the village that takes
+# the record), merged again only by a merge
+expect_same E 1 "unknown person 'zz'" -d E person apart p1 zz
+must -d E person apart q1 p1 --reason "two sisters" --json
+[ "$(json_get "$OUT" 'd["merge"], d["state"]')" = "('m-p1-q1', 'apart')" ] && ok ||
+	fail "person apart --json (the pair's one record): $(cat "$OUT")"
+must -d E person dups --json
+[ "$(json_get "$OUT" 'd')" = "[]" ] && ok || fail "a pair kept apart is still proposed: $(cat "$OUT")"
+carry oak E
+must -d oak get merge m-p1-q1 --json
+[ "$(json_get "$OUT" 'd["fields"]["state"]')" = "apart" ] && ok ||
+	fail "the village does not hold the pair kept apart: $(cat "$OUT")"
+must -d E person merge p1 q1
+must -d E person dups --json
+[ "$(json_get "$OUT" 'd')" = "[]" ] && ok || fail "merged after keeping apart: $(cat "$OUT")"
+must -d E person unmerge p1 q1
 
 # ---- an identity changed at once by two stations is an open question until decided
 carry elm E

@@ -22,8 +22,9 @@ fails:
   refused (400); the CSV has every row whatever rows= says;
 - a doctor cannot open /reports nor /questions (403), a clerk not /questions;
 - the scripts are escaped on every page made here;
-- /questions lists the identity question, the conflict and the duplicate; "keep apart" hides
-  the pair for the session only; "merge" writes the merge (`hamlet list merge`, `person dups`).
+- /questions lists the identity question, the conflict and the duplicate; "keep apart" writes
+  it (`hamlet list merge`: state apart; no longer proposed, in any session nor by `person
+  dups`); "merge" then merges the pair after all (`hamlet list merge`, `person dups`).
 
 Environment: HAMLET_BIN (the binary), HAMLET_TEST_TMP (a scratch folder). Exits 0 when every
 check passed, 1 otherwise."""
@@ -477,18 +478,28 @@ def test_questions(port):
               for r in rows.get("数据冲突", [])), f"/questions: no masked conflict: {rows}")
     check(any("pd1" in r[0] and "pd2" in r[1] for r in rows.get("可能重复登记的人员", [])),
           f"/questions: the duplicate pd1/pd2 is not proposed: {rows}")
-    check("下次登录" in text, "/questions does not say keep-apart lasts one session")
+    check("不再列出" in text, "/questions does not say what keep-apart records")
     check("&lt;*****" in text and "<*" not in text,
           "/questions: pd1's masked name (a script) is not escaped")
     token = b.csrf("/questions")
     r, text = b.post("/questions/apart", {"csrf": token, "keep": "pd1", "drop": "pd2"})
-    check(r.status == 200 and "pd2" not in [h.split("/")[-1] for h in Page(text).links],
-          f"kept apart: the pair is still listed ({r.status})")
-    check("m-pd1-pd2" not in hamlet(C, "list", "merge", "--json"), "keep apart wrote a merge")
+    loc = r.headers.get("Location") or ""
+    check(r.status == 303 and loc.startswith("/questions?done=apart"),
+          f"keep apart: {r.status} to {loc!r}")
+    r, text = b.get(loc)
+    check(r.status == 200 and "已记为不合并" in text and
+          "/person/pd2" not in Page(text).links, f"kept apart: the pair is still listed ({r.status})")
+    merges = {m["id"]: m["fields"] for m in json.loads(hamlet(C, "list", "merge", "--json"))}
+    check(merges.get("m-pd1-pd2", {}).get("state") == "apart",
+          f"keep apart is not in `hamlet list merge`: {merges}")
+    check("pd2" not in hamlet(C, "person", "dups"), "`hamlet person dups` still proposes pd2")
     other = Client(port)
     other.login("aud1", "aud1 password 1")
     r, text = other.get("/questions")
-    check("/person/pd2" in Page(text).links, "another session lost the pair kept apart")
+    check("/person/pd2" not in Page(text).links, "another session still proposes the pair kept apart")
+    r, _ = other.post("/questions/apart", {"keep": "pd1", "drop": "pd2"})
+    check(r.status == 403, f"a keep apart without its CSRF token: {r.status}, not 403")
+    # merged after all
     r, _ = other.post("/questions/merge", {"keep": "pd1", "drop": "pd2"})
     check(r.status == 403, f"a merge without its CSRF token: {r.status}, not 403")
     r, text = other.post("/questions/merge", {"csrf": other.csrf("/questions"), "keep": "pd1",

@@ -177,6 +177,49 @@ static void test_merge(void **state)
 	field_env_close(&e);
 }
 
+/* Kept apart: the pair is no longer proposed (in either order), a merge of it is undone, a
+ * merge after merges it again; a third registration of the number is still proposed. */
+static void test_apart(void **state)
+{
+	field_env e;
+	groups g;
+	hm_merge_result m;
+	char buf[64];
+	(void)state;
+
+	field_env_open(&e, "apart", HM_ROLE_TOWNSHIP, "lin/east");
+	add(&e, "e1", "lin/east/elm", IDN);
+	add(&e, "o3", "lin/east/oak", IDN);
+	assert_int_equal(dups(&e, &g), 1);
+	assert_int_equal(hm_person_apart(&e.l, "e1", "o3", "two sisters", &m), HM_OK);
+	assert_string_equal(m.id, "m-e1-o3");
+	assert_string_equal(field_get(&e, "merge", "m-e1-o3", "state", buf, sizeof(buf)), "apart");
+	assert_string_equal(field_get(&e, "merge", "m-e1-o3", "reason", buf, sizeof(buf)),
+	                    "two sisters");
+	assert_int_equal(dups(&e, &g), 0);
+	/* a third with the number: proposed with the first, not the pair kept apart */
+	add(&e, "o5", "lin/east/oak", IDN);
+	assert_int_equal(dups(&e, &g), 1);
+	assert_int_equal(g.sizes[0], 2);
+	assert_string_equal(g.first[0][0], "e1");
+	assert_string_equal(g.first[0][1], "o5");
+	/* merged after all: merged, and o3 no longer a person of its own */
+	assert_int_equal(hm_person_merge(&e.l, "e1", "o3", NULL, false, &m), HM_OK);
+	assert_string_equal(field_get(&e, "merge", "m-e1-o3", "state", buf, sizeof(buf)), "merged");
+	/* kept apart again: the merge is undone; in the other order it is the same pair */
+	assert_int_equal(hm_person_apart(&e.l, "o5", "e1", NULL, &m), HM_OK);
+	assert_int_equal(hm_person_apart(&e.l, "e1", "o3", NULL, &m), HM_OK);
+	assert_int_equal(dups(&e, &g), 1); /* o3 and o5: neither kept apart from the other */
+	assert_int_equal(g.sizes[0], 2);
+	assert_string_equal(g.first[0][0], "o3");
+	assert_string_equal(g.first[0][1], "o5");
+	assert_int_equal(hm_person_apart(&e.l, "o3", "o5", NULL, &m), HM_OK);
+	assert_int_equal(dups(&e, &g), 0);
+	assert_int_equal(hm_person_apart(&e.l, "o3", "o3", NULL, &m), HM_ERR_INVALID);
+	assert_int_equal(hm_person_apart(&e.l, "o3", "zz", NULL, &m), HM_ERR_NOT_FOUND);
+	field_env_close(&e);
+}
+
 static void test_settings(void **state)
 {
 	field_env e, v;
@@ -216,9 +259,8 @@ static void test_settings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_find),
-	    cmocka_unit_test(test_related),
-	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_find),     cmocka_unit_test(test_related),
+	    cmocka_unit_test(test_merge),    cmocka_unit_test(test_apart),
 	    cmocka_unit_test(test_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
