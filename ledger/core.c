@@ -33,6 +33,24 @@ void hm_ledger_today(const hm_ledger *l, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+const char *hm_followup_slot(const char *t)
+{
+	if (strlen(t) < 13)
+		return NULL;
+	return strncmp(t + 11, "12", 2) < 0 ? "morning" : "evening";
+}
+
+const char *hm_ledger_slot_now(const hm_ledger *l)
+{
+	time_t t = (time_t)(hm_ledger_now_ms(l) / 1000);
+	struct tm tm;
+	char now[32];
+
+	localtime_r(&t, &tm); /* a worker's clock: the station's time zone */
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M", &tm);
+	return hm_followup_slot(now);
+}
+
 bool hm_date_valid(const char *s)
 {
 	hm_field_def def = {.name = "date", .type = HM_T_DATE};

@@ -81,7 +81,7 @@ static hm_err add_days(run *x, const char *date, const char *days_text, char *ou
 	char *end;
 	long days = strtol(days_text, &end, 10);
 
-	if (!*days_text || *end || days < 1 || days > 365)
+	if (!*days_text || *end || days < 1 || days > HM_EPISODE_DAYS_MAX)
 		return verb_fail(x, HM_ERR_INVALID, true,
 		                 "--days must be a whole number of days, 1 to 365");
 	if (!hm_date_add(date, days, out))
@@ -316,8 +316,8 @@ static hm_err rule_followup(run *x)
 	if ((err = verb_default(x, "time", now)) || (err = village_of(x, "person")))
 		return err;
 	t = verb_text(x, "time");
-	if (!verb_text(x, "slot") && strlen(t) >= 13 &&
-	    (err = verb_set(x, "slot", strcmp(t + 11, "12") < 0 ? "morning" : "evening")))
+	if (!verb_text(x, "slot") && hm_followup_slot(t) &&
+	    (err = verb_set(x, "slot", hm_followup_slot(t))))
 		return err;
 	snprintf(date, sizeof(date), "%.10s", t);
 	if (verb_text(x, "episode"))

@@ -71,6 +71,15 @@ void hm_ledger_init(hm_ledger *l, hm_node *node);
 uint64_t hm_ledger_now_ms(const hm_ledger *l);
 /* Today as YYYY-MM-DD in the station's local time. Never fails. */
 void hm_ledger_today(const hm_ledger *l, char out[11]);
+/* The slot of a check taken at time t (YYYY-MM-DDTHH:MM...): "morning" before 12:00, else
+ * "evening"; NULL when t holds no hour. hm_ledger_slot_now: of a check taken now, by the
+ * ledger's clock in the station's time zone. */
+const char *hm_followup_slot(const char *t);
+const char *hm_ledger_slot_now(const hm_ledger *l);
+/* The longest window a report takes (--days), and the longest a period of isolation or
+ * monitoring is given by its days (episode start --days). */
+#define HM_REPORT_DAYS_MAX  3660
+#define HM_EPISODE_DAYS_MAX 365
 /* Whether s is a date YYYY-MM-DD. */
 bool hm_date_valid(const char *s);
 /* date + days (negative: earlier) into out; false (out untouched) when date is not a date. */

@@ -259,7 +259,7 @@ static hm_err report_options(rp_ctx *x, const report_def *def, const hm_report_p
 		                    def->name);
 	if (p->depth_set && !p->person)
 		return hm_node_fail(x->n, HM_ERR_INVALID, "--depth needs --person");
-	if (p->days < 0 || p->days > 3660)
+	if (p->days < 0 || p->days > HM_REPORT_DAYS_MAX)
 		return hm_node_fail(x->n, HM_ERR_INVALID,
 		                    "--days must be a whole number from 1 to 3660");
 	if (p->depth_set && p->depth < 0)

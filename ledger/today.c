@@ -27,7 +27,7 @@ static bool is_morning(const rp_ctx *x, const rp_rec *f)
 
 	if (*slot)
 		return strcmp(slot, "morning") == 0;
-	return strlen(t) >= 13 && strcmp(t + 11, "12") < 0;
+	return hm_followup_slot(t) && !strcmp(hm_followup_slot(t), "morning");
 }
 
 /* Checks a day lacks: with one check a day any slot does; else each slot needs its own. */

@@ -73,7 +73,8 @@ static void input(web_req *r, const reg_field *f, const char *value)
 	static const char *const attrs[] = {
 	    [RF_TEXT] = " size=\"30\"",
 	    [RF_DATE] = " type=\"date\"",
-	    [RF_NUM] = " type=\"number\" min=\"1\" max=\"365\" size=\"4\"",
+	    [RF_NUM] =
+	        " type=\"number\" min=\"1\" max=\"" WEB_STR(HM_EPISODE_DAYS_MAX) "\" size=\"4\"",
 	    [RF_IDNUM] = " size=\"22\" maxlength=\"18\" autocomplete=\"off\" "
 	                 "data-check=\"id-number\"",
 	    [RF_TEL] = " type=\"tel\" size=\"16\"",

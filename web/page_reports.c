@@ -217,8 +217,8 @@ static void picker(web_req *r, const report_ask *a, const hm_report *rep, const 
 	if (!strcmp(a->name, "monitoring") || !strcmp(a->name, "supplies")) {
 		web_raw(r, " <label>");
 		web_esc(r, web_t(r, "Days"));
-		web_raw(r,
-		        " <input type=\"number\" name=\"days\" min=\"1\" max=\"3660\" size=\"4\"");
+		web_rawf(r, " <input type=\"number\" name=\"days\" min=\"1\" max=\"%d\" size=\"4\"",
+		         HM_REPORT_DAYS_MAX);
 		if (a->days)
 			web_rawf(r, " value=\"%ld\"", a->days);
 		web_raw(r, "></label>");
@@ -482,7 +482,8 @@ static bool ask_parse(web_req *r, report_ask *a)
 	}
 	a->region = web_arg(r, N_("region")), a->date = web_arg(r, N_("date"));
 	a->person = web_arg(r, N_("person"));
-	if (days && *days && ((a->days = strtol(days, &end, 10)) < 1 || *end || a->days > 3660)) {
+	if (days && *days &&
+	    ((a->days = strtol(days, &end, 10)) < 1 || *end || a->days > HM_REPORT_DAYS_MAX)) {
 		web_error(r, 400, "Days must be a whole number from 1 to 3660.", NULL);
 		return false;
 	}

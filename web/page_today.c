@@ -66,16 +66,12 @@ static bool due_in(const hm_today_row *row, const char *slot)
 	return row->due_evening || (row->checks_per_day == 1 && row->due_morning);
 }
 
-/* The slot asked for, or the one of the hour by the ledger's clock (morning before 12:00, as
- * `followup add` sets a check's slot). */
+/* The slot asked for, or the one of now, as `followup add` sets a check's slot. */
 static const char *slot_of(web_req *r, const char *asked)
 {
-	time_t now = (time_t)(hm_ledger_now_ms(&r->led) / 1000);
-	struct tm tm;
-
 	if (asked && (!strcmp(asked, "morning") || !strcmp(asked, "evening")))
 		return !strcmp(asked, "morning") ? "morning" : "evening";
-	return localtime_r(&now, &tm) && tm.tm_hour >= 12 ? "evening" : "morning";
+	return hm_ledger_slot_now(&r->led);
 }
 
 static void today_release(void *t)

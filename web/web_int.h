@@ -173,6 +173,10 @@ void web_session_cookie(char *out, size_t cap, const char *id);
 
 /* ---- Forms over the ledger's field verbs (form.c) ---- */
 
+/* A number of a macro as a literal text (a page's attribute from a ledger's limit). */
+#define WEB_STR_(x) #x
+#define WEB_STR(x)  WEB_STR_(x)
+
 /* N_("text") marks a word of a table, shown later through web_t, for the gettext catalogue's
  * extraction (the same definition as the catalogue's own). */
 #ifndef N_

@@ -226,9 +226,30 @@ static void test_scope_and_dates(void **state)
 	hm_today_free(NULL);
 }
 
+/* The slot of a check: before 12:00 the morning's, as `followup add` and the Today page say. */
+static void test_slot(void **state)
+{
+	field_env *e = *state;
+	uint64_t was = e->now_ms;
+
+	assert_string_equal(hm_followup_slot("2026-11-26T00:00"), "morning");
+	assert_string_equal(hm_followup_slot("2026-11-26T11:59"), "morning");
+	assert_string_equal(hm_followup_slot("2026-11-26T12:00"), "evening");
+	assert_string_equal(hm_followup_slot("2026-11-26T23:59:59+08:00"), "evening");
+	assert_null(hm_followup_slot("2026-11-26"));
+	assert_null(hm_followup_slot(""));
+	e->now_ms =
+	    1795694400000ull - (1795694400000ull % 86400000ull) + 11 * 3600000ull; /* 11:00 */
+	assert_string_equal(hm_ledger_slot_now(&e->l), "morning");
+	e->now_ms += 3600000ull; /* 12:00 UTC, the station's zone here */
+	assert_string_equal(hm_ledger_slot_now(&e->l), "evening");
+	e->now_ms = was;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_slot),
 	    cmocka_unit_test(test_flags),
 	    cmocka_unit_test(test_order_and_masking),
 	    cmocka_unit_test(test_scope_and_dates),
