@@ -118,6 +118,10 @@ static int load_one(void *arg, const hm_collection_def *def, const MDB_val *k, c
 	l->c->v[l->c->n++] = (rc_ent){rec, bytes};
 	l->rc->st.records++;
 	l->rc->st.bytes += bytes;
+	if (l->rc->st.bytes > l->rc->max_bytes) { /* past its bytes: stop here, not at the end */
+		l->err = HM_ERR_FULL;
+		return 1;
+	}
 	return 0;
 }
 
@@ -352,9 +356,10 @@ hm_err hm_reccache_list(hm_node *n, const hm_collection_def *def, hm_record_cb c
 			err = coll_load(n, rc, txn, ci);
 		mdb_txn_abort(txn);
 	}
-	if (!err && rc->st.bytes > rc->max_bytes)
+	if (err == HM_ERR_FULL || (!err && rc->st.bytes > rc->max_bytes)) {
 		turn_off(n, rc);
-	else if (!err) {
+		err = HM_OK; /* the caller reads the store */
+	} else if (!err) {
 		*served = true;
 		rc->st.lists++;
 		for (size_t i = 0; i < rc->coll[ci].n; i++)
