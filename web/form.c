@@ -140,34 +140,74 @@ hm_err web_stores(web_req *r, web_choice *out, size_t cap, size_t *n)
 	return err;
 }
 
+/* How near a person lives to another: their household (in their compound), their compound,
+ * their village, elsewhere. */
+enum { NEAR_HOUSEHOLD, NEAR_COMPOUND, NEAR_VILLAGE, NEAR_ELSE, NEAR_RANKS };
+
 typedef struct person_list {
 	const char *except;
-	web_choice *v;
-	size_t n;
+	char village[HM_REGION_MAX + 1], compound[128], household[128]; /* of the one near */
+	bool near;
+	web_choice *rank[NEAR_RANKS]; /* the first WEB_PERSONS_MAX of each, by id */
+	size_t n[NEAR_RANKS];
 } person_list;
+
+static int near_rank(const person_list *s, const hm_record *rec)
+{
+	char v[HM_REGION_MAX + 1], c[128], h[128];
+
+	if (!s->near)
+		return NEAR_ELSE;
+	hm_rec_text(rec, "village", v, sizeof(v));
+	if (!hm_rec_text(rec, "compound", c, sizeof(c)) || !c[0] || strcmp(c, s->compound) ||
+	    strcmp(v, s->village))
+		return strcmp(v, s->village) ? NEAR_ELSE : NEAR_VILLAGE;
+	return hm_rec_text(rec, "household", h, sizeof(h)) && h[0] && !strcmp(h, s->household)
+	           ? NEAR_HOUSEHOLD
+	           : NEAR_COMPOUND;
+}
 
 static int person_one(void *arg, const hm_record *rec)
 {
 	person_list *s = arg;
 	char name[120];
+	int k;
+	web_choice *c;
 
-	if (s->n == WEB_PERSONS_MAX)
-		return 1;
 	if (s->except && !strcmp(rec->id, s->except))
 		return 0;
-	snprintf(s->v[s->n].value, sizeof(s->v[0].value), "%s", rec->id);
-	snprintf(s->v[s->n].label, sizeof(s->v[0].label), "%s",
+	k = near_rank(s, rec);
+	if (s->n[k] == WEB_PERSONS_MAX) /* stop when none can come nearer */
+		return !s->near || s->n[NEAR_HOUSEHOLD] == WEB_PERSONS_MAX;
+	c = &s->rank[k][s->n[k]++];
+	snprintf(c->value, sizeof(c->value), "%s", rec->id);
+	snprintf(c->label, sizeof(c->label), "%s",
 	         hm_rec_text(rec, "name", name, sizeof(name)) ? name : rec->id);
-	s->n++;
 	return 0;
 }
 
-hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n)
+hm_err web_persons(web_req *r, const hm_record *near, web_choice *out, size_t *n)
 {
-	person_list s = {except, out, 0};
-	hm_err err = hm_node_list(r->led.node, N_("person"), person_one, &s);
+	person_list s = {near ? near->id : NULL, "", "", "", near != NULL, {NULL}, {0}};
+	hm_err err = HM_OK;
 
-	*n = s.n;
+	*n = 0;
+	if (near) {
+		hm_rec_text(near, "village", s.village, sizeof(s.village));
+		hm_rec_text(near, "compound", s.compound, sizeof(s.compound));
+		hm_rec_text(near, "household", s.household, sizeof(s.household));
+	}
+	for (int k = 0; k < NEAR_RANKS && !err; k++)
+		if ((k == NEAR_ELSE || near) &&
+		    !(s.rank[k] = calloc(WEB_PERSONS_MAX, sizeof(web_choice))))
+			err = hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
+	if (!err)
+		err = hm_node_list(r->led.node, N_("person"), person_one, &s);
+	for (int k = 0; k < NEAR_RANKS; k++) { /* the nearest first, as many as a list holds */
+		for (size_t i = 0; !err && i < s.n[k] && *n < WEB_PERSONS_MAX; i++)
+			out[(*n)++] = s.rank[k][i];
+		free(s.rank[k]);
+	}
 	return err;
 }
 

@@ -228,8 +228,8 @@ static hm_err person_write(web_req *r, person_page *pg)
 	return HM_OK;
 }
 
-/* The persons of this node a contact may be, as suggestions: any other id is taken too, and
- * checked by the ledger. */
+/* The persons of this node a contact may be, as suggestions (those living nearest first): any
+ * other id is taken too, and checked by the ledger. */
 static hm_err contact_suggest(web_req *r, person_page *pg)
 {
 	hm_err err;
@@ -238,7 +238,7 @@ static hm_err contact_suggest(web_req *r, person_page *pg)
 		return HM_OK;
 	if (!(pg->others = calloc(WEB_PERSONS_MAX, sizeof(web_choice))))
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
-	if ((err = web_persons(r, pg->id, pg->others, &pg->nothers)))
+	if ((err = web_persons(r, pg->p, pg->others, &pg->nothers)))
 		return err;
 	pg->contact.picks[0] = (web_pick){"contact", pg->others, pg->nothers, NULL, true};
 	return HM_OK;

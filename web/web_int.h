@@ -267,10 +267,12 @@ hm_err web_stores(web_req *r, web_choice *out, size_t cap, size_t *n) HM_MUST_CH
  * Errors: those of hm_node_list. */
 hm_err web_distinct(web_req *r, const char *coll, const char *field, web_choice *out, size_t cap,
                     size_t *n) HM_MUST_CHECK;
-/* The first WEB_PERSONS_MAX persons of this node but except (may be NULL) as choices (value:
- * the id, label: the name), for suggestions; *n set. Errors: those of hm_node_list. */
+/* WEB_PERSONS_MAX persons of this node as choices (value: the id, label: the name), for
+ * suggestions; *n set. near (may be NULL: the first by id): not that person, and those who live
+ * nearest to them first (their household, their compound, their village, then the others, each
+ * by id), the contacts a clerk most often adds. Errors: those of hm_node_list, HM_ERR_NOMEM. */
 #define WEB_PERSONS_MAX 300
-hm_err web_persons(web_req *r, const char *except, web_choice *out, size_t *n) HM_MUST_CHECK;
+hm_err web_persons(web_req *r, const hm_record *near, web_choice *out, size_t *n) HM_MUST_CHECK;
 
 /* ---- Records in tables (records.c) ---- */
 

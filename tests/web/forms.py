@@ -52,6 +52,14 @@ def setup():
     hamlet(V, "person", "add", "--id", "p-wang", "--name", "Wang Fang", "--compound",
            "Riverside 3")
     hamlet(V, "person", "add", "--id", "p-evil", "--name", SCRIPT)
+    # Wang Fang's neighbours: one of her household, one of her compound; p-a-far lives
+    # elsewhere but comes first by id
+    hamlet(V, "person", "add", "--id", "p-a-far", "--name", "Far Away", "--compound", "Hill 1")
+    hamlet(V, "person", "add", "--id", "p-zz-home", "--name", "Wang Ming", "--compound",
+           "Riverside 3", "--household", "7")
+    hamlet(V, "person", "add", "--id", "p-yy-yard", "--name", "Wu Jie", "--compound",
+           "Riverside 3")
+    hamlet(V, "person", "edit", "p-wang", "--household", "7")
     # a name the village and the county changed at once: an open identity question
     hamlet(V, "person", "add", "--id", "p-zhao", "--name", "Zhao Lei")
     hamlet(V, "export", "-o", os.path.join(T, "v.bundle"))
@@ -233,7 +241,8 @@ def test_many_tips(port):
 def test_notice(port):
     b = login(port, "clerk1")
     r, text = b.get("/notices")
-    check('<datalist id="f-notice-add-compound-list"><option value="Riverside 3">' in text,
+    m = re.search(r'<datalist id="f-notice-add-compound-list">(.*?)</datalist>', text, re.S)
+    check(m and '<option value="Riverside 3">' in m[1] and '<option value="Hill 1">' in m[1],
           f"/notices: the compounds persons live in are not suggested ({r.status})")
     r, text = saved(b, "/notices", {"verb": "notice add", "compound": "Riverside 3",
                                     "audience": "居民", "date": "2026/12/6"})
@@ -284,6 +293,18 @@ def test_officer(port):
     r, _ = o.post("/person/p-li/contact", {"csrf": o.csrf("/person/p-li"), "verb": "contact add",
                                            "contact": "p-wang"})
     check(r.status == 403, f"an officer adding a contact: {r.status}, not 403")
+
+
+def test_contact_suggestions(port):
+    """A contact is suggested from those who live nearest: the household, the compound, then the
+    rest (each by id)."""
+    b = login(port, "clerk1")
+    r, text = b.get("/person/p-wang")
+    m = re.search(r'<datalist id="[^"]*contact-list">(.*?)</datalist>', text, re.S)
+    check(r.status == 200 and m, f"/person/p-wang: no contact suggestions ({r.status})")
+    ids = re.findall(r'<option value="([^"]+)"', m[1]) if m else []
+    check(ids[:2] == ["p-zz-home", "p-yy-yard"] and "p-a-far" in ids and "p-wang" not in ids,
+          f"/person/p-wang suggests contacts in the order {ids}")
 
 
 def test_contacts(port):
@@ -350,7 +371,7 @@ def main():
     ui = Server(V, ["ui", "--listen", "127.0.0.1:0"], os.path.join(T, "ui.err"))
     try:
         for t in (test_stock, test_tips, test_notice, test_doctor, test_officer,
-                  test_contacts, test_question, test_many_tips):
+                  test_contact_suggestions, test_contacts, test_question, test_many_tips):
             t(ui.port)
     finally:
         rc = finish("web_forms", [ui])
