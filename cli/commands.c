@@ -165,8 +165,10 @@ const command hm_commands[] = {
      "(a trial: nothing changes). Exit 0 when all holds, 1 with the first problem.\n"
      "\n"
      "--repair first rebuilds the records and the conflict log from the oplog: the way back\n"
-     "from a record damaged at rest. A damaged oplog cannot be rebuilt here: make a new node\n"
-     "and import its region from the hub (docs/running.md).\n"},
+     "from a record damaged at rest; before that, an older LMDB meta page damaged while the\n"
+     "last commit is whole is written again from it (with every other process stopped). A\n"
+     "damaged oplog cannot be rebuilt here: make a new node and import its region from the\n"
+     "hub (docs/running.md).\n"},
     {"enroll", cmd_enroll, N_("join the county's network (request, sign, accept)"), NULL, NULL,
      "Enrollment by files carried by hand. On the new node, `request` writes its public keys,\n"
      "role and region, signed. On the county (or a township allowed to enroll villages of\n"

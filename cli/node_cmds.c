@@ -318,6 +318,15 @@ int cmd_check(cli *c, int argc, char **argv)
 	hm_err err;
 
 	CLI_PARSE_CMD(opts, 0, 0);
+	if (repair) { /* an older meta page damaged: written again before the store is opened */
+		char why[300];
+		bool fixed;
+		if ((err = hm_store_meta_repair(c->dir, &fixed, why, sizeof(why))) &&
+		    err != HM_ERR_NOT_FOUND)
+			return cli_fail(c, EXIT_FAIL, "the store in %s: %s", c->dir, why);
+		if (fixed)
+			fprintf(stderr, "hamlet: check: %s\n", why);
+	}
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	err = repair ? hm_node_repair(n) : HM_OK;

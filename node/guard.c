@@ -132,6 +132,17 @@ static hm_err damaged(hm_node *n, const char *dir, const char *what)
 	                    dir, what);
 }
 
+/* Whether meta page k, damaged, is provably the older of the two, the other (j) whole and
+ * naming the commit right after k's (k's commit number survived the damage): then it is
+ * rewritten from j safely (hm_store_meta_repair), LMDB's next commit going there anyway. */
+static bool older_repairable(const meta m[2], int k, uint64_t pages)
+{
+	int j = !k;
+
+	return !meta_fault(&m[j], pages) && m[j].txnid >= 1 && (m[j].txnid & 1) == (uint64_t)j &&
+	       m[k].txnid == m[j].txnid - 1;
+}
+
 /* Which meta LMDB uses: the one with the larger txnid (the first when equal). The two hold
  * the last two commits: page (txnid & 1), txnids one apart (both 0 only in a store no commit
  * has reached). */
@@ -146,6 +157,16 @@ static hm_err metas_check(hm_node *n, const char *dir, const meta m[2], uint64_t
 		/* LMDB refuses a store either of whose meta pages is not one */
 		if (f[i] && (i == *use || !(m[i].page_flags & P_META) || m[i].magic != META_MAGIC ||
 		             m[i].version != META_VERSION)) {
+			if (older_repairable(m, i, pages))
+				return hm_node_fail(
+				    n, HM_ERR_CORRUPT,
+				    "the store in %s is damaged (data.mdb: meta page %d, the "
+				    "older: %s) "
+				    "and is not opened; the last commit is whole: `hamlet -d %s "
+				    "check "
+				    "--repair` writes the older meta page again from it (docs/"
+				    "reliability.md, \"Damaged media\")",
+				    dir, i, f[i], dir);
 			snprintf(what, sizeof(what), "meta page %d: %s", i, f[i]);
 			return damaged(n, dir, what);
 		}
@@ -209,6 +230,106 @@ hm_err hm_store_guard(hm_node *n, const char *dir)
 		        "data.mdb's older meta page is damaged (%s); the next write replaces it",
 		        meta_fault(&m[!use], pages));
 out:
+	close(fd);
+	return err;
+}
+
+static void le_put(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* The page size of data.mdb: meta page 0's, or (page 0 damaged) the first size at which meta
+ * page 1 is a meta page saying it; 0 when none. */
+static uint64_t page_size_of(int fd, const uint8_t *page0)
+{
+	uint8_t p[META_END];
+	meta m;
+
+	meta_decode(page0, &m);
+	if ((m.page_flags & P_META) && m.magic == META_MAGIC && m.db[0].pad >= PSIZE_MIN &&
+	    m.db[0].pad <= PSIZE_MAX && !(m.db[0].pad & (m.db[0].pad - 1)))
+		return m.db[0].pad;
+	for (uint64_t s = PSIZE_MIN; s <= PSIZE_MAX; s *= 2) {
+		if (pread(fd, p, META_END, (off_t)s) != META_END)
+			break;
+		meta_decode(p, &m);
+		if ((m.page_flags & P_META) && m.magic == META_MAGIC && m.db[0].pad == s)
+			return s;
+	}
+	return 0;
+}
+
+hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t cap)
+{
+	char path[4096], lpath[4096];
+	uint8_t page[2][META_END];
+	struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	struct stat st;
+	meta m[2];
+	uint64_t psize, pages;
+	hm_err err = HM_OK;
+	int fd, lfd = -1, k;
+
+	*repaired = false;
+	snprintf(why, cap, "%s", "");
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path) ||
+	    (size_t)snprintf(lpath, sizeof(lpath), "%s/lock.mdb", dir) >= sizeof(lpath))
+		return HM_ERR_INVALID;
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		snprintf(why, cap, "opening %s: %s", path, hm_strerrno(errno));
+		return errno == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO;
+	}
+	/* LMDB holds a lock on lock.mdb's first byte in every process that has the store open */
+	if ((lfd = open(lpath, O_RDWR | O_CLOEXEC)) >= 0 && fcntl(lfd, F_SETLK, &lock) != 0) {
+		snprintf(why, cap,
+		         "another process has the store open (serve, ui, a command): stop it "
+		         "first");
+		err = HM_ERR_BUSY;
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || pread(fd, page[0], META_END, 0) != META_END ||
+	    !(psize = page_size_of(fd, page[0])) || (uint64_t)st.st_size < 2 * psize ||
+	    pread(fd, page[1], META_END, (off_t)psize) != META_END) {
+		snprintf(why, cap, "its meta pages cannot be read: not repaired here");
+		goto out;
+	}
+	meta_decode(page[0], &m[0]);
+	meta_decode(page[1], &m[1]);
+	pages = (uint64_t)st.st_size / psize;
+	if (!meta_fault(&m[0], pages) == !meta_fault(&m[1], pages)) {
+		snprintf(why, cap,
+		         meta_fault(&m[0], pages) ? "both meta pages are damaged"
+		                                  : "both meta pages are whole");
+		goto out;
+	}
+	k = meta_fault(&m[0], pages) ? 0 : 1;
+	if (!older_repairable(m, k, pages) || root_fault(fd, (uint32_t)psize, &m[!k].db[0]) ||
+	    root_fault(fd, (uint32_t)psize, &m[!k].db[1])) {
+		snprintf(
+		    why, cap,
+		    "meta page %d is damaged, but it cannot be told to be the older commit of a "
+		    "whole store: not repaired here",
+		    k);
+		goto out;
+	}
+	memcpy(page[k], page[!k], META_END); /* the last commit's record, as the one before it */
+	le_put(page[k], (uint64_t)k, 8);     /* the page's own number */
+	le_put(page[k] + META_TXNID, m[!k].txnid - 1, 8);
+	if (pwrite(fd, page[k], META_END, (off_t)((uint64_t)k * psize)) != META_END ||
+	    fdatasync(fd) != 0) {
+		snprintf(why, cap, "writing meta page %d: %s", k, hm_strerrno(errno));
+		err = HM_ERR_IO;
+		goto out;
+	}
+	*repaired = true;
+	snprintf(why, cap,
+	         "meta page %d (the older) written again from meta page %d (commit %" PRIu64 ")", k,
+	         !k, m[!k].txnid);
+out:
+	if (lfd >= 0)
+		close(lfd); /* and the lock with it */
 	close(fd);
 	return err;
 }
