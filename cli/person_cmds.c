@@ -175,23 +175,37 @@ static int person_dups(cli *c, int argc, char **argv)
 	return rc;
 }
 
-static int person_merge(cli *c, int argc, char **argv, bool undo)
+/* A pair's answer: one person (merge), not after all (unmerge), or two persons (apart). */
+enum pair_answer { PAIR_MERGE, PAIR_UNMERGE, PAIR_APART };
+
+static int person_pair(cli *c, int argc, char **argv, enum pair_answer a)
 {
-	const char *reason = NULL;
-	bool json = false;
-	const cli_opt opts[] = {{"reason", 0, &reason, NULL, "TEXT", N_("why they are one person")},
-	                        {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
-	                        {NULL}};
-	const cli_spec spec = {
-	    undo ? "person unmerge" : "person merge",
-	    "KEEP DROP",
-	    undo ? "undo a merge" : "record that two registrations are one person",
-	    undo ? opts + 1 : opts,
+	static const char *const names[] = {"person merge", "person unmerge", "person apart"};
+	static const char *const summaries[] = {"record that two registrations are one person",
+	                                        "undo a merge",
+	                                        "record that two registrations are two persons"};
+	static const char *const helps[] = {
 	    "Merge: person DROP is the same person as KEEP (found by `hamlet person dups`); "
 	    "reports\n"
 	    "count them once and follow-ups of either belong to KEEP. Nothing is deleted, so\n"
 	    "`unmerge` undoes it. Run it on a node whose region holds both persons' villages.\n",
-	    2,
+	    "Unmerge: undo `person merge KEEP DROP`; the pair is proposed again by `person dups`.\n"
+	    "Run it on a node whose region holds both persons' villages.\n",
+	    "Keep apart: persons KEEP and DROP, proposed by `hamlet person dups` (the same ID\n"
+	    "number), are two persons; the pair is no longer proposed, and a merge of them is\n"
+	    "undone. `person merge KEEP DROP` merges them after all. Run it on a node whose "
+	    "region\n"
+	    "holds both persons' villages.\n"};
+	static const char *const states[] = {"merged", "undone", "apart"};
+	const char *reason = NULL;
+	bool json = false;
+	const cli_opt opts[] = {
+	    {"reason", 0, &reason, NULL, "TEXT",
+	     a == PAIR_APART ? N_("why they are two persons") : N_("why they are one person")},
+	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
+	    {NULL}};
+	const cli_spec spec = {
+	    names[a], "KEEP DROP", summaries[a], a == PAIR_UNMERGE ? opts + 1 : opts, helps[a], 2,
 	    2};
 	hm_merge_result res;
 	char *pos[2];
@@ -206,73 +220,38 @@ static int person_merge(cli *c, int argc, char **argv, bool undo)
 		return cli_fail(c, EXIT_FAIL, "KEEP and DROP are the same person");
 	if ((rc = cli_open(c, &n)))
 		return rc;
-	if ((err = hm_person_merge(&c->led, pos[0], pos[1], reason, undo, &res)))
+	err = a == PAIR_APART
+	          ? hm_person_apart(&c->led, pos[0], pos[1], reason, &res)
+	          : hm_person_merge(&c->led, pos[0], pos[1], reason, a == PAIR_UNMERGE, &res);
+	if (err)
 		rc = cli_node_fail(c, n, err);
 	else if (json)
-		cj_print(stdout,
-		         json_pack("{s:o, s:s, s:I}", "merge", hm_json_cstr(res.id), "state",
-		                   undo ? "undone" : "merged", "seq", (json_int_t)res.info.seq));
+		cj_print(stdout, json_pack("{s:o, s:s, s:I}", "merge", hm_json_cstr(res.id),
+		                           "state", states[a], "seq", (json_int_t)res.info.seq));
+	else if (a == PAIR_APART)
+		printf("kept %s apart from %s (merge %s, change set %" PRIu64 ")\n", pos[1], pos[0],
+		       res.id, res.info.seq);
 	else
 		printf("%s %s %s %s (merge %s, change set %" PRIu64 ")\n",
-		       undo ? "unmerged" : "merged", pos[1], undo ? "from" : "into", pos[0], res.id,
-		       res.info.seq);
+		       a == PAIR_UNMERGE ? "unmerged" : "merged", pos[1],
+		       a == PAIR_UNMERGE ? "from" : "into", pos[0], res.id, res.info.seq);
 	hm_node_close(n);
 	return rc;
 }
 
 static int person_unmerge(cli *c, int argc, char **argv)
 {
-	return person_merge(c, argc, argv, true);
+	return person_pair(c, argc, argv, PAIR_UNMERGE);
 }
 
 static int person_apart(cli *c, int argc, char **argv)
 {
-	const char *reason = NULL;
-	bool json = false;
-	const cli_opt opts[] = {
-	    {"reason", 0, &reason, NULL, "TEXT", N_("why they are two persons")},
-	    {"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
-	    {NULL}};
-	const cli_spec spec = {
-	    "person apart",
-	    "KEEP DROP",
-	    N_("record that two registrations are two persons"),
-	    opts,
-	    "Keep apart: persons KEEP and DROP, proposed by `hamlet person dups` (the same ID\n"
-	    "number), are two persons; the pair is no longer proposed, and a merge of them is\n"
-	    "undone. `person merge KEEP DROP` merges them after all. Run it on a node whose "
-	    "region\n"
-	    "holds both persons' villages.\n",
-	    2,
-	    2};
-	hm_merge_result res;
-	char *pos[2];
-	hm_node *n = NULL;
-	hm_err err;
-	int npos, rc;
-
-	CLI_PARSE_SPEC(&spec, pos, &npos);
-	if ((rc = cli_id_arg(c, "KEEP", pos[0])) || (rc = cli_id_arg(c, "DROP", pos[1])))
-		return rc;
-	if (!strcmp(pos[0], pos[1]))
-		return cli_fail(c, EXIT_FAIL, "KEEP and DROP are the same person");
-	if ((rc = cli_open(c, &n)))
-		return rc;
-	if ((err = hm_person_apart(&c->led, pos[0], pos[1], reason, &res)))
-		rc = cli_node_fail(c, n, err);
-	else if (json)
-		cj_print(stdout, json_pack("{s:o, s:s, s:I}", "merge", hm_json_cstr(res.id),
-		                           "state", "apart", "seq", (json_int_t)res.info.seq));
-	else
-		printf("kept %s apart from %s (merge %s, change set %" PRIu64 ")\n", pos[1], pos[0],
-		       res.id, res.info.seq);
-	hm_node_close(n);
-	return rc;
+	return person_pair(c, argc, argv, PAIR_APART);
 }
 
 static int person_merge_do(cli *c, int argc, char **argv)
 {
-	return person_merge(c, argc, argv, false);
+	return person_pair(c, argc, argv, PAIR_MERGE);
 }
 
 int cmd_person(cli *c, int argc, char **argv)

@@ -77,6 +77,24 @@ static void kept_says_the_same(hm_node *n, const char *after)
 	free(with), free(without), free(again);
 }
 
+/* Flip the last byte of the oplog's change set at key, under n's running process. */
+static void flip_last_byte(hm_node *n, const uint8_t key[HM_OPKEY_BYTES])
+{
+	MDB_txn *txn;
+	MDB_val k = {HM_OPKEY_BYTES, (void *)key}, v;
+	uint8_t *copy;
+
+	assert_int_equal(mdb_txn_begin(n->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_get(txn, n->dbi[HM_DB_OPLOG], &k, &v), 0);
+	assert_non_null(copy = malloc(v.mv_size));
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 1] ^= 1;
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, n->dbi[HM_DB_OPLOG], &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	free(copy);
+}
+
 static void test_audit_clean_then_each_kind(void **state)
 {
 	tt_mesh m;
@@ -183,9 +201,7 @@ static void test_audit_clean_then_each_kind(void **state)
 	{ /* the last change set of an origin altered in place, under the running process: the
 	   * kept audit sees it as a fresh one does (its bytes are compared) */
 		hm_vv heads = {0};
-		MDB_txn *txn;
-		MDB_val k, v;
-		uint8_t key[HM_OPKEY_BYTES], *copy;
+		uint8_t key[HM_OPKEY_BYTES];
 		const hm_vv_entry *last = NULL;
 		assert_int_equal(hm_node_version_vector(m.c.n, &heads), HM_OK);
 		for (size_t i = 0; i < heads.n; i++)
@@ -194,31 +210,11 @@ static void test_audit_clean_then_each_kind(void **state)
 		assert_non_null(last);
 		hm_opkey(key, &last->origin, last->seq);
 		hm_vv_release(&heads);
-		assert_int_equal(mdb_txn_begin(m.c.n->env, NULL, 0, &txn), 0);
-		k.mv_data = key, k.mv_size = sizeof(key);
-		assert_int_equal(mdb_get(txn, m.c.n->dbi[HM_DB_OPLOG], &k, &v), 0);
-		copy = malloc(v.mv_size);
-		assert_non_null(copy);
-		memcpy(copy, v.mv_data, v.mv_size);
-		copy[v.mv_size - 1] ^= 1; /* a signature byte */
-		v.mv_data = copy;
-		assert_int_equal(mdb_put(txn, m.c.n->dbi[HM_DB_OPLOG], &k, &v, 0), 0);
-		assert_int_equal(mdb_txn_commit(txn), 0);
-		free(copy);
+		flip_last_byte(m.c.n, key); /* a signature byte */
 		kept_says_the_same(m.c.n, "a change set altered in place");
 		tt_audit_run(m.c.n, &a);
 		assert_int_equal(a.kind[HM_FINDING_BAD_SIGNATURE], 2);
-		/* put back as it was, for the figures below */
-		assert_int_equal(mdb_txn_begin(m.c.n->env, NULL, 0, &txn), 0);
-		assert_int_equal(mdb_get(txn, m.c.n->dbi[HM_DB_OPLOG], &k, &v), 0);
-		copy = malloc(v.mv_size);
-		assert_non_null(copy);
-		memcpy(copy, v.mv_data, v.mv_size);
-		copy[v.mv_size - 1] ^= 1;
-		v.mv_data = copy;
-		assert_int_equal(mdb_put(txn, m.c.n->dbi[HM_DB_OPLOG], &k, &v, 0), 0);
-		assert_int_equal(mdb_txn_commit(txn), 0);
-		free(copy);
+		flip_last_byte(m.c.n, key); /* put back as it was, for the figures below */
 		kept_says_the_same(m.c.n, "the change set put back");
 	}
 

@@ -62,6 +62,15 @@ static void write_some(test_node *t)
 	}
 }
 
+/* A node of twenty persons, closed; its meta pages' page size and commit numbers. */
+static void made(test_node *t, const char *name, uint64_t *psize, uint64_t tx[2])
+{
+	test_node_init(t, name, 0, NULL);
+	write_some(t);
+	test_node_release(t);
+	metas(t->dir, psize, tx);
+}
+
 static void test_older_meta_repaired(void **state)
 {
 	test_node t;
@@ -73,11 +82,11 @@ static void test_older_meta_repaired(void **state)
 	int older;
 	(void)state;
 
-	test_node_init(&t, "meta_older", 0, NULL);
-	write_some(&t);
+	made(&t, "meta_older", &psize, tx);
+	test_node_reopen(&t);
 	assert_int_equal(hm_node_digest(t.n, NULL, &before), HM_OK);
 	test_node_release(&t);
-	metas(t.dir, &psize, tx);
+	metas(t.dir, &psize, tx); /* as the store is now */
 	older = tx[0] < tx[1] ? 0 : 1;
 	flip(t.dir, (uint64_t)older * psize + 16, 0x5a); /* its magic */
 	assert_int_equal(hm_node_open(t.dir, &t.opts, &n), HM_ERR_CORRUPT);
@@ -107,10 +116,7 @@ static void test_newer_meta_left_alone(void **state)
 	int newer;
 	(void)state;
 
-	test_node_init(&t, "meta_newer", 0, NULL);
-	write_some(&t);
-	test_node_release(&t);
-	metas(t.dir, &psize, tx);
+	made(&t, "meta_newer", &psize, tx);
 	newer = tx[0] > tx[1] ? 0 : 1;
 	flip(t.dir, (uint64_t)newer * psize + 16, 0x5a);
 	assert_int_equal(hm_store_meta_repair(t.dir, &fixed, why, sizeof(why)), HM_OK);
@@ -137,10 +143,7 @@ static void test_refused_while_open(void **state)
 	pid_t child;
 	(void)state;
 
-	test_node_init(&t, "meta_busy", 0, NULL);
-	write_some(&t);
-	test_node_release(&t);
-	metas(t.dir, &psize, tx);
+	made(&t, "meta_busy", &psize, tx);
 	assert_int_equal(pipe(pipefd), 0);
 	if ((child = fork()) == 0) { /* another process with the store open */
 		hm_node *n = NULL;
