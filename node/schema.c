@@ -183,8 +183,9 @@ static const hm_field_def notice_fields[] = {
 };
 
 static const hm_field_def merge_fields[] = {
-    REQ("keep", HM_T_STR),           REQ("drop", HM_T_STR),   LWW("region", HM_T_REGION),
-    WORDS("state", "merged|undone|apart"), LWW("reason", HM_T_STR),
+    REQ("keep", HM_T_STR),      REQ("drop", HM_T_STR),
+    LWW("region", HM_T_REGION), WORDS("state", "merged|undone|apart"),
+    LWW("reason", HM_T_STR),
 };
 
 static const hm_field_def access_fields[] = {

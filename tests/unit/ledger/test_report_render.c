@@ -511,8 +511,8 @@ static void test_report_bytes(void **state)
 	for (int i = 0; i < 1000; i++)
 		hm_report_row_add(&r, t, HM_REPORT_ROW_DATA, "ss", "p-0123456789", "Li Wei");
 	small = hm_report_bytes(&r);
-	assert_true(small >= empty + 1000 * (sizeof(hm_report_row) + 2 * sizeof(hm_report_cell) +
-	                                     2 * 7));
+	assert_true(small >=
+	            empty + 1000 * (sizeof(hm_report_row) + 2 * sizeof(hm_report_cell) + 2 * 7));
 	memset(name, 'x', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	for (int i = 0; i < 100; i++) /* 300 KB of texts: several blocks */
