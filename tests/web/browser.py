@@ -318,6 +318,10 @@ def step_register(b, ui):
     check("invalid" in (idn.get_attribute("class") or ""),
           "/register: a wrong check digit is not marked as the clerk types")
     idn.clear()
+    idn.send_keys(id_number("11010519800230003"))  # its check right, born on 30 February
+    check("invalid" in (idn.get_attribute("class") or ""),
+          "/register: a birth date that is none is not marked as the clerk types")
+    idn.clear()
     idn.send_keys(RETURNEE_ID)
     check("invalid" not in (idn.get_attribute("class") or ""),
           "/register: a right ID number stays marked invalid")

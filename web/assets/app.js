@@ -2,10 +2,15 @@
 // (the CSP allows no inline script).
 "use strict";
 
-// The check digit of a mainland resident ID number (GB 11643-1999): 17 digits and a check of
-// 0-9 or X. Shown as the clerk types; the ledger checks it again on the station.
+// A mainland resident ID number (GB 11643-1999) as the ledger checks it (ledger/check.c):
+// 17 digits whose 7th to 14th are a birth date (a date from 1900, as every date of the ledger),
+// and a check of 0-9 or X. Shown as the clerk types; the ledger checks it again on the station.
 function hmIdNumberOk(s) {
 	if (!/^[0-9]{17}[0-9Xx]$/.test(s)) return false;
+	const y = +s.slice(6, 10), m = +s.slice(10, 12), d = +s.slice(12, 14);
+	const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+	const mdays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
 	const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 	let sum = 0;
 	for (let i = 0; i < 17; i++) sum += (s.charCodeAt(i) - 48) * w[i];
