@@ -205,8 +205,10 @@ static void cert_hash(audit *a, const hm_node_id *origin, hm_hash *out)
 }
 
 /* Whether what is kept of origin o still holds: the same certificate and revocation, and the
- * change set it ended with still held, byte for byte (the chain's hashes make the ones before
- * it the same too, or their fault is kept: a change set that did not chain is a finding). */
+ * change set it ended with still held, byte for byte. hamlet replaces a change set only with all
+ * those after it (a withdrawal, the chain), so that one changes too; one altered on the disk
+ * under the running process, the last one apart, is seen by the next whole audit, at most
+ * HM_AUDIT_KEEP_SECONDS later (docs/security.md). */
 static bool memo_holds(audit *a, const memo_origin *o, const hm_vv_entry *head, const hm_hash *cert,
                        const hm_audit_origin *now)
 {
