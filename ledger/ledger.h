@@ -47,6 +47,11 @@ typedef struct hm_report_keep_stats {
 	bool off;     /* turned off past its bytes */
 } hm_report_keep_stats;
 void hm_report_keep_stats_get(const hm_report_keep *keep, hm_report_keep_stats *out);
+/* Each region a record the keep holds is placed in (every village with a record, once the
+ * reports have read their collections) to cb, in no order, a region maybe more than once (one
+ * per collection). keep may be NULL: none. */
+void hm_report_keep_regions(const hm_report_keep *keep, void (*cb)(void *ctx, const char *region),
+                            void *ctx);
 
 typedef struct hm_ledger {
 	hm_node *node;         /* borrowed; open for as long as the ledger is used */

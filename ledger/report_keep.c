@@ -127,6 +127,19 @@ void hm_report_keep_stats_get(const hm_report_keep *k, hm_report_keep_stats *out
 	*out = k->st;
 }
 
+void hm_report_keep_regions(const hm_report_keep *k, void (*cb)(void *ctx, const char *region),
+                            void *ctx)
+{
+	for (size_t i = 0; k && i < rp_ncolls; i++) {
+		const rp_recs *rs = &k->c[i].rs;
+		if (!k->c[i].loaded)
+			continue;
+		for (size_t s = 0; s < rs->rcap; s++) /* each region once per collection */
+			if (rs->regions[s])
+				cb(ctx, rs->arena + rs->regions[s]);
+	}
+}
+
 void hm_report_keep_free(hm_report_keep *k)
 {
 	if (!k)

@@ -169,9 +169,15 @@ static bool same_above(const hm_report_table *t, size_t j, size_t k)
 	       (up && up->kind == HM_REPORT_TEXT && !strcmp(up->text, c->text));
 }
 
+static void region_kept(void *ctx, const char *region)
+{
+	regions_path(ctx, region);
+}
+
 /* The picker's regions, from the report itself (costing nothing more than the report): the
  * node's region, the report's and those above it, and every township and village the report's
- * rows name. The county's report names every village with records; a village's, the way up. */
+ * rows name; and those of every record the report keep holds (a list's rows past the windows
+ * held are not in the report). */
 static hm_err regions_load(web_req *r, const hm_report *rep, regions *g, hm_node_info *self)
 {
 	hm_node_ident(r->led.node, self);
@@ -189,6 +195,7 @@ static hm_err regions_load(web_req *r, const hm_report *rep, regions *g, hm_node
 					regions_path(g, t->rows[j].cells[k].text);
 		}
 	}
+	hm_report_keep_regions(r->led.keep, region_kept, g);
 	if (g->nomem)
 		return hm_node_fail(r->led.node, HM_ERR_NOMEM, "out of memory");
 	return HM_OK;

@@ -137,6 +137,13 @@ static void same_id_elsewhere(const char *id, const char *person, const char *ti
 	rpt_node_close(&other);
 }
 
+static void region_seen(void *ctx, const char *region)
+{
+	char *seen = ctx;
+	if (strlen(seen) + strlen(region) + 2 < 1024)
+		strcat(strcat(seen, region), " ");
+}
+
 static void test_the_same_through_every_write(void **state)
 {
 	hm_report_keep_stats st;
@@ -149,6 +156,17 @@ static void test_the_same_through_every_write(void **state)
 	 * merge made again below with one, then with merges into persons no follow-up names. */
 	rpt_put(&county, "merge", "m1", "state=undone", NULL);
 	assert_same("the county as made");
+	{ /* the regions of the records kept: every village of the county (the report pages'
+	   * region picker) */
+		char seen[1024] = "";
+		hm_report_keep_regions(keep, region_seen, seen);
+		for (size_t g = 0; g < 4; g++) {
+			static const char *const villages[] = {"lin/east/elm", "lin/east/oak",
+			                                       "lin/eastern/pine", "lin/west/ash"};
+			assert_non_null(strstr(seen, villages[g]));
+		}
+		hm_report_keep_regions(NULL, region_seen, seen); /* none, and no fault */
+	}
 	hm_report_keep_stats_get(keep, &st);
 	assert_true(st.loads > 0);
 	size_t loads = st.loads;
