@@ -46,9 +46,10 @@ const char *hm_ledger_slot_now(const hm_ledger *l)
 	struct tm tm;
 	char now[32];
 
-	localtime_r(&t, &tm); /* a worker's clock: the station's time zone */
+	if (!localtime_r(&t, &tm)) /* a worker's clock: the station's time zone */
+		return "morning";  /* (a clock past what a date holds) */
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M", &tm);
-	return hm_followup_slot(now);
+	return hm_followup_slot(now) ? hm_followup_slot(now) : "morning";
 }
 
 bool hm_date_valid(const char *s)

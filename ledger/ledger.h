@@ -359,9 +359,11 @@ typedef struct hm_merge_result {
 hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const char *reason,
                        bool undo, hm_merge_result *out) HM_MUST_CHECK;
 /* Record that keep and drop, proposed as one person, are two: the pair is no longer proposed by
- * hm_person_dups (in either order), and a merge of them in force is undone (their one record,
- * m-KEEP-DROP, or m-DROP-KEEP when only that one exists, says apart; out->id names it; a later
- * merge says merged again). A station whose hamlet predates
+ * hm_person_dups (in either order), and a merge of them in force is undone: their record
+ * m-KEEP-DROP (or m-DROP-KEEP when only that one exists; out->id names it) says apart, and so
+ * does the one named the other way round when both exist. A later merge says merged (the
+ * other way round's record undone, as an unmerge undoes both), so the pair's records never say
+ * two things. A station whose hamlet predates
  * "apart" reads it as no merge and still proposes the pair. reason may be NULL. Errors:
  * HM_ERR_INVALID (the same person, ids too long), HM_ERR_NOT_FOUND (an unknown person), and
  * those of a write. */

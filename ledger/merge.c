@@ -246,9 +246,12 @@ static hm_err set_str(hm_write *w, const char *id, const char *field, const char
 	return hm_write_set(w, "merge", id, field, &v);
 }
 
+/* Write the pair's answer: record id (keep, drop, state, region, reason); and, when the pair
+ * also has a record named the other way round (other, else ""), its state other_state in the
+ * same change set, so that the pair's two records never say two things. */
 static hm_err write_merge(hm_ledger *l, const char *id, const char *keep, const char *drop,
                           const char *region, const char *reason, const char *state,
-                          hm_changeset_info *info)
+                          const char *other, const char *other_state, hm_changeset_info *info)
 {
 	hm_write *w;
 	hm_err err;
@@ -258,11 +261,39 @@ static hm_err write_merge(hm_ledger *l, const char *id, const char *keep, const 
 	if ((err = set_str(w, id, "keep", keep)) || (err = set_str(w, id, "drop", drop)) ||
 	    (err = set_str(w, id, "state", state)) ||
 	    (region[0] && (err = set_str(w, id, "region", region))) ||
-	    (reason && (err = set_str(w, id, "reason", reason)))) {
+	    (reason && (err = set_str(w, id, "reason", reason))) ||
+	    (other[0] && (err = set_str(w, other, "state", other_state)))) {
 		hm_write_abort(w);
 		return err;
 	}
 	return hm_write_commit(w, info);
+}
+
+/* Whether merge record id exists. */
+static hm_err merge_exists(hm_ledger *l, const char *id, bool *exists)
+{
+	hm_record *m = NULL;
+	hm_err err = hm_node_get(l->node, "merge", id, &m);
+
+	hm_record_free(m);
+	*exists = err == HM_OK;
+	return err == HM_ERR_NOT_FOUND ? HM_OK : err;
+}
+
+/* The pair's record named the other way round (m-DROP-KEEP) into other when it exists, else
+ * "". */
+static hm_err reverse_of(hm_ledger *l, const char *keep, const char *drop,
+                         char other[HM_ID_MAX + 1])
+{
+	bool exists;
+	hm_err err;
+
+	snprintf(other, HM_ID_MAX + 1, "m-%s-%s", drop, keep);
+	if ((err = merge_exists(l, other, &exists)))
+		return err;
+	if (!exists)
+		other[0] = '\0';
+	return HM_OK;
 }
 
 static hm_err merge_villages(hm_ledger *l, const char *keep, const char *drop,
@@ -304,29 +335,26 @@ hm_err hm_person_apart(hm_ledger *l, const char *keep, const char *drop, const c
                        hm_merge_result *out)
 {
 	char region[HM_REGION_MAX + 1], other[HM_ID_MAX + 1];
-	hm_record *m = NULL;
-	hm_err err = pair_of(l, keep, drop, out, region);
+	bool exists;
+	hm_err err;
 
-	if (err)
+	if ((err = pair_of(l, keep, drop, out, region)) ||
+	    (err = reverse_of(l, keep, drop, other)) || (err = merge_exists(l, out->id, &exists)))
 		return err;
-	/* the pair's record as named the other way round, when there is one and none this way */
-	snprintf(other, sizeof(other), "m-%s-%s", drop, keep);
-	if ((err = hm_node_get(l->node, "merge", out->id, &m)) == HM_ERR_NOT_FOUND &&
-	    (err = hm_node_get(l->node, "merge", other, &m)) == HM_OK) {
+	if (!exists && other[0]) { /* only the other way round: that one */
 		const char *was_keep = keep;
 		memcpy(out->id, other, sizeof(other));
 		keep = drop, drop = was_keep;
+		other[0] = '\0';
 	}
-	hm_record_free(m);
-	if (err && err != HM_ERR_NOT_FOUND)
-		return err;
-	return write_merge(l, out->id, keep, drop, region, reason, "apart", &out->info);
+	return write_merge(l, out->id, keep, drop, region, reason, "apart", other, "apart",
+	                   &out->info);
 }
 
 hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const char *reason,
                        bool undo, hm_merge_result *out)
 {
-	char region[HM_REGION_MAX + 1];
+	char region[HM_REGION_MAX + 1], other[HM_ID_MAX + 1];
 	hm_record *m;
 	hm_err err;
 
@@ -342,6 +370,9 @@ hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const c
 			           : err;
 		hm_record_free(m);
 	}
+	/* the pair named the other way round (kept apart, or merged the other way): undone */
+	if ((err = reverse_of(l, keep, drop, other)))
+		return err;
 	return write_merge(l, out->id, keep, drop, region, reason, undo ? "undone" : "merged",
-	                   &out->info);
+	                   other, "undone", &out->info);
 }

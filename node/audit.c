@@ -34,8 +34,7 @@ static void memo_clear(memo_origin *o)
 	o->nf = 0, o->seq = 0, o->nomem = false;
 }
 
-static void memo_keep(memo_origin *o, hm_finding_kind kind, uint64_t seq, const hm_hash *id,
-                      const char *reason)
+static void memo_keep(memo_origin *o, const hm_audit_finding *a)
 {
 	memo_finding *f;
 
@@ -51,8 +50,8 @@ static void memo_keep(memo_origin *o, hm_finding_kind kind, uint64_t seq, const 
 		o->f = v, o->capf = cap;
 	}
 	f = &o->f[o->nf];
-	f->kind = kind, f->seq = seq, f->id = *id;
-	if (!(f->reason = strdup(reason))) {
+	f->kind = a->kind, f->origin = a->origin, f->seq = a->seq, f->id = a->id;
+	if (!(f->reason = strdup(a->reason))) {
 		o->nomem = true;
 		return;
 	}
@@ -66,7 +65,7 @@ static void report(audit *a, hm_finding_kind kind, const hm_node_id *origin, uin
 	if (id)
 		f.id = *id;
 	if (a->rec)
-		memo_keep(a->rec, kind, seq, &f.id, reason);
+		memo_keep(a->rec, &f);
 	a->findings++;
 	if (a->cb && a->cb->finding && !a->stop)
 		a->stop = a->cb->finding(a->cb->ctx, &f);
@@ -260,9 +259,10 @@ static hm_err audit_origin(audit *a, const hm_vv_entry *head, MDB_cursor *oplog)
 	if (a->memo && (kept = memo_of(a->memo, &head->origin))) {
 		hm_hash ch;
 		cert_hash(a, &head->origin, &ch);
-		if (memo_holds(a, kept, head, &ch, &o)) { /* what it found, said again */
-			for (size_t i = 0; i < kept->nf && !a->stop; i++)
-				report(a, kept->f[i].kind, &head->origin, kept->f[i].seq,
+		if (memo_holds(a, kept, head, &ch,
+		               &o)) { /* what it found, said again, all counted */
+			for (size_t i = 0; i < kept->nf; i++)
+				report(a, kept->f[i].kind, &kept->f[i].origin, kept->f[i].seq,
 				       &kept->f[i].id, kept->f[i].reason);
 			want = kept->seq + 1, prev = kept->top, last = kept->last;
 		} else {

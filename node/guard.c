@@ -11,6 +11,7 @@
  * below a root. Those are for hamlet check (records against a rebuild, the oplog's hash
  * chains) and for cli/main.c's guard against a crash inside the store.
  */
+#define _GNU_SOURCE /* F_OFD_SETLK */
 #include "node_int.h"
 
 #include <errno.h>
@@ -265,6 +266,8 @@ hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t c
 {
 	char path[4096], lpath[4096];
 	uint8_t page[2][META_END];
+	/* an open file description's lock: it conflicts with LMDB's record locks of any process,
+	 * this one's too, where a record lock of this process would not */
 	struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
 	struct stat st;
 	meta m[2];
@@ -281,8 +284,14 @@ hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t c
 		snprintf(why, cap, "opening %s: %s", path, hm_strerrno(errno));
 		return errno == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO;
 	}
-	/* LMDB holds a lock on lock.mdb's first byte in every process that has the store open */
-	if ((lfd = open(lpath, O_RDWR | O_CLOEXEC)) >= 0 && fcntl(lfd, F_SETLK, &lock) != 0) {
+	/* LMDB holds a lock on lock.mdb's first byte in every process that has the store open (a
+	 * lock.mdb made here, as LMDB would, if it is gone) */
+	if ((lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		snprintf(why, cap, "opening %s: %s", lpath, hm_strerrno(errno));
+		err = HM_ERR_IO;
+		goto out;
+	}
+	if (fcntl(lfd, F_OFD_SETLK, &lock) != 0) {
 		snprintf(why, cap,
 		         "another process has the store open (serve, ui, a command): stop it "
 		         "first");

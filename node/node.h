@@ -581,7 +581,9 @@ typedef struct hm_audit_cb {
 } hm_audit_cb;
 
 /* Re-verify every envelope in the oplog (signature, certificate, hash chain, revocation, scope,
- * clock) and report the evidence kept at arrival. Findings are counted into *nfindings. */
+ * clock) and report the evidence kept at arrival. Findings are counted into *nfindings (after
+ * a callback asked to stop, the count covers what was looked at, which a kept audit may make
+ * more than a whole one would). */
 hm_err hm_node_audit(hm_node *node, const hm_audit_cb *cb, size_t *nfindings) HM_MUST_CHECK;
 /* Repair data.mdb in dir before it is opened, in the one case that is safe in place: only its
  * older meta page is damaged (LMDB refuses the file for it), and the other is whole and names
@@ -589,8 +591,9 @@ hm_err hm_node_audit(hm_node *node, const hm_audit_cb *cb, size_t *nfindings) HM
  * written again from the current one, as the commit before it (LMDB writes its next commit
  * there anyway). *repaired says whether it wrote; why (cap bytes) what it did, or why it did
  * not (any other damage is left for opening the store to name). Only with the store closed by
- * every process (LMDB's lock on lock.mdb). Errors: HM_ERR_BUSY (another process has the store
- * open), HM_ERR_NOT_FOUND (no data.mdb), HM_ERR_IO. */
+ * every process (LMDB's lock on lock.mdb); the calling process must not have it open at all
+ * (closing lock.mdb here would drop the locks LMDB holds for it). Errors: HM_ERR_BUSY (another
+ * process has the store open), HM_ERR_NOT_FOUND (no data.mdb), HM_ERR_IO. */
 hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t cap) HM_MUST_CHECK;
 
 /* Keep, in this process, what hm_node_audit found of each origin's change sets, so that the

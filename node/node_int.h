@@ -452,6 +452,7 @@ void hm_reccache_free(hm_node *n);
 /* ---- audit.c: what an audit found of each origin's change sets, kept (hm_node_audit_keep) ---- */
 typedef struct memo_finding {
 	hm_finding_kind kind;
+	hm_node_id origin; /* as said (a change set that no longer decodes: its certificate's) */
 	uint64_t seq;
 	hm_hash id;
 	char *reason; /* owned */

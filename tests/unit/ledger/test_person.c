@@ -215,6 +215,17 @@ static void test_apart(void **state)
 	assert_string_equal(g.first[0][1], "o5");
 	assert_int_equal(hm_person_apart(&e.l, "o3", "o5", NULL, &m), HM_OK);
 	assert_int_equal(dups(&e, &g), 0);
+	/* the pair's two records (one each way) never say two things: merged the other way
+	 * round after being kept apart, then kept apart the first way, then unmerged */
+	assert_int_equal(hm_person_merge(&e.l, "o5", "o3", NULL, false, &m), HM_OK);
+	assert_string_equal(field_get(&e, "merge", "m-o3-o5", "state", buf, sizeof(buf)), "undone");
+	assert_int_equal(hm_person_apart(&e.l, "o3", "o5", NULL, &m), HM_OK);
+	assert_string_equal(m.id, "m-o3-o5");
+	assert_string_equal(field_get(&e, "merge", "m-o5-o3", "state", buf, sizeof(buf)), "apart");
+	assert_int_equal(dups(&e, &g), 0); /* o3 a person of its own, kept apart from o5 */
+	assert_int_equal(hm_person_merge(&e.l, "o5", "o3", NULL, true, &m), HM_OK);
+	assert_string_equal(field_get(&e, "merge", "m-o3-o5", "state", buf, sizeof(buf)), "undone");
+	assert_int_equal(dups(&e, &g), 1); /* proposed again, as an unmerge says */
 	assert_int_equal(hm_person_apart(&e.l, "o3", "o3", NULL, &m), HM_ERR_INVALID);
 	assert_int_equal(hm_person_apart(&e.l, "o3", "zz", NULL, &m), HM_ERR_NOT_FOUND);
 	field_env_close(&e);

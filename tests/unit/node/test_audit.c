@@ -250,10 +250,46 @@ static void test_audit_clean_then_each_kind(void **state)
 	tt_mesh_release(&m);
 }
 
+/* A node without keys whose first change set no longer decodes: the finding names no origin
+ * (none is certified), and the kept audit says it so again; a callback that stops at the first
+ * finding leaves a count of every finding kept (what was looked at). */
+static void test_audit_kept_undecodable(void **state)
+{
+	test_node t;
+	uint8_t key[HM_OPKEY_BYTES];
+	MDB_txn *txn;
+	MDB_val k = {HM_OPKEY_BYTES, key}, v = {4, "junk"};
+	char *fresh, *kept;
+	(void)state;
+
+	test_node_init(&t, "audit_junk", 0, NULL);
+	test_person(t.n, "p1", "Li Wei", NULL);
+	test_person(t.n, "p2", "Wang Fang", NULL);
+	{ /* the node's one origin */
+		hm_vv heads = {0};
+		assert_int_equal(hm_node_version_vector(t.n, &heads), HM_OK);
+		assert_int_equal(heads.n, 1);
+		hm_opkey(key, &heads.v[0].origin, 1);
+		hm_vv_release(&heads);
+	}
+	assert_int_equal(mdb_txn_begin(t.n->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, t.n->dbi[HM_DB_OPLOG], &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	fresh = audit_said(t.n);
+	assert_non_null(strstr(fresh, "finding 7 00000000000000000000000000000000 1 "));
+	assert_int_equal(hm_node_audit_keep(t.n), HM_OK);
+	free(audit_said(t.n));  /* kept */
+	kept = audit_said(t.n); /* said again from what was kept */
+	assert_string_equal(kept, fresh);
+	free(fresh), free(kept);
+	test_node_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_audit_clean_then_each_kind),
+	    cmocka_unit_test(test_audit_kept_undecodable),
 	};
 
 	if (hm_crypto_init() != HM_OK)
