@@ -229,12 +229,14 @@ static int person_pair(cli *c, int argc, char **argv, enum pair_answer a)
 		cj_print(stdout, json_pack("{s:o, s:s, s:I}", "merge", hm_json_cstr(res.id),
 		                           "state", states[a], "seq", (json_int_t)res.info.seq));
 	else if (a == PAIR_APART)
-		printf("kept %s apart from %s (merge %s, change set %" PRIu64 ")\n", pos[1], pos[0],
-		       res.id, res.info.seq);
+		printf(_("kept %s apart from %s (merge %s, change set %llu)\n"), pos[1], pos[0],
+		       res.id, (unsigned long long)res.info.seq);
+	else if (a == PAIR_UNMERGE)
+		printf(_("unmerged %s from %s (merge %s, change set %llu)\n"), pos[1], pos[0],
+		       res.id, (unsigned long long)res.info.seq);
 	else
-		printf("%s %s %s %s (merge %s, change set %" PRIu64 ")\n",
-		       a == PAIR_UNMERGE ? "unmerged" : "merged", pos[1],
-		       a == PAIR_UNMERGE ? "from" : "into", pos[0], res.id, res.info.seq);
+		printf(_("merged %s into %s (merge %s, change set %llu)\n"), pos[1], pos[0], res.id,
+		       (unsigned long long)res.info.seq);
 	hm_node_close(n);
 	return rc;
 }

@@ -192,7 +192,7 @@ typedef struct dups_out {
 
 static void write_group(FILE *f, const hm_person_key *m, size_t n)
 {
-	fputs("same ID number:", f);
+	fputs(_("same ID number:"), f);
 	for (size_t k = 0; k < n; k++) {
 		fputc(' ', f);
 		hm_text_cstr(f, m[k].id);
@@ -202,7 +202,7 @@ static void write_group(FILE *f, const hm_person_key *m, size_t n)
 	}
 	fputc('\n', f);
 	for (size_t k = 1; k < n; k++) {
-		fputs("  proposal: hamlet person merge ", f);
+		fprintf(f, "  %s hamlet person merge ", _("proposal:"));
 		hm_text_cstr(f, m[0].id);
 		fputc(' ', f);
 		hm_text_cstr(f, m[k].id);
@@ -243,6 +243,6 @@ hm_err hm_person_dups_write(hm_ledger *l, FILE *f, size_t *groups)
 	hm_err err = hm_person_dups(l, dups_one, &d, groups);
 
 	if (!err && !*groups)
-		fputs("no person is registered twice\n", f);
+		fputs(_("no person is registered twice\n"), f);
 	return err;
 }

@@ -50,6 +50,17 @@ code "a short ID number" 2
 said "a short ID number" "id_number（身份证号）：应为18 位的身份证号"
 zh -d elm person add --name X --id-number 110105194912310021
 said "an ID number with a wrong check character" "校验码正确的身份证号（第 18 位不对，是否输错？）"
+zh -d elm person dups
+code "person dups" 0
+said_out "person dups" "没有重复登记的人员"
+must -d elm person add --id q2 --name "Zhao Min" --id-number 11010519491231002X
+must -d elm person add --id q3 --name "Zhao Min" --id-number 11010519491231002X
+zh -d elm person dups
+said_out "person dups" "身份证号相同： q2 (lin/east/elm) q3 (lin/east/elm)"
+said_out "person dups" "  建议： hamlet person merge q2 q3"
+zh -d elm person apart q2 q3
+code "person apart" 0
+said_out "person apart" "已记录 q3 与 q2 是两个人"
 zh -d elm report daily
 code "report daily" 0
 said_out "report daily" "每日报表：地区 lin/east/elm，日期 "
