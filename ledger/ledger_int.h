@@ -124,7 +124,6 @@ typedef struct rp_fu_ix {
 	const char *pid, *time; /* the person through merges; the time as written */
 	const rp_rec *r;
 	const char *region; /* r->region */
-	size_t h;           /* of pid */
 	uint64_t tk;        /* rp_time_key(time) */
 	double temp;
 	uint32_t run; /* in a person's first: how many follow-ups are theirs */
@@ -187,7 +186,7 @@ typedef struct rp_ctx {
 	size_t nmerge;
 	rp_monitored *mon; /* sorted by pid, one per person */
 	size_t nmon;
-	rp_fu_ix *fu;   /* followups by person (in the order of a hash of it), each one's by time */
+	rp_fu_ix *fu;   /* followups by person (persons in no order), each one's by time */
 	rp_index fu_ix; /* each person's first in fu */
 	/* Follow-ups before the window are not held: each person's are folded into one tally
 	 * (the last date, whether a temperature was taken), keyed by the person as written, then

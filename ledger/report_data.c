@@ -31,12 +31,18 @@ bool rp_has(const rp_rec *r, int i)
 	return r->f[i] != 0;
 }
 
-size_t rp_hash(const char *s)
+/* FNV-1a of s[0 .. n). */
+static size_t text_hash(const char *s, size_t n)
 {
 	size_t h = 1469598103934665603u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
 	return h;
+}
+
+size_t rp_hash(const char *s)
+{
+	return text_hash(s, strlen(s));
 }
 
 static size_t arena_put(rp_recs *rs, const char *s, size_t n)
@@ -89,14 +95,6 @@ static size_t put_value(rp_recs *rs, const hm_value *v, double *num)
 		return 0;
 	}
 	return arena_put(rs, buf, strlen(buf));
-}
-
-static size_t text_hash(const char *s, size_t n)
-{
-	size_t h = 1469598103934665603u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	return h;
 }
 
 /* The offset of region text s (n bytes, no NUL) in the arena, put there the first time. */

@@ -116,7 +116,6 @@ static void fu_entry(const rp_ctx *x, size_t i, rp_fu_ix *e)
 	e->time = rp_fs(F, f, RP_F_TIME);
 	e->r = f;
 	e->region = f->region;
-	e->h = 0; /* (the hash path sets it) */
 	e->tk = rp_time_key(e->time);
 	e->when = e->tk && e->time[16] ? RP_FU_TAIL : 0;
 	e->temp = f->x[RP_F_TEMP];
@@ -269,16 +268,17 @@ static void followups_by_number(rp_ctx *x)
  * sorted by time; the slots are the index. */
 static void followups_by_hash(rp_ctx *x)
 {
-	size_t n = x->followup.n, cap = 64;
+	size_t n = x->followup.n, cap = 64, *hash = NULL;
 	rp_fu_ix *tmp = NULL;
 	uint32_t *slot = NULL, *at = NULL, *ix = NULL;
 
 	while (cap < 2 * n)
 		cap *= 2;
 	if (!(tmp = malloc((n ? n : 1) * sizeof(*tmp))) ||
+	    !(hash = malloc((n ? n : 1) * sizeof(*hash))) ||
 	    !(slot = malloc((n ? n : 1) * sizeof(*slot))) || !(ix = calloc(cap, sizeof(*ix))) ||
 	    !(at = calloc(cap, sizeof(*at)))) {
-		free(tmp), free(slot), free(ix), free(at);
+		free(tmp), free(hash), free(slot), free(ix), free(at);
 		rp_nomem(x);
 		return;
 	}
@@ -286,10 +286,10 @@ static void followups_by_hash(rp_ctx *x)
 	for (size_t i = 0; i < n; i++) {
 		size_t s;
 		fu_entry(x, i, &tmp[i]);
-		tmp[i].h = rp_hash(tmp[i].pid);
-		for (s = tmp[i].h; ix[s & (cap - 1)]; s++) {
-			const rp_fu_ix *o = &tmp[ix[s & (cap - 1)] - 1];
-			if (o->h == tmp[i].h && !strcmp(o->pid, tmp[i].pid))
+		hash[i] = rp_hash(tmp[i].pid);
+		for (s = hash[i]; ix[s & (cap - 1)]; s++) {
+			uint32_t o = ix[s & (cap - 1)] - 1;
+			if (hash[o] == hash[i] && !strcmp(tmp[o].pid, tmp[i].pid))
 				break;
 		}
 		s &= cap - 1;
@@ -310,7 +310,7 @@ static void followups_by_hash(rp_ctx *x)
 	for (size_t s = 0; s < cap; s++)
 		if (ix[s])
 			fu_runs_sort(x, ix[s] - 1, at[s] - (ix[s] - 1));
-	free(tmp), free(slot), free(at);
+	free(tmp), free(hash), free(slot), free(at);
 	x->nfu = n;
 	x->fu_ix.h = ix, x->fu_ix.cap = cap;
 }

@@ -54,10 +54,10 @@ typedef struct keep_fold {
 	rp_folds f;
 } keep_fold;
 
-typedef struct new_fu {
+typedef struct keep_change {
 	size_t coll; /* its index in rp_colls */
 	char id[HM_ID_MAX + 1], region[HM_REGION_MAX + 1];
-} new_fu;
+} keep_change;
 
 struct hm_report_keep {
 	bool started;
@@ -75,9 +75,9 @@ struct hm_report_keep {
 	size_t npnum, cappnum, capone, pcap;
 	keep_fold folds[KEEP_FOLDS];
 	unsigned clock;
-	new_fu *nf; /* records the log names, while bringing the keep up to date */
-	size_t nnf, capnf;
-	bool nf_nomem;
+	keep_change *ch; /* records the log names, while bringing the keep up to date */
+	size_t nch, capch;
+	bool ch_nomem;
 	size_t max_bytes; /* past it, the keep turns itself off (st.off) */
 	hm_report_keep_stats st;
 };
@@ -147,7 +147,7 @@ void hm_report_keep_free(hm_report_keep *k)
 	for (size_t i = 0; i < rp_ncolls; i++)
 		coll_forget(k, i);
 	free(k->c);
-	free(k->nf);
+	free(k->ch);
 	free(k);
 }
 
@@ -388,19 +388,19 @@ static int note_change(void *ctx, const char *coll, const char *id, const char *
 			continue;
 		if (!k->c[i].loaded || k->c[i].dirty)
 			return 0; /* read whole at its next use */
-		if (k->nnf == k->capnf) {
-			size_t cap = k->capnf ? 2 * k->capnf : 64;
-			new_fu *v = realloc(k->nf, cap * sizeof(*v));
+		if (k->nch == k->capch) {
+			size_t cap = k->capch ? 2 * k->capch : 64;
+			keep_change *v = realloc(k->ch, cap * sizeof(*v));
 			if (!v) {
-				k->nf_nomem = true;
+				k->ch_nomem = true;
 				return 1;
 			}
-			k->nf = v, k->capnf = cap;
+			k->ch = v, k->capch = cap;
 		}
-		k->nf[k->nnf].coll = i;
-		snprintf(k->nf[k->nnf].id, sizeof(k->nf[0].id), "%s", id);
-		snprintf(k->nf[k->nnf].region, sizeof(k->nf[0].region), "%s", region);
-		k->nnf++;
+		k->ch[k->nch].coll = i;
+		snprintf(k->ch[k->nch].id, sizeof(k->ch[0].id), "%s", id);
+		snprintf(k->ch[k->nch].region, sizeof(k->ch[0].region), "%s", region);
+		k->nch++;
 		return 0;
 	}
 	return 0;
@@ -464,12 +464,12 @@ static bool rec_same(const rp_recs *a, const rp_rec *x, const rp_recs *b, const 
 }
 
 /* Add the follow-up the log named, or say (*again) that the follow-ups must be read whole. */
-static hm_err fu_add(hm_node *n, hm_report_keep *k, const new_fu *nf, bool *again)
+static hm_err fu_add(hm_node *n, hm_report_keep *k, const keep_change *ch, bool *again)
 {
 	rp_recs *rs = &k->c[k->fu].rs;
-	ptrdiff_t at = fu_find(k, nf->id, nf->region);
+	ptrdiff_t at = fu_find(k, ch->id, ch->region);
 	hm_record *rec;
-	hm_err err = hm_node_get_at(n, "followup", nf->id, nf->region, &rec);
+	hm_err err = hm_node_get_at(n, "followup", ch->id, ch->region, &rec);
 
 	if (err == HM_ERR_NOT_FOUND) { /* gone: only a rebuild removes one, and it said so */
 		*again = at >= 0;
@@ -508,7 +508,7 @@ static hm_err fu_add(hm_node *n, hm_report_keep *k, const new_fu *nf, bool *agai
 /* Put the record the log named of collection c (not the follow-ups) in its place: read again,
  * added where the order of ids puts it, or (gone, or too much of the arena left unused) the
  * collection marked to be read whole. */
-static hm_err rec_put(hm_node *n, keep_coll *c, const new_fu *ch)
+static hm_err rec_put(hm_node *n, keep_coll *c, const keep_change *ch)
 {
 	rp_recs *rs = &c->rs;
 	size_t to = 0, a0 = rs->alen;
@@ -551,17 +551,17 @@ static hm_err recs_put(hm_node *n, hm_report_keep *k)
 
 	for (size_t i = 0; i < rp_ncolls; i++)
 		k->c[i].edits = k->c[i].added = 0;
-	for (size_t i = 0; i < k->nnf; i++)
-		k->c[k->nf[i].coll].edits++;
+	for (size_t i = 0; i < k->nch; i++)
+		k->c[k->ch[i].coll].edits++;
 	for (size_t i = 0; i < rp_ncolls; i++)
 		if (i != k->fu && k->c[i].edits > KEEP_EDITS)
 			k->c[i].dirty = true;
-	for (size_t i = 0; !err && i < k->nnf; i++) {
-		keep_coll *c = &k->c[k->nf[i].coll];
+	for (size_t i = 0; !err && i < k->nch; i++) {
+		keep_coll *c = &k->c[k->ch[i].coll];
 		size_t n0 = c->rs.n;
-		if (k->nf[i].coll == k->fu || c->dirty)
+		if (k->ch[i].coll == k->fu || c->dirty)
 			continue;
-		err = rec_put(n, c, &k->nf[i]);
+		err = rec_put(n, c, &k->ch[i]);
 		c->added += c->rs.n - n0;
 		c->in_set = false;
 	}
@@ -582,21 +582,21 @@ static hm_err refresh(hm_node *n, hm_report_keep *k)
 	bool whole = false, again = false;
 	hm_err err;
 
-	k->nnf = 0;
-	k->nf_nomem = false;
+	k->nch = 0;
+	k->ch_nomem = false;
 	for (size_t i = 0; i < rp_ncolls; i++)
 		k->c[i].moves_was = k->c[i].rs.moves, k->c[i].n_was = k->c[i].rs.n;
 	err = hm_node_changes(n, k->counter, k->started ? note_change : NULL, k, &last, &whole);
-	if (!err && k->nf_nomem)
+	if (!err && k->ch_nomem)
 		err = HM_ERR_NOMEM;
 	if (!err && !whole)
 		err = recs_put(n, k);
 	/* a sync that brought many, or many taken since the last read: reading them all whole is
 	 * cheaper than one at a time (each found by a walk of those added, placed by a memmove) */
-	again = k->nnf > 4096 || k->c[k->fu].rs.n - k->sorted > 4096;
-	for (size_t i = 0; !err && !whole && i < k->nnf && !again; i++)
-		if (k->nf[i].coll == k->fu)
-			err = fu_add(n, k, &k->nf[i], &again);
+	again = k->nch > 4096 || k->c[k->fu].rs.n - k->sorted > 4096;
+	for (size_t i = 0; !err && !whole && i < k->nch && !again; i++)
+		if (k->ch[i].coll == k->fu)
+			err = fu_add(n, k, &k->ch[i], &again);
 	for (size_t i = 0; i < rp_ncolls; i++)
 		if (err || !k->started || whole || k->c[i].dirty || (i == k->fu && again))
 			coll_forget(k, i);
