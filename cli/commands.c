@@ -190,25 +190,29 @@ const command hm_commands[] = {
      "Check that REPORT was signed by the county whose root key is HEX and is unaltered.\n"
      "Needs no node.\n"},
     {"serve", cmd_serve, N_("serve peers and sync with configured ones (the daemon)"), NULL, NULL,
-     "Answer sync sessions from many peers at once on ADDR:PORT (or ipc://PATH), and sync with\n"
+     "Answer sync sessions from many peers at once on each URL of --listen, and sync with\n"
      "each configured peer (`hamlet peer add`) every SECONDS (default 60), retrying a link that\n"
      "is down with exponential backoff and jitter (within 5 s, then doubling to 10 minutes).\n"
      "--limit-rate caps each scheduled sync as `sync --limit-rate` does. Logs to stderr\n"
      "with timestamps and levels; stops cleanly on SIGTERM or SIGINT after the request in hand.\n"
-     "Peer outcomes are in DIR/peers.state (shown by `peer list --json`).\n"},
+     "Peer outcomes are in DIR/peers.state (shown by `peer list --json`). A hub whose villages\n"
+     "reach it over links with round trips near a second or more (2G, satellite) listens on a\n"
+     "ws:// URL too, e.g. --listen tcp://0.0.0.0:7000,ws://0.0.0.0:7001, and those villages\n"
+     "sync with the ws:// one (tcp:// cuts the opening exchange at 1 s, ws:// at 5 s).\n"},
     {"ui", cmd_ui, N_("the station's web interface, Chinese first, on 127.0.0.1"), NULL, NULL,
      "Serve the station's own screen from this process until SIGTERM or SIGINT, the key\n"
      "unlocked once at start. Log in at http://ADDR:PORT/login with an account of\n"
      "`hamlet user add`. Only loopback unless --any-address. `hamlet serve --ui ADDR:PORT`\n"
      "runs it beside the sync daemon.\n"},
-    {"sync", cmd_sync, N_("sync now with a peer or URL"), NULL, "PEER|tcp://HOST:PORT",
+    {"sync", cmd_sync, N_("sync now with a peer or URL"), NULL, "PEER|URL",
      "One mutually authenticated, encrypted session: exchange version vectors, send what the\n"
      "peer lacks and may hold, receive what this node lacks and may hold, each batch committed\n"
      "before it is acknowledged. Batches fit the link (a few seconds each). --limit-rate caps\n"
      "the bytes moved both ways to BYTES_PER_S on average (suffix k: KiB, m: MiB; at least\n"
      "1024), to leave a shared link to others. A peer that accepts no connection fails at\n"
      "once, one that does not answer in 5 s fails then. Progress on stderr (rate, time left);\n"
-     "--json prints a summary.\n"},
+     "--json prints a summary. URL is tcp://HOST:PORT, ws://HOST:PORT (for a round trip near\n"
+     "a second or more) or ipc://PATH.\n"},
     {"peer", cmd_peer, N_("configure peers (add, list, remove)"), NULL, NULL, NULL},
     {"report", cmd_report, N_("the county's reports: daily, monitoring, contacts, supplies, ..."),
      NULL, NULL, NULL},

@@ -481,9 +481,11 @@ static int serve_args(cli *c, const char *listen, const char *every_s, const cha
 		return cli_fail(c, EXIT_USAGE,
 		                "--limit-rate takes bytes per second (at least 1024; "
 		                "a suffix k or m: KiB, MiB)");
-	if (!listen || !hm_peer_url_valid(listen))
-		return cli_fail(c, EXIT_USAGE,
-		                "--listen tcp://ADDR:PORT (or ipc://PATH) is required");
+	if (!listen || !hm_listen_urls_valid(listen))
+		return cli_fail(
+		    c, EXIT_USAGE,
+		    "--listen tcp://ADDR:PORT, ws://ADDR:PORT or ipc://PATH is required "
+		    "(several separated by commas)");
 	return EXIT_OK;
 }
 
@@ -505,7 +507,8 @@ int cmd_serve(cli *c, int argc, char **argv)
 	uint64_t ui_idle_ms;
 	const cli_opt opts[] = {
 	    {"listen", 0, &listen, NULL, "URL",
-	     N_("tcp://ADDR:PORT or ipc://PATH to answer on (required)")},
+	     N_("tcp://ADDR:PORT, ws://ADDR:PORT or ipc://PATH to answer on, several separated "
+	        "by commas (required)")},
 	    {"every", 0, &every_s, NULL, "SECONDS",
 	     N_("sync with each peer this often (default 60)")},
 	    {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",

@@ -50,7 +50,7 @@ static int peers_open(cli *c, hm_peers *ps)
 static int peer_add(cli *c, int argc, char **argv)
 {
 	const cli_spec spec = {"peer add",
-	                       "NAME tcp://HOST:PORT|ipc://PATH",
+	                       "NAME tcp://HOST:PORT|ws://HOST:PORT|ipc://PATH",
 	                       N_("remember a peer to sync with (serve syncs with each)"),
 	                       NULL,
 	                       NULL,

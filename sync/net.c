@@ -1,15 +1,18 @@
 /*
  * net.c - the one file that talks to nanomsg. A server is a REP socket bound to a URL; a client
- * is a REQ socket connected to one. Both are hm_transport tables, so sessions and the protocol
- * never see a socket. Every socket refuses messages above HM_FRAME_MAX (NN_RCVMAXSIZE) before
- * our own decoding ever sees them; REQ's automatic resend is pushed far out, since a sync
- * request must not be replayed behind our back (we time out and reconnect instead).
+ * is a REQ socket connected to one, over TCP (tcp://), WebSocket (ws://: an opening exchange
+ * that may take 5 s where tcp://'s is cut at 1 s) or a local socket. Both are hm_transport tables,
+ * so sessions and the protocol never see a socket. Every socket refuses messages above HM_FRAME_MAX
+ * (NN_RCVMAXSIZE) before our own decoding ever sees them; REQ's automatic resend is pushed far out,
+ * since a sync request must not be replayed behind our back (we time out and reconnect instead).
  */
 #include "sync_int.h"
 
 #include <errno.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
+#include <nanomsg/ws.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +27,15 @@ typedef struct nn_ctx {
 
 /* A client waits for a reply in slices this long, to notice a connection that broke. */
 #define WATCH_SLICE_MS 200
+
+/* How long nanomsg gives the opening exchange after the TCP connection is made (streamhdr.c,
+ * ws_handshake.c: fixed), with a margin: a client waits that long past its connect timeout for
+ * a peer that took the connection. */
+#define TCP_OPENING_MS 1500
+#define WS_OPENING_MS  5500
+
+/* A reason naming the URL it concerns, for the thread that asked. */
+static _Thread_local char why_buf[HM_PEER_URL_MAX + 160];
 
 static hm_err net_err(int e)
 {
@@ -140,6 +152,10 @@ static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t
 	if (proto == NN_REQ &&
 	    nn_setsockopt(c->sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof(resend)) < 0)
 		goto fail;
+	/* our messages are bytes, never text (a ws:// peer could refuse non-UTF-8 text frames) */
+	if (nn_setsockopt(c->sock, NN_WS, NN_WS_MSG_TYPE, &(int){NN_WS_MSG_TYPE_BINARY},
+	                  sizeof(int)) < 0)
+		goto fail;
 	if ((c->endpoint = bind ? nn_bind(c->sock, url) : nn_connect(c->sock, url)) < 0)
 		goto fail;
 	t->ctx = c;
@@ -156,9 +172,43 @@ fail:
 	return err;
 }
 
-hm_err hm_net_listen(const char *url, hm_transport *t, const char **why)
+/* The first URL of a list by open_socket, the others bound to the same socket. */
+hm_err hm_net_listen(const char *urls, hm_transport *t, const char **why)
 {
-	return open_socket(NN_REP, url, true, t, why);
+	char url[HM_PEER_URL_MAX + 1];
+	const char *p = urls;
+	hm_err err = HM_OK;
+
+	*why = NULL;
+	memset(t, 0, sizeof(*t));
+	while (!err) {
+		size_t len = strcspn(p, ",");
+		if (len > HM_PEER_URL_MAX) {
+			*why = "a URL is too long";
+			err = HM_ERR_INVALID;
+			break;
+		}
+		memcpy(url, p, len);
+		url[len] = '\0';
+		if (!t->ctx) {
+			err = open_socket(NN_REP, url, true, t, why);
+		} else if (nn_bind(((nn_ctx *)t->ctx)->sock, url) < 0) {
+			err = net_err(nn_errno());
+			*why = net_strerror(nn_errno());
+		}
+		if (err && *why && strchr(urls, ',')) {
+			snprintf(why_buf, sizeof(why_buf), "%s: %s", url, *why);
+			*why = why_buf;
+		}
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	if (err && t->ctx) {
+		t->close(t->ctx);
+		memset(t, 0, sizeof(*t));
+	}
+	return err;
 }
 
 hm_err hm_net_connect(const char *url, hm_transport *t, const char **why)
@@ -167,11 +217,15 @@ hm_err hm_net_connect(const char *url, hm_transport *t, const char **why)
 }
 
 /* nanomsg connects in the background and never says why it cannot; its statistics do: a
- * connection made, or an attempt that failed (refused, unreachable, a name that does not
- * resolve). One failed attempt is enough to call the peer down: the daemon retries later. */
+ * connection made (its opening exchange done), or an attempt that failed (refused,
+ * unreachable, a name that does not resolve). One failed attempt is enough to call the peer
+ * down: the daemon retries later. A peer that took the TCP connection is alive: its opening
+ * exchange gets its own time, and when that exchange does not end (nanomsg closes the
+ * connection and tries again, or waits) the reason says so. */
 hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, const char **why)
 {
 	uint64_t until;
+	bool ws = !strncmp(url, "ws://", 5), taken = false;
 	nn_ctx *c;
 	hm_err err;
 
@@ -181,6 +235,7 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 	until = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : HM_CONNECT_TIMEOUT_MS);
 	while (1) {
 		struct timespec nap = {0, 10 * 1000000L};
+		uint64_t now = mono_ms();
 		if (nn_get_statistic(c->sock, NN_STAT_CURRENT_CONNECTIONS) > 0) {
 			c->broken = nn_get_statistic(c->sock, NN_STAT_BROKEN_CONNECTIONS);
 			c->watch = true;
@@ -191,8 +246,25 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 			err = HM_ERR_NET;
 			break;
 		}
-		if (mono_ms() >= until) {
-			*why = "no connection to the peer in time";
+		if (!taken && nn_get_statistic(c->sock, NN_STAT_ESTABLISHED_CONNECTIONS) > 0) {
+			uint64_t opening = now + (ws ? WS_OPENING_MS : TCP_OPENING_MS);
+			taken = true;
+			until = opening > until ? opening : until;
+		}
+		if (now >= until) {
+			if (!taken)
+				*why = "no connection to the peer in time";
+			else if (!ws)
+				*why = "the peer took the connection but nanomsg's opening "
+				       "exchange did not "
+				       "end within its 1 s: on a link whose round trip nears a "
+				       "second, use "
+				       "the peer's ws:// address (or this is not a hamlet node's "
+				       "address)";
+			else
+				*why = "the peer took the connection but the opening exchange did "
+				       "not end "
+				       "within 5 s (is this a hamlet node's address?)";
 			err = HM_ERR_BUSY;
 			break;
 		}

@@ -17,8 +17,27 @@
 
 bool hm_peer_url_valid(const char *u)
 {
-	return (!strncmp(u, "tcp://", 6) || !strncmp(u, "ipc://", 6)) &&
+	return (!strncmp(u, "tcp://", 6) || !strncmp(u, "ws://", 5) || !strncmp(u, "ipc://", 6)) &&
 	       strlen(u) <= HM_PEER_URL_MAX && !strpbrk(u, " \t\n");
+}
+
+bool hm_listen_urls_valid(const char *urls)
+{
+	char one[HM_PEER_URL_MAX + 1];
+	size_t n = 0;
+
+	for (const char *p = urls;; p++) {
+		size_t len = strcspn(p, ",");
+		if (len > HM_PEER_URL_MAX || ++n > HM_LISTEN_URLS_MAX)
+			return false;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (!hm_peer_url_valid(one))
+			return false;
+		p += len;
+		if (!*p)
+			return true;
+	}
 }
 
 bool hm_peer_name_valid(const char *n)
@@ -158,7 +177,8 @@ hm_err hm_peers_add(hm_peers *ps, const char *name, const char *url)
 	if (!hm_peer_name_valid(name))
 		return hm_sync_fail(HM_ERR_INVALID, "a peer name is 1-32 of a-z, 0-9, - and _");
 	if (!hm_peer_url_valid(url))
-		return hm_sync_fail(HM_ERR_INVALID, "'%s' is not tcp://HOST:PORT or ipc://PATH",
+		return hm_sync_fail(HM_ERR_INVALID,
+		                    "'%s' is not tcp://HOST:PORT, ws://HOST:PORT or ipc://PATH",
 		                    url);
 	if (hm_peers_find(ps, name))
 		return hm_sync_fail(HM_ERR_EXISTS, "a peer named '%s' exists", name);

@@ -73,14 +73,20 @@ typedef struct hm_transport {
 } hm_transport;
 
 /* nanomsg transports: a server (REP, bound) or a client (REQ, connected) on url
- * (tcp://HOST:PORT, ipc://PATH). *why gets nanomsg's reason on error. Close with t->close. */
-hm_err hm_net_listen(const char *url, hm_transport *t, const char **why) HM_MUST_CHECK;
+ * (tcp://HOST:PORT, ws://HOST:PORT, ipc://PATH). ws:// is nanomsg's WebSocket transport: its
+ * opening exchange may take 5 s where tcp://'s may take 1 s, so it connects over round trips
+ * of a second or more (docs/protocol.md, "Slow links"). A server may answer on several URLs at
+ * once: urls is one, or several separated by commas. *why gets the reason on error (nanomsg's,
+ * with the URL it concerns). Close with t->close. */
+hm_err hm_net_listen(const char *urls, hm_transport *t, const char **why) HM_MUST_CHECK;
 hm_err hm_net_connect(const char *url, hm_transport *t, const char **why) HM_MUST_CHECK;
 
 /* A client as hm_net_connect, that waits until the connection is made: a peer that refuses it
  * or cannot be reached fails at once (HM_ERR_NET), one that does not answer within timeout_ms
- * (<= 0: HM_CONNECT_TIMEOUT_MS) fails then (HM_ERR_BUSY). Separate from the per-message timeout
- * of a session, which a slow link needs long. *why says which. */
+ * (<= 0: HM_CONNECT_TIMEOUT_MS) fails then (HM_ERR_BUSY). A peer that took the TCP connection
+ * is given the time of its transport's opening exchange past timeout_ms, and when that exchange
+ * failed, *why says so (over tcp://, suggesting ws:// for a long round trip). Separate from the
+ * per-message timeout of a session, which a slow link needs long. *why says which. */
 #define HM_CONNECT_TIMEOUT_MS 5000
 hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t,
                              const char **why) HM_MUST_CHECK;
@@ -164,7 +170,7 @@ const char *hm_sync_errmsg(void);
 
 #define HM_PEERS_MAX       64
 #define HM_PEER_NAME_MAX   32  /* 1 to 32 of a-z, 0-9, - and _ */
-#define HM_PEER_URL_MAX    256 /* tcp://HOST:PORT or ipc://PATH, no blank */
+#define HM_PEER_URL_MAX    256 /* tcp://HOST:PORT, ws://HOST:PORT or ipc://PATH, no blank */
 #define HM_PEER_REASON_MAX 199
 
 /* One peer: its name and URL (DIR/peers), the outcome of the syncs with it (DIR/peers.state),
@@ -194,9 +200,12 @@ typedef enum hm_peers_file {
 
 /* Whether name is 1 to HM_PEER_NAME_MAX of a-z, 0-9, - and _. name must not be NULL. */
 bool hm_peer_name_valid(const char *name);
-/* Whether url is tcp://... or ipc://..., at most HM_PEER_URL_MAX bytes, without blanks. url must
- * not be NULL. */
+/* Whether url is tcp://..., ws://... or ipc://..., at most HM_PEER_URL_MAX bytes, without blanks.
+ * url must not be NULL. */
 bool hm_peer_url_valid(const char *url);
+/* Whether urls is one to HM_LISTEN_URLS_MAX valid URLs separated by commas (hm_net_listen). */
+#define HM_LISTEN_URLS_MAX 8
+bool hm_listen_urls_valid(const char *urls);
 
 /* Read the peers of the node in dir (borrowed) and their state into *ps (caller's storage,
  * overwritten; it owns nothing). A missing DIR/peers or DIR/peers.state is no peer or no state

@@ -190,6 +190,37 @@ static void test_add_remove(void **state)
 	assert_int_equal(hm_peers_remove(&ps, "p5"), HM_ERR_NOT_FOUND);
 }
 
+/* URLs: the three transports a peer is reached by; a listen list of up to 8, comma-separated. */
+static void test_urls(void **state)
+{
+	char many[1024] = "";
+	(void)state;
+
+	assert_true(hm_peer_url_valid("tcp://10.0.0.1:7440"));
+	assert_true(hm_peer_url_valid("ws://10.0.0.1:7441"));
+	assert_true(hm_peer_url_valid("ipc:///run/hamlet/v.sock"));
+	assert_false(hm_peer_url_valid("wss://10.0.0.1:7441"));
+	assert_false(hm_peer_url_valid("http://10.0.0.1/"));
+	assert_false(hm_peer_url_valid("ws:/10.0.0.1:7441"));
+	assert_false(hm_peer_url_valid("ws://h :1"));
+
+	assert_true(hm_listen_urls_valid("tcp://0.0.0.0:7440"));
+	assert_true(hm_listen_urls_valid("tcp://0.0.0.0:7440,ws://0.0.0.0:7441"));
+	assert_true(hm_listen_urls_valid("ws://0.0.0.0:7441,ipc:///tmp/h.sock,tcp://[::1]:1"));
+	assert_false(hm_listen_urls_valid(""));
+	assert_false(hm_listen_urls_valid(","));
+	assert_false(hm_listen_urls_valid("tcp://0.0.0.0:7440,"));
+	assert_false(hm_listen_urls_valid(",tcp://0.0.0.0:7440"));
+	assert_false(hm_listen_urls_valid("tcp://0.0.0.0:7440,,ws://0.0.0.0:7441"));
+	assert_false(hm_listen_urls_valid("tcp://0.0.0.0:7440,http://0.0.0.0:80"));
+	for (int i = 0; i < HM_LISTEN_URLS_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%stcp://h:%d",
+		         i ? "," : "", 7000 + i);
+	assert_true(hm_listen_urls_valid(many));
+	strcat(many, ",tcp://h:1");
+	assert_false(hm_listen_urls_valid(many));
+}
+
 /* One sync's outcome: a failure counts, keeps one line and waits its backoff; a success resets. */
 static void test_outcome(void **state)
 {
@@ -256,6 +287,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_missing),
 	    cmocka_unit_test(test_damaged_lines), cmocka_unit_test(test_add_remove),
 	    cmocka_unit_test(test_outcome),       cmocka_unit_test(test_adopt),
+	    cmocka_unit_test(test_urls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
