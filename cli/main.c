@@ -107,8 +107,9 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
  * LMDB keeps no checksums: a damaged page below the roots the open guard checks (node/guard.c)
  * can send it, or hamlet reading what it returned, outside the map. While a store is open, a
  * SIGSEGV or SIGBUS (or LMDB's assertion, SIGABRT) ends the command with a message naming the
- * store and the way back, and exit status 1, instead of a crash. Only async-signal-safe calls below
- * (open, read, write). */
+ * store and the way back, and exit status 1, instead of a crash; one outside the store's map while
+ * a nanomsg socket is open says what nanomsg does when it cannot allocate memory instead. Only
+ * async-signal-safe calls below (open, read, write). */
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 static void say(const char *s)
@@ -163,11 +164,31 @@ static bool in_store_map(uintptr_t addr)
 	return found;
 }
 
+/* A crash outside the store's map with a nanomsg socket open: nanomsg stops the process when it
+ * cannot allocate memory, which is no damage of the store. */
+static void net_crash(int sig)
+{
+	say("hamlet: ");
+	say(store_cmd ? store_cmd : "-");
+	say(sig == SIGABRT ? ": stopped (SIGABRT" : ": stopped (SIGSEGV or SIGBUS");
+	say(") with a network connection open. nanomsg, the network library, stops the process so "
+	    "when it cannot allocate memory (its line above then says \"Out of memory\"): free "
+	    "memory and run it again; nothing committed is lost, every batch is committed before "
+	    "it "
+	    "is acknowledged. Otherwise `hamlet -d ");
+	say(store_dir);
+	say(" check` says whether the store is damaged; if it passes, this is a bug in hamlet: "
+	    "please report it.\n");
+	_exit(EXIT_FAIL);
+}
+
 static void store_crash(int sig, siginfo_t *si, void *uc)
 {
 	bool in_map = in_store_map((uintptr_t)si->si_addr);
 
 	(void)uc;
+	if (!in_map && hm_net_sockets_open() > 0)
+		net_crash(sig);
 	say("hamlet: ");
 	say(store_cmd ? store_cmd : "-");
 	say(sig == SIGBUS    ? ": stopped on a bad read (SIGBUS"

@@ -9,6 +9,7 @@
 #include "sync_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 #include <nanomsg/ws.h>
@@ -33,6 +34,14 @@ typedef struct nn_ctx {
  * a peer that took the connection. */
 #define TCP_OPENING_MS 1500
 #define WS_OPENING_MS  5500
+
+/* nanomsg sockets open or being opened in this process (hm_net_sockets_open). */
+static atomic_int sockets_open;
+
+int hm_net_sockets_open(void)
+{
+	return atomic_load_explicit(&sockets_open, memory_order_relaxed);
+}
 
 /* A reason naming the URL it concerns, for the thread that asked. */
 static _Thread_local char why_buf[HM_PEER_URL_MAX + 160];
@@ -125,6 +134,7 @@ static void nn_close_ctx(void *ctx)
 	if (c->sock >= 0)
 		nn_close(c->sock);
 	free(c);
+	atomic_fetch_sub_explicit(&sockets_open, 1, memory_order_relaxed);
 }
 
 static const char *nn_why(void *ctx)
@@ -144,6 +154,7 @@ static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t
 		*why = "out of memory";
 		return HM_ERR_NOMEM;
 	}
+	atomic_fetch_add_explicit(&sockets_open, 1, memory_order_relaxed);
 	if ((c->sock = nn_socket(AF_SP, proto)) < 0)
 		goto fail;
 	if (nn_setsockopt(c->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0 ||

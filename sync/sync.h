@@ -88,6 +88,11 @@ hm_err hm_net_connect(const char *url, hm_transport *t, const char **why) HM_MUS
  * failed, *why says so (over tcp://, suggesting ws:// for a long round trip). Separate from the
  * per-message timeout of a session, which a slow link needs long. *why says which. */
 #define HM_CONNECT_TIMEOUT_MS 5000
+
+/* How many nanomsg sockets this process has open or is opening; async-signal-safe. A crash
+ * handler's clue: nanomsg aborts the process when it cannot allocate memory (its design: an
+ * "Out of memory" line, then SIGABRT), on the caller's thread or its own. */
+int hm_net_sockets_open(void);
 hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t,
                              const char **why) HM_MUST_CHECK;
 

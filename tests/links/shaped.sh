@@ -22,7 +22,8 @@
 # HAMLET_LINKS_FULL=1: the whole matrix (9.6, 64, 256 kbit/s x 300-2000 ms x 1-30 % loss, the
 # link dropped every 20-120 s, a village's week of 2,000 records and 5,000 follow-ups, and 100k
 # records at 256 kbit/s): many hours. HAMLET_LINKS_FULL=mid: the same matrix with a day's
-# records at each point (60 to 400), an hour or two.
+# records at each point (60 to 400), an hour or two. HAMLET_LINKS_RTTS="2000": only the
+# points of those round trips (milliseconds, separated by blanks).
 WAN=$(cd "$(dirname "$0")" && pwd)/wan.py # before netlib.sh changes directory
 . "$(dirname "$0")/../net/netlib.sh"
 need_helpers "$BULK"
@@ -196,7 +197,8 @@ handshake_bytes() {
 }
 
 # progress_truthful NAME RATE: the last sync's progress lines (stderr) show batches sized for
-# the link (at most twice 3 s at its rate, or the first 8 KiB) and a rate it could carry.
+# the link (at most twice 3 s, or three of the round trips shown if longer, at its rate, or the
+# first 8 KiB: docs/protocol.md, "Slow links") and a rate it could carry.
 progress_truthful() {
 	python3 - "$T/$1.err.last" "$2" <<'PY' && ok || fail "$1: progress or batches do not fit the link: $(grep -m3 KiB/s "$T/$1.err.last")"
 import re, sys
@@ -204,9 +206,11 @@ rate = int(sys.argv[2]) / 8
 lines = [l for l in open(sys.argv[1]) if "KiB/s" in l]
 batches = [float(m) * 1024 for l in lines for m in re.findall(r"batches of ([0-9.]+) KiB", l)]
 rates = [float(m) * 1024 for l in lines for m in re.findall(r"([0-9.]+) KiB/s", l)]
+rtts = [int(m) / 1000 for l in lines for m in re.findall(r"round trip ([0-9]+) ms", l)]
 if not batches or not rates:
     print("no progress with batches and rate"); sys.exit(1)
-bad = [b for b in batches if b > max(8192, 2 * 3 * rate)]
+span = max([3] + [3 * r for r in rtts])
+bad = [b for b in batches if b > max(8192, 2 * span * rate)]
 if bad:
     print("batches of %s bytes on a link of %d B/s" % (bad, rate)); sys.exit(1)
 if max(rates) > rate * 1.1:
@@ -292,7 +296,7 @@ matrix() {
 		n=$1
 		[ "$rate" = 64000 ] && n=$2
 		[ "$rate" = 256000 ] && n=$3
-		for rtt in 300 800 2000; do
+		for rtt in ${HAMLET_LINKS_RTTS:-300 800 2000}; do
 			for loss in 1 5 30; do
 				i=$((i + 1))
 				one_link "m$i" "$rate" "$rtt" "$loss" "$n" "$4"
@@ -300,7 +304,7 @@ matrix() {
 		done
 	done
 	for rate in 9600 64000 256000; do
-		for rtt in 800 2000; do
+		for rtt in ${HAMLET_LINKS_RTTS:-800 2000}; do
 			i=$((i + 1))
 			drop_link "d$i" "$rate" "$rtt" "$5" every 10 "$4"
 		done

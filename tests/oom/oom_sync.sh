@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# oom_sync.sh - the out-of-memory loop over `hamlet sync` on a real nanomsg connection (issue #10
+# section 1, docs/reliability.md "Out of memory"): a village pushes its change sets to its
+# township's `serve` daemon and pulls the township's, the village's process with the allocation
+# interposer (failalloc.c) preloaded, failing its N-th allocation once or from the N-th on.
+#
+# nanomsg aborts the process when it cannot allocate (its design: "Out of memory [file:line]",
+# then SIGABRT; some of its paths fault first). So each run must end in one of:
+# - exit 0, synced;
+# - exit 1 with a "hamlet: " line saying "out of memory" (hamlet's own allocations), or, for a
+#   failure inside nanomsg, the crash handler's line that says so (cli/main.c, net_crash):
+#   "... stopped (SIGABRT) with a network connection open. nanomsg ... cannot allocate memory";
+# never a death by a signal or another exit status. Every time: the township's daemon is still
+# up, each side's store passes `check`, and the same sync without the interposer then completes,
+# the township's view of the village equal to the village.
+. "$(dirname "$0")/../net/netlib.sh"
+
+LIB=${HAMLET_FAILALLOC_LIB:?set HAMLET_FAILALLOC_LIB to libhm_failalloc.so}
+[ -f "$LIB" ] || { echo "oom_sync: $LIB is not built" >&2; exit 1; }
+ALL=${HAMLET_OOM_ALL:-0}
+RUNS=0
+
+use_county lin
+ln -s "$COUNTY_DIR" C
+new_node E lin/east East C --may-enroll
+new_node elm lin/east/elm Elm E
+for i in 1 2 3 4; do
+	must -d elm put person elm-$i name="Elm $i" category=returnee
+done
+must -d E put person E-1 name="East one"
+cp -a elm elm.pristine
+cp -a E E.pristine
+
+# fresh: both nodes as before any sync, the township's daemon started on them
+fresh() {
+	stop_daemon E >/dev/null
+	rm -rf elm E
+	cp -a elm.pristine elm
+	cp -a E.pristine E
+	start_daemon E E
+}
+
+# synced_again MSG: the same sync without the interposer completes; the views agree
+synced_again() {
+	net_sync elm "$(url_of E)"
+	if [ "$RC" != 0 ]; then
+		fail "$1: run again, the sync exited $RC: $(head -2 "$ERR")"
+		return
+	fi
+	ok
+	check_scoped E elm
+}
+
+# one N MODE: the sync failing allocation N (MODE 1: and every one after)
+one() {
+	local n=$1 mode=$2 what="N=$1 ($MODE_NAME)"
+	fresh
+	HM_FAILALLOC_N=$n HM_FAILALLOC_FOREVER=$mode LD_PRELOAD=$LIB \
+		timeout 60 "$HM" -d elm sync "$(url_of E)" >"$OUT" 2>"$ERR"
+	RC=$?
+	RUNS=$((RUNS + 1))
+	case $RC in
+	0) SUCCEEDED=$((SUCCEEDED + 1)) ;;
+	1)
+		if grep -q '^hamlet: .*out of memory' "$ERR"; then
+			OURS=$((OURS + 1))
+		elif grep -q '^hamlet: .*with a network connection open\. nanomsg.*cannot allocate memory' "$ERR"; then
+			NANOMSG=$((NANOMSG + 1))
+		else
+			fail "$what: exit 1 without saying out of memory: $(head -3 "$ERR")"
+		fi
+		;;
+	*) fail "$what: exit $RC (a crash): $(head -3 "$ERR")" ;;
+	esac
+	alive E && ok || fail "$what: the township's daemon died: $(tail -2 "$T/E.log")"
+	hm -d elm check
+	[ "$RC" = 0 ] && ok || fail "$what: the village's store fails check: $(head -2 "$OUT")"
+	synced_again "$what"
+}
+
+# the clean run, counting the village's allocations
+fresh
+rm -f "$T/.count"
+HM_FAILALLOC_COUNT=$T/.count LD_PRELOAD=$LIB "$HM" -d elm sync "$(url_of E)" >"$OUT" 2>"$ERR"
+RC=$?
+[ "$RC" = 0 ] || { fail "the clean sync exited $RC: $(head -2 "$ERR")"; finish; }
+CALLS=$(cut -d' ' -f1 "$T/.count")
+note "a clean sync: $CALLS allocations in the village's process"
+
+points() {
+	local n=1
+	if [ "$ALL" = 1 ]; then
+		seq 1 "$CALLS"
+		return
+	fi
+	while [ "$n" -lt "$CALLS" ]; do
+		echo "$n"
+		if [ "$n" -lt 5 ]; then n=$((n + 1)); else n=$((n * 8 / 5)); fi
+	done
+	echo "$CALLS"
+}
+
+for mode in 0 1; do
+	MODE_NAME=$([ $mode = 1 ] && echo forever || echo once)
+	OURS=0 NANOMSG=0 SUCCEEDED=0 TRIED=0
+	start=$SECONDS
+	for n in $(points); do
+		one "$n" "$mode"
+		TRIED=$((TRIED + 1))
+	done
+	printf 'oom %-22s %-7s allocations %5d, N tried %4d: %d out of memory (hamlet), %d in nanomsg, %d succeeded, %d s\n' \
+		"sync" "$MODE_NAME" "$CALLS" "$TRIED" "$OURS" "$NANOMSG" "$SUCCEEDED" $((SECONDS - start))
+done
+stop_daemon E
+# a loop that ran nothing (the interposer missing or never armed) proves nothing
+[ "$RUNS" -gt 10 ] || fail "too few runs ($RUNS): is $LIB built?"
+finish
