@@ -35,6 +35,11 @@ typedef struct nn_ctx {
 #define TCP_OPENING_MS 1500
 #define WS_OPENING_MS  5500
 
+#define TCP_OPENING_WHY                                                                            \
+	"the peer took the connection but nanomsg's opening exchange did not end within its 1 s: " \
+	"on a link whose round trip nears a second, use the peer's ws:// address (or this is "     \
+	"not a hamlet node's address)"
+
 /* nanomsg sockets open or being opened in this process (hm_net_sockets_open). */
 static atomic_int sockets_open;
 
@@ -265,17 +270,12 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 		if (now >= until) {
 			if (!taken)
 				*why = "no connection to the peer in time";
-			else if (!ws)
-				*why = "the peer took the connection but nanomsg's opening "
-				       "exchange did not "
-				       "end within its 1 s: on a link whose round trip nears a "
-				       "second, use "
-				       "the peer's ws:// address (or this is not a hamlet node's "
-				       "address)";
+			else if (!strncmp(url, "tcp://", 6))
+				*why = TCP_OPENING_WHY;
 			else
-				*why = "the peer took the connection but the opening exchange did "
-				       "not end "
-				       "within 5 s (is this a hamlet node's address?)";
+				*why =
+				    "the peer took the connection but the opening exchange did not "
+				    "end in time (is this a hamlet node's address?)";
 			err = HM_ERR_BUSY;
 			break;
 		}

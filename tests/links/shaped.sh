@@ -23,7 +23,8 @@
 # link dropped every 20-120 s, a village's week of 2,000 records and 5,000 follow-ups, and 100k
 # records at 256 kbit/s): many hours. HAMLET_LINKS_FULL=mid: the same matrix with a day's
 # records at each point (60 to 400), an hour or two. HAMLET_LINKS_RTTS="2000": only the
-# points of those round trips (milliseconds, separated by blanks).
+# points of those round trips (milliseconds, separated by blanks). HAMLET_LINKS_ONE="RATE_BPS
+# RTT_MS LOSS_PCT RECORDS MAX_S": that one point alone.
 WAN=$(cd "$(dirname "$0")" && pwd)/wan.py # before netlib.sh changes directory
 . "$(dirname "$0")/../net/netlib.sh"
 need_helpers "$BULK"
@@ -315,6 +316,10 @@ if [ "$FULL" = 1 ]; then
 	# a village's week: 2,000 records and 5,000 follow-ups; then 100k records
 	matrix 7000 7000 7000 36000 7000
 	one_link big 256000 300 1 100000 36000
+elif [ -n "${HAMLET_LINKS_ONE:-}" ]; then
+	# one point: "RATE_BPS RTT_MS LOSS_PCT RECORDS MAX_S" (a point of the full matrix alone)
+	# shellcheck disable=SC2086
+	one_link one $HAMLET_LINKS_ONE
 elif [ "$FULL" = mid ]; then
 	# a day of a village's week at each point: minutes per point, an hour or two in all
 	matrix 60 200 400 900 400

@@ -66,6 +66,7 @@ one() {
 			OURS=$((OURS + 1))
 		elif grep -q '^hamlet: .*with a network connection open\. nanomsg.*cannot allocate memory' "$ERR"; then
 			NANOMSG=$((NANOMSG + 1))
+			IN_NANOMSG="$IN_NANOMSG $n"
 		else
 			fail "$what: exit 1 without saying out of memory: $(head -3 "$ERR")"
 		fi
@@ -102,7 +103,7 @@ points() {
 
 for mode in 0 1; do
 	MODE_NAME=$([ $mode = 1 ] && echo forever || echo once)
-	OURS=0 NANOMSG=0 SUCCEEDED=0 TRIED=0
+	OURS=0 NANOMSG=0 SUCCEEDED=0 TRIED=0 IN_NANOMSG=
 	start=$SECONDS
 	for n in $(points); do
 		one "$n" "$mode"
@@ -110,6 +111,7 @@ for mode in 0 1; do
 	done
 	printf 'oom %-22s %-7s allocations %5d, N tried %4d: %d out of memory (hamlet), %d in nanomsg, %d succeeded, %d s\n' \
 		"sync" "$MODE_NAME" "$CALLS" "$TRIED" "$OURS" "$NANOMSG" "$SUCCEEDED" $((SECONDS - start))
+	[ -n "$IN_NANOMSG" ] && note "$MODE_NAME: inside nanomsg at N =$IN_NANOMSG"
 done
 stop_daemon E
 # a loop that ran nothing (the interposer missing or never armed) proves nothing
