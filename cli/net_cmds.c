@@ -506,9 +506,8 @@ int cmd_serve(cli *c, int argc, char **argv)
 	const char *every_s = NULL, *ui_idle_s = NULL;
 	uint64_t ui_idle_ms;
 	const cli_opt opts[] = {
-	    {"listen", 0, &listen, NULL, "URL",
-	     N_("tcp://ADDR:PORT, ws://ADDR:PORT or ipc://PATH to answer on, several separated "
-	        "by commas (required)")},
+	    {"listen", 0, &listen, NULL, "URL[,URL...]",
+	     N_("tcp://ADDR:PORT, ws://ADDR:PORT or ipc://PATH to answer on (required)")},
 	    {"every", 0, &every_s, NULL, "SECONDS",
 	     N_("sync with each peer this often (default 60)")},
 	    {"limit-rate", 0, &d.limit_rate, NULL, "BYTES_PER_S",
