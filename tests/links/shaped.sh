@@ -24,7 +24,8 @@
 # records at 256 kbit/s): many hours. HAMLET_LINKS_FULL=mid: the same matrix with a day's
 # records at each point (60 to 400), an hour or two. HAMLET_LINKS_RTTS="2000": only the
 # points of those round trips (milliseconds, separated by blanks). HAMLET_LINKS_ONE="RATE_BPS
-# RTT_MS LOSS_PCT RECORDS MAX_S": that one point alone.
+# RTT_MS LOSS_PCT RECORDS MAX_S": that one point alone; HAMLET_LINKS_DROP="RATE_BPS RTT_MS
+# RECORDS MAX_S": that one point with drops every 20-120 s, alone.
 WAN=$(cd "$(dirname "$0")" && pwd)/wan.py # before netlib.sh changes directory
 . "$(dirname "$0")/../net/netlib.sh"
 need_helpers "$BULK"
@@ -320,6 +321,10 @@ elif [ -n "${HAMLET_LINKS_ONE:-}" ]; then
 	# one point: "RATE_BPS RTT_MS LOSS_PCT RECORDS MAX_S" (a point of the full matrix alone)
 	# shellcheck disable=SC2086
 	one_link one $HAMLET_LINKS_ONE
+elif [ -n "${HAMLET_LINKS_DROP:-}" ]; then
+	# one drop point: "RATE_BPS RTT_MS RECORDS MAX_S", the link dropped every 20-120 s
+	read -r rate rtt n max <<<"$HAMLET_LINKS_DROP"
+	drop_link drop "$rate" "$rtt" "$n" every 10 "$max"
 elif [ "$FULL" = mid ]; then
 	# a day of a village's week at each point: minutes per point, an hour or two in all
 	matrix 60 200 400 900 400
