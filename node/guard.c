@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 #include "node_int.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -281,36 +282,36 @@ hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t c
 	    (size_t)snprintf(lpath, sizeof(lpath), "%s/lock.mdb", dir) >= sizeof(lpath))
 		return HM_ERR_INVALID;
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
-		snprintf(why, cap, "opening %s: %s", path, hm_strerrno(errno));
+		snprintf(why, cap, _("opening %s: %s"), path, hm_strerrno(errno));
 		return errno == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO;
 	}
 	/* LMDB holds a lock on lock.mdb's first byte in every process that has the store open (a
 	 * lock.mdb made here, as LMDB would, if it is gone) */
 	if ((lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		snprintf(why, cap, "opening %s: %s", lpath, hm_strerrno(errno));
+		snprintf(why, cap, _("opening %s: %s"), lpath, hm_strerrno(errno));
 		err = HM_ERR_IO;
 		goto out;
 	}
 	if (fcntl(lfd, F_OFD_SETLK, &lock) != 0) {
 		snprintf(why, cap,
-		         "another process has the store open (serve, ui, a command): stop it "
-		         "first");
+		         _("another process has the store open (serve, ui, a command): stop it "
+		           "first"));
 		err = HM_ERR_BUSY;
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || pread(fd, page[0], META_END, 0) != META_END ||
 	    !(psize = page_size_of(fd, page[0])) || (uint64_t)st.st_size < 2 * psize ||
 	    pread(fd, page[1], META_END, (off_t)psize) != META_END) {
-		snprintf(why, cap, "its meta pages cannot be read: not repaired here");
+		snprintf(why, cap, "%s", _("its meta pages cannot be read: not repaired here"));
 		goto out;
 	}
 	meta_decode(page[0], &m[0]);
 	meta_decode(page[1], &m[1]);
 	pages = (uint64_t)st.st_size / psize;
 	if (!meta_fault(&m[0], pages) == !meta_fault(&m[1], pages)) {
-		snprintf(why, cap,
-		         meta_fault(&m[0], pages) ? "both meta pages are damaged"
-		                                  : "both meta pages are whole");
+		snprintf(why, cap, "%s",
+		         meta_fault(&m[0], pages) ? _("both meta pages are damaged")
+		                                  : _("both meta pages are whole"));
 		goto out;
 	}
 	k = meta_fault(&m[0], pages) ? 0 : 1;
@@ -318,8 +319,8 @@ hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t c
 	    root_fault(fd, (uint32_t)psize, &m[!k].db[1])) {
 		snprintf(
 		    why, cap,
-		    "meta page %d is damaged, but it cannot be told to be the older commit of a "
-		    "whole store: not repaired here",
+		    _("meta page %d is damaged, but it cannot be told to be the older commit of a "
+		      "whole store: not repaired here"),
 		    k);
 		goto out;
 	}
@@ -328,14 +329,14 @@ hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t c
 	le_put(page[k] + META_TXNID, m[!k].txnid - 1, 8);
 	if (pwrite(fd, page[k], META_END, (off_t)((uint64_t)k * psize)) != META_END ||
 	    fdatasync(fd) != 0) {
-		snprintf(why, cap, "writing meta page %d: %s", k, hm_strerrno(errno));
+		snprintf(why, cap, _("writing meta page %d: %s"), k, hm_strerrno(errno));
 		err = HM_ERR_IO;
 		goto out;
 	}
 	*repaired = true;
 	snprintf(why, cap,
-	         "meta page %d (the older) written again from meta page %d (commit %" PRIu64 ")", k,
-	         !k, m[!k].txnid);
+	         _("meta page %d (the older) written again from meta page %d (commit %llu)"), k, !k,
+	         (unsigned long long)m[!k].txnid);
 out:
 	if (lfd >= 0)
 		close(lfd); /* and the lock with it */

@@ -128,6 +128,22 @@ for c in "${cmds[@]}"; do
 			"$(diff <(echo "$c_err$c_out") <(cat "$ERR" "$OUT") | head -5)"
 	fi
 done
+# check --repair's account of an older meta page written again (node/guard.c), in Chinese
+cp -a elm elm-meta
+python3 - elm-meta/data.mdb <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    m = f.read(200)
+    psize = struct.unpack_from("<I", m, 40)[0]
+    t0 = struct.unpack_from("<Q", m, 144)[0]
+    f.seek(psize)
+    t1 = struct.unpack_from("<Q", f.read(200), 144)[0]
+    f.seek((0 if t0 < t1 else 1) * psize + 16)
+    f.write(b"\0\0\0\0")  # the older page's magic
+PY
+zh -d elm-meta check --repair
+code "check --repair of an older meta page" 0
+said "check --repair of an older meta page" "）重写较早的元数据页 "
 en -d elm followup add p1 --temp 45 --method visit
 said "English" "hamlet: followup add: temperature: must be a body temperature between 34 and 43 degrees C, not '45'"
 en -d elm stock receive masks 100 --store nowhere
