@@ -1,6 +1,7 @@
 /*
  * main.c - `hamlet [-d DIR] COMMAND ...`: global options, the environment, dispatch.
  */
+#define _GNU_SOURCE /* REG_RIP: where a fault happened, for the crash handler */
 #include "cli.h"
 
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* The store a command has open (or is opening), for the crash guard below. */
@@ -133,8 +135,8 @@ static uintptr_t hex_field(const char **p)
 	}
 }
 
-/* Whether addr lies in a mapping of a file named data.mdb (/proc/self/maps). */
-static bool in_store_map(uintptr_t addr)
+/* Whether addr lies in a mapping of a file whose path holds name (/proc/self/maps). */
+static bool in_map_named(uintptr_t addr, const char *name)
 {
 	char buf[4096 + 512];
 	size_t have = 0;
@@ -152,7 +154,7 @@ static bool in_store_map(uintptr_t addr)
 			const char *p = line;
 			uintptr_t lo = hex_field(&p), hi = (*p == '-' ? p++, hex_field(&p) : 0);
 			*nl = '\0';
-			found = addr >= lo && addr < hi && strstr(line, "/data.mdb");
+			found = addr && addr >= lo && addr < hi && strstr(line, name);
 			line = nl + 1;
 		}
 		have -= (size_t)(line - buf);
@@ -164,30 +166,57 @@ static bool in_store_map(uintptr_t addr)
 	return found;
 }
 
-/* A crash outside the store's map with a nanomsg socket open: nanomsg stops the process when it
- * cannot allocate memory, which is no damage of the store. */
+/* A crash that is no damage of the store, with a nanomsg socket open: nanomsg stops the process
+ * when it cannot allocate memory (SIGABRT after a line naming one of its files; at some points
+ * a fault inside it first). */
 static void net_crash(int sig)
 {
 	say("hamlet: ");
 	say(store_cmd ? store_cmd : "-");
-	say(sig == SIGABRT ? ": stopped (SIGABRT" : ": stopped (SIGSEGV or SIGBUS");
-	say(") with a network connection open. nanomsg, the network library, stops the process so "
-	    "when it cannot allocate memory (its line above then says \"Out of memory\"): free "
-	    "memory and run it again; nothing committed is lost, every batch is committed before "
-	    "it "
-	    "is acknowledged. Otherwise `hamlet -d ");
+	if (sig == SIGABRT)
+		say(": stopped (SIGABRT) with a network socket open, not by LMDB. nanomsg, the "
+		    "network "
+		    "library, stops the process so when it cannot allocate memory: its line above "
+		    "then "
+		    "names one of its files, as \"Cannot allocate memory [12] "
+		    "(./src/utils/chunkref.c:55)\". If it does, free memory and run it again: "
+		    "nothing "
+		    "committed is lost, every batch is committed before it is acknowledged. If "
+		    "not, this "
+		    "is a bug: please report it with the lines above; `hamlet -d ");
+	else
+		say(": stopped on a fault inside nanomsg, the network library, which it meets at "
+		    "some "
+		    "points when it cannot allocate memory: free memory and run it again; nothing "
+		    "committed is lost, every batch is committed before it is acknowledged. If "
+		    "memory "
+		    "was not short, this is a bug: please report it; `hamlet -d ");
 	say(store_dir);
-	say(" check` says whether the store is damaged; if it passes, this is a bug in hamlet: "
-	    "please report it.\n");
+	say(" check` says whether the store is whole.\n");
 	_exit(EXIT_FAIL);
+}
+
+/* Where the faulting instruction was, when this machine's context says (0: not known). */
+static uintptr_t fault_ip(const void *uc)
+{
+#if defined(__x86_64__)
+	return (uintptr_t)((const ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+	return (uintptr_t)((const ucontext_t *)uc)->uc_mcontext.pc;
+#else
+	(void)uc;
+	return 0;
+#endif
 }
 
 static void store_crash(int sig, siginfo_t *si, void *uc)
 {
-	bool in_map = in_store_map((uintptr_t)si->si_addr);
+	/* an abort has no fault address; LMDB's assertions say so before they abort */
+	bool in_map = sig != SIGABRT && in_map_named((uintptr_t)si->si_addr, "/data.mdb");
+	bool lmdb = sig == SIGABRT && hm_node_lmdb_asserted();
 
-	(void)uc;
-	if (!in_map && hm_net_sockets_open() > 0)
+	if (!in_map && !lmdb && hm_net_socket_count() > 0 &&
+	    (sig == SIGABRT || in_map_named(fault_ip(uc), "/libnanomsg.")))
 		net_crash(sig);
 	say("hamlet: ");
 	say(store_cmd ? store_cmd : "-");

@@ -165,6 +165,11 @@ int cmd_sync(cli *c, int argc, char **argv)
 		return rc;
 	if ((p = hm_peers_find(&ps, target)))
 		url = p->url;
+	else if (hm_peer_url_valid(target) && strchr(target, ','))
+		return cli_fail(c, EXIT_USAGE,
+		                "'%s' is a list: sync with one URL (one of those the peer's daemon "
+		                "listens on)",
+		                target);
 	else if (hm_peer_url_valid(target))
 		url = target;
 	else
@@ -481,7 +486,13 @@ static int serve_args(cli *c, const char *listen, const char *every_s, const cha
 		return cli_fail(c, EXIT_USAGE,
 		                "--limit-rate takes bytes per second (at least 1024; "
 		                "a suffix k or m: KiB, MiB)");
-	if (!listen || !hm_listen_urls_valid(listen))
+	if (listen && !hm_listen_urls_valid(listen))
+		return cli_fail(
+		    c, EXIT_USAGE,
+		    "--listen '%s': each URL is tcp://ADDR:PORT, ws://ADDR:PORT or "
+		    "ipc://PATH (a path without commas), at most %d, separated by commas",
+		    listen, HM_LISTEN_URLS_MAX);
+	if (!listen)
 		return cli_fail(
 		    c, EXIT_USAGE,
 		    "--listen tcp://ADDR:PORT, ws://ADDR:PORT or ipc://PATH is required "

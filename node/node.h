@@ -252,6 +252,11 @@ const hm_node_id *hm_node_self(const hm_node *node);
  * it built from the store (a report, a page) until the stamp moves. Never fails. */
 uint64_t hm_node_stamp(hm_node *node);
 
+/* Whether LMDB has failed one of its assertions in this process (it calls back, then aborts):
+ * what a crash handler reads to tell a store LMDB found damaged from another abort (nanomsg's
+ * out of memory, a bug). Async-signal-safe. */
+bool hm_node_lmdb_asserted(void);
+
 /* A human-readable reason for the last error returned on this node (never NULL; "" if none).
  * Borrowed, valid until the next call on the node. */
 const char *hm_node_errmsg(const hm_node *node);

@@ -5,8 +5,10 @@
  */
 #include "node_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,21 @@ static const char *const db_names[HM_DB__COUNT] = {
     [HM_DB_KEYS] = "keys",         [HM_DB_ISSUED] = "issued",
     [HM_DB_CHANGED] = "changed",
 };
+
+/* LMDB's assertions (mdb_assert: a page it read makes no sense) call this, then abort. */
+static atomic_int lmdb_asserted;
+static_assert(ATOMIC_INT_LOCK_FREE == 2, "read from a signal handler");
+
+static void on_lmdb_assert(MDB_env *env, const char *msg)
+{
+	(void)env, (void)msg; /* LMDB prints msg itself */
+	atomic_store_explicit(&lmdb_asserted, 1, memory_order_relaxed);
+}
+
+bool hm_node_lmdb_asserted(void)
+{
+	return atomic_load_explicit(&lmdb_asserted, memory_order_relaxed) != 0;
+}
 
 hm_err hm_node_fail(hm_node *n, hm_err err, const char *fmt, ...)
 {
@@ -376,7 +393,8 @@ static hm_err env_open(hm_node *n, const char *dir, bool create)
 		return err;
 	if (create && mkdir_parents(dir) != 0)
 		return hm_node_fail(n, HM_ERR_IO, "creating %s: %s", dir, hm_strerrno(errno));
-	if ((rc = mdb_env_create(&n->env)) || (rc = mdb_env_set_maxdbs(n->env, HM_DB__COUNT)) ||
+	if ((rc = mdb_env_create(&n->env)) || (rc = mdb_env_set_assert(n->env, on_lmdb_assert)) ||
+	    (rc = mdb_env_set_maxdbs(n->env, HM_DB__COUNT)) ||
 	    (rc = mdb_env_set_maxreaders(n->env, 126)) ||
 	    (rc = mdb_env_set_mapsize(n->env, n->map_size)))
 		goto fail;

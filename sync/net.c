@@ -8,6 +8,7 @@
  */
 #include "sync_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <nanomsg/nn.h>
@@ -30,20 +31,32 @@ typedef struct nn_ctx {
 #define WATCH_SLICE_MS 200
 
 /* How long nanomsg gives the opening exchange after the TCP connection is made (streamhdr.c,
- * ws_handshake.c: fixed), with a margin: a client waits that long past its connect timeout for
- * a peer that took the connection. */
+ * ws_handshake.c: fixed), with a margin: a client that has its TCP connection waits at least
+ * that long after it for the opening exchange, even past its connect timeout. */
 #define TCP_OPENING_MS 1500
 #define WS_OPENING_MS  5500
 
-#define TCP_OPENING_WHY                                                                            \
-	"the peer took the connection but nanomsg's opening exchange did not end within its 1 s: " \
-	"on a link whose round trip nears a second, use the peer's ws:// address (or this is "     \
-	"not a hamlet node's address)"
+/* A connection that takes longer than this to be made says the round trip is long. */
+#define SLOW_CONNECT_MS 400
 
-/* nanomsg sockets open or being opened in this process (hm_net_sockets_open). */
+/* Why no connection was made, though the peer took the TCP connection. Each fits a peer's
+ * stored reason (HM_PEER_REASON_MAX). */
+#define WHY_TCP_SLOW                                                                               \
+	"the connection was slow to open and nanomsg's tcp:// opening exchange did not end "       \
+	"within its 1 s: the round trip is too long for tcp://; use the peer's ws:// address"
+#define WHY_WS_SLOW                                                                                \
+	"the connection was slow to open and its ws:// opening exchange did not end within "       \
+	"5 s: the link is too slow, or this is not a hamlet sync port"
+#define WHY_NOT_HAMLET                                                                             \
+	"the address takes connections but does not answer as a hamlet sync port: check its "      \
+	"address and port"
+
+/* nanomsg sockets open or being opened in this process (hm_net_socket_count). */
 static atomic_int sockets_open;
 
-int hm_net_sockets_open(void)
+static_assert(ATOMIC_INT_LOCK_FREE == 2, "read from a signal handler");
+
+int hm_net_socket_count(void)
 {
 	return atomic_load_explicit(&sockets_open, memory_order_relaxed);
 }
@@ -148,6 +161,16 @@ static const char *nn_why(void *ctx)
 	return c && c->why ? c->why : net_strerror(nn_errno());
 }
 
+/* Over ws://, our messages go in binary frames, never text (which a peer could refuse as not
+ * UTF-8): nanomsg's default, said all the same. Other transports are left alone. */
+static int ws_binary(int sock, const char *url)
+{
+	int binary = NN_WS_MSG_TYPE_BINARY;
+	if (strncmp(url, "ws://", 5))
+		return 0;
+	return nn_setsockopt(sock, NN_WS, NN_WS_MSG_TYPE, &binary, sizeof(binary));
+}
+
 static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t, const char **why)
 {
 	nn_ctx *c = calloc(1, sizeof(*c));
@@ -168,11 +191,8 @@ static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t
 	if (proto == NN_REQ &&
 	    nn_setsockopt(c->sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof(resend)) < 0)
 		goto fail;
-	/* our messages are bytes, never text (a ws:// peer could refuse non-UTF-8 text frames) */
-	if (nn_setsockopt(c->sock, NN_WS, NN_WS_MSG_TYPE, &(int){NN_WS_MSG_TYPE_BINARY},
-	                  sizeof(int)) < 0)
-		goto fail;
-	if ((c->endpoint = bind ? nn_bind(c->sock, url) : nn_connect(c->sock, url)) < 0)
+	if (ws_binary(c->sock, url) < 0 ||
+	    (c->endpoint = bind ? nn_bind(c->sock, url) : nn_connect(c->sock, url)) < 0)
 		goto fail;
 	t->ctx = c;
 	t->send = nn_send_msg;
@@ -208,7 +228,8 @@ hm_err hm_net_listen(const char *urls, hm_transport *t, const char **why)
 		url[len] = '\0';
 		if (!t->ctx) {
 			err = open_socket(NN_REP, url, true, t, why);
-		} else if (nn_bind(((nn_ctx *)t->ctx)->sock, url) < 0) {
+		} else if (ws_binary(((nn_ctx *)t->ctx)->sock, url) < 0 ||
+		           nn_bind(((nn_ctx *)t->ctx)->sock, url) < 0) {
 			err = net_err(nn_errno());
 			*why = net_strerror(nn_errno());
 		}
@@ -235,12 +256,14 @@ hm_err hm_net_connect(const char *url, hm_transport *t, const char **why)
 /* nanomsg connects in the background and never says why it cannot; its statistics do: a
  * connection made (its opening exchange done), or an attempt that failed (refused,
  * unreachable, a name that does not resolve). One failed attempt is enough to call the peer
- * down: the daemon retries later. A peer that took the TCP connection is alive: its opening
- * exchange gets its own time, and when that exchange does not end (nanomsg closes the
- * connection and tries again, or waits) the reason says so. */
+ * down: the daemon retries later. A peer that took the TCP connection is alive: the wait lasts
+ * until the connect timeout or until the opening exchange's time after the TCP connection was
+ * made, whichever is later; when that exchange does not end (nanomsg closes the connection and
+ * tries again, or waits), the reason says so, and how long the TCP connection took tells a long
+ * round trip from an address that is not a hamlet sync port. */
 hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, const char **why)
 {
-	uint64_t until;
+	uint64_t start = mono_ms(), until, took = 0;
 	bool ws = !strncmp(url, "ws://", 5), taken = false;
 	nn_ctx *c;
 	hm_err err;
@@ -248,7 +271,7 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 	if ((err = open_socket(NN_REQ, url, false, t, why)))
 		return err;
 	c = t->ctx;
-	until = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : HM_CONNECT_TIMEOUT_MS);
+	until = start + (uint64_t)(timeout_ms > 0 ? timeout_ms : HM_CONNECT_TIMEOUT_MS);
 	while (1) {
 		struct timespec nap = {0, 10 * 1000000L};
 		uint64_t now = mono_ms();
@@ -265,17 +288,18 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 		if (!taken && nn_get_statistic(c->sock, NN_STAT_ESTABLISHED_CONNECTIONS) > 0) {
 			uint64_t opening = now + (ws ? WS_OPENING_MS : TCP_OPENING_MS);
 			taken = true;
+			took = now - start;
 			until = opening > until ? opening : until;
 		}
 		if (now >= until) {
 			if (!taken)
 				*why = "no connection to the peer in time";
-			else if (!strncmp(url, "tcp://", 6))
-				*why = TCP_OPENING_WHY;
+			else if (took < SLOW_CONNECT_MS)
+				*why = WHY_NOT_HAMLET;
 			else
-				*why =
-				    "the peer took the connection but the opening exchange did not "
-				    "end in time (is this a hamlet node's address?)";
+				*why = ws                           ? WHY_WS_SLOW
+				       : !strncmp(url, "tcp://", 6) ? WHY_TCP_SLOW
+				                                    : WHY_NOT_HAMLET;
 			err = HM_ERR_BUSY;
 			break;
 		}

@@ -180,6 +180,11 @@ hm_err hm_peers_add(hm_peers *ps, const char *name, const char *url)
 		return hm_sync_fail(HM_ERR_INVALID,
 		                    "'%s' is not tcp://HOST:PORT, ws://HOST:PORT or ipc://PATH",
 		                    url);
+	if (strchr(url, ','))
+		return hm_sync_fail(HM_ERR_INVALID,
+		                    "'%s' is a list: a peer is one URL (one of those its daemon "
+		                    "listens on)",
+		                    url);
 	if (hm_peers_find(ps, name))
 		return hm_sync_fail(HM_ERR_EXISTS, "a peer named '%s' exists", name);
 	if (ps->n == HM_PEERS_MAX)

@@ -81,18 +81,20 @@ typedef struct hm_transport {
 hm_err hm_net_listen(const char *urls, hm_transport *t, const char **why) HM_MUST_CHECK;
 hm_err hm_net_connect(const char *url, hm_transport *t, const char **why) HM_MUST_CHECK;
 
+/* How many nanomsg sockets this process has open or is opening; async-signal-safe. A crash
+ * handler's clue: nanomsg aborts the process when it cannot allocate memory (its design: a line
+ * naming one of its files, then SIGABRT), on the caller's thread or its own. */
+int hm_net_socket_count(void);
+
 /* A client as hm_net_connect, that waits until the connection is made: a peer that refuses it
  * or cannot be reached fails at once (HM_ERR_NET), one that does not answer within timeout_ms
- * (<= 0: HM_CONNECT_TIMEOUT_MS) fails then (HM_ERR_BUSY). A peer that took the TCP connection
- * is given the time of its transport's opening exchange past timeout_ms, and when that exchange
- * failed, *why says so (over tcp://, suggesting ws:// for a long round trip). Separate from the
- * per-message timeout of a session, which a slow link needs long. *why says which. */
+ * (<= 0: HM_CONNECT_TIMEOUT_MS) fails then (HM_ERR_BUSY). Once a peer took the TCP connection,
+ * the wait lasts at least its transport's opening exchange's time after that (1.5 s over tcp://
+ * and ipc://, 5.5 s over ws://), even past timeout_ms; when that exchange did not end, *why says
+ * so: over tcp://, after a connection slow to open, that the round trip is too long for tcp://
+ * and ws:// is the way; after a quick one, that the address is not a hamlet sync port. Separate
+ * from the per-message timeout of a session, which a slow link needs long. *why says which. */
 #define HM_CONNECT_TIMEOUT_MS 5000
-
-/* How many nanomsg sockets this process has open or is opening; async-signal-safe. A crash
- * handler's clue: nanomsg aborts the process when it cannot allocate memory (its design: an
- * "Out of memory" line, then SIGABRT), on the caller's thread or its own. */
-int hm_net_sockets_open(void);
 hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t,
                              const char **why) HM_MUST_CHECK;
 
@@ -208,7 +210,9 @@ bool hm_peer_name_valid(const char *name);
 /* Whether url is tcp://..., ws://... or ipc://..., at most HM_PEER_URL_MAX bytes, without blanks.
  * url must not be NULL. */
 bool hm_peer_url_valid(const char *url);
-/* Whether urls is one to HM_LISTEN_URLS_MAX valid URLs separated by commas (hm_net_listen). */
+/* Whether urls is one to HM_LISTEN_URLS_MAX valid URLs separated by commas (hm_net_listen). A
+ * peer is one URL: hm_peers_add refuses one with a comma (a peers file written before, with one,
+ * still loads and is used as one URL). */
 #define HM_LISTEN_URLS_MAX 8
 bool hm_listen_urls_valid(const char *urls);
 

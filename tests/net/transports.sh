@@ -61,9 +61,10 @@ done
 stop_daemon ash
 
 # ---- wrong addresses, told plainly
-# a tcp:// client at the ws:// port: the connection is taken, the opening exchange never ends
+# a tcp:// client at the ws:// port: the connection is taken at once, the opening exchange never
+# ends: not a long round trip (that is shaped.sh's), an address that is no hamlet sync port
 net_sync oak "tcp://127.0.0.1:$WS_PORT"
-[ "$RC" = 1 ] && grep -q "opening exchange" "$ERR" && grep -q "ws://" "$ERR" && ok ||
+[ "$RC" = 1 ] && grep -q "does not answer as a hamlet sync port" "$ERR" && ok ||
 	fail "a tcp:// client at a ws:// port: exit $RC, $(cat "$ERR")"
 # a TCP listener that takes connections and never speaks (not a hamlet node)
 MUTE_PORT=$(free_port)
@@ -79,16 +80,22 @@ while time.time() - t < 60:
 BG_PIDS+=($!)
 sleep 0.3
 net_sync oak "ws://127.0.0.1:$MUTE_PORT"
-[ "$RC" = 1 ] && grep -q "opening exchange" "$ERR" && ok ||
+[ "$RC" = 1 ] && grep -q "does not answer as a hamlet sync port" "$ERR" && ok ||
 	fail "a ws:// client at a mute listener: exit $RC, $(cat "$ERR")"
 # a port nobody listens on: refused at once
 net_sync oak "ws://127.0.0.1:$(free_port)"
 [ "$RC" = 1 ] && grep -q "accepts no connection" "$ERR" && ok ||
 	fail "a ws:// client at a closed port: exit $RC, $(cat "$ERR")"
 
+# a peer is one URL: the hub's list, given as one, is refused where it is given
+hm -d oak peer add east "$TCP_URL,$WS_URL"
+[ "$RC" = 2 ] && grep -q "is a list" "$ERR" && ok || fail "peer add with a list: exit $RC, $(cat "$ERR")"
+hm -d oak sync "$TCP_URL,$WS_URL"
+[ "$RC" = 2 ] && grep -q "is a list" "$ERR" && ok || fail "sync with a list: exit $RC, $(cat "$ERR")"
+
 # --listen lists: a bad URL is a usage error; a taken port names the URL, exit 1
 hm -d oak serve --listen "$TCP_URL,http://127.0.0.1:1"
-[ "$RC" = 2 ] && grep -q "ws://ADDR:PORT" "$ERR" && ok ||
+[ "$RC" = 2 ] && grep -q "each URL is tcp://ADDR:PORT, ws://ADDR:PORT" "$ERR" && ok ||
 	fail "--listen with an http:// URL: exit $RC, $(cat "$ERR")"
 hm -d oak serve --listen "tcp://127.0.0.1:$(free_port),"
 [ "$RC" = 2 ] && ok || fail "--listen with an empty URL: exit $RC, $(cat "$ERR")"

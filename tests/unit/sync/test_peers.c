@@ -141,14 +141,16 @@ static void test_damaged_lines(void **state)
 	           "Bad-Name tcp://10.0.0.2:7000\n"
 	           "nourl\n"
 	           "web http://10.0.0.3/\n"
-	           "other ipc:///tmp/o.sock\n");
+	           "other ipc:///tmp/o.sock\n"
+	           "old ipc:///tmp/a,b.sock\n"); /* a comma, from before lists: still one URL */
 	write_text(dir, "peers.state",
 	           "good 1 2 x 4 5 cut short\n" /* a number that is not one */
 	           "other 10 20 2 30 40 fine\n"
 	           "stranger 1 1 1 1 1 names no peer\n"
 	           "good 7 8\n"); /* too few numbers */
 	assert_int_equal(hm_peers_load(dir, &ps), HM_OK);
-	assert_int_equal(ps.n, 2);
+	assert_int_equal(ps.n, 3);
+	assert_string_equal(ps.p[2].url, "ipc:///tmp/a,b.sock");
 	assert_string_equal(ps.p[0].name, "good");
 	assert_int_equal(ps.p[0].last_ok, 0);
 	assert_int_equal(ps.p[0].failures, 0);
@@ -219,6 +221,15 @@ static void test_urls(void **state)
 	assert_true(hm_listen_urls_valid(many));
 	strcat(many, ",tcp://h:1");
 	assert_false(hm_listen_urls_valid(many));
+
+	/* a peer is one URL: a hub's list is refused when added, yet loads from an older file */
+	{
+		hm_peers ps;
+		memset(&ps, 0, sizeof(ps));
+		assert_int_equal(hm_peers_add(&ps, "hub", "tcp://h:1,ws://h:2"), HM_ERR_INVALID);
+		assert_int_equal(ps.n, 0);
+		assert_int_equal(hm_peers_add(&ps, "hub", "ws://h:2"), HM_OK);
+	}
 }
 
 /* One sync's outcome: a failure counts, keeps one line and waits its backoff; a success resets. */
