@@ -130,17 +130,7 @@ for c in "${cmds[@]}"; do
 done
 # check --repair's account of an older meta page written again (node/guard.c), in Chinese
 cp -a elm elm-meta
-python3 - elm-meta/data.mdb <<'PY'
-import struct, sys
-with open(sys.argv[1], "r+b") as f:
-    m = f.read(200)
-    psize = struct.unpack_from("<I", m, 40)[0]
-    t0 = struct.unpack_from("<Q", m, 144)[0]
-    f.seek(psize)
-    t1 = struct.unpack_from("<Q", f.read(200), 144)[0]
-    f.seek((0 if t0 < t1 else 1) * psize + 16)
-    f.write(b"\0\0\0\0")  # the older page's magic
-PY
+damage_older_meta elm-meta
 zh -d elm-meta check --repair
 code "check --repair of an older meta page" 0
 said "check --repair of an older meta page" "）重写较早的元数据页 "

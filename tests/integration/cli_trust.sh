@@ -189,18 +189,7 @@ done
 # ---- the older LMDB meta page damaged in place: refused, saying check --repair writes it
 # again from the last commit, which it does; the records are as they were
 want=$("$HM" -d oak digest)
-python3 - oak/data.mdb <<'PY'
-import struct, sys
-with open(sys.argv[1], "r+b") as f:
-    m = f.read(200)
-    psize = struct.unpack_from("<I", m, 40)[0]
-    t0 = struct.unpack_from("<Q", m, 144)[0]
-    f.seek(psize)
-    t1 = struct.unpack_from("<Q", f.read(200), 144)[0]
-    older = 0 if t0 < t1 else 1
-    f.seek(older * psize + 16)
-    f.write(b"\0\0\0\0")  # its magic
-PY
+damage_older_meta oak
 expect 1 "meta page [01], the older.*check --repair" -d oak digest
 must -d oak check --repair
 grep -q "written again from meta page" "$ERR" && ok || fail "check --repair: $(cat "$ERR")"

@@ -145,6 +145,22 @@ json_get() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
+# damage_older_meta DIR: zero the magic of the older of DIR's two LMDB meta pages (the one a
+# `check --repair` can write again from the other: docs/reliability.md, "Damaged media").
+damage_older_meta() {
+	python3 - "$1/data.mdb" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    m = f.read(200)
+    psize = struct.unpack_from("<I", m, 40)[0]
+    t0 = struct.unpack_from("<Q", m, 144)[0]
+    f.seek(psize)
+    t1 = struct.unpack_from("<Q", f.read(200), 144)[0]
+    f.seek((0 if t0 < t1 else 1) * psize + 16)
+    f.write(b"\0\0\0\0")  # its magic
+PY
+}
+
 # digest_of DIR
 digest_of() {
 	"$HM" -d "$1" digest

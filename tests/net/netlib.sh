@@ -60,6 +60,23 @@ url_of() {
 	echo "tcp://127.0.0.1:${D_PORT[$1]}"
 }
 
+# mute_listener SECONDS: a TCP listener on 127.0.0.1 that takes connections and never speaks
+# (not a hamlet node), for SECONDS, in the background; sets MUTE_PORT.
+mute_listener() {
+	MUTE_PORT=$(free_port)
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
+s.settimeout(0.2); t = time.time()
+while time.time() - t < float(sys.argv[2]):
+    try: held.append(s.accept())
+    except OSError: pass
+' "$MUTE_PORT" "$1" &
+	BG_PIDS+=($!)
+	sleep 0.3
+}
+
 # start_daemon NAME DIR [SERVE_OPTIONS...]: `hamlet -d DIR serve` on a free port (the same port
 # as before when NAME ran already), log in $T/NAME.log (appended); waits until it listens.
 start_daemon() {

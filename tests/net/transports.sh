@@ -67,18 +67,7 @@ net_sync oak "tcp://127.0.0.1:$WS_PORT"
 [ "$RC" = 1 ] && grep -q "does not answer as a hamlet sync port" "$ERR" && ok ||
 	fail "a tcp:// client at a ws:// port: exit $RC, $(cat "$ERR")"
 # a TCP listener that takes connections and never speaks (not a hamlet node)
-MUTE_PORT=$(free_port)
-python3 -c '
-import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
-s.settimeout(0.2); t = time.time()
-while time.time() - t < 60:
-    try: held.append(s.accept())
-    except OSError: pass
-' "$MUTE_PORT" &
-BG_PIDS+=($!)
-sleep 0.3
+mute_listener 60
 net_sync oak "ws://127.0.0.1:$MUTE_PORT"
 [ "$RC" = 1 ] && grep -q "does not answer as a hamlet sync port" "$ERR" && ok ||
 	fail "a ws:// client at a mute listener: exit $RC, $(cat "$ERR")"

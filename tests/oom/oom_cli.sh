@@ -16,6 +16,7 @@
 # the last (N = 1..5, 8, 12, 19, ...), and "report monitoring --json" in "once" mode only;
 # HAMLET_OOM_ALL=1 runs every N in both modes (docs/reliability.md gives both figures).
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/points.sh"
 
 LIB=${HAMLET_FAILALLOC_LIB:?set HAMLET_FAILALLOC_LIB to libhm_failalloc.so}
 [ -f "$LIB" ] || { echo "oom_cli: $LIB is not built" >&2; exit 1; }
@@ -104,19 +105,6 @@ counted() {
 	REF_OUT=$T/ref-$name.out
 }
 
-# points: the N to try, one a line
-points() {
-	local n=1
-	if [ "$ALL" = 1 ]; then
-		seq 1 "$CALLS"
-		return
-	fi
-	while [ "$n" -lt "$CALLS" ]; do
-		echo "$n"
-		if [ "$n" -lt 5 ]; then n=$((n + 1)); else n=$((n * 8 / 5)); fi
-	done
-	echo "$CALLS"
-}
 
 # crash_report NAME N MODE CMD...: the stack of the failed allocation and of the crash
 crash_report() {

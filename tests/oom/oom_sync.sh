@@ -16,6 +16,7 @@
 # up, each side's store passes `check`, and the same sync without the interposer then completes,
 # the township's view of the village equal to the village.
 . "$(dirname "$0")/../net/netlib.sh"
+. "$(dirname "$0")/points.sh"
 
 LIB=${HAMLET_FAILALLOC_LIB:?set HAMLET_FAILALLOC_LIB to libhm_failalloc.so}
 [ -f "$LIB" ] || { echo "oom_sync: $LIB is not built" >&2; exit 1; }
@@ -92,18 +93,6 @@ RC=$?
 CALLS=$(cut -d' ' -f1 "$T/.count")
 note "a clean sync: $CALLS allocations in the village's process"
 
-points() {
-	local n=1
-	if [ "$ALL" = 1 ]; then
-		seq 1 "$CALLS"
-		return
-	fi
-	while [ "$n" -lt "$CALLS" ]; do
-		echo "$n"
-		if [ "$n" -lt 5 ]; then n=$((n + 1)); else n=$((n * 8 / 5)); fi
-	done
-	echo "$CALLS"
-}
 
 for mode in 0 1; do
 	MODE_NAME=$([ $mode = 1 ] && echo forever || echo once)
@@ -120,18 +109,7 @@ done
 # The crash handler's network case on demand: a sync waiting on a listener that takes the TCP
 # connection and never speaks has its nanomsg socket open; SIGABRT there (what nanomsg's
 # alloc_assert raises) must be told as possibly nanomsg's, with exit 1, not as a damaged store.
-MUTE_PORT=$(free_port)
-python3 -c '
-import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); held = []
-s.settimeout(0.2); t = time.time()
-while time.time() - t < 30:
-    try: held.append(s.accept())
-    except OSError: pass
-' "$MUTE_PORT" &
-BG_PIDS+=($!)
-sleep 0.3
+mute_listener 30
 "$HM" -d elm sync "tcp://127.0.0.1:$MUTE_PORT" >"$OUT" 2>"$ERR" &
 pid=$!
 sleep 1
