@@ -169,28 +169,23 @@ static bool in_map_named(uintptr_t addr, const char *name)
 /* A crash that is no damage of the store, with a nanomsg socket open: nanomsg stops the process
  * when it cannot allocate memory (SIGABRT after a line naming one of its files; at some points
  * a fault inside it first). */
+static const char net_abort_why[] =
+    ": stopped (SIGABRT) with a network socket open, not by LMDB. nanomsg, the network library, "
+    "stops the process so when it cannot allocate memory: its line above then names one of its "
+    "files, as \"Cannot allocate memory [12] (./src/utils/chunkref.c:55)\". If it does, free "
+    "memory and run it again: nothing committed is lost, every batch is committed before it is "
+    "acknowledged. If not, this is a bug: please report it with the lines above; `hamlet -d ";
+static const char net_fault_why[] =
+    ": stopped on a fault inside nanomsg, the network library, which it meets at some points "
+    "when it cannot allocate memory: free memory and run it again; nothing committed is lost, "
+    "every batch is committed before it is acknowledged. If memory was not short, this is a "
+    "bug: please report it; `hamlet -d ";
+
 static void net_crash(int sig)
 {
 	say("hamlet: ");
 	say(store_cmd ? store_cmd : "-");
-	if (sig == SIGABRT)
-		say(": stopped (SIGABRT) with a network socket open, not by LMDB. nanomsg, the "
-		    "network "
-		    "library, stops the process so when it cannot allocate memory: its line above "
-		    "then "
-		    "names one of its files, as \"Cannot allocate memory [12] "
-		    "(./src/utils/chunkref.c:55)\". If it does, free memory and run it again: "
-		    "nothing "
-		    "committed is lost, every batch is committed before it is acknowledged. If "
-		    "not, this "
-		    "is a bug: please report it with the lines above; `hamlet -d ");
-	else
-		say(": stopped on a fault inside nanomsg, the network library, which it meets at "
-		    "some "
-		    "points when it cannot allocate memory: free memory and run it again; nothing "
-		    "committed is lost, every batch is committed before it is acknowledged. If "
-		    "memory "
-		    "was not short, this is a bug: please report it; `hamlet -d ");
+	say(sig == SIGABRT ? net_abort_why : net_fault_why);
 	say(store_dir);
 	say(" check` says whether the store is whole.\n");
 	_exit(EXIT_FAIL);

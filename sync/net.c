@@ -49,7 +49,7 @@ typedef struct nn_ctx {
 	"5 s: the link is too slow, or this is not a hamlet sync port"
 #define WHY_NOT_HAMLET                                                                             \
 	"the address takes connections but does not answer as a hamlet sync port: check its "      \
-	"address and port"
+	"address and port (or the link loses too much)"
 
 /* nanomsg sockets open or being opened in this process (hm_net_socket_count). */
 static atomic_int sockets_open;
