@@ -14,9 +14,8 @@
 # carrier); the next sync resumes from what was committed: the bytes on the link, beyond those
 # of a clean sync of the same data and of one handshake per extra attempt, are at most one batch.
 #
-# Default: a sample (a few hundred records, 256/64/9.6 kbit/s, one drop; 2 s round trips over
-# ws://, with and without a drop, and over tcp:// told plainly that it cannot), two or three
-# minutes.
+# Default: a sample (a few hundred records, 256/64/9.6 kbit/s, one drop; a 2 s round trip over
+# ws://, and over tcp:// told plainly that it cannot), about two and a half minutes.
 # Round trips of a second or more go over ws:// (the hub listens on both), shorter over tcp://.
 #
 # HAMLET_LINKS_FULL=1: the whole matrix (9.6, 64, 256 kbit/s x 300-2000 ms x 1-30 % loss, the
@@ -342,6 +341,6 @@ else
 	run ip netns exec "$NSV" timeout 60 "$HM" -d tcp2s sync "$HUB_TCP"
 	[ "$RC" = 1 ] && grep -q "opening exchange" "$ERR" && grep -q "ws://" "$ERR" && ok ||
 		fail "tcp:// over a 2 s round trip: exit $RC, $(cat "$ERR")"
-	drop_link drop2s 64000 2000 60 12 3 180
+	# (a drop at 2 s is in the matrix, HAMLET_LINKS_FULL=mid: left out here for the suite's time)
 fi
 finish
