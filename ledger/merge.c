@@ -355,21 +355,18 @@ hm_err hm_person_merge(hm_ledger *l, const char *keep, const char *drop, const c
                        bool undo, hm_merge_result *out)
 {
 	char region[HM_REGION_MAX + 1], other[HM_ID_MAX + 1];
-	hm_record *m;
+	bool exists;
 	hm_err err;
 
 	if ((err = pair_of(l, keep, drop, out, region)))
 		return err;
 	if (!undo && (err = merge_allowed(l, keep, drop)))
 		return err;
-	if (undo) {
-		if ((err = hm_node_get(l->node, "merge", out->id, &m)))
-			return err == HM_ERR_NOT_FOUND
-			           ? hm_node_fail(l->node, err, "%s and %s were never merged", keep,
-			                          drop)
-			           : err;
-		hm_record_free(m);
-	}
+	if (undo && (err = merge_exists(l, out->id, &exists)))
+		return err;
+	if (undo && !exists)
+		return hm_node_fail(l->node, HM_ERR_NOT_FOUND, "%s and %s were never merged", keep,
+		                    drop);
 	/* the pair named the other way round (kept apart, or merged the other way): undone */
 	if ((err = reverse_of(l, keep, drop, other)))
 		return err;

@@ -116,7 +116,7 @@ static size_t region_put(rp_recs *rs, const char *s, size_t n)
 			if (!rs->regions[i])
 				continue;
 			r = rs->arena + rs->regions[i];
-			for (h = text_hash(r, strlen(r)); t[h & (cap - 1)]; h++)
+			for (h = rp_hash(r); t[h & (cap - 1)]; h++)
 				;
 			t[h & (cap - 1)] = rs->regions[i];
 		}

@@ -593,7 +593,7 @@ static hm_err refresh(hm_node *n, hm_report_keep *k)
 		err = recs_put(n, k);
 	/* a sync that brought many, or many taken since the last read: reading them all whole is
 	 * cheaper than one at a time (each found by a walk of those added, placed by a memmove) */
-	again = k->nch > 4096 || k->c[k->fu].rs.n - k->sorted > 4096;
+	again = k->c[k->fu].edits > 4096 || k->c[k->fu].rs.n - k->sorted > 4096;
 	for (size_t i = 0; !err && !whole && i < k->nch && !again; i++)
 		if (k->ch[i].coll == k->fu)
 			err = fu_add(n, k, &k->ch[i], &again);

@@ -913,17 +913,25 @@ static void render_html(const hm_report *r, const hm_report_html *h, FILE *f)
 	fputs("</body></html>\n", f);
 }
 
+/* Whether every table holds all its rows (no report built for a window only). */
+static bool rows_all_held(const hm_report *r)
+{
+	for (size_t i = 0; i < r->ntables; i++)
+		if (r->tables[i]->rows_more)
+			return false;
+	return true;
+}
+
 hm_err hm_report_render_body(const hm_report *r, const hm_report_html *h, FILE *f)
 {
 	if (h && (h->flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_LOCAL))) {
 		errno = EINVAL;
 		return HM_ERR_INVALID;
 	}
-	for (size_t i = 0; i < r->ntables && !(h && h->rows_max); i++)
-		if (r->tables[i]->rows_more) { /* all its rows, of a report that holds a window */
-			errno = EINVAL;
-			return HM_ERR_INVALID;
-		}
+	if (!(h && h->rows_max) && !rows_all_held(r)) { /* all rows, of a report of a window */
+		errno = EINVAL;
+		return HM_ERR_INVALID;
+	}
 	html_body(r, h ? h : &html_plain, f);
 	return fflush(f) == 0 && !ferror(f) ? HM_OK : HM_ERR_IO;
 }
@@ -937,15 +945,11 @@ hm_err hm_report_render(const hm_report *r, hm_report_format fmt, unsigned flags
 
 	if ((unsigned)fmt > HM_REPORT_FMT_HTML ||
 	    (flags & ~(unsigned)(HM_REPORT_CSV_ZH | HM_REPORT_HTML_BODY | HM_REPORT_LOCAL)) ||
-	    ((flags & HM_REPORT_HTML_BODY) && fmt != HM_REPORT_FMT_HTML)) {
+	    ((flags & HM_REPORT_HTML_BODY) && fmt != HM_REPORT_FMT_HTML) ||
+	    !rows_all_held(r)) { /* (one built for a window: hm_report_params.rows) */
 		errno = EINVAL;
 		return HM_ERR_INVALID;
 	}
-	for (size_t i = 0; i < r->ntables; i++)
-		if (r->tables[i]->rows_more) { /* built for a window (hm_report_params.rows) */
-			errno = EINVAL;
-			return HM_ERR_INVALID;
-		}
 	if (flags & HM_REPORT_HTML_BODY) {
 		hm_report_html body = {flags & HM_REPORT_CSV_ZH, NULL, NULL, NULL};
 		return hm_report_render_body(r, &body, f);

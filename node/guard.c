@@ -162,12 +162,11 @@ static hm_err metas_check(hm_node *n, const char *dir, const meta m[2], uint64_t
 			if (older_repairable(m, i, pages))
 				return hm_node_fail(
 				    n, HM_ERR_CORRUPT,
-				    "the store in %s is damaged (data.mdb: meta page %d, the "
-				    "older: %s) "
-				    "and is not opened; the last commit is whole: `hamlet -d %s "
-				    "check "
-				    "--repair` writes the older meta page again from it (docs/"
-				    "reliability.md, \"Damaged media\")",
+				    "the store in %s is damaged (data.mdb: meta page "
+				    "%d, the older: %s) and is not opened; the last "
+				    "commit is whole: `hamlet -d %s check --repair` "
+				    "writes the older meta page again from it "
+				    "(docs/reliability.md, \"Damaged media\")",
 				    dir, i, f[i], dir);
 			snprintf(what, sizeof(what), "meta page %d: %s", i, f[i]);
 			return damaged(n, dir, what);
@@ -293,7 +292,7 @@ hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t c
 		goto out;
 	}
 	if (fcntl(lfd, F_OFD_SETLK, &lock) != 0) {
-		snprintf(why, cap,
+		snprintf(why, cap, "%s",
 		         _("another process has the store open (serve, ui, a command): stop it "
 		           "first"));
 		err = HM_ERR_BUSY;
