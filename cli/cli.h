@@ -28,6 +28,7 @@ typedef struct cli {
 	const char *passphrase_file;
 	const char *kept_passphrase; /* serve keeps it for the syncs it runs as child processes */
 	hm_keyfile_secrets keys;     /* unlocked by cli_open; wiped at exit */
+	bool keys_held;              /* keys unlocked into opts, for the next cli_open */
 	bool no_key_file, opening;   /* for the message of a node whose node.key is gone */
 	hm_ledger led;   /* the ledger over the open node; its clock set from the start */
 	bool json;       /* the command was asked for JSON: its errors are JSON on stdout too */
@@ -88,6 +89,9 @@ void cli_warn(cli *c, const char *kind, const char *fmt, ...) HM_PRINTF(3, 4);
 int cli_node_fail(cli *c, hm_node *n, hm_err err);
 /* Open the node of c->dir or report why not. */
 int cli_open(cli *c, hm_node **out);
+/* Unlock the node's keys into c->opts (identity and storage key) ahead of cli_open, which then
+ * uses them: for a command that needs them before the store opens (check --repair). */
+int cli_keys_ready(cli *c);
 bool cli_is_tty(FILE *f);
 
 /* args.c: the one argument parser, as git's parse-options: each command describes its options

@@ -164,11 +164,16 @@ const command hm_commands[] = {
      "revocation, region), and that every record opens and equals a rebuild from the oplog\n"
      "(a trial: nothing changes). Exit 0 when all holds, 1 with the first problem.\n"
      "\n"
+     "Before any of it, every page of every tree of data.mdb is read as LMDB lays it out, so\n"
+     "that a damaged page is named instead of stopping LMDB.\n"
+     "\n"
      "--repair first rebuilds the records and the conflict log from the oplog: the way back\n"
-     "from a record damaged at rest; before that, an older LMDB meta page damaged while the\n"
-     "last commit is whole is written again from it (with every other process stopped). A\n"
-     "damaged oplog cannot be rebuilt here: make a new node and import its region from the\n"
-     "hub (docs/running.md).\n"},
+     "from a record damaged at rest. Before that (with every other process stopped): an older\n"
+     "LMDB meta page damaged while the last commit is whole is written again from it; damaged\n"
+     "pages that lose nothing (of the records, or keys that only guide LMDB's search) are left\n"
+     "behind by writing data.mdb again into a new file, the old one kept beside it as\n"
+     "data.mdb.damaged-TIME. A damaged oplog cannot be rebuilt here: make a new node and\n"
+     "import its region from the hub (docs/running.md).\n"},
     {"enroll", cmd_enroll, N_("join the county's network (request, sign, accept)"), NULL, NULL,
      "Enrollment by files carried by hand. On the new node, `request` writes its public keys,\n"
      "role and region, signed. On the county (or a township allowed to enroll villages of\n"

@@ -107,7 +107,8 @@ int cli_node_fail(cli *c, hm_node *n, hm_err err)
 /* ---- a crash inside a damaged store ----
  *
  * LMDB keeps no checksums: a damaged page below the roots the open guard checks (node/guard.c)
- * can send it, or hamlet reading what it returned, outside the map. While a store is open, a
+ * can send it, or hamlet reading what it returned, outside the map (check reads every page
+ * itself first, node/pages.c; other commands do not). While a store is open, a
  * SIGSEGV or SIGBUS (or LMDB's assertion, SIGABRT) ends the command with a message naming the
  * store and the way back, and exit status 1, instead of a crash; one outside the store's map while
  * a nanomsg socket is open says what nanomsg does when it cannot allocate memory instead. Only
@@ -295,18 +296,30 @@ static uint64_t offset_clock(void *ctx)
 	return hm_ledger_now_ms(&c->led);
 }
 
-int cli_open(cli *c, hm_node **out)
+int cli_keys_ready(cli *c)
 {
-	int rc = cli_unlock(c, &c->keys);
-	hm_err err;
+	int rc;
 
-	if (rc > 0)
+	if (c->keys_held)
+		return EXIT_OK;
+	if ((rc = cli_unlock(c, &c->keys)) > 0)
 		return rc;
 	c->no_key_file = rc < 0;
 	if (rc == 0) {
 		c->opts.identity = &c->keys.ident;
 		c->opts.storage_key = c->keys.storage_key;
 	}
+	c->keys_held = true;
+	return EXIT_OK;
+}
+
+int cli_open(cli *c, hm_node **out)
+{
+	int rc = cli_keys_ready(c);
+	hm_err err;
+
+	if (rc)
+		return rc;
 	c->opening = true;
 	if (!store_dir) {
 		store_dir = c->dir, store_cmd = c->cmd;
@@ -320,7 +333,7 @@ int cli_open(cli *c, hm_node **out)
 	c->led.node = err ? NULL : *out;
 	/* The node keeps its own copy; ours goes now. */
 	hm_keyfile_secrets_release(&c->keys);
-	c->opts.identity = NULL, c->opts.storage_key = NULL;
+	c->opts.identity = NULL, c->opts.storage_key = NULL, c->keys_held = false;
 	/* On failure hm_node_open has said why through our logger. */
 	return err ? EXIT_FAIL : EXIT_OK;
 }

@@ -318,10 +318,18 @@ int cmd_check(cli *c, int argc, char **argv)
 	hm_err err;
 
 	CLI_PARSE_CMD(opts, 0, 0);
-	if (repair) { /* an older meta page damaged: written again before the store is opened */
-		char why[300];
+	if (repair) { /* before the store is opened: an older meta page damaged is written again;
+		       * a damaged tree that the oplog rebuilds is left behind in a new file */
+		char why[600];
 		bool fixed;
 		if ((err = hm_store_meta_repair(c->dir, &fixed, why, sizeof(why))) &&
+		    err != HM_ERR_NOT_FOUND)
+			return cli_fail(c, EXIT_FAIL, "the store in %s: %s", c->dir, why);
+		if (fixed)
+			fprintf(stderr, "hamlet: check: %s\n", why);
+		if ((rc = cli_keys_ready(c))) /* the new file's records are sealed with them */
+			return rc;
+		if ((err = hm_store_salvage(c->dir, &c->opts, &fixed, why, sizeof(why))) &&
 		    err != HM_ERR_NOT_FOUND)
 			return cli_fail(c, EXIT_FAIL, "the store in %s: %s", c->dir, why);
 		if (fixed)

@@ -89,6 +89,11 @@ static hm_err check_signatures(hm_node *n, MDB_txn *txn)
 			err = rc ? hm_store_err(rc) : HM_ERR_CORRUPT;
 			break;
 		}
+		if (memcmp(k.mv_data, key, sizeof(key)) <=
+		    0) { /* a search misled by a damaged page */
+			err = hm_node_fail(n, HM_ERR_CORRUPT, "the oplog is stored out of order");
+			break;
+		}
 		memcpy(key, k.mv_data, sizeof(key));
 		msgpack_zone_clear(&zone);
 		hm_node_id_hex((const hm_node_id *)key, hex);
@@ -129,9 +134,10 @@ static hm_err check_txn(hm_node *n, MDB_txn *txn, void *arg)
 hm_err hm_node_check(hm_node *n)
 {
 	rebuild_check rc;
-	hm_err err = hm_node_check_log(n);
+	hm_err err;
 
-	if (err)
+	/* the pages first: LMDB would stop on a damaged one rather than say so */
+	if ((err = hm_store_pages_check(n)) || (err = hm_node_check_log(n)))
 		return err;
 	if ((err = hm_store_trial(n, check_txn, &rc)) == HM_ERR_FULL) {
 		/* A store at its cap has no room for a trial rebuild: every record still opens. */
@@ -160,8 +166,11 @@ static hm_err repair_txn(hm_node *n, MDB_txn *txn, void *arg)
 
 hm_err hm_node_repair(hm_node *n)
 {
-	hm_err err = hm_node_check_log(n);
-	return err ? err : hm_store_write(n, repair_txn, NULL);
+	hm_err err;
+
+	if ((err = hm_store_pages_check(n)) || (err = hm_node_check_log(n)))
+		return err;
+	return hm_store_write(n, repair_txn, NULL);
 }
 
 hm_err hm_node_check_log(hm_node *n)

@@ -8,65 +8,24 @@
  *
  * What it cannot see: a meta page damaged into another valid one (a txnid changed into that
  * of the next commit, a root moved to another page of the right kind), and damage to any page
- * below a root. Those are for hamlet check (records against a rebuild, the oplog's hash
- * chains) and for cli/main.c's guard against a crash inside the store.
+ * below a root. Those are for hamlet check (pages.c's walk of every page, records against a
+ * rebuild, the oplog's hash chains) and for cli/main.c's guard against a crash inside the
+ * store.
  */
 #define _GNU_SOURCE /* F_OFD_SETLK */
-#include "node_int.h"
+#include "layout.h"
 #include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* LMDB 0.9's layout (mdb.c: MDB_page, MDB_meta, MDB_db) on a 64-bit machine. */
-#define PAGE_HDR     16
-#define PAGE_FLAGS   10
-#define P_BRANCH     0x01
-#define P_LEAF       0x02
-#define P_META       0x08
-#define META_MAGIC   0xBEEFC0DEu
-#define META_VERSION 1u
-#define META_DBS     (PAGE_HDR + 24)
-#define DB_BYTES     48
-#define META_LAST_PG (META_DBS + 2 * DB_BYTES)
-#define META_TXNID   (META_LAST_PG + 8)
-#define META_END     (META_TXNID + 8)
-#define P_INVALID    UINT64_MAX
-#define FREE_FLAGS   0x08 /* MDB_INTEGERKEY: LMDB's free-page tree */
-#define MAIN_FLAGS   0x00 /* hamlet opens its named trees with no flags */
-#define DEPTH_MAX    32   /* LMDB's CURSOR_STACK */
-#define PSIZE_MIN    512
-#define PSIZE_MAX    65536
-
-_Static_assert(sizeof(void *) == 8 && sizeof(size_t) == 8, "the layout above is LMDB's on LP64");
-
-typedef struct meta_db {
-	uint32_t pad; /* the page size, in the free-page tree's record */
-	uint16_t flags, depth;
-	uint64_t branch, leaf, overflow, entries, root;
-} meta_db;
-
-typedef struct meta {
-	uint16_t page_flags;
-	uint32_t magic, version;
-	meta_db db[2]; /* the free-page tree, the main tree */
-	uint64_t last_pg, txnid;
-} meta;
-
-static uint64_t le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void meta_decode(const uint8_t *p, meta *m)
+void hm_meta_decode(const uint8_t *p, meta *m)
 {
 	m->page_flags = (uint16_t)le(p + PAGE_FLAGS, 2);
 	m->magic = (uint32_t)le(p + PAGE_HDR, 4);
@@ -83,7 +42,7 @@ static void meta_decode(const uint8_t *p, meta *m)
 }
 
 /* NULL when m could be a meta page of a file of `pages` pages, else what is wrong. */
-static const char *meta_fault(const meta *m, uint64_t pages)
+const char *hm_meta_fault(const meta *m, uint64_t pages)
 {
 	if (!(m->page_flags & P_META) || m->magic != META_MAGIC)
 		return "it is not an LMDB meta page";
@@ -141,7 +100,7 @@ static bool older_repairable(const meta m[2], int k, uint64_t pages)
 {
 	int j = !k;
 
-	return !meta_fault(&m[j], pages) && m[j].txnid >= 1 && (m[j].txnid & 1) == (uint64_t)j &&
+	return !hm_meta_fault(&m[j], pages) && m[j].txnid >= 1 && (m[j].txnid & 1) == (uint64_t)j &&
 	       m[k].txnid == m[j].txnid - 1;
 }
 
@@ -151,7 +110,7 @@ static bool older_repairable(const meta m[2], int k, uint64_t pages)
 static hm_err metas_check(hm_node *n, const char *dir, const meta m[2], uint64_t pages, int *use)
 {
 	char what[200];
-	const char *f[2] = {meta_fault(&m[0], pages), meta_fault(&m[1], pages)};
+	const char *f[2] = {hm_meta_fault(&m[0], pages), hm_meta_fault(&m[1], pages)};
 	uint64_t t0 = m[0].txnid, t1 = m[1].txnid;
 
 	*use = t1 > t0 ? 1 : 0;
@@ -208,7 +167,7 @@ hm_err hm_store_guard(hm_node *n, const char *dir)
 		err = damaged(n, dir, "shorter than its two meta pages");
 		goto out;
 	}
-	meta_decode(page[0], &m[0]);
+	hm_meta_decode(page[0], &m[0]);
 	psize = m[0].db[0].pad;
 	if (psize < PSIZE_MIN || psize > PSIZE_MAX || (psize & (psize - 1)) ||
 	    (uint64_t)st.st_size < 2 * psize ||
@@ -216,7 +175,7 @@ hm_err hm_store_guard(hm_node *n, const char *dir)
 		err = damaged(n, dir, "meta page 0 has no valid page size");
 		goto out;
 	}
-	meta_decode(page[1], &m[1]);
+	hm_meta_decode(page[1], &m[1]);
 	pages = (uint64_t)st.st_size / psize;
 	if ((err = metas_check(n, dir, m, pages, &use)))
 		goto out;
@@ -226,10 +185,10 @@ hm_err hm_store_guard(hm_node *n, const char *dir)
 			         i ? "the main" : "the free-page", f);
 			err = damaged(n, dir, what);
 		}
-	if (!err && meta_fault(&m[!use], pages))
+	if (!err && hm_meta_fault(&m[!use], pages))
 		hm_logf(&n->log, HM_LOG_WARN,
 		        "data.mdb's older meta page is damaged (%s); the next write replaces it",
-		        meta_fault(&m[!use], pages));
+		        hm_meta_fault(&m[!use], pages));
 out:
 	close(fd);
 	return err;
@@ -248,27 +207,51 @@ static uint64_t page_size_of(int fd, const uint8_t *page0)
 	uint8_t p[META_END];
 	meta m;
 
-	meta_decode(page0, &m);
+	hm_meta_decode(page0, &m);
 	if ((m.page_flags & P_META) && m.magic == META_MAGIC && m.db[0].pad >= PSIZE_MIN &&
 	    m.db[0].pad <= PSIZE_MAX && !(m.db[0].pad & (m.db[0].pad - 1)))
 		return m.db[0].pad;
 	for (uint64_t s = PSIZE_MIN; s <= PSIZE_MAX; s *= 2) {
 		if (pread(fd, p, META_END, (off_t)s) != META_END)
 			break;
-		meta_decode(p, &m);
+		hm_meta_decode(p, &m);
 		if ((m.page_flags & P_META) && m.magic == META_MAGIC && m.db[0].pad == s)
 			return s;
 	}
 	return 0;
 }
 
-hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t cap)
+hm_err hm_store_lock_alone(const char *dir, int *lfd, char *why, size_t cap)
 {
-	char path[4096], lpath[4096];
-	uint8_t page[2][META_END];
+	char lpath[4096];
 	/* an open file description's lock: it conflicts with LMDB's record locks of any process,
 	 * this one's too, where a record lock of this process would not */
 	struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+
+	*lfd = -1;
+	if ((size_t)snprintf(lpath, sizeof(lpath), "%s/lock.mdb", dir) >= sizeof(lpath))
+		return HM_ERR_INVALID;
+	/* LMDB holds a lock on lock.mdb's first byte in every process that has the store open (a
+	 * lock.mdb made here, as LMDB would, if it is gone) */
+	if ((*lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		snprintf(why, cap, _("opening %s: %s"), lpath, hm_strerrno(errno));
+		return HM_ERR_IO;
+	}
+	if (fcntl(*lfd, F_OFD_SETLK, &lock) != 0) {
+		snprintf(why, cap, "%s",
+		         _("another process has the store open (serve, ui, a command): stop it "
+		           "first"));
+		close(*lfd);
+		*lfd = -1;
+		return HM_ERR_BUSY;
+	}
+	return HM_OK;
+}
+
+hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t cap)
+{
+	char path[4096];
+	uint8_t page[2][META_END];
 	struct stat st;
 	meta m[2];
 	uint64_t psize, pages;
@@ -277,43 +260,30 @@ hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t c
 
 	*repaired = false;
 	snprintf(why, cap, "%s", "");
-	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path) ||
-	    (size_t)snprintf(lpath, sizeof(lpath), "%s/lock.mdb", dir) >= sizeof(lpath))
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
 		return HM_ERR_INVALID;
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
 		snprintf(why, cap, _("opening %s: %s"), path, hm_strerrno(errno));
 		return errno == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO;
 	}
-	/* LMDB holds a lock on lock.mdb's first byte in every process that has the store open (a
-	 * lock.mdb made here, as LMDB would, if it is gone) */
-	if ((lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		snprintf(why, cap, _("opening %s: %s"), lpath, hm_strerrno(errno));
-		err = HM_ERR_IO;
+	if ((err = hm_store_lock_alone(dir, &lfd, why, cap)))
 		goto out;
-	}
-	if (fcntl(lfd, F_OFD_SETLK, &lock) != 0) {
-		snprintf(why, cap, "%s",
-		         _("another process has the store open (serve, ui, a command): stop it "
-		           "first"));
-		err = HM_ERR_BUSY;
-		goto out;
-	}
 	if (fstat(fd, &st) != 0 || pread(fd, page[0], META_END, 0) != META_END ||
 	    !(psize = page_size_of(fd, page[0])) || (uint64_t)st.st_size < 2 * psize ||
 	    pread(fd, page[1], META_END, (off_t)psize) != META_END) {
 		snprintf(why, cap, "%s", _("its meta pages cannot be read: not repaired here"));
 		goto out;
 	}
-	meta_decode(page[0], &m[0]);
-	meta_decode(page[1], &m[1]);
+	hm_meta_decode(page[0], &m[0]);
+	hm_meta_decode(page[1], &m[1]);
 	pages = (uint64_t)st.st_size / psize;
-	if (!meta_fault(&m[0], pages) == !meta_fault(&m[1], pages)) {
+	if (!hm_meta_fault(&m[0], pages) == !hm_meta_fault(&m[1], pages)) {
 		snprintf(why, cap, "%s",
-		         meta_fault(&m[0], pages) ? _("both meta pages are damaged")
-		                                  : _("both meta pages are whole"));
+		         hm_meta_fault(&m[0], pages) ? _("both meta pages are damaged")
+		                                     : _("both meta pages are whole"));
 		goto out;
 	}
-	k = meta_fault(&m[0], pages) ? 0 : 1;
+	k = hm_meta_fault(&m[0], pages) ? 0 : 1;
 	if (!older_repairable(m, k, pages) || root_fault(fd, (uint32_t)psize, &m[!k].db[0]) ||
 	    root_fault(fd, (uint32_t)psize, &m[!k].db[1])) {
 		snprintf(

@@ -487,17 +487,21 @@ typedef int (*hm_conflict_cb)(void *ctx, const hm_conflict *c);
 hm_err hm_node_conflicts(hm_node *node, const char *coll, const char *id, hm_conflict_cb cb,
                          void *ctx) HM_MUST_CHECK;
 
-/* Verify a store end to end: hm_node_check_log; every stored change set verifies again
- * (signature, certificate, revocation, region); every record opens, and the records equal a
- * rebuild from the oplog (done in a transaction that is then aborted: nothing changes).
+/* Verify a store end to end: every page of every tree as LMDB lays them out (before any tree is
+ * read through LMDB, which would stop on a damaged page); hm_node_check_log; every stored change
+ * set verifies again (signature, certificate, revocation, region); every record opens, and the
+ * records equal a rebuild from the oplog (done in a transaction that is then aborted: nothing
+ * changes).
  * Errors: HM_ERR_CORRUPT or HM_ERR_CRYPTO (a value altered at rest), reason in
  * hm_node_errmsg; HM_ERR_FULL when the store cannot grow for the trial rebuild. */
 hm_err hm_node_check(hm_node *node) HM_MUST_CHECK;
 /* The oplog alone: every origin's oplog runs 1..seq with an unbroken hash chain matching the
  * version vector. Errors: HM_ERR_CORRUPT, reason in hm_node_errmsg. */
 hm_err hm_node_check_log(hm_node *node) HM_MUST_CHECK;
-/* Rebuild the records and the conflict log from the oplog, once hm_node_check_log passes: the
- * way back from a record damaged at rest. Errors: those of hm_node_check_log, store errors. */
+/* Rebuild the records and the conflict log from the oplog, once the walk of every page and
+ * hm_node_check_log pass: the way back from a record damaged at rest. Errors: HM_ERR_CORRUPT
+ * (a damaged page: not repaired, the message says to restore from the hub), those of
+ * hm_node_check_log, store errors. */
 hm_err hm_node_repair(hm_node *node) HM_MUST_CHECK;
 
 /* ---- Trust: enrollment, revocation, audit (trust.c, audit.c) ---- */
@@ -600,6 +604,18 @@ hm_err hm_node_audit(hm_node *node, const hm_audit_cb *cb, size_t *nfindings) HM
  * (closing lock.mdb here would drop the locks LMDB holds for it). Errors: HM_ERR_BUSY (another
  * process has the store open), HM_ERR_NOT_FOUND (no data.mdb), HM_ERR_IO. */
 hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t cap) HM_MUST_CHECK;
+/* Salvage data.mdb in dir before it is opened, when the only damaged pages (a walk of every
+ * page of every tree) are those of trees the oplog rebuilds (the records, the conflict log, the
+ * changed log) or of LMDB's free-page tree: every other tree is copied, record by record, into
+ * a new store beside it, opened with opts (the node's keys) and its records rebuilt from the
+ * oplog (hm_node_repair); then its data.mdb is put in the old one's place, the old one kept
+ * beside it as data.mdb.damaged-TIME. *salvaged says whether it did;
+ * why (cap bytes) what it did, or why it did not (every page whole, or a damaged tree the oplog
+ * does not rebuild: the store is left as it was). The same conditions as hm_store_meta_repair.
+ * Errors: HM_ERR_BUSY, HM_ERR_NOT_FOUND, HM_ERR_FULL (no room for the new file: nothing
+ * changed), HM_ERR_IO, store errors. */
+hm_err hm_store_salvage(const char *dir, const hm_node_opts *opts, bool *salvaged, char *why,
+                        size_t cap) HM_MUST_CHECK;
 
 /* Keep, in this process, what hm_node_audit found of each origin's change sets, so that the
  * next audit verifies only those that came since (a front end that audits again after every

@@ -129,6 +129,12 @@ hm_err hm_store_err(int mdb_rc);
 /* Before LMDB maps DIR/data.mdb: both meta pages and the roots the current one names look
  * sound (guard.c). Errors: HM_ERR_CORRUPT with a message naming the damage and the way back. */
 hm_err hm_store_guard(hm_node *n, const char *dir);
+/* Every page of every tree read from the file as LMDB lays it out, at the commit of a read
+ * transaction held meanwhile (guard.c): what LMDB would trust blindly (a page's kind, bounds,
+ * records, keys' order, children, large values' pages, the counts a tree's record keeps) before
+ * check and repair read the trees through LMDB, which can stop on a damaged page (an assertion)
+ * or read outside its map. HM_ERR_CORRUPT names the tree, the page and the damage. */
+hm_err hm_store_pages_check(hm_node *n);
 /* err, after giving it a message when nothing has said why: what failed, that the store looks
  * damaged, and the way to learn more. For reads of what the node itself wrote. */
 hm_err hm_store_damage(hm_node *n, hm_err err, const char *what);

@@ -253,6 +253,8 @@ out:
 	return err;
 }
 
+#define HM_KEY_SIZE_MAX 511 /* LMDB's (mdb_env_get_maxkeysize) */
+
 /* LMDB's order of keys: bytes, then length. */
 static int key_cmp(const void *a, size_t an, const void *b, size_t bn)
 {
@@ -291,6 +293,28 @@ static hm_err range_start_sound(hm_node *n, MDB_txn *txn, const void *p, size_t 
 	return err;
 }
 
+/* The key at the cursor in a walk of only's range (NULL: every record): *end when it ends the
+ * range. LMDB walks keys in order: a key not after the one before (prev), longer than LMDB
+ * allows, or that seems to end the range while the key after it runs back (a record's place
+ * damaged into the middle of another) is a damaged page. */
+static hm_err range_key(hm_node *n, MDB_cursor *cur, const MDB_val *k, const char *prev,
+                        size_t prev_n, const hm_collection_def *only, size_t pn, bool *end)
+{
+	MDB_val k2, v;
+
+	*end = false;
+	if ((prev_n && key_cmp(k->mv_data, k->mv_size, prev, prev_n) <= 0) ||
+	    k->mv_size >= HM_KEY_SIZE_MAX + 1)
+		return out_of_order(n);
+	if (only && (k->mv_size < pn || memcmp(k->mv_data, only->name, pn) != 0)) {
+		*end = true;
+		if (mdb_cursor_get(cur, &k2, &v, MDB_NEXT) == 0 &&
+		    key_cmp(k2.mv_data, k2.mv_size, k->mv_data, k->mv_size) <= 0)
+			return out_of_order(n);
+	}
+	return HM_OK;
+}
+
 hm_err hm_walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, bool decode,
                        hm_raw_cb cb, void *ctx)
 {
@@ -301,7 +325,7 @@ hm_err hm_walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, b
 	msgpack_sbuffer scratch;
 	hm_rec *r = malloc(sizeof(*r));
 	size_t pn = only ? strlen(only->name) + 1 : 0, prev_n = 0;
-	char prev[512]; /* the key before: LMDB's keys are at most 511 bytes */
+	char prev[HM_KEY_SIZE_MAX + 1]; /* the key before */
 	int rc;
 	hm_err err = HM_OK;
 
@@ -325,15 +349,10 @@ hm_err hm_walk_records(hm_node *n, MDB_txn *in, const hm_collection_def *only, b
 		const hm_collection_def *c = only;
 		const char *key = k.mv_data;
 		size_t cn = strnlen(key, k.mv_size);
-		/* LMDB walks keys in order: a key not after the one before is a damaged page */
-		if (prev_n && key_cmp(key, k.mv_size, prev, prev_n) <= 0) {
-			err = out_of_order(n);
-			goto out;
-		}
-		if (only && (k.mv_size < pn || memcmp(key, only->name, pn) != 0))
+		bool end;
+		if ((err = range_key(n, cur, &k, prev, prev_n, only, pn, &end)) || end)
 			break;
-		if (k.mv_size <= sizeof(prev))
-			memcpy(prev, key, prev_n = k.mv_size);
+		memcpy(prev, key, prev_n = k.mv_size); /* shorter than prev: range_key says so */
 		if (!c) {
 			char name[HM_NAME_MAX + 1];
 			if (cn > HM_NAME_MAX)

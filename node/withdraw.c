@@ -488,6 +488,8 @@ hm_err hm_rebuild_records(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 			break;
 		if (rc)
 			return hm_store_err(rc);
+		if (k.mv_size != sizeof(key) || memcmp(k.mv_data, key, sizeof(key)) <= 0)
+			return hm_node_fail(n, HM_ERR_CORRUPT, "the oplog is stored out of order");
 		memcpy(key, k.mv_data, sizeof(key));
 		if (!(copy = malloc(v.mv_size)))
 			return HM_ERR_NOMEM;

@@ -32,13 +32,14 @@ faulty() {
 		HM_IOFAULT_COUNT=$T/.count HM_IOFAULT_LOG=$T/faults.log run "$HM" "$@"
 }
 
-# calls_of KIND ARGS...: how many calls of KIND `hamlet ARGS` makes (run after a reset).
+# calls_of KIND ARGS...: CALLS, how many calls of KIND `hamlet ARGS` makes (run after a reset).
 calls_of() {
 	local kind=$1
 	shift
 	faulty "$kind" 0 ENOSPC "$@"
-	[ "$RC" = 0 ] || fail "hamlet $* fails under the shim without a fault (exit $RC)"
-	awk '{print $2}' "$T/.count" 2>/dev/null || echo 0
+	[ "$RC" = 0 ] || fail "hamlet $* fails under the shim without a fault (exit $RC): $(head -2 "$ERR")"
+	CALLS=$(awk '{print $2}' "$T/.count" 2>/dev/null)
+	CALLS=${CALLS:-0}
 }
 
 # points COUNT: the N to try.
@@ -95,7 +96,8 @@ loop() {
 	AFTER=$(digest_of "$dir")
 	for kind in $KINDS; do
 		$reset
-		c=$(calls_of "$kind" "$@")
+		calls_of "$kind" "$@"
+		c=$CALLS
 		echo "$name: $kind: $c calls"
 		echo "$name $kind $c" >>"$T/calls"
 		for n in $(points "$c"); do
@@ -218,6 +220,52 @@ verify_sync() {
 }
 loop sync twn reset_twn verify_sync -d twn sync hub
 stop_daemon hub
+
+# ---- check --repair of a store whose records tree is damaged past what LMDB survives (node/
+# pages.c: the other trees copied to a new file, its records rebuilt, then put in place). Each
+# fault: exit 0 with the node's digest, or exit 1 in plain words with data.mdb either exactly
+# the damaged file or the whole new one (the fault came after it was put in place), never a
+# salvage.tmp left; and the same repair then succeeds.
+cp -a src.clean dmg.clean
+rm -f dmg.clean/lock.mdb
+python3 "$(dirname "$0")/onekey.py" records dmg.clean/data.mdb || fail "no branch page to damage"
+GOOD=$(digest_of src.clean)
+reset_dmg() {
+	rm -rf dmg && cp -a dmg.clean dmg
+}
+salvage_after() {
+	if [ -e dmg/salvage.tmp ]; then
+		fail "$WHAT: left dmg/salvage.tmp"
+	elif [ "$RC" = 0 ] || ! cmp -s dmg/data.mdb dmg.clean/data.mdb; then
+		[ "$(digest_of dmg)" = "$GOOD" ] && ok || fail "$WHAT: exit $RC, a data.mdb of another digest"
+	else
+		ok # the damaged file, untouched
+	fi
+}
+for kind in $KINDS; do
+	reset_dmg
+	calls_of "$kind" -d dmg check --repair
+	c=$CALLS
+	echo "salvage: $kind: $c calls"
+	for n in $(points "$c"); do
+		next_errnos
+		for e in $ES; do
+			WHAT="check --repair (salvage), $kind #$n of $c failing with $e"
+			TRIED=$((TRIED + 1))
+			reset_dmg
+			faulty "$kind" "$n" "$e" -d dmg check --repair
+			case $RC in
+			0) TOLERATED=$((TOLERATED + 1)) ;;
+			1) FAILED_CLEANLY=$((FAILED_CLEANLY + 1)) && plain_message "$e" && ok ;;
+			*) fail "$WHAT: exit $RC, want 1: $(head -3 "$ERR")" ;;
+			esac
+			salvage_after
+			hm -d dmg check --repair
+			[ "$RC" = 0 ] && [ "$(digest_of dmg)" = "$GOOD" ] && ok ||
+				fail "$WHAT: run again without the fault: exit $RC, $(head -2 "$ERR")"
+		done
+	done
+done
 
 secs=$(python3 -c "import time; print('%.0f' % (time.time() - $T_START))")
 echo "io_faults: $TRIED faults injected ($FAILED_CLEANLY failed cleanly, $PREFIX of them" \

@@ -123,6 +123,27 @@ RC=$?
 hm -d elm check
 [ "$RC" = 0 ] && ok || fail "elm's store fails check after the SIGABRT"
 
+# The other side of the same evidence: LMDB's own assertion while the socket is open (a village
+# whose oplog tree's root, a branch page, is made to hold one key, read once the township has
+# said what it lacks) is the store's, whatever sockets are open: told as a damaged store.
+new_node oak lin/east/oak Oak E
+for i in $(seq 1 24); do
+	must -d oak put person oak-$i name="Oak person $i of the village by the river" category=returnee
+done
+python3 "$(dirname "$0")/../io/onekey.py" oplog oak/data.mdb || fail "no branch page to damage"
+"$HM" -d oak sync "$(url_of E)" >"$OUT" 2>"$ERR"
+RC=$?
+[ "$RC" = 1 ] && grep -q "Assertion .*NUMKEYS.*failed" "$ERR" &&
+	grep -q "^hamlet: sync: stopped by a failed internal check (SIGABRT) while using the store in .*oak: the store is damaged" "$ERR" &&
+	! grep -q "network socket" "$ERR" && ok ||
+	fail "LMDB's assertion with a socket open: exit $RC, $(cat "$ERR")"
+# the oplog is read only once a peer has answered: to a port that refuses, no assertion
+"$HM" -d oak sync "tcp://127.0.0.1:$(free_port)" >"$OUT" 2>"$ERR"
+RC=$?
+[ "$RC" = 1 ] && grep -q "accepts no connection" "$ERR" && ! grep -q "Assertion" "$ERR" && ok ||
+	fail "a sync that never connects read the oplog: exit $RC, $(cat "$ERR")"
+expect 1 "the oplog tree, page [0-9]+: a branch page has one key" -d oak check
+
 stop_daemon E
 # a loop that ran nothing (the interposer missing or never armed) proves nothing
 [ "$RUNS" -gt 10 ] || fail "too few runs ($RUNS): is $LIB built?"
