@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Failing disks (issue #10 section 2): fail the N-th write, pwrite, fsync, fdatasync, rename,
 # open or msync on a disk file with ENOSPC or EIO (the shim tests/io/iofault.c, preloaded into
-# one `hamlet` process) during a large import, a sync (the client's side) and an export.
+# one `hamlet` process) during a large import, a sync (the client's side), an export, and a
+# `check --repair` that writes a damaged store again into a new file (its own checks, below).
 #
 # Each run: the command either succeeds with the right result (the fault hit something it may
 # retry or that carried nothing), or exits 1 saying "the disk is full" (ENOSPC) or "I/O error"
