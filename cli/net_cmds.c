@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -470,6 +471,99 @@ static void stop_syncs(daemon_ctx *d)
 }
 
 /* serve's options, checked: EXIT_OK or a usage error reported. */
+/* ---- the daemon kept going ----
+ * `hamlet serve` runs the daemon in a child process and starts it again when it stops on its
+ * own after it started: nanomsg ends the process when it cannot allocate memory (its design;
+ * docs/reliability.md, "Out of memory"), and any other crash would end the station's serving
+ * too. A stop asked for (SIGTERM, SIGINT), a failure to start (a port taken, a damaged store),
+ * or a clean exit ends serve with the daemon's status. The child ends with its parent
+ * (PR_SET_PDEATHSIG), so a serve killed outright leaves no daemon behind. Every commit is
+ * durable before it is acknowledged: a daemon started again loses nothing. */
+
+static int ready_fd = -1; /* the child's end of the pipe it says "started" on */
+
+/* In the child, once it listens: the parent may start it again from now on. */
+static void serve_started(void)
+{
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "s", 1) !=
+		    1) { /* the parent is gone: PR_SET_PDEATHSIG ends us */
+		}
+		close(ready_fd);
+		ready_fd = -1;
+	}
+}
+
+/* Wait for the daemon child: whether it said it started, and how it ended. A stop signal to
+ * serve is passed on to it. */
+static bool serve_wait(pid_t pid, int ready, int *status)
+{
+	bool started = false, passed = false;
+	char b;
+	ssize_t got;
+
+	while ((got = read(ready, &b, 1)) < 0 && errno == EINTR)
+		if (stop_flag && !passed)
+			kill(pid, SIGTERM), passed = true;
+	started = got == 1;
+	close(ready);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return started;
+		else if (stop_flag && !passed)
+			kill(pid, SIGTERM), passed = true;
+	return started;
+}
+
+/* SIGTERM and SIGINT ask for a stop (stop_flag); no SA_RESTART: a wait sees them. */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* The parent: returns serve's exit status; the child: -1, and goes on to be the daemon. */
+static int serve_keep_going(void)
+{
+	unsigned delay = 1;
+
+	catch_stop_signals();
+	for (;;) {
+		int fds[2], status = 0;
+		time_t began = time(NULL);
+		pid_t pid;
+
+		fflush(NULL);
+		if (pipe(fds) != 0 || (pid = fork()) < 0)
+			return -1; /* no child: this process is the daemon */
+		if (pid == 0) {
+			close(fds[0]);
+			ready_fd = fds[1];
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			return -1;
+		}
+		close(fds[1]);
+		if (!serve_wait(pid, fds[0], &status) || stop_flag ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
+		if (time(NULL) - began > 120)
+			delay = 1; /* it ran a while: not a loop of failures */
+		if (WIFSIGNALED(status))
+			logline("error", "the daemon stopped on signal %d; started again in %u s",
+			        WTERMSIG(status), delay);
+		else
+			logline("error", "the daemon stopped (exit %d); started again in %u s",
+			        WEXITSTATUS(status), delay);
+		for (unsigned s = 0; s < delay && !stop_flag; s++)
+			sleep(1);
+		if (stop_flag)
+			return EXIT_OK;
+		delay = delay < 32 ? delay * 2 : 60;
+	}
+}
+
 static int serve_args(cli *c, const char *listen, const char *every_s, const char *limit_rate,
                       unsigned *every)
 {
@@ -509,7 +603,6 @@ int cmd_serve(cli *c, int argc, char **argv)
 	hm_server *srv = NULL;
 	static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
 	struct hm_web *web = NULL;
-	struct sigaction sa;
 	bool ui_any = false;
 	hm_err err;
 	int rc;
@@ -538,11 +631,11 @@ int cmd_serve(cli *c, int argc, char **argv)
 	if ((rc = cli_peers_load(c, &d.ps)))
 		return rc;
 	hm_schedule_init(&d.sched, c->dir, &d.ps, every);
-	/* Asked once, kept (only in this process) for the sync children. */
+	/* Asked once, kept (only in this process) for the sync children and a restart. */
 	if ((rc = cli_passphrase(c, false, d.pass, sizeof(d.pass))))
 		return rc;
 	c->kept_passphrase = d.pass;
-	if ((rc = cli_open(c, &d.n))) {
+	if ((rc = serve_keep_going()) >= 0 || (rc = cli_open(c, &d.n))) {
 		hm_wipe(d.pass, sizeof(d.pass));
 		return rc;
 	}
@@ -559,10 +652,8 @@ int cmd_serve(cli *c, int argc, char **argv)
 	hm_server_set_lock(srv, &node_lock); /* the web and the sync server take turns */
 	if (ui && (rc = cli_ui_start(c, d.n, ui, ui_any, ui_idle_ms, &node_lock, &web)))
 		goto out;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	catch_stop_signals();
+	serve_started();
 	logline("info", "serving %s on %s; %zu peer%s, every %u s", c->dir, listen, d.ps.n,
 	        d.ps.n == 1 ? "" : "s", every);
 	err = hm_server_serve(srv, &t, &stop_flag, tick, &d, 500);

@@ -14,14 +14,17 @@ NET_DEADLINE=${NET_DEADLINE:-200}
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-60}
 NET_T0=$(date +%s.%N)
 
-declare -A D_PID D_PORT D_DIR
+# D_PID: each daemon's process; D_SUP: the `hamlet serve` that runs it and would start it again
+# (cli/net_cmds.c), the process this script started.
+declare -A D_PID D_SUP D_PORT D_DIR
 BG_PIDS=()
 
 net_cleanup() {
 	local name pid
-	for name in "${!D_PID[@]}"; do
-		pid=${D_PID[$name]}
-		[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	for name in "${!D_PID[@]}" "${!D_SUP[@]}"; do
+		for pid in ${D_PID[$name]:-} ${D_SUP[$name]:-}; do
+			kill -KILL "$pid" 2>/dev/null
+		done
 	done
 	for pid in "${BG_PIDS[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
@@ -78,7 +81,8 @@ while time.time() - t < float(sys.argv[2]):
 }
 
 # start_daemon NAME DIR [SERVE_OPTIONS...]: `hamlet -d DIR serve` on a free port (the same port
-# as before when NAME ran already), log in $T/NAME.log (appended); waits until it listens.
+# as before when NAME ran already), log in $T/NAME.log (appended); waits until it listens. The
+# daemon is serve's child (D_PID); serve itself (D_SUP) would start it again if it stopped.
 start_daemon() {
 	local name=$1 dir=$2 i
 	shift 2
@@ -87,14 +91,18 @@ start_daemon() {
 	local before=0
 	[ -f "$T/$name.log" ] && before=$(grep -c "serving" "$T/$name.log")
 	"$HM" -d "$dir" serve --listen "$(url_of "$name")" "$@" 2>>"$T/$name.log" &
-	D_PID[$name]=$!
+	D_SUP[$name]=$!
+	D_PID[$name]=
 	for i in $(seq 1 100); do
 		local now
 		now=$(grep -c "serving" "$T/$name.log" 2>/dev/null)
-		[ "${now:-0}" -gt "$before" ] && return 0
-		if ! kill -0 "${D_PID[$name]}" 2>/dev/null; then
+		if [ "${now:-0}" -gt "$before" ]; then
+			D_PID[$name]=$(pgrep -P "${D_SUP[$name]}" | head -1)
+			[ -n "${D_PID[$name]}" ] && return 0
+		fi
+		if ! kill -0 "${D_SUP[$name]}" 2>/dev/null; then
 			fail "daemon $name ($dir) died at start: $(tail -3 "$T/$name.log")"
-			D_PID[$name]=
+			D_SUP[$name]=
 			return 1
 		fi
 		sleep 0.1
@@ -103,14 +111,14 @@ start_daemon() {
 	return 1
 }
 
-# alive NAME: the daemon is still running.
+# alive NAME: the daemon is still running (the one started: not one serve started again).
 alive() {
 	[ -n "${D_PID[$1]:-}" ] && kill -0 "${D_PID[$1]}" 2>/dev/null
 }
 
-# stop_daemon NAME: SIGTERM, and it must stop cleanly within 10 s.
+# stop_daemon NAME: SIGTERM to serve, and it must stop cleanly within 10 s, its daemon too.
 stop_daemon() {
-	local name=$1 pid=${D_PID[$1]:-} i
+	local name=$1 pid=${D_SUP[$1]:-} i
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null
 	for i in $(seq 1 100); do
@@ -123,7 +131,9 @@ stop_daemon() {
 	fi
 	wait "$pid" 2>/dev/null
 	local rc=$?
-	D_PID[$name]=
+	[ -n "${D_PID[$name]}" ] && kill -0 "${D_PID[$name]}" 2>/dev/null &&
+		fail "daemon $name outlived its serve"
+	D_PID[$name]= D_SUP[$name]=
 	if [ "$rc" != 0 ] || ! tail -1 "$T/$name.log" | grep -q "stopped cleanly"; then
 		fail "daemon $name did not stop cleanly (exit $rc): $(tail -2 "$T/$name.log")"
 		return 1
@@ -131,13 +141,12 @@ stop_daemon() {
 	ok
 }
 
-# kill9 NAME: SIGKILL the daemon (a crash, a power cut).
+# kill9 NAME: SIGKILL the daemon and its serve (a crash, a power cut).
 kill9() {
-	local pid=${D_PID[$1]:-}
-	[ -n "$pid" ] || return 0
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	D_PID[$1]=
+	local pid=${D_PID[$1]:-} sup=${D_SUP[$1]:-}
+	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	[ -n "$sup" ] && kill -KILL "$sup" 2>/dev/null && wait "$sup" 2>/dev/null
+	D_PID[$1]= D_SUP[$1]=
 }
 
 # net_sync DIR TARGET: one `hamlet -d DIR sync TARGET --json`, bounded; output in $OUT/$ERR,

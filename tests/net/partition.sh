@@ -137,7 +137,7 @@ note "big holds $BIG records"
 SYNC_PID=$!
 BG_PIDS+=("$SYNC_PID")
 kill_when_landing S "$ID_big" "${D_PID[S]}"
-D_PID[S]=
+kill9 S # and its serve, which would start it again
 landed_midway "server S"
 expect 0 "" -d S check
 start_daemon S S # the cut sync's pending request reaches the new S, which knows no session
@@ -169,7 +169,7 @@ stop_daemon S
 must -d S peer add county "$(url_of C)"
 start_daemon S S --every 1 # its first tick relays big2's change sets to C
 kill_when_landing C "$ID_big2" "${D_PID[S]}"
-D_PID[S]=
+kill9 S
 landed_midway "hub S relaying"
 expect 0 "" -d S check
 expect 0 "" -d C check

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `hamlet serve` keeps its daemon going (issue #10 section 1: nanomsg ends a process that cannot
+# allocate memory, by abort()): the daemon runs as serve's child and is started again when it
+# stops on its own after it started, with a delay that doubles while it keeps stopping; a stop
+# asked for ends both cleanly; serve killed outright leaves no daemon behind (the port is free
+# again); a daemon that cannot start is not started again.
+. "$(dirname "$0")/netlib.sh"
+
+use_county lin
+ln -s "$COUNTY_DIR" C
+new_node E lin/east East C --may-enroll
+new_node elm lin/east/elm Elm E
+must -d elm put person elm-1 name="Elm one"
+
+# wait_for PATTERN N: the daemon's log holds PATTERN N times (10 s at most)
+wait_for() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c -- "$1" "$T/E.log")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_daemon E E
+first=${D_PID[E]}
+[ "$first" != "${D_SUP[E]}" ] && [ "$(ps -o ppid= -p "$first" | tr -d ' ')" = "${D_SUP[E]}" ] && ok ||
+	fail "the daemon ($first) is not serve's child (${D_SUP[E]})"
+
+# what nanomsg does when an allocation fails: abort()
+kill -ABRT "$first"
+wait_for "serving E" 2 && ok || fail "the daemon was not started again: $(tail -3 "$T/E.log")"
+grep -q "stopped (SIGABRT) with a network socket open" "$T/E.log" &&
+	grep -q "the daemon stopped (exit 1); started again in 1 s" "$T/E.log" && ok ||
+	fail "the log does not say the daemon stopped and was started again: $(tail -4 "$T/E.log")"
+second=$(pgrep -P "${D_SUP[E]}" | head -1)
+[ -n "$second" ] && [ "$second" != "$first" ] && ok || fail "no new daemon ($first, then '$second')"
+D_PID[E]=$second
+must_sync elm "$(url_of E)" && check_scoped E elm
+
+# stopping again soon: the delay doubles
+kill -ABRT "$second"
+wait_for "serving E" 3 && grep -q "started again in 2 s" "$T/E.log" && ok ||
+	fail "a second stop was not started again after 2 s: $(tail -3 "$T/E.log")"
+third=$(pgrep -P "${D_SUP[E]}" | head -1)
+
+# serve killed outright (SIGKILL cannot be passed on): its daemon ends by itself
+kill -KILL "${D_SUP[E]}"
+wait "${D_SUP[E]}" 2>/dev/null
+for i in $(seq 1 100); do
+	kill -0 "$third" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$third" 2>/dev/null && fail "the daemon outlived its serve by 10 s" || ok
+D_PID[E]= D_SUP[E]=
+start_daemon E E && ok # the same port: free again
+must_sync elm "$(url_of E)"
+stop_daemon E # SIGTERM: both stop cleanly, exit 0
+
+# a daemon that cannot start (its port taken) ends serve at once, not started again
+start_daemon E E
+hm -d E serve --listen "$(url_of E)"
+[ "$RC" = 1 ] && grep -q "cannot listen" "$ERR" && ! grep -q "started again" "$ERR" && ok ||
+	fail "serve on a taken port: exit $RC, $(cat "$ERR")"
+stop_daemon E
+finish
