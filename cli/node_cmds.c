@@ -305,23 +305,17 @@ int cmd_log(cli *c, int argc, char **argv)
 	return rc;
 }
 
-int cmd_check(cli *c, int argc, char **argv)
+/* Before the store is opened through LMDB (opening reads two trees): with --repair, an older
+ * meta page damaged is written again, and a store whose damage loses nothing is written again
+ * into a new file; then every page is walked, so that check names damage LMDB would stop on. */
+static int check_before_open(cli *c, bool repair, bool json)
 {
-	bool json = false, repair = false;
-	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
-	              {"repair", 0, NULL, &repair, NULL,
-	               N_("first rebuild the records and the conflict log from the oplog")},
-	              {NULL, 0, NULL, NULL}};
-	char *pos[1];
-	int npos, rc;
-	hm_node *n;
+	char why[1024];
+	bool fixed;
 	hm_err err;
+	int rc;
 
-	CLI_PARSE_CMD(opts, 0, 0);
-	if (repair) { /* before the store is opened: an older meta page damaged is written again;
-		       * a damaged tree that the oplog rebuilds is left behind in a new file */
-		char why[600];
-		bool fixed;
+	if (repair) {
 		if ((err = hm_store_meta_repair(c->dir, &fixed, why, sizeof(why))) &&
 		    err != HM_ERR_NOT_FOUND)
 			return cli_fail(c, EXIT_FAIL, "the store in %s: %s", c->dir, why);
@@ -335,6 +329,33 @@ int cmd_check(cli *c, int argc, char **argv)
 		if (fixed)
 			fprintf(stderr, "hamlet: check: %s\n", why);
 	}
+	err = hm_store_pages_check_dir(c->dir, why, sizeof(why));
+	if (err == HM_ERR_CORRUPT && json) {
+		cj_print(stdout, json_pack("{s:b, s:o}", "ok", 0, "problem", hm_json_cstr(why)));
+		return EXIT_FAIL;
+	}
+	if (err == HM_ERR_CORRUPT)
+		return cli_fail(c, EXIT_FAIL, "%s", why);
+	if (err && err != HM_ERR_NOT_FOUND)
+		return cli_fail(c, EXIT_FAIL, "the store in %s: %s", c->dir, why);
+	return EXIT_OK;
+}
+
+int cmd_check(cli *c, int argc, char **argv)
+{
+	bool json = false, repair = false;
+	opt opts[] = {{"json", 0, NULL, &json, NULL, N_("print the result as JSON")},
+	              {"repair", 0, NULL, &repair, NULL,
+	               N_("first rebuild the records and the conflict log from the oplog")},
+	              {NULL, 0, NULL, NULL}};
+	char *pos[1];
+	int npos, rc;
+	hm_node *n;
+	hm_err err;
+
+	CLI_PARSE_CMD(opts, 0, 0);
+	if ((rc = check_before_open(c, repair, json)))
+		return rc;
 	if ((rc = cli_open(c, &n)))
 		return rc;
 	err = repair ? hm_node_repair(n) : HM_OK;

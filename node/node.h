@@ -616,6 +616,12 @@ hm_err hm_store_meta_repair(const char *dir, bool *repaired, char *why, size_t c
  * changed), HM_ERR_IO, store errors. */
 hm_err hm_store_salvage(const char *dir, const hm_node_opts *opts, bool *salvaged, char *why,
                         size_t cap) HM_MUST_CHECK;
+/* Every page of every tree of data.mdb in dir walked (as hm_node_check does first), before any
+ * tree is opened through LMDB (opening a node reads the main tree and the meta tree): the open
+ * guard's look at the meta pages, then the walk. HM_OK when the guard refuses too (opening the
+ * store says why); HM_ERR_CORRUPT with why (cap bytes) naming the damage and the way back;
+ * HM_ERR_NOT_FOUND without data.mdb; store errors. */
+hm_err hm_store_pages_check_dir(const char *dir, char *why, size_t cap) HM_MUST_CHECK;
 
 /* Keep, in this process, what hm_node_audit found of each origin's change sets, so that the
  * next audit verifies only those that came since (a front end that audits again after every

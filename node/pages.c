@@ -50,11 +50,14 @@ typedef struct page_walk {
 	int fd;
 	uint32_t psize;
 	uint64_t last_pg;
-	uint8_t *buf;  /* a page a level */
-	uint8_t *seen; /* a bit a page: none is reached twice */
+	uint8_t *buf;   /* a page a level */
+	uint8_t *owner; /* a byte a page: the tree that reached it (OWNER_*, or a named tree's
+	                 * index + 1): none is reached twice */
+	uint8_t me;     /* the owner of the tree walked */
+	uint8_t clash;  /* the owner of the page the tree walked reached a second time, or 0 */
 	uint16_t flags;
-	bool free_tree, main_tree;
-	uint64_t count[4]; /* branch, leaf and overflow pages, entries */
+	bool free_tree, main_tree, kept; /* kept: a tree not rebuilt from the oplog */
+	uint64_t count[4];               /* branch, leaf and overflow pages, entries */
 	named_tree trees[TREES_MAX];
 	size_t ntrees;
 	const char *fault; /* the damage found in the tree walked, and where */
@@ -79,13 +82,18 @@ static bool walk_fault(page_walk *w, uint64_t pg, const char *why)
 	return false;
 }
 
-static bool seen_once(page_walk *w, uint64_t pg)
-{
-	uint8_t bit = (uint8_t)(1u << (pg & 7));
+#define OWNER_FREE_LIST 253 /* a page LMDB's free-page tree lists as free */
+#define OWNER_MAIN      254
+#define OWNER_FREE_TREE 255
 
-	if (w->seen[pg >> 3] & bit)
+/* The tree walked takes page pg; false when another (or it) had it. */
+static bool claim(page_walk *w, uint64_t pg)
+{
+	if (w->owner[pg]) {
+		w->clash = w->owner[pg];
 		return false;
-	w->seen[pg >> 3] |= bit;
+	}
+	w->owner[pg] = w->me;
 	return true;
 }
 
@@ -114,10 +122,46 @@ static bool walk_large(page_walk *w, uint64_t pg, uint64_t size)
 	if (pages == 0 || pages > w->last_pg - pg + 1 || size + PAGE_HDR > pages * w->psize)
 		return walk_fault(w, pg, N_("a large value's pages do not hold it"));
 	for (uint64_t i = 0; i < pages; i++)
-		if (!seen_once(w, pg + i))
+		if (!claim(w, pg + i))
 			return walk_fault(w, pg + i, N_("a page is used twice"));
 	w->count[2] += pages;
 	return true;
+}
+
+/* A record of LMDB's free-page tree: the pages a commit freed (a count, then the page numbers,
+ * descending), which LMDB writes over without a look. Each must be a page no tree holds, listed
+ * once: the free-page tree is walked after every other tree. v: the value in its page, or NULL
+ * when it is on pages of its own from large. */
+static bool free_list(page_walk *w, uint64_t pg, const uint8_t *v, uint64_t large, uint64_t size)
+{
+	uint8_t *ids = NULL;
+	uint64_t n, prev = UINT64_MAX;
+	bool ok = true;
+
+	if (size < 8 || size % 8)
+		return walk_fault(w, pg, N_("a list of free pages is not one"));
+	if (!v) {
+		if (!(ids = malloc(size)) ||
+		    pread(w->fd, ids, size, (off_t)(large * w->psize + PAGE_HDR)) !=
+		        (ssize_t)size) {
+			free(ids);
+			return walk_fault(w, large, N_("a list of free pages cannot be read"));
+		}
+		v = ids;
+	}
+	if ((n = le(v, 8)) != size / 8 - 1)
+		ok = walk_fault(w, pg, N_("a list of free pages is not one"));
+	for (uint64_t i = 1; ok && i <= n; i++) {
+		uint64_t id = le(v + 8 * i, 8);
+		if (id >= prev || id < 2 || id > w->last_pg)
+			ok = walk_fault(w, pg, N_("a list of free pages names pages it cannot"));
+		else if (w->owner[id])
+			ok = walk_fault(w, id, N_("a page in use is listed as free"));
+		else
+			w->owner[id] = OWNER_FREE_LIST, prev = id;
+	}
+	free(ids);
+	return ok;
 }
 
 /* A leaf's value: in the page, on pages of its own, or (the main tree) a named tree's record. */
@@ -146,7 +190,9 @@ static bool walk_value(page_walk *w, uint64_t pg, const uint8_t *nd, unsigned en
 		memcpy(t->db, v, DB_BYTES);
 		w->ntrees++;
 	}
-	return !(flags & F_BIGDATA) || walk_large(w, le(v, 8), size);
+	if ((flags & F_BIGDATA) && !walk_large(w, le(v, 8), size))
+		return false;
+	return !w->free_tree || free_list(w, pg, (flags & F_BIGDATA) ? NULL : v, le(v, 8), size);
 }
 
 /* A branch page's keys only guide a search: damaged, a search goes astray but reading in order
@@ -221,7 +267,7 @@ static bool walk_page(page_walk *w, uint64_t pg, unsigned level, unsigned depth,
 
 	if (pg < 2 || pg > w->last_pg)
 		return walk_fault(w, pg, N_("a page number is out of range"));
-	if (!seen_once(w, pg))
+	if (!claim(w, pg))
 		return walk_fault(w, pg, N_("a page is reached twice"));
 	if (pread(w->fd, p, w->psize, (off_t)(pg * w->psize)) != (ssize_t)w->psize)
 		return walk_fault(w, pg, N_("a page cannot be read"));
@@ -258,17 +304,22 @@ static bool walk_page(page_walk *w, uint64_t pg, unsigned level, unsigned depth,
 }
 
 /* One tree from its record (LMDB's MDB_db): every page, and the counts the record keeps. */
-static bool walk_tree(page_walk *w, const uint8_t *db, bool free_tree, bool main_tree)
+static bool walk_tree(page_walk *w, const uint8_t *db, uint8_t me, bool kept)
 {
 	uint16_t depth = (uint16_t)le(db + 6, 2);
 	uint64_t root = le(db + 40, 8);
 
 	w->flags = (uint16_t)le(db + 4, 2);
-	w->free_tree = free_tree;
-	w->main_tree = main_tree;
+	w->me = me, w->kept = kept, w->clash = 0;
+	w->free_tree = me == OWNER_FREE_TREE;
+	w->main_tree = me == OWNER_MAIN;
 	memset(w->count, 0, sizeof(w->count));
 	w->bound = NULL;
 	w->have_last = false;
+	/* hamlet opens every named tree with no flags: LMDB would read another with another order
+	 */
+	if (!w->free_tree && !w->main_tree && (w->flags || le(db, 4)))
+		return walk_fault(w, root, N_("a tree's flags are not those hamlet gives it"));
 	if (root == P_INVALID) {
 		if (depth || le(db + 8, 8) || le(db + 16, 8) || le(db + 24, 8) || le(db + 32, 8))
 			return walk_fault(w, root, N_("an empty tree's record counts pages"));
@@ -278,10 +329,15 @@ static bool walk_tree(page_walk *w, const uint8_t *db, bool free_tree, bool main
 		return walk_fault(w, root, N_("a tree's depth is impossible"));
 	if (!walk_page(w, root, 0, depth, (key_ref){NULL, 0}, (key_ref){NULL, 0}))
 		return false;
-	/* counts only: a copy counts again */
+	/* the counts alone: a copy counts again; but a kept tree whose pages are not those its
+	 * record counts may have been sent to another tree's */
 	for (int i = 0; i < 4; i++)
-		if (w->count[i] != le(db + 8 + 8 * i, 8))
+		if (w->count[i] != le(db + 8 + 8 * i, 8)) {
+			if (kept && !w->main_tree)
+				return walk_fault(
+				    w, root, N_("a tree holds other counts than its record says"));
 			bound_fault(w, root, N_("a tree holds other counts than its record says"));
+		}
 	return true;
 }
 
@@ -303,13 +359,13 @@ static bool rebuilt_tree(const char *name)
 	return !strcmp(name, "records") || !strcmp(name, "conflicts") || !strcmp(name, "changed");
 }
 
-/* What walk_tree found: nothing, keys outside their parents' ranges only (every record is read
- * in order: a copy can be made), or damage. */
+/* What walk_tree found: nothing, damage that misguides a search only (keys of branch pages,
+ * counts: every record is read in order, so a copy can be made), or damage. */
 enum verdict { WHOLE, IN_ORDER, DAMAGED };
 
-static enum verdict tree_verdict(page_walk *w, const uint8_t *db, bool free_tree, bool main_tree)
+static enum verdict tree_verdict(page_walk *w, const uint8_t *db, uint8_t me, bool kept)
 {
-	if (!walk_tree(w, db, free_tree, main_tree))
+	if (!walk_tree(w, db, me, kept))
 		return DAMAGED;
 	if (!w->bound)
 		return WHOLE;
@@ -317,9 +373,18 @@ static enum verdict tree_verdict(page_walk *w, const uint8_t *db, bool free_tree
 	return IN_ORDER;
 }
 
-/* Report the damage of tree: the first found, unless a later one loses something. */
+/* Whether the tree that owner names is kept (not rebuilt from the oplog). */
+static bool owner_kept(const page_walk *w, uint8_t owner)
+{
+	return owner == OWNER_MAIN ||
+	       (owner >= 1 && owner <= w->ntrees && !rebuilt_tree(w->trees[owner - 1].name));
+}
+
+/* Report the damage of tree: the first found, unless a later one loses something. A page
+ * reached twice is both trees' damage: either may be the one that lost its own. */
 static void walk_mark(page_walk *w, const char *tree, bool lost)
 {
+	lost = lost || (w->clash && owner_kept(w, w->clash));
 	if (!w->fault_tree[0] || (lost && !w->lost)) {
 		snprintf(w->fault_tree, sizeof(w->fault_tree), "%s", tree);
 		w->first = w->fault, w->first_at = w->at;
@@ -327,29 +392,49 @@ static void walk_mark(page_walk *w, const char *tree, bool lost)
 	w->lost |= lost;
 }
 
-/* Every tree: the main one (whose records name the others), the named ones
- * (those rebuilt from the oplog last, so that a damaged one cannot claim another's pages
- * first), the free-page tree. It stops at damage that loses something. */
+/* The main tree names hamlet's trees only, and the ones it cannot do without. */
+static bool names_sound(page_walk *w)
+{
+	static const char *const needed[] = {"meta", "oplog", "heads", "keys", "certs"};
+	size_t found = 0;
+
+	for (size_t i = 0; i < w->ntrees; i++) {
+		if (!hm_store_tree_known(w->trees[i].name))
+			return walk_fault(w, 0,
+			                  N_("the main tree names trees hamlet does not have"));
+		for (size_t j = 0; j < sizeof(needed) / sizeof(needed[0]); j++)
+			found += !strcmp(w->trees[i].name, needed[j]);
+	}
+	if (found != sizeof(needed) / sizeof(needed[0]))
+		return walk_fault(w, 0, N_("the main tree lacks trees hamlet cannot do without"));
+	return true;
+}
+
+/* Every tree: the main one (whose records name the others), the named ones (those rebuilt
+ * from the oplog last), then the free-page tree and the pages it lists (none any tree holds).
+ * It stops at damage that loses something. */
 static void walk_trees(page_walk *w, const uint8_t *meta_page)
 {
-	enum verdict v = tree_verdict(w, meta_page + META_DBS + DB_BYTES, false, true);
+	enum verdict v = tree_verdict(w, meta_page + META_DBS + DB_BYTES, OWNER_MAIN, true);
 
-	if (v != WHOLE) {
-		walk_mark(w, "main", v == DAMAGED);
-		if (v == DAMAGED)
-			return;
+	if (v == DAMAGED || !names_sound(w)) {
+		walk_mark(w, "main", true);
+		return;
 	}
+	if (v == IN_ORDER)
+		walk_mark(w, "main", false);
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < w->ntrees; i++) {
 			bool rebuilt = rebuilt_tree(w->trees[i].name);
 			if (rebuilt != (pass == 1) ||
-			    (v = tree_verdict(w, w->trees[i].db, false, false)) == WHOLE)
+			    (v = tree_verdict(w, w->trees[i].db, (uint8_t)(i + 1), !rebuilt)) ==
+			        WHOLE)
 				continue;
 			walk_mark(w, w->trees[i].name, !rebuilt && v == DAMAGED);
 			if (w->lost)
 				return;
 		}
-	if (tree_verdict(w, meta_page + META_DBS, true, false) != WHOLE)
+	if (tree_verdict(w, meta_page + META_DBS, OWNER_FREE_TREE, false) != WHOLE)
 		walk_mark(w, "free-page", false);
 }
 
@@ -381,24 +466,44 @@ static hm_err walk_env(MDB_env *env, page_walk *w)
 	w->last_pg = m.last_pg;
 	w->txnid = m.txnid;
 	w->buf = malloc((size_t)DEPTH_MAX * w->psize);
-	w->seen = calloc((size_t)(m.last_pg / 8 + 1), 1);
-	if (!w->buf || !w->seen) {
+	w->owner = calloc((size_t)m.last_pg + 1, 1);
+	if (!w->buf || !w->owner) {
 		err = HM_ERR_NOMEM;
 		goto out;
 	}
 	walk_trees(w, page);
 out:
 	free(w->buf);
-	free(w->seen);
-	w->buf = w->seen = NULL;
+	free(w->owner);
+	w->buf = w->owner = NULL;
 	mdb_txn_abort(txn);
 	return err;
+}
+
+/* What the walk found, and the way back, in why. */
+static void walk_report(const page_walk *w, const char *dir, char *why, size_t cap)
+{
+	if (!w->lost)
+		snprintf(
+		    why, cap,
+		    _("the store in %s is damaged (data.mdb, the %s tree, page %llu: %s), and "
+		      "nothing is lost: `hamlet -d %s check --repair` writes it again into a new "
+		      "file from the trees that read in order, and rebuilds the records from the "
+		      "oplog (docs/reliability.md, \"Damaged media\")"),
+		    dir, w->fault_tree, (unsigned long long)w->first_at, _(w->first), dir);
+	else
+		snprintf(why, cap,
+		         _("the store in %s is damaged (data.mdb, the %s tree, page %llu: %s): see "
+		           "docs/reliability.md, \"Damaged media\": make a new node and restore it "
+		           "from the hub, or from a copy"),
+		         dir, w->fault_tree, (unsigned long long)w->first_at, _(w->first));
 }
 
 hm_err hm_store_pages_check(hm_node *n)
 {
 	page_walk w = {0};
 	const char *dir = "";
+	char why[1024];
 	hm_err err;
 	int rc;
 
@@ -409,19 +514,71 @@ hm_err hm_store_pages_check(hm_node *n)
 		    n, err, "the store is written too fast to look at its pages: try again");
 	if (err || !w.fault_tree[0])
 		return err;
-	if (!w.lost)
-		return hm_node_fail(
-		    n, HM_ERR_CORRUPT,
-		    "the store in %s is damaged (data.mdb, the %s tree, page %llu: %s), "
-		    "and nothing is lost: `hamlet -d %s check --repair` writes it again "
-		    "into a new file from the trees that read in order, and rebuilds the "
-		    "records from the oplog (docs/reliability.md, \"Damaged media\")",
-		    dir, w.fault_tree, (unsigned long long)w.first_at, _(w.first), dir);
-	return hm_node_fail(n, HM_ERR_CORRUPT,
-	                    "the store in %s is damaged (data.mdb, the %s tree, page %llu: %s): "
-	                    "see docs/reliability.md, \"Damaged media\": make a new node and "
-	                    "restore it from the hub, or from a copy",
-	                    dir, w.fault_tree, (unsigned long long)w.first_at, _(w.first));
+	walk_report(&w, dir, why, sizeof(why));
+	return hm_node_fail(n, HM_ERR_CORRUPT, "%s", why);
+}
+
+/* Open dir's store read-only, without opening a tree, and walk it: the guard's look at the meta
+ * pages first (LMDB must not map a file they would send it outside of). *env stays open for the
+ * caller (NULL when the guard refused: why then holds its word, and the result is HM_OK, for
+ * opening the store to say). */
+static hm_err open_walk(const char *dir, MDB_env **env, page_walk *w, char *why, size_t cap)
+{
+	hm_node *probe = calloc(1, sizeof(*probe));
+	hm_err err;
+	int rc;
+
+	*env = NULL;
+	if (!probe)
+		return HM_ERR_NOMEM;
+	if ((err = hm_store_guard(probe, dir))) {
+		if (err == HM_ERR_CORRUPT)
+			snprintf(why, cap, "%s", probe->errmsg), err = HM_OK;
+		else
+			snprintf(why, cap, "%s (%s)", hm_strerror(err), probe->errmsg);
+		free(probe);
+		return err;
+	}
+	free(probe);
+	if ((rc = mdb_env_create(env)) || (rc = mdb_env_set_maxdbs(*env, TREES_MAX)) ||
+	    (rc = mdb_env_open(*env, dir, MDB_RDONLY | MDB_NOTLS, 0600))) {
+		snprintf(why, cap, _("opening the store: %s (%s)"), hm_strerror(hm_store_err(rc)),
+		         mdb_strerror(rc));
+		if (*env)
+			mdb_env_close(*env);
+		*env = NULL;
+		return hm_store_err(rc);
+	}
+	if ((err = walk_env(*env, w)))
+		snprintf(why, cap, _("reading its pages: %s"), hm_strerror(err));
+	return err;
+}
+
+static bool store_exists(const char *dir)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	return access(path, F_OK) == 0;
+}
+
+hm_err hm_store_pages_check_dir(const char *dir, char *why, size_t cap)
+{
+	page_walk w = {0};
+	MDB_env *env = NULL;
+	hm_err err;
+
+	snprintf(why, cap, "%s", "");
+	if (!store_exists(dir))
+		return HM_ERR_NOT_FOUND;
+	err = open_walk(dir, &env, &w, why, cap);
+	if (env)
+		mdb_env_close(env);
+	if (!env && !err) /* the guard's refusal: for opening the store to say */
+		snprintf(why, cap, "%s", "");
+	else if (!err && w.fault_tree[0])
+		walk_report(&w, dir, why, cap), err = HM_ERR_CORRUPT;
+	return err;
 }
 
 /* ---- hm_store_salvage ---- */
@@ -529,21 +686,9 @@ static hm_err put_in_place(const char *dir, const char *tmp, char *kept, size_t 
 	return HM_OK;
 }
 
-static hm_err salvage_open(MDB_env *old, const char *dir, page_walk *w, char *why, size_t cap)
+/* Whether the walk of old lets a salvage go on: why says why not. */
+static void salvage_verdict(const page_walk *w, char *why, size_t cap)
 {
-	hm_err err;
-	int rc;
-
-	if ((rc = mdb_env_set_maxdbs(old, TREES_MAX)) ||
-	    (rc = mdb_env_open(old, dir, MDB_RDONLY | MDB_NOTLS, 0600))) {
-		snprintf(why, cap, _("opening the store: %s (%s)"), hm_strerror(hm_store_err(rc)),
-		         mdb_strerror(rc));
-		return hm_store_err(rc);
-	}
-	if ((err = walk_env(old, w))) {
-		snprintf(why, cap, _("reading its pages: %s"), hm_strerror(err));
-		return err;
-	}
 	if (!w->fault_tree[0])
 		snprintf(why, cap, "%s", _("every page is whole"));
 	else if (w->lost)
@@ -551,10 +696,6 @@ static hm_err salvage_open(MDB_env *old, const char *dir, page_walk *w, char *wh
 		         _("the %s tree is damaged (page %llu: %s), and the oplog does not rebuild "
 		           "it: not repaired here"),
 		         w->fault_tree, (unsigned long long)w->first_at, _(w->first));
-	for (size_t i = 0; i < w->ntrees; i++)
-		if (strchr(w->trees[i].name, '?'))
-			snprintf(why, cap, "%s", _("the store holds trees hamlet does not have"));
-	return HM_OK;
 }
 
 /* The records of the new store in tmp rebuilt from its oplog, before it takes the old one's
@@ -620,15 +761,15 @@ hm_err hm_store_salvage(const char *dir, const hm_node_opts *opts, bool *salvage
 {
 	char tmp[4096], kept[4200];
 	page_walk w = {0};
-	hm_node *probe = NULL;
 	MDB_env *old = NULL;
 	hm_err err;
 	int lfd = -1, rc;
 
 	*salvaged = false;
 	snprintf(why, cap, "%s", "");
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/salvage.tmp", dir) >= sizeof(tmp))
-		return HM_ERR_INVALID;
+	tmp[0] = '\0';
+	if (!store_exists(dir))
+		return HM_ERR_NOT_FOUND;
 	if ((err = hm_store_lock_alone(dir, &lfd, why, cap)))
 		return err;
 	/* let go while LMDB opens the store here (it would wait for it, and must be free to set up
@@ -637,26 +778,21 @@ hm_err hm_store_salvage(const char *dir, const hm_node_opts *opts, bool *salvage
 		err = HM_ERR_IO;
 		goto out;
 	}
-	/* LMDB must not map a file whose meta pages the guard refuses */
-	if (!(probe = calloc(1, sizeof(*probe)))) {
-		err = HM_ERR_NOMEM;
+	if ((err = open_walk(dir, &old, &w, why, cap)) || !old)
 		goto out;
-	}
-	if ((err = hm_store_guard(probe, dir))) {
-		if (err == HM_ERR_CORRUPT) /* damage: left for opening the store to name */
-			snprintf(why, cap, "%s", probe->errmsg), err = HM_OK;
-		else
-			snprintf(why, cap, "%s (%s)", hm_strerror(err), probe->errmsg);
+	if (salvage_verdict(&w, why, cap), why[0])
 		goto out;
-	}
-	if ((rc = mdb_env_create(&old))) {
+	/* a folder of its own, made here (never one that was there: it could lead elsewhere) */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/salvage.XXXXXX", dir) >= sizeof(tmp) ||
+	    !mkdtemp(tmp)) {
+		rc = errno;
+		tmp[0] = '\0';
 		err = hm_store_err(rc);
+		snprintf(why, cap, _("making a folder for the new file in %s: %s (%s)"), dir,
+		         hm_strerror(err), hm_strerrno(rc));
 		goto out;
 	}
-	if ((err = salvage_open(old, dir, &w, why, cap)) || why[0])
-		goto out;
-	remove_tmp(tmp); /* of a salvage that stopped half-way */
-	if ((rc = mkdir(tmp, 0700) != 0 ? errno : copy_trees(old, &w, tmp))) {
+	if ((rc = copy_trees(old, &w, tmp))) {
 		err = hm_store_err(rc);
 		snprintf(why, cap, _("copying the whole trees to %s: %s (%s)"), tmp,
 		         hm_strerror(err), mdb_strerror(rc));
@@ -677,8 +813,8 @@ hm_err hm_store_salvage(const char *dir, const hm_node_opts *opts, bool *salvage
 out:
 	if (old)
 		mdb_env_close(old);
-	remove_tmp(tmp);
-	free(probe);
+	if (tmp[0])
+		remove_tmp(tmp);
 	if (lfd >= 0)
 		close(lfd);
 	return err;

@@ -30,6 +30,14 @@ static const char *const db_names[HM_DB__COUNT] = {
     [HM_DB_CHANGED] = "changed",
 };
 
+bool hm_store_tree_known(const char *name)
+{
+	for (int i = 0; i < HM_DB__COUNT; i++)
+		if (!strcmp(name, db_names[i]))
+			return true;
+	return false;
+}
+
 /* LMDB's assertions (mdb_assert: a page it read makes no sense) call this, then abort. */
 static atomic_int lmdb_asserted;
 static_assert(ATOMIC_INT_LOCK_FREE == 2, "read from a signal handler");

@@ -64,6 +64,17 @@ hm -d onekey check --repair
 	fail "check --repair of a damaged records tree: exit $RC, $(cat "$ERR")"
 expect 0 "" -d onekey get person p7
 
+# The meta tree, which opening a node reads: its root's bounds gone. check walks the pages from
+# the directory before it opens the node, and names the page; the meta tree is not rebuilt.
+cp -a twn nobounds
+rm -f nobounds/lock.mdb
+python3 "$HERE/onekey.py" --no-bounds meta nobounds/data.mdb || fail "no meta tree"
+expect 1 "damaged \(data.mdb, the meta tree, page [0-9]+: a page's bounds are impossible\).*restore it from the hub" -d nobounds check
+expect 1 "the meta tree, page [0-9]+: a page's bounds are impossible" -d nobounds check --repair
+hm -d nobounds check --json
+[ "$RC" = 1 ] && json_get "$OUT" 'd["ok"] is False and "meta tree" in d["problem"]' | grep -q True && ok ||
+	fail "check --json on a damaged meta tree: exit $RC, $(cat "$OUT" "$ERR")"
+
 python3 "$HERE/flips.py" --node "$T/twn" --empty "$T/empty" --previous-digest "$PREVIOUS" \
 	--work "$T" --hamlet "$HM" --seeds "$SEEDS" --extra-seeds 188,272,369,446 && ok ||
 	fail "a damaged copy was not handled (above)"

@@ -226,7 +226,7 @@ stop_daemon hub
 # pages.c: the other trees copied to a new file, its records rebuilt, then put in place). Each
 # fault: exit 0 with the node's digest, or exit 1 in plain words with data.mdb either exactly
 # the damaged file or the whole new one (the fault came after it was put in place), never a
-# salvage.tmp left; and the same repair then succeeds.
+# salvage.* folder left; and the same repair then succeeds.
 cp -a src.clean dmg.clean
 rm -f dmg.clean/lock.mdb
 python3 "$(dirname "$0")/onekey.py" records dmg.clean/data.mdb || fail "no branch page to damage"
@@ -235,8 +235,8 @@ reset_dmg() {
 	rm -rf dmg && cp -a dmg.clean dmg
 }
 salvage_after() {
-	if [ -e dmg/salvage.tmp ]; then
-		fail "$WHAT: left dmg/salvage.tmp"
+	if compgen -G "dmg/salvage.*" >/dev/null; then
+		fail "$WHAT: left $(echo dmg/salvage.*)"
 	elif [ "$RC" = 0 ] || ! cmp -s dmg/data.mdb dmg.clean/data.mdb; then
 		[ "$(digest_of dmg)" = "$GOOD" ] && ok || fail "$WHAT: exit $RC, a data.mdb of another digest"
 	else

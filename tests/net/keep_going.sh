@@ -30,9 +30,13 @@ first=${D_PID[E]}
 # what nanomsg does when an allocation fails: abort()
 kill -ABRT "$first"
 wait_for "serving E" 2 && ok || fail "the daemon was not started again: $(tail -3 "$T/E.log")"
-grep -q "stopped (SIGABRT) with a network socket open" "$T/E.log" &&
-	grep -q "the daemon stopped (exit 1); started again in 1 s" "$T/E.log" && ok ||
-	fail "the log does not say the daemon stopped and was started again: $(tail -4 "$T/E.log")"
+# (a sanitizer build keeps its own SIGABRT handler: the daemon dies of the signal there)
+if ldd "$HM" | grep -q libasan; then
+	grep -q "the daemon stopped on signal 6; started again in 1 s" "$T/E.log"
+else
+	grep -q "stopped (SIGABRT) with a network socket open" "$T/E.log" &&
+		grep -q "the daemon stopped (exit 1); started again in 1 s" "$T/E.log"
+fi && ok || fail "the log does not say the daemon stopped and was started again: $(tail -4 "$T/E.log")"
 second=$(pgrep -P "${D_SUP[E]}" | head -1)
 [ -n "$second" ] && [ "$second" != "$first" ] && ok || fail "no new daemon ($first, then '$second')"
 D_PID[E]=$second

@@ -7,11 +7,13 @@
 #include "node_test.h"
 #include "node_int.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,18 +40,25 @@ typedef struct file {
 	char path[4200];
 } file;
 
-static void file_read(file *f, const char *dir)
+/* The whole of the file at path into f (its size returned). */
+static size_t read_whole(const char *path, file *f)
 {
 	FILE *fp;
 
-	snprintf(f->path, sizeof(f->path), "%s/data.mdb", dir);
-	assert_non_null(fp = fopen(f->path, "rb"));
+	assert_non_null(fp = fopen(path, "rb"));
 	fseek(fp, 0, SEEK_END);
 	f->size = (size_t)ftell(fp);
 	rewind(fp);
 	assert_non_null(f->b = malloc(f->size));
 	assert_int_equal(fread(f->b, 1, f->size, fp), f->size);
 	fclose(fp);
+	return f->size;
+}
+
+static void file_read(file *f, const char *dir)
+{
+	snprintf(f->path, sizeof(f->path), "%s/data.mdb", dir);
+	read_whole(f->path, f);
 	assert_int_equal(le(f->b + 16 + 24, 4), PSIZE); /* the free tree's record keeps it */
 }
 
@@ -150,14 +159,30 @@ static void digest_of(test_node *t, hm_hash *h)
 /* Salvaged: the digest it had, check passes, and it writes on. */
 static void expect_salvaged(test_node *t, const hm_hash *before)
 {
-	char why[600];
+	char why[600], *kept;
 	bool done;
 	hm_hash after;
+	file damaged, k;
+	DIR *d;
+	struct dirent *e;
 
+	file_read(&damaged, t->dir);
 	assert_int_equal(hm_store_salvage(t->dir, &t->opts, &done, why, sizeof(why)), HM_OK);
 	if (!done)
 		fail_msg("not salvaged: %s", why);
-	assert_non_null(strstr(why, "data.mdb.damaged-"));
+	/* the damaged file kept, byte for byte; no folder of the salvage left */
+	assert_non_null(kept = strstr(why, "data.mdb.damaged-"));
+	snprintf(k.path, sizeof(k.path), "%s/%s", t->dir, kept);
+	assert_int_equal(read_whole(k.path, &k), damaged.size);
+	assert_memory_equal(k.b, damaged.b, damaged.size);
+	free(k.b);
+	free(damaged.b);
+	assert_non_null(d = opendir(t->dir));
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "salvage.", 8) &&
+		    e->d_type != DT_LNK) /* (one made below) */
+			fail_msg("left %s", e->d_name);
+	closedir(d);
 	test_node_reopen(t); /* its records rebuilt before it was put in place */
 	assert_int_equal(hm_store_pages_check(t->n), HM_OK);
 	assert_int_equal(hm_node_digest(t->n, NULL, &after), HM_OK);
@@ -408,13 +433,166 @@ static void test_salvage_alone(void **state)
 	assert_true(done);
 }
 
+/* The record of the named tree in the main tree's leaf, and that leaf's root page. */
+static uint8_t *meta_root_of(file *f, const char *name)
+{
+	return page(f, le(tree_record(f, name) + 40, 8));
+}
+
+/* A tree kept (not rebuilt from the oplog: the heads) whose root is sent to a page of the
+ * records: its counts say so; and when they are made to agree, the records reach the page a
+ * second time. Either tree may be the one that lost its own page: nothing is salvaged. */
+static void test_kept_tree_on_records(void **state)
+{
+	test_node t;
+	file f;
+	uint8_t *meta, *records_root;
+	char why[600];
+	bool done;
+	(void)state;
+
+	made(&t, "pages_claim");
+	file_read(&f, t.dir);
+	records_root = meta_root_of(&f, "records");
+	meta = tree_record(&f, "heads");
+	le_put(meta + 40, child(node_at(records_root, 0)), 8); /* heads' root: a records leaf */
+	file_write(&f);
+	expect_damage(&t, "heads", "other counts than its record says", "restore it from the hub");
+	assert_int_equal(hm_store_salvage(t.dir, &t.opts, &done, why, sizeof(why)), HM_OK);
+	assert_false(done);
+	/* and the same root made one that counts like the leaf: the records reach it twice */
+	file_read(&f, t.dir);
+	meta = tree_record(&f, "heads");
+	{
+		uint8_t *leaf = page(&f, le(meta + 40, 8));
+		le_put(meta + 32, (le(leaf + 12, 2) - 16) / 2, 8); /* entries */
+		le_put(meta + 24, 0, 8);                           /* no large values' pages */
+		for (unsigned i = 0; i < (le(leaf + 12, 2) - 16) / 2; i++)
+			if (le(node_at(leaf, i) + 4, 2) & 0x01)
+				le_put(meta + 24, le(meta + 24, 8) + 1, 8);
+	}
+	file_write(&f);
+	expect_damage(&t, "records", "a page is reached twice", "restore it from the hub");
+}
+
+/* LMDB's list of free pages naming a page a tree holds: LMDB would write over it. Nothing of
+ * the node's is in the list: the store is written again without it. */
+static void test_free_list_names_live_page(void **state)
+{
+	test_node t;
+	file f;
+	hm_hash before;
+	uint8_t *meta, *leaf, *nd;
+	(void)state;
+
+	made(&t, "pages_freelist");
+	digest_of(&t, &before);
+	file_read(&f, t.dir);
+	meta = f.b +
+	       (le(f.b + PSIZE + 16 + 24 + 96 + 8, 8) > le(f.b + 16 + 24 + 96 + 8, 8) ? PSIZE : 0);
+	assert_true(le(meta + 16 + 24 + 6, 2) == 1); /* the free tree: one leaf */
+	leaf = page(&f, le(meta + 16 + 24 + 40, 8));
+	nd = node_at(leaf, 0);
+	assert_int_equal(le(nd + 4, 2), 0); /* its list in the page */
+	assert_true(le(nd + 8 + 8, 8) >= 1);
+	/* the last page it lists (the smallest) made the oplog's root */
+	le_put(nd + 8 + 8 + 8 * le(nd + 8 + 8, 8), le(tree_record(&f, "oplog") + 40, 8), 8);
+	file_write(&f);
+	expect_damage(&t, "free-page", "", "check --repair");
+	expect_salvaged(&t, &before);
+}
+
+/* A named tree's flags changed: LMDB would order its keys otherwise. */
+static void test_tree_flags(void **state)
+{
+	test_node t;
+	file f;
+	(void)state;
+
+	made(&t, "pages_flags");
+	file_read(&f, t.dir);
+	le_put(tree_record(&f, "oplog") + 4, 0x08, 2); /* MDB_INTEGERKEY */
+	file_write(&f);
+	expect_damage(&t, "oplog", "a tree's flags are not those hamlet gives it",
+	              "restore it from the hub");
+}
+
+/* Damage in the trees opening a node reads (the main tree, the meta tree): the walk from the
+ * directory names it before LMDB opens a tree, where LMDB would assert or fault. */
+static void test_before_open(void **state)
+{
+	test_node t;
+	file f, copy;
+	char why[1024];
+	(void)state;
+
+	made(&t, "pages_open");
+	file_read(&copy, t.dir);
+	assert_int_equal(hm_store_pages_check_dir(t.dir, why, sizeof(why)), HM_OK);
+	file_read(&f, t.dir); /* the main tree's root: its bounds' high byte */
+	{
+		uint64_t t0 = le(f.b + 16 + 24 + 96 + 8, 8),
+		         t1 = le(f.b + PSIZE + 16 + 24 + 96 + 8, 8);
+		uint8_t *m = f.b + (t1 > t0 ? PSIZE : 0);
+		page(&f, le(m + 16 + 24 + DB_SIZE + 40, 8))[13] = 0x93;
+	}
+	file_write(&f);
+	assert_int_equal(hm_store_pages_check_dir(t.dir, why, sizeof(why)), HM_ERR_CORRUPT);
+	assert_non_null(strstr(why, "the main tree, page"));
+	assert_non_null(strstr(why, "restore it from the hub"));
+	memcpy(f.b = malloc(copy.size), copy.b, f.size = copy.size);
+	snprintf(f.path, sizeof(f.path), "%s/data.mdb", t.dir);
+	le_put(meta_root_of(&f, "meta") + 12, 0, 2); /* the meta tree's root: no bounds */
+	file_write(&f);
+	assert_int_equal(hm_store_pages_check_dir(t.dir, why, sizeof(why)), HM_ERR_CORRUPT);
+	assert_non_null(strstr(why, "the meta tree, page"));
+	free(copy.b);
+}
+
+/* No node in the folder: nothing made there; a folder of the salvage's name that leads elsewhere
+ * is never used. */
+static void test_salvage_folder(void **state)
+{
+	test_node t;
+	file f;
+	hm_hash before;
+	char dir[4200], why[600], link_path[4300], other[4300];
+	bool done;
+	DIR *d;
+	FILE *fp;
+	(void)state;
+
+	test_scratch_dir(dir, sizeof(dir), "pages_empty");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(hm_store_salvage(dir, NULL, &done, why, sizeof(why)), HM_ERR_NOT_FOUND);
+	assert_int_equal(hm_store_pages_check_dir(dir, why, sizeof(why)), HM_ERR_NOT_FOUND);
+	assert_non_null(d = opendir(dir));
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			fail_msg("made %s in a folder with no node", e->d_name);
+	closedir(d);
+	made(&t, "pages_link");
+	digest_of(&t, &before);
+	snprintf(other, sizeof(other), "%s/data.mdb", dir); /* another store's, say */
+	assert_non_null(fp = fopen(other, "w"));
+	fclose(fp);
+	snprintf(link_path, sizeof(link_path), "%s/salvage.tmp", t.dir);
+	assert_int_equal(symlink(dir, link_path), 0);
+	file_read(&f, t.dir);
+	damage(&f, ONE_KEY);
+	file_write(&f);
+	expect_salvaged(&t, &before);
+	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(access(link_path, F_OK), 0);
+}
+
 /* The walk reads the file beside LMDB: it must see one commit whole while another process
  * commits, never a mix of two. */
 static void test_while_written(void **state)
 {
 	test_node t;
 	pid_t writer;
-	int status, walks;
+	int status, walks, whole;
 	(void)state;
 
 	made(&t, "pages_busy");
@@ -429,13 +607,14 @@ static void test_while_written(void **state)
 		_exit(0);
 	}
 	test_node_reopen(&t);
-	for (walks = 0; waitpid(writer, &status, WNOHANG) == 0; walks++) {
+	for (walks = whole = 0; waitpid(writer, &status, WNOHANG) == 0; walks++) {
 		hm_err err = hm_store_pages_check(t.n);
 		if (err != HM_OK && err != HM_ERR_BUSY)
 			fail_msg("walk %d while written: %s", walks, hm_node_errmsg(t.n));
+		whole += err == HM_OK;
 	}
-	print_message("%d walks while 400 commits were made\n", walks);
-	assert_true(walks > 0);
+	print_message("%d walks while 400 commits were made, %d of them whole\n", walks, whole);
+	assert_true(whole > 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(hm_store_pages_check(t.n), HM_OK);
 	test_node_release(&t);
@@ -450,6 +629,11 @@ int main(void)
 	    cmocka_unit_test(test_oplog_bound_salvaged),
 	    cmocka_unit_test(test_free_tree_salvaged),
 	    cmocka_unit_test(test_salvage_alone),
+	    cmocka_unit_test(test_kept_tree_on_records),
+	    cmocka_unit_test(test_free_list_names_live_page),
+	    cmocka_unit_test(test_tree_flags),
+	    cmocka_unit_test(test_before_open),
+	    cmocka_unit_test(test_salvage_folder),
 	    cmocka_unit_test(test_while_written),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
