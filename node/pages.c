@@ -524,6 +524,8 @@ hm_err hm_store_pages_check(hm_node *n)
  * opening the store to say). */
 static hm_err open_walk(const char *dir, MDB_env **env, page_walk *w, char *why, size_t cap)
 {
+	char path[4200];
+	struct stat st;
 	hm_node *probe = calloc(1, sizeof(*probe));
 	hm_err err;
 	int rc;
@@ -540,7 +542,13 @@ static hm_err open_walk(const char *dir, MDB_env **env, page_walk *w, char *why,
 		return err;
 	}
 	free(probe);
+	/* the map the file needs, not the one its meta page says (damaged, it may ask for more
+	 * than the machine has; LMDB takes what the pages need if that is more) */
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &st) != 0)
+		st.st_size = 0;
 	if ((rc = mdb_env_create(env)) || (rc = mdb_env_set_maxdbs(*env, TREES_MAX)) ||
+	    (rc = mdb_env_set_mapsize(*env, (size_t)st.st_size)) ||
 	    (rc = mdb_env_open(*env, dir, MDB_RDONLY | MDB_NOTLS, 0600))) {
 		snprintf(why, cap, _("opening the store: %s (%s)"), hm_strerror(hm_store_err(rc)),
 		         mdb_strerror(rc));
@@ -613,7 +621,7 @@ static int copy_trees(MDB_env *old, const page_walk *w, const char *tmp)
 
 	if ((rc = mdb_env_info(old, &info)) || (rc = mdb_env_create(&env)) ||
 	    (rc = mdb_env_set_maxdbs(env, TREES_MAX)) ||
-	    (rc = mdb_env_set_mapsize(env, info.me_mapsize)) ||
+	    (rc = mdb_env_set_mapsize(env, 2 * info.me_mapsize + ((size_t)64 << 20))) ||
 	    (rc = mdb_env_open(env, tmp, MDB_NOTLS, 0600)) ||
 	    (rc = mdb_txn_begin(old, NULL, MDB_RDONLY, &from)) ||
 	    (rc = mdb_txn_begin(env, NULL, 0, &to)))
