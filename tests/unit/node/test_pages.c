@@ -84,12 +84,17 @@ static uint8_t *node_at(uint8_t *p, unsigned i)
 	return p + le(p + 16 + 2 * i, 2);
 }
 
+/* The newer meta page (the larger commit number), whose trees LMDB reads. */
+static uint8_t *newer_meta(file *f)
+{
+	uint64_t t0 = le(f->b + 16 + 24 + 96 + 8, 8), t1 = le(f->b + PSIZE + 16 + 24 + 96 + 8, 8);
+	return f->b + (t1 > t0 ? PSIZE : 0);
+}
+
 /* The record (LMDB's MDB_db) of the named tree, in the main tree of the newer meta page. */
 static uint8_t *tree_record(file *f, const char *name)
 {
-	uint64_t t0 = le(f->b + 16 + 24 + 96 + 8, 8), t1 = le(f->b + PSIZE + 16 + 24 + 96 + 8, 8);
-	uint8_t *meta = f->b + (t1 > t0 ? PSIZE : 0);
-	uint8_t *p = page(f, le(meta + 16 + 24 + DB_SIZE + 40, 8));
+	uint8_t *p = page(f, le(newer_meta(f) + 16 + 24 + DB_SIZE + 40, 8));
 	unsigned keys = (unsigned)(le(p + 12, 2) - 16) / 2;
 
 	assert_int_equal(le(p + 10, 2) & 0x02, 0x02); /* hamlet's dozen trees fit one leaf */
@@ -382,8 +387,7 @@ static void test_free_tree_salvaged(void **state)
 	made(&t, "pages_free");
 	digest_of(&t, &before);
 	file_read(&f, t.dir);
-	meta = f.b +
-	       (le(f.b + PSIZE + 16 + 24 + 96 + 8, 8) > le(f.b + 16 + 24 + 96 + 8, 8) ? PSIZE : 0);
+	meta = newer_meta(&f);
 	assert_true(le(meta + 16 + 24 + 40, 8) != UINT64_MAX); /* sixty commits freed pages */
 	root = page(&f, le(meta + 16 + 24 + 40, 8));
 	le_put(root + 12, 16, 2); /* no keys */
@@ -488,8 +492,7 @@ static void test_free_list_names_live_page(void **state)
 	made(&t, "pages_freelist");
 	digest_of(&t, &before);
 	file_read(&f, t.dir);
-	meta = f.b +
-	       (le(f.b + PSIZE + 16 + 24 + 96 + 8, 8) > le(f.b + 16 + 24 + 96 + 8, 8) ? PSIZE : 0);
+	meta = newer_meta(&f);
 	assert_true(le(meta + 16 + 24 + 6, 2) == 1); /* the free tree: one leaf */
 	leaf = page(&f, le(meta + 16 + 24 + 40, 8));
 	nd = node_at(leaf, 0);
@@ -530,12 +533,7 @@ static void test_before_open(void **state)
 	file_read(&copy, t.dir);
 	assert_int_equal(hm_store_pages_check_dir(t.dir, why, sizeof(why)), HM_OK);
 	file_read(&f, t.dir); /* the main tree's root: its bounds' high byte */
-	{
-		uint64_t t0 = le(f.b + 16 + 24 + 96 + 8, 8),
-		         t1 = le(f.b + PSIZE + 16 + 24 + 96 + 8, 8);
-		uint8_t *m = f.b + (t1 > t0 ? PSIZE : 0);
-		page(&f, le(m + 16 + 24 + DB_SIZE + 40, 8))[13] = 0x93;
-	}
+	page(&f, le(newer_meta(&f) + 16 + 24 + DB_SIZE + 40, 8))[13] = 0x93;
 	file_write(&f);
 	assert_int_equal(hm_store_pages_check_dir(t.dir, why, sizeof(why)), HM_ERR_CORRUPT);
 	assert_non_null(strstr(why, "the main tree, page"));
