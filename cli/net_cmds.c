@@ -215,12 +215,15 @@ int cmd_sync(cli *c, int argc, char **argv)
 
 /* ---- hamlet serve ---- */
 
-static volatile int stop_flag;
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t daemon_pid; /* in serve: the daemon child, passed a stop at once */
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
+	if (daemon_pid > 0)
+		kill((pid_t)daemon_pid, SIGTERM);
 }
 
 /* A scheduled sync, run as a child process (`hamlet sync URL --json`): its pipes and what it
@@ -343,6 +346,7 @@ static void start_sync(daemon_ctx *d, hm_link *p, sync_child *k)
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		/* Only the child's ends stay open, or the passphrase pipe never reaches EOF. */
 		close(in[1]), close(out[0]), close(err[0]);
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* a daemon that stops takes its syncs along */
 		dup2(in[0], 3);
 		dup2(out[1], STDOUT_FILENO);
 		dup2(err[1], STDERR_FILENO);
@@ -494,25 +498,20 @@ static void serve_started(void)
 	}
 }
 
-/* Wait for the daemon child: whether it said it started, and how it ended. A stop signal to
- * serve is passed on to it. */
+/* Wait for the daemon child: whether it said it started, and how it ended (a stop signal to
+ * serve reaches it from on_signal). */
 static bool serve_wait(pid_t pid, int ready, int *status)
 {
-	bool started = false, passed = false;
 	char b;
 	ssize_t got;
 
 	while ((got = read(ready, &b, 1)) < 0 && errno == EINTR)
-		if (stop_flag && !passed)
-			kill(pid, SIGTERM), passed = true;
-	started = got == 1;
+		;
 	close(ready);
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return started;
-		else if (stop_flag && !passed)
-			kill(pid, SIGTERM), passed = true;
-	return started;
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	daemon_pid = 0;
+	return got == 1;
 }
 
 /* SIGTERM and SIGINT ask for a stop (stop_flag); no SA_RESTART: a wait sees them. */
@@ -524,38 +523,63 @@ static void catch_stop_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* Fork the daemon child with stop signals held until its pid is known (a stop between the
+ * fork and then would reach neither). The child: 0, its ready_fd set. */
+static pid_t serve_fork(int fds[2])
+{
+	sigset_t stops, old;
+	pid_t pid;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, &old);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		daemon_pid = 0; /* the daemon stops itself */
+		close(fds[0]);
+		ready_fd = fds[1];
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+	} else if (pid > 0) {
+		daemon_pid = pid;
+		close(fds[1]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == 0 && getppid() == 1)
+		raise(SIGTERM); /* serve died before PR_SET_PDEATHSIG was set */
+	return pid;
+}
+
 /* The parent: returns serve's exit status; the child: -1, and goes on to be the daemon. */
 static int serve_keep_going(void)
 {
 	unsigned delay = 1;
+	bool ever = false; /* a daemon started once: later failures to start are retried too */
 
 	catch_stop_signals();
 	for (;;) {
 		int fds[2], status = 0;
 		time_t began = time(NULL);
 		pid_t pid;
+		bool started;
 
-		fflush(NULL);
-		if (pipe(fds) != 0 || (pid = fork()) < 0)
+		if (pipe(fds) != 0 || (pid = serve_fork(fds)) < 0)
 			return -1; /* no child: this process is the daemon */
-		if (pid == 0) {
-			close(fds[0]);
-			ready_fd = fds[1];
-			prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (pid == 0)
 			return -1;
-		}
-		close(fds[1]);
-		if (!serve_wait(pid, fds[0], &status) || stop_flag ||
+		started = serve_wait(pid, fds[0], &status);
+		if ((!started && !ever) || stop_flag ||
 		    (WIFEXITED(status) && WEXITSTATUS(status) == 0))
 			return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
+		ever = true;
 		if (time(NULL) - began > 120)
 			delay = 1; /* it ran a while: not a loop of failures */
 		if (WIFSIGNALED(status))
 			logline("error", "the daemon stopped on signal %d; started again in %u s",
 			        WTERMSIG(status), delay);
 		else
-			logline("error", "the daemon stopped (exit %d); started again in %u s",
-			        WEXITSTATUS(status), delay);
+			logline("error", "the daemon %s (exit %d); started again in %u s",
+			        started ? "stopped" : "did not start", WEXITSTATUS(status), delay);
 		for (unsigned s = 0; s < delay && !stop_flag; s++)
 			sleep(1);
 		if (stop_flag)

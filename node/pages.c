@@ -149,7 +149,7 @@ static bool free_list(page_walk *w, uint64_t pg, const uint8_t *v, uint64_t larg
 		}
 		v = ids;
 	}
-	if ((n = le(v, 8)) != size / 8 - 1)
+	if ((n = le(v, 8)) > size / 8 - 1) /* LMDB may reserve more than it fills */
 		ok = walk_fault(w, pg, N_("a list of free pages is not one"));
 	for (uint64_t i = 1; ok && i <= n; i++) {
 		uint64_t id = le(v + 8 * i, 8);
@@ -172,6 +172,10 @@ static bool walk_value(page_walk *w, uint64_t pg, const uint8_t *nd, unsigned en
 	const uint8_t *v = nd + NODE_HDR + ks;
 
 	w->count[3]++;
+	/* the free-page tree's keys: the commits that freed the pages, 1 to the one walked */
+	if (w->free_tree &&
+	    (ks != 8 || le(nd + NODE_HDR, 8) == 0 || le(nd + NODE_HDR, 8) > w->txnid))
+		return walk_fault(w, pg, N_("a list of free pages names a commit it cannot"));
 	if (flags & ~(unsigned)(w->main_tree ? F_SUBDATA : F_BIGDATA) ||
 	    (w->main_tree && (flags != F_SUBDATA || size != DB_BYTES)))
 		return walk_fault(w, pg, N_("a record's flags are not those hamlet's trees have"));
@@ -330,10 +334,10 @@ static bool walk_tree(page_walk *w, const uint8_t *db, uint8_t me, bool kept)
 	if (!walk_page(w, root, 0, depth, (key_ref){NULL, 0}, (key_ref){NULL, 0}))
 		return false;
 	/* the counts alone: a copy counts again; but a kept tree whose pages are not those its
-	 * record counts may have been sent to another tree's */
+	 * record counts may have been sent to another tree's, or lost some of its own */
 	for (int i = 0; i < 4; i++)
 		if (w->count[i] != le(db + 8 + 8 * i, 8)) {
-			if (kept && !w->main_tree)
+			if (kept) /* the main tree's too: a tree it no longer names is lost */
 				return walk_fault(
 				    w, root, N_("a tree holds other counts than its record says"));
 			bound_fault(w, root, N_("a tree holds other counts than its record says"));
@@ -392,20 +396,19 @@ static void walk_mark(page_walk *w, const char *tree, bool lost)
 	w->lost |= lost;
 }
 
-/* The main tree names hamlet's trees only, and the ones it cannot do without. */
+/* The main tree names hamlet's trees only, and every kept one (opening a node makes each): a
+ * kept tree gone would be made again empty, and a copy would leave it out. */
 static bool names_sound(page_walk *w)
 {
-	static const char *const needed[] = {"meta", "oplog", "heads", "keys", "certs"};
-	size_t found = 0;
+	size_t kept = 0;
 
 	for (size_t i = 0; i < w->ntrees; i++) {
 		if (!hm_store_tree_known(w->trees[i].name))
 			return walk_fault(w, 0,
 			                  N_("the main tree names trees hamlet does not have"));
-		for (size_t j = 0; j < sizeof(needed) / sizeof(needed[0]); j++)
-			found += !strcmp(w->trees[i].name, needed[j]);
+		kept += !rebuilt_tree(w->trees[i].name);
 	}
-	if (found != sizeof(needed) / sizeof(needed[0]))
+	if (kept != hm_store_tree_count() - 3) /* all but the three rebuilt_tree names */
 		return walk_fault(w, 0, N_("the main tree lacks trees hamlet cannot do without"));
 	return true;
 }
@@ -487,9 +490,11 @@ static void walk_report(const page_walk *w, const char *dir, char *why, size_t c
 		snprintf(
 		    why, cap,
 		    _("the store in %s is damaged (data.mdb, the %s tree, page %llu: %s), and "
-		      "nothing is lost: `hamlet -d %s check --repair` writes it again into a new "
-		      "file from the trees that read in order, and rebuilds the records from the "
-		      "oplog (docs/reliability.md, \"Damaged media\")"),
+		      "nothing is lost yet: stop serve and ui, and run `hamlet -d %s check "
+		      "--repair` before anything writes (a write may lose what is not lost): it "
+		      "writes the store again into a new file from the trees that read in order, "
+		      "and rebuilds the records from the oplog (docs/reliability.md, \"Damaged "
+		      "media\")"),
 		    dir, w->fault_tree, (unsigned long long)w->first_at, _(w->first), dir);
 	else
 		snprintf(why, cap,

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `hamlet serve` keeps its daemon going (issue #10 section 1: nanomsg ends a process that cannot
 # allocate memory, by abort()): the daemon runs as serve's child and is started again when it
-# stops on its own after it started, with a delay that doubles while it keeps stopping; a stop
-# asked for ends both cleanly; serve killed outright leaves no daemon behind (the port is free
-# again); a daemon that cannot start is not started again.
+# stops on its own after it started, with a delay that doubles while it keeps stopping (and
+# again when, started again, it cannot start); a stop asked for ends both cleanly; serve killed
+# outright leaves no daemon behind (the port is free again); a daemon that cannot start the
+# first time ends serve.
 . "$(dirname "$0")/netlib.sh"
 
 use_county lin
@@ -46,6 +47,24 @@ must_sync elm "$(url_of E)" && check_scoped E elm
 kill -ABRT "$second"
 wait_for "serving E" 3 && grep -q "started again in 2 s" "$T/E.log" && ok ||
 	fail "a second stop was not started again after 2 s: $(tail -3 "$T/E.log")"
+third=$(pgrep -P "${D_SUP[E]}" | head -1)
+
+# a daemon started again that cannot start (its port taken meanwhile, as memory short at start
+# would) is tried again later, not given up: serve keeps going
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+for i in range(100):
+    try:
+        s.bind(("127.0.0.1", int(sys.argv[1]))); break
+    except OSError:
+        time.sleep(0.05)
+s.listen(1); time.sleep(6)' "${D_PORT[E]}" &
+BG_PIDS+=("$!")
+kill -ABRT "$third"
+wait_for "did not start (exit 1); started again in 8 s" 1 && ok ||
+	fail "a start that failed ended serve: $(tail -3 "$T/E.log")"
+sleep 9
+wait_for "serving E" 4 && kill -0 "${D_SUP[E]}" && ok || fail "serve did not start its daemon again after the port was free: $(tail -3 "$T/E.log")"
 third=$(pgrep -P "${D_SUP[E]}" | head -1)
 
 # serve killed outright (SIGKILL cannot be passed on): its daemon ends by itself

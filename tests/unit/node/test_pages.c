@@ -505,6 +505,51 @@ static void test_free_list_names_live_page(void **state)
 	expect_salvaged(&t, &before);
 }
 
+/* A list of free pages under the key of commit 0: LMDB reads it twice and asserts (the pages
+ * seem freed twice). The list is LMDB's: the store is written again without it. */
+static void test_free_list_key(void **state)
+{
+	test_node t;
+	file f;
+	hm_hash before;
+	uint8_t *leaf;
+	(void)state;
+
+	made(&t, "pages_freekey");
+	digest_of(&t, &before);
+	file_read(&f, t.dir);
+	leaf = page(&f, le(newer_meta(&f) + 16 + 24 + 40, 8));
+	assert_int_equal(le(node_at(leaf, 0) + 6, 2), 8);
+	le_put(node_at(leaf, 0) + 8, 0, 8);
+	file_write(&f);
+	expect_damage(&t, "free-page", "a list of free pages names a commit it cannot",
+	              "check --repair");
+	expect_salvaged(&t, &before);
+}
+
+/* The main tree's last records cut off (its page's bounds say two fewer keys): the trees they
+ * named (the revocations ...) would be made again empty. Lost, whatever else reads whole. */
+static void test_main_tree_cut(void **state)
+{
+	test_node t;
+	file f;
+	uint8_t *main_root;
+	char why[1024];
+	bool done;
+	(void)state;
+
+	made(&t, "pages_maincut");
+	file_read(&f, t.dir);
+	main_root = page(&f, le(newer_meta(&f) + 16 + 24 + DB_SIZE + 40, 8));
+	le_put(main_root + 12, le(main_root + 12, 2) - 2, 2);
+	file_write(&f);
+	assert_int_equal(hm_store_pages_check_dir(t.dir, why, sizeof(why)), HM_ERR_CORRUPT);
+	assert_non_null(strstr(why, "the main tree, page"));
+	assert_non_null(strstr(why, "restore it from the hub"));
+	assert_int_equal(hm_store_salvage(t.dir, &t.opts, &done, why, sizeof(why)), HM_OK);
+	assert_false(done);
+}
+
 /* A named tree's flags changed: LMDB would order its keys otherwise. */
 static void test_tree_flags(void **state)
 {
@@ -630,6 +675,8 @@ int main(void)
 	    cmocka_unit_test(test_kept_tree_on_records),
 	    cmocka_unit_test(test_free_list_names_live_page),
 	    cmocka_unit_test(test_tree_flags),
+	    cmocka_unit_test(test_free_list_key),
+	    cmocka_unit_test(test_main_tree_cut),
 	    cmocka_unit_test(test_before_open),
 	    cmocka_unit_test(test_salvage_folder),
 	    cmocka_unit_test(test_while_written),
