@@ -135,9 +135,8 @@ hm_err hm_store_guard(hm_node *n, const char *dir);
  * check and repair read the trees through LMDB, which can stop on a damaged page (an assertion)
  * or read outside its map. HM_ERR_CORRUPT names the tree, the page and the damage. */
 hm_err hm_store_pages_check(hm_node *n);
-/* Whether name is one of hamlet's trees, and how many it has (store.c). */
+/* Whether name is one of hamlet's trees (store.c). */
 bool hm_store_tree_known(const char *name);
-size_t hm_store_tree_count(void);
 /* err, after giving it a message when nothing has said why: what failed, that the store looks
  * damaged, and the way to learn more. For reads of what the node itself wrote. */
 hm_err hm_store_damage(hm_node *n, hm_err err, const char *what);

@@ -30,11 +30,6 @@ static const char *const db_names[HM_DB__COUNT] = {
     [HM_DB_CHANGED] = "changed",
 };
 
-size_t hm_store_tree_count(void)
-{
-	return HM_DB__COUNT;
-}
-
 bool hm_store_tree_known(const char *name)
 {
 	for (int i = 0; i < HM_DB__COUNT; i++)
