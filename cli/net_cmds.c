@@ -563,8 +563,12 @@ static int serve_keep_going(void)
 		pid_t pid;
 		bool started;
 
-		if (pipe(fds) != 0 || (pid = serve_fork(fds)) < 0)
+		if (pipe(fds) != 0)
 			return -1; /* no child: this process is the daemon */
+		if ((pid = serve_fork(fds)) < 0) {
+			close(fds[0]), close(fds[1]);
+			return -1;
+		}
 		if (pid == 0)
 			return -1;
 		started = serve_wait(pid, fds[0], &status);
