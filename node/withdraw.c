@@ -456,12 +456,113 @@ hm_err hm_records_rebuild(hm_node *n, MDB_txn *txn)
 	return err;
 }
 
+#define KEY_SCOPES_MAX 64
+
+/* The regions of the oplog's sealed change sets whose data key this node should hold and does
+ * not: it holds no key of their scope at all, or a newer one (keys are never removed). Not
+ * those of a scope it never had (a hub relays what it cannot read), nor of an epoch newer than
+ * it holds (not come yet). Up to KEY_SCOPES_MAX regions; *many when there are more. */
+typedef struct keyless {
+	char region[KEY_SCOPES_MAX][HM_REGION_MAX + 1];
+	size_t n;
+	bool many;
+} keyless;
+
+static hm_err keyless_regions(hm_node *n, MDB_txn *txn, msgpack_zone *zone, keyless *out)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	hm_err err = HM_OK;
+	int rc = mdb_cursor_open(txn, n->dbi[HM_DB_OPLOG], &cur);
+
+	if (rc)
+		return hm_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hm_envelope env;
+		const char *why;
+		uint8_t dk[HM_DATA_KEY_BYTES];
+		uint32_t epoch;
+		size_t i;
+
+		msgpack_zone_clear(zone);
+		if (hm_envelope_open(v.mv_data, v.mv_size, zone, &env, &why) ||
+		    !(env.h.codec & HM_CODEC_SEALED) || !(epoch = env.h.epoch))
+			continue;
+		for (i = 0; i < out->n && strcmp(out->region[i], env.h.region); i++)
+			;
+		if (i < out->n)
+			continue; /* known keyless already */
+		err = hm_trust_data_key(n, txn, env.h.key_scope, &epoch, dk);
+		if (err == HM_ERR_NOT_FOUND) {
+			uint32_t newest = 0;
+			hm_err e2 = hm_trust_data_key(n, txn, env.h.key_scope, &newest, dk);
+			if (e2 == HM_OK && newest < env.h.epoch)
+				err = HM_OK; /* a newer key, not come yet */
+			else if (e2 && e2 != HM_ERR_NOT_FOUND)
+				err = e2;
+		}
+		hm_wipe(dk, sizeof(dk));
+		if (err == HM_ERR_NOT_FOUND && out->n == KEY_SCOPES_MAX)
+			out->many = true, err = HM_OK;
+		else if (err == HM_ERR_NOT_FOUND)
+			snprintf(out->region[out->n++], HM_REGION_MAX + 1, "%s", env.h.region),
+			    err = HM_OK;
+	}
+	mdb_cursor_close(cur);
+	return err ? err : rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
+}
+
+/* Before the records go: a change set the rebuild would skip for want of its data key must not
+ * be of a region whose records this node holds. Held, they were merged from such change sets
+ * with that key: the key is gone from a damaged store, and a rebuild would empty them. */
+static hm_err keys_still_held(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
+{
+	keyless *kl = calloc(1, sizeof(*kl));
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	hm_err err;
+	int rc = 0;
+
+	if (!kl)
+		return HM_ERR_NOMEM;
+	if ((err = keyless_regions(n, txn, &m->envzone, kl)) || (!kl->n && !kl->many))
+		goto out;
+	if ((rc = mdb_cursor_open(txn, n->dbi[HM_DB_RECORDS], &cur)))
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t cn, idn, rn;
+		const char *id, *reg;
+		if (!hm_record_key_split(k.mv_data, k.mv_size, &cn, &id, &idn, &reg, &rn))
+			continue;
+		for (size_t i = 0; i < kl->n && !err; i++)
+			if (strlen(kl->region[i]) == rn && !memcmp(kl->region[i], reg, rn))
+				err = hm_node_fail(n, HM_ERR_CORRUPT,
+				                   "the data key of %s, whose records this node "
+				                   "holds, is gone from its "
+				                   "store: the store is damaged and its records "
+				                   "are not rebuilt (see "
+				                   "docs/reliability.md, \"Damaged media\": make a "
+				                   "new node and restore "
+				                   "it from the hub)",
+				                   kl->region[i]);
+	}
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	free(kl);
+	return err ? err : rc && rc != MDB_NOTFOUND ? hm_store_err(rc) : HM_OK;
+}
+
 hm_err hm_rebuild_records(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 {
 	uint8_t key[HM_OPKEY_BYTES] = {0};
 	int rc;
 	hm_err err = HM_OK;
 
+	if (n->trust && (err = keys_still_held(n, txn, m)))
+		return err;
 	if ((rc = mdb_drop(txn, n->dbi[HM_DB_RECORDS], 0)) ||
 	    (rc = mdb_drop(txn, n->dbi[HM_DB_CONFLICTS], 0)))
 		return hm_store_err(rc);

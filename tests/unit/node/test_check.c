@@ -4,13 +4,14 @@
  * flipped, a record gone, a change set of the oplog altered. check names each problem (the
  * records differ from a rebuild, a value altered at rest, a broken chain) and changes nothing;
  * `check --repair` (hm_node_repair) brings the records back to the digest they had whenever the
- * oplog is whole, and refuses when it is not. */
+ * oplog is whole, and refuses when it is not, or when the data key its records were merged with
+ * is gone. */
 #include "trust_test.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum damage { D_SWAP, D_FLIP, D_DROP, D_OPLOG };
+enum damage { D_SWAP, D_FLIP, D_DROP, D_OPLOG, D_KEYS };
 
 /* The record key of person id in TT_V1. */
 static size_t person_key(uint8_t *key, const char *id)
@@ -105,6 +106,8 @@ static hm_err damage_txn(hm_node *n, MDB_txn *txn, void *arg)
 	case D_OPLOG:
 		hm_opkey(key, &d->origin, 1);
 		return flip_value(n, txn, HM_DB_OPLOG, key, HM_OPKEY_BYTES);
+	case D_KEYS: /* every data key gone (a damaged keys tree reads so: no key found) */
+		return mdb_drop(txn, n->dbi[HM_DB_KEYS], 0) ? HM_ERR_STORE : HM_OK;
 	}
 	return HM_ERR_INVALID;
 }
@@ -176,13 +179,21 @@ static void test_oplog_altered(void **state)
 	damage_and_check(D_OPLOG, HM_ERR_CORRUPT, "hash chain is broken", false);
 }
 
+/* The data key of the records' region gone: a rebuild would skip every change set of it (as a
+ * hub skips what it only relays) and empty the records. check says the key is gone, and repair
+ * refuses rather than empty them. */
+static void test_data_key_gone(void **state)
+{
+	(void)state;
+	damage_and_check(D_KEYS, HM_ERR_CORRUPT, "is gone from its store", false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_record_swapped),
-	    cmocka_unit_test(test_record_flipped),
-	    cmocka_unit_test(test_record_dropped),
-	    cmocka_unit_test(test_oplog_altered),
+	    cmocka_unit_test(test_record_swapped), cmocka_unit_test(test_record_flipped),
+	    cmocka_unit_test(test_record_dropped), cmocka_unit_test(test_oplog_altered),
+	    cmocka_unit_test(test_data_key_gone),
 	};
 	if (hm_crypto_init() != HM_OK)
 		return 1;
