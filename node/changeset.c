@@ -148,6 +148,16 @@ static hm_err header_decode(const uint8_t *p, size_t n, msgpack_zone *zone, hm_h
 hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
                         const char **why)
 {
+	hm_err err = hm_envelope_header(p, n, zone, env, why);
+
+	if (!err)
+		hm_hash_buf(p, n, &env->id);
+	return err;
+}
+
+hm_err hm_envelope_header(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
+                          const char **why)
+{
 	msgpack_object o;
 	const msgpack_object *a;
 	uint64_t format;
@@ -171,10 +181,7 @@ hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envel
 		BAD(HM_ERR_CORRUPT, "envelope parts are not byte strings");
 	if (env->sig.n != 0 && env->sig.n != HM_SIGNATURE_BYTES)
 		BAD(HM_ERR_CORRUPT, "envelope signature is neither absent nor 64 bytes");
-	if ((err = header_decode(env->header_bytes.p, env->header_bytes.n, zone, &env->h, why)))
-		return err;
-	hm_hash_buf(p, n, &env->id);
-	return HM_OK;
+	return header_decode(env->header_bytes.p, env->header_bytes.n, zone, &env->h, why);
 }
 
 /* A received id: 1 to HM_ID_MAX bytes, no C0 control (so no NUL, the record key's separator).

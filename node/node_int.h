@@ -252,6 +252,9 @@ void hm_envelope_signed_hash(const hm_bytes *header, const hm_bytes *body, hm_ha
  * HM_ERR_TRUNCATED, HM_ERR_VERSION; reason in *why. */
 hm_err hm_envelope_open(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
                         const char **why) HM_MUST_CHECK;
+/* The same without the hash (env->id is left zero): for a reader of headers only. */
+hm_err hm_envelope_header(const uint8_t *p, size_t n, msgpack_zone *zone, hm_envelope *env,
+                          const char **why) HM_MUST_CHECK;
 /* The most bytes and decoded objects a body of h->nops operations can need (each operation
  * [kind, coll, id, {field: value} of at most HM_FIELDS_MAX]): what a body may decompress to, and
  * what hm_envelope_open_body lets msgpack-c allocate (never above HM_DECODED_OBJECTS_MAX). */

@@ -466,7 +466,18 @@ typedef struct keyless {
 	char region[KEY_SCOPES_MAX][HM_REGION_MAX + 1];
 	size_t n;
 	bool many;
+	char held[KEY_SCOPES_MAX][HM_REGION_MAX + 1]; /* scopes and epochs seen held */
+	uint32_t held_epoch[KEY_SCOPES_MAX];
+	size_t nheld;
 } keyless;
+
+static bool seen_held(const keyless *kl, const char *scope, uint32_t epoch)
+{
+	for (size_t i = 0; i < kl->nheld; i++)
+		if (kl->held_epoch[i] == epoch && !strcmp(kl->held[i], scope))
+			return true;
+	return false;
+}
 
 static hm_err keyless_regions(hm_node *n, MDB_txn *txn, msgpack_zone *zone, keyless *out)
 {
@@ -486,8 +497,9 @@ static hm_err keyless_regions(hm_node *n, MDB_txn *txn, msgpack_zone *zone, keyl
 		size_t i;
 
 		msgpack_zone_clear(zone);
-		if (hm_envelope_open(v.mv_data, v.mv_size, zone, &env, &why) ||
-		    !(env.h.codec & HM_CODEC_SEALED) || !(epoch = env.h.epoch))
+		if (hm_envelope_header(v.mv_data, v.mv_size, zone, &env, &why) ||
+		    !(env.h.codec & HM_CODEC_SEALED) || !(epoch = env.h.epoch) ||
+		    seen_held(out, env.h.key_scope, epoch))
 			continue;
 		for (i = 0; i < out->n && strcmp(out->region[i], env.h.region); i++)
 			;
@@ -503,6 +515,10 @@ static hm_err keyless_regions(hm_node *n, MDB_txn *txn, msgpack_zone *zone, keyl
 				err = e2;
 		}
 		hm_wipe(dk, sizeof(dk));
+		if (!err && out->nheld < KEY_SCOPES_MAX) {
+			snprintf(out->held[out->nheld], HM_REGION_MAX + 1, "%s", env.h.key_scope);
+			out->held_epoch[out->nheld++] = env.h.epoch;
+		}
 		if (err == HM_ERR_NOT_FOUND && out->n == KEY_SCOPES_MAX)
 			out->many = true, err = HM_OK;
 		else if (err == HM_ERR_NOT_FOUND)
