@@ -489,13 +489,14 @@ static int ready_fd = -1; /* the child's end of the pipe it says "started" on */
 /* In the child, once it listens: the parent may start it again from now on. */
 static void serve_started(void)
 {
-	if (ready_fd >= 0) {
-		if (write(ready_fd, "s", 1) !=
-		    1) { /* the parent is gone: PR_SET_PDEATHSIG ends us */
-		}
-		close(ready_fd);
-		ready_fd = -1;
-	}
+	bool told;
+
+	if (ready_fd < 0)
+		return;
+	told = write(ready_fd, "s", 1) == 1; /* if not, serve is gone: PR_SET_PDEATHSIG ends us */
+	(void)told;
+	close(ready_fd);
+	ready_fd = -1;
 }
 
 /* Wait for the daemon child: whether it said it started, and how it ended (a stop signal to
