@@ -56,9 +56,5 @@ static inline uint64_t le(const uint8_t *p, int n)
 void hm_meta_decode(const uint8_t *p, meta *m);
 /* NULL when m could be a meta page of a file of `pages` pages, else what is wrong. */
 const char *hm_meta_fault(const meta *m, uint64_t pages);
-/* Take a lock on DIR/lock.mdb (made when gone, as LMDB would) that no process holding the store
- * open lets be taken: *lfd holds it (close it to let go). Errors: HM_ERR_BUSY (another process
- * has the store open), HM_ERR_IO; why (cap bytes) says which. */
-hm_err hm_store_lock_alone(const char *dir, int *lfd, char *why, size_t cap);
 
 #endif

@@ -135,6 +135,16 @@ hm_err hm_store_guard(hm_node *n, const char *dir);
  * check and repair read the trees through LMDB, which can stop on a damaged page (an assertion)
  * or read outside its map. HM_ERR_CORRUPT names the tree, the page and the damage. */
 hm_err hm_store_pages_check(hm_node *n);
+/* Take a lock on DIR/lock.mdb (made when gone, as LMDB would) that no process holding the store
+ * open lets be taken (guard.c): *lfd holds it (close it to let go). Errors: HM_ERR_BUSY (another
+ * process has the store open), HM_ERR_IO; why (cap bytes) says which. */
+hm_err hm_store_lock_alone(const char *dir, int *lfd, char *why, size_t cap);
+/* The salvage's last look before it puts the new file in place (pages.c): the lock on
+ * dir/lock.mdb held by lfd (hm_store_lock_alone, let go meanwhile) taken back whole, so no other
+ * process has the store open, and the file's newest commit still txnid, the one copied. Errors:
+ * HM_ERR_BUSY (why says which), HM_ERR_IO. */
+hm_err hm_store_still_alone(const char *dir, int lfd, uint64_t txnid, uint32_t psize, char *why,
+                            size_t cap);
 /* Whether name is one of hamlet's trees (store.c). */
 bool hm_store_tree_known(const char *name);
 /* err, after giving it a message when nothing has said why: what failed, that the store looks

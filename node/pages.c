@@ -738,7 +738,8 @@ static int lock_byte(int lfd, short type)
 }
 
 /* No other process has the store open now, and none wrote to it after the commit copied. */
-static hm_err still_alone(const char *dir, int lfd, const page_walk *w, char *why, size_t cap)
+hm_err hm_store_still_alone(const char *dir, int lfd, uint64_t txnid, uint32_t psize, char *why,
+                            size_t cap)
 {
 	char path[4200];
 	uint8_t page[META_END];
@@ -761,11 +762,11 @@ static hm_err still_alone(const char *dir, int lfd, const page_walk *w, char *wh
 		return hm_store_err(e);
 	}
 	for (uint64_t i = 0; i < 2; i++)
-		if (pread(fd, page, META_END, (off_t)(i * w->psize)) == META_END &&
+		if (pread(fd, page, META_END, (off_t)(i * psize)) == META_END &&
 		    (hm_meta_decode(page, &m), m.txnid > last))
 			last = m.txnid;
 	close(fd);
-	if (last != w->txnid) {
+	if (last != txnid) {
 		snprintf(why, cap, "%s",
 		         _("the store was written meanwhile: run this again once nothing writes"));
 		return HM_ERR_BUSY;
@@ -819,7 +820,7 @@ hm_err hm_store_salvage(const char *dir, const hm_node_opts *opts, bool *salvage
 	old = NULL;
 	if ((err = rebuild_in(tmp, opts, why, cap)))
 		goto out;
-	if ((err = still_alone(dir, lfd, &w, why, cap)) ||
+	if ((err = hm_store_still_alone(dir, lfd, w.txnid, w.psize, why, cap)) ||
 	    (err = put_in_place(dir, tmp, kept, sizeof(kept), why, cap)))
 		goto out;
 	*salvaged = true;

@@ -4,6 +4,7 @@
  * by hand on a closed node's data.mdb (read as LMDB 0.9 lays it out, independently of
  * node/guard.c), and the walk names it, as check and repair do before they read any tree through
  * LMDB; a whole store passes, also while another process writes to it. */
+#define _GNU_SOURCE /* F_OFD_SETLK */
 #include "node_test.h"
 #include "node_int.h"
 
@@ -629,6 +630,76 @@ static void test_salvage_folder(void **state)
 	assert_int_equal(access(link_path, F_OK), 0);
 }
 
+/* The newest commit of dir's data.mdb, as its meta pages say. */
+static uint64_t newest_commit(const char *dir)
+{
+	file f;
+	uint64_t t;
+
+	file_read(&f, dir);
+	t = le(newer_meta(&f) + 16 + 24 + 96 + 8, 8);
+	free(f.b);
+	return t;
+}
+
+/* The salvage's last look before the new file goes in place: another process that opened the
+ * store meanwhile, or wrote to it, stops it (its write would go to the file left behind). */
+static void test_still_alone(void **state)
+{
+	test_node t;
+	char why[600], c;
+	int lfd, pipefd[2];
+	uint64_t copied;
+	pid_t child;
+	(void)state;
+
+	made(&t, "pages_still");
+	copied = newest_commit(t.dir);
+	assert_int_equal(hm_store_lock_alone(t.dir, &lfd, why, sizeof(why)), HM_OK);
+	assert_int_equal(hm_store_still_alone(t.dir, lfd, copied, PSIZE, why, sizeof(why)), HM_OK);
+	{ /* let go, as the salvage does while it copies */
+		struct flock un = {
+		    .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+		assert_int_equal(fcntl(lfd, F_OFD_SETLK, &un), 0);
+	}
+	/* another process opens the store meanwhile, and holds it */
+	assert_int_equal(pipe(pipefd), 0);
+	if ((child = fork()) == 0) {
+		hm_node *n = NULL;
+		close(pipefd[0]);
+		if (hm_node_open(t.dir, &t.opts, &n) != HM_OK || write(pipefd[1], "o", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	assert_int_equal(hm_store_still_alone(t.dir, lfd, copied, PSIZE, why, sizeof(why)),
+	                 HM_ERR_BUSY);
+	assert_non_null(strstr(why, "opened the store meanwhile"));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(pipefd[0]);
+	/* or it wrote and went */
+	{
+		struct flock un = {
+		    .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+		assert_int_equal(fcntl(lfd, F_OFD_SETLK, &un), 0);
+	}
+	if ((child = fork()) == 0) {
+		test_node_reopen(&t);
+		test_person(t.n, "meanwhile", "Written during the salvage", NULL);
+		test_node_release(&t);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_true(newest_commit(t.dir) > copied);
+	assert_int_equal(hm_store_still_alone(t.dir, lfd, copied, PSIZE, why, sizeof(why)),
+	                 HM_ERR_BUSY);
+	assert_non_null(strstr(why, "written meanwhile"));
+	close(lfd);
+}
+
 /* The walk reads the file beside LMDB: it must see one commit whole while another process
  * commits, never a mix of two. */
 static void test_while_written(void **state)
@@ -679,6 +750,7 @@ int main(void)
 	    cmocka_unit_test(test_main_tree_cut),
 	    cmocka_unit_test(test_before_open),
 	    cmocka_unit_test(test_salvage_folder),
+	    cmocka_unit_test(test_still_alone),
 	    cmocka_unit_test(test_while_written),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
