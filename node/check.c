@@ -89,8 +89,8 @@ static hm_err check_signatures(hm_node *n, MDB_txn *txn)
 			err = rc ? hm_store_err(rc) : HM_ERR_CORRUPT;
 			break;
 		}
-		if (memcmp(k.mv_data, key, sizeof(key)) <=
-		    0) { /* a search misled by a damaged page */
+		/* not after the one before: a search misled by a damaged page */
+		if (memcmp(k.mv_data, key, sizeof(key)) <= 0) {
 			err = hm_node_fail(n, HM_ERR_CORRUPT, "the oplog is stored out of order");
 			break;
 		}

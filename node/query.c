@@ -304,7 +304,7 @@ static hm_err range_key(hm_node *n, MDB_cursor *cur, const MDB_val *k, const cha
 
 	*end = false;
 	if ((prev_n && key_cmp(k->mv_data, k->mv_size, prev, prev_n) <= 0) ||
-	    k->mv_size >= HM_KEY_SIZE_MAX + 1)
+	    k->mv_size > HM_KEY_SIZE_MAX)
 		return out_of_order(n);
 	if (only && (k->mv_size < pn || memcmp(k->mv_data, only->name, pn) != 0)) {
 		*end = true;
