@@ -458,10 +458,11 @@ hm_err hm_records_rebuild(hm_node *n, MDB_txn *txn)
 
 #define KEY_SCOPES_MAX 64
 
-/* The regions of the oplog's sealed change sets whose data key this node should hold and does
- * not: it holds no key of their scope at all, or a newer one (keys are never removed). Not
- * those of a scope it never had (a hub relays what it cannot read), nor of an epoch newer than
- * it holds (not come yet). Up to KEY_SCOPES_MAX regions; *many when there are more. */
+/* The regions of the oplog's sealed change sets of a scope this node holds no data key of at
+ * all. Not a scope it holds another epoch of: enrollment hands over only the newest epochs (a
+ * station enrolled late lacks the old ones), and a newer one may not have come yet; nor, for
+ * the caller, a scope of no region it holds records of (a hub relays what it cannot read). Up
+ * to KEY_SCOPES_MAX regions; *many when there are more. */
 typedef struct keyless {
 	char region[KEY_SCOPES_MAX][HM_REGION_MAX + 1];
 	size_t n;
@@ -509,8 +510,8 @@ static hm_err keyless_regions(hm_node *n, MDB_txn *txn, msgpack_zone *zone, keyl
 		if (err == HM_ERR_NOT_FOUND) {
 			uint32_t newest = 0;
 			hm_err e2 = hm_trust_data_key(n, txn, env.h.key_scope, &newest, dk);
-			if (e2 == HM_OK && newest < env.h.epoch)
-				err = HM_OK; /* a newer key, not come yet */
+			if (e2 == HM_OK)
+				err = HM_OK; /* another epoch held: not given, or not come yet */
 			else if (e2 && e2 != HM_ERR_NOT_FOUND)
 				err = e2;
 		}
@@ -529,9 +530,9 @@ static hm_err keyless_regions(hm_node *n, MDB_txn *txn, msgpack_zone *zone, keyl
 	return err ? err : rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
 }
 
-/* Before the records go: a change set the rebuild would skip for want of its data key must not
- * be of a region whose records this node holds. Held, they were merged from such change sets
- * with that key: the key is gone from a damaged store, and a rebuild would empty them. */
+/* Before the records go: a change set the rebuild would skip for want of any data key of its
+ * scope must not be of a region whose records this node holds. Held, they were merged with a key
+ * of that scope: every key of it is gone from a damaged store, and a rebuild would empty them. */
 static hm_err keys_still_held(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 {
 	keyless *kl = calloc(1, sizeof(*kl));
