@@ -530,18 +530,51 @@ static hm_err keyless_regions(hm_node *n, MDB_txn *txn, msgpack_zone *zone, keyl
 	return err ? err : rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
 }
 
-/* Before the records go: a change set the rebuild would skip for want of any data key of its
- * scope must not be of a region whose records this node holds. Held, they were merged with a key
- * of that scope: every key of it is gone from a damaged store, and a rebuild would empty them. */
+#define KEYS_DAMAGED                                                                               \
+	"the store is damaged and its records are not rebuilt (see docs/reliability.md, "          \
+	"\"Damaged media\": make a new node and restore it from the hub)"
+
+/* Every data key record opens: each is sealed with its own key (scope and epoch) bound in, so a
+ * record whose value or key was damaged does not, even one a lookup would never reach (a flipped
+ * epoch moves it where nothing asks; the rebuild would then skip its epoch's change sets as not
+ * yet given, and drop their records). */
+static hm_err keys_open(hm_node *n, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	msgpack_sbuffer scratch;
+	hm_err err = HM_OK;
+	int rc = mdb_cursor_open(txn, n->dbi[HM_DB_KEYS], &cur);
+
+	if (rc)
+		return hm_store_err(rc);
+	msgpack_sbuffer_init(&scratch);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if ((err = hm_seal_open(n, HM_DB_KEYS, &k, &v, &scratch)) && err != HM_ERR_NOMEM)
+			err = hm_node_fail(n, HM_ERR_CORRUPT,
+			                   "a data key of this node does not open: " KEYS_DAMAGED);
+	mdb_cursor_close(cur);
+	hm_wipe(scratch.data, scratch.alloc);
+	msgpack_sbuffer_destroy(&scratch);
+	return err ? err : rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
+}
+
+/* Before the records go: every data key opens (keys_open), and a change set the rebuild would
+ * skip for want of any data key of its scope must not be of a region whose records this node
+ * holds. Held, they were merged with a key of that scope: every key of it is gone from a
+ * damaged store, and a rebuild would empty them. */
 static hm_err keys_still_held(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 {
-	keyless *kl = calloc(1, sizeof(*kl));
+	keyless *kl;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	hm_err err;
 	int rc = 0;
 
-	if (!kl)
+	if ((err = keys_open(n, txn)))
+		return err;
+	if (!(kl = calloc(1, sizeof(*kl))))
 		return HM_ERR_NOMEM;
 	if ((err = keyless_regions(n, txn, &m->envzone, kl)) || (!kl->n && !kl->many))
 		goto out;
@@ -557,12 +590,7 @@ static hm_err keys_still_held(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 			if (strlen(kl->region[i]) == rn && !memcmp(kl->region[i], reg, rn))
 				err = hm_node_fail(n, HM_ERR_CORRUPT,
 				                   "the data key of %s, whose records this node "
-				                   "holds, is gone from its "
-				                   "store: the store is damaged and its records "
-				                   "are not rebuilt (see "
-				                   "docs/reliability.md, \"Damaged media\": make a "
-				                   "new node and restore "
-				                   "it from the hub)",
+				                   "holds, is gone from its store: " KEYS_DAMAGED,
 				                   kl->region[i]);
 	}
 out:

@@ -24,7 +24,9 @@
 # records at each point (60 to 400), an hour or two. HAMLET_LINKS_RTTS="2000": only the
 # points of those round trips (milliseconds, separated by blanks). HAMLET_LINKS_ONE="RATE_BPS
 # RTT_MS LOSS_PCT RECORDS MAX_S": that one point alone; HAMLET_LINKS_DROP="RATE_BPS RTT_MS
-# RECORDS MAX_S": that one point with drops every 20-120 s, alone.
+# RECORDS MAX_S": that one point with drops every 20-120 s, alone. HAMLET_LINKS_SYSCTL="KEY=VALUE
+# ...": kernel settings made in both namespaces first (e.g. net.ipv4.tcp_thin_linear_timeouts=1,
+# as docs/running.md suggests for links that lose much), printed with the rows.
 WAN=$(cd "$(dirname "$0")" && pwd)/wan.py # before netlib.sh changes directory
 . "$(dirname "$0")/../net/netlib.sh"
 need_helpers "$BULK"
@@ -62,6 +64,12 @@ trap links_cleanup EXIT
 trap 'echo "FAIL: $TEST_NAME: interrupted"; exit 1' INT
 ip netns add "$NSH" 2>"$T/netns.err" || skip "'ip netns add' failed: $(cat "$T/netns.err")"
 ip netns add "$NSV" || skip "'ip netns add' failed for a second namespace"
+for kv in ${HAMLET_LINKS_SYSCTL:-}; do
+	for ns in "$NSH" "$NSV"; do
+		ip netns exec "$ns" sysctl -qw "$kv" || fail "sysctl $kv in $ns"
+	done
+	note "kernel setting in both namespaces: $kv"
+done
 
 mkdir -p "$T/ctl"
 link() { # link RATE_BPS RTT_MS LOSS_PCT [DOWN]
