@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -402,6 +404,21 @@ static int read_env(cli *c)
 	return EXIT_OK;
 }
 
+/* A hamlet process holds the node's secret keys (and serve its passphrase, kept for restarts):
+ * none of it may reach the disk or another process. No core dump is written, by a crash or a
+ * SIGQUIT (under systemd-coredump one would land in /var/lib/systemd/coredump, which a stolen
+ * laptop gives up with the rest), and no other process of the same account may read this one's
+ * memory (ptrace, /proc/PID/mem): not dumpable. Sanitizer builds stay dumpable: LeakSanitizer
+ * reads the process through ptrace. docs/security.md, "Secrets in memory". */
+static void secrets_stay_in(void)
+{
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+	const struct rlimit none = {0, 0};
+	(void)setrlimit(RLIMIT_CORE, &none);
+	(void)prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
+#endif
+}
+
 /* Messages in the user's language (LC_ALL, LC_MESSAGES, LANG, LANGUAGE), from HAMLET_LOCALEDIR,
  * else the build tree's catalogue when this is the build tree's binary, else the installed one.
  * Numbers stay C: 37.5 is data, read and written with a point. */
@@ -429,6 +446,7 @@ int cli_main(int argc, char **argv)
 	cli c = {0};
 	int ch, rc;
 
+	secrets_stay_in();
 	cli_locale();
 	c.dir = getenv("HAMLET_DIR");
 	if (!c.dir || !*c.dir)

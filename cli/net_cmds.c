@@ -245,7 +245,23 @@ typedef struct daemon_ctx {
 	sync_child kids[HM_PEERS_MAX]; /* kids[i] runs the sync with ps.p[i] */
 	const char *limit_rate;        /* handed to each sync child, NULL: none */
 	char pass[1024];               /* handed to each sync child over a pipe; wiped at exit */
+	bool pass_locked;              /* pass is kept out of swap (hm_secret_lock) */
 } daemon_ctx;
+
+/* The passphrase, kept for the sync children and a restart: out of swap where the system allows
+ * (docs/security.md, "Secrets in memory"). fork passes no lock on: the daemon takes its own. */
+static void pass_keep(daemon_ctx *d)
+{
+	d->pass_locked = hm_secret_lock(d->pass, sizeof(d->pass));
+}
+
+static void pass_forget(daemon_ctx *d)
+{
+	hm_wipe(d->pass, sizeof(d->pass));
+	if (d->pass_locked)
+		hm_secret_unlock(d->pass, sizeof(d->pass));
+	d->pass_locked = false;
+}
 
 static void logline(const char *level, const char *fmt, ...) HM_PRINTF(2, 3);
 static void logline(const char *level, const char *fmt, ...)
@@ -593,6 +609,26 @@ static int serve_keep_going(void)
 	}
 }
 
+/* The passphrase, asked once and kept for the sync children and a restart; then serve keeps its
+ * daemon going. True in the daemon, its node open; false: *rc is the exit status. */
+static bool serve_begin(cli *c, daemon_ctx *d, int *rc)
+{
+	pass_keep(d);
+	if ((*rc = cli_passphrase(c, false, d->pass, sizeof(d->pass)))) {
+		pass_forget(d);
+		return false;
+	}
+	c->kept_passphrase = d->pass;
+	if ((*rc = serve_keep_going()) < 0) {
+		pass_keep(d); /* the daemon */
+		if (!(*rc = cli_open(c, &d->n)))
+			return true;
+	}
+	pass_forget(d);
+	c->kept_passphrase = NULL;
+	return false;
+}
+
 static int serve_args(cli *c, const char *listen, const char *every_s, const char *limit_rate,
                       unsigned *every)
 {
@@ -660,14 +696,8 @@ int cmd_serve(cli *c, int argc, char **argv)
 	if ((rc = cli_peers_load(c, &d.ps)))
 		return rc;
 	hm_schedule_init(&d.sched, c->dir, &d.ps, every);
-	/* Asked once, kept (only in this process) for the sync children and a restart. */
-	if ((rc = cli_passphrase(c, false, d.pass, sizeof(d.pass))))
+	if (!serve_begin(c, &d, &rc))
 		return rc;
-	c->kept_passphrase = d.pass;
-	if ((rc = serve_keep_going()) >= 0 || (rc = cli_open(c, &d.n))) {
-		hm_wipe(d.pass, sizeof(d.pass));
-		return rc;
-	}
 	if ((err = hm_server_new(d.n, &srv))) {
 		char why_buf[600];
 		rc = cli_fail(c, EXIT_FAIL, "%s",
@@ -699,7 +729,7 @@ out:
 		t.close(t.ctx);
 	hm_server_free(srv);
 	hm_node_close(d.n);
-	hm_wipe(d.pass, sizeof(d.pass));
+	pass_forget(&d);
 	c->kept_passphrase = NULL;
 	return rc;
 }

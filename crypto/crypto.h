@@ -138,6 +138,15 @@ hm_err hm_hex_decode(void *bin, size_t len, const char *hex) HM_MUST_CHECK;
 /* Overwrite len bytes at p with zeros in a way the compiler cannot remove. */
 void hm_wipe(void *p, size_t len);
 
+/* Keep the pages holding len bytes at p in memory, never written to swap and left out of core
+ * dumps (sodium_mlock). Whole pages are locked: a neighbour of p on them is too. Returns false
+ * when the system refuses (RLIMIT_MEMLOCK): the secret is then only as safe as other memory. */
+bool hm_secret_lock(void *p, size_t len);
+
+/* Wipe len bytes at p and let their pages be swapped again (sodium_munlock). A lock of another
+ * secret on the same pages ends too (locks of one page do not nest). */
+void hm_secret_unlock(void *p, size_t len);
+
 /* ==== Trust primitives: identities, signatures, sealing, key files, certificates ====
  *
  * A node has one identity: an Ed25519 key pair that signs and a separate X25519 key pair that

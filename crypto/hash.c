@@ -59,3 +59,13 @@ void hm_wipe(void *p, size_t len)
 {
 	sodium_memzero(p, len);
 }
+
+bool hm_secret_lock(void *p, size_t len)
+{
+	return sodium_mlock(p, len) == 0;
+}
+
+void hm_secret_unlock(void *p, size_t len)
+{
+	(void)sodium_munlock(p, len); /* wipes first, whether munlock succeeds or not */
+}

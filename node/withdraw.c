@@ -530,10 +530,6 @@ static hm_err keyless_regions(hm_node *n, MDB_txn *txn, msgpack_zone *zone, keyl
 	return err ? err : rc == MDB_NOTFOUND ? HM_OK : hm_store_err(rc);
 }
 
-#define KEYS_DAMAGED                                                                               \
-	"the store is damaged and its records are not rebuilt (see docs/reliability.md, "          \
-	"\"Damaged media\": make a new node and restore it from the hub)"
-
 /* Every data key record opens: each is sealed with its own key (scope and epoch) bound in, so a
  * record whose value or key was damaged does not, even one a lookup would never reach (a flipped
  * epoch moves it where nothing asks; the rebuild would then skip its epoch's change sets as not
@@ -552,8 +548,12 @@ static hm_err keys_open(hm_node *n, MDB_txn *txn)
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !err;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
 		if ((err = hm_seal_open(n, HM_DB_KEYS, &k, &v, &scratch)) && err != HM_ERR_NOMEM)
-			err = hm_node_fail(n, HM_ERR_CORRUPT,
-			                   "a data key of this node does not open: " KEYS_DAMAGED);
+			err = hm_node_fail(
+			    n, HM_ERR_CORRUPT,
+			    "a data key of this node does not open: the store is damaged "
+			    "and its records are not rebuilt (see docs/reliability.md, "
+			    "\"Damaged media\": make a new node and restore it from the "
+			    "hub)");
 	mdb_cursor_close(cur);
 	hm_wipe(scratch.data, scratch.alloc);
 	msgpack_sbuffer_destroy(&scratch);
@@ -590,7 +590,10 @@ static hm_err keys_still_held(hm_node *n, MDB_txn *txn, hm_merge_ctx *m)
 			if (strlen(kl->region[i]) == rn && !memcmp(kl->region[i], reg, rn))
 				err = hm_node_fail(n, HM_ERR_CORRUPT,
 				                   "the data key of %s, whose records this node "
-				                   "holds, is gone from its store: " KEYS_DAMAGED,
+				                   "holds, is gone from its store: the store is "
+				                   "damaged and its records are not rebuilt (see "
+				                   "docs/reliability.md, \"Damaged media\": make a "
+				                   "new node and restore it from the hub)",
 				                   kl->region[i]);
 	}
 out:
