@@ -200,6 +200,7 @@ static hm_err open_socket(int proto, const char *url, bool bind, hm_transport *t
 	t->free_msg = nn_free_msg;
 	t->close = nn_close_ctx;
 	t->why = nn_why;
+	t->open_ms = 0;
 	return HM_OK;
 fail:
 	err = net_err(nn_errno());
@@ -278,6 +279,7 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 		if (nn_get_statistic(c->sock, NN_STAT_CURRENT_CONNECTIONS) > 0) {
 			c->broken = nn_get_statistic(c->sock, NN_STAT_BROKEN_CONNECTIONS);
 			c->watch = true;
+			t->open_ms = (unsigned)(taken ? took : now - start);
 			return HM_OK;
 		}
 		if (nn_get_statistic(c->sock, NN_STAT_CONNECT_ERRORS) > 0) {

@@ -70,6 +70,8 @@ typedef struct hm_transport {
 	void (*free_msg)(void *ctx, uint8_t *p);
 	void (*close)(void *ctx);
 	const char *(*why)(void *ctx); /* the last transport error, for messages */
+	unsigned open_ms; /* a client's connection: how long TCP took to make it, about one round
+	                     trip (hm_net_connect_within); 0: not known */
 } hm_transport;
 
 /* nanomsg transports: a server (REP, bound) or a client (REQ, connected) on url
@@ -110,6 +112,7 @@ typedef struct hm_sync_stats {
 	/* The link as measured so far (docs/protocol.md, "Slow links"): */
 	double rate;        /* bytes per second, smoothed over the batches; 0 until measured */
 	unsigned rtt_ms;    /* the round trip of a small message, smoothed */
+	unsigned dev_ms;    /* how far round trips strayed from what they should have taken */
 	size_t batch_bytes; /* the size of the next batch, chosen from the two */
 } hm_sync_stats;
 

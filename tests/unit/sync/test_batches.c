@@ -275,12 +275,77 @@ static void test_resume_after_drop(void **state)
 	tt_mesh_release(&m);
 }
 
+/* Before anything is measured, the first reply may take ten times what the connection took to
+ * open (its request or reply lost twice over on a long round trip still fits), and never less
+ * than the caller's timeout; before, a first reply over a 2 s round trip had the caller's 10 s,
+ * and one lost segment on a lossy link ended the sync. */
+static void test_first_timeout_from_opening(void **state)
+{
+	static const struct {
+		unsigned open_ms;
+		int want;
+	} cases[] = {{0, 10000}, {500, 10000}, {2000, 22000}, {3000, 32000}};
+	tt_mesh m;
+	(void)state;
+
+	mesh_primed(&m, "ba_open");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mp_pair pair;
+		hm_sync_opts o = {.timeout_ms = 10000};
+		hm_sync_stats st;
+
+		mp_pair_init(&pair);
+		pair.t[MP_CLIENT].open_ms = cases[i].open_ms;
+		assert_int_equal(st_sync(m.v1.n, m.t1.n, &pair, &o, &st), HM_OK);
+		assert_true(pair.nrecv[MP_CLIENT] >= 4);
+		assert_int_equal(pair.recv_timeout[MP_CLIENT][0], cases[i].want);
+		mp_pair_release(&pair);
+	}
+	tt_mesh_release(&m);
+}
+
+/* Round trips that stray from what the link estimate predicts widen the timeouts after them (by
+ * four smoothed deviations, as TCP's own timer): one reply 800 ms late among replies of 30 ms
+ * leaves a deviation of at least a fifth of it, and the next reply a timeout longer than the
+ * same reply's on a steady link by more than the round trip's own change accounts for. */
+static void test_timeout_widens_with_variation(void **state)
+{
+	tt_mesh m;
+	mp_pair steady, varied;
+	hm_sync_opts o = {.timeout_ms = 1}; /* no floor: the estimate alone */
+	hm_sync_stats s1, s2;
+	(void)state;
+
+	mesh_primed(&m, "ba_dev");
+	mp_pair_init(&steady);
+	steady.delay_ms[MP_CLIENT] = 30;
+	assert_int_equal(st_sync(m.v1.n, m.t1.n, &steady, &o, &s1), HM_OK);
+	mp_pair_init(&varied);
+	varied.delay_ms[MP_CLIENT] = 30;
+	varied.late_nth[MP_CLIENT] = 3, varied.late_ms[MP_CLIENT] = 800; /* the vv's reply */
+	assert_int_equal(st_sync(m.v1.n, m.t1.n, &varied, &o, &s2), HM_OK);
+	assert_true(steady.nrecv[MP_CLIENT] >= 4 && varied.nrecv[MP_CLIENT] >= 4);
+
+	assert_true(s1.dev_ms < 100);
+	assert_true(s2.dev_ms >= 160);
+	/* the reply after the late one: the round trip's smoothing adds 4 x 800/4 at most */
+	assert_true(varied.recv_timeout[MP_CLIENT][3] >
+	            steady.recv_timeout[MP_CLIENT][3] + 4 * 800 / 4 + 4 * 100);
+	mp_pair_release(&steady);
+	mp_pair_release(&varied);
+	tt_mesh_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_empty_round),       cmocka_unit_test(test_equal_vectors),
-	    cmocka_unit_test(test_one_batch),         cmocka_unit_test(test_boundary_at_limit),
+	    cmocka_unit_test(test_empty_round),
+	    cmocka_unit_test(test_equal_vectors),
+	    cmocka_unit_test(test_one_batch),
+	    cmocka_unit_test(test_boundary_at_limit),
 	    cmocka_unit_test(test_resume_after_drop),
+	    cmocka_unit_test(test_first_timeout_from_opening),
+	    cmocka_unit_test(test_timeout_widens_with_variation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
