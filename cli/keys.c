@@ -17,11 +17,31 @@
 
 #define PASS_MAX 1024
 
+/* The descriptor a path names that is this process's own ("-" and /dev/stdin: 0, /dev/fd/N: N),
+ * or -1. Such a file is read from the descriptor, not opened again: a pipe root made cannot be
+ * opened again by another account, only read (`cat /etc/hamlet/passphrase | runuser -u hamlet
+ * -- hamlet --passphrase-file /dev/stdin ...`, docs/running.md). */
+static int own_fd(const char *path)
+{
+	char *end;
+	long fd;
+
+	if (!strcmp(path, "-") || !strcmp(path, "/dev/stdin"))
+		return 0;
+	if (strncmp(path, "/dev/fd/", 8) || !path[8])
+		return -1;
+	fd = strtol(path + 8, &end, 10);
+	return *end || fd < 0 || fd > 65535 ? -1 : (int)fd;
+}
+
 static int read_file_pass(cli *c, char *buf, size_t cap)
 {
-	FILE *f = fopen(c->passphrase_file, "r");
+	int fd = own_fd(c->passphrase_file), copy = fd >= 0 ? dup(fd) : -1;
+	FILE *f = fd < 0 ? fopen(c->passphrase_file, "r") : copy >= 0 ? fdopen(copy, "r") : NULL;
 	size_t n;
 
+	if (!f && copy >= 0)
+		close(copy);
 	if (!f)
 		return cli_fail(c, EXIT_FAIL, "cannot read the passphrase file %s: %s",
 		                c->passphrase_file, hm_strerrno(errno));

@@ -117,7 +117,7 @@ struct hm_node {
 	bool trust, enrolled;
 	hm_identity ident;                         /* secret parts wiped at close */
 	uint8_t storage_key[HM_STORAGE_KEY_BYTES]; /* secret */
-	bool secrets_locked;                       /* both kept out of swap (hm_secret_lock) */
+	bool ident_locked, storage_key_locked;     /* kept out of swap (hm_secret_lock) */
 	/* Nonces for sealing values: a random prefix drawn at open and a counter, so each seal
 	 * needs no system call and no two processes or opens share a nonce. */
 	uint8_t seal_prefix[16];

@@ -475,8 +475,8 @@ static hm_node *node_alloc(const hm_node_opts *opts)
 		n->log = opts->log;
 	if (opts && opts->identity && opts->storage_key) {
 		/* kept out of swap where the system allows; wiped at close */
-		n->secrets_locked = hm_secret_lock(&n->ident, sizeof(n->ident)) &&
-		                    hm_secret_lock(n->storage_key, sizeof(n->storage_key));
+		n->ident_locked = hm_secret_lock(&n->ident, sizeof(n->ident));
+		n->storage_key_locked = hm_secret_lock(n->storage_key, sizeof(n->storage_key));
 		n->ident = *opts->identity;
 		memcpy(n->storage_key, opts->storage_key, HM_STORAGE_KEY_BYTES);
 		hm_random_bytes(n->seal_prefix, sizeof(n->seal_prefix));
@@ -661,10 +661,10 @@ void hm_node_close(hm_node *n)
 		mdb_env_close(n->env);
 	hm_identity_release(&n->ident);
 	hm_wipe(n->storage_key, sizeof(n->storage_key));
-	if (n->secrets_locked) {
+	if (n->ident_locked)
 		hm_secret_unlock(&n->ident, sizeof(n->ident));
+	if (n->storage_key_locked)
 		hm_secret_unlock(n->storage_key, sizeof(n->storage_key));
-	}
 	free(n);
 }
 

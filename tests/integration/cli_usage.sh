@@ -88,6 +88,24 @@ if [ -e o.bundle ] || [ -e x.ans ] || [ -e r.txt ]; then fail "a usage error wro
 echo "$HAMLET_PASSPHRASE" >pass.txt
 HAMLET_PASSPHRASE= expect 0 "" --passphrase-file pass.txt -d n status
 HAMLET_PASSPHRASE= expect 0 "" -d n --passphrase-file=pass.txt status
+# A descriptor of its own is read as it is: standard input ("-", /dev/stdin), /dev/fd/N.
+echo "$HAMLET_PASSPHRASE" | HAMLET_PASSPHRASE= expect 0 "" --passphrase-file - -d n status
+HAMLET_PASSPHRASE= expect 0 "" --passphrase-file /dev/fd/7 -d n status 7<pass.txt
+HAMLET_PASSPHRASE= expect_same n 1 "cannot read the passphrase file /dev/fd/9" \
+	--passphrase-file /dev/fd/9 -d n status
+# The install step of docs/running.md: root's pipe read by another account through /dev/stdin.
+# A pipe root made cannot be opened again by another account, only read (before, "cannot read
+# the passphrase file /dev/stdin: Permission denied"). As root, the account is nobody.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	pd=$(mktemp -d /tmp/hamlet-nobody.XXXXXX)
+	chmod 755 "$pd" && cp -a n "$pd/n" && chown -R nobody "$pd/n"
+	if out=$(echo "$HAMLET_PASSPHRASE" | HAMLET_PASSPHRASE= setpriv --reuid=nobody \
+		--regid="$(id -g nobody)" --clear-groups "$HM" --passphrase-file /dev/stdin -d "$pd/n" \
+		status 2>&1); then ok; else fail "nobody, root's pipe through /dev/stdin: $out"; fi
+	rm -rf "$pd"
+else
+	echo "note: not root (or no setpriv): the pipe from root to another account is not tried"
+fi
 
 # ---- environment knobs with bad values
 HAMLET_MAP_MAX=12 expect_same n 2 "HAMLET_MAP_MAX must be a byte count" -d n status
