@@ -18,27 +18,25 @@
 /* The link as the client measures it. A batch is sized to take about BATCH_TARGET_MS (or three
  * round trips, if longer) at the measured rate, so a 9.6 kbit/s link moves a few KB at a time
  * and a LAN a megabyte; it grows at most fourfold from one batch to the next. A message's
- * timeout is TIMEOUT_FACTOR times what it should take, plus TIMEOUT_DEV_FACTOR times how far
- * round trips have strayed from what they should have taken (as TCP's own retransmission timer
- * adds four deviations: a lossy link's round trips vary, a clean one's hardly), plus
- * TIMEOUT_SLACK_MS for TCP to recover a lost segment, and never less than the caller's timeout.
- * Before anything is measured, the first message may take TIMEOUT_OPEN_RTTS times the time the
- * connection took to open (about one round trip): its request or reply lost twice over, each
- * resent after TCP's first timeout of three round trips, then six, still fits. */
-#define BATCH_MIN          ((size_t)2 << 10)
-#define BATCH_TARGET_MS    3000.0
-#define TIMEOUT_FACTOR     4.0
-#define TIMEOUT_DEV_FACTOR 4.0
-#define TIMEOUT_OPEN_RTTS  10.0
-#define TIMEOUT_SLACK_MS   2000.0
-#define TIMEOUT_MAX_MS     600000.0
-#define RATE_SAMPLE_MIN    ((size_t)4 << 10) /* smaller messages measure the round trip only */
+ * timeout is TIMEOUT_FACTOR times what it should take, plus TIMEOUT_SLACK_MS for TCP to recover
+ * a lost segment, and never less than the caller's timeout. Before anything is measured, the
+ * first message may take TIMEOUT_OPEN_RTTS times the time the connection took to open (about
+ * one round trip): its request or reply lost twice over, each resent after TCP's first timeout
+ * of three round trips, then six, still fits. Not longer, also later: on a link that loses a
+ * third of its packets TCP's own timer backs off to minutes, and a new connection (whose timer
+ * starts afresh) is then sooner than waiting (docs/reliability.md, "Links"). */
+#define BATCH_MIN         ((size_t)2 << 10)
+#define BATCH_TARGET_MS   3000.0
+#define TIMEOUT_FACTOR    4.0
+#define TIMEOUT_OPEN_RTTS 10.0
+#define TIMEOUT_SLACK_MS  2000.0
+#define TIMEOUT_MAX_MS    600000.0
+#define RATE_SAMPLE_MIN   ((size_t)4 << 10) /* smaller messages measure the round trip only */
 
 typedef struct link_est {
 	double open_ms; /* how long the connection took to open; 0: not known */
 	double rtt_ms;  /* smoothed round trip of a small message; 0 until measured */
 	double rtt_min; /* the smallest round trip seen */
-	double dev_ms;  /* smoothed distance of a round trip from its prediction; 0 until then */
 	double rate;    /* bytes/s, smoothed; 0 until measured */
 	bool measured;  /* rate comes from a batch, not only from small messages */
 	size_t batch;   /* the next batch, bytes */
@@ -77,12 +75,6 @@ static void link_init(link_est *l, const hm_sync_opts *o, const hm_transport *t)
 	l->t0_ms = mono_ms();
 }
 
-/* How long a round trip moving bytes should take, as measured so far; 0: not measured yet. */
-static double link_predict(const link_est *l, size_t bytes)
-{
-	return l->rate > 0 ? l->rtt_ms + (double)bytes * 1000.0 / l->rate : 0;
-}
-
 /* How long a round trip moving bytes should take at most before the link is called down. */
 static int link_timeout(const client *c, size_t bytes)
 {
@@ -92,7 +84,7 @@ static int link_timeout(const client *c, size_t bytes)
 	if (l->rate <= 0)
 		ms = l->open_ms > 0 ? TIMEOUT_OPEN_RTTS * l->open_ms + TIMEOUT_SLACK_MS : 0;
 	else
-		ms = TIMEOUT_FACTOR * link_predict(l, bytes) + TIMEOUT_DEV_FACTOR * l->dev_ms +
+		ms = TIMEOUT_FACTOR * (l->rtt_ms + (double)bytes * 1000.0 / l->rate) +
 		     TIMEOUT_SLACK_MS;
 	if (ms > TIMEOUT_MAX_MS)
 		ms = TIMEOUT_MAX_MS;
@@ -103,14 +95,10 @@ static int link_timeout(const client *c, size_t bytes)
 static void link_learn(client *c, size_t bytes, double ms)
 {
 	link_est *l = &c->ln;
-	double sample, target, next, predicted = link_predict(l, bytes);
+	double sample, target, next;
 
 	if (ms < 1)
 		ms = 1;
-	if (predicted > 0) {
-		double off = ms > predicted ? ms - predicted : predicted - ms;
-		l->dev_ms = l->dev_ms ? 0.75 * l->dev_ms + 0.25 * off : off;
-	}
 	if (!l->rtt_min || ms < l->rtt_min)
 		l->rtt_min = ms;
 	if (bytes < RATE_SAMPLE_MIN) {
@@ -138,7 +126,6 @@ static void link_learn(client *c, size_t bytes, double ms)
 	                                    : (size_t)next;
 	c->st->rate = l->rate;
 	c->st->rtt_ms = (unsigned)l->rtt_ms;
-	c->st->dev_ms = (unsigned)l->dev_ms;
 	c->st->batch_bytes = l->batch;
 }
 

@@ -112,7 +112,6 @@ typedef struct hm_sync_stats {
 	/* The link as measured so far (docs/protocol.md, "Slow links"): */
 	double rate;        /* bytes per second, smoothed over the batches; 0 until measured */
 	unsigned rtt_ms;    /* the round trip of a small message, smoothed */
-	unsigned dev_ms;    /* how far round trips strayed from what they should have taken */
 	size_t batch_bytes; /* the size of the next batch, chosen from the two */
 } hm_sync_stats;
 

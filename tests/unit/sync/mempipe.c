@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -120,12 +119,6 @@ static hm_err mp_recv(void *ctx, uint8_t **m, size_t *n, int timeout_ms)
 	if (!q->n) {
 		p->why[e->side] = p->down ? "the link dropped" : "nothing came";
 		return p->down ? HM_ERR_NET : HM_ERR_BUSY;
-	}
-	if (p->delay_ms[e->side] || p->nrecv[e->side] == p->late_nth[e->side]) {
-		unsigned ms = p->delay_ms[e->side] +
-		              (p->nrecv[e->side] == p->late_nth[e->side] ? p->late_ms[e->side] : 0);
-		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-		nanosleep(&ts, NULL);
 	}
 	*m = q->v[q->head].p; /* owned by the caller until free_msg */
 	*n = q->v[q->head].n;

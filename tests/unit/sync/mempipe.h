@@ -3,8 +3,7 @@
  * queue of messages each way, in one thread, no sockets. What one end sends waits in the other
  * end's queue. A recv on an empty queue first runs that end's pump (for a client: the test's
  * server, which answers whatever waits for it), and reports a timeout (HM_ERR_BUSY) when still
- * nothing came, at once: time never passes in a pipe, unless a test makes each message take
- * some (delay_ms, late_ms) for the client's link estimate to measure.
+ * nothing came, at once: time never passes in a pipe.
  *
  * On demand the pair drops, duplicates, reflects (hands back to its sender), alters one bit of,
  * or holds back (delivers after the sender's next) the n-th message one end sends, or cuts the
@@ -78,10 +77,6 @@ struct mp_pair {
 	/* The timeout each recv of an end was given (the first MP_RECV_LOG), and how many. */
 	int recv_timeout[2][MP_RECV_LOG];
 	size_t nrecv[2];
-	/* Time passing on the wire, for the link estimate: each recv of an end that gets a message
-	 * sleeps delay_ms first, and its late_nth-th (counted from 1; 0: none) late_ms more. */
-	unsigned delay_ms[2], late_ms[2];
-	size_t late_nth[2];
 };
 
 /* A pair with empty queues, no faults, no pumps. Release with mp_pair_release. */
