@@ -26,7 +26,7 @@
 # RTT_MS LOSS_PCT RECORDS MAX_S": that one point alone; HAMLET_LINKS_DROP="RATE_BPS RTT_MS
 # RECORDS MAX_S": that one point with drops every 20-120 s, alone. HAMLET_LINKS_SYSCTL="KEY=VALUE
 # ...": kernel settings made in both namespaces first (e.g. net.ipv4.tcp_thin_linear_timeouts=1,
-# as docs/running.md suggests for links that lose much), printed with the rows.
+# docs/reliability.md, "Links"), said at the start of the output.
 WAN=$(cd "$(dirname "$0")" && pwd)/wan.py # before netlib.sh changes directory
 . "$(dirname "$0")/../net/netlib.sh"
 need_helpers "$BULK"
