@@ -8,10 +8,12 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -28,26 +30,55 @@ static int own_fd(const char *path)
 
 	if (!strcmp(path, "-") || !strcmp(path, "/dev/stdin"))
 		return 0;
-	if (strncmp(path, "/dev/fd/", 8) || !path[8])
+	if (strncmp(path, "/dev/fd/", 8) || !isdigit((unsigned char)path[8]))
 		return -1;
 	fd = strtol(path + 8, &end, 10);
-	return *end || fd < 0 || fd > 65535 ? -1 : (int)fd;
+	return *end || fd > 65535 ? -1 : (int)fd;
+}
+
+/* The first line of descriptor fd into buf, leaving the descriptor as it was for whoever shares
+ * it: a regular file read from its start without moving its offset (pread, as opening it again
+ * would), anything else (a pipe, a terminal) a byte at a time up to the end of that line only,
+ * so the rest stays for the command. -1 and errno on failure. */
+static ssize_t read_own_fd(int fd, char *buf, size_t cap)
+{
+	struct stat st;
+	size_t n = 0;
+
+	if (fstat(fd, &st) != 0)
+		return -1;
+	if (S_ISREG(st.st_mode))
+		return pread(fd, buf, cap - 1, 0);
+	while (n < cap - 1) {
+		ssize_t got = read(fd, buf + n, 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0 || buf[n] == '\n')
+			break;
+		n++;
+	}
+	return (ssize_t)n;
 }
 
 static int read_file_pass(cli *c, char *buf, size_t cap)
 {
-	int fd = own_fd(c->passphrase_file), copy = fd >= 0 ? dup(fd) : -1;
-	FILE *f = fd < 0 ? fopen(c->passphrase_file, "r") : copy >= 0 ? fdopen(copy, "r") : NULL;
-	size_t n;
+	int fd = own_fd(c->passphrase_file);
+	ssize_t got;
 
-	if (!f && copy >= 0)
-		close(copy);
-	if (!f)
+	if (fd >= 0) {
+		got = read_own_fd(fd, buf, cap);
+	} else {
+		FILE *f = fopen(c->passphrase_file, "r");
+		got = f ? (ssize_t)fread(buf, 1, cap - 1, f) : -1;
+		if (f)
+			fclose(f);
+	}
+	if (got < 0)
 		return cli_fail(c, EXIT_FAIL, "cannot read the passphrase file %s: %s",
 		                c->passphrase_file, hm_strerrno(errno));
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
-	buf[n] = 0;
+	buf[got] = 0;
 	buf[strcspn(buf, "\r\n")] = 0; /* the first line */
 	return EXIT_OK;
 }

@@ -287,8 +287,12 @@ int cmd_audit(cli *c, int argc, char **argv)
 	CLI_PARSE_CMD(opts, 0, 0);
 	if (sign != (out != NULL))
 		return cli_fail(c, EXIT_USAGE, "--sign and -o REPORT go together");
-	if (sign && (rc = cli_unlock(c, &c->keys)) != 0)
-		return rc < 0 ? cli_fail(c, EXIT_FAIL, "this node has no keys to sign with") : rc;
+	/* The keys, unlocked once: cli_open takes the same (reading the passphrase twice would find
+	 * a pipe it came from empty the second time). */
+	if (sign && (rc = cli_keys_ready(c)))
+		return rc;
+	if (sign && c->no_key_file)
+		return cli_fail(c, EXIT_FAIL, "this node has no keys to sign with");
 	{
 		hm_keyfile_secrets keep = c->keys; /* cli_open wipes c->keys */
 		if ((rc = cli_open(c, &n))) {

@@ -571,8 +571,11 @@ hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, u
 {
 	hm_sync_opts o = opts ? *opts : (hm_sync_opts){0};
 	hm_sync_stats local;
+	/* A probe keeps to the caller's timeout (a page waits on it): the first reply is given no
+	 * more for a connection slow to open. */
+	hm_transport bounded = *t;
 	client c = {
-	    node, t, {{0}}, o.timeout_ms ? o.timeout_ms : TIMEOUT_DEFAULT, st ? st : &local};
+	    node, &bounded, {{0}}, o.timeout_ms ? o.timeout_ms : TIMEOUT_DEFAULT, st ? st : &local};
 	hm_vv peer_vv = {0}, mine = {0};
 	body b;
 	parsed p;
@@ -580,6 +583,7 @@ hm_err hm_sync_probe(hm_node *node, hm_transport *t, const hm_sync_opts *opts, u
 	size_t pn = 0;
 	hm_err err;
 
+	bounded.open_ms = 0;
 	if ((err = client_begin(&c, &o, &peer_vv)))
 		goto out;
 	*to_send = hm_sess_count_visible(node, &peer_vv, c.st->peer.region);

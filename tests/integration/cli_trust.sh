@@ -128,6 +128,9 @@ must -d C audit --json
 is_json "$OUT" && [ "$(json_get "$OUT" 'd["clean"], d["findings"]')" = "(True, [])" ] && ok ||
 	fail "audit --json on a clean county: $(cat "$OUT")"
 expect 0 "" -d C audit --sign -o clean.report
+# the passphrase through a pipe: read once for signing and opening (a second read found it empty)
+HAMLET_PASSPHRASE= expect 0 "" -d C --passphrase-file - audit --sign -o piped.report \
+	< <(echo "$HAMLET_PASSPHRASE") # a pipe, not a subshell: a failure counts
 expect 0 "" verify-report clean.report --root "$ROOT"
 must -d elm put person e4 name=Dee
 must -d elm export -o elm2.bundle

@@ -89,10 +89,19 @@ echo "$HAMLET_PASSPHRASE" >pass.txt
 HAMLET_PASSPHRASE= expect 0 "" --passphrase-file pass.txt -d n status
 HAMLET_PASSPHRASE= expect 0 "" -d n --passphrase-file=pass.txt status
 # A descriptor of its own is read as it is: standard input ("-", /dev/stdin), /dev/fd/N.
-echo "$HAMLET_PASSPHRASE" | HAMLET_PASSPHRASE= expect 0 "" --passphrase-file - -d n status
+HAMLET_PASSPHRASE= expect 0 "" --passphrase-file - -d n status < <(echo "$HAMLET_PASSPHRASE")
 HAMLET_PASSPHRASE= expect 0 "" --passphrase-file /dev/fd/7 -d n status 7<pass.txt
 HAMLET_PASSPHRASE= expect_same n 1 "cannot read the passphrase file /dev/fd/9" \
 	--passphrase-file /dev/fd/9 -d n status
+# ... and left as it was for whoever shares it: a file's offset does not move (two commands on
+# one descriptor), a pipe is read up to the end of the passphrase's line only.
+if (exec 3<pass.txt && HAMLET_PASSPHRASE= "$HM" --passphrase-file /dev/fd/3 -d n status >/dev/null &&
+	HAMLET_PASSPHRASE= "$HM" --passphrase-file /dev/fd/3 -d n status >/dev/null); then ok; else
+	fail "a second command on the same descriptor could not read the passphrase"
+fi
+rest=$(printf '%s\nthe rest\n' "$HAMLET_PASSPHRASE" |
+	(HAMLET_PASSPHRASE= "$HM" --passphrase-file - -d n status >/dev/null && cat))
+[ "$rest" = "the rest" ] && ok || fail "the rest of standard input after the passphrase: '$rest'"
 # The install step of docs/running.md: root's pipe read by another account through /dev/stdin.
 # A pipe root made cannot be opened again by another account, only read (before, "cannot read
 # the passphrase file /dev/stdin: Permission denied"). As root, the account is nobody.

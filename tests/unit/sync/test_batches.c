@@ -304,6 +304,31 @@ static void test_first_timeout_from_opening(void **state)
 	tt_mesh_release(&m);
 }
 
+/* A probe (status --probe, a web page's) keeps to its caller's timeout, however slowly the
+ * connection opened: the page promises so many seconds a peer. */
+static void test_probe_keeps_its_timeout(void **state)
+{
+	tt_mesh m;
+	mp_pair pair;
+	st_server sv;
+	hm_sync_opts o = {.timeout_ms = 3000};
+	uint64_t to_send, to_receive;
+	(void)state;
+
+	mesh_primed(&m, "ba_probe");
+	mp_pair_init(&pair);
+	pair.t[MP_CLIENT].open_ms = 3000;
+	st_server_init(&sv, m.t1.n, &pair);
+	assert_int_equal(hm_sync_probe(m.v1.n, &pair.t[MP_CLIENT], &o, &to_send, &to_receive, NULL),
+	                 HM_OK);
+	st_server_release(&sv);
+	assert_true(pair.nrecv[MP_CLIENT] >= 1);
+	assert_int_equal(pair.recv_timeout[MP_CLIENT][0], 3000);
+	assert_int_equal(pair.t[MP_CLIENT].open_ms, 3000); /* the caller's transport as it was */
+	mp_pair_release(&pair);
+	tt_mesh_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +338,7 @@ int main(void)
 	    cmocka_unit_test(test_boundary_at_limit),
 	    cmocka_unit_test(test_resume_after_drop),
 	    cmocka_unit_test(test_first_timeout_from_opening),
+	    cmocka_unit_test(test_probe_keeps_its_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
