@@ -5,7 +5,7 @@
 # again when, started again, it cannot start); a stop asked for ends both cleanly; serve killed
 # outright leaves no daemon behind (the port is free again); a daemon that cannot start the
 # first time ends serve. A crash writes no core file (the daemon's memory holds the node's keys,
-# serve's its passphrase).
+# serve's its passphrase), and both keep them locked out of swap.
 . "$(dirname "$0")/netlib.sh"
 ulimit -c unlimited 2>/dev/null # for the core check at the end: a core, if any, is written
 
@@ -99,6 +99,16 @@ else
 	sleep 0.5
 	cores=$(comm -13 <(echo "$before") <(ls -A | sort))
 	[ -z "$cores" ] && ok || fail "a core file was written: $cores"
+fi
+# The node's keys and serve's passphrase are locked out of swap: memory locked in both processes
+# (VmLck), where the system lets a process lock some.
+if [ "$(ulimit -l)" = 0 ]; then
+	note "lock check skipped: ulimit -l is 0"
+else
+	for pid in "${D_PID[E]}" "${D_SUP[E]}"; do
+		lck=$(awk '/^VmLck:/ {print $2}' "/proc/$pid/status")
+		[ "${lck:-0}" -gt 0 ] && ok || fail "process $pid locks no memory (VmLck ${lck:-none} kB)"
+	done
 fi
 stop_daemon E # SIGTERM: both stop cleanly, exit 0
 
