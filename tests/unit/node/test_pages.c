@@ -402,14 +402,41 @@ static void test_free_tree_salvaged(void **state)
 	assert_non_null(strstr(why, "every page is whole"));
 }
 
+/* Another process that opens the store in t->dir and holds it open: returned once it has. */
+static pid_t holder_start(const test_node *t)
+{
+	int pipefd[2];
+	char c;
+	pid_t child;
+
+	assert_int_equal(pipe(pipefd), 0);
+	if ((child = fork()) == 0) {
+		hm_node *n = NULL;
+		close(pipefd[0]);
+		if (hm_node_open(t->dir, &t->opts, &n) != HM_OK || write(pipefd[1], "o", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	return child;
+}
+
+static void holder_end(pid_t child)
+{
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
 /* Not while another process has the store open: its writes would go to the file left behind. */
 static void test_salvage_alone(void **state)
 {
 	test_node t;
 	file f;
-	char why[600], c;
+	char why[600];
 	bool done;
-	int pipefd[2];
 	pid_t child;
 	(void)state;
 
@@ -417,23 +444,11 @@ static void test_salvage_alone(void **state)
 	file_read(&f, t.dir);
 	damage(&f, ONE_KEY);
 	file_write(&f);
-	assert_int_equal(pipe(pipefd), 0);
-	if ((child = fork()) == 0) {
-		hm_node *n = NULL;
-		close(pipefd[0]);
-		if (hm_node_open(t.dir, &t.opts, &n) != HM_OK || write(pipefd[1], "o", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(pipefd[1]);
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	child = holder_start(&t);
 	assert_int_equal(hm_store_salvage(t.dir, &t.opts, &done, why, sizeof(why)), HM_ERR_BUSY);
 	assert_false(done);
 	assert_non_null(strstr(why, "another process"));
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	close(pipefd[0]);
+	holder_end(child);
 	assert_int_equal(hm_store_salvage(t.dir, &t.opts, &done, why, sizeof(why)), HM_OK);
 	assert_true(done);
 }
@@ -642,13 +657,20 @@ static uint64_t newest_commit(const char *dir)
 	return t;
 }
 
+/* Let go of the lock hm_store_lock_alone took on lfd. */
+static void let_go(int lfd)
+{
+	struct flock un = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	assert_int_equal(fcntl(lfd, F_OFD_SETLK, &un), 0);
+}
+
 /* The salvage's last look before the new file goes in place: another process that opened the
  * store meanwhile, or wrote to it, stops it (its write would go to the file left behind). */
 static void test_still_alone(void **state)
 {
 	test_node t;
-	char why[600], c;
-	int lfd, pipefd[2];
+	char why[600];
+	int lfd;
 	uint64_t copied;
 	pid_t child;
 	(void)state;
@@ -657,35 +679,15 @@ static void test_still_alone(void **state)
 	copied = newest_commit(t.dir);
 	assert_int_equal(hm_store_lock_alone(t.dir, &lfd, why, sizeof(why)), HM_OK);
 	assert_int_equal(hm_store_still_alone(t.dir, lfd, copied, PSIZE, why, sizeof(why)), HM_OK);
-	{ /* let go, as the salvage does while it copies */
-		struct flock un = {
-		    .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-		assert_int_equal(fcntl(lfd, F_OFD_SETLK, &un), 0);
-	}
+	let_go(lfd); /* as the salvage does while it copies */
 	/* another process opens the store meanwhile, and holds it */
-	assert_int_equal(pipe(pipefd), 0);
-	if ((child = fork()) == 0) {
-		hm_node *n = NULL;
-		close(pipefd[0]);
-		if (hm_node_open(t.dir, &t.opts, &n) != HM_OK || write(pipefd[1], "o", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(pipefd[1]);
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	child = holder_start(&t);
 	assert_int_equal(hm_store_still_alone(t.dir, lfd, copied, PSIZE, why, sizeof(why)),
 	                 HM_ERR_BUSY);
 	assert_non_null(strstr(why, "opened the store meanwhile"));
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	close(pipefd[0]);
+	holder_end(child);
 	/* or it wrote and went */
-	{
-		struct flock un = {
-		    .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-		assert_int_equal(fcntl(lfd, F_OFD_SETLK, &un), 0);
-	}
+	let_go(lfd);
 	if ((child = fork()) == 0) {
 		test_node_reopen(&t);
 		test_person(t.n, "meanwhile", "Written during the salvage", NULL);
