@@ -8,6 +8,9 @@
 # serve's its passphrase), and both keep them locked out of swap.
 . "$(dirname "$0")/netlib.sh"
 ulimit -c unlimited 2>/dev/null # for the core check at the end: a core, if any, is written
+# a sanitizer build keeps its own SIGABRT handler, stays dumpable and makes mlock do nothing
+ASAN=0
+ldd "$HM" | grep -q libasan && ASAN=1
 
 use_county lin
 ln -s "$COUNTY_DIR" C
@@ -34,7 +37,7 @@ first=${D_PID[E]}
 kill -ABRT "$first"
 wait_for "serving E" 2 && ok || fail "the daemon was not started again: $(tail -3 "$T/E.log")"
 # (a sanitizer build keeps its own SIGABRT handler: the daemon dies of the signal there)
-if ldd "$HM" | grep -q libasan; then
+if [ "$ASAN" = 1 ]; then
 	grep -q "the daemon stopped on signal 6; started again in 1 s" "$T/E.log"
 else
 	grep -q "stopped (SIGABRT) with a network socket open" "$T/E.log" &&
@@ -85,7 +88,7 @@ must_sync elm "$(url_of E)"
 # and a plain core_pattern, a core would land in the daemon's folder ($T). hamlet turns dumps off
 # itself (cli/main.c). (Not SIGQUIT: a background job of a script ignores it.)
 pattern=$(cat /proc/sys/kernel/core_pattern)
-if ldd "$HM" | grep -q libasan; then
+if [ "$ASAN" = 1 ]; then
 	note "core check skipped: a sanitizer build stays dumpable (LeakSanitizer uses ptrace)"
 elif [ "$(ulimit -c)" != unlimited ] || [ "${pattern#*[|/]}" != "$pattern" ]; then
 	note "core check skipped: core limit $(ulimit -c), core_pattern '$pattern' (not in the folder)"
@@ -102,7 +105,7 @@ else
 fi
 # The node's keys and serve's passphrase are locked out of swap: memory locked in both processes
 # (VmLck), where the system lets a process lock some.
-if ldd "$HM" | grep -q libasan; then
+if [ "$ASAN" = 1 ]; then
 	note "lock check skipped: AddressSanitizer makes mlock do nothing"
 elif [ "$(ulimit -l)" = 0 ]; then
 	note "lock check skipped: ulimit -l is 0"
