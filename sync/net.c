@@ -9,15 +9,25 @@
 #include "sync_int.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 #include <nanomsg/ws.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+
+/* Linux 6.15's per-socket ceiling of TCP's retransmission timer (uapi linux/tcp.h), newer than
+ * Debian 12's headers. */
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS 44
+#endif
 
 typedef struct nn_ctx {
 	int sock;
@@ -209,6 +219,37 @@ fail:
 	return err;
 }
 
+/* nanomsg makes its TCP sockets on its own threads and never hands them out, so the ceiling is
+ * set on every TCP socket the process holds, found in /proc/self/fd: all are hamlet's links (the
+ * web interface's, on 127.0.0.1, never lose a segment). A descriptor closed and reused meanwhile
+ * is at worst another of ours, or not a TCP socket and refused. */
+int hm_net_cap_retransmit(void)
+{
+	int cap = HM_NET_RTO_MAX_MS, capped = 0;
+	bool old = false; /* a kernel without the setting refused it */
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		int proto = 0;
+		socklen_t len = sizeof(proto);
+		if (*end || end == e->d_name || fd == dirfd(d) ||
+		    getsockopt((int)fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) ||
+		    proto != IPPROTO_TCP)
+			continue;
+		if (!setsockopt((int)fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &cap, sizeof(cap)))
+			capped++;
+		else if (errno == ENOPROTOOPT)
+			old = true;
+	}
+	closedir(d);
+	return old && !capped ? -1 : capped;
+}
+
 /* The first URL of a list by open_socket, the others bound to the same socket. */
 hm_err hm_net_listen(const char *urls, hm_transport *t, const char **why)
 {
@@ -246,6 +287,8 @@ hm_err hm_net_listen(const char *urls, hm_transport *t, const char **why)
 		t->close(t->ctx);
 		memset(t, 0, sizeof(*t));
 	}
+	if (!err)
+		hm_net_cap_retransmit(); /* its listening sockets: those accepted inherit it */
 	return err;
 }
 
@@ -280,6 +323,7 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 			c->broken = nn_get_statistic(c->sock, NN_STAT_BROKEN_CONNECTIONS);
 			c->watch = true;
 			t->open_ms = (unsigned)(taken ? took : now - start);
+			hm_net_cap_retransmit();
 			return HM_OK;
 		}
 		if (nn_get_statistic(c->sock, NN_STAT_CONNECT_ERRORS) > 0) {
@@ -292,6 +336,7 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 			taken = true;
 			took = now - start;
 			until = opening > until ? opening : until;
+			hm_net_cap_retransmit(); /* before the opening exchange's segments */
 		}
 		if (now >= until) {
 			if (!taken)

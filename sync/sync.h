@@ -88,6 +88,17 @@ hm_err hm_net_connect(const char *url, hm_transport *t, const char **why) HM_MUS
  * naming one of its files, then SIGABRT), on the caller's thread or its own. */
 int hm_net_socket_count(void);
 
+/* TCP waits before sending a lost segment again, and doubles the wait each time it is lost
+ * again, up to two minutes: on a link that loses a third of its packets (and as many of the
+ * acknowledgements), a lost segment then stalls a connection for minutes (docs/reliability.md,
+ * "Links"). Every TCP socket of this process is given a ceiling of HM_NET_RTO_MAX_MS on that
+ * wait (Linux 6.15's TCP_RTO_MAX_MS): a server's listening sockets (those it accepts inherit
+ * it) by hm_net_listen, a client's connection by hm_net_connect_within as soon as TCP has made
+ * it. Returns how many sockets were given it; -1 when the kernel has no such setting (older than
+ * 6.15: nothing changes) or /proc/self/fd cannot be read. */
+#define HM_NET_RTO_MAX_MS 6000
+int hm_net_cap_retransmit(void);
+
 /* A client as hm_net_connect, that waits until the connection is made: a peer that refuses it
  * or cannot be reached fails at once (HM_ERR_NET), one that does not answer within timeout_ms
  * (<= 0: HM_CONNECT_TIMEOUT_MS) fails then (HM_ERR_BUSY). Once a peer took the TCP connection,
