@@ -5,6 +5,7 @@
  * so sessions and the protocol never see a socket. Every socket refuses messages above HM_FRAME_MAX
  * (NN_RCVMAXSIZE) before our own decoding ever sees them; REQ's automatic resend is pushed far out,
  * since a sync request must not be replayed behind our back (we time out and reconnect instead).
+ * Every TCP socket under them waits at most HM_NET_RTO_MAX_MS to send a lost segment again.
  */
 #include "sync_int.h"
 
