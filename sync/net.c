@@ -221,9 +221,9 @@ fail:
 }
 
 /* nanomsg makes its TCP sockets on its own threads and never hands them out, so the ceiling is
- * set on every TCP socket the process holds, found in /proc/self/fd: all are hamlet's links (the
- * web interface's, on 127.0.0.1, never lose a segment). A descriptor closed and reused meanwhile
- * is at worst another of ours, or not a TCP socket and refused. */
+ * set on every TCP socket the process holds, found in /proc/self/fd: hamlet's links, and the web
+ * interface's (on 127.0.0.1 unless told otherwise: bounding its timer is harmless). A descriptor
+ * closed and reused meanwhile is at worst another of ours, or not a TCP socket and refused. */
 int hm_net_cap_retransmit(void)
 {
 	int cap = HM_NET_RTO_MAX_MS, capped = 0;
@@ -337,7 +337,6 @@ hm_err hm_net_connect_within(const char *url, int timeout_ms, hm_transport *t, c
 			taken = true;
 			took = now - start;
 			until = opening > until ? opening : until;
-			hm_net_cap_retransmit(); /* before the opening exchange's segments */
 		}
 		if (now >= until) {
 			if (!taken)

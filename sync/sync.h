@@ -93,9 +93,10 @@ int hm_net_socket_count(void);
  * acknowledgements), a lost segment then stalls a connection for minutes (docs/reliability.md,
  * "Links"). Every TCP socket of this process is given a ceiling of HM_NET_RTO_MAX_MS on that
  * wait (Linux 6.15's TCP_RTO_MAX_MS): a server's listening sockets (those it accepts inherit
- * it) by hm_net_listen, a client's connection by hm_net_connect_within as soon as TCP has made
- * it. Returns how many sockets were given it; -1 when the kernel has no such setting (older than
- * 6.15: nothing changes) or /proc/self/fd cannot be read. */
+ * it) by hm_net_listen, a client's connection by hm_net_connect_within once it is made (the
+ * opening exchange's first segments have gone by then; what is sent again is bounded). Returns
+ * how many sockets were given it (0: the process holds none); -1 when the kernel has no such
+ * setting (older than 6.15: nothing changes) or /proc/self/fd cannot be read. */
 #define HM_NET_RTO_MAX_MS 6000
 int hm_net_cap_retransmit(void);
 

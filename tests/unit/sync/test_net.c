@@ -2,7 +2,8 @@
  * test_net.c - sync/net.c's TCP sockets, over real nanomsg sockets on 127.0.0.1: every one a
  * server listens, accepts or a client connects on waits at most HM_NET_RTO_MAX_MS before
  * sending a lost segment again (docs/reliability.md, "Links"), where Linux's default is two
- * minutes. Skipped on a kernel without the setting (older than Linux 6.15).
+ * minutes; a connection accepted from a client that is not hamlet's has it from the listening
+ * socket. Skipped on a kernel without the setting (older than Linux 6.15).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -77,34 +78,67 @@ static int free_port(void)
 	return ntohs(a.sin_port);
 }
 
-/* A server on scheme://127.0.0.1 and a client connected to it: the listening socket has the
- * ceiling before anyone connects, and the client's connection and the one the server accepted
- * (nanomsg's thread accepts it: waited for) have it once the client is connected. */
-static void ceiling_over(const char *scheme)
+/* What a test opened, closed by teardown even when an assertion ended the test early. */
+static hm_transport server, client;
+static int plain = -1;
+
+static int teardown(void **state)
 {
-	char url[64];
+	(void)state;
+	if (client.close)
+		client.close(client.ctx);
+	if (server.close)
+		server.close(server.ctx);
+	memset(&client, 0, sizeof(client));
+	memset(&server, 0, sizeof(server));
+	if (plain >= 0)
+		close(plain);
+	plain = -1;
+	return 0;
+}
+
+/* Waits until the process holds `connected` connected TCP sockets (nanomsg's thread accepts
+ * them), at most 5 s. */
+static tcp_count wait_connected(int connected)
+{
+	tcp_count n = count_tcp();
+	for (int i = 0; i < 500 && n.connected < connected; i++) {
+		struct timespec nap = {0, 10 * 1000000L};
+		nanosleep(&nap, NULL);
+		n = count_tcp();
+	}
+	return n;
+}
+
+/* A server on scheme://127.0.0.1 (its URL in url): its listening socket has the ceiling before
+ * anyone connects. */
+static void listen_on(const char *scheme, char *url, size_t cap)
+{
 	const char *why = NULL;
-	hm_transport server, client;
 	tcp_count n;
 
-	snprintf(url, sizeof(url), "%s://127.0.0.1:%d", scheme, free_port());
+	snprintf(url, cap, "%s://127.0.0.1:%d", scheme, free_port());
 	assert_int_equal(hm_net_listen(url, &server, &why), HM_OK);
 	n = count_tcp();
 	assert_int_equal(n.listening, 1);
 	assert_int_equal(n.connected, 0);
 	assert_int_equal(n.capped, 1);
+}
 
+/* And a client connected to it: the client's connection and the one the server accepted have
+ * it once the client is connected. */
+static void ceiling_over(const char *scheme)
+{
+	char url[64];
+	const char *why = NULL;
+	tcp_count n;
+
+	listen_on(scheme, url, sizeof(url));
 	assert_int_equal(hm_net_connect_within(url, 5000, &client, &why), HM_OK);
-	for (int i = 0; i < 500 && (n = count_tcp()).connected < 2; i++) {
-		struct timespec nap = {0, 10 * 1000000L};
-		nanosleep(&nap, NULL);
-	}
+	n = wait_connected(2);
 	assert_int_equal(n.connected, 2); /* the client's end and the server's */
 	assert_int_equal(n.capped, 3);
 	assert_int_equal(n.other, 0);
-
-	client.close(client.ctx);
-	server.close(server.ctx);
 }
 
 static void test_ceiling_tcp(void **state)
@@ -117,6 +151,26 @@ static void test_ceiling_ws(void **state)
 {
 	(void)state;
 	ceiling_over("ws");
+}
+
+/* A connection the server accepts from a client that is not hamlet's, in this process (nothing
+ * scans after it): the accepted end has the ceiling from its listening socket, the client's end
+ * has Linux's own. */
+static void test_ceiling_inherited(void **state)
+{
+	char url[64];
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	tcp_count n;
+
+	(void)state;
+	listen_on("tcp", url, sizeof(url));
+	a.sin_port = htons((uint16_t)atoi(strrchr(url, ':') + 1));
+	assert_true((plain = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(connect(plain, (struct sockaddr *)&a, sizeof(a)), 0);
+	n = wait_connected(2);
+	assert_int_equal(n.connected, 2);
+	assert_int_equal(n.capped, 2); /* the listening socket and the accepted one */
+	assert_int_equal(n.other, 1);  /* the plain client */
 }
 
 /* The call itself: it says how many it set, and a socket it did not make gets it too. */
@@ -144,8 +198,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cap_counts),
-	    cmocka_unit_test(test_ceiling_tcp),
-	    cmocka_unit_test(test_ceiling_ws),
+	    cmocka_unit_test_teardown(test_ceiling_tcp, teardown),
+	    cmocka_unit_test_teardown(test_ceiling_ws, teardown),
+	    cmocka_unit_test_teardown(test_ceiling_inherited, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
