@@ -50,10 +50,12 @@ static tcp_count count_tcp(void)
 		    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) || proto != IPPROTO_TCP)
 			continue;
 		len = sizeof(int);
-		assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len), 0);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len))
+			continue; /* closed by nanomsg's thread meanwhile */
 		len = sizeof(int);
 		if (getsockopt(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &ceiling, &len)) {
-			assert_int_equal(errno, ENOPROTOOPT);
+			if (errno != ENOPROTOOPT)
+				continue; /* closed meanwhile */
 			closedir(d);
 			skip(); /* Linux before 6.15 */
 		}
