@@ -23,9 +23,9 @@
  * first message may take TIMEOUT_OPEN_RTTS times the time the connection took to open (about
  * one round trip): its request or reply lost twice over, each resent after TCP's first timeout
  * of three round trips, then six, still fits. No timeout is stretched past these on a link
- * that loses much: losing a third of its packets, TCP's own timer backs off to minutes, and a
- * new connection (whose timer starts afresh) is then sooner than waiting (docs/reliability.md,
- * "Links"). */
+ * that loses much: losing a third of its packets, TCP's own timer backs off (to minutes where
+ * the kernel cannot bound it: hm_net_cap_retransmit), and a new connection (whose timer starts
+ * afresh) is then sooner than waiting (docs/reliability.md, "Links"). */
 #define BATCH_MIN         ((size_t)2 << 10)
 #define BATCH_TARGET_MS   3000.0
 #define TIMEOUT_FACTOR    4.0

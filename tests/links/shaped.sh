@@ -25,8 +25,8 @@
 # points of those round trips (milliseconds, separated by blanks). HAMLET_LINKS_ONE="RATE_BPS
 # RTT_MS LOSS_PCT RECORDS MAX_S": that one point alone; HAMLET_LINKS_DROP="RATE_BPS RTT_MS
 # RECORDS MAX_S": that one point with drops every 20-120 s, alone. HAMLET_LINKS_SYSCTL="KEY=VALUE
-# ...": kernel settings made in both namespaces first (e.g. net.ipv4.tcp_thin_linear_timeouts=1,
-# docs/reliability.md, "Links"), said at the start of the output.
+# ...": kernel settings made in both namespaces first (e.g. net.ipv4.tcp_rto_max_ms=3000 or
+# net.ipv4.tcp_thin_linear_timeouts=1, docs/reliability.md, "Links"), said at the start.
 WAN=$(cd "$(dirname "$0")" && pwd)/wan.py # before netlib.sh changes directory
 . "$(dirname "$0")/../net/netlib.sh"
 need_helpers "$BULK"
